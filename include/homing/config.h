@@ -1,0 +1,52 @@
+/*
+ * homing/config.h: the INI configuration file (read with inih).
+ *
+ * Every option is declared once, with its default and a one-line help, in the
+ * table in lib/util/config.c; docs/configuration.md documents each of them (a test
+ * checks that the two agree). A file naming an unknown option is an error, so a
+ * typo never silently falls back to a default. Command-line flags override the
+ * file through homing_config_set. Relative paths in path-valued options are taken
+ * relative to the directory of the configuration file.
+ */
+#ifndef HOMING_CONFIG_H
+#define HOMING_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct homing_config;
+
+struct homing_config_option {
+    const char *name; /* "section.key" */
+    const char *def;  /* default value as text, "" for none */
+    int is_path;      /* resolved relative to the config file's directory */
+    const char *help;
+};
+
+/* The table of every known option, terminated by a NULL name. */
+extern const struct homing_config_option homing_config_options[];
+
+/* Creates a configuration holding the defaults; base_dir anchors relative paths. */
+int homing_config_new(const char *base_dir, struct homing_config **out);
+void homing_config_free(struct homing_config *c);
+
+/* Reads an INI file over the current values. On error, err (if not NULL) gets a
+ * one-line description such as "homing.conf: unknown option public.lisen". */
+int homing_config_load(struct homing_config *c, const char *path, char *err, size_t errcap);
+
+/* Sets "section.key" = value (command-line overrides): -ENOENT if unknown. */
+int homing_config_set(struct homing_config *c, const char *name, const char *value);
+
+/* The value of "section.key", never NULL for a known option ("" if empty);
+ * NULL for an unknown name. Path options come back resolved. */
+const char *homing_config_get(const struct homing_config *c, const char *name);
+/* Integer value, or -EINVAL if the text is not an integer in [min, max]. */
+int homing_config_get_int(const struct homing_config *c, const char *name, long long min,
+                          long long max, long long *out);
+/* Boolean: yes/no, true/false, on/off, 1/0. */
+int homing_config_get_bool(const struct homing_config *c, const char *name, int *out);
+
+/* Directory the config file lives in (where `homing init` puts the store). */
+const char *homing_config_base_dir(const struct homing_config *c);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * homing/store.h: the store, behind one interface for every backend
+ * (lib/store/sqlite.c now; lib/store/pgsql.c for several nodes).
+ *
+ * Contract:
+ * - A handle is one database connection: use it from one thread at a time; each
+ *   thread that needs the store opens its own handle.
+ * - Functions return 0 on success or a negative errno: -ENOENT for a missing row,
+ *   -EEXIST for a duplicate, -EIO for a database error (homing_store_errmsg then
+ *   says what). Outputs are written only on success; anything returned through
+ *   an out-pointer is owned by the caller and freed with the matching _free.
+ * - Opening migrates the schema to the newest numbered migration in one
+ *   transaction per migration; events are append-only (the schema refuses
+ *   UPDATE and DELETE on them).
+ */
+#ifndef HOMING_STORE_H
+#define HOMING_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/event.h"
+
+#define HOMING_STORE_RECIPIENTS_MAX 100000 /* per message */
+#define HOMING_STORE_LINKS_MAX 10000       /* per message */
+#define HOMING_STORE_LIST_MAX 10000        /* rows per events_list call */
+
+struct homing_store;
+
+enum homing_message_mode {
+    HOMING_MODE_PER_RECIPIENT = 0, /* one tracked copy per recipient */
+    HOMING_MODE_PER_MESSAGE = 1,   /* one copy for all: recipient index 0 */
+};
+
+/* Opens (creating if needed) the store named by url: "sqlite:PATH" or a bare
+ * path (relative paths are taken from base_dir, which may be NULL), later
+ * "postgresql://...". sync is "normal" or "full" (SQLite synchronous mode).
+ * err gets a one-line reason on failure. */
+int homing_store_open(const char *url, const char *base_dir, const char *sync,
+                      struct homing_store **out, char *err, size_t errcap);
+void homing_store_close(struct homing_store *s);
+/* The last database error message of this handle, for the programs to show. */
+const char *homing_store_errmsg(struct homing_store *s);
+/* The schema version after migrations. */
+int homing_store_schema_version(struct homing_store *s, int *version);
+
+/* A message to register. Recipients get indexes 1..n, links 1..n, in order. */
+struct homing_message_spec {
+    const char *message_id; /* RFC 5322 Message-ID, may be NULL */
+    const char *subject;    /* may be NULL */
+    const char *sender;     /* may be NULL */
+    int mode;               /* enum homing_message_mode */
+    const char *const *recipients;
+    size_t n_recipients;
+    const char *const *links; /* destinations exactly as a browser follows them */
+    size_t n_links;
+};
+
+/* Registers a message with a fresh random public id. */
+int homing_store_message_add(struct homing_store *s, const struct homing_message_spec *m,
+                             uint64_t *id_out);
+
+struct homing_recipient {
+    uint32_t index;
+    char *address;
+    char *state;      /* "registered", later "sent", "delivered", "bounced", ... */
+    int64_t state_us; /* when the state last changed */
+};
+
+struct homing_link {
+    uint32_t index;
+    char *url;
+};
+
+struct homing_message {
+    uint64_t id;
+    char *message_id;
+    char *subject;
+    char *sender;
+    int mode;
+    int64_t created_us;
+    struct homing_recipient *recipients;
+    size_t n_recipients;
+    struct homing_link *links;
+    size_t n_links;
+};
+
+int homing_store_message_get(struct homing_store *s, uint64_t id, struct homing_message **out);
+/* Finds a message by its RFC 5322 Message-ID (with or without angle brackets). */
+int homing_store_message_find(struct homing_store *s, const char *message_id, uint64_t *id_out);
+/* The most recent messages, newest first, without recipients or links. */
+int homing_store_message_list(struct homing_store *s, size_t limit, struct homing_message **out,
+                              size_t *n);
+void homing_message_free(struct homing_message *m);
+void homing_messages_free(struct homing_message *m, size_t n);
+
+/* The destination of link `index` of message `message`; *url_out is malloc'd. */
+int homing_store_link_url(struct homing_store *s, uint64_t message, uint32_t index,
+                          char **url_out);
+
+/* Sets a recipient's delivery state (and its time), e.g. "delivered". */
+int homing_store_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t index,
+                                     const char *state, int64_t at_us);
+
+/* Appends n events in one transaction and writes each one's new id into it.
+ * All or nothing: on error no event of the batch is stored. */
+int homing_store_events_append(struct homing_store *s, struct homing_event *evs, size_t n);
+
+/* Events with id > after, oldest first, at most limit (<= HOMING_STORE_LIST_MAX),
+ * of one message (message != 0) or of all. Free with homing_events_free. */
+int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after,
+                             size_t limit, struct homing_event **out, size_t *n);
+/* Number of events (of one message when message != 0). */
+int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t *n);
+
+/* Per-recipient summary for `homing report` and the API. */
+struct homing_report_row {
+    uint32_t recipient;
+    char *address; /* NULL for recipient 0 (per-message hits) */
+    char *state;
+    int64_t state_us;
+    int64_t opens, first_open_us, last_open_us; /* GET opens; 0 times if none */
+    int64_t probes;                             /* HEAD requests on any URL */
+    int64_t clicks, first_click_us, last_click_us;
+};
+int homing_store_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
+                        size_t *n);
+void homing_report_free(struct homing_report_row *rows, size_t n);
+
+/* API keys: only a 32-byte hash of each key is stored. */
+struct homing_api_key_info {
+    int64_t id;
+    char *name;
+    int64_t created_us;
+    int64_t revoked_us; /* 0 while active */
+};
+int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
+                             int64_t *id_out);
+/* 0 if the hash belongs to an active key, -EACCES otherwise. */
+int homing_store_api_key_check(struct homing_store *s, const uint8_t hash[32]);
+int homing_store_api_key_list(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
+void homing_api_keys_free(struct homing_api_key_info *k, size_t n);
+/* Revokes the active key named name: -ENOENT if there is none. */
+int homing_store_api_key_revoke(struct homing_store *s, const char *name);
+
+#endif

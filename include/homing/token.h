@@ -1,0 +1,72 @@
+/*
+ * homing/token.h: self-contained signed tracking tokens and their key file.
+ *
+ * Wire format (all integers big-endian), then base64url without padding:
+ *
+ *   version(1) | key id(2) | kind(1) | message id(8) | recipient(4) | item(4) | MAC(16)
+ *
+ * = 36 bytes = 48 characters. The MAC is HMAC-SHA-256 over the first 20 bytes
+ * with the key named by the key id, truncated to 128 bits and compared in
+ * constant time. Verification needs only the key file: no store lookup, so any
+ * number of nodes can accept hits. recipient 0 means a per-message token; item is
+ * the link index of a click token, the grant index of a document token, 0 for an
+ * open token.
+ *
+ * Keys: the key file holds one key per line; the newest (highest id) signs, every
+ * listed key verifies, so rotating keys never breaks mail already sent.
+ */
+#ifndef HOMING_TOKEN_H
+#define HOMING_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HOMING_TOKEN_VERSION 1
+#define HOMING_TOKEN_RAW_LEN 36
+#define HOMING_TOKEN_LEN 48        /* characters of the text form */
+#define HOMING_TOKEN_MAC_LEN 16    /* 128-bit truncated HMAC-SHA-256 */
+#define HOMING_TOKEN_KEY_LEN 32
+#define HOMING_TOKEN_KEYS_MAX 1024 /* named limit on the key file */
+
+enum homing_token_kind {
+    HOMING_TOKEN_OPEN = 1,
+    HOMING_TOKEN_CLICK = 2,
+    HOMING_TOKEN_DOCUMENT = 3,
+    HOMING_TOKEN_VERP = 4, /* the bounce address of one recipient */
+};
+
+struct homing_token {
+    uint8_t kind;
+    uint16_t key_id; /* filled in by encode and by verify */
+    uint64_t message;
+    uint32_t recipient;
+    uint32_t item;
+};
+
+struct homing_keyring;
+
+/* Loads a key file. -ENOENT if missing, -EINVAL (with a line number in err) if
+ * malformed, -EPERM if it is readable by group or others. */
+int homing_keyring_load(const char *path, struct homing_keyring **out, char *err, size_t errcap);
+/* Creates a key file with one fresh key, mode 0600; -EEXIST if it exists. */
+int homing_keyring_create(const char *path);
+/* Adds a new signing key (id = newest + 1) and rewrites the file atomically. */
+int homing_keyring_rotate(const char *path, uint16_t *new_id);
+void homing_keyring_free(struct homing_keyring *k);
+size_t homing_keyring_count(const struct homing_keyring *k);
+/* The i-th key's id and creation time, oldest first. */
+int homing_keyring_info(const struct homing_keyring *k, size_t i, uint16_t *id, int64_t *created_us);
+/* The 32-byte document encryption key, derived from the first (oldest) key's
+ * secret under a separate KDF context: it never signs tokens, and rotating token
+ * keys never makes stored documents unreadable. */
+int homing_keyring_doc_key(const struct homing_keyring *k, uint8_t out[32]);
+
+/* Writes the 48-character token plus NUL into out (HOMING_TOKEN_LEN + 1), signed
+ * with the newest key. */
+int homing_token_encode(const struct homing_keyring *k, const struct homing_token *t, char *out);
+/* Verifies text of length n: -EINVAL for anything malformed or not verifying
+ * (unknown key, bad MAC, wrong version, bad kind, open token with an item). */
+int homing_token_verify(const struct homing_keyring *k, const char *text, size_t n,
+                        struct homing_token *out);
+
+#endif

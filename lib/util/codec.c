@@ -1,0 +1,97 @@
+/*
+ * codec.c: base64url (RFC 4648 section 5, no padding) and hex. Decoders are strict:
+ * a token is a credential, so there is exactly one accepted spelling of each value.
+ */
+#include <errno.h>
+
+#include "homing/util.h"
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t homing_b64url_encode(const uint8_t *in, size_t n, char *out)
+{
+    size_t o = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = b64url_alphabet[v >> 18];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+        out[o++] = b64url_alphabet[(v >> 6) & 63];
+        out[o++] = b64url_alphabet[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = b64url_alphabet[v >> 18];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = b64url_alphabet[v >> 18];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+        out[o++] = b64url_alphabet[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static int b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+
+int homing_b64url_decode(const char *in, size_t n, uint8_t *out, size_t outmax)
+{
+    if (n % 4 == 1) return -EINVAL;
+    size_t need = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    if (need > outmax) return -E2BIG;
+    size_t o = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64url_value((unsigned char)in[i]);
+        if (v < 0) return -EINVAL;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    /* Leftover bits must be zero, or two spellings would decode alike. */
+    if (bits && (acc & ((1u << bits) - 1))) return -EINVAL;
+    return (int)o;
+}
+
+void homing_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int homing_hex_decode(const char *in, size_t n, uint8_t *out, size_t outmax)
+{
+    if (n % 2) return -EINVAL;
+    if (n / 2 > outmax) return -E2BIG;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_value((unsigned char)in[i]), lo = hex_value((unsigned char)in[i + 1]);
+        if (hi < 0 || lo < 0) return -EINVAL;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return (int)(n / 2);
+}

@@ -1,0 +1,191 @@
+/*
+ * config.c: the option table and INI loading. Values are kept as text and parsed
+ * by the typed getters, so every module reads its options the same way.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "homing/config.h"
+
+/* Keep this table and docs/configuration.md in step: tests/unit/test_config.c
+ * fails if an option is missing from the document. */
+const struct homing_config_option homing_config_options[] = {
+    {"store.url", "sqlite:homing.db", 0,
+     "where events live: sqlite:PATH (relative to this file) or postgresql://..."},
+    {"store.sync", "normal", 0,
+     "SQLite synchronous mode: normal survives a daemon crash, full also a power loss"},
+    {"keys.file", "token.keys", 1, "the token and document key file (mode 0600)"},
+    {"public.listen", "127.0.0.1:8080", 0, "address:port of the public tracking listener"},
+    {"public.base_url", "http://127.0.0.1:8080", 0,
+     "URL prefix put in tracked mail (the public listener as recipients reach it)"},
+    {"public.trusted_proxies", "", 0,
+     "comma-separated prefixes whose X-Forwarded-For / Forwarded headers are believed"},
+    {"admin.listen", "127.0.0.1:8081", 0, "address:port of the private API listener"},
+    {"serve.user", "homing", 0, "user the daemon switches to after binding, when started as root"},
+    {"serve.threads", "1", 0, "event-loop threads for the public listener (SO_REUSEPORT)"},
+    {"serve.batch_max", "512", 0, "most events committed in one transaction"},
+    {"serve.queue_max", "65536", 0,
+     "most events waiting for the writer; beyond it hits are answered but not recorded"},
+    {"serve.link_cache", "65536", 0, "click destinations kept in memory per thread"},
+    {NULL, NULL, 0, NULL},
+};
+
+struct homing_config {
+    char *base_dir;
+    size_t n;
+    char **values;    /* parallel to homing_config_options */
+    char **resolved;  /* resolved path values, or NULL */
+};
+
+static int option_index(const char *name)
+{
+    for (int i = 0; homing_config_options[i].name; i++)
+        if (strcmp(homing_config_options[i].name, name) == 0) return i;
+    return -1;
+}
+
+static int set_value(struct homing_config *c, int i, const char *value)
+{
+    char *v = strdup(value);
+    if (!v) return -ENOMEM;
+    free(c->values[i]);
+    c->values[i] = v;
+    free(c->resolved[i]);
+    c->resolved[i] = NULL;
+    if (homing_config_options[i].is_path && v[0] && v[0] != '/') {
+        size_t need = strlen(c->base_dir) + strlen(v) + 2;
+        char *p = malloc(need);
+        if (!p) return -ENOMEM;
+        snprintf(p, need, "%s/%s", c->base_dir, v);
+        c->resolved[i] = p;
+    }
+    return 0;
+}
+
+int homing_config_new(const char *base_dir, struct homing_config **out)
+{
+    struct homing_config *c = calloc(1, sizeof *c);
+    if (!c) return -ENOMEM;
+    while (homing_config_options[c->n].name) c->n++;
+    c->base_dir = strdup(base_dir && *base_dir ? base_dir : ".");
+    c->values = calloc(c->n, sizeof *c->values);
+    c->resolved = calloc(c->n, sizeof *c->resolved);
+    if (!c->base_dir || !c->values || !c->resolved) {
+        homing_config_free(c);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (set_value(c, (int)i, homing_config_options[i].def) < 0) {
+            homing_config_free(c);
+            return -ENOMEM;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+void homing_config_free(struct homing_config *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n && c->values; i++) {
+        free(c->values[i]);
+        if (c->resolved) free(c->resolved[i]);
+    }
+    free(c->values);
+    free(c->resolved);
+    free(c->base_dir);
+    free(c);
+}
+
+struct load_ctx {
+    struct homing_config *c;
+    const char *path;
+    char *err;
+    size_t errcap;
+    int failed;
+};
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *lc = user;
+    char full[128];
+    if (snprintf(full, sizeof full, "%s.%s", section, name) >= (int)sizeof full) {
+        if (lc->err) snprintf(lc->err, lc->errcap, "%s: option name too long", lc->path);
+        lc->failed = -EINVAL;
+        return 0;
+    }
+    int i = option_index(full);
+    if (i < 0) {
+        if (lc->err) snprintf(lc->err, lc->errcap, "%s: unknown option %s", lc->path, full);
+        lc->failed = -EINVAL;
+        return 0;
+    }
+    if (set_value(lc->c, i, value) < 0) {
+        lc->failed = -ENOMEM;
+        return 0;
+    }
+    return 1;
+}
+
+int homing_config_load(struct homing_config *c, const char *path, char *err, size_t errcap)
+{
+    struct load_ctx lc = {c, path, err, errcap, 0};
+    int r = ini_parse(path, on_ini, &lc);
+    if (lc.failed) return lc.failed;
+    if (r == -1) {
+        if (err) snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+        return -ENOENT;
+    }
+    if (r != 0) {
+        if (err) snprintf(err, errcap, "%s:%d: syntax error", path, r);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int homing_config_set(struct homing_config *c, const char *name, const char *value)
+{
+    int i = option_index(name);
+    if (i < 0) return -ENOENT;
+    return set_value(c, i, value);
+}
+
+const char *homing_config_get(const struct homing_config *c, const char *name)
+{
+    int i = option_index(name);
+    if (i < 0) return NULL;
+    return c->resolved[i] ? c->resolved[i] : c->values[i];
+}
+
+int homing_config_get_int(const struct homing_config *c, const char *name, long long min,
+                          long long max, long long *out)
+{
+    const char *v = homing_config_get(c, name);
+    if (!v || !*v) return -EINVAL;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || *end || x < min || x > max) return -EINVAL;
+    *out = x;
+    return 0;
+}
+
+int homing_config_get_bool(const struct homing_config *c, const char *name, int *out)
+{
+    const char *v = homing_config_get(c, name);
+    if (!v) return -EINVAL;
+    static const char *yes[] = {"yes", "true", "on", "1"}, *no[] = {"no", "false", "off", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) return *out = 1, 0;
+        if (strcasecmp(v, no[i]) == 0) return *out = 0, 0;
+    }
+    return -EINVAL;
+}
+
+const char *homing_config_base_dir(const struct homing_config *c)
+{
+    return c->base_dir;
+}

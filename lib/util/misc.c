@@ -1,0 +1,97 @@
+/*
+ * misc.c: time, random public ids and bounded string helpers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "homing/util.h"
+
+int64_t homing_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t homing_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void homing_time_format(int64_t t_us, char *out)
+{
+    time_t s = (time_t)(t_us / 1000000);
+    long us = (long)(t_us % 1000000);
+    if (us < 0) {
+        us += 1000000;
+        s -= 1;
+    }
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(out, HOMING_TIME_STR_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, HOMING_TIME_STR_MAX - n, ".%06ldZ", us);
+}
+
+uint64_t homing_id_random(void)
+{
+    uint64_t id;
+    do {
+        randombytes_buf(&id, sizeof id);
+        id &= 0x7fffffffffffffffULL; /* fits a signed 64-bit SQL integer */
+    } while (id == 0);
+    return id;
+}
+
+void homing_id_format(uint64_t id, char *out)
+{
+    snprintf(out, HOMING_ID_STR_MAX, "%016llx", (unsigned long long)id);
+}
+
+int homing_id_parse(const char *s, uint64_t *out)
+{
+    size_t n = strlen(s);
+    if (n != 16) return -EINVAL;
+    uint8_t b[8];
+    if (homing_hex_decode(s, n, b, sizeof b) != 8) return -EINVAL;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | b[i];
+    if (v == 0 || v > 0x7fffffffffffffffULL) return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+char *homing_strdup0(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+char *homing_strndup0(const char *s, size_t n)
+{
+    return s ? strndup(s, n) : NULL;
+}
+
+size_t homing_strlcpy(char *dst, const char *src, size_t cap)
+{
+    if (cap == 0) return 0;
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
+}
+
+void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[o++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+    }
+    dst[o] = '\0';
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, builds, and runs every suite twice: in the
+# normal build and in an AddressSanitizer + UndefinedBehaviorSanitizer build; then
+# runs each libFuzzer target for a bounded time. Ends with "N passed, N failed".
+#
+# Environment: HOMING_TEST_QUICK=1 skips the sanitizer build and fuzzing (for a
+# quick local loop; CI never sets it). HOMING_FUZZ_SECONDS (default 20) bounds each
+# libFuzzer run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+count_results() { # $1 = build dir
+  local log="$1/meson-logs/testlog.json"
+  [ -f "$log" ] || { failed=$((failed + 1)); failures+=("$1: no test log"); return; }
+  local line
+  while IFS=$'\t' read -r result name; do
+    case "$result" in
+      OK|EXPECTEDFAIL) passed=$((passed + 1)) ;;
+      SKIP) skipped=$((skipped + 1)); failures+=("skipped: $1 $name") ;;
+      *) failed=$((failed + 1)); failures+=("$1 $name: $result") ;;
+    esac
+  done < <(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    t=json.loads(l); print(t["result"]+"\t"+t["name"])' "$log")
+}
+
+build() { # $1 = dir, rest = meson options
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+    rm -f "$dir.setup.log"
+  fi
+  meson compile -C "$dir" || return 1
+}
+
+run_suites() { # $1 = dir, rest = meson test options
+  local dir=$1; shift
+  rm -f "$dir/meson-logs/testlog.json"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@"
+  count_results "$dir"
+}
+
+echo "== normal build"
+if build build; then
+  run_suites build
+else
+  failed=$((failed + 1)); failures+=("normal build failed")
+fi
+
+if [ "${HOMING_TEST_QUICK:-0}" != 1 ]; then
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  if build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args=-fno-sanitize-recover=undefined -Dbuildtype=debug; then
+    run_suites build-asan --no-suite browser --no-suite bench --timeout-multiplier 3
+  else
+    failed=$((failed + 1)); failures+=("sanitizer build failed")
+  fi
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+
+  echo "== libFuzzer runs"
+  if CC=clang-14 build build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dbuildtype=debug; then
+    secs=${HOMING_FUZZ_SECONDS:-20}
+    for f in build-fuzz/fuzz/fuzz_*; do
+      [ -x "$f" ] || continue
+      name=${f##*/fuzz_}
+      work=$(mktemp -d)
+      if "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+          -artifact_prefix="$work/" "$work" "fuzz/corpus/$name" >"$work/log" 2>&1; then
+        passed=$((passed + 1)); echo "fuzz $name: ok (${secs}s)"
+      else
+        failed=$((failed + 1)); failures+=("libFuzzer $name found a crash: see below")
+        tail -40 "$work/log"
+      fi
+      rm -rf "$work"
+    done
+  else
+    failed=$((failed + 1)); failures+=("libFuzzer build failed")
+  fi
+fi
+
+for f in "${failures[@]}"; do echo "  $f"; done
+[ "$skipped" -gt 0 ] && echo "$skipped skipped (listed above)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

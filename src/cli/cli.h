@@ -1,0 +1,62 @@
+/*
+ * cli.h: what every subcommand of `homing` shares: the command table, the
+ * configuration and store it works on, and the exit-status convention.
+ *
+ * Exit statuses: 0 success; 1 a negative answer where a command defines one
+ * (e.g. scan found trackers); 2 an error (usage, bad input, store failure),
+ * always after a one-line message on stderr naming the problem.
+ */
+#ifndef HOMING_CLI_H
+#define HOMING_CLI_H
+
+#include <stdio.h>
+
+#include "homing/config.h"
+#include "homing/store.h"
+#include "homing/token.h"
+
+#define CLI_OK 0
+#define CLI_NEGATIVE 1
+#define CLI_ERROR 2
+
+struct cli {
+    const char *config_path; /* -c, $HOMING_CONFIG or ./var/homing.conf */
+    struct homing_config *config;
+    struct homing_store *store;     /* opened on demand by cli_store */
+    struct homing_keyring *keyring; /* loaded on demand by cli_keyring */
+};
+
+struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* Loads the configuration (needed by every command that touches state). */
+int cli_config(struct cli *cli);
+/* Opens the store named by the configuration, reporting failures itself. */
+struct homing_store *cli_store(struct cli *cli);
+/* Loads the token key file named by the configuration. */
+struct homing_keyring *cli_keyring(struct cli *cli);
+
+/* True if argv holds -h or --help; prints usage to stdout then. Every command
+ * calls this so `homing CMD --help` always works. */
+int cli_wants_help(int argc, char **argv, const char *usage);
+/* Prints "homing CMD: message" and the usage hint to stderr; returns CLI_ERROR. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a one-line error; returns CLI_ERROR. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads a whole file ("-" = stdin) up to max bytes into a malloc'd buffer. */
+int cli_read_file(const char *path, size_t max, char **data, size_t *len);
+
+/* The subcommands, one file each under src/cli/. */
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_token_keys(struct cli *cli, int argc, char **argv);
+int cmd_api_keys(struct cli *cli, int argc, char **argv);
+int cmd_message(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * main.c: `homing`, one binary with subcommands in the manner of git. This file
+ * only dispatches; each subcommand lives in its own file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "homing_build.h"
+#include "log.h"
+
+static const struct cli_command commands[] = {
+    {"init", "create a configuration, key file and store in a directory", cmd_init},
+    {"token-keys", "list and rotate token signing keys", cmd_token_keys},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: homing [-c CONFIG] COMMAND [ARGS]\n\n"
+               "Self-hosted email tracking, and the tools to detect and neutralise it.\n\n"
+               "Commands:\n");
+    for (const struct cli_command *c = commands; c->name; c++)
+        fprintf(f, "  %-12s %s\n", c->name, c->summary);
+    fprintf(f, "\nOptions:\n"
+               "  -c, --config FILE  configuration file (default: $HOMING_CONFIG, else\n"
+               "                     ./var/homing.conf)\n"
+               "  -h, --help         this help; `homing COMMAND --help` for a command\n"
+               "  -V, --version      print the version\n");
+}
+
+int cli_wants_help(int argc, char **argv, const char *usage_text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage_text, stdout);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "homing %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'homing %s --help')\n", cmd);
+    return CLI_ERROR;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "homing: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_ERROR;
+}
+
+int cli_config(struct cli *cli)
+{
+    if (cli->config) return 0;
+    const char *path = cli->config_path;
+    char *dir = strdup(path);
+    if (!dir) return -ENOMEM;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    int r = homing_config_new(dir, &cli->config);
+    free(dir);
+    if (r < 0) return r;
+    char err[512];
+    r = homing_config_load(cli->config, path, err, sizeof err);
+    if (r == -ENOENT) {
+        cli_fail("no configuration at %s: run 'homing init' first, or pass -c FILE", path);
+        return r;
+    }
+    if (r < 0) {
+        cli_fail("%s", err);
+        return r;
+    }
+    return 0;
+}
+
+struct homing_store *cli_store(struct cli *cli)
+{
+    if (cli->store) return cli->store;
+    if (cli_config(cli) < 0) return NULL;
+    char err[512];
+    if (homing_store_open(homing_config_get(cli->config, "store.url"),
+                          homing_config_base_dir(cli->config),
+                          homing_config_get(cli->config, "store.sync"), &cli->store, err,
+                          sizeof err) < 0) {
+        cli_fail("cannot open store: %s", err);
+        return NULL;
+    }
+    return cli->store;
+}
+
+struct homing_keyring *cli_keyring(struct cli *cli)
+{
+    if (cli->keyring) return cli->keyring;
+    if (cli_config(cli) < 0) return NULL;
+    char err[512];
+    if (homing_keyring_load(homing_config_get(cli->config, "keys.file"), &cli->keyring, err,
+                            sizeof err) < 0) {
+        cli_fail("cannot load token keys: %s", err);
+        return NULL;
+    }
+    return cli->keyring;
+}
+
+int cli_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return -errno;
+    struct homing_buf b;
+    homing_buf_init(&b, max);
+    char chunk[65536];
+    size_t n;
+    int r = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if ((r = homing_buf_append(&b, chunk, n)) < 0) break;
+    if (r == 0 && ferror(f)) r = -EIO;
+    if (f != stdin) fclose(f);
+    if (r < 0) {
+        homing_buf_free(&b);
+        return r;
+    }
+    *len = b.len;
+    *data = homing_buf_steal(&b);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    log_init("homing", 0);
+    cli.config_path = getenv("HOMING_CONFIG");
+    if (!cli.config_path || !*cli.config_path) cli.config_path = "var/homing.conf";
+
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("homing %s\n", HOMING_VERSION);
+            return CLI_OK;
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            if (++i >= argc) return cli_fail("%s needs a file name", a);
+            cli.config_path = argv[i];
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            cli.config_path = a + 9;
+        } else {
+            fprintf(stderr, "homing: unknown option '%s'\n", a);
+            usage(stderr);
+            return CLI_ERROR;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return CLI_ERROR;
+    }
+    const char *name = argv[i];
+    for (const struct cli_command *c = commands; c->name; c++) {
+        if (strcmp(c->name, name) == 0) {
+            int r = c->run(&cli, argc - i, argv + i);
+            homing_store_close(cli.store);
+            homing_keyring_free(cli.keyring);
+            homing_config_free(cli.config);
+            return r;
+        }
+    }
+    fprintf(stderr, "homing: '%s' is not a homing command (see 'homing --help')\n", name);
+    return CLI_ERROR;
+}
