@@ -1,0 +1,867 @@
+/*
+ * sqlite.c: the SQLite backend of the store (one machine, embedded database).
+ *
+ * Contract (beyond homing/store.h):
+ * - WAL journal, so readers (the CLI, the API) never block the daemon's writer;
+ *   synchronous=normal survives a crash of the process, full also a power loss.
+ * - busy_timeout: several threads and processes each hold their own handle and
+ *   wait for each other's write transactions instead of failing at once.
+ * - Every statement is prepared once per handle and cached (the hot calls,
+ *   events_append, link_url and api_key_check, then cost a bind/step/reset).
+ * - Header fields of events are stored as NULL when empty and read back as "".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "homing/store.h"
+#include "homing/util.h"
+#include "lib/store/store_impl.h"
+
+#define SQ_BUSY_TIMEOUT_MS 5000 /* how long a handle waits for another's write lock */
+#define SQ_ID_ATTEMPTS     8    /* fresh random ids tried on a (rare) collision */
+#define SQ_ARRAY_FIRST     64   /* first allocation of a growing result array */
+
+enum sq_stmt {
+    ST_BEGIN,
+    ST_BEGIN_IMMEDIATE,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SCHEMA_VERSION,
+    ST_EVENT_INSERT,
+    ST_LINK_URL,
+    ST_API_KEY_CHECK,
+    ST_MESSAGE_INSERT,
+    ST_RECIPIENT_INSERT,
+    ST_LINK_INSERT,
+    ST_MESSAGE_GET,
+    ST_RECIPIENTS_GET,
+    ST_LINKS_GET,
+    ST_MESSAGE_FIND,
+    ST_MESSAGE_LIST,
+    ST_MESSAGE_EXISTS,
+    ST_SET_STATE,
+    ST_EVENTS_LIST_ALL,
+    ST_EVENTS_LIST_MESSAGE,
+    ST_EVENTS_COUNT_ALL,
+    ST_EVENTS_COUNT_MESSAGE,
+    ST_REPORT,
+    ST_API_KEY_ADD,
+    ST_API_KEY_LIST,
+    ST_API_KEY_REVOKE,
+    ST_COUNT
+};
+
+#define EVENT_COLUMNS                                                                              \
+    "id, time_us, kind, method, message, recipient, item, client, user_agent, "                    \
+    "accept_language, via, from_hdr, detail"
+
+static const char *const sq_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SCHEMA_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
+    [ST_EVENT_INSERT] = "INSERT INTO events (time_us, kind, method, message, recipient, item, "
+                        "client, user_agent, accept_language, via, from_hdr, detail) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [ST_LINK_URL] = "SELECT url FROM links WHERE message = ?1 AND idx = ?2",
+    [ST_API_KEY_CHECK] = "SELECT 1 FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
+    [ST_MESSAGE_INSERT] = "INSERT INTO messages (id, message_id, subject, sender, mode, "
+                          "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_RECIPIENT_INSERT] = "INSERT INTO recipients (message, idx, address, state_us) "
+                            "VALUES (?1, ?2, ?3, ?4)",
+    [ST_LINK_INSERT] = "INSERT INTO links (message, idx, url) VALUES (?1, ?2, ?3)",
+    [ST_MESSAGE_GET] = "SELECT id, message_id, subject, sender, mode, created_us "
+                       "FROM messages WHERE id = ?1",
+    [ST_RECIPIENTS_GET] = "SELECT idx, address, state, state_us FROM recipients "
+                          "WHERE message = ?1 ORDER BY idx",
+    [ST_LINKS_GET] = "SELECT idx, url FROM links WHERE message = ?1 ORDER BY idx",
+    /* Stored either way; compared without the brackets. The newest wins when a
+     * Message-ID was registered twice. */
+    [ST_MESSAGE_FIND] = "SELECT id FROM messages WHERE message_id IN (?1, '<' || ?1 || '>') "
+                        "ORDER BY created_us DESC LIMIT 1",
+    [ST_MESSAGE_LIST] = "SELECT id, message_id, subject, sender, mode, created_us "
+                        "FROM messages ORDER BY created_us DESC, id DESC LIMIT ?1",
+    [ST_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1",
+    [ST_SET_STATE] = "UPDATE recipients SET state = ?1, state_us = ?2 "
+                     "WHERE message = ?3 AND idx = ?4",
+    [ST_EVENTS_LIST_ALL] = "SELECT " EVENT_COLUMNS " FROM events WHERE id > ?1 "
+                           "ORDER BY id LIMIT ?2",
+    [ST_EVENTS_LIST_MESSAGE] = "SELECT " EVENT_COLUMNS " FROM events "
+                               "WHERE message = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    [ST_EVENTS_COUNT_ALL] = "SELECT count(*) FROM events",
+    [ST_EVENTS_COUNT_MESSAGE] = "SELECT count(*) FROM events WHERE message = ?1",
+    /* One row per registered recipient, plus recipient 0 (per-message tokens)
+     * only when it has events. */
+    [ST_REPORT] =
+        "WITH e AS (SELECT recipient,"
+        " count(*) FILTER (WHERE kind = 'open' AND method = 'GET') AS opens,"
+        " min(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS first_open,"
+        " max(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS last_open,"
+        " count(*) FILTER (WHERE method = 'HEAD') AS probes,"
+        " count(*) FILTER (WHERE kind = 'click' AND method = 'GET') AS clicks,"
+        " min(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS first_click,"
+        " max(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS last_click"
+        " FROM events WHERE message = ?1 GROUP BY recipient) "
+        "SELECT 0, NULL, NULL, 0, opens, first_open, last_open, probes, clicks, first_click,"
+        " last_click FROM e WHERE recipient = 0 "
+        "UNION ALL "
+        "SELECT r.idx, r.address, r.state, r.state_us, e.opens, e.first_open, e.last_open,"
+        " e.probes, e.clicks, e.first_click, e.last_click"
+        " FROM recipients r LEFT JOIN e ON e.recipient = r.idx WHERE r.message = ?1 "
+        "ORDER BY 1",
+    [ST_API_KEY_ADD] = "INSERT INTO api_keys (name, hash, created_us) VALUES (?1, ?2, ?3)",
+    [ST_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0) FROM api_keys "
+                        "ORDER BY id",
+    [ST_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = ?1 "
+                          "WHERE name = ?2 AND revoked_us IS NULL",
+};
+
+struct sq {
+    struct homing_store base; /* first: the public handle points here */
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST_COUNT];
+};
+
+static const struct store_ops sqlite_ops;
+
+/* Maps an SQLite result code to a negative errno and records the message. */
+static int sq_fail(struct sq *q, int rc, const char *what)
+{
+    store_set_error(&q->base, "%s: %s", what, sqlite3_errmsg(q->db));
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return -EBUSY;
+    case SQLITE_FULL: return -ENOSPC;
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return -EROFS;
+    case SQLITE_CONSTRAINT: return -EEXIST;
+    default: return -EIO;
+    }
+}
+
+/* The cached statement id, prepared on first use; NULL (error recorded) if
+ * preparing fails. Callers reset it when done so no read lock is held. */
+static sqlite3_stmt *sq_stmt(struct sq *q, enum sq_stmt id)
+{
+    if (q->stmts[id]) return q->stmts[id];
+    int rc =
+        sqlite3_prepare_v3(q->db, sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &q->stmts[id], NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(q, rc, "prepare");
+        q->stmts[id] = NULL;
+        return NULL;
+    }
+    return q->stmts[id];
+}
+
+/* Runs a statement that returns no rows. */
+static int sq_run(struct sq *q, enum sq_stmt id, const char *what)
+{
+    sqlite3_stmt *st = sq_stmt(q, id);
+    if (!st) return -EIO;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(q, rc, what);
+}
+
+static int sq_begin(struct sq *q, int write)
+{
+    return sq_run(q, write ? ST_BEGIN_IMMEDIATE : ST_BEGIN, "begin");
+}
+
+static int sq_commit(struct sq *q)
+{
+    return sq_run(q, ST_COMMIT, "commit");
+}
+
+/* Rolls back if a transaction is still open (SQLite ends some by itself). Keeps
+ * the first error message, which is the one worth showing. */
+static void sq_rollback(struct sq *q)
+{
+    if (sqlite3_get_autocommit(q->db)) return;
+    sqlite3_stmt *st = sq_stmt(q, ST_ROLLBACK);
+    if (!st) return;
+    sqlite3_step(st);
+    sqlite3_reset(st);
+}
+
+/* Binds an optional string: NULL or "" becomes SQL NULL; cap bounds a fixed
+ * field (0: a NUL-terminated string of any length). The bytes must stay
+ * valid until the statement is reset (SQLITE_STATIC: no copy on the hot path). */
+static int bind_opt(sqlite3_stmt *st, int i, const char *s, size_t cap)
+{
+    size_t n = !s ? 0 : cap ? strnlen(s, cap) : strlen(s);
+    if (n == 0) return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
+}
+
+/* Copies a text column into a fixed field ("" for NULL), cut at the field. */
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    homing_strlcpy(dst, t ? t : "", cap);
+}
+
+/* A malloc'd copy of a text column, or NULL for SQL NULL; -ENOMEM. */
+static int col_dup(sqlite3_stmt *st, int i, char **out)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    if (!t) {
+        if (sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM) return -ENOMEM;
+        *out = NULL;
+        return 0;
+    }
+    *out = strdup(t);
+    return *out ? 0 : -ENOMEM;
+}
+
+/* Makes room for one more element of size el in *arr (capacity *cap). */
+static int grow(void **arr, size_t *cap, size_t used, size_t el)
+{
+    if (used < *cap) return 0;
+    size_t ncap = *cap ? *cap * 2 : SQ_ARRAY_FIRST;
+    void *p = realloc(*arr, ncap * el);
+    if (!p) return -ENOMEM;
+    memset((char *)p + *cap * el, 0, (ncap - *cap) * el);
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+static const char *mode_name(int mode)
+{
+    return mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient";
+}
+
+static int mode_parse(const char *s)
+{
+    return s && strcmp(s, "per-message") == 0 ? HOMING_MODE_PER_MESSAGE : HOMING_MODE_PER_RECIPIENT;
+}
+
+/* ---- opening and migrations ---- */
+
+static int exec_err(sqlite3 *db, const char *sql, char *err, size_t errcap, const char *what)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK) return 0;
+    if (err && errcap) snprintf(err, errcap, "%s: %s", what, msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+}
+
+static int read_version(struct sq *q, int *version)
+{
+    sqlite3_stmt *st = sq_stmt(q, ST_SCHEMA_VERSION);
+    if (!st) return -EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *version = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : sq_fail(q, rc, "schema version");
+}
+
+/* Applies each missing migration in its own transaction. Several processes may
+ * open a new database at once: the version is read again under the write lock,
+ * so each migration runs exactly once. */
+static int sq_migrate(struct sq *q, char *err, size_t errcap)
+{
+    int r = exec_err(q->db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "version INTEGER PRIMARY KEY, applied_us INTEGER NOT NULL)",
+                     err, errcap, "creating schema_migrations");
+    if (r < 0) return r;
+    int have = 0;
+    if ((r = read_version(q, &have)) < 0) goto fail;
+    const int known = (int)store_migrations_sqlite_count;
+    if (have > known) {
+        snprintf(err, errcap,
+                 "database schema version %d is newer than this homing knows (%d): "
+                 "upgrade homing",
+                 have, known);
+        return -EPROTO;
+    }
+    for (int v = have + 1; v <= known; v++) {
+        const struct store_migration *m = &store_migrations_sqlite[v - 1];
+        if ((r = sq_begin(q, 1)) < 0) goto fail;
+        int now;
+        if ((r = read_version(q, &now)) < 0) goto fail_tx;
+        if (now >= v) {
+            if ((r = sq_commit(q)) < 0) goto fail_tx;
+            continue;
+        }
+        char what[128];
+        snprintf(what, sizeof what, "migration %s", m->name);
+        if ((r = exec_err(q->db, m->sql, err, errcap, what)) < 0) {
+            sq_rollback(q);
+            return r;
+        }
+        char ins[128];
+        snprintf(ins, sizeof ins,
+                 "INSERT INTO schema_migrations (version, applied_us) VALUES (%d, %lld)", v,
+                 (long long)homing_now_us());
+        if ((r = exec_err(q->db, ins, err, errcap, what)) < 0) {
+            sq_rollback(q);
+            return r;
+        }
+        if ((r = sq_commit(q)) < 0) goto fail_tx;
+    }
+    return 0;
+fail_tx:
+    sq_rollback(q);
+fail:
+    snprintf(err, errcap, "migrating: %s", q->base.errmsg);
+    return r;
+}
+
+static void sq_close(struct homing_store *s)
+{
+    struct sq *q = (struct sq *)s;
+    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(q->stmts[i]);
+    sqlite3_close_v2(q->db);
+    free(q);
+}
+
+int store_sqlite_open(const char *path, const char *sync, struct homing_store **out, char *err,
+                      size_t errcap)
+{
+    struct sq *q = calloc(1, sizeof *q);
+    if (!q) return -ENOMEM;
+    q->base.ops = &sqlite_ops;
+    int r = -EIO;
+    /* NOMUTEX: a handle is used by one thread at a time (store.h contract). */
+    int rc = sqlite3_open_v2(
+        path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errcap, "%s: %s", path, q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+        r = rc == SQLITE_NOMEM ? -ENOMEM : (rc & 0xff) == SQLITE_CANTOPEN ? -ENOENT : -EIO;
+        goto fail;
+    }
+    sqlite3_extended_result_codes(q->db, 1);
+    sqlite3_busy_timeout(q->db, SQ_BUSY_TIMEOUT_MS);
+    if ((r = exec_err(q->db, "PRAGMA foreign_keys = ON", err, errcap, path)) < 0) goto fail;
+
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(q->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        snprintf(err, errcap, "%s: cannot use WAL: %s", path, sqlite3_errmsg(q->db));
+        sqlite3_finalize(st);
+        r = (rc & 0xff) == SQLITE_NOTADB ? -EINVAL : -EIO;
+        goto fail;
+    }
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    int wal_ok = mode && (strcmp(mode, "wal") == 0 ||
+                          (strcmp(mode, "memory") == 0 && strcmp(path, ":memory:") == 0));
+    sqlite3_finalize(st);
+    if (!wal_ok) {
+        snprintf(err, errcap, "%s: cannot switch to WAL journal mode", path);
+        r = -EIO;
+        goto fail;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA synchronous = %s",
+             strcmp(sync, "full") == 0 ? "FULL" : "NORMAL");
+    if ((r = exec_err(q->db, pragma, err, errcap, path)) < 0) goto fail;
+    if ((r = sq_migrate(q, err, errcap)) < 0) goto fail;
+    *out = &q->base;
+    return 0;
+fail:
+    sq_close(&q->base);
+    return r;
+}
+
+static int sq_schema_version(struct homing_store *s, int *version)
+{
+    return read_version((struct sq *)s, version);
+}
+
+/* ---- messages ---- */
+
+static int sq_message_add(struct homing_store *s, const struct homing_message_spec *m,
+                          uint64_t *id_out)
+{
+    struct sq *q = (struct sq *)s;
+    int64_t now = homing_now_us();
+    int r = sq_begin(q, 1);
+    if (r < 0) return r;
+    sqlite3_stmt *st = sq_stmt(q, ST_MESSAGE_INSERT);
+    if (!st) goto fail_io;
+    uint64_t id = 0;
+    int rc = SQLITE_CONSTRAINT_PRIMARYKEY;
+    for (int attempt = 0; attempt < SQ_ID_ATTEMPTS && rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+         attempt++) {
+        id = homing_id_random();
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+        bind_opt(st, 2, m->message_id, 0);
+        bind_opt(st, 3, m->subject, 0);
+        bind_opt(st, 4, m->sender, 0);
+        sqlite3_bind_text(st, 5, mode_name(m->mode), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, now);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE) {
+        r = sq_fail(q, rc, "adding message");
+        if (r == -EEXIST) r = -EIO;
+        goto fail;
+    }
+
+    if (m->n_recipients && !(st = sq_stmt(q, ST_RECIPIENT_INSERT))) goto fail_io;
+    for (size_t i = 0; i < m->n_recipients; i++) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)(i + 1));
+        sqlite3_bind_text(st, 3, m->recipients[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            r = sq_fail(q, rc, "adding recipient");
+            goto fail;
+        }
+    }
+    if (m->n_links && !(st = sq_stmt(q, ST_LINK_INSERT))) goto fail_io;
+    for (size_t i = 0; i < m->n_links; i++) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)(i + 1));
+        sqlite3_bind_text(st, 3, m->links[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            r = sq_fail(q, rc, "adding link");
+            goto fail;
+        }
+    }
+    if ((r = sq_commit(q)) < 0) goto fail;
+    *id_out = id;
+    return 0;
+fail_io:
+    r = -EIO;
+fail:
+    sq_rollback(q);
+    return r;
+}
+
+/* Reads the message columns of ST_MESSAGE_GET / ST_MESSAGE_LIST into m. */
+static int read_message_row(sqlite3_stmt *st, struct homing_message *m)
+{
+    m->id = (uint64_t)sqlite3_column_int64(st, 0);
+    int r;
+    if ((r = col_dup(st, 1, &m->message_id)) < 0 || (r = col_dup(st, 2, &m->subject)) < 0 ||
+        (r = col_dup(st, 3, &m->sender)) < 0)
+        return r;
+    m->mode = mode_parse((const char *)sqlite3_column_text(st, 4));
+    m->created_us = sqlite3_column_int64(st, 5);
+    return 0;
+}
+
+static int read_recipients(struct sq *q, struct homing_message *m)
+{
+    sqlite3_stmt *st = sq_stmt(q, ST_RECIPIENTS_GET);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)m->id);
+    size_t cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&m->recipients, &cap, m->n_recipients, sizeof *m->recipients)) < 0)
+            break;
+        struct homing_recipient *rc_ = &m->recipients[m->n_recipients++];
+        rc_->index = (uint32_t)sqlite3_column_int64(st, 0);
+        rc_->state_us = sqlite3_column_int64(st, 3);
+        if ((r = col_dup(st, 1, &rc_->address)) < 0 || (r = col_dup(st, 2, &rc_->state)) < 0) break;
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "reading recipients");
+    sqlite3_reset(st);
+    return r;
+}
+
+static int read_links(struct sq *q, struct homing_message *m)
+{
+    sqlite3_stmt *st = sq_stmt(q, ST_LINKS_GET);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)m->id);
+    size_t cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&m->links, &cap, m->n_links, sizeof *m->links)) < 0) break;
+        struct homing_link *l = &m->links[m->n_links++];
+        l->index = (uint32_t)sqlite3_column_int64(st, 0);
+        if ((r = col_dup(st, 1, &l->url)) < 0) break;
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "reading links");
+    sqlite3_reset(st);
+    return r;
+}
+
+static int sq_message_get(struct homing_store *s, uint64_t id, struct homing_message **out)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_MESSAGE_GET);
+    if (!st) return -EIO;
+    struct homing_message *m = calloc(1, sizeof *m);
+    if (!m) return -ENOMEM;
+    /* One read transaction: the three queries see the same snapshot. */
+    int r = sq_begin(q, 0);
+    if (r < 0) goto fail;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        r = read_message_row(st, m);
+    else
+        r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "reading message");
+    sqlite3_reset(st);
+    if (r == 0) r = read_recipients(q, m);
+    if (r == 0) r = read_links(q, m);
+    if (r == 0) r = sq_commit(q);
+    if (r < 0) goto fail;
+    *out = m;
+    return 0;
+fail:
+    sq_rollback(q);
+    homing_message_free(m);
+    return r;
+}
+
+static int sq_message_find(struct homing_store *s, const char *bare_id, size_t len,
+                           uint64_t *id_out)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_MESSAGE_FIND);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, bare_id, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW)
+        *id_out = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "finding message");
+    sqlite3_reset(st);
+    return r;
+}
+
+static int sq_message_list(struct homing_store *s, size_t limit, struct homing_message **out,
+                           size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_MESSAGE_LIST);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+    struct homing_message *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        if ((r = read_message_row(st, &arr[used++])) < 0) break;
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing messages");
+    sqlite3_reset(st);
+    if (r < 0) {
+        homing_messages_free(arr, used);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+static int sq_link_url(struct homing_store *s, uint64_t message, uint32_t index, char **url_out)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_LINK_URL);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
+    sqlite3_bind_int64(st, 2, index);
+    int rc = sqlite3_step(st), r;
+    char *url = NULL;
+    if (rc == SQLITE_ROW)
+        r = col_dup(st, 0, &url);
+    else
+        r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "reading link");
+    sqlite3_reset(st);
+    if (r == 0 && !url) r = -ENOENT;
+    if (r < 0) return r;
+    *url_out = url;
+    return 0;
+}
+
+static int sq_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t index,
+                                  const char *state, int64_t at_us)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_SET_STATE);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at_us);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)message);
+    sqlite3_bind_int64(st, 4, index);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sq_fail(q, rc, "setting recipient state");
+    return sqlite3_changes(q->db) ? 0 : -ENOENT;
+}
+
+/* ---- events ---- */
+
+/* The group-commit hot path: one IMMEDIATE transaction, one cached statement,
+ * bind/step/reset per event, header fields bound in place (no copies). */
+static int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_EVENT_INSERT);
+    if (!st) return -EIO;
+    int r = sq_begin(q, 1);
+    if (r < 0) return r;
+    size_t done = 0;
+    for (; done < n; done++) {
+        struct homing_event *e = &evs[done];
+        sqlite3_bind_int64(st, 1, e->time_us);
+        sqlite3_bind_text(st, 2, homing_event_kind_name(e->kind), -1, SQLITE_STATIC);
+        if (e->method == HOMING_METHOD_GET || e->method == HOMING_METHOD_HEAD)
+            sqlite3_bind_text(st, 3, homing_http_method_name(e->method), -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 3);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)e->message);
+        sqlite3_bind_int64(st, 5, e->recipient);
+        sqlite3_bind_int64(st, 6, e->item);
+        bind_opt(st, 7, e->client, sizeof e->client);
+        bind_opt(st, 8, e->user_agent, sizeof e->user_agent);
+        bind_opt(st, 9, e->accept_language, sizeof e->accept_language);
+        bind_opt(st, 10, e->via, sizeof e->via);
+        bind_opt(st, 11, e->from, sizeof e->from);
+        bind_opt(st, 12, e->detail, 0);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            r = sq_fail(q, rc, "appending event");
+            if (r == -EEXIST) r = -EINVAL; /* a CHECK failed: bad detail JSON */
+            goto fail;
+        }
+        e->id = sqlite3_last_insert_rowid(q->db);
+    }
+    if ((r = sq_commit(q)) < 0) goto fail;
+    return 0;
+fail:
+    sq_rollback(q);
+    /* Nothing was stored: take back the ids handed out so far. */
+    for (size_t i = 0; i < done; i++) evs[i].id = 0;
+    return r;
+}
+
+static void read_event_row(sqlite3_stmt *st, struct homing_event *e)
+{
+    e->id = sqlite3_column_int64(st, 0);
+    e->time_us = sqlite3_column_int64(st, 1);
+    const char *kind = (const char *)sqlite3_column_text(st, 2);
+    e->kind = (uint16_t)(kind ? homing_event_kind_parse(kind) : HOMING_EV_NONE);
+    const char *method = (const char *)sqlite3_column_text(st, 3);
+    e->method = !method                       ? HOMING_METHOD_OTHER
+                : strcmp(method, "GET") == 0  ? HOMING_METHOD_GET
+                : strcmp(method, "HEAD") == 0 ? HOMING_METHOD_HEAD
+                                              : HOMING_METHOD_OTHER;
+    e->message = (uint64_t)sqlite3_column_int64(st, 4);
+    e->recipient = (uint32_t)sqlite3_column_int64(st, 5);
+    e->item = (uint32_t)sqlite3_column_int64(st, 6);
+    col_copy(st, 7, e->client, sizeof e->client);
+    col_copy(st, 8, e->user_agent, sizeof e->user_agent);
+    col_copy(st, 9, e->accept_language, sizeof e->accept_language);
+    col_copy(st, 10, e->via, sizeof e->via);
+    col_copy(st, 11, e->from, sizeof e->from);
+}
+
+static int sq_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                          struct homing_event **out, size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, message ? ST_EVENTS_LIST_MESSAGE : ST_EVENTS_LIST_ALL);
+    if (!st) return -EIO;
+    int p = 1;
+    if (message) sqlite3_bind_int64(st, p++, (sqlite3_int64)message);
+    sqlite3_bind_int64(st, p++, after);
+    sqlite3_bind_int64(st, p, (sqlite3_int64)limit);
+    struct homing_event *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* grow() zeroes new slots, so a partly read array frees cleanly. */
+        if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        struct homing_event *e = &arr[used++];
+        read_event_row(st, e);
+        if ((r = col_dup(st, 12, &e->detail)) < 0) break;
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing events");
+    sqlite3_reset(st);
+    if (r < 0) {
+        homing_events_free(arr, used);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+static int sq_events_count(struct homing_store *s, uint64_t message, int64_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, message ? ST_EVENTS_COUNT_MESSAGE : ST_EVENTS_COUNT_ALL);
+    if (!st) return -EIO;
+    if (message) sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        r = sq_fail(q, rc, "counting events");
+    sqlite3_reset(st);
+    return r;
+}
+
+static int sq_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
+                     size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *ex = sq_stmt(q, ST_MESSAGE_EXISTS), *st = sq_stmt(q, ST_REPORT);
+    if (!ex || !st) return -EIO;
+    int r = sq_begin(q, 0);
+    if (r < 0) return r;
+    sqlite3_bind_int64(ex, 1, (sqlite3_int64)message);
+    int rc = sqlite3_step(ex);
+    sqlite3_reset(ex);
+    if (rc != SQLITE_ROW) {
+        r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "reading message");
+        sq_rollback(q);
+        return r;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
+    struct homing_report_row *arr = NULL;
+    size_t cap = 0, used = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        struct homing_report_row *w = &arr[used++];
+        w->recipient = (uint32_t)sqlite3_column_int64(st, 0);
+        if ((r = col_dup(st, 1, &w->address)) < 0 || (r = col_dup(st, 2, &w->state)) < 0) break;
+        if (!w->state && !(w->state = strdup(""))) {
+            r = -ENOMEM;
+            break;
+        }
+        /* NULL aggregates (no events) read as 0. */
+        w->state_us = sqlite3_column_int64(st, 3);
+        w->opens = sqlite3_column_int64(st, 4);
+        w->first_open_us = sqlite3_column_int64(st, 5);
+        w->last_open_us = sqlite3_column_int64(st, 6);
+        w->probes = sqlite3_column_int64(st, 7);
+        w->clicks = sqlite3_column_int64(st, 8);
+        w->first_click_us = sqlite3_column_int64(st, 9);
+        w->last_click_us = sqlite3_column_int64(st, 10);
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "reporting");
+    sqlite3_reset(st);
+    if (r == 0) r = sq_commit(q);
+    if (r < 0) {
+        sq_rollback(q);
+        homing_report_free(arr, used);
+        return r;
+    }
+    *rows = arr;
+    *n = used;
+    return 0;
+}
+
+/* ---- API keys ---- */
+
+static int sq_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
+                          int64_t *id_out)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_ADD);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, homing_now_us());
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_DONE) {
+        if (id_out) *id_out = sqlite3_last_insert_rowid(q->db);
+    } else {
+        r = sq_fail(q, rc, "adding API key");
+        if (r == -EEXIST) store_set_error(s, "an active API key is already named '%s'", name);
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
+static int sq_api_key_check(struct homing_store *s, const uint8_t hash[32])
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_CHECK);
+    if (!st) return -EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st), r;
+    if (rc == SQLITE_ROW)
+        r = 0;
+    else
+        r = rc == SQLITE_DONE ? -EACCES : sq_fail(q, rc, "checking API key");
+    sqlite3_reset(st);
+    return r;
+}
+
+static int sq_api_key_list(struct homing_store *s, struct homing_api_key_info **out, size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_LIST);
+    if (!st) return -EIO;
+    struct homing_api_key_info *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        struct homing_api_key_info *k = &arr[used++];
+        k->id = sqlite3_column_int64(st, 0);
+        k->created_us = sqlite3_column_int64(st, 2);
+        k->revoked_us = sqlite3_column_int64(st, 3);
+        if ((r = col_dup(st, 1, &k->name)) < 0) break;
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing API keys");
+    sqlite3_reset(st);
+    if (r < 0) {
+        homing_api_keys_free(arr, used);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+static int sq_api_key_revoke(struct homing_store *s, const char *name)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_REVOKE);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, homing_now_us());
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sq_fail(q, rc, "revoking API key");
+    return sqlite3_changes(q->db) ? 0 : -ENOENT;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .message_add = sq_message_add,
+    .message_get = sq_message_get,
+    .message_find = sq_message_find,
+    .message_list = sq_message_list,
+    .link_url = sq_link_url,
+    .recipient_set_state = sq_recipient_set_state,
+    .events_append = sq_events_append,
+    .events_list = sq_events_list,
+    .events_count = sq_events_count,
+    .report = sq_report,
+    .api_key_add = sq_api_key_add,
+    .api_key_check = sq_api_key_check,
+    .api_key_list = sq_api_key_list,
+    .api_key_revoke = sq_api_key_revoke,
+};

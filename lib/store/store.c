@@ -1,0 +1,247 @@
+/*
+ * store.c: the public homing_store_* functions. Picks the backend from the URL,
+ * checks arguments once for every backend, then dispatches through the backend's
+ * ops; also the _free functions, which do not depend on the backend.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "homing/store.h"
+#include "lib/store/store_impl.h"
+
+#define STORE_PATH_MAX 4096
+
+void store_set_error(struct homing_store *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
+{
+    if (err && errcap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errcap, fmt, ap);
+        va_end(ap);
+    }
+    return r;
+}
+
+int homing_store_open(const char *url, const char *base_dir, const char *sync,
+                      struct homing_store **out, char *err, size_t errcap)
+{
+    if (err && errcap) err[0] = '\0';
+    if (!out) return open_fail(err, errcap, -EINVAL, "no output handle");
+    if (!url || !*url) return open_fail(err, errcap, -EINVAL, "empty store URL");
+    if (!sync || !*sync) sync = "normal";
+    if (strcmp(sync, "normal") != 0 && strcmp(sync, "full") != 0)
+        return open_fail(err, errcap, -EINVAL, "store.sync must be 'normal' or 'full', not '%s'",
+                         sync);
+
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return open_fail(err, errcap, -EPROTONOSUPPORT,
+                         "PostgreSQL stores are not supported yet; use sqlite:PATH");
+    const char *path = url;
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        path = url + 7;
+    } else {
+        /* A scheme we do not know must not be taken for a relative file name. */
+        const char *colon = strstr(url, "://");
+        if (colon)
+            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'",
+                             (int)(colon - url + 3), url);
+    }
+    if (!*path) return open_fail(err, errcap, -EINVAL, "store URL '%s' names no file", url);
+
+    char full[STORE_PATH_MAX];
+    int len;
+    if (path[0] != '/' && strcmp(path, ":memory:") != 0 && base_dir && *base_dir)
+        len = snprintf(full, sizeof full, "%s/%s", base_dir, path);
+    else
+        len = snprintf(full, sizeof full, "%s", path);
+    if (len < 0 || (size_t)len >= sizeof full)
+        return open_fail(err, errcap, -ENAMETOOLONG, "store path too long");
+    return store_sqlite_open(full, sync, out, err, errcap);
+}
+
+void homing_store_close(struct homing_store *s)
+{
+    if (s) s->ops->close(s);
+}
+
+const char *homing_store_errmsg(struct homing_store *s)
+{
+    if (!s) return "no store";
+    return s->errmsg[0] ? s->errmsg : "no error";
+}
+
+int homing_store_schema_version(struct homing_store *s, int *version)
+{
+    if (!s || !version) return -EINVAL;
+    return s->ops->schema_version(s, version);
+}
+
+int homing_store_message_add(struct homing_store *s, const struct homing_message_spec *m,
+                             uint64_t *id_out)
+{
+    if (!s || !m || !id_out) return -EINVAL;
+    if (m->mode != HOMING_MODE_PER_RECIPIENT && m->mode != HOMING_MODE_PER_MESSAGE) return -EINVAL;
+    if (m->n_recipients > HOMING_STORE_RECIPIENTS_MAX || m->n_links > HOMING_STORE_LINKS_MAX)
+        return -E2BIG;
+    if ((m->n_recipients && !m->recipients) || (m->n_links && !m->links)) return -EINVAL;
+    for (size_t i = 0; i < m->n_recipients; i++)
+        if (!m->recipients[i]) return -EINVAL;
+    for (size_t i = 0; i < m->n_links; i++)
+        if (!m->links[i]) return -EINVAL;
+    return s->ops->message_add(s, m, id_out);
+}
+
+int homing_store_message_get(struct homing_store *s, uint64_t id, struct homing_message **out)
+{
+    if (!s || !out) return -EINVAL;
+    return s->ops->message_get(s, id, out);
+}
+
+int homing_store_message_find(struct homing_store *s, const char *message_id, uint64_t *id_out)
+{
+    if (!s || !message_id || !id_out) return -EINVAL;
+    /* Message-IDs are written both ways in the wild; the store compares the
+     * text between the brackets. */
+    size_t len = strlen(message_id);
+    if (len >= 2 && message_id[0] == '<' && message_id[len - 1] == '>') {
+        message_id++;
+        len -= 2;
+    }
+    if (len == 0) return -EINVAL;
+    return s->ops->message_find(s, message_id, len, id_out);
+}
+
+int homing_store_message_list(struct homing_store *s, size_t limit, struct homing_message **out,
+                              size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    if (limit > HOMING_STORE_LIST_MAX) limit = HOMING_STORE_LIST_MAX;
+    return s->ops->message_list(s, limit, out, n);
+}
+
+static void message_fields_free(struct homing_message *m)
+{
+    free(m->message_id);
+    free(m->subject);
+    free(m->sender);
+    for (size_t i = 0; i < m->n_recipients; i++) {
+        free(m->recipients[i].address);
+        free(m->recipients[i].state);
+    }
+    free(m->recipients);
+    for (size_t i = 0; i < m->n_links; i++) free(m->links[i].url);
+    free(m->links);
+}
+
+void homing_message_free(struct homing_message *m)
+{
+    if (!m) return;
+    message_fields_free(m);
+    free(m);
+}
+
+void homing_messages_free(struct homing_message *m, size_t n)
+{
+    if (!m) return;
+    for (size_t i = 0; i < n; i++) message_fields_free(&m[i]);
+    free(m);
+}
+
+int homing_store_link_url(struct homing_store *s, uint64_t message, uint32_t index, char **url_out)
+{
+    if (!s || !url_out) return -EINVAL;
+    return s->ops->link_url(s, message, index, url_out);
+}
+
+int homing_store_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t index,
+                                     const char *state, int64_t at_us)
+{
+    if (!s || !state || !*state) return -EINVAL;
+    return s->ops->recipient_set_state(s, message, index, state, at_us);
+}
+
+int homing_store_events_append(struct homing_store *s, struct homing_event *evs, size_t n)
+{
+    if (!s || (n && !evs)) return -EINVAL;
+    if (n == 0) return 0;
+    /* Checked before the transaction so a bad record fails the batch cheaply. */
+    for (size_t i = 0; i < n; i++)
+        if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
+    return s->ops->events_append(s, evs, n);
+}
+
+int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                             struct homing_event **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    if (limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
+    return s->ops->events_list(s, message, after, limit, out, n);
+}
+
+int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t *n)
+{
+    if (!s || !n) return -EINVAL;
+    return s->ops->events_count(s, message, n);
+}
+
+int homing_store_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
+                        size_t *n)
+{
+    if (!s || !rows || !n) return -EINVAL;
+    return s->ops->report(s, message, rows, n);
+}
+
+void homing_report_free(struct homing_report_row *rows, size_t n)
+{
+    if (!rows) return;
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].address);
+        free(rows[i].state);
+    }
+    free(rows);
+}
+
+int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
+                             int64_t *id_out)
+{
+    if (!s || !name || !*name || !hash) return -EINVAL;
+    return s->ops->api_key_add(s, name, hash, id_out);
+}
+
+int homing_store_api_key_check(struct homing_store *s, const uint8_t hash[32])
+{
+    if (!s || !hash) return -EINVAL;
+    return s->ops->api_key_check(s, hash);
+}
+
+int homing_store_api_key_list(struct homing_store *s, struct homing_api_key_info **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    return s->ops->api_key_list(s, out, n);
+}
+
+void homing_api_keys_free(struct homing_api_key_info *k, size_t n)
+{
+    if (!k) return;
+    for (size_t i = 0; i < n; i++) free(k[i].name);
+    free(k);
+}
+
+int homing_store_api_key_revoke(struct homing_store *s, const char *name)
+{
+    if (!s || !name || !*name) return -EINVAL;
+    return s->ops->api_key_revoke(s, name);
+}

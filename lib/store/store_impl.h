@@ -1,0 +1,69 @@
+/*
+ * store_impl.h: what lib/store/store.c and the backends share, not public.
+ *
+ * A backend allocates a struct that starts with `struct homing_store` (its ops
+ * and the error-message buffer) and fills in a `struct store_ops`. store.c checks
+ * the arguments every backend would check (NULLs, limits) and then dispatches, so
+ * a backend sees only well-formed calls.
+ */
+#ifndef HOMING_STORE_IMPL_H
+#define HOMING_STORE_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/store.h"
+
+#define STORE_ERRMSG_MAX 512
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct homing_store *s);
+    int (*schema_version)(struct homing_store *s, int *version);
+    int (*message_add)(struct homing_store *s, const struct homing_message_spec *m,
+                       uint64_t *id_out);
+    int (*message_get)(struct homing_store *s, uint64_t id, struct homing_message **out);
+    int (*message_find)(struct homing_store *s, const char *bare_id, size_t len, uint64_t *id_out);
+    int (*message_list)(struct homing_store *s, size_t limit, struct homing_message **out,
+                        size_t *n);
+    int (*link_url)(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);
+    int (*recipient_set_state)(struct homing_store *s, uint64_t message, uint32_t index,
+                               const char *state, int64_t at_us);
+    int (*events_append)(struct homing_store *s, struct homing_event *evs, size_t n);
+    int (*events_list)(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                       struct homing_event **out, size_t *n);
+    int (*events_count)(struct homing_store *s, uint64_t message, int64_t *n);
+    int (*report)(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
+                  size_t *n);
+    int (*api_key_add)(struct homing_store *s, const char *name, const uint8_t hash[32],
+                       int64_t *id_out);
+    int (*api_key_check)(struct homing_store *s, const uint8_t hash[32]);
+    int (*api_key_list)(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
+    int (*api_key_revoke)(struct homing_store *s, const char *name);
+};
+
+/* The common head of every backend's handle. */
+struct homing_store {
+    const struct store_ops *ops;
+    char errmsg[STORE_ERRMSG_MAX];
+};
+
+/* One numbered migration, embedded by scripts/embed.py (version 1, 2, ...). */
+struct store_migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+extern const struct store_migration store_migrations_sqlite[];
+extern const size_t store_migrations_sqlite_count;
+
+/* Records a one-line error for homing_store_errmsg. */
+void store_set_error(struct homing_store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Opens the SQLite database at path (already resolved) with synchronous mode
+ * sync ("normal" or "full"), applying missing migrations. */
+int store_sqlite_open(const char *path, const char *sync, struct homing_store **out, char *err,
+                      size_t errcap);
+
+#endif
