@@ -1,0 +1,634 @@
+/*
+ * test_store.c: the SQLite store: URLs and options, migrations from empty and
+ * refusal of a newer schema, messages, links, recipient states, event batches
+ * (ids, all-or-nothing, append-only), listing with a cursor, counts, reports and
+ * API keys. Each test works in its own temporary directory.
+ *
+ * test_append_throughput also measures the daemon's group-commit path (100k
+ * events in batches of 256) and prints events/s.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "homing/store.h"
+#include "homing/util.h"
+#include "lib/store/store_impl.h"
+
+struct fixture {
+    char dir[64];
+    char db[128];
+    struct homing_store *s;
+};
+
+static void remove_db_files(const struct fixture *f)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[160];
+        snprintf(p, sizeof p, "%s%s", f->db, suffix[i]);
+        unlink(p);
+    }
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    strcpy(f->dir, "/tmp/homing-test-store-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->db, sizeof f->db, "%s/homing.db", f->dir);
+    char err[256];
+    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) {
+        fprintf(stderr, "open: %s\n", err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    homing_store_close(f->s);
+    remove_db_files(f);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Runs one SQL statement on a separate raw connection; returns the SQLite code
+ * and, for a query, the first column of the first row in *val. */
+static int raw_sql(const char *db, const char *sql, long long *val, char *err, size_t errcap)
+{
+    sqlite3 *h;
+    if (sqlite3_open(db, &h) != SQLITE_OK) return SQLITE_CANTOPEN;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && val) *val = sqlite3_column_int64(st, 0);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE && err)
+            snprintf(err, errcap, "%s", sqlite3_errmsg(h));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return rc;
+}
+
+static uint64_t add_message(struct homing_store *s, const char *mid, size_t nr, size_t nl)
+{
+    static const char *const rcpts[] = {"bob@example.org", "carol@example.org", "dave@example.net"};
+    static const char *const links[] = {"https://example.com/a?x=1&y=2", "https://example.com/b"};
+    struct homing_message_spec m = {
+        .message_id = mid,
+        .subject = "Quarterly numbers",
+        .sender = "alice@example.com",
+        .mode = HOMING_MODE_PER_RECIPIENT,
+        .recipients = rcpts,
+        .n_recipients = nr,
+        .links = links,
+        .n_links = nl,
+    };
+    uint64_t id = 0;
+    assert_int_equal(homing_store_message_add(s, &m, &id), 0);
+    assert_true(id != 0);
+    return id;
+}
+
+static void make_event(struct homing_event *e, uint64_t msg, uint32_t rcpt, unsigned kind,
+                       unsigned method, uint32_t item, int64_t t)
+{
+    memset(e, 0, sizeof *e);
+    e->time_us = t;
+    e->kind = (uint16_t)kind;
+    e->method = (uint8_t)method;
+    e->message = msg;
+    e->recipient = rcpt;
+    e->item = item;
+    strcpy(e->client, "192.0.2.0");
+    strcpy(e->user_agent, "Mozilla/5.0 (test)");
+}
+
+static void test_open_options(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/homing-test-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char err[256];
+    struct homing_store *s = NULL;
+    assert_int_equal(homing_store_open("sqlite:x.db", dir, "fast", &s, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "store.sync"));
+    assert_null(s);
+    assert_int_equal(
+        homing_store_open("postgresql://db/homing", dir, "normal", &s, err, sizeof err),
+        -EPROTONOSUPPORT);
+    assert_non_null(strstr(err, "PostgreSQL"));
+    assert_int_equal(homing_store_open("mysql://db/homing", dir, "normal", &s, err, sizeof err),
+                     -EINVAL);
+    assert_int_equal(homing_store_open("sqlite:", dir, "normal", &s, err, sizeof err), -EINVAL);
+
+    /* A relative path is taken from base_dir; "full" is accepted. */
+    assert_int_equal(homing_store_open("sqlite:rel.db", dir, "full", &s, err, sizeof err), 0);
+    homing_store_close(s);
+    char p[128];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/rel.db", dir);
+    assert_int_equal(stat(p, &sb), 0);
+    long long v = 0;
+    assert_int_equal(raw_sql(p, "PRAGMA journal_mode", NULL, NULL, 0), SQLITE_ROW);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/rel.db-wal", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/rel.db-shm", dir);
+    unlink(p);
+    (void)v;
+
+    /* A directory is not a database. */
+    assert_true(homing_store_open(dir, NULL, "normal", &s, err, sizeof err) < 0);
+    rmdir(dir);
+
+    /* NULL is safe everywhere it is freed. */
+    homing_store_close(NULL);
+    homing_message_free(NULL);
+    homing_messages_free(NULL, 3);
+    homing_report_free(NULL, 3);
+    homing_api_keys_free(NULL, 3);
+    homing_events_free(NULL, 3);
+    assert_string_equal(homing_store_errmsg(NULL), "no store");
+}
+
+static void test_migrations(void **state)
+{
+    struct fixture *f = *state;
+    int v = -1;
+    assert_int_equal(homing_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, (int)store_migrations_sqlite_count);
+    assert_true(v >= 1);
+    long long rows = 0;
+    assert_int_equal(raw_sql(f->db, "SELECT count(*) FROM schema_migrations", &rows, NULL, 0),
+                     SQLITE_ROW);
+    assert_int_equal(rows, v);
+    long long wal = 0;
+    assert_int_equal(
+        raw_sql(f->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode", &wal, NULL, 0),
+        SQLITE_ROW);
+    assert_int_equal(wal, 1);
+
+    /* Reopening applies nothing. */
+    char err[256];
+    struct homing_store *s2;
+    assert_int_equal(homing_store_open(f->db, NULL, "normal", &s2, err, sizeof err), 0);
+    assert_int_equal(homing_store_schema_version(s2, &v), 0);
+    assert_int_equal(v, (int)store_migrations_sqlite_count);
+    homing_store_close(s2);
+    assert_int_equal(raw_sql(f->db, "SELECT count(*) FROM schema_migrations", &rows, NULL, 0),
+                     SQLITE_ROW);
+    assert_int_equal(rows, v);
+
+    /* A database from a newer homing is refused with a reason. */
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
+    assert_int_equal(raw_sql(f->db, sql, NULL, NULL, 0), SQLITE_DONE);
+    s2 = NULL;
+    assert_int_equal(homing_store_open(f->db, NULL, "normal", &s2, err, sizeof err), -EPROTO);
+    assert_null(s2);
+    assert_non_null(strstr(err, "newer"));
+}
+
+static void test_messages(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t a = add_message(f->s, "<abc.123@example.com>", 3, 2);
+    uint64_t b = add_message(f->s, "def@example.com", 1, 0);
+    assert_true(a != b);
+
+    struct homing_message *m;
+    assert_int_equal(homing_store_message_get(f->s, a, &m), 0);
+    assert_true(m->id == a);
+    assert_string_equal(m->message_id, "<abc.123@example.com>");
+    assert_string_equal(m->subject, "Quarterly numbers");
+    assert_string_equal(m->sender, "alice@example.com");
+    assert_int_equal(m->mode, HOMING_MODE_PER_RECIPIENT);
+    assert_true(m->created_us > 0);
+    assert_int_equal(m->n_recipients, 3);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_int_equal(m->recipients[i].index, i + 1);
+        assert_string_equal(m->recipients[i].state, "registered");
+    }
+    assert_string_equal(m->recipients[2].address, "dave@example.net");
+    assert_int_equal(m->n_links, 2);
+    assert_int_equal(m->links[1].index, 2);
+    assert_string_equal(m->links[0].url, "https://example.com/a?x=1&y=2");
+    homing_message_free(m);
+    assert_int_equal(homing_store_message_get(f->s, a ^ 1, &m), -ENOENT);
+
+    uint64_t id = 0;
+    assert_int_equal(homing_store_message_find(f->s, "abc.123@example.com", &id), 0);
+    assert_true(id == a);
+    id = 0;
+    assert_int_equal(homing_store_message_find(f->s, "<abc.123@example.com>", &id), 0);
+    assert_true(id == a);
+    assert_int_equal(homing_store_message_find(f->s, "<def@example.com>", &id), 0);
+    assert_true(id == b);
+    assert_int_equal(homing_store_message_find(f->s, "nope@example.com", &id), -ENOENT);
+    assert_int_equal(homing_store_message_find(f->s, "<>", &id), -EINVAL);
+
+    /* Newest first, without recipients or links. */
+    struct homing_message *list;
+    size_t n;
+    assert_int_equal(homing_store_message_list(f->s, 10, &list, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(list[0].created_us >= list[1].created_us);
+    assert_true((list[0].id == b && list[1].id == a) || list[0].created_us == list[1].created_us);
+    assert_int_equal(list[0].n_recipients, 0);
+    homing_messages_free(list, n);
+    assert_int_equal(homing_store_message_list(f->s, 1, &list, &n), 0);
+    assert_int_equal(n, 1);
+    homing_messages_free(list, n);
+
+    char *url;
+    assert_int_equal(homing_store_link_url(f->s, a, 2, &url), 0);
+    assert_string_equal(url, "https://example.com/b");
+    free(url);
+    assert_int_equal(homing_store_link_url(f->s, a, 3, &url), -ENOENT);
+    assert_int_equal(homing_store_link_url(f->s, a, 0, &url), -ENOENT);
+    assert_int_equal(homing_store_link_url(f->s, b, 1, &url), -ENOENT);
+
+    assert_int_equal(homing_store_recipient_set_state(f->s, a, 2, "delivered", 1234567), 0);
+    assert_int_equal(homing_store_recipient_set_state(f->s, a, 4, "delivered", 1), -ENOENT);
+    assert_int_equal(homing_store_recipient_set_state(f->s, a, 1, "", 1), -EINVAL);
+    assert_int_equal(homing_store_message_get(f->s, a, &m), 0);
+    assert_string_equal(m->recipients[1].state, "delivered");
+    assert_int_equal(m->recipients[1].state_us, 1234567);
+    assert_string_equal(m->recipients[0].state, "registered");
+    homing_message_free(m);
+
+    /* Limits and bad specs are refused before touching the database. */
+    struct homing_message_spec big = {.n_recipients = HOMING_STORE_RECIPIENTS_MAX + 1};
+    assert_int_equal(homing_store_message_add(f->s, &big, &id), -E2BIG);
+    struct homing_message_spec big2 = {.n_links = HOMING_STORE_LINKS_MAX + 1};
+    assert_int_equal(homing_store_message_add(f->s, &big2, &id), -E2BIG);
+    const char *holes[] = {"x@example.org", NULL};
+    struct homing_message_spec bad = {.recipients = holes, .n_recipients = 2};
+    assert_int_equal(homing_store_message_add(f->s, &bad, &id), -EINVAL);
+    struct homing_message_spec badmode = {.mode = 7};
+    assert_int_equal(homing_store_message_add(f->s, &badmode, &id), -EINVAL);
+
+    /* A per-message message with no optional fields. */
+    struct homing_message_spec bare = {.mode = HOMING_MODE_PER_MESSAGE};
+    assert_int_equal(homing_store_message_add(f->s, &bare, &id), 0);
+    assert_int_equal(homing_store_message_get(f->s, id, &m), 0);
+    assert_null(m->message_id);
+    assert_null(m->subject);
+    assert_int_equal(m->mode, HOMING_MODE_PER_MESSAGE);
+    assert_int_equal(m->n_recipients, 0);
+    assert_null(m->recipients);
+    homing_message_free(m);
+}
+
+static void test_events_append(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t a = add_message(f->s, "<e@example.com>", 2, 1);
+    struct homing_event ev[4];
+    for (int i = 0; i < 4; i++)
+        make_event(&ev[i], a, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 1000 + i);
+    ev[3].client[0] = '\0';
+    ev[3].user_agent[0] = '\0';
+    strcpy(ev[2].via, "1.1 proxy");
+    assert_int_equal(homing_store_events_append(f->s, ev, 4), 0);
+    assert_true(ev[0].id > 0);
+    for (int i = 1; i < 4; i++) assert_true(ev[i].id > ev[i - 1].id);
+    assert_int_equal(homing_store_events_append(f->s, ev, 0), 0);
+
+    /* Empty header fields are stored as NULL. */
+    long long nulls = 0;
+    assert_int_equal(
+        raw_sql(f->db, "SELECT count(*) FROM events WHERE via IS NULL", &nulls, NULL, 0),
+        SQLITE_ROW);
+    assert_int_equal(nulls, 3);
+    assert_int_equal(
+        raw_sql(f->db, "SELECT count(*) FROM events WHERE client IS NULL", &nulls, NULL, 0),
+        SQLITE_ROW);
+    assert_int_equal(nulls, 1);
+
+    /* One bad record (detail that is not JSON) fails the whole batch. */
+    struct homing_event bad[3];
+    for (int i = 0; i < 3; i++)
+        make_event(&bad[i], a, 2, HOMING_EV_CLICK, HOMING_METHOD_GET, 1, 2000 + i);
+    bad[1].detail = strdup("{not json");
+    int r = homing_store_events_append(f->s, bad, 3);
+    assert_true(r < 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(bad[i].id, 0);
+    int64_t n = -1;
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 4);
+    /* An unknown kind fails the batch too. */
+    bad[1].kind = 9;
+    free(bad[1].detail);
+    bad[1].detail = strdup("{\"status\":\"5.1.1\"}");
+    assert_int_equal(homing_store_events_append(f->s, bad, 3), -EINVAL);
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 4);
+    /* Fixed, the same batch goes in, with its detail. */
+    bad[1].kind = HOMING_EV_BOUNCED;
+    bad[1].method = HOMING_METHOD_OTHER;
+    assert_int_equal(homing_store_events_append(f->s, bad, 3), 0);
+    assert_true(bad[0].id > ev[3].id);
+    homing_event_clear(&bad[1]);
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 7);
+
+    /* Read back: fields round-trip, NULLs come back as "". */
+    struct homing_event *out;
+    size_t got;
+    assert_int_equal(homing_store_events_list(f->s, a, ev[2].id - 1, 100, &out, &got), 0);
+    assert_int_equal(got, 5);
+    assert_true(out[0].id == ev[2].id);
+    assert_string_equal(out[0].via, "1.1 proxy");
+    assert_string_equal(out[0].user_agent, "Mozilla/5.0 (test)");
+    assert_int_equal(out[0].kind, HOMING_EV_OPEN);
+    assert_int_equal(out[0].method, HOMING_METHOD_GET);
+    assert_int_equal(out[0].time_us, 1002);
+    assert_null(out[0].detail);
+    assert_string_equal(out[1].client, "");
+    assert_string_equal(out[1].user_agent, "");
+    assert_string_equal(out[1].accept_language, "");
+    assert_int_equal(out[3].kind, HOMING_EV_BOUNCED);
+    assert_int_equal(out[3].method, HOMING_METHOD_OTHER);
+    assert_int_equal(out[3].recipient, 2);
+    assert_int_equal(out[3].item, 1);
+    assert_string_equal(out[3].detail, "{\"status\":\"5.1.1\"}");
+    homing_events_free(out, got);
+}
+
+static void test_events_append_only(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event e;
+    make_event(&e, 42, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 1);
+    assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
+    char err[256] = "";
+    assert_int_equal(raw_sql(f->db, "UPDATE events SET kind = 'click'", NULL, err, sizeof err),
+                     SQLITE_CONSTRAINT);
+    assert_non_null(strstr(err, "append-only"));
+    err[0] = '\0';
+    assert_int_equal(raw_sql(f->db, "DELETE FROM events", NULL, err, sizeof err),
+                     SQLITE_CONSTRAINT);
+    assert_non_null(strstr(err, "append-only"));
+    int64_t n;
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 1);
+}
+
+static void test_events_list_cursor(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t a = add_message(f->s, "<a@x>", 1, 0), b = add_message(f->s, "<b@x>", 1, 0);
+    struct homing_event ev[25];
+    for (int i = 0; i < 25; i++)
+        make_event(&ev[i], i % 5 == 0 ? b : a, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, i);
+    assert_int_equal(homing_store_events_append(f->s, ev, 25), 0);
+
+    /* Paging through everything with the cursor sees each event once, in order. */
+    int64_t after = 0, last = 0;
+    size_t total = 0, pages = 0;
+    for (;;) {
+        struct homing_event *out;
+        size_t n;
+        assert_int_equal(homing_store_events_list(f->s, 0, after, 7, &out, &n), 0);
+        if (n == 0) {
+            assert_null(out);
+            break;
+        }
+        assert_true(n <= 7);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(out[i].id > last);
+            last = out[i].id;
+        }
+        after = out[n - 1].id;
+        total += n;
+        pages++;
+        homing_events_free(out, n);
+    }
+    assert_int_equal(total, 25);
+    assert_int_equal(pages, 4);
+
+    struct homing_event *out;
+    size_t n;
+    assert_int_equal(homing_store_events_list(f->s, b, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) assert_true(out[i].message == b);
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_events_list(f->s, a, ev[20].id, 100, &out, &n), 0);
+    assert_int_equal(n, 4);
+    homing_events_free(out, n);
+
+    int64_t c;
+    assert_int_equal(homing_store_events_count(f->s, a, &c), 0);
+    assert_int_equal(c, 20);
+    assert_int_equal(homing_store_events_count(f->s, b, &c), 0);
+    assert_int_equal(c, 5);
+    assert_int_equal(homing_store_events_count(f->s, 0, &c), 0);
+    assert_int_equal(c, 25);
+    assert_int_equal(homing_store_events_count(f->s, 12345, &c), 0);
+    assert_int_equal(c, 0);
+
+    assert_int_equal(homing_store_events_list(f->s, 0, 0, 0, &out, &n), -EINVAL);
+    assert_int_equal(homing_store_events_list(f->s, 0, 0, HOMING_STORE_LIST_MAX + 1, &out, &n),
+                     -EINVAL);
+}
+
+static void test_report(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t a = add_message(f->s, "<r@x>", 3, 2);
+    struct homing_event ev[11];
+    int k = 0;
+    /* recipient 1: two opens, a HEAD probe, two clicks */
+    make_event(&ev[k++], a, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 100);
+    make_event(&ev[k++], a, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 300);
+    make_event(&ev[k++], a, 1, HOMING_EV_OPEN, HOMING_METHOD_HEAD, 0, 50);
+    make_event(&ev[k++], a, 1, HOMING_EV_CLICK, HOMING_METHOD_GET, 1, 400);
+    make_event(&ev[k++], a, 1, HOMING_EV_CLICK, HOMING_METHOD_GET, 2, 350);
+    /* recipient 2: only a HEAD on a click URL and a delivery report */
+    make_event(&ev[k++], a, 2, HOMING_EV_CLICK, HOMING_METHOD_HEAD, 1, 500);
+    make_event(&ev[k++], a, 2, HOMING_EV_DELIVERED, HOMING_METHOD_OTHER, 0, 20);
+    /* recipient 0 (per-message token) */
+    make_event(&ev[k++], a, 0, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 700);
+    /* other message: not counted */
+    make_event(&ev[k++], a + 1, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 800);
+    make_event(&ev[k++], a + 1, 0, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 800);
+    make_event(&ev[k++], a, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 200);
+    assert_int_equal(homing_store_events_append(f->s, ev, (size_t)k), 0);
+    assert_int_equal(homing_store_recipient_set_state(f->s, a, 2, "delivered", 20), 0);
+
+    struct homing_report_row *rows;
+    size_t n;
+    assert_int_equal(homing_store_report(f->s, a, &rows, &n), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(rows[0].recipient, 0);
+    assert_null(rows[0].address);
+    assert_int_equal(rows[0].opens, 1);
+    assert_int_equal(rows[0].first_open_us, 700);
+
+    assert_int_equal(rows[1].recipient, 1);
+    assert_string_equal(rows[1].address, "bob@example.org");
+    assert_string_equal(rows[1].state, "registered");
+    assert_int_equal(rows[1].opens, 3);
+    assert_int_equal(rows[1].first_open_us, 100);
+    assert_int_equal(rows[1].last_open_us, 300);
+    assert_int_equal(rows[1].probes, 1);
+    assert_int_equal(rows[1].clicks, 2);
+    assert_int_equal(rows[1].first_click_us, 350);
+    assert_int_equal(rows[1].last_click_us, 400);
+
+    assert_int_equal(rows[2].recipient, 2);
+    assert_string_equal(rows[2].state, "delivered");
+    assert_int_equal(rows[2].state_us, 20);
+    assert_int_equal(rows[2].opens, 0);
+    assert_int_equal(rows[2].first_open_us, 0);
+    assert_int_equal(rows[2].probes, 1);
+    assert_int_equal(rows[2].clicks, 0);
+    assert_int_equal(rows[2].last_click_us, 0);
+
+    assert_int_equal(rows[3].recipient, 3);
+    assert_int_equal(rows[3].opens + rows[3].probes + rows[3].clicks, 0);
+    homing_report_free(rows, n);
+
+    /* No row for recipient 0 without its events; unknown messages are -ENOENT. */
+    uint64_t b = add_message(f->s, "<r2@x>", 1, 0);
+    assert_int_equal(homing_store_report(f->s, b, &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].recipient, 1);
+    homing_report_free(rows, n);
+    assert_int_equal(homing_store_report(f->s, 7, &rows, &n), -ENOENT);
+}
+
+static void test_api_keys(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t h1[32], h2[32], h3[32];
+    memset(h1, 1, sizeof h1);
+    memset(h2, 2, sizeof h2);
+    memset(h3, 3, sizeof h3);
+    int64_t id1 = 0, id2 = 0;
+    assert_int_equal(homing_store_api_key_add(f->s, "admin", h1, &id1), 0);
+    assert_int_equal(homing_store_api_key_add(f->s, "admin", h2, &id2), -EEXIST);
+    assert_non_null(strstr(homing_store_errmsg(f->s), "admin"));
+    assert_int_equal(homing_store_api_key_add(f->s, "ci", h2, &id2), 0);
+    assert_true(id2 > id1);
+    assert_int_equal(homing_store_api_key_add(f->s, "other", h2, NULL), -EEXIST);
+
+    assert_int_equal(homing_store_api_key_check(f->s, h1), 0);
+    assert_int_equal(homing_store_api_key_check(f->s, h2), 0);
+    assert_int_equal(homing_store_api_key_check(f->s, h3), -EACCES);
+
+    assert_int_equal(homing_store_api_key_revoke(f->s, "admin"), 0);
+    assert_int_equal(homing_store_api_key_revoke(f->s, "admin"), -ENOENT);
+    assert_int_equal(homing_store_api_key_revoke(f->s, "nobody"), -ENOENT);
+    assert_int_equal(homing_store_api_key_check(f->s, h1), -EACCES);
+    /* The name is free again once its key is revoked. */
+    int64_t id3;
+    assert_int_equal(homing_store_api_key_add(f->s, "admin", h3, &id3), 0);
+    assert_int_equal(homing_store_api_key_check(f->s, h3), 0);
+
+    struct homing_api_key_info *k;
+    size_t n;
+    assert_int_equal(homing_store_api_key_list(f->s, &k, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(k[0].name, "admin");
+    assert_true(k[0].revoked_us > 0);
+    assert_true(k[0].created_us > 0);
+    assert_string_equal(k[1].name, "ci");
+    assert_int_equal(k[1].revoked_us, 0);
+    assert_int_equal(k[2].id, id3);
+    assert_int_equal(k[2].revoked_us, 0);
+    homing_api_keys_free(k, n);
+    assert_int_equal(homing_store_api_key_add(f->s, "", h3, NULL), -EINVAL);
+}
+
+/* Two handles on one database, as the daemon's writer and the CLI have: each
+ * sees the other's commits. */
+static void test_two_handles(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct homing_store *s2;
+    assert_int_equal(homing_store_open(f->db, NULL, "full", &s2, err, sizeof err), 0);
+    uint64_t a = add_message(s2, "<two@x>", 1, 1);
+    char *url;
+    assert_int_equal(homing_store_link_url(f->s, a, 1, &url), 0);
+    free(url);
+    struct homing_event e;
+    make_event(&e, a, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 1);
+    assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
+    int64_t n;
+    assert_int_equal(homing_store_events_count(s2, a, &n), 0);
+    assert_int_equal(n, 1);
+    homing_store_close(s2);
+}
+
+#define BENCH_EVENTS 100000
+#define BENCH_BATCH  256
+
+static void test_append_throughput(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event *batch = calloc(BENCH_BATCH, sizeof *batch);
+    assert_non_null(batch);
+    for (int i = 0; i < BENCH_BATCH; i++) {
+        make_event(&batch[i], 0x1234567890abcdefULL, (uint32_t)(i % 50 + 1), HOMING_EV_OPEN,
+                   HOMING_METHOD_GET, 0, 0);
+        strcpy(batch[i].user_agent, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                                    "(KHTML, like Gecko) Chrome/120.0 Safari/537.36");
+        strcpy(batch[i].accept_language, "en-GB,en;q=0.9");
+    }
+    int64_t t0 = homing_mono_us();
+    size_t done = 0;
+    int64_t last = 0;
+    while (done < BENCH_EVENTS) {
+        size_t n = BENCH_EVENTS - done < BENCH_BATCH ? BENCH_EVENTS - done : BENCH_BATCH;
+        for (size_t i = 0; i < n; i++) batch[i].time_us = (int64_t)(done + i);
+        assert_int_equal(homing_store_events_append(f->s, batch, n), 0);
+        assert_true(batch[0].id > last);
+        last = batch[n - 1].id;
+        done += n;
+    }
+    int64_t dt = homing_mono_us() - t0;
+    int64_t c;
+    assert_int_equal(homing_store_events_count(f->s, 0, &c), 0);
+    assert_int_equal(c, BENCH_EVENTS);
+    printf("store: appended %d events in batches of %d in %.3f s: %.0f events/s (sync=normal)\n",
+           BENCH_EVENTS, BENCH_BATCH, (double)dt / 1e6, BENCH_EVENTS * 1e6 / (double)(dt ? dt : 1));
+    free(batch);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_options),
+        cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_list_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_throughput, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
