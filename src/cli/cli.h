@@ -52,6 +52,7 @@ int cli_read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* The subcommands, one file each under src/cli/. */
 int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_bounce(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_token_keys(struct cli *cli, int argc, char **argv);
 int cmd_api_keys(struct cli *cli, int argc, char **argv);

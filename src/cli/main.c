@@ -16,6 +16,7 @@
 
 static const struct cli_command commands[] = {
     {"init", "create a configuration, key file and store in a directory", cmd_init},
+    {"bounce", "read bounces, DSNs, MDNs, complaints and auto-replies", cmd_bounce},
     {"token-keys", "list and rotate token signing keys", cmd_token_keys},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,789 @@
+/*
+ * report.c: homing_report_parse, the entry point of the report parser (see
+ * homing/report.h for the contract, docs/internals/report.md for the design).
+ *
+ * Order of decisions, and why:
+ *   1. ARF (message/feedback-report) and MDN (message/disposition-notification)
+ *      are recognised by their machine-readable part first: they are never
+ *      bounces whatever their text says.
+ *   2. A DSN's message/(global-)delivery-status part is authoritative for its
+ *      recipients; the human-readable part only fills in a missing diagnostic.
+ *   3. Otherwise a message that looks like a bounce (daemon sender, bounce
+ *      subject, X-Failed-Recipients, bounce wording) is read from its text.
+ *   4. Only then is an auto-reply recognised: Exim and others mark their
+ *      bounces "Auto-Submitted: auto-replied" too.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "homing/report.h"
+#include "report_int.h"
+
+int rp_msg_walk(struct rp_msg *m);
+
+const char *homing_report_kind_name(enum homing_report_kind kind)
+{
+    switch (kind) {
+    case HOMING_REPORT_DSN: return "dsn";
+    case HOMING_REPORT_BOUNCE: return "bounce";
+    case HOMING_REPORT_MDN: return "mdn";
+    case HOMING_REPORT_ARF: return "arf";
+    case HOMING_REPORT_AUTOREPLY: return "autoreply";
+    case HOMING_REPORT_NONE: break;
+    }
+    return "none";
+}
+
+void homing_report_parsed_free(struct homing_report *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n_rcpts; i++) {
+        struct homing_report_rcpt *x = &r->rcpts[i];
+        free(x->address);
+        free(x->original_recipient);
+        free(x->action);
+        free(x->status);
+        free(x->reply_code);
+        free(x->diagnostic);
+        free(x->remote_mta);
+        free(x->last_attempt);
+    }
+    free(r->rcpts);
+    free(r->reporting_mta);
+    free(r->feedback_type);
+    free(r->disposition);
+    free(r->disposition_mode);
+    free(r->original_message_id);
+    free(r->subject);
+    free(r->verp);
+    free(r->envid);
+    free(r->in_reply_to);
+    free(r->references);
+    free(r->returned_message_id);
+    free(r);
+}
+
+/* Strips "type;" from a DSN field value ("rfc822; a@b", "smtp; 550 ..."). */
+static const char *rp_untype(const char *v)
+{
+    const char *s = strchr(v, ';');
+    if (s && s - v < 24) {
+        for (const char *p = v; p < s; p++)
+            if (*p == ' ' || *p == '@' || *p == '<') return v;
+        s++;
+        while (*s == ' ') s++;
+        return s;
+    }
+    return v;
+}
+
+static char *rp_dup_lower(const char *s)
+{
+    char *d = strdup(s);
+    if (d) rp_lower(d, strlen(d));
+    return d;
+}
+
+static int rp_set(char **dst, const char *v)
+{
+    if (*dst || !v || !*v) return 0;
+    *dst = strdup(v);
+    return *dst ? 0 : -ENOMEM;
+}
+
+/* The returned message's header block, from a message/rfc822 or a
+ * text/rfc822-headers part (decoded into hb when needed). */
+static bool rp_returned_headers(const struct rp_msg *m, struct homing_buf *hb, const char **h,
+                                size_t *hl)
+{
+    for (size_t i = 1; i < m->n_parts; i++) {
+        const struct rp_part *p = &m->parts[i];
+        if (p->in_rfc822 && p->depth > 0 && i > 0 &&
+            (strcmp(m->parts[i - 1].type, "message/rfc822") == 0 ||
+             strcmp(m->parts[i - 1].type, "message/global") == 0) &&
+            m->parts[i - 1].depth == p->depth - 1) {
+            *h = p->hdr;
+            *hl = p->hlen;
+            return true;
+        }
+        if (strcmp(p->type, "text/rfc822-headers") == 0 ||
+            strcmp(p->type, "message/rfc822-headers") == 0 ||
+            strcmp(p->type, "message/global-headers") == 0) {
+            homing_buf_reset(hb);
+            if (rp_decode(p, hb) < 0) return false;
+            const char *b;
+            size_t bl;
+            rp_split(hb->data, hb->len, h, hl, &b, &bl);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Message-ID values keep their angle brackets trimmed of spaces only. */
+static void rp_trim_id(char *v)
+{
+    size_t l = strlen(v);
+    while (l && (v[l - 1] == ' ')) v[--l] = '\0';
+}
+
+/* Reads a delivery-status (or disposition / feedback) body: fields in order,
+ * a new recipient starting at each Final-Recipient (or an Original-Recipient
+ * not followed by one), so both well-formed blocks and run-together fields
+ * work. */
+static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
+{
+    char name[64];
+    char *val = malloc(RP_HDRVAL_MAX);
+    if (!val) return -ENOMEM;
+    /* Blank lines separate blocks; treat the whole body as one "header" run
+     * by iterating block by block. */
+    const char *p = body, *end = body + blen;
+    struct homing_report_rcpt *cur = NULL;
+    char pending_orcpt[RP_ADDR_MAX] = "";
+    int rc = 0;
+    while (p < end && rc >= 0) {
+        const char *h, *b;
+        size_t hl, bl;
+        while (p < end && (*p == '\n' || *p == ' ' || *p == '\t')) p++;
+        if (p >= end) break;
+        rp_split(p, (size_t)(end - p), &h, &hl, &b, &bl);
+        size_t pos = 0;
+        bool block_has_rcpt = false;
+        while (rp_header_next(h, hl, &pos, name, sizeof name, val, RP_HDRVAL_MAX)) {
+            const char *v = val;
+            if (strcasecmp(name, "Final-Recipient") == 0 ||
+                (strcasecmp(name, "Original-Recipient") == 0 && !block_has_rcpt &&
+                 (!cur || cur->address || cur->original_recipient))) {
+                bool is_final = strcasecmp(name, "Final-Recipient") == 0;
+                if (is_final && cur && !cur->address && block_has_rcpt) {
+                    /* Original-Recipient came first in this block */
+                } else {
+                    if ((rc = rp_rcpt_add(r, &cur)) < 0) break;
+                    block_has_rcpt = true;
+                }
+                char a[RP_ADDR_MAX];
+                if (rp_addr(v, a, sizeof a) > 0) {
+                    if (is_final)
+                        rc = rp_set(&cur->address, a);
+                    else
+                        rc = rp_set(&cur->original_recipient, a);
+                }
+                if (!is_final) homing_strlcpy(pending_orcpt, a, sizeof pending_orcpt);
+                continue;
+            }
+            if (strcasecmp(name, "Original-Recipient") == 0 && cur) {
+                char a[RP_ADDR_MAX];
+                if (rp_addr(v, a, sizeof a) > 0) rc = rp_set(&cur->original_recipient, a);
+            } else if (strcasecmp(name, "Action") == 0 && cur) {
+                char a[32];
+                homing_strlcpy(a, v, sizeof a);
+                char *sp = strpbrk(a, " ;(");
+                if (sp) *sp = '\0';
+                rp_lower(a, strlen(a));
+                rc = rp_set(&cur->action, a);
+            } else if (strcasecmp(name, "Status") == 0 && cur) {
+                char st[16];
+                if (rp_find_status(v, strlen(v), st, sizeof st)) rc = rp_set(&cur->status, st);
+            } else if (strcasecmp(name, "Diagnostic-Code") == 0 && cur) {
+                if (!cur->diagnostic)
+                    cur->diagnostic = rp_collapse(rp_untype(v), strlen(rp_untype(v)), RP_DIAG_MAX);
+            } else if (strcasecmp(name, "Remote-MTA") == 0 && cur) {
+                rc = rp_set(&cur->remote_mta, rp_untype(v));
+            } else if (strcasecmp(name, "Last-Attempt-Date") == 0 && cur) {
+                rc = rp_set(&cur->last_attempt, v);
+            } else if (strcasecmp(name, "Reporting-MTA") == 0) {
+                rc = rp_set(&r->reporting_mta, rp_untype(v));
+            } else if (strcasecmp(name, "Original-Envelope-Id") == 0) {
+                rc = rp_set(&r->envid, v);
+            } else if (strcasecmp(name, "X-Original-Message-ID") == 0 ||
+                       strcasecmp(name, "Original-Message-ID") == 0) {
+                rc = rp_set(&r->original_message_id, v);
+            } else if (strcasecmp(name, "Disposition") == 0) {
+                /* "manual-action/MDN-sent-manually; displayed" */
+                const char *semi = strchr(v, ';');
+                char mode[128] = "";
+                if (semi) {
+                    size_t ml = (size_t)(semi - v);
+                    if (ml >= sizeof mode) ml = sizeof mode - 1;
+                    memcpy(mode, v, ml);
+                    mode[ml] = '\0';
+                    rp_trim_id(mode);
+                    const char *t = semi + 1;
+                    while (*t == ' ') t++;
+                    char d[64];
+                    homing_strlcpy(d, t, sizeof d);
+                    char *sl = strpbrk(d, " /;");
+                    if (sl) *sl = '\0';
+                    rp_lower(d, strlen(d));
+                    rc = rp_set(&r->disposition, d);
+                    if (rc >= 0) rc = rp_set(&r->disposition_mode, mode);
+                } else {
+                    rc = rp_set(&r->disposition, v);
+                }
+            } else if (strcasecmp(name, "Feedback-Type") == 0) {
+                char *d = rp_dup_lower(v);
+                if (!d)
+                    rc = -ENOMEM;
+                else if (r->feedback_type)
+                    free(d);
+                else
+                    r->feedback_type = d;
+            } else if (strcasecmp(name, "Original-Rcpt-To") == 0 ||
+                       strcasecmp(name, "Removal-Recipient") == 0) {
+                char a[RP_ADDR_MAX];
+                if (rp_addr(v, a, sizeof a) > 0) {
+                    if ((rc = rp_rcpt_add(r, &cur)) < 0) break;
+                    rc = rp_set(&cur->address, a);
+                }
+            }
+            if (rc < 0) break;
+        }
+        p = b;
+    }
+    free(val);
+    return rc == -E2BIG ? 0 : rc;
+}
+
+/* The local part of the first address in v, for the VERP key. */
+static int rp_local_part(const char *v, char **out)
+{
+    char a[RP_ADDR_MAX];
+    if (rp_addr(v, a, sizeof a) <= 0) return 0;
+    char *at = strchr(a, '@');
+    if (!at) return 0;
+    *at = '\0';
+    *out = strdup(a);
+    return *out ? 0 : -ENOMEM;
+}
+
+static bool rp_has_ci(const char *h, const char *const *list)
+{
+    for (const char *const *p = list; *p; p++)
+        if (strcasestr(h, *p)) return true;
+    return false;
+}
+
+static const char *const rp_bounce_subjects[] = {"undeliver",
+                                                 "delivery status notification",
+                                                 "failure notice",
+                                                 "mail delivery fail",
+                                                 "returned mail",
+                                                 "delivery failure",
+                                                 "non remis",
+                                                 "delivery has failed",
+                                                 "could not be delivered",
+                                                 "nondeliverable",
+                                                 "non-deliverable",
+                                                 "mail system error",
+                                                 "could not send",
+                                                 "delivery notification",
+                                                 "delivery problem",
+                                                 "rejected",
+                                                 "failed delivery",
+                                                 "delivery failed",
+                                                 "bounce",
+                                                 "mail failure",
+                                                 "unzustellbar",
+                                                 "returned to sender",
+                                                 "undelivered",
+                                                 "warning: message",
+                                                 "delayed mail",
+                                                 "delivery delay",
+                                                 "message not delivered",
+                                                 "notice of delivery",
+                                                 "error sending",
+                                                 "permanent error",
+                                                 "not delivered",
+                                                 "failed mail",
+                                                 "mail could not be",
+                                                 "delivery report",
+                                                 "nicht zugestellt",
+                                                 "undeliverable",
+                                                 "delivery error",
+                                                 "message delivery",
+                                                 "sending failed",
+                                                 "fallo en la entrega",
+                                                 "mail error",
+                                                 "zpr\xc3\xa1va",
+                                                 "could not deliver",
+                                                 "problem delivering",
+                                                 NULL};
+
+static const char *const rp_bounce_senders[] = {"mailer-daemon",
+                                                "postmaster",
+                                                "mail delivery",
+                                                "mail administrator",
+                                                "mailer_daemon",
+                                                "maildaemon",
+                                                "mail-daemon",
+                                                "mail system",
+                                                "delivery subsystem",
+                                                "double-bounce",
+                                                "mailerdaemon",
+                                                "mail_daemon",
+                                                "bounce",
+                                                NULL};
+
+static const char *const rp_bounce_body[] = {"could not be delivered",
+                                             "following address(es) failed",
+                                             "qmail-send program",
+                                             "delivery to the following recipient",
+                                             "this is the mail system at host",
+                                             "transcript of session follows",
+                                             "delivery has failed",
+                                             "permanent error",
+                                             "undeliverable",
+                                             "was not delivered",
+                                             "message delivery failed",
+                                             "could not deliver",
+                                             "unable to deliver",
+                                             "delivery failed",
+                                             "following recipient",
+                                             "not be delivered",
+                                             "user unknown",
+                                             "there was an error delivering",
+                                             "returned mail",
+                                             "mailbox unavailable",
+                                             "delivery to the following",
+                                             "failed permanently",
+                                             "undelivered mail",
+                                             "your message to",
+                                             "delivery status notification",
+                                             "message could not",
+                                             NULL};
+
+/* Where the returned message starts in a bounce's text: past this, addresses
+ * belong to the original and must not be taken for recipients. */
+static size_t rp_cut_original(const char *t, size_t n)
+{
+    static const char *const marks[] = {"below this line is a copy of the message",
+                                        "this is a copy of the message",
+                                        "original message follows",
+                                        "----- original message -----",
+                                        "message headers follow",
+                                        "header of the original message",
+                                        "unsent message follows",
+                                        "------ original message ------",
+                                        "original message headers",
+                                        "the original message headers",
+                                        "message header follows",
+                                        "returned message",
+                                        "content-type: message/rfc822",
+                                        "--- original message ---",
+                                        "copy of the original message",
+                                        "original message:",
+                                        "headers of the original message",
+                                        "----- message text follows -----",
+                                        "included is a copy of the headers",
+                                        "=== original message",
+                                        "message headers:",
+                                        "--- message follows ---",
+                                        NULL};
+    size_t best = n;
+    for (const char *const *m = marks; *m; m++) {
+        const char *f = rp_memmem_ci(t, best, *m);
+        if (f) {
+            size_t at = (size_t)(f - t);
+            while (at > 0 && t[at - 1] != '\n') at--;
+            if (at > 0 && at < best) best = at;
+        }
+    }
+    /* A header block of the original starting mid-text. */
+    static const char *const hdrs[] = {"\nreturn-path: <", "\nreceived: from ", NULL};
+    for (const char *const *h = hdrs; *h; h++) {
+        const char *f = rp_memmem_ci(t, best, *h);
+        if (f && f - t > 40 && (size_t)(f - t) + 1 < best) best = (size_t)(f - t) + 1;
+    }
+    return best;
+}
+
+/* The bounce text: decoded text/plain parts outside returned messages, or the
+ * tag-stripped HTML when there is no plain text. */
+static int rp_bounce_text(const struct rp_msg *m, struct homing_buf *out)
+{
+    int rc = 0;
+    bool any_plain = false;
+    for (size_t pass = 0; pass < 2 && !any_plain; pass++) {
+        for (size_t i = 0; i < m->n_parts && rc >= 0; i++) {
+            const struct rp_part *p = &m->parts[i];
+            if (p->in_rfc822) continue;
+            bool plain =
+                strcmp(p->type, "text/plain") == 0 ||
+                (i == 0 && strncmp(p->type, "text/", 5) == 0 && strcmp(p->type, "text/html") != 0);
+            bool html = strcmp(p->type, "text/html") == 0;
+            if (pass == 0 && !plain) continue;
+            if (pass == 1 && !html) continue;
+            if (out->len >= HOMING_REPORT_TEXT_MAX) break;
+            size_t start = out->len;
+            if ((rc = rp_decode(p, out)) < 0) break;
+            if (html) {
+                /* strip tags and turn <br>/<p>/<div> into line ends */
+                char *s = out->data + start;
+                size_t o = 0, l = out->len - start;
+                bool tag = false;
+                for (size_t k = 0; k < l; k++) {
+                    char c = s[k];
+                    if (c == '<') {
+                        tag = true;
+                        if (k + 3 < l && (strncasecmp(s + k + 1, "br", 2) == 0 ||
+                                          strncasecmp(s + k + 1, "p", 1) == 0 ||
+                                          strncasecmp(s + k + 1, "div", 3) == 0 ||
+                                          strncasecmp(s + k + 1, "tr", 2) == 0 ||
+                                          strncasecmp(s + k + 1, "/p", 2) == 0))
+                            s[o++] = '\n';
+                        continue;
+                    }
+                    if (c == '>' && tag) {
+                        tag = false;
+                        continue;
+                    }
+                    if (!tag) s[o++] = c;
+                }
+                out->len = start + o;
+                out->data[out->len] = '\0';
+            }
+            if (plain) any_plain = true;
+            if ((rc = homing_buf_append(out, "\n", 1)) < 0) break;
+        }
+    }
+    if (rc == -E2BIG) rc = 0;
+    return rc;
+}
+
+static void rp_fill_codes(struct homing_report_rcpt *x, const char *text, size_t n)
+{
+    char st[16], rc[4];
+    if (text && n) {
+        /* A diagnostic's own code is more specific than a generic Status
+         * (5.0.0 / X.0.0), and fills a missing one. */
+        if (rp_find_status(text, n, st, sizeof st)) {
+            if (!x->status) {
+                x->status = strdup(st);
+            } else if (strcmp(x->status + 1, ".0.0") == 0 && st[0] == x->status[0]) {
+                free(x->status);
+                x->status = strdup(st);
+            }
+        }
+        if (!x->reply_code && rp_find_reply(text, n, rc, sizeof rc)) x->reply_code = strdup(rc);
+    }
+}
+
+/* Text of the human-readable part near recipient addr: from its line to the
+ * next blank-line-separated paragraph end, for DSNs without Diagnostic-Code. */
+static const char *rp_text_near(const char *t, size_t n, const char *addr, size_t *len)
+{
+    const char *f = addr ? rp_memmem_ci(t, n, addr) : NULL;
+    if (!f) return NULL;
+    while (f > t && f[-1] != '\n') f--;
+    const char *e = f;
+    const char *end = t + n;
+    int blank = 0;
+    while (e < end) {
+        const char *nl = memchr(e, '\n', (size_t)(end - e));
+        if (!nl) {
+            e = end;
+            break;
+        }
+        e = nl + 1;
+        if (e < end && *e == '\n' && ++blank >= 2) break;
+    }
+    *len = (size_t)(e - f);
+    return f;
+}
+
+static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, size_t en)
+{
+    char *d = NULL;
+    size_t dn = 0;
+    if (x->diagnostic) {
+        dn = strlen(x->diagnostic);
+        d = malloc(dn + 1);
+        if (d) {
+            memcpy(d, x->diagnostic, dn + 1);
+            rp_lower(d, dn);
+        }
+    }
+    const char *why = d ? rp_reason_text(d, dn) : NULL;
+    if (!why && extra && en) {
+        char *e = malloc(en + 1);
+        if (e) {
+            memcpy(e, extra, en);
+            e[en] = '\0';
+            rp_lower(e, en);
+            if (rp_reason_text(e, en)) {
+                free(d);
+                d = e;
+                dn = en;
+            } else {
+                free(e);
+            }
+        }
+    }
+    x->reason = rp_reason_classify(d, dn, x->status, x->reply_code, x->action);
+    free(d);
+    x->hard = homing_report_reason_hard(x->reason, x->reply_code ? x->reply_code : x->status);
+}
+
+static bool rp_autoreply(const char *hdr, size_t hlen, const char *subject)
+{
+    char v[256];
+    if (rp_header(hdr, hlen, "Auto-Submitted", v, sizeof v) >= 0 &&
+        strncasecmp(v, "auto-replied", 12) == 0)
+        return true;
+    if (rp_header(hdr, hlen, "X-Autoreply", v, sizeof v) >= 0 ||
+        rp_header(hdr, hlen, "X-Autorespond", v, sizeof v) >= 0 ||
+        rp_header(hdr, hlen, "X-Autoresponse", v, sizeof v) >= 0 ||
+        rp_header(hdr, hlen, "X-Vacation", v, sizeof v) >= 0)
+        return true;
+    if (rp_header(hdr, hlen, "Precedence", v, sizeof v) >= 0 &&
+        strncasecmp(v, "auto_reply", 10) == 0)
+        return true;
+    static const char *const subj[] = {"auto:",
+                                       "automatic reply",
+                                       "autoreply",
+                                       "auto-reply",
+                                       "auto reply",
+                                       "out of office",
+                                       "out of the office",
+                                       "vacation",
+                                       "abwesenheit",
+                                       "r\xc3\xa9ponse automatique",
+                                       "respuesta autom",
+                                       "away from",
+                                       "on leave",
+                                       "risposta automatica",
+                                       "automatisch antwoord",
+                                       "autosvar",
+                                       NULL};
+    return subject && rp_has_ci(subject, subj);
+}
+
+int homing_report_parse(const char *data, size_t len, struct homing_report **out)
+{
+    if (!data || !len || !out) return -EINVAL;
+    if (len > HOMING_REPORT_SIZE_MAX) return -E2BIG;
+    struct rp_msg *m = malloc(sizeof *m);
+    if (!m) return -ENOMEM;
+    int rc = rp_msg_init(m, data, len);
+    if (rc < 0) {
+        free(m);
+        return rc;
+    }
+    rp_msg_walk(m);
+    struct homing_report *r = calloc(1, sizeof *r);
+    char *v = malloc(RP_HDRVAL_MAX);
+    struct homing_buf text, hb;
+    homing_buf_init(&text, HOMING_REPORT_TEXT_MAX + 65536);
+    homing_buf_init(&hb, HOMING_REPORT_SIZE_MAX);
+    if (!r || !v) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    r->truncated = m->truncated;
+    const struct rp_part *top = &m->parts[0];
+    const char *H = top->hdr;
+    size_t HL = top->hlen;
+
+    if (rp_header(H, HL, "Subject", v, RP_HDRVAL_MAX) >= 0 && !(r->subject = rp_decode_words(v)))
+        goto nomem;
+    if (rp_header(H, HL, "In-Reply-To", v, RP_HDRVAL_MAX) >= 0 && rp_set(&r->in_reply_to, v) < 0)
+        goto nomem;
+    if (rp_header(H, HL, "References", v, RP_HDRVAL_MAX) >= 0 && rp_set(&r->references, v) < 0)
+        goto nomem;
+    static const char *const verp_hdrs[] = {
+        "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To", NULL};
+    for (const char *const *h = verp_hdrs; *h && !r->verp; h++)
+        if (rp_header(H, HL, *h, v, RP_HDRVAL_MAX) >= 0 && rp_local_part(v, &r->verp) < 0)
+            goto nomem;
+
+    /* Find the machine-readable parts. */
+    const struct rp_part *status = NULL, *mdn = NULL, *arf = NULL;
+    for (size_t i = 0; i < m->n_parts; i++) {
+        const struct rp_part *p = &m->parts[i];
+        if (p->in_rfc822) continue;
+        if (!status && (strcmp(p->type, "message/delivery-status") == 0 ||
+                        strcmp(p->type, "message/global-delivery-status") == 0))
+            status = p;
+        else if (!mdn && (strcmp(p->type, "message/disposition-notification") == 0 ||
+                          strcmp(p->type, "message/global-disposition-notification") == 0))
+            mdn = p;
+        else if (!arf && strcmp(p->type, "message/feedback-report") == 0)
+            arf = p;
+    }
+
+    /* Correlation: the returned headers' Message-ID. */
+    const char *rh = NULL;
+    size_t rhl = 0;
+    if (rp_returned_headers(m, &hb, &rh, &rhl) &&
+        rp_header(rh, rhl, "Message-ID", v, RP_HDRVAL_MAX) >= 0) {
+        rp_trim_id(v);
+        if (rp_set(&r->returned_message_id, v) < 0) goto nomem;
+    }
+
+    if ((rc = rp_bounce_text(m, &text)) < 0) goto done;
+    size_t tn = rp_cut_original(text.data ? text.data : "", text.len);
+    const char *tx = text.data ? text.data : "";
+
+    if (arf || mdn) {
+        const struct rp_part *p = arf ? arf : mdn;
+        struct homing_buf pb;
+        homing_buf_init(&pb, HOMING_REPORT_SIZE_MAX);
+        if ((rc = rp_decode(p, &pb)) < 0 ||
+            (rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len)) < 0) {
+            homing_buf_free(&pb);
+            goto done;
+        }
+        homing_buf_free(&pb);
+        r->kind = arf ? HOMING_REPORT_ARF : HOMING_REPORT_MDN;
+        if (arf && r->n_rcpts == 0 && rh) {
+            /* No Original-Rcpt-To: the complaint is about the returned
+             * message's recipient. */
+            char a[RP_ADDR_MAX];
+            struct homing_report_rcpt *x;
+            if (rp_header(rh, rhl, "To", v, RP_HDRVAL_MAX) >= 0 && rp_addr(v, a, sizeof a) > 0 &&
+                strchr(a, '@')) {
+                if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
+                if (!(x->address = strdup(a))) goto nomem;
+            }
+        }
+        if (arf && r->n_rcpts == 0) {
+            struct homing_report_rcpt *x;
+            if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
+        }
+        for (size_t i = 0; i < r->n_rcpts; i++) {
+            r->rcpts[i].reason = arf ? "feedback" : "undefined";
+            r->rcpts[i].hard = false;
+        }
+        goto done;
+    }
+
+    if (status) {
+        struct homing_buf pb;
+        homing_buf_init(&pb, HOMING_REPORT_SIZE_MAX);
+        if ((rc = rp_decode(status, &pb)) < 0 ||
+            (rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len)) < 0) {
+            homing_buf_free(&pb);
+            goto done;
+        }
+        homing_buf_free(&pb);
+        /* drop blocks that named nobody */
+        size_t k = 0;
+        for (size_t i = 0; i < r->n_rcpts; i++) {
+            struct homing_report_rcpt *x = &r->rcpts[i];
+            if (!x->address && x->original_recipient) x->address = strdup(x->original_recipient);
+            if (!x->address) {
+                free(x->original_recipient);
+                free(x->action);
+                free(x->status);
+                free(x->reply_code);
+                free(x->diagnostic);
+                free(x->remote_mta);
+                free(x->last_attempt);
+                continue;
+            }
+            r->rcpts[k++] = *x;
+        }
+        r->n_rcpts = k;
+        if (r->n_rcpts) {
+            r->kind = HOMING_REPORT_DSN;
+            for (size_t i = 0; i < r->n_rcpts; i++) {
+                struct homing_report_rcpt *x = &r->rcpts[i];
+                size_t nl = 0;
+                const char *near = rp_text_near(tx, tn, x->address, &nl);
+                if (x->diagnostic) rp_fill_codes(x, x->diagnostic, strlen(x->diagnostic));
+                if (!x->diagnostic && near) x->diagnostic = rp_collapse(near, nl, RP_DIAG_MAX);
+                if (near && (!x->status || !x->reply_code)) rp_fill_codes(x, near, nl);
+                rp_classify_rcpt(x, near ? near : tx, near ? nl : tn);
+            }
+            goto done;
+        }
+    }
+
+    /* A non-standard bounce? */
+    {
+        char from[512] = "", to[512] = "";
+        rp_header(H, HL, "From", from, sizeof from);
+        rp_header(H, HL, "To", to, sizeof to);
+        char failed[2048] = "";
+        bool has_failed = rp_header(H, HL, "X-Failed-Recipients", failed, sizeof failed) > 0;
+        bool looks = has_failed || rp_has_ci(from, rp_bounce_senders) ||
+                     (r->subject && rp_has_ci(r->subject, rp_bounce_subjects));
+        if (!looks) {
+            char lowbuf[4096];
+            size_t ln = tn < sizeof lowbuf - 1 ? tn : sizeof lowbuf - 1;
+            memcpy(lowbuf, tx, ln);
+            lowbuf[ln] = '\0';
+            looks = rp_has_ci(lowbuf, rp_bounce_body) && !rp_autoreply(H, HL, r->subject);
+        }
+        if (looks) {
+            /* The sender's own addresses are never recipients. */
+            char ex[6][RP_ADDR_MAX];
+            const char *exl[6];
+            size_t ne = 0;
+            static const char *const exh[] = {"From",         "To",       "Return-Path",
+                                              "Delivered-To", "Reply-To", NULL};
+            for (const char *const *h = exh; *h; h++)
+                if (rp_header(H, HL, *h, v, RP_HDRVAL_MAX) >= 0 &&
+                    rp_addr(v, ex[ne], sizeof ex[ne]) > 0)
+                    exl[ne] = ex[ne], ne++;
+            if (rh && rp_header(rh, rhl, "From", v, RP_HDRVAL_MAX) >= 0 &&
+                rp_addr(v, ex[ne], sizeof ex[ne]) > 0)
+                exl[ne] = ex[ne], ne++;
+            if ((rc = rp_text_bounce(m, tx, tn, r, exl, ne, has_failed ? failed : NULL)) < 0)
+                goto done;
+            if (r->n_rcpts == 0 && rh && rp_header(rh, rhl, "To", v, RP_HDRVAL_MAX) >= 0) {
+                char a[RP_ADDR_MAX];
+                struct homing_report_rcpt *x;
+                if (rp_addr(v, a, sizeof a) > 0 && strchr(a, '@')) {
+                    if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
+                    if (!(x->address = strdup(a))) goto nomem;
+                    x->action = strdup("failed");
+                    rp_fill_codes(x, tx, tn);
+                    x->diagnostic = rp_collapse(tx, tn, RP_DIAG_MAX);
+                    rp_classify_rcpt(x, tx, tn);
+                }
+            }
+            for (size_t i = 0; i < r->n_rcpts; i++)
+                r->rcpts[i].hard = homing_report_reason_hard(
+                    r->rcpts[i].reason,
+                    r->rcpts[i].reply_code ? r->rcpts[i].reply_code : r->rcpts[i].status);
+            if (r->n_rcpts) {
+                r->kind = HOMING_REPORT_BOUNCE;
+                goto done;
+            }
+        }
+    }
+
+    if (rp_autoreply(H, HL, r->subject)) {
+        r->kind = HOMING_REPORT_AUTOREPLY;
+        char a[RP_ADDR_MAX];
+        struct homing_report_rcpt *x;
+        if (rp_header(H, HL, "From", v, RP_HDRVAL_MAX) >= 0 && rp_addr(v, a, sizeof a) > 0) {
+            if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
+            if (!(x->address = strdup(a))) goto nomem;
+            x->reason = "vacation";
+        }
+    }
+    rc = 0;
+    goto done;
+nomem:
+    rc = -ENOMEM;
+done:
+    if (r && !r->original_message_id && r->returned_message_id)
+        r->original_message_id = strdup(r->returned_message_id);
+    if (rc == 0 && r && r->original_message_id) rp_trim_id(r->original_message_id);
+    homing_buf_free(&text);
+    homing_buf_free(&hb);
+    free(v);
+    rp_msg_free(m);
+    free(m);
+    if (rc < 0) {
+        homing_report_parsed_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}

@@ -1,0 +1,329 @@
+/*
+ * report_reason.c: why a recipient bounced, in Sisimai's reason taxonomy
+ * (docs/delivery.md lists the names), decided from three things in this order:
+ *
+ *   1. the diagnostic text, against a table of phrases MTAs and providers use
+ *      (checked reason by reason, most specific reason first: "sender address
+ *      rejected: user unknown" is about the sender, not the recipient);
+ *   2. the enhanced status code (RFC 3463 / the IANA registry) when the text
+ *      says nothing known;
+ *   3. the SMTP reply code's class as the last resort (onhold / undefined).
+ *
+ * The text comes first because status codes are used loosely: many servers
+ * answer 5.1.1 or 5.7.1 for everything, while the words name the cause.
+ *
+ * Contract: pure functions over NUL-terminated lower-cased text; reasons are
+ * static strings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+
+struct rp_reason_rule {
+    const char *reason;
+    const char *const *phrases; /* lower-case, NULL-terminated */
+};
+
+#define P(...)                                                                                     \
+    (const char *const[])                                                                          \
+    {                                                                                              \
+        __VA_ARGS__, NULL                                                                          \
+    }
+
+/* The order of this table is the order of precedence when a text matches
+ * phrases of several reasons. */
+static const struct rp_reason_rule rp_rules[] = {
+    {"virusdetected", P("virus", "malware", "infected with", "trojan", "contains a worm",
+                        "message contains an attachment of potentially", "dangerous attachment")},
+    {"authfailure", P("spf check", "spf fail", "spf=fail", "spf validation",
+                      "sender policy framework", "failed spf", "spf record", "dkim", "dmarc",
+                      "unauthenticated email", "sender authentication", "not authenticated by",
+                      "authentication checks", "5.7.23", "5.7.26", "5.7.27", "does not pass spf")},
+    {"requireptr",
+     P("reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns", "reverse-dns",
+       "cannot find your hostname", "cannot find your reverse hostname", "reverse hostname",
+       "hostname lookup failed", "client host name is not", "cannot resolve your address",
+       "unresolvable", "not resolve your", "no reverse", "ip name lookup failed",
+       "does not resolve to your ip", "cannot resolve ptr", "5.7.25", "ip address has no ptr",
+       "fcrdns", "reverse record", "cannot find your domain name", "have no dns ptr",
+       "is not matched with the connected ip", "reject_unknown_client", "please resolve dns",
+       "hostname does not match")},
+    {"failedstarttls", P("starttls is required", "must issue a starttls", "tls is required",
+                         "requires starttls", "encryption required", "tls required",
+                         "starttls failed", "failed to negotiate tls", "tls negotiation failed")},
+    {"notcompliantrfc",
+     P("rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "not rfc compliant",
+       "multiple addresses in from", "duplicate header", "multiple from", "is not rfc compliant",
+       "not compliant with rfc", "header fields", "non-compliant with rfc", "not rfc-compliant",
+       "message not rfc")},
+    {"norelaying",
+     P("relay access denied", "relaying denied", "relay not permitted", "not permitted to relay",
+       "relaying not allowed", "unable to relay", "we do not relay", "relay denied",
+       "not allowed to relay", "no relaying", "relay prohibited", "relaying mail to",
+       "isn't in my list of allowed rcpthosts", "in my list of allowed rcpthosts",
+       "relay not allowed", "relaying is prohibited", "is not permitted to relay",
+       "insecure mail relay", "not a gateway", "not local host", "not an open relay",
+       "that domain isn't in my list", "relaying to", "mail server is not responsible")},
+    {"rejected",
+     P("sender address rejected", "sender rejected", "sender was rejected",
+       "domain of sender address", "sender domain", "sender verify failed", "invalid sender",
+       "sender not allowed", "unknown sender", "bad sender", "sender is not allowed",
+       "envelope sender", "sender denied", "address verification failed", "return path",
+       "return-path", "mail from address", "your email address has been blocked",
+       "sender address has null mx", "not allowed to send from", "rejected: unknown address",
+       "sender blocked", "from address", "sender is in my badmailfrom", "badmailfrom",
+       "sender address is", "the sender's domain", "the senders domain", "sender's domain",
+       "reject sender", "senders are not allowed", "sender verification", "domain of sender",
+       "sender verify", "we do not accept mail from", "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7",
+       "access denied for sender", "this sender is not", "from: header", "mail from:<")},
+    {"hostunknown",
+     P("host unknown", "unknown host", "domain not found", "name service error", "host not found",
+       "no such domain", "domain does not exist", "unknown domain", "unrouteable mail domain",
+       "domain name not found", "host or domain name not found", "no mx",
+       "mx records point to non-existent hosts", "name or service not known",
+       "host name lookup failure", "domain is not found", "domain could not be found",
+       "recipient domain not found", "not a valid domain", "domain isn't registered",
+       "dns error: dns type", "dns error: domain", "no such host", "domain name error",
+       "illegal host", "host does not exist", "unknown mail domain",
+       "the domain name in the email address is incorrect", "host not reachable",
+       "domain lookup failed", "unknown or illegal alias", "nxdomain")},
+    {"userunknown",
+     P("user unknown", "unknown user", "no such user", "no such mailbox", "mailbox not found",
+       "user doesn't exist", "user does not exist", "address does not exist",
+       "recipient does not exist", "invalid recipient", "recipient unknown", "unknown recipient",
+       "no mailbox", "no such recipient", "account does not exist", "not a valid mailbox",
+       "unknown local part", "undeliverable address", "couldn't be found", "could not be found",
+       "does not exist", "doesn't exist", "email account that you tried to reach does not exist",
+       "is not a known user", "no such address", "bad recipient", "invalid mailbox",
+       "user not found", "user invalid", "recipient not found", "unknown address",
+       "destination addresses were unknown", "address was not found", "unrouteable address",
+       "no valid recipients", "non-existent", "nonexistent", "not our customer",
+       "mailbox does not exist", "invalid address", "no account by that name", "address unknown",
+       "unknown mailbox", "no mailbox here by that name", "mailbox unavailable",
+       "mailbox not available", "recipient address rejected", "address rejected", "user not exist",
+       "invalid recipient address", "is not a valid user", "no such person", "unknown or illegal",
+       "account is not found", "mailbox is unavailable", "not a valid recipient",
+       "recipient is not", "no such local user", "mailbox not present", "address is invalid",
+       "account not found", "user reject", "requested action not taken: mailbox", "unknown account",
+       "this account is not allowed", "delivery error: dd this user",
+       "account that you tried to reach does not exist", "there is no one at",
+       "this user doesn't have", "recipient rejected", "user not known", "not listed in",
+       "address not present", "user is unknown", "no such account", "said: 550 5.1.1",
+       "bad destination mailbox", "mailbox name not allowed", "cannot be delivered to",
+       "invalid user", "user missing home directory", "addressee unknown", "550 5.1.1",
+       "rcpt to: ", "recipient not valid")},
+    {"hasmoved", P("has been moved", "has moved", "address has changed", "changed email address",
+                   "no longer at this", "user not local", "moved to", "new address")},
+    {"suspend",
+     P("account disabled", "account has been disabled", "mailbox disabled", "is disabled",
+       "account suspended", "has been suspended", "is inactive", "mailbox is inactive",
+       "account is inactive", "not active", "recipient suspended", "temporarily disabled",
+       "account has been terminated", "expired account", "is frozen", "account closed",
+       "account is locked", "mailbox is frozen", "account has expired", "is suspended",
+       "has been disabled", "mailbox has been blocked", "this account has been", "deactivated",
+       "mailbox unavailable or access denied", "account inactive", "user suspended",
+       "has been terminated", "is not active", "was disabled", "mailbox is disabled",
+       "address is disabled", "suspended")},
+    {"mailboxfull",
+     P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage",
+       "mailbox size limit", "user is over", "disk quota", "mailbox exceeded", "full mailbox",
+       "too much mail data", "maildir over quota", "account is full", "out of storage",
+       "exceeds quota", "over the quota", "would exceed mailbox", "quota full", "storage full",
+       "inbox is full", "box is full", "mailfolder is full", "not enough storage space",
+       "exceeded its quota", "exceed the quota", "mailbox has exceeded", "mailbox quota",
+       "quota exceed", "over its quota", "insufficient storage", "exceeds the storage",
+       "mailbox is over", "is over quota", "recipient's mailbox is full", "mail box full",
+       "mailsize limit exceeded", "user's mailbox is full", "exceeded the storage",
+       "mailbox limit exceeded", "would exceed quota", "5.2.2", "4.2.2", "quota",
+       "over its storage")},
+    {"exceedlimit", P("message header size exceeds", "header size exceeds",
+                      "exceeds the administrative", "exceeded the administrative limit",
+                      "message exceeds the local", "too many hops", "message header too large")},
+    {"mesgtoobig",
+     P("message too big", "message too large", "message size exceeds", "exceeds the maximum",
+       "message is too large", "message size limit", "message length exceeds",
+       "message size too large", "exceeded maximum message size", "message file too big",
+       "email is too big", "size exceeds", "larger than the current system limit",
+       "exceeds size limit", "message exceeds", "too big for", "exceeds the size limit",
+       "size limit exceeded", "message size is too large", "mail size limit",
+       "message is larger than")},
+    {"toomanyconn",
+     P("too many connections", "too many concurrent", "connection limit", "too many simultaneous",
+       "maximum number of connections", "too many smtp sessions", "connection rate limit",
+       "too many open connections")},
+    {"speeding", P("rate limit", "too many messages", "sending rate", "throttl", "rate control",
+                   "exceeded the rate", "rate that is too high", "too many emails", "too fast",
+                   "receiving mail at a rate", "unusual rate", "temporarily rate limited",
+                   "exceeded sending limits", "sending limit")},
+    {"badreputation", P("reputation", "poor sender", "low sender score", "sender score")},
+    {"spamdetected", P("spam", "junk mail", "unsolicited", "bulk mail", "content filter rejection",
+                       "message content rejected", "classified as bulk", "suspicious", "uce",
+                       "content rejected", "detected as spam", "considered spam", "spamassassin",
+                       "message looks like", "scored too high", "score too high", "high spam",
+                       "rejected due to content", "listed on a blocklist for content")},
+    {"blocked",
+     P("blocked", "blacklist", "blocklist", "black list", "block list", "listed in", "rbl",
+       "spamhaus", "dnsbl", "client host rejected", "banned", "your ip", "ip address",
+       "please use the smtp server of your isp", "dynamic ip", "dial-up", "dialup", "refused by",
+       "administratively denied", "access denied. ip", "not allowed to connect",
+       "connection refused by", "has been temporarily rate limited", "your server", "rejected by",
+       "denied by policy", "ip-based", "your network", "sorbs", "barracuda", "rejected because",
+       "connection not accepted", "no smtp service", "mail server at", "rejecting",
+       "too many errors", "access denied", "dynamic", "residential", "not accepting",
+       "our system has detected", "ip reputation", "poor reputation", "host blocked",
+       "rejected your connection", "refused")},
+    {"notaccept", P("does not accept mail", "accepts no mail", "null mx", "no mail accepted",
+                    "mail not accepted", "domain does not receive mail", "not accept mail",
+                    "does not receive email", "not accepting mail", "will not accept mail")},
+    {"filtered",
+     P("filter", "recipient refuses", "refused by recipient", "does not accept mail from",
+       "rejected by recipient", "blocked by recipient", "message filtered", "due to user rules",
+       "not accepting mail from", "does not want", "hogehoge", "this message was rejected",
+       "mail rejected by the recipient", "user refuses", "refused to receive", "receiving refused",
+       "has been denied")},
+    {"policyviolation",
+     P("policy", "violates", "violation", "prohibited", "administrative prohibition", "not allowed",
+       "message not accepted for", "terms of service", "per your request", "acceptable use")},
+    {"contenterror",
+     P("content type", "content-type", "mime", "header error", "invalid header", "malformed",
+       "8-bit", "8bit", "encoding", "attachment", "line too long", "improperly formatted",
+       "invalid character", "bare lf", "illegal character", "headers too")},
+    {"securityerror",
+     P("authentication required", "smtp auth", "authentication failed", "certificate", "insecure",
+       "user not authenticated", "authentication is required", "tls", "security", "access denied",
+       "not authorized", "unauthorized", "authorization", "password")},
+    {"syntaxerror", P("syntax error", "command unrecognized", "unrecognized command",
+                      "bad sequence", "command not implemented", "line too long", "unknown command",
+                      "syntax error in parameters")},
+    {"mailererror",
+     P("mailer", "procmail", "x-unix", "command died", "exit code", "pipe to", "program",
+       "command failed", "exited with", "returned with", "local delivery failed",
+       "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
+    {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
+                     "mail system full", "no space left", "disk is full", "system storage")},
+    {"expired",
+     P("expired", "retry time", "retry timeout", "giving up", "too long", "delivery time expired",
+       "was not delivered within", "deferred for", "could not be delivered for",
+       "have not been able to deliver", "retry limit", "unable to deliver for", "has been delayed",
+       "delivery delayed", "delay", "message timed out", "queue too long", "maximum time",
+       "time limit", "no delivery in", "not delivered within", "retry period", "message expired")},
+    {"networkerror", P("connection timed out", "timed out", "timeout", "connection refused",
+                       "network is unreachable", "could not connect", "no route to host",
+                       "lost connection", "host is unreachable", "unable to connect",
+                       "connection reset", "temporary lookup failure", "connection closed",
+                       "could not be reached", "dns", "malformed or unexpected name server reply",
+                       "network error", "connect to", "could not resolve", "unreachable",
+                       "broken pipe", "i/o error", "conversation with", "connection dropped")},
+    {"systemerror",
+     P("mail loop", "loops back", "loop detected", "routing loop", "system error", "internal error",
+       "local configuration error", "server configuration", "temporary failure",
+       "temporary problem", "server error", "service unavailable", "unavailable", "try again later",
+       "too many hops", "mail for", "misconfigured", "configuration error", "internal server error",
+       "system is not available", "local error", "error in processing")},
+};
+
+/* Where a phrase is one a status code can also show, it is written in the
+ * table above; the rest of the codes map here (RFC 3463 and the IANA
+ * registry of enhanced status codes; class digit ignored). */
+struct rp_status_rule {
+    const char *sd; /* "S.D" */
+    const char *reason;
+};
+
+static const struct rp_status_rule rp_status_rules[] = {
+    {"1.0", "userunknown"},    {"1.1", "userunknown"},    {"1.2", "hostunknown"},
+    {"1.3", "userunknown"},    {"1.4", "userunknown"},    {"1.5", "delivered"},
+    {"1.6", "hasmoved"},       {"1.7", "rejected"},       {"1.8", "rejected"},
+    {"1.9", "systemerror"},    {"1.10", "notaccept"},     {"2.0", "filtered"},
+    {"2.1", "filtered"},       {"2.2", "mailboxfull"},    {"2.3", "exceedlimit"},
+    {"2.4", "systemerror"},    {"3.0", "systemerror"},    {"3.1", "systemfull"},
+    {"3.2", "systemerror"},    {"3.3", "systemerror"},    {"3.4", "mesgtoobig"},
+    {"3.5", "systemerror"},    {"4.0", "networkerror"},   {"4.1", "networkerror"},
+    {"4.2", "networkerror"},   {"4.3", "systemerror"},    {"4.4", "hostunknown"},
+    {"4.5", "networkerror"},   {"4.6", "networkerror"},   {"4.7", "expired"},
+    {"5.0", "syntaxerror"},    {"5.1", "syntaxerror"},    {"5.2", "syntaxerror"},
+    {"5.3", "syntaxerror"},    {"5.4", "syntaxerror"},    {"5.5", "syntaxerror"},
+    {"5.6", "syntaxerror"},    {"6.0", "contenterror"},   {"6.1", "contenterror"},
+    {"6.2", "contenterror"},   {"6.3", "contenterror"},   {"6.4", "contenterror"},
+    {"6.5", "contenterror"},   {"6.6", "contenterror"},   {"6.7", "contenterror"},
+    {"6.8", "contenterror"},   {"6.9", "contenterror"},   {"6.10", "contenterror"},
+    {"7.0", "securityerror"},  {"7.1", "securityerror"},  {"7.2", "securityerror"},
+    {"7.3", "securityerror"},  {"7.4", "securityerror"},  {"7.5", "securityerror"},
+    {"7.6", "securityerror"},  {"7.7", "securityerror"},  {"7.8", "securityerror"},
+    {"7.9", "securityerror"},  {"7.10", "securityerror"}, {"7.11", "securityerror"},
+    {"7.12", "securityerror"}, {"7.13", "suspend"},       {"7.14", "securityerror"},
+    {"7.15", "securityerror"}, {"7.16", "mesgtoobig"},    {"7.17", "hasmoved"},
+    {"7.18", "hasmoved"},      {"7.19", "securityerror"}, {"7.20", "authfailure"},
+    {"7.21", "authfailure"},   {"7.22", "authfailure"},   {"7.23", "authfailure"},
+    {"7.24", "authfailure"},   {"7.25", "requireptr"},    {"7.26", "authfailure"},
+    {"7.27", "notaccept"},     {"7.28", "spamdetected"},  {"7.29", "authfailure"},
+    {"7.30", "securityerror"},
+};
+
+/* Whole-word-ish match: phrases that are short abbreviations (uce, rbl, dns,
+ * tls) must not match inside longer words ("reduce", "rblsmtpd" is fine). */
+static bool rp_word_ok(const char *h, size_t hn, const char *at, size_t pl)
+{
+    if (pl > 4) return true;
+    bool pre = at == h || !((at[-1] >= 'a' && at[-1] <= 'z'));
+    size_t off = (size_t)(at - h) + pl;
+    bool post = off >= hn || !((h[off] >= 'a' && h[off] <= 'z'));
+    return pre && post;
+}
+
+const char *rp_reason_text(const char *lower, size_t n)
+{
+    if (!lower || n == 0) return NULL;
+    for (size_t i = 0; i < sizeof rp_rules / sizeof rp_rules[0]; i++) {
+        for (const char *const *p = rp_rules[i].phrases; *p; p++) {
+            size_t pl = strlen(*p);
+            const char *h = lower;
+            size_t hn = n;
+            const char *at;
+            while (hn >= pl && (at = memmem(h, hn, *p, pl)) != NULL) {
+                if (rp_word_ok(lower, n, at, pl)) return rp_rules[i].reason;
+                hn -= (size_t)(at - h) + 1;
+                h = at + 1;
+            }
+        }
+    }
+    return NULL;
+}
+
+const char *rp_reason_status(const char *status)
+{
+    if (!status || (status[0] != '2' && status[0] != '4' && status[0] != '5') || status[1] != '.')
+        return NULL;
+    const char *sd = status + 2;
+    if (status[0] == '2') return "delivered";
+    for (size_t i = 0; i < sizeof rp_status_rules / sizeof rp_status_rules[0]; i++)
+        if (strcmp(rp_status_rules[i].sd, sd) == 0) return rp_status_rules[i].reason;
+    return NULL;
+}
+
+const char *rp_reason_classify(const char *diag_lower, size_t n, const char *status,
+                               const char *reply_code, const char *action)
+{
+    if (action && (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
+                   strcmp(action, "expanded") == 0))
+        return "delivered";
+    if (status && status[0] == '2') return "delivered";
+    const char *t = rp_reason_text(diag_lower, n);
+    if (t) return t;
+    const char *s = rp_reason_status(status);
+    if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
+    if (action && strcmp(action, "delayed") == 0) return "expired";
+    if (reply_code && reply_code[0] == '2') return "delivered";
+    return status || reply_code ? "onhold" : "undefined";
+}
+
+bool homing_report_reason_hard(const char *reason, const char *code)
+{
+    if (!reason) return false;
+    if (strcmp(reason, "userunknown") == 0 || strcmp(reason, "hostunknown") == 0 ||
+        strcmp(reason, "hasmoved") == 0)
+        return true;
+    if (strcmp(reason, "notaccept") == 0) return !(code && code[0] == '4');
+    return false;
+}

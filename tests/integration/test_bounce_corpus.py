@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""test_bounce_corpus.py: runs `homing bounce --json` over the shared bounce corpus
+and scores it against labels.jsonl (Sisimai's expected results), as the corpus
+README describes: recipient recall, reason accuracy, hard/soft accuracy, status
+and reply-code accuracy. Fails below the thresholds below. Also runs cr/, crlf/,
+unlabelled/ and negatives/: no crash, cr/crlf give the same result as eml/ for
+the same name (mismatches are printed), negatives give no recipients.
+
+Environment: HOMING_BIN (the binary), HOMING_SRC (the source tree; the corpus is
+$HOMING_SRC/../shared/corpus/bounces unless HOMING_BOUNCE_CORPUS says otherwise).
+With -v, every wrong row is printed.
+"""
+import json
+import os
+import subprocess
+import sys
+
+THRESHOLDS = {"recipients": 0.98, "reason": 0.95, "hard": 0.97, "status": 0.90}
+
+
+def corpus_dir():
+    d = os.environ.get("HOMING_BOUNCE_CORPUS")
+    if d:
+        return d
+    return os.path.join(os.environ["HOMING_SRC"], "..", "shared", "corpus", "bounces")
+
+
+def run(binary, files):
+    """Runs homing bounce --json; returns {basename: object}. A crash fails."""
+    out = {}
+    for i in range(0, len(files), 200):
+        chunk = files[i:i + 200]
+        p = subprocess.run([binary, "bounce", "--json"] + chunk, capture_output=True,
+                           timeout=300)
+        if p.returncode not in (0,) or p.returncode < 0:
+            raise SystemExit("homing bounce exited %d on %s...: %s" %
+                             (p.returncode, chunk[0], p.stderr.decode(errors="replace")))
+        lines = p.stdout.decode("utf-8").splitlines()
+        if len(lines) != len(chunk):
+            raise SystemExit("expected %d lines, got %d" % (len(chunk), len(lines)))
+        for f, line in zip(chunk, lines):
+            o = json.loads(line)
+            if o["file"] != f:
+                raise SystemExit("line for %s names %s" % (f, o["file"]))
+            for k in ("kind", "recipients", "feedback_type", "original_message_id"):
+                if k not in o:
+                    raise SystemExit("%s: no %r field" % (f, k))
+            out[os.path.basename(f)] = o
+    return out
+
+
+def listdir(d):
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if not f.startswith("."))
+
+
+def score(labels, results, verbose):
+    n = {"recipients": 0, "reason": 0, "hard": 0, "status": 0, "reply": 0}
+    ok = dict.fromkeys(n, 0)
+    wrong = []
+    for row in labels:
+        res = results.get(row["file"], {"recipients": []})
+        rcpts = res["recipients"]
+        got = None
+        if row["recipient"] is None:
+            if len(rcpts) >= row["index"]:
+                got = rcpts[row["index"] - 1]
+        else:
+            for r in rcpts:
+                if (r.get("address") or "").lower() == row["recipient"]:
+                    got = r
+                    break
+        n["recipients"] += 1
+        n["reason"] += 1
+        n["hard"] += 1
+        if got is not None:
+            ok["recipients"] += 1
+        if got is not None and got["reason"] == row["reason"]:
+            ok["reason"] += 1
+        if got is not None and bool(got["hard"]) == bool(row["hard"]):
+            ok["hard"] += 1
+        st = row["status"]
+        if st and ".0.9" not in st:
+            n["status"] += 1
+            if got is not None and got.get("status") == st:
+                ok["status"] += 1
+        if row["reply_code"]:
+            n["reply"] += 1
+            if got is not None and got.get("reply_code") == row["reply_code"]:
+                ok["reply"] += 1
+        if got is None or got["reason"] != row["reason"] or bool(got["hard"]) != row["hard"] or (
+                st and ".0.9" not in st and got.get("status") != st):
+            wrong.append((row, got))
+    if verbose:
+        for row, got in wrong:
+            g = "NOT FOUND %s" % [r.get("address") for r in
+                                 results.get(row["file"], {"recipients": []})["recipients"]]
+            if got is not None:
+                g = "%s %s %s %s | %s" % (got["reason"], got["status"], got["reply_code"],
+                                          got["hard"], (got.get("diagnostic") or "")[:150])
+            print("WRONG %s #%d %s want %s %s %s: got %s" % (
+                row["file"], row["index"], row["recipient"], row["reason"], row["status"],
+                row["reply_code"], g))
+    return {k: (ok[k] / n[k] if n[k] else 1.0, ok[k], n[k]) for k in n}
+
+
+def main():
+    verbose = "-v" in sys.argv
+    binary = os.environ["HOMING_BIN"]
+    base = corpus_dir()
+    labels = [json.loads(l) for l in open(os.path.join(base, "labels.jsonl"))]
+    failures = []
+
+    eml = run(binary, listdir(os.path.join(base, "eml")))
+    s = score(labels, eml, verbose)
+    for k, (v, a, b) in s.items():
+        print("%-10s %.4f (%d/%d)" % (k, v, a, b))
+    for k, t in THRESHOLDS.items():
+        if s[k][0] < t:
+            failures.append("%s %.4f below %.2f" % (k, s[k][0], t))
+
+    kinds = {}
+    for o in eml.values():
+        kinds[o["kind"]] = kinds.get(o["kind"], 0) + 1
+    print("kinds:", json.dumps(kinds, sort_keys=True))
+
+    for sub in ("cr", "crlf"):
+        res = run(binary, listdir(os.path.join(base, sub)))
+        same = diff = 0
+        for name, o in sorted(res.items()):
+            if name not in eml:
+                continue
+            a = [(r["address"], r["reason"], r["status"]) for r in o["recipients"]]
+            b = [(r["address"], r["reason"], r["status"]) for r in eml[name]["recipients"]]
+            if a == b and o["kind"] == eml[name]["kind"]:
+                same += 1
+            else:
+                diff += 1
+                print("%s/%s differs from eml/: %s vs %s" % (sub, name, a, b))
+        print("%s: %d files, %d same as eml/, %d differ" % (sub, len(res), same, diff))
+        if sub == "crlf" and diff:
+            failures.append("%s: %d files differ from eml/" % (sub, diff))
+
+    res = run(binary, listdir(os.path.join(base, "unlabelled")))
+    print("unlabelled: %d files parsed" % len(res))
+    res = run(binary, listdir(os.path.join(base, "negatives")))
+    for name, o in res.items():
+        if o["recipients"]:
+            failures.append("negative %s gave recipients %s" % (name, o["recipients"]))
+    print("negatives: %d files" % len(res))
+
+    # An unreadable file: a line with an error, the batch goes on, exit 2.
+    p = subprocess.run([binary, "bounce", "--json", "/nonexistent/x.eml",
+                        listdir(os.path.join(base, "negatives"))[0]], capture_output=True,
+                       timeout=60)
+    lines = p.stdout.decode().splitlines()
+    if p.returncode != 2 or len(lines) != 2 or "error" not in json.loads(lines[0]) or \
+            json.loads(lines[0])["kind"] != "none":
+        failures.append("unreadable file handling: rc %d, %r" % (p.returncode, lines))
+
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
