@@ -1,0 +1,307 @@
+/*
+ * homing/reader.h: who opened it. Enrichment of a committed open or click event:
+ * the client (User-Agent parse), the network (country, autonomous system), a
+ * verdict (human, proxy-open, prefetch, scanner, probe, unknown) with reasons and a
+ * confidence, and the reader fingerprint used for forward detection.
+ *
+ * Layers, each usable alone:
+ *   homing_ua_*       User-Agent parser: homing's own rules (data/useragents.tsv)
+ *                     first, then the uap-core regexes; PCRE2 with JIT; LRU cache.
+ *   homing_asn_*      autonomous system lookup in the compact range file that
+ *                     homing_asn_build converts from the ip-location-db CSV.
+ *   homing_geo_*      country from any MaxMind-format .mmdb (libmaxminddb).
+ *   homing_machines_* the knowledge file data/machines.tsv: networks and names of
+ *                     provider proxies, prefetchers and security scanners.
+ *   homing_verdict_*  the verdict rules: a pure function of the facts above and of
+ *                     the message's other events, versioned so stored verdicts can
+ *                     be recomputed when the rules change (homing reclassify).
+ *   homing_fingerprint_* reader ids.
+ *   homing_reader_*   all of it behind one call for the daemon's enrichment thread.
+ *
+ * Contract: functions return 0 (or a count) on success and a negative errno on
+ * failure, writing outputs only on success; nothing logs or exits. Untrusted text
+ * (User-Agent, Accept-Language, data files) is bounded by the named limits below.
+ *
+ * Threads: an opened database (asn, geo, machines) is read-only after opening and
+ * may be shared between threads. A homing_ua_parser and a homing_reader are NOT
+ * thread-safe (the cache and the PCRE2 match data are mutated by every parse):
+ * use one per thread; the daemon runs them on its single enrichment thread.
+ */
+#ifndef HOMING_READER_H
+#define HOMING_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/event.h"
+#include "homing/util.h"
+
+struct homing_config;
+
+/* ---- User-Agent ---------------------------------------------------------- */
+
+#define HOMING_UA_MAX           512  /* bytes of User-Agent looked at (= the event's) */
+#define HOMING_UA_CACHE_DEFAULT 4096 /* parse results kept (LRU) */
+#define HOMING_UA_CACHE_MAX     1048576
+#define HOMING_UA_FIELD_MAX     48   /* family, os, device name incl. NUL */
+#define HOMING_UA_VERSION_MAX   16   /* one version component incl. NUL */
+#define HOMING_UA_REGEX_MAX     4096 /* bytes of one regex in a rules file */
+#define HOMING_UA_RULES_MAX     8192 /* rules read from one file */
+
+enum homing_device_type {
+    HOMING_DEVICE_UNKNOWN = 0,
+    HOMING_DEVICE_DESKTOP = 1,
+    HOMING_DEVICE_MOBILE = 2,
+    HOMING_DEVICE_TABLET = 3,
+    HOMING_DEVICE_PROXY = 4, /* a mail provider fetching for its user */
+    HOMING_DEVICE_BOT = 5,   /* crawlers, scanners, scripted clients */
+};
+
+/* What a homing rule says about the client; uap-core matches give BROWSER,
+ * or BOT for its "Spider" device. */
+enum homing_ua_class {
+    HOMING_UA_CLASS_NONE = 0,     /* nothing known */
+    HOMING_UA_CLASS_BROWSER = 1,  /* a browser (a person, or a scanner posing as one) */
+    HOMING_UA_CLASS_MAIL = 2,     /* a mail client rendering the message */
+    HOMING_UA_CLASS_PROXY = 3,    /* provider image proxy: fetches when the user opens */
+    HOMING_UA_CLASS_PREFETCH = 4, /* fetches without a person (Apple MPP) */
+    HOMING_UA_CLASS_SCANNER = 5,  /* security link scanner */
+    HOMING_UA_CLASS_TOOL = 6,     /* scripted HTTP client: curl, wget, libraries */
+    HOMING_UA_CLASS_BOT = 7,      /* crawler */
+};
+
+struct homing_ua {
+    char family[HOMING_UA_FIELD_MAX]; /* "Thunderbird", "Gmail Image Proxy", "Other" */
+    char major[HOMING_UA_VERSION_MAX];
+    char minor[HOMING_UA_VERSION_MAX];
+    char patch[HOMING_UA_VERSION_MAX];
+    char os[HOMING_UA_FIELD_MAX]; /* "Windows", "Mac OS X", "iOS", "Other" */
+    char os_major[HOMING_UA_VERSION_MAX];
+    char device[HOMING_UA_FIELD_MAX]; /* uap-core device family: "iPhone", "Spider" */
+    uint8_t type;                     /* enum homing_device_type */
+    uint8_t ua_class;                 /* enum homing_ua_class */
+    uint8_t from_rules;               /* 1: a homing rule named the family */
+};
+
+struct homing_ua_parser;
+
+/* Compiles the uap-core regexes.yaml (NULL: HOMING_UAP_REGEXES_DEFAULT) and
+ * homing's rules file (NULL: the useragents.tsv of the data directory; "" for
+ * none). cache_size 0 means HOMING_UA_CACHE_DEFAULT. -ENOENT for a missing file,
+ * -EINVAL for a malformed one (a regex that does not compile). */
+#define HOMING_UAP_REGEXES_DEFAULT "/usr/share/uap-core/regexes.yaml"
+int homing_ua_parser_new(const char *uap_yaml, const char *rules_tsv, size_t cache_size,
+                         struct homing_ua_parser **out);
+void homing_ua_parser_free(struct homing_ua_parser *p);
+
+/* Parses ua (n bytes, cut at HOMING_UA_MAX; NUL bytes end it). Never fails on
+ * odd input: an unknown client is family "Other". */
+int homing_ua_parse(struct homing_ua_parser *p, const char *ua, size_t n, struct homing_ua *out);
+
+struct homing_ua_stats {
+    size_t ua_regexes, os_regexes, device_regexes, rules; /* compiled */
+    size_t jit;                                           /* of them, JIT-compiled */
+    uint64_t lookups, hits;                               /* cache */
+    size_t cached;
+};
+void homing_ua_parser_stats(const struct homing_ua_parser *p, struct homing_ua_stats *out);
+
+const char *homing_device_type_name(unsigned type);
+const char *homing_ua_class_name(unsigned c);
+
+/* ---- Autonomous systems ------------------------------------------------- */
+
+#define HOMING_ASN_ORG_MAX    128     /* organisation name bytes kept, NUL included */
+#define HOMING_ASN_LINE_MAX   1024    /* CSV line */
+#define HOMING_ASN_RANGES_MAX 8000000 /* ranges in one file */
+
+/* Converts ip-location-db ASN CSV files (start,end,asn,"org"; IPv4 or IPv6
+ * addresses, one range per line) into the compact file at out_path (written to a
+ * temporary name and renamed). The format is in docs/internals/reader.md. Returns
+ * the number of ranges written. err (optional) gets "file:line: problem". */
+int homing_asn_build(const char *const *csv_paths, size_t n, const char *out_path, char *err,
+                     size_t errcap);
+
+struct homing_asn_db;
+/* Maps a file made by homing_asn_build and checks it: -EINVAL if malformed. */
+int homing_asn_open(const char *path, struct homing_asn_db **out);
+void homing_asn_close(struct homing_asn_db *db);
+/* -ENOENT when no range holds a. org points into the mapped file (valid until
+ * close); either output may be NULL. */
+int homing_asn_lookup(const struct homing_asn_db *db, const struct homing_addr *a, uint32_t *asn,
+                      const char **org);
+size_t homing_asn_count(const struct homing_asn_db *db);
+
+/* ---- Country ------------------------------------------------------------- */
+
+struct homing_geo_db;
+int homing_geo_open(const char *mmdb_path, struct homing_geo_db **out);
+void homing_geo_close(struct homing_geo_db *db);
+/* ISO 3166 alpha-2 code in cc[3]; -ENOENT if the database has none. Reads
+ * country_code (ip-location-db) or country.iso_code (MaxMind layout). */
+int homing_geo_country(const struct homing_geo_db *db, const struct homing_addr *a, char cc[3]);
+
+/* ---- Machine knowledge ------------------------------------------------- */
+
+#define HOMING_MACHINES_LINE_MAX 1024
+#define HOMING_MACHINES_MAX      4096
+#define HOMING_MACHINE_NAME_MAX  48
+
+/* What a known machine does with a message (data/machines.tsv, column "class"). */
+enum homing_machine_class {
+    HOMING_MACHINE_NONE = 0,
+    HOMING_MACHINE_PROXY = 1,    /* image proxy of a provider: opens are real */
+    HOMING_MACHINE_PREFETCH = 2, /* fetches without a person */
+    HOMING_MACHINE_SCANNER = 3,  /* security link scanner */
+    HOMING_MACHINE_CLOUD = 4,    /* hosting network: humans rarely browse from it */
+};
+
+struct homing_machine {
+    uint8_t mclass; /* enum homing_machine_class */
+    char name[HOMING_MACHINE_NAME_MAX];
+};
+
+struct homing_machines;
+/* NULL path: machines.tsv of the data directory. */
+int homing_machines_load(const char *path, struct homing_machines **out, char *err, size_t errcap);
+void homing_machines_free(struct homing_machines *m);
+/* The most specific entry for the address (prefix entries first, longest prefix
+ * wins) or, failing that, for the ASN (0: unknown). -ENOENT when none. */
+int homing_machines_match(const struct homing_machines *m, const struct homing_addr *a,
+                          uint32_t asn, struct homing_machine *out);
+size_t homing_machines_count(const struct homing_machines *m);
+
+/* ---- Verdicts ------------------------------------------------------------ */
+
+/* Bump when a rule changes what it decides: stored verdicts with a smaller
+ * version are recomputed by homing reclassify. */
+#define HOMING_VERDICT_RULES_VERSION 1
+
+enum homing_verdict {
+    HOMING_VERDICT_UNKNOWN = 0,
+    HOMING_VERDICT_HUMAN = 1,
+    HOMING_VERDICT_PROXY_OPEN = 2,
+    HOMING_VERDICT_PREFETCH = 3,
+    HOMING_VERDICT_SCANNER = 4,
+    HOMING_VERDICT_PROBE = 5,
+    HOMING_VERDICT_COUNT = 6,
+};
+
+/* Reasons, a bit each; homing_verdict_reason_name gives their stable names. */
+enum homing_verdict_reason {
+    HOMING_REASON_METHOD_HEAD = 1u << 0,          /* HEAD or another non-GET method */
+    HOMING_REASON_UA_MAIL = 1u << 1,              /* a mail client's User-Agent */
+    HOMING_REASON_UA_BROWSER = 1u << 2,           /* a browser's User-Agent */
+    HOMING_REASON_UA_PROXY = 1u << 3,             /* a provider image proxy's User-Agent */
+    HOMING_REASON_UA_PREFETCH = 1u << 4,          /* a prefetcher's User-Agent */
+    HOMING_REASON_UA_SCANNER = 1u << 5,           /* a security scanner's User-Agent */
+    HOMING_REASON_UA_TOOL = 1u << 6,              /* curl, wget, a library */
+    HOMING_REASON_UA_BOT = 1u << 7,               /* crawler */
+    HOMING_REASON_UA_EMPTY = 1u << 8,             /* no User-Agent at all */
+    HOMING_REASON_UA_BARE = 1u << 9,              /* "Mozilla/5.0" and nothing else */
+    HOMING_REASON_NET_PROXY = 1u << 10,           /* network of a provider proxy */
+    HOMING_REASON_NET_PREFETCH = 1u << 11,        /* network of a prefetcher (Apple) */
+    HOMING_REASON_NET_SCANNER = 1u << 12,         /* network of a security scanner */
+    HOMING_REASON_NET_CLOUD = 1u << 13,           /* hosting network */
+    HOMING_REASON_SOON_AFTER_DELIVERY = 1u << 14, /* within the prefetch window */
+    HOMING_REASON_BURST = 1u << 15,               /* several links within a second */
+    HOMING_REASON_CLICK_WITHOUT_OPEN = 1u << 16,  /* no open of the recipient before */
+    HOMING_REASON_REPEAT = 1u << 17,              /* same client hitting in a loop */
+    HOMING_REASON_VIA_PROXY = 1u << 18,           /* a Via header naming a proxy */
+    HOMING_REASON_COUNT = 19,
+};
+
+/* The facts a verdict is computed from. ua and machine may be NULL (unknown). */
+struct homing_verdict_input {
+    const struct homing_event *event;
+    const struct homing_ua *ua;
+    const struct homing_machine *machine; /* from homing_machines_match */
+    /* Context: 0 when unknown. */
+    int64_t registered_us; /* message registered (homing track) */
+    int64_t delivered_us;  /* delivered (DSN) or sent: the start of the prefetch window */
+    /* Other events of the same message (any recipient, any order; the event
+     * itself may be among them and is skipped by id). Only opens and clicks
+     * matter. Later events are used too, so a reclassification sees a burst
+     * that the first click of it could not. */
+    const struct homing_event *others;
+    size_t n_others;
+};
+
+/* Windows of the time rules (seconds), documented in docs/verdicts.md. */
+#define HOMING_VERDICT_PREFETCH_WINDOW_S 120      /* proxy fetch this soon: prefetch */
+#define HOMING_VERDICT_SCAN_WINDOW_S     300      /* a click this soon without an open */
+#define HOMING_VERDICT_BURST_US          1000000  /* clicks of distinct links within */
+#define HOMING_VERDICT_REPEAT_MIN        5        /* hits of one client and UA in ... */
+#define HOMING_VERDICT_REPEAT_US         10000000 /* ... this long: a loop */
+
+struct homing_verdict_result {
+    uint8_t verdict;    /* enum homing_verdict */
+    uint8_t confidence; /* 0..100 */
+    uint16_t rules_version;
+    uint32_t reasons; /* enum homing_verdict_reason bits */
+};
+
+int homing_verdict_compute(const struct homing_verdict_input *in,
+                           struct homing_verdict_result *out);
+const char *homing_verdict_name(unsigned v);
+/* The verdict named s ("proxy-open"), or -EINVAL. */
+int homing_verdict_parse(const char *s);
+const char *homing_verdict_reason_name(uint32_t bit);
+/* "ua-proxy,net-proxy,soon-after-delivery": the names of the set bits, comma
+ * separated. Returns the length, -ENOSPC if cap is too small. */
+int homing_verdict_reasons_format(uint32_t reasons, char *out, size_t cap);
+
+/* ---- Reader fingerprints ------------------------------------------------ */
+
+#define HOMING_FINGERPRINT_V4_BITS  24
+#define HOMING_FINGERPRINT_V6_BITS  48
+#define HOMING_FINGERPRINT_LANG_MAX 32 /* Accept-Language bytes fingerprinted */
+#define HOMING_FINGERPRINT_STR_MAX  17 /* 16 hex digits and a NUL */
+
+/* The reader of a hit: a hash of (client network /24 or /48, client family and
+ * major version, primary Accept-Language tags). Stable across runs and nodes
+ * (no secret: it identifies a reader within a message, it is not a capability).
+ * -EPERM for a hit that is not a person's (any verdict but human or unknown, or
+ * a proxy client), since a proxy's address says nothing about the reader;
+ * -EINVAL if the client address does not parse. Never 0. */
+int homing_fingerprint_compute(const struct homing_event *ev, const struct homing_ua *ua,
+                               const struct homing_verdict_result *v, uint64_t *out);
+void homing_fingerprint_format(uint64_t fp, char out[HOMING_FINGERPRINT_STR_MAX]);
+/* 1 when fp is none of known[0..n): a new reader of a message that already has
+ * readers is a possible forward; 0 when known. */
+int homing_fingerprint_is_new(uint64_t fp, const uint64_t *known, size_t n);
+
+/* ---- Everything at once -------------------------------------------------- */
+
+struct homing_reader_options {
+    const char *uap_regexes; /* NULL: default */
+    const char *ua_rules;    /* NULL: data dir; "": none */
+    const char *machines;    /* NULL: data dir */
+    const char *asn_db;      /* NULL or "": no ASN lookups */
+    const char *country_db;  /* NULL or "": no country lookups */
+    size_t ua_cache;         /* 0: default */
+};
+
+struct homing_enrichment {
+    struct homing_ua ua;
+    uint32_t asn; /* 0: unknown */
+    char org[HOMING_ASN_ORG_MAX];
+    char country[3]; /* "" unknown */
+    struct homing_machine machine;
+    struct homing_verdict_result verdict;
+    uint64_t fingerprint; /* 0: none (machine hit or no address) */
+};
+
+struct homing_reader;
+int homing_reader_new(const struct homing_reader_options *o, struct homing_reader **out);
+/* From geo.country_db, geo.asn_db, enrich.uap_regexes, enrich.ua_cache: a
+ * configured database that is missing is an error (-ENOENT), an empty option
+ * turns its lookups off. */
+int homing_reader_from_config(const struct homing_config *c, struct homing_reader **out);
+void homing_reader_free(struct homing_reader *r);
+/* Enriches one open or click: in->event must be set, in->ua and in->machine are
+ * filled in by the reader (what the caller put there is ignored). */
+int homing_reader_enrich(struct homing_reader *r, const struct homing_verdict_input *in,
+                         struct homing_enrichment *out);
+
+#endif

@@ -1,0 +1,585 @@
+/*
+ * ua.c: the User-Agent parser. homing's own rules (data/useragents.tsv: mail
+ * clients, provider proxies, scanners and tools that uap-core does not name) are
+ * tried first; then the uap-core regexes.yaml, read with libyaml and evaluated as
+ * its specification says (first match wins, $N replacements, regex_flag 'i').
+ * Every regex is compiled once with PCRE2 and JIT-compiled where the JIT allows.
+ *
+ * A parse walks up to ~1,200 regexes, so results are kept in a bounded LRU cache
+ * keyed by the exact User-Agent bytes. The hash is keyed SipHash (libsodium)
+ * with a per-parser random key: User-Agents are attacker text and a fixed hash
+ * would let a sender of crafted strings pile them into one bucket.
+ *
+ * Contract: see homing/reader.h. Not thread-safe (cache, match data).
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <pcre2.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "homing/reader.h"
+#include "reader_internal.h"
+
+/* Limits on what a regexes.yaml may hold, so a damaged file cannot make the
+ * loader allocate without bound. */
+#define UA_YAML_REGEXES_MAX 16384
+#define UA_REPL_MAX         256 /* bytes of one replacement template */
+#define UA_OVECTOR_MAX      16
+/* Backtracking steps one regex may take on one User-Agent: the uap-core set is
+ * tuned, but a crafted string against a damaged rule must not stall the
+ * enrichment thread. Hitting the limit counts as no match. */
+#define UA_MATCH_LIMIT 200000
+
+enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
+
+struct ua_regex {
+    pcre2_code *re;
+    char *repl[F_COUNT]; /* NULL: take the capture group */
+    /* homing rules only */
+    uint8_t ua_class, type;
+};
+
+struct ua_list {
+    struct ua_regex *v;
+    size_t n, cap;
+};
+
+struct ua_cache_entry {
+    char *key;
+    size_t klen;
+    uint64_t hash;
+    struct homing_ua val;
+    struct ua_cache_entry *next_in_bucket;
+    struct ua_cache_entry *lru_prev, *lru_next;
+};
+
+struct homing_ua_parser {
+    struct ua_list rules, ua, os, device;
+    pcre2_match_data *md;
+    pcre2_match_context *mc;
+    size_t jit;
+    /* cache */
+    struct ua_cache_entry *entries;
+    size_t cap, used;
+    struct ua_cache_entry **buckets;
+    size_t nbuckets;                            /* power of two */
+    struct ua_cache_entry *lru_head, *lru_tail; /* head: most recent */
+    unsigned char key[crypto_shorthash_KEYBYTES];
+    uint64_t lookups, hits;
+};
+
+/* ---- compiling ---------------------------------------------------------- */
+
+static int list_push(struct ua_list *l, struct ua_regex *r)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        struct ua_regex *v = realloc(l->v, nc * sizeof *v);
+        if (!v) return -ENOMEM;
+        l->v = v;
+        l->cap = nc;
+    }
+    l->v[l->n++] = *r;
+    return 0;
+}
+
+static void regex_clear(struct ua_regex *r)
+{
+    pcre2_code_free(r->re);
+    for (int i = 0; i < F_COUNT; i++) free(r->repl[i]);
+    memset(r, 0, sizeof *r);
+}
+
+static void list_free(struct ua_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) regex_clear(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int compile(struct homing_ua_parser *p, const char *pattern, size_t len, int caseless,
+                   pcre2_code **out)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    if (len > HOMING_UA_REGEX_MAX) return -EINVAL;
+    /* No UTF mode: User-Agents are bytes and need not be valid UTF-8. */
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len, caseless ? PCRE2_CASELESS : 0,
+                                   &errcode, &erroff, NULL);
+    if (!re) return -EINVAL;
+    /* A regex the JIT refuses still works, interpreted. */
+    if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0) p->jit++;
+    *out = re;
+    return 0;
+}
+
+/* ---- regexes.yaml ------------------------------------------------------- */
+
+static const char *scalar(yaml_document_t *d, yaml_node_t *n, size_t *len)
+{
+    if (!n || n->type != YAML_SCALAR_NODE) return NULL;
+    (void)d;
+    *len = n->data.scalar.length;
+    return (const char *)n->data.scalar.value;
+}
+
+/* Field names per list: which yaml key fills which replacement slot. */
+struct field_map {
+    const char *key;
+    int slot;
+};
+static const struct field_map ua_fields[] = {{"family_replacement", F_FAMILY},
+                                             {"v1_replacement", F_V1},
+                                             {"v2_replacement", F_V2},
+                                             {"v3_replacement", F_V3},
+                                             {NULL, 0}};
+static const struct field_map os_fields[] = {
+    {"os_replacement", F_FAMILY}, {"os_v1_replacement", F_V1}, {"os_v2_replacement", F_V2},
+    {"os_v3_replacement", F_V3},  {"os_v4_replacement", F_V4}, {NULL, 0}};
+static const struct field_map dev_fields[] = {{"device_replacement", F_FAMILY},
+                                              {"brand_replacement", F_BRAND},
+                                              {"model_replacement", F_MODEL},
+                                              {NULL, 0}};
+
+static int load_list(struct homing_ua_parser *p, yaml_document_t *d, yaml_node_t *seq,
+                     const struct field_map *fields, struct ua_list *out)
+{
+    if (!seq || seq->type != YAML_SEQUENCE_NODE) return -EINVAL;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *m = yaml_document_get_node(d, *it);
+        if (!m || m->type != YAML_MAPPING_NODE) return -EINVAL;
+        if (out->n >= UA_YAML_REGEXES_MAX) return -E2BIG;
+        const char *pattern = NULL;
+        size_t plen = 0;
+        int caseless = 0;
+        struct ua_regex r = {0};
+        int rc = 0;
+        for (yaml_node_pair_t *pr = m->data.mapping.pairs.start;
+             pr < m->data.mapping.pairs.top && rc == 0; pr++) {
+            size_t kl, vl;
+            const char *k = scalar(d, yaml_document_get_node(d, pr->key), &kl);
+            const char *v = scalar(d, yaml_document_get_node(d, pr->value), &vl);
+            if (!k || !v) {
+                rc = -EINVAL;
+                break;
+            }
+            if (strcmp(k, "regex") == 0) {
+                pattern = v;
+                plen = vl;
+            } else if (strcmp(k, "regex_flag") == 0) {
+                caseless = strchr(v, 'i') != NULL;
+            } else {
+                for (const struct field_map *f = fields; f->key; f++) {
+                    if (strcmp(k, f->key) != 0) continue;
+                    if (vl > UA_REPL_MAX) {
+                        rc = -EINVAL;
+                        break;
+                    }
+                    free(r.repl[f->slot]);
+                    r.repl[f->slot] = strndup(v, vl);
+                    if (!r.repl[f->slot]) rc = -ENOMEM;
+                }
+            }
+        }
+        if (rc == 0 && !pattern) rc = -EINVAL;
+        if (rc == 0) rc = compile(p, pattern, plen, caseless, &r.re);
+        if (rc == 0) rc = list_push(out, &r);
+        if (rc < 0) {
+            regex_clear(&r);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int load_yaml(struct homing_ua_parser *p, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -errno;
+    yaml_parser_t ps;
+    yaml_document_t d;
+    if (!yaml_parser_initialize(&ps)) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    yaml_parser_set_input_file(&ps, f);
+    int rc = -EINVAL;
+    if (yaml_parser_load(&ps, &d)) {
+        yaml_node_t *root = yaml_document_get_root_node(&d);
+        if (root && root->type == YAML_MAPPING_NODE) {
+            rc = 0;
+            int seen = 0;
+            for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+                 pr < root->data.mapping.pairs.top && rc == 0; pr++) {
+                size_t kl;
+                const char *k = scalar(&d, yaml_document_get_node(&d, pr->key), &kl);
+                yaml_node_t *v = yaml_document_get_node(&d, pr->value);
+                if (!k) continue;
+                if (strcmp(k, "user_agent_parsers") == 0)
+                    rc = load_list(p, &d, v, ua_fields, &p->ua), seen |= 1;
+                else if (strcmp(k, "os_parsers") == 0)
+                    rc = load_list(p, &d, v, os_fields, &p->os), seen |= 2;
+                else if (strcmp(k, "device_parsers") == 0)
+                    rc = load_list(p, &d, v, dev_fields, &p->device), seen |= 4;
+            }
+            if (rc == 0 && seen != 7) rc = -EINVAL;
+        }
+        yaml_document_delete(&d);
+    }
+    yaml_parser_delete(&ps);
+    fclose(f);
+    return rc;
+}
+
+/* ---- useragents.tsv ----------------------------------------------------- */
+
+static int class_parse(const char *s)
+{
+    static const char *names[] = {"",         "browser", "mail", "proxy",
+                                  "prefetch", "scanner", "tool", "bot"};
+    for (int i = 1; i < 8; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -EINVAL;
+}
+
+static int type_parse(const char *s)
+{
+    if (strcmp(s, "-") == 0) return HOMING_DEVICE_UNKNOWN;
+    for (unsigned i = 1; i <= HOMING_DEVICE_BOT; i++)
+        if (strcmp(s, homing_device_type_name(i)) == 0) return (int)i;
+    return -EINVAL;
+}
+
+/* Columns: class, family, type, regex, source. '#' starts a comment line. */
+static int load_rules(struct homing_ua_parser *p, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -errno;
+    char line[HOMING_UA_REGEX_MAX + 1024];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] != '\n' && !feof(f)) {
+            rc = -E2BIG;
+            break;
+        }
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        if (len == 0 || line[0] == '#') continue;
+        char *col[5];
+        int nc = reader_split_tabs(line, col, 5);
+        if (nc < 4 || p->rules.n >= HOMING_UA_RULES_MAX) {
+            rc = nc < 4 ? -EINVAL : -E2BIG;
+            break;
+        }
+        int cl = class_parse(col[0]), ty = type_parse(col[2]);
+        if (cl < 0 || ty < 0 || !col[1][0] || strlen(col[1]) >= HOMING_UA_FIELD_MAX) {
+            rc = -EINVAL;
+            break;
+        }
+        struct ua_regex r = {.ua_class = (uint8_t)cl, .type = (uint8_t)ty};
+        r.repl[F_FAMILY] = strdup(col[1]);
+        if (!r.repl[F_FAMILY]) rc = -ENOMEM;
+        if (rc == 0) rc = compile(p, col[3], strlen(col[3]), 0, &r.re);
+        if (rc == 0) rc = list_push(&p->rules, &r);
+        if (rc < 0) regex_clear(&r);
+    }
+    fclose(f);
+    return rc;
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+/* Copies capture group g (1-based) or "" into dst. */
+static void group(const char *s, const PCRE2_SIZE *ov, int rc, int g, char *dst, size_t cap)
+{
+    dst[0] = '\0';
+    if (g >= rc || ov[2 * g] == PCRE2_UNSET) return;
+    size_t n = ov[2 * g + 1] - ov[2 * g];
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, s + ov[2 * g], n);
+    dst[n] = '\0';
+}
+
+/* Expands $1..$9 of tmpl with the groups, trimmed, into dst. */
+static void expand(const char *tmpl, const char *s, const PCRE2_SIZE *ov, int rc, char *dst,
+                   size_t cap)
+{
+    size_t o = 0;
+    for (const char *t = tmpl; *t && o + 1 < cap; t++) {
+        if (t[0] == '$' && t[1] >= '1' && t[1] <= '9') {
+            int g = t[1] - '0';
+            t++;
+            if (g < rc && ov[2 * g] != PCRE2_UNSET) {
+                size_t n = ov[2 * g + 1] - ov[2 * g];
+                if (n > cap - 1 - o) n = cap - 1 - o;
+                memcpy(dst + o, s + ov[2 * g], n);
+                o += n;
+            }
+        } else {
+            dst[o++] = *t;
+        }
+    }
+    dst[o] = '\0';
+    /* Replacements such as "$1 $2" leave blanks when a group is unset. */
+    while (o && dst[o - 1] == ' ') dst[--o] = '\0';
+    size_t lead = strspn(dst, " ");
+    if (lead) memmove(dst, dst + lead, o - lead + 1);
+}
+
+/* Fills field slot from its replacement, else from capture group g. */
+static void field(const struct ua_regex *r, int slot, int g, const char *s, const PCRE2_SIZE *ov,
+                  int rc, char *dst, size_t cap)
+{
+    if (r->repl[slot])
+        expand(r->repl[slot], s, ov, rc, dst, cap);
+    else
+        group(s, ov, rc, g, dst, cap);
+}
+
+/* Index of the first regex of l matching s, or -1; rc gets pcre2_match's. */
+static long first_match(struct homing_ua_parser *p, const struct ua_list *l, const char *s,
+                        size_t n, int *rc)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        int r = pcre2_match(l->v[i].re, (PCRE2_SPTR)s, n, 0, 0, p->md, p->mc);
+        if (r >= 0) {
+            /* 0 means the ovector was too small: every group past it is unset. */
+            *rc = r == 0 ? UA_OVECTOR_MAX : r;
+            return (long)i;
+        }
+        /* Match limits or other errors count as no match: never fail a parse. */
+    }
+    return -1;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static uint8_t derive_type(const struct homing_ua *u, const char *s, size_t n)
+{
+    if (strcmp(u->device, "Spider") == 0) return HOMING_DEVICE_BOT;
+    if (strcmp(u->os, "iOS") == 0 || strcmp(u->os, "iPadOS") == 0)
+        return strstr(u->device, "iPad") ? HOMING_DEVICE_TABLET : HOMING_DEVICE_MOBILE;
+    if (strcmp(u->os, "Android") == 0)
+        return memmem(s, n, "Mobile", 6) ? HOMING_DEVICE_MOBILE : HOMING_DEVICE_TABLET;
+    if (strstr(u->device, "Tablet")) return HOMING_DEVICE_TABLET;
+    if (strstr(u->device, "Smartphone") || strstr(u->device, "Feature Phone"))
+        return HOMING_DEVICE_MOBILE;
+    if (starts(u->os, "Windows Phone")) return HOMING_DEVICE_MOBILE;
+    static const char *desktops[] = {"Windows", "Mac OS X", "macOS",  "Linux",
+                                     "Ubuntu",  "Fedora",   "Debian", "Chrome OS",
+                                     "FreeBSD", "OpenBSD",  "NetBSD", NULL};
+    for (int i = 0; desktops[i]; i++)
+        if (starts(u->os, desktops[i])) return HOMING_DEVICE_DESKTOP;
+    return HOMING_DEVICE_UNKNOWN;
+}
+
+static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
+{
+    memset(u, 0, sizeof *u);
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+    int rc;
+    long i;
+    const struct ua_regex *rule = NULL;
+
+    /* OS and device first: they hold no pointer into the match data that a
+     * later match would overwrite (all fields are copied out right away). */
+    if ((i = first_match(p, &p->os, s, n, &rc)) >= 0) {
+        const struct ua_regex *r = &p->os.v[i];
+        field(r, F_FAMILY, 1, s, ov, rc, u->os, sizeof u->os);
+        field(r, F_V1, 2, s, ov, rc, u->os_major, sizeof u->os_major);
+    }
+    if ((i = first_match(p, &p->device, s, n, &rc)) >= 0)
+        field(&p->device.v[i], F_FAMILY, 1, s, ov, rc, u->device, sizeof u->device);
+
+    if ((i = first_match(p, &p->rules, s, n, &rc)) >= 0) {
+        rule = &p->rules.v[i];
+        expand(rule->repl[F_FAMILY], s, ov, rc, u->family, sizeof u->family);
+        group(s, ov, rc, 1, u->major, sizeof u->major);
+        group(s, ov, rc, 2, u->minor, sizeof u->minor);
+        group(s, ov, rc, 3, u->patch, sizeof u->patch);
+        u->ua_class = rule->ua_class;
+        u->from_rules = 1;
+    } else if ((i = first_match(p, &p->ua, s, n, &rc)) >= 0) {
+        const struct ua_regex *r = &p->ua.v[i];
+        field(r, F_FAMILY, 1, s, ov, rc, u->family, sizeof u->family);
+        field(r, F_V1, 2, s, ov, rc, u->major, sizeof u->major);
+        field(r, F_V2, 3, s, ov, rc, u->minor, sizeof u->minor);
+        field(r, F_V3, 4, s, ov, rc, u->patch, sizeof u->patch);
+        u->ua_class = HOMING_UA_CLASS_BROWSER;
+    }
+    if (!u->family[0]) {
+        homing_strlcpy(u->family, "Other", sizeof u->family);
+        u->ua_class = HOMING_UA_CLASS_NONE;
+    }
+    if (!u->os[0]) homing_strlcpy(u->os, "Other", sizeof u->os);
+    if (!u->device[0]) homing_strlcpy(u->device, "Other", sizeof u->device);
+    if (strcmp(u->device, "Spider") == 0 && !u->from_rules) u->ua_class = HOMING_UA_CLASS_BOT;
+    u->type = rule && rule->type ? rule->type : derive_type(u, s, n);
+}
+
+/* ---- cache -------------------------------------------------------------- */
+
+static void lru_unlink(struct homing_ua_parser *p, struct ua_cache_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        p->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        p->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_front(struct homing_ua_parser *p, struct ua_cache_entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = p->lru_head;
+    if (p->lru_head) p->lru_head->lru_prev = e;
+    p->lru_head = e;
+    if (!p->lru_tail) p->lru_tail = e;
+}
+
+static void bucket_remove(struct homing_ua_parser *p, struct ua_cache_entry *e)
+{
+    struct ua_cache_entry **pp = &p->buckets[e->hash & (p->nbuckets - 1)];
+    while (*pp && *pp != e) pp = &(*pp)->next_in_bucket;
+    if (*pp) *pp = e->next_in_bucket;
+}
+
+int homing_ua_parse(struct homing_ua_parser *p, const char *ua, size_t n, struct homing_ua *out)
+{
+    if (!p || !out || (!ua && n)) return -EINVAL;
+    if (n > HOMING_UA_MAX - 1) n = HOMING_UA_MAX - 1;
+    const char *nul = ua ? memchr(ua, '\0', n) : NULL;
+    if (nul) n = (size_t)(nul - ua);
+    if (!ua) ua = "";
+
+    uint64_t h;
+    crypto_shorthash((unsigned char *)&h, (const unsigned char *)ua, n, p->key);
+    p->lookups++;
+    struct ua_cache_entry *e = p->buckets[h & (p->nbuckets - 1)];
+    for (; e; e = e->next_in_bucket)
+        if (e->hash == h && e->klen == n && memcmp(e->key, ua, n) == 0) break;
+    if (e) {
+        p->hits++;
+        lru_unlink(p, e);
+        lru_push_front(p, e);
+        *out = e->val;
+        return 0;
+    }
+
+    struct homing_ua val;
+    parse_uncached(p, ua, n, &val);
+
+    char *key = malloc(n + 1);
+    if (key) {
+        memcpy(key, ua, n);
+        key[n] = '\0';
+        if (p->used < p->cap) {
+            e = &p->entries[p->used++];
+        } else {
+            e = p->lru_tail; /* evict the least recently used */
+            lru_unlink(p, e);
+            bucket_remove(p, e);
+            free(e->key);
+        }
+        e->key = key;
+        e->klen = n;
+        e->hash = h;
+        e->val = val;
+        size_t b = h & (p->nbuckets - 1);
+        e->next_in_bucket = p->buckets[b];
+        p->buckets[b] = e;
+        lru_push_front(p, e);
+    }
+    /* Out of memory for the cache entry is not a parse failure. */
+    *out = val;
+    return 0;
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+int homing_ua_parser_new(const char *uap_yaml, const char *rules_tsv, size_t cache_size,
+                         struct homing_ua_parser **out)
+{
+    if (cache_size == 0) cache_size = HOMING_UA_CACHE_DEFAULT;
+    if (cache_size > HOMING_UA_CACHE_MAX) return -EINVAL;
+    if (sodium_init() < 0) return -EIO;
+    struct homing_ua_parser *p = calloc(1, sizeof *p);
+    if (!p) return -ENOMEM;
+    randombytes_buf(p->key, sizeof p->key);
+    p->cap = cache_size;
+    p->nbuckets = 1;
+    while (p->nbuckets < cache_size) p->nbuckets <<= 1;
+    p->entries = calloc(p->cap, sizeof *p->entries);
+    p->buckets = calloc(p->nbuckets, sizeof *p->buckets);
+    p->md = pcre2_match_data_create(UA_OVECTOR_MAX, NULL);
+    p->mc = pcre2_match_context_create(NULL);
+    int rc = (p->entries && p->buckets && p->md && p->mc) ? 0 : -ENOMEM;
+    if (rc == 0) pcre2_set_match_limit(p->mc, UA_MATCH_LIMIT);
+
+    char def[4096];
+    if (rc == 0 && !rules_tsv) {
+        rc = reader_data_path("useragents.tsv", def, sizeof def);
+        rules_tsv = def;
+    }
+    if (rc == 0 && rules_tsv[0]) rc = load_rules(p, rules_tsv);
+    if (rc == 0) rc = load_yaml(p, uap_yaml ? uap_yaml : HOMING_UAP_REGEXES_DEFAULT);
+    if (rc < 0) {
+        homing_ua_parser_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void homing_ua_parser_free(struct homing_ua_parser *p)
+{
+    if (!p) return;
+    list_free(&p->rules);
+    list_free(&p->ua);
+    list_free(&p->os);
+    list_free(&p->device);
+    pcre2_match_data_free(p->md);
+    pcre2_match_context_free(p->mc);
+    for (size_t i = 0; i < p->used; i++) free(p->entries[i].key);
+    free(p->entries);
+    free(p->buckets);
+    free(p);
+}
+
+void homing_ua_parser_stats(const struct homing_ua_parser *p, struct homing_ua_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ua_regexes = p->ua.n;
+    out->os_regexes = p->os.n;
+    out->device_regexes = p->device.n;
+    out->rules = p->rules.n;
+    out->jit = p->jit;
+    out->lookups = p->lookups;
+    out->hits = p->hits;
+    out->cached = p->used;
+}
+
+const char *homing_device_type_name(unsigned type)
+{
+    static const char *names[] = {"unknown", "desktop", "mobile", "tablet", "proxy", "bot"};
+    return type <= HOMING_DEVICE_BOT ? names[type] : "unknown";
+}
+
+const char *homing_ua_class_name(unsigned c)
+{
+    static const char *names[] = {"none",     "browser", "mail", "proxy",
+                                  "prefetch", "scanner", "tool", "bot"};
+    return c <= HOMING_UA_CLASS_BOT ? names[c] : "none";
+}
