@@ -69,4 +69,12 @@ int homing_token_encode(const struct homing_keyring *k, const struct homing_toke
 int homing_token_verify(const struct homing_keyring *k, const char *text, size_t n,
                         struct homing_token *out);
 
+struct homing_buf;
+/* Appends the public URL of a fresh token to out: base_url (trailing '/'
+ * ignored) + "/o/TOKEN.gif" (HOMING_TOKEN_OPEN, item must be 0), "/c/TOKEN"
+ * (CLICK, item = link index) or "/d/TOKEN" (DOCUMENT, item = grant index).
+ * -EINVAL for another kind; on error out is left as it was. */
+int homing_token_url(const char *base_url, const struct homing_keyring *k, unsigned kind,
+                     uint64_t message, uint32_t recipient, uint32_t item, struct homing_buf *out);
+
 #endif

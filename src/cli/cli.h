@@ -50,6 +50,19 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reads a whole file ("-" = stdin) up to max bytes into a malloc'd buffer. */
 int cli_read_file(const char *path, size_t max, char **data, size_t *len);
 
+/* Helpers of the store-centric subcommands (src/cli/args.c). */
+/* A message named by its public id (16 hex digits) or its Message-ID; prints
+ * its own one-line error. */
+int cli_message_arg(struct cli *cli, const char *cmd, const char *arg, uint64_t *out);
+/* An integer option value in [min, max]; prints a usage error otherwise. */
+int cli_parse_count(const char *cmd, const char *opt, const char *arg, long long min,
+                    long long max, long long *out);
+/* s (NULL = "") made safe for a terminal in buf; returns buf. */
+const char *cli_safe(const char *s, char *buf, size_t cap);
+/* "YYYY-MM-DD HH:MM:SS" UTC, or "-" for 0 (no such time). */
+#define CLI_TIME_SHORT_MAX 24
+void cli_time_short(int64_t t_us, char out[CLI_TIME_SHORT_MAX]);
+
 /* The subcommands, one file each under src/cli/. */
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);

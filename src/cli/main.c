@@ -18,6 +18,9 @@ static const struct cli_command commands[] = {
     {"init", "create a configuration, key file and store in a directory", cmd_init},
     {"bounce", "read bounces, DSNs, MDNs, complaints and auto-replies", cmd_bounce},
     {"token-keys", "list and rotate token signing keys", cmd_token_keys},
+    {"api-keys", "create, list and revoke keys for the admin API", cmd_api_keys},
+    {"message", "register a message and print its tracking URLs; show, list", cmd_message},
+    {"report", "per-recipient opens, clicks and delivery state of a message", cmd_report},
     {NULL, NULL, NULL},
 };
 
