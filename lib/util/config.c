@@ -30,6 +30,9 @@ const struct homing_config_option homing_config_options[] = {
     {"serve.queue_max", "65536", 0,
      "most events waiting for the writer; beyond it hits are answered but not recorded"},
     {"serve.link_cache", "65536", 0, "click destinations kept in memory per thread"},
+    {"track.max_size", "26214400", 0, "largest message `homing track` reads, in bytes"},
+    {"track.max_depth", "32", 0, "deepest MIME nesting `homing track` accepts"},
+    {"track.max_parts", "1000", 0, "most MIME parts in a message `homing track` accepts"},
     {NULL, NULL, 0, NULL},
 };
 

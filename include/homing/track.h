@@ -1,0 +1,94 @@
+/*
+ * homing/track.h: turning an RFC 5322 message into tracked copies.
+ *
+ * Two steps, so that bad input never leaves anything in the store:
+ *
+ *   homing_track_prepare   parses the message, finds every place to change
+ *                          (links and pixel sites in text/html, URLs in
+ *                          text/plain), decodes what it must and checks it can
+ *                          write everything back. All errors happen here.
+ *   (the caller registers the message, its recipients and links in the store,
+ *    which hands out the public id the tokens carry)
+ *   homing_track_render    writes the copy for one recipient index (0 = one copy
+ *                          for everyone), with that recipient's tokens.
+ *
+ * Output keeps the input byte for byte except: the bodies of changed parts,
+ * re-encoded in their own Content-Transfer-Encoding and charset (inside them,
+ * only the spliced URLs and the pixel differ from the decoded original), and
+ * headers added at the end of the top-level header block (Message-ID when
+ * missing, Disposition-Notification-To when asked). Parts inside
+ * multipart/signed, multipart/encrypted, attachments and attached messages are
+ * never changed.
+ *
+ * Links are numbered 1..n per message in order of first appearance, one number
+ * per distinct destination; the destination is what a browser follows (HTML
+ * entities decoded, surrounding white space trimmed). Links the author marks
+ * with data-homing="notrack" are left alone.
+ */
+#ifndef HOMING_TRACK_H
+#define HOMING_TRACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/token.h"
+#include "homing/util.h"
+
+/* Defaults of the named limits (configuration: track.max_size, track.max_depth,
+ * track.max_parts). */
+#define HOMING_TRACK_MAX_SIZE  (25u * 1024 * 1024)
+#define HOMING_TRACK_MAX_DEPTH 32
+#define HOMING_TRACK_MAX_PARTS 1000
+#define HOMING_TRACK_URL_MAX   1024 /* the longest base URL accepted */
+
+/* URLs are made with homing_token_url (homing/token.h): the pixel is
+ * <base>/o/<token>.gif (kind OPEN, item 0), a click <base>/c/<token> (kind
+ * CLICK, item = link index). */
+
+struct homing_track_options {
+    const char *base_url;        /* public.base_url: http(s)://host[:port][/path] */
+    int rewrite_text;            /* also rewrite URLs in text/plain parts */
+    int pixel;                   /* insert the tracking pixel in text/html parts */
+    int read_receipt;            /* add Disposition-Notification-To */
+    const char *read_receipt_to; /* its address; NULL = the sender */
+    size_t max_size;             /* 0 = default */
+    unsigned max_depth;
+    unsigned max_parts;
+};
+
+/* Flags describing the input. */
+#define HOMING_TRACK_DKIM_SIGNED 0x1 /* carries DKIM-Signature: track before signing */
+#define HOMING_TRACK_ADDED_MSGID 0x2 /* had no Message-ID; one was added */
+
+struct homing_track;
+
+/* Parses and analyses a message. Errors (-EINVAL not a message or broken MIME,
+ * -E2BIG over a limit, -ENOMEM) come with a one-line reason in err. */
+int homing_track_prepare(const char *data, size_t len, const struct homing_track_options *o,
+                         struct homing_track **out, char *err, size_t errcap);
+void homing_track_free(struct homing_track *t);
+
+unsigned homing_track_flags(const struct homing_track *t);
+/* Message-ID without angle brackets (the added one when there was none),
+ * decoded subject (NULL if none), sender address (NULL if none). */
+const char *homing_track_message_id(const struct homing_track *t);
+const char *homing_track_subject(const struct homing_track *t);
+const char *homing_track_sender(const struct homing_track *t);
+/* Addresses from To, Cc and Bcc, in that order, groups flattened, each once. */
+size_t homing_track_recipient_count(const struct homing_track *t);
+const char *homing_track_recipient(const struct homing_track *t, size_t i);
+/* Link destinations; link i has index i + 1 in the tokens. */
+size_t homing_track_link_count(const struct homing_track *t);
+const char *homing_track_link(const struct homing_track *t, size_t i);
+/* Parts to be changed, and notes about what was left alone and why (one line
+ * each, e.g. a part in an unknown charset), for the program to show. */
+size_t homing_track_part_count(const struct homing_track *t);
+size_t homing_track_warning_count(const struct homing_track *t);
+const char *homing_track_warning(const struct homing_track *t, size_t i);
+
+/* Appends the tracked copy for recipient index `recipient` of message
+ * `message` to out. Only -ENOMEM, -E2BIG (out's maximum) or a token error. */
+int homing_track_render(const struct homing_track *t, const struct homing_keyring *k,
+                        uint64_t message, uint32_t recipient, struct homing_buf *out);
+
+#endif

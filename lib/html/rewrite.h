@@ -1,0 +1,74 @@
+/*
+ * rewrite.h (internal to libhoming): finds what `homing track` changes in one
+ * text part, without changing anything itself.
+ *
+ * Input is UTF-8 text (lib/mime converts other charsets first and maps the
+ * offsets back). Output is a list of sites, sorted by offset and never
+ * overlapping: a link site is the byte range of one attribute value (or one URL
+ * in plain text) to be replaced by a click URL, with the destination exactly as
+ * a browser would follow it; a pixel site is an insertion point. Splicing only
+ * at these ranges keeps every other byte of the author's HTML as it was.
+ *
+ * Skip rules (a link is left alone when): its scheme is not http or https
+ * (mailto:, tel:, cid:, fragments, relative links), it already points at the
+ * tracking base URL, its element carries the notrack marker
+ * data-homing="notrack", or it is longer than REWRITE_URL_MAX.
+ */
+#ifndef HOMING_LIB_HTML_REWRITE_H
+#define HOMING_LIB_HTML_REWRITE_H
+
+#include <stddef.h>
+
+#include "homing/util.h"
+
+#define REWRITE_NOTRACK_ATTR  "data-homing"
+#define REWRITE_NOTRACK_VALUE "notrack"
+#define REWRITE_URL_MAX       8192   /* longer destinations are left untracked */
+#define REWRITE_SITES_MAX     100000 /* sites per part: beyond it the part is refused */
+#define REWRITE_HTML_DEPTH    4096   /* tree depth walked; deeper nodes are not looked at */
+
+enum rewrite_kind {
+    REWRITE_LINK = 1,
+    REWRITE_PIXEL = 2,
+};
+
+struct rewrite_site {
+    int kind;
+    size_t start, end; /* replaced byte range; start == end for an insertion */
+    char quote;        /* LINK in HTML: '"' or '\'' around the value, 0 if none */
+    int html;          /* the replacement goes into HTML (escape it) */
+    char *url;         /* LINK: the destination (malloc'd, NUL-terminated) */
+};
+
+struct rewrite_list {
+    struct rewrite_site *v;
+    size_t n, cap;
+};
+
+/* Finds links in <a href>, <area href> (and href attributes of elements inside
+ * Outlook conditional comments) and, when pixel is set, the pixel's place:
+ * before </body>, else before </html>, else at the end. base_url is the
+ * tracking prefix (links under it are skipped). Appends to out; -ENOMEM,
+ * -E2BIG past REWRITE_SITES_MAX. */
+int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
+                 struct rewrite_list *out);
+
+/* Finds http and https URLs in plain text. */
+int rewrite_text(const char *text, size_t len, const char *base_url, struct rewrite_list *out);
+
+void rewrite_list_free(struct rewrite_list *l);
+
+/* Normalises a decoded attribute value the way a browser's URL parser does
+ * (strips leading and trailing C0 controls and spaces, removes tabs and
+ * newlines) and decides whether to track it. Returns 1 and a malloc'd
+ * destination in *out if it is to be tracked, 0 if not, -ENOMEM. */
+int rewrite_url_trackable(const char *value, size_t n, const char *base_url, char **out);
+
+/* Appends the replacement for a link site: the click URL, escaped for HTML
+ * and quoted when the original value was unquoted. */
+int rewrite_put_link(struct homing_buf *b, const struct rewrite_site *s, const char *click_url);
+
+/* Appends the tracking pixel tag for the open URL. */
+int rewrite_put_pixel(struct homing_buf *b, const char *open_url);
+
+#endif

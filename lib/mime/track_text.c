@@ -1,0 +1,262 @@
+/*
+ * track_text.c: charset conversion to UTF-8 with a byte map back to the
+ * original, and the transfer encoders for writing changed parts (contract in
+ * track_impl.h).
+ *
+ * Why a map instead of converting back: a round trip through UTF-8 is not the
+ * identity for every charset (ISO-2022-JP shift sequences, windows-1252 holes,
+ * Shift_JIS variants), and the author's bytes outside the spliced URLs must stay
+ * exactly as they were. Only ASCII is ever spliced in, so the charset must carry
+ * ASCII unchanged; that is checked before anything is converted.
+ */
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gmime/gmime.h>
+
+#include "track_impl.h"
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD for undecodable bytes */
+
+static int is_identity(const char *cs)
+{
+    return !cs || !*cs || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0 ||
+           strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0;
+}
+
+/* The charset writes ASCII as ASCII: a probe of every character we splice in
+ * converts to the same bytes. */
+static int carries_ascii(const char *cs)
+{
+    static const char probe[] = "<img src=\"http://H-_.~/c/09AZaz?&amp;#\" />";
+    iconv_t cd = iconv_open(cs, "UTF-8");
+    if (cd == (iconv_t)-1) return 0;
+    char out[sizeof probe * 4];
+    char *in = (char *)probe, *o = out;
+    size_t il = sizeof probe - 1, ol = sizeof out;
+    size_t r = iconv(cd, &in, &il, &o, &ol);
+    if (r != (size_t)-1) r = iconv(cd, NULL, NULL, &o, &ol);
+    iconv_close(cd);
+    return r != (size_t)-1 && (size_t)(o - out) == sizeof probe - 1 &&
+           memcmp(out, probe, sizeof probe - 1) == 0;
+}
+
+struct conv {
+    char *u;
+    uint32_t *lo, *hi;
+    size_t len, cap;
+};
+
+static int conv_put(struct conv *c, const char *p, size_t n, size_t lo, size_t hi)
+{
+    if (c->len + n + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap : 256;
+        while (c->len + n + 1 > cap) cap *= 2;
+        char *u = realloc(c->u, cap);
+        if (!u) return -ENOMEM;
+        c->u = u;
+        uint32_t *l = realloc(c->lo, cap * sizeof *l);
+        if (!l) return -ENOMEM;
+        c->lo = l;
+        uint32_t *h = realloc(c->hi, cap * sizeof *h);
+        if (!h) return -ENOMEM;
+        c->hi = h;
+        c->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c->u[c->len] = p[i];
+        c->lo[c->len] = (uint32_t)lo;
+        c->hi[c->len] = (uint32_t)hi;
+        c->len++;
+    }
+    return 0;
+}
+
+/* Single-byte charsets (ISO-8859-*, windows-125*, KOI8...) go through a table
+ * built once per part; returns 0 if the charset is not single-byte. */
+static int single_byte_table(iconv_t cd, char table[256][4], unsigned char lens[256])
+{
+    for (int b = 0; b < 256; b++) {
+        iconv(cd, NULL, NULL, NULL, NULL);
+        char in = (char)b, *ip = &in, *op = table[b];
+        size_t il = 1, ol = 4;
+        if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+            if (errno == EINVAL) return 0; /* a lead byte: multibyte charset */
+            memcpy(table[b], replacement, 3);
+            lens[b] = 3;
+            continue;
+        }
+        lens[b] = (unsigned char)(4 - ol);
+        if (lens[b] == 0) return 0; /* consumed without output: stateful */
+    }
+    return 1;
+}
+
+int track_text_decode(const char *charset, const char *in, size_t n, struct track_text *out)
+{
+    if (n >= TRACK_TEXT_MAX) return -E2BIG;
+    if (is_identity(charset)) {
+        *out = (struct track_text){in, n, NULL, NULL, NULL, 0};
+        return 0;
+    }
+    const char *cs = g_mime_charset_iconv_name(charset);
+    if (!cs || !carries_ascii(cs)) return -ENOTSUP;
+    iconv_t cd = iconv_open("UTF-8", cs);
+    if (cd == (iconv_t)-1) return -ENOTSUP;
+    struct conv c = {0};
+    int r = 0;
+    static __thread char table[256][4];
+    static __thread unsigned char lens[256];
+    if (single_byte_table(cd, table, lens)) {
+        for (size_t i = 0; i < n && r == 0; i++) {
+            unsigned char b = (unsigned char)in[i];
+            r = conv_put(&c, table[b], lens[b], i, i);
+        }
+    } else {
+        /* one character at a time, so each output byte knows its input */
+        iconv(cd, NULL, NULL, NULL, NULL);
+        size_t pos = 0, lo = 0;
+        while (pos < n && r == 0) {
+            char ob[32];
+            size_t k, done = 0;
+            for (k = 1; k <= 8 && pos + k <= n; k++) {
+                char *ip = (char *)in + pos, *op = ob;
+                size_t il = k, ol = sizeof ob;
+                if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1) {
+                    size_t used = k - il, made = sizeof ob - ol;
+                    if (made > 0) {
+                        r = conv_put(&c, ob, made, lo, pos);
+                        lo = pos + used;
+                    }
+                    pos += used;
+                    done = 1;
+                    break;
+                }
+                if (errno != EINVAL) break;
+            }
+            if (!done && r == 0) {
+                iconv(cd, NULL, NULL, NULL, NULL);
+                r = conv_put(&c, replacement, 3, lo, pos);
+                pos++;
+                lo = pos;
+            }
+        }
+    }
+    iconv_close(cd);
+    if (r == 0) r = conv_put(&c, "", 0, 0, 0); /* room for the end entries */
+    if (r < 0) {
+        free(c.u);
+        free(c.lo);
+        free(c.hi);
+        return r;
+    }
+    c.u[c.len] = '\0';
+    c.lo[c.len] = (uint32_t)n;
+    c.hi[c.len] = (uint32_t)n;
+    int stateful = strncasecmp(cs, "iso-2022", 8) == 0;
+    *out = (struct track_text){c.u, c.len, c.u, c.lo, c.hi, stateful};
+    return 0;
+}
+
+void track_text_free(struct track_text *t)
+{
+    if (!t) return;
+    free(t->owned);
+    free(t->lo);
+    free(t->hi);
+    memset(t, 0, sizeof *t);
+}
+
+size_t track_text_lo(const struct track_text *t, size_t p)
+{
+    return t->lo ? t->lo[p] : p;
+}
+
+size_t track_text_hi(const struct track_text *t, size_t p)
+{
+    return t->hi ? t->hi[p] : p;
+}
+
+int track_encode_base64(struct homing_buf *out, const char *in, size_t n, const char *eol)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t el = strlen(eol);
+    char line[80];
+    size_t ll = 0;
+    int first = 1;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned char)in[i] << 16;
+        if (i + 1 < n) v |= (unsigned char)in[i + 1] << 8;
+        if (i + 2 < n) v |= (unsigned char)in[i + 2];
+        line[ll++] = al[v >> 18 & 63];
+        line[ll++] = al[v >> 12 & 63];
+        line[ll++] = i + 1 < n ? al[v >> 6 & 63] : '=';
+        line[ll++] = i + 2 < n ? al[v & 63] : '=';
+        if (ll == 76 || i + 3 >= n) {
+            /* no line break after the last line: the caller keeps the one the
+             * original body had */
+            int r = !first ? homing_buf_append(out, eol, el) : 0;
+            if (r == 0) r = homing_buf_append(out, line, ll);
+            if (r < 0) return r;
+            ll = 0;
+            first = 0;
+        }
+    }
+    return 0;
+}
+
+/* Quoted-printable (RFC 2045 6.7): lines of at most 76 characters, trailing
+ * white space encoded, CRLF or LF in the input are line breaks, and "From " and
+ * "." at the start of a line are encoded so no mbox writer or SMTP client has
+ * to touch the text. */
+int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char *eol)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t el = strlen(eol);
+    char line[100];
+    size_t ll = 0;
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        unsigned char c = (unsigned char)in[i];
+        int hard = c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n');
+        if (hard) {
+            if (c == '\r') i++;
+            r = homing_buf_append(out, line, ll);
+            if (r == 0) r = homing_buf_append(out, eol, el);
+            ll = 0;
+            continue;
+        }
+        char enc[3];
+        size_t k;
+        int at_eol = i + 1 == n || in[i + 1] == '\n' ||
+                     (in[i + 1] == '\r' && i + 2 < n && in[i + 2] == '\n');
+        int special =
+            c == '=' || c < 0x20 || c > 0x7e || ((c == ' ' || c == '\t') && at_eol) ||
+            (ll == 0 && (c == '.' || (c == 'F' && n - i >= 5 && memcmp(in + i, "From ", 5) == 0)));
+        if (c == '\t' && !at_eol) special = 0;
+        if (special) {
+            enc[0] = '=';
+            enc[1] = hex[c >> 4];
+            enc[2] = hex[c & 15];
+            k = 3;
+        } else {
+            enc[0] = (char)c;
+            k = 1;
+        }
+        if (ll + k > 75) { /* 75 + the soft break's "=" */
+            r = homing_buf_append(out, line, ll);
+            if (r == 0) r = homing_buf_append(out, "=", 1);
+            if (r == 0) r = homing_buf_append(out, eol, el);
+            ll = 0;
+        }
+        memcpy(line + ll, enc, k);
+        ll += k;
+    }
+    /* a text ending without a line break ends so here too: the line break
+     * before a boundary belongs to the boundary */
+    if (r == 0 && ll > 0) r = homing_buf_append(out, line, ll);
+    return r;
+}
