@@ -12,9 +12,9 @@
 
 #include "homing/util.h"
 
-#define HOMING_EVENT_UA_MAX 512   /* User-Agent bytes kept, NUL included */
+#define HOMING_EVENT_UA_MAX   512 /* User-Agent bytes kept, NUL included */
 #define HOMING_EVENT_LANG_MAX 96  /* Accept-Language */
-#define HOMING_EVENT_VIA_MAX 160  /* Via */
+#define HOMING_EVENT_VIA_MAX  160 /* Via */
 #define HOMING_EVENT_FROM_MAX 128 /* From (the HTTP request header some crawlers send) */
 
 enum homing_event_kind {
@@ -27,8 +27,8 @@ enum homing_event_kind {
     HOMING_EV_DELIVERED = 12,
     HOMING_EV_DELAYED = 13,
     HOMING_EV_BOUNCED = 14,
-    HOMING_EV_READ = 15,         /* MDN (read receipt) */
-    HOMING_EV_COMPLAINT = 16,    /* ARF */
+    HOMING_EV_READ = 15,      /* MDN (read receipt) */
+    HOMING_EV_COMPLAINT = 16, /* ARF */
     HOMING_EV_AUTOREPLY = 17,
     HOMING_EV_KIND_MAX = 18,
 };
@@ -62,6 +62,14 @@ const char *homing_event_kind_name(unsigned kind);
 /* The kind named s, or HOMING_EV_NONE. */
 unsigned homing_event_kind_parse(const char *s);
 const char *homing_http_method_name(unsigned method);
+
+/* The event as a JSON object (jansson json_t *, returned as void * so this
+ * header does not need jansson.h): id, time (RFC 3339), time_us, kind, method,
+ * message (16 hex), recipient, item, client, user_agent, accept_language, via,
+ * from, detail (parsed JSON, or null). NULL on allocation failure. The caller
+ * owns the reference (json_decref). The API and `homing events --json` share it
+ * so both speak the same format. */
+void *homing_event_json(const struct homing_event *e);
 
 void homing_event_clear(struct homing_event *e);
 void homing_events_free(struct homing_event *evs, size_t n);

@@ -21,11 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HOMING_TOKEN_VERSION 1
-#define HOMING_TOKEN_RAW_LEN 36
-#define HOMING_TOKEN_LEN 48        /* characters of the text form */
-#define HOMING_TOKEN_MAC_LEN 16    /* 128-bit truncated HMAC-SHA-256 */
-#define HOMING_TOKEN_KEY_LEN 32
+#define HOMING_TOKEN_VERSION  1
+#define HOMING_TOKEN_RAW_LEN  36
+#define HOMING_TOKEN_LEN      48 /* characters of the text form */
+#define HOMING_TOKEN_MAC_LEN  16 /* 128-bit truncated HMAC-SHA-256 */
+#define HOMING_TOKEN_KEY_LEN  32
 #define HOMING_TOKEN_KEYS_MAX 1024 /* named limit on the key file */
 
 enum homing_token_kind {
@@ -55,7 +55,8 @@ int homing_keyring_rotate(const char *path, uint16_t *new_id);
 void homing_keyring_free(struct homing_keyring *k);
 size_t homing_keyring_count(const struct homing_keyring *k);
 /* The i-th key's id and creation time, oldest first. */
-int homing_keyring_info(const struct homing_keyring *k, size_t i, uint16_t *id, int64_t *created_us);
+int homing_keyring_info(const struct homing_keyring *k, size_t i, uint16_t *id,
+                        int64_t *created_us);
 /* The 32-byte document encryption key, derived from the first (oldest) key's
  * secret under a separate KDF context: it never signs tokens, and rotating token
  * keys never makes stored documents unreadable. */

@@ -103,7 +103,8 @@ int homing_keyring_load(const char *path, struct homing_keyring **out, char *err
     struct stat st;
     if (fstat(fd, &st) < 0 || (st.st_mode & 077)) {
         close(fd);
-        if (err) snprintf(err, errcap, "%s: key file must not be readable by others (chmod 600)", path);
+        if (err)
+            snprintf(err, errcap, "%s: key file must not be readable by others (chmod 600)", path);
         return -EPERM;
     }
     FILE *f = fdopen(fd, "r");

@@ -26,9 +26,8 @@ const struct homing_config_option homing_config_options[] = {
     {"admin.listen", "127.0.0.1:8081", 0, "address:port of the private API listener"},
     {"serve.user", "homing", 0, "user the daemon switches to after binding, when started as root"},
     {"serve.threads", "1", 0, "event-loop threads for the public listener (SO_REUSEPORT)"},
-    {"serve.batch_max", "512", 0, "most events committed in one transaction"},
-    {"serve.queue_max", "65536", 0,
-     "most events waiting for the writer; beyond it hits are answered but not recorded"},
+    {"serve.batch_max", "512", 0,
+     "most hits committed in one transaction (group commit per loop round)"},
     {"serve.link_cache", "65536", 0, "click destinations kept in memory per thread"},
     {"track.max_size", "26214400", 0, "largest message `homing track` reads, in bytes"},
     {"track.max_depth", "32", 0, "deepest MIME nesting `homing track` accepts"},
@@ -39,8 +38,8 @@ const struct homing_config_option homing_config_options[] = {
 struct homing_config {
     char *base_dir;
     size_t n;
-    char **values;    /* parallel to homing_config_options */
-    char **resolved;  /* resolved path values, or NULL */
+    char **values;   /* parallel to homing_config_options */
+    char **resolved; /* resolved path values, or NULL */
 };
 
 static int option_index(const char *name)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "homing/event.h"
 
 static const char *const kind_names[HOMING_EV_KIND_MAX] = {
@@ -54,4 +56,22 @@ void homing_events_free(struct homing_event *evs, size_t n)
     if (!evs) return;
     for (size_t i = 0; i < n; i++) free(evs[i].detail);
     free(evs);
+}
+
+void *homing_event_json(const struct homing_event *e)
+{
+    char when[HOMING_TIME_STR_MAX], msg[HOMING_ID_STR_MAX];
+    homing_time_format(e->time_us, when);
+    homing_id_format(e->message, msg);
+    const char *kind = homing_event_kind_name(e->kind);
+    json_t *detail = NULL;
+    if (e->detail) detail = json_loads(e->detail, 0, NULL);
+    json_t *o = json_pack(
+        "{s:I, s:s, s:I, s:s, s:s?, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o?}", "id",
+        (json_int_t)e->id, "time", when, "time_us", (json_int_t)e->time_us, "kind",
+        kind ? kind : "unknown", "method", e->method ? homing_http_method_name(e->method) : NULL,
+        "message", msg, "recipient", (json_int_t)e->recipient, "item", (json_int_t)e->item,
+        "client", e->client, "user_agent", e->user_agent, "accept_language", e->accept_language,
+        "via", e->via, "from", e->from, "detail", detail);
+    return o;
 }

@@ -28,12 +28,14 @@ static int write_config(const char *path)
     fprintf(f, "# homing configuration. Every option is listed with its default;\n"
                "# see docs/configuration.md. Relative paths are relative to this file.\n");
     const char *section = "";
+    size_t section_len = 0;
     for (const struct homing_config_option *o = homing_config_options; o->name; o++) {
         const char *dot = strchr(o->name, '.');
         size_t slen = (size_t)(dot - o->name);
-        if (strlen(section) != slen || strncmp(section, o->name, slen) != 0) {
+        if (section_len != slen || strncmp(section, o->name, slen) != 0) {
             fprintf(f, "\n[%.*s]\n", (int)slen, o->name);
             section = o->name;
+            section_len = slen;
         }
         fprintf(f, "# %s\n%s = %s\n", o->help, dot + 1, o->def);
     }
@@ -44,12 +46,14 @@ static void give_to_user(const char *dir, const char *user)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
-        fprintf(stderr, "homing init: warning: user '%s' does not exist; the daemon will "
-                        "keep running as root\n", user);
+        fprintf(stderr,
+                "homing init: warning: user '%s' does not exist; the daemon will "
+                "keep running as root\n",
+                user);
         return;
     }
-    const char *names[] = {"", "/homing.conf", "/token.keys", "/homing.db", "/homing.db-wal",
-                           "/homing.db-shm"};
+    const char *names[] = {"",           "/homing.conf",   "/token.keys",
+                           "/homing.db", "/homing.db-wal", "/homing.db-shm"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char p[4096];
         snprintf(p, sizeof p, "%s%s", dir, names[i]);

@@ -1,0 +1,84 @@
+/*
+ * metrics.c: Prometheus rendering of struct metrics. Histograms are cumulative
+ * at render time only, so observing is one relaxed increment per bucket.
+ */
+#include <errno.h>
+
+#include "metrics.h"
+
+static const unsigned batch_bounds[METRICS_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128};
+static const unsigned latency_bounds_us[METRICS_LATENCY_BUCKETS] = {
+    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
+
+void metrics_observe_batch(struct metrics *m, size_t size, int64_t commit_us)
+{
+    int b = 0;
+    while (b < METRICS_BATCH_BUCKETS && size > batch_bounds[b]) b++;
+    atomic_fetch_add_explicit(&m->batch_count[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->batch_sum, size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->batches, 1, memory_order_relaxed);
+    int l = 0;
+    while (l < METRICS_LATENCY_BUCKETS && commit_us > latency_bounds_us[l]) l++;
+    atomic_fetch_add_explicit(&m->commit_us_count[l], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->commit_us_sum, (unsigned long long)commit_us,
+                              memory_order_relaxed);
+}
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+int metrics_render(struct metrics *m, struct homing_buf *out)
+{
+    static const char *kinds[METRICS_HIT_KINDS] = {"open", "click", "document"};
+    int r = 0;
+    r |= homing_buf_puts(out, "# HELP homing_hits_total Tracking hits recorded, by kind.\n"
+                              "# TYPE homing_hits_total counter\n");
+    for (int k = 0; k < METRICS_HIT_KINDS; k++)
+        r |= homing_buf_printf(out, "homing_hits_total{kind=\"%s\"} %llu\n", kinds[k],
+                               LOAD(m->hits[k]));
+    r |= homing_buf_puts(out, "# HELP homing_invalid_tokens_total Requests whose token did not "
+                              "verify, by route.\n# TYPE homing_invalid_tokens_total counter\n");
+    for (int k = 0; k < METRICS_HIT_KINDS; k++)
+        r |= homing_buf_printf(out, "homing_invalid_tokens_total{kind=\"%s\"} %llu\n", kinds[k],
+                               LOAD(m->invalid[k]));
+    r |= homing_buf_printf(
+        out,
+        "# HELP homing_store_errors_total Batches that failed to commit.\n"
+        "# TYPE homing_store_errors_total counter\nhoming_store_errors_total %llu\n"
+        "# HELP homing_queue_depth Hits waiting for their batch to commit.\n"
+        "# TYPE homing_queue_depth gauge\nhoming_queue_depth %lld\n"
+        "# HELP homing_api_requests_total Admin API requests.\n"
+        "# TYPE homing_api_requests_total counter\nhoming_api_requests_total %llu\n"
+        "# HELP homing_api_unauthorized_total Admin API requests refused with 401.\n"
+        "# TYPE homing_api_unauthorized_total counter\nhoming_api_unauthorized_total %llu\n",
+        LOAD(m->store_errors), LOAD(m->queue_depth), LOAD(m->api_requests),
+        LOAD(m->api_unauthorized));
+
+    r |= homing_buf_puts(out, "# HELP homing_batch_size Events committed per transaction.\n"
+                              "# TYPE homing_batch_size histogram\n");
+    unsigned long long cum = 0;
+    for (int b = 0; b < METRICS_BATCH_BUCKETS; b++) {
+        cum += LOAD(m->batch_count[b]);
+        r |= homing_buf_printf(out, "homing_batch_size_bucket{le=\"%u\"} %llu\n", batch_bounds[b],
+                               cum);
+    }
+    cum += LOAD(m->batch_count[METRICS_BATCH_BUCKETS]);
+    r |= homing_buf_printf(out,
+                           "homing_batch_size_bucket{le=\"+Inf\"} %llu\n"
+                           "homing_batch_size_sum %llu\nhoming_batch_size_count %llu\n",
+                           cum, LOAD(m->batch_sum), LOAD(m->batches));
+
+    r |= homing_buf_puts(out, "# HELP homing_commit_seconds Time to commit one batch.\n"
+                              "# TYPE homing_commit_seconds histogram\n");
+    cum = 0;
+    for (int l = 0; l < METRICS_LATENCY_BUCKETS; l++) {
+        cum += LOAD(m->commit_us_count[l]);
+        r |= homing_buf_printf(out, "homing_commit_seconds_bucket{le=\"%g\"} %llu\n",
+                               latency_bounds_us[l] / 1e6, cum);
+    }
+    cum += LOAD(m->commit_us_count[METRICS_LATENCY_BUCKETS]);
+    r |= homing_buf_printf(out,
+                           "homing_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+                           "homing_commit_seconds_sum %.6f\nhoming_commit_seconds_count %llu\n",
+                           cum, LOAD(m->commit_us_sum) / 1e6, LOAD(m->batches));
+    return r ? -E2BIG : 0;
+}

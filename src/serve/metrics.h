@@ -1,0 +1,41 @@
+/*
+ * metrics.h: the daemon's counters and histograms, updated lock-free from any
+ * thread and rendered in the Prometheus text format on the admin listener.
+ */
+#ifndef HOMING_SERVE_METRICS_H
+#define HOMING_SERVE_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "homing/util.h"
+
+enum metrics_hit {
+    METRICS_HIT_OPEN,
+    METRICS_HIT_CLICK,
+    METRICS_HIT_DOCUMENT,
+    METRICS_HIT_KINDS,
+};
+
+#define METRICS_BATCH_BUCKETS   8  /* 1 2 4 8 ... 128, +Inf */
+#define METRICS_LATENCY_BUCKETS 10 /* 50us .. 100ms, +Inf */
+
+struct metrics {
+    atomic_ullong hits[METRICS_HIT_KINDS];    /* recorded (committed) hits */
+    atomic_ullong invalid[METRICS_HIT_KINDS]; /* tokens that did not verify */
+    atomic_ullong store_errors;               /* batches that failed to commit */
+    atomic_llong queue_depth;
+    atomic_ullong batch_count[METRICS_BATCH_BUCKETS + 1];
+    atomic_ullong batch_sum;
+    atomic_ullong batches;
+    atomic_ullong commit_us_count[METRICS_LATENCY_BUCKETS + 1];
+    atomic_ullong commit_us_sum;
+    atomic_ullong api_requests;
+    atomic_ullong api_unauthorized;
+};
+
+void metrics_observe_batch(struct metrics *m, size_t size, int64_t commit_us);
+/* Appends the Prometheus text exposition to out. */
+int metrics_render(struct metrics *m, struct homing_buf *out);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * public.c: the public listener's routes: /o/ pixel, /c/ click, /d/ document,
+ * /healthz. A valid hit is queued to the writer and answered only once its event
+ * is committed (public_answer). Invalid pixel tokens still get the GIF (a
+ * broken image would harm the message) but are only counted; invalid click
+ * tokens get a 404 page and never a redirect to anything the request supplied.
+ * Hits are committed in batches by batch.c before they are answered.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "serve.h"
+
+/* The 43-byte transparent 1x1 GIF89a. */
+static const unsigned char pixel_gif[43] = {
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+
+static const char not_found_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Link not found</title></head>"
+    "<body><h1>Link not found</h1><p>This link is not valid or has expired.</p></body></html>\n";
+
+struct hit_link {
+    struct hit *hit;
+};
+
+static void hit_link_dispose(void *p)
+{
+    struct hit_link *l = p;
+    if (l->hit) l->hit->req = NULL; /* the request went away before the commit */
+}
+
+static void add_no_cache(h2o_req_t *req)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store, no-cache, must-revalidate, private"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("pragma"), 0, NULL,
+                          H2O_STRLIT("no-cache"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_EXPIRES, NULL, H2O_STRLIT("0"));
+}
+
+static void send_pixel(h2o_req_t *req)
+{
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("image/gif"));
+    add_no_cache(req);
+    req->res.content_length = sizeof pixel_gif;
+    h2o_send_inline(req, (const char *)pixel_gif, sizeof pixel_gif);
+}
+
+static void send_page(h2o_req_t *req, int status, const char *reason, const char *body)
+{
+    req->res.status = status;
+    req->res.reason = reason;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("text/html; charset=utf-8"));
+    add_no_cache(req);
+    req->res.content_length = strlen(body);
+    h2o_send_inline(req, body, strlen(body));
+}
+
+static void send_unavailable(h2o_req_t *req)
+{
+    req->res.status = 503;
+    req->res.reason = "Service Unavailable";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("text/plain"));
+    add_no_cache(req);
+    req->res.content_length = sizeof("busy, try again\n") - 1;
+    h2o_send_inline(req, H2O_STRLIT("busy, try again\n"));
+}
+
+/* The destination was resolved before queueing and kept in the request pool. */
+static void send_redirect(h2o_req_t *req, h2o_iovec_t location)
+{
+    req->res.status = 302;
+    req->res.reason = "Found";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, location.base,
+                   location.len);
+    /* The destination must not learn the tracking URL (it carries the token). */
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,
+                          H2O_STRLIT("no-referrer"));
+    add_no_cache(req);
+    req->res.content_length = 0;
+    h2o_send_inline(req, H2O_STRLIT(""));
+}
+
+static void copy_header(h2o_req_t *req, const h2o_token_t *token, char *dst, size_t cap)
+{
+    ssize_t i = h2o_find_header(&req->headers, token, -1);
+    dst[0] = '\0';
+    if (i < 0) return;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    size_t n = v.len < cap - 1 ? v.len : cap - 1;
+    memcpy(dst, v.base, n);
+    dst[n] = '\0';
+    /* Stored text is cut at a NUL, which HTTP/1 forbids anyway. */
+}
+
+static void peer_addr(h2o_req_t *req, struct homing_addr *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    memset(out, 0, sizeof *out);
+    if (len && ss.ss_family == AF_INET) {
+        out->family = 4;
+        memcpy(out->bytes, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (len && ss.ss_family == AF_INET6) {
+        const uint8_t *b = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(b, mapped, 12) == 0) {
+            out->family = 4;
+            memcpy(out->bytes, b + 12, 4);
+        } else {
+            out->family = 6;
+            memcpy(out->bytes, b, 16);
+        }
+    }
+}
+
+static void fill_event(struct serve *s, h2o_req_t *req, struct homing_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->time_us = homing_now_us();
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))
+        ev->method = HOMING_METHOD_GET;
+    else if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        ev->method = HOMING_METHOD_HEAD;
+
+    struct homing_addr peer, client;
+    peer_addr(req, &peer);
+    const char *xff = NULL, *fwd = NULL;
+    size_t xff_len = 0, fwd_len = 0;
+    if (s->proxies.n) {
+        ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+        if (i >= 0)
+            xff = req->headers.entries[i].value.base, xff_len = req->headers.entries[i].value.len;
+        i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("forwarded"), -1);
+        if (i >= 0)
+            fwd = req->headers.entries[i].value.base, fwd_len = req->headers.entries[i].value.len;
+    }
+    clientaddr_resolve(&s->proxies, &peer, xff, xff_len, fwd, fwd_len, &client);
+    homing_addr_format(&client, ev->client);
+    copy_header(req, H2O_TOKEN_USER_AGENT, ev->user_agent, sizeof ev->user_agent);
+    copy_header(req, H2O_TOKEN_ACCEPT_LANGUAGE, ev->accept_language, sizeof ev->accept_language);
+    copy_header(req, H2O_TOKEN_VIA, ev->via, sizeof ev->via);
+    copy_header(req, H2O_TOKEN_FROM, ev->from, sizeof ev->from);
+}
+
+/* Click destinations: a direct-mapped cache in front of this thread's store. */
+static const char *link_lookup(struct worker *w, uint64_t message, uint32_t index)
+{
+    uint64_t h = (message ^ ((uint64_t)index * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+    struct link_cache_entry *e = &w->cache[(h >> 17) % w->cache_size];
+    if (e->url && e->message == message && e->index == index) return e->url;
+    char *url;
+    if (homing_store_link_url(w->store, message, index, &url) < 0) return NULL;
+    free(e->url);
+    e->message = message;
+    e->index = index;
+    e->url = url;
+    return url;
+}
+
+static int is_method_ok(h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+}
+
+/* Adds a verified hit to this thread's batch; location is the redirect target
+ * of a click, or {NULL, 0} for a pixel. The answer comes from public_answer. */
+static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const struct homing_token *t,
+                     h2o_iovec_t location)
+{
+    struct hit *h = malloc(sizeof *h);
+    if (!h) {
+        send_unavailable(req);
+        return 0;
+    }
+    fill_event(w->serve, req, &h->ev);
+    h->ev.kind = (uint16_t)kind;
+    h->ev.message = t->message;
+    h->ev.recipient = t->recipient;
+    h->ev.item = t->item;
+    h->req = req;
+    h->location = location;
+    h->link = h2o_mem_alloc_shared(&req->pool, sizeof *h->link, hit_link_dispose);
+    h->link->hit = h;
+    batch_add(w, h);
+    return 0;
+}
+
+static int on_public(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx, req->conn->ctx);
+    struct serve *s = w->serve;
+    struct route route;
+    route_parse(req->path.base, req->path.len, &route);
+    if (route.kind == ROUTE_NOT_FOUND) {
+        send_page(req, 404, "Not Found", not_found_page);
+        return 0;
+    }
+    if (!is_method_ok(req)) {
+        req->res.status = 405;
+        req->res.reason = "Method Not Allowed";
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("allow"), 0, NULL,
+                              H2O_STRLIT("GET, HEAD"));
+        req->res.content_length = sizeof("method not allowed\n") - 1;
+        h2o_send_inline(req, H2O_STRLIT("method not allowed\n"));
+        return 0;
+    }
+    struct homing_token t;
+    switch (route.kind) {
+    case ROUTE_HEALTHZ:
+        req->res.status = 200;
+        req->res.reason = "OK";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("text/plain"));
+        req->res.content_length = 3;
+        h2o_send_inline(req, H2O_STRLIT("ok\n"));
+        return 0;
+    case ROUTE_PIXEL:
+        if (homing_token_verify(s->keyring, route.token.p, route.token.len, &t) < 0 ||
+            t.kind != HOMING_TOKEN_OPEN) {
+            atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_OPEN], 1);
+            send_pixel(req);
+            return 0;
+        }
+        return queue_hit(w, req, HOMING_EV_OPEN, &t, h2o_iovec_init(NULL, 0));
+    case ROUTE_CLICK: {
+        const char *url = NULL;
+        if (homing_token_verify(s->keyring, route.token.p, route.token.len, &t) < 0 ||
+            t.kind != HOMING_TOKEN_CLICK || !(url = link_lookup(w, t.message, t.item))) {
+            atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_CLICK], 1);
+            send_page(req, 404, "Not Found", not_found_page);
+            return 0;
+        }
+        /* Copied into the request's pool: the cache may evict its entry meanwhile. */
+        return queue_hit(w, req, HOMING_EV_CLICK, &t, h2o_strdup(&req->pool, url, SIZE_MAX));
+    }
+    case ROUTE_DOCUMENT:
+        atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_DOCUMENT], 1);
+        send_page(req, 404, "Not Found", not_found_page);
+        return 0;
+    default: break;
+    }
+    send_page(req, 404, "Not Found", not_found_page);
+    return 0;
+}
+
+void public_answer(struct hit *h, int committed)
+{
+    if (!h->req) return; /* the client went away before the commit */
+    if (committed) {
+        struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx, h->req->conn->ctx);
+        int k = h->ev.kind == HOMING_EV_OPEN    ? METRICS_HIT_OPEN
+                : h->ev.kind == HOMING_EV_CLICK ? METRICS_HIT_CLICK
+                                                : METRICS_HIT_DOCUMENT;
+        atomic_fetch_add_explicit(&w->serve->metrics.hits[k], 1, memory_order_relaxed);
+    }
+    h2o_req_t *req = h->req;
+    if (!committed)
+        send_unavailable(req);
+    else if (h->location.base)
+        send_redirect(req, h->location);
+    else
+        send_pixel(req);
+}
+
+void public_hit_free(struct hit *h)
+{
+    if (h->req) h->link->hit = NULL;
+    free(h);
+}
+
+void public_register(struct serve *s, h2o_hostconf_t *host)
+{
+    (void)s;
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
+    handler->on_req = on_public;
+}

@@ -1,0 +1,57 @@
+/*
+ * route.h: maps a request path of the public listener to a route, without
+ * touching the network or the store, so it can be fuzzed on its own.
+ *
+ *   /o/<token>.gif   open pixel       /c/<token>   click redirect
+ *   /d/<token>       document         /healthz     liveness
+ *
+ * A query string is ignored (mail clients and proxies append their own); any
+ * other path is ROUTE_NOT_FOUND. The token is returned as a slice into the path.
+ */
+#ifndef HOMING_SERVE_ROUTE_H
+#define HOMING_SERVE_ROUTE_H
+
+#include <stddef.h>
+
+#include "homing/util.h"
+
+#define ROUTE_PATH_MAX 2048 /* longer paths are not ours: ROUTE_NOT_FOUND */
+
+enum route_kind {
+    ROUTE_NOT_FOUND = 0,
+    ROUTE_PIXEL,
+    ROUTE_CLICK,
+    ROUTE_DOCUMENT,
+    ROUTE_HEALTHZ,
+};
+
+struct route {
+    enum route_kind kind;
+    struct homing_slice token; /* for PIXEL, CLICK, DOCUMENT */
+};
+
+void route_parse(const char *path, size_t len, struct route *out);
+
+/* Client address of a request: the peer, unless the peer is a trusted proxy;
+ * then the rightmost address of X-Forwarded-For (or else Forwarded "for=")
+ * that is not itself a trusted proxy. Header values are untrusted bytes. */
+#define CLIENTADDR_HEADER_MAX  2048 /* longer forwarding headers are ignored */
+#define CLIENTADDR_HOPS_MAX    32   /* addresses examined, from the right */
+#define CLIENTADDR_PROXIES_MAX 64
+
+struct trusted_proxies {
+    size_t n;
+    struct homing_cidr nets[CLIENTADDR_PROXIES_MAX];
+};
+
+/* Parses "127.0.0.1, 10.0.0.0/8": -EINVAL naming nothing on a bad entry. */
+int trusted_proxies_parse(const char *text, struct trusted_proxies *out);
+int trusted_proxies_contains(const struct trusted_proxies *t, const struct homing_addr *a);
+
+/* xff / fwd may be NULL. Writes the chosen client into out (always succeeds:
+ * falls back to the peer). */
+void clientaddr_resolve(const struct trusted_proxies *t, const struct homing_addr *peer,
+                        const char *xff, size_t xff_len, const char *fwd, size_t fwd_len,
+                        struct homing_addr *out);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * serve.c: `homing serve`: binds the listeners, opens one store handle per
+ * thread, drops privileges, runs the loops, and on SIGTERM/SIGINT stops
+ * accepting, lets every queued hit commit and be answered, and exits 0.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "serve.h"
+
+#define SERVE_LOOP_TICK_MS 100 /* how often loops look at the stop flag */
+#define SERVE_DRAIN_MS     200 /* responses flushing after the stop */
+
+static const char serve_usage[] =
+    "usage: homing serve [--listen ADDR:PORT] [--admin-listen ADDR:PORT] [--threads N]\n\n"
+    "Runs the tracking daemon in the foreground:\n"
+    "  public listener  GET|HEAD /o/TOKEN.gif (pixel), /c/TOKEN (click), /healthz\n"
+    "  admin listener   /api/v1/... (Authorization: Bearer API-KEY), /metrics\n"
+    "Every hit is committed to the store before it is answered. SIGTERM or SIGINT\n"
+    "drains the queue and exits. Started as root, it switches to serve.user after\n"
+    "binding. Options override the configuration file (docs/configuration.md).\n";
+
+/* Binds "host:port" ("[v6]:port" for IPv6) with SO_REUSEPORT so each loop thread
+ * can have its own socket. */
+static int bind_listener(const char *spec, char *err, size_t errcap)
+{
+    char host[256];
+    const char *port;
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (!close || close[1] != ':') goto bad;
+        snprintf(host, sizeof host, "%.*s", (int)(close - spec - 1), spec + 1);
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(spec, ':');
+        if (!colon) goto bad;
+        snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+        port = colon + 1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (gai) {
+        snprintf(err, errcap, "%s: %s", spec, gai_strerror(gai));
+        return -EINVAL;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 4096) < 0) {
+        int e = errno;
+        snprintf(err, errcap, "cannot listen on %s: %s", spec, strerror(e));
+        if (fd >= 0) close(fd);
+        freeaddrinfo(ai);
+        return -e;
+    }
+    freeaddrinfo(ai);
+    return fd;
+bad:
+    snprintf(err, errcap, "bad listen address '%s' (want HOST:PORT or [V6]:PORT)", spec);
+    return -EINVAL;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err) return;
+    struct worker *w = listener->data;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock) h2o_accept(&w->accept_ctx, sock);
+}
+
+static void worker_setup(struct serve *s, struct worker *w, h2o_globalconf_t *conf, int fd)
+{
+    w->serve = s;
+    w->loop = h2o_evloop_create();
+    h2o_context_init(&w->ctx, w->loop, conf);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = conf->hosts;
+    w->listen_fd = fd;
+    w->listener = h2o_evloop_socket_create(w->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    /* One round of the loop, then one commit for every hit it gathered. */
+    while (!atomic_load(&w->serve->stopping)) {
+        h2o_evloop_run(w->loop, SERVE_LOOP_TICK_MS);
+        batch_commit(w);
+    }
+    /* Stop accepting, commit and answer what is in hand, let responses flush and
+     * idle keep-alive connections close. */
+    h2o_socket_read_stop(w->listener);
+    h2o_socket_close(w->listener);
+    w->listener = NULL;
+    batch_commit(w);
+    h2o_context_request_shutdown(&w->ctx);
+    int64_t deadline = homing_mono_us() + SERVE_DRAIN_MS * 1000LL;
+    while (homing_mono_us() < deadline) {
+        h2o_evloop_run(w->loop, 10);
+        batch_commit(w);
+    }
+    return NULL;
+}
+
+static int drop_privileges(const char *user)
+{
+    if (geteuid() != 0) return 0;
+    if (!user || !*user) {
+        log_warn("running as root: serve.user is empty");
+        return 0;
+    }
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        log_error("serve.user '%s' does not exist: create it (scripts/setup.sh does) or set "
+                  "serve.user",
+                  user);
+        return -ENOENT;
+    }
+    if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+        log_error("cannot switch to user %s: %s", user, strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int open_store(struct cli *cli, struct homing_store **out)
+{
+    char err[512];
+    int r = homing_store_open(homing_config_get(cli->config, "store.url"),
+                              homing_config_base_dir(cli->config),
+                              homing_config_get(cli->config, "store.sync"), out, err, sizeof err);
+    if (r < 0) log_error("cannot open store: %s", err);
+    return r;
+}
+
+static void print_example(struct cli *cli, struct serve *s, struct homing_store *st)
+{
+    struct homing_message *m = NULL;
+    size_t n = 0;
+    if (homing_store_message_list(st, 1, &m, &n) < 0 || n == 0) {
+        printf("no messages yet: register one with 'homing message add' or 'homing track'\n");
+        homing_messages_free(m, n);
+        return;
+    }
+    struct homing_token t = {.kind = HOMING_TOKEN_OPEN,
+                             .message = m[0].id,
+                             .recipient = m[0].mode == HOMING_MODE_PER_MESSAGE ? 0 : 1};
+    char tok[HOMING_TOKEN_LEN + 1];
+    if (homing_token_encode(s->keyring, &t, tok) == 0)
+        printf("example pixel (message '%s'): %s/o/%s.gif\n", m[0].subject ? m[0].subject : "",
+               s->base_url, tok);
+    homing_messages_free(m, n);
+    (void)cli;
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, serve_usage)) return CLI_OK;
+    if (cli_config(cli) < 0) return CLI_ERROR;
+    for (int i = 1; i < argc; i++) {
+        const char *opt = NULL;
+        if (strcmp(argv[i], "--listen") == 0)
+            opt = "public.listen";
+        else if (strcmp(argv[i], "--admin-listen") == 0)
+            opt = "admin.listen";
+        else if (strcmp(argv[i], "--threads") == 0)
+            opt = "serve.threads";
+        else
+            return cli_usage_error("serve", "unknown argument '%s'", argv[i]);
+        if (++i >= argc) return cli_usage_error("serve", "%s needs a value", argv[i - 1]);
+        homing_config_set(cli->config, opt, argv[i]);
+    }
+    log_init("homing", 1);
+    static struct serve s; /* large; one per process */
+    s.config = cli->config;
+    long long threads, batch_max, cache;
+    if (homing_config_get_int(s.config, "serve.threads", 1, SERVE_THREADS_MAX, &threads) < 0 ||
+        homing_config_get_int(s.config, "serve.batch_max", 1, 100000, &batch_max) < 0 ||
+        homing_config_get_int(s.config, "serve.link_cache", 1, 100000000, &cache) < 0)
+        return cli_fail("serve.threads, batch_max or link_cache is not a valid number");
+    s.nthreads = (int)threads;
+    s.base_url = homing_config_get(s.config, "public.base_url");
+    if (trusted_proxies_parse(homing_config_get(s.config, "public.trusted_proxies"), &s.proxies) <
+        0)
+        return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
+    if (!(s.keyring = cli_keyring(cli))) return CLI_ERROR;
+    raise_fd_limit();
+
+    /* Every thread blocks SIGTERM/SIGINT; the main thread takes them with sigwait,
+     * so no handler races with the loops. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* Bind everything first, then open every store handle, then drop root. */
+    char err[512];
+    int fds[SERVE_THREADS_MAX];
+    for (int i = 0; i < s.nthreads; i++) {
+        fds[i] = bind_listener(homing_config_get(s.config, "public.listen"), err, sizeof err);
+        if (fds[i] < 0) return cli_fail("%s", err);
+    }
+    int admin_fd = bind_listener(homing_config_get(s.config, "admin.listen"), err, sizeof err);
+    if (admin_fd < 0) return cli_fail("%s", err);
+
+    for (int i = 0; i < s.nthreads; i++)
+        if (open_store(cli, &s.workers[i].store) < 0) return CLI_ERROR;
+    if (open_store(cli, &s.admin.store) < 0) return CLI_ERROR;
+    if (drop_privileges(homing_config_get(s.config, "serve.user")) < 0) return CLI_ERROR;
+
+    h2o_config_init(&s.public_conf);
+    s.public_conf.server_name = h2o_iovec_init(H2O_STRLIT("homing"));
+    public_register(
+        &s, h2o_config_register_host(&s.public_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535));
+    h2o_config_init(&s.admin_conf);
+    s.admin_conf.server_name = h2o_iovec_init(H2O_STRLIT("homing"));
+    s.admin_conf.max_request_entity_size = SERVE_REQUEST_BODY_MAX;
+    admin_register(
+        &s, h2o_config_register_host(&s.admin_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535));
+
+    for (int i = 0; i < s.nthreads; i++) {
+        struct worker *w = &s.workers[i];
+        w->index = i;
+        w->cache_size = (size_t)cache;
+        w->cache = calloc(w->cache_size, sizeof *w->cache);
+        if (!w->cache || batch_init(w, (size_t)batch_max) < 0)
+            return cli_fail("out of memory for the link cache and batch");
+        worker_setup(&s, w, &s.public_conf, fds[i]);
+    }
+    worker_setup(&s, &s.admin, &s.admin_conf, admin_fd);
+
+    printf("homing serve: public listener http://%s (tracking URLs: %s)\n"
+           "homing serve: admin listener  http://%s (/api/v1/, /metrics)\n",
+           homing_config_get(s.config, "public.listen"), s.base_url,
+           homing_config_get(s.config, "admin.listen"));
+    print_example(cli, &s, s.admin.store);
+    fflush(stdout);
+    log_info("ready: %d public thread(s), batch_max %lld", s.nthreads, batch_max);
+
+    for (int i = 0; i < s.nthreads; i++)
+        pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
+    pthread_create(&s.admin.thread, NULL, worker_main, &s.admin);
+
+    int sig;
+    sigwait(&stop_signals, &sig);
+    log_info("stopping: draining queued hits");
+    atomic_store(&s.stopping, 1);
+    for (int i = 0; i < s.nthreads; i++) pthread_join(s.workers[i].thread, NULL);
+    pthread_join(s.admin.thread, NULL);
+    for (int i = 0; i < s.nthreads; i++) {
+        homing_store_close(s.workers[i].store);
+        for (size_t j = 0; j < s.workers[i].cache_size; j++) free(s.workers[i].cache[j].url);
+        free(s.workers[i].cache);
+        batch_free(&s.workers[i]);
+    }
+    homing_store_close(s.admin.store);
+    log_info("stopped");
+    return CLI_OK;
+}

@@ -1,0 +1,109 @@
+/*
+ * serve.h: the daemon's shared state (internal to src/serve/).
+ *
+ * Threads: N public event loops (one h2o context and one SO_REUSEPORT socket
+ * each) and one admin event loop. A hit is verified on its loop thread and
+ * becomes a `struct hit` appended to that thread's batch. When the loop has
+ * handled everything one epoll round delivered (or the batch is full), it
+ * commits the whole batch in one transaction (group commit) and only then
+ * answers each request. Nothing is answered before its event is committed.
+ *
+ * Why no separate writer thread: measured on the 2-core reference machine, the
+ * hand-off to a writer thread and back cost two context switches per batch and
+ * a third busy thread beside the load generator; committing on the loop thread
+ * at the end of each round keeps group commit with none of that (see
+ * docs/internals/serve.md and docs/benchmarks.md).
+ */
+#ifndef HOMING_SERVE_H
+#define HOMING_SERVE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+
+#include "homing/config.h"
+#include "homing/event.h"
+#include "homing/store.h"
+#include "homing/token.h"
+#include "metrics.h"
+#include "route.h"
+
+#define SERVE_THREADS_MAX      64
+#define SERVE_REQUEST_BODY_MAX (1 << 20) /* admin API bodies */
+
+struct serve;
+struct worker;
+
+/* Links a hit to its request while both live; see public.c. */
+struct hit_link;
+
+/* One recorded hit on its way to the store and back. Owned by the loop thread
+ * except while queued to (and held by) the writer. */
+struct hit {
+    struct hit *next;      /* the worker's batch */
+    struct hit_link *link; /* NULL once the request is gone */
+    h2o_req_t *req;
+    h2o_iovec_t location; /* click: redirect target in req's pool; pixel: NULL */
+    int committed;        /* set by the writer: 1 stored, 0 failed */
+    struct homing_event ev;
+};
+
+/* A direct-mapped cache of click destinations, one per loop thread. */
+struct link_cache_entry {
+    uint64_t message;
+    uint32_t index;
+    char *url;
+};
+
+struct worker {
+    struct serve *serve;
+    int index;
+    pthread_t thread;
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    int listen_fd;
+    struct homing_store *store; /* this thread's own connection */
+    struct link_cache_entry *cache;
+    size_t cache_size;
+    /* The batch of hits waiting for the next commit. */
+    struct hit *batch_head, *batch_tail;
+    size_t batch_n, batch_max;
+    struct homing_event *batch_events; /* batch_max slots, reused */
+};
+
+struct serve {
+    struct homing_config *config;
+    struct homing_keyring *keyring;
+    struct trusted_proxies proxies;
+    const char *base_url;
+    h2o_globalconf_t public_conf, admin_conf;
+    int nthreads;
+    struct worker workers[SERVE_THREADS_MAX];
+    struct worker admin;
+    struct metrics metrics;
+    atomic_int stopping;
+};
+
+/* batch.c */
+int batch_init(struct worker *w, size_t batch_max);
+void batch_free(struct worker *w);
+/* Appends a hit; commits at once if the batch is full. */
+void batch_add(struct worker *w, struct hit *h);
+/* Commits the batch and answers every request whose event it holds. */
+void batch_commit(struct worker *w);
+
+/* public.c */
+void public_register(struct serve *s, h2o_hostconf_t *host);
+/* Answers a hit after its commit (committed = 0: the store failed). */
+void public_answer(struct hit *h, int committed);
+/* Releases a hit (detaching it from its request if that still lives). */
+void public_hit_free(struct hit *h);
+
+/* admin.c */
+void admin_register(struct serve *s, h2o_hostconf_t *host);
+
+#endif
