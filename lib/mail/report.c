@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "homing/report.h"
 #include "report_int.h"
 
@@ -522,9 +524,119 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
             }
         }
     }
-    x->reason = rp_reason_classify(d, dn, x->status, x->reply_code, x->action);
+    bool data = d && rp_after_data(d, dn);
+    if (!data && extra && en) {
+        char *e = malloc(en + 1);
+        if (e) {
+            memcpy(e, extra, en);
+            rp_lower(e, en);
+            data = rp_after_data(e, en);
+            free(e);
+        }
+    }
+    x->reason = rp_reason_classify(d, dn, x->status, x->reply_code, x->action, data);
     free(d);
     x->hard = homing_report_reason_hard(x->reason, x->reply_code ? x->reply_code : x->status);
+}
+
+/* An Amazon SES notification (bounce, complaint or delivery) in JSON. */
+static int rp_ses_json(struct homing_report *r, const char *t, size_t n)
+{
+    const char *b = t;
+    while (b < t + n && (*b == ' ' || *b == '\n')) b++;
+    if (b >= t + n || *b != '{' || !memmem(b, (size_t)(t + n - b), "notificationType", 16))
+        return 0;
+    json_error_t err;
+    json_t *j = json_loadb(b, (size_t)(t + n - b), JSON_DISABLE_EOF_CHECK, &err);
+    if (!j) {
+        /* Notifications forwarded as mail are often wrapped at a fixed width
+         * inside the JSON strings: join the lines and try again. */
+        size_t m = (size_t)(t + n - b);
+        char *flat = malloc(m + 1);
+        if (!flat) return -ENOMEM;
+        size_t o = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (b[i] == '\n') {
+                if (i + 1 < m && b[i + 1] == '\n') break;
+                continue;
+            }
+            flat[o++] = b[i];
+        }
+        j = json_loadb(flat, o, JSON_DISABLE_EOF_CHECK, &err);
+        free(flat);
+        if (!j) return 0;
+    }
+    /* SNS wraps the SES document as a string in "Message". */
+    json_t *msg = json_object_get(j, "Message");
+    if (json_is_string(msg)) {
+        json_t *inner = json_loads(json_string_value(msg), 0, &err);
+        if (inner) {
+            json_decref(j);
+            j = inner;
+        }
+    }
+    int rc = 0;
+    const char *type = json_string_value(json_object_get(j, "notificationType"));
+    if (!type) type = json_string_value(json_object_get(j, "eventType"));
+    json_t *list = NULL, *obj = NULL;
+    const char *reason = NULL;
+    if (type && strcasecmp(type, "Bounce") == 0) {
+        obj = json_object_get(j, "bounce");
+        list = json_object_get(obj, "bouncedRecipients");
+    } else if (type && strcasecmp(type, "Complaint") == 0) {
+        obj = json_object_get(j, "complaint");
+        list = json_object_get(obj, "complainedRecipients");
+        reason = "feedback";
+        const char *ft = json_string_value(json_object_get(obj, "complaintFeedbackType"));
+        rc = rp_set(&r->feedback_type, ft ? ft : "abuse");
+        r->kind = HOMING_REPORT_ARF;
+    } else if (type && strcasecmp(type, "Delivery") == 0) {
+        obj = json_object_get(j, "delivery");
+        list = json_object_get(obj, "recipients");
+        reason = "delivered";
+        r->kind = HOMING_REPORT_DSN;
+    }
+    json_t *mail = json_object_get(j, "mail");
+    const char *mid = json_string_value(json_object_get(mail, "messageId"));
+    if (mid && rc >= 0) rc = rp_set(&r->original_message_id, mid);
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        if (rc < 0) break;
+        const char *addr = json_is_string(e) ? json_string_value(e)
+                                             : json_string_value(json_object_get(e, "emailAddress"));
+        char a[RP_ADDR_MAX];
+        struct homing_report_rcpt *x;
+        if (!addr || rp_addr(addr, a, sizeof a) <= 0) continue;
+        if ((rc = rp_rcpt_add(r, &x)) < 0) break;
+        if (!(x->address = strdup(a))) {
+            rc = -ENOMEM;
+            break;
+        }
+        const char *diag = json_string_value(json_object_get(e, "diagnosticCode"));
+        if (!diag) diag = json_string_value(json_object_get(obj, "smtpResponse"));
+        const char *st = json_string_value(json_object_get(e, "status"));
+        const char *act = json_string_value(json_object_get(e, "action"));
+        if (diag) x->diagnostic = rp_collapse(diag, strlen(diag), RP_DIAG_MAX);
+        if (st) rc = rp_set(&x->status, st);
+        if (rc >= 0) rc = rp_set(&x->action, act ? act : reason && strcmp(reason, "delivered") == 0 ? "delivered" : reason ? NULL : "failed");
+        if (rc >= 0 && x->diagnostic) rp_fill_codes(x, x->diagnostic, strlen(x->diagnostic));
+        if (reason) {
+            x->reason = reason;
+            if (!x->status && strcmp(reason, "delivered") == 0 && x->diagnostic)
+                rp_fill_codes(x, x->diagnostic, strlen(x->diagnostic));
+        } else {
+            const char *sub = json_string_value(json_object_get(obj, "bounceSubType"));
+            char extra[128] = "";
+            if (sub) snprintf(extra, sizeof extra, "%s", sub);
+            rp_classify_rcpt(x, extra, strlen(extra));
+            if (!r->kind) r->kind = HOMING_REPORT_BOUNCE;
+        }
+    }
+    json_decref(j);
+    if (r->n_rcpts == 0) r->kind = HOMING_REPORT_NONE;
+    return rc;
 }
 
 static bool rp_autoreply(const char *hdr, size_t hlen, const char *subject)
@@ -660,11 +772,30 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
         goto done;
     }
 
-    if (status) {
+    /* Amazon SES notifications through SNS: a JSON document as the body. */
+    if ((rc = rp_ses_json(r, tx, text.len)) < 0) goto done;
+    if (r->n_rcpts) goto done;
+
+    /* Some MTAs write the delivery-status fields into the text itself,
+     * without a message/delivery-status part. */
+    const char *inline_dsn = NULL;
+    if (!status) {
+        inline_dsn = rp_memmem_ci(top->body, top->blen, "\nfinal-recipient:");
+        if (inline_dsn) {
+            const char *rm = rp_memmem_ci(top->body, (size_t)(inline_dsn - top->body),
+                                          "\nreporting-mta:");
+            if (rm) inline_dsn = rm;
+        }
+    }
+    if (status || inline_dsn) {
         struct homing_buf pb;
         homing_buf_init(&pb, HOMING_REPORT_SIZE_MAX);
-        if ((rc = rp_decode(status, &pb)) < 0 ||
-            (rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len)) < 0) {
+        if (status)
+            rc = rp_decode(status, &pb);
+        else
+            rc = homing_buf_append(&pb, inline_dsn + 1,
+                                   (size_t)(top->body + top->blen - inline_dsn - 1));
+        if (rc < 0 || (rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len)) < 0) {
             homing_buf_free(&pb);
             goto done;
         }
@@ -703,6 +834,7 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
     }
 
     /* A non-standard bounce? */
+    bool looks_bounce = false;
     {
         char from[512] = "", to[512] = "";
         rp_header(H, HL, "From", from, sizeof from);
@@ -718,6 +850,7 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
             lowbuf[ln] = '\0';
             looks = rp_has_ci(lowbuf, rp_bounce_body) && !rp_autoreply(H, HL, r->subject);
         }
+        looks_bounce = looks;
         if (looks) {
             /* The sender's own addresses are never recipients. */
             char ex[6][RP_ADDR_MAX];
@@ -757,7 +890,7 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
         }
     }
 
-    if (rp_autoreply(H, HL, r->subject)) {
+    if (!looks_bounce && rp_autoreply(H, HL, r->subject)) {
         r->kind = HOMING_REPORT_AUTOREPLY;
         char a[RP_ADDR_MAX];
         struct homing_report_rcpt *x;

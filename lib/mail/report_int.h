@@ -63,7 +63,9 @@ char *rp_decode_words(const char *s);
 const char *rp_reason_text(const char *lower, size_t n);
 const char *rp_reason_status(const char *status);
 const char *rp_reason_classify(const char *diag_lower, size_t n, const char *status,
-                               const char *reply_code, const char *action);
+                               const char *reply_code, const char *action, bool after_data);
+/* True when the text says the refusal came after DATA (lower-case text). */
+bool rp_after_data(const char *t, size_t n);
 
 /* report_text.c: helpers over decoded text */
 void rp_lower(char *s, size_t n);

@@ -237,6 +237,36 @@ static const char *rp_find_boundary(const char *p, const char *end, const char *
     return NULL;
 }
 
+/* The first line of body that looks like a MIME delimiter ("--token"), for
+ * multiparts whose declared boundary does not occur and for bounces that
+ * carry MIME parts without a Content-Type header. */
+static bool rp_guess_boundary(const char *body, size_t n, char *out, size_t cap)
+{
+    const char *p = body, *end = body + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t l = (size_t)(le - p);
+        if (l > 3 && l < cap + 2 && p[0] == '-' && p[1] == '-' && p[2] != ' ' &&
+            !(l > 6 && p[2] == '-' && p[3] == '-' && p[4] == '-' && p[l - 1] == '-' &&
+              p[l - 2] == '-' && p[l - 3] == '-')) {
+            /* the next line must be a header, as in a real part */
+            const char *nx = le + 1;
+            if (nx < end && *nx != '\n' && memchr(nx, ':', (size_t)(end - nx) < 80 ? (size_t)(end - nx) : 80)) {
+                size_t bl = l - 2;
+                while (bl > 0 && (p[2 + bl - 1] == ' ' || p[2 + bl - 1] == '\t')) bl--;
+                if (bl == 0 || bl + 1 > cap) return false;
+                memcpy(out, p + 2, bl);
+                out[bl] = '\0';
+                return true;
+            }
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    return false;
+}
+
 static void rp_walk(struct rp_msg *m, size_t idx)
 {
     /* copy: m->parts may not move, but keep the reads obvious */
@@ -247,12 +277,22 @@ static void rp_walk(struct rp_msg *m, size_t idx)
         m->truncated = true;
         return;
     }
+    if (depth == 0 && strncmp(pt->type, "text/", 5) == 0 &&
+        rp_memmem_ci(pt->body, pt->blen, "\ncontent-type: message/delivery-status") &&
+        rp_guess_boundary(pt->body, pt->blen, pt->boundary, sizeof pt->boundary))
+        strcpy(pt->type, "multipart/mixed"); /* MIME parts without the header */
     if (strncmp(pt->type, "multipart/", 10) == 0 && pt->boundary[0]) {
         char b[RP_PARAM_MAX];
         homing_strlcpy(b, pt->boundary, sizeof b);
         size_t bl = strlen(b);
         const char *end = pt->body + pt->blen;
         const char *s = rp_find_boundary(pt->body, end, b, bl, true);
+        if (!s && rp_guess_boundary(pt->body, pt->blen, b, sizeof b)) {
+            /* The declared boundary is never used (some MTAs rewrite one but
+             * not the other): take the delimiter the body really has. */
+            bl = strlen(b);
+            s = rp_find_boundary(pt->body, end, b, bl, true);
+        }
         while (s) {
             const char *line_end = memchr(s, '\n', (size_t)(end - s));
             if (!line_end) break;

@@ -41,14 +41,14 @@ static const struct rp_reason_rule rp_rules[] = {
                       "unauthenticated email", "sender authentication", "not authenticated by",
                       "authentication checks", "5.7.23", "5.7.26", "5.7.27", "does not pass spf")},
     {"requireptr",
-     P("reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns", "reverse-dns",
-       "cannot find your hostname", "cannot find your reverse hostname", "reverse hostname",
-       "hostname lookup failed", "client host name is not", "cannot resolve your address",
-       "unresolvable", "not resolve your", "no reverse", "ip name lookup failed",
-       "does not resolve to your ip", "cannot resolve ptr", "5.7.25", "ip address has no ptr",
-       "fcrdns", "reverse record", "cannot find your domain name", "have no dns ptr",
-       "is not matched with the connected ip", "reject_unknown_client", "please resolve dns",
-       "hostname does not match")},
+     P("mismatches client ip", "reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns",
+       "reverse-dns", "cannot find your hostname", "cannot find your reverse hostname",
+       "reverse hostname", "hostname lookup failed", "client host name is not",
+       "cannot resolve your address", "unresolvable", "not resolve your", "no reverse",
+       "ip name lookup failed", "does not resolve to your ip", "cannot resolve ptr", "5.7.25",
+       "ip address has no ptr", "fcrdns", "reverse record", "cannot find your domain name",
+       "have no dns ptr", "is not matched with the connected ip", "reject_unknown_client",
+       "please resolve dns", "hostname does not match")},
     {"failedstarttls", P("starttls is required", "must issue a starttls", "tls is required",
                          "requires starttls", "encryption required", "tls required",
                          "starttls failed", "failed to negotiate tls", "tls negotiation failed")},
@@ -58,15 +58,17 @@ static const struct rp_reason_rule rp_rules[] = {
        "not compliant with rfc", "header fields", "non-compliant with rfc", "not rfc-compliant",
        "message not rfc")},
     {"norelaying",
-     P("relay access denied", "relaying denied", "relay not permitted", "not permitted to relay",
-       "relaying not allowed", "unable to relay", "we do not relay", "relay denied",
-       "not allowed to relay", "no relaying", "relay prohibited", "relaying mail to",
-       "isn't in my list of allowed rcpthosts", "in my list of allowed rcpthosts",
-       "relay not allowed", "relaying is prohibited", "is not permitted to relay",
-       "insecure mail relay", "not a gateway", "not local host", "not an open relay",
-       "that domain isn't in my list", "relaying to", "mail server is not responsible")},
+     P("not configured to relay", "relay access denied", "relaying denied", "relay not permitted",
+       "not permitted to relay", "relaying not allowed", "unable to relay", "we do not relay",
+       "relay denied", "not allowed to relay", "no relaying", "relay prohibited",
+       "relaying mail to", "isn't in my list of allowed rcpthosts",
+       "in my list of allowed rcpthosts", "relay not allowed", "relaying is prohibited",
+       "is not permitted to relay", "insecure mail relay", "not a gateway", "not local host",
+       "not an open relay", "that domain isn't in my list", "relaying to",
+       "mail server is not responsible")},
     {"rejected",
-     P("sender address rejected", "sender rejected", "sender was rejected",
+     P("sending to/from an address that has been blacklisted", "the group you tried to contact",
+       "permission to post", "sender address rejected", "sender rejected", "sender was rejected",
        "domain of sender address", "sender domain", "sender verify failed", "invalid sender",
        "sender not allowed", "unknown sender", "bad sender", "sender is not allowed",
        "envelope sender", "sender denied", "address verification failed", "return path",
@@ -76,25 +78,43 @@ static const struct rp_reason_rule rp_rules[] = {
        "sender address is", "the sender's domain", "the senders domain", "sender's domain",
        "reject sender", "senders are not allowed", "sender verification", "domain of sender",
        "sender verify", "we do not accept mail from", "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7",
-       "access denied for sender", "this sender is not", "from: header", "mail from:<")},
+       "access denied for sender", "this sender is not", "from: header")},
+    {"notaccept",
+     P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
+       "mx or srv record indicated", "does not accept mail", "accepts no mail", "null mx",
+       "no mail accepted", "mail not accepted", "domain does not receive mail", "not accept mail",
+       "does not receive email", "not accepting mail", "will not accept mail")},
+    {"toomanyconn",
+     P("connection frequency limited", "too many connections", "too many concurrent",
+       "connection limit", "too many simultaneous", "maximum number of connections",
+       "too many smtp sessions", "connection rate limit", "too many open connections")},
+    {"badreputation", P("user complaints", "tss04", "reputation", "poor sender", "low sender score",
+                        "sender score")},
+    {"speeding",
+     P("too many recipients this hour", "sent to too many recipients", "rate limit",
+       "too many messages", "sending rate", "throttl", "rate control", "exceeded the rate",
+       "rate that is too high", "too many emails", "too fast", "receiving mail at a rate",
+       "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
+    {"mailererror", P("procmail", "x-unix", "pipe to", "command died", "exit code")},
     {"hostunknown",
-     P("host unknown", "unknown host", "domain not found", "name service error", "host not found",
-       "no such domain", "domain does not exist", "unknown domain", "unrouteable mail domain",
-       "domain name not found", "host or domain name not found", "no mx",
-       "mx records point to non-existent hosts", "name or service not known",
-       "host name lookup failure", "domain is not found", "domain could not be found",
-       "recipient domain not found", "not a valid domain", "domain isn't registered",
-       "dns error: dns type", "dns error: domain", "no such host", "domain name error",
-       "illegal host", "host does not exist", "unknown mail domain",
+     P("domain is not reachable", "host unknown", "unknown host", "domain not found",
+       "name service error", "host not found", "no such domain", "domain does not exist",
+       "unknown domain", "unrouteable mail domain", "domain name not found",
+       "host or domain name not found", "mx records point to non-existent hosts",
+       "name or service not known", "host name lookup failure", "domain is not found",
+       "domain could not be found", "recipient domain not found", "not a valid domain",
+       "domain isn't registered", "dns error: dns type", "dns error: domain", "no such host",
+       "domain name error", "illegal host", "host does not exist", "unknown mail domain",
        "the domain name in the email address is incorrect", "host not reachable",
        "domain lookup failed", "unknown or illegal alias", "nxdomain")},
     {"userunknown",
-     P("user unknown", "unknown user", "no such user", "no such mailbox", "mailbox not found",
-       "user doesn't exist", "user does not exist", "address does not exist",
-       "recipient does not exist", "invalid recipient", "recipient unknown", "unknown recipient",
-       "no mailbox", "no such recipient", "account does not exist", "not a valid mailbox",
-       "unknown local part", "undeliverable address", "couldn't be found", "could not be found",
-       "does not exist", "doesn't exist", "email account that you tried to reach does not exist",
+     P("invalid final delivery userid", "user unknown", "unknown user", "no such user",
+       "no such mailbox", "mailbox not found", "user doesn't exist", "user does not exist",
+       "address does not exist", "recipient does not exist", "invalid recipient",
+       "recipient unknown", "unknown recipient", "no mailbox", "no such recipient",
+       "account does not exist", "not a valid mailbox", "unknown local part",
+       "undeliverable address", "couldn't be found", "could not be found", "does not exist",
+       "doesn't exist", "email account that you tried to reach does not exist",
        "is not a known user", "no such address", "bad recipient", "invalid mailbox",
        "user not found", "user invalid", "recipient not found", "unknown address",
        "destination addresses were unknown", "address was not found", "unrouteable address",
@@ -109,22 +129,21 @@ static const struct rp_reason_rule rp_rules[] = {
        "this account is not allowed", "delivery error: dd this user",
        "account that you tried to reach does not exist", "there is no one at",
        "this user doesn't have", "recipient rejected", "user not known", "not listed in",
-       "address not present", "user is unknown", "no such account", "said: 550 5.1.1",
-       "bad destination mailbox", "mailbox name not allowed", "cannot be delivered to",
-       "invalid user", "user missing home directory", "addressee unknown", "550 5.1.1",
-       "rcpt to: ", "recipient not valid")},
+       "address not present", "user is unknown", "no such account", "bad destination mailbox",
+       "mailbox name not allowed", "cannot be delivered to", "invalid user",
+       "user missing home directory", "addressee unknown", "recipient not valid")},
     {"hasmoved", P("has been moved", "has moved", "address has changed", "changed email address",
                    "no longer at this", "user not local", "moved to", "new address")},
     {"suspend",
-     P("account disabled", "account has been disabled", "mailbox disabled", "is disabled",
-       "account suspended", "has been suspended", "is inactive", "mailbox is inactive",
-       "account is inactive", "not active", "recipient suspended", "temporarily disabled",
-       "account has been terminated", "expired account", "is frozen", "account closed",
-       "account is locked", "mailbox is frozen", "account has expired", "is suspended",
-       "has been disabled", "mailbox has been blocked", "this account has been", "deactivated",
-       "mailbox unavailable or access denied", "account inactive", "user suspended",
-       "has been terminated", "is not active", "was disabled", "mailbox is disabled",
-       "address is disabled", "suspended")},
+     P("account is blocked", "compte du destinataire est bloque", "account disabled",
+       "account has been disabled", "mailbox disabled", "is disabled", "account suspended",
+       "has been suspended", "is inactive", "mailbox is inactive", "account is inactive",
+       "not active", "recipient suspended", "temporarily disabled", "account has been terminated",
+       "expired account", "is frozen", "account closed", "account is locked", "mailbox is frozen",
+       "account has expired", "is suspended", "has been disabled", "mailbox has been blocked",
+       "this account has been", "deactivated", "mailbox unavailable or access denied",
+       "account inactive", "user suspended", "has been terminated", "is not active", "was disabled",
+       "mailbox is disabled", "address is disabled", "account has been suspended")},
     {"mailboxfull",
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage",
        "mailbox size limit", "user is over", "disk quota", "mailbox exceeded", "full mailbox",
@@ -139,7 +158,7 @@ static const struct rp_reason_rule rp_rules[] = {
        "over its storage")},
     {"exceedlimit", P("message header size exceeds", "header size exceeds",
                       "exceeds the administrative", "exceeded the administrative limit",
-                      "message exceeds the local", "too many hops", "message header too large")},
+                      "message exceeds the local", "message header too large")},
     {"mesgtoobig",
      P("message too big", "message too large", "message size exceeds", "exceeds the maximum",
        "message is too large", "message size limit", "message length exceeds",
@@ -148,34 +167,23 @@ static const struct rp_reason_rule rp_rules[] = {
        "exceeds size limit", "message exceeds", "too big for", "exceeds the size limit",
        "size limit exceeded", "message size is too large", "mail size limit",
        "message is larger than")},
-    {"toomanyconn",
-     P("too many connections", "too many concurrent", "connection limit", "too many simultaneous",
-       "maximum number of connections", "too many smtp sessions", "connection rate limit",
-       "too many open connections")},
-    {"speeding", P("rate limit", "too many messages", "sending rate", "throttl", "rate control",
-                   "exceeded the rate", "rate that is too high", "too many emails", "too fast",
-                   "receiving mail at a rate", "unusual rate", "temporarily rate limited",
-                   "exceeded sending limits", "sending limit")},
-    {"badreputation", P("reputation", "poor sender", "low sender score", "sender score")},
     {"spamdetected", P("spam", "junk mail", "unsolicited", "bulk mail", "content filter rejection",
                        "message content rejected", "classified as bulk", "suspicious", "uce",
                        "content rejected", "detected as spam", "considered spam", "spamassassin",
                        "message looks like", "scored too high", "score too high", "high spam",
                        "rejected due to content", "listed on a blocklist for content")},
+    {"securityerror", P("access denied")},
     {"blocked",
-     P("blocked", "blacklist", "blocklist", "black list", "block list", "listed in", "rbl",
-       "spamhaus", "dnsbl", "client host rejected", "banned", "your ip", "ip address",
+     P("refused to talk to me", "my name was rejected", "client host blocked", "ip address blacklisted", "blocked",
+       "blacklist", "blocklist", "black list", "block list", "listed in", "rbl", "spamhaus",
+       "dnsbl", "client host rejected", "banned", "your ip", "ip address",
        "please use the smtp server of your isp", "dynamic ip", "dial-up", "dialup", "refused by",
-       "administratively denied", "access denied. ip", "not allowed to connect",
-       "connection refused by", "has been temporarily rate limited", "your server", "rejected by",
-       "denied by policy", "ip-based", "your network", "sorbs", "barracuda", "rejected because",
+       "administratively denied", "not allowed to connect", "connection refused by",
+       "has been temporarily rate limited", "your server", "rejected by", "denied by policy",
+       "ip-based", "your network", "sorbs", "barracuda", "rejected because",
        "connection not accepted", "no smtp service", "mail server at", "rejecting",
-       "too many errors", "access denied", "dynamic", "residential", "not accepting",
-       "our system has detected", "ip reputation", "poor reputation", "host blocked",
-       "rejected your connection", "refused")},
-    {"notaccept", P("does not accept mail", "accepts no mail", "null mx", "no mail accepted",
-                    "mail not accepted", "domain does not receive mail", "not accept mail",
-                    "does not receive email", "not accepting mail", "will not accept mail")},
+       "too many errors", "dynamic", "residential", "not accepting", "our system has detected",
+       "ip reputation", "poor reputation", "host blocked", "rejected your connection", "refused")},
     {"filtered",
      P("filter", "recipient refuses", "refused by recipient", "does not accept mail from",
        "rejected by recipient", "blocked by recipient", "message filtered", "due to user rules",
@@ -183,16 +191,17 @@ static const struct rp_reason_rule rp_rules[] = {
        "mail rejected by the recipient", "user refuses", "refused to receive", "receiving refused",
        "has been denied")},
     {"policyviolation",
-     P("policy", "violates", "violation", "prohibited", "administrative prohibition", "not allowed",
-       "message not accepted for", "terms of service", "per your request", "acceptable use")},
+     P("content presents a potential", "policy", "violates", "violation", "prohibited",
+       "administrative prohibition", "not allowed", "message not accepted for", "terms of service",
+       "per your request", "acceptable use")},
     {"contenterror",
      P("content type", "content-type", "mime", "header error", "invalid header", "malformed",
        "8-bit", "8bit", "encoding", "attachment", "line too long", "improperly formatted",
        "invalid character", "bare lf", "illegal character", "headers too")},
     {"securityerror",
-     P("authentication required", "smtp auth", "authentication failed", "certificate", "insecure",
-       "user not authenticated", "authentication is required", "tls", "security", "access denied",
-       "not authorized", "unauthorized", "authorization", "password")},
+     P("access denied", "authentication required", "smtp auth", "authentication failed",
+       "certificate", "insecure", "user not authenticated", "authentication is required", "tls",
+       "security", "access denied", "not authorized", "unauthorized", "authorization", "password")},
     {"syntaxerror", P("syntax error", "command unrecognized", "unrecognized command",
                       "bad sequence", "command not implemented", "line too long", "unknown command",
                       "syntax error in parameters")},
@@ -202,25 +211,27 @@ static const struct rp_reason_rule rp_rules[] = {
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
-    {"expired",
-     P("expired", "retry time", "retry timeout", "giving up", "too long", "delivery time expired",
-       "was not delivered within", "deferred for", "could not be delivered for",
-       "have not been able to deliver", "retry limit", "unable to deliver for", "has been delayed",
-       "delivery delayed", "delay", "message timed out", "queue too long", "maximum time",
-       "time limit", "no delivery in", "not delivered within", "retry period", "message expired")},
-    {"networkerror", P("connection timed out", "timed out", "timeout", "connection refused",
-                       "network is unreachable", "could not connect", "no route to host",
-                       "lost connection", "host is unreachable", "unable to connect",
-                       "connection reset", "temporary lookup failure", "connection closed",
-                       "could not be reached", "dns", "malformed or unexpected name server reply",
-                       "network error", "connect to", "could not resolve", "unreachable",
-                       "broken pipe", "i/o error", "conversation with", "connection dropped")},
+    {"expired", P("did not accept our requests to connect", "message will be retried",
+                  "retry timeout exceeded", "expired", "retry time", "retry timeout", "giving up",
+                  "too long", "delivery time expired", "was not delivered within", "deferred for",
+                  "could not be delivered for", "have not been able to deliver", "retry limit",
+                  "unable to deliver for", "has been delayed", "delivery delayed", "delay",
+                  "message timed out", "queue too long", "maximum time", "time limit",
+                  "no delivery in", "not delivered within", "retry period", "message expired")},
+    {"networkerror",
+     P("too many hops", "connection timed out", "timed out", "timeout", "connection refused",
+       "network is unreachable", "could not connect", "no route to host", "lost connection",
+       "host is unreachable", "unable to connect", "connection reset", "temporary lookup failure",
+       "connection closed", "could not be reached", "dns",
+       "malformed or unexpected name server reply", "network error", "connect to",
+       "could not resolve", "unreachable", "broken pipe", "i/o error", "conversation with",
+       "connection dropped")},
     {"systemerror",
-     P("mail loop", "loops back", "loop detected", "routing loop", "system error", "internal error",
-       "local configuration error", "server configuration", "temporary failure",
-       "temporary problem", "server error", "service unavailable", "unavailable", "try again later",
-       "too many hops", "mail for", "misconfigured", "configuration error", "internal server error",
-       "system is not available", "local error", "error in processing")},
+     P("transaction failed", "mail loop", "loops back", "loop detected", "routing loop",
+       "system error", "internal error", "local configuration error", "server configuration",
+       "temporary failure", "temporary problem", "server error", "service unavailable",
+       "unavailable", "try again later", "mail for", "misconfigured", "configuration error",
+       "internal server error", "system is not available", "local error", "error in processing")},
 };
 
 /* Where a phrase is one a status code can also show, it is written in the
@@ -302,15 +313,57 @@ const char *rp_reason_status(const char *status)
     return NULL;
 }
 
+/* Status codes whose meaning is narrow enough to beat the words around them
+ * (a "User unknown" text under 5.2.2 is a full mailbox wrongly worded). */
+static const char *const rp_status_decisive[] = {"1.2",  "1.6",  "1.10", "2.2",  "2.3",
+                                                 "3.4",  "6.0",  "7.13", "7.20", "7.21",
+                                                 "7.22", "7.23", "7.24", "7.25", "7.26",
+                                                 NULL};
+
+static bool rp_has(const char *t, size_t n, const char *w)
+{
+    return t && n && memmem(t, n, w, strlen(w)) != NULL;
+}
+
+bool rp_after_data(const char *t, size_t n)
+{
+    static const char *const w[] = {"end of data", "data command", ">>> data", "after data",
+                                    "command data", "smtp command: data", "for text command",
+                                    "after end of data", NULL};
+    for (const char *const *p = w; *p; p++)
+        if (rp_has(t, n, *p)) return true;
+    return false;
+}
+
 const char *rp_reason_classify(const char *diag_lower, size_t n, const char *status,
-                               const char *reply_code, const char *action)
+                               const char *reply_code, const char *action, bool after_data)
 {
     if (action && (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
                    strcmp(action, "expanded") == 0))
         return "delivered";
     if (status && status[0] == '2') return "delivered";
+    char cls = status ? status[0] : reply_code ? reply_code[0] : 0;
+    if (status && status[1] == '.') {
+        for (const char *const *d = rp_status_decisive; *d; d++)
+            if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
+    }
     const char *t = rp_reason_text(diag_lower, n);
-    if (t) return t;
+    if (t) {
+        if (strcmp(t, "userunknown") == 0) {
+            /* Refused after DATA, the address was known: a filter said no. */
+            if (after_data) return "filtered";
+            if (status && status[1] == '.' && (status[2] == '2' || status[2] == '7') &&
+                status[3] == '.')
+                return "filtered";
+        }
+        if (strcmp(t, "hostunknown") == 0 && cls == '4') return "networkerror";
+        if (strcmp(t, "networkerror") == 0 && cls != '5' && action &&
+            strcmp(action, "failed") == 0 &&
+            (rp_has(diag_lower, n, "timed out") || rp_has(diag_lower, n, "connect to") ||
+             rp_has(diag_lower, n, "timeout")))
+            return "expired"; /* given up after retrying a dead host */
+        return t;
+    }
     const char *s = rp_reason_status(status);
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
     if (action && strcmp(action, "delayed") == 0) return "expired";

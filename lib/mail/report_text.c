@@ -139,7 +139,9 @@ static bool rp_addr_around(const char *t, size_t n, size_t at, size_t *start, si
 {
     size_t s = at;
     while (s > 0 && rp_local_char(t[s - 1]) && at - s < 64 + 8) s--;
-    while (s < at && (t[s] == '.' || t[s] == '\'' || t[s] == '=' || t[s] == '/')) s++;
+    while (s < at && (t[s] == '.' || t[s] == '\'' || (t[s] == '=' && t[s + 1] != '?') ||
+                      t[s] == '/'))
+        s++;
     size_t e = at + 1;
     while (e < n && rp_domain_char(t[e]) && e - at < 256) e++;
     while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) e--;
@@ -182,7 +184,7 @@ int rp_addr(const char *v, char *out, size_t cap)
     out[l] = '\0';
     /* strip a quoted local part's quotes and a trailing dot */
     while (l && (out[l - 1] == '.' || out[l - 1] == '"' || out[l - 1] == '\'')) out[--l] = '\0';
-    if (out[0] == '"' || out[0] == '\'') {
+    if ((out[0] == '"' || out[0] == '\'') && !strstr(out + 1, "\"@")) {
         memmove(out, out + 1, l);
         l--;
     }
@@ -342,7 +344,14 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
             a[l] = '\0';
             if (rp_is_daemon(a)) continue;
             bool skip = false;
-            for (size_t k = 0; k < n_exclude && !skip; k++)
+            /* An address that starts its line is a recipient list entry
+             * even when it is also the sender's (mail to oneself). */
+            size_t ls = s;
+            while (ls > 0 && (lt[ls - 1] == ' ' || lt[ls - 1] == '<' || lt[ls - 1] == '"' ||
+                              lt[ls - 1] == '\t'))
+                ls--;
+            bool line_start = ls == 0 || lt[ls - 1] == '\n';
+            for (size_t k = 0; k < n_exclude && !skip && !line_start; k++)
                 if (exclude[k] && strcmp(exclude[k], a) == 0) skip = true;
             for (size_t k = 0; k < nc && !skip; k++)
                 if (strcmp(c[k].addr, a) == 0) skip = true;
@@ -394,7 +403,8 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
         if (has_st) x->status = strdup(st);
         if (has_rc) x->reply_code = strdup(rcode);
         x->action = strdup(st[0] == '4' || rcode[0] == '4' ? "delayed" : "failed");
-        x->reason = rp_reason_classify(bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL, NULL);
+        x->reason = rp_reason_classify(bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL,
+                                       x->action, rp_after_data(bl, bn));
         x->diagnostic = rp_collapse(text + bs, bn, RP_DIAG_MAX);
         if (!x->action || !x->diagnostic) {
             rc = -ENOMEM;
