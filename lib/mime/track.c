@@ -42,7 +42,10 @@ struct track_op {
     uint32_t link;     /* link index (1-based) */
     char quote;
     int html;
-    int reset_ascii; /* an insertion at the end of ISO-2022 text */
+    /* ISO-2022 text: the ASCII we splice in is preceded by a switch to ASCII
+     * and followed by the shift sequence in effect before, at body[shift] */
+    int stateful;
+    size_t shift, shift_len;
 };
 
 struct track_part {
@@ -257,6 +260,24 @@ static int decode_body(struct track_part *p, const char *raw, size_t n)
     return 0;
 }
 
+/* The ISO 2022 shift sequence last seen before offset end (ESC, intermediate
+ * bytes 0x20-0x2f, a final byte 0x30-0x7e): the state text at end is in. ESC
+ * never occurs inside ISO 2022 characters, so looking back is exact. */
+static void last_shift(const char *b, size_t end, size_t *off, size_t *len)
+{
+    *off = *len = 0;
+    for (size_t i = end; i-- > 0;) {
+        if (b[i] != 0x1b) continue;
+        size_t j = i + 1;
+        while (j < end && j - i < 6 && b[j] >= 0x20 && b[j] <= 0x2f) j++;
+        if (j < end && b[j] >= 0x30 && b[j] <= 0x7e && j > i + 1) {
+            *off = i;
+            *len = j + 1 - i;
+            return;
+        }
+    }
+}
+
 /* Finds the sites of one text part and keeps them as splice operations on its
  * decoded body. Parts without any site stay out of the list: unchanged. */
 static int track_leaf(struct homing_track *t, GMimePart *part, int html, int index)
@@ -304,10 +325,17 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
         struct track_op *op = &p.ops[p.n_ops];
         if (site->start == site->end) {
             op->start = op->end = track_text_hi(&tt, site->start);
-            op->reset_ascii = tt.stateful && site->start == tt.len;
+        } else if (tt.stateful) {
+            /* shift sequences around the URL stay; ours restore the state */
+            op->start = track_text_lo(&tt, site->start);
+            op->end = track_text_lo(&tt, site->end);
         } else {
             op->start = track_text_lo(&tt, site->start);
             op->end = track_text_hi(&tt, site->end);
+        }
+        if (tt.stateful) {
+            op->stateful = 1;
+            last_shift(p.body, op->end, &op->shift, &op->shift_len);
         }
         if (op->start < last || op->end < op->start || op->end > p.body_len) continue;
         last = op->end;
@@ -652,14 +680,17 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
         homing_buf_reset(url);
         if (op->kind == REWRITE_PIXEL) {
             r = homing_token_url(t->base_url, k, HOMING_TOKEN_OPEN, message, recipient, 0, url);
-            if (r == 0 && op->reset_ascii) r = homing_buf_puts(body, "\x1b(B");
+            if (r == 0 && op->stateful) r = homing_buf_puts(body, "\x1b(B");
             if (r == 0) r = rewrite_put_pixel(body, url->data);
         } else {
             r = homing_token_url(t->base_url, k, HOMING_TOKEN_CLICK, message, recipient, op->link,
                                  url);
             struct rewrite_site s = {REWRITE_LINK, 0, 0, op->quote, op->html, NULL};
+            if (r == 0 && op->stateful) r = homing_buf_puts(body, "\x1b(B");
             if (r == 0) r = rewrite_put_link(body, &s, url->data);
         }
+        if (r == 0 && op->stateful && op->shift_len > 0)
+            r = homing_buf_append(body, p->body + op->shift, op->shift_len);
         pos = op->end;
     }
     if (r == 0) r = homing_buf_append(body, p->body + pos, p->body_len - pos);
