@@ -81,13 +81,6 @@ static const char *rp_untype(const char *v)
     return v;
 }
 
-static char *rp_dup_lower(const char *s)
-{
-    char *d = strdup(s);
-    if (d) rp_lower(d, strlen(d));
-    return d;
-}
-
 static int rp_set(char **dst, const char *v)
 {
     if (*dst || !v || !*v) return 0;
@@ -131,20 +124,62 @@ static void rp_trim_id(char *v)
     while (l && (v[l - 1] == ' ')) v[--l] = '\0';
 }
 
-/* Reads a delivery-status (or disposition / feedback) body: fields in order,
- * a new recipient starting at each Final-Recipient (or an Original-Recipient
- * not followed by one), so both well-formed blocks and run-together fields
- * work. */
+/* One recipient block being read: fields may come in any order (Facebook
+ * writes Diagnostic-Code before Final-Recipient), so a block is gathered
+ * before it becomes a recipient. */
+struct rp_block {
+    char final[RP_ADDR_MAX];
+    char orig[RP_ADDR_MAX];
+    char action[32];
+    char status[16];
+    char *diag;
+    char *remote_mta;
+    char *last_attempt;
+};
+
+static void rp_block_clear(struct rp_block *b)
+{
+    free(b->diag);
+    free(b->remote_mta);
+    free(b->last_attempt);
+    memset(b, 0, sizeof *b);
+}
+
+static int rp_block_flush(struct homing_report *r, struct rp_block *b)
+{
+    int rc = 0;
+    if (b->final[0] || b->orig[0]) {
+        struct homing_report_rcpt *x;
+        if ((rc = rp_rcpt_add(r, &x)) < 0) goto out;
+        if ((b->final[0] && !(x->address = strdup(b->final))) ||
+            (b->orig[0] && !(x->original_recipient = strdup(b->orig))) ||
+            (b->action[0] && !(x->action = strdup(b->action))) ||
+            (b->status[0] && !(x->status = strdup(b->status)))) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        x->diagnostic = b->diag;
+        x->remote_mta = b->remote_mta;
+        x->last_attempt = b->last_attempt;
+        b->diag = b->remote_mta = b->last_attempt = NULL;
+    }
+out:
+    rp_block_clear(b);
+    return rc;
+}
+
+/* Reads a delivery-status (or disposition / feedback) body: blank lines
+ * separate blocks; a block naming a recipient becomes one, and a second
+ * Final-Recipient inside a block (blank lines lost in transit) starts the
+ * next. */
 static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
 {
     char name[64];
     char *val = malloc(RP_HDRVAL_MAX);
     if (!val) return -ENOMEM;
-    /* Blank lines separate blocks; treat the whole body as one "header" run
-     * by iterating block by block. */
     const char *p = body, *end = body + blen;
-    struct homing_report_rcpt *cur = NULL;
-    char pending_orcpt[RP_ADDR_MAX] = "";
+    struct rp_block blk;
+    memset(&blk, 0, sizeof blk);
     int rc = 0;
     while (p < end && rc >= 0) {
         const char *h, *b;
@@ -153,49 +188,31 @@ static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
         if (p >= end) break;
         rp_split(p, (size_t)(end - p), &h, &hl, &b, &bl);
         size_t pos = 0;
-        bool block_has_rcpt = false;
-        while (rp_header_next(h, hl, &pos, name, sizeof name, val, RP_HDRVAL_MAX)) {
+        while (rc >= 0 && rp_header_next(h, hl, &pos, name, sizeof name, val, RP_HDRVAL_MAX)) {
             const char *v = val;
-            if (strcasecmp(name, "Final-Recipient") == 0 ||
-                (strcasecmp(name, "Original-Recipient") == 0 && !block_has_rcpt &&
-                 (!cur || cur->address || cur->original_recipient))) {
-                bool is_final = strcasecmp(name, "Final-Recipient") == 0;
-                if (is_final && cur && !cur->address && block_has_rcpt) {
-                    /* Original-Recipient came first in this block */
-                } else {
-                    if ((rc = rp_rcpt_add(r, &cur)) < 0) break;
-                    block_has_rcpt = true;
-                }
-                char a[RP_ADDR_MAX];
-                if (rp_addr(v, a, sizeof a) > 0) {
-                    if (is_final)
-                        rc = rp_set(&cur->address, a);
-                    else
-                        rc = rp_set(&cur->original_recipient, a);
-                }
-                if (!is_final) homing_strlcpy(pending_orcpt, a, sizeof pending_orcpt);
-                continue;
-            }
-            if (strcasecmp(name, "Original-Recipient") == 0 && cur) {
-                char a[RP_ADDR_MAX];
-                if (rp_addr(v, a, sizeof a) > 0) rc = rp_set(&cur->original_recipient, a);
-            } else if (strcasecmp(name, "Action") == 0 && cur) {
-                char a[32];
-                homing_strlcpy(a, v, sizeof a);
-                char *sp = strpbrk(a, " ;(");
+            char a[RP_ADDR_MAX];
+            if (strcasecmp(name, "Final-Recipient") == 0) {
+                if (blk.final[0]) rc = rp_block_flush(r, &blk);
+                if (rp_addr(v, a, sizeof a) > 0) homing_strlcpy(blk.final, a, sizeof blk.final);
+            } else if (strcasecmp(name, "Original-Recipient") == 0) {
+                if (blk.orig[0] && blk.final[0]) rc = rp_block_flush(r, &blk);
+                if (rp_addr(v, a, sizeof a) > 0) homing_strlcpy(blk.orig, a, sizeof blk.orig);
+            } else if (strcasecmp(name, "Action") == 0) {
+                homing_strlcpy(blk.action, v, sizeof blk.action);
+                char *sp = strpbrk(blk.action, " ;(");
                 if (sp) *sp = '\0';
-                rp_lower(a, strlen(a));
-                rc = rp_set(&cur->action, a);
-            } else if (strcasecmp(name, "Status") == 0 && cur) {
-                char st[16];
-                if (rp_find_status(v, strlen(v), st, sizeof st)) rc = rp_set(&cur->status, st);
-            } else if (strcasecmp(name, "Diagnostic-Code") == 0 && cur) {
-                if (!cur->diagnostic)
-                    cur->diagnostic = rp_collapse(rp_untype(v), strlen(rp_untype(v)), RP_DIAG_MAX);
-            } else if (strcasecmp(name, "Remote-MTA") == 0 && cur) {
-                rc = rp_set(&cur->remote_mta, rp_untype(v));
-            } else if (strcasecmp(name, "Last-Attempt-Date") == 0 && cur) {
-                rc = rp_set(&cur->last_attempt, v);
+                rp_lower(blk.action, strlen(blk.action));
+            } else if (strcasecmp(name, "Status") == 0) {
+                rp_find_status(v, strlen(v), blk.status, sizeof blk.status);
+            } else if (strcasecmp(name, "Diagnostic-Code") == 0) {
+                if (!blk.diag) {
+                    const char *u = rp_untype(v);
+                    if (!(blk.diag = rp_collapse(u, strlen(u), RP_DIAG_MAX))) rc = -ENOMEM;
+                }
+            } else if (strcasecmp(name, "Remote-MTA") == 0) {
+                rc = rp_set(&blk.remote_mta, rp_untype(v));
+            } else if (strcasecmp(name, "Last-Attempt-Date") == 0) {
+                rc = rp_set(&blk.last_attempt, v);
             } else if (strcasecmp(name, "Reporting-MTA") == 0) {
                 rc = rp_set(&r->reporting_mta, rp_untype(v));
             } else if (strcasecmp(name, "Original-Envelope-Id") == 0) {
@@ -206,8 +223,8 @@ static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
             } else if (strcasecmp(name, "Disposition") == 0) {
                 /* "manual-action/MDN-sent-manually; displayed" */
                 const char *semi = strchr(v, ';');
-                char mode[128] = "";
                 if (semi) {
+                    char mode[128];
                     size_t ml = (size_t)(semi - v);
                     if (ml >= sizeof mode) ml = sizeof mode - 1;
                     memcpy(mode, v, ml);
@@ -226,25 +243,22 @@ static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
                     rc = rp_set(&r->disposition, v);
                 }
             } else if (strcasecmp(name, "Feedback-Type") == 0) {
-                char *d = rp_dup_lower(v);
-                if (!d)
-                    rc = -ENOMEM;
-                else if (r->feedback_type)
-                    free(d);
-                else
-                    r->feedback_type = d;
+                if (!r->feedback_type) {
+                    if (!(r->feedback_type = strdup(v))) rc = -ENOMEM;
+                    else rp_lower(r->feedback_type, strlen(r->feedback_type));
+                }
             } else if (strcasecmp(name, "Original-Rcpt-To") == 0 ||
                        strcasecmp(name, "Removal-Recipient") == 0) {
-                char a[RP_ADDR_MAX];
                 if (rp_addr(v, a, sizeof a) > 0) {
-                    if ((rc = rp_rcpt_add(r, &cur)) < 0) break;
-                    rc = rp_set(&cur->address, a);
+                    if (blk.final[0]) rc = rp_block_flush(r, &blk);
+                    homing_strlcpy(blk.final, a, sizeof blk.final);
                 }
             }
-            if (rc < 0) break;
         }
+        if (rc >= 0) rc = rp_block_flush(r, &blk);
         p = b;
     }
+    rp_block_clear(&blk);
     free(val);
     return rc == -E2BIG ? 0 : rc;
 }
@@ -372,7 +386,6 @@ static size_t rp_cut_original(const char *t, size_t n)
                                         "original message headers",
                                         "the original message headers",
                                         "message header follows",
-                                        "returned message",
                                         "content-type: message/rfc822",
                                         "--- original message ---",
                                         "copy of the original message",

@@ -97,7 +97,7 @@ static const struct rp_reason_rule rp_rules[] = {
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
     {"mailererror", P("procmail", "x-unix", "pipe to", "command died", "exit code")},
     {"hostunknown",
-     P("domain is not reachable", "host unknown", "unknown host", "domain not found",
+     P("unrouteable address", "domain is not reachable", "host unknown", "unknown host", "domain not found",
        "name service error", "host not found", "no such domain", "domain does not exist",
        "unknown domain", "unrouteable mail domain", "domain name not found",
        "host or domain name not found", "mx records point to non-existent hosts",
@@ -106,9 +106,12 @@ static const struct rp_reason_rule rp_rules[] = {
        "domain isn't registered", "dns error: dns type", "dns error: domain", "no such host",
        "domain name error", "illegal host", "host does not exist", "unknown mail domain",
        "the domain name in the email address is incorrect", "host not reachable",
-       "domain lookup failed", "unknown or illegal alias", "nxdomain")},
+       "domain lookup failed", "nxdomain")},
+    /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
+     * "User unknown" of a distinctive shape. */
+    {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
     {"userunknown",
-     P("invalid final delivery userid", "user unknown", "unknown user", "no such user",
+     P("recipient name is not recognized", "invalid final delivery userid", "user unknown", "unknown user", "no such user",
        "no such mailbox", "mailbox not found", "user doesn't exist", "user does not exist",
        "address does not exist", "recipient does not exist", "invalid recipient",
        "recipient unknown", "unknown recipient", "no mailbox", "no such recipient",
@@ -117,20 +120,20 @@ static const struct rp_reason_rule rp_rules[] = {
        "doesn't exist", "email account that you tried to reach does not exist",
        "is not a known user", "no such address", "bad recipient", "invalid mailbox",
        "user not found", "user invalid", "recipient not found", "unknown address",
-       "destination addresses were unknown", "address was not found", "unrouteable address",
+       "destination addresses were unknown", "address was not found",
        "no valid recipients", "non-existent", "nonexistent", "not our customer",
        "mailbox does not exist", "invalid address", "no account by that name", "address unknown",
        "unknown mailbox", "no mailbox here by that name", "mailbox unavailable",
-       "mailbox not available", "recipient address rejected", "address rejected", "user not exist",
+       "mailbox not available", "user not exist",
        "invalid recipient address", "is not a valid user", "no such person", "unknown or illegal",
        "account is not found", "mailbox is unavailable", "not a valid recipient",
        "recipient is not", "no such local user", "mailbox not present", "address is invalid",
        "account not found", "user reject", "requested action not taken: mailbox", "unknown account",
        "this account is not allowed", "delivery error: dd this user",
        "account that you tried to reach does not exist", "there is no one at",
-       "this user doesn't have", "recipient rejected", "user not known", "not listed in",
+       "recipient rejected", "user not known", "not listed in",
        "address not present", "user is unknown", "no such account", "bad destination mailbox",
-       "mailbox name not allowed", "cannot be delivered to", "invalid user",
+       "mailbox name not allowed", "invalid user",
        "user missing home directory", "addressee unknown", "recipient not valid")},
     {"hasmoved", P("has been moved", "has moved", "address has changed", "changed email address",
                    "no longer at this", "user not local", "moved to", "new address")},
@@ -160,7 +163,7 @@ static const struct rp_reason_rule rp_rules[] = {
                       "exceeds the administrative", "exceeded the administrative limit",
                       "message exceeds the local", "message header too large")},
     {"mesgtoobig",
-     P("message too big", "message too large", "message size exceeds", "exceeds the maximum",
+     P("line limit exceeded", "message too big", "message too large", "message size exceeds", "exceeds the maximum",
        "message is too large", "message size limit", "message length exceeds",
        "message size too large", "exceeded maximum message size", "message file too big",
        "email is too big", "size exceeds", "larger than the current system limit",
@@ -200,8 +203,8 @@ static const struct rp_reason_rule rp_rules[] = {
        "invalid character", "bare lf", "illegal character", "headers too")},
     {"securityerror",
      P("access denied", "authentication required", "smtp auth", "authentication failed",
-       "certificate", "insecure", "user not authenticated", "authentication is required", "tls",
-       "security", "access denied", "not authorized", "unauthorized", "authorization", "password")},
+       "certificate", "insecure", "user not authenticated", "authentication is required",
+       "access denied", "not authorized", "unauthorized", "authorization", "password")},
     {"syntaxerror", P("syntax error", "command unrecognized", "unrecognized command",
                       "bad sequence", "command not implemented", "line too long", "unknown command",
                       "syntax error in parameters")},
@@ -211,7 +214,7 @@ static const struct rp_reason_rule rp_rules[] = {
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
-    {"expired", P("did not accept our requests to connect", "message will be retried",
+    {"expired", P("have been failing for a long time", "did not accept our requests to connect", "message will be retried",
                   "retry timeout exceeded", "expired", "retry time", "retry timeout", "giving up",
                   "too long", "delivery time expired", "was not delivered within", "deferred for",
                   "could not be delivered for", "have not been able to deliver", "retry limit",
@@ -327,9 +330,17 @@ static bool rp_has(const char *t, size_t n, const char *w)
 
 bool rp_after_data(const char *t, size_t n)
 {
-    static const char *const w[] = {"end of data", "data command", ">>> data", "after data",
-                                    "command data", "smtp command: data", "for text command",
-                                    "after end of data", NULL};
+    /* Only the command the refusal answered counts: a transcript lists
+     * DATA after a failed RCPT too. */
+    /* a Sendmail transcript: the refusal right after ">>> DATA" */
+    for (const char *p = t; t && (p = memmem(p, n - (size_t)(p - t), ">>> data\n<<< ", 13));
+         p++)
+        if (p + 13 < t + n && (p[13] == '4' || p[13] == '5')) return true;
+    static const char *const w[] = {"in reply to end of data", "in reply to data",
+                                    "after end of data",       "after data",
+                                    "smtp command data",       "command: data",
+                                    "for text command",        "-------smtp command data",
+                                    NULL};
     for (const char *const *p = w; *p; p++)
         if (rp_has(t, n, *p)) return true;
     return false;
@@ -352,7 +363,7 @@ const char *rp_reason_classify(const char *diag_lower, size_t n, const char *sta
         if (strcmp(t, "userunknown") == 0) {
             /* Refused after DATA, the address was known: a filter said no. */
             if (after_data) return "filtered";
-            if (status && status[1] == '.' && (status[2] == '2' || status[2] == '7') &&
+            if (status && status[1] == '.' && status[2] == '7' &&
                 status[3] == '.')
                 return "filtered";
         }
