@@ -246,6 +246,71 @@ static void sort_sites(struct rewrite_list *l, size_t from)
     l->n = from + w;
 }
 
+/* Text of these elements is not markup. (A text node elsewhere may span an
+ * end tag the tree builder ignored, so only these count.) */
+static int raw_text_parent(const GumboNode *n)
+{
+    const GumboNode *p = n->parent;
+    if (!p || p->type != GUMBO_NODE_ELEMENT) return 0;
+    switch (p->v.element.tag) {
+    case GUMBO_TAG_SCRIPT:
+    case GUMBO_TAG_STYLE:
+    case GUMBO_TAG_TEXTAREA:
+    case GUMBO_TAG_TITLE:
+    case GUMBO_TAG_XMP:
+    case GUMBO_TAG_IFRAME:
+    case GUMBO_TAG_NOEMBED:
+    case GUMBO_TAG_NOFRAMES:
+    case GUMBO_TAG_PLAINTEXT: return 1;
+    default: return 0;
+    }
+}
+
+/* Whether offset off lies in a comment or in the text of an element whose
+ * content is not markup (script, style...): a "</body>" there closes nothing. */
+static int in_opaque_text(const GumboNode *root, const char *base, size_t off)
+{
+    const GumboNode *stack[REWRITE_HTML_DEPTH];
+    size_t depth = 0;
+    stack[depth++] = root;
+    while (depth > 0) {
+        const GumboNode *n = stack[--depth];
+        if (n->type == GUMBO_NODE_COMMENT || n->type == GUMBO_NODE_TEXT ||
+            n->type == GUMBO_NODE_CDATA) {
+            GumboStringPiece t = n->v.text.original_text;
+            if (t.data && t.data >= base && off >= (size_t)(t.data - base) &&
+                off < (size_t)(t.data - base) + t.length)
+                return n->type != GUMBO_NODE_TEXT || raw_text_parent(n);
+            continue;
+        }
+        if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE &&
+            n->type != GUMBO_NODE_DOCUMENT)
+            continue;
+        const GumboVector *kids =
+            n->type == GUMBO_NODE_DOCUMENT ? &n->v.document.children : &n->v.element.children;
+        for (unsigned i = kids->length; i-- > 0 && depth < REWRITE_HTML_DEPTH;)
+            stack[depth++] = kids->data[i];
+    }
+    return 0;
+}
+
+/* When the tree builder ignored </body> (say, inside an unclosed table), the
+ * pixel still goes before the last "</body" of the text that is markup: after
+ * the end of the text it would be foster-parented to the top of the table. */
+static int last_body_tag(const GumboOutput *o, const char *html, size_t len, size_t *at)
+{
+    for (size_t i = len; i-- > 0;) {
+        if (html[i] != '<' || len - i < 7 || strncasecmp(html + i, "</body", 6) != 0) continue;
+        char c = i + 6 < len ? html[i + 6] : '>';
+        if (c != '>' && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '/')
+            continue;
+        if (in_opaque_text(o->document, html, i)) continue;
+        *at = i;
+        return 1;
+    }
+    return 0;
+}
+
 int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
                  struct rewrite_list *out)
 {
@@ -259,7 +324,8 @@ int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
     if (r == 0 && pixel) {
         const GumboNode *root = child_element(o->document, GUMBO_TAG_HTML);
         size_t at = len;
-        if (!end_tag_offset(child_element(root, GUMBO_TAG_BODY), html, len, &at))
+        if (!end_tag_offset(child_element(root, GUMBO_TAG_BODY), html, len, &at) &&
+            !last_body_tag(o, html, len, &at))
             end_tag_offset(root, html, len, &at);
         struct rewrite_site s = {REWRITE_PIXEL, at, at, 0, 1, NULL};
         r = list_push(out, &s);

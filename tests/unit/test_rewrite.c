@@ -1,0 +1,261 @@
+/*
+ * test_rewrite.c: lib/html/rewrite.c and rewrite_text.c: the sites found in
+ * HTML and plain text, byte-for-byte preservation outside them, entity
+ * decoding of destinations, the skip rules and where the pixel goes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/html/rewrite.h"
+
+#define BASE "https://t.example.com"
+
+/* Splices the sites into the input with a fixed click URL "C" and pixel URL
+ * "P", the way lib/mime/track.c does with real tokens. */
+static char *apply(const char *in, const struct rewrite_list *l)
+{
+    struct homing_buf b;
+    homing_buf_init(&b, 1 << 20);
+    size_t pos = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct rewrite_site *s = &l->v[i];
+        assert_true(s->start >= pos);
+        assert_int_equal(homing_buf_append(&b, in + pos, s->start - pos), 0);
+        if (s->kind == REWRITE_PIXEL)
+            assert_int_equal(rewrite_put_pixel(&b, "P"), 0);
+        else
+            assert_int_equal(rewrite_put_link(&b, s, "C"), 0);
+        pos = s->end;
+    }
+    assert_int_equal(homing_buf_append(&b, in + pos, strlen(in) - pos), 0);
+    return homing_buf_steal(&b);
+}
+
+static char *html_out(const char *in, int pixel, struct rewrite_list *l)
+{
+    memset(l, 0, sizeof *l);
+    assert_int_equal(rewrite_html(in, strlen(in), BASE, pixel, l), 0);
+    return apply(in, l);
+}
+
+#define PIXEL                                                                                      \
+    "<img src=\"P\" width=\"1\" height=\"1\" alt=\"\" border=\"0\" "                               \
+    "style=\"display:block;border:0;margin:0;padding:0;width:1px;height:1px\" />"
+
+static void test_preserves_bytes(void **state)
+{
+    (void)state;
+    const char *in = "<!DOCTYPE html>\n<HTML><Body BGCOLOR=#fff>\n"
+                     "<!-- a comment with <a href=\"https://in.comment/\"> -->\n"
+                     "<table  width=600><tr><td><A  HREF = \"https://x.example/a\" class=b>x</A>\n"
+                     "<a href='https://x.example/b'>y</a> <a href=https://x.example/c>z</a>"
+                     "&nbsp;&copy; <p>unclosed\n</BODY>\n</HTML>\n";
+    const char *want = "<!DOCTYPE html>\n<HTML><Body BGCOLOR=#fff>\n"
+                       "<!-- a comment with <a href=\"https://in.comment/\"> -->\n"
+                       "<table  width=600><tr><td><A  HREF = \"C\" class=b>x</A>\n"
+                       "<a href='C'>y</a> <a href=C>z</a>"
+                       "&nbsp;&copy; <p>unclosed\n" PIXEL "</BODY>\n</HTML>\n";
+    struct rewrite_list l;
+    char *out = html_out(in, 1, &l);
+    assert_string_equal(out, want);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.v[0].url, "https://x.example/a");
+    assert_int_equal(l.v[0].quote, '"');
+    assert_int_equal(l.v[1].quote, '\'');
+    assert_int_equal(l.v[2].quote, 0);
+    assert_string_equal(l.v[2].url, "https://x.example/c");
+    free(out);
+    rewrite_list_free(&l);
+}
+
+static void test_entities_and_trimming(void **state)
+{
+    (void)state;
+    const char *in = "<a href=\"https://x.example/?a=1&amp;b=2&lt;\">1</a>"
+                     "<a href=\"https&#58;//y.example/&#x41;\">2</a>"
+                     "<a href=\" \n https://z.example/p\tq\n \">3</a>"
+                     "<a href=\"https://w.example/?q=&quot;x&quot;\">4</a>";
+    struct rewrite_list l;
+    char *out = html_out(in, 0, &l);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.v[0].url, "https://x.example/?a=1&b=2<");
+    assert_string_equal(l.v[1].url, "https://y.example/A");
+    assert_string_equal(l.v[2].url, "https://z.example/pq");
+    assert_string_equal(l.v[3].url, "https://w.example/?q=\"x\"");
+    assert_string_equal(out, "<a href=\"C\">1</a><a href=\"C\">2</a><a href=\"C\">3</a>"
+                             "<a href=\"C\">4</a>");
+    free(out);
+    rewrite_list_free(&l);
+}
+
+static void test_skip_rules(void **state)
+{
+    (void)state;
+    const char *in = "<a href=\"mailto:a@b.example\">m</a>"
+                     "<a href=\"tel:+15555550100\">t</a>"
+                     "<a href=\"#top\">f</a>"
+                     "<a href=\"cid:img1@x\">c</a>"
+                     "<a href=\"/relative\">r</a>"
+                     "<a href=\"javascript:alert(1)\">j</a>"
+                     "<a href=\"ftp://files.example/\">ftp</a>"
+                     "<a href=\"\">e</a><a>none</a>"
+                     "<a href=\"https://t.example.com/c/abc\">ours</a>"
+                     "<a href=\"HTTPS://T.EXAMPLE.COM\">ours too</a>"
+                     "<a href=\"https://t.example.com.evil.example/\">not ours</a>"
+                     "<a href=\"https://k.example/\" data-homing=\"notrack\">n</a>"
+                     "<a href=\"https://k.example/2\" DATA-HOMING=' NoTrack '>n</a>"
+                     "<a href=\"https://k.example/3\" data-homing=\"other\">tracked</a>"
+                     "<a href=\"http:\">bare</a>";
+    struct rewrite_list l;
+    char *out = html_out(in, 0, &l);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0].url, "https://t.example.com.evil.example/");
+    assert_string_equal(l.v[1].url, "https://k.example/3");
+    free(out);
+    rewrite_list_free(&l);
+
+    char *u = NULL;
+    assert_int_equal(rewrite_url_trackable("https://t.example.com/", 22, BASE "/", &u), 0);
+    assert_int_equal(rewrite_url_trackable("http://a.example", 16, BASE, &u), 1);
+    assert_string_equal(u, "http://a.example");
+    free(u);
+}
+
+static void test_area_and_conditional(void **state)
+{
+    (void)state;
+    const char *in = "<body><map><area shape=rect href=\"https://a.example/area\"></map>"
+                     "<!--[if mso]><v:roundrect href=\"https://b.example/btn?x=1&amp;y=2\" "
+                     "arcsize=\"10%\"><center>Go</center></v:roundrect><![endif]-->"
+                     "<!--[if !mso]><!-- --><a href=\"https://b.example/btn?x=1&amp;y=2\">Go</a>"
+                     "<!--<![endif]--><!-- plain <a href=\"https://c.example/\"> --></body>";
+    struct rewrite_list l;
+    char *out = html_out(in, 1, &l);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.v[0].url, "https://a.example/area");
+    assert_string_equal(l.v[1].url, "https://b.example/btn?x=1&y=2");
+    assert_string_equal(l.v[2].url, "https://b.example/btn?x=1&y=2");
+    assert_int_equal(l.v[3].kind, REWRITE_PIXEL);
+    assert_string_equal(out, "<body><map><area shape=rect href=\"C\"></map>"
+                             "<!--[if mso]><v:roundrect href=\"C\" "
+                             "arcsize=\"10%\"><center>Go</center></v:roundrect><![endif]-->"
+                             "<!--[if !mso]><!-- --><a href=\"C\">Go</a>"
+                             "<!--<![endif]--><!-- plain <a href=\"https://c.example/\"> -->" PIXEL
+                             "</body>");
+    free(out);
+    rewrite_list_free(&l);
+}
+
+static void test_pixel_placement(void **state)
+{
+    (void)state;
+    struct rewrite_list l;
+    char *out = html_out("<html><body><p>x</p></html>", 1, &l);
+    assert_string_equal(out, "<html><body><p>x</p>" PIXEL "</html>");
+    free(out);
+    rewrite_list_free(&l);
+
+    out = html_out("<p>fragment", 1, &l);
+    assert_string_equal(out, "<p>fragment" PIXEL);
+    free(out);
+    rewrite_list_free(&l);
+
+    /* </body> in a comment or a script is not the end of the body */
+    out =
+        html_out("<body><!-- </body> --><script>var s='</body>';</script>\n<p>y\n</body>\n", 1, &l);
+    assert_string_equal(out, "<body><!-- </body> --><script>var s='</body>';</script>\n<p>y\n" PIXEL
+                             "</body>\n");
+    free(out);
+    rewrite_list_free(&l);
+
+    /* text after a first </body> is still rendered in the body: the last one
+     * is where the body ends */
+    out = html_out("<body>a</body>b</body>", 1, &l);
+    assert_string_equal(out, "<body>a</body>b" PIXEL "</body>");
+    free(out);
+    rewrite_list_free(&l);
+
+    /* no visible effect: 1x1, no border, no margin, block so it adds no line
+     * box, no alt text to show when images are blocked */
+    assert_non_null(strstr(PIXEL, "width=\"1\" height=\"1\""));
+    assert_non_null(strstr(PIXEL, "alt=\"\""));
+    assert_non_null(strstr(PIXEL, "display:block"));
+    assert_non_null(strstr(PIXEL, "border:0"));
+}
+
+static void test_misnested_links_spliced_once(void **state)
+{
+    (void)state;
+    /* the tree builder clones <a> (adoption agency, reconstruction): the
+     * clones point at the same source text and must not be spliced twice */
+    const char *in = "<a href=\"https://x.example/\"><p>one<b>two</a>three</b><div>four</p>";
+    struct rewrite_list l;
+    char *out = html_out(in, 0, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(out, "<a href=\"C\"><p>one<b>two</a>three</b><div>four</p>");
+    free(out);
+    rewrite_list_free(&l);
+}
+
+static void test_escaping_in_replacement(void **state)
+{
+    (void)state;
+    struct rewrite_site s = {REWRITE_LINK, 0, 0, 0, 1, NULL};
+    struct homing_buf b;
+    homing_buf_init(&b, 1024);
+    assert_int_equal(rewrite_put_link(&b, &s, "https://t/c/a&b"), 0);
+    assert_string_equal(b.data, "\"https://t/c/a&amp;b\"");
+    homing_buf_reset(&b);
+    s.quote = '"';
+    assert_int_equal(rewrite_put_link(&b, &s, "https://t/c/x\"y"), 0);
+    assert_string_equal(b.data, "https://t/c/x&quot;y");
+    homing_buf_reset(&b);
+    s.html = 0;
+    assert_int_equal(rewrite_put_link(&b, &s, "https://t/c/a&b"), 0);
+    assert_string_equal(b.data, "https://t/c/a&b");
+    homing_buf_free(&b);
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    const char *in = "See https://a.example/x. Or (https://b.example/y) and "
+                     "<https://c.example/z?q=1&r=2> or https://d.example/w_(v).\n"
+                     "HTTP://E.EXAMPLE/UP, xhttps://no.example ftp://no.example "
+                     "https://t.example.com/c/tok http://f.example/é https://\n";
+    struct rewrite_list l = {0};
+    assert_int_equal(rewrite_text(in, strlen(in), BASE, &l), 0);
+    assert_int_equal(l.n, 6);
+    assert_string_equal(l.v[0].url, "https://a.example/x");
+    assert_string_equal(l.v[1].url, "https://b.example/y");
+    assert_string_equal(l.v[2].url, "https://c.example/z?q=1&r=2");
+    assert_string_equal(l.v[3].url, "https://d.example/w_(v)");
+    assert_string_equal(l.v[4].url, "HTTP://E.EXAMPLE/UP");
+    assert_string_equal(l.v[5].url, "http://f.example/");
+    char *out = apply(in, &l);
+    assert_string_equal(out, "See C. Or (C) and <C> or C.\nC, xhttps://no.example "
+                             "ftp://no.example https://t.example.com/c/tok Cé https://\n");
+    free(out);
+    rewrite_list_free(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_preserves_bytes),
+        cmocka_unit_test(test_entities_and_trimming),
+        cmocka_unit_test(test_skip_rules),
+        cmocka_unit_test(test_area_and_conditional),
+        cmocka_unit_test(test_pixel_placement),
+        cmocka_unit_test(test_misnested_links_spliced_once),
+        cmocka_unit_test(test_escaping_in_replacement),
+        cmocka_unit_test(test_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
