@@ -1,0 +1,291 @@
+/*
+ * test_verdict.c: replays tests/data/hits/hits.tsv (real, published User-Agents
+ * and addresses of each class) through the whole enrichment (User-Agent parse,
+ * ASN lookup in a fixture built from tests/data/hits/asn.csv, data/machines.tsv,
+ * verdict rules) and checks the verdicts: it prints precision and recall per
+ * class and fails if any class is below 0.95, or if a human hit has no reader
+ * fingerprint. Also unit tests of the rules that the corpus cannot isolate.
+ *
+ * Runs from the source root (meson's workdir), so paths are relative to it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "homing/reader.h"
+
+#define HITS_PATH "tests/data/hits/hits.tsv"
+#define ASN_CSV   "tests/data/hits/asn.csv"
+#define HITS_MAX  1024
+#define MIN_SCORE 0.95
+/* Delivery of message m is at m days past this instant: far enough apart that
+ * no rule ever relates two messages. */
+#define BASE_US 1700000000000000LL
+#define DAY_US  86400000000LL
+
+struct hit {
+    char name[64];
+    int expected;
+    struct homing_event ev;
+};
+
+static struct hit hits[HITS_MAX];
+static struct homing_event evs[HITS_MAX];
+static size_t nhits;
+static char asn_path[] = "/tmp/homing-test-asn-XXXXXX";
+
+static int method_parse(const char *s)
+{
+    if (strcmp(s, "GET") == 0) return HOMING_METHOD_GET;
+    if (strcmp(s, "HEAD") == 0) return HOMING_METHOD_HEAD;
+    return HOMING_METHOD_OTHER;
+}
+
+static int64_t delivered(uint64_t message)
+{
+    return BASE_US + (int64_t)message * DAY_US;
+}
+
+static void load_hits(void)
+{
+    FILE *f = fopen(HITS_PATH, "r");
+    assert_non_null(f);
+    char line[2048];
+    nhits = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#') continue;
+        char *col[12];
+        int n = 0;
+        char *p = line;
+        for (; n < 12; n++) {
+            col[n] = p;
+            char *t = strchr(p, '\t');
+            if (!t) {
+                n++;
+                break;
+            }
+            *t = '\0';
+            p = t + 1;
+        }
+        assert_int_equal(n, 12);
+        assert_true(nhits < HITS_MAX);
+        struct hit *h = &hits[nhits];
+        memset(h, 0, sizeof *h);
+        homing_strlcpy(h->name, col[0], sizeof h->name);
+        h->expected = homing_verdict_parse(col[1]);
+        assert_true(h->expected >= 0);
+        h->ev.id = (int64_t)nhits + 1;
+        h->ev.message = strtoull(col[2], NULL, 10);
+        h->ev.recipient = (uint32_t)strtoul(col[3], NULL, 10);
+        h->ev.item = (uint32_t)strtoul(col[4], NULL, 10);
+        h->ev.kind = (uint16_t)homing_event_kind_parse(col[5]);
+        assert_true(h->ev.kind == HOMING_EV_OPEN || h->ev.kind == HOMING_EV_CLICK);
+        h->ev.method = (uint8_t)method_parse(col[6]);
+        h->ev.time_us = delivered(h->ev.message) + (int64_t)(strtod(col[7], NULL) * 1e6);
+        homing_strlcpy(h->ev.client, col[8], sizeof h->ev.client);
+        homing_strlcpy(h->ev.accept_language, col[9], sizeof h->ev.accept_language);
+        homing_strlcpy(h->ev.user_agent, col[10], sizeof h->ev.user_agent);
+        assert_true(col[11][0] != '\0'); /* every line names its source */
+        evs[nhits] = h->ev;
+        nhits++;
+    }
+    fclose(f);
+    assert_true(nhits >= 50);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    int fd = mkstemp(asn_path);
+    if (fd < 0) return -1;
+    close(fd);
+    const char *csv[] = {ASN_CSV};
+    char err[256] = "";
+    int n = homing_asn_build(csv, 1, asn_path, err, sizeof err);
+    if (n <= 0) {
+        fprintf(stderr, "asn build: %d %s\n", n, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(asn_path);
+    return 0;
+}
+
+static struct homing_reader *reader(void)
+{
+    struct homing_reader_options o = {
+        .ua_rules = "data/useragents.tsv",
+        .machines = "data/machines.tsv",
+        .asn_db = asn_path,
+    };
+    struct homing_reader *r = NULL;
+    assert_int_equal(homing_reader_new(&o, &r), 0);
+    return r;
+}
+
+/* The others of a hit: every hit of its message, itself included (skipped by
+ * id), as the daemon will pass them. */
+static void enrich(struct homing_reader *r, size_t i, struct homing_enrichment *out)
+{
+    struct homing_verdict_input in = {
+        .event = &hits[i].ev,
+        .registered_us = delivered(hits[i].ev.message) - 5000000,
+        .delivered_us = delivered(hits[i].ev.message),
+        .others = evs,
+        .n_others = nhits,
+    };
+    assert_int_equal(homing_reader_enrich(r, &in, out), 0);
+}
+
+static void test_corpus(void **state)
+{
+    (void)state;
+    load_hits();
+    struct homing_reader *r = reader();
+    unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
+    int wrong = 0;
+    for (size_t i = 0; i < nhits; i++) {
+        struct homing_enrichment e;
+        enrich(r, i, &e);
+        conf[hits[i].expected][e.verdict.verdict]++;
+        assert_int_equal(e.verdict.rules_version, HOMING_VERDICT_RULES_VERSION);
+        if (e.verdict.verdict != hits[i].expected) {
+            char why[256];
+            homing_verdict_reasons_format(e.verdict.reasons, why, sizeof why);
+            printf("MISS %-24s expected %-10s got %-10s (%u%%) family=%s AS%u machine=%s "
+                   "reasons=%s\n",
+                   hits[i].name, homing_verdict_name((unsigned)hits[i].expected),
+                   homing_verdict_name(e.verdict.verdict), e.verdict.confidence, e.ua.family, e.asn,
+                   e.machine.name, why);
+            wrong++;
+        }
+        /* Readers come from human hits only, and every human hit has one. */
+        if (e.verdict.verdict == HOMING_VERDICT_HUMAN) assert_true(e.fingerprint != 0);
+        if (e.verdict.verdict != HOMING_VERDICT_HUMAN &&
+            e.verdict.verdict != HOMING_VERDICT_UNKNOWN)
+            assert_true(e.fingerprint == 0);
+    }
+    homing_reader_free(r);
+
+    printf("\n| verdict | hits | precision | recall |\n|---|---:|---:|---:|\n");
+    int below = 0;
+    for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
+        unsigned tp = conf[v][v], expected = 0, got = 0;
+        for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++) {
+            expected += conf[v][w];
+            got += conf[w][v];
+        }
+        if (expected == 0 && got == 0) continue;
+        double p = got ? (double)tp / got : 0, rc = expected ? (double)tp / expected : 0;
+        printf("| %s | %u | %.3f | %.3f |\n", homing_verdict_name(v), expected, p, rc);
+        if (p < MIN_SCORE || rc < MIN_SCORE) below++;
+    }
+    printf("\n%zu hits, %d misclassified, rules version %d\n", nhits, wrong,
+           HOMING_VERDICT_RULES_VERSION);
+    /* Every class the design names must be in the corpus. */
+    for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
+        unsigned expected = 0;
+        for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++) expected += conf[v][w];
+        assert_true(expected > 0);
+    }
+    assert_int_equal(below, 0);
+}
+
+/* ---- single rules ---- */
+
+static struct homing_event ev_make(unsigned kind, unsigned method, int64_t t, const char *ua)
+{
+    struct homing_event e;
+    memset(&e, 0, sizeof e);
+    e.id = 1;
+    e.kind = (uint16_t)kind;
+    e.method = (uint8_t)method;
+    e.time_us = t;
+    e.message = 7;
+    e.recipient = 1;
+    homing_strlcpy(e.client, "198.51.100.7", sizeof e.client);
+    homing_strlcpy(e.user_agent, ua, sizeof e.user_agent);
+    return e;
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    struct homing_ua browser = {.ua_class = HOMING_UA_CLASS_BROWSER, .type = HOMING_DEVICE_DESKTOP};
+    strcpy(browser.family, "Chrome");
+    strcpy(browser.major, "119");
+    struct homing_verdict_result v;
+
+    /* non-hit events have no verdict */
+    struct homing_event sent = ev_make(HOMING_EV_SENT, HOMING_METHOD_OTHER, 0, "");
+    struct homing_verdict_input in = {.event = &sent};
+    assert_int_equal(homing_verdict_compute(&in, &v), -EINVAL);
+
+    /* a click long after delivery without an open is still a person */
+    struct homing_event c1 = ev_make(HOMING_EV_CLICK, HOMING_METHOD_GET, 10 * DAY_US, "x");
+    in = (struct homing_verdict_input){.event = &c1, .ua = &browser, .delivered_us = DAY_US};
+    assert_int_equal(homing_verdict_compute(&in, &v), 0);
+    assert_int_equal(v.verdict, HOMING_VERDICT_HUMAN);
+    assert_true(v.reasons & HOMING_REASON_CLICK_WITHOUT_OPEN);
+
+    /* ... and with an open before, the reason goes away */
+    struct homing_event others[3];
+    others[0] = ev_make(HOMING_EV_OPEN, HOMING_METHOD_GET, 10 * DAY_US - 60000000, "x");
+    others[0].id = 2;
+    in.others = others;
+    in.n_others = 1;
+    assert_int_equal(homing_verdict_compute(&in, &v), 0);
+    assert_false(v.reasons & HOMING_REASON_CLICK_WITHOUT_OPEN);
+
+    /* a burst is seen from either side: the first click of it too, once the
+     * later ones are known (reclassification) */
+    others[1] = c1;
+    others[1].id = 3;
+    others[1].item = 2;
+    others[1].time_us += 300000;
+    c1.item = 1;
+    in.n_others = 2;
+    assert_int_equal(homing_verdict_compute(&in, &v), 0);
+    assert_int_equal(v.verdict, HOMING_VERDICT_SCANNER);
+    assert_true(v.reasons & HOMING_REASON_BURST);
+
+    /* the same link twice is not a burst */
+    others[1].item = 1;
+    assert_int_equal(homing_verdict_compute(&in, &v), 0);
+    assert_int_equal(v.verdict, HOMING_VERDICT_HUMAN);
+
+    /* reasons format and names */
+    char buf[256];
+    assert_true(homing_verdict_reasons_format(HOMING_REASON_BURST | HOMING_REASON_UA_TOOL, buf,
+                                              sizeof buf) > 0);
+    assert_string_equal(buf, "ua-tool,burst");
+    assert_int_equal(homing_verdict_reasons_format(HOMING_REASON_BURST, buf, 4), -ENOSPC);
+    assert_string_equal(homing_verdict_name(HOMING_VERDICT_PROXY_OPEN), "proxy-open");
+    assert_int_equal(homing_verdict_parse("prefetch"), HOMING_VERDICT_PREFETCH);
+    assert_int_equal(homing_verdict_parse("nope"), -EINVAL);
+    for (int i = 0; i < HOMING_REASON_COUNT; i++)
+        assert_non_null(homing_verdict_reason_name(1u << i));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_rules),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
