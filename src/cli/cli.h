@@ -73,5 +73,11 @@ int cmd_message(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_track(struct cli *cli, int argc, char **argv);
+int cmd_scan(struct cli *cli, int argc, char **argv);
+int cmd_strip(struct cli *cli, int argc, char **argv);
+int cmd_rules(struct cli *cli, int argc, char **argv);
+/* Loads the tracker knowledge file (NULL = the installed one), reporting errors (scan.c). */
+struct homing_trackers;
+int cli_trackers_load(const char *path, struct homing_trackers **out);
 
 #endif

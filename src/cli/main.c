@@ -22,6 +22,9 @@ static const struct cli_command commands[] = {
     {"message", "register a message and print its tracking URLs; show, list", cmd_message},
     {"report", "per-recipient opens, clicks and delivery state of a message", cmd_report},
     {"track", "register a message and write its tracked copies", cmd_track},
+    {"scan", "list the tracking devices in messages, with evidence", cmd_scan},
+    {"strip", "write a message with every remote load neutralised", cmd_strip},
+    {"rules", "DNS blocklists and Sieve rules from the tracker knowledge", cmd_rules},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,877 @@
+/*
+ * scan.c: finds the tracking devices in one HTML document. gumbo parses the
+ * document as a browser would; every reference that would load something when
+ * the message is opened (img, srcset, picture, background, CSS url(), @import,
+ * @font-face, link, iframe, object, embed, poster, meta refresh ...) and every
+ * link is listed with its source offsets (scan_collect), so strip.c can splice
+ * the original text; then each is judged (scan_ref_classify): hidden or tiny,
+ * a known tracker, a unique-looking id, a redirect wrapper, a leaked address.
+ *
+ * Contract: see homing/scan.h and scan_int.h. The document is untrusted: its
+ * size, element nesting and the number of references are bounded by the
+ * HOMING_SCAN_* limits, and gumbo's output is only read.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gumbo.h>
+
+#include "scan_int.h"
+
+#define SCAN_REFS_MAX 20000 /* references listed in one document */
+
+/* ---- inline CSS declarations ---- */
+
+static int parse_px(const char *v, int *out)
+{
+    while (*v == ' ' || *v == '\t') v++;
+    if (!isdigit((unsigned char)*v) && *v != '.') return 0;
+    char *end;
+    double d = strtod(v, &end);
+    while (*end == ' ') end++;
+    if (*end && strncasecmp(end, "px", 2) != 0 && !(*end == '!' || *end == ';')) return 0;
+    if (d < 0 || d > 100000) return 0;
+    *out = (int)d;
+    return 1;
+}
+
+static int is_zero(const char *v)
+{
+    while (*v == ' ') v++;
+    char *end;
+    double d = strtod(v, &end);
+    return end != v && d == 0.0;
+}
+
+void scan_style_parse(const char *css, struct scan_style *st)
+{
+    st->hidden = 0;
+    st->why = NULL;
+    st->w = st->h = -1;
+    int absolute = 0, offscreen = 0;
+    const char *p = css;
+    while (*p) {
+        size_t n = strcspn(p, ";");
+        char decl[256];
+        size_t k = n < sizeof decl - 1 ? n : sizeof decl - 1;
+        memcpy(decl, p, k);
+        decl[k] = '\0';
+        p += n;
+        if (*p) p++;
+        char *colon = strchr(decl, ':');
+        if (!colon) continue;
+        *colon = '\0';
+        char *name = decl, *val = colon + 1;
+        while (isspace((unsigned char)*name)) name++;
+        size_t nl = strlen(name);
+        while (nl && isspace((unsigned char)name[nl - 1])) name[--nl] = '\0';
+        while (isspace((unsigned char)*val)) val++;
+        char *imp = strcasestr(val, "!important");
+        if (imp) *imp = '\0';
+        size_t vl = strlen(val);
+        while (vl && isspace((unsigned char)val[vl - 1])) val[--vl] = '\0';
+        for (char *c = name; *c; c++) *c = (char)tolower((unsigned char)*c);
+        if (strcmp(name, "display") == 0 && strcasecmp(val, "none") == 0) {
+            st->hidden = 1;
+            st->why = "display:none";
+        } else if (strcmp(name, "visibility") == 0 &&
+                   (strcasecmp(val, "hidden") == 0 || strcasecmp(val, "collapse") == 0)) {
+            st->hidden = 1;
+            st->why = "visibility:hidden";
+        } else if (strcmp(name, "opacity") == 0 && is_zero(val)) {
+            st->hidden = 1;
+            st->why = "opacity:0";
+        } else if ((strcmp(name, "max-height") == 0 || strcmp(name, "max-width") == 0) &&
+                   is_zero(val)) {
+            st->hidden = 1;
+            st->why = name[4] == 'h' ? "max-height:0" : "max-width:0";
+        } else if (strcmp(name, "width") == 0) {
+            parse_px(val, &st->w);
+        } else if (strcmp(name, "height") == 0) {
+            parse_px(val, &st->h);
+        } else if (strcmp(name, "position") == 0) {
+            absolute = strcasecmp(val, "absolute") == 0 || strcasecmp(val, "fixed") == 0;
+        } else if (strcmp(name, "left") == 0 || strcmp(name, "top") == 0 ||
+                   strcmp(name, "right") == 0 || strcmp(name, "bottom") == 0 ||
+                   strcmp(name, "text-indent") == 0) {
+            char *end;
+            double d = strtod(val, &end);
+            if (end != val && d <= -1000) offscreen = 1;
+        } else if (strcmp(name, "clip") == 0 && strstr(val, "rect(0") == val) {
+            st->hidden = 1;
+            st->why = "clip:rect(0 0 0 0)";
+        }
+    }
+    if (absolute && offscreen && !st->hidden) {
+        st->hidden = 1;
+        st->why = "positioned off-screen";
+    }
+}
+
+/* ---- CSS references ---- */
+
+static int ci_at(const char *s, size_t len, size_t i, const char *w)
+{
+    size_t n = strlen(w);
+    return i + n <= len && strncasecmp(s + i, w, n) == 0;
+}
+
+static int ident_char(int c)
+{
+    return isalnum(c) || c == '-' || c == '_';
+}
+
+/* Reads a CSS string starting at the quote s[i]; returns the index after it. */
+static size_t css_string(const char *s, size_t len, size_t i, size_t *vs, size_t *ve)
+{
+    char q = s[i++];
+    *vs = i;
+    while (i < len && s[i] != q && s[i] != '\n') {
+        if (s[i] == '\\' && i + 1 < len) i++;
+        i++;
+    }
+    *ve = i;
+    return i < len ? i + 1 : i;
+}
+
+static char *css_dup(const char *s, size_t a, size_t b)
+{
+    while (a < b && isspace((unsigned char)s[a])) a++;
+    while (b > a && isspace((unsigned char)s[b - 1])) b--;
+    char *o = malloc(b - a + 1);
+    if (!o) return NULL;
+    size_t j = 0;
+    for (size_t i = a; i < b; i++) {
+        if (s[i] == '\\' && i + 1 < b && !isxdigit((unsigned char)s[i + 1])) i++; /* \" etc */
+        o[j++] = s[i];
+    }
+    o[j] = '\0';
+    return o;
+}
+
+/* url( at s[i] (after the "url" word): returns the index after ')', url in *u. */
+static size_t css_url(const char *s, size_t len, size_t i, char **u)
+{
+    i += 4; /* "url(" */
+    while (i < len && isspace((unsigned char)s[i])) i++;
+    size_t vs, ve;
+    if (i < len && (s[i] == '"' || s[i] == '\'')) {
+        i = css_string(s, len, i, &vs, &ve);
+        while (i < len && s[i] != ')') i++;
+    } else {
+        vs = i;
+        while (i < len && s[i] != ')') i++;
+        ve = i;
+    }
+    *u = css_dup(s, vs, ve);
+    return i < len ? i + 1 : i;
+}
+
+int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct scan_css_ref *ref),
+                  void *ctx)
+{
+    int depth = 0, font_pending = 0, font_depth = -1;
+    size_t i = 0;
+    while (i < len) {
+        char c = s[i];
+        if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+            const char *e = NULL;
+            for (size_t j = i + 2; j + 1 < len; j++)
+                if (s[j] == '*' && s[j + 1] == '/') {
+                    e = s + j;
+                    break;
+                }
+            i = e ? (size_t)(e - s) + 2 : len;
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            size_t vs, ve;
+            i = css_string(s, len, i, &vs, &ve);
+            continue;
+        }
+        if (c == '{') {
+            depth++;
+            if (font_pending) {
+                font_depth = depth;
+                font_pending = 0;
+            }
+            i++;
+            continue;
+        }
+        if (c == '}') {
+            if (depth == font_depth) font_depth = -1;
+            if (depth > 0) depth--;
+            i++;
+            continue;
+        }
+        int boundary = i == 0 || !ident_char((unsigned char)s[i - 1]);
+        if (c == '@' && ci_at(s, len, i, "@import")) {
+            size_t start = i, j = i + 7, vs = 0, ve = 0;
+            char *u = NULL;
+            while (j < len && isspace((unsigned char)s[j])) j++;
+            if (j < len && (s[j] == '"' || s[j] == '\'')) {
+                j = css_string(s, len, j, &vs, &ve);
+                u = css_dup(s, vs, ve);
+            } else if (ci_at(s, len, j, "url(")) {
+                j = css_url(s, len, j, &u);
+            }
+            while (j < len && s[j] != ';' && s[j] != '}' && s[j] != '{') j++;
+            if (j < len && s[j] == ';') j++;
+            struct scan_css_ref r = {SCAN_CSS_IMPORT, start, j, u ? u : strdup("")};
+            int rc = r.url ? fn(ctx, &r) : -ENOMEM;
+            free(r.url);
+            if (rc < 0) return rc;
+            i = j;
+            continue;
+        }
+        if (c == '@' && ci_at(s, len, i, "@font-face")) {
+            font_pending = 1;
+            i += 10;
+            continue;
+        }
+        if (boundary && ci_at(s, len, i, "url(")) {
+            char *u = NULL;
+            size_t end = css_url(s, len, i, &u);
+            struct scan_css_ref r = {font_depth >= 0 ? SCAN_CSS_FONT : SCAN_CSS_URL, i, end, u};
+            int rc = u ? fn(ctx, &r) : -ENOMEM;
+            free(u);
+            if (rc < 0) return rc;
+            i = end;
+            continue;
+        }
+        if (boundary && (ci_at(s, len, i, "image-set(") || ci_at(s, len, i, "-webkit-image-set(") ||
+                         ci_at(s, len, i, "image("))) {
+            size_t j = i;
+            while (s[j] != '(') j++;
+            int nest = 0;
+            char *u = NULL;
+            for (; j < len; j++) {
+                if (s[j] == '"' || s[j] == '\'') {
+                    size_t vs, ve;
+                    size_t nj = css_string(s, len, j, &vs, &ve);
+                    if (!u) u = css_dup(s, vs, ve);
+                    j = nj - 1;
+                } else if (ci_at(s, len, j, "url(") && !u) {
+                    j = css_url(s, len, j, &u) - 1;
+                } else if (s[j] == '(') {
+                    nest++;
+                } else if (s[j] == ')') {
+                    if (--nest == 0) break;
+                }
+            }
+            size_t end = j < len ? j + 1 : len;
+            struct scan_css_ref r = {SCAN_CSS_IMAGESET, i, end, u ? u : strdup("")};
+            int rc = r.url ? fn(ctx, &r) : -ENOMEM;
+            free(r.url);
+            if (rc < 0) return rc;
+            i = end;
+            continue;
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* ---- the document walk ---- */
+
+struct walk {
+    const char *html;
+    size_t len;
+    struct scan_refs *refs;
+    int err;
+};
+
+static int in_buf(const struct walk *w, const char *p)
+{
+    return p >= w->html && p <= w->html + w->len;
+}
+
+static struct scan_ref *ref_new(struct walk *w, int type, const char *element,
+                                const char *attribute, const char *url)
+{
+    struct scan_refs *r = w->refs;
+    if (r->n >= SCAN_REFS_MAX) {
+        r->truncated = 1;
+        return NULL;
+    }
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 32;
+        void *nv = realloc(r->v, nc * sizeof *r->v);
+        if (!nv) {
+            w->err = -ENOMEM;
+            return NULL;
+        }
+        r->v = nv;
+        r->cap = nc;
+    }
+    struct scan_ref *x = &r->v[r->n];
+    memset(x, 0, sizeof *x);
+    x->url = strndup(url, HOMING_SCAN_URL_MAX);
+    if (!x->url) {
+        w->err = -ENOMEM;
+        return NULL;
+    }
+    x->type = type;
+    x->element = element;
+    x->attribute = attribute;
+    x->w = x->h = -1;
+    r->n++;
+    return x;
+}
+
+/* A reference through an attribute, neutralised by renaming the attribute. */
+static struct scan_ref *attr_ref(struct walk *w, int type, int kind, const char *element,
+                                 const char *attribute, const GumboAttribute *a, const char *url)
+{
+    struct scan_ref *x = ref_new(w, type, element, attribute, url);
+    if (!x) return NULL;
+    x->kind = kind;
+    if (in_buf(w, a->original_name.data) && a->original_name.length) {
+        x->edit = SCAN_EDIT_INSERT;
+        x->start = x->end = (size_t)(a->original_name.data - w->html);
+    }
+    if (in_buf(w, a->original_value.data) && a->original_value.length) {
+        x->vstart = (size_t)(a->original_value.data - w->html);
+        x->vend = x->vstart + a->original_value.length;
+    }
+    return x;
+}
+
+struct css_ctx {
+    struct walk *w;
+    const char *element, *attribute;
+    size_t base; /* offset of the CSS text in the document, for <style> */
+    int splice;  /* 1: edits at base+offset; 0: refs carry no edit (style attribute) */
+    int hidden;
+    const char *hidden_why;
+    size_t first; /* index of the first ref made */
+    int any;
+};
+
+static int css_ref(void *ctx, const struct scan_css_ref *r)
+{
+    struct css_ctx *c = ctx;
+    int type = SCAN_REF_IMAGE, kind = HOMING_SCAN_CSS_BEACON;
+    if (r->type == SCAN_CSS_IMPORT) type = SCAN_REF_LOAD, kind = HOMING_SCAN_CSS_IMPORT;
+    if (r->type == SCAN_CSS_FONT) type = SCAN_REF_LOAD, kind = HOMING_SCAN_FONT_BEACON;
+    if (!scan_url_needs_strip(r->url)) return 0;
+    struct scan_ref *x = ref_new(c->w, type, c->element, c->attribute, r->url);
+    if (!x) return c->w->err ? c->w->err : -E2BIG;
+    x->kind = kind;
+    x->css = 1;
+    x->hidden = c->hidden;
+    x->hidden_why = c->hidden_why;
+    if (c->splice) {
+        x->edit = SCAN_EDIT_REPLACE;
+        x->start = c->base + r->start;
+        x->end = c->base + r->end;
+        x->repl = strdup(r->type == SCAN_CSS_IMPORT ? "" : "none");
+        if (!x->repl) return c->w->err = -ENOMEM;
+    }
+    if (!c->any) c->first = c->w->refs->n - 1;
+    c->any = 1;
+    return 0;
+}
+
+/* The CSS text with every reference neutralised, for a style attribute. */
+struct neut {
+    struct homing_buf *b;
+    const char *s;
+    size_t pos;
+};
+static int neut_ref(void *ctx, const struct scan_css_ref *r)
+{
+    struct neut *n = ctx;
+    if (!scan_url_needs_strip(r->url)) return 0;
+    int rc = homing_buf_append(n->b, n->s + n->pos, r->start - n->pos);
+    if (rc == 0) rc = homing_buf_puts(n->b, r->type == SCAN_CSS_IMPORT ? "" : "none");
+    n->pos = r->end;
+    return rc;
+}
+
+static int html_escape_attr(struct homing_buf *out, const char *s, size_t n)
+{
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        switch (s[i]) {
+        case '&': r = homing_buf_puts(out, "&amp;"); break;
+        case '"': r = homing_buf_puts(out, "&quot;"); break;
+        case '<': r = homing_buf_puts(out, "&lt;"); break;
+        case '>': r = homing_buf_puts(out, "&gt;"); break;
+        default: r = homing_buf_append(out, s + i, 1);
+        }
+    }
+    return r;
+}
+
+static void style_attr(struct walk *w, const char *element, const GumboAttribute *a, int hidden,
+                       const char *why)
+{
+    struct css_ctx c = {.w = w,
+                        .element = element,
+                        .attribute = "style",
+                        .splice = 0,
+                        .hidden = hidden,
+                        .hidden_why = why};
+    size_t vl = strlen(a->value);
+    if (scan_css_walk(a->value, vl, css_ref, &c) < 0 || !c.any) return;
+    if (!in_buf(w, a->original_value.data) || !a->original_value.length) return;
+    /* The decoded value is what the browser sees, so the neutralised copy is
+     * built from it (entity tricks like &#117;rl( cannot survive) and replaces
+     * the whole original value. */
+    struct homing_buf css, out;
+    homing_buf_init(&css, HOMING_SCAN_HTML_MAX);
+    homing_buf_init(&out, HOMING_SCAN_HTML_MAX);
+    struct neut n = {&css, a->value, 0};
+    int r = scan_css_walk(a->value, vl, neut_ref, &n);
+    if (r == 0) r = homing_buf_append(&css, a->value + n.pos, vl - n.pos);
+    if (r == 0) r = homing_buf_puts(&out, "\"");
+    if (r == 0) r = html_escape_attr(&out, css.data ? css.data : "", css.len);
+    if (r == 0) r = homing_buf_puts(&out, "\"");
+    homing_buf_free(&css);
+    if (r < 0) {
+        homing_buf_free(&out);
+        w->err = r == -E2BIG ? -E2BIG : r;
+        return;
+    }
+    struct scan_ref *x = &w->refs->v[c.first];
+    x->edit = SCAN_EDIT_REPLACE;
+    x->start = (size_t)(a->original_value.data - w->html);
+    x->end = x->start + a->original_value.length;
+    x->repl = homing_buf_steal(&out);
+}
+
+static const GumboAttribute *attr(const GumboElement *e, const char *name)
+{
+    return gumbo_get_attribute(&e->attributes, name);
+}
+
+static int attr_int(const GumboElement *e, const char *name)
+{
+    const GumboAttribute *a = attr(e, name);
+    int v;
+    if (a && parse_px(a->value, &v)) return v;
+    return -1;
+}
+
+/* srcset: "a.png 1x, b.png 2x" -> one reference per candidate URL. */
+static void srcset_refs(struct walk *w, const char *element, const GumboAttribute *a, int hidden,
+                        const char *why, int w_, int h_)
+{
+    const char *p = a->value;
+    int first = 1;
+    while (*p) {
+        while (*p && (isspace((unsigned char)*p) || *p == ',')) p++;
+        size_t n = strcspn(p, " \t\n\r\f");
+        if (!n) break;
+        char u[HOMING_SCAN_URL_MAX];
+        size_t k = n < sizeof u - 1 ? n : sizeof u - 1;
+        memcpy(u, p, k);
+        u[k] = '\0';
+        if (k && u[k - 1] == ',') u[k - 1] = '\0';
+        p += n;
+        p += strcspn(p, ",");
+        if (!scan_url_needs_strip(u)) continue;
+        struct scan_ref *x = first ? attr_ref(w, SCAN_REF_IMAGE, 0, element, "srcset", a, u)
+                                   : ref_new(w, SCAN_REF_IMAGE, element, "srcset", u);
+        if (!x) return;
+        x->css = 1;
+        x->hidden = hidden;
+        x->hidden_why = why;
+        x->w = w_;
+        x->h = h_;
+        first = 0;
+    }
+}
+
+static const char *const link_load_rels[] = {
+    "stylesheet", "prefetch",      "dns-prefetch",     "preconnect", "preload", "prerender",
+    "icon",       "modulepreload", "apple-touch-icon", "manifest",   NULL};
+
+static void element_refs(struct walk *w, const GumboNode *node, int hidden, const char *why)
+{
+    const GumboElement *e = &node->v.element;
+    const char *tag = gumbo_normalized_tagname(e->tag);
+    if (e->tag == GUMBO_TAG_UNKNOWN) tag = "unknown";
+    int width = attr_int(e, "width"), height = attr_int(e, "height");
+    const GumboAttribute *st = attr(e, "style");
+    if (st) {
+        struct scan_style s;
+        scan_style_parse(st->value, &s);
+        if (s.w >= 0) width = s.w;
+        if (s.h >= 0) height = s.h;
+    }
+    for (unsigned i = 0; i < e->attributes.length; i++) {
+        const GumboAttribute *a = e->attributes.data[i];
+        const char *n = a->name;
+        const char *v = a->value;
+        struct scan_ref *x = NULL;
+        if (strcasecmp(n, "style") == 0) {
+            style_attr(w, tag, a, hidden, why);
+            continue;
+        }
+        if (strcasecmp(n, "srcset") == 0) {
+            srcset_refs(w, tag, a, hidden, why, width, height);
+            continue;
+        }
+        if (!scan_url_needs_strip(v) && strcasecmp(n, "http-equiv") != 0) continue;
+        if (strcasecmp(n, "src") == 0 || strcasecmp(n, "lowsrc") == 0 ||
+            strcasecmp(n, "dynsrc") == 0) {
+            switch (e->tag) {
+            case GUMBO_TAG_IMG:
+            case GUMBO_TAG_INPUT:
+            case GUMBO_TAG_IMAGE: x = attr_ref(w, SCAN_REF_IMAGE, 0, tag, a->name, a, v); break;
+            case GUMBO_TAG_SOURCE:
+                x = attr_ref(w, SCAN_REF_IMAGE, HOMING_SCAN_MEDIA, tag, a->name, a, v);
+                if (x) x->css = 1;
+                break;
+            case GUMBO_TAG_IFRAME:
+            case GUMBO_TAG_FRAME:
+                x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_FRAME, tag, "src", a, v);
+                break;
+            case GUMBO_TAG_EMBED:
+                x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_OBJECT, tag, "src", a, v);
+                break;
+            case GUMBO_TAG_SCRIPT:
+                x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_SCRIPT, tag, "src", a, v);
+                break;
+            default: x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_MEDIA, tag, "src", a, v);
+            }
+        } else if (strcasecmp(n, "background") == 0) {
+            x = attr_ref(w, SCAN_REF_IMAGE, 0, tag, "background", a, v);
+            if (x) x->css = 1;
+        } else if (strcasecmp(n, "poster") == 0) {
+            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_MEDIA, tag, "poster", a, v);
+        } else if (strcasecmp(n, "srcdoc") == 0) {
+            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_FRAME, tag, "srcdoc", a, "about:srcdoc");
+        } else if (strcasecmp(n, "data") == 0 && e->tag == GUMBO_TAG_OBJECT) {
+            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_OBJECT, tag, "data", a, v);
+        } else if (strcasecmp(n, "codebase") == 0 || strcasecmp(n, "archive") == 0 ||
+                   strcasecmp(n, "manifest") == 0) {
+            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_OBJECT, tag, a->name, a, v);
+        } else if (strcasecmp(n, "ping") == 0) {
+            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_LINK_LOAD, tag, "ping", a, v);
+        } else if ((strcasecmp(n, "href") == 0 || strcasecmp(n, "xlink:href") == 0) &&
+                   e->tag_namespace == GUMBO_NAMESPACE_SVG &&
+                   (e->tag == GUMBO_TAG_IMAGE || e->tag == GUMBO_TAG_UNKNOWN)) {
+            /* svg <image>, and <use>/<feImage> which gumbo does not name */
+            x = attr_ref(w, SCAN_REF_IMAGE, 0, "svg:image", "href", a, v);
+        } else if (strcasecmp(n, "href") == 0 && e->tag == GUMBO_TAG_LINK) {
+            const GumboAttribute *rel = attr(e, "rel");
+            int loads = 0;
+            if (rel)
+                for (size_t k = 0; link_load_rels[k]; k++)
+                    if (strcasestr(rel->value, link_load_rels[k])) loads = 1;
+            x = attr_ref(w, SCAN_REF_LOAD, loads ? HOMING_SCAN_LINK_LOAD : -1, tag, "href", a, v);
+        } else if (strcasecmp(n, "href") == 0 &&
+                   (e->tag == GUMBO_TAG_A || e->tag == GUMBO_TAG_AREA)) {
+            x = attr_ref(w, SCAN_REF_LINK, HOMING_SCAN_WRAPPED_LINK, tag, "href", a, v);
+            if (x) x->edit = SCAN_EDIT_NONE; /* links are unwrapped, never renamed */
+        } else if (strcasecmp(n, "http-equiv") == 0 && e->tag == GUMBO_TAG_META &&
+                   strcasecmp(v, "refresh") == 0) {
+            const GumboAttribute *c = attr(e, "content");
+            const char *u = c ? strcasestr(c->value, "url=") : NULL;
+            u = u ? u + 4 : (c ? c->value : "");
+            while (*u == '\'' || *u == '"' || *u == ' ') u++;
+            char ub[HOMING_SCAN_URL_MAX];
+            homing_strlcpy(ub, u, sizeof ub);
+            size_t ul = strlen(ub);
+            while (ul && (ub[ul - 1] == '\'' || ub[ul - 1] == '"' || ub[ul - 1] == ' '))
+                ub[--ul] = '\0';
+            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_META_REFRESH, tag, "http-equiv", a,
+                         *ub ? ub : "about:refresh");
+        }
+        if (x) {
+            x->hidden = hidden;
+            x->hidden_why = why;
+            x->w = width;
+            x->h = height;
+        }
+        if (w->err) return;
+    }
+}
+
+static void walk_node(struct walk *w, const GumboNode *node, int depth, int hidden, const char *why)
+{
+    if (w->err || depth > HOMING_SCAN_HTML_DEPTH_MAX) {
+        if (depth > HOMING_SCAN_HTML_DEPTH_MAX) w->refs->truncated = 1;
+        return;
+    }
+    if (node->type != GUMBO_NODE_ELEMENT && node->type != GUMBO_NODE_TEMPLATE) return;
+    const GumboElement *e = &node->v.element;
+    if (!hidden) {
+        const GumboAttribute *st = attr(e, "style");
+        if (st) {
+            struct scan_style s;
+            scan_style_parse(st->value, &s);
+            if (s.hidden) hidden = 1, why = s.why;
+        }
+        if (!hidden && attr(e, "hidden") && e->tag != GUMBO_TAG_INPUT) {
+            hidden = 1;
+            why = "hidden attribute";
+        }
+    }
+    element_refs(w, node, hidden, why);
+    if (e->tag == GUMBO_TAG_STYLE) {
+        for (unsigned i = 0; i < e->children.length; i++) {
+            const GumboNode *t = e->children.data[i];
+            if (t->type != GUMBO_NODE_TEXT && t->type != GUMBO_NODE_WHITESPACE) continue;
+            const GumboText *tx = &t->v.text;
+            if (!in_buf(w, tx->original_text.data)) continue;
+            struct css_ctx c = {.w = w,
+                                .element = "style",
+                                .attribute = "text",
+                                .base = (size_t)(tx->original_text.data - w->html),
+                                .splice = 1,
+                                .hidden = 0};
+            /* RAWTEXT: the original text is what the CSS parser sees */
+            int r = scan_css_walk(tx->original_text.data, tx->original_text.length, css_ref, &c);
+            if (r < 0 && r != -E2BIG && !w->err) w->err = r;
+        }
+    }
+    for (unsigned i = 0; i < e->children.length && !w->err; i++)
+        walk_node(w, e->children.data[i], depth + 1, hidden, why);
+}
+
+int scan_collect(const char *html, size_t len, struct scan_refs *out)
+{
+    if (len > HOMING_SCAN_HTML_MAX) return -E2BIG;
+    memset(out, 0, sizeof *out);
+    GumboOptions opts = kGumboDefaultOptions;
+    opts.max_errors = 0; /* the error list is not read, so do not build it */
+    GumboOutput *g = gumbo_parse_with_options(&opts, html, len);
+    if (!g) return -ENOMEM;
+    struct walk w = {.html = html, .len = len, .refs = out};
+    walk_node(&w, g->root, 0, 0, NULL);
+    /* the document node's siblings of <html> (comments) load nothing */
+    gumbo_destroy_output(&opts, g);
+    if (w.err) {
+        scan_refs_free(out);
+        return w.err;
+    }
+    return 0;
+}
+
+void scan_refs_free(struct scan_refs *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].url);
+        free(r->v[i].repl);
+    }
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+size_t scan_refs_count_url(const struct scan_refs *refs, const char *url)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < refs->n; i++)
+        if (refs->v[i].type == SCAN_REF_IMAGE && strcmp(refs->v[i].url, url) == 0) c++;
+    return c;
+}
+
+/* ---- judging ---- */
+
+int scan_ref_classify(const struct scan_ref *r, const struct homing_trackers *t, size_t count,
+                      char *why, size_t whycap, const struct homing_tracker_rule **rule)
+{
+    *rule = NULL;
+    if (r->type == SCAN_REF_LINK) return -1; /* links are judged by the caller */
+    int remote = scan_url_is_remote(r->url) || strcmp(r->url, "about:srcdoc") == 0 ||
+                 strcmp(r->url, "about:refresh") == 0;
+    if (!remote) return -1;
+    struct scan_url u;
+    if (scan_url_parse(r->url, &u) < 0) return -1;
+    const struct homing_tracker_rule *m =
+        homing_trackers_match(t, u.host, u.path, HOMING_TRACKER_PIXEL);
+    *rule = m ? m : homing_trackers_vendor(t, u.host);
+    int kind = -1;
+    if (r->type == SCAN_REF_LOAD) {
+        kind = r->kind;
+        if (kind >= 0) {
+            static const char *const what[HOMING_SCAN_KIND_COUNT] = {
+                [HOMING_SCAN_CSS_IMPORT] = "@import loads a remote stylesheet on opening",
+                [HOMING_SCAN_FONT_BEACON] = "@font-face loads a remote font on opening",
+                [HOMING_SCAN_LINK_LOAD] = "<link> makes the client contact the host",
+                [HOMING_SCAN_FRAME] = "a frame loads remote content on opening",
+                [HOMING_SCAN_OBJECT] = "an embedded object loads remote content",
+                [HOMING_SCAN_MEDIA] = "a media element loads a remote resource",
+                [HOMING_SCAN_SCRIPT] = "a script loads from a remote host",
+                [HOMING_SCAN_META_REFRESH] = "meta refresh navigates to a remote URL",
+            };
+            snprintf(why, whycap, "%s%s%s", what[kind] ? what[kind] : "remote load",
+                     m ? "; known tracker: " : "", m ? m->vendor : "");
+        }
+        scan_url_free(&u);
+        return kind;
+    }
+    int css = r->css;
+    char tok[48];
+    if (m) {
+        kind = css ? HOMING_SCAN_CSS_BEACON : HOMING_SCAN_TRACKER_IMAGE;
+        snprintf(why, whycap, "known tracker %s (%s%s, rule line %u)", m->vendor, m->host,
+                 strcmp(m->path, "*") ? m->path : "", m->line);
+    } else if (count >= HOMING_SCAN_SPACER_REPEATS) {
+        kind = -1; /* the same image many times is a layout spacer, not a beacon */
+    } else if (r->hidden) {
+        kind = css ? HOMING_SCAN_CSS_BEACON : HOMING_SCAN_PIXEL;
+        snprintf(why, whycap, "hidden remote image (%s)", r->hidden_why ? r->hidden_why : "hidden");
+    } else if ((r->w >= 0 && r->w <= HOMING_SCAN_TINY_SIDE) ||
+               (r->h >= 0 && r->h <= HOMING_SCAN_TINY_SIDE) ||
+               (r->w >= 0 && r->h >= 0 && r->w * r->h <= HOMING_SCAN_TINY_AREA)) {
+        kind = css ? HOMING_SCAN_CSS_BEACON : HOMING_SCAN_PIXEL;
+        char ws[16] = "?", hs[16] = "?";
+        if (r->w >= 0) snprintf(ws, sizeof ws, "%d", r->w);
+        if (r->h >= 0) snprintf(hs, sizeof hs, "%d", r->h);
+        snprintf(why, whycap, "tiny remote image (declared %sx%s)", ws, hs);
+    } else if (r->w < 0 && r->h < 0 && scan_url_has_id(&u, tok, sizeof tok)) {
+        kind = css ? HOMING_SCAN_CSS_BEACON : HOMING_SCAN_ID_IMAGE;
+        snprintf(why, whycap, "remote image without a declared size, URL carries id '%s'", tok);
+    } else if (css && scan_url_has_id(&u, tok, sizeof tok)) {
+        kind = HOMING_SCAN_CSS_BEACON;
+        snprintf(why, whycap, "CSS image URL carries id '%s'", tok);
+    }
+    scan_url_free(&u);
+    return kind;
+}
+
+/* ---- allow-list ---- */
+
+struct homing_allow {
+    char *text;
+    size_t n;
+    struct {
+        const char *sender, *host;
+    } e[];
+};
+
+int homing_allow_parse(const char *text, size_t len, struct homing_allow **out, char *err,
+                       size_t errcap)
+{
+    if (len > HOMING_TRACKERS_FILE_MAX || memchr(text, '\0', len)) {
+        snprintf(err, errcap, "allow-list too large or binary");
+        return -EINVAL;
+    }
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+    if (lines > HOMING_ALLOW_MAX) {
+        snprintf(err, errcap, "more than %d lines", HOMING_ALLOW_MAX);
+        return -E2BIG;
+    }
+    struct homing_allow *a = calloc(1, sizeof *a + lines * sizeof a->e[0]);
+    if (!a || !(a->text = strndup(text, len))) {
+        free(a);
+        return -ENOMEM;
+    }
+    unsigned lineno = 0;
+    for (char *save = NULL, *line = a->text; line; line = save) {
+        lineno++;
+        char *nl = strchr(line, '\n');
+        save = nl ? nl + 1 : NULL;
+        if (nl) *nl = '\0';
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        for (char *c = line; *c; c++) *c = (char)tolower((unsigned char)*c);
+        char *s1 = strtok(line, " \t\r");
+        if (!s1) continue;
+        char *s2 = strtok(NULL, " \t\r");
+        if (!s2 || strtok(NULL, " \t\r") || strlen(s1) > 320 || strlen(s2) > 253) {
+            snprintf(err, errcap, "line %u: expected 'SENDER HOST'", lineno);
+            homing_allow_free(a);
+            return -EINVAL;
+        }
+        a->e[a->n].sender = s1;
+        a->e[a->n].host = s2;
+        a->n++;
+    }
+    *out = a;
+    return 0;
+}
+
+void homing_allow_free(struct homing_allow *a)
+{
+    if (!a) return;
+    free(a->text);
+    free(a);
+}
+
+static int domain_match(const char *name, const char *dom)
+{
+    size_t n = strlen(name), d = strlen(dom);
+    if (n < d || strcasecmp(name + n - d, dom) != 0) return 0;
+    return n == d || name[n - d - 1] == '.' || name[n - d - 1] == '@';
+}
+
+int homing_allow_match(const struct homing_allow *a, const char *sender, const char *host)
+{
+    if (!a || !host) return 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const char *s = a->e[i].sender;
+        int sm = strcmp(s, "*") == 0 ||
+                 (sender && (strchr(s, '@') ? strcasecmp(sender, s) == 0
+                                            : domain_match(sender, s[0] == '@' ? s + 1 : s)));
+        if (sm && domain_match(host, a->e[i].host)) return 1;
+    }
+    return 0;
+}
+
+/* ---- one document ---- */
+
+int homing_scan_html(const char *html, size_t len, const struct homing_scan_options *o,
+                     const char *sender, const char *part, struct homing_scan_result *res)
+{
+    struct scan_refs refs;
+    int r = scan_collect(html, len, &refs);
+    if (r < 0) return r;
+    if (refs.truncated) res->truncated = 1;
+    struct scan_needles nd = {0};
+    const char *rcpt = res->recipient ? res->recipient : (o ? o->recipient : NULL);
+    int have_nd = rcpt && scan_needles_init(&nd, rcpt) == 0;
+    const struct homing_trackers *t = o ? o->trackers : NULL;
+    for (size_t i = 0; i < refs.n && r >= 0; i++) {
+        const struct scan_ref *x = &refs.v[i];
+        if (!scan_url_is_remote(x->url) && x->type != SCAN_REF_LOAD) continue;
+        struct scan_url u;
+        if (scan_url_parse(x->url, &u) < 0) continue;
+        int allowed = o && homing_allow_match(o->allow, sender, u.host);
+        char why[512];
+        const struct homing_tracker_rule *rule = NULL;
+        if (!allowed && x->type == SCAN_REF_LINK) {
+            char *dest = NULL;
+            int k = scan_url_unwrap(t, x->url, &dest, why, sizeof why);
+            const struct homing_tracker_rule *m =
+                homing_trackers_match(t, u.host, u.path, HOMING_TRACKER_CLICK);
+            const struct homing_tracker_rule *v = m ? m : homing_trackers_vendor(t, u.host);
+            if (k > 0)
+                r = scan_add(res, HOMING_SCAN_WRAPPED_LINK, part, x->element, x->attribute, x->url,
+                             v ? v->vendor : NULL, why, dest);
+            else if (m) {
+                snprintf(why, sizeof why, "known click tracker %s (%s%s, rule line %u)", m->vendor,
+                         m->host, strcmp(m->path, "*") ? m->path : "", m->line);
+                r = scan_add(res, HOMING_SCAN_TRACKED_LINK, part, x->element, x->attribute, x->url,
+                             m->vendor, why, NULL);
+            }
+            free(dest);
+        } else if (!allowed) {
+            int kind =
+                scan_ref_classify(x, t, scan_refs_count_url(&refs, x->url), why, sizeof why, &rule);
+            if (kind >= 0)
+                r = scan_add(res, kind, part, x->element, x->attribute, x->url,
+                             rule ? rule->vendor : NULL, why, NULL);
+        }
+        if (r >= 0 && !allowed && have_nd && scan_leak(&nd, x->url, why, sizeof why)) {
+            if (!rule) rule = homing_trackers_vendor(t, u.host);
+            r = scan_add(res, HOMING_SCAN_RECIPIENT_LEAK, part, x->element, x->attribute, x->url,
+                         rule ? rule->vendor : NULL, why, NULL);
+        }
+        scan_url_free(&u);
+    }
+    if (have_nd) scan_needles_free(&nd);
+    scan_refs_free(&refs);
+    return r == -E2BIG ? 0 : (r < 0 ? r : 0);
+}

@@ -1,0 +1,258 @@
+/*
+ * rules.c: `homing rules --format FORMAT`: blocklists and filters generated
+ * from the tracker knowledge file. DNS formats (rpz, hosts, dnsmasq, unbound)
+ * hold only hosts whose scope is "only" (they serve nothing but beacons, so
+ * sinkholing them loses no link and no image); every other tracking rule
+ * (click redirects, tracking paths on hosts that also serve content) goes into
+ * the Sieve script, which tags (and optionally files) tracked mail instead.
+ *
+ * Output is deterministic (sorted, de-duplicated) so it can be diffed.
+ * Exit: 0 written, 2 error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "homing/trackers.h"
+#include "homing_build.h"
+
+static const char rules_usage[] =
+    "usage: homing rules --format rpz|hosts|dnsmasq|unbound|sieve [OPTIONS]\n\n"
+    "DNS blocklists hold only hosts that serve nothing but tracking; the Sieve script\n"
+    "tags mail that carries any other known tracking (and read-receipt requests).\n\n"
+    "Options:\n"
+    "  --format F         rpz (zone file), hosts, dnsmasq, unbound, sieve\n"
+    "  --flag FLAG        Sieve: IMAP flag to set (default: $HomingTracked)\n"
+    "  --folder NAME      Sieve: also file tracked mail into this folder\n"
+    "  --trackers FILE    tracker knowledge file (default: " HOMING_DATADIR "/trackers.tsv)\n"
+    "  -o, --output FILE  write here instead of stdout\n"
+    "  -h, --help         this help\n";
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted unique strings; the array and strings are owned. */
+struct strset {
+    char **v;
+    size_t n, cap;
+};
+
+static int set_add(struct strset *s, const char *str)
+{
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        void *nv = realloc(s->v, nc * sizeof *s->v);
+        if (!nv) return -ENOMEM;
+        s->v = nv;
+        s->cap = nc;
+    }
+    if (!(s->v[s->n] = strdup(str))) return -ENOMEM;
+    s->n++;
+    return 0;
+}
+
+static void set_finish(struct strset *s)
+{
+    qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (k && strcmp(s->v[k - 1], s->v[i]) == 0) {
+            free(s->v[i]);
+            continue;
+        }
+        s->v[k++] = s->v[i];
+    }
+    s->n = k;
+}
+
+static void set_free(struct strset *s)
+{
+    for (size_t i = 0; i < s->n; i++) free(s->v[i]);
+    free(s->v);
+}
+
+/* A host is dropped from the DNS list when a parent domain is on it already. */
+static int covered(const struct strset *s, const char *h)
+{
+    for (const char *p = strchr(h, '.'); p; p = strchr(p + 1, '.'))
+        if (bsearch(&(const char *){p + 1}, s->v, s->n, sizeof *s->v, cmp_str)) return 1;
+    return 0;
+}
+
+/* The literal part of a path glob, up to its first wildcard. */
+static void glob_prefix(const char *g, char *out, size_t cap)
+{
+    size_t n = strcspn(g, "*?[");
+    if (n >= cap) n = cap - 1;
+    memcpy(out, g, n);
+    out[n] = '\0';
+}
+
+static void sieve_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void sieve_list(FILE *f, const struct strset *s, const char *indent)
+{
+    fputs("[", f);
+    for (size_t i = 0; i < s->n; i++) {
+        fputs(i ? ",\n" : "\n", f);
+        fputs(indent, f);
+        sieve_string(f, s->v[i]);
+    }
+    fputs("]", f);
+}
+
+int cmd_rules(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (cli_wants_help(argc, argv, rules_usage)) return CLI_OK;
+    const char *format = NULL, *trackers_path = NULL, *out_path = NULL;
+    const char *flag = "$HomingTracked", *folder = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (strcmp(a, "--format") == 0)
+            dst = &format;
+        else if (strcmp(a, "--trackers") == 0)
+            dst = &trackers_path;
+        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+            dst = &out_path;
+        else if (strcmp(a, "--flag") == 0)
+            dst = &flag;
+        else if (strcmp(a, "--folder") == 0)
+            dst = &folder;
+        else if (strncmp(a, "--format=", 9) == 0) {
+            format = a + 9;
+            continue;
+        } else {
+            char safe[64];
+            homing_str_sanitize(safe, sizeof safe, a, strlen(a));
+            return cli_usage_error("rules", "unknown argument '%s'", safe);
+        }
+        if (++i >= argc) return cli_usage_error("rules", "%s needs a value", a);
+        *dst = argv[i];
+    }
+    if (!format) return cli_usage_error("rules", "--format is required");
+    static const char *const formats[] = {"rpz", "hosts", "dnsmasq", "unbound", "sieve", NULL};
+    int fmt = -1;
+    for (int k = 0; formats[k]; k++)
+        if (strcmp(format, formats[k]) == 0) fmt = k;
+    if (fmt < 0) return cli_usage_error("rules", "unknown format '%.40s'", format);
+    for (const char *p = flag; *p; p++)
+        if (*p <= ' ' || *p == '"' || *p == '\\' || *p > '~')
+            return cli_usage_error("rules", "--flag must be one printable word");
+    if (folder)
+        for (const char *p = folder; *p; p++)
+            if ((unsigned char)*p < ' ' || *p == '"' || *p == '\\')
+                return cli_usage_error("rules", "--folder has a quote or control character");
+
+    struct homing_trackers *t = NULL;
+    if (cli_trackers_load(trackers_path, &t) < 0) return CLI_ERROR;
+    struct strset dns = {0}, body = {0};
+    int rc = 0;
+    size_t n = homing_trackers_count(t);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct homing_tracker_rule *r = homing_trackers_rule(t, i);
+        if (strcmp(r->host, "*") == 0) continue; /* any-host paths are too generic for Sieve */
+        if (r->scope == HOMING_TRACKER_ONLY) {
+            rc = set_add(&dns, r->host);
+        } else if (r->scope == HOMING_TRACKER_LINKS || strcmp(r->path, "*") != 0) {
+            char pre[300], s[600];
+            glob_prefix(strcmp(r->path, "*") == 0 ? "/" : r->path, pre, sizeof pre);
+            snprintf(s, sizeof s, "//%s%s", r->host, pre);
+            rc = set_add(&body, s);
+            snprintf(s, sizeof s, ".%s%s", r->host, pre);
+            if (rc == 0) rc = set_add(&body, s);
+        }
+    }
+    set_finish(&dns);
+    set_finish(&body);
+    FILE *f = stdout;
+    if (rc == 0 && out_path && !(f = fopen(out_path, "w"))) {
+        rc = -errno;
+        cli_fail("cannot write %s: %s", out_path, strerror(errno));
+        rc = CLI_ERROR;
+        f = NULL;
+    }
+    if (rc == 0) {
+        const char *src = "data/trackers.tsv";
+        switch (fmt) {
+        case 0: /* rpz */
+            fprintf(f,
+                    "; homing rules --format rpz: hosts serving nothing but tracking\n"
+                    "; generated from %s; each host and its subdomains answer NXDOMAIN\n"
+                    "$TTL 3600\n"
+                    "@ IN SOA localhost. hostmaster.localhost. 1 3600 600 86400 3600\n"
+                    "@ IN NS localhost.\n",
+                    src);
+            for (size_t i = 0; i < dns.n; i++)
+                if (!covered(&dns, dns.v[i]))
+                    fprintf(f, "%s CNAME .\n*.%s CNAME .\n", dns.v[i], dns.v[i]);
+            break;
+        case 1: /* hosts */
+            fprintf(f,
+                    "# homing rules --format hosts: hosts serving nothing but tracking\n"
+                    "# generated from %s; a hosts file cannot cover subdomains\n",
+                    src);
+            for (size_t i = 0; i < dns.n; i++) fprintf(f, "0.0.0.0 %s\n", dns.v[i]);
+            break;
+        case 2: /* dnsmasq */
+            fprintf(f,
+                    "# homing rules --format dnsmasq: hosts serving nothing but tracking\n"
+                    "# generated from %s; each entry covers the host and its subdomains\n",
+                    src);
+            for (size_t i = 0; i < dns.n; i++)
+                if (!covered(&dns, dns.v[i]))
+                    fprintf(f, "address=/%s/0.0.0.0\naddress=/%s/::\n", dns.v[i], dns.v[i]);
+            break;
+        case 3: /* unbound */
+            fprintf(f,
+                    "# homing rules --format unbound: hosts serving nothing but tracking\n"
+                    "# generated from %s; include from unbound.conf\n"
+                    "server:\n",
+                    src);
+            for (size_t i = 0; i < dns.n; i++)
+                if (!covered(&dns, dns.v[i]))
+                    fprintf(f, "    local-zone: \"%s.\" always_nxdomain\n", dns.v[i]);
+            break;
+        default: /* sieve */
+            fprintf(f,
+                    "# homing rules --format sieve: tags mail that carries known tracking\n"
+                    "# (click redirects and tracking paths on hosts that also serve real\n"
+                    "# content, which a DNS blocklist must not hold), and read-receipt\n"
+                    "# requests. Generated from %s.\n"
+                    "require [\"body\", \"imap4flags\"%s];\n\n"
+                    "if anyof (exists [\"Disposition-Notification-To\", \"Return-Receipt-To\",\n"
+                    "                  \"X-Confirm-Reading-To\"],\n"
+                    "          body :content \"text\" :contains ",
+                    src, folder ? ", \"fileinto\"" : "");
+            sieve_list(f, &body, "            ");
+            fprintf(f, ")\n{\n    addflag ");
+            sieve_string(f, flag);
+            fprintf(f, ";\n");
+            if (folder) {
+                fprintf(f, "    fileinto ");
+                sieve_string(f, folder);
+                fprintf(f, ";\n");
+            }
+            fprintf(f, "}\n");
+        }
+        if (f != stdout ? fclose(f) != 0 : fflush(stdout) != 0)
+            rc = cli_fail("cannot write the output");
+    }
+    set_free(&dns);
+    set_free(&body);
+    homing_trackers_free(t);
+    return rc == 0 ? CLI_OK : CLI_ERROR;
+}

@@ -1,0 +1,382 @@
+/*
+ * scan.c: `homing scan [FILE|DIR...]`: every tracking device in each message,
+ * with its evidence. FILE may be one message, an mbox file, a Maildir (a
+ * directory with cur/ and new/) or a directory of message files; none or "-"
+ * reads one message from stdin. Text for people, --json for programs.
+ *
+ * Exit: 0 no tracking found, 1 found, 2 error (one line on stderr). Also holds
+ * cli_trackers_load, which strip and rules share.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "homing/scan.h"
+#include "homing/trackers.h"
+#include "homing_build.h"
+
+static const char scan_usage[] =
+    "usage: homing scan [OPTIONS] [FILE|DIR...]\n\n"
+    "Lists every tracking device in each message: hidden or tiny remote images, known\n"
+    "tracker hosts, images whose URL carries a unique id, CSS and font beacons,\n"
+    "@import, <link>, frames, objects, meta refresh, redirect-wrapped links, the\n"
+    "recipient's address leaked in URLs (plain, encoded or hashed) and read-receipt\n"
+    "headers. FILE is a message, an mbox file, a Maildir or a directory of messages;\n"
+    "none or '-' reads one message from stdin.\n\n"
+    "Options:\n"
+    "  --json             machine-readable output\n"
+    "  --recipient ADDR   the address to look for (default: Delivered-To, else To)\n"
+    "  --trackers FILE    tracker knowledge file (default: " HOMING_DATADIR "/trackers.tsv)\n"
+    "  --allow FILE       per-sender allow-list: lines 'SENDER HOST'\n"
+    "  -h, --help         this help\n\n"
+    "Exit status: 0 nothing found, 1 tracking found, 2 error.\n";
+
+int cli_trackers_load(const char *path, struct homing_trackers **out)
+{
+    char err[512];
+    if (!path) path = HOMING_DATADIR "/trackers.tsv";
+    if (homing_trackers_load(path, out, err, sizeof err) < 0) {
+        cli_fail("cannot load tracker knowledge: %s", err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+struct msg_counts {
+    unsigned total, pixels, links, leaks, css, receipts;
+};
+
+struct scan_run {
+    const struct homing_scan_options *o;
+    int json;
+    json_t *messages;
+    unsigned nmsg, found;
+    struct {
+        char name[256];
+        struct msg_counts c;
+    } * rows;
+    size_t nrows, caprows;
+};
+
+static void count_kinds(const struct homing_scan_result *r, struct msg_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    c->total = (unsigned)r->n;
+    for (size_t i = 0; i < r->n; i++) {
+        switch (r->f[i].kind) {
+        case HOMING_SCAN_PIXEL:
+        case HOMING_SCAN_TRACKER_IMAGE:
+        case HOMING_SCAN_ID_IMAGE: c->pixels++; break;
+        case HOMING_SCAN_WRAPPED_LINK:
+        case HOMING_SCAN_TRACKED_LINK: c->links++; break;
+        case HOMING_SCAN_RECIPIENT_LEAK: c->leaks++; break;
+        case HOMING_SCAN_READ_RECEIPT: c->receipts++; break;
+        default: c->css++;
+        }
+    }
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* jansson refuses invalid UTF-8; attacker bytes become '?' rather than an error */
+static json_t *jstr_safe(const char *s)
+{
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    size_t n = strlen(s);
+    char *c = malloc(n + 1);
+    if (!c) return json_null();
+    homing_str_sanitize(c, n + 1, s, n);
+    j = json_string(c);
+    free(c);
+    return j ? j : json_null();
+}
+
+static void print_text(const char *name, const struct homing_scan_result *r)
+{
+    char safe[1024], s2[512];
+    homing_str_sanitize(safe, sizeof safe, name, strlen(name));
+    printf("%s: %zu tracking device%s", safe, r->n, r->n == 1 ? "" : "s");
+    if (r->recipient) {
+        homing_str_sanitize(s2, sizeof s2, r->recipient, strlen(r->recipient));
+        printf(" (recipient %s)", s2);
+    }
+    printf("%s\n", r->truncated ? " [limits reached: list incomplete]" : "");
+    for (size_t i = 0; i < r->n; i++) {
+        const struct homing_scan_finding *f = &r->f[i];
+        char loc[160];
+        snprintf(loc, sizeof loc, "%s%s<%s %s>", f->part[0] ? "part " : "headers", f->part,
+                 f->element ? f->element : "", f->attribute ? f->attribute : "");
+        printf("  %-14s %s", homing_scan_kind_name(f->kind), loc);
+        if (f->vendor) {
+            homing_str_sanitize(s2, sizeof s2, f->vendor, strlen(f->vendor));
+            printf("  [%s]", s2);
+        }
+        printf("\n");
+        if (f->url) {
+            homing_str_sanitize(safe, sizeof safe, f->url, strlen(f->url));
+            printf("      url:  %s\n", safe);
+        }
+        if (f->destination) {
+            homing_str_sanitize(safe, sizeof safe, f->destination, strlen(f->destination));
+            printf("      to:   %s\n", safe);
+        }
+        homing_str_sanitize(safe, sizeof safe, f->evidence, strlen(f->evidence));
+        printf("      why:  %s\n", safe);
+    }
+}
+
+static int scan_one(struct scan_run *run, const char *name, const char *data, size_t len)
+{
+    struct homing_scan_result *r = NULL;
+    int rc = homing_scan_message(data, len, run->o, &r);
+    if (rc < 0) {
+        char safe[512];
+        homing_str_sanitize(safe, sizeof safe, name, strlen(name));
+        cli_fail("cannot scan %s: %s", safe,
+                 rc == -EBADMSG ? "not a message"
+                 : rc == -E2BIG ? "too large"
+                                : strerror(-rc));
+        return rc;
+    }
+    run->nmsg++;
+    if (r->n) run->found++;
+    if (run->nrows == run->caprows) {
+        size_t nc = run->caprows ? run->caprows * 2 : 16;
+        void *nr = realloc(run->rows, nc * sizeof *run->rows);
+        if (!nr) {
+            homing_scan_result_free(r);
+            return -ENOMEM;
+        }
+        run->rows = nr;
+        run->caprows = nc;
+    }
+    homing_str_sanitize(run->rows[run->nrows].name, sizeof run->rows[run->nrows].name, name,
+                        strlen(name));
+    count_kinds(r, &run->rows[run->nrows].c);
+    run->nrows++;
+    if (run->json) {
+        json_t *m = json_object();
+        json_t *fs = json_array();
+        json_object_set_new(m, "source", jstr_safe(name));
+        json_object_set_new(m, "recipient", jstr_safe(r->recipient));
+        json_object_set_new(m, "html_parts", json_integer(r->html_parts));
+        json_object_set_new(m, "truncated", json_boolean(r->truncated));
+        json_object_set_new(m, "count", json_integer((json_int_t)r->n));
+        for (size_t i = 0; i < r->n; i++) {
+            const struct homing_scan_finding *f = &r->f[i];
+            json_t *j = json_object();
+            json_object_set_new(j, "kind", json_string(homing_scan_kind_name(f->kind)));
+            json_object_set_new(j, "part", json_string(f->part));
+            json_object_set_new(j, "element", jstr(f->element));
+            json_object_set_new(j, "attribute", jstr(f->attribute));
+            json_object_set_new(j, "url", jstr_safe(f->url));
+            json_object_set_new(j, "vendor", jstr_safe(f->vendor));
+            json_object_set_new(j, "evidence", jstr_safe(f->evidence));
+            json_object_set_new(j, "destination", jstr_safe(f->destination));
+            json_array_append_new(fs, j);
+        }
+        json_object_set_new(m, "findings", fs);
+        json_array_append_new(run->messages, m);
+    } else {
+        print_text(name, r);
+    }
+    homing_scan_result_free(r);
+    return 0;
+}
+
+static int scan_mbox(struct scan_run *run, const char *path, char *data, size_t len)
+{
+    /* messages start at lines beginning "From " (the first line is one) */
+    size_t start = 0, idx = 0;
+    int rc = 0;
+    while (start < len && rc == 0) {
+        size_t body = start;
+        const char *nl = memchr(data + start, '\n', len - start);
+        body = nl ? (size_t)(nl - data) + 1 : len;
+        size_t end = body;
+        for (;;) {
+            const char *p = memmem(data + end, len - end, "\nFrom ", 6);
+            if (!p) {
+                end = len;
+                break;
+            }
+            end = (size_t)(p - data) + 1;
+            break;
+        }
+        char name[4200];
+        snprintf(name, sizeof name, "%s:%zu", path, ++idx);
+        rc = scan_one(run, name, data + body, end - body);
+        start = end;
+    }
+    return rc;
+}
+
+static int scan_file(struct scan_run *run, const char *path)
+{
+    char *data;
+    size_t len;
+    int rc = cli_read_file(path, HOMING_SCAN_MESSAGE_MAX, &data, &len);
+    if (rc < 0) {
+        char safe[512];
+        homing_str_sanitize(safe, sizeof safe, path, strlen(path));
+        cli_fail("cannot read %s: %s", safe,
+                 rc == -E2BIG ? "larger than the limit" : strerror(-rc));
+        return rc;
+    }
+    if (len >= 5 && memcmp(data, "From ", 5) == 0)
+        rc = scan_mbox(run, path, data, len);
+    else
+        rc = scan_one(run, strcmp(path, "-") == 0 ? "(stdin)" : path, data, len);
+    free(data);
+    return rc;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int scan_dir(struct scan_run *run, const char *dir, int depth)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, by_name);
+    if (n < 0) {
+        cli_fail("cannot read directory %s: %s", dir, strerror(errno));
+        return -errno;
+    }
+    char p[4096];
+    snprintf(p, sizeof p, "%s/cur", dir);
+    struct stat st;
+    int maildir = depth == 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *d = names[i]->d_name;
+        if (rc == 0 && d[0] != '.') {
+            snprintf(p, sizeof p, "%s/%s", dir, d);
+            if (stat(p, &st) == 0) {
+                if (S_ISDIR(st.st_mode)) {
+                    if (maildir && (strcmp(d, "cur") == 0 || strcmp(d, "new") == 0))
+                        rc = scan_dir(run, p, depth + 1);
+                } else if (S_ISREG(st.st_mode)) {
+                    rc = scan_file(run, p);
+                }
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int cmd_scan(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (cli_wants_help(argc, argv, scan_usage)) return CLI_OK;
+    const char *trackers_path = NULL, *allow_path = NULL, *recipient = NULL;
+    int json = 0, i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--recipient") == 0 || strcmp(a, "--trackers") == 0 ||
+                   strcmp(a, "--allow") == 0) {
+            if (++i >= argc) return cli_usage_error("scan", "%s needs a value", a);
+            if (a[2] == 'r')
+                recipient = argv[i];
+            else if (a[2] == 't')
+                trackers_path = argv[i];
+            else
+                allow_path = argv[i];
+        } else {
+            char safe[64];
+            homing_str_sanitize(safe, sizeof safe, a, strlen(a));
+            return cli_usage_error("scan", "unknown option '%s'", safe);
+        }
+    }
+    if (recipient && (!strchr(recipient, '@') || strlen(recipient) > 320))
+        return cli_usage_error("scan", "--recipient needs an address");
+    struct homing_trackers *t = NULL;
+    if (cli_trackers_load(trackers_path, &t) < 0) return CLI_ERROR;
+    struct homing_allow *allow = NULL;
+    if (allow_path) {
+        char *data;
+        size_t len;
+        char err[256];
+        int rc = cli_read_file(allow_path, HOMING_TRACKERS_FILE_MAX, &data, &len);
+        if (rc < 0) {
+            homing_trackers_free(t);
+            return cli_fail("cannot read %s: %s", allow_path, strerror(-rc));
+        }
+        rc = homing_allow_parse(data, len, &allow, err, sizeof err);
+        free(data);
+        if (rc < 0) {
+            homing_trackers_free(t);
+            return cli_fail("%s: %s", allow_path, err);
+        }
+    }
+    struct homing_scan_options o = {.trackers = t, .allow = allow, .recipient = recipient};
+    struct scan_run run = {.o = &o, .json = json};
+    if (json) run.messages = json_array();
+    int rc = 0;
+    if (i >= argc) {
+        rc = scan_file(&run, "-");
+    } else {
+        for (; i < argc && rc == 0; i++) {
+            struct stat st;
+            if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+                rc = scan_dir(&run, argv[i], 0);
+            else
+                rc = scan_file(&run, argv[i]);
+        }
+    }
+    if (rc == 0) {
+        if (json) {
+            json_t *top = json_object();
+            unsigned total = 0;
+            for (size_t k = 0; k < run.nrows; k++) total += run.rows[k].c.total;
+            json_object_set_new(top, "messages", run.messages);
+            json_object_set_new(top, "total", json_integer(total));
+            run.messages = NULL;
+            char *s = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            json_decref(top);
+            if (s) {
+                fputs(s, stdout);
+                fputc('\n', stdout);
+                free(s);
+            } else {
+                rc = cli_fail("cannot format JSON");
+            }
+        } else if (run.nrows > 1) {
+            printf("\n%-40s %7s %7s %6s %6s %5s %8s\n", "message", "devices", "images", "links",
+                   "leaks", "css", "receipts");
+            for (size_t k = 0; k < run.nrows; k++) {
+                const struct msg_counts *c = &run.rows[k].c;
+                printf("%-40.40s %7u %7u %6u %6u %5u %8u\n", run.rows[k].name, c->total, c->pixels,
+                       c->links, c->leaks, c->css, c->receipts);
+            }
+            printf("%u message%s, %u with tracking\n", run.nmsg, run.nmsg == 1 ? "" : "s",
+                   run.found);
+        }
+    }
+    json_decref(run.messages);
+    free(run.rows);
+    homing_allow_free(allow);
+    homing_trackers_free(t);
+    if (rc < 0 || rc == CLI_ERROR) return CLI_ERROR;
+    if (run.nmsg == 0) return cli_fail("no messages found");
+    return run.found ? CLI_NEGATIVE : CLI_OK;
+}

@@ -1,0 +1,253 @@
+/*
+ * test_scan.c: unit tests of the tracker knowledge file, URL judgement, CSS
+ * walking, HTML scanning and splicing (lib/mail/trackers.c, lib/html/scan*.c,
+ * lib/html/strip.c). Whole messages are covered by tests/integration/test_scan.py.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../lib/html/scan_int.h"
+#include "homing/scan.h"
+#include "homing/trackers.h"
+#include "homing_build.h"
+
+static const char kb[] =
+    "# comment\n"
+    "Mailchimp\tlist-manage.com\t/track/open.php\tpixel\tmixed\t-\tdocs\tCC0-1.0\n"
+    "SendGrid\tct.sendgrid.net\t*\tboth\tlinks\t-\tdocs\tCC0-1.0\n"
+    "Litmus\temltrk.com\t*\tpixel\tonly\t-\tdocs\tCC0-1.0\n"
+    "Google\tgoogle.com\t/url\tclick\tmixed\tq\tdocs\tCC0-1.0\n"
+    "Vendor\texample-esp.com\t*\tboth\tmixed\t-\tdocs\tCC0-1.0\n"
+    "phpList\t*\t*/ut.php\tpixel\tmixed\t-\tdocs\tCC0-1.0\n";
+
+static struct homing_trackers *load_kb(void)
+{
+    struct homing_trackers *t = NULL;
+    char err[256];
+    assert_int_equal(homing_trackers_parse(kb, strlen(kb), &t, err, sizeof err), 0);
+    return t;
+}
+
+static void test_trackers_parse_and_match(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = load_kb();
+    assert_int_equal(homing_trackers_count(t), 6);
+    assert_int_equal(homing_trackers_vendor_count(t), 6);
+    const struct homing_tracker_rule *r =
+        homing_trackers_match(t, "us1.list-manage.com", "/track/open.php", HOMING_TRACKER_PIXEL);
+    assert_non_null(r);
+    assert_string_equal(r->vendor, "Mailchimp");
+    assert_null(
+        homing_trackers_match(t, "us1.list-manage.com", "/subscribe", HOMING_TRACKER_PIXEL));
+    assert_non_null(
+        homing_trackers_match(t, "u1.ct.sendgrid.net", "/ls/click", HOMING_TRACKER_CLICK));
+    assert_null(homing_trackers_match(t, "notct.sendgrid.net", "/", HOMING_TRACKER_CLICK));
+    /* mixed with path * names the vendor only */
+    assert_null(homing_trackers_match(t, "img.example-esp.com", "/a.png", HOMING_TRACKER_PIXEL));
+    assert_string_equal(homing_trackers_vendor(t, "img.example-esp.com")->vendor, "Vendor");
+    r = homing_trackers_match(t, "news.shop.example", "/lists/ut.php", HOMING_TRACKER_PIXEL);
+    assert_non_null(r);
+    assert_string_equal(r->vendor, "phpList");
+    homing_trackers_free(t);
+}
+
+static void test_trackers_errors(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = NULL;
+    char err[256];
+    const char *bad[] = {
+        "V\thost.com\t*\tpixel\tonly\t-\ts\n",       /* 7 fields */
+        "V\tHOST.com\t*\tpixel\tonly\t-\ts\tl\n",    /* upper case */
+        "V\thost.com\t*\tjump\tonly\t-\ts\tl\n",     /* role */
+        "V\thost.com\t*\tboth\tonly\t-\ts\tl\n",     /* only + click */
+        "V\t*\t*\tpixel\tmixed\t-\ts\tl\n",          /* any host any path */
+        "V\thost.com\tx\tpixel\tmixed\t-\ts\tl\n",   /* path */
+        "V\thost.com\t*\tpixel\tmixed\tb@d\ts\tl\n", /* param */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "# c\n%s", bad[i]);
+        assert_int_equal(homing_trackers_parse(text, strlen(text), &t, err, sizeof err), -EINVAL);
+        assert_null(t);
+        assert_memory_equal(err, "line 2: ", 8);
+    }
+}
+
+static void test_shipped_file(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = NULL;
+    char err[512];
+    assert_int_equal(homing_trackers_load(HOMING_DATADIR "/trackers.tsv", &t, err, sizeof err), 0);
+    assert_true(homing_trackers_vendor_count(t) >= 300);
+    homing_trackers_free(t);
+}
+
+static void test_unwrap(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = load_kb();
+    char *dest = NULL, why[256];
+    assert_int_equal(
+        scan_url_unwrap(t,
+                        "https://www.google.com/url?q=https%3A%2F%2Fexample.org%2Fa%3Fb%3D1&sa=D",
+                        &dest, why, sizeof why),
+        1);
+    assert_string_equal(dest, "https://example.org/a?b=1");
+    free(dest);
+    assert_int_equal(
+        scan_url_unwrap(
+            t, "https://r.us-east-1.awstrack.me/L0/https:%2F%2Fshop.example%2Fsale/1/0100-abc",
+            &dest, why, sizeof why),
+        1);
+    assert_string_equal(dest, "https://shop.example/sale");
+    free(dest);
+    /* a share link is not a wrapper */
+    assert_int_equal(scan_url_unwrap(t, "https://www.facebook.com/sharer.php?u=https://a.example/",
+                                     &dest, why, sizeof why),
+                     0);
+    homing_trackers_free(t);
+}
+
+static void test_leak(void **state)
+{
+    (void)state;
+    struct scan_needles nd;
+    char why[256];
+    assert_int_equal(scan_needles_init(&nd, "Alice.Smith@Example.org"), 0);
+    assert_true(scan_leak(&nd, "https://t.example/o?e=alice.smith%40example.org", why, sizeof why));
+    assert_string_equal(why, "address percent-encoded in the query");
+    /* base64 of alice.smith@example.org */
+    assert_true(
+        scan_leak(&nd, "https://t.example/o/YWxpY2Uuc21pdGhAZXhhbXBsZS5vcmc", why, sizeof why));
+    assert_string_equal(why, "address base64-encoded in the path");
+    /* md5("alice.smith@example.org") */
+    assert_true(
+        scan_leak(&nd, "https://t.example/p#h=3B662366607251ADA8FDD73EE423CCDF", why, sizeof why));
+    assert_string_equal(why, "md5 of the lower-cased address in the fragment");
+    assert_true(scan_leak(
+        &nd,
+        "https://t.example/2ece82500f534e458e60ac69f9738f80cc3178f23582f1d41ee9d53a044e6793/x.gif",
+        why, sizeof why));
+    assert_string_equal(why, "sha256 of the local part in the path");
+    assert_false(scan_leak(&nd, "https://t.example/p?x=1", why, sizeof why));
+    scan_needles_free(&nd);
+}
+
+static void test_style(void **state)
+{
+    (void)state;
+    struct scan_style s;
+    scan_style_parse("width: 1px; height:1px", &s);
+    assert_int_equal(s.w, 1);
+    assert_int_equal(s.h, 1);
+    assert_false(s.hidden);
+    scan_style_parse("DISPLAY : none !important", &s);
+    assert_true(s.hidden);
+    scan_style_parse("position:absolute;left:-9999px", &s);
+    assert_true(s.hidden);
+    scan_style_parse("opacity:0.0", &s);
+    assert_true(s.hidden);
+}
+
+static int count_cb(void *ctx, const struct scan_css_ref *r)
+{
+    int *c = ctx;
+    c[r->type]++;
+    return 0;
+}
+
+static void test_css(void **state)
+{
+    (void)state;
+    const char *css = "@import url(http://a.example/x.css); /* url(http://no) */"
+                      "@font-face{font-family:F;src:url('http://f.example/f.woff')}"
+                      "p{background:url( \"http://b.example/b.png\" ) no-repeat}"
+                      "q{background-image:image-set('http://c.example/c.png' 1x)}";
+    int c[4] = {0};
+    assert_int_equal(scan_css_walk(css, strlen(css), count_cb, c), 0);
+    assert_int_equal(c[SCAN_CSS_IMPORT], 1);
+    assert_int_equal(c[SCAN_CSS_FONT], 1);
+    assert_int_equal(c[SCAN_CSS_URL], 1);
+    assert_int_equal(c[SCAN_CSS_IMAGESET], 1);
+}
+
+static void test_scan_html(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = load_kb();
+    struct homing_scan_options o = {.trackers = t, .recipient = "bob@example.net"};
+    const char *html = "<html><body><img src=\"https://news.example/o/8f3a9c2e7b1d4f60a5e3\">"
+                       "<img src=\"https://cdn.example/logo.png\" width=\"200\" height=\"50\">"
+                       "<img src=\"cid:logo@x\">"
+                       "<img src=\"https://cdn.example/s.gif\" width=1 height=1>"
+                       "<img src=\"https://cdn.example/s.gif\" width=1 height=1>"
+                       "<img src=\"https://cdn.example/s.gif\" width=1 height=1>"
+                       "<div style=\"display:none\"><img src=\"https://x.example/a.gif\"></div>"
+                       "<a href=\"https://www.google.com/url?q=https://dest.example/\">x</a>"
+                       "<a href=\"https://u1.ct.sendgrid.net/ls/click?upn=abc\">y</a>"
+                       "<img src=\"https://t.example/p?e=bob@example.net\" width=600 height=100>"
+                       "</body></html>";
+    struct homing_scan_result *res = calloc(1, sizeof *res);
+    assert_int_equal(homing_scan_html(html, strlen(html), &o, NULL, "1", res), 0);
+    int kinds[HOMING_SCAN_KIND_COUNT] = {0};
+    for (size_t i = 0; i < res->n; i++) kinds[res->f[i].kind]++;
+    assert_int_equal(kinds[HOMING_SCAN_ID_IMAGE], 1);
+    assert_int_equal(kinds[HOMING_SCAN_PIXEL], 1);
+    assert_int_equal(kinds[HOMING_SCAN_WRAPPED_LINK], 1);
+    assert_int_equal(kinds[HOMING_SCAN_TRACKED_LINK], 1);
+    assert_int_equal(kinds[HOMING_SCAN_RECIPIENT_LEAK], 1);
+    assert_int_equal(res->n, 5);
+    homing_scan_result_free(res);
+    homing_trackers_free(t);
+}
+
+static void test_strip_html(void **state)
+{
+    (void)state;
+    const char *html =
+        "<p style=\"color:red\">Hi</p><img SRC='http://a.example/p.gif' alt=x>"
+        "<style>@import "
+        "'http://b.example/s.css';\nb{background:url(http://c.example/c.png)}</style>"
+        "<a href=\"https://www.google.com/url?q=https://d.example/?a=1%26b=2\">l</a>"
+        "<table><tr><td style=\"background:url(&quot;http://e.example/e.png&quot;)\">";
+    struct homing_buf out;
+    homing_buf_init(&out, 1 << 20);
+    struct homing_strip_stats st = {0};
+    assert_int_equal(homing_strip_html(html, strlen(html), NULL, &out, &st), 0);
+    assert_string_equal(
+        out.data,
+        "<p style=\"color:red\">Hi</p><img data-homing-blocked-SRC='http://a.example/p.gif' alt=x>"
+        "<style>\nb{background:none}</style>"
+        "<a href=\"https://d.example/?a=1&amp;b=2\">l</a>"
+        "<table><tr><td style=\"background:none\">");
+    assert_int_equal(st.unwrapped, 1);
+    assert_int_equal(st.pixels + st.loads, 4);
+    homing_buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trackers_parse_and_match),
+        cmocka_unit_test(test_trackers_errors),
+        cmocka_unit_test(test_shipped_file),
+        cmocka_unit_test(test_unwrap),
+        cmocka_unit_test(test_leak),
+        cmocka_unit_test(test_style),
+        cmocka_unit_test(test_css),
+        cmocka_unit_test(test_scan_html),
+        cmocka_unit_test(test_strip_html),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
