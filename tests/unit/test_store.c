@@ -374,6 +374,43 @@ static void test_events_append(void **state)
     homing_events_free(out, got);
 }
 
+/* Batches larger than the multi-row INSERT of the append path: the ids written
+ * back are exactly the stored ones, in order, and a bad event anywhere (inside a
+ * multi-row chunk or in the tail) fails the whole batch. */
+#define BIG_BATCH 70
+
+static void test_events_append_big_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event *ev = calloc(BIG_BATCH, sizeof *ev);
+    assert_non_null(ev);
+    for (int i = 0; i < BIG_BATCH; i++)
+        make_event(&ev[i], 77, (uint32_t)i, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 5000 + i);
+    for (int bad = 0; bad < BIG_BATCH; bad += 23) {
+        ev[bad].detail = strdup("[broken");
+        assert_true(homing_store_events_append(f->s, ev, BIG_BATCH) < 0);
+        for (int i = 0; i < BIG_BATCH; i++) assert_int_equal(ev[i].id, 0);
+        int64_t c;
+        assert_int_equal(homing_store_events_count(f->s, 0, &c), 0);
+        assert_int_equal(c, 0);
+        homing_event_clear(&ev[bad]);
+    }
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(homing_store_events_append(f->s, ev, BIG_BATCH), 0);
+        struct homing_event *out;
+        size_t n;
+        assert_int_equal(homing_store_events_list(f->s, 77, ev[0].id - 1, 1000, &out, &n), 0);
+        assert_int_equal(n, BIG_BATCH);
+        for (int i = 0; i < BIG_BATCH; i++) {
+            assert_int_equal(out[i].id, ev[i].id);
+            assert_int_equal(out[i].time_us, 5000 + i);
+            assert_int_equal(out[i].recipient, i);
+        }
+        homing_events_free(out, n);
+    }
+    free(ev);
+}
+
 static void test_events_append_only(void **state)
 {
     struct fixture *f = *state;
@@ -623,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_append_big_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_list_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
