@@ -244,8 +244,10 @@ static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
                 }
             } else if (strcasecmp(name, "Feedback-Type") == 0) {
                 if (!r->feedback_type) {
-                    if (!(r->feedback_type = strdup(v))) rc = -ENOMEM;
-                    else rp_lower(r->feedback_type, strlen(r->feedback_type));
+                    if (!(r->feedback_type = strdup(v)))
+                        rc = -ENOMEM;
+                    else
+                        rp_lower(r->feedback_type, strlen(r->feedback_type));
                 }
             } else if (strcasecmp(name, "Original-Rcpt-To") == 0 ||
                        strcasecmp(name, "Removal-Recipient") == 0) {
@@ -477,7 +479,9 @@ static void rp_fill_codes(struct homing_report_rcpt *x, const char *text, size_t
         if (rp_find_status(text, n, st, sizeof st)) {
             if (!x->status) {
                 x->status = strdup(st);
-            } else if (strcmp(x->status + 1, ".0.0") == 0 && st[0] == x->status[0]) {
+            } else if (st[0] == x->status[0] && strcmp(st, x->status) != 0) {
+                /* The remote server's own code is more precise than the
+                 * reporting MTA's summary (often X.0.0 or a blanket X.1.1). */
                 free(x->status);
                 x->status = strdup(st);
             }
@@ -617,8 +621,9 @@ static int rp_ses_json(struct homing_report *r, const char *t, size_t n)
     json_array_foreach(list, i, e)
     {
         if (rc < 0) break;
-        const char *addr = json_is_string(e) ? json_string_value(e)
-                                             : json_string_value(json_object_get(e, "emailAddress"));
+        const char *addr = json_is_string(e)
+                               ? json_string_value(e)
+                               : json_string_value(json_object_get(e, "emailAddress"));
         char a[RP_ADDR_MAX];
         struct homing_report_rcpt *x;
         if (!addr || rp_addr(addr, a, sizeof a) <= 0) continue;
@@ -633,7 +638,11 @@ static int rp_ses_json(struct homing_report *r, const char *t, size_t n)
         const char *act = json_string_value(json_object_get(e, "action"));
         if (diag) x->diagnostic = rp_collapse(diag, strlen(diag), RP_DIAG_MAX);
         if (st) rc = rp_set(&x->status, st);
-        if (rc >= 0) rc = rp_set(&x->action, act ? act : reason && strcmp(reason, "delivered") == 0 ? "delivered" : reason ? NULL : "failed");
+        if (rc >= 0)
+            rc = rp_set(&x->action, act                                          ? act
+                                    : reason && strcmp(reason, "delivered") == 0 ? "delivered"
+                                    : reason                                     ? NULL
+                                                                                 : "failed");
         if (rc >= 0 && x->diagnostic) rp_fill_codes(x, x->diagnostic, strlen(x->diagnostic));
         if (reason) {
             x->reason = reason;
@@ -795,8 +804,8 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
     if (!status) {
         inline_dsn = rp_memmem_ci(top->body, top->blen, "\nfinal-recipient:");
         if (inline_dsn) {
-            const char *rm = rp_memmem_ci(top->body, (size_t)(inline_dsn - top->body),
-                                          "\nreporting-mta:");
+            const char *rm =
+                rp_memmem_ci(top->body, (size_t)(inline_dsn - top->body), "\nreporting-mta:");
             if (rm) inline_dsn = rm;
         }
     }
@@ -891,6 +900,17 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
                     x->diagnostic = rp_collapse(tx, tn, RP_DIAG_MAX);
                     rp_classify_rcpt(x, tx, tn);
                 }
+            }
+            for (size_t i = 0; i < r->n_rcpts; i++) {
+                /* Google Groups refuses a post (not a member, no such group)
+                 * in many languages but always for a @googlegroups.com
+                 * address: the sender was refused. */
+                const char *ad = r->rcpts[i].address;
+                size_t al = ad ? strlen(ad) : 0;
+                if (al > 17 && strcmp(ad + al - 17, "@googlegroups.com") == 0 &&
+                    (strcmp(r->rcpts[i].reason, "undefined") == 0 ||
+                     strcmp(r->rcpts[i].reason, "onhold") == 0))
+                    r->rcpts[i].reason = "rejected";
             }
             for (size_t i = 0; i < r->n_rcpts; i++)
                 r->rcpts[i].hard = homing_report_reason_hard(

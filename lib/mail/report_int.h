@@ -62,6 +62,8 @@ char *rp_decode_words(const char *s);
 /* report_reason.c */
 const char *rp_reason_text(const char *lower, size_t n);
 const char *rp_reason_status(const char *status);
+/* Provider-specific codes in the text (Orange / La Poste). */
+const char *rp_reason_provider_code(const char *lower, size_t n);
 const char *rp_reason_classify(const char *diag_lower, size_t n, const char *status,
                                const char *reply_code, const char *action, bool after_data);
 /* True when the text says the refusal came after DATA (lower-case text). */

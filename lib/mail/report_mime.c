@@ -252,7 +252,8 @@ static bool rp_guess_boundary(const char *body, size_t n, char *out, size_t cap)
               p[l - 2] == '-' && p[l - 3] == '-')) {
             /* the next line must be a header, as in a real part */
             const char *nx = le + 1;
-            if (nx < end && *nx != '\n' && memchr(nx, ':', (size_t)(end - nx) < 80 ? (size_t)(end - nx) : 80)) {
+            if (nx < end && *nx != '\n' &&
+                memchr(nx, ':', (size_t)(end - nx) < 80 ? (size_t)(end - nx) : 80)) {
                 size_t bl = l - 2;
                 while (bl > 0 && (p[2 + bl - 1] == ' ' || p[2 + bl - 1] == '\t')) bl--;
                 if (bl == 0 || bl + 1 > cap) return false;

@@ -79,6 +79,7 @@ static const struct rp_reason_rule rp_rules[] = {
        "reject sender", "senders are not allowed", "sender verification", "domain of sender",
        "sender verify", "we do not accept mail from", "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7",
        "access denied for sender", "this sender is not", "from: header")},
+    {"networkerror", P("malformed or unexpected name server reply")},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
        "mx or srv record indicated", "does not accept mail", "accepts no mail", "null mx",
@@ -97,44 +98,44 @@ static const struct rp_reason_rule rp_rules[] = {
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
     {"mailererror", P("procmail", "x-unix", "pipe to", "command died", "exit code")},
     {"hostunknown",
-     P("unrouteable address", "domain is not reachable", "host unknown", "unknown host", "domain not found",
-       "name service error", "host not found", "no such domain", "domain does not exist",
-       "unknown domain", "unrouteable mail domain", "domain name not found",
-       "host or domain name not found", "mx records point to non-existent hosts",
-       "name or service not known", "host name lookup failure", "domain is not found",
-       "domain could not be found", "recipient domain not found", "not a valid domain",
-       "domain isn't registered", "dns error: dns type", "dns error: domain", "no such host",
-       "domain name error", "illegal host", "host does not exist", "unknown mail domain",
+     P("unrouteable address", "domain is not reachable", "host unknown", "unknown host",
+       "domain not found", "name service error", "host not found", "no such domain",
+       "domain does not exist", "unknown domain", "unrouteable mail domain",
+       "domain name not found", "host or domain name not found",
+       "mx records point to non-existent hosts", "name or service not known",
+       "host name lookup failure", "domain is not found", "domain could not be found",
+       "recipient domain not found", "not a valid domain", "domain isn't registered",
+       "dns error: dns type", "dns error: domain", "no such host", "domain name error",
+       "illegal host", "host does not exist", "unknown mail domain",
        "the domain name in the email address is incorrect", "host not reachable",
        "domain lookup failed", "nxdomain")},
     /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
     {"userunknown",
-     P("recipient name is not recognized", "invalid final delivery userid", "user unknown", "unknown user", "no such user",
-       "no such mailbox", "mailbox not found", "user doesn't exist", "user does not exist",
-       "address does not exist", "recipient does not exist", "invalid recipient",
-       "recipient unknown", "unknown recipient", "no mailbox", "no such recipient",
-       "account does not exist", "not a valid mailbox", "unknown local part",
+     P("recipient name is not recognized", "invalid final delivery userid", "user unknown",
+       "unknown user", "no such user", "no such mailbox", "mailbox not found", "user doesn't exist",
+       "user does not exist", "address does not exist", "recipient does not exist",
+       "invalid recipient", "recipient unknown", "unknown recipient", "no mailbox",
+       "no such recipient", "account does not exist", "not a valid mailbox", "unknown local part",
        "undeliverable address", "couldn't be found", "could not be found", "does not exist",
        "doesn't exist", "email account that you tried to reach does not exist",
        "is not a known user", "no such address", "bad recipient", "invalid mailbox",
        "user not found", "user invalid", "recipient not found", "unknown address",
-       "destination addresses were unknown", "address was not found",
-       "no valid recipients", "non-existent", "nonexistent", "not our customer",
-       "mailbox does not exist", "invalid address", "no account by that name", "address unknown",
-       "unknown mailbox", "no mailbox here by that name", "mailbox unavailable",
-       "mailbox not available", "user not exist",
-       "invalid recipient address", "is not a valid user", "no such person", "unknown or illegal",
-       "account is not found", "mailbox is unavailable", "not a valid recipient",
-       "recipient is not", "no such local user", "mailbox not present", "address is invalid",
-       "account not found", "user reject", "requested action not taken: mailbox", "unknown account",
-       "this account is not allowed", "delivery error: dd this user",
-       "account that you tried to reach does not exist", "there is no one at",
-       "recipient rejected", "user not known", "not listed in",
+       "destination addresses were unknown", "address was not found", "no valid recipients",
+       "non-existent", "nonexistent", "not our customer", "mailbox does not exist",
+       "invalid address", "no account by that name", "address unknown", "unknown mailbox",
+       "no mailbox here by that name", "mailbox unavailable", "mailbox not available",
+       "user not exist", "invalid recipient address", "is not a valid user", "no such person",
+       "unknown or illegal", "account is not found", "mailbox is unavailable",
+       "not a valid recipient", "recipient is not", "no such local user", "mailbox not present",
+       "address is invalid", "account not found", "user reject",
+       "requested action not taken: mailbox", "unknown account", "this account is not allowed",
+       "delivery error: dd this user", "account that you tried to reach does not exist",
+       "there is no one at", "recipient rejected", "user not known", "not listed in",
        "address not present", "user is unknown", "no such account", "bad destination mailbox",
-       "mailbox name not allowed", "invalid user",
-       "user missing home directory", "addressee unknown", "recipient not valid")},
+       "mailbox name not allowed", "invalid user", "user missing home directory",
+       "addressee unknown", "recipient not valid")},
     {"hasmoved", P("has been moved", "has moved", "address has changed", "changed email address",
                    "no longer at this", "user not local", "moved to", "new address")},
     {"suspend",
@@ -163,13 +164,13 @@ static const struct rp_reason_rule rp_rules[] = {
                       "exceeds the administrative", "exceeded the administrative limit",
                       "message exceeds the local", "message header too large")},
     {"mesgtoobig",
-     P("line limit exceeded", "message too big", "message too large", "message size exceeds", "exceeds the maximum",
-       "message is too large", "message size limit", "message length exceeds",
-       "message size too large", "exceeded maximum message size", "message file too big",
-       "email is too big", "size exceeds", "larger than the current system limit",
-       "exceeds size limit", "message exceeds", "too big for", "exceeds the size limit",
-       "size limit exceeded", "message size is too large", "mail size limit",
-       "message is larger than")},
+     P("line limit exceeded", "message too big", "message too large", "message size exceeds",
+       "exceeds the maximum", "message is too large", "message size limit",
+       "message length exceeds", "message size too large", "exceeded maximum message size",
+       "message file too big", "email is too big", "size exceeds",
+       "larger than the current system limit", "exceeds size limit", "message exceeds",
+       "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
+       "mail size limit", "message is larger than")},
     {"spamdetected", P("spam", "junk mail", "unsolicited", "bulk mail", "content filter rejection",
                        "message content rejected", "classified as bulk", "suspicious", "uce",
                        "content rejected", "detected as spam", "considered spam", "spamassassin",
@@ -177,11 +178,11 @@ static const struct rp_reason_rule rp_rules[] = {
                        "rejected due to content", "listed on a blocklist for content")},
     {"securityerror", P("access denied")},
     {"blocked",
-     P("refused to talk to me", "my name was rejected", "client host blocked", "ip address blacklisted", "blocked",
-       "blacklist", "blocklist", "black list", "block list", "listed in", "rbl", "spamhaus",
-       "dnsbl", "client host rejected", "banned", "your ip", "ip address",
-       "please use the smtp server of your isp", "dynamic ip", "dial-up", "dialup", "refused by",
-       "administratively denied", "not allowed to connect", "connection refused by",
+     P("refused to talk to me", "my name was rejected", "client host blocked",
+       "ip address blacklisted", "blocked", "blacklist", "blocklist", "black list", "block list",
+       "listed in", "rbl", "spamhaus", "dnsbl", "client host rejected", "banned", "your ip",
+       "ip address", "please use the smtp server of your isp", "dynamic ip", "dial-up", "dialup",
+       "refused by", "administratively denied", "not allowed to connect", "connection refused by",
        "has been temporarily rate limited", "your server", "rejected by", "denied by policy",
        "ip-based", "your network", "sorbs", "barracuda", "rejected because",
        "connection not accepted", "no smtp service", "mail server at", "rejecting",
@@ -198,9 +199,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "administrative prohibition", "not allowed", "message not accepted for", "terms of service",
        "per your request", "acceptable use")},
     {"contenterror",
-     P("content type", "content-type", "mime", "header error", "invalid header", "malformed",
-       "8-bit", "8bit", "encoding", "attachment", "line too long", "improperly formatted",
-       "invalid character", "bare lf", "illegal character", "headers too")},
+     P("content error", "content type", "content-type", "mime", "header error", "invalid header",
+       "malformed", "8-bit", "8bit", "encoding", "attachment", "line too long",
+       "improperly formatted", "invalid character", "bare lf", "illegal character", "headers too")},
     {"securityerror",
      P("access denied", "authentication required", "smtp auth", "authentication failed",
        "certificate", "insecure", "user not authenticated", "authentication is required",
@@ -214,13 +215,14 @@ static const struct rp_reason_rule rp_rules[] = {
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
-    {"expired", P("have been failing for a long time", "did not accept our requests to connect", "message will be retried",
-                  "retry timeout exceeded", "expired", "retry time", "retry timeout", "giving up",
-                  "too long", "delivery time expired", "was not delivered within", "deferred for",
-                  "could not be delivered for", "have not been able to deliver", "retry limit",
-                  "unable to deliver for", "has been delayed", "delivery delayed", "delay",
-                  "message timed out", "queue too long", "maximum time", "time limit",
-                  "no delivery in", "not delivered within", "retry period", "message expired")},
+    {"expired",
+     P("have been failing for a long time", "did not accept our requests to connect",
+       "message will be retried", "retry timeout exceeded", "expired", "retry time",
+       "retry timeout", "giving up", "too long", "delivery time expired",
+       "was not delivered within", "deferred for", "could not be delivered for",
+       "have not been able to deliver", "retry limit", "unable to deliver for", "has been delayed",
+       "delivery delayed", "delay", "message timed out", "queue too long", "maximum time",
+       "time limit", "no delivery in", "not delivered within", "retry period", "message expired")},
     {"networkerror",
      P("too many hops", "connection timed out", "timed out", "timeout", "connection refused",
        "network is unreachable", "could not connect", "no route to host", "lost connection",
@@ -316,12 +318,42 @@ const char *rp_reason_status(const char *status)
     return NULL;
 }
 
+/* Orange and La Poste (France) end their replies with a code such as
+ * "OFR_416" or "LPN007_416" whose last three digits name the cause. */
+static const struct {
+    const char *code;
+    const char *reason;
+} rp_franceptt[] = {
+    {"102", "blocked"},     {"103", "blocked"},         {"104", "toomanyconn"},
+    {"105", "blocked"},     {"106", "blocked"},         {"108", "blocked"},
+    {"109", "blocked"},     {"416", "userunknown"},     {"417", "mailboxfull"},
+    {"418", "userunknown"}, {"420", "suspend"},         {"421", "suspend"},
+    {"423", "suspend"},     {"424", "suspend"},         {"425", "suspend"},
+    {"426", "suspend"},     {"505", "systemerror"},     {"506", "spamdetected"},
+    {"510", "blocked"},     {"513", "policyviolation"}, {"514", "mesgtoobig"},
+    {"515", "mesgtoobig"},  {"630", "policyviolation"},
+};
+
+const char *rp_reason_provider_code(const char *t, size_t n)
+{
+    static const char *const pre[] = {"ofr", "lpn", NULL};
+    for (const char *const *p = pre; *p; p++) {
+        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), *p, 3)) != NULL; q++) {
+            const char *u = q + 3;
+            while (u < t + n && *u >= '0' && *u <= '9') u++;
+            if (u + 4 > t + n || *u != '_') continue;
+            for (size_t i = 0; i < sizeof rp_franceptt / sizeof rp_franceptt[0]; i++)
+                if (memcmp(u + 1, rp_franceptt[i].code, 3) == 0) return rp_franceptt[i].reason;
+        }
+    }
+    return NULL;
+}
+
 /* Status codes whose meaning is narrow enough to beat the words around them
  * (a "User unknown" text under 5.2.2 is a full mailbox wrongly worded). */
-static const char *const rp_status_decisive[] = {"1.2",  "1.6",  "1.10", "2.2",  "2.3",
-                                                 "3.4",  "6.0",  "7.13", "7.20", "7.21",
-                                                 "7.22", "7.23", "7.24", "7.25", "7.26",
-                                                 NULL};
+static const char *const rp_status_decisive[] = {"1.2",  "1.6",  "1.10", "2.2",  "2.3",  "3.4",
+                                                 "4.7",  "7.13", "7.20", "7.21", "7.22", "7.23",
+                                                 "7.24", "7.25", "7.26", NULL};
 
 static bool rp_has(const char *t, size_t n, const char *w)
 {
@@ -332,15 +364,21 @@ bool rp_after_data(const char *t, size_t n)
 {
     /* Only the command the refusal answered counts: a transcript lists
      * DATA after a failed RCPT too. */
-    /* a Sendmail transcript: the refusal right after ">>> DATA" */
-    for (const char *p = t; t && (p = memmem(p, n - (size_t)(p - t), ">>> data\n<<< ", 13));
-         p++)
-        if (p + 13 < t + n && (p[13] == '4' || p[13] == '5')) return true;
+    /* A Sendmail transcript: the command before the first refusal. */
+    const char *e4 = t ? memmem(t, n, "\n<<< 4", 6) : NULL;
+    const char *e5 = t ? memmem(t, n, "\n<<< 5", 6) : NULL;
+    const char *e = e4 && (!e5 || e4 < e5) ? e4 : e5;
+    if (e) {
+        const char *c = NULL;
+        for (const char *q = t; (q = memmem(q, (size_t)(e - q), ">>> ", 4)) != NULL; q++) c = q;
+        if (c && strncmp(c, ">>> data", 8) == 0) return true;
+        if (c) return false;
+    }
     static const char *const w[] = {"in reply to end of data", "in reply to data",
                                     "after end of data",       "after data",
                                     "smtp command data",       "command: data",
                                     "for text command",        "-------smtp command data",
-                                    NULL};
+                                    "smtp command\ndata",      NULL};
     for (const char *const *p = w; *p; p++)
         if (rp_has(t, n, *p)) return true;
     return false;
@@ -358,13 +396,14 @@ const char *rp_reason_classify(const char *diag_lower, size_t n, const char *sta
         for (const char *const *d = rp_status_decisive; *d; d++)
             if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
     }
+    if (action && strcmp(action, "expired") == 0) return "expired";
     const char *t = rp_reason_text(diag_lower, n);
+    if (!t) t = rp_reason_provider_code(diag_lower, n);
     if (t) {
         if (strcmp(t, "userunknown") == 0) {
             /* Refused after DATA, the address was known: a filter said no. */
-            if (after_data) return "filtered";
-            if (status && status[1] == '.' && status[2] == '7' &&
-                status[3] == '.')
+            if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
+            if (status && status[1] == '.' && status[2] == '7' && status[3] == '.')
                 return "filtered";
         }
         if (strcmp(t, "hostunknown") == 0 && cls == '4') return "networkerror";

@@ -139,8 +139,8 @@ static bool rp_addr_around(const char *t, size_t n, size_t at, size_t *start, si
 {
     size_t s = at;
     while (s > 0 && rp_local_char(t[s - 1]) && at - s < 64 + 8) s--;
-    while (s < at && (t[s] == '.' || t[s] == '\'' || (t[s] == '=' && t[s + 1] != '?') ||
-                      t[s] == '/'))
+    while (s < at &&
+           (t[s] == '.' || t[s] == '\'' || (t[s] == '=' && t[s + 1] != '?') || t[s] == '/'))
         s++;
     size_t e = at + 1;
     while (e < n && rp_domain_char(t[e]) && e - at < 256) e++;
@@ -403,8 +403,8 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
         if (has_st) x->status = strdup(st);
         if (has_rc) x->reply_code = strdup(rcode);
         x->action = strdup(st[0] == '4' || rcode[0] == '4' ? "delayed" : "failed");
-        x->reason = rp_reason_classify(bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL,
-                                       x->action, rp_after_data(bl, bn));
+        x->reason = rp_reason_classify(bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL, x->action,
+                                       rp_after_data(bl, bn));
         x->diagnostic = rp_collapse(text + bs, bn, RP_DIAG_MAX);
         if (!x->action || !x->diagnostic) {
             rc = -ENOMEM;
