@@ -71,16 +71,11 @@ static int print_copy(struct cli *cli, const struct homing_message *m, uint32_t 
     homing_buf_init(&b, MESSAGE_URL_BUF_MAX);
     int r = homing_token_url(base, k, HOMING_TOKEN_OPEN, m->id, rcpt, 0, &b);
     if (r < 0) goto out;
-    json_t *jc = NULL, *jlinks = NULL;
     char safe[MESSAGE_ADDR_MAX + 1];
     if (jcopies) {
-        jc = json_pack("{s:I, s:s?, s:s, s:[]}", "recipient", (json_int_t)rcpt, "address", address,
-                       "open_url", b.data, "links");
-        if (!jc || json_array_append_new(jcopies, jc) < 0) {
-            r = -ENOMEM;
-            goto out;
-        }
-        jlinks = json_object_get(jc, "links");
+        json_t *jc = homing_copy_json(base, k, m, rcpt, address);
+        r = jc && json_array_append_new(jcopies, jc) == 0 ? 0 : -ENOMEM;
+        goto out;
     } else if (rcpt) {
         printf("recipient %u %s\n", rcpt, cli_safe(address, safe, sizeof safe));
         printf("  open    %s\n", b.data);
@@ -91,16 +86,7 @@ static int print_copy(struct cli *cli, const struct homing_message *m, uint32_t 
         homing_buf_reset(&b);
         r = homing_token_url(base, k, HOMING_TOKEN_CLICK, m->id, rcpt, m->links[i].index, &b);
         if (r < 0) goto out;
-        if (jlinks) {
-            if (json_array_append_new(
-                    jlinks, json_pack("{s:I, s:s, s:s}", "index", (json_int_t)m->links[i].index,
-                                      "url", m->links[i].url, "click_url", b.data)) < 0) {
-                r = -ENOMEM;
-                goto out;
-            }
-        } else {
-            printf("  link %u  %s\n", m->links[i].index, b.data);
-        }
+        printf("  link %u  %s\n", m->links[i].index, b.data);
     }
     r = 0;
 out:

@@ -98,36 +98,6 @@ static int parse_paging(h2o_req_t *req, int64_t *after, size_t *limit)
     return 0;
 }
 
-static int token_url(struct serve *s, json_t *into, const char *key, uint8_t kind, uint64_t message,
-                     uint32_t recipient, uint32_t item)
-{
-    struct homing_token t = {
-        .kind = kind, .message = message, .recipient = recipient, .item = item};
-    char tok[HOMING_TOKEN_LEN + 1];
-    int r = homing_token_encode(s->keyring, &t, tok);
-    if (r < 0) return r;
-    char *url = NULL;
-    if (asprintf(&url, "%s/%s/%s%s", s->base_url, kind == HOMING_TOKEN_OPEN ? "o" : "c", tok,
-                 kind == HOMING_TOKEN_OPEN ? ".gif" : "") < 0)
-        return -ENOMEM;
-    int bad = json_is_array(into) ? json_array_append_new(into, json_string(url))
-                                  : json_object_set_new(into, key, json_string(url));
-    free(url);
-    return bad ? -ENOMEM : 0;
-}
-
-static json_t *recipient_urls(struct serve *s, uint64_t id, uint32_t index, const char *address,
-                              size_t n_links)
-{
-    json_t *o = json_pack("{s:I, s:s?}", "index", (json_int_t)index, "address", address);
-    json_t *clicks = json_array();
-    json_object_set_new(o, "click_urls", clicks);
-    token_url(s, o, "pixel_url", HOMING_TOKEN_OPEN, id, index, 0);
-    for (size_t l = 1; l <= n_links; l++)
-        token_url(s, clicks, NULL, HOMING_TOKEN_CLICK, id, index, (uint32_t)l);
-    return o;
-}
-
 static int api_message_add(struct worker *w, h2o_req_t *req)
 {
     struct serve *s = w->serve;
@@ -186,20 +156,27 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
         log_error("api: cannot register message: %s", homing_store_errmsg(w->store));
         return send_error(req, 500, "Internal Server Error", "cannot register the message");
     }
-    char ids[HOMING_ID_STR_MAX];
-    homing_id_format(id, ids);
-    json_t *out = json_pack("{s:s, s:s}", "id", ids, "mode",
-                            spec.mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient");
-    json_t *arr = json_array();
-    if (spec.mode == HOMING_MODE_PER_MESSAGE)
-        json_array_append_new(arr, recipient_urls(s, id, 0, NULL, nl));
-    else
-        for (size_t i = 0; i < nr; i++)
-            json_array_append_new(arr, recipient_urls(s, id, (uint32_t)(i + 1), rv[i], nl));
-    json_object_set_new(out, "recipients", arr);
     free(rv);
     free(lv);
     json_decref(body);
+    struct homing_message *m;
+    if (homing_store_message_get(w->store, id, &m) < 0)
+        return send_error(req, 500, "Internal Server Error", "cannot read the message back");
+    char ids[HOMING_ID_STR_MAX];
+    homing_id_format(id, ids);
+    json_t *out = json_pack("{s:s, s:s, s:[]}", "id", ids, "mode",
+                            m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient",
+                            "copies");
+    json_t *copies = json_object_get(out, "copies");
+    if (m->mode == HOMING_MODE_PER_MESSAGE)
+        json_array_append_new(copies, homing_copy_json(s->base_url, s->keyring, m, 0, NULL));
+    else
+        for (size_t i = 0; i < m->n_recipients; i++)
+            json_array_append_new(copies,
+                                  homing_copy_json(s->base_url, s->keyring, m,
+                                                   m->recipients[i].index,
+                                                   m->recipients[i].address));
+    homing_message_free(m);
     return send_json(req, 201, "Created", out);
 }
 

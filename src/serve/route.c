@@ -24,7 +24,7 @@ void route_parse(const char *path, size_t len, struct route *out)
     }
     if (len == 8 && memcmp(path, "/healthz", 8) == 0) {
         r.kind = ROUTE_HEALTHZ;
-    } else if (has_prefix(path, len, "/o/", 3) && len > 7 &&
+    } else if (has_prefix(path, len, "/o/", 3) && len >= 7 &&
                memcmp(path + len - 4, ".gif", 4) == 0) {
         r.kind = ROUTE_PIXEL;
         r.token = (struct homing_slice){path + 3, len - 7};

@@ -1,0 +1,194 @@
+"""Shared harness for integration tests: a homing instance in a temporary
+directory, a daemon on free loopback ports, and small HTTP helpers.
+
+Everything listens on 127.0.0.0/8 only; every wait is bounded; the daemon is
+stopped (and the directory removed) even when a test fails.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import http.client
+
+HOMING = os.environ.get("HOMING_BIN", "build/src/homing")
+SRC = os.environ.get("HOMING_SRC", os.getcwd())
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+class Instance:
+    """homing init in a temp dir; serve() starts the daemon on free ports."""
+
+    def __init__(self, extra_config=None):
+        self.tmp = tempfile.mkdtemp(prefix="homing-it-")
+        os.chmod(self.tmp, 0o755)  # the daemon drops to the homing user when root
+        self.dir = os.path.join(self.tmp, "var")
+        self.conf = os.path.join(self.dir, "homing.conf")
+        self.public_port = free_port()
+        self.admin_port = free_port()
+        self.proc = None
+        self.run("init", self.dir)
+        overrides = {
+            "public.listen": f"127.0.0.1:{self.public_port}",
+            "public.base_url": f"http://127.0.0.1:{self.public_port}",
+            "admin.listen": f"127.0.0.1:{self.admin_port}",
+        }
+        overrides.update(extra_config or {})
+        self.set_config(overrides)
+
+    def set_config(self, values):
+        lines = open(self.conf).read().splitlines()
+        section = None
+        out = []
+        for line in lines:
+            s = line.strip()
+            if s.startswith("[") and s.endswith("]"):
+                section = s[1:-1]
+            elif "=" in s and not s.startswith("#") and section:
+                key = f"{section}.{s.split('=', 1)[0].strip()}"
+                if key in values:
+                    line = f"{key.split('.', 1)[1]} = {values[key]}"
+            out.append(line)
+        open(self.conf, "w").write("\n".join(out) + "\n")
+
+    def run(self, *args, check_rc=True, input=None, timeout=60):
+        p = subprocess.run([HOMING, "-c", self.conf, *args], capture_output=True, text=True,
+                           input=input, timeout=timeout)
+        if check_rc and p.returncode != 0:
+            raise Failure(f"homing {' '.join(args)} exited {p.returncode}: {p.stderr.strip()}")
+        return p
+
+    def api_key(self, name="test"):
+        out = self.run("api-keys", "create", name).stdout
+        for word in out.split():
+            if word.startswith("hk_"):
+                return word
+        raise Failure(f"no key in: {out!r}")
+
+    def add_message(self, recipients, links=(), subject="Test", per_message=False):
+        args = ["message", "add", "--subject", subject, "--from", "alice@example.org", "--json"]
+        for r in recipients:
+            args += ["--to", r]
+        for l in links:
+            args += ["--link", l]
+        if per_message:
+            args.append("--per-message")
+        return json.loads(self.run(*args).stdout)
+
+    def serve(self, *args):
+        self.log = open(os.path.join(self.tmp, "serve.log"), "w+")
+        self.proc = subprocess.Popen([HOMING, "-c", self.conf, "serve", *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise Failure(f"daemon exited {self.proc.returncode}: {self.daemon_log()}")
+            try:
+                st, _, _ = http_get(self.public_port, "/healthz", timeout=1)
+                st2, _, _ = http_get(self.admin_port, "/healthz", timeout=1)
+                if st == 200 and st2 == 200:
+                    return self.proc
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise Failure("daemon did not become ready in 15 s")
+
+    def daemon_log(self):
+        if not getattr(self, "log", None):
+            return ""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                return self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Failure(f"daemon did not stop within {timeout} s after signal {sig}")
+        return self.proc.returncode if self.proc else None
+
+    def db(self):
+        return sqlite3.connect(os.path.join(self.dir, "homing.db"), timeout=10)
+
+    def event_count(self, message_hex=None):
+        with self.db() as c:
+            if message_hex:
+                return c.execute("SELECT count(*) FROM events WHERE message = ?",
+                                 (int(message_hex, 16),)).fetchone()[0]
+            return c.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    def close(self):
+        try:
+            if self.proc and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def http_request(port, method, path, headers=None, body=None, source=None, host="127.0.0.1",
+                 timeout=10):
+    c = http.client.HTTPConnection(host, port, timeout=timeout,
+                                   source_address=(source, 0) if source else None)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        c.close()
+
+
+def http_get(port, path, **kw):
+    return http_request(port, "GET", path, **kw)
+
+
+def path_of(url):
+    return "/" + url.split("/", 3)[3]
+
+
+class Runner:
+    """Runs test functions, prints one line per test, exits non-zero on failure."""
+
+    def __init__(self):
+        self.failed = 0
+        self.passed = 0
+
+    def run(self, fn, *args):
+        name = fn.__name__
+        t0 = time.time()
+        try:
+            fn(*args)
+            self.passed += 1
+            print(f"ok   {name} ({time.time() - t0:.2f}s)")
+        except Exception as e:  # report and keep going: one line per failed test
+            self.failed += 1
+            print(f"FAIL {name}: {type(e).__name__}: {e}")
+        sys.stdout.flush()
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
