@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
     {"api-keys", "create, list and revoke keys for the admin API", cmd_api_keys},
     {"message", "register a message and print its tracking URLs; show, list", cmd_message},
     {"report", "per-recipient opens, clicks and delivery state of a message", cmd_report},
+    {"trace", "header forensics: hops, trusted origin, SPF/DKIM/DMARC, spoofing", cmd_trace},
     {"track", "register a message and write its tracked copies", cmd_track},
     {"scan", "list the tracking devices in messages, with evidence", cmd_scan},
     {"strip", "write a message with every remote load neutralised", cmd_strip},
