@@ -1,0 +1,156 @@
+/*
+ * homing/trace.h: header forensics for `homing trace`: the Received chain as
+ * hops, the trusted boundary, Authentication-Results (RFC 8601), SPF, DKIM and
+ * DMARC re-verified now, spoofing indicators and the sending service.
+ *
+ * Contract: every parser here reads untrusted header text under named limits
+ * and returns -EBADMSG (malformed) or -E2BIG (over a limit) rather than
+ * crashing; functions return 0 on success and a negative errno on failure, and
+ * write their outputs only on success. Nothing here logs. DNS is reached only
+ * through struct homing_resolver, so tests answer every query from a file.
+ */
+#ifndef HOMING_TRACE_H
+#define HOMING_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* Limits on untrusted input, shared by every parser of this module. */
+#define HOMING_TRACE_MESSAGE_MAX   (64u * 1024 * 1024) /* whole message read */
+#define HOMING_TRACE_HEADER_MAX    (64u * 1024)        /* one unfolded field */
+#define HOMING_TRACE_FIELDS_MAX    2000                /* header fields looked at */
+#define HOMING_TRACE_RECEIVED_MAX  128                 /* Received fields made hops */
+#define HOMING_TRACE_AUTHRES_MAX   64                  /* Authentication-Results fields */
+#define HOMING_TRACE_DKIM_SIGS_MAX 16                  /* DKIM-Signature fields verified */
+#define HOMING_TRACE_TOKEN_MAX     512                 /* one word, domain or address */
+#define HOMING_TRACE_TRUSTED_MAX   64                  /* --trusted-host / --authserv-id */
+
+/* ---- Dates (RFC 5322 section 3.3, with the obsolete forms of 4.3) ---- */
+
+/* Parses a date-time such as "Tue, 1 Jul 2003 10:52:37 +0200", also with
+ * two- or three-digit years, named zones (UT, GMT, EST..PDT, military letters),
+ * comments and missing seconds or weekday. *t gets seconds since the epoch in
+ * UTC, *tz_min the zone offset in minutes east of UTC. -EBADMSG if malformed.
+ * A weekday must be a weekday name but is not checked against the date: MTAs
+ * get it wrong, and the numbers are what the hop arithmetic needs. */
+int homing_date_parse(const char *s, size_t n, int64_t *t, int *tz_min);
+
+/* ---- One Received field (RFC 5321 section 4.4, and common MTA forms) ---- */
+
+struct homing_received {
+    char *from_helo;   /* name the client gave in HELO/EHLO (sender-controlled) */
+    char *from_rdns;   /* reverse DNS name the receiver recorded, if any */
+    char *from_ip;     /* client address the receiver recorded, canonical text */
+    char *by_host;     /* receiving host */
+    char *via;         /* link, rarely used */
+    char *protocol;    /* the "with" word: SMTP, ESMTP, ESMTPS, ESMTPSA, LMTP, HTTP... */
+    char *id;          /* queue id */
+    char *for_addr;    /* envelope recipient when stated */
+    int tls;           /* 1 if TLS was stated (ESMTPS/..., or a TLS comment) */
+    char *tls_version; /* "TLSv1.3" when stated */
+    char *tls_cipher;  /* "TLS_AES_256_GCM_SHA384" when stated */
+    int has_date;
+    int64_t date; /* seconds since the epoch, UTC */
+    int tz_min;   /* zone of the date as written */
+};
+
+/* Parses the value of one Received field (after "Received:"; folding allowed).
+ * Fields that are absent stay NULL; -EBADMSG only if nothing useful at all
+ * could be read. */
+int homing_received_parse(const char *s, size_t n, struct homing_received **out);
+void homing_received_free(struct homing_received *r);
+
+/* ---- Authentication-Results (RFC 8601) ---- */
+
+#define HOMING_AUTHRES_RESULTS_MAX 32 /* resinfo entries in one field */
+#define HOMING_AUTHRES_PROPS_MAX   16 /* properties in one resinfo */
+
+struct homing_authres_prop {
+    char *ptype; /* smtp, header, body, policy */
+    char *name;  /* mailfrom, d, i, b, from ... */
+    char *value;
+};
+
+struct homing_authres_result {
+    char *method; /* spf, dkim, dmarc, arc, auth, iprev ... (lower case) */
+    char *result; /* pass, fail, softfail, none, neutral, temperror ... (lower case) */
+    char *reason;
+    size_t n_props;
+    struct homing_authres_prop props[HOMING_AUTHRES_PROPS_MAX];
+};
+
+struct homing_authres {
+    char *authserv_id; /* who wrote the field: trust it only if it is yours */
+    int version;       /* 1 if absent */
+    int none;          /* the explicit "none" (no results) */
+    size_t n_results;
+    struct homing_authres_result results[HOMING_AUTHRES_RESULTS_MAX];
+};
+
+/* Parses the value of one Authentication-Results field. */
+int homing_authres_parse(const char *s, size_t n, struct homing_authres **out);
+void homing_authres_free(struct homing_authres *a);
+/* The value of property ptype.name of r, or NULL. */
+const char *homing_authres_prop(const struct homing_authres_result *r, const char *ptype,
+                                const char *name);
+
+/* ---- DNS through an interface, so tests never reach the internet ---- */
+
+enum homing_rr {
+    HOMING_RR_A = 1,
+    HOMING_RR_PTR = 12,
+    HOMING_RR_MX = 15,
+    HOMING_RR_TXT = 16,
+    HOMING_RR_AAAA = 28,
+};
+
+#define HOMING_DNS_ANSWERS_MAX 64 /* records kept from one answer */
+#define HOMING_DNS_RDATA_MAX   4096
+
+/* One answer in text form: A/AAAA as addresses, MX as "pref host", PTR as a
+ * host name, TXT with its character-strings concatenated (RFC 7208 3.3). */
+struct homing_dns_answer {
+    size_t n;
+    char *rr[HOMING_DNS_ANSWERS_MAX];
+};
+void homing_dns_answer_clear(struct homing_dns_answer *a);
+
+struct homing_resolver {
+    void *ctx;
+    /* Looks name up: 0 and *out filled (n may be 0: no data), -ENOENT if the
+     * name does not exist, -EAGAIN on a temporary failure, other negative
+     * errno on errors. */
+    int (*lookup)(void *ctx, const char *name, enum homing_rr type, struct homing_dns_answer *out);
+    void (*destroy)(void *ctx);
+};
+
+/* The system resolver (libresolv, /etc/resolv.conf): the default for real use. */
+int homing_resolver_system_new(struct homing_resolver **out);
+/* A resolver answering from a text file of "name TYPE data" lines (TYPE one of
+ * A AAAA MX TXT PTR; TXT data may be quoted strings; "#" starts a comment); a
+ * name with no line is NXDOMAIN. For tests and offline replays. */
+int homing_resolver_zone_new(const char *path, struct homing_resolver **out);
+void homing_resolver_free(struct homing_resolver *r);
+
+/* ---- The whole analysis ---- */
+
+struct homing_trace_options {
+    const char *const *trusted_hosts; /* host names (".example.org" = any below) */
+    size_t n_trusted_hosts;
+    const char *const *authserv_ids; /* authserv-ids whose results are believed */
+    size_t n_authserv_ids;
+    int offline;                      /* skip SPF/DKIM/DMARC re-verification */
+    struct homing_resolver *resolver; /* needed unless offline */
+    int64_t date_skew_max;            /* seconds Date may differ from the first hop */
+};
+
+/* Analyses one message (headers and body as read from the file). On success
+ * *out is a JSON object owned by the caller (json_decref); its layout is the
+ * documented output of `homing trace --json` (docs/internals/trace.md).
+ * -EBADMSG if the input has no header section at all. */
+int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
+                     json_t **out);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * auth_dkim.c: DKIM (RFC 6376, RSA and Ed25519 per RFC 8463) re-verified now
+ * with OpenDKIM's libopendkim. Key queries go through OpenDKIM's pluggable
+ * DNS hooks to struct homing_resolver: the answer is rebuilt as a DNS reply
+ * packet because that is what libopendkim parses.
+ *
+ * Contract: appends one object per signature to out_arr with "d", "s",
+ * "algorithm", "result" (pass, fail, neutral, permerror, temperror), "error"
+ * (OpenDKIM's reason) and "key_missing_now" (the selector has no key now, the
+ * usual sign of a rotated key). A message without signatures appends nothing.
+ * At most HOMING_TRACE_DKIM_SIGS_MAX signatures are reported. Returns a
+ * negative errno only on resource failure.
+ */
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <opendkim/dkim.h>
+
+#include "trace_internal.h"
+
+struct dkim_query {
+    size_t len;
+    int error;
+};
+
+/* Writes a DNS reply packet for (qname, TXT) with the given answer. */
+static int build_reply(const char *qname, int qtype, int rcode, const struct homing_dns_answer *a,
+                       unsigned char *buf, size_t cap, size_t *len)
+{
+    size_t o = 12;
+    if (cap < 12) return -ENOSPC;
+    memset(buf, 0, 12);
+    buf[2] = 0x81; /* QR, RD */
+    buf[3] = (unsigned char)(0x80 | (rcode & 0x0f));
+    buf[5] = 1; /* QDCOUNT */
+    /* Question name, label by label. */
+    const char *p = qname;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        if (l == 0 || l > 63 || o + l + 1 >= cap) return -ENOSPC;
+        buf[o++] = (unsigned char)l;
+        memcpy(buf + o, p, l);
+        o += l;
+        p += l;
+        if (*p == '.') p++;
+    }
+    if (o + 5 > cap) return -ENOSPC;
+    buf[o++] = 0;
+    buf[o++] = (unsigned char)(qtype >> 8);
+    buf[o++] = (unsigned char)qtype;
+    buf[o++] = 0;
+    buf[o++] = 1;
+    size_t an = 0;
+    for (size_t i = 0; a && i < a->n; i++) {
+        size_t tl = strlen(a->rr[i]);
+        size_t rdlen = tl + (tl + 254) / 255 + (tl == 0);
+        if (rdlen > 0xffff || o + 12 + rdlen > cap) return -ENOSPC;
+        buf[o++] = 0xc0; /* pointer to the question name */
+        buf[o++] = 12;
+        buf[o++] = 0;
+        buf[o++] = ns_t_txt;
+        buf[o++] = 0;
+        buf[o++] = 1;
+        buf[o++] = 0;
+        buf[o++] = 0;
+        buf[o++] = 1;
+        buf[o++] = 0x2c; /* TTL 300 */
+        buf[o++] = (unsigned char)(rdlen >> 8);
+        buf[o++] = (unsigned char)rdlen;
+        size_t k = 0;
+        do {
+            size_t cl = tl - k > 255 ? 255 : tl - k;
+            buf[o++] = (unsigned char)cl;
+            memcpy(buf + o, a->rr[i] + k, cl);
+            o += cl;
+            k += cl;
+        } while (k < tl);
+        an++;
+    }
+    buf[6] = (unsigned char)(an >> 8);
+    buf[7] = (unsigned char)an;
+    *len = o;
+    return 0;
+}
+
+static int q_start(void *srv, int type, unsigned char *query, unsigned char *buf, size_t buflen,
+                   void **qh)
+{
+    struct homing_resolver *res = srv;
+    struct dkim_query *q = calloc(1, sizeof *q);
+    if (!q) return DKIM_DNS_ERROR;
+    struct homing_dns_answer a = {0};
+    int rc =
+        type == ns_t_txt ? res->lookup(res->ctx, (const char *)query, HOMING_RR_TXT, &a) : -ENOENT;
+    if (rc == -EAGAIN || (rc < 0 && rc != -ENOENT)) {
+        q->error = 1;
+    } else if (build_reply((const char *)query, type, rc == -ENOENT ? 3 : 0, &a, buf, buflen,
+                           &q->len) < 0) {
+        q->error = 1;
+    }
+    homing_dns_answer_clear(&a);
+    *qh = q;
+    return 0;
+}
+
+static int q_cancel(void *srv, void *qh)
+{
+    (void)srv;
+    free(qh);
+    return 0;
+}
+
+static int q_wait(void *srv, void *qh, struct timeval *to, size_t *bytes, int *error, int *dnssec)
+{
+    (void)srv;
+    (void)to;
+    struct dkim_query *q = qh;
+    if (dnssec) *dnssec = DKIM_DNSSEC_UNKNOWN;
+    if (q->error) {
+        if (error) *error = 1;
+        return DKIM_DNS_ERROR;
+    }
+    if (bytes) *bytes = q->len;
+    if (error) *error = 0;
+    return DKIM_DNS_SUCCESS;
+}
+
+static const char *alg_name(DKIM_SIGINFO *sig)
+{
+    dkim_alg_t alg;
+    if (dkim_sig_getsignalg(sig, &alg) != DKIM_STAT_OK) return NULL;
+    switch (alg) {
+    case DKIM_SIGN_RSASHA1: return "rsa-sha1";
+    case DKIM_SIGN_RSASHA256: return "rsa-sha256";
+    case DKIM_SIGN_ED25519SHA256: return "ed25519-sha256";
+    default: return "unknown";
+    }
+}
+
+int auth_dkim_verify(struct homing_resolver *res, const char *msg, size_t len, json_t *out_arr)
+{
+    DKIM_LIB *lib = dkim_init(NULL, NULL);
+    if (!lib) return -ENOMEM;
+    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
+    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
+    dkim_dns_set_init(lib, NULL);
+    dkim_dns_set_close(lib, NULL);
+    dkim_dns_set_nslist(lib, NULL);
+    dkim_dns_set_config(lib, NULL);
+    dkim_dns_set_trustanchor(lib, NULL);
+    dkim_dns_set_query_service(lib, res);
+    dkim_dns_set_query_start(lib, q_start);
+    dkim_dns_set_query_cancel(lib, q_cancel);
+    dkim_dns_set_query_waitreply(lib, q_wait);
+
+    DKIM_STAT st;
+    DKIM *d = dkim_verify(lib, (const unsigned char *)"homing-trace", NULL, &st);
+    if (!d) {
+        dkim_close(lib);
+        return -ENOMEM;
+    }
+    int rc = 0;
+    /* dkim_chunk reads the raw message as opendkim-testmsg does. */
+    st = dkim_chunk(d, (unsigned char *)(uintptr_t)msg, len);
+    if (st == DKIM_STAT_OK) st = dkim_chunk(d, NULL, 0);
+    if (st == DKIM_STAT_OK || st == DKIM_STAT_NOSIG) {
+        _Bool testkey;
+        (void)dkim_eom(d, &testkey);
+    }
+    DKIM_SIGINFO **sigs = NULL;
+    int nsigs = 0;
+    if (dkim_getsiglist(d, &sigs, &nsigs) == DKIM_STAT_OK) {
+        for (int i = 0; i < nsigs && i < HOMING_TRACE_DKIM_SIGS_MAX; i++) {
+            DKIM_SIGINFO *s = sigs[i];
+            unsigned int f = dkim_sig_getflags(s);
+            int bh = dkim_sig_getbh(s);
+            int err = dkim_sig_geterror(s);
+            const char *result;
+            if ((f & DKIM_SIGFLAG_PASSED) && bh == DKIM_SIGBH_MATCH)
+                result = "pass";
+            else if (err == DKIM_SIGERROR_KEYFAIL || err == DKIM_SIGERROR_DNSSYNTAX)
+                result = "temperror";
+            else if (err == DKIM_SIGERROR_NOKEY || err == DKIM_SIGERROR_KEYREVOKED ||
+                     err == DKIM_SIGERROR_KEYDECODE || err == DKIM_SIGERROR_MULTIREPLY)
+                result = "permerror";
+            else if (!(f & DKIM_SIGFLAG_PROCESSED))
+                result = "neutral";
+            else
+                result = "fail";
+            const char *es = err != DKIM_SIGERROR_OK ? dkim_sig_geterrorstr(err) : NULL;
+            if (!es && bh == DKIM_SIGBH_MISMATCH) es = "body hash mismatch";
+            json_t *o = json_object();
+            if (!o) {
+                rc = -ENOMEM;
+                break;
+            }
+            const char *dom = (const char *)dkim_sig_getdomain(s);
+            const char *sel = (const char *)dkim_sig_getselector(s);
+            json_object_set_new(o, "d", dom ? json_string(dom) : json_null());
+            json_object_set_new(o, "s", sel ? json_string(sel) : json_null());
+            const char *an = alg_name(s);
+            json_object_set_new(o, "algorithm", an ? json_string(an) : json_null());
+            json_object_set_new(o, "result", json_string(result));
+            json_object_set_new(o, "error", es ? json_string(es) : json_null());
+            json_object_set_new(o, "key_missing_now", json_boolean(err == DKIM_SIGERROR_NOKEY));
+            json_array_append_new(out_arr, o);
+        }
+    }
+    dkim_free(d);
+    dkim_close(lib);
+    return rc;
+}

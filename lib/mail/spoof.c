@@ -1,0 +1,262 @@
+/*
+ * spoof.c: spoofing indicators of one message: From against Reply-To,
+ * Return-Path, Sender and Message-ID domains, display names that carry
+ * another address or a brand, look-alike and punycode domains, and a Date far
+ * from the first hop.
+ *
+ * Contract: an indicator is evidence, not a verdict; each carries a kind, a
+ * severity (high: deception with little innocent use; medium; low: common in
+ * legitimate bulk mail, e.g. a bounce domain at an ESP) and a one-line detail
+ * made of sanitised text. Inputs were bounded by the callers' limits; nothing
+ * here allocates beyond the JSON values it appends.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_internal.h"
+
+#define SPOOF_SKELETON_MAX 256
+#define SPOOF_DETAIL_MAX   640
+
+/* Brands phishing most often borrows; compared through skeletons. */
+static const char *const brands[] = {
+    "paypal",   "apple",    "microsoft", "google",          "amazon",        "netflix",
+    "facebook", "linkedin", "dropbox",   "docusign",        "chase",         "wellsfargo",
+    "dhl",      "fedex",    "office365", "outlook",         "icloud",        "instagram",
+    "adobe",    "coinbase", "binance",   "americanexpress", "bankofamerica", "citibank",
+};
+
+static int add(json_t *arr, const char *kind, const char *severity, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int add(json_t *arr, const char *kind, const char *severity, const char *fmt, ...)
+{
+    char raw[SPOOF_DETAIL_MAX], clean[SPOOF_DETAIL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    /* UTF-8 is kept for the JSON (jansson escapes nothing it need not); the
+     * CLI sanitises again for a terminal. Control bytes never pass. */
+    size_t o = 0;
+    for (size_t i = 0; raw[i] && o + 1 < sizeof clean; i++)
+        clean[o++] = (unsigned char)raw[i] < 0x20 ? '?' : raw[i];
+    clean[o] = '\0';
+    json_t *j = json_pack("{s:s, s:s, s:s}", "kind", kind, "severity", severity, "detail", clean);
+    if (!j) {
+        /* Invalid UTF-8 from the message: fall back to ASCII only. */
+        homing_str_sanitize(clean, sizeof clean, raw, strlen(raw));
+        j = json_pack("{s:s, s:s, s:s}", "kind", kind, "severity", severity, "detail", clean);
+    }
+    if (!j) return -ENOMEM;
+    return json_array_append_new(arr, j) == 0 ? 0 : -ENOMEM;
+}
+
+/* A confusable skeleton: what the name looks like rather than what it is. */
+static void skeleton(const char *s, char *out, size_t cap)
+{
+    char tmp[SPOOF_SKELETON_MAX];
+    size_t o = 0;
+    for (; *s && o + 1 < sizeof tmp; s++) {
+        char c = (char)tolower((unsigned char)*s);
+        switch (c) {
+        case '0': c = 'o'; break;
+        case '1':
+        case 'i':
+        case '|':
+        case '!': c = 'l'; break;
+        case '5': c = 's'; break;
+        case '3': c = 'e'; break;
+        case '4':
+        case '@': c = 'a'; break;
+        case '-':
+        case '_': continue;
+        default: break;
+        }
+        tmp[o++] = c;
+    }
+    tmp[o] = '\0';
+    size_t w = 0;
+    for (size_t i = 0; i < o && w + 1 < cap; i++) {
+        if (tmp[i] == 'r' && tmp[i + 1] == 'n') {
+            out[w++] = 'm';
+            i++;
+        } else if (tmp[i] == 'v' && tmp[i + 1] == 'v') {
+            out[w++] = 'w';
+            i++;
+        } else if (tmp[i] == 'c' && tmp[i + 1] == 'l') {
+            out[w++] = 'd';
+            i++;
+        } else {
+            out[w++] = tmp[i];
+        }
+    }
+    out[w] = '\0';
+}
+
+/* The registrable label: "paypa1" of "mail.paypa1.com". */
+static void org_label(const char *domain, char *out, size_t cap)
+{
+    char org[SPOOF_SKELETON_MAX];
+    trace_org_domain(domain, org, sizeof org);
+    char *dot = strchr(org, '.');
+    if (dot) *dot = '\0';
+    homing_strlcpy(out, org, cap);
+}
+
+static int has_punycode(const char *d)
+{
+    for (const char *p = d; *p; p++)
+        if ((p == d || p[-1] == '.') && strncasecmp(p, "xn--", 4) == 0) return 1;
+    return 0;
+}
+
+static int has_non_ascii(const char *d)
+{
+    for (const char *p = d; *p; p++)
+        if ((unsigned char)*p >= 0x80) return 1;
+    return 0;
+}
+
+static int same_org(const char *a, const char *b)
+{
+    char oa[SPOOF_SKELETON_MAX], ob[SPOOF_SKELETON_MAX];
+    trace_org_domain(a, oa, sizeof oa);
+    trace_org_domain(b, ob, sizeof ob);
+    return strcasecmp(oa, ob) == 0;
+}
+
+static int lookalike_pair(json_t *arr, const char *what, const char *a, const char *b)
+{
+    char la[SPOOF_SKELETON_MAX], lb[SPOOF_SKELETON_MAX];
+    char sa[SPOOF_SKELETON_MAX], sb[SPOOF_SKELETON_MAX];
+    org_label(a, la, sizeof la);
+    org_label(b, lb, sizeof lb);
+    if (strcasecmp(la, lb) == 0) return 0;
+    skeleton(la, sa, sizeof sa);
+    skeleton(lb, sb, sizeof sb);
+    if (strcmp(sa, sb) != 0) return 0;
+    return add(arr, "lookalike_domain", "high", "%s domain %s looks like From domain %s", what, b,
+               a);
+}
+
+static int check_domain(json_t *arr, const char *what, const char *d)
+{
+    int r = 0;
+    if (has_punycode(d))
+        r = add(arr, "punycode_domain", "medium",
+                "%s domain %s is internationalised (xn--): its letters may imitate another", what,
+                d);
+    else if (has_non_ascii(d))
+        r = add(arr, "non_ascii_domain", "medium", "%s domain %s has non-ASCII characters", what,
+                d);
+    if (r < 0) return r;
+    char l[SPOOF_SKELETON_MAX], s[SPOOF_SKELETON_MAX];
+    org_label(d, l, sizeof l);
+    skeleton(l, s, sizeof s);
+    for (size_t i = 0; i < sizeof brands / sizeof brands[0]; i++) {
+        char bs[SPOOF_SKELETON_MAX];
+        skeleton(brands[i], bs, sizeof bs);
+        if (strcmp(s, bs) == 0 && strcasecmp(l, brands[i]) != 0)
+            return add(arr, "lookalike_domain", "high", "%s domain %s imitates %s", what, d,
+                       brands[i]);
+    }
+    return 0;
+}
+
+/* An address or a domain inside the display name that is not the sender's. */
+static int check_display(json_t *arr, const struct trace_addr *from)
+{
+    if (!from->display) return 0;
+    const char *dn = from->display;
+    const char *at = strchr(dn, '@');
+    if (at) {
+        /* The domain right of the '@' in the display name. */
+        const char *s = at + 1;
+        size_t n = 0;
+        while (s[n] && (isalnum((unsigned char)s[n]) || s[n] == '.' || s[n] == '-')) n++;
+        while (n && s[n - 1] == '.') n--;
+        char d[SPOOF_SKELETON_MAX];
+        if (n >= sizeof d) n = sizeof d - 1;
+        memcpy(d, s, n);
+        d[n] = '\0';
+        if (n && (!from->domain || !same_org(d, from->domain)))
+            return add(arr, "display_name_address", "high",
+                       "display name \"%s\" shows an address at %s but the mail is from %s", dn, d,
+                       from->addr ? from->addr : "(none)");
+        return 0;
+    }
+    char lower[SPOOF_SKELETON_MAX];
+    size_t i = 0;
+    for (; dn[i] && i + 1 < sizeof lower; i++) lower[i] = (char)tolower((unsigned char)dn[i]);
+    lower[i] = '\0';
+    char fl[SPOOF_SKELETON_MAX] = "";
+    if (from->domain) org_label(from->domain, fl, sizeof fl);
+    for (size_t k = 0; k < sizeof brands / sizeof brands[0]; k++)
+        if (strstr(lower, brands[k]) && strcasecmp(fl, brands[k]) != 0)
+            return add(arr, "display_name_brand", "medium",
+                       "display name \"%s\" names %s but the mail is from %s", dn, brands[k],
+                       from->domain ? from->domain : "(no domain)");
+    return 0;
+}
+
+int spoof_indicators(const struct spoof_input *in, json_t *arr)
+{
+    int r;
+    const struct trace_addr *from = in->from;
+    if (!from || !from->domain) {
+        if ((r = add(arr, "from_missing", "high", "no usable From address")) < 0) return r;
+    } else {
+        if ((r = check_domain(arr, "From", from->domain)) < 0) return r;
+    }
+    if (from && (r = check_display(arr, from)) < 0) return r;
+    const struct {
+        const char *what, *kind, *severity;
+        const struct trace_addr *a;
+    } others[] = {
+        {"Reply-To", "reply_to_mismatch", "medium", in->reply_to},
+        {"Return-Path", "return_path_mismatch", "low", in->return_path},
+        {"Sender", "sender_mismatch", "low", in->sender},
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        const struct trace_addr *a = others[i].a;
+        if (!a || !a->domain) continue;
+        /* A domain of the From organisation was already judged as From. */
+        if (from && from->domain && same_org(from->domain, a->domain)) continue;
+        if ((r = check_domain(arr, others[i].what, a->domain)) < 0) return r;
+        if (from && from->domain) {
+            if ((r = add(arr, others[i].kind, others[i].severity,
+                         "%s domain %s differs from From domain %s", others[i].what, a->domain,
+                         from->domain)) < 0)
+                return r;
+            if ((r = lookalike_pair(arr, others[i].what, from->domain, a->domain)) < 0) return r;
+        }
+    }
+    if (in->message_id_domain && from && from->domain &&
+        !same_org(from->domain, in->message_id_domain)) {
+        if ((r = add(arr, "message_id_mismatch", "low",
+                     "Message-ID domain %s differs from From domain %s", in->message_id_domain,
+                     from->domain)) < 0)
+            return r;
+        if ((r = lookalike_pair(arr, "Message-ID", from->domain, in->message_id_domain)) < 0)
+            return r;
+    }
+    for (size_t i = 0; i < in->n_dkim && from && from->domain; i++)
+        if (!same_org(from->domain, in->dkim_domains[i]) &&
+            (r = lookalike_pair(arr, "DKIM d=", from->domain, in->dkim_domains[i])) < 0)
+            return r;
+    if (in->have_date && in->have_first_hop) {
+        int64_t d = in->date - in->first_hop;
+        int64_t ad = d < 0 ? -d : d;
+        if (ad > in->skew_max && (r = add(arr, "date_far_from_first_hop", "medium",
+                                          "Date is %lld s %s the first hop's time stamp",
+                                          (long long)ad, d < 0 ? "before" : "after")) < 0)
+            return r;
+    }
+    return 0;
+}

@@ -1,0 +1,246 @@
+/*
+ * trace.c: `homing trace FILE`: header forensics of one message, for people
+ * (text) or programs (--json). All analysis is in libhoming (homing/trace.h);
+ * this file reads options, picks the resolver and renders the JSON document
+ * as text.
+ *
+ * Contract: exit 0 after printing the analysis, 2 after one line on stderr
+ * for bad usage or input. Attacker text is sanitised before it reaches the
+ * terminal in text mode; JSON output is escaped by jansson.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "homing/trace.h"
+#include "homing/util.h"
+
+static const char usage_text[] =
+    "usage: homing trace [OPTIONS] FILE\n"
+    "\n"
+    "Reads a message's headers forensically: the Received chain as hops with\n"
+    "signed delays, the connecting address seen by your trusted boundary,\n"
+    "Authentication-Results from your own authserv-id, SPF, DKIM and DMARC\n"
+    "re-verified now beside the verdict at delivery, and spoofing indicators.\n"
+    "FILE is a message (RFC 5322); '-' reads standard input.\n"
+    "\n"
+    "Options:\n"
+    "  --trusted-host NAME  a host of yours that writes Received fields\n"
+    "                       (repeatable; '.example.org' = any host below)\n"
+    "  --authserv-id ID     believe Authentication-Results from ID (repeatable)\n"
+    "  --offline            do not re-verify SPF, DKIM and DMARC (no DNS)\n"
+    "  --dns-zone FILE      answer DNS from FILE ('name TYPE data' lines)\n"
+    "                       instead of the system resolver\n"
+    "  --date-skew SECONDS  flag a Date further than this from the first hop\n"
+    "                       (default 86400)\n"
+    "  --json               print the analysis as JSON\n"
+    "  -h, --help           this help\n";
+
+#define TRACE_TEXT_MAX 1024
+
+static void put(const char *label, json_t *v)
+{
+    char buf[TRACE_TEXT_MAX];
+    const char *s = json_string_value(v);
+    if (!s) return;
+    homing_str_sanitize(buf, sizeof buf, s, strlen(s));
+    printf("  %-18s %s\n", label, buf);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "-";
+}
+
+static void clean(char *dst, size_t cap, const char *s)
+{
+    homing_str_sanitize(dst, cap, s, strlen(s));
+}
+
+static void print_text(json_t *root)
+{
+    char a[256], b[256], c[256], d[256];
+    size_t i;
+    json_t *h;
+    printf("Hops (oldest first):\n");
+    json_array_foreach(json_object_get(root, "hops"), i, h)
+    {
+        if (json_is_false(json_object_get(h, "parsed"))) {
+            printf("  %zu. (unparsable Received field)\n", i + 1);
+            continue;
+        }
+        clean(a, sizeof a, str(h, "from_helo"));
+        clean(b, sizeof b, str(h, "from_ip"));
+        clean(c, sizeof c, str(h, "by"));
+        clean(d, sizeof d, str(h, "protocol"));
+        printf("  %zu. %s [%s] -> %s  with %s%s%s\n", i + 1, a, b, c, d,
+               json_is_true(json_object_get(json_object_get(h, "tls"), "used")) ? ", TLS" : "",
+               json_is_true(json_object_get(h, "boundary"))  ? "  <- trusted boundary"
+               : json_is_true(json_object_get(h, "trusted")) ? "  (trusted)"
+                                                             : "");
+        json_t *tls = json_object_get(h, "tls");
+        if (json_string_value(json_object_get(tls, "version")) ||
+            json_string_value(json_object_get(tls, "cipher"))) {
+            clean(a, sizeof a, str(tls, "version"));
+            clean(b, sizeof b, str(tls, "cipher"));
+            printf("     tls %s %s\n", a, b);
+        }
+        json_t *delay = json_object_get(h, "delay_to_next_s");
+        printf("     at %s", str(h, "time"));
+        if (json_is_integer(delay)) {
+            long long dl = (long long)json_integer_value(delay);
+            printf(", %+lld s to the next hop%s", dl, dl < 0 ? " (clock skew)" : "");
+        }
+        printf("\n");
+    }
+    json_t *bnd = json_object_get(root, "boundary");
+    printf("\nTrusted boundary:\n");
+    if (json_is_integer(json_object_get(bnd, "hop"))) {
+        printf("  hop %lld by %s\n", (long long)json_integer_value(json_object_get(bnd, "hop")),
+               str(bnd, "by"));
+        put("connecting ip", json_object_get(bnd, "connecting_ip"));
+        put("connecting rdns", json_object_get(bnd, "connecting_rdns"));
+        put("connecting helo", json_object_get(bnd, "connecting_helo"));
+        put("originating ip", json_object_get(bnd, "originating_ip"));
+    } else {
+        put("none", json_object_get(bnd, "note"));
+    }
+    put("claimed origin", json_object_get(root, "claimed_origin_ip_untrusted"));
+
+    printf("\nAuthentication-Results at delivery (trusted):\n");
+    json_t *ar = json_object_get(root, "authentication_results");
+    json_array_foreach(json_object_get(ar, "trusted"), i, h)
+    {
+        size_t k;
+        json_t *r;
+        json_array_foreach(json_object_get(h, "results"), k, r)
+        {
+            clean(a, sizeof a, str(r, "method"));
+            clean(b, sizeof b, str(r, "result"));
+            clean(c, sizeof c, str(h, "authserv_id"));
+            printf("  %-8s %-10s (%s)\n", a, b, c);
+        }
+    }
+    json_array_foreach(json_object_get(ar, "ignored"), i, h)
+    {
+        clean(a, sizeof a, str(h, "authserv_id"));
+        printf("  ignored from %s: %s\n", a, str(h, "why"));
+    }
+
+    json_t *v = json_object_get(root, "verification");
+    printf("\nVerified now:\n");
+    if (json_string_value(json_object_get(v, "skipped"))) {
+        printf("  skipped (%s)\n", str(v, "skipped"));
+    } else {
+        json_t *spf = json_object_get(v, "spf");
+        printf("  spf      now %-10s at delivery %s\n", str(spf, "result"),
+               str(spf, "at_delivery"));
+        json_array_foreach(json_object_get(v, "dkim"), i, h)
+        {
+            clean(a, sizeof a, str(h, "d"));
+            clean(b, sizeof b, str(h, "s"));
+            printf("  dkim     now %-10s at delivery %s  d=%s s=%s %s\n", str(h, "result"),
+                   str(h, "at_delivery"), a, b, str(h, "algorithm"));
+            if (json_string_value(json_object_get(h, "difference")) &&
+                strcmp(str(h, "difference"), "same") != 0)
+                printf("           %s\n", str(h, "difference"));
+        }
+        json_t *dm = json_object_get(v, "dmarc");
+        printf("  dmarc    now %-10s at delivery %s\n", str(dm, "result"), str(dm, "at_delivery"));
+    }
+
+    printf("\nIndicators:\n");
+    json_t *ind = json_object_get(root, "indicators");
+    if (json_array_size(ind) == 0) printf("  none\n");
+    json_array_foreach(ind, i, h)
+    {
+        char det[TRACE_TEXT_MAX];
+        clean(det, sizeof det, str(h, "detail"));
+        printf("  [%s] %s: %s\n", str(h, "severity"), str(h, "kind"), det);
+    }
+    put("\nsending service", json_object_get(root, "sending_service"));
+}
+
+int cmd_trace(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (cli_wants_help(argc, argv, usage_text)) return CLI_OK;
+    const char *trusted[HOMING_TRACE_TRUSTED_MAX], *ids[HOMING_TRACE_TRUSTED_MAX];
+    struct homing_trace_options o = {.trusted_hosts = trusted, .authserv_ids = ids};
+    const char *file = NULL, *zone = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--offline") == 0) {
+            o.offline = 1;
+        } else if (strcmp(a, "--trusted-host") == 0 || strcmp(a, "--authserv-id") == 0 ||
+                   strcmp(a, "--dns-zone") == 0 || strcmp(a, "--date-skew") == 0) {
+            if (++i >= argc) return cli_usage_error("trace", "%s needs a value", a);
+            if (strcmp(a, "--trusted-host") == 0) {
+                if (o.n_trusted_hosts >= HOMING_TRACE_TRUSTED_MAX)
+                    return cli_usage_error("trace", "too many --trusted-host");
+                trusted[o.n_trusted_hosts++] = argv[i];
+            } else if (strcmp(a, "--authserv-id") == 0) {
+                if (o.n_authserv_ids >= HOMING_TRACE_TRUSTED_MAX)
+                    return cli_usage_error("trace", "too many --authserv-id");
+                ids[o.n_authserv_ids++] = argv[i];
+            } else if (strcmp(a, "--dns-zone") == 0) {
+                zone = argv[i];
+            } else {
+                char *end;
+                long long v = strtoll(argv[i], &end, 10);
+                if (*end || v <= 0)
+                    return cli_usage_error("trace", "bad --date-skew '%s'", argv[i]);
+                o.date_skew_max = v;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("trace", "unknown option '%s'", a);
+        } else if (file) {
+            return cli_usage_error("trace", "only one FILE");
+        } else {
+            file = a;
+        }
+    }
+    if (!file) return cli_usage_error("trace", "no FILE given");
+
+    char *msg;
+    size_t len;
+    int r = cli_read_file(file, HOMING_TRACE_MESSAGE_MAX, &msg, &len);
+    if (r == -E2BIG) return cli_fail("%s: larger than %u bytes", file, HOMING_TRACE_MESSAGE_MAX);
+    if (r < 0) return cli_fail("%s: %s", file, strerror(-r));
+
+    struct homing_resolver *res = NULL;
+    if (!o.offline) {
+        r = zone ? homing_resolver_zone_new(zone, &res) : homing_resolver_system_new(&res);
+        if (r < 0) {
+            free(msg);
+            return cli_fail("%s: %s", zone ? zone : "resolver", strerror(-r));
+        }
+        o.resolver = res;
+    }
+    json_t *out = NULL;
+    r = homing_trace_run(msg, len, &o, &out);
+    free(msg);
+    homing_resolver_free(res);
+    if (r == -EBADMSG) return cli_fail("%s: not a message (no header section)", file);
+    if (r == -E2BIG) return cli_fail("%s: over a parser limit", file);
+    if (r < 0) return cli_fail("%s: %s", file, strerror(-r));
+    if (json) {
+        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (!s) {
+            json_decref(out);
+            return cli_fail("out of memory");
+        }
+        puts(s);
+        free(s);
+    } else {
+        print_text(out);
+    }
+    json_decref(out);
+    return CLI_OK;
+}
