@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
     {"token-keys", "list and rotate token signing keys", cmd_token_keys},
     {"api-keys", "create, list and revoke keys for the admin API", cmd_api_keys},
     {"message", "register a message and print its tracking URLs; show, list", cmd_message},
+    {"events", "list events, or follow new ones as they happen", cmd_events},
     {"report", "per-recipient opens, clicks and delivery state of a message", cmd_report},
     {"trace", "header forensics: hops, trusted origin, SPF/DKIM/DMARC, spoofing", cmd_trace},
     {"track", "register a message and write its tracked copies", cmd_track},
