@@ -702,7 +702,11 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
         r = track_encode_qp(out, body->data, body->len, t->eol);
     else
         r = homing_buf_append(out, body->data, body->len);
-    if (r == 0 && p->ends_nl && (out->len == before || out->data[out->len - 1] != '\n'))
+    /* an encoder's last line has no line break: give back the one the raw body
+     * had (an unencoded body is its own raw text, pixel at the end included) */
+    int encoded = p->encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+                  p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+    if (r == 0 && encoded && p->ends_nl && (out->len == before || out->data[out->len - 1] != '\n'))
         r = homing_buf_puts(out, t->eol);
     return r;
 }
