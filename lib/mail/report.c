@@ -250,8 +250,8 @@ static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
                         rp_lower(r->feedback_type, strlen(r->feedback_type));
                 }
             } else if (strcasecmp(name, "Original-Rcpt-To") == 0 ||
-                       strcasecmp(name, "Removal-Recipient") == 0) {
-                if (rp_addr(v, a, sizeof a) > 0) {
+                       (strcasecmp(name, "Removal-Recipient") == 0 && !blk.final[0])) {
+                if (rp_addr(v, a, sizeof a) > 0 && strcmp(a, blk.final) != 0) {
                     if (blk.final[0]) rc = rp_block_flush(r, &blk);
                     homing_strlcpy(blk.final, a, sizeof blk.final);
                 }

@@ -124,14 +124,17 @@ bool rp_find_reply(const char *t, size_t n, char *out, size_t cap)
     return false;
 }
 
+/* Bytes >= 0x80 count as address characters: RFC 6531 allows UTF-8 in both
+ * parts, and message/global-delivery-status carries such addresses. */
 static bool rp_local_char(char c)
 {
-    return rp_isalnum(c) || (c && strchr(".!#$%&'*+-/=?^_`{|}~", c));
+    return rp_isalnum(c) || (unsigned char)c >= 0x80 ||
+           (c && strchr(".!#$%&'*+-/=?^_`{|}~", c));
 }
 
 static bool rp_domain_char(char c)
 {
-    return rp_isalnum(c) || c == '.' || c == '-' || c == '_';
+    return rp_isalnum(c) || (unsigned char)c >= 0x80 || c == '.' || c == '-' || c == '_';
 }
 
 /* Finds the address around the '@' at t[at]; returns its start and length. */

@@ -1,17 +1,283 @@
+/*
+ * test_report.c: unit tests of lib/mail/report*.c (homing_report_parse) on the
+ * hand-written samples in tests/data/reports/ (see the README there): DSN with
+ * several recipient blocks, RFC 6533 global DSN, MDN, ARF, auto-reply, a
+ * non-standard bounce, a plain message; line-end variants; limits and bad
+ * input; reason and hard/soft semantics.
+ */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <cmocka.h>
-#include <errno.h>
+
 #include "homing/report.h"
-static void test_einval(void **s)
+
+static char *load(const char *name, size_t *len)
 {
-    (void)s;
-    struct homing_report *r = NULL;
-    assert_int_equal(homing_report_parse("", 0, &r), -EINVAL);
+    char path[512];
+    snprintf(path, sizeof path, "tests/data/reports/%s", name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    b[n] = '\0';
+    *len = (size_t)n;
+    return b;
 }
+
+static struct homing_report *parse_file(const char *name)
+{
+    size_t len;
+    char *b = load(name, &len);
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(b, len, &r), 0);
+    assert_non_null(r);
+    free(b);
+    return r;
+}
+
+/* Rewrites LF line ends as CRLF (crlf = 1) or CR (crlf = 0). */
+static char *relines(const char *s, size_t n, int crlf, size_t *out_len)
+{
+    char *o = malloc(n * 2 + 1);
+    assert_non_null(o);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            o[k++] = '\r';
+            if (crlf) o[k++] = '\n';
+        } else {
+            o[k++] = s[i];
+        }
+    }
+    *out_len = k;
+    return o;
+}
+
+static void test_dsn_two_recipients(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("dsn-two.eml");
+    assert_int_equal(r->kind, HOMING_REPORT_DSN);
+    assert_int_equal(r->n_rcpts, 2);
+    const struct homing_report_rcpt *a = &r->rcpts[0], *b = &r->rcpts[1];
+    assert_string_equal(a->address, "nobody@dest.example");
+    assert_string_equal(a->original_recipient, "nobody@dest.example");
+    assert_string_equal(a->action, "failed");
+    assert_string_equal(a->status, "5.1.1");
+    assert_string_equal(a->reply_code, "550");
+    assert_string_equal(a->reason, "userunknown");
+    assert_true(a->hard);
+    assert_string_equal(a->remote_mta, "mx.dest.example");
+    assert_string_equal(a->last_attempt, "Mon, 2 Nov 2026 10:00:00 +0000");
+    assert_non_null(strstr(a->diagnostic, "User unknown in virtual mailbox table"));
+    assert_string_equal(b->address, "full@dest.example"); /* lower-cased */
+    assert_string_equal(b->action, "delayed");
+    assert_string_equal(b->status, "4.2.2");
+    assert_string_equal(b->reply_code, "452");
+    assert_string_equal(b->reason, "mailboxfull");
+    assert_false(b->hard);
+    /* correlation keys */
+    assert_string_equal(r->envid, "3f2a9c81d0e4b517");
+    assert_string_equal(r->verp, "bounce+abcdef0123");
+    assert_string_equal(r->returned_message_id, "<q3.report.1@homing.example>");
+    assert_string_equal(r->original_message_id, "<q3.report.1@homing.example>");
+    assert_string_equal(r->reporting_mta, "mx.sender.example");
+    homing_report_parsed_free(r);
+}
+
+static void test_line_ends(void **state)
+{
+    (void)state;
+    size_t len;
+    char *lf = load("dsn-two.eml", &len);
+    for (int crlf = 0; crlf < 2; crlf++) {
+        size_t n;
+        char *v = relines(lf, len, crlf, &n);
+        struct homing_report *r = NULL;
+        assert_int_equal(homing_report_parse(v, n, &r), 0);
+        assert_int_equal(r->kind, HOMING_REPORT_DSN);
+        assert_int_equal(r->n_rcpts, 2);
+        assert_string_equal(r->rcpts[0].address, "nobody@dest.example");
+        assert_string_equal(r->rcpts[0].reason, "userunknown");
+        assert_string_equal(r->rcpts[1].reason, "mailboxfull");
+        assert_string_equal(r->envid, "3f2a9c81d0e4b517");
+        homing_report_parsed_free(r);
+        free(v);
+    }
+    free(lf);
+}
+
+static void test_global_dsn(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("global-dsn.eml");
+    assert_int_equal(r->kind, HOMING_REPORT_DSN);
+    assert_int_equal(r->n_rcpts, 1);
+    assert_string_equal(r->rcpts[0].address, "\xe7\x94\xa8\xe6\x88\xb7@example.jp");
+    assert_string_equal(r->rcpts[0].status, "5.2.2");
+    assert_string_equal(r->rcpts[0].reason, "mailboxfull");
+    assert_false(r->rcpts[0].hard);
+    assert_string_equal(r->returned_message_id, "<global.1@example.org>");
+    homing_report_parsed_free(r);
+}
+
+static void test_mdn(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("mdn-rfc8098.eml");
+    assert_int_equal(r->kind, HOMING_REPORT_MDN);
+    assert_string_equal(r->disposition, "displayed");
+    assert_string_equal(r->disposition_mode, "manual-action/MDN-sent-manually");
+    assert_string_equal(r->original_message_id, "<199509192301.23456@huge.example>");
+    assert_int_equal(r->n_rcpts, 1);
+    assert_string_equal(r->rcpts[0].address, "joe_recipient@mega.example");
+    assert_false(r->rcpts[0].hard);
+    homing_report_parsed_free(r);
+}
+
+static void test_arf(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("arf-rfc5965.eml");
+    assert_int_equal(r->kind, HOMING_REPORT_ARF);
+    assert_string_equal(r->feedback_type, "abuse");
+    assert_int_equal(r->n_rcpts, 1);
+    assert_string_equal(r->rcpts[0].address, "user@example.com");
+    assert_string_equal(r->rcpts[0].reason, "feedback");
+    assert_false(r->rcpts[0].hard);
+    assert_string_equal(r->reporting_mta, "mail.example.com");
+    homing_report_parsed_free(r);
+}
+
+static void test_autoreply(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("autoreply.eml");
+    assert_int_equal(r->kind, HOMING_REPORT_AUTOREPLY);
+    assert_int_equal(r->n_rcpts, 1);
+    assert_string_equal(r->rcpts[0].address, "bob@dest.example");
+    assert_string_equal(r->rcpts[0].reason, "vacation");
+    assert_false(r->rcpts[0].hard);
+    assert_string_equal(r->in_reply_to, "<q3.report.1@homing.example>");
+    homing_report_parsed_free(r);
+}
+
+static void test_qmail_bounce(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("qmail.eml");
+    assert_int_equal(r->kind, HOMING_REPORT_BOUNCE);
+    assert_int_equal(r->n_rcpts, 2);
+    assert_string_equal(r->rcpts[0].address, "gone@dest.example");
+    assert_string_equal(r->rcpts[0].status, "5.1.1");
+    assert_string_equal(r->rcpts[0].reply_code, "550");
+    assert_string_equal(r->rcpts[0].reason, "userunknown");
+    assert_true(r->rcpts[0].hard);
+    assert_string_equal(r->rcpts[1].address, "full@dest.example");
+    assert_string_equal(r->rcpts[1].status, "5.2.2");
+    assert_string_equal(r->rcpts[1].reason, "mailboxfull");
+    assert_false(r->rcpts[1].hard);
+    assert_string_equal(r->verp, "bounce+zz99");
+    homing_report_parsed_free(r);
+}
+
+static void test_not_a_report(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("not-a-report.eml");
+    assert_int_equal(r->kind, HOMING_REPORT_NONE);
+    assert_int_equal(r->n_rcpts, 0);
+    homing_report_parsed_free(r);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(NULL, 10, &r), -EINVAL);
+    assert_int_equal(homing_report_parse("x", 0, &r), -EINVAL);
+    assert_int_equal(homing_report_parse("x", 1, NULL), -EINVAL);
+    assert_null(r);
+    assert_int_equal(homing_report_parse("x", (size_t)HOMING_REPORT_SIZE_MAX + 1, &r), -E2BIG);
+    assert_null(r);
+    /* garbage, NUL bytes, a lone boundary, unterminated headers: no crash */
+    static const char *const junk[] = {
+        "\0\0\0",
+        "Content-Type: multipart/report; boundary=x\n\n--x\n",
+        "Content-Type: multipart/report; boundary=\"\"\n\n----\n--\n",
+        "Content-Type: message/delivery-status\n\nFinal-Recipient:\n\n\n",
+        "From: MAILER-DAEMON\nSubject: failure notice\n\n<@>:\n<a@>:\n@b.c\n",
+        "\r\r\r\r",
+        "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; "
+        "boundary=a\n\n--a\n--a--\n",
+    };
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        size_t n = i == 0 ? 3 : strlen(junk[i]);
+        r = NULL;
+        assert_int_equal(homing_report_parse(junk[i], n, &r), 0);
+        homing_report_parsed_free(r);
+    }
+    homing_report_parsed_free(NULL);
+}
+
+static void test_nesting_limit(void **state)
+{
+    (void)state;
+    /* deeper than HOMING_REPORT_DEPTH_MAX and more parts than PARTS_MAX */
+    char *b = malloc(1 << 20);
+    assert_non_null(b);
+    size_t k = 0;
+    for (int i = 0; i < 40; i++)
+        k += (size_t)sprintf(b + k, "Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n", i, i);
+    for (int i = 0; i < 200; i++)
+        k += (size_t)sprintf(b + k, "--b39\nContent-Type: text/plain\n\nx\n");
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(b, k, &r), 0);
+    assert_true(r->truncated);
+    homing_report_parsed_free(r);
+    free(b);
+}
+
+static void test_hard_semantics(void **state)
+{
+    (void)state;
+    assert_true(homing_report_reason_hard("userunknown", "450"));
+    assert_true(homing_report_reason_hard("hostunknown", NULL));
+    assert_true(homing_report_reason_hard("hasmoved", "5.1.6"));
+    assert_true(homing_report_reason_hard("notaccept", "550"));
+    assert_true(homing_report_reason_hard("notaccept", NULL));
+    assert_false(homing_report_reason_hard("notaccept", "421"));
+    assert_false(homing_report_reason_hard("spamdetected", "550"));
+    assert_false(homing_report_reason_hard("mailboxfull", "5.2.2"));
+    assert_false(homing_report_reason_hard("delivered", "250"));
+    assert_false(homing_report_reason_hard(NULL, NULL));
+}
+
 int main(void)
 {
-    const struct CMUnitTest t[] = {cmocka_unit_test(test_einval)};
-    return cmocka_run_group_tests(t, NULL, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dsn_two_recipients),
+        cmocka_unit_test(test_line_ends),
+        cmocka_unit_test(test_global_dsn),
+        cmocka_unit_test(test_mdn),
+        cmocka_unit_test(test_arf),
+        cmocka_unit_test(test_autoreply),
+        cmocka_unit_test(test_qmail_bounce),
+        cmocka_unit_test(test_not_a_report),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_nesting_limit),
+        cmocka_unit_test(test_hard_semantics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
