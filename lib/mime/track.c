@@ -739,3 +739,20 @@ int homing_track_render(const struct homing_track *t, const struct homing_keyrin
     }
     return r;
 }
+
+int homing_track_check(const char *data, size_t len)
+{
+    pthread_once(&gmime_once, gmime_start);
+    struct homing_track t = {0};
+    GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(st);
+    g_object_unref(st);
+    GMimeParserOptions *po = g_mime_parser_options_new();
+    g_mime_parser_options_set_warning_callback(po, on_parser_warning, &t);
+    GMimeMessage *m = g_mime_parser_construct_message(parser, po);
+    int r = m && !t.crit ? 0 : -EINVAL;
+    if (m) g_object_unref(m);
+    g_object_unref(parser);
+    g_mime_parser_options_free(po);
+    return r;
+}
