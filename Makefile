@@ -3,6 +3,7 @@
 .PHONY: run test build setup clean bench
 
 VAR ?= var
+HOMING = ./build/src/homing
 
 setup:
 	bash scripts/setup.sh
@@ -11,16 +12,21 @@ build: setup
 	@[ -f build/build.ninja ] || meson setup build
 	meson compile -C build
 
-# Initialises ./var (config, keys, store) once, then runs the daemon in the foreground.
+# Initialises ./var once (config, keys, store, and a demo message so there is an
+# example pixel URL to try), then runs the daemon in the foreground.
 run: build
-	@[ -f $(VAR)/homing.conf ] || ./build/homing init $(VAR)
-	./build/homing -c $(VAR)/homing.conf serve
+	@if [ ! -f $(VAR)/homing.conf ]; then \
+	  $(HOMING) init $(VAR) && \
+	  $(HOMING) -c $(VAR)/homing.conf message add --subject "Welcome to homing" \
+	    --from you@example.org --to reader@example.net --link https://example.org/ >/dev/null; \
+	fi
+	$(HOMING) -c $(VAR)/homing.conf serve
 
 test:
 	bash scripts/test.sh
 
 bench: build
-	bash bench/run-all
+	bench/pixel
 
 clean:
 	rm -rf build build-asan build-fuzz
