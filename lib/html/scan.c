@@ -75,7 +75,10 @@ void scan_style_parse(const char *css, struct scan_style *st)
         size_t vl = strlen(val);
         while (vl && isspace((unsigned char)val[vl - 1])) val[--vl] = '\0';
         for (char *c = name; *c; c++) *c = (char)tolower((unsigned char)*c);
-        if (strcmp(name, "display") == 0 && strcasecmp(val, "none") == 0) {
+        if (st->hidden && (strcmp(name, "width") != 0 && strcmp(name, "height") != 0 &&
+                           strcmp(name, "position") != 0)) {
+            continue; /* the first reason to be hidden is the one reported */
+        } else if (strcmp(name, "display") == 0 && strcasecmp(val, "none") == 0) {
             st->hidden = 1;
             st->why = "display:none";
         } else if (strcmp(name, "visibility") == 0 &&
@@ -524,9 +527,9 @@ static void element_refs(struct walk *w, const GumboNode *node, int hidden, cons
             switch (e->tag) {
             case GUMBO_TAG_IMG:
             case GUMBO_TAG_INPUT:
-            case GUMBO_TAG_IMAGE: x = attr_ref(w, SCAN_REF_IMAGE, 0, tag, a->name, a, v); break;
+            case GUMBO_TAG_IMAGE: x = attr_ref(w, SCAN_REF_IMAGE, 0, tag, "src", a, v); break;
             case GUMBO_TAG_SOURCE:
-                x = attr_ref(w, SCAN_REF_IMAGE, HOMING_SCAN_MEDIA, tag, a->name, a, v);
+                x = attr_ref(w, SCAN_REF_IMAGE, HOMING_SCAN_MEDIA, tag, "src", a, v);
                 if (x) x->css = 1;
                 break;
             case GUMBO_TAG_IFRAME:
@@ -552,7 +555,11 @@ static void element_refs(struct walk *w, const GumboNode *node, int hidden, cons
             x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_OBJECT, tag, "data", a, v);
         } else if (strcasecmp(n, "codebase") == 0 || strcasecmp(n, "archive") == 0 ||
                    strcasecmp(n, "manifest") == 0) {
-            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_OBJECT, tag, a->name, a, v);
+            /* static names only: gumbo's strings die with its tree */
+            const char *an = strcasecmp(n, "codebase") == 0  ? "codebase"
+                             : strcasecmp(n, "archive") == 0 ? "archive"
+                                                             : "manifest";
+            x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_OBJECT, tag, an, a, v);
         } else if (strcasecmp(n, "ping") == 0) {
             x = attr_ref(w, SCAN_REF_LOAD, HOMING_SCAN_LINK_LOAD, tag, "ping", a, v);
         } else if ((strcasecmp(n, "href") == 0 || strcasecmp(n, "xlink:href") == 0) &&

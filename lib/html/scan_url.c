@@ -506,9 +506,14 @@ int scan_leak(const struct scan_needles *nd, const char *url, char *why, size_t 
     /* base64: try each token between URL delimiters, and its dot-separated parts */
     for (const char *p = dec; !found && *p;) {
         size_t k = strcspn(p, "/?&=#;.,:! ");
-        if (k >= 8) {
+        /* the encoded address may follow an id and a '_' or '-' (base64url
+         * characters themselves), so try each such start, a bounded number */
+        int tries = 0;
+        for (size_t st = 0; k >= 8 && st + 8 <= k && !found && tries < 16; st++) {
+            if (st && p[st - 1] != '_' && p[st - 1] != '-') continue;
+            tries++;
             size_t ol;
-            char *b = b64_decode_any(p, k, &ol);
+            char *b = b64_decode_any(p + st, k - st, &ol);
             if (b && mem_contains_ci(b, ol, nd->lower)) {
                 snprintf(why, whycap, "address base64-encoded in the %s",
                          place_of(dec, (size_t)(p - dec)));

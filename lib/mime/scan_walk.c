@@ -271,9 +271,8 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
     for (size_t i = 0; receipt_headers[i]; i++)
         while (g_mime_object_remove_header(GMIME_OBJECT(m), receipt_headers[i])) s.receipts++;
     char summary[200];
-    snprintf(summary, sizeof summary,
-             "%u tracking loads, %u other remote loads, %u links unwrapped, %u read-receipt "
-             "headers removed",
+    /* short enough to stay on one line, so the rest of the header is untouched */
+    snprintf(summary, sizeof summary, "%u tracking, %u other loads, %u links unwrapped, %u receipts",
              s.pixels, s.loads, s.unwrapped, s.receipts);
     g_mime_object_prepend_header(GMIME_OBJECT(m), "X-Homing-Stripped", summary, NULL);
     GMimeStream *mem = g_mime_stream_mem_new();

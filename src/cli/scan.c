@@ -115,8 +115,11 @@ static void print_text(const char *name, const struct homing_scan_result *r)
     for (size_t i = 0; i < r->n; i++) {
         const struct homing_scan_finding *f = &r->f[i];
         char loc[160];
-        snprintf(loc, sizeof loc, "%s%s<%s %s>", f->part[0] ? "part " : "headers", f->part,
-                 f->element ? f->element : "", f->attribute ? f->attribute : "");
+        if (f->part[0])
+            snprintf(loc, sizeof loc, "part %s <%s %s>", f->part, f->element ? f->element : "",
+                     f->attribute ? f->attribute : "");
+        else
+            snprintf(loc, sizeof loc, "header %s", f->attribute ? f->attribute : "");
         printf("  %-14s %s", homing_scan_kind_name(f->kind), loc);
         if (f->vendor) {
             homing_str_sanitize(s2, sizeof s2, f->vendor, strlen(f->vendor));

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""homing scan / strip / rules against the corpus in tests/data/scan.
+
+Goldens (byte for byte): golden/NAME.json (scan --json), golden/NAME.stripped.eml
+(strip), golden/mbox.json, golden/summary.txt (text summary over the directory),
+golden/rules.FORMAT. UPDATE_GOLDEN=1 rewrites them; review every change by hand.
+Also: exit statuses, strip leaving everything but its changes byte for byte, a
+stripped message scanning clean of loads, and the rules loaded by the real
+tools (unbound-checkconf, dnsmasq --test, sievec); a missing tool fails.
+"""
+import json, os, shutil, subprocess, sys, tempfile
+
+BIN = os.environ['HOMING_BIN']
+SRC = os.environ['HOMING_SRC']
+DATA = os.path.join(SRC, 'tests', 'data', 'scan')
+GOLD = os.path.join(DATA, 'golden')
+UPDATE = os.environ.get('UPDATE_GOLDEN') == '1'
+failures = []
+checks = 0
+
+
+def run(args, stdin=None):
+    return subprocess.run([BIN] + args, cwd=DATA, capture_output=True, input=stdin, timeout=60)
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if not cond:
+        failures.append(what)
+        print('FAIL:', what)
+
+
+def golden(name, data):
+    path = os.path.join(GOLD, name)
+    if UPDATE:
+        os.makedirs(GOLD, exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(data)
+        return
+    if not os.path.exists(path):
+        check(False, f'golden {name} missing (run with UPDATE_GOLDEN=1 and review)')
+        return
+    with open(path, 'rb') as f:
+        want = f.read()
+    check(want == data, f'{name} differs from golden')
+
+
+LOAD_KINDS = {'pixel', 'tracker-image', 'id-image', 'css-beacon', 'css-import', 'font-beacon',
+              'link-load', 'frame', 'object', 'media', 'script', 'meta-refresh'}
+
+msgs = sorted(f for f in os.listdir(os.path.join(DATA, 'msgs')) if f.endswith('.eml'))
+check(len(msgs) >= 15, 'corpus has at least 15 messages')
+for m in msgs:
+    name = m[:-4]
+    rel = 'msgs/' + m
+    r = run(['scan', '--json', rel])
+    clean = name.startswith('clean_')
+    check(r.returncode == (0 if clean else 1),
+          f'scan {m}: exit {r.returncode}, want {0 if clean else 1}: {r.stderr!r}')
+    golden(name + '.json', r.stdout)
+    doc = json.loads(r.stdout)
+    check(doc['total'] == sum(x['count'] for x in doc['messages']), f'{m}: total adds up')
+    if clean:
+        check(doc['total'] == 0, f'{m}: a control message has no findings')
+
+    s = run(['strip', rel])
+    check(s.returncode == 0, f'strip {m}: exit {s.returncode} {s.stderr!r}')
+    golden(name + '.stripped.eml', s.stdout)
+    first, _, rest = s.stdout.partition(b'\n')
+    check(first.startswith(b'X-Homing-Stripped: '), f'strip {m}: summary header first')
+    with open(os.path.join(DATA, rel), 'rb') as f:
+        orig = f.read()
+    if clean and name != 'clean_images' and name != 'clean_spacer':
+        check(rest == orig, f'strip {m}: a message with nothing to strip is unchanged')
+    # after strip nothing may load
+    with tempfile.NamedTemporaryFile(suffix='.eml') as t:
+        t.write(s.stdout)
+        t.flush()
+        r2 = run(['scan', '--json', t.name])
+        left = [f for x in json.loads(r2.stdout)['messages'] for f in x['findings']
+                if f['kind'] in LOAD_KINDS or f['kind'] == 'read-receipt']
+        check(left == [], f'strip {m}: stripped message still loads: {left}')
+
+# an mbox, a directory with its summary table
+r = run(['scan', '--json', 'mbox/two.mbox'])
+check(r.returncode == 1, 'scan mbox exit 1')
+golden('mbox.json', r.stdout)
+check(len(json.loads(r.stdout)['messages']) == 2, 'mbox holds two messages')
+r = run(['scan', 'msgs'])
+check(r.returncode == 1, 'scan directory exit 1')
+golden('summary.txt', r.stdout)
+
+# a Maildir: cur/ and new/ are read, tmp/ is not
+with tempfile.TemporaryDirectory() as md:
+    for sub in ('cur', 'new', 'tmp'):
+        os.mkdir(os.path.join(md, sub))
+    shutil.copy(os.path.join(DATA, 'msgs', 'clean_plain.eml'), os.path.join(md, 'cur', '1:2,S'))
+    shutil.copy(os.path.join(DATA, 'msgs', 'ses.eml'), os.path.join(md, 'new', '2'))
+    shutil.copy(os.path.join(DATA, 'msgs', 'loads.eml'), os.path.join(md, 'tmp', '3'))
+    r = run(['scan', '--json', md])
+    doc = json.loads(r.stdout)
+    check(r.returncode == 1 and len(doc['messages']) == 2, 'Maildir: two messages, tracking found')
+
+# stdin, --recipient, --allow
+with open(os.path.join(DATA, 'msgs', 'clean_plain.eml'), 'rb') as f:
+    r = run(['scan'], stdin=f.read())
+check(r.returncode == 0, 'scan stdin clean: exit 0')
+r = run(['scan', '--json', '--recipient', 'nobody@example.invalid', 'msgs/ses.eml'])
+kinds = [f['kind'] for f in json.loads(r.stdout)['messages'][0]['findings']]
+check('recipient-leak' not in kinds, '--recipient replaces Delivered-To')
+with tempfile.NamedTemporaryFile('w', suffix='.allow') as a:
+    a.write('# allow the portal its own beacons\nportal.example portal.example\n')
+    a.flush()
+    r = run(['scan', '--json', '--allow', a.name, 'msgs/loads.eml'])
+    check(r.returncode == 0 and json.loads(r.stdout)['total'] == 0, '--allow silences a sender')
+
+# errors: exit 2 and one line on stderr
+for args in (['scan', 'msgs/none.eml'], ['scan', '--bogus'], ['strip'],
+             ['scan', '--trackers', 'msgs/clean_plain.eml', 'msgs/ses.eml'],
+             ['rules'], ['rules', '--format', 'bind'], ['strip', 'msgs/none.eml']):
+    r = run(args)
+    check(r.returncode == 2, f'{args}: exit {r.returncode}, want 2')
+    check(r.stderr.count(b'\n') == 1, f'{args}: one line on stderr: {r.stderr!r}')
+r = run(['scan', '--trackers', 'msgs/clean_plain.eml', 'msgs/ses.eml'])
+check(b'line 1:' in r.stderr, f'bad knowledge file names the line: {r.stderr!r}')
+
+# rules: goldens, and each loaded by the tool that will use it
+outs = {}
+for fmt in ('rpz', 'hosts', 'dnsmasq', 'unbound', 'sieve'):
+    r = run(['rules', '--format', fmt])
+    check(r.returncode == 0, f'rules {fmt}: exit 0')
+    golden('rules.' + fmt, r.stdout)
+    outs[fmt] = r.stdout
+only = set()
+with open(os.path.join(SRC, 'data', 'trackers.tsv')) as f:
+    for line in f:
+        if line.startswith('#') or not line.strip():
+            continue
+        fl = line.rstrip('\n').split('\t')
+        if fl[4] == 'only':
+            only.add(fl[1])
+hosts = {l.split()[1] for l in outs['hosts'].decode().splitlines() if l.startswith('0.0.0.0 ')}
+check(hosts == only, 'hosts list = the scope-only hosts, nothing else')
+for mixed in ('list-manage.com', 'ct.sendgrid.net', 'mailtrack.io', 'google.com'):
+    for fmt in ('rpz', 'hosts', 'dnsmasq', 'unbound'):
+        check(mixed.encode() + b'.' not in outs[fmt].replace(b'"', b' ') + b' ' and
+              (' ' + mixed + '\n').encode() not in outs[fmt] and
+              ('/' + mixed + '/').encode() not in outs[fmt],
+              f'{mixed} must not be sinkholed ({fmt})')
+
+
+def tool(name):
+    p = shutil.which(name) or (os.path.exists('/usr/sbin/' + name) and '/usr/sbin/' + name)
+    check(bool(p), f'tool {name} is installed')
+    return p
+
+
+with tempfile.TemporaryDirectory() as d:
+    for fmt, data in outs.items():
+        with open(os.path.join(d, 'rules.' + fmt), 'wb') as f:
+            f.write(data)
+    uc = tool('unbound-checkconf')
+    if uc:
+        conf = os.path.join(d, 'unbound.conf')
+        with open(conf, 'w') as f:
+            f.write(f'server:\n    directory: "{d}"\n    chroot: ""\n    username: ""\n'
+                    f'    pidfile: ""\n    module-config: "respip validator iterator"\n'
+                    f'include: "{d}/rules.unbound"\n'
+                    f'rpz:\n    name: "homing.rpz."\n    zonefile: "{d}/rules.rpz"\n')
+        r = subprocess.run([uc, conf], capture_output=True, timeout=60)
+        check(r.returncode == 0, f'unbound-checkconf: {r.stdout!r} {r.stderr!r}')
+        # a broken line must be caught, or the check proves nothing
+        with open(os.path.join(d, 'rules.unbound'), 'ab') as f:
+            f.write(b'    local-zone: "x." not_a_type\n')
+        r = subprocess.run([uc, conf], capture_output=True, timeout=60)
+        check(r.returncode != 0, 'unbound-checkconf rejects a broken rules file')
+    dm = tool('dnsmasq')
+    if dm:
+        r = subprocess.run([dm, '--test', '--conf-file=' + os.path.join(d, 'rules.dnsmasq')],
+                           capture_output=True, timeout=60)
+        check(r.returncode == 0, f'dnsmasq --test: {r.stderr!r}')
+    sc = tool('sievec')
+    if sc:
+        r = subprocess.run([sc, os.path.join(d, 'rules.sieve'), os.path.join(d, 'rules.svbin')],
+                           capture_output=True, timeout=60)
+        check(r.returncode == 0 and os.path.exists(os.path.join(d, 'rules.svbin')),
+              f'sievec: {r.stdout!r} {r.stderr!r}')
+    # the RPZ zone parses as a zone file (unbound loads it when the server starts)
+    ucz = shutil.which('named-checkzone')
+    if ucz:
+        r = subprocess.run([ucz, 'homing.rpz', os.path.join(d, 'rules.rpz')], capture_output=True)
+        check(r.returncode == 0, f'named-checkzone rpz: {r.stdout!r}')
+
+print(f'{checks} checks, {len(failures)} failed')
+sys.exit(1 if failures else 0)
