@@ -175,17 +175,33 @@ with tempfile.TemporaryDirectory() as d:
             f.write(b'    local-zone: "x." not_a_type\n')
         r = subprocess.run([uc, conf], capture_output=True, timeout=60)
         check(r.returncode != 0, 'unbound-checkconf rejects a broken rules file')
+        with open(os.path.join(d, 'rules.unbound'), 'wb') as f:
+            f.write(outs['unbound'])
+        with open(os.path.join(d, 'rules.rpz'), 'ab') as f:
+            f.write(b'broken.example. CNAME\n')
+        r = subprocess.run([uc, conf], capture_output=True, timeout=60)
+        check(r.returncode != 0, 'unbound-checkconf reads the RPZ zone (rejects a broken one)')
     dm = tool('dnsmasq')
     if dm:
         r = subprocess.run([dm, '--test', '--conf-file=' + os.path.join(d, 'rules.dnsmasq')],
                            capture_output=True, timeout=60)
         check(r.returncode == 0, f'dnsmasq --test: {r.stderr!r}')
+        with open(os.path.join(d, 'bad.dnsmasq'), 'wb') as f:
+            f.write(outs['dnsmasq'] + b'address=/x.example/not-an-ip\n')
+        r = subprocess.run([dm, '--test', '--conf-file=' + os.path.join(d, 'bad.dnsmasq')],
+                           capture_output=True, timeout=60)
+        check(r.returncode != 0, 'dnsmasq --test rejects a broken file')
     sc = tool('sievec')
     if sc:
         r = subprocess.run([sc, os.path.join(d, 'rules.sieve'), os.path.join(d, 'rules.svbin')],
                            capture_output=True, timeout=60)
         check(r.returncode == 0 and os.path.exists(os.path.join(d, 'rules.svbin')),
               f'sievec: {r.stdout!r} {r.stderr!r}')
+        with open(os.path.join(d, 'bad.sieve'), 'wb') as f:
+            f.write(outs['sieve'] + b'fileinto "x";\n')
+        r = subprocess.run([sc, os.path.join(d, 'bad.sieve'), os.path.join(d, 'bad.svbin')],
+                           capture_output=True, timeout=60)
+        check(r.returncode != 0, 'sievec rejects a script using an extension not required')
     # the RPZ zone parses as a zone file (unbound loads it when the server starts)
     ucz = shutil.which('named-checkzone')
     if ucz:
