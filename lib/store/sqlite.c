@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -22,6 +23,7 @@
 #include "lib/store/store_impl.h"
 
 #define SQ_BUSY_TIMEOUT_MS 5000 /* how long a handle waits for another's write lock */
+#define SQ_WAL_RETRY_MS    10   /* pause between attempts to switch a new file to WAL */
 #define SQ_ID_ATTEMPTS     8    /* fresh random ids tried on a (rare) collision */
 #define SQ_ARRAY_FIRST     64   /* first allocation of a growing result array */
 /* Events per multi-row INSERT on the append path: one statement execution per
@@ -342,6 +344,36 @@ fail:
     return r;
 }
 
+/* Switches the journal to WAL. On a brand-new database several processes race
+ * to do it, and SQLite does not call the busy handler for this pragma: the
+ * losers get SQLITE_BUSY at once, so we wait and retry within the same budget
+ * as the busy timeout. Once the file is in WAL mode the pragma takes no lock. */
+static int sq_set_wal(struct sq *q, const char *path, char *err, size_t errcap)
+{
+    for (int waited = 0;; waited += SQ_WAL_RETRY_MS) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(q->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK) rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(st, 0);
+            int ok = mode && (strcmp(mode, "wal") == 0 ||
+                              (strcmp(mode, "memory") == 0 && strcmp(path, ":memory:") == 0));
+            sqlite3_finalize(st);
+            if (ok) return 0;
+            snprintf(err, errcap, "%s: cannot switch to WAL journal mode", path);
+            return -EIO;
+        }
+        sqlite3_finalize(st);
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if (!busy || waited >= SQ_BUSY_TIMEOUT_MS) {
+            snprintf(err, errcap, "%s: cannot use WAL: %s", path, sqlite3_errmsg(q->db));
+            return busy ? -EBUSY : (rc & 0xff) == SQLITE_NOTADB ? -EINVAL : -EIO;
+        }
+        struct timespec ts = {0, SQ_WAL_RETRY_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void sq_close(struct homing_store *s)
 {
     struct sq *q = (struct sq *)s;
@@ -369,24 +401,7 @@ int store_sqlite_open(const char *path, const char *sync, struct homing_store **
     sqlite3_busy_timeout(q->db, SQ_BUSY_TIMEOUT_MS);
     if ((r = exec_err(q->db, "PRAGMA foreign_keys = ON", err, errcap, path)) < 0) goto fail;
 
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(q->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK) rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        snprintf(err, errcap, "%s: cannot use WAL: %s", path, sqlite3_errmsg(q->db));
-        sqlite3_finalize(st);
-        r = (rc & 0xff) == SQLITE_NOTADB ? -EINVAL : -EIO;
-        goto fail;
-    }
-    const char *mode = (const char *)sqlite3_column_text(st, 0);
-    int wal_ok = mode && (strcmp(mode, "wal") == 0 ||
-                          (strcmp(mode, "memory") == 0 && strcmp(path, ":memory:") == 0));
-    sqlite3_finalize(st);
-    if (!wal_ok) {
-        snprintf(err, errcap, "%s: cannot switch to WAL journal mode", path);
-        r = -EIO;
-        goto fail;
-    }
+    if ((r = sq_set_wal(q, path, err, errcap)) < 0) goto fail;
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous = %s",
              strcmp(sync, "full") == 0 ? "FULL" : "NORMAL");

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -618,6 +619,72 @@ static void test_two_handles(void **state)
     homing_store_close(s2);
 }
 
+/* Several processes opening a brand-new database at once (each migration must
+ * run exactly once) and then appending at the same time (the busy timeout makes
+ * them wait for each other instead of failing). */
+#define RACE_PROCS   4
+#define RACE_BATCHES 20
+#define RACE_BATCH   64
+
+static void test_processes_race(void **state)
+{
+    struct fixture *f = *state;
+    char db[160];
+    snprintf(db, sizeof db, "%s/race.db", f->dir);
+    pid_t pids[RACE_PROCS];
+    for (int p = 0; p < RACE_PROCS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            char err[256];
+            struct homing_store *s;
+            if (homing_store_open(db, NULL, "normal", &s, err, sizeof err) < 0) {
+                fprintf(stderr, "child open: %s\n", err);
+                _exit(1);
+            }
+            struct homing_event ev[RACE_BATCH];
+            for (int b = 0; b < RACE_BATCHES; b++) {
+                for (int i = 0; i < RACE_BATCH; i++)
+                    make_event(&ev[i], (uint64_t)p + 1, (uint32_t)b, HOMING_EV_OPEN,
+                               HOMING_METHOD_GET, 0, i);
+                int r = homing_store_events_append(s, ev, RACE_BATCH);
+                if (r < 0) {
+                    fprintf(stderr, "child append: %d %s\n", r, homing_store_errmsg(s));
+                    _exit(1);
+                }
+            }
+            homing_store_close(s);
+            _exit(0);
+        }
+    }
+    for (int p = 0; p < RACE_PROCS; p++) {
+        int st;
+        assert_int_equal(waitpid(pids[p], &st, 0), pids[p]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+    long long rows = 0;
+    assert_int_equal(raw_sql(db, "SELECT count(*) FROM schema_migrations", &rows, NULL, 0),
+                     SQLITE_ROW);
+    assert_int_equal(rows, (long long)store_migrations_sqlite_count);
+    assert_int_equal(raw_sql(db, "SELECT count(*) FROM events", &rows, NULL, 0), SQLITE_ROW);
+    assert_int_equal(rows, RACE_PROCS * RACE_BATCHES * RACE_BATCH);
+    /* Each batch is contiguous: nobody interleaved inside a transaction. */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT message, recipient, max(id) - min(id) AS span "
+             "FROM events GROUP BY message, recipient) WHERE span != %d",
+             RACE_BATCH - 1);
+    assert_int_equal(raw_sql(db, sql, &rows, NULL, 0), SQLITE_ROW);
+    assert_int_equal(rows, 0);
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[192];
+        snprintf(p, sizeof p, "%s%s", db, suffix[i]);
+        unlink(p);
+    }
+}
+
 #define BENCH_EVENTS 100000
 #define BENCH_BATCH  256
 
@@ -666,6 +733,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_processes_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_throughput, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
