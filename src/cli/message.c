@@ -34,6 +34,30 @@ static const char message_usage[] =
     "list  the most recent messages, newest first (default 50)\n"
     "MESSAGE is a public id (16 hex digits) or a Message-ID.\n";
 
+/* Well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF):
+ * what is stored is later written as JSON, which admits nothing else. */
+static int utf8_ok(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xe0) == 0xc0 ? 2
+                     : (c & 0xf0) == 0xe0 ? 3
+                     : (c & 0xf8) == 0xf0 ? 4
+                                          : 0;
+        if (len == 0 || i + len > n) return 0;
+        unsigned v = len == 1 ? c : c & (0x7f >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80) return 0;
+            v = v << 6 | (p[i + k] & 0x3f);
+        }
+        static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
 static int text_ok(const char *s, size_t max, int allow_space)
 {
     size_t n = strlen(s);
@@ -42,7 +66,7 @@ static int text_ok(const char *s, size_t max, int allow_space)
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f || (!allow_space && c == ' ')) return 0;
     }
-    return 1;
+    return utf8_ok((const unsigned char *)s, n);
 }
 
 static int addr_ok(const char *s)
@@ -156,7 +180,7 @@ static int message_add(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (!spec.subject || !text_ok(spec.subject, MESSAGE_TEXT_MAX, 1)) {
-        rc = cli_usage_error("message add", "--subject is required (one line of text)");
+        rc = cli_usage_error("message add", "--subject is required: one line of UTF-8 text");
         goto out;
     }
     if (!spec.sender || !addr_ok(spec.sender)) {

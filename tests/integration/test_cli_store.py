@@ -117,6 +117,8 @@ def run(tmp):
     bad_input(conf, "message", "add", "--subject", "S", "--from", "a@example.com", "--to",
               "b@example.org", "--link", "javascript:alert(1)")
     bad_input(conf, "message", "add", "--bogus")
+    bad_input(conf, "message", "add", "--subject", b"not UTF-8 \xff", "--from", "a@example.com",
+              "--to", "b@example.org")
     bad_input(conf, "message", "show", "not-an-id")
     bad_input(conf, "message", "show", "nothere@example.com")
 
