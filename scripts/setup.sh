@@ -49,6 +49,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
+# Geolocation data (docs/configuration.md, [geo]): ip-location-db's CC0 country
+# database and its ASN ranges (CC BY 4.0) from npm, then the ranges converted into
+# the compact file homing maps. The converter is built here with cc from
+# lib/reader/asn.c alone, since setup runs before meson. Only what is missing or
+# older than its source is redone, so a second run does no network traffic.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+geo_var="$root/${VAR:-var}"
+ipl="$geo_var/npm/node_modules/@ip-location-db"
+if [ ! -f "$ipl/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb" ] ||
+   [ ! -f "$ipl/asn/asn-ipv4.csv" ] || [ ! -f "$ipl/asn/asn-ipv6.csv" ]; then
+  echo "setup: installing ip-location-db country and ASN data into ${VAR:-var}/npm"
+  mkdir -p "$geo_var/npm"
+  npm install --prefix "$geo_var/npm" --no-audit --no-fund --loglevel=error \
+    @ip-location-db/geo-whois-asn-country-mmdb @ip-location-db/asn >/dev/null
+fi
+asn_db="$geo_var/geo/asn.hmasn"
+if [ ! -f "$asn_db" ] || [ "$ipl/asn/asn-ipv4.csv" -nt "$asn_db" ] ||
+   [ "$ipl/asn/asn-ipv6.csv" -nt "$asn_db" ] || [ "$root/lib/reader/asn.c" -nt "$asn_db" ]; then
+  mkdir -p "$geo_var/geo"
+  cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$root/include" -o "$geo_var/geo/homing-geo-import" \
+    "$root/lib/reader/geo_import_main.c" "$root/lib/reader/asn.c"
+  "$geo_var/geo/homing-geo-import" "$asn_db" "$ipl/asn/asn-ipv4.csv" "$ipl/asn/asn-ipv6.csv"
+fi
+
 # The daemon drops to this user after binding its ports.
 if [ "$(id -u)" = 0 ] && ! id homing >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin homing

@@ -32,6 +32,18 @@ const struct homing_config_option homing_config_options[] = {
     {"track.max_size", "26214400", 0, "largest message `homing track` reads, in bytes"},
     {"track.max_depth", "32", 0, "deepest MIME nesting `homing track` accepts"},
     {"track.max_parts", "1000", 0, "most MIME parts in a message `homing track` accepts"},
+    {"geo.country_db",
+     "npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb", 1,
+     "MaxMind-format .mmdb giving the country of a client; empty: no country lookups"},
+    {"geo.asn_db", "geo/asn.hmasn", 1,
+     "ASN range file made by homing-geo-import (make setup); empty: no ASN lookups"},
+    {"enrich.rdns", "no", 0,
+     "reverse DNS of client addresses as a verdict signal (blocks the enrichment thread)"},
+    {"enrich.uap_regexes", "/usr/share/uap-core/regexes.yaml", 1,
+     "uap-core regexes.yaml for User-Agent parsing"},
+    {"enrich.ua_rules", "", 1, "homing's own User-Agent rules; empty: data/useragents.tsv"},
+    {"enrich.machines", "", 1, "known proxy and scanner networks; empty: data/machines.tsv"},
+    {"enrich.ua_cache", "4096", 0, "User-Agent parse results kept in memory (LRU)"},
     {NULL, NULL, 0, NULL},
 };
 
