@@ -376,6 +376,7 @@ static const char *const rp_bounce_body[] = {"could not be delivered",
 /* Where the returned message starts in a bounce's text: past this, addresses
  * belong to the original and must not be taken for recipients. */
 static size_t rp_cut_original(const char *t, size_t n)
+/* t is lower-cased */
 {
     static const char *const marks[] = {"below this line is a copy of the message",
                                         "this is a copy of the message",
@@ -401,7 +402,7 @@ static size_t rp_cut_original(const char *t, size_t n)
                                         NULL};
     size_t best = n;
     for (const char *const *m = marks; *m; m++) {
-        const char *f = rp_memmem_ci(t, best, *m);
+        const char *f = memmem(t, best, *m, strlen(*m));
         if (f) {
             size_t at = (size_t)(f - t);
             while (at > 0 && t[at - 1] != '\n') at--;
@@ -411,7 +412,7 @@ static size_t rp_cut_original(const char *t, size_t n)
     /* A header block of the original starting mid-text. */
     static const char *const hdrs[] = {"\nreturn-path: <", "\nreceived: from ", NULL};
     for (const char *const *h = hdrs; *h; h++) {
-        const char *f = rp_memmem_ci(t, best, *h);
+        const char *f = memmem(t, best, *h, strlen(*h));
         if (f && f - t > 40 && (size_t)(f - t) + 1 < best) best = (size_t)(f - t) + 1;
     }
     return best;
@@ -532,7 +533,7 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
             memcpy(e, extra, en);
             e[en] = '\0';
             rp_lower(e, en);
-            if (rp_reason_text(e, en)) {
+            if ((why = rp_reason_text(e, en)) != NULL) {
                 free(d);
                 d = e;
                 dn = en;
@@ -551,7 +552,7 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
             free(e);
         }
     }
-    x->reason = rp_reason_classify(d, dn, x->status, x->reply_code, x->action, data);
+    x->reason = rp_reason_classify(why, d, dn, x->status, x->reply_code, x->action, data);
     free(d);
     x->hard = homing_report_reason_hard(x->reason, x->reply_code ? x->reply_code : x->status);
 }
@@ -758,7 +759,15 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
     }
 
     if ((rc = rp_bounce_text(m, &text)) < 0) goto done;
-    size_t tn = rp_cut_original(text.data ? text.data : "", text.len);
+    size_t tn = 0;
+    if (text.len) {
+        char *low = malloc(text.len + 1);
+        if (!low) goto nomem;
+        memcpy(low, text.data, text.len + 1);
+        rp_lower(low, text.len);
+        tn = rp_cut_original(low, text.len);
+        free(low);
+    }
     const char *tx = text.data ? text.data : "";
 
     if (arf || mdn) {

@@ -64,8 +64,10 @@ const char *rp_reason_text(const char *lower, size_t n);
 const char *rp_reason_status(const char *status);
 /* Provider-specific codes in the text (Orange / La Poste). */
 const char *rp_reason_provider_code(const char *lower, size_t n);
-const char *rp_reason_classify(const char *diag_lower, size_t n, const char *status,
-                               const char *reply_code, const char *action, bool after_data);
+/* why: rp_reason_text of the text, computed once by the caller. */
+const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
+                               const char *status, const char *reply_code, const char *action,
+                               bool after_data);
 /* True when the text says the refusal came after DATA (lower-case text). */
 bool rp_after_data(const char *t, size_t n);
 

@@ -34,17 +34,21 @@ int rp_msg_init(struct rp_msg *m, const char *data, size_t len)
     char *b = malloc(len + 1);
     if (!b) return -ENOMEM;
     /* CRLF and lone CR both become LF; NUL bytes become spaces so the C string
-     * functions used on slices never stop early. */
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = data[i];
-        if (c == '\r') {
-            b[o++] = '\n';
-            if (i + 1 < len && data[i + 1] == '\n') i++;
-        } else {
-            b[o++] = c ? c : ' ';
-        }
+     * functions used on slices never stop early. Chunks between CRs are
+     * copied whole: most messages have LF or CRLF only. */
+    size_t o = 0, i = 0;
+    while (i < len) {
+        const char *cr = memchr(data + i, '\r', len - i);
+        size_t chunk = cr ? (size_t)(cr - (data + i)) : len - i;
+        memcpy(b + o, data + i, chunk);
+        o += chunk;
+        i += chunk;
+        if (!cr) break;
+        b[o++] = '\n';
+        i++;
+        if (i < len && data[i] == '\n') i++;
     }
+    for (char *z = memchr(b, '\0', o); z; z = memchr(z, '\0', o - (size_t)(z - b))) *z = ' ';
     b[o] = '\0';
     m->buf = b;
     m->len = o;
@@ -67,8 +71,10 @@ void rp_split(const char *p, size_t n, const char **hdr, size_t *hlen, const cha
         *blen = n - 1;
         return;
     }
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (p[i] == '\n' && p[i + 1] == '\n') {
+    for (const char *q = memchr(p, '\n', n); q && q + 1 < p + n;
+         q = memchr(q + 1, '\n', n - (size_t)(q + 1 - p))) {
+        if (q[1] == '\n') {
+            size_t i = (size_t)(q - p);
             *hlen = i + 1;
             *body = p + i + 2;
             *blen = n - i - 2;

@@ -288,12 +288,39 @@ static bool rp_word_ok(const char *h, size_t hn, const char *at, size_t pl)
     return pre && post;
 }
 
+/* Which byte pairs occur in a text: a phrase with a pair the text lacks
+ * cannot match, which spares most of the table's memmem calls. */
+struct rp_pairs {
+    unsigned char bits[65536 / 8];
+};
+
+static void rp_pairs_fill(struct rp_pairs *pp, const char *t, size_t n)
+{
+    memset(pp->bits, 0, sizeof pp->bits);
+    for (size_t i = 0; i + 1 < n; i++) {
+        unsigned v = (unsigned char)t[i] << 8 | (unsigned char)t[i + 1];
+        pp->bits[v >> 3] |= (unsigned char)(1u << (v & 7));
+    }
+}
+
+static bool rp_pairs_may(const struct rp_pairs *pp, const char *ph, size_t pl)
+{
+    for (size_t k = 0; k + 1 < pl; k++) {
+        unsigned v = (unsigned char)ph[k] << 8 | (unsigned char)ph[k + 1];
+        if (!(pp->bits[v >> 3] & (1u << (v & 7)))) return false;
+    }
+    return true;
+}
+
 const char *rp_reason_text(const char *lower, size_t n)
 {
     if (!lower || n == 0) return NULL;
+    struct rp_pairs pp;
+    rp_pairs_fill(&pp, lower, n);
     for (size_t i = 0; i < sizeof rp_rules / sizeof rp_rules[0]; i++) {
         for (const char *const *p = rp_rules[i].phrases; *p; p++) {
             size_t pl = strlen(*p);
+            if (pl > n || !rp_pairs_may(&pp, *p, pl)) continue;
             const char *h = lower;
             size_t hn = n;
             const char *at;
@@ -384,8 +411,9 @@ bool rp_after_data(const char *t, size_t n)
     return false;
 }
 
-const char *rp_reason_classify(const char *diag_lower, size_t n, const char *status,
-                               const char *reply_code, const char *action, bool after_data)
+const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
+                               const char *status, const char *reply_code, const char *action,
+                               bool after_data)
 {
     if (action && (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
                    strcmp(action, "expanded") == 0))
@@ -397,7 +425,7 @@ const char *rp_reason_classify(const char *diag_lower, size_t n, const char *sta
             if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
     }
     if (action && strcmp(action, "expired") == 0) return "expired";
-    const char *t = rp_reason_text(diag_lower, n);
+    const char *t = why;
     if (!t) t = rp_reason_provider_code(diag_lower, n);
     if (t) {
         if (strcmp(t, "userunknown") == 0) {

@@ -128,8 +128,7 @@ bool rp_find_reply(const char *t, size_t n, char *out, size_t cap)
  * parts, and message/global-delivery-status carries such addresses. */
 static bool rp_local_char(char c)
 {
-    return rp_isalnum(c) || (unsigned char)c >= 0x80 ||
-           (c && strchr(".!#$%&'*+-/=?^_`{|}~", c));
+    return rp_isalnum(c) || (unsigned char)c >= 0x80 || (c && strchr(".!#$%&'*+-/=?^_`{|}~", c));
 }
 
 static bool rp_domain_char(char c)
@@ -401,13 +400,14 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
             bn = n;
             has_st = rp_find_status(text, n, st, sizeof st);
             has_rc = rp_find_reply(text, n, rcode, sizeof rcode);
+            why = rp_reason_text(bl, bn);
             bs = 0;
         }
         if (has_st) x->status = strdup(st);
         if (has_rc) x->reply_code = strdup(rcode);
         x->action = strdup(st[0] == '4' || rcode[0] == '4' ? "delayed" : "failed");
-        x->reason = rp_reason_classify(bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL, x->action,
-                                       rp_after_data(bl, bn));
+        x->reason = rp_reason_classify(why, bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL,
+                                       x->action, rp_after_data(bl, bn));
         x->diagnostic = rp_collapse(text + bs, bn, RP_DIAG_MAX);
         if (!x->action || !x->diagnostic) {
             rc = -ENOMEM;
@@ -423,7 +423,22 @@ const char *rp_memmem_ci(const char *h, size_t hn, const char *needle)
 {
     size_t nl = strlen(needle);
     if (nl == 0) return h;
-    for (size_t i = 0; i + nl <= hn; i++)
-        if (strncasecmp(h + i, needle, nl) == 0) return h + i;
+    if (hn < nl) return NULL;
+    /* Candidates are found with memchr on both cases of the first byte, so
+     * the scan runs at memchr speed over long bodies. */
+    char lo = needle[0], up = needle[0];
+    if (lo >= 'A' && lo <= 'Z') lo = (char)(lo + 32);
+    if (up >= 'a' && up <= 'z') up = (char)(up - 32);
+    const char *end = h + hn - nl + 1;
+    const char *pl = memchr(h, lo, (size_t)(end - h));
+    const char *pu = lo == up ? NULL : memchr(h, up, (size_t)(end - h));
+    while (pl || pu) {
+        const char *p = pl && (!pu || pl < pu) ? pl : pu;
+        if (strncasecmp(p + 1, needle + 1, nl - 1) == 0) return p;
+        if (p == pl)
+            pl = p + 1 < end ? memchr(p + 1, lo, (size_t)(end - p - 1)) : NULL;
+        else
+            pu = p + 1 < end ? memchr(p + 1, up, (size_t)(end - p - 1)) : NULL;
+    }
     return NULL;
 }
