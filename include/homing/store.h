@@ -103,7 +103,8 @@ int homing_store_recipient_set_state(struct homing_store *s, uint64_t message, u
                                      const char *state, int64_t at_us);
 
 /* Appends n events in one transaction and writes each one's new id into it.
- * All or nothing: on error no event of the batch is stored. */
+ * All or nothing: on error no event of the batch is stored and every id is 0.
+ * -EINVAL for an unknown kind or a detail that is not JSON. */
 int homing_store_events_append(struct homing_store *s, struct homing_event *evs, size_t n);
 
 /* Events with id > after, oldest first, at most limit (<= HOMING_STORE_LIST_MAX),
@@ -117,7 +118,7 @@ int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t 
 struct homing_report_row {
     uint32_t recipient;
     char *address; /* NULL for recipient 0 (per-message hits) */
-    char *state;
+    char *state;   /* "" for recipient 0 */
     int64_t state_us;
     int64_t opens, first_open_us, last_open_us; /* GET opens; 0 times if none */
     int64_t probes;                             /* HEAD requests on any URL */
