@@ -170,6 +170,18 @@ void homing_machines_free(struct homing_machines *m);
 int homing_machines_match(const struct homing_machines *m, const struct homing_addr *a,
                           uint32_t asn, struct homing_machine *out);
 size_t homing_machines_count(const struct homing_machines *m);
+/* The entry of kind rdns whose domain is host or a parent of it ("google.com"
+ * matches "google-proxy-66-249-93-10.google.com"), the longest first. host
+ * must come from homing_rdns_lookup (confirmed): a PTR alone is whatever the
+ * address's owner wants it to say. -ENOENT when none. */
+int homing_machines_match_host(const struct homing_machines *m, const char *host,
+                               struct homing_machine *out);
+
+/* Reverse DNS of a, confirmed by a forward lookup of the name that must give a
+ * back (otherwise anyone could name their address "x.google.com"). Blocking:
+ * uses the system resolver. -ENOENT when there is no confirmed name. */
+#define HOMING_RDNS_MAX 256
+int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* ---- Verdicts ------------------------------------------------------------ */
 
@@ -208,7 +220,8 @@ enum homing_verdict_reason {
     HOMING_REASON_CLICK_WITHOUT_OPEN = 1u << 16,  /* no open of the recipient before */
     HOMING_REASON_REPEAT = 1u << 17,              /* same client hitting in a loop */
     HOMING_REASON_VIA_PROXY = 1u << 18,           /* a Via header naming a proxy */
-    HOMING_REASON_COUNT = 19,
+    HOMING_REASON_NET_RDNS = 1u << 19,            /* the network fact came from reverse DNS */
+    HOMING_REASON_COUNT = 20,
 };
 
 /* The facts a verdict is computed from. ua and machine may be NULL (unknown). */
@@ -216,6 +229,7 @@ struct homing_verdict_input {
     const struct homing_event *event;
     const struct homing_ua *ua;
     const struct homing_machine *machine; /* from homing_machines_match */
+    int machine_by_rdns;                  /* machine was matched on the reverse DNS name */
     /* Context: 0 when unknown. */
     int64_t registered_us; /* message registered (homing track) */
     int64_t delivered_us;  /* delivered (DSN) or sent: the start of the prefetch window */
@@ -280,13 +294,15 @@ struct homing_reader_options {
     const char *asn_db;      /* NULL or "": no ASN lookups */
     const char *country_db;  /* NULL or "": no country lookups */
     size_t ua_cache;         /* 0: default */
+    int rdns;                /* 1: reverse DNS lookups (blocking) */
 };
 
 struct homing_enrichment {
     struct homing_ua ua;
     uint32_t asn; /* 0: unknown */
     char org[HOMING_ASN_ORG_MAX];
-    char country[3]; /* "" unknown */
+    char country[3];            /* "" unknown */
+    char host[HOMING_RDNS_MAX]; /* confirmed reverse DNS name, "" if none or off */
     struct homing_machine machine;
     struct homing_verdict_result verdict;
     uint64_t fingerprint; /* 0: none (machine hit or no address) */
@@ -294,7 +310,7 @@ struct homing_enrichment {
 
 struct homing_reader;
 int homing_reader_new(const struct homing_reader_options *o, struct homing_reader **out);
-/* From geo.country_db, geo.asn_db, enrich.uap_regexes, enrich.ua_cache: a
+/* From geo.country_db, geo.asn_db and the enrich.* options: a
  * configured database that is missing is an error (-ENOENT), an empty option
  * turns its lookups off. */
 int homing_reader_from_config(const struct homing_config *c, struct homing_reader **out);

@@ -7,10 +7,12 @@
  *   kind   value           class     name          source
  *   asn    30031           scanner   Mimecast      where the fact comes from
  *   cidr   17.0.0.0/8      prefetch  Apple         ...
+ *   rdns   google.com      proxy     Google        ... (used with enrich.rdns)
  *
  * Every entry must name its source: the file is evidence a verdict rests on.
  * Contract: see homing/reader.h; loaded once, read-only after.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,8 @@
 
 struct machine_entry {
     struct homing_cidr cidr; /* kind cidr */
-    uint32_t asn;            /* kind asn; 0 for cidr entries */
+    uint32_t asn;            /* kind asn; 0 for cidr and rdns entries */
+    char *domain;            /* kind rdns, lower case; NULL otherwise */
     struct homing_machine m;
 };
 
@@ -110,6 +113,12 @@ int homing_machines_load(const char *path, struct homing_machines **out, char *e
             e.asn = (uint32_t)a;
         } else if (strcmp(col[0], "cidr") == 0) {
             rc = homing_cidr_parse(col[1], strlen(col[1]), &e.cidr);
+        } else if (strcmp(col[0], "rdns") == 0) {
+            for (char *c = col[1]; *c; c++) *c = (char)tolower((unsigned char)*c);
+            if (!col[1][0] || col[1][0] == '.' || strlen(col[1]) >= HOMING_RDNS_MAX)
+                rc = -EINVAL;
+            else if (!(e.domain = strdup(col[1])))
+                rc = -ENOMEM;
         } else {
             rc = -EINVAL;
         }
@@ -122,7 +131,10 @@ int homing_machines_load(const char *path, struct homing_machines **out, char *e
             else
                 m->v = v, cap = nc;
         }
-        if (rc == 0) m->v[m->n++] = e;
+        if (rc == 0)
+            m->v[m->n++] = e;
+        else
+            free(e.domain);
     }
     fclose(f);
     if (rc < 0) {
@@ -139,6 +151,7 @@ int homing_machines_load(const char *path, struct homing_machines **out, char *e
 void homing_machines_free(struct homing_machines *m)
 {
     if (!m) return;
+    for (size_t i = 0; i < m->n; i++) free(m->v[i].domain);
     free(m->v);
     free(m);
 }
@@ -155,11 +168,35 @@ int homing_machines_match(const struct homing_machines *m, const struct homing_a
     const struct machine_entry *best = NULL;
     for (size_t i = 0; a && a->family && i < m->n; i++) {
         const struct machine_entry *e = &m->v[i];
-        if (e->asn || !homing_cidr_contains(&e->cidr, a)) continue;
+        if (e->asn || e->domain || !homing_cidr_contains(&e->cidr, a)) continue;
         if (!best || e->cidr.bits > best->cidr.bits) best = e;
     }
     for (size_t i = 0; !best && asn && i < m->n; i++)
         if (m->v[i].asn == asn) best = &m->v[i];
+    if (!best) return -ENOENT;
+    if (out) *out = best->m;
+    return 0;
+}
+
+int homing_machines_match_host(const struct homing_machines *m, const char *host,
+                               struct homing_machine *out)
+{
+    if (!m || !host) return -ENOENT;
+    char h[HOMING_RDNS_MAX];
+    size_t n = strlen(host);
+    if (n == 0 || n >= sizeof h) return -ENOENT;
+    for (size_t i = 0; i <= n; i++) h[i] = (char)tolower((unsigned char)host[i]);
+    if (h[n - 1] == '.') h[--n] = '\0'; /* a fully qualified name's root dot */
+    const struct machine_entry *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        const char *d = m->v[i].domain;
+        if (!d) continue;
+        size_t dl = strlen(d);
+        /* host is the domain or ends with ".domain" */
+        if (dl > n || strcmp(h + n - dl, d) != 0 || (dl < n && h[n - dl - 1] != '.')) continue;
+        if (dl > best_len) best = &m->v[i], best_len = dl;
+    }
     if (!best) return -ENOENT;
     if (out) *out = best->m;
     return 0;

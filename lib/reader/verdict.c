@@ -35,7 +35,8 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "burst",
                                                               "click-without-open",
                                                               "repeat",
-                                                              "via-proxy"};
+                                                              "via-proxy",
+                                                              "net-rdns"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -153,6 +154,7 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
                                           HOMING_REASON_NET_SCANNER, HOMING_REASON_NET_CLOUD};
     if (mcl <= HOMING_MACHINE_CLOUD) why |= net_reason[mcl];
     if (e->via[0]) why |= HOMING_REASON_VIA_PROXY;
+    if (mcl && in->machine_by_rdns) why |= HOMING_REASON_NET_RDNS;
 
     /* Time since the message could first be fetched: delivery when a DSN said
      * so, else registration (homing track), which is earlier, hence the same

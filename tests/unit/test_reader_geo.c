@@ -356,6 +356,24 @@ static void test_machines(void **state)
     assert_int_equal(homing_machines_match(m, &a, 0, &x), 0);
     assert_string_equal(x.name, "Narrow"); /* longest prefix wins */
     homing_machines_free(m);
+    write_file(path, "rdns\tgoogle.com\tproxy\tGoogle\tsrc\n"
+                     "rdns\tmail.google.com\tscanner\tDeeper\tsrc\n");
+    assert_int_equal(homing_machines_load(path, &m, err, sizeof err), 0);
+    assert_int_equal(homing_machines_match_host(m, "Google-Proxy-66-249-93-10.google.com.", &x), 0);
+    assert_string_equal(x.name, "Google");
+    assert_int_equal(homing_machines_match_host(m, "a.mail.google.com", &x), 0);
+    assert_string_equal(x.name, "Deeper"); /* longest domain wins */
+    assert_int_equal(homing_machines_match_host(m, "google.com", &x), 0);
+    assert_int_equal(homing_machines_match_host(m, "notgoogle.com", &x), -ENOENT);
+    assert_int_equal(homing_machines_match_host(m, "google.com.evil.example", &x), -ENOENT);
+    a = addr("10.1.2.3");
+    assert_int_equal(homing_machines_match(m, &a, 0, &x), -ENOENT); /* names need a host */
+    homing_machines_free(m);
+    /* Confirmed reverse DNS from /etc/hosts: no network needed. */
+    char host[HOMING_RDNS_MAX];
+    a = addr("127.0.0.1");
+    assert_int_equal(homing_rdns_lookup(&a, host, sizeof host), 0);
+    assert_true(host[0] != '\0');
     write_file(path, "asn\t123\tscanner\tNo source\n");
     assert_int_equal(homing_machines_load(path, &m, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, ":1:"));
