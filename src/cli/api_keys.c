@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "cli.h"
@@ -16,12 +17,12 @@
 
 static const char api_keys_usage[] =
     "usage: homing api-keys create NAME\n"
-    "       homing api-keys list\n"
+    "       homing api-keys list [--json]\n"
     "       homing api-keys revoke NAME\n\n"
     "create  make a new key for the admin API and print it once (only its hash is\n"
     "        stored: it cannot be shown again). NAME: up to 64 letters, digits, '.',\n"
     "        '_' or '-', unique among active keys\n"
-    "list    every key: id, name, created, revoked\n"
+    "list    every key: id, name, created, revoked (--json: one object per line)\n"
     "revoke  stop accepting the active key named NAME\n";
 
 static int name_ok(const char *name)
@@ -67,7 +68,7 @@ static int api_keys_create(struct cli *cli, const char *name)
     return CLI_OK;
 }
 
-static int api_keys_list(struct cli *cli)
+static int api_keys_list(struct cli *cli, int json)
 {
     struct homing_store *s = cli_store(cli);
     if (!s) return CLI_ERROR;
@@ -75,8 +76,20 @@ static int api_keys_list(struct cli *cli)
     size_t n;
     if (homing_store_api_key_list(s, &k, &n) < 0)
         return cli_fail("cannot list API keys: %s", homing_store_errmsg(s));
-    printf("%-6s %-24s %-20s %s\n", "ID", "NAME", "CREATED", "REVOKED");
-    for (size_t i = 0; i < n; i++) {
+    if (!json) printf("%-6s %-24s %-20s %s\n", "ID", "NAME", "CREATED", "REVOKED");
+    for (size_t i = 0; i < n && json; i++) {
+        char created[HOMING_TIME_STR_MAX], revoked[HOMING_TIME_STR_MAX];
+        homing_time_format(k[i].created_us, created);
+        homing_time_format(k[i].revoked_us, revoked);
+        json_t *j = json_pack("{s:I, s:s, s:s, s:s?}", "id", (json_int_t)k[i].id, "name", k[i].name,
+                              "created", created, "revoked", k[i].revoked_us ? revoked : NULL);
+        if (j) {
+            json_dumpf(j, stdout, JSON_COMPACT);
+            putchar('\n');
+        }
+        json_decref(j);
+    }
+    for (size_t i = 0; i < n && !json; i++) {
         char name[API_KEY_NAME_MAX * 2], created[CLI_TIME_SHORT_MAX], revoked[CLI_TIME_SHORT_MAX];
         cli_time_short(k[i].created_us, created);
         cli_time_short(k[i].revoked_us, revoked);
@@ -104,8 +117,9 @@ int cmd_api_keys(struct cli *cli, int argc, char **argv)
     if (argc < 2) return cli_usage_error("api-keys", "expected 'create', 'list' or 'revoke'");
     const char *action = argv[1];
     if (strcmp(action, "list") == 0) {
-        if (argc != 2) return cli_usage_error("api-keys", "'list' takes no arguments");
-        return api_keys_list(cli);
+        int json = argc == 3 && strcmp(argv[2], "--json") == 0;
+        if (argc != 2 && !json) return cli_usage_error("api-keys", "'list' takes only --json");
+        return api_keys_list(cli, json);
     }
     if (strcmp(action, "create") != 0 && strcmp(action, "revoke") != 0) {
         char safe[64];

@@ -86,6 +86,10 @@ def run(tmp):
     bad_input(conf, "api-keys", "revoke", "admin")
     rc, out, _ = homing(conf, "api-keys", "list")
     check(out.splitlines()[1].split()[-1] != "-", "revoked key shows its revocation time")
+    rc, out, _ = homing(conf, "api-keys", "list", "--json")
+    keys = [json.loads(l) for l in out.splitlines()]
+    check([(k["name"], k["revoked"] is None) for k in keys] == [("admin", False), ("ci", True)],
+          "list --json: %r" % keys)
 
     # message add: per recipient
     rc, out, _ = homing(conf, "message", "add", "--subject", "Hello", "--from", "alice@example.com",
