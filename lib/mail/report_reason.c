@@ -34,6 +34,10 @@ struct rp_reason_rule {
 /* The order of this table is the order of precedence when a text matches
  * phrases of several reasons. */
 static const struct rp_reason_rule rp_rules[] = {
+    /* The retry period ran out: whatever the last attempt said. */
+    {"expired",
+     P("could not be delivered for", "message expired", "queue.expired", "delivery time expired",
+       "retry timeout exceeded", "have been failing for a long time")},
     {"virusdetected", P("virus", "malware", "infected with", "trojan", "contains a worm",
                         "message contains an attachment of potentially", "dangerous attachment")},
     {"authfailure", P("spf check", "spf fail", "spf=fail", "spf validation",
@@ -49,19 +53,20 @@ static const struct rp_reason_rule rp_rules[] = {
        "ip address has no ptr", "fcrdns", "reverse record", "cannot find your domain name",
        "have no dns ptr", "is not matched with the connected ip", "reject_unknown_client",
        "please resolve dns", "hostname does not match")},
-    {"failedstarttls", P("starttls is required", "must issue a starttls", "tls is required",
-                         "requires starttls", "encryption required", "tls required",
-                         "starttls failed", "failed to negotiate tls", "tls negotiation failed")},
+    {"failedstarttls",
+     P("does not support tls", "does not support starttls", "starttls is required",
+       "must issue a starttls", "tls is required", "requires starttls", "encryption required",
+       "tls required", "starttls failed", "failed to negotiate tls", "tls negotiation failed")},
     {"notcompliantrfc",
      P("rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "not rfc compliant",
        "multiple addresses in from", "duplicate header", "multiple from", "is not rfc compliant",
        "not compliant with rfc", "header fields", "non-compliant with rfc", "not rfc-compliant",
        "message not rfc")},
     {"norelaying",
-     P("not configured to relay", "relay access denied", "relaying denied", "relay not permitted",
-       "not permitted to relay", "relaying not allowed", "unable to relay", "we do not relay",
-       "relay denied", "not allowed to relay", "no relaying", "relay prohibited",
-       "relaying mail to", "isn't in my list of allowed rcpthosts",
+     P("email address is not verified", "not configured to relay", "relay access denied",
+       "relaying denied", "relay not permitted", "not permitted to relay", "relaying not allowed",
+       "unable to relay", "we do not relay", "relay denied", "not allowed to relay", "no relaying",
+       "relay prohibited", "relaying mail to", "isn't in my list of allowed rcpthosts",
        "in my list of allowed rcpthosts", "relay not allowed", "relaying is prohibited",
        "is not permitted to relay", "insecure mail relay", "not a gateway", "not local host",
        "not an open relay", "that domain isn't in my list", "relaying to",
@@ -78,7 +83,7 @@ static const struct rp_reason_rule rp_rules[] = {
        "sender address is", "the sender's domain", "the senders domain", "sender's domain",
        "reject sender", "senders are not allowed", "sender verification", "domain of sender",
        "sender verify", "we do not accept mail from", "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7",
-       "access denied for sender", "this sender is not", "from: header")},
+       "access denied for sender", "this sender is not")},
     {"networkerror", P("malformed or unexpected name server reply")},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
@@ -109,6 +114,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "illegal host", "host does not exist", "unknown mail domain",
        "the domain name in the email address is incorrect", "host not reachable",
        "domain lookup failed", "nxdomain")},
+    /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
+     * check refuses unknown recipients as "Access denied". */
+    {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
     /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
@@ -121,7 +129,7 @@ static const struct rp_reason_rule rp_rules[] = {
        "undeliverable address", "couldn't be found", "could not be found", "does not exist",
        "doesn't exist", "email account that you tried to reach does not exist",
        "is not a known user", "no such address", "bad recipient", "invalid mailbox",
-       "user not found", "user invalid", "recipient not found", "unknown address",
+       "user not found", "user invalid", "recipient not found",
        "destination addresses were unknown", "address was not found", "no valid recipients",
        "non-existent", "nonexistent", "not our customer", "mailbox does not exist",
        "invalid address", "no account by that name", "address unknown", "unknown mailbox",
@@ -171,6 +179,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "larger than the current system limit", "exceeds size limit", "message exceeds",
        "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
        "mail size limit", "message is larger than")},
+    /* Phrases naming the sending host or IP outrank the words around them
+     * ("blocked for spamming" is about the client, not the content). */
+    {"blocked", P("banned sending ip", "client host blocked", "ip address blacklisted",
+                  "my name was rejected", "adresse ip source bloquee")},
     {"spamdetected", P("spam", "junk mail", "unsolicited", "bulk mail", "content filter rejection",
                        "message content rejected", "classified as bulk", "suspicious", "uce",
                        "content rejected", "detected as spam", "considered spam", "spamassassin",
@@ -183,11 +195,11 @@ static const struct rp_reason_rule rp_rules[] = {
        "listed in", "rbl", "spamhaus", "dnsbl", "client host rejected", "banned", "your ip",
        "ip address", "please use the smtp server of your isp", "dynamic ip", "dial-up", "dialup",
        "refused by", "administratively denied", "not allowed to connect", "connection refused by",
-       "has been temporarily rate limited", "your server", "rejected by", "denied by policy",
-       "ip-based", "your network", "sorbs", "barracuda", "rejected because",
-       "connection not accepted", "no smtp service", "mail server at", "rejecting",
-       "too many errors", "dynamic", "residential", "not accepting", "our system has detected",
-       "ip reputation", "poor reputation", "host blocked", "rejected your connection", "refused")},
+       "has been temporarily rate limited", "your server", "denied by policy", "ip-based",
+       "your network", "sorbs", "barracuda", "rejected because", "connection not accepted",
+       "no smtp service", "mail server at", "rejecting", "too many errors", "dynamic",
+       "residential", "not accepting", "our system has detected", "ip reputation",
+       "poor reputation", "host blocked", "rejected your connection", "refused")},
     {"filtered",
      P("filter", "recipient refuses", "refused by recipient", "does not accept mail from",
        "rejected by recipient", "blocked by recipient", "message filtered", "due to user rules",
@@ -258,7 +270,7 @@ static const struct rp_status_rule rp_status_rules[] = {
     {"3.5", "systemerror"},    {"4.0", "networkerror"},   {"4.1", "networkerror"},
     {"4.2", "networkerror"},   {"4.3", "systemerror"},    {"4.4", "hostunknown"},
     {"4.5", "networkerror"},   {"4.6", "networkerror"},   {"4.7", "expired"},
-    {"5.0", "syntaxerror"},    {"5.1", "syntaxerror"},    {"5.2", "syntaxerror"},
+    {"5.0", "systemerror"},    {"5.1", "syntaxerror"},    {"5.2", "syntaxerror"},
     {"5.3", "syntaxerror"},    {"5.4", "syntaxerror"},    {"5.5", "syntaxerror"},
     {"5.6", "syntaxerror"},    {"6.0", "contenterror"},   {"6.1", "contenterror"},
     {"6.2", "contenterror"},   {"6.3", "contenterror"},   {"6.4", "contenterror"},
@@ -425,9 +437,15 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
             if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
     }
     if (action && strcmp(action, "expired") == 0) return "expired";
+    const char *pc = rp_reason_provider_code(diag_lower, n);
+    if (pc) return pc;
     const char *t = why;
-    if (!t) t = rp_reason_provider_code(diag_lower, n);
+    bool at_mail_from =
+        rp_has(diag_lower, n, "after mail from") || rp_has(diag_lower, n, "in reply to mail from");
     if (t) {
+        /* Refused at MAIL FROM: about the sender, not the recipient. */
+        if (at_mail_from && (strcmp(t, "userunknown") == 0 || strcmp(t, "hostunknown") == 0))
+            return "rejected";
         if (strcmp(t, "userunknown") == 0) {
             /* Refused after DATA, the address was known: a filter said no. */
             if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
@@ -442,6 +460,10 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
             return "expired"; /* given up after retrying a dead host */
         return t;
     }
+    /* Refused at MAIL FROM: the sender was refused, whatever the code. */
+    if (at_mail_from) return "rejected";
+    /* A temporary code in a final failure: the retries ran out. */
+    if (cls == '4' && action && strcmp(action, "failed") == 0) return "expired";
     const char *s = rp_reason_status(status);
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
     if (action && strcmp(action, "delayed") == 0) return "expired";

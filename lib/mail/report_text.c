@@ -140,10 +140,20 @@ static bool rp_domain_char(char c)
 static bool rp_addr_around(const char *t, size_t n, size_t at, size_t *start, size_t *len)
 {
     size_t s = at;
+    if (at > 1 && t[at - 1] == '"') {
+        /* a quoted local part: "john..doe"@example.org */
+        size_t q = at - 1;
+        while (q > 0 && t[q - 1] != '"' && t[q - 1] != '\n' && at - q < 64 + 8) q--;
+        if (q > 0 && t[q - 1] == '"' && q + 1 < at) {
+            s = q - 1;
+            goto domain;
+        }
+    }
     while (s > 0 && rp_local_char(t[s - 1]) && at - s < 64 + 8) s--;
     while (s < at &&
            (t[s] == '.' || t[s] == '\'' || (t[s] == '=' && t[s + 1] != '?') || t[s] == '/'))
         s++;
+domain:;
     size_t e = at + 1;
     while (e < n && rp_domain_char(t[e]) && e - at < 256) e++;
     while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) e--;
@@ -213,13 +223,34 @@ int rp_rcpt_add(struct homing_report *r, struct homing_report_rcpt **out)
     return 0;
 }
 
+/* Length of a multi-line SMTP reply's continuation prefix at s ("550-5.7.1 ",
+ * "550 5.7.1 ", "550-"), so the diagnostic reads as the server's sentence. */
+static size_t rp_reply_prefix(const char *s, size_t n)
+{
+    if (n < 4 || (s[0] != '4' && s[0] != '5') || !rp_isdigit(s[1]) || !rp_isdigit(s[2]) ||
+        (s[3] != '-' && s[3] != ' '))
+        return 0;
+    size_t l = rp_status_at(s, n, 4);
+    if (l) return 4 + l + (4 + l < n && s[4 + l] == ' ' ? 1 : 0);
+    return s[3] == '-' ? 4 : 0;
+}
+
 char *rp_collapse(const char *s, size_t n, size_t max)
 {
     char *o = malloc((n < max ? n : max) + 1);
     if (!o) return NULL;
     size_t k = 0;
     bool sp = true;
+    bool first_line = true;
     for (size_t i = 0; i < n && k < max; i++) {
+        if (i > 0 && s[i - 1] == '\n') {
+            size_t j = i;
+            while (j < n && (s[j] == ' ' || s[j] == '\t')) j++;
+            size_t pl = first_line ? 0 : rp_reply_prefix(s + j, n - j);
+            if (pl) i = j + pl;
+            if (i >= n) break;
+        }
+        if (s[i] == '\n' && k > 0) first_line = false;
         char c = s[i];
         if (c == '\n' || c == '\t' || c == ' ' || c == '\r') {
             if (!sp) o[k++] = ' ';
@@ -231,6 +262,26 @@ char *rp_collapse(const char *s, size_t n, size_t max)
     }
     while (k && o[k - 1] == ' ') k--;
     o[k] = '\0';
+    /* Folded replies arrive as one line: drop the repeated "550-5.7.1 " of
+     * each continuation after the first. */
+    size_t first = rp_reply_prefix(o, k);
+    if (first) {
+        size_t w = first;
+        for (size_t r = first; r < k;) {
+            size_t pl = o[r] == ' ' && r + 1 < k && memcmp(o + r + 1, o, 3) == 0
+                            ? rp_reply_prefix(o + r + 1, k - r - 1)
+                            : 0;
+            if (pl) {
+                o[w++] = ' ';
+                r += 1 + pl;
+                continue;
+            }
+            o[w++] = o[r++];
+        }
+        k = w;
+        while (k && o[k - 1] == ' ') k--;
+        o[k] = '\0';
+    }
     return o;
 }
 
