@@ -154,6 +154,8 @@ enum homing_machine_class {
     HOMING_MACHINE_PREFETCH = 2, /* fetches without a person */
     HOMING_MACHINE_SCANNER = 3,  /* security link scanner */
     HOMING_MACHINE_CLOUD = 4,    /* hosting network: humans rarely browse from it */
+    HOMING_MACHINE_GATEWAY = 5,  /* corporate web gateway: people browse through it,
+                                    and it also fetches links to scan them */
 };
 
 struct homing_machine {
@@ -221,7 +223,8 @@ enum homing_verdict_reason {
     HOMING_REASON_REPEAT = 1u << 17,              /* same client hitting in a loop */
     HOMING_REASON_VIA_PROXY = 1u << 18,           /* a Via header naming a proxy */
     HOMING_REASON_NET_RDNS = 1u << 19,            /* the network fact came from reverse DNS */
-    HOMING_REASON_COUNT = 20,
+    HOMING_REASON_NET_GATEWAY = 1u << 20,         /* a corporate web gateway (Zscaler...) */
+    HOMING_REASON_COUNT = 21,
 };
 
 /* The facts a verdict is computed from. ua and machine may be NULL (unknown). */

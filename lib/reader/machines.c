@@ -59,8 +59,8 @@ int reader_data_path(const char *name, char *out, size_t cap)
 
 static int mclass_parse(const char *s)
 {
-    static const char *names[] = {"", "proxy", "prefetch", "scanner", "cloud"};
-    for (int i = 1; i <= HOMING_MACHINE_CLOUD; i++)
+    static const char *names[] = {"", "proxy", "prefetch", "scanner", "cloud", "gateway"};
+    for (int i = 1; i <= HOMING_MACHINE_GATEWAY; i++)
         if (strcmp(s, names[i]) == 0) return i;
     return -EINVAL;
 }

@@ -36,7 +36,8 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "click-without-open",
                                                               "repeat",
                                                               "via-proxy",
-                                                              "net-rdns"};
+                                                              "net-rdns",
+                                                              "net-gateway"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -150,9 +151,13 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
     };
     if (ucl <= HOMING_UA_CLASS_BOT) why |= ua_reason[ucl];
     unsigned mcl = in->machine ? in->machine->mclass : HOMING_MACHINE_NONE;
-    static const uint32_t net_reason[] = {0, HOMING_REASON_NET_PROXY, HOMING_REASON_NET_PREFETCH,
-                                          HOMING_REASON_NET_SCANNER, HOMING_REASON_NET_CLOUD};
-    if (mcl <= HOMING_MACHINE_CLOUD) why |= net_reason[mcl];
+    static const uint32_t net_reason[] = {0,
+                                          HOMING_REASON_NET_PROXY,
+                                          HOMING_REASON_NET_PREFETCH,
+                                          HOMING_REASON_NET_SCANNER,
+                                          HOMING_REASON_NET_CLOUD,
+                                          HOMING_REASON_NET_GATEWAY};
+    if (mcl <= HOMING_MACHINE_GATEWAY) why |= net_reason[mcl];
     if (e->via[0]) why |= HOMING_REASON_VIA_PROXY;
     if (mcl && in->machine_by_rdns) why |= HOMING_REASON_NET_RDNS;
 
@@ -208,7 +213,9 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         decide(&r, HOMING_VERDICT_SCANNER, 90);
     } else if (why & HOMING_REASON_REPEAT) {
         decide(&r, HOMING_VERDICT_PROBE, 80);
-    } else if (!is_open && (mcl == HOMING_MACHINE_CLOUD || mcl == HOMING_MACHINE_PROXY) &&
+    } else if (!is_open &&
+               (mcl == HOMING_MACHINE_CLOUD || mcl == HOMING_MACHINE_PROXY ||
+                mcl == HOMING_MACHINE_GATEWAY) &&
                ((why & HOMING_REASON_CLICK_WITHOUT_OPEN) || soon)) {
         /* Clicks from a cloud or provider network before any open: link
          * detonation (Safe Links, Defender) rather than the reader. */
