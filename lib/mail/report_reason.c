@@ -34,10 +34,12 @@ struct rp_reason_rule {
 /* The order of this table is the order of precedence when a text matches
  * phrases of several reasons. */
 static const struct rp_reason_rule rp_rules[] = {
+    /* A named local failure outranks the expiry it caused. */
+    {"systemerror", P("unable to contact ldap server")},
+    {"policyviolation", P("content presents a potential")},
     /* The retry period ran out: whatever the last attempt said. */
-    {"expired",
-     P("could not be delivered for", "message expired", "queue.expired", "delivery time expired",
-       "retry timeout exceeded", "have been failing for a long time")},
+    {"expired", P("message expired", "queue.expired", "delivery time expired",
+                  "retry timeout exceeded", "have been failing for a long time")},
     {"virusdetected", P("virus", "malware", "infected with", "trojan", "contains a worm",
                         "message contains an attachment of potentially", "dangerous attachment")},
     {"authfailure", P("spf check", "spf fail", "spf=fail", "spf validation",
@@ -72,18 +74,19 @@ static const struct rp_reason_rule rp_rules[] = {
        "not an open relay", "that domain isn't in my list", "relaying to",
        "mail server is not responsible")},
     {"rejected",
-     P("sending to/from an address that has been blacklisted", "the group you tried to contact",
-       "permission to post", "sender address rejected", "sender rejected", "sender was rejected",
-       "domain of sender address", "sender domain", "sender verify failed", "invalid sender",
-       "sender not allowed", "unknown sender", "bad sender", "sender is not allowed",
-       "envelope sender", "sender denied", "address verification failed", "return path",
-       "return-path", "mail from address", "your email address has been blocked",
-       "sender address has null mx", "not allowed to send from", "rejected: unknown address",
-       "sender blocked", "from address", "sender is in my badmailfrom", "badmailfrom",
-       "sender address is", "the sender's domain", "the senders domain", "sender's domain",
-       "reject sender", "senders are not allowed", "sender verification", "domain of sender",
-       "sender verify", "we do not accept mail from", "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7",
-       "access denied for sender", "this sender is not")},
+     P("'send mail as'", "send mail as", "sending to/from an address that has been blacklisted",
+       "the group you tried to contact", "permission to post", "sender address rejected",
+       "sender rejected", "sender was rejected", "domain of sender address", "sender domain",
+       "sender verify failed", "invalid sender", "sender not allowed", "unknown sender",
+       "bad sender", "sender is not allowed", "envelope sender", "sender denied",
+       "address verification failed", "return path", "return-path", "mail from address",
+       "your email address has been blocked", "sender address has null mx",
+       "not allowed to send from", "rejected: unknown address", "sender blocked", "from address",
+       "sender is in my badmailfrom", "badmailfrom", "sender address is", "the sender's domain",
+       "the senders domain", "sender's domain", "reject sender", "senders are not allowed",
+       "sender verification", "domain of sender", "sender verify", "we do not accept mail from",
+       "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7", "access denied for sender",
+       "this sender is not")},
     {"networkerror", P("malformed or unexpected name server reply")},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
@@ -103,9 +106,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
     {"mailererror", P("procmail", "x-unix", "pipe to", "command died", "exit code")},
     {"hostunknown",
-     P("unrouteable address", "domain is not reachable", "host unknown", "unknown host",
-       "domain not found", "name service error", "host not found", "no such domain",
-       "domain does not exist", "unknown domain", "unrouteable mail domain",
+     P("the account or domain may not exist", "unrouteable address", "domain is not reachable",
+       "host unknown", "unknown host", "domain not found", "name service error", "host not found",
+       "no such domain", "domain does not exist", "unknown domain", "unrouteable mail domain",
        "domain name not found", "host or domain name not found",
        "mx records point to non-existent hosts", "name or service not known",
        "host name lookup failure", "domain is not found", "domain could not be found",
@@ -121,11 +124,12 @@ static const struct rp_reason_rule rp_rules[] = {
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
     {"userunknown",
-     P("recipient name is not recognized", "invalid final delivery userid", "user unknown",
-       "unknown user", "no such user", "no such mailbox", "mailbox not found", "user doesn't exist",
-       "user does not exist", "address does not exist", "recipient does not exist",
-       "invalid recipient", "recipient unknown", "unknown recipient", "no mailbox",
-       "no such recipient", "account does not exist", "not a valid mailbox", "unknown local part",
+     P("unable to deliver message to", "recipient name is not recognized",
+       "invalid final delivery userid", "user unknown", "unknown user", "no such user",
+       "no such mailbox", "mailbox not found", "user doesn't exist", "user does not exist",
+       "address does not exist", "recipient does not exist", "invalid recipient",
+       "recipient unknown", "unknown recipient", "no mailbox", "no such recipient",
+       "account does not exist", "not a valid mailbox", "unknown local part",
        "undeliverable address", "couldn't be found", "could not be found", "does not exist",
        "doesn't exist", "email account that you tried to reach does not exist",
        "is not a known user", "no such address", "bad recipient", "invalid mailbox",
@@ -218,23 +222,23 @@ static const struct rp_reason_rule rp_rules[] = {
      P("access denied", "authentication required", "smtp auth", "authentication failed",
        "certificate", "insecure", "user not authenticated", "authentication is required",
        "access denied", "not authorized", "unauthorized", "authorization", "password")},
-    {"syntaxerror", P("syntax error", "command unrecognized", "unrecognized command",
-                      "bad sequence", "command not implemented", "line too long", "unknown command",
-                      "syntax error in parameters")},
+    {"syntaxerror", P("improper sequence of commands", "syntax error", "command unrecognized",
+                      "unrecognized command", "bad sequence", "command not implemented",
+                      "line too long", "unknown command", "syntax error in parameters")},
     {"mailererror",
      P("mailer", "procmail", "x-unix", "command died", "exit code", "pipe to", "program",
        "command failed", "exited with", "returned with", "local delivery failed",
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
-    {"expired",
-     P("have been failing for a long time", "did not accept our requests to connect",
-       "message will be retried", "retry timeout exceeded", "expired", "retry time",
-       "retry timeout", "giving up", "too long", "delivery time expired",
-       "was not delivered within", "deferred for", "could not be delivered for",
-       "have not been able to deliver", "retry limit", "unable to deliver for", "has been delayed",
-       "delivery delayed", "delay", "message timed out", "queue too long", "maximum time",
-       "time limit", "no delivery in", "not delivered within", "retry period", "message expired")},
+    {"expired", P("could not be delivered for", "have been failing for a long time",
+                  "did not accept our requests to connect", "message will be retried",
+                  "retry timeout exceeded", "expired", "retry time", "retry timeout", "giving up",
+                  "too long", "delivery time expired", "was not delivered within", "deferred for",
+                  "could not be delivered for", "have not been able to deliver", "retry limit",
+                  "unable to deliver for", "has been delayed", "delivery delayed", "delay",
+                  "message timed out", "queue too long", "maximum time", "time limit",
+                  "no delivery in", "not delivered within", "retry period", "message expired")},
     {"networkerror",
      P("too many hops", "connection timed out", "timed out", "timeout", "connection refused",
        "network is unreachable", "could not connect", "no route to host", "lost connection",
@@ -462,9 +466,12 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     }
     /* Refused at MAIL FROM: the sender was refused, whatever the code. */
     if (at_mail_from) return "rejected";
-    /* A temporary code in a final failure: the retries ran out. */
-    if (cls == '4' && action && strcmp(action, "failed") == 0) return "expired";
     const char *s = rp_reason_status(status);
+    /* A temporary code in a final failure without a narrower meaning: the
+     * retries ran out. */
+    if (cls == '4' && action && strcmp(action, "failed") == 0 &&
+        (!s || strcmp(s, "systemerror") == 0 || (status[2] == '0' && status[4] == '0')))
+        return "expired";
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
     if (action && strcmp(action, "delayed") == 0) return "expired";
     if (reply_code && reply_code[0] == '2') return "delivered";
