@@ -18,6 +18,80 @@
 
 #include "rewrite.h"
 
+/* gumbo allocates and frees every token, string and node on its own; an arena
+ * for one parse turns that into pointer bumps and the teardown of the tree into
+ * freeing a few chunks. Its size is bounded by a constant times the input. */
+#define ARENA_CHUNK (64u * 1024)
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+struct arena {
+    struct arena_chunk *head;
+};
+
+/* One chunk is kept per thread between parses: allocating and freeing the
+ * same large block for every part made malloc trim and grow the heap each
+ * time. */
+static __thread struct arena_chunk *arena_spare;
+
+static void *arena_alloc(void *user, size_t n)
+{
+    struct arena *a = user;
+    n = (n + 15) & ~(size_t)15;
+    struct arena_chunk *c = a->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+        if (arena_spare && arena_spare->cap >= cap) {
+            c = arena_spare;
+            arena_spare = NULL;
+        } else {
+            c = malloc(sizeof *c + cap);
+        }
+        /* gumbo never checks an allocation (its own default aborts too) */
+        if (!c) abort();
+        c->used = 0;
+        c->cap = cap;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static void arena_free(void *user, void *p)
+{
+    (void)user;
+    (void)p;
+}
+
+static void arena_release(struct arena *a)
+{
+    while (a->head) {
+        struct arena_chunk *c = a->head;
+        a->head = c->next;
+        if (!arena_spare && c->cap == ARENA_CHUNK) {
+            arena_spare = c;
+            continue;
+        }
+        free(c);
+    }
+}
+
+static GumboOutput *parse_html(struct arena *a, const char *html, size_t len)
+{
+    GumboOptions opt = kGumboDefaultOptions;
+    opt.max_errors = 0; /* errors are not needed, and unbounded on bad input */
+    opt.allocator = arena_alloc;
+    opt.deallocator = arena_free;
+    opt.userdata = a;
+    return gumbo_parse_with_options(&opt, html, len);
+}
+
 static int is_c0_or_space(unsigned char c)
 {
     return c <= 0x20;
@@ -127,8 +201,8 @@ static int is_link_tag(const GumboElement *e, int in_conditional)
     return name.length > 3 && (name.data[1] == 'v' || name.data[1] == 'V') && name.data[2] == ':';
 }
 
-static int walk(GumboNode *root, const char *base, size_t len, size_t shift, const char *base_url,
-                int in_conditional, struct rewrite_list *out);
+static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
+                const char *base_url, int in_conditional, struct rewrite_list *out);
 
 /* Outlook conditional comments (<!--[if mso]> ... <![endif]-->) hold markup
  * that Outlook renders: their links are parsed and tracked too. */
@@ -143,25 +217,19 @@ static int conditional_comment(const GumboNode *n, const char *base, size_t len,
     size_t il = t.length - 4;
     if (il >= 3 && memcmp(inner + il - 3, "-->", 3) == 0) il -= 3;
     if (il < 4 || strncasecmp(inner, "[if", 3) != 0) return 0;
-    GumboOptions opt = kGumboDefaultOptions;
-    opt.max_errors = 0;
-    GumboOutput *o = gumbo_parse_with_options(&opt, inner, il);
-    if (!o) return -ENOMEM;
-    int r = walk(o->root, inner, il, shift + (size_t)(inner - base), base_url, 1, out);
-    gumbo_destroy_output(&opt, o);
+    struct arena a = {0};
+    GumboOutput *o = parse_html(&a, inner, il);
+    int r = o ? walk(&a, o->root, inner, il, shift + (size_t)(inner - base), base_url, 1, out)
+              : -ENOMEM;
+    arena_release(&a);
     return r;
 }
 
-static int walk(GumboNode *root, const char *base, size_t len, size_t shift, const char *base_url,
-                int in_conditional, struct rewrite_list *out)
+static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
+                const char *base_url, int in_conditional, struct rewrite_list *out)
 {
-    GumboNode **stack = malloc(REWRITE_HTML_DEPTH * sizeof *stack);
-    size_t *next = malloc(REWRITE_HTML_DEPTH * sizeof *next);
-    if (!stack || !next) {
-        free(stack);
-        free(next);
-        return -ENOMEM;
-    }
+    GumboNode **stack = arena_alloc(a, REWRITE_HTML_DEPTH * sizeof *stack);
+    size_t *next = arena_alloc(a, REWRITE_HTML_DEPTH * sizeof *next);
     size_t depth = 0;
     int r = 0;
     stack[depth] = root;
@@ -193,8 +261,6 @@ static int walk(GumboNode *root, const char *base, size_t len, size_t shift, con
             next[depth++] = 0;
         }
     }
-    free(stack);
-    free(next);
     return r;
 }
 
@@ -314,13 +380,15 @@ static int last_body_tag(const GumboOutput *o, const char *html, size_t len, siz
 int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
                  struct rewrite_list *out)
 {
-    GumboOptions opt = kGumboDefaultOptions;
-    opt.max_errors = 0;                  /* errors are not needed, and unbounded on bad input */
     if (len > UINT32_MAX) return -E2BIG; /* gumbo's offsets are unsigned int */
-    GumboOutput *o = gumbo_parse_with_options(&opt, html, len);
-    if (!o) return -ENOMEM;
+    struct arena a = {0};
+    GumboOutput *o = parse_html(&a, html, len);
+    if (!o) {
+        arena_release(&a);
+        return -ENOMEM;
+    }
     size_t from = out->n;
-    int r = walk(o->document, html, len, 0, base_url, 0, out);
+    int r = walk(&a, o->document, html, len, 0, base_url, 0, out);
     if (r == 0 && pixel) {
         const GumboNode *root = child_element(o->document, GUMBO_TAG_HTML);
         size_t at = len;
@@ -330,7 +398,7 @@ int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
         struct rewrite_site s = {REWRITE_PIXEL, at, at, 0, 1, NULL};
         r = list_push(out, &s);
     }
-    gumbo_destroy_output(&opt, o);
+    arena_release(&a);
     if (r < 0) {
         for (size_t i = from; i < out->n; i++) free(out->v[i].url);
         out->n = from;

@@ -95,6 +95,41 @@ static int single_byte_table(iconv_t cd, char table[256][4], unsigned char lens[
     return 1;
 }
 
+/* Converters stay open per thread: glibc loads a charset's module on
+ * iconv_open and unloads it on the last iconv_close, which cost more than the
+ * conversion itself for a small part. */
+#define TEXT_CACHE_MAX 8
+
+struct charset_entry {
+    char name[64];
+    iconv_t cd; /* to UTF-8; (iconv_t)-1 when the charset is refused */
+    int single; /* table below is valid */
+    char table[256][4];
+    unsigned char lens[256];
+};
+
+static __thread struct charset_entry *text_cache[TEXT_CACHE_MAX];
+static __thread unsigned text_cache_next;
+
+static struct charset_entry *charset_lookup(const char *cs)
+{
+    for (unsigned i = 0; i < TEXT_CACHE_MAX && text_cache[i]; i++)
+        if (strcasecmp(text_cache[i]->name, cs) == 0) return text_cache[i];
+    if (strlen(cs) >= sizeof text_cache[0]->name) return NULL;
+    struct charset_entry *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    strcpy(e->name, cs);
+    e->cd = carries_ascii(cs) ? iconv_open("UTF-8", cs) : (iconv_t)-1;
+    if (e->cd != (iconv_t)-1) e->single = single_byte_table(e->cd, e->table, e->lens);
+    unsigned slot = text_cache_next++ % TEXT_CACHE_MAX;
+    if (text_cache[slot]) {
+        if (text_cache[slot]->cd != (iconv_t)-1) iconv_close(text_cache[slot]->cd);
+        free(text_cache[slot]);
+    }
+    text_cache[slot] = e;
+    return e;
+}
+
 int track_text_decode(const char *charset, const char *in, size_t n, struct track_text *out)
 {
     if (n >= TRACK_TEXT_MAX) return -E2BIG;
@@ -103,14 +138,14 @@ int track_text_decode(const char *charset, const char *in, size_t n, struct trac
         return 0;
     }
     const char *cs = g_mime_charset_iconv_name(charset);
-    if (!cs || !carries_ascii(cs)) return -ENOTSUP;
-    iconv_t cd = iconv_open("UTF-8", cs);
-    if (cd == (iconv_t)-1) return -ENOTSUP;
+    struct charset_entry *e = cs ? charset_lookup(cs) : NULL;
+    if (!e || e->cd == (iconv_t)-1) return -ENOTSUP;
+    iconv_t cd = e->cd;
     struct conv c = {0};
     int r = 0;
-    static __thread char table[256][4];
-    static __thread unsigned char lens[256];
-    if (single_byte_table(cd, table, lens)) {
+    if (e->single) {
+        const char(*table)[4] = e->table;
+        const unsigned char *lens = e->lens;
         for (size_t i = 0; i < n && r == 0; i++) {
             unsigned char b = (unsigned char)in[i];
             r = conv_put(&c, table[b], lens[b], i, i);
@@ -145,7 +180,6 @@ int track_text_decode(const char *charset, const char *in, size_t n, struct trac
             }
         }
     }
-    iconv_close(cd);
     if (r == 0) r = conv_put(&c, "", 0, 0, 0); /* room for the end entries */
     if (r < 0) {
         free(c.u);
