@@ -495,8 +495,10 @@ static void rp_fill_codes(struct homing_report_rcpt *x, const char *text, size_t
 
 /* Text of the human-readable part near recipient addr: from its line to the
  * next blank-line-separated paragraph end, for DSNs without Diagnostic-Code. */
-static const char *rp_text_near(const char *t, size_t n, const char *addr, size_t *len)
+static const char *rp_text_near(const char *t, size_t n, const struct homing_report *r, size_t self,
+                                size_t *len)
 {
+    const char *addr = r->rcpts[self].address;
     const char *f = addr ? rp_memmem_ci(t, n, addr) : NULL;
     if (!f) return NULL;
     while (f > t && f[-1] != '\n') f--;
@@ -509,8 +511,21 @@ static const char *rp_text_near(const char *t, size_t n, const char *addr, size_
             e = end;
             break;
         }
-        e = nl + 1;
-        if (e < end && *e == '\n' && ++blank >= 2) break;
+        const char *next = nl + 1;
+        if (next < end && *next == '\n' && ++blank >= 2) {
+            e = next;
+            break;
+        }
+        /* stop where another recipient's own lines begin */
+        const char *ne = memchr(next, '\n', (size_t)(end - next));
+        size_t ll = ne ? (size_t)(ne - next) : (size_t)(end - next);
+        bool other = false;
+        for (size_t i = 0; i < r->n_rcpts && !other && ll; i++)
+            if (i != self && r->rcpts[i].address && strcmp(r->rcpts[i].address, addr) != 0 &&
+                rp_memmem_ci(next, ll, r->rcpts[i].address))
+                other = true;
+        e = next;
+        if (other) break;
     }
     *len = (size_t)(e - f);
     return f;
@@ -856,7 +871,7 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
             for (size_t i = 0; i < r->n_rcpts; i++) {
                 struct homing_report_rcpt *x = &r->rcpts[i];
                 size_t nl = 0;
-                const char *near = rp_text_near(tx, tn, x->address, &nl);
+                const char *near = rp_text_near(tx, tn, r, i, &nl);
                 if (x->diagnostic) rp_fill_codes(x, x->diagnostic, strlen(x->diagnostic));
                 if (!x->diagnostic && near) x->diagnostic = rp_collapse(near, nl, RP_DIAG_MAX);
                 if (near && (!x->status || !x->reply_code)) rp_fill_codes(x, near, nl);

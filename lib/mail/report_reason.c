@@ -105,6 +105,18 @@ static const struct rp_reason_rule rp_rules[] = {
        "rate that is too high", "too many emails", "too fast", "receiving mail at a rate",
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
     {"mailererror", P("procmail", "x-unix", "pipe to", "command died", "exit code")},
+    {"mailboxfull",
+     P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage",
+       "mailbox size limit", "user is over", "disk quota", "mailbox exceeded", "full mailbox",
+       "too much mail data", "maildir over quota", "account is full", "out of storage",
+       "exceeds quota", "over the quota", "would exceed mailbox", "quota full", "storage full",
+       "inbox is full", "box is full", "mailfolder is full", "not enough storage space",
+       "exceeded its quota", "exceed the quota", "mailbox has exceeded", "mailbox quota",
+       "quota exceed", "over its quota", "insufficient storage", "exceeds the storage",
+       "mailbox is over", "is over quota", "recipient's mailbox is full", "mail box full",
+       "mailsize limit exceeded", "user's mailbox is full", "exceeded the storage",
+       "mailbox limit exceeded", "would exceed quota", "5.2.2", "4.2.2", "quota",
+       "over its storage")},
     {"hostunknown",
      P("the account or domain may not exist", "unrouteable address", "domain is not reachable",
        "host unknown", "unknown host", "domain not found", "name service error", "host not found",
@@ -124,12 +136,11 @@ static const struct rp_reason_rule rp_rules[] = {
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
     {"userunknown",
-     P("unable to deliver message to", "recipient name is not recognized",
-       "invalid final delivery userid", "user unknown", "unknown user", "no such user",
-       "no such mailbox", "mailbox not found", "user doesn't exist", "user does not exist",
-       "address does not exist", "recipient does not exist", "invalid recipient",
-       "recipient unknown", "unknown recipient", "no mailbox", "no such recipient",
-       "account does not exist", "not a valid mailbox", "unknown local part",
+     P("recipient name is not recognized", "invalid final delivery userid", "user unknown",
+       "unknown user", "no such user", "no such mailbox", "mailbox not found", "user doesn't exist",
+       "user does not exist", "address does not exist", "recipient does not exist",
+       "invalid recipient", "recipient unknown", "unknown recipient", "no mailbox",
+       "no such recipient", "account does not exist", "not a valid mailbox", "unknown local part",
        "undeliverable address", "couldn't be found", "could not be found", "does not exist",
        "doesn't exist", "email account that you tried to reach does not exist",
        "is not a known user", "no such address", "bad recipient", "invalid mailbox",
@@ -160,18 +171,6 @@ static const struct rp_reason_rule rp_rules[] = {
        "this account has been", "deactivated", "mailbox unavailable or access denied",
        "account inactive", "user suspended", "has been terminated", "is not active", "was disabled",
        "mailbox is disabled", "address is disabled", "account has been suspended")},
-    {"mailboxfull",
-     P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage",
-       "mailbox size limit", "user is over", "disk quota", "mailbox exceeded", "full mailbox",
-       "too much mail data", "maildir over quota", "account is full", "out of storage",
-       "exceeds quota", "over the quota", "would exceed mailbox", "quota full", "storage full",
-       "inbox is full", "box is full", "mailfolder is full", "not enough storage space",
-       "exceeded its quota", "exceed the quota", "mailbox has exceeded", "mailbox quota",
-       "quota exceed", "over its quota", "insufficient storage", "exceeds the storage",
-       "mailbox is over", "is over quota", "recipient's mailbox is full", "mail box full",
-       "mailsize limit exceeded", "user's mailbox is full", "exceeded the storage",
-       "mailbox limit exceeded", "would exceed quota", "5.2.2", "4.2.2", "quota",
-       "over its storage")},
     {"exceedlimit", P("message header size exceeds", "header size exceeds",
                       "exceeds the administrative", "exceeded the administrative limit",
                       "message exceeds the local", "message header too large")},
@@ -394,9 +393,9 @@ const char *rp_reason_provider_code(const char *t, size_t n)
 
 /* Status codes whose meaning is narrow enough to beat the words around them
  * (a "User unknown" text under 5.2.2 is a full mailbox wrongly worded). */
-static const char *const rp_status_decisive[] = {"1.2",  "1.6",  "1.10", "2.2",  "2.3",  "3.4",
-                                                 "4.7",  "7.13", "7.20", "7.21", "7.22", "7.23",
-                                                 "7.24", "7.25", "7.26", NULL};
+static const char *const rp_status_decisive[] = {"1.2",  "1.6",  "1.10", "2.2",  "2.3",
+                                                 "3.4",  "7.13", "7.20", "7.21", "7.22",
+                                                 "7.23", "7.24", "7.25", "7.26", NULL};
 
 static bool rp_has(const char *t, size_t n, const char *w)
 {
