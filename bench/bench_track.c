@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gmime/gmime.h>
@@ -67,9 +68,18 @@ static void load(const char *path)
     total_bytes += n;
 }
 
+/* CPU time of this thread: on a shared machine, wall time counts other
+ * processes' turns too; both sides are measured the same way. */
+static int64_t cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static double floor_round(void)
 {
-    int64_t t0 = homing_mono_us();
+    int64_t t0 = cpu_us();
     for (size_t i = 0; i < n_msgs; i++) {
         GMimeStream *in = g_mime_stream_mem_new_with_buffer(msgs[i].data, msgs[i].len);
         GMimeParser *p = g_mime_parser_new_with_stream(in);
@@ -83,7 +93,7 @@ static double floor_round(void)
         g_object_unref(p);
         g_object_unref(in);
     }
-    return (double)(homing_mono_us() - t0) / 1e6;
+    return (double)(cpu_us() - t0) / 1e6;
 }
 
 static double track_round(const struct homing_keyring *k, struct homing_buf *out, int extra,
@@ -91,7 +101,7 @@ static double track_round(const struct homing_keyring *k, struct homing_buf *out
 {
     struct homing_track_options o = {
         .base_url = "https://t.example.com", .rewrite_text = 1, .pixel = 1};
-    int64_t t0 = homing_mono_us();
+    int64_t t0 = cpu_us();
     char err[256];
     for (size_t i = 0; i < n_msgs; i++) {
         struct homing_track *t;
@@ -105,7 +115,7 @@ static double track_round(const struct homing_keyring *k, struct homing_buf *out
         (*tracked)++;
         homing_track_free(t);
     }
-    return (double)(homing_mono_us() - t0) / 1e6;
+    return (double)(cpu_us() - t0) / 1e6;
 }
 
 int main(int argc, char **argv)
