@@ -38,7 +38,13 @@ static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
 int homing_store_open(const char *url, const char *base_dir, const char *sync,
                       struct homing_store **out, char *err, size_t errcap)
 {
-    if (err && errcap) err[0] = '\0';
+    char scratch[1];
+    if (!err || !errcap) {
+        /* The backends always write a reason; give them somewhere to write it. */
+        err = scratch;
+        errcap = sizeof scratch;
+    }
+    err[0] = '\0';
     if (!out) return open_fail(err, errcap, -EINVAL, "no output handle");
     if (!url || !*url) return open_fail(err, errcap, -EINVAL, "empty store URL");
     if (!sync || !*sync) sync = "normal";

@@ -156,8 +156,12 @@ static void test_open_options(void **state)
     unlink(p);
     (void)v;
 
-    /* A directory is not a database. */
+    /* A directory is not a database; err may be NULL. */
     assert_true(homing_store_open(dir, NULL, "normal", &s, err, sizeof err) < 0);
+    assert_true(homing_store_open(dir, NULL, "normal", &s, NULL, 0) < 0);
+    assert_int_equal(homing_store_open("sqlite:", dir, "normal", &s, NULL, 0), -EINVAL);
+    assert_int_equal(
+        homing_store_open("/nonexistent-dir/x.db", NULL, "normal", &s, err, sizeof err), -ENOENT);
     rmdir(dir);
 
     /* NULL is safe everywhere it is freed. */
