@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "homing/config.h"
 #include "homing/reader.h"
 
 #define HITS_PATH "tests/data/hits/hits.tsv"
@@ -281,11 +282,64 @@ static void test_rules(void **state)
         assert_non_null(homing_verdict_reason_name(1u << i));
 }
 
+/* The reader from configuration: defaults that point at files setup did not
+ * make are an error, an empty option turns a lookup off. */
+static void test_from_config(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/homing-test-reader-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct homing_config *c;
+    assert_int_equal(homing_config_new(dir, &c), 0);
+    struct homing_reader *r = NULL;
+    assert_int_equal(homing_reader_from_config(c, &r), -ENOENT); /* dir/npm/... missing */
+    char cwd[1024], path[1200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(homing_config_set(c, "geo.country_db", ""), 0);
+    assert_int_equal(homing_config_set(c, "geo.asn_db", asn_path), 0);
+    snprintf(path, sizeof path, "%s/data/useragents.tsv", cwd);
+    assert_int_equal(homing_config_set(c, "enrich.ua_rules", path), 0);
+    snprintf(path, sizeof path, "%s/data/machines.tsv", cwd);
+    assert_int_equal(homing_config_set(c, "enrich.machines", path), 0);
+    assert_int_equal(homing_config_set(c, "enrich.ua_cache", "0"), 0);
+    assert_int_equal(homing_reader_from_config(c, &r), -EINVAL); /* out of range */
+    assert_int_equal(homing_config_set(c, "enrich.ua_cache", "128"), 0);
+    assert_int_equal(homing_reader_from_config(c, &r), 0);
+
+    struct homing_event e;
+    memset(&e, 0, sizeof e);
+    e.id = 1;
+    e.kind = HOMING_EV_DOCUMENT_OPEN;
+    e.method = HOMING_METHOD_GET;
+    e.time_us = BASE_US + DAY_US;
+    homing_strlcpy(e.client, "41.74.203.10", sizeof e.client);
+    homing_strlcpy(
+        e.user_agent,
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:109.0) Gecko/20100101 Firefox/117.0",
+        sizeof e.user_agent);
+    struct homing_verdict_input in = {.event = &e, .delivered_us = BASE_US};
+    struct homing_enrichment x;
+    assert_int_equal(homing_reader_enrich(r, &in, &x), 0);
+    assert_int_equal(x.asn, 30031);
+    assert_string_equal(x.org, "Mimecast North America Inc");
+    assert_string_equal(x.machine.name, "Mimecast");
+    assert_int_equal(x.verdict.verdict, HOMING_VERDICT_SCANNER);
+    assert_string_equal(x.ua.family, "Firefox");
+    assert_string_equal(x.country, "");
+    assert_true(x.fingerprint == 0);
+    e.kind = HOMING_EV_BOUNCED; /* not a hit */
+    assert_int_equal(homing_reader_enrich(r, &in, &x), -EINVAL);
+    homing_reader_free(r);
+    homing_config_free(c);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_from_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
