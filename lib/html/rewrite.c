@@ -411,14 +411,17 @@ int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
 static int put_escaped(struct homing_buf *b, const char *s)
 {
     int r = 0;
-    for (; *s && r == 0; s++) {
-        switch (*s) {
+    while (*s && r == 0) {
+        size_t run = strcspn(s, "&\"'<>"); /* URLs rarely hold any: copy runs */
+        r = homing_buf_append(b, s, run);
+        s += run;
+        if (r < 0 || !*s) break;
+        switch (*s++) {
         case '&': r = homing_buf_puts(b, "&amp;"); break;
         case '"': r = homing_buf_puts(b, "&quot;"); break;
         case '\'': r = homing_buf_puts(b, "&#39;"); break;
         case '<': r = homing_buf_puts(b, "&lt;"); break;
-        case '>': r = homing_buf_puts(b, "&gt;"); break;
-        default: r = homing_buf_append(b, s, 1);
+        default: r = homing_buf_puts(b, "&gt;"); break;
         }
     }
     return r;

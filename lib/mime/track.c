@@ -286,7 +286,8 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
     GMimeStream *s = w ? g_mime_data_wrapper_get_stream(w) : NULL;
     if (!s) return 0;
     gint64 bs = s->bound_start, be = s->bound_end < 0 ? (gint64)t->len : s->bound_end;
-    if (bs < 0 || bs > be || (size_t)be > t->len || (size_t)bs < t->hdr_end) {
+    size_t prev_end = t->n_parts ? t->parts[t->n_parts - 1].body_end : t->hdr_end;
+    if (bs < 0 || bs > be || (size_t)be > t->len || (size_t)bs < prev_end) {
         warn(t, "part %d: body not found in the input, left unchanged", index);
         return 0;
     }
@@ -716,7 +717,10 @@ int homing_track_render(const struct homing_track *t, const struct homing_keyrin
 {
     size_t before = out->len;
     struct homing_buf body, url;
-    homing_buf_init(&body, t->len * 2 + (size_t)t->n_links * 256 + 65536);
+    /* no cap of its own: every site was counted in prepare, so the size is
+     * bounded by the input times the longest replacement, and a cap here could
+     * only fail a message that is already registered */
+    homing_buf_init(&body, SIZE_MAX / 4);
     homing_buf_init(&url, HOMING_TRACK_URL_MAX + 256);
     int r = homing_buf_append(out, t->data, t->hdr_end);
     if (r == 0 && t->hdr_end == t->len && t->len > 0 && t->data[t->len - 1] != '\n' &&

@@ -299,7 +299,9 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     char idstr[HOMING_ID_STR_MAX];
     homing_id_format(id, idstr);
 
-    homing_buf_init(&buf, (size_t)max_size * 4 + (1u << 20));
+    /* bounded by the input (track.max_size) times the longest replacement;
+     * failing here would leave a registered message without copies */
+    homing_buf_init(&buf, SIZE_MAX / 4);
     for (size_t i = 0; i < n_copies; i++) {
         homing_buf_reset(&buf);
         uint32_t recipient = per_message ? 0 : (uint32_t)(i + 1);
