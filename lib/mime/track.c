@@ -286,6 +286,9 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
     GMimeStream *s = w ? g_mime_data_wrapper_get_stream(w) : NULL;
     if (!s) return 0;
     gint64 bs = s->bound_start, be = s->bound_end < 0 ? (gint64)t->len : s->bound_end;
+    /* a message that ends inside its header block has no body to change:
+     * anything written after the headers would be read as one */
+    if (t->hdr_end == t->len) return 0;
     size_t prev_end = t->n_parts ? t->parts[t->n_parts - 1].body_end : t->hdr_end;
     if (bs < 0 || bs > be || (size_t)be > t->len || (size_t)bs < prev_end) {
         warn(t, "part %d: body not found in the input, left unchanged", index);
