@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -689,6 +690,60 @@ static void test_processes_race(void **state)
     }
 }
 
+/* synchronous=normal survives a crash of the process: a child appends batches
+ * and reports each commit through a pipe, and is killed with SIGKILL in the
+ * middle. Every batch it reported is stored, and no batch is stored in part. */
+#define CRASH_BATCH     100
+#define CRASH_BATCH_STR "100" /* the same, for SQL text */
+
+static void test_crash_keeps_commits(void **state)
+{
+    struct fixture *f = *state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        char err[256];
+        struct homing_store *s;
+        if (homing_store_open(f->db, NULL, "normal", &s, err, sizeof err) < 0) _exit(1);
+        struct homing_event ev[CRASH_BATCH];
+        for (uint32_t b = 1;; b++) {
+            for (int i = 0; i < CRASH_BATCH; i++)
+                make_event(&ev[i], 99, b, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, i);
+            if (homing_store_events_append(s, ev, CRASH_BATCH) < 0) _exit(1);
+            if (write(fds[1], &b, sizeof b) != sizeof b) _exit(1);
+        }
+    }
+    close(fds[1]);
+    uint32_t last = 0, b;
+    while (last < 50 && read(fds[0], &b, sizeof b) == sizeof b) last = b;
+    kill(pid, SIGKILL);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    close(fds[0]);
+    assert_true(last >= 50);
+
+    /* The fixture's handle is still open: read through a new one as well. */
+    char err[256];
+    struct homing_store *s2;
+    assert_int_equal(homing_store_open(f->db, NULL, "normal", &s2, err, sizeof err), 0);
+    int64_t n;
+    assert_int_equal(homing_store_events_count(s2, 99, &n), 0);
+    assert_true(n >= (int64_t)last * CRASH_BATCH);
+    assert_int_equal(n % CRASH_BATCH, 0);
+    long long partial = -1;
+    assert_int_equal(raw_sql(f->db,
+                             "SELECT count(*) FROM (SELECT recipient FROM events GROUP BY "
+                             "recipient HAVING count(*) != " CRASH_BATCH_STR ")",
+                             &partial, NULL, 0),
+                     SQLITE_ROW);
+    assert_int_equal(partial, 0);
+    homing_store_close(s2);
+}
+
 #define BENCH_EVENTS 100000
 #define BENCH_BATCH  256
 
@@ -738,6 +793,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_processes_race, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_keeps_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_throughput, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
