@@ -74,19 +74,19 @@ static const struct rp_reason_rule rp_rules[] = {
        "not an open relay", "that domain isn't in my list", "relaying to",
        "mail server is not responsible")},
     {"rejected",
-     P("'send mail as'", "send mail as", "sending to/from an address that has been blacklisted",
-       "the group you tried to contact", "permission to post", "sender address rejected",
-       "sender rejected", "sender was rejected", "domain of sender address", "sender domain",
-       "sender verify failed", "invalid sender", "sender not allowed", "unknown sender",
-       "bad sender", "sender is not allowed", "envelope sender", "sender denied",
-       "address verification failed", "return path", "return-path", "mail from address",
-       "your email address has been blocked", "sender address has null mx",
-       "not allowed to send from", "rejected: unknown address", "sender blocked", "from address",
-       "sender is in my badmailfrom", "badmailfrom", "sender address is", "the sender's domain",
-       "the senders domain", "sender's domain", "reject sender", "senders are not allowed",
-       "sender verification", "domain of sender", "sender verify", "we do not accept mail from",
-       "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7", "access denied for sender",
-       "this sender is not")},
+     P("please provide a valid from", "'send mail as'", "send mail as",
+       "sending to/from an address that has been blacklisted", "the group you tried to contact",
+       "permission to post", "sender address rejected", "sender rejected", "sender was rejected",
+       "domain of sender address", "sender domain", "sender verify failed", "invalid sender",
+       "sender not allowed", "unknown sender", "bad sender", "sender is not allowed",
+       "envelope sender", "sender denied", "address verification failed", "return path",
+       "return-path", "mail from address", "your email address has been blocked",
+       "sender address has null mx", "not allowed to send from", "rejected: unknown address",
+       "sender blocked", "from address", "sender is in my badmailfrom", "badmailfrom",
+       "sender address is", "the sender's domain", "the senders domain", "sender's domain",
+       "reject sender", "senders are not allowed", "sender verification", "domain of sender",
+       "sender verify", "we do not accept mail from", "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7",
+       "access denied for sender", "this sender is not")},
     {"networkerror", P("malformed or unexpected name server reply")},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
@@ -453,6 +453,10 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
             /* Refused after DATA, the address was known: a filter said no. */
             if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
             if (status && status[1] == '.' && status[2] == '7' && status[3] == '.')
+                return "filtered";
+            /* X.2.1 "mailbox disabled" worded as unknown: a filter, unless
+             * the refusal came at RCPT where the address itself is judged. */
+            if (status && strcmp(status + 1, ".2.1") == 0 && !rp_has(diag_lower, n, "rcpt"))
                 return "filtered";
         }
         if (strcmp(t, "hostunknown") == 0 && cls == '4') return "networkerror";

@@ -115,7 +115,8 @@ bool rp_find_reply(const char *t, size_t n, char *out, size_t cap)
         while (k > 0 && (t[k - 1] == ' ' || t[k - 1] == '\t')) k--;
         bool ok = k == 0 || t[k - 1] == '\n' || t[k - 1] == ':' || t[k - 1] == '(' ||
                   t[k - 1] == ';' || t[k - 1] == ']' || t[k - 1] == '>' || t[k - 1] == '"';
-        if (ok && i + 3 < n && t[i + 3] == ' ' && i + 4 < n && !rp_isdigit(t[i + 4])) {
+        if (ok && i + 3 < n &&
+            (t[i + 3] == '\n' || (t[i + 3] == ' ' && i + 4 < n && !rp_isdigit(t[i + 4])))) {
             memcpy(out, t + i, 3);
             out[3] = '\0';
             return true;
@@ -241,16 +242,20 @@ char *rp_collapse(const char *s, size_t n, size_t max)
     if (!o) return NULL;
     size_t k = 0;
     bool sp = true;
-    bool first_line = true;
+    char last_code[3] = {0, 0, 0}; /* reply code starting the previous line */
     for (size_t i = 0; i < n && k < max; i++) {
-        if (i > 0 && s[i - 1] == '\n') {
+        if (i == 0 || s[i - 1] == '\n') {
             size_t j = i;
             while (j < n && (s[j] == ' ' || s[j] == '\t')) j++;
-            size_t pl = first_line ? 0 : rp_reply_prefix(s + j, n - j);
-            if (pl) i = j + pl;
+            size_t pl = rp_reply_prefix(s + j, n - j);
+            bool cont = pl && memcmp(s + j, last_code, 3) == 0;
+            if (pl)
+                memcpy(last_code, s + j, 3);
+            else if (j < n && s[j] != '\n')
+                memset(last_code, 0, 3);
+            if (cont) i = j + pl; /* a continuation line of a multi-line reply */
             if (i >= n) break;
         }
-        if (s[i] == '\n' && k > 0) first_line = false;
         char c = s[i];
         if (c == '\n' || c == '\t' || c == ' ' || c == '\r') {
             if (!sp) o[k++] = ' ';
@@ -317,9 +322,9 @@ static bool rp_line_is_noise(const char *lt, size_t n, size_t at)
     size_t le = at;
     while (le < n && lt[le] != '\n') le++;
     static const char *const noise[] = {
-        "message-id",  "in-reply-to", "references:", "mail from:", "mail from: ", "envelope-from",
-        "return-path", "from:",       "sender:",     "reply-to:",  "x-",          "list-",
-        "http://",     "https://",    NULL};
+        "message-id",  "in-reply-to", "references:", "mail from:",   "mail from: ", "envelope-from",
+        "return-path", "from:",       "sender:",     "reply-to:",    "x-",          "list-",
+        "http://",     "https://",    "contact",     "send mail to", NULL};
     size_t at_rel = at - ls;
     for (const char *const *p = noise; *p; p++) {
         const char *f = memmem(lt + ls, le - ls, *p, strlen(*p));

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-THRESHOLDS = {"recipients": 0.98, "reason": 0.95, "hard": 0.97, "status": 0.90}
+THRESHOLDS = {"recipients": 0.98, "reason": 0.95, "hard": 0.97, "status": 0.95}
 
 
 def corpus_dir():
