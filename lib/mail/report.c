@@ -915,7 +915,22 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
                 exl[ne] = ex[ne], ne++;
             if ((rc = rp_text_bounce(m, tx, tn, r, exl, ne, has_failed ? failed : NULL)) < 0)
                 goto done;
-            if (r->n_rcpts == 0 && rh && rp_header(rh, rhl, "To", v, RP_HDRVAL_MAX) >= 0) {
+            /* Nobody named in the bounce text: the returned message's To, from
+             * its headers part or from headers quoted after the text. */
+            bool have_to = rh && rp_header(rh, rhl, "To", v, RP_HDRVAL_MAX) >= 0;
+            if (r->n_rcpts == 0 && !have_to && tn < text.len) {
+                const char *q = rp_memmem_ci(tx + tn, text.len - tn, "\nto:");
+                if (q) {
+                    const char *e = memchr(q + 4, '\n', (size_t)(tx + text.len - q - 4));
+                    size_t l = e ? (size_t)(e - q - 4) : (size_t)(tx + text.len - q - 4);
+                    if (l < RP_HDRVAL_MAX) {
+                        memcpy(v, q + 4, l);
+                        v[l] = '\0';
+                        have_to = true;
+                    }
+                }
+            }
+            if (r->n_rcpts == 0 && have_to) {
                 char a[RP_ADDR_MAX];
                 struct homing_report_rcpt *x;
                 if (rp_addr(v, a, sizeof a) > 0 && strchr(a, '@')) {
