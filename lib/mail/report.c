@@ -787,6 +787,23 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
     }
     const char *tx = text.data ? text.data : "";
 
+    /* Hotmail's complaint loop (JMRP) sends the complained-about message
+     * whole, marked X-HmXmrOriginalRecipient, without a feedback part. */
+    bool jmrp = false;
+    char jmrp_rcpt[RP_ADDR_MAX] = "";
+    if (!arf && !mdn && rh &&
+        rp_header(rh, rhl, "X-HmXmrOriginalRecipient", v, RP_HDRVAL_MAX) >= 0 &&
+        rp_addr(v, jmrp_rcpt, sizeof jmrp_rcpt) > 0)
+        jmrp = true;
+    if (jmrp) {
+        struct homing_report_rcpt *x;
+        r->kind = HOMING_REPORT_ARF;
+        if (rp_set(&r->feedback_type, "abuse") < 0) goto nomem;
+        if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
+        if (!(x->address = strdup(jmrp_rcpt))) goto nomem;
+        x->reason = "feedback";
+        goto done;
+    }
     if (arf || mdn) {
         const struct rp_part *p = arf ? arf : mdn;
         struct homing_buf pb;
