@@ -217,6 +217,12 @@ static int conditional_comment(const GumboNode *n, const char *base, size_t len,
     size_t il = t.length - 4;
     if (il >= 3 && memcmp(inner + il - 3, "-->", 3) == 0) il -= 3;
     if (il < 4 || strncasecmp(inner, "[if", 3) != 0) return 0;
+    /* most conditional comments hold only styles and settings: a second parse
+     * is worth it only where a link can be */
+    int has_href = 0;
+    for (size_t i = 0; i + 4 <= il && !has_href; i++)
+        has_href = (inner[i] | 0x20) == 'h' && strncasecmp(inner + i, "href", 4) == 0;
+    if (!has_href) return 0;
     struct arena a = {0};
     GumboOutput *o = parse_html(&a, inner, il);
     int r = o ? walk(&a, o->root, inner, il, shift + (size_t)(inner - base), base_url, 1, out)

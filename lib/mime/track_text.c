@@ -245,52 +245,57 @@ int track_encode_base64(struct homing_buf *out, const char *in, size_t n, const 
 /* Quoted-printable (RFC 2045 6.7): lines of at most 76 characters, trailing
  * white space encoded, CRLF or LF in the input are line breaks, and "From " and
  * "." at the start of a line are encoded so no mbox writer or SMTP client has
- * to touch the text. */
+ * to touch the text. Output is gathered in a local block and appended in
+ * pieces: a copy is rendered per recipient, so this is on the render path. */
 int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char *eol)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t el = strlen(eol);
-    char line[100];
-    size_t ll = 0;
+    char blk[8192];
+    size_t bl = 0, ll = 0; /* bytes in blk, characters on the current line */
     int r = 0;
     for (size_t i = 0; i < n && r == 0; i++) {
+        if (bl > sizeof blk - 16) {
+            r = homing_buf_append(out, blk, bl);
+            bl = 0;
+        }
         unsigned char c = (unsigned char)in[i];
-        int hard = c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n');
-        if (hard) {
+        if (c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n')) {
             if (c == '\r') i++;
-            r = homing_buf_append(out, line, ll);
-            if (r == 0) r = homing_buf_append(out, eol, el);
+            memcpy(blk + bl, eol, el);
+            bl += el;
             ll = 0;
             continue;
         }
-        char enc[3];
-        size_t k;
-        int at_eol = i + 1 == n || in[i + 1] == '\n' ||
-                     (in[i + 1] == '\r' && i + 2 < n && in[i + 2] == '\n');
-        int special =
-            c == '=' || c < 0x20 || c > 0x7e || ((c == ' ' || c == '\t') && at_eol) ||
-            (ll == 0 && (c == '.' || (c == 'F' && n - i >= 5 && memcmp(in + i, "From ", 5) == 0)));
-        if (c == '\t' && !at_eol) special = 0;
-        if (special) {
-            enc[0] = '=';
-            enc[1] = hex[c >> 4];
-            enc[2] = hex[c & 15];
-            k = 3;
+        int enc;
+        if (c > 0x20 && c < 0x7f) {
+            enc = c == '=' ||
+                  (ll == 0 &&
+                   (c == '.' || (c == 'F' && n - i >= 5 && memcmp(in + i, "From ", 5) == 0)));
+        } else if (c == ' ' || c == '\t') {
+            enc = i + 1 == n || in[i + 1] == '\n' ||
+                  (in[i + 1] == '\r' && i + 2 < n && in[i + 2] == '\n');
         } else {
-            enc[0] = (char)c;
-            k = 1;
+            enc = 1;
         }
+        size_t k = enc ? 3 : 1;
         if (ll + k > 75) { /* 75 + the soft break's "=" */
-            r = homing_buf_append(out, line, ll);
-            if (r == 0) r = homing_buf_append(out, "=", 1);
-            if (r == 0) r = homing_buf_append(out, eol, el);
+            blk[bl++] = '=';
+            memcpy(blk + bl, eol, el);
+            bl += el;
             ll = 0;
         }
-        memcpy(line + ll, enc, k);
+        if (enc) {
+            blk[bl++] = '=';
+            blk[bl++] = hex[c >> 4];
+            blk[bl++] = hex[c & 15];
+        } else {
+            blk[bl++] = (char)c;
+        }
         ll += k;
     }
     /* a text ending without a line break ends so here too: the line break
      * before a boundary belongs to the boundary */
-    if (r == 0 && ll > 0) r = homing_buf_append(out, line, ll);
+    if (r == 0 && bl > 0) r = homing_buf_append(out, blk, bl);
     return r;
 }
