@@ -152,6 +152,9 @@ int cmd_events(struct cli *cli, int argc, char **argv)
         nanosleep(&ts, NULL);
         if (events_stop) break;
         r = drain(s, message, &cursor, &left, json);
+        /* A writer holding the lock past the busy timeout is no reason to stop
+         * following: ask again at the next poll. */
+        if (r == -EBUSY) r = 0;
     }
     if (r < 0) return cli_fail("cannot list events: %s", homing_store_errmsg(s));
     return CLI_OK;
