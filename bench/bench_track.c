@@ -3,7 +3,7 @@
  * and each further copy) over a corpus of messages, next to its floor: a plain
  * GMime parse and re-serialisation of the same messages, in the same run.
  *
- *   bench_track [-n ROUNDS] FILE|DIR...
+ *   bench_track [-n ROUNDS] FILE|DIR...    (the *.eml files of a DIR)
  *
  * Prints messages/s and MB/s (input bytes) for each, and the ratio. GMime is
  * included here only because the floor is GMime itself; the library side goes
@@ -47,8 +47,12 @@ static void load(const char *path)
             if (names[i]->d_name[0] != '.') {
                 char p[4096];
                 snprintf(p, sizeof p, "%s/%s", path, names[i]->d_name);
+                /* in a directory, messages only (a corpus has its README) */
+                size_t nl = strlen(p);
                 struct stat s2;
-                if (stat(p, &s2) == 0 && S_ISREG(s2.st_mode)) load(p);
+                if (nl > 4 && strcmp(p + nl - 4, ".eml") == 0 && stat(p, &s2) == 0 &&
+                    S_ISREG(s2.st_mode))
+                    load(p);
             }
             free(names[i]);
         }
