@@ -326,21 +326,67 @@ static struct scan_ref *ref_new(struct walk *w, int type, const char *element,
     return x;
 }
 
-/* A reference through an attribute, neutralised by renaming the attribute. */
+static int html_escape_attr(struct homing_buf *out, const char *s, size_t n);
+
+static int is_html_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* The source span of an attribute's value, quotes included, found by the
+ * tokenizer's rules from the end of its name: gumbo's original_value is off
+ * for unquoted values holding character references, and a splice at a wrong
+ * offset would leave the load in place. 0 if the attribute has no value. */
+static int value_span(const struct walk *w, const GumboAttribute *a, size_t *vs, size_t *ve)
+{
+    if (!in_buf(w, a->original_name.data) || !a->original_name.length) return 0;
+    size_t i = (size_t)(a->original_name.data - w->html) + a->original_name.length;
+    const char *h = w->html;
+    size_t n = w->len;
+    while (i < n && is_html_space(h[i])) i++;
+    if (i >= n || h[i] != '=') return 0;
+    i++;
+    while (i < n && is_html_space(h[i])) i++;
+    if (i >= n || h[i] == '>') return 0;
+    *vs = i;
+    if (h[i] == '"' || h[i] == '\'') {
+        const char *q = memchr(h + i + 1, h[i], n - i - 1);
+        *ve = q ? (size_t)(q - h) + 1 : n;
+    } else {
+        while (i < n && !is_html_space(h[i]) && h[i] != '>') i++;
+        *ve = i;
+    }
+    return 1;
+}
+
+/* A reference through an attribute. It is neutralised by replacing the value,
+ * not by renaming the attribute: the HTML tokenizer keeps the first of
+ * duplicate attributes, so a renamed first "src" would let a second one load.
+ * The original value is kept beside it in an inert data- attribute. */
 static struct scan_ref *attr_ref(struct walk *w, int type, int kind, const char *element,
                                  const char *attribute, const GumboAttribute *a, const char *url)
 {
     struct scan_ref *x = ref_new(w, type, element, attribute, url);
     if (!x) return NULL;
     x->kind = kind;
-    if (in_buf(w, a->original_name.data) && a->original_name.length) {
-        x->edit = SCAN_EDIT_INSERT;
-        x->start = x->end = (size_t)(a->original_name.data - w->html);
+    if (!value_span(w, a, &x->vstart, &x->vend)) return x;
+    if (type == SCAN_REF_LINK) return x; /* links are unwrapped, never blocked */
+    struct homing_buf b;
+    homing_buf_init(&b, HOMING_SCAN_HTML_MAX);
+    int r = homing_buf_printf(
+        &b, "\"%s\" " SCAN_RENAME_PREFIX "%s=\"",
+        strcmp(attribute, "http-equiv") == 0 ? "x-homing-blocked" : "about:blank", attribute);
+    if (r == 0) r = html_escape_attr(&b, a->value, strlen(a->value));
+    if (r == 0) r = homing_buf_puts(&b, "\"");
+    if (r < 0) {
+        homing_buf_free(&b);
+        w->err = r;
+        return NULL;
     }
-    if (in_buf(w, a->original_value.data) && a->original_value.length) {
-        x->vstart = (size_t)(a->original_value.data - w->html);
-        x->vend = x->vstart + a->original_value.length;
-    }
+    x->edit = SCAN_EDIT_REPLACE;
+    x->start = x->vstart;
+    x->end = x->vend;
+    x->repl = homing_buf_steal(&b);
     return x;
 }
 
@@ -422,7 +468,8 @@ static void style_attr(struct walk *w, const char *element, const GumboAttribute
                         .hidden_why = why};
     size_t vl = strlen(a->value);
     if (scan_css_walk(a->value, vl, css_ref, &c) < 0 || !c.any) return;
-    if (!in_buf(w, a->original_value.data) || !a->original_value.length) return;
+    size_t vs, ve;
+    if (!value_span(w, a, &vs, &ve)) return;
     /* The decoded value is what the browser sees, so the neutralised copy is
      * built from it (entity tricks like &#117;rl( cannot survive) and replaces
      * the whole original value. */
@@ -443,8 +490,8 @@ static void style_attr(struct walk *w, const char *element, const GumboAttribute
     }
     struct scan_ref *x = &w->refs->v[c.first];
     x->edit = SCAN_EDIT_REPLACE;
-    x->start = (size_t)(a->original_value.data - w->html);
-    x->end = x->start + a->original_value.length;
+    x->start = vs;
+    x->end = ve;
     x->repl = homing_buf_steal(&out);
 }
 
@@ -577,7 +624,6 @@ static void element_refs(struct walk *w, const GumboNode *node, int hidden, cons
         } else if (strcasecmp(n, "href") == 0 &&
                    (e->tag == GUMBO_TAG_A || e->tag == GUMBO_TAG_AREA)) {
             x = attr_ref(w, SCAN_REF_LINK, HOMING_SCAN_WRAPPED_LINK, tag, "href", a, v);
-            if (x) x->edit = SCAN_EDIT_NONE; /* links are unwrapped, never renamed */
         } else if (strcasecmp(n, "http-equiv") == 0 && e->tag == GUMBO_TAG_META &&
                    strcasecmp(v, "refresh") == 0) {
             const GumboAttribute *c = attr(e, "content");
@@ -646,6 +692,7 @@ static void walk_node(struct walk *w, const GumboNode *node, int depth, int hidd
 
 int scan_collect(const char *html, size_t len, struct scan_refs *out)
 {
+    if (!html) html = "";
     if (len > HOMING_SCAN_HTML_MAX) return -E2BIG;
     memset(out, 0, sizeof *out);
     GumboOptions opts = kGumboDefaultOptions;

@@ -58,6 +58,7 @@ static char *quoted_attr(const char *s)
 int homing_strip_html(const char *html, size_t len, const struct homing_scan_options *o,
                       struct homing_buf *out, struct homing_strip_stats *st)
 {
+    if (!html) html = ""; /* (NULL, 0) is an empty document */
     struct scan_refs refs;
     int r = scan_collect(html, len, &refs);
     if (r < 0) return r;

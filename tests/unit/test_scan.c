@@ -225,14 +225,20 @@ static void test_strip_html(void **state)
     homing_buf_init(&out, 1 << 20);
     struct homing_strip_stats st = {0};
     assert_int_equal(homing_strip_html(html, strlen(html), NULL, &out, &st), 0);
-    assert_string_equal(
-        out.data,
-        "<p style=\"color:red\">Hi</p><img data-homing-blocked-SRC='http://a.example/p.gif' alt=x>"
-        "<style>\nb{background:none}</style>"
-        "<a href=\"https://d.example/?a=1&amp;b=2\">l</a>"
-        "<table><tr><td style=\"background:none\">");
+    assert_string_equal(out.data, "<p style=\"color:red\">Hi</p><img SRC=\"about:blank\" "
+                                  "data-homing-blocked-src=\"http://a.example/p.gif\" alt=x>"
+                                  "<style>\nb{background:none}</style>"
+                                  "<a href=\"https://d.example/?a=1&amp;b=2\">l</a>"
+                                  "<table><tr><td style=\"background:none\">");
     assert_int_equal(st.unwrapped, 1);
     assert_int_equal(st.pixels + st.loads, 4);
+    homing_buf_reset(&out);
+    /* the tokenizer keeps the first of duplicate attributes: it must be the one neutralised */
+    const char *dup = "<img src=\"http://a.example/1.gif\" src=\"http://a.example/2.gif\">";
+    assert_int_equal(homing_strip_html(dup, strlen(dup), NULL, &out, &st), 0);
+    assert_string_equal(out.data, "<img src=\"about:blank\" "
+                                  "data-homing-blocked-src=\"http://a.example/1.gif\" "
+                                  "src=\"http://a.example/2.gif\">");
     homing_buf_free(&out);
 }
 
