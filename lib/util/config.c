@@ -44,6 +44,8 @@ const struct homing_config_option homing_config_options[] = {
     {"enrich.ua_rules", "", 1, "homing's own User-Agent rules; empty: data/useragents.tsv"},
     {"enrich.machines", "", 1, "known proxy and scanner networks; empty: data/machines.tsv"},
     {"enrich.ua_cache", "4096", 0, "User-Agent parse results kept in memory (LRU)"},
+    {"trace.trusted_hosts", "", 0, "hosts writing your Received fields, for homing trace"},
+    {"trace.authserv_ids", "", 0, "authserv-ids whose results homing trace believes"},
     {NULL, NULL, 0, NULL},
 };
 

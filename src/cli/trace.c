@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "homing/trace.h"
@@ -28,8 +29,10 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  --trusted-host NAME  a host of yours that writes Received fields\n"
-    "                       (repeatable; '.example.org' = any host below)\n"
-    "  --authserv-id ID     believe Authentication-Results from ID (repeatable)\n"
+    "                       (repeatable; '.example.org' = any host below; adds\n"
+    "                       to trace.trusted_hosts of the configuration)\n"
+    "  --authserv-id ID     believe Authentication-Results from ID (repeatable;\n"
+    "                       adds to trace.authserv_ids)\n"
     "  --offline            do not re-verify SPF, DKIM and DMARC (no DNS)\n"
     "  --dns-zone FILE      answer DNS from FILE ('name TYPE data' lines)\n"
     "                       instead of the system resolver\n"
@@ -164,12 +167,34 @@ static void print_text(json_t *root)
     put("\nsending service", json_object_get(root, "sending_service"));
 }
 
+/* Splits a configured list (blanks or commas) into names, in place. */
+static int split_list(char *s, const char **out, size_t *n)
+{
+    for (char *tok = strtok(s, " \t,"); tok; tok = strtok(NULL, " \t,")) {
+        if (*n >= HOMING_TRACE_TRUSTED_MAX) return -E2BIG;
+        out[(*n)++] = tok;
+    }
+    return 0;
+}
+
 int cmd_trace(struct cli *cli, int argc, char **argv)
 {
-    (void)cli;
     if (cli_wants_help(argc, argv, usage_text)) return CLI_OK;
     const char *trusted[HOMING_TRACE_TRUSTED_MAX], *ids[HOMING_TRACE_TRUSTED_MAX];
     struct homing_trace_options o = {.trusted_hosts = trusted, .authserv_ids = ids};
+    /* The configuration is optional here: trace needs no store or keys. */
+    char cfg_hosts[4096] = "", cfg_ids[4096] = "";
+    if (access(cli->config_path, R_OK) == 0) {
+        if (cli_config(cli) < 0) return CLI_ERROR;
+        homing_strlcpy(cfg_hosts, homing_config_get(cli->config, "trace.trusted_hosts"),
+                       sizeof cfg_hosts);
+        homing_strlcpy(cfg_ids, homing_config_get(cli->config, "trace.authserv_ids"),
+                       sizeof cfg_ids);
+        if (split_list(cfg_hosts, trusted, &o.n_trusted_hosts) < 0 ||
+            split_list(cfg_ids, ids, &o.n_authserv_ids) < 0)
+            return cli_fail("%s: too many names in trace.trusted_hosts or trace.authserv_ids",
+                            cli->config_path);
+    }
     const char *file = NULL, *zone = NULL;
     int json = 0;
     for (int i = 1; i < argc; i++) {
