@@ -565,15 +565,27 @@ static int prepare(struct homing_track *t, const char *data, size_t len, char *e
 
     homing_buf_init(&t->extra, 4096);
     const char *mid = g_mime_message_get_message_id(m);
+    const char *raw_mid = g_mime_object_get_header(mo, "Message-ID");
     if (mid && *mid) {
         t->message_id = strdup(mid);
+        if (!t->message_id) r = -ENOMEM;
+    } else if (raw_mid) {
+        /* there is one GMime cannot read: a second would conflict with it, so
+         * it stays and is stored as printable text */
+        size_t n = strlen(raw_mid);
+        t->message_id = malloc(n + 1);
+        if (!t->message_id)
+            r = -ENOMEM;
+        else
+            homing_str_sanitize(t->message_id, n + 1, raw_mid, n);
     } else {
         t->message_id = make_message_id(t->sender);
         t->flags |= HOMING_TRACK_ADDED_MSGID;
-        if (t->message_id)
+        if (!t->message_id)
+            r = -ENOMEM;
+        else
             r = homing_buf_printf(&t->extra, "Message-ID: <%s>%s", t->message_id, t->eol);
     }
-    if (!t->message_id) r = -ENOMEM;
     if (r == 0 && o->read_receipt && !g_mime_object_get_header(mo, "Disposition-Notification-To")) {
         const char *to = o->read_receipt_to ? o->read_receipt_to : t->sender;
         if (!to || !valid_address(to)) {
