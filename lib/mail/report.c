@@ -481,8 +481,10 @@ static void rp_fill_codes(struct homing_report_rcpt *x, const char *text, size_t
             if (!x->status) {
                 x->status = strdup(st);
             } else if (strcmp(st, x->status) != 0 &&
-                       (st[0] == x->status[0] ||
-                        (rp_find_reply(text, n, rc, sizeof rc) && rc[0] == st[0]))) {
+                       ((st[0] == x->status[0] && (strcmp(x->status + 1, ".0.0") == 0 ||
+                                                   strcmp(x->status + 1, ".1.1") == 0)) ||
+                        (st[0] != x->status[0] && rp_find_reply(text, n, rc, sizeof rc) &&
+                         rc[0] == st[0]))) {
                 /* The remote server's own code is more precise than the
                  * reporting MTA's summary (often X.0.0 or a blanket X.1.1). */
                 free(x->status);
