@@ -467,12 +467,27 @@ static void style_attr(struct walk *w, const char *element, const GumboAttribute
                         .hidden = hidden,
                         .hidden_why = why};
     size_t vl = strlen(a->value);
-    if (scan_css_walk(a->value, vl, css_ref, &c) < 0 || !c.any) return;
+    int escaped = strchr(a->value, '\\') != NULL; /* see the <style> case in walk_node */
+    if (scan_css_walk(a->value, vl, css_ref, &c) < 0 || (!c.any && !escaped)) return;
     size_t vs, ve;
     if (!value_span(w, a, &vs, &ve)) return;
     /* The decoded value is what the browser sees, so the neutralised copy is
      * built from it (entity tricks like &#117;rl( cannot survive) and replaces
      * the whole original value. */
+    if (escaped) {
+        if (!c.any) {
+            struct scan_ref *y = ref_new(w, SCAN_REF_LOAD, element, "style", "about:css-escapes");
+            if (!y) return;
+            y->kind = -1;
+            c.first = w->refs->n - 1;
+        }
+        struct scan_ref *x = &w->refs->v[c.first];
+        x->edit = SCAN_EDIT_REPLACE;
+        x->start = vs;
+        x->end = ve;
+        if (!(x->repl = strdup("\"\""))) w->err = -ENOMEM;
+        return;
+    }
     struct homing_buf css, out;
     homing_buf_init(&css, HOMING_SCAN_HTML_MAX);
     homing_buf_init(&out, HOMING_SCAN_HTML_MAX);
@@ -681,9 +696,24 @@ static void walk_node(struct walk *w, const GumboNode *node, int depth, int hidd
                                 .base = (size_t)(tx->original_text.data - w->html),
                                 .splice = 1,
                                 .hidden = 0};
+            /* CSS escapes can spell url( or @import in ways this walker does
+             * not decode (u\72l(), so a style sheet holding a backslash is
+             * removed whole by strip rather than spliced. */
+            int escaped = memchr(tx->original_text.data, '\\', tx->original_text.length) != NULL;
+            c.splice = !escaped;
             /* RAWTEXT: the original text is what the CSS parser sees */
             int r = scan_css_walk(tx->original_text.data, tx->original_text.length, css_ref, &c);
             if (r < 0 && r != -E2BIG && !w->err) w->err = r;
+            if (escaped && !w->err) {
+                struct scan_ref *x =
+                    ref_new(w, SCAN_REF_LOAD, "style", "text", "about:css-escapes");
+                if (!x) break;
+                x->kind = -1;
+                x->edit = SCAN_EDIT_REPLACE;
+                x->start = c.base;
+                x->end = c.base + tx->original_text.length;
+                if (!(x->repl = strdup(""))) w->err = -ENOMEM;
+            }
         }
     }
     for (unsigned i = 0; i < e->children.length && !w->err; i++)
