@@ -242,11 +242,19 @@ int track_encode_base64(struct homing_buf *out, const char *in, size_t n, const 
     return 0;
 }
 
+/* What must not start a line of quoted-printable text we write: "-" (a line
+ * could then read as a boundary: the original may have had it encoded, and our
+ * soft breaks fall elsewhere), "." (SMTP) and "From " (mbox). */
+static int line_start_special(const char *p, size_t n)
+{
+    return p[0] == '-' || p[0] == '.' || (p[0] == 'F' && n >= 5 && memcmp(p, "From ", 5) == 0);
+}
+
 /* Quoted-printable (RFC 2045 6.7): lines of at most 76 characters, trailing
- * white space encoded, CRLF or LF in the input are line breaks, and "From " and
- * "." at the start of a line are encoded so no mbox writer or SMTP client has
- * to touch the text. Output is gathered in a local block and appended in
- * pieces: a copy is rendered per recipient, so this is on the render path. */
+ * white space encoded, CRLF or LF in the input are line breaks, and "-", "."
+ * and "From " at the start of a line are encoded (line_start_special). Output is gathered in a
+ * local block and appended in pieces: a copy is rendered per recipient, so this is on the render
+ * path. */
 int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char *eol)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -269,9 +277,7 @@ int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char
         }
         int enc;
         if (c > 0x20 && c < 0x7f) {
-            enc = c == '=' ||
-                  (ll == 0 &&
-                   (c == '.' || (c == 'F' && n - i >= 5 && memcmp(in + i, "From ", 5) == 0)));
+            enc = c == '=' || (ll == 0 && line_start_special(in + i, n - i));
         } else if (c == ' ' || c == '\t') {
             enc = i + 1 == n || in[i + 1] == '\n' ||
                   (in[i + 1] == '\r' && i + 2 < n && in[i + 2] == '\n');
@@ -284,6 +290,10 @@ int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char
             memcpy(blk + bl, eol, el);
             bl += el;
             ll = 0;
+            if (!enc && line_start_special(in + i, n - i)) {
+                enc = 1;
+                k = 3;
+            }
         }
         if (enc) {
             blk[bl++] = '=';
