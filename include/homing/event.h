@@ -30,7 +30,8 @@ enum homing_event_kind {
     HOMING_EV_READ = 15,      /* MDN (read receipt) */
     HOMING_EV_COMPLAINT = 16, /* ARF */
     HOMING_EV_AUTOREPLY = 17,
-    HOMING_EV_KIND_MAX = 18,
+    HOMING_EV_SUPPRESSED = 18, /* flood control: hits answered but not recorded */
+    HOMING_EV_KIND_MAX = 19,
 };
 
 enum homing_http_method {

@@ -21,6 +21,7 @@ static const char *const kind_names[HOMING_EV_KIND_MAX] = {
     [HOMING_EV_READ] = "read",
     [HOMING_EV_COMPLAINT] = "complaint",
     [HOMING_EV_AUTOREPLY] = "autoreply",
+    [HOMING_EV_SUPPRESSED] = "suppressed",
 };
 
 const char *homing_event_kind_name(unsigned kind)

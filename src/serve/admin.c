@@ -164,18 +164,17 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
         return send_error(req, 500, "Internal Server Error", "cannot read the message back");
     char ids[HOMING_ID_STR_MAX];
     homing_id_format(id, ids);
-    json_t *out = json_pack("{s:s, s:s, s:[]}", "id", ids, "mode",
-                            m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient",
-                            "copies");
+    json_t *out =
+        json_pack("{s:s, s:s, s:[]}", "id", ids, "mode",
+                  m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient", "copies");
     json_t *copies = json_object_get(out, "copies");
     if (m->mode == HOMING_MODE_PER_MESSAGE)
         json_array_append_new(copies, homing_copy_json(s->base_url, s->keyring, m, 0, NULL));
     else
         for (size_t i = 0; i < m->n_recipients; i++)
-            json_array_append_new(copies,
-                                  homing_copy_json(s->base_url, s->keyring, m,
-                                                   m->recipients[i].index,
-                                                   m->recipients[i].address));
+            json_array_append_new(copies, homing_copy_json(s->base_url, s->keyring, m,
+                                                           m->recipients[i].index,
+                                                           m->recipients[i].address));
     homing_message_free(m);
     return send_json(req, 201, "Created", out);
 }

@@ -42,6 +42,8 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
                                LOAD(m->invalid[k]));
     r |= homing_buf_printf(
         out,
+        "# HELP homing_hits_suppressed_total Hits answered but not recorded (flood control).\n"
+        "# TYPE homing_hits_suppressed_total counter\nhoming_hits_suppressed_total %llu\n"
         "# HELP homing_store_errors_total Batches that failed to commit.\n"
         "# TYPE homing_store_errors_total counter\nhoming_store_errors_total %llu\n"
         "# HELP homing_queue_depth Hits waiting for their batch to commit.\n"
@@ -50,7 +52,7 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         "# TYPE homing_api_requests_total counter\nhoming_api_requests_total %llu\n"
         "# HELP homing_api_unauthorized_total Admin API requests refused with 401.\n"
         "# TYPE homing_api_unauthorized_total counter\nhoming_api_unauthorized_total %llu\n",
-        LOAD(m->store_errors), LOAD(m->queue_depth), LOAD(m->api_requests),
+        LOAD(m->suppressed), LOAD(m->store_errors), LOAD(m->queue_depth), LOAD(m->api_requests),
         LOAD(m->api_unauthorized));
 
     r |= homing_buf_puts(out, "# HELP homing_batch_size Events committed per transaction.\n"

@@ -24,6 +24,7 @@ struct metrics {
     atomic_ullong hits[METRICS_HIT_KINDS];    /* recorded (committed) hits */
     atomic_ullong invalid[METRICS_HIT_KINDS]; /* tokens that did not verify */
     atomic_ullong store_errors;               /* batches that failed to commit */
+    atomic_ullong suppressed;                 /* answered, not recorded: flood control */
     atomic_llong queue_depth;
     atomic_ullong batch_count[METRICS_BATCH_BUCKETS + 1];
     atomic_ullong batch_sum;

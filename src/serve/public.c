@@ -124,7 +124,9 @@ static void peer_addr(h2o_req_t *req, struct homing_addr *out)
     }
 }
 
-static void fill_event(struct serve *s, h2o_req_t *req, struct homing_event *ev)
+/* Fills the request's part of an event; client gets the resolved client. */
+static void fill_event(struct serve *s, h2o_req_t *req, struct homing_event *ev,
+                       struct homing_addr *client_out)
 {
     memset(ev, 0, sizeof *ev);
     ev->time_us = homing_now_us();
@@ -147,6 +149,7 @@ static void fill_event(struct serve *s, h2o_req_t *req, struct homing_event *ev)
     }
     clientaddr_resolve(&s->proxies, &peer, xff, xff_len, fwd, fwd_len, &client);
     homing_addr_format(&client, ev->client);
+    *client_out = client;
     copy_header(req, H2O_TOKEN_USER_AGENT, ev->user_agent, sizeof ev->user_agent);
     copy_header(req, H2O_TOKEN_ACCEPT_LANGUAGE, ev->accept_language, sizeof ev->accept_language);
     copy_header(req, H2O_TOKEN_VIA, ev->via, sizeof ev->via);
@@ -184,11 +187,23 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
         send_unavailable(req);
         return 0;
     }
-    fill_event(w->serve, req, &h->ev);
+    struct homing_addr client;
+    fill_event(w->serve, req, &h->ev, &client);
     h->ev.kind = (uint16_t)kind;
     h->ev.message = t->message;
     h->ev.recipient = t->recipient;
     h->ev.item = t->item;
+    if (!flood_admit(&w->flood, &client, h->ev.time_us, h->ev.kind, t->message, t->recipient,
+                     t->item)) {
+        /* Over this client's rate: answered like any hit, but not recorded. */
+        atomic_fetch_add_explicit(&w->serve->metrics.suppressed, 1, memory_order_relaxed);
+        free(h);
+        if (location.base)
+            send_redirect(req, location);
+        else
+            send_pixel(req);
+        return 0;
+    }
     h->req = req;
     h->location = location;
     h->link = h2o_mem_alloc_shared(&req->pool, sizeof *h->link, hit_link_dispose);
@@ -278,7 +293,26 @@ void public_answer(struct hit *h, int committed)
 void public_hit_free(struct hit *h)
 {
     if (h->req) h->link->hit = NULL;
+    free(h->ev.detail);
     free(h);
+}
+
+void public_flood_sweep(struct worker *w)
+{
+    struct homing_event ev;
+    int64_t now = homing_now_us();
+    /* A quarter of the table per call (a few microseconds per thousand buckets):
+     * every bucket is looked at about once a second, and no call stalls the loop. */
+    size_t budget = w->flood.size / 4 > 1024 ? w->flood.size / 4 : 1024;
+    while (flood_sweep(&w->flood, now, &w->flood_cursor, budget, &ev)) {
+        struct hit *h = calloc(1, sizeof *h);
+        if (!h) {
+            free(ev.detail);
+            return;
+        }
+        h->ev = ev; /* no request: batch_commit stores it and answers nobody */
+        batch_add(w, h);
+    }
 }
 
 void public_register(struct serve *s, h2o_hostconf_t *host)

@@ -19,8 +19,9 @@
 #include "log.h"
 #include "serve.h"
 
-#define SERVE_LOOP_TICK_MS 100 /* how often loops look at the stop flag */
-#define SERVE_DRAIN_MS     200 /* responses flushing after the stop */
+#define SERVE_LOOP_TICK_MS   100    /* how often loops look at the stop flag */
+#define SERVE_FLOOD_SWEEP_US 250000 /* how often ended floods are written down */
+#define SERVE_DRAIN_MS       200    /* responses flushing after the stop */
 
 static const char serve_usage[] =
     "usage: homing serve [--listen ADDR:PORT] [--admin-listen ADDR:PORT] [--threads N]\n\n"
@@ -102,6 +103,11 @@ static void *worker_main(void *arg)
     /* One round of the loop, then one commit for every hit it gathered. */
     while (!atomic_load(&w->serve->stopping)) {
         h2o_evloop_run(w->loop, SERVE_LOOP_TICK_MS);
+        int64_t now = homing_mono_us();
+        if (now - w->flood_swept_us > SERVE_FLOOD_SWEEP_US) {
+            public_flood_sweep(w);
+            w->flood_swept_us = now;
+        }
         batch_commit(w);
     }
     /* Stop accepting, commit and answer what is in hand, let responses flush and
@@ -199,11 +205,14 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     log_init("homing", 1);
     static struct serve s; /* large; one per process */
     s.config = cli->config;
-    long long threads, batch_max, cache;
+    long long threads, batch_max, cache, flood_rate, flood_burst, flood_table;
     if (homing_config_get_int(s.config, "serve.threads", 1, SERVE_THREADS_MAX, &threads) < 0 ||
         homing_config_get_int(s.config, "serve.batch_max", 1, 100000, &batch_max) < 0 ||
-        homing_config_get_int(s.config, "serve.link_cache", 1, 100000000, &cache) < 0)
-        return cli_fail("serve.threads, batch_max or link_cache is not a valid number");
+        homing_config_get_int(s.config, "serve.link_cache", 1, 100000000, &cache) < 0 ||
+        homing_config_get_int(s.config, "serve.flood_rate", 0, 1000000, &flood_rate) < 0 ||
+        homing_config_get_int(s.config, "serve.flood_burst", 1, 1000000, &flood_burst) < 0 ||
+        homing_config_get_int(s.config, "serve.flood_table", 1, FLOOD_TABLE_MAX, &flood_table) < 0)
+        return cli_fail("a serve.* number option is out of range (see docs/configuration.md)");
     s.nthreads = (int)threads;
     s.base_url = homing_config_get(s.config, "public.base_url");
     if (trusted_proxies_parse(homing_config_get(s.config, "public.trusted_proxies"), &s.proxies) <
@@ -251,8 +260,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         w->index = i;
         w->cache_size = (size_t)cache;
         w->cache = calloc(w->cache_size, sizeof *w->cache);
-        if (!w->cache || batch_init(w, (size_t)batch_max) < 0)
-            return cli_fail("out of memory for the link cache and batch");
+        if (!w->cache || batch_init(w, (size_t)batch_max) < 0 ||
+            flood_init(&w->flood, (size_t)flood_table, (double)flood_rate, (double)flood_burst) < 0)
+            return cli_fail("out of memory for the link cache, batch and flood table");
         worker_setup(&s, w, &s.public_conf, fds[i]);
     }
     worker_setup(&s, &s.admin, &s.admin_conf, admin_fd);
@@ -280,6 +290,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         for (size_t j = 0; j < s.workers[i].cache_size; j++) free(s.workers[i].cache[j].url);
         free(s.workers[i].cache);
         batch_free(&s.workers[i]);
+        flood_free(&s.workers[i].flood);
     }
     homing_store_close(s.admin.store);
     log_info("stopped");

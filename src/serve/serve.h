@@ -27,6 +27,7 @@
 #include "homing/event.h"
 #include "homing/store.h"
 #include "homing/token.h"
+#include "flood.h"
 #include "metrics.h"
 #include "route.h"
 
@@ -73,6 +74,9 @@ struct worker {
     struct hit *batch_head, *batch_tail;
     size_t batch_n, batch_max;
     struct homing_event *batch_events; /* batch_max slots, reused */
+    struct flood flood;
+    size_t flood_cursor;
+    int64_t flood_swept_us;
 };
 
 struct serve {
@@ -102,6 +106,9 @@ void public_register(struct serve *s, h2o_hostconf_t *host);
 void public_answer(struct hit *h, int committed);
 /* Releases a hit (detaching it from its request if that still lives). */
 void public_hit_free(struct hit *h);
+/* Queues `suppressed` events for floods that have ended (a bounded amount of
+ * work; call it every few hundred milliseconds). */
+void public_flood_sweep(struct worker *w);
 
 /* admin.c */
 void admin_register(struct serve *s, h2o_hostconf_t *host);

@@ -1,0 +1,99 @@
+/*
+ * flood.c: the token buckets of flood.h. The table is direct-mapped by a hash of
+ * the client address: a new client may take over a stale slot, which at worst
+ * gives an attacker with very many addresses a fresh bucket: the same as having
+ * many addresses anyway.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flood.h"
+
+int flood_init(struct flood *f, size_t size, double rate, double burst)
+{
+    memset(f, 0, sizeof *f);
+    f->rate = rate;
+    f->burst = burst < 1 ? 1 : burst;
+    if (rate <= 0) return 0;
+    if (size == 0 || size > FLOOD_TABLE_MAX) return -EINVAL;
+    f->table = calloc(size, sizeof *f->table);
+    if (!f->table) return -ENOMEM;
+    f->size = size;
+    return 0;
+}
+
+void flood_free(struct flood *f)
+{
+    free(f->table);
+    f->table = NULL;
+}
+
+static size_t flood_slot(const struct flood *f, const struct homing_addr *a, uint64_t message,
+                         uint32_t recipient, uint32_t item, uint16_t kind)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ a->family;
+    for (int i = 0; i < 16; i++) h = (h ^ a->bytes[i]) * 0x100000001b3ULL;
+    uint64_t k[3] = {message, (uint64_t)recipient << 32 | item, kind};
+    for (int i = 0; i < 3; i++) h = (h ^ k[i]) * 0x100000001b3ULL, h ^= h >> 29;
+    return (size_t)(h % f->size);
+}
+
+int flood_admit(struct flood *f, const struct homing_addr *client, int64_t now_us, uint16_t kind,
+                uint64_t message, uint32_t recipient, uint32_t item)
+{
+    if (!f->table) return 1;
+    struct flood_bucket *b = &f->table[flood_slot(f, client, message, recipient, item, kind)];
+    if (b->client.family != client->family || memcmp(b->client.bytes, client->bytes, 16) != 0 ||
+        b->message != message || b->recipient != recipient || b->item != item || b->kind != kind) {
+        /* A new client (or a stale one's slot): start full. An unreported count
+         * of the old owner is lost only if it was evicted mid-flood. */
+        memset(b, 0, sizeof *b);
+        b->client = *client;
+        b->message = message;
+        b->recipient = recipient;
+        b->item = item;
+        b->kind = kind;
+        b->tokens = f->burst;
+        b->last_us = now_us;
+    }
+    double elapsed = (double)(now_us - b->last_us) / 1e6;
+    if (elapsed > 0) {
+        b->tokens += elapsed * f->rate;
+        if (b->tokens > f->burst) b->tokens = f->burst;
+        b->last_us = now_us;
+    }
+    if (b->tokens >= 1) {
+        b->tokens -= 1;
+        return 1;
+    }
+    b->dropped++;
+    b->last_drop_us = now_us;
+    return 0;
+}
+
+int flood_sweep(struct flood *f, int64_t now_us, size_t *cursor, size_t budget,
+                struct homing_event *ev)
+{
+    if (!f->table) return 0;
+    for (size_t n = 0; n < budget && n < f->size; n++) {
+        struct flood_bucket *b = &f->table[*cursor];
+        *cursor = (*cursor + 1) % f->size;
+        if (!b->dropped || now_us - b->last_drop_us < FLOOD_QUIET_US) continue;
+        memset(ev, 0, sizeof *ev);
+        ev->time_us = now_us;
+        ev->kind = HOMING_EV_SUPPRESSED;
+        ev->message = b->message;
+        ev->recipient = b->recipient;
+        ev->item = b->item;
+        homing_addr_format(&b->client, ev->client);
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"dropped\":%llu,\"of\":\"%s\"}",
+                 (unsigned long long)b->dropped, homing_event_kind_name(b->kind));
+        ev->detail = strdup(detail);
+        b->dropped = 0;
+        return ev->detail ? 1 : 0;
+    }
+    return 0;
+}
