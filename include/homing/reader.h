@@ -323,4 +323,15 @@ void homing_reader_free(struct homing_reader *r);
 int homing_reader_enrich(struct homing_reader *r, const struct homing_verdict_input *in,
                          struct homing_enrichment *out);
 
+/* The enrichment as a JSON object (jansson json_t *, as void * like
+ * homing_event_json), for an event's detail and the API:
+ *   {"verdict": "scanner", "confidence": 90, "reasons": ["net-scanner", ...],
+ *    "rules_version": 1,
+ *    "client": {"family", "version", "os", "device", "type", "class"},
+ *    "network": {"asn", "org", "country", "host", "machine", "machine_class"},
+ *    "reader": "16 hex digits" or null}
+ * Empty facts are left out. NULL on allocation failure; the caller owns it. */
+void *homing_enrichment_json(const struct homing_enrichment *x);
+const char *homing_machine_class_name(unsigned c);
+
 #endif

@@ -7,6 +7,7 @@
  * Contract: see homing/reader.h. A homing_reader is used by one thread.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -159,4 +160,64 @@ int homing_reader_enrich(struct homing_reader *r, const struct homing_verdict_in
     if (homing_fingerprint_compute(e, &x.ua, &x.verdict, &fp) == 0) x.fingerprint = fp;
     *out = x;
     return 0;
+}
+
+const char *homing_machine_class_name(unsigned c)
+{
+    static const char *names[] = {"none", "proxy", "prefetch", "scanner", "cloud", "gateway"};
+    return c <= HOMING_MACHINE_GATEWAY ? names[c] : "none";
+}
+
+/* Sets key to the string s unless s is empty; 0 or -ENOMEM. */
+static int set_str(json_t *o, const char *key, const char *s)
+{
+    if (!s[0]) return 0;
+    return json_object_set_new(o, key, json_string(s)) == 0 ? 0 : -ENOMEM;
+}
+
+void *homing_enrichment_json(const struct homing_enrichment *x)
+{
+    json_t *o = json_object(), *reasons = json_array(), *client = json_object(),
+           *net = json_object();
+    int rc = (o && reasons && client && net) ? 0 : -ENOMEM;
+    for (int i = 0; rc == 0 && i < HOMING_REASON_COUNT; i++)
+        if (x->verdict.reasons & (1u << i))
+            rc = json_array_append_new(reasons, json_string(homing_verdict_reason_name(1u << i)));
+    /* The version as clients print it: "16.0.5266", "605.1.15", "7". */
+    char version[3 * HOMING_UA_VERSION_MAX];
+    snprintf(version, sizeof version, "%s%s%s%s%s", x->ua.major, x->ua.minor[0] ? "." : "",
+             x->ua.minor, x->ua.patch[0] ? "." : "", x->ua.patch);
+    if (rc == 0) rc = set_str(client, "family", x->ua.family);
+    if (rc == 0) rc = set_str(client, "version", version);
+    if (rc == 0) rc = set_str(client, "os", x->ua.os);
+    if (rc == 0) rc = set_str(client, "device", x->ua.device);
+    if (rc == 0) rc = set_str(client, "type", homing_device_type_name(x->ua.type));
+    if (rc == 0) rc = set_str(client, "class", homing_ua_class_name(x->ua.ua_class));
+    if (rc == 0 && x->asn)
+        rc = json_object_set_new(net, "asn", json_integer(x->asn)) == 0 ? 0 : -ENOMEM;
+    if (rc == 0) rc = set_str(net, "org", x->org);
+    if (rc == 0) rc = set_str(net, "country", x->country);
+    if (rc == 0) rc = set_str(net, "host", x->host);
+    if (rc == 0 && x->machine.mclass) {
+        rc = set_str(net, "machine", x->machine.name);
+        if (rc == 0)
+            rc = set_str(net, "machine_class", homing_machine_class_name(x->machine.mclass));
+    }
+    char fp[HOMING_FINGERPRINT_STR_MAX] = "";
+    if (x->fingerprint) homing_fingerprint_format(x->fingerprint, fp);
+    const char *vname = homing_verdict_name(x->verdict.verdict);
+    if (rc == 0 &&
+        (json_object_set_new(o, "verdict", json_string(vname ? vname : "unknown")) ||
+         json_object_set_new(o, "confidence", json_integer(x->verdict.confidence)) ||
+         json_object_set_new(o, "reasons", reasons) ||
+         json_object_set_new(o, "rules_version", json_integer(x->verdict.rules_version)) ||
+         json_object_set_new(o, "client", client) || json_object_set_new(o, "network", net) ||
+         json_object_set_new(o, "reader", fp[0] ? json_string(fp) : json_null())))
+        rc = -ENOMEM;
+    if (rc < 0) {
+        /* set_new took the references it was given, even on failure */
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }

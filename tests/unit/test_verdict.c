@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,18 @@ static void test_from_config(void **state)
     assert_string_equal(x.ua.family, "Firefox");
     assert_string_equal(x.country, "");
     assert_true(x.fingerprint == 0);
+    json_t *j = homing_enrichment_json(&x);
+    assert_non_null(j);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(
+        text,
+        "{\"client\":{\"class\":\"browser\",\"device\":\"Other\",\"family\":\"Firefox\","
+        "\"os\":\"Windows\",\"type\":\"desktop\",\"version\":\"117.0\"},\"confidence\":90,"
+        "\"network\":{\"asn\":30031,\"machine\":\"Mimecast\",\"machine_class\":\"scanner\","
+        "\"org\":\"Mimecast North America Inc\"},\"reader\":null,\"reasons\":[\"ua-browser\","
+        "\"net-scanner\",\"click-without-open\"],\"rules_version\":1,\"verdict\":\"scanner\"}");
+    free(text);
+    json_decref(j);
     e.kind = HOMING_EV_BOUNCED; /* not a hit */
     assert_int_equal(homing_reader_enrich(r, &in, &x), -EINVAL);
     homing_reader_free(r);
