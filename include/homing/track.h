@@ -91,8 +91,10 @@ const char *homing_track_warning(const struct homing_track *t, size_t i);
 int homing_track_render(const struct homing_track *t, const struct homing_keyring *k,
                         uint64_t message, uint32_t recipient, struct homing_buf *out);
 
-/* Whether data parses again as a message without critical findings: 0, or
- * -EINVAL. For tests and fuzzing, which have no MIME parser of their own. */
+/* Whether data parses again as a message without critical findings: the
+ * number of MIME entities it holds (the message and every part below it, not
+ * inside attached messages), or -EINVAL. For tests and fuzzing, which have no
+ * MIME parser of their own. */
 int homing_track_check(const char *data, size_t len);
 
 #endif

@@ -770,6 +770,16 @@ int homing_track_check(const char *data, size_t len)
     g_mime_parser_options_set_warning_callback(po, on_parser_warning, &t);
     GMimeMessage *m = g_mime_parser_construct_message(parser, po);
     int r = m && !t.crit ? 0 : -EINVAL;
+    if (r == 0) {
+        /* the number of parts, so a caller can tell the structure stayed */
+        GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(m));
+        r = 1;
+        while (g_mime_part_iter_is_valid(it) && r < INT32_MAX) {
+            r++;
+            if (!g_mime_part_iter_next(it)) break;
+        }
+        g_mime_part_iter_free(it);
+    }
     if (m) g_object_unref(m);
     g_object_unref(parser);
     g_mime_parser_options_free(po);
