@@ -144,4 +144,13 @@ void homing_api_keys_free(struct homing_api_key_info *k, size_t n);
 /* Revokes the active key named name: -ENOENT if there is none. */
 int homing_store_api_key_revoke(struct homing_store *s, const char *name);
 
+/* Write-ahead-log maintenance. The daemon turns automatic checkpoints off on
+ * the handles of its loop threads (pages = 0), so copying the log back into the
+ * database never happens on the request path, and runs homing_store_checkpoint
+ * from a background thread instead. Backends without such a log return 0. */
+int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
+/* A passive checkpoint: copies what it can without waiting for readers or
+ * writers; safe to call at any time from a handle of its own. */
+int homing_store_checkpoint(struct homing_store *s);
+
 #endif

@@ -898,6 +898,22 @@ static int sq_api_key_revoke(struct homing_store *s, const char *name)
     return sqlite3_changes(q->db) ? 0 : -ENOENT;
 }
 
+static int sq_set_autocheckpoint(struct homing_store *s, int pages)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_wal_autocheckpoint(q->db, pages);
+    return 0;
+}
+
+static int sq_checkpoint(struct homing_store *s)
+{
+    struct sq *q = (struct sq *)s;
+    int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    /* BUSY only means a writer held the lock this time; the next call goes on. */
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) return sq_fail(q, rc, "checkpoint");
+    return 0;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -916,4 +932,6 @@ static const struct store_ops sqlite_ops = {
     .api_key_check = sq_api_key_check,
     .api_key_list = sq_api_key_list,
     .api_key_revoke = sq_api_key_revoke,
+    .set_autocheckpoint = sq_set_autocheckpoint,
+    .checkpoint = sq_checkpoint,
 };

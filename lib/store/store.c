@@ -251,3 +251,15 @@ int homing_store_api_key_revoke(struct homing_store *s, const char *name)
     if (!s || !name || !*name) return -EINVAL;
     return s->ops->api_key_revoke(s, name);
 }
+
+int homing_store_set_autocheckpoint(struct homing_store *s, int pages)
+{
+    if (!s || pages < 0) return -EINVAL;
+    return s->ops->set_autocheckpoint ? s->ops->set_autocheckpoint(s, pages) : 0;
+}
+
+int homing_store_checkpoint(struct homing_store *s)
+{
+    if (!s) return -EINVAL;
+    return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
+}

@@ -40,6 +40,8 @@ struct store_ops {
     int (*api_key_check)(struct homing_store *s, const uint8_t hash[32]);
     int (*api_key_list)(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
     int (*api_key_revoke)(struct homing_store *s, const char *name);
+    int (*set_autocheckpoint)(struct homing_store *s, int pages);
+    int (*checkpoint)(struct homing_store *s);
 };
 
 /* The common head of every backend's handle. */

@@ -21,6 +21,7 @@
 
 #define SERVE_LOOP_TICK_MS   100    /* how often loops look at the stop flag */
 #define SERVE_FLOOD_SWEEP_US 250000 /* how often ended floods are written down */
+#define SERVE_CHECKPOINT_MS  1000   /* how often the log is copied into the database */
 #define SERVE_DRAIN_MS       200    /* responses flushing after the stop */
 
 static const char serve_usage[] =
@@ -121,6 +122,20 @@ static void *worker_main(void *arg)
     while (homing_mono_us() < deadline) {
         h2o_evloop_run(w->loop, 10);
         batch_commit(w);
+    }
+    return NULL;
+}
+
+/* Copies the write-ahead log back into the database off the request path: the
+ * loop threads' handles have automatic checkpoints turned off. */
+static void *checkpointer_main(void *arg)
+{
+    struct serve *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        for (int i = 0; i < SERVE_CHECKPOINT_MS / 50 && !atomic_load(&s->stopping); i++)
+            usleep(50000);
+        if (homing_store_checkpoint(s->checkpoint_store) < 0)
+            log_warn("checkpoint: %s", homing_store_errmsg(s->checkpoint_store));
     }
     return NULL;
 }
@@ -240,8 +255,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     int admin_fd = bind_listener(homing_config_get(s.config, "admin.listen"), err, sizeof err);
     if (admin_fd < 0) return cli_fail("%s", err);
 
-    for (int i = 0; i < s.nthreads; i++)
+    for (int i = 0; i < s.nthreads; i++) {
         if (open_store(cli, &s.workers[i].store) < 0) return CLI_ERROR;
+        homing_store_set_autocheckpoint(s.workers[i].store, 0);
+    }
+    if (open_store(cli, &s.checkpoint_store) < 0) return CLI_ERROR;
     if (open_store(cli, &s.admin.store) < 0) return CLI_ERROR;
     if (drop_privileges(homing_config_get(s.config, "serve.user")) < 0) return CLI_ERROR;
 
@@ -278,6 +296,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     for (int i = 0; i < s.nthreads; i++)
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
     pthread_create(&s.admin.thread, NULL, worker_main, &s.admin);
+    pthread_t checkpointer;
+    pthread_create(&checkpointer, NULL, checkpointer_main, &s);
 
     int sig;
     sigwait(&stop_signals, &sig);
@@ -285,6 +305,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     atomic_store(&s.stopping, 1);
     for (int i = 0; i < s.nthreads; i++) pthread_join(s.workers[i].thread, NULL);
     pthread_join(s.admin.thread, NULL);
+    pthread_join(checkpointer, NULL);
+    homing_store_checkpoint(s.checkpoint_store);
+    homing_store_close(s.checkpoint_store);
     for (int i = 0; i < s.nthreads; i++) {
         homing_store_close(s.workers[i].store);
         for (size_t j = 0; j < s.workers[i].cache_size; j++) free(s.workers[i].cache[j].url);

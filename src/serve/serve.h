@@ -88,6 +88,7 @@ struct serve {
     int nthreads;
     struct worker workers[SERVE_THREADS_MAX];
     struct worker admin;
+    struct homing_store *checkpoint_store; /* the checkpointer thread's handle */
     struct metrics metrics;
     atomic_int stopping;
 };
