@@ -273,7 +273,7 @@ char *rp_collapse(const char *s, size_t n, size_t max)
     if (first) {
         size_t w = first;
         for (size_t r = first; r < k;) {
-            size_t pl = o[r] == ' ' && r + 1 < k && memcmp(o + r + 1, o, 3) == 0
+            size_t pl = o[r] == ' ' && r + 4 <= k && memcmp(o + r + 1, o, 3) == 0
                             ? rp_reply_prefix(o + r + 1, k - r - 1)
                             : 0;
             if (pl) {
