@@ -90,6 +90,11 @@ static void gmime_start(void)
     g_mime_init();
 }
 
+void track_gmime_init(void)
+{
+    pthread_once(&gmime_once, gmime_start);
+}
+
 static void fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(char *err, size_t cap, const char *fmt, ...)
 {
@@ -608,7 +613,7 @@ out:
 int homing_track_prepare(const char *data, size_t len, const struct homing_track_options *opts,
                          struct homing_track **out, char *err, size_t errcap)
 {
-    pthread_once(&gmime_once, gmime_start);
+    track_gmime_init();
     struct homing_track_options o = *opts;
     if (!o.max_size) o.max_size = HOMING_TRACK_MAX_SIZE;
     if (!o.max_depth) o.max_depth = HOMING_TRACK_MAX_DEPTH;
@@ -761,7 +766,7 @@ int homing_track_render(const struct homing_track *t, const struct homing_keyrin
 
 int homing_track_check(const char *data, size_t len)
 {
-    pthread_once(&gmime_once, gmime_start);
+    track_gmime_init();
     struct homing_track t = {0};
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
     GMimeParser *parser = g_mime_parser_new_with_stream(st);

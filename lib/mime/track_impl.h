@@ -11,6 +11,10 @@
 
 #include "homing/util.h"
 
+/* Initialises GMime once per process; every entry point of lib/mime/track*
+ * calls it first. */
+void track_gmime_init(void);
+
 /* Text converted to UTF-8 for the HTML parser, with a map back to the bytes of
  * the original charset. For UTF-8 and US-ASCII nothing is converted (utf8
  * points at the input, lo and hi are NULL). Otherwise, for each UTF-8 offset p:

@@ -1,0 +1,141 @@
+/*
+ * test_track_text.c: lib/mime/track_text.c: charset conversion with the byte
+ * map back to the original, and the transfer encoders used for changed parts.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/mime/track_impl.h"
+
+static void test_identity(void **state)
+{
+    (void)state;
+    struct track_text t;
+    const char *in = "h\xc3\xa9llo";
+    assert_int_equal(track_text_decode("UTF-8", in, strlen(in), &t), 0);
+    assert_ptr_equal(t.utf8, in); /* nothing converted, nothing copied */
+    assert_int_equal(track_text_lo(&t, 3), 3);
+    assert_int_equal(track_text_hi(&t, 3), 3);
+    track_text_free(&t);
+    assert_int_equal(track_text_decode(NULL, in, strlen(in), &t), 0);
+    track_text_free(&t);
+}
+
+static void test_latin1_map(void **state)
+{
+    (void)state;
+    struct track_text t;
+    const char *in = "\xe9t\xe9 http://x/"; /* "été http://x/" in ISO-8859-1 */
+    assert_int_equal(track_text_decode("iso-8859-1", in, strlen(in), &t), 0);
+    assert_string_equal(t.utf8, "\xc3\xa9t\xc3\xa9 http://x/");
+    /* "h" is UTF-8 offset 6, input offset 4 */
+    assert_int_equal(track_text_hi(&t, 6), 4);
+    assert_int_equal(track_text_lo(&t, 6), 4);
+    assert_int_equal(track_text_hi(&t, t.len), strlen(in));
+    track_text_free(&t);
+
+    assert_int_equal(track_text_decode("windows-1252", "\x93q\x94", 3, &t), 0);
+    assert_string_equal(t.utf8, "\xe2\x80\x9cq\xe2\x80\x9d");
+    assert_int_equal(track_text_hi(&t, 3), 1);
+    track_text_free(&t);
+}
+
+static void test_iso2022jp_map(void **state)
+{
+    (void)state;
+    struct track_text t;
+    /* JIS "こ" (shift in, 2 bytes, shift out) then ASCII "ab" */
+    const char in[] = "\x1b$B$3\x1b(Bab";
+    assert_int_equal(track_text_decode("ISO-2022-JP", in, sizeof in - 1, &t), 0);
+    assert_string_equal(t.utf8, "\xe3\x81\x93"
+                                "ab");
+    assert_int_equal(t.stateful, 1);
+    /* "a" at UTF-8 offset 3: it starts after the shift back (hi), and the
+     * character before it ended before that shift (lo) */
+    assert_int_equal(track_text_hi(&t, 3), 8);
+    assert_int_equal(track_text_lo(&t, 3), 5);
+    assert_int_equal(track_text_hi(&t, 4), 9);
+    track_text_free(&t);
+}
+
+static void test_shift_jis_and_refusals(void **state)
+{
+    (void)state;
+    struct track_text t;
+    const char in[] = "\x82\xa0x"; /* "あ" then "x" */
+    assert_int_equal(track_text_decode("Shift_JIS", in, sizeof in - 1, &t), 0);
+    assert_string_equal(t.utf8, "\xe3\x81\x82x");
+    assert_int_equal(track_text_hi(&t, 3), 2);
+    track_text_free(&t);
+    /* charsets that cannot carry ASCII as it is, or do not exist */
+    assert_int_equal(track_text_decode("UTF-16", "a\0", 2, &t), -ENOTSUP);
+    assert_int_equal(track_text_decode("x-no-such-charset", "a", 1, &t), -ENOTSUP);
+}
+
+static char *enc(int qp, const char *in, size_t n, const char *eol)
+{
+    struct homing_buf b;
+    homing_buf_init(&b, 1 << 20);
+    assert_int_equal(qp ? track_encode_qp(&b, in, n, eol) : track_encode_base64(&b, in, n, eol), 0);
+    if (!b.data) return strdup("");
+    return homing_buf_steal(&b);
+}
+
+static void test_qp(void **state)
+{
+    (void)state;
+    char *o = enc(1, "a=b caf\xc3\xa9 \nend ", 15, "\r\n");
+    assert_string_equal(o, "a=3Db caf=C3=A9=20\r\nend=20");
+    free(o);
+    /* "-", "." and "From " never start a line we write */
+    o = enc(1, "--b\r\n.x\nFrom me", 15, "\n");
+    assert_string_equal(o, "=2D-b\n=2Ex\n=46rom me");
+    free(o);
+    /* long lines get soft breaks at 76 characters at most */
+    char line[200];
+    memset(line, 'a', sizeof line);
+    o = enc(1, line, sizeof line, "\n");
+    assert_int_equal(strchr(o, '\n') - o, 76);
+    assert_int_equal(o[75], '=');
+    free(o);
+    /* a soft break never leaves a line starting with '-' */
+    memset(line, 'a', sizeof line);
+    line[75] = '-';
+    o = enc(1, line, 100, "\n");
+    assert_non_null(strstr(o, "=\n=2D"));
+    free(o);
+}
+
+static void test_base64(void **state)
+{
+    (void)state;
+    char *o = enc(0, "hello", 5, "\r\n");
+    assert_string_equal(o, "aGVsbG8=");
+    free(o);
+    char in[60];
+    memset(in, 0, sizeof in);
+    o = enc(0, in, sizeof in, "\r\n");
+    assert_int_equal(strlen(o), 76 + 2 + 4);
+    assert_memory_equal(o + 76, "\r\n", 2);
+    free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_latin1_map),
+        cmocka_unit_test(test_iso2022jp_map),
+        cmocka_unit_test(test_shift_jis_and_refusals),
+        cmocka_unit_test(test_qp),
+        cmocka_unit_test(test_base64),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
