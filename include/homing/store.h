@@ -153,4 +153,41 @@ int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
  * writers; safe to call at any time from a handle of its own. */
 int homing_store_checkpoint(struct homing_store *s);
 
+/* ---- delivery: reports kept unmatched, source positions (migration 0002) ---- */
+
+#define HOMING_STORE_SYNC_NAME_MAX  1024 /* bytes of a sync_state name */
+#define HOMING_STORE_SYNC_VALUE_MAX 4096 /* bytes of a sync_state value */
+
+/* A report homing ingest could not tie to a message, or could not read. */
+struct homing_unmatched {
+    int64_t id;
+    int64_t time_us;
+    char *source; /* "stdin", "maildir:PATH", "imap:URL" ... */
+    char *kind;   /* report kind name, or "unparsable" */
+    char *reason; /* why it is unmatched */
+    char *raw;    /* the whole message (raw_len bytes, NUL added), or NULL */
+    size_t raw_len;
+};
+/* Keeps a report. raw may be NULL (raw_len 0). */
+int homing_store_unmatched_add(struct homing_store *s, const char *source, const char *kind,
+                               const char *reason, const char *raw, size_t raw_len,
+                               int64_t *id_out);
+/* Kept reports with id > after, oldest first, at most limit (<= HOMING_STORE_LIST_MAX);
+ * with_raw = 0 leaves raw NULL. Free with homing_unmatched_free. */
+int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int with_raw,
+                                struct homing_unmatched **out, size_t *n);
+void homing_unmatched_free(struct homing_unmatched *u, size_t n);
+
+/* A named position of a source (IMAP UIDVALIDITY and UID, a log offset, a queue
+ * id's message): *value_out is malloc'd; -ENOENT when never set. */
+int homing_store_sync_get(struct homing_store *s, const char *name, char **value_out);
+int homing_store_sync_set(struct homing_store *s, const char *name, const char *value);
+
+/* Appends n events like homing_store_events_append, and records key (a source
+ * record: a log line, a report) in the same transaction. -EALREADY, with
+ * nothing appended, if key was recorded before: replaying a source is harmless.
+ * n may be 0 (only the key is recorded). */
+int homing_store_events_append_once(struct homing_store *s, const char *key,
+                                    struct homing_event *evs, size_t n);
+
 #endif

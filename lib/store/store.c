@@ -263,3 +263,61 @@ int homing_store_checkpoint(struct homing_store *s)
     if (!s) return -EINVAL;
     return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
 }
+
+/* ---- delivery (migration 0002) ---- */
+
+int homing_store_unmatched_add(struct homing_store *s, const char *source, const char *kind,
+                               const char *reason, const char *raw, size_t raw_len, int64_t *id_out)
+{
+    if (!s || !source || !kind || !reason || (raw_len && !raw)) return -EINVAL;
+    if (raw_len > INT32_MAX) return -E2BIG; /* SQLite's bind takes an int */
+    int64_t scratch;
+    return s->ops->unmatched_add(s, source, kind, reason, raw, raw_len, id_out ? id_out : &scratch);
+}
+
+int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int with_raw,
+                                struct homing_unmatched **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    if (limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
+    return s->ops->unmatched_list(s, after, limit, with_raw, out, n);
+}
+
+void homing_unmatched_free(struct homing_unmatched *u, size_t n)
+{
+    if (!u) return;
+    for (size_t i = 0; i < n; i++) {
+        free(u[i].source);
+        free(u[i].kind);
+        free(u[i].reason);
+        free(u[i].raw);
+    }
+    free(u);
+}
+
+static int sync_name_ok(const char *name)
+{
+    return name && *name && strlen(name) <= HOMING_STORE_SYNC_NAME_MAX;
+}
+
+int homing_store_sync_get(struct homing_store *s, const char *name, char **value_out)
+{
+    if (!s || !sync_name_ok(name) || !value_out) return -EINVAL;
+    return s->ops->sync_get(s, name, value_out);
+}
+
+int homing_store_sync_set(struct homing_store *s, const char *name, const char *value)
+{
+    if (!s || !sync_name_ok(name) || !value) return -EINVAL;
+    if (strlen(value) > HOMING_STORE_SYNC_VALUE_MAX) return -E2BIG;
+    return s->ops->sync_set(s, name, value);
+}
+
+int homing_store_events_append_once(struct homing_store *s, const char *key,
+                                    struct homing_event *evs, size_t n)
+{
+    if (!s || !sync_name_ok(key) || (n && !evs)) return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
+    return s->ops->events_append_once(s, key, evs, n);
+}

@@ -40,7 +40,15 @@ struct store_ops {
     int (*api_key_check)(struct homing_store *s, const uint8_t hash[32]);
     int (*api_key_list)(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
     int (*api_key_revoke)(struct homing_store *s, const char *name);
-    int (*set_autocheckpoint)(struct homing_store *s, int pages);
+    /* delivery (migration 0002) */
+    int (*unmatched_add)(struct homing_store *s, const char *source, const char *kind,
+                         const char *reason, const char *raw, size_t raw_len, int64_t *id_out);
+    int (*unmatched_list)(struct homing_store *s, int64_t after, size_t limit, int with_raw,
+                          struct homing_unmatched **out, size_t *n);
+    int (*sync_get)(struct homing_store *s, const char *name, char **value_out);
+    int (*sync_set)(struct homing_store *s, const char *name, const char *value);
+    int (*events_append_once)(struct homing_store *s, const char *key, struct homing_event *evs,
+                              size_t n);    int (*set_autocheckpoint)(struct homing_store *s, int pages);
     int (*checkpoint)(struct homing_store *s);
 };
 

@@ -77,6 +77,9 @@ int cmd_track(struct cli *cli, int argc, char **argv);
 int cmd_scan(struct cli *cli, int argc, char **argv);
 int cmd_strip(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
+int cmd_send(struct cli *cli, int argc, char **argv);
+int cmd_ingest(struct cli *cli, int argc, char **argv);
+int cmd_ingest_log(struct cli *cli, int argc, char **argv);
 /* Loads the tracker knowledge file (NULL = the installed one), reporting errors (scan.c). */
 struct homing_trackers;
 int cli_trackers_load(const char *path, struct homing_trackers **out);

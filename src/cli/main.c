@@ -27,6 +27,10 @@ static const struct cli_command commands[] = {
     {"scan", "list the tracking devices in messages, with evidence", cmd_scan},
     {"strip", "write a message with every remote load neutralised", cmd_strip},
     {"rules", "DNS blocklists and Sieve rules from the tracker knowledge", cmd_rules},
+    {"send", "send tracked messages over SMTP with DSN and VERP", cmd_send},
+    {"ingest", "record bounces, DSNs, read receipts and complaints (stdin, Maildir, IMAP)",
+     cmd_ingest},
+    {"ingest-log", "record deliveries from a Postfix or Exim log", cmd_ingest_log},
     {NULL, NULL, NULL},
 };
 

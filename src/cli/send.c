@@ -1,0 +1,459 @@
+/*
+ * send.c: `homing send`: submits tracked messages to an SMTP relay with DSN
+ * and VERP (the session is lib/mail/send.c), and records each recipient's
+ * reply as an event (sent / rejected) and a recipient state.
+ *
+ * What is sent: the per-recipient copies `homing track -o DIR` wrote (files
+ * NNN-ADDRESS.eml: NNN is the recipient index; the message is found by the
+ * file's Message-ID, or named with --message), or one message file to the
+ * registered recipients named with --to. The envelope sender of each copy is
+ * its recipient's VERP address (send.verp with a signed token), ENVID the
+ * message's public id, ORCPT the recipient: every later report can be tied
+ * back to one recipient.
+ *
+ * Contract: one progress line per message copy on stdout, a summary on stderr;
+ * exit 0 when every copy was accepted, 1 when the relay refused some
+ * recipients, 2 on an error (unreachable relay, TLS, authentication: one line
+ * naming it). Sessions run on --jobs threads; the store is written from the
+ * main thread only, after the sessions end (one handle, one thread).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <auth-client.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "delivery_cli.h"
+#include "homing/delivery.h"
+#include "homing/util.h"
+
+#define SEND_FILES_MAX   100000 /* message copies per run */
+#define SEND_TO_MAX      1000   /* --to given */
+#define SEND_JOBS_MAX    64
+#define SEND_BATCH       25                  /* envelopes per SMTP session */
+#define SEND_SIZE_MAX    (64u * 1024 * 1024) /* largest message file */
+#define SEND_MSGID_MAX   512
+#define SEND_HEADER_SCAN (256u * 1024) /* header bytes searched for Message-ID */
+
+static const char send_usage[] =
+    "usage: homing send [OPTIONS] FILE|DIR...\n"
+    "       homing send [OPTIONS] --message ID --to ADDR... FILE\n\n"
+    "Submits tracked copies to an SMTP relay: per recipient NOTIFY=SUCCESS,FAILURE,\n"
+    "DELAY and ORCPT, per message RET=HDRS and ENVID (the public id), and a VERP\n"
+    "envelope sender (send.verp) carrying the recipient's signed token. Each reply\n"
+    "is recorded (events 'sent' / 'rejected', recipient state).\n\n"
+    "  FILE|DIR          copies written by 'homing track -o DIR' (NNN-ADDRESS.eml)\n"
+    "  --message ID      the message (public id or Message-ID); default: each\n"
+    "                    file's Message-ID\n"
+    "  --to ADDR         send FILE to this registered recipient (repeatable)\n"
+    "  --smtp HOST:PORT  the relay (send.smtp)\n"
+    "  --starttls MODE   required, opportunistic or off (send.starttls)\n"
+    "  --auth-file FILE  AUTH user (line 1) and password (line 2); mode 0600\n"
+    "  --jobs N          SMTP sessions at once (send.jobs, default 4)\n\n"
+    "Exit status: 0 all accepted, 1 some recipients refused, 2 an error.\n";
+
+struct send_job {
+    char *path;
+    char *data;
+    size_t len;
+    uint64_t message;
+    uint32_t index;
+    char envid[HOMING_ID_STR_MAX];
+    char rcpt[HOMING_VERP_ADDR_MAX];
+    char verp[HOMING_VERP_ADDR_MAX];
+    struct homing_send_item item;
+    int session_failed;
+};
+
+struct send_run {
+    struct homing_send_options o;
+    struct send_job *jobs;
+    size_t n_jobs;
+    size_t next; /* next batch start, under lock */
+    pthread_mutex_t lock;
+    int fatal; /* a session error: stop handing out work */
+    int fatal_errno;
+    char fatal_msg[512];
+};
+
+/* The Message-ID in the header block of data (no brackets), or "" */
+static void send_message_id(const char *data, size_t len, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t lim = len < SEND_HEADER_SCAN ? len : SEND_HEADER_SCAN;
+    for (size_t i = 0; i < lim;) {
+        const char *line = data + i;
+        const char *nl = memchr(line, '\n', lim - i);
+        size_t ll = nl ? (size_t)(nl - line) : lim - i;
+        if (ll == 0 || (ll == 1 && line[0] == '\r')) return; /* end of headers */
+        if (ll > 11 && strncasecmp(line, "Message-ID:", 11) == 0) {
+            const char *lt = memchr(line, '<', ll);
+            const char *gt = lt ? memchr(lt, '>', ll - (size_t)(lt - line)) : NULL;
+            if (lt && gt && (size_t)(gt - lt - 1) < cap) {
+                memcpy(out, lt + 1, (size_t)(gt - lt - 1));
+                out[gt - lt - 1] = '\0';
+            }
+            return;
+        }
+        i += ll + 1;
+    }
+}
+
+static void *send_worker(void *arg)
+{
+    struct send_run *run = arg;
+    for (;;) {
+        pthread_mutex_lock(&run->lock);
+        size_t start = run->next;
+        int stop = run->fatal || start >= run->n_jobs;
+        if (!stop) run->next += SEND_BATCH;
+        pthread_mutex_unlock(&run->lock);
+        if (stop) return NULL;
+        size_t n = run->n_jobs - start < SEND_BATCH ? run->n_jobs - start : SEND_BATCH;
+        struct homing_send_item items[SEND_BATCH];
+        for (size_t i = 0; i < n; i++) items[i] = run->jobs[start + i].item;
+        char err[512];
+        int r = homing_send_session(&run->o, items, n, err, sizeof err);
+        pthread_mutex_lock(&run->lock);
+        for (size_t i = 0; i < n; i++) {
+            struct send_job *j = &run->jobs[start + i];
+            j->item = items[i];
+            char p[600], t[600];
+            cli_safe(j->path, p, sizeof p);
+            if (r < 0 && r != -EACCES) {
+                j->session_failed = 1;
+                printf("failed   %s -> %s\n", p, j->rcpt);
+                continue;
+            }
+            cli_safe(j->item.text, t, sizeof t);
+            printf("%-8s %s -> %s: %d %s\n", j->item.accepted ? "sent" : "rejected", p, j->rcpt,
+                   j->item.code, t);
+        }
+        fflush(stdout);
+        if (r < 0 && !run->fatal) {
+            run->fatal = 1;
+            run->fatal_errno = r;
+            homing_strlcpy(run->fatal_msg, err, sizeof run->fatal_msg);
+        }
+        pthread_mutex_unlock(&run->lock);
+    }
+}
+
+static int send_add_job(struct send_job **jobs, size_t *n, const char *path, const char *data,
+                        size_t len, uint64_t message, uint32_t index, const char *rcpt)
+{
+    if (*n >= SEND_FILES_MAX) return -E2BIG;
+    struct send_job *p = realloc(*jobs, (*n + 1) * sizeof *p);
+    if (!p) return -ENOMEM;
+    *jobs = p;
+    struct send_job *j = &p[(*n)++];
+    memset(j, 0, sizeof *j);
+    j->path = strdup(path);
+    j->data = malloc(len + 1);
+    if (!j->path || !j->data) return -ENOMEM;
+    memcpy(j->data, data, len);
+    j->len = len;
+    j->message = message;
+    j->index = index;
+    homing_strlcpy(j->rcpt, rcpt, sizeof j->rcpt);
+    return 0;
+}
+
+/* One file: its message (from --message or its Message-ID) and its recipients
+ * (the --to list, else the index in its name, else every recipient). */
+static int send_file(struct cli *cli, const char *path, uint64_t message_arg, char **to,
+                     size_t n_to, struct send_job **jobs, size_t *n_jobs)
+{
+    struct homing_store *s = cli->store;
+    char *data = NULL;
+    size_t len = 0;
+    int r = cli_read_file(path, SEND_SIZE_MAX, &data, &len);
+    if (r < 0) return cli_fail("cannot read %s: %s", path, strerror(-r)), r;
+    uint64_t message = message_arg;
+    if (!message) {
+        char mid[SEND_MSGID_MAX];
+        send_message_id(data, len, mid, sizeof mid);
+        if (!mid[0] || homing_store_message_find(s, mid, &message) < 0) {
+            free(data);
+            cli_fail("%s: no Message-ID of a registered message (track it first, or "
+                     "give --message)",
+                     path);
+            return -ENOENT;
+        }
+    }
+    struct homing_message *m = NULL;
+    if ((r = homing_store_message_get(s, message, &m)) < 0) {
+        free(data);
+        cli_fail("%s: message not found in the store", path);
+        return r;
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    unsigned idx_from_name = 0;
+    if (n_to == 0 && strlen(base) > 4 && base[0] >= '0' && base[0] <= '9') {
+        char *end;
+        unsigned long v = strtoul(base, &end, 10);
+        if (*end == '-' && v > 0 && v <= HOMING_STORE_RECIPIENTS_MAX) idx_from_name = (unsigned)v;
+    }
+    r = 0;
+    for (size_t i = 0; i < m->n_recipients && r == 0; i++) {
+        const struct homing_recipient *x = &m->recipients[i];
+        int take = 0;
+        if (n_to) {
+            for (size_t k = 0; k < n_to; k++)
+                if (strcasecmp(to[k], x->address) == 0) take = 1;
+        } else {
+            take = idx_from_name ? x->index == idx_from_name : 1;
+        }
+        if (take) r = send_add_job(jobs, n_jobs, path, data, len, message, x->index, x->address);
+    }
+    if (r == 0 && n_to) {
+        for (size_t k = 0; k < n_to && r == 0; k++) {
+            int found = 0;
+            for (size_t i = 0; i < m->n_recipients; i++)
+                if (strcasecmp(to[k], m->recipients[i].address) == 0) found = 1;
+            if (!found) {
+                cli_fail("%s is not a recipient of that message (register it with homing track)",
+                         to[k]);
+                r = -ENOENT;
+            }
+        }
+    } else if (r == 0 && idx_from_name && (idx_from_name > m->n_recipients)) {
+        cli_fail("%s: recipient %u is not in the message", path, idx_from_name);
+        r = -ENOENT;
+    }
+    homing_message_free(m);
+    free(data);
+    if (r == -ENOMEM || r == -E2BIG)
+        cli_fail("%s", r == -E2BIG ? "too many copies" : "out of memory");
+    return r;
+}
+
+static int send_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int send_path(struct cli *cli, const char *path, uint64_t message, char **to, size_t n_to,
+                     struct send_job **jobs, size_t *n_jobs)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) return cli_fail("cannot read %s: %s", path, strerror(errno)), -errno;
+    if (!S_ISDIR(st.st_mode)) return send_file(cli, path, message, to, n_to, jobs, n_jobs);
+    DIR *d = opendir(path);
+    if (!d) return cli_fail("cannot open %s: %s", path, strerror(errno)), -errno;
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    int r = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".eml") != 0) continue;
+        char **p = realloc(names, (n + 1) * sizeof *p);
+        if (!p || !(p[n] = malloc(strlen(path) + l + 2))) {
+            if (p) names = p;
+            r = -ENOMEM;
+            break;
+        }
+        names = p;
+        sprintf(names[n++], "%s/%s", path, de->d_name);
+    }
+    closedir(d);
+    if (r == 0 && names) qsort(names, n, sizeof *names, send_cmp);
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = send_file(cli, names[i], message, to, n_to, jobs, n_jobs);
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return r;
+}
+
+static int send_record(struct homing_store *s, struct send_job *j, const char *relay)
+{
+    const struct homing_send_item *it = &j->item;
+    json_t *d = json_object();
+    if (!d) return -ENOMEM;
+    json_object_set_new(d, "code", json_integer(it->code));
+    json_object_set_new(d, "text", json_string(it->text));
+    json_object_set_new(d, "relay", json_string(relay));
+    json_object_set_new(d, "address", json_string(j->rcpt));
+    json_object_set_new(d, "verp", json_string(j->verp));
+    if (!it->accepted) json_object_set_new(d, "temporary", json_boolean(it->code < 500));
+    struct homing_event ev = {0};
+    ev.kind = it->accepted ? HOMING_EV_SENT : HOMING_EV_REJECTED;
+    ev.time_us = homing_now_us();
+    ev.message = j->message;
+    ev.recipient = j->index;
+    ev.detail = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(d);
+    if (!ev.detail) return -ENOMEM;
+    int r = homing_store_events_append(s, &ev, 1);
+    homing_event_clear(&ev);
+    if (r < 0) return r;
+    const char *state = it->accepted ? "sent" : it->code >= 500 ? "rejected" : NULL;
+    if (state) r = homing_delivery_state_apply(s, j->message, j->index, state, ev.time_us);
+    return r == -ENOENT ? 0 : r;
+}
+
+int cmd_send(struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, send_usage)) return CLI_OK;
+    const char *smtp = NULL, *tls = NULL, *auth = NULL, *message_arg = NULL;
+    long long jobs_n = 0;
+    char **to = calloc(SEND_TO_MAX, sizeof *to), **paths = calloc((size_t)argc, sizeof *paths);
+    size_t n_to = 0, n_paths = 0;
+    if (!to || !paths) {
+        free(to);
+        free(paths);
+        return cli_fail("out of memory");
+    }
+    int status = CLI_ERROR;
+    struct send_job *jobs = NULL;
+    size_t n_jobs = 0;
+    char user[DELIVERY_CLI_CRED_MAX] = "", pass[DELIVERY_CLI_CRED_MAX] = "";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--smtp") && has)
+            smtp = argv[++i];
+        else if (!strcmp(a, "--starttls") && has)
+            tls = argv[++i];
+        else if (!strcmp(a, "--auth-file") && has)
+            auth = argv[++i];
+        else if (!strcmp(a, "--message") && has)
+            message_arg = argv[++i];
+        else if (!strcmp(a, "--to") && has) {
+            if (n_to >= SEND_TO_MAX) {
+                cli_usage_error("send", "more than %d --to", SEND_TO_MAX);
+                goto out;
+            }
+            to[n_to++] = argv[++i];
+        } else if (!strcmp(a, "--jobs") && has) {
+            if (cli_parse_count("send", "--jobs", argv[++i], 1, SEND_JOBS_MAX, &jobs_n) < 0)
+                goto out;
+        } else if (a[0] == '-' && a[1]) {
+            cli_usage_error("send", "unknown option or missing value: %s", a);
+            goto out;
+        } else
+            paths[n_paths++] = argv[i];
+    }
+    if (n_paths == 0) {
+        cli_usage_error("send", "no message file or directory given");
+        goto out;
+    }
+    if (n_to && (!message_arg || n_paths != 1)) {
+        cli_usage_error("send", "--to needs --message ID and exactly one FILE");
+        goto out;
+    }
+    if (cli_config(cli) < 0) goto out;
+    if (!smtp) smtp = homing_config_get(cli->config, "send.smtp");
+    if (!tls) tls = homing_config_get(cli->config, "send.starttls");
+    int tls_mode = !strcmp(tls, "required")        ? HOMING_SEND_TLS_REQUIRED
+                   : !strcmp(tls, "opportunistic") ? HOMING_SEND_TLS_OPPORTUNISTIC
+                   : !strcmp(tls, "off")           ? HOMING_SEND_TLS_OFF
+                                                   : -1;
+    if (tls_mode < 0) {
+        cli_usage_error("send", "--starttls must be required, opportunistic or off");
+        goto out;
+    }
+    long long timeout = 60;
+    if (!jobs_n && homing_config_get_int(cli->config, "send.jobs", 1, SEND_JOBS_MAX, &jobs_n) < 0) {
+        cli_fail("send.jobs must be an integer from 1 to %d", SEND_JOBS_MAX);
+        goto out;
+    }
+    if (homing_config_get_int(cli->config, "send.timeout", 1, 3600, &timeout) < 0) {
+        cli_fail("send.timeout must be an integer from 1 to 3600");
+        goto out;
+    }
+    const char *verp = homing_config_get(cli->config, "send.verp");
+    if (!verp || !*verp) {
+        cli_fail("send.verp is not set: configure the VERP envelope sender, e.g. "
+                 "bounce+{token}@bounces.example");
+        goto out;
+    }
+    if (auth && delivery_cli_auth_file(auth, user, pass) < 0) goto out;
+    struct homing_keyring *keys = cli_keyring(cli);
+    struct homing_store *s = keys ? cli_store(cli) : NULL;
+    if (!s) goto out;
+    uint64_t message = 0;
+    if (message_arg && cli_message_arg(cli, "send", message_arg, &message) < 0) goto out;
+    for (size_t i = 0; i < n_paths; i++)
+        if (send_path(cli, paths[i], message, to, n_to, &jobs, &n_jobs) < 0) goto out;
+    if (n_jobs == 0) {
+        cli_fail("nothing to send");
+        goto out;
+    }
+    for (size_t i = 0; i < n_jobs; i++) {
+        struct send_job *j = &jobs[i];
+        if (homing_verp_address(verp, keys, j->message, j->index, j->verp, sizeof j->verp) < 0) {
+            cli_fail("send.verp must hold one {token} before an '@': %s", verp);
+            goto out;
+        }
+        homing_id_format(j->message, j->envid);
+        j->item = (struct homing_send_item){.data = j->data,
+                                            .len = j->len,
+                                            .envid = j->envid,
+                                            .mail_from = j->verp,
+                                            .rcpt = j->rcpt};
+    }
+
+    auth_client_init();
+    struct send_run run = {.o = {.server = smtp,
+                                 .tls = tls_mode,
+                                 .user = auth ? user : NULL,
+                                 .password = auth ? pass : NULL,
+                                 .timeout_s = (int)timeout},
+                           .jobs = jobs,
+                           .n_jobs = n_jobs};
+    pthread_mutex_init(&run.lock, NULL);
+    size_t nt = (size_t)jobs_n;
+    if (nt > (n_jobs + SEND_BATCH - 1) / SEND_BATCH) nt = (n_jobs + SEND_BATCH - 1) / SEND_BATCH;
+    pthread_t th[SEND_JOBS_MAX];
+    size_t started = 0;
+    for (; started < nt; started++)
+        if (pthread_create(&th[started], NULL, send_worker, &run) != 0) break;
+    if (started == 0) send_worker(&run);
+    for (size_t i = 0; i < started; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&run.lock);
+    auth_client_exit();
+
+    size_t sent = 0, refused = 0, failed = 0;
+    for (size_t i = 0; i < n_jobs; i++) {
+        struct send_job *j = &jobs[i];
+        if (j->session_failed || !j->item.done) {
+            failed++;
+            continue;
+        }
+        if (send_record(s, j, smtp) < 0) {
+            cli_fail("cannot record the reply for %s: %s", j->rcpt, homing_store_errmsg(s));
+            goto out;
+        }
+        if (j->item.accepted)
+            sent++;
+        else
+            refused++;
+    }
+    fprintf(stderr, "homing send: %zu sent, %zu refused, %zu not sent\n", sent, refused, failed);
+    if (run.fatal) {
+        cli_fail("%s", run.fatal_msg);
+        goto out;
+    }
+    status = failed ? CLI_ERROR : refused ? CLI_NEGATIVE : CLI_OK;
+out:
+    for (size_t i = 0; i < n_jobs; i++) {
+        free(jobs[i].path);
+        free(jobs[i].data);
+    }
+    free(jobs);
+    free(to);
+    free(paths);
+    sodium_memzero(pass, sizeof pass);
+    return status;
+}
