@@ -381,6 +381,27 @@ static uint8_t derive_type(const struct homing_ua *u, const char *s, size_t n)
     return HOMING_DEVICE_UNKNOWN;
 }
 
+/* uap-core names a few mail clients and both provider proxies itself (its
+ * regexes.yaml, sections "Outlook", "Thunderbird", "Apple Mail", "Gmail",
+ * "Yahoo"): those families keep their meaning when homing's rules are off or
+ * miss a variant. */
+static const struct {
+    const char *family;
+    uint8_t ua_class, type;
+} uap_families[] = {
+    {"GmailImageProxy", HOMING_UA_CLASS_PROXY, HOMING_DEVICE_PROXY},
+    {"YahooMailProxy", HOMING_UA_CLASS_PROXY, HOMING_DEVICE_PROXY},
+    {"Outlook", HOMING_UA_CLASS_MAIL, 0},
+    {"Windows Live Mail", HOMING_UA_CLASS_MAIL, 0},
+    {"Thunderbird", HOMING_UA_CLASS_MAIL, 0},
+    {"Apple Mail", HOMING_UA_CLASS_MAIL, 0},
+    {"Airmail", HOMING_UA_CLASS_MAIL, 0},
+    {"Postbox", HOMING_UA_CLASS_MAIL, 0},
+    {"Lotus Notes", HOMING_UA_CLASS_MAIL, 0},
+    {"Superhuman", HOMING_UA_CLASS_MAIL, 0},
+    {"Barca", HOMING_UA_CLASS_MAIL, 0},
+};
+
 static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
 {
     memset(u, 0, sizeof *u);
@@ -388,6 +409,7 @@ static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, 
     int rc;
     long i;
     const struct ua_regex *rule = NULL;
+    uint8_t forced_type = 0;
 
     /* OS and device first: they hold no pointer into the match data that a
      * later match would overwrite (all fields are copied out right away). */
@@ -414,6 +436,11 @@ static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, 
         field(r, F_V2, 3, s, ov, rc, u->minor, sizeof u->minor);
         field(r, F_V3, 4, s, ov, rc, u->patch, sizeof u->patch);
         u->ua_class = HOMING_UA_CLASS_BROWSER;
+        for (size_t k = 0; k < sizeof uap_families / sizeof uap_families[0]; k++) {
+            if (strcmp(u->family, uap_families[k].family) != 0) continue;
+            u->ua_class = uap_families[k].ua_class;
+            forced_type = uap_families[k].type;
+        }
     }
     if (!u->family[0]) {
         homing_strlcpy(u->family, "Other", sizeof u->family);
@@ -422,7 +449,8 @@ static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, 
     if (!u->os[0]) homing_strlcpy(u->os, "Other", sizeof u->os);
     if (!u->device[0]) homing_strlcpy(u->device, "Other", sizeof u->device);
     if (strcmp(u->device, "Spider") == 0 && !u->from_rules) u->ua_class = HOMING_UA_CLASS_BOT;
-    u->type = rule && rule->type ? rule->type : derive_type(u, s, n);
+    if (rule && rule->type) forced_type = rule->type;
+    u->type = forced_type ? forced_type : derive_type(u, s, n);
 }
 
 /* ---- cache -------------------------------------------------------------- */

@@ -48,8 +48,7 @@ struct store_ops {
     int (*sync_get)(struct homing_store *s, const char *name, char **value_out);
     int (*sync_set)(struct homing_store *s, const char *name, const char *value);
     int (*events_append_once)(struct homing_store *s, const char *key, struct homing_event *evs,
-                              size_t n);
-    int (*set_autocheckpoint)(struct homing_store *s, int pages);
+                              size_t n);    int (*set_autocheckpoint)(struct homing_store *s, int pages);
     int (*checkpoint)(struct homing_store *s);
 };
 

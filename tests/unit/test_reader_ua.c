@@ -229,6 +229,32 @@ static void test_homing_rules(void **state)
     homing_ua_parser_free(p);
 }
 
+/* Without homing's rules, uap-core's own mail and proxy families still count. */
+static void test_uap_mail_families(void **state)
+{
+    (void)state;
+    struct homing_ua_parser *p;
+    assert_int_equal(homing_ua_parser_new(NULL, "", 0, &p), 0);
+    struct homing_ua u;
+    const char *gp = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com "
+                     "GoogleImageProxy)";
+    assert_int_equal(homing_ua_parse(p, gp, strlen(gp), &u), 0);
+    assert_string_equal(u.family, "GmailImageProxy");
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_PROXY);
+    assert_int_equal(u.type, HOMING_DEVICE_PROXY);
+    const char *ol = "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.5266; Pro)";
+    assert_int_equal(homing_ua_parse(p, ol, strlen(ol), &u), 0);
+    assert_string_equal(u.family, "Outlook");
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_MAIL);
+    assert_int_equal(u.type, HOMING_DEVICE_DESKTOP);
+    const char *am = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, "
+                     "like Gecko)";
+    assert_int_equal(homing_ua_parse(p, am, strlen(am), &u), 0);
+    assert_string_equal(u.family, "Apple Mail");
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_MAIL);
+    homing_ua_parser_free(p);
+}
+
 static void test_cache(void **state)
 {
     (void)state;
@@ -347,9 +373,9 @@ static void test_measure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uap_conformance), cmocka_unit_test(test_homing_rules),
-        cmocka_unit_test(test_cache),           cmocka_unit_test(test_odd_input),
-        cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_uap_conformance),   cmocka_unit_test(test_homing_rules),
+        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_odd_input),         cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
