@@ -65,7 +65,7 @@ struct homing_report {
     char *subject;             /* of the report itself, decoded */
 
     /* Correlation keys, each NULL when absent. */
-    char *verp;  /* local part of the bounce's envelope recipient */
+    char *verp;  /* local part of the bounce's envelope recipient, case kept */
     char *envid; /* Original-Envelope-Id */
     char *in_reply_to;
     char *references;

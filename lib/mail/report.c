@@ -269,7 +269,7 @@ static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
 static int rp_local_part(const char *v, char **out)
 {
     char a[RP_ADDR_MAX];
-    if (rp_addr(v, a, sizeof a) <= 0) return 0;
+    if (rp_addr_case(v, a, sizeof a, false) <= 0) return 0;
     char *at = strchr(a, '@');
     if (!at) return 0;
     *at = '\0';

@@ -81,6 +81,9 @@ bool rp_find_reply(const char *t, size_t n, char *out, size_t cap);
 /* Extracts addr-spec from a field value ("rfc822; <a@b>", "Name <a@b>"),
  * lower-cased; returns length or -1. */
 int rp_addr(const char *v, char *out, size_t cap);
+/* The same, keeping the case (a VERP local part carries a case-sensitive
+ * token). */
+int rp_addr_case(const char *v, char *out, size_t cap, bool lower);
 /* Reads a non-standard bounce from its text and appends recipients to r. */
 int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct homing_report *r,
                    const char *exclude[], size_t n_exclude, const char *failed_hdr);

@@ -167,6 +167,11 @@ domain:;
 
 int rp_addr(const char *v, char *out, size_t cap)
 {
+    return rp_addr_case(v, out, cap, true);
+}
+
+int rp_addr_case(const char *v, char *out, size_t cap, bool lower)
+{
     const char *semi = strchr(v, ';');
     if (semi && semi - v < 20) v = semi + 1;
     size_t n = strlen(v);
@@ -201,7 +206,7 @@ int rp_addr(const char *v, char *out, size_t cap)
         memmove(out, out + 1, l);
         l--;
     }
-    rp_lower(out, l);
+    if (lower) rp_lower(out, l);
     return l ? (int)l : -1;
 }
 
