@@ -261,6 +261,10 @@ struct homing_verdict_result {
 int homing_verdict_compute(const struct homing_verdict_input *in,
                            struct homing_verdict_result *out);
 const char *homing_verdict_name(unsigned v);
+/* For reports, which show human, machine and unknown side by side: 1 for the
+ * verdicts that are a person reading (human, proxy-open), 0 for machines
+ * (prefetch, scanner, probe), -1 for unknown. */
+int homing_verdict_is_read(unsigned v);
 /* The verdict named s ("proxy-open"), or -EINVAL. */
 int homing_verdict_parse(const char *s);
 const char *homing_verdict_reason_name(uint32_t bit);

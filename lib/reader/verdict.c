@@ -44,6 +44,18 @@ const char *homing_verdict_name(unsigned v)
     return v < HOMING_VERDICT_COUNT ? verdict_names[v] : NULL;
 }
 
+int homing_verdict_is_read(unsigned v)
+{
+    switch (v) {
+    case HOMING_VERDICT_HUMAN:
+    case HOMING_VERDICT_PROXY_OPEN: return 1;
+    case HOMING_VERDICT_PREFETCH:
+    case HOMING_VERDICT_SCANNER:
+    case HOMING_VERDICT_PROBE: return 0;
+    default: return -1;
+    }
+}
+
 int homing_verdict_parse(const char *s)
 {
     for (int i = 0; s && i < HOMING_VERDICT_COUNT; i++)

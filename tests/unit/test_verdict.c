@@ -279,6 +279,11 @@ static void test_rules(void **state)
     assert_string_equal(homing_verdict_name(HOMING_VERDICT_PROXY_OPEN), "proxy-open");
     assert_int_equal(homing_verdict_parse("prefetch"), HOMING_VERDICT_PREFETCH);
     assert_int_equal(homing_verdict_parse("nope"), -EINVAL);
+    assert_int_equal(homing_verdict_is_read(HOMING_VERDICT_PROXY_OPEN), 1);
+    assert_int_equal(homing_verdict_is_read(HOMING_VERDICT_HUMAN), 1);
+    assert_int_equal(homing_verdict_is_read(HOMING_VERDICT_PREFETCH), 0);
+    assert_int_equal(homing_verdict_is_read(HOMING_VERDICT_PROBE), 0);
+    assert_int_equal(homing_verdict_is_read(HOMING_VERDICT_UNKNOWN), -1);
     for (int i = 0; i < HOMING_REASON_COUNT; i++)
         assert_non_null(homing_verdict_reason_name(1u << i));
 }
