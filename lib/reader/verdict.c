@@ -73,11 +73,14 @@ const char *homing_verdict_reason_name(uint32_t bit)
 int homing_verdict_reasons_format(uint32_t reasons, char *out, size_t cap)
 {
     if (!out || cap == 0) return -EINVAL;
+    /* Measure first: out is written only when everything fits. */
+    size_t need = 0;
+    for (int i = 0; i < HOMING_REASON_COUNT; i++)
+        if (reasons & (1u << i)) need += strlen(reason_names[i]) + (need ? 1 : 0);
+    if (need + 1 > cap) return -ENOSPC;
     size_t o = 0;
     for (int i = 0; i < HOMING_REASON_COUNT; i++) {
         if (!(reasons & (1u << i))) continue;
-        size_t n = strlen(reason_names[i]) + (o ? 1 : 0);
-        if (o + n + 1 > cap) return -ENOSPC;
         if (o) out[o++] = ',';
         memcpy(out + o, reason_names[i], strlen(reason_names[i]));
         o += strlen(reason_names[i]);

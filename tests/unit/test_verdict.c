@@ -275,7 +275,12 @@ static void test_rules(void **state)
     assert_true(homing_verdict_reasons_format(HOMING_REASON_BURST | HOMING_REASON_UA_TOOL, buf,
                                               sizeof buf) > 0);
     assert_string_equal(buf, "ua-tool,burst");
+    strcpy(buf, "untouched");
     assert_int_equal(homing_verdict_reasons_format(HOMING_REASON_BURST, buf, 4), -ENOSPC);
+    assert_string_equal(buf, "untouched"); /* outputs only on success */
+    assert_int_equal(homing_verdict_reasons_format(HOMING_REASON_BURST, buf, 6), 5);
+    assert_int_equal(homing_verdict_reasons_format(0, buf, 1), 0);
+    assert_string_equal(buf, "");
     assert_string_equal(homing_verdict_name(HOMING_VERDICT_PROXY_OPEN), "proxy-open");
     assert_int_equal(homing_verdict_parse("prefetch"), HOMING_VERDICT_PREFETCH);
     assert_int_equal(homing_verdict_parse("nope"), -EINVAL);
