@@ -299,6 +299,10 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
         warn(t, "part %d: body not found in the input, left unchanged", index);
         return 0;
     }
+    /* an empty body shares its line break with the end of the headers, so the
+     * boundary follows right at bs: anything written there would join its
+     * line. Nothing to track in it anyway. */
+    if (bs == be || ((size_t)be < t->len && t->data[be] != '\n' && t->data[be] != '\r')) return 0;
     struct track_part p = {(size_t)bs, (size_t)be, (int)g_mime_part_get_content_encoding(part)};
     if (p.encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
         warn(t, "part %d: uuencoded text, left unchanged", index);
