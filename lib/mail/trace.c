@@ -59,6 +59,12 @@ static int host_match(const char *host, const char *pattern)
 {
     if (!host || !pattern || !*pattern) return 0;
     size_t h = strlen(host), p = strlen(pattern);
+    /* An address prefix: providers' internal hops are named by address
+     * ("by 2002:a05:6a10::1 with SMTP", Gmail). */
+    struct homing_cidr c;
+    struct homing_addr a;
+    if (strchr(pattern, '/') && homing_cidr_parse(pattern, p, &c) == 0)
+        return homing_addr_parse(host, h, &a) == 0 && homing_cidr_contains(&c, &a);
     if (pattern[0] == '.') /* any name below */
         return h > p && strcasecmp(host + h - p, pattern) == 0;
     return h == p && strcasecmp(host, pattern) == 0;
@@ -97,6 +103,9 @@ static int is_internal_ip(const char *ip)
  * the client's own claim and counts only from an internal address. */
 static int client_trusted(const struct homing_trace_options *o, const struct homing_received *r)
 {
+    /* No from clause at all: a hand-off inside the trusted host (local
+     * pickup, Gmail's internal "by 2002:... with SMTP"), no outside client. */
+    if (!r->from_ip && !r->from_helo && !r->from_rdns) return 1;
     if (r->from_rdns && trusted_host(o, r->from_rdns)) return 1;
     if (r->from_helo && trusted_host(o, r->from_helo) &&
         (!r->from_ip || is_internal_ip(r->from_ip)))

@@ -1,0 +1,129 @@
+/*
+ * test_spoof.c: unit tests of lib/mail/spoof.c and trace_util.c: addresses
+ * with RFC 2047 display names, organisational domains, the service table, and
+ * each spoofing indicator on a minimal input (and none on a clean one).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/mail/trace_internal.h"
+
+static void test_addresses(void **state)
+{
+    (void)state;
+    struct trace_addr a;
+    assert_int_equal(trace_addr_parse("\"service@paypal.com\" <Service@PayPa1.COM.>", &a), 0);
+    assert_string_equal(a.display, "service@paypal.com");
+    assert_string_equal(a.addr, "Service@PayPa1.COM.");
+    assert_string_equal(a.domain, "paypa1.com");
+    trace_addr_clear(&a);
+    assert_int_equal(
+        trace_addr_parse("=?utf-8?B?UGF5UGFs?= =?utf-8?Q?_Support?= <a@b.example>", &a), 0);
+    assert_string_equal(a.display, "PayPal Support");
+    trace_addr_clear(&a);
+    assert_int_equal(trace_addr_parse("=?iso-8859-1?q?Andr=E9?= <x@y.example>", &a), 0);
+    assert_string_equal(a.display, "Andr\xc3\xa9");
+    trace_addr_clear(&a);
+    assert_int_equal(trace_addr_parse("bare@host.example (comment), other@x.example", &a), 0);
+    assert_null(a.display);
+    assert_string_equal(a.addr, "bare@host.example");
+    trace_addr_clear(&a);
+    assert_int_equal(trace_addr_parse("no address here", &a), 0);
+    assert_null(a.domain);
+    trace_addr_clear(&a);
+}
+
+static void test_org_domain_and_esp(void **state)
+{
+    (void)state;
+    char o[256];
+    trace_org_domain("mail.shop.example", o, sizeof o);
+    assert_string_equal(o, "shop.example");
+    trace_org_domain("a.b.example.co.uk", o, sizeof o);
+    assert_string_equal(o, "example.co.uk");
+    trace_org_domain("localhost", o, sizeof o);
+    assert_string_equal(o, "localhost");
+    assert_string_equal(trace_esp_lookup("o1.ptr2041.sendgrid.net"), "SendGrid");
+    assert_string_equal(trace_esp_lookup("amazonses.com"), "Amazon SES");
+    assert_null(trace_esp_lookup("evilsendgrid.net"));
+    assert_null(trace_esp_lookup(NULL));
+}
+
+/* Runs the indicators and returns how many have this kind. */
+static int count(const struct spoof_input *in, const char *kind)
+{
+    json_t *arr = json_array();
+    assert_int_equal(spoof_indicators(in, arr), 0);
+    int n = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "kind")), kind) == 0) n++;
+    }
+    json_decref(arr);
+    return n;
+}
+
+static void test_indicators(void **state)
+{
+    (void)state;
+    struct trace_addr from, other;
+    assert_int_equal(trace_addr_parse("Shop <news@shop.example>", &from), 0);
+    assert_int_equal(trace_addr_parse("b@bounces.shop.example", &other), 0);
+    struct spoof_input in = {.from = &from, .return_path = &other, .skew_max = 86400};
+    json_t *arr = json_array();
+    assert_int_equal(spoof_indicators(&in, arr), 0);
+    assert_int_equal(json_array_size(arr), 0); /* same organisation: clean */
+    json_decref(arr);
+    trace_addr_clear(&other);
+
+    assert_int_equal(trace_addr_parse("help@xn--pypal-4ve.com", &other), 0);
+    in.return_path = NULL;
+    in.reply_to = &other;
+    assert_int_equal(count(&in, "punycode_domain"), 1);
+    assert_int_equal(count(&in, "reply_to_mismatch"), 1);
+    trace_addr_clear(&other);
+
+    assert_int_equal(trace_addr_parse("x@sh0p.example", &other), 0);
+    assert_int_equal(count(&in, "lookalike_domain"), 1);
+    trace_addr_clear(&other);
+    in.reply_to = NULL;
+
+    in.have_date = in.have_first_hop = 1;
+    in.date = 1000000;
+    in.first_hop = in.date + 86401;
+    assert_int_equal(count(&in, "date_far_from_first_hop"), 1);
+    in.first_hop = in.date - 86400;
+    assert_int_equal(count(&in, "date_far_from_first_hop"), 0);
+    trace_addr_clear(&from);
+
+    assert_int_equal(trace_addr_parse("\"billing@apple.com\" <x@evil.example>", &from), 0);
+    assert_int_equal(count(&in, "display_name_address"), 1);
+    trace_addr_clear(&from);
+    assert_int_equal(trace_addr_parse("Netflix Billing <x@evil.example>", &from), 0);
+    assert_int_equal(count(&in, "display_name_brand"), 1);
+    trace_addr_clear(&from);
+    assert_int_equal(trace_addr_parse("x@rnicrosoft.example", &from), 0);
+    assert_int_equal(count(&in, "lookalike_domain"), 1);
+    trace_addr_clear(&from);
+    in.from = NULL;
+    assert_int_equal(count(&in, "from_missing"), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_org_domain_and_esp),
+        cmocka_unit_test(test_indicators),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
