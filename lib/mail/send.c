@@ -202,6 +202,12 @@ int homing_send_session(const struct homing_send_options *o, struct homing_send_
         }
         goto out;
     }
+    if (c.no_starttls && o->tls == HOMING_SEND_TLS_REQUIRED) {
+        /* libesmtp ends such a session quietly, before MAIL */
+        snprintf(err, errcap, "relay %s does not offer STARTTLS (--starttls required)", o->server);
+        r = -EPROTO;
+        goto out;
+    }
     int auth_failed = 0;
     for (size_t i = 0; i < n; i++) {
         struct homing_send_item *it = &items[i];
@@ -227,6 +233,16 @@ int homing_send_session(const struct homing_send_options *o, struct homing_send_
             it->code = rs->code;
             send_text(it->text, sizeof it->text, rs->text);
         }
+    }
+    size_t answered = 0;
+    for (size_t i = 0; i < n; i++) answered += items[i].done;
+    if (n && !answered && !auth_failed) {
+        int e = smtp_errno();
+        char buf[256];
+        const char *why = smtp_strerror(e, buf, sizeof buf);
+        snprintf(err, errcap, "relay %s ended the session without answering: %s", o->server,
+                 why ? why : "no reply");
+        r = -EIO;
     }
     if (auth_failed) {
         snprintf(err, errcap, "relay %s refused the sender: authentication %s", o->server,
