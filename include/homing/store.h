@@ -190,4 +190,107 @@ int homing_store_sync_set(struct homing_store *s, const char *name, const char *
 int homing_store_events_append_once(struct homing_store *s, const char *key,
                                     struct homing_event *evs, size_t n);
 
+/* ---- Notifications (migration 0003; the producer API is homing/notify.h) ---- */
+
+#define HOMING_NOTIFY_KIND_MAX      24   /* "document-open" and the NUL */
+#define HOMING_WEBHOOK_EVENTS_MAX   256  /* the comma-separated kinds filter */
+#define HOMING_WEBHOOK_URL_MAX      2048
+#define HOMING_WEBHOOK_SECRET_MAX   256
+#define HOMING_STORE_DELIVERIES_MAX 1000 /* rows per deliveries_due call */
+
+struct homing_webhook {
+    int64_t id;
+    char *url;
+    char *events; /* "open,click" or "*" */
+    char *secret;
+    int64_t created_us;
+    int64_t disabled_us; /* 0 while enabled */
+};
+/* events: comma-separated notification kinds or "*" (NULL: "*"). */
+int homing_store_webhook_add(struct homing_store *s, const char *url, const char *events,
+                             const char *secret, int64_t *id_out);
+/* Every webhook, the disabled ones too, by id. */
+int homing_store_webhook_list(struct homing_store *s, struct homing_webhook **out, size_t *n);
+int homing_store_webhook_get(struct homing_store *s, int64_t id, struct homing_webhook **out);
+/* Disables an enabled webhook and marks its pending deliveries failed: -ENOENT
+ * if there is no such enabled webhook. */
+int homing_store_webhook_disable(struct homing_store *s, int64_t id);
+void homing_webhooks_free(struct homing_webhook *w, size_t n);
+
+/* A notification to add. event (the source event id) may be 0; a second
+ * notification of the same kind for the same non-zero event is -EEXIST. */
+struct homing_notification_spec {
+    int64_t time_us;
+    const char *kind; /* "open", "new-reader", "click", ... (homing/notify.h) */
+    uint64_t message;
+    uint32_t recipient;
+    uint32_t item; /* link index of a click, grant of a document, else 0 */
+    int64_t event;
+    const char *reader;  /* reader fingerprint (16 hex) or NULL */
+    const char *text;    /* the human-readable line */
+    const char *payload; /* a JSON object */
+};
+/* Adds the notification and, in the same transaction, one pending delivery for
+ * each enabled webhook whose filter takes its kind. */
+int homing_store_notification_add(struct homing_store *s, const struct homing_notification_spec *n,
+                                  int64_t *id_out);
+
+struct homing_notification {
+    int64_t id;
+    int64_t time_us;
+    char kind[HOMING_NOTIFY_KIND_MAX];
+    uint64_t message;
+    uint32_t recipient;
+    uint32_t item;
+    int64_t event;
+    char *reader; /* NULL if none */
+    char *text;
+    char *payload;
+};
+/* Notifications with id > after, oldest first, at most limit
+ * (<= HOMING_STORE_LIST_MAX). */
+int homing_store_notifications_list(struct homing_store *s, int64_t after, size_t limit,
+                                    struct homing_notification **out, size_t *n);
+void homing_notifications_free(struct homing_notification *v, size_t n);
+/* The newest notification id (0 when there is none). */
+int homing_store_notifications_last(struct homing_store *s, int64_t *id);
+
+/* Is there a notification of message with this kind (NULL: any), recipient
+ * (< 0: any), item (< 0: any) and reader (NULL: any)? *exists = 0 or 1. */
+struct homing_notification_query {
+    const char *kind;
+    uint64_t message;
+    int64_t recipient;
+    int64_t item;
+    const char *reader;
+};
+int homing_store_notification_exists(struct homing_store *s,
+                                     const struct homing_notification_query *q, int *exists);
+
+/* A delivery that is due, with what sending it needs. */
+struct homing_delivery {
+    int64_t notification, webhook;
+    int attempts;           /* made so far */
+    int64_t notification_us; /* when the notification was made: retries stop after a while */
+    char *url, *secret;
+    struct homing_notification n;
+};
+/* Pending deliveries with next_attempt_us <= now_us, at most limit, oldest
+ * notification first; a delivery is held back while an earlier notification of
+ * the same message to the same webhook is still pending (order per message). */
+int homing_store_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
+                                struct homing_delivery **out, size_t *n);
+void homing_deliveries_free(struct homing_delivery *d, size_t n);
+/* Records the outcome of an attempt (attempts + 1): delivered (ok = 1);
+ * otherwise retried at next_us, or failed for good when next_us is 0. */
+int homing_store_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook,
+                                 int ok, int64_t next_us, const char *error);
+/* Counts of pending, delivered and failed deliveries (any may be NULL). */
+int homing_store_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,
+                                 int64_t *failed);
+
+/* Named cursors over events (the notifier's is "notify"); -ENOENT if unset. */
+int homing_store_cursor_get(struct homing_store *s, const char *name, int64_t *event);
+int homing_store_cursor_set(struct homing_store *s, const char *name, int64_t event);
+
 #endif

@@ -321,3 +321,140 @@ int homing_store_events_append_once(struct homing_store *s, const char *key,
         if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
     return s->ops->events_append_once(s, key, evs, n);
 }
+
+/* ---- notifications ---- */
+
+int homing_store_webhook_add(struct homing_store *s, const char *url, const char *events,
+                             const char *secret, int64_t *id_out)
+{
+    if (!s || !url || !*url || !secret || !*secret) return -EINVAL;
+    if (!events || !*events) events = "*";
+    if (strlen(url) >= HOMING_WEBHOOK_URL_MAX || strlen(events) >= HOMING_WEBHOOK_EVENTS_MAX ||
+        strlen(secret) >= HOMING_WEBHOOK_SECRET_MAX)
+        return -E2BIG;
+    return s->ops->webhook_add(s, url, events, secret, id_out);
+}
+
+int homing_store_webhook_list(struct homing_store *s, struct homing_webhook **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    return s->ops->webhook_list(s, 0, out, n);
+}
+
+int homing_store_webhook_get(struct homing_store *s, int64_t id, struct homing_webhook **out)
+{
+    if (!s || !out || id <= 0) return -EINVAL;
+    struct homing_webhook *w = NULL;
+    size_t n = 0;
+    int r = s->ops->webhook_list(s, id, &w, &n);
+    if (r < 0) return r;
+    if (n == 0) {
+        homing_webhooks_free(w, n);
+        return -ENOENT;
+    }
+    *out = w;
+    return 0;
+}
+
+int homing_store_webhook_disable(struct homing_store *s, int64_t id)
+{
+    if (!s || id <= 0) return -EINVAL;
+    return s->ops->webhook_disable(s, id);
+}
+
+void homing_webhooks_free(struct homing_webhook *w, size_t n)
+{
+    if (!w) return;
+    for (size_t i = 0; i < n; i++) {
+        free(w[i].url);
+        free(w[i].events);
+        free(w[i].secret);
+    }
+    free(w);
+}
+
+int homing_store_notification_add(struct homing_store *s, const struct homing_notification_spec *n,
+                                  int64_t *id_out)
+{
+    if (!s || !n || !n->kind || !n->text || !n->payload) return -EINVAL;
+    if (!*n->kind || strlen(n->kind) >= HOMING_NOTIFY_KIND_MAX || n->event < 0) return -EINVAL;
+    return s->ops->notification_add(s, n, id_out);
+}
+
+int homing_store_notifications_list(struct homing_store *s, int64_t after, size_t limit,
+                                    struct homing_notification **out, size_t *n)
+{
+    if (!s || !out || !n || limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
+    return s->ops->notifications_list(s, after, limit, out, n);
+}
+
+static void notification_fields_free(struct homing_notification *v)
+{
+    free(v->reader);
+    free(v->text);
+    free(v->payload);
+}
+
+void homing_notifications_free(struct homing_notification *v, size_t n)
+{
+    if (!v) return;
+    for (size_t i = 0; i < n; i++) notification_fields_free(&v[i]);
+    free(v);
+}
+
+int homing_store_notifications_last(struct homing_store *s, int64_t *id)
+{
+    if (!s || !id) return -EINVAL;
+    return s->ops->notifications_last(s, id);
+}
+
+int homing_store_notification_exists(struct homing_store *s,
+                                     const struct homing_notification_query *q, int *exists)
+{
+    if (!s || !q || !exists) return -EINVAL;
+    return s->ops->notification_exists(s, q, exists);
+}
+
+int homing_store_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
+                                struct homing_delivery **out, size_t *n)
+{
+    if (!s || !out || !n || limit == 0 || limit > HOMING_STORE_DELIVERIES_MAX) return -EINVAL;
+    return s->ops->deliveries_due(s, now_us, limit, out, n);
+}
+
+void homing_deliveries_free(struct homing_delivery *d, size_t n)
+{
+    if (!d) return;
+    for (size_t i = 0; i < n; i++) {
+        free(d[i].url);
+        free(d[i].secret);
+        notification_fields_free(&d[i].n);
+    }
+    free(d);
+}
+
+int homing_store_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook,
+                                 int ok, int64_t next_us, const char *error)
+{
+    if (!s || notification <= 0 || webhook <= 0) return -EINVAL;
+    return s->ops->delivery_result(s, notification, webhook, ok, next_us, error);
+}
+
+int homing_store_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,
+                                 int64_t *failed)
+{
+    if (!s) return -EINVAL;
+    return s->ops->delivery_counts(s, pending, delivered, failed);
+}
+
+int homing_store_cursor_get(struct homing_store *s, const char *name, int64_t *event)
+{
+    if (!s || !name || !*name || !event) return -EINVAL;
+    return s->ops->cursor_get(s, name, event);
+}
+
+int homing_store_cursor_set(struct homing_store *s, const char *name, int64_t event)
+{
+    if (!s || !name || !*name || event < 0) return -EINVAL;
+    return s->ops->cursor_set(s, name, event);
+}

@@ -40,6 +40,27 @@ struct store_ops {
     int (*api_key_check)(struct homing_store *s, const uint8_t hash[32]);
     int (*api_key_list)(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
     int (*api_key_revoke)(struct homing_store *s, const char *name);
+    /* notifications (migration 0003) */
+    int (*webhook_add)(struct homing_store *s, const char *url, const char *events,
+                       const char *secret, int64_t *id_out);
+    int (*webhook_list)(struct homing_store *s, int64_t only_id, struct homing_webhook **out,
+                        size_t *n);
+    int (*webhook_disable)(struct homing_store *s, int64_t id);
+    int (*notification_add)(struct homing_store *s, const struct homing_notification_spec *n,
+                            int64_t *id_out);
+    int (*notifications_list)(struct homing_store *s, int64_t after, size_t limit,
+                              struct homing_notification **out, size_t *n);
+    int (*notification_exists)(struct homing_store *s, const struct homing_notification_query *q,
+                               int *exists);
+    int (*deliveries_due)(struct homing_store *s, int64_t now_us, size_t limit,
+                          struct homing_delivery **out, size_t *n);
+    int (*delivery_result)(struct homing_store *s, int64_t notification, int64_t webhook, int ok,
+                           int64_t next_us, const char *error);
+    int (*delivery_counts)(struct homing_store *s, int64_t *pending, int64_t *delivered,
+                           int64_t *failed);
+    int (*cursor_get)(struct homing_store *s, const char *name, int64_t *event);
+    int (*cursor_set)(struct homing_store *s, const char *name, int64_t event);
+    int (*notifications_last)(struct homing_store *s, int64_t *id);
     /* delivery (migration 0002) */
     int (*unmatched_add)(struct homing_store *s, const char *source, const char *kind,
                          const char *reason, const char *raw, size_t raw_len, int64_t *id_out);

@@ -55,6 +55,13 @@ const struct homing_config_option homing_config_options[] = {
     {"send.verp", "", 0, "envelope sender with {token}, e.g. bounce+{token}@bounces.example"},
     {"send.jobs", "4", 0, "SMTP sessions homing send runs at once"},
     {"send.timeout", "60", 0, "seconds homing send waits for each relay reply"},
+    {"notify.poll_ms", "200", 0, "how often the notifier looks for new events and due webhooks"},
+    {"notify.timeout_ms", "10000", 0, "time limit of one webhook POST, connection included"},
+    {"notify.retry_hours", "24", 0, "how long a failing webhook delivery is retried"},
+    {"notify.retry_min_ms", "1000", 0, "first wait before retrying a delivery (doubles each time)"},
+    {"notify.retry_max_ms", "3600000", 0, "longest wait between two attempts of a delivery"},
+    {"notify.machine", "no", 0, "notify machine verdicts (prefetch, scanner, probe) too"},
+    {"notify.enrich", "yes", 0, "name the client, country and verdict in notifications"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
     {"strip", "write a message with every remote load neutralised", cmd_strip},
     {"rules", "DNS blocklists and Sieve rules from the tracker knowledge", cmd_rules},
     {"send", "send tracked messages over SMTP with DSN and VERP", cmd_send},
+    {"webhooks", "add, list, remove and test receivers of signed notifications", cmd_webhooks},
+    {"watch", "a live feed of notifications (opens, new readers, clicks, bounces)", cmd_watch},
     {"ingest", "record bounces, DSNs, read receipts and complaints (stdin, Maildir, IMAP)",
      cmd_ingest},
     {"ingest-log", "record deliveries from a Postfix or Exim log", cmd_ingest_log},

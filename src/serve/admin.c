@@ -8,6 +8,7 @@
  *   GET  /api/v1/messages/ID              message, recipients and their state
  *   GET  /api/v1/messages/ID/events       its events   (?after=CURSOR&limit=N)
  *   GET  /api/v1/events                   all events   (?after=CURSOR&limit=N)
+ *   GET  /api/v1/stream                   notifications as Server-Sent Events (notify.c)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -293,6 +294,12 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
     if (rlen == 6 && memcmp(rest, "events", 6) == 0) {
         if (!get) return send_error(req, 405, "Method Not Allowed", "use GET");
         return api_events(w, req, 0);
+    }
+    if (rlen == 6 && memcmp(rest, "stream", 6) == 0) {
+        if (!get) return send_error(req, 405, "Method Not Allowed", "use GET");
+        if (stream_start(w, req) < 0)
+            return send_error(req, 400, "Bad Request", "Last-Event-ID must be a notification id");
+        return 0;
     }
     if (rlen == 8 && memcmp(rest, "messages", 8) == 0) {
         if (!post) return send_error(req, 405, "Method Not Allowed", "use POST");

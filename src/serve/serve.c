@@ -261,6 +261,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     }
     if (open_store(cli, &s.checkpoint_store) < 0) return CLI_ERROR;
     if (open_store(cli, &s.admin.store) < 0) return CLI_ERROR;
+    struct homing_store *notify_store;
+    if (open_store(cli, &notify_store) < 0 || notifier_init(&s, notify_store) < 0)
+        return CLI_ERROR;
     if (drop_privileges(homing_config_get(s.config, "serve.user")) < 0) return CLI_ERROR;
 
     h2o_config_init(&s.public_conf);
@@ -296,6 +299,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     for (int i = 0; i < s.nthreads; i++)
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
     pthread_create(&s.admin.thread, NULL, worker_main, &s.admin);
+    if (notifier_start(&s) < 0) log_error("cannot start the notifier thread");
     pthread_t checkpointer;
     pthread_create(&checkpointer, NULL, checkpointer_main, &s);
 
@@ -305,6 +309,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     atomic_store(&s.stopping, 1);
     for (int i = 0; i < s.nthreads; i++) pthread_join(s.workers[i].thread, NULL);
     pthread_join(s.admin.thread, NULL);
+    notifier_stop(&s);
     pthread_join(checkpointer, NULL);
     homing_store_checkpoint(s.checkpoint_store);
     homing_store_close(s.checkpoint_store);

@@ -114,4 +114,14 @@ void public_flood_sweep(struct worker *w);
 /* admin.c */
 void admin_register(struct serve *s, h2o_hostconf_t *host);
 
+/* notify.c: the notifier thread (policy over committed events, webhook
+ * deliveries) and the SSE stream of the admin listener. notifier_init takes
+ * the notifier's own store handle (closed by notifier_stop); notifier_stop
+ * waits for the thread after `stopping` is set. */
+int notifier_init(struct serve *s, struct homing_store *store);
+int notifier_start(struct serve *s);
+void notifier_stop(struct serve *s);
+/* GET /api/v1/stream on the admin loop: -EINVAL for a bad Last-Event-ID. */
+int stream_start(struct worker *w, h2o_req_t *req);
+
 #endif

@@ -1,0 +1,165 @@
+/*
+ * homing/notify.h: notifications ("who opened it"): what the sender hears about,
+ * the moment it happens, through signed webhooks and the live stream.
+ *
+ * Layers:
+ *   homing_notify_add     the producer API: adds one notification to the store's
+ *                         outbox; its webhook deliveries are created with it in
+ *                         the same transaction (homing_store_notification_add).
+ *   homing_notify_policy  which notifications a committed event deserves: a pure
+ *                         function of the event and of facts the caller looked up
+ *                         (first open of the recipient? new reader? verdict?).
+ *   homing_notify_sign    the webhook signature: HMAC-SHA-256 over
+ *                         "TIMESTAMP.BODY" with the webhook's secret.
+ *   homing_notify_post    one signed webhook POST (libcurl, with timeouts).
+ *   homing_sse_*          a bounded parser of a text/event-stream (homing watch).
+ *
+ * Contract: functions return 0 (or a length) on success and a negative errno on
+ * failure, writing outputs only on success; nothing logs or exits. Notification
+ * ids come from the store and never repeat: receivers dedupe by id.
+ */
+#ifndef HOMING_NOTIFY_H
+#define HOMING_NOTIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/event.h"
+#include "homing/store.h"
+
+struct homing_enrichment;
+struct homing_message;
+
+/* The notification kinds (HOMING_NOTIFY_KINDS, comma-separated, for help texts). */
+#define HOMING_NOTIFY_KINDS                                                                        \
+    "open,new-reader,click,document-open,delivered,bounced,delayed,read,complaint"
+/* 1 if s names a notification kind. */
+int homing_notify_kind_valid(const char *s);
+/* Checks a webhook filter: "*" or comma-separated kinds (blanks allowed around
+ * commas). Writes the normalised filter (no blanks) into out; -EINVAL naming
+ * nothing for an unknown kind, -E2BIG if it does not fit. */
+int homing_notify_filter_normalise(const char *filter, char *out, size_t cap);
+
+/* ---- Producer API ------------------------------------------------------------ */
+
+#define HOMING_NOTIFY_TEXT_MAX 512 /* bytes of the human-readable line, NUL included */
+
+/* Adds a notification of kind (see HOMING_NOTIFY_KINDS) about message /
+ * recipient (item: link index of a click, else 0) coming from event
+ * source_event (0: none). text is the one-line summary a person reads; payload
+ * (a jansson json_t * object, or NULL) carries the facts, and gets "text" added.
+ * The payload is not consumed. reader is a fingerprint (16 hex) or NULL.
+ * -EEXIST when source_event already gave a notification of this kind (so the
+ * caller may re-run the policy over events after a crash), -EINVAL for an
+ * unknown kind. *id_out (may be NULL) gets the stable notification id. */
+int homing_notify_add(struct homing_store *s, const char *kind, uint64_t message,
+                      uint32_t recipient, uint32_t item, int64_t source_event, const char *reader,
+                      const char *text, const void *payload, int64_t *id_out);
+
+/* The notification as the JSON object webhooks receive, the stream sends and
+ * `homing watch --json` prints: {"id", "kind", "time" (RFC 3339), "time_us",
+ * "message" (16 hex), "recipient", "item", "event", "text", "payload"}. A
+ * jansson json_t * the caller owns; NULL on allocation failure. */
+void *homing_notification_json(const struct homing_notification *n);
+
+/* ---- Policy ------------------------------------------------------------------ */
+
+#define HOMING_NOTIFY_POLICY_MAX 2 /* notifications one event can give */
+
+/* What the caller knows about a committed event. Every pointer but event may be
+ * NULL (unknown); the store lookups are the caller's, so this stays pure. */
+struct homing_notify_facts {
+    const struct homing_event *event;
+    const char *subject;  /* of the message */
+    const char *address;  /* of the recipient ("" or NULL: per-message token) */
+    const char *link_url; /* of a click */
+    /* Enrichment of an open or click (client, country, verdict, fingerprint).
+     * NULL: not enriched; the hit is then taken for a person, since nothing
+     * says it is a machine, and the text says the client is unknown. */
+    const struct homing_enrichment *enrich;
+    int notify_machine; /* 1: machine verdicts notify too (notify.machine) */
+    /* Was the same kind already notified for (message, recipient) and, for
+     * clicks and documents, the same item? */
+    int already_notified;
+    /* Has the message been opened before (any recipient, notified) and is this
+     * hit's reader (enrich->fingerprint) new to it? Either may be 0. */
+    int message_opened;
+    int reader_new;
+};
+
+struct homing_notify_decision {
+    const char *kind; /* static string */
+    char text[HOMING_NOTIFY_TEXT_MAX];
+};
+
+/* Decides the notifications of one event, writing up to HOMING_NOTIFY_POLICY_MAX
+ * into out; returns their number (0: nothing to say). The rules, in order:
+ *  1. open, click, document-open with a machine verdict (prefetch, scanner,
+ *     probe) or a HEAD request: nothing, unless notify_machine.
+ *  2. open: "open" the first time for the recipient; later, "new-reader"
+ *     (possible forward) when the message was opened and the reader is new;
+ *     otherwise nothing (a second open by the same client is not news).
+ *  3. click and document-open: the first time per recipient and item.
+ *  4. delivered, bounced, delayed, read, complaint: each such event.
+ *  5. anything else (sent, rejected, autoreply): nothing.
+ * Texts hold only sanitised bytes (safe for a terminal). */
+int homing_notify_policy(const struct homing_notify_facts *f,
+                         struct homing_notify_decision out[HOMING_NOTIFY_POLICY_MAX]);
+
+/* ---- Webhook signature --------------------------------------------------------- */
+
+/* "t=1700000000,v1=" + 64 hex digits + NUL fits. */
+#define HOMING_NOTIFY_SIG_MAX    96
+#define HOMING_NOTIFY_SIG_HEADER "Homing-Signature"
+
+/* Writes "t=TIMESTAMP,v1=HEX" where HEX = HMAC-SHA-256(secret, "TIMESTAMP." +
+ * body). Returns the length. */
+int homing_notify_sign(const char *secret, int64_t timestamp, const char *body, size_t len,
+                       char out[HOMING_NOTIFY_SIG_MAX]);
+/* 0 if header is a valid signature of body with secret made within tolerance_s
+ * of now_s (0: any age); -EINVAL malformed, -EACCES wrong, -ETIMEDOUT too old. */
+int homing_notify_verify(const char *secret, const char *header, const char *body, size_t len,
+                         int64_t now_s, int64_t tolerance_s);
+/* A fresh secret "whsec_" + 43 base64url characters (256 bits). */
+#define HOMING_NOTIFY_SECRET_LEN 49
+int homing_notify_secret_new(char out[HOMING_NOTIFY_SECRET_LEN + 1]);
+
+/* ---- Webhook POST ------------------------------------------------------------ */
+
+#define HOMING_NOTIFY_ERROR_MAX 256
+
+/* POSTs body (JSON) to url signed with secret, headers Homing-Signature,
+ * Homing-Notification-Id (id) and Homing-Event (kind). Returns 0 when the
+ * receiver answered 2xx; -EPROTO for another status (*status says which),
+ * -ETIMEDOUT, -ECONNREFUSED or -EIO for transport failures; err gets a one-line
+ * reason. Only http and https URLs; redirects are not followed. */
+int homing_notify_post(const char *url, const char *secret, int64_t id, const char *kind,
+                       const char *body, size_t len, long timeout_ms, long *status, char *err,
+                       size_t errcap);
+
+/* ---- Server-Sent Events parser (for clients of /api/v1/stream) ------------------ */
+
+#define HOMING_SSE_LINE_MAX  65536     /* bytes of one line; longer lines are cut */
+#define HOMING_SSE_DATA_MAX  (1 << 20) /* bytes of one event's data */
+#define HOMING_SSE_FIELD_MAX 256       /* id and event values */
+
+struct homing_sse_event {
+    char id[HOMING_SSE_FIELD_MAX]; /* "" if the event had none */
+    char event[HOMING_SSE_FIELD_MAX];
+    const char *data; /* data lines joined by "\n"; valid during the callback */
+    size_t data_len;
+};
+/* Return non-zero to stop feeding (homing_sse_feed then returns it). */
+typedef int (*homing_sse_cb)(const struct homing_sse_event *ev, void *arg);
+
+struct homing_sse;
+int homing_sse_new(homing_sse_cb cb, void *arg, struct homing_sse **out);
+void homing_sse_free(struct homing_sse *p);
+/* Feeds n bytes (any split). Calls cb for each complete event. Returns 0, the
+ * callback's non-zero value, or -E2BIG when an event's data passes the limit
+ * (the event is dropped and parsing continues at the next blank line). */
+int homing_sse_feed(struct homing_sse *p, const char *buf, size_t n);
+/* Forgets a partial event (after a reconnect). */
+void homing_sse_reset(struct homing_sse *p);
+
+#endif

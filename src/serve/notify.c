@@ -1,0 +1,577 @@
+/*
+ * notify.c: the daemon's notifier thread and the live stream of notifications.
+ *
+ * Notifier: a thread with its own store handle that
+ *   1. reads committed events after its cursor (cursor "notify" in the store,
+ *      so a restart resumes where it stopped), runs the policy of
+ *      lib/notify/policy.c on each with what the store knows, and adds the
+ *      notifications (with their webhook deliveries, in one transaction);
+ *   2. sends due deliveries: a signed POST each, retried with exponential
+ *      backoff and jitter until notify.retry_hours have passed, then failed.
+ * It polls the store (notify.poll_ms) rather than being handed events by the
+ * loop threads: the hit path does not change at all, and nothing is held only
+ * in memory. A crash between adding notifications and moving the cursor makes
+ * the next run see the same events again; the store refuses a second
+ * notification of one kind for one event, so none is made twice.
+ *
+ * Exactly-once from a receiver's view: a delivery is retried until a 2xx, so a
+ * receiver may see an id twice (its 2xx was lost) and must dedupe by id.
+ * Order: the store hands out a delivery only when every earlier notification
+ * of the same message to the same webhook is delivered or failed.
+ *
+ * Stream: GET /api/v1/stream on the admin loop (stream_start, called by
+ * admin.c) sends notifications as Server-Sent Events. Each stream has a timer
+ * on the admin loop that reads the store (the admin thread's handle) every
+ * STREAM_POLL_MS after its cursor, so the notifier and the stream share
+ * nothing but the store; Last-Event-ID (or ?after=) resumes after that id.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "homing/notify.h"
+#include "homing/reader.h"
+#include "log.h"
+#include "serve.h"
+
+#define NOTIFY_CURSOR        "notify"
+#define NOTIFY_EVENTS_PAGE   256  /* events read per store call */
+#define NOTIFY_DELIVERY_PAGE 64   /* deliveries attempted per store call */
+#define NOTIFY_OTHERS_MAX    2000 /* other events of a message given to the verdict */
+#define NOTIFY_SLEEP_STEP_MS 50   /* how often a sleeping notifier looks at the stop flag */
+#define STREAM_POLL_MS       200
+#define STREAM_KEEPALIVE_MS  15000
+#define STREAM_PAGE          100
+#define STREAM_BUF_MAX       (8 << 20)
+
+struct notifier {
+    struct serve *serve;
+    struct homing_store *store;
+    struct homing_reader *reader; /* NULL: no enrichment */
+    pthread_t thread;
+    int started;
+    long long poll_ms, timeout_ms, retry_hours, retry_min_ms, retry_max_ms;
+    int machine;
+};
+
+static struct notifier notifier; /* one per daemon */
+
+/* ---- the policy over committed events ---- */
+
+/* A JSON string of text that may not be UTF-8: sanitised if jansson refuses it. */
+static json_t *jstr(const char *s)
+{
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    char buf[1024];
+    homing_str_sanitize(buf, sizeof buf, s, strlen(s));
+    return json_string(buf);
+}
+
+static int exists(struct homing_store *st, const char *kind, uint64_t message, int64_t recipient,
+                  int64_t item, const char *reader, int *out)
+{
+    struct homing_notification_query q = {
+        .kind = kind, .message = message, .recipient = recipient, .item = item, .reader = reader};
+    return homing_store_notification_exists(st, &q, out);
+}
+
+/* Enriches an open or click with lib/reader (client, country, verdict, reader). */
+static int enrich(struct notifier *nt, const struct homing_event *ev,
+                  const struct homing_message *m, struct homing_enrichment *out)
+{
+    struct homing_event *others = NULL;
+    size_t n_others = 0;
+    /* The verdict looks at the message's other hits (bursts, clicks without
+     * an open); a failure only makes it see less. */
+    if (homing_store_events_list(nt->store, ev->message, 0, NOTIFY_OTHERS_MAX, &others, &n_others) <
+        0)
+        n_others = 0;
+    struct homing_verdict_input in = {
+        .event = ev,
+        .registered_us = m->created_us,
+        .others = others,
+        .n_others = n_others,
+    };
+    int r = homing_reader_enrich(nt->reader, &in, out);
+    homing_events_free(others, n_others);
+    return r;
+}
+
+static json_t *payload_of(const struct homing_event *ev, const struct homing_message *m,
+                          const char *address, const char *link, const struct homing_enrichment *e,
+                          const char *fp)
+{
+    char ids[HOMING_ID_STR_MAX];
+    homing_id_format(ev->message, ids);
+    json_t *p = json_object();
+    if (!p) return NULL;
+    json_object_set_new(p, "message", json_string(ids));
+    json_object_set_new(p, "subject", jstr(m->subject));
+    json_object_set_new(p, "from", jstr(m->sender));
+    json_object_set_new(p, "address", jstr(address));
+    json_object_set_new(p, "recipient", json_integer(ev->recipient));
+    json_object_set_new(p, "event_kind", json_string(homing_event_kind_name(ev->kind)));
+    if (link) json_object_set_new(p, "link", jstr(link));
+    if (ev->kind == HOMING_EV_OPEN || ev->kind == HOMING_EV_CLICK ||
+        ev->kind == HOMING_EV_DOCUMENT_OPEN) {
+        json_object_set_new(p, "client", jstr(ev->client));
+        json_object_set_new(p, "user_agent", jstr(ev->user_agent));
+    }
+    if (e) {
+        char reasons[512] = "";
+        homing_verdict_reasons_format(e->verdict.reasons, reasons, sizeof reasons);
+        json_object_set_new(p, "verdict", json_string(homing_verdict_name(e->verdict.verdict)));
+        json_object_set_new(p, "reasons", json_string(reasons));
+        json_object_set_new(p, "browser", jstr(e->ua.family));
+        json_object_set_new(p, "os", jstr(e->ua.os));
+        json_object_set_new(p, "device", jstr(e->ua.device));
+        json_object_set_new(p, "device_type", json_string(homing_device_type_name(e->ua.type)));
+        if (e->country[0]) json_object_set_new(p, "country", jstr(e->country));
+        if (fp) json_object_set_new(p, "reader", json_string(fp));
+    }
+    if (ev->detail) {
+        json_t *d = json_loads(ev->detail, 0, NULL);
+        if (d) json_object_set_new(p, "detail", d);
+    }
+    return p;
+}
+
+/* Runs the policy on one event. 0 when done (also when it says nothing), a
+ * negative errno when the store failed and the event must be seen again. */
+static int notify_event(struct notifier *nt, const struct homing_event *ev)
+{
+    const char *same_kind = NULL;
+    int per_item = 0, hit = 0;
+    switch (ev->kind) {
+    case HOMING_EV_OPEN:
+        same_kind = "open";
+        hit = 1;
+        break;
+    case HOMING_EV_CLICK:
+        same_kind = "click";
+        per_item = hit = 1;
+        break;
+    case HOMING_EV_DOCUMENT_OPEN:
+        same_kind = "document-open";
+        per_item = hit = 1;
+        break;
+    case HOMING_EV_DELIVERED:
+    case HOMING_EV_BOUNCED:
+    case HOMING_EV_DELAYED:
+    case HOMING_EV_READ:
+    case HOMING_EV_COMPLAINT: break;
+    default: return 0; /* nothing to say about these */
+    }
+    struct homing_message *m = NULL;
+    int r = homing_store_message_get(nt->store, ev->message, &m);
+    if (r == -ENOENT) return 0; /* a token of a message this store does not know */
+    if (r < 0) return r;
+    const char *address = NULL, *link = NULL;
+    for (size_t i = 0; i < m->n_recipients; i++)
+        if (m->recipients[i].index == ev->recipient) address = m->recipients[i].address;
+    if (ev->kind == HOMING_EV_CLICK)
+        for (size_t i = 0; i < m->n_links; i++)
+            if (m->links[i].index == ev->item) link = m->links[i].url;
+
+    struct homing_enrichment en;
+    const struct homing_enrichment *e = NULL;
+    char fp[HOMING_FINGERPRINT_STR_MAX] = "";
+    if (hit && nt->reader && enrich(nt, ev, m, &en) == 0) {
+        e = &en;
+        if (en.fingerprint) homing_fingerprint_format(en.fingerprint, fp);
+    }
+    struct homing_notify_facts f = {
+        .event = ev,
+        .subject = m->subject,
+        .address = address,
+        .link_url = link,
+        .enrich = e,
+        .notify_machine = nt->machine,
+    };
+    if (same_kind && (r = exists(nt->store, same_kind, ev->message, ev->recipient,
+                                 per_item ? (int64_t)ev->item : -1, NULL, &f.already_notified)) < 0)
+        goto out;
+    if (ev->kind == HOMING_EV_OPEN && f.already_notified && fp[0]) {
+        int known = 0;
+        if ((r = exists(nt->store, "open", ev->message, -1, -1, NULL, &f.message_opened)) < 0 ||
+            (r = exists(nt->store, NULL, ev->message, -1, -1, fp, &known)) < 0)
+            goto out;
+        f.reader_new = !known;
+    }
+    struct homing_notify_decision d[HOMING_NOTIFY_POLICY_MAX];
+    int n = homing_notify_policy(&f, d);
+    for (int i = 0; i < n; i++) {
+        json_t *p = payload_of(ev, m, address, link, e, fp[0] ? fp : NULL);
+        int64_t id = 0;
+        const char *reader = strcmp(d[i].kind, "open") == 0 || strcmp(d[i].kind, "new-reader") == 0
+                                 ? (fp[0] ? fp : NULL)
+                                 : NULL;
+        r = homing_notify_add(nt->store, d[i].kind, ev->message, ev->recipient,
+                              per_item ? ev->item : 0, ev->id, reader, d[i].text, p, &id);
+        json_decref(p);
+        if (r == -EEXIST) r = 0; /* made before a crash: the event is seen again */
+        if (r < 0) goto out;
+        char safe[HOMING_NOTIFY_TEXT_MAX];
+        homing_str_sanitize(safe, sizeof safe, d[i].text, strlen(d[i].text));
+        if (id) log_info("notification %" PRId64 " (%s): %s", id, d[i].kind, safe);
+    }
+    r = 0;
+out:
+    homing_message_free(m);
+    return r;
+}
+
+/* Runs the policy over every event after the cursor; returns the number seen. */
+static int notify_events(struct notifier *nt)
+{
+    int64_t cursor = 0;
+    int r = homing_store_cursor_get(nt->store, NOTIFY_CURSOR, &cursor);
+    if (r < 0 && r != -ENOENT) return r;
+    struct homing_event *evs = NULL;
+    size_t n = 0;
+    if ((r = homing_store_events_list(nt->store, 0, cursor, NOTIFY_EVENTS_PAGE, &evs, &n)) < 0)
+        return r;
+    int64_t done = cursor;
+    for (size_t i = 0; i < n; i++) {
+        if ((r = notify_event(nt, &evs[i])) < 0) break;
+        done = evs[i].id;
+    }
+    homing_events_free(evs, n);
+    if (done != cursor) {
+        int w = homing_store_cursor_set(nt->store, NOTIFY_CURSOR, done);
+        if (w < 0) return w;
+    }
+    return r < 0 ? r : (int)n;
+}
+
+/* ---- webhook deliveries ---- */
+
+/* The wait before attempt number `attempts` + 1: retry_min doubled per attempt
+ * up to retry_max, then a random point in its upper half, so receivers coming
+ * back are not hit by every daemon at the same moment. */
+static int64_t backoff_us(const struct notifier *nt, int attempts)
+{
+    long long ms = nt->retry_min_ms;
+    for (int i = 1; i < attempts && ms < nt->retry_max_ms; i++) ms *= 2;
+    if (ms > nt->retry_max_ms) ms = nt->retry_max_ms;
+    long long half = ms / 2;
+    uint32_t span = half > 0x7fffffff ? 0x7fffffff : (uint32_t)half;
+    long long jitter = span ? (long long)randombytes_uniform(span) : 0;
+    return (half + jitter + 1) * 1000LL;
+}
+
+/* 1 delivered, 0 attempt failed (recorded), negative errno: the store failed. */
+static int deliver_one(struct notifier *nt, const struct homing_delivery *d)
+{
+    json_t *j = homing_notification_json(&d->n);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body) return -ENOMEM;
+    char err[HOMING_NOTIFY_ERROR_MAX];
+    long status = 0;
+    int r = homing_notify_post(d->url, d->secret, d->n.id, d->n.kind, body, strlen(body),
+                               (long)nt->timeout_ms, &status, err, sizeof err);
+    free(body);
+    int64_t now = homing_now_us();
+    if (r == 0) {
+        log_debug("notification %" PRId64 " delivered to webhook %" PRId64, d->n.id, d->webhook);
+        r = homing_store_delivery_result(nt->store, d->notification, d->webhook, 1, 0, NULL);
+        return r < 0 ? r : 1;
+    }
+    int attempts = d->attempts + 1;
+    int64_t next = now + backoff_us(nt, attempts);
+    int give_up = now - d->notification_us >= nt->retry_hours * 3600LL * 1000000LL;
+    char safe[HOMING_NOTIFY_ERROR_MAX];
+    homing_str_sanitize(safe, sizeof safe, err, strlen(err));
+    if (give_up)
+        log_warn("notification %" PRId64 " to webhook %" PRId64 " failed for good after %d "
+                 "attempts: %s",
+                 d->n.id, d->webhook, attempts, safe);
+    else
+        log_info("notification %" PRId64 " to webhook %" PRId64 ": attempt %d failed (%s), "
+                 "retrying in %.1f s",
+                 d->n.id, d->webhook, attempts, safe, (double)(next - now) / 1e6);
+    r = homing_store_delivery_result(nt->store, d->notification, d->webhook, 0, give_up ? 0 : next,
+                                     safe);
+    return r < 0 ? r : 0;
+}
+
+/* Sends what is due; again while a round delivered something, since the next
+ * notification of a message becomes due only when the one before it is done. */
+static void deliver_due(struct notifier *nt)
+{
+    for (;;) {
+        struct homing_delivery *d = NULL;
+        size_t n = 0;
+        if (homing_store_deliveries_due(nt->store, homing_now_us(), NOTIFY_DELIVERY_PAGE, &d, &n) <
+            0) {
+            log_error("notifier: cannot read deliveries: %s", homing_store_errmsg(nt->store));
+            return;
+        }
+        size_t ok = 0;
+        for (size_t i = 0; i < n && !atomic_load(&nt->serve->stopping); i++) {
+            int r = deliver_one(nt, &d[i]);
+            if (r < 0)
+                log_error("notifier: cannot record a delivery: %s", homing_store_errmsg(nt->store));
+            /* Only a success makes a later notification of the message due now. */
+            else if (r == 1)
+                ok++;
+        }
+        homing_deliveries_free(d, n);
+        if (n == 0 || ok == 0 || atomic_load(&nt->serve->stopping)) return;
+    }
+}
+
+static void *notifier_main(void *arg)
+{
+    struct notifier *nt = arg;
+    while (!atomic_load(&nt->serve->stopping)) {
+        int r;
+        while ((r = notify_events(nt)) == NOTIFY_EVENTS_PAGE && !atomic_load(&nt->serve->stopping))
+            ;
+        if (r < 0) log_error("notifier: cannot process events: %s", homing_store_errmsg(nt->store));
+        deliver_due(nt);
+        for (long long slept = 0; slept < nt->poll_ms && !atomic_load(&nt->serve->stopping);
+             slept += NOTIFY_SLEEP_STEP_MS) {
+            long long step = nt->poll_ms - slept < NOTIFY_SLEEP_STEP_MS ? nt->poll_ms - slept
+                                                                        : NOTIFY_SLEEP_STEP_MS;
+            struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+int notifier_init(struct serve *s, struct homing_store *store)
+{
+    struct notifier *nt = &notifier;
+    nt->serve = s;
+    nt->store = store;
+    const struct homing_config *c = s->config;
+    if (homing_config_get_int(c, "notify.poll_ms", 10, 60000, &nt->poll_ms) < 0 ||
+        homing_config_get_int(c, "notify.timeout_ms", 100, 600000, &nt->timeout_ms) < 0 ||
+        homing_config_get_int(c, "notify.retry_hours", 0, 8760, &nt->retry_hours) < 0 ||
+        homing_config_get_int(c, "notify.retry_min_ms", 1, 86400000, &nt->retry_min_ms) < 0 ||
+        homing_config_get_int(c, "notify.retry_max_ms", 1, 86400000, &nt->retry_max_ms) < 0 ||
+        homing_config_get_bool(c, "notify.machine", &nt->machine) < 0) {
+        log_error("notify.*: an option is not a valid number or boolean "
+                  "(see docs/configuration.md)");
+        return -EINVAL;
+    }
+    if (nt->retry_max_ms < nt->retry_min_ms) nt->retry_max_ms = nt->retry_min_ms;
+    int on = 1;
+    homing_config_get_bool(c, "notify.enrich", &on);
+    if (on) {
+        int r = homing_reader_from_config(c, &nt->reader);
+        if (r < 0) {
+            /* Without the country and ASN databases, the User-Agent and the
+             * machine knowledge still make most verdicts. */
+            struct homing_reader_options o = {
+                .uap_regexes = homing_config_get(c, "enrich.uap_regexes"),
+                .ua_rules = *homing_config_get(c, "enrich.ua_rules")
+                                ? homing_config_get(c, "enrich.ua_rules")
+                                : NULL,
+                .machines = *homing_config_get(c, "enrich.machines")
+                                ? homing_config_get(c, "enrich.machines")
+                                : NULL,
+            };
+            if (homing_reader_new(&o, &nt->reader) == 0)
+                log_warn("notifier: geo databases not usable (%s): notifications name no "
+                         "country",
+                         strerror(-r));
+            else {
+                nt->reader = NULL;
+                log_warn("notifier: no User-Agent parser (%s): notifications name no client",
+                         strerror(-r));
+            }
+        }
+    }
+    return 0;
+}
+
+int notifier_start(struct serve *s)
+{
+    (void)s;
+    if (pthread_create(&notifier.thread, NULL, notifier_main, &notifier) != 0) return -EAGAIN;
+    notifier.started = 1;
+    return 0;
+}
+
+void notifier_stop(struct serve *s)
+{
+    (void)s;
+    if (notifier.started) pthread_join(notifier.thread, NULL);
+    notifier.started = 0;
+    homing_reader_free(notifier.reader);
+    notifier.reader = NULL;
+    homing_store_close(notifier.store);
+    notifier.store = NULL;
+}
+
+/* ---- GET /api/v1/stream: Server-Sent Events on the admin loop ---- */
+
+struct stream {
+    h2o_generator_t gen; /* first: h2o hands it back to us */
+    h2o_req_t *req;
+    struct worker *w;
+    h2o_timeout_entry_t timer;
+    int64_t cursor;       /* last notification id sent */
+    int64_t last_send_us; /* for the keep-alive comment */
+    int sending;          /* h2o owns buf until proceed */
+    int closed;
+    struct homing_buf buf;
+};
+
+static h2o_timeout_t stream_timeout;
+static int stream_timeout_ready;
+
+static void stream_flush(struct stream *st);
+
+static void stream_arm(struct stream *st)
+{
+    if (!h2o_timeout_is_linked(&st->timer))
+        h2o_timeout_link(st->w->loop, &stream_timeout, &st->timer);
+}
+
+static void stream_on_timer(h2o_timeout_entry_t *entry)
+{
+    struct stream *st = H2O_STRUCT_FROM_MEMBER(struct stream, timer, entry);
+    if (st->closed) return;
+    if (!st->sending) stream_flush(st);
+    stream_arm(st);
+}
+
+static void stream_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    (void)req;
+    struct stream *st = (struct stream *)gen;
+    st->sending = 0;
+    homing_buf_reset(&st->buf);
+}
+
+static void stream_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+    (void)req;
+    struct stream *st = (struct stream *)gen;
+    st->closed = 1;
+    if (h2o_timeout_is_linked(&st->timer)) h2o_timeout_unlink(&st->timer);
+    homing_buf_free(&st->buf);
+}
+
+/* Appends one notification as an SSE event. */
+static int stream_format(struct homing_buf *b, const struct homing_notification *n)
+{
+    json_t *j = homing_notification_json(n);
+    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!data) return -ENOMEM;
+    /* JSON_COMPACT output has no newline, so one data line carries it. */
+    int r = homing_buf_printf(b, "id: %" PRId64 "\nevent: %s\ndata: %s\n\n", n->id, n->kind, data);
+    free(data);
+    return r;
+}
+
+/* Sends what the store has after the cursor, or a keep-alive comment. */
+static void stream_flush(struct stream *st)
+{
+    struct homing_notification *v = NULL;
+    size_t n = 0;
+    if (homing_store_notifications_list(st->w->store, st->cursor, STREAM_PAGE, &v, &n) < 0) {
+        log_warn("stream: cannot read notifications: %s", homing_store_errmsg(st->w->store));
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (stream_format(&st->buf, &v[i]) < 0) break;
+        st->cursor = v[i].id;
+    }
+    homing_notifications_free(v, n);
+    int64_t now = homing_mono_us();
+    if (st->buf.len == 0 && now - st->last_send_us >= STREAM_KEEPALIVE_MS * 1000LL)
+        homing_buf_puts(&st->buf, ": keep-alive\n\n");
+    if (st->buf.len == 0) return;
+    st->last_send_us = now;
+    st->sending = 1;
+    h2o_iovec_t chunk = h2o_iovec_init(st->buf.data, st->buf.len);
+    h2o_send(st->req, &chunk, 1, H2O_SEND_STATE_IN_PROGRESS);
+}
+
+/* The resume point: Last-Event-ID (a reconnecting EventSource), else ?after=
+ * (a number, or "now": the newest notification), else 0 (everything).
+ * Anything else is a 400. */
+static int stream_cursor(struct worker *w, h2o_req_t *req, int64_t *out)
+{
+    *out = 0;
+    const char *p = NULL;
+    size_t len = 0;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("last-event-id"), -1);
+    char query[64];
+    if (i >= 0) {
+        p = req->headers.entries[i].value.base;
+        len = req->headers.entries[i].value.len;
+    } else if (req->query_at != SIZE_MAX) {
+        const char *q = req->path.base + req->query_at + 1;
+        size_t qn = req->path.len - req->query_at - 1;
+        if (qn >= 6 && memcmp(q, "after=", 6) == 0) {
+            p = q + 6;
+            len = qn - 6;
+            const char *amp = memchr(p, '&', len);
+            if (amp) len = (size_t)(amp - p);
+        }
+    }
+    if (!p || len == 0) return 0;
+    if (len >= sizeof query) return -EINVAL;
+    memcpy(query, p, len);
+    query[len] = '\0';
+    if (strcmp(query, "now") == 0) return homing_store_notifications_last(w->store, out);
+    char *end;
+    long long v = strtoll(query, &end, 10);
+    if (*end || v < 0) return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int stream_start(struct worker *w, h2o_req_t *req)
+{
+    int64_t cursor;
+    if (stream_cursor(w, req, &cursor) < 0) return -EINVAL;
+    if (!stream_timeout_ready) {
+        h2o_timeout_init(w->loop, &stream_timeout, STREAM_POLL_MS);
+        stream_timeout_ready = 1;
+    }
+    struct stream *st = h2o_mem_alloc_pool(&req->pool, sizeof *st);
+    memset(st, 0, sizeof *st);
+    st->gen.proceed = stream_proceed;
+    st->gen.stop = stream_stop;
+    st->req = req;
+    st->w = w;
+    st->cursor = cursor;
+    st->timer.cb = stream_on_timer;
+    homing_buf_init(&st->buf, STREAM_BUF_MAX);
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("text/event-stream; charset=utf-8"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_start_response(req, &st->gen);
+    /* The first bytes at once, so the client knows the stream is up and where
+     * it starts: a "ready" event whose id is the resume point (an EventSource
+     * keeps it as its Last-Event-ID). */
+    homing_buf_printf(&st->buf,
+                      ": homing notifications\nretry: 1000\nid: %" PRId64
+                      "\nevent: ready\ndata: {\"after\":%" PRId64 "}\n\n",
+                      cursor, cursor);
+    st->last_send_us = homing_mono_us();
+    st->sending = 1;
+    h2o_iovec_t chunk = h2o_iovec_init(st->buf.data, st->buf.len);
+    h2o_send(req, &chunk, 1, H2O_SEND_STATE_IN_PROGRESS);
+    stream_arm(st);
+    return 0;
+}
