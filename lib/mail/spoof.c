@@ -57,10 +57,58 @@ static int add(json_t *arr, const char *kind, const char *severity, const char *
     return json_array_append_new(arr, j) == 0 ? 0 : -ENOMEM;
 }
 
-/* A confusable skeleton: what the name looks like rather than what it is. */
-static void skeleton(const char *s, char *out, size_t cap)
+/* Folds the Cyrillic and Greek letters that look like Latin ones to those
+ * (UTF-8 in, ASCII out; other non-ASCII characters become '?'), so "p\u0430ypal"
+ * reads as the "paypal" a person sees. Returns 1 if anything was folded. */
+static int fold_confusables(const char *s, char *out, size_t cap)
 {
-    char tmp[SPOOF_SKELETON_MAX];
+    static const struct {
+        unsigned cp;
+        char c;
+    } map[] = {
+        {0x0430, 'a'}, {0x0435, 'e'}, {0x043e, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0443, 'y'},
+        {0x0445, 'x'}, {0x0456, 'i'}, {0x0455, 's'}, {0x0458, 'j'}, {0x04bb, 'h'}, {0x0501, 'd'},
+        {0x0410, 'a'}, {0x0415, 'e'}, {0x041e, 'o'}, {0x0420, 'p'}, {0x0421, 'c'}, {0x0425, 'x'},
+        {0x03b1, 'a'}, {0x03bf, 'o'}, {0x03bd, 'v'}, {0x03c1, 'p'}, {0x03b9, 'i'}, {0x039f, 'o'},
+    };
+    size_t o = 0;
+    int folded = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && o + 1 < cap) {
+        if (*p < 0x80) {
+            out[o++] = (char)*p++;
+            continue;
+        }
+        unsigned cp = 0;
+        int len = 0;
+        if ((*p & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
+            cp = (unsigned)(*p & 0x1f) << 6 | (p[1] & 0x3f);
+            len = 2;
+        } else if ((*p & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+            cp = (unsigned)(*p & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+            len = 3;
+        } else {
+            len = 1;
+        }
+        char c = '?';
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+            if (map[i].cp == cp) {
+                c = map[i].c;
+                folded = 1;
+            }
+        out[o++] = c;
+        p += len;
+    }
+    out[o] = '\0';
+    return folded;
+}
+
+/* A confusable skeleton: what the name looks like rather than what it is. */
+static void skeleton(const char *in, char *out, size_t cap)
+{
+    char tmp[SPOOF_SKELETON_MAX], ascii[SPOOF_SKELETON_MAX];
+    fold_confusables(in, ascii, sizeof ascii);
+    const char *s = ascii;
     size_t o = 0;
     for (; *s && o + 1 < sizeof tmp; s++) {
         char c = (char)tolower((unsigned char)*s);
@@ -192,15 +240,15 @@ static int check_display(json_t *arr, const struct trace_addr *from)
         return 0;
     }
     char lower[SPOOF_SKELETON_MAX];
-    size_t i = 0;
-    for (; dn[i] && i + 1 < sizeof lower; i++) lower[i] = (char)tolower((unsigned char)dn[i]);
-    lower[i] = '\0';
+    int folded = fold_confusables(dn, lower, sizeof lower);
+    for (size_t i = 0; lower[i]; i++) lower[i] = (char)tolower((unsigned char)lower[i]);
     char fl[SPOOF_SKELETON_MAX] = "";
     if (from->domain) org_label(from->domain, fl, sizeof fl);
     for (size_t k = 0; k < sizeof brands / sizeof brands[0]; k++)
         if (strstr(lower, brands[k]) && strcasecmp(fl, brands[k]) != 0)
-            return add(arr, "display_name_brand", "medium",
-                       "display name \"%s\" names %s but the mail is from %s", dn, brands[k],
+            return add(arr, "display_name_brand", folded ? "high" : "medium",
+                       "display name \"%s\" names %s%s but the mail is from %s", dn, brands[k],
+                       folded ? " spelt with look-alike letters" : "",
                        from->domain ? from->domain : "(no domain)");
     return 0;
 }

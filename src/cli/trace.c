@@ -257,7 +257,7 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
     if (r == -E2BIG) return cli_fail("%s: over a parser limit", file);
     if (r < 0) return cli_fail("%s: %s", file, strerror(-r));
     if (json) {
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
         if (!s) {
             json_decref(out);
             return cli_fail("out of memory");

@@ -111,6 +111,15 @@ static void test_indicators(void **state)
     assert_int_equal(trace_addr_parse("Netflix Billing <x@evil.example>", &from), 0);
     assert_int_equal(count(&in, "display_name_brand"), 1);
     trace_addr_clear(&from);
+    /* "P\u0430ypal" with a Cyrillic a, RFC 2047 encoded: folded to the brand. */
+    assert_int_equal(trace_addr_parse("=?utf-8?b?UNCweXBhbCBTdXBwb3J0?= <x@evil.example>", &from),
+                     0);
+    assert_int_equal(count(&in, "display_name_brand"), 1);
+    trace_addr_clear(&from);
+    assert_int_equal(trace_addr_parse("x@p\xd0\xb0ypal.example", &from), 0);
+    assert_int_equal(count(&in, "non_ascii_domain"), 1);
+    assert_int_equal(count(&in, "lookalike_domain"), 1);
+    trace_addr_clear(&from);
     assert_int_equal(trace_addr_parse("x@rnicrosoft.example", &from), 0);
     assert_int_equal(count(&in, "lookalike_domain"), 1);
     trace_addr_clear(&from);
