@@ -333,6 +333,8 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
         if (!p.ops) r = -ENOMEM;
     }
     size_t last = 0;
+    int unencoded = p.encoding != GMIME_CONTENT_ENCODING_BASE64 &&
+                    p.encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
     for (size_t i = 0; i < l.n && r == 0; i++) {
         struct rewrite_site *site = &l.v[i];
         struct track_op *op = &p.ops[p.n_ops];
@@ -351,6 +353,12 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
             last_shift(p.body, op->end, &op->shift, &op->shift_len);
         }
         if (op->start < last || op->end < op->start || op->end > p.body_len) continue;
+        /* in an unencoded part, a URL right after "--" at the start of a line
+         * stays: its new text could make the line read as a boundary */
+        if (site->kind == REWRITE_LINK && unencoded && op->start >= 2 &&
+            memcmp(p.body + op->start - 2, "--", 2) == 0 &&
+            (op->start == 2 || p.body[op->start - 3] == '\n'))
+            continue;
         last = op->end;
         op->kind = site->kind;
         op->quote = site->quote;
