@@ -44,6 +44,7 @@ struct scan_needles {
     char *address; /* as given */
     char *lower;   /* lower-cased */
     size_t n;
+    int hashed; /* digests are computed on first need: most URLs hold no hex run */
     struct {
         char hex[129]; /* lower-case hex digest */
         char what[64]; /* "sha256 of the lower-cased address" ... */
@@ -52,7 +53,7 @@ struct scan_needles {
 int scan_needles_init(struct scan_needles *nd, const char *address);
 void scan_needles_free(struct scan_needles *nd);
 /* 1 if url leaks the address; why describes the form and place. */
-int scan_leak(const struct scan_needles *nd, const char *url, char *why, size_t whycap);
+int scan_leak(struct scan_needles *nd, const char *url, char *why, size_t whycap);
 
 /* Appends a finding (copies the strings); -E2BIG past HOMING_SCAN_FINDINGS_MAX
  * sets res->truncated and is not an error for callers. */

@@ -371,17 +371,10 @@ static void digest_hex(const char *alg, const char *s, char *hex)
     hex[n * 2] = '\0';
 }
 
-int scan_needles_init(struct scan_needles *nd, const char *address)
+static void needles_hash(struct scan_needles *nd)
 {
-    memset(nd, 0, sizeof *nd);
-    if (!address || !*address || strlen(address) > 320) return -EINVAL;
-    nd->address = strdup(address);
-    nd->lower = strdup(address);
-    if (!nd->address || !nd->lower) {
-        scan_needles_free(nd);
-        return -ENOMEM;
-    }
-    for (char *p = nd->lower; *p; p++) *p = (char)tolower((unsigned char)*p);
+    nd->hashed = 1;
+    const char *address = nd->address;
     char local[321], local_lower[321];
     homing_strlcpy(local, address, sizeof local);
     char *at = strrchr(local, '@');
@@ -407,6 +400,19 @@ int scan_needles_init(struct scan_needles *nd, const char *address)
             nd->n++;
         }
     }
+}
+
+int scan_needles_init(struct scan_needles *nd, const char *address)
+{
+    memset(nd, 0, sizeof *nd);
+    if (!address || !*address || strlen(address) > 320) return -EINVAL;
+    nd->address = strdup(address);
+    nd->lower = strdup(address);
+    if (!nd->address || !nd->lower) {
+        scan_needles_free(nd);
+        return -ENOMEM;
+    }
+    for (char *p = nd->lower; *p; p++) *p = (char)tolower((unsigned char)*p);
     return 0;
 }
 
@@ -417,6 +423,16 @@ void scan_needles_free(struct scan_needles *nd)
     free(nd->lower);
     nd->address = nd->lower = NULL;
     nd->n = 0;
+}
+
+static int has_hex_run(const char *s, size_t min)
+{
+    size_t run = 0;
+    for (; *s; s++) {
+        run = isxdigit((unsigned char)*s) ? run + 1 : 0;
+        if (run >= min) return 1;
+    }
+    return 0;
 }
 
 static const char *place_of(const char *url, size_t off)
@@ -475,7 +491,7 @@ static int mem_contains_ci(const char *hay, size_t hn, const char *needle)
     return 0;
 }
 
-int scan_leak(const struct scan_needles *nd, const char *url, char *why, size_t whycap)
+int scan_leak(struct scan_needles *nd, const char *url, char *why, size_t whycap)
 {
     if (!nd || !nd->lower) return 0;
     size_t n = strnlen(url, HOMING_SCAN_URL_MAX);
@@ -489,7 +505,8 @@ int scan_leak(const struct scan_needles *nd, const char *url, char *why, size_t 
                  place_of(dec, (size_t)(hit - dec)));
         found = 1;
     }
-    if (!found) {
+    if (!found && has_hex_run(dec, 32)) { /* the shortest digest, MD5, is 32 hex digits */
+        if (!nd->hashed) needles_hash(nd);
         char *low = strdup(dec);
         if (low) {
             for (char *p = low; *p; p++) *p = (char)tolower((unsigned char)*p);
@@ -509,7 +526,8 @@ int scan_leak(const struct scan_needles *nd, const char *url, char *why, size_t 
         /* the encoded address may follow an id and a '_' or '-' (base64url
          * characters themselves), so try each such start, a bounded number */
         int tries = 0;
-        for (size_t st = 0; k >= 8 && st + 8 <= k && !found && tries < 16; st++) {
+        size_t need = (strlen(nd->lower) * 4 + 2) / 3; /* base64 length of the address */
+        for (size_t st = 0; k >= need && st + need <= k && !found && tries < 16; st++) {
             if (st && p[st - 1] != '_' && p[st - 1] != '-') continue;
             tries++;
             size_t ol;
