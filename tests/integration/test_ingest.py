@@ -5,11 +5,13 @@ input kept, never dropped), duplicates, and the MTA exit statuses (0, 75).
 """
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from homing_test import HOMING, Instance, Runner, check  # noqa: E402
+from homing_test import HOMING, Failure, Instance, Runner, check  # noqa: E402
 
 DATA = os.path.join(os.environ.get("HOMING_SRC", os.getcwd()), "tests", "data", "reports")
 
@@ -87,8 +89,88 @@ def test_exit_statuses():
         inst.close()
 
 
+def test_maildir_concurrent():
+    """Two runs at once over the same Maildir: rename is the claim, so every
+    message is ingested by exactly one of them, and all end in cur/ as seen."""
+    inst = Instance()
+    try:
+        inst.run("message", "add", "--subject", "q3", "--from", "alice@homing.example",
+                 "--to", "nobody@dest.example", "--to", "full@dest.example",
+                 "--message-id", "q3.report.1@homing.example")
+        md = os.path.join(inst.tmp, "Maildir")
+        for d in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, d))
+        base = sample("dsn-two.eml")
+        n = 60
+        for i in range(n):  # distinct reports: a header line differs
+            open(os.path.join(md, "new", f"{i}.host"), "w").write(f"X-Seq: {i}\n" + base)
+        procs = [subprocess.Popen([HOMING, "-c", inst.conf, "ingest", "--maildir", md, "--json"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        check(all(p.returncode == 0 for p in procs), f"exit: {[o[1] for o in outs]}")
+        lines = [json.loads(l) for o in outs for l in o[0].splitlines()]
+        check(len(lines) == n, f"{len(lines)} messages processed, want {n}")
+        check(sum(1 for l in lines if l["outcome"] == "matched") == n, "not all matched once")
+        check(inst.event_count() == 2 * n, f"events: {inst.event_count()}")
+        cur = os.listdir(os.path.join(md, "cur"))
+        check(len(cur) == n and all(c.endswith(":2,S") for c in cur), "cur/ incomplete")
+        check(not os.listdir(os.path.join(md, "new")), "new/ not empty")
+    finally:
+        inst.close()
+
+
+def test_ingest_log_follow_rotation():
+    """--follow across a rotation (rename + new file) and a restart: each line
+    counted once, the position kept in the store."""
+    inst = Instance()
+    try:
+        inst.run("message", "add", "--subject", "s", "--from", "alice@homing.example",
+                 "--to", "a@dest.example", "--to", "b@dest.example", "--to", "c@dest.example",
+                 "--message-id", "log.1@homing.example")
+        log = os.path.join(inst.tmp, "maillog")
+        stamp = "2026-11-22T20:00:0%d.000000+00:00 mx postfix/%s[1]: 4ABCDEF123: %s\n"
+        open(log, "w").write(
+            stamp % (1, "cleanup", "message-id=<log.1@homing.example>") +
+            stamp % (2, "smtp", "to=<a@dest.example>, relay=r[127.0.0.1]:25, delay=1, "
+                     "dsn=2.0.0, status=sent (250 ok)") +
+            stamp % (2, "cleanup", "XYZ: message-id=<other@else>"))
+        p = subprocess.Popen([HOMING, "-c", inst.conf, "ingest-log", "--postfix", log, "--follow"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            def wait_events(k):
+                deadline = time.time() + 20
+                while time.time() < deadline:
+                    if inst.event_count() >= k:
+                        return
+                    time.sleep(0.1)
+                raise Failure(f"{inst.event_count()} events, want {k}")
+            wait_events(1)
+            os.rename(log, log + ".1")
+            with open(log + ".1", "a") as f:  # written just before the rotation
+                f.write(stamp % (3, "smtp", "to=<b@dest.example>, relay=r[127.0.0.1]:25, "
+                                 "dsn=4.2.0, status=deferred (450 later)"))
+            open(log, "w").write(stamp % (4, "smtp", "to=<c@dest.example>, relay=r[1.2.3.4]:25, "
+                                          "dsn=5.1.1, status=bounced (550 5.1.1 unknown)"))
+            wait_events(3)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.communicate(timeout=20)
+        check(p.returncode == 0, f"ingest-log exit {p.returncode}")
+        st = states(inst)
+        check(st == {"a@dest.example": "delivered", "b@dest.example": "delayed",
+                     "c@dest.example": "bounced"}, f"states: {st}")
+        inst.run("ingest-log", "--postfix", log)
+        inst.run("ingest-log", "--postfix", log, "--from-start")
+        check(inst.event_count() == 3, f"re-reads counted again: {inst.event_count()}")
+    finally:
+        inst.close()
+
+
 if __name__ == "__main__":
     r = Runner()
     r.run(test_stdin_kinds)
     r.run(test_exit_statuses)
+    r.run(test_maildir_concurrent)
+    r.run(test_ingest_log_follow_rotation)
     r.finish()
