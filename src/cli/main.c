@@ -17,6 +17,7 @@
 static const struct cli_command commands[] = {
     {"init", "create a configuration, key file and store in a directory", cmd_init},
     {"bounce", "read bounces, DSNs, MDNs, complaints and auto-replies", cmd_bounce},
+    {"serve", "run the tracking daemon (public and admin listeners)", cmd_serve},
     {"token-keys", "list and rotate token signing keys", cmd_token_keys},
     {"api-keys", "create, list and revoke keys for the admin API", cmd_api_keys},
     {"message", "register a message and print its tracking URLs; show, list", cmd_message},
@@ -27,9 +28,9 @@ static const struct cli_command commands[] = {
     {"scan", "list the tracking devices in messages, with evidence", cmd_scan},
     {"strip", "write a message with every remote load neutralised", cmd_strip},
     {"rules", "DNS blocklists and Sieve rules from the tracker knowledge", cmd_rules},
-    {"send", "send tracked messages over SMTP with DSN and VERP", cmd_send},
     {"webhooks", "add, list, remove and test receivers of signed notifications", cmd_webhooks},
     {"watch", "a live feed of notifications (opens, new readers, clicks, bounces)", cmd_watch},
+    {"send", "send tracked messages over SMTP with DSN and VERP", cmd_send},
     {"ingest", "record bounces, DSNs, read receipts and complaints (stdin, Maildir, IMAP)",
      cmd_ingest},
     {"ingest-log", "record deliveries from a Postfix or Exim log", cmd_ingest_log},
@@ -116,10 +117,9 @@ struct homing_store *cli_store(struct cli *cli)
     if (cli->store) return cli->store;
     if (cli_config(cli) < 0) return NULL;
     char err[512];
-    if (homing_store_open(homing_config_get(cli->config, "store.url"),
-                          homing_config_base_dir(cli->config),
-                          homing_config_get(cli->config, "store.sync"), &cli->store, err,
-                          sizeof err) < 0) {
+    if (homing_store_open(
+            homing_config_get(cli->config, "store.url"), homing_config_base_dir(cli->config),
+            homing_config_get(cli->config, "store.sync"), &cli->store, err, sizeof err) < 0) {
         cli_fail("cannot open store: %s", err);
         return NULL;
     }
