@@ -135,6 +135,7 @@ struct rp_block {
     char *diag;
     char *remote_mta;
     char *last_attempt;
+    bool diag_unix; /* Diagnostic-Code: X-Unix; (a local delivery program) */
 };
 
 static void rp_block_clear(struct rp_block *b)
@@ -161,6 +162,7 @@ static int rp_block_flush(struct homing_report *r, struct rp_block *b)
         x->diagnostic = b->diag;
         x->remote_mta = b->remote_mta;
         x->last_attempt = b->last_attempt;
+        if (b->diag_unix) x->reason = "mailererror"; /* a hint for rp_classify_rcpt */
         b->diag = b->remote_mta = b->last_attempt = NULL;
     }
 out:
@@ -207,6 +209,7 @@ static int rp_read_dsn(struct homing_report *r, const char *body, size_t blen)
             } else if (strcasecmp(name, "Diagnostic-Code") == 0) {
                 if (!blk.diag) {
                     const char *u = rp_untype(v);
+                    blk.diag_unix = strncasecmp(v, "x-unix", 6) == 0 && u != v;
                     if (!(blk.diag = rp_collapse(u, strlen(u), RP_DIAG_MAX))) rc = -ENOMEM;
                 }
             } else if (strcasecmp(name, "Remote-MTA") == 0) {
@@ -561,17 +564,30 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
             }
         }
     }
+    /* The command the refusal answered: the Diagnostic-Code often lacks
+     * it where the recipient's paragraph of the text names it (Postfix's
+     * "(in reply to RCPT TO command)"). */
     bool data = d && rp_after_data(d, dn);
-    if (!data && extra && en) {
+    bool rcpt = d && rp_at_rcpt(d, dn);
+    if ((!data || !rcpt) && extra && en) {
         char *e = malloc(en + 1);
         if (e) {
             memcpy(e, extra, en);
             rp_lower(e, en);
-            data = rp_after_data(e, en);
+            if (!data) data = rp_after_data(e, en);
+            if (!rcpt) rcpt = rp_at_rcpt(e, en);
             free(e);
         }
     }
-    x->reason = rp_reason_classify(why, d, dn, x->status, x->reply_code, x->action, data);
+    /* A Diagnostic-Code of type X-Unix comes from a local delivery
+     * program (rp_read_dsn marks it): its failures are the mailer's unless
+     * the words name a narrower cause. */
+    bool unix_mailer = x->reason && strcmp(x->reason, "mailererror") == 0;
+    x->reason = rp_reason_classify(why, d, dn, x->status, x->reply_code, x->action, data, rcpt,
+                                   x->remote_mta);
+    if (unix_mailer && (strcmp(x->reason, "systemerror") == 0 || strcmp(x->reason, "onhold") == 0 ||
+                        strcmp(x->reason, "undefined") == 0))
+        x->reason = "mailererror";
     free(d);
     x->hard = homing_report_reason_hard(x->reason, x->reply_code ? x->reply_code : x->status);
 }

@@ -64,12 +64,15 @@ const char *rp_reason_text(const char *lower, size_t n);
 const char *rp_reason_status(const char *status);
 /* Provider-specific codes in the text (Orange / La Poste). */
 const char *rp_reason_provider_code(const char *lower, size_t n);
-/* why: rp_reason_text of the text, computed once by the caller. */
+/* why: rp_reason_text of the text, computed once by the caller; rhost: the
+ * Remote-MTA when known (some providers' replies are read per host). */
 const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
                                const char *status, const char *reply_code, const char *action,
-                               bool after_data);
+                               bool after_data, bool at_rcpt, const char *rhost);
 /* True when the text says the refusal came after DATA (lower-case text). */
 bool rp_after_data(const char *t, size_t n);
+/* True when the text says the refusal answered RCPT TO (lower-case text). */
+bool rp_at_rcpt(const char *t, size_t n);
 
 /* report_text.c: helpers over decoded text */
 void rp_lower(char *s, size_t n);

@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "report_int.h"
 
@@ -36,6 +37,8 @@ struct rp_reason_rule {
 static const struct rp_reason_rule rp_rules[] = {
     /* A named local failure outranks the expiry it caused. */
     {"systemerror", P("unable to contact ldap server")},
+    /* Postfix's marker for a report it could not write: nothing is known. */
+    {"undefined", P("delivery report unavailable")},
     {"policyviolation", P("content presents a potential")},
     /* The retry period ran out: whatever the last attempt said. */
     {"expired", P("message expired", "queue.expired", "delivery time expired",
@@ -87,7 +90,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "reject sender", "senders are not allowed", "sender verification", "domain of sender",
        "sender verify", "we do not accept mail from", "501 5.1.8", "553 5.1.8", "5.1.8", "5.1.7",
        "access denied for sender", "this sender is not")},
-    {"networkerror", P("malformed or unexpected name server reply")},
+    /* Sendmail's "Deferred: Connection refused by host" is a TCP refusal
+     * (ECONNREFUSED), not a policy block. */
+    {"networkerror",
+     P("malformed or unexpected name server reply", "deferred: connection refused")},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
        "mx or srv record indicated", "does not accept mail", "accepts no mail", "null mx",
@@ -128,7 +134,7 @@ static const struct rp_reason_rule rp_rules[] = {
        "dns error: dns type", "dns error: domain", "no such host", "domain name error",
        "illegal host", "host does not exist", "unknown mail domain",
        "the domain name in the email address is incorrect", "host not reachable",
-       "domain lookup failed", "nxdomain")},
+       "domain lookup failed", "nxdomain", "dns lookup failure: host")},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
     {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
@@ -376,8 +382,59 @@ static const struct {
     {"515", "mesgtoobig"},  {"630", "policyviolation"},
 };
 
+/* Acceptable-use codes "AUP#..." that Cox and Charter/Spectrum append to
+ * their refusals, as their postmaster pages document them: Cox's CXBL and
+ * CDRBL (the sending IP is blocked for spam-like behaviour), IPBLnnnn (the IP
+ * is on a DNSBL), URLBL (a URL of the message is), CXCNCT (too many
+ * concurrent connections), CXMXRT (too many messages); Spectrum's 1310 and
+ * 1340 (concurrent connections) and 1380 (rate limit). */
+static const struct {
+    const char *code; /* lower-case, after "aup#" */
+    bool prefix;      /* matches any code that starts so */
+    const char *reason;
+} rp_aup[] = {
+    {"cxbl", false, "blocked"},       {"cdrbl", false, "blocked"},
+    {"ipbl", true, "blocked"},        {"urlbl", false, "spamdetected"},
+    {"cxcnct", false, "toomanyconn"}, {"cxmxrt", false, "speeding"},
+    {"1310", false, "toomanyconn"},   {"1340", false, "toomanyconn"},
+    {"1380", false, "speeding"},
+};
+
+static const char *rp_reason_aup(const char *t, size_t n)
+{
+    for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), "aup#", 4)) != NULL; q++) {
+        const char *u = q + 4, *end = t + n;
+        /* Spectrum writes "AUP#In-1310" or "AUP#I-1310" as well as "AUP#1310" */
+        if (u + 3 <= end && memcmp(u, "in-", 3) == 0)
+            u += 3;
+        else if (u + 2 <= end && memcmp(u, "i-", 2) == 0)
+            u += 2;
+        const char *w = u;
+        while (w < end && ((*w >= 'a' && *w <= 'z') || (*w >= '0' && *w <= '9'))) w++;
+        size_t wl = (size_t)(w - u);
+        for (size_t i = 0; i < sizeof rp_aup / sizeof rp_aup[0]; i++) {
+            size_t cl = strlen(rp_aup[i].code);
+            if ((wl == cl || (rp_aup[i].prefix && wl > cl)) && memcmp(u, rp_aup[i].code, cl) == 0)
+                return rp_aup[i].reason;
+        }
+    }
+    return NULL;
+}
+
+/* Exchange 2000/2003 non-delivery reports name the X.400 diagnostic in
+ * parentheses after the MSEXCH:IMS component: 000C05A6 is an unknown
+ * recipient. */
+static const char *rp_reason_exchange(const char *t, size_t n)
+{
+    return memmem(t, n, "msexch:", 7) && memmem(t, n, "(000c05a6)", 10) ? "userunknown" : NULL;
+}
+
 const char *rp_reason_provider_code(const char *t, size_t n)
 {
+    if (!t || n == 0) return NULL;
+    const char *r = rp_reason_aup(t, n);
+    if (!r) r = rp_reason_exchange(t, n);
+    if (r) return r;
     static const char *const pre[] = {"ofr", "lpn", NULL};
     for (const char *const *p = pre; *p; p++) {
         for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), *p, 3)) != NULL; q++) {
@@ -400,6 +457,31 @@ static const char *const rp_status_decisive[] = {"1.2",  "1.6",  "1.10", "2.2", 
 static bool rp_has(const char *t, size_t n, const char *w)
 {
     return t && n && memmem(t, n, w, strlen(w)) != NULL;
+}
+
+/* Wordings that only an MTA's own recipient lookup writes (Exchange, IMail,
+ * Lotus Notes, Verizon's MMS gateway, Yahoo!), so they name an unknown user
+ * whatever the command was. */
+static bool rp_uu_own_words(const char *t, size_t n)
+{
+    static const char *const w[] = {"recipient name is not recognized",
+                                    "invalid final delivery userid",
+                                    "unknown user: ",
+                                    "not listed in public name",
+                                    "no valid recipients for this",
+                                    "delivery error: dd",
+                                    NULL};
+    for (const char *const *p = w; *p; p++)
+        if (rp_has(t, n, *p)) return true;
+    return false;
+}
+
+bool rp_at_rcpt(const char *t, size_t n)
+{
+    /* Postfix "(in reply to RCPT TO command)", Exim "after RCPT TO:" or
+     * "after RCPT command", Sendmail ">>> RCPT To:", Yahoo! "[RCPT_TO]";
+     * not the "ORCPT" of a Received field. */
+    return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]");
 }
 
 bool rp_after_data(const char *t, size_t n)
@@ -426,9 +508,45 @@ bool rp_after_data(const char *t, size_t n)
     return false;
 }
 
+/* True when the word right before `what` is a host name: dotted, no '@',
+ * not an address in brackets. */
+static bool rp_names_host(const char *t, size_t n, const char *what)
+{
+    size_t wl = strlen(what);
+    for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), what, wl)) != NULL; q++) {
+        const char *e = q;
+        while (e > t && e[-1] == ' ') e--;
+        const char *b = e;
+        while (b > t && b[-1] != ' ' && b[-1] != '\n' && b[-1] != ':') b--;
+        if (e - b < 3 || e[-1] == '.') continue;
+        bool dot = false, bad = false;
+        for (const char *c = b; c < e; c++) {
+            if (*c == '.')
+                dot = true;
+            else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+                bad = true;
+        }
+        if (dot && !bad) return true;
+    }
+    return false;
+}
+
+/* NTT docomo answers "550 Unknown user" at the end of DATA when the
+ * recipient's reception settings refuse the sender (its documented
+ * designated-domain filter): the sender was refused, the address exists. */
+static bool rp_rhost_docomo(const char *rhost, const char *t, size_t n)
+{
+    if (rhost) {
+        size_t l = strlen(rhost);
+        while (l && (rhost[l - 1] == '.' || rhost[l - 1] == ' ')) l--;
+        if (l >= 12 && strncasecmp(rhost + l - 12, "docomo.ne.jp", 12) == 0) return true;
+    }
+    return rp_has(t, n, ".docomo.ne.jp[");
+}
+
 const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
                                const char *status, const char *reply_code, const char *action,
-                               bool after_data)
+                               bool after_data, bool at_rcpt, const char *rhost)
 {
     if (action && (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
                    strcmp(action, "expanded") == 0))
@@ -445,34 +563,47 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     const char *t = why;
     bool at_mail_from =
         rp_has(diag_lower, n, "after mail from") || rp_has(diag_lower, n, "in reply to mail from");
+    /* "<name> does not exist" naming a host (a dotted name, no local part)
+     * says the domain is missing, not a mailbox. */
+    if (t && strcmp(t, "userunknown") == 0 && rp_names_host(diag_lower, n, "does not exist"))
+        t = cls == '4' ? "networkerror" : "hostunknown";
     if (t) {
         /* Refused at MAIL FROM: about the sender, not the recipient. */
         if (at_mail_from && (strcmp(t, "userunknown") == 0 || strcmp(t, "hostunknown") == 0))
             return "rejected";
         if (strcmp(t, "userunknown") == 0) {
+            if (after_data && rp_rhost_docomo(rhost, diag_lower, n)) return "rejected";
             /* Refused after DATA, the address was known: a filter said no. */
             if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
             if (status && status[1] == '.' && status[2] == '7' && status[3] == '.')
                 return "filtered";
             /* X.2.1 "mailbox disabled" worded as unknown: a filter, unless
              * the refusal came at RCPT where the address itself is judged. */
-            if (status && strcmp(status + 1, ".2.1") == 0 && !rp_has(diag_lower, n, "rcpt"))
+            if (status && strcmp(status + 1, ".2.1") == 0 && !at_rcpt) return "filtered";
+            /* Only an answer to RCPT TO judges the address itself. A
+             * generic "User unknown" with no sign of the command, no
+             * address status (X.1.X) and not both a status and a reply
+             * code came from a filter or a relay that hides the cause
+             * (Sisimai's reading). An MTA's own wording for its own
+             * directory lookup stays an unknown user. */
+            if (!at_rcpt && !(status && status[1] == '.' && status[2] == '1' && status[3] == '.') &&
+                !(status && reply_code) && !rp_uu_own_words(diag_lower, n))
                 return "filtered";
         }
         if (strcmp(t, "hostunknown") == 0 && cls == '4') return "networkerror";
         if (strcmp(t, "networkerror") == 0 && cls != '5' && action &&
             strcmp(action, "failed") == 0 &&
             (rp_has(diag_lower, n, "timed out") || rp_has(diag_lower, n, "connect to") ||
-             rp_has(diag_lower, n, "timeout")))
+             rp_has(diag_lower, n, "timeout") || rp_has(diag_lower, n, "connection refused")))
             return "expired"; /* given up after retrying a dead host */
         return t;
     }
     /* Refused at MAIL FROM: the sender was refused, whatever the code. */
     if (at_mail_from) return "rejected";
     const char *s = rp_reason_status(status);
-    /* A temporary code in a final failure without a narrower meaning: the
-     * retries ran out. */
-    if (cls == '4' && action && strcmp(action, "failed") == 0 &&
+    /* A temporary code in a final failure or a delay warning without a
+     * narrower meaning: the retries ran (or are running) out. */
+    if (cls == '4' && action && (strcmp(action, "failed") == 0 || strcmp(action, "delayed") == 0) &&
         (!s || strcmp(s, "systemerror") == 0 || (status[2] == '0' && status[4] == '0')))
         return "expired";
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
