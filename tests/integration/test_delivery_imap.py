@@ -13,6 +13,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -67,10 +68,25 @@ service stats {{
 """
 
 
+TLS_CONF = """\
+ssl = required
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
+service imap-login {{
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
+  }}
+}}
+"""
+
+
 class Dovecot:
-    def __init__(self, root):
+    def __init__(self, root, tls=False):
         self.root = root
         self.port = free_port()
+        self.tls_port = free_port()
         nobody = pwd.getpwnam("nobody")
         self.uid, self.gid = nobody.pw_uid, nobody.pw_gid
         for d in ("run", "state", "mail", "home"):
@@ -78,12 +94,25 @@ class Dovecot:
         for d in ("mail", "home"):
             os.chown(os.path.join(root, d), self.uid, self.gid)
         self.conf = os.path.join(root, "dovecot.conf")
-        open(self.conf, "w").write(CONF.format(root=root, uid=self.uid, gid=self.gid,
-                                               port=self.port))
+        conf = CONF.format(root=root, uid=self.uid, gid=self.gid, port=self.port)
+        if tls:
+            # a self-signed certificate made for this run: imaps with --insecure
+            # works, without it the client must refuse the server
+            p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                "-keyout", os.path.join(root, "key.pem"), "-out",
+                                os.path.join(root, "cert.pem"), "-days", "2",
+                                "-subj", "/CN=127.0.0.1"], capture_output=True, timeout=60)
+            if p.returncode != 0:
+                raise Failure(f"openssl: {p.stderr}")
+            conf = conf.replace("ssl = no\n", "").replace(
+                "  inet_listener imaps {\n    port = 0\n  }\n", "")
+            conf = conf.replace("disable_plaintext_auth = no", "disable_plaintext_auth = yes")
+            conf += TLS_CONF.format(root=root, tls_port=self.tls_port)
+        open(self.conf, "w").write(conf)
         open(os.path.join(root, "passwd"), "w").write("bounces:{PLAIN}s3cret\n")
         self.maildir = os.path.join(root, "mail", "bounces")
 
-    def start(self):
+    def start(self, tls=False):
         # the master daemonizes: give it no pipe to hold open
         err = os.path.join(self.root, "start.err")
         with open(err, "w") as ef:
@@ -92,15 +121,24 @@ class Dovecot:
         if p.returncode != 0:
             raise Failure(f"dovecot: {p.returncode} {open(err).read().strip()} {self.log()}")
         deadline = time.time() + 20
+        port = self.tls_port if tls else self.port
         while time.time() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    if tls:
+                        ctx = ssl.create_default_context()
+                        ctx.check_hostname = False
+                        ctx.verify_mode = ssl.CERT_NONE
+                        s = ctx.wrap_socket(s)
                     if s.recv(200).startswith(b"* OK"):
                         return
             except OSError:
                 pass
             time.sleep(0.1)
         raise Failure("dovecot did not listen within 20 s: " + self.log())
+
+    def start_tls(self):
+        self.start(tls=True)
 
     def log(self):
         try:
@@ -202,10 +240,37 @@ def test_imap():
         inst.close()
 
 
+def test_imaps():
+    inst = Instance()
+    dv = Dovecot(os.path.join(inst.tmp, "dovecot"), tls=True)
+    try:
+        os.chmod(inst.tmp, 0o755)
+        os.chmod(dv.root, 0o755)
+        inst.run("message", "add", "--subject", "q3", "--from", "alice@homing.example",
+                 "--to", "nobody@dest.example", "--to", "full@dest.example",
+                 "--message-id", "q3.report.1@homing.example")
+        dv.deliver("1.host", open(os.path.join(DATA, "dsn-two.eml")).read())
+        dv.start_tls()
+        auth = os.path.join(inst.tmp, "imap.auth")
+        open(auth, "w").write("bounces\ns3cret\n")
+        os.chmod(auth, 0o600)
+        url = f"imaps://127.0.0.1:{dv.tls_port}/INBOX"
+        p = inst.run("ingest", "--imap", url, "--auth-file", auth, check_rc=False)
+        check(p.returncode == 2 and "TLS" in p.stderr, f"unverified cert accepted: {p.stderr!r}")
+        p = inst.run("ingest", "--imap", url, "--auth-file", auth, "--insecure", check_rc=False)
+        check(p.returncode == 0 and "1 message fetched" in p.stderr,
+              f"imaps: {p.returncode} {p.stderr!r} {dv.log()}")
+        check(inst.event_count() == 2, f"events: {inst.event_count()}")
+    finally:
+        dv.stop()
+        inst.close()
+
+
 if __name__ == "__main__":
     if not os.path.exists(DOVECOT):
         print("FAIL: dovecot is not installed (scripts/setup.sh installs dovecot-imapd)")
         sys.exit(1)
     r = Runner()
     r.run(test_imap)
+    r.run(test_imaps)
     r.finish()
