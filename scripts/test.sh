@@ -59,13 +59,14 @@ if [ "${HOMING_TEST_QUICK:-0}" != 1 ]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0
   if build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
       -Dc_args=-fno-sanitize-recover=undefined -Dbuildtype=debug; then
     run_suites build-asan --no-suite browser --no-suite bench --timeout-multiplier 3
   else
     failed=$((failed + 1)); failures+=("sanitizer build failed")
   fi
-  unset ASAN_OPTIONS UBSAN_OPTIONS
+  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
   echo "== libFuzzer runs"
   if CC=clang-14 build build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
