@@ -592,6 +592,19 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
     x->hard = homing_report_reason_hard(x->reason, x->reply_code ? x->reply_code : x->status);
 }
 
+/* au (EZweb) heads its bounces with one sentence that names the reason for
+ * every recipient listed ("The user(s) account is disabled."); the reply
+ * quoted under it is au's generic "user unknown", so the headline wins. */
+static void rp_headline(struct homing_report_rcpt *x, const char *t, size_t n)
+{
+    if (!t || !n || !(strcmp(x->reason, "userunknown") == 0 || strcmp(x->reason, "filtered") == 0))
+        return;
+    if (rp_memmem_ci(t, n, "the user(s) account is disabled")) {
+        x->reason = "suspend";
+        x->hard = homing_report_reason_hard(x->reason, x->reply_code ? x->reply_code : x->status);
+    }
+}
+
 /* An Amazon SES notification (bounce, complaint or delivery) in JSON. */
 static int rp_ses_json(struct homing_report *r, const char *t, size_t n)
 {
@@ -911,6 +924,7 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
                 if (!x->diagnostic && near) x->diagnostic = rp_collapse(near, nl, RP_DIAG_MAX);
                 if (near && (!x->status || !x->reply_code)) rp_fill_codes(x, near, nl);
                 rp_classify_rcpt(x, near ? near : tx, near ? nl : tn);
+                rp_headline(x, tx, tn);
             }
             goto done;
         }

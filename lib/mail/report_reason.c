@@ -558,6 +558,12 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
             if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
     }
     if (action && strcmp(action, "expired") == 0) return "expired";
+    /* X.7.9 is registered for a too weak SMTP AUTH mechanism, but outside
+     * an AUTH exchange receivers (Yahoo!, AOL, Sendmail milters) answer it
+     * after DATA to refuse a message on policy grounds. */
+    if (status && status[1] == '.' && strcmp(status + 2, "7.9") == 0 &&
+        !rp_has(diag_lower, n, "auth"))
+        return "policyviolation";
     const char *pc = rp_reason_provider_code(diag_lower, n);
     if (pc) return pc;
     const char *t = why;
