@@ -180,6 +180,12 @@ static int notify_event(struct notifier *nt, const struct homing_event *ev)
         for (size_t i = 0; i < m->n_links; i++)
             if (m->links[i].index == ev->item) link = m->links[i].url;
 
+    /* Looked up first: a click already notified needs no enrichment at all. */
+    int already = 0;
+    if (same_kind && (r = exists(nt->store, same_kind, ev->message, ev->recipient,
+                                 per_item ? (int64_t)ev->item : -1, NULL, &already)) < 0)
+        goto out;
+    if (already && per_item) goto out;
     struct homing_enrichment en;
     const struct homing_enrichment *e = NULL;
     char fp[HOMING_FINGERPRINT_STR_MAX] = "";
@@ -194,10 +200,8 @@ static int notify_event(struct notifier *nt, const struct homing_event *ev)
         .link_url = link,
         .enrich = e,
         .notify_machine = nt->machine,
+        .already_notified = already,
     };
-    if (same_kind && (r = exists(nt->store, same_kind, ev->message, ev->recipient,
-                                 per_item ? (int64_t)ev->item : -1, NULL, &f.already_notified)) < 0)
-        goto out;
     if (ev->kind == HOMING_EV_OPEN && f.already_notified && fp[0]) {
         int known = 0;
         if ((r = exists(nt->store, "open", ev->message, -1, -1, NULL, &f.message_opened)) < 0 ||
