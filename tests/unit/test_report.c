@@ -3,11 +3,13 @@
  * hand-written samples in tests/data/reports/ (see the README there): DSN with
  * several recipient blocks, RFC 6533 global DSN, MDN, ARF, auto-reply, a
  * non-standard bounce, a plain message; line-end variants; limits and bad
- * input; reason and hard/soft semantics.
+ * input; reason and hard/soft semantics; the reason mechanisms on small
+ * messages built in the test.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +251,104 @@ static void test_nesting_limit(void **state)
     free(b);
 }
 
+/* A Postfix-style DSN for one recipient: the text paragraph, then the
+ * delivery-status fields (status, diagnostic type and text). */
+static struct homing_report *dsn_with(const char *text, const char *status, const char *dtype,
+                                      const char *diag)
+{
+    char *b = malloc(8192);
+    assert_non_null(b);
+    int n = snprintf(b, 8192,
+                     "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+                     "To: sender@example.org\n"
+                     "Subject: Undelivered Mail Returned to Sender\n"
+                     "MIME-Version: 1.0\n"
+                     "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n"
+                     "\n--B\nContent-Type: text/plain\n\n%s\n\n"
+                     "--B\nContent-Type: message/delivery-status\n\n"
+                     "Reporting-MTA: dns; mx.example.org\n\n"
+                     "Final-Recipient: rfc822; rcpt@dest.example\n"
+                     "Action: failed\nStatus: %s\nDiagnostic-Code: %s; %s\n\n--B--\n",
+                     text, status, dtype, diag);
+    assert_true(n > 0 && n < 8192);
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(b, (size_t)n, &r), 0);
+    free(b);
+    assert_int_equal(r->n_rcpts, 1);
+    return r;
+}
+
+static struct homing_report *text_bounce(const char *text)
+{
+    char *b = malloc(8192);
+    assert_non_null(b);
+    int n = snprintf(b, 8192,
+                     "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+                     "To: sender@example.org\n"
+                     "Subject: Undelivered Mail Returned to Sender\n\n"
+                     "I'm sorry to have to inform you that your message could not\n"
+                     "be delivered to one or more recipients.\n\n%s\n",
+                     text);
+    assert_true(n > 0 && n < 8192);
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(b, (size_t)n, &r), 0);
+    free(b);
+    assert_true(r->n_rcpts >= 1);
+    return r;
+}
+
+static void expect_reason(struct homing_report *r, const char *reason, bool hard)
+{
+    assert_string_equal(r->rcpts[0].reason, reason);
+    assert_int_equal(r->rcpts[0].hard, hard);
+    homing_report_parsed_free(r);
+}
+
+/* The reason mechanisms of report_reason.c, one message each. */
+static void test_reason_rules(void **state)
+{
+    (void)state;
+    /* a generic "User unknown" answers RCPT TO only when the text says so */
+    expect_reason(
+        text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550\n"
+                    "    <rcpt@dest.example>: User unknown (in reply to RCPT TO command)"),
+        "userunknown", true);
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550\n"
+                              "    <rcpt@dest.example>: User unknown"),
+                  "filtered", false);
+    /* the command is read from the recipient's paragraph of the text too */
+    expect_reason(dsn_with("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 5.2.1\n"
+                           "    <rcpt@dest.example>... User Unknown (in reply to RCPT TO command)",
+                           "5.2.1", "smtp", "550 5.2.1 <rcpt@dest.example>... User Unknown"),
+                  "userunknown", true);
+    expect_reason(dsn_with("The message could not be delivered.", "5.2.1", "smtp",
+                           "550 5.2.1 <rcpt@dest.example>... User Unknown"),
+                  "filtered", false);
+    /* an MTA's own lookup wording stays an unknown user */
+    expect_reason(text_bounce("Unknown user: rcpt@dest.example"), "userunknown", true);
+    /* provider codes: Cox, Spectrum, Exchange 2003 */
+    expect_reason(
+        dsn_with("x", "5.1.0", "smtp", "550 5.1.0 <s@example.org> sender rejected. AUP#CDRBL"),
+        "blocked", false);
+    expect_reason(
+        dsn_with("x", "5.1.0", "smtp", "550 5.1.0 <s@example.org> sender rejected. AUP#In-1310"),
+        "toomanyconn", false);
+    expect_reason(text_bounce("rcpt@dest.example on 4/29/01 11:34:45 PM\n"
+                              "    MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient"),
+                  "userunknown", true);
+    /* a local delivery program, a policy 5.7.9, a host that does not exist */
+    expect_reason(dsn_with("x", "4.3.0", "x-unix", "temporary failure"), "mailererror", false);
+    expect_reason(dsn_with("x", "5.7.9", "smtp", "554 5.7.9 Header error"), "policyviolation",
+                  false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "553 mx.dest.example does not exist"),
+                  "hostunknown", true);
+    /* Sendmail's deferral by a TCP refusal, given up: expired */
+    expect_reason(dsn_with("rcpt@dest.example... Deferred: Connection refused by mx.dest.example.",
+                           "4.4.7", "smtp",
+                           "4.4.7 Deferred: Connection refused by mx.dest.example."),
+                  "expired", false);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -278,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_hard_semantics),
+        cmocka_unit_test(test_reason_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
