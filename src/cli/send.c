@@ -128,7 +128,7 @@ static void *send_worker(void *arg)
             j->item = items[i];
             char p[600], t[600];
             cli_safe(j->path, p, sizeof p);
-            if (r < 0 && r != -EACCES) {
+            if (r < 0) { /* nothing about the recipient is known: record nothing */
                 j->session_failed = 1;
                 printf("failed   %s -> %s\n", p, j->rcpt);
                 continue;

@@ -328,11 +328,43 @@ def test_send_errors():
         inst.close()
 
 
+def test_send_auth():
+    inst = Instance({})
+    sink = Sink(dsn=False, auth=("alice", "pa ss"))
+    try:
+        with open(inst.conf, "a") as f:
+            f.write(f"\n[send]\nverp = bounce+{{token}}@{BOUNCE_DOMAIN}\n"
+                    f"smtp = 127.0.0.1:{sink.port}\nstarttls = off\n")
+        src = os.path.join(inst.tmp, "msg.eml")
+        open(src, "w").write(MESSAGE.replace("gone@dest.test, slow@dest.test", "bo@dest.test"))
+        out = os.path.join(inst.tmp, "out")
+        inst.run("track", "-o", out, src)
+        p = inst.run("send", out, check_rc=False)
+        check(p.returncode == 2 and "authentication required" in p.stderr,
+              f"no credentials: {p.returncode} {p.stderr!r}")
+        auth = os.path.join(inst.tmp, "smtp.auth")
+        open(auth, "w").write("alice\nwrong\n")
+        os.chmod(auth, 0o600)
+        p = inst.run("send", out, "--auth-file", auth, check_rc=False)
+        check(p.returncode == 2 and "authentication failed" in p.stderr,
+              f"bad password: {p.returncode} {p.stderr!r}")
+        check(inst.event_count() == 0, "a failed login recorded events")
+        open(auth, "w").write("alice\npa ss\n")
+        p = inst.run("send", out, "--auth-file", auth, check_rc=False)
+        check(p.returncode == 0 and len(sink.received) == 2, f"login: {p.stderr!r}")
+        check("alice" in sink.logins, f"logins: {sink.logins}")
+        check("pa ss" not in p.stdout + p.stderr, "password printed")
+    finally:
+        sink.stop()
+        inst.close()
+
+
 if __name__ == "__main__":
     if not os.path.exists(POSTFIX):
         print("FAIL: postfix is not installed (scripts/setup.sh installs it)")
         sys.exit(1)
     r = Runner()
     r.run(test_send_errors)
+    r.run(test_send_auth)
     r.run(test_postfix_end_to_end)
     r.finish()
