@@ -85,6 +85,9 @@ struct homing_notify_facts {
      * hit's reader (enrich->fingerprint) new to it? Either may be 0. */
     int message_opened;
     int reader_new;
+    /* Of a delivery report (the event's detail): "5.1.1" and "user-unknown". */
+    const char *status;
+    const char *reason;
 };
 
 struct homing_notify_decision {

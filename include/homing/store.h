@@ -123,6 +123,7 @@ struct homing_report_row {
     int64_t opens, first_open_us, last_open_us; /* GET opens; 0 times if none */
     int64_t probes;                             /* HEAD requests on any URL */
     int64_t clicks, first_click_us, last_click_us;
+    int tracking; /* enum homing_tracking; set by homing_store_report_visible */
 };
 int homing_store_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
                         size_t *n);
@@ -292,5 +293,89 @@ int homing_store_delivery_counts(struct homing_store *s, int64_t *pending, int64
 /* Named cursors over events (the notifier's is "notify"); -ENOENT if unset. */
 int homing_store_cursor_get(struct homing_store *s, const char *name, int64_t *event);
 int homing_store_cursor_set(struct homing_store *s, const char *name, int64_t event);
+
+/* ---- Privacy (migration 0006; docs/privacy.md) ---- */
+
+/* Tracking mode of a message or recipient, from least to most recorded. */
+enum homing_tracking {
+    HOMING_TRACKING_INDIVIDUAL = 0, /* everything, per recipient (the default) */
+    HOMING_TRACKING_ANONYMOUS = 1,  /* opens and clicks counted without the recipient */
+    HOMING_TRACKING_DELIVERY = 2,   /* delivery reports only: no pixel, no click links */
+    HOMING_TRACKING_OFF = 3,        /* nothing: the copy goes out untouched */
+};
+#define HOMING_TRACKING_INHERIT (-1) /* a recipient without a mode of its own */
+/* "individual", "anonymous", "delivery", "off"; NULL for anything else. */
+const char *homing_tracking_name(int mode);
+/* The mode named s, or -EINVAL. */
+int homing_tracking_parse(const char *s);
+
+/* Sets the mode of a message (recipient 0) or of one recipient (1..n; mode
+ * HOMING_TRACKING_INHERIT goes back to the message's). -ENOENT if absent. */
+int homing_store_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient,
+                              int mode);
+/* The message's mode, and the effective mode of each recipient: (*modes)[i]
+ * is recipient i + 1's (malloc'd, *n entries). -ENOENT if there is no message. */
+int homing_store_tracking_get(struct homing_store *s, uint64_t message, int *message_mode,
+                              int **modes, size_t *n);
+
+#define HOMING_PRIVACY_CHUNK 1000 /* events changed per transaction by the sweeps */
+
+/* Truncates the client address of events with an id above the store's
+ * truncation cursor and at most upto (the enrichment cursor: enrichment needs
+ * the whole address first; upto < 0: every event) to v4_bits / v6_bits, in
+ * transactions of HOMING_PRIVACY_CHUNK events, and moves the cursor. The only
+ * UPDATE the schema lets through on events. *changed (may be NULL): addresses
+ * rewritten. */
+int homing_store_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
+                                  unsigned v6_bits, int64_t *changed);
+
+/* Retention: adds the events older than before_us to the daily rollups
+ * (message, UTC day, kind, method, verdict: counts), then deletes them and the
+ * rows of tables whose foreign keys point at them, in one transaction. */
+int homing_store_privacy_retention(struct homing_store *s, int64_t before_us, int64_t *rolled,
+                                   int64_t *deleted);
+
+struct homing_rollup {
+    uint64_t message;
+    char day[11]; /* YYYY-MM-DD, UTC */
+    char kind[24];
+    char method[8];
+    char verdict[24];
+    int64_t count;
+};
+/* Rollups of one message (message != 0) or all, by message, day, kind. */
+int homing_store_rollups_list(struct homing_store *s, uint64_t message,
+                              struct homing_rollup **out, size_t *n);
+void homing_rollups_free(struct homing_rollup *r, size_t n);
+
+/* What homing_store_privacy_forget removed or blanked, per table. */
+#define HOMING_FORGET_TABLES_MAX 48
+#define HOMING_FORGET_ADDR_MAX   320
+struct homing_forget_result {
+    size_t n;
+    struct {
+        char table[64];
+        int64_t rows;
+    } t[HOMING_FORGET_TABLES_MAX];
+};
+/* Removes everything about one address (compared without case), in one
+ * transaction: its recipient rows become tombstones ("forgotten"), its events
+ * and every row of another table tied to its (message, recipient) or whose text
+ * names it are deleted; a sender or subject naming it is blanked. Idempotent:
+ * a second call removes nothing. -EINVAL for an address without '@'. */
+int homing_store_privacy_forget(struct homing_store *s, const char *address,
+                                struct homing_forget_result *out);
+
+/* homing_store_report as the tracking modes allow it to be shown (what the
+ * report and the API use): the opens, clicks and probes of a recipient whose
+ * mode is not individual are moved into recipient 0's row (added when needed:
+ * counts without a recipient) and its row keeps only address and delivery
+ * state (none for mode off); each row's tracking says which mode applied. */
+int homing_store_report_visible(struct homing_store *s, uint64_t message,
+                                struct homing_report_row **rows, size_t *n);
+/* Events as the modes allow them to be shown: an event of a recipient whose
+ * mode is not individual loses its recipient and its client, User-Agent,
+ * Accept-Language, Via and From. */
+int homing_store_events_visible(struct homing_store *s, struct homing_event *evs, size_t n);
 
 #endif

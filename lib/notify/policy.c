@@ -23,6 +23,7 @@
 #define POLICY_ADDRESS_MAX 160
 #define POLICY_URL_MAX     200
 #define POLICY_CLIENT_MAX  160
+#define POLICY_REASON_MAX  64 /* status code or reason name of a report */
 
 /* Subject, address and URL come from whoever registered or sent the mail and
  * the client from the hit: all are sanitised before they reach a terminal. */
@@ -118,6 +119,12 @@ int homing_notify_policy(const struct homing_notify_facts *f,
     safe(who, sizeof who, f->address && *f->address ? f->address : "a recipient");
     safe(url, sizeof url, f->link_url && *f->link_url ? f->link_url : "a link");
     client_text(f, client, sizeof client);
+    /* ": 5.1.1 user-unknown" after a bounce or delay, when the report said. */
+    char status[POLICY_REASON_MAX], reason[POLICY_REASON_MAX], why[2 * POLICY_REASON_MAX + 4] = "";
+    safe(status, sizeof status, f->status);
+    safe(reason, sizeof reason, f->reason);
+    if (status[0] || reason[0])
+        textf(why, sizeof why, ": %s%s%s", status, status[0] && reason[0] ? " " : "", reason);
     char *t = out[0].text;
     const size_t cap = sizeof out[0].text;
     out[0].kind = kind;
@@ -133,9 +140,9 @@ int homing_notify_policy(const struct homing_notify_facts *f,
     else if (strcmp(kind, "delivered") == 0)
         textf(t, cap, "'%s' was delivered to %s", subj, who);
     else if (strcmp(kind, "bounced") == 0)
-        textf(t, cap, "'%s' bounced for %s", subj, who);
+        textf(t, cap, "'%s' bounced for %s%s", subj, who, why);
     else if (strcmp(kind, "delayed") == 0)
-        textf(t, cap, "'%s' is delayed for %s", subj, who);
+        textf(t, cap, "'%s' is delayed for %s%s", subj, who, why);
     else if (strcmp(kind, "read") == 0)
         textf(t, cap, "%s sent a read receipt for '%s'", who, subj);
     else

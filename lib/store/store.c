@@ -458,3 +458,336 @@ int homing_store_cursor_set(struct homing_store *s, const char *name, int64_t ev
     if (!s || !name || !*name || event < 0) return -EINVAL;
     return s->ops->cursor_set(s, name, event);
 }
+
+/* ---- privacy (migration 0006) ---- */
+
+static const char *const tracking_names[] = {
+    [HOMING_TRACKING_INDIVIDUAL] = "individual",
+    [HOMING_TRACKING_ANONYMOUS] = "anonymous",
+    [HOMING_TRACKING_DELIVERY] = "delivery",
+    [HOMING_TRACKING_OFF] = "off",
+};
+
+const char *homing_tracking_name(int mode)
+{
+    if (mode < 0 || mode > HOMING_TRACKING_OFF) return NULL;
+    return tracking_names[mode];
+}
+
+int homing_tracking_parse(const char *s)
+{
+    for (int i = 0; s && i <= HOMING_TRACKING_OFF; i++)
+        if (strcmp(s, tracking_names[i]) == 0) return i;
+    return -EINVAL;
+}
+
+int homing_store_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient,
+                              int mode)
+{
+    if (!s || message == 0) return -EINVAL;
+    if (!homing_tracking_name(mode) && !(recipient && mode == HOMING_TRACKING_INHERIT))
+        return -EINVAL;
+    return s->ops->tracking_set(s, message, recipient, mode);
+}
+
+int homing_store_tracking_get(struct homing_store *s, uint64_t message, int *message_mode,
+                              int **modes, size_t *n)
+{
+    if (!s || !message_mode || !modes || !n) return -EINVAL;
+    return s->ops->tracking_get(s, message, message_mode, modes, n);
+}
+
+int homing_store_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
+                                  unsigned v6_bits, int64_t *changed)
+{
+    if (!s || v4_bits > 32 || v6_bits > 128) return -EINVAL;
+    int64_t scratch;
+    return s->ops->privacy_truncate(s, upto, v4_bits, v6_bits, changed ? changed : &scratch);
+}
+
+int homing_store_privacy_retention(struct homing_store *s, int64_t before_us, int64_t *rolled,
+                                   int64_t *deleted)
+{
+    if (!s || before_us < 0) return -EINVAL;
+    int64_t a, b;
+    return s->ops->privacy_retention(s, before_us, rolled ? rolled : &a, deleted ? deleted : &b);
+}
+
+int homing_store_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
+                              size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    return s->ops->rollups_list(s, message, out, n);
+}
+
+void homing_rollups_free(struct homing_rollup *r, size_t n)
+{
+    (void)n; /* fixed-size fields only */
+    free(r);
+}
+
+int homing_store_privacy_forget(struct homing_store *s, const char *address,
+                                struct homing_forget_result *out)
+{
+    if (!s || !address || !out) return -EINVAL;
+    size_t len = strlen(address);
+    const char *at = strchr(address, '@');
+    if (len < 3 || len > HOMING_FORGET_ADDR_MAX || !at || at == address || !at[1]) return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)address[i];
+        if (c <= 0x20 || c == 0x7f) return -EINVAL; /* matched as text, never as a pattern */
+    }
+    return s->ops->privacy_forget(s, address, out);
+}
+
+/* ---- enrichment (migration 0004) ---- */
+
+int homing_store_enrichment_put(struct homing_store *s, const struct homing_store_enrichment *e,
+                                int64_t cursor)
+{
+    if (!s || cursor < 0) return -EINVAL;
+    if (e && (e->event <= 0 || !e->verdict[0] || !e->json || e->event > cursor)) return -EINVAL;
+    return s->ops->enrichment_put(s, e, cursor);
+}
+
+int homing_store_enrichment_get(struct homing_store *s, int64_t event,
+                                struct homing_store_enrichment **out)
+{
+    if (!s || event <= 0 || !out) return -EINVAL;
+    struct homing_store_enrichment *e = NULL;
+    size_t n = 0;
+    int r = s->ops->enrichments_list(s, 0, event, 0, 1, &e, &n);
+    if (r < 0) return r;
+    if (n == 0) {
+        homing_store_enrichments_free(e, n);
+        return -ENOENT;
+    }
+    *out = e;
+    return 0;
+}
+
+int homing_store_enrichments_list(struct homing_store *s, uint64_t message, int64_t after,
+                                  size_t limit, struct homing_store_enrichment **out, size_t *n)
+{
+    if (!s || !out || !n || limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
+    return s->ops->enrichments_list(s, message, 0, after, limit, out, n);
+}
+
+int homing_store_enrichments_rewrite(struct homing_store *s,
+                                     const struct homing_store_enrichment *rows, size_t n)
+{
+    if (!s || (n && !rows)) return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].event <= 0 || !rows[i].verdict[0] || !rows[i].json) return -EINVAL;
+    if (n == 0) return 0;
+    return s->ops->enrichments_rewrite(s, rows, n);
+}
+
+void homing_store_enrichments_free(struct homing_store_enrichment *e, size_t n)
+{
+    if (!e) return;
+    for (size_t i = 0; i < n; i++) free(e[i].json);
+    free(e);
+}
+
+int homing_store_readers_list(struct homing_store *s, uint64_t message,
+                              struct homing_store_reader **out, size_t *n)
+{
+    if (!s || !message || !out || !n) return -EINVAL;
+    return s->ops->readers_list(s, message, out, n);
+}
+
+void homing_store_readers_free(struct homing_store_reader *r, size_t n)
+{
+    (void)n; /* fixed-size rows: nothing inside to free */
+    free(r);
+}
+
+int homing_store_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipient,
+                               const char *fingerprint, int *known, int64_t *others)
+{
+    if (!s || !message || !fingerprint || !*fingerprint || !known || !others) return -EINVAL;
+    return s->ops->reader_lookup(s, message, recipient, fingerprint, known, others);
+}
+
+/* ---- documents (migration 0005) ---- */
+
+int homing_store_document_add(struct homing_store *s, const struct homing_document *d,
+                              int64_t *id_out)
+{
+    if (!s || !d || !id_out || !d->name || !*d->name || !d->media_type || !d->file ||
+        strlen(d->digest) != 64 || d->size < 0)
+        return -EINVAL;
+    if (!s->ops->document_add) return -ENOTSUP;
+    return s->ops->document_add(s, d, id_out);
+}
+
+int homing_store_document_get(struct homing_store *s, const char *name,
+                              struct homing_document **out)
+{
+    if (!s || !name || !out) return -EINVAL;
+    if (!s->ops->document_get) return -ENOTSUP;
+    return s->ops->document_get(s, name, out);
+}
+
+int homing_store_document_list(struct homing_store *s, struct homing_document **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    if (!s->ops->document_list) return -ENOTSUP;
+    return s->ops->document_list(s, out, n);
+}
+
+void homing_documents_free(struct homing_document *d, size_t n)
+{
+    if (!d) return;
+    for (size_t i = 0; i < n; i++) {
+        free(d[i].name);
+        free(d[i].media_type);
+        free(d[i].file);
+    }
+    free(d);
+}
+
+int homing_store_grant_add(struct homing_store *s, const struct homing_grant_spec *g,
+                           int64_t *id_out)
+{
+    if (!s || !g || !id_out || g->document <= 0 || !g->message || g->expires_us < 0 ||
+        g->max_uses < 0)
+        return -EINVAL;
+    if (!s->ops->grant_add) return -ENOTSUP;
+    return s->ops->grant_add(s, g, id_out);
+}
+
+int homing_store_grant_list(struct homing_store *s, int64_t document, struct homing_grant **out,
+                            size_t *n)
+{
+    if (!s || !out || !n || document < 0) return -EINVAL;
+    if (!s->ops->grant_list) return -ENOTSUP;
+    return s->ops->grant_list(s, document, out, n);
+}
+
+void homing_grants_free(struct homing_grant *g, size_t n)
+{
+    if (!g) return;
+    for (size_t i = 0; i < n; i++) {
+        free(g[i].document_name);
+        free(g[i].address);
+    }
+    free(g);
+}
+
+int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t document,
+                              int64_t *revoked)
+{
+    if (!s || grant < 0 || document < 0 || (grant == 0) == (document == 0)) return -EINVAL;
+    if (!s->ops->grant_revoke) return -ENOTSUP;
+    return s->ops->grant_revoke(s, grant, document, revoked);
+}
+
+int homing_store_grant_use(struct homing_store *s, int64_t grant, uint64_t message,
+                           uint32_t recipient, int64_t now_us, int consume,
+                           struct homing_document **doc)
+{
+    if (!s || grant <= 0 || !doc) return -EINVAL;
+    if (!s->ops->grant_use) return -ENOTSUP;
+    return s->ops->grant_use(s, grant, message, recipient, now_us, consume, doc);
+}
+
+int homing_store_report_visible(struct homing_store *s, uint64_t message,
+                                struct homing_report_row **rows, size_t *n)
+{
+    if (!s || !rows || !n) return -EINVAL;
+    int mm, *modes = NULL;
+    size_t nm = 0, nr = 0;
+    struct homing_report_row *r = NULL;
+    int e = s->ops->tracking_get(s, message, &mm, &modes, &nm);
+    if (e == 0) e = s->ops->report(s, message, &r, &nr);
+    if (e < 0) {
+        free(modes);
+        return e;
+    }
+    struct homing_report_row *zero = NULL;
+    int need_zero = 0;
+    for (size_t i = 0; i < nr; i++) {
+        uint32_t idx = r[i].recipient;
+        r[i].tracking = idx == 0 ? mm : idx <= nm ? modes[idx - 1] : mm;
+        if (idx == 0) zero = &r[i];
+        if (idx && r[i].tracking != HOMING_TRACKING_INDIVIDUAL &&
+            (r[i].opens || r[i].clicks || r[i].probes))
+            need_zero = 1;
+    }
+    free(modes);
+    if (need_zero && !zero) {
+        /* the rows are ordered by recipient: the new row 0 goes first */
+        struct homing_report_row *v = realloc(r, (nr + 1) * sizeof *v);
+        char *state = strdup("");
+        if (!v || !state) {
+            free(state);
+            homing_report_free(v ? v : r, nr);
+            return -ENOMEM;
+        }
+        r = v;
+        memmove(r + 1, r, nr * sizeof *r);
+        memset(r, 0, sizeof *r);
+        r[0].state = state;
+        r[0].tracking = mm;
+        zero = &r[0];
+        nr++;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        struct homing_report_row *w = &r[i];
+        if (w->recipient == 0 || w->tracking == HOMING_TRACKING_INDIVIDUAL) continue;
+        if (w->tracking == HOMING_TRACKING_ANONYMOUS) {
+            /* counts stay, without the recipient; times only widen row 0's range */
+            zero->opens += w->opens;
+            zero->clicks += w->clicks;
+            zero->probes += w->probes;
+#define WIDEN(f, cmp)                                                                              \
+    if (w->f && (!zero->f || w->f cmp zero->f)) zero->f = w->f
+            WIDEN(first_open_us, <);
+            WIDEN(last_open_us, >);
+            WIDEN(first_click_us, <);
+            WIDEN(last_click_us, >);
+#undef WIDEN
+        }
+        w->opens = w->clicks = w->probes = 0;
+        w->first_open_us = w->last_open_us = w->first_click_us = w->last_click_us = 0;
+        if (w->tracking == HOMING_TRACKING_OFF) {
+            w->state[0] = '\0';
+            w->state_us = 0;
+        }
+    }
+    *rows = r;
+    *n = nr;
+    return 0;
+}
+
+int homing_store_events_visible(struct homing_store *s, struct homing_event *evs, size_t n)
+{
+    if (!s || (n && !evs)) return -EINVAL;
+    uint64_t cached = 0;
+    int mm = 0, *modes = NULL;
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct homing_event *e = &evs[i];
+        if (!e->recipient) continue;
+        if (e->message != cached) {
+            free(modes);
+            modes = NULL;
+            nm = 0;
+            int r = s->ops->tracking_get(s, e->message, &mm, &modes, &nm);
+            if (r == -ENOENT) {
+                mm = HOMING_TRACKING_INDIVIDUAL; /* not this node's message: nothing to hide by */
+            } else if (r < 0) {
+                return r;
+            }
+            cached = e->message;
+        }
+        int mode = e->recipient <= nm ? modes[e->recipient - 1] : mm;
+        if (mode == HOMING_TRACKING_INDIVIDUAL) continue;
+        e->recipient = 0;
+        e->client[0] = e->user_agent[0] = e->accept_language[0] = e->via[0] = e->from[0] = '\0';
+    }
+    free(modes);
+    return 0;
+}

@@ -71,6 +71,18 @@ struct store_ops {
     int (*events_append_once)(struct homing_store *s, const char *key, struct homing_event *evs,
                               size_t n);    int (*set_autocheckpoint)(struct homing_store *s, int pages);
     int (*checkpoint)(struct homing_store *s);
+    /* privacy (migration 0006) */
+    int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
+    int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
+                        size_t *n);
+    int (*privacy_truncate)(struct homing_store *s, int64_t upto, unsigned v4_bits,
+                            unsigned v6_bits, int64_t *changed);
+    int (*privacy_retention)(struct homing_store *s, int64_t before_us, int64_t *rolled,
+                             int64_t *deleted);
+    int (*rollups_list)(struct homing_store *s, uint64_t message, struct homing_rollup **out,
+                        size_t *n);
+    int (*privacy_forget)(struct homing_store *s, const char *address,
+                          struct homing_forget_result *out);
 };
 
 /* The common head of every backend's handle. */

@@ -170,6 +170,7 @@ static int notify_event(struct notifier *nt, const struct homing_event *ev)
     default: return 0; /* nothing to say about these */
     }
     struct homing_message *m = NULL;
+    json_t *detail = NULL;
     int r = homing_store_message_get(nt->store, ev->message, &m);
     if (r == -ENOENT) return 0; /* a token of a message this store does not know */
     if (r < 0) return r;
@@ -189,7 +190,13 @@ static int notify_event(struct notifier *nt, const struct homing_event *ev)
     struct homing_enrichment en;
     const struct homing_enrichment *e = NULL;
     char fp[HOMING_FINGERPRINT_STR_MAX] = "";
-    if (hit && nt->reader && enrich(nt, ev, m, &en) == 0) {
+    /* The enrichment thread's verdict and reader flags (enrich.c) while it runs:
+     * one verdict per event, the one reports show; enriched here otherwise. */
+    int stored = 0, new_reader = 0, forward = 0;
+    if (hit && enricher_running() &&
+        enricher_lookup(nt->store, ev, &en, &new_reader, &forward) == 0)
+        stored = 1;
+    if (stored || (hit && !enricher_running() && nt->reader && enrich(nt, ev, m, &en) == 0)) {
         e = &en;
         if (en.fingerprint) homing_fingerprint_format(en.fingerprint, fp);
     }
@@ -202,12 +209,21 @@ static int notify_event(struct notifier *nt, const struct homing_event *ev)
         .notify_machine = nt->machine,
         .already_notified = already,
     };
+    if (ev->detail) detail = json_loads(ev->detail, 0, NULL);
+    f.status = json_string_value(json_object_get(detail, "status"));
+    f.reason = json_string_value(json_object_get(detail, "reason"));
     if (ev->kind == HOMING_EV_OPEN && f.already_notified && fp[0]) {
         int known = 0;
         if ((r = exists(nt->store, "open", ev->message, -1, -1, NULL, &f.message_opened)) < 0 ||
             (r = exists(nt->store, NULL, ev->message, -1, -1, fp, &known)) < 0)
             goto out;
         f.reader_new = !known;
+    }
+    if (stored) {
+        /* A reader new to the message after another one read the recipient's
+         * copy: a possible forward (the readers table decides, per copy). */
+        f.message_opened = forward;
+        f.reader_new = new_reader;
     }
     struct homing_notify_decision d[HOMING_NOTIFY_POLICY_MAX];
     int n = homing_notify_policy(&f, d);
@@ -228,6 +244,7 @@ static int notify_event(struct notifier *nt, const struct homing_event *ev)
     }
     r = 0;
 out:
+    json_decref(detail);
     homing_message_free(m);
     return r;
 }
@@ -238,16 +255,25 @@ static int notify_events(struct notifier *nt)
     int64_t cursor = 0;
     int r = homing_store_cursor_get(nt->store, NOTIFY_CURSOR, &cursor);
     if (r < 0 && r != -ENOENT) return r;
+    /* Never past the enrichment cursor: the policy needs the verdicts. */
+    int64_t upto;
+    if ((r = enricher_horizon(nt->store, &upto)) < 0) return r;
     struct homing_event *evs = NULL;
     size_t n = 0;
     if ((r = homing_store_events_list(nt->store, 0, cursor, NOTIFY_EVENTS_PAGE, &evs, &n)) < 0)
         return r;
     int64_t done = cursor;
+    size_t seen = n;
     for (size_t i = 0; i < n; i++) {
+        if (evs[i].id > upto) {
+            seen = i; /* seen again once enriched; a short page ends the round */
+            break;
+        }
         if ((r = notify_event(nt, &evs[i])) < 0) break;
         done = evs[i].id;
     }
     homing_events_free(evs, n);
+    n = seen;
     if (done != cursor) {
         int w = homing_store_cursor_set(nt->store, NOTIFY_CURSOR, done);
         if (w < 0) return w;

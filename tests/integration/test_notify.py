@@ -146,6 +146,29 @@ def test_open_click_signed():
         hit(inst, m2["copies"][0]["open_url"], ua="curl/8.0.1")
         time.sleep(1.0)
         check(len(rcv.got) == 2, f"no notification for a machine open: {rcv.got[2:]}")
+        with inst.db() as db:
+            rows = db.execute("SELECT count(*) FROM notifications").fetchone()[0]
+        check(rows == 2, f"two notifications stored: {rows}")
+        # A delivery report (as homing ingest appends it) notifies with its reason.
+        with inst.db() as db:
+            db.execute("INSERT INTO events (time_us, kind, message, recipient, detail) "
+                       "VALUES (?, 'bounced', ?, 1, ?)",
+                       (int(time.time() * 1e6), int(m["id"], 16),
+                        json.dumps({"status": "5.1.1", "reason": "user-unknown"})))
+        time.sleep(1.0)
+        check(len(rcv.got) == 2, "the webhook filter (open,click,new-reader) keeps bounces out")
+        out = inst.run("webhooks", "add", rcv.url(), "--events", "bounced,delivered",
+                       "--secret", rcv.secret).stdout
+        check("secret" not in out, f"a given secret is not printed: {out!r}")
+        with inst.db() as db:
+            db.execute("INSERT INTO events (time_us, kind, message, recipient, detail) "
+                       "VALUES (?, 'bounced', ?, 1, ?)",
+                       (int(time.time() * 1e6), int(m["id"], 16),
+                        json.dumps({"status": "5.2.2", "reason": "mailbox-full"})))
+        got = rcv.wait(3)
+        check(got[2]["kind"] == "bounced" and got[2]["text"] ==
+              "'Q3 offer' bounced for bob@example.net: 5.2.2 mailbox-full", f"bounce: {got[2:]}")
+        check(got[2]["payload"]["detail"]["status"] == "5.2.2", "payload carries the detail")
         # webhooks test: a signed POST of kind test, from the CLI.
         out = inst.run("webhooks", "test", "1").stdout
         check("answered 204" in out, f"webhooks test: {out!r}")

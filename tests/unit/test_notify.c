@@ -129,6 +129,14 @@ static void test_policy_clicks_and_reports(void **state)
         assert_string_equal(d[0].kind, reports[i].name);
         assert_non_null(strstr(d[0].text, "b@x"));
     }
+    e = mk_event(HOMING_EV_BOUNCED, HOMING_METHOD_OTHER);
+    struct homing_notify_facts b = {.event = &e,
+                                    .subject = "Q3",
+                                    .address = "b@x",
+                                    .status = "5.1.1",
+                                    .reason = "user-unknown"};
+    assert_int_equal(homing_notify_policy(&b, d), 1);
+    assert_string_equal(d[0].text, "'Q3' bounced for b@x: 5.1.1 user-unknown");
     e = mk_event(HOMING_EV_SENT, HOMING_METHOD_OTHER);
     struct homing_notify_facts s = {.event = &e};
     assert_int_equal(homing_notify_policy(&s, d), 0);

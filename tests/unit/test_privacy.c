@@ -1,0 +1,294 @@
+/*
+ * test_privacy.c: the privacy operations of the store (migration 0006): client
+ * truncation up to the enrichment cursor and only through the schema's guard,
+ * retention with its daily rollups, forgetting one address, tracking modes and
+ * what reports and event lists show for them. Each test has its own store in a
+ * temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "homing/store.h"
+#include "homing/util.h"
+
+#define DAY_US (86400LL * 1000000LL)
+
+struct fx {
+    char dir[64], db[128];
+    struct homing_store *s;
+    uint64_t msg;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    strcpy(f->dir, "/tmp/homing-test-privacy-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->db, sizeof f->db, "%s/homing.db", f->dir);
+    char err[256];
+    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) {
+        fprintf(stderr, "open: %s\n", err);
+        return -1;
+    }
+    const char *rcpts[] = {"bob@example.net", "carol@example.net"};
+    struct homing_message_spec m = {
+        .subject = "hello", .sender = "alice@example.org", .recipients = rcpts, .n_recipients = 2};
+    if (homing_store_message_add(f->s, &m, &f->msg) < 0) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    homing_store_close(f->s);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0) return -1;
+    free(f);
+    return 0;
+}
+
+static void add_event(struct fx *f, int64_t t, const char *kind, uint32_t rcpt, const char *client,
+                      const char *detail)
+{
+    struct homing_event e = {.time_us = t,
+                             .kind = (uint16_t)homing_event_kind_parse(kind),
+                             .method = HOMING_METHOD_GET,
+                             .message = f->msg,
+                             .recipient = rcpt};
+    homing_strlcpy(e.client, client, sizeof e.client);
+    e.detail = detail ? strdup(detail) : NULL;
+    assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
+    homing_event_clear(&e);
+}
+
+/* Runs SQL on a separate connection; returns the SQLite result code. */
+static int raw_sql(struct fx *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static int64_t raw_count(struct fx *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_truncate(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = homing_now_us();
+    add_event(f, now, "open", 1, "203.0.113.77", NULL);
+    add_event(f, now, "open", 2, "2001:db8:1:2::5", NULL);
+    add_event(f, now, "click", 1, "198.51.100.200", NULL);
+
+    /* enrichment has seen only the first event: nothing past it is cut */
+    int64_t changed = -1;
+    assert_int_equal(homing_store_privacy_truncate(f->s, 1, 24, 48, &changed), 0);
+    assert_int_equal(changed, 1);
+    struct homing_event *evs;
+    size_t n;
+    assert_int_equal(homing_store_events_list(f->s, 0, 0, 10, &evs, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(evs[0].client, "203.0.113.0");
+    assert_string_equal(evs[1].client, "2001:db8:1:2::5");
+    homing_events_free(evs, n);
+
+    assert_int_equal(homing_store_privacy_truncate(f->s, -1, 24, 48, &changed), 0);
+    assert_int_equal(changed, 2);
+    assert_int_equal(homing_store_events_list(f->s, 0, 0, 10, &evs, &n), 0);
+    assert_string_equal(evs[1].client, "2001:db8:1::");
+    assert_string_equal(evs[2].client, "198.51.100.0");
+    homing_events_free(evs, n);
+    /* the cursor moved: a second run has nothing left to do */
+    assert_int_equal(homing_store_privacy_truncate(f->s, -1, 24, 48, &changed), 0);
+    assert_int_equal(changed, 0);
+
+    /* outside the guard, events stay append-only */
+    assert_int_equal(raw_sql(f, "UPDATE events SET client = '1.2.3.0' WHERE id = 1"),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(raw_sql(f, "UPDATE events SET kind = 'click' WHERE id = 1"),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(raw_sql(f, "DELETE FROM events"), SQLITE_CONSTRAINT);
+    /* and a guard set by hand still admits only a shorter client, nothing else */
+    assert_int_equal(raw_sql(f, "BEGIN; INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate');"
+                                "UPDATE events SET kind = 'click' WHERE id = 1; COMMIT"),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM privacy_guard"), 0);
+    assert_int_equal(homing_store_privacy_truncate(f->s, -1, 33, 48, NULL), -EINVAL);
+}
+
+static void test_retention_rollup(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = homing_now_us(), old = now - 400 * DAY_US;
+    add_event(f, old, "open", 1, "192.0.2.1", "{\"verdict\":\"human\"}");
+    add_event(f, old + 1, "open", 2, "192.0.2.2", "{\"verdict\":\"human\"}");
+    add_event(f, old + 2, "open", 2, "192.0.2.2", "{\"verdict\":\"prefetch\"}");
+    add_event(f, old + 3, "click", 1, "192.0.2.1", NULL);
+    add_event(f, now, "open", 1, "192.0.2.1", NULL);
+
+    int64_t rolled = -1, deleted = -1;
+    assert_int_equal(homing_store_privacy_retention(f->s, now - 365 * DAY_US, &rolled, &deleted),
+                     0);
+    assert_int_equal(deleted, 4);
+    assert_int_equal(rolled, 4);
+    int64_t left;
+    assert_int_equal(homing_store_events_count(f->s, f->msg, &left), 0);
+    assert_int_equal(left, 1);
+
+    struct homing_rollup *r;
+    size_t n;
+    assert_int_equal(homing_store_rollups_list(f->s, f->msg, &r, &n), 0);
+    assert_int_equal(n, 3); /* click; open human; open prefetch */
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += r[i].count;
+        assert_int_equal(r[i].message, f->msg);
+        assert_int_equal(strlen(r[i].day), 10);
+        if (!strcmp(r[i].kind, "open") && !strcmp(r[i].verdict, "human"))
+            assert_int_equal(r[i].count, 2);
+    }
+    assert_int_equal(total, 4);
+    homing_rollups_free(r, n);
+
+    /* again: nothing older left, the counts do not double */
+    assert_int_equal(homing_store_privacy_retention(f->s, now - 365 * DAY_US, &rolled, &deleted),
+                     0);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(raw_count(f, "SELECT sum(count) FROM event_rollups"), 4);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM privacy_guard"), 0);
+}
+
+static void test_forget(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = homing_now_us();
+    add_event(f, now, "open", 1, "192.0.2.1", NULL);
+    add_event(f, now, "open", 2, "192.0.2.2", NULL);
+    add_event(f, now, "bounced", 0, "", "{\"diagnostic\":\"550 BOB@example.net unknown\"}");
+    const char raw[] = "From: MAILER-DAEMON\r\n\r\nbob@example.net: unknown user\r\n";
+    assert_int_equal(homing_store_unmatched_add(f->s, "stdin", "unparsable", "no match", raw,
+                                                sizeof raw - 1, NULL),
+                     0);
+    assert_int_equal(homing_store_unmatched_add(f->s, "stdin", "unparsable", "other", "x", 1, NULL),
+                     0);
+
+    struct homing_forget_result res;
+    assert_int_equal(homing_store_privacy_forget(f->s, "Bob@Example.NET", &res), 0);
+    int64_t events = 0, rcpts = 0, unmatched = 0;
+    for (size_t i = 0; i < res.n; i++) {
+        if (!strcmp(res.t[i].table, "events")) events = res.t[i].rows;
+        if (!strcmp(res.t[i].table, "recipients")) rcpts = res.t[i].rows;
+        if (!strcmp(res.t[i].table, "unmatched_reports")) unmatched = res.t[i].rows;
+    }
+    assert_int_equal(events, 2);
+    assert_int_equal(rcpts, 1);
+    assert_int_equal(unmatched, 1);
+
+    struct homing_message *m;
+    assert_int_equal(homing_store_message_get(f->s, f->msg, &m), 0);
+    assert_int_equal(m->n_recipients, 2);
+    assert_string_equal(m->recipients[0].address, "forgotten");
+    assert_string_equal(m->recipients[1].address, "carol@example.net");
+    homing_message_free(m);
+    int64_t left;
+    assert_int_equal(homing_store_events_count(f->s, f->msg, &left), 0);
+    assert_int_equal(left, 1); /* carol's */
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM unmatched_reports"), 1);
+
+    /* idempotent; bad input changes nothing */
+    assert_int_equal(homing_store_privacy_forget(f->s, "bob@example.net", &res), 0);
+    assert_int_equal(res.n, 0);
+    assert_int_equal(homing_store_privacy_forget(f->s, "bob", &res), -EINVAL);
+    assert_int_equal(homing_store_privacy_forget(f->s, "bob @x.org", &res), -EINVAL);
+}
+
+static void test_modes_visible(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = homing_now_us();
+    add_event(f, now, "open", 1, "192.0.2.1", NULL);
+    add_event(f, now + 1, "open", 2, "192.0.2.2", NULL);
+    add_event(f, now + 2, "click", 2, "192.0.2.2", NULL);
+
+    assert_int_equal(homing_store_tracking_set(f->s, f->msg, 2, HOMING_TRACKING_ANONYMOUS), 0);
+    assert_int_equal(homing_store_tracking_set(f->s, f->msg, 3, HOMING_TRACKING_OFF), -ENOENT);
+    assert_int_equal(homing_store_tracking_set(f->s, f->msg, 0, HOMING_TRACKING_INHERIT), -EINVAL);
+    int mm, *modes;
+    size_t nm;
+    assert_int_equal(homing_store_tracking_get(f->s, f->msg, &mm, &modes, &nm), 0);
+    assert_int_equal(mm, HOMING_TRACKING_INDIVIDUAL);
+    assert_int_equal(nm, 2);
+    assert_int_equal(modes[0], HOMING_TRACKING_INDIVIDUAL);
+    assert_int_equal(modes[1], HOMING_TRACKING_ANONYMOUS);
+    free(modes);
+
+    struct homing_report_row *rows;
+    size_t n;
+    assert_int_equal(homing_store_report_visible(f->s, f->msg, &rows, &n), 0);
+    assert_int_equal(n, 3); /* row 0 added for the anonymous counts */
+    assert_int_equal(rows[0].recipient, 0);
+    assert_int_equal(rows[0].opens, 1);
+    assert_int_equal(rows[0].clicks, 1);
+    assert_int_equal(rows[1].opens, 1);
+    assert_int_equal(rows[2].tracking, HOMING_TRACKING_ANONYMOUS);
+    assert_int_equal(rows[2].opens + rows[2].clicks + rows[2].first_open_us, 0);
+    assert_string_equal(rows[2].address, "carol@example.net");
+    homing_report_free(rows, n);
+
+    struct homing_event *evs;
+    assert_int_equal(homing_store_events_list(f->s, f->msg, 0, 10, &evs, &n), 0);
+    assert_int_equal(homing_store_events_visible(f->s, evs, n), 0);
+    assert_int_equal(evs[0].recipient, 1);
+    assert_string_equal(evs[0].client, "192.0.2.1");
+    assert_int_equal(evs[1].recipient, 0);
+    assert_string_equal(evs[1].client, "");
+    homing_events_free(evs, n);
+
+    /* the whole message anonymous; then recipient 1 back to it by inherit */
+    assert_int_equal(homing_store_tracking_set(f->s, f->msg, 0, HOMING_TRACKING_OFF), 0);
+    assert_int_equal(homing_store_report_visible(f->s, f->msg, &rows, &n), 0);
+    assert_int_equal(rows[1].tracking, HOMING_TRACKING_OFF);
+    assert_int_equal(rows[1].opens, 0);
+    assert_string_equal(rows[1].state, "");
+    homing_report_free(rows, n);
+    assert_int_equal(homing_tracking_parse("anonymous"), HOMING_TRACKING_ANONYMOUS);
+    assert_int_equal(homing_tracking_parse("everything"), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_rollup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_modes_visible, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
