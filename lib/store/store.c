@@ -791,3 +791,183 @@ int homing_store_events_visible(struct homing_store *s, struct homing_event *evs
     free(modes);
     return 0;
 }
+
+/* ---- privacy (migration 0006) ---- */
+
+static const char *const tracking_names[] = {
+    [HOMING_TRACKING_INDIVIDUAL] = "individual",
+    [HOMING_TRACKING_ANONYMOUS] = "anonymous",
+    [HOMING_TRACKING_DELIVERY] = "delivery",
+    [HOMING_TRACKING_OFF] = "off",
+};
+
+const char *homing_tracking_name(int mode)
+{
+    if (mode < 0 || mode > HOMING_TRACKING_OFF) return NULL;
+    return tracking_names[mode];
+}
+
+int homing_tracking_parse(const char *s)
+{
+    for (int i = 0; s && i <= HOMING_TRACKING_OFF; i++)
+        if (strcmp(s, tracking_names[i]) == 0) return i;
+    return -EINVAL;
+}
+
+int homing_store_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient,
+                              int mode)
+{
+    if (!s || message == 0) return -EINVAL;
+    if (!homing_tracking_name(mode) && !(recipient && mode == HOMING_TRACKING_INHERIT))
+        return -EINVAL;
+    return s->ops->tracking_set(s, message, recipient, mode);
+}
+
+int homing_store_tracking_get(struct homing_store *s, uint64_t message, int *message_mode,
+                              int **modes, size_t *n)
+{
+    if (!s || !message_mode || !modes || !n) return -EINVAL;
+    return s->ops->tracking_get(s, message, message_mode, modes, n);
+}
+
+int homing_store_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
+                                  unsigned v6_bits, int64_t *changed)
+{
+    if (!s || v4_bits > 32 || v6_bits > 128) return -EINVAL;
+    int64_t scratch;
+    return s->ops->privacy_truncate(s, upto, v4_bits, v6_bits, changed ? changed : &scratch);
+}
+
+int homing_store_privacy_retention(struct homing_store *s, int64_t before_us, int64_t *rolled,
+                                   int64_t *deleted)
+{
+    if (!s || before_us < 0) return -EINVAL;
+    int64_t a, b;
+    return s->ops->privacy_retention(s, before_us, rolled ? rolled : &a, deleted ? deleted : &b);
+}
+
+int homing_store_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
+                              size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    return s->ops->rollups_list(s, message, out, n);
+}
+
+void homing_rollups_free(struct homing_rollup *r, size_t n)
+{
+    (void)n; /* fixed-size fields only */
+    free(r);
+}
+
+int homing_store_privacy_forget(struct homing_store *s, const char *address,
+                                struct homing_forget_result *out)
+{
+    if (!s || !address || !out) return -EINVAL;
+    size_t len = strlen(address);
+    const char *at = strchr(address, '@');
+    if (len < 3 || len > HOMING_FORGET_ADDR_MAX || !at || at == address || !at[1]) return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)address[i];
+        if (c <= 0x20 || c == 0x7f) return -EINVAL; /* matched as text, never as a pattern */
+    }
+    return s->ops->privacy_forget(s, address, out);
+}
+
+int homing_store_report_visible(struct homing_store *s, uint64_t message,
+                                struct homing_report_row **rows, size_t *n)
+{
+    if (!s || !rows || !n) return -EINVAL;
+    int mm, *modes = NULL;
+    size_t nm = 0, nr = 0;
+    struct homing_report_row *r = NULL;
+    int e = s->ops->tracking_get(s, message, &mm, &modes, &nm);
+    if (e == 0) e = s->ops->report(s, message, &r, &nr);
+    if (e < 0) {
+        free(modes);
+        return e;
+    }
+    struct homing_report_row *zero = NULL;
+    int need_zero = 0;
+    for (size_t i = 0; i < nr; i++) {
+        uint32_t idx = r[i].recipient;
+        r[i].tracking = idx == 0 ? mm : idx <= nm ? modes[idx - 1] : mm;
+        if (idx == 0) zero = &r[i];
+        if (idx && r[i].tracking != HOMING_TRACKING_INDIVIDUAL &&
+            (r[i].opens || r[i].clicks || r[i].probes))
+            need_zero = 1;
+    }
+    free(modes);
+    if (need_zero && !zero) {
+        /* the rows are ordered by recipient: the new row 0 goes first */
+        struct homing_report_row *v = realloc(r, (nr + 1) * sizeof *v);
+        char *state = strdup("");
+        if (!v || !state) {
+            free(state);
+            homing_report_free(v ? v : r, nr);
+            return -ENOMEM;
+        }
+        r = v;
+        memmove(r + 1, r, nr * sizeof *r);
+        memset(r, 0, sizeof *r);
+        r[0].state = state;
+        r[0].tracking = mm;
+        zero = &r[0];
+        nr++;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        struct homing_report_row *w = &r[i];
+        if (w->recipient == 0 || w->tracking == HOMING_TRACKING_INDIVIDUAL) continue;
+        if (w->tracking == HOMING_TRACKING_ANONYMOUS) {
+            /* counts stay, without the recipient; times only widen row 0's range */
+            zero->opens += w->opens;
+            zero->clicks += w->clicks;
+            zero->probes += w->probes;
+#define WIDEN(f, cmp)                                                                              \
+    if (w->f && (!zero->f || w->f cmp zero->f)) zero->f = w->f
+            WIDEN(first_open_us, <);
+            WIDEN(last_open_us, >);
+            WIDEN(first_click_us, <);
+            WIDEN(last_click_us, >);
+#undef WIDEN
+        }
+        w->opens = w->clicks = w->probes = 0;
+        w->first_open_us = w->last_open_us = w->first_click_us = w->last_click_us = 0;
+        if (w->tracking == HOMING_TRACKING_OFF) {
+            w->state[0] = '\0';
+            w->state_us = 0;
+        }
+    }
+    *rows = r;
+    *n = nr;
+    return 0;
+}
+
+int homing_store_events_visible(struct homing_store *s, struct homing_event *evs, size_t n)
+{
+    if (!s || (n && !evs)) return -EINVAL;
+    uint64_t cached = 0;
+    int mm = 0, *modes = NULL;
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct homing_event *e = &evs[i];
+        if (!e->recipient) continue;
+        if (e->message != cached) {
+            free(modes);
+            modes = NULL;
+            nm = 0;
+            int r = s->ops->tracking_get(s, e->message, &mm, &modes, &nm);
+            if (r == -ENOENT) {
+                mm = HOMING_TRACKING_INDIVIDUAL; /* not this node's message: nothing to hide by */
+            } else if (r < 0) {
+                return r;
+            }
+            cached = e->message;
+        }
+        int mode = e->recipient <= nm ? modes[e->recipient - 1] : mm;
+        if (mode == HOMING_TRACKING_INDIVIDUAL) continue;
+        e->recipient = 0;
+        e->client[0] = e->user_agent[0] = e->accept_language[0] = e->via[0] = e->from[0] = '\0';
+    }
+    free(modes);
+    return 0;
+}
