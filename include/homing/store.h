@@ -178,6 +178,12 @@ int homing_store_unmatched_add(struct homing_store *s, const char *source, const
 int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int with_raw,
                                 struct homing_unmatched **out, size_t *n);
 void homing_unmatched_free(struct homing_unmatched *u, size_t n);
+/* Keeps a report and records key (see homing_store_events_append_once) in one
+ * transaction: -EALREADY, with nothing kept, if key was recorded before. A
+ * report is then never lost between the two, nor kept twice. */
+int homing_store_unmatched_add_once(struct homing_store *s, const char *key, const char *source,
+                                    const char *kind, const char *reason, const char *raw,
+                                    size_t raw_len, int64_t *id_out);
 
 /* A named position of a source (IMAP UIDVALIDITY and UID, a log offset, a queue
  * id's message): *value_out is malloc'd; -ENOENT when never set. */

@@ -177,11 +177,19 @@ static void ingest_events_free(struct homing_event *evs, size_t n)
     free(evs);
 }
 
-static int ingest_keep(struct homing_store *s, const char *source, const char *kind,
-                       const char *data, size_t len, struct homing_ingest_result *res)
+/* Keeps the report with its reason, claiming its key in the same transaction:
+ * never lost between the two, never kept twice. */
+static int ingest_keep(struct homing_store *s, const char *key, const char *source,
+                       const char *kind, const char *data, size_t len,
+                       struct homing_ingest_result *res)
 {
     int64_t id;
-    return homing_store_unmatched_add(s, source, kind, res->reason, data, len, &id);
+    int r = homing_store_unmatched_add_once(s, key, source, kind, res->reason, data, len, &id);
+    if (r == -EALREADY) {
+        res->outcome = HOMING_INGEST_DUPLICATE;
+        r = 0;
+    }
+    return r;
 }
 
 int homing_ingest_report(struct homing_store *s, const struct homing_keyring *keys,
@@ -201,16 +209,8 @@ int homing_ingest_report(struct homing_store *s, const struct homing_keyring *ke
         out.outcome = HOMING_INGEST_UNPARSABLE;
         snprintf(out.reason, sizeof out.reason, "%s",
                  r == -E2BIG ? "message too big" : "empty or invalid message");
-        /* claim the key first: a replayed source keeps one copy */
-        r = homing_store_events_append_once(s, key, NULL, 0);
-        if (r == -EALREADY) {
-            out.outcome = HOMING_INGEST_DUPLICATE;
-            *res = out;
-            return 0;
-        }
-        if (r < 0) return r;
         /* a message over the size limit is kept without its bytes */
-        r = ingest_keep(s, source, "unparsable", data, len > HOMING_REPORT_SIZE_MAX ? 0 : len,
+        r = ingest_keep(s, key, source, "unparsable", data, len > HOMING_REPORT_SIZE_MAX ? 0 : len,
                         &out);
         if (r < 0) return r;
         *res = out;
@@ -290,13 +290,7 @@ int homing_ingest_report(struct homing_store *s, const struct homing_keyring *ke
     goto out;
 
 keep:
-    r = homing_store_events_append_once(s, key, NULL, 0);
-    if (r == -EALREADY) {
-        out.outcome = HOMING_INGEST_DUPLICATE;
-        r = 0;
-    } else if (r == 0) {
-        r = ingest_keep(s, source, homing_report_kind_name(rp->kind), data, len, &out);
-    }
+    r = ingest_keep(s, key, source, homing_report_kind_name(rp->kind), data, len, &out);
     if (r == 0) *res = out;
 out:
     homing_report_parsed_free(rp);

@@ -69,7 +69,11 @@ struct store_ops {
     int (*sync_get)(struct homing_store *s, const char *name, char **value_out);
     int (*sync_set)(struct homing_store *s, const char *name, const char *value);
     int (*events_append_once)(struct homing_store *s, const char *key, struct homing_event *evs,
-                              size_t n);    int (*set_autocheckpoint)(struct homing_store *s, int pages);
+                              size_t n);
+    int (*unmatched_add_once)(struct homing_store *s, const char *key, const char *source,
+                              const char *kind, const char *reason, const char *raw,
+                              size_t raw_len, int64_t *id_out);
+    int (*set_autocheckpoint)(struct homing_store *s, int pages);
     int (*checkpoint)(struct homing_store *s);
     /* privacy (migration 0006) */
     int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
