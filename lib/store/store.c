@@ -540,6 +540,159 @@ int homing_store_privacy_forget(struct homing_store *s, const char *address,
     return s->ops->privacy_forget(s, address, out);
 }
 
+/* ---- enrichment (migration 0004) ---- */
+
+int homing_store_enrichment_put(struct homing_store *s, const struct homing_store_enrichment *e,
+                                int64_t cursor)
+{
+    if (!s || cursor < 0) return -EINVAL;
+    if (e && (e->event <= 0 || !e->verdict[0] || !e->json || e->event > cursor)) return -EINVAL;
+    return s->ops->enrichment_put(s, e, cursor);
+}
+
+int homing_store_enrichment_get(struct homing_store *s, int64_t event,
+                                struct homing_store_enrichment **out)
+{
+    if (!s || event <= 0 || !out) return -EINVAL;
+    struct homing_store_enrichment *e = NULL;
+    size_t n = 0;
+    int r = s->ops->enrichments_list(s, 0, event, 0, 1, &e, &n);
+    if (r < 0) return r;
+    if (n == 0) {
+        homing_store_enrichments_free(e, n);
+        return -ENOENT;
+    }
+    *out = e;
+    return 0;
+}
+
+int homing_store_enrichments_list(struct homing_store *s, uint64_t message, int64_t after,
+                                  size_t limit, struct homing_store_enrichment **out, size_t *n)
+{
+    if (!s || !out || !n || limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
+    return s->ops->enrichments_list(s, message, 0, after, limit, out, n);
+}
+
+int homing_store_enrichments_rewrite(struct homing_store *s,
+                                     const struct homing_store_enrichment *rows, size_t n)
+{
+    if (!s || (n && !rows)) return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].event <= 0 || !rows[i].verdict[0] || !rows[i].json) return -EINVAL;
+    if (n == 0) return 0;
+    return s->ops->enrichments_rewrite(s, rows, n);
+}
+
+void homing_store_enrichments_free(struct homing_store_enrichment *e, size_t n)
+{
+    if (!e) return;
+    for (size_t i = 0; i < n; i++) free(e[i].json);
+    free(e);
+}
+
+int homing_store_readers_list(struct homing_store *s, uint64_t message,
+                              struct homing_store_reader **out, size_t *n)
+{
+    if (!s || !message || !out || !n) return -EINVAL;
+    return s->ops->readers_list(s, message, out, n);
+}
+
+void homing_store_readers_free(struct homing_store_reader *r, size_t n)
+{
+    (void)n; /* fixed-size rows: nothing inside to free */
+    free(r);
+}
+
+int homing_store_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipient,
+                               const char *fingerprint, int *known, int64_t *others)
+{
+    if (!s || !message || !fingerprint || !*fingerprint || !known || !others) return -EINVAL;
+    return s->ops->reader_lookup(s, message, recipient, fingerprint, known, others);
+}
+
+/* ---- documents (migration 0005) ---- */
+
+int homing_store_document_add(struct homing_store *s, const struct homing_document *d,
+                              int64_t *id_out)
+{
+    if (!s || !d || !id_out || !d->name || !*d->name || !d->media_type || !d->file ||
+        strlen(d->digest) != 64 || d->size < 0)
+        return -EINVAL;
+    if (!s->ops->document_add) return -ENOTSUP;
+    return s->ops->document_add(s, d, id_out);
+}
+
+int homing_store_document_get(struct homing_store *s, const char *name,
+                              struct homing_document **out)
+{
+    if (!s || !name || !out) return -EINVAL;
+    if (!s->ops->document_get) return -ENOTSUP;
+    return s->ops->document_get(s, name, out);
+}
+
+int homing_store_document_list(struct homing_store *s, struct homing_document **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    if (!s->ops->document_list) return -ENOTSUP;
+    return s->ops->document_list(s, out, n);
+}
+
+void homing_documents_free(struct homing_document *d, size_t n)
+{
+    if (!d) return;
+    for (size_t i = 0; i < n; i++) {
+        free(d[i].name);
+        free(d[i].media_type);
+        free(d[i].file);
+    }
+    free(d);
+}
+
+int homing_store_grant_add(struct homing_store *s, const struct homing_grant_spec *g,
+                           int64_t *id_out)
+{
+    if (!s || !g || !id_out || g->document <= 0 || !g->message || g->expires_us < 0 ||
+        g->max_uses < 0)
+        return -EINVAL;
+    if (!s->ops->grant_add) return -ENOTSUP;
+    return s->ops->grant_add(s, g, id_out);
+}
+
+int homing_store_grant_list(struct homing_store *s, int64_t document, struct homing_grant **out,
+                            size_t *n)
+{
+    if (!s || !out || !n || document < 0) return -EINVAL;
+    if (!s->ops->grant_list) return -ENOTSUP;
+    return s->ops->grant_list(s, document, out, n);
+}
+
+void homing_grants_free(struct homing_grant *g, size_t n)
+{
+    if (!g) return;
+    for (size_t i = 0; i < n; i++) {
+        free(g[i].document_name);
+        free(g[i].address);
+    }
+    free(g);
+}
+
+int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t document,
+                              int64_t *revoked)
+{
+    if (!s || grant < 0 || document < 0 || (grant == 0) == (document == 0)) return -EINVAL;
+    if (!s->ops->grant_revoke) return -ENOTSUP;
+    return s->ops->grant_revoke(s, grant, document, revoked);
+}
+
+int homing_store_grant_use(struct homing_store *s, int64_t grant, uint64_t message,
+                           uint32_t recipient, int64_t now_us, int consume,
+                           struct homing_document **doc)
+{
+    if (!s || grant <= 0 || !doc) return -EINVAL;
+    if (!s->ops->grant_use) return -ENOTSUP;
+    return s->ops->grant_use(s, grant, message, recipient, now_us, consume, doc);
+}
+
 int homing_store_report_visible(struct homing_store *s, uint64_t message,
                                 struct homing_report_row **rows, size_t *n)
 {
