@@ -383,5 +383,109 @@ int homing_store_report_visible(struct homing_store *s, uint64_t message,
  * mode is not individual loses its recipient and its client, User-Agent,
  * Accept-Language, Via and From. */
 int homing_store_events_visible(struct homing_store *s, struct homing_event *evs, size_t n);
+/* ---- Enrichment (migration 0004; written by the daemon's enrichment thread,
+ * src/serve/enrich.c; read by the notifier, reports and homing reclassify) ---- */
+
+/* The enrichment thread's cursor (homing_store_cursor_get): every event with an
+ * id up to it has been looked at, and its enrichment (if it is an open, click
+ * or document open) is stored. A consumer that needs verdicts or readers (the
+ * notifier; IP truncation, which must not destroy what enrichment reads) only
+ * handles events up to this cursor. */
+#define HOMING_ENRICH_CURSOR "enrich"
+
+#define HOMING_STORE_VERDICT_MAX 16  /* "proxy-open" and the NUL */
+#define HOMING_STORE_REASONS_MAX 512 /* comma-separated reason names */
+#define HOMING_STORE_FACT_MAX    64  /* client family, version, os, device, machine */
+#define HOMING_STORE_ORG_MAX     128 /* AS organisation */
+#define HOMING_STORE_READER_MAX  17  /* fingerprint: 16 hex digits and the NUL */
+
+/* One stored enrichment. Text fields are "" when unknown. */
+struct homing_store_enrichment {
+    int64_t event;
+    uint64_t message;
+    uint32_t recipient;
+    uint16_t kind; /* enum homing_event_kind of the event */
+    uint32_t item;
+    int64_t time_us; /* of the event */
+    char verdict[HOMING_STORE_VERDICT_MAX]; /* homing_verdict_name */
+    int confidence;
+    char reasons[HOMING_STORE_REASONS_MAX];
+    int rules_version;
+    char client_family[HOMING_STORE_FACT_MAX];
+    char client_version[HOMING_STORE_FACT_MAX];
+    char os[HOMING_STORE_FACT_MAX];
+    char device[HOMING_STORE_FACT_MAX];
+    char country[3];
+    uint32_t asn;
+    char as_org[HOMING_STORE_ORG_MAX];
+    char machine[HOMING_STORE_FACT_MAX];
+    char reader[HOMING_STORE_READER_MAX]; /* "" for a machine or proxy hit */
+    int new_reader; /* 1: the first hit of this reader on the message */
+    int forward;    /* 1: a new reader after another reader opened: a possible forward */
+    char *json;     /* the enrichment as JSON (homing_enrichment_json + reader flags) */
+};
+
+/* Stores the enrichment of one event (e may be NULL: nothing to store) and
+ * moves the enrichment cursor to `cursor`, in one transaction. With a reader,
+ * the reader row of (message, reader) is created (recipient, client, device,
+ * country and forward from e) or its last time and opens are updated.
+ * -EEXIST if the event was enriched before (nothing is changed then). */
+int homing_store_enrichment_put(struct homing_store *s, const struct homing_store_enrichment *e,
+                                int64_t cursor);
+/* The enrichment of one event: -ENOENT if it has none (not an open, click or
+ * document open, or not enriched yet: compare with the cursor). */
+int homing_store_enrichment_get(struct homing_store *s, int64_t event,
+                                struct homing_store_enrichment **out);
+/* Enrichments with event > after, oldest first, at most limit
+ * (<= HOMING_STORE_LIST_MAX), of one message (message != 0) or of all. */
+int homing_store_enrichments_list(struct homing_store *s, uint64_t message, int64_t after,
+                                  size_t limit, struct homing_store_enrichment **out, size_t *n);
+/* Rewrites verdict, confidence, reasons, rules_version and json of n stored
+ * enrichments (homing reclassify), in one transaction; every other field of
+ * the rows is ignored. Events are never touched. */
+int homing_store_enrichments_rewrite(struct homing_store *s,
+                                     const struct homing_store_enrichment *rows, size_t n);
+void homing_store_enrichments_free(struct homing_store_enrichment *e, size_t n);
+
+/* A reader of a message (a fingerprint of non-proxy hits, see homing/reader.h). */
+struct homing_store_reader {
+    uint64_t message;
+    char fingerprint[HOMING_STORE_READER_MAX];
+    uint32_t recipient; /* whose copy it read first */
+    int64_t first_us, last_us;
+    char client[HOMING_STORE_FACT_MAX]; /* "Thunderbird 115" */
+    char device[HOMING_STORE_FACT_MAX];
+    char country[3];
+    int64_t opens;
+    int64_t first_event;
+    int forward; /* appeared after another reader had opened the message */
+};
+/* The readers of a message, first seen first. */
+int homing_store_readers_list(struct homing_store *s, uint64_t message,
+                              struct homing_store_reader **out, size_t *n);
+void homing_store_readers_free(struct homing_store_reader *r, size_t n);
+/* For forward detection: is fingerprint already a reader of message (*known 0
+ * or 1), and how many enriched opens of the recipient's copy were a person
+ * reading (verdict human or proxy-open) other than this reader (*others)? A
+ * proxy open counts: the copy was read even though the proxy hides the reader.
+ * A new reader with *others > 0 is a possible forward. */
+int homing_store_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipient,
+                               const char *fingerprint, int *known, int64_t *others);
+
+/* Fills out from x, the enrichment of event ev (homing/reader.h), with the
+ * reader flags given, and out->json (malloc'd: free with
+ * homing_store_enrichments_free or free()) from homing_enrichment_json plus
+ * "new_reader" and "possible_forward". -ENOMEM. (lib/store/who.c) */
+struct homing_enrichment;
+int homing_store_enrichment_from(const struct homing_enrichment *x, const struct homing_event *ev,
+                                 int new_reader, int forward, struct homing_store_enrichment *out);
+
+/* "Who opened it": the per-recipient report of a message from its events and
+ * their enrichments, as a jansson json_t * object (void * as in
+ * homing_event_json) the caller owns:
+ *   {"totals": {...}, "recipients": [{"recipient": N, ...}, ...]}
+ * Fields and the meaning of unique and total are in docs/reports.md. -ENOENT
+ * for an unknown message. (lib/store/who.c) */
+int homing_store_who_json(struct homing_store *s, uint64_t message, void **out);
 
 #endif

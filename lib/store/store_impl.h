@@ -87,6 +87,18 @@ struct store_ops {
                         size_t *n);
     int (*privacy_forget)(struct homing_store *s, const char *address,
                           struct homing_forget_result *out);
+    /* enrichment (migration 0004) */
+    int (*enrichment_put)(struct homing_store *s, const struct homing_store_enrichment *e,
+                          int64_t cursor);
+    int (*enrichments_list)(struct homing_store *s, uint64_t message, int64_t only_event,
+                            int64_t after, size_t limit, struct homing_store_enrichment **out,
+                            size_t *n);
+    int (*enrichments_rewrite)(struct homing_store *s, const struct homing_store_enrichment *rows,
+                               size_t n);
+    int (*readers_list)(struct homing_store *s, uint64_t message, struct homing_store_reader **out,
+                        size_t *n);
+    int (*reader_lookup)(struct homing_store *s, uint64_t message, uint32_t recipient,
+                         const char *fingerprint, int *known, int64_t *others);
 };
 
 /* The common head of every backend's handle. */

@@ -1,12 +1,12 @@
 /*
  * notify.c: the daemon's notifier thread and the live stream of notifications.
  *
- * Notifier: a thread with its own store handle that
- *   1. reads committed events after its cursor (cursor "notify" in the store,
+ * Notifier: two threads, each with its own store handle:
+ *   1. the policy thread reads committed events after its cursor (cursor "notify" in the store,
  *      so a restart resumes where it stopped), runs the policy of
  *      lib/notify/policy.c on each with what the store knows, and adds the
  *      notifications (with their webhook deliveries, in one transaction);
- *   2. sends due deliveries: a signed POST each, retried with exponential
+ *   2. the delivery thread sends due deliveries: a signed POST each, retried with exponential
  *      backoff and jitter until notify.retry_hours have passed, then failed.
  * It polls the store (notify.poll_ms) rather than being handed events by the
  * loop threads: the hit path does not change at all, and nothing is held only
@@ -53,7 +53,8 @@ struct notifier {
     struct serve *serve;
     struct homing_store *store;
     struct homing_reader *reader; /* NULL: no enrichment */
-    pthread_t thread;
+    struct homing_store *dstore;  /* the delivery thread's own handle */
+    pthread_t thread, dthread;
     int started;
     long long poll_ms, timeout_ms, retry_hours, retry_min_ms, retry_max_ms;
     int machine;
@@ -312,7 +313,7 @@ static int deliver_one(struct notifier *nt, const struct homing_delivery *d)
     int64_t now = homing_now_us();
     if (r == 0) {
         log_debug("notification %" PRId64 " delivered to webhook %" PRId64, d->n.id, d->webhook);
-        r = homing_store_delivery_result(nt->store, d->notification, d->webhook, 1, 0, NULL);
+        r = homing_store_delivery_result(nt->dstore, d->notification, d->webhook, 1, 0, NULL);
         return r < 0 ? r : 1;
     }
     int attempts = d->attempts + 1;
@@ -328,7 +329,7 @@ static int deliver_one(struct notifier *nt, const struct homing_delivery *d)
         log_info("notification %" PRId64 " to webhook %" PRId64 ": attempt %d failed (%s), "
                  "retrying in %.1f s",
                  d->n.id, d->webhook, attempts, safe, (double)(next - now) / 1e6);
-    r = homing_store_delivery_result(nt->store, d->notification, d->webhook, 0, give_up ? 0 : next,
+    r = homing_store_delivery_result(nt->dstore, d->notification, d->webhook, 0, give_up ? 0 : next,
                                      safe);
     return r < 0 ? r : 0;
 }
@@ -340,16 +341,17 @@ static void deliver_due(struct notifier *nt)
     for (;;) {
         struct homing_delivery *d = NULL;
         size_t n = 0;
-        if (homing_store_deliveries_due(nt->store, homing_now_us(), NOTIFY_DELIVERY_PAGE, &d, &n) <
+        if (homing_store_deliveries_due(nt->dstore, homing_now_us(), NOTIFY_DELIVERY_PAGE, &d, &n) <
             0) {
-            log_error("notifier: cannot read deliveries: %s", homing_store_errmsg(nt->store));
+            log_error("notifier: cannot read deliveries: %s", homing_store_errmsg(nt->dstore));
             return;
         }
         size_t ok = 0;
         for (size_t i = 0; i < n && !atomic_load(&nt->serve->stopping); i++) {
             int r = deliver_one(nt, &d[i]);
             if (r < 0)
-                log_error("notifier: cannot record a delivery: %s", homing_store_errmsg(nt->store));
+                log_error("notifier: cannot record a delivery: %s",
+                          homing_store_errmsg(nt->dstore));
             /* Only a success makes a later notification of the message due now. */
             else if (r == 1)
                 ok++;
@@ -359,6 +361,19 @@ static void deliver_due(struct notifier *nt)
     }
 }
 
+/* Sleeps poll_ms, looking at the stop flag every NOTIFY_SLEEP_STEP_MS. */
+static void notifier_nap(struct notifier *nt)
+{
+    for (long long slept = 0; slept < nt->poll_ms && !atomic_load(&nt->serve->stopping);
+         slept += NOTIFY_SLEEP_STEP_MS) {
+        long long step =
+            nt->poll_ms - slept < NOTIFY_SLEEP_STEP_MS ? nt->poll_ms - slept : NOTIFY_SLEEP_STEP_MS;
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The policy thread: events to notifications. */
 static void *notifier_main(void *arg)
 {
     struct notifier *nt = arg;
@@ -367,14 +382,19 @@ static void *notifier_main(void *arg)
         while ((r = notify_events(nt)) == NOTIFY_EVENTS_PAGE && !atomic_load(&nt->serve->stopping))
             ;
         if (r < 0) log_error("notifier: cannot process events: %s", homing_store_errmsg(nt->store));
+        notifier_nap(nt);
+    }
+    return NULL;
+}
+
+/* The delivery thread: a receiver that hangs until the timeout delays the
+ * other deliveries, but never the making of notifications (nor the stream). */
+static void *deliverer_main(void *arg)
+{
+    struct notifier *nt = arg;
+    while (!atomic_load(&nt->serve->stopping)) {
         deliver_due(nt);
-        for (long long slept = 0; slept < nt->poll_ms && !atomic_load(&nt->serve->stopping);
-             slept += NOTIFY_SLEEP_STEP_MS) {
-            long long step = nt->poll_ms - slept < NOTIFY_SLEEP_STEP_MS ? nt->poll_ms - slept
-                                                                        : NOTIFY_SLEEP_STEP_MS;
-            struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        notifier_nap(nt);
     }
     return NULL;
 }
@@ -385,6 +405,12 @@ int notifier_init(struct serve *s, struct homing_store *store)
     nt->serve = s;
     nt->store = store;
     const struct homing_config *c = s->config;
+    char err[512];
+    if (homing_store_open(homing_config_get(c, "store.url"), homing_config_base_dir(c),
+                          homing_config_get(c, "store.sync"), &nt->dstore, err, sizeof err) < 0) {
+        log_error("cannot open store for webhook deliveries: %s", err);
+        return -EIO;
+    }
     if (homing_config_get_int(c, "notify.poll_ms", 10, 60000, &nt->poll_ms) < 0 ||
         homing_config_get_int(c, "notify.timeout_ms", 100, 600000, &nt->timeout_ms) < 0 ||
         homing_config_get_int(c, "notify.retry_hours", 0, 8760, &nt->retry_hours) < 0 ||
@@ -430,15 +456,23 @@ int notifier_start(struct serve *s)
 {
     (void)s;
     if (pthread_create(&notifier.thread, NULL, notifier_main, &notifier) != 0) return -EAGAIN;
-    notifier.started = 1;
+    if (pthread_create(&notifier.dthread, NULL, deliverer_main, &notifier) != 0) {
+        /* Without deliveries the outbox only grows; they go out after a restart. */
+        notifier.started = 1;
+        return -EAGAIN;
+    }
+    notifier.started = 2;
     return 0;
 }
 
 void notifier_stop(struct serve *s)
 {
     (void)s;
-    if (notifier.started) pthread_join(notifier.thread, NULL);
+    if (notifier.started >= 1) pthread_join(notifier.thread, NULL);
+    if (notifier.started >= 2) pthread_join(notifier.dthread, NULL);
     notifier.started = 0;
+    homing_store_close(notifier.dstore);
+    notifier.dstore = NULL;
     homing_reader_free(notifier.reader);
     notifier.reader = NULL;
     homing_store_close(notifier.store);

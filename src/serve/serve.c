@@ -264,6 +264,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     struct homing_store *notify_store;
     if (open_store(cli, &notify_store) < 0 || notifier_init(&s, notify_store) < 0)
         return CLI_ERROR;
+    struct homing_store *enrich_store;
+    if (open_store(cli, &enrich_store) < 0 || enricher_init(&s, enrich_store) < 0)
+        return CLI_ERROR;
     if (drop_privileges(homing_config_get(s.config, "serve.user")) < 0) return CLI_ERROR;
 
     h2o_config_init(&s.public_conf);
@@ -299,6 +302,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     for (int i = 0; i < s.nthreads; i++)
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
     pthread_create(&s.admin.thread, NULL, worker_main, &s.admin);
+    if (enricher_start(&s) < 0) log_error("cannot start the enrichment thread");
     if (notifier_start(&s) < 0) log_error("cannot start the notifier thread");
     pthread_t checkpointer;
     pthread_create(&checkpointer, NULL, checkpointer_main, &s);
@@ -310,6 +314,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     for (int i = 0; i < s.nthreads; i++) pthread_join(s.workers[i].thread, NULL);
     pthread_join(s.admin.thread, NULL);
     notifier_stop(&s);
+    enricher_stop(&s);
     pthread_join(checkpointer, NULL);
     homing_store_checkpoint(s.checkpoint_store);
     homing_store_close(s.checkpoint_store);

@@ -123,5 +123,22 @@ int notifier_start(struct serve *s);
 void notifier_stop(struct serve *s);
 /* GET /api/v1/stream on the admin loop: -EINVAL for a bad Last-Event-ID. */
 int stream_start(struct worker *w, h2o_req_t *req);
+/* enrich.c: the enrichment thread (verdicts, readers, forwards) following
+ * committed events by the store cursor HOMING_ENRICH_CURSOR. enricher_init
+ * takes the thread's own store handle (closed by enricher_stop) and never
+ * fails for missing geo databases; enricher_stop waits for the thread after
+ * `stopping` is set. enricher_running: 1 while the cursor moves, so consumers
+ * that need enrichments wait for it (and do not when it is off). */
+int enricher_init(struct serve *s, struct homing_store *store);
+int enricher_start(struct serve *s);
+void enricher_stop(struct serve *s);
+int enricher_running(void);
+/* For the notifier: events with id <= *upto are enriched (INT64_MAX when the
+ * thread is off); the stored enrichment of ev rebuilt as lib/reader's struct
+ * with its reader flags (-ENOENT: none, e.g. an event that is not a hit). */
+struct homing_enrichment;
+int enricher_horizon(struct homing_store *st, int64_t *upto);
+int enricher_lookup(struct homing_store *st, const struct homing_event *ev,
+                    struct homing_enrichment *out, int *new_reader, int *forward);
 
 #endif

@@ -237,6 +237,38 @@ def test_receiver_down_restart():
         inst.close()
 
 
+def test_failed_after_retry_window():
+    """A receiver answering 500 is retried with backoff; past notify.retry_hours
+    (0 here: no retry window) the delivery is marked failed with the reason,
+    and the next notification of the message is no longer held back."""
+    inst = Instance(dict(FAST, **{"notify.retry_hours": "0"}))
+    rcv = Receiver()
+    try:
+        rcv.secret = add_webhook(inst, rcv.url())
+        rcv.status = 500
+        rcv.start()
+        m = inst.add_message(["bob@example.net"], ["https://example.com/a"])
+        inst.serve()
+        hit(inst, m["copies"][0]["open_url"])
+        hit(inst, m["copies"][0]["links"][0]["click_url"])
+        rcv.wait(2)  # both tried once (the click once the open had failed for good)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with inst.db() as db:
+                rows = db.execute("SELECT attempts, failed_us IS NOT NULL, last_error "
+                                  "FROM deliveries ORDER BY notification").fetchall()
+            if len(rows) == 2 and all(r[1] for r in rows):
+                break
+            time.sleep(0.1)
+        check(len(rows) == 2 and all(r[1] for r in rows), f"both failed: {rows}")
+        check(all(r[0] == 1 and r[2] == "receiver answered 500" for r in rows),
+              f"one attempt each, with the reason: {rows}")
+        check(inst.stop() == 0, "daemon exits 0")
+    finally:
+        rcv.stop()
+        inst.close()
+
+
 def read_lines(proc, n, timeout):
     """n lines of proc's stdout within timeout (a thread reads, we wait)."""
     lines = []
@@ -349,6 +381,7 @@ def main():
     r = Runner()
     r.run(test_open_click_signed)
     r.run(test_receiver_down_restart)
+    r.run(test_failed_after_retry_window)
     r.run(test_watch_and_stream)
     r.finish()
 
