@@ -791,3 +791,15 @@ int homing_store_events_visible(struct homing_store *s, struct homing_event *evs
     free(modes);
     return 0;
 }
+
+int homing_store_unmatched_add_once(struct homing_store *s, const char *key, const char *source,
+                                    const char *kind, const char *reason, const char *raw,
+                                    size_t raw_len, int64_t *id_out)
+{
+    if (!s || !sync_name_ok(key) || !source || !kind || !reason || (raw_len && !raw))
+        return -EINVAL;
+    if (raw_len > INT32_MAX) return -E2BIG;
+    int64_t scratch;
+    return s->ops->unmatched_add_once(s, key, source, kind, reason, raw, raw_len,
+                                      id_out ? id_out : &scratch);
+}
