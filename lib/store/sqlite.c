@@ -1077,6 +1077,41 @@ out:
     return r;
 }
 
+/* The claim and the kept report in one transaction (the claim's own statement
+ * runs through events_append_once's path with no events). */
+static int sq_unmatched_add_once(struct homing_store *s, const char *key, const char *source,
+                                 const char *kind, const char *reason, const char *raw,
+                                 size_t raw_len, int64_t *id_out)
+{
+    struct sq *q = (struct sq *)s;
+    int r = sq_begin(q, 1);
+    if (r < 0) return r;
+    sqlite3_stmt *st = dq_prepare(q, "INSERT OR IGNORE INTO ingest_seen (key, time_us) "
+                                     "VALUES (?1, ?2)");
+    if (!st) {
+        r = -EIO;
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, homing_now_us());
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        r = sq_fail(q, rc, "recording ingest key");
+        goto fail;
+    }
+    if (sqlite3_changes(q->db) == 0) {
+        r = -EALREADY;
+        goto fail;
+    }
+    if ((r = sq_unmatched_add(s, source, kind, reason, raw, raw_len, id_out)) < 0) goto fail;
+    if ((r = sq_commit(q)) < 0) goto fail;
+    return 0;
+fail:
+    sq_rollback(q);
+    return r;
+}
+
 /* ---- notifications (migration 0003) ----
  * Called by the notifier a few times per poll and by the CLI, not per hit:
  * statements are prepared per call, like the delivery ones. */
@@ -1962,6 +1997,7 @@ static const struct store_ops sqlite_ops = {
     .sync_get = sq_sync_get,
     .sync_set = sq_sync_set,
     .events_append_once = sq_events_append_once,
+    .unmatched_add_once = sq_unmatched_add_once,
     .webhook_add = sq_webhook_add,
     .webhook_list = sq_webhook_list,
     .webhook_disable = sq_webhook_disable,
