@@ -488,4 +488,69 @@ int homing_store_enrichment_from(const struct homing_enrichment *x, const struct
  * for an unknown message. (lib/store/who.c) */
 int homing_store_who_json(struct homing_store *s, uint64_t message, void **out);
 
+/* ---- Documents (migration 0005; docs/internals/documents.md) ---- */
+
+#define HOMING_STORE_DOCUMENTS_MAX 10000 /* rows per document_list call */
+
+struct homing_document {
+    int64_t id;
+    char *name;
+    char *media_type;
+    int64_t size;
+    char digest[65]; /* BLAKE2b-256 of the plaintext, hex */
+    char *file;      /* the encrypted file's name in the documents directory */
+    int64_t created_us;
+    int64_t grants, uses; /* grant rows, downloads served (document_list only) */
+};
+/* Registers a document (fields name, media_type, size, digest, file, with
+ * created_us 0 = now); -EEXIST if the name is taken. */
+int homing_store_document_add(struct homing_store *s, const struct homing_document *d,
+                              int64_t *id_out);
+/* The document named name: -ENOENT if none. */
+int homing_store_document_get(struct homing_store *s, const char *name,
+                              struct homing_document **out);
+/* Every document, oldest first, with its grant and use counts. */
+int homing_store_document_list(struct homing_store *s, struct homing_document **out, size_t *n);
+void homing_documents_free(struct homing_document *d, size_t n);
+
+/* A grant: recipient `recipient` of message `message` may fetch document. */
+struct homing_grant_spec {
+    int64_t document;
+    uint64_t message;
+    uint32_t recipient;
+    int64_t expires_us; /* 0: never */
+    int64_t max_uses;   /* 0: unlimited */
+};
+/* Adds a grant; *id_out is the item of its document token (fits 32 bits).
+ * -ENOENT if the document or message does not exist. */
+int homing_store_grant_add(struct homing_store *s, const struct homing_grant_spec *g,
+                           int64_t *id_out);
+
+struct homing_grant {
+    int64_t id, document;
+    char *document_name;
+    uint64_t message;
+    uint32_t recipient;
+    char *address; /* the recipient's, NULL if none */
+    int64_t created_us, expires_us, max_uses, uses, revoked_us; /* 0: none */
+};
+/* The grants of one document (document != 0) or of all, by id. */
+int homing_store_grant_list(struct homing_store *s, int64_t document, struct homing_grant **out,
+                            size_t *n);
+void homing_grants_free(struct homing_grant *g, size_t n);
+/* Revokes one grant (grant != 0) or every grant of a document (document != 0);
+ * *revoked (may be NULL) says how many were revoked now. -ENOENT if there was
+ * nothing to revoke. */
+int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t document,
+                              int64_t *revoked);
+
+/* The check of a document download, in one write transaction: the grant must
+ * exist for exactly (message, recipient) (else -ENOENT), not be revoked
+ * (-EKEYREVOKED), expired at now_us (-EKEYEXPIRED) or used up (-EDQUOT). With
+ * consume, its use count goes up by one (a GET; a HEAD only checks). On success
+ * *doc is the document it grants. */
+int homing_store_grant_use(struct homing_store *s, int64_t grant, uint64_t message,
+                           uint32_t recipient, int64_t now_us, int consume,
+                           struct homing_document **doc);
+
 #endif

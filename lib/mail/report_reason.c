@@ -40,6 +40,9 @@ static const struct rp_reason_rule rp_rules[] = {
     /* Postfix's marker for a report it could not write: nothing is known. */
     {"undefined", P("delivery report unavailable")},
     {"policyviolation", P("content presents a potential")},
+    /* A full mailbox is the named cause of the expiry it leads to (Exim:
+     * "mailbox is full: retry timeout exceeded"). */
+    {"mailboxfull", P("mailbox is full", "over quota", "quota exceeded")},
     /* The retry period ran out: whatever the last attempt said. */
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},

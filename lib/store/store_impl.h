@@ -99,6 +99,17 @@ struct store_ops {
                         size_t *n);
     int (*reader_lookup)(struct homing_store *s, uint64_t message, uint32_t recipient,
                          const char *fingerprint, int *known, int64_t *others);
+    /* documents (migration 0005) */
+    int (*document_add)(struct homing_store *s, const struct homing_document *d, int64_t *id_out);
+    int (*document_get)(struct homing_store *s, const char *name, struct homing_document **out);
+    int (*document_list)(struct homing_store *s, struct homing_document **out, size_t *n);
+    int (*grant_add)(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
+    int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
+                      size_t *n);
+    int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document,
+                        int64_t *revoked);
+    int (*grant_use)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
+                     int64_t now_us, int consume, struct homing_document **doc);
 };
 
 /* The common head of every backend's handle. */

@@ -62,6 +62,8 @@ const struct homing_config_option homing_config_options[] = {
     {"notify.retry_max_ms", "3600000", 0, "longest wait between two attempts of a delivery"},
     {"notify.machine", "no", 0, "notify machine verdicts (prefetch, scanner, probe) too"},
     {"notify.enrich", "yes", 0, "name the client, country and verdict in notifications"},
+    {"docs.dir", "documents", 1,
+     "directory of the encrypted documents (docs/documents.md); the key stays in keys.file"},
     {NULL, NULL, 0, NULL},
 };
 

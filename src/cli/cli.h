@@ -82,6 +82,7 @@ int cmd_watch(struct cli *cli, int argc, char **argv);
 int cmd_send(struct cli *cli, int argc, char **argv);
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_ingest_log(struct cli *cli, int argc, char **argv);
+int cmd_doc(struct cli *cli, int argc, char **argv);
 /* Loads the tracker knowledge file (NULL = the installed one), reporting errors (scan.c). */
 struct homing_trackers;
 int cli_trackers_load(const char *path, struct homing_trackers **out);

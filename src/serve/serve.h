@@ -47,6 +47,7 @@ struct hit {
     struct hit_link *link; /* NULL once the request is gone */
     h2o_req_t *req;
     h2o_iovec_t location; /* click: redirect target in req's pool; pixel: NULL */
+    void *doc;            /* document: its stream state in req's pool (document.c) */
     int committed;        /* set by the writer: 1 stored, 0 failed */
     struct homing_event ev;
 };
