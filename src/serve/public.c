@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "document.h"
 #include "log.h"
 #include "serve.h"
 
@@ -180,7 +181,7 @@ static int is_method_ok(h2o_req_t *req)
 /* Adds a verified hit to this thread's batch; location is the redirect target
  * of a click, or {NULL, 0} for a pixel. The answer comes from public_answer. */
 static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const struct homing_token *t,
-                     h2o_iovec_t location)
+                     h2o_iovec_t location, void *doc)
 {
     struct hit *h = malloc(sizeof *h);
     if (!h) {
@@ -198,7 +199,9 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
         /* Over this client's rate: answered like any hit, but not recorded. */
         atomic_fetch_add_explicit(&w->serve->metrics.suppressed, 1, memory_order_relaxed);
         free(h);
-        if (location.base)
+        if (doc)
+            document_send(req, doc);
+        else if (location.base)
             send_redirect(req, location);
         else
             send_pixel(req);
@@ -206,6 +209,7 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
     }
     h->req = req;
     h->location = location;
+    h->doc = doc;
     h->link = h2o_mem_alloc_shared(&req->pool, sizeof *h->link, hit_link_dispose);
     h->link->hit = h;
     batch_add(w, h);
@@ -249,7 +253,7 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
             send_pixel(req);
             return 0;
         }
-        return queue_hit(w, req, HOMING_EV_OPEN, &t, h2o_iovec_init(NULL, 0));
+        return queue_hit(w, req, HOMING_EV_OPEN, &t, h2o_iovec_init(NULL, 0), NULL);
     case ROUTE_CLICK: {
         const char *url = NULL;
         if (homing_token_verify(s->keyring, route.token.p, route.token.len, &t) < 0 ||
@@ -259,12 +263,27 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         }
         /* Copied into the request's pool: the cache may evict its entry meanwhile. */
-        return queue_hit(w, req, HOMING_EV_CLICK, &t, h2o_strdup(&req->pool, url, SIZE_MAX));
+        return queue_hit(w, req, HOMING_EV_CLICK, &t, h2o_strdup(&req->pool, url, SIZE_MAX),
+                         NULL);
     }
-    case ROUTE_DOCUMENT:
-        atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_DOCUMENT], 1);
-        send_page(req, 404, "Not Found", not_found_page);
-        return 0;
+    case ROUTE_DOCUMENT: {
+        /* The token is the credential (no API key): verified, then its grant
+         * checked in the store by document_prepare. */
+        void *doc = NULL;
+        if (homing_token_verify(s->keyring, route.token.p, route.token.len, &t) < 0 ||
+            t.kind != HOMING_TOKEN_DOCUMENT) {
+            atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_DOCUMENT], 1);
+            send_page(req, 404, "Not Found", not_found_page);
+            return 0;
+        }
+        int r = document_prepare(w, req, &t, &doc);
+        if (r == -1) return 0;
+        if (r < 0) {
+            send_unavailable(req);
+            return 0;
+        }
+        return queue_hit(w, req, HOMING_EV_DOCUMENT_OPEN, &t, h2o_iovec_init(NULL, 0), doc);
+    }
     default: break;
     }
     send_page(req, 404, "Not Found", not_found_page);
@@ -284,6 +303,8 @@ void public_answer(struct hit *h, int committed)
     h2o_req_t *req = h->req;
     if (!committed)
         send_unavailable(req);
+    else if (h->doc)
+        document_send(req, h->doc);
     else if (h->location.base)
         send_redirect(req, h->location);
     else

@@ -1,0 +1,440 @@
+/*
+ * doc.c: `homing doc`: documents shared through per-recipient links
+ * (docs/documents.md). add encrypts a file into the documents directory
+ * (docs.dir) and registers it; grant gives recipients their own /d/ link;
+ * list shows documents or one document's grants; revoke ends grants.
+ *
+ * Order in add: the encrypted file is written completely (O_EXCL, mode 0600)
+ * before the store row exists, and removed again if registering fails, so the
+ * store never names a file that is not there. The key comes from the key file
+ * (homing_keyring_doc_key) and is never written anywhere.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "homing/document.h"
+#include "homing/token.h"
+#include "homing/util.h"
+
+#define DOC_RECIPIENTS_MAX 1000 /* recipients of one grant command */
+#define DOC_PATH_MAX       4096
+#define DOC_DURATION_MAX   (3650LL * 86400) /* --expires: ten years at most */
+
+static const char doc_usage[] =
+    "usage: homing doc add FILE [--name NAME] [--type MEDIA/TYPE]\n"
+    "       homing doc list [NAME]\n"
+    "       homing doc grant NAME RECIPIENT... [--expires DURATION] [--max-uses N]\n"
+    "                        [--message ID]\n"
+    "       homing doc revoke NAME|GRANT\n\n"
+    "Documents are stored encrypted in docs.dir and served by the daemon at\n"
+    "/d/TOKEN: one link per recipient and document (see docs/documents.md).\n\n"
+    "  add      encrypts FILE and registers it under NAME (default: the file name)\n"
+    "  list     the documents; with NAME, that document's grants\n"
+    "  grant    gives each RECIPIENT (an address) a link of its own and prints it.\n"
+    "           Without --message, a message is registered for them (subject\n"
+    "           \"Document: NAME\"); with it, the recipients must be its recipients.\n"
+    "           DURATION: N[smhdw] (e.g. 30s, 12h, 7d); --max-uses: downloads allowed\n"
+    "  revoke   ends one grant (its number) or every grant of a document (its name)\n";
+
+/* What a file name says about its media type; octet-stream otherwise. */
+static const char *guess_type(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".pdf", "application/pdf"},
+        {".txt", "text/plain"},
+        {".html", "text/html"},
+        {".htm", "text/html"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".zip", "application/zip"},
+        {".csv", "text/csv"},
+        {".json", "application/json"},
+        {".xml", "application/xml"},
+        {".odt", "application/vnd.oasis.opendocument.text"},
+        {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+        {".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    };
+    const char *dot = strrchr(path, '.');
+    if (dot && !strchr(dot, '/'))
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (strcasecmp(dot, types[i].ext) == 0) return types[i].type;
+    return "application/octet-stream";
+}
+
+/* N[smhdw] (no unit: seconds) into microseconds; -EINVAL. */
+static int parse_duration(const char *s, int64_t *us)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (end == s || errno || n <= 0) return -EINVAL;
+    long long mul = 1;
+    switch (*end) {
+    case '\0':
+    case 's': mul = 1; break;
+    case 'm': mul = 60; break;
+    case 'h': mul = 3600; break;
+    case 'd': mul = 86400; break;
+    case 'w': mul = 7 * 86400; break;
+    default: return -EINVAL;
+    }
+    if (*end && end[1]) return -EINVAL;
+    if (n > DOC_DURATION_MAX / mul) return -EINVAL;
+    *us = (int64_t)(n * mul) * 1000000;
+    return 0;
+}
+
+static int doc_key(struct cli *cli, uint8_t key[HOMING_DOC_KEY_LEN])
+{
+    const struct homing_keyring *k = cli_keyring(cli);
+    if (!k) return -ENOKEY;
+    if (homing_keyring_doc_key(k, key) < 0) {
+        cli_fail("cannot derive the document key from the key file");
+        return -ENOKEY;
+    }
+    return 0;
+}
+
+static int name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > HOMING_DOC_NAME_MAX) return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)n[i] < 0x20 || n[i] == 0x7f) return 0;
+    /* all digits would read as a grant number in `doc revoke` */
+    return strspn(n, "0123456789") != len;
+}
+
+/* Run as root, files go to the owner of the key file: the daemon, which
+ * needs both, reads them after dropping to serve.user (homing init gives the
+ * key file to that user). */
+static void give_like_keys(struct cli *cli, const char *path, int fd)
+{
+    struct stat st;
+    if (geteuid() != 0 || stat(homing_config_get(cli->config, "keys.file"), &st) < 0) return;
+    int r = fd >= 0 ? fchown(fd, st.st_uid, st.st_gid) : chown(path, st.st_uid, st.st_gid);
+    if (r < 0) fprintf(stderr, "homing doc: warning: chown %s: %s\n", path, strerror(errno));
+}
+
+static int doc_add(struct cli *cli, int argc, char **argv)
+{
+    const char *file = NULL, *name = NULL, *type = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--name") && i + 1 < argc)
+            name = argv[++i];
+        else if (!strcmp(argv[i], "--type") && i + 1 < argc)
+            type = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("doc", "unknown option or missing value: %s", argv[i]);
+        else if (!file)
+            file = argv[i];
+        else
+            return cli_usage_error("doc", "add takes one FILE");
+    }
+    if (!file) return cli_usage_error("doc", "add needs a FILE");
+    if (!name) {
+        const char *slash = strrchr(file, '/');
+        name = slash ? slash + 1 : file;
+    }
+    if (!name_ok(name))
+        return cli_usage_error("doc", "a name is 1 to %d printable bytes, not only digits",
+                               HOMING_DOC_NAME_MAX);
+    if (!type) type = guess_type(file);
+    if (!homing_doc_media_type_ok(type))
+        return cli_usage_error("doc", "--type needs a media type such as application/pdf");
+    uint8_t key[HOMING_DOC_KEY_LEN];
+    if (doc_key(cli, key) < 0) return CLI_ERROR;
+    struct homing_store *store = cli_store(cli);
+    if (!store) return CLI_ERROR;
+    char safe[HOMING_DOC_NAME_MAX + 1];
+    struct homing_document *old = NULL;
+    if (homing_store_document_get(store, name, &old) == 0) {
+        homing_documents_free(old, 1);
+        return cli_fail("a document named %s exists already", cli_safe(name, safe, sizeof safe));
+    }
+
+    const char *dir = homing_config_get(cli->config, "docs.dir");
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return cli_fail("cannot create %s: %s", dir, strerror(errno));
+    give_like_keys(cli, dir, -1);
+    int in = open(file, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return cli_fail("cannot read %s: %s", file, strerror(errno));
+    char fname[HOMING_DOC_FILE_MAX], path[DOC_PATH_MAX];
+    homing_doc_file_name(fname);
+    snprintf(path, sizeof path, "%s/%s", dir, fname);
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        close(in);
+        return cli_fail("cannot create %s: %s", path, strerror(errno));
+    }
+    give_like_keys(cli, path, out);
+    uint64_t size;
+    uint8_t digest[HOMING_DOC_DIGEST_LEN];
+    int r = homing_doc_encrypt(key, fname, in, out, &size, digest);
+    sodium_memzero(key, sizeof key);
+    close(in);
+    if (r == 0 && fsync(out) < 0) r = -EIO;
+    if (close(out) < 0 && r == 0) r = -EIO;
+    if (r < 0) {
+        unlink(path);
+        return cli_fail("cannot encrypt %s: %s", file, strerror(-r));
+    }
+    struct homing_document d = {
+        .name = (char *)name, .media_type = (char *)type, .size = (int64_t)size, .file = fname};
+    homing_hex_encode(digest, sizeof digest, d.digest);
+    int64_t id;
+    r = homing_store_document_add(store, &d, &id);
+    if (r < 0) {
+        unlink(path);
+        return cli_fail("cannot register the document: %s", homing_store_errmsg(store));
+    }
+    printf("added %s: %llu bytes, %s, blake2b-256 %s\n", cli_safe(name, safe, sizeof safe),
+           (unsigned long long)size, type, d.digest);
+    return CLI_OK;
+}
+
+static void print_limit(const struct homing_grant *g, int64_t now)
+{
+    char t[CLI_TIME_SHORT_MAX];
+    const char *state = g->revoked_us                           ? "revoked"
+                        : g->expires_us && now >= g->expires_us ? "expired"
+                        : g->max_uses && g->uses >= g->max_uses ? "used-up"
+                                                                : "active";
+    printf("  %-8s", state);
+    if (g->expires_us) {
+        cli_time_short(g->expires_us, t);
+        printf(" expires %s", t);
+    }
+    if (g->max_uses)
+        printf(" uses %lld/%lld", (long long)g->uses, (long long)g->max_uses);
+    else
+        printf(" uses %lld", (long long)g->uses);
+}
+
+static int doc_list(struct cli *cli, int argc, char **argv)
+{
+    if (argc > 1) return cli_usage_error("doc", "list takes at most one NAME");
+    struct homing_store *store = cli_store(cli);
+    if (!store) return CLI_ERROR;
+    char safe[HOMING_DOC_NAME_MAX + 1], t[CLI_TIME_SHORT_MAX];
+    if (argc == 0) {
+        struct homing_document *d;
+        size_t n;
+        if (homing_store_document_list(store, &d, &n) < 0)
+            return cli_fail("cannot list documents: %s", homing_store_errmsg(store));
+        for (size_t i = 0; i < n; i++) {
+            cli_time_short(d[i].created_us, t);
+            printf("%s  %lld bytes  %s  %s  grants %lld  downloads %lld  blake2b-256 %s\n",
+                   cli_safe(d[i].name, safe, sizeof safe), (long long)d[i].size, d[i].media_type, t,
+                   (long long)d[i].grants, (long long)d[i].uses, d[i].digest);
+        }
+        homing_documents_free(d, n);
+        return CLI_OK;
+    }
+    struct homing_document *d;
+    if (homing_store_document_get(store, argv[0], &d) < 0)
+        return cli_fail("no document named %s", cli_safe(argv[0], safe, sizeof safe));
+    struct homing_grant *g;
+    size_t n;
+    int r = homing_store_grant_list(store, d->id, &g, &n);
+    homing_documents_free(d, 1);
+    if (r < 0) return cli_fail("cannot list grants: %s", homing_store_errmsg(store));
+    int64_t now = homing_now_us();
+    for (size_t i = 0; i < n; i++) {
+        char id[HOMING_ID_STR_MAX], addr[330];
+        homing_id_format(g[i].message, id);
+        printf("grant %lld  message %s  recipient %u %s", (long long)g[i].id, id, g[i].recipient,
+               cli_safe(g[i].address, addr, sizeof addr));
+        print_limit(&g[i], now);
+        putchar('\n');
+    }
+    homing_grants_free(g, n);
+    return CLI_OK;
+}
+
+/* Registers a message whose recipients are addrs, for grants given outside
+ * `homing track`: the events of the downloads then belong to a message. */
+static int grant_message(struct homing_store *store, const char *docname, const char **addrs,
+                         size_t n, uint64_t *id)
+{
+    char subject[HOMING_DOC_NAME_MAX + 16];
+    snprintf(subject, sizeof subject, "Document: %s", docname);
+    struct homing_message_spec spec = {
+        .subject = subject,
+        .mode = HOMING_MODE_PER_RECIPIENT,
+        .recipients = addrs,
+        .n_recipients = n,
+    };
+    return homing_store_message_add(store, &spec, id);
+}
+
+static int doc_grant(struct cli *cli, int argc, char **argv)
+{
+    const char *name = NULL, *msg = NULL;
+    int64_t expires = 0;
+    long long max_uses = 0;
+    const char **addrs = calloc(DOC_RECIPIENTS_MAX, sizeof *addrs);
+    size_t n = 0;
+    int status = CLI_ERROR;
+    struct homing_document *d = NULL;
+    struct homing_message *m = NULL;
+    uint32_t *idx = NULL;
+    if (!addrs) return cli_fail("out of memory");
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--expires") && i + 1 < argc) {
+            if (parse_duration(argv[++i], &expires) < 0) {
+                cli_usage_error("doc", "--expires needs N[smhdw], e.g. 7d");
+                goto out;
+            }
+        } else if (!strcmp(argv[i], "--max-uses") && i + 1 < argc) {
+            if (cli_parse_count("doc", "--max-uses", argv[++i], 1, 1000000, &max_uses) < 0)
+                goto out;
+        } else if (!strcmp(argv[i], "--message") && i + 1 < argc) {
+            msg = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            cli_usage_error("doc", "unknown option or missing value: %s", argv[i]);
+            goto out;
+        } else if (!name) {
+            name = argv[i];
+        } else if (n < DOC_RECIPIENTS_MAX) {
+            if (!strchr(argv[i], '@')) {
+                cli_usage_error("doc", "a recipient is an address: %s", argv[i]);
+                goto out;
+            }
+            addrs[n++] = argv[i];
+        } else {
+            cli_usage_error("doc", "more than %d recipients", DOC_RECIPIENTS_MAX);
+            goto out;
+        }
+    }
+    if (!name || n == 0) {
+        cli_usage_error("doc", "grant needs a document NAME and at least one RECIPIENT");
+        goto out;
+    }
+    if (cli_config(cli) < 0) goto out;
+    const struct homing_keyring *keys = cli_keyring(cli);
+    struct homing_store *store = keys ? cli_store(cli) : NULL;
+    if (!store) goto out;
+    char safe[HOMING_DOC_NAME_MAX + 1];
+    if (homing_store_document_get(store, name, &d) < 0) {
+        cli_fail("no document named %s", cli_safe(name, safe, sizeof safe));
+        goto out;
+    }
+    idx = calloc(n, sizeof *idx);
+    if (!idx) {
+        cli_fail("out of memory");
+        goto out;
+    }
+    uint64_t message;
+    if (msg) {
+        if (cli_message_arg(cli, "doc", msg, &message) < 0) goto out;
+        if (homing_store_message_get(store, message, &m) < 0) {
+            cli_fail("cannot read message %s: %s", msg, homing_store_errmsg(store));
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < m->n_recipients && !idx[i]; j++)
+                if (strcasecmp(m->recipients[j].address, addrs[i]) == 0)
+                    idx[i] = m->recipients[j].index;
+            if (!idx[i]) {
+                char a[330];
+                cli_fail("%s is not a recipient of message %s", cli_safe(addrs[i], a, sizeof a),
+                         msg);
+                goto out;
+            }
+        }
+    } else {
+        if (grant_message(store, d->name, addrs, n, &message) < 0) {
+            cli_fail("cannot register a message for the grants: %s", homing_store_errmsg(store));
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)(i + 1);
+    }
+    const char *base = homing_config_get(cli->config, "public.base_url");
+    char idstr[HOMING_ID_STR_MAX];
+    homing_id_format(message, idstr);
+    printf("document %s, message %s\n", cli_safe(d->name, safe, sizeof safe), idstr);
+    for (size_t i = 0; i < n; i++) {
+        struct homing_grant_spec g = {
+            .document = d->id,
+            .message = message,
+            .recipient = idx[i],
+            .expires_us = expires ? homing_now_us() + expires : 0,
+            .max_uses = max_uses,
+        };
+        int64_t gid;
+        if (homing_store_grant_add(store, &g, &gid) < 0) {
+            cli_fail("cannot add a grant: %s", homing_store_errmsg(store));
+            goto out;
+        }
+        struct homing_buf url;
+        homing_buf_init(&url, 4096);
+        int r = homing_token_url(base, keys, HOMING_TOKEN_DOCUMENT, message, idx[i], (uint32_t)gid,
+                                 &url);
+        if (r < 0) {
+            homing_buf_free(&url);
+            cli_fail("cannot make the link: %s", strerror(-r));
+            goto out;
+        }
+        char a[330];
+        printf("grant %lld %s %s\n", (long long)gid, cli_safe(addrs[i], a, sizeof a), url.data);
+        homing_buf_free(&url);
+    }
+    status = CLI_OK;
+out:
+    homing_message_free(m);
+    homing_documents_free(d, d ? 1 : 0);
+    free(idx);
+    free(addrs);
+    return status;
+}
+
+static int doc_revoke(struct cli *cli, int argc, char **argv)
+{
+    if (argc != 1) return cli_usage_error("doc", "revoke takes one NAME or GRANT number");
+    struct homing_store *store = cli_store(cli);
+    if (!store) return CLI_ERROR;
+    const char *a = argv[0];
+    int64_t n = 0;
+    int r;
+    char safe[HOMING_DOC_NAME_MAX + 1];
+    if (*a && strspn(a, "0123456789") == strlen(a)) {
+        long long id;
+        if (cli_parse_count("doc", "GRANT", a, 1, INT64_MAX, &id) < 0) return CLI_ERROR;
+        r = homing_store_grant_revoke(store, id, 0, &n);
+    } else {
+        struct homing_document *d;
+        if (homing_store_document_get(store, a, &d) < 0)
+            return cli_fail("no document named %s", cli_safe(a, safe, sizeof safe));
+        r = homing_store_grant_revoke(store, 0, d->id, &n);
+        homing_documents_free(d, 1);
+    }
+    if (r == -ENOENT) return cli_fail("nothing to revoke: %s", cli_safe(a, safe, sizeof safe));
+    if (r < 0) return cli_fail("cannot revoke: %s", homing_store_errmsg(store));
+    printf("revoked %lld grant%s\n", (long long)n, n == 1 ? "" : "s");
+    return CLI_OK;
+}
+
+int cmd_doc(struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, doc_usage)) return CLI_OK;
+    if (argc < 2) return cli_usage_error("doc", "missing subcommand (add, list, grant, revoke)");
+    const char *sub = argv[1];
+    if (!strcmp(sub, "add")) return doc_add(cli, argc - 2, argv + 2);
+    if (!strcmp(sub, "list")) return doc_list(cli, argc - 2, argv + 2);
+    if (!strcmp(sub, "grant")) return doc_grant(cli, argc - 2, argv + 2);
+    if (!strcmp(sub, "revoke")) return doc_revoke(cli, argc - 2, argv + 2);
+    return cli_usage_error("doc", "unknown subcommand %s", sub);
+}

@@ -1,0 +1,20 @@
+/*
+ * document.h (internal to src/serve/): serving shared documents at /d/, see
+ * document.c.
+ */
+#ifndef HOMING_SERVE_DOCUMENT_H
+#define HOMING_SERVE_DOCUMENT_H
+
+#include "log.h"
+#include "serve.h"
+
+/* Checks the grant of a verified document token and opens its file. 0: *out is
+ * the stream state (in req's pool) to queue with the hit; -1: answered here
+ * (404 or 410); -2: the store or the file failed, the caller answers 503. */
+int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token *t, void **out);
+/* Starts the streamed answer (after the hit's commit). */
+void document_send(h2o_req_t *req, void *stream);
+/* The plain 404 page of an unknown document link. */
+void document_not_found(h2o_req_t *req);
+
+#endif

@@ -1,0 +1,205 @@
+"""Documents end to end: homing doc add (encrypted at rest), grant to two
+recipients, download through the daemon's /d/ links (bytes, headers, one
+document-open event each, a file of many chunks), expiry, use limits and
+revocation (410), forged and other recipients' tokens (404), and what lies on
+disk: no plaintext in the encrypted file, no key in the database."""
+import base64
+import hashlib
+import hmac
+import os
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from homing_test import Instance, Runner, check, http_get, http_request, path_of  # noqa: E402
+
+MARKER = b"PLAINTEXT-MARKER-court-notice-7c1f"
+
+
+def pdf_like(size, seed):
+    head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + MARKER + b"\n"
+    body = hashlib.shake_256(seed).digest(size - len(head) - 6)
+    return head + body + b"%%EOF\n"
+
+
+def grants_of(out):
+    """{address: (grant id, url)} from `homing doc grant` output."""
+    res = {}
+    for line in out.splitlines():
+        w = line.split()
+        if len(w) == 4 and w[0] == "grant":
+            res[w[2]] = (int(w[1]), w[3])
+    return res
+
+
+def read_keys(inst):
+    keys = {}
+    for line in open(os.path.join(inst.dir, "token.keys")):
+        w = line.split()
+        if len(w) == 3 and not line.startswith("#"):
+            keys[int(w[0])] = bytes.fromhex(w[2])
+    return keys
+
+
+def make_token(keys, kind, message, recipient, item):
+    kid = max(keys)
+    raw = struct.pack(">BHBQII", 1, kid, kind, message, recipient, item)
+    mac = hmac.new(keys[kid], raw, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(raw + mac).rstrip(b"=").decode()
+
+
+inst = Instance()
+T = Runner()
+try:
+    tmp = inst.tmp
+    small = pdf_like(300 * 1024 + 17, b"small")
+    big = pdf_like(5 * 1024 * 1024 + 4099, b"big")
+    small_path = os.path.join(tmp, "notice.pdf")
+    big_path = os.path.join(tmp, "big.bin")
+    open(small_path, "wb").write(small)
+    open(big_path, "wb").write(big)
+    NAME = 'Notice "final" \\ court.pdf'
+    inst.run("doc", "add", small_path, "--name", NAME)
+    inst.run("doc", "add", big_path, "--name", "bundle", "--type", "application/octet-stream")
+    out = inst.run("doc", "grant", NAME, "bob@example.net", "carol@example.com").stdout
+    g = grants_of(out)
+    msg_hex = out.split("message ")[1].split()[0]
+    inst.serve()
+
+    def add_registers_encrypted_file():
+        with inst.db() as c:
+            rows = c.execute("SELECT name, media_type, size, digest, file FROM documents "
+                             "ORDER BY id").fetchall()
+        check(len(rows) == 2, rows)
+        name, mtype, size, digest, fname = rows[0]
+        check(name == NAME and mtype == "application/pdf" and size == len(small), rows[0])
+        check(digest == hashlib.blake2b(small, digest_size=32).hexdigest(), "digest")
+        path = os.path.join(inst.dir, "documents", fname)
+        data = open(path, "rb").read()
+        check(os.stat(path).st_mode & 0o077 == 0, "encrypted file readable by others")
+        check(MARKER not in data and b"%PDF" not in data, "plaintext in the encrypted file")
+        check(small[4096:4160] not in data, "plaintext bytes in the encrypted file")
+        check(data.startswith(b"HOMINGD1"), "magic")
+        chunks = (len(small) + 65535) // 65536
+        check(len(data) == 32 + len(small) + 17 * chunks, f"size {len(data)}")
+        listing = inst.run("doc", "list").stdout
+        check("bundle" in listing and str(len(big)) in listing, listing)
+
+    def download_each_recipient():
+        for addr, rcpt in (("bob@example.net", 1), ("carol@example.com", 2)):
+            gid, url = g[addr]
+            st, h, body = http_get(inst.public_port, path_of(url),
+                                   headers={"User-Agent": "DocTest/1.0"})
+            check(st == 200, f"{addr}: status {st} {body[:200]!r}")
+            check(body == small, f"{addr}: bytes differ ({len(body)} vs {len(small)})")
+            check(h.get("content-type") == "application/pdf", h)
+            check(h.get("content-disposition") ==
+                  'attachment; filename="Notice \\"final\\" \\\\ court.pdf"', h)
+            check(h.get("cache-control") == "no-store, private", h)
+            check(h.get("x-content-type-options") == "nosniff", h)
+            check(h.get("content-length") == str(len(small)), h)
+            with inst.db() as c:
+                rows = c.execute("SELECT recipient, item, user_agent FROM events WHERE "
+                                 "kind = 'document-open' AND recipient = ?", (rcpt,)).fetchall()
+            check(rows == [(rcpt, gid, "DocTest/1.0")], rows)
+
+    def large_file_streams():
+        out = inst.run("doc", "grant", "bundle", "dave@example.org").stdout
+        gid, url = grants_of(out)["dave@example.org"]
+        st, h, body = http_get(inst.public_port, path_of(url), timeout=60)
+        check(st == 200 and h.get("content-length") == str(len(big)), (st, h))
+        check(body == big, f"big file differs ({len(body)} of {len(big)} bytes)")
+        check(h.get("content-type") == "application/octet-stream", h)
+
+    def expired_is_gone():
+        out = inst.run("doc", "grant", NAME, "erin@example.org", "--expires", "1s").stdout
+        _, url = grants_of(out)["erin@example.org"]
+        st, _, body = http_get(inst.public_port, path_of(url))
+        check(st == 200 and body == small, f"before expiry: {st}")
+        time.sleep(1.3)
+        st, h, body = http_get(inst.public_port, path_of(url))
+        check(st == 410 and b"no longer valid" in body, (st, body[:100]))
+        check(h.get("content-type", "").startswith("text/html"), h)
+
+    def max_uses_is_gone():
+        out = inst.run("doc", "grant", NAME, "frank@example.org", "--max-uses", "2").stdout
+        _, url = grants_of(out)["frank@example.org"]
+        st, _, _ = http_request(inst.public_port, "HEAD", path_of(url))
+        check(st == 200, f"HEAD {st}")  # a HEAD does not use up a download
+        for i in range(2):
+            st, _, body = http_get(inst.public_port, path_of(url))
+            check(st == 200 and body == small, f"use {i + 1}: {st}")
+        st, _, _ = http_get(inst.public_port, path_of(url))
+        check(st == 410, f"third use: {st}")
+
+    def revoked_is_gone():
+        out = inst.run("doc", "grant", NAME, "gina@example.org", "hal@example.org").stdout
+        gg = grants_of(out)
+        gid, url = gg["gina@example.org"]
+        inst.run("doc", "revoke", str(gid))
+        st, _, _ = http_get(inst.public_port, path_of(url))
+        check(st == 410, f"revoked grant: {st}")
+        st, _, _ = http_get(inst.public_port, path_of(gg["hal@example.org"][1]))
+        check(st == 200, f"other grant still works: {st}")
+        p = inst.run("doc", "revoke", str(gid), check_rc=False)
+        check(p.returncode == 2, "revoking twice is an error")
+
+    def forged_and_foreign_tokens():
+        gid_bob, url_bob = g["bob@example.net"]
+        gid_carol, _ = g["carol@example.com"]
+        tok = path_of(url_bob).split("/")[-1]
+        bad = tok[:-2] + ("A" if tok[-2] != "A" else "B") + tok[-1]
+        st, h, body = http_get(inst.public_port, "/d/" + bad)
+        check(st == 404 and b"not found" in body.lower(), (st, body[:80]))
+        st, _, _ = http_get(inst.public_port, "/d/short")
+        check(st == 404, st)
+        keys = read_keys(inst)
+        message = int(msg_hex, 16)
+        # correctly signed, but recipient 1 naming recipient 2's grant
+        foreign = make_token(keys, 3, message, 1, gid_carol)
+        st, _, _ = http_get(inst.public_port, "/d/" + foreign)
+        check(st == 404, f"recipient 1 opened recipient 2's grant: {st}")
+        # a click token for the same numbers is not a document token
+        click = make_token(keys, 2, message, 1, gid_bob)
+        st, _, _ = http_get(inst.public_port, "/d/" + click)
+        check(st == 404, f"click token accepted as document: {st}")
+        # an unknown grant
+        st, _, _ = http_get(inst.public_port, "/d/" + make_token(keys, 3, message, 1, 999999))
+        check(st == 404, st)
+        with inst.db() as c:
+            n = c.execute("SELECT count(*) FROM events WHERE kind = 'document-open' "
+                          "AND item IN (?, 999999) AND recipient = 1 AND id > 0",
+                          (gid_carol,)).fetchone()[0]
+        check(n == 0, "a refused token was recorded")
+
+    def no_key_in_database():
+        inst.stop()
+        keys = read_keys(inst)
+        blob = b""
+        for suffix in ("", "-wal"):
+            p = os.path.join(inst.dir, "homing.db" + suffix)
+            if os.path.exists(p):
+                blob += open(p, "rb").read()
+        for secret in keys.values():
+            check(secret not in blob and secret.hex().encode() not in blob, "key in database")
+        check(MARKER not in blob and small[8192:8256] not in blob, "plaintext in database")
+        with inst.db() as c:
+            cols = [r[1] for t in ("documents", "grants")
+                    for r in c.execute(f"PRAGMA table_info({t})")]
+        check(not any("key" in col for col in cols), cols)
+
+    T.run(add_registers_encrypted_file)
+    T.run(download_each_recipient)
+    T.run(large_file_streams)
+    T.run(expired_is_gone)
+    T.run(max_uses_is_gone)
+    T.run(revoked_is_gone)
+    T.run(forged_and_foreign_tokens)
+    T.run(no_key_in_database)
+finally:
+    log = inst.daemon_log()
+    inst.close()
+if T.failed:
+    print(log[-3000:])
+T.finish()
