@@ -328,6 +328,34 @@ def test_send_errors():
         inst.close()
 
 
+def test_send_message_to():
+    """--message ID --to ADDR: one file to registered recipients, one envelope each."""
+    inst = Instance({})
+    sink = Sink(dsn=True)
+    try:
+        with open(inst.conf, "a") as f:
+            f.write(f"\n[send]\nverp = bounce-{{token}}@{BOUNCE_DOMAIN}\n"
+                    f"smtp = 127.0.0.1:{sink.port}\nstarttls = opportunistic\n")
+        src = os.path.join(inst.tmp, "msg.eml")
+        open(src, "w").write(MESSAGE)
+        copy = os.path.join(inst.tmp, "copy.eml")
+        inst.run("track", "--per-message", "-o", copy, src)
+        p = inst.run("send", "--message", "figures.1@homing.test", "--to", "ok@dest.test",
+                     "--to", "OK2@dest.test", copy, check_rc=False)
+        check(p.returncode == 2 and "not a recipient" in p.stderr, f"unknown --to: {p.stderr!r}")
+        p = inst.run("send", "--message", "figures.1@homing.test", "--to", "ok@dest.test",
+                     "--to", "gone@dest.test", copy, check_rc=False)
+        check(p.returncode == 1, f"exit {p.returncode}: {p.stderr}")
+        check(len(sink.received) == 1, f"sink got {len(sink.received)}")
+        mails = [r["mail"] for r in sink.received]
+        check(all(f"-" in m and f"@{BOUNCE_DOMAIN}>" in m for m in mails), f"MAIL: {mails}")
+        st = states(inst, "figures.1@homing.test")
+        check(st["ok@dest.test"] == "sent" and st["gone@dest.test"] == "rejected", f"{st}")
+    finally:
+        sink.stop()
+        inst.close()
+
+
 def test_send_auth():
     inst = Instance({})
     sink = Sink(dsn=False, auth=("alice", "pa ss"))
@@ -366,5 +394,6 @@ if __name__ == "__main__":
     r = Runner()
     r.run(test_send_errors)
     r.run(test_send_auth)
+    r.run(test_send_message_to)
     r.run(test_postfix_end_to_end)
     r.finish()
