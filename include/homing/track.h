@@ -49,6 +49,7 @@ struct homing_track_options {
     const char *base_url;        /* public.base_url: http(s)://host[:port][/path] */
     int rewrite_text;            /* also rewrite URLs in text/plain parts */
     int pixel;                   /* insert the tracking pixel in text/html parts */
+    int no_links;                /* leave links alone (tracking modes off and delivery) */
     int read_receipt;            /* add Disposition-Notification-To */
     const char *read_receipt_to; /* its address; NULL = the sender */
     size_t max_size;             /* 0 = default */

@@ -424,6 +424,7 @@ static int walk(struct homing_track *t, GMimeObject *obj, unsigned depth, char *
     int html = ct && g_mime_content_type_is_type(ct, "text", "html");
     int plain = ct && g_mime_content_type_is_type(ct, "text", "plain");
     if ((!html && !plain) || (plain && !t->o->rewrite_text)) return 0;
+    if (t->o->no_links && (plain || !t->o->pixel)) return 0; /* nothing to change in it */
     if (g_mime_part_is_attachment(part)) return 0;
     int r = track_leaf(t, part, html, index);
     if (r == -E2BIG)

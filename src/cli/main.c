@@ -34,6 +34,9 @@ static const struct cli_command commands[] = {
     {"ingest", "record bounces, DSNs, read receipts and complaints (stdin, Maildir, IMAP)",
      cmd_ingest},
     {"ingest-log", "record deliveries from a Postfix or Exim log", cmd_ingest_log},
+    {"privacy", "tracking modes per message and recipient; truncation and retention sweep",
+     cmd_privacy},
+    {"forget", "remove everything about one recipient address", cmd_forget},
     {"doc", "share documents through per-recipient links: add, list, grant, revoke", cmd_doc},
     {NULL, NULL, NULL},
 };

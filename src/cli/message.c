@@ -22,14 +22,16 @@
 
 static const char message_usage[] =
     "usage: homing message add --subject S --from ADDR --to ADDR... [--link URL...]\n"
-    "                          [--message-id ID] [--per-message] [--json]\n"
+    "                          [--message-id ID] [--per-message] [--mode MODE] [--json]\n"
     "       homing message show MESSAGE [--json]\n"
     "       homing message list [--limit N] [--json]\n\n"
     "add   register a message and print its public id and, per recipient, the open\n"
     "      pixel URL (<public.base_url>/o/TOKEN.gif) and each link's click URL\n"
     "      (<public.base_url>/c/TOKEN). --to and --link may be repeated; links get\n"
     "      indexes 1, 2, ... in order. --per-message: one copy for all recipients\n"
-    "      (recipient 0), so opens cannot be told apart by recipient\n"
+    "      (recipient 0), so opens cannot be told apart by recipient. --mode: the\n"
+    "      tracking mode, individual (default), anonymous (per-message tokens for\n"
+    "      all), delivery or off (no tracking URLs printed); docs/privacy.md\n"
     "show  a message with its recipients (and delivery states) and links\n"
     "list  the most recent messages, newest first (default 50)\n"
     "MESSAGE is a public id (16 hex digits) or a Message-ID.\n";
@@ -128,11 +130,12 @@ static int message_add(struct cli *cli, int argc, char **argv)
         {"to", required_argument, NULL, 't'},
         {"link", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
+        {"mode", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
     struct homing_message_spec spec = {.mode = HOMING_MODE_PER_RECIPIENT};
     const char **to = calloc(argc, sizeof *to), **links = calloc(argc, sizeof *links);
-    int json = 0, rc = CLI_ERROR;
+    int json = 0, rc = CLI_ERROR, tracking = HOMING_TRACKING_INDIVIDUAL;
     char safe[128];
     if (!to || !links) {
         rc = cli_fail("out of memory");
@@ -148,6 +151,13 @@ static int message_add(struct cli *cli, int argc, char **argv)
         case 'm': spec.message_id = optarg; break;
         case 'p': spec.mode = HOMING_MODE_PER_MESSAGE; break;
         case 'j': json = 1; break;
+        case 'M':
+            if ((tracking = homing_tracking_parse(optarg)) < 0) {
+                rc = cli_usage_error("message add",
+                                     "--mode must be off, delivery, anonymous or individual");
+                goto out;
+            }
+            break;
         case 't':
             if (!addr_ok(optarg)) {
                 rc = cli_usage_error("message add", "bad recipient address '%s'",
@@ -214,6 +224,11 @@ static int message_add(struct cli *cli, int argc, char **argv)
         rc = cli_fail("cannot register the message: %s", homing_store_errmsg(s));
         goto out;
     }
+    if (tracking != HOMING_TRACKING_INDIVIDUAL &&
+        homing_store_tracking_set(s, id, 0, tracking) < 0) {
+        rc = cli_fail("cannot set the tracking mode: %s", homing_store_errmsg(s));
+        goto out;
+    }
     struct homing_message *m;
     if (homing_store_message_get(s, id, &m) < 0) {
         rc = cli_fail("cannot read the message back: %s", homing_store_errmsg(s));
@@ -223,10 +238,10 @@ static int message_add(struct cli *cli, int argc, char **argv)
     homing_id_format(id, hex);
     json_t *jroot = NULL, *jcopies = NULL;
     if (json) {
-        jroot = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:[]}", "id", hex, "message_id",
+        jroot = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:[]}", "id", hex, "message_id",
                           m->message_id, "subject", m->subject, "from", m->sender, "mode",
                           m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient",
-                          "copies");
+                          "tracking", homing_tracking_name(tracking), "copies");
         jcopies = jroot ? json_object_get(jroot, "copies") : NULL;
         if (!jcopies) {
             json_decref(jroot);
@@ -238,7 +253,9 @@ static int message_add(struct cli *cli, int argc, char **argv)
         printf("message %s\n", hex);
     }
     r = 0;
-    if (m->mode == HOMING_MODE_PER_MESSAGE)
+    if (tracking == HOMING_TRACKING_OFF || tracking == HOMING_TRACKING_DELIVERY) {
+        if (!json) printf("tracking %s: no tracking URLs\n", homing_tracking_name(tracking));
+    } else if (m->mode == HOMING_MODE_PER_MESSAGE || tracking == HOMING_TRACKING_ANONYMOUS)
         r = print_copy(cli, m, 0, NULL, jcopies);
     else
         for (size_t i = 0; i < m->n_recipients && r == 0; i++)

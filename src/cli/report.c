@@ -16,7 +16,9 @@ static const char report_usage[] =
     "usage: homing report MESSAGE [--json]\n\n"
     "Per-recipient summary of a message (public id or Message-ID): address,\n"
     "delivery state, opens (GET, first and last), clicks (GET, first and last) and\n"
-    "HEAD probes. Times are UTC. Recipient 0 counts hits on per-message tokens.\n";
+    "HEAD probes. Times are UTC. Recipient 0 counts hits on per-message tokens,\n"
+    "and those of recipients whose tracking mode is anonymous: their own rows show\n"
+    "no opens or clicks (docs/privacy.md).\n";
 
 static json_t *json_time(int64_t t_us)
 {
@@ -40,6 +42,18 @@ static int report_json(const char *hex, const struct homing_message *m,
             "first_open", json_time(w->first_open_us), "last_open", json_time(w->last_open_us),
             "clicks", (json_int_t)w->clicks, "first_click", json_time(w->first_click_us),
             "last_click", json_time(w->last_click_us), "probes", (json_int_t)w->probes);
+        if (o && w->recipient && w->tracking != HOMING_TRACKING_INDIVIDUAL) {
+            /* the mode allows no per-recipient opens or clicks: none shown */
+            static const char *const hide[] = {"opens",       "first_open", "last_open", "clicks",
+                                               "first_click", "last_click", "probes"};
+            for (size_t k = 0; k < sizeof hide / sizeof hide[0]; k++)
+                json_object_set_new(o, hide[k], json_null());
+            if (w->tracking == HOMING_TRACKING_OFF) {
+                json_object_set_new(o, "state", json_null());
+                json_object_set_new(o, "state_time", json_null());
+            }
+        }
+        if (o) json_object_set_new(o, "tracking", json_string(homing_tracking_name(w->tracking)));
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             arr = NULL;
@@ -82,7 +96,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     if (r < 0) return cli_fail("cannot read message %s: %s", hex, homing_store_errmsg(s));
     struct homing_report_row *rows;
     size_t n;
-    if (homing_store_report(s, id, &rows, &n) < 0) {
+    if (homing_store_report_visible(s, id, &rows, &n) < 0) {
         homing_message_free(m);
         return cli_fail("cannot report on %s: %s", hex, homing_store_errmsg(s));
     }
@@ -101,6 +115,16 @@ int cmd_report(struct cli *cli, int argc, char **argv)
             cli_time_short(w->last_open_us, lo);
             cli_time_short(w->first_click_us, fc);
             cli_time_short(w->last_click_us, lc);
+            if (w->recipient && w->tracking != HOMING_TRACKING_INDIVIDUAL) {
+                printf("%-4u %-32s %-10s %6s (tracking %s: %s)\n", w->recipient,
+                       cli_safe(w->address, safe, sizeof safe),
+                       w->tracking == HOMING_TRACKING_OFF ? "-"
+                                                          : cli_safe(w->state, state, sizeof state),
+                       "-", homing_tracking_name(w->tracking),
+                       w->tracking == HOMING_TRACKING_ANONYMOUS ? "counted in row 0"
+                                                                : "no opens or clicks shown");
+                continue;
+            }
             printf("%-4u %-32s %-10s %6lld %-19s %-19s %6lld %-19s %-19s %6lld\n", w->recipient,
                    w->address ? cli_safe(w->address, safe, sizeof safe) : "(per-message)",
                    w->recipient ? cli_safe(w->state, state, sizeof state) : "-",

@@ -37,7 +37,11 @@ static const char track_usage[] =
     "      --to ADDR          a recipient (repeatable); default: To, Cc and Bcc\n"
     "      --no-text          leave text/plain parts alone\n"
     "      --read-receipt     ask for a read receipt (Disposition-Notification-To)\n"
-    "      --read-receipt-to ADDR  where the receipt goes (default: the sender)\n\n"
+    "      --read-receipt-to ADDR  where the receipt goes (default: the sender)\n"
+    "      --mode MODE        tracking mode (docs/privacy.md): individual (default);\n"
+    "                         anonymous (every copy carries per-message tokens, so\n"
+    "                         opens and clicks are counted without the recipient);\n"
+    "                         delivery or off (no pixel, no link rewritten)\n\n"
     "Links marked data-homing=\"notrack\" are not rewritten. Exit status 2 (and\n"
     "nothing registered) for input that is not a message, broken MIME or a message\n"
     "without recipients.\n";
@@ -110,7 +114,7 @@ int cmd_track(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, track_usage)) return CLI_OK;
     const char *output = NULL, *mbox = NULL, *input = "-";
-    int per_message = 0, seen_input = 0;
+    int per_message = 0, seen_input = 0, tracking = HOMING_TRACKING_INDIVIDUAL;
     struct homing_track_options o = {.rewrite_text = 1, .pixel = 1};
     const char **to = calloc(TRACK_TO_MAX, sizeof *to);
     size_t n_to = 0;
@@ -144,6 +148,11 @@ int cmd_track(struct cli *cli, int argc, char **argv)
                 goto out;
             }
             to[n_to++] = argv[++i];
+        } else if (!strcmp(a, "--mode") && has_arg) {
+            if ((tracking = homing_tracking_parse(argv[++i])) < 0) {
+                cli_usage_error("track", "--mode must be off, delivery, anonymous or individual");
+                goto out;
+            }
         } else if (!strcmp(a, "--no-text")) {
             o.rewrite_text = 0;
         } else if (!strcmp(a, "--read-receipt")) {
@@ -169,6 +178,12 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     if (!per_message && !output && !mbox) {
         cli_usage_error("track", "per-recipient copies need -o DIR or --mbox FILE");
         goto out;
+    }
+    if (tracking == HOMING_TRACKING_OFF || tracking == HOMING_TRACKING_DELIVERY) {
+        /* the copy goes out as written: no pixel, no click URL */
+        o.pixel = 0;
+        o.rewrite_text = 0;
+        o.no_links = 1;
     }
     if (cli_config(cli) < 0) goto out;
     long long max_size, max_depth, max_parts;
@@ -298,13 +313,21 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     }
     char idstr[HOMING_ID_STR_MAX];
     homing_id_format(id, idstr);
+    if (tracking != HOMING_TRACKING_INDIVIDUAL &&
+        homing_store_tracking_set(store, id, 0, tracking) < 0) {
+        cli_fail("cannot set the tracking mode of %s: %s", idstr, homing_store_errmsg(store));
+        goto out;
+    }
 
     /* bounded by the input (track.max_size) times the longest replacement;
      * failing here would leave a registered message without copies */
     homing_buf_init(&buf, SIZE_MAX / 4);
     for (size_t i = 0; i < n_copies; i++) {
         homing_buf_reset(&buf);
-        uint32_t recipient = per_message ? 0 : (uint32_t)(i + 1);
+        /* anonymous: per-message tokens in every copy, so no hit can name its
+         * recipient (the daemon verifies tokens without a store lookup) */
+        uint32_t recipient =
+            per_message || tracking == HOMING_TRACKING_ANONYMOUS ? 0 : (uint32_t)(i + 1);
         r = homing_track_render(t, keys, id, recipient, &buf);
         if (r < 0) {
             cli_fail("cannot write the copy for %s: %s", per_message ? "everyone" : rcpt[i],

@@ -111,6 +111,9 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
     }
     json_t *rcpts = json_object_get(body, "recipients"), *links = json_object_get(body, "links");
     const char *mode = json_string_value(json_object_get(body, "mode"));
+    json_t *jtracking = json_object_get(body, "tracking");
+    int tracking = jtracking ? homing_tracking_parse(json_string_value(jtracking))
+                             : HOMING_TRACKING_INDIVIDUAL;
     struct homing_message_spec spec = {
         .message_id = json_string_value(json_object_get(body, "message_id")),
         .subject = json_string_value(json_object_get(body, "subject")),
@@ -121,6 +124,8 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
     const char *err = NULL;
     if (mode && strcmp(mode, "per-message") && strcmp(mode, "per-recipient"))
         err = "mode must be per-recipient or per-message";
+    else if (tracking < 0)
+        err = "tracking must be off, delivery, anonymous or individual";
     else if (!json_is_array(rcpts) || json_array_size(rcpts) == 0)
         err = "recipients must be a non-empty array of addresses";
     else if (links && !json_is_array(links))
@@ -160,6 +165,11 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
     free(rv);
     free(lv);
     json_decref(body);
+    if (tracking != HOMING_TRACKING_INDIVIDUAL &&
+        homing_store_tracking_set(w->store, id, 0, tracking) < 0) {
+        log_error("api: cannot set the tracking mode: %s", homing_store_errmsg(w->store));
+        return send_error(req, 500, "Internal Server Error", "cannot set the tracking mode");
+    }
     struct homing_message *m;
     if (homing_store_message_get(w->store, id, &m) < 0)
         return send_error(req, 500, "Internal Server Error", "cannot read the message back");
@@ -169,7 +179,10 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
         json_pack("{s:s, s:s, s:[]}", "id", ids, "mode",
                   m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient", "copies");
     json_t *copies = json_object_get(out, "copies");
-    if (m->mode == HOMING_MODE_PER_MESSAGE)
+    json_object_set_new(out, "tracking", json_string(homing_tracking_name(tracking)));
+    if (tracking == HOMING_TRACKING_OFF || tracking == HOMING_TRACKING_DELIVERY)
+        ; /* nothing to put in the copies: they go out untracked */
+    else if (m->mode == HOMING_MODE_PER_MESSAGE || tracking == HOMING_TRACKING_ANONYMOUS)
         json_array_append_new(copies, homing_copy_json(s->base_url, s->keyring, m, 0, NULL));
     else
         for (size_t i = 0; i < m->n_recipients; i++)
@@ -196,7 +209,7 @@ static int api_message_get(struct worker *w, h2o_req_t *req, uint64_t id)
     if (r < 0) return send_error(req, 500, "Internal Server Error", "store error");
     struct homing_report_row *rows = NULL;
     size_t nrows = 0;
-    homing_store_report(w->store, id, &rows, &nrows);
+    homing_store_report_visible(w->store, id, &rows, &nrows); /* as the modes allow */
     char ids[HOMING_ID_STR_MAX];
     homing_id_format(m->id, ids);
     json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:o}", "id", ids, "message_id",
@@ -211,6 +224,14 @@ static int api_message_get(struct worker *w, h2o_req_t *req, uint64_t id)
                                "state_time", time_or_null(rc->state_us));
         for (size_t j = 0; j < nrows; j++) {
             if (rows[j].recipient != rc->index) continue;
+            json_object_set_new(ro, "tracking",
+                                json_string(homing_tracking_name(rows[j].tracking)));
+            if (rows[j].tracking == HOMING_TRACKING_OFF) {
+                json_object_set_new(ro, "state", json_null());
+                json_object_set_new(ro, "state_time", json_null());
+            }
+            if (rows[j].tracking != HOMING_TRACKING_INDIVIDUAL)
+                continue; /* no per-recipient data */
             json_object_set_new(ro, "opens", json_integer(rows[j].opens));
             json_object_set_new(ro, "first_open", time_or_null(rows[j].first_open_us));
             json_object_set_new(ro, "last_open", time_or_null(rows[j].last_open_us));
@@ -221,7 +242,42 @@ static int api_message_get(struct worker *w, h2o_req_t *req, uint64_t id)
         }
         json_array_append_new(rs, ro);
     }
+    /* Who opened it (lib/store/who.c): verdict classes, readers, links and
+     * documents, merged only into recipients whose counts the tracking mode
+     * lets this API show (they have "opens"); the totals are counts only. */
+    void *who = NULL;
+    if (homing_store_who_json(w->store, id, &who) == 0) {
+        size_t wi, wk;
+        json_t *wro, *wwo;
+        json_array_foreach(rs, wi, wro)
+        {
+            if (!json_object_get(wro, "opens")) continue;
+            json_array_foreach(json_object_get(who, "recipients"), wk, wwo)
+            {
+                if (json_equal(json_object_get(wwo, "recipient"), json_object_get(wro, "index")))
+                    json_object_update_missing(wro, wwo);
+            }
+        }
+        json_object_set(o, "totals", json_object_get(who, "totals"));
+        json_decref(who);
+    }
     json_object_set_new(o, "recipients", rs);
+    int mm, *modes = NULL;
+    size_t nm = 0;
+    if (homing_store_tracking_get(w->store, id, &mm, &modes, &nm) == 0)
+        json_object_set_new(o, "tracking", json_string(homing_tracking_name(mm)));
+    free(modes);
+    for (size_t j = 0; j < nrows; j++) {
+        if (rows[j].recipient != 0) continue;
+        /* per-message tokens and anonymous recipients: counts without a recipient */
+        json_object_set_new(
+            o, "unattributed",
+            json_pack("{s:I, s:o, s:o, s:I, s:o, s:o, s:I}", "opens", (json_int_t)rows[j].opens,
+                      "first_open", time_or_null(rows[j].first_open_us), "last_open",
+                      time_or_null(rows[j].last_open_us), "clicks", (json_int_t)rows[j].clicks,
+                      "first_click", time_or_null(rows[j].first_click_us), "last_click",
+                      time_or_null(rows[j].last_click_us), "probes", (json_int_t)rows[j].probes));
+    }
     json_t *ls = json_array();
     for (size_t i = 0; i < m->n_links; i++)
         json_array_append_new(ls, json_pack("{s:I, s:s}", "index", (json_int_t)m->links[i].index,
@@ -240,8 +296,11 @@ static int api_events(struct worker *w, h2o_req_t *req, uint64_t message)
         return send_error(req, 400, "Bad Request", "after and limit must be non-negative integers");
     struct homing_event *evs = NULL;
     size_t n = 0;
-    if (homing_store_events_list(w->store, message, after, limit, &evs, &n) < 0)
+    if (homing_store_events_list(w->store, message, after, limit, &evs, &n) < 0 ||
+        homing_store_events_visible(w->store, evs, n) < 0) { /* as the modes allow */
+        homing_events_free(evs, n);
         return send_error(req, 500, "Internal Server Error", "store error");
+    }
     json_t *arr = json_array();
     int64_t next = after;
     for (size_t i = 0; i < n; i++) {

@@ -267,6 +267,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     struct homing_store *enrich_store;
     if (open_store(cli, &enrich_store) < 0 || enricher_init(&s, enrich_store) < 0)
         return CLI_ERROR;
+    static struct privacy_sweeper sweeper; /* truncation and retention (privacy.c) */
+    if (privacy_settings_read(s.config, &sweeper.p) < 0 || open_store(cli, &sweeper.store) < 0)
+        return CLI_ERROR;
     if (drop_privileges(homing_config_get(s.config, "serve.user")) < 0) return CLI_ERROR;
 
     h2o_config_init(&s.public_conf);
@@ -306,6 +309,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (notifier_start(&s) < 0) log_error("cannot start the notifier thread");
     pthread_t checkpointer;
     pthread_create(&checkpointer, NULL, checkpointer_main, &s);
+    if (privacy_sweeper_start(&sweeper, s.config, sweeper.store, &s.stopping) < 0)
+        log_error("cannot start the privacy thread: truncation and retention do not run");
 
     int sig;
     sigwait(&stop_signals, &sig);
@@ -316,6 +321,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     notifier_stop(&s);
     enricher_stop(&s);
     pthread_join(checkpointer, NULL);
+    privacy_sweeper_stop(&sweeper);
     homing_store_checkpoint(s.checkpoint_store);
     homing_store_close(s.checkpoint_store);
     for (int i = 0; i < s.nthreads; i++) {
