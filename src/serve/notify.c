@@ -39,15 +39,17 @@
 #include "log.h"
 #include "serve.h"
 
-#define NOTIFY_CURSOR        "notify"
-#define NOTIFY_EVENTS_PAGE   256  /* events read per store call */
-#define NOTIFY_DELIVERY_PAGE 64   /* deliveries attempted per store call */
-#define NOTIFY_OTHERS_MAX    2000 /* other events of a message given to the verdict */
-#define NOTIFY_SLEEP_STEP_MS 50   /* how often a sleeping notifier looks at the stop flag */
-#define STREAM_POLL_MS       200
-#define STREAM_KEEPALIVE_MS  15000
-#define STREAM_PAGE          100
-#define STREAM_BUF_MAX       (8 << 20)
+#define NOTIFY_CURSOR         "notify"
+#define NOTIFY_EVENTS_PAGE    256  /* events read per store call */
+#define NOTIFY_DELIVERY_PAGE  64   /* deliveries attempted per store call */
+#define NOTIFY_OTHERS_MAX     2000 /* other events of a message given to the verdict */
+#define NOTIFY_SLEEP_STEP_MS  50   /* how often a sleeping notifier looks at the stop flag */
+#define NOTIFY_CLIENT_V4_BITS 24   /* client network named in a payload */
+#define NOTIFY_CLIENT_V6_BITS 48
+#define STREAM_POLL_MS        200
+#define STREAM_KEEPALIVE_MS   15000
+#define STREAM_PAGE           100
+#define STREAM_BUF_MAX        (8 << 20)
 
 struct notifier {
     struct serve *serve;
@@ -122,7 +124,17 @@ static json_t *payload_of(const struct homing_event *ev, const struct homing_mes
     if (link) json_object_set_new(p, "link", jstr(link));
     if (ev->kind == HOMING_EV_OPEN || ev->kind == HOMING_EV_CLICK ||
         ev->kind == HOMING_EV_DOCUMENT_OPEN) {
-        json_object_set_new(p, "client", jstr(ev->client));
+        /* The network, not the address: a notification is kept and sent out,
+         * so it holds no more than the /24 or /48 the store keeps for good. */
+        struct homing_addr a;
+        char net[HOMING_ADDR_STR_MAX + 4] = "";
+        if (homing_addr_parse(ev->client, strnlen(ev->client, sizeof ev->client), &a) == 0) {
+            unsigned bits = a.family == 4 ? NOTIFY_CLIENT_V4_BITS : NOTIFY_CLIENT_V6_BITS;
+            homing_addr_truncate(&a, bits);
+            homing_addr_format(&a, net);
+            snprintf(net + strlen(net), sizeof net - strlen(net), "/%u", bits);
+        }
+        json_object_set_new(p, "client", net[0] ? json_string(net) : json_null());
         json_object_set_new(p, "user_agent", jstr(ev->user_agent));
     }
     if (e) {

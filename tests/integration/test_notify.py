@@ -132,6 +132,8 @@ def test_open_click_signed():
         check("bob@example.net opened 'Q3 offer' on Thunderbird" in got[0]["text"],
               f"readable text: {got[0]['text']!r}")
         check(got[0]["message"] == m["id"] and got[0]["recipient"] == 1, "names message")
+        check(got[0]["payload"]["client"] == "127.0.0.0/24",
+              f"the client's network only: {got[0]['payload'].get('client')}")
         hit(inst, copy["open_url"])  # the same client again: not news
         hit(inst, copy["links"][0]["click_url"])
         hit(inst, copy["links"][0]["click_url"])  # second click of the link: not news
