@@ -2236,6 +2236,264 @@ out:
     return 0;
 }
 
+/* ---- enrichment (migration 0004) ----
+ * Written by the one enrichment thread, a row per open or click; read by the
+ * notifier, reports and homing reclassify. Not the hit path: statements are
+ * prepared per call, like the notification ones. */
+
+#define ENRICH_COLUMNS                                                                             \
+    "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "              \
+    "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "   \
+    "reader, new_reader, forward, json"
+
+static int eq_reader_upsert(struct sq *q, const struct homing_store_enrichment *e)
+{
+    char client[2 * HOMING_STORE_FACT_MAX + 2];
+    snprintf(client, sizeof client, "%s%s%s", e->client_family, e->client_version[0] ? " " : "",
+             e->client_version);
+    int open = e->kind == HOMING_EV_OPEN;
+    sqlite3_stmt *st = nq_prepare(
+        q, "INSERT INTO readers (message, fingerprint, recipient, first_us, last_us, client, "
+           "device, country, opens, first_event, forward) "
+           "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+           "ON CONFLICT (message, fingerprint) DO UPDATE SET "
+           "last_us = max(last_us, excluded.last_us), opens = opens + excluded.opens");
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->message);
+    sqlite3_bind_text(st, 2, e->reader, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, e->recipient);
+    sqlite3_bind_int64(st, 4, e->time_us);
+    bind_opt(st, 5, client, 0);
+    bind_opt(st, 6, e->device, sizeof e->device);
+    bind_opt(st, 7, e->country, sizeof e->country);
+    sqlite3_bind_int(st, 8, open);
+    sqlite3_bind_int64(st, 9, e->event);
+    sqlite3_bind_int(st, 10, e->forward ? 1 : 0);
+    return nq_run(q, st, "storing reader");
+}
+
+static int eq_insert(struct sq *q, const struct homing_store_enrichment *e)
+{
+    sqlite3_stmt *st = nq_prepare(q, "INSERT INTO enrichments (" ENRICH_COLUMNS ") VALUES "
+                                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                                     "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
+    if (!st) return -EIO;
+    const char *kind = homing_event_kind_name(e->kind);
+    sqlite3_bind_int64(st, 1, e->event);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)e->message);
+    sqlite3_bind_int64(st, 3, e->recipient);
+    sqlite3_bind_text(st, 4, kind ? kind : "none", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, e->item);
+    sqlite3_bind_int64(st, 6, e->time_us);
+    sqlite3_bind_text(st, 7, e->verdict, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, e->confidence);
+    sqlite3_bind_text(st, 9, e->reasons, (int)strnlen(e->reasons, sizeof e->reasons),
+                      SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, e->rules_version);
+    bind_opt(st, 11, e->client_family, sizeof e->client_family);
+    bind_opt(st, 12, e->client_version, sizeof e->client_version);
+    bind_opt(st, 13, e->os, sizeof e->os);
+    bind_opt(st, 14, e->device, sizeof e->device);
+    bind_opt(st, 15, e->country, sizeof e->country);
+    sqlite3_bind_int64(st, 16, e->asn);
+    bind_opt(st, 17, e->as_org, sizeof e->as_org);
+    bind_opt(st, 18, e->machine, sizeof e->machine);
+    bind_opt(st, 19, e->reader, sizeof e->reader);
+    sqlite3_bind_int(st, 20, e->new_reader ? 1 : 0);
+    sqlite3_bind_int(st, 21, e->forward ? 1 : 0);
+    sqlite3_bind_text(st, 22, e->json, -1, SQLITE_STATIC);
+    return nq_run(q, st, "storing enrichment");
+}
+
+static int eq_cursor(struct sq *q, int64_t cursor)
+{
+    /* Never backwards: a cursor that moved on stays there. */
+    sqlite3_stmt *st = nq_prepare(q, "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
+                                     "ON CONFLICT (name) DO UPDATE SET "
+                                     "event = max(event, excluded.event)");
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, HOMING_ENRICH_CURSOR, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, cursor);
+    return nq_run(q, st, "moving the enrichment cursor");
+}
+
+static int sq_enrichment_put(struct homing_store *s, const struct homing_store_enrichment *e,
+                             int64_t cursor)
+{
+    struct sq *q = (struct sq *)s;
+    int r = sq_begin(q, 1);
+    if (r < 0) return r;
+    if (e) {
+        r = eq_insert(q, e);
+        if (r == 0 && e->reader[0]) r = eq_reader_upsert(q, e);
+    }
+    if (r == 0) r = eq_cursor(q, cursor);
+    if (r == 0) r = sq_commit(q);
+    if (r < 0) sq_rollback(q);
+    return r;
+}
+
+static int eq_read_row(sqlite3_stmt *st, struct homing_store_enrichment *e)
+{
+    e->event = sqlite3_column_int64(st, 0);
+    e->message = (uint64_t)sqlite3_column_int64(st, 1);
+    e->recipient = (uint32_t)sqlite3_column_int64(st, 2);
+    const char *kind = (const char *)sqlite3_column_text(st, 3);
+    e->kind = (uint16_t)(kind ? homing_event_kind_parse(kind) : HOMING_EV_NONE);
+    e->item = (uint32_t)sqlite3_column_int64(st, 4);
+    e->time_us = sqlite3_column_int64(st, 5);
+    col_copy(st, 6, e->verdict, sizeof e->verdict);
+    e->confidence = sqlite3_column_int(st, 7);
+    col_copy(st, 8, e->reasons, sizeof e->reasons);
+    e->rules_version = sqlite3_column_int(st, 9);
+    col_copy(st, 10, e->client_family, sizeof e->client_family);
+    col_copy(st, 11, e->client_version, sizeof e->client_version);
+    col_copy(st, 12, e->os, sizeof e->os);
+    col_copy(st, 13, e->device, sizeof e->device);
+    col_copy(st, 14, e->country, sizeof e->country);
+    e->asn = (uint32_t)sqlite3_column_int64(st, 15);
+    col_copy(st, 16, e->as_org, sizeof e->as_org);
+    col_copy(st, 17, e->machine, sizeof e->machine);
+    col_copy(st, 18, e->reader, sizeof e->reader);
+    e->new_reader = sqlite3_column_int(st, 19);
+    e->forward = sqlite3_column_int(st, 20);
+    return col_dup(st, 21, &e->json);
+}
+
+static int sq_enrichments_list(struct homing_store *s, uint64_t message, int64_t only_event,
+                               int64_t after, size_t limit, struct homing_store_enrichment **out,
+                               size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st;
+    if (only_event) {
+        st = nq_prepare(q, "SELECT " ENRICH_COLUMNS " FROM enrichments WHERE event = ?1");
+        if (!st) return -EIO;
+        sqlite3_bind_int64(st, 1, only_event);
+    } else if (message) {
+        st = nq_prepare(q, "SELECT " ENRICH_COLUMNS " FROM enrichments "
+                           "WHERE message = ?1 AND event > ?2 ORDER BY event LIMIT ?3");
+        if (!st) return -EIO;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
+        sqlite3_bind_int64(st, 2, after);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    } else {
+        st = nq_prepare(q, "SELECT " ENRICH_COLUMNS " FROM enrichments "
+                           "WHERE event > ?1 ORDER BY event LIMIT ?2");
+        if (!st) return -EIO;
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    }
+    struct homing_store_enrichment *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        if ((r = eq_read_row(st, &arr[used++])) < 0) break;
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing enrichments");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        homing_store_enrichments_free(arr, used);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+static int sq_enrichments_rewrite(struct homing_store *s,
+                                  const struct homing_store_enrichment *rows, size_t n)
+{
+    struct sq *q = (struct sq *)s;
+    int r = sq_begin(q, 1);
+    if (r < 0) return r;
+    sqlite3_stmt *st = nq_prepare(q, "UPDATE enrichments SET verdict = ?1, confidence = ?2, "
+                                     "reasons = ?3, rules_version = ?4, json = ?5 "
+                                     "WHERE event = ?6");
+    if (!st) r = -EIO;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct homing_store_enrichment *e = &rows[i];
+        sqlite3_bind_text(st, 1, e->verdict, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, e->confidence);
+        sqlite3_bind_text(st, 3, e->reasons, (int)strnlen(e->reasons, sizeof e->reasons),
+                          SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, e->rules_version);
+        sqlite3_bind_text(st, 5, e->json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, e->event);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) r = sq_fail(q, rc, "rewriting enrichment");
+    }
+    sqlite3_finalize(st);
+    if (r == 0) r = sq_commit(q);
+    if (r < 0) sq_rollback(q);
+    return r;
+}
+
+static int sq_readers_list(struct homing_store *s, uint64_t message,
+                           struct homing_store_reader **out, size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = nq_prepare(q, "SELECT message, fingerprint, recipient, first_us, last_us, "
+                                     "client, device, country, opens, first_event, forward "
+                                     "FROM readers WHERE message = ?1 ORDER BY first_us, "
+                                     "first_event");
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
+    struct homing_store_reader *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        struct homing_store_reader *w = &arr[used++];
+        w->message = (uint64_t)sqlite3_column_int64(st, 0);
+        col_copy(st, 1, w->fingerprint, sizeof w->fingerprint);
+        w->recipient = (uint32_t)sqlite3_column_int64(st, 2);
+        w->first_us = sqlite3_column_int64(st, 3);
+        w->last_us = sqlite3_column_int64(st, 4);
+        col_copy(st, 5, w->client, sizeof w->client);
+        col_copy(st, 6, w->device, sizeof w->device);
+        col_copy(st, 7, w->country, sizeof w->country);
+        w->opens = sqlite3_column_int64(st, 8);
+        w->first_event = sqlite3_column_int64(st, 9);
+        w->forward = sqlite3_column_int(st, 10);
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing readers");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+static int sq_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipient,
+                            const char *fingerprint, int *known, int64_t *others)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = nq_prepare(
+        q, "SELECT (SELECT count(*) FROM readers WHERE message = ?1 AND fingerprint = ?3), "
+           "(SELECT count(*) FROM enrichments WHERE message = ?1 AND recipient = ?2 "
+           "AND kind = 'open' AND verdict IN ('human', 'proxy-open') "
+           "AND coalesce(reader, '') != ?3)");
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
+    sqlite3_bind_int64(st, 2, recipient);
+    sqlite3_bind_text(st, 3, fingerprint, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW) {
+        *known = sqlite3_column_int64(st, 0) > 0;
+        *others = sqlite3_column_int64(st, 1);
+    } else {
+        r = sq_fail(q, rc, "looking up reader");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2280,6 +2538,11 @@ static const struct store_ops sqlite_ops = {
     .privacy_retention = sq_privacy_retention,
     .rollups_list = sq_rollups_list,
     .privacy_forget = sq_privacy_forget,
+    .enrichment_put = sq_enrichment_put,
+    .enrichments_list = sq_enrichments_list,
+    .enrichments_rewrite = sq_enrichments_rewrite,
+    .readers_list = sq_readers_list,
+    .reader_lookup = sq_reader_lookup,
     .document_add = sq_document_add,
     .document_get = sq_document_get,
     .document_list = sq_document_list,
