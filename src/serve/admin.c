@@ -356,7 +356,10 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
     }
     if (rlen == 6 && memcmp(rest, "stream", 6) == 0) {
         if (!get) return send_error(req, 405, "Method Not Allowed", "use GET");
-        if (stream_start(w, req) < 0)
+        int r = stream_start(w, req);
+        if (r == -EBUSY)
+            return send_error(req, 503, "Service Unavailable", "too many streams open");
+        if (r < 0)
             return send_error(req, 400, "Bad Request", "Last-Event-ID must be a notification id");
         return 0;
     }

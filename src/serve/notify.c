@@ -50,6 +50,8 @@
 #define STREAM_KEEPALIVE_MS   15000
 #define STREAM_PAGE           100
 #define STREAM_BUF_MAX        (8 << 20)
+/* Streams open at once: each polls the store from the admin loop. */
+#define STREAM_CLIENTS_MAX 64
 
 struct notifier {
     struct serve *serve;
@@ -507,6 +509,7 @@ struct stream {
 
 static h2o_timeout_t stream_timeout;
 static int stream_timeout_ready;
+static int stream_clients; /* only the admin loop thread touches it */
 
 static void stream_flush(struct stream *st);
 
@@ -537,6 +540,7 @@ static void stream_stop(h2o_generator_t *gen, h2o_req_t *req)
     (void)req;
     struct stream *st = (struct stream *)gen;
     st->closed = 1;
+    stream_clients--;
     if (h2o_timeout_is_linked(&st->timer)) h2o_timeout_unlink(&st->timer);
     homing_buf_free(&st->buf);
 }
@@ -617,6 +621,7 @@ int stream_start(struct worker *w, h2o_req_t *req)
 {
     int64_t cursor;
     if (stream_cursor(w, req, &cursor) < 0) return -EINVAL;
+    if (stream_clients >= STREAM_CLIENTS_MAX) return -EBUSY;
     if (!stream_timeout_ready) {
         h2o_timeout_init(w->loop, &stream_timeout, STREAM_POLL_MS);
         stream_timeout_ready = 1;
@@ -629,6 +634,7 @@ int stream_start(struct worker *w, h2o_req_t *req)
     st->w = w;
     st->cursor = cursor;
     st->timer.cb = stream_on_timer;
+    stream_clients++;
     homing_buf_init(&st->buf, STREAM_BUF_MAX);
     req->res.status = 200;
     req->res.reason = "OK";

@@ -122,8 +122,10 @@ void admin_register(struct serve *s, h2o_hostconf_t *host);
 int notifier_init(struct serve *s, struct homing_store *store);
 int notifier_start(struct serve *s);
 void notifier_stop(struct serve *s);
-/* GET /api/v1/stream on the admin loop: -EINVAL for a bad Last-Event-ID. */
+/* GET /api/v1/stream on the admin loop: -EINVAL for a bad Last-Event-ID,
+ * -EBUSY when STREAM_CLIENTS_MAX streams are open. */
 int stream_start(struct worker *w, h2o_req_t *req);
+
 /* enrich.c: the enrichment thread (verdicts, readers, forwards) following
  * committed events by the store cursor HOMING_ENRICH_CURSOR. enricher_init
  * takes the thread's own store handle (closed by enricher_stop) and never
