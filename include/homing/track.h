@@ -92,6 +92,25 @@ const char *homing_track_warning(const struct homing_track *t, size_t i);
 int homing_track_render(const struct homing_track *t, const struct homing_keyring *k,
                         uint64_t message, uint32_t recipient, struct homing_buf *out);
 
+/* Document links (docs/documents.md). A placeholder {{doc:NAME}}, as an href
+ * in HTML or in plain text, is taken as a link whose destination is the
+ * placeholder itself (it has a link number, but no click URL is ever made for
+ * it). homing_track_render_docs writes it as the recipient's /d/ link, and can
+ * add links before the pixel of each HTML part (homing track --doc). */
+#define HOMING_TRACK_DOC_PREFIX "{{doc:"
+struct homing_track_docs {
+    const uint32_t *link_items; /* [i]: grant index for link i + 1, 0: not a document */
+    size_t n_link_items;
+    const char *const *names; /* added links: their text */
+    const uint32_t *items;    /* and grant indexes */
+    size_t n;
+};
+/* homing_track_render with document links; a placeholder without a grant
+ * index is left as written (homing_track_render leaves every one so). */
+int homing_track_render_docs(const struct homing_track *t, const struct homing_keyring *k,
+                             uint64_t message, uint32_t recipient,
+                             const struct homing_track_docs *docs, struct homing_buf *out);
+
 /* Whether data parses again as a message without critical findings: the
  * number of MIME entities it holds (the message and every part below it, not
  * inside attached messages), or -EINVAL. For tests and fuzzing, which have no

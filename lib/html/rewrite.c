@@ -97,6 +97,23 @@ static int is_c0_or_space(unsigned char c)
     return c <= 0x20;
 }
 
+#define DOC_PLACEHOLDER_OPEN  "{{doc:"
+#define DOC_PLACEHOLDER_NAME_MAX 255
+
+size_t rewrite_doc_placeholder(const char *s, size_t n)
+{
+    size_t open = sizeof DOC_PLACEHOLDER_OPEN - 1;
+    if (n < open + 3 || memcmp(s, DOC_PLACEHOLDER_OPEN, open) != 0) return 0;
+    for (size_t i = open; i < n && i <= open + DOC_PLACEHOLDER_NAME_MAX; i++) {
+        char c = s[i];
+        if (c == '}') return i > open && i + 1 < n && s[i + 1] == '}' ? i + 2 : 0;
+        if (c == '{' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '\r' ||
+            c == '\n' || c == '\0')
+            return 0;
+    }
+    return 0;
+}
+
 int rewrite_url_trackable(const char *value, size_t n, const char *base_url, char **out)
 {
     while (n > 0 && is_c0_or_space((unsigned char)value[0])) value++, n--;
@@ -109,6 +126,10 @@ int rewrite_url_trackable(const char *value, size_t n, const char *base_url, cha
     for (size_t i = 0; i < n; i++)
         if (value[i] != '\t' && value[i] != '\n' && value[i] != '\r') u[m++] = value[i];
     u[m] = '\0';
+    if (rewrite_doc_placeholder(u, m) == m) {
+        *out = u;
+        return 1;
+    }
     size_t skip = 0;
     if (strncasecmp(u, "http://", 7) == 0)
         skip = 7;

@@ -64,6 +64,12 @@ void rewrite_list_free(struct rewrite_list *l);
  * destination in *out if it is to be tracked, 0 if not, -ENOMEM. */
 int rewrite_url_trackable(const char *value, size_t n, const char *base_url, char **out);
 
+/* The length of a document placeholder "{{doc:NAME}}" at the start of s (n
+ * bytes), 0 if there is none: NAME is 1 to 255 bytes without braces, angle
+ * brackets, quotes or line breaks. rewrite_url_trackable takes a placeholder
+ * as a link whose destination is the placeholder (homing/track.h). */
+size_t rewrite_doc_placeholder(const char *s, size_t n);
+
 /* Appends the replacement for a link site: the click URL, escaped for HTML
  * and quoted when the original value was unquoted. */
 int rewrite_put_link(struct homing_buf *b, const struct rewrite_site *s, const char *click_url);

@@ -53,10 +53,17 @@ int rewrite_text(const char *text, size_t len, const char *base_url, struct rewr
     int r = 0;
     size_t i = 0;
     while (i + 7 < len && r == 0) {
-        while (i < len && (text[i] | 0x20) != 'h') i++;
+        while (i < len && (text[i] | 0x20) != 'h' && text[i] != '{') i++;
         if (i + 7 >= len) break;
         const char *p = text + i;
         size_t at = i;
+        size_t n;
+        if (*p == '{') { /* a document placeholder (homing/track.h) */
+            n = rewrite_doc_placeholder(p, len - at);
+            i = at + (n ? n : 1);
+            if (n == 0) continue;
+            goto site;
+        }
         size_t skip = 0;
         if (len - at > 7 && strncasecmp(p, "http://", 7) == 0)
             skip = 7;
@@ -68,9 +75,10 @@ int rewrite_text(const char *text, size_t len, const char *base_url, struct rewr
         }
         size_t end = at + skip;
         while (end < len && url_char((unsigned char)text[end])) end++;
-        size_t n = trim_end(p, end - at);
+        n = trim_end(p, end - at);
         i = at + (n > skip ? n : skip);
         if (n <= skip) continue;
+    site:;
         char *url = NULL;
         r = rewrite_url_trackable(p, n, base_url, &url);
         if (r <= 0) continue;

@@ -700,9 +700,31 @@ const char *homing_track_warning(const struct homing_track *t, size_t i)
     return i < t->n_warn ? t->warnings[i] : NULL;
 }
 
+/* The links homing track --doc adds before the pixel: <p><a href=URL>NAME</a></p>. */
+static int put_doc_links(const struct homing_track *t, const struct homing_keyring *k,
+                         uint64_t message, uint32_t recipient, const struct homing_track_docs *d,
+                         struct homing_buf *url, struct homing_buf *body)
+{
+    int r = 0;
+    for (size_t i = 0; d && i < d->n && r == 0; i++) {
+        homing_buf_reset(url);
+        r = homing_token_url(t->base_url, k, HOMING_TOKEN_DOCUMENT, message, recipient,
+                             d->items[i], url);
+        if (r == 0) r = homing_buf_printf(body, "<p><a href=\"%s\">", url->data);
+        for (const char *c = d->names[i]; *c && r == 0; c++)
+            r = *c == '&'   ? homing_buf_puts(body, "&amp;")
+                : *c == '<' ? homing_buf_puts(body, "&lt;")
+                : *c == '>' ? homing_buf_puts(body, "&gt;")
+                            : homing_buf_append(body, c, 1);
+        if (r == 0) r = homing_buf_puts(body, "</a></p>");
+    }
+    return r;
+}
+
 static int render_part(const struct homing_track *t, const struct track_part *p,
                        const struct homing_keyring *k, uint64_t message, uint32_t recipient,
-                       struct homing_buf *body, struct homing_buf *url, struct homing_buf *out)
+                       const struct homing_track_docs *docs, struct homing_buf *body,
+                       struct homing_buf *url, struct homing_buf *out)
 {
     homing_buf_reset(body);
     size_t pos = 0;
@@ -712,13 +734,25 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
         r = homing_buf_append(body, p->body + pos, op->start - pos);
         if (r < 0) break;
         homing_buf_reset(url);
+        uint32_t doc = 0;
+        if (op->kind != REWRITE_PIXEL && docs && op->link >= 1 && op->link <= docs->n_link_items)
+            doc = docs->link_items[op->link - 1];
         if (op->kind == REWRITE_PIXEL) {
-            r = homing_token_url(t->base_url, k, HOMING_TOKEN_OPEN, message, recipient, 0, url);
-            if (r == 0 && op->stateful) r = homing_buf_puts(body, "\x1b(B");
+            if (op->stateful) r = homing_buf_puts(body, "\x1b(B");
+            /* added document links go in ASCII, after a stateful charset's reset */
+            if (r == 0) r = put_doc_links(t, k, message, recipient, docs, url, body);
+            if (r == 0) homing_buf_reset(url);
+            if (r == 0)
+                r = homing_token_url(t->base_url, k, HOMING_TOKEN_OPEN, message, recipient, 0,
+                                     url);
             if (r == 0) r = rewrite_put_pixel(body, url->data);
+        } else if (!doc && strncmp(t->links[op->link - 1], HOMING_TRACK_DOC_PREFIX,
+                                   strlen(HOMING_TRACK_DOC_PREFIX)) == 0) {
+            /* a placeholder without a grant: never a click URL to it */
+            r = homing_buf_append(body, p->body + op->start, op->end - op->start);
         } else {
-            r = homing_token_url(t->base_url, k, HOMING_TOKEN_CLICK, message, recipient, op->link,
-                                 url);
+            r = homing_token_url(t->base_url, k, doc ? HOMING_TOKEN_DOCUMENT : HOMING_TOKEN_CLICK,
+                                 message, recipient, doc ? doc : op->link, url);
             struct rewrite_site s = {REWRITE_LINK, 0, 0, op->quote, op->html, NULL};
             if (r == 0 && op->stateful) r = homing_buf_puts(body, "\x1b(B");
             if (r == 0) r = rewrite_put_link(body, &s, url->data);
@@ -748,6 +782,13 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
 int homing_track_render(const struct homing_track *t, const struct homing_keyring *k,
                         uint64_t message, uint32_t recipient, struct homing_buf *out)
 {
+    return homing_track_render_docs(t, k, message, recipient, NULL, out);
+}
+
+int homing_track_render_docs(const struct homing_track *t, const struct homing_keyring *k,
+                             uint64_t message, uint32_t recipient,
+                             const struct homing_track_docs *docs, struct homing_buf *out)
+{
     size_t before = out->len;
     struct homing_buf body, url;
     /* no cap of its own: every site was counted in prepare, so the size is
@@ -764,7 +805,7 @@ int homing_track_render(const struct homing_track *t, const struct homing_keyrin
     for (size_t i = 0; i < t->n_parts && r == 0; i++) {
         const struct track_part *p = &t->parts[i];
         r = homing_buf_append(out, t->data + pos, p->body_start - pos);
-        if (r == 0) r = render_part(t, p, k, message, recipient, &body, &url, out);
+        if (r == 0) r = render_part(t, p, k, message, recipient, docs, &body, &url, out);
         pos = p->body_end;
     }
     if (r == 0) r = homing_buf_append(out, t->data + pos, t->len - pos);

@@ -117,6 +117,19 @@ int privacy_sweeper_start(struct privacy_sweeper *w, const struct homing_config 
                           struct homing_store *store, atomic_int *stopping);
 void privacy_sweeper_stop(struct privacy_sweeper *w);
 int cmd_doc(struct cli *cli, int argc, char **argv);
+/* doc.c: the document links of homing track. prepare checks that every
+ * {{doc:NAME}} placeholder of t and every name (--doc) is a document (printing
+ * its own error); grant makes one grant per document for the copy of
+ * `recipient` and fills out for homing_track_render_docs. */
+#define CLI_TRACK_DOCS_MAX 16 /* --doc options */
+struct cli_track_docs;
+struct homing_track;
+struct homing_track_docs;
+int cli_track_docs_prepare(struct homing_store *store, const struct homing_track *t,
+                           const char *const *names, size_t n, struct cli_track_docs **out);
+int cli_track_docs_grant(struct cli_track_docs *d, struct homing_store *store, uint64_t message,
+                         uint32_t recipient, struct homing_track_docs *out);
+void cli_track_docs_free(struct cli_track_docs *d);
 /* Loads the tracker knowledge file (NULL = the installed one), reporting errors (scan.c). */
 struct homing_trackers;
 int cli_trackers_load(const char *path, struct homing_trackers **out);

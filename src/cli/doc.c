@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "homing/document.h"
 #include "homing/token.h"
+#include "homing/track.h"
 #include "homing/util.h"
 
 #define DOC_RECIPIENTS_MAX 1000 /* recipients of one grant command */
@@ -437,4 +438,124 @@ int cmd_doc(struct cli *cli, int argc, char **argv)
     if (!strcmp(sub, "grant")) return doc_grant(cli, argc - 2, argv + 2);
     if (!strcmp(sub, "revoke")) return doc_revoke(cli, argc - 2, argv + 2);
     return cli_usage_error("doc", "unknown subcommand %s", sub);
+}
+
+/* ---- document links of `homing track` (--doc NAME, {{doc:NAME}}) ---- */
+
+struct cli_track_docs {
+    size_t n_links;
+    int64_t *link_doc;    /* [i]: document id of link i + 1, 0 if not a placeholder */
+    uint32_t *link_items; /* grant indexes of the copy being written */
+    size_t n;             /* --doc documents */
+    int64_t *doc_ids;
+    const char **names;
+    uint32_t *items;
+};
+
+void cli_track_docs_free(struct cli_track_docs *d)
+{
+    if (!d) return;
+    free(d->link_doc);
+    free(d->link_items);
+    free(d->doc_ids);
+    free(d->names);
+    free(d->items);
+    free(d);
+}
+
+static int doc_id_of(struct homing_store *store, const char *name, size_t len, int64_t *id)
+{
+    char buf[HOMING_DOC_NAME_MAX + 1], safe[HOMING_DOC_NAME_MAX + 1];
+    if (len > HOMING_DOC_NAME_MAX) return cli_fail("document name too long");
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    struct homing_document *d;
+    if (homing_store_document_get(store, buf, &d) < 0)
+        return cli_fail("no document named %s (homing doc add FILE --name NAME)",
+                        cli_safe(buf, safe, sizeof safe));
+    *id = d->id;
+    homing_documents_free(d, 1);
+    return 0;
+}
+
+int cli_track_docs_prepare(struct homing_store *store, const struct homing_track *t,
+                           const char *const *names, size_t n, struct cli_track_docs **out)
+{
+    struct cli_track_docs *d = calloc(1, sizeof *d);
+    size_t nl = homing_track_link_count(t);
+    if (!d || !(d->link_doc = calloc(nl + 1, sizeof *d->link_doc)) ||
+        !(d->link_items = calloc(nl + 1, sizeof *d->link_items)) ||
+        !(d->doc_ids = calloc(n + 1, sizeof *d->doc_ids)) ||
+        !(d->names = calloc(n + 1, sizeof *d->names)) ||
+        !(d->items = calloc(n + 1, sizeof *d->items))) {
+        cli_track_docs_free(d);
+        return cli_fail("out of memory");
+    }
+    d->n_links = nl;
+    size_t pl = strlen(HOMING_TRACK_DOC_PREFIX);
+    for (size_t i = 0; i < nl; i++) {
+        const char *l = homing_track_link(t, i);
+        if (strncmp(l, HOMING_TRACK_DOC_PREFIX, pl) != 0) continue;
+        if (doc_id_of(store, l + pl, strlen(l) - pl - 2, &d->link_doc[i]) != 0) {
+            cli_track_docs_free(d);
+            return -ENOENT;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        d->names[i] = names[i];
+        if (doc_id_of(store, names[i], strlen(names[i]), &d->doc_ids[i]) != 0) {
+            cli_track_docs_free(d);
+            return -ENOENT;
+        }
+    }
+    d->n = n;
+    *out = d;
+    return 0;
+}
+
+/* One grant per document and recipient: a placeholder used twice, or also
+ * named by --doc, shares it. */
+static int grant_for(struct homing_store *store, int64_t doc, uint64_t message, uint32_t recipient,
+                     int64_t *seen_doc, uint32_t *seen_item, size_t *n_seen, uint32_t *item)
+{
+    for (size_t i = 0; i < *n_seen; i++)
+        if (seen_doc[i] == doc) {
+            *item = seen_item[i];
+            return 0;
+        }
+    struct homing_grant_spec g = {.document = doc, .message = message, .recipient = recipient};
+    int64_t id;
+    int r = homing_store_grant_add(store, &g, &id);
+    if (r < 0) return r;
+    seen_doc[*n_seen] = doc;
+    seen_item[(*n_seen)++] = (uint32_t)id;
+    *item = (uint32_t)id;
+    return 0;
+}
+
+int cli_track_docs_grant(struct cli_track_docs *d, struct homing_store *store, uint64_t message,
+                         uint32_t recipient, struct homing_track_docs *out)
+{
+    size_t cap = d->n_links + d->n + 1, n_seen = 0;
+    int64_t *seen_doc = calloc(cap, sizeof *seen_doc);
+    uint32_t *seen_item = calloc(cap, sizeof *seen_item);
+    int r = seen_doc && seen_item ? 0 : -ENOMEM;
+    for (size_t i = 0; i < d->n_links && r == 0; i++) {
+        d->link_items[i] = 0;
+        if (d->link_doc[i])
+            r = grant_for(store, d->link_doc[i], message, recipient, seen_doc, seen_item, &n_seen,
+                          &d->link_items[i]);
+    }
+    for (size_t i = 0; i < d->n && r == 0; i++)
+        r = grant_for(store, d->doc_ids[i], message, recipient, seen_doc, seen_item, &n_seen,
+                      &d->items[i]);
+    free(seen_doc);
+    free(seen_item);
+    if (r < 0) return r;
+    out->link_items = d->link_items;
+    out->n_link_items = d->n_links;
+    out->names = d->names;
+    out->items = d->items;
+    out->n = d->n;
+    return 0;
 }

@@ -38,6 +38,10 @@ static const char track_usage[] =
     "      --no-text          leave text/plain parts alone\n"
     "      --read-receipt     ask for a read receipt (Disposition-Notification-To)\n"
     "      --read-receipt-to ADDR  where the receipt goes (default: the sender)\n"
+    "      --doc NAME         add a link to document NAME (homing doc add) before the\n"
+    "                         pixel of each HTML part, one grant per recipient\n"
+    "                         (repeatable); {{doc:NAME}} in the body does the same\n"
+    "                         where it stands (docs/documents.md)\n"
     "      --mode MODE        tracking mode (docs/privacy.md): individual (default);\n"
     "                         anonymous (every copy carries per-message tokens, so\n"
     "                         opens and clicks are counted without the recipient);\n"
@@ -126,6 +130,9 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     char *data = NULL;
     struct homing_buf buf;
     homing_buf_init(&buf, 0);
+    const char *doc_names[CLI_TRACK_DOCS_MAX];
+    size_t n_docs = 0;
+    struct cli_track_docs *tdocs = NULL;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -153,6 +160,12 @@ int cmd_track(struct cli *cli, int argc, char **argv)
                 cli_usage_error("track", "--mode must be off, delivery, anonymous or individual");
                 goto out;
             }
+        } else if (!strcmp(a, "--doc") && has_arg) {
+            if (n_docs >= CLI_TRACK_DOCS_MAX) {
+                cli_usage_error("track", "more than %d --doc", CLI_TRACK_DOCS_MAX);
+                goto out;
+            }
+            doc_names[n_docs++] = argv[++i];
         } else if (!strcmp(a, "--no-text")) {
             o.rewrite_text = 0;
         } else if (!strcmp(a, "--read-receipt")) {
@@ -288,6 +301,7 @@ int cmd_track(struct cli *cli, int argc, char **argv)
 
     struct homing_store *store = cli_store(cli);
     if (!store) goto out;
+    if (cli_track_docs_prepare(store, t, doc_names, n_docs, &tdocs) < 0) goto out;
     const char **links = calloc(homing_track_link_count(t) + 1, sizeof *links);
     if (!links) {
         cli_fail("out of memory");
@@ -328,7 +342,9 @@ int cmd_track(struct cli *cli, int argc, char **argv)
          * recipient (the daemon verifies tokens without a store lookup) */
         uint32_t recipient =
             per_message || tracking == HOMING_TRACKING_ANONYMOUS ? 0 : (uint32_t)(i + 1);
-        r = homing_track_render(t, keys, id, recipient, &buf);
+        struct homing_track_docs dl;
+        r = cli_track_docs_grant(tdocs, store, id, recipient, &dl);
+        if (r == 0) r = homing_track_render_docs(t, keys, id, recipient, &dl, &buf);
         if (r < 0) {
             cli_fail("cannot write the copy for %s: %s", per_message ? "everyone" : rcpt[i],
                      strerror(-r));
@@ -381,6 +397,7 @@ out:
     }
     free(outs);
     homing_buf_free(&buf);
+    cli_track_docs_free(tdocs);
     homing_track_free(t);
     free(data);
     free(to);

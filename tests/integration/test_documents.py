@@ -173,6 +173,34 @@ try:
                           (gid_carol,)).fetchone()[0]
         check(n == 0, "a refused token was recorded")
 
+    def track_puts_per_recipient_links():
+        eml = ("From: alice@example.org\r\nTo: ivan@example.net, judy@example.com\r\n"
+               "Subject: Service of process\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n"
+               "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+               "The notice: {{doc:bundle}}\r\n"
+               "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+               "<html><body><p><a href=\"{{doc:bundle}}\">notice</a></p></body></html>\r\n"
+               "--b--\r\n")
+        src = os.path.join(tmp, "serve.eml")
+        open(src, "w", newline="").write(eml)
+        outdir = os.path.join(tmp, "tracked")
+        inst.run("track", src, "-o", outdir, "--doc", NAME)
+        import re
+        urls = {}
+        for i, f in enumerate(sorted(os.listdir(outdir))):
+            text = open(os.path.join(outdir, f)).read()
+            check("{{doc:" not in text, "placeholder left in the copy")
+            found = re.findall(r"http://127\.0\.0\.1:\d+/d/[A-Za-z0-9_-]{48}", text)
+            check(len(set(found)) == 2, f"two document links per copy: {found}")
+            urls[i + 1] = found
+        check(not set(urls[1]) & set(urls[2]), "recipients share a document link")
+        for rcpt, found in urls.items():
+            bodies = {http_get(inst.public_port, path_of(u), timeout=60)[2] for u in set(found)}
+            check(bodies == {big, small}, f"recipient {rcpt}: downloads differ")
+        p = inst.run("track", src, "-o", outdir + "2", "--doc", "nonesuch", check_rc=False)
+        check(p.returncode == 2 and "nonesuch" in p.stderr, p.stderr)
+
     def no_key_in_database():
         inst.stop()
         keys = read_keys(inst)
@@ -196,6 +224,7 @@ try:
     T.run(max_uses_is_gone)
     T.run(revoked_is_gone)
     T.run(forged_and_foreign_tokens)
+    T.run(track_puts_per_recipient_links)
     T.run(no_key_in_database)
 finally:
     log = inst.daemon_log()
