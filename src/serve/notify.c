@@ -352,6 +352,11 @@ static int deliver_one(struct notifier *nt, const struct homing_delivery *d)
  * notification of a message becomes due only when the one before it is done. */
 static void deliver_due(struct notifier *nt)
 {
+    /* A webhook that just failed is left alone for the rest of the round: one
+     * that hangs until the timeout then costs one timeout per round, not one
+     * per due delivery, and the others go on. */
+    int64_t down[NOTIFY_DELIVERY_PAGE];
+    size_t n_down = 0;
     for (;;) {
         struct homing_delivery *d = NULL;
         size_t n = 0;
@@ -362,6 +367,9 @@ static void deliver_due(struct notifier *nt)
         }
         size_t ok = 0;
         for (size_t i = 0; i < n && !atomic_load(&nt->serve->stopping); i++) {
+            int skip = 0;
+            for (size_t k = 0; k < n_down && !skip; k++) skip = down[k] == d[i].webhook;
+            if (skip) continue;
             int r = deliver_one(nt, &d[i]);
             if (r < 0)
                 log_error("notifier: cannot record a delivery: %s",
@@ -369,6 +377,8 @@ static void deliver_due(struct notifier *nt)
             /* Only a success makes a later notification of the message due now. */
             else if (r == 1)
                 ok++;
+            else if (n_down < NOTIFY_DELIVERY_PAGE)
+                down[n_down++] = d[i].webhook;
         }
         homing_deliveries_free(d, n);
         if (n == 0 || ok == 0 || atomic_load(&nt->serve->stopping)) return;

@@ -41,6 +41,7 @@ class Receiver:
         self.got = []          # every verified notification, in arrival order
         self.bad = []          # requests whose signature did not verify
         self.status = 204
+        self.delay = 0         # seconds to sit on each request (a hanging receiver)
         self.lock = threading.Lock()
         self.server = None
 
@@ -51,6 +52,8 @@ class Receiver:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
+                if outer.delay:
+                    time.sleep(outer.delay)
                 sig = self.headers.get("Homing-Signature", "")
                 ok = outer.verify(sig, body)
                 with outer.lock:
@@ -271,6 +274,33 @@ def test_failed_after_retry_window():
         inst.close()
 
 
+def test_hanging_receiver_does_not_hold_others():
+    """A receiver that never answers in time costs one timeout per round: the
+    other webhook gets every notification meanwhile."""
+    inst = Instance(FAST)  # notify.timeout_ms = 2000
+    slow, good = Receiver(), Receiver()
+    try:
+        slow.secret = add_webhook(inst, slow.url())
+        good.secret = add_webhook(inst, good.url())
+        slow.delay = 6
+        slow.start()
+        good.start()
+        msgs = [inst.add_message(["bob@example.net"], subject=f"M{i}") for i in range(4)]
+        inst.serve()
+        t0 = time.time()
+        for m in msgs:
+            hit(inst, m["copies"][0]["open_url"])
+        good.wait(4, timeout=15)
+        took = time.time() - t0
+        # One 2 s timeout of the slow one may come first; four would take 8 s.
+        check(took < 5.0, f"the good receiver waited {took:.1f} s behind the slow one")
+        check(inst.stop() == 0, "daemon exits 0")
+    finally:
+        slow.stop()
+        good.stop()
+        inst.close()
+
+
 def read_lines(proc, n, timeout):
     """n lines of proc's stdout within timeout (a thread reads, we wait)."""
     lines = []
@@ -384,6 +414,7 @@ def main():
     r.run(test_open_click_signed)
     r.run(test_receiver_down_restart)
     r.run(test_failed_after_retry_window)
+    r.run(test_hanging_receiver_does_not_hold_others)
     r.run(test_watch_and_stream)
     r.finish()
 
