@@ -34,6 +34,21 @@ static struct homing_addr addr(const char *s)
     return a;
 }
 
+/* The data files scripts/setup.sh installs under var/ of the source tree
+ * ($HOMING_SRC, set by meson; the working directory otherwise). A missing file
+ * is a failure, not a skip: `make test` runs setup first, so absence means
+ * setup is broken. */
+static void setup_file(const char *rel, char *out, size_t cap)
+{
+    const char *src = getenv("HOMING_SRC");
+    int n = snprintf(out, cap, "%s/%s", src && *src ? src : ".", rel);
+    assert_true(n > 0 && (size_t)n < cap);
+    if (access(out, R_OK) != 0) {
+        print_error("%s is missing: run scripts/setup.sh (make setup)\n", out);
+        fail();
+    }
+}
+
 /* ---- ASN ---------------------------------------------------------------- */
 
 static void test_asn(void **state)
@@ -113,15 +128,12 @@ static void test_asn(void **state)
     unlink(out);
 }
 
-/* The real file, when setup has made it: a measure of load and lookup time. */
+/* The real file that setup makes: a measure of load and lookup time. */
 static void test_asn_real(void **state)
 {
     (void)state;
-    const char *path = "var/geo/asn.hmasn";
-    if (access(path, R_OK) != 0) {
-        printf("measure: %s not built (run make setup); skipped\n", path);
-        return;
-    }
+    char path[4096];
+    setup_file("var/geo/asn.hmasn", path, sizeof path);
     int64_t t0 = homing_mono_us();
     struct homing_asn_db *db;
     assert_int_equal(homing_asn_open(path, &db), 0);
@@ -302,17 +314,15 @@ static void test_geo(void **state)
     assert_int_equal(homing_geo_open("/nonexistent.mmdb", &db), -ENOENT);
 }
 
-/* The ip-location-db file, when setup installed it: CC0 data, checked on
+/* The ip-location-db file that setup installs: CC0 data, checked on
  * allocations that do not move (RIR delegations to national networks). */
 static void test_geo_real(void **state)
 {
     (void)state;
-    const char *path = "var/npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/"
-                       "geo-whois-asn-country.mmdb";
-    if (access(path, R_OK) != 0) {
-        printf("geo: %s not installed (run make setup); skipped\n", path);
-        return;
-    }
+    char path[4096];
+    setup_file("var/npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/"
+               "geo-whois-asn-country.mmdb",
+               path, sizeof path);
     struct homing_geo_db *db;
     assert_int_equal(homing_geo_open(path, &db), 0);
     char cc[3];
