@@ -90,6 +90,11 @@ static int drain(struct homing_store *s, uint64_t message, int64_t *after, long 
         size_t n;
         int r = homing_store_events_list(s, message, *after, want, &evs, &n);
         if (r < 0) return r;
+        /* as the tracking modes allow (docs/privacy.md) */
+        if ((r = homing_store_events_visible(s, evs, n)) < 0) {
+            homing_events_free(evs, n);
+            return r;
+        }
         for (size_t i = 0; i < n && r == 0; i++) {
             if (json)
                 r = print_json(&evs[i]);
