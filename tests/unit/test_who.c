@@ -1,0 +1,266 @@
+/*
+ * test_who.c: the enrichment tables of the store (migration 0004) and the "who
+ * opened it" report of lib/store/who.c: put moves the cursor in the same
+ * transaction and refuses a second enrichment of an event; readers are created
+ * and updated; the forward lookup counts reads of the same copy by others;
+ * rewrite changes verdicts and nothing else; the report counts human, machine,
+ * unknown and pending hits per recipient, per link and in totals, exactly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "homing/store.h"
+#include "homing/util.h"
+
+struct fixture {
+    char dir[64];
+    char db[128];
+    struct homing_store *s;
+    uint64_t message;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    strcpy(f->dir, "/tmp/homing-test-who-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->db, sizeof f->db, "%s/homing.db", f->dir);
+    char err[256];
+    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) return -1;
+    const char *rcpts[] = {"bob@example.net", "carol@example.com"};
+    const char *links[] = {"https://example.com/a", "https://example.com/b"};
+    struct homing_message_spec m = {
+        .subject = "t", .recipients = rcpts, .n_recipients = 2, .links = links, .n_links = 2};
+    if (homing_store_message_add(f->s, &m, &f->message) < 0) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    homing_store_close(f->s);
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[160];
+        snprintf(p, sizeof p, "%s%s", f->db, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Appends one hit and returns its id. */
+static int64_t hit(struct fixture *f, unsigned kind, uint32_t recipient, uint32_t item,
+                   int64_t t_us)
+{
+    struct homing_event e;
+    memset(&e, 0, sizeof e);
+    e.time_us = t_us;
+    e.kind = (uint16_t)kind;
+    e.method = HOMING_METHOD_GET;
+    e.message = f->message;
+    e.recipient = recipient;
+    e.item = item;
+    strcpy(e.client, "192.0.2.1");
+    assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
+    return e.id;
+}
+
+/* Stores an enrichment of event id with verdict v and reader fp ("" none). */
+static int put(struct fixture *f, int64_t id, unsigned kind, uint32_t recipient, uint32_t item,
+               const char *v, const char *fp, int forward)
+{
+    struct homing_store_enrichment e;
+    memset(&e, 0, sizeof e);
+    e.event = id;
+    e.message = f->message;
+    e.recipient = recipient;
+    e.kind = (uint16_t)kind;
+    e.item = item;
+    e.time_us = 1700000000000000LL + id;
+    homing_strlcpy(e.verdict, v, sizeof e.verdict);
+    e.confidence = 80;
+    homing_strlcpy(e.reasons, "ua-mail", sizeof e.reasons);
+    e.rules_version = 1;
+    homing_strlcpy(e.client_family, "Thunderbird", sizeof e.client_family);
+    homing_strlcpy(e.client_version, "115.3", sizeof e.client_version);
+    homing_strlcpy(e.reader, fp, sizeof e.reader);
+    e.new_reader = fp[0] != 0;
+    e.forward = forward;
+    e.json = "{}";
+    return homing_store_enrichment_put(f->s, &e, id);
+}
+
+static void test_put_cursor_and_readers(void **state)
+{
+    struct fixture *f = *state;
+    int64_t c;
+    assert_int_equal(homing_store_cursor_get(f->s, HOMING_ENRICH_CURSOR, &c), 0);
+    assert_int_equal(c, 0);
+    int64_t a = hit(f, HOMING_EV_OPEN, 1, 0, 1);
+    assert_int_equal(put(f, a, HOMING_EV_OPEN, 1, 0, "human", "00000000000000aa", 0), 0);
+    assert_int_equal(homing_store_cursor_get(f->s, HOMING_ENRICH_CURSOR, &c), 0);
+    assert_int_equal(c, a);
+    /* A second enrichment of the same event: refused, nothing changes. */
+    assert_int_equal(put(f, a, HOMING_EV_OPEN, 1, 0, "scanner", "", 0), -EEXIST);
+    struct homing_store_enrichment *e;
+    assert_int_equal(homing_store_enrichment_get(f->s, a, &e), 0);
+    assert_string_equal(e->verdict, "human");
+    assert_int_equal(e->new_reader, 1);
+    homing_store_enrichments_free(e, 1);
+    assert_int_equal(homing_store_enrichment_get(f->s, a + 100, &e), -ENOENT);
+    /* The cursor alone, and never backwards. */
+    assert_int_equal(homing_store_enrichment_put(f->s, NULL, a + 5), 0);
+    assert_int_equal(homing_store_enrichment_put(f->s, NULL, a + 1), 0);
+    assert_int_equal(homing_store_cursor_get(f->s, HOMING_ENRICH_CURSOR, &c), 0);
+    assert_int_equal(c, a + 5);
+
+    /* Forward lookup: bob's copy was read by reader aa. */
+    int known;
+    int64_t others;
+    assert_int_equal(
+        homing_store_reader_lookup(f->s, f->message, 1, "00000000000000aa", &known, &others), 0);
+    assert_int_equal(known, 1);
+    assert_int_equal(others, 0);
+    assert_int_equal(
+        homing_store_reader_lookup(f->s, f->message, 1, "00000000000000bb", &known, &others), 0);
+    assert_int_equal(known, 0);
+    assert_int_equal(others, 1);
+    /* Carol's copy has not been read: a new reader there is no forward. */
+    assert_int_equal(
+        homing_store_reader_lookup(f->s, f->message, 2, "00000000000000bb", &known, &others), 0);
+    assert_int_equal(others, 0);
+
+    int64_t b = hit(f, HOMING_EV_OPEN, 1, 0, 2), a2 = hit(f, HOMING_EV_OPEN, 1, 0, 3);
+    assert_int_equal(put(f, b, HOMING_EV_OPEN, 1, 0, "human", "00000000000000bb", 1), 0);
+    assert_int_equal(put(f, a2, HOMING_EV_OPEN, 1, 0, "human", "00000000000000aa", 0), 0);
+    struct homing_store_reader *r;
+    size_t n;
+    assert_int_equal(homing_store_readers_list(f->s, f->message, &r, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(r[0].fingerprint, "00000000000000aa");
+    assert_int_equal(r[0].opens, 2);
+    assert_int_equal(r[0].forward, 0);
+    assert_string_equal(r[0].client, "Thunderbird 115.3");
+    assert_string_equal(r[1].fingerprint, "00000000000000bb");
+    assert_int_equal(r[1].forward, 1);
+    assert_int_equal(r[1].first_event, b);
+    homing_store_readers_free(r, n);
+
+    /* Rewrite: the verdict changes, the reader flags and events do not. */
+    assert_int_equal(homing_store_enrichments_list(f->s, f->message, 0, 10, &e, &n), 0);
+    assert_int_equal(n, 3);
+    homing_strlcpy(e[1].verdict, "scanner", sizeof e[1].verdict);
+    e[1].new_reader = 0;
+    assert_int_equal(homing_store_enrichments_rewrite(f->s, &e[1], 1), 0);
+    homing_store_enrichments_free(e, n);
+    assert_int_equal(homing_store_enrichment_get(f->s, b, &e), 0);
+    assert_string_equal(e->verdict, "scanner");
+    assert_int_equal(e->new_reader, 1);
+    assert_int_equal(e->forward, 1);
+    homing_store_enrichments_free(e, 1);
+}
+
+static json_t *recipient_of(json_t *who, int r)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(who, "recipients"), i, o)
+    {
+        if (json_integer_value(json_object_get(o, "recipient")) == r) return o;
+    }
+    return NULL;
+}
+
+static long long num(json_t *o, const char *a, const char *b)
+{
+    json_t *x = json_object_get(o, a);
+    if (b) x = json_object_get(x, b);
+    assert_true(json_is_integer(x));
+    return (long long)json_integer_value(x);
+}
+
+static void test_who_counts(void **state)
+{
+    struct fixture *f = *state;
+    /* Bob: a human open, a proxy open, a prefetch, a probe, one open not
+     * enriched yet; a scanner click and a human click on link 1. Carol: a
+     * scanner click on link 2 only. */
+    int64_t t = 1700000000000000LL;
+    int64_t ids[8];
+    ids[0] = hit(f, HOMING_EV_OPEN, 1, 0, t + 1000000);
+    ids[1] = hit(f, HOMING_EV_OPEN, 1, 0, t + 2000000);
+    ids[2] = hit(f, HOMING_EV_OPEN, 1, 0, t + 3000000);
+    ids[3] = hit(f, HOMING_EV_OPEN, 1, 0, t + 4000000);
+    ids[4] = hit(f, HOMING_EV_CLICK, 1, 1, t + 5000000);
+    ids[5] = hit(f, HOMING_EV_CLICK, 1, 1, t + 6000000);
+    ids[6] = hit(f, HOMING_EV_CLICK, 2, 2, t + 7000000);
+    ids[7] = hit(f, HOMING_EV_OPEN, 1, 0, t + 8000000); /* pending */
+    assert_int_equal(put(f, ids[0], HOMING_EV_OPEN, 1, 0, "human", "00000000000000aa", 0), 0);
+    assert_int_equal(put(f, ids[1], HOMING_EV_OPEN, 1, 0, "proxy-open", "", 0), 0);
+    assert_int_equal(put(f, ids[2], HOMING_EV_OPEN, 1, 0, "prefetch", "", 0), 0);
+    assert_int_equal(put(f, ids[3], HOMING_EV_OPEN, 1, 0, "probe", "", 0), 0);
+    assert_int_equal(put(f, ids[4], HOMING_EV_CLICK, 1, 1, "scanner", "", 0), 0);
+    assert_int_equal(put(f, ids[5], HOMING_EV_CLICK, 1, 1, "human", "00000000000000aa", 0), 0);
+    assert_int_equal(put(f, ids[6], HOMING_EV_CLICK, 2, 2, "scanner", "", 0), 0);
+
+    void *p;
+    assert_int_equal(homing_store_who_json(f->s, f->message, &p), 0);
+    json_t *who = p, *bob = recipient_of(who, 1), *carol = recipient_of(who, 2);
+    assert_non_null(bob);
+    assert_non_null(carol);
+    assert_null(recipient_of(who, 0)); /* no per-message hits */
+    json_t *oc = json_object_get(bob, "opens_by_class");
+    assert_int_equal(num(oc, "human", NULL), 2);
+    assert_int_equal(num(oc, "machine", NULL), 2);
+    assert_int_equal(num(oc, "unknown", NULL), 1);
+    assert_int_equal(num(oc, "total", NULL), 5);
+    assert_int_equal(num(oc, "by_verdict", "pending"), 1);
+    assert_int_equal(num(oc, "by_verdict", "proxy-open"), 1);
+    assert_int_equal(num(bob, "human_opens", NULL), 2);
+    char when[HOMING_TIME_STR_MAX];
+    homing_time_format(t + 1000000, when);
+    assert_string_equal(json_string_value(json_object_get(bob, "first_human_open")), when);
+    homing_time_format(t + 2000000, when);
+    assert_string_equal(json_string_value(json_object_get(bob, "last_human_open")), when);
+    json_t *lk = json_object_get(bob, "links_clicked");
+    assert_int_equal(json_array_size(lk), 1);
+    assert_int_equal(num(json_array_get(lk, 0), "human", NULL), 1);
+    assert_int_equal(num(json_array_get(lk, 0), "machine", NULL), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(lk, 0), "url")),
+                        "https://example.com/a");
+    assert_int_equal(json_array_size(json_object_get(bob, "readers")), 1);
+    assert_int_equal(json_array_size(json_object_get(carol, "readers")), 0);
+    assert_int_equal(num(json_object_get(carol, "opens_by_class"), "total", NULL), 0);
+    json_t *tot = json_object_get(who, "totals");
+    assert_int_equal(num(tot, "unique_openers", NULL), 1);
+    assert_int_equal(num(tot, "unique_clickers", NULL), 1); /* carol's click was a scanner */
+    assert_int_equal(num(json_object_get(tot, "clicks"), "machine", NULL), 2);
+    assert_int_equal(num(tot, "readers", NULL), 1);
+    assert_int_equal(num(tot, "pending", NULL), 1);
+    json_decref(who);
+    assert_int_equal(homing_store_who_json(f->s, f->message ^ 1, &p), -ENOENT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_put_cursor_and_readers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_who_counts, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
