@@ -154,6 +154,7 @@ struct homing_send_item {
     const char *envid; /* the message's public id */
     const char *mail_from;
     const char *rcpt;
+    int no_dsn; /* tracking mode off (docs/privacy.md): NOTIFY=NEVER, no report asked */
     /* results */
     int done;     /* 1 when the server answered for the recipient */
     int accepted; /* the message was accepted for this recipient */

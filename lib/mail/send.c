@@ -174,7 +174,8 @@ int homing_send_session(const struct homing_send_options *o, struct homing_send_
             r = -ENOMEM;
             goto out;
         }
-        smtp_dsn_set_notify(rc, Notify_SUCCESS | Notify_FAILURE | Notify_DELAY);
+        smtp_dsn_set_notify(rc, it->no_dsn ? Notify_NEVER
+                                           : Notify_SUCCESS | Notify_FAILURE | Notify_DELAY);
         smtp_dsn_set_orcpt(rc, "rfc822", it->rcpt);
         rcpts[i] = rc;
     }

@@ -402,6 +402,13 @@ int cmd_send(struct cli *cli, int argc, char **argv)
                                             .envid = j->envid,
                                             .mail_from = j->verp,
                                             .rcpt = j->rcpt};
+        /* tracking mode off: not even a delivery report is asked for */
+        int mm, *modes = NULL;
+        size_t nm = 0;
+        if (homing_store_tracking_get(s, j->message, &mm, &modes, &nm) == 0)
+            j->item.no_dsn =
+                (j->index && j->index <= nm ? modes[j->index - 1] : mm) == HOMING_TRACKING_OFF;
+        free(modes);
     }
 
     auth_client_init();

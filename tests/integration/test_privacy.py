@@ -13,6 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from homing_test import Instance, Runner, check, http_get, path_of  # noqa: E402
+from smtp_sink import Sink  # noqa: E402
 
 DAY_US = 86400 * 1000000
 WAIT_S = 20  # enrichment, then the privacy thread's next sweep (every second)
@@ -211,6 +212,25 @@ try:
             t = c.execute("SELECT tracking, (SELECT count(*) FROM links WHERE message = m.id) "
                           "FROM messages m WHERE message_id = 'off-1@example.org'").fetchone()
         check(t == ("off", 0), t)
+        # homing send asks no delivery report for it (NOTIFY=NEVER); an individual
+        # copy still gets NOTIFY=SUCCESS,FAILURE,DELAY
+        ind = os.path.join(inst.tmp, "ind")
+        eml2 = os.path.join(inst.tmp, "in2.eml")
+        open(eml2, "w").write(open(eml).read().replace("off-1@", "ind-1@"))
+        inst.run("track", "-o", ind, eml2)
+        sink = Sink(dsn=True)
+        try:
+            with open(inst.conf, "a") as f:
+                f.write(f"\n[send]\nsmtp = 127.0.0.1:{sink.port}\nstarttls = off\n"
+                        "verp = bounce+{token}@bounces.example\n")
+            p = inst.run("send", out, ind, check_rc=False)
+            check(p.returncode == 0, (p.returncode, p.stdout, p.stderr))
+            rcpts = sorted(r for m in sink.received for r in m["rcpts"])
+        finally:
+            sink.stop()
+        check(len(rcpts) == 2, rcpts)
+        check(any("NOTIFY=NEVER" in r for r in rcpts), rcpts)
+        check(any("NOTIFY=SUCCESS,FAILURE,DELAY" in r for r in rcpts), rcpts)
 
     T.run(truncated_after_enrichment)
     T.run(events_stay_append_only)
