@@ -68,12 +68,11 @@ static int valid_param(const char *s)
     return 1;
 }
 
-static const struct homing_trackers *sort_ctx;
-
-static int cmp_host(const void *a, const void *b)
+static int cmp_host(const void *a, const void *b, void *ctx)
 {
-    const struct homing_tracker_rule *x = &sort_ctx->rules[*(const size_t *)a];
-    const struct homing_tracker_rule *y = &sort_ctx->rules[*(const size_t *)b];
+    const struct homing_trackers *t = ctx;
+    const struct homing_tracker_rule *x = &t->rules[*(const size_t *)a];
+    const struct homing_tracker_rule *y = &t->rules[*(const size_t *)b];
     int c = strcmp(x->host, y->host);
     if (c) return c;
     return x->line < y->line ? -1 : x->line > y->line;
@@ -232,8 +231,7 @@ int homing_trackers_parse(const char *text, size_t len, struct homing_trackers *
         else
             t->by_host[t->n_by_host++] = i;
     }
-    sort_ctx = t; /* qsort has no context argument; loading is not concurrent-safe */
-    qsort(t->by_host, t->n_by_host, sizeof *t->by_host, cmp_host);
+    qsort_r(t->by_host, t->n_by_host, sizeof *t->by_host, cmp_host, t);
     qsort(names, t->n, sizeof *names, cmp_str);
     for (size_t i = 0; i < t->n; i++)
         if (i == 0 || strcmp(names[i], names[i - 1]) != 0) t->vendors++;
