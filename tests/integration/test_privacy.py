@@ -3,8 +3,9 @@ truncated once enriched (a hit via a trusted proxy from 203.0.113.77 is stored
 as 203.0.113.0), the schema still refusing any other UPDATE or DELETE of
 events, retention deleting old events while the rollups keep their counts,
 `homing forget` leaving no row anywhere that names the address (and the other
-recipients untouched), and anonymous mode showing no per-recipient data in the
-API or the report."""
+recipients untouched), anonymous mode showing no per-recipient data in the
+API or the report, and mode off tracking nothing: no pixel or click URL in the
+copy, and NOTIFY=NEVER when homing send submits it."""
 import json
 import os
 import sqlite3
