@@ -7,8 +7,8 @@
  *
  *   magic "HOMINGD1" (8) | secretstream header (24) | chunks
  *
- * Each chunk is HOMING_DOC_CHUNK plaintext bytes (the last one fewer, possibly
- * none) sealed with crypto_secretstream_xchacha20poly1305; the last carries the
+ * Each chunk is HOMING_DOC_CHUNK plaintext bytes (the last one fewer, or none
+ * for an empty file) sealed with crypto_secretstream_xchacha20poly1305; the last carries the
  * FINAL tag, so a truncated file is detected. The stream key is BLAKE2b-256
  * keyed with the document key (homing_keyring_doc_key) over the file's name:
  * a file renamed or swapped for another document's does not decrypt.
