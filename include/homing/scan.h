@@ -100,6 +100,10 @@ int homing_scan_message(const char *data, size_t len, const struct homing_scan_o
 int homing_scan_html(const char *html, size_t len, const struct homing_scan_options *o,
                      const char *sender, const char *part, struct homing_scan_result *res);
 
+/* URLs in a text/plain part (wrapped and tracked links, leaked addresses). */
+int homing_scan_text(const char *text, size_t len, const struct homing_scan_options *o,
+                     const char *sender, const char *part, struct homing_scan_result *res);
+
 struct homing_strip_stats {
     unsigned pixels;     /* loads that were scan findings */
     unsigned loads;      /* other remote loads neutralised */

@@ -904,6 +904,80 @@ int homing_allow_match(const struct homing_allow *a, const char *sender, const c
     return 0;
 }
 
+/* ---- links ---- */
+
+/* A link is a finding when a wrapper's destination is recoverable, or when it
+ * goes through a known click tracker. */
+static int judge_link(const struct homing_trackers *t, const struct scan_url *u, const char *url,
+                      const char *part, const char *element, const char *attribute,
+                      struct homing_scan_result *res)
+{
+    char why[512];
+    char *dest = NULL;
+    int r = 0;
+    int k = scan_url_unwrap(t, url, &dest, why, sizeof why);
+    const struct homing_tracker_rule *m =
+        homing_trackers_match(t, u->host, u->path, HOMING_TRACKER_CLICK);
+    const struct homing_tracker_rule *v = m ? m : homing_trackers_vendor(t, u->host);
+    if (k > 0)
+        r = scan_add(res, HOMING_SCAN_WRAPPED_LINK, part, element, attribute, url,
+                     v ? v->vendor : NULL, why, dest);
+    else if (m) {
+        snprintf(why, sizeof why, "known click tracker %s (%s%s, rule line %u)", m->vendor, m->host,
+                 strcmp(m->path, "*") ? m->path : "", m->line);
+        r = scan_add(res, HOMING_SCAN_TRACKED_LINK, part, element, attribute, url, m->vendor, why,
+                     NULL);
+    }
+    free(dest);
+    return r;
+}
+
+/* URLs in a text/plain part: nothing loads from them, but they can be wrapped
+ * or tracked links and can carry the recipient's address. */
+int homing_scan_text(const char *text, size_t len, const struct homing_scan_options *o,
+                     const char *sender, const char *part, struct homing_scan_result *res)
+{
+    if (len > HOMING_SCAN_HTML_MAX) return -E2BIG;
+    struct scan_needles nd = {0};
+    const char *rcpt = res->recipient ? res->recipient : (o ? o->recipient : NULL);
+    int have_nd = rcpt && scan_needles_init(&nd, rcpt) == 0;
+    const struct homing_trackers *t = o ? o->trackers : NULL;
+    int r = 0;
+    size_t i = 0;
+    while (i + 8 <= len && r >= 0) {
+        if (!((text[i] == 'h' || text[i] == 'H') &&
+              (strncasecmp(text + i, "http://", 7) == 0 ||
+               (i + 8 <= len && strncasecmp(text + i, "https://", 8) == 0)))) {
+            i++;
+            continue;
+        }
+        size_t e = i;
+        while (e < len && e - i < HOMING_SCAN_URL_MAX - 1 && (unsigned char)text[e] > ' ' &&
+               text[e] != '<' && text[e] != '>' && text[e] != '"')
+            e++;
+        size_t end = e;
+        while (end > i && strchr(".,;:!?)]'", text[end - 1])) end--; /* sentence punctuation */
+        char url[HOMING_SCAN_URL_MAX];
+        memcpy(url, text + i, end - i);
+        url[end - i] = '\0';
+        i = e;
+        struct scan_url u;
+        if (scan_url_parse(url, &u) < 0) continue;
+        if (!(o && homing_allow_match(o->allow, sender, u.host))) {
+            char why[512];
+            r = judge_link(t, &u, url, part, "text", "url", res);
+            if (r >= 0 && have_nd && scan_leak(&nd, url, why, sizeof why)) {
+                const struct homing_tracker_rule *v = homing_trackers_vendor(t, u.host);
+                r = scan_add(res, HOMING_SCAN_RECIPIENT_LEAK, part, "text", "url", url,
+                             v ? v->vendor : NULL, why, NULL);
+            }
+        }
+        scan_url_free(&u);
+    }
+    if (have_nd) scan_needles_free(&nd);
+    return r == -E2BIG ? 0 : (r < 0 ? r : 0);
+}
+
 /* ---- one document ---- */
 
 int homing_scan_html(const char *html, size_t len, const struct homing_scan_options *o,
@@ -926,21 +1000,7 @@ int homing_scan_html(const char *html, size_t len, const struct homing_scan_opti
         char why[512];
         const struct homing_tracker_rule *rule = NULL;
         if (!allowed && x->type == SCAN_REF_LINK) {
-            char *dest = NULL;
-            int k = scan_url_unwrap(t, x->url, &dest, why, sizeof why);
-            const struct homing_tracker_rule *m =
-                homing_trackers_match(t, u.host, u.path, HOMING_TRACKER_CLICK);
-            const struct homing_tracker_rule *v = m ? m : homing_trackers_vendor(t, u.host);
-            if (k > 0)
-                r = scan_add(res, HOMING_SCAN_WRAPPED_LINK, part, x->element, x->attribute, x->url,
-                             v ? v->vendor : NULL, why, dest);
-            else if (m) {
-                snprintf(why, sizeof why, "known click tracker %s (%s%s, rule line %u)", m->vendor,
-                         m->host, strcmp(m->path, "*") ? m->path : "", m->line);
-                r = scan_add(res, HOMING_SCAN_TRACKED_LINK, part, x->element, x->attribute, x->url,
-                             m->vendor, why, NULL);
-            }
-            free(dest);
+            r = judge_link(t, &u, x->url, part, x->element, x->attribute, res);
         } else if (!allowed) {
             int kind =
                 scan_ref_classify(x, t, scan_refs_count_url(&refs, x->url), why, sizeof why, &rule);

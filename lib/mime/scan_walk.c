@@ -166,6 +166,27 @@ static void visit_html(struct walker *w, GMimePart *part, const char *path)
     g_byte_array_free(ba, TRUE);
 }
 
+/* scan only: links in plain text (strip leaves text/plain as it is) */
+static void visit_text(struct walker *w, GMimePart *part, const char *path)
+{
+    GByteArray *ba = part_bytes(part);
+    if (!ba) return;
+    const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    char *conv = NULL;
+    gsize convlen = 0;
+    if (!ascii_superset(cs))
+        conv =
+            g_convert((const char *)ba->data, (gssize)ba->len, "UTF-8", cs, NULL, &convlen, NULL);
+    int r = homing_scan_text(conv ? conv : (const char *)ba->data, conv ? convlen : ba->len, w->o,
+                             w->sender, path, w->res);
+    if (r == -E2BIG)
+        w->res->truncated = 1;
+    else if (r < 0)
+        w->err = r;
+    g_free(conv);
+    g_byte_array_free(ba, TRUE);
+}
+
 static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth);
 
 static void walk_message(struct walker *w, GMimeMessage *m, const char *path, int depth)
@@ -202,6 +223,12 @@ static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth
         if (m) walk_message(w, m, path, depth + 1);
     } else if (GMIME_IS_PART(obj)) {
         GMimeContentType *ct = g_mime_object_get_content_type(obj);
+        if (ct && w->res && g_mime_content_type_is_type(ct, "text", "plain")) {
+            GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+            if (!(cd && g_mime_content_disposition_is_attachment(cd)))
+                visit_text(w, GMIME_PART(obj), path);
+            return;
+        }
         if (!ct || !g_mime_content_type_is_type(ct, "text", "html")) return;
         GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
         /* an attached .html file is not rendered when the message is opened
@@ -272,8 +299,9 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
         while (g_mime_object_remove_header(GMIME_OBJECT(m), receipt_headers[i])) s.receipts++;
     char summary[200];
     /* short enough to stay on one line, so the rest of the header is untouched */
-    snprintf(summary, sizeof summary, "%u tracking, %u other loads, %u links unwrapped, %u receipts",
-             s.pixels, s.loads, s.unwrapped, s.receipts);
+    snprintf(summary, sizeof summary,
+             "%u tracking, %u other loads, %u links unwrapped, %u receipts", s.pixels, s.loads,
+             s.unwrapped, s.receipts);
     g_mime_object_prepend_header(GMIME_OBJECT(m), "X-Homing-Stripped", summary, NULL);
     GMimeStream *mem = g_mime_stream_mem_new();
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);

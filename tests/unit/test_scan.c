@@ -212,6 +212,26 @@ static void test_scan_html(void **state)
     homing_trackers_free(t);
 }
 
+static void test_scan_text(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = load_kb();
+    struct homing_scan_options o = {.trackers = t, .recipient = "bob@example.net"};
+    const char *text = "See https://www.google.com/url?q=https://dest.example/a. Or\n"
+                       "(https://u1.ct.sendgrid.net/ls/click?upn=x) and https://plain.example/ "
+                       "and https://t.example/u?m=bob%40example.net\n";
+    struct homing_scan_result *res = calloc(1, sizeof *res);
+    assert_int_equal(homing_scan_text(text, strlen(text), &o, NULL, "1", res), 0);
+    assert_int_equal(res->n, 3);
+    assert_int_equal(res->f[0].kind, HOMING_SCAN_WRAPPED_LINK);
+    assert_string_equal(res->f[0].destination, "https://dest.example/a");
+    assert_int_equal(res->f[1].kind, HOMING_SCAN_TRACKED_LINK);
+    assert_string_equal(res->f[1].url, "https://u1.ct.sendgrid.net/ls/click?upn=x");
+    assert_int_equal(res->f[2].kind, HOMING_SCAN_RECIPIENT_LEAK);
+    homing_scan_result_free(res);
+    homing_trackers_free(t);
+}
+
 static void test_strip_html(void **state)
 {
     (void)state;
@@ -259,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_style),
         cmocka_unit_test(test_css),
         cmocka_unit_test(test_scan_html),
+        cmocka_unit_test(test_scan_text),
         cmocka_unit_test(test_strip_html),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
