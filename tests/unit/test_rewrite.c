@@ -245,6 +245,40 @@ static void test_text(void **state)
     rewrite_list_free(&l);
 }
 
+/* Document placeholders (homing/track.h): a link in HTML and in text, exactly
+ * {{doc:NAME}}, with nothing a name may not hold. */
+static void test_doc_placeholder(void **state)
+{
+    (void)state;
+    assert_int_equal(rewrite_doc_placeholder("{{doc:Court order.pdf}} x", 25), 23);
+    assert_int_equal(rewrite_doc_placeholder("{{doc:}}", 8), 0);
+    assert_int_equal(rewrite_doc_placeholder("{{doc:a}", 8), 0);
+    assert_int_equal(rewrite_doc_placeholder("{{doc:a\n}}", 10), 0);
+    assert_int_equal(rewrite_doc_placeholder("{{doc:a\"b}}", 11), 0);
+    assert_int_equal(rewrite_doc_placeholder("{{DOC:a}}", 9), 0);
+    char *u = NULL;
+    assert_int_equal(rewrite_url_trackable(" {{doc:a b}} ", 13, BASE, &u), 1);
+    assert_string_equal(u, "{{doc:a b}}");
+    free(u);
+    struct rewrite_list l;
+    char *out = html_out("<a href=\"{{doc:Notice}}\">n</a><a href=\"{{doc:}}\">x</a>", 0, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.v[0].url, "{{doc:Notice}}");
+    assert_string_equal(out, "<a href=\"C\">n</a><a href=\"{{doc:}}\">x</a>");
+    free(out);
+    rewrite_list_free(&l);
+    const char *in = "Papers: {{doc:Notice A}}, and {{doc:bad\n}} https://a.example/x {";
+    memset(&l, 0, sizeof l);
+    assert_int_equal(rewrite_text(in, strlen(in), BASE, &l), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0].url, "{{doc:Notice A}}");
+    assert_string_equal(l.v[1].url, "https://a.example/x");
+    out = apply(in, &l);
+    assert_string_equal(out, "Papers: C, and {{doc:bad\n}} C {");
+    free(out);
+    rewrite_list_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_misnested_links_spliced_once),
         cmocka_unit_test(test_escaping_in_replacement),
         cmocka_unit_test(test_text),
+        cmocka_unit_test(test_doc_placeholder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
