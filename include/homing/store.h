@@ -432,6 +432,11 @@ struct homing_store_enrichment {
  * -EEXIST if the event was enriched before (nothing is changed then). */
 int homing_store_enrichment_put(struct homing_store *s, const struct homing_store_enrichment *e,
                                 int64_t cursor);
+/* The same for n enrichments (ascending events, each <= cursor) in one
+ * transaction, all or nothing: -EEXIST, with nothing stored, if any of them
+ * was enriched before. n may be 0 (only the cursor moves). */
+int homing_store_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
+                                 size_t n, int64_t cursor);
 /* The enrichment of one event: -ENOENT if it has none (not an open, click or
  * document open, or not enriched yet: compare with the cursor). */
 int homing_store_enrichment_get(struct homing_store *s, int64_t event,

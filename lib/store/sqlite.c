@@ -2333,6 +2333,22 @@ static int sq_enrichment_put(struct homing_store *s, const struct homing_store_e
     return r;
 }
 
+static int sq_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
+                              size_t n, int64_t cursor)
+{
+    struct sq *q = (struct sq *)s;
+    int r = sq_begin(q, 1);
+    if (r < 0) return r;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        r = eq_insert(q, &rows[i]);
+        if (r == 0 && rows[i].reader[0]) r = eq_reader_upsert(q, &rows[i]);
+    }
+    if (r == 0) r = eq_cursor(q, cursor);
+    if (r == 0) r = sq_commit(q);
+    if (r < 0) sq_rollback(q);
+    return r;
+}
+
 static int eq_read_row(sqlite3_stmt *st, struct homing_store_enrichment *e)
 {
     e->event = sqlite3_column_int64(st, 0);
@@ -2539,6 +2555,7 @@ static const struct store_ops sqlite_ops = {
     .rollups_list = sq_rollups_list,
     .privacy_forget = sq_privacy_forget,
     .enrichment_put = sq_enrichment_put,
+    .enrichments_put = sq_enrichments_put,
     .enrichments_list = sq_enrichments_list,
     .enrichments_rewrite = sq_enrichments_rewrite,
     .readers_list = sq_readers_list,

@@ -550,6 +550,17 @@ int homing_store_enrichment_put(struct homing_store *s, const struct homing_stor
     return s->ops->enrichment_put(s, e, cursor);
 }
 
+int homing_store_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
+                                 size_t n, int64_t cursor)
+{
+    if (!s || cursor < 0 || (n && !rows)) return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].event <= 0 || !rows[i].verdict[0] || !rows[i].json ||
+            rows[i].event > cursor || (i && rows[i].event <= rows[i - 1].event))
+            return -EINVAL;
+    return s->ops->enrichments_put(s, rows, n, cursor);
+}
+
 int homing_store_enrichment_get(struct homing_store *s, int64_t event,
                                 struct homing_store_enrichment **out)
 {

@@ -90,6 +90,8 @@ struct store_ops {
     /* enrichment (migration 0004) */
     int (*enrichment_put)(struct homing_store *s, const struct homing_store_enrichment *e,
                           int64_t cursor);
+    int (*enrichments_put)(struct homing_store *s, const struct homing_store_enrichment *rows,
+                           size_t n, int64_t cursor);
     int (*enrichments_list)(struct homing_store *s, uint64_t message, int64_t only_event,
                             int64_t after, size_t limit, struct homing_store_enrichment **out,
                             size_t *n);

@@ -6,10 +6,10 @@
  * verdicts, readers and possible forwards, off the request path.
  *
  * Contract:
- * - Exactly once: an enrichment and the cursor move over its event are one
- *   transaction, so after a crash or restart the thread resumes at the first
- *   event it had not stored, and the store refuses a second enrichment of an
- *   event (-EEXIST, taken as done).
+ * - Exactly once: the enrichments of a page of events and the cursor move over
+ *   them are one transaction, so after a crash or restart the thread resumes
+ *   at the first event it had not stored, and the store refuses a second
+ *   enrichment of an event (-EEXIST, taken as done).
  * - Order: events are enriched in id order by this one thread, so a reader is
  *   "new" against everything enriched before it (the reader lookup and the
  *   insert have no other writer in between).
@@ -35,6 +35,7 @@
 
 #define ENRICH_EVENTS_PAGE   256  /* events read per store call */
 #define ENRICH_OTHERS_MAX    2000 /* other events of a message given to the verdict */
+#define ENRICH_CTX_MAX       16   /* messages whose context one page keeps */
 #define ENRICH_POLL_MS       100  /* sleep when there is nothing new */
 #define ENRICH_RETRY_MS      1000 /* sleep after a store error */
 #define ENRICH_SLEEP_STEP_MS 50   /* how often a sleeping thread looks at the stop flag */
@@ -136,68 +137,154 @@ static int64_t delivered_at(const struct homing_event *ev, const struct homing_e
     return delivered ? delivered : sent;
 }
 
-/* Enriches one hit and stores it with the cursor at its id. */
-static int enrich_event(struct enricher *en, const struct homing_event *ev)
+/* What one page of events needs: the context of each message it touches
+ * (read once per page, not per hit: a campaign's hits share a few messages),
+ * and the rows made so far, stored together in one transaction. */
+struct enrich_ctx {
+    uint64_t message;
+    int64_t registered_us;
+    struct homing_event *events;
+    size_t n;
+};
+
+struct enrich_batch {
+    struct enrich_ctx ctx[ENRICH_CTX_MAX];
+    size_t nctx, next_ctx; /* next_ctx: the slot replaced when all are used */
+    struct homing_store_enrichment rows[ENRICH_EVENTS_PAGE];
+    size_t nrows;
+};
+
+static void batch_rows_clear(struct enrich_batch *b)
 {
+    for (size_t i = 0; i < b->nrows; i++) free(b->rows[i].json);
+    b->nrows = 0;
+}
+
+static void batch_clear(struct enrich_batch *b)
+{
+    batch_rows_clear(b);
+    for (size_t i = 0; i < b->nctx; i++) homing_events_free(b->ctx[i].events, b->ctx[i].n);
+    b->nctx = b->next_ctx = 0;
+}
+
+static int ctx_get(struct enricher *en, struct enrich_batch *b, uint64_t message,
+                   const struct enrich_ctx **out)
+{
+    for (size_t i = 0; i < b->nctx; i++)
+        if (b->ctx[i].message == message) {
+            *out = &b->ctx[i];
+            return 0;
+        }
+    struct enrich_ctx *c;
+    if (b->nctx < ENRICH_CTX_MAX) {
+        c = &b->ctx[b->nctx++];
+    } else {
+        c = &b->ctx[b->next_ctx];
+        b->next_ctx = (b->next_ctx + 1) % ENRICH_CTX_MAX;
+        homing_events_free(c->events, c->n);
+    }
+    memset(c, 0, sizeof *c);
+    c->message = message;
     struct homing_message *m = NULL;
-    int r = homing_store_message_get(en->store, ev->message, &m);
+    int r = homing_store_message_get(en->store, message, &m);
     if (r < 0 && r != -ENOENT) return r;
-    struct homing_event *others = NULL;
-    size_t n_others = 0;
+    c->registered_us = m ? m->created_us : 0;
+    homing_message_free(m);
     /* The verdict looks at the message's other hits (bursts, clicks without an
      * open) and its delivery time; a failure only makes it see less. */
-    if (homing_store_events_list(en->store, ev->message, 0, ENRICH_OTHERS_MAX, &others, &n_others) <
-        0)
-        n_others = 0;
+    if (homing_store_events_list(en->store, message, 0, ENRICH_OTHERS_MAX, &c->events, &c->n) < 0)
+        c->n = 0;
+    *out = c;
+    return 0;
+}
+
+/* Reader flags of a new row: what the store knows plus the rows of this page
+ * that are not stored yet (the same reader twice in one page is new once). */
+static int reader_flags(struct enricher *en, const struct enrich_batch *b,
+                        const struct homing_event *ev, const char *fp, int *new_reader,
+                        int *forward)
+{
+    int known = 0;
+    int64_t others = 0;
+    int r = homing_store_reader_lookup(en->store, ev->message, ev->recipient, fp, &known, &others);
+    if (r < 0) return r;
+    for (size_t i = 0; i < b->nrows; i++) {
+        const struct homing_store_enrichment *o = &b->rows[i];
+        if (o->message != ev->message) continue;
+        if (strcmp(o->reader, fp) == 0)
+            known = 1;
+        else if (o->recipient == ev->recipient && o->kind == HOMING_EV_OPEN &&
+                 (strcmp(o->verdict, "human") == 0 || strcmp(o->verdict, "proxy-open") == 0))
+            others++;
+    }
+    *new_reader = !known;
+    *forward = !known && others > 0;
+    return 0;
+}
+
+/* Enriches one hit into the next row of the batch (nothing added when the hit
+ * cannot be enriched: it is skipped, said once). */
+static int enrich_event(struct enricher *en, struct enrich_batch *b, const struct homing_event *ev)
+{
+    const struct enrich_ctx *c;
+    int r = ctx_get(en, b, ev->message, &c);
+    if (r < 0) return r;
     struct homing_verdict_input in = {
         .event = ev,
-        .registered_us = m ? m->created_us : 0,
-        .delivered_us = delivered_at(ev, others, n_others),
-        .others = others,
-        .n_others = n_others,
+        .registered_us = c->registered_us,
+        .delivered_us = delivered_at(ev, c->events, c->n),
+        .others = c->events,
+        .n_others = c->n,
     };
     struct homing_enrichment x;
     r = homing_reader_enrich(en->reader, &in, &x);
-    homing_events_free(others, n_others);
-    homing_message_free(m);
     if (r < 0) {
-        /* Bad input cannot be enriched on a retry either: skip it, said once. */
+        /* Bad input cannot be enriched on a retry either. */
         log_warn("enrich: event %" PRId64 " not enriched: %s", ev->id, strerror(-r));
         en->failed++;
-        return homing_store_enrichment_put(en->store, NULL, ev->id);
+        return 0;
     }
     int new_reader = 0, forward = 0;
     if (x.fingerprint) {
         char fp[HOMING_FINGERPRINT_STR_MAX];
         homing_fingerprint_format(x.fingerprint, fp);
-        int known = 0;
-        int64_t read_by_others = 0;
-        r = homing_store_reader_lookup(en->store, ev->message, ev->recipient, fp, &known,
-                                       &read_by_others);
-        if (r < 0) return r;
-        new_reader = !known;
-        forward = new_reader && read_by_others > 0;
+        if ((r = reader_flags(en, b, ev, fp, &new_reader, &forward)) < 0) return r;
     }
-    struct homing_store_enrichment row;
-    if ((r = homing_store_enrichment_from(&x, ev, new_reader, forward, &row)) < 0) return r;
-    r = homing_store_enrichment_put(en->store, &row, ev->id);
-    if (r == -EEXIST) r = homing_store_enrichment_put(en->store, NULL, ev->id);
-    if (r == 0) {
-        en->enriched++;
-        if (forward) {
-            char id[HOMING_ID_STR_MAX];
-            homing_id_format(ev->message, id);
-            log_info("message %s recipient %" PRIu32 ": new reader %s (%s, %s): possible forward",
-                     id, ev->recipient, row.reader, row.client_family,
-                     row.country[0] ? row.country : "country unknown");
+    struct homing_store_enrichment *row = &b->rows[b->nrows];
+    if ((r = homing_store_enrichment_from(&x, ev, new_reader, forward, row)) < 0) return r;
+    b->nrows++;
+    if (forward) {
+        char id[HOMING_ID_STR_MAX];
+        homing_id_format(ev->message, id);
+        log_info("message %s recipient %" PRIu32 ": new reader %s (%s, %s): possible forward", id,
+                 ev->recipient, row->reader, row->client_family,
+                 row->country[0] ? row->country : "country unknown");
+    }
+    return 0;
+}
+
+/* Stores the batch's rows with the cursor at `done`. A row enriched before
+ * (only if another enricher ran on the same store) makes the batch fall back
+ * to one row at a time, where -EEXIST means done. */
+static int batch_flush(struct enricher *en, struct enrich_batch *b, int64_t done)
+{
+    int r = homing_store_enrichments_put(en->store, b->rows, b->nrows, done);
+    if (r == -EEXIST) {
+        r = 0;
+        for (size_t i = 0; i < b->nrows && r == 0; i++) {
+            r = homing_store_enrichment_put(en->store, &b->rows[i], b->rows[i].event);
+            if (r == -EEXIST) r = 0;
         }
+        if (r == 0) r = homing_store_enrichment_put(en->store, NULL, done);
     }
-    free(row.json);
+    if (r == 0) en->enriched += b->nrows;
+    batch_rows_clear(b);
     return r;
 }
 
-/* Enriches the events after the cursor; returns how many were looked at. */
-static int enrich_page(struct enricher *en)
+/* Enriches the events after the cursor, one transaction per page; returns
+ * how many were looked at. */
+static int enrich_page(struct enricher *en, struct enrich_batch *b)
 {
     int64_t cursor = 0;
     int r = homing_store_cursor_get(en->store, HOMING_ENRICH_CURSOR, &cursor);
@@ -206,22 +293,18 @@ static int enrich_page(struct enricher *en)
     size_t n = 0;
     if ((r = homing_store_events_list(en->store, 0, cursor, ENRICH_EVENTS_PAGE, &evs, &n)) < 0)
         return r;
-    int64_t done = cursor, stored = cursor;
+    int64_t done = cursor;
     for (size_t i = 0; i < n && !atomic_load(&en->serve->stopping); i++) {
         const struct homing_event *ev = &evs[i];
         if (ev->kind == HOMING_EV_OPEN || ev->kind == HOMING_EV_CLICK ||
-            ev->kind == HOMING_EV_DOCUMENT_OPEN) {
-            if ((r = enrich_event(en, ev)) < 0) break;
-            stored = ev->id;
-        }
+            ev->kind == HOMING_EV_DOCUMENT_OPEN)
+            if ((r = enrich_event(en, b, ev)) < 0) break;
         done = ev->id;
     }
     homing_events_free(evs, n);
-    /* Events with nothing to enrich move the cursor once per page. */
-    if (done > stored) {
-        int w = homing_store_enrichment_put(en->store, NULL, done);
-        if (w < 0 && r >= 0) r = w;
-    }
+    int w = done > cursor || b->nrows ? batch_flush(en, b, done) : 0;
+    batch_clear(b);
+    if (w < 0 && r >= 0) r = w;
     return r < 0 ? r : (int)n;
 }
 
@@ -238,8 +321,14 @@ static void enrich_sleep(struct enricher *en, long long ms)
 static void *enricher_main(void *arg)
 {
     struct enricher *en = arg;
+    struct enrich_batch *b = calloc(1, sizeof *b); /* large: not on the stack */
+    if (!b) {
+        log_error("enrich: out of memory: opens and clicks are not enriched");
+        atomic_store(&en->running, 0);
+        return NULL;
+    }
     while (!atomic_load(&en->serve->stopping)) {
-        int r = enrich_page(en);
+        int r = enrich_page(en, b);
         if (r < 0) {
             log_error("enrich: %s", homing_store_errmsg(en->store));
             enrich_sleep(en, ENRICH_RETRY_MS);
@@ -247,6 +336,7 @@ static void *enricher_main(void *arg)
             enrich_sleep(en, ENRICH_POLL_MS);
         }
     }
+    free(b);
     return NULL;
 }
 

@@ -173,6 +173,25 @@ static void test_put_cursor_and_readers(void **state)
     assert_int_equal(e->new_reader, 1);
     assert_int_equal(e->forward, 1);
     homing_store_enrichments_free(e, 1);
+
+    /* A page's batch is all or nothing: a row enriched before stores none. */
+    int64_t x = hit(f, HOMING_EV_OPEN, 2, 0, 4);
+    struct homing_store_enrichment rows[2];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 2; i++) {
+        rows[i].event = i ? x : b;
+        rows[i].message = f->message;
+        homing_strlcpy(rows[i].verdict, "unknown", sizeof rows[i].verdict);
+        rows[i].json = "{}";
+    }
+    assert_int_equal(homing_store_enrichments_put(f->s, rows, 2, x), -EEXIST);
+    assert_int_equal(homing_store_enrichment_get(f->s, x, &e), -ENOENT);
+    assert_int_equal(homing_store_enrichments_put(f->s, &rows[1], 1, x - 1), -EINVAL);
+    assert_int_equal(homing_store_enrichments_put(f->s, &rows[1], 1, x + 2), 0);
+    assert_int_equal(homing_store_enrichment_get(f->s, x, &e), 0);
+    homing_store_enrichments_free(e, 1);
+    assert_int_equal(homing_store_cursor_get(f->s, HOMING_ENRICH_CURSOR, &c), 0);
+    assert_int_equal(c, x + 2);
 }
 
 static json_t *recipient_of(json_t *who, int r)
