@@ -202,7 +202,9 @@ try:
         check(p.returncode == 2 and "nonesuch" in p.stderr, p.stderr)
 
     def no_key_in_database():
-        inst.stop()
+        rc = inst.stop()
+        log = inst.daemon_log()
+        check(rc == 0 and "Sanitizer" not in log, f"daemon exit {rc}: {log[-2000:]}")
         keys = read_keys(inst)
         blob = b""
         for suffix in ("", "-wal"):
