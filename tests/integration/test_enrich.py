@@ -214,9 +214,21 @@ try:
             n = c.execute("SELECT count(*) FROM enrichments").fetchone()[0]
         check(f": {n} verdicts" in out or f"reclassify: {n} verdicts" in out, out)
 
+    def geo_import_builds_the_range_file():
+        csv_path = os.path.join(inst.tmp, "asn.csv")
+        with open(csv_path, "w") as f:
+            f.write('192.0.2.0,192.0.2.255,64500,"Example Net"\n'
+                    '2001:db8::,2001:db8::ffff,64501,"Example V6"\n')
+        out = os.path.join(inst.tmp, "asn.hmasn")
+        p = inst.run("geo-import", "--out", out, csv_path)
+        check("2 ranges written" in p.stdout and os.path.getsize(out) > 0, p.stdout)
+        bad = inst.run("geo-import", "--out", out, csv_path + ".missing", check_rc=False)
+        check(bad.returncode == 2 and "missing" in bad.stderr, bad)
+
     for t in [verdicts_of_machines_and_people, second_reader_is_a_possible_forward,
               restart_resumes_at_the_cursor, report_counts_human_machine_unknown,
-              api_shows_the_same_counts, reclassify_unchanged_rules]:
+              api_shows_the_same_counts, reclassify_unchanged_rules,
+              geo_import_builds_the_range_file]:
         T.run(t)
 finally:
     if T.failed:
