@@ -9,11 +9,12 @@ copy, and NOTIFY=NEVER when homing send submits it."""
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from homing_test import Instance, Runner, check, http_get, path_of  # noqa: E402
+from homing_test import HOMING, Instance, Runner, check, http_get, path_of  # noqa: E402
 from smtp_sink import Sink  # noqa: E402
 
 DAY_US = 86400 * 1000000
@@ -224,7 +225,15 @@ try:
             with open(inst.conf, "a") as f:
                 f.write(f"\n[send]\nsmtp = 127.0.0.1:{sink.port}\nstarttls = off\n"
                         "verp = bounce+{token}@bounces.example\n")
-            p = inst.run("send", out, ind, check_rc=False)
+            # libesmtp compares its own EHLO keywords with strncasecmp past their NUL,
+            # which ASan's strict_string_checks reports although strncasecmp stops
+            # there: not a homing finding, so that one check is off for this run
+            env = dict(os.environ)
+            if "ASAN_OPTIONS" in env:
+                env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("strict_string_checks=1",
+                                                                  "strict_string_checks=0")
+            p = subprocess.run([HOMING, "-c", inst.conf, "send", out, ind], capture_output=True,
+                               text=True, env=env, timeout=60)
             check(p.returncode == 0, (p.returncode, p.stdout, p.stderr))
             rcpts = sorted(r for m in sink.received for r in m["rcpts"])
         finally:
