@@ -115,7 +115,8 @@ static void visit_html(struct walker *w, GMimePart *part, const char *path)
     const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
     char *conv = NULL;
     gsize convlen = 0;
-    if (!ascii_superset(cs)) {
+    /* an empty part has no buffer, which g_convert refuses */
+    if (ba->len && !ascii_superset(cs)) {
         conv =
             g_convert((const char *)ba->data, (gssize)ba->len, "UTF-8", cs, NULL, &convlen, NULL);
         if (!conv && w->st) {
@@ -174,7 +175,7 @@ static void visit_text(struct walker *w, GMimePart *part, const char *path)
     const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
     char *conv = NULL;
     gsize convlen = 0;
-    if (!ascii_superset(cs))
+    if (ba->len && !ascii_superset(cs)) /* an empty part has no buffer for g_convert */
         conv =
             g_convert((const char *)ba->data, (gssize)ba->len, "UTF-8", cs, NULL, &convlen, NULL);
     int r = homing_scan_text(conv ? conv : (const char *)ba->data, conv ? convlen : ba->len, w->o,
