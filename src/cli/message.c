@@ -287,6 +287,13 @@ static int message_show(struct cli *cli, const char *arg, int json)
     if (r < 0) return cli_fail("cannot read message %s: %s", hex, homing_store_errmsg(s));
     const char *mode = m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient";
     homing_time_format(m->created_us, when);
+    int tracking = HOMING_TRACKING_INDIVIDUAL, *modes = NULL;
+    size_t n_modes = 0;
+    if (homing_store_tracking_get(s, id, &tracking, &modes, &n_modes) < 0) {
+        homing_message_free(m);
+        return cli_fail("cannot read message %s: %s", hex, homing_store_errmsg(s));
+    }
+    free(modes);
     if (json) {
         json_t *jr = json_array(), *jl = json_array();
         for (size_t i = 0; i < m->n_recipients; i++) {
@@ -301,9 +308,10 @@ static int message_show(struct cli *cli, const char *arg, int json)
             json_array_append_new(jl,
                                   json_pack("{s:I, s:s}", "index", (json_int_t)m->links[i].index,
                                             "url", m->links[i].url));
-        json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:o, s:o}", "id", hex,
+        json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:o, s:o}", "id", hex,
                               "message_id", m->message_id, "subject", m->subject, "from", m->sender,
-                              "mode", mode, "created", when, "recipients", jr, "links", jl);
+                              "mode", mode, "tracking", homing_tracking_name(tracking), "created",
+                              when, "recipients", jr, "links", jl);
         r = j ? json_dumpf(j, stdout, JSON_INDENT(2)) : -1;
         putchar('\n');
         json_decref(j);
@@ -316,6 +324,7 @@ static int message_show(struct cli *cli, const char *arg, int json)
     printf("subject     %s\n", cli_safe(m->subject, safe, sizeof safe));
     printf("from        %s\n", cli_safe(m->sender, safe, sizeof safe));
     printf("mode        %s\n", mode);
+    printf("tracking    %s\n", homing_tracking_name(tracking));
     printf("created     %s\n", when);
     printf("recipients  %zu\n", m->n_recipients);
     for (size_t i = 0; i < m->n_recipients; i++) {

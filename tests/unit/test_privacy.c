@@ -152,6 +152,14 @@ static void test_retention_rollup(void **state)
     add_event(f, old + 2, "open", 2, "192.0.2.2", "{\"verdict\":\"prefetch\"}");
     add_event(f, old + 3, "click", 1, "192.0.2.1", NULL);
     add_event(f, now, "open", 1, "192.0.2.1", NULL);
+    /* the click's verdict comes from its enrichment (migration 0004) */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO enrichments (event, message, recipient, kind, time_us, verdict, "
+             "confidence, rules_version, json) VALUES (4, %lld, 1, 'click', %lld, 'scanner', 90, "
+             "1, '{}')",
+             (long long)f->msg, (long long)(old + 3));
+    assert_int_equal(raw_sql(f, sql), SQLITE_OK);
 
     int64_t rolled = -1, deleted = -1;
     assert_int_equal(homing_store_privacy_retention(f->s, now - 365 * DAY_US, &rolled, &deleted),
@@ -173,6 +181,7 @@ static void test_retention_rollup(void **state)
         assert_int_equal(strlen(r[i].day), 10);
         if (!strcmp(r[i].kind, "open") && !strcmp(r[i].verdict, "human"))
             assert_int_equal(r[i].count, 2);
+        if (!strcmp(r[i].kind, "click")) assert_string_equal(r[i].verdict, "scanner");
     }
     assert_int_equal(total, 4);
     homing_rollups_free(r, n);
@@ -182,6 +191,8 @@ static void test_retention_rollup(void **state)
                      0);
     assert_int_equal(deleted, 0);
     assert_int_equal(raw_count(f, "SELECT sum(count) FROM event_rollups"), 4);
+    /* the enrichment went with its event */
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM enrichments"), 0);
     assert_int_equal(raw_count(f, "SELECT count(*) FROM privacy_guard"), 0);
 }
 
