@@ -57,7 +57,7 @@ fi
 
 if [ "${HOMING_TEST_QUICK:-0}" != 1 ]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0
   if build build-asan -Db_sanitize=address,undefined -Db_lundef=false \

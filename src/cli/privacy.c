@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "thread.h"
 
 #define PRIVACY_DAY_US        (86400LL * 1000000LL)
 #define PRIVACY_RETENTION_MAX 36500    /* days: a hundred years */
@@ -90,6 +91,7 @@ int privacy_sweep(struct homing_store *s, const struct privacy_settings *p, int 
 
 static void *sweeper_main(void *arg)
 {
+    thread_background();
     struct privacy_sweeper *w = arg;
     int64_t last_retention = 0;
     while (!atomic_load(w->stopping)) {

@@ -37,6 +37,7 @@
 #include "homing/notify.h"
 #include "homing/reader.h"
 #include "log.h"
+#include "thread.h"
 #include "serve.h"
 
 #define NOTIFY_CURSOR         "notify"
@@ -400,6 +401,7 @@ static void notifier_nap(struct notifier *nt)
 /* The policy thread: events to notifications. */
 static void *notifier_main(void *arg)
 {
+    thread_background();
     struct notifier *nt = arg;
     while (!atomic_load(&nt->serve->stopping)) {
         int r;
@@ -415,6 +417,7 @@ static void *notifier_main(void *arg)
  * other deliveries, but never the making of notifications (nor the stream). */
 static void *deliverer_main(void *arg)
 {
+    thread_background();
     struct notifier *nt = arg;
     while (!atomic_load(&nt->serve->stopping)) {
         deliver_due(nt);

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "thread.h"
 #include "serve.h"
 
 #define SERVE_LOOP_TICK_MS   100    /* how often loops look at the stop flag */
@@ -130,6 +131,7 @@ static void *worker_main(void *arg)
  * loop threads' handles have automatic checkpoints turned off. */
 static void *checkpointer_main(void *arg)
 {
+    thread_background();
     struct serve *s = arg;
     while (!atomic_load(&s->stopping)) {
         for (int i = 0; i < SERVE_CHECKPOINT_MS / 50 && !atomic_load(&s->stopping); i++)
