@@ -33,7 +33,7 @@
 #include "log.h"
 #include "serve.h"
 
-#define ENRICH_EVENTS_PAGE   256  /* events read per store call */
+#define ENRICH_EVENTS_PAGE   1024 /* events read, and enrichments stored, per transaction */
 #define ENRICH_OTHERS_MAX    2000 /* other events of a message given to the verdict */
 #define ENRICH_CTX_MAX       16   /* messages whose context one page keeps */
 #define ENRICH_POLL_MS       100  /* sleep when there is nothing new */
@@ -282,8 +282,25 @@ static int batch_flush(struct enricher *en, struct enrich_batch *b, int64_t done
     return r;
 }
 
+/* Hits of one message together, in id order within it (reader flags depend on
+ * that order only), so each message's context is read once per page. */
+static int hit_cmp(const void *a, const void *b)
+{
+    const struct homing_event *x = *(const struct homing_event *const *)a,
+                              *y = *(const struct homing_event *const *)b;
+    if (x->message != y->message) return x->message < y->message ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const struct homing_store_enrichment *x = a, *y = b;
+    return x->event < y->event ? -1 : x->event > y->event;
+}
+
 /* Enriches the events after the cursor, one transaction per page; returns
- * how many were looked at. */
+ * how many were looked at. A page is stored whole or not at all: after an
+ * error or a stop in the middle it is done again. */
 static int enrich_page(struct enricher *en, struct enrich_batch *b)
 {
     int64_t cursor = 0;
@@ -293,18 +310,29 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
     size_t n = 0;
     if ((r = homing_store_events_list(en->store, 0, cursor, ENRICH_EVENTS_PAGE, &evs, &n)) < 0)
         return r;
-    int64_t done = cursor;
-    for (size_t i = 0; i < n && !atomic_load(&en->serve->stopping); i++) {
-        const struct homing_event *ev = &evs[i];
-        if (ev->kind == HOMING_EV_OPEN || ev->kind == HOMING_EV_CLICK ||
-            ev->kind == HOMING_EV_DOCUMENT_OPEN)
-            if ((r = enrich_event(en, b, ev)) < 0) break;
-        done = ev->id;
+    if (n == 0) return 0;
+    const struct homing_event *hits[ENRICH_EVENTS_PAGE];
+    size_t nh = 0;
+    for (size_t i = 0; i < n; i++)
+        if (evs[i].kind == HOMING_EV_OPEN || evs[i].kind == HOMING_EV_CLICK ||
+            evs[i].kind == HOMING_EV_DOCUMENT_OPEN)
+            hits[nh++] = &evs[i];
+    qsort(hits, nh, sizeof hits[0], hit_cmp);
+    for (size_t i = 0; i < nh && r == 0; i++) {
+        if (atomic_load(&en->serve->stopping))
+            r = -EINTR;
+        else
+            r = enrich_event(en, b, hits[i]);
     }
+    int64_t done = evs[n - 1].id;
     homing_events_free(evs, n);
-    int w = done > cursor || b->nrows ? batch_flush(en, b, done) : 0;
+    if (r == 0) {
+        /* The store takes a batch in event order. */
+        qsort(b->rows, b->nrows, sizeof b->rows[0], row_cmp);
+        r = batch_flush(en, b, done);
+    }
     batch_clear(b);
-    if (w < 0 && r >= 0) r = w;
+    if (r == -EINTR) return 0; /* stopping: done again after the restart */
     return r < 0 ? r : (int)n;
 }
 
