@@ -10,9 +10,11 @@
  *   them are one transaction, so after a crash or restart the thread resumes
  *   at the first event it had not stored, and the store refuses a second
  *   enrichment of an event (-EEXIST, taken as done).
- * - Order: events are enriched in id order by this one thread, so a reader is
- *   "new" against everything enriched before it (the reader lookup and the
- *   insert have no other writer in between).
+ * - Order: this one thread enriches the hits of each message in id order (a
+ *   page is grouped by message, so its context is read once), so a reader is
+ *   "new" against everything of the message enriched before it: the stored
+ *   rows (the reader lookup and the insert have no other writer in between)
+ *   and the page's rows not stored yet.
  * - Consumers that need the enrichment (the notifier; IP truncation) never pass
  *   this cursor: enricher_running() says whether it moves at all.
  * - Missing country/ASN databases are not fatal: one warning, and the verdicts
