@@ -143,6 +143,18 @@ try:
             rows = c.execute("SELECT fingerprint, opens, forward FROM readers WHERE message = ? "
                              "ORDER BY first_us", (db_id(m2["id"]),)).fetchall()
         check(rows == [(ea["reader"], 2, 0), (eb["reader"], 1, 1)], rows)
+        # The notifier takes the stored verdicts and reader flags: one
+        # "new-reader" notification, for the second reader's open.
+        deadline, kinds = time.time() + 10, []
+        while time.time() < deadline:
+            with inst.db() as c:
+                kinds = c.execute("SELECT kind, event, reader FROM notifications "
+                                  "WHERE message = ? AND kind IN ('open', 'new-reader') ORDER BY id",
+                                  (db_id(m2["id"]),)).fetchall()
+            if len(kinds) >= 2:
+                break
+            time.sleep(0.1)
+        check(kinds == [("open", a, ea["reader"]), ("new-reader", b, eb["reader"])], kinds)
 
     def restart_resumes_at_the_cursor():
         check(inst.stop() == 0, inst.daemon_log())
