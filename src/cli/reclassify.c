@@ -94,6 +94,13 @@ static int64_t delivered_at(const struct homing_event *ev, const struct reclassi
     return delivered ? delivered : sent;
 }
 
+static int row_cmp(const void *a, const void *b)
+{
+    const struct homing_store_enrichment *x = a, *y = b;
+    if (x->message != y->message) return x->message < y->message ? -1 : 1;
+    return x->event < y->event ? -1 : x->event > y->event;
+}
+
 static struct homing_reader *reader_open(struct cli *cli)
 {
     struct homing_reader *rd = NULL;
@@ -150,9 +157,11 @@ int cmd_reclassify(struct cli *cli, int argc, char **argv)
             break;
         }
         size_t out = 0; /* rows[0..out) are rewritten: compacted in place */
+        if (n) after = rows[n - 1].event;
+        /* A message's rows together: its events are read once per page. */
+        qsort(rows, n, sizeof *rows, row_cmp);
         for (size_t i = 0; i < n && rc == CLI_OK; i++) {
             struct homing_store_enrichment *row = &rows[i];
-            after = row->event;
             seen++;
             if (ctx_load(s, &ctx, row->message) < 0) {
                 rc = cli_fail("cannot read events: %s", homing_store_errmsg(s));

@@ -224,7 +224,19 @@ try:
         check(" 0 changed" in out, out)
         with inst.db() as c:
             n = c.execute("SELECT count(*) FROM enrichments").fetchone()[0]
-        check(f": {n} verdicts" in out or f"reclassify: {n} verdicts" in out, out)
+        check(f"reclassify: {n} verdicts" in out, out)
+        # A stored verdict that the rules no longer give (as after a rules
+        # change) is rewritten, and the change is counted old -> new.
+        with inst.db() as c:
+            c.execute("UPDATE enrichments SET verdict = 'scanner', rules_version = 0 "
+                      "WHERE event = ?", (ev["thunderbird"],))
+        dry = inst.run("reclassify", "--dry-run").stdout
+        check(" 1 changed" in dry and "scanner -> human: 1" in dry, dry)
+        check(enrichment(ev["thunderbird"])["verdict"] == "scanner", "dry run wrote")
+        out = inst.run("reclassify").stdout
+        check(" 1 changed" in out and "scanner -> human: 1" in out, out)
+        check(enrichment(ev["thunderbird"])["verdict"] == "human", enrichment(ev["thunderbird"]))
+        check(" 0 changed" in inst.run("reclassify").stdout, "not stable")
 
     def geo_import_builds_the_range_file():
         csv_path = os.path.join(inst.tmp, "asn.csv")
