@@ -33,6 +33,7 @@
 
 #include "homing/reader.h"
 #include "log.h"
+#include "thread.h"
 #include "serve.h"
 
 #define ENRICH_EVENTS_PAGE   1024 /* events read, and enrichments stored, per transaction */
@@ -350,6 +351,7 @@ static void enrich_sleep(struct enricher *en, long long ms)
 
 static void *enricher_main(void *arg)
 {
+    thread_background();
     struct enricher *en = arg;
     struct enrich_batch *b = calloc(1, sizeof *b); /* large: not on the stack */
     if (!b) {
