@@ -91,6 +91,7 @@ int privacy_sweep(struct homing_store *s, const struct privacy_settings *p, int 
 
 static void *sweeper_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "homing-privacy");
     thread_background();
     struct privacy_sweeper *w = arg;
     int64_t last_retention = 0;

@@ -351,6 +351,7 @@ static void enrich_sleep(struct enricher *en, long long ms)
 
 static void *enricher_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "homing-enrich");
     thread_background();
     struct enricher *en = arg;
     struct enrich_batch *b = calloc(1, sizeof *b); /* large: not on the stack */

@@ -401,6 +401,7 @@ static void notifier_nap(struct notifier *nt)
 /* The policy thread: events to notifications. */
 static void *notifier_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "homing-notify");
     thread_background();
     struct notifier *nt = arg;
     while (!atomic_load(&nt->serve->stopping)) {
@@ -417,6 +418,7 @@ static void *notifier_main(void *arg)
  * other deliveries, but never the making of notifications (nor the stream). */
 static void *deliverer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "homing-deliver");
     thread_background();
     struct notifier *nt = arg;
     while (!atomic_load(&nt->serve->stopping)) {

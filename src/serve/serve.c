@@ -101,6 +101,7 @@ static void worker_setup(struct serve *s, struct worker *w, h2o_globalconf_t *co
 
 static void *worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "homing-loop");
     struct worker *w = arg;
     /* One round of the loop, then one commit for every hit it gathered. */
     while (!atomic_load(&w->serve->stopping)) {
@@ -131,6 +132,7 @@ static void *worker_main(void *arg)
  * loop threads' handles have automatic checkpoints turned off. */
 static void *checkpointer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "homing-ckpt");
     thread_background();
     struct serve *s = arg;
     while (!atomic_load(&s->stopping)) {
