@@ -94,4 +94,9 @@ size_t homing_strlcpy(char *dst, const char *src, size_t cap);
  * be printed to a terminal or log safely; dst needs cap >= 1. */
 void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n);
 
+/* A JSON string (jansson json_t *, owned by the caller) for text from outside:
+ * NULL gives JSON null; text that is not UTF-8 comes out with control and
+ * non-ASCII bytes replaced by '?' instead of being refused. */
+void *homing_json_text(const char *s);
+
 #endif

@@ -27,21 +27,6 @@
 
 #define TRACE_DATE_SKEW_DEFAULT (24 * 3600)
 
-static json_t *jstr(const char *s)
-{
-    if (!s) return json_null();
-    json_t *j = json_string(s);
-    if (j) return j;
-    /* Not UTF-8: show it in ASCII rather than drop it. */
-    size_t n = strlen(s);
-    char *c = malloc(n + 1);
-    if (!c) return json_null();
-    homing_str_sanitize(c, n + 1, s, n);
-    j = json_string(c);
-    free(c);
-    return j ? j : json_null();
-}
-
 static void fmt_time(int64_t t, int tz_min, char *out, size_t cap)
 {
     time_t s = (time_t)t;
@@ -141,18 +126,18 @@ static json_t *hop_json(const struct hop *h, size_t index, const struct hop *nex
         json_object_set_new(j, "trusted", json_boolean(trusted));
         return j;
     }
-    json_object_set_new(j, "from_helo", jstr(r->from_helo));
-    json_object_set_new(j, "from_rdns", jstr(r->from_rdns));
-    json_object_set_new(j, "from_ip", jstr(r->from_ip));
-    json_object_set_new(j, "by", jstr(r->by_host));
-    json_object_set_new(j, "protocol", jstr(r->protocol));
+    json_object_set_new(j, "from_helo", homing_json_text(r->from_helo));
+    json_object_set_new(j, "from_rdns", homing_json_text(r->from_rdns));
+    json_object_set_new(j, "from_ip", homing_json_text(r->from_ip));
+    json_object_set_new(j, "by", homing_json_text(r->by_host));
+    json_object_set_new(j, "protocol", homing_json_text(r->protocol));
     json_t *tls = json_object();
     json_object_set_new(tls, "used", json_boolean(r->tls));
-    json_object_set_new(tls, "version", jstr(r->tls_version));
-    json_object_set_new(tls, "cipher", jstr(r->tls_cipher));
+    json_object_set_new(tls, "version", homing_json_text(r->tls_version));
+    json_object_set_new(tls, "cipher", homing_json_text(r->tls_cipher));
     json_object_set_new(j, "tls", tls);
-    json_object_set_new(j, "id", jstr(r->id));
-    json_object_set_new(j, "for", jstr(r->for_addr));
+    json_object_set_new(j, "id", homing_json_text(r->id));
+    json_object_set_new(j, "for", homing_json_text(r->for_addr));
     if (r->has_date) {
         fmt_time(r->date, r->tz_min, ts, sizeof ts);
         json_object_set_new(j, "time", json_string(ts));
@@ -172,14 +157,14 @@ static json_t *hop_json(const struct hop *h, size_t index, const struct hop *nex
 static json_t *authres_json(const struct homing_authres *a)
 {
     json_t *j = json_object();
-    json_object_set_new(j, "authserv_id", jstr(a->authserv_id));
+    json_object_set_new(j, "authserv_id", homing_json_text(a->authserv_id));
     json_t *res = json_array();
     for (size_t i = 0; i < a->n_results; i++) {
         const struct homing_authres_result *r = &a->results[i];
         json_t *o = json_object();
-        json_object_set_new(o, "method", jstr(r->method));
-        json_object_set_new(o, "result", jstr(r->result));
-        json_object_set_new(o, "reason", jstr(r->reason));
+        json_object_set_new(o, "method", homing_json_text(r->method));
+        json_object_set_new(o, "result", homing_json_text(r->result));
+        json_object_set_new(o, "reason", homing_json_text(r->reason));
         json_t *props = json_object();
         for (size_t k = 0; k < r->n_props; k++) {
             char key[2 * HOMING_TRACE_TOKEN_MAX + 2];
@@ -188,7 +173,7 @@ static json_t *authres_json(const struct homing_authres *a)
             else
                 snprintf(key, sizeof key, "%s", r->props[k].name);
             if (!json_object_get(props, key))
-                json_object_set_new(props, key, jstr(r->props[k].value));
+                json_object_set_new(props, key, homing_json_text(r->props[k].value));
         }
         json_object_set_new(o, "properties", props);
         json_array_append_new(res, o);
@@ -230,16 +215,16 @@ static json_t *addr_json(const struct trace_addr *a, int have)
 {
     if (!have) return json_null();
     json_t *j = json_object();
-    json_object_set_new(j, "display", jstr(a->display));
-    json_object_set_new(j, "address", jstr(a->addr));
-    json_object_set_new(j, "domain", jstr(a->domain));
+    json_object_set_new(j, "display", homing_json_text(a->display));
+    json_object_set_new(j, "address", homing_json_text(a->addr));
+    json_object_set_new(j, "domain", homing_json_text(a->domain));
     return j;
 }
 
 /* Compares the verdict now with the one at delivery and says why they differ. */
 static void compare(json_t *o, const char *method, const char *at_delivery)
 {
-    json_object_set_new(o, "at_delivery", jstr(at_delivery));
+    json_object_set_new(o, "at_delivery", homing_json_text(at_delivery));
     const char *now = json_string_value(json_object_get(o, "result"));
     const char *why = NULL;
     if (!at_delivery || !now)
@@ -261,7 +246,7 @@ static void compare(json_t *o, const char *method, const char *at_delivery)
         why = "failed at delivery but passes now: the DNS records changed since delivery";
     else
         why = "the verdicts differ: the DNS records changed since delivery";
-    json_object_set_new(o, "difference", jstr(why));
+    json_object_set_new(o, "difference", homing_json_text(why));
 }
 
 int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
@@ -338,13 +323,14 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
         const struct homing_received *r = hops[boundary].r;
         jb = json_object();
         json_object_set_new(jb, "hop", json_integer((json_int_t)(n_hops - (size_t)boundary)));
-        json_object_set_new(jb, "by", jstr(r->by_host));
-        json_object_set_new(jb, "connecting_ip", jstr(r->from_ip));
-        json_object_set_new(jb, "connecting_rdns", jstr(r->from_rdns));
-        json_object_set_new(jb, "connecting_helo", jstr(r->from_helo));
+        json_object_set_new(jb, "by", homing_json_text(r->by_host));
+        json_object_set_new(jb, "connecting_ip", homing_json_text(r->from_ip));
+        json_object_set_new(jb, "connecting_rdns", homing_json_text(r->from_rdns));
+        json_object_set_new(jb, "connecting_helo", homing_json_text(r->from_helo));
         /* The client is the originator only when it authenticated to us. */
         json_object_set_new(jb, "originating_ip",
-                            is_auth_protocol(r->protocol) ? jstr(r->from_ip) : json_null());
+                            is_auth_protocol(r->protocol) ? homing_json_text(r->from_ip)
+                                                          : json_null());
         json_object_set_new(jb, "note", json_null());
     } else {
         jb = json_object();
@@ -368,7 +354,7 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
                 claim = hops[i].r->from_ip;
                 break;
             }
-        json_object_set_new(root, "claimed_origin_ip_untrusted", jstr(claim));
+        json_object_set_new(root, "claimed_origin_ip_untrusted", homing_json_text(claim));
     }
 
     /* Authentication-Results: only trusted authserv-ids, and only above the
@@ -399,8 +385,9 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
         else if (i >= ar_limit)
             why = "below the trusted boundary: written before the mail reached us";
         if (why) {
-            json_array_append_new(
-                jignored, json_pack("{s:o, s:s}", "authserv_id", jstr(a->authserv_id), "why", why));
+            json_array_append_new(jignored,
+                                  json_pack("{s:o, s:s}", "authserv_id",
+                                            homing_json_text(a->authserv_id), "why", why));
             homing_authres_free(a);
             continue;
         }
@@ -432,7 +419,7 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
     json_object_set_new(ja, "reply_to", addr_json(&reply, have_reply));
     json_object_set_new(ja, "return_path", addr_json(&rpath, have_rpath));
     json_object_set_new(ja, "sender", addr_json(&sender, have_sender));
-    json_object_set_new(ja, "message_id_domain", jstr(msgid_domain));
+    json_object_set_new(ja, "message_id_domain", homing_json_text(msgid_domain));
     json_object_set_new(root, "addresses", ja);
 
     /* Date against the first hop with a time stamp. */
@@ -577,7 +564,7 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
         if (hops[i].r)
             esp = trace_esp_lookup(hops[i].r->from_rdns) ? trace_esp_lookup(hops[i].r->from_rdns)
                                                          : trace_esp_lookup(hops[i].r->from_helo);
-    json_object_set_new(root, "sending_service", jstr(esp));
+    json_object_set_new(root, "sending_service", homing_json_text(esp));
 
 done:
     for (size_t i = 0; hops && i < n_hops; i++) homing_received_free(hops[i].r);

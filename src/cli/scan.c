@@ -88,21 +88,6 @@ static json_t *jstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* jansson refuses invalid UTF-8; attacker bytes become '?' rather than an error */
-static json_t *jstr_safe(const char *s)
-{
-    if (!s) return json_null();
-    json_t *j = json_string(s);
-    if (j) return j;
-    size_t n = strlen(s);
-    char *c = malloc(n + 1);
-    if (!c) return json_null();
-    homing_str_sanitize(c, n + 1, s, n);
-    j = json_string(c);
-    free(c);
-    return j ? j : json_null();
-}
-
 static void print_text(const char *name, const struct homing_scan_result *r)
 {
     char safe[1024], s2[512];
@@ -172,8 +157,8 @@ static int scan_one(struct scan_run *run, const char *name, const char *data, si
     if (run->json) {
         json_t *m = json_object();
         json_t *fs = json_array();
-        json_object_set_new(m, "source", jstr_safe(name));
-        json_object_set_new(m, "recipient", jstr_safe(r->recipient));
+        json_object_set_new(m, "source", homing_json_text(name));
+        json_object_set_new(m, "recipient", homing_json_text(r->recipient));
         json_object_set_new(m, "html_parts", json_integer(r->html_parts));
         json_object_set_new(m, "truncated", json_boolean(r->truncated));
         json_object_set_new(m, "count", json_integer((json_int_t)r->n));
@@ -184,10 +169,10 @@ static int scan_one(struct scan_run *run, const char *name, const char *data, si
             json_object_set_new(j, "part", json_string(f->part));
             json_object_set_new(j, "element", jstr(f->element));
             json_object_set_new(j, "attribute", jstr(f->attribute));
-            json_object_set_new(j, "url", jstr_safe(f->url));
-            json_object_set_new(j, "vendor", jstr_safe(f->vendor));
-            json_object_set_new(j, "evidence", jstr_safe(f->evidence));
-            json_object_set_new(j, "destination", jstr_safe(f->destination));
+            json_object_set_new(j, "url", homing_json_text(f->url));
+            json_object_set_new(j, "vendor", homing_json_text(f->vendor));
+            json_object_set_new(j, "evidence", homing_json_text(f->evidence));
+            json_object_set_new(j, "destination", homing_json_text(f->destination));
             json_array_append_new(fs, j);
         }
         json_object_set_new(m, "findings", fs);

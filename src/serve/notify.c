@@ -69,17 +69,6 @@ static struct notifier notifier; /* one per daemon */
 
 /* ---- the policy over committed events ---- */
 
-/* A JSON string of text that may not be UTF-8: sanitised if jansson refuses it. */
-static json_t *jstr(const char *s)
-{
-    if (!s) return json_null();
-    json_t *j = json_string(s);
-    if (j) return j;
-    char buf[1024];
-    homing_str_sanitize(buf, sizeof buf, s, strlen(s));
-    return json_string(buf);
-}
-
 static int exists(struct homing_store *st, const char *kind, uint64_t message, int64_t recipient,
                   int64_t item, const char *reader, int *out)
 {
@@ -119,12 +108,12 @@ static json_t *payload_of(const struct homing_event *ev, const struct homing_mes
     json_t *p = json_object();
     if (!p) return NULL;
     json_object_set_new(p, "message", json_string(ids));
-    json_object_set_new(p, "subject", jstr(m->subject));
-    json_object_set_new(p, "from", jstr(m->sender));
-    json_object_set_new(p, "address", jstr(address));
+    json_object_set_new(p, "subject", homing_json_text(m->subject));
+    json_object_set_new(p, "from", homing_json_text(m->sender));
+    json_object_set_new(p, "address", homing_json_text(address));
     json_object_set_new(p, "recipient", json_integer(ev->recipient));
     json_object_set_new(p, "event_kind", json_string(homing_event_kind_name(ev->kind)));
-    if (link) json_object_set_new(p, "link", jstr(link));
+    if (link) json_object_set_new(p, "link", homing_json_text(link));
     if (ev->kind == HOMING_EV_OPEN || ev->kind == HOMING_EV_CLICK ||
         ev->kind == HOMING_EV_DOCUMENT_OPEN) {
         /* The network, not the address: a notification is kept and sent out,
@@ -138,18 +127,18 @@ static json_t *payload_of(const struct homing_event *ev, const struct homing_mes
             snprintf(net + strlen(net), sizeof net - strlen(net), "/%u", bits);
         }
         json_object_set_new(p, "client", net[0] ? json_string(net) : json_null());
-        json_object_set_new(p, "user_agent", jstr(ev->user_agent));
+        json_object_set_new(p, "user_agent", homing_json_text(ev->user_agent));
     }
     if (e) {
         char reasons[512] = "";
         homing_verdict_reasons_format(e->verdict.reasons, reasons, sizeof reasons);
         json_object_set_new(p, "verdict", json_string(homing_verdict_name(e->verdict.verdict)));
         json_object_set_new(p, "reasons", json_string(reasons));
-        json_object_set_new(p, "browser", jstr(e->ua.family));
-        json_object_set_new(p, "os", jstr(e->ua.os));
-        json_object_set_new(p, "device", jstr(e->ua.device));
+        json_object_set_new(p, "browser", homing_json_text(e->ua.family));
+        json_object_set_new(p, "os", homing_json_text(e->ua.os));
+        json_object_set_new(p, "device", homing_json_text(e->ua.device));
         json_object_set_new(p, "device_type", json_string(homing_device_type_name(e->ua.type)));
-        if (e->country[0]) json_object_set_new(p, "country", jstr(e->country));
+        if (e->country[0]) json_object_set_new(p, "country", homing_json_text(e->country));
         if (fp) json_object_set_new(p, "reader", json_string(fp));
     }
     if (ev->detail) {
