@@ -175,7 +175,9 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
     }
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/') base[--bl] = '\0';
-    snprintf(url, sizeof url, "%s/api/v1/stream", base);
+    if (snprintf(url, sizeof url, "%.*s/api/v1/stream", (int)(sizeof url - 16), base) >=
+        (int)sizeof url)
+        return cli_fail("watch: the admin URL is too long");
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal; /* no SA_RESTART: let blocking calls return */

@@ -20,13 +20,14 @@ BURST = 20
 class Client:
     """One keep-alive connection from a chosen loopback source address."""
 
-    def __init__(self, port, source):
+    def __init__(self, port, source, ua="flood-test"):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=10,
                                           source_address=(source, 0))
         self.buf = b""
+        self.ua = ua
 
     def get(self, path):
-        self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nUser-Agent: {self.ua}\r\n\r\n".encode())
         while b"\r\n\r\n" not in self.buf:
             self.buf += self.s.recv(65536)
         head, rest = self.buf.split(b"\r\n\r\n", 1)
@@ -73,7 +74,9 @@ try:
         during = []
 
         def hammer():
-            c = Client(inst.public_port, "127.0.0.2")
+            # A mail client's User-Agent, so its first open is a human open that notifies.
+            c = Client(inst.public_port, "127.0.0.2", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; "
+                       "rv:115.0) Gecko/20100101 Thunderbird/115.3.1")
             ok = 0
             for _ in range(HAMMER):
                 st, body = c.get(bob)
@@ -107,15 +110,23 @@ try:
             with inst.db() as c:
                 rows = c.execute("SELECT client, recipient, detail FROM events WHERE "
                                  "kind='suppressed'").fetchall()
-        time.sleep(0.5)  # anything else would show up in the same sweep
+        time.sleep(2.5)  # a pause mid-flood (a busy machine) may have split it in two
         with inst.db() as c:
             rows = c.execute("SELECT client, recipient, detail FROM events WHERE "
                              "kind='suppressed'").fetchall()
-        check(len(rows) == 1, f"suppressed events: {rows}")
-        client, rcpt, detail = rows[0]
-        d = json.loads(detail)
-        check(client == "127.0.0.2" and rcpt == 1 and d["of"] == "open", rows)
-        check(d["dropped"] == HAMMER - recorded, f"{d} vs {HAMMER - recorded}")
+        check(rows and all(r[0] == "127.0.0.2" and r[1] == 1 for r in rows), rows)
+        details = [json.loads(r[2]) for r in rows]
+        check(all(d["of"] == "open" for d in details), details)
+        dropped = sum(d["dropped"] for d in details)
+        check(dropped == HAMMER - recorded, f"{details}: {dropped} vs {HAMMER - recorded}")
+        # One notification at most for the whole flood (the first open, if human).
+        with inst.db() as c:
+            notes = c.execute("SELECT kind FROM notifications WHERE recipient=1").fetchall()
+            verdicts = c.execute("SELECT verdict, count(*) FROM enrichments WHERE recipient=1 "
+                                 "GROUP BY verdict").fetchall()
+        print(f"     suppressed events: {details}; notifications for the flooded copy: {notes}; "
+              f"verdicts of its recorded hits: {verdicts}")
+        check(len(notes) <= 1, f"want at most one notification, got {notes}")
         _, _, m = http_get(inst.admin_port, "/metrics")
         check(f"homing_hits_suppressed_total {HAMMER - recorded}" in m.decode(), "metric")
 

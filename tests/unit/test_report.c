@@ -221,8 +221,8 @@ static void test_bad_input(void **state)
         "Content-Type: message/delivery-status\n\nFinal-Recipient:\n\n\n",
         "From: MAILER-DAEMON\nSubject: failure notice\n\n<@>:\n<a@>:\n@b.c\n",
         "\r\r\r\r",
-        "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; "
-        "boundary=a\n\n--a\n--a--\n",
+        ("Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; "
+         "boundary=a\n\n--a\n--a--\n"),
     };
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         size_t n = i == 0 ? 3 : strlen(junk[i]);
