@@ -82,8 +82,8 @@ static void test_postfix_ignored(void **state)
         "Nov 22 20:41:40 mx sshd[12]: 4F2A91C0D3: to=<a@b>, status=sent (x)",
         "not a log line",
         "",
-        "Nov 22 20:41:40 mx postfix/smtp[12]: 4F2A91C0D3: to=<a@b.example>, status=deliverable "
-        "(probe)",
+        ("Nov 22 20:41:40 mx postfix/smtp[12]: 4F2A91C0D3: to=<a@b.example>, status=deliverable "
+         "(probe)"),
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         assert_int_equal(parse(HOMING_MAILLOG_POSTFIX, lines[i], 0).kind, HOMING_MAILLOG_OTHER);
