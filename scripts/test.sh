@@ -73,15 +73,19 @@ if [ "${HOMING_TEST_QUICK:-0}" != 1 ]; then
       -Db_lundef=false -Dbuildtype=debug; then
     secs=${HOMING_FUZZ_SECONDS:-20}
     for f in build-fuzz/fuzz/fuzz_*; do
-      [ -x "$f" ] || continue
+      [ -f "$f" ] && [ -x "$f" ] || continue  # not the fuzz_NAME.p object folders
       name=${f##*/fuzz_}
       work=$(mktemp -d)
       if "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
           -artifact_prefix="$work/" "$work" "fuzz/corpus/$name" >"$work/log" 2>&1; then
         passed=$((passed + 1)); echo "fuzz $name: ok (${secs}s)"
       else
-        failed=$((failed + 1)); failures+=("libFuzzer $name found a crash: see below")
-        tail -40 "$work/log"
+        failed=$((failed + 1)); failures+=("libFuzzer $name found a crash: see above")
+        # The sanitizer's report with its stack, and the input that crashed.
+        grep -A 40 -m 1 -E "^==[0-9]+==ERROR|deadly signal|^SUMMARY" "$work/log" || tail -40 "$work/log"
+        for c in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do
+          [ -f "$c" ] && { echo "input ($c):"; head -c 2000 "$c" | od -c | head -40; }
+        done
       fi
       rm -rf "$work"
     done

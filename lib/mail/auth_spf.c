@@ -93,13 +93,22 @@ int auth_spf_check(struct homing_resolver *res, const char *ip, const char *helo
         json_object_set_new(out, "note", json_string("connecting address not usable"));
         goto done;
     }
-    if (helo && *helo) SPF_request_set_helo_dom(req, helo);
+    if (helo && *helo && SPF_request_set_helo_dom(req, helo) != SPF_E_SUCCESS) helo = NULL;
     /* An empty Return-Path (a bounce) means RFC 7208 2.4: check the HELO. */
     const char *identity = helo;
     if (mailfrom && *mailfrom) {
-        SPF_request_set_env_from(req, mailfrom);
         const char *at = strrchr(mailfrom, '@');
         identity = at ? at + 1 : mailfrom;
+        if (SPF_request_set_env_from(req, mailfrom) != SPF_E_SUCCESS) identity = NULL;
+    }
+    /* libspf2 aborts the process (SPF_errorx "domain is NULL") when it has no
+     * domain to check, so a message with neither a usable Return-Path domain
+     * nor a HELO name is answered here: there is nothing to verify. */
+    if (!identity || !*identity) {
+        json_object_set_new(out, "result", json_string("none"));
+        json_object_set_new(out, "note", json_string("no domain to check (Return-Path and HELO)"));
+        json_object_set_new(out, "ip", json_string(ip));
+        goto done;
     }
     SPF_errcode_t qe = SPF_request_query_mailfrom(req, &resp);
     if (resp) result = SPF_strresult(SPF_response_result(resp));
