@@ -4,8 +4,11 @@
 # runs each libFuzzer target for a bounded time. Ends with "N passed, N failed".
 #
 # Environment: HOMING_TEST_QUICK=1 skips the sanitizer build and fuzzing (for a
-# quick local loop; CI never sets it). HOMING_FUZZ_SECONDS (default 20) bounds each
-# libFuzzer run.
+# quick local loop; CI never sets it). Each libFuzzer run is HOMING_FUZZ_RUNS
+# executions (default 20000) from a fixed seed, so the same tree gives the same
+# run everywhere (a CI verdict never depends on luck), capped at
+# HOMING_FUZZ_SECONDS (default 60). Longer exploration: run fuzz/fuzz_NAME by hand
+# with -max_total_time (docs/hacking.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -71,14 +74,15 @@ if [ "${HOMING_TEST_QUICK:-0}" != 1 ]; then
   echo "== libFuzzer runs"
   if CC=clang-14 build build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
       -Db_lundef=false -Dbuildtype=debug; then
-    secs=${HOMING_FUZZ_SECONDS:-20}
+    secs=${HOMING_FUZZ_SECONDS:-60}
+    runs=${HOMING_FUZZ_RUNS:-20000}
     for f in build-fuzz/fuzz/fuzz_*; do
       [ -f "$f" ] && [ -x "$f" ] || continue  # not the fuzz_NAME.p object folders
       name=${f##*/fuzz_}
       work=$(mktemp -d)
-      if "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+      if "$f" -seed=1 -runs="$runs" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
           -artifact_prefix="$work/" "$work" "fuzz/corpus/$name" >"$work/log" 2>&1; then
-        passed=$((passed + 1)); echo "fuzz $name: ok (${secs}s)"
+        passed=$((passed + 1)); echo "fuzz $name: ok ($(grep -o 'Done [0-9]* runs in [0-9]* second' "$work/log" | tail -1))"
       else
         failed=$((failed + 1)); failures+=("libFuzzer $name found a crash: see above")
         # The sanitizer's report with its stack, and the input that crashed.
