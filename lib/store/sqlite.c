@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -23,6 +24,8 @@
 #include "lib/store/store_impl.h"
 
 #define SQ_BUSY_TIMEOUT_MS 5000 /* how long a handle waits for another's write lock */
+#define SQ_BUSY_SPIN_US    50   /* first waits: short, since most holders are quick */
+#define SQ_BUSY_SPINS      200  /* short waits before falling back to 1 ms sleeps */
 #define SQ_WAL_RETRY_MS    10   /* pause between attempts to switch a new file to WAL */
 #define SQ_ID_ATTEMPTS     8    /* fresh random ids tried on a (rare) collision */
 #define SQ_ARRAY_FIRST     64   /* first allocation of a growing result array */
@@ -139,6 +142,23 @@ struct sq {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
 };
+
+/* Waiting for another handle's write lock. SQLite's own busy_timeout sleeps
+ * 1, 2, 5, 10 ... 100 ms between tries; a loop thread waiting behind a
+ * background thread's short transaction then answers its hits milliseconds
+ * late. Short waits first, 1 ms sleeps after, SQ_BUSY_TIMEOUT_MS in all. */
+static int sq_busy_wait(void *arg, int count)
+{
+    (void)arg;
+    if (count < SQ_BUSY_SPINS) {
+        usleep(SQ_BUSY_SPIN_US);
+        return 1;
+    }
+    long waited_ms = SQ_BUSY_SPINS * SQ_BUSY_SPIN_US / 1000 + (count - SQ_BUSY_SPINS);
+    if (waited_ms >= SQ_BUSY_TIMEOUT_MS) return 0;
+    usleep(1000);
+    return 1;
+}
 
 static const struct store_ops sqlite_ops;
 
@@ -398,7 +418,7 @@ int store_sqlite_open(const char *path, const char *sync, struct homing_store **
         goto fail;
     }
     sqlite3_extended_result_codes(q->db, 1);
-    sqlite3_busy_timeout(q->db, SQ_BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(q->db, sq_busy_wait, NULL);
     if ((r = exec_err(q->db, "PRAGMA foreign_keys = ON", err, errcap, path)) < 0) goto fail;
 
     if ((r = sq_set_wal(q, path, err, errcap)) < 0) goto fail;
@@ -1019,9 +1039,10 @@ static int sq_sync_get(struct homing_store *s, const char *name, char **value_ou
 static int sq_sync_set(struct homing_store *s, const char *name, const char *value)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = dq_prepare(q, "INSERT INTO sync_state (name, value, updated_us) "
-                                     "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE "
-                                     "SET value = excluded.value, updated_us = excluded.updated_us");
+    sqlite3_stmt *st =
+        dq_prepare(q, "INSERT INTO sync_state (name, value, updated_us) "
+                      "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE "
+                      "SET value = excluded.value, updated_us = excluded.updated_us");
     if (!st) return -EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
@@ -1268,8 +1289,9 @@ fail:
     return r;
 }
 
-#define NOTIFICATION_COLUMNS "n.id, n.time_us, n.kind, n.message, n.recipient, n.item, n.event, " \
-                             "n.reader, n.text, n.payload"
+#define NOTIFICATION_COLUMNS                                                                       \
+    "n.id, n.time_us, n.kind, n.message, n.recipient, n.item, n.event, "                           \
+    "n.reader, n.text, n.payload"
 
 /* Reads NOTIFICATION_COLUMNS starting at column c0. */
 static int read_notification(sqlite3_stmt *st, int c0, struct homing_notification *v)
@@ -1397,8 +1419,8 @@ static int sq_deliveries_due(struct homing_store *s, int64_t now_us, size_t limi
     return 0;
 }
 
-static int sq_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook,
-                              int ok, int64_t next_us, const char *error)
+static int sq_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook, int ok,
+                              int64_t next_us, const char *error)
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = nq_prepare(
@@ -2242,8 +2264,8 @@ out:
  * prepared per call, like the notification ones. */
 
 #define ENRICH_COLUMNS                                                                             \
-    "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "              \
-    "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "   \
+    "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "               \
+    "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "    \
     "reader, new_reader, forward, json"
 
 static int eq_reader_upsert(struct sq *q, const struct homing_store_enrichment *e)

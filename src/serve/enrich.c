@@ -36,7 +36,7 @@
 #include "thread.h"
 #include "serve.h"
 
-#define ENRICH_EVENTS_PAGE   1024 /* events read, and enrichments stored, per transaction */
+#define ENRICH_EVENTS_PAGE   256  /* events read, and enrichments stored, per transaction */
 #define ENRICH_OTHERS_MAX    2000 /* other events of a message given to the verdict */
 #define ENRICH_CTX_MAX       16   /* messages whose context one page keeps */
 #define ENRICH_POLL_MS       100  /* sleep when there is nothing new */
