@@ -22,8 +22,8 @@
 #include "homing/event.h"
 
 #define HOMING_STORE_RECIPIENTS_MAX 100000 /* per message */
-#define HOMING_STORE_LINKS_MAX 10000       /* per message */
-#define HOMING_STORE_LIST_MAX 10000        /* rows per events_list call */
+#define HOMING_STORE_LINKS_MAX      10000  /* per message */
+#define HOMING_STORE_LIST_MAX       10000  /* rows per events_list call */
 
 struct homing_store;
 
@@ -95,8 +95,7 @@ void homing_message_free(struct homing_message *m);
 void homing_messages_free(struct homing_message *m, size_t n);
 
 /* The destination of link `index` of message `message`; *url_out is malloc'd. */
-int homing_store_link_url(struct homing_store *s, uint64_t message, uint32_t index,
-                          char **url_out);
+int homing_store_link_url(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);
 
 /* Sets a recipient's delivery state (and its time), e.g. "delivered". */
 int homing_store_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t index,
@@ -109,8 +108,8 @@ int homing_store_events_append(struct homing_store *s, struct homing_event *evs,
 
 /* Events with id > after, oldest first, at most limit (<= HOMING_STORE_LIST_MAX),
  * of one message (message != 0) or of all. Free with homing_events_free. */
-int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after,
-                             size_t limit, struct homing_event **out, size_t *n);
+int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                             struct homing_event **out, size_t *n);
 /* Number of events (of one message when message != 0). */
 int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t *n);
 
@@ -199,8 +198,8 @@ int homing_store_events_append_once(struct homing_store *s, const char *key,
 
 /* ---- Notifications (migration 0003; the producer API is homing/notify.h) ---- */
 
-#define HOMING_NOTIFY_KIND_MAX      24   /* "document-open" and the NUL */
-#define HOMING_WEBHOOK_EVENTS_MAX   256  /* the comma-separated kinds filter */
+#define HOMING_NOTIFY_KIND_MAX      24  /* "document-open" and the NUL */
+#define HOMING_WEBHOOK_EVENTS_MAX   256 /* the comma-separated kinds filter */
 #define HOMING_WEBHOOK_URL_MAX      2048
 #define HOMING_WEBHOOK_SECRET_MAX   256
 #define HOMING_STORE_DELIVERIES_MAX 1000 /* rows per deliveries_due call */
@@ -277,7 +276,7 @@ int homing_store_notification_exists(struct homing_store *s,
 /* A delivery that is due, with what sending it needs. */
 struct homing_delivery {
     int64_t notification, webhook;
-    int attempts;           /* made so far */
+    int attempts;            /* made so far */
     int64_t notification_us; /* when the notification was made: retries stop after a while */
     char *url, *secret;
     struct homing_notification n;
@@ -350,8 +349,8 @@ struct homing_rollup {
     int64_t count;
 };
 /* Rollups of one message (message != 0) or all, by message, day, kind. */
-int homing_store_rollups_list(struct homing_store *s, uint64_t message,
-                              struct homing_rollup **out, size_t *n);
+int homing_store_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
+                              size_t *n);
 void homing_rollups_free(struct homing_rollup *r, size_t n);
 
 /* What homing_store_privacy_forget removed or blanked, per table. */
@@ -406,7 +405,7 @@ struct homing_store_enrichment {
     uint32_t recipient;
     uint16_t kind; /* enum homing_event_kind of the event */
     uint32_t item;
-    int64_t time_us; /* of the event */
+    int64_t time_us;                        /* of the event */
     char verdict[HOMING_STORE_VERDICT_MAX]; /* homing_verdict_name */
     int confidence;
     char reasons[HOMING_STORE_REASONS_MAX];
@@ -420,9 +419,9 @@ struct homing_store_enrichment {
     char as_org[HOMING_STORE_ORG_MAX];
     char machine[HOMING_STORE_FACT_MAX];
     char reader[HOMING_STORE_READER_MAX]; /* "" for a machine or proxy hit */
-    int new_reader; /* 1: the first hit of this reader on the message */
-    int forward;    /* 1: a new reader after another reader opened: a possible forward */
-    char *json;     /* the enrichment as JSON (homing_enrichment_json + reader flags) */
+    int new_reader;                       /* 1: the first hit of this reader on the message */
+    int forward; /* 1: a new reader after another reader opened: a possible forward */
+    char *json;  /* the enrichment as JSON (homing_enrichment_json + reader flags) */
 };
 
 /* Stores the enrichment of one event (e may be NULL: nothing to store) and
@@ -536,7 +535,7 @@ struct homing_grant {
     char *document_name;
     uint64_t message;
     uint32_t recipient;
-    char *address; /* the recipient's, NULL if none */
+    char *address;                                              /* the recipient's, NULL if none */
     int64_t created_us, expires_us, max_uses, uses, revoked_us; /* 0: none */
 };
 /* The grants of one document (document != 0) or of all, by id. */

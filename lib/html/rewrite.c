@@ -97,7 +97,7 @@ static int is_c0_or_space(unsigned char c)
     return c <= 0x20;
 }
 
-#define DOC_PLACEHOLDER_OPEN  "{{doc:"
+#define DOC_PLACEHOLDER_OPEN     "{{doc:"
 #define DOC_PLACEHOLDER_NAME_MAX 255
 
 size_t rewrite_doc_placeholder(const char *s, size_t n)
@@ -107,8 +107,8 @@ size_t rewrite_doc_placeholder(const char *s, size_t n)
     for (size_t i = open; i < n && i <= open + DOC_PLACEHOLDER_NAME_MAX; i++) {
         char c = s[i];
         if (c == '}') return i > open && i + 1 < n && s[i + 1] == '}' ? i + 2 : 0;
-        if (c == '{' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '\r' ||
-            c == '\n' || c == '\0')
+        if (c == '{' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '\r' || c == '\n' ||
+            c == '\0')
             return 0;
     }
     return 0;

@@ -708,8 +708,8 @@ static int put_doc_links(const struct homing_track *t, const struct homing_keyri
     int r = 0;
     for (size_t i = 0; d && i < d->n && r == 0; i++) {
         homing_buf_reset(url);
-        r = homing_token_url(t->base_url, k, HOMING_TOKEN_DOCUMENT, message, recipient,
-                             d->items[i], url);
+        r = homing_token_url(t->base_url, k, HOMING_TOKEN_DOCUMENT, message, recipient, d->items[i],
+                             url);
         if (r == 0) r = homing_buf_printf(body, "<p><a href=\"%s\">", url->data);
         for (const char *c = d->names[i]; *c && r == 0; c++)
             r = *c == '&'   ? homing_buf_puts(body, "&amp;")
@@ -743,8 +743,7 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
             if (r == 0) r = put_doc_links(t, k, message, recipient, docs, url, body);
             if (r == 0) homing_buf_reset(url);
             if (r == 0)
-                r = homing_token_url(t->base_url, k, HOMING_TOKEN_OPEN, message, recipient, 0,
-                                     url);
+                r = homing_token_url(t->base_url, k, HOMING_TOKEN_OPEN, message, recipient, 0, url);
             if (r == 0) r = rewrite_put_pixel(body, url->data);
         } else if (!doc && strncmp(t->links[op->link - 1], HOMING_TRACK_DOC_PREFIX,
                                    strlen(HOMING_TRACK_DOC_PREFIX)) == 0) {

@@ -555,8 +555,8 @@ int homing_store_enrichments_put(struct homing_store *s, const struct homing_sto
 {
     if (!s || cursor < 0 || (n && !rows)) return -EINVAL;
     for (size_t i = 0; i < n; i++)
-        if (rows[i].event <= 0 || !rows[i].verdict[0] || !rows[i].json ||
-            rows[i].event > cursor || (i && rows[i].event <= rows[i - 1].event))
+        if (rows[i].event <= 0 || !rows[i].verdict[0] || !rows[i].json || rows[i].event > cursor ||
+            (i && rows[i].event <= rows[i - 1].event))
             return -EINVAL;
     return s->ops->enrichments_put(s, rows, n, cursor);
 }

@@ -71,8 +71,8 @@ struct store_ops {
     int (*events_append_once)(struct homing_store *s, const char *key, struct homing_event *evs,
                               size_t n);
     int (*unmatched_add_once)(struct homing_store *s, const char *key, const char *source,
-                              const char *kind, const char *reason, const char *raw,
-                              size_t raw_len, int64_t *id_out);
+                              const char *kind, const char *reason, const char *raw, size_t raw_len,
+                              int64_t *id_out);
     int (*set_autocheckpoint)(struct homing_store *s, int pages);
     int (*checkpoint)(struct homing_store *s);
     /* privacy (migration 0006) */
@@ -108,8 +108,7 @@ struct store_ops {
     int (*grant_add)(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
     int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
                       size_t *n);
-    int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document,
-                        int64_t *revoked);
+    int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked);
     int (*grant_use)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
                      int64_t now_us, int consume, struct homing_document **doc);
 };

@@ -18,9 +18,9 @@
 #include "homing/store.h"
 #include "homing/token.h"
 
-#define CLI_OK 0
+#define CLI_OK       0
 #define CLI_NEGATIVE 1
-#define CLI_ERROR 2
+#define CLI_ERROR    2
 
 struct cli {
     const char *config_path; /* -c, $HOMING_CONFIG or ./var/homing.conf */
@@ -58,8 +58,8 @@ int cli_read_file(const char *path, size_t max, char **data, size_t *len);
  * its own one-line error. */
 int cli_message_arg(struct cli *cli, const char *cmd, const char *arg, uint64_t *out);
 /* An integer option value in [min, max]; prints a usage error otherwise. */
-int cli_parse_count(const char *cmd, const char *opt, const char *arg, long long min,
-                    long long max, long long *out);
+int cli_parse_count(const char *cmd, const char *opt, const char *arg, long long min, long long max,
+                    long long *out);
 /* s (NULL = "") made safe for a terminal in buf; returns buf. */
 const char *cli_safe(const char *s, char *buf, size_t cap);
 /* "YYYY-MM-DD HH:MM:SS" UTC, or "-" for 0 (no such time). */

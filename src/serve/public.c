@@ -263,8 +263,7 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         }
         /* Copied into the request's pool: the cache may evict its entry meanwhile. */
-        return queue_hit(w, req, HOMING_EV_CLICK, &t, h2o_strdup(&req->pool, url, SIZE_MAX),
-                         NULL);
+        return queue_hit(w, req, HOMING_EV_CLICK, &t, h2o_strdup(&req->pool, url, SIZE_MAX), NULL);
     }
     case ROUTE_DOCUMENT: {
         /* The token is the credential (no API key): verified, then its grant

@@ -266,11 +266,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (open_store(cli, &s.checkpoint_store) < 0) return CLI_ERROR;
     if (open_store(cli, &s.admin.store) < 0) return CLI_ERROR;
     struct homing_store *notify_store;
-    if (open_store(cli, &notify_store) < 0 || notifier_init(&s, notify_store) < 0)
-        return CLI_ERROR;
+    if (open_store(cli, &notify_store) < 0 || notifier_init(&s, notify_store) < 0) return CLI_ERROR;
     struct homing_store *enrich_store;
-    if (open_store(cli, &enrich_store) < 0 || enricher_init(&s, enrich_store) < 0)
-        return CLI_ERROR;
+    if (open_store(cli, &enrich_store) < 0 || enricher_init(&s, enrich_store) < 0) return CLI_ERROR;
     static struct privacy_sweeper sweeper; /* truncation and retention (privacy.c) */
     if (privacy_settings_read(s.config, &sweeper.p) < 0 || open_store(cli, &sweeper.store) < 0)
         return CLI_ERROR;
