@@ -51,6 +51,9 @@ HERE = os.path.join(SRC, 'tests', 'browser')
 sys.path.insert(0, os.path.join(SRC, 'tests', 'integration'))
 from homing_test import HOMING, Instance, free_port, http_get  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_env import need_tools  # noqa: E402
+
 MAIL = os.path.join(SRC, 'tests', 'data', 'track', 'newsletter.eml')
 WAIT = 20  # seconds a notification may take
 QUIET = 2.5  # seconds to be sure nothing more arrives
@@ -216,19 +219,6 @@ class ReaderProxy:
         self.server.server_close()
 
 
-def preflight():
-    node = shutil.which('node')
-    if not node or not os.path.exists('/usr/bin/chromium'):
-        print('FAIL node and /usr/bin/chromium are needed')
-        sys.exit(1)
-    if not os.path.isdir(os.path.join(HERE, 'node_modules', 'playwright-core')):
-        r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund'], cwd=HERE, timeout=600)
-        if r.returncode != 0:
-            print('FAIL npm install')
-            sys.exit(1)
-    return node
-
-
 def tracked_html(eml_path):
     """The (only) HTML part of a tracked copy, as UTF-8 text."""
     with open(eml_path, 'rb') as f:
@@ -339,7 +329,7 @@ def check_readers(where, doc, bob_reader, chris_reader):
 
 
 def main():
-    node = preflight()
+    node = need_tools()
     inst = None
     rcv = Receiver()
     proxies = []

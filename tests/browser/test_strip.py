@@ -6,6 +6,9 @@ some (so the check can fail). Installs playwright-core with npm when
 node_modules is missing; a missing chromium or node is a failure."""
 import email, email.policy, json, os, shutil, subprocess, sys, tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_env import need_tools  # noqa: E402
+
 BIN = os.environ['HOMING_BIN']
 SRC = os.environ['HOMING_SRC']
 HERE = os.path.join(SRC, 'tests', 'browser')
@@ -19,15 +22,7 @@ def check(cond, what):
         print('FAIL:', what)
 
 
-node = shutil.which('node')
-if not node or not os.path.exists('/usr/bin/chromium'):
-    print('FAIL: node and /usr/bin/chromium are needed')
-    sys.exit(1)
-if not os.path.isdir(os.path.join(HERE, 'node_modules', 'playwright-core')):
-    r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund'], cwd=HERE, timeout=600)
-    if r.returncode != 0:
-        print('FAIL: npm install')
-        sys.exit(1)
+node = need_tools()
 
 
 def html_parts(raw):

@@ -24,19 +24,7 @@ sys.path.insert(0, os.path.join(SRC, 'tests', 'integration'))
 sys.path.insert(0, HERE)
 from homing_test import Instance, Runner, check  # noqa: E402
 from webserver import WebServer  # noqa: E402
-
-
-def need_tools():
-    node = shutil.which('node')
-    if not node or not os.path.exists('/usr/bin/chromium'):
-        print('FAIL: node and /usr/bin/chromium are needed')
-        sys.exit(1)
-    if not os.path.isdir(os.path.join(HERE, 'node_modules', 'playwright-core')):
-        r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund'], cwd=HERE, timeout=600)
-        if r.returncode != 0:
-            print('FAIL: npm install')
-            sys.exit(1)
-    return node
+from browser_env import need_tools  # noqa: E402
 
 
 def html_part(raw):

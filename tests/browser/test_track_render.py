@@ -29,6 +29,9 @@ CORPUS = os.path.join(SRC, 'tests', 'data', 'track')
 sys.path.insert(0, os.path.join(SRC, 'tests', 'integration'))
 from homing_test import Instance, http_get, path_of  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_env import need_tools  # noqa: E402
+
 fail = []
 
 
@@ -38,15 +41,7 @@ def check(cond, what):
         print('FAIL:', what)
 
 
-node = shutil.which('node')
-if not node or not os.path.exists('/usr/bin/chromium'):
-    print('FAIL: node and /usr/bin/chromium are needed')
-    sys.exit(1)
-if not os.path.isdir(os.path.join(HERE, 'node_modules', 'playwright-core')):
-    r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund'], cwd=HERE, timeout=600)
-    if r.returncode != 0:
-        print('FAIL: npm install')
-        sys.exit(1)
+node = need_tools()
 
 
 def html_parts(raw):
