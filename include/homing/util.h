@@ -94,6 +94,12 @@ size_t homing_strlcpy(char *dst, const char *src, size_t cap);
  * be printed to a terminal or log safely; dst needs cap >= 1. */
 void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n);
 
+/* Makes room for one more element in a growable array *arr of *cap elements of
+ * size el, `used` of them in use: doubles the capacity (first: `first`), zeroes
+ * the new slots, refuses sizes that would overflow (-E2BIG). Writes *arr and
+ * *cap only on success. One implementation for every such array of libhoming. */
+int homing_array_grow(void **arr, size_t *cap, size_t used, size_t el, size_t first);
+
 /* A JSON string (jansson json_t *, owned by the caller) for text from outside:
  * NULL gives JSON null; text that is not UTF-8 comes out with control and
  * non-ASCII bytes replaced by '?' instead of being refused. */

@@ -76,13 +76,8 @@ struct homing_ua_parser {
 
 static int list_push(struct ua_list *l, struct ua_regex *r)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        struct ua_regex *v = realloc(l->v, nc * sizeof *v);
-        if (!v) return -ENOMEM;
-        l->v = v;
-        l->cap = nc;
-    }
+    int e = homing_array_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, 64);
+    if (e < 0) return e;
     l->v[l->n++] = *r;
     return 0;
 }

@@ -269,14 +269,7 @@ static int col_dup(sqlite3_stmt *st, int i, char **out)
 /* Makes room for one more element of size el in *arr (capacity *cap). */
 static int grow(void **arr, size_t *cap, size_t used, size_t el)
 {
-    if (used < *cap) return 0;
-    size_t ncap = *cap ? *cap * 2 : SQ_ARRAY_FIRST;
-    void *p = realloc(*arr, ncap * el);
-    if (!p) return -ENOMEM;
-    memset((char *)p + *cap * el, 0, (ncap - *cap) * el);
-    *arr = p;
-    *cap = ncap;
-    return 0;
+    return homing_array_grow(arr, cap, used, el, SQ_ARRAY_FIRST);
 }
 
 static const char *mode_name(int mode)

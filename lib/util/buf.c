@@ -3,6 +3,7 @@
  * so an append past it fails with -E2BIG instead of growing without bound.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,17 @@ void homing_buf_free(struct homing_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+int homing_array_grow(void **arr, size_t *cap, size_t used, size_t el, size_t first)
+{
+    if (used < *cap) return 0;
+    size_t ncap = *cap ? *cap * 2 : (first ? first : 1);
+    if (ncap < *cap || el == 0 || ncap > SIZE_MAX / el) return -E2BIG;
+    void *p = realloc(*arr, ncap * el);
+    if (!p) return -ENOMEM;
+    memset((char *)p + *cap * el, 0, (ncap - *cap) * el);
+    *arr = p;
+    *cap = ncap;
+    return 0;
 }

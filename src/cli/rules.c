@@ -43,13 +43,8 @@ struct strset {
 
 static int set_add(struct strset *s, const char *str)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 64;
-        void *nv = realloc(s->v, nc * sizeof *s->v);
-        if (!nv) return -ENOMEM;
-        s->v = nv;
-        s->cap = nc;
-    }
+    int e = homing_array_grow((void **)&s->v, &s->cap, s->n, sizeof *s->v, 64);
+    if (e < 0) return e;
     if (!(s->v[s->n] = strdup(str))) return -ENOMEM;
     s->n++;
     return 0;
