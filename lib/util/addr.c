@@ -36,9 +36,18 @@ int homing_addr_parse(const char *s, size_t n, struct homing_addr *out)
 
 void homing_addr_format(const struct homing_addr *a, char *out)
 {
-    if (a->family == 4)
-        inet_ntop(AF_INET, a->bytes, out, HOMING_ADDR_STR_MAX);
-    else if (a->family == 6)
+    if (a->family == 4) {
+        /* By hand: once per hit, and glibc's inet_ntop goes through sprintf
+         * (2% of the loop thread under load). */
+        char *p = out;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a->bytes[i];
+            if (v >= 100) *p++ = (char)('0' + v / 100);
+            if (v >= 10) *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+    } else if (a->family == 6)
         inet_ntop(AF_INET6, a->bytes, out, HOMING_ADDR_STR_MAX);
     else
         out[0] = '\0';

@@ -90,6 +90,13 @@ static void test_addr(void **state)
     assert_int_equal(a.family, 4);
     homing_addr_format(&a, s);
     assert_string_equal(s, "10.1.2.3");
+    /* Every width of octet, the widest address. */
+    assert_int_equal(homing_addr_parse("255.100.10.0", 12, &a), 0);
+    homing_addr_format(&a, s);
+    assert_string_equal(s, "255.100.10.0");
+    assert_int_equal(homing_addr_parse("199.99.9.109", 12, &a), 0);
+    homing_addr_format(&a, s);
+    assert_string_equal(s, "199.99.9.109");
     assert_int_equal(homing_addr_parse("2001:db8:1:2:3::9", 17, &a), 0);
     homing_addr_truncate(&a, 48);
     homing_addr_format(&a, s);
