@@ -105,6 +105,11 @@ int homing_store_recipient_set_state(struct homing_store *s, uint64_t message, u
  * All or nothing: on error no event of the batch is stored and every id is 0.
  * -EINVAL for an unknown kind or a detail that is not JSON. */
 int homing_store_events_append(struct homing_store *s, struct homing_event *evs, size_t n);
+/* The same, and sets the named cursor (homing_store_cursor_get) to position in
+ * the same transaction: the hit journal's ingester records how far it got so a
+ * replay stores nothing twice. n may be 0 (only the cursor moves). */
+int homing_store_events_append_cursor(struct homing_store *s, struct homing_event *evs, size_t n,
+                                      const char *cursor, int64_t position);
 
 /* Events with id > after, oldest first, at most limit (<= HOMING_STORE_LIST_MAX),
  * of one message (message != 0) or of all. Free with homing_events_free. */

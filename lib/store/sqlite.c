@@ -683,7 +683,10 @@ static void bind_event(sqlite3_stmt *st, int base, const struct homing_event *e)
  * left, then one at a time. Within one INSERT an AUTOINCREMENT table hands out
  * consecutive ids (we hold the write lock), so the ids of a multi-row step are
  * the last_insert_rowid and the ones just before it. */
-static int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n)
+static int sq_cursor_set(struct homing_store *s, const char *name, int64_t event);
+
+static int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n,
+                            const char *cursor, int64_t position)
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
@@ -707,6 +710,7 @@ static int sq_events_append(struct homing_store *s, struct homing_event *evs, si
         for (size_t i = 0; i < k; i++) evs[done + i].id = last - (int64_t)(k - 1 - i);
         done += k;
     }
+    if (cursor && (r = sq_cursor_set(s, cursor, position)) < 0) goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;
 fail:

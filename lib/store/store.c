@@ -186,7 +186,16 @@ int homing_store_events_append(struct homing_store *s, struct homing_event *evs,
     /* Checked before the transaction so a bad record fails the batch cheaply. */
     for (size_t i = 0; i < n; i++)
         if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
-    return s->ops->events_append(s, evs, n);
+    return s->ops->events_append(s, evs, n, NULL, 0);
+}
+
+int homing_store_events_append_cursor(struct homing_store *s, struct homing_event *evs, size_t n,
+                                      const char *cursor, int64_t position)
+{
+    if (!s || (n && !evs) || !cursor) return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
+    return s->ops->events_append(s, evs, n, cursor, position);
 }
 
 int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,

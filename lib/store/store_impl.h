@@ -29,7 +29,9 @@ struct store_ops {
     int (*link_url)(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);
     int (*recipient_set_state)(struct homing_store *s, uint64_t message, uint32_t index,
                                const char *state, int64_t at_us);
-    int (*events_append)(struct homing_store *s, struct homing_event *evs, size_t n);
+    /* cursor: NULL, or a named cursor set to position in the same transaction. */
+    int (*events_append)(struct homing_store *s, struct homing_event *evs, size_t n,
+                         const char *cursor, int64_t position);
     int (*events_list)(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
                        struct homing_event **out, size_t *n);
     int (*events_count)(struct homing_store *s, uint64_t message, int64_t *n);

@@ -1,0 +1,73 @@
+/*
+ * homing/journal.h: the hit journal, a write-ahead log in front of the store.
+ *
+ * Why: the daemon may answer a hit only once its event is committed, and a
+ * database transaction per round of the event loop cost more than answering
+ * the hit itself (docs/internals/serve.md has the figures). A hit is instead
+ * appended to a memory-mapped, preallocated segment file: a copy of about 200
+ * bytes into the kernel's page cache, which keeps it when the daemon crashes
+ * or is killed (the guarantee of SQLite's synchronous=normal; with sync=full
+ * homing_journal_sync also flushes it to disk). One ingester moves journaled
+ * events into the store in large transactions and records how far it got in
+ * the same transaction, so replaying a journal never stores an event twice.
+ *
+ * Files: DIR/W-S.hj, W the writer (a loop thread), S its segment number, which
+ * counts up and is never reused. A segment is HOMING_JOURNAL_SEGMENT bytes of
+ * 8-byte aligned records. A record is a u64 head (the record's size in the low
+ * 32 bits, a checksum of the body in the high 32) and the body (the event). A
+ * zero head is the end of what was written; a head of size JOURNAL_CLOSED says
+ * the writer went on in segment S+1. The head is stored last, with release
+ * ordering: whoever sees a head sees its whole body. A checksum that does not
+ * match (a torn page after a power loss) ends the segment.
+ *
+ * Threads: writer w is used by one thread at a time; ingestion by one other
+ * thread. Recovery happens in homing_journal_open, before any writer runs.
+ */
+#ifndef HOMING_JOURNAL_H
+#define HOMING_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/event.h"
+#include "homing/store.h"
+
+#define HOMING_JOURNAL_SEGMENT     (16u << 20) /* bytes per segment file, preallocated */
+#define HOMING_JOURNAL_RECORD_MAX  8192        /* one event; larger ones are refused */
+#define HOMING_JOURNAL_WRITERS_MAX 64          /* writers (loop threads) per journal */
+#define HOMING_JOURNAL_BATCH       4096        /* events per store transaction */
+
+struct homing_journal;
+
+/* Opens the journal in dir (created, mode 0700, if missing) for nwriters
+ * writers. First moves every event left by an earlier run (a crash) into st,
+ * deleting the segments it has emptied; *recovered gets how many (may be NULL).
+ * sync_full: homing_journal_sync and segment changes flush to disk. err gets a
+ * one-line reason on failure. */
+int homing_journal_open(const char *dir, unsigned nwriters, int sync_full, struct homing_store *st,
+                        struct homing_journal **out, size_t *recovered, char *err, size_t errcap);
+/* After every writer and the ingester have stopped. NULL is a no-op. */
+void homing_journal_close(struct homing_journal *j);
+
+/* Writer side. Appends ev (detail included) as writer w. 0 once the event is
+ * in the page cache; -E2BIG for an event over HOMING_JOURNAL_RECORD_MAX; a
+ * negative errno when a new segment cannot be made (-ENOSPC: disk full). */
+int homing_journal_append(struct homing_journal *j, unsigned w, const struct homing_event *ev);
+/* Flushes writer w's segment to disk (fdatasync): for sync_full. */
+int homing_journal_sync(struct homing_journal *j, unsigned w);
+
+/* Ingester side. Moves up to max events (<= HOMING_JOURNAL_BATCH per
+ * transaction) from the journal into st; *moved gets how many. An event the
+ * store refuses on its own (a bad detail) is skipped and counted in *refused
+ * (may be NULL) rather than blocking all that follow; any other store error
+ * returns its negative errno with the journal's position unchanged. */
+int homing_journal_ingest(struct homing_journal *j, struct homing_store *st, size_t max,
+                          size_t *moved, size_t *refused);
+/* Waits until a writer may have appended something or timeout_ms pass. */
+void homing_journal_wait(struct homing_journal *j, int timeout_ms);
+/* Wakes a homing_journal_wait at once (to stop the ingester). */
+void homing_journal_wake(struct homing_journal *j);
+/* Events appended and not yet ingested (approximate while writers run). */
+uint64_t homing_journal_backlog(const struct homing_journal *j);
+
+#endif

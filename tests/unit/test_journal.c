@@ -1,0 +1,311 @@
+/*
+ * test_journal.c: the hit journal (homing/journal.h) against a real SQLite
+ * store: events round trip with every field, segments rotate, a journal left
+ * by a "crash" (closed without ingesting) is recovered exactly once, a partly
+ * ingested one only for the rest, a damaged record ends its segment, oversized
+ * events are refused. Each test works in its own temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "homing/journal.h"
+#include "homing/store.h"
+
+struct fixture {
+    char dir[64];
+    char db[128];
+    char jdir[128];
+    struct homing_store *s;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    strcpy(f->dir, "/tmp/homing-test-journal-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->db, sizeof f->db, "%s/homing.db", f->dir);
+    snprintf(f->jdir, sizeof f->jdir, "%s/journal", f->dir);
+    char err[256];
+    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    homing_store_close(f->s);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0) return -1;
+    free(f);
+    return 0;
+}
+
+static struct homing_journal *open_journal(struct fixture *f, unsigned writers, size_t *recovered)
+{
+    struct homing_journal *j = NULL;
+    char err[256];
+    int r = homing_journal_open(f->jdir, writers, 0, f->s, &j, recovered, err, sizeof err);
+    if (r < 0) fprintf(stderr, "journal: %s\n", err);
+    assert_int_equal(r, 0);
+    return j;
+}
+
+/* Event i of a run: every field derived from i, so a reader can check it. */
+static void make_event(struct homing_event *e, unsigned i, size_t ua_len)
+{
+    memset(e, 0, sizeof *e);
+    e->time_us = 1700000000000000LL + i;
+    e->kind = i % 3 == 0 ? HOMING_EV_CLICK : HOMING_EV_OPEN;
+    e->method = i % 2 ? HOMING_METHOD_HEAD : HOMING_METHOD_GET;
+    e->message = 0x1122334455667788ULL;
+    e->recipient = i;
+    e->item = i % 3 == 0 ? 1 : 0;
+    snprintf(e->client, sizeof e->client, "192.0.2.%u", i % 250);
+    size_t n = ua_len < sizeof e->user_agent - 1 ? ua_len : sizeof e->user_agent - 1;
+    memset(e->user_agent, 'a' + (char)(i % 26), n);
+    snprintf(e->accept_language, sizeof e->accept_language, "en-GB;q=0.%u", i % 10);
+    if (i % 5 == 0) snprintf(e->via, sizeof e->via, "1.1 proxy-%u", i);
+    if (i % 7 == 0) snprintf(e->from, sizeof e->from, "bot%u@example.org", i);
+}
+
+static size_t ingest_all(struct homing_journal *j, struct homing_store *s)
+{
+    size_t total = 0, moved;
+    do {
+        assert_int_equal(homing_journal_ingest(j, s, 100000, &moved, NULL), 0);
+        total += moved;
+    } while (moved);
+    return total;
+}
+
+static int64_t count_events(struct homing_store *s)
+{
+    int64_t total = 0, after = 0;
+    for (;;) {
+        struct homing_event *ev = NULL;
+        size_t n = 0;
+        assert_int_equal(homing_store_events_list(s, 0, after, HOMING_STORE_LIST_MAX, &ev, &n), 0);
+        if (n) after = ev[n - 1].id;
+        total += (int64_t)n;
+        homing_events_free(ev, n);
+        if (n == 0) return total;
+    }
+}
+
+static size_t segment_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".hj")) n++;
+    closedir(d);
+    return n;
+}
+
+static void test_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    for (unsigned i = 1; i <= 300; i++) {
+        make_event(&e, i, 40 + i % 100);
+        if (i == 42) e.detail = "{\"why\":\"a detail survives\"}";
+        assert_int_equal(homing_journal_append(j, 0, &e), 0);
+    }
+    assert_int_equal(homing_journal_backlog(j), 300);
+    assert_int_equal(ingest_all(j, f->s), 300);
+    assert_int_equal(homing_journal_backlog(j), 0);
+
+    struct homing_event *ev = NULL;
+    size_t n = 0;
+    assert_int_equal(homing_store_events_list(f->s, 0, 0, 1000, &ev, &n), 0);
+    assert_int_equal(n, 300);
+    for (unsigned i = 1; i <= 300; i++) {
+        make_event(&e, i, 40 + i % 100);
+        const struct homing_event *g = &ev[i - 1];
+        assert_int_equal(g->time_us, e.time_us);
+        assert_int_equal(g->kind, e.kind);
+        assert_int_equal(g->method, e.method);
+        assert_int_equal(g->message, e.message);
+        assert_int_equal(g->recipient, e.recipient);
+        assert_int_equal(g->item, e.item);
+        assert_string_equal(g->client, e.client);
+        assert_string_equal(g->user_agent, e.user_agent);
+        assert_string_equal(g->accept_language, e.accept_language);
+        assert_string_equal(g->via, e.via);
+        assert_string_equal(g->from, e.from);
+        if (i == 42)
+            assert_string_equal(g->detail, "{\"why\":\"a detail survives\"}");
+        else
+            assert_null(g->detail);
+    }
+    homing_events_free(ev, n);
+    homing_journal_close(j);
+}
+
+/* Records of ~560 bytes: a 16 MiB segment holds about 30,000. */
+#define ROTATE_EVENTS 70000
+
+static void test_segments_rotate_and_are_deleted(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 2, NULL);
+    struct homing_event e;
+    size_t moved_midway = 0;
+    for (unsigned i = 1; i <= ROTATE_EVENTS; i++) {
+        make_event(&e, i, 500);
+        assert_int_equal(homing_journal_append(j, i % 2, &e), 0);
+        if (i == ROTATE_EVENTS / 2) moved_midway = ingest_all(j, f->s);
+    }
+    assert_true(segment_files(f->jdir) >= 2);
+    size_t rest = ingest_all(j, f->s);
+    assert_int_equal(moved_midway + rest, ROTATE_EVENTS);
+    assert_int_equal(count_events(f->s), ROTATE_EVENTS);
+    /* Emptied segments are gone: each writer keeps only its current one. */
+    assert_int_equal(segment_files(f->jdir), 2);
+    homing_journal_close(j);
+}
+
+static void test_crash_recovery_exactly_once(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    for (unsigned i = 1; i <= 1000; i++) {
+        make_event(&e, i, 100);
+        assert_int_equal(homing_journal_append(j, 0, &e), 0);
+    }
+    /* 400 reach the store, then the daemon "dies" (no more ingestion). */
+    size_t moved;
+    assert_int_equal(homing_journal_ingest(j, f->s, 400, &moved, NULL), 0);
+    assert_int_equal(moved, 400);
+    homing_journal_close(j);
+    assert_int_equal(count_events(f->s), 400);
+
+    size_t recovered = 0;
+    j = open_journal(f, 1, &recovered);
+    assert_int_equal(recovered, 600);
+    assert_int_equal(count_events(f->s), 1000);
+    assert_int_equal(segment_files(f->jdir), 0);
+    /* The next run goes on after the recovered segment, never reusing it. */
+    make_event(&e, 1001, 100);
+    assert_int_equal(homing_journal_append(j, 0, &e), 0);
+    assert_int_equal(ingest_all(j, f->s), 1);
+    homing_journal_close(j);
+
+    j = open_journal(f, 1, &recovered);
+    assert_int_equal(recovered, 0);
+    assert_int_equal(count_events(f->s), 1001);
+    homing_journal_close(j);
+}
+
+static void test_damaged_record_ends_segment(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    for (unsigned i = 1; i <= 10; i++) {
+        make_event(&e, i, 60);
+        assert_int_equal(homing_journal_append(j, 0, &e), 0);
+    }
+    homing_journal_close(j);
+    /* Flip a byte in the body of the 6th record: records 1-5 survive. */
+    DIR *d = opendir(f->jdir);
+    struct dirent *de;
+    char path[512] = "";
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".hj")) snprintf(path, sizeof path, "%s/%s", f->jdir, de->d_name);
+    closedir(d);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    off_t off = 0;
+    for (int i = 0; i < 5; i++) {
+        uint32_t size;
+        assert_int_equal(pread(fd, &size, 4, off), 4);
+        off += size;
+    }
+    char c;
+    assert_int_equal(pread(fd, &c, 1, off + 20), 1);
+    c ^= 0x40;
+    assert_int_equal(pwrite(fd, &c, 1, off + 20), 1);
+    close(fd);
+
+    size_t recovered = 0;
+    j = open_journal(f, 1, &recovered);
+    assert_int_equal(recovered, 5);
+    assert_int_equal(count_events(f->s), 5);
+    homing_journal_close(j);
+}
+
+static void test_oversized_event_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    make_event(&e, 1, 100);
+    char *big = malloc(HOMING_JOURNAL_RECORD_MAX + 16);
+    assert_non_null(big);
+    memset(big, 'x', HOMING_JOURNAL_RECORD_MAX + 15);
+    big[0] = '"';
+    big[HOMING_JOURNAL_RECORD_MAX + 14] = '"';
+    big[HOMING_JOURNAL_RECORD_MAX + 15] = '\0';
+    e.detail = big;
+    assert_int_equal(homing_journal_append(j, 0, &e), -E2BIG);
+    assert_int_equal(homing_journal_append(j, 1, &e), -EINVAL); /* no such writer */
+    free(big);
+    assert_int_equal(homing_journal_backlog(j), 0);
+    homing_journal_close(j);
+}
+
+static void test_refused_event_skipped(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    for (unsigned i = 1; i <= 5; i++) {
+        make_event(&e, i, 30);
+        /* The store's schema refuses a detail that is not JSON. */
+        if (i == 3) e.detail = "not json";
+        assert_int_equal(homing_journal_append(j, 0, &e), 0);
+    }
+    size_t moved = 0, refused = 0;
+    assert_int_equal(homing_journal_ingest(j, f->s, 100, &moved, &refused), 0);
+    assert_int_equal(refused, 1);
+    assert_int_equal(count_events(f->s), 4);
+    homing_journal_close(j);
+    /* Nothing is replayed: the cursor moved past the refused event too. */
+    size_t recovered = 9;
+    j = open_journal(f, 1, &recovered);
+    assert_int_equal(recovered, 0);
+    assert_int_equal(count_events(f->s), 4);
+    homing_journal_close(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segments_rotate_and_are_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_recovery_exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_record_ends_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_event_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_event_skipped, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
