@@ -18,6 +18,7 @@
 
 #include "homing/apikey.h"
 #include "log.h"
+#include "homing/journal.h"
 #include "serve.h"
 
 #define ADMIN_LIST_DEFAULT 100
@@ -333,6 +334,9 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
     if (path_is(path, "/metrics")) {
         struct homing_buf b;
         homing_buf_init(&b, 1 << 20);
+        /* Read now, not at the ingester's last pass: a client that got its
+         * answer and then sees 0 here knows the hit is in the store. */
+        atomic_store(&s->metrics.queue_depth, (long long)homing_journal_backlog(s->journal));
         metrics_render(&s->metrics, &b);
         send_text(req, 200, "OK", "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
         homing_buf_free(&b);

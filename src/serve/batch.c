@@ -1,13 +1,16 @@
 /*
- * batch.c: group commit on the loop thread. Hits verified during one round of
- * the event loop collect in the worker's batch; at the end of the round (or
- * when batch_max is reached) they are appended to the store in one transaction
- * and only then answered. Under load a round holds many hits, so one commit
- * covers them all; when idle a batch is a single hit and its latency one insert.
+ * batch.c: a verified hit's way to its answer. The hit's event is appended to
+ * this loop thread's journal writer (homing/journal.h), where a crash or kill
+ * of the daemon no longer loses it; the ingester thread (ingest.c) moves it
+ * into the store. With store.sync = normal the hit is answered at once. With
+ * store.sync = full the journal must reach the disk first: hits of one round
+ * of the event loop collect here and are answered after one fdatasync at the
+ * end of the round (group commit), or when batch_max of them wait.
  */
 #include <errno.h>
 #include <stdlib.h>
 
+#include "homing/journal.h"
 #include "log.h"
 #include "serve.h"
 
@@ -16,18 +19,34 @@ int batch_init(struct worker *w, size_t batch_max)
     w->batch_head = w->batch_tail = NULL;
     w->batch_n = 0;
     w->batch_max = batch_max;
-    w->batch_events = calloc(batch_max, sizeof *w->batch_events);
-    return w->batch_events ? 0 : -ENOMEM;
+    return 0;
 }
 
 void batch_free(struct worker *w)
 {
-    free(w->batch_events);
-    w->batch_events = NULL;
+    (void)w;
+}
+
+static void answer(struct hit *h, int committed)
+{
+    public_answer(h, committed);
+    public_hit_free(h);
 }
 
 void batch_add(struct worker *w, struct hit *h)
 {
+    struct serve *s = w->serve;
+    int r = homing_journal_append(s->journal, (unsigned)w->index, &h->ev);
+    if (r < 0) {
+        atomic_fetch_add(&s->metrics.store_errors, 1);
+        log_error("cannot journal a hit: %s", strerror(-r));
+        answer(h, 0);
+        return;
+    }
+    if (!s->sync_full) {
+        answer(h, 1);
+        return;
+    }
     h->next = NULL;
     if (w->batch_tail)
         w->batch_tail->next = h;
@@ -35,35 +54,24 @@ void batch_add(struct worker *w, struct hit *h)
         w->batch_head = h;
     w->batch_tail = h;
     w->batch_n++;
-    atomic_fetch_add_explicit(&w->serve->metrics.queue_depth, 1, memory_order_relaxed);
     if (w->batch_n >= w->batch_max) batch_commit(w);
 }
 
 void batch_commit(struct worker *w)
 {
-    size_t n = w->batch_n;
-    if (n == 0) return;
+    if (w->batch_n == 0) return;
     struct hit *list = w->batch_head;
     w->batch_head = w->batch_tail = NULL;
     w->batch_n = 0;
-    atomic_fetch_sub_explicit(&w->serve->metrics.queue_depth, (long long)n, memory_order_relaxed);
-
-    size_t i = 0;
-    for (struct hit *h = list; h; h = h->next) w->batch_events[i++] = h->ev;
-    int64_t t0 = homing_mono_us();
-    int r = homing_store_events_append(w->store, w->batch_events, n);
-    int64_t took = homing_mono_us() - t0;
+    int r = homing_journal_sync(w->serve->journal, (unsigned)w->index);
     if (r < 0) {
         atomic_fetch_add(&w->serve->metrics.store_errors, 1);
-        log_error("cannot commit %zu events: %s", n, homing_store_errmsg(w->store));
-    } else {
-        metrics_observe_batch(&w->serve->metrics, n, took);
+        log_error("cannot flush the journal: %s", strerror(-r));
     }
-    i = 0;
-    for (struct hit *h = list, *next; h; h = next, i++) {
+    /* A failed flush answers 503: the hit may or may not be on disk, and its
+     * client will try again (the event may then be recorded twice, never lost). */
+    for (struct hit *h = list, *next; h; h = next) {
         next = h->next;
-        if (r == 0) h->ev.id = w->batch_events[i].id;
-        public_answer(h, r == 0);
-        public_hit_free(h);
+        answer(h, r == 0);
     }
 }

@@ -6,7 +6,7 @@
 
 #include "metrics.h"
 
-static const unsigned batch_bounds[METRICS_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128};
+static const unsigned batch_bounds[METRICS_BATCH_BUCKETS] = {1, 4, 16, 64, 256, 1024, 4096, 16384};
 static const unsigned latency_bounds_us[METRICS_LATENCY_BUCKETS] = {
     50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
 
@@ -44,9 +44,9 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         out,
         "# HELP homing_hits_suppressed_total Hits answered but not recorded (flood control).\n"
         "# TYPE homing_hits_suppressed_total counter\nhoming_hits_suppressed_total %llu\n"
-        "# HELP homing_store_errors_total Batches that failed to commit.\n"
+        "# HELP homing_store_errors_total Hits that could not be journaled or stored.\n"
         "# TYPE homing_store_errors_total counter\nhoming_store_errors_total %llu\n"
-        "# HELP homing_queue_depth Hits waiting for their batch to commit.\n"
+        "# HELP homing_queue_depth Hits journaled and answered, not yet in the store.\n"
         "# TYPE homing_queue_depth gauge\nhoming_queue_depth %lld\n"
         "# HELP homing_api_requests_total Admin API requests.\n"
         "# TYPE homing_api_requests_total counter\nhoming_api_requests_total %llu\n"
@@ -55,8 +55,9 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         LOAD(m->suppressed), LOAD(m->store_errors), LOAD(m->queue_depth), LOAD(m->api_requests),
         LOAD(m->api_unauthorized));
 
-    r |= homing_buf_puts(out, "# HELP homing_batch_size Events committed per transaction.\n"
-                              "# TYPE homing_batch_size histogram\n");
+    r |= homing_buf_puts(
+        out, "# HELP homing_batch_size Journaled events moved into the store per ingester pass.\n"
+             "# TYPE homing_batch_size histogram\n");
     unsigned long long cum = 0;
     for (int b = 0; b < METRICS_BATCH_BUCKETS; b++) {
         cum += LOAD(m->batch_count[b]);

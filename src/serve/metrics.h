@@ -17,7 +17,7 @@ enum metrics_hit {
     METRICS_HIT_KINDS,
 };
 
-#define METRICS_BATCH_BUCKETS   8  /* 1 2 4 8 ... 128, +Inf */
+#define METRICS_BATCH_BUCKETS   8  /* 1 4 16 ... 16384, +Inf */
 #define METRICS_LATENCY_BUCKETS 10 /* 50us .. 100ms, +Inf */
 
 struct metrics {

@@ -1,10 +1,9 @@
 /*
  * public.c: the public listener's routes: /o/ pixel, /c/ click, /d/ document,
- * /healthz. A valid hit is queued to the writer and answered only once its event
- * is committed (public_answer). Invalid pixel tokens still get the GIF (a
- * broken image would harm the message) but are only counted; invalid click
- * tokens get a 404 page and never a redirect to anything the request supplied.
- * Hits are committed in batches by batch.c before they are answered.
+ * /healthz. A valid hit is answered only once its event is in the journal
+ * (batch.c, public_answer). Invalid pixel tokens still get the GIF (a broken
+ * image would harm the message) but are only counted; invalid click tokens get
+ * a 404 page and never a redirect to anything the request supplied.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -178,12 +177,15 @@ static int is_method_ok(h2o_req_t *req)
            h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
 }
 
-/* Adds a verified hit to this thread's batch; location is the redirect target
- * of a click, or {NULL, 0} for a pixel. The answer comes from public_answer. */
+/* Journals a verified hit and answers it (batch.c); location is the redirect
+ * target of a click, or {NULL, 0} for a pixel. */
 static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const struct homing_token *t,
                      h2o_iovec_t location, void *doc)
 {
-    struct hit *h = malloc(sizeof *h);
+    /* Answered within batch_add unless the journal must reach the disk first:
+     * then the hit outlives this call. */
+    int wait = w->serve->sync_full;
+    struct hit local, *h = wait ? malloc(sizeof *h) : &local;
     if (!h) {
         send_unavailable(req);
         return 0;
@@ -198,7 +200,7 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
                      t->item)) {
         /* Over this client's rate: answered like any hit, but not recorded. */
         atomic_fetch_add_explicit(&w->serve->metrics.suppressed, 1, memory_order_relaxed);
-        free(h);
+        if (wait) free(h);
         if (doc)
             document_send(req, doc);
         else if (location.base)
@@ -210,8 +212,12 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
     h->req = req;
     h->location = location;
     h->doc = doc;
-    h->link = h2o_mem_alloc_shared(&req->pool, sizeof *h->link, hit_link_dispose);
-    h->link->hit = h;
+    h->heap = wait;
+    h->link = NULL;
+    if (wait) {
+        h->link = h2o_mem_alloc_shared(&req->pool, sizeof *h->link, hit_link_dispose);
+        h->link->hit = h;
+    }
     batch_add(w, h);
     return 0;
 }
@@ -312,9 +318,9 @@ void public_answer(struct hit *h, int committed)
 
 void public_hit_free(struct hit *h)
 {
-    if (h->req) h->link->hit = NULL;
+    if (h->req && h->link) h->link->hit = NULL;
     free(h->ev.detail);
-    free(h);
+    if (h->heap) free(h);
 }
 
 void public_flood_sweep(struct worker *w)
@@ -330,7 +336,8 @@ void public_flood_sweep(struct worker *w)
             free(ev.detail);
             return;
         }
-        h->ev = ev; /* no request: batch_commit stores it and answers nobody */
+        h->ev = ev; /* no request: journaled, answering nobody */
+        h->heap = 1;
         batch_add(w, h);
     }
 }

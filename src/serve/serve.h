@@ -36,19 +36,21 @@
 
 struct serve;
 struct worker;
+struct homing_journal;
 
 /* Links a hit to its request while both live; see public.c. */
 struct hit_link;
 
-/* One recorded hit on its way to the store and back. Owned by the loop thread
- * except while queued to (and held by) the writer. */
+/* One recorded hit on its way to the journal and its answer. Owned by the
+ * loop thread; on its stack when answered at once (store.sync = normal),
+ * malloc'd (heap = 1) when it waits for the end of the round's flush. */
 struct hit {
     struct hit *next;      /* the worker's batch */
-    struct hit_link *link; /* NULL once the request is gone */
+    struct hit_link *link; /* NULL when not waiting, or once the request is gone */
     h2o_req_t *req;
     h2o_iovec_t location; /* click: redirect target in req's pool; pixel: NULL */
     void *doc;            /* document: its stream state in req's pool (document.c) */
-    int committed;        /* set by the writer: 1 stored, 0 failed */
+    int heap;             /* public_hit_free frees the struct itself */
     struct homing_event ev;
 };
 
@@ -72,9 +74,8 @@ struct worker {
     struct link_cache_entry *cache;
     size_t cache_size;
     /* The batch of hits waiting for the next commit. */
-    struct hit *batch_head, *batch_tail;
+    struct hit *batch_head, *batch_tail; /* store.sync = full: hits awaiting the flush */
     size_t batch_n, batch_max;
-    struct homing_event *batch_events; /* batch_max slots, reused */
     struct flood flood;
     size_t flood_cursor;
     int64_t flood_swept_us;
@@ -90,6 +91,11 @@ struct serve {
     struct worker workers[SERVE_THREADS_MAX];
     struct worker admin;
     struct homing_store *checkpoint_store; /* the checkpointer thread's handle */
+    struct homing_journal *journal;        /* hits on their way to the store */
+    int sync_full;                         /* store.sync = full: flush before answering */
+    struct homing_store *ingest_store;     /* the ingester thread's handle */
+    pthread_t ingester;
+    atomic_int ingest_stopping; /* set after the loop threads have stopped */
     struct metrics metrics;
     atomic_int stopping;
 };
@@ -97,10 +103,16 @@ struct serve {
 /* batch.c */
 int batch_init(struct worker *w, size_t batch_max);
 void batch_free(struct worker *w);
-/* Appends a hit; commits at once if the batch is full. */
+/* Journals a hit and answers it (with store.sync = full: queues it for the
+ * flush at the end of the round, at once if batch_max wait). Takes h. */
 void batch_add(struct worker *w, struct hit *h);
-/* Commits the batch and answers every request whose event it holds. */
+/* store.sync = full: flushes the journal and answers every queued hit. */
 void batch_commit(struct worker *w);
+
+/* ingest.c: the thread moving journaled hits into the store. ingester_stop
+ * empties the journal; call it after the loop threads have stopped. */
+int ingester_start(struct serve *s);
+void ingester_stop(struct serve *s);
 
 /* public.c */
 void public_register(struct serve *s, h2o_hostconf_t *host);

@@ -6,6 +6,7 @@ stopped (and the directory removed) even when a test fails.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -130,7 +131,23 @@ class Instance:
                 raise Failure(f"daemon did not stop within {timeout} s after signal {sig}")
         return self.proc.returncode if self.proc else None
 
+    def settle(self, timeout=10):
+        """Waits until every hit the daemon answered is in the store: answered
+        hits pass through the journal, whose backlog /metrics reports."""
+        if not self.proc or self.proc.poll() is not None:
+            return
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            _, _, body = http_get(self.admin_port, "/metrics")
+            m = re.search(rb"^homing_queue_depth (\d+)$", body, re.M)
+            if m and int(m.group(1)) == 0:
+                return
+            time.sleep(0.01)
+        raise Failure(f"journaled hits not in the store after {timeout} s")
+
     def db(self):
+        """The store, with every answered hit in it (see settle)."""
+        self.settle()
         return sqlite3.connect(os.path.join(self.dir, "homing.db"), timeout=10)
 
     def event_count(self, message_hex=None):

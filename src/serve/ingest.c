@@ -1,0 +1,89 @@
+/*
+ * ingest.c: the ingester thread, moving journaled hits (batch.c) into the
+ * store in transactions of up to HOMING_JOURNAL_BATCH events. It runs at
+ * normal priority: the enrichment and notifier threads follow the store, so
+ * its lag is theirs (measured as homing_queue_depth, the events journaled and
+ * not yet stored). On stop it runs after the loop threads have finished and
+ * empties the journal before the process exits.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "homing/journal.h"
+#include "log.h"
+#include "serve.h"
+
+#define INGEST_WAIT_MS    100 /* longest sleep with nothing to do (stop checks) */
+#define INGEST_RETRY_MS   200 /* pause after a store error before trying again */
+#define INGEST_STOP_TRIES 50  /* store errors tolerated while emptying on stop */
+#define INGEST_PASS_MAX   (4 * HOMING_JOURNAL_BATCH) /* events per pass */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* One pass: 1 if it moved something, 0 if not, negative on a store error. */
+static int ingest_pass(struct serve *s)
+{
+    size_t moved = 0, refused = 0;
+    int64_t t0 = homing_mono_us();
+    int r = homing_journal_ingest(s->journal, s->ingest_store, INGEST_PASS_MAX, &moved, &refused);
+    int64_t took = homing_mono_us() - t0;
+    if (moved) metrics_observe_batch(&s->metrics, moved, took);
+    if (refused) {
+        atomic_fetch_add(&s->metrics.store_errors, refused);
+        log_error("journal: the store refused %zu event(s); skipped", refused);
+    }
+    atomic_store_explicit(&s->metrics.queue_depth, (long long)homing_journal_backlog(s->journal),
+                          memory_order_relaxed);
+    if (r < 0) {
+        atomic_fetch_add(&s->metrics.store_errors, 1);
+        log_error("journal: cannot move hits into the store: %s (%s)", strerror(-r),
+                  homing_store_errmsg(s->ingest_store));
+        return r;
+    }
+    return moved > 0;
+}
+
+static void *ingester_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "homing-ingest");
+    struct serve *s = arg;
+    int idle = 0;
+    while (!atomic_load(&s->ingest_stopping)) {
+        int r = ingest_pass(s);
+        if (r < 0) {
+            sleep_ms(INGEST_RETRY_MS);
+        } else if (r == 0) {
+            /* A wait that returns at once twice in a row would spin on a
+             * record that cannot be read: pause a little then. */
+            if (idle++) sleep_ms(1);
+            homing_journal_wait(s->journal, INGEST_WAIT_MS);
+        } else {
+            idle = 0;
+        }
+    }
+    /* The loop threads are gone: what is journaled now is all there will be. */
+    int tries = 0, r;
+    while ((r = ingest_pass(s)) != 0 && tries < INGEST_STOP_TRIES)
+        if (r < 0) tries++, sleep_ms(INGEST_RETRY_MS);
+    if (r < 0)
+        log_error("journal: %llu hit(s) stay in the journal; the next start stores them",
+                  (unsigned long long)homing_journal_backlog(s->journal));
+    return NULL;
+}
+
+int ingester_start(struct serve *s)
+{
+    return -pthread_create(&s->ingester, NULL, ingester_main, s);
+}
+
+void ingester_stop(struct serve *s)
+{
+    atomic_store(&s->ingest_stopping, 1);
+    homing_journal_wake(s->journal);
+    pthread_join(s->ingester, NULL);
+}
