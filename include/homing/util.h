@@ -52,6 +52,10 @@ int homing_b64url_decode(const char *in, size_t n, uint8_t *out, size_t outmax);
 void homing_hex_encode(const uint8_t *in, size_t n, char *out);
 int homing_hex_decode(const char *in, size_t n, uint8_t *out, size_t outmax);
 
+/* UTF-8 of one code point (at most 0x10FFFF; a surrogate or anything larger
+ * gives U+FFFD) into out, which needs 4 bytes; returns the bytes written. */
+size_t homing_utf8_encode(uint32_t cp, char *out);
+
 /* Wall-clock time in microseconds since the epoch, and a monotonic clock. */
 int64_t homing_now_us(void);
 int64_t homing_mono_us(void);

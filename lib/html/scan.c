@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,61 +118,211 @@ void scan_style_parse(const char *css, struct scan_style *st)
 
 /* ---- CSS references ---- */
 
-static int ci_at(const char *s, size_t len, size_t i, const char *w)
+/*
+ * The walker reads CSS as the tokenizer of CSS Syntax Level 3 does where a
+ * load can hide: comments; strings, which an unescaped newline ends (LF, CR or
+ * FF: the preprocessing of section 3.3 makes all three LF); and escapes
+ * (section 4.3.7: a backslash with one to six hex digits and an optional
+ * whitespace, or with any other character but a newline). Names are compared
+ * after decoding, so u\72l(, \75 rl( and \url( are url( and @\69mport is
+ * @import; quotes, parentheses, braces and @ count only when not escaped. A
+ * name is matched at every code point, not only where a token starts: a match
+ * inside a longer identifier only neutralises a little more.
+ */
+
+static int css_newline(char c)
 {
-    size_t n = strlen(w);
-    return i + n <= len && strncasecmp(s + i, w, n) == 0;
+    return c == '\n' || c == '\r' || c == '\f';
 }
 
-static int ident_char(int c)
+static int css_space(char c)
 {
-    return isalnum(c) || c == '-' || c == '_';
+    return c == ' ' || c == '\t' || css_newline(c);
 }
 
-/* Reads a CSS string starting at the quote s[i]; returns the index after it. */
+/* Bytes of the whitespace at s[i]: CRLF is one newline. */
+static size_t css_space_len(const char *s, size_t len, size_t i)
+{
+    if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') return 2;
+    return css_space(s[i]) ? 1 : 0;
+}
+
+enum { CSS_RAW, CSS_ESC_BYTE, CSS_ESC_HEX };
+
+/* The code point at s[i] (i < len), an escape decoded: *cp, and *how it was
+ * written (CSS_RAW and CSS_ESC_BYTE: *cp is one byte of the text, maybe part
+ * of a UTF-8 sequence; CSS_ESC_HEX: a code point). Returns the index after
+ * it. A backslash before a newline is no escape but a delimiter. */
+static size_t css_cp(const char *s, size_t len, size_t i, uint32_t *cp, int *how)
+{
+    *how = CSS_RAW;
+    *cp = (unsigned char)s[i];
+    if (s[i] != '\\' || (i + 1 < len && css_newline(s[i + 1]))) return i + 1;
+    *how = CSS_ESC_HEX;
+    *cp = 0xfffd; /* a backslash at the end */
+    if (++i >= len) return i;
+    if (!isxdigit((unsigned char)s[i])) {
+        *how = CSS_ESC_BYTE;
+        *cp = (unsigned char)s[i];
+        return i + 1;
+    }
+    uint32_t v = 0;
+    for (int n = 0; n < 6 && i < len && isxdigit((unsigned char)s[i]); n++, i++) {
+        int d = tolower((unsigned char)s[i]);
+        v = v * 16 + (uint32_t)(isdigit(d) ? d - '0' : d - 'a' + 10);
+    }
+    if (i < len) i += css_space_len(s, len, i);
+    if (v && (v < 0xd800 || v > 0xdfff) && v <= 0x10ffff) *cp = v;
+    return i;
+}
+
+/* Whether the text at s[i], escapes decoded, is the ASCII word w (lower case,
+ * compared without case); *next is the index after it. */
+static int css_word(const char *s, size_t len, size_t i, const char *w, size_t *next)
+{
+    for (; *w; w++) {
+        if (i >= len) return 0;
+        uint32_t cp;
+        int how;
+        i = css_cp(s, len, i, &cp, &how);
+        if (cp >= 0x80 || tolower((int)cp) != *w) return 0;
+    }
+    *next = i;
+    return 1;
+}
+
+/* The index after the comment starting at s[i] ("/" "*"), or len. */
+static size_t css_comment_end(const char *s, size_t len, size_t i)
+{
+    for (size_t j = i + 2; j + 1 < len; j++)
+        if (s[j] == '*' && s[j + 1] == '/') return j + 2;
+    return len;
+}
+
+/* Reads a CSS string starting at the quote s[i]; its value is s[*vs, *ve).
+ * Returns the index after the closing quote, or of the newline that ends it
+ * unclosed (tokens go on after it), or len. */
 static size_t css_string(const char *s, size_t len, size_t i, size_t *vs, size_t *ve)
 {
     char q = s[i++];
     *vs = i;
-    while (i < len && s[i] != q && s[i] != '\n') {
-        if (s[i] == '\\' && i + 1 < len) i++;
-        i++;
+    while (i < len && s[i] != q && !css_newline(s[i])) {
+        if (s[i] == '\\' && i + 1 < len) /* an escaped newline continues the string */
+            i += 1 + (css_newline(s[i + 1]) ? css_space_len(s, len, i + 1) : 1);
+        else
+            i++;
     }
     *ve = i;
-    return i < len ? i + 1 : i;
+    return i < len && s[i] == q ? i + 1 : i;
 }
 
-static char *css_dup(const char *s, size_t a, size_t b)
+/* s[a, b) with its escapes decoded (an escaped newline, in a string, is
+ * dropped) as a malloc'd string; trim drops unescaped whitespace around it.
+ * Decoding grows no text by more than half, plus 3 bytes at the end. */
+static char *css_decode(const char *s, size_t a, size_t b, int trim)
 {
-    while (a < b && isspace((unsigned char)s[a])) a++;
-    while (b > a && isspace((unsigned char)s[b - 1])) b--;
-    char *o = malloc(b - a + 1);
+    if (trim)
+        while (a < b && css_space(s[a])) a++;
+    char *o = malloc(2 * (b - a) + 4);
     if (!o) return NULL;
-    size_t j = 0;
-    for (size_t i = a; i < b; i++) {
-        if (s[i] == '\\' && i + 1 < b && !isxdigit((unsigned char)s[i + 1])) i++; /* \" etc */
-        o[j++] = s[i];
+    size_t j = 0, keep = 0;
+    for (size_t i = a; i < b;) {
+        if (s[i] == '\\' && i + 1 < b && css_newline(s[i + 1])) {
+            i += 1 + css_space_len(s, b, i + 1);
+            continue;
+        }
+        uint32_t cp;
+        int how;
+        int space = css_space(s[i]);
+        i = css_cp(s, b, i, &cp, &how);
+        if (how == CSS_ESC_HEX)
+            j += homing_utf8_encode(cp, o + j);
+        else
+            o[j++] = (char)cp;
+        if (!space || how != CSS_RAW) keep = j;
     }
-    o[j] = '\0';
+    o[trim ? keep : j] = '\0';
     return o;
 }
 
-/* url( at s[i] (after the "url" word): returns the index after ')', url in *u. */
+/* The index of the ')' closing the parenthesis opened before s[i], or len;
+ * comments, strings, escapes and nested parentheses are skipped. */
+static size_t css_close(const char *s, size_t len, size_t i)
+{
+    int nest = 0;
+    while (i < len) {
+        if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+            i = css_comment_end(s, len, i);
+        } else if (s[i] == '"' || s[i] == '\'') {
+            size_t vs, ve;
+            i = css_string(s, len, i, &vs, &ve);
+        } else if (s[i] == ')' && nest-- == 0) {
+            return i;
+        } else {
+            if (s[i] == '(') nest++;
+            uint32_t cp;
+            int how;
+            i = css_cp(s, len, i, &cp, &how);
+        }
+    }
+    return len;
+}
+
+/* After "url(" (s[i] is the first byte after the parenthesis): the URL,
+ * quoted or not, into *u; returns the index after the closing ')'. */
 static size_t css_url(const char *s, size_t len, size_t i, char **u)
 {
-    i += 4; /* "url(" */
-    while (i < len && isspace((unsigned char)s[i])) i++;
-    size_t vs, ve;
-    if (i < len && (s[i] == '"' || s[i] == '\'')) {
-        i = css_string(s, len, i, &vs, &ve);
-        while (i < len && s[i] != ')') i++;
+    size_t j = i;
+    while (j < len && css_space(s[j])) j++;
+    if (j < len && (s[j] == '"' || s[j] == '\'')) {
+        size_t vs, ve;
+        j = css_string(s, len, j, &vs, &ve);
+        *u = css_decode(s, vs, ve, 0);
+        j = css_close(s, len, j);
     } else {
-        vs = i;
-        while (i < len && s[i] != ')') i++;
-        ve = i;
+        /* a url token: it ends at the first unescaped ')', bad or not */
+        while (j < len && s[j] != ')') {
+            uint32_t cp;
+            int how;
+            j = css_cp(s, len, j, &cp, &how);
+        }
+        *u = css_decode(s, i, j, 1);
     }
-    *u = css_dup(s, vs, ve);
-    return i < len ? i + 1 : i;
+    return j < len ? j + 1 : len;
+}
+
+/* A name followed by an unescaped '(' at s[i]: the index after the '('. */
+static int css_function(const char *s, size_t len, size_t i, const char *name, size_t *after)
+{
+    size_t j;
+    if (!css_word(s, len, i, name, &j) || j >= len || s[j] != '(') return 0;
+    *after = j + 1;
+    return 1;
+}
+
+/* The end of an at-rule's prelude: after its ';', or at its '{' or '}'. */
+static size_t css_prelude_end(const char *s, size_t len, size_t j)
+{
+    while (j < len && s[j] != ';' && s[j] != '{' && s[j] != '}') {
+        if (s[j] == '/' && j + 1 < len && s[j + 1] == '*') {
+            j = css_comment_end(s, len, j);
+        } else if (s[j] == '"' || s[j] == '\'') {
+            size_t vs, ve;
+            j = css_string(s, len, j, &vs, &ve);
+        } else {
+            uint32_t cp;
+            int how;
+            j = css_cp(s, len, j, &cp, &how);
+        }
+    }
+    return j < len && s[j] == ';' ? j + 1 : j;
+}
+
+int scan_css_ambiguous(const char *s, size_t len)
+{
+    for (const char *p = s; (p = memchr(p, '\\', len - (size_t)(p - s))) != NULL; p++)
+        if (p > s && (unsigned char)p[-1] >= 0x80) return 1;
+    return 0;
 }
 
 int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct scan_css_ref *ref),
@@ -181,14 +332,9 @@ int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct s
     size_t i = 0;
     while (i < len) {
         char c = s[i];
+        size_t j;
         if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-            const char *e = NULL;
-            for (size_t j = i + 2; j + 1 < len; j++)
-                if (s[j] == '*' && s[j + 1] == '/') {
-                    e = s + j;
-                    break;
-                }
-            i = e ? (size_t)(e - s) + 2 : len;
+            i = css_comment_end(s, len, i);
             continue;
         }
         if (c == '"' || c == '\'') {
@@ -211,19 +357,18 @@ int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct s
             i++;
             continue;
         }
-        int boundary = i == 0 || !ident_char((unsigned char)s[i - 1]);
-        if (c == '@' && ci_at(s, len, i, "@import")) {
-            size_t start = i, j = i + 7, vs = 0, ve = 0;
+        if (c == '@' && css_word(s, len, i + 1, "import", &j)) {
+            size_t start = i;
             char *u = NULL;
-            while (j < len && isspace((unsigned char)s[j])) j++;
+            while (j < len && css_space(s[j])) j++;
             if (j < len && (s[j] == '"' || s[j] == '\'')) {
+                size_t vs, ve;
                 j = css_string(s, len, j, &vs, &ve);
-                u = css_dup(s, vs, ve);
-            } else if (ci_at(s, len, j, "url(")) {
+                u = css_decode(s, vs, ve, 0);
+            } else if (css_function(s, len, j, "url", &j)) {
                 j = css_url(s, len, j, &u);
             }
-            while (j < len && s[j] != ';' && s[j] != '}' && s[j] != '{') j++;
-            if (j < len && s[j] == ';') j++;
+            j = css_prelude_end(s, len, j);
             struct scan_css_ref r = {SCAN_CSS_IMPORT, start, j, u ? u : strdup("")};
             int rc = r.url ? fn(ctx, &r) : -ENOMEM;
             free(r.url);
@@ -231,14 +376,18 @@ int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct s
             i = j;
             continue;
         }
-        if (c == '@' && ci_at(s, len, i, "@font-face")) {
+        if (c == '@' && css_word(s, len, i + 1, "font-face", &j)) {
             font_pending = 1;
-            i += 10;
+            i = j;
             continue;
         }
-        if (boundary && ci_at(s, len, i, "url(")) {
+        uint32_t cp;
+        int how;
+        size_t next = css_cp(s, len, i, &cp, &how);
+        int lc = cp < 0x80 ? tolower((int)cp) : 0;
+        if (lc == 'u' && css_function(s, len, i, "url", &j)) {
             char *u = NULL;
-            size_t end = css_url(s, len, i, &u);
+            size_t end = css_url(s, len, j, &u);
             struct scan_css_ref r = {font_depth >= 0 ? SCAN_CSS_FONT : SCAN_CSS_URL, i, end, u};
             int rc = u ? fn(ctx, &r) : -ENOMEM;
             free(u);
@@ -246,24 +395,29 @@ int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct s
             i = end;
             continue;
         }
-        if (boundary && (ci_at(s, len, i, "image-set(") || ci_at(s, len, i, "-webkit-image-set(") ||
-                         ci_at(s, len, i, "image("))) {
-            size_t j = i;
-            while (s[j] != '(') j++;
-            int nest = 0;
+        if ((lc == 'i' &&
+             (css_function(s, len, i, "image-set", &j) || css_function(s, len, i, "image", &j))) ||
+            (lc == '-' && css_function(s, len, i, "-webkit-image-set", &j))) {
+            /* the whole function goes; its first URL (a string or url()) is reported */
             char *u = NULL;
-            for (; j < len; j++) {
-                if (s[j] == '"' || s[j] == '\'') {
+            int nest = 0;
+            while (j < len) {
+                size_t k;
+                if (s[j] == '/' && j + 1 < len && s[j + 1] == '*') {
+                    j = css_comment_end(s, len, j);
+                } else if (s[j] == '"' || s[j] == '\'') {
                     size_t vs, ve;
-                    size_t nj = css_string(s, len, j, &vs, &ve);
-                    if (!u) u = css_dup(s, vs, ve);
-                    j = nj - 1;
-                } else if (ci_at(s, len, j, "url(") && !u) {
-                    j = css_url(s, len, j, &u) - 1;
-                } else if (s[j] == '(') {
-                    nest++;
-                } else if (s[j] == ')') {
-                    if (--nest == 0) break;
+                    k = css_string(s, len, j, &vs, &ve);
+                    if (!u && !(u = css_decode(s, vs, ve, 0))) return -ENOMEM;
+                    j = k;
+                } else if (s[j] == ')' && nest-- == 0) {
+                    break;
+                } else if (!u && css_function(s, len, j, "url", &k)) {
+                    j = css_url(s, len, k, &u);
+                    if (!u) return -ENOMEM;
+                } else {
+                    if (s[j] == '(') nest++;
+                    j = css_cp(s, len, j, &cp, &how);
                 }
             }
             size_t end = j < len ? j + 1 : len;
@@ -274,7 +428,7 @@ int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct s
             i = end;
             continue;
         }
-        i++;
+        i = next;
     }
     return 0;
 }
@@ -467,7 +621,7 @@ static void style_attr(struct walk *w, const char *element, const GumboAttribute
                         .hidden = hidden,
                         .hidden_why = why};
     size_t vl = strlen(a->value);
-    int escaped = strchr(a->value, '\\') != NULL; /* see the <style> case in walk_node */
+    int escaped = scan_css_ambiguous(a->value, vl); /* see the <style> case in walk_node */
     if (scan_css_walk(a->value, vl, css_ref, &c) < 0 || (!c.any && !escaped)) return;
     size_t vs, ve;
     if (!value_span(w, a, &vs, &ve)) return;
@@ -663,6 +817,76 @@ static void element_refs(struct walk *w, const GumboNode *node, int hidden, cons
     }
 }
 
+/* The text of every descendant of n (character references decoded, CDATA
+ * included, comments not): the CSS of an SVG or MathML <style>. */
+static int foreign_text(const GumboNode *n, struct homing_buf *css, int depth)
+{
+    if (depth > HOMING_SCAN_HTML_DEPTH_MAX) return -E2BIG;
+    const GumboVector *ch = &n->v.element.children;
+    int r = 0;
+    for (unsigned i = 0; i < ch->length && r == 0; i++) {
+        const GumboNode *c = ch->data[i];
+        if (c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_CDATA ||
+            c->type == GUMBO_NODE_WHITESPACE)
+            r = homing_buf_puts(css, c->v.text.text);
+        else if (c->type == GUMBO_NODE_ELEMENT || c->type == GUMBO_NODE_TEMPLATE)
+            r = foreign_text(c, css, depth + 1);
+    }
+    return r;
+}
+
+/* Removes the source of every text and CDATA node below n; the first edit
+ * goes to the reference *first (then set to none), so strip counts the load
+ * by its kind, the others to markers of their own. */
+static void foreign_remove(struct walk *w, const GumboNode *n, int depth, struct scan_ref **first)
+{
+    const GumboVector *ch = &n->v.element.children;
+    for (unsigned i = 0; i < ch->length && !w->err && depth <= HOMING_SCAN_HTML_DEPTH_MAX; i++) {
+        const GumboNode *c = ch->data[i];
+        if (c->type == GUMBO_NODE_ELEMENT || c->type == GUMBO_NODE_TEMPLATE) {
+            foreign_remove(w, c, depth + 1, first);
+            continue;
+        }
+        if (c->type != GUMBO_NODE_TEXT && c->type != GUMBO_NODE_CDATA &&
+            c->type != GUMBO_NODE_WHITESPACE)
+            continue;
+        const GumboStringPiece *o = &c->v.text.original_text;
+        if (!o->length || !in_buf(w, o->data)) continue;
+        struct scan_ref *x = *first;
+        *first = NULL;
+        if (!x && (x = ref_new(w, SCAN_REF_LOAD, "style", "text", "about:css-foreign")))
+            x->kind = -1;
+        if (!x) return;
+        x->edit = SCAN_EDIT_REPLACE;
+        x->start = (size_t)(o->data - w->html);
+        x->end = x->start + o->length;
+        if (!(x->repl = strdup(""))) w->err = -ENOMEM;
+    }
+}
+
+/* <style> in SVG or MathML is not RAWTEXT: its CSS is the text of all its
+ * descendants, with character references decoded (&#117;rl(), CDATA sections
+ * and elements in between (u<x/>rl(), so it cannot be spliced in place. Its
+ * loads are listed from that text, and when there are any (or the CSS is
+ * beyond the limits or ambiguous) strip removes all of the text. */
+static void foreign_style(struct walk *w, const GumboNode *node)
+{
+    struct homing_buf css;
+    homing_buf_init(&css, HOMING_SCAN_HTML_MAX);
+    struct css_ctx c = {.w = w, .element = "style", .attribute = "text"};
+    int r = foreign_text(node, &css, 0);
+    if (r == 0) r = scan_css_walk(css.data ? css.data : "", css.len, css_ref, &c);
+    int remove = r < 0 || c.any || scan_css_ambiguous(css.data ? css.data : "", css.len);
+    homing_buf_free(&css);
+    if (w->err) return;
+    if (r < 0 && r != -E2BIG) {
+        w->err = r;
+        return;
+    }
+    struct scan_ref *first = c.any ? &w->refs->v[c.first] : NULL;
+    if (remove) foreign_remove(w, node, 0, &first);
+}
+
 static void walk_node(struct walk *w, const GumboNode *node, int depth, int hidden, const char *why)
 {
     if (w->err || depth > HOMING_SCAN_HTML_DEPTH_MAX) {
@@ -684,7 +908,9 @@ static void walk_node(struct walk *w, const GumboNode *node, int depth, int hidd
         }
     }
     element_refs(w, node, hidden, why);
-    if (e->tag == GUMBO_TAG_STYLE) {
+    if (e->tag == GUMBO_TAG_STYLE && e->tag_namespace != GUMBO_NAMESPACE_HTML) {
+        foreign_style(w, node);
+    } else if (e->tag == GUMBO_TAG_STYLE) {
         for (unsigned i = 0; i < e->children.length; i++) {
             const GumboNode *t = e->children.data[i];
             if (t->type != GUMBO_NODE_TEXT && t->type != GUMBO_NODE_WHITESPACE) continue;
@@ -696,10 +922,10 @@ static void walk_node(struct walk *w, const GumboNode *node, int depth, int hidd
                                 .base = (size_t)(tx->original_text.data - w->html),
                                 .splice = 1,
                                 .hidden = 0};
-            /* CSS escapes can spell url( or @import in ways this walker does
-             * not decode (u\72l(), so a style sheet holding a backslash is
-             * removed whole by strip rather than spliced. */
-            int escaped = memchr(tx->original_text.data, '\\', tx->original_text.length) != NULL;
+            /* A backslash after a non-ASCII byte may or may not escape what
+             * follows, depending on the charset (scan_css_ambiguous): such a
+             * style sheet is removed whole by strip rather than spliced. */
+            int escaped = scan_css_ambiguous(tx->original_text.data, tx->original_text.length);
             c.splice = !escaped;
             /* RAWTEXT: the original text is what the CSS parser sees */
             int r = scan_css_walk(tx->original_text.data, tx->original_text.length, css_ref, &c);

@@ -76,9 +76,14 @@ struct scan_css_ref {
     size_t start, end; /* the bytes to neutralise */
     char *url;         /* malloc'd, unquoted */
 };
-/* Calls fn for each reference; stops early on a negative return. */
+/* Calls fn for each reference; stops early on a negative return. CSS escapes
+ * are decoded (u\72l( is url(); urls are reported decoded. */
 int scan_css_walk(const char *css, size_t len, int (*fn)(void *ctx, const struct scan_css_ref *ref),
                   void *ctx);
+/* 1 when a backslash follows a non-ASCII byte: in Shift_JIS, Big5 or GBK that
+ * byte can be a lead byte swallowing the backslash, so whether it escapes
+ * anything depends on the charset, which the walker does not know. */
+int scan_css_ambiguous(const char *css, size_t len);
 
 /* One remote reference in an HTML document, with the edit that neutralises it. */
 enum { SCAN_REF_IMAGE, SCAN_REF_LOAD, SCAN_REF_LINK };

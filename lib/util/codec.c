@@ -1,6 +1,7 @@
 /*
- * codec.c: base64url (RFC 4648 section 5, no padding) and hex. Decoders are strict:
- * a token is a credential, so there is exactly one accepted spelling of each value.
+ * codec.c: base64url (RFC 4648 section 5, no padding), hex and UTF-8 of one code
+ * point. Decoders are strict: a token is a credential, so there is exactly one
+ * accepted spelling of each value.
  */
 #include <errno.h>
 
@@ -94,4 +95,29 @@ int homing_hex_decode(const char *in, size_t n, uint8_t *out, size_t outmax)
         out[i / 2] = (uint8_t)(hi << 4 | lo);
     }
     return (int)(n / 2);
+}
+
+size_t homing_utf8_encode(uint32_t cp, char *out)
+{
+    if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) cp = 0xfffd;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
 }

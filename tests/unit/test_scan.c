@@ -182,6 +182,67 @@ static void test_css(void **state)
     assert_int_equal(c[SCAN_CSS_IMAGESET], 1);
 }
 
+/* Collects "TYPE URL [START,END)" lines of what the walker reports. */
+static int list_cb(void *ctx, const struct scan_css_ref *r)
+{
+    char line[300];
+    snprintf(line, sizeof line, "%d %s [%zu,%zu)\n", r->type, r->url, r->start, r->end);
+    return homing_buf_puts(ctx, line);
+}
+
+static const char *css_list(struct homing_buf *b, const char *css, size_t len)
+{
+    homing_buf_reset(b);
+    assert_int_equal(scan_css_walk(css, len, list_cb, b), 0);
+    return b->data ? b->data : "";
+}
+
+/* CSS Syntax Level 3 section 4.3.7: escapes are decoded before names are
+ * compared, strings end at LF, CR and FF, and escaped syntax is not syntax. */
+static void test_css_escapes(void **state)
+{
+    (void)state;
+    struct homing_buf b;
+    homing_buf_init(&b, 1 << 16);
+    const char *c = "a{background:u\\72l(http://t.example/1.gif)}";
+    assert_string_equal(css_list(&b, c, strlen(c)), "0 http://t.example/1.gif [13,42)\n");
+    /* a hex escape eats one whitespace after it (CRLF counts as one) */
+    c = "a{b:url(\\68 ttp://t.example/2.gif) c:\\75\r\nrl(x) d:\\000075rl(y)}";
+    assert_string_equal(css_list(&b, c, strlen(c)),
+                        "0 http://t.example/2.gif [4,34)\n0 x [37,47)\n0 y [50,62)\n");
+    /* six hex digits at most: \0000075 is U+0007 then "5" */
+    c = "a{b:\\0000075rl(x)}";
+    assert_string_equal(css_list(&b, c, strlen(c)), "");
+    /* any other escaped character is itself, also in the URL and after @ */
+    c = "@\\69mport '\\68ttp://t.example/3.css';a{b:\\url(http://t.example/4\\).gif);"
+        "c:ur\\l(\"http://t.example/\\e9 \\\n.gif\")}";
+    assert_string_equal(css_list(&b, c, strlen(c)),
+                        "1 http://t.example/3.css [0,37)\n0 http://t.example/4).gif [41,71)\n"
+                        "0 http://t.example/\xc3\xa9.gif [74,109)\n");
+    /* escaped quotes, braces and parentheses are not syntax */
+    c = "a{font-family:x\\\"y;background:url(http://t.example/5.gif)}\\{}"
+        "b{c:url\\28 http://no.example/)}";
+    assert_string_equal(css_list(&b, c, strlen(c)), "0 http://t.example/5.gif [30,57)\n");
+    /* CR and FF end a string as LF does; an escaped newline continues it */
+    c = "a{f:\"x\rb;background:url(http://t.example/6.gif)}\"";
+    assert_string_equal(css_list(&b, c, strlen(c)), "0 http://t.example/6.gif [20,47)\n");
+    c = "a{f:\"x\fb;background:url(http://t.example/7.gif)}\"";
+    assert_string_equal(css_list(&b, c, strlen(c)), "0 http://t.example/7.gif [20,47)\n");
+    c = "a{f:\"x\\\r\nb;background:url(http://no.example/)}\"";
+    assert_string_equal(css_list(&b, c, strlen(c)), "");
+    /* escaped function names and strings in image-set; a backslash at the end */
+    c = "a{b:-webkit-image-s\\65t(\"\\68ttp://t.example/8.gif\" 1x)}\\";
+    assert_string_equal(css_list(&b, c, strlen(c)), "3 http://t.example/8.gif [4,54)\n");
+    c = "a{b:image-set(u\\72l(http://t.example/9.gif) 1x)}x:url(\\";
+    assert_string_equal(css_list(&b, c, strlen(c)),
+                        "3 http://t.example/9.gif [4,47)\n0 \xef\xbf\xbd [50,55)\n");
+    /* what a charset decides (a lead byte may swallow the backslash) is ambiguous */
+    assert_false(scan_css_ambiguous("a\\72l(", 7));
+    assert_true(scan_css_ambiguous("\x83\\\"", 3));
+    assert_false(scan_css_ambiguous("\\x", 2));
+    homing_buf_free(&b);
+}
+
 static void test_scan_html(void **state)
 {
     (void)state;
@@ -260,11 +321,27 @@ static void test_strip_html(void **state)
                                   "data-homing-blocked-src=\"http://a.example/1.gif\" "
                                   "src=\"http://a.example/2.gif\">");
     homing_buf_reset(&out);
-    /* CSS escapes spelling url( are not decoded: such CSS goes whole */
-    const char *esc = "<style>p{background:u\\72l(http://a.example/x.png)}</style>"
-                      "<p style=\"background:u\\72l(http://a.example/y.png)\">t</p>";
+    /* CSS escapes spelling url( are decoded: only the load goes, the rest stays */
+    const char *esc = "<style>p{color:red;background:u\\72l(http://a.example/x.png)}</style>"
+                      "<p style=\"color:\\72 ed;background:\\75 rl(http://a.example/y.png)\">t</p>";
     assert_int_equal(homing_strip_html(esc, strlen(esc), NULL, &out, &st), 0);
+    assert_string_equal(out.data, "<style>p{color:red;background:none}</style>"
+                                  "<p style=\"color:\\72 ed;background:none\">t</p>");
+    homing_buf_reset(&out);
+    /* a backslash after a non-ASCII byte depends on the charset: the CSS goes whole */
+    const char *amb = "<style>p{font-family:\"\x95\\\";b:url(http://a.example/z.png)}</style>"
+                      "<p style=\"font-family:\x95\\;b:url(http://a.example/z.png)\">t</p>";
+    assert_int_equal(homing_strip_html(amb, strlen(amb), NULL, &out, &st), 0);
     assert_string_equal(out.data, "<style></style><p style=\"\">t</p>");
+    homing_buf_reset(&out);
+    /* SVG <style> is not RAWTEXT: references, CDATA and elements join its CSS */
+    const char *svg = "<svg><style>p{background:&#117;rl(http://a.example/1.png)}</style>"
+                      "<style>p{background:u<x></x>rl(http://a.example/2.png)}</style>"
+                      "<style><![CDATA[p{background:url(http://a.example/3.png)}]]></style>"
+                      "<style>circle{fill:red}</style></svg>";
+    assert_int_equal(homing_strip_html(svg, strlen(svg), NULL, &out, &st), 0);
+    assert_string_equal(out.data, "<svg><style></style><style><x></x></style><style></style>"
+                                  "<style>circle{fill:red}</style></svg>");
     homing_buf_free(&out);
 }
 
@@ -278,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_leak),
         cmocka_unit_test(test_style),
         cmocka_unit_test(test_css),
+        cmocka_unit_test(test_css_escapes),
         cmocka_unit_test(test_scan_html),
         cmocka_unit_test(test_scan_text),
         cmocka_unit_test(test_strip_html),

@@ -235,6 +235,30 @@ html = """<html><body>
 write('wrappers.eml', head('club@example-club.org', 'kim.lo@example.com', 'Links',
  'Content-Type: text/html; charset=utf-8\n') + "\n" + html)
 
+# 16. CSS escapes (CSS Syntax 3, 4.3.7) spelling url( and @import, strings ended by FF
+# and CR, and an SVG <style> (not RAWTEXT: character references count); base64 keeps
+# the CR and FF bytes. strip must neutralise the loads and keep the rest of the CSS.
+html = """<html><head><style>
+body{color:#222;font-family:Georgia,serif}
+.hero{background:u\\72l(https://t.escapes.example/o/1f9c2b7a3e5d4c6b.gif) no-repeat;padding:8px}
+.band{background-image:url(\\68 ttps://t.escapes.example/o/2a8d3c6b1e4f5a7c.gif);color:#036}
+</style>
+<style>@\\69mport "https://t.escapes.example/s/3b7e4d5c2a1f6e8d.css";h1{font-size:22px}</style>
+<style>.ff{font-family:"F\fx;background:url(https://t.escapes.example/o/4c6f5e4d3b2a1f9e.gif)}"</style>
+<style>.cr{font-family:"C\rx;background:url(https://t.escapes.example/o/7f3a8b7c6e5d4f3a.gif)}"</style>
+</head><body>
+<h1 class="hero">Escapes</h1>
+<p class="band">Band</p>
+<p style="color:\\72 ed;background:\\75 rl(https://t.escapes.example/o/5d5a6f5e4c3b2a1f.gif)">Red</p>
+<p class="ff">Form feed</p>
+<p class="cr">Carriage return</p>
+<svg width="10" height="10"><style>.svgbg{background:&#117;rl(https://t.escapes.example/o/6e4b7a6f5d4c3b2a.gif)}</style><circle cx="5" cy="5" r="4"/></svg>
+<div class="svgbg">SVG style</div>
+</body></html>
+"""
+write('css_escapes.eml', head('letters@escapes.example', 'quinn.ho@example.org', 'Escapes',
+ 'Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n') + "\n" + b64(html.encode()))
+
 # ---- controls: no tracking ----
 # 12. cid: images only (multipart/related)
 html = """<html><body><img src="cid:header@shop.example" width="600" height="200" alt="Header">
