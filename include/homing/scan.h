@@ -113,7 +113,9 @@ struct homing_strip_stats {
 };
 
 /* Neutralises every remote load in one HTML document by splicing the source at
- * gumbo's offsets (everything else byte for byte); appends to out. */
+ * gumbo's offsets (everything else byte for byte); appends to out. -E2BIG for a
+ * document nested deeper than HOMING_SCAN_HTML_DEPTH_MAX or with more
+ * references than the walker lists: what it did not visit could still load. */
 int homing_strip_html(const char *html, size_t len, const struct homing_scan_options *o,
                       struct homing_buf *out, struct homing_strip_stats *st);
 

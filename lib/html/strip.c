@@ -62,6 +62,10 @@ int homing_strip_html(const char *html, size_t len, const struct homing_scan_opt
     struct scan_refs refs;
     int r = scan_collect(html, len, &refs);
     if (r < 0) return r;
+    if (refs.truncated) { /* past the nesting or reference limit a load could stay */
+        scan_refs_free(&refs);
+        return -E2BIG;
+    }
     struct homing_strip_stats s = {0};
     struct edit *ed = calloc(refs.n + 1, sizeof *ed);
     if (!ed) {

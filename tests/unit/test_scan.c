@@ -342,6 +342,14 @@ static void test_strip_html(void **state)
     assert_int_equal(homing_strip_html(svg, strlen(svg), NULL, &out, &st), 0);
     assert_string_equal(out.data, "<svg><style></style><style><x></x></style><style></style>"
                                   "<style>circle{fill:red}</style></svg>");
+    homing_buf_reset(&out);
+    /* deeper than the walk goes: refused, since a browser still loads what is there */
+    struct homing_buf deep;
+    homing_buf_init(&deep, 1 << 20);
+    for (int i = 0; i <= HOMING_SCAN_HTML_DEPTH_MAX; i++) homing_buf_puts(&deep, "<div>");
+    homing_buf_puts(&deep, "<img src=\"http://a.example/deep.gif\">");
+    assert_int_equal(homing_strip_html(deep.data, deep.len, NULL, &out, &st), -E2BIG);
+    homing_buf_free(&deep);
     homing_buf_free(&out);
 }
 
