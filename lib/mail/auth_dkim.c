@@ -9,13 +9,16 @@
  * (OpenDKIM's reason) and "key_missing_now" (the selector has no key now, the
  * usual sign of a rotated key). A message without signatures appends nothing.
  * At most HOMING_TRACE_DKIM_SIGS_MAX signatures are reported. Returns a
- * negative errno only on resource failure.
+ * negative errno only on resource failure. Safe to call from several threads
+ * at once (one library handle for the process, see dkim_lib_get).
  */
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include <opendkim/dkim.h>
@@ -26,6 +29,12 @@ struct dkim_query {
     size_t len;
     int error;
 };
+
+/* OpenDKIM's DNS hooks belong to the library handle, which is shared, while
+ * the resolver belongs to the call: auth_dkim_verify points this at its
+ * resolver for the duration of the verification, and OpenDKIM calls its hooks
+ * synchronously from the calling thread (dkim_eoh, dkim_eom). */
+static __thread struct homing_resolver *dkim_resolver;
 
 /* Writes a DNS reply packet for (qname, TXT) with the given answer. */
 static int build_reply(const char *qname, int qtype, int rcode, const struct homing_dns_answer *a,
@@ -91,12 +100,14 @@ static int build_reply(const char *qname, int qtype, int rcode, const struct hom
 static int q_start(void *srv, int type, unsigned char *query, unsigned char *buf, size_t buflen,
                    void **qh)
 {
-    struct homing_resolver *res = srv;
+    (void)srv;
+    struct homing_resolver *res = dkim_resolver;
     struct dkim_query *q = calloc(1, sizeof *q);
     if (!q) return DKIM_DNS_ERROR;
     struct homing_dns_answer a = {0};
-    int rc =
-        type == ns_t_txt ? res->lookup(res->ctx, (const char *)query, HOMING_RR_TXT, &a) : -ENOENT;
+    int rc = !res               ? -EAGAIN /* never: set around every OpenDKIM call */
+             : type == ns_t_txt ? res->lookup(res->ctx, (const char *)query, HOMING_RR_TXT, &a)
+                                : -ENOENT;
     if (rc == -EAGAIN || (rc < 0 && rc != -ENOENT)) {
         q->error = 1;
     } else if (build_reply((const char *)query, type, rc == -ENOENT ? 3 : 0, &a, buf, buflen,
@@ -130,6 +141,59 @@ static int q_wait(void *srv, void *qh, struct timeval *to, size_t *bytes, int *e
     return DKIM_DNS_SUCCESS;
 }
 
+/* One DKIM_LIB for the process, made on first use and kept to the end:
+ * dkim_init runs res_init (stat of /etc/resolv.conf) and sets up its tables,
+ * a tenth of the verification of a small message when it was done per call.
+ * OpenDKIM's own milter shares one handle between all its threads; the handle
+ * is only read after this setup. A failed dkim_init (out of memory) is tried
+ * again on the next call. */
+static pthread_mutex_t dkim_lib_lock = PTHREAD_MUTEX_INITIALIZER;
+static DKIM_LIB *dkim_lib;
+
+static DKIM_LIB *dkim_lib_get(void)
+{
+    pthread_mutex_lock(&dkim_lib_lock);
+    if (!dkim_lib) {
+        DKIM_LIB *lib = dkim_init(NULL, NULL);
+        if (lib) {
+            unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
+            dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
+            dkim_dns_set_init(lib, NULL);
+            dkim_dns_set_close(lib, NULL);
+            dkim_dns_set_nslist(lib, NULL);
+            dkim_dns_set_config(lib, NULL);
+            dkim_dns_set_trustanchor(lib, NULL);
+            dkim_dns_set_query_service(lib, NULL);
+            dkim_dns_set_query_start(lib, q_start);
+            dkim_dns_set_query_cancel(lib, q_cancel);
+            dkim_dns_set_query_waitreply(lib, q_wait);
+        }
+        dkim_lib = lib;
+    }
+    DKIM_LIB *lib = dkim_lib;
+    pthread_mutex_unlock(&dkim_lib_lock);
+    return lib;
+}
+
+/* Whether the message names a DKIM-Signature field anywhere (any case): one
+ * that does not has nothing for OpenDKIM to verify, and its answer would be no
+ * signature at all. The whole message is searched, not just the header
+ * section, so where OpenDKIM ends the header never matters; memchr for the '-'
+ * keeps this a small fraction of OpenDKIM's own pass over the message. */
+static int names_dkim_signature(const char *msg, size_t len)
+{
+    static const char before[] = "dkim", after[] = "signature";
+    const size_t nb = sizeof before - 1, na = sizeof after - 1;
+    const char *p = msg, *end = msg + len;
+    while ((p = memchr(p, '-', (size_t)(end - p))) != NULL) {
+        if ((size_t)(p - msg) >= nb && (size_t)(end - p) > na &&
+            strncasecmp(p - nb, before, nb) == 0 && strncasecmp(p + 1, after, na) == 0)
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
 static const char *alg_name(DKIM_SIGINFO *sig)
 {
     dkim_alg_t alg;
@@ -152,28 +216,16 @@ int auth_dkim_verify(struct homing_resolver *res, const char *msg, size_t len, j
                                                  "message contains NUL bytes: not verified"));
         return 0;
     }
-    DKIM_LIB *lib = dkim_init(NULL, NULL);
+    if (!names_dkim_signature(msg, len)) return 0;
+    DKIM_LIB *lib = dkim_lib_get();
     if (!lib) return -ENOMEM;
-    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
-    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
-    dkim_dns_set_init(lib, NULL);
-    dkim_dns_set_close(lib, NULL);
-    dkim_dns_set_nslist(lib, NULL);
-    dkim_dns_set_config(lib, NULL);
-    dkim_dns_set_trustanchor(lib, NULL);
-    dkim_dns_set_query_service(lib, res);
-    dkim_dns_set_query_start(lib, q_start);
-    dkim_dns_set_query_cancel(lib, q_cancel);
-    dkim_dns_set_query_waitreply(lib, q_wait);
 
     DKIM_STAT st;
     DKIM *d = dkim_verify(lib, (const unsigned char *)"homing-trace", NULL, &st);
-    if (!d) {
-        dkim_close(lib);
-        return -ENOMEM;
-    }
+    if (!d) return -ENOMEM;
     int rc = 0;
     /* dkim_chunk reads the raw message as opendkim-testmsg does. */
+    dkim_resolver = res;
     st = dkim_chunk(d, (unsigned char *)(uintptr_t)msg, len);
     if (st == DKIM_STAT_OK) st = dkim_chunk(d, NULL, 0);
     if (st == DKIM_STAT_OK || st == DKIM_STAT_NOSIG) {
@@ -220,6 +272,6 @@ int auth_dkim_verify(struct homing_resolver *res, const char *msg, size_t len, j
         }
     }
     dkim_free(d);
-    dkim_close(lib);
+    dkim_resolver = NULL;
     return rc;
 }
