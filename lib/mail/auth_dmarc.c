@@ -10,6 +10,7 @@
  * {"spf", "dkim"}; returns a negative errno only on resource failure.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,7 +22,17 @@
 
 #define DMARC_NAME_MAX 300
 
-static int lib_ready;
+/* OpenDMARC keeps its library settings in a process-wide variable: set once,
+ * before any thread uses a policy. */
+static pthread_once_t dmarc_once = PTHREAD_ONCE_INIT;
+
+static void dmarc_setup(void)
+{
+    OPENDMARC_LIB_T lib;
+    memset(&lib, 0, sizeof lib);
+    lib.tld_type = OPENDMARC_TLD_TYPE_NONE;
+    opendmarc_policy_library_init(&lib);
+}
 
 /* The DMARC record at _dmarc.domain: 1 found, 0 none, <0 error. */
 static int fetch(struct homing_resolver *res, const char *domain, char **rec)
@@ -78,13 +89,7 @@ int auth_dmarc_check(struct homing_resolver *res, const char *from_domain, const
         json_object_set_new(out, "record_domain", json_null());
         return 0;
     }
-    if (!lib_ready) {
-        OPENDMARC_LIB_T lib;
-        memset(&lib, 0, sizeof lib);
-        lib.tld_type = OPENDMARC_TLD_TYPE_NONE;
-        opendmarc_policy_library_init(&lib);
-        lib_ready = 1;
-    }
+    pthread_once(&dmarc_once, dmarc_setup);
     DMARC_POLICY_T *p = opendmarc_policy_connect_init((u_char *)"192.0.2.0", 4);
     if (!p) {
         free(rec);

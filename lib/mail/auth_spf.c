@@ -8,11 +8,13 @@
  * temperror, permerror), "domain" (the identity checked) and "explanation";
  * returns a negative errno only when memory or libspf2 itself fails. libspf2
  * prints warnings to stderr by default; its handlers are silenced because the
- * library never logs.
+ * library never logs. Safe to call from several threads at once (a libspf2
+ * server per thread, see spf_thread_get).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,24 +63,65 @@ static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_
     return rr;
 }
 
-int auth_spf_check(struct homing_resolver *res, const char *ip, const char *helo,
-                   const char *mailfrom, json_t *out)
+/* A libspf2 server and its DNS layer, kept per thread: SPF_server_new_dns
+ * compiles the default explanation and local policy and asks for the host
+ * name, about a quarter of an SPF check when it was done per call. libspf2
+ * does not promise that a server may be used by two threads at once, so each
+ * thread has its own, freed when the thread ends (spf_thread_free; the main
+ * thread's lives as long as the process). The layer's hook is the resolver of
+ * the check in progress. */
+struct spf_thread {
+    SPF_dns_server_t layer;
+    SPF_server_t *srv;
+};
+
+static pthread_once_t spf_once = PTHREAD_ONCE_INIT;
+static pthread_key_t spf_key;
+static int spf_key_ready;
+
+static void spf_thread_free(void *p)
+{
+    struct spf_thread *t = p;
+    SPF_server_free(t->srv); /* the layer's destroy is NULL: it is ours */
+    free(t);
+}
+
+static void spf_setup(void)
 {
     SPF_warning_handler = NULL;
     SPF_info_handler = NULL;
     SPF_debug_handler = NULL;
-    SPF_dns_server_t *layer = calloc(1, sizeof *layer);
-    if (!layer) return -ENOMEM;
-    layer->destroy = NULL; /* shared: we free it after the server */
-    layer->lookup = layer_lookup;
-    layer->name = "homing";
-    layer->hook = res;
-    SPF_server_t *srv = SPF_server_new_dns(layer, 0);
-    if (!srv) {
-        free(layer);
-        return -ENOMEM;
+    spf_key_ready = pthread_key_create(&spf_key, spf_thread_free) == 0;
+}
+
+static struct spf_thread *spf_thread_get(void)
+{
+    pthread_once(&spf_once, spf_setup);
+    if (!spf_key_ready) return NULL;
+    struct spf_thread *t = pthread_getspecific(spf_key);
+    if (t) return t;
+    if (!(t = calloc(1, sizeof *t))) return NULL;
+    t->layer.destroy = NULL;
+    t->layer.lookup = layer_lookup;
+    t->layer.name = "homing";
+    if (!(t->srv = SPF_server_new_dns(&t->layer, 0))) {
+        free(t);
+        return NULL;
     }
-    SPF_request_t *req = SPF_request_new(srv);
+    if (pthread_setspecific(spf_key, t) != 0) {
+        spf_thread_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int auth_spf_check(struct homing_resolver *res, const char *ip, const char *helo,
+                   const char *mailfrom, json_t *out)
+{
+    struct spf_thread *t = spf_thread_get();
+    if (!t) return -ENOMEM;
+    t->layer.hook = res;
+    SPF_request_t *req = SPF_request_new(t->srv);
     SPF_response_t *resp = NULL;
     int rc = 0;
     const char *result = "permerror";
@@ -123,7 +166,6 @@ int auth_spf_check(struct homing_resolver *res, const char *ip, const char *helo
 done:
     if (resp) SPF_response_free(resp);
     if (req) SPF_request_free(req);
-    SPF_server_free(srv);
-    free(layer);
+    t->layer.hook = NULL;
     return rc;
 }
