@@ -73,20 +73,23 @@ struct homing_authres_prop {
     char *value;
 };
 
+/* props and results are arrays grown as the field is read (a fixed table of
+ * the limits was 13 KiB per field, allocated for every field); the _cap
+ * members are their room, for the parser. */
 struct homing_authres_result {
     char *method; /* spf, dkim, dmarc, arc, auth, iprev ... (lower case) */
     char *result; /* pass, fail, softfail, none, neutral, temperror ... (lower case) */
     char *reason;
-    size_t n_props;
-    struct homing_authres_prop props[HOMING_AUTHRES_PROPS_MAX];
+    size_t n_props, props_cap;
+    struct homing_authres_prop *props; /* at most HOMING_AUTHRES_PROPS_MAX */
 };
 
 struct homing_authres {
     char *authserv_id; /* who wrote the field: trust it only if it is yours */
     int version;       /* 1 if absent */
     int none;          /* the explicit "none" (no results) */
-    size_t n_results;
-    struct homing_authres_result results[HOMING_AUTHRES_RESULTS_MAX];
+    size_t n_results, results_cap;
+    struct homing_authres_result *results; /* at most HOMING_AUTHRES_RESULTS_MAX */
 };
 
 /* Parses the value of one Authentication-Results field. */

@@ -23,6 +23,10 @@
 #include "homing/util.h"
 
 #define AUTHRES_DEPTH_MAX 8
+/* Room made at first for results in a field and properties in a result
+ * (doubled when needed): what a usual field holds. */
+#define AUTHRES_RESULTS_FIRST 4
+#define AUTHRES_PROPS_FIRST   4
 
 struct cur {
     const char *p, *end;
@@ -146,6 +150,7 @@ static void result_clear(struct homing_authres_result *r)
         free(r->props[i].name);
         free(r->props[i].value);
     }
+    free(r->props);
     memset(r, 0, sizeof *r);
 }
 
@@ -154,6 +159,7 @@ void homing_authres_free(struct homing_authres *a)
     if (!a) return;
     free(a->authserv_id);
     for (size_t i = 0; i < a->n_results; i++) result_clear(&a->results[i]);
+    free(a->results);
     free(a);
 }
 
@@ -189,6 +195,9 @@ static int parse_resinfo(struct cur *c, struct homing_authres *a)
     if ((rc = skip_cfws(c)) < 0) return rc;
     if (read_keyword(c, &res) < 0) return 1;
     if (a->n_results >= HOMING_AUTHRES_RESULTS_MAX) return -E2BIG;
+    if ((rc = homing_array_grow((void **)&a->results, &a->results_cap, a->n_results,
+                                sizeof *a->results, AUTHRES_RESULTS_FIRST)) < 0)
+        return rc;
     struct homing_authres_result *r = &a->results[a->n_results];
     memset(r, 0, sizeof *r);
     r->method = dup_lower(m.p, m.len);
@@ -220,6 +229,9 @@ static int parse_resinfo(struct cur *c, struct homing_authres *a)
             continue;
         }
         if (r->n_props >= HOMING_AUTHRES_PROPS_MAX) return -E2BIG;
+        if ((rc = homing_array_grow((void **)&r->props, &r->props_cap, r->n_props, sizeof *r->props,
+                                    AUTHRES_PROPS_FIRST)) < 0)
+            return rc;
         struct homing_authres_prop *pp = &r->props[r->n_props];
         pp->ptype = prop.p ? dup_lower(k.p, k.len) : strdup("");
         pp->name = prop.p ? dup_lower(prop.p, prop.len) : dup_lower(k.p, k.len);

@@ -297,13 +297,11 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
         else if (s[i] == ';' && !depth)
             semi = i;
     }
-    struct toks *tk = malloc(sizeof *tk);
+    /* The tokens on the stack (6 KiB): a malloc of that size for every field
+     * made glibc consolidate its free lists each time. */
+    struct toks toks, *tk = &toks;
     struct homing_received *r = calloc(1, sizeof *r);
-    if (!tk || !r) {
-        free(tk);
-        free(r);
-        return -ENOMEM;
-    }
+    if (!r) return -ENOMEM;
     int rc = tokenize(s, semi, tk);
     if (rc < 0) goto fail;
     if (semi < n) {
@@ -403,11 +401,9 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
         rc = -EBADMSG;
         goto fail;
     }
-    free(tk);
     *out = r;
     return 0;
 fail:
-    free(tk);
     homing_received_free(r);
     return rc;
 }

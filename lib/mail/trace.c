@@ -255,10 +255,11 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
     if (!msg || !o || (!o->offline && !o->resolver)) return -EINVAL;
     if (len > HOMING_TRACE_MESSAGE_MAX) return -E2BIG;
     int rc = 0;
-    struct trace_fields *fs = malloc(sizeof *fs);
-    struct hop *hops = calloc(HOMING_TRACE_RECEIVED_MAX, sizeof *hops);
-    struct homing_authres **ars = calloc(HOMING_TRACE_AUTHRES_MAX, sizeof *ars);
-    size_t *ar_field = calloc(HOMING_TRACE_AUTHRES_MAX, sizeof *ar_field);
+    /* Bounded tables on the stack (2.5 KiB): allocating them per message cost
+     * more than filling them. */
+    struct trace_fields fields = {0}, *fs = &fields;
+    struct hop hops[HOMING_TRACE_RECEIVED_MAX];
+    struct homing_authres *ars[HOMING_TRACE_AUTHRES_MAX];
     json_t *root = json_object();
     struct trace_addr from = {0}, reply = {0}, rpath = {0}, sender = {0};
     int have_from = 0, have_reply = 0, have_rpath = 0, have_sender = 0;
@@ -266,7 +267,7 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
     const char *dkim_domains[HOMING_TRACE_DKIM_SIGS_MAX];
     size_t n_dkim = 0;
     size_t n_hops = 0, n_received = 0, n_ar = 0;
-    if (!fs || !hops || !ars || !ar_field || !root) {
+    if (!root) {
         rc = -ENOMEM;
         goto done;
     }
@@ -392,8 +393,7 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
             continue;
         }
         json_array_append_new(jtrusted, authres_json(a));
-        ars[n_ar] = a;
-        ar_field[n_ar++] = i;
+        ars[n_ar++] = a;
     }
 
     /* Addresses. */
@@ -567,12 +567,9 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
     json_object_set_new(root, "sending_service", homing_json_text(esp));
 
 done:
-    for (size_t i = 0; hops && i < n_hops; i++) homing_received_free(hops[i].r);
-    for (size_t i = 0; ars && i < n_ar; i++) homing_authres_free(ars[i]);
-    free(hops);
-    free(ars);
-    free(ar_field);
-    free(fs);
+    for (size_t i = 0; i < n_hops; i++) homing_received_free(hops[i].r);
+    for (size_t i = 0; i < n_ar; i++) homing_authres_free(ars[i]);
+    trace_fields_clear(fs);
     free(datev);
     free(msgid);
     trace_addr_clear(&from);

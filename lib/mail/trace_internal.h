@@ -20,14 +20,21 @@ struct trace_field {
     struct homing_slice value;
 };
 
+/* The fields of one header section. f grows as fields are found, up to
+ * HOMING_TRACE_FIELDS_MAX: a header of up to 32 fields takes 1 KiB, not the
+ * 64 KiB of the limit (allocating that much for every message made glibc
+ * consolidate its free lists each time). Start from {0}; trace_fields_clear
+ * frees f. */
 struct trace_fields {
-    size_t n;
-    struct trace_field f[HOMING_TRACE_FIELDS_MAX];
+    size_t n, cap;
+    struct trace_field *f;
     size_t header_len; /* bytes of the header section including the blank line */
 };
 
-/* Splits the header section of msg (LF or CRLF). -EBADMSG if there is none. */
+/* Splits the header section of msg (LF or CRLF). -EBADMSG if there is none,
+ * -E2BIG over HOMING_TRACE_FIELDS_MAX fields, -ENOMEM. */
 int trace_fields_split(const char *msg, size_t len, struct trace_fields *out);
+void trace_fields_clear(struct trace_fields *fs);
 /* Case-insensitive name test. */
 int trace_field_is(const struct trace_field *f, const char *name);
 /* The value unfolded into a NUL-terminated malloc'd copy, blanks trimmed. */

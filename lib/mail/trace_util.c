@@ -16,6 +16,9 @@
 
 #include "trace_internal.h"
 
+/* Fields room is made for at first: most messages have fewer (it doubles). */
+#define TRACE_FIELDS_FIRST 32
+
 int trace_fields_split(const char *msg, size_t len, struct trace_fields *out)
 {
     size_t i = 0;
@@ -54,10 +57,19 @@ int trace_fields_split(const char *msg, size_t len, struct trace_fields *out)
         f.value = (struct homing_slice){msg + vstart, i - vstart};
         if (f.value.len > HOMING_TRACE_HEADER_MAX) f.value.len = HOMING_TRACE_HEADER_MAX;
         if (out->n >= HOMING_TRACE_FIELDS_MAX) return -E2BIG;
+        int rc = homing_array_grow((void **)&out->f, &out->cap, out->n, sizeof *out->f,
+                                   TRACE_FIELDS_FIRST);
+        if (rc < 0) return rc;
         out->f[out->n++] = f;
     }
     out->header_len = len; /* headers only, no body */
     return out->n ? 0 : -EBADMSG;
+}
+
+void trace_fields_clear(struct trace_fields *fs)
+{
+    free(fs->f);
+    *fs = (struct trace_fields){0};
 }
 
 int trace_field_is(const struct trace_field *f, const char *name)
