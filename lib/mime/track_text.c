@@ -50,22 +50,29 @@ struct conv {
     size_t len, cap;
 };
 
+/* Room for n more bytes and the end entries. */
+static int conv_reserve(struct conv *c, size_t n)
+{
+    if (c->len + n + 1 <= c->cap) return 0;
+    size_t cap = c->cap ? c->cap : 256;
+    while (c->len + n + 1 > cap) cap *= 2;
+    char *u = realloc(c->u, cap);
+    if (!u) return -ENOMEM;
+    c->u = u;
+    uint32_t *l = realloc(c->lo, cap * sizeof *l);
+    if (!l) return -ENOMEM;
+    c->lo = l;
+    uint32_t *h = realloc(c->hi, cap * sizeof *h);
+    if (!h) return -ENOMEM;
+    c->hi = h;
+    c->cap = cap;
+    return 0;
+}
+
 static int conv_put(struct conv *c, const char *p, size_t n, size_t lo, size_t hi)
 {
-    if (c->len + n + 1 > c->cap) {
-        size_t cap = c->cap ? c->cap : 256;
-        while (c->len + n + 1 > cap) cap *= 2;
-        char *u = realloc(c->u, cap);
-        if (!u) return -ENOMEM;
-        c->u = u;
-        uint32_t *l = realloc(c->lo, cap * sizeof *l);
-        if (!l) return -ENOMEM;
-        c->lo = l;
-        uint32_t *h = realloc(c->hi, cap * sizeof *h);
-        if (!h) return -ENOMEM;
-        c->hi = h;
-        c->cap = cap;
-    }
+    int r = conv_reserve(c, n);
+    if (r < 0) return r;
     for (size_t i = 0; i < n; i++) {
         c->u[c->len] = p[i];
         c->lo[c->len] = (uint32_t)lo;
@@ -75,24 +82,29 @@ static int conv_put(struct conv *c, const char *p, size_t n, size_t lo, size_t h
     return 0;
 }
 
-/* Single-byte charsets (ISO-8859-*, windows-125*, KOI8...) go through a table
- * built once per part; returns 0 if the charset is not single-byte. */
-static int single_byte_table(iconv_t cd, char table[256][4], unsigned char lens[256])
+/* What converting one byte on its own gives, from the initial state. */
+enum byte_kind {
+    BYTE_CHAR,  /* a whole character: table[b], lens[b] bytes of UTF-8 */
+    BYTE_LEAD,  /* the start of a longer character (EINVAL) */
+    BYTE_OTHER, /* anything else: converted by iconv as it comes */
+};
+
+/* Multibyte charsets whose converters carry no state from one character to
+ * the next, so a byte at a character boundary always converts as it did on
+ * its own (glibc: SJIS, CP932, EUC-JP, EUC-KR, UHC, GBK, EUC-CN, BIG5, EUC-TW;
+ * by the names GMime gives them). Not ISO-2022-* (shift sequences), not the
+ * composing CP1255/CP1258/TCVN, not BIG5-HKSCS, GB18030 or the JIS X 0213 ones. */
+static int stateless_multibyte(const char *cs)
 {
-    for (int b = 0; b < 256; b++) {
-        iconv(cd, NULL, NULL, NULL, NULL);
-        char in = (char)b, *ip = &in, *op = table[b];
-        size_t il = 1, ol = 4;
-        if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
-            if (errno == EINVAL) return 0; /* a lead byte: multibyte charset */
-            memcpy(table[b], replacement, 3);
-            lens[b] = 3;
-            continue;
-        }
-        lens[b] = (unsigned char)(4 - ol);
-        if (lens[b] == 0) return 0; /* consumed without output: stateful */
-    }
-    return 1;
+    static const char *const names[] = {
+        "shift-jis", "shift_jis", "sjis",   "x-sjis",   "ms_kanji", "csshiftjis", "windows-31j",
+        "cp932",     "euc-jp",    "eucjp",  "x-euc-jp", "euc-kr",   "euckr",      "cp949",
+        "uhc",       "gbk",       "cp936",  "gb2312",   "euc-cn",   "euccn",      "big5",
+        "big-5",     "cn-big5",   "csbig5", "euc-tw",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(cs, names[i]) == 0) return 1;
+    return 0;
 }
 
 /* Converters stay open per thread: glibc loads a charset's module on
@@ -102,11 +114,40 @@ static int single_byte_table(iconv_t cd, char table[256][4], unsigned char lens[
 
 struct charset_entry {
     char name[64];
-    iconv_t cd; /* to UTF-8; (iconv_t)-1 when the charset is refused */
-    int single; /* table below is valid */
+    iconv_t cd;              /* to UTF-8; (iconv_t)-1 when the charset is refused */
+    int single;              /* every byte is a character: table and lens hold them all */
+    int bytes;               /* kind, table and lens may be used at character boundaries */
+    unsigned char kind[256]; /* enum byte_kind */
     char table[256][4];
     unsigned char lens[256];
 };
+
+/* Converts every byte on its own. Single-byte charsets (ISO-8859-*,
+ * windows-125*, KOI8...) then go through the table alone (a byte iconv
+ * refuses becomes U+FFFD); a consumed byte without output means state
+ * (composing or shifting charsets), which no table can follow. */
+static void byte_table(struct charset_entry *e, const char *cs)
+{
+    int single = 1, stateful = 0;
+    for (int b = 0; b < 256; b++) {
+        iconv(e->cd, NULL, NULL, NULL, NULL);
+        char in = (char)b, *ip = &in, *op = e->table[b];
+        size_t il = 1, ol = 4;
+        if (iconv(e->cd, &ip, &il, &op, &ol) == (size_t)-1) {
+            int lead = errno == EINVAL; /* a lead byte: multibyte charset */
+            e->kind[b] = lead ? BYTE_LEAD : BYTE_OTHER;
+            if (lead) single = 0;
+            memcpy(e->table[b], replacement, 3);
+            e->lens[b] = 3;
+            continue;
+        }
+        e->lens[b] = (unsigned char)(4 - ol);
+        e->kind[b] = BYTE_CHAR;
+        if (e->lens[b] == 0) stateful = 1;
+    }
+    e->single = single && !stateful;
+    e->bytes = !stateful && (e->single || stateless_multibyte(cs));
+}
 
 static __thread struct charset_entry *text_cache[TEXT_CACHE_MAX];
 static __thread unsigned text_cache_next;
@@ -120,7 +161,7 @@ static struct charset_entry *charset_lookup(const char *cs)
     if (!e) return NULL;
     strcpy(e->name, cs);
     e->cd = carries_ascii(cs) ? iconv_open("UTF-8", cs) : (iconv_t)-1;
-    if (e->cd != (iconv_t)-1) e->single = single_byte_table(e->cd, e->table, e->lens);
+    if (e->cd != (iconv_t)-1) byte_table(e, cs);
     unsigned slot = text_cache_next++ % TEXT_CACHE_MAX;
     if (text_cache[slot]) {
         if (text_cache[slot]->cd != (iconv_t)-1) iconv_close(text_cache[slot]->cd);
@@ -128,6 +169,74 @@ static struct charset_entry *charset_lookup(const char *cs)
     }
     text_cache[slot] = e;
     return e;
+}
+
+/* A single-byte charset: the output's size is known first, so it is written
+ * without checks. */
+static int decode_single(const struct charset_entry *e, const char *in, size_t n, struct conv *c)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += e->lens[(unsigned char)in[i]];
+    int r = conv_reserve(c, m);
+    if (r < 0) return r;
+    char *u = c->u;
+    uint32_t *lo = c->lo, *hi = c->hi;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)in[i];
+        for (unsigned j = 0; j < e->lens[b]; j++, k++) {
+            u[k] = e->table[b][j];
+            lo[k] = hi[k] = (uint32_t)i;
+        }
+    }
+    c->len = k;
+    return 0;
+}
+
+/* Any other charset: one character at a time, so each output byte knows its
+ * input. At a character boundary of a stateless charset (e->bytes), a byte
+ * that is a character on its own comes from the table and a lead byte is not
+ * tried alone again: what iconv would give there, without asking it. */
+static int decode_multi(const struct charset_entry *e, const char *in, size_t n, struct conv *c)
+{
+    iconv_t cd = e->cd;
+    iconv(cd, NULL, NULL, NULL, NULL);
+    size_t pos = 0, lo = 0;
+    int r = 0;
+    while (pos < n && r == 0) {
+        unsigned char b = (unsigned char)in[pos];
+        size_t k = 1;
+        if (e->bytes && e->kind[b] == BYTE_CHAR) {
+            r = conv_put(c, e->table[b], e->lens[b], lo, pos);
+            lo = ++pos;
+            continue;
+        }
+        if (e->bytes && e->kind[b] == BYTE_LEAD) k = 2;
+        char ob[32];
+        int done = 0;
+        for (; k <= 8 && pos + k <= n; k++) {
+            char *ip = (char *)in + pos, *op = ob;
+            size_t il = k, ol = sizeof ob;
+            if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1) {
+                size_t used = k - il, made = sizeof ob - ol;
+                if (made > 0) {
+                    r = conv_put(c, ob, made, lo, pos);
+                    lo = pos + used;
+                }
+                pos += used;
+                done = 1;
+                break;
+            }
+            if (errno != EINVAL) break;
+        }
+        if (!done && r == 0) {
+            iconv(cd, NULL, NULL, NULL, NULL);
+            r = conv_put(c, replacement, 3, lo, pos);
+            pos++;
+            lo = pos;
+        }
+    }
+    return r;
 }
 
 int track_text_decode(const char *charset, const char *in, size_t n, struct track_text *out)
@@ -141,47 +250,9 @@ int track_text_decode(const char *charset, const char *in, size_t n, struct trac
     const char *cs = g_mime_charset_iconv_name(charset);
     struct charset_entry *e = cs ? charset_lookup(cs) : NULL;
     if (!e || e->cd == (iconv_t)-1) return -ENOTSUP;
-    iconv_t cd = e->cd;
     struct conv c = {0};
-    int r = 0;
-    if (e->single) {
-        const char(*table)[4] = e->table;
-        const unsigned char *lens = e->lens;
-        for (size_t i = 0; i < n && r == 0; i++) {
-            unsigned char b = (unsigned char)in[i];
-            r = conv_put(&c, table[b], lens[b], i, i);
-        }
-    } else {
-        /* one character at a time, so each output byte knows its input */
-        iconv(cd, NULL, NULL, NULL, NULL);
-        size_t pos = 0, lo = 0;
-        while (pos < n && r == 0) {
-            char ob[32];
-            size_t k, done = 0;
-            for (k = 1; k <= 8 && pos + k <= n; k++) {
-                char *ip = (char *)in + pos, *op = ob;
-                size_t il = k, ol = sizeof ob;
-                if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1) {
-                    size_t used = k - il, made = sizeof ob - ol;
-                    if (made > 0) {
-                        r = conv_put(&c, ob, made, lo, pos);
-                        lo = pos + used;
-                    }
-                    pos += used;
-                    done = 1;
-                    break;
-                }
-                if (errno != EINVAL) break;
-            }
-            if (!done && r == 0) {
-                iconv(cd, NULL, NULL, NULL, NULL);
-                r = conv_put(&c, replacement, 3, lo, pos);
-                pos++;
-                lo = pos;
-            }
-        }
-    }
-    if (r == 0) r = conv_put(&c, "", 0, 0, 0); /* room for the end entries */
+    int r = e->single ? decode_single(e, in, n, &c) : decode_multi(e, in, n, &c);
+    if (r == 0) r = conv_reserve(&c, 0); /* room for the end entries */
     if (r < 0) {
         free(c.u);
         free(c.lo);
@@ -251,6 +322,16 @@ static int line_start_special(const char *p, size_t n)
     return p[0] == '-' || p[0] == '.' || (p[0] == 'F' && n >= 5 && memcmp(p, "From ", 5) == 0);
 }
 
+/* A character written as it is wherever it falls inside a line (not at its
+ * start, where line_start_special applies): printable ASCII but "=", and white
+ * space that does not end a line. */
+static int qp_literal(const char *in, size_t n, size_t i)
+{
+    unsigned char c = (unsigned char)in[i];
+    if (c > 0x20 && c < 0x7f) return c != '=';
+    return (c == ' ' || c == '\t') && i + 1 < n && in[i + 1] != '\n' && in[i + 1] != '\r';
+}
+
 /* Quoted-printable (RFC 2045 6.7): lines of at most 76 characters, trailing
  * white space encoded, CRLF or LF in the input are line breaks, and "-", "."
  * and "From " at the start of a line are encoded (line_start_special). Output is gathered in a
@@ -267,6 +348,20 @@ int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char
         if (bl > sizeof blk - 16) {
             r = homing_buf_append(out, blk, bl);
             bl = 0;
+        }
+        if (ll > 0) {
+            /* a run that goes out as it is, inside the line: copied at once */
+            size_t lim = 75 - ll, j = 0;
+            if (lim > sizeof blk - 16 - bl) lim = sizeof blk - 16 - bl;
+            if (lim > n - i) lim = n - i;
+            while (j < lim && qp_literal(in, n, i + j)) j++;
+            if (j > 0) {
+                memcpy(blk + bl, in + i, j);
+                bl += j;
+                ll += j;
+                i += j - 1;
+                continue;
+            }
         }
         unsigned char c = (unsigned char)in[i];
         if (c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n')) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gmime/gmime.h>
 
 #include "lib/mime/track_impl.h"
 
@@ -79,6 +80,34 @@ static void test_shift_jis_and_refusals(void **state)
     assert_int_equal(track_text_decode("x-no-such-charset", "a", 1, &t), -ENOTSUP);
 }
 
+/* A stateless multibyte charset: single bytes come from a table, lead bytes
+ * from iconv; the maps are the same as converting one character at a time. */
+static void test_multibyte_table(void **state)
+{
+    (void)state;
+    struct track_text t;
+    /* "a", "あ", an invalid 0x80, "b", half-width "ｦ", a lead byte at the end */
+    const char in[] = "a\x82\xa0\x80"
+                      "b\xa6\x82";
+    assert_int_equal(track_text_decode("Shift_JIS", in, sizeof in - 1, &t), 0);
+    assert_string_equal(t.utf8, "a\xe3\x81\x82\xef\xbf\xbd"
+                                "b\xef\xbd\xa6\xef\xbf\xbd");
+    static const uint32_t map[] = {0, 1, 1, 1, 3, 3, 3, 4, 5, 5, 5, 6, 6, 6, 7};
+    for (size_t i = 0; i <= t.len; i++) {
+        assert_int_equal(track_text_lo(&t, i), map[i]);
+        assert_int_equal(track_text_hi(&t, i), map[i]);
+    }
+    track_text_free(&t);
+    /* EUC-JP: a 3-byte character (SS3) between ASCII */
+    const char euc[] = "x\x8f\xb0\xa1y";
+    assert_int_equal(track_text_decode("EUC-JP", euc, sizeof euc - 1, &t), 0);
+    assert_int_equal(t.utf8[0], 'x');
+    assert_int_equal(t.utf8[t.len - 1], 'y');
+    assert_int_equal(track_text_hi(&t, t.len - 1), 4);
+    assert_int_equal(track_text_lo(&t, t.len - 1), 4);
+    track_text_free(&t);
+}
+
 static char *enc(int qp, const char *in, size_t n, const char *eol)
 {
     struct homing_buf b;
@@ -113,6 +142,37 @@ static void test_qp(void **state)
     free(o);
 }
 
+/* Whatever the text, quoted-printable lines stay within 76 characters and
+ * decode back to it (line ends as eol). */
+static void test_qp_roundtrip(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abc  \t=-.From\n\x80\xff";
+    char in[3000];
+    unsigned x = 1;
+    for (size_t i = 0; i < sizeof in; i++) {
+        x = x * 1103515245 + 12345;
+        in[i] = i % 500 < 250 ? 'a' + (char)(i % 7) : alpha[(x >> 16) % (sizeof alpha - 1)];
+    }
+    char *o = enc(1, in, sizeof in, "\n");
+    for (const char *l = o; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        assert_true(n <= 76);
+        l += n + (e ? 1 : 0);
+    }
+    GMimeEncoding st;
+    g_mime_encoding_init_decode(&st, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    size_t on = strlen(o);
+    char *d = malloc(g_mime_encoding_outlen(&st, on) + 16);
+    assert_non_null(d);
+    size_t dn = g_mime_encoding_flush(&st, o, on, d);
+    assert_int_equal(dn, sizeof in);
+    assert_memory_equal(d, in, sizeof in);
+    free(d);
+    free(o);
+}
+
 static void test_base64(void **state)
 {
     (void)state;
@@ -130,12 +190,10 @@ static void test_base64(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_identity),
-        cmocka_unit_test(test_latin1_map),
-        cmocka_unit_test(test_iso2022jp_map),
-        cmocka_unit_test(test_shift_jis_and_refusals),
-        cmocka_unit_test(test_qp),
-        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_identity),        cmocka_unit_test(test_latin1_map),
+        cmocka_unit_test(test_iso2022jp_map),   cmocka_unit_test(test_shift_jis_and_refusals),
+        cmocka_unit_test(test_multibyte_table), cmocka_unit_test(test_qp),
+        cmocka_unit_test(test_qp_roundtrip),    cmocka_unit_test(test_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
