@@ -33,10 +33,14 @@ struct arena {
     struct arena_chunk *head;
 };
 
-/* One chunk is kept per thread between parses: allocating and freeing the
- * same large block for every part made malloc trim and grow the heap each
- * time. */
+/* A few chunks are kept per thread between parses (a part's parse, and the
+ * parse of a conditional comment inside it, each need one): allocating and
+ * freeing the same large blocks for every part made malloc trim and grow the
+ * heap, and touch fresh pages, each time. */
+#define ARENA_SPARE_MAX 4
+
 static __thread struct arena_chunk *arena_spare;
+static __thread unsigned arena_n_spare;
 
 static void *arena_alloc(void *user, size_t n)
 {
@@ -45,9 +49,10 @@ static void *arena_alloc(void *user, size_t n)
     struct arena_chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        if (arena_spare && arena_spare->cap >= cap) {
+        if (arena_spare && cap == ARENA_CHUNK) {
             c = arena_spare;
-            arena_spare = NULL;
+            arena_spare = c->next;
+            arena_n_spare--;
         } else {
             c = malloc(sizeof *c + cap);
         }
@@ -74,8 +79,10 @@ static void arena_release(struct arena *a)
     while (a->head) {
         struct arena_chunk *c = a->head;
         a->head = c->next;
-        if (!arena_spare && c->cap == ARENA_CHUNK) {
+        if (arena_n_spare < ARENA_SPARE_MAX && c->cap == ARENA_CHUNK) {
+            c->next = arena_spare;
             arena_spare = c;
+            arena_n_spare++;
             continue;
         }
         free(c);
@@ -255,9 +262,10 @@ static int conditional_comment(const GumboNode *n, const char *base, size_t len,
 static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
                 const char *base_url, int in_conditional, struct rewrite_list *out)
 {
-    GumboNode **stack = arena_alloc(a, REWRITE_HTML_DEPTH * sizeof *stack);
-    size_t *next = arena_alloc(a, REWRITE_HTML_DEPTH * sizeof *next);
-    size_t depth = 0;
+    /* grown on the way down: most documents are a few dozen levels deep */
+    size_t cap = 64, depth = 0;
+    GumboNode **stack = arena_alloc(a, cap * sizeof *stack);
+    size_t *next = arena_alloc(a, cap * sizeof *next);
     int r = 0;
     stack[depth] = root;
     next[depth++] = 0;
@@ -283,7 +291,17 @@ static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, 
             r = conditional_comment(c, base, len, shift, base_url, out);
             continue;
         }
-        if (depth < REWRITE_HTML_DEPTH) {
+        if (depth == cap && cap < REWRITE_HTML_DEPTH) {
+            size_t cap2 = cap * 2 < REWRITE_HTML_DEPTH ? cap * 2 : REWRITE_HTML_DEPTH;
+            GumboNode **s2 = arena_alloc(a, cap2 * sizeof *s2);
+            size_t *n2 = arena_alloc(a, cap2 * sizeof *n2);
+            memcpy(s2, stack, cap * sizeof *s2);
+            memcpy(n2, next, cap * sizeof *n2);
+            stack = s2;
+            next = n2;
+            cap = cap2;
+        }
+        if (depth < cap) {
             stack[depth] = c;
             next[depth++] = 0;
         }

@@ -203,6 +203,28 @@ static void test_misnested_links_spliced_once(void **state)
     rewrite_list_free(&l);
 }
 
+/* The walk's stack grows with the depth (it starts small): a link hundreds of
+ * levels down is found, one below REWRITE_HTML_DEPTH is not looked at. */
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    for (size_t levels = 300; levels <= REWRITE_HTML_DEPTH + 100;
+         levels += REWRITE_HTML_DEPTH - 200) {
+        struct homing_buf b;
+        homing_buf_init(&b, 1 << 20);
+        for (size_t i = 0; i < levels; i++) assert_int_equal(homing_buf_puts(&b, "<div>"), 0);
+        assert_int_equal(homing_buf_puts(&b, "<a href=\"https://x.example/deep\">x</a>"), 0);
+        char *in = homing_buf_steal(&b);
+        struct rewrite_list l;
+        char *out = html_out(in, 0, &l);
+        assert_int_equal(l.n, levels < REWRITE_HTML_DEPTH ? 1 : 0);
+        if (l.n) assert_string_equal(l.v[0].url, "https://x.example/deep");
+        free(out);
+        free(in);
+        rewrite_list_free(&l);
+    }
+}
+
 static void test_escaping_in_replacement(void **state)
 {
     (void)state;
@@ -288,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_area_and_conditional),
         cmocka_unit_test(test_pixel_placement),
         cmocka_unit_test(test_misnested_links_spliced_once),
+        cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_escaping_in_replacement),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_doc_placeholder),
