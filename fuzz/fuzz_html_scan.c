@@ -2,13 +2,17 @@
  * fuzz_html_scan.c: the HTML scanner and strip on arbitrary bytes, and the
  * property strip promises: its output, stripped again, has nothing left to
  * neutralise (no remote load survived) and is otherwise a fixed point. The
- * first byte picks whether the input is also parsed as a whole message.
+ * same bytes as a plain text: unwrapping replaces URLs one for one (the output
+ * holds as many URLs as the input). The first byte picks whether the input is
+ * also parsed as a whole message, and whether the text is format=flowed with
+ * DelSp=yes.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/html/scan_int.h"
 #include "homing/scan.h"
 #include "homing/trackers.h"
 #include "homing_build.h"
@@ -50,6 +54,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     homing_buf_free(&out);
     homing_buf_free(&again);
+
+    homing_buf_init(&out, HOMING_SCAN_HTML_MAX * 2);
+    if (homing_strip_text(html, size, &o, size && (data[0] & 2), &out, &st) == 0 &&
+        size < HOMING_SCAN_URL_MAX / 4) { /* no destination can reach the URL limit */
+        size_t n_in = 0, n_out = 0, pos = 0, s, e;
+        while (scan_text_url(html, size, &pos, &s, &e)) n_in++;
+        for (pos = 0; scan_text_url(out.data ? out.data : "", out.len, &pos, &s, &e);) n_out++;
+        if (n_in != n_out) {
+            fprintf(stderr, "text strip turned %zu URLs into %zu\n", n_in, n_out);
+            abort();
+        }
+    }
+    homing_buf_free(&out);
 
     if (size && (data[0] & 1)) {
         struct homing_scan_result *m = NULL;

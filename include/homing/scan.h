@@ -110,6 +110,7 @@ struct homing_strip_stats {
     unsigned unwrapped;  /* links replaced by their destination */
     unsigned receipts;   /* read-receipt headers removed */
     unsigned html_parts; /* HTML parts rewritten */
+    unsigned text_parts; /* text/plain parts with links unwrapped */
 };
 
 /* Neutralises every remote load in one HTML document by splicing the source at
@@ -119,7 +120,17 @@ struct homing_strip_stats {
 int homing_strip_html(const char *html, size_t len, const struct homing_scan_options *o,
                       struct homing_buf *out, struct homing_strip_stats *st);
 
-/* The whole message stripped: changed parts re-encoded in their transfer
+/* Replaces each URL of a plain text that is a redirect wrapper with a
+ * recoverable destination (found as homing_scan_text finds URLs, unwrapped as
+ * strip unwraps HTML links) by that destination; every other byte is copied
+ * unchanged; appends to out. delsp: the text is format=flowed with DelSp=yes
+ * (RFC 3676), where a URL can go on after a soft line break, so a URL followed
+ * by one is left as it is; so is a URL cut at HOMING_SCAN_URL_MAX. */
+int homing_strip_text(const char *text, size_t len, const struct homing_scan_options *o, int delsp,
+                      struct homing_buf *out, struct homing_strip_stats *st);
+
+/* The whole message stripped (HTML parts by homing_strip_html, text/plain
+ * ones by homing_strip_text): changed parts re-encoded in their transfer
  * encoding and charset, read-receipt headers removed, an X-Homing-Stripped
  * header added. *out is malloc'd. */
 int homing_strip_message(const char *data, size_t len, const struct homing_scan_options *o,

@@ -1169,24 +1169,11 @@ int homing_scan_text(const char *text, size_t len, const struct homing_scan_opti
     int have_nd = rcpt && scan_needles_init(&nd, rcpt) == 0;
     const struct homing_trackers *t = o ? o->trackers : NULL;
     int r = 0;
-    size_t i = 0;
-    while (i + 8 <= len && r >= 0) {
-        if (!((text[i] == 'h' || text[i] == 'H') &&
-              (strncasecmp(text + i, "http://", 7) == 0 ||
-               (i + 8 <= len && strncasecmp(text + i, "https://", 8) == 0)))) {
-            i++;
-            continue;
-        }
-        size_t e = i;
-        while (e < len && e - i < HOMING_SCAN_URL_MAX - 1 && (unsigned char)text[e] > ' ' &&
-               text[e] != '<' && text[e] != '>' && text[e] != '"')
-            e++;
-        size_t end = e;
-        while (end > i && strchr(".,;:!?)]'", text[end - 1])) end--; /* sentence punctuation */
+    size_t pos = 0, i, end;
+    while (r >= 0 && scan_text_url(text, len, &pos, &i, &end)) {
         char url[HOMING_SCAN_URL_MAX];
         memcpy(url, text + i, end - i);
         url[end - i] = '\0';
-        i = e;
         struct scan_url u;
         if (scan_url_parse(url, &u) < 0) continue;
         if (!(o && homing_allow_match(o->allow, sender, u.host))) {

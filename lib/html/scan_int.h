@@ -19,6 +19,13 @@ struct scan_url {
     char *copy;
     const char *scheme, *host, *path, *query, *fragment;
 };
+/* The next http(s) URL in plain text at or after *pos: 1 and its span
+ * [*start, *end) (sentence punctuation at its end left out), *pos moved past
+ * it; 0 at the end. A URL is cut at HOMING_SCAN_URL_MAX - 1 bytes (then
+ * *pos - *start is that long). */
+#define SCAN_TEXT_URL_TRAIL ".,;:!?)]'"
+int scan_text_url(const char *text, size_t len, size_t *pos, size_t *start, size_t *end);
+
 /* Absolute http(s)/ftp or scheme-relative URL: the kind that loads remotely. */
 int scan_url_is_remote(const char *u);
 /* What strip must neutralise: anything but data:, cid:, mid:, about:, #frag, "". */

@@ -30,6 +30,27 @@ static const char *skip_ws(const char *s)
     return s;
 }
 
+int scan_text_url(const char *text, size_t len, size_t *pos, size_t *start, size_t *end)
+{
+    for (size_t i = *pos; i + 8 <= len; i++) {
+        if (!((text[i] == 'h' || text[i] == 'H') && (strncasecmp(text + i, "http://", 7) == 0 ||
+                                                     strncasecmp(text + i, "https://", 8) == 0)))
+            continue;
+        size_t e = i;
+        while (e < len && e - i < HOMING_SCAN_URL_MAX - 1 && (unsigned char)text[e] > ' ' &&
+               text[e] != '<' && text[e] != '>' && text[e] != '"')
+            e++;
+        size_t n = e;
+        while (n > i && strchr(SCAN_TEXT_URL_TRAIL, text[n - 1])) n--; /* sentence punctuation */
+        *start = i;
+        *end = n;
+        *pos = e;
+        return 1;
+    }
+    *pos = len;
+    return 0;
+}
+
 int scan_url_is_remote(const char *u)
 {
     u = skip_ws(u);

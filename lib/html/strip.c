@@ -5,7 +5,8 @@
  * the URL stays visible to a reader of the source but nothing loads), CSS url()
  * and image-set() become "none", @import rules are removed, and a wrapped
  * link's href value is replaced by its destination. Every byte outside those
- * spans is copied unchanged.
+ * spans is copied unchanged. homing_strip_text does the last for the URLs of
+ * a plain text.
  *
  * Contract: see homing/scan.h. Edits never overlap (each comes from a distinct
  * attribute or CSS token); an edit that would is dropped, which can only leave
@@ -122,6 +123,66 @@ int homing_strip_html(const char *html, size_t len, const struct homing_scan_opt
         st->loads += s.loads;
         st->unwrapped += s.unwrapped;
         if (s.pixels || s.loads || s.unwrapped) st->html_parts++;
+    }
+    return 0;
+}
+
+/* A destination in plain text: the characters that end a URL there (and
+ * sentence punctuation at its end, which readers leave out of the link) are
+ * percent-encoded, so the whole destination stays one link. */
+static int text_dest(struct homing_buf *out, const char *d)
+{
+    size_t n = strlen(d);
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        char c = d[i];
+        if (c == '<' || c == '>' || c == '"' || (i + 1 == n && strchr(SCAN_TEXT_URL_TRAIL, c)))
+            r = homing_buf_printf(out, "%%%02X", (unsigned char)c);
+        else
+            r = homing_buf_append(out, d + i, 1);
+    }
+    return r;
+}
+
+/* A soft line break of format=flowed at s[i]: a space ending the line. */
+static int soft_break(const char *s, size_t len, size_t i)
+{
+    return i + 1 < len && s[i] == ' ' &&
+           (s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n'));
+}
+
+int homing_strip_text(const char *text, size_t len, const struct homing_scan_options *o, int delsp,
+                      struct homing_buf *out, struct homing_strip_stats *st)
+{
+    if (!text) text = ""; /* (NULL, 0) is an empty text */
+    if (len > HOMING_SCAN_HTML_MAX) return -E2BIG;
+    const struct homing_trackers *t = o ? o->trackers : NULL;
+    unsigned n = 0;
+    size_t pos = 0, copied = 0, start, end;
+    int r = 0;
+    while (r == 0 && scan_text_url(text, len, &pos, &start, &end)) {
+        if (pos - start >= HOMING_SCAN_URL_MAX - 1 || (delsp && soft_break(text, len, pos)))
+            continue; /* where the URL ends is not known */
+        char url[HOMING_SCAN_URL_MAX], why[512];
+        memcpy(url, text + start, end - start);
+        url[end - start] = '\0';
+        char *dest = NULL;
+        int k = scan_url_unwrap(t, url, &dest, why, sizeof why);
+        if (k <= 0) {
+            r = k;
+            continue;
+        }
+        r = homing_buf_append(out, text + copied, start - copied);
+        if (r == 0) r = text_dest(out, dest);
+        free(dest);
+        copied = end;
+        n++;
+    }
+    if (r == 0) r = homing_buf_append(out, text + copied, len - copied);
+    if (r < 0) return r;
+    if (st && n) {
+        st->unwrapped += n;
+        st->text_parts++;
     }
     return 0;
 }

@@ -4,8 +4,8 @@
  * limits, decodes transfer encodings, converts charsets that are not ASCII
  * supersets to UTF-8 for the HTML scanner, and reads the headers that matter
  * (the recipient's address, the sender for the allow-list, read receipts).
- * strip writes changed HTML parts back in their charset and transfer encoding
- * and lets GMime serialise the rest from the original bytes.
+ * strip writes changed HTML and text/plain parts back in their charset and
+ * transfer encoding and lets GMime serialise the rest from the original bytes.
  *
  * Contract: see homing/scan.h. The only file of the scan that includes GMime.
  */
@@ -103,6 +103,29 @@ struct walker {
     int err;
 };
 
+/* Makes out the part's content: converted back from UTF-8 into charset cs
+ * when the part was converted, then written in the part's own transfer
+ * encoding (GMime encodes on output). */
+static int part_replace(GMimePart *part, const char *cs, int converted,
+                        const struct homing_buf *out)
+{
+    char *back = NULL;
+    gsize backlen = out->len;
+    if (converted &&
+        !(back = g_convert(out->data, (gssize)out->len, cs, "UTF-8", NULL, &backlen, NULL)))
+        return -EILSEQ;
+    GMimeStream *ns = g_mime_stream_mem_new_with_buffer(back ? back : out->data, backlen);
+    GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
+    GMimeDataWrapper *nw = g_mime_data_wrapper_new_with_stream(ns, GMIME_CONTENT_ENCODING_DEFAULT);
+    g_mime_part_set_content(part, nw);
+    /* keep the original transfer encoding (set_content may reset it) */
+    if (enc != GMIME_CONTENT_ENCODING_DEFAULT) g_mime_part_set_content_encoding(part, enc);
+    g_object_unref(nw);
+    g_object_unref(ns);
+    g_free(back);
+    return 0;
+}
+
 static void visit_html(struct walker *w, GMimePart *part, const char *path)
 {
     GByteArray *ba = part_bytes(part);
@@ -140,26 +163,7 @@ static void visit_html(struct walker *w, GMimePart *part, const char *path)
         if (r < 0) {
             w->err = r;
         } else if (w->st->html_parts != before) {
-            char *back = NULL;
-            gsize backlen = out.len;
-            if (conv) {
-                back = g_convert(out.data, (gssize)out.len, cs, "UTF-8", NULL, &backlen, NULL);
-                if (!back) w->err = -EILSEQ;
-            }
-            if (!w->err) {
-                GMimeStream *ns =
-                    g_mime_stream_mem_new_with_buffer(back ? back : out.data, backlen);
-                GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
-                GMimeDataWrapper *nw =
-                    g_mime_data_wrapper_new_with_stream(ns, GMIME_CONTENT_ENCODING_DEFAULT);
-                g_mime_part_set_content(part, nw);
-                /* keep the original transfer encoding (set_content may reset it) */
-                if (enc != GMIME_CONTENT_ENCODING_DEFAULT)
-                    g_mime_part_set_content_encoding(part, enc);
-                g_object_unref(nw);
-                g_object_unref(ns);
-            }
-            g_free(back);
+            w->err = part_replace(part, cs, conv != NULL, &out);
         }
         homing_buf_free(&out);
     }
@@ -167,7 +171,9 @@ static void visit_html(struct walker *w, GMimePart *part, const char *path)
     g_byte_array_free(ba, TRUE);
 }
 
-/* scan only: links in plain text (strip leaves text/plain as it is) */
+/* Links in plain text: scan judges them; strip unwraps the wrapped ones. A
+ * text that is too large or cannot be converted loads nothing, so strip
+ * leaves it as it is. */
 static void visit_text(struct walker *w, GMimePart *part, const char *path)
 {
     GByteArray *ba = part_bytes(part);
@@ -178,12 +184,28 @@ static void visit_text(struct walker *w, GMimePart *part, const char *path)
     if (ba->len && !ascii_superset(cs)) /* an empty part has no buffer for g_convert */
         conv =
             g_convert((const char *)ba->data, (gssize)ba->len, "UTF-8", cs, NULL, &convlen, NULL);
-    int r = homing_scan_text(conv ? conv : (const char *)ba->data, conv ? convlen : ba->len, w->o,
-                             w->sender, path, w->res);
-    if (r == -E2BIG)
-        w->res->truncated = 1;
-    else if (r < 0)
-        w->err = r;
+    const char *text = conv ? conv : (const char *)ba->data;
+    size_t len = conv ? convlen : ba->len;
+    if (w->res) {
+        int r = homing_scan_text(text, len, w->o, w->sender, path, w->res);
+        if (r == -E2BIG)
+            w->res->truncated = 1;
+        else if (r < 0)
+            w->err = r;
+    } else if ((conv || ascii_superset(cs)) && len <= HOMING_SCAN_HTML_MAX) {
+        const char *fmt = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "format");
+        const char *dsp = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "delsp");
+        int delsp = fmt && strcasecmp(fmt, "flowed") == 0 && dsp && strcasecmp(dsp, "yes") == 0;
+        struct homing_buf out;
+        homing_buf_init(&out, HOMING_SCAN_HTML_MAX * 2);
+        unsigned before = w->st->text_parts;
+        int r = homing_strip_text(text, len, w->o, delsp, &out, w->st);
+        if (r < 0 && r != -E2BIG) /* past the limit: the part stays as it was */
+            w->err = r;
+        else if (r == 0 && w->st->text_parts != before)
+            w->err = part_replace(part, cs, conv != NULL, &out);
+        homing_buf_free(&out);
+    }
     g_free(conv);
     g_byte_array_free(ba, TRUE);
 }
@@ -224,7 +246,7 @@ static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth
         if (m) walk_message(w, m, path, depth + 1);
     } else if (GMIME_IS_PART(obj)) {
         GMimeContentType *ct = g_mime_object_get_content_type(obj);
-        if (ct && w->res && g_mime_content_type_is_type(ct, "text", "plain")) {
+        if (ct && g_mime_content_type_is_type(ct, "text", "plain")) {
             GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
             if (!(cd && g_mime_content_disposition_is_attachment(cd)))
                 visit_text(w, GMIME_PART(obj), path);

@@ -82,6 +82,36 @@ for m in msgs:
                 if f['kind'] in LOAD_KINDS or f['kind'] == 'read-receipt']
         check(left == [], f'strip {m}: stripped message still loads: {left}')
 
+# text/plain: each wrapped link (as scan reports it) becomes its destination, and
+# nothing else changes: the decoded text, the charset and the transfer encoding
+import email, email.policy
+with open(os.path.join(DATA, 'msgs', 'text_wrapped.eml'), 'rb') as f:
+    orig = f.read()
+found = json.loads(run(['scan', '--json', 'msgs/text_wrapped.eml']).stdout)['messages'][0]['findings']
+wrapped = [x for x in found if x['kind'] == 'wrapped-link' and x['element'] == 'text']
+check(len(wrapped) == 4, f'text_wrapped: 4 wrapped links in text parts, got {len(wrapped)}')
+s = run(['strip', 'msgs/text_wrapped.eml'])
+check(b' 5 links unwrapped' in s.stdout.split(b'\n', 1)[0], 'text_wrapped: 4 text and 1 HTML link')
+
+
+def text_parts(raw):
+    m = email.message_from_bytes(raw, policy=email.policy.compat32)
+    return [p for p in m.walk() if p.get_content_type() == 'text/plain']
+
+
+before, after = text_parts(orig), text_parts(s.stdout)
+check(len(before) == len(after) == 2, 'text_wrapped: both text parts kept')
+for a, b in zip(before, after):
+    for h in ('Content-Type', 'Content-Transfer-Encoding'):
+        check(a[h] == b[h], f'text_wrapped: {h} kept: {a[h]!r} -> {b[h]!r}')
+    cs = a.get_content_charset()
+    want = a.get_payload(decode=True).decode(cs)
+    for x in wrapped:
+        want = want.replace(x['url'], x['destination'])
+    got = b.get_payload(decode=True).decode(cs)
+    check(got == want, f'text_wrapped: {cs} text is the original with destinations: {got!r}')
+    check(not any(x['url'] in got for x in wrapped), 'text_wrapped: no wrapper left')
+
 # an mbox, a directory with its summary table
 r = run(['scan', '--json', 'mbox/two.mbox'])
 check(r.returncode == 1, 'scan mbox exit 1')

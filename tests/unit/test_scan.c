@@ -353,6 +353,56 @@ static void test_strip_html(void **state)
     homing_buf_free(&out);
 }
 
+/* text/plain: wrapped URLs become their destinations, every other byte stays */
+static void test_strip_text(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = load_kb();
+    struct homing_scan_options o = {.trackers = t};
+    struct homing_buf out;
+    homing_buf_init(&out, 1 << 20);
+    struct homing_strip_stats st = {0};
+    const char *text =
+        "See https://www.google.com/url?q=https://dest.example/a&sa=D. Or\r\n"
+        "(https://u1.ct.sendgrid.net/ls/click?upn=x) and <https://plain.example/>\r\n"
+        "HTTPS://WWW.GOOGLE.COM/url?q=https%3A%2F%2Fd.example%2F%22q%3C%3E.\r\n"
+        "end: https://www.google.com/url?q=https://dest.example/b%2E";
+    assert_int_equal(homing_strip_text(text, strlen(text), &o, 0, &out, &st), 0);
+    assert_string_equal(
+        out.data, "See https://dest.example/a. Or\r\n"
+                  "(https://u1.ct.sendgrid.net/ls/click?upn=x) and <https://plain.example/>\r\n"
+                  "https://d.example/%22q%3C%3E.\r\n"
+                  "end: https://dest.example/b%2E");
+    assert_int_equal(st.unwrapped, 3);
+    assert_int_equal(st.text_parts, 1);
+    /* nothing to unwrap: the same bytes, no part counted */
+    homing_buf_reset(&out);
+    const char *plain = "Lunch? https://maps.example/place/42\n\x00\xff";
+    assert_int_equal(homing_strip_text(plain, 39, &o, 0, &out, &st), 0);
+    assert_int_equal(out.len, 39);
+    assert_memory_equal(out.data, plain, 39);
+    assert_int_equal(st.text_parts, 1);
+    /* format=flowed, DelSp=yes: a URL before a soft line break may go on, so it stays */
+    const char *flowed = "https://www.google.com/url?q=https://dest.example/lo \r\nng&sa=D\r\n";
+    homing_buf_reset(&out);
+    assert_int_equal(homing_strip_text(flowed, strlen(flowed), &o, 1, &out, &st), 0);
+    assert_string_equal(out.data, flowed);
+    homing_buf_reset(&out);
+    assert_int_equal(homing_strip_text(flowed, strlen(flowed), &o, 0, &out, &st), 0);
+    assert_string_equal(out.data, "https://dest.example/lo \r\nng&sa=D\r\n");
+    /* a URL cut at the limit has no known end: left whole */
+    struct homing_buf big;
+    homing_buf_init(&big, 1 << 20);
+    homing_buf_puts(&big, "https://www.google.com/url?q=https://dest.example/&pad=");
+    for (int i = 0; i < HOMING_SCAN_URL_MAX; i++) homing_buf_puts(&big, "A");
+    homing_buf_reset(&out);
+    assert_int_equal(homing_strip_text(big.data, big.len, &o, 0, &out, &st), 0);
+    assert_string_equal(out.data, big.data);
+    homing_buf_free(&big);
+    homing_buf_free(&out);
+    homing_trackers_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_scan_html),
         cmocka_unit_test(test_scan_text),
         cmocka_unit_test(test_strip_html),
+        cmocka_unit_test(test_strip_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

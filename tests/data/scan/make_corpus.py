@@ -259,6 +259,49 @@ body{color:#222;font-family:Georgia,serif}
 write('css_escapes.eml', head('letters@escapes.example', 'quinn.ho@example.org', 'Escapes',
  'Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n') + "\n" + b64(html.encode()))
 
+# 17. Wrapped links in text/plain (the text alternative of a newsletter, ISO-8859-1 in QP,
+# and an inline UTF-16 part in base64): strip replaces them by their destinations and keeps
+# every other character, the charsets and the transfer encodings.
+text = """Grüße aus dem Verein!
+
+Programm: https://www.google.com/url?q=https://verein.example/programm?jahr=2026&sa=D&ust=1700000000000000.
+Anmeldung <https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fanmeldung.verein.example%2Fform%3Fid%3D7&data=05%7C01%7C&reserved=0>
+Rechnung (https://abc123.r.us-east-1.awstrack.me/L0/https:%2F%2Fkasse.verein.example%2Frechnung%2F2026-11/1/0100018b-5c3a-4d2e-9f1a-7e6b5c4d3e2f-000000/Qm9ndXM=)
+Newsletter: https://u1234567.ct.sendgrid.net/ls/click?upn=Vn8Qz3kLmP2xR7tY9wA4bC6dE1fG0hJ5
+Karte: https://maps.example/verein — bis bald, Jörg
+"""
+html = """<html><body><p>Grüße aus dem Verein!</p>
+<p><a href="https://www.google.com/url?q=https://verein.example/programm?jahr=2026&amp;sa=D">Programm</a></p>
+<img src="https://links.verein.example/o/8c1d2e3f4a5b6c7d.gif" width="1" height="1" alt="">
+</body></html>
+"""
+note = "Notiz: https://links.verein.example/redirect?url=https%3A%2F%2Fverein.example%2Fnotiz ✓\n"
+write('text_wrapped.eml', head('vorstand@verein.example', 'ria.berg@example.de', 'Programm 2026',
+ 'Content-Type: multipart/mixed; boundary="tw1"\n') + f"""
+--tw1
+Content-Type: multipart/alternative; boundary="tw2"
+
+--tw2
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: quoted-printable
+
+{quopri.encodestring(text.replace(chr(8212), '-').encode('iso-8859-1')).decode('ascii')}
+--tw2
+Content-Type: text/html; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+{html}
+--tw2--
+
+--tw1
+Content-Type: text/plain; charset=utf-16
+Content-Transfer-Encoding: base64
+Content-Disposition: inline
+
+{b64(note.encode('utf-16'))}
+--tw1--
+""")
+
 # ---- controls: no tracking ----
 # 12. cid: images only (multipart/related)
 html = """<html><body><img src="cid:header@shop.example" width="600" height="200" alt="Header">
