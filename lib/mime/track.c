@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include <gmime/gmime.h>
+#include <sodium.h>
 
 #include "homing/store.h"
 #include "homing/token.h"
@@ -470,7 +471,10 @@ static int valid_address(const char *a)
  * mail program makes; "invalid" when there is no usable domain. */
 static char *make_message_id(const char *sender)
 {
-    uint64_t a = homing_id_random(), b = homing_id_random();
+    /* one draw for both halves: each is a system call */
+    uint64_t ab[2];
+    randombytes_buf(ab, sizeof ab);
+    uint64_t a = ab[0] & 0x7fffffffffffffffULL, b = ab[1] & 0x7fffffffffffffffULL;
     char dom[256] = "";
     const char *at = sender ? strrchr(sender, '@') : NULL;
     size_t k = 0;
