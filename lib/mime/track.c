@@ -313,8 +313,16 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
     int r = decode_body(&p, t->data + bs, (size_t)(be - bs));
     if (r < 0) return r;
     const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    /* HTML without a charset parameter is read in the charset its <meta>
+     * declares, as a mail program shows it; a label no converter here takes
+     * is read as no label (as UTF-8, like a part that declares none) */
+    char meta[64];
+    int by_meta =
+        html && (!cs || !*cs) && track_text_meta_charset(p.body, p.body_len, meta, sizeof meta);
+    if (by_meta) cs = meta;
     struct track_text tt;
     r = track_text_decode(cs, p.body, p.body_len, &tt);
+    if (r == -ENOTSUP && by_meta) r = track_text_decode(NULL, p.body, p.body_len, &tt);
     if (r == -ENOTSUP || r == -E2BIG) {
         char safe[64];
         homing_str_sanitize(safe, sizeof safe, cs ? cs : "", cs ? strlen(cs) : 0);

@@ -36,6 +36,12 @@ struct track_text {
  * UTF-7...), so nothing can be spliced into it. */
 int track_text_decode(const char *charset, const char *in, size_t n, struct track_text *out);
 void track_text_free(struct track_text *t);
+
+/* The charset an HTML part declares in a <meta> element near its start (the
+ * HTML standard's prescan of the first 1024 bytes), written to out as the
+ * label says it (lower case); 0 if it declares none that fits in cap. For a
+ * part whose Content-Type has no charset parameter. */
+int track_text_meta_charset(const char *html, size_t len, char *out, size_t cap);
 size_t track_text_lo(const struct track_text *t, size_t p);
 size_t track_text_hi(const struct track_text *t, size_t p);
 

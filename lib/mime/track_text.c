@@ -267,6 +267,214 @@ int track_text_decode(const char *charset, const char *in, size_t n, struct trac
     return 0;
 }
 
+/* The HTML standard's prescan for a character encoding (HTML 13.2.3.2,
+ * "prescan a byte stream to determine its encoding") over the first
+ * TRACK_META_SCAN bytes: what a browser, and so a mail program showing the
+ * part, reads from <meta charset> or <meta http-equiv=Content-Type
+ * content="...; charset=..."> when nothing else names the charset. */
+#define TRACK_META_SCAN 1024
+#define META_VALUE_MAX  256 /* attribute names and values are cut there */
+
+struct meta_scan {
+    const char *p;
+    size_t n, pos;
+    int out; /* ran out of bytes: the prescan fails */
+};
+
+static int meta_space(unsigned char c)
+{
+    return c == 0x09 || c == 0x0a || c == 0x0c || c == 0x0d || c == 0x20;
+}
+
+static int meta_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 0x20 : c;
+}
+
+static int meta_out(struct meta_scan *m)
+{
+    m->out = 1;
+    m->pos = m->n;
+    return 0;
+}
+
+/* Appends to a bounded attribute name or value (a longer one is cut: it
+ * then matches no name and no charset). */
+static void meta_put(char *b, size_t *len, int c)
+{
+    if (*len + 1 < META_VALUE_MAX) b[(*len)++] = (char)meta_lower(c);
+    b[*len] = '\0';
+}
+
+/* "Get an attribute": 1 with name and value, 0 when there is none (at '>',
+ * or out of bytes, which sets m->out). */
+static int meta_attr(struct meta_scan *m, char *name, char *value)
+{
+    size_t nl = 0, vl = 0;
+    name[0] = value[0] = '\0';
+    while (m->pos < m->n && (meta_space((unsigned char)m->p[m->pos]) || m->p[m->pos] == '/'))
+        m->pos++;
+    if (m->pos >= m->n) return meta_out(m);
+    if (m->p[m->pos] == '>') return 0;
+    for (;; m->pos++) {
+        if (m->pos >= m->n) return meta_out(m);
+        char c = m->p[m->pos];
+        if (c == '=' && nl > 0) {
+            m->pos++;
+            goto value;
+        }
+        if (meta_space((unsigned char)c)) break;
+        if (c == '/' || c == '>') return 1;
+        meta_put(name, &nl, c);
+    }
+    while (m->pos < m->n && meta_space((unsigned char)m->p[m->pos])) m->pos++;
+    if (m->pos >= m->n) return meta_out(m);
+    if (m->p[m->pos] != '=') return 1;
+    m->pos++;
+value:
+    while (m->pos < m->n && meta_space((unsigned char)m->p[m->pos])) m->pos++;
+    if (m->pos >= m->n) return meta_out(m);
+    char q = m->p[m->pos];
+    if (q == '"' || q == '\'') {
+        for (m->pos++; m->pos < m->n; m->pos++) {
+            if (m->p[m->pos] == q) {
+                m->pos++;
+                return 1;
+            }
+            meta_put(value, &vl, m->p[m->pos]);
+        }
+        return meta_out(m);
+    }
+    if (q == '>') return 1;
+    for (; m->pos < m->n; m->pos++) {
+        char c = m->p[m->pos];
+        if (meta_space((unsigned char)c) || c == '>') return 1;
+        meta_put(value, &vl, c);
+    }
+    return meta_out(m);
+}
+
+/* "Extracting a character encoding from a meta element" (a content value,
+ * already lower case): the charset=... in it, into out; 0 if none. */
+static int meta_content_charset(const char *v, char *out)
+{
+    const char *p = v;
+    while ((p = strstr(p, "charset")) != NULL) {
+        p += 7;
+        while (meta_space((unsigned char)*p)) p++;
+        if (*p != '=') continue;
+        p++;
+        while (meta_space((unsigned char)*p)) p++;
+        size_t n;
+        if (*p == '"' || *p == '\'') {
+            const char *e = strchr(p + 1, *p);
+            if (!e) return 0;
+            p++;
+            n = (size_t)(e - p);
+        } else {
+            n = 0;
+            while (p[n] && !meta_space((unsigned char)p[n]) && p[n] != ';') n++;
+        }
+        if (n == 0 || n >= META_VALUE_MAX) return 0;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+/* Skips past the "-->" that ends the comment opened at pos ("<!-->" and
+ * "<!--->" close themselves). */
+static void meta_skip_comment(struct meta_scan *m)
+{
+    for (size_t i = m->pos + 4; i < m->n; i++)
+        if (m->p[i] == '>' && m->p[i - 1] == '-' && m->p[i - 2] == '-') {
+            m->pos = i + 1;
+            return;
+        }
+    meta_out(m);
+}
+
+/* The <meta> at pos (just after "<meta" and its space or '/'): the charset
+ * it declares, into out; 0 if none counts. */
+static int meta_element(struct meta_scan *m, char *out, size_t cap)
+{
+    char name[META_VALUE_MAX], value[META_VALUE_MAX], charset[META_VALUE_MAX] = "";
+    int got_pragma = 0, need_pragma = -1, seen = 0; /* seen: http-equiv, content, charset */
+    while (meta_attr(m, name, value)) {
+        if (strcmp(name, "http-equiv") == 0 && !(seen & 1)) {
+            seen |= 1;
+            if (strcmp(value, "content-type") == 0) got_pragma = 1;
+        } else if (strcmp(name, "content") == 0 && !(seen & 2)) {
+            seen |= 2;
+            char cs[META_VALUE_MAX];
+            if (!charset[0] && meta_content_charset(value, cs)) {
+                strcpy(charset, cs);
+                need_pragma = 1;
+            }
+        } else if (strcmp(name, "charset") == 0 && !(seen & 4)) {
+            seen |= 4;
+            snprintf(charset, sizeof charset, "%s", value);
+            need_pragma = 0;
+        }
+    }
+    if (m->out || need_pragma < 0 || (need_pragma == 1 && !got_pragma)) return 0;
+    /* the name as written, trimmed; a label no converter knows is the
+     * caller's to refuse */
+    const char *c = charset;
+    size_t n = strlen(c);
+    while (n > 0 && meta_space((unsigned char)*c)) c++, n--;
+    while (n > 0 && meta_space((unsigned char)c[n - 1])) n--;
+    /* what the standard reads instead (UTF-16 labels, read as UTF-8, need
+     * nothing: no converter here takes them, and the caller then reads the
+     * part as UTF-8) */
+    if (n == 14 && strncmp(c, "x-user-defined", 14) == 0) c = "windows-1252", n = 12;
+    if (n == 0 || n >= cap) return 0;
+    memcpy(out, c, n);
+    out[n] = '\0';
+    return 1;
+}
+
+int track_text_meta_charset(const char *html, size_t len, char *out, size_t cap)
+{
+    struct meta_scan m = {html, len < TRACK_META_SCAN ? len : TRACK_META_SCAN, 0};
+    char name[META_VALUE_MAX], value[META_VALUE_MAX];
+    while (m.pos < m.n) {
+        const char *p = m.p + m.pos;
+        size_t left = m.n - m.pos;
+        if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
+            meta_skip_comment(&m);
+            continue;
+        }
+        if (left >= 6 && strncasecmp(p, "<meta", 5) == 0 &&
+            (meta_space((unsigned char)p[5]) || p[5] == '/')) {
+            m.pos += 5; /* at the space or '/', which attributes skip */
+            if (meta_element(&m, out, cap)) return 1;
+            continue;
+        }
+        int letter = left >= 2 && ((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z');
+        int end_letter = left >= 3 && p[1] == '/' && ((p[2] | 0x20) >= 'a' && (p[2] | 0x20) <= 'z');
+        if (p[0] == '<' && (letter || end_letter)) {
+            /* another tag: its attributes are read past, so a quoted '>'
+             * or "<meta" inside one is not taken for markup */
+            while (m.pos < m.n && !meta_space((unsigned char)m.p[m.pos]) && m.p[m.pos] != '>')
+                m.pos++;
+            while (meta_attr(&m, name, value)) {
+            }
+            m.pos++;
+            continue;
+        }
+        if (p[0] == '<' && left >= 2 && (p[1] == '!' || p[1] == '/' || p[1] == '?')) {
+            const char *gt = memchr(p, '>', left);
+            if (!gt) break;
+            m.pos = (size_t)(gt - m.p) + 1;
+            continue;
+        }
+        m.pos++;
+    }
+    return 0;
+}
+
 void track_text_free(struct track_text *t)
 {
     if (!t) return;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <gmime/gmime.h>
 
+#include "homing/track.h"
 #include "lib/mime/track_impl.h"
 
 static void test_identity(void **state)
@@ -108,6 +109,67 @@ static void test_multibyte_table(void **state)
     track_text_free(&t);
 }
 
+static int meta(const char *html, char *out)
+{
+    return track_text_meta_charset(html, strlen(html), out, 64);
+}
+
+/* The HTML standard's prescan: <meta charset>, or http-equiv Content-Type
+ * with a content charset, in the first 1024 bytes, not inside comments or
+ * other tags' attribute values. */
+static void test_meta_charset(void **state)
+{
+    (void)state;
+    char cs[64];
+    assert_true(meta("<html><head><meta charset=\"ISO-8859-1\">", cs));
+    assert_string_equal(cs, "iso-8859-1");
+    assert_true(
+        meta("<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=windows-1252\">", cs));
+    assert_string_equal(cs, "windows-1252");
+    assert_true(
+        meta("<meta content=\"text/html; charset='shift_jis'\" http-equiv=content-type>", cs));
+    assert_string_equal(cs, "shift_jis");
+    assert_true(meta("<meta charset = \" euc-jp \" >", cs));
+    assert_string_equal(cs, "euc-jp");
+    assert_true(meta("<meta/charset=x-user-defined>", cs));
+    assert_string_equal(cs, "windows-1252");
+    /* the first charset attribute counts, and a later meta when one has none */
+    assert_true(meta("<meta name=x><meta charset=koi8-r charset=utf-8>", cs));
+    assert_string_equal(cs, "koi8-r");
+    assert_true(meta("<!-- <meta charset=koi8-r> --><meta charset=utf-8>", cs));
+    assert_string_equal(cs, "utf-8");
+    /* content without http-equiv, inside another tag, unfinished, too late */
+    assert_false(meta("<meta content=\"text/html; charset=koi8-r\">", cs));
+    assert_false(meta("<p title=\"<meta charset=koi8-r>\">", cs));
+    assert_false(meta("<metax charset=koi8-r>", cs));
+    assert_false(meta("<meta charset=\"koi8-r", cs));
+    assert_false(meta("<!-- <meta charset=koi8-r>", cs));
+    char late[1100];
+    memset(late, ' ', sizeof late);
+    memcpy(late + 1030, "<meta charset=koi8-r>", 22);
+    assert_false(track_text_meta_charset(late, sizeof late - 1, cs, sizeof cs));
+}
+
+/* An HTML part without a charset parameter is read in its <meta> charset:
+ * the destination is stored in UTF-8, the copy keeps the part's own bytes. */
+static void test_meta_charset_part(void **state)
+{
+    (void)state;
+    const char msg[] = "From: a@example.com\nTo: b@example.org\nMIME-Version: 1.0\n"
+                       "Content-Type: text/html\nContent-Transfer-Encoding: 8bit\n\n"
+                       "<html><head><meta charset=\"iso-8859-1\"></head><body>"
+                       "<a href=\"https://x.example/journ\xe9"
+                       "e\">caf\xe9</a></body></html>\n";
+    struct homing_track_options o = {.base_url = "https://t.example.com", .pixel = 1};
+    struct homing_track *t;
+    char err[256];
+    assert_int_equal(homing_track_prepare(msg, sizeof msg - 1, &o, &t, err, sizeof err), 0);
+    assert_int_equal(homing_track_link_count(t), 1);
+    assert_string_equal(homing_track_link(t, 0), "https://x.example/journ\xc3\xa9"
+                                                 "e");
+    homing_track_free(t);
+}
+
 static char *enc(int qp, const char *in, size_t n, const char *eol)
 {
     struct homing_buf b;
@@ -190,10 +252,11 @@ static void test_base64(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_identity),        cmocka_unit_test(test_latin1_map),
-        cmocka_unit_test(test_iso2022jp_map),   cmocka_unit_test(test_shift_jis_and_refusals),
-        cmocka_unit_test(test_multibyte_table), cmocka_unit_test(test_qp),
-        cmocka_unit_test(test_qp_roundtrip),    cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_identity),          cmocka_unit_test(test_latin1_map),
+        cmocka_unit_test(test_iso2022jp_map),     cmocka_unit_test(test_shift_jis_and_refusals),
+        cmocka_unit_test(test_multibyte_table),   cmocka_unit_test(test_meta_charset),
+        cmocka_unit_test(test_meta_charset_part), cmocka_unit_test(test_qp),
+        cmocka_unit_test(test_qp_roundtrip),      cmocka_unit_test(test_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
