@@ -342,6 +342,7 @@ static int site_cmp(const void *a, const void *b)
  * relies on sites being strictly ordered. */
 static void sort_sites(struct rewrite_list *l, size_t from)
 {
+    if (l->n - from < 2) return; /* also no array at all (qsort wants one) */
     size_t n = l->n - from;
     struct rewrite_site *v = l->v + from;
     qsort(v, n, sizeof *v, site_cmp);
