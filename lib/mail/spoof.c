@@ -2,7 +2,9 @@
  * spoof.c: spoofing indicators of one message: From against Reply-To,
  * Return-Path, Sender and Message-ID domains, display names that carry
  * another address or a brand, look-alike and punycode domains, and a Date far
- * from the first hop.
+ * from the first hop. Domains are compared as a reader is shown them: their
+ * "xn--" labels decoded (RFC 3492), so xn--pypal-4ve.com is the p\u0430ypal.com
+ * it imitates, and the Unicode form is shown beside the A-label.
  *
  * Contract: an indicator is evidence, not a verdict; each carries a kind, a
  * severity (high: deception with little innocent use; medium; low: common in
@@ -13,15 +15,19 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "homing/punycode.h"
 #include "trace_internal.h"
 
 #define SPOOF_SKELETON_MAX 256
 #define SPOOF_DETAIL_MAX   640
+#define SPOOF_UNICODE_MAX  HOMING_PUNYCODE_DOMAIN_MAX /* a domain, xn-- labels decoded */
+#define SPOOF_CODES_MAX    8 /* non-ASCII code points listed for one domain */
 
 /* Brands phishing most often borrows; compared through skeletons. */
 static const char *const brands[] = {
@@ -66,10 +72,11 @@ static int fold_confusables(const char *s, char *out, size_t cap)
         unsigned cp;
         char c;
     } map[] = {
-        {0x0430, 'a'}, {0x0435, 'e'}, {0x043e, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0443, 'y'},
-        {0x0445, 'x'}, {0x0456, 'i'}, {0x0455, 's'}, {0x0458, 'j'}, {0x04bb, 'h'}, {0x0501, 'd'},
-        {0x0410, 'a'}, {0x0415, 'e'}, {0x041e, 'o'}, {0x0420, 'p'}, {0x0421, 'c'}, {0x0425, 'x'},
-        {0x03b1, 'a'}, {0x03bf, 'o'}, {0x03bd, 'v'}, {0x03c1, 'p'}, {0x03b9, 'i'}, {0x039f, 'o'},
+        {0x0430, 'a'}, {0x0435, 'e'}, {0x043e, 'o'}, {0x0440, 'p'}, {0x0441, 'c'},
+        {0x0443, 'y'}, {0x0445, 'x'}, {0x0456, 'i'}, {0x0455, 's'}, {0x0458, 'j'},
+        {0x04bb, 'h'}, {0x0501, 'd'}, {0x04cf, 'l'}, {0x0410, 'a'}, {0x0415, 'e'},
+        {0x041e, 'o'}, {0x0420, 'p'}, {0x0421, 'c'}, {0x0425, 'x'}, {0x03b1, 'a'},
+        {0x03bf, 'o'}, {0x03bd, 'v'}, {0x03c1, 'p'}, {0x03b9, 'i'}, {0x039f, 'o'},
     };
     size_t o = 0;
     int folded = 0;
@@ -157,6 +164,45 @@ static void org_label(const char *domain, char *out, size_t cap)
     homing_strlcpy(out, org, cap);
 }
 
+/* The domain as a reader is shown it: its xn-- labels decoded into buf (cap
+ * bytes), or the domain itself when it has none or one is not Punycode. */
+static const char *shown(const char *d, char *buf, size_t cap)
+{
+    return homing_idna_to_unicode(d, buf, cap) > 0 ? buf : d;
+}
+
+/* "xn--pypal-4ve.com (p\u0430ypal.com)" for a domain with A-labels, else the
+ * domain, for details. */
+static const char *named(const char *d, char *buf, size_t cap)
+{
+    char u[SPOOF_UNICODE_MAX];
+    if (shown(d, u, sizeof u) == d) return d;
+    int n = snprintf(buf, cap, "%s (%s)", d, u);
+    return n > 0 && (size_t)n < cap ? buf : d;
+}
+
+/* The non-ASCII code points of UTF-8 text as "U+0430 U+0440", at most
+ * SPOOF_CODES_MAX of them (then "..."): a terminal shows the letters as '?'. */
+static void code_points(const char *s, char *out, size_t cap)
+{
+    size_t o = 0, n = 0;
+    out[0] = '\0';
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 12 < cap;) {
+        uint32_t cp = *p++;
+        if (cp >= 0xc0) { /* a lead byte and what follows of its continuation bytes */
+            int more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : 1;
+            cp &= 0x3fu >> more;
+            for (; more && (*p & 0xc0) == 0x80; more--) cp = cp << 6 | (*p++ & 0x3f);
+        }
+        if (cp < 0x80) continue;
+        if (n++ == SPOOF_CODES_MAX) {
+            snprintf(out + o, cap - o, " ...");
+            return;
+        }
+        o += (size_t)snprintf(out + o, cap - o, "%sU+%04X", o ? " " : "", (unsigned)cp);
+    }
+}
+
 static int has_punycode(const char *d)
 {
     for (const char *p = d; *p; p++)
@@ -171,11 +217,13 @@ static int has_non_ascii(const char *d)
     return 0;
 }
 
+/* An A-label and the Unicode it stands for are one domain. */
 static int same_org(const char *a, const char *b)
 {
+    char ua[SPOOF_UNICODE_MAX], ub[SPOOF_UNICODE_MAX];
     char oa[SPOOF_SKELETON_MAX], ob[SPOOF_SKELETON_MAX];
-    trace_org_domain(a, oa, sizeof oa);
-    trace_org_domain(b, ob, sizeof ob);
+    trace_org_domain(shown(a, ua, sizeof ua), oa, sizeof oa);
+    trace_org_domain(shown(b, ub, sizeof ub), ob, sizeof ob);
     return strcasecmp(oa, ob) == 0;
 }
 
@@ -183,36 +231,45 @@ static int lookalike_pair(json_t *arr, const char *what, const char *a, const ch
 {
     char la[SPOOF_SKELETON_MAX], lb[SPOOF_SKELETON_MAX];
     char sa[SPOOF_SKELETON_MAX], sb[SPOOF_SKELETON_MAX];
-    org_label(a, la, sizeof la);
-    org_label(b, lb, sizeof lb);
+    char ua[SPOOF_UNICODE_MAX], ub[SPOOF_UNICODE_MAX];
+    org_label(shown(a, ua, sizeof ua), la, sizeof la);
+    org_label(shown(b, ub, sizeof ub), lb, sizeof lb);
     if (strcasecmp(la, lb) == 0) return 0;
     skeleton(la, sa, sizeof sa);
     skeleton(lb, sb, sizeof sb);
     if (strcmp(sa, sb) != 0) return 0;
-    return add(arr, "lookalike_domain", "high", "%s domain %s looks like From domain %s", what, b,
-               a);
+    char na[SPOOF_DETAIL_MAX], nb[SPOOF_DETAIL_MAX];
+    return add(arr, "lookalike_domain", "high", "%s domain %s looks like From domain %s", what,
+               named(b, nb, sizeof nb), named(a, na, sizeof na));
 }
 
 static int check_domain(json_t *arr, const char *what, const char *d)
 {
     int r = 0;
-    if (has_punycode(d))
+    char u[SPOOF_UNICODE_MAX], codes[SPOOF_CODES_MAX * 9 + 16];
+    int idn = homing_idna_to_unicode(d, u, sizeof u);
+    if (idn > 0) {
+        code_points(u, codes, sizeof codes);
         r = add(arr, "punycode_domain", "medium",
-                "%s domain %s is internationalised (xn--): its letters may imitate another", what,
-                d);
-    else if (has_non_ascii(d))
+                "%s domain %s is %s in Unicode (%s): its letters may imitate another", what, d, u,
+                codes);
+    } else if (has_punycode(d)) {
+        r = add(arr, "punycode_domain", "medium",
+                "%s domain %s is internationalised (xn--) but not valid Punycode", what, d);
+    } else if (has_non_ascii(d)) {
         r = add(arr, "non_ascii_domain", "medium", "%s domain %s has non-ASCII characters", what,
                 d);
+    }
     if (r < 0) return r;
-    char l[SPOOF_SKELETON_MAX], s[SPOOF_SKELETON_MAX];
-    org_label(d, l, sizeof l);
+    char l[SPOOF_SKELETON_MAX], s[SPOOF_SKELETON_MAX], nd[SPOOF_DETAIL_MAX];
+    org_label(idn > 0 ? u : d, l, sizeof l);
     skeleton(l, s, sizeof s);
     for (size_t i = 0; i < sizeof brands / sizeof brands[0]; i++) {
         char bs[SPOOF_SKELETON_MAX];
         skeleton(brands[i], bs, sizeof bs);
         if (strcmp(s, bs) == 0 && strcasecmp(l, brands[i]) != 0)
-            return add(arr, "lookalike_domain", "high", "%s domain %s imitates %s", what, d,
-                       brands[i]);
+            return add(arr, "lookalike_domain", "high", "%s domain %s imitates %s", what,
+                       named(d, nd, sizeof nd), brands[i]);
     }
     return 0;
 }
@@ -244,12 +301,13 @@ static int check_display(json_t *arr, const struct trace_addr *from)
     for (size_t i = 0; lower[i]; i++) lower[i] = (char)tolower((unsigned char)lower[i]);
     char fl[SPOOF_SKELETON_MAX] = "";
     if (from->domain) org_label(from->domain, fl, sizeof fl);
+    char nf[SPOOF_DETAIL_MAX];
     for (size_t k = 0; k < sizeof brands / sizeof brands[0]; k++)
         if (strstr(lower, brands[k]) && strcasecmp(fl, brands[k]) != 0)
             return add(arr, "display_name_brand", folded ? "high" : "medium",
                        "display name \"%s\" names %s%s but the mail is from %s", dn, brands[k],
                        folded ? " spelt with look-alike letters" : "",
-                       from->domain ? from->domain : "(no domain)");
+                       from->domain ? named(from->domain, nf, sizeof nf) : "(no domain)");
     return 0;
 }
 
@@ -278,18 +336,21 @@ int spoof_indicators(const struct spoof_input *in, json_t *arr)
         if (from && from->domain && same_org(from->domain, a->domain)) continue;
         if ((r = check_domain(arr, others[i].what, a->domain)) < 0) return r;
         if (from && from->domain) {
+            char na[SPOOF_DETAIL_MAX], nf[SPOOF_DETAIL_MAX];
             if ((r = add(arr, others[i].kind, others[i].severity,
-                         "%s domain %s differs from From domain %s", others[i].what, a->domain,
-                         from->domain)) < 0)
+                         "%s domain %s differs from From domain %s", others[i].what,
+                         named(a->domain, na, sizeof na), named(from->domain, nf, sizeof nf))) < 0)
                 return r;
             if ((r = lookalike_pair(arr, others[i].what, from->domain, a->domain)) < 0) return r;
         }
     }
     if (in->message_id_domain && from && from->domain &&
         !same_org(from->domain, in->message_id_domain)) {
+        char nm[SPOOF_DETAIL_MAX], nf[SPOOF_DETAIL_MAX];
         if ((r = add(arr, "message_id_mismatch", "low",
-                     "Message-ID domain %s differs from From domain %s", in->message_id_domain,
-                     from->domain)) < 0)
+                     "Message-ID domain %s differs from From domain %s",
+                     named(in->message_id_domain, nm, sizeof nm),
+                     named(from->domain, nf, sizeof nf))) < 0)
             return r;
         if ((r = lookalike_pair(arr, "Message-ID", from->domain, in->message_id_domain)) < 0)
             return r;

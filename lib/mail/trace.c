@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "homing/punycode.h"
 #include "trace_internal.h"
 
 #define TRACE_DATE_SKEW_DEFAULT (24 * 3600)
@@ -211,6 +212,7 @@ static int parse_addr_field(const struct trace_fields *fs, const char *name, str
     return r == -ENOMEM ? r : 0;
 }
 
+/* domain_unicode only for a domain with "xn--" labels: what a reader is shown */
 static json_t *addr_json(const struct trace_addr *a, int have)
 {
     if (!have) return json_null();
@@ -218,6 +220,9 @@ static json_t *addr_json(const struct trace_addr *a, int have)
     json_object_set_new(j, "display", homing_json_text(a->display));
     json_object_set_new(j, "address", homing_json_text(a->addr));
     json_object_set_new(j, "domain", homing_json_text(a->domain));
+    char u[HOMING_PUNYCODE_DOMAIN_MAX];
+    if (a->domain && homing_idna_to_unicode(a->domain, u, sizeof u) > 0)
+        json_object_set_new(j, "domain_unicode", homing_json_text(u));
     return j;
 }
 

@@ -56,6 +56,24 @@ static void test_org_domain_and_esp(void **state)
     assert_null(trace_esp_lookup(NULL));
 }
 
+/* The detail of the first indicator of this kind, or "" (static). */
+static const char *detail(const struct spoof_input *in, const char *kind)
+{
+    static char out[1024];
+    json_t *arr = json_array();
+    assert_int_equal(spoof_indicators(in, arr), 0);
+    out[0] = '\0';
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (!out[0] && strcmp(json_string_value(json_object_get(v, "kind")), kind) == 0)
+            snprintf(out, sizeof out, "%s", json_string_value(json_object_get(v, "detail")));
+    }
+    json_decref(arr);
+    return out;
+}
+
 /* Runs the indicators and returns how many have this kind. */
 static int count(const struct spoof_input *in, const char *kind)
 {
@@ -90,6 +108,35 @@ static void test_indicators(void **state)
     in.reply_to = &other;
     assert_int_equal(count(&in, "punycode_domain"), 1);
     assert_int_equal(count(&in, "reply_to_mismatch"), 1);
+    /* decoded (RFC 3492), it is p\u0430ypal.com: shown, and a look-alike of paypal */
+    assert_string_equal(detail(&in, "punycode_domain"),
+                        "Reply-To domain xn--pypal-4ve.com is p\xd0\xb0ypal.com in Unicode "
+                        "(U+0430): its letters may imitate another");
+    assert_string_equal(detail(&in, "lookalike_domain"),
+                        "Reply-To domain xn--pypal-4ve.com (p\xd0\xb0ypal.com) imitates paypal");
+    trace_addr_clear(&other);
+    /* xn--80ak6aa92e is \u0430\u0440\u0440\u04cf\u0435, all Cyrillic (the palochka for l) */
+    assert_int_equal(trace_addr_parse("id@xn--80ak6aa92e.com", &other), 0);
+    assert_string_equal(detail(&in, "lookalike_domain"),
+                        "Reply-To domain xn--80ak6aa92e.com (\xd0\xb0\xd1\x80\xd1\x80\xd3\x8f"
+                        "\xd0\xb5.com) imitates apple");
+    trace_addr_clear(&other);
+    /* an A-label and its Unicode are one domain: no mismatch */
+    struct trace_addr idn;
+    assert_int_equal(trace_addr_parse("a@xn--bcher-kva.example", &idn), 0);
+    assert_int_equal(trace_addr_parse("b@b\xc3\xbc"
+                                      "cher.example",
+                                      &other),
+                     0);
+    struct spoof_input same = {.from = &idn, .reply_to = &other, .skew_max = 86400};
+    assert_int_equal(count(&same, "reply_to_mismatch"), 0);
+    trace_addr_clear(&idn);
+    trace_addr_clear(&other);
+    /* xn-- that is not Punycode is said to be so */
+    assert_int_equal(trace_addr_parse("help@xn--pay_pal.example", &other), 0);
+    assert_string_equal(detail(&in, "punycode_domain"),
+                        "Reply-To domain xn--pay_pal.example is internationalised (xn--) but not "
+                        "valid Punycode");
     trace_addr_clear(&other);
 
     assert_int_equal(trace_addr_parse("x@sh0p.example", &other), 0);
