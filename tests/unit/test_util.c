@@ -76,6 +76,25 @@ static void test_hex_and_ids(void **state)
     assert_int_equal(homing_id_parse("123", &x), -EINVAL);
 }
 
+/* Every length of UTF-8, the last code point, and U+FFFD for what is none. */
+static void test_utf8(void **state)
+{
+    (void)state;
+    char o[4];
+    assert_int_equal(homing_utf8_encode('A', o), 1);
+    assert_int_equal(o[0], 'A');
+    assert_int_equal(homing_utf8_encode(0xe9, o), 2);
+    assert_memory_equal(o, "\xc3\xa9", 2);
+    assert_int_equal(homing_utf8_encode(0x20ac, o), 3);
+    assert_memory_equal(o, "\xe2\x82\xac", 3);
+    assert_int_equal(homing_utf8_encode(0x10ffff, o), 4);
+    assert_memory_equal(o, "\xf4\x8f\xbf\xbf", 4);
+    assert_int_equal(homing_utf8_encode(0xd800, o), 3);
+    assert_memory_equal(o, "\xef\xbf\xbd", 3);
+    assert_int_equal(homing_utf8_encode(0x110000, o), 3);
+    assert_memory_equal(o, "\xef\xbf\xbd", 3);
+}
+
 static void test_addr(void **state)
 {
     (void)state;
@@ -133,9 +152,9 @@ static void test_time_and_sanitize(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_limit),         cmocka_unit_test(test_b64url),
-        cmocka_unit_test(test_hex_and_ids),       cmocka_unit_test(test_addr),
-        cmocka_unit_test(test_time_and_sanitize),
+        cmocka_unit_test(test_buf_limit),   cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_hex_and_ids), cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_addr),        cmocka_unit_test(test_time_and_sanitize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
