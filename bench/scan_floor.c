@@ -11,34 +11,10 @@
 #include <time.h>
 
 #include <gmime/gmime.h>
-#include <gumbo.h>
+
+#include "floor.h"
 
 static unsigned long html_parts;
-
-static void walk(GMimeObject *o)
-{
-    if (GMIME_IS_MULTIPART(o)) {
-        GMimeMultipart *mp = GMIME_MULTIPART(o);
-        for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-            walk(g_mime_multipart_get_part(mp, i));
-    } else if (GMIME_IS_MESSAGE_PART(o)) {
-        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-        if (m && g_mime_message_get_mime_part(m)) walk(g_mime_message_get_mime_part(m));
-    } else if (GMIME_IS_PART(o)) {
-        GMimeContentType *ct = g_mime_object_get_content_type(o);
-        if (!ct || !g_mime_content_type_is_type(ct, "text", "html")) return;
-        GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
-        if (!w) return;
-        GMimeStream *mem = g_mime_stream_mem_new();
-        g_mime_data_wrapper_write_to_stream(w, mem);
-        GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-        GumboOutput *g =
-            gumbo_parse_with_options(&kGumboDefaultOptions, (const char *)ba->data, ba->len);
-        gumbo_destroy_output(&kGumboDefaultOptions, g);
-        g_object_unref(mem);
-        html_parts++;
-    }
-}
 
 int main(int argc, char **argv)
 {
@@ -62,7 +38,8 @@ int main(int argc, char **argv)
             GMimeParser *parser = g_mime_parser_new_with_stream(s);
             GMimeMessage *m = g_mime_parser_construct_message(parser, NULL);
             if (m) {
-                if (g_mime_message_get_mime_part(m)) walk(g_mime_message_get_mime_part(m));
+                if (g_mime_message_get_mime_part(m))
+                    html_parts += bench_floor_walk(g_mime_message_get_mime_part(m));
                 g_object_unref(m);
                 n++;
             }

@@ -2,9 +2,9 @@
  * trace_bench.c: messages per second of `homing trace` (homing_trace_run,
  * the whole analysis the command does) against the floor of issue #6, a plain
  * parse of the same messages in the same run: GMime for the MIME structure and
- * gumbo for each text/html part (decoded), as bench/scan_floor.c does; with
- * and without re-verification (SPF, DKIM, DMARC answered by the zone-file
- * resolver, so the figure is CPU work, not network latency).
+ * gumbo for each text/html part (bench/floor.c, which bench/scan_floor.c uses
+ * too); with and without re-verification (SPF, DKIM, DMARC answered by the
+ * zone-file resolver, so the figure is CPU work, not network latency).
  *
  * The three are interleaved: each round runs the whole corpus through the
  * floor, then trace --offline, then trace with verification, timed as thread
@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include <gmime/gmime.h>
-#include <gumbo.h>
 
+#include "floor.h"
 #include "homing/trace.h"
 
 #define BENCH_ROUNDS_MAX 10000
@@ -65,40 +65,14 @@ static int load(const char *path, struct msg *m)
     return m->data ? 0 : -ENOMEM;
 }
 
-/* The MIME tree walk of bench/scan_floor.c: every text/html part decoded and
- * parsed by gumbo. */
-static void walk(GMimeObject *o)
-{
-    if (GMIME_IS_MULTIPART(o)) {
-        GMimeMultipart *mp = GMIME_MULTIPART(o);
-        for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-            walk(g_mime_multipart_get_part(mp, i));
-    } else if (GMIME_IS_MESSAGE_PART(o)) {
-        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-        if (m && g_mime_message_get_mime_part(m)) walk(g_mime_message_get_mime_part(m));
-    } else if (GMIME_IS_PART(o)) {
-        GMimeContentType *ct = g_mime_object_get_content_type(o);
-        if (!ct || !g_mime_content_type_is_type(ct, "text", "html")) return;
-        GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
-        if (!w) return;
-        GMimeStream *mem = g_mime_stream_mem_new();
-        g_mime_data_wrapper_write_to_stream(w, mem);
-        GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-        GumboOutput *g =
-            gumbo_parse_with_options(&kGumboDefaultOptions, (const char *)ba->data, ba->len);
-        gumbo_destroy_output(&kGumboDefaultOptions, g);
-        g_object_unref(mem);
-        html_parts++;
-    }
-}
-
 static void floor_parse(const struct msg *m)
 {
     GMimeStream *s = g_mime_stream_mem_new_with_buffer(m->data, m->len);
     GMimeParser *p = g_mime_parser_new_with_stream(s);
     GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
     if (msg) {
-        if (g_mime_message_get_mime_part(msg)) walk(g_mime_message_get_mime_part(msg));
+        if (g_mime_message_get_mime_part(msg))
+            html_parts += bench_floor_walk(g_mime_message_get_mime_part(msg));
         g_object_unref(msg);
     }
     g_object_unref(p);
