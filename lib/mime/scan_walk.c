@@ -95,6 +95,7 @@ static GByteArray *part_bytes(GMimePart *part)
 }
 
 struct walker {
+    int dos; /* strip of a message with CRLF line ends */
     const struct homing_scan_options *o;
     struct homing_scan_result *res; /* scan */
     struct homing_strip_stats *st;  /* strip */
@@ -212,6 +213,32 @@ static void visit_text(struct walker *w, GMimePart *part, const char *path)
 
 static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth);
 
+/* GMime keeps a multipart's prologue and epilogue with LF line ends and writes
+ * them unfiltered: back to CRLF for a message written with CRLF. */
+static char *crlf_dup(const char *s)
+{
+    if (!s) return NULL;
+    size_t n = 0;
+    for (const char *p = s; *p; p++) n += *p == '\n' && (p == s || p[-1] != '\r');
+    char *o = g_malloc(strlen(s) + n + 1), *q = o;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n' && (p == s || p[-1] != '\r')) *q++ = '\r';
+        *q++ = *p;
+    }
+    *q = '\0';
+    return o;
+}
+
+static void dos_text(GMimeMultipart *mp)
+{
+    char *pro = crlf_dup(g_mime_multipart_get_prologue(mp));
+    char *epi = crlf_dup(g_mime_multipart_get_epilogue(mp));
+    if (pro) g_mime_multipart_set_prologue(mp, pro);
+    if (epi) g_mime_multipart_set_epilogue(mp, epi);
+    g_free(pro);
+    g_free(epi);
+}
+
 static void walk_message(struct walker *w, GMimeMessage *m, const char *path, int depth)
 {
     GMimeObject *body = g_mime_message_get_mime_part(m);
@@ -235,6 +262,7 @@ static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth
     }
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        if (w->dos) dos_text(mp);
         int n = g_mime_multipart_get_count(mp);
         for (int i = 0; i < n && !w->err; i++) {
             char sub[HOMING_SCAN_PART_MAX];
@@ -311,7 +339,11 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
     if (!m) return -EBADMSG;
     struct homing_strip_stats s = {0};
     char *sender = first_mailbox(g_mime_message_get_from(m));
-    struct walker w = {.o = o, .st = &s, .sender = sender};
+    /* GMime writes LF line ends unless told otherwise: a message whose first
+     * line ends in CRLF is written back with CRLF */
+    const char *nl = memchr(data, '\n', len);
+    int dos = nl && nl > data && nl[-1] == '\r';
+    struct walker w = {.dos = dos, .o = o, .st = &s, .sender = sender};
     walk_message(&w, m, "", 0);
     free(sender);
     if (w.err) {
@@ -329,7 +361,10 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
     GMimeStream *mem = g_mime_stream_mem_new();
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
     int r = 0;
-    if (g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, mem) < 0) r = -EIO;
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    if (dos) g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+    if (g_mime_object_write_to_stream(GMIME_OBJECT(m), fo, mem) < 0) r = -EIO;
+    g_mime_format_options_free(fo);
     GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
     g_object_unref(mem);
     g_object_unref(m);

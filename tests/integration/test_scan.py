@@ -73,6 +73,9 @@ for m in msgs:
         orig = f.read()
     if clean and name != 'clean_images' and name != 'clean_spacer':
         check(rest == orig, f'strip {m}: a message with nothing to strip is unchanged')
+    # the same message with CRLF line ends comes back with CRLF line ends, else the same
+    c = run(['strip', '-'], stdin=orig.replace(b'\n', b'\r\n'))
+    check(c.stdout == s.stdout.replace(b'\n', b'\r\n'), f'strip {m}: CRLF kept')
     # after strip nothing may load
     with tempfile.NamedTemporaryFile(suffix='.eml') as t:
         t.write(s.stdout)
