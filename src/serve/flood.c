@@ -1,8 +1,8 @@
 /*
- * flood.c: the token buckets of flood.h. The table is direct-mapped by a hash of
- * the client address: a new client may take over a stale slot, which at worst
- * gives an attacker with very many addresses a fresh bucket: the same as having
- * many addresses anyway.
+ * flood.c: the token buckets of flood.h. The table is two-way set-associative
+ * by a hash of the client address and URL: a new pair takes over the slot of
+ * its set used longer ago, which at worst gives an attacker with very many
+ * addresses a fresh bucket: the same as having many addresses anyway.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,14 +40,27 @@ static size_t flood_slot(const struct flood *f, const struct homing_addr *a, uin
     return (size_t)(h % f->size);
 }
 
+static int bucket_is(const struct flood_bucket *b, const struct homing_addr *client,
+                     uint64_t message, uint32_t recipient, uint32_t item, uint16_t kind)
+{
+    return b->client.family == client->family && memcmp(b->client.bytes, client->bytes, 16) == 0 &&
+           b->message == message && b->recipient == recipient && b->item == item && b->kind == kind;
+}
+
 int flood_admit(struct flood *f, const struct homing_addr *client, int64_t now_us, uint16_t kind,
                 uint64_t message, uint32_t recipient, uint32_t item)
 {
     if (!f->table) return 1;
-    struct flood_bucket *b = &f->table[flood_slot(f, client, message, recipient, item, kind)];
-    if (b->client.family != client->family || memcmp(b->client.bytes, client->bytes, 16) != 0 ||
-        b->message != message || b->recipient != recipient || b->item != item || b->kind != kind) {
-        /* A new client (or a stale one's slot): start full. An unreported count
+    /* Two-way: a pair lives in its slot or the one beside it. Direct-mapped,
+     * one other client whose pair hashed to a flooder's slot reset the
+     * flooder's bucket at each of its hits, and the flood went through. */
+    size_t i = flood_slot(f, client, message, recipient, item, kind), j = i ^ 1;
+    struct flood_bucket *b = &f->table[i], *other = j < f->size ? &f->table[j] : b;
+    if (!bucket_is(b, client, message, recipient, item, kind) &&
+        (bucket_is(other, client, message, recipient, item, kind) || other->last_us < b->last_us))
+        b = other; /* its own, or else the slot used longer ago */
+    if (!bucket_is(b, client, message, recipient, item, kind)) {
+        /* A new pair (or a stale one's slot): start full. An unreported count
          * of the old owner is lost only if it was evicted mid-flood. */
         memset(b, 0, sizeof *b);
         b->client = *client;
