@@ -69,5 +69,9 @@ void homing_journal_wait(struct homing_journal *j, int timeout_ms);
 void homing_journal_wake(struct homing_journal *j);
 /* Events appended and not yet ingested (approximate while writers run). */
 uint64_t homing_journal_backlog(const struct homing_journal *j);
+/* Read-your-writes: waits until every event appended before the call is in
+ * the store, at most timeout_ms; 0, or -ETIMEDOUT. For readers that must see
+ * the hits already answered (the admin API). */
+int homing_journal_barrier(const struct homing_journal *j, int timeout_ms);
 
 #endif

@@ -26,6 +26,7 @@
 #define JOURNAL_FIXED    40          /* bytes of the body before its strings */
 #define JOURNAL_STRINGS  6           /* client, user agent, language, via, from, detail */
 #define JOURNAL_NAME_MAX 64          /* "W-S.hj" and cursor names */
+#define JOURNAL_POLL_US  250         /* homing_journal_barrier's polling step */
 
 struct jwriter {
     int fd;           /* current segment, or -1 */
@@ -490,6 +491,19 @@ uint64_t homing_journal_backlog(const struct homing_journal *j)
     for (unsigned w = 0; w < j->nwriters; w++) a += atomic_load(&j->w[w].appended);
     uint64_t i = atomic_load(&j->ingested);
     return a > i ? a - i : 0;
+}
+
+int homing_journal_barrier(const struct homing_journal *j, int timeout_ms)
+{
+    uint64_t target = 0;
+    for (unsigned w = 0; w < j->nwriters; w++) target += atomic_load(&j->w[w].appended);
+    /* The ingester batches for a couple of milliseconds under load: poll at
+     * that scale. */
+    for (int waited_us = 0; atomic_load(&j->ingested) < target; waited_us += JOURNAL_POLL_US) {
+        if (waited_us >= timeout_ms * 1000) return -ETIMEDOUT;
+        usleep(JOURNAL_POLL_US);
+    }
+    return 0;
 }
 
 /* ---- open and recovery ---- */

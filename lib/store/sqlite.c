@@ -64,6 +64,7 @@ enum sq_stmt {
     ST_API_KEY_ADD,
     ST_API_KEY_LIST,
     ST_API_KEY_REVOKE,
+    ST_CURSOR_SET, /* per batch of the journal's ingester: cached (migration 0003's table) */
     ST_COUNT
 };
 
@@ -85,6 +86,8 @@ static const char *const sq_sql[ST_COUNT] = {
     [ST_SCHEMA_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
     [ST_EVENT_INSERT] = EVENT_INSERT_HEAD EVENT_INSERT_ROW,
     [ST_LINK_URL] = "SELECT url FROM links WHERE message = ?1 AND idx = ?2",
+    [ST_CURSOR_SET] = "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
+                      "ON CONFLICT (name) DO UPDATE SET event = excluded.event",
     [ST_API_KEY_CHECK] = "SELECT 1 FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (id, message_id, subject, sender, mode, "
                           "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1478,12 +1481,13 @@ static int sq_cursor_get(struct homing_store *s, const char *name, int64_t *even
 static int sq_cursor_set(struct homing_store *s, const char *name, int64_t event)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = nq_prepare(q, "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
-                                     "ON CONFLICT (name) DO UPDATE SET event = excluded.event");
+    sqlite3_stmt *st = sq_stmt(q, ST_CURSOR_SET);
     if (!st) return -EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, event);
-    return nq_run(q, st, "setting cursor");
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "setting cursor");
 }
 
 /* ---- privacy (migration 0006) ----

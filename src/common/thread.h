@@ -14,4 +14,10 @@
  * loop threads' commits behind it (priority inversion). */
 void thread_background(void);
 
+/* The journal's ingester: nice +10 (as thread_background) while its backlog
+ * is small, so a burst of hits is absorbed by the journal while the loop
+ * threads keep the CPU; nice 0 when urgent, so a sustained flood cannot grow
+ * the journal without bound. Not SCHED_IDLE, for the reason above. */
+void thread_ingest_priority(int urgent);
+
 #endif

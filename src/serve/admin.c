@@ -23,6 +23,7 @@
 
 #define ADMIN_LIST_DEFAULT 100
 #define ADMIN_QUERY_MAX    1024
+#define ADMIN_BARRIER_MS   2000 /* longest wait of a read for the journal to be stored */
 
 static void send_text(h2o_req_t *req, int status, const char *reason, const char *type,
                       const char *body, size_t len)
@@ -354,6 +355,12 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
     }
     const char *rest = path.base + sizeof api - 1;
     size_t rlen = path.len - (sizeof api - 1);
+    /* Hits reach the store through the journal a few milliseconds after their
+     * answer: a read waits (briefly, this listener is for a few consumers) until
+     * every hit answered before it is stored, so the API never lags its own
+     * answers. Streams follow the store anyway. */
+    if (get && homing_journal_barrier(s->journal, ADMIN_BARRIER_MS) < 0)
+        log_warn("api: hits answered %d ms ago are not in the store yet", ADMIN_BARRIER_MS);
     if (rlen == 6 && memcmp(rest, "events", 6) == 0) {
         if (!get) return send_error(req, 405, "Method Not Allowed", "use GET");
         return api_events(w, req, 0);

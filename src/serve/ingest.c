@@ -1,23 +1,37 @@
 /*
  * ingest.c: the ingester thread, moving journaled hits (batch.c) into the
- * store in transactions of up to HOMING_JOURNAL_BATCH events. It runs at
- * normal priority: the enrichment and notifier threads follow the store, so
- * its lag is theirs (measured as homing_queue_depth, the events journaled and
- * not yet stored). On stop it runs after the loop threads have finished and
- * empties the journal before the process exits.
+ * store in transactions of up to HOMING_JOURNAL_BATCH events, at nice +10
+ * while its backlog (homing_queue_depth: events journaled, not yet stored) is
+ * small and at normal priority while it is large. The enrichment and notifier
+ * threads follow the store, so its lag is theirs. On stop it runs after the
+ * loop threads have finished and empties the journal before the process exits.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
 #include "homing/journal.h"
 #include "log.h"
+#include "thread.h"
 #include "serve.h"
 
 #define INGEST_WAIT_MS    100 /* longest sleep with nothing to do (stop checks) */
 #define INGEST_RETRY_MS   200 /* pause after a store error before trying again */
 #define INGEST_STOP_TRIES 50  /* store errors tolerated while emptying on stop */
 #define INGEST_PASS_MAX   (4 * HOMING_JOURNAL_BATCH) /* events per pass */
+/* A pass that moved fewer than INGEST_GATHER events is followed by a pause of
+ * INGEST_GATHER_US: under load the next transaction then carries hundreds of
+ * events instead of a few (each transaction costs a lock, a cursor update, a
+ * WAL append and a wake-up); idle, a hit still reaches the store at once. */
+#define INGEST_GATHER    256
+#define INGEST_GATHER_US 2000
+/* Backlog (events) above which the ingester competes at normal priority, and
+ * below which it goes back to nice +10 (thread_ingest_priority): a burst of a
+ * few seconds is absorbed by the journal while the loop threads keep the CPU;
+ * a sustained flood cannot grow the journal without bound. */
+#define INGEST_URGENT_ABOVE 262144
+#define INGEST_URGENT_BELOW 16384
 
 static void sleep_ms(int ms)
 {
@@ -25,7 +39,7 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* One pass: 1 if it moved something, 0 if not, negative on a store error. */
+/* One pass: how many events it moved, negative on a store error. */
 static int ingest_pass(struct serve *s)
 {
     size_t moved = 0, refused = 0;
@@ -37,21 +51,29 @@ static int ingest_pass(struct serve *s)
         atomic_fetch_add(&s->metrics.store_errors, refused);
         log_error("journal: the store refused %zu event(s); skipped", refused);
     }
-    atomic_store_explicit(&s->metrics.queue_depth, (long long)homing_journal_backlog(s->journal),
-                          memory_order_relaxed);
+    uint64_t backlog = homing_journal_backlog(s->journal);
+    atomic_store_explicit(&s->metrics.queue_depth, (long long)backlog, memory_order_relaxed);
+    if (!s->ingest_urgent && backlog > INGEST_URGENT_ABOVE) {
+        s->ingest_urgent = 1;
+        thread_ingest_priority(1);
+    } else if (s->ingest_urgent && backlog < INGEST_URGENT_BELOW) {
+        s->ingest_urgent = 0;
+        thread_ingest_priority(0);
+    }
     if (r < 0) {
         atomic_fetch_add(&s->metrics.store_errors, 1);
         log_error("journal: cannot move hits into the store: %s (%s)", strerror(-r),
                   homing_store_errmsg(s->ingest_store));
         return r;
     }
-    return moved > 0;
+    return moved > INT_MAX ? INT_MAX : (int)moved;
 }
 
 static void *ingester_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "homing-ingest");
     struct serve *s = arg;
+    thread_ingest_priority(0);
     int idle = 0;
     while (!atomic_load(&s->ingest_stopping)) {
         int r = ingest_pass(s);
@@ -64,6 +86,10 @@ static void *ingester_main(void *arg)
             homing_journal_wait(s->journal, INGEST_WAIT_MS);
         } else {
             idle = 0;
+            if (r < INGEST_GATHER) {
+                struct timespec ts = {0, INGEST_GATHER_US * 1000L};
+                nanosleep(&ts, NULL);
+            }
         }
     }
     /* The loop threads are gone: what is journaled now is all there will be. */

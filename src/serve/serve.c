@@ -168,6 +168,17 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
+/* The ingester moves between nice +10 and 0 (thread_ingest_priority); after
+ * the switch to serve.user only RLIMIT_NICE lets it back to 0, and only root
+ * can raise that limit: so now, while still root. */
+static void allow_renice(void)
+{
+    struct rlimit rl = {20, 20}; /* nice values down to 20 - 20 = 0 */
+    struct rlimit cur;
+    if (getrlimit(RLIMIT_NICE, &cur) == 0 && cur.rlim_max < rl.rlim_max)
+        setrlimit(RLIMIT_NICE, &rl);
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -242,6 +253,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
     if (!(s.keyring = cli_keyring(cli))) return CLI_ERROR;
     raise_fd_limit();
+    allow_renice();
 
     /* Every thread blocks SIGTERM/SIGINT; the main thread takes them with sigwait,
      * so no handler races with the loops. */

@@ -96,6 +96,7 @@ struct serve {
     struct homing_store *ingest_store;     /* the ingester thread's handle */
     pthread_t ingester;
     atomic_int ingest_stopping; /* set after the loop threads have stopped */
+    int ingest_urgent;          /* the ingester's own: at normal priority (ingest.c) */
     struct metrics metrics;
     atomic_int stopping;
 };

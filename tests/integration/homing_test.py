@@ -72,6 +72,8 @@ class Instance:
         open(self.conf, "w").write("\n".join(out) + "\n")
 
     def run(self, *args, check_rc=True, input=None, timeout=60):
+        # The CLI reads the store, which hits reach a few ms after their answer.
+        self.settle()
         p = subprocess.run([HOMING, "-c", self.conf, *args], capture_output=True, text=True,
                            input=input, timeout=timeout)
         if check_rc and p.returncode != 0:
