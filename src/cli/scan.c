@@ -134,38 +134,25 @@ static void print_text(const char *name, const struct homing_scan_result *r)
     }
 }
 
-/* Appends text to the output, each line break followed by the indentation of
- * an element of the "messages" array (4 spaces): json_dumps of a message alone
- * starts at depth 0, and JSON strings hold no raw line break, so this is what
- * formatting the whole document with JSON_INDENT(2) writes. */
-struct json_out {
-    struct homing_buf *b;
-    int rc;
-};
-
-static int json_out_indented(const char *p, size_t n, void *data)
-{
-    struct json_out *o = data;
-    while (n && o->rc == 0) {
-        const char *nl = memchr(p, '\n', n);
-        size_t k = nl ? (size_t)(nl - p) + 1 : n;
-        o->rc = homing_buf_append(o->b, p, k);
-        if (nl && o->rc == 0) o->rc = homing_buf_append(o->b, "    ", 4);
-        p += k;
-        n -= k;
-    }
-    return o->rc < 0 ? -1 : 0;
-}
-
-/* One element of "messages", after "[" or the previous one's ",". */
+/* One element of "messages", after "[" or the previous one's ",": the
+ * message's object as json_dumps(JSON_INDENT(2)) writes it alone, each line
+ * break followed by the 4 spaces of an element's depth in the array. JSON
+ * strings hold no raw line break, so this is byte for byte what formatting the
+ * whole document with JSON_INDENT(2) writes. */
 static int json_out_message(struct homing_buf *b, json_t *m)
 {
-    struct json_out o = {b, 0};
-    int rc = homing_buf_append(b, b->len ? ",\n    " : "\n    ", b->len ? 6 : 5);
-    if (rc < 0) return rc;
-    if (json_dump_callback(m, json_out_indented, &o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-        return o.rc < 0 ? o.rc : -ENOMEM;
-    return 0;
+    char *s = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!s) return -ENOMEM;
+    int rc = homing_buf_puts(b, b->len ? ",\n    " : "\n    ");
+    for (const char *p = s; rc == 0 && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t k = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        rc = homing_buf_append(b, p, k);
+        if (nl && rc == 0) rc = homing_buf_append(b, "    ", 4);
+        p += k;
+    }
+    free(s);
+    return rc;
 }
 
 static int scan_one(struct scan_run *run, const char *name, const char *data, size_t len)
