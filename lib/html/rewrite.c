@@ -1,12 +1,16 @@
 /*
  * rewrite.c: finds the link attributes and the pixel's place in an HTML part
- * with gumbo (see rewrite.h for the contract and the skip rules).
+ * with our own tokenizer (tokenize.h; see rewrite.h for the contract and the
+ * skip rules, docs/internals/track.md for why not gumbo).
  *
- * Positions come from gumbo's pointers into our own buffer (original_value,
- * original_end_tag), so the caller can splice the original text and keep every
- * other byte. The decoded value (gumbo's, entities resolved) is what gets
- * stored: it is what a browser follows. The tree is walked with an explicit
- * stack, so a deeply nested document cannot exhaust ours.
+ * Positions are the tokenizer's offsets into our own buffer, so the caller can
+ * splice the original text and keep every other byte. The decoded value
+ * (character references resolved as the standard's tokenizer does) is what
+ * gets stored: it is what a browser follows. No tree is built; the little of
+ * the tree builder that decides what we find is followed here: which elements
+ * hold raw text, that a select drops its a and area children, and which
+ * elements keep a </body> from closing the body. rewrite_gumbo.c, the gumbo
+ * version it replaced, is the reference it is checked against.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -14,90 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <gumbo.h>
-
 #include "rewrite.h"
-
-/* gumbo allocates and frees every token, string and node on its own; an arena
- * for one parse turns that into pointer bumps and the teardown of the tree into
- * freeing a few chunks. Its size is bounded by a constant times the input. */
-#define ARENA_CHUNK (64u * 1024)
-
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    max_align_t data[];
-};
-
-struct arena {
-    struct arena_chunk *head;
-};
-
-/* A few chunks are kept per thread between parses (a part's parse, and the
- * parse of a conditional comment inside it, each need one): allocating and
- * freeing the same large blocks for every part made malloc trim and grow the
- * heap, and touch fresh pages, each time. */
-#define ARENA_SPARE_MAX 4
-
-static __thread struct arena_chunk *arena_spare;
-static __thread unsigned arena_n_spare;
-
-static void *arena_alloc(void *user, size_t n)
-{
-    struct arena *a = user;
-    n = (n + 15) & ~(size_t)15;
-    struct arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        if (arena_spare && cap == ARENA_CHUNK) {
-            c = arena_spare;
-            arena_spare = c->next;
-            arena_n_spare--;
-        } else {
-            c = malloc(sizeof *c + cap);
-        }
-        /* gumbo never checks an allocation (its own default aborts too) */
-        if (!c) abort();
-        c->used = 0;
-        c->cap = cap;
-        c->next = a->head;
-        a->head = c;
-    }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    return p;
-}
-
-static void arena_free(void *user, void *p)
-{
-    (void)user;
-    (void)p;
-}
-
-static void arena_release(struct arena *a)
-{
-    while (a->head) {
-        struct arena_chunk *c = a->head;
-        a->head = c->next;
-        if (arena_n_spare < ARENA_SPARE_MAX && c->cap == ARENA_CHUNK) {
-            c->next = arena_spare;
-            arena_spare = c;
-            arena_n_spare++;
-            continue;
-        }
-        free(c);
-    }
-}
-
-static GumboOutput *parse_html(struct arena *a, const char *html, size_t len)
-{
-    GumboOptions opt = kGumboDefaultOptions;
-    opt.max_errors = 0; /* errors are not needed, and unbounded on bad input */
-    opt.allocator = arena_alloc;
-    opt.deallocator = arena_free;
-    opt.userdata = a;
-    return gumbo_parse_with_options(&opt, html, len);
-}
+#include "tokenize.h"
 
 static int is_c0_or_space(unsigned char c)
 {
@@ -157,7 +79,7 @@ int rewrite_url_trackable(const char *value, size_t n, const char *base_url, cha
     return 1;
 }
 
-static int list_push(struct rewrite_list *l, const struct rewrite_site *s)
+int rewrite_list_push(struct rewrite_list *l, const struct rewrite_site *s)
 {
     if (l->n >= REWRITE_SITES_MAX) return -E2BIG;
     if (l->n == l->cap) {
@@ -171,6 +93,34 @@ static int list_push(struct rewrite_list *l, const struct rewrite_site *s)
     return 0;
 }
 
+int rewrite_finish(struct rewrite_list *out, size_t from, int r, int pixel, size_t at)
+{
+    if (r == 0 && pixel) {
+        struct rewrite_site s = {REWRITE_PIXEL, at, at, 0, 1, NULL};
+        r = rewrite_list_push(out, &s);
+    }
+    if (r < 0) {
+        for (size_t i = from; i < out->n; i++) free(out->v[i].url);
+        out->n = from;
+        return r;
+    }
+    rewrite_sort_sites(out, from);
+    return 0;
+}
+
+int rewrite_list_same(const struct rewrite_list *a, const struct rewrite_list *b)
+{
+    if (a->n != b->n) return 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct rewrite_site *x = &a->v[i], *y = &b->v[i];
+        if (x->kind != y->kind || x->start != y->start || x->end != y->end ||
+            x->quote != y->quote || x->html != y->html || !x->url != !y->url ||
+            (x->url && strcmp(x->url, y->url) != 0))
+            return 0;
+    }
+    return 1;
+}
+
 void rewrite_list_free(struct rewrite_list *l)
 {
     if (!l) return;
@@ -178,156 +128,6 @@ void rewrite_list_free(struct rewrite_list *l)
     free(l->v);
     l->v = NULL;
     l->n = l->cap = 0;
-}
-
-static int has_notrack(const GumboVector *attrs)
-{
-    GumboAttribute *a = gumbo_get_attribute(attrs, REWRITE_NOTRACK_ATTR);
-    if (!a) return 0;
-    const char *v = a->value;
-    while (*v && is_c0_or_space((unsigned char)*v)) v++;
-    size_t n = strlen(v);
-    while (n > 0 && is_c0_or_space((unsigned char)v[n - 1])) n--;
-    return n == strlen(REWRITE_NOTRACK_VALUE) && strncasecmp(v, REWRITE_NOTRACK_VALUE, n) == 0;
-}
-
-/* Adds the href of one element. base/len describe the buffer gumbo parsed;
- * shift moves its offsets into the caller's text (for conditional comments). */
-static int add_href(const GumboElement *e, const char *base, size_t len, size_t shift,
-                    const char *base_url, struct rewrite_list *out)
-{
-    GumboAttribute *a = gumbo_get_attribute(&e->attributes, "href");
-    if (!a || has_notrack(&e->attributes)) return 0;
-    const char *ov = a->original_value.data;
-    size_t on = a->original_value.length;
-    /* clones made by the tree builder share the source text: only pointers into
-     * our buffer name a place we can splice */
-    if (!ov || on == 0 || ov < base || (size_t)(ov - base) > len || on > len - (size_t)(ov - base))
-        return 0;
-    char quote = 0;
-    if (on >= 2 && (ov[0] == '"' || ov[0] == '\'') && ov[on - 1] == ov[0])
-        quote = ov[0];
-    else if (ov[0] == '"' || ov[0] == '\'')
-        return 0; /* an unterminated quote: gumbo reached the end of input */
-    char *url = NULL;
-    int r = rewrite_url_trackable(a->value, strlen(a->value), base_url, &url);
-    if (r <= 0) return r;
-    size_t start = (size_t)(ov - base) + (quote ? 1 : 0);
-    size_t end = (size_t)(ov - base) + on - (quote ? 1 : 0);
-    struct rewrite_site s = {REWRITE_LINK, start + shift, end + shift, quote, 1, url};
-    r = list_push(out, &s);
-    if (r < 0) free(url);
-    return r;
-}
-
-static int is_link_tag(const GumboElement *e, int in_conditional)
-{
-    if (e->tag == GUMBO_TAG_A || e->tag == GUMBO_TAG_AREA) return 1;
-    if (!in_conditional || e->tag != GUMBO_TAG_UNKNOWN) return 0;
-    /* VML buttons (<v:roundrect href=...>) that only Outlook renders */
-    GumboStringPiece name = e->original_tag;
-    return name.length > 3 && (name.data[1] == 'v' || name.data[1] == 'V') && name.data[2] == ':';
-}
-
-static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
-                const char *base_url, int in_conditional, struct rewrite_list *out);
-
-/* Outlook conditional comments (<!--[if mso]> ... <![endif]-->) hold markup
- * that Outlook renders: their links are parsed and tracked too. */
-static int conditional_comment(const GumboNode *n, const char *base, size_t len, size_t shift,
-                               const char *base_url, struct rewrite_list *out)
-{
-    GumboStringPiece t = n->v.text.original_text;
-    if (!t.data || t.data < base || (size_t)(t.data - base) > len ||
-        t.length > len - (size_t)(t.data - base) || t.length < 7 || memcmp(t.data, "<!--", 4) != 0)
-        return 0;
-    const char *inner = t.data + 4;
-    size_t il = t.length - 4;
-    if (il >= 3 && memcmp(inner + il - 3, "-->", 3) == 0) il -= 3;
-    if (il < 4 || strncasecmp(inner, "[if", 3) != 0) return 0;
-    /* most conditional comments hold only styles and settings: a second parse
-     * is worth it only where a link can be */
-    int has_href = 0;
-    for (size_t i = 0; i + 4 <= il && !has_href; i++)
-        has_href = (inner[i] | 0x20) == 'h' && strncasecmp(inner + i, "href", 4) == 0;
-    if (!has_href) return 0;
-    struct arena a = {0};
-    GumboOutput *o = parse_html(&a, inner, il);
-    int r = o ? walk(&a, o->root, inner, il, shift + (size_t)(inner - base), base_url, 1, out)
-              : -ENOMEM;
-    arena_release(&a);
-    return r;
-}
-
-static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
-                const char *base_url, int in_conditional, struct rewrite_list *out)
-{
-    /* grown on the way down: most documents are a few dozen levels deep */
-    size_t cap = 64, depth = 0;
-    GumboNode **stack = arena_alloc(a, cap * sizeof *stack);
-    size_t *next = arena_alloc(a, cap * sizeof *next);
-    int r = 0;
-    stack[depth] = root;
-    next[depth++] = 0;
-    while (depth > 0 && r == 0) {
-        GumboNode *n = stack[depth - 1];
-        if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE &&
-            n->type != GUMBO_NODE_DOCUMENT) {
-            depth--;
-            continue;
-        }
-        const GumboVector *kids =
-            n->type == GUMBO_NODE_DOCUMENT ? &n->v.document.children : &n->v.element.children;
-        if (next[depth - 1] == 0 && n->type != GUMBO_NODE_DOCUMENT &&
-            is_link_tag(&n->v.element, in_conditional))
-            r = add_href(&n->v.element, base, len, shift, base_url, out);
-        if (r < 0) break;
-        if (next[depth - 1] >= kids->length) {
-            depth--;
-            continue;
-        }
-        GumboNode *c = kids->data[next[depth - 1]++];
-        if (c->type == GUMBO_NODE_COMMENT && !in_conditional) {
-            r = conditional_comment(c, base, len, shift, base_url, out);
-            continue;
-        }
-        if (depth == cap && cap < REWRITE_HTML_DEPTH) {
-            size_t cap2 = cap * 2 < REWRITE_HTML_DEPTH ? cap * 2 : REWRITE_HTML_DEPTH;
-            GumboNode **s2 = arena_alloc(a, cap2 * sizeof *s2);
-            size_t *n2 = arena_alloc(a, cap2 * sizeof *n2);
-            memcpy(s2, stack, cap * sizeof *s2);
-            memcpy(n2, next, cap * sizeof *n2);
-            stack = s2;
-            next = n2;
-            cap = cap2;
-        }
-        if (depth < cap) {
-            stack[depth] = c;
-            next[depth++] = 0;
-        }
-    }
-    return r;
-}
-
-static const GumboNode *child_element(const GumboNode *parent, GumboTag tag)
-{
-    if (!parent) return NULL;
-    const GumboVector *kids = parent->type == GUMBO_NODE_DOCUMENT ? &parent->v.document.children
-                                                                  : &parent->v.element.children;
-    for (unsigned i = 0; i < kids->length; i++) {
-        const GumboNode *c = kids->data[i];
-        if (c->type == GUMBO_NODE_ELEMENT && c->v.element.tag == tag) return c;
-    }
-    return NULL;
-}
-
-static int end_tag_offset(const GumboNode *n, const char *base, size_t len, size_t *off)
-{
-    if (!n) return 0;
-    GumboStringPiece t = n->v.element.original_end_tag;
-    if (!t.data || t.length == 0 || t.data < base || (size_t)(t.data - base) > len) return 0;
-    *off = (size_t)(t.data - base);
-    return 1;
 }
 
 static int site_cmp(const void *a, const void *b)
@@ -340,7 +140,7 @@ static int site_cmp(const void *a, const void *b)
 
 /* Sorts and drops overlapping sites (the first at a place wins): the splicer
  * relies on sites being strictly ordered. */
-static void sort_sites(struct rewrite_list *l, size_t from)
+void rewrite_sort_sites(struct rewrite_list *l, size_t from)
 {
     if (l->n - from < 2) return; /* also no array at all (qsort wants one) */
     size_t n = l->n - from;
@@ -358,100 +158,286 @@ static void sort_sites(struct rewrite_list *l, size_t from)
     l->n = from + w;
 }
 
-/* Text of these elements is not markup. (A text node elsewhere may span an
- * end tag the tree builder ignored, so only these count.) */
-static int raw_text_parent(const GumboNode *n)
+int rewrite_is_notrack(const char *v, size_t n)
 {
-    const GumboNode *p = n->parent;
-    if (!p || p->type != GUMBO_NODE_ELEMENT) return 0;
-    switch (p->v.element.tag) {
-    case GUMBO_TAG_SCRIPT:
-    case GUMBO_TAG_STYLE:
-    case GUMBO_TAG_TEXTAREA:
-    case GUMBO_TAG_TITLE:
-    case GUMBO_TAG_XMP:
-    case GUMBO_TAG_IFRAME:
-    case GUMBO_TAG_NOEMBED:
-    case GUMBO_TAG_NOFRAMES:
-    case GUMBO_TAG_PLAINTEXT: return 1;
-    default: return 0;
-    }
+    while (n > 0 && is_c0_or_space((unsigned char)*v)) v++, n--;
+    while (n > 0 && is_c0_or_space((unsigned char)v[n - 1])) n--;
+    return n == strlen(REWRITE_NOTRACK_VALUE) && strncasecmp(v, REWRITE_NOTRACK_VALUE, n) == 0;
 }
 
-/* Whether offset off lies in a comment or in the text of an element whose
- * content is not markup (script, style...): a "</body>" there closes nothing. */
-static int in_opaque_text(const GumboNode *root, const char *base, size_t off)
+/* One document being read: the text, where its offsets go in the caller's
+ * text, and what the walk keeps. */
+struct doc {
+    const char *s;
+    size_t len, shift;
+    const char *base_url;
+    int in_conditional;
+    struct rewrite_list *out;
+    struct homing_buf value; /* scratch for decoded attribute values */
+    /* comments and raw text, in order: a "</body" there closes nothing */
+    size_t (*opaque)[2];
+    size_t n_opaque, cap_opaque;
+};
+
+/* The first attribute of that name (the tokenizer keeps duplicates; the tree
+ * builder keeps the first). */
+static const struct html_tok_attr *find_attr(const struct doc *d, const struct html_token *tok,
+                                             const char *name)
 {
-    const GumboNode *stack[REWRITE_HTML_DEPTH];
-    size_t depth = 0;
-    stack[depth++] = root;
-    while (depth > 0) {
-        const GumboNode *n = stack[--depth];
-        if (n->type == GUMBO_NODE_COMMENT || n->type == GUMBO_NODE_TEXT ||
-            n->type == GUMBO_NODE_CDATA) {
-            GumboStringPiece t = n->v.text.original_text;
-            if (t.data && t.data >= base && off >= (size_t)(t.data - base) &&
-                off < (size_t)(t.data - base) + t.length)
-                return n->type != GUMBO_NODE_TEXT || raw_text_parent(n);
-            continue;
-        }
-        if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE &&
-            n->type != GUMBO_NODE_DOCUMENT)
-            continue;
-        const GumboVector *kids =
-            n->type == GUMBO_NODE_DOCUMENT ? &n->v.document.children : &n->v.element.children;
-        for (unsigned i = kids->length; i-- > 0 && depth < REWRITE_HTML_DEPTH;)
-            stack[depth++] = kids->data[i];
+    size_t n = strlen(name);
+    for (size_t i = 0; i < tok->n_attrs; i++) {
+        const struct html_tok_attr *a = &tok->attrs[i];
+        if (a->name_len == n && strncasecmp(d->s + a->name, name, n) == 0) return a;
+    }
+    return NULL;
+}
+
+/* Decodes an attribute's value into d->value (NUL-terminated). */
+static int attr_value(struct doc *d, const struct html_tok_attr *a, const char **v, size_t *n)
+{
+    homing_buf_reset(&d->value);
+    size_t q = a->quote ? 1 : 0;
+    int r = a->value_len ? html_tok_attr_value(d->s + a->value + q, a->value_len - 2 * q, a->quote,
+                                               &d->value)
+                         : 0;
+    if (r == 0) r = homing_buf_append(&d->value, "", 1);
+    if (r < 0) return r;
+    *v = d->value.data;
+    *n = d->value.len - 1;
+    return 0;
+}
+
+static int add_href(struct doc *d, const struct html_token *tok)
+{
+    const struct html_tok_attr *a = find_attr(d, tok, "href");
+    if (!a || a->value_len == 0) return 0;
+    const struct html_tok_attr *nt = find_attr(d, tok, REWRITE_NOTRACK_ATTR);
+    const char *v;
+    size_t vn;
+    int r;
+    if (nt) {
+        if ((r = attr_value(d, nt, &v, &vn)) < 0) return r;
+        if (rewrite_is_notrack(v, vn)) return 0;
+    }
+    if ((r = attr_value(d, a, &v, &vn)) < 0) return r;
+    char *url = NULL;
+    r = rewrite_url_trackable(v, vn, d->base_url, &url);
+    if (r <= 0) return r;
+    size_t q = a->quote ? 1 : 0;
+    struct rewrite_site s = {
+        REWRITE_LINK, d->shift + a->value + q, d->shift + a->value + a->value_len - q, a->quote, 1,
+        url};
+    r = rewrite_list_push(d->out, &s);
+    if (r < 0) free(url);
+    return r;
+}
+
+static int add_opaque(struct doc *d, size_t start, size_t end)
+{
+    if (d->n_opaque == d->cap_opaque) {
+        size_t cap = d->cap_opaque ? d->cap_opaque * 2 : 16;
+        size_t(*v)[2] = realloc(d->opaque, cap * sizeof *v);
+        if (!v) return -ENOMEM;
+        d->opaque = v;
+        d->cap_opaque = cap;
+    }
+    d->opaque[d->n_opaque][0] = start;
+    d->opaque[d->n_opaque][1] = end;
+    d->n_opaque++;
+    return 0;
+}
+
+static int in_opaque(const struct doc *d, size_t off)
+{
+    size_t lo = 0, hi = d->n_opaque;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->opaque[mid][1] <= off)
+            lo = mid + 1;
+        else if (d->opaque[mid][0] > off)
+            hi = mid;
+        else
+            return 1;
     }
     return 0;
 }
 
-/* When the tree builder ignored </body> (say, inside an unclosed table), the
- * pixel still goes before the last "</body" of the text that is markup: after
- * the end of the text it would be foster-parented to the top of the table. */
-static int last_body_tag(const GumboOutput *o, const char *html, size_t len, size_t *at)
+static int read_doc(struct doc *d, size_t *pixel_at);
+
+size_t rewrite_conditional_inner(const char *t, size_t tl, size_t *il)
 {
-    for (size_t i = len; i-- > 0;) {
-        if (html[i] != '<' || len - i < 7 || strncasecmp(html + i, "</body", 6) != 0) continue;
-        char c = i + 6 < len ? html[i + 6] : '>';
-        if (c != '>' && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '/')
-            continue;
-        if (in_opaque_text(o->document, html, i)) continue;
-        *at = i;
-        return 1;
+    if (tl < 7 || memcmp(t, "<!--", 4) != 0) return 0;
+    const char *inner = t + 4;
+    size_t n = tl - 4;
+    if (n >= 3 && memcmp(inner + n - 3, "-->", 3) == 0) n -= 3;
+    if (n < 4 || strncasecmp(inner, "[if", 3) != 0) return 0;
+    /* most conditional comments hold only styles and settings: reading one
+     * again is worth it only where a link can be */
+    int has_href = 0;
+    for (size_t i = 0; i + 4 <= n && !has_href; i++)
+        has_href = (inner[i] | 0x20) == 'h' && strncasecmp(inner + i, "href", 4) == 0;
+    if (!has_href) return 0;
+    *il = n;
+    return 4;
+}
+
+/* Outlook conditional comments (<!--[if mso]> ... <![endif]-->) hold markup
+ * that Outlook renders: their links are read and tracked too. */
+static int conditional_comment(struct doc *d, const struct html_token *tok)
+{
+    size_t il, off = tok->bogus
+                         ? 0
+                         : rewrite_conditional_inner(d->s + tok->start, tok->end - tok->start, &il);
+    if (off == 0) return 0;
+    const char *inner = d->s + tok->start + off;
+    struct doc c = {inner, il, d->shift + tok->start + off, d->base_url, 1, d->out, {0}, NULL,
+                    0,     0};
+    homing_buf_init(&c.value, il * 4 + 64);
+    int r = read_doc(&c, NULL);
+    homing_buf_free(&c.value);
+    free(c.opaque);
+    return r;
+}
+
+/* Tag names are compared with their length: one with a NUL in it (U+FFFD
+ * to the tree builder) is no known element. */
+static int tag_is(const struct html_token *tok, const char *name)
+{
+    size_t n = strlen(name);
+    return tok->name_len == n && memcmp(tok->name, name, n) == 0;
+}
+
+static int is_link_tag(const struct doc *d, const struct html_token *tok)
+{
+    if (tag_is(tok, "a") || tag_is(tok, "area")) return 1;
+    /* VML buttons (<v:roundrect href=...>) that only Outlook renders */
+    return d->in_conditional && tok->name_len >= 2 && tok->name[0] == 'v' && tok->name[1] == ':';
+}
+
+static int name_in(const struct html_token *tok, const char *const *list)
+{
+    for (; *list; list++)
+        if (tag_is(tok, *list)) return 1;
+    return 0;
+}
+
+/* Elements that end "has an element in scope" for </body>: an end tag of
+ * body inside one of them is ignored by the tree builder. */
+static const char *const scope_tags[] = {"table", "applet", "marquee", "object", "template", NULL};
+/* In a select inside a table, these close the select. */
+static const char *const table_tags[] = {"caption", "table", "tbody", "tfoot", "thead",
+                                         "tr",      "td",    "th",    NULL};
+static const char *const rawtext_tags[] = {"style", "xmp", "iframe", "noembed", "noframes", NULL};
+
+/* Reads one document: links, and (when pixel_at is set) the pixel's place. */
+static int read_doc(struct doc *d, size_t *pixel_at)
+{
+    struct html_tok t;
+    struct html_token tok;
+    html_tok_init(&t, d->s, d->len);
+    int r = 0, in_select = 0; /* 2: a select inside a table */
+    size_t scope = 0, tables = 0, cells = 0, body_end = SIZE_MAX, html_end = SIZE_MAX;
+    while (r == 0 && html_tok_next(&t, &tok) != HTML_TOK_EOF) {
+        switch (tok.type) {
+        case HTML_TOK_START:
+            if (in_select) {
+                /* the select's content model: only these act (the rest, a
+                 * and area too, are dropped by the tree builder) */
+                if (tag_is(&tok, "script")) {
+                    html_tok_text_mode(&t, HTML_TOK_SCRIPT);
+                    break;
+                }
+                if (!tag_is(&tok, "textarea") && !tag_is(&tok, "select") &&
+                    !tag_is(&tok, "input") && !tag_is(&tok, "keygen") &&
+                    !(in_select == 2 && name_in(&tok, table_tags)))
+                    break;
+                in_select = 0; /* closes the select, then acts as usual */
+                if (tag_is(&tok, "select")) break;
+            }
+            if (is_link_tag(d, &tok)) r = add_href(d, &tok);
+            if (tag_is(&tok, "script"))
+                html_tok_text_mode(&t, HTML_TOK_SCRIPT);
+            else if (name_in(&tok, rawtext_tags))
+                html_tok_text_mode(&t, HTML_TOK_RAWTEXT);
+            else if (tag_is(&tok, "textarea") || tag_is(&tok, "title"))
+                html_tok_text_mode(&t, HTML_TOK_RCDATA);
+            else if (tag_is(&tok, "plaintext"))
+                html_tok_text_mode(&t, HTML_TOK_PLAINTEXT);
+            else if (tag_is(&tok, "select"))
+                in_select = tables > 0 ? 2 : 1;
+            else if (name_in(&tok, scope_tags))
+                scope++;
+            if (tag_is(&tok, "table")) tables++;
+            if (tag_is(&tok, "td") || tag_is(&tok, "th")) cells++;
+            break;
+        case HTML_TOK_END:
+            if (in_select) {
+                /* in a table, an end tag of a table part closes the select
+                 * when that part is open: counted for cells, which hold it */
+                if (!tag_is(&tok, "select") && !(in_select == 2 && tag_is(&tok, "table")) &&
+                    !(in_select == 2 && cells > 0 && name_in(&tok, table_tags)))
+                    break;
+                in_select = 0;
+                if (tag_is(&tok, "select")) break;
+            }
+            if (tag_is(&tok, "table") && tables > 0) tables--;
+            if ((tag_is(&tok, "td") || tag_is(&tok, "th")) && cells > 0) cells--;
+            if (name_in(&tok, scope_tags)) {
+                if (scope > 0) scope--;
+            } else if (scope == 0 && tag_is(&tok, "body"))
+                body_end = tok.start;
+            else if (scope == 0 && tag_is(&tok, "html"))
+                html_end = tok.start;
+            break;
+        case HTML_TOK_COMMENT:
+            r = add_opaque(d, tok.start, tok.end);
+            if (r == 0 && !d->in_conditional) r = conditional_comment(d, &tok);
+            break;
+        case HTML_TOK_TEXT: r = add_opaque(d, tok.start, tok.end); break;
+        default: break;
+        }
     }
+    if (r == 0 && t.nomem) r = -ENOMEM;
+    html_tok_free(&t);
+    if (r < 0 || !pixel_at) return r;
+    /* before </body>; when the tree builder ignored it (say, inside an
+     * unclosed table), before the last "</body" of the text that is markup:
+     * after the end of the text the pixel would be foster-parented to the top
+     * of the table; else before </html>; else at the end */
+    size_t at = d->len;
+    if (body_end != SIZE_MAX)
+        at = body_end;
+    else {
+        int found = 0;
+        for (size_t i = d->len; i-- > 0;) {
+            if (d->s[i] != '<' || d->len - i < 7 || strncasecmp(d->s + i, "</body", 6) != 0)
+                continue;
+            char c = d->s[i + 6];
+            if (c != '>' && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
+                c != '/')
+                continue;
+            if (in_opaque(d, i)) continue;
+            at = i;
+            found = 1;
+            break;
+        }
+        if (!found && html_end != SIZE_MAX) at = html_end;
+    }
+    *pixel_at = at;
     return 0;
 }
 
 int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
                  struct rewrite_list *out)
 {
-    if (len > UINT32_MAX) return -E2BIG; /* gumbo's offsets are unsigned int */
-    struct arena a = {0};
-    GumboOutput *o = parse_html(&a, html, len);
-    if (!o) {
-        arena_release(&a);
-        return -ENOMEM;
-    }
-    size_t from = out->n;
-    int r = walk(&a, o->document, html, len, 0, base_url, 0, out);
-    if (r == 0 && pixel) {
-        const GumboNode *root = child_element(o->document, GUMBO_TAG_HTML);
-        size_t at = len;
-        if (!end_tag_offset(child_element(root, GUMBO_TAG_BODY), html, len, &at) &&
-            !last_body_tag(o, html, len, &at))
-            end_tag_offset(root, html, len, &at);
-        struct rewrite_site s = {REWRITE_PIXEL, at, at, 0, 1, NULL};
-        r = list_push(out, &s);
-    }
-    arena_release(&a);
-    if (r < 0) {
-        for (size_t i = from; i < out->n; i++) free(out->v[i].url);
-        out->n = from;
-        return r;
-    }
-    sort_sites(out, from);
-    return 0;
+    size_t from = out->n, at = 0;
+    struct doc d = {html, len, 0, base_url, 0, out, {0}, NULL, 0, 0};
+    /* a decoded value is at most 3 bytes per byte of its text (U+FFFD) */
+    homing_buf_init(&d.value, len * 4 + 64);
+    int r = read_doc(&d, pixel ? &at : NULL);
+    homing_buf_free(&d.value);
+    free(d.opaque);
+    return rewrite_finish(out, from, r, pixel, at);
 }
 
 static int put_escaped(struct homing_buf *b, const char *s)

@@ -25,7 +25,7 @@
 #define REWRITE_NOTRACK_VALUE "notrack"
 #define REWRITE_URL_MAX       8192   /* longer destinations are left untracked */
 #define REWRITE_SITES_MAX     100000 /* sites per part: beyond it the part is refused */
-#define REWRITE_HTML_DEPTH    4096   /* tree depth walked; deeper nodes are not looked at */
+#define REWRITE_HTML_DEPTH    4096   /* rewrite_html_gumbo: tree depth walked, no deeper */
 
 enum rewrite_kind {
     REWRITE_LINK = 1,
@@ -53,10 +53,34 @@ struct rewrite_list {
 int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
                  struct rewrite_list *out);
 
+/* The same with gumbo's tree (rewrite_gumbo.c): the reference rewrite_html
+ * is checked against (tests/unit/test_rewrite_diff.c, fuzz_rewrite_diff). */
+int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int pixel,
+                       struct rewrite_list *out);
+
 /* Finds http and https URLs in plain text. */
 int rewrite_text(const char *text, size_t len, const char *base_url, struct rewrite_list *out);
 
 void rewrite_list_free(struct rewrite_list *l);
+
+/* Internal to lib/html: appends a site (-E2BIG past REWRITE_SITES_MAX); sorts
+ * the sites from index from on and drops overlapping ones (the first at a
+ * place wins); whether an attribute value says data-homing="notrack". */
+int rewrite_list_push(struct rewrite_list *l, const struct rewrite_site *s);
+void rewrite_sort_sites(struct rewrite_list *l, size_t from);
+int rewrite_is_notrack(const char *v, size_t n);
+
+/* Whether the comment t/tl (its whole text, "<!--" on) is a conditional one
+ * ("<!--[if ...") that holds an href: returns where its inside starts in t
+ * and its length in *il, 0 if not. */
+size_t rewrite_conditional_inner(const char *t, size_t tl, size_t *il);
+
+/* The end of a finder: on success adds the pixel at at (when pixel is set)
+ * and sorts the sites from index from on; on failure (r < 0) drops them. */
+int rewrite_finish(struct rewrite_list *out, size_t from, int r, int pixel, size_t at);
+
+/* Whether two lists hold the same sites (kinds, ranges, quotes, URLs). */
+int rewrite_list_same(const struct rewrite_list *a, const struct rewrite_list *b);
 
 /* Normalises a decoded attribute value the way a browser's URL parser does
  * (strips leading and trailing C0 controls and spaces, removes tabs and

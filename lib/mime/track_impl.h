@@ -45,6 +45,12 @@ int track_text_meta_charset(const char *html, size_t len, char *out, size_t cap)
 size_t track_text_lo(const struct track_text *t, size_t p);
 size_t track_text_hi(const struct track_text *t, size_t p);
 
+/* Calls cb with each text/html part of the message, in UTF-8 as track reads
+ * it (track_parts.c; for tests). Stops at and returns cb's first non-zero
+ * result; 0 also for input that is no message. */
+int track_html_parts(const char *msg, size_t len,
+                     int (*cb)(void *ctx, const char *html, size_t len), void *ctx);
+
 /* Transfer encoders writing lines ending in eol ("\r\n" or "\n"). */
 int track_encode_base64(struct homing_buf *out, const char *in, size_t n, const char *eol);
 int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char *eol);
