@@ -149,6 +149,11 @@ static void test_corners(void **state)
         "<a href=\"https://x.example/unterminated>x</a>",
         "<plaintext><a href=https://x.example/1></body>",
         "<a href=\"{{doc:report.pdf}}\">r</a><a href=\"" BASE "/c/x\">t</a>",
+        /* found by fuzz_rewrite_diff */
+        "<table><select><td><a href=http://x>",
+        "<table><tr><td><select></td><a href=http://a>",
+        "M</></body>",
+        "x</></><!--[if mso]><a href=https://x.example/m><![endif]-->",
     };
     current = "corners";
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
