@@ -108,5 +108,10 @@ int homing_array_grow(void **arr, size_t *cap, size_t used, size_t el, size_t fi
  * NULL gives JSON null; text that is not UTF-8 comes out with control and
  * non-ASCII bytes replaced by '?' instead of being refused. */
 void *homing_json_text(const char *s);
+/* Appends to b the JSON text json_dumps (without JSON_ENSURE_ASCII or
+ * JSON_ESCAPE_SLASH) writes for homing_json_text(s), byte for byte: "null", or
+ * the string quoted with '"', '\\' and control characters escaped. 0 or -E2BIG
+ * or -ENOMEM from the buffer. */
+int homing_json_buf_text(struct homing_buf *b, const char *s);
 
 #endif

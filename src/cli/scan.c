@@ -9,13 +9,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include <jansson.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "homing/scan.h"
@@ -61,10 +61,10 @@ struct msg_counts {
 struct scan_run {
     const struct homing_scan_options *o;
     int json;
-    /* The "messages" array as text: each message's object is formatted as
-     * soon as it is scanned and freed, instead of one jansson tree of every
-     * message formatted at the end (that tree and its one big string were a
-     * sixth of the command's time over a large directory). */
+    /* The "messages" array as text: each message's object is written as
+     * soon as it is scanned (json_out_message), instead of one jansson tree of
+     * every message formatted at the end (that tree and its one big string
+     * were a sixth of the command's time over a large directory). */
     struct homing_buf out;
     unsigned nmsg, found;
     struct {
@@ -90,11 +90,6 @@ static void count_kinds(const struct homing_scan_result *r, struct msg_counts *c
         default: c->css++;
         }
     }
-}
-
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
 }
 
 static void print_text(const char *name, const struct homing_scan_result *r)
@@ -135,23 +130,51 @@ static void print_text(const char *name, const struct homing_scan_result *r)
 }
 
 /* One element of "messages", after "[" or the previous one's ",": the
- * message's object as json_dumps(JSON_INDENT(2)) writes it alone, each line
- * break followed by the 4 spaces of an element's depth in the array. JSON
- * strings hold no raw line break, so this is byte for byte what formatting the
- * whole document with JSON_INDENT(2) writes. */
-static int json_out_message(struct homing_buf *b, json_t *m)
+ * message's object as json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER) writes
+ * it at that depth, written straight into b (building a jansson tree per
+ * message and dumping it was most of the output's cost). Strings are what
+ * homing_json_text gives; kind, part, element and attribute are ASCII. */
+static int json_out_message(struct homing_buf *b, const char *name,
+                            const struct homing_scan_result *r)
 {
-    char *s = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (!s) return -ENOMEM;
-    int rc = homing_buf_puts(b, b->len ? ",\n    " : "\n    ");
-    for (const char *p = s; rc == 0 && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t k = nl ? (size_t)(nl - p) + 1 : strlen(p);
-        rc = homing_buf_append(b, p, k);
-        if (nl && rc == 0) rc = homing_buf_append(b, "    ", 4);
-        p += k;
+    static const char *const keys[] = {
+        "\n        {\n          \"kind\": ",
+        ",\n          \"part\": ",
+        ",\n          \"element\": ",
+        ",\n          \"attribute\": ",
+        ",\n          \"url\": ",
+        ",\n          \"vendor\": ",
+        ",\n          \"evidence\": ",
+        ",\n          \"destination\": ",
+    };
+    int rc =
+        homing_buf_puts(b, b->len ? ",\n    {\n      \"source\": " : "\n    {\n      \"source\": ");
+    if (rc == 0) rc = homing_json_buf_text(b, name);
+    if (rc == 0) rc = homing_buf_puts(b, ",\n      \"recipient\": ");
+    if (rc == 0) rc = homing_json_buf_text(b, r->recipient);
+    if (rc == 0)
+        rc = homing_buf_printf(b,
+                               ",\n      \"html_parts\": %u,\n      \"truncated\": %s,\n"
+                               "      \"count\": %zu,\n      \"findings\": [",
+                               r->html_parts, r->truncated ? "true" : "false", r->n);
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        const struct homing_scan_finding *f = &r->f[i];
+        const char *v[] = {homing_scan_kind_name(f->kind),
+                           f->part,
+                           f->element,
+                           f->attribute,
+                           f->url,
+                           f->vendor,
+                           f->evidence,
+                           f->destination};
+        if (i) rc = homing_buf_append(b, ",", 1);
+        for (size_t k = 0; rc == 0 && k < sizeof v / sizeof v[0]; k++) {
+            rc = homing_buf_puts(b, keys[k]);
+            if (rc == 0) rc = homing_json_buf_text(b, v[k]);
+        }
+        if (rc == 0) rc = homing_buf_puts(b, "\n        }");
     }
-    free(s);
+    if (rc == 0) rc = homing_buf_puts(b, r->n ? "\n      ]\n    }" : "]\n    }");
     return rc;
 }
 
@@ -185,29 +208,7 @@ static int scan_one(struct scan_run *run, const char *name, const char *data, si
     count_kinds(r, &run->rows[run->nrows].c);
     run->nrows++;
     if (run->json) {
-        json_t *m = json_object();
-        json_t *fs = json_array();
-        json_object_set_new(m, "source", homing_json_text(name));
-        json_object_set_new(m, "recipient", homing_json_text(r->recipient));
-        json_object_set_new(m, "html_parts", json_integer(r->html_parts));
-        json_object_set_new(m, "truncated", json_boolean(r->truncated));
-        json_object_set_new(m, "count", json_integer((json_int_t)r->n));
-        for (size_t i = 0; i < r->n; i++) {
-            const struct homing_scan_finding *f = &r->f[i];
-            json_t *j = json_object();
-            json_object_set_new(j, "kind", json_string(homing_scan_kind_name(f->kind)));
-            json_object_set_new(j, "part", json_string(f->part));
-            json_object_set_new(j, "element", jstr(f->element));
-            json_object_set_new(j, "attribute", jstr(f->attribute));
-            json_object_set_new(j, "url", homing_json_text(f->url));
-            json_object_set_new(j, "vendor", homing_json_text(f->vendor));
-            json_object_set_new(j, "evidence", homing_json_text(f->evidence));
-            json_object_set_new(j, "destination", homing_json_text(f->destination));
-            json_array_append_new(fs, j);
-        }
-        json_object_set_new(m, "findings", fs);
-        rc = json_out_message(&run->out, m);
-        json_decref(m);
+        rc = json_out_message(&run->out, name, r);
         if (rc < 0) {
             homing_scan_result_free(r);
             if (rc == -E2BIG)
@@ -252,23 +253,40 @@ static int scan_mbox(struct scan_run *run, const char *path, char *data, size_t 
 }
 
 /* A regular file is read in one go at its size (a Maildir is thousands of small
- * files, and growing a buffer chunk by chunk showed in the profile); anything
- * else goes through cli_read_file. */
+ * files, and growing a buffer chunk by chunk showed in the profile), with
+ * open, fstat and read: no stat of the path before and no stdio buffer.
+ * O_NONBLOCK so that a FIFO does not block here; anything but a regular file
+ * (and a path that does not open, for cli_read_file's error) goes through
+ * cli_read_file. */
 static int read_whole(const char *path, char **data, size_t *len)
 {
+    int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
-    if (strcmp(path, "-") == 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-        return cli_read_file(path, HOMING_SCAN_MESSAGE_MAX, data, len);
-    if ((uint64_t)st.st_size > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
-    FILE *f = fopen(path, "rb");
-    if (!f) return -errno;
-    char *b = malloc((size_t)st.st_size + 1);
-    size_t n = b ? fread(b, 1, (size_t)st.st_size + 1, f) : 0;
-    int bad = !b || ferror(f) || n > (size_t)st.st_size;
-    fclose(f);
-    if (bad) {
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) return cli_read_file(path, HOMING_SCAN_MESSAGE_MAX, data, len);
+    if ((uint64_t)st.st_size > HOMING_SCAN_MESSAGE_MAX) {
+        close(fd);
+        return -E2BIG;
+    }
+    /* one byte more than the size, to see a file that grew */
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *b = malloc(cap + 1);
+    int rc = b ? 0 : -ENOMEM;
+    while (rc == 0 && n < cap) {
+        ssize_t k = read(fd, b + n, cap - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) rc = -EIO;
+        if (k <= 0) break;
+        n += (size_t)k;
+    }
+    close(fd);
+    if (rc == 0 && n > (size_t)st.st_size) rc = -EIO;
+    if (rc < 0) {
         free(b);
-        return b ? -EIO : -ENOMEM;
+        return rc;
     }
     b[n] = '\0';
     *data = b;
@@ -318,13 +336,19 @@ static int scan_dir(struct scan_run *run, const char *dir, int depth)
         const char *d = names[i]->d_name;
         if (rc == 0 && d[0] != '.') {
             snprintf(p, sizeof p, "%s/%s", dir, d);
-            if (stat(p, &st) == 0) {
-                if (S_ISDIR(st.st_mode)) {
-                    if (maildir && (strcmp(d, "cur") == 0 || strcmp(d, "new") == 0))
-                        rc = scan_dir(run, p, depth + 1);
-                } else if (S_ISREG(st.st_mode)) {
-                    rc = scan_file(run, p);
-                }
+            /* the entry's type from the directory when it is known; a link
+             * or an unknown type is looked up, as before */
+            unsigned char type = names[i]->d_type;
+            if (type != DT_DIR && type != DT_REG)
+                type = stat(p, &st) < 0      ? DT_UNKNOWN
+                       : S_ISDIR(st.st_mode) ? DT_DIR
+                       : S_ISREG(st.st_mode) ? DT_REG
+                                             : DT_UNKNOWN;
+            if (type == DT_DIR) {
+                if (maildir && (strcmp(d, "cur") == 0 || strcmp(d, "new") == 0))
+                    rc = scan_dir(run, p, depth + 1);
+            } else if (type == DT_REG) {
+                rc = scan_file(run, p);
             }
         }
         free(names[i]);

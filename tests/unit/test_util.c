@@ -1,6 +1,7 @@
 /*
  * test_util.c: buffers keep their maximum, base64url and hex are strict and
- * round-trip, addresses and prefixes parse and match, ids round-trip.
+ * round-trip, addresses and prefixes parse and match, ids round-trip, JSON text
+ * written into a buffer is what jansson writes for the same string.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +10,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "homing/util.h"
 
@@ -149,12 +153,73 @@ static void test_time_and_sanitize(void **state)
     assert_string_equal(s, "abc");
 }
 
+/* homing_json_buf_text against json_dumps of homing_json_text, on every byte
+ * alone and after valid text, and on the UTF-8 sequences jansson refuses. */
+static void test_json_buf_text(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "",
+        "plain",
+        "q\"b\\s/",
+        "\b\f\n\r\t\x01\x1f\x7f",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+        "\xef\xbf\xbf\xf4\x8f\xbf\xbf",
+        "\xc0\xaf",
+        "\xc1\xbf",
+        "\xe0\x9f\xbf",
+        "\xed\xa0\x80",
+        "\xf0\x8f\xbf\xbf",
+        "\xf4\x90\x80\x80",
+        "\xf5\x80\x80\x80",
+        "\xc3",
+        "\xe2\x82",
+        "\x80",
+        "ok\x01\"\xff",
+        "a\xc3\xa9\n\xe9",
+    };
+    char one[4];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] + 2 * 255; i++) {
+        const char *s = cases[0];
+        if (i < sizeof cases / sizeof cases[0]) {
+            s = cases[i];
+        } else {
+            size_t k = i - sizeof cases / sizeof cases[0];
+            one[0] = 'a';
+            one[1] = (char)(k % 255 + 1);
+            one[2] = '\0';
+            s = k < 255 ? one + 1 : one;
+        }
+        json_t *a = json_array();
+        json_array_append_new(a, homing_json_text(s));
+        char *want = json_dumps(a, JSON_COMPACT);
+        json_decref(a);
+        struct homing_buf b;
+        homing_buf_init(&b, 1024);
+        assert_int_equal(homing_buf_append(&b, "[", 1), 0);
+        assert_int_equal(homing_json_buf_text(&b, s), 0);
+        assert_int_equal(homing_buf_append(&b, "]", 1), 0);
+        assert_string_equal(b.data, want);
+        homing_buf_free(&b);
+        free(want);
+    }
+    struct homing_buf b;
+    homing_buf_init(&b, 1024);
+    assert_int_equal(homing_json_buf_text(&b, NULL), 0);
+    assert_string_equal(b.data, "null");
+    homing_buf_free(&b);
+    homing_buf_init(&b, 5);
+    assert_int_equal(homing_json_buf_text(&b, "abcdef"), -E2BIG);
+    homing_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_limit),   cmocka_unit_test(test_b64url),
-        cmocka_unit_test(test_hex_and_ids), cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_addr),        cmocka_unit_test(test_time_and_sanitize),
+        cmocka_unit_test(test_buf_limit),     cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_hex_and_ids),   cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_addr),          cmocka_unit_test(test_time_and_sanitize),
+        cmocka_unit_test(test_json_buf_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
