@@ -474,10 +474,11 @@ int homing_store_readers_list(struct homing_store *s, uint64_t message,
                               struct homing_store_reader **out, size_t *n);
 void homing_store_readers_free(struct homing_store_reader *r, size_t n);
 /* For forward detection: is fingerprint already a reader of message (*known 0
- * or 1), and how many enriched opens of the recipient's copy were a person
- * reading (verdict human or proxy-open) other than this reader (*others)? A
+ * or 1), and was any enriched open of the recipient's copy a person reading
+ * (verdict human or proxy-open) other than this reader (*others 0 or 1)? A
  * proxy open counts: the copy was read even though the proxy hides the reader.
- * A new reader with *others > 0 is a possible forward. */
+ * A new reader with *others set is a possible forward. Costs a few index
+ * seeks however many opens the copy has had. */
 int homing_store_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipient,
                                const char *fingerprint, int *known, int64_t *others);
 

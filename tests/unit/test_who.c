@@ -140,6 +140,11 @@ static void test_put_cursor_and_readers(void **state)
         homing_store_reader_lookup(f->s, f->message, 1, "00000000000000bb", &known, &others), 0);
     assert_int_equal(known, 0);
     assert_int_equal(others, 1);
+    /* The other reader sorting after this one (the lookup seeks both sides). */
+    assert_int_equal(
+        homing_store_reader_lookup(f->s, f->message, 1, "0000000000000001", &known, &others), 0);
+    assert_int_equal(known, 0);
+    assert_int_equal(others, 1);
     /* Carol's copy has not been read: a new reader there is no forward. */
     assert_int_equal(
         homing_store_reader_lookup(f->s, f->message, 2, "00000000000000bb", &known, &others), 0);
