@@ -426,6 +426,8 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
     reader_release(rd);
     unlinkat(j->dirfd, name, 0);
     if (recovering) return 1;
+    /* Where to go on, also if opening it fails now and is retried later. */
+    rd->next = seg + 1;
     r = reader_open(j, w, seg + 1, 0);
     return r < 0 ? r : 1;
 }
