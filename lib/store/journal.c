@@ -415,14 +415,11 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
     atomic_fetch_add_explicit(&j->ingested, n, memory_order_relaxed);
     rd->off = next_off;
     if (!finished) return 0;
-    if (torn) {
-        char name[JOURNAL_NAME_MAX];
-        segment_name(name, w, seg);
-        fprintf(stderr, "homing: journal %s/%s: ends in a damaged record at byte %u\n", j->dir,
-                name, next_off);
-    }
     char name[JOURNAL_NAME_MAX];
     segment_name(name, w, seg);
+    if (torn)
+        fprintf(stderr, "homing: journal %s/%s: ends in a damaged record at byte %u\n", j->dir,
+                name, next_off);
     reader_release(rd);
     unlinkat(j->dirfd, name, 0);
     if (recovering) return 1;

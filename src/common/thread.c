@@ -8,17 +8,21 @@
 
 #include "thread.h"
 
-void thread_background(void)
+/* Failing to change one's own priority is harmless: the thread just competes
+ * as it is. Going back to 0 needs RLIMIT_NICE (serve raises it while still
+ * root) or CAP_SYS_NICE; without either the ingester stays at +10. */
+static void set_nice(int nice)
 {
     pid_t tid = (pid_t)syscall(SYS_gettid);
-    /* Failing to lower one's own priority is harmless: the thread just competes. */
-    (void)setpriority(PRIO_PROCESS, (id_t)tid, THREAD_BACKGROUND_NICE);
+    (void)setpriority(PRIO_PROCESS, (id_t)tid, nice);
+}
+
+void thread_background(void)
+{
+    set_nice(THREAD_BACKGROUND_NICE);
 }
 
 void thread_ingest_priority(int urgent)
 {
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    /* Raising it back to 0 needs CAP_SYS_NICE once dropped to an unprivileged
-     * user (RLIMIT_NICE is usually 0): then it stays at +10 and lags longer. */
-    (void)setpriority(PRIO_PROCESS, (id_t)tid, urgent ? 0 : THREAD_BACKGROUND_NICE);
+    set_nice(urgent ? 0 : THREAD_BACKGROUND_NICE);
 }

@@ -22,11 +22,6 @@ int batch_init(struct worker *w, size_t batch_max)
     return 0;
 }
 
-void batch_free(struct worker *w)
-{
-    (void)w;
-}
-
 static void answer(struct hit *h, int committed)
 {
     public_answer(h, committed);

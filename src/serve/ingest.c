@@ -33,9 +33,9 @@
 #define INGEST_URGENT_ABOVE 262144
 #define INGEST_URGENT_BELOW 16384
 
-static void sleep_ms(int ms)
+static void sleep_us(long us)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
     nanosleep(&ts, NULL);
 }
 
@@ -78,24 +78,21 @@ static void *ingester_main(void *arg)
     while (!atomic_load(&s->ingest_stopping)) {
         int r = ingest_pass(s);
         if (r < 0) {
-            sleep_ms(INGEST_RETRY_MS);
+            sleep_us(INGEST_RETRY_MS * 1000L);
         } else if (r == 0) {
             /* A wait that returns at once twice in a row would spin on a
              * record that cannot be read: pause a little then. */
-            if (idle++) sleep_ms(1);
+            if (idle++) sleep_us(1000);
             homing_journal_wait(s->journal, INGEST_WAIT_MS);
         } else {
             idle = 0;
-            if (r < INGEST_GATHER) {
-                struct timespec ts = {0, INGEST_GATHER_US * 1000L};
-                nanosleep(&ts, NULL);
-            }
+            if (r < INGEST_GATHER) sleep_us(INGEST_GATHER_US);
         }
     }
     /* The loop threads are gone: what is journaled now is all there will be. */
     int tries = 0, r;
     while ((r = ingest_pass(s)) != 0 && tries < INGEST_STOP_TRIES)
-        if (r < 0) tries++, sleep_ms(INGEST_RETRY_MS);
+        if (r < 0) tries++, sleep_us(INGEST_RETRY_MS * 1000L);
     if (r < 0)
         log_error("journal: %llu hit(s) stay in the journal; the next start stores them",
                   (unsigned long long)homing_journal_backlog(s->journal));

@@ -360,7 +360,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         homing_store_close(s.workers[i].store);
         for (size_t j = 0; j < s.workers[i].cache_size; j++) free(s.workers[i].cache[j].url);
         free(s.workers[i].cache);
-        batch_free(&s.workers[i]);
         flood_free(&s.workers[i].flood);
     }
     homing_store_close(s.admin.store);

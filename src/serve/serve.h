@@ -103,7 +103,6 @@ struct serve {
 
 /* batch.c */
 int batch_init(struct worker *w, size_t batch_max);
-void batch_free(struct worker *w);
 /* Journals a hit and answers it (with store.sync = full: queues it for the
  * flush at the end of the round, at once if batch_max wait). Takes h. */
 void batch_add(struct worker *w, struct hit *h);
