@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -192,7 +194,7 @@ struct sign_opts {
 
 /* The message with a DKIM-Signature field made by libopendkim on top;
  * malloc'd. The signer reads msg with FIXCRLF, as the verifiers do. */
-static char *dkim_sign_msg(const char *msg, const struct sign_opts *o)
+static char *sign_here(const char *msg, const struct sign_opts *o)
 {
     DKIM_LIB *lib = dkim_init(NULL, NULL);
     assert_non_null(lib);
@@ -243,6 +245,50 @@ static char *dkim_sign_msg(const char *msg, const struct sign_opts *o)
     w += sprintf(w, "\r\n%s", msg);
     dkim_free(d);
     dkim_close(lib);
+    return out;
+}
+
+/* sign_here, except that an Ed25519 signature is made in a child process:
+ * libopendkim 2.11 leaks the key of every Ed25519 signature it makes
+ * (dkim_privkey_load, inside libcrypto), and a child that leaves with _exit
+ * keeps that out of the sanitizer build's leak check without a suppression
+ * that would hide libcrypto allocations of ours too. */
+static char *dkim_sign_msg(const char *msg, const struct sign_opts *o)
+{
+    if (o->key != K_ED) return sign_here(msg, o);
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        char *out = sign_here(msg, o);
+        size_t n = strlen(out), off = 0;
+        while (off < n) {
+            ssize_t w = write(fd[1], out + off, n - off);
+            if (w <= 0) _exit(1);
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    size_t cap = strlen(msg) + 4096, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    ssize_t r;
+    while ((r = read(fd[0], out + len, cap - 1 - len)) > 0) {
+        len += (size_t)r;
+        if (len == cap - 1) {
+            out = realloc(out, cap *= 2);
+            assert_non_null(out);
+        }
+    }
+    close(fd[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0 && len > 0);
+    out[len] = '\0';
     return out;
 }
 
