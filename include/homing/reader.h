@@ -242,7 +242,20 @@ struct homing_verdict_input {
      * that the first click of it could not. */
     const struct homing_event *others;
     size_t n_others;
+    /* NULL, or homing_verdict_index_new(others, n_others): the same verdict,
+     * in a few index seeks rather than a pass over every other event. */
+    const struct homing_verdict_index *index;
 };
+
+/* The other events of a message sorted for the verdict's questions (an
+ * earlier open, a click on another link nearby, the same client and
+ * User-Agent nearby), for a caller that computes many verdicts against the
+ * same others (the daemon's enrichment thread: up to 2,000 per message).
+ * Refers to others, which must stay as they are while it is used. */
+struct homing_verdict_index;
+int homing_verdict_index_new(const struct homing_event *others, size_t n,
+                             struct homing_verdict_index **out);
+void homing_verdict_index_free(struct homing_verdict_index *ix);
 
 /* Windows of the time rules (seconds), documented in docs/verdicts.md. */
 #define HOMING_VERDICT_PREFETCH_WINDOW_S 120      /* proxy fetch this soon: prefetch */

@@ -10,6 +10,8 @@
  * show why. docs/verdicts.md explains each rule to users; keep them in step.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "homing/reader.h"
@@ -107,7 +109,8 @@ static int ua_bare(const char *ua)
 struct context {
     int earlier_open; /* an open of the same recipient at or before the event */
     int burst;        /* a click on another link within HOMING_VERDICT_BURST_US */
-    int repeats;      /* hits with the same client and User-Agent nearby */
+    int repeats;      /* hits with the same client and User-Agent nearby, counted up to
+                       * HOMING_VERDICT_REPEAT_MIN (all the rules ask) */
 };
 
 static int64_t absdiff(int64_t a, int64_t b)
@@ -115,22 +118,234 @@ static int64_t absdiff(int64_t a, int64_t b)
     return a > b ? a - b : b - a;
 }
 
+/* FNV-1a over client, a NUL and the User-Agent. */
+static uint64_t other_key(const struct homing_event *e)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const char *p = e->client; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h *= 1099511628211ull; /* the NUL between them */
+    for (const char *p = e->user_agent; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+/* Is o (others[pos]) the event itself? As scan_others: the same object, or
+ * the same non-zero id. */
+static int is_self(const struct homing_event *o, const struct homing_event *e)
+{
+    return o == e || (o->id && o->id == e->id);
+}
+
+/* ---- the index: the hits among others, in two orders ----
+ * by_item: (message, recipient, kind, item, time): earlier opens and bursts;
+ * by_key: (message, recipient, key, time): repeats of a client and User-Agent.
+ * Every question of scan_others is about the event's own message and
+ * recipient and a time window, so each becomes a few binary searches. */
+struct vx {
+    uint64_t message;
+    uint32_t recipient;
+    uint16_t kind;
+    uint32_t item;
+    uint64_t key; /* by_key: other_key; by_item: 0 */
+    int64_t time_us;
+    size_t pos; /* in others */
+};
+
+struct homing_verdict_index {
+    const struct homing_event *others;
+    size_t n; /* hits */
+    struct vx *by_item, *by_key;
+};
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int vx_cmp_item(const struct vx *a, const struct vx *b)
+{
+    int c;
+    if ((c = cmp_u64(a->message, b->message)) || (c = cmp_u64(a->recipient, b->recipient)) ||
+        (c = cmp_u64(a->kind, b->kind)) || (c = cmp_u64(a->item, b->item)))
+        return c;
+    return cmp_i64(a->time_us, b->time_us);
+}
+
+static int vx_cmp_key(const struct vx *a, const struct vx *b)
+{
+    int c;
+    if ((c = cmp_u64(a->message, b->message)) || (c = cmp_u64(a->recipient, b->recipient)) ||
+        (c = cmp_u64(a->key, b->key)))
+        return c;
+    return cmp_i64(a->time_us, b->time_us);
+}
+
+static int vx_qsort_item(const void *a, const void *b)
+{
+    return vx_cmp_item(a, b);
+}
+
+static int vx_qsort_key(const void *a, const void *b)
+{
+    return vx_cmp_key(a, b);
+}
+
+/* The first entry not before probe (after: the first entry after it). */
+static size_t vx_bound(const struct vx *v, size_t n, const struct vx *probe,
+                       int (*cmp)(const struct vx *, const struct vx *), int after)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp(&v[mid], probe);
+        if (c < 0 || (after && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int homing_verdict_index_new(const struct homing_event *others, size_t n,
+                             struct homing_verdict_index **out)
+{
+    if (!out || (n && !others)) return -EINVAL;
+    struct homing_verdict_index *ix = calloc(1, sizeof *ix);
+    size_t hits = 0;
+    for (size_t i = 0; i < n; i++) hits += is_hit(others[i].kind);
+    if (ix && hits) {
+        ix->by_item = malloc(hits * sizeof *ix->by_item);
+        ix->by_key = malloc(hits * sizeof *ix->by_key);
+    }
+    if (!ix || (hits && (!ix->by_item || !ix->by_key))) {
+        homing_verdict_index_free(ix);
+        return -ENOMEM;
+    }
+    ix->others = others;
+    for (size_t i = 0; i < n; i++) {
+        const struct homing_event *o = &others[i];
+        if (!is_hit(o->kind)) continue;
+        struct vx v = {o->message, o->recipient, o->kind, o->item, 0, o->time_us, i};
+        ix->by_item[ix->n] = v;
+        v.key = other_key(o);
+        ix->by_key[ix->n++] = v;
+    }
+    if (ix->n) {
+        qsort(ix->by_item, ix->n, sizeof *ix->by_item, vx_qsort_item);
+        qsort(ix->by_key, ix->n, sizeof *ix->by_key, vx_qsort_key);
+    }
+    *out = ix;
+    return 0;
+}
+
+void homing_verdict_index_free(struct homing_verdict_index *ix)
+{
+    if (!ix) return;
+    free(ix->by_item);
+    free(ix->by_key);
+    free(ix);
+}
+
+/* Is there, in by_item between lo and hi (one message, recipient and kind),
+ * an entry other than e with time in [from, to], in a group of an item other
+ * than skip_item (any item when any_item)? One search per item group. */
+static int vx_any(const struct homing_verdict_index *ix, size_t lo, size_t hi,
+                  const struct homing_event *e, int any_item, uint32_t skip_item, int64_t from,
+                  int64_t to)
+{
+    while (lo < hi) {
+        struct vx probe = ix->by_item[lo];
+        /* the end of this item's group */
+        probe.time_us = INT64_MAX;
+        size_t end = lo + vx_bound(ix->by_item + lo, hi - lo, &probe, vx_cmp_item, 1);
+        if (any_item || probe.item != skip_item) {
+            probe.time_us = from;
+            size_t i = lo + vx_bound(ix->by_item + lo, end - lo, &probe, vx_cmp_item, 0);
+            for (; i < end && ix->by_item[i].time_us <= to; i++)
+                if (!is_self(&ix->others[ix->by_item[i].pos], e)) return 1;
+        }
+        lo = end;
+    }
+    return 0;
+}
+
+static void scan_indexed(const struct homing_verdict_input *in, struct context *c)
+{
+    const struct homing_verdict_index *ix = in->index;
+    const struct homing_event *e = in->event;
+    const int64_t t = e->time_us;
+    /* The entries of the event's message, recipient and one kind. */
+    struct vx probe = {e->message, e->recipient, HOMING_EV_OPEN, 0, 0, INT64_MIN, 0};
+    size_t lo = vx_bound(ix->by_item, ix->n, &probe, vx_cmp_item, 0);
+    probe.item = UINT32_MAX;
+    probe.time_us = INT64_MAX;
+    size_t hi = vx_bound(ix->by_item, ix->n, &probe, vx_cmp_item, 1);
+    c->earlier_open = vx_any(ix, lo, hi, e, 1, 0, INT64_MIN, t);
+    if (e->kind != HOMING_EV_OPEN) {
+        probe = (struct vx){e->message, e->recipient, e->kind, 0, 0, INT64_MIN, 0};
+        lo = vx_bound(ix->by_item, ix->n, &probe, vx_cmp_item, 0);
+        probe.item = UINT32_MAX;
+        probe.time_us = INT64_MAX;
+        hi = vx_bound(ix->by_item, ix->n, &probe, vx_cmp_item, 1);
+        /* absdiff <= BURST_US, without overflow at the ends of int64_t */
+        int64_t from =
+            t < INT64_MIN + HOMING_VERDICT_BURST_US ? INT64_MIN : t - HOMING_VERDICT_BURST_US;
+        int64_t to =
+            t > INT64_MAX - HOMING_VERDICT_BURST_US ? INT64_MAX : t + HOMING_VERDICT_BURST_US;
+        c->burst = vx_any(ix, lo, hi, e, 0, e->item, from, to);
+    }
+    probe = (struct vx){e->message, e->recipient, 0, 0, other_key(e), 0, 0};
+    probe.time_us =
+        t < INT64_MIN + HOMING_VERDICT_REPEAT_US ? INT64_MIN : t - HOMING_VERDICT_REPEAT_US;
+    int64_t to =
+        t > INT64_MAX - HOMING_VERDICT_REPEAT_US ? INT64_MAX : t + HOMING_VERDICT_REPEAT_US;
+    for (size_t i = vx_bound(ix->by_key, ix->n, &probe, vx_cmp_key, 0);
+         i < ix->n && c->repeats < HOMING_VERDICT_REPEAT_MIN; i++) {
+        const struct vx *v = &ix->by_key[i];
+        if (v->message != e->message || v->recipient != e->recipient || v->key != probe.key ||
+            v->time_us > to)
+            break;
+        const struct homing_event *o = &ix->others[v->pos];
+        if (!is_self(o, e) && strcmp(o->client, e->client) == 0 &&
+            strcmp(o->user_agent, e->user_agent) == 0)
+            c->repeats++;
+    }
+}
+
+/* Stops as soon as every signal is settled: the rules only ask whether there
+ * was an earlier open, a burst, and at least HOMING_VERDICT_REPEAT_MIN repeats,
+ * so further events cannot change the verdict. With an index, the same
+ * answers from a few binary searches (scan_indexed; tests/unit/test_verdict.c
+ * compares the two on random events). */
 static void scan_others(const struct homing_verdict_input *in, struct context *c)
 {
     const struct homing_event *e = in->event;
     memset(c, 0, sizeof *c);
     c->repeats = 1;
+    if (in->index) {
+        scan_indexed(in, c);
+        return;
+    }
+    /* An open never has a burst: only clicks and documents look for one. */
+    const int want_burst = e->kind != HOMING_EV_OPEN;
     for (size_t i = 0; i < in->n_others; i++) {
         const struct homing_event *o = &in->others[i];
-        if (o == e || (o->id && o->id == e->id) || !is_hit(o->kind)) continue;
+        if (is_self(o, e) || !is_hit(o->kind)) continue;
         if (o->message != e->message || o->recipient != e->recipient) continue;
         if (o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us) c->earlier_open = 1;
-        if (e->kind != HOMING_EV_OPEN && o->kind == e->kind && o->item != e->item &&
+        if (want_burst && o->kind == e->kind && o->item != e->item &&
             absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_BURST_US)
             c->burst = 1;
-        if (absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_REPEAT_US &&
+        if (c->repeats < HOMING_VERDICT_REPEAT_MIN &&
+            absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_REPEAT_US &&
             strcmp(o->client, e->client) == 0 && strcmp(o->user_agent, e->user_agent) == 0)
             c->repeats++;
+        if (c->earlier_open && (c->burst || !want_burst) && c->repeats >= HOMING_VERDICT_REPEAT_MIN)
+            break;
     }
 }
 

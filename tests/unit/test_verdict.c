@@ -369,12 +369,125 @@ static void test_from_config(void **state)
     rmdir(dir);
 }
 
+/* The signals of the message's other events as the verdict computed them
+ * before it stopped early and before the index (a plain pass over all):
+ * the reasons they give, to check both ways against. */
+static uint32_t reference_reasons(const struct homing_event *e, const struct homing_event *others,
+                                  size_t n)
+{
+    int earlier_open = 0, burst = 0, repeats = 1;
+    for (size_t i = 0; i < n; i++) {
+        const struct homing_event *o = &others[i];
+        if (o == e || (o->id && o->id == e->id)) continue;
+        if (o->kind != HOMING_EV_OPEN && o->kind != HOMING_EV_CLICK &&
+            o->kind != HOMING_EV_DOCUMENT_OPEN)
+            continue;
+        if (o->message != e->message || o->recipient != e->recipient) continue;
+        int64_t d = o->time_us > e->time_us ? o->time_us - e->time_us : e->time_us - o->time_us;
+        if (o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us) earlier_open = 1;
+        if (e->kind != HOMING_EV_OPEN && o->kind == e->kind && o->item != e->item &&
+            d <= HOMING_VERDICT_BURST_US)
+            burst = 1;
+        if (d <= HOMING_VERDICT_REPEAT_US && strcmp(o->client, e->client) == 0 &&
+            strcmp(o->user_agent, e->user_agent) == 0)
+            repeats++;
+    }
+    uint32_t why = 0;
+    if (e->kind != HOMING_EV_OPEN && !earlier_open) why |= HOMING_REASON_CLICK_WITHOUT_OPEN;
+    if (burst) why |= HOMING_REASON_BURST;
+    if (repeats >= HOMING_VERDICT_REPEAT_MIN) why |= HOMING_REASON_REPEAT;
+    return why;
+}
+
+/* The index (homing_verdict_index_new, used by the daemon's enrichment thread)
+ * and the early stop give the verdict of a plain pass, on random events made
+ * to land on the edges: times on half seconds (the windows' ends), few
+ * messages, recipients, links, clients and User-Agents, ids shared or 0, the
+ * event itself among the others or not. */
+static void test_index_same_verdict(void **state)
+{
+    (void)state;
+    static const unsigned kinds[] = {HOMING_EV_OPEN, HOMING_EV_CLICK, HOMING_EV_DOCUMENT_OPEN,
+                                     HOMING_EV_DELIVERED, HOMING_EV_SENT};
+    static const char *const clients[] = {"198.51.100.7", "198.51.100.0"};
+    static const char *const uas[] = {"curl/8.5.0", "Mozilla/5.0"};
+    const uint32_t signals =
+        HOMING_REASON_CLICK_WITHOUT_OPEN | HOMING_REASON_BURST | HOMING_REASON_REPEAT;
+    struct homing_event *others = calloc(64, sizeof *others);
+    assert_non_null(others);
+    srand(7);
+    size_t checked = 0, with_signal[3] = {0};
+    for (int round = 0; round < 3000; round++) {
+        size_t n = (size_t)(rand() % 2 ? rand() % 8 : rand() % 64); /* few: each one counts */
+        for (size_t i = 0; i < n; i++) {
+            struct homing_event *o = &others[i];
+            memset(o, 0, sizeof *o);
+            o->id = rand() % 8 ? (int64_t)i + 1 : 0;
+            o->kind = (uint16_t)kinds[rand() % 5];
+            o->method = HOMING_METHOD_GET;
+            o->message = 1 + (uint64_t)(rand() % 4 == 0); /* most of one message */
+            o->recipient = (uint32_t)(rand() % 4 == 0);
+            o->item = (uint32_t)(rand() % 3);
+            o->time_us = BASE_US + (int64_t)(rand() % 50) * 500000;
+            strcpy(o->client, clients[rand() % 2]);
+            strcpy(o->user_agent, uas[rand() % 2]);
+        }
+        struct homing_verdict_index *ix;
+        assert_int_equal(homing_verdict_index_new(others, n, &ix), 0);
+        for (int k = 0; k < 16; k++) {
+            struct homing_event own = others[n ? (size_t)rand() % n : 0];
+            const struct homing_event *e = &own;
+            int how = rand() % 3;
+            if (how == 0 && n) { /* an event of the others, by address */
+                e = &others[(size_t)rand() % n];
+            } else if (how == 1 || !n) { /* a new event */
+                own.id = rand() % 2 ? 1000 + k : 0;
+                own.time_us = BASE_US + (int64_t)(rand() % 50) * 500000;
+                own.item = (uint32_t)(rand() % 3);
+                own.message = 1 + (uint64_t)(rand() % 4 == 0);
+                own.recipient = (uint32_t)(rand() % 4 == 0);
+                strcpy(own.client, clients[rand() % 2]);
+                strcpy(own.user_agent, uas[rand() % 2]);
+            } /* else a copy of one of them: the same id, another address */
+            if (e == &own) {
+                own.kind = (uint16_t)kinds[rand() % 3];
+                own.method = HOMING_METHOD_GET;
+            }
+            if (e->kind != HOMING_EV_OPEN && e->kind != HOMING_EV_CLICK &&
+                e->kind != HOMING_EV_DOCUMENT_OPEN)
+                continue;
+            struct homing_verdict_input in = {.event = e, .others = others, .n_others = n};
+            struct homing_verdict_result plain, indexed;
+            assert_int_equal(homing_verdict_compute(&in, &plain), 0);
+            in.index = ix;
+            assert_int_equal(homing_verdict_compute(&in, &indexed), 0);
+            uint32_t want = reference_reasons(e, others, n);
+            if ((plain.reasons & signals) != want || (indexed.reasons & signals) != want ||
+                memcmp(&plain, &indexed, sizeof plain) != 0)
+                fail_msg("round %d: reasons %#x plain %#x indexed %#x", round, want,
+                         plain.reasons & signals, indexed.reasons & signals);
+            checked++;
+            with_signal[0] += !!(want & HOMING_REASON_CLICK_WITHOUT_OPEN);
+            with_signal[1] += !!(want & HOMING_REASON_BURST);
+            with_signal[2] += !!(want & HOMING_REASON_REPEAT);
+        }
+        homing_verdict_index_free(ix);
+    }
+    /* The cases are varied enough to mean something. */
+    assert_true(checked > 10000);
+    printf("index: %zu verdicts, %zu click-without-open, %zu burst, %zu repeat\n", checked,
+           with_signal[0], with_signal[1], with_signal[2]);
+    for (int i = 0; i < 3; i++) assert_true(with_signal[i] > checked / 50);
+    free(others);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_from_config),
+        cmocka_unit_test(test_index_same_verdict),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
