@@ -118,6 +118,21 @@ int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t a
 /* Number of events (of one message when message != 0). */
 int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t *n);
 
+/* What may have changed in the events of a message that a caller keeps in
+ * memory. Events are append-only (migration 0006's triggers) but for two
+ * privacy operations: truncation rewrites clients and moves its cursor in the
+ * same transaction, retention and forget delete. So events of message with
+ * id <= upto read after one stamp are still what the store holds if a later
+ * stamp is equal: same count (nothing deleted; ids only grow, so nothing was
+ * added below upto) and same truncation cursor (nothing rewritten). Read in
+ * one snapshot; read the stamp before the events it vouches for. */
+struct homing_events_stamp {
+    int64_t count;     /* events of the message with id <= upto */
+    int64_t truncated; /* the truncation cursor, -1 if unset */
+};
+int homing_store_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
+                              struct homing_events_stamp *out);
+
 /* Per-recipient summary for `homing report` and the API. */
 struct homing_report_row {
     uint32_t recipient;
@@ -455,6 +470,18 @@ int homing_store_enrichments_list(struct homing_store *s, uint64_t message, int6
 int homing_store_enrichments_rewrite(struct homing_store *s,
                                      const struct homing_store_enrichment *rows, size_t n);
 void homing_store_enrichments_free(struct homing_store_enrichment *e, size_t n);
+/* What the notifier needs of an enrichment to pass over a hit without reading
+ * the whole row: the verdict and the reader flags. */
+struct homing_store_enrichment_flags {
+    int64_t event;
+    char verdict[HOMING_STORE_VERDICT_MAX];
+    int new_reader;
+    int forward;
+};
+/* The flags of enrichments with after < event <= upto, oldest first, at most
+ * limit (<= HOMING_STORE_LIST_MAX). Free with free(). */
+int homing_store_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
+                                  struct homing_store_enrichment_flags **out, size_t *n);
 
 /* A reader of a message (a fingerprint of non-proxy hits, see homing/reader.h). */
 struct homing_store_reader {

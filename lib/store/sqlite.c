@@ -73,6 +73,9 @@ enum sq_stmt {
     ST_ENRICH_CURSOR,
     ST_ENRICHMENT_GET,
     ST_NOTIFICATION_EXISTS,
+    /* Per page of the enrichment and notifier threads (their caches). */
+    ST_EVENTS_STAMP,
+    ST_ENRICHMENT_FLAGS,
     ST_COUNT
 };
 
@@ -118,7 +121,7 @@ static const char *const sq_sql[ST_COUNT] = {
     [ST_READER_UPSERT] =
         "INSERT INTO readers (message, fingerprint, recipient, first_us, last_us, client, "
         "device, country, opens, first_event, forward) "
-        "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "VALUES (?1, ?2, ?3, ?4, ?11, ?5, ?6, ?7, ?8, ?9, ?10) "
         "ON CONFLICT (message, fingerprint) DO UPDATE SET "
         "last_us = max(last_us, excluded.last_us), opens = opens + excluded.opens",
     /* Never backwards: a cursor that moved on stays there. */
@@ -129,6 +132,11 @@ static const char *const sq_sql[ST_COUNT] = {
                                "AND (?2 IS NULL OR kind = ?2) "
                                "AND (?3 < 0 OR recipient = ?3) AND (?4 < 0 OR item = ?4) "
                                "AND (?5 IS NULL OR reader = ?5) LIMIT 1",
+    /* One statement, so one snapshot: the count seeks events_message (0001). */
+    [ST_EVENTS_STAMP] = "SELECT (SELECT count(*) FROM events WHERE message = ?1 AND id <= ?2), "
+                        "coalesce((SELECT event FROM cursors WHERE name = ?3), -1)",
+    [ST_ENRICHMENT_FLAGS] = "SELECT event, verdict, new_reader, forward FROM enrichments "
+                            "WHERE event > ?1 AND event <= ?2 ORDER BY event LIMIT ?3",
     [ST_CURSOR_SET] = "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
                       "ON CONFLICT (name) DO UPDATE SET event = excluded.event",
     [ST_API_KEY_CHECK] = "SELECT 1 FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
@@ -2310,12 +2318,14 @@ out:
  * notifier, reports and homing reclassify. Not the hit path: statements are
  * prepared per call, like the notification ones. */
 
-static int eq_reader_upsert(struct sq *q, const struct homing_store_enrichment *e)
+/* The reader row of e's reader: created from e, or its last time and opens
+ * moved on. last_us and opens are those of all the hits it stands for. */
+static int eq_reader_upsert(struct sq *q, const struct homing_store_enrichment *e, int64_t last_us,
+                            int64_t opens)
 {
     char client[2 * HOMING_STORE_FACT_MAX + 2];
     snprintf(client, sizeof client, "%s%s%s", e->client_family, e->client_version[0] ? " " : "",
              e->client_version);
-    int open = e->kind == HOMING_EV_OPEN;
     sqlite3_stmt *st = sq_stmt(q, ST_READER_UPSERT);
     if (!st) return -EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)e->message);
@@ -2325,9 +2335,10 @@ static int eq_reader_upsert(struct sq *q, const struct homing_store_enrichment *
     bind_opt(st, 5, client, 0);
     bind_opt(st, 6, e->device, sizeof e->device);
     bind_opt(st, 7, e->country, sizeof e->country);
-    sqlite3_bind_int(st, 8, open);
+    sqlite3_bind_int64(st, 8, opens);
     sqlite3_bind_int64(st, 9, e->event);
     sqlite3_bind_int(st, 10, e->forward ? 1 : 0);
+    sqlite3_bind_int64(st, 11, last_us);
     return sq_run_cached(q, st, "storing reader");
 }
 
@@ -2379,7 +2390,8 @@ static int sq_enrichment_put(struct homing_store *s, const struct homing_store_e
     if (r < 0) return r;
     if (e) {
         r = eq_insert(q, e);
-        if (r == 0 && e->reader[0]) r = eq_reader_upsert(q, e);
+        if (r == 0 && e->reader[0])
+            r = eq_reader_upsert(q, e, e->time_us, e->kind == HOMING_EV_OPEN);
     }
     if (r == 0) r = eq_cursor(q, cursor);
     if (r == 0) r = sq_commit(q);
@@ -2393,9 +2405,24 @@ static int sq_enrichments_put(struct homing_store *s, const struct homing_store_
     struct sq *q = (struct sq *)s;
     int r = sq_begin(q, 1);
     if (r < 0) return r;
+    for (size_t i = 0; r == 0 && i < n; i++) r = eq_insert(q, &rows[i]);
+    /* One upsert per reader of the batch, not per hit (a flood's hits are one
+     * reader): its first row's facts, the latest time and the sum of opens,
+     * which is the row that one upsert per hit, in event order, leaves. */
     for (size_t i = 0; r == 0 && i < n; i++) {
-        r = eq_insert(q, &rows[i]);
-        if (r == 0 && rows[i].reader[0]) r = eq_reader_upsert(q, &rows[i]);
+        const struct homing_store_enrichment *e = &rows[i];
+        if (!e->reader[0]) continue;
+        int first = 1;
+        for (size_t j = 0; j < i && first; j++)
+            first = rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0;
+        if (!first) continue; /* counted with the first */
+        int64_t last_us = e->time_us, opens = e->kind == HOMING_EV_OPEN;
+        for (size_t j = i + 1; j < n; j++) {
+            if (rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0) continue;
+            if (rows[j].time_us > last_us) last_us = rows[j].time_us;
+            opens += rows[j].kind == HOMING_EV_OPEN;
+        }
+        r = eq_reader_upsert(q, e, last_us, opens);
     }
     if (r == 0) r = eq_cursor(q, cursor);
     if (r == 0) r = sq_commit(q);
@@ -2563,6 +2590,57 @@ static int sq_reader_lookup(struct homing_store *s, uint64_t message, uint32_t r
     return r;
 }
 
+static int sq_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
+                           struct homing_events_stamp *out)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_EVENTS_STAMP);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
+    sqlite3_bind_int64(st, 2, upto);
+    sqlite3_bind_text(st, 3, PQ_TRUNCATE_CURSOR, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW) {
+        out->count = sqlite3_column_int64(st, 0);
+        out->truncated = sqlite3_column_int64(st, 1);
+    } else {
+        r = sq_fail(q, rc, "stamping events");
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
+static int sq_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
+                               struct homing_store_enrichment_flags **out, size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = sq_stmt(q, ST_ENRICHMENT_FLAGS);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, upto);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    struct homing_store_enrichment_flags *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        struct homing_store_enrichment_flags *f = &arr[used++];
+        f->event = sqlite3_column_int64(st, 0);
+        col_copy(st, 1, f->verdict, sizeof f->verdict);
+        f->new_reader = sqlite3_column_int(st, 2);
+        f->forward = sqlite3_column_int(st, 3);
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing enrichment flags");
+    sqlite3_reset(st);
+    if (r < 0) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2613,6 +2691,8 @@ static const struct store_ops sqlite_ops = {
     .enrichments_rewrite = sq_enrichments_rewrite,
     .readers_list = sq_readers_list,
     .reader_lookup = sq_reader_lookup,
+    .events_stamp = sq_events_stamp,
+    .enrichment_flags = sq_enrichment_flags,
     .document_add = sq_document_add,
     .document_get = sq_document_get,
     .document_list = sq_document_list,

@@ -630,6 +630,25 @@ int homing_store_reader_lookup(struct homing_store *s, uint64_t message, uint32_
     return s->ops->reader_lookup(s, message, recipient, fingerprint, known, others);
 }
 
+int homing_store_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
+                              struct homing_events_stamp *out)
+{
+    if (!s || !message || !out) return -EINVAL;
+    struct homing_events_stamp v;
+    int r = s->ops->events_stamp(s, message, upto, &v);
+    if (r < 0) return r;
+    *out = v;
+    return 0;
+}
+
+int homing_store_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
+                                  struct homing_store_enrichment_flags **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    if (limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
+    return s->ops->enrichment_flags(s, after, upto, limit, out, n);
+}
+
 /* ---- documents (migration 0005) ---- */
 
 int homing_store_document_add(struct homing_store *s, const struct homing_document *d,

@@ -103,6 +103,10 @@ struct store_ops {
                         size_t *n);
     int (*reader_lookup)(struct homing_store *s, uint64_t message, uint32_t recipient,
                          const char *fingerprint, int *known, int64_t *others);
+    int (*events_stamp)(struct homing_store *s, uint64_t message, int64_t upto,
+                        struct homing_events_stamp *out);
+    int (*enrichment_flags)(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
+                            struct homing_store_enrichment_flags **out, size_t *n);
     /* documents (migration 0005) */
     int (*document_add)(struct homing_store *s, const struct homing_document *d, int64_t *id_out);
     int (*document_get)(struct homing_store *s, const char *name, struct homing_document **out);

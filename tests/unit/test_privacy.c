@@ -293,12 +293,51 @@ static void test_modes_visible(void **state)
     assert_int_equal(homing_tracking_parse("everything"), -EINVAL);
 }
 
+/* The stamp the enrichment thread keeps a message's events by
+ * (homing_store_events_stamp): appends after upto leave it, each privacy
+ * operation that changes an event below it changes it. */
+static void test_events_stamp(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = homing_now_us();
+    add_event(f, now - 400 * DAY_US, "open", 2, "192.0.2.2", NULL); /* id 1 */
+    add_event(f, now, "open", 1, "192.0.2.1", NULL);                /* id 2 */
+    add_event(f, now, "click", 1, "192.0.2.1", NULL);               /* id 3 */
+    struct homing_events_stamp a, b;
+    assert_int_equal(homing_store_events_stamp(f->s, f->msg, 3, &a), 0);
+    assert_int_equal(a.count, 3);
+    assert_int_equal(a.truncated, -1);
+    /* appended after upto: the same stamp (ids only grow) */
+    add_event(f, now, "open", 2, "192.0.2.2", NULL);
+    assert_int_equal(homing_store_events_stamp(f->s, f->msg, 3, &b), 0);
+    assert_memory_equal(&a, &b, sizeof a);
+    /* truncation moves its cursor, even when a chunk changes no address */
+    assert_int_equal(homing_store_privacy_truncate(f->s, 1, 24, 48, NULL), 0);
+    assert_int_equal(homing_store_events_stamp(f->s, f->msg, 3, &b), 0);
+    assert_int_equal(b.count, 3);
+    assert_int_equal(b.truncated, 1);
+    a = b;
+    /* retention and forget delete: the count falls */
+    int64_t rolled, deleted;
+    assert_int_equal(homing_store_privacy_retention(f->s, now - 365 * DAY_US, &rolled, &deleted),
+                     0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(homing_store_events_stamp(f->s, f->msg, 3, &b), 0);
+    assert_int_equal(b.count, 2);
+    struct homing_forget_result res;
+    assert_int_equal(homing_store_privacy_forget(f->s, "bob@example.net", &res), 0);
+    assert_int_equal(homing_store_events_stamp(f->s, f->msg, 3, &b), 0);
+    assert_int_equal(b.count, 0);
+    assert_int_equal(homing_store_events_stamp(f->s, 0, 3, &b), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_rollup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes_visible, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

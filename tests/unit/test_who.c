@@ -199,6 +199,125 @@ static void test_put_cursor_and_readers(void **state)
     assert_int_equal(c, x + 2);
 }
 
+/* The readers a store holds, one line each, first seen first. */
+static void readers_text(struct homing_store *s, uint64_t message, char *out, size_t cap)
+{
+    struct homing_store_reader *r;
+    size_t n, o = 0;
+    assert_int_equal(homing_store_readers_list(s, message, &r, &n), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s r%u %lld-%lld %s %s %lld e%lld f%d\n",
+                              r[i].fingerprint, r[i].recipient, (long long)r[i].first_us,
+                              (long long)r[i].last_us, r[i].client, r[i].country,
+                              (long long)r[i].opens, (long long)r[i].first_event, r[i].forward);
+    homing_store_readers_free(r, n);
+}
+
+/* A page's rows stored in one batch (one reader upsert per reader) leave the
+ * readers that one put per row leaves; enrichment_flags lists what the
+ * notifier needs of them. */
+static void test_batch_readers_and_flags(void **state)
+{
+    struct fixture *f = *state;
+    /* the same message in a second store, for the one-by-one way */
+    char db2[160];
+    snprintf(db2, sizeof db2, "%s/two.db", f->dir);
+    struct homing_store *s2;
+    char err[256];
+    assert_int_equal(homing_store_open(db2, NULL, "normal", &s2, err, sizeof err), 0);
+    const char *rcpts[] = {"bob@example.net", "carol@example.com"};
+    struct homing_message_spec m = {.subject = "t", .recipients = rcpts, .n_recipients = 2};
+    uint64_t m2;
+    assert_int_equal(homing_store_message_add(s2, &m, &m2), 0);
+
+    /* reader, kind, recipient, time (not in event order), forward */
+    static const struct {
+        const char *fp;
+        unsigned kind;
+        uint32_t rcpt;
+        int64_t t;
+        int forward;
+    } spec[] = {
+        {"00000000000000aa", HOMING_EV_OPEN, 1, 50, 0}, /* known before the batch */
+        {"00000000000000aa", HOMING_EV_OPEN, 1, 90, 0},
+        {"", HOMING_EV_OPEN, 1, 95, 0},
+        {"00000000000000bb", HOMING_EV_CLICK, 2, 70, 1},
+        {"00000000000000aa", HOMING_EV_CLICK, 1, 99, 0},
+        {"00000000000000bb", HOMING_EV_OPEN, 1, 60, 0},
+        {"00000000000000aa", HOMING_EV_OPEN, 2, 80, 0},
+    };
+    const size_t n = sizeof spec / sizeof spec[0];
+    struct homing_store_enrichment rows[8];
+    memset(rows, 0, sizeof rows);
+    for (size_t i = 0; i < n; i++) {
+        struct homing_event e;
+        memset(&e, 0, sizeof e);
+        e.time_us = spec[i].t;
+        e.kind = (uint16_t)spec[i].kind;
+        e.method = HOMING_METHOD_GET;
+        e.recipient = spec[i].rcpt;
+        e.message = f->message;
+        assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
+        e.message = m2;
+        assert_int_equal(homing_store_events_append(s2, &e, 1), 0);
+        struct homing_store_enrichment *r = &rows[i];
+        r->event = e.id;
+        r->recipient = spec[i].rcpt;
+        r->kind = (uint16_t)spec[i].kind;
+        r->time_us = spec[i].t;
+        homing_strlcpy(r->verdict, spec[i].fp[0] ? "human" : "prefetch", sizeof r->verdict);
+        homing_strlcpy(r->client_family, i == 1 ? "Thunderbird" : "Outlook",
+                       sizeof r->client_family);
+        homing_strlcpy(r->country, i == 3 ? "DE" : "FR", sizeof r->country);
+        homing_strlcpy(r->reader, spec[i].fp, sizeof r->reader);
+        r->new_reader = spec[i].fp[0] && i != 1;
+        r->forward = spec[i].forward;
+        r->json = "{}";
+    }
+    /* the first row before, as an earlier page; the rest in one batch here,
+     * one by one there */
+    for (size_t i = 0; i < n; i++) rows[i].message = m2;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(homing_store_enrichment_put(s2, &rows[i], rows[i].event), 0);
+    for (size_t i = 0; i < n; i++) rows[i].message = f->message;
+    assert_int_equal(homing_store_enrichments_put(f->s, rows, 1, rows[0].event), 0);
+    assert_int_equal(homing_store_enrichments_put(f->s, rows + 1, n - 1, rows[n - 1].event), 0);
+    char a[1024], b[1024];
+    readers_text(f->s, f->message, a, sizeof a);
+    readers_text(s2, m2, b, sizeof b);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "00000000000000aa r1 50-99 Outlook FR 3 e"));
+    assert_non_null(strstr(a, "00000000000000bb r2 70-70 Outlook DE 1 e"));
+
+    /* The flags of events 2..5, in order, at most 3. */
+    struct homing_store_enrichment_flags *fl;
+    size_t nf;
+    assert_int_equal(homing_store_enrichment_flags(f->s, rows[0].event, rows[4].event, 3, &fl, &nf),
+                     0);
+    assert_int_equal(nf, 3);
+    for (size_t i = 0; i < nf; i++) {
+        assert_int_equal(fl[i].event, rows[i + 1].event);
+        assert_string_equal(fl[i].verdict, rows[i + 1].verdict);
+        assert_int_equal(fl[i].new_reader, rows[i + 1].new_reader);
+        assert_int_equal(fl[i].forward, rows[i + 1].forward);
+    }
+    free(fl);
+    assert_int_equal(
+        homing_store_enrichment_flags(f->s, rows[n - 1].event, INT64_MAX, 10, &fl, &nf), 0);
+    assert_int_equal(nf, 0);
+    free(fl);
+    assert_int_equal(homing_store_enrichment_flags(f->s, 0, 1, 0, &fl, &nf), -EINVAL);
+
+    homing_store_close(s2);
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[200];
+        snprintf(p, sizeof p, "%s%s", db2, suffix[i]);
+        unlink(p);
+    }
+}
+
 static json_t *recipient_of(json_t *who, int r)
 {
     size_t i;
@@ -284,6 +403,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_cursor_and_readers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_readers_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_who_counts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
