@@ -11,10 +11,13 @@
  *   at the first event it had not stored, and the store refuses a second
  *   enrichment of an event (-EEXIST, taken as done).
  * - Order: this one thread enriches the hits of each message in id order (a
- *   page is grouped by message, so its context is read once), so a reader is
- *   "new" against everything of the message enriched before it: the stored
- *   rows (the reader lookup and the insert have no other writer in between)
- *   and the page's rows not stored yet.
+ *   page is grouped by message), so a reader is "new" against everything of
+ *   the message enriched before it: the stored rows (the reader lookup and the
+ *   insert have no other writer in between) and the page's rows not stored yet.
+ * - Context: what a verdict sees of its message (registration, first
+ *   ENRICH_OTHERS_MAX events) is what the store holds when the page first
+ *   needs it. It is kept from page to page and checked against a store stamp
+ *   (struct enrich_ctx), so a flood's pages do not read 2,000 events each.
  * - Consumers that need the enrichment (the notifier; IP truncation) never pass
  *   this cursor: enricher_running() says whether it moves at all.
  * - Missing country/ASN databases are not fatal: one warning, and the verdicts
@@ -140,21 +143,47 @@ static int64_t delivered_at(const struct homing_event *ev, const struct homing_e
     return delivered ? delivered : sent;
 }
 
-/* What one page of events needs: the context of each message it touches
- * (read once per page, not per hit: a campaign's hits share a few messages),
- * and the rows made so far, stored together in one transaction. */
+/* What the pages of events need: the context of each message they touch
+ * (kept across pages: a flood's pages all hit the same message), and the rows
+ * of the page made so far, stored together in one transaction.
+ *
+ * The context of a message is what the verdict is given: its registration
+ * time and its first ENRICH_OTHERS_MAX events. A page reads it once; a later
+ * page checks it with one store stamp (homing_store_events_stamp) instead of
+ * reading up to 2,000 events again: an equal stamp means no event it holds
+ * was deleted or had its client truncated since, so only events appended
+ * since (ids only grow) are read, while it is not full. A different stamp
+ * reads it all again. Either way a page sees exactly what a fresh read would
+ * have given at the moment it checked, as before. */
 struct enrich_ctx {
     uint64_t message;
-    int64_t registered_us;
+    int64_t registered_us; /* 0: not known: asked again by the next page */
     struct homing_event *events;
-    size_t n;
+    struct homing_verdict_index *index; /* of events, for the verdict; NULL: none */
+    size_t n, cap;
+    int checked;                      /* 0: a read failed: read it all again */
+    struct homing_events_stamp stamp; /* read before events[0..n) */
+    uint64_t page;                    /* the last page that checked it */
+    /* delivered_at of the last recipient asked: a function of the events. */
+    int have_delivered;
+    uint32_t delivered_recipient;
+    int64_t delivered_us;
 };
 
 struct enrich_batch {
     struct enrich_ctx ctx[ENRICH_CTX_MAX];
     size_t nctx, next_ctx; /* next_ctx: the slot replaced when all are used */
+    uint64_t page;         /* pages started, so a context is checked once per page */
     struct homing_store_enrichment rows[ENRICH_EVENTS_PAGE];
     size_t nrows;
+    /* The last row made from a fresh enrichment: a flood's hits differ only in
+     * the event, so its JSON (a third of the row's cost) is copied when x and
+     * the reader flags are the same bytes (homing_store_enrichment_from is a
+     * function of them and of the event's id, message, recipient, kind, item
+     * and time, which are set per row). memo.json NULL: none. */
+    struct homing_enrichment memo_x;
+    int memo_new_reader, memo_forward;
+    struct homing_store_enrichment memo;
 };
 
 static void batch_rows_clear(struct enrich_batch *b)
@@ -163,40 +192,163 @@ static void batch_rows_clear(struct enrich_batch *b)
     b->nrows = 0;
 }
 
-static void batch_clear(struct enrich_batch *b)
+static void ctx_clear(struct enrich_ctx *c)
 {
-    batch_rows_clear(b);
-    for (size_t i = 0; i < b->nctx; i++) homing_events_free(b->ctx[i].events, b->ctx[i].n);
+    homing_events_free(c->events, c->n);
+    homing_verdict_index_free(c->index);
+    memset(c, 0, sizeof *c);
+}
+
+/* Forgets every context (stopping). */
+static void batch_ctx_clear(struct enrich_batch *b)
+{
+    for (size_t i = 0; i < b->nctx; i++) ctx_clear(&b->ctx[i]);
     b->nctx = b->next_ctx = 0;
 }
 
-static int ctx_get(struct enricher *en, struct enrich_batch *b, uint64_t message,
-                   const struct enrich_ctx **out)
+/* Keeps the contexts this page used, so memory follows what the hits need now,
+ * and an idle thread keeps those of the last page (a flood comes in waves). */
+static void batch_ctx_trim(struct enrich_batch *b)
 {
-    for (size_t i = 0; i < b->nctx; i++)
-        if (b->ctx[i].message == message) {
-            *out = &b->ctx[i];
-            return 0;
-        }
-    struct enrich_ctx *c;
-    if (b->nctx < ENRICH_CTX_MAX) {
-        c = &b->ctx[b->nctx++];
-    } else {
-        c = &b->ctx[b->next_ctx];
-        b->next_ctx = (b->next_ctx + 1) % ENRICH_CTX_MAX;
-        homing_events_free(c->events, c->n);
+    size_t kept = 0;
+    for (size_t i = 0; i < b->nctx; i++) {
+        if (b->ctx[i].page == b->page && b->ctx[i].message)
+            b->ctx[kept++] = b->ctx[i];
+        else
+            ctx_clear(&b->ctx[i]);
     }
-    memset(c, 0, sizeof *c);
-    c->message = message;
-    struct homing_message *m = NULL;
-    int r = homing_store_message_get(en->store, message, &m);
-    if (r < 0 && r != -ENOENT) return r;
-    c->registered_us = m ? m->created_us : 0;
-    homing_message_free(m);
+    for (size_t i = kept; i < b->nctx; i++) memset(&b->ctx[i], 0, sizeof b->ctx[i]);
+    b->nctx = kept;
+    b->next_ctx = 0;
+}
+
+static void batch_clear(struct enrich_batch *b)
+{
+    batch_rows_clear(b);
+    batch_ctx_clear(b);
+    free(b->memo.json);
+    b->memo.json = NULL;
+}
+
+/* Sorts the events for the verdict (built again when they change: a flood's
+ * context stops changing once full). Without an index (no memory) the
+ * verdict reads the events themselves: the same verdict, slower. */
+static void ctx_index(struct enrich_ctx *c)
+{
+    homing_verdict_index_free(c->index);
+    c->index = NULL;
+    if (homing_verdict_index_new(c->events, c->n, &c->index) < 0) c->index = NULL;
+}
+
+/* Reads the message's first events afresh; stamp was read before. */
+static void ctx_read(struct enricher *en, struct enrich_ctx *c,
+                     const struct homing_events_stamp *stamp)
+{
+    homing_events_free(c->events, c->n);
+    homing_verdict_index_free(c->index);
+    c->events = NULL;
+    c->index = NULL;
+    c->n = c->cap = 0;
+    c->have_delivered = 0;
     /* The verdict looks at the message's other hits (bursts, clicks without an
      * open) and its delivery time; a failure only makes it see less. */
-    if (homing_store_events_list(en->store, message, 0, ENRICH_OTHERS_MAX, &c->events, &c->n) < 0)
+    if (homing_store_events_list(en->store, c->message, 0, ENRICH_OTHERS_MAX, &c->events, &c->n) <
+        0) {
         c->n = 0;
+        c->checked = 0;
+        return;
+    }
+    c->cap = c->n;
+    ctx_index(c);
+    c->checked = stamp != NULL;
+    if (stamp) c->stamp = *stamp;
+    c->stamp.count = (int64_t)c->n;
+}
+
+/* Adds the events appended since the context was read, while it is not full;
+ * 0, or -1 when that could not be read (the caller reads it all again). */
+static int ctx_extend(struct enricher *en, struct enrich_ctx *c)
+{
+    if (c->n >= ENRICH_OTHERS_MAX) return 0;
+    int64_t last = c->n ? c->events[c->n - 1].id : 0;
+    struct homing_event *more = NULL;
+    size_t m = 0;
+    if (homing_store_events_list(en->store, c->message, last, ENRICH_OTHERS_MAX - c->n, &more, &m) <
+        0)
+        return -1;
+    if (m == 0) {
+        free(more);
+        return 0;
+    }
+    if (c->n + m > c->cap) {
+        size_t cap = c->n + m < 2 * c->cap ? 2 * c->cap : c->n + m;
+        if (cap > ENRICH_OTHERS_MAX) cap = ENRICH_OTHERS_MAX;
+        struct homing_event *grown = realloc(c->events, cap * sizeof *grown);
+        if (!grown) {
+            homing_events_free(more, m);
+            return -1;
+        }
+        c->events = grown;
+        c->cap = cap;
+    }
+    /* The events move, with their detail: only the array is freed. */
+    memcpy(c->events + c->n, more, m * sizeof *more);
+    free(more);
+    c->n += m;
+    ctx_index(c);
+    c->stamp.count = (int64_t)c->n;
+    c->have_delivered = 0;
+    return 0;
+}
+
+/* Brings a context read by an earlier page up to date (see struct enrich_ctx). */
+static int ctx_check(struct enricher *en, struct enrich_ctx *c)
+{
+    if (!c->registered_us) {
+        struct homing_message *m = NULL;
+        int r = homing_store_message_get(en->store, c->message, &m);
+        if (r < 0 && r != -ENOENT) return r;
+        c->registered_us = m ? m->created_us : 0;
+        homing_message_free(m);
+    }
+    struct homing_events_stamp now;
+    int64_t upto = c->n ? c->events[c->n - 1].id : 0;
+    if (homing_store_events_stamp(en->store, c->message, upto, &now) < 0) {
+        ctx_read(en, c, NULL);
+        return 0;
+    }
+    if (!c->checked || now.count != c->stamp.count || now.truncated != c->stamp.truncated) {
+        ctx_read(en, c, &now);
+        return 0;
+    }
+    if (ctx_extend(en, c) < 0) ctx_read(en, c, &now);
+    return 0;
+}
+
+static int ctx_get(struct enricher *en, struct enrich_batch *b, uint64_t message,
+                   struct enrich_ctx **out)
+{
+    struct enrich_ctx *c = NULL;
+    for (size_t i = 0; i < b->nctx && !c; i++)
+        if (b->ctx[i].message == message) c = &b->ctx[i];
+    if (!c) {
+        if (b->nctx < ENRICH_CTX_MAX) {
+            c = &b->ctx[b->nctx++];
+        } else {
+            c = &b->ctx[b->next_ctx];
+            b->next_ctx = (b->next_ctx + 1) % ENRICH_CTX_MAX;
+            ctx_clear(c);
+        }
+        c->message = message; /* unchecked: ctx_check reads it all */
+    }
+    if (c->page != b->page) {
+        int r = ctx_check(en, c);
+        if (r < 0) {
+            ctx_clear(c); /* a slot with message 0 is never found */
+            return r;
+        }
+        c->page = b->page;
+    }
     *out = c;
     return 0;
 }
@@ -207,17 +359,25 @@ static int reader_flags(struct enricher *en, const struct enrich_batch *b,
                         const struct homing_event *ev, const char *fp, int *new_reader,
                         int *forward)
 {
+    /* A reader of this page is known whatever the store says, and a known
+     * reader is neither new nor a forward: the store is asked only for the
+     * first hit of each reader in a page. */
+    for (size_t i = b->nrows; i-- > 0;) {
+        const struct homing_store_enrichment *o = &b->rows[i];
+        if (o->message == ev->message && strcmp(o->reader, fp) == 0) {
+            *new_reader = *forward = 0;
+            return 0;
+        }
+    }
     int known = 0;
     int64_t others = 0;
     int r = homing_store_reader_lookup(en->store, ev->message, ev->recipient, fp, &known, &others);
     if (r < 0) return r;
     for (size_t i = 0; i < b->nrows; i++) {
         const struct homing_store_enrichment *o = &b->rows[i];
-        if (o->message != ev->message) continue;
-        if (strcmp(o->reader, fp) == 0)
-            known = 1;
-        else if (o->recipient == ev->recipient && o->kind == HOMING_EV_OPEN &&
-                 (strcmp(o->verdict, "human") == 0 || strcmp(o->verdict, "proxy-open") == 0))
+        if (o->message == ev->message && o->recipient == ev->recipient &&
+            o->kind == HOMING_EV_OPEN &&
+            (strcmp(o->verdict, "human") == 0 || strcmp(o->verdict, "proxy-open") == 0))
             others++;
     }
     *new_reader = !known;
@@ -225,21 +385,63 @@ static int reader_flags(struct enricher *en, const struct enrich_batch *b,
     return 0;
 }
 
+/* The row of an enriched hit: a copy of the last one's when only the event
+ * differs (see enrich_batch.memo). */
+static int row_make(struct enrich_batch *b, const struct homing_enrichment *x,
+                    const struct homing_event *ev, int new_reader, int forward,
+                    struct homing_store_enrichment *row)
+{
+    if (b->memo.json && new_reader == b->memo_new_reader && forward == b->memo_forward &&
+        memcmp(x, &b->memo_x, sizeof *x) == 0) {
+        char *json = strdup(b->memo.json);
+        if (!json) return -ENOMEM;
+        *row = b->memo;
+        row->json = json;
+        row->event = ev->id;
+        row->message = ev->message;
+        row->recipient = ev->recipient;
+        row->kind = ev->kind;
+        row->item = ev->item;
+        row->time_us = ev->time_us;
+        return 0;
+    }
+    int r = homing_store_enrichment_from(x, ev, new_reader, forward, row);
+    if (r < 0) return r;
+    char *json = strdup(row->json);
+    if (json) {
+        free(b->memo.json);
+        b->memo = *row;
+        b->memo.json = json;
+        b->memo_x = *x;
+        b->memo_new_reader = new_reader;
+        b->memo_forward = forward;
+    }
+    return 0;
+}
+
 /* Enriches one hit into the next row of the batch (nothing added when the hit
  * cannot be enriched: it is skipped, said once). */
 static int enrich_event(struct enricher *en, struct enrich_batch *b, const struct homing_event *ev)
 {
-    const struct enrich_ctx *c;
+    struct enrich_ctx *c;
     int r = ctx_get(en, b, ev->message, &c);
     if (r < 0) return r;
+    if (!c->have_delivered || c->delivered_recipient != ev->recipient) {
+        c->delivered_us = delivered_at(ev, c->events, c->n);
+        c->delivered_recipient = ev->recipient;
+        c->have_delivered = 1;
+    }
     struct homing_verdict_input in = {
         .event = ev,
         .registered_us = c->registered_us,
-        .delivered_us = delivered_at(ev, c->events, c->n),
+        .delivered_us = c->delivered_us,
         .others = c->events,
         .n_others = c->n,
+        .index = c->index,
     };
     struct homing_enrichment x;
+    /* Zero padding, so equal enrichments are equal bytes (row_make). */
+    memset(&x, 0, sizeof x);
     r = homing_reader_enrich(en->reader, &in, &x);
     if (r < 0) {
         /* Bad input cannot be enriched on a retry either. */
@@ -254,7 +456,7 @@ static int enrich_event(struct enricher *en, struct enrich_batch *b, const struc
         if ((r = reader_flags(en, b, ev, fp, &new_reader, &forward)) < 0) return r;
     }
     struct homing_store_enrichment *row = &b->rows[b->nrows];
-    if ((r = homing_store_enrichment_from(&x, ev, new_reader, forward, row)) < 0) return r;
+    if ((r = row_make(b, &x, ev, new_reader, forward, row)) < 0) return r;
     b->nrows++;
     if (forward) {
         char id[HOMING_ID_STR_MAX];
@@ -314,6 +516,7 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
     if ((r = homing_store_events_list(en->store, 0, cursor, ENRICH_EVENTS_PAGE, &evs, &n)) < 0)
         return r;
     if (n == 0) return 0;
+    b->page++;
     const struct homing_event *hits[ENRICH_EVENTS_PAGE];
     size_t nh = 0;
     for (size_t i = 0; i < n; i++)
@@ -334,7 +537,8 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
         qsort(b->rows, b->nrows, sizeof b->rows[0], row_cmp);
         r = batch_flush(en, b, done);
     }
-    batch_clear(b);
+    batch_rows_clear(b);
+    batch_ctx_trim(b);
     if (r == -EINTR) return 0; /* stopping: done again after the restart */
     return r < 0 ? r : (int)n;
 }
@@ -369,6 +573,7 @@ static void *enricher_main(void *arg)
             enrich_sleep(en, ENRICH_POLL_MS);
         }
     }
+    batch_clear(b);
     free(b);
     return NULL;
 }

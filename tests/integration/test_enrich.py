@@ -105,6 +105,8 @@ try:
     m3 = inst.add_message(["dave@example.org"], ["https://example.org/doc"], subject="doc")
     dave = m3["copies"][0]
     add_event(m3["id"], "delivered", 1, 5)
+    # m4: the context the enrichment thread keeps from page to page.
+    m4 = inst.add_message(["erin@example.net"], subject="kept")
     inst.serve()
     ev = {}
 
@@ -238,6 +240,26 @@ try:
         check(enrichment(ev["thunderbird"])["verdict"] == "human", enrichment(ev["thunderbird"]))
         check(" 0 changed" in inst.run("reclassify").stdout, "not stable")
 
+    def kept_context_sees_truncated_clients():
+        # The enrichment thread keeps a message's first events from one page
+        # to the next (src/serve/enrich.c). Four opens of one client are
+        # enriched, then the privacy sweep truncates their clients; a fifth
+        # open must be judged against the truncated clients, as a fresh read
+        # gives: no repeat. A context kept stale would see five: "repeat".
+        url = m4["copies"][0]["open_url"]
+        first = [hit(url, "81.2.69.161", EDGE_UA) for _ in range(4)]
+        wait_enriched()
+        deadline, left = time.time() + 15, 4
+        while left and time.time() < deadline:
+            with inst.db() as c:
+                left = c.execute("SELECT count(*) FROM events WHERE id BETWEEN ? AND ? "
+                                 "AND client = '81.2.69.161'", (first[0], first[-1])).fetchone()[0]
+            time.sleep(0.1)
+        check(left == 0, f"{left} clients not truncated")
+        fifth = hit(url, "81.2.69.161", EDGE_UA)
+        wait_enriched()
+        check("repeat" not in enrichment(fifth)["reasons"].split(","), enrichment(fifth))
+
     def geo_import_builds_the_range_file():
         csv_path = os.path.join(inst.tmp, "asn.csv")
         with open(csv_path, "w") as f:
@@ -252,8 +274,35 @@ try:
     for t in [verdicts_of_machines_and_people, second_reader_is_a_possible_forward,
               restart_resumes_at_the_cursor, report_counts_human_machine_unknown,
               api_shows_the_same_counts, reclassify_unchanged_rules,
-              geo_import_builds_the_range_file]:
+              kept_context_sees_truncated_clients, geo_import_builds_the_range_file]:
         T.run(t)
+
+    # Without truncation, a kept context grows with the events appended since.
+    inst.close()
+    inst = Instance({"public.trusted_proxies": "127.0.0.2", "privacy.truncate": "no",
+                     "geo.asn_db": ASN_DB, "geo.country_db": COUNTRY_DB})
+    m5 = inst.add_message(["frank@example.org"], ["https://example.org/b"], subject="pages")
+    inst.serve()
+
+    def kept_context_sees_new_events():
+        # One page each, five hits of one client: a click before any open, an
+        # open, a click after it, two more opens. A context that did not grow
+        # would miss the open, and the fifth would not count five.
+        f = m5["copies"][0]
+        ip = "81.2.69.162"
+
+        def one(url):
+            event = hit(url, ip, EDGE_UA)
+            wait_enriched()
+            return enrichment(event)["reasons"].split(",")
+
+        check("click-without-open" in one(f["links"][0]["click_url"]), "first click")
+        check("repeat" not in one(f["open_url"]), "the open")
+        check("click-without-open" not in one(f["links"][0]["click_url"]), "a click after the open")
+        check("repeat" not in one(f["open_url"]), "the fourth hit of the client")
+        check("repeat" in one(f["open_url"]), "the fifth hit of the client within 10 s")
+
+    T.run(kept_context_sees_new_events)
 finally:
     if T.failed:
         print(inst.daemon_log()[-3000:])
