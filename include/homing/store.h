@@ -172,6 +172,11 @@ int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
 /* A passive checkpoint: copies what it can without waiting for readers or
  * writers; safe to call at any time from a handle of its own. */
 int homing_store_checkpoint(struct homing_store *s);
+/* Called on the waiting thread when a handle has to wait for another's write
+ * lock, once per wait. The daemon raises its background threads' priority
+ * with it (src/common/thread.h), so a holder that runs only on idle CPU
+ * finishes first. Process-wide; NULL (the default) for none. */
+void homing_store_set_wait_hook(void (*hook)(void));
 
 /* ---- delivery: reports kept unmatched, source positions (migration 0002) ---- */
 

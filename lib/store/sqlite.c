@@ -197,6 +197,14 @@ struct sq {
     sqlite3_stmt *stmts[ST_COUNT];
 };
 
+/* homing_store_set_wait_hook: process-wide, read at each wait. */
+static void (*_Atomic wait_hook)(void);
+
+void homing_store_set_wait_hook(void (*hook)(void))
+{
+    wait_hook = hook;
+}
+
 /* Waiting for another handle's write lock. SQLite's own busy_timeout sleeps
  * 1, 2, 5, 10 ... 100 ms between tries; a loop thread waiting behind a
  * background thread's short transaction then answers its hits milliseconds
@@ -204,6 +212,8 @@ struct sq {
 static int sq_busy_wait(void *arg, int count)
 {
     (void)arg;
+    void (*hook)(void) = wait_hook;
+    if (count == 0 && hook) hook();
     if (count < SQ_BUSY_SPINS) {
         usleep(SQ_BUSY_SPIN_US);
         return 1;

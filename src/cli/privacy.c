@@ -109,6 +109,7 @@ static void *sweeper_main(void *arg)
         }
         for (int i = 0; i < PRIVACY_SWEEP_MS / 50 && !atomic_load(w->stopping); i++) usleep(50000);
     }
+    thread_background_end();
     return NULL;
 }
 

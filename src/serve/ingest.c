@@ -1,8 +1,9 @@
 /*
  * ingest.c: the ingester thread, moving journaled hits (batch.c) into the
- * store in transactions of up to HOMING_JOURNAL_BATCH events, at nice +10
- * while its backlog (homing_queue_depth: events journaled, not yet stored) is
- * small and at normal priority while it is large. The enrichment and notifier
+ * store in transactions of up to HOMING_JOURNAL_BATCH events, as a background
+ * thread (thread.h: nice +10, or only idle CPU during a flood) while its
+ * backlog (homing_queue_depth: events journaled, not yet stored) is small and
+ * at normal priority while it is large. The enrichment and notifier
  * threads follow the store, so its lag is theirs. On stop it runs after the
  * loop threads have finished and empties the journal before the process exits.
  */
@@ -27,9 +28,10 @@
 #define INGEST_GATHER    256
 #define INGEST_GATHER_US 2000
 /* Backlog (events) above which the ingester competes at normal priority, and
- * below which it goes back to nice +10 (thread_ingest_priority): a burst of a
- * few seconds is absorbed by the journal while the loop threads keep the CPU;
- * a sustained flood cannot grow the journal without bound. */
+ * below which it goes back to being a background thread
+ * (thread_ingest_priority): a burst of a few seconds is absorbed by the
+ * journal while the loop threads keep the CPU; a sustained flood cannot grow
+ * the journal without bound. */
 #define INGEST_URGENT_ABOVE 262144
 #define INGEST_URGENT_BELOW 16384
 
@@ -90,12 +92,14 @@ static void *ingester_main(void *arg)
         }
     }
     /* The loop threads are gone: what is journaled now is all there will be. */
+    thread_ingest_priority(1); /* and the process waits for it to exit */
     int tries = 0, r;
     while ((r = ingest_pass(s)) != 0 && tries < INGEST_STOP_TRIES)
         if (r < 0) tries++, sleep_us(INGEST_RETRY_MS * 1000L);
     if (r < 0)
         log_error("journal: %llu hit(s) stay in the journal; the next start stores them",
                   (unsigned long long)homing_journal_backlog(s->journal));
+    thread_background_end();
     return NULL;
 }
 

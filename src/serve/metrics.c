@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "metrics.h"
+#include "thread.h"
 
 static const unsigned batch_bounds[METRICS_BATCH_BUCKETS] = {1, 4, 16, 64, 256, 1024, 4096, 16384};
 static const unsigned latency_bounds_us[METRICS_LATENCY_BUCKETS] = {
@@ -48,11 +49,18 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         "# TYPE homing_store_errors_total counter\nhoming_store_errors_total %llu\n"
         "# HELP homing_queue_depth Hits journaled and answered, not yet in the store.\n"
         "# TYPE homing_queue_depth gauge\nhoming_queue_depth %lld\n"
+        "# HELP homing_background_idle 1 while a loop thread is busy and the background "
+        "threads (storing, enrichment, notifications) run only on idle CPU.\n"
+        "# TYPE homing_background_idle gauge\nhoming_background_idle %d\n"
+        "# HELP homing_background_raises_total Times a writer waited for the store's lock "
+        "and raised the background threads to normal priority.\n"
+        "# TYPE homing_background_raises_total counter\nhoming_background_raises_total %llu\n"
         "# HELP homing_api_requests_total Admin API requests.\n"
         "# TYPE homing_api_requests_total counter\nhoming_api_requests_total %llu\n"
         "# HELP homing_api_unauthorized_total Admin API requests refused with 401.\n"
         "# TYPE homing_api_unauthorized_total counter\nhoming_api_unauthorized_total %llu\n",
-        LOAD(m->suppressed), LOAD(m->store_errors), LOAD(m->queue_depth), LOAD(m->api_requests),
+        LOAD(m->suppressed), LOAD(m->store_errors), LOAD(m->queue_depth),
+        atomic_load(&m->background_idle), thread_raises(), LOAD(m->api_requests),
         LOAD(m->api_unauthorized));
 
     r |= homing_buf_puts(

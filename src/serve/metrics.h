@@ -26,6 +26,7 @@ struct metrics {
     atomic_ullong store_errors;               /* batches that failed to commit */
     atomic_ullong suppressed;                 /* answered, not recorded: flood control */
     atomic_llong queue_depth;
+    atomic_int background_idle; /* flood mode (thread.h), set by serve's watch */
     atomic_ullong batch_count[METRICS_BATCH_BUCKETS + 1];
     atomic_ullong batch_sum;
     atomic_ullong batches;

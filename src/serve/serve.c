@@ -4,6 +4,7 @@
  * accepting, lets every queued hit commit and be answered, and exits 0.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -12,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "homing/journal.h"
@@ -25,6 +28,14 @@
 #define SERVE_FLOOD_SWEEP_US 250000 /* how often ended floods are written down */
 #define SERVE_CHECKPOINT_MS  1000   /* how often the log is copied into the database */
 #define SERVE_DRAIN_MS       200    /* responses flushing after the stop */
+/* The watch (watch_loops): every SERVE_WATCH_MS the main thread reads what
+ * the loop threads asked of the CPU (ran or waited to run); flood mode
+ * (thread.h) starts when one of them asked for more than SERVE_FLOOD_ON_PCT of
+ * that time and ends when all asked for less than SERVE_FLOOD_OFF_PCT. An
+ * ordinary day's hits keep a loop busy well under 1 %. */
+#define SERVE_WATCH_MS      100
+#define SERVE_FLOOD_ON_PCT  50
+#define SERVE_FLOOD_OFF_PCT 25
 
 static const char serve_usage[] =
     "usage: homing serve [--listen ADDR:PORT] [--admin-listen ADDR:PORT] [--threads N]\n\n"
@@ -106,6 +117,7 @@ static void *worker_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "homing-loop");
     struct worker *w = arg;
+    w->tid = (pid_t)syscall(SYS_gettid);
     /* One round of the loop, then one commit for every hit it gathered. */
     while (!atomic_load(&w->serve->stopping)) {
         h2o_evloop_run(w->loop, SERVE_LOOP_TICK_MS);
@@ -144,7 +156,81 @@ static void *checkpointer_main(void *arg)
         if (homing_store_checkpoint(s->checkpoint_store) < 0)
             log_warn("checkpoint: %s", homing_store_errmsg(s->checkpoint_store));
     }
+    thread_background_end();
     return NULL;
+}
+
+/* What a thread asked of the CPU since it started, in microseconds: the time
+ * it ran plus the time it waited on a run queue, from the kernel's
+ * /proc/self/task/TID/schedstat. CPU time alone would not see a flood on a
+ * machine short of cores: a loop thread the scheduler keeps waiting looks
+ * half idle. -1 if the file cannot be read (kernel without schedstats). */
+static int64_t thread_demand_us(pid_t tid)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f) return -1;
+    unsigned long long run_ns, wait_ns;
+    int n = fgets(buf, sizeof buf, f) ? sscanf(buf, "%llu %llu", &run_ns, &wait_ns) : 0;
+    fclose(f);
+    return n == 2 ? (int64_t)((run_ns + wait_ns) / 1000) : -1;
+}
+
+/* The main thread, until SIGTERM or SIGINT: watches how much CPU the loop
+ * threads ask for and switches the background threads between normal and
+ * flood mode (thread.h). Returns the signal. */
+static int watch_loops(struct serve *s, const sigset_t *stop_signals)
+{
+    int64_t last[SERVE_THREADS_MAX] = {0};
+    int flood = 0;
+    int64_t then = homing_mono_us();
+    struct timespec tick = {0, SERVE_WATCH_MS * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(stop_signals, NULL, &tick);
+        if (sig > 0) return sig;
+        int64_t now = homing_mono_us(), busiest = 0;
+        for (int i = 0; i < s->nthreads; i++) {
+            pid_t tid = s->workers[i].tid;
+            int64_t d = tid ? thread_demand_us(tid) : -1;
+            if (d < 0) continue;
+            if (last[i] && d - last[i] > busiest) busiest = d - last[i];
+            last[i] = d;
+        }
+        int64_t pct = now > then ? busiest * 100 / (now - then) : 0;
+        then = now;
+        if (!flood && pct > SERVE_FLOOD_ON_PCT)
+            flood = 1;
+        else if (flood && pct < SERVE_FLOOD_OFF_PCT)
+            flood = 0;
+        thread_set_flood(flood);
+        atomic_store(&s->metrics.background_idle, flood);
+    }
+}
+
+/* The background threads move between nice +10, 0 and SCHED_IDLE (thread.h);
+ * after the switch to serve.user only RLIMIT_NICE 20 (or CAP_SYS_NICE) lets
+ * them back to 0, and only root can raise the limit: so now, while still root.
+ * Returns whether the limit is now 20. A root without CAP_SYS_RESOURCE (some
+ * containers) cannot; drop_privileges then keeps CAP_SYS_NICE instead. */
+static int allow_renice(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NICE, &rl) < 0) return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 20) rl.rlim_max = 20;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 20) rl.rlim_cur = 20; /* nice down to 0 */
+    return setrlimit(RLIMIT_NICE, &rl) == 0;
+}
+
+/* After setuid with PR_SET_KEEPCAPS: keeps CAP_SYS_NICE alone, which lets the
+ * daemon lower its own threads' nice values, and nothing else. glibc has no
+ * wrapper for capset. */
+static int keep_cap_sys_nice(void)
+{
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct d[2] = {{0}};
+    d[CAP_SYS_NICE / 32].effective = d[CAP_SYS_NICE / 32].permitted = 1u << (CAP_SYS_NICE % 32);
+    return (int)syscall(SYS_capset, &h, d);
 }
 
 static int drop_privileges(const char *user)
@@ -161,22 +247,19 @@ static int drop_privileges(const char *user)
                   user);
         return -ENOENT;
     }
+    int keep_nice = !allow_renice() && prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) == 0;
     if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
         log_error("cannot switch to user %s: %s", user, strerror(errno));
         return -errno;
     }
+    if (keep_nice) {
+        if (keep_cap_sys_nice() < 0)
+            log_warn("cannot keep CAP_SYS_NICE (%s): background threads stay at nice +10 "
+                     "under a flood",
+                     strerror(errno));
+        prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+    }
     return 0;
-}
-
-/* The ingester moves between nice +10 and 0 (thread_ingest_priority); after
- * the switch to serve.user only RLIMIT_NICE lets it back to 0, and only root
- * can raise that limit: so now, while still root. */
-static void allow_renice(void)
-{
-    struct rlimit rl = {20, 20}; /* nice values down to 20 - 20 = 0 */
-    struct rlimit cur;
-    if (getrlimit(RLIMIT_NICE, &cur) == 0 && cur.rlim_max < rl.rlim_max)
-        setrlimit(RLIMIT_NICE, &rl);
 }
 
 static void raise_fd_limit(void)
@@ -253,7 +336,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
     if (!(s.keyring = cli_keyring(cli))) return CLI_ERROR;
     raise_fd_limit();
-    allow_renice();
 
     /* Every thread blocks SIGTERM/SIGINT; the main thread takes them with sigwait,
      * so no handler races with the loops. */
@@ -330,6 +412,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     fflush(stdout);
     log_info("ready: %d public thread(s), batch_max %lld", s.nthreads, batch_max);
 
+    homing_store_set_wait_hook(thread_store_waits);
     if (ingester_start(&s) < 0) return cli_fail("cannot start the journal's ingester thread");
     for (int i = 0; i < s.nthreads; i++)
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
@@ -341,9 +424,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (privacy_sweeper_start(&sweeper, s.config, sweeper.store, &s.stopping) < 0)
         log_error("cannot start the privacy thread: truncation and retention do not run");
 
-    int sig;
-    sigwait(&stop_signals, &sig);
-    log_info("stopping: answering what is in hand, then storing every journaled hit");
+    int sig = watch_loops(&s, &stop_signals);
+    thread_set_flood(0);
+    log_info("stopping (%s): answering what is in hand, then storing every journaled hit",
+             sig == SIGINT ? "SIGINT" : "SIGTERM");
     atomic_store(&s.stopping, 1);
     for (int i = 0; i < s.nthreads; i++) pthread_join(s.workers[i].thread, NULL);
     pthread_join(s.admin.thread, NULL);

@@ -66,6 +66,7 @@ struct worker {
     struct serve *serve;
     int index;
     pthread_t thread;
+    _Atomic pid_t tid; /* set by the thread itself; read by serve's watch */
     h2o_evloop_t *loop;
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
