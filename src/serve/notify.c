@@ -69,6 +69,27 @@ static struct notifier notifier; /* one per daemon */
 
 /* ---- the policy over committed events ---- */
 
+#define NOTIFY_ALREADY_MAX 8 /* (kind, message, recipient, item) known notified, per page */
+
+/* What one page of events has looked up already. A flood on one message gives
+ * one notification at most, and the policy can tell from little which hit
+ * says nothing (notify_quiet): the page reads the verdicts and reader flags of
+ * all its hits in one store call, and remembers which notifications exist. A
+ * notification, once made, is never removed while the page runs (only this
+ * thread adds them; forgetting an address removes them, and a page that
+ * remembers one behaves as if the forget had come after it). */
+struct notify_page {
+    int enriched; /* the enrichment thread ran when the page began: flags are read */
+    const struct homing_store_enrichment_flags *flags; /* ascending events */
+    size_t n_flags, next_flag;
+    struct notify_already {
+        const char *kind;
+        uint64_t message;
+        int64_t recipient, item;
+    } already[NOTIFY_ALREADY_MAX];
+    size_t n_already, next_already;
+};
+
 static int exists(struct homing_store *st, const char *kind, uint64_t message, int64_t recipient,
                   int64_t item, const char *reader, int *out)
 {
@@ -148,9 +169,71 @@ static json_t *payload_of(const struct homing_event *ev, const struct homing_mes
     return p;
 }
 
+/* The stored flags of ev, or NULL if it has no enrichment. Events come in
+ * ascending order, so the search goes on from the last one found. */
+static const struct homing_store_enrichment_flags *page_flags(struct notify_page *pg,
+                                                              const struct homing_event *ev)
+{
+    while (pg->next_flag < pg->n_flags && pg->flags[pg->next_flag].event < ev->id) pg->next_flag++;
+    if (pg->next_flag < pg->n_flags && pg->flags[pg->next_flag].event == ev->id)
+        return &pg->flags[pg->next_flag];
+    return NULL;
+}
+
+/* exists() for a kind of (message, recipient, item), remembering a yes. */
+static int page_exists(struct notifier *nt, struct notify_page *pg, const char *kind,
+                       uint64_t message, int64_t recipient, int64_t item, int *out)
+{
+    for (size_t i = 0; i < pg->n_already; i++) {
+        const struct notify_already *a = &pg->already[i];
+        if (a->kind == kind && a->message == message && a->recipient == recipient &&
+            a->item == item) {
+            *out = 1;
+            return 0;
+        }
+    }
+    int r = exists(nt->store, kind, message, recipient, item, NULL, out);
+    if (r < 0 || !*out) return r;
+    struct notify_already *a = &pg->already[pg->next_already];
+    pg->next_already = (pg->next_already + 1) % NOTIFY_ALREADY_MAX;
+    if (pg->n_already < NOTIFY_ALREADY_MAX) pg->n_already++;
+    *a = (struct notify_already){kind, message, recipient, item};
+    return 0;
+}
+
+/* *quiet = 1 when the policy says nothing about hit ev whatever else the
+ * store holds, from the stored verdict and reader flags and whether the kind
+ * was notified: homing_notify_policy's rules 1 to 3 with the facts
+ * notify_event passes while the enrichment thread runs (its stored verdict
+ * and flags; no enrichment row: no verdict, no reader). 0 when notify_event
+ * must look; a negative errno when the store failed. */
+static int notify_quiet(struct notifier *nt, struct notify_page *pg, const struct homing_event *ev,
+                        const char *kind, int per_item, int *quiet)
+{
+    *quiet = 0;
+    const struct homing_store_enrichment_flags *f = page_flags(pg, ev);
+    /* Rule 1: a machine (a HEAD, or a stored machine verdict) says nothing. */
+    int v = f ? homing_verdict_parse(f->verdict) : -1;
+    int machine =
+        ev->method == HOMING_METHOD_HEAD || (v >= 0 && homing_verdict_is_read((unsigned)v) == 0);
+    if (machine && !nt->machine) {
+        *quiet = 1;
+        return 0;
+    }
+    int already = 0;
+    int r = page_exists(nt, pg, kind, ev->message, ev->recipient, per_item ? (int64_t)ev->item : -1,
+                        &already);
+    if (r < 0) return r;
+    /* Rule 3: a click or document already notified. Rule 2: an open already
+     * notified is news only from a new reader after another reader opened
+     * (the stored flags; no enrichment, no reader, nothing). */
+    if (already && (per_item || !f || !f->forward || !f->new_reader)) *quiet = 1;
+    return 0;
+}
+
 /* Runs the policy on one event. 0 when done (also when it says nothing), a
  * negative errno when the store failed and the event must be seen again. */
-static int notify_event(struct notifier *nt, const struct homing_event *ev)
+static int notify_event(struct notifier *nt, struct notify_page *pg, const struct homing_event *ev)
 {
     const char *same_kind = NULL;
     int per_item = 0, hit = 0;
@@ -173,6 +256,10 @@ static int notify_event(struct notifier *nt, const struct homing_event *ev)
     case HOMING_EV_READ:
     case HOMING_EV_COMPLAINT: break;
     default: return 0; /* nothing to say about these */
+    }
+    if (hit && pg->enriched) {
+        int quiet, r = notify_quiet(nt, pg, ev, same_kind, per_item, &quiet);
+        if (r < 0 || quiet) return r;
     }
     struct homing_message *m = NULL;
     json_t *detail = NULL;
@@ -267,6 +354,20 @@ static int notify_events(struct notifier *nt)
     size_t n = 0;
     if ((r = homing_store_events_list(nt->store, 0, cursor, NOTIFY_EVENTS_PAGE, &evs, &n)) < 0)
         return r;
+    struct notify_page pg = {0};
+    struct homing_store_enrichment_flags *flags = NULL;
+    if (n && enricher_running()) {
+        /* The enrichments of the page's hits: all stored, up to the horizon. */
+        int64_t last = evs[n - 1].id < upto ? evs[n - 1].id : upto;
+        if (last > cursor &&
+            (r = homing_store_enrichment_flags(nt->store, cursor, last, NOTIFY_EVENTS_PAGE, &flags,
+                                               &pg.n_flags)) < 0) {
+            homing_events_free(evs, n);
+            return r;
+        }
+        pg.flags = flags;
+        pg.enriched = 1;
+    }
     int64_t done = cursor;
     size_t seen = n;
     for (size_t i = 0; i < n; i++) {
@@ -274,9 +375,10 @@ static int notify_events(struct notifier *nt)
             seen = i; /* seen again once enriched; a short page ends the round */
             break;
         }
-        if ((r = notify_event(nt, &evs[i])) < 0) break;
+        if ((r = notify_event(nt, &pg, &evs[i])) < 0) break;
         done = evs[i].id;
     }
+    free(flags);
     homing_events_free(evs, n);
     n = seen;
     if (done != cursor) {

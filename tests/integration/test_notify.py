@@ -184,6 +184,38 @@ def test_open_click_signed():
         inst.close()
 
 
+def test_machine_notified_when_asked():
+    """notify.machine = yes: a scripted client's first open and its first click
+    of each link are notified like a person's (once each, named [probe])."""
+    inst = Instance(dict(FAST, **{"notify.machine": "yes"}))
+    try:
+        m = inst.add_message(["dave@example.net"], ["https://example.com/a",
+                                                    "https://example.com/b"], subject="Scanned")
+        copy = m["copies"][0]
+        inst.serve()
+        for _ in range(3):
+            hit(inst, copy["open_url"], ua="curl/8.0.1")
+        for link in (0, 0, 1, 1):
+            hit(inst, copy["links"][link]["click_url"], ua="curl/8.0.1")
+        deadline, rows = time.time() + 10, []
+        while time.time() < deadline:
+            with inst.db() as db:
+                rows = db.execute("SELECT kind, item, text FROM notifications "
+                                  "ORDER BY id").fetchall()
+            if len(rows) >= 3:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)  # anything extra would have arrived by now
+        with inst.db() as db:
+            rows = db.execute("SELECT kind, item, text FROM notifications ORDER BY id").fetchall()
+        check([(k, i) for k, i, _ in rows] == [("open", 0), ("click", 1), ("click", 2)] or
+              [(k, i) for k, i, _ in rows] == [("open", 0), ("click", 0), ("click", 1)],
+              f"one open, one click per link: {rows}")
+        check(all("[probe]" in t for _, _, t in rows), rows)
+    finally:
+        inst.close()
+
+
 def test_receiver_down_restart():
     """Receiver down, daemon restarted, receiver up: each notification arrives
     exactly once by id (a receiver dedupes by id; here it must not even need
@@ -412,6 +444,7 @@ def stream_read(port, key, headers, seconds=1.5):
 def main():
     r = Runner()
     r.run(test_open_click_signed)
+    r.run(test_machine_notified_when_asked)
     r.run(test_receiver_down_restart)
     r.run(test_failed_after_retry_window)
     r.run(test_hanging_receiver_does_not_hold_others)
