@@ -48,7 +48,8 @@ static int is_zero(const char *v)
     return end != v && d == 0.0;
 }
 
-void scan_style_parse(const char *css, struct scan_style *st)
+/* scan_style_parse on a declaration list without comments or escapes. */
+static void style_parse_plain(const char *css, struct scan_style *st)
 {
     st->hidden = 0;
     st->why = NULL;
@@ -243,6 +244,53 @@ static char *css_decode(const char *s, size_t a, size_t b, int trim)
     }
     o[trim ? keep : j] = '\0';
     return o;
+}
+
+/* The declarations of an inline style as a browser reads them: escapes
+ * decoded, so d\69splay:n\6fne hides as display:none does, and each comment
+ * a space, as it separates tokens (display:/ * x * /none hides; a comment
+ * inside a name breaks it). An escape spelling ';' or ':' is part of a name
+ * or value, not a delimiter: it becomes '_', as do ';' and ':' in strings,
+ * which are otherwise kept as written.
+ * Returns a malloc'd copy, or NULL when css needs none (or memory ran out:
+ * the text is then read as written). */
+static char *style_normalise(const char *css)
+{
+    size_t len = strlen(css);
+    if (!strpbrk(css, "\\\"'") && !strstr(css, "/*")) return NULL;
+    char *o = malloc(2 * len + 4); /* see css_decode */
+    if (!o) return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < len;) {
+        if (css[i] == '/' && i + 1 < len && css[i + 1] == '*') {
+            i = css_comment_end(css, len, i);
+            o[j++] = ' ';
+            continue;
+        }
+        if (css[i] == '"' || css[i] == '\'') {
+            size_t vs, ve, end = css_string(css, len, i, &vs, &ve);
+            for (; i < end; i++) o[j++] = css[i] == ';' || css[i] == ':' ? '_' : css[i];
+            continue;
+        }
+        uint32_t cp;
+        int how;
+        i = css_cp(css, len, i, &cp, &how);
+        if (how != CSS_RAW && (cp == ';' || cp == ':'))
+            o[j++] = '_';
+        else if (how == CSS_ESC_HEX)
+            j += homing_utf8_encode(cp, o + j);
+        else
+            o[j++] = (char)cp;
+    }
+    o[j] = '\0';
+    return o;
+}
+
+void scan_style_parse(const char *css, struct scan_style *st)
+{
+    char *norm = style_normalise(css);
+    style_parse_plain(norm ? norm : css, st);
+    free(norm);
 }
 
 /* The index of the ')' closing the parenthesis opened before s[i], or len;

@@ -158,6 +158,23 @@ static void test_style(void **state)
     assert_true(s.hidden);
     scan_style_parse("opacity:0.0", &s);
     assert_true(s.hidden);
+    /* Escapes are decoded and comments separate tokens, as in a browser. */
+    scan_style_parse("d\\69splay:n\\6f ne", &s);
+    assert_true(s.hidden);
+    assert_string_equal(s.why, "display:none");
+    scan_style_parse("visibility:/* x */hidden", &s);
+    assert_true(s.hidden);
+    scan_style_parse("\\77idth:1px;he\\ight:1\\70x", &s);
+    assert_int_equal(s.w, 1);
+    assert_int_equal(s.h, 1);
+    scan_style_parse("dis/**/play:none", &s); /* two names, neither display */
+    assert_false(s.hidden);
+    scan_style_parse("color:red\\3b display:none", &s); /* an escaped ';' is no delimiter */
+    assert_false(s.hidden);
+    scan_style_parse("font-family:'a;display:none'", &s); /* nor one in a string */
+    assert_false(s.hidden);
+    scan_style_parse("font-family:\"a\\\";display:none", &s);
+    assert_false(s.hidden);
 }
 
 static int count_cb(void *ctx, const struct scan_css_ref *r)
