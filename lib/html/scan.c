@@ -445,8 +445,11 @@ int scan_css_walk(const char *s, size_t len, int (*fn)(void *ctx, const struct s
         }
         if ((lc == 'i' &&
              (css_function(s, len, i, "image-set", &j) || css_function(s, len, i, "image", &j))) ||
-            (lc == '-' && css_function(s, len, i, "-webkit-image-set", &j))) {
-            /* the whole function goes; its first URL (a string or url()) is reported */
+            (lc == '-' && css_function(s, len, i, "-webkit-image-set", &j)) ||
+            (lc == 's' && css_function(s, len, i, "src", &j))) {
+            /* the whole function goes; its first URL (a string or url()) is reported.
+             * src("...") is CSS Values 4's url() that takes a string: no
+             * browser loads from it yet, one that does must find it gone. */
             char *u = NULL;
             int nest = 0;
             while (j < len) {

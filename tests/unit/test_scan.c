@@ -190,13 +190,14 @@ static void test_css(void **state)
     const char *css = "@import url(http://a.example/x.css); /* url(http://no) */"
                       "@font-face{font-family:F;src:url('http://f.example/f.woff')}"
                       "p{background:url( \"http://b.example/b.png\" ) no-repeat}"
-                      "q{background-image:image-set('http://c.example/c.png' 1x)}";
+                      "q{background-image:image-set('http://c.example/c.png' 1x)}"
+                      "r{background-image:src(\"http://d.example/d.png\")}";
     int c[4] = {0};
     assert_int_equal(scan_css_walk(css, strlen(css), count_cb, c), 0);
     assert_int_equal(c[SCAN_CSS_IMPORT], 1);
     assert_int_equal(c[SCAN_CSS_FONT], 1);
     assert_int_equal(c[SCAN_CSS_URL], 1);
-    assert_int_equal(c[SCAN_CSS_IMAGESET], 1);
+    assert_int_equal(c[SCAN_CSS_IMAGESET], 2);
 }
 
 /* Collects "TYPE URL [START,END)" lines of what the walker reports. */
@@ -212,6 +213,20 @@ static const char *css_list(struct homing_buf *b, const char *css, size_t len)
     homing_buf_reset(b);
     assert_int_equal(scan_css_walk(css, len, list_cb, b), 0);
     return b->data ? b->data : "";
+}
+
+/* src() (CSS Values 4) goes whole, like image-set; src: in @font-face is
+ * a descriptor, not the function. */
+static void test_css_src(void **state)
+{
+    (void)state;
+    struct homing_buf b;
+    homing_buf_init(&b, 1 << 16);
+    const char *s = "x{background:src( 'http://d.example/d.png' )}";
+    assert_string_equal(css_list(&b, s, strlen(s)), "3 http://d.example/d.png [13,44)\n");
+    s = "@font-face{src :url(http://f.example/f.woff)}";
+    assert_string_equal(css_list(&b, s, strlen(s)), "2 http://f.example/f.woff [16,44)\n");
+    homing_buf_free(&b);
 }
 
 /* CSS Syntax Level 3 section 4.3.7: escapes are decoded before names are
@@ -431,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_style),
         cmocka_unit_test(test_css),
         cmocka_unit_test(test_css_escapes),
+        cmocka_unit_test(test_css_src),
         cmocka_unit_test(test_scan_html),
         cmocka_unit_test(test_scan_text),
         cmocka_unit_test(test_strip_html),
