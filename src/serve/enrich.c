@@ -562,6 +562,7 @@ static void *enricher_main(void *arg)
     if (!b) {
         log_error("enrich: out of memory: opens and clicks are not enriched");
         atomic_store(&en->running, 0);
+        thread_background_end();
         return NULL;
     }
     while (!atomic_load(&en->serve->stopping)) {
@@ -575,6 +576,7 @@ static void *enricher_main(void *arg)
     }
     batch_clear(b);
     free(b);
+    thread_background_end();
     return NULL;
 }
 

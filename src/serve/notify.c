@@ -502,6 +502,7 @@ static void *notifier_main(void *arg)
         if (r < 0) log_error("notifier: cannot process events: %s", homing_store_errmsg(nt->store));
         notifier_nap(nt);
     }
+    thread_background_end();
     return NULL;
 }
 
@@ -516,6 +517,7 @@ static void *deliverer_main(void *arg)
         deliver_due(nt);
         notifier_nap(nt);
     }
+    thread_background_end();
     return NULL;
 }
 
