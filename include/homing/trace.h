@@ -139,6 +139,19 @@ void homing_resolver_free(struct homing_resolver *r);
 
 /* ---- The whole analysis ---- */
 
+/* Which DKIM verifier re-verifies signatures. Both fill the same JSON (d, s,
+ * algorithm, result, error); docs/internals/trace.md lists where they differ.
+ * OpenDKIM spends about 158 us decoding each RSA key on OpenSSL 3.0
+ * (docs/benchmarks.md, Trace), hence not the default. */
+enum homing_dkim_verifier {
+    HOMING_DKIM_OWN = 0,  /* homing's own on libcrypto (auth_dkim.c), the default */
+    HOMING_DKIM_OPENDKIM, /* libopendkim (auth_dkim_opendkim.c) */
+};
+
+/* Parses "homing" or "opendkim" (the names of --dkim-verifier and
+ * trace.dkim_verifier; an empty string is the default). -EINVAL otherwise. */
+int homing_dkim_verifier_parse(const char *s, enum homing_dkim_verifier *out);
+
 struct homing_trace_options {
     const char *const *trusted_hosts; /* host names (".example.org" = any below) */
     size_t n_trusted_hosts;
@@ -147,6 +160,7 @@ struct homing_trace_options {
     int offline;                      /* skip SPF/DKIM/DMARC re-verification */
     struct homing_resolver *resolver; /* needed unless offline */
     int64_t date_skew_max;            /* seconds Date may differ from the first hop */
+    int dkim_verifier;                /* enum homing_dkim_verifier; 0 = our own */
 };
 
 /* Analyses one message (headers and body as read from the file). On success

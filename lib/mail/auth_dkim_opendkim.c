@@ -1,9 +1,10 @@
 /*
  * auth_dkim_opendkim.c: the libopendkim-based DKIM verifier that auth_dkim.c
- * (our own, on libcrypto) replaced, kept as the reference it is checked
- * against: tests/unit/test_dkim_diff.c signs message variants with
- * libopendkim and asserts both verifiers agree (docs/internals/trace.md).
- * Built only into that test, never into libhoming or `homing`.
+ * (our own, on libcrypto) replaced as the default, kept as the reference it is
+ * checked against (tests/unit/test_dkim_diff.c signs message variants with
+ * libopendkim and asserts both verifiers agree, docs/internals/trace.md) and
+ * as a choice at run time: `homing trace --dkim-verifier opendkim`
+ * (HOMING_DKIM_OPENDKIM in struct homing_trace_options).
  *
  * Key queries go through OpenDKIM's pluggable DNS hooks to struct
  * homing_resolver: the answer is rebuilt as a DNS reply packet because that

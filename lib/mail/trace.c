@@ -13,7 +13,8 @@
  * Limits: HOMING_TRACE_FIELDS_MAX fields, HOMING_TRACE_RECEIVED_MAX Received
  * fields (the rest are counted, not parsed), HOMING_TRACE_AUTHRES_MAX
  * Authentication-Results fields. Output is deterministic for a given message,
- * options and DNS answers, so it can be compared with golden files.
+ * options and DNS answers, so it can be compared with golden files. DKIM is
+ * verified by our own code unless the options select OpenDKIM's.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -254,10 +255,23 @@ static void compare(json_t *o, const char *method, const char *at_delivery)
     json_object_set_new(o, "difference", homing_json_text(why));
 }
 
+int homing_dkim_verifier_parse(const char *s, enum homing_dkim_verifier *out)
+{
+    if (!s || !*s || strcmp(s, "homing") == 0)
+        *out = HOMING_DKIM_OWN;
+    else if (strcmp(s, "opendkim") == 0)
+        *out = HOMING_DKIM_OPENDKIM;
+    else
+        return -EINVAL;
+    return 0;
+}
+
 int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
                      json_t **out)
 {
     if (!msg || !o || (!o->offline && !o->resolver)) return -EINVAL;
+    if (o->dkim_verifier != HOMING_DKIM_OWN && o->dkim_verifier != HOMING_DKIM_OPENDKIM)
+        return -EINVAL;
     if (len > HOMING_TRACE_MESSAGE_MAX) return -E2BIG;
     int rc = 0;
     /* Bounded tables on the stack (2.5 KiB): allocating them per message cost
@@ -494,7 +508,10 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
 
         json_t *dkim = json_array();
         json_object_set_new(jv, "dkim", dkim);
-        if ((rc = auth_dkim_verify(o->resolver, msg, len, dkim)) < 0) goto done;
+        rc = o->dkim_verifier == HOMING_DKIM_OPENDKIM
+                 ? auth_dkim_verify_opendkim(o->resolver, msg, len, dkim)
+                 : auth_dkim_verify(o->resolver, msg, len, dkim);
+        if (rc < 0) goto done;
         size_t idx;
         json_t *sig;
         json_array_foreach(dkim, idx, sig)

@@ -74,8 +74,8 @@ const char *trace_esp_lookup(const char *host);
 int auth_spf_check(struct homing_resolver *res, const char *ip, const char *helo,
                    const char *mailfrom, json_t *out);
 int auth_dkim_verify(struct homing_resolver *res, const char *msg, size_t len, json_t *out_arr);
-/* The same contract with libopendkim: the reference auth_dkim_verify is
- * checked against, built only into tests (auth_dkim_opendkim.c). */
+/* The same contract with libopendkim (auth_dkim_opendkim.c): the reference
+ * auth_dkim_verify is checked against, and HOMING_DKIM_OPENDKIM's verifier. */
 int auth_dkim_verify_opendkim(struct homing_resolver *res, const char *msg, size_t len,
                               json_t *out_arr);
 int auth_dmarc_check(struct homing_resolver *res, const char *from_domain, const char *spf_result,

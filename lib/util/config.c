@@ -53,6 +53,8 @@ const struct homing_config_option homing_config_options[] = {
     {"enrich.ua_cache", "4096", 0, "User-Agent parse results kept in memory (LRU)"},
     {"trace.trusted_hosts", "", 0, "hosts writing your Received fields, for homing trace"},
     {"trace.authserv_ids", "", 0, "authserv-ids whose results homing trace believes"},
+    {"trace.dkim_verifier", "homing", 0,
+     "DKIM verifier of homing trace: homing (ours, the default) or opendkim"},
     {"send.smtp", "127.0.0.1:25", 0, "host:port of the relay homing send submits to"},
     {"send.starttls", "opportunistic", 0, "STARTTLS to the relay: required, opportunistic or off"},
     {"send.verp", "", 0, "envelope sender with {token}, e.g. bounce+{token}@bounces.example"},

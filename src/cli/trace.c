@@ -39,6 +39,9 @@ static const char usage_text[] =
     "                       instead of the system resolver\n"
     "  --date-skew SECONDS  flag a Date further than this from the first hop\n"
     "                       (default 86400)\n"
+    "  --dkim-verifier NAME which code re-verifies DKIM: 'homing' (the default,\n"
+    "                       ours on libcrypto) or 'opendkim' (OpenDKIM's library,\n"
+    "                       slower per key; overrides trace.dkim_verifier)\n"
     "  --json               print the analysis as JSON\n"
     "  -h, --help           this help\n";
 
@@ -195,6 +198,12 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
             split_list(cfg_ids, ids, &o.n_authserv_ids) < 0)
             return cli_fail("%s: too many names in trace.trusted_hosts or trace.authserv_ids",
                             cli->config_path);
+        const char *dv = homing_config_get(cli->config, "trace.dkim_verifier");
+        enum homing_dkim_verifier v;
+        if (homing_dkim_verifier_parse(dv, &v) < 0)
+            return cli_fail("%s: trace.dkim_verifier must be homing or opendkim, not '%s'",
+                            cli->config_path, dv);
+        o.dkim_verifier = v;
     }
     const char *file = NULL, *zone = NULL;
     int json = 0;
@@ -205,7 +214,8 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         } else if (strcmp(a, "--offline") == 0) {
             o.offline = 1;
         } else if (strcmp(a, "--trusted-host") == 0 || strcmp(a, "--authserv-id") == 0 ||
-                   strcmp(a, "--dns-zone") == 0 || strcmp(a, "--date-skew") == 0) {
+                   strcmp(a, "--dns-zone") == 0 || strcmp(a, "--date-skew") == 0 ||
+                   strcmp(a, "--dkim-verifier") == 0) {
             if (++i >= argc) return cli_usage_error("trace", "%s needs a value", a);
             if (strcmp(a, "--trusted-host") == 0) {
                 if (o.n_trusted_hosts >= HOMING_TRACE_TRUSTED_MAX)
@@ -217,6 +227,12 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
                 ids[o.n_authserv_ids++] = argv[i];
             } else if (strcmp(a, "--dns-zone") == 0) {
                 zone = argv[i];
+            } else if (strcmp(a, "--dkim-verifier") == 0) {
+                enum homing_dkim_verifier v;
+                if (!*argv[i] || homing_dkim_verifier_parse(argv[i], &v) < 0)
+                    return cli_usage_error("trace", "bad --dkim-verifier '%s' (homing or opendkim)",
+                                           argv[i]);
+                o.dkim_verifier = v;
             } else {
                 char *end;
                 long long v = strtoll(argv[i], &end, 10);

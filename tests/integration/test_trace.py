@@ -12,6 +12,12 @@ cross-checked against OpenDKIM's own opendkim-testmsg on the same messages.
    names that server, so neither leaves the machine. For each DKIM message the
    two must agree on pass / not pass, and a message signed now by
    opendkim-testmsg must pass in both and fail in both once altered.
+3. Every golden message that carries a DKIM-Signature is traced again with
+   --dkim-verifier opendkim (OpenDKIM's library inside homing): each signature's
+   d, s, algorithm and result must be the golden's. A message whose key is a
+   bare RSAPublicKey (a deliberate difference, docs/internals/trace.md) must
+   pass with ours and not with OpenDKIM's, both from the flag and from
+   trace.dkim_verifier, so the choice is shown to reach the other verifier.
 
 Environment: HOMING_BIN, HOMING_SRC. A missing tool is a failure, never a skip.
 """
@@ -98,9 +104,21 @@ def cli_errors():
             lines = p.stderr.decode().strip().splitlines()
             if p.returncode != 2 or len(lines) != 1:
                 fail(f"{argv}: want exit 2 and one line, got {p.returncode} {lines}")
+        # A bad --dkim-verifier is refused before the file is read, naming the option.
+        for argv in (["trace", "--dkim-verifier", "rsa", t.name],
+                     ["trace", "--dkim-verifier", "", t.name],
+                     ["trace", "--dkim-verifier", "OpenDKIM", t.name],
+                     ["trace", t.name, "--dkim-verifier"]):
+            p = subprocess.run([BIN] + argv, env=ENV, capture_output=True, timeout=30)
+            lines = p.stderr.decode().strip().splitlines()
+            if p.returncode != 2 or len(lines) != 1 or "--dkim-verifier" not in lines[0]:
+                fail(f"{argv}: want exit 2 and one line naming --dkim-verifier, "
+                     f"got {p.returncode} {lines}")
         p = subprocess.run([BIN, "trace", "--help"], capture_output=True, timeout=30)
         if p.returncode != 0 or b"usage: homing trace" not in p.stdout:
             fail("trace --help")
+        if b"--dkim-verifier" not in p.stdout or b"opendkim" not in p.stdout:
+            fail("trace --help does not document --dkim-verifier")
     finally:
         os.unlink(t.name)
 
@@ -129,8 +147,128 @@ def config_check():
                            capture_output=True, timeout=60)
         if p.returncode != 2 or len(p.stderr.decode().strip().splitlines()) != 1:
             fail("configuration: an unknown trace option is not a one-line error")
+        with open(conf, "w") as f:
+            f.write("[trace]\ndkim_verifier = libopendkim\n")
+        p = subprocess.run([BIN, "-c", conf, "trace", "--offline", rel], cwd=SRC, env=ENV,
+                           capture_output=True, timeout=60)
+        lines = p.stderr.decode().strip().splitlines()
+        if p.returncode != 2 or len(lines) != 1 or "trace.dkim_verifier" not in lines[0]:
+            fail(f"configuration: a bad trace.dkim_verifier is not a one-line error naming it: "
+                 f"{p.returncode} {lines}")
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def dkim_verdicts(doc):
+    """The (d, s, algorithm, result) of each re-verified DKIM signature."""
+    sigs = doc["verification"].get("dkim") or []
+    return [(g.get("d"), g.get("s"), g.get("algorithm"), g.get("result")) for g in sigs]
+
+
+def trace_json(argv):
+    p = subprocess.run([BIN, "trace", "--json"] + argv, cwd=SRC, env=ENV, capture_output=True,
+                       timeout=60)
+    if p.returncode != 0:
+        return None, p.stderr.decode(errors="replace").strip()
+    return json.loads(p.stdout), None
+
+
+def bare_rsa_key(p_b64):
+    """The RSAPublicKey inside a SubjectPublicKeyInfo (base64 of the DER):
+    SEQUENCE { SEQUENCE { algorithm }, BIT STRING { 0 unused bits, key } }."""
+    import base64
+
+    der = base64.b64decode(p_b64)
+
+    def tlv(buf, at):
+        tag, n, at = buf[at], buf[at + 1], at + 2
+        if n & 0x80:
+            k = n & 0x7f
+            n, at = int.from_bytes(buf[at:at + k], "big"), at + k
+        return tag, at, at + n
+
+    tag, body, _ = tlv(der, 0)
+    assert tag == 0x30
+    tag, _, after_alg = tlv(der, body)
+    assert tag == 0x30
+    tag, bits, end = tlv(der, after_alg)
+    assert tag == 0x03 and der[bits] == 0
+    return base64.b64encode(der[bits + 1:end]).decode()
+
+
+def dkim_verifier_choice():
+    """--dkim-verifier opendkim gives the goldens' DKIM verdicts, and really
+    runs OpenDKIM's library (the bare-key case tells the two apart)."""
+    n = 0
+    seen = set()
+    for eml in cases():
+        with open(eml, "rb") as f:
+            if b"dkim-signature" not in f.read().lower():
+                continue
+        base = eml[:-4]
+        args = list(DEFAULT_ARGS)
+        if os.path.exists(base + ".args"):
+            with open(base + ".args") as f:
+                args = [l.rstrip("\n") for l in f if l.strip()]
+        rel = os.path.relpath(eml, SRC)
+        with open(base + ".json") as f:
+            want = dkim_verdicts(json.load(f))
+        got, err = trace_json(args + ["--dkim-verifier", "opendkim", rel])
+        if got is None:
+            fail(f"{rel} --dkim-verifier opendkim: {err}")
+            continue
+        got = dkim_verdicts(got)
+        print(f"opendkim {os.path.basename(eml)}: {got}")
+        if got != want:
+            fail(f"{rel} --dkim-verifier opendkim: DKIM verdicts {got}, golden {want}")
+        seen.update(v[3] for v in want)
+        n += 1
+    if n < 5 or "pass" not in seen or len(seen) < 3:
+        fail(f"--dkim-verifier opendkim: only {n} DKIM goldens compared, results {sorted(seen)}")
+
+    # selfsigned.eml against its key as a bare RSAPublicKey: ours applies it,
+    # libopendkim 2.11 on OpenSSL 3 cannot.
+    tmp = tempfile.mkdtemp(prefix="homing-trace-verifier-")
+    try:
+        zone = os.path.join(tmp, "zone.txt")
+        replaced = 0
+        with open(ZONE) as f, open(zone, "w") as out:
+            for line in f:
+                m = re.match(r'^(s2026\._domainkey\.signer\.example\s+TXT\s+"v=DKIM1; k=rsa; p=)'
+                             r'([A-Za-z0-9+/=]+)("\s*)$', line)
+                if m:
+                    line = m.group(1) + bare_rsa_key(m.group(2)) + m.group(3)
+                    replaced += 1
+                out.write(line)
+        if replaced != 1:
+            fail("zone.txt: no s2026._domainkey.signer.example key to rewrite")
+            return
+        rel = "tests/data/trace/dkim/selfsigned.eml"
+        conf = os.path.join(tmp, "homing.conf")
+        with open(conf, "w") as f:
+            f.write("[trace]\ndkim_verifier = opendkim\n")
+        runs = (("default", [], "pass"),
+                ("--dkim-verifier homing", ["--dkim-verifier", "homing"], "pass"),
+                ("--dkim-verifier opendkim", ["--dkim-verifier", "opendkim"], "not pass"),
+                ("trace.dkim_verifier = opendkim", ["-c", conf], "not pass"),
+                ("--dkim-verifier homing over the configuration",
+                 ["-c", conf, "--dkim-verifier", "homing"], "pass"))
+        for label, extra, want in runs:
+            pre = extra[:2] if extra[:1] == ["-c"] else []
+            post = extra[2:] if pre else extra
+            p = subprocess.run([BIN] + pre + ["trace", "--json", "--dns-zone", zone] + post
+                               + [rel], cwd=SRC, env=ENV, capture_output=True, timeout=60)
+            if p.returncode != 0:
+                fail(f"bare key, {label}: exit {p.returncode} "
+                     + p.stderr.decode(errors="replace").strip())
+                continue
+            got = [v[3] for v in dkim_verdicts(json.loads(p.stdout))]
+            print(f"bare key, {label}: {got}")
+            ok = got == ["pass"] if want == "pass" else (got != [] and "pass" not in got)
+            if not ok:
+                fail(f"bare key, {label}: want {want}, got {got}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def dkim_keys():
@@ -289,6 +427,7 @@ def main():
     golden()
     cli_errors()
     config_check()
+    dkim_verifier_choice()
     dkim_crosscheck()
     if failures:
         print(f"{len(failures)} failures")

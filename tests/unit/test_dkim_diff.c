@@ -1,7 +1,8 @@
 /*
  * test_dkim_diff.c: our DKIM verifier (auth_dkim_verify, lib/mail/auth_dkim.c)
  * against OpenDKIM, the reference it replaced (auth_dkim_verify_opendkim,
- * lib/mail/auth_dkim_opendkim.c, compiled into this test only). Messages are
+ * lib/mail/auth_dkim_opendkim.c, also in libhoming as the verifier of
+ * `homing trace --dkim-verifier opendkim`). Messages are
  * signed here with libopendkim's signing API (dkim_sign) in many variants:
  * simple/relaxed x simple/relaxed, RSA-SHA256, RSA-SHA1 and Ed25519-SHA256,
  * l=, over-signed and folded headers, whitespace changed after signing,
