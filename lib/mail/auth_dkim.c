@@ -994,22 +994,6 @@ static int sig_verify(struct homing_resolver *res, struct dkim_sig *sigs, size_t
 
 /* ---- the entry point ---- */
 
-/* Whether the message names a DKIM-Signature field anywhere (any case): one
- * that does not has nothing to verify. memchr for the '-' keeps this cheap. */
-static int names_dkim_signature(const char *msg, size_t len)
-{
-    static const char before[] = "dkim", after[] = "signature";
-    const size_t nb = sizeof before - 1, na = sizeof after - 1;
-    const char *p = msg, *end = msg + len;
-    while ((p = memchr(p, '-', (size_t)(end - p))) != NULL) {
-        if ((size_t)(p - msg) >= nb && (size_t)(end - p) > na &&
-            strncasecmp(p - nb, before, nb) == 0 && strncasecmp(p + 1, after, na) == 0)
-            return 1;
-        p++;
-    }
-    return 0;
-}
-
 /* The result word as it was with OpenDKIM (auth_dkim_opendkim.c). */
 static const char *result_word(const struct dkim_sig *s)
 {
@@ -1047,7 +1031,7 @@ int auth_dkim_verify(struct homing_resolver *res, const char *msg, size_t len, j
                                                  "message contains NUL bytes: not verified"));
         return 0;
     }
-    if (!names_dkim_signature(msg, len)) return 0;
+    if (!trace_names_dkim_signature(msg, len)) return 0;
     struct dkim_field *f = NULL;
     size_t nf = 0, body_off = 0;
     int rc = fields_split(msg, len, &f, &nf, &body_off);

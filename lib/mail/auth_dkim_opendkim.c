@@ -177,25 +177,6 @@ static DKIM_LIB *dkim_lib_get(void)
     return lib;
 }
 
-/* Whether the message names a DKIM-Signature field anywhere (any case): one
- * that does not has nothing for OpenDKIM to verify, and its answer would be no
- * signature at all. The whole message is searched, not just the header
- * section, so where OpenDKIM ends the header never matters; memchr for the '-'
- * keeps this a small fraction of OpenDKIM's own pass over the message. */
-static int names_dkim_signature(const char *msg, size_t len)
-{
-    static const char before[] = "dkim", after[] = "signature";
-    const size_t nb = sizeof before - 1, na = sizeof after - 1;
-    const char *p = msg, *end = msg + len;
-    while ((p = memchr(p, '-', (size_t)(end - p))) != NULL) {
-        if ((size_t)(p - msg) >= nb && (size_t)(end - p) > na &&
-            strncasecmp(p - nb, before, nb) == 0 && strncasecmp(p + 1, after, na) == 0)
-            return 1;
-        p++;
-    }
-    return 0;
-}
-
 static const char *alg_name(DKIM_SIGINFO *sig)
 {
     dkim_alg_t alg;
@@ -219,7 +200,7 @@ int auth_dkim_verify_opendkim(struct homing_resolver *res, const char *msg, size
                                                  "message contains NUL bytes: not verified"));
         return 0;
     }
-    if (!names_dkim_signature(msg, len)) return 0;
+    if (!trace_names_dkim_signature(msg, len)) return 0;
     DKIM_LIB *lib = dkim_lib_get();
     if (!lib) return -ENOMEM;
 

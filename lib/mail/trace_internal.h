@@ -69,6 +69,13 @@ int spoof_indicators(const struct spoof_input *in, json_t *arr);
 /* The sending service recognised from DKIM d= domains and hop host names. */
 const char *trace_esp_lookup(const char *host);
 
+/* Whether the message names a DKIM-Signature field anywhere (any case): one
+ * that does not has nothing for either DKIM verifier, and its answer would be
+ * no signature at all. The whole message is searched, not just the header
+ * section, so where a verifier ends the header never matters; memchr for the
+ * '-' keeps this a small fraction of a verifier's own pass. */
+int trace_names_dkim_signature(const char *msg, size_t len);
+
 /* Re-verification now (auth_spf.c, auth_dkim.c, auth_dmarc.c). Each fills a
  * JSON object with "result" (the RFC 8601 result word) and details. */
 int auth_spf_check(struct homing_resolver *res, const char *ip, const char *helo,

@@ -375,3 +375,17 @@ const char *trace_esp_lookup(const char *host)
     }
     return NULL;
 }
+
+int trace_names_dkim_signature(const char *msg, size_t len)
+{
+    static const char before[] = "dkim", after[] = "signature";
+    const size_t nb = sizeof before - 1, na = sizeof after - 1;
+    const char *p = msg, *end = msg + len;
+    while ((p = memchr(p, '-', (size_t)(end - p))) != NULL) {
+        if ((size_t)(p - msg) >= nb && (size_t)(end - p) > na &&
+            strncasecmp(p - nb, before, nb) == 0 && strncasecmp(p + 1, after, na) == 0)
+            return 1;
+        p++;
+    }
+    return 0;
+}
