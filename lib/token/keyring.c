@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "homing/util.h"
 #include "keyring.h"
 
@@ -87,8 +89,22 @@ static int parse_line(char *line, struct keyring_key *key)
         return -EINVAL;
     key->id = (uint16_t)id;
     key->created_us = created;
-    crypto_auth_hmacsha256_init(&key->hmac, key->secret, sizeof key->secret);
+    keyring_key_prepare(key);
     return 0;
+}
+
+void keyring_key_prepare(struct keyring_key *key)
+{
+    uint8_t pad[SHA256_CBLOCK];
+    memset(pad, 0x36, sizeof pad);
+    for (size_t i = 0; i < sizeof key->secret; i++) pad[i] ^= key->secret[i];
+    SHA256_Init(&key->hmac_inner);
+    SHA256_Update(&key->hmac_inner, pad, sizeof pad);
+    memset(pad, 0x5c, sizeof pad);
+    for (size_t i = 0; i < sizeof key->secret; i++) pad[i] ^= key->secret[i];
+    SHA256_Init(&key->hmac_outer);
+    SHA256_Update(&key->hmac_outer, pad, sizeof pad);
+    sodium_memzero(pad, sizeof pad);
 }
 
 int homing_keyring_load(const char *path, struct homing_keyring **out, char *err, size_t errcap)

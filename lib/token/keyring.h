@@ -4,7 +4,11 @@
 #ifndef HOMING_KEYRING_INTERNAL_H
 #define HOMING_KEYRING_INTERNAL_H
 
-#include <sodium.h>
+/* SHA256_Init and friends are deprecated in OpenSSL 3.0 in favour of EVP, whose
+ * per-call fetch and context costs are several times the hash of a token (see
+ * token.c); the low-level functions are still built and use SHA-NI. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "homing/token.h"
 
@@ -12,8 +16,13 @@ struct keyring_key {
     uint16_t id;
     int64_t created_us;
     uint8_t secret[HOMING_TOKEN_KEY_LEN];
-    crypto_auth_hmacsha256_state hmac; /* keyed once at load */
+    /* HMAC-SHA-256 keyed once at load: SHA-256 states after the key's inner
+     * (0x36) and outer (0x5c) padded blocks (RFC 2104). */
+    SHA256_CTX hmac_inner, hmac_outer;
 };
+
+/* Prepares key->hmac_inner and hmac_outer from key->secret. */
+void keyring_key_prepare(struct keyring_key *key);
 
 struct homing_keyring {
     size_t n;
