@@ -76,6 +76,18 @@ static void send_unavailable(h2o_req_t *req)
     h2o_send_inline(req, H2O_STRLIT("busy, try again\n"));
 }
 
+/* An answer without a body. h2o_send_inline with an empty body hands h2o one
+ * zero-length buffer, which its HTTP/1 writer sends as a writev of 0 bytes and
+ * then treats as a write still pending: two epoll_ctl and one more wake-up of
+ * the loop per click (seen with strace under wrk). No buffer at all completes
+ * at once, as a HEAD answer does. */
+static void send_empty(h2o_req_t *req)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_start_response(req, &generator);
+    h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+}
+
 /* The destination was resolved before queueing and kept in the request pool. */
 static void send_redirect(h2o_req_t *req, h2o_iovec_t location)
 {
@@ -88,7 +100,7 @@ static void send_redirect(h2o_req_t *req, h2o_iovec_t location)
                           H2O_STRLIT("no-referrer"));
     add_no_cache(req);
     req->res.content_length = 0;
-    h2o_send_inline(req, H2O_STRLIT(""));
+    send_empty(req);
 }
 
 static void copy_header(h2o_req_t *req, const h2o_token_t *token, char *dst, size_t cap)
