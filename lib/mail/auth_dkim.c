@@ -4,9 +4,10 @@
  * libopendkim because OpenDKIM decodes every RSA key with d2i_PUBKEY_bio,
  * which on OpenSSL 3.0 builds a whole decoder chain per call (130-210 us per
  * key, a third of a verified trace; docs/benchmarks.md, Trace), where
- * d2i_RSA_PUBKEY on the same bytes takes 2-3 us. OpenDKIM stays the reference:
- * auth_dkim_opendkim.c (built for tests only) and tests/unit/test_dkim_diff.c
- * check that both give the same d, s, algorithm and result.
+ * d2i_RSA_PUBKEY on the same bytes takes 2-3 us. OpenDKIM stays the reference
+ * and a run-time choice (auth_dkim_opendkim.c, `trace --dkim-verifier
+ * opendkim`); tests/unit/test_dkim_diff.c checks that both give the same d, s,
+ * algorithm and result.
  *
  * Contract: appends one object per signature to out_arr with "d", "s",
  * "algorithm", "result" (pass, fail, neutral, permerror, temperror), "error"
