@@ -7,7 +7,8 @@ unlabelled/ and negatives/: no crash, cr/crlf give the same result as eml/ for
 the same name (mismatches are printed), negatives give no recipients.
 
 Environment: HOMING_BIN (the binary), HOMING_SRC (the source tree; the corpus is
-$HOMING_SRC/../shared/corpus/bounces unless HOMING_BOUNCE_CORPUS says otherwise).
+$HOMING_SRC/tests/data/bounces, a verbatim copy of the shared corpus with its
+LICENSE, unless HOMING_BOUNCE_CORPUS says otherwise).
 With -v, every wrong row is printed.
 """
 import json
@@ -22,7 +23,7 @@ def corpus_dir():
     d = os.environ.get("HOMING_BOUNCE_CORPUS")
     if d:
         return d
-    return os.path.join(os.environ["HOMING_SRC"], "..", "shared", "corpus", "bounces")
+    return os.path.join(os.environ["HOMING_SRC"], "tests", "data", "bounces")
 
 
 def run(binary, files):
