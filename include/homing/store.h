@@ -148,16 +148,19 @@ int homing_store_report(struct homing_store *s, uint64_t message, struct homing_
                         size_t *n);
 void homing_report_free(struct homing_report_row *rows, size_t n);
 
-/* API keys: only a 32-byte hash of each key is stored. */
+/* API keys: only a 32-byte hash of each key is stored, with its scope (enum
+ * homing_apikey_scope, migration 0008). */
 struct homing_api_key_info {
     int64_t id;
     char *name;
+    int scope; /* enum homing_apikey_scope */
     int64_t created_us;
     int64_t revoked_us; /* 0 while active */
 };
+/* -EINVAL for a scope outside enum homing_apikey_scope. */
 int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
-                             int64_t *id_out);
-/* 0 if the hash belongs to an active key, -EACCES otherwise. */
+                             int scope, int64_t *id_out);
+/* The scope (> 0) of the active key with this hash, -EACCES if there is none. */
 int homing_store_api_key_check(struct homing_store *s, const uint8_t hash[32]);
 int homing_store_api_key_list(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
 void homing_api_keys_free(struct homing_api_key_info *k, size_t n);

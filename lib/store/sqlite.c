@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "homing/apikey.h"
 #include "homing/store.h"
 #include "homing/util.h"
 #include "lib/store/store_impl.h"
@@ -139,7 +140,7 @@ static const char *const sq_sql[ST_COUNT] = {
                             "WHERE event > ?1 AND event <= ?2 ORDER BY event LIMIT ?3",
     [ST_CURSOR_SET] = "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
                       "ON CONFLICT (name) DO UPDATE SET event = excluded.event",
-    [ST_API_KEY_CHECK] = "SELECT 1 FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
+    [ST_API_KEY_CHECK] = "SELECT scope FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (id, message_id, subject, sender, mode, "
                           "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_RECIPIENT_INSERT] = "INSERT INTO recipients (message, idx, address, state_us) "
@@ -184,8 +185,9 @@ static const char *const sq_sql[ST_COUNT] = {
         " e.probes, e.clicks, e.first_click, e.last_click"
         " FROM recipients r LEFT JOIN e ON e.recipient = r.idx WHERE r.message = ?1 "
         "ORDER BY 1",
-    [ST_API_KEY_ADD] = "INSERT INTO api_keys (name, hash, created_us) VALUES (?1, ?2, ?3)",
-    [ST_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0) FROM api_keys "
+    [ST_API_KEY_ADD] =
+        "INSERT INTO api_keys (name, hash, created_us, scope) VALUES (?1, ?2, ?3, ?4)",
+    [ST_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0), scope FROM api_keys "
                         "ORDER BY id",
     [ST_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = ?1 "
                           "WHERE name = ?2 AND revoked_us IS NULL",
@@ -911,7 +913,7 @@ static int sq_report(struct homing_store *s, uint64_t message, struct homing_rep
 /* ---- API keys ---- */
 
 static int sq_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
-                          int64_t *id_out)
+                          int scope, int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_ADD);
@@ -919,6 +921,7 @@ static int sq_api_key_add(struct homing_store *s, const char *name, const uint8_
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, homing_now_us());
+    sqlite3_bind_text(st, 4, homing_apikey_scope_name(scope), -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), r = 0;
     if (rc == SQLITE_DONE) {
         if (id_out) *id_out = sqlite3_last_insert_rowid(q->db);
@@ -937,9 +940,12 @@ static int sq_api_key_check(struct homing_store *s, const uint8_t hash[32])
     if (!st) return -EIO;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st), r;
-    if (rc == SQLITE_ROW)
-        r = 0;
-    else
+    if (rc == SQLITE_ROW) {
+        /* The column's CHECK allows only the three names; anything else would
+         * be a hand-edited row, and gets no access rather than a guess. */
+        r = homing_apikey_scope_parse((const char *)sqlite3_column_text(st, 0));
+        if (r < 0) r = -EACCES;
+    } else
         r = rc == SQLITE_DONE ? -EACCES : sq_fail(q, rc, "checking API key");
     sqlite3_reset(st);
     return r;
@@ -959,6 +965,7 @@ static int sq_api_key_list(struct homing_store *s, struct homing_api_key_info **
         k->id = sqlite3_column_int64(st, 0);
         k->created_us = sqlite3_column_int64(st, 2);
         k->revoked_us = sqlite3_column_int64(st, 3);
+        k->scope = homing_apikey_scope_parse((const char *)sqlite3_column_text(st, 4));
         if ((r = col_dup(st, 1, &k->name)) < 0) break;
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing API keys");

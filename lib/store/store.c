@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "homing/apikey.h"
 #include "homing/store.h"
 #include "lib/store/store_impl.h"
 
@@ -230,10 +231,10 @@ void homing_report_free(struct homing_report_row *rows, size_t n)
 }
 
 int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
-                             int64_t *id_out)
+                             int scope, int64_t *id_out)
 {
-    if (!s || !name || !*name || !hash) return -EINVAL;
-    return s->ops->api_key_add(s, name, hash, id_out);
+    if (!s || !name || !*name || !hash || !homing_apikey_scope_name(scope)) return -EINVAL;
+    return s->ops->api_key_add(s, name, hash, scope, id_out);
 }
 
 int homing_store_api_key_check(struct homing_store *s, const uint8_t hash[32])

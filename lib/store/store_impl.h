@@ -37,7 +37,7 @@ struct store_ops {
     int (*events_count)(struct homing_store *s, uint64_t message, int64_t *n);
     int (*report)(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
                   size_t *n);
-    int (*api_key_add)(struct homing_store *s, const char *name, const uint8_t hash[32],
+    int (*api_key_add)(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,
                        int64_t *id_out);
     int (*api_key_check)(struct homing_store *s, const uint8_t hash[32]);
     int (*api_key_list)(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
