@@ -542,8 +542,9 @@ struct homing_document {
     char *name;
     char *media_type;
     int64_t size;
-    char digest[65]; /* BLAKE2b-256 of the plaintext, hex */
-    char *file;      /* the encrypted file's name in the documents directory */
+    char digest[65];  /* keyed BLAKE2b-256 of the plaintext, hex (homing/document.h) */
+    int digest_keyed; /* 0: a row from before migration 0009, digest unkeyed */
+    char *file;       /* the encrypted file's name in the documents directory */
     int64_t created_us;
     int64_t grants, uses; /* grant rows, downloads served (document_list only) */
 };
@@ -556,6 +557,9 @@ int homing_store_document_get(struct homing_store *s, const char *name,
                               struct homing_document **out);
 /* Every document, oldest first, with its grant and use counts. */
 int homing_store_document_list(struct homing_store *s, struct homing_document **out, size_t *n);
+/* Replaces the unkeyed digest of document id (digest_keyed 0) with digest (64
+ * hex) and marks it keyed; -ENOENT if there is no such row still unkeyed. */
+int homing_store_document_set_digest(struct homing_store *s, int64_t id, const char *digest);
 void homing_documents_free(struct homing_document *d, size_t n);
 
 /* A grant: recipient `recipient` of message `message` may fetch document. */

@@ -2070,7 +2070,7 @@ fail:
  * Used by the CLI and once per document download: statements are prepared per
  * call, like the delivery ones. */
 
-#define DOC_COLUMNS "id, name, media_type, size, digest, file, created_us"
+#define DOC_COLUMNS "id, name, media_type, size, digest, file, created_us, digest_keyed"
 
 static int doc_read_row(sqlite3_stmt *st, struct homing_document *d)
 {
@@ -2088,8 +2088,9 @@ static int doc_read_row(sqlite3_stmt *st, struct homing_document *d)
 static int sq_document_add(struct homing_store *s, const struct homing_document *d, int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = dq_prepare(q, "INSERT INTO documents (name, media_type, size, digest, "
-                                     "file, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_stmt *st =
+        dq_prepare(q, "INSERT INTO documents (name, media_type, size, digest, file, created_us, "
+                      "digest_keyed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!st) return -EIO;
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->media_type, -1, SQLITE_STATIC);
@@ -2097,6 +2098,7 @@ static int sq_document_add(struct homing_store *s, const struct homing_document 
     sqlite3_bind_text(st, 4, d->digest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, d->file, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, d->created_us ? d->created_us : homing_now_us());
+    sqlite3_bind_int(st, 7, d->digest_keyed ? 1 : 0);
     int rc = sqlite3_step(st);
     int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "adding document");
     sqlite3_finalize(st);
@@ -2114,9 +2116,10 @@ static int sq_document_get(struct homing_store *s, const char *name, struct homi
     int rc = sqlite3_step(st), r;
     if (!d)
         r = -ENOMEM;
-    else if (rc == SQLITE_ROW)
+    else if (rc == SQLITE_ROW) {
         r = doc_read_row(st, d);
-    else
+        d->digest_keyed = sqlite3_column_int(st, 7);
+    } else
         r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "reading document");
     sqlite3_finalize(st);
     if (r < 0) {
@@ -2133,8 +2136,8 @@ static int sq_document_list(struct homing_store *s, struct homing_document **out
     sqlite3_stmt *st =
         dq_prepare(q, "SELECT d.id, d.name, d.media_type, d.size, d.digest, d.file, d.created_us, "
                       "(SELECT count(*) FROM grants g WHERE g.document = d.id), "
-                      "(SELECT coalesce(sum(uses), 0) FROM grants g WHERE g.document = d.id) "
-                      "FROM documents d ORDER BY d.id LIMIT ?1");
+                      "(SELECT coalesce(sum(uses), 0) FROM grants g WHERE g.document = d.id), "
+                      "d.digest_keyed FROM documents d ORDER BY d.id LIMIT ?1");
     if (!st) return -EIO;
     sqlite3_bind_int64(st, 1, HOMING_STORE_DOCUMENTS_MAX);
     struct homing_document *arr = NULL;
@@ -2146,6 +2149,7 @@ static int sq_document_list(struct homing_store *s, struct homing_document **out
         if ((r = doc_read_row(st, d)) < 0) break;
         d->grants = sqlite3_column_int64(st, 7);
         d->uses = sqlite3_column_int64(st, 8);
+        d->digest_keyed = sqlite3_column_int(st, 9);
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing documents");
     sqlite3_finalize(st);
@@ -2156,6 +2160,23 @@ static int sq_document_list(struct homing_store *s, struct homing_document **out
     *out = arr;
     *n = used;
     return 0;
+}
+
+/* Only an unkeyed row is rewritten: two processes upgrading at once compute
+ * the same keyed digest, and the second finds nothing left to change. */
+static int sq_document_set_digest(struct homing_store *s, int64_t id, const char *digest)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = dq_prepare(q, "UPDATE documents SET digest = ?1, digest_keyed = 1 "
+                                     "WHERE id = ?2 AND digest_keyed = 0");
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    int rc = sqlite3_step(st);
+    int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "setting document digest");
+    if (r == 0 && sqlite3_changes(q->db) == 0) r = -ENOENT;
+    sqlite3_finalize(st);
+    return r;
 }
 
 static int sq_grant_add(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out)
@@ -2713,6 +2734,7 @@ static const struct store_ops sqlite_ops = {
     .document_add = sq_document_add,
     .document_get = sq_document_get,
     .document_list = sq_document_list,
+    .document_set_digest = sq_document_set_digest,
     .grant_add = sq_grant_add,
     .grant_list = sq_grant_list,
     .grant_revoke = sq_grant_revoke,

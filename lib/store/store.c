@@ -677,6 +677,13 @@ int homing_store_document_list(struct homing_store *s, struct homing_document **
     return s->ops->document_list(s, out, n);
 }
 
+int homing_store_document_set_digest(struct homing_store *s, int64_t id, const char *digest)
+{
+    if (!s || id <= 0 || !digest || strlen(digest) != 64) return -EINVAL;
+    if (!s->ops->document_set_digest) return -ENOTSUP;
+    return s->ops->document_set_digest(s, id, digest);
+}
+
 void homing_documents_free(struct homing_document *d, size_t n)
 {
     if (!d) return;

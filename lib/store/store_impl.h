@@ -111,6 +111,7 @@ struct store_ops {
     int (*document_add)(struct homing_store *s, const struct homing_document *d, int64_t *id_out);
     int (*document_get)(struct homing_store *s, const char *name, struct homing_document **out);
     int (*document_list)(struct homing_store *s, struct homing_document **out, size_t *n);
+    int (*document_set_digest)(struct homing_store *s, int64_t id, const char *digest);
     int (*grant_add)(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
     int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
                       size_t *n);

@@ -200,6 +200,12 @@ static void test_rotation(void **state)
     assert_int_equal(homing_keyring_doc_key(f->k, d1), 0);
     assert_int_equal(homing_keyring_doc_key(k2, d2), 0);
     assert_memory_equal(d1, d2, 32);
+    /* Nor does the digest key, which is another key than the document key's. */
+    uint8_t g1[32], g2[32];
+    assert_int_equal(homing_keyring_digest_key(f->k, g1), 0);
+    assert_int_equal(homing_keyring_digest_key(k2, g2), 0);
+    assert_memory_equal(g1, g2, 32);
+    assert_memory_not_equal(g1, d1, 32);
     homing_keyring_free(k2);
 }
 
