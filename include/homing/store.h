@@ -148,16 +148,19 @@ int homing_store_report(struct homing_store *s, uint64_t message, struct homing_
                         size_t *n);
 void homing_report_free(struct homing_report_row *rows, size_t n);
 
-/* API keys: only a 32-byte hash of each key is stored. */
+/* API keys: only a 32-byte hash of each key is stored, with its scope (enum
+ * homing_apikey_scope, migration 0008). */
 struct homing_api_key_info {
     int64_t id;
     char *name;
+    int scope; /* enum homing_apikey_scope */
     int64_t created_us;
     int64_t revoked_us; /* 0 while active */
 };
+/* -EINVAL for a scope outside enum homing_apikey_scope. */
 int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
-                             int64_t *id_out);
-/* 0 if the hash belongs to an active key, -EACCES otherwise. */
+                             int scope, int64_t *id_out);
+/* The scope (> 0) of the active key with this hash, -EACCES if there is none. */
 int homing_store_api_key_check(struct homing_store *s, const uint8_t hash[32]);
 int homing_store_api_key_list(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
 void homing_api_keys_free(struct homing_api_key_info *k, size_t n);
@@ -539,8 +542,9 @@ struct homing_document {
     char *name;
     char *media_type;
     int64_t size;
-    char digest[65]; /* BLAKE2b-256 of the plaintext, hex */
-    char *file;      /* the encrypted file's name in the documents directory */
+    char digest[65];  /* keyed BLAKE2b-256 of the plaintext, hex (homing/document.h) */
+    int digest_keyed; /* 0: a row from before migration 0009, digest unkeyed */
+    char *file;       /* the encrypted file's name in the documents directory */
     int64_t created_us;
     int64_t grants, uses; /* grant rows, downloads served (document_list only) */
 };
@@ -553,6 +557,9 @@ int homing_store_document_get(struct homing_store *s, const char *name,
                               struct homing_document **out);
 /* Every document, oldest first, with its grant and use counts. */
 int homing_store_document_list(struct homing_store *s, struct homing_document **out, size_t *n);
+/* Replaces the unkeyed digest of document id (digest_keyed 0) with digest (64
+ * hex) and marks it keyed; -ENOENT if there is no such row still unkeyed. */
+int homing_store_document_set_digest(struct homing_store *s, int64_t id, const char *digest);
 void homing_documents_free(struct homing_document *d, size_t n);
 
 /* A grant: recipient `recipient` of message `message` may fetch document. */

@@ -61,6 +61,12 @@ int homing_keyring_info(const struct homing_keyring *k, size_t i, uint16_t *id,
  * secret under a separate KDF context: it never signs tokens, and rotating token
  * keys never makes stored documents unreadable. */
 int homing_keyring_doc_key(const struct homing_keyring *k, uint8_t out[32]);
+/* The 32-byte document digest key (homing/document.h), derived like the
+ * document key from the oldest key under a context of its own
+ * (crypto_kdf_derive_from_key, subkey 1, context "homingdg"): the stored
+ * digests stay valid across token-key rotation, and a copy of the database
+ * without the key file cannot confirm a guess of a document. */
+int homing_keyring_digest_key(const struct homing_keyring *k, uint8_t out[32]);
 
 /* Writes the 48-character token plus NUL into out (HOMING_TOKEN_LEN + 1), signed
  * with the newest key. */

@@ -3,8 +3,9 @@
  *
  * Contract: see the header. The file key is derived per file name, so the
  * documents directory can only be read with the key file, and one document's
- * file cannot stand in for another's. Digests are of the plaintext, so the
- * sender can check a download against the original with any BLAKE2b tool.
+ * file cannot stand in for another's. The stored digest is keyed (a copy of
+ * the database cannot test guesses); the uploader also gets the plain one, to
+ * check a download with any BLAKE2b tool.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -80,10 +81,14 @@ static int write_full(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-int homing_doc_encrypt(const uint8_t key[HOMING_DOC_KEY_LEN], const char *file_name, int in_fd,
-                       int out_fd, uint64_t *size_out, uint8_t digest[HOMING_DOC_DIGEST_LEN])
+int homing_doc_encrypt(const uint8_t key[HOMING_DOC_KEY_LEN],
+                       const uint8_t digest_key[HOMING_DOC_KEY_LEN], const char *file_name,
+                       int in_fd, int out_fd, uint64_t *size_out,
+                       uint8_t digest[HOMING_DOC_DIGEST_LEN],
+                       uint8_t plain_out[HOMING_DOC_DIGEST_LEN])
 {
-    if (!key || !file_name || in_fd < 0 || out_fd < 0 || !size_out || !digest) return -EINVAL;
+    if (!key || !digest_key || !file_name || in_fd < 0 || out_fd < 0 || !size_out || !digest)
+        return -EINVAL;
     if (sodium_init() < 0) return -EIO;
     uint8_t k[crypto_secretstream_xchacha20poly1305_KEYBYTES];
     uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
@@ -94,8 +99,9 @@ int homing_doc_encrypt(const uint8_t key[HOMING_DOC_KEY_LEN], const char *file_n
 
     uint8_t *plain = malloc(HOMING_DOC_CHUNK), *sealed = malloc(HOMING_DOC_SEALED_CHUNK);
     int r = plain && sealed ? 0 : -ENOMEM;
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, HOMING_DOC_DIGEST_LEN);
+    crypto_generichash_state h, hp;
+    crypto_generichash_init(&h, digest_key, HOMING_DOC_KEY_LEN, HOMING_DOC_DIGEST_LEN);
+    crypto_generichash_init(&hp, NULL, 0, HOMING_DOC_DIGEST_LEN);
     uint64_t total = 0;
     if (r == 0) r = write_full(out_fd, (const uint8_t *)DOC_MAGIC, DOC_MAGIC_LEN);
     if (r == 0) r = write_full(out_fd, hdr, sizeof hdr);
@@ -109,6 +115,7 @@ int homing_doc_encrypt(const uint8_t key[HOMING_DOC_KEY_LEN], const char *file_n
             break;
         }
         crypto_generichash_update(&h, plain, (size_t)n);
+        crypto_generichash_update(&hp, plain, (size_t)n);
         int final = (size_t)n < HOMING_DOC_CHUNK;
         uint8_t *next = NULL;
         ssize_t m = 0;
@@ -140,8 +147,9 @@ int homing_doc_encrypt(const uint8_t key[HOMING_DOC_KEY_LEN], const char *file_n
         plain = next;
         n = m;
     }
-    uint8_t d[HOMING_DOC_DIGEST_LEN];
+    uint8_t d[HOMING_DOC_DIGEST_LEN], dp[HOMING_DOC_DIGEST_LEN];
     crypto_generichash_final(&h, d, sizeof d);
+    crypto_generichash_final(&hp, dp, sizeof dp);
     sodium_memzero(&st, sizeof st);
     if (plain) sodium_memzero(plain, HOMING_DOC_CHUNK);
     free(plain);
@@ -149,6 +157,67 @@ int homing_doc_encrypt(const uint8_t key[HOMING_DOC_KEY_LEN], const char *file_n
     if (r < 0) return r;
     *size_out = total;
     memcpy(digest, d, sizeof d);
+    if (plain_out) memcpy(plain_out, dp, sizeof dp);
+    return 0;
+}
+
+int homing_doc_digest_fd(const uint8_t digest_key[HOMING_DOC_KEY_LEN], int fd,
+                         uint8_t digest[HOMING_DOC_DIGEST_LEN])
+{
+    if (!digest_key || fd < 0 || !digest) return -EINVAL;
+    if (sodium_init() < 0) return -EIO;
+    uint8_t *buf = malloc(HOMING_DOC_CHUNK);
+    if (!buf) return -ENOMEM;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, digest_key, HOMING_DOC_KEY_LEN, HOMING_DOC_DIGEST_LEN);
+    uint64_t total = 0;
+    int r = 0;
+    for (;;) {
+        ssize_t n = read_full(fd, buf, HOMING_DOC_CHUNK);
+        if (n < 0) {
+            r = (int)n;
+            break;
+        }
+        total += (uint64_t)n;
+        if (total > HOMING_DOC_SIZE_MAX) {
+            r = -EFBIG;
+            break;
+        }
+        crypto_generichash_update(&h, buf, (size_t)n);
+        if ((size_t)n < HOMING_DOC_CHUNK) break;
+    }
+    free(buf);
+    if (r < 0) return r;
+    crypto_generichash_final(&h, digest, HOMING_DOC_DIGEST_LEN);
+    return 0;
+}
+
+int homing_doc_digest_sealed(const uint8_t key[HOMING_DOC_KEY_LEN],
+                             const uint8_t digest_key[HOMING_DOC_KEY_LEN], const char *file_name,
+                             int fd, uint8_t digest[HOMING_DOC_DIGEST_LEN])
+{
+    if (!key || !digest_key || !file_name || fd < 0 || !digest) return -EINVAL;
+    struct homing_doc_reader *rd;
+    int r = homing_doc_reader_open(key, file_name, fd, &rd);
+    if (r < 0) return r;
+    uint8_t *buf = malloc(HOMING_DOC_CHUNK);
+    if (!buf) {
+        homing_doc_reader_free(rd);
+        return -ENOMEM;
+    }
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, digest_key, HOMING_DOC_KEY_LEN, HOMING_DOC_DIGEST_LEN);
+    int final = 0;
+    while (!final) {
+        size_t n = 0;
+        if ((r = homing_doc_reader_next(rd, buf, &n, &final)) < 0) break;
+        crypto_generichash_update(&h, buf, n);
+    }
+    sodium_memzero(buf, HOMING_DOC_CHUNK);
+    free(buf);
+    homing_doc_reader_free(rd);
+    if (r < 0) return r;
+    crypto_generichash_final(&h, digest, HOMING_DOC_DIGEST_LEN);
     return 0;
 }
 

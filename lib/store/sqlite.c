@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "homing/apikey.h"
 #include "homing/store.h"
 #include "homing/util.h"
 #include "lib/store/store_impl.h"
@@ -139,7 +140,7 @@ static const char *const sq_sql[ST_COUNT] = {
                             "WHERE event > ?1 AND event <= ?2 ORDER BY event LIMIT ?3",
     [ST_CURSOR_SET] = "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
                       "ON CONFLICT (name) DO UPDATE SET event = excluded.event",
-    [ST_API_KEY_CHECK] = "SELECT 1 FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
+    [ST_API_KEY_CHECK] = "SELECT scope FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (id, message_id, subject, sender, mode, "
                           "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_RECIPIENT_INSERT] = "INSERT INTO recipients (message, idx, address, state_us) "
@@ -184,8 +185,9 @@ static const char *const sq_sql[ST_COUNT] = {
         " e.probes, e.clicks, e.first_click, e.last_click"
         " FROM recipients r LEFT JOIN e ON e.recipient = r.idx WHERE r.message = ?1 "
         "ORDER BY 1",
-    [ST_API_KEY_ADD] = "INSERT INTO api_keys (name, hash, created_us) VALUES (?1, ?2, ?3)",
-    [ST_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0) FROM api_keys "
+    [ST_API_KEY_ADD] =
+        "INSERT INTO api_keys (name, hash, created_us, scope) VALUES (?1, ?2, ?3, ?4)",
+    [ST_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0), scope FROM api_keys "
                         "ORDER BY id",
     [ST_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = ?1 "
                           "WHERE name = ?2 AND revoked_us IS NULL",
@@ -911,7 +913,7 @@ static int sq_report(struct homing_store *s, uint64_t message, struct homing_rep
 /* ---- API keys ---- */
 
 static int sq_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
-                          int64_t *id_out)
+                          int scope, int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_ADD);
@@ -919,6 +921,7 @@ static int sq_api_key_add(struct homing_store *s, const char *name, const uint8_
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, homing_now_us());
+    sqlite3_bind_text(st, 4, homing_apikey_scope_name(scope), -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), r = 0;
     if (rc == SQLITE_DONE) {
         if (id_out) *id_out = sqlite3_last_insert_rowid(q->db);
@@ -937,9 +940,12 @@ static int sq_api_key_check(struct homing_store *s, const uint8_t hash[32])
     if (!st) return -EIO;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st), r;
-    if (rc == SQLITE_ROW)
-        r = 0;
-    else
+    if (rc == SQLITE_ROW) {
+        /* The column's CHECK allows only the three names; anything else would
+         * be a hand-edited row, and gets no access rather than a guess. */
+        r = homing_apikey_scope_parse((const char *)sqlite3_column_text(st, 0));
+        if (r < 0) r = -EACCES;
+    } else
         r = rc == SQLITE_DONE ? -EACCES : sq_fail(q, rc, "checking API key");
     sqlite3_reset(st);
     return r;
@@ -959,6 +965,7 @@ static int sq_api_key_list(struct homing_store *s, struct homing_api_key_info **
         k->id = sqlite3_column_int64(st, 0);
         k->created_us = sqlite3_column_int64(st, 2);
         k->revoked_us = sqlite3_column_int64(st, 3);
+        k->scope = homing_apikey_scope_parse((const char *)sqlite3_column_text(st, 4));
         if ((r = col_dup(st, 1, &k->name)) < 0) break;
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing API keys");
@@ -2063,7 +2070,7 @@ fail:
  * Used by the CLI and once per document download: statements are prepared per
  * call, like the delivery ones. */
 
-#define DOC_COLUMNS "id, name, media_type, size, digest, file, created_us"
+#define DOC_COLUMNS "id, name, media_type, size, digest, file, created_us, digest_keyed"
 
 static int doc_read_row(sqlite3_stmt *st, struct homing_document *d)
 {
@@ -2081,8 +2088,9 @@ static int doc_read_row(sqlite3_stmt *st, struct homing_document *d)
 static int sq_document_add(struct homing_store *s, const struct homing_document *d, int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = dq_prepare(q, "INSERT INTO documents (name, media_type, size, digest, "
-                                     "file, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_stmt *st =
+        dq_prepare(q, "INSERT INTO documents (name, media_type, size, digest, file, created_us, "
+                      "digest_keyed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!st) return -EIO;
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->media_type, -1, SQLITE_STATIC);
@@ -2090,6 +2098,7 @@ static int sq_document_add(struct homing_store *s, const struct homing_document 
     sqlite3_bind_text(st, 4, d->digest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, d->file, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, d->created_us ? d->created_us : homing_now_us());
+    sqlite3_bind_int(st, 7, d->digest_keyed ? 1 : 0);
     int rc = sqlite3_step(st);
     int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "adding document");
     sqlite3_finalize(st);
@@ -2107,9 +2116,10 @@ static int sq_document_get(struct homing_store *s, const char *name, struct homi
     int rc = sqlite3_step(st), r;
     if (!d)
         r = -ENOMEM;
-    else if (rc == SQLITE_ROW)
+    else if (rc == SQLITE_ROW) {
         r = doc_read_row(st, d);
-    else
+        d->digest_keyed = sqlite3_column_int(st, 7);
+    } else
         r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "reading document");
     sqlite3_finalize(st);
     if (r < 0) {
@@ -2126,8 +2136,8 @@ static int sq_document_list(struct homing_store *s, struct homing_document **out
     sqlite3_stmt *st =
         dq_prepare(q, "SELECT d.id, d.name, d.media_type, d.size, d.digest, d.file, d.created_us, "
                       "(SELECT count(*) FROM grants g WHERE g.document = d.id), "
-                      "(SELECT coalesce(sum(uses), 0) FROM grants g WHERE g.document = d.id) "
-                      "FROM documents d ORDER BY d.id LIMIT ?1");
+                      "(SELECT coalesce(sum(uses), 0) FROM grants g WHERE g.document = d.id), "
+                      "d.digest_keyed FROM documents d ORDER BY d.id LIMIT ?1");
     if (!st) return -EIO;
     sqlite3_bind_int64(st, 1, HOMING_STORE_DOCUMENTS_MAX);
     struct homing_document *arr = NULL;
@@ -2139,6 +2149,7 @@ static int sq_document_list(struct homing_store *s, struct homing_document **out
         if ((r = doc_read_row(st, d)) < 0) break;
         d->grants = sqlite3_column_int64(st, 7);
         d->uses = sqlite3_column_int64(st, 8);
+        d->digest_keyed = sqlite3_column_int(st, 9);
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing documents");
     sqlite3_finalize(st);
@@ -2149,6 +2160,23 @@ static int sq_document_list(struct homing_store *s, struct homing_document **out
     *out = arr;
     *n = used;
     return 0;
+}
+
+/* Only an unkeyed row is rewritten: two processes upgrading at once compute
+ * the same keyed digest, and the second finds nothing left to change. */
+static int sq_document_set_digest(struct homing_store *s, int64_t id, const char *digest)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = dq_prepare(q, "UPDATE documents SET digest = ?1, digest_keyed = 1 "
+                                     "WHERE id = ?2 AND digest_keyed = 0");
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    int rc = sqlite3_step(st);
+    int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "setting document digest");
+    if (r == 0 && sqlite3_changes(q->db) == 0) r = -ENOENT;
+    sqlite3_finalize(st);
+    return r;
 }
 
 static int sq_grant_add(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out)
@@ -2706,6 +2734,7 @@ static const struct store_ops sqlite_ops = {
     .document_add = sq_document_add,
     .document_get = sq_document_get,
     .document_list = sq_document_list,
+    .document_set_digest = sq_document_set_digest,
     .grant_add = sq_grant_add,
     .grant_list = sq_grant_list,
     .grant_revoke = sq_grant_revoke,

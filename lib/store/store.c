@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "homing/apikey.h"
 #include "homing/store.h"
 #include "lib/store/store_impl.h"
 
@@ -230,10 +231,10 @@ void homing_report_free(struct homing_report_row *rows, size_t n)
 }
 
 int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
-                             int64_t *id_out)
+                             int scope, int64_t *id_out)
 {
-    if (!s || !name || !*name || !hash) return -EINVAL;
-    return s->ops->api_key_add(s, name, hash, id_out);
+    if (!s || !name || !*name || !hash || !homing_apikey_scope_name(scope)) return -EINVAL;
+    return s->ops->api_key_add(s, name, hash, scope, id_out);
 }
 
 int homing_store_api_key_check(struct homing_store *s, const uint8_t hash[32])
@@ -674,6 +675,13 @@ int homing_store_document_list(struct homing_store *s, struct homing_document **
     if (!s || !out || !n) return -EINVAL;
     if (!s->ops->document_list) return -ENOTSUP;
     return s->ops->document_list(s, out, n);
+}
+
+int homing_store_document_set_digest(struct homing_store *s, int64_t id, const char *digest)
+{
+    if (!s || id <= 0 || !digest || strlen(digest) != 64) return -EINVAL;
+    if (!s->ops->document_set_digest) return -ENOTSUP;
+    return s->ops->document_set_digest(s, id, digest);
 }
 
 void homing_documents_free(struct homing_document *d, size_t n)

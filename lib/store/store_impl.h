@@ -37,7 +37,7 @@ struct store_ops {
     int (*events_count)(struct homing_store *s, uint64_t message, int64_t *n);
     int (*report)(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
                   size_t *n);
-    int (*api_key_add)(struct homing_store *s, const char *name, const uint8_t hash[32],
+    int (*api_key_add)(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,
                        int64_t *id_out);
     int (*api_key_check)(struct homing_store *s, const uint8_t hash[32]);
     int (*api_key_list)(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
@@ -111,6 +111,7 @@ struct store_ops {
     int (*document_add)(struct homing_store *s, const struct homing_document *d, int64_t *id_out);
     int (*document_get)(struct homing_store *s, const char *name, struct homing_document **out);
     int (*document_list)(struct homing_store *s, struct homing_document **out, size_t *n);
+    int (*document_set_digest)(struct homing_store *s, int64_t id, const char *digest);
     int (*grant_add)(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
     int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
                       size_t *n);

@@ -178,7 +178,9 @@ static int who_hits(struct homing_store *s, uint64_t message, struct who_hit **o
         free(hits);
         return r;
     }
-    qsort(hits, used, sizeof *hits, who_hit_cmp);
+    /* A message without hits leaves hits NULL: qsort's pointer is declared
+     * nonnull even for zero elements, so the empty list is not sorted. */
+    if (used) qsort(hits, used, sizeof *hits, who_hit_cmp);
     *out = hits;
     *n = used;
     return 0;

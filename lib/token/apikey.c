@@ -1,5 +1,6 @@
 /*
- * apikey.c: API key generation and hashing (format in homing/apikey.h).
+ * apikey.c: API key generation and hashing, and the names of key scopes
+ * (format and scope order in homing/apikey.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -28,4 +29,24 @@ int homing_apikey_hash(const char *key, size_t n, uint8_t hash_out[32])
     crypto_generichash(hash_out, 32, (const uint8_t *)key, n, NULL, 0);
     sodium_memzero(raw, sizeof raw);
     return 0;
+}
+
+static const char *const scope_names[] = {
+    [HOMING_APIKEY_SCOPE_READ] = "read",
+    [HOMING_APIKEY_SCOPE_WRITE] = "write",
+    [HOMING_APIKEY_SCOPE_ADMIN] = "admin",
+};
+
+int homing_apikey_scope_parse(const char *s)
+{
+    if (!s) return -EINVAL;
+    for (int i = HOMING_APIKEY_SCOPE_READ; i <= HOMING_APIKEY_SCOPE_ADMIN; i++)
+        if (strcmp(s, scope_names[i]) == 0) return i;
+    return -EINVAL;
+}
+
+const char *homing_apikey_scope_name(int scope)
+{
+    if (scope < HOMING_APIKEY_SCOPE_READ || scope > HOMING_APIKEY_SCOPE_ADMIN) return NULL;
+    return scope_names[scope];
 }

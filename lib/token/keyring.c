@@ -71,6 +71,14 @@ int homing_keyring_doc_key(const struct homing_keyring *k, uint8_t out[32])
     return crypto_kdf_derive_from_key(out, 32, 1, "homingdc", first->secret) == 0 ? 0 : -EIO;
 }
 
+int homing_keyring_digest_key(const struct homing_keyring *k, uint8_t out[32])
+{
+    if (!keyring_newest(k)) return -ENOKEY;
+    /* Same reasoning as the document key: the oldest key survives rotation. A
+     * context of its own, so the digest key never equals the encryption key. */
+    return crypto_kdf_derive_from_key(out, 32, 1, "homingdg", k->keys[0].secret) == 0 ? 0 : -EIO;
+}
+
 static int parse_line(char *line, struct keyring_key *key)
 {
     char *save = NULL;

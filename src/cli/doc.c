@@ -2,12 +2,19 @@
  * doc.c: `homing doc`: documents shared through per-recipient links
  * (docs/documents.md). add encrypts a file into the documents directory
  * (docs.dir) and registers it; grant gives recipients their own /d/ link;
- * list shows documents or one document's grants; revoke ends grants.
+ * list shows documents or one document's grants; revoke ends grants; verify
+ * checks a file against a document's stored (keyed) digest.
+ *
+ * Every doc command first keys the digests of documents stored before digests
+ * were keyed (migration 0009, homing_doc_digests_upgrade), so list and verify
+ * never meet an unkeyed one while the key file is readable.
  *
  * Order in add: the encrypted file is written completely (O_EXCL, mode 0600)
  * before the store row exists, and removed again if registering fails, so the
- * store never names a file that is not there. The key comes from the key file
- * (homing_keyring_doc_key) and is never written anywhere.
+ * store never names a file that is not there. The keys come from the key file
+ * (homing_keyring_doc_key, homing_keyring_digest_key) and are never written
+ * anywhere. add prints the plain BLAKE2b-256 of the file once, for the sender to
+ * keep; the store keeps only the keyed one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +41,8 @@ static const char doc_usage[] =
     "       homing doc list [NAME]\n"
     "       homing doc grant NAME RECIPIENT... [--expires DURATION] [--max-uses N]\n"
     "                        [--message ID]\n"
-    "       homing doc revoke NAME|GRANT\n\n"
+    "       homing doc revoke NAME|GRANT\n"
+    "       homing doc verify NAME FILE\n\n"
     "Documents are stored encrypted in docs.dir and served by the daemon at\n"
     "/d/TOKEN: one link per recipient and document (see docs/documents.md).\n\n"
     "  add      encrypts FILE and registers it under NAME (default: the file name)\n"
@@ -43,7 +51,9 @@ static const char doc_usage[] =
     "           Without --message, a message is registered for them (subject\n"
     "           \"Document: NAME\"); with it, the recipients must be its recipients.\n"
     "           DURATION: N[smhdw] (e.g. 30s, 12h, 7d); --max-uses: downloads allowed\n"
-    "  revoke   ends one grant (its number) or every grant of a document (its name)\n";
+    "  revoke   ends one grant (its number) or every grant of a document (its name)\n"
+    "  verify   whether FILE (e.g. a downloaded copy) is the document NAME: its\n"
+    "           keyed digest against the stored one; exit 0 if so, 1 if not\n";
 
 /* What a file name says about its media type; octet-stream otherwise. */
 static const char *guess_type(const char *path)
@@ -97,12 +107,16 @@ static int parse_duration(const char *s, int64_t *us)
     return 0;
 }
 
-static int doc_key(struct cli *cli, uint8_t key[HOMING_DOC_KEY_LEN])
+/* The document key and the digest key (either may be NULL). */
+static int doc_keys(struct cli *cli, uint8_t key[HOMING_DOC_KEY_LEN],
+                    uint8_t dkey[HOMING_DOC_KEY_LEN])
 {
     const struct homing_keyring *k = cli_keyring(cli);
     if (!k) return -ENOKEY;
-    if (homing_keyring_doc_key(k, key) < 0) {
-        cli_fail("cannot derive the document key from the key file");
+    if ((key && homing_keyring_doc_key(k, key) < 0) ||
+        (dkey && homing_keyring_digest_key(k, dkey) < 0)) {
+        if (key) sodium_memzero(key, HOMING_DOC_KEY_LEN);
+        cli_fail("cannot derive the document keys from the key file");
         return -ENOKEY;
     }
     return 0;
@@ -155,8 +169,8 @@ static int doc_add(struct cli *cli, int argc, char **argv)
     if (!type) type = guess_type(file);
     if (!homing_doc_media_type_ok(type))
         return cli_usage_error("doc", "--type needs a media type such as application/pdf");
-    uint8_t key[HOMING_DOC_KEY_LEN];
-    if (doc_key(cli, key) < 0) return CLI_ERROR;
+    uint8_t key[HOMING_DOC_KEY_LEN], dkey[HOMING_DOC_KEY_LEN];
+    if (doc_keys(cli, key, dkey) < 0) return CLI_ERROR;
     struct homing_store *store = cli_store(cli);
     if (!store) return CLI_ERROR;
     char safe[HOMING_DOC_NAME_MAX + 1];
@@ -182,9 +196,10 @@ static int doc_add(struct cli *cli, int argc, char **argv)
     }
     give_like_keys(cli, path, out);
     uint64_t size;
-    uint8_t digest[HOMING_DOC_DIGEST_LEN];
-    int r = homing_doc_encrypt(key, fname, in, out, &size, digest);
+    uint8_t digest[HOMING_DOC_DIGEST_LEN], plain[HOMING_DOC_DIGEST_LEN];
+    int r = homing_doc_encrypt(key, dkey, fname, in, out, &size, digest, plain);
     sodium_memzero(key, sizeof key);
+    sodium_memzero(dkey, sizeof dkey);
     close(in);
     if (r == 0 && fsync(out) < 0) r = -EIO;
     if (close(out) < 0 && r == 0) r = -EIO;
@@ -192,8 +207,11 @@ static int doc_add(struct cli *cli, int argc, char **argv)
         unlink(path);
         return cli_fail("cannot encrypt %s: %s", file, strerror(-r));
     }
-    struct homing_document d = {
-        .name = (char *)name, .media_type = (char *)type, .size = (int64_t)size, .file = fname};
+    struct homing_document d = {.name = (char *)name,
+                                .media_type = (char *)type,
+                                .size = (int64_t)size,
+                                .file = fname,
+                                .digest_keyed = 1};
     homing_hex_encode(digest, sizeof digest, d.digest);
     int64_t id;
     r = homing_store_document_add(store, &d, &id);
@@ -201,8 +219,13 @@ static int doc_add(struct cli *cli, int argc, char **argv)
         unlink(path);
         return cli_fail("cannot register the document: %s", homing_store_errmsg(store));
     }
+    /* The plain digest, shown here only: what b2sum -l 256 prints for the
+     * original and for a faithful download. Not stored, so a copy of the
+     * database cannot test guesses of the content against it. */
+    char plain_hex[2 * HOMING_DOC_DIGEST_LEN + 1];
+    homing_hex_encode(plain, sizeof plain, plain_hex);
     printf("added %s: %llu bytes, %s, blake2b-256 %s\n", cli_safe(name, safe, sizeof safe),
-           (unsigned long long)size, type, d.digest);
+           (unsigned long long)size, type, plain_hex);
     return CLI_OK;
 }
 
@@ -237,9 +260,11 @@ static int doc_list(struct cli *cli, int argc, char **argv)
             return cli_fail("cannot list documents: %s", homing_store_errmsg(store));
         for (size_t i = 0; i < n; i++) {
             cli_time_short(d[i].created_us, t);
-            printf("%s  %lld bytes  %s  %s  grants %lld  downloads %lld  blake2b-256 %s\n",
+            /* keyed: compare with `homing doc verify`, not with b2sum */
+            printf("%s  %lld bytes  %s  %s  grants %lld  downloads %lld  %s %s\n",
                    cli_safe(d[i].name, safe, sizeof safe), (long long)d[i].size, d[i].media_type, t,
-                   (long long)d[i].grants, (long long)d[i].uses, d[i].digest);
+                   (long long)d[i].grants, (long long)d[i].uses,
+                   d[i].digest_keyed ? "keyed-digest" : "blake2b-256", d[i].digest);
         }
         homing_documents_free(d, n);
         return CLI_OK;
@@ -428,11 +453,103 @@ static int doc_revoke(struct cli *cli, int argc, char **argv)
     return CLI_OK;
 }
 
+/* homing doc verify NAME FILE: 0 when FILE has the document's digest, 1 when
+ * not. The stored digest is keyed, so this is the way to check a download
+ * without the plain digest that add printed. */
+static int doc_verify(struct cli *cli, int argc, char **argv)
+{
+    if (argc != 2) return cli_usage_error("doc", "verify takes a NAME and a FILE");
+    char safe[HOMING_DOC_NAME_MAX + 1], fsafe[DOC_PATH_MAX];
+    struct homing_store *store = cli_store(cli);
+    if (!store) return CLI_ERROR;
+    struct homing_document *d;
+    if (homing_store_document_get(store, argv[0], &d) < 0)
+        return cli_fail("no document named %s", cli_safe(argv[0], safe, sizeof safe));
+    uint8_t dkey[HOMING_DOC_KEY_LEN] = {0}, dg[HOMING_DOC_DIGEST_LEN];
+    /* A row not keyed yet (the key file could not be read to upgrade it) holds
+     * the plain digest: compare with that. */
+    if (d->digest_keyed && doc_keys(cli, NULL, dkey) < 0) {
+        homing_documents_free(d, 1);
+        return CLI_ERROR;
+    }
+    int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        homing_documents_free(d, 1);
+        sodium_memzero(dkey, sizeof dkey);
+        return cli_fail("cannot read %s: %s", cli_safe(argv[1], fsafe, sizeof fsafe), strerror(e));
+    }
+    int r;
+    if (d->digest_keyed)
+        r = homing_doc_digest_fd(dkey, fd, dg);
+    else {
+        /* an empty key: crypto_generichash's unkeyed BLAKE2b, as before 0009 */
+        crypto_generichash_state h;
+        uint8_t buf[8192];
+        ssize_t n;
+        crypto_generichash_init(&h, NULL, 0, sizeof dg);
+        while ((n = read(fd, buf, sizeof buf)) > 0) crypto_generichash_update(&h, buf, (size_t)n);
+        r = n < 0 ? -errno : 0;
+        if (r == 0) crypto_generichash_final(&h, dg, sizeof dg);
+    }
+    close(fd);
+    sodium_memzero(dkey, sizeof dkey);
+    if (r < 0) {
+        homing_documents_free(d, 1);
+        return cli_fail("cannot read %s: %s", cli_safe(argv[1], fsafe, sizeof fsafe), strerror(-r));
+    }
+    char hex[2 * HOMING_DOC_DIGEST_LEN + 1];
+    homing_hex_encode(dg, sizeof dg, hex);
+    int same = sodium_memcmp(hex, d->digest, sizeof hex - 1) == 0;
+    printf("%s: %s %s\n", cli_safe(argv[1], fsafe, sizeof fsafe),
+           same ? "is the document" : "is NOT the document", cli_safe(d->name, safe, sizeof safe));
+    homing_documents_free(d, 1);
+    return same ? CLI_OK : 1;
+}
+
+/* Keys the digests of documents stored before migration 0009. Only when there
+ * are such rows does it need the key file; if that cannot be read, a warning
+ * says so and the command goes on (list shows those digests as unkeyed). */
+static void doc_digests_upgrade(struct cli *cli)
+{
+    struct homing_store *store = cli_store(cli);
+    if (!store) return; /* the command itself reports it */
+    struct homing_document *d;
+    size_t n, unkeyed = 0;
+    if (homing_store_document_list(store, &d, &n) < 0) return;
+    for (size_t i = 0; i < n; i++) unkeyed += !d[i].digest_keyed;
+    homing_documents_free(d, n);
+    if (!unkeyed) return;
+    uint8_t key[HOMING_DOC_KEY_LEN], dkey[HOMING_DOC_KEY_LEN];
+    if (doc_keys(cli, key, dkey) < 0) {
+        fprintf(stderr, "homing doc: warning: %zu document digest(s) are not keyed yet\n", unkeyed);
+        return;
+    }
+    size_t up = 0, failed = 0;
+    int r = homing_doc_digests_upgrade(store, key, dkey, homing_config_get(cli->config, "docs.dir"),
+                                       &up, &failed);
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(dkey, sizeof dkey);
+    if (r < 0)
+        fprintf(stderr, "homing doc: warning: cannot key the stored digests: %s\n",
+                homing_store_errmsg(store));
+    else if (failed)
+        fprintf(stderr,
+                "homing doc: warning: %zu document digest(s) stay unkeyed: their files in "
+                "docs.dir cannot be read or do not decrypt\n",
+                failed);
+}
+
 int cmd_doc(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, doc_usage)) return CLI_OK;
-    if (argc < 2) return cli_usage_error("doc", "missing subcommand (add, list, grant, revoke)");
+    if (argc < 2)
+        return cli_usage_error("doc", "missing subcommand (add, list, grant, revoke, verify)");
     const char *sub = argv[1];
+    if (!strcmp(sub, "add") || !strcmp(sub, "list") || !strcmp(sub, "grant") ||
+        !strcmp(sub, "revoke") || !strcmp(sub, "verify"))
+        doc_digests_upgrade(cli);
+    if (!strcmp(sub, "verify")) return doc_verify(cli, argc - 2, argv + 2);
     if (!strcmp(sub, "add")) return doc_add(cli, argc - 2, argv + 2);
     if (!strcmp(sub, "list")) return doc_list(cli, argc - 2, argv + 2);
     if (!strcmp(sub, "grant")) return doc_grant(cli, argc - 2, argv + 2);

@@ -4,11 +4,12 @@
  * /healthz. Runs on its own loop thread with its own store handle, so slow API
  * calls never delay tracking hits.
  *
- *   POST /api/v1/messages                 register a message; returns its URLs
- *   GET  /api/v1/messages/ID              message, recipients and their state
- *   GET  /api/v1/messages/ID/events       its events   (?after=CURSOR&limit=N)
- *   GET  /api/v1/events                   all events   (?after=CURSOR&limit=N)
- *   GET  /api/v1/stream                   notifications as Server-Sent Events (notify.c)
+ * Every API route is a row of admin_routes (below) with the key scope it needs
+ * (homing/apikey.h: read < write < admin): the dispatcher finds the row, checks
+ * the key's scope against it, and only then calls the handler, so a route
+ * cannot be added without saying who may call it. A key below the route's scope
+ * gets 403 with a JSON error naming the scope it lacks. docs/api.md has the same
+ * table.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -61,7 +62,8 @@ static int send_error(h2o_req_t *req, int status, const char *reason, const char
     return send_json(req, status, reason, json_pack("{s:s}", "error", msg));
 }
 
-static int authorized(struct worker *w, h2o_req_t *req)
+/* The scope of the request's active API key, or 0 without one. */
+static int key_scope(struct worker *w, h2o_req_t *req)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (i < 0) return 0;
@@ -69,7 +71,8 @@ static int authorized(struct worker *w, h2o_req_t *req)
     if (v.len < 7 || strncasecmp(v.base, "Bearer ", 7) != 0) return 0;
     uint8_t hash[32];
     if (homing_apikey_hash(v.base + 7, v.len - 7, hash) < 0) return 0;
-    return homing_store_api_key_check(w->store, hash) == 0;
+    int scope = homing_store_api_key_check(w->store, hash);
+    return scope > 0 ? scope : 0;
 }
 
 /* Reads ?after= and ?limit= from the query string. */
@@ -314,6 +317,86 @@ static int api_events(struct worker *w, h2o_req_t *req, uint64_t message)
                      json_pack("{s:o, s:I}", "events", arr, "next", (json_int_t)next));
 }
 
+/* GET /api/v1/api-keys: every key's name, scope and times; never a key or
+ * its hash. */
+static int api_keys_list(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    struct homing_api_key_info *k;
+    size_t n;
+    if (homing_store_api_key_list(w->store, &k, &n) < 0)
+        return send_error(req, 500, "Internal Server Error", "store error");
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s?, s:o, s:o}", "id",
+                                             (json_int_t)k[i].id, "name", k[i].name, "scope",
+                                             homing_apikey_scope_name(k[i].scope), "created",
+                                             time_or_null(k[i].created_us), "revoked",
+                                             time_or_null(k[i].revoked_us)));
+    homing_api_keys_free(k, n);
+    return send_json(req, 200, "OK", json_pack("{s:o}", "api_keys", arr));
+}
+
+static int api_all_events(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    return api_events(w, req, 0);
+}
+
+static int api_stream(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    int r = stream_start(w, req);
+    if (r == -EBUSY) return send_error(req, 503, "Service Unavailable", "too many streams open");
+    if (r < 0)
+        return send_error(req, 400, "Bad Request", "Last-Event-ID must be a notification id");
+    return 0;
+}
+
+static int api_message_add_route(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    return api_message_add(w, req);
+}
+
+/* The API's routes: path under /api/v1/ ("{id}" stands for one 16-hex-digit
+ * message id), method, the least key scope allowed to call it, handler (given
+ * the parsed id, 0 for routes without one). A new route goes here, and in the
+ * table of docs/api.md, with its scope. */
+struct admin_route {
+    const char *path;
+    const char *method;
+    int scope;
+    int (*handler)(struct worker *w, h2o_req_t *req, uint64_t id);
+};
+static const struct admin_route admin_routes[] = {
+    {"events", "GET", HOMING_APIKEY_SCOPE_READ, api_all_events},
+    {"stream", "GET", HOMING_APIKEY_SCOPE_READ, api_stream},
+    {"messages/{id}", "GET", HOMING_APIKEY_SCOPE_READ, api_message_get},
+    {"messages/{id}/events", "GET", HOMING_APIKEY_SCOPE_READ, api_events},
+    {"messages", "POST", HOMING_APIKEY_SCOPE_WRITE, api_message_add_route},
+    {"api-keys", "GET", HOMING_APIKEY_SCOPE_ADMIN, api_keys_list},
+};
+#define ADMIN_ROUTES (sizeof admin_routes / sizeof *admin_routes)
+
+/* Whether rest (the path after /api/v1/) matches pattern; the text standing
+ * for "{id}" is copied into id (HOMING_ID_STR_MAX), unchecked: a 16-byte
+ * segment that is not an id is the handler's 404, as any unknown id. */
+static int route_match(const char *pattern, const char *rest, size_t rlen, char *id)
+{
+    static const char idp[] = "{id}";
+    const char *at = strstr(pattern, idp);
+    if (!at) return strlen(pattern) == rlen && memcmp(pattern, rest, rlen) == 0;
+    size_t pre = (size_t)(at - pattern), post = strlen(at + sizeof idp - 1);
+    if (rlen != pre + 16 + post) return 0;
+    if (memcmp(rest, pattern, pre) != 0 || memcmp(rest + pre + 16, at + sizeof idp - 1, post))
+        return 0;
+    if (memchr(rest + pre, '/', 16)) return 0;
+    memcpy(id, rest + pre, 16);
+    id[16] = '\0';
+    return 1;
+}
+
 static int path_is(h2o_iovec_t p, const char *s)
 {
     return p.len == strlen(s) && memcmp(p.base, s, p.len) == 0;
@@ -326,8 +409,6 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
     struct serve *s = w->serve;
     h2o_iovec_t path =
         h2o_iovec_init(req->path.base, req->query_at == SIZE_MAX ? req->path.len : req->query_at);
-    int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"));
-    int post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
     if (path_is(path, "/healthz")) {
         send_text(req, 200, "OK", "text/plain", H2O_STRLIT("ok\n"));
         return 0;
@@ -347,7 +428,8 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
     if (path.len < sizeof api - 1 || memcmp(path.base, api, sizeof api - 1) != 0)
         return send_error(req, 404, "Not Found", "no such endpoint");
     atomic_fetch_add(&s->metrics.api_requests, 1);
-    if (!authorized(w, req)) {
+    int scope = key_scope(w, req);
+    if (!scope) {
         atomic_fetch_add(&s->metrics.api_unauthorized, 1);
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("www-authenticate"), 0,
                               NULL, H2O_STRLIT("Bearer realm=\"homing\""));
@@ -355,46 +437,42 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
     }
     const char *rest = path.base + sizeof api - 1;
     size_t rlen = path.len - (sizeof api - 1);
+    const struct admin_route *route = NULL, *other_method = NULL;
+    char ids[HOMING_ID_STR_MAX] = "";
+    for (size_t i = 0; i < ADMIN_ROUTES && !route; i++) {
+        if (!route_match(admin_routes[i].path, rest, rlen, ids)) continue;
+        if (h2o_memis(req->method.base, req->method.len, admin_routes[i].method,
+                      strlen(admin_routes[i].method)))
+            route = &admin_routes[i];
+        else
+            other_method = &admin_routes[i];
+    }
+    if (!route && other_method) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "use %s", other_method->method);
+        return send_error(req, 405, "Method Not Allowed", msg);
+    }
+    if (!route) return send_error(req, 404, "Not Found", "no such endpoint");
+    if (scope < route->scope) {
+        const char *need = homing_apikey_scope_name(route->scope);
+        char msg[96];
+        snprintf(msg, sizeof msg, "this API key lacks the %s scope (it has %s)", need,
+                 homing_apikey_scope_name(scope));
+        return send_json(req, 403, "Forbidden",
+                         json_pack("{s:s, s:s, s:s}", "error", msg, "required_scope", need, "scope",
+                                   homing_apikey_scope_name(scope)));
+    }
+    uint64_t id = 0;
+    if (ids[0] && homing_id_parse(ids, &id) < 0)
+        return send_error(req, 404, "Not Found", "no such message");
     /* Hits reach the store through the journal a few milliseconds after their
      * answer: a read waits (briefly, this listener is for a few consumers) until
      * every hit answered before it is stored, so the API never lags its own
      * answers. Streams follow the store anyway. */
-    if (get && homing_journal_barrier(s->journal, ADMIN_BARRIER_MS) < 0)
+    if (strcmp(route->method, "GET") == 0 &&
+        homing_journal_barrier(s->journal, ADMIN_BARRIER_MS) < 0)
         log_warn("api: hits answered %d ms ago are not in the store yet", ADMIN_BARRIER_MS);
-    if (rlen == 6 && memcmp(rest, "events", 6) == 0) {
-        if (!get) return send_error(req, 405, "Method Not Allowed", "use GET");
-        return api_events(w, req, 0);
-    }
-    if (rlen == 6 && memcmp(rest, "stream", 6) == 0) {
-        if (!get) return send_error(req, 405, "Method Not Allowed", "use GET");
-        int r = stream_start(w, req);
-        if (r == -EBUSY)
-            return send_error(req, 503, "Service Unavailable", "too many streams open");
-        if (r < 0)
-            return send_error(req, 400, "Bad Request", "Last-Event-ID must be a notification id");
-        return 0;
-    }
-    if (rlen == 8 && memcmp(rest, "messages", 8) == 0) {
-        if (!post) return send_error(req, 405, "Method Not Allowed", "use POST");
-        return api_message_add(w, req);
-    }
-    if (rlen > 9 && memcmp(rest, "messages/", 9) == 0) {
-        const char *idp = rest + 9;
-        size_t idlen = rlen - 9;
-        const char *slash = memchr(idp, '/', idlen);
-        size_t n = slash ? (size_t)(slash - idp) : idlen;
-        char ids[HOMING_ID_STR_MAX];
-        uint64_t id;
-        if (n != 16) return send_error(req, 404, "Not Found", "no such message");
-        memcpy(ids, idp, 16);
-        ids[16] = '\0';
-        if (homing_id_parse(ids, &id) < 0)
-            return send_error(req, 404, "Not Found", "no such message");
-        if (!get) return send_error(req, 405, "Method Not Allowed", "use GET");
-        if (!slash) return api_message_get(w, req, id);
-        if (idlen - n == 7 && memcmp(slash, "/events", 7) == 0) return api_events(w, req, id);
-    }
-    return send_error(req, 404, "Not Found", "no such endpoint");
+    return route->handler(w, req, id);
 }
 
 void admin_register(struct serve *s, h2o_hostconf_t *host)

@@ -14,6 +14,9 @@
  *
  * Everything lives in the request's pool; its dispose callback closes the file,
  * so a client that goes away at any point leaks nothing.
+ *
+ * document_digests_upgrade runs once at start, before any request: it keys the
+ * digests of documents added before migration 0009 (homing/document.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,4 +184,26 @@ void document_send(h2o_req_t *req, void *p)
         return;
     }
     send_chunk(d, req);
+}
+
+void document_digests_upgrade(struct serve *s, struct homing_store *st)
+{
+    uint8_t key[HOMING_DOC_KEY_LEN], dkey[HOMING_DOC_KEY_LEN];
+    size_t up = 0, failed = 0;
+    int r = homing_keyring_doc_key(s->keyring, key);
+    if (r == 0) r = homing_keyring_digest_key(s->keyring, dkey);
+    if (r == 0)
+        r = homing_doc_digests_upgrade(st, key, dkey, homing_config_get(s->config, "docs.dir"), &up,
+                                       &failed);
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(dkey, sizeof dkey);
+    if (r < 0) {
+        log_warn("documents: cannot key the stored digests: %s", strerror(-r));
+        return;
+    }
+    if (up) log_info("documents: keyed the stored digest of %zu document(s)", up);
+    if (failed)
+        log_warn("documents: %zu document(s) keep an unkeyed digest: their files cannot be "
+                 "read or do not decrypt in %s",
+                 failed, homing_config_get(s->config, "docs.dir"));
 }

@@ -16,5 +16,9 @@ int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token
 void document_send(h2o_req_t *req, void *stream);
 /* The plain 404 page of an unknown document link. */
 void document_not_found(h2o_req_t *req);
+/* At start: rewrites the digests stored before they were keyed (migration
+ * 0009) with st, logging what it did; never fails the start (a document whose
+ * file cannot be read keeps its old digest and is tried again next time). */
+void document_digests_upgrade(struct serve *s, struct homing_store *st);
 
 #endif

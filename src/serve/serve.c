@@ -20,6 +20,7 @@
 
 #include "homing/journal.h"
 #include "cli.h"
+#include "document.h"
 #include "log.h"
 #include "thread.h"
 #include "serve.h"
@@ -363,6 +364,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (open_store(cli, &s.checkpoint_store) < 0) return CLI_ERROR;
     if (open_store(cli, &s.ingest_store) < 0) return CLI_ERROR;
     if (open_store(cli, &s.admin.store) < 0) return CLI_ERROR;
+    document_digests_upgrade(&s, s.admin.store); /* before root is dropped: files of any owner */
     struct homing_store *notify_store;
     if (open_store(cli, &notify_store) < 0 || notifier_init(&s, notify_store) < 0) return CLI_ERROR;
     struct homing_store *enrich_store;

@@ -80,8 +80,10 @@ class Instance:
             raise Failure(f"homing {' '.join(args)} exited {p.returncode}: {p.stderr.strip()}")
         return p
 
-    def api_key(self, name="test"):
-        out = self.run("api-keys", "create", name).stdout
+    def api_key(self, name="test", scope=None):
+        """A new API key; without scope, the default (read)."""
+        out = self.run("api-keys", "create", name,
+                       *(["--scope", scope] if scope else [])).stdout
         for word in out.split():
             if word.startswith("hk_"):
                 return word

@@ -54,7 +54,7 @@ T = Runner()
 inst = Instance({"serve.flood_rate": "0"})
 try:
     msg = inst.add_message(["bob@example.net"], ["https://example.com/"])
-    key = inst.api_key("flood")
+    key = inst.api_key("flood", scope="write")
     inst.serve()
     pid = inst.proc.pid
     url = f"http://127.0.0.1:{inst.public_port}{path_of(msg['copies'][0]['open_url'])}"

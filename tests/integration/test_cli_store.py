@@ -77,19 +77,25 @@ def run(tmp):
     bad_input(conf, "api-keys", "create", "admin")
     bad_input(conf, "api-keys", "create", "bad name")
     bad_input(conf, "api-keys", "frobnicate")
-    homing(conf, "api-keys", "create", "ci")
+    bad_input(conf, "api-keys", "create", "ci", "--scope", "root")
+    bad_input(conf, "api-keys", "create", "ci", "--scope")
+    bad_input(conf, "api-keys", "list", "--scope", "read")
+    rc, _, err = homing(conf, "api-keys", "create", "ci", "--scope", "write")
+    check("scope write" in err, "create names the scope: %r" % err)
     rc, out, _ = homing(conf, "api-keys", "list")
     rows = out.splitlines()[1:]
     check(len(rows) == 2 and rows[0].split()[1] == "admin" and rows[1].split()[-1] == "-",
           "list shows both keys, active: %r" % out)
+    check(out.splitlines()[0].split()[2] == "SCOPE" and rows[0].split()[2] == "read"
+          and rows[1].split()[2] == "write", "list shows the scopes (default read): %r" % out)
     homing(conf, "api-keys", "revoke", "admin")
     bad_input(conf, "api-keys", "revoke", "admin")
     rc, out, _ = homing(conf, "api-keys", "list")
     check(out.splitlines()[1].split()[-1] != "-", "revoked key shows its revocation time")
     rc, out, _ = homing(conf, "api-keys", "list", "--json")
     keys = [json.loads(l) for l in out.splitlines()]
-    check([(k["name"], k["revoked"] is None) for k in keys] == [("admin", False), ("ci", True)],
-          "list --json: %r" % keys)
+    check([(k["name"], k["revoked"] is None, k["scope"]) for k in keys]
+          == [("admin", False, "read"), ("ci", True, "write")], "list --json: %r" % keys)
 
     # message add: per recipient
     rc, out, _ = homing(conf, "message", "add", "--subject", "Hello", "--from", "alice@example.com",

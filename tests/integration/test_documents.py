@@ -2,7 +2,9 @@
 recipients, download through the daemon's /d/ links (bytes, headers, one
 document-open event each, a file of many chunks), expiry, use limits and
 revocation (410), forged and other recipients' tokens (404), and what lies on
-disk: no plaintext in the encrypted file, no key in the database."""
+disk: no plaintext in the encrypted file, no key in the database, and a keyed
+digest (BLAKE2b-256 under the digest key derived from the key file), never
+the plain one, which only `doc add` prints; `doc verify` checks a download."""
 import base64
 import hashlib
 import hmac
@@ -42,6 +44,15 @@ def read_keys(inst):
     return keys
 
 
+def digest_key(inst):
+    """homing_keyring_digest_key: libsodium's crypto_kdf_derive_from_key(32, 1,
+    "homingdg", oldest key), i.e. BLAKE2b-256 of nothing keyed with the key,
+    salt = subkey id (64-bit little-endian), personal = the context."""
+    keys = read_keys(inst)
+    return hashlib.blake2b(b"", digest_size=32, key=keys[min(keys)],
+                           salt=struct.pack("<Q", 1), person=b"homingdg").digest()
+
+
 def make_token(keys, kind, message, recipient, item):
     kid = max(keys)
     raw = struct.pack(">BHBQII", 1, kid, kind, message, recipient, item)
@@ -60,7 +71,7 @@ try:
     open(small_path, "wb").write(small)
     open(big_path, "wb").write(big)
     NAME = 'Notice "final" \\ court.pdf'
-    inst.run("doc", "add", small_path, "--name", NAME)
+    added = inst.run("doc", "add", small_path, "--name", NAME).stdout
     inst.run("doc", "add", big_path, "--name", "bundle", "--type", "application/octet-stream")
     out = inst.run("doc", "grant", NAME, "bob@example.net", "carol@example.com").stdout
     g = grants_of(out)
@@ -74,7 +85,20 @@ try:
         check(len(rows) == 2, rows)
         name, mtype, size, digest, fname = rows[0]
         check(name == NAME and mtype == "application/pdf" and size == len(small), rows[0])
-        check(digest == hashlib.blake2b(small, digest_size=32).hexdigest(), "digest")
+        plain = hashlib.blake2b(small, digest_size=32).hexdigest()
+        check(digest == hashlib.blake2b(small, digest_size=32, key=digest_key(inst)).hexdigest(),
+              f"keyed digest: {digest}")
+        check(digest != plain and plain not in open(os.path.join(inst.dir, "homing.db"),
+                                                    "rb").read().decode("latin-1"),
+              "the plain digest is stored")
+        check(added.strip().endswith("blake2b-256 " + plain), f"add prints the plain: {added}")
+        check(f"keyed-digest {digest}" in inst.run("doc", "list").stdout, "list: keyed")
+        p = inst.run("doc", "verify", NAME, small_path)
+        check(p.returncode == 0 and "is the document" in p.stdout, p.stdout)
+        other = os.path.join(inst.tmp, "other.pdf")
+        open(other, "wb").write(small[:-1] + bytes([small[-1] ^ 1]))
+        p = inst.run("doc", "verify", NAME, other, check_rc=False)
+        check(p.returncode == 1 and "NOT" in p.stdout, (p.returncode, p.stdout, p.stderr))
         path = os.path.join(inst.dir, "documents", fname)
         data = open(path, "rb").read()
         check(os.stat(path).st_mode & 0o077 == 0, "encrypted file readable by others")
@@ -217,7 +241,8 @@ try:
         with inst.db() as c:
             cols = [r[1] for t in ("documents", "grants")
                     for r in c.execute(f"PRAGMA table_info({t})")]
-        check(not any("key" in col for col in cols), cols)
+        # digest_keyed is a flag (0009: is the digest keyed yet), not a key
+        check(not any("key" in col for col in cols if col != "digest_keyed"), cols)
 
     T.run(add_registers_encrypted_file)
     T.run(download_each_recipient)

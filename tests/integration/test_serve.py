@@ -114,7 +114,7 @@ try:
         check(st == 401, f"revoked key still works: {st}")
 
     def api_register_read_and_list():
-        key = inst.api_key("api")
+        key = inst.api_key("api", scope="write")
         auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         body = json.dumps({"subject": "From the API", "from": "alice@example.org",
                            "recipients": ["dave@example.net"],

@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "homing/apikey.h"
 #include "homing/store.h"
 #include "homing/util.h"
 #include "lib/store/store_impl.h"
@@ -568,15 +569,19 @@ static void test_api_keys(void **state)
     memset(h2, 2, sizeof h2);
     memset(h3, 3, sizeof h3);
     int64_t id1 = 0, id2 = 0;
-    assert_int_equal(homing_store_api_key_add(f->s, "admin", h1, &id1), 0);
-    assert_int_equal(homing_store_api_key_add(f->s, "admin", h2, &id2), -EEXIST);
+    assert_int_equal(homing_store_api_key_add(f->s, "admin", h1, HOMING_APIKEY_SCOPE_ADMIN, &id1),
+                     0);
+    assert_int_equal(homing_store_api_key_add(f->s, "admin", h2, HOMING_APIKEY_SCOPE_READ, &id2),
+                     -EEXIST);
     assert_non_null(strstr(homing_store_errmsg(f->s), "admin"));
-    assert_int_equal(homing_store_api_key_add(f->s, "ci", h2, &id2), 0);
+    assert_int_equal(homing_store_api_key_add(f->s, "ci", h2, HOMING_APIKEY_SCOPE_WRITE, &id2), 0);
     assert_true(id2 > id1);
-    assert_int_equal(homing_store_api_key_add(f->s, "other", h2, NULL), -EEXIST);
+    assert_int_equal(homing_store_api_key_add(f->s, "other", h2, HOMING_APIKEY_SCOPE_READ, NULL),
+                     -EEXIST);
 
-    assert_int_equal(homing_store_api_key_check(f->s, h1), 0);
-    assert_int_equal(homing_store_api_key_check(f->s, h2), 0);
+    /* The check answers the key's scope (migration 0008). */
+    assert_int_equal(homing_store_api_key_check(f->s, h1), HOMING_APIKEY_SCOPE_ADMIN);
+    assert_int_equal(homing_store_api_key_check(f->s, h2), HOMING_APIKEY_SCOPE_WRITE);
     assert_int_equal(homing_store_api_key_check(f->s, h3), -EACCES);
 
     assert_int_equal(homing_store_api_key_revoke(f->s, "admin"), 0);
@@ -585,8 +590,9 @@ static void test_api_keys(void **state)
     assert_int_equal(homing_store_api_key_check(f->s, h1), -EACCES);
     /* The name is free again once its key is revoked. */
     int64_t id3;
-    assert_int_equal(homing_store_api_key_add(f->s, "admin", h3, &id3), 0);
-    assert_int_equal(homing_store_api_key_check(f->s, h3), 0);
+    assert_int_equal(homing_store_api_key_add(f->s, "admin", h3, HOMING_APIKEY_SCOPE_READ, &id3),
+                     0);
+    assert_int_equal(homing_store_api_key_check(f->s, h3), HOMING_APIKEY_SCOPE_READ);
 
     struct homing_api_key_info *k;
     size_t n;
@@ -597,10 +603,19 @@ static void test_api_keys(void **state)
     assert_true(k[0].created_us > 0);
     assert_string_equal(k[1].name, "ci");
     assert_int_equal(k[1].revoked_us, 0);
+    assert_int_equal(k[0].scope, HOMING_APIKEY_SCOPE_ADMIN);
+    assert_int_equal(k[1].scope, HOMING_APIKEY_SCOPE_WRITE);
+    assert_int_equal(k[2].scope, HOMING_APIKEY_SCOPE_READ);
     assert_int_equal(k[2].id, id3);
     assert_int_equal(k[2].revoked_us, 0);
     homing_api_keys_free(k, n);
-    assert_int_equal(homing_store_api_key_add(f->s, "", h3, NULL), -EINVAL);
+    assert_int_equal(homing_store_api_key_add(f->s, "", h3, HOMING_APIKEY_SCOPE_READ, NULL),
+                     -EINVAL);
+    uint8_t h4[32];
+    memset(h4, 4, sizeof h4);
+    assert_int_equal(homing_store_api_key_add(f->s, "x", h4, 0, NULL), -EINVAL);
+    assert_int_equal(homing_store_api_key_add(f->s, "x", h4, HOMING_APIKEY_SCOPE_ADMIN + 1, NULL),
+                     -EINVAL);
 }
 
 /* Two handles on one database, as the daemon's writer and the CLI have: each

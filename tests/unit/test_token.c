@@ -1,7 +1,8 @@
 /*
  * test_token.c: tokens round-trip, and every way of tampering with one fails:
  * each single-bit flip, a wrong key, truncation, oversize, bad kinds. Key
- * rotation keeps old tokens verifying while the new key signs.
+ * rotation keeps old tokens verifying while the new key signs. API key scopes
+ * parse only by their exact names, in their order (read < write < admin).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "homing/apikey.h"
 #include "homing/token.h"
 #include "homing/util.h"
 
@@ -198,6 +200,12 @@ static void test_rotation(void **state)
     assert_int_equal(homing_keyring_doc_key(f->k, d1), 0);
     assert_int_equal(homing_keyring_doc_key(k2, d2), 0);
     assert_memory_equal(d1, d2, 32);
+    /* Nor does the digest key, which is another key than the document key's. */
+    uint8_t g1[32], g2[32];
+    assert_int_equal(homing_keyring_digest_key(f->k, g1), 0);
+    assert_int_equal(homing_keyring_digest_key(k2, g2), 0);
+    assert_memory_equal(g1, g2, 32);
+    assert_memory_not_equal(g1, d1, 32);
     homing_keyring_free(k2);
 }
 
@@ -238,6 +246,31 @@ static void test_keyfile_permissions_and_syntax(void **state)
     assert_int_equal(homing_keyring_create(f->path), -EEXIST);
 }
 
+static void test_apikey_scopes(void **state)
+{
+    (void)state;
+    assert_int_equal(homing_apikey_scope_parse("read"), HOMING_APIKEY_SCOPE_READ);
+    assert_int_equal(homing_apikey_scope_parse("write"), HOMING_APIKEY_SCOPE_WRITE);
+    assert_int_equal(homing_apikey_scope_parse("admin"), HOMING_APIKEY_SCOPE_ADMIN);
+    /* The route check compares scopes as numbers: the order is the contract. */
+    assert_true(HOMING_APIKEY_SCOPE_READ < HOMING_APIKEY_SCOPE_WRITE);
+    assert_true(HOMING_APIKEY_SCOPE_WRITE < HOMING_APIKEY_SCOPE_ADMIN);
+    static const char *const bad[] = {"",       "Read",  "ADMIN",      "reader", "writ",
+                                      "admin ", " read", "read,write", "all",    "none"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(homing_apikey_scope_parse(bad[i]), -EINVAL);
+    assert_int_equal(homing_apikey_scope_parse(NULL), -EINVAL);
+    for (int sc = HOMING_APIKEY_SCOPE_READ; sc <= HOMING_APIKEY_SCOPE_ADMIN; sc++) {
+        const char *name = homing_apikey_scope_name(sc);
+        assert_non_null(name);
+        assert_true(strlen(name) < HOMING_APIKEY_SCOPE_NAME_MAX);
+        assert_int_equal(homing_apikey_scope_parse(name), sc);
+    }
+    assert_null(homing_apikey_scope_name(0));
+    assert_null(homing_apikey_scope_name(HOMING_APIKEY_SCOPE_ADMIN + 1));
+    assert_null(homing_apikey_scope_name(-1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kind_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyfile_permissions_and_syntax, setup, teardown),
+        cmocka_unit_test(test_apikey_scopes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -399,12 +399,33 @@ static void test_who_counts(void **state)
     assert_int_equal(homing_store_who_json(f->s, f->message ^ 1, &p), -ENOENT);
 }
 
+/* A message nobody opened: no hits at all, so the hit list is empty (NULL,
+ * 0). The report still comes back, with every count zero; the sort of the
+ * empty list must not be handed a null pointer (UBSan's nonnull-attribute
+ * check in the sanitizer build). */
+static void test_who_no_hits(void **state)
+{
+    struct fixture *f = *state;
+    void *p;
+    assert_int_equal(homing_store_who_json(f->s, f->message, &p), 0);
+    json_t *who = p;
+    assert_null(recipient_of(who, 0));
+    json_t *tot = json_object_get(who, "totals");
+    assert_non_null(tot);
+    assert_int_equal(num(tot, "unique_openers", NULL), 0);
+    assert_int_equal(num(tot, "unique_clickers", NULL), 0);
+    assert_int_equal(num(json_object_get(tot, "opens"), "total", NULL), 0);
+    assert_int_equal(num(tot, "pending", NULL), 0);
+    json_decref(who);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_cursor_and_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_readers_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_who_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_who_no_hits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
