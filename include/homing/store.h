@@ -111,6 +111,31 @@ int homing_store_events_append(struct homing_store *s, struct homing_event *evs,
 int homing_store_events_append_cursor(struct homing_store *s, struct homing_event *evs, size_t n,
                                       const char *cursor, int64_t position);
 
+/* Flood control's durable counts (migration 0008): hits that were answered but
+ * not recorded as events, per client, tracking URL and kind of hit. */
+struct homing_flood_count {
+    int64_t first_us, last_us; /* the first and last hit counted */
+    uint64_t message;
+    uint32_t recipient;
+    uint32_t item;
+    uint16_t kind; /* of the hits: HOMING_EV_OPEN, _CLICK or _DOCUMENT_OPEN */
+    uint64_t dropped;
+    char client[HOMING_ADDR_STR_MAX];
+};
+/* homing_store_events_append_cursor, and in the same transaction each of the
+ * nf counts added to its flood's pending total (created if none is pending).
+ * -EINVAL for a count of another kind or of 0 hits. */
+int homing_store_events_append_floods(struct homing_store *s, struct homing_event *evs, size_t n,
+                                      const struct homing_flood_count *floods, size_t nf,
+                                      const char *cursor, int64_t position);
+/* Closes every pending flood whose last hit is older than before_us
+ * (INT64_MAX: all): each becomes one `suppressed` event at its last hit's
+ * time, detail {"dropped":N,"of":"KIND"}, and its total is removed, in one
+ * transaction. *closed gets how many were closed, *left how many stay pending
+ * (either may be NULL). */
+int homing_store_floods_close(struct homing_store *s, int64_t before_us, size_t *closed,
+                              size_t *left);
+
 /* Events with id > after, oldest first, at most limit (<= HOMING_STORE_LIST_MAX),
  * of one message (message != 0) or of all. Free with homing_events_free. */
 int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,

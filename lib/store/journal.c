@@ -27,11 +27,22 @@
 #define JOURNAL_STRINGS  6           /* client, user agent, language, via, from, detail */
 #define JOURNAL_NAME_MAX 64          /* "W-S.hj" and cursor names */
 #define JOURNAL_POLL_US  250         /* homing_journal_barrier's polling step */
+/* A record whose kind has this bit is a suppressed hit (flood control) of the
+ * kind in the other bits: counted, not stored as an event. */
+#define JOURNAL_KIND_COUNT 0x8000u
+/* Bytes of a segment reserved on disk at a time (posix_fallocate): a full
+ * segment no longer has to fit the free space for a hit to be journaled. */
+#define JOURNAL_GROW (256u << 10)
+#define JOURNAL_PAGE 4096u
+/* Slots of the table folding one batch's suppressed hits by flood (a power
+ * of two, at least twice HOMING_JOURNAL_BATCH so a probe run stays short). */
+#define JOURNAL_FOLD_SLOTS (2 * HOMING_JOURNAL_BATCH)
 
 struct jwriter {
     int fd;           /* current segment, or -1 */
     uint8_t *map;     /* its mapping, HOMING_JOURNAL_SEGMENT bytes */
     uint32_t off;     /* where the next record goes */
+    uint32_t alloc;   /* bytes from the start reserved on disk: nothing is stored past them */
     uint64_t segment; /* its number */
     _Atomic uint64_t appended;
 };
@@ -54,8 +65,10 @@ struct homing_journal {
     _Atomic uint64_t ingested;
     struct jwriter w[HOMING_JOURNAL_WRITERS_MAX];
     struct jreader r[HOMING_JOURNAL_WRITERS_MAX];
-    struct homing_event *evs; /* HOMING_JOURNAL_BATCH slots for ingestion */
-    uint32_t *ends;           /* where each of them ends in its segment */
+    struct homing_event *evs;          /* HOMING_JOURNAL_BATCH slots for ingestion */
+    struct homing_flood_count *floods; /* a batch's suppressed hits, one per flood */
+    uint16_t *fold;                    /* JOURNAL_FOLD_SLOTS: index + 1 into floods, or 0 */
+    int floods_pending; /* counts were stored that no homing_journal_floods_close closed yet */
 };
 
 static uint32_t checksum(const uint8_t *p, size_t n)
@@ -103,11 +116,14 @@ static uint16_t get_u16(const uint8_t *p)
 }
 
 /* Encodes ev's body at out (room for HOMING_JOURNAL_RECORD_MAX - JOURNAL_HEAD);
- * returns the body's length, or -E2BIG. */
-static int encode(const struct homing_event *ev, uint8_t *out)
+ * returns the body's length, or -E2BIG. A count (a suppressed hit) keeps only
+ * what names its flood: client, URL and kind. */
+static int encode(const struct homing_event *ev, uint8_t *out, int count)
 {
     const char *s[JOURNAL_STRINGS] = {ev->client, ev->user_agent, ev->accept_language,
                                       ev->via,    ev->from,       ev->detail ? ev->detail : ""};
+    if (count)
+        for (int i = 1; i < JOURNAL_STRINGS; i++) s[i] = "";
     size_t len[JOURNAL_STRINGS], total = JOURNAL_FIXED;
     for (int i = 0; i < JOURNAL_STRINGS; i++) {
         len[i] = strlen(s[i]);
@@ -118,9 +134,9 @@ static int encode(const struct homing_event *ev, uint8_t *out)
     memcpy(out + 8, &ev->message, 8);
     memcpy(out + 16, &ev->recipient, 4);
     memcpy(out + 20, &ev->item, 4);
-    put_u16(out + 24, ev->kind);
+    put_u16(out + 24, (uint16_t)(count ? ev->kind | JOURNAL_KIND_COUNT : ev->kind));
     out[26] = ev->method;
-    out[27] = ev->detail != NULL;
+    out[27] = ev->detail != NULL && !count;
     uint8_t *p = out + JOURNAL_FIXED;
     for (int i = 0; i < JOURNAL_STRINGS; i++) {
         put_u16(out + 28 + 2 * i, (uint16_t)len[i]);
@@ -184,26 +200,54 @@ static void store_head(uint8_t *map, uint32_t off, uint64_t head)
 
 /* ---- writers ---- */
 
-/* Creates segment seg of writer w and maps it. */
-static int segment_create(struct homing_journal *j, unsigned w, uint64_t seg, int *fd_out,
-                          uint8_t **map_out)
+static uint32_t round_up(uint32_t v, uint32_t to)
+{
+    uint64_t r = ((uint64_t)v + to - 1) / to * to;
+    return r > HOMING_JOURNAL_SEGMENT ? HOMING_JOURNAL_SEGMENT : (uint32_t)r;
+}
+
+/* Reserves disk blocks for bytes [*alloc, end) of a segment, and some more
+ * while the disk has room: a store into a mapping over a hole that finds the
+ * disk full is a SIGBUS, so records go only where blocks are reserved and a
+ * full disk is an error here (the hit answered 503), never a crash. First
+ * JOURNAL_GROW at a time; when that does not fit, only the pages needed. */
+static int reserve(int fd, uint32_t *alloc, uint32_t end)
+{
+    if (end <= *alloc) return 0;
+    uint32_t want =
+        round_up(end > *alloc + JOURNAL_GROW ? end : *alloc + JOURNAL_GROW, JOURNAL_PAGE);
+    int r = posix_fallocate(fd, *alloc, want - *alloc);
+    if (r != 0) {
+        want = round_up(end, JOURNAL_PAGE);
+        r = posix_fallocate(fd, *alloc, want - *alloc);
+    }
+    if (r != 0) return -r;
+    *alloc = want;
+    return 0;
+}
+
+/* Creates segment seg of writer w, its first `need` bytes reserved on disk,
+ * and maps it. The file has its whole size from the start (a hole past
+ * *alloc_out): readers map it whole, and a hole reads as zeros, the end. */
+static int segment_create(struct homing_journal *j, unsigned w, uint64_t seg, uint32_t need,
+                          int *fd_out, uint8_t **map_out, uint32_t *alloc_out)
 {
     char name[JOURNAL_NAME_MAX];
     segment_name(name, w, seg);
     int fd = openat(j->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return -errno;
-    /* Blocks reserved now: a write into a mapping that finds the disk full
-     * would be a SIGBUS; this fails cleanly instead. */
-    int r = posix_fallocate(fd, 0, HOMING_JOURNAL_SEGMENT);
+    uint32_t alloc = 0;
+    int r = ftruncate(fd, HOMING_JOURNAL_SEGMENT) < 0 ? -errno : reserve(fd, &alloc, need);
     uint8_t *map = r == 0 ? map_segment(fd, PROT_READ | PROT_WRITE) : NULL;
     if (!map) {
-        r = r ? -r : -errno;
+        r = r ? r : -errno;
         close(fd);
         unlinkat(j->dirfd, name, 0);
         return r;
     }
     *fd_out = fd;
     *map_out = map;
+    *alloc_out = alloc;
     return 0;
 }
 
@@ -213,17 +257,19 @@ static void writer_release(struct jwriter *wr)
     if (wr->fd >= 0) close(wr->fd);
     wr->map = NULL;
     wr->fd = -1;
+    wr->alloc = 0;
 }
 
-/* Moves writer w to its next segment: made (and synced, with sync_full)
- * before the old one is marked closed, so a reader that sees the mark finds
- * the file. */
-static int writer_rotate(struct homing_journal *j, unsigned w)
+/* Moves writer w to its next segment, with need bytes reserved: made (and
+ * synced, with sync_full) before the old one is marked closed, so a reader
+ * that sees the mark finds the file. */
+static int writer_rotate(struct homing_journal *j, unsigned w, uint32_t need)
 {
     struct jwriter *wr = &j->w[w];
     int fd = -1;
     uint8_t *map = NULL;
-    int r = segment_create(j, w, wr->segment + 1, &fd, &map);
+    uint32_t alloc = 0;
+    int r = segment_create(j, w, wr->segment + 1, need, &fd, &map, &alloc);
     if (r < 0) return r;
     if (wr->map) {
         store_head(wr->map, wr->off, (uint64_t)JOURNAL_CLOSED);
@@ -232,6 +278,7 @@ static int writer_rotate(struct homing_journal *j, unsigned w)
     writer_release(wr);
     wr->fd = fd;
     wr->map = map;
+    wr->alloc = alloc;
     wr->off = 0;
     wr->segment++;
     return 0;
@@ -250,17 +297,19 @@ static void wake_ingester(struct homing_journal *j)
     }
 }
 
-int homing_journal_append(struct homing_journal *j, unsigned w, const struct homing_event *ev)
+static int append(struct homing_journal *j, unsigned w, const struct homing_event *ev, int count)
 {
-    if (!j || w >= j->nwriters || !ev) return -EINVAL;
     struct jwriter *wr = &j->w[w];
     uint8_t body[HOMING_JOURNAL_RECORD_MAX];
-    int n = encode(ev, body);
+    int n = encode(ev, body, count);
     if (n < 0) return n;
     uint32_t size = (uint32_t)(JOURNAL_HEAD + n + 7) & ~7u;
-    /* Room for this record and the closing mark after it. */
+    /* Room for this record and the closing mark after it, reserved on disk. */
     if (!wr->map || wr->off + size + JOURNAL_HEAD > HOMING_JOURNAL_SEGMENT) {
-        int r = writer_rotate(j, w);
+        int r = writer_rotate(j, w, size + JOURNAL_HEAD);
+        if (r < 0) return r;
+    } else {
+        int r = reserve(wr->fd, &wr->alloc, wr->off + size + JOURNAL_HEAD);
         if (r < 0) return r;
     }
     memcpy(wr->map + wr->off + JOURNAL_HEAD, body, (size_t)n);
@@ -269,6 +318,22 @@ int homing_journal_append(struct homing_journal *j, unsigned w, const struct hom
     atomic_fetch_add_explicit(&wr->appended, 1, memory_order_relaxed);
     wake_ingester(j);
     return 0;
+}
+
+int homing_journal_append(struct homing_journal *j, unsigned w, const struct homing_event *ev)
+{
+    if (!j || w >= j->nwriters || !ev || (ev->kind & JOURNAL_KIND_COUNT)) return -EINVAL;
+    return append(j, w, ev, 0);
+}
+
+int homing_journal_append_suppressed(struct homing_journal *j, unsigned w,
+                                     const struct homing_event *ev)
+{
+    if (!j || w >= j->nwriters || !ev ||
+        (ev->kind != HOMING_EV_OPEN && ev->kind != HOMING_EV_CLICK &&
+         ev->kind != HOMING_EV_DOCUMENT_OPEN))
+        return -EINVAL;
+    return append(j, w, ev, 1);
 }
 
 int homing_journal_sync(struct homing_journal *j, unsigned w)
@@ -316,17 +381,55 @@ static int reader_open(struct homing_journal *j, unsigned w, uint64_t seg, uint3
     return 0;
 }
 
-/* Reads writer w's records from the reader's position into j->evs (their
- * ends into j->ends), at most max; *next_off gets the position after them.
+/* Adds a suppressed hit (decoded into ev, kind with JOURNAL_KIND_COUNT) to
+ * its flood's count in this batch. */
+static void fold(struct homing_journal *j, const struct homing_event *ev, size_t *nf)
+{
+    uint16_t kind = (uint16_t)(ev->kind & ~JOURNAL_KIND_COUNT);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *c = ev->client; *c; c++) h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+    uint64_t k[3] = {ev->message, (uint64_t)ev->recipient << 32 | ev->item, kind};
+    for (int i = 0; i < 3; i++) h = (h ^ k[i]) * 0x100000001b3ULL, h ^= h >> 29;
+    for (size_t slot = h & (JOURNAL_FOLD_SLOTS - 1);;
+         slot = (slot + 1) & (JOURNAL_FOLD_SLOTS - 1)) {
+        uint16_t at = j->fold[slot];
+        if (at == 0) {
+            struct homing_flood_count *f = &j->floods[(*nf)++];
+            memset(f, 0, sizeof *f);
+            f->first_us = f->last_us = ev->time_us;
+            f->message = ev->message;
+            f->recipient = ev->recipient;
+            f->item = ev->item;
+            f->kind = kind;
+            f->dropped = 1;
+            memcpy(f->client, ev->client, sizeof f->client);
+            j->fold[slot] = (uint16_t)*nf;
+            return;
+        }
+        struct homing_flood_count *f = &j->floods[at - 1];
+        if (f->message == ev->message && f->recipient == ev->recipient && f->item == ev->item &&
+            f->kind == kind && strcmp(f->client, ev->client) == 0) {
+            f->dropped++;
+            if (ev->time_us < f->first_us) f->first_us = ev->time_us;
+            if (ev->time_us > f->last_us) f->last_us = ev->time_us;
+            return;
+        }
+    }
+}
+
+/* Reads at most max of writer w's records from offset from: events into
+ * j->evs (*nev of them), suppressed hits folded into j->floods (*nfl floods).
+ * Returns how many records; *next_off gets the position after them.
  * *closed: the segment ended with its closing mark; *torn: in a bad record. */
-static size_t read_records(struct homing_journal *j, unsigned w, size_t max, uint32_t *next_off,
-                           int *closed, int *torn)
+static size_t read_records(struct homing_journal *j, unsigned w, uint32_t from, size_t max,
+                           uint32_t *next_off, size_t *nev, size_t *nfl, int *closed, int *torn)
 {
     struct jreader *rd = &j->r[w];
-    uint32_t off = rd->off;
-    size_t n = 0;
+    uint32_t off = from;
+    size_t n = 0, nf = 0, records = 0;
     *closed = *torn = 0;
-    while (n < max && off + JOURNAL_HEAD <= HOMING_JOURNAL_SEGMENT) {
+    memset(j->fold, 0, JOURNAL_FOLD_SLOTS * sizeof *j->fold);
+    while (records < max && off + JOURNAL_HEAD <= HOMING_JOURNAL_SEGMENT) {
         uint64_t head = load_head(rd->map, off);
         uint32_t size = (uint32_t)head;
         if (head == 0) break;
@@ -347,11 +450,20 @@ static size_t read_records(struct homing_journal *j, unsigned w, size_t max, uin
             *torn = 1;
             break;
         }
+        if (j->evs[n].kind & JOURNAL_KIND_COUNT) {
+            fold(j, &j->evs[n], &nf);
+            free(j->evs[n].detail); /* none is written; a damaged one is not kept */
+            j->evs[n].detail = NULL;
+        } else {
+            n++;
+        }
         off += size;
-        j->ends[n++] = off;
+        records++;
     }
     *next_off = off;
-    return n;
+    *nev = n;
+    *nfl = nf;
+    return records;
 }
 
 static void free_details(struct homing_journal *j, size_t n)
@@ -362,26 +474,35 @@ static void free_details(struct homing_journal *j, size_t n)
     }
 }
 
-/* Stores n events one by one (after the batch was refused as a whole), each
- * with the cursor moved past it; an event refused on its own is skipped (the
- * cursor still moves past it, so it does not block those that follow). */
-static int append_singly(struct homing_journal *j, struct homing_store *st, const char *cursor,
-                         uint64_t seg, size_t n, size_t *refused)
+/* Stores writer w's records from the reader's position to end one by one
+ * (after the batch was refused as a whole), each with the cursor moved past
+ * it; a record refused on its own is skipped (the cursor still moves past it,
+ * so it does not block those that follow). */
+static int append_singly(struct homing_journal *j, unsigned w, struct homing_store *st,
+                         const char *cursor, uint32_t end, size_t *refused)
 {
-    for (size_t i = 0; i < n; i++) {
-        int64_t pos = position(seg, j->ends[i]);
-        int r = homing_store_events_append_cursor(st, &j->evs[i], 1, cursor, pos);
+    struct jreader *rd = &j->r[w];
+    for (uint32_t off = rd->off; off < end;) {
+        uint32_t next;
+        size_t n, nf;
+        int closed, torn;
+        if (read_records(j, w, off, 1, &next, &n, &nf, &closed, &torn) == 0) break;
+        int64_t pos = position(rd->segment, next);
+        int r = homing_store_events_append_floods(st, j->evs, n, j->floods, nf, cursor, pos);
+        free_details(j, n);
         if (r == -EINVAL) {
             if (refused) (*refused)++;
             r = homing_store_events_append_cursor(st, NULL, 0, cursor, pos);
         }
         if (r < 0) return r;
+        if (nf) j->floods_pending = 1;
+        off = next;
     }
     return 0;
 }
 
 /* One batch from writer w: read, store with the cursor, advance. *moved counts
- * the events; returns 1 if the segment was finished (and the next one opened),
+ * the records; returns 1 if the segment was finished (and the next one opened),
  * 0 if it has nothing more now, negative on error. */
 static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_store *st, size_t max,
                          int recovering, size_t *moved, size_t *refused)
@@ -390,11 +511,12 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
     char cursor[JOURNAL_NAME_MAX];
     cursor_name(cursor, w);
     uint32_t next_off;
+    size_t n, nf;
     int closed, torn;
-    size_t n = read_records(j, w, max, &next_off, &closed, &torn);
+    size_t records = read_records(j, w, rd->off, max, &next_off, &n, &nf, &closed, &torn);
     /* A dead segment (recovery) ends where its records end; a live one only at
      * its closing mark. */
-    int finished = closed || (recovering && n < max);
+    int finished = closed || (recovering && records < max);
     if (torn && !recovering) {
         /* Cannot happen while the writer is alive in this process; stop here
          * rather than skip what might still come. */
@@ -402,17 +524,19 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
     }
     uint64_t seg = rd->segment;
     int64_t pos = finished ? position(seg + 1, 0) : position(seg, next_off);
-    if (n == 0 && !finished) return 0;
-    int r = homing_store_events_append_cursor(st, j->evs, n, cursor, pos);
-    if (r == -EINVAL && n > 0) {
-        /* An event the store refuses on its own: store the others singly. */
-        r = append_singly(j, st, cursor, seg, n, refused);
-        if (r == 0) r = homing_store_events_append_cursor(st, NULL, 0, cursor, pos);
-    }
+    if (records == 0 && !finished) return 0;
+    int r = homing_store_events_append_floods(st, j->evs, n, j->floods, nf, cursor, pos);
     free_details(j, n);
+    if (r == -EINVAL && records > 0) {
+        /* A record the store refuses on its own: store the others singly. */
+        r = append_singly(j, w, st, cursor, next_off, refused);
+        if (r == 0) r = homing_store_events_append_cursor(st, NULL, 0, cursor, pos);
+    } else if (r == 0 && nf) {
+        j->floods_pending = 1;
+    }
     if (r < 0) return r;
-    *moved += n;
-    atomic_fetch_add_explicit(&j->ingested, n, memory_order_relaxed);
+    *moved += records;
+    atomic_fetch_add_explicit(&j->ingested, records, memory_order_relaxed);
     rd->off = next_off;
     if (!finished) return 0;
     char name[JOURNAL_NAME_MAX];
@@ -453,6 +577,20 @@ int homing_journal_ingest(struct homing_journal *j, struct homing_store *st, siz
             if (r == 0 && *moved == before) break;
         }
     }
+    return 0;
+}
+
+int homing_journal_floods_close(struct homing_journal *j, struct homing_store *st,
+                                int64_t before_us, size_t *closed)
+{
+    if (!j || !st) return -EINVAL;
+    size_t c = 0, left = 0;
+    if (j->floods_pending) {
+        int r = homing_store_floods_close(st, before_us, &c, &left);
+        if (r < 0) return r;
+        j->floods_pending = left > 0;
+    }
+    if (closed) *closed = c;
     return 0;
 }
 
@@ -621,7 +759,8 @@ int homing_journal_open(const char *dir, unsigned nwriters, int sync_full, struc
     }
     struct homing_journal *j = calloc(1, sizeof *j);
     if (!j || !(j->dir = strdup(dir)) || !(j->evs = calloc(HOMING_JOURNAL_BATCH, sizeof *j->evs)) ||
-        !(j->ends = calloc(HOMING_JOURNAL_BATCH, sizeof *j->ends))) {
+        !(j->floods = calloc(HOMING_JOURNAL_BATCH, sizeof *j->floods)) ||
+        !(j->fold = calloc(JOURNAL_FOLD_SLOTS, sizeof *j->fold))) {
         homing_journal_close(j);
         snprintf(err, errcap, "out of memory");
         return -ENOMEM;
@@ -641,6 +780,12 @@ int homing_journal_open(const char *dir, unsigned nwriters, int sync_full, struc
     uint64_t last[HOMING_JOURNAL_WRITERS_MAX] = {0};
     size_t got = 0;
     int r = recover(j, st, last, &got, err, errcap);
+    /* The floods of an earlier run are over: the buckets counting them died
+     * with it. Also those a crash left pending before this recovery. */
+    j->floods_pending = 1;
+    if (r == 0 && (r = homing_journal_floods_close(j, st, INT64_MAX, NULL)) < 0)
+        snprintf(err, errcap, "cannot close the floods of the previous run in the store: %s",
+                 strerror(-r));
     if (r < 0) {
         homing_journal_close(j);
         return r;
@@ -673,7 +818,8 @@ void homing_journal_close(struct homing_journal *j)
     if (j->dirfd >= 0) close(j->dirfd);
     if (j->efd >= 0) close(j->efd);
     free(j->evs);
-    free(j->ends);
+    free(j->floods);
+    free(j->fold);
     free(j->dir);
     free(j);
 }

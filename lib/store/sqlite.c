@@ -66,6 +66,7 @@ enum sq_stmt {
     ST_API_KEY_LIST,
     ST_API_KEY_REVOKE,
     ST_CURSOR_SET,    /* per batch of the journal's ingester: cached (migration 0003's table) */
+    ST_FLOOD_ADD,     /* per batch of the ingester holding flood counts (0010) */
     ST_READER_LOOKUP, /* per hit of the enrichment thread (0004's tables, 0007's index) */
     /* Per hit of the enrichment and notifier threads: cached, not prepared per
      * call (preparing was 44% and 58% of those threads under load). */
@@ -141,6 +142,12 @@ static const char *const sq_sql[ST_COUNT] = {
     [ST_CURSOR_SET] = "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
                       "ON CONFLICT (name) DO UPDATE SET event = excluded.event",
     [ST_API_KEY_CHECK] = "SELECT scope FROM api_keys WHERE hash = ?1 AND revoked_us IS NULL",
+    [ST_FLOOD_ADD] = "INSERT INTO flood_pending (client, message, recipient, item, kind, dropped, "
+                     "first_us, last_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                     "ON CONFLICT (client, message, recipient, item, kind) DO UPDATE SET "
+                     "dropped = dropped + excluded.dropped, "
+                     "first_us = min(first_us, excluded.first_us), "
+                     "last_us = max(last_us, excluded.last_us)",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (id, message_id, subject, sender, mode, "
                           "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_RECIPIENT_INSERT] = "INSERT INTO recipients (message, idx, address, state_us) "
@@ -757,8 +764,28 @@ static void bind_event(sqlite3_stmt *st, int base, const struct homing_event *e)
  * the last_insert_rowid and the ones just before it. */
 static int sq_cursor_set(struct homing_store *s, const char *name, int64_t event);
 
-static int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n,
-                            const char *cursor, int64_t position)
+static sqlite3_stmt *nq_prepare(struct sq *q, const char *sql);
+
+static int sq_flood_add(struct sq *q, const struct homing_flood_count *f)
+{
+    sqlite3_stmt *st = sq_stmt(q, ST_FLOOD_ADD);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, f->client, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)f->message);
+    sqlite3_bind_int64(st, 3, f->recipient);
+    sqlite3_bind_int64(st, 4, f->item);
+    sqlite3_bind_text(st, 5, homing_event_kind_name(f->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)f->dropped);
+    sqlite3_bind_int64(st, 7, f->first_us);
+    sqlite3_bind_int64(st, 8, f->last_us);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "adding a flood count");
+}
+
+static int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,
+                                const struct homing_flood_count *floods, size_t nf,
+                                const char *cursor, int64_t position)
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
@@ -782,6 +809,8 @@ static int sq_events_append(struct homing_store *s, struct homing_event *evs, si
         for (size_t i = 0; i < k; i++) evs[done + i].id = last - (int64_t)(k - 1 - i);
         done += k;
     }
+    for (size_t i = 0; i < nf; i++)
+        if ((r = sq_flood_add(q, &floods[i])) < 0) goto fail;
     if (cursor && (r = sq_cursor_set(s, cursor, position)) < 0) goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;
@@ -789,6 +818,57 @@ fail:
     sq_rollback(q);
     /* Nothing was stored: take back the ids handed out so far. */
     for (size_t i = 0; i < done; i++) evs[i].id = 0;
+    return r;
+}
+
+static int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n,
+                            const char *cursor, int64_t position)
+{
+    return sq_events_append_all(s, evs, n, NULL, 0, cursor, position);
+}
+
+/* Not per hit: a pending flood is closed a few seconds after it ends. */
+static int sq_floods_close(struct homing_store *s, int64_t before_us, size_t *closed, size_t *left)
+{
+    struct sq *q = (struct sq *)s;
+    int r = sq_begin(q, 1);
+    if (r < 0) return r;
+    sqlite3_stmt *st = nq_prepare(
+        q, "INSERT INTO events (time_us, kind, method, message, recipient, item, client, detail) "
+           "SELECT last_us, 'suppressed', NULL, message, recipient, item, client, "
+           "'{\"dropped\":' || dropped || ',\"of\":\"' || kind || '\"}' "
+           "FROM flood_pending WHERE last_us < ?1 ORDER BY first_us");
+    if (!st) goto fail_io;
+    sqlite3_bind_int64(st, 1, before_us);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        r = sq_fail(q, rc, "closing floods");
+        goto fail;
+    }
+    *closed = (size_t)sqlite3_changes(q->db);
+    if (!(st = nq_prepare(q, "DELETE FROM flood_pending WHERE last_us < ?1"))) goto fail_io;
+    sqlite3_bind_int64(st, 1, before_us);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        r = sq_fail(q, rc, "closing floods");
+        goto fail;
+    }
+    if (!(st = nq_prepare(q, "SELECT count(*) FROM flood_pending"))) goto fail_io;
+    rc = sqlite3_step(st);
+    *left = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        r = sq_fail(q, rc, "counting floods");
+        goto fail;
+    }
+    if ((r = sq_commit(q)) < 0) goto fail;
+    return 0;
+fail_io:
+    r = -EIO;
+fail:
+    sq_rollback(q);
     return r;
 }
 
@@ -2690,6 +2770,8 @@ static const struct store_ops sqlite_ops = {
     .link_url = sq_link_url,
     .recipient_set_state = sq_recipient_set_state,
     .events_append = sq_events_append,
+    .events_append_floods = sq_events_append_all,
+    .floods_close = sq_floods_close,
     .events_list = sq_events_list,
     .events_count = sq_events_count,
     .report = sq_report,

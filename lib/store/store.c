@@ -199,6 +199,39 @@ int homing_store_events_append_cursor(struct homing_store *s, struct homing_even
     return s->ops->events_append(s, evs, n, cursor, position);
 }
 
+static int flood_kind_ok(unsigned kind)
+{
+    return kind == HOMING_EV_OPEN || kind == HOMING_EV_CLICK || kind == HOMING_EV_DOCUMENT_OPEN;
+}
+
+int homing_store_events_append_floods(struct homing_store *s, struct homing_event *evs, size_t n,
+                                      const struct homing_flood_count *floods, size_t nf,
+                                      const char *cursor, int64_t position)
+{
+    if (!s || (n && !evs) || (nf && !floods) || !cursor) return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
+    for (size_t i = 0; i < nf; i++)
+        if (!flood_kind_ok(floods[i].kind) || floods[i].dropped == 0 ||
+            floods[i].dropped > INT64_MAX ||
+            !memchr(floods[i].client, '\0', sizeof floods[i].client))
+            return -EINVAL;
+    if (nf == 0) return s->ops->events_append(s, evs, n, cursor, position);
+    return s->ops->events_append_floods(s, evs, n, floods, nf, cursor, position);
+}
+
+int homing_store_floods_close(struct homing_store *s, int64_t before_us, size_t *closed,
+                              size_t *left)
+{
+    if (!s) return -EINVAL;
+    size_t c = 0, l = 0;
+    int r = s->ops->floods_close(s, before_us, &c, &l);
+    if (r < 0) return r;
+    if (closed) *closed = c;
+    if (left) *left = l;
+    return 0;
+}
+
 int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
                              struct homing_event **out, size_t *n)
 {

@@ -32,6 +32,11 @@ struct store_ops {
     /* cursor: NULL, or a named cursor set to position in the same transaction. */
     int (*events_append)(struct homing_store *s, struct homing_event *evs, size_t n,
                          const char *cursor, int64_t position);
+    /* events_append plus flood counts (migration 0008); cursor may be NULL. */
+    int (*events_append_floods)(struct homing_store *s, struct homing_event *evs, size_t n,
+                                const struct homing_flood_count *floods, size_t nf,
+                                const char *cursor, int64_t position);
+    int (*floods_close)(struct homing_store *s, int64_t before_us, size_t *closed, size_t *left);
     int (*events_list)(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
                        struct homing_event **out, size_t *n);
     int (*events_count)(struct homing_store *s, uint64_t message, int64_t *n);

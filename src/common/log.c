@@ -1,8 +1,10 @@
 /*
  * log.c: stderr logging for the programs. One write(2) per line, so lines from
- * several threads never interleave.
+ * several threads never interleave. log_error_limited: one line per interval
+ * and limit, claimed by a compare-and-swap so two threads never both log.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +27,7 @@ void log_set_level(enum log_level level)
     log_max = level;
 }
 
-static void log_emit(enum log_level level, const char *fmt, va_list ap)
+static void log_emit_tail(enum log_level level, const char *tail, const char *fmt, va_list ap)
 {
     static const char *names[] = {"error", "warning", "info", "debug"};
     if (level > log_max) return;
@@ -40,9 +42,38 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
     n += (size_t)snprintf(line + n, sizeof line - n, "%s: %s: ", log_prog, names[level]);
     if (n < sizeof line) vsnprintf(line + n, sizeof line - n, fmt, ap);
     n = strnlen(line, sizeof line - 2);
+    if (tail) {
+        snprintf(line + n, sizeof line - 1 - n, "%s", tail);
+        n = strnlen(line, sizeof line - 2);
+    }
     line[n++] = '\n';
     if (write(STDERR_FILENO, line, n) < 0) { /* nowhere left to report it */
     }
+}
+
+static void log_emit(enum log_level level, const char *fmt, va_list ap)
+{
+    log_emit_tail(level, NULL, fmt, ap);
+}
+
+void log_error_limited(struct log_limit *limit, const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    long long next = atomic_load(&limit->next_us);
+    if (now < next ||
+        !atomic_compare_exchange_strong(&limit->next_us, &next, now + LOG_LIMIT_INTERVAL_US)) {
+        atomic_fetch_add(&limit->withheld, 1);
+        return;
+    }
+    unsigned long long withheld = atomic_exchange(&limit->withheld, 0);
+    char tail[96] = "";
+    if (withheld) snprintf(tail, sizeof tail, " (%llu more like it not logged)", withheld);
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit_tail(LOG_LEVEL_ERROR, withheld ? tail : NULL, fmt, ap);
+    va_end(ap);
 }
 
 #define LOG_FN(name, level)                                                                        \

@@ -5,7 +5,10 @@
  * into the store. With store.sync = normal the hit is answered at once. With
  * store.sync = full the journal must reach the disk first: hits of one round
  * of the event loop collect here and are answered after one fdatasync at the
- * end of the round (group commit), or when batch_max of them wait.
+ * end of the round (group commit), or when batch_max of them wait. A hit
+ * over its flood rate takes the same way as a count (homing/journal.h).
+ * Errors here repeat once per hit (a full disk): logged at most once a second
+ * each (log_error_limited).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,11 +33,13 @@ static void answer(struct hit *h, int committed)
 
 void batch_add(struct worker *w, struct hit *h)
 {
+    static struct log_limit limit = LOG_LIMIT_INIT;
     struct serve *s = w->serve;
-    int r = homing_journal_append(s->journal, (unsigned)w->index, &h->ev);
+    int r = h->suppressed ? homing_journal_append_suppressed(s->journal, (unsigned)w->index, &h->ev)
+                          : homing_journal_append(s->journal, (unsigned)w->index, &h->ev);
     if (r < 0) {
         atomic_fetch_add(&s->metrics.store_errors, 1);
-        log_error("cannot journal a hit: %s", strerror(-r));
+        log_error_limited(&limit, "cannot journal a hit: %s", strerror(-r));
         answer(h, 0);
         return;
     }
@@ -54,6 +59,7 @@ void batch_add(struct worker *w, struct hit *h)
 
 void batch_commit(struct worker *w)
 {
+    static struct log_limit limit = LOG_LIMIT_INIT;
     if (w->batch_n == 0) return;
     struct hit *list = w->batch_head;
     w->batch_head = w->batch_tail = NULL;
@@ -61,7 +67,7 @@ void batch_commit(struct worker *w)
     int r = homing_journal_sync(w->serve->journal, (unsigned)w->index);
     if (r < 0) {
         atomic_fetch_add(&w->serve->metrics.store_errors, 1);
-        log_error("cannot flush the journal: %s", strerror(-r));
+        log_error_limited(&limit, "cannot flush the journal: %s", strerror(-r));
     }
     /* A failed flush answers 503: the hit may or may not be on disk, and its
      * client will try again (the event may then be recorded twice, never lost). */

@@ -5,7 +5,6 @@
  * addresses a fresh bucket: the same as having many addresses anyway.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +59,8 @@ int flood_admit(struct flood *f, const struct homing_addr *client, int64_t now_u
         (bucket_is(other, client, message, recipient, item, kind) || other->last_us < b->last_us))
         b = other; /* its own, or else the slot used longer ago */
     if (!bucket_is(b, client, message, recipient, item, kind)) {
-        /* A new pair (or a stale one's slot): start full. An unreported count
-         * of the old owner is lost only if it was evicted mid-flood. */
+        /* A new pair (or a stale one's slot): start full. The old owner's
+         * suppressed hits are already journaled (its flood closes by time). */
         memset(b, 0, sizeof *b);
         b->client = *client;
         b->message = message;
@@ -80,33 +79,6 @@ int flood_admit(struct flood *f, const struct homing_addr *client, int64_t now_u
     if (b->tokens >= 1) {
         b->tokens -= 1;
         return 1;
-    }
-    b->dropped++;
-    b->last_drop_us = now_us;
-    return 0;
-}
-
-int flood_sweep(struct flood *f, int64_t now_us, size_t *cursor, size_t budget,
-                struct homing_event *ev)
-{
-    if (!f->table) return 0;
-    for (size_t n = 0; n < budget && n < f->size; n++) {
-        struct flood_bucket *b = &f->table[*cursor];
-        *cursor = (*cursor + 1) % f->size;
-        if (!b->dropped || now_us - b->last_drop_us < FLOOD_QUIET_US) continue;
-        memset(ev, 0, sizeof *ev);
-        ev->time_us = now_us;
-        ev->kind = HOMING_EV_SUPPRESSED;
-        ev->message = b->message;
-        ev->recipient = b->recipient;
-        ev->item = b->item;
-        homing_addr_format(&b->client, ev->client);
-        char detail[96];
-        snprintf(detail, sizeof detail, "{\"dropped\":%llu,\"of\":\"%s\"}",
-                 (unsigned long long)b->dropped, homing_event_kind_name(b->kind));
-        ev->detail = strdup(detail);
-        b->dropped = 0;
-        return ev->detail ? 1 : 0;
     }
     return 0;
 }

@@ -6,12 +6,19 @@
  * at normal priority while it is large. The enrichment and notifier
  * threads follow the store, so its lag is theirs. On stop it runs after the
  * loop threads have finished and empties the journal before the process exits.
+ *
+ * Flood control's counts reach the store with the events (homing/journal.h);
+ * this thread closes a flood into its `suppressed` event once no suppressed
+ * hit of it came for FLOOD_QUIET_US, looking every INGEST_FLOOD_CLOSE_US when
+ * it has caught up with the journal (so a flood is not closed while its later
+ * hits still wait in the journal), and closes every flood on stop.
  */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
 
+#include "flood.h"
 #include "homing/journal.h"
 #include "log.h"
 #include "thread.h"
@@ -32,8 +39,9 @@
  * (thread_ingest_priority): a burst of a few seconds is absorbed by the
  * journal while the loop threads keep the CPU; a sustained flood cannot grow
  * the journal without bound. */
-#define INGEST_URGENT_ABOVE 262144
-#define INGEST_URGENT_BELOW 16384
+#define INGEST_URGENT_ABOVE   262144
+#define INGEST_URGENT_BELOW   16384
+#define INGEST_FLOOD_CLOSE_US 250000 /* how often quiet floods are looked for */
 
 static void sleep_us(long us)
 {
@@ -41,9 +49,22 @@ static void sleep_us(long us)
     nanosleep(&ts, NULL);
 }
 
-/* One pass: how many events it moved, negative on a store error. */
+/* Closes the floods whose last suppressed hit is older than before_us. */
+static void close_floods(struct serve *s, int64_t before_us)
+{
+    static struct log_limit limit = LOG_LIMIT_INIT;
+    int r = homing_journal_floods_close(s->journal, s->ingest_store, before_us, NULL);
+    if (r < 0) {
+        atomic_fetch_add(&s->metrics.store_errors, 1);
+        log_error_limited(&limit, "journal: cannot write suppressed hits' counts: %s (%s)",
+                          strerror(-r), homing_store_errmsg(s->ingest_store));
+    }
+}
+
+/* One pass: how many records it moved, negative on a store error. */
 static int ingest_pass(struct serve *s)
 {
+    static struct log_limit limit = LOG_LIMIT_INIT;
     size_t moved = 0, refused = 0;
     int64_t t0 = homing_mono_us();
     int r = homing_journal_ingest(s->journal, s->ingest_store, INGEST_PASS_MAX, &moved, &refused);
@@ -64,8 +85,8 @@ static int ingest_pass(struct serve *s)
     }
     if (r < 0) {
         atomic_fetch_add(&s->metrics.store_errors, 1);
-        log_error("journal: cannot move hits into the store: %s (%s)", strerror(-r),
-                  homing_store_errmsg(s->ingest_store));
+        log_error_limited(&limit, "journal: cannot move hits into the store: %s (%s)", strerror(-r),
+                          homing_store_errmsg(s->ingest_store));
         return r;
     }
     return moved > INT_MAX ? INT_MAX : (int)moved;
@@ -77,8 +98,14 @@ static void *ingester_main(void *arg)
     struct serve *s = arg;
     thread_ingest_priority(0);
     int idle = 0;
+    int64_t closed_us = 0;
     while (!atomic_load(&s->ingest_stopping)) {
         int r = ingest_pass(s);
+        int64_t now = homing_mono_us();
+        if (r >= 0 && r < INGEST_PASS_MAX && now - closed_us >= INGEST_FLOOD_CLOSE_US) {
+            close_floods(s, homing_now_us() - FLOOD_QUIET_US);
+            closed_us = now;
+        }
         if (r < 0) {
             sleep_us(INGEST_RETRY_MS * 1000L);
         } else if (r == 0) {
@@ -99,6 +126,8 @@ static void *ingester_main(void *arg)
     if (r < 0)
         log_error("journal: %llu hit(s) stay in the journal; the next start stores them",
                   (unsigned long long)homing_journal_backlog(s->journal));
+    else
+        close_floods(s, INT64_MAX); /* their buckets stop with this run */
     thread_background_end();
     return NULL;
 }

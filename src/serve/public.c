@@ -190,7 +190,9 @@ static int is_method_ok(h2o_req_t *req)
 }
 
 /* Journals a verified hit and answers it (batch.c); location is the redirect
- * target of a click, or {NULL, 0} for a pixel. */
+ * target of a click, or {NULL, 0} for a pixel. A hit over its client's flood
+ * rate takes the same way, journaled as a count of its flood instead of an
+ * event: its answer too means it is recorded. */
 static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const struct homing_token *t,
                      h2o_iovec_t location, void *doc)
 {
@@ -208,19 +210,8 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
     h->ev.message = t->message;
     h->ev.recipient = t->recipient;
     h->ev.item = t->item;
-    if (!flood_admit(&w->flood, &client, h->ev.time_us, h->ev.kind, t->message, t->recipient,
-                     t->item)) {
-        /* Over this client's rate: answered like any hit, but not recorded. */
-        atomic_fetch_add_explicit(&w->serve->metrics.suppressed, 1, memory_order_relaxed);
-        if (wait) free(h);
-        if (doc)
-            document_send(req, doc);
-        else if (location.base)
-            send_redirect(req, location);
-        else
-            send_pixel(req);
-        return 0;
-    }
+    h->suppressed = !flood_admit(&w->flood, &client, h->ev.time_us, h->ev.kind, t->message,
+                                 t->recipient, t->item);
     h->req = req;
     h->location = location;
     h->doc = doc;
@@ -315,7 +306,10 @@ void public_answer(struct hit *h, int committed)
         int k = h->ev.kind == HOMING_EV_OPEN    ? METRICS_HIT_OPEN
                 : h->ev.kind == HOMING_EV_CLICK ? METRICS_HIT_CLICK
                                                 : METRICS_HIT_DOCUMENT;
-        atomic_fetch_add_explicit(&w->serve->metrics.hits[k], 1, memory_order_relaxed);
+        if (h->suppressed)
+            atomic_fetch_add_explicit(&w->serve->metrics.suppressed, 1, memory_order_relaxed);
+        else
+            atomic_fetch_add_explicit(&w->serve->metrics.hits[k], 1, memory_order_relaxed);
     }
     h2o_req_t *req = h->req;
     if (!committed)
@@ -333,25 +327,6 @@ void public_hit_free(struct hit *h)
     if (h->req && h->link) h->link->hit = NULL;
     free(h->ev.detail);
     if (h->heap) free(h);
-}
-
-void public_flood_sweep(struct worker *w)
-{
-    struct homing_event ev;
-    int64_t now = homing_now_us();
-    /* A quarter of the table per call (a few microseconds per thousand buckets):
-     * every bucket is looked at about once a second, and no call stalls the loop. */
-    size_t budget = w->flood.size / 4 > 1024 ? w->flood.size / 4 : 1024;
-    while (flood_sweep(&w->flood, now, &w->flood_cursor, budget, &ev)) {
-        struct hit *h = calloc(1, sizeof *h);
-        if (!h) {
-            free(ev.detail);
-            return;
-        }
-        h->ev = ev; /* no request: journaled, answering nobody */
-        h->heap = 1;
-        batch_add(w, h);
-    }
 }
 
 void public_register(struct serve *s, h2o_hostconf_t *host)

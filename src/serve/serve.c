@@ -25,10 +25,9 @@
 #include "thread.h"
 #include "serve.h"
 
-#define SERVE_LOOP_TICK_MS   100    /* how often loops look at the stop flag */
-#define SERVE_FLOOD_SWEEP_US 250000 /* how often ended floods are written down */
-#define SERVE_CHECKPOINT_MS  1000   /* how often the log is copied into the database */
-#define SERVE_DRAIN_MS       200    /* responses flushing after the stop */
+#define SERVE_LOOP_TICK_MS  100  /* how often loops look at the stop flag */
+#define SERVE_CHECKPOINT_MS 1000 /* how often the log is copied into the database */
+#define SERVE_DRAIN_MS      200  /* responses flushing after the stop */
 /* The watch (watch_loops): every SERVE_WATCH_MS the main thread reads what
  * the loop threads asked of the CPU (ran or waited to run); flood mode
  * (thread.h) starts when one of them asked for more than SERVE_FLOOD_ON_PCT of
@@ -122,11 +121,6 @@ static void *worker_main(void *arg)
     /* One round of the loop, then one commit for every hit it gathered. */
     while (!atomic_load(&w->serve->stopping)) {
         h2o_evloop_run(w->loop, SERVE_LOOP_TICK_MS);
-        int64_t now = homing_mono_us();
-        if (now - w->flood_swept_us > SERVE_FLOOD_SWEEP_US) {
-            public_flood_sweep(w);
-            w->flood_swept_us = now;
-        }
         batch_commit(w);
     }
     /* Stop accepting, commit and answer what is in hand, let responses flush and

@@ -52,6 +52,7 @@ struct hit {
     h2o_iovec_t location; /* click: redirect target in req's pool; pixel: NULL */
     void *doc;            /* document: its stream state in req's pool (document.c) */
     int heap;             /* public_hit_free frees the struct itself */
+    int suppressed;       /* over its client's flood rate: journaled as a count */
     struct homing_event ev;
 };
 
@@ -79,8 +80,6 @@ struct worker {
     struct hit *batch_head, *batch_tail; /* store.sync = full: hits awaiting the flush */
     size_t batch_n, batch_max;
     struct flood flood;
-    size_t flood_cursor;
-    int64_t flood_swept_us;
 };
 
 struct serve {
@@ -122,9 +121,6 @@ void public_register(struct serve *s, h2o_hostconf_t *host);
 void public_answer(struct hit *h, int committed);
 /* Releases a hit (detaching it from its request if that still lives). */
 void public_hit_free(struct hit *h);
-/* Queues `suppressed` events for floods that have ended (a bounded amount of
- * work; call it every few hundred milliseconds). */
-void public_flood_sweep(struct worker *w);
 
 /* admin.c */
 void admin_register(struct serve *s, h2o_hostconf_t *host);

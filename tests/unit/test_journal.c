@@ -3,7 +3,10 @@
  * store: events round trip with every field, segments rotate, a journal left
  * by a "crash" (closed without ingesting) is recovered exactly once, a partly
  * ingested one only for the rest, a damaged record ends its segment, oversized
- * events are refused. Each test works in its own temporary directory.
+ * events are refused; suppressed hits are counted per flood exactly once
+ * across a crash and closed into one `suppressed` event each; a segment
+ * reserves disk blocks as it fills, not 16 MB at once. Each test works in its own temporary
+ * directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "homing/journal.h"
@@ -297,6 +301,154 @@ static void test_refused_event_skipped(void **state)
     homing_journal_close(j);
 }
 
+/* A suppressed hit i of client `who` (flood control): the URL of make_event's
+ * recipient 1. */
+static void make_suppressed(struct homing_event *e, unsigned i, const char *who)
+{
+    make_event(e, 1, 40);
+    e->kind = HOMING_EV_OPEN;
+    e->time_us = 1700000000000000LL + 1000 + i;
+    snprintf(e->client, sizeof e->client, "%s", who);
+}
+
+/* The store's `suppressed` events: how many, and each one's detail in out. */
+static size_t suppressed_events(struct homing_store *s, char out[][64], size_t cap)
+{
+    struct homing_event *ev = NULL;
+    size_t n = 0, found = 0;
+    assert_int_equal(homing_store_events_list(s, 0, 0, HOMING_STORE_LIST_MAX, &ev, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].kind != HOMING_EV_SUPPRESSED) continue;
+        assert_true(found < cap);
+        assert_non_null(ev[i].detail);
+        snprintf(out[found], 64, "%s %s", ev[i].client, ev[i].detail);
+        found++;
+    }
+    homing_events_free(ev, n);
+    return found;
+}
+
+static void test_suppressed_counts_survive_a_crash(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    unsigned opens = 0;
+    for (unsigned i = 1; i <= 1500; i++) {
+        if (i % 100 == 0) {
+            make_event(&e, i, 30);
+            if (i == 500) e.detail = "not json"; /* refused: the batch goes in one by one */
+            assert_int_equal(homing_journal_append(j, 0, &e), 0);
+            opens += i != 500;
+        }
+        make_suppressed(&e, i, i % 3 ? "192.0.2.1" : "192.0.2.2");
+        assert_int_equal(homing_journal_append_suppressed(j, 0, &e), 0);
+    }
+    /* A count of a kind flood control does not count is refused. */
+    e.kind = HOMING_EV_BOUNCED;
+    assert_int_equal(homing_journal_append_suppressed(j, 0, &e), -EINVAL);
+    e.kind = HOMING_EV_OPEN | 0x8000;
+    assert_int_equal(homing_journal_append(j, 0, &e), -EINVAL);
+    /* 700 records reach the store (their counts pending), then a "crash". */
+    size_t moved = 0, refused = 0;
+    assert_int_equal(homing_journal_ingest(j, f->s, 700, &moved, &refused), 0);
+    assert_int_equal(moved, 700);
+    assert_int_equal(refused, 1);
+    char got[8][64];
+    assert_int_equal(suppressed_events(f->s, got, 8), 0); /* the floods go on */
+    homing_journal_close(j);
+
+    size_t recovered = 0;
+    j = open_journal(f, 1, &recovered);
+    assert_int_equal(recovered, 1500 + 15 - 700);
+    /* Recovery closed both floods, each into one event with its whole count. */
+    assert_int_equal(suppressed_events(f->s, got, 8), 2);
+    assert_string_equal(got[0], "192.0.2.1 {\"dropped\":1000,\"of\":\"open\"}");
+    assert_string_equal(got[1], "192.0.2.2 {\"dropped\":500,\"of\":\"open\"}");
+    assert_int_equal(count_events(f->s), opens + 2);
+    size_t closed = 9, left = 9;
+    assert_int_equal(homing_store_floods_close(f->s, INT64_MAX, &closed, &left), 0);
+    assert_int_equal(closed, 0);
+    assert_int_equal(left, 0);
+    homing_journal_close(j);
+    j = open_journal(f, 1, &recovered);
+    assert_int_equal(recovered, 0);
+    assert_int_equal(count_events(f->s), opens + 2);
+    homing_journal_close(j);
+}
+
+static void test_floods_close_when_quiet(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    for (unsigned i = 0; i < 100; i++) {
+        make_suppressed(&e, i, "192.0.2.9");
+        assert_int_equal(homing_journal_append_suppressed(j, 0, &e), 0);
+        if (i == 49) ingest_all(j, f->s); /* two batches add up */
+    }
+    ingest_all(j, f->s);
+    int64_t last = 1700000000000000LL + 1000 + 99;
+    size_t closed = 9;
+    assert_int_equal(homing_journal_floods_close(j, f->s, last, &closed), 0);
+    assert_int_equal(closed, 0); /* its last hit is not older than that */
+    assert_int_equal(homing_journal_floods_close(j, f->s, last + 1, &closed), 0);
+    assert_int_equal(closed, 1);
+    char got[4][64];
+    assert_int_equal(suppressed_events(f->s, got, 4), 1);
+    assert_string_equal(got[0], "192.0.2.9 {\"dropped\":100,\"of\":\"open\"}");
+    struct homing_event *ev = NULL;
+    size_t n = 0;
+    assert_int_equal(homing_store_events_list(f->s, 0, 0, 10, &ev, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].time_us, last); /* at its last hit */
+    assert_int_equal(ev[0].recipient, 1);
+    homing_events_free(ev, n);
+    assert_int_equal(homing_journal_floods_close(j, f->s, INT64_MAX, &closed), 0);
+    assert_int_equal(closed, 0);
+    homing_journal_close(j);
+}
+
+/* The segment's current file in f->jdir (the only one). */
+static void segment_stat(struct fixture *f, struct stat *sb)
+{
+    DIR *d = opendir(f->jdir);
+    assert_non_null(d);
+    struct dirent *de;
+    char path[512] = "";
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".hj")) snprintf(path, sizeof path, "%s/%s", f->jdir, de->d_name);
+    closedir(d);
+    assert_int_equal(stat(path, sb), 0);
+}
+
+static void test_segment_reserves_disk_as_it_fills(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_journal *j = open_journal(f, 1, NULL);
+    struct homing_event e;
+    make_event(&e, 1, 100);
+    assert_int_equal(homing_journal_append(j, 0, &e), 0);
+    struct stat sb;
+    segment_stat(f, &sb);
+    /* Its whole size, but blocks for a first step only: a hit no longer needs
+     * 16 MB free. */
+    assert_int_equal(sb.st_size, HOMING_JOURNAL_SEGMENT);
+    long long first = (long long)sb.st_blocks * 512;
+    assert_true(first > 0 && first <= 512 * 1024);
+    /* 2,000 records of ~560 bytes pass several steps; all read back. */
+    for (unsigned i = 2; i <= 2000; i++) {
+        make_event(&e, i, 500);
+        assert_int_equal(homing_journal_append(j, 0, &e), 0);
+    }
+    segment_stat(f, &sb);
+    assert_true((long long)sb.st_blocks * 512 > first);
+    assert_true((long long)sb.st_blocks * 512 < HOMING_JOURNAL_SEGMENT / 4);
+    assert_int_equal(ingest_all(j, f->s), 2000);
+    assert_int_equal(count_events(f->s), 2000);
+    homing_journal_close(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +458,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_record_ends_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_event_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_event_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suppressed_counts_survive_a_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_floods_close_when_quiet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_reserves_disk_as_it_fills, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
