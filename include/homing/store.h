@@ -313,8 +313,9 @@ int homing_store_deliveries_due(struct homing_store *s, int64_t now_us, size_t l
                                 struct homing_delivery **out, size_t *n);
 /* The same, but at most per_webhook deliveries of each webhook, and within a
  * webhook the longest due first (next_attempt_us, then notification): a
- * webhook with a backlog cannot crowd the others out of a page. Rows of one
- * webhook come together; limit <= HOMING_STORE_DELIVERIES_MAX. */
+ * webhook with a backlog cannot crowd the others out of a page. The rows come
+ * rank by rank (every webhook's first, then every second...), so a limit cuts
+ * the deepest queues; limit <= HOMING_STORE_DELIVERIES_MAX. */
 int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook,
                                      size_t limit, struct homing_delivery **out, size_t *n);
 void homing_deliveries_free(struct homing_delivery *d, size_t n);

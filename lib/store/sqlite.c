@@ -1494,7 +1494,8 @@ static int sq_deliveries_due(struct homing_store *s, int64_t now_us, size_t limi
 
 /* A window numbers each webhook's due deliveries by due time, so a page holds
  * at most per_webhook of each: one read only, and no webhook's backlog
- * crowds another out. */
+ * crowds another out. The page takes every webhook's first row, then every
+ * second, and so on: when the limit cuts, it cuts the deepest queues. */
 static int sq_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook,
                                   size_t limit, struct homing_delivery **out, size_t *n)
 {
@@ -1507,7 +1508,7 @@ static int sq_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t
         "SELECT due.notification, due.webhook, due.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
         " FROM due JOIN webhooks w ON w.id = due.webhook "
         "JOIN notifications n ON n.id = due.notification WHERE due.rn <= ?2 "
-        "ORDER BY due.webhook, due.rn LIMIT ?3");
+        "ORDER BY due.rn, due.webhook LIMIT ?3");
     if (!st) return -EIO;
     sqlite3_bind_int64(st, 1, now_us);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)per_webhook);

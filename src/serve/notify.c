@@ -620,7 +620,10 @@ static int deliver_wait_ms(const struct notifier *nt, int64_t next_read_us)
     int64_t now = homing_now_us(), until = next_read_us;
     for (size_t i = 0; i < NOTIFY_ENDPOINTS_MAX; i++) {
         const struct endpoint *ep = &nt->endpoints[i];
-        if (ep->webhook && ep->n_queue && ep->next_ok_us < until) until = ep->next_ok_us;
+        /* Only a back-off that will end: a webhook at its limits waits for a
+         * transfer to finish, which wakes libcurl anyway. */
+        if (ep->webhook && ep->n_queue && ep->next_ok_us > now && ep->next_ok_us < until)
+            until = ep->next_ok_us;
     }
     int64_t ms = (until - now + 999) / 1000;
     if (ms < 0) ms = 0;

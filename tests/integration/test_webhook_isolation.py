@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from homing_test import Instance, Runner, check  # noqa: E402
+from homing_test import Failure, Instance, Runner, check  # noqa: E402
 from test_notify import Receiver, add_webhook, hit  # noqa: E402
 
 CONFIG = {
@@ -37,6 +37,21 @@ HITS = 8              # messages opened, one notification each
 HIT_GAP_S = 0.6       # between two hits
 LATENCY_MAX_S = 1.0   # the healthy receiver's bound per notification
 HANG_S = 30           # how long the hanging receiver sits on a connection
+
+
+def thread_cpu_s(pid, name):
+    """CPU seconds (user + system) used so far by the daemon's thread `name`."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if f.read().strip() != name:
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    raise Failure(f"no thread {name} in the daemon")
 
 
 class Hanging:
@@ -134,6 +149,7 @@ def test_isolation():
         good.start()
         msgs = [inst.add_message([f"r{i}@example.net"], subject=f"M{i}") for i in range(HITS)]
         inst.serve()
+        t_start = time.time()
         latency = {}
         for m in msgs:
             t_hit = time.time()
@@ -194,6 +210,10 @@ def test_isolation():
                               ).fetchall()
         check(rows[2][1] == HITS and rows[2][2] == HITS, f"all delivered to the healthy: {rows}")
         check(rows[0][2] == 0 and rows[1][2] == 0, f"none to the failing ones: {rows}")
+        # Waiting on receivers costs no CPU (no busy loop while transfers hang).
+        cpu = thread_cpu_s(inst.proc.pid, "homing-deliver")
+        print(f"delivery thread CPU: {cpu:.2f} s over {time.time() - t_start:.1f} s")
+        check(cpu < 1.0, f"the delivery thread waits, it does not spin: {cpu:.2f} s of CPU")
         check(inst.stop() == 0, "daemon exits 0")
     finally:
         hang.stop()

@@ -310,14 +310,20 @@ static void test_outbox_fair(void **state)
     for (size_t i = 0; i < n; i++) assert_int_equal(d[i].webhook, busy);
     homing_deliveries_free(d, n);
     assert_int_equal(homing_store_deliveries_due_fair(s, now, 3, 100, &d, &n), 0);
-    assert_int_equal(n, 4); /* 3 of the busy one, then the quiet one's */
+    assert_int_equal(n, 4); /* 3 of the busy one and the quiet one's, rank by rank */
     assert_int_equal(d[0].webhook, busy);
     assert_int_equal(d[0].notification, ids[1]); /* longest due first: the failed one later */
-    assert_int_equal(d[1].notification, ids[2]);
-    assert_int_equal(d[2].notification, ids[3]);
-    assert_int_equal(d[3].webhook, quiet);
-    assert_int_equal(d[3].notification, ids[10]);
-    assert_string_equal(d[3].url, "http://192.0.2.2/b");
+    assert_int_equal(d[1].webhook, quiet);
+    assert_int_equal(d[1].notification, ids[10]);
+    assert_string_equal(d[1].url, "http://192.0.2.2/b");
+    assert_int_equal(d[2].notification, ids[2]);
+    assert_int_equal(d[3].notification, ids[3]);
+    homing_deliveries_free(d, n);
+    /* A page too small for every queue still holds every webhook's head. */
+    assert_int_equal(homing_store_deliveries_due_fair(s, now, 3, 2, &d, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(d[0].webhook, busy);
+    assert_int_equal(d[1].webhook, quiet);
     homing_deliveries_free(d, n);
     assert_int_equal(homing_store_deliveries_due_fair(s, now, 0, 100, &d, &n), -EINVAL);
 }
