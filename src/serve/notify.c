@@ -675,6 +675,13 @@ static void *deliverer_main(void *arg)
             if (deliver_read(nt) < 0)
                 log_error("notifier: cannot read deliveries: %s", homing_store_errmsg(nt->dstore));
             next_read = now + nt->poll_ms * 1000LL;
+            /* A back-off ends when its delivery falls due: read then, so the
+             * retry goes at its time, not up to a poll later. */
+            for (size_t i = 0; i < NOTIFY_ENDPOINTS_MAX; i++) {
+                const struct endpoint *ep = &nt->endpoints[i];
+                if (ep->webhook && ep->fails && ep->next_ok_us > now && ep->next_ok_us < next_read)
+                    next_read = ep->next_ok_us;
+            }
         }
         deliver_start_due(nt);
         if (homing_notify_sender_run(nt->sender, deliver_wait_ms(nt, next_read)) < 0) {

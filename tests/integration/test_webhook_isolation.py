@@ -187,7 +187,8 @@ def test_isolation():
         print(f"500 receiver: {len(times)} attempts, gaps (s): {[round(g, 2) for g in gaps]}")
         check(len(times) >= 5, f"the failing receiver was retried: {len(times)} attempts")
         for a, b in zip(gaps, gaps[1:]):
-            check(b >= a - 0.15, f"back-off never shrinks: gaps {[round(g, 2) for g in gaps]}")
+            # (each step doubles; the jitter keeps a wait in the upper half)
+            check(b >= a - 0.3, f"back-off never shrinks: gaps {[round(g, 2) for g in gaps]}")
         check(gaps[-1] >= 2 * gaps[0] and gaps[-1] >= 0.8,
               f"back-off grows: gaps {[round(g, 2) for g in gaps]}")
         # The hanging receiver: while it looked healthy, a few connections at
