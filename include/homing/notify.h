@@ -26,7 +26,10 @@
 
 #include "homing/event.h"
 #include "homing/store.h"
+#include "homing/util.h"
 
+struct homing_config;
+struct homing_webhook_guard;
 struct homing_enrichment;
 struct homing_message;
 
@@ -134,11 +137,101 @@ int homing_notify_secret_new(char out[HOMING_NOTIFY_SECRET_LEN + 1]);
 /* POSTs body (JSON) to url signed with secret, headers Homing-Signature,
  * Homing-Notification-Id (id) and Homing-Event (kind). Returns 0 when the
  * receiver answered 2xx; -EPROTO for another status (*status says which),
- * -ETIMEDOUT, -ECONNREFUSED or -EIO for transport failures; err gets a one-line
+ * -ETIMEDOUT, -ECONNREFUSED or -EIO for transport failures, -EPERM when guard
+ * (NULL: none) refused the address the name resolved to; err gets a one-line
  * reason. Only http and https URLs; redirects are not followed. */
-int homing_notify_post(const char *url, const char *secret, int64_t id, const char *kind,
-                       const char *body, size_t len, long timeout_ms, long *status, char *err,
-                       size_t errcap);
+int homing_notify_post(const struct homing_webhook_guard *guard, const char *url,
+                       const char *secret, int64_t id, const char *kind, const char *body,
+                       size_t len, long timeout_ms, long *status, char *err, size_t errcap);
+
+/* Many POSTs at once (one libcurl multi handle, one thread): the daemon's
+ * notifier runs every webhook's transfers side by side, so a receiver that
+ * hangs holds only its own. Not thread-safe: one thread drives a sender. */
+struct homing_notify_sender;
+/* guard (copied; NULL: no guard) is applied to every connection. */
+int homing_notify_sender_new(const struct homing_webhook_guard *guard,
+                             struct homing_notify_sender **out);
+/* Abandons the transfers still running. NULL-safe. */
+void homing_notify_sender_free(struct homing_notify_sender *s);
+/* Starts a POST as homing_notify_post would send it (body is copied); tag
+ * comes back with its result. -EINVAL (not http(s)), -ENOMEM. */
+int homing_notify_sender_start(struct homing_notify_sender *s, const char *url, const char *secret,
+                               int64_t id, const char *kind, const char *body, size_t len,
+                               long timeout_ms, void *tag);
+/* Transfers started and not yet handed back by homing_notify_sender_done. */
+size_t homing_notify_sender_active(const struct homing_notify_sender *s);
+/* Moves the transfers on, waiting at most wait_ms for network activity. */
+int homing_notify_sender_run(struct homing_notify_sender *s, int wait_ms);
+struct homing_notify_result {
+    void *tag;
+    int r;       /* as homing_notify_post returns */
+    long status; /* HTTP status, 0 if none */
+    char err[HOMING_NOTIFY_ERROR_MAX];
+};
+/* 1 and *out for a finished transfer, 0 when none has finished. */
+int homing_notify_sender_done(struct homing_notify_sender *s, struct homing_notify_result *out);
+
+/* ---- Where a webhook may point: the SSRF guard (lib/notify/guard.c) ------------- */
+
+/* What kind of network an address is in. Everything but PUBLIC is refused as a
+ * webhook destination unless webhooks.allow_private = yes. IPv4-mapped
+ * (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) addresses are judged by the
+ * IPv4 address they carry. */
+enum homing_addr_class {
+    HOMING_ADDR_PUBLIC = 0,
+    HOMING_ADDR_LOOPBACK,    /* 127/8, ::1 */
+    HOMING_ADDR_LINK_LOCAL,  /* 169.254/16 (cloud metadata), fe80::/10 */
+    HOMING_ADDR_PRIVATE,     /* 10/8, 172.16/12, 192.168/16, fc00::/7, fec0::/10 */
+    HOMING_ADDR_UNSPECIFIED, /* 0/8, :: */
+    HOMING_ADDR_MULTICAST,   /* 224/4, ff00::/8 */
+    HOMING_ADDR_SHARED,      /* 100.64/10 (carrier-grade NAT) */
+    HOMING_ADDR_RESERVED,    /* 240/4, 192.0.0/24, 198.18/15, ::/96, 100::/64 */
+};
+/* The class of a (HOMING_ADDR_*), -EINVAL for no address. */
+int homing_addr_class(const struct homing_addr *a);
+/* "loopback", "private", ... (static). */
+const char *homing_addr_class_name(int c);
+
+#define HOMING_WEBHOOK_HOST_MAX 253 /* bytes of a DNS name */
+
+/* A webhook URL taken apart. The host is a DNS name (lower case, as written
+ * but for case) or an IP literal (addr.family 4 or 6, host without brackets). */
+struct homing_webhook_url {
+    int https;
+    char host[HOMING_WEBHOOK_HOST_MAX + 1];
+    struct homing_addr addr; /* family 0: host is a name */
+    uint16_t port;           /* 80 or 443 when not written */
+};
+/* Parses an http(s) URL strictly: the host must be a canonical DNS name
+ * (letters, digits, hyphens; a last label with a letter; nothing inet_aton
+ * would read as an address, such as 0x7f.1 or 2130706433), a canonical dotted
+ * quad, or a bracketed IPv6 literal without zone id. No blanks, controls,
+ * non-ASCII, backslashes, percent-encoding in the host, or second '@'.
+ * -EINVAL for anything else. */
+int homing_webhook_url_parse(const char *url, size_t len, struct homing_webhook_url *out);
+
+/* The guard's settings: webhooks.allow_private, and the admin listener (never
+ * a webhook destination: its API is not for outside callers to reach through
+ * us). admin.family 0 with admin_port set: a wildcard listener, which answers
+ * on loopback and on every address of the host. */
+struct homing_webhook_guard {
+    int allow_private;
+    struct homing_addr admin;
+    uint16_t admin_port; /* 0: unknown */
+};
+/* From webhooks.allow_private and admin.listen; -EINVAL if either is bad. */
+int homing_webhook_guard_from_config(const struct homing_config *c,
+                                     struct homing_webhook_guard *out);
+/* 0 if a POST may go to address a, port; -EPERM otherwise, why (may be NULL)
+ * gets a one-line reason naming the address and the option. */
+int homing_webhook_addr_check(const struct homing_webhook_guard *g, const struct homing_addr *a,
+                              uint16_t port, char *why, size_t cap);
+/* The check at registration: -EINVAL for a URL homing_webhook_url_parse
+ * refuses, -EPERM for an IP literal the address check refuses or a
+ * "localhost" name; 0 otherwise (a name is checked once resolved, on each
+ * connection: homing_notify_post). why gets the reason. */
+int homing_webhook_url_check(const struct homing_webhook_guard *g, const char *url, char *why,
+                             size_t cap);
 
 /* ---- Server-Sent Events parser (for clients of /api/v1/stream) ------------------ */
 

@@ -339,6 +339,13 @@ struct homing_delivery {
  * the same message to the same webhook is still pending (order per message). */
 int homing_store_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
                                 struct homing_delivery **out, size_t *n);
+/* The same, but at most per_webhook deliveries of each webhook, and within a
+ * webhook the longest due first (next_attempt_us, then notification): a
+ * webhook with a backlog cannot crowd the others out of a page. The rows come
+ * rank by rank (every webhook's first, then every second...), so a limit cuts
+ * the deepest queues; limit <= HOMING_STORE_DELIVERIES_MAX. */
+int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook,
+                                     size_t limit, struct homing_delivery **out, size_t *n);
 void homing_deliveries_free(struct homing_delivery *d, size_t n);
 /* Records the outcome of an attempt (attempts + 1): delivered (ok = 1);
  * otherwise retried at next_us, or failed for good when next_us is 0. */

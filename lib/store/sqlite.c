@@ -1527,25 +1527,10 @@ static int sq_notification_exists(struct homing_store *s,
     return r;
 }
 
-/* The NOT EXISTS keeps the order per message: a delivery waits while an earlier
- * notification of its message to its webhook is neither delivered nor failed,
- * whatever that one's next attempt time. */
-static int sq_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
-                             struct homing_delivery **out, size_t *n)
+/* Reads the rows of a deliveries_due statement (columns: notification,
+ * webhook, attempts, url, secret, NOTIFICATION_COLUMNS) and finalizes it. */
+static int read_deliveries(struct sq *q, sqlite3_stmt *st, struct homing_delivery **out, size_t *n)
 {
-    struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = nq_prepare(
-        q, "SELECT d.notification, d.webhook, d.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
-           " FROM deliveries d JOIN webhooks w ON w.id = d.webhook "
-           "JOIN notifications n ON n.id = d.notification "
-           "WHERE d.delivered_us IS NULL AND d.failed_us IS NULL AND d.next_attempt_us <= ?1 "
-           "AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.webhook = d.webhook "
-           "AND e.message = d.message AND e.notification < d.notification "
-           "AND e.delivered_us IS NULL AND e.failed_us IS NULL) "
-           "ORDER BY d.notification, d.webhook LIMIT ?2");
-    if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, now_us);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     struct homing_delivery *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -1568,6 +1553,54 @@ static int sq_deliveries_due(struct homing_store *s, int64_t now_us, size_t limi
     *out = arr;
     *n = used;
     return 0;
+}
+
+/* Due and not held back: the NOT EXISTS keeps the order per message (a
+ * delivery waits while an earlier notification of its message to its webhook
+ * is neither delivered nor failed, whatever that one's next attempt time). */
+#define DELIVERIES_DUE_WHERE                                                                       \
+    "d.delivered_us IS NULL AND d.failed_us IS NULL AND d.next_attempt_us <= ?1 "                  \
+    "AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.webhook = d.webhook "                      \
+    "AND e.message = d.message AND e.notification < d.notification "                               \
+    "AND e.delivered_us IS NULL AND e.failed_us IS NULL) "
+
+static int sq_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
+                             struct homing_delivery **out, size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = nq_prepare(
+        q, "SELECT d.notification, d.webhook, d.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
+           " FROM deliveries d JOIN webhooks w ON w.id = d.webhook "
+           "JOIN notifications n ON n.id = d.notification "
+           "WHERE " DELIVERIES_DUE_WHERE "ORDER BY d.notification, d.webhook LIMIT ?2");
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, now_us);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    return read_deliveries(q, st, out, n);
+}
+
+/* A window numbers each webhook's due deliveries by due time, so a page holds
+ * at most per_webhook of each: one read only, and no webhook's backlog
+ * crowds another out. The page takes every webhook's first row, then every
+ * second, and so on: when the limit cuts, it cuts the deepest queues. */
+static int sq_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook,
+                                  size_t limit, struct homing_delivery **out, size_t *n)
+{
+    struct sq *q = (struct sq *)s;
+    sqlite3_stmt *st = nq_prepare(
+        q,
+        "WITH due AS (SELECT d.notification, d.webhook, d.attempts, row_number() OVER "
+        "(PARTITION BY d.webhook ORDER BY d.next_attempt_us, d.notification) AS rn "
+        "FROM deliveries d WHERE " DELIVERIES_DUE_WHERE ") "
+        "SELECT due.notification, due.webhook, due.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
+        " FROM due JOIN webhooks w ON w.id = due.webhook "
+        "JOIN notifications n ON n.id = due.notification WHERE due.rn <= ?2 "
+        "ORDER BY due.rn, due.webhook LIMIT ?3");
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, now_us);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)per_webhook);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    return read_deliveries(q, st, out, n);
 }
 
 static int sq_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook, int ok,
@@ -2794,6 +2827,7 @@ static const struct store_ops sqlite_ops = {
     .notifications_list = sq_notifications_list,
     .notification_exists = sq_notification_exists,
     .deliveries_due = sq_deliveries_due,
+    .deliveries_due_fair = sq_deliveries_due_fair,
     .delivery_result = sq_delivery_result,
     .delivery_counts = sq_delivery_counts,
     .cursor_get = sq_cursor_get,

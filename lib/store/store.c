@@ -465,6 +465,14 @@ int homing_store_deliveries_due(struct homing_store *s, int64_t now_us, size_t l
     return s->ops->deliveries_due(s, now_us, limit, out, n);
 }
 
+int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook,
+                                     size_t limit, struct homing_delivery **out, size_t *n)
+{
+    if (!s || !out || !n || per_webhook == 0 || limit == 0 || limit > HOMING_STORE_DELIVERIES_MAX)
+        return -EINVAL;
+    return s->ops->deliveries_due_fair(s, now_us, per_webhook, limit, out, n);
+}
+
 void homing_deliveries_free(struct homing_delivery *d, size_t n)
 {
     if (!d) return;

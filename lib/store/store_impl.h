@@ -61,6 +61,8 @@ struct store_ops {
                                int *exists);
     int (*deliveries_due)(struct homing_store *s, int64_t now_us, size_t limit,
                           struct homing_delivery **out, size_t *n);
+    int (*deliveries_due_fair)(struct homing_store *s, int64_t now_us, size_t per_webhook,
+                               size_t limit, struct homing_delivery **out, size_t *n);
     int (*delivery_result)(struct homing_store *s, int64_t notification, int64_t webhook, int ok,
                            int64_t next_us, const char *error);
     int (*delivery_counts)(struct homing_store *s, int64_t *pending, int64_t *delivered,

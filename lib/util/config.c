@@ -67,6 +67,8 @@ const struct homing_config_option homing_config_options[] = {
     {"notify.retry_max_ms", "3600000", 0, "longest wait between two attempts of a delivery"},
     {"notify.machine", "no", 0, "notify machine verdicts (prefetch, scanner, probe) too"},
     {"notify.enrich", "yes", 0, "name the client, country and verdict in notifications"},
+    {"webhooks.allow_private", "no", 0,
+     "allow webhooks to loopback, link-local and private addresses (the SSRF guard)"},
     {"privacy.truncate", "yes", 0,
      "truncate stored client addresses once enriched (docs/privacy.md)"},
     {"privacy.truncate_v4", "24", 0, "IPv4 prefix bits kept of a client address (0..32)"},

@@ -61,7 +61,15 @@ static int webhooks_add(struct cli *cli, int argc, char **argv)
     if (!url) return cli_usage_error("webhooks", "add needs a URL");
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return cli_usage_error("webhooks", "the URL must start with http:// or https://");
+    if (cli_config(cli) < 0) return CLI_ERROR;
     if (strlen(url) >= HOMING_WEBHOOK_URL_MAX) return cli_usage_error("webhooks", "URL too long");
+    struct homing_webhook_guard guard;
+    if (homing_webhook_guard_from_config(cli->config, &guard) < 0)
+        return cli_fail("webhooks.allow_private or admin.listen is not valid");
+    char why[HOMING_NOTIFY_ERROR_MAX];
+    int g = homing_webhook_url_check(&guard, url, why, sizeof why);
+    if (g == -EINVAL) return cli_usage_error("webhooks", "%s", why);
+    if (g < 0) return cli_fail("%s", why);
     char filter[HOMING_WEBHOOK_EVENTS_MAX];
     if (homing_notify_filter_normalise(events, filter, sizeof filter) < 0)
         return cli_usage_error("webhooks", "--events: '*' or kinds from %s", HOMING_NOTIFY_KINDS);
@@ -145,6 +153,9 @@ static int webhooks_test(struct cli *cli, int argc, char **argv)
     if (parse_id(argv[0], &id) < 0) return CLI_ERROR;
     struct homing_store *st = cli_store(cli);
     if (!st) return CLI_ERROR;
+    struct homing_webhook_guard guard;
+    if (homing_webhook_guard_from_config(cli->config, &guard) < 0)
+        return cli_fail("webhooks.allow_private or admin.listen is not valid");
     struct homing_webhook *w;
     int r = homing_store_webhook_get(st, id, &w);
     if (r == -ENOENT) return cli_fail("no webhook %" PRId64, id);
@@ -161,7 +172,7 @@ static int webhooks_test(struct cli *cli, int argc, char **argv)
     json_decref(j);
     char err[HOMING_NOTIFY_ERROR_MAX], safe[HOMING_NOTIFY_ERROR_MAX], url[HOMING_WEBHOOK_URL_MAX];
     long status = 0;
-    r = body ? homing_notify_post(w->url, w->secret, 0, "test", body, strlen(body),
+    r = body ? homing_notify_post(&guard, w->url, w->secret, 0, "test", body, strlen(body),
                                   WEBHOOKS_TEST_TIMEOUT_MS, &status, err, sizeof err)
              : -ENOMEM;
     free(body);

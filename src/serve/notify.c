@@ -6,16 +6,26 @@
  *      so a restart resumes where it stopped), runs the policy of
  *      lib/notify/policy.c on each with what the store knows, and adds the
  *      notifications (with their webhook deliveries, in one transaction);
- *   2. the delivery thread sends due deliveries: a signed POST each, retried with exponential
- *      backoff and jitter until notify.retry_hours have passed, then failed.
+ *   2. the delivery thread sends due deliveries: a signed POST each, many at once on
+ *      one libcurl multi handle. Per webhook (an "endpoint"): at most
+ *      NOTIFY_INFLIGHT_PER_WEBHOOK running, NOTIFY_QUEUE_PER_WEBHOOK read ahead
+ *      (longest due first), and after a failure an exponential back-off with
+ *      jitter during which only that webhook waits, then one probe at a time
+ *      until a 2xx. A delivery is retried until notify.retry_hours have passed,
+ *      then failed. So one receiver that hangs or fails never delays another.
+ *      Every connection goes through the SSRF guard (lib/notify/guard.c).
  * It polls the store (notify.poll_ms) rather than being handed events by the
  * loop threads: the hit path does not change at all, and nothing is held only
  * in memory. A crash between adding notifications and moving the cursor makes
  * the next run see the same events again; the store refuses a second
  * notification of one kind for one event, so none is made twice.
  *
- * Exactly-once from a receiver's view: a delivery is retried until a 2xx, so a
- * receiver may see an id twice (its 2xx was lost) and must dedupe by id.
+ * Exactly-once from a receiver's view: a delivery is marked delivered only
+ * after a 2xx and retried until then, so a receiver may see an id twice (its
+ * 2xx was lost, or the daemon stopped mid-transfer) and must dedupe by id. In
+ * normal operation nothing goes twice: the thread sends a row only from a
+ * fresh read, never one it has running, and records each result before the
+ * next read. Store writes are one short UPDATE per finished transfer.
  * Order: the store hands out a delivery only when every earlier notification
  * of the same message to the same webhook is delivered or failed.
  *
@@ -42,7 +52,6 @@
 
 #define NOTIFY_CURSOR         "notify"
 #define NOTIFY_EVENTS_PAGE    256  /* events read per store call */
-#define NOTIFY_DELIVERY_PAGE  64   /* deliveries attempted per store call */
 #define NOTIFY_OTHERS_MAX     2000 /* other events of a message given to the verdict */
 #define NOTIFY_SLEEP_STEP_MS  50   /* how often a sleeping notifier looks at the stop flag */
 #define NOTIFY_CLIENT_V4_BITS 24   /* client network named in a payload */
@@ -51,8 +60,33 @@
 #define STREAM_KEEPALIVE_MS   15000
 #define STREAM_PAGE           100
 #define STREAM_BUF_MAX        (8 << 20)
+/* Webhook deliveries: bounded memory whatever the backlog. */
+#define NOTIFY_ENDPOINTS_MAX        256 /* webhooks with work tracked at once */
+#define NOTIFY_INFLIGHT_PER_WEBHOOK 4   /* POSTs to one healthy webhook at once */
+#define NOTIFY_INFLIGHT_MAX         64  /* POSTs at once, all webhooks */
+#define NOTIFY_QUEUE_PER_WEBHOOK    16  /* due deliveries read ahead per webhook */
+#define NOTIFY_DUE_PAGE             HOMING_STORE_DELIVERIES_MAX /* rows per store read */
 /* Streams open at once: each polls the store from the admin loop. */
 #define STREAM_CLIENTS_MAX 64
+
+/* A webhook as the delivery thread sees it: what runs, what is queued (rows
+ * of the current page, by due time), and its back-off. */
+struct endpoint {
+    int64_t webhook;    /* 0: a free slot */
+    int fails;          /* consecutive failed attempts: 0 healthy */
+    int64_t next_ok_us; /* back-off: nothing starts before (wall clock, as the store) */
+    int in_flight;
+    int64_t flying[NOTIFY_INFLIGHT_PER_WEBHOOK]; /* notification ids running */
+    size_t queue[NOTIFY_QUEUE_PER_WEBHOOK];      /* indices into notifier.page */
+    size_t n_queue;
+};
+
+/* One POST on its way: owns its delivery's strings. */
+struct transfer {
+    struct homing_delivery d;
+    int64_t webhook;
+    size_t slot; /* in notifier.running */
+};
 
 struct notifier {
     struct serve *serve;
@@ -63,6 +97,14 @@ struct notifier {
     int started;
     long long poll_ms, timeout_ms, retry_hours, retry_min_ms, retry_max_ms;
     int machine;
+    /* The delivery thread's own: */
+    struct homing_webhook_guard guard;
+    struct homing_notify_sender *sender;
+    struct homing_delivery *page; /* the last read of due deliveries */
+    size_t n_page;
+    struct endpoint endpoints[NOTIFY_ENDPOINTS_MAX];
+    size_t rotate;
+    struct transfer *running[NOTIFY_INFLIGHT_MAX];
 };
 
 static struct notifier notifier; /* one per daemon */
@@ -404,77 +446,188 @@ static int64_t backoff_us(const struct notifier *nt, int attempts)
     return (half + jitter + 1) * 1000LL;
 }
 
-/* 1 delivered, 0 attempt failed (recorded), negative errno: the store failed. */
-static int deliver_one(struct notifier *nt, const struct homing_delivery *d)
+/* A transfer owns the strings of its delivery (moved out of the page). */
+static void transfer_free(struct transfer *t)
 {
-    json_t *j = homing_notification_json(&d->n);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!body) return -ENOMEM;
-    char err[HOMING_NOTIFY_ERROR_MAX];
-    long status = 0;
-    int r = homing_notify_post(d->url, d->secret, d->n.id, d->n.kind, body, strlen(body),
-                               (long)nt->timeout_ms, &status, err, sizeof err);
-    free(body);
-    int64_t now = homing_now_us();
-    if (r == 0) {
-        log_debug("notification %" PRId64 " delivered to webhook %" PRId64, d->n.id, d->webhook);
-        r = homing_store_delivery_result(nt->dstore, d->notification, d->webhook, 1, 0, NULL);
-        return r < 0 ? r : 1;
-    }
-    int attempts = d->attempts + 1;
-    int64_t next = now + backoff_us(nt, attempts);
-    int give_up = now - d->notification_us >= nt->retry_hours * 3600LL * 1000000LL;
-    char safe[HOMING_NOTIFY_ERROR_MAX];
-    homing_str_sanitize(safe, sizeof safe, err, strlen(err));
-    if (give_up)
-        log_warn("notification %" PRId64 " to webhook %" PRId64 " failed for good after %d "
-                 "attempts: %s",
-                 d->n.id, d->webhook, attempts, safe);
-    else
-        log_info("notification %" PRId64 " to webhook %" PRId64 ": attempt %d failed (%s), "
-                 "retrying in %.1f s",
-                 d->n.id, d->webhook, attempts, safe, (double)(next - now) / 1e6);
-    r = homing_store_delivery_result(nt->dstore, d->notification, d->webhook, 0, give_up ? 0 : next,
-                                     safe);
-    return r < 0 ? r : 0;
+    if (!t) return;
+    free(t->d.url);
+    free(t->d.secret);
+    free(t->d.n.reader);
+    free(t->d.n.text);
+    free(t->d.n.payload);
+    free(t);
 }
 
-/* Sends what is due; again while a round delivered something, since the next
- * notification of a message becomes due only when the one before it is done. */
-static void deliver_due(struct notifier *nt)
+/* Finds the endpoint of a webhook, taking a slot for it if it has none: a free
+ * one, else one with nothing running (a healthy one first: forgetting a
+ * failing one's back-off only brings its next try forward, and its failed
+ * delivery keeps its own next attempt time in the store). NULL: all busy. */
+static struct endpoint *endpoint_of(struct notifier *nt, int64_t webhook)
 {
-    /* A webhook that just failed is left alone for the rest of the round: one
-     * that hangs until the timeout then costs one timeout per round, not one
-     * per due delivery, and the others go on. */
-    int64_t down[NOTIFY_DELIVERY_PAGE];
-    size_t n_down = 0;
-    for (;;) {
-        struct homing_delivery *d = NULL;
-        size_t n = 0;
-        if (homing_store_deliveries_due(nt->dstore, homing_now_us(), NOTIFY_DELIVERY_PAGE, &d, &n) <
-            0) {
-            log_error("notifier: cannot read deliveries: %s", homing_store_errmsg(nt->dstore));
-            return;
+    struct endpoint *free_slot = NULL, *idle = NULL;
+    for (size_t i = 0; i < NOTIFY_ENDPOINTS_MAX; i++) {
+        struct endpoint *ep = &nt->endpoints[i];
+        if (ep->webhook == webhook) return ep;
+        if (!ep->webhook) {
+            if (!free_slot) free_slot = ep;
+        } else if (ep->in_flight == 0 && ep->n_queue == 0 &&
+                   (!idle || (idle->fails && !ep->fails) ||
+                    (!idle->fails == !ep->fails && ep->next_ok_us < idle->next_ok_us))) {
+            idle = ep;
         }
-        size_t ok = 0;
-        for (size_t i = 0; i < n && !atomic_load(&nt->serve->stopping); i++) {
-            int skip = 0;
-            for (size_t k = 0; k < n_down && !skip; k++) skip = down[k] == d[i].webhook;
-            if (skip) continue;
-            int r = deliver_one(nt, &d[i]);
-            if (r < 0)
-                log_error("notifier: cannot record a delivery: %s",
-                          homing_store_errmsg(nt->dstore));
-            /* Only a success makes a later notification of the message due now. */
-            else if (r == 1)
-                ok++;
-            else if (n_down < NOTIFY_DELIVERY_PAGE)
-                down[n_down++] = d[i].webhook;
-        }
-        homing_deliveries_free(d, n);
-        if (n == 0 || ok == 0 || atomic_load(&nt->serve->stopping)) return;
     }
+    struct endpoint *ep = free_slot ? free_slot : idle;
+    if (ep) *ep = (struct endpoint){.webhook = webhook};
+    return ep;
+}
+
+/* Reads what is due, at most NOTIFY_QUEUE_PER_WEBHOOK ahead per webhook past
+ * what runs, into the endpoints' queues. One store read per round (and after
+ * each finished transfer, since the next notification of a message becomes
+ * due only when the one before it is done). */
+static int deliver_read(struct notifier *nt)
+{
+    homing_deliveries_free(nt->page, nt->n_page);
+    nt->page = NULL;
+    nt->n_page = 0;
+    for (size_t i = 0; i < NOTIFY_ENDPOINTS_MAX; i++) nt->endpoints[i].n_queue = 0;
+    int r = homing_store_deliveries_due_fair(nt->dstore, homing_now_us(),
+                                             NOTIFY_QUEUE_PER_WEBHOOK + NOTIFY_INFLIGHT_PER_WEBHOOK,
+                                             NOTIFY_DUE_PAGE, &nt->page, &nt->n_page);
+    if (r < 0) return r;
+    for (size_t i = 0; i < nt->n_page; i++) {
+        const struct homing_delivery *d = &nt->page[i];
+        struct endpoint *ep = endpoint_of(nt, d->webhook);
+        if (!ep || ep->n_queue >= NOTIFY_QUEUE_PER_WEBHOOK) continue;
+        int running = 0;
+        for (int k = 0; k < ep->in_flight && !running; k++)
+            running = ep->flying[k] == d->notification;
+        if (!running) ep->queue[ep->n_queue++] = i;
+    }
+    return 0;
+}
+
+/* Starts the head of ep's queue. The transfer takes the row over. */
+static void deliver_start(struct notifier *nt, struct endpoint *ep)
+{
+    struct homing_delivery *row = &nt->page[ep->queue[0]];
+    memmove(ep->queue, ep->queue + 1, (ep->n_queue - 1) * sizeof ep->queue[0]);
+    ep->n_queue--;
+    struct transfer *t = calloc(1, sizeof *t);
+    if (!t) return; /* the row stays in the page; the next read finds it again */
+    t->d = *row;
+    memset(row, 0, sizeof *row); /* the page no longer owns its strings */
+    t->webhook = ep->webhook;
+    json_t *j = homing_notification_json(&t->d.n);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    int r =
+        body ? homing_notify_sender_start(nt->sender, t->d.url, t->d.secret, t->d.n.id, t->d.n.kind,
+                                          body, strlen(body), (long)nt->timeout_ms, t)
+             : -ENOMEM;
+    free(body);
+    if (r < 0) {
+        /* Not sent: it stays pending and due, and is read again next round. */
+        log_error("notifier: cannot start a webhook POST: %s", strerror(-r));
+        transfer_free(t);
+        return;
+    }
+    ep->flying[ep->in_flight++] = t->d.notification;
+    for (size_t i = 0; i < NOTIFY_INFLIGHT_MAX; i++)
+        if (!nt->running[i]) {
+            nt->running[i] = t;
+            t->slot = i;
+            break;
+        }
+}
+
+/* Starts what the limits allow: per webhook NOTIFY_INFLIGHT_PER_WEBHOOK (one
+ * while it is failing: a probe), NOTIFY_INFLIGHT_MAX in all, nothing to a
+ * webhook in back-off. The scan starts at a rotating endpoint so no webhook
+ * always comes first when the total limit is reached. */
+static void deliver_start_due(struct notifier *nt)
+{
+    int64_t now = homing_now_us();
+    for (size_t n = 0; n < NOTIFY_ENDPOINTS_MAX; n++) {
+        struct endpoint *ep = &nt->endpoints[(nt->rotate + n) % NOTIFY_ENDPOINTS_MAX];
+        if (!ep->webhook || now < ep->next_ok_us) continue;
+        int limit = ep->fails ? 1 : NOTIFY_INFLIGHT_PER_WEBHOOK;
+        while (ep->n_queue && ep->in_flight < limit &&
+               homing_notify_sender_active(nt->sender) < NOTIFY_INFLIGHT_MAX)
+            deliver_start(nt, ep);
+    }
+    nt->rotate = (nt->rotate + 1) % NOTIFY_ENDPOINTS_MAX;
+}
+
+/* Records a finished transfer and moves its endpoint's back-off. */
+static void deliver_finish(struct notifier *nt, const struct homing_notify_result *res)
+{
+    struct transfer *t = res->tag;
+    const struct homing_delivery *d = &t->d;
+    nt->running[t->slot] = NULL;
+    struct endpoint *ep = NULL;
+    for (size_t i = 0; i < NOTIFY_ENDPOINTS_MAX && !ep; i++)
+        if (nt->endpoints[i].webhook == t->webhook) ep = &nt->endpoints[i];
+    if (ep) {
+        for (int k = 0; k < ep->in_flight; k++)
+            if (ep->flying[k] == d->notification) {
+                ep->flying[k] = ep->flying[--ep->in_flight];
+                break;
+            }
+    }
+    int64_t now = homing_now_us();
+    int r;
+    if (res->r == 0) {
+        log_debug("notification %" PRId64 " delivered to webhook %" PRId64, d->n.id, d->webhook);
+        if (ep) {
+            ep->fails = 0;
+            ep->next_ok_us = 0;
+        }
+        r = homing_store_delivery_result(nt->dstore, d->notification, d->webhook, 1, 0, NULL);
+    } else {
+        /* The endpoint backs off as a whole (its consecutive failures), and
+         * never less than this delivery's own attempts say (after a restart
+         * the endpoint starts afresh, the delivery does not). */
+        int attempts = d->attempts + 1;
+        int fails = ep ? ++ep->fails : attempts;
+        int64_t next = now + backoff_us(nt, fails > attempts ? fails : attempts);
+        if (ep) ep->next_ok_us = next;
+        int give_up = now - d->notification_us >= nt->retry_hours * 3600LL * 1000000LL;
+        char safe[HOMING_NOTIFY_ERROR_MAX];
+        homing_str_sanitize(safe, sizeof safe, res->err, strlen(res->err));
+        if (give_up)
+            log_warn("notification %" PRId64 " to webhook %" PRId64 " failed for good after %d "
+                     "attempts: %s",
+                     d->n.id, d->webhook, attempts, safe);
+        else
+            log_info("notification %" PRId64 " to webhook %" PRId64 ": attempt %d failed (%s), "
+                     "webhook retried in %.1f s",
+                     d->n.id, d->webhook, attempts, safe, (double)(next - now) / 1e6);
+        r = homing_store_delivery_result(nt->dstore, d->notification, d->webhook, 0,
+                                         give_up ? 0 : next, safe);
+    }
+    /* -ENOENT: the webhook was removed (its deliveries failed) meanwhile. */
+    if (r < 0 && r != -ENOENT)
+        log_error("notifier: cannot record a delivery: %s", homing_store_errmsg(nt->dstore));
+    transfer_free(t);
+}
+
+/* How long the delivery thread may wait in libcurl: until the next read, the
+ * end of a back-off with something queued, or NOTIFY_SLEEP_STEP_MS (the stop
+ * flag), whichever is first. */
+static int deliver_wait_ms(const struct notifier *nt, int64_t next_read_us)
+{
+    int64_t now = homing_now_us(), until = next_read_us;
+    for (size_t i = 0; i < NOTIFY_ENDPOINTS_MAX; i++) {
+        const struct endpoint *ep = &nt->endpoints[i];
+        /* Only a back-off that will end: a webhook at its limits waits for a
+         * transfer to finish, which wakes libcurl anyway. */
+        if (ep->webhook && ep->n_queue && ep->next_ok_us > now && ep->next_ok_us < until)
+            until = ep->next_ok_us;
+    }
+    int64_t ms = (until - now + 999) / 1000;
+    if (ms < 0) ms = 0;
+    return ms < NOTIFY_SLEEP_STEP_MS ? (int)ms : NOTIFY_SLEEP_STEP_MS;
 }
 
 /* Sleeps poll_ms, looking at the stop flag every NOTIFY_SLEEP_STEP_MS. */
@@ -506,17 +659,52 @@ static void *notifier_main(void *arg)
     return NULL;
 }
 
-/* The delivery thread: a receiver that hangs until the timeout delays the
- * other deliveries, but never the making of notifications (nor the stream). */
+/* The delivery thread: one libcurl multi handle runs every webhook's POSTs
+ * side by side, so a receiver that hangs holds only its own transfers (until
+ * notify.timeout_ms) and one that fails backs off alone; the others are
+ * served as soon as their notifications are due. */
 static void *deliverer_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "homing-deliver");
     thread_background();
     struct notifier *nt = arg;
+    int64_t next_read = 0;
     while (!atomic_load(&nt->serve->stopping)) {
-        deliver_due(nt);
-        notifier_nap(nt);
+        int64_t now = homing_now_us();
+        if (now >= next_read) {
+            if (deliver_read(nt) < 0)
+                log_error("notifier: cannot read deliveries: %s", homing_store_errmsg(nt->dstore));
+            next_read = now + nt->poll_ms * 1000LL;
+            /* A back-off ends when its delivery falls due: read then, so the
+             * retry goes at its time, not up to a poll later. */
+            for (size_t i = 0; i < NOTIFY_ENDPOINTS_MAX; i++) {
+                const struct endpoint *ep = &nt->endpoints[i];
+                if (ep->webhook && ep->fails && ep->next_ok_us > now && ep->next_ok_us < next_read)
+                    next_read = ep->next_ok_us;
+            }
+        }
+        deliver_start_due(nt);
+        if (homing_notify_sender_run(nt->sender, deliver_wait_ms(nt, next_read)) < 0) {
+            log_error("notifier: libcurl failed; webhook deliveries wait");
+            notifier_nap(nt);
+        }
+        struct homing_notify_result res;
+        while (homing_notify_sender_done(nt->sender, &res) == 1) {
+            deliver_finish(nt, &res);
+            next_read = 0; /* a later notification of its message may be due now */
+        }
     }
+    /* Transfers still running are abandoned: their deliveries stay pending and
+     * go out after a restart (receivers dedupe by id). */
+    homing_notify_sender_free(nt->sender);
+    nt->sender = NULL;
+    for (size_t i = 0; i < NOTIFY_INFLIGHT_MAX; i++) {
+        transfer_free(nt->running[i]);
+        nt->running[i] = NULL;
+    }
+    homing_deliveries_free(nt->page, nt->n_page);
+    nt->page = NULL;
+    nt->n_page = 0;
     thread_background_end();
     return NULL;
 }
@@ -544,6 +732,15 @@ int notifier_init(struct serve *s, struct homing_store *store)
         return -EINVAL;
     }
     if (nt->retry_max_ms < nt->retry_min_ms) nt->retry_max_ms = nt->retry_min_ms;
+    if (homing_webhook_guard_from_config(c, &nt->guard) < 0) {
+        log_error("webhooks.allow_private or admin.listen is not valid (see "
+                  "docs/configuration.md)");
+        return -EINVAL;
+    }
+    if (homing_notify_sender_new(&nt->guard, &nt->sender) < 0) {
+        log_error("cannot initialise libcurl for webhook deliveries");
+        return -EIO;
+    }
     int on = 1;
     homing_config_get_bool(c, "notify.enrich", &on);
     if (on) {
@@ -593,6 +790,8 @@ void notifier_stop(struct serve *s)
     if (notifier.started >= 1) pthread_join(notifier.thread, NULL);
     if (notifier.started >= 2) pthread_join(notifier.dthread, NULL);
     notifier.started = 0;
+    homing_notify_sender_free(notifier.sender); /* (the delivery thread's, if it never ran) */
+    notifier.sender = NULL;
     homing_store_close(notifier.dstore);
     notifier.dstore = NULL;
     homing_reader_free(notifier.reader);

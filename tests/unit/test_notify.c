@@ -3,7 +3,8 @@
  * the webhook signature (a vector computed independently with Python's hmac),
  * webhook filters, the SSE parser (splits, line ends, limits), and the outbox
  * in the store (deliveries created with the notification, per-message order,
- * retries, idempotence per event, disabling a webhook).
+ * retries, idempotence per event, disabling a webhook, the fair read per
+ * webhook), and the SSRF guard (address classes, URL parsing, the admin listener).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "homing/config.h"
 #include "homing/notify.h"
 #include "homing/reader.h"
 #include "homing/store.h"
@@ -282,6 +284,242 @@ struct fixture {
     struct homing_store *s;
 };
 
+/* The fair read: at most per_webhook of each webhook, longest due first, so
+ * one webhook's backlog leaves room for the others. */
+static void test_outbox_fair(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_store *s = f->s;
+    int64_t busy, quiet;
+    assert_int_equal(homing_store_webhook_add(s, "http://192.0.2.1/a", "open", "k1", &busy), 0);
+    int64_t ids[12];
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(homing_notify_add(s, "open", (uint64_t)(100 + i), 1, 0, 200 + i, NULL, "t",
+                                           NULL, &ids[i]),
+                         0);
+    assert_int_equal(homing_store_webhook_add(s, "http://192.0.2.2/b", "open", "k2", &quiet), 0);
+    assert_int_equal(homing_notify_add(s, "open", 300, 1, 0, 300, NULL, "t", NULL, &ids[10]), 0);
+    int64_t now = homing_now_us() + 1000000;
+    /* The oldest of the busy webhook failed: due again later than the rest. */
+    assert_int_equal(homing_store_delivery_result(s, ids[0], busy, 0, now - 10, "500"), 0);
+    struct homing_delivery *d;
+    size_t n;
+    /* The old read: the busy webhook's backlog fills a small page. */
+    assert_int_equal(homing_store_deliveries_due(s, now, 3, &d, &n), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) assert_int_equal(d[i].webhook, busy);
+    homing_deliveries_free(d, n);
+    assert_int_equal(homing_store_deliveries_due_fair(s, now, 3, 100, &d, &n), 0);
+    assert_int_equal(n, 4); /* 3 of the busy one and the quiet one's, rank by rank */
+    assert_int_equal(d[0].webhook, busy);
+    assert_int_equal(d[0].notification, ids[1]); /* longest due first: the failed one later */
+    assert_int_equal(d[1].webhook, quiet);
+    assert_int_equal(d[1].notification, ids[10]);
+    assert_string_equal(d[1].url, "http://192.0.2.2/b");
+    assert_int_equal(d[2].notification, ids[2]);
+    assert_int_equal(d[3].notification, ids[3]);
+    homing_deliveries_free(d, n);
+    /* A page too small for every queue still holds every webhook's head. */
+    assert_int_equal(homing_store_deliveries_due_fair(s, now, 3, 2, &d, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(d[0].webhook, busy);
+    assert_int_equal(d[1].webhook, quiet);
+    homing_deliveries_free(d, n);
+    assert_int_equal(homing_store_deliveries_due_fair(s, now, 0, 100, &d, &n), -EINVAL);
+}
+
+/* ---- the SSRF guard ---- */
+
+static void test_guard_classes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *addr;
+        int cls;
+    } cases[] = {
+        {"8.8.8.8", HOMING_ADDR_PUBLIC},
+        {"93.184.216.34", HOMING_ADDR_PUBLIC},
+        {"127.0.0.1", HOMING_ADDR_LOOPBACK},
+        {"127.255.255.254", HOMING_ADDR_LOOPBACK},
+        {"10.0.0.1", HOMING_ADDR_PRIVATE},
+        {"172.16.0.1", HOMING_ADDR_PRIVATE},
+        {"172.31.255.255", HOMING_ADDR_PRIVATE},
+        {"172.32.0.1", HOMING_ADDR_PUBLIC},
+        {"172.15.255.255", HOMING_ADDR_PUBLIC},
+        {"192.168.1.1", HOMING_ADDR_PRIVATE},
+        {"169.254.169.254", HOMING_ADDR_LINK_LOCAL},
+        {"100.64.0.1", HOMING_ADDR_SHARED},
+        {"100.127.255.255", HOMING_ADDR_SHARED},
+        {"100.128.0.1", HOMING_ADDR_PUBLIC},
+        {"0.0.0.0", HOMING_ADDR_UNSPECIFIED},
+        {"0.1.2.3", HOMING_ADDR_UNSPECIFIED},
+        {"224.0.0.1", HOMING_ADDR_MULTICAST},
+        {"239.255.255.250", HOMING_ADDR_MULTICAST},
+        {"255.255.255.255", HOMING_ADDR_RESERVED},
+        {"240.0.0.1", HOMING_ADDR_RESERVED},
+        {"192.0.0.8", HOMING_ADDR_RESERVED},
+        {"198.18.0.1", HOMING_ADDR_RESERVED},
+        {"2001:4860:4860::8888", HOMING_ADDR_PUBLIC},
+        {"::1", HOMING_ADDR_LOOPBACK},
+        {"::", HOMING_ADDR_UNSPECIFIED},
+        {"fe80::1", HOMING_ADDR_LINK_LOCAL},
+        {"febf::1", HOMING_ADDR_LINK_LOCAL},
+        {"fec0::1", HOMING_ADDR_PRIVATE},
+        {"fc00::1", HOMING_ADDR_PRIVATE},
+        {"fd12:3456::1", HOMING_ADDR_PRIVATE},
+        {"ff02::1", HOMING_ADDR_MULTICAST},
+        {"::ffff:127.0.0.1", HOMING_ADDR_LOOPBACK}, /* homing_addr_parse maps it to v4 */
+        {"::ffff:10.1.1.1", HOMING_ADDR_PRIVATE},
+        {"::ffff:8.8.8.8", HOMING_ADDR_PUBLIC},
+        {"64:ff9b::7f00:1", HOMING_ADDR_LOOPBACK}, /* NAT64 of 127.0.0.1 */
+        {"64:ff9b::a9fe:a9fe", HOMING_ADDR_LINK_LOCAL},
+        {"64:ff9b::808:808", HOMING_ADDR_PUBLIC},
+        {"64:ff9b:1::1", HOMING_ADDR_PRIVATE},
+        {"::127.0.0.1", HOMING_ADDR_RESERVED}, /* IPv4-compatible */
+        {"100::1", HOMING_ADDR_RESERVED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct homing_addr a;
+        assert_int_equal(homing_addr_parse(cases[i].addr, strlen(cases[i].addr), &a), 0);
+        if (homing_addr_class(&a) != cases[i].cls)
+            fail_msg("%s: class %d, want %d", cases[i].addr, homing_addr_class(&a), cases[i].cls);
+    }
+    /* A mapped address as a socket reports it (family 6) is judged the same. */
+    struct homing_addr m = {.family = 6};
+    m.bytes[10] = m.bytes[11] = 0xff;
+    m.bytes[12] = 127;
+    m.bytes[15] = 1;
+    struct homing_webhook_guard g = {0};
+    char why[HOMING_NOTIFY_ERROR_MAX];
+    assert_int_equal(homing_webhook_addr_check(&g, &m, 80, why, sizeof why), -EPERM);
+    assert_string_equal(why, "webhook URL points at a private address (127.0.0.1, loopback); set "
+                             "webhooks.allow_private = yes to allow");
+    g.allow_private = 1;
+    assert_int_equal(homing_webhook_addr_check(&g, &m, 80, why, sizeof why), 0);
+    struct homing_addr none = {0};
+    assert_int_equal(homing_addr_class(&none), -EINVAL);
+}
+
+static void test_guard_urls(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        int r;            /* of homing_webhook_url_check without allow_private */
+        const char *host; /* as parsed, NULL when it does not parse */
+        unsigned port;
+    } cases[] = {
+        {"https://hooks.example.org/homing", 0, "hooks.example.org", 443},
+        {"http://Hooks.Example.ORG:8443/x?y#z", 0, "hooks.example.org", 8443},
+        {"http://example.org", 0, "example.org", 80},
+        {"http://example.org.", 0, "example.org.", 80},
+        {"http://user:pw@example.org/", 0, "example.org", 80},
+        {"http://8.8.8.8/", 0, "8.8.8.8", 80},
+        {"http://[2001:db8::1]:81/", 0, "2001:db8::1", 81},
+        {"http://127.0.0.1:9/hook", -EPERM, "127.0.0.1", 9},
+        {"http://10.0.0.1/", -EPERM, "10.0.0.1", 80},
+        {"http://169.254.169.254/latest", -EPERM, "169.254.169.254", 80},
+        {"http://[::1]/", -EPERM, "::1", 80},
+        {"http://[::ffff:127.0.0.1]/", -EPERM, "::ffff:127.0.0.1", 80},
+        {"http://[::ffff:7f00:1]/", -EPERM, "::ffff:7f00:1", 80},
+        {"http://[fe80::1]/", -EPERM, "fe80::1", 80},
+        {"http://100.64.1.1/", -EPERM, "100.64.1.1", 80},
+        {"http://0.0.0.0/", -EPERM, "0.0.0.0", 80},
+        {"http://localhost/", -EPERM, "localhost", 80},
+        {"http://LOCALHOST./", -EPERM, "localhost.", 80},
+        {"http://api.localhost:1/", -EPERM, "api.localhost", 1},
+        {"http://evil.com@127.0.0.1/", -EPERM, "127.0.0.1", 80},
+        /* Not canonical: what a resolver might read as an address, or worse. */
+        {"http://0x7f.1/", -EINVAL, NULL, 0},
+        {"http://0x7f000001/", -EINVAL, NULL, 0},
+        {"http://2130706433/", -EINVAL, NULL, 0},
+        {"http://017700000001/", -EINVAL, NULL, 0},
+        {"http://127.1/", -EINVAL, NULL, 0},
+        {"http://0177.0.0.1/", -EINVAL, NULL, 0},
+        {"http://127.000.000.001/", -EINVAL, NULL, 0},
+        {"http://256.1.1.1/", -EINVAL, NULL, 0},
+        {"http://1.2.3.4.5/", -EINVAL, NULL, 0},
+        {"http://example.123/", -EINVAL, NULL, 0},
+        {"http://[fe80::1%25eth0]/", -EINVAL, NULL, 0},
+        {"http://[::1/", -EINVAL, NULL, 0},
+        {"http://%31%32%37.0.0.1/", -EINVAL, NULL, 0},
+        {"http://a@b@example.org/", -EINVAL, NULL, 0},
+        {"http://example.org\\@127.0.0.1/", -EINVAL, NULL, 0},
+        {"http://exa mple.org/", -EINVAL, NULL, 0},
+        {"http://-bad.example/", -EINVAL, NULL, 0},
+        {"http://bad-.example/", -EINVAL, NULL, 0},
+        {"http://a..b/", -EINVAL, NULL, 0},
+        {"http:///path", -EINVAL, NULL, 0},
+        {"http://example.org:/", -EINVAL, NULL, 0},
+        {"http://example.org:0/", -EINVAL, NULL, 0},
+        {"http://example.org:65536/", -EINVAL, NULL, 0},
+        {"http://example.org:+80/", -EINVAL, NULL, 0},
+        {"ftp://example.org/", -EINVAL, NULL, 0},
+        {"HTTP://example.org/", -EINVAL, NULL, 0},
+        {"http://b\xc3\xbc"
+         "cher.example/",
+         -EINVAL, NULL, 0},
+        {"", -EINVAL, NULL, 0},
+    };
+    struct homing_webhook_guard g = {0};
+    char why[HOMING_NOTIFY_ERROR_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct homing_webhook_url u;
+        int p = homing_webhook_url_parse(cases[i].url, strlen(cases[i].url), &u);
+        if (cases[i].host) {
+            if (p != 0) fail_msg("%s: does not parse (%d)", cases[i].url, p);
+            assert_string_equal(u.host, cases[i].host);
+            assert_int_equal(u.port, cases[i].port);
+        } else if (p != -EINVAL) {
+            fail_msg("%s: parses as %s", cases[i].url, u.host);
+        }
+        int r = homing_webhook_url_check(&g, cases[i].url, why, sizeof why);
+        if (r != cases[i].r)
+            fail_msg("%s: check %d, want %d (%s)", cases[i].url, r, cases[i].r, why);
+    }
+    /* The option lets private ones through, never the admin listener. */
+    g.allow_private = 1;
+    assert_int_equal(homing_webhook_url_check(&g, "http://127.0.0.1:9/hook", why, sizeof why), 0);
+    assert_int_equal(homing_webhook_url_check(&g, "http://localhost/", why, sizeof why), 0);
+    assert_int_equal(homing_addr_parse("127.0.0.1", 9, &g.admin), 0);
+    g.admin_port = 8081;
+    assert_int_equal(homing_webhook_url_check(&g, "http://127.0.0.1:8081/api", why, sizeof why),
+                     -EPERM);
+    assert_string_equal(why, "webhook URL points at homing's own admin listener (127.0.0.1:8081)");
+    assert_int_equal(homing_webhook_url_check(&g, "http://127.0.0.1:8082/", why, sizeof why), 0);
+    /* A wildcard admin listener answers on loopback and on the host's addresses. */
+    memset(&g.admin, 0, sizeof g.admin);
+    assert_int_equal(homing_webhook_url_check(&g, "http://127.0.0.2:8081/", why, sizeof why),
+                     -EPERM);
+    assert_int_equal(homing_webhook_url_check(&g, "http://[::1]:8081/", why, sizeof why), -EPERM);
+    assert_string_equal(why, "webhook URL points at homing's own admin listener ([::1]:8081)");
+    assert_int_equal(homing_webhook_url_check(&g, "http://8.8.8.8:8081/", why, sizeof why), 0);
+}
+
+static void test_guard_config(void **state)
+{
+    (void)state;
+    struct homing_config *c;
+    assert_int_equal(homing_config_new("/tmp", &c), 0);
+    struct homing_webhook_guard g;
+    assert_int_equal(homing_webhook_guard_from_config(c, &g), 0);
+    assert_int_equal(g.allow_private, 0); /* the default: guarded */
+    assert_int_equal(g.admin.family, 4);
+    assert_int_equal(g.admin_port, 8081);
+    assert_int_equal(homing_config_set(c, "webhooks.allow_private", "yes"), 0);
+    assert_int_equal(homing_config_set(c, "admin.listen", "[::]:9000"), 0);
+    assert_int_equal(homing_webhook_guard_from_config(c, &g), 0);
+    assert_int_equal(g.allow_private, 1);
+    assert_int_equal(g.admin.family, 0); /* a wildcard */
+    assert_int_equal(g.admin_port, 9000);
+    assert_int_equal(homing_config_set(c, "admin.listen", ":9001"), 0);
+    assert_int_equal(homing_webhook_guard_from_config(c, &g), 0);
+    assert_int_equal(g.admin.family, 0);
+    assert_int_equal(homing_config_set(c, "webhooks.allow_private", "perhaps"), 0);
+    assert_int_equal(homing_webhook_guard_from_config(c, &g), -EINVAL);
+    homing_config_free(c);
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -413,6 +651,10 @@ int main(void)
         cmocka_unit_test(test_sse_parse),
         cmocka_unit_test(test_sse_limits),
         cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_fair, setup, teardown),
+        cmocka_unit_test(test_guard_classes),
+        cmocka_unit_test(test_guard_urls),
+        cmocka_unit_test(test_guard_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
