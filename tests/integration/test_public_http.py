@@ -328,9 +328,14 @@ def test_fd_limit_pauses_accepting():
         check(ok, "not serving again after the connections closed")
         check(metric(inst, "homing_accept_fd_limit_total") > 0, "the pauses were not counted")
         check("not accepting" in inst.daemon_log(), "the fd limit was not logged")
+        stops_cleanly(inst)
     finally:
-        inst.stop()
         inst.close()
+
+
+def stops_cleanly(inst):
+    rc = inst.stop()
+    check(rc == 0, f"the daemon exited {rc}: {inst.daemon_log()[-2000:]}")
 
 
 def main():
@@ -348,15 +353,15 @@ def main():
                   test_duplicate_transfer_encoding, test_obsolete_line_folding,
                   test_shapes_h2o_refuses_itself, test_single_framing_still_works):
             r.run(t, inst)
+        r.run(stops_cleanly, inst)
     finally:
-        inst.stop()
         inst.close()
     caps = Instance({"public.max_connections": "6", "public.max_connections_per_client": "4"})
     try:
         caps.serve()
         r.run(test_connection_caps, caps)
+        r.run(stops_cleanly, caps)
     finally:
-        caps.stop()
         caps.close()
     r.run(test_fd_limit_pauses_accepting)
     r.finish()
