@@ -315,6 +315,7 @@ def test_fd_limit_pauses_accepting():
         d0, t0 = loop_demand_s(pid), time.time()
         time.sleep(1.0)
         demand = (loop_demand_s(pid) - d0) / (time.time() - t0)
+        print(f"     loop threads at the fd limit: {demand:.0%} of a CPU asked for")
         check(demand < 0.5, f"the loops asked for {demand:.0%} of a CPU at the fd limit (a spin)")
         for s in clients:
             s.close()
