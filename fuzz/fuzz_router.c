@@ -1,8 +1,10 @@
 /*
  * fuzz_router.c: the public listener's request routing and client-address
  * resolution, fed arbitrary bytes: a path, then X-Forwarded-For and Forwarded
- * values and a trusted-proxy list, split at NUL bytes of the input.
+ * values and a trusted-proxy list, split at NUL bytes of the input; and the
+ * whole input as a request head to the framing check.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,5 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (out.family != 4 && out.family != 6) abort();
     char text[HOMING_ADDR_STR_MAX];
     homing_addr_format(&out, text);
+
+    int f = route_framing_check(p, size);
+    if (f != 0 && f != -EINVAL) abort();
     return 0;
 }

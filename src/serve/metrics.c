@@ -63,6 +63,27 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         atomic_load(&m->background_idle), thread_raises(), LOAD(m->api_requests),
         LOAD(m->api_unauthorized));
 
+    r |= homing_buf_printf(
+        out,
+        "# HELP homing_connections_open Connections open on the public listener.\n"
+        "# TYPE homing_connections_open gauge\nhoming_connections_open %lld\n"
+        "# HELP homing_connections_max The caps on public connections (0: none): "
+        "public.max_connections and public.max_connections_per_client.\n"
+        "# TYPE homing_connections_max gauge\nhoming_connections_max{scope=\"total\"} %u\n"
+        "homing_connections_max{scope=\"per_client\"} %u\n"
+        "# HELP homing_connections_refused_total Public connections closed at accept, over "
+        "a cap.\n# TYPE homing_connections_refused_total counter\n"
+        "homing_connections_refused_total{reason=\"per_client\"} %llu\n"
+        "homing_connections_refused_total{reason=\"total\"} %llu\n"
+        "# HELP homing_accept_fd_limit_total Times a listener stopped accepting for a while: "
+        "the process was out of file descriptors.\n"
+        "# TYPE homing_accept_fd_limit_total counter\nhoming_accept_fd_limit_total %llu\n"
+        "# HELP homing_bad_framing_total Public requests refused with 400 for conflicting "
+        "Content-Length / Transfer-Encoding fields or a folded field line.\n"
+        "# TYPE homing_bad_framing_total counter\nhoming_bad_framing_total %llu\n",
+        LOAD(m->conn_open), m->conn_max, m->conn_max_per_client, LOAD(m->conn_refused[0]),
+        LOAD(m->conn_refused[1]), LOAD(m->accept_fd_limit), LOAD(m->bad_framing));
+
     r |= homing_buf_puts(
         out, "# HELP homing_batch_size Journaled events moved into the store per ingester pass.\n"
              "# TYPE homing_batch_size histogram\n");

@@ -34,6 +34,12 @@ struct metrics {
     atomic_ullong commit_us_sum;
     atomic_ullong api_requests;
     atomic_ullong api_unauthorized;
+    /* the public listener's guards (guard.c, serve.c, public.c) */
+    atomic_llong conn_open;        /* connections accepted and not yet closed */
+    atomic_ullong conn_refused[2]; /* enum conn_refusal: per client, total */
+    atomic_ullong accept_fd_limit; /* accept pauses for want of descriptors */
+    atomic_ullong bad_framing;     /* 400: conflicting Content-Length / Transfer-Encoding */
+    unsigned conn_max, conn_max_per_client; /* the caps, for the exposition; 0: none */
 };
 
 void metrics_observe_batch(struct metrics *m, size_t size, int64_t commit_us);

@@ -225,11 +225,40 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
     return 0;
 }
 
+_Static_assert(ROUTE_HEAD_MAX >= H2O_MAX_REQLEN, "route_framing_check sees whole heads");
+
+/* Request smuggling (RFC 9112 section 6.3). h2o 2.2 frames a body by the first
+ * of several Content-Length fields, or by Transfer-Encoding over a
+ * Content-Length, and keeps both out of req->headers; so the check reads the
+ * request head itself, which h2o keeps at the start of the socket's input
+ * buffer until the answer is sent (it consumes it then). Requests without
+ * either field have no entity: for them (the pixel's hot path) it is one
+ * comparison and a look at the few fields for an obsolete line folding, which
+ * h2o keeps as a field without a name. */
+static int framing_bad(h2o_req_t *req)
+{
+    for (size_t i = 0; i < req->headers.size; i++)
+        if (req->headers.entries[i].name->len == 0) return 1;
+    if (!req->entity.base) return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (!sock || !sock->input) return 1; /* cannot tell: refuse */
+    size_t n = sock->input->size < ROUTE_HEAD_MAX ? sock->input->size : ROUTE_HEAD_MAX;
+    return route_framing_check(sock->input->bytes, n) < 0;
+}
+
 static int on_public(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx, req->conn->ctx);
     struct serve *s = w->serve;
+    if (framing_bad(req)) {
+        /* Nothing after this request is read: h2o closes once it is sent. */
+        atomic_fetch_add_explicit(&s->metrics.bad_framing, 1, memory_order_relaxed);
+        req->http1_is_persistent = 0;
+        h2o_send_error_400(req, "Bad Request", "conflicting message framing\n",
+                           H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+        return 0;
+    }
     struct route route;
     route_parse(req->path.base, req->path.len, &route);
     if (route.kind == ROUTE_NOT_FOUND) {

@@ -13,6 +13,47 @@ static int has_prefix(const char *p, size_t n, const char *prefix, size_t plen)
     return n >= plen && memcmp(p, prefix, plen) == 0;
 }
 
+static int field_is(const char *line, size_t n, const char *name, size_t nlen)
+{
+    if (n <= nlen || line[nlen] != ':') return 0;
+    for (size_t i = 0; i < nlen; i++) {
+        char c = line[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != name[i]) return 0;
+    }
+    return 1;
+}
+
+int route_framing_check(const char *head, size_t len)
+{
+    if (len > ROUTE_HEAD_MAX) len = ROUTE_HEAD_MAX;
+    size_t i = 0;
+    /* The parser skips an empty line before the request line (a client's
+     * stray CRLF after a body). */
+    while (i < len && (head[i] == '\r' || head[i] == '\n')) i++;
+    int content_length = 0, transfer_encoding = 0, first = 1;
+    while (i < len) {
+        const char *line = head + i;
+        const char *nl = memchr(line, '\n', len - i);
+        if (!nl) return -EINVAL;
+        size_t n = (size_t)(nl - line);
+        i += n + 1;
+        if (n && line[n - 1] == '\r') n--;
+        if (n == 0) /* the blank line: the head is complete */
+            return content_length + transfer_encoding > 1 ? -EINVAL : 0;
+        if (first) { /* the request line */
+            first = 0;
+            continue;
+        }
+        if (line[0] == ' ' || line[0] == '\t') return -EINVAL; /* obs-fold */
+        if (field_is(line, n, "content-length", 14))
+            content_length++;
+        else if (field_is(line, n, "transfer-encoding", 17))
+            transfer_encoding++;
+    }
+    return -EINVAL;
+}
+
 void route_parse(const char *path, size_t len, struct route *out)
 {
     struct route r = {ROUTE_NOT_FOUND, {NULL, 0}};

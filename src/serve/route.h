@@ -32,6 +32,20 @@ struct route {
 
 void route_parse(const char *path, size_t len, struct route *out);
 
+/* Message framing of an HTTP/1 request (RFC 9112 section 6.3): head is the
+ * raw request as received, from its request line up to and including the
+ * blank line that ends the fields (more bytes after it are ignored). Returns
+ * 0 when at most one Content-Length or one Transfer-Encoding field frames the
+ * body, -EINVAL for a second Content-Length, a second Transfer-Encoding, both
+ * together, or an obsolete line folding (a field line starting with a space
+ * or tab), which a server must refuse rather than guess: a proxy in front may
+ * have framed the body the other way and the rest would run as a second
+ * request. Only the first ROUTE_HEAD_MAX bytes are looked at; a head without
+ * its blank line within them is -EINVAL too. */
+#define ROUTE_HEAD_MAX (512 * 1024) /* above h2o 2.2's own bound on a request head */
+
+int route_framing_check(const char *head, size_t len);
+
 /* Client address of a request: the peer, unless the peer is a trusted proxy;
  * then the rightmost address of X-Forwarded-For (or else Forwarded "for=")
  * that is not itself a trusted proxy. Header values are untrusted bytes. */

@@ -28,6 +28,9 @@
 #define SERVE_LOOP_TICK_MS  100  /* how often loops look at the stop flag */
 #define SERVE_CHECKPOINT_MS 1000 /* how often the log is copied into the database */
 #define SERVE_DRAIN_MS      200  /* responses flushing after the stop */
+/* Descriptors the daemon keeps besides public connections: stores, journal,
+ * listeners, admin connections and streams, webhooks. */
+#define SERVE_FD_RESERVE 256
 /* The watch (watch_loops): every SERVE_WATCH_MS the main thread reads what
  * the loop threads asked of the CPU (ran or waited to run); flood mode
  * (thread.h) starts when one of them asked for more than SERVE_FLOOD_ON_PCT of
@@ -92,12 +95,57 @@ bad:
     return -EINVAL;
 }
 
+/* Refused over a cap (guard.c): a short answer the client may read before the
+ * close (best effort: a full send buffer or a reset loses it). */
+static const char serve_busy_answer[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                        "Retry-After: 1\r\nConnection: close\r\n"
+                                        "Content-Length: 0\r\n\r\n";
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void accept_resume(h2o_timeout_entry_t *entry)
+{
+    struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, accept_resume, entry);
+    if (w->listener) h2o_socket_read_start(w->listener, on_accept);
+}
+
+/* Out of file descriptors: the pending connection stays in the backlog, so
+ * the listener stays readable, and level-triggered epoll would run this loop
+ * flat out retrying it. Stop watching it for SERVE_ACCEPT_PAUSE_MS instead;
+ * closing connections meanwhile frees descriptors. */
+static void accept_pause(struct worker *w, int err)
+{
+    atomic_fetch_add_explicit(&w->serve->metrics.accept_fd_limit, 1, memory_order_relaxed);
+    h2o_socket_read_stop(w->listener);
+    if (!h2o_timeout_is_linked(&w->accept_resume))
+        h2o_timeout_link(w->loop, &w->accept_pause, &w->accept_resume);
+    int64_t now = homing_mono_us();
+    if (!w->fd_limit_logged_us || now - w->fd_limit_logged_us > 60 * 1000000LL) {
+        w->fd_limit_logged_us = now;
+        log_warn("accept: %s: not accepting for %d ms at a time until descriptors are free "
+                 "(raise RLIMIT_NOFILE or lower public.max_connections)",
+                 strerror(err), SERVE_ACCEPT_PAUSE_MS);
+    }
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err) return;
     struct worker *w = listener->data;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock) h2o_accept(&w->accept_ctx, sock);
+    if (!sock) {
+        int e = errno;
+        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) accept_pause(w, e);
+        return;
+    }
+    if (w->guarded && conn_guard_admit(sock) < 0) {
+        ssize_t n = send(h2o_socket_get_fd(sock), serve_busy_answer, sizeof serve_busy_answer - 1,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)n;
+        h2o_socket_close(sock);
+        return;
+    }
+    h2o_accept(&w->accept_ctx, sock);
 }
 
 static void worker_setup(struct serve *s, struct worker *w, h2o_globalconf_t *conf, int fd)
@@ -110,6 +158,8 @@ static void worker_setup(struct serve *s, struct worker *w, h2o_globalconf_t *co
     w->listen_fd = fd;
     w->listener = h2o_evloop_socket_create(w->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
+    h2o_timeout_init(w->loop, &w->accept_pause, SERVE_ACCEPT_PAUSE_MS);
+    w->accept_resume.cb = accept_resume;
     h2o_socket_read_start(w->listener, on_accept);
 }
 
@@ -125,6 +175,7 @@ static void *worker_main(void *arg)
     }
     /* Stop accepting, commit and answer what is in hand, let responses flush and
      * idle keep-alive connections close. */
+    if (h2o_timeout_is_linked(&w->accept_resume)) h2o_timeout_unlink(&w->accept_resume);
     h2o_socket_read_stop(w->listener);
     h2o_socket_close(w->listener);
     w->listener = NULL;
@@ -257,13 +308,23 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
-static void raise_fd_limit(void)
+/* Raises the descriptor limit to its hard limit and says when the public
+ * connection cap does not fit under it (accepting then pauses at the limit,
+ * and the admin listener can run short too). */
+static void raise_fd_limit(long long max_connections)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) getrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (rl.rlim_cur != RLIM_INFINITY &&
+        (!max_connections || (rlim_t)max_connections + SERVE_FD_RESERVE > rl.rlim_cur))
+        log_warn("public.max_connections (%lld, 0: no cap) plus %d for the daemon's own files "
+                 "exceeds RLIMIT_NOFILE (%llu): past it, accepting pauses until descriptors "
+                 "are free",
+                 max_connections, SERVE_FD_RESERVE, (unsigned long long)rl.rlim_cur);
 }
 
 static int open_store(struct cli *cli, struct homing_store **out)
@@ -316,7 +377,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     log_init("homing", 1);
     static struct serve s; /* large; one per process */
     s.config = cli->config;
-    long long threads, batch_max, cache, flood_rate, flood_burst, flood_table;
+    long long threads, batch_max, cache, flood_rate, flood_burst, flood_table, max_conns,
+        max_conns_client;
     if (homing_config_get_int(s.config, "serve.threads", 1, SERVE_THREADS_MAX, &threads) < 0 ||
         homing_config_get_int(s.config, "serve.batch_max", 1, 100000, &batch_max) < 0 ||
         homing_config_get_int(s.config, "serve.link_cache", 1, 100000000, &cache) < 0 ||
@@ -324,13 +386,20 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         homing_config_get_int(s.config, "serve.flood_burst", 1, 1000000, &flood_burst) < 0 ||
         homing_config_get_int(s.config, "serve.flood_table", 1, FLOOD_TABLE_MAX, &flood_table) < 0)
         return cli_fail("a serve.* number option is out of range (see docs/configuration.md)");
+    if (homing_config_get_int(s.config, "public.max_connections", 0, 10000000, &max_conns) < 0 ||
+        homing_config_get_int(s.config, "public.max_connections_per_client", 0, 10000000,
+                              &max_conns_client) < 0)
+        return cli_fail("public.max_connections and public.max_connections_per_client: a number "
+                        "from 0 (no cap) to 10000000");
     s.nthreads = (int)threads;
     s.base_url = homing_config_get(s.config, "public.base_url");
     if (trusted_proxies_parse(homing_config_get(s.config, "public.trusted_proxies"), &s.proxies) <
         0)
         return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
     if (!(s.keyring = cli_keyring(cli))) return CLI_ERROR;
-    raise_fd_limit();
+    if (conn_guard_init(&s, (unsigned)max_conns, (unsigned)max_conns_client) < 0)
+        return cli_fail("cannot initialise libsodium");
+    raise_fd_limit(max_conns);
 
     /* Every thread blocks SIGTERM/SIGINT; the main thread takes them with sigwait,
      * so no handler races with the loops. */
@@ -380,6 +449,12 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 
     h2o_config_init(&s.public_conf);
     s.public_conf.server_name = h2o_iovec_init(H2O_STRLIT("homing"));
+    s.public_conf.max_request_entity_size = PUBLIC_BODY_MAX;
+    /* No h2c: an upgraded request reaches the handler as HTTP/2, past the
+     * framing check of its HTTP/1 head (public.c), and h2c through a proxy
+     * in front is a known way around it. Nothing here needs HTTP/2 over
+     * cleartext. */
+    s.public_conf.http1.upgrade_to_http2 = 0;
     public_register(
         &s, h2o_config_register_host(&s.public_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535));
     h2o_config_init(&s.admin_conf);
@@ -397,6 +472,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
             flood_init(&w->flood, (size_t)flood_table, (double)flood_rate, (double)flood_burst) < 0)
             return cli_fail("out of memory for the link cache, batch and flood table");
         worker_setup(&s, w, &s.public_conf, fds[i]);
+        w->guarded = 1;
     }
     worker_setup(&s, &s.admin, &s.admin_conf, admin_fd);
 

@@ -34,6 +34,14 @@
 
 #define SERVE_THREADS_MAX      64
 #define SERVE_REQUEST_BODY_MAX (1 << 20) /* admin API bodies */
+/* The public listener's routes take no body; 8 KiB leaves room for a one-click
+ * unsubscribe POST (RFC 8058). h2o answers a longer one with 413 and closes,
+ * before reading it (a Content-Length) or as soon as it grows past it (chunked). */
+#define PUBLIC_BODY_MAX 8192
+/* After accept fails for want of file descriptors the listener sleeps this
+ * long (level-triggered epoll would otherwise wake the loop for it at once,
+ * again and again); connections in hand are served meanwhile. */
+#define SERVE_ACCEPT_PAUSE_MS 100
 
 struct serve;
 struct worker;
@@ -73,6 +81,10 @@ struct worker {
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
     int listen_fd;
+    int guarded;                /* the public listener's: connections pass conn_guard_admit */
+    h2o_timeout_t accept_pause; /* SERVE_ACCEPT_PAUSE_MS, for accept_resume */
+    h2o_timeout_entry_t accept_resume;
+    int64_t fd_limit_logged_us;
     struct homing_store *store; /* this thread's own connection */
     struct link_cache_entry *cache;
     size_t cache_size;
@@ -101,6 +113,28 @@ struct serve {
     struct metrics metrics;
     atomic_int stopping;
 };
+
+/* guard.c: caps on the public listener's open connections, in total and
+ * per client address (an IPv4 address, an IPv6 /64; peers in
+ * public.trusted_proxies are not capped per address: they carry many
+ * clients). One set of counters for all loop threads, lock-free: a fixed
+ * table of counters indexed by a keyed hash of the address, two per address,
+ * where the smaller counts it (a count-min sketch: never below the truth, so
+ * the cap always holds; another address shares both counters only by a
+ * chance the key keeps attackers from choosing). 0: no cap. */
+#define CONN_GUARD_SLOTS 16384 /* counters per row, a power of two; 2 rows */
+
+enum conn_refusal {
+    CONN_REFUSED_PER_CLIENT,
+    CONN_REFUSED_TOTAL,
+    CONN_REFUSALS,
+};
+
+int conn_guard_init(struct serve *s, unsigned max_total, unsigned max_per_client);
+/* Counts a newly accepted public connection until h2o closes its socket.
+ * 0: admitted; -EMLINK: over the client's cap; -EUSERS: over the total (the
+ * refusal counted in metrics); the caller then closes the socket. */
+int conn_guard_admit(h2o_socket_t *sock);
 
 /* batch.c */
 int batch_init(struct worker *w, size_t batch_max);

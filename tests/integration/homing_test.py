@@ -99,10 +99,11 @@ class Instance:
             args.append("--per-message")
         return json.loads(self.run(*args).stdout)
 
-    def serve(self, *args):
+    def serve(self, *args, preexec_fn=None):
         self.log = open(os.path.join(self.tmp, "serve.log"), "w+")
         self.proc = subprocess.Popen([HOMING, "-c", self.conf, "serve", *args],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=preexec_fn)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
