@@ -334,6 +334,13 @@ int homing_reader_new(const struct homing_reader_options *o, struct homing_reade
  * configured database that is missing is an error (-ENOENT), an empty option
  * turns its lookups off. */
 int homing_reader_from_config(const struct homing_config *c, struct homing_reader **out);
+/* The reader every front end uses (daemon threads, reclassify): as
+ * homing_reader_from_config, but when a configured geo database cannot be
+ * opened it falls back to a reader without geo (User-Agent and machine
+ * knowledge still decide most verdicts) and says so in *geo_err (the negative
+ * errno of the geo failure; 0 when geo loaded). Fails only when even that
+ * reader cannot be made, or an option is invalid. */
+int homing_reader_open(const struct homing_config *c, struct homing_reader **out, int *geo_err);
 void homing_reader_free(struct homing_reader *r);
 /* Enriches one open or click: in->event must be set, in->ua and in->machine are
  * filled in by the reader (what the caller put there is ignored). */

@@ -84,7 +84,9 @@ int homing_reader_new(const struct homing_reader_options *o, struct homing_reade
     return 0;
 }
 
-int homing_reader_from_config(const struct homing_config *c, struct homing_reader **out)
+/* The options of homing_reader_from_config, parsed once for both tries of
+ * homing_reader_open. */
+static int reader_options(const struct homing_config *c, struct homing_reader_options *o)
 {
     long long cache;
     int rc = homing_config_get_int(c, "enrich.ua_cache", 1, HOMING_UA_CACHE_MAX, &cache);
@@ -95,7 +97,7 @@ int homing_reader_from_config(const struct homing_config *c, struct homing_reade
     const char *uap = homing_config_get(c, "enrich.uap_regexes");
     const char *rules = homing_config_get(c, "enrich.ua_rules");
     const char *machines = homing_config_get(c, "enrich.machines");
-    struct homing_reader_options o = {
+    *o = (struct homing_reader_options){
         .uap_regexes = uap && uap[0] ? uap : NULL,
         .ua_rules = rules && rules[0] ? rules : NULL,
         .machines = machines && machines[0] ? machines : NULL,
@@ -104,7 +106,33 @@ int homing_reader_from_config(const struct homing_config *c, struct homing_reade
         .ua_cache = (size_t)cache,
         .rdns = rdns,
     };
-    return homing_reader_new(&o, out);
+    return 0;
+}
+
+int homing_reader_open(const struct homing_config *c, struct homing_reader **out, int *geo_err)
+{
+    if (!c || !out) return -EINVAL;
+    struct homing_reader_options o;
+    int rc = reader_options(c, &o);
+    if (rc < 0) return rc;
+    if (geo_err) *geo_err = 0;
+    rc = homing_reader_new(&o, out);
+    if (rc == 0 || (!(o.asn_db && o.asn_db[0]) && !(o.country_db && o.country_db[0]))) return rc;
+    /* Most likely the country or ASN database is not installed yet (make
+     * setup): the User-Agent and the machine knowledge still make most
+     * verdicts, so every front end runs without geo rather than not at all. */
+    int geo = rc;
+    o.asn_db = o.country_db = NULL;
+    rc = homing_reader_new(&o, out);
+    if (rc == 0 && geo_err) *geo_err = geo;
+    return rc;
+}
+
+int homing_reader_from_config(const struct homing_config *c, struct homing_reader **out)
+{
+    struct homing_reader_options o;
+    int rc = reader_options(c, &o);
+    return rc < 0 ? rc : homing_reader_new(&o, out);
 }
 
 void homing_reader_free(struct homing_reader *r)

@@ -104,26 +104,17 @@ static int row_cmp(const void *a, const void *b)
 static struct homing_reader *reader_open(struct cli *cli)
 {
     struct homing_reader *rd = NULL;
-    int r = homing_reader_from_config(cli->config, &rd);
-    if (r == 0) return rd;
-    /* As the daemon does: without the geo databases, the rest still decides. */
-    const char *uap = homing_config_get(cli->config, "enrich.uap_regexes");
-    const char *rules = homing_config_get(cli->config, "enrich.ua_rules");
-    const char *machines = homing_config_get(cli->config, "enrich.machines");
-    struct homing_reader_options o = {
-        .uap_regexes = uap && *uap ? uap : NULL,
-        .ua_rules = rules && *rules ? rules : NULL,
-        .machines = machines && *machines ? machines : NULL,
-    };
-    int r2 = homing_reader_new(&o, &rd);
-    if (r2 < 0) {
-        cli_fail("cannot load the User-Agent rules and machine knowledge: %s", strerror(-r2));
+    int geo_err;
+    int r = homing_reader_open(cli->config, &rd, &geo_err);
+    if (r < 0) {
+        cli_fail("cannot load the User-Agent rules and machine knowledge: %s", strerror(-r));
         return NULL;
     }
-    fprintf(stderr,
-            "homing reclassify: warning: geo databases not usable (%s): verdicts "
-            "without country and ASN\n",
-            strerror(-r));
+    if (geo_err)
+        fprintf(stderr,
+                "homing reclassify: warning: geo databases not usable (%s): verdicts "
+                "without country and ASN\n",
+                strerror(-geo_err));
     return rd;
 }
 

@@ -586,30 +586,17 @@ int enricher_init(struct serve *s, struct homing_store *store)
     en->serve = s;
     en->store = store;
     const struct homing_config *c = s->config;
-    int r = homing_reader_from_config(c, &en->reader);
+    int geo_err;
+    int r = homing_reader_open(c, &en->reader, &geo_err);
     if (r < 0) {
-        /* Most likely the country or ASN database is not installed yet (make
-         * setup): the User-Agent and the machine knowledge still make most
-         * verdicts, so run without them rather than refuse to start. */
-        const char *uap = homing_config_get(c, "enrich.uap_regexes");
-        const char *rules = homing_config_get(c, "enrich.ua_rules");
-        const char *machines = homing_config_get(c, "enrich.machines");
-        struct homing_reader_options o = {
-            .uap_regexes = uap && *uap ? uap : NULL,
-            .ua_rules = rules && *rules ? rules : NULL,
-            .machines = machines && *machines ? machines : NULL,
-        };
-        int r2 = homing_reader_new(&o, &en->reader);
-        if (r2 == 0) {
-            log_warn("enrich: geo.country_db / geo.asn_db not usable (%s): verdicts without "
-                     "country and ASN (run make setup)",
-                     strerror(-r));
-        } else {
-            en->reader = NULL;
-            log_error("enrich: no User-Agent parser or machine knowledge (%s): opens and clicks "
-                      "are not enriched",
-                      strerror(-r2));
-        }
+        en->reader = NULL;
+        log_error("enrich: no User-Agent parser or machine knowledge (%s): opens and clicks "
+                  "are not enriched",
+                  strerror(-r));
+    } else if (geo_err) {
+        log_warn("enrich: geo.country_db / geo.asn_db not usable (%s): verdicts without "
+                 "country and ASN (run make setup)",
+                 strerror(-geo_err));
     }
     return 0;
 }

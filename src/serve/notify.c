@@ -744,28 +744,15 @@ int notifier_init(struct serve *s, struct homing_store *store)
     int on = 1;
     homing_config_get_bool(c, "notify.enrich", &on);
     if (on) {
-        int r = homing_reader_from_config(c, &nt->reader);
+        int geo_err;
+        int r = homing_reader_open(c, &nt->reader, &geo_err);
         if (r < 0) {
-            /* Without the country and ASN databases, the User-Agent and the
-             * machine knowledge still make most verdicts. */
-            struct homing_reader_options o = {
-                .uap_regexes = homing_config_get(c, "enrich.uap_regexes"),
-                .ua_rules = *homing_config_get(c, "enrich.ua_rules")
-                                ? homing_config_get(c, "enrich.ua_rules")
-                                : NULL,
-                .machines = *homing_config_get(c, "enrich.machines")
-                                ? homing_config_get(c, "enrich.machines")
-                                : NULL,
-            };
-            if (homing_reader_new(&o, &nt->reader) == 0)
-                log_warn("notifier: geo databases not usable (%s): notifications name no "
-                         "country",
-                         strerror(-r));
-            else {
-                nt->reader = NULL;
-                log_warn("notifier: no User-Agent parser (%s): notifications name no client",
-                         strerror(-r));
-            }
+            nt->reader = NULL;
+            log_warn("notifier: no User-Agent parser (%s): notifications name no client",
+                     strerror(-r));
+        } else if (geo_err) {
+            log_warn("notifier: geo databases not usable (%s): notifications name no country",
+                     strerror(-geo_err));
         }
     }
     return 0;

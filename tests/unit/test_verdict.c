@@ -404,6 +404,51 @@ static uint32_t reference_reasons(const struct homing_event *e, const struct hom
  * to land on the edges: times on half seconds (the windows' ends), few
  * messages, recipients, links, clients and User-Agents, ids shared or 0, the
  * event itself among the others or not. */
+/* The front ends' reader: a geo database that cannot be opened costs only the
+ * geo lookups (said in geo_err); a missing rules file or a bad option fails. */
+static void test_reader_open(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/homing-test-reader-open-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct homing_config *c;
+    assert_int_equal(homing_config_new(dir, &c), 0);
+    char cwd[1024], path[1200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(path, sizeof path, "%s/data/useragents.tsv", cwd);
+    assert_int_equal(homing_config_set(c, "enrich.ua_rules", path), 0);
+    snprintf(path, sizeof path, "%s/data/machines.tsv", cwd);
+    assert_int_equal(homing_config_set(c, "enrich.machines", path), 0);
+    assert_int_equal(homing_config_set(c, "geo.country_db", "/nonexistent/country.mmdb"), 0);
+    assert_int_equal(homing_config_set(c, "geo.asn_db", ""), 0);
+    struct homing_reader *r = NULL;
+    int geo_err = 1;
+    assert_int_equal(homing_reader_from_config(c, &r), -ENOENT);
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), 0);
+    assert_non_null(r);
+    assert_int_equal(geo_err, -ENOENT);
+    homing_reader_free(r);
+    /* No geo configured: nothing to fall back from. */
+    assert_int_equal(homing_config_set(c, "geo.country_db", ""), 0);
+    r = NULL;
+    geo_err = 1;
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), 0);
+    assert_int_equal(geo_err, 0);
+    homing_reader_free(r);
+    /* The rules themselves missing, or an option out of range: no reader. */
+    assert_int_equal(homing_config_set(c, "geo.country_db", "/nonexistent/country.mmdb"), 0);
+    assert_int_equal(homing_config_set(c, "enrich.machines", "/nonexistent/machines.tsv"), 0);
+    r = NULL;
+    assert_true(homing_reader_open(c, &r, &geo_err) < 0);
+    assert_null(r);
+    snprintf(path, sizeof path, "%s/data/machines.tsv", cwd);
+    assert_int_equal(homing_config_set(c, "enrich.machines", path), 0);
+    assert_int_equal(homing_config_set(c, "enrich.ua_cache", "0"), 0);
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), -EINVAL);
+    homing_config_free(c);
+    rmdir(dir);
+}
+
 static void test_index_same_verdict(void **state)
 {
     (void)state;
@@ -487,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_from_config),
+        cmocka_unit_test(test_reader_open),
         cmocka_unit_test(test_index_same_verdict),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
