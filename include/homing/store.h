@@ -52,11 +52,15 @@ struct homing_message_spec {
     int mode;               /* enum homing_message_mode */
     const char *const *recipients;
     size_t n_recipients;
-    const char *const *links; /* destinations exactly as a browser follows them */
+    /* destinations in the form homing_url_check gives (homing/util.h), or a
+     * document placeholder {{doc:NAME}} of homing track */
+    const char *const *links;
     size_t n_links;
 };
 
-/* Registers a message with a fresh random public id. */
+/* Registers a message with a fresh random public id. -EINVAL (reason in
+ * homing_store_errmsg) when a link is neither of the two forms above: every
+ * front end checks its links with homing_url_check first. */
 int homing_store_message_add(struct homing_store *s, const struct homing_message_spec *m,
                              uint64_t *id_out);
 

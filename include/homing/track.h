@@ -22,8 +22,12 @@
  *
  * Links are numbered 1..n per message in order of first appearance, one number
  * per distinct destination; the destination is what a browser follows (HTML
- * entities decoded, surrounding white space trimmed). Links the author marks
- * with data-homing="notrack" are left alone.
+ * entities decoded, surrounding white space trimmed, tabs and line breaks
+ * inside removed), in the form homing_url_check writes it (homing/util.h).
+ * Links the author marks with data-homing="notrack" are left alone, and so
+ * are http and https links homing_url_check refuses (a control character
+ * left inside, a backslash, user info, a bad host ...): they are counted and
+ * reported (homing_track_refused_count, a warning each), never stored.
  */
 #ifndef HOMING_TRACK_H
 #define HOMING_TRACK_H
@@ -81,6 +85,10 @@ const char *homing_track_recipient(const struct homing_track *t, size_t i);
 /* Link destinations; link i has index i + 1 in the tokens. */
 size_t homing_track_link_count(const struct homing_track *t);
 const char *homing_track_link(const struct homing_track *t, size_t i);
+/* http and https links left untracked (and not stored) because
+ * homing_url_check refused them (homing/util.h); each also has a warning
+ * naming it, while there is room for warnings. */
+size_t homing_track_refused_count(const struct homing_track *t);
 /* Parts to be changed, and notes about what was left alone and why (one line
  * each, e.g. a part in an unknown charset), for the program to show. */
 size_t homing_track_part_count(const struct homing_track *t);

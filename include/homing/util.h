@@ -98,6 +98,41 @@ size_t homing_strlcpy(char *dst, const char *src, size_t cap);
  * be printed to a terminal or log safely; dst needs cap >= 1. */
 void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n);
 
+/* Click destinations. Every way a link gets into the store (the API, `homing
+ * message add`, `homing track`) passes it through homing_url_check, the store
+ * refuses a link that is not in the form it gives, and the daemon checks a
+ * stored link again before it writes it into a Location header. The rules
+ * (docs/tracking.md, "Valid link destinations"):
+ *   - an absolute http or https URL with "//" and a host; the scheme comes out
+ *     in lower case; the whole URL is at most HOMING_URL_DEST_MAX bytes, as
+ *     given and as written out (-E2BIG past it);
+ *   - the host is a DNS name (letters, digits, '-', '_', '.': labels of at
+ *     most 63 bytes, no empty label but an optional final dot), a dotted-quad
+ *     IPv4 address (a name ending in a number must be one: no 0x7f.1 or
+ *     2130706433), or an IPv6 address in brackets (no zone); a non-ASCII name
+ *     comes out percent-encoded as UTF-8 (RFC 3986 section 3.2.2), which a
+ *     browser turns into its xn-- form; at most HOMING_URL_HOST_MAX bytes;
+ *   - an optional port 1 to 65535 (leading zeros and an empty port dropped);
+ *   - no user name or password ("https://bank.example@evil.example/" reads
+ *     as the bank's address to a person), no backslash anywhere (browsers
+ *     read it as '/', other software does not);
+ *   - no control character: C0 (TAB, LF and CR too), DEL, or C1 (U+0080 to
+ *     U+009F); the input must be UTF-8;
+ *   - in the path, query and fragment, what RFC 3986 does not allow but can be
+ *     encoded is percent-encoded (space, non-ASCII, " < > [ ] ^ ` { | } , a
+ *     second '#', a '%' not followed by two hex digits); valid %XX are kept.
+ * So what comes out is printable ASCII without spaces, safe in a header, and
+ * checking it again gives it back unchanged. Appends to out and returns 0;
+ * -EINVAL for a URL that breaks a rule, -E2BIG, -ENOMEM; out is unchanged
+ * on failure. why (may be NULL) gets a short static reason on failure. */
+#define HOMING_URL_DEST_MAX 2048
+#define HOMING_URL_HOST_MAX 253
+int homing_url_check(const char *in, size_t len, struct homing_buf *out, const char **why);
+/* Whether s[0, n) could go into an HTTP header value as it is: non-empty,
+ * every byte printable ASCII other than space (0x21 to 0x7e). What
+ * homing_url_check writes always is. */
+int homing_url_header_safe(const char *s, size_t n);
+
 /* Makes room for one more element in a growable array *arr of *cap elements of
  * size el, `used` of them in use: doubles the capacity (first: `first`), zeroes
  * the new slots, refuses sizes that would overflow (-E2BIG). Writes *arr and

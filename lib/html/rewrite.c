@@ -36,18 +36,19 @@ size_t rewrite_doc_placeholder(const char *s, size_t n)
     for (size_t i = open; i < n && i <= open + DOC_PLACEHOLDER_NAME_MAX; i++) {
         char c = s[i];
         if (c == '}') return i > open && i + 1 < n && s[i + 1] == '}' ? i + 2 : 0;
-        if (c == '{' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '\r' || c == '\n' ||
-            c == '\0')
+        if (c == '{' || c == '<' || c == '>' || c == '"' || c == '\'' || (unsigned char)c < 0x20 ||
+            c == 0x7f)
             return 0;
     }
     return 0;
 }
 
-int rewrite_url_trackable(const char *value, size_t n, const char *base_url, char **out)
+int rewrite_url_trackable(const char *value, size_t n, const char *base_url, char **out,
+                          const char **why)
 {
     while (n > 0 && is_c0_or_space((unsigned char)value[0])) value++, n--;
     while (n > 0 && is_c0_or_space((unsigned char)value[n - 1])) n--;
-    if (n == 0 || n > REWRITE_URL_MAX) return 0;
+    if (n == 0) return 0;
     /* the URL parser drops tabs and newlines anywhere in the input */
     char *u = malloc(n + 1);
     if (!u) return -ENOMEM;
@@ -75,8 +76,27 @@ int rewrite_url_trackable(const char *value, size_t n, const char *base_url, cha
         free(u);
         return 0;
     }
-    *out = u;
-    return 1;
+    /* what is stored is what homing_url_check writes, which the browser reads
+     * the same way (space and non-ASCII percent-encoded); what it refuses (a
+     * VT, FF or ESC left inside, a backslash, user info, a bad host ...) is
+     * left as the author wrote it and reported */
+    struct homing_buf b;
+    homing_buf_init(&b, HOMING_URL_DEST_MAX + 1);
+    int r = homing_url_check(u, m, &b, why);
+    if (r == -ENOMEM) {
+        free(u);
+        homing_buf_free(&b);
+        return r;
+    }
+    if (r < 0) {
+        homing_buf_free(&b);
+        if (m > REWRITE_REFUSED_SHOWN_MAX) u[REWRITE_REFUSED_SHOWN_MAX] = '\0';
+        *out = u;
+        return REWRITE_URL_REFUSED;
+    }
+    free(u);
+    *out = homing_buf_steal(&b);
+    return *out ? 1 : -ENOMEM;
 }
 
 int rewrite_list_push(struct rewrite_list *l, const struct rewrite_site *s)
@@ -221,12 +241,17 @@ static int add_href(struct doc *d, const struct html_token *tok)
     }
     if ((r = attr_value(d, a, &v, &vn)) < 0) return r;
     char *url = NULL;
-    r = rewrite_url_trackable(v, vn, d->base_url, &url);
+    const char *why = NULL;
+    r = rewrite_url_trackable(v, vn, d->base_url, &url, &why);
     if (r <= 0) return r;
     size_t q = a->quote ? 1 : 0;
-    struct rewrite_site s = {
-        REWRITE_LINK, d->shift + a->value + q, d->shift + a->value + a->value_len - q, a->quote, 1,
-        url};
+    struct rewrite_site s = {r == REWRITE_URL_REFUSED ? REWRITE_REFUSED : REWRITE_LINK,
+                             d->shift + a->value + q,
+                             d->shift + a->value + a->value_len - q,
+                             a->quote,
+                             1,
+                             url,
+                             why};
     r = rewrite_list_push(d->out, &s);
     if (r < 0) free(url);
     return r;

@@ -11,8 +11,11 @@
  *
  * Skip rules (a link is left alone when): its scheme is not http or https
  * (mailto:, tel:, cid:, fragments, relative links), it already points at the
- * tracking base URL, its element carries the notrack marker
- * data-homing="notrack", or it is longer than REWRITE_URL_MAX.
+ * tracking base URL, or its element carries the notrack marker
+ * data-homing="notrack". An http or https link that homing_url_check refuses
+ * (homing/util.h: a control character, a backslash, user info, a bad host or
+ * port, longer than HOMING_URL_DEST_MAX ...) is left alone too, as a
+ * REWRITE_REFUSED site, so that `homing track` can report it.
  */
 #ifndef HOMING_LIB_HTML_REWRITE_H
 #define HOMING_LIB_HTML_REWRITE_H
@@ -21,15 +24,16 @@
 
 #include "homing/util.h"
 
-#define REWRITE_NOTRACK_ATTR  "data-homing"
-#define REWRITE_NOTRACK_VALUE "notrack"
-#define REWRITE_URL_MAX       8192   /* longer destinations are left untracked */
-#define REWRITE_SITES_MAX     100000 /* sites per part: beyond it the part is refused */
-#define REWRITE_HTML_DEPTH    4096   /* rewrite_html_gumbo: tree depth walked, no deeper */
+#define REWRITE_NOTRACK_ATTR      "data-homing"
+#define REWRITE_NOTRACK_VALUE     "notrack"
+#define REWRITE_REFUSED_SHOWN_MAX 200    /* bytes of a refused link kept to report it */
+#define REWRITE_SITES_MAX         100000 /* sites per part: beyond it the part is refused */
+#define REWRITE_HTML_DEPTH        4096   /* rewrite_html_gumbo: tree depth walked, no deeper */
 
 enum rewrite_kind {
     REWRITE_LINK = 1,
     REWRITE_PIXEL = 2,
+    REWRITE_REFUSED = 3, /* a link left alone: not a valid destination */
 };
 
 struct rewrite_site {
@@ -37,7 +41,9 @@ struct rewrite_site {
     size_t start, end; /* replaced byte range; start == end for an insertion */
     char quote;        /* LINK in HTML: '"' or '\'' around the value, 0 if none */
     int html;          /* the replacement goes into HTML (escape it) */
-    char *url;         /* LINK: the destination (malloc'd, NUL-terminated) */
+    char *url;         /* LINK: the destination (malloc'd, NUL-terminated); REFUSED: the
+                        * link as read, cut at REWRITE_REFUSED_SHOWN_MAX bytes */
+    const char *why;   /* REFUSED: why (a static string of homing_url_check) */
 };
 
 struct rewrite_list {
@@ -85,8 +91,13 @@ int rewrite_list_same(const struct rewrite_list *a, const struct rewrite_list *b
 /* Normalises a decoded attribute value the way a browser's URL parser does
  * (strips leading and trailing C0 controls and spaces, removes tabs and
  * newlines) and decides whether to track it. Returns 1 and a malloc'd
- * destination in *out if it is to be tracked, 0 if not, -ENOMEM. */
-int rewrite_url_trackable(const char *value, size_t n, const char *base_url, char **out);
+ * destination in *out (as homing_url_check writes it) if it is to be tracked,
+ * 0 if it is not a link to track, REWRITE_URL_REFUSED with the link as read
+ * in *out (malloc'd, cut at REWRITE_REFUSED_SHOWN_MAX bytes) and the reason in
+ * *why if it is an http or https link that homing_url_check refuses; -ENOMEM. */
+#define REWRITE_URL_REFUSED 2
+int rewrite_url_trackable(const char *value, size_t n, const char *base_url, char **out,
+                          const char **why);
 
 /* The length of a document placeholder "{{doc:NAME}}" at the start of s (n
  * bytes), 0 if there is none: NAME is 1 to 255 bytes without braces, angle

@@ -125,11 +125,18 @@ static int add_href(const GumboElement *e, const char *base, size_t len, size_t 
     else if (ov[0] == '"' || ov[0] == '\'')
         return 0; /* an unterminated quote: gumbo reached the end of input */
     char *url = NULL;
-    int r = rewrite_url_trackable(a->value, strlen(a->value), base_url, &url);
+    const char *why = NULL;
+    int r = rewrite_url_trackable(a->value, strlen(a->value), base_url, &url, &why);
     if (r <= 0) return r;
     size_t start = (size_t)(ov - base) + (quote ? 1 : 0);
     size_t end = (size_t)(ov - base) + on - (quote ? 1 : 0);
-    struct rewrite_site s = {REWRITE_LINK, start + shift, end + shift, quote, 1, url};
+    struct rewrite_site s = {r == REWRITE_URL_REFUSED ? REWRITE_REFUSED : REWRITE_LINK,
+                             start + shift,
+                             end + shift,
+                             quote,
+                             1,
+                             url,
+                             why};
     r = rewrite_list_push(out, &s);
     if (r < 0) free(url);
     return r;

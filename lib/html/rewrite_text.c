@@ -80,9 +80,11 @@ int rewrite_text(const char *text, size_t len, const char *base_url, struct rewr
         if (n <= skip) continue;
     site:;
         char *url = NULL;
-        r = rewrite_url_trackable(p, n, base_url, &url);
+        const char *why = NULL;
+        r = rewrite_url_trackable(p, n, base_url, &url, &why);
         if (r <= 0) continue;
-        struct rewrite_site s = {REWRITE_LINK, at, at + n, 0, 0, url};
+        struct rewrite_site s = {
+            r == REWRITE_URL_REFUSED ? REWRITE_REFUSED : REWRITE_LINK, at, at + n, 0, 0, url, why};
         r = 0;
         if (out->n >= REWRITE_SITES_MAX) {
             r = -E2BIG;

@@ -34,8 +34,9 @@
 #include "lib/html/rewrite.h"
 #include "track_impl.h"
 
-#define TRACK_WARNINGS_MAX 64  /* notes kept; later ones are counted in the last */
-#define TRACK_ADDR_MAX     320 /* longest address taken for Disposition-Notification-To */
+#define TRACK_WARNINGS_MAX      64  /* notes kept; later ones are counted in the last */
+#define TRACK_ADDR_MAX          320 /* longest address taken for Disposition-Notification-To */
+#define TRACK_REFUSED_SHOWN_MAX 120 /* bytes of a refused link quoted in its warning */
 
 struct track_op {
     size_t start, end; /* in the part's decoded body, original charset */
@@ -77,6 +78,7 @@ struct homing_track {
     unsigned flags;
     char *warnings[TRACK_WARNINGS_MAX];
     size_t n_warn;
+    size_t n_refused; /* links left untracked: not a valid destination */
     /* while parsing */
     const struct homing_track_options *o;
     unsigned n_seen;
@@ -144,6 +146,18 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gcha
         snprintf(t->crit_msg, sizeof t->crit_msg, "broken MIME: %s at byte %lld", what,
                  (long long)offset);
     }
+}
+
+/* Counts and reports a link homing_url_check refused, escaped: the warning
+ * reaches a terminal. */
+static void refused(struct homing_track *t, int part, const char *url, const char *why)
+{
+    char safe[TRACK_REFUSED_SHOWN_MAX + 1];
+    size_t n = strlen(url);
+    homing_str_sanitize(safe, sizeof safe, url, n);
+    t->n_refused++;
+    warn(t, "part %d: link \"%s%s\" left untracked: not a valid destination (%s)", part, safe,
+         n > TRACK_REFUSED_SHOWN_MAX ? "..." : "", why ? why : "refused");
 }
 
 static int add_link(struct homing_track *t, char *url, uint32_t *index)
@@ -347,6 +361,12 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
     for (size_t i = 0; i < l.n && r == 0; i++) {
         struct rewrite_site *site = &l.v[i];
         struct track_op *op = &p.ops[p.n_ops];
+        if (site->kind == REWRITE_REFUSED) {
+            /* left as the author wrote it, never stored: a destination the
+             * redirect could not write safely (issue 11) */
+            refused(t, index, site->url, site->why);
+            continue;
+        }
         if (site->start == site->end) {
             op->start = op->end = track_text_hi(&tt, site->start);
         } else if (tt.stateful) {
@@ -700,6 +720,11 @@ const char *homing_track_link(const struct homing_track *t, size_t i)
 size_t homing_track_part_count(const struct homing_track *t)
 {
     return t->n_parts;
+}
+
+size_t homing_track_refused_count(const struct homing_track *t)
+{
+    return t->n_refused;
 }
 
 size_t homing_track_warning_count(const struct homing_track *t)

@@ -96,6 +96,35 @@ int homing_store_schema_version(struct homing_store *s, int *version)
     return s->ops->schema_version(s, version);
 }
 
+/* The store takes a link only in the form homing_url_check writes (so nothing
+ * a front end forgot to check, old or new, can reach a redirect's Location
+ * header), or as the document placeholder of `homing track` ({{doc:NAME}},
+ * homing/track.h; never redirected to: no click URL is made for it). Returns 0
+ * or -EINVAL with *why set, -ENOMEM. */
+#define STORE_DOC_PREFIX "{{doc:"
+static int link_ok(const char *url, const char **why)
+{
+    size_t n = strlen(url), pl = sizeof STORE_DOC_PREFIX - 1;
+    if (n > pl + 2 && memcmp(url, STORE_DOC_PREFIX, pl) == 0 && strcmp(url + n - 2, "}}") == 0) {
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f) {
+                *why = "a control character";
+                return -EINVAL;
+            }
+        return 0;
+    }
+    struct homing_buf b;
+    homing_buf_init(&b, HOMING_URL_DEST_MAX + 1);
+    int r = homing_url_check(url, n, &b, why);
+    if (r == -E2BIG) r = -EINVAL;
+    if (r == 0 && (b.len != n || memcmp(b.data, url, n) != 0)) {
+        *why = "not in the form homing_url_check gives";
+        r = -EINVAL;
+    }
+    homing_buf_free(&b);
+    return r;
+}
+
 int homing_store_message_add(struct homing_store *s, const struct homing_message_spec *m,
                              uint64_t *id_out)
 {
@@ -106,8 +135,15 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
     if ((m->n_recipients && !m->recipients) || (m->n_links && !m->links)) return -EINVAL;
     for (size_t i = 0; i < m->n_recipients; i++)
         if (!m->recipients[i]) return -EINVAL;
-    for (size_t i = 0; i < m->n_links; i++)
+    for (size_t i = 0; i < m->n_links; i++) {
         if (!m->links[i]) return -EINVAL;
+        const char *why = "";
+        int r = link_ok(m->links[i], &why);
+        if (r < 0) {
+            store_set_error(s, "link %zu is not a valid destination: %s", i + 1, why);
+            return r;
+        }
+    }
     return s->ops->message_add(s, m, id_out);
 }
 

@@ -384,6 +384,9 @@ int cmd_track(struct cli *cli, int argc, char **argv)
             homing_track_link_count(t) == 1 ? "" : "s", homing_track_part_count(t),
             homing_track_part_count(t) == 1 ? "" : "s",
             per_message ? "one copy for everyone" : "one copy per recipient");
+    if (homing_track_refused_count(t))
+        fprintf(info, "  %zu link%s left untracked: not a valid destination (see the warnings)\n",
+                homing_track_refused_count(t), homing_track_refused_count(t) == 1 ? "" : "s");
     for (size_t i = 0; i < n_outs; i++)
         if (outs[i].path) fprintf(info, "  %s\n", outs[i].path);
     status = CLI_OK;

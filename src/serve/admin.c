@@ -12,6 +12,7 @@
  * table.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +23,11 @@
 #include "homing/journal.h"
 #include "serve.h"
 
-#define ADMIN_LIST_DEFAULT 100
-#define ADMIN_QUERY_MAX    1024
-#define ADMIN_BARRIER_MS   2000 /* longest wait of a read for the journal to be stored */
+#define ADMIN_LIST_DEFAULT   100
+#define ADMIN_QUERY_MAX      1024
+#define ADMIN_BARRIER_MS     2000 /* longest wait of a read for the journal to be stored */
+#define ADMIN_LINK_SHOWN_MAX 121  /* bytes of a refused link quoted in the error, NUL included */
+#define ADMIN_LINK_ERROR_MAX 256
 
 static void send_text(h2o_req_t *req, int status, const char *reason, const char *type,
                       const char *body, size_t len)
@@ -140,15 +143,33 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
         err = "too many recipients or links";
     size_t nr = json_array_size(rcpts), nl = json_array_size(links);
     const char **rv = calloc(nr + 1, sizeof *rv), **lv = calloc(nl + 1, sizeof *lv);
+    char **owned = calloc(nl + 1, sizeof *owned);
+    char msg[ADMIN_LINK_ERROR_MAX];
+    if (!rv || !lv || !owned) err = "out of memory";
     for (size_t i = 0; !err && i < nr; i++)
         if (!(rv[i] = json_string_value(json_array_get(rcpts, i))) || !strchr(rv[i], '@'))
             err = "each recipient must be an address";
+    /* Each link as homing_url_check writes it (the store takes no other form):
+     * a link with a CR LF once split the redirect's response (issue 11). */
     for (size_t i = 0; !err && i < nl; i++) {
-        lv[i] = json_string_value(json_array_get(links, i));
-        if (!lv[i] || (strncasecmp(lv[i], "http://", 7) && strncasecmp(lv[i], "https://", 8)))
-            err = "each link must be an http or https URL";
+        json_t *jl = json_array_get(links, i);
+        const char *l = json_string_value(jl), *why = "not a string";
+        struct homing_buf b;
+        homing_buf_init(&b, HOMING_URL_DEST_MAX + 1);
+        if (l && homing_url_check(l, json_string_length(jl), &b, &why) == 0) {
+            lv[i] = owned[i] = homing_buf_steal(&b);
+            continue;
+        }
+        homing_buf_free(&b);
+        char safe[ADMIN_LINK_SHOWN_MAX];
+        homing_str_sanitize(safe, sizeof safe, l ? l : "", l ? json_string_length(jl) : 0);
+        snprintf(msg, sizeof msg, "link %zu \"%s%s\" is not a valid http or https destination: %s",
+                 i + 1, safe, l && json_string_length(jl) >= sizeof safe ? "..." : "", why);
+        err = msg;
     }
     if (err) {
+        for (size_t i = 0; owned && i < nl; i++) free(owned[i]);
+        free(owned);
         free(rv);
         free(lv);
         json_decref(body);
@@ -160,16 +181,15 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
     spec.n_links = nl;
     uint64_t id;
     int r = homing_store_message_add(w->store, &spec, &id);
-    if (r < 0) {
-        free(rv);
-        free(lv);
-        json_decref(body);
-        log_error("api: cannot register message: %s", homing_store_errmsg(w->store));
-        return send_error(req, 500, "Internal Server Error", "cannot register the message");
-    }
+    for (size_t i = 0; i < nl; i++) free(owned[i]);
+    free(owned);
     free(rv);
     free(lv);
     json_decref(body);
+    if (r < 0) {
+        log_error("api: cannot register message: %s", homing_store_errmsg(w->store));
+        return send_error(req, 500, "Internal Server Error", "cannot register the message");
+    }
     if (tracking != HOMING_TRACKING_INDIVIDUAL &&
         homing_store_tracking_set(w->store, id, 0, tracking) < 0) {
         log_error("api: cannot set the tracking mode: %s", homing_store_errmsg(w->store));

@@ -13,6 +13,8 @@
 #include "log.h"
 #include "serve.h"
 
+#define PUBLIC_LINK_LOGGED_MAX 200 /* bytes of a refused destination in the log line */
+
 /* The 43-byte transparent 1x1 GIF89a. */
 static const unsigned char pixel_gif[43] = {
     0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
@@ -88,9 +90,19 @@ static void send_empty(h2o_req_t *req)
     h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
 }
 
-/* The destination was resolved before queueing and kept in the request pool. */
+/* The destination was resolved before queueing (link_lookup checked it) and
+ * kept in the request pool. Whatever reaches here, a header value with a
+ * control character, space or non-ASCII byte is never written: a CR LF in it
+ * would end the header block and start a response of the store's making
+ * (issue 11); the click gets the 404 page instead. */
 static void send_redirect(h2o_req_t *req, h2o_iovec_t location)
 {
+    if (!homing_url_header_safe(location.base, location.len)) {
+        struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx, req->conn->ctx);
+        atomic_fetch_add_explicit(&w->serve->metrics.redirects_refused, 1, memory_order_relaxed);
+        send_page(req, 404, "Not Found", not_found_page);
+        return;
+    }
     req->res.status = 302;
     req->res.reason = "Found";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, location.base,
@@ -168,19 +180,54 @@ static void fill_event(struct serve *s, h2o_req_t *req, struct homing_event *ev,
     copy_header(req, H2O_TOKEN_FROM, ev->from, sizeof ev->from);
 }
 
-/* Click destinations: a direct-mapped cache in front of this thread's store. */
-static const char *link_lookup(struct worker *w, uint64_t message, uint32_t index)
+/* Click destinations: a direct-mapped cache in front of this thread's store.
+ * A destination read from the store is checked again before it is cached:
+ * the store may hold rows written before every way in checked its links
+ * (issue 11), or rows written by hand. The cache keeps what homing_url_check
+ * writes (the stored text for every row it passed), or that the link was
+ * refused, so a refused link is logged once per cache fill, not per click.
+ * NULL for an unknown link and for a refused one (*refused set). */
+static const char *link_lookup(struct worker *w, uint64_t message, uint32_t index, int *refused)
 {
     uint64_t h = (message ^ ((uint64_t)index * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
     struct link_cache_entry *e = &w->cache[(h >> 17) % w->cache_size];
-    if (e->url && e->message == message && e->index == index) return e->url;
+    *refused = 0;
+    if ((e->url || e->refused) && e->message == message && e->index == index) {
+        *refused = e->refused;
+        return e->url;
+    }
     char *url;
     if (homing_store_link_url(w->store, message, index, &url) < 0) return NULL;
+    struct homing_buf b;
+    homing_buf_init(&b, HOMING_URL_DEST_MAX + 1);
+    const char *why = NULL;
+    int r = homing_url_check(url, strlen(url), &b, &why);
+    if (r == -ENOMEM) {
+        homing_buf_free(&b);
+        free(url);
+        return NULL;
+    }
     free(e->url);
     e->message = message;
     e->index = index;
-    e->url = url;
-    return url;
+    e->url = NULL;
+    e->refused = r < 0;
+    if (r < 0) {
+        char safe[PUBLIC_LINK_LOGGED_MAX + 1], id[HOMING_ID_STR_MAX];
+        size_t n = strlen(url);
+        homing_str_sanitize(safe, sizeof safe, url, n);
+        homing_id_format(message, id);
+        log_warn("click: link %u of message %s is not a valid destination (%s), answered 404 "
+                 "instead of a redirect: \"%s%s\"",
+                 index, id, why, safe, n > PUBLIC_LINK_LOGGED_MAX ? "..." : "");
+        homing_buf_free(&b);
+        free(url);
+        *refused = 1;
+        return NULL;
+    }
+    free(url);
+    e->url = homing_buf_steal(&b);
+    return e->url;
 }
 
 static int is_method_ok(h2o_req_t *req)
@@ -294,9 +341,13 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
         return queue_hit(w, req, HOMING_EV_OPEN, &t, h2o_iovec_init(NULL, 0), NULL);
     case ROUTE_CLICK: {
         const char *url = NULL;
+        int refused = 0;
         if (homing_token_verify(s->keyring, route.token.p, route.token.len, &t) < 0 ||
-            t.kind != HOMING_TOKEN_CLICK || !(url = link_lookup(w, t.message, t.item))) {
-            atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_CLICK], 1);
+            t.kind != HOMING_TOKEN_CLICK || !(url = link_lookup(w, t.message, t.item, &refused))) {
+            /* a refused destination is not recorded as a click either */
+            atomic_fetch_add(refused ? &s->metrics.redirects_refused
+                                     : &s->metrics.invalid[METRICS_HIT_CLICK],
+                             1);
             send_page(req, 404, "Not Found", not_found_page);
             return 0;
         }

@@ -68,7 +68,8 @@ struct hit {
 struct link_cache_entry {
     uint64_t message;
     uint32_t index;
-    char *url;
+    char *url;   /* as homing_url_check writes it; NULL: empty or refused */
+    int refused; /* the stored destination failed homing_url_check */
 };
 
 struct worker {

@@ -188,6 +188,29 @@ def http_get(port, path, **kw):
     return http_request(port, "GET", path, **kw)
 
 
+def dest_form(url):
+    """The form homing stores a destination in (homing_url_check, docs/tracking.md):
+    the scheme in lower case, non-ASCII percent-encoded as UTF-8, and in the path,
+    query and fragment whatever RFC 3986 does not allow percent-encoded."""
+    scheme, rest = url.split("://", 1)
+    cut = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] or [len(rest)])
+    out = scheme.lower() + "://"
+    for b in rest[:cut].encode():
+        out += f"%{b:02X}" if b >= 0x80 else chr(b)
+    tail = rest[cut:].encode()
+    fragment = False
+    for i, b in enumerate(tail):
+        c = chr(b)
+        if c == "%":
+            keep = re.fullmatch(rb"[0-9A-Fa-f]{2}", tail[i + 1:i + 3]) is not None
+        elif c == "#":
+            keep, fragment = not fragment, True
+        else:
+            keep = b < 0x80 and (c.isalnum() or c in "-._~!$&'()*+,;=:@/?")
+        out += c if keep else f"%{b:02X}"
+    return out
+
+
 def path_of(url):
     return "/" + url.split("/", 3)[3]
 

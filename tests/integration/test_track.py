@@ -31,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 
+from homing_test import dest_form
+
 HOMING = os.environ.get("HOMING_BIN", "build/src/homing")
 SRC = os.environ.get("HOMING_SRC", os.getcwd())
 CORPUS = os.path.join(SRC, "tests", "data", "track")
@@ -178,7 +180,7 @@ def expected_links(msg, with_text=True):
             found = text_links(part_text(p))
         else:
             continue
-        for u in found:
+        for u in map(dest_form, found):
             if u not in links:
                 links.append(u)
     return links
@@ -258,7 +260,7 @@ def check_copy(name, orig_bytes, out_bytes, msg_id, recipient, stored_links, wit
             raw = m.group(i + 1)
             if raw[:1] in "\"'" and raw[-1:] == raw[:1]:
                 raw = raw[1:-1]
-            want = browser_url(html.unescape(raw)) if kind == "html" else raw
+            want = dest_form(browser_url(html.unescape(raw)) if kind == "html" else raw)
             got = stored_links.get(t["item"])
             check(got == want, f"{name}: link {t['item']} stored as {got!r}, original {want!r}")
             clicks += 1

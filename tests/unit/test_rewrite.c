@@ -29,6 +29,8 @@ static char *apply(const char *in, const struct rewrite_list *l)
         assert_int_equal(homing_buf_append(&b, in + pos, s->start - pos), 0);
         if (s->kind == REWRITE_PIXEL)
             assert_int_equal(rewrite_put_pixel(&b, "P"), 0);
+        else if (s->kind == REWRITE_REFUSED) /* left as written */
+            assert_int_equal(homing_buf_append(&b, in + s->start, s->end - s->start), 0);
         else
             assert_int_equal(rewrite_put_link(&b, s, "C"), 0);
         pos = s->end;
@@ -84,10 +86,11 @@ static void test_entities_and_trimming(void **state)
     struct rewrite_list l;
     char *out = html_out(in, 0, &l);
     assert_int_equal(l.n, 4);
-    assert_string_equal(l.v[0].url, "https://x.example/?a=1&b=2<");
+    /* in the form homing_url_check writes (as a browser sends it too) */
+    assert_string_equal(l.v[0].url, "https://x.example/?a=1&b=2%3C");
     assert_string_equal(l.v[1].url, "https://y.example/A");
     assert_string_equal(l.v[2].url, "https://z.example/pq");
-    assert_string_equal(l.v[3].url, "https://w.example/?q=\"x\"");
+    assert_string_equal(l.v[3].url, "https://w.example/?q=%22x%22");
     assert_string_equal(out, "<a href=\"C\">1</a><a href=\"C\">2</a><a href=\"C\">3</a>"
                              "<a href=\"C\">4</a>");
     free(out);
@@ -121,9 +124,82 @@ static void test_skip_rules(void **state)
     rewrite_list_free(&l);
 
     char *u = NULL;
-    assert_int_equal(rewrite_url_trackable("https://t.example.com/", 22, BASE "/", &u), 0);
-    assert_int_equal(rewrite_url_trackable("http://a.example", 16, BASE, &u), 1);
+    assert_int_equal(rewrite_url_trackable("https://t.example.com/", 22, BASE "/", &u, NULL), 0);
+    assert_int_equal(rewrite_url_trackable("http://a.example", 16, BASE, &u, NULL), 1);
     assert_string_equal(u, "http://a.example");
+    free(u);
+}
+
+/* Issue 11: what a browser strips (C0 and space at the ends, TAB, LF and CR
+ * inside) is stripped; a link with any other control character left inside,
+ * or another thing homing_url_check refuses, is a REFUSED site: left as
+ * written, with the reason. What is tracked is in homing_url_check's form. */
+static void test_refused_links(void **state)
+{
+    (void)state;
+    const char *in =
+        "<a href=\"https://a.example/&#13;&#10;Set-Cookie: x=1\">crlf, as a browser</a>"
+        "<a href=\"&#12; https://b.example/ &#12;\">ends</a>"
+        "<a href=\"https://c.example/&#11;x\">vt</a>"
+        "<a href=\"https://d.example/&#12;x\">ff</a>"
+        "<a href=\"https://e.example/&#27;[31m\">esc</a>" /* &#x81;: U+0081, one of the C1
+                                                             references the standard keeps */
+        "<a href=\"https://f.example/&#x81;x\">nel</a>"
+        "<a href=\"https://g.example\\@evil.example/\">backslash</a>"
+        "<a href=\"https://bank.example@evil.example/\">userinfo</a>"
+        "<a href=\"https://exa mple.example/\">space in host</a>"
+        "<a href=\"https://h.example/caf&eacute; x\">encoded</a>";
+    struct rewrite_list l;
+    char *out = html_out(in, 0, &l);
+    assert_int_equal(l.n, 10);
+    assert_int_equal(l.v[0].kind, REWRITE_LINK);
+    assert_string_equal(l.v[0].url, "https://a.example/Set-Cookie:%20x=1");
+    assert_int_equal(l.v[1].kind, REWRITE_LINK);
+    assert_string_equal(l.v[1].url, "https://b.example/");
+    static const char *const why[] = {
+        "a control character", "a control character", "a control character",
+        "a control character", "a backslash",         "a user name or password before the host",
+        "a bad host name"};
+    for (size_t i = 2; i < 9; i++) {
+        assert_int_equal(l.v[i].kind, REWRITE_REFUSED);
+        assert_string_equal(l.v[i].why, why[i - 2]);
+    }
+    assert_string_equal(l.v[2].url, "https://c.example/\x0bx");
+    assert_int_equal(l.v[9].kind, REWRITE_LINK);
+    assert_string_equal(l.v[9].url, "https://h.example/caf%C3%A9%20x");
+    /* the refused ones are as they were, byte for byte */
+    const char *want = "<a href=\"C\">crlf, as a browser</a><a href=\"C\">ends</a>"
+                       "<a href=\"https://c.example/&#11;x\">vt</a>"
+                       "<a href=\"https://d.example/&#12;x\">ff</a>"
+                       "<a href=\"https://e.example/&#27;[31m\">esc</a>"
+                       "<a href=\"https://f.example/&#x81;x\">nel</a>"
+                       "<a href=\"https://g.example\\@evil.example/\">backslash</a>"
+                       "<a href=\"https://bank.example@evil.example/\">userinfo</a>"
+                       "<a href=\"https://exa mple.example/\">space in host</a>"
+                       "<a href=\"C\">encoded</a>";
+    assert_string_equal(out, want);
+    free(out);
+    rewrite_list_free(&l);
+
+    /* plain text: the same check */
+    const char *txt = "see https://a.example/x\\y and http://u@b.example/ and https://c.example/ok";
+    memset(&l, 0, sizeof l);
+    assert_int_equal(rewrite_text(txt, strlen(txt), BASE, &l), 0);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.v[0].kind, REWRITE_REFUSED);
+    assert_int_equal(l.v[1].kind, REWRITE_REFUSED);
+    assert_int_equal(l.v[2].kind, REWRITE_LINK);
+    rewrite_list_free(&l);
+
+    /* a refused link is reported cut to REWRITE_REFUSED_SHOWN_MAX bytes */
+    char big[4096];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "https://x.example/", 18);
+    char *u = NULL;
+    const char *w = NULL;
+    assert_int_equal(rewrite_url_trackable(big, sizeof big, BASE, &u, &w), REWRITE_URL_REFUSED);
+    assert_int_equal(strlen(u), REWRITE_REFUSED_SHOWN_MAX);
+    assert_non_null(strstr(w, "longer than"));
     free(u);
 }
 
@@ -260,7 +336,7 @@ static void test_text(void **state)
     assert_string_equal(l.v[1].url, "https://b.example/y");
     assert_string_equal(l.v[2].url, "https://c.example/z?q=1&r=2");
     assert_string_equal(l.v[3].url, "https://d.example/w_(v)");
-    assert_string_equal(l.v[4].url, "HTTP://E.EXAMPLE/UP");
+    assert_string_equal(l.v[4].url, "http://E.EXAMPLE/UP");
     assert_string_equal(l.v[5].url, "http://f.example/");
     char *out = apply(in, &l);
     assert_string_equal(out, "See C. Or (C) and <C> or C.\nC, xhttps://no.example "
@@ -281,7 +357,7 @@ static void test_doc_placeholder(void **state)
     assert_int_equal(rewrite_doc_placeholder("{{doc:a\"b}}", 11), 0);
     assert_int_equal(rewrite_doc_placeholder("{{DOC:a}}", 9), 0);
     char *u = NULL;
-    assert_int_equal(rewrite_url_trackable(" {{doc:a b}} ", 13, BASE, &u), 1);
+    assert_int_equal(rewrite_url_trackable(" {{doc:a b}} ", 13, BASE, &u, NULL), 1);
     assert_string_equal(u, "{{doc:a b}}");
     free(u);
     struct rewrite_list l;
@@ -309,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_preserves_bytes),
         cmocka_unit_test(test_entities_and_trimming),
         cmocka_unit_test(test_skip_rules),
+        cmocka_unit_test(test_refused_links),
         cmocka_unit_test(test_area_and_conditional),
         cmocka_unit_test(test_pixel_placement),
         cmocka_unit_test(test_misnested_links_spliced_once),

@@ -293,6 +293,27 @@ static void test_messages(void **state)
     struct homing_message_spec badmode = {.mode = 7};
     assert_int_equal(homing_store_message_add(f->s, &badmode, &id), -EINVAL);
 
+    /* A link is stored only in the form homing_url_check gives (issue 11: a
+     * CR LF in a link split the redirect), or as a document placeholder. */
+    static const char *const badlinks[] = {
+        "https://example.com/\r\nSet-Cookie: a=b",
+        "https://example.com/\x0b",
+        "https://example.com/a b",
+        "HTTPS://example.com/",
+        "javascript:alert(1)",
+        "https://example.com/\xc2\x85",
+        "{{doc:a\nb}}",
+    };
+    for (size_t i = 0; i < sizeof badlinks / sizeof badlinks[0]; i++) {
+        const char *one[] = {"https://example.com/ok", badlinks[i]};
+        struct homing_message_spec bl = {.links = one, .n_links = 2};
+        assert_int_equal(homing_store_message_add(f->s, &bl, &id), -EINVAL);
+        assert_non_null(strstr(homing_store_errmsg(f->s), "link 2 is not a valid destination"));
+    }
+    const char *goodlinks[] = {"https://example.com/a%20b", "{{doc:Q3 report.pdf}}"};
+    struct homing_message_spec gl = {.links = goodlinks, .n_links = 2};
+    assert_int_equal(homing_store_message_add(f->s, &gl, &id), 0);
+
     /* A per-message message with no optional fields. */
     struct homing_message_spec bare = {.mode = HOMING_MODE_PER_MESSAGE};
     assert_int_equal(homing_store_message_add(f->s, &bare, &id), 0);
