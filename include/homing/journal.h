@@ -79,6 +79,12 @@ int homing_journal_append_suppressed(struct homing_journal *j, unsigned w,
 /* Flushes writer w's segment to disk (fdatasync): for sync_full. */
 int homing_journal_sync(struct homing_journal *j, unsigned w);
 
+/* Ingester side. fn (NULL: none) is called by homing_journal_ingest after each
+ * transaction that stored events, with those events (details already freed),
+ * before the next one starts: the daemon uses it to forget its count of
+ * document downloads answered but not yet stored. Set before ingesting. */
+typedef void (*homing_journal_stored_fn)(void *arg, const struct homing_event *evs, size_t n);
+void homing_journal_set_stored(struct homing_journal *j, homing_journal_stored_fn fn, void *arg);
 /* Ingester side. Moves up to max records (events and suppressed hits, <=
  * HOMING_JOURNAL_BATCH per transaction) from the journal into st; *moved gets
  * how many. A record the store refuses on its own (a bad detail) is skipped

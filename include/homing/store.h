@@ -629,13 +629,15 @@ void homing_grants_free(struct homing_grant *g, size_t n);
 int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t document,
                               int64_t *revoked);
 
-/* The check of a document download, in one write transaction: the grant must
- * exist for exactly (message, recipient) (else -ENOENT), not be revoked
- * (-EKEYREVOKED), expired at now_us (-EKEYEXPIRED) or used up (-EDQUOT). With
- * consume, its use count goes up by one (a GET; a HEAD only checks). On success
- * *doc is the document it grants. */
-int homing_store_grant_use(struct homing_store *s, int64_t grant, uint64_t message,
-                           uint32_t recipient, int64_t now_us, int consume,
-                           struct homing_document **doc);
+/* The check of a document download, a read only (the public loop thread calls
+ * it, and must never wait for a writer): the grant must exist for exactly
+ * (message, recipient) (else -ENOENT), not be revoked (-EKEYREVOKED), expired
+ * at now_us (-EKEYEXPIRED) or used up (-EDQUOT) counting `pending` downloads
+ * answered but not yet stored. A use is counted when the download's
+ * `document-open` event with method GET is stored (migration 0011), in the
+ * same transaction. On success *doc is the document it grants. */
+int homing_store_grant_check(struct homing_store *s, int64_t grant, uint64_t message,
+                             uint32_t recipient, int64_t now_us, int64_t pending,
+                             struct homing_document **doc);
 
 #endif

@@ -69,6 +69,8 @@ struct homing_journal {
     struct homing_flood_count *floods; /* a batch's suppressed hits, one per flood */
     uint16_t *fold;                    /* JOURNAL_FOLD_SLOTS: index + 1 into floods, or 0 */
     int floods_pending; /* counts were stored that no homing_journal_floods_close closed yet */
+    homing_journal_stored_fn stored_fn; /* told of each committed batch (may be NULL) */
+    void *stored_arg;
 };
 
 static uint32_t checksum(const uint8_t *p, size_t n)
@@ -490,6 +492,7 @@ static int append_singly(struct homing_journal *j, unsigned w, struct homing_sto
         int64_t pos = position(rd->segment, next);
         int r = homing_store_events_append_floods(st, j->evs, n, j->floods, nf, cursor, pos);
         free_details(j, n);
+        if (r == 0 && n && j->stored_fn) j->stored_fn(j->stored_arg, j->evs, n);
         if (r == -EINVAL) {
             if (refused) (*refused)++;
             r = homing_store_events_append_cursor(st, NULL, 0, cursor, pos);
@@ -531,8 +534,9 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
         /* A record the store refuses on its own: store the others singly. */
         r = append_singly(j, w, st, cursor, next_off, refused);
         if (r == 0) r = homing_store_events_append_cursor(st, NULL, 0, cursor, pos);
-    } else if (r == 0 && nf) {
-        j->floods_pending = 1;
+    } else if (r == 0) {
+        if (nf) j->floods_pending = 1;
+        if (n && j->stored_fn) j->stored_fn(j->stored_arg, j->evs, n);
     }
     if (r < 0) return r;
     *moved += records;
@@ -551,6 +555,12 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
     rd->next = seg + 1;
     r = reader_open(j, w, seg + 1, 0);
     return r < 0 ? r : 1;
+}
+
+void homing_journal_set_stored(struct homing_journal *j, homing_journal_stored_fn fn, void *arg)
+{
+    j->stored_fn = fn;
+    j->stored_arg = arg;
 }
 
 int homing_journal_ingest(struct homing_journal *j, struct homing_store *st, size_t max,

@@ -808,13 +808,13 @@ int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t doc
     return s->ops->grant_revoke(s, grant, document, revoked);
 }
 
-int homing_store_grant_use(struct homing_store *s, int64_t grant, uint64_t message,
-                           uint32_t recipient, int64_t now_us, int consume,
-                           struct homing_document **doc)
+int homing_store_grant_check(struct homing_store *s, int64_t grant, uint64_t message,
+                             uint32_t recipient, int64_t now_us, int64_t pending,
+                             struct homing_document **doc)
 {
-    if (!s || grant <= 0 || !doc) return -EINVAL;
-    if (!s->ops->grant_use) return -ENOTSUP;
-    return s->ops->grant_use(s, grant, message, recipient, now_us, consume, doc);
+    if (!s || grant <= 0 || pending < 0 || !doc) return -EINVAL;
+    if (!s->ops->grant_check) return -ENOTSUP;
+    return s->ops->grant_check(s, grant, message, recipient, now_us, pending, doc);
 }
 
 int homing_store_report_visible(struct homing_store *s, uint64_t message,

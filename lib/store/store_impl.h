@@ -123,8 +123,8 @@ struct store_ops {
     int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
                       size_t *n);
     int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked);
-    int (*grant_use)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
-                     int64_t now_us, int consume, struct homing_document **doc);
+    int (*grant_check)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
+                       int64_t now_us, int64_t pending, struct homing_document **doc);
 };
 
 /* The common head of every backend's handle. */

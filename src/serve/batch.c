@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "homing/journal.h"
+#include "document.h"
 #include "log.h"
 #include "serve.h"
 
@@ -40,6 +41,10 @@ void batch_add(struct worker *w, struct hit *h)
     if (r < 0) {
         atomic_fetch_add(&s->metrics.store_errors, 1);
         log_error_limited(&limit, "cannot journal a hit: %s", strerror(-r));
+        /* Not in the journal, so never stored: a download must not stay
+         * counted against its grant. (A failed flush below is different: the
+         * record is there and will be stored, and counted then.) */
+        document_unanswered(s, &h->ev);
         answer(h, 0);
         return;
     }

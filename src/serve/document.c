@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,92 @@ void document_not_found(h2o_req_t *req)
     page(req, 404, "Not Found", missing_page);
 }
 
+/* The counts of document.h; one mutex for every loop thread and the ingester.
+ * Downloads are rare and entries live milliseconds (until the ingester stores
+ * their events), so a short array scanned under the lock is enough. */
+struct doc_pending {
+    pthread_mutex_t mu;
+    size_t used;
+    struct {
+        int64_t grant;
+        uint32_t n;
+    } e[DOC_PENDING_MAX];
+};
+
+int document_pending_init(struct serve *s)
+{
+    struct doc_pending *p = calloc(1, sizeof *p);
+    if (!p) return -ENOMEM;
+    pthread_mutex_init(&p->mu, NULL);
+    s->doc_pending = p;
+    return 0;
+}
+
+void document_pending_free(struct serve *s)
+{
+    if (!s->doc_pending) return;
+    pthread_mutex_destroy(&s->doc_pending->mu);
+    free(s->doc_pending);
+    s->doc_pending = NULL;
+}
+
+/* Under p->mu. The slot of grant, or used if it has none. */
+static size_t pending_find(const struct doc_pending *p, int64_t grant)
+{
+    size_t i = 0;
+    while (i < p->used && p->e[i].grant != grant) i++;
+    return i;
+}
+
+static void pending_forget(struct doc_pending *p, int64_t grant)
+{
+    pthread_mutex_lock(&p->mu);
+    size_t i = pending_find(p, grant);
+    if (i < p->used && --p->e[i].n == 0) p->e[i] = p->e[--p->used];
+    pthread_mutex_unlock(&p->mu);
+}
+
+void document_stored(void *serve, const struct homing_event *evs, size_t n)
+{
+    struct serve *s = serve;
+    for (size_t i = 0; i < n; i++)
+        if (evs[i].kind == HOMING_EV_DOCUMENT_OPEN && evs[i].method == HOMING_METHOD_GET)
+            pending_forget(s->doc_pending, evs[i].item);
+}
+
+void document_unanswered(struct serve *s, const struct homing_event *ev)
+{
+    if (ev->kind == HOMING_EV_DOCUMENT_OPEN && ev->method == HOMING_METHOD_GET)
+        pending_forget(s->doc_pending, ev->item);
+}
+
+/* The grant's check against the store and the downloads still on their way
+ * there, and for a GET the count of this one, under one lock: two loop threads
+ * serving the last use of one grant cannot both pass. The store read never
+ * waits for a writer (WAL), so the lock is held for microseconds. */
+static int grant_take(struct worker *w, const struct homing_token *t, int get,
+                      struct homing_document **doc)
+{
+    struct doc_pending *p = w->serve->doc_pending;
+    pthread_mutex_lock(&p->mu);
+    size_t i = pending_find(p, t->item);
+    int64_t pending = i < p->used ? p->e[i].n : 0;
+    int r = homing_store_grant_check(w->store, t->item, t->message, t->recipient, homing_now_us(),
+                                     pending, doc);
+    if (r == 0 && get) {
+        if (i == p->used && p->used == DOC_PENDING_MAX) {
+            homing_documents_free(*doc, 1);
+            *doc = NULL;
+            r = -ENOSPC;
+        } else {
+            if (i == p->used) p->e[p->used++] = (typeof(p->e[0])){.grant = t->item, .n = 0};
+            p->e[i].n++;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
 int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token *t, void **out)
 {
     struct serve *s = w->serve;
@@ -87,8 +174,7 @@ int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token
     struct homing_document *doc = NULL;
     /* A HEAD (link scanners, previews) is answered and recorded but does not
      * use up a download. */
-    int r = homing_store_grant_use(w->store, t->item, t->message, t->recipient, homing_now_us(),
-                                   get, &doc);
+    int r = grant_take(w, t, get, &doc);
     if (r == -ENOENT) {
         atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_DOCUMENT], 1);
         document_not_found(req);
@@ -97,6 +183,11 @@ int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token
     if (r == -EKEYREVOKED || r == -EKEYEXPIRED || r == -EDQUOT) {
         page(req, 410, "Gone", gone_page);
         return -1;
+    }
+    if (r == -ENOSPC) {
+        log_error("document grant %u: %d downloads of other grants on their way to the store",
+                  t->item, DOC_PENDING_MAX);
+        return -2;
     }
     if (r < 0) {
         log_error("document grant %u: %s", t->item, homing_store_errmsg(w->store));
@@ -126,6 +217,7 @@ int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token
     if (r < 0) {
         log_error("document %s: cannot open %s: %s", doc->digest, path, strerror(-r));
         homing_documents_free(doc, 1);
+        if (get) pending_forget(s->doc_pending, t->item); /* answered 503, never stored */
         return -2;
     }
     homing_documents_free(doc, 1);

@@ -12,6 +12,19 @@
  * the stream state (in req's pool) to queue with the hit; -1: answered here
  * (404 or 410); -2: the store or the file failed, the caller answers 503. */
 int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token *t, void **out);
+/* Downloads (GETs) answered whose `document-open` event is not in the store
+ * yet, per grant: the store counts a use only when it stores that event
+ * (migration 0011), so the check of the next download adds these. Made once
+ * at start; the ingester thread forgets each download once its event is
+ * stored (document_stored, a journal hook); a download whose answer failed is
+ * forgotten by document_unanswered. DOC_PENDING_MAX grants at once at most:
+ * past that a download gets 503. */
+#define DOC_PENDING_MAX 4096
+int document_pending_init(struct serve *s);
+void document_pending_free(struct serve *s);
+void document_stored(void *serve, const struct homing_event *evs, size_t n);
+/* A queued download that was answered 503 (its event never stored). */
+void document_unanswered(struct serve *s, const struct homing_event *ev);
 /* Starts the streamed answer (after the hit's commit). */
 void document_send(h2o_req_t *req, void *stream);
 /* The plain 404 page of an unknown document link. */

@@ -257,8 +257,11 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
     h->ev.message = t->message;
     h->ev.recipient = t->recipient;
     h->ev.item = t->item;
-    h->suppressed = !flood_admit(&w->flood, &client, h->ev.time_us, h->ev.kind, t->message,
-                                 t->recipient, t->item);
+    /* A download is never suppressed: its stored event is what counts the
+     * grant's use (document.c), and each one is a real file served. */
+    int download = kind == HOMING_EV_DOCUMENT_OPEN && h->ev.method == HOMING_METHOD_GET;
+    h->suppressed = !download && !flood_admit(&w->flood, &client, h->ev.time_us, h->ev.kind,
+                                              t->message, t->recipient, t->item);
     h->req = req;
     h->location = location;
     h->doc = doc;

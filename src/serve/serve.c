@@ -446,6 +446,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                             sizeof err) < 0)
         return cli_fail("%s", err);
     if (recovered) log_info("journal: stored %zu hit(s) left by the previous run", recovered);
+    /* Downloads count against their grant when their events are stored. */
+    if (document_pending_init(&s) < 0) return cli_fail("out of memory for document downloads");
+    homing_journal_set_stored(s.journal, document_stored, &s);
 
     h2o_config_init(&s.public_conf);
     s.public_conf.server_name = h2o_iovec_init(H2O_STRLIT("homing"));
@@ -519,6 +522,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         flood_free(&s.workers[i].flood);
     }
     homing_store_close(s.admin.store);
+    document_pending_free(&s);
     log_info("stopped");
     return CLI_OK;
 }

@@ -113,6 +113,7 @@ struct serve {
     int ingest_urgent;          /* the ingester's own: at normal priority (ingest.c) */
     struct metrics metrics;
     atomic_int stopping;
+    struct doc_pending *doc_pending; /* downloads answered, not yet stored (document.c) */
 };
 
 /* guard.c: caps on the public listener's open connections, in total and
