@@ -149,7 +149,7 @@ def click_urls(copy_json):
 inst = Instance()
 T = Runner()
 try:
-    key = inst.api_key()
+    key = inst.api_key(scope="write")  # POSTs messages
     inst.serve()
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
