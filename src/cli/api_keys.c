@@ -84,7 +84,7 @@ static int api_keys_list(struct cli *cli, int json)
         json_t *j = json_pack("{s:I, s:s, s:s, s:s?}", "id", (json_int_t)k[i].id, "name", k[i].name,
                               "created", created, "revoked", k[i].revoked_us ? revoked : NULL);
         if (j) {
-            json_dumpf(j, stdout, JSON_COMPACT);
+            homing_json_dumpf(j, stdout, JSON_COMPACT);
             putchar('\n');
         }
         json_decref(j);

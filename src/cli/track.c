@@ -225,7 +225,7 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     r = homing_track_prepare(data, len, &o, &t, err, sizeof err);
     if (r < 0) {
         char safe[300];
-        homing_str_sanitize(safe, sizeof safe, err, strlen(err));
+        cli_escape(safe, sizeof safe, err, strlen(err));
         cli_fail("%s: %s", strcmp(input, "-") ? input : "stdin", safe);
         goto out;
     }

@@ -40,7 +40,7 @@ static void send_text(h2o_req_t *req, int status, const char *reason, const char
 /* Sends and releases j. */
 static int send_json(h2o_req_t *req, int status, const char *reason, json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *text = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {
         send_text(req, 500, "Internal Server Error", "application/json",

@@ -331,7 +331,7 @@ static int notify_event(struct notifier *nt, struct notify_page *pg, const struc
         if (r == -EEXIST) r = 0; /* made before a crash: the event is seen again */
         if (r < 0) goto out;
         char safe[HOMING_NOTIFY_TEXT_MAX];
-        homing_str_sanitize(safe, sizeof safe, d[i].text, strlen(d[i].text));
+        homing_str_escape(safe, sizeof safe, d[i].text, strlen(d[i].text), 0);
         if (id) log_info("notification %" PRId64 " (%s): %s", id, d[i].kind, safe);
     }
     r = 0;
@@ -408,7 +408,7 @@ static int64_t backoff_us(const struct notifier *nt, int attempts)
 static int deliver_one(struct notifier *nt, const struct homing_delivery *d)
 {
     json_t *j = homing_notification_json(&d->n);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *body = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body) return -ENOMEM;
     char err[HOMING_NOTIFY_ERROR_MAX];
@@ -426,7 +426,7 @@ static int deliver_one(struct notifier *nt, const struct homing_delivery *d)
     int64_t next = now + backoff_us(nt, attempts);
     int give_up = now - d->notification_us >= nt->retry_hours * 3600LL * 1000000LL;
     char safe[HOMING_NOTIFY_ERROR_MAX];
-    homing_str_sanitize(safe, sizeof safe, err, strlen(err));
+    homing_str_escape(safe, sizeof safe, err, strlen(err), 0);
     if (give_up)
         log_warn("notification %" PRId64 " to webhook %" PRId64 " failed for good after %d "
                  "attempts: %s",
@@ -657,7 +657,7 @@ static void stream_stop(h2o_generator_t *gen, h2o_req_t *req)
 static int stream_format(struct homing_buf *b, const struct homing_notification *n)
 {
     json_t *j = homing_notification_json(n);
-    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *data = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!data) return -ENOMEM;
     /* JSON_COMPACT output has no newline, so one data line carries it. */
