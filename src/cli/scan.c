@@ -130,7 +130,7 @@ static void print_text(const char *name, const struct homing_scan_result *r)
 }
 
 /* One element of "messages", after "[" or the previous one's ",": the
- * message's object as json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER) writes
+ * message's object as homing_json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER) writes
  * it at that depth, written straight into b (building a jansson tree per
  * message and dumping it was most of the output's cost). Strings are what
  * homing_json_text gives; kind, part, element and attribute are ASCII. */
@@ -422,7 +422,7 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
     }
     if (rc == 0) {
         if (json) {
-            /* The document json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+            /* The document homing_json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER)
              * of {"messages": [...], "total": N} would be, byte for byte. */
             unsigned total = 0;
             for (size_t k = 0; k < run.nrows; k++) total += run.rows[k].c.total;

@@ -307,7 +307,8 @@ def test_hostile_store():
         st, _, text = stream_read(inst.admin_port, key, {"Last-Event-ID": "0"}, seconds=2)
         check(st == 200, f"stream: {st}")
         assert_clean("SSE stream", text.encode("utf-8", "surrogateescape"), False)
-        datas = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: ")]
+        # split on LF only, as SSE does (str.splitlines would split at U+2028)
+        datas = [json.loads(line[6:]) for line in text.split("\n") if line.startswith("data: ")]
         notes = [d for d in datas if "payload" in d]
         check(len(notes) >= 3 and all(d["payload"]["subject"] == SUBJECT for d in notes),
               f"SSE keeps the subject: {text}")
