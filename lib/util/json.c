@@ -41,7 +41,7 @@ void *homing_json_text(const char *s)
 /* jansson's UTF-8 rule (what json_string accepts): the length of the valid
  * sequence at s, or 0. Shortest form only, no surrogates, nothing past
  * U+10FFFF. s is NUL-terminated, so a cut sequence fails at the NUL. */
-static size_t utf8_seq(const unsigned char *s)
+static inline size_t utf8_seq(const unsigned char *s)
 {
     unsigned c = s[0];
     if (c < 0x80) return 1;
@@ -62,7 +62,7 @@ static size_t utf8_seq(const unsigned char *s)
 
 /* The JSON escape of the code point at u (of len bytes) that json_dumps leaves
  * raw and homing_json_dumps escapes, into out (6 bytes); 1, or 0 if none. */
-static int json_escape_extra(const unsigned char *u, size_t len, char out[6])
+static inline int json_escape_extra(const unsigned char *u, size_t len, char out[6])
 {
     static const char hex[] = "0123456789abcdef";
     uint32_t cp;
@@ -81,14 +81,30 @@ static int json_escape_extra(const unsigned char *u, size_t len, char out[6])
     return 1;
 }
 
-/* The string body of valid UTF-8 s, escaped as homing_json_dumps does. */
-static int json_buf_utf8(struct homing_buf *b, const char *s)
+/* The bytes json_buf_text stops at: NUL, C0 controls, '"', '\\', DEL and
+ * every byte of 0x80 and above (a sequence to check, and maybe escape); the
+ * rest is written as it is. */
+static const unsigned char json_special[256] = {
+    [0x00 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x7f ... 0xff] = 1,
+};
+
+#define JSON_NOT_UTF8 1 /* json_buf_text met a byte that is not UTF-8 */
+
+/* The JSON string of s, escaped as homing_json_dumps does; JSON_NOT_UTF8 (with
+ * part of it appended) when s is not UTF-8. One pass: this is the hot loop
+ * of scan --json. */
+static int json_buf_text(struct homing_buf *b, const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
     int rc = homing_buf_append(b, "\"", 1);
     size_t run = 0, i = 0;
-    while (rc == 0 && u[i]) {
+    while (rc == 0) {
+        while (!json_special[u[i]]) i++;
         unsigned char c = u[i];
+        if (!c) break;
         char esc[8];
         size_t k = 0, len = 1;
         if (c == '"' || c == '\\') {
@@ -111,17 +127,14 @@ static int json_buf_utf8(struct homing_buf *b, const char *s)
                 esc[k++] = hex[c >> 4];
                 esc[k++] = hex[c & 15];
             }
-        } else if (c != 0x7f && c != 0xc2 && c != 0xe2) {
-            /* the text is valid UTF-8: any other byte, lead or continuation,
-             * belongs to a code point that is written as it is */
-            i++;
-            continue;
         } else {
-            /* DEL, U+0080..U+07FF or U+2000..U+2FFF: maybe escaped */
             len = c == 0x7f ? 1 : utf8_seq(u + i);
-            if (json_escape_extra(u + i, len, esc))
+            if (!len) return JSON_NOT_UTF8;
+            /* DEL, U+0080..U+00BF (lead 0xc2) or U+2000..U+2FFF (lead 0xe2):
+             * maybe escaped; any other code point is written as it is */
+            if ((c == 0x7f || c == 0xc2 || c == 0xe2) && json_escape_extra(u + i, len, esc)) {
                 k = 6;
-            else {
+            } else {
                 i += len;
                 continue;
             }
@@ -139,22 +152,19 @@ static int json_buf_utf8(struct homing_buf *b, const char *s)
 int homing_json_buf_text(struct homing_buf *b, const char *s)
 {
     if (!s) return homing_buf_append(b, "null", 4);
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; u[i];) {
-        size_t n = utf8_seq(u + i);
-        if (!n) {
-            /* as homing_json_text: the escaped form, which is UTF-8 */
-            size_t len = strlen(s), cap = len * HOMING_ESCAPE_GROWTH + 1;
-            char *c = malloc(cap);
-            if (!c) return -ENOMEM;
-            homing_str_escape(c, cap, s, len, HOMING_ESCAPE_UTF8);
-            int rc = json_buf_utf8(b, c);
-            free(c);
-            return rc;
-        }
-        i += n;
-    }
-    return json_buf_utf8(b, s);
+    size_t start = b->len;
+    int rc = json_buf_text(b, s);
+    if (rc != JSON_NOT_UTF8) return rc;
+    /* as homing_json_text: the escaped form (which is UTF-8) instead */
+    b->len = start;
+    if (b->data) b->data[start] = '\0';
+    size_t len = strlen(s), cap = len * HOMING_ESCAPE_GROWTH + 1;
+    char *c = malloc(cap);
+    if (!c) return -ENOMEM;
+    homing_str_escape(c, cap, s, len, HOMING_ESCAPE_UTF8);
+    rc = json_buf_text(b, c);
+    free(c);
+    return rc;
 }
 
 char *homing_json_escape_dump(char *text)
