@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* A growable byte buffer with a hard maximum: appending past max gives -E2BIG,
  * so no attacker-sized input can grow one without bound. data is always
@@ -94,8 +95,10 @@ char *homing_strdup0(const char *s);
 char *homing_strndup0(const char *s, size_t n);
 /* Copies at most cap-1 bytes and always terminates; returns the bytes copied. */
 size_t homing_strlcpy(char *dst, const char *src, size_t cap);
-/* Replaces control characters and non-ASCII bytes with '?' so attacker text can
- * be printed to a terminal or log safely; dst needs cap >= 1. */
+/* Replaces control characters and non-ASCII bytes with '?': a normalised ASCII
+ * copy of the same length, for the library's own data (names it parses, stored
+ * identifiers). To show outside text to a person use homing_str_escape, which
+ * keeps what was there visible; dst needs cap >= 1. */
 void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n);
 
 /* Click destinations. Every way a link gets into the store (the API, `homing
@@ -132,6 +135,35 @@ int homing_url_check(const char *in, size_t len, struct homing_buf *out, const c
  * every byte printable ASCII other than space (0x21 to 0x7e). What
  * homing_url_check writes always is. */
 int homing_url_header_safe(const char *s, size_t n);
+/* Output escaping (docs/hacking.md, "Output escaping"). Text from outside is
+ * written with C0 controls, DEL, C1 controls (U+0080..U+009F), U+2028/U+2029
+ * and the bidirectional overrides and isolates (U+202A..U+202E,
+ * U+2066..U+2069) as escapes ("\x1b", "\t", "\r", "\n", "\u009b",
+ * "\u202e"), bytes that are not UTF-8 as "\xHH" and '\\' doubled. With
+ * HOMING_ESCAPE_UTF8 other non-ASCII code points pass as UTF-8 (a UTF-8
+ * terminal); without it they are escaped as "\u00e9" or "\U0001f600", so the
+ * output is printable ASCII. One input byte gives at most
+ * HOMING_ESCAPE_GROWTH output bytes. */
+#define HOMING_ESCAPE_UTF8 1u
+/* For text escaped once already (a notification's text): '\\' not doubled. */
+#define HOMING_ESCAPE_KEEP_BACKSLASH 2u
+#define HOMING_ESCAPE_GROWTH         4
+/* Into dst (cap >= 1, always terminated), cut at a whole unit when it does not
+ * fit; returns the length written. */
+size_t homing_str_escape(char *dst, size_t cap, const char *src, size_t n, unsigned flags);
+/* Appended to b; 0, or -E2BIG / -ENOMEM from the buffer. */
+int homing_buf_escape(struct homing_buf *b, const char *src, size_t n, unsigned flags);
+/* One CSV cell (RFC 4180) of s (NULL = ""), escaped as above so it holds no CR
+ * or LF, quoted when it holds ',' or '"' ('"' doubled), and a cell starting
+ * with = + - @ TAB or CR prefixed with "'" (and quoted) so a spreadsheet shows
+ * it as text instead of running it as a formula. Appends nothing on error. */
+int homing_csv_cell(struct homing_buf *b, const char *s, unsigned flags);
+/* 1 if code point cp is always escaped in output (C0, DEL, C1, U+2028..U+202E,
+ * U+2066..U+2069). */
+int homing_escape_codepoint(uint32_t cp);
+/* The length (1..4) of the valid UTF-8 sequence at s[0..n) and its code point
+ * in *cp; 0 when it is not one (overlong, surrogate, past U+10FFFF, cut). */
+size_t homing_utf8_decode(const char *s, size_t n, uint32_t *cp);
 
 /* Makes room for one more element in a growable array *arr of *cap elements of
  * size el, `used` of them in use: doubles the capacity (first: `first`), zeroes
@@ -140,13 +172,23 @@ int homing_url_header_safe(const char *s, size_t n);
 int homing_array_grow(void **arr, size_t *cap, size_t used, size_t el, size_t first);
 
 /* A JSON string (jansson json_t *, owned by the caller) for text from outside:
- * NULL gives JSON null; text that is not UTF-8 comes out with control and
- * non-ASCII bytes replaced by '?' instead of being refused. */
+ * NULL gives JSON null; text that is not UTF-8 comes out in its escaped form
+ * (homing_str_escape with HOMING_ESCAPE_UTF8) instead of being refused. */
 void *homing_json_text(const char *s);
-/* Appends to b the JSON text json_dumps (without JSON_ENSURE_ASCII or
+/* Appends to b the JSON text homing_json_dumps (without JSON_ENSURE_ASCII or
  * JSON_ESCAPE_SLASH) writes for homing_json_text(s), byte for byte: "null", or
- * the string quoted with '"', '\\' and control characters escaped. 0 or -E2BIG
- * or -ENOMEM from the buffer. */
+ * the string quoted with '"', '\\', control characters, DEL, C1 controls,
+ * U+2028..U+202E and U+2066..U+2069 escaped. 0 or -E2BIG or -ENOMEM. */
 int homing_json_buf_text(struct homing_buf *b, const char *s);
+/* json_dumps of a jansson json_t * with DEL, the C1 controls, U+2028..U+202E
+ * and U+2066..U+2069 written as "\u009b" instead of raw UTF-8 (json_dumps
+ * leaves them raw): the only way homing writes a JSON document. NULL on error;
+ * free() the result. */
+char *homing_json_dumps(const void *json, size_t flags);
+/* The same written to f; 0, -ENOMEM or -EIO. */
+int homing_json_dumpf(const void *json, FILE *f, size_t flags);
+/* Escapes, as above, the output of json_dumps (which it takes: it returns text
+ * or a new copy and frees text, or NULL). */
+char *homing_json_escape_dump(char *text);
 
 #endif

@@ -104,17 +104,9 @@ int homing_verp_find(const struct homing_keyring *k, const char *text, struct ho
 void delivery_json_set(json_t *o, const char *key, const char *v)
 {
     if (!v) return;
-    json_t *j = json_string(v);
-    if (!j) {
-        /* jansson refuses invalid UTF-8: keep the field, escaped to ASCII */
-        size_t n = strlen(v);
-        char *e = malloc(n * 4 + 1);
-        if (e) {
-            homing_str_sanitize(e, n * 4 + 1, v, n);
-            j = json_string(e);
-            free(e);
-        }
-    }
+    /* jansson refuses invalid UTF-8: such a field is kept in its escaped form
+     * ("\\x9b" for a bad byte), so an investigator still sees what came */
+    json_t *j = homing_json_text(v);
     if (j) json_object_set_new(o, key, j);
 }
 

@@ -154,7 +154,7 @@ static void refused(struct homing_track *t, int part, const char *url, const cha
 {
     char safe[TRACK_REFUSED_SHOWN_MAX + 1];
     size_t n = strlen(url);
-    homing_str_sanitize(safe, sizeof safe, url, n);
+    homing_str_escape(safe, sizeof safe, url, n, 0);
     t->n_refused++;
     warn(t, "part %d: link \"%s%s\" left untracked: not a valid destination (%s)", part, safe,
          n > TRACK_REFUSED_SHOWN_MAX ? "..." : "", why ? why : "refused");

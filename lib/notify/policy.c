@@ -26,10 +26,11 @@
 #define POLICY_REASON_MAX  64 /* status code or reason name of a report */
 
 /* Subject, address and URL come from whoever registered or sent the mail and
- * the client from the hit: all are sanitised before they reach a terminal. */
+ * the client from the hit: all are escaped (homing_str_escape) so the text can
+ * be shown as it is by whatever receives it, and still shows what was there. */
 static void safe(char *dst, size_t cap, const char *s)
 {
-    homing_str_sanitize(dst, cap, s ? s : "", s ? strlen(s) : 0);
+    homing_str_escape(dst, cap, s ? s : "", s ? strlen(s) : 0, HOMING_ESCAPE_UTF8);
 }
 
 /* snprintf that may cut: a text is a summary, and a cut one is still useful. */

@@ -66,13 +66,15 @@ void *homing_event_json(const struct homing_event *e)
     homing_id_format(e->message, msg);
     const char *kind = homing_event_kind_name(e->kind);
     json_t *detail = NULL;
+    /* the request's header fields are raw bytes, not always UTF-8 */
     if (e->detail) detail = json_loads(e->detail, 0, NULL);
     json_t *o = json_pack(
-        "{s:I, s:s, s:I, s:s, s:s?, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o?}", "id",
+        "{s:I, s:s, s:I, s:s, s:s?, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o?}", "id",
         (json_int_t)e->id, "time", when, "time_us", (json_int_t)e->time_us, "kind",
         kind ? kind : "unknown", "method", e->method ? homing_http_method_name(e->method) : NULL,
         "message", msg, "recipient", (json_int_t)e->recipient, "item", (json_int_t)e->item,
-        "client", e->client, "user_agent", e->user_agent, "accept_language", e->accept_language,
-        "via", e->via, "from", e->from, "detail", detail);
+        "client", homing_json_text(e->client), "user_agent", homing_json_text(e->user_agent),
+        "accept_language", homing_json_text(e->accept_language), "via", homing_json_text(e->via),
+        "from", homing_json_text(e->from), "detail", detail);
     return o;
 }

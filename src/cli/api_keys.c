@@ -89,7 +89,7 @@ static int api_keys_list(struct cli *cli, int json)
                               k[i].name, "scope", homing_apikey_scope_name(k[i].scope), "created",
                               created, "revoked", k[i].revoked_us ? revoked : NULL);
         if (j) {
-            json_dumpf(j, stdout, JSON_COMPACT);
+            homing_json_dumpf(j, stdout, JSON_COMPACT);
             putchar('\n');
         }
         json_decref(j);

@@ -28,25 +28,10 @@ static const char bounce_usage[] =
     "  --json   one JSON object per file and line\n"
     "  FILE     a message file; - reads stdin\n";
 
-static json_t *bounce_str(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 static void bounce_set(json_t *o, const char *k, const char *v)
 {
-    json_t *j = bounce_str(v);
-    /* jansson refuses invalid UTF-8; keep the field, escaped to ASCII. */
-    if (!j) {
-        size_t n = strlen(v);
-        char *s = malloc(n + 1);
-        if (s) {
-            homing_str_sanitize(s, n + 1, v, n);
-            j = json_string(s);
-            free(s);
-        }
-    }
-    json_object_set_new(o, k, j ? j : json_null());
+    /* jansson refuses invalid UTF-8: such a field is kept in its escaped form */
+    json_object_set_new(o, k, homing_json_text(v));
 }
 
 static void bounce_json(const char *file, const struct homing_report *r, const char *err)
@@ -79,7 +64,7 @@ static void bounce_json(const char *file, const struct homing_report *r, const c
     bounce_set(o, "verp", r ? r->verp : NULL);
     bounce_set(o, "returned_message_id", r ? r->returned_message_id : NULL);
     if (err) bounce_set(o, "error", err);
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = homing_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (s) {
         puts(s);
         free(s);
@@ -89,32 +74,35 @@ static void bounce_json(const char *file, const struct homing_report *r, const c
 
 static void bounce_text_out(const char *file, const struct homing_report *r, const char *err)
 {
-    char f[512], d[256];
-    homing_str_sanitize(f, sizeof f, file, strlen(file));
+    char f[512], d[1024];
+    cli_escape(f, sizeof f, file, strlen(file));
     if (err) {
-        printf("%s: error: %s\n", f, err);
+        printf("%s: error: %s\n", f, cli_safe(err, d, sizeof d));
         return;
     }
     printf("%s: %s", f, homing_report_kind_name(r->kind));
     if (r->feedback_type) {
-        homing_str_sanitize(d, sizeof d, r->feedback_type, strlen(r->feedback_type));
+        cli_escape(d, sizeof d, r->feedback_type, strlen(r->feedback_type));
         printf(" feedback-type=%s", d);
     }
     if (r->disposition) {
-        homing_str_sanitize(d, sizeof d, r->disposition, strlen(r->disposition));
+        cli_escape(d, sizeof d, r->disposition, strlen(r->disposition));
         printf(" disposition=%s", d);
     }
     putchar('\n');
     for (size_t i = 0; i < r->n_rcpts; i++) {
         const struct homing_report_rcpt *x = &r->rcpts[i];
-        char a[320];
+        char a[1024], act[64], st[64], rc[64], rs[64];
         const char *ad = x->address ? x->address : "(unknown)";
-        homing_str_sanitize(a, sizeof a, ad, strlen(ad));
-        printf("  %s  %s %s %s %s (%s)\n", a, x->action ? x->action : "-",
-               x->status ? x->status : "-", x->reply_code ? x->reply_code : "-", x->reason,
-               x->hard ? "hard" : "soft");
+        cli_escape(a, sizeof a, ad, strlen(ad));
+        /* every field of a report is the bouncing server's text */
+        printf("  %s  %s %s %s %s (%s)\n", a,
+               cli_safe(x->action ? x->action : "-", act, sizeof act),
+               cli_safe(x->status ? x->status : "-", st, sizeof st),
+               cli_safe(x->reply_code ? x->reply_code : "-", rc, sizeof rc),
+               cli_safe(x->reason, rs, sizeof rs), x->hard ? "hard" : "soft");
         if (x->diagnostic) {
-            homing_str_sanitize(d, sizeof d, x->diagnostic, strlen(x->diagnostic));
+            cli_escape(d, sizeof d, x->diagnostic, strlen(x->diagnostic));
             printf("    %s\n", d);
         }
     }

@@ -60,8 +60,13 @@ int cli_message_arg(struct cli *cli, const char *cmd, const char *arg, uint64_t 
 /* An integer option value in [min, max]; prints a usage error otherwise. */
 int cli_parse_count(const char *cmd, const char *opt, const char *arg, long long min, long long max,
                     long long *out);
-/* s (NULL = "") made safe for a terminal in buf; returns buf. */
+/* s (NULL = "") escaped for a terminal in buf (homing_str_escape, cut at a
+ * whole escape when it does not fit); returns buf. */
 const char *cli_safe(const char *s, char *buf, size_t cap);
+/* homing_str_escape of src[0..n) with the flags for this terminal: UTF-8 other
+ * than controls passes when the locale (LC_ALL, LC_CTYPE, LANG) says UTF-8. */
+void cli_escape(char *dst, size_t cap, const char *src, size_t n);
+unsigned cli_escape_flags(void);
 /* "YYYY-MM-DD HH:MM:SS" UTC, or "-" for 0 (no such time). */
 #define CLI_TIME_SHORT_MAX 24
 void cli_time_short(int64_t t_us, char out[CLI_TIME_SHORT_MAX]);

@@ -24,7 +24,7 @@
 static const char events_usage[] =
     "usage: homing events [--message MESSAGE] [--after ID] [--limit N] [--follow] [--json]\n\n"
     "Lists events oldest first: id, time (UTC), kind, method, message, recipient,\n"
-    "item, client address and User-Agent (control and non-ASCII bytes shown as '?').\n\n"
+    "item, client address and User-Agent (controls shown escaped, docs/cli.md).\n\n"
     "  --message MESSAGE  only this message (public id or Message-ID)\n"
     "  --after ID         only events with an id greater than ID (a cursor)\n"
     "  --limit N          at most N events\n"
@@ -41,22 +41,10 @@ static void on_signal(int sig)
 
 static int print_json(const struct homing_event *e)
 {
+    /* header fields that are not UTF-8 come out escaped (homing_json_text) */
     json_t *j = homing_event_json(e);
-    if (!j) {
-        /* jansson refuses text that is not UTF-8 (a raw User-Agent may be
-         * anything): print that event with its header fields made ASCII. */
-        struct homing_event c = *e;
-        homing_str_sanitize(c.client, sizeof c.client, e->client, strlen(e->client));
-        homing_str_sanitize(c.user_agent, sizeof c.user_agent, e->user_agent,
-                            strlen(e->user_agent));
-        homing_str_sanitize(c.accept_language, sizeof c.accept_language, e->accept_language,
-                            strlen(e->accept_language));
-        homing_str_sanitize(c.via, sizeof c.via, e->via, strlen(e->via));
-        homing_str_sanitize(c.from, sizeof c.from, e->from, strlen(e->from));
-        j = homing_event_json(&c);
-    }
     if (!j) return -ENOMEM;
-    int r = json_dumpf(j, stdout, JSON_COMPACT);
+    int r = homing_json_dumpf(j, stdout, JSON_COMPACT);
     json_decref(j);
     putchar('\n');
     return r < 0 ? -EIO : 0;
@@ -64,8 +52,10 @@ static int print_json(const struct homing_event *e)
 
 static void print_line(const struct homing_event *e)
 {
-    char when[HOMING_TIME_STR_MAX], msg[HOMING_ID_STR_MAX], client[HOMING_ADDR_STR_MAX];
-    char ua[HOMING_EVENT_UA_MAX];
+    /* room for every byte escaped: an investigator sees the whole header */
+    char when[HOMING_TIME_STR_MAX], msg[HOMING_ID_STR_MAX],
+        client[HOMING_ADDR_STR_MAX * HOMING_ESCAPE_GROWTH];
+    char ua[HOMING_EVENT_UA_MAX * HOMING_ESCAPE_GROWTH];
     homing_time_format(e->time_us, when);
     homing_id_format(e->message, msg);
     const char *kind = homing_event_kind_name(e->kind);

@@ -103,17 +103,20 @@ int delivery_cli_ingest_one(struct cli *cli, const char *source, const char *lab
                             res.matched_by ? json_string(res.matched_by) : json_null());
         json_object_set_new(o, "events", json_integer((json_int_t)res.n_events));
         json_object_set_new(o, "reason", res.reason[0] ? json_string(res.reason) : json_null());
-        char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *t = homing_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (t) puts(t);
         free(t);
         json_decref(o);
     } else if (res.outcome == HOMING_INGEST_MATCHED) {
+        char by[64];
         printf("%s: %s for message %s (by %s): %zu event%s\n", safe,
-               homing_report_kind_name(res.report_kind), id, res.matched_by, res.n_events,
-               res.n_events == 1 ? "" : "s");
+               homing_report_kind_name(res.report_kind), id,
+               cli_safe(res.matched_by, by, sizeof by), res.n_events, res.n_events == 1 ? "" : "s");
     } else {
+        char reason[sizeof res.reason * HOMING_ESCAPE_GROWTH];
         printf("%s: %s %s%s%s\n", safe, homing_report_kind_name(res.report_kind),
-               ingest_outcome_name(res.outcome), res.reason[0] ? ": " : "", res.reason);
+               ingest_outcome_name(res.outcome), res.reason[0] ? ": " : "",
+               cli_safe(res.reason, reason, sizeof reason));
     }
     fflush(stdout);
     return 0;
@@ -249,7 +252,7 @@ static int ingest_list_unmatched(struct cli *cli, long long raw_id)
                 json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)u[i].id, "time_us",
                                       (json_int_t)u[i].time_us, "source", src, "kind",
                                       u[i].kind ? u[i].kind : "", "reason", reason);
-                char *t = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+                char *t = o ? homing_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
                 if (t) puts(t);
                 free(t);
                 json_decref(o);

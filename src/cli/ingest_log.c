@@ -112,14 +112,14 @@ static int il_line(struct il *x, const char *line, size_t len)
     }
     if (recorded) {
         x->recorded++;
-        char to[400], qid[64];
+        char to[1024], qid[256], dsn[64];
         cli_safe(l.to, to, sizeof to);
         cli_safe(l.qid, qid, sizeof qid);
         printf("%s %s %s %s\n", qid, to,
                l.status == HOMING_MAILLOG_DELIVERED  ? "delivered"
                : l.status == HOMING_MAILLOG_DEFERRED ? "deferred"
                                                      : "bounced",
-               l.dsn[0] ? l.dsn : "-");
+               l.dsn[0] ? cli_safe(l.dsn, dsn, sizeof dsn) : "-");
         fflush(stdout);
     }
     return 0;

@@ -276,7 +276,7 @@ static int message_add(struct cli *cli, int argc, char **argv)
             r = print_copy(cli, m, m->recipients[i].index, m->recipients[i].address, jcopies);
     homing_message_free(m);
     if (r == 0 && jroot) {
-        r = json_dumpf(jroot, stdout, JSON_INDENT(2)) < 0 ? -EIO : 0;
+        r = homing_json_dumpf(jroot, stdout, JSON_INDENT(2)) < 0 ? -EIO : 0;
         putchar('\n');
     }
     json_decref(jroot);
@@ -327,13 +327,13 @@ static int message_show(struct cli *cli, const char *arg, int json)
                               "message_id", m->message_id, "subject", m->subject, "from", m->sender,
                               "mode", mode, "tracking", homing_tracking_name(tracking), "created",
                               when, "recipients", jr, "links", jl);
-        r = j ? json_dumpf(j, stdout, JSON_INDENT(2)) : -1;
+        r = j ? homing_json_dumpf(j, stdout, JSON_INDENT(2)) : -1;
         putchar('\n');
         json_decref(j);
         homing_message_free(m);
         return r < 0 ? cli_fail("cannot write JSON") : CLI_OK;
     }
-    char safe[MESSAGE_TEXT_MAX + 1];
+    char safe[MESSAGE_TEXT_MAX * HOMING_ESCAPE_GROWTH + 1];
     printf("message     %s\n", hex);
     printf("message-id  %s\n", cli_safe(m->message_id, safe, sizeof safe));
     printf("subject     %s\n", cli_safe(m->subject, safe, sizeof safe));
@@ -343,7 +343,7 @@ static int message_show(struct cli *cli, const char *arg, int json)
     printf("created     %s\n", when);
     printf("recipients  %zu\n", m->n_recipients);
     for (size_t i = 0; i < m->n_recipients; i++) {
-        char st[CLI_TIME_SHORT_MAX], addr[MESSAGE_ADDR_MAX + 1];
+        char st[CLI_TIME_SHORT_MAX], addr[MESSAGE_ADDR_MAX * HOMING_ESCAPE_GROWTH + 1];
         cli_time_short(m->recipients[i].state_us, st);
         printf("  %-4u %-40s %-12s %s\n", m->recipients[i].index,
                cli_safe(m->recipients[i].address, addr, sizeof addr),
@@ -378,12 +378,12 @@ static int message_list(struct cli *cli, long long limit, int json)
                                   m[i].message_id, "subject", m[i].subject, "from", m[i].sender,
                                   "mode", mode, "created", when);
             if (j) {
-                json_dumpf(j, stdout, JSON_COMPACT);
+                homing_json_dumpf(j, stdout, JSON_COMPACT);
                 putchar('\n');
             }
             json_decref(j);
         } else {
-            char when[CLI_TIME_SHORT_MAX], subj[MESSAGE_TEXT_MAX + 1];
+            char when[CLI_TIME_SHORT_MAX], subj[MESSAGE_TEXT_MAX * HOMING_ESCAPE_GROWTH + 1];
             cli_time_short(m[i].created_us, when);
             printf("%-16s  %-19s  %-13s  %s\n", hex, when, mode,
                    cli_safe(m[i].subject, subj, sizeof subj));

@@ -93,7 +93,7 @@ static int report_json(const char *hex, const struct homing_message *m,
                                 m->message_id, "subject", m->subject, "totals",
                                 json_object_get(who, "totals"), "recipients", arr)
                     : NULL;
-    int r = j ? json_dumpf(j, stdout, JSON_INDENT(2)) : -1;
+    int r = j ? homing_json_dumpf(j, stdout, JSON_INDENT(2)) : -1;
     putchar('\n');
     json_decref(j);
     return r < 0 ? cli_fail("cannot write JSON") : CLI_OK;
@@ -117,18 +117,16 @@ static const char *jtext(json_t *o, const char *key)
     return v ? v : "";
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break, and with a
- * leading = + - @ neutralised so a spreadsheet does not run it as a formula. */
+/* A CSV field (homing_csv_cell): controls escaped, quoted as RFC 4180 says,
+ * and a leading = + - @ TAB or CR neutralised so a spreadsheet does not run it
+ * as a formula. */
+#define REPORT_CSV_CELL_MAX (64u * 1024)
 static void csv_field(const char *s, int last)
 {
-    int quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0] ? s[0] : 'x');
-    if (quote) putchar('"');
-    if (s[0] && strchr("=+-@", s[0])) putchar('\'');
-    for (; *s; s++) {
-        if (*s == '"') putchar('"');
-        putchar(*s);
-    }
-    if (quote) putchar('"');
+    struct homing_buf b;
+    homing_buf_init(&b, REPORT_CSV_CELL_MAX);
+    if (homing_csv_cell(&b, s, cli_escape_flags()) == 0 && b.len) fwrite(b.data, 1, b.len, stdout);
+    homing_buf_free(&b);
     putchar(last ? '\n' : ',');
 }
 
@@ -206,7 +204,7 @@ static void report_who_text(json_t *who, const struct homing_report_row *rows, s
         printf("(%lld hit(s) not enriched yet: counted as unknown)\n", jnum(t, "pending", NULL));
     size_t i, k;
     json_t *o, *x;
-    char a[256], b[256];
+    char a[1024], b[256], c[64], d[16];
     json_array_foreach(json_object_get(who, "recipients"), i, o)
     {
         json_t *rd = json_object_get(o, "readers"), *lk = json_object_get(o, "links_clicked"),
@@ -221,10 +219,11 @@ static void report_who_text(json_t *who, const struct homing_report_row *rows, s
         json_array_foreach(rd, k, x)
         {
             printf("  reader %s  %-24s %-16s %-2s  %.19s .. %.19s  %lld open(s)%s\n",
-                   jtext(x, "reader"), cli_safe(jtext(x, "client"), a, sizeof a),
+                   cli_safe(jtext(x, "reader"), c, sizeof c),
+                   cli_safe(jtext(x, "client"), a, sizeof a),
                    cli_safe(jtext(x, "device"), b, sizeof b),
-                   jtext(x, "country")[0] ? jtext(x, "country") : "--", jtext(x, "first_seen"),
-                   jtext(x, "last_seen"), jnum(x, "opens", NULL),
+                   jtext(x, "country")[0] ? cli_safe(jtext(x, "country"), d, sizeof d) : "--",
+                   jtext(x, "first_seen"), jtext(x, "last_seen"), jnum(x, "opens", NULL),
                    json_is_true(json_object_get(x, "possible_forward")) ? "  POSSIBLE FORWARD"
                                                                         : "");
         }
@@ -243,7 +242,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, report_usage)) return CLI_OK;
     const char *arg = NULL;
     int json = 0, csv = 0;
-    char safe[1024];
+    char safe[4096];
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;

@@ -132,7 +132,7 @@ int cmd_rules(struct cli *cli, int argc, char **argv)
             continue;
         } else {
             char safe[64];
-            homing_str_sanitize(safe, sizeof safe, a, strlen(a));
+            cli_escape(safe, sizeof safe, a, strlen(a));
             return cli_usage_error("rules", "unknown argument '%s'", safe);
         }
         if (++i >= argc) return cli_usage_error("rules", "%s needs a value", a);

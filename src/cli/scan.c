@@ -95,10 +95,10 @@ static void count_kinds(const struct homing_scan_result *r, struct msg_counts *c
 static void print_text(const char *name, const struct homing_scan_result *r)
 {
     char safe[1024], s2[512];
-    homing_str_sanitize(safe, sizeof safe, name, strlen(name));
+    cli_escape(safe, sizeof safe, name, strlen(name));
     printf("%s: %zu tracking device%s", safe, r->n, r->n == 1 ? "" : "s");
     if (r->recipient) {
-        homing_str_sanitize(s2, sizeof s2, r->recipient, strlen(r->recipient));
+        cli_escape(s2, sizeof s2, r->recipient, strlen(r->recipient));
         printf(" (recipient %s)", s2);
     }
     printf("%s\n", r->truncated ? " [limits reached: list incomplete]" : "");
@@ -112,25 +112,25 @@ static void print_text(const char *name, const struct homing_scan_result *r)
             snprintf(loc, sizeof loc, "header %s", f->attribute ? f->attribute : "");
         printf("  %-14s %s", homing_scan_kind_name(f->kind), loc);
         if (f->vendor) {
-            homing_str_sanitize(s2, sizeof s2, f->vendor, strlen(f->vendor));
+            cli_escape(s2, sizeof s2, f->vendor, strlen(f->vendor));
             printf("  [%s]", s2);
         }
         printf("\n");
         if (f->url) {
-            homing_str_sanitize(safe, sizeof safe, f->url, strlen(f->url));
+            cli_escape(safe, sizeof safe, f->url, strlen(f->url));
             printf("      url:  %s\n", safe);
         }
         if (f->destination) {
-            homing_str_sanitize(safe, sizeof safe, f->destination, strlen(f->destination));
+            cli_escape(safe, sizeof safe, f->destination, strlen(f->destination));
             printf("      to:   %s\n", safe);
         }
-        homing_str_sanitize(safe, sizeof safe, f->evidence, strlen(f->evidence));
+        cli_escape(safe, sizeof safe, f->evidence, strlen(f->evidence));
         printf("      why:  %s\n", safe);
     }
 }
 
 /* One element of "messages", after "[" or the previous one's ",": the
- * message's object as json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER) writes
+ * message's object as homing_json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER) writes
  * it at that depth, written straight into b (building a jansson tree per
  * message and dumping it was most of the output's cost). Strings are what
  * homing_json_text gives; kind, part, element and attribute are ASCII. */
@@ -184,7 +184,7 @@ static int scan_one(struct scan_run *run, const char *name, const char *data, si
     int rc = homing_scan_message(data, len, run->o, &r);
     if (rc < 0) {
         char safe[512];
-        homing_str_sanitize(safe, sizeof safe, name, strlen(name));
+        cli_escape(safe, sizeof safe, name, strlen(name));
         cli_fail("cannot scan %s: %s", safe,
                  rc == -EBADMSG ? "not a message"
                  : rc == -E2BIG ? "too large"
@@ -203,8 +203,7 @@ static int scan_one(struct scan_run *run, const char *name, const char *data, si
         run->rows = nr;
         run->caprows = nc;
     }
-    homing_str_sanitize(run->rows[run->nrows].name, sizeof run->rows[run->nrows].name, name,
-                        strlen(name));
+    cli_escape(run->rows[run->nrows].name, sizeof run->rows[run->nrows].name, name, strlen(name));
     count_kinds(r, &run->rows[run->nrows].c);
     run->nrows++;
     if (run->json) {
@@ -301,7 +300,7 @@ static int scan_file(struct scan_run *run, const char *path)
     int rc = read_whole(path, &data, &len);
     if (rc < 0) {
         char safe[512];
-        homing_str_sanitize(safe, sizeof safe, path, strlen(path));
+        cli_escape(safe, sizeof safe, path, strlen(path));
         cli_fail("cannot read %s: %s", safe,
                  rc == -E2BIG ? "larger than the limit" : strerror(-rc));
         return rc;
@@ -381,7 +380,7 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
                 allow_path = argv[i];
         } else {
             char safe[64];
-            homing_str_sanitize(safe, sizeof safe, a, strlen(a));
+            cli_escape(safe, sizeof safe, a, strlen(a));
             return cli_usage_error("scan", "unknown option '%s'", safe);
         }
     }
@@ -423,7 +422,7 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
     }
     if (rc == 0) {
         if (json) {
-            /* The document json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+            /* The document homing_json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER)
              * of {"messages": [...], "total": N} would be, byte for byte. */
             unsigned total = 0;
             for (size_t k = 0; k < run.nrows; k++) total += run.rows[k].c.total;

@@ -43,7 +43,7 @@ int cmd_strip(struct cli *cli, int argc, char **argv)
                 trackers_path = argv[i];
         } else if (a[0] == '-' && a[1]) {
             char safe[64];
-            homing_str_sanitize(safe, sizeof safe, a, strlen(a));
+            cli_escape(safe, sizeof safe, a, strlen(a));
             return cli_usage_error("strip", "unknown option '%s'", safe);
         } else if (in) {
             return cli_usage_error("strip", "one message at a time");

@@ -52,7 +52,7 @@ static void put(const char *label, json_t *v)
     char buf[TRACE_TEXT_MAX];
     const char *s = json_string_value(v);
     if (!s) return;
-    homing_str_sanitize(buf, sizeof buf, s, strlen(s));
+    cli_escape(buf, sizeof buf, s, strlen(s));
     printf("  %-18s %s\n", label, buf);
 }
 
@@ -64,7 +64,7 @@ static const char *str(json_t *o, const char *k)
 
 static void clean(char *dst, size_t cap, const char *s)
 {
-    homing_str_sanitize(dst, cap, s, strlen(s));
+    cli_escape(dst, cap, s, strlen(s));
 }
 
 static void print_text(json_t *root)
@@ -273,7 +273,7 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
     if (r == -E2BIG) return cli_fail("%s: over a parser limit", file);
     if (r < 0) return cli_fail("%s: %s", file, strerror(-r));
     if (json) {
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        char *s = homing_json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
         if (!s) {
             json_decref(out);
             return cli_fail("out of memory");

@@ -225,12 +225,15 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     r = homing_track_prepare(data, len, &o, &t, err, sizeof err);
     if (r < 0) {
         char safe[300];
-        homing_str_sanitize(safe, sizeof safe, err, strlen(err));
+        cli_escape(safe, sizeof safe, err, strlen(err));
         cli_fail("%s: %s", strcmp(input, "-") ? input : "stdin", safe);
         goto out;
     }
-    for (size_t i = 0; i < homing_track_warning_count(t); i++)
-        fprintf(stderr, "homing track: warning: %s\n", homing_track_warning(t, i));
+    for (size_t i = 0; i < homing_track_warning_count(t); i++) {
+        char safe[1024]; /* a warning may quote the message (a header name) */
+        fprintf(stderr, "homing track: warning: %s\n",
+                cli_safe(homing_track_warning(t, i), safe, sizeof safe));
+    }
     if (homing_track_flags(t) & HOMING_TRACK_DKIM_SIGNED)
         fprintf(stderr, "homing track: warning: the message carries a DKIM-Signature that "
                         "tracking breaks: track first, sign afterwards\n");

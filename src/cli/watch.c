@@ -66,7 +66,11 @@ static void print_line(const json_t *j)
     const char *text = json_string_value(json_object_get(j, "text"));
     char when[CLI_TIME_SHORT_MAX], k[HOMING_NOTIFY_KIND_MAX], tx[HOMING_NOTIFY_TEXT_MAX];
     cli_time_short((int64_t)t, when);
-    printf("%s  %-13s %s\n", when, cli_safe(kind, k, sizeof k), cli_safe(text, tx, sizeof tx));
+    /* the text comes escaped (lib/notify/policy.c): escaped again for the
+     * terminal, but its backslashes not doubled */
+    homing_str_escape(tx, sizeof tx, text ? text : "", text ? strlen(text) : 0,
+                      cli_escape_flags() | HOMING_ESCAPE_KEEP_BACKSLASH);
+    printf("%s  %-13s %s\n", when, cli_safe(kind, k, sizeof k), tx);
 }
 
 static int on_event(const struct homing_sse_event *ev, void *arg)
@@ -87,7 +91,7 @@ static int on_event(const struct homing_sse_event *ev, void *arg)
     }
     if (w->json) {
         /* Dumped again so every control byte is escaped. */
-        json_dumpf(j, stdout, JSON_COMPACT);
+        homing_json_dumpf(j, stdout, JSON_COMPACT);
         putchar('\n');
     } else {
         print_line(j);

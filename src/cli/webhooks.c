@@ -117,7 +117,7 @@ static int webhooks_list(struct cli *cli, int argc, char **argv)
                                   w[i].url, "events", w[i].events, "created_us",
                                   (json_int_t)w[i].created_us, "enabled", !w[i].disabled_us);
             if (o) {
-                json_dumpf(o, stdout, JSON_COMPACT);
+                homing_json_dumpf(o, stdout, JSON_COMPACT);
                 putchar('\n');
                 json_decref(o);
             }
@@ -168,7 +168,7 @@ static int webhooks_test(struct cli *cli, int argc, char **argv)
         .payload = "{\"test\":true}",
     };
     json_t *j = homing_notification_json(&n);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *body = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     char err[HOMING_NOTIFY_ERROR_MAX], safe[HOMING_NOTIFY_ERROR_MAX], url[HOMING_WEBHOOK_URL_MAX];
     long status = 0;

@@ -1,7 +1,8 @@
 /*
  * log.h: the one logging module of the programs (the library never logs).
  * Messages go to stderr as "homing: LEVEL: text"; the daemon adds a timestamp.
- * Attacker-controlled text must pass through homing_str_sanitize first.
+ * Attacker-controlled text must pass through homing_str_escape first
+ * (docs/hacking.md, "Output escaping").
  *
  * An error that can repeat once per request (a full disk fails every hit)
  * goes through log_error_limited with a `struct log_limit` of its own (a

@@ -44,7 +44,7 @@ static void send_text(h2o_req_t *req, int status, const char *reason, const char
 /* Sends and releases j. */
 static int send_json(h2o_req_t *req, int status, const char *reason, json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *text = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {
         send_text(req, 500, "Internal Server Error", "application/json",
@@ -162,7 +162,7 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
         }
         homing_buf_free(&b);
         char safe[ADMIN_LINK_SHOWN_MAX];
-        homing_str_sanitize(safe, sizeof safe, l ? l : "", l ? json_string_length(jl) : 0);
+        homing_str_escape(safe, sizeof safe, l ? l : "", l ? json_string_length(jl) : 0, 0);
         snprintf(msg, sizeof msg, "link %zu \"%s%s\" is not a valid http or https destination: %s",
                  i + 1, safe, l && json_string_length(jl) >= sizeof safe ? "..." : "", why);
         err = msg;

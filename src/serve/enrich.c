@@ -459,11 +459,13 @@ static int enrich_event(struct enricher *en, struct enrich_batch *b, const struc
     if ((r = row_make(b, &x, ev, new_reader, forward, row)) < 0) return r;
     b->nrows++;
     if (forward) {
-        char id[HOMING_ID_STR_MAX];
+        char id[HOMING_ID_STR_MAX], family[256], country[64];
         homing_id_format(ev->message, id);
+        /* the family is a capture out of the hit's User-Agent */
+        homing_str_escape(family, sizeof family, row->client_family, strlen(row->client_family), 0);
+        homing_str_escape(country, sizeof country, row->country, strlen(row->country), 0);
         log_info("message %s recipient %" PRIu32 ": new reader %s (%s, %s): possible forward", id,
-                 ev->recipient, row->reader, row->client_family,
-                 row->country[0] ? row->country : "country unknown");
+                 ev->recipient, row->reader, family, country[0] ? country : "country unknown");
     }
     return 0;
 }

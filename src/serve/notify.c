@@ -373,7 +373,7 @@ static int notify_event(struct notifier *nt, struct notify_page *pg, const struc
         if (r == -EEXIST) r = 0; /* made before a crash: the event is seen again */
         if (r < 0) goto out;
         char safe[HOMING_NOTIFY_TEXT_MAX];
-        homing_str_sanitize(safe, sizeof safe, d[i].text, strlen(d[i].text));
+        homing_str_escape(safe, sizeof safe, d[i].text, strlen(d[i].text), 0);
         if (id) log_info("notification %" PRId64 " (%s): %s", id, d[i].kind, safe);
     }
     r = 0;
@@ -519,7 +519,7 @@ static void deliver_start(struct notifier *nt, struct endpoint *ep)
     memset(row, 0, sizeof *row); /* the page no longer owns its strings */
     t->webhook = ep->webhook;
     json_t *j = homing_notification_json(&t->d.n);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *body = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     int r =
         body ? homing_notify_sender_start(nt->sender, t->d.url, t->d.secret, t->d.n.id, t->d.n.kind,
@@ -594,7 +594,7 @@ static void deliver_finish(struct notifier *nt, const struct homing_notify_resul
         if (ep) ep->next_ok_us = next;
         int give_up = now - d->notification_us >= nt->retry_hours * 3600LL * 1000000LL;
         char safe[HOMING_NOTIFY_ERROR_MAX];
-        homing_str_sanitize(safe, sizeof safe, res->err, strlen(res->err));
+        homing_str_escape(safe, sizeof safe, res->err, strlen(res->err), 0);
         if (give_up)
             log_warn("notification %" PRId64 " to webhook %" PRId64 " failed for good after %d "
                      "attempts: %s",
@@ -843,7 +843,7 @@ static void stream_stop(h2o_generator_t *gen, h2o_req_t *req)
 static int stream_format(struct homing_buf *b, const struct homing_notification *n)
 {
     json_t *j = homing_notification_json(n);
-    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *data = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!data) return -ENOMEM;
     /* JSON_COMPACT output has no newline, so one data line carries it. */

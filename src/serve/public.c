@@ -215,7 +215,7 @@ static const char *link_lookup(struct worker *w, uint64_t message, uint32_t inde
     if (r < 0) {
         char safe[PUBLIC_LINK_LOGGED_MAX + 1], id[HOMING_ID_STR_MAX];
         size_t n = strlen(url);
-        homing_str_sanitize(safe, sizeof safe, url, n);
+        homing_str_escape(safe, sizeof safe, url, n, 0);
         homing_id_format(message, id);
         log_warn("click: link %u of message %s is not a valid destination (%s), answered 404 "
                  "instead of a redirect: \"%s%s\"",

@@ -159,7 +159,7 @@ def run(tmp):
     rc, out, _ = homing(conf, "events")
     lines = out.splitlines()
     check(len(lines) == 5, "5 event lines")
-    check("\x1b" not in out and "?[31mred" in lines[0], "User-Agent sanitised on the terminal")
+    check("\x1b" not in out and "\\x1b[31mred" in lines[0], "User-Agent escaped on the terminal")
     check(lines[3].split()[2:4] == ["click", "GET"] and " r1 " in lines[3] and " i2 " in lines[3],
           "click line: %r" % lines[3])
     rc, out, _ = homing(conf, "events", "--json", "--message", mid)

@@ -1,7 +1,9 @@
 /*
  * test_util.c: buffers keep their maximum, base64url and hex are strict and
  * round-trip, addresses and prefixes parse and match, ids round-trip, JSON text
- * written into a buffer is what jansson writes for the same string.
+ * written into a buffer is what homing_json_dumps writes for the same string,
+ * and every hostile string of tests/data/hostile/strings.json comes out of the
+ * terminal, CSV and JSON writers exactly as that file says.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,8 +155,9 @@ static void test_time_and_sanitize(void **state)
     assert_string_equal(s, "abc");
 }
 
-/* homing_json_buf_text against json_dumps of homing_json_text, on every byte
- * alone and after valid text, and on the UTF-8 sequences jansson refuses. */
+/* homing_json_buf_text against homing_json_dumps of homing_json_text, on every
+ * byte alone and after valid text, on the UTF-8 sequences jansson refuses and
+ * on the code points homing_json_dumps escapes beyond json_dumps. */
 static void test_json_buf_text(void **state)
 {
     (void)state;
@@ -177,6 +180,10 @@ static void test_json_buf_text(void **state)
         "\x80",
         "ok\x01\"\xff",
         "a\xc3\xa9\n\xe9",
+        "\xc2\x80\xc2\x9b\xc2\x9f\xc2\xa0\x7f",
+        "\xe2\x80\xa7\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xae\xe2\x80\xaf",
+        "\xe2\x81\xa5\xe2\x81\xa6\xe2\x81\xa9\xe2\x81\xaa",
+        "x\x9b\xc2\x9b",
     };
     char one[4];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] + 2 * 255; i++) {
@@ -192,7 +199,7 @@ static void test_json_buf_text(void **state)
         }
         json_t *a = json_array();
         json_array_append_new(a, homing_json_text(s));
-        char *want = json_dumps(a, JSON_COMPACT);
+        char *want = homing_json_dumps(a, JSON_COMPACT);
         json_decref(a);
         struct homing_buf b;
         homing_buf_init(&b, 1024);
@@ -213,13 +220,117 @@ static void test_json_buf_text(void **state)
     homing_buf_free(&b);
 }
 
+static size_t hex_bytes(const char *hex, char *out, size_t cap)
+{
+    size_t n = strlen(hex) / 2;
+    assert_true(n < cap);
+    assert_int_equal(homing_hex_decode(hex, n * 2, (uint8_t *)out, cap), (int)n);
+    out[n] = '\0';
+    return n;
+}
+
+/* The shared hostile corpus, case by case, through every writer. */
+static void test_escape_corpus(void **state)
+{
+    (void)state;
+    json_error_t err;
+    json_t *all = json_load_file("tests/data/hostile/strings.json", 0, &err);
+    assert_non_null(all);
+    assert_true(json_array_size(all) >= 20);
+    size_t i;
+    json_t *c;
+    json_array_foreach(all, i, c)
+    {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        char raw[256], out[1024];
+        size_t n = hex_bytes(json_string_value(json_object_get(c, "hex")), raw, sizeof raw);
+        print_message("case %s\n", name);
+        size_t len = homing_str_escape(out, sizeof out, raw, n, HOMING_ESCAPE_UTF8);
+        assert_string_equal(out, json_string_value(json_object_get(c, "terminal")));
+        assert_int_equal(len, strlen(out));
+        homing_str_escape(out, sizeof out, raw, n, 0);
+        assert_string_equal(out, json_string_value(json_object_get(c, "terminal_ascii")));
+        for (const unsigned char *p = (const unsigned char *)out; *p; p++)
+            assert_true(*p >= 0x20 && *p < 0x7f);
+
+        struct homing_buf b;
+        homing_buf_init(&b, 4096);
+        assert_int_equal(homing_buf_escape(&b, raw, n, HOMING_ESCAPE_UTF8), 0);
+        assert_string_equal(b.data ? b.data : "",
+                            json_string_value(json_object_get(c, "terminal")));
+        homing_buf_reset(&b);
+        assert_int_equal(homing_csv_cell(&b, raw, HOMING_ESCAPE_UTF8), 0);
+        assert_string_equal(b.data ? b.data : "", json_string_value(json_object_get(c, "csv")));
+        homing_buf_reset(&b);
+        assert_int_equal(homing_json_buf_text(&b, raw), 0);
+        const char *want = json_string_value(json_object_get(c, "json"));
+        assert_string_equal(b.data, want);
+        homing_buf_free(&b);
+
+        /* the document writer agrees, and the JSON parses back to the string
+         * (for UTF-8 input) or to its escaped terminal form */
+        json_t *a = json_array();
+        json_array_append_new(a, homing_json_text(raw));
+        char *doc = homing_json_dumps(a, JSON_COMPACT);
+        json_decref(a);
+        assert_non_null(doc);
+        assert_int_equal(strlen(doc), strlen(want) + 2);
+        assert_memory_equal(doc + 1, want, strlen(want));
+        for (const unsigned char *p = (const unsigned char *)doc; *p; p++) {
+            assert_true(*p >= 0x20 && *p != 0x7f);
+            assert_false(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+        }
+        json_t *back = json_loads(doc, 0, NULL);
+        assert_non_null(back);
+        homing_str_escape(out, sizeof out, raw, n, HOMING_ESCAPE_UTF8);
+        const char *got = json_string_value(json_array_get(back, 0));
+        assert_non_null(got);
+        json_t *t = json_string(raw); /* NULL: not UTF-8 */
+        assert_string_equal(got, t ? raw : out);
+        json_decref(t);
+        json_decref(back);
+        free(doc);
+    }
+    json_decref(all);
+}
+
+/* Cut output: never half an escape or half a UTF-8 sequence. */
+static void test_escape_cut(void **state)
+{
+    (void)state;
+    char s[8];
+    assert_int_equal(homing_str_escape(s, sizeof s,
+                                       "ab\x1b"
+                                       "cd",
+                                       5, 0),
+                     7);
+    assert_string_equal(s, "ab\\x1bc");
+    assert_int_equal(homing_str_escape(s, 6,
+                                       "ab\x1b"
+                                       "cd",
+                                       5, 0),
+                     2);
+    assert_string_equal(s, "ab");
+    assert_int_equal(homing_str_escape(s, 5, "ab\xc3\xa9\xc3\xa9", 6, HOMING_ESCAPE_UTF8), 4);
+    assert_string_equal(s, "ab\xc3\xa9");
+    assert_int_equal(homing_str_escape(s, 1, "abc", 3, 0), 0);
+    assert_string_equal(s, "");
+    struct homing_buf b;
+    homing_buf_init(&b, 6);
+    assert_int_equal(homing_buf_puts(&b, "x,"), 0);
+    assert_int_equal(homing_csv_cell(&b, "=1+\x1b", 0), -E2BIG);
+    assert_string_equal(b.data, "x,"); /* nothing of the cell left behind */
+    homing_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_limit),     cmocka_unit_test(test_b64url),
         cmocka_unit_test(test_hex_and_ids),   cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_addr),          cmocka_unit_test(test_time_and_sanitize),
-        cmocka_unit_test(test_json_buf_text),
+        cmocka_unit_test(test_json_buf_text), cmocka_unit_test(test_escape_corpus),
+        cmocka_unit_test(test_escape_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
