@@ -180,7 +180,7 @@ def test_hostile_store():
     rcv = Receiver()
     procs = []
     try:
-        key = inst.api_key()
+        key = inst.api_key(scope="write")  # registers a message
         rcv.secret = add_webhook(inst, rcv.url())
         bodies = []  # the raw POST bodies, as the daemon sent them
         verify = rcv.verify
