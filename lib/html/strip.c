@@ -104,7 +104,7 @@ int homing_strip_html(const char *html, size_t len, const struct homing_scan_opt
             ed[ne++] = (struct edit){x->start, x->end, x->repl ? x->repl : "", NULL};
     }
     if (r == 0) {
-        qsort(ed, ne, sizeof *ed, cmp_edit);
+        if (ne > 1) qsort(ed, ne, sizeof *ed, cmp_edit);
         size_t pos = 0;
         for (size_t i = 0; i < ne && r == 0; i++) {
             if (ed[i].start < pos) continue; /* overlapping: keep the earlier edit */

@@ -250,7 +250,7 @@ static int range_cmp(const void *a, const void *b)
  * not to overlap; the first range read wins, so the order of files decides). */
 static void sort_ranges(struct vec *v)
 {
-    qsort(v->v, v->n, sizeof *v->v, range_cmp);
+    if (v->n > 1) qsort(v->v, v->n, sizeof *v->v, range_cmp); /* v->v is NULL when empty */
     size_t o = 0;
     for (size_t i = 0; i < v->n; i++) {
         if (o && memcmp(v->v[i].start, v->v[o - 1].end, 16) <= 0) continue;

@@ -179,7 +179,7 @@ int delivery_cli_ingest_imap(struct cli *cli, const char *url, const char *auth_
         p = strstr(p, "SEARCH");
     }
     free(z);
-    qsort(uids, n, sizeof *uids, imap_cmp);
+    if (n > 1) qsort(uids, n, sizeof *uids, imap_cmp);
 
     size_t done = 0;
     status = CLI_OK;

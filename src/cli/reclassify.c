@@ -150,7 +150,7 @@ int cmd_reclassify(struct cli *cli, int argc, char **argv)
         size_t out = 0; /* rows[0..out) are rewritten: compacted in place */
         if (n) after = rows[n - 1].event;
         /* A message's rows together: its events are read once per page. */
-        qsort(rows, n, sizeof *rows, row_cmp);
+        if (n > 1) qsort(rows, n, sizeof *rows, row_cmp);
         for (size_t i = 0; i < n && rc == CLI_OK; i++) {
             struct homing_store_enrichment *row = &rows[i];
             seen++;

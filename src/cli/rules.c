@@ -52,7 +52,7 @@ static int set_add(struct strset *s, const char *str)
 
 static void set_finish(struct strset *s)
 {
-    qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, cmp_str); /* s->v is NULL when empty */
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         if (k && strcmp(s->v[k - 1], s->v[i]) == 0) {

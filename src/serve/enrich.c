@@ -536,7 +536,7 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
     homing_events_free(evs, n);
     if (r == 0) {
         /* The store takes a batch in event order. */
-        qsort(b->rows, b->nrows, sizeof b->rows[0], row_cmp);
+        if (b->nrows > 1) qsort(b->rows, b->nrows, sizeof b->rows[0], row_cmp);
         r = batch_flush(en, b, done);
     }
     batch_rows_clear(b);
