@@ -197,7 +197,19 @@ int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token
     memset(d, 0, sizeof *d);
     d->fd = -1;
     d->size = doc->size;
-    d->media_type = h2o_strdup(&req->pool, doc->media_type, SIZE_MAX).base;
+    /* Checked on the way in (doc add), and again here: a header value comes
+     * from the store only once it is known to be one (an old or planted row
+     * must not split the response). */
+    const char *mt = doc->media_type;
+    if (!homing_doc_media_type_ok(mt)) {
+        char safe[128];
+        homing_str_escape(safe, sizeof safe, mt ? mt : "", mt ? strlen(mt) : 0, 0);
+        log_warn("document grant %u: stored media type \"%s\" is not one; sent as "
+                 "application/octet-stream",
+                 t->item, safe);
+        mt = "application/octet-stream";
+    }
+    d->media_type = h2o_strdup(&req->pool, mt, SIZE_MAX).base;
     char disp[DOC_DISPOSITION_MAX];
     if (homing_doc_disposition(doc->name, disp, sizeof disp) < 0)
         snprintf(disp, sizeof disp, "attachment; filename=\"document\"");

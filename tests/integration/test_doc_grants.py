@@ -3,8 +3,9 @@ thread only reads a grant, and a download's use is counted when its event is
 stored. So a download is answered while another process holds the store's
 write lock (the old code waited up to 5 s in BEGIN IMMEDIATE and answered
 503); parallel downloads of a grant's last uses never exceed its limit; a
-use answered just before a SIGKILL is counted after the restart; and a
-download is never flood-suppressed, so each one is an event and a use."""
+use answered just before a SIGKILL is counted after the restart; a
+download is never flood-suppressed, so each one is an event and a use; and a
+media type planted in the store never reaches the Content-Type header raw."""
 import os
 import sqlite3
 import signal
@@ -102,10 +103,24 @@ try:
         check(ev == n and sup == 0, f"{ev} document-open events, {sup} suppressed, for {n}")
         check(uses(inst, gid) == n, f"uses: {uses(inst, gid)}")
 
+    def planted_media_type_is_not_a_header():
+        """A stored media type is written into Content-Type only if it is one:
+        a row planted (or left by an old version) with a line break in it
+        must not add a header to the answer."""
+        gid, path = grant(inst, "planted@example.org")
+        with sqlite3.connect(os.path.join(inst.dir, "homing.db"), timeout=10) as db:
+            db.execute("UPDATE documents SET media_type = ? WHERE name = 'report.pdf'",
+                       ("text/html\r\nSet-Cookie: planted=1",))
+        st, h, got = http_get(inst.public_port, path)
+        check(st == 200 and got == body, f"download: {st}")
+        check(h.get("content-type") == "application/octet-stream", h)
+        check("set-cookie" not in h, f"a header from the store: {h}")
+
     T.run(download_while_store_locked)
     T.run(parallel_last_uses)
     T.run(use_survives_kill)
     T.run(downloads_are_never_suppressed)
+    T.run(planted_media_type_is_not_a_header)
 finally:
     inst.close()
 T.finish()
