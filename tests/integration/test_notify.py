@@ -43,6 +43,7 @@ class Receiver:
         self.bad = []          # requests whose signature did not verify
         self.status = 204
         self.delay = 0         # seconds to sit on each request (a hanging receiver)
+        self.location = None   # a Location header to answer with (a redirect)
         self.lock = threading.Lock()
         self.server = None
 
@@ -66,6 +67,8 @@ class Receiver:
                     else:
                         outer.bad.append((sig, body))
                 self.send_response(outer.status if ok else 401)
+                if outer.location:
+                    self.send_header("Location", outer.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -307,6 +310,42 @@ def test_failed_after_retry_window():
         inst.close()
 
 
+def test_redirect_not_followed():
+    """A receiver answering a redirect has not taken the notification: the
+    delivery fails with that answer, and the place it points at is never
+    asked (a webhook that moved is registered again, not followed; a redirect
+    to an internal address must not get around the SSRF guard)."""
+    inst = Instance(dict(FAST, **{"notify.retry_hours": "0"}))
+    moved, target = Receiver(), Receiver()
+    try:
+        moved.secret = add_webhook(inst, moved.url())
+        moved.status = 302
+        moved.location = target.url()
+        target.secret = moved.secret
+        moved.start()
+        target.start()
+        m = inst.add_message(["bob@example.net"])
+        inst.serve()
+        hit(inst, m["copies"][0]["open_url"])
+        moved.wait(1)
+        deadline = time.time() + 10
+        rows = []
+        while time.time() < deadline:
+            with inst.db() as db:
+                rows = db.execute("SELECT failed_us IS NOT NULL, last_error FROM deliveries"
+                                  ).fetchall()
+            if rows and all(r[0] for r in rows):
+                break
+            time.sleep(0.1)
+        check(rows == [(1, "receiver answered 302")], f"delivery: {rows}")
+        check(not target.got and not target.bad, f"the redirect was followed: {target.got}")
+        check(inst.stop() == 0, "daemon exits 0")
+    finally:
+        moved.stop()
+        target.stop()
+        inst.close()
+
+
 def test_hanging_receiver_does_not_hold_others():
     """A receiver that never answers in time holds only its own deliveries:
     the other webhook gets every notification meanwhile (deliveries run side
@@ -449,6 +488,7 @@ def main():
     r.run(test_machine_notified_when_asked)
     r.run(test_receiver_down_restart)
     r.run(test_failed_after_retry_window)
+    r.run(test_redirect_not_followed)
     r.run(test_hanging_receiver_does_not_hold_others)
     r.run(test_watch_and_stream)
     r.finish()
