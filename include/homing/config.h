@@ -1,12 +1,16 @@
 /*
  * homing/config.h: the INI configuration file (read with inih).
  *
- * Every option is declared once, with its default and a one-line help, in the
- * table in lib/util/config.c; docs/configuration.md documents each of them (a test
- * checks that the two agree). A file naming an unknown option is an error, so a
- * typo never silently falls back to a default. Command-line flags override the
- * file through homing_config_set. Relative paths in path-valued options are taken
- * relative to the directory of the configuration file.
+ * Every option is declared once, with its type, default, range (or choices)
+ * and a one-line help, in the table in lib/util/config.c; docs/configuration.md
+ * documents each of them (a test checks that the two agree, defaults included).
+ * Every value is checked against its type when it is read or set, so a bad
+ * value is an error naming the option and what it accepts, at start, not when
+ * some thread first reads it. A file naming an unknown option is an error
+ * that names the nearest known one, so a typo never silently falls back to a
+ * default. Command-line flags override the file through homing_config_set.
+ * Relative paths in path-valued options are taken relative to the directory
+ * of the configuration file.
  */
 #ifndef HOMING_CONFIG_H
 #define HOMING_CONFIG_H
@@ -16,10 +20,20 @@
 
 struct homing_config;
 
+enum homing_config_type {
+    HOMING_OPT_TEXT, /* any text */
+    HOMING_OPT_PATH, /* a path, resolved relative to the config file's directory */
+    HOMING_OPT_INT,  /* a decimal integer in [min, max] */
+    HOMING_OPT_BOOL, /* yes/no, true/false, on/off, 1/0 */
+    HOMING_OPT_ENUM, /* one of choices ("a|b|c") */
+};
+
 struct homing_config_option {
     const char *name; /* "section.key" */
     const char *def;  /* default value as text, "" for none */
-    int is_path;      /* resolved relative to the config file's directory */
+    enum homing_config_type type;
+    long long min, max;  /* HOMING_OPT_INT */
+    const char *choices; /* HOMING_OPT_ENUM: "a|b|c" */
     const char *help;
 };
 
@@ -34,8 +48,16 @@ void homing_config_free(struct homing_config *c);
  * one-line description such as "homing.conf: unknown option public.lisen". */
 int homing_config_load(struct homing_config *c, const char *path, char *err, size_t errcap);
 
-/* Sets "section.key" = value (command-line overrides): -ENOENT if unknown. */
+/* Sets "section.key" = value (command-line overrides): -ENOENT if unknown,
+ * -EINVAL (and the value left as it was) if value is not of the option's type. */
 int homing_config_set(struct homing_config *c, const char *name, const char *value);
+/* Whether value suits option name: 0, or -ENOENT / -EINVAL with a one-line
+ * reason in err (if not NULL) naming the option and what it accepts, e.g.
+ * "serve.threads = 0: an integer from 1 to 64". */
+int homing_config_check(const char *name, const char *value, char *err, size_t errcap);
+/* The known option nearest to name (for "did you mean"), or NULL if none is
+ * close. */
+const char *homing_config_nearest(const char *name);
 
 /* The value of "section.key", never NULL for a known option ("" if empty);
  * NULL for an unknown name. Path options come back resolved. */

@@ -4,85 +4,225 @@
  */
 #include <errno.h>
 #include <ini.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "homing/config.h"
 
 /* Keep this table and docs/configuration.md in step: tests/unit/test_config.c
- * fails if an option is missing from the document. */
+ * fails if an option or its default is missing from the document, or a
+ * default does not pass its own option's check. The ranges are the widest any
+ * reader accepts; a reader may still name a tighter one. */
 const struct homing_config_option homing_config_options[] = {
-    {"store.url", "sqlite:homing.db", 0,
+    {"store.url", "sqlite:homing.db", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
      "where events live: sqlite:PATH (relative to this file) or postgresql://..."},
-    {"store.sync", "normal", 0,
+    {"store.sync", "normal", HOMING_OPT_ENUM, 0LL, 0LL, "normal|full",
      "SQLite synchronous mode: normal survives a daemon crash, full also a power loss"},
-    {"store.journal", "journal", 1,
+    {"store.journal", "journal", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "directory of the hit journal: answered hits on their way into the store"},
-    {"keys.file", "token.keys", 1, "the token and document key file (mode 0600)"},
-    {"public.listen", "127.0.0.1:8080", 0, "address:port of the public tracking listener"},
-    {"public.base_url", "http://127.0.0.1:8080", 0,
+    {"keys.file", "token.keys", HOMING_OPT_PATH, 0LL, 0LL, NULL,
+     "the token and document key file (mode 0600)"},
+    {"public.listen", "127.0.0.1:8080", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "address:port of the public tracking listener"},
+    {"public.base_url", "http://127.0.0.1:8080", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
      "URL prefix put in tracked mail (the public listener as recipients reach it)"},
-    {"public.trusted_proxies", "", 0,
+    {"public.trusted_proxies", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
      "comma-separated prefixes whose X-Forwarded-For / Forwarded headers are believed"},
-    {"public.max_connections", "10000", 0,
+    {"public.max_connections", "10000", HOMING_OPT_INT, 0LL, 10000000LL, NULL,
      "most open connections on the public listener; more are refused at once (0: no cap)"},
-    {"public.max_connections_per_client", "256", 0,
+    {"public.max_connections_per_client", "256", HOMING_OPT_INT, 0LL, 10000000LL, NULL,
      "most open public connections from one IPv4 address or IPv6 /64 (0: no cap)"},
-    {"admin.listen", "127.0.0.1:8081", 0, "address:port of the private API listener"},
-    {"serve.user", "homing", 0, "user the daemon switches to after binding, when started as root"},
-    {"serve.threads", "1", 0, "event-loop threads for the public listener (SO_REUSEPORT)"},
-    {"serve.batch_max", "512", 0,
+    {"admin.listen", "127.0.0.1:8081", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "address:port of the private API listener"},
+    {"serve.user", "homing", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "user the daemon switches to after binding, when started as root"},
+    {"serve.threads", "1", HOMING_OPT_INT, 1LL, 64LL, NULL,
+     "event-loop threads for the public listener (SO_REUSEPORT)"},
+    {"serve.batch_max", "512", HOMING_OPT_INT, 1LL, 100000LL, NULL,
      "with store.sync = full: most hits answered per flush of the journal"},
-    {"serve.link_cache", "65536", 0, "click destinations kept in memory per thread"},
-    {"serve.flood_rate", "2", 0,
+    {"serve.link_cache", "65536", HOMING_OPT_INT, 1LL, 100000000LL, NULL,
+     "click destinations kept in memory per thread"},
+    {"serve.flood_rate", "2", HOMING_OPT_INT, 0LL, 1000000LL, NULL,
      "hits per second one client may record on one tracking URL (0: no limit)"},
-    {"serve.flood_burst", "20", 0,
+    {"serve.flood_burst", "20", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
      "hits one client may record on one URL in a burst before the rate applies"},
-    {"serve.flood_table", "65536", 0, "client and URL pairs tracked by flood control per thread"},
-    {"track.max_size", "26214400", 0, "largest message `homing track` reads, in bytes"},
-    {"track.max_depth", "32", 0, "deepest MIME nesting `homing track` accepts"},
-    {"track.max_parts", "1000", 0, "most MIME parts in a message `homing track` accepts"},
+    {"serve.flood_table", "65536", HOMING_OPT_INT, 1LL, 1048576LL, NULL,
+     "client and URL pairs tracked by flood control per thread"},
+    {"track.max_size", "26214400", HOMING_OPT_INT, 1LL, 1073741824LL, NULL,
+     "largest message `homing track` reads, in bytes"},
+    {"track.max_depth", "32", HOMING_OPT_INT, 1LL, 1000LL, NULL,
+     "deepest MIME nesting `homing track` accepts"},
+    {"track.max_parts", "1000", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
+     "most MIME parts in a message `homing track` accepts"},
     {"geo.country_db",
-     "npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb", 1,
+     "npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
+     HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "MaxMind-format .mmdb giving the country of a client; empty: no country lookups"},
-    {"geo.asn_db", "geo/asn.hmasn", 1,
+    {"geo.asn_db", "geo/asn.hmasn", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "ASN range file made by homing-geo-import (make setup); empty: no ASN lookups"},
-    {"enrich.rdns", "no", 0,
+    {"enrich.rdns", "no", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
      "reverse DNS of client addresses as a verdict signal (blocks the enrichment thread)"},
-    {"enrich.uap_regexes", "/usr/share/uap-core/regexes.yaml", 1,
+    {"enrich.uap_regexes", "/usr/share/uap-core/regexes.yaml", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "uap-core regexes.yaml for User-Agent parsing"},
-    {"enrich.ua_rules", "", 1, "homing's own User-Agent rules; empty: data/useragents.tsv"},
-    {"enrich.machines", "", 1, "known proxy and scanner networks; empty: data/machines.tsv"},
-    {"enrich.ua_cache", "4096", 0, "User-Agent parse results kept in memory (LRU)"},
-    {"trace.trusted_hosts", "", 0, "hosts writing your Received fields, for homing trace"},
-    {"trace.authserv_ids", "", 0, "authserv-ids whose results homing trace believes"},
-    {"trace.dkim_verifier", "homing", 0,
+    {"enrich.ua_rules", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
+     "homing's own User-Agent rules; empty: data/useragents.tsv"},
+    {"enrich.machines", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
+     "known proxy and scanner networks; empty: data/machines.tsv"},
+    {"enrich.ua_cache", "4096", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
+     "User-Agent parse results kept in memory (LRU)"},
+    {"trace.trusted_hosts", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "hosts writing your Received fields, for homing trace"},
+    {"trace.authserv_ids", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "authserv-ids whose results homing trace believes"},
+    {"trace.dkim_verifier", "homing", HOMING_OPT_ENUM, 0LL, 0LL, "homing|opendkim",
      "DKIM verifier of homing trace: homing (ours, the default) or opendkim"},
-    {"send.smtp", "127.0.0.1:25", 0, "host:port of the relay homing send submits to"},
-    {"send.starttls", "opportunistic", 0, "STARTTLS to the relay: required, opportunistic or off"},
-    {"send.verp", "", 0, "envelope sender with {token}, e.g. bounce+{token}@bounces.example"},
-    {"send.jobs", "4", 0, "SMTP sessions homing send runs at once"},
-    {"send.timeout", "60", 0, "seconds homing send waits for each relay reply"},
-    {"notify.poll_ms", "200", 0, "how often the notifier looks for new events and due webhooks"},
-    {"notify.timeout_ms", "10000", 0, "time limit of one webhook POST, connection included"},
-    {"notify.retry_hours", "24", 0, "how long a failing webhook delivery is retried"},
-    {"notify.retry_min_ms", "1000", 0, "first wait before retrying a delivery (doubles each time)"},
-    {"notify.retry_max_ms", "3600000", 0, "longest wait between two attempts of a delivery"},
-    {"notify.machine", "no", 0, "notify machine verdicts (prefetch, scanner, probe) too"},
-    {"notify.enrich", "yes", 0, "name the client, country and verdict in notifications"},
-    {"webhooks.allow_private", "no", 0,
+    {"send.smtp", "127.0.0.1:25", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "host:port of the relay homing send submits to"},
+    {"send.starttls", "opportunistic", HOMING_OPT_ENUM, 0LL, 0LL, "required|opportunistic|off",
+     "STARTTLS to the relay: required, opportunistic or off"},
+    {"send.verp", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "envelope sender with {token}, e.g. bounce+{token}@bounces.example"},
+    {"send.jobs", "4", HOMING_OPT_INT, 1LL, 64LL, NULL, "SMTP sessions homing send runs at once"},
+    {"send.timeout", "60", HOMING_OPT_INT, 1LL, 3600LL, NULL,
+     "seconds homing send waits for each relay reply"},
+    {"notify.poll_ms", "200", HOMING_OPT_INT, 10LL, 60000LL, NULL,
+     "how often the notifier looks for new events and due webhooks"},
+    {"notify.timeout_ms", "10000", HOMING_OPT_INT, 100LL, 600000LL, NULL,
+     "time limit of one webhook POST, connection included"},
+    {"notify.retry_hours", "24", HOMING_OPT_INT, 0LL, 8760LL, NULL,
+     "how long a failing webhook delivery is retried"},
+    {"notify.retry_min_ms", "1000", HOMING_OPT_INT, 1LL, 86400000LL, NULL,
+     "first wait before retrying a delivery (doubles each time)"},
+    {"notify.retry_max_ms", "3600000", HOMING_OPT_INT, 1LL, 86400000LL, NULL,
+     "longest wait between two attempts of a delivery"},
+    {"notify.machine", "no", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
+     "notify machine verdicts (prefetch, scanner, probe) too"},
+    {"notify.enrich", "yes", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
+     "name the client, country and verdict in notifications"},
+    {"webhooks.allow_private", "no", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
      "allow webhooks to loopback, link-local and private addresses (the SSRF guard)"},
-    {"privacy.truncate", "yes", 0,
+    {"privacy.truncate", "yes", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
      "truncate stored client addresses once enriched (docs/privacy.md)"},
-    {"privacy.truncate_v4", "24", 0, "IPv4 prefix bits kept of a client address (0..32)"},
-    {"privacy.truncate_v6", "48", 0, "IPv6 prefix bits kept of a client address (0..128)"},
-    {"privacy.retention_days", "365", 0,
+    {"privacy.truncate_v4", "24", HOMING_OPT_INT, 0LL, 32LL, NULL,
+     "IPv4 prefix bits kept of a client address (0..32)"},
+    {"privacy.truncate_v6", "48", HOMING_OPT_INT, 0LL, 128LL, NULL,
+     "IPv6 prefix bits kept of a client address (0..128)"},
+    {"privacy.retention_days", "365", HOMING_OPT_INT, 0LL, 36500LL, NULL,
      "events older than this are rolled up into daily counts and deleted (0: keep forever)"},
-    {"docs.dir", "documents", 1,
+    {"docs.dir", "documents", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "directory of the encrypted documents (docs/documents.md); the key stays in keys.file"},
-    {NULL, NULL, 0, NULL},
+    {NULL, NULL, 0, 0, 0, NULL, NULL},
 };
+
+#define CONFIG_NAME_MAX 128 /* "section.key" */
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *yes[] = {"yes", "true", "on", "1"}, *no[] = {"no", "false", "off", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) return *out = 1, 0;
+        if (strcasecmp(v, no[i]) == 0) return *out = 0, 0;
+    }
+    return -EINVAL;
+}
+
+static int parse_int(const char *v, long long min, long long max, long long *out)
+{
+    if (!v || !*v) return -EINVAL;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || *end || x < min || x > max) return -EINVAL;
+    *out = x;
+    return 0;
+}
+
+/* Whether v is one of "a|b|c". */
+static int in_choices(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0) return 1;
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+static int option_index(const char *name);
+
+int homing_config_check(const char *name, const char *value, char *err, size_t errcap)
+{
+    int i = option_index(name);
+    if (i < 0) {
+        const char *near = homing_config_nearest(name);
+        if (err)
+            snprintf(err, errcap, "unknown option %s%s%s%s", name, near ? " (did you mean " : "",
+                     near ? near : "", near ? "?)" : "");
+        return -ENOENT;
+    }
+    const struct homing_config_option *o = &homing_config_options[i];
+    long long x;
+    int b;
+    switch (o->type) {
+    case HOMING_OPT_INT:
+        if (parse_int(value, o->min, o->max, &x) == 0) return 0;
+        if (err)
+            snprintf(err, errcap, "%s = %s: an integer from %lld to %lld", name, value, o->min,
+                     o->max);
+        return -EINVAL;
+    case HOMING_OPT_BOOL:
+        if (parse_bool(value, &b) == 0) return 0;
+        if (err) snprintf(err, errcap, "%s = %s: yes or no", name, value);
+        return -EINVAL;
+    case HOMING_OPT_ENUM:
+        if (in_choices(o->choices, value)) return 0;
+        if (err) snprintf(err, errcap, "%s = %s: one of %s", name, value, o->choices);
+        return -EINVAL;
+    case HOMING_OPT_TEXT:
+    case HOMING_OPT_PATH: break;
+    }
+    return 0;
+}
+
+/* Edit distance (insertions, deletions, substitutions) of two short names. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la >= CONFIG_NAME_MAX || lb >= CONFIG_NAME_MAX) return SIZE_MAX;
+    size_t row[CONFIG_NAME_MAX + 1];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *homing_config_nearest(const char *name)
+{
+    const char *best = NULL;
+    size_t bd = SIZE_MAX;
+    for (int i = 0; name && homing_config_options[i].name; i++) {
+        size_t d = distance(name, homing_config_options[i].name);
+        if (d < bd) bd = d, best = homing_config_options[i].name;
+    }
+    /* A third of the name at most: close enough to be a typo, not a guess. */
+    return best && bd <= 3 && bd * 3 <= strlen(name) ? best : NULL;
+}
 
 struct homing_config {
     char *base_dir;
@@ -106,7 +246,7 @@ static int set_value(struct homing_config *c, int i, const char *value)
     c->values[i] = v;
     free(c->resolved[i]);
     c->resolved[i] = NULL;
-    if (homing_config_options[i].is_path && v[0] && v[0] != '/') {
+    if (homing_config_options[i].type == HOMING_OPT_PATH && v[0] && v[0] != '/') {
         size_t need = strlen(c->base_dir) + strlen(v) + 2;
         char *p = malloc(need);
         if (!p) return -ENOMEM;
@@ -162,18 +302,19 @@ struct load_ctx {
 static int on_ini(void *user, const char *section, const char *name, const char *value)
 {
     struct load_ctx *lc = user;
-    char full[128];
+    char full[CONFIG_NAME_MAX];
     if (snprintf(full, sizeof full, "%s.%s", section, name) >= (int)sizeof full) {
         if (lc->err) snprintf(lc->err, lc->errcap, "%s: option name too long", lc->path);
         lc->failed = -EINVAL;
         return 0;
     }
-    int i = option_index(full);
-    if (i < 0) {
-        if (lc->err) snprintf(lc->err, lc->errcap, "%s: unknown option %s", lc->path, full);
+    char why[256];
+    if (homing_config_check(full, value, why, sizeof why) < 0) {
+        if (lc->err) snprintf(lc->err, lc->errcap, "%s: %s", lc->path, why);
         lc->failed = -EINVAL;
         return 0;
     }
+    int i = option_index(full);
     if (set_value(lc->c, i, value) < 0) {
         lc->failed = -ENOMEM;
         return 0;
@@ -201,6 +342,7 @@ int homing_config_set(struct homing_config *c, const char *name, const char *val
 {
     int i = option_index(name);
     if (i < 0) return -ENOENT;
+    if (!value || homing_config_check(name, value, NULL, 0) < 0) return -EINVAL;
     return set_value(c, i, value);
 }
 
@@ -214,26 +356,13 @@ const char *homing_config_get(const struct homing_config *c, const char *name)
 int homing_config_get_int(const struct homing_config *c, const char *name, long long min,
                           long long max, long long *out)
 {
-    const char *v = homing_config_get(c, name);
-    if (!v || !*v) return -EINVAL;
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno || *end || x < min || x > max) return -EINVAL;
-    *out = x;
-    return 0;
+    return parse_int(homing_config_get(c, name), min, max, out);
 }
 
 int homing_config_get_bool(const struct homing_config *c, const char *name, int *out)
 {
     const char *v = homing_config_get(c, name);
-    if (!v) return -EINVAL;
-    static const char *yes[] = {"yes", "true", "on", "1"}, *no[] = {"no", "false", "off", "0"};
-    for (int i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0) return *out = 1, 0;
-        if (strcasecmp(v, no[i]) == 0) return *out = 0, 0;
-    }
-    return -EINVAL;
+    return v ? parse_bool(v, out) : -EINVAL;
 }
 
 const char *homing_config_base_dir(const struct homing_config *c)

@@ -372,6 +372,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         else
             return cli_usage_error("serve", "unknown argument '%s'", argv[i]);
         if (++i >= argc) return cli_usage_error("serve", "%s needs a value", argv[i - 1]);
+        char why[256], safe[128];
+        if (homing_config_check(opt, argv[i], why, sizeof why) < 0)
+            return cli_usage_error("serve", "%s: %s", argv[i - 1],
+                                   cli_safe(why, safe, sizeof safe));
         homing_config_set(cli->config, opt, argv[i]);
     }
     log_init("homing", 1);
@@ -415,10 +419,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     int fds[SERVE_THREADS_MAX];
     for (int i = 0; i < s.nthreads; i++) {
         fds[i] = bind_listener(homing_config_get(s.config, "public.listen"), err, sizeof err);
-        if (fds[i] < 0) return cli_fail("%s", err);
+        /* Name the option to change, not only the address it holds. */
+        if (fds[i] < 0) return cli_fail("public.listen (--listen): %s", err);
     }
     int admin_fd = bind_listener(homing_config_get(s.config, "admin.listen"), err, sizeof err);
-    if (admin_fd < 0) return cli_fail("%s", err);
+    if (admin_fd < 0) return cli_fail("admin.listen (--admin-listen): %s", err);
 
     for (int i = 0; i < s.nthreads; i++) {
         if (open_store(cli, &s.workers[i].store) < 0) return CLI_ERROR;

@@ -1,6 +1,7 @@
 /*
- * test_config.c: defaults, loading, unknown options refused, typed getters,
- * relative paths, and every option documented in docs/configuration.md.
+ * test_config.c: defaults, loading, unknown options refused (with the nearest
+ * name), every value checked against its option's type, typed getters,
+ * relative paths, and every option with its default in docs/configuration.md.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,10 +66,74 @@ static void test_every_option_documented(void **state)
     fclose(f);
     doc[n] = '\0';
     for (const struct homing_config_option *o = homing_config_options; o->name; o++) {
+        /* Its row: "| `name` | `default` | ..." or "| `name` | (none...) | ...". */
         char needle[160];
-        snprintf(needle, sizeof needle, "`%s`", o->name);
-        if (!strstr(doc, needle)) fail_msg("option %s is not in docs/configuration.md", o->name);
+        snprintf(needle, sizeof needle, "\n| `%s` | ", o->name);
+        const char *row = strstr(doc, needle);
+        if (!row) fail_msg("option %s has no row in docs/configuration.md", o->name);
+        const char *cell = row + strlen(needle);
+        if (o->def[0]) {
+            char want[512];
+            snprintf(want, sizeof want, "`%s` |", o->def);
+            if (strncmp(cell, want, strlen(want)) != 0)
+                fail_msg("docs/configuration.md gives %s another default than `%s`", o->name,
+                         o->def);
+        } else if (strncmp(cell, "(none", 5) != 0 && strncmp(cell, "|", 1) != 0) {
+            fail_msg("docs/configuration.md gives %s a default; it has none", o->name);
+        }
     }
+}
+
+/* Each default passes its own option's check; types are what readers expect. */
+static void test_types(void **state)
+{
+    (void)state;
+    char err[256];
+    for (const struct homing_config_option *o = homing_config_options; o->name; o++) {
+        if (homing_config_check(o->name, o->def, err, sizeof err) < 0)
+            fail_msg("the default of %s fails its own check: %s", o->name, err);
+        if (o->type == HOMING_OPT_INT && o->min > o->max) fail_msg("%s: min > max", o->name);
+        if ((o->type == HOMING_OPT_ENUM) != (o->choices != NULL))
+            fail_msg("%s: choices go with an enum", o->name);
+    }
+    assert_int_equal(homing_config_check("serve.threads", "0", err, sizeof err), -EINVAL);
+    assert_string_equal(err, "serve.threads = 0: an integer from 1 to 64");
+    assert_int_equal(homing_config_check("serve.threads", "2x", NULL, 0), -EINVAL);
+    assert_int_equal(homing_config_check("serve.threads", "64", NULL, 0), 0);
+    assert_int_equal(homing_config_check("store.sync", "fast", err, sizeof err), -EINVAL);
+    assert_string_equal(err, "store.sync = fast: one of normal|full");
+    assert_int_equal(homing_config_check("store.sync", "full", NULL, 0), 0);
+    assert_int_equal(homing_config_check("store.sync", "ful", NULL, 0), -EINVAL);
+    assert_int_equal(homing_config_check("notify.machine", "perhaps", err, sizeof err), -EINVAL);
+    assert_string_equal(err, "notify.machine = perhaps: yes or no");
+    assert_int_equal(homing_config_check("public.lisen", "x", err, sizeof err), -ENOENT);
+    assert_string_equal(err, "unknown option public.lisen (did you mean public.listen?)");
+    assert_int_equal(homing_config_check("zzz.qqq", "x", err, sizeof err), -ENOENT);
+    assert_string_equal(err, "unknown option zzz.qqq");
+    assert_string_equal(homing_config_nearest("serve.thread"), "serve.threads");
+    assert_null(homing_config_nearest("x"));
+
+    /* A bad value in a file: the error names the file, the option and the range,
+     * and nothing of the file is half applied to that option. */
+    char dir[] = "/tmp/homing-test-config-types-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/homing.conf", dir);
+    FILE *f = fopen(path, "w");
+    fputs("[serve]\nthreads = 100\n", f);
+    fclose(f);
+    struct homing_config *c;
+    assert_int_equal(homing_config_new(dir, &c), 0);
+    assert_int_equal(homing_config_load(c, path, err, sizeof err), -EINVAL);
+    char want[256];
+    snprintf(want, sizeof want, "%s: serve.threads = 100: an integer from 1 to 64", path);
+    assert_string_equal(err, want);
+    assert_string_equal(homing_config_get(c, "serve.threads"), "1");
+    assert_int_equal(homing_config_set(c, "serve.threads", "100"), -EINVAL);
+    assert_int_equal(homing_config_set(c, "serve.threads", "8"), 0);
+    homing_config_free(c);
+    unlink(path);
+    rmdir(dir);
 }
 
 int main(void)
@@ -76,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_load),
         cmocka_unit_test(test_every_option_documented),
+        cmocka_unit_test(test_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
