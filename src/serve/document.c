@@ -217,7 +217,7 @@ int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token
 
     char path[4096];
     uint8_t key[HOMING_DOC_KEY_LEN];
-    snprintf(path, sizeof path, "%s/%s", homing_config_get(s->config, "docs.dir"), doc->file);
+    snprintf(path, sizeof path, "%s/%s", s->docs_dir, doc->file);
     r = homing_keyring_doc_key(s->keyring, key);
     if (r == 0) {
         d->fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -381,6 +381,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     log_init("homing", 1);
     static struct serve s; /* large; one per process */
     s.config = cli->config;
+    s.docs_dir = homing_config_get(s.config, "docs.dir");
     long long threads, batch_max, cache, flood_rate, flood_burst, flood_table, max_conns,
         max_conns_client;
     if (homing_config_get_int(s.config, "serve.threads", 1, SERVE_THREADS_MAX, &threads) < 0 ||

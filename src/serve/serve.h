@@ -100,6 +100,7 @@ struct serve {
     struct homing_keyring *keyring;
     struct trusted_proxies proxies;
     const char *base_url;
+    const char *docs_dir; /* docs.dir, read once at start: never a lookup per hit */
     h2o_globalconf_t public_conf, admin_conf;
     int nthreads;
     struct worker workers[SERVE_THREADS_MAX];
