@@ -20,7 +20,7 @@
 
 #include "homing/reader.h"
 #include "homing_build.h"
-#include "reader_internal.h"
+#include "reader_int.h"
 
 struct machine_entry {
     struct homing_cidr cidr; /* kind cidr */

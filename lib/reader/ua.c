@@ -22,7 +22,7 @@
 #include <yaml.h>
 
 #include "homing/reader.h"
-#include "reader_internal.h"
+#include "reader_int.h"
 
 /* Limits on what a regexes.yaml may hold, so a damaged file cannot make the
  * loader allocate without bound. */

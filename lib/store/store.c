@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "homing/store.h"
-#include "lib/store/store_impl.h"
+#include "lib/store/store_int.h"
 
 #define STORE_PATH_MAX 4096
 

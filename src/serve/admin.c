@@ -244,7 +244,7 @@ static int api_message_get(struct worker *w, h2o_req_t *req, uint64_t id)
         }
         json_array_append_new(rs, ro);
     }
-    /* Who opened it (lib/store/who.c): verdict classes, readers, links and
+    /* Who opened it (lib/reader/who.c): verdict classes, readers, links and
      * documents, merged only into recipients whose counts the tracking mode
      * lets this API show (they have "opens"); the totals are counts only. */
     void *who = NULL;
