@@ -19,6 +19,7 @@
 #include "homing/apikey.h"
 #include "log.h"
 #include "homing/journal.h"
+#include "homing/track.h"
 #include "serve.h"
 
 #define ADMIN_LIST_DEFAULT 100
