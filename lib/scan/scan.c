@@ -1129,25 +1129,26 @@ int homing_allow_parse(const char *text, size_t len, struct homing_allow **out, 
         free(a);
         return -ENOMEM;
     }
-    unsigned lineno = 0;
-    for (char *save = NULL, *line = a->text; line; line = save) {
-        lineno++;
-        char *nl = strchr(line, '\n');
-        save = nl ? nl + 1 : NULL;
-        if (nl) *nl = '\0';
+    struct homing_lines it;
+    homing_lines_init(&it, a->text, len, len, 0);
+    char *line;
+    while (homing_lines_next(&it, &line, NULL) > 0) {
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
         for (char *c = line; *c; c++) *c = (char)tolower((unsigned char)*c);
-        char *s1 = strtok(line, " \t\r");
-        if (!s1) continue;
-        char *s2 = strtok(NULL, " \t\r");
-        if (!s2 || strtok(NULL, " \t\r") || strlen(s1) > 320 || strlen(s2) > 253) {
-            snprintf(err, errcap, "line %u: expected 'SENDER HOST'", lineno);
+        char *f[3];
+        size_t nf = 0;
+        for (char *save = NULL, *w = strtok_r(line, " \t\r", &save); w && nf < 3;
+             w = strtok_r(NULL, " \t\r", &save))
+            f[nf++] = w;
+        if (nf == 0) continue;
+        if (nf != 2 || strlen(f[0]) > 320 || strlen(f[1]) > 253) {
+            snprintf(err, errcap, "line %ld: expected 'SENDER HOST'", it.lineno);
             homing_allow_free(a);
             return -EINVAL;
         }
-        a->e[a->n].sender = s1;
-        a->e[a->n].host = s2;
+        a->e[a->n].sender = f[0];
+        a->e[a->n].host = f[1];
         a->n++;
     }
     *out = a;

@@ -116,22 +116,16 @@ int homing_trackers_parse(const char *text, size_t len, struct homing_trackers *
     size_t cap = 0;
     int r = 0;
     unsigned lineno = 0;
-    char *p = t->text;
-    while (*p) {
-        lineno++;
-        char *nl = strchr(p, '\n');
-        char *next = nl ? nl + 1 : p + strlen(p);
-        if (nl) *nl = '\0';
-        size_t ll = strlen(p);
-        if (ll > HOMING_TRACKERS_LINE_MAX) {
+    struct homing_lines lines;
+    homing_lines_init(&lines, t->text, len, HOMING_TRACKERS_LINE_MAX, HOMING_LINES_SKIP);
+    char *p;
+    while ((r = homing_lines_next(&lines, &p, NULL)) != 0) {
+        lineno = (unsigned)lines.lineno;
+        if (r < 0) {
             r = fail(err, errcap, lineno, "line longer than %d bytes", HOMING_TRACKERS_LINE_MAX);
             goto out;
         }
-        if (ll && p[ll - 1] == '\r') p[--ll] = '\0';
-        if (ll == 0 || p[0] == '#') {
-            p = next;
-            continue;
-        }
+        r = 0;
         char *f[8];
         if (split_fields(p, f) < 0) {
             r = fail(err, errcap, lineno, "expected 8 TAB-separated fields");
@@ -214,7 +208,6 @@ int homing_trackers_parse(const char *text, size_t len, struct homing_trackers *
             cap = nc;
         }
         t->rules[t->n++] = rule;
-        p = next;
     }
     t->by_host = malloc((t->n + 1) * sizeof *t->by_host);
     t->any_host = malloc((t->n + 1) * sizeof *t->any_host);
@@ -247,28 +240,17 @@ out:
 
 int homing_trackers_load(const char *path, struct homing_trackers **out, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errcap, "%s: %s", path, strerror(e));
-        return -e;
-    }
     struct homing_buf b;
-    homing_buf_init(&b, HOMING_TRACKERS_FILE_MAX);
-    char chunk[16384];
-    size_t n;
-    int r = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if ((r = homing_buf_append(&b, chunk, n)) < 0) break;
-    if (r == 0 && ferror(f)) r = -EIO;
-    fclose(f);
+    int r = homing_file_read(path, HOMING_TRACKERS_FILE_MAX, &b);
     if (r < 0) {
-        snprintf(err, errcap, "%s: %s", path, r == -E2BIG ? "file too large" : strerror(-r));
-        homing_buf_free(&b);
+        snprintf(err, errcap, "%s: %s", path,
+                 r == -E2BIG    ? "file too large"
+                 : r == -EINVAL ? "NUL byte in file"
+                                : strerror(-r));
         return r;
     }
     char e2[256] = "";
-    r = homing_trackers_parse(b.data ? b.data : "", b.len, out, e2, sizeof e2);
+    r = homing_trackers_parse(b.data, b.len, out, e2, sizeof e2);
     homing_buf_free(&b);
     if (r < 0) snprintf(err, errcap, "%s: %s", path, e2);
     return r;
