@@ -1,6 +1,6 @@
 /*
  * fuzz_dkim.c: libFuzzer target for our DKIM verifier (auth_dkim_verify,
- * lib/mail/auth_dkim.c): header splitting, tag-lists, canonicalisation, key
+ * lib/trace/auth_dkim.c): header splitting, tag-lists, canonicalisation, key
  * records and the libcrypto calls, on arbitrary messages and key records.
  *
  * Input: an optional first line "K:<record>" is the TXT record every key
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/mail/trace_internal.h"
+#include "lib/trace/trace_int.h"
 
 #define RSA_REC                                                                                    \
     "v=DKIM1; k=rsa; "                                                                             \

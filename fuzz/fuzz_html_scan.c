@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/html/scan_int.h"
+#include "lib/scan/scan_int.h"
 #include "homing/scan.h"
 #include "homing/trackers.h"
 #include "homing_build.h"

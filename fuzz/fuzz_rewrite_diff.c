@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../lib/html/rewrite.h"
-#include "../lib/html/tokenize.h"
+#include "lib/track/rewrite_int.h"
+#include "lib/html/tokenize_int.h"
 
 #define BASE "https://t.example.com"
 

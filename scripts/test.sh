@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: installs what is missing, builds, and runs every suite twice: in the
-# normal build and in an AddressSanitizer + UndefinedBehaviorSanitizer build; then
-# runs each libFuzzer target for a bounded time. Ends with "N passed, N failed".
+# `make test`: installs what is missing, checks the format, builds, and runs every
+# suite in the normal build and in an AddressSanitizer + UndefinedBehaviorSanitizer
+# build, the unit and integration suites in a ThreadSanitizer build; then runs each
+# libFuzzer target for a bounded time. Ends with "N passed, N failed".
 #
 # Environment: HOMING_TEST_QUICK=1 skips the sanitizer build and fuzzing (for a
 # quick local loop; CI never sets it). Each libFuzzer run is HOMING_FUZZ_RUNS
@@ -90,6 +91,26 @@ if [ "${HOMING_TEST_QUICK:-0}" != 1 ]; then
     failed=$((failed + 1)); failures+=("sanitizer build failed")
   fi
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+  echo "== ThreadSanitizer build (unit and integration suites)"
+  # The daemon runs a loop thread per core, the ingester, enrichment, notifier
+  # and privacy threads. Every process a test starts writes a report file into
+  # $tsan_dir if TSan sees a race; any file there fails the run, whatever the
+  # test itself concluded (a daemon's report would otherwise go unread).
+  tsan_dir=$(mktemp -d)
+  if build build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug; then
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$tsan_dir/report" \
+      run_suites build-tsan --suite unit --suite integration --no-suite timing \
+      --timeout-multiplier 3
+    for r in "$tsan_dir"/report*; do
+      [ -f "$r" ] || continue
+      failed=$((failed + 1)); failures+=("ThreadSanitizer report: $r (printed above)")
+      head -60 "$r"
+    done
+  else
+    failed=$((failed + 1)); failures+=("ThreadSanitizer build failed")
+  fi
+  rm -rf "$tsan_dir"
 
   echo "== libFuzzer runs"
   if CC=clang-14 build build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \

@@ -70,7 +70,7 @@ struct homing_store;
  * unkeyed digest of before migration 0009, decrypting its file in dir. A file
  * that cannot be read or does not authenticate leaves its row as it was and is
  * counted in *failed; *upgraded counts the rows rewritten (both may be NULL).
- * Errors of the store itself are returned. (lib/doc/digest.c) */
+ * Errors of the store itself are returned. (lib/document/digest.c) */
 int homing_doc_digests_upgrade(struct homing_store *s, const uint8_t key[HOMING_DOC_KEY_LEN],
                                const uint8_t digest_key[HOMING_DOC_KEY_LEN], const char *dir,
                                size_t *upgraded, size_t *failed);

@@ -144,6 +144,7 @@ int homing_geo_country(const struct homing_geo_db *db, const struct homing_addr 
 /* ---- Machine knowledge ------------------------------------------------- */
 
 #define HOMING_MACHINES_LINE_MAX 1024
+#define HOMING_MACHINES_FILE_MAX (4u << 20) /* bytes of a machine knowledge file */
 #define HOMING_MACHINES_MAX      4096
 #define HOMING_MACHINE_NAME_MAX  48
 

@@ -556,7 +556,7 @@ int homing_store_reader_lookup(struct homing_store *s, uint64_t message, uint32_
 /* Fills out from x, the enrichment of event ev (homing/reader.h), with the
  * reader flags given, and out->json (malloc'd: free with
  * homing_store_enrichments_free or free()) from homing_enrichment_json plus
- * "new_reader" and "possible_forward". -ENOMEM. (lib/store/who.c) */
+ * "new_reader" and "possible_forward". -ENOMEM. (lib/reader/who.c) */
 struct homing_enrichment;
 int homing_store_enrichment_from(const struct homing_enrichment *x, const struct homing_event *ev,
                                  int new_reader, int forward, struct homing_store_enrichment *out);
@@ -566,7 +566,7 @@ int homing_store_enrichment_from(const struct homing_enrichment *x, const struct
  * homing_event_json) the caller owns:
  *   {"totals": {...}, "recipients": [{"recipient": N, ...}, ...]}
  * Fields and the meaning of unique and total are in docs/reports.md. -ENOENT
- * for an unknown message. (lib/store/who.c) */
+ * for an unknown message. (lib/reader/who.c) */
 int homing_store_who_json(struct homing_store *s, uint64_t message, void **out);
 
 /* ---- Documents (migration 0005; docs/internals/documents.md) ---- */

@@ -84,12 +84,4 @@ struct homing_buf;
 int homing_token_url(const char *base_url, const struct homing_keyring *k, unsigned kind,
                      uint64_t message, uint32_t recipient, uint32_t item, struct homing_buf *out);
 
-struct homing_message;
-/* The tracking URLs of one copy of m (recipient 0 = the per-message copy) as a
- * JSON object (json_t *, owned by the caller): {"recipient", "address",
- * "open_url", "links": [{"index", "url", "click_url"}]}. The API and
- * `homing message add --json` both answer with it. NULL on failure. */
-void *homing_copy_json(const char *base_url, const struct homing_keyring *k,
-                       const struct homing_message *m, uint32_t recipient, const char *address);
-
 #endif

@@ -125,4 +125,12 @@ int homing_track_render_docs(const struct homing_track *t, const struct homing_k
  * MIME parser of their own. */
 int homing_track_check(const char *data, size_t len);
 
+struct homing_message;
+/* The tracking URLs of one copy of m (recipient 0 = the per-message copy) as a
+ * JSON object (json_t *, owned by the caller): {"recipient", "address",
+ * "open_url", "links": [{"index", "url", "click_url"}]}. The API and
+ * `homing message add --json` both answer with it. NULL on failure. */
+void *homing_copy_json(const char *base_url, const struct homing_keyring *k,
+                       const struct homing_message *m, uint32_t recipient, const char *address);
+
 #endif

@@ -90,6 +90,30 @@ struct homing_cidr {
 int homing_cidr_parse(const char *s, size_t n, struct homing_cidr *out);
 int homing_cidr_contains(const struct homing_cidr *c, const struct homing_addr *a);
 
+/* Reading a whole file into memory with a hard maximum (-E2BIG past it; -EINVAL
+ * for a NUL byte, which no text file of ours may hold). On success *out holds
+ * the bytes, NUL-terminated, and the caller frees it (homing_buf_free). */
+int homing_file_read(const char *path, size_t max, struct homing_buf *out);
+
+/* Lines of a text, split in place: each call hands out the next line with its
+ * line end (LF, CRLF) cut off and a NUL written over it, so parsers may keep
+ * pointers into the text and change it. The one line reader of libhoming: its
+ * data files (trackers, allow-lists, machine knowledge, User-Agent rules, ASN
+ * ranges, key files, test zones) all go through it. */
+#define HOMING_LINES_SKIP 1u /* pass over empty lines and lines starting with '#' */
+struct homing_lines {
+    char *p, *end;   /* what is left of the text */
+    size_t line_max; /* longest line accepted, in bytes without its line end */
+    unsigned flags;
+    long lineno; /* the number of the line last handed out, from 1 */
+};
+/* text[len] must be writable and may be '\0'; text is not owned. */
+void homing_lines_init(struct homing_lines *l, char *text, size_t len, size_t line_max,
+                       unsigned flags);
+/* 1 with *line (and *len if not NULL) for the next line; 0 at the end;
+ * -E2BIG for a line longer than line_max (l->lineno names it). */
+int homing_lines_next(struct homing_lines *l, char **line, size_t *len);
+
 /* strdup that returns NULL for NULL; string helpers over bounded lengths. */
 char *homing_strdup0(const char *s);
 char *homing_strndup0(const char *s, size_t n);

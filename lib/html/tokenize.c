@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tokenize.h"
+#include "tokenize_int.h"
 
 #include "charref_table.h"
 

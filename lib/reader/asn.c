@@ -191,6 +191,9 @@ static int parse_addr(const char *s, uint8_t out[16], int *family)
     return -EINVAL;
 }
 
+/* The one data reader that does not use homing_lines (homing/util.h): setup.sh
+ * builds the converter from this file alone, with libc, before meson runs, and
+ * the CSV files are tens of megabytes, so they are streamed line by line. */
 static int read_csv(const char *path, struct vec *v4, struct vec *v6, struct names *nm, char *err,
                     size_t errcap)
 {

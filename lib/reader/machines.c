@@ -20,7 +20,7 @@
 
 #include "homing/reader.h"
 #include "homing_build.h"
-#include "reader_internal.h"
+#include "reader_int.h"
 
 struct machine_entry {
     struct homing_cidr cidr; /* kind cidr */
@@ -72,26 +72,24 @@ int homing_machines_load(const char *path, struct homing_machines **out, char *e
         if (reader_data_path("machines.tsv", def, sizeof def) < 0) return -ENAMETOOLONG;
         path = def;
     }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        if (err) snprintf(err, errcap, "%s: %s", path, strerror(e));
-        return -e;
+    struct homing_buf text;
+    int rc = homing_file_read(path, HOMING_MACHINES_FILE_MAX, &text);
+    if (rc < 0) {
+        if (err)
+            snprintf(err, errcap, "%s: %s", path,
+                     rc == -E2BIG    ? "file too large"
+                     : rc == -EINVAL ? "NUL byte in file"
+                                     : strerror(-rc));
+        return rc;
     }
     struct homing_machines *m = calloc(1, sizeof *m);
     size_t cap = 0;
-    int rc = m ? 0 : -ENOMEM;
-    char line[HOMING_MACHINES_LINE_MAX];
-    long lineno = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t len = strlen(line);
-        if (len && line[len - 1] != '\n' && !feof(f)) {
-            rc = -E2BIG;
-            break;
-        }
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (len == 0 || line[0] == '#') continue;
+    if (!m) rc = -ENOMEM;
+    struct homing_lines lines;
+    homing_lines_init(&lines, text.data, text.len, HOMING_MACHINES_LINE_MAX, HOMING_LINES_SKIP);
+    char *line;
+    while (rc == 0 && (rc = homing_lines_next(&lines, &line, NULL)) > 0) {
+        rc = 0;
         char *col[5];
         if (reader_split_tabs(line, col, 5) != 5 || !col[4][0] || !col[3][0] ||
             strlen(col[3]) >= HOMING_MACHINE_NAME_MAX) {
@@ -136,10 +134,10 @@ int homing_machines_load(const char *path, struct homing_machines **out, char *e
         else
             free(e.domain);
     }
-    fclose(f);
+    homing_buf_free(&text);
     if (rc < 0) {
         if (err)
-            snprintf(err, errcap, "%s:%ld: %s", path, lineno,
+            snprintf(err, errcap, "%s:%ld: %s", path, lines.lineno,
                      rc == -E2BIG ? "too long or too many entries" : "malformed entry");
         homing_machines_free(m);
         return rc;

@@ -22,7 +22,7 @@
 #include <yaml.h>
 
 #include "homing/reader.h"
-#include "reader_internal.h"
+#include "reader_int.h"
 
 /* Limits on what a regexes.yaml may hold, so a damaged file cannot make the
  * loader allocate without bound. */
@@ -250,21 +250,21 @@ static int type_parse(const char *s)
     return -EINVAL;
 }
 
+/* A rules line is a regex and a few short columns; the file at most that many. */
+#define UA_RULES_LINE_MAX (HOMING_UA_REGEX_MAX + 1024)
+#define UA_RULES_FILE_MAX ((size_t)HOMING_UA_RULES_MAX * UA_RULES_LINE_MAX)
+
 /* Columns: class, family, type, regex, source. '#' starts a comment line. */
 static int load_rules(struct homing_ua_parser *p, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return -errno;
-    char line[HOMING_UA_REGEX_MAX + 1024];
-    int rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        if (len && line[len - 1] != '\n' && !feof(f)) {
-            rc = -E2BIG;
-            break;
-        }
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (len == 0 || line[0] == '#') continue;
+    struct homing_buf text;
+    int rc = homing_file_read(path, UA_RULES_FILE_MAX, &text);
+    if (rc < 0) return rc;
+    struct homing_lines lines;
+    homing_lines_init(&lines, text.data, text.len, UA_RULES_LINE_MAX, HOMING_LINES_SKIP);
+    char *line;
+    while (rc == 0 && (rc = homing_lines_next(&lines, &line, NULL)) > 0) {
+        rc = 0;
         char *col[5];
         int nc = reader_split_tabs(line, col, 5);
         if (nc < 4 || p->rules.n >= HOMING_UA_RULES_MAX) {
@@ -283,7 +283,7 @@ static int load_rules(struct homing_ua_parser *p, const char *path)
         if (rc == 0) rc = list_push(&p->rules, &r);
         if (rc < 0) regex_clear(&r);
     }
-    fclose(f);
+    homing_buf_free(&text);
     return rc;
 }
 

@@ -22,7 +22,7 @@
 #include "homing/apikey.h"
 #include "homing/store.h"
 #include "homing/util.h"
-#include "lib/store/store_impl.h"
+#include "lib/store/store_int.h"
 
 #define SQ_BUSY_TIMEOUT_MS 5000 /* how long a handle waits for another's write lock */
 #define SQ_BUSY_SPIN_US    50   /* first waits: short, since most holders are quick */

@@ -11,7 +11,7 @@
 
 #include "homing/apikey.h"
 #include "homing/store.h"
-#include "lib/store/store_impl.h"
+#include "lib/store/store_int.h"
 
 #define STORE_PATH_MAX 4096
 

@@ -17,7 +17,7 @@
 #include <sodium.h>
 
 #include "homing/util.h"
-#include "keyring.h"
+#include "keyring_int.h"
 
 #define KEYFILE_LINE_MAX 256
 

@@ -12,7 +12,7 @@
 
 #include "homing/token.h"
 #include "homing/util.h"
-#include "keyring.h"
+#include "keyring_int.h"
 
 #define SIGNED_LEN (HOMING_TOKEN_RAW_LEN - HOMING_TOKEN_MAC_LEN)
 

@@ -1,7 +1,7 @@
 /*
  * ingest.c: `homing ingest`: reads delivery reports (DSNs, bounces, MDNs, ARF
  * complaints, auto-replies) from stdin, a Maildir or an IMAP mailbox, and
- * records what each says (lib/mail/ingest.c does the work).
+ * records what each says (lib/delivery/ingest.c does the work).
  *
  * Contract:
  * - stdin (one message, for an MTA pipe transport or .forward): exit 0 once

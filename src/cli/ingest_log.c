@@ -2,7 +2,7 @@
  * ingest_log.c: `homing ingest-log --postfix|--exim FILE [--follow]`: reads a
  * mail server's log and records, per recipient of the messages homing
  * registered, delivered / deferred / bounced with DSN code, relay and reply
- * (lib/mail/maillog.c parses, maillog_store.c records).
+ * (lib/delivery/maillog.c parses, maillog_store.c records).
  *
  * Contract:
  * - The position (inode and offset) is kept in the store under

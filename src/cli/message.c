@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "homing/track.h"
 
 #define MESSAGE_ADDR_MAX     320  /* RFC 5321 path limit, with room to spare */
 #define MESSAGE_URL_MAX      8192 /* a stored link shown whole (rows older than the check too) */

@@ -1,6 +1,6 @@
 /*
  * send.c: `homing send`: submits tracked messages to an SMTP relay with DSN
- * and VERP (the session is lib/mail/send.c), and records each recipient's
+ * and VERP (the session is lib/delivery/send.c), and records each recipient's
  * reply as an event (sent / rejected) and a recipient state.
  *
  * What is sent: the per-recipient copies `homing track -o DIR` wrote (files

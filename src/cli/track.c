@@ -1,6 +1,6 @@
 /*
  * track.c: `homing track`: registers a message in the store and writes its
- * tracked copies (the work is in lib/mime/track.c, homing/track.h).
+ * tracked copies (the work is in lib/track/track.c, homing/track.h).
  *
  * Order matters: the message is parsed and analysed, and every output is
  * opened, before anything is registered, so bad input or an unwritable output

@@ -21,6 +21,7 @@
 #include "homing/apikey.h"
 #include "log.h"
 #include "homing/journal.h"
+#include "homing/track.h"
 #include "serve.h"
 
 #define ADMIN_LIST_DEFAULT   100
@@ -267,7 +268,7 @@ static int api_message_get(struct worker *w, h2o_req_t *req, uint64_t id)
         }
         json_array_append_new(rs, ro);
     }
-    /* Who opened it (lib/store/who.c): verdict classes, readers, links and
+    /* Who opened it (lib/reader/who.c): verdict classes, readers, links and
      * documents, merged only into recipients whose counts the tracking mode
      * lets this API show (they have "opens"); the totals are counts only. */
     void *who = NULL;

@@ -1,6 +1,6 @@
 /*
  * document.c: the answer of GET /d/<token>: a shared document, decrypted as it
- * is sent (docs/internals/documents.md).
+ * is sent (docs/internals/document.md).
  *
  * Contract: public.c verifies the token (kind DOCUMENT) and calls
  * document_prepare, which checks the grant in the store (exactly this

@@ -1,5 +1,5 @@
 /*
- * test_authres.c: unit tests of lib/mail/authres.c (RFC 8601): the
+ * test_authres.c: unit tests of lib/trace/authres.c (RFC 8601): the
  * authserv-id, version, results with reasons and properties, comments and
  * quoting, provider forms (Gmail, Microsoft), "none", limits and garbage.
  */

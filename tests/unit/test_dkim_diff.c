@@ -1,7 +1,7 @@
 /*
- * test_dkim_diff.c: our DKIM verifier (auth_dkim_verify, lib/mail/auth_dkim.c)
+ * test_dkim_diff.c: our DKIM verifier (auth_dkim_verify, lib/trace/auth_dkim.c)
  * against OpenDKIM, the reference it replaced (auth_dkim_verify_opendkim,
- * lib/mail/auth_dkim_opendkim.c, also in libhoming as the verifier of
+ * lib/trace/auth_dkim_opendkim.c, also in libhoming as the verifier of
  * `homing trace --dkim-verifier opendkim`). Messages are
  * signed here with libopendkim's signing API (dkim_sign) in many variants:
  * simple/relaxed x simple/relaxed, RSA-SHA256, RSA-SHA1 and Ed25519-SHA256,
@@ -35,7 +35,7 @@
 #include <openssl/x509.h>
 #include <opendkim/dkim.h>
 
-#include "lib/mail/trace_internal.h"
+#include "lib/trace/trace_int.h"
 
 /* RFC 8463 Appendix A.2: the Ed25519 signing key (its seed
  * nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A= as PKCS#8 PEM, the only form

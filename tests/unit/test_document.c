@@ -1,5 +1,5 @@
 /*
- * test_document.c: lib/doc/document.c. Encryption round trips at the chunk
+ * test_document.c: lib/document/document.c. Encryption round trips at the chunk
  * boundaries (empty, one byte, exactly one chunk, one more, several chunks),
  * the digest and size, and refusal (-EBADMSG) of every kind of damage: a
  * flipped byte, a cut file, bytes after the final chunk, a dropped chunk, the

@@ -1,7 +1,7 @@
 /*
- * test_maillog.c: the mail log line parser (lib/mail/maillog.c): Postfix in
+ * test_maillog.c: the mail log line parser (lib/delivery/maillog.c): Postfix in
  * syslog and RFC 3339 form, Exim's main log, and lines that must be ignored or
- * refused; plus the delivery state order (lib/mail/delivery.c).
+ * refused; plus the delivery state order (lib/delivery/delivery.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * test_punycode.c: unit tests of lib/mail/punycode.c: the sample strings of
+ * test_punycode.c: unit tests of lib/trace/punycode.c: the sample strings of
  * RFC 3492 section 7.1 decode to the code points listed there, malformed and
  * oversized input is refused, and domains show their A-labels in UTF-8.
  */

@@ -1,5 +1,5 @@
 /*
- * test_received.c: unit tests of lib/mail/received.c and received_date.c: the
+ * test_received.c: unit tests of lib/trace/received.c and received_date.c: the
  * Received forms of the common MTAs, TLS notes, address literals, and RFC 5322
  * dates with their obsolete forms; limits and malformed input.
  */

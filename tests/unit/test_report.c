@@ -1,5 +1,5 @@
 /*
- * test_report.c: unit tests of lib/mail/report*.c (homing_report_parse) on the
+ * test_report.c: unit tests of lib/report/report*.c (homing_report_parse) on the
  * hand-written samples in tests/data/reports/ (see the README there): DSN with
  * several recipient blocks, RFC 6533 global DSN, MDN, ARF, auto-reply, a
  * non-standard bounce, a plain message; line-end variants; limits and bad

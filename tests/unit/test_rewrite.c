@@ -1,5 +1,5 @@
 /*
- * test_rewrite.c: lib/html/rewrite.c and rewrite_text.c: the sites found in
+ * test_rewrite.c: lib/track/rewrite.c and rewrite_text.c: the sites found in
  * HTML and plain text, byte-for-byte preservation outside them, entity
  * decoding of destinations, the skip rules and where the pixel goes.
  */
@@ -12,12 +12,12 @@
 
 #include <cmocka.h>
 
-#include "lib/html/rewrite.h"
+#include "lib/track/rewrite_int.h"
 
 #define BASE "https://t.example.com"
 
 /* Splices the sites into the input with a fixed click URL "C" and pixel URL
- * "P", the way lib/mime/track.c does with real tokens. */
+ * "P", the way lib/track/track.c does with real tokens. */
 static char *apply(const char *in, const struct rewrite_list *l)
 {
     struct homing_buf b;

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "lib/html/rewrite.h"
-#include "lib/mime/track_impl.h"
+#include "lib/track/rewrite_int.h"
+#include "lib/track/track_int.h"
 
 #define BASE "https://t.example.com"
 

@@ -1,7 +1,7 @@
 /*
  * test_scan.c: unit tests of the tracker knowledge file, URL judgement, CSS
- * walking, HTML scanning and splicing (lib/mail/trackers.c, lib/html/scan*.c,
- * lib/html/strip.c). Whole messages are covered by tests/integration/test_scan.py.
+ * walking, HTML scanning and splicing (lib/scan/trackers.c, lib/scan/scan*.c,
+ * lib/scan/strip.c). Whole messages are covered by tests/integration/test_scan.py.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../lib/html/scan_int.h"
+#include "lib/scan/scan_int.h"
 #include "homing/scan.h"
 #include "homing/trackers.h"
 #include "homing_build.h"

@@ -1,5 +1,5 @@
 /*
- * test_spoof.c: unit tests of lib/mail/spoof.c and trace_util.c: addresses
+ * test_spoof.c: unit tests of lib/trace/spoof.c and trace_util.c: addresses
  * with RFC 2047 display names, organisational domains, the service table, and
  * each spoofing indicator on a minimal input (and none on a clean one).
  */
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "lib/mail/trace_internal.h"
+#include "lib/trace/trace_int.h"
 
 static void test_addresses(void **state)
 {

@@ -27,7 +27,7 @@
 #include "homing/apikey.h"
 #include "homing/store.h"
 #include "homing/util.h"
-#include "lib/store/store_impl.h"
+#include "lib/store/store_int.h"
 
 struct fixture {
     char dir[64];

@@ -1,5 +1,5 @@
 /*
- * test_track_text.c: lib/mime/track_text.c: charset conversion with the byte
+ * test_track_text.c: lib/track/track_text.c: charset conversion with the byte
  * map back to the original, and the transfer encoders used for changed parts.
  */
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <gmime/gmime.h>
 
 #include "homing/track.h"
-#include "lib/mime/track_impl.h"
+#include "lib/track/track_int.h"
 
 static void test_identity(void **state)
 {

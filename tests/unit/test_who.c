@@ -1,6 +1,6 @@
 /*
  * test_who.c: the enrichment tables of the store (migration 0004) and the "who
- * opened it" report of lib/store/who.c: put moves the cursor in the same
+ * opened it" report of lib/reader/who.c: put moves the cursor in the same
  * transaction and refuses a second enrichment of an event; readers are created
  * and updated; the forward lookup counts reads of the same copy by others;
  * rewrite changes verdicts and nothing else; the report counts human, machine,

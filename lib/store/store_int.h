@@ -1,0 +1,154 @@
+/*
+ * store_int.h: what lib/store/store.c and the backends share, not public.
+ *
+ * A backend allocates a struct that starts with `struct homing_store` (its ops
+ * and the error-message buffer) and fills in a `struct store_ops`. store.c checks
+ * the arguments every backend would check (NULLs, limits) and then dispatches, so
+ * a backend sees only well-formed calls.
+ */
+#ifndef HOMING_STORE_IMPL_H
+#define HOMING_STORE_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/store.h"
+
+#define STORE_ERRMSG_MAX 512
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct homing_store *s);
+    int (*schema_version)(struct homing_store *s, int *version);
+    int (*message_add)(struct homing_store *s, const struct homing_message_spec *m,
+                       uint64_t *id_out);
+    int (*message_get)(struct homing_store *s, uint64_t id, struct homing_message **out);
+    int (*message_find)(struct homing_store *s, const char *bare_id, size_t len, uint64_t *id_out);
+    int (*message_list)(struct homing_store *s, size_t limit, struct homing_message **out,
+                        size_t *n);
+    int (*link_url)(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);
+    int (*recipient_set_state)(struct homing_store *s, uint64_t message, uint32_t index,
+                               const char *state, int64_t at_us);
+    /* cursor: NULL, or a named cursor set to position in the same transaction. */
+    int (*events_append)(struct homing_store *s, struct homing_event *evs, size_t n,
+                         const char *cursor, int64_t position);
+    /* events_append plus flood counts (migration 0008); cursor may be NULL. */
+    int (*events_append_floods)(struct homing_store *s, struct homing_event *evs, size_t n,
+                                const struct homing_flood_count *floods, size_t nf,
+                                const char *cursor, int64_t position);
+    int (*floods_close)(struct homing_store *s, int64_t before_us, size_t *closed, size_t *left);
+    int (*events_list)(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                       struct homing_event **out, size_t *n);
+    int (*events_count)(struct homing_store *s, uint64_t message, int64_t *n);
+    int (*report)(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
+                  size_t *n);
+    int (*api_key_add)(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,
+                       int64_t *id_out);
+    int (*api_key_check)(struct homing_store *s, const uint8_t hash[32]);
+    int (*api_key_list)(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
+    int (*api_key_revoke)(struct homing_store *s, const char *name);
+    /* notifications (migration 0003) */
+    int (*webhook_add)(struct homing_store *s, const char *url, const char *events,
+                       const char *secret, int64_t *id_out);
+    int (*webhook_list)(struct homing_store *s, int64_t only_id, struct homing_webhook **out,
+                        size_t *n);
+    int (*webhook_disable)(struct homing_store *s, int64_t id);
+    int (*notification_add)(struct homing_store *s, const struct homing_notification_spec *n,
+                            int64_t *id_out);
+    int (*notifications_list)(struct homing_store *s, int64_t after, size_t limit,
+                              struct homing_notification **out, size_t *n);
+    int (*notification_exists)(struct homing_store *s, const struct homing_notification_query *q,
+                               int *exists);
+    int (*deliveries_due)(struct homing_store *s, int64_t now_us, size_t limit,
+                          struct homing_delivery **out, size_t *n);
+    int (*deliveries_due_fair)(struct homing_store *s, int64_t now_us, size_t per_webhook,
+                               size_t limit, struct homing_delivery **out, size_t *n);
+    int (*delivery_result)(struct homing_store *s, int64_t notification, int64_t webhook, int ok,
+                           int64_t next_us, const char *error);
+    int (*delivery_counts)(struct homing_store *s, int64_t *pending, int64_t *delivered,
+                           int64_t *failed);
+    int (*cursor_get)(struct homing_store *s, const char *name, int64_t *event);
+    int (*cursor_set)(struct homing_store *s, const char *name, int64_t event);
+    int (*notifications_last)(struct homing_store *s, int64_t *id);
+    /* delivery (migration 0002) */
+    int (*unmatched_add)(struct homing_store *s, const char *source, const char *kind,
+                         const char *reason, const char *raw, size_t raw_len, int64_t *id_out);
+    int (*unmatched_list)(struct homing_store *s, int64_t after, size_t limit, int with_raw,
+                          struct homing_unmatched **out, size_t *n);
+    int (*sync_get)(struct homing_store *s, const char *name, char **value_out);
+    int (*sync_set)(struct homing_store *s, const char *name, const char *value);
+    int (*events_append_once)(struct homing_store *s, const char *key, struct homing_event *evs,
+                              size_t n);
+    int (*unmatched_add_once)(struct homing_store *s, const char *key, const char *source,
+                              const char *kind, const char *reason, const char *raw, size_t raw_len,
+                              int64_t *id_out);
+    int (*set_autocheckpoint)(struct homing_store *s, int pages);
+    int (*checkpoint)(struct homing_store *s);
+    /* privacy (migration 0006) */
+    int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
+    int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
+                        size_t *n);
+    int (*privacy_truncate)(struct homing_store *s, int64_t upto, unsigned v4_bits,
+                            unsigned v6_bits, int64_t *changed);
+    int (*privacy_retention)(struct homing_store *s, int64_t before_us, int64_t *rolled,
+                             int64_t *deleted);
+    int (*rollups_list)(struct homing_store *s, uint64_t message, struct homing_rollup **out,
+                        size_t *n);
+    int (*privacy_forget)(struct homing_store *s, const char *address,
+                          struct homing_forget_result *out);
+    /* enrichment (migration 0004) */
+    int (*enrichment_put)(struct homing_store *s, const struct homing_store_enrichment *e,
+                          int64_t cursor);
+    int (*enrichments_put)(struct homing_store *s, const struct homing_store_enrichment *rows,
+                           size_t n, int64_t cursor);
+    int (*enrichments_list)(struct homing_store *s, uint64_t message, int64_t only_event,
+                            int64_t after, size_t limit, struct homing_store_enrichment **out,
+                            size_t *n);
+    int (*enrichments_rewrite)(struct homing_store *s, const struct homing_store_enrichment *rows,
+                               size_t n);
+    int (*readers_list)(struct homing_store *s, uint64_t message, struct homing_store_reader **out,
+                        size_t *n);
+    int (*reader_lookup)(struct homing_store *s, uint64_t message, uint32_t recipient,
+                         const char *fingerprint, int *known, int64_t *others);
+    int (*events_stamp)(struct homing_store *s, uint64_t message, int64_t upto,
+                        struct homing_events_stamp *out);
+    int (*enrichment_flags)(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
+                            struct homing_store_enrichment_flags **out, size_t *n);
+    /* documents (migration 0005) */
+    int (*document_add)(struct homing_store *s, const struct homing_document *d, int64_t *id_out);
+    int (*document_get)(struct homing_store *s, const char *name, struct homing_document **out);
+    int (*document_list)(struct homing_store *s, struct homing_document **out, size_t *n);
+    int (*document_set_digest)(struct homing_store *s, int64_t id, const char *digest);
+    int (*grant_add)(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
+    int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
+                      size_t *n);
+    int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked);
+    int (*grant_check)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
+                       int64_t now_us, int64_t pending, struct homing_document **doc);
+};
+
+/* The common head of every backend's handle. */
+struct homing_store {
+    const struct store_ops *ops;
+    char errmsg[STORE_ERRMSG_MAX];
+};
+
+/* One numbered migration, embedded by scripts/embed.py (version 1, 2, ...). */
+struct store_migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+extern const struct store_migration store_migrations_sqlite[];
+extern const size_t store_migrations_sqlite_count;
+
+/* Records a one-line error for homing_store_errmsg. */
+void store_set_error(struct homing_store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Opens the SQLite database at path (already resolved) with synchronous mode
+ * sync ("normal" or "full"), applying missing migrations. */
+int store_sqlite_open(const char *path, const char *sync, struct homing_store **out, char *err,
+                      size_t errcap);
+
+#endif
