@@ -13,11 +13,10 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "homing/service.h"
 #include "homing/track.h"
 
-#define MESSAGE_ADDR_MAX     320  /* RFC 5321 path limit, with room to spare */
 #define MESSAGE_URL_MAX      8192 /* a stored link shown whole (rows older than the check too) */
-#define MESSAGE_TEXT_MAX     998  /* subject and Message-ID: one RFC 5322 line */
 #define MESSAGE_LIST_DEFAULT 50
 #define MESSAGE_URL_BUF_MAX  16384
 
@@ -37,60 +36,6 @@ static const char message_usage[] =
     "list  the most recent messages, newest first (default 50)\n"
     "MESSAGE is a public id (16 hex digits) or a Message-ID.\n";
 
-/* Well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF):
- * what is stored is later written as JSON, which admits nothing else. */
-static int utf8_ok(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xe0) == 0xc0 ? 2
-                     : (c & 0xf0) == 0xe0 ? 3
-                     : (c & 0xf8) == 0xf0 ? 4
-                                          : 0;
-        if (len == 0 || i + len > n) return 0;
-        unsigned v = len == 1 ? c : c & (0x7f >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) return 0;
-            v = v << 6 | (p[i + k] & 0x3f);
-        }
-        static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-        i += len;
-    }
-    return 1;
-}
-
-static int text_ok(const char *s, size_t max, int allow_space)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f || (!allow_space && c == ' ')) return 0;
-    }
-    return utf8_ok((const unsigned char *)s, n);
-}
-
-static int addr_ok(const char *s)
-{
-    const char *at = strchr(s, '@');
-    return text_ok(s, MESSAGE_ADDR_MAX, 0) && at && at != s && at[1];
-}
-
-/* A link as homing_url_check writes it (malloc'd into *out): only web links
- * with a host, nothing that could break the redirect's Location header (a CR
- * LF once split it, issue 11). 0, or -EINVAL / -E2BIG with *why. */
-static int url_norm(const char *s, char **out, const char **why)
-{
-    struct homing_buf b;
-    homing_buf_init(&b, HOMING_URL_DEST_MAX + 1);
-    int r = homing_url_check(s, strlen(s), &b, why);
-    if (r == 0) *out = homing_buf_steal(&b);
-    homing_buf_free(&b);
-    return r;
-}
-
 /* The tracking URLs of one copy (recipient index rcpt, 0 = per-message), as
  * text or appended to a JSON array. */
 static int print_copy(struct cli *cli, const struct homing_message *m, uint32_t rcpt,
@@ -103,7 +48,7 @@ static int print_copy(struct cli *cli, const struct homing_message *m, uint32_t 
     homing_buf_init(&b, MESSAGE_URL_BUF_MAX);
     int r = homing_token_url(base, k, HOMING_TOKEN_OPEN, m->id, rcpt, 0, &b);
     if (r < 0) goto out;
-    char safe[MESSAGE_ADDR_MAX + 1];
+    char safe[HOMING_MESSAGE_ADDR_MAX + 1];
     if (jcopies) {
         json_t *jc = homing_copy_json(base, k, m, rcpt, address);
         r = jc && json_array_append_new(jcopies, jc) == 0 ? 0 : -ENOMEM;
@@ -139,9 +84,13 @@ static int message_add(struct cli *cli, int argc, char **argv)
         {"mode", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
-    struct homing_message_spec spec = {.mode = HOMING_MODE_PER_RECIPIENT};
+    /* Checked by the one validation every front end shares (homing/service.h);
+     * what is left here is the command line's own policy: a subject, a
+     * sender and at least one recipient are required. */
+    struct homing_message_request rq = {.mode = HOMING_MODE_PER_RECIPIENT,
+                                        .tracking = HOMING_TRACKING_INDIVIDUAL};
     const char **to = calloc(argc, sizeof *to), **links = calloc(argc, sizeof *links);
-    int json = 0, rc = CLI_ERROR, tracking = HOMING_TRACKING_INDIVIDUAL;
+    int json = 0, rc = CLI_ERROR;
     char safe[128];
     if (!to || !links) {
         rc = cli_fail("out of memory");
@@ -152,43 +101,20 @@ static int message_add(struct cli *cli, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
-        case 's': spec.subject = optarg; break;
-        case 'f': spec.sender = optarg; break;
-        case 'm': spec.message_id = optarg; break;
-        case 'p': spec.mode = HOMING_MODE_PER_MESSAGE; break;
+        case 's': rq.subject = optarg; break;
+        case 'f': rq.sender = optarg; break;
+        case 'm': rq.message_id = optarg; break;
+        case 'p': rq.mode = HOMING_MODE_PER_MESSAGE; break;
         case 'j': json = 1; break;
         case 'M':
-            if ((tracking = homing_tracking_parse(optarg)) < 0) {
+            if ((rq.tracking = homing_tracking_parse(optarg)) < 0) {
                 rc = cli_usage_error("message add",
                                      "--mode must be off, delivery, anonymous or individual");
                 goto out;
             }
             break;
-        case 't':
-            if (!addr_ok(optarg)) {
-                rc = cli_usage_error("message add", "bad recipient address '%s'",
-                                     cli_safe(optarg, safe, sizeof safe));
-                goto out;
-            }
-            to[spec.n_recipients++] = optarg;
-            break;
-        case 'l': {
-            const char *why = "";
-            char *norm = NULL;
-            int r = url_norm(optarg, &norm, &why);
-            if (r == -ENOMEM) {
-                rc = cli_fail("out of memory");
-                goto out;
-            }
-            if (r < 0) {
-                rc = cli_usage_error("message add",
-                                     "bad link '%s': %s (an http:// or https:// URL, docs/cli.md)",
-                                     cli_safe(optarg, safe, sizeof safe), why);
-                goto out;
-            }
-            links[spec.n_links++] = norm;
-            break;
-        }
+        case 't': to[rq.n_recipients++] = optarg; break;
+        case 'l': links[rq.n_links++] = optarg; break;
         case ':':
             rc = cli_usage_error("message add", "%s needs a value",
                                  cli_safe(argv[optind - 1], safe, sizeof safe));
@@ -204,24 +130,32 @@ static int message_add(struct cli *cli, int argc, char **argv)
                              cli_safe(argv[optind], safe, sizeof safe));
         goto out;
     }
-    if (!spec.subject || !text_ok(spec.subject, MESSAGE_TEXT_MAX, 1)) {
+    if (!rq.subject) {
         rc = cli_usage_error("message add", "--subject is required: one line of UTF-8 text");
         goto out;
     }
-    if (!spec.sender || !addr_ok(spec.sender)) {
+    if (!rq.sender) {
         rc = cli_usage_error("message add", "--from needs the sender's address");
         goto out;
     }
-    if (spec.message_id && !text_ok(spec.message_id, MESSAGE_TEXT_MAX, 0)) {
-        rc = cli_usage_error("message add", "bad --message-id");
-        goto out;
-    }
-    if (spec.n_recipients == 0) {
+    if (rq.n_recipients == 0) {
         rc = cli_usage_error("message add", "at least one --to is required");
         goto out;
     }
-    spec.recipients = to;
-    spec.links = links;
+    rq.recipients = to;
+    rq.links = links;
+    char err[HOMING_MESSAGE_ERR_MAX];
+    struct homing_message_checked checked;
+    int r = homing_message_check(&rq, &checked, err, sizeof err);
+    if (r == -ENOMEM) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    if (r < 0) {
+        rc = cli_usage_error("message add", "%s", err); /* err is escaped already */
+        goto out;
+    }
+    homing_message_checked_free(&checked);
 
     /* Keys first: a message registered without a way to print its URLs would
      * only be clutter. */
@@ -229,21 +163,11 @@ static int message_add(struct cli *cli, int argc, char **argv)
     struct homing_store *s = cli_store(cli);
     if (!s) goto out;
     uint64_t id;
-    int r = homing_store_message_add(s, &spec, &id);
-    if (r == -E2BIG) {
-        rc = cli_usage_error("message add", "too many recipients or links (at most %d and %d)",
-                             HOMING_STORE_RECIPIENTS_MAX, HOMING_STORE_LINKS_MAX);
+    if (homing_message_register(s, &rq, &id, err, sizeof err) < 0) {
+        rc = cli_fail("%s", err);
         goto out;
     }
-    if (r < 0) {
-        rc = cli_fail("cannot register the message: %s", homing_store_errmsg(s));
-        goto out;
-    }
-    if (tracking != HOMING_TRACKING_INDIVIDUAL &&
-        homing_store_tracking_set(s, id, 0, tracking) < 0) {
-        rc = cli_fail("cannot set the tracking mode: %s", homing_store_errmsg(s));
-        goto out;
-    }
+    int tracking = rq.tracking;
     struct homing_message *m;
     if (homing_store_message_get(s, id, &m) < 0) {
         rc = cli_fail("cannot read the message back: %s", homing_store_errmsg(s));
@@ -284,7 +208,6 @@ static int message_add(struct cli *cli, int argc, char **argv)
     rc = r < 0 ? cli_fail("cannot make tracking URLs: %s", strerror(-r)) : CLI_OK;
 out:
     free(to);
-    for (size_t i = 0; links && i < spec.n_links; i++) free((char *)links[i]);
     free(links);
     return rc;
 }
@@ -334,7 +257,7 @@ static int message_show(struct cli *cli, const char *arg, int json)
         homing_message_free(m);
         return r < 0 ? cli_fail("cannot write JSON") : CLI_OK;
     }
-    char safe[MESSAGE_TEXT_MAX * HOMING_ESCAPE_GROWTH + 1];
+    char safe[HOMING_MESSAGE_TEXT_MAX * HOMING_ESCAPE_GROWTH + 1];
     printf("message     %s\n", hex);
     printf("message-id  %s\n", cli_safe(m->message_id, safe, sizeof safe));
     printf("subject     %s\n", cli_safe(m->subject, safe, sizeof safe));
@@ -344,7 +267,7 @@ static int message_show(struct cli *cli, const char *arg, int json)
     printf("created     %s\n", when);
     printf("recipients  %zu\n", m->n_recipients);
     for (size_t i = 0; i < m->n_recipients; i++) {
-        char st[CLI_TIME_SHORT_MAX], addr[MESSAGE_ADDR_MAX * HOMING_ESCAPE_GROWTH + 1];
+        char st[CLI_TIME_SHORT_MAX], addr[HOMING_MESSAGE_ADDR_MAX * HOMING_ESCAPE_GROWTH + 1];
         cli_time_short(m->recipients[i].state_us, st);
         printf("  %-4u %-40s %-12s %s\n", m->recipients[i].index,
                cli_safe(m->recipients[i].address, addr, sizeof addr),
@@ -384,7 +307,7 @@ static int message_list(struct cli *cli, long long limit, int json)
             }
             json_decref(j);
         } else {
-            char when[CLI_TIME_SHORT_MAX], subj[MESSAGE_TEXT_MAX * HOMING_ESCAPE_GROWTH + 1];
+            char when[CLI_TIME_SHORT_MAX], subj[HOMING_MESSAGE_TEXT_MAX * HOMING_ESCAPE_GROWTH + 1];
             cli_time_short(m[i].created_us, when);
             printf("%-16s  %-19s  %-13s  %s\n", hex, when, mode,
                    cli_safe(m[i].subject, subj, sizeof subj));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "homing/service.h"
 #include "homing/track.h"
 #include "homing/util.h"
 
@@ -67,17 +68,6 @@ static void name_for(char *dst, size_t cap, const char *dir, size_t index, const
     }
     safe[k] = '\0';
     snprintf(dst, cap, "%s/%03zu-%s.eml", dir, index, safe);
-}
-
-static int valid_to(const char *a)
-{
-    size_t n = strlen(a);
-    if (n < 3 || n > 320 || !strchr(a, '@')) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)a[i];
-        if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',') return 0;
-    }
-    return 1;
 }
 
 /* mboxrd: ">" before every line that starts with any number of ">" then
@@ -150,7 +140,7 @@ int cmd_track(struct cli *cli, int argc, char **argv)
                 cli_usage_error("track", "more than %d --to", TRACK_TO_MAX);
                 goto out;
             }
-            if (!valid_to(argv[i + 1])) {
+            if (!homing_message_address_ok(argv[i + 1])) {
                 cli_usage_error("track", "--to needs a plain address such as bob@example.org");
                 goto out;
             }
@@ -311,30 +301,33 @@ int cmd_track(struct cli *cli, int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < homing_track_link_count(t); i++) links[i] = homing_track_link(t, i);
-    struct homing_message_spec spec = {
+    /* The mail's own Subject and From are kept only when they pass the
+     * rules every front end shares: a message is tracked whatever its
+     * headers say, and registered without what it could not store. */
+    const char *subject = homing_track_subject(t), *sender = homing_track_sender(t);
+    if (subject && !homing_message_subject_ok(subject)) subject = NULL;
+    if (sender && !homing_message_address_ok(sender)) sender = NULL;
+    struct homing_message_request rq = {
         .message_id = homing_track_message_id(t),
-        .subject = homing_track_subject(t),
-        .sender = homing_track_sender(t),
+        .subject = subject,
+        .sender = sender,
         .mode = per_message ? HOMING_MODE_PER_MESSAGE : HOMING_MODE_PER_RECIPIENT,
+        .tracking = tracking,
         .recipients = rcpt,
         .n_recipients = n_rcpt,
         .links = links,
         .n_links = homing_track_link_count(t),
     };
     uint64_t id;
-    r = homing_store_message_add(store, &spec, &id);
+    char why[HOMING_MESSAGE_ERR_MAX];
+    r = homing_message_register(store, &rq, &id, why, sizeof why);
     free(links);
     if (r < 0) {
-        cli_fail("cannot register the message: %s", homing_store_errmsg(store));
+        cli_fail("%s", why);
         goto out;
     }
     char idstr[HOMING_ID_STR_MAX];
     homing_id_format(id, idstr);
-    if (tracking != HOMING_TRACKING_INDIVIDUAL &&
-        homing_store_tracking_set(store, id, 0, tracking) < 0) {
-        cli_fail("cannot set the tracking mode of %s: %s", idstr, homing_store_errmsg(store));
-        goto out;
-    }
 
     /* bounded by the input (track.max_size) times the longest replacement;
      * failing here would leave a registered message without copies */

@@ -21,14 +21,13 @@
 #include "homing/apikey.h"
 #include "log.h"
 #include "homing/journal.h"
+#include "homing/service.h"
 #include "homing/track.h"
 #include "serve.h"
 
-#define ADMIN_LIST_DEFAULT   100
-#define ADMIN_QUERY_MAX      1024
-#define ADMIN_BARRIER_MS     2000 /* longest wait of a read for the journal to be stored */
-#define ADMIN_LINK_SHOWN_MAX 121  /* bytes of a refused link quoted in the error, NUL included */
-#define ADMIN_LINK_ERROR_MAX 256
+#define ADMIN_LIST_DEFAULT 100
+#define ADMIN_QUERY_MAX    1024
+#define ADMIN_BARRIER_MS   2000 /* longest wait of a read for the journal to be stored */
 
 static void send_text(h2o_req_t *req, int status, const char *reason, const char *type,
                       const char *body, size_t len)
@@ -111,90 +110,23 @@ static int parse_paging(h2o_req_t *req, int64_t *after, size_t *limit)
 static int api_message_add(struct worker *w, h2o_req_t *req)
 {
     struct serve *s = w->serve;
-    if (!req->entity.base) return send_error(req, 400, "Bad Request", "a JSON body is required");
-    json_error_t jerr;
-    json_t *body = json_loadb(req->entity.base, req->entity.len, 0, &jerr);
-    if (!body || !json_is_object(body)) {
-        json_decref(body);
-        return send_error(req, 400, "Bad Request", "body is not a JSON object");
-    }
-    json_t *rcpts = json_object_get(body, "recipients"), *links = json_object_get(body, "links");
-    const char *mode = json_string_value(json_object_get(body, "mode"));
-    json_t *jtracking = json_object_get(body, "tracking");
-    int tracking = jtracking ? homing_tracking_parse(json_string_value(jtracking))
-                             : HOMING_TRACKING_INDIVIDUAL;
-    struct homing_message_spec spec = {
-        .message_id = json_string_value(json_object_get(body, "message_id")),
-        .subject = json_string_value(json_object_get(body, "subject")),
-        .sender = json_string_value(json_object_get(body, "from")),
-        .mode = mode && strcmp(mode, "per-message") == 0 ? HOMING_MODE_PER_MESSAGE
-                                                         : HOMING_MODE_PER_RECIPIENT,
-    };
-    const char *err = NULL;
-    if (mode && strcmp(mode, "per-message") && strcmp(mode, "per-recipient"))
-        err = "mode must be per-recipient or per-message";
-    else if (tracking < 0)
-        err = "tracking must be off, delivery, anonymous or individual";
-    else if (!json_is_array(rcpts) || json_array_size(rcpts) == 0)
-        err = "recipients must be a non-empty array of addresses";
-    else if (links && !json_is_array(links))
-        err = "links must be an array of URLs";
-    else if (json_array_size(rcpts) > HOMING_STORE_RECIPIENTS_MAX ||
-             json_array_size(links) > HOMING_STORE_LINKS_MAX)
-        err = "too many recipients or links";
-    size_t nr = json_array_size(rcpts), nl = json_array_size(links);
-    const char **rv = calloc(nr + 1, sizeof *rv), **lv = calloc(nl + 1, sizeof *lv);
-    char **owned = calloc(nl + 1, sizeof *owned);
-    char msg[ADMIN_LINK_ERROR_MAX];
-    if (!rv || !lv || !owned) err = "out of memory";
-    for (size_t i = 0; !err && i < nr; i++)
-        if (!(rv[i] = json_string_value(json_array_get(rcpts, i))) || !strchr(rv[i], '@'))
-            err = "each recipient must be an address";
-    /* Each link as homing_url_check writes it (the store takes no other form):
-     * a link with a CR LF once split the redirect's response (issue 11). */
-    for (size_t i = 0; !err && i < nl; i++) {
-        json_t *jl = json_array_get(links, i);
-        const char *l = json_string_value(jl), *why = "not a string";
-        struct homing_buf b;
-        homing_buf_init(&b, HOMING_URL_DEST_MAX + 1);
-        if (l && homing_url_check(l, json_string_length(jl), &b, &why) == 0) {
-            lv[i] = owned[i] = homing_buf_steal(&b);
-            continue;
-        }
-        homing_buf_free(&b);
-        char safe[ADMIN_LINK_SHOWN_MAX];
-        homing_str_escape(safe, sizeof safe, l ? l : "", l ? json_string_length(jl) : 0, 0);
-        snprintf(msg, sizeof msg, "link %zu \"%s%s\" is not a valid http or https destination: %s",
-                 i + 1, safe, l && json_string_length(jl) >= sizeof safe ? "..." : "", why);
-        err = msg;
-    }
-    if (err) {
-        for (size_t i = 0; owned && i < nl; i++) free(owned[i]);
-        free(owned);
-        free(rv);
-        free(lv);
-        json_decref(body);
-        return send_error(req, 400, "Bad Request", err);
-    }
-    spec.recipients = rv;
-    spec.n_recipients = nr;
-    spec.links = lv;
-    spec.n_links = nl;
+    /* One validation for every front end (homing/service.h): the API only
+     * turns its JSON into a request and the reason into a 400. */
+    struct homing_message_request rq;
+    void *hold = NULL;
+    char err[HOMING_MESSAGE_ERR_MAX];
+    int r =
+        homing_message_request_json(req->entity.base, req->entity.len, &rq, &hold, err, sizeof err);
+    if (r == -ENOMEM) return send_error(req, 500, "Internal Server Error", "out of memory");
+    if (r < 0) return send_error(req, 400, "Bad Request", err);
     uint64_t id;
-    int r = homing_store_message_add(w->store, &spec, &id);
-    for (size_t i = 0; i < nl; i++) free(owned[i]);
-    free(owned);
-    free(rv);
-    free(lv);
-    json_decref(body);
+    r = homing_message_register(w->store, &rq, &id, err, sizeof err);
+    int tracking = rq.tracking;
+    homing_message_json_free(hold);
+    if (r == -EINVAL || r == -E2BIG) return send_error(req, 400, "Bad Request", err);
     if (r < 0) {
-        log_error("api: cannot register message: %s", homing_store_errmsg(w->store));
+        log_error("api: %s", err);
         return send_error(req, 500, "Internal Server Error", "cannot register the message");
-    }
-    if (tracking != HOMING_TRACKING_INDIVIDUAL &&
-        homing_store_tracking_set(w->store, id, 0, tracking) < 0) {
-        log_error("api: cannot set the tracking mode: %s", homing_store_errmsg(w->store));
-        return send_error(req, 500, "Internal Server Error", "cannot set the tracking mode");
     }
     struct homing_message *m;
     if (homing_store_message_get(w->store, id, &m) < 0)

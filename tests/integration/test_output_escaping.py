@@ -60,7 +60,9 @@ UA_RAW_SHOWN = "Mozilla/5.0 a\\x9b2Jbred\\u009b31mX"
 SUBJECT = "Q3 " + raw("osc-title").decode() + raw("csi-c1-utf8").decode() + raw("bidi").decode()
 # a notification's text line carries it escaped; its payload the value itself
 SUBJECT_SHOWN = "Q3 \\x1b]0;pwned\\x07red\\u009b31mXabc\\u202eevil\\u2066x\\u2069\\u202a\\u202d"
-ADDRESS = "bob" + raw("clear-screen").decode() + "\u009b\u202e@example.net"
+# An address with ESC or C1 is refused at the way in (homing/service.h); one
+# with a bidi override is kept, and shown escaped.
+ADDRESS = "bob\u202e@example.net"
 # A link with ESC or C1 is refused at the way in (test_response_splitting); one
 # with a bidi override is stored percent-encoded, and shown as stored.
 LINK = "https://example.com/\u202egnp.exe"
@@ -250,12 +252,12 @@ def test_hostile_store():
         assert_clean("homing report", out, True)
         t = out.decode()
         check(SUBJECT_SHOWN in t, f"report shows the subject escaped: {t}")
-        check("bob\\x1b[2J\\x1b[H\\u009b\\u202e@example.net" in t, f"report address: {t}")
+        check("bob\\u202e@example.net" in t, f"report address: {t}")
         out = run(inst, "report", mid, "--format", "csv")
         assert_clean("homing report --format csv", out, True)
         rows = list(csv.reader(io.StringIO(out.decode())))
         check(len(rows) == 3 and all(len(r) == len(rows[0]) for r in rows), f"csv rows: {rows}")
-        check(rows[1][1] == "bob\\x1b[2J\\x1b[H\\u009b\\u202e@example.net",
+        check(rows[1][1] == "bob\\u202e@example.net",
               f"csv address cell: {rows[1]}")
         out = run(inst, "report", mid, "--format", "json")
         assert_clean("homing report --format json", out, False)

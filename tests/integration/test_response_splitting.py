@@ -196,7 +196,8 @@ try:
                 accepted.append((name, click_urls(json.loads(r.stdout))))
                 continue
             check(r.returncode == 2, f"cli {name}: exit {r.returncode}")
-            check("bad link" in r.stderr and r.stderr.count("\n") == 1,
+            check("link 2" in r.stderr and "not a valid" in r.stderr and
+                  r.stderr.count("\n") == 1,
                   f"cli {name}: stderr {r.stderr!r}")
             no_controls(r.stderr, f"cli {name} stderr")
         paths = [p for _, ps in accepted for p in ps]

@@ -1,0 +1,76 @@
+/*
+ * homing/service.h: the use cases every front end calls, so that the admin
+ * API, the CLI, `homing track` and the relay to come behave alike: one
+ * validation of a message to register, in one place.
+ *
+ * Contract: functions return 0 or a negative errno; on failure err (if not
+ * NULL) gets a one-line reason naming the field, with any outside text in it
+ * escaped (homing_str_escape), ready for an HTTP answer or a terminal.
+ */
+#ifndef HOMING_SERVICE_H
+#define HOMING_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "homing/store.h"
+
+#define HOMING_MESSAGE_TEXT_MAX 998 /* subject and Message-ID: one RFC 5322 line */
+#define HOMING_MESSAGE_ADDR_MAX 320 /* an address: RFC 5321's path, with room to spare */
+#define HOMING_MESSAGE_ERR_MAX  512 /* room for any reason the checks give */
+
+/* A message to register, as a front end received it. Nothing here is trusted. */
+struct homing_message_request {
+    const char *message_id; /* NULL: none */
+    const char *subject;    /* NULL: none */
+    const char *sender;     /* NULL: none */
+    const char *const *recipients;
+    size_t n_recipients;
+    const char *const *links; /* click destinations as given, or {{doc:NAME}} placeholders */
+    size_t n_links;
+    int mode;     /* enum homing_message_mode */
+    int tracking; /* enum homing_tracking (not INHERIT) */
+};
+
+/* The rules (docs/api.md, "Registering a message"): a subject is well-formed
+ * UTF-8 of 1 to HOMING_MESSAGE_TEXT_MAX bytes on one line (no CR, LF or NUL;
+ * other controls are kept and escaped wherever they are shown); a Message-ID
+ * is the same without spaces; the sender and each recipient are addresses
+ * (local@domain, at most HOMING_MESSAGE_ADDR_MAX bytes, no space, C0 or C1
+ * control, DEL, '<', '>' or ','); 1 to HOMING_STORE_RECIPIENTS_MAX recipients and at most
+ * HOMING_STORE_LINKS_MAX links; each link passes homing_url_check (and is
+ * registered in the form it gives) or is a {{doc:NAME}} placeholder of
+ * `homing track`. -EINVAL or -E2BIG (too many) with err; -ENOMEM. */
+/* Whether s is an address by the rules above: for front ends that check an
+ * address before they have a whole request (`homing track --to`). */
+int homing_message_address_ok(const char *s);
+int homing_message_subject_ok(const char *s);
+
+struct homing_message_checked {
+    char **links; /* the destinations as they will be stored */
+    size_t n_links;
+};
+int homing_message_check(const struct homing_message_request *rq,
+                         struct homing_message_checked *out, char *err, size_t errcap);
+void homing_message_checked_free(struct homing_message_checked *c);
+
+/* Checks rq, registers it (homing_store_message_add) and sets its tracking
+ * mode, so a message is never left registered with the wrong one: the mode is
+ * set in a second transaction, and a failure there removes nothing but is
+ * reported (err). *id_out is its public id. */
+int homing_message_register(struct homing_store *st, const struct homing_message_request *rq,
+                            uint64_t *id_out, char *err, size_t errcap);
+
+/* The admin API's body of POST /api/v1/messages: a JSON object with
+ * "recipients" (array of strings, required), "links" (array of strings),
+ * "subject", "from", "message_id", "mode" ("per-recipient" or "per-message")
+ * and "tracking" ("off", "delivery", "anonymous" or "individual"). Fills rq
+ * with pointers into *hold, which the caller frees with
+ * homing_message_json_free once done with rq. At most HOMING_MESSAGE_JSON_MAX
+ * bytes (the admin listener's body limit is smaller). -EINVAL with err. */
+#define HOMING_MESSAGE_JSON_MAX (16u << 20)
+int homing_message_request_json(const char *body, size_t len, struct homing_message_request *rq,
+                                void **hold, char *err, size_t errcap);
+void homing_message_json_free(void *hold);
+
+#endif
