@@ -73,4 +73,25 @@ int homing_message_request_json(const char *body, size_t len, struct homing_mess
                                 void **hold, char *err, size_t errcap);
 void homing_message_json_free(void *hold);
 
+/* The privacy sweep (docs/privacy.md), one use case for the daemon's
+ * background thread and `homing privacy sweep`: client addresses truncated up
+ * to the enrichment cursor (privacy.truncate, privacy.truncate_v4,
+ * privacy.truncate_v6), then, when `retention` is set and
+ * privacy.retention_days > 0, events past it rolled up and deleted. */
+#define HOMING_PRIVACY_RETENTION_MAX 36500 /* days: a hundred years */
+struct homing_config;
+struct homing_privacy_settings {
+    int truncate;
+    unsigned v4_bits, v6_bits;
+    long long retention_days;
+};
+struct homing_privacy_sweep_result {
+    int64_t truncated, rolled, deleted;
+};
+/* -EINVAL with err naming the option. */
+int homing_privacy_settings_read(const struct homing_config *c, struct homing_privacy_settings *p,
+                                 char *err, size_t errcap);
+int homing_privacy_sweep(struct homing_store *s, const struct homing_privacy_settings *p,
+                         int retention, struct homing_privacy_sweep_result *out);
+
 #endif

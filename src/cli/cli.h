@@ -94,34 +94,6 @@ int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_ingest_log(struct cli *cli, int argc, char **argv);
 int cmd_privacy(struct cli *cli, int argc, char **argv);
 int cmd_forget(struct cli *cli, int argc, char **argv);
-/* privacy.c: the settings of the privacy options (reports its own error), and
- * one privacy sweep: truncation up to the enrichment cursor, then retention
- * (when `retention` is set and privacy.retention_days > 0). The daemon runs it
- * too. */
-struct privacy_settings {
-    int truncate;
-    unsigned v4_bits, v6_bits;
-    long long retention_days;
-};
-struct privacy_sweep_result {
-    int64_t truncated, rolled, deleted;
-};
-int privacy_settings_read(const struct homing_config *c, struct privacy_settings *p);
-int privacy_sweep(struct homing_store *s, const struct privacy_settings *p, int retention,
-                  struct privacy_sweep_result *out);
-/* The daemon's privacy thread: a sweep every second (truncation), retention at
- * start and then daily, until *stopping is set. start takes the thread's own
- * store handle; stop joins the thread and closes the handle. */
-struct privacy_sweeper {
-    struct homing_store *store;
-    struct privacy_settings p;
-    atomic_int *stopping;
-    pthread_t thread;
-    int running;
-};
-int privacy_sweeper_start(struct privacy_sweeper *w, const struct homing_config *c,
-                          struct homing_store *store, atomic_int *stopping);
-void privacy_sweeper_stop(struct privacy_sweeper *w);
 int cmd_doc(struct cli *cli, int argc, char **argv);
 /* doc.c: the document links of homing track. prepare checks that every
  * {{doc:NAME}} placeholder of t and every name (--doc) is a document (printing

@@ -2,7 +2,8 @@
  * privacy.c: `homing privacy mode|show|sweep`: the tracking mode of a message
  * or of one recipient, and the privacy sweep (client addresses truncated once
  * enriched, events past privacy.retention_days rolled up then deleted). The
- * daemon runs the same sweep on a background thread (privacy_sweep, cli.h).
+ * sweep is the library's (homing/service.h); the daemon runs the same one on
+ * its privacy thread (src/serve/privacy.c).
  *
  * Contract: one-line errors and exit 2 on bad input; the sweep changes only
  * what the schema's privacy guard admits (docs/privacy.md).
@@ -14,16 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "log.h"
-#include "thread.h"
-
-#define PRIVACY_DAY_US        (86400LL * 1000000LL)
-#define PRIVACY_RETENTION_MAX 36500    /* days: a hundred years */
-#define PRIVACY_ENRICH_CURSOR "enrich" /* migration 0004's cursor */
-/* The daemon truncates soon after enrichment (a full address should not sit in
- * the store longer than it takes to enrich it), and applies retention daily. */
-#define PRIVACY_SWEEP_MS     1000
-#define PRIVACY_RETENTION_US PRIVACY_DAY_US
+#include "homing/service.h"
 
 static const char privacy_usage[] =
     "usage: homing privacy mode MESSAGE [RECIPIENT] MODE\n"
@@ -40,98 +32,6 @@ static const char privacy_usage[] =
     "       events older than privacy.retention_days (0: keep forever). The\n"
     "       daemon does the same on its own; see docs/privacy.md.\n"
     "MESSAGE is a public id (16 hex digits) or a Message-ID.\n";
-
-int privacy_settings_read(const struct homing_config *c, struct privacy_settings *p)
-{
-    long long v4, v6, days;
-    int truncate;
-    if (homing_config_get_bool(c, "privacy.truncate", &truncate) < 0) {
-        cli_fail("privacy.truncate must be yes or no");
-        return -EINVAL;
-    }
-    if (homing_config_get_int(c, "privacy.truncate_v4", 0, 32, &v4) < 0 ||
-        homing_config_get_int(c, "privacy.truncate_v6", 0, 128, &v6) < 0) {
-        cli_fail("privacy.truncate_v4 must be 0..32 and privacy.truncate_v6 0..128 bits");
-        return -EINVAL;
-    }
-    if (homing_config_get_int(c, "privacy.retention_days", 0, PRIVACY_RETENTION_MAX, &days) < 0) {
-        cli_fail("privacy.retention_days must be 0..%d", PRIVACY_RETENTION_MAX);
-        return -EINVAL;
-    }
-    p->truncate = truncate;
-    p->v4_bits = (unsigned)v4;
-    p->v6_bits = (unsigned)v6;
-    p->retention_days = days;
-    return 0;
-}
-
-int privacy_sweep(struct homing_store *s, const struct privacy_settings *p, int retention,
-                  struct privacy_sweep_result *out)
-{
-    struct privacy_sweep_result res = {0};
-    int r = 0;
-    if (p->truncate) {
-        /* Enrichment needs the whole address (ASN, country, readers): never
-         * cut past its cursor. Without enrichment there is nothing to wait for. */
-        int64_t upto = -1;
-        r = homing_store_cursor_get(s, PRIVACY_ENRICH_CURSOR, &upto);
-        if (r == -ENOENT) upto = -1, r = 0;
-        if (r == 0)
-            r = homing_store_privacy_truncate(s, upto, p->v4_bits, p->v6_bits, &res.truncated);
-        if (r < 0) return r;
-    }
-    if (retention && p->retention_days > 0) {
-        int64_t before = homing_now_us() - p->retention_days * PRIVACY_DAY_US;
-        r = homing_store_privacy_retention(s, before, &res.rolled, &res.deleted);
-        if (r < 0) return r;
-    }
-    *out = res;
-    return 0;
-}
-
-static void *sweeper_main(void *arg)
-{
-    pthread_setname_np(pthread_self(), "homing-privacy");
-    thread_background();
-    struct privacy_sweeper *w = arg;
-    int64_t last_retention = 0;
-    while (!atomic_load(w->stopping)) {
-        int64_t now = homing_mono_us();
-        int retention = !last_retention || now - last_retention >= PRIVACY_RETENTION_US;
-        struct privacy_sweep_result res;
-        if (privacy_sweep(w->store, &w->p, retention, &res) < 0) {
-            log_warn("privacy sweep: %s", homing_store_errmsg(w->store));
-        } else {
-            if (retention) last_retention = now;
-            if (res.deleted)
-                log_info("privacy: %lld events past retention rolled up and deleted",
-                         (long long)res.deleted);
-        }
-        for (int i = 0; i < PRIVACY_SWEEP_MS / 50 && !atomic_load(w->stopping); i++) usleep(50000);
-    }
-    thread_background_end();
-    return NULL;
-}
-
-int privacy_sweeper_start(struct privacy_sweeper *w, const struct homing_config *c,
-                          struct homing_store *store, atomic_int *stopping)
-{
-    w->store = store;
-    w->stopping = stopping;
-    if (privacy_settings_read(c, &w->p) < 0) return -EINVAL;
-    int r = pthread_create(&w->thread, NULL, sweeper_main, w);
-    if (r) return -r;
-    w->running = 1;
-    return 0;
-}
-
-void privacy_sweeper_stop(struct privacy_sweeper *w)
-{
-    if (w->running) pthread_join(w->thread, NULL);
-    w->running = 0;
-    homing_store_close(w->store);
-    w->store = NULL;
-}
 
 static int privacy_mode(struct cli *cli, int argc, char **argv)
 {
@@ -213,8 +113,8 @@ static int privacy_sweep_cmd(struct cli *cli, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--retention-days") == 0 && i + 1 < argc) {
             long long d;
-            if (cli_parse_count("privacy", "--retention-days", argv[++i], 0, PRIVACY_RETENTION_MAX,
-                                &d) < 0)
+            if (cli_parse_count("privacy", "--retention-days", argv[++i], 0,
+                                HOMING_PRIVACY_RETENTION_MAX, &d) < 0)
                 return CLI_ERROR;
             homing_config_set(cli->config, "privacy.retention_days", argv[i]);
         } else {
@@ -223,12 +123,14 @@ static int privacy_sweep_cmd(struct cli *cli, int argc, char **argv)
                                    cli_safe(argv[i], safe, sizeof safe));
         }
     }
-    struct privacy_settings p;
-    if (privacy_settings_read(cli->config, &p) < 0) return CLI_ERROR;
+    struct homing_privacy_settings p;
+    char err[256];
+    if (homing_privacy_settings_read(cli->config, &p, err, sizeof err) < 0)
+        return cli_fail("%s", err);
     struct homing_store *s = cli_store(cli);
     if (!s) return CLI_ERROR;
-    struct privacy_sweep_result res;
-    if (privacy_sweep(s, &p, 1, &res) < 0)
+    struct homing_privacy_sweep_result res;
+    if (homing_privacy_sweep(s, &p, 1, &res) < 0)
         return cli_fail("privacy sweep: %s", homing_store_errmsg(s));
     printf("truncated %lld client address%s; rolled up and deleted %lld event%s\n",
            (long long)res.truncated, res.truncated == 1 ? "" : "es", (long long)res.deleted,

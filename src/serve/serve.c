@@ -439,7 +439,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     struct homing_store *enrich_store;
     if (open_store(cli, &enrich_store) < 0 || enricher_init(&s, enrich_store) < 0) return CLI_ERROR;
     static struct privacy_sweeper sweeper; /* truncation and retention (privacy.c) */
-    if (privacy_settings_read(s.config, &sweeper.p) < 0 || open_store(cli, &sweeper.store) < 0)
+    struct homing_store *privacy_store;
+    if (open_store(cli, &privacy_store) < 0 ||
+        privacy_sweeper_init(&sweeper, s.config, privacy_store, &s.stopping) < 0)
         return CLI_ERROR;
     if (drop_privileges(homing_config_get(s.config, "serve.user")) < 0) return CLI_ERROR;
 
@@ -502,7 +504,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (notifier_start(&s) < 0) log_error("cannot start the notifier thread");
     pthread_t checkpointer;
     pthread_create(&checkpointer, NULL, checkpointer_main, &s);
-    if (privacy_sweeper_start(&sweeper, s.config, sweeper.store, &s.stopping) < 0)
+    if (privacy_sweeper_start(&sweeper) < 0)
         log_error("cannot start the privacy thread: truncation and retention do not run");
 
     int sig = watch_loops(&s, &stop_signals);

@@ -26,6 +26,7 @@
 
 #include "homing/config.h"
 #include "homing/event.h"
+#include "homing/service.h"
 #include "homing/store.h"
 #include "homing/token.h"
 #include "flood.h"
@@ -116,6 +117,22 @@ struct serve {
     atomic_int stopping;
     struct doc_pending *doc_pending; /* downloads answered, not yet stored (document.c) */
 };
+
+/* privacy.c: the daemon's privacy thread, an object serve.c owns: init reads
+ * the privacy options (logging what is wrong) and takes the thread's own store
+ * handle; start runs the sweep every second and retention daily until
+ * *stopping is set; stop joins the thread and closes the handle. */
+struct privacy_sweeper {
+    struct homing_store *store;
+    struct homing_privacy_settings p;
+    atomic_int *stopping;
+    pthread_t thread;
+    int running;
+};
+int privacy_sweeper_init(struct privacy_sweeper *w, const struct homing_config *c,
+                         struct homing_store *store, atomic_int *stopping);
+int privacy_sweeper_start(struct privacy_sweeper *w);
+void privacy_sweeper_stop(struct privacy_sweeper *w);
 
 /* guard.c: caps on the public listener's open connections, in total and
  * per client address (an IPv4 address, an IPv6 /64; peers in
