@@ -14,19 +14,12 @@
  */
 #include <errno.h>
 #include <gmime/gmime.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "lib/mime/mime_int.h"
 #include "report_int.h"
-
-static pthread_once_t rp_gmime_once = PTHREAD_ONCE_INIT;
-
-static void rp_gmime_init(void)
-{
-    g_mime_init();
-}
 
 int rp_msg_init(struct rp_msg *m, const char *data, size_t len)
 {
@@ -390,7 +383,7 @@ int rp_decode(const struct rp_part *p, struct homing_buf *b)
 char *rp_decode_words(const char *s)
 {
     if (!strstr(s, "=?")) return strdup(s);
-    pthread_once(&rp_gmime_once, rp_gmime_init);
+    homing_mime_init();
     char *d = g_mime_utils_header_decode_text(NULL, s);
     if (!d) return strdup(s);
     char *r = strdup(d);

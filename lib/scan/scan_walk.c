@@ -10,7 +10,6 @@
  * Contract: see homing/scan.h. The only file of the scan that includes GMime.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +17,8 @@
 
 #include <gmime/gmime.h>
 
+#include "lib/mime/mime_int.h"
 #include "scan_int.h"
-
-static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
-static void gmime_init_once(void)
-{
-    g_mime_init();
-}
 
 static const char *const receipt_headers[] = {"Disposition-Notification-To", "Return-Receipt-To",
                                               "X-Confirm-Reading-To", NULL};
@@ -43,7 +37,7 @@ static int ascii_superset(const char *cs)
 
 static GMimeMessage *parse(const char *data, size_t len)
 {
-    pthread_once(&gmime_once, gmime_init_once);
+    homing_mime_init();
     GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, len);
     GMimeParser *p = g_mime_parser_new_with_stream(s);
     g_object_unref(s);

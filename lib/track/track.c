@@ -18,7 +18,6 @@
  * it cannot fail on the input.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,18 +84,6 @@ struct homing_track {
     int crit;
     char crit_msg[160];
 };
-
-static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
-
-static void gmime_start(void)
-{
-    g_mime_init();
-}
-
-void track_gmime_init(void)
-{
-    pthread_once(&gmime_once, gmime_start);
-}
 
 static void fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(char *err, size_t cap, const char *fmt, ...)
@@ -658,7 +645,7 @@ out:
 int homing_track_prepare(const char *data, size_t len, const struct homing_track_options *opts,
                          struct homing_track **out, char *err, size_t errcap)
 {
-    track_gmime_init();
+    homing_mime_init();
     struct homing_track_options o = *opts;
     if (!o.max_size) o.max_size = HOMING_TRACK_MAX_SIZE;
     if (!o.max_depth) o.max_depth = HOMING_TRACK_MAX_DEPTH;
@@ -856,7 +843,7 @@ int homing_track_render_docs(const struct homing_track *t, const struct homing_k
 
 int homing_track_check(const char *data, size_t len)
 {
-    track_gmime_init();
+    homing_mime_init();
     struct homing_track t = {0};
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
     GMimeParser *parser = g_mime_parser_new_with_stream(st);

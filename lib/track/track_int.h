@@ -10,10 +10,7 @@
 #include <stdint.h>
 
 #include "homing/util.h"
-
-/* Initialises GMime once per process; every entry point of lib/track/track*
- * calls it first. */
-void track_gmime_init(void);
+#include "lib/mime/mime_int.h"
 
 /* Text converted to UTF-8 for the HTML parser, with a map back to the bytes of
  * the original charset. For UTF-8 and US-ASCII nothing is converted (utf8

@@ -50,7 +50,7 @@ static void one_part(GMimeObject *parent, GMimeObject *obj, gpointer user)
 int track_html_parts(const char *msg, size_t len,
                      int (*cb)(void *ctx, const char *html, size_t len), void *ctx)
 {
-    track_gmime_init();
+    homing_mime_init();
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, len);
     GMimeParser *p = g_mime_parser_new_with_stream(st);
     GMimeMessage *m = g_mime_parser_construct_message(p, NULL);

@@ -246,7 +246,7 @@ int track_text_decode(const char *charset, const char *in, size_t n, struct trac
         *out = (struct track_text){in, n, NULL, NULL, NULL, 0};
         return 0;
     }
-    track_gmime_init(); /* GMime's charset names need its tables */
+    homing_mime_init(); /* GMime's charset names need its tables */
     const char *cs = g_mime_charset_iconv_name(charset);
     struct charset_entry *e = cs ? charset_lookup(cs) : NULL;
     if (!e || e->cd == (iconv_t)-1) return -ENOTSUP;

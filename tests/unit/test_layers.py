@@ -18,7 +18,7 @@ LAYERS = [
     # keys and tokens; the store keeps API keys' hashes and scopes (homing/apikey.h)
     ["token"],
     ["store"],
-    ["html", "reader"],
+    ["html", "mime", "reader"],
     ["report", "trace", "scan", "track", "document", "notify"],
     # delivery ingests reports: it stands on report's parser
     ["delivery"],
