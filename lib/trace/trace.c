@@ -266,83 +266,83 @@ int homing_dkim_verifier_parse(const char *s, enum homing_dkim_verifier *out)
     return 0;
 }
 
-int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
-                     json_t **out)
-{
-    if (!msg || !o || (!o->offline && !o->resolver)) return -EINVAL;
-    if (o->dkim_verifier != HOMING_DKIM_OWN && o->dkim_verifier != HOMING_DKIM_OPENDKIM)
-        return -EINVAL;
-    if (len > HOMING_TRACE_MESSAGE_MAX) return -E2BIG;
-    int rc = 0;
-    /* Bounded tables on the stack (2.5 KiB): allocating them per message cost
-     * more than filling them. */
-    struct trace_fields fields = {0}, *fs = &fields;
+/* One run of homing_trace_run: what each step reads and leaves for the next.
+ * The bounded tables live here, on the caller's stack (2.5 KiB): allocating
+ * them per message cost more than filling them. */
+struct trace_run {
+    const char *msg;
+    size_t len;
+    const struct homing_trace_options *o;
+    json_t *root;
+    struct trace_fields fields;
     struct hop hops[HOMING_TRACE_RECEIVED_MAX];
+    size_t n_hops, n_received;
+    ssize_t boundary; /* index into hops of the trusted boundary, or -1 */
+    size_t trusted_run;
     struct homing_authres *ars[HOMING_TRACE_AUTHRES_MAX];
-    json_t *root = json_object();
-    struct trace_addr from = {0}, reply = {0}, rpath = {0}, sender = {0};
-    int have_from = 0, have_reply = 0, have_rpath = 0, have_sender = 0;
-    char *datev = NULL, *msgid = NULL;
+    size_t n_ar;
+    struct trace_addr from, reply, rpath, sender;
+    int have_from, have_reply, have_rpath, have_sender;
+    char *datev, *msgid;
+    const char *msgid_domain;
+    int have_date, have_first, tz;
+    int64_t date, first;
+    char dk[HOMING_TRACE_DKIM_SIGS_MAX][256];
     const char *dkim_domains[HOMING_TRACE_DKIM_SIGS_MAX];
-    size_t n_dkim = 0;
-    size_t n_hops = 0, n_received = 0, n_ar = 0;
-    if (!root) {
-        rc = -ENOMEM;
-        goto done;
-    }
-    if ((rc = trace_fields_split(msg, len, fs)) < 0) goto done;
+    size_t n_dkim;
+};
 
-    /* Received fields, top (newest) first, as written. */
+/* Received fields, top (newest) first, as written. */
+static int step_received(struct trace_run *t)
+{
+    struct trace_fields *fs = &t->fields;
     for (size_t i = 0; i < fs->n; i++) {
         if (!trace_field_is(&fs->f[i], "Received")) continue;
-        n_received++;
-        if (n_hops >= HOMING_TRACE_RECEIVED_MAX) continue;
-        hops[n_hops].field = i;
+        t->n_received++;
+        if (t->n_hops >= HOMING_TRACE_RECEIVED_MAX) continue;
+        t->hops[t->n_hops].field = i;
         struct homing_received *r = NULL;
         int pr = homing_received_parse(fs->f[i].value.p, fs->f[i].value.len, &r);
-        if (pr == -ENOMEM) {
-            rc = pr;
-            goto done;
-        }
-        hops[n_hops++].r = pr == 0 ? r : NULL;
+        if (pr == -ENOMEM) return pr;
+        t->hops[t->n_hops++].r = pr == 0 ? r : NULL;
     }
+    return 0;
+}
 
-    /* The boundary: walk down while the writer is trusted; stop at the first
-     * hop whose client is not one of ours. */
-    ssize_t boundary = -1;
-    size_t trusted_run = 0;
-    for (size_t i = 0; i < n_hops; i++) {
-        struct homing_received *r = hops[i].r;
+/* The boundary: walk down while the writer is trusted; stop at the first hop
+ * whose client is not one of ours. Then the hops in the order the message
+ * travelled (oldest first), the boundary, and what the untrusted part claims. */
+static int step_boundary(struct trace_run *t)
+{
+    const struct homing_trace_options *o = t->o;
+    t->boundary = -1;
+    for (size_t i = 0; i < t->n_hops; i++) {
+        struct homing_received *r = t->hops[i].r;
         if (!r || !trusted_host(o, r->by_host)) break;
-        trusted_run = i + 1;
+        t->trusted_run = i + 1;
         if (!client_trusted(o, r)) {
-            boundary = (ssize_t)i;
+            t->boundary = (ssize_t)i;
             break;
         }
     }
-
-    /* Hops in the order the message travelled: oldest first. */
     json_t *jh = json_array();
-    json_object_set_new(root, "hops", jh);
-    for (size_t k = 0; k < n_hops; k++) {
-        size_t i = n_hops - 1 - k;
-        const struct hop *next = i > 0 ? &hops[i - 1] : NULL;
-        json_t *h = hop_json(&hops[i], k + 1, next, i < trusted_run, (ssize_t)i == boundary);
-        if (!h) {
-            rc = -ENOMEM;
-            goto done;
-        }
+    json_object_set_new(t->root, "hops", jh);
+    for (size_t k = 0; k < t->n_hops; k++) {
+        size_t i = t->n_hops - 1 - k;
+        const struct hop *next = i > 0 ? &t->hops[i - 1] : NULL;
+        json_t *h =
+            hop_json(&t->hops[i], k + 1, next, i < t->trusted_run, (ssize_t)i == t->boundary);
+        if (!h) return -ENOMEM;
         json_array_append_new(jh, h);
     }
-    json_object_set_new(root, "received_fields", json_integer((json_int_t)n_received));
-    json_object_set_new(root, "received_ignored_over_limit",
-                        json_integer((json_int_t)(n_received - n_hops)));
+    json_object_set_new(t->root, "received_fields", json_integer((json_int_t)t->n_received));
+    json_object_set_new(t->root, "received_ignored_over_limit",
+                        json_integer((json_int_t)(t->n_received - t->n_hops)));
 
-    json_t *jb;
-    if (boundary >= 0) {
-        const struct homing_received *r = hops[boundary].r;
-        jb = json_object();
-        json_object_set_new(jb, "hop", json_integer((json_int_t)(n_hops - (size_t)boundary)));
+    json_t *jb = json_object();
+    if (t->boundary >= 0) {
+        const struct homing_received *r = t->hops[t->boundary].r;
+        json_object_set_new(jb, "hop", json_integer((json_int_t)(t->n_hops - (size_t)t->boundary)));
         json_object_set_new(jb, "by", homing_json_text(r->by_host));
         json_object_set_new(jb, "connecting_ip", homing_json_text(r->from_ip));
         json_object_set_new(jb, "connecting_rdns", homing_json_text(r->from_rdns));
@@ -353,7 +353,6 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
                                                           : json_null());
         json_object_set_new(jb, "note", json_null());
     } else {
-        jb = json_object();
         json_object_set_new(jb, "hop", json_null());
         json_object_set_new(jb, "connecting_ip", json_null());
         json_object_set_new(jb, "originating_ip", json_null());
@@ -361,46 +360,47 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
             jb, "note",
             json_string(o->n_trusted_hosts == 0
                             ? "no trusted host configured (--trusted-host): no address is trusted"
-                        : trusted_run == n_hops && n_hops
+                        : t->trusted_run == t->n_hops && t->n_hops
                             ? "every hop was written by a trusted host: no outside client"
                             : "no Received field was written by a trusted host"));
     }
-    json_object_set_new(root, "boundary", jb);
+    json_object_set_new(t->root, "boundary", jb);
     /* What the untrusted part of the chain claims, for the investigator. */
-    {
-        const char *claim = NULL;
-        for (size_t i = n_hops; i-- > trusted_run;)
-            if (hops[i].r && hops[i].r->from_ip) {
-                claim = hops[i].r->from_ip;
-                break;
-            }
-        json_object_set_new(root, "claimed_origin_ip_untrusted", homing_json_text(claim));
-    }
+    const char *claim = NULL;
+    for (size_t i = t->n_hops; i-- > t->trusted_run;)
+        if (t->hops[i].r && t->hops[i].r->from_ip) {
+            claim = t->hops[i].r->from_ip;
+            break;
+        }
+    json_object_set_new(t->root, "claimed_origin_ip_untrusted", homing_json_text(claim));
+    return 0;
+}
 
-    /* Authentication-Results: only trusted authserv-ids, and only above the
-     * Received field just below the boundary (a sender can forge one with our
-     * authserv-id in the part of the header it wrote). */
+/* Authentication-Results: only trusted authserv-ids, and only above the
+ * Received field just below the boundary (a sender can forge one with our
+ * authserv-id in the part of the header it wrote). */
+static int step_authres(struct trace_run *t)
+{
+    const struct trace_fields *fs = &t->fields;
     size_t ar_limit = fs->n;
-    if (boundary >= 0 && (size_t)boundary + 1 < n_hops) ar_limit = hops[boundary + 1].field;
+    if (t->boundary >= 0 && (size_t)t->boundary + 1 < t->n_hops)
+        ar_limit = t->hops[t->boundary + 1].field;
     json_t *jar = json_object(), *jtrusted = json_array(), *jignored = json_array();
     json_object_set_new(jar, "trusted", jtrusted);
     json_object_set_new(jar, "ignored", jignored);
-    json_object_set_new(root, "authentication_results", jar);
-    for (size_t i = 0; i < fs->n && n_ar < HOMING_TRACE_AUTHRES_MAX; i++) {
+    json_object_set_new(t->root, "authentication_results", jar);
+    for (size_t i = 0; i < fs->n && t->n_ar < HOMING_TRACE_AUTHRES_MAX; i++) {
         if (!trace_field_is(&fs->f[i], "Authentication-Results")) continue;
         struct homing_authres *a = NULL;
         int pr = homing_authres_parse(fs->f[i].value.p, fs->f[i].value.len, &a);
-        if (pr == -ENOMEM) {
-            rc = pr;
-            goto done;
-        }
+        if (pr == -ENOMEM) return pr;
         if (pr < 0) {
             json_array_append_new(jignored,
                                   json_pack("{s:n, s:s}", "authserv_id", "why", "unparsable"));
             continue;
         }
         const char *why = NULL;
-        if (!trusted_authserv(o, a->authserv_id))
+        if (!trusted_authserv(t->o, a->authserv_id))
             why = "authserv-id not trusted (--authserv-id)";
         else if (i >= ar_limit)
             why = "below the trusted boundary: written before the mail reached us";
@@ -412,196 +412,243 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
             continue;
         }
         json_array_append_new(jtrusted, authres_json(a));
-        ars[n_ar++] = a;
+        t->ars[t->n_ar++] = a;
     }
+    return 0;
+}
 
-    /* Addresses. */
-    if ((rc = parse_addr_field(fs, "From", &from, &have_from)) < 0 ||
-        (rc = parse_addr_field(fs, "Reply-To", &reply, &have_reply)) < 0 ||
-        (rc = parse_addr_field(fs, "Return-Path", &rpath, &have_rpath)) < 0 ||
-        (rc = parse_addr_field(fs, "Sender", &sender, &have_sender)) < 0)
-        goto done;
-    msgid = field_text(fs, "Message-ID");
-    const char *msgid_domain = NULL;
-    if (msgid) {
-        char *at = strrchr(msgid, '@');
+/* Addresses, and the Message-ID's domain. */
+static int step_addresses(struct trace_run *t)
+{
+    const struct trace_fields *fs = &t->fields;
+    int rc;
+    if ((rc = parse_addr_field(fs, "From", &t->from, &t->have_from)) < 0 ||
+        (rc = parse_addr_field(fs, "Reply-To", &t->reply, &t->have_reply)) < 0 ||
+        (rc = parse_addr_field(fs, "Return-Path", &t->rpath, &t->have_rpath)) < 0 ||
+        (rc = parse_addr_field(fs, "Sender", &t->sender, &t->have_sender)) < 0)
+        return rc;
+    t->msgid = field_text(fs, "Message-ID");
+    if (t->msgid) {
+        char *at = strrchr(t->msgid, '@');
         if (at) {
             char *end = strchr(at, '>');
             if (end) *end = '\0';
-            msgid_domain = at + 1;
+            t->msgid_domain = at + 1;
             for (char *p = at + 1; *p; p++) *p = (char)tolower((unsigned char)*p);
-            if (!*msgid_domain) msgid_domain = NULL;
+            if (!*t->msgid_domain) t->msgid_domain = NULL;
         }
     }
     json_t *ja = json_object();
-    json_object_set_new(ja, "from", addr_json(&from, have_from));
-    json_object_set_new(ja, "reply_to", addr_json(&reply, have_reply));
-    json_object_set_new(ja, "return_path", addr_json(&rpath, have_rpath));
-    json_object_set_new(ja, "sender", addr_json(&sender, have_sender));
-    json_object_set_new(ja, "message_id_domain", homing_json_text(msgid_domain));
-    json_object_set_new(root, "addresses", ja);
+    json_object_set_new(ja, "from", addr_json(&t->from, t->have_from));
+    json_object_set_new(ja, "reply_to", addr_json(&t->reply, t->have_reply));
+    json_object_set_new(ja, "return_path", addr_json(&t->rpath, t->have_rpath));
+    json_object_set_new(ja, "sender", addr_json(&t->sender, t->have_sender));
+    json_object_set_new(ja, "message_id_domain", homing_json_text(t->msgid_domain));
+    json_object_set_new(t->root, "addresses", ja);
+    return 0;
+}
 
-    /* Date against the first hop with a time stamp. */
-    int have_date = 0, have_first = 0, tz = 0;
-    int64_t date = 0, first = 0;
-    datev = field_text(fs, "Date");
-    if (datev && homing_date_parse(datev, strlen(datev), &date, &tz) == 0) have_date = 1;
-    for (size_t i = n_hops; i-- > 0;)
-        if (hops[i].r && hops[i].r->has_date) {
-            first = hops[i].r->date;
-            have_first = 1;
+/* Date against the first hop with a time stamp. */
+static int step_date(struct trace_run *t)
+{
+    t->datev = field_text(&t->fields, "Date");
+    if (t->datev && homing_date_parse(t->datev, strlen(t->datev), &t->date, &t->tz) == 0)
+        t->have_date = 1;
+    for (size_t i = t->n_hops; i-- > 0;)
+        if (t->hops[i].r && t->hops[i].r->has_date) {
+            t->first = t->hops[i].r->date;
+            t->have_first = 1;
             break;
         }
     json_t *jd = json_object();
     char ts[64];
-    if (have_date) fmt_time(date, tz, ts, sizeof ts);
-    json_object_set_new(jd, "header", have_date ? json_string(ts) : json_null());
-    json_object_set_new(jd, "header_valid", json_boolean(have_date));
+    if (t->have_date) fmt_time(t->date, t->tz, ts, sizeof ts);
+    json_object_set_new(jd, "header", t->have_date ? json_string(ts) : json_null());
+    json_object_set_new(jd, "header_valid", json_boolean(t->have_date));
     json_object_set_new(jd, "first_hop_minus_date_s",
-                        have_date && have_first ? json_integer(first - date) : json_null());
-    json_object_set_new(root, "date", jd);
+                        t->have_date && t->have_first ? json_integer(t->first - t->date)
+                                                      : json_null());
+    json_object_set_new(t->root, "date", jd);
+    return 0;
+}
 
-    /* DKIM d= domains as signed (for the service table and look-alikes). */
-    char dk[HOMING_TRACE_DKIM_SIGS_MAX][256];
-    for (size_t i = 0; i < fs->n && n_dkim < HOMING_TRACE_DKIM_SIGS_MAX; i++) {
+/* DKIM d= domains as signed (for the service table and look-alikes). */
+static int step_dkim_domains(struct trace_run *t)
+{
+    const struct trace_fields *fs = &t->fields;
+    for (size_t i = 0; i < fs->n && t->n_dkim < HOMING_TRACE_DKIM_SIGS_MAX; i++) {
         if (!trace_field_is(&fs->f[i], "DKIM-Signature")) continue;
         char *v = trace_unfold(fs->f[i].value);
-        if (!v) {
-            rc = -ENOMEM;
-            goto done;
-        }
+        if (!v) return -ENOMEM;
         for (char *p = v; *p; p++) {
             if ((p == v || p[-1] == ';' || p[-1] == ' ') && p[0] == 'd' && p[1] == '=') {
                 p += 2;
                 size_t n = strcspn(p, "; ");
-                if (n >= sizeof dk[0]) n = sizeof dk[0] - 1;
-                for (size_t k = 0; k < n; k++) dk[n_dkim][k] = (char)tolower((unsigned char)p[k]);
-                dk[n_dkim][n] = '\0';
-                if (n) dkim_domains[n_dkim] = dk[n_dkim], n_dkim++;
+                char *d = t->dk[t->n_dkim];
+                if (n >= sizeof t->dk[0]) n = sizeof t->dk[0] - 1;
+                for (size_t k = 0; k < n; k++) d[k] = (char)tolower((unsigned char)p[k]);
+                d[n] = '\0';
+                if (n) t->dkim_domains[t->n_dkim++] = d;
                 break;
             }
         }
         free(v);
     }
+    return 0;
+}
 
-    /* Re-verification now. */
+/* SPF, DKIM and DMARC re-verified now, each beside the delivery verdict. */
+static int step_verify(struct trace_run *t)
+{
+    const struct homing_trace_options *o = t->o;
     json_t *jv = json_object();
-    json_object_set_new(root, "verification", jv);
+    json_object_set_new(t->root, "verification", jv);
     if (o->offline) {
         json_object_set_new(jv, "skipped", json_string("offline"));
-    } else {
-        json_object_set_new(jv, "skipped", json_null());
-        const struct homing_received *br = boundary >= 0 ? hops[boundary].r : NULL;
-        const char *mailfrom = have_rpath ? rpath.addr : NULL;
-        json_t *spf = json_object();
-        if (!br || !br->from_ip) {
-            json_object_set_new(spf, "result", json_null());
-            json_object_set_new(spf, "note", json_string("no trusted connecting address to check"));
-        } else if ((rc = auth_spf_check(o->resolver, br->from_ip, br->from_helo, mailfrom, spf)) <
-                   0) {
-            json_decref(spf);
-            goto done;
-        }
-        const struct homing_authres_result *d = delivery_result(ars, n_ar, "spf", 0);
-        compare(spf, "spf", d ? d->result : NULL);
-        json_object_set_new(jv, "spf", spf);
-
-        json_t *dkim = json_array();
-        json_object_set_new(jv, "dkim", dkim);
-        rc = o->dkim_verifier == HOMING_DKIM_OPENDKIM
-                 ? auth_dkim_verify_opendkim(o->resolver, msg, len, dkim)
-                 : auth_dkim_verify(o->resolver, msg, len, dkim);
-        if (rc < 0) goto done;
-        size_t idx;
-        json_t *sig;
-        json_array_foreach(dkim, idx, sig)
-        {
-            /* Match the delivery verdict by signing domain (header.d or header.i). */
-            const char *sd = json_string_value(json_object_get(sig, "d"));
-            const struct homing_authres_result *m = NULL;
-            for (size_t s = 0; (d = delivery_result(ars, n_ar, "dkim", s)) != NULL; s++) {
-                const char *hd = homing_authres_prop(d, "header", "d");
-                const char *hi = homing_authres_prop(d, "header", "i");
-                const char *at = hi ? strrchr(hi, '@') : NULL;
-                if ((hd && sd && strcasecmp(hd, sd) == 0) ||
-                    (at && sd && strcasecmp(at + 1, sd) == 0)) {
-                    m = d;
-                    break;
-                }
-            }
-            compare(sig, "dkim", m ? m->result : NULL);
-        }
-        json_t *dmarc = json_object();
-        const char *spf_res = json_string_value(json_object_get(spf, "result"));
-        const char *spf_dom = json_string_value(json_object_get(spf, "domain"));
-        if ((rc = auth_dmarc_check(o->resolver, have_from ? from.domain : NULL, spf_res, spf_dom,
-                                   dkim, dmarc)) < 0) {
-            json_decref(dmarc);
-            goto done;
-        }
-        d = delivery_result(ars, n_ar, "dmarc", 0);
-        compare(dmarc, "dmarc", d ? d->result : NULL);
-        json_object_set_new(jv, "dmarc", dmarc);
+        return 0;
     }
+    json_object_set_new(jv, "skipped", json_null());
+    const struct homing_received *br = t->boundary >= 0 ? t->hops[t->boundary].r : NULL;
+    const char *mailfrom = t->have_rpath ? t->rpath.addr : NULL;
+    int rc;
+    json_t *spf = json_object();
+    if (!br || !br->from_ip) {
+        json_object_set_new(spf, "result", json_null());
+        json_object_set_new(spf, "note", json_string("no trusted connecting address to check"));
+    } else if ((rc = auth_spf_check(o->resolver, br->from_ip, br->from_helo, mailfrom, spf)) < 0) {
+        json_decref(spf);
+        return rc;
+    }
+    const struct homing_authres_result *d = delivery_result(t->ars, t->n_ar, "spf", 0);
+    compare(spf, "spf", d ? d->result : NULL);
+    json_object_set_new(jv, "spf", spf);
 
-    /* Spoofing indicators. */
+    json_t *dkim = json_array();
+    json_object_set_new(jv, "dkim", dkim);
+    rc = o->dkim_verifier == HOMING_DKIM_OPENDKIM
+             ? auth_dkim_verify_opendkim(o->resolver, t->msg, t->len, dkim)
+             : auth_dkim_verify(o->resolver, t->msg, t->len, dkim);
+    if (rc < 0) return rc;
+    size_t idx;
+    json_t *sig;
+    json_array_foreach(dkim, idx, sig)
+    {
+        /* Match the delivery verdict by signing domain (header.d or header.i). */
+        const char *sd = json_string_value(json_object_get(sig, "d"));
+        const struct homing_authres_result *m = NULL;
+        for (size_t s = 0; (d = delivery_result(t->ars, t->n_ar, "dkim", s)) != NULL; s++) {
+            const char *hd = homing_authres_prop(d, "header", "d");
+            const char *hi = homing_authres_prop(d, "header", "i");
+            const char *at = hi ? strrchr(hi, '@') : NULL;
+            if ((hd && sd && strcasecmp(hd, sd) == 0) ||
+                (at && sd && strcasecmp(at + 1, sd) == 0)) {
+                m = d;
+                break;
+            }
+        }
+        compare(sig, "dkim", m ? m->result : NULL);
+    }
+    json_t *dmarc = json_object();
+    const char *spf_res = json_string_value(json_object_get(spf, "result"));
+    const char *spf_dom = json_string_value(json_object_get(spf, "domain"));
+    if ((rc = auth_dmarc_check(o->resolver, t->have_from ? t->from.domain : NULL, spf_res, spf_dom,
+                               dkim, dmarc)) < 0) {
+        json_decref(dmarc);
+        return rc;
+    }
+    d = delivery_result(t->ars, t->n_ar, "dmarc", 0);
+    compare(dmarc, "dmarc", d ? d->result : NULL);
+    json_object_set_new(jv, "dmarc", dmarc);
+    return 0;
+}
+
+/* Spoofing indicators. */
+static int step_indicators(struct trace_run *t)
+{
+    const struct homing_trace_options *o = t->o;
     json_t *ji = json_array();
-    json_object_set_new(root, "indicators", ji);
+    json_object_set_new(t->root, "indicators", ji);
     struct spoof_input si = {
-        .from = have_from ? &from : NULL,
-        .reply_to = have_reply ? &reply : NULL,
-        .return_path = have_rpath ? &rpath : NULL,
-        .sender = have_sender ? &sender : NULL,
-        .message_id_domain = msgid_domain,
-        .dkim_domains = dkim_domains,
-        .n_dkim = n_dkim,
-        .have_date = have_date,
-        .have_first_hop = have_first,
-        .date = date,
-        .first_hop = first,
+        .from = t->have_from ? &t->from : NULL,
+        .reply_to = t->have_reply ? &t->reply : NULL,
+        .return_path = t->have_rpath ? &t->rpath : NULL,
+        .sender = t->have_sender ? &t->sender : NULL,
+        .message_id_domain = t->msgid_domain,
+        .dkim_domains = t->dkim_domains,
+        .n_dkim = t->n_dkim,
+        .have_date = t->have_date,
+        .have_first_hop = t->have_first,
+        .date = t->date,
+        .first_hop = t->first,
         .skew_max = o->date_skew_max > 0 ? o->date_skew_max : TRACE_DATE_SKEW_DEFAULT,
     };
-    if ((rc = spoof_indicators(&si, ji)) < 0) goto done;
-    if (boundary >= 0) {
+    int rc = spoof_indicators(&si, ji);
+    if (rc < 0) return rc;
+    if (t->boundary >= 0) {
         /* A hop below the boundary that claims to be one of ours is forged. */
-        for (size_t i = (size_t)boundary + 1; i < n_hops; i++)
-            if (hops[i].r && trusted_host(o, hops[i].r->by_host))
+        for (size_t i = (size_t)t->boundary + 1; i < t->n_hops; i++)
+            if (t->hops[i].r && trusted_host(o, t->hops[i].r->by_host))
                 json_array_append_new(
                     ji, json_pack("{s:s, s:s, s:s}", "kind", "forged_trusted_hop", "severity",
                                   "high", "detail",
                                   "a Received field below the trusted boundary names a "
                                   "trusted host as receiver: the sender wrote it"));
     }
-    for (size_t i = 0; i < n_hops; i++)
-        if (!hops[i].r)
+    for (size_t i = 0; i < t->n_hops; i++)
+        if (!t->hops[i].r)
             json_array_append_new(ji, json_pack("{s:s, s:s, s:s}", "kind", "unparsable_received",
                                                 "severity", "low", "detail",
                                                 "a Received field could not be parsed"));
+    return 0;
+}
 
-    /* The sending service: DKIM signers first, then the hosts that handed
-     * the message to the boundary or sent it before it. */
+/* The sending service: DKIM signers first, then the hosts that handed the
+ * message to the boundary or sent it before it. */
+static int step_service(struct trace_run *t)
+{
     const char *esp = NULL;
-    for (size_t i = 0; i < n_dkim && !esp; i++) esp = trace_esp_lookup(dkim_domains[i]);
-    for (size_t i = trusted_run ? trusted_run - 1 : 0; i < n_hops && !esp; i++)
-        if (hops[i].r)
-            esp = trace_esp_lookup(hops[i].r->from_rdns) ? trace_esp_lookup(hops[i].r->from_rdns)
-                                                         : trace_esp_lookup(hops[i].r->from_helo);
-    json_object_set_new(root, "sending_service", homing_json_text(esp));
+    for (size_t i = 0; i < t->n_dkim && !esp; i++) esp = trace_esp_lookup(t->dkim_domains[i]);
+    for (size_t i = t->trusted_run ? t->trusted_run - 1 : 0; i < t->n_hops && !esp; i++)
+        if (t->hops[i].r)
+            esp = trace_esp_lookup(t->hops[i].r->from_rdns)
+                      ? trace_esp_lookup(t->hops[i].r->from_rdns)
+                      : trace_esp_lookup(t->hops[i].r->from_helo);
+    json_object_set_new(t->root, "sending_service", homing_json_text(esp));
+    return 0;
+}
 
-done:
-    for (size_t i = 0; i < n_hops; i++) homing_received_free(hops[i].r);
-    for (size_t i = 0; i < n_ar; i++) homing_authres_free(ars[i]);
-    trace_fields_clear(fs);
-    free(datev);
-    free(msgid);
-    trace_addr_clear(&from);
-    trace_addr_clear(&reply);
-    trace_addr_clear(&rpath);
-    trace_addr_clear(&sender);
+/* The report, built in this order: each step reads what the ones before it
+ * left in the run (the boundary needs the hops, Authentication-Results the
+ * boundary, verification the results and the addresses, indicators all). */
+static int (*const trace_steps[])(struct trace_run *) = {
+    step_received,     step_boundary, step_authres,    step_addresses, step_date,
+    step_dkim_domains, step_verify,   step_indicators, step_service,
+};
+
+int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
+                     json_t **out)
+{
+    if (!msg || !o || (!o->offline && !o->resolver)) return -EINVAL;
+    if (o->dkim_verifier != HOMING_DKIM_OWN && o->dkim_verifier != HOMING_DKIM_OPENDKIM)
+        return -EINVAL;
+    if (len > HOMING_TRACE_MESSAGE_MAX) return -E2BIG;
+    struct trace_run t = {.msg = msg, .len = len, .o = o, .boundary = -1};
+    int rc = (t.root = json_object()) ? trace_fields_split(msg, len, &t.fields) : -ENOMEM;
+    for (size_t i = 0; rc >= 0 && i < sizeof trace_steps / sizeof trace_steps[0]; i++)
+        rc = trace_steps[i](&t);
+    for (size_t i = 0; i < t.n_hops; i++) homing_received_free(t.hops[i].r);
+    for (size_t i = 0; i < t.n_ar; i++) homing_authres_free(t.ars[i]);
+    trace_fields_clear(&t.fields);
+    free(t.datev);
+    free(t.msgid);
+    trace_addr_clear(&t.from);
+    trace_addr_clear(&t.reply);
+    trace_addr_clear(&t.rpath);
+    trace_addr_clear(&t.sender);
     if (rc < 0) {
-        json_decref(root);
+        json_decref(t.root);
         return rc;
     }
-    *out = root;
+    *out = t.root;
     return 0;
 }
