@@ -774,6 +774,312 @@ static bool rp_autoreply(const char *hdr, size_t hlen, const char *subject)
     return subject && rp_has_ci(subject, subj);
 }
 
+/* One run of homing_report_parse: what each step reads and leaves for the
+ * next. A step returns 0 to go on, RP_STEP_DONE once the report is complete
+ * (its kind is known and nothing later may change it), or a negative errno. */
+#define RP_STEP_DONE 1
+struct rp_run {
+    struct rp_msg *m;
+    struct homing_report *r;
+    char *v; /* RP_HDRVAL_MAX: a header value being read */
+    struct homing_buf text, hb;
+    const struct rp_part *top;
+    const char *H; /* the top-level header block */
+    size_t HL;
+    const struct rp_part *status, *mdn, *arf; /* the machine-readable parts */
+    const char *rh;                           /* the returned message's headers */
+    size_t rhl;
+    const char *tx; /* the bounce text, and how much of it comes before the */
+    size_t tn;      /* quoted original */
+    bool looks_bounce;
+};
+
+/* Subject, In-Reply-To, References, and the VERP local part. */
+static int step_headers(struct rp_run *t)
+{
+    struct homing_report *r = t->r;
+    char *v = t->v;
+    if (rp_header(t->H, t->HL, "Subject", v, RP_HDRVAL_MAX) >= 0 &&
+        !(r->subject = rp_decode_words(v)))
+        return -ENOMEM;
+    if (rp_header(t->H, t->HL, "In-Reply-To", v, RP_HDRVAL_MAX) >= 0 &&
+        rp_set(&r->in_reply_to, v) < 0)
+        return -ENOMEM;
+    if (rp_header(t->H, t->HL, "References", v, RP_HDRVAL_MAX) >= 0 &&
+        rp_set(&r->references, v) < 0)
+        return -ENOMEM;
+    static const char *const verp_hdrs[] = {
+        "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To", NULL};
+    for (const char *const *h = verp_hdrs; *h && !r->verp; h++)
+        if (rp_header(t->H, t->HL, *h, v, RP_HDRVAL_MAX) >= 0 && rp_local_part(v, &r->verp) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* The machine-readable parts, the returned message's Message-ID (the
+ * correlation), and the human-readable bounce text. */
+static int step_parts(struct rp_run *t)
+{
+    for (size_t i = 0; i < t->m->n_parts; i++) {
+        const struct rp_part *p = &t->m->parts[i];
+        if (p->in_rfc822) continue;
+        if (!t->status && (strcmp(p->type, "message/delivery-status") == 0 ||
+                           strcmp(p->type, "message/global-delivery-status") == 0))
+            t->status = p;
+        else if (!t->mdn && (strcmp(p->type, "message/disposition-notification") == 0 ||
+                             strcmp(p->type, "message/global-disposition-notification") == 0))
+            t->mdn = p;
+        else if (!t->arf && strcmp(p->type, "message/feedback-report") == 0)
+            t->arf = p;
+    }
+    if (rp_returned_headers(t->m, &t->hb, &t->rh, &t->rhl) &&
+        rp_header(t->rh, t->rhl, "Message-ID", t->v, RP_HDRVAL_MAX) >= 0) {
+        rp_trim_id(t->v);
+        if (rp_set(&t->r->returned_message_id, t->v) < 0) return -ENOMEM;
+    }
+    int rc = rp_bounce_text(t->m, &t->text);
+    if (rc < 0) return rc;
+    if (t->text.len) {
+        char *low = malloc(t->text.len + 1);
+        if (!low) return -ENOMEM;
+        memcpy(low, t->text.data, t->text.len + 1);
+        rp_lower(low, t->text.len);
+        t->tn = rp_cut_original(low, t->text.len);
+        free(low);
+    }
+    t->tx = t->text.data ? t->text.data : "";
+    return 0;
+}
+
+/* Hotmail's complaint loop (JMRP) sends the complained-about message whole,
+ * marked X-HmXmrOriginalRecipient, without a feedback part. */
+static int step_jmrp(struct rp_run *t)
+{
+    char rcpt[RP_ADDR_MAX] = "";
+    if (t->arf || t->mdn || !t->rh ||
+        rp_header(t->rh, t->rhl, "X-HmXmrOriginalRecipient", t->v, RP_HDRVAL_MAX) < 0 ||
+        rp_addr(t->v, rcpt, sizeof rcpt) <= 0)
+        return 0;
+    struct homing_report_rcpt *x;
+    t->r->kind = HOMING_REPORT_ARF;
+    if (rp_set(&t->r->feedback_type, "abuse") < 0) return -ENOMEM;
+    int rc = rp_rcpt_add(t->r, &x);
+    if (rc < 0) return rc;
+    if (!(x->address = strdup(rcpt))) return -ENOMEM;
+    x->reason = "feedback";
+    return RP_STEP_DONE;
+}
+
+/* A feedback report (ARF) or a read receipt (MDN). */
+static int step_feedback(struct rp_run *t)
+{
+    if (!t->arf && !t->mdn) return 0;
+    struct homing_report *r = t->r;
+    const struct rp_part *p = t->arf ? t->arf : t->mdn;
+    struct homing_buf pb;
+    homing_buf_init(&pb, HOMING_REPORT_SIZE_MAX);
+    int rc = rp_decode(p, &pb);
+    if (rc == 0) rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len);
+    homing_buf_free(&pb);
+    if (rc < 0) return rc;
+    r->kind = t->arf ? HOMING_REPORT_ARF : HOMING_REPORT_MDN;
+    if (t->arf && r->n_rcpts == 0 && t->rh) {
+        /* No Original-Rcpt-To: the complaint is about the returned message's
+         * recipient. */
+        char a[RP_ADDR_MAX];
+        struct homing_report_rcpt *x;
+        if (rp_header(t->rh, t->rhl, "To", t->v, RP_HDRVAL_MAX) >= 0 &&
+            rp_addr(t->v, a, sizeof a) > 0 && strchr(a, '@')) {
+            if ((rc = rp_rcpt_add(r, &x)) < 0) return rc;
+            if (!(x->address = strdup(a))) return -ENOMEM;
+        }
+    }
+    if (t->arf && r->n_rcpts == 0) {
+        struct homing_report_rcpt *x;
+        if ((rc = rp_rcpt_add(r, &x)) < 0) return rc;
+    }
+    for (size_t i = 0; i < r->n_rcpts; i++) {
+        r->rcpts[i].reason = t->arf ? "feedback" : "undefined";
+        r->rcpts[i].hard = false;
+    }
+    return RP_STEP_DONE;
+}
+
+/* Amazon SES notifications through SNS: a JSON document as the body. */
+static int step_ses(struct rp_run *t)
+{
+    int rc = rp_ses_json(t->r, t->tx, t->text.len);
+    if (rc < 0) return rc;
+    return t->r->n_rcpts ? RP_STEP_DONE : 0;
+}
+
+/* A delivery status notification: the message/delivery-status part, or the
+ * same fields some MTAs write into the text itself. */
+static int step_dsn(struct rp_run *t)
+{
+    struct homing_report *r = t->r;
+    const struct rp_part *top = t->top;
+    const char *inline_dsn = NULL;
+    if (!t->status) {
+        inline_dsn = rp_memmem_ci(top->body, top->blen, "\nfinal-recipient:");
+        if (inline_dsn) {
+            const char *rm =
+                rp_memmem_ci(top->body, (size_t)(inline_dsn - top->body), "\nreporting-mta:");
+            if (rm) inline_dsn = rm;
+        }
+    }
+    if (!t->status && !inline_dsn) return 0;
+    struct homing_buf pb;
+    homing_buf_init(&pb, HOMING_REPORT_SIZE_MAX);
+    int rc = t->status ? rp_decode(t->status, &pb)
+                       : homing_buf_append(&pb, inline_dsn + 1,
+                                           (size_t)(top->body + top->blen - inline_dsn - 1));
+    if (rc == 0) rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len);
+    homing_buf_free(&pb);
+    if (rc < 0) return rc;
+    /* drop blocks that named nobody */
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_rcpts; i++) {
+        struct homing_report_rcpt *x = &r->rcpts[i];
+        if (!x->address && x->original_recipient) x->address = strdup(x->original_recipient);
+        if (!x->address) {
+            free(x->original_recipient);
+            free(x->action);
+            free(x->status);
+            free(x->reply_code);
+            free(x->diagnostic);
+            free(x->remote_mta);
+            free(x->last_attempt);
+            continue;
+        }
+        r->rcpts[k++] = *x;
+    }
+    r->n_rcpts = k;
+    if (!r->n_rcpts) return 0;
+    r->kind = HOMING_REPORT_DSN;
+    for (size_t i = 0; i < r->n_rcpts; i++) {
+        struct homing_report_rcpt *x = &r->rcpts[i];
+        if ((rc = rp_generated_by(x, t->tx, t->tn)) < 0) return rc;
+        size_t nl = 0;
+        const char *near = rp_text_near(t->tx, t->tn, r, i, &nl);
+        if (x->diagnostic) rp_fill_codes(x, x->diagnostic, strlen(x->diagnostic));
+        if (!x->diagnostic && near) x->diagnostic = rp_collapse(near, nl, RP_DIAG_MAX);
+        if (near && (!x->status || !x->reply_code)) rp_fill_codes(x, near, nl);
+        rp_classify_rcpt(x, near ? near : t->tx, near ? nl : t->tn);
+        rp_headline(x, t->tx, t->tn);
+    }
+    return RP_STEP_DONE;
+}
+
+/* A bounce in words only: who it names, or the returned message's To. */
+static int step_text_bounce(struct rp_run *t)
+{
+    struct homing_report *r = t->r;
+    const char *H = t->H, *tx = t->tx, *rh = t->rh;
+    size_t HL = t->HL, tn = t->tn, rhl = t->rhl;
+    char *v = t->v;
+    char from[512] = "", to[512] = "";
+    rp_header(H, HL, "From", from, sizeof from);
+    rp_header(H, HL, "To", to, sizeof to);
+    char failed[2048] = "";
+    bool has_failed = rp_header(H, HL, "X-Failed-Recipients", failed, sizeof failed) > 0;
+    bool looks = has_failed || rp_has_ci(from, rp_bounce_senders) ||
+                 (r->subject && rp_has_ci(r->subject, rp_bounce_subjects));
+    if (!looks) {
+        char lowbuf[4096];
+        size_t ln = tn < sizeof lowbuf - 1 ? tn : sizeof lowbuf - 1;
+        memcpy(lowbuf, tx, ln);
+        lowbuf[ln] = '\0';
+        looks = rp_has_ci(lowbuf, rp_bounce_body) && !rp_autoreply(H, HL, r->subject);
+    }
+    t->looks_bounce = looks;
+    if (!looks) return 0;
+    /* The sender's own addresses are never recipients. */
+    char ex[6][RP_ADDR_MAX];
+    const char *exl[6];
+    size_t ne = 0;
+    static const char *const exh[] = {"From",         "To",       "Return-Path",
+                                      "Delivered-To", "Reply-To", NULL};
+    for (const char *const *h = exh; *h; h++)
+        if (rp_header(H, HL, *h, v, RP_HDRVAL_MAX) >= 0 && rp_addr(v, ex[ne], sizeof ex[ne]) > 0)
+            exl[ne] = ex[ne], ne++;
+    if (rh && rp_header(rh, rhl, "From", v, RP_HDRVAL_MAX) >= 0 &&
+        rp_addr(v, ex[ne], sizeof ex[ne]) > 0)
+        exl[ne] = ex[ne], ne++;
+    int rc = rp_text_bounce(t->m, tx, tn, r, exl, ne, has_failed ? failed : NULL);
+    if (rc < 0) return rc;
+    /* Nobody named in the bounce text: the returned message's To, from its
+     * headers part or from headers quoted after the text. */
+    bool have_to = rh && rp_header(rh, rhl, "To", v, RP_HDRVAL_MAX) >= 0;
+    size_t all = t->text.len;
+    if (r->n_rcpts == 0 && !have_to && tn < all) {
+        const char *q = rp_memmem_ci(tx + tn, all - tn, "\nto:");
+        if (q) {
+            const char *e = memchr(q + 4, '\n', (size_t)(tx + all - q - 4));
+            size_t l = e ? (size_t)(e - q - 4) : (size_t)(tx + all - q - 4);
+            if (l < RP_HDRVAL_MAX) {
+                memcpy(v, q + 4, l);
+                v[l] = '\0';
+                have_to = true;
+            }
+        }
+    }
+    if (r->n_rcpts == 0 && have_to) {
+        char a[RP_ADDR_MAX];
+        struct homing_report_rcpt *x;
+        if (rp_addr(v, a, sizeof a) > 0 && strchr(a, '@')) {
+            if ((rc = rp_rcpt_add(r, &x)) < 0) return rc;
+            if (!(x->address = strdup(a))) return -ENOMEM;
+            x->action = strdup("failed");
+            rp_fill_codes(x, tx, tn);
+            x->diagnostic = rp_collapse(tx, tn, RP_DIAG_MAX);
+            rp_classify_rcpt(x, tx, tn);
+        }
+    }
+    for (size_t i = 0; i < r->n_rcpts; i++) {
+        /* Google Groups refuses a post (not a member, no such group) in many
+         * languages but always for a @googlegroups.com address: the sender
+         * was refused. */
+        const char *ad = r->rcpts[i].address;
+        size_t al = ad ? strlen(ad) : 0;
+        if (al > 17 && strcmp(ad + al - 17, "@googlegroups.com") == 0 &&
+            (strcmp(r->rcpts[i].reason, "undefined") == 0 ||
+             strcmp(r->rcpts[i].reason, "onhold") == 0))
+            r->rcpts[i].reason = "rejected";
+    }
+    for (size_t i = 0; i < r->n_rcpts; i++)
+        r->rcpts[i].hard = homing_report_reason_hard(r->rcpts[i].reason,
+                                                     r->rcpts[i].reply_code ? r->rcpts[i].reply_code
+                                                                            : r->rcpts[i].status);
+    if (!r->n_rcpts) return 0;
+    r->kind = HOMING_REPORT_BOUNCE;
+    return RP_STEP_DONE;
+}
+
+/* An auto-reply (vacation and the like), when nothing above matched. */
+static int step_autoreply(struct rp_run *t)
+{
+    if (t->looks_bounce || !rp_autoreply(t->H, t->HL, t->r->subject)) return 0;
+    t->r->kind = HOMING_REPORT_AUTOREPLY;
+    char a[RP_ADDR_MAX];
+    struct homing_report_rcpt *x;
+    if (rp_header(t->H, t->HL, "From", t->v, RP_HDRVAL_MAX) >= 0 &&
+        rp_addr(t->v, a, sizeof a) > 0) {
+        int rc = rp_rcpt_add(t->r, &x);
+        if (rc < 0) return rc;
+        if (!(x->address = strdup(a))) return -ENOMEM;
+        x->reason = "vacation";
+    }
+    return RP_STEP_DONE;
+}
+
+/* The kinds in the order they are tried: the first step to recognise the
+ * message completes the report. */
+static int (*const rp_steps[])(struct rp_run *) = {
+    step_headers, step_parts, step_jmrp,        step_feedback,
+    step_ses,     step_dsn,   step_text_bounce, step_autoreply,
+};
+
 int homing_report_parse(const char *data, size_t len, struct homing_report **out)
 {
     if (!data || !len || !out) return -EINVAL;
@@ -786,285 +1092,26 @@ int homing_report_parse(const char *data, size_t len, struct homing_report **out
         return rc;
     }
     rp_msg_walk(m);
-    struct homing_report *r = calloc(1, sizeof *r);
-    char *v = malloc(RP_HDRVAL_MAX);
-    struct homing_buf text, hb;
-    homing_buf_init(&text, HOMING_REPORT_TEXT_MAX + 65536);
-    homing_buf_init(&hb, HOMING_REPORT_SIZE_MAX);
-    if (!r || !v) {
-        rc = -ENOMEM;
-        goto done;
+    struct rp_run t = {.m = m, .r = calloc(1, sizeof *t.r), .v = malloc(RP_HDRVAL_MAX)};
+    homing_buf_init(&t.text, HOMING_REPORT_TEXT_MAX + 65536);
+    homing_buf_init(&t.hb, HOMING_REPORT_SIZE_MAX);
+    struct homing_report *r = t.r;
+    rc = r && t.v ? 0 : -ENOMEM;
+    if (rc == 0) {
+        r->truncated = m->truncated;
+        t.top = &m->parts[0];
+        t.H = t.top->hdr;
+        t.HL = t.top->hlen;
     }
-    r->truncated = m->truncated;
-    const struct rp_part *top = &m->parts[0];
-    const char *H = top->hdr;
-    size_t HL = top->hlen;
-
-    if (rp_header(H, HL, "Subject", v, RP_HDRVAL_MAX) >= 0 && !(r->subject = rp_decode_words(v)))
-        goto nomem;
-    if (rp_header(H, HL, "In-Reply-To", v, RP_HDRVAL_MAX) >= 0 && rp_set(&r->in_reply_to, v) < 0)
-        goto nomem;
-    if (rp_header(H, HL, "References", v, RP_HDRVAL_MAX) >= 0 && rp_set(&r->references, v) < 0)
-        goto nomem;
-    static const char *const verp_hdrs[] = {
-        "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To", NULL};
-    for (const char *const *h = verp_hdrs; *h && !r->verp; h++)
-        if (rp_header(H, HL, *h, v, RP_HDRVAL_MAX) >= 0 && rp_local_part(v, &r->verp) < 0)
-            goto nomem;
-
-    /* Find the machine-readable parts. */
-    const struct rp_part *status = NULL, *mdn = NULL, *arf = NULL;
-    for (size_t i = 0; i < m->n_parts; i++) {
-        const struct rp_part *p = &m->parts[i];
-        if (p->in_rfc822) continue;
-        if (!status && (strcmp(p->type, "message/delivery-status") == 0 ||
-                        strcmp(p->type, "message/global-delivery-status") == 0))
-            status = p;
-        else if (!mdn && (strcmp(p->type, "message/disposition-notification") == 0 ||
-                          strcmp(p->type, "message/global-disposition-notification") == 0))
-            mdn = p;
-        else if (!arf && strcmp(p->type, "message/feedback-report") == 0)
-            arf = p;
-    }
-
-    /* Correlation: the returned headers' Message-ID. */
-    const char *rh = NULL;
-    size_t rhl = 0;
-    if (rp_returned_headers(m, &hb, &rh, &rhl) &&
-        rp_header(rh, rhl, "Message-ID", v, RP_HDRVAL_MAX) >= 0) {
-        rp_trim_id(v);
-        if (rp_set(&r->returned_message_id, v) < 0) goto nomem;
-    }
-
-    if ((rc = rp_bounce_text(m, &text)) < 0) goto done;
-    size_t tn = 0;
-    if (text.len) {
-        char *low = malloc(text.len + 1);
-        if (!low) goto nomem;
-        memcpy(low, text.data, text.len + 1);
-        rp_lower(low, text.len);
-        tn = rp_cut_original(low, text.len);
-        free(low);
-    }
-    const char *tx = text.data ? text.data : "";
-
-    /* Hotmail's complaint loop (JMRP) sends the complained-about message
-     * whole, marked X-HmXmrOriginalRecipient, without a feedback part. */
-    bool jmrp = false;
-    char jmrp_rcpt[RP_ADDR_MAX] = "";
-    if (!arf && !mdn && rh &&
-        rp_header(rh, rhl, "X-HmXmrOriginalRecipient", v, RP_HDRVAL_MAX) >= 0 &&
-        rp_addr(v, jmrp_rcpt, sizeof jmrp_rcpt) > 0)
-        jmrp = true;
-    if (jmrp) {
-        struct homing_report_rcpt *x;
-        r->kind = HOMING_REPORT_ARF;
-        if (rp_set(&r->feedback_type, "abuse") < 0) goto nomem;
-        if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
-        if (!(x->address = strdup(jmrp_rcpt))) goto nomem;
-        x->reason = "feedback";
-        goto done;
-    }
-    if (arf || mdn) {
-        const struct rp_part *p = arf ? arf : mdn;
-        struct homing_buf pb;
-        homing_buf_init(&pb, HOMING_REPORT_SIZE_MAX);
-        if ((rc = rp_decode(p, &pb)) < 0 ||
-            (rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len)) < 0) {
-            homing_buf_free(&pb);
-            goto done;
-        }
-        homing_buf_free(&pb);
-        r->kind = arf ? HOMING_REPORT_ARF : HOMING_REPORT_MDN;
-        if (arf && r->n_rcpts == 0 && rh) {
-            /* No Original-Rcpt-To: the complaint is about the returned
-             * message's recipient. */
-            char a[RP_ADDR_MAX];
-            struct homing_report_rcpt *x;
-            if (rp_header(rh, rhl, "To", v, RP_HDRVAL_MAX) >= 0 && rp_addr(v, a, sizeof a) > 0 &&
-                strchr(a, '@')) {
-                if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
-                if (!(x->address = strdup(a))) goto nomem;
-            }
-        }
-        if (arf && r->n_rcpts == 0) {
-            struct homing_report_rcpt *x;
-            if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
-        }
-        for (size_t i = 0; i < r->n_rcpts; i++) {
-            r->rcpts[i].reason = arf ? "feedback" : "undefined";
-            r->rcpts[i].hard = false;
-        }
-        goto done;
-    }
-
-    /* Amazon SES notifications through SNS: a JSON document as the body. */
-    if ((rc = rp_ses_json(r, tx, text.len)) < 0) goto done;
-    if (r->n_rcpts) goto done;
-
-    /* Some MTAs write the delivery-status fields into the text itself,
-     * without a message/delivery-status part. */
-    const char *inline_dsn = NULL;
-    if (!status) {
-        inline_dsn = rp_memmem_ci(top->body, top->blen, "\nfinal-recipient:");
-        if (inline_dsn) {
-            const char *rm =
-                rp_memmem_ci(top->body, (size_t)(inline_dsn - top->body), "\nreporting-mta:");
-            if (rm) inline_dsn = rm;
-        }
-    }
-    if (status || inline_dsn) {
-        struct homing_buf pb;
-        homing_buf_init(&pb, HOMING_REPORT_SIZE_MAX);
-        if (status)
-            rc = rp_decode(status, &pb);
-        else
-            rc = homing_buf_append(&pb, inline_dsn + 1,
-                                   (size_t)(top->body + top->blen - inline_dsn - 1));
-        if (rc < 0 || (rc = rp_read_dsn(r, pb.data ? pb.data : "", pb.len)) < 0) {
-            homing_buf_free(&pb);
-            goto done;
-        }
-        homing_buf_free(&pb);
-        /* drop blocks that named nobody */
-        size_t k = 0;
-        for (size_t i = 0; i < r->n_rcpts; i++) {
-            struct homing_report_rcpt *x = &r->rcpts[i];
-            if (!x->address && x->original_recipient) x->address = strdup(x->original_recipient);
-            if (!x->address) {
-                free(x->original_recipient);
-                free(x->action);
-                free(x->status);
-                free(x->reply_code);
-                free(x->diagnostic);
-                free(x->remote_mta);
-                free(x->last_attempt);
-                continue;
-            }
-            r->rcpts[k++] = *x;
-        }
-        r->n_rcpts = k;
-        if (r->n_rcpts) {
-            r->kind = HOMING_REPORT_DSN;
-            for (size_t i = 0; i < r->n_rcpts; i++) {
-                struct homing_report_rcpt *x = &r->rcpts[i];
-                if ((rc = rp_generated_by(x, tx, tn)) < 0) goto done;
-                size_t nl = 0;
-                const char *near = rp_text_near(tx, tn, r, i, &nl);
-                if (x->diagnostic) rp_fill_codes(x, x->diagnostic, strlen(x->diagnostic));
-                if (!x->diagnostic && near) x->diagnostic = rp_collapse(near, nl, RP_DIAG_MAX);
-                if (near && (!x->status || !x->reply_code)) rp_fill_codes(x, near, nl);
-                rp_classify_rcpt(x, near ? near : tx, near ? nl : tn);
-                rp_headline(x, tx, tn);
-            }
-            goto done;
-        }
-    }
-
-    /* A non-standard bounce? */
-    bool looks_bounce = false;
-    {
-        char from[512] = "", to[512] = "";
-        rp_header(H, HL, "From", from, sizeof from);
-        rp_header(H, HL, "To", to, sizeof to);
-        char failed[2048] = "";
-        bool has_failed = rp_header(H, HL, "X-Failed-Recipients", failed, sizeof failed) > 0;
-        bool looks = has_failed || rp_has_ci(from, rp_bounce_senders) ||
-                     (r->subject && rp_has_ci(r->subject, rp_bounce_subjects));
-        if (!looks) {
-            char lowbuf[4096];
-            size_t ln = tn < sizeof lowbuf - 1 ? tn : sizeof lowbuf - 1;
-            memcpy(lowbuf, tx, ln);
-            lowbuf[ln] = '\0';
-            looks = rp_has_ci(lowbuf, rp_bounce_body) && !rp_autoreply(H, HL, r->subject);
-        }
-        looks_bounce = looks;
-        if (looks) {
-            /* The sender's own addresses are never recipients. */
-            char ex[6][RP_ADDR_MAX];
-            const char *exl[6];
-            size_t ne = 0;
-            static const char *const exh[] = {"From",         "To",       "Return-Path",
-                                              "Delivered-To", "Reply-To", NULL};
-            for (const char *const *h = exh; *h; h++)
-                if (rp_header(H, HL, *h, v, RP_HDRVAL_MAX) >= 0 &&
-                    rp_addr(v, ex[ne], sizeof ex[ne]) > 0)
-                    exl[ne] = ex[ne], ne++;
-            if (rh && rp_header(rh, rhl, "From", v, RP_HDRVAL_MAX) >= 0 &&
-                rp_addr(v, ex[ne], sizeof ex[ne]) > 0)
-                exl[ne] = ex[ne], ne++;
-            if ((rc = rp_text_bounce(m, tx, tn, r, exl, ne, has_failed ? failed : NULL)) < 0)
-                goto done;
-            /* Nobody named in the bounce text: the returned message's To, from
-             * its headers part or from headers quoted after the text. */
-            bool have_to = rh && rp_header(rh, rhl, "To", v, RP_HDRVAL_MAX) >= 0;
-            if (r->n_rcpts == 0 && !have_to && tn < text.len) {
-                const char *q = rp_memmem_ci(tx + tn, text.len - tn, "\nto:");
-                if (q) {
-                    const char *e = memchr(q + 4, '\n', (size_t)(tx + text.len - q - 4));
-                    size_t l = e ? (size_t)(e - q - 4) : (size_t)(tx + text.len - q - 4);
-                    if (l < RP_HDRVAL_MAX) {
-                        memcpy(v, q + 4, l);
-                        v[l] = '\0';
-                        have_to = true;
-                    }
-                }
-            }
-            if (r->n_rcpts == 0 && have_to) {
-                char a[RP_ADDR_MAX];
-                struct homing_report_rcpt *x;
-                if (rp_addr(v, a, sizeof a) > 0 && strchr(a, '@')) {
-                    if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
-                    if (!(x->address = strdup(a))) goto nomem;
-                    x->action = strdup("failed");
-                    rp_fill_codes(x, tx, tn);
-                    x->diagnostic = rp_collapse(tx, tn, RP_DIAG_MAX);
-                    rp_classify_rcpt(x, tx, tn);
-                }
-            }
-            for (size_t i = 0; i < r->n_rcpts; i++) {
-                /* Google Groups refuses a post (not a member, no such group)
-                 * in many languages but always for a @googlegroups.com
-                 * address: the sender was refused. */
-                const char *ad = r->rcpts[i].address;
-                size_t al = ad ? strlen(ad) : 0;
-                if (al > 17 && strcmp(ad + al - 17, "@googlegroups.com") == 0 &&
-                    (strcmp(r->rcpts[i].reason, "undefined") == 0 ||
-                     strcmp(r->rcpts[i].reason, "onhold") == 0))
-                    r->rcpts[i].reason = "rejected";
-            }
-            for (size_t i = 0; i < r->n_rcpts; i++)
-                r->rcpts[i].hard = homing_report_reason_hard(
-                    r->rcpts[i].reason,
-                    r->rcpts[i].reply_code ? r->rcpts[i].reply_code : r->rcpts[i].status);
-            if (r->n_rcpts) {
-                r->kind = HOMING_REPORT_BOUNCE;
-                goto done;
-            }
-        }
-    }
-
-    if (!looks_bounce && rp_autoreply(H, HL, r->subject)) {
-        r->kind = HOMING_REPORT_AUTOREPLY;
-        char a[RP_ADDR_MAX];
-        struct homing_report_rcpt *x;
-        if (rp_header(H, HL, "From", v, RP_HDRVAL_MAX) >= 0 && rp_addr(v, a, sizeof a) > 0) {
-            if ((rc = rp_rcpt_add(r, &x)) < 0) goto done;
-            if (!(x->address = strdup(a))) goto nomem;
-            x->reason = "vacation";
-        }
-    }
-    rc = 0;
-    goto done;
-nomem:
-    rc = -ENOMEM;
-done:
+    for (size_t i = 0; rc == 0 && i < sizeof rp_steps / sizeof rp_steps[0]; i++)
+        rc = rp_steps[i](&t);
+    if (rc > 0) rc = 0;
     if (r && !r->original_message_id && r->returned_message_id)
         r->original_message_id = strdup(r->returned_message_id);
     if (rc == 0 && r && r->original_message_id) rp_trim_id(r->original_message_id);
-    homing_buf_free(&text);
-    homing_buf_free(&hb);
-    free(v);
+    homing_buf_free(&t.text);
+    homing_buf_free(&t.hb);
+    free(t.v);
     rp_msg_free(m);
     free(m);
     if (rc < 0) {
