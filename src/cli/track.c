@@ -104,301 +104,310 @@ static int config_limit(struct cli *cli, const char *name, long long max, long l
     return 0;
 }
 
-int cmd_track(struct cli *cli, int argc, char **argv)
-{
-    if (cli_wants_help(argc, argv, track_usage)) return CLI_OK;
-    const char *output = NULL, *mbox = NULL, *input = "-";
-    int per_message = 0, seen_input = 0, tracking = HOMING_TRACKING_INDIVIDUAL;
-    struct homing_track_options o = {.rewrite_text = 1, .pixel = 1};
-    const char **to = calloc(TRACK_TO_MAX, sizeof *to);
-    size_t n_to = 0;
-    if (!to) return cli_fail("out of memory");
-    int status = CLI_ERROR;
-    struct homing_track *t = NULL;
-    struct out_file *outs = NULL;
-    size_t n_outs = 0;
-    char *data = NULL;
-    struct homing_buf buf;
-    homing_buf_init(&buf, 0);
+/* One run of `homing track`: what each step reads and leaves for the next.
+ * A step returns 0 to go on or CLI_ERROR once it has said what is wrong. */
+struct track_run {
+    struct cli *cli;
+    const char *output, *mbox, *input;
+    int per_message, tracking;
+    struct homing_track_options o;
+    long long max_size;
+    const char **to; /* TRACK_TO_MAX, or the message's own recipients */
+    size_t n_to;
+    const char **rcpt;
+    size_t n_rcpt, n_copies;
     const char *doc_names[CLI_TRACK_DOCS_MAX];
-    size_t n_docs = 0;
-    struct cli_track_docs *tdocs = NULL;
+    size_t n_docs;
+    struct cli_track_docs *tdocs;
+    char *data;
+    size_t len;
+    const struct homing_keyring *keys;
+    struct homing_track *t;
+    struct out_file *outs;
+    size_t n_outs;
+    struct homing_store *store;
+    uint64_t id;
+    struct homing_buf buf;
+};
 
+static const char *track_input_name(const struct track_run *x)
+{
+    return strcmp(x->input, "-") ? x->input : "stdin";
+}
+
+static int track_args(struct track_run *x, int argc, char **argv)
+{
+    int seen_input = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_arg = i + 1 < argc;
         if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_arg) {
-            output = argv[++i];
+            x->output = argv[++i];
         } else if (!strcmp(a, "--mbox") && has_arg) {
-            mbox = argv[++i];
+            x->mbox = argv[++i];
         } else if (!strcmp(a, "--per-recipient")) {
-            per_message = 0;
+            x->per_message = 0;
         } else if (!strcmp(a, "--per-message")) {
-            per_message = 1;
+            x->per_message = 1;
         } else if (!strcmp(a, "--to") && has_arg) {
-            if (n_to >= TRACK_TO_MAX) {
-                cli_usage_error("track", "more than %d --to", TRACK_TO_MAX);
-                goto out;
-            }
-            if (!homing_message_address_ok(argv[i + 1])) {
-                cli_usage_error("track", "--to needs a plain address such as bob@example.org");
-                goto out;
-            }
-            to[n_to++] = argv[++i];
+            if (x->n_to >= TRACK_TO_MAX)
+                return cli_usage_error("track", "more than %d --to", TRACK_TO_MAX);
+            if (!homing_message_address_ok(argv[i + 1]))
+                return cli_usage_error("track",
+                                       "--to needs a plain address such as bob@example.org");
+            x->to[x->n_to++] = argv[++i];
         } else if (!strcmp(a, "--mode") && has_arg) {
-            if ((tracking = homing_tracking_parse(argv[++i])) < 0) {
-                cli_usage_error("track", "--mode must be off, delivery, anonymous or individual");
-                goto out;
-            }
+            if ((x->tracking = homing_tracking_parse(argv[++i])) < 0)
+                return cli_usage_error("track",
+                                       "--mode must be off, delivery, anonymous or individual");
         } else if (!strcmp(a, "--doc") && has_arg) {
-            if (n_docs >= CLI_TRACK_DOCS_MAX) {
-                cli_usage_error("track", "more than %d --doc", CLI_TRACK_DOCS_MAX);
-                goto out;
-            }
-            doc_names[n_docs++] = argv[++i];
+            if (x->n_docs >= CLI_TRACK_DOCS_MAX)
+                return cli_usage_error("track", "more than %d --doc", CLI_TRACK_DOCS_MAX);
+            x->doc_names[x->n_docs++] = argv[++i];
         } else if (!strcmp(a, "--no-text")) {
-            o.rewrite_text = 0;
+            x->o.rewrite_text = 0;
         } else if (!strcmp(a, "--read-receipt")) {
-            o.read_receipt = 1;
+            x->o.read_receipt = 1;
         } else if (!strcmp(a, "--read-receipt-to") && has_arg) {
-            o.read_receipt = 1;
-            o.read_receipt_to = argv[++i];
+            x->o.read_receipt = 1;
+            x->o.read_receipt_to = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_usage_error("track", "unknown option or missing value: %s", a);
-            goto out;
+            return cli_usage_error("track", "unknown option or missing value: %s", a);
         } else if (!seen_input) {
-            input = a;
+            x->input = a;
             seen_input = 1;
         } else {
-            cli_usage_error("track", "more than one input file");
-            goto out;
+            return cli_usage_error("track", "more than one input file");
         }
     }
-    if (output && mbox) {
-        cli_usage_error("track", "-o and --mbox exclude each other");
-        goto out;
-    }
-    if (!per_message && !output && !mbox) {
-        cli_usage_error("track", "per-recipient copies need -o DIR or --mbox FILE");
-        goto out;
-    }
-    if (tracking == HOMING_TRACKING_OFF || tracking == HOMING_TRACKING_DELIVERY) {
+    if (x->output && x->mbox) return cli_usage_error("track", "-o and --mbox exclude each other");
+    if (!x->per_message && !x->output && !x->mbox)
+        return cli_usage_error("track", "per-recipient copies need -o DIR or --mbox FILE");
+    if (x->tracking == HOMING_TRACKING_OFF || x->tracking == HOMING_TRACKING_DELIVERY) {
         /* the copy goes out as written: no pixel, no click URL */
-        o.pixel = 0;
-        o.rewrite_text = 0;
-        o.no_links = 1;
+        x->o.pixel = 0;
+        x->o.rewrite_text = 0;
+        x->o.no_links = 1;
     }
-    if (cli_config(cli) < 0) goto out;
-    long long max_size, max_depth, max_parts;
-    if (config_limit(cli, "track.max_size", 1LL << 30, &max_size) < 0 ||
+    return 0;
+}
+
+/* The configuration's limits, the message read and parsed, its warnings. */
+static int track_prepare(struct track_run *x)
+{
+    struct cli *cli = x->cli;
+    if (cli_config(cli) < 0) return CLI_ERROR;
+    long long max_depth, max_parts;
+    if (config_limit(cli, "track.max_size", 1LL << 30, &x->max_size) < 0 ||
         config_limit(cli, "track.max_depth", 1000, &max_depth) < 0 ||
         config_limit(cli, "track.max_parts", 1000000, &max_parts) < 0)
-        goto out;
-    o.max_size = (size_t)max_size;
-    o.max_depth = (unsigned)max_depth;
-    o.max_parts = (unsigned)max_parts;
-    o.base_url = homing_config_get(cli->config, "public.base_url");
-
-    size_t len = 0;
-    int r = cli_read_file(input, o.max_size, &data, &len);
-    if (r == -E2BIG) {
-        cli_fail("%s: message larger than track.max_size (%lld bytes)", input, max_size);
-        goto out;
-    }
-    if (r < 0) {
-        cli_fail("cannot read %s: %s", input, strerror(-r));
-        goto out;
-    }
-    const struct homing_keyring *keys = cli_keyring(cli);
-    if (!keys) goto out;
+        return CLI_ERROR;
+    x->o.max_size = (size_t)x->max_size;
+    x->o.max_depth = (unsigned)max_depth;
+    x->o.max_parts = (unsigned)max_parts;
+    x->o.base_url = homing_config_get(cli->config, "public.base_url");
+    int r = cli_read_file(x->input, x->o.max_size, &x->data, &x->len);
+    if (r == -E2BIG)
+        return cli_fail("%s: message larger than track.max_size (%lld bytes)", x->input,
+                        x->max_size);
+    if (r < 0) return cli_fail("cannot read %s: %s", x->input, strerror(-r));
+    if (!(x->keys = cli_keyring(cli))) return CLI_ERROR;
     char err[256];
-    r = homing_track_prepare(data, len, &o, &t, err, sizeof err);
-    if (r < 0) {
+    if (homing_track_prepare(x->data, x->len, &x->o, &x->t, err, sizeof err) < 0) {
         char safe[300];
         cli_escape(safe, sizeof safe, err, strlen(err));
-        cli_fail("%s: %s", strcmp(input, "-") ? input : "stdin", safe);
-        goto out;
+        return cli_fail("%s: %s", track_input_name(x), safe);
     }
-    for (size_t i = 0; i < homing_track_warning_count(t); i++) {
+    for (size_t i = 0; i < homing_track_warning_count(x->t); i++) {
         char safe[1024]; /* a warning may quote the message (a header name) */
         fprintf(stderr, "homing track: warning: %s\n",
-                cli_safe(homing_track_warning(t, i), safe, sizeof safe));
+                cli_safe(homing_track_warning(x->t, i), safe, sizeof safe));
     }
-    if (homing_track_flags(t) & HOMING_TRACK_DKIM_SIGNED)
+    if (homing_track_flags(x->t) & HOMING_TRACK_DKIM_SIGNED)
         fprintf(stderr, "homing track: warning: the message carries a DKIM-Signature that "
                         "tracking breaks: track first, sign afterwards\n");
+    return 0;
+}
 
-    const char **rcpt = to;
-    size_t n_rcpt = n_to;
-    if (n_rcpt == 0) {
-        n_rcpt = homing_track_recipient_count(t);
-        if (n_rcpt > TRACK_TO_MAX) {
-            free(to);
-            to = calloc(n_rcpt, sizeof *to);
-            if (!to) {
-                cli_fail("out of memory");
-                goto out;
-            }
-            rcpt = to;
+/* The recipients: --to, else the message's own To, Cc and Bcc. */
+static int track_recipients(struct track_run *x)
+{
+    x->rcpt = x->to;
+    x->n_rcpt = x->n_to;
+    if (x->n_rcpt == 0) {
+        x->n_rcpt = homing_track_recipient_count(x->t);
+        if (x->n_rcpt > TRACK_TO_MAX) {
+            free(x->to);
+            if (!(x->to = calloc(x->n_rcpt, sizeof *x->to))) return cli_fail("out of memory");
+            x->rcpt = x->to;
         }
-        for (size_t i = 0; i < n_rcpt; i++) rcpt[i] = homing_track_recipient(t, i);
+        for (size_t i = 0; i < x->n_rcpt; i++) x->rcpt[i] = homing_track_recipient(x->t, i);
     }
-    if (n_rcpt == 0) {
-        cli_fail("%s: no recipients (no To, Cc or Bcc, and no --to)",
-                 strcmp(input, "-") ? input : "stdin");
-        goto out;
-    }
+    if (x->n_rcpt == 0)
+        return cli_fail("%s: no recipients (no To, Cc or Bcc, and no --to)", track_input_name(x));
+    x->n_copies = x->per_message ? 1 : x->n_rcpt;
+    return 0;
+}
 
-    /* open every output before registering anything */
-    size_t n_copies = per_message ? 1 : n_rcpt;
-    outs = calloc(mbox ? 1 : n_copies, sizeof *outs);
-    if (!outs) {
-        cli_fail("out of memory");
-        goto out;
+/* Every output opened before anything is registered. */
+static int track_open_outputs(struct track_run *x)
+{
+    if (!(x->outs = calloc(x->mbox ? 1 : x->n_copies, sizeof *x->outs)))
+        return cli_fail("out of memory");
+    if (x->mbox || (x->per_message && x->output)) {
+        const char *p = x->mbox ? x->mbox : x->output;
+        x->outs[0].path = strdup(p);
+        x->outs[0].f = x->outs[0].path ? fopen(p, "wb") : NULL;
+        x->n_outs = 1;
+        if (!x->outs[0].f) return cli_fail("cannot write %s: %s", p, strerror(errno));
+        return 0;
     }
-    if (mbox || (per_message && output)) {
-        const char *p = mbox ? mbox : output;
-        outs[0].path = strdup(p);
-        outs[0].f = outs[0].path ? fopen(p, "wb") : NULL;
-        n_outs = 1;
-        if (!outs[0].f) {
-            cli_fail("cannot write %s: %s", p, strerror(errno));
-            goto out;
-        }
-    } else if (per_message) {
-        outs[0].f = stdout;
-        n_outs = 1;
-    } else {
-        if (mkdir(output, 0755) < 0 && errno != EEXIST) {
-            cli_fail("cannot create %s: %s", output, strerror(errno));
-            goto out;
-        }
-        for (size_t i = 0; i < n_rcpt; i++) {
-            char path[4096];
-            name_for(path, sizeof path, output, i + 1, rcpt[i]);
-            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-            if (fd < 0) {
-                cli_fail("cannot create %s: %s", path, strerror(errno));
-                goto out;
-            }
-            outs[n_outs].path = strdup(path);
-            outs[n_outs].f = fdopen(fd, "wb");
-            n_outs++;
-            if (!outs[n_outs - 1].f || !outs[n_outs - 1].path) {
-                if (!outs[n_outs - 1].f) close(fd);
-                cli_fail("out of memory");
-                goto out;
-            }
+    if (x->per_message) {
+        x->outs[0].f = stdout;
+        x->n_outs = 1;
+        return 0;
+    }
+    if (mkdir(x->output, 0755) < 0 && errno != EEXIST)
+        return cli_fail("cannot create %s: %s", x->output, strerror(errno));
+    for (size_t i = 0; i < x->n_rcpt; i++) {
+        char path[4096];
+        name_for(path, sizeof path, x->output, i + 1, x->rcpt[i]);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) return cli_fail("cannot create %s: %s", path, strerror(errno));
+        struct out_file *o = &x->outs[x->n_outs++];
+        o->path = strdup(path);
+        o->f = fdopen(fd, "wb");
+        if (!o->f || !o->path) {
+            if (!o->f) close(fd);
+            return cli_fail("out of memory");
         }
     }
+    return 0;
+}
 
-    struct homing_store *store = cli_store(cli);
-    if (!store) goto out;
-    if (cli_track_docs_prepare(store, t, doc_names, n_docs, &tdocs) < 0) goto out;
-    const char **links = calloc(homing_track_link_count(t) + 1, sizeof *links);
-    if (!links) {
-        cli_fail("out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < homing_track_link_count(t); i++) links[i] = homing_track_link(t, i);
-    /* The mail's own Subject and From are kept only when they pass the
-     * rules every front end shares: a message is tracked whatever its
-     * headers say, and registered without what it could not store. */
-    const char *subject = homing_track_subject(t), *sender = homing_track_sender(t);
+/* The message registered, through the one validation every front end shares. */
+static int track_register(struct track_run *x)
+{
+    if (!(x->store = cli_store(x->cli))) return CLI_ERROR;
+    if (cli_track_docs_prepare(x->store, x->t, x->doc_names, x->n_docs, &x->tdocs) < 0)
+        return CLI_ERROR;
+    size_t n_links = homing_track_link_count(x->t);
+    const char **links = calloc(n_links + 1, sizeof *links);
+    if (!links) return cli_fail("out of memory");
+    for (size_t i = 0; i < n_links; i++) links[i] = homing_track_link(x->t, i);
+    /* The mail's own Subject and From are kept only when they pass the rules
+     * every front end shares: a message is tracked whatever its headers say,
+     * and registered without what it could not store. */
+    const char *subject = homing_track_subject(x->t), *sender = homing_track_sender(x->t);
     if (subject && !homing_message_subject_ok(subject)) subject = NULL;
     if (sender && !homing_message_address_ok(sender)) sender = NULL;
     struct homing_message_request rq = {
-        .message_id = homing_track_message_id(t),
+        .message_id = homing_track_message_id(x->t),
         .subject = subject,
         .sender = sender,
-        .mode = per_message ? HOMING_MODE_PER_MESSAGE : HOMING_MODE_PER_RECIPIENT,
-        .tracking = tracking,
-        .recipients = rcpt,
-        .n_recipients = n_rcpt,
+        .mode = x->per_message ? HOMING_MODE_PER_MESSAGE : HOMING_MODE_PER_RECIPIENT,
+        .tracking = x->tracking,
+        .recipients = x->rcpt,
+        .n_recipients = x->n_rcpt,
         .links = links,
-        .n_links = homing_track_link_count(t),
+        .n_links = n_links,
     };
-    uint64_t id;
     char why[HOMING_MESSAGE_ERR_MAX];
-    r = homing_message_register(store, &rq, &id, why, sizeof why);
+    int r = homing_message_register(x->store, &rq, &x->id, why, sizeof why);
     free(links);
-    if (r < 0) {
-        cli_fail("%s", why);
-        goto out;
-    }
-    char idstr[HOMING_ID_STR_MAX];
-    homing_id_format(id, idstr);
+    return r < 0 ? cli_fail("%s", why) : 0;
+}
 
+/* Each copy rendered with its recipient's tokens and written out. */
+static int track_write(struct track_run *x)
+{
     /* bounded by the input (track.max_size) times the longest replacement;
      * failing here would leave a registered message without copies */
-    homing_buf_init(&buf, SIZE_MAX / 4);
-    for (size_t i = 0; i < n_copies; i++) {
-        homing_buf_reset(&buf);
+    homing_buf_init(&x->buf, SIZE_MAX / 4);
+    for (size_t i = 0; i < x->n_copies; i++) {
+        homing_buf_reset(&x->buf);
         /* anonymous: per-message tokens in every copy, so no hit can name its
          * recipient (the daemon verifies tokens without a store lookup) */
         uint32_t recipient =
-            per_message || tracking == HOMING_TRACKING_ANONYMOUS ? 0 : (uint32_t)(i + 1);
+            x->per_message || x->tracking == HOMING_TRACKING_ANONYMOUS ? 0 : (uint32_t)(i + 1);
         struct homing_track_docs dl;
-        r = cli_track_docs_grant(tdocs, store, id, recipient, &dl);
-        if (r == 0) r = homing_track_render_docs(t, keys, id, recipient, &dl, &buf);
-        if (r < 0) {
-            cli_fail("cannot write the copy for %s: %s", per_message ? "everyone" : rcpt[i],
-                     strerror(-r));
-            goto out;
-        }
-        FILE *f = outs[mbox ? 0 : i].f;
-        if (mbox)
-            r = write_mbox(f, homing_track_sender(t), buf.data, buf.len);
+        int r = cli_track_docs_grant(x->tdocs, x->store, x->id, recipient, &dl);
+        if (r == 0) r = homing_track_render_docs(x->t, x->keys, x->id, recipient, &dl, &x->buf);
+        if (r < 0)
+            return cli_fail("cannot write the copy for %s: %s",
+                            x->per_message ? "everyone" : x->rcpt[i], strerror(-r));
+        struct out_file *o = &x->outs[x->mbox ? 0 : i];
+        if (x->mbox)
+            r = write_mbox(o->f, homing_track_sender(x->t), x->buf.data, x->buf.len);
         else
-            r = fwrite(buf.data, 1, buf.len, f) == buf.len ? 0 : -EIO;
-        if (r < 0) {
-            cli_fail("cannot write %s: %s",
-                     outs[mbox ? 0 : i].path ? outs[mbox ? 0 : i].path : "stdout",
-                     strerror(errno ? errno : EIO));
-            goto out;
-        }
+            r = fwrite(x->buf.data, 1, x->buf.len, o->f) == x->buf.len ? 0 : -EIO;
+        if (r < 0)
+            return cli_fail("cannot write %s: %s", o->path ? o->path : "stdout",
+                            strerror(errno ? errno : EIO));
     }
-    for (size_t i = 0; i < n_outs; i++) {
-        if (outs[i].f == stdout) {
-            if (fflush(stdout) != 0) {
-                cli_fail("cannot write stdout: %s", strerror(errno));
-                goto out;
-            }
+    for (size_t i = 0; i < x->n_outs; i++) {
+        if (x->outs[i].f == stdout) {
+            if (fflush(stdout) != 0) return cli_fail("cannot write stdout: %s", strerror(errno));
             continue;
         }
-        FILE *f = outs[i].f;
-        outs[i].f = NULL;
-        if (fclose(f) != 0) {
-            cli_fail("cannot write %s: %s", outs[i].path, strerror(errno));
-            goto out;
-        }
+        FILE *f = x->outs[i].f;
+        x->outs[i].f = NULL;
+        if (fclose(f) != 0)
+            return cli_fail("cannot write %s: %s", x->outs[i].path, strerror(errno));
     }
-    /* the summary goes where it does not mix with a copy on stdout */
-    FILE *info = per_message && !output && !mbox ? stderr : stdout;
+    return 0;
+}
+
+/* The summary, where it does not mix with a copy on stdout. */
+static int track_summary(struct track_run *x)
+{
+    char idstr[HOMING_ID_STR_MAX];
+    homing_id_format(x->id, idstr);
+    FILE *info = x->per_message && !x->output && !x->mbox ? stderr : stdout;
+    size_t nl = homing_track_link_count(x->t), np = homing_track_part_count(x->t);
     fprintf(info, "tracked %s: %zu recipient%s, %zu link%s, %zu part%s changed, %s\n", idstr,
-            n_rcpt, n_rcpt == 1 ? "" : "s", homing_track_link_count(t),
-            homing_track_link_count(t) == 1 ? "" : "s", homing_track_part_count(t),
-            homing_track_part_count(t) == 1 ? "" : "s",
-            per_message ? "one copy for everyone" : "one copy per recipient");
-    if (homing_track_refused_count(t))
+            x->n_rcpt, x->n_rcpt == 1 ? "" : "s", nl, nl == 1 ? "" : "s", np, np == 1 ? "" : "s",
+            x->per_message ? "one copy for everyone" : "one copy per recipient");
+    size_t refused = homing_track_refused_count(x->t);
+    if (refused)
         fprintf(info, "  %zu link%s left untracked: not a valid destination (see the warnings)\n",
-                homing_track_refused_count(t), homing_track_refused_count(t) == 1 ? "" : "s");
-    for (size_t i = 0; i < n_outs; i++)
-        if (outs[i].path) fprintf(info, "  %s\n", outs[i].path);
-    status = CLI_OK;
-out:
-    for (size_t i = 0; i < n_outs; i++) {
-        if (outs[i].f && outs[i].f != stdout) fclose(outs[i].f);
+                refused, refused == 1 ? "" : "s");
+    for (size_t i = 0; i < x->n_outs; i++)
+        if (x->outs[i].path) fprintf(info, "  %s\n", x->outs[i].path);
+    return 0;
+}
+
+/* After the arguments, in this order: nothing is registered before the
+ * message has parsed and every output is open, and a failure after that
+ * leaves no half-written copies behind. */
+static int (*const track_steps[])(struct track_run *) = {
+    track_prepare, track_recipients, track_open_outputs, track_register, track_write, track_summary,
+};
+
+int cmd_track(struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, track_usage)) return CLI_OK;
+    struct track_run x = {.cli = cli,
+                          .input = "-",
+                          .tracking = HOMING_TRACKING_INDIVIDUAL,
+                          .o = {.rewrite_text = 1, .pixel = 1}};
+    homing_buf_init(&x.buf, 0);
+    if (!(x.to = calloc(TRACK_TO_MAX, sizeof *x.to))) return cli_fail("out of memory");
+    int status = track_args(&x, argc, argv);
+    for (size_t i = 0; status == CLI_OK && i < sizeof track_steps / sizeof track_steps[0]; i++)
+        status = track_steps[i](&x) ? CLI_ERROR : CLI_OK;
+    for (size_t i = 0; i < x.n_outs; i++) {
+        if (x.outs[i].f && x.outs[i].f != stdout) fclose(x.outs[i].f);
         /* a failed run leaves no half-written copies behind */
-        if (status != CLI_OK && outs[i].path && !mbox && !(per_message && output))
-            unlink(outs[i].path);
-        free(outs[i].path);
+        if (status != CLI_OK && x.outs[i].path && !x.mbox && !(x.per_message && x.output))
+            unlink(x.outs[i].path);
+        free(x.outs[i].path);
     }
-    free(outs);
-    homing_buf_free(&buf);
-    cli_track_docs_free(tdocs);
-    homing_track_free(t);
-    free(data);
-    free(to);
+    free(x.outs);
+    homing_buf_free(&x.buf);
+    cli_track_docs_free(x.tdocs);
+    homing_track_free(x.t);
+    free(x.data);
+    free(x.to);
     return status;
 }
