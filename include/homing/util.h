@@ -78,6 +78,11 @@ struct homing_addr {
     uint8_t bytes[16];
 };
 int homing_addr_parse(const char *s, size_t n, struct homing_addr *out);
+/* From a socket address (sa of len bytes, a struct sockaddr_in or _in6): an
+ * IPv4-mapped IPv6 address comes out as IPv4. -EAFNOSUPPORT for another
+ * family or a short len; out is then all zero. */
+struct sockaddr;
+int homing_addr_from_sockaddr(const struct sockaddr *sa, size_t len, struct homing_addr *out);
 void homing_addr_format(const struct homing_addr *a, char *out);
 /* Truncates to the first `bits` bits (privacy: /24 and /48 by default). */
 void homing_addr_truncate(struct homing_addr *a, unsigned bits);

@@ -38,20 +38,23 @@ const char *homing_report_kind_name(enum homing_report_kind kind)
     return "none";
 }
 
+/* Frees what one recipient block owns (its address too). */
+static void rp_rcpt_clear(struct homing_report_rcpt *x)
+{
+    free(x->address);
+    free(x->original_recipient);
+    free(x->action);
+    free(x->status);
+    free(x->reply_code);
+    free(x->diagnostic);
+    free(x->remote_mta);
+    free(x->last_attempt);
+}
+
 void homing_report_parsed_free(struct homing_report *r)
 {
     if (!r) return;
-    for (size_t i = 0; i < r->n_rcpts; i++) {
-        struct homing_report_rcpt *x = &r->rcpts[i];
-        free(x->address);
-        free(x->original_recipient);
-        free(x->action);
-        free(x->status);
-        free(x->reply_code);
-        free(x->diagnostic);
-        free(x->remote_mta);
-        free(x->last_attempt);
-    }
+    for (size_t i = 0; i < r->n_rcpts; i++) rp_rcpt_clear(&r->rcpts[i]);
     free(r->rcpts);
     free(r->reporting_mta);
     free(r->feedback_type);
@@ -943,13 +946,7 @@ static int step_dsn(struct rp_run *t)
         struct homing_report_rcpt *x = &r->rcpts[i];
         if (!x->address && x->original_recipient) x->address = strdup(x->original_recipient);
         if (!x->address) {
-            free(x->original_recipient);
-            free(x->action);
-            free(x->status);
-            free(x->reply_code);
-            free(x->diagnostic);
-            free(x->remote_mta);
-            free(x->last_attempt);
+            rp_rcpt_clear(x);
             continue;
         }
         r->rcpts[k++] = *x;

@@ -4,8 +4,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "homing/util.h"
 
@@ -93,4 +95,23 @@ int homing_cidr_contains(const struct homing_cidr *c, const struct homing_addr *
     struct homing_addr t = *a;
     homing_addr_truncate(&t, c->bits);
     return memcmp(t.bytes, c->addr.bytes, 16) == 0;
+}
+
+int homing_addr_from_sockaddr(const struct sockaddr *sa, size_t len, struct homing_addr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        out->family = 4;
+        memcpy(out->bytes, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        return 0;
+    }
+    if (sa && sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        const uint8_t *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        int v4 = memcmp(b, mapped, 12) == 0;
+        out->family = v4 ? 4 : 6;
+        memcpy(out->bytes, v4 ? b + 12 : b, v4 ? 4 : 16);
+        return 0;
+    }
+    return -EAFNOSUPPORT;
 }

@@ -59,18 +59,7 @@ static size_t client_key(h2o_socket_t *sock, uint8_t key[17], struct homing_addr
 {
     struct sockaddr_storage ss;
     socklen_t len = h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
-    memset(addr, 0, sizeof *addr);
-    if (len && ss.ss_family == AF_INET) {
-        addr->family = 4;
-        memcpy(addr->bytes, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-    } else if (len && ss.ss_family == AF_INET6) {
-        const uint8_t *b = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        addr->family = memcmp(b, mapped, 12) == 0 ? 4 : 6;
-        memcpy(addr->bytes, addr->family == 4 ? b + 12 : b, addr->family == 4 ? 4 : 16);
-    } else {
-        return 0;
-    }
+    if (homing_addr_from_sockaddr((struct sockaddr *)&ss, len, addr) < 0) return 0;
     key[0] = addr->family;
     memcpy(key + 1, addr->bytes, addr->family == 4 ? 4 : 8);
     return addr->family == 4 ? 5 : 9;

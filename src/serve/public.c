@@ -131,21 +131,7 @@ static void peer_addr(h2o_req_t *req, struct homing_addr *out)
 {
     struct sockaddr_storage ss;
     socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    memset(out, 0, sizeof *out);
-    if (len && ss.ss_family == AF_INET) {
-        out->family = 4;
-        memcpy(out->bytes, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-    } else if (len && ss.ss_family == AF_INET6) {
-        const uint8_t *b = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(b, mapped, 12) == 0) {
-            out->family = 4;
-            memcpy(out->bytes, b + 12, 4);
-        } else {
-            out->family = 6;
-            memcpy(out->bytes, b, 16);
-        }
-    }
+    homing_addr_from_sockaddr((struct sockaddr *)&ss, len, out); /* zero: no address */
 }
 
 /* Fills the request's part of an event; client gets the resolved client. */

@@ -11,9 +11,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -323,13 +325,46 @@ static void test_escape_cut(void **state)
     homing_buf_free(&b);
 }
 
+/* Socket addresses: IPv4, IPv6, IPv4-mapped IPv6 as IPv4, another family. */
+static void test_addr_from_sockaddr(void **state)
+{
+    (void)state;
+    struct homing_addr a;
+    char text[HOMING_ADDR_STR_MAX];
+    struct sockaddr_in s4 = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "192.0.2.7", &s4.sin_addr);
+    assert_int_equal(homing_addr_from_sockaddr((struct sockaddr *)&s4, sizeof s4, &a), 0);
+    homing_addr_format(&a, text);
+    assert_string_equal(text, "192.0.2.7");
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, "::ffff:198.51.100.9", &s6.sin6_addr);
+    assert_int_equal(homing_addr_from_sockaddr((struct sockaddr *)&s6, sizeof s6, &a), 0);
+    assert_int_equal(a.family, 4);
+    homing_addr_format(&a, text);
+    assert_string_equal(text, "198.51.100.9");
+    inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr);
+    assert_int_equal(homing_addr_from_sockaddr((struct sockaddr *)&s6, sizeof s6, &a), 0);
+    assert_int_equal(a.family, 6);
+    homing_addr_format(&a, text);
+    assert_string_equal(text, "2001:db8::1");
+    assert_int_equal(homing_addr_from_sockaddr((struct sockaddr *)&s6, 8, &a), -EAFNOSUPPORT);
+    assert_int_equal(a.family, 0);
+    struct sockaddr su = {.sa_family = AF_UNIX};
+    assert_int_equal(homing_addr_from_sockaddr(&su, sizeof su, &a), -EAFNOSUPPORT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_limit),     cmocka_unit_test(test_b64url),
-        cmocka_unit_test(test_hex_and_ids),   cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_addr),          cmocka_unit_test(test_time_and_sanitize),
-        cmocka_unit_test(test_json_buf_text), cmocka_unit_test(test_escape_corpus),
+        cmocka_unit_test(test_buf_limit),
+        cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_hex_and_ids),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_addr),
+        cmocka_unit_test(test_addr_from_sockaddr),
+        cmocka_unit_test(test_time_and_sanitize),
+        cmocka_unit_test(test_json_buf_text),
+        cmocka_unit_test(test_escape_corpus),
         cmocka_unit_test(test_escape_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
