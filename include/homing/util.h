@@ -49,6 +49,16 @@ struct homing_slice {
 size_t homing_b64url_encode(const uint8_t *in, size_t n, char *out);
 int homing_b64url_decode(const char *in, size_t n, uint8_t *out, size_t outmax);
 
+/* base64 as mail and URLs carry it (RFC 4648 sections 4 and 5), leniently:
+ * '=' ends the data (padding), trailing bits are dropped. HOMING_B64_URLSAFE
+ * takes '-' and '_' for 62 and 63 besides '+' and '/'; HOMING_B64_SKIP passes
+ * over every byte outside the alphabet, '=' included (DKIM's folded tags, as
+ * OpenDKIM reads them), where otherwise such a byte is -EINVAL. Writes at most
+ * cap bytes (-E2BIG past them); returns the decoded length. */
+#define HOMING_B64_URLSAFE 1u
+#define HOMING_B64_SKIP    2u
+int homing_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap, unsigned flags);
+
 /* Lower-case hex; decode accepts either case and needs an even length. */
 void homing_hex_encode(const uint8_t *in, size_t n, char *out);
 int homing_hex_decode(const char *in, size_t n, uint8_t *out, size_t outmax);

@@ -470,36 +470,13 @@ static char *b64_decode_any(const char *s, size_t n, size_t *outlen)
 {
     char *o = malloc(n + 1);
     if (!o) return NULL;
-    unsigned acc = 0;
-    int bits = 0;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i], v;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '+' || c == '-')
-            v = 62;
-        else if (c == '/' || c == '_')
-            v = 63;
-        else if (c == '=')
-            break;
-        else {
-            free(o);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            o[j++] = (char)((acc >> bits) & 0xff);
-        }
+    int r = homing_base64_decode(s, n, (uint8_t *)o, n, HOMING_B64_URLSAFE);
+    if (r < 0) {
+        free(o);
+        return NULL;
     }
-    o[j] = '\0';
-    *outlen = j;
+    o[r] = '\0';
+    *outlen = (size_t)r;
     return o;
 }
 

@@ -286,33 +286,8 @@ static const struct dkim_tag *tag_get(const struct dkim_taglist *tl, const char 
  * the decoded length, or -EBADMSG past cap bytes. */
 static int b64_decode(struct homing_slice in, unsigned char *out, size_t cap)
 {
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < in.len; i++) {
-        unsigned char c = (unsigned char)in.p[i];
-        int v;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '+')
-            v = 62;
-        else if (c == '/')
-            v = 63;
-        else
-            continue;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= cap) return -EBADMSG;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return (int)o;
+    int r = homing_base64_decode(in.p, in.len, out, cap, HOMING_B64_SKIP);
+    return r == -E2BIG ? -EBADMSG : r;
 }
 
 /* ---- the message: header fields and body ---- */

@@ -121,3 +121,39 @@ size_t homing_utf8_encode(uint32_t cp, char *out)
     out[3] = (char)(0x80 | (cp & 0x3f));
     return 4;
 }
+
+int homing_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap, unsigned flags)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    int url = (flags & HOMING_B64_URLSAFE) != 0, skip = (flags & HOMING_B64_SKIP) != 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        int v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+' || (url && c == '-'))
+            v = 62;
+        else if (c == '/' || (url && c == '_'))
+            v = 63;
+        else if (skip)
+            continue;
+        else if (c == '=')
+            break;
+        else
+            return -EINVAL;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap) return -E2BIG;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return (int)o;
+}

@@ -325,6 +325,28 @@ static void test_escape_cut(void **state)
     homing_buf_free(&b);
 }
 
+/* The lenient base64 of mail and URLs, and its two flags. */
+static void test_base64(void **state)
+{
+    (void)state;
+    uint8_t out[16];
+    assert_int_equal(homing_base64_decode("aGk=", 4, out, sizeof out, 0), 2);
+    assert_memory_equal(out, "hi", 2);
+    assert_int_equal(homing_base64_decode("aGk", 3, out, sizeof out, 0), 2); /* no padding */
+    assert_int_equal(homing_base64_decode("-_8", 3, out, sizeof out, 0), -EINVAL);
+    assert_int_equal(homing_base64_decode("-_8", 3, out, sizeof out, HOMING_B64_URLSAFE), 2);
+    assert_int_equal(out[0], 0xfb);
+    assert_int_equal(out[1], 0xff);
+    assert_int_equal(homing_base64_decode("+/8", 3, out, sizeof out, HOMING_B64_URLSAFE), 2);
+    assert_int_equal(out[0], 0xfb);
+    /* DKIM: folding and padding passed over, the data after them still read. */
+    assert_int_equal(homing_base64_decode("aG\r\n\t k=", 9, out, sizeof out, HOMING_B64_SKIP), 2);
+    assert_memory_equal(out, "hi", 2);
+    assert_int_equal(homing_base64_decode("a Gk", 4, out, sizeof out, 0), -EINVAL);
+    assert_int_equal(homing_base64_decode("aGVsbG8=", 8, out, 4, 0), -E2BIG);
+    assert_int_equal(homing_base64_decode("", 0, out, sizeof out, 0), 0);
+}
+
 /* Socket addresses: IPv4, IPv6, IPv4-mapped IPv6 as IPv4, another family. */
 static void test_addr_from_sockaddr(void **state)
 {
@@ -356,15 +378,11 @@ static void test_addr_from_sockaddr(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_limit),
-        cmocka_unit_test(test_b64url),
-        cmocka_unit_test(test_hex_and_ids),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_addr),
-        cmocka_unit_test(test_addr_from_sockaddr),
-        cmocka_unit_test(test_time_and_sanitize),
-        cmocka_unit_test(test_json_buf_text),
-        cmocka_unit_test(test_escape_corpus),
+        cmocka_unit_test(test_buf_limit),     cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_hex_and_ids),   cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_addr),          cmocka_unit_test(test_addr_from_sockaddr),
+        cmocka_unit_test(test_base64),        cmocka_unit_test(test_time_and_sanitize),
+        cmocka_unit_test(test_json_buf_text), cmocka_unit_test(test_escape_corpus),
         cmocka_unit_test(test_escape_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
