@@ -1,9 +1,12 @@
 /*
  * mime.c: GMime's one-time set-up for every module of libhoming (mime_int.h).
  * It was written three times (report, scan, track), each with its own once
- * flag; g_mime_init itself is not safe to race.
+ * flag; g_mime_init itself is not safe to race. And the one RFC 2047 decoder
+ * (report and trace each had one).
  */
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <gmime/gmime.h>
 
@@ -19,4 +22,15 @@ static void mime_start(void)
 void homing_mime_init(void)
 {
     pthread_once(&mime_once, mime_start);
+}
+
+char *homing_mime_decode_words(const char *s)
+{
+    if (!strstr(s, "=?")) return strdup(s);
+    homing_mime_init();
+    char *d = g_mime_utils_header_decode_text(NULL, s);
+    if (!d) return strdup(s);
+    char *r = strdup(d);
+    g_free(d);
+    return r;
 }

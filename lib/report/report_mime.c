@@ -382,11 +382,5 @@ int rp_decode(const struct rp_part *p, struct homing_buf *b)
 
 char *rp_decode_words(const char *s)
 {
-    if (!strstr(s, "=?")) return strdup(s);
-    homing_mime_init();
-    char *d = g_mime_utils_header_decode_text(NULL, s);
-    if (!d) return strdup(s);
-    char *r = strdup(d);
-    g_free(d);
-    return r;
+    return homing_mime_decode_words(s);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/mime/mime_int.h"
 #include "trace_int.h"
 
 /* Fields room is made for at first: most messages have fewer (it doubles). */
@@ -97,106 +98,6 @@ char *trace_unfold(struct homing_slice v)
     return s;
 }
 
-/* ---- RFC 2047 encoded words, for display names only ---- */
-
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decodes one encoded word's text into out; latin-1 becomes UTF-8 so the
- * look-alike checks see the characters the reader sees. */
-static size_t ew_decode(const char *cs, size_t csn, char enc, const char *t, size_t n, char *out,
-                        size_t cap)
-{
-    unsigned char raw[512];
-    size_t r = 0;
-    if (enc == 'B' || enc == 'b') {
-        unsigned acc = 0;
-        int bits = 0;
-        for (size_t i = 0; i < n && r < sizeof raw; i++) {
-            int v = b64val((unsigned char)t[i]);
-            if (v < 0) continue;
-            acc = acc << 6 | (unsigned)v;
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                raw[r++] = (unsigned char)(acc >> bits);
-            }
-        }
-    } else {
-        for (size_t i = 0; i < n && r < sizeof raw; i++) {
-            if (t[i] == '_')
-                raw[r++] = ' ';
-            else if (t[i] == '=' && i + 2 < n && isxdigit((unsigned char)t[i + 1]) &&
-                     isxdigit((unsigned char)t[i + 2])) {
-                char h[3] = {t[i + 1], t[i + 2], 0};
-                raw[r++] = (unsigned char)strtol(h, NULL, 16);
-                i += 2;
-            } else
-                raw[r++] = (unsigned char)t[i];
-        }
-    }
-    int latin1 = (csn >= 8 && strncasecmp(cs, "iso-8859", 8) == 0) ||
-                 (csn == 12 && strncasecmp(cs, "windows-1252", 12) == 0);
-    size_t o = 0;
-    for (size_t i = 0; i < r; i++) {
-        if (latin1 && raw[i] >= 0x80) {
-            if (o + 2 >= cap) break;
-            out[o++] = (char)(0xc0 | raw[i] >> 6);
-            out[o++] = (char)(0x80 | (raw[i] & 0x3f));
-        } else {
-            if (o + 1 >= cap) break;
-            out[o++] = (char)raw[i];
-        }
-    }
-    return o;
-}
-
-static char *decode_2047(const char *s, size_t n)
-{
-    size_t cap = n * 2 + 1;
-    char *out = malloc(cap);
-    if (!out) return NULL;
-    size_t o = 0, i = 0;
-    int last_was_ew = 0;
-    while (i < n) {
-        if (s[i] == '=' && i + 1 < n && s[i + 1] == '?') {
-            const char *cs = s + i + 2;
-            const char *q1 = memchr(cs, '?', n - (size_t)(cs - s));
-            if (q1 && q1 + 2 < s + n && q1[2] == '?') {
-                const char *txt = q1 + 3;
-                const char *endp = NULL;
-                for (const char *p = txt; p + 1 < s + n; p++)
-                    if (p[0] == '?' && p[1] == '=') {
-                        endp = p;
-                        break;
-                    }
-                if (endp) {
-                    /* Blanks between two encoded words are not shown. */
-                    if (last_was_ew)
-                        while (o && out[o - 1] == ' ') o--;
-                    o += ew_decode(cs, (size_t)(q1 - cs), q1[1], txt, (size_t)(endp - txt), out + o,
-                                   cap - o);
-                    i = (size_t)(endp + 2 - s);
-                    last_was_ew = 1;
-                    continue;
-                }
-            }
-        }
-        if (s[i] != ' ') last_was_ew = 0;
-        if (o + 1 < cap) out[o++] = s[i];
-        i++;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 void trace_addr_clear(struct trace_addr *a)
 {
     free(a->display);
@@ -221,7 +122,8 @@ static char *clean_display(const char *s, size_t n)
         if (s[i] == '\\' && i + 1 < n) i++;
         tmp[o++] = s[i];
     }
-    char *d = decode_2047(tmp, o);
+    tmp[o] = '\0';
+    char *d = homing_mime_decode_words(tmp);
     free(tmp);
     return d;
 }
