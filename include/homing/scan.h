@@ -31,6 +31,12 @@
 #define HOMING_SCAN_ID_MIN         16          /* length of a unique-looking id token */
 #define HOMING_SCAN_PART_MAX       64          /* bytes of a part path like "1.2.3" */
 #define HOMING_ALLOW_MAX           10000       /* entries of an allow-list */
+/* Address headers (From, Sender, Reply-To, To, Cc, Bcc, Delivered-To) of a
+ * message and of the messages inside it: groups or comments nested deeper,
+ * or more colons in one field, and scan, strip and track refuse the message
+ * with -ELOOP before GMime sees it (GMime's group parser recurses). */
+#define HOMING_MIME_ADDR_DEPTH_MAX  64
+#define HOMING_MIME_ADDR_COLONS_MAX 1000
 
 enum homing_scan_kind {
     HOMING_SCAN_PIXEL,          /* hidden or tiny remote image */

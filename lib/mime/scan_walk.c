@@ -19,6 +19,7 @@
 #include <gmime/gmime.h>
 
 #include "../html/scan_int.h"
+#include "addr_check.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 static void gmime_init_once(void)
@@ -306,6 +307,8 @@ int homing_scan_message(const char *data, size_t len, const struct homing_scan_o
                         struct homing_scan_result **out)
 {
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
+    int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
+    if (depth < 0) return depth;
     GMimeMessage *m = parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_scan_result *res = calloc(1, sizeof *res);
@@ -335,6 +338,8 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
                          char **out, size_t *outlen, struct homing_strip_stats *st)
 {
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
+    int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
+    if (depth < 0) return depth;
     GMimeMessage *m = parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_strip_stats s = {0};
