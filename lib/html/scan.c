@@ -21,6 +21,7 @@
 
 #include <gumbo.h>
 
+#include "depth.h"
 #include "scan_int.h"
 
 #define SCAN_REFS_MAX 20000 /* references listed in one document */
@@ -1002,6 +1003,10 @@ int scan_collect(const char *html, size_t len, struct scan_refs *out)
     if (!html) html = "";
     if (len > HOMING_SCAN_HTML_MAX) return -E2BIG;
     memset(out, 0, sizeof *out);
+    /* gumbo has no limits of its own: its time grows with the square of the
+     * nesting and it frees its tree recursively */
+    int r = html_depth_check(html, len, NULL);
+    if (r < 0) return r;
     GumboOptions opts = kGumboDefaultOptions;
     opts.max_errors = 0; /* the error list is not read, so do not build it */
     GumboOutput *g = gumbo_parse_with_options(&opts, html, len);
@@ -1249,6 +1254,10 @@ int homing_scan_html(const char *html, size_t len, const struct homing_scan_opti
 {
     struct scan_refs refs;
     int r = scan_collect(html, len, &refs);
+    if (r == -EMLINK) { /* not parsed: reported as a scan past its limits */
+        res->truncated = 1;
+        return 0;
+    }
     if (r < 0) return r;
     if (refs.truncated) res->truncated = 1;
     struct scan_needles nd = {0};
