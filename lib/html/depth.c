@@ -441,10 +441,20 @@ static long table_context(struct model *m, const char **which)
     return i;
 }
 
+/* A name cut at HTML_TOK_NAME_MAX, or with a NUL byte (gumbo makes it U+FFFD,
+ * the tokenizer's C string ends there): compared with nothing, so it is never
+ * mistaken for a shorter name (<option\0> is not an <option>). */
+static int odd_name(const struct html_token *tok)
+{
+    size_t n = tok->name_len < HTML_TOK_NAME_MAX ? tok->name_len : HTML_TOK_NAME_MAX;
+    return tok->name_len > HTML_TOK_NAME_MAX || strlen(tok->name) != n;
+}
+
 static int start_tag(struct model *m, struct html_tok *t, const struct html_token *tok)
 {
     const char *name = tok->name;
-    int nomatch = tok->name_len > HTML_TOK_NAME_MAX;
+    int nomatch = odd_name(tok);
+    if (nomatch) name = ""; /* an element no rule and no end tag names */
     unsigned f = html_flags(name);
     const struct el *top = m->n ? &m->st[m->n - 1] : NULL;
     int r = 0;
@@ -588,7 +598,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
 static int end_tag(struct model *m, const struct html_token *tok)
 {
     const char *name = tok->name;
-    if (tok->name_len > HTML_TOK_NAME_MAX) return charge(m, 1);
+    if (odd_name(tok)) return charge(m, 1);
     /* foreign content: the topmost foreign element of that name, up to the
      * first HTML element */
     size_t k = m->n;
