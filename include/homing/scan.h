@@ -5,8 +5,10 @@
  *
  * Contract: functions return 0 or a negative errno; outputs are written only on
  * success. Messages and HTML are untrusted: every parser below has the named
- * limits, and input past a limit is an error (-E2BIG) or, for counts inside a
- * message (findings, parts, nesting), a truncation reported by the result. The
+ * limits, and input past a limit is an error (-E2BIG; -ELOOP for address
+ * headers nested past HOMING_MIME_ADDR_DEPTH_MAX; from strip, -EMLINK for HTML
+ * past HOMING_SCAN_HTML_NEST_MAX or _WORK_MAX) or, for counts inside a message
+ * (findings, parts, nesting), a truncation reported by the result. The
  * tracker table and allow-list are read-only here and may be shared by threads.
  */
 #ifndef HOMING_SCAN_H
