@@ -525,7 +525,10 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     int caption = strcmp(name, "caption") == 0 || strcmp(name, "colgroup") == 0;
     if ((f & (F_CELL | F_RGROUP)) || strcmp(name, "tr") == 0 || caption) {
         if ((i = table_context(m, &which)) == -2) return -EMLINK;
-        if (i >= 0 && strcmp(which, "template") != 0) {
+        /* outside a table (and a template) the builder ignores table parts:
+         * a cell the model kept there could later close real elements */
+        if (i < 0) return charge(m, 1);
+        if (strcmp(which, "template") != 0) {
             int row = strcmp(which, "tr") == 0, table = strcmp(which, "table") == 0;
             if ((f & F_RGROUP) || caption) {
                 /* cleared back to the table: the open row and group close */
