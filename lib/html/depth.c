@@ -36,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gumbo.h>
+
 #include "depth.h"
 #include "tokenize.h"
 
@@ -199,7 +201,8 @@ struct el {
     char name[HTML_TOK_NAME_MAX + 1];
     unsigned flags;
     unsigned char ns;
-    unsigned char nomatch; /* name cut at HTML_TOK_NAME_MAX: no end tag matches it */
+    unsigned char nomatch; /* no end tag matches it (odd_name; blanks gumbo cuts at) */
+    int tag;               /* gumbo's tag: every unknown name is the same one to gumbo */
 };
 
 /* An entry of the list of active formatting elements. */
@@ -299,20 +302,22 @@ static int push(struct model *m, const char *name, int nomatch, unsigned flags, 
     e->flags = flags;
     e->ns = (unsigned char)ns;
     e->nomatch = (unsigned char)nomatch;
+    e->tag = nomatch ? -1 : (int)gumbo_tag_enum(name);
     if (m->n > m->max) m->max = m->n;
     return 0;
 }
 
-/* Index of the topmost HTML element named name (any of names when name is
- * NULL and flag is set: headings, cells) before an element with one of the
- * stop flags; -1 if none. */
+/* Index of the topmost HTML element with name's tag (gumbo compares tags, so
+ * </x> closes any element whose name gumbo does not know, as <y>), or with
+ * one of the flags any when name is NULL (headings), before an element with
+ * one of the stop flags; -1 if none. */
 static long find(struct model *m, const char *name, unsigned any, unsigned stop)
 {
+    int tag = name ? (int)gumbo_tag_enum(name) : -1;
     for (size_t i = m->n; i-- > 0;) {
         if (charge(m, 1) < 0) return -2;
         const struct el *e = &m->st[i];
-        if (e->ns == NS_HTML && !e->nomatch &&
-            (name ? strcmp(e->name, name) == 0 : (e->flags & any) != 0))
+        if (e->ns == NS_HTML && !e->nomatch && (name ? e->tag == tag : (e->flags & any) != 0))
             return (long)i;
         if (e->flags & stop) return -1;
     }
@@ -450,6 +455,13 @@ static int odd_name(const struct html_token *tok)
     return tok->name_len > HTML_TOK_NAME_MAX || strlen(tok->name) != n;
 }
 
+/* gumbo cuts a start tag's name at C's isspace for the comparison above,
+ * which the HTML tokenizer does not (\v, \r) */
+static int cut_name(const char *name)
+{
+    return strpbrk(name, "\v\r") != NULL;
+}
+
 static int start_tag(struct model *m, struct html_tok *t, const struct html_token *tok)
 {
     const char *name = tok->name;
@@ -475,7 +487,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
             unsigned ff = foreign_flags(ns, name);
             if (ns == NS_MATH && strcmp(name, "annotation-xml") == 0 && is_html_encoding(t->s, tok))
                 ff |= F_INTEG;
-            return push(m, name, nomatch, ff, ns);
+            return push(m, name, nomatch || cut_name(name), ff, ns);
         }
         while (m->n && m->st[m->n - 1].ns != NS_HTML && !(m->st[m->n - 1].flags & F_INTEG)) {
             m->n--;
@@ -605,9 +617,13 @@ static int end_tag(struct model *m, const struct html_token *tok)
     /* foreign content: the topmost foreign element of that name, up to the
      * first HTML element */
     size_t k = m->n;
+    /* gumbo compares the end tag's whole text between "</" and ">" with the
+     * start tag's name: </x > or </x/> closes nothing there */
+    int exact = tok->end - tok->start == tok->name_len + 3 && !cut_name(name);
     while (k > 0 && m->st[k - 1].ns != NS_HTML) {
         if (charge(m, 1) < 0) return -EMLINK;
-        if (strcmp(m->st[k - 1].name, name) == 0) return pop_to(m, k - 1, NULL);
+        if (exact && !m->st[k - 1].nomatch && strcmp(m->st[k - 1].name, name) == 0)
+            return pop_to(m, k - 1, NULL);
         k--;
     }
     unsigned f = html_flags(name);
