@@ -224,6 +224,7 @@ struct model {
     size_t nl, capl;
     size_t max;
     uint64_t work;
+    size_t no_text; /* open select and frameset elements */
 };
 
 static int charge(struct model *m, uint64_t w)
@@ -274,6 +275,7 @@ static int pop_to(struct model *m, size_t i, const char *target)
     while (m->n > i) {
         struct el *e = &m->st[--m->n];
         if (e->ns != NS_HTML) continue;
+        if (strcmp(e->name, "select") == 0 || strcmp(e->name, "frameset") == 0) m->no_text--;
         if (e->flags & F_FORMAT) {
             for (size_t k = m->nl; k-- > 0;) {
                 if (m->l[k].at == m->n + 1) {
@@ -304,6 +306,8 @@ static int push(struct model *m, const char *name, int nomatch, unsigned flags, 
     e->nomatch = (unsigned char)nomatch;
     e->tag = nomatch ? -1 : (int)gumbo_tag_enum(name);
     if (m->n > m->max) m->max = m->n;
+    if (ns == NS_HTML && (strcmp(name, "select") == 0 || strcmp(name, "frameset") == 0))
+        m->no_text++;
     return 0;
 }
 
@@ -597,6 +601,10 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
         struct afe e = {.marker = 1};
         if ((r = afe_add(m, &e)) < 0) return r;
     }
+    /* in a select or a frameset the builder ignores most start tags, and an
+     * ignored element switches no text mode: the model must not either, or it
+     * would skip markup the builder sees */
+    if (m->no_text) return 0;
     if (strcmp(name, "script") == 0)
         html_tok_text_mode(t, HTML_TOK_SCRIPT);
     else if (strcmp(name, "style") == 0 || strcmp(name, "xmp") == 0 ||
