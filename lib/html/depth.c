@@ -224,7 +224,8 @@ struct model {
     size_t nl, capl;
     size_t max;
     uint64_t work;
-    size_t no_text; /* open select and frameset elements */
+    size_t no_text; /* open frameset elements */
+    size_t selects; /* open select elements */
 };
 
 static int charge(struct model *m, uint64_t w)
@@ -275,7 +276,8 @@ static int pop_to(struct model *m, size_t i, const char *target)
     while (m->n > i) {
         struct el *e = &m->st[--m->n];
         if (e->ns != NS_HTML) continue;
-        if (strcmp(e->name, "select") == 0 || strcmp(e->name, "frameset") == 0) m->no_text--;
+        if (strcmp(e->name, "select") == 0) m->selects--;
+        if (strcmp(e->name, "frameset") == 0) m->no_text--;
         if (e->flags & F_FORMAT) {
             for (size_t k = m->nl; k-- > 0;) {
                 if (m->l[k].at == m->n + 1) {
@@ -306,8 +308,8 @@ static int push(struct model *m, const char *name, int nomatch, unsigned flags, 
     e->nomatch = (unsigned char)nomatch;
     e->tag = nomatch ? -1 : (int)gumbo_tag_enum(name);
     if (m->n > m->max) m->max = m->n;
-    if (ns == NS_HTML && (strcmp(name, "select") == 0 || strcmp(name, "frameset") == 0))
-        m->no_text++;
+    if (ns == NS_HTML && strcmp(name, "select") == 0) m->selects++;
+    if (ns == NS_HTML && strcmp(name, "frameset") == 0) m->no_text++;
     return 0;
 }
 
@@ -459,6 +461,91 @@ static int odd_name(const struct html_token *tok)
     return tok->name_len > HTML_TOK_NAME_MAX || strlen(tok->name) != n;
 }
 
+static const char *const select_closers[] = {"caption", "table", "tbody", "tfoot", "thead",
+                                             "tr",      "td",    "th",    NULL};
+
+static int name_in(const char *name, const char *const *l)
+{
+    for (size_t k = 0; l[k]; k++)
+        if (strcmp(name, l[k]) == 0) return 1;
+    return 0;
+}
+
+/* The open select's index, and whether a table (or template) is below it (the
+ * builder is then "in select in table"); -1 if none, -2 past the work limit. */
+static long open_select(struct model *m, int *in_table)
+{
+    static const char *const tbl[] = {"table", "template", NULL};
+    static const char *const sel[] = {"select", NULL};
+    const char *which;
+    long i = find_any(m, sel, &which);
+    *in_table = 0;
+    if (i < 0) return i;
+    for (size_t k = (size_t)i; k-- > 0;) {
+        if (charge(m, 1) < 0) return -2;
+        if (m->st[k].ns == NS_HTML && name_in(m->st[k].name, tbl)) {
+            *in_table = 1;
+            break;
+        }
+    }
+    return i;
+}
+
+/* In a select the builder takes only options, and a few tags that close the
+ * select first: 1 when the token was consumed here, 0 to process it as
+ * usual (the select closed, or script and template), or a negative errno. */
+static int in_select_start(struct model *m, const char *name, unsigned f)
+{
+    int in_table, r;
+    long s = open_select(m, &in_table);
+    if (s == -2) return -EMLINK;
+    if (s < 0) return 0;
+    struct el *top = &m->st[m->n - 1];
+    if (strcmp(name, "option") == 0 || strcmp(name, "optgroup") == 0) {
+        if (strcmp(top->name, "option") == 0 && (r = pop_to(m, m->n - 1, NULL)) < 0) return r;
+        top = &m->st[m->n - 1];
+        if (name[1] == 'p' && strcmp(top->name, "optgroup") == 0 &&
+            (r = pop_to(m, m->n - 1, NULL)) < 0)
+            return r;
+        return (r = push(m, name, 0, f, NS_HTML)) < 0 ? r : 1;
+    }
+    if (strcmp(name, "select") == 0) return (r = pop_to(m, (size_t)s, NULL)) < 0 ? r : 1;
+    if (strcmp(name, "input") == 0 || strcmp(name, "keygen") == 0 ||
+        strcmp(name, "textarea") == 0 || (in_table && name_in(name, select_closers)))
+        return (r = pop_to(m, (size_t)s, NULL)) < 0 ? r : 0;
+    if (strcmp(name, "script") == 0 || strcmp(name, "template") == 0) return 0;
+    return charge(m, 1) < 0 ? -EMLINK : 1; /* ignored */
+}
+
+static int in_select_end(struct model *m, const char *name)
+{
+    int in_table, r;
+    long s = open_select(m, &in_table);
+    if (s == -2) return -EMLINK;
+    if (s < 0) return 0;
+    size_t n = m->n;
+    if (strcmp(name, "optgroup") == 0) {
+        if (n >= 2 && strcmp(m->st[n - 1].name, "option") == 0 &&
+            strcmp(m->st[n - 2].name, "optgroup") == 0 && (r = pop_to(m, n - 1, NULL)) < 0)
+            return r;
+        if (strcmp(m->st[m->n - 1].name, "optgroup") == 0 && (r = pop_to(m, m->n - 1, NULL)) < 0)
+            return r;
+        return 1;
+    }
+    if (strcmp(name, "option") == 0)
+        return strcmp(m->st[n - 1].name, "option") == 0 ? ((r = pop_to(m, n - 1, NULL)) < 0 ? r : 1)
+                                                        : 1;
+    if (strcmp(name, "select") == 0) return (r = pop_to(m, (size_t)s, NULL)) < 0 ? r : 1;
+    if (in_table && name_in(name, select_closers)) {
+        long i = find(m, name, 0, F_TABLE);
+        if (i == -2) return -EMLINK;
+        if (i < 0) return 1;
+        return (r = pop_to(m, (size_t)s, NULL)) < 0 ? r : 0;
+    }
+    if (strcmp(name, "script") == 0 || strcmp(name, "template") == 0) return 0;
+    return charge(m, 1) < 0 ? -EMLINK : 1;
+}
+
 /* gumbo cuts a start tag's name at C's isspace for the comparison above,
  * which the HTML tokenizer does not (\v, \r) */
 static int cut_name(const char *name)
@@ -498,6 +585,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
             if ((r = charge(m, 1)) < 0) return r;
         }
     }
+    if (m->selects && (r = in_select_start(m, name, f)) != 0) return r < 0 ? r : 0;
     if (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0) {
         if ((r = reconstruct(m)) < 0) return r;
         if (tok->self_closing) return 0;
@@ -601,9 +689,9 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
         struct afe e = {.marker = 1};
         if ((r = afe_add(m, &e)) < 0) return r;
     }
-    /* in a select or a frameset the builder ignores most start tags, and an
-     * ignored element switches no text mode: the model must not either, or it
-     * would skip markup the builder sees */
+    /* in a frameset the builder ignores most start tags, and an ignored
+     * element switches no text mode: the model must not either, or it would
+     * skip markup the builder sees */
     if (m->no_text) return 0;
     if (strcmp(name, "script") == 0)
         html_tok_text_mode(t, HTML_TOK_SCRIPT);
@@ -636,6 +724,8 @@ static int end_tag(struct model *m, const struct html_token *tok)
     }
     unsigned f = html_flags(name);
     long i;
+    int sr;
+    if (m->selects && (sr = in_select_end(m, name)) != 0) return sr < 0 ? sr : 0;
     if (strcmp(name, "html") == 0 || strcmp(name, "head") == 0 || strcmp(name, "body") == 0 ||
         strcmp(name, "br") == 0)
         return 0;
