@@ -24,8 +24,14 @@
  *   captions, applet, marquee, object and template;
  * - foreign content (svg, math) until an HTML integration point, the start
  *   tags that break out of it, and the elements whose content is text (script,
- *   style, textarea, ...) only in HTML, so no markup the builder sees is
- *   skipped.
+ *   style, textarea, ...) only in HTML and outside a frameset, so no markup
+ *   the builder sees is skipped;
+ * - a select takes options only (the rest is ignored, as the builder does;
+ *   select, input, keygen, textarea and, in a table, table parts close it);
+ *   table parts outside a table are ignored;
+ * - end tags are matched as gumbo matches them: by its tag (every name gumbo
+ *   does not know is one tag, so </x> closes an open <y>), and in foreign
+ *   content by the end tag's whole text (</x > closes nothing there).
  *
  * Every element looked at while searching the stack or the list, and the
  * depth at each push, is counted as work; the scan stops at
@@ -323,6 +329,9 @@ static long find(struct model *m, const char *name, unsigned any, unsigned stop)
     for (size_t i = m->n; i-- > 0;) {
         if (charge(m, 1) < 0) return -2;
         const struct el *e = &m->st[i];
+        /* an element with an odd name is an unknown tag to gumbo: it may be
+         * the one gumbo closes, so the model closes nothing */
+        if (e->ns == NS_HTML && e->nomatch && name && tag == GUMBO_TAG_UNKNOWN) return -1;
         if (e->ns == NS_HTML && !e->nomatch && (name ? e->tag == tag : (e->flags & any) != 0))
             return (long)i;
         if (e->flags & stop) return -1;
@@ -718,8 +727,8 @@ static int end_tag(struct model *m, const struct html_token *tok)
     int exact = tok->end - tok->start == tok->name_len + 3 && !cut_name(name);
     while (k > 0 && m->st[k - 1].ns != NS_HTML) {
         if (charge(m, 1) < 0) return -EMLINK;
-        if (exact && !m->st[k - 1].nomatch && strcmp(m->st[k - 1].name, name) == 0)
-            return pop_to(m, k - 1, NULL);
+        if (m->st[k - 1].nomatch) return 0; /* gumbo may match it: close nothing */
+        if (exact && strcmp(m->st[k - 1].name, name) == 0) return pop_to(m, k - 1, NULL);
         k--;
     }
     unsigned f = html_flags(name);
