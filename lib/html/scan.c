@@ -22,6 +22,7 @@
 #include <gumbo.h>
 
 #include "depth.h"
+#include "gumbo_arena.h"
 #include "scan_int.h"
 
 #define SCAN_REFS_MAX 20000 /* references listed in one document */
@@ -1007,14 +1008,18 @@ int scan_collect(const char *html, size_t len, struct scan_refs *out)
      * nesting and it frees its tree recursively */
     int r = html_depth_check(html, len, NULL);
     if (r < 0) return r;
-    GumboOptions opts = kGumboDefaultOptions;
-    opts.max_errors = 0; /* the error list is not read, so do not build it */
-    GumboOutput *g = gumbo_parse_with_options(&opts, html, len);
-    if (!g) return -ENOMEM;
+    /* in an arena dropped whole: gumbo_destroy_output frees the tree
+     * recursively, so it is never called */
+    struct gumbo_arena arena = {0};
+    GumboOutput *g = gumbo_arena_parse(&arena, html, len);
+    if (!g) {
+        gumbo_arena_release(&arena);
+        return -ENOMEM;
+    }
     struct walk w = {.html = html, .len = len, .refs = out};
     walk_node(&w, g->root, 0, 0, NULL);
     /* the document node's siblings of <html> (comments) load nothing */
-    gumbo_destroy_output(&opts, g);
+    gumbo_arena_release(&arena);
     if (w.err) {
         scan_refs_free(out);
         return w.err;
