@@ -232,6 +232,8 @@ struct model {
     uint64_t work;
     size_t no_text; /* open frameset elements */
     size_t selects; /* open select elements */
+    size_t foreign; /* open svg and math elements and their descendants */
+    int unsure;     /* cannot tell whether gumbo is still in foreign content */
 };
 
 static int charge(struct model *m, uint64_t w)
@@ -281,7 +283,10 @@ static int pop_to(struct model *m, size_t i, const char *target)
 {
     while (m->n > i) {
         struct el *e = &m->st[--m->n];
-        if (e->ns != NS_HTML) continue;
+        if (e->ns != NS_HTML) {
+            if (--m->foreign == 0) m->unsure = 0;
+            continue;
+        }
         if (strcmp(e->name, "select") == 0) m->selects--;
         if (strcmp(e->name, "frameset") == 0) m->no_text--;
         if (e->flags & F_FORMAT) {
@@ -314,6 +319,7 @@ static int push(struct model *m, const char *name, int nomatch, unsigned flags, 
     e->nomatch = (unsigned char)nomatch;
     e->tag = nomatch ? -1 : (int)gumbo_tag_enum(name);
     if (m->n > m->max) m->max = m->n;
+    if (ns != NS_HTML) m->foreign++;
     if (ns == NS_HTML && strcmp(name, "select") == 0) m->selects++;
     if (ns == NS_HTML && strcmp(name, "frameset") == 0) m->no_text++;
     return 0;
@@ -570,7 +576,11 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     unsigned f = html_flags(name);
     const struct el *top = m->n ? &m->st[m->n - 1] : NULL;
     int r = 0;
-    if (top && top->ns != NS_HTML && !(top->flags & F_INTEG)) {
+    /* in a MathML text integration point, mglyph and malignmark stay MathML */
+    int math_glyph = top && top->ns == NS_MATH && (top->flags & F_INTEG) &&
+                     strcmp(top->name, "annotation-xml") != 0 &&
+                     (strcmp(name, "mglyph") == 0 || strcmp(name, "malignmark") == 0);
+    if (top && top->ns != NS_HTML && (!(top->flags & F_INTEG) || math_glyph)) {
         int out = (f & F_BREAKOUT) != 0;
         if (strcmp(name, "font") == 0)
             for (size_t i = 0; i < tok->n_attrs; i++) {
@@ -582,7 +592,9 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
                     out = 1;
             }
         if (!out) {
-            if (tok->self_closing) return charge(m, 1);
+            /* gumbo pops a self-closing foreign element at once; unsure whether
+             * gumbo is in foreign content at all, the model keeps it open */
+            if (tok->self_closing && !m->unsure) return charge(m, 1);
             int ns = top->ns;
             unsigned ff = foreign_flags(ns, name);
             if (ns == NS_MATH && strcmp(name, "annotation-xml") == 0 && is_html_encoding(t->s, tok))
@@ -590,8 +602,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
             return push(m, name, nomatch || cut_name(name), ff, ns);
         }
         while (m->n && m->st[m->n - 1].ns != NS_HTML && !(m->st[m->n - 1].flags & F_INTEG)) {
-            m->n--;
-            if ((r = charge(m, 1)) < 0) return r;
+            if ((r = pop_to(m, m->n - 1, NULL)) < 0 || (r = charge(m, 1)) < 0) return r;
         }
     }
     if (m->selects && (r = in_select_start(m, name, f)) != 0) return r < 0 ? r : 0;
@@ -718,7 +729,12 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
 static int end_tag(struct model *m, const struct html_token *tok)
 {
     const char *name = tok->name;
-    if (odd_name(tok)) return charge(m, 1);
+    if (odd_name(tok)) {
+        /* gumbo may close a foreign element with it (by its text): from now
+         * on the model cannot tell foreign content from HTML */
+        if (m->foreign) m->unsure = 1;
+        return charge(m, 1);
+    }
     /* foreign content: the topmost foreign element of that name, up to the
      * first HTML element */
     size_t k = m->n;
@@ -727,8 +743,18 @@ static int end_tag(struct model *m, const struct html_token *tok)
     int exact = tok->end - tok->start == tok->name_len + 3 && !cut_name(name);
     while (k > 0 && m->st[k - 1].ns != NS_HTML) {
         if (charge(m, 1) < 0) return -EMLINK;
-        if (m->st[k - 1].nomatch) return 0; /* gumbo may match it: close nothing */
-        if (exact && strcmp(m->st[k - 1].name, name) == 0) return pop_to(m, k - 1, NULL);
+        const struct el *e = &m->st[k - 1];
+        size_t cut = strcspn(e->name, "\v\r");
+        if (e->nomatch && !e->name[cut]) { /* a name cut short: gumbo may match it */
+            m->unsure = 1;
+            return 0;
+        }
+        /* unsure, gumbo may read the element as HTML, where a special one
+         * stops an end tag */
+        if (m->unsure && (html_flags(e->name) & F_SPECIAL)) return 0;
+        /* gumbo cuts the start tag's name at \v or \r */
+        if (exact && cut == strlen(name) && strncmp(e->name, name, cut) == 0)
+            return pop_to(m, k - 1, NULL);
         k--;
     }
     unsigned f = html_flags(name);
