@@ -31,7 +31,10 @@
  *   table parts outside a table are ignored;
  * - end tags are matched as gumbo matches them: by its tag (every name gumbo
  *   does not know is one tag, so </x> closes an open <y>), and in foreign
- *   content by the end tag's whole text (</x > closes nothing there).
+ *   content by the end tag's whole text (</x > closes nothing there); after an
+ *   end tag the model cannot match as gumbo would there, and until the foreign
+ *   elements close, it keeps self-closing tags open and stops foreign end tags
+ *   at HTML-special names.
  *
  * Every element looked at while searching the stack or the list, and the
  * depth at each push, is counted as work; the scan stops at
