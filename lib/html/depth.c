@@ -33,8 +33,8 @@
  *   does not know is one tag, so </x> closes an open <y>), and in foreign
  *   content by the end tag's whole text (</x > closes nothing there); after an
  *   end tag the model cannot match as gumbo would there, and until the foreign
- *   elements close, it keeps self-closing tags open and stops foreign end tags
- *   at HTML-special names.
+ *   elements close, it keeps self-closing tags open, stops foreign end tags
+ *   at HTML-special names and pops nothing for a tag that breaks out.
  *
  * Every element looked at while searching the stack or the list, and the
  * depth at each push, is counted as work; the scan stops at
@@ -604,7 +604,10 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
                 ff |= F_INTEG;
             return push(m, name, nomatch || cut_name(name), ff, ns);
         }
-        while (m->n && m->st[m->n - 1].ns != NS_HTML && !(m->st[m->n - 1].flags & F_INTEG)) {
+        /* unsure, gumbo may have left foreign content already, and the
+         * elements above may be HTML to it: they stay */
+        while (!m->unsure && m->n && m->st[m->n - 1].ns != NS_HTML &&
+               !(m->st[m->n - 1].flags & F_INTEG)) {
             if ((r = pop_to(m, m->n - 1, NULL)) < 0 || (r = charge(m, 1)) < 0) return r;
         }
     }
