@@ -34,7 +34,8 @@
  *   content by the end tag's whole text (</x > closes nothing there); after an
  *   end tag the model cannot match as gumbo would there, and until the foreign
  *   elements close, it keeps self-closing tags open, stops foreign end tags
- *   at HTML-special names and pops nothing for a tag that breaks out.
+ *   at HTML-special names, pops nothing for a tag that breaks out and switches
+ *   no text mode.
  *
  * Every element looked at while searching the stack or the list, and the
  * depth at each push, is counted as work; the scan stops at
@@ -718,7 +719,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     /* in a frameset the builder ignores most start tags, and an ignored
      * element switches no text mode: the model must not either, or it would
      * skip markup the builder sees */
-    if (m->no_text) return 0;
+    if (m->no_text || m->unsure) return 0; /* unsure: the element may be foreign */
     if (strcmp(name, "script") == 0)
         html_tok_text_mode(t, HTML_TOK_SCRIPT);
     else if (strcmp(name, "style") == 0 || strcmp(name, "xmp") == 0 ||
