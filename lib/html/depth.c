@@ -32,10 +32,10 @@
  * - end tags are matched as gumbo matches them: by its tag (every name gumbo
  *   does not know is one tag, so </x> closes an open <y>), and in foreign
  *   content by the end tag's whole text (</x > closes nothing there); after an
- *   end tag the model cannot match as gumbo would there, and until the foreign
- *   elements close, it keeps self-closing tags open, stops foreign end tags
- *   at HTML-special names, pops nothing for a tag that breaks out and switches
- *   no text mode.
+ *   end tag in foreign content that the model cannot compare as gumbo does (a
+ *   tag name with a NUL byte, or one past HTML_TOK_NAME_MAX), it gives up
+ *   following the builder: to the end of the document every start tag
+ *   counts as nesting and no end tag closes anything.
  *
  * Every element looked at while searching the stack or the list, and the
  * depth at each push, is counted as work; the scan stops at
@@ -237,7 +237,8 @@ struct model {
     size_t no_text; /* open frameset elements */
     size_t selects; /* open select elements */
     size_t foreign; /* open svg and math elements and their descendants */
-    int unsure;     /* cannot tell whether gumbo is still in foreign content */
+    int unsure;     /* cannot tell whether gumbo is still in foreign content: from
+                     * then on every start tag nests and no end tag closes */
 };
 
 static int charge(struct model *m, uint64_t w)
@@ -580,6 +581,9 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     unsigned f = html_flags(name);
     const struct el *top = m->n ? &m->st[m->n - 1] : NULL;
     int r = 0;
+    /* unsure whether gumbo is in foreign content (see end_tag), every start
+     * tag counts as nesting: no implied end tag, nothing ignored, no text mode */
+    if (m->unsure) return push(m, name, 1, 0, top && top->ns != NS_HTML ? top->ns : NS_HTML);
     /* in a MathML text integration point, mglyph and malignmark stay MathML */
     int math_glyph = top && top->ns == NS_MATH && (top->flags & F_INTEG) &&
                      strcmp(top->name, "annotation-xml") != 0 &&
@@ -596,19 +600,14 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
                     out = 1;
             }
         if (!out) {
-            /* gumbo pops a self-closing foreign element at once; unsure whether
-             * gumbo is in foreign content at all, the model keeps it open */
-            if (tok->self_closing && !m->unsure) return charge(m, 1);
+            if (tok->self_closing) return charge(m, 1);
             int ns = top->ns;
             unsigned ff = foreign_flags(ns, name);
             if (ns == NS_MATH && strcmp(name, "annotation-xml") == 0 && is_html_encoding(t->s, tok))
                 ff |= F_INTEG;
             return push(m, name, nomatch || cut_name(name), ff, ns);
         }
-        /* unsure, gumbo may have left foreign content already, and the
-         * elements above may be HTML to it: they stay */
-        while (!m->unsure && m->n && m->st[m->n - 1].ns != NS_HTML &&
-               !(m->st[m->n - 1].flags & F_INTEG)) {
+        while (m->n && m->st[m->n - 1].ns != NS_HTML && !(m->st[m->n - 1].flags & F_INTEG)) {
             if ((r = pop_to(m, m->n - 1, NULL)) < 0 || (r = charge(m, 1)) < 0) return r;
         }
     }
@@ -719,7 +718,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     /* in a frameset the builder ignores most start tags, and an ignored
      * element switches no text mode: the model must not either, or it would
      * skip markup the builder sees */
-    if (m->no_text || m->unsure) return 0; /* unsure: the element may be foreign */
+    if (m->no_text) return 0;
     if (strcmp(name, "script") == 0)
         html_tok_text_mode(t, HTML_TOK_SCRIPT);
     else if (strcmp(name, "style") == 0 || strcmp(name, "xmp") == 0 ||
@@ -742,6 +741,7 @@ static int end_tag(struct model *m, const struct html_token *tok)
         if (m->foreign) m->unsure = 1;
         return charge(m, 1);
     }
+    if (m->unsure) return charge(m, 1); /* closes nothing (see start_tag) */
     /* foreign content: the topmost foreign element of that name, up to the
      * first HTML element */
     size_t k = m->n;
@@ -756,9 +756,6 @@ static int end_tag(struct model *m, const struct html_token *tok)
             m->unsure = 1;
             return 0;
         }
-        /* unsure, gumbo may read the element as HTML, where a special one
-         * stops an end tag */
-        if (m->unsure && (html_flags(e->name) & F_SPECIAL)) return 0;
         /* gumbo cuts the start tag's name at \v or \r */
         if (exact && cut == strlen(name) && strncmp(e->name, name, cut) == 0)
             return pop_to(m, k - 1, NULL);
