@@ -31,11 +31,9 @@
  *   table parts outside a table are ignored;
  * - end tags are matched as gumbo matches them: by its tag (every name gumbo
  *   does not know is one tag, so </x> closes an open <y>), and in foreign
- *   content by the end tag's whole text (</x > closes nothing there); after an
- *   end tag in foreign content that the model cannot compare as gumbo does (a
- *   tag name with a NUL byte, or one past HTML_TOK_NAME_MAX), it gives up
- *   following the builder: to the end of the document every start tag
- *   counts as nesting and no end tag closes anything.
+ *   content by the tags' raw text as gumbo compares it (</x > closes nothing
+ *   there, <x\vy> is closed by </x, a "</>" before a tag is part of its text,
+ *   NUL bytes and long names compare as bytes).
  *
  * Every element looked at while searching the stack or the list, and the
  * depth at each push, is counted as work; the scan stops at
@@ -213,6 +211,7 @@ struct el {
     unsigned char ns;
     unsigned char nomatch; /* no end tag matches it (odd_name; blanks gumbo cuts at) */
     int tag;               /* gumbo's tag: every unknown name is the same one to gumbo */
+    size_t raw, raw_len;   /* foreign: the name gumbo compares end tags with */
 };
 
 /* An entry of the list of active formatting elements. */
@@ -237,8 +236,6 @@ struct model {
     size_t no_text; /* open frameset elements */
     size_t selects; /* open select elements */
     size_t foreign; /* open svg and math elements and their descendants */
-    int unsure;     /* cannot tell whether gumbo is still in foreign content: from
-                     * then on every start tag nests and no end tag closes */
 };
 
 static int charge(struct model *m, uint64_t w)
@@ -289,7 +286,7 @@ static int pop_to(struct model *m, size_t i, const char *target)
     while (m->n > i) {
         struct el *e = &m->st[--m->n];
         if (e->ns != NS_HTML) {
-            if (--m->foreign == 0) m->unsure = 0;
+            m->foreign--;
             continue;
         }
         if (strcmp(e->name, "select") == 0) m->selects--;
@@ -566,11 +563,32 @@ static int in_select_end(struct model *m, const char *name)
     return charge(m, 1) < 0 ? -EMLINK : 1;
 }
 
-/* gumbo cuts a start tag's name at C's isspace for the comparison above,
- * which the HTML tokenizer does not (\v, \r) */
-static int cut_name(const char *name)
+/* In foreign content gumbo matches an end tag with an element by text: the
+ * end tag's text between "</" and ">" against the start tag's text after "<"
+ * up to a blank (C's isspace) or '/', compared with strncasecmp. The token
+ * spans are the tokenizer's, which are gumbo's (a "</>" that makes no token
+ * is part of the next tag's text in both). */
+static void raw_start_name(const char *s, const struct html_token *tok, size_t *at, size_t *len)
 {
-    return strpbrk(name, "\v\r") != NULL;
+    size_t p = tok->start + 1, e = tok->end > p ? tok->end - 1 : p;
+    size_t q = p;
+    while (q < e && !memchr(" \t\n\v\f\r/", s[q], 7)) q++;
+    *at = p;
+    *len = q - p;
+}
+
+static int raw_end_match(const char *s, const struct html_token *tok, const struct el *e)
+{
+    size_t len = tok->end - tok->start >= 3 ? tok->end - tok->start - 3 : 0;
+    return e->raw_len == len && strncasecmp(s + e->raw, s + tok->start + 2, len) == 0;
+}
+
+static int push_foreign(struct model *m, const struct html_token *tok, const char *name,
+                        unsigned flags, int ns)
+{
+    int r = push(m, name, 1, flags, ns);
+    if (r == 0) raw_start_name(m->s, tok, &m->st[m->n - 1].raw, &m->st[m->n - 1].raw_len);
+    return r;
 }
 
 static int start_tag(struct model *m, struct html_tok *t, const struct html_token *tok)
@@ -581,9 +599,6 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     unsigned f = html_flags(name);
     const struct el *top = m->n ? &m->st[m->n - 1] : NULL;
     int r = 0;
-    /* unsure whether gumbo is in foreign content (see end_tag), every start
-     * tag counts as nesting: no implied end tag, nothing ignored, no text mode */
-    if (m->unsure) return push(m, name, 1, 0, top && top->ns != NS_HTML ? top->ns : NS_HTML);
     /* in a MathML text integration point, mglyph and malignmark stay MathML */
     int math_glyph = top && top->ns == NS_MATH && (top->flags & F_INTEG) &&
                      strcmp(top->name, "annotation-xml") != 0 &&
@@ -605,7 +620,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
             unsigned ff = foreign_flags(ns, name);
             if (ns == NS_MATH && strcmp(name, "annotation-xml") == 0 && is_html_encoding(t->s, tok))
                 ff |= F_INTEG;
-            return push(m, name, nomatch || cut_name(name), ff, ns);
+            return push_foreign(m, tok, name, ff, ns);
         }
         while (m->n && m->st[m->n - 1].ns != NS_HTML && !(m->st[m->n - 1].flags & F_INTEG)) {
             if ((r = pop_to(m, m->n - 1, NULL)) < 0 || (r = charge(m, 1)) < 0) return r;
@@ -615,7 +630,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     if (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0) {
         if ((r = reconstruct(m)) < 0) return r;
         if (tok->self_closing) return 0;
-        return push(m, name, 0, 0, name[0] == 's' ? NS_SVG : NS_MATH);
+        return push_foreign(m, tok, name, 0, name[0] == 's' ? NS_SVG : NS_MATH);
     }
     if (strcmp(name, "html") == 0 || strcmp(name, "head") == 0 || strcmp(name, "body") == 0)
         return 0;
@@ -735,32 +750,13 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
 static int end_tag(struct model *m, const struct html_token *tok)
 {
     const char *name = tok->name;
-    if (odd_name(tok)) {
-        /* gumbo may close a foreign element with it (by its text): from now
-         * on the model cannot tell foreign content from HTML */
-        if (m->foreign) m->unsure = 1;
-        return charge(m, 1);
-    }
-    if (m->unsure) return charge(m, 1); /* closes nothing (see start_tag) */
-    /* foreign content: the topmost foreign element of that name, up to the
-     * first HTML element */
-    size_t k = m->n;
-    /* gumbo compares the end tag's whole text between "</" and ">" with the
-     * start tag's name: </x > or </x/> closes nothing there */
-    int exact = tok->end - tok->start == tok->name_len + 3 && !cut_name(name);
-    while (k > 0 && m->st[k - 1].ns != NS_HTML) {
+    /* foreign content: the topmost foreign element gumbo matches by text, up
+     * to the first HTML element (then the HTML rules apply) */
+    for (size_t k = m->n; k > 0 && m->st[k - 1].ns != NS_HTML; k--) {
         if (charge(m, 1) < 0) return -EMLINK;
-        const struct el *e = &m->st[k - 1];
-        size_t cut = strcspn(e->name, "\v\r");
-        if (e->nomatch && !e->name[cut]) { /* a name cut short: gumbo may match it */
-            m->unsure = 1;
-            return 0;
-        }
-        /* gumbo cuts the start tag's name at \v or \r */
-        if (exact && cut == strlen(name) && strncmp(e->name, name, cut) == 0)
-            return pop_to(m, k - 1, NULL);
-        k--;
+        if (raw_end_match(m->s, tok, &m->st[k - 1])) return pop_to(m, k - 1, NULL);
     }
+    if (odd_name(tok)) return charge(m, 1); /* unknown to gumbo: closes nothing here */
     unsigned f = html_flags(name);
     long i;
     int sr;
