@@ -209,7 +209,7 @@ struct el {
     char name[HTML_TOK_NAME_MAX + 1];
     unsigned flags;
     unsigned char ns;
-    unsigned char nomatch; /* no end tag matches it (odd_name; blanks gumbo cuts at) */
+    unsigned char nomatch; /* an odd name (odd_name): an unknown tag to gumbo */
     int tag;               /* gumbo's tag: every unknown name is the same one to gumbo */
     size_t raw, raw_len;   /* foreign: the name gumbo compares end tags with */
 };
@@ -319,7 +319,7 @@ static int push(struct model *m, const char *name, int nomatch, unsigned flags, 
     e->flags = flags;
     e->ns = (unsigned char)ns;
     e->nomatch = (unsigned char)nomatch;
-    e->tag = nomatch ? -1 : (int)gumbo_tag_enum(name);
+    e->tag = nomatch ? (int)GUMBO_TAG_UNKNOWN : (int)gumbo_tag_enum(name);
     if (m->n > m->max) m->max = m->n;
     if (ns != NS_HTML) m->foreign++;
     if (ns == NS_HTML && strcmp(name, "select") == 0) m->selects++;
@@ -337,11 +337,7 @@ static long find(struct model *m, const char *name, unsigned any, unsigned stop)
     for (size_t i = m->n; i-- > 0;) {
         if (charge(m, 1) < 0) return -2;
         const struct el *e = &m->st[i];
-        /* an element with an odd name is an unknown tag to gumbo: it may be
-         * the one gumbo closes, so the model closes nothing */
-        if (e->ns == NS_HTML && e->nomatch && name && tag == GUMBO_TAG_UNKNOWN) return -1;
-        if (e->ns == NS_HTML && !e->nomatch && (name ? e->tag == tag : (e->flags & any) != 0))
-            return (long)i;
+        if (e->ns == NS_HTML && (name ? e->tag == tag : (e->flags & any) != 0)) return (long)i;
         if (e->flags & stop) return -1;
     }
     return -1;
@@ -595,7 +591,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
 {
     const char *name = tok->name;
     int nomatch = odd_name(tok);
-    if (nomatch) name = ""; /* an element no rule and no end tag names */
+    if (nomatch) name = ""; /* an unknown element to gumbo, whatever its prefix */
     unsigned f = html_flags(name);
     const struct el *top = m->n ? &m->st[m->n - 1] : NULL;
     int r = 0;
@@ -756,7 +752,7 @@ static int end_tag(struct model *m, const struct html_token *tok)
         if (charge(m, 1) < 0) return -EMLINK;
         if (raw_end_match(m->s, tok, &m->st[k - 1])) return pop_to(m, k - 1, NULL);
     }
-    if (odd_name(tok)) return charge(m, 1); /* unknown to gumbo: closes nothing here */
+    if (odd_name(tok)) name = ""; /* gumbo: an unknown tag, which closes any unknown element */
     unsigned f = html_flags(name);
     long i;
     int sr;
