@@ -599,7 +599,11 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     int math_glyph = top && top->ns == NS_MATH && (top->flags & F_INTEG) &&
                      strcmp(top->name, "annotation-xml") != 0 &&
                      (strcmp(name, "mglyph") == 0 || strcmp(name, "malignmark") == 0);
-    if (top && top->ns != NS_HTML && (!(top->flags & F_INTEG) || math_glyph)) {
+    /* <svg> in annotation-xml is processed by the HTML rules: an SVG element */
+    int svg_in_annotation = top && top->ns == NS_MATH && strcmp(top->name, "annotation-xml") == 0 &&
+                            strcmp(name, "svg") == 0;
+    if (top && top->ns != NS_HTML && (!(top->flags & F_INTEG) || math_glyph) &&
+        !svg_in_annotation) {
         int out = (f & F_BREAKOUT) != 0;
         if (strcmp(name, "font") == 0)
             for (size_t i = 0; i < tok->n_attrs; i++) {
