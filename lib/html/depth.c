@@ -658,14 +658,10 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
                 break;
         }
     }
-    if (r == 0 && strcmp(name, "option") == 0 && m->n &&
+    /* outside a select an option or optgroup closes an option, not an optgroup */
+    if (r == 0 && (strcmp(name, "option") == 0 || strcmp(name, "optgroup") == 0) && m->n &&
         strcmp(m->st[m->n - 1].name, "option") == 0)
         r = pop_to(m, m->n - 1, NULL);
-    if (r == 0 && strcmp(name, "optgroup") == 0) {
-        if (m->n && strcmp(m->st[m->n - 1].name, "option") == 0) r = pop_to(m, m->n - 1, NULL);
-        if (r == 0 && m->n && strcmp(m->st[m->n - 1].name, "optgroup") == 0)
-            r = pop_to(m, m->n - 1, NULL);
-    }
     if (r < 0) return r;
     int caption = strcmp(name, "caption") == 0 || strcmp(name, "colgroup") == 0;
     if ((f & (F_CELL | F_RGROUP)) || strcmp(name, "tr") == 0 || caption) {
