@@ -18,14 +18,18 @@
  *   is above it (otherwise the adoption agency moves elements without making
  *   the stack shallower, and the model keeps it);
  * - active formatting elements that were closed by something other than their
- *   own end tag are reopened before the next start tag (the builder reopens
- *   them at the next text), with the limit of three identical ones ("Noah's
+ *   own end tag are reopened where the builder reopens them (before text and
+ *   inline start tags), with the limit of three identical ones ("Noah's
  *   Ark", same name and same attribute text) and the markers of cells,
  *   captions, applet, marquee, object and template;
  * - foreign content (svg, math) until an HTML integration point, the start
  *   tags that break out of it, and the elements whose content is text (script,
- *   style, textarea, ...) only in HTML and outside a frameset, so no markup
- *   the builder sees is skipped;
+ *   style, textarea, ...) only in HTML, so no markup the builder sees is
+ *   skipped;
+ * - a <frameset> refuses the document: whether the builder takes it (and then
+ *   ignores nearly everything, text modes included) depends on text before it,
+ *   no mail client shows one, and the builder frees the <body> it replaces
+ *   recursively;
  * - a select takes options only (the rest is ignored, as the builder does;
  *   select, input, keygen, textarea and, in a table, table parts close it);
  *   table parts outside a table are ignored;
@@ -233,7 +237,6 @@ struct model {
     size_t nl, capl;
     size_t max;
     uint64_t work;
-    size_t no_text; /* open frameset elements */
     size_t selects; /* open select elements */
     size_t foreign; /* open svg and math elements and their descendants */
 };
@@ -290,7 +293,6 @@ static int pop_to(struct model *m, size_t i, const char *target)
             continue;
         }
         if (strcmp(e->name, "select") == 0) m->selects--;
-        if (strcmp(e->name, "frameset") == 0) m->no_text--;
         if (e->flags & F_FORMAT) {
             for (size_t k = m->nl; k-- > 0;) {
                 if (m->l[k].at == m->n + 1) {
@@ -323,7 +325,6 @@ static int push(struct model *m, const char *name, int nomatch, unsigned flags, 
     if (m->n > m->max) m->max = m->n;
     if (ns != NS_HTML) m->foreign++;
     if (ns == NS_HTML && strcmp(name, "select") == 0) m->selects++;
-    if (ns == NS_HTML && strcmp(name, "frameset") == 0) m->no_text++;
     return 0;
 }
 
@@ -634,6 +635,7 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     }
     if (strcmp(name, "html") == 0 || strcmp(name, "head") == 0 || strcmp(name, "body") == 0)
         return 0;
+    if (strcmp(name, "frameset") == 0) return -EMLINK;
     long i;
     const char *which = NULL;
     if (f & F_CLOSE_P) {
@@ -726,10 +728,6 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
         struct afe e = {.marker = 1};
         if ((r = afe_add(m, &e)) < 0) return r;
     }
-    /* in a frameset the builder ignores most start tags, and an ignored
-     * element switches no text mode: the model must not either, or it would
-     * skip markup the builder sees */
-    if (m->no_text) return 0;
     if (strcmp(name, "script") == 0)
         html_tok_text_mode(t, HTML_TOK_SCRIPT);
     else if (strcmp(name, "style") == 0 || strcmp(name, "xmp") == 0 ||

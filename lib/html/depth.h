@@ -18,7 +18,8 @@
  * in *out (may be NULL), -EMLINK when the document nests deeper than
  * HOMING_SCAN_HTML_NEST_MAX elements or the model's work (the depth at every
  * element opened plus every element looked at to close one) passes
- * HOMING_SCAN_HTML_WORK_MAX, or -ENOMEM.
+ * HOMING_SCAN_HTML_WORK_MAX, or holds a <frameset> start tag (depth.c says
+ * why), or -ENOMEM.
  */
 #ifndef HOMING_LIB_HTML_DEPTH_H
 #define HOMING_LIB_HTML_DEPTH_H

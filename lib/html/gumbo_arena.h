@@ -3,8 +3,8 @@
  * dropped whole. Besides being fast (gumbo allocates and frees every token,
  * string and node on its own), it means gumbo_destroy_output is never called:
  * gumbo frees its tree recursively, one call per level, so a deep tree
- * overflowed the stack there. (gumbo still frees a <body> recursively when a
- * <frameset> replaces it; lib/html/depth.c bounds that depth.)
+ * overflowed the stack there. (gumbo also frees a <body> recursively when a
+ * <frameset> replaces it; lib/html/depth.c refuses documents with one.)
  *
  * Contract: gumbo_arena_parse returns gumbo's output (max_errors 0, so no
  * error list) or NULL; everything it points to lives until

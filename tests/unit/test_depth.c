@@ -108,6 +108,9 @@ static void test_builder_nests(void **state)
     assert_int_equal(depth_rep("<math><annotation-xml encoding=\"text/html\">", "<x/>",
                                HOMING_SCAN_HTML_NEST_MAX + 1, ""),
                      -EMLINK);
+    /* a frameset is refused outright, wherever it is */
+    assert_int_equal(depth_of("t<frameset><frame>"), -EMLINK);
+    assert_int_equal(depth_of("<svg><frameset></frameset></svg>"), 2); /* an SVG element */
     /* names past the tokenizer's length are unknown tags to gumbo, and every
      * unknown end tag closes the topmost unknown element: <y> by </x> */
     char x[71], lng[200];
