@@ -588,6 +588,17 @@ static int push_foreign(struct model *m, const struct html_token *tok, const cha
     return r;
 }
 
+static int duplicate_attr(const char *s, const struct html_token *tok)
+{
+    for (size_t i = 0; i < tok->n_attrs && i < 64; i++)
+        for (size_t j = 0; j < i; j++)
+            if (tok->attrs[i].name_len == tok->attrs[j].name_len &&
+                strncasecmp(s + tok->attrs[i].name, s + tok->attrs[j].name,
+                            tok->attrs[i].name_len) == 0)
+                return 1;
+    return tok->n_attrs > 64; /* past that, assume the worst */
+}
+
 static int start_tag(struct model *m, struct html_tok *t, const struct html_token *tok)
 {
     const char *name = tok->name;
@@ -606,6 +617,10 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     if (top && top->ns != NS_HTML && (!(top->flags & F_INTEG) || math_glyph) &&
         !svg_in_annotation) {
         int out = (f & F_BREAKOUT) != 0;
+        /* gumbo (with max_errors 0, as scan runs it) glues the name after a
+         * duplicate attribute to the duplicate's, so whether a <font> with
+         * one breaks out is not worth modelling: refused */
+        if (strcmp(name, "font") == 0 && duplicate_attr(t->s, tok)) return -EMLINK;
         if (strcmp(name, "font") == 0)
             for (size_t i = 0; i < tok->n_attrs; i++) {
                 const struct html_tok_attr *a = &tok->attrs[i];
@@ -619,8 +634,10 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
             if (tok->self_closing) return charge(m, 1);
             int ns = top->ns;
             unsigned ff = foreign_flags(ns, name);
-            if (ns == NS_MATH && strcmp(name, "annotation-xml") == 0 && is_html_encoding(t->s, tok))
-                ff |= F_INTEG;
+            if (ns == NS_MATH && strcmp(name, "annotation-xml") == 0) {
+                if (duplicate_attr(t->s, tok)) return -EMLINK; /* as for <font> above */
+                if (is_html_encoding(t->s, tok)) ff |= F_INTEG;
+            }
             return push_foreign(m, tok, name, ff, ns);
         }
         while (m->n && m->st[m->n - 1].ns != NS_HTML && !(m->st[m->n - 1].flags & F_INTEG)) {
