@@ -490,11 +490,12 @@ static int name_in(const char *name, const char *const *l)
 static long open_select(struct model *m, int *in_table)
 {
     static const char *const tbl[] = {"table", "template", NULL};
-    static const char *const sel[] = {"select", NULL};
+    static const char *const sel[] = {"select", "template", NULL};
     const char *which;
     long i = find_any(m, sel, &which);
     *in_table = 0;
     if (i < 0) return i;
+    if (strcmp(which, "template") == 0) return -1; /* a template in the select: its own rules */
     for (size_t k = (size_t)i; k-- > 0;) {
         if (charge(m, 1) < 0) return -2;
         if (m->st[k].ns == NS_HTML && name_in(m->st[k].name, tbl)) {
