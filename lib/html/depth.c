@@ -26,7 +26,8 @@
  *   tags that break out of it, and the elements whose content is text (script,
  *   style, textarea, ...) only in HTML, so no markup the builder sees is
  *   skipped;
- * - a <frameset> refuses the document: whether the builder takes it (and then
+ * - a <template> refuses the document (its content has insertion modes of
+ *   its own), and so does a <frameset>: whether the builder takes it (and then
  *   ignores nearly everything, text modes included) depends on text before it,
  *   no mail client shows one, and the builder frees the <body> it replaces
  *   recursively;
@@ -653,7 +654,9 @@ static int start_tag(struct model *m, struct html_tok *t, const struct html_toke
     }
     if (strcmp(name, "html") == 0 || strcmp(name, "head") == 0 || strcmp(name, "body") == 0)
         return 0;
-    if (strcmp(name, "frameset") == 0) return -EMLINK;
+    /* a template's content follows insertion modes of its own (a row, a
+     * table body ...) that the model does not follow; no mail client uses one */
+    if (strcmp(name, "frameset") == 0 || strcmp(name, "template") == 0) return -EMLINK;
     long i;
     const char *which = NULL;
     if (f & F_CLOSE_P) {
