@@ -26,6 +26,8 @@
  *   tags that break out of it, and the elements whose content is text (script,
  *   style, textarea, ...) only in HTML, so no markup the builder sees is
  *   skipped;
+ * - in foreign content a CDATA section is text (the tokenizer reads a bogus
+ *   comment there);
  * - a <template> refuses the document (its content has insertion modes of
  *   its own), and so does a <frameset>: whether the builder takes it (and then
  *   ignores nearly everything, text modes included) depends on text before it,
@@ -821,7 +823,14 @@ int html_depth_check(const char *html, size_t len, struct html_depth *out)
             r = start_tag(&m, &t, &tok);
         else if (type == HTML_TOK_END)
             r = end_tag(&m, &tok);
-        else
+        else if (type == HTML_TOK_COMMENT && m.n && m.st[m.n - 1].ns != NS_HTML &&
+                 len - tok.start >= 9 && memcmp(html + tok.start, "<![CDATA[", 9) == 0) {
+            /* in foreign content a CDATA section is text up to "]]>", where
+             * the tokenizer (which knows no tree) saw a bogus comment */
+            const char *e = memmem(html + tok.start + 9, len - tok.start - 9, "]]>", 3);
+            t.pos = prev_end = e ? (size_t)(e - html) + 3 : len;
+            r = charge(&m, 1);
+        } else
             r = charge(&m, 1);
     }
     if (r == 0 && t.nomem) r = -ENOMEM;
