@@ -5,8 +5,10 @@
  *
  * Contract: functions return 0 or a negative errno; outputs are written only on
  * success. Messages and HTML are untrusted: every parser below has the named
- * limits, and input past a limit is an error (-E2BIG) or, for counts inside a
- * message (findings, parts, nesting), a truncation reported by the result. The
+ * limits, and input past a limit is an error (-E2BIG; -ELOOP for address
+ * headers nested past HOMING_MIME_ADDR_DEPTH_MAX; from strip, -EMLINK for HTML
+ * past HOMING_SCAN_HTML_NEST_MAX or _WORK_MAX) or, for counts inside a message
+ * (findings, parts, nesting), a truncation reported by the result. The
  * tracker table and allow-list are read-only here and may be shared by threads.
  */
 #ifndef HOMING_SCAN_H
@@ -23,14 +25,25 @@
 #define HOMING_SCAN_PARTS_MAX      1000        /* MIME parts walked per message */
 #define HOMING_SCAN_MIME_DEPTH_MAX 32          /* multipart / message nesting */
 #define HOMING_SCAN_HTML_DEPTH_MAX 512         /* element nesting followed in HTML */
-#define HOMING_SCAN_URL_MAX        8192        /* bytes of one URL looked at */
-#define HOMING_SCAN_UNWRAP_MAX     4           /* wrappers peeled from one link */
-#define HOMING_SCAN_SPACER_REPEATS 3           /* an image URL this often is a spacer */
-#define HOMING_SCAN_TINY_SIDE      3           /* a declared side <= this is a pixel */
-#define HOMING_SCAN_TINY_AREA      25          /* ... or a declared area <= this */
-#define HOMING_SCAN_ID_MIN         16          /* length of a unique-looking id token */
-#define HOMING_SCAN_PART_MAX       64          /* bytes of a part path like "1.2.3" */
-#define HOMING_ALLOW_MAX           10000       /* entries of an allow-list */
+/* Before gumbo sees an HTML part: element nesting as a browser would build it,
+ * and the work of building it (the depth at each element opened); past either,
+ * scan marks the result truncated and strip refuses with -EMLINK. */
+#define HOMING_SCAN_HTML_NEST_MAX  1024
+#define HOMING_SCAN_HTML_WORK_MAX  (32u << 20)
+#define HOMING_SCAN_URL_MAX        8192  /* bytes of one URL looked at */
+#define HOMING_SCAN_UNWRAP_MAX     4     /* wrappers peeled from one link */
+#define HOMING_SCAN_SPACER_REPEATS 3     /* an image URL this often is a spacer */
+#define HOMING_SCAN_TINY_SIDE      3     /* a declared side <= this is a pixel */
+#define HOMING_SCAN_TINY_AREA      25    /* ... or a declared area <= this */
+#define HOMING_SCAN_ID_MIN         16    /* length of a unique-looking id token */
+#define HOMING_SCAN_PART_MAX       64    /* bytes of a part path like "1.2.3" */
+#define HOMING_ALLOW_MAX           10000 /* entries of an allow-list */
+/* Address headers (From, Sender, Reply-To, To, Cc, Bcc, Delivered-To) of a
+ * message and of the messages inside it: groups or comments nested deeper,
+ * or more colons in one field, and scan, strip and track refuse the message
+ * with -ELOOP before GMime sees it (GMime's group parser recurses). */
+#define HOMING_MIME_ADDR_DEPTH_MAX  64
+#define HOMING_MIME_ADDR_COLONS_MAX 1000
 
 enum homing_scan_kind {
     HOMING_SCAN_PIXEL,          /* hidden or tiny remote image */

@@ -21,7 +21,12 @@
 
 #include <gumbo.h>
 
+#include "lib/html/depth_int.h"
+#include "lib/html/gumbo_arena_int.h"
 #include "scan_int.h"
+
+_Static_assert(HOMING_SCAN_HTML_NEST_MAX == HTML_DEPTH_NEST_MAX, "one HTML nesting limit");
+_Static_assert(HOMING_SCAN_HTML_WORK_MAX == HTML_DEPTH_WORK_MAX, "one HTML work limit");
 
 #define SCAN_REFS_MAX 20000 /* references listed in one document */
 
@@ -1002,14 +1007,22 @@ int scan_collect(const char *html, size_t len, struct scan_refs *out)
     if (!html) html = "";
     if (len > HOMING_SCAN_HTML_MAX) return -E2BIG;
     memset(out, 0, sizeof *out);
-    GumboOptions opts = kGumboDefaultOptions;
-    opts.max_errors = 0; /* the error list is not read, so do not build it */
-    GumboOutput *g = gumbo_parse_with_options(&opts, html, len);
-    if (!g) return -ENOMEM;
+    /* gumbo has no limits of its own: its time grows with the square of the
+     * nesting and it frees its tree recursively */
+    int r = html_depth_check(html, len, NULL);
+    if (r < 0) return r;
+    /* in an arena dropped whole: gumbo_destroy_output frees the tree
+     * recursively, so it is never called */
+    struct gumbo_arena arena = {0};
+    GumboOutput *g = gumbo_arena_parse(&arena, html, len);
+    if (!g) {
+        gumbo_arena_release(&arena);
+        return -ENOMEM;
+    }
     struct walk w = {.html = html, .len = len, .refs = out};
     walk_node(&w, g->root, 0, 0, NULL);
     /* the document node's siblings of <html> (comments) load nothing */
-    gumbo_destroy_output(&opts, g);
+    gumbo_arena_release(&arena);
     if (w.err) {
         scan_refs_free(out);
         return w.err;
@@ -1250,6 +1263,10 @@ int homing_scan_html(const char *html, size_t len, const struct homing_scan_opti
 {
     struct scan_refs refs;
     int r = scan_collect(html, len, &refs);
+    if (r == -EMLINK) { /* not parsed: reported as a scan past its limits */
+        res->truncated = 1;
+        return 0;
+    }
     if (r < 0) return r;
     if (refs.truncated) res->truncated = 1;
     struct scan_needles nd = {0};

@@ -17,8 +17,12 @@
 
 #include <gmime/gmime.h>
 
+#include "lib/mime/addr_check_int.h"
 #include "lib/mime/mime_int.h"
 #include "scan_int.h"
+
+_Static_assert(HOMING_MIME_ADDR_DEPTH_MAX == MIME_ADDR_DEPTH_MAX, "one address nesting limit");
+_Static_assert(HOMING_MIME_ADDR_COLONS_MAX == MIME_ADDR_COLONS_MAX, "one address colon limit");
 
 static const char *const receipt_headers[] = {"Disposition-Notification-To", "Return-Receipt-To",
                                               "X-Confirm-Reading-To", NULL};
@@ -300,6 +304,8 @@ int homing_scan_message(const char *data, size_t len, const struct homing_scan_o
                         struct homing_scan_result **out)
 {
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
+    int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
+    if (depth < 0) return depth;
     GMimeMessage *m = parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_scan_result *res = calloc(1, sizeof *res);
@@ -329,6 +335,8 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
                          char **out, size_t *outlen, struct homing_strip_stats *st)
 {
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
+    int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
+    if (depth < 0) return depth;
     GMimeMessage *m = parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_strip_stats s = {0};

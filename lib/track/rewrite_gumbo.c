@@ -17,88 +17,8 @@
 
 #include <gumbo.h>
 
+#include "lib/html/gumbo_arena_int.h"
 #include "rewrite_int.h"
-
-/* gumbo allocates and frees every token, string and node on its own; an arena
- * for one parse turns that into pointer bumps and the teardown of the tree into
- * freeing a few chunks. Its size is bounded by a constant times the input. */
-#define ARENA_CHUNK (64u * 1024)
-
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    max_align_t data[];
-};
-
-struct arena {
-    struct arena_chunk *head;
-};
-
-/* A few chunks are kept per thread between parses (a part's parse, and the
- * parse of a conditional comment inside it, each need one): allocating and
- * freeing the same large blocks for every part made malloc trim and grow the
- * heap, and touch fresh pages, each time. */
-#define ARENA_SPARE_MAX 4
-
-static __thread struct arena_chunk *arena_spare;
-static __thread unsigned arena_n_spare;
-
-static void *arena_alloc(void *user, size_t n)
-{
-    struct arena *a = user;
-    n = (n + 15) & ~(size_t)15;
-    struct arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        if (arena_spare && cap == ARENA_CHUNK) {
-            c = arena_spare;
-            arena_spare = c->next;
-            arena_n_spare--;
-        } else {
-            c = malloc(sizeof *c + cap);
-        }
-        /* gumbo never checks an allocation (its own default aborts too) */
-        if (!c) abort();
-        c->used = 0;
-        c->cap = cap;
-        c->next = a->head;
-        a->head = c;
-    }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    return p;
-}
-
-static void arena_free(void *user, void *p)
-{
-    (void)user;
-    (void)p;
-}
-
-static void arena_release(struct arena *a)
-{
-    while (a->head) {
-        struct arena_chunk *c = a->head;
-        a->head = c->next;
-        if (arena_n_spare < ARENA_SPARE_MAX && c->cap == ARENA_CHUNK) {
-            c->next = arena_spare;
-            arena_spare = c;
-            arena_n_spare++;
-            continue;
-        }
-        free(c);
-    }
-}
-
-static GumboOutput *parse_html(struct arena *a, const char *html, size_t len)
-{
-    GumboOptions opt = kGumboDefaultOptions;
-    opt.max_errors = 0; /* errors are not needed, and unbounded on bad input */
-    opt.allocator = arena_alloc;
-    opt.deallocator = arena_free;
-    opt.userdata = a;
-    return gumbo_parse_with_options(&opt, html, len);
-}
 
 static int has_notrack(const GumboVector *attrs)
 {
@@ -151,7 +71,7 @@ static int is_link_tag(const GumboElement *e, int in_conditional)
     return name.length > 3 && (name.data[1] == 'v' || name.data[1] == 'V') && name.data[2] == ':';
 }
 
-static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
+static int walk(struct gumbo_arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
                 const char *base_url, int in_conditional, struct rewrite_list *out);
 
 /* Outlook conditional comments (<!--[if mso]> ... <![endif]-->) hold markup
@@ -166,21 +86,21 @@ static int conditional_comment(const GumboNode *n, const char *base, size_t len,
     size_t il, off = rewrite_conditional_inner(t.data, t.length, &il);
     if (off == 0) return 0;
     const char *inner = t.data + off;
-    struct arena a = {0};
-    GumboOutput *o = parse_html(&a, inner, il);
+    struct gumbo_arena a = {0};
+    GumboOutput *o = gumbo_arena_parse(&a, inner, il);
     int r = o ? walk(&a, o->root, inner, il, shift + (size_t)(inner - base), base_url, 1, out)
               : -ENOMEM;
-    arena_release(&a);
+    gumbo_arena_release(&a);
     return r;
 }
 
-static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
+static int walk(struct gumbo_arena *a, GumboNode *root, const char *base, size_t len, size_t shift,
                 const char *base_url, int in_conditional, struct rewrite_list *out)
 {
     /* grown on the way down: most documents are a few dozen levels deep */
     size_t cap = 64, depth = 0;
-    GumboNode **stack = arena_alloc(a, cap * sizeof *stack);
-    size_t *next = arena_alloc(a, cap * sizeof *next);
+    GumboNode **stack = gumbo_arena_alloc(a, cap * sizeof *stack);
+    size_t *next = gumbo_arena_alloc(a, cap * sizeof *next);
     int r = 0;
     stack[depth] = root;
     next[depth++] = 0;
@@ -208,8 +128,8 @@ static int walk(struct arena *a, GumboNode *root, const char *base, size_t len, 
         }
         if (depth == cap && cap < REWRITE_HTML_DEPTH) {
             size_t cap2 = cap * 2 < REWRITE_HTML_DEPTH ? cap * 2 : REWRITE_HTML_DEPTH;
-            GumboNode **s2 = arena_alloc(a, cap2 * sizeof *s2);
-            size_t *n2 = arena_alloc(a, cap2 * sizeof *n2);
+            GumboNode **s2 = gumbo_arena_alloc(a, cap2 * sizeof *s2);
+            size_t *n2 = gumbo_arena_alloc(a, cap2 * sizeof *n2);
             memcpy(s2, stack, cap * sizeof *s2);
             memcpy(n2, next, cap * sizeof *n2);
             stack = s2;
@@ -314,10 +234,10 @@ int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int p
                        struct rewrite_list *out)
 {
     if (len > UINT32_MAX) return -E2BIG; /* gumbo's offsets are unsigned int */
-    struct arena a = {0};
-    GumboOutput *o = parse_html(&a, html, len);
+    struct gumbo_arena a = {0};
+    GumboOutput *o = gumbo_arena_parse(&a, html, len);
     if (!o) {
-        arena_release(&a);
+        gumbo_arena_release(&a);
         return -ENOMEM;
     }
     size_t from = out->n, pixel_at = 0;
@@ -330,6 +250,6 @@ int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int p
             end_tag_offset(root, html, len, &at);
         pixel_at = at;
     }
-    arena_release(&a);
+    gumbo_arena_release(&a);
     return rewrite_finish(out, from, r, pixel, pixel_at);
 }

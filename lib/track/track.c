@@ -30,6 +30,7 @@
 #include "homing/store.h"
 #include "homing/token.h"
 #include "homing/track.h"
+#include "lib/mime/addr_check_int.h"
 #include "lib/track/rewrite_int.h"
 #include "track_int.h"
 
@@ -559,6 +560,13 @@ static int prepare(struct homing_track *t, const char *data, size_t len, char *e
         pos += ll + 1;
     }
 
+    if (mime_addr_check(t->data, len) < 0) {
+        fail(err, cap,
+             "an address header nested deeper than %d groups or comments (or with more than %d "
+             "colons)",
+             MIME_ADDR_DEPTH_MAX, MIME_ADDR_COLONS_MAX);
+        return -ELOOP;
+    }
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(t->data, len);
     GMimeParser *parser = g_mime_parser_new_with_stream(st);
     g_object_unref(st);
@@ -844,6 +852,7 @@ int homing_track_render_docs(const struct homing_track *t, const struct homing_k
 int homing_track_check(const char *data, size_t len)
 {
     homing_mime_init();
+    if (mime_addr_check(data, len) < 0) return -ELOOP; /* GMime's group parser recurses */
     struct homing_track t = {0};
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
     GMimeParser *parser = g_mime_parser_new_with_stream(st);

@@ -10,6 +10,7 @@
 
 #include <gmime/gmime.h>
 
+#include "lib/mime/addr_check_int.h"
 #include "track_int.h"
 
 struct parts_walk {
@@ -51,6 +52,7 @@ int track_html_parts(const char *msg, size_t len,
                      int (*cb)(void *ctx, const char *html, size_t len), void *ctx)
 {
     homing_mime_init();
+    if (mime_addr_check(msg, len) < 0) return -ELOOP; /* GMime's group parser recurses */
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, len);
     GMimeParser *p = g_mime_parser_new_with_stream(st);
     GMimeMessage *m = g_mime_parser_construct_message(p, NULL);

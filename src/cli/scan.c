@@ -185,10 +185,15 @@ static int scan_one(struct scan_run *run, const char *name, const char *data, si
     if (rc < 0) {
         char safe[512];
         cli_escape(safe, sizeof safe, name, strlen(name));
-        cli_fail("cannot scan %s: %s", safe,
-                 rc == -EBADMSG ? "not a message"
-                 : rc == -E2BIG ? "too large"
-                                : strerror(-rc));
+        if (rc == -ELOOP)
+            cli_fail("cannot scan %s: an address header nested deeper than %d groups or comments "
+                     "(or with more than %d colons)",
+                     safe, HOMING_MIME_ADDR_DEPTH_MAX, HOMING_MIME_ADDR_COLONS_MAX);
+        else
+            cli_fail("cannot scan %s: %s", safe,
+                     rc == -EBADMSG ? "not a message"
+                     : rc == -E2BIG ? "too large"
+                                    : strerror(-rc));
         return rc;
     }
     run->nmsg++;

@@ -66,6 +66,14 @@ int cmd_strip(struct cli *cli, int argc, char **argv)
     rc = homing_strip_message(data, len, &o, &out, &outlen, &st);
     free(data);
     homing_trackers_free(t);
+    if (rc == -ELOOP)
+        return cli_fail("cannot strip %s: an address header nested deeper than %d groups or "
+                        "comments (or with more than %d colons)",
+                        in, HOMING_MIME_ADDR_DEPTH_MAX, HOMING_MIME_ADDR_COLONS_MAX);
+    if (rc == -EMLINK)
+        return cli_fail("cannot strip %s: an HTML part nested deeper than %d elements (or past %u "
+                        "steps of nesting work)",
+                        in, HOMING_SCAN_HTML_NEST_MAX, HOMING_SCAN_HTML_WORK_MAX);
     if (rc < 0)
         return cli_fail("cannot strip %s: %s", in,
                         rc == -EBADMSG  ? "not a message"
