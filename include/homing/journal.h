@@ -79,11 +79,23 @@ int homing_journal_append_suppressed(struct homing_journal *j, unsigned w,
 /* Flushes writer w's segment to disk (fdatasync): for sync_full. */
 int homing_journal_sync(struct homing_journal *j, unsigned w);
 
-/* Ingester side. fn (NULL: none) is called by homing_journal_ingest after each
- * transaction that stored events, with those events (details already freed),
- * before the next one starts: the daemon uses it to forget its count of
- * document downloads answered but not yet stored. Set before ingesting. */
-typedef void (*homing_journal_stored_fn)(void *arg, const struct homing_event *evs, size_t n);
+/* Ingester side. fn (NULL: none) is told of every store transaction that
+ * carries events, from the ingester's thread: HOMING_JOURNAL_BEFORE with the
+ * events just before the transaction, then exactly one of
+ * HOMING_JOURNAL_STORED (committed), HOMING_JOURNAL_FAILED (not stored, will
+ * be tried again) or HOMING_JOURNAL_SKIPPED (refused by the store on its own,
+ * never stored). Details are freed by then. The daemon uses it to keep its
+ * count of document downloads answered but not yet stored exact: it holds
+ * that count's lock from BEFORE to the end, so nothing reads the store's use
+ * count and its own count on two sides of one commit. Set before ingesting. */
+enum homing_journal_phase {
+    HOMING_JOURNAL_BEFORE,
+    HOMING_JOURNAL_STORED,
+    HOMING_JOURNAL_FAILED,
+    HOMING_JOURNAL_SKIPPED,
+};
+typedef void (*homing_journal_stored_fn)(void *arg, const struct homing_event *evs, size_t n,
+                                         enum homing_journal_phase phase);
 void homing_journal_set_stored(struct homing_journal *j, homing_journal_stored_fn fn, void *arg);
 /* Ingester side. Moves up to max records (events and suppressed hits, <=
  * HOMING_JOURNAL_BATCH per transaction) from the journal into st; *moved gets

@@ -490,9 +490,14 @@ static int append_singly(struct homing_journal *j, unsigned w, struct homing_sto
         int closed, torn;
         if (read_records(j, w, off, 1, &next, &n, &nf, &closed, &torn) == 0) break;
         int64_t pos = position(rd->segment, next);
+        if (n && j->stored_fn) j->stored_fn(j->stored_arg, j->evs, n, HOMING_JOURNAL_BEFORE);
         int r = homing_store_events_append_floods(st, j->evs, n, j->floods, nf, cursor, pos);
         free_details(j, n);
-        if (r == 0 && n && j->stored_fn) j->stored_fn(j->stored_arg, j->evs, n);
+        if (n && j->stored_fn)
+            j->stored_fn(j->stored_arg, j->evs, n,
+                         r == 0         ? HOMING_JOURNAL_STORED
+                         : r == -EINVAL ? HOMING_JOURNAL_SKIPPED
+                                        : HOMING_JOURNAL_FAILED);
         if (r == -EINVAL) {
             if (refused) (*refused)++;
             r = homing_store_events_append_cursor(st, NULL, 0, cursor, pos);
@@ -528,15 +533,19 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
     uint64_t seg = rd->segment;
     int64_t pos = finished ? position(seg + 1, 0) : position(seg, next_off);
     if (records == 0 && !finished) return 0;
+    if (n && j->stored_fn) j->stored_fn(j->stored_arg, j->evs, n, HOMING_JOURNAL_BEFORE);
     int r = homing_store_events_append_floods(st, j->evs, n, j->floods, nf, cursor, pos);
     free_details(j, n);
+    /* Refused as a whole is not stored: the records go again one by one. */
+    if (n && j->stored_fn)
+        j->stored_fn(j->stored_arg, j->evs, n,
+                     r == 0 ? HOMING_JOURNAL_STORED : HOMING_JOURNAL_FAILED);
     if (r == -EINVAL && records > 0) {
         /* A record the store refuses on its own: store the others singly. */
         r = append_singly(j, w, st, cursor, next_off, refused);
         if (r == 0) r = homing_store_events_append_cursor(st, NULL, 0, cursor, pos);
-    } else if (r == 0) {
-        if (nf) j->floods_pending = 1;
-        if (n && j->stored_fn) j->stored_fn(j->stored_arg, j->evs, n);
+    } else if (r == 0 && nf) {
+        j->floods_pending = 1;
     }
     if (r < 0) return r;
     *moved += records;

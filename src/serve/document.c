@@ -86,6 +86,7 @@ void document_not_found(h2o_req_t *req)
  * their events), so a short array scanned under the lock is enough. */
 struct doc_pending {
     pthread_mutex_t mu;
+    int held; /* the ingester holds mu across a commit (document_stored); its own */
     size_t used;
     struct {
         int64_t grant;
@@ -118,32 +119,64 @@ static size_t pending_find(const struct doc_pending *p, int64_t grant)
     return i;
 }
 
+/* Under p->mu. */
+static void pending_drop(struct doc_pending *p, int64_t grant)
+{
+    size_t i = pending_find(p, grant);
+    if (i < p->used && --p->e[i].n == 0) p->e[i] = p->e[--p->used];
+}
+
 static void pending_forget(struct doc_pending *p, int64_t grant)
 {
     pthread_mutex_lock(&p->mu);
-    size_t i = pending_find(p, grant);
-    if (i < p->used && --p->e[i].n == 0) p->e[i] = p->e[--p->used];
+    pending_drop(p, grant);
     pthread_mutex_unlock(&p->mu);
 }
 
-void document_stored(void *serve, const struct homing_event *evs, size_t n)
+static int is_download(const struct homing_event *ev)
 {
-    struct serve *s = serve;
-    for (size_t i = 0; i < n; i++)
-        if (evs[i].kind == HOMING_EV_DOCUMENT_OPEN && evs[i].method == HOMING_METHOD_GET)
-            pending_forget(s->doc_pending, evs[i].item);
+    return ev->kind == HOMING_EV_DOCUMENT_OPEN && ev->method == HOMING_METHOD_GET;
+}
+
+/* The journal's ingester, around each transaction (homing/journal.h). A batch
+ * with downloads in it is committed under the lock: a loop thread checking a
+ * grant then sees either the store before the commit and the download still
+ * counted here, or the store after it and the download forgotten, never the
+ * download in both (which would refuse a use that is left) or in neither. */
+void document_stored(void *serve, const struct homing_event *evs, size_t n,
+                     enum homing_journal_phase phase)
+{
+    struct doc_pending *p = ((struct serve *)serve)->doc_pending;
+    if (phase == HOMING_JOURNAL_BEFORE) {
+        for (size_t i = 0; i < n; i++)
+            if (is_download(&evs[i])) {
+                pthread_mutex_lock(&p->mu);
+                p->held = 1;
+                break;
+            }
+        return;
+    }
+    if (!p->held) return;
+    /* Stored: counted by the store now. Skipped: never will be. Failed: the
+     * same events come again, so they stay counted here. */
+    if (phase != HOMING_JOURNAL_FAILED)
+        for (size_t i = 0; i < n; i++)
+            if (is_download(&evs[i])) pending_drop(p, evs[i].item);
+    p->held = 0;
+    pthread_mutex_unlock(&p->mu);
 }
 
 void document_unanswered(struct serve *s, const struct homing_event *ev)
 {
-    if (ev->kind == HOMING_EV_DOCUMENT_OPEN && ev->method == HOMING_METHOD_GET)
-        pending_forget(s->doc_pending, ev->item);
+    if (is_download(ev)) pending_forget(s->doc_pending, ev->item);
 }
 
 /* The grant's check against the store and the downloads still on their way
  * there, and for a GET the count of this one, under one lock: two loop threads
- * serving the last use of one grant cannot both pass. The store read never
- * waits for a writer (WAL), so the lock is held for microseconds. */
+ * serving the last use of one grant cannot both pass, and no commit of a
+ * download lands between the two reads (document_stored). The store read
+ * never waits for a writer (WAL); the lock waits at most for one commit of a
+ * batch that holds a download. */
 static int grant_take(struct worker *w, const struct homing_token *t, int get,
                       struct homing_document **doc)
 {

@@ -5,6 +5,7 @@
 #ifndef HOMING_SERVE_DOCUMENT_H
 #define HOMING_SERVE_DOCUMENT_H
 
+#include "homing/journal.h"
 #include "log.h"
 #include "serve.h"
 
@@ -16,13 +17,15 @@ int document_prepare(struct worker *w, h2o_req_t *req, const struct homing_token
  * yet, per grant: the store counts a use only when it stores that event
  * (migration 0011), so the check of the next download adds these. Made once
  * at start; the ingester thread forgets each download once its event is
- * stored (document_stored, a journal hook); a download whose answer failed is
- * forgotten by document_unanswered. DOC_PENDING_MAX grants at once at most:
+ * stored, in the same hold of the lock as the commit (document_stored, a
+ * journal hook); a download that could not be journaled is forgotten by
+ * document_unanswered. DOC_PENDING_MAX grants at once at most:
  * past that a download gets 503. */
 #define DOC_PENDING_MAX 4096
 int document_pending_init(struct serve *s);
 void document_pending_free(struct serve *s);
-void document_stored(void *serve, const struct homing_event *evs, size_t n);
+void document_stored(void *serve, const struct homing_event *evs, size_t n,
+                     enum homing_journal_phase phase);
 /* A queued download that was answered 503 (its event never stored). */
 void document_unanswered(struct serve *s, const struct homing_event *ev);
 /* Starts the streamed answer (after the hit's commit). */

@@ -89,6 +89,17 @@ try:
         check(st == 410, f"third download of two: {st}")
         check(uses(inst, gid) == 2, f"uses: {uses(inst, gid)}")
 
+    def every_use_is_served():
+        """Back-to-back downloads of one grant: each of its uses is served and
+        only the one past the limit refused. A check that saw a download both
+        in the store and still pending in memory (a commit between its two
+        reads) refused a use that was left: seen under ThreadSanitizer's
+        slowdown before the ingester committed under the pending lock."""
+        gid, path = grant(inst, "seq@example.org", "--max-uses", "40")
+        got = [http_get(inst.public_port, path)[0] for _ in range(41)]
+        check(got == [200] * 40 + [410], f"answers: {got}")
+        check(uses(inst, gid) == 40, f"uses: {uses(inst, gid)}")
+
     def downloads_are_never_suppressed():
         gid, path = grant(inst, "many@example.org")
         n = 80  # well past the flood burst of one client on one URL
@@ -119,6 +130,7 @@ try:
     T.run(download_while_store_locked)
     T.run(parallel_last_uses)
     T.run(use_survives_kill)
+    T.run(every_use_is_served)
     T.run(downloads_are_never_suppressed)
     T.run(planted_media_type_is_not_a_header)
 finally:
