@@ -19,11 +19,11 @@
  *   needs it. It is kept from page to page and checked against a store stamp
  *   (struct enrich_ctx), so a flood's pages do not read 2,000 events each.
  * - Consumers that need the enrichment (the notifier; IP truncation) never pass
- *   this cursor: enricher_running() says whether it moves at all.
+ *   this cursor: enricher_running(s) says whether it moves at all.
  * - Missing country/ASN databases are not fatal: one warning, and the verdicts
  *   are made from the User-Agent and the machine knowledge. Without a
  *   User-Agent parser nothing can be enriched: one error, and the thread does
- *   not run (enricher_running() is 0), so nobody waits for it.
+ *   not run (enricher_running(s) is 0), so nobody waits for it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -56,16 +56,16 @@ struct enricher {
     uint64_t enriched, failed;
 };
 
-static struct enricher enricher; /* one per daemon */
-
-int enricher_running(void)
+/* One per daemon, owned by its struct serve (s->enricher): made by
+ * enricher_init, freed by enricher_stop. */
+int enricher_running(const struct serve *s)
 {
-    return atomic_load(&enricher.running);
+    return s->enricher && atomic_load(&s->enricher->running);
 }
 
-int enricher_horizon(struct homing_store *st, int64_t *upto)
+int enricher_horizon(const struct serve *s, struct homing_store *st, int64_t *upto)
 {
-    if (!enricher_running()) {
+    if (!enricher_running(s)) {
         *upto = INT64_MAX; /* enrichment off: nothing to wait for */
         return 0;
     }
@@ -584,7 +584,9 @@ static void *enricher_main(void *arg)
 
 int enricher_init(struct serve *s, struct homing_store *store)
 {
-    struct enricher *en = &enricher;
+    struct enricher *en = calloc(1, sizeof *en);
+    if (!en) return -ENOMEM;
+    s->enricher = en;
     en->serve = s;
     en->store = store;
     const struct homing_config *c = s->config;
@@ -605,28 +607,29 @@ int enricher_init(struct serve *s, struct homing_store *store)
 
 int enricher_start(struct serve *s)
 {
-    (void)s;
-    if (!enricher.reader) return 0;
-    atomic_store(&enricher.running, 1);
-    if (pthread_create(&enricher.thread, NULL, enricher_main, &enricher) != 0) {
-        atomic_store(&enricher.running, 0);
+    struct enricher *en = s->enricher;
+    if (!en || !en->reader) return 0;
+    atomic_store(&en->running, 1);
+    if (pthread_create(&en->thread, NULL, enricher_main, en) != 0) {
+        atomic_store(&en->running, 0);
         return -EAGAIN;
     }
-    enricher.started = 1;
+    en->started = 1;
     return 0;
 }
 
 void enricher_stop(struct serve *s)
 {
-    (void)s;
-    if (enricher.started) pthread_join(enricher.thread, NULL);
-    enricher.started = 0;
-    atomic_store(&enricher.running, 0);
-    if (enricher.enriched || enricher.failed)
-        log_info("enrich: %" PRIu64 " hits enriched, %" PRIu64 " not enrichable", enricher.enriched,
-                 enricher.failed);
-    homing_reader_free(enricher.reader);
-    enricher.reader = NULL;
-    homing_store_close(enricher.store);
-    enricher.store = NULL;
+    struct enricher *en = s->enricher;
+    if (!en) return;
+    if (en->started) pthread_join(en->thread, NULL);
+    en->started = 0;
+    atomic_store(&en->running, 0);
+    if (en->enriched || en->failed)
+        log_info("enrich: %" PRIu64 " hits enriched, %" PRIu64 " not enrichable", en->enriched,
+                 en->failed);
+    homing_reader_free(en->reader);
+    homing_store_close(en->store);
+    s->enricher = NULL;
+    free(en);
 }

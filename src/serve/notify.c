@@ -77,7 +77,7 @@ struct endpoint {
     int64_t next_ok_us; /* back-off: nothing starts before (wall clock, as the store) */
     int in_flight;
     int64_t flying[NOTIFY_INFLIGHT_PER_WEBHOOK]; /* notification ids running */
-    size_t queue[NOTIFY_QUEUE_PER_WEBHOOK];      /* indices into notifier.page */
+    size_t queue[NOTIFY_QUEUE_PER_WEBHOOK];      /* indices into the notifier's page */
     size_t n_queue;
 };
 
@@ -85,7 +85,7 @@ struct endpoint {
 struct transfer {
     struct homing_delivery d;
     int64_t webhook;
-    size_t slot; /* in notifier.running */
+    size_t slot; /* in the notifier's running */
 };
 
 struct notifier {
@@ -107,7 +107,8 @@ struct notifier {
     struct transfer *running[NOTIFY_INFLIGHT_MAX];
 };
 
-static struct notifier notifier; /* one per daemon */
+/* One per daemon, owned by its struct serve (s->notifier): made by
+ * notifier_init, freed by notifier_stop. */
 
 /* ---- the policy over committed events ---- */
 
@@ -327,10 +328,11 @@ static int notify_event(struct notifier *nt, struct notify_page *pg, const struc
     /* The enrichment thread's verdict and reader flags (enrich.c) while it runs:
      * one verdict per event, the one reports show; enriched here otherwise. */
     int stored = 0, new_reader = 0, forward = 0;
-    if (hit && enricher_running() &&
+    if (hit && enricher_running(nt->serve) &&
         enricher_lookup(nt->store, ev, &en, &new_reader, &forward) == 0)
         stored = 1;
-    if (stored || (hit && !enricher_running() && nt->reader && enrich(nt, ev, m, &en) == 0)) {
+    if (stored ||
+        (hit && !enricher_running(nt->serve) && nt->reader && enrich(nt, ev, m, &en) == 0)) {
         e = &en;
         if (en.fingerprint) homing_fingerprint_format(en.fingerprint, fp);
     }
@@ -391,14 +393,14 @@ static int notify_events(struct notifier *nt)
     if (r < 0 && r != -ENOENT) return r;
     /* Never past the enrichment cursor: the policy needs the verdicts. */
     int64_t upto;
-    if ((r = enricher_horizon(nt->store, &upto)) < 0) return r;
+    if ((r = enricher_horizon(nt->serve, nt->store, &upto)) < 0) return r;
     struct homing_event *evs = NULL;
     size_t n = 0;
     if ((r = homing_store_events_list(nt->store, 0, cursor, NOTIFY_EVENTS_PAGE, &evs, &n)) < 0)
         return r;
     struct notify_page pg = {0};
     struct homing_store_enrichment_flags *flags = NULL;
-    if (n && enricher_running()) {
+    if (n && enricher_running(nt->serve)) {
         /* The enrichments of the page's hits: all stored, up to the horizon. */
         int64_t last = evs[n - 1].id < upto ? evs[n - 1].id : upto;
         if (last > cursor &&
@@ -711,7 +713,9 @@ static void *deliverer_main(void *arg)
 
 int notifier_init(struct serve *s, struct homing_store *store)
 {
-    struct notifier *nt = &notifier;
+    struct notifier *nt = calloc(1, sizeof *nt);
+    if (!nt) return -ENOMEM;
+    s->notifier = nt; /* freed by notifier_stop, also after a failure here */
     nt->serve = s;
     nt->store = store;
     const struct homing_config *c = s->config;
@@ -760,31 +764,30 @@ int notifier_init(struct serve *s, struct homing_store *store)
 
 int notifier_start(struct serve *s)
 {
-    (void)s;
-    if (pthread_create(&notifier.thread, NULL, notifier_main, &notifier) != 0) return -EAGAIN;
-    if (pthread_create(&notifier.dthread, NULL, deliverer_main, &notifier) != 0) {
+    struct notifier *nt = s->notifier;
+    if (pthread_create(&nt->thread, NULL, notifier_main, nt) != 0) return -EAGAIN;
+    if (pthread_create(&nt->dthread, NULL, deliverer_main, nt) != 0) {
         /* Without deliveries the outbox only grows; they go out after a restart. */
-        notifier.started = 1;
+        nt->started = 1;
         return -EAGAIN;
     }
-    notifier.started = 2;
+    nt->started = 2;
     return 0;
 }
 
 void notifier_stop(struct serve *s)
 {
-    (void)s;
-    if (notifier.started >= 1) pthread_join(notifier.thread, NULL);
-    if (notifier.started >= 2) pthread_join(notifier.dthread, NULL);
-    notifier.started = 0;
-    homing_notify_sender_free(notifier.sender); /* (the delivery thread's, if it never ran) */
-    notifier.sender = NULL;
-    homing_store_close(notifier.dstore);
-    notifier.dstore = NULL;
-    homing_reader_free(notifier.reader);
-    notifier.reader = NULL;
-    homing_store_close(notifier.store);
-    notifier.store = NULL;
+    struct notifier *nt = s->notifier;
+    if (!nt) return;
+    if (nt->started >= 1) pthread_join(nt->thread, NULL);
+    if (nt->started >= 2) pthread_join(nt->dthread, NULL);
+    nt->started = 0;
+    homing_notify_sender_free(nt->sender); /* (the delivery thread's, if it never ran) */
+    homing_store_close(nt->dstore);
+    homing_reader_free(nt->reader);
+    homing_store_close(nt->store);
+    s->notifier = NULL;
+    free(nt);
 }
 
 /* ---- GET /api/v1/stream: Server-Sent Events on the admin loop ---- */

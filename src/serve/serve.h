@@ -116,6 +116,8 @@ struct serve {
     struct metrics metrics;
     atomic_int stopping;
     struct doc_pending *doc_pending; /* downloads answered, not yet stored (document.c) */
+    struct enricher *enricher;       /* the enrichment thread's state (enrich.c) */
+    struct notifier *notifier;       /* the notifier's and deliverer's state (notify.c) */
 };
 
 /* privacy.c: the daemon's privacy thread, an object serve.c owns: init reads
@@ -199,12 +201,12 @@ int stream_start(struct worker *w, h2o_req_t *req);
 int enricher_init(struct serve *s, struct homing_store *store);
 int enricher_start(struct serve *s);
 void enricher_stop(struct serve *s);
-int enricher_running(void);
+int enricher_running(const struct serve *s);
 /* For the notifier: events with id <= *upto are enriched (INT64_MAX when the
  * thread is off); the stored enrichment of ev rebuilt as lib/reader's struct
  * with its reader flags (-ENOENT: none, e.g. an event that is not a hit). */
 struct homing_enrichment;
-int enricher_horizon(struct homing_store *st, int64_t *upto);
+int enricher_horizon(const struct serve *s, struct homing_store *st, int64_t *upto);
 int enricher_lookup(struct homing_store *st, const struct homing_event *ev,
                     struct homing_enrichment *out, int *new_reader, int *forward);
 
