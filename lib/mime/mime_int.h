@@ -9,6 +9,13 @@
 #ifndef HOMING_LIB_MIME_INT_H
 #define HOMING_LIB_MIME_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "homing/util.h"
+
 void homing_mime_init(void);
 
 /* RFC 2047 encoded words in header text decoded into UTF-8 (GMime's decoder:
@@ -16,5 +23,27 @@ void homing_mime_init(void);
  * a malloc'd string; text without "=?" is copied as it is. NULL only when
  * out of memory. */
 char *homing_mime_decode_words(const char *s);
+
+/* One field of a header section, as positions in the message (fields.c). */
+struct homing_mime_field {
+    size_t start;              /* the field's first byte */
+    size_t end;                /* past its last line break (or the input's end) */
+    size_t colon;              /* the colon ending the name; end when there is none */
+    struct homing_slice name;  /* before the colon, blanks before it dropped */
+    struct homing_slice value; /* after the colon to end: folding and line breaks kept */
+};
+
+/* Reads the field at *pos of msg. Returns 1 with *f set and *pos past the
+ * field; 0 at the end of the header section, with *pos past the empty line
+ * (or at len when there is no body); -EBADMSG for a line that is not a field
+ * (no colon on its first line, an empty name, or a blank at its start where
+ * no field is open), with f->start and f->end spanning it (continuation lines
+ * included) and *pos past it, so that a lenient reader skips it. */
+int homing_mime_field_next(const char *msg, size_t len, size_t *pos, struct homing_mime_field *f);
+/* Whether the name is ftext (RFC 5322: printable ASCII but the colon) with
+ * nothing between it and the colon. */
+bool homing_mime_field_name_strict(const struct homing_mime_field *f);
+/* Case-insensitive test of the field's name. */
+bool homing_mime_field_is(const struct homing_mime_field *f, const char *name);
 
 #endif

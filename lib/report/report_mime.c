@@ -104,63 +104,31 @@ static size_t rp_unfold(const char *v, const char *end, char *out, size_t cap)
     return o;
 }
 
-/* End of the field that starts at p: the newline not followed by folding. */
-static const char *rp_field_end(const char *p, const char *end)
-{
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) return end;
-        if (nl + 1 < end && (nl[1] == ' ' || nl[1] == '\t')) {
-            p = nl + 1;
-            continue;
-        }
-        return nl;
-    }
-    return end;
-}
-
+/* Both readers take the fields of lib/mime's reader, skipping lines that are
+ * not fields, and unfold the value. */
 int rp_header_next(const char *hdr, size_t hlen, size_t *pos, char *name, size_t ncap, char *value,
                    size_t vcap)
 {
-    const char *end = hdr + hlen;
-    const char *p = hdr + *pos;
-    while (p < end) {
-        const char *fe = rp_field_end(p, end);
-        const char *colon = memchr(p, ':', (size_t)(fe - p));
-        size_t next = (size_t)(fe - hdr) + (fe < end ? 1 : 0);
-        if (colon && colon > p && (size_t)(colon - p) < ncap && *p != ' ' && *p != '\t') {
-            size_t nl = (size_t)(colon - p);
-            while (nl > 0 && (p[nl - 1] == ' ' || p[nl - 1] == '\t')) nl--;
-            memcpy(name, p, nl);
-            name[nl] = '\0';
-            rp_unfold(colon + 1, fe, value, vcap);
-            *pos = next;
-            return 1;
-        }
-        p = hdr + next;
-        *pos = next;
+    struct homing_mime_field f;
+    int rc;
+    while ((rc = homing_mime_field_next(hdr, hlen, pos, &f)) != 0) {
+        if (rc < 0 || f.name.len >= ncap) continue;
+        memcpy(name, f.name.p, f.name.len);
+        name[f.name.len] = '\0';
+        rp_unfold(f.value.p, f.value.p + f.value.len, value, vcap);
+        return 1;
     }
     return 0;
 }
 
 int rp_header(const char *hdr, size_t hlen, const char *name, char *out, size_t cap)
 {
-    size_t nlen = strlen(name);
-    const char *end = hdr + hlen;
-    const char *p = hdr;
-    while (p < end) {
-        if ((size_t)(end - p) > nlen && strncasecmp(p, name, nlen) == 0) {
-            const char *q = p + nlen;
-            while (q < end && (*q == ' ' || *q == '\t')) q++;
-            if (q < end && *q == ':') {
-                const char *fe = rp_field_end(q + 1, end);
-                return (int)rp_unfold(q + 1, fe, out, cap);
-            }
-        }
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) break;
-        p = nl + 1;
-    }
+    struct homing_mime_field f;
+    size_t pos = 0;
+    int rc;
+    while ((rc = homing_mime_field_next(hdr, hlen, &pos, &f)) != 0)
+        if (rc > 0 && homing_mime_field_is(&f, name))
+            return (int)rp_unfold(f.value.p, f.value.p + f.value.len, out, cap);
     return -1;
 }
 

@@ -46,6 +46,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "lib/mime/mime_int.h"
 #include "trace_int.h"
 
 /* Named limits. A signature or key past one of them is reported malformed. */
@@ -292,53 +293,30 @@ static int b64_decode(struct homing_slice in, unsigned char *out, size_t cap)
 
 /* ---- the message: header fields and body ---- */
 
-/* Splits the header section into fields as OpenDKIM reads it: a field runs
- * to the next line that does not start with WSP, its name to the colon.
- * Returns 0 with *body_off at the body (after the empty line; the message's
- * end when there is none), -EBADMSG for a line that is not a field, -E2BIG past
- * HOMING_TRACE_FIELDS_MAX fields, -ENOMEM. */
+/* Splits the header section into fields as OpenDKIM reads it (the shared
+ * reader of lib/mime: a field runs to the next line that does not start with
+ * WSP, its name to the colon), refusing a header with a line that is not a
+ * field. Returns 0 with *body_off at the body (after the empty line; the
+ * message's end when there is none), -EBADMSG for a line that is not a field,
+ * -E2BIG past HOMING_TRACE_FIELDS_MAX fields, -ENOMEM. */
 static int fields_split(const char *msg, size_t len, struct dkim_field **fv, size_t *nf,
                         size_t *body_off)
 {
-    size_t i = 0, n = 0, cap = 0;
+    size_t pos = 0, n = 0, cap = 0;
     struct dkim_field *f = NULL;
-    *body_off = len;
-    while (i < len) {
-        if (msg[i] == '\n') {
-            *body_off = i + 1;
-            break;
-        }
-        if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n') {
-            *body_off = i + 2;
-            break;
-        }
-        size_t start = i;
-        const char *nl = memchr(msg + i, '\n', len - i);
-        size_t colon = start;
-        while (colon < len && msg + colon != nl && msg[colon] != ':') colon++;
-        if (colon == len || msg + colon == nl || colon == start) {
-            free(f);
-            return -EBADMSG;
-        }
-        size_t name_end = colon;
-        while (name_end > start && is_wsp(msg[name_end - 1])) name_end--;
-        /* The field continues while the next line starts with WSP. */
-        i = nl ? (size_t)(nl - msg) + 1 : len;
-        while (i < len && is_wsp(msg[i])) {
-            nl = memchr(msg + i, '\n', len - i);
-            i = nl ? (size_t)(nl - msg) + 1 : len;
-        }
-        if (n >= HOMING_TRACE_FIELDS_MAX) {
-            free(f);
-            return -E2BIG;
-        }
-        int rc = homing_array_grow((void **)&f, &cap, n, sizeof *f, 32);
-        if (rc < 0) {
-            free(f);
-            return rc;
-        }
-        f[n++] = (struct dkim_field){start, i, colon, name_end - start};
+    struct homing_mime_field mf;
+    int rc;
+    while ((rc = homing_mime_field_next(msg, len, &pos, &mf)) > 0) {
+        rc = n >= HOMING_TRACE_FIELDS_MAX ? -E2BIG
+                                          : homing_array_grow((void **)&f, &cap, n, sizeof *f, 32);
+        if (rc < 0) break;
+        f[n++] = (struct dkim_field){mf.start, mf.end, mf.colon, mf.name.len};
     }
+    if (rc < 0) {
+        free(f);
+        return rc;
+    }
+    *body_off = pos;
     *fv = f;
     *nf = n;
     return 0;

@@ -22,48 +22,27 @@
 
 int trace_fields_split(const char *msg, size_t len, struct trace_fields *out)
 {
-    size_t i = 0;
+    size_t pos = 0;
+    struct homing_mime_field mf;
+    int rc;
     out->n = 0;
-    out->header_len = 0;
-    while (i < len) {
-        /* End of the header section: an empty line. */
-        if (msg[i] == '\n') {
-            out->header_len = i + 1;
-            return 0;
-        }
-        if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n') {
-            out->header_len = i + 2;
-            return 0;
-        }
-        size_t start = i;
-        while (i < len && msg[i] != ':' && msg[i] != '\n' && msg[i] > ' ' && msg[i] < 0x7f) i++;
-        if (i >= len || msg[i] != ':' || i == start) {
-            /* Not a field (an mbox "From " line or junk): skip the line, but a
+    while ((rc = homing_mime_field_next(msg, len, &pos, &mf)) != 0) {
+        if (rc < 0 || !homing_mime_field_name_strict(&mf)) {
+            /* Not a field (an mbox "From " line or junk): skipped, but a
              * message that starts with body text has no header section. */
-            if (out->n == 0 && start == 0 && !(len > 5 && memcmp(msg, "From ", 5) == 0))
+            if (out->n == 0 && mf.start == 0 && !(len > 5 && memcmp(msg, "From ", 5) == 0))
                 return -EBADMSG;
-            while (i < len && msg[i] != '\n') i++;
-            if (i < len) i++;
             continue;
         }
-        struct trace_field f = {{msg + start, i - start}, {0}};
-        i++;
-        size_t vstart = i;
-        for (;;) {
-            while (i < len && msg[i] != '\n') i++;
-            if (i < len) i++;
-            if (i >= len || (msg[i] != ' ' && msg[i] != '\t')) break;
-            if (i - vstart > HOMING_TRACE_HEADER_MAX) break;
-        }
-        f.value = (struct homing_slice){msg + vstart, i - vstart};
+        struct trace_field f = {mf.name, mf.value};
         if (f.value.len > HOMING_TRACE_HEADER_MAX) f.value.len = HOMING_TRACE_HEADER_MAX;
         if (out->n >= HOMING_TRACE_FIELDS_MAX) return -E2BIG;
-        int rc = homing_array_grow((void **)&out->f, &out->cap, out->n, sizeof *out->f,
-                                   TRACE_FIELDS_FIRST);
+        rc = homing_array_grow((void **)&out->f, &out->cap, out->n, sizeof *out->f,
+                               TRACE_FIELDS_FIRST);
         if (rc < 0) return rc;
         out->f[out->n++] = f;
     }
-    out->header_len = len; /* headers only, no body */
+    out->header_len = pos; /* past the empty line; the whole input when headers only */
     return out->n ? 0 : -EBADMSG;
 }
 
