@@ -338,13 +338,11 @@ struct homing_delivery {
     char *url, *secret;
     struct homing_notification n;
 };
-/* Pending deliveries with next_attempt_us <= now_us, at most limit, oldest
- * notification first; a delivery is held back while an earlier notification of
- * the same message to the same webhook is still pending (order per message). */
-int homing_store_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
-                                struct homing_delivery **out, size_t *n);
-/* The same, but at most per_webhook deliveries of each webhook, and within a
- * webhook the longest due first (next_attempt_us, then notification): a
+/* Pending deliveries with next_attempt_us <= now_us, at most per_webhook of
+ * each webhook and limit in all; a delivery is held back while an earlier
+ * notification of the same message to the same webhook is still pending
+ * (order per message). Within a webhook the longest due come first
+ * (next_attempt_us, then notification): a
  * webhook with a backlog cannot crowd the others out of a page. The rows come
  * rank by rank (every webhook's first, then every second...), so a limit cuts
  * the deepest queues; limit <= HOMING_STORE_DELIVERIES_MAX. */

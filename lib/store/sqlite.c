@@ -25,8 +25,6 @@
 #include "lib/store/store_int.h"
 
 #define SQ_BUSY_TIMEOUT_MS 5000 /* how long a handle waits for another's write lock */
-#define SQ_BUSY_SPIN_US    50   /* first waits: short, since most holders are quick */
-#define SQ_BUSY_SPINS      200  /* short waits before falling back to 1 ms sleeps */
 #define SQ_WAL_RETRY_MS    10   /* pause between attempts to switch a new file to WAL */
 #define SQ_ID_ATTEMPTS     8    /* fresh random ids tried on a (rare) collision */
 #define SQ_ARRAY_FIRST     64   /* first allocation of a growing result array */
@@ -214,21 +212,17 @@ void homing_store_set_wait_hook(void (*hook)(void))
     wait_hook = hook;
 }
 
-/* Waiting for another handle's write lock. SQLite's own busy_timeout sleeps
- * 1, 2, 5, 10 ... 100 ms between tries; a loop thread waiting behind a
- * background thread's short transaction then answers its hits milliseconds
- * late. Short waits first, 1 ms sleeps after, SQ_BUSY_TIMEOUT_MS in all. */
+/* Waiting for another handle's write lock. No loop thread writes to the
+ * store (hits go through the journal, document grants through the ingester),
+ * so the waiters are the background threads, the admin thread and the CLI:
+ * 1 ms sleeps, SQ_BUSY_TIMEOUT_MS in all, and the hook at the first wait so
+ * that a holder parked in SCHED_IDLE by a flood gets the CPU (thread.h). */
 static int sq_busy_wait(void *arg, int count)
 {
     (void)arg;
     void (*hook)(void) = wait_hook;
     if (count == 0 && hook) hook();
-    if (count < SQ_BUSY_SPINS) {
-        usleep(SQ_BUSY_SPIN_US);
-        return 1;
-    }
-    long waited_ms = SQ_BUSY_SPINS * SQ_BUSY_SPIN_US / 1000 + (count - SQ_BUSY_SPINS);
-    if (waited_ms >= SQ_BUSY_TIMEOUT_MS) return 0;
+    if (count >= SQ_BUSY_TIMEOUT_MS) return 0;
     usleep(1000);
     return 1;
 }
@@ -1564,21 +1558,6 @@ static int read_deliveries(struct sq *q, sqlite3_stmt *st, struct homing_deliver
     "AND e.message = d.message AND e.notification < d.notification "                               \
     "AND e.delivered_us IS NULL AND e.failed_us IS NULL) "
 
-static int sq_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
-                             struct homing_delivery **out, size_t *n)
-{
-    struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = nq_prepare(
-        q, "SELECT d.notification, d.webhook, d.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
-           " FROM deliveries d JOIN webhooks w ON w.id = d.webhook "
-           "JOIN notifications n ON n.id = d.notification "
-           "WHERE " DELIVERIES_DUE_WHERE "ORDER BY d.notification, d.webhook LIMIT ?2");
-    if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, now_us);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    return read_deliveries(q, st, out, n);
-}
-
 /* A window numbers each webhook's due deliveries by due time, so a page holds
  * at most per_webhook of each: one read only, and no webhook's backlog
  * crowds another out. The page takes every webhook's first row, then every
@@ -2818,7 +2797,6 @@ static const struct store_ops sqlite_ops = {
     .notification_add = sq_notification_add,
     .notifications_list = sq_notifications_list,
     .notification_exists = sq_notification_exists,
-    .deliveries_due = sq_deliveries_due,
     .deliveries_due_fair = sq_deliveries_due_fair,
     .delivery_result = sq_delivery_result,
     .delivery_counts = sq_delivery_counts,

@@ -494,13 +494,6 @@ int homing_store_notification_exists(struct homing_store *s,
     return s->ops->notification_exists(s, q, exists);
 }
 
-int homing_store_deliveries_due(struct homing_store *s, int64_t now_us, size_t limit,
-                                struct homing_delivery **out, size_t *n)
-{
-    if (!s || !out || !n || limit == 0 || limit > HOMING_STORE_DELIVERIES_MAX) return -EINVAL;
-    return s->ops->deliveries_due(s, now_us, limit, out, n);
-}
-
 int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook,
                                      size_t limit, struct homing_delivery **out, size_t *n)
 {

@@ -59,8 +59,6 @@ struct store_ops {
                               struct homing_notification **out, size_t *n);
     int (*notification_exists)(struct homing_store *s, const struct homing_notification_query *q,
                                int *exists);
-    int (*deliveries_due)(struct homing_store *s, int64_t now_us, size_t limit,
-                          struct homing_delivery **out, size_t *n);
     int (*deliveries_due_fair)(struct homing_store *s, int64_t now_us, size_t per_webhook,
                                size_t limit, struct homing_delivery **out, size_t *n);
     int (*delivery_result)(struct homing_store *s, int64_t notification, int64_t webhook, int ok,
