@@ -13,11 +13,13 @@
  *   +10 the kernel lets a background thread finish its slice before a waking
  *   loop thread runs, which cost the loop a third of a core under wrk.
  *
- * An idle-class thread preempted while holding the store's write lock would
- * stall anyone waiting for that lock until the CPU frees up (priority
- * inversion). So a thread that has to wait for the lock calls
- * thread_store_waits, which raises every registered thread to nice 0 until
- * the next thread_set_flood. The ingester also runs at nice 0 whenever its
+ * No loop thread touches the store (hits and document-grant uses go through
+ * the journal), so the store's write lock is wanted only by these threads,
+ * the admin thread (API writes) and the CLI. An idle-class thread preempted
+ * while holding it would stall the admin thread or the urgent ingester until
+ * the CPU frees up (priority inversion). So a thread that has to wait for
+ * the lock calls thread_store_waits, which raises every registered thread to
+ * nice 0 until the next thread_set_flood. The ingester also runs at nice 0 whenever its
  * backlog is large (thread_ingest_priority), so a sustained flood cannot grow
  * the journal without bound.
  *
