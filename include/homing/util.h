@@ -139,6 +139,9 @@ size_t homing_strlcpy(char *dst, const char *src, size_t cap);
  * identifiers). To show outside text to a person use homing_str_escape, which
  * keeps what was there visible; dst needs cap >= 1. */
 void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n);
+/* The same as a malloc'd copy of n bytes plus a NUL, lower-cased when lower
+ * is set (ASCII only); NULL when out of memory. */
+char *homing_str_sanitize_dup(const char *src, size_t n, int lower);
 
 /* Click destinations. Every way a link gets into the store (the API, `homing
  * message add`, `homing track`) passes it through homing_url_check, the store

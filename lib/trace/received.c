@@ -126,14 +126,6 @@ static char *host_dup(const char *p, size_t n)
     return s;
 }
 
-static char *text_dup(const char *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    homing_str_sanitize(s, n + 1, p, n);
-    return s;
-}
-
 /* "[192.0.2.1]", "[IPv6:2001:db8::1]", "192.0.2.1" -> canonical text, or NULL. */
 static char *ip_dup(const char *p, size_t n)
 {
@@ -207,19 +199,19 @@ static void scan_tls(struct homing_received *r, const char *p, size_t n)
         struct homing_slice *x = &w.w[i];
         if (word_is(x, "using") && i + 1 < w.n && word_prefix(&w.w[i + 1], "TLS")) {
             r->tls = 1;
-            set_once(&r->tls_version, text_dup(w.w[i + 1].p, w.w[i + 1].len));
+            set_once(&r->tls_version, homing_str_sanitize_dup(w.w[i + 1].p, w.w[i + 1].len, 0));
         } else if (word_prefix(x, "version=TLS")) {
             r->tls = 1;
-            set_once(&r->tls_version, text_dup(x->p + 8, x->len - 8));
+            set_once(&r->tls_version, homing_str_sanitize_dup(x->p + 8, x->len - 8, 0));
         } else if (word_prefix(x, "cipher=")) {
             r->tls = 1;
-            set_once(&r->tls_cipher, text_dup(x->p + 7, x->len - 7));
+            set_once(&r->tls_cipher, homing_str_sanitize_dup(x->p + 7, x->len - 7, 0));
         } else if (word_is(x, "cipher") && i + 1 < w.n && i > 0 && word_is(&w.w[i - 1], "with")) {
             r->tls = 1;
-            set_once(&r->tls_cipher, text_dup(w.w[i + 1].p, w.w[i + 1].len));
+            set_once(&r->tls_cipher, homing_str_sanitize_dup(w.w[i + 1].p, w.w[i + 1].len, 0));
         } else if (w.n == 1 && (word_prefix(x, "TLS1") || word_prefix(x, "TLSv1"))) {
             r->tls = 1;
-            set_once(&r->tls_version, text_dup(x->p, x->len));
+            set_once(&r->tls_version, homing_str_sanitize_dup(x->p, x->len, 0));
         } else if (word_is(x, "Google") && i + 2 < w.n && word_is(&w.w[i + 1], "Transport") &&
                    word_is(&w.w[i + 2], "Security")) {
             r->tls = 1;
@@ -355,14 +347,15 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
             if (!have_value) set_once(&r->by_host, host_dup(t->p, t->len));
             break;
         case CL_VIA:
-            if (!have_value) set_once(&r->via, text_dup(t->p, t->len));
+            if (!have_value) set_once(&r->via, homing_str_sanitize_dup(t->p, t->len, 0));
             break;
         case CL_WITH:
             if (!have_value) {
-                set_once(&r->protocol, text_dup(t->p, t->len));
+                set_once(&r->protocol, homing_str_sanitize_dup(t->p, t->len, 0));
             } else if (tok_is(t, "tls") && i + 1 < tk->n && tk->t[i + 1].kind == TOK_ATOM) {
                 r->tls = 1;
-                set_once(&r->tls_cipher, text_dup(tk->t[i + 1].p, tk->t[i + 1].len));
+                set_once(&r->tls_cipher,
+                         homing_str_sanitize_dup(tk->t[i + 1].p, tk->t[i + 1].len, 0));
                 i++;
             } else if (r->protocol && strlen(r->protocol) + t->len + 2 < HOMING_TRACE_TOKEN_MAX &&
                        t->kind == TOK_ATOM) {
@@ -379,7 +372,7 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
             }
             break;
         case CL_ID:
-            if (!have_value) set_once(&r->id, text_dup(t->p, t->len));
+            if (!have_value) set_once(&r->id, homing_str_sanitize_dup(t->p, t->len, 0));
             break;
         case CL_FOR:
             if (!have_value) {
@@ -389,7 +382,7 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
                     p++;
                     l -= 2;
                 }
-                if (l) set_once(&r->for_addr, text_dup(p, l));
+                if (l) set_once(&r->for_addr, homing_str_sanitize_dup(p, l, 0));
             }
             break;
         case CL_NONE: break;

@@ -155,6 +155,14 @@ static void test_time_and_sanitize(void **state)
     assert_string_equal(s, "a?[31mb?");
     homing_str_sanitize(s, 4, "abcdef", 6);
     assert_string_equal(s, "abc");
+    char *d = homing_str_sanitize_dup("TLS\x1b"
+                                      "1.3x",
+                                      7, 1);
+    assert_string_equal(d, "tls?1.3");
+    free(d);
+    d = homing_str_sanitize_dup("AbC\xc3", 4, 0);
+    assert_string_equal(d, "AbC?");
+    free(d);
 }
 
 /* homing_json_buf_text against homing_json_dumps of homing_json_text, on every
