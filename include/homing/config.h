@@ -28,6 +28,100 @@ enum homing_config_type {
     HOMING_OPT_ENUM, /* one of choices ("a|b|c") */
 };
 
+/* Every option's value, typed, read once when the file is loaded or a flag
+ * sets it (homing_config_settings): a member per option, named as the option
+ * ("serve.threads" is settings->serve.threads). Text, path and choice options
+ * are strings owned by the configuration (paths resolved); integers are in
+ * their option's range; booleans are 0 or 1. */
+struct homing_settings {
+    struct {
+        const char *url;
+        const char *sync;
+        const char *journal;
+    } store;
+    struct {
+        const char *file;
+    } keys;
+    struct {
+        const char *listen;
+        const char *base_url;
+        const char *trusted_proxies;
+        long long max_connections;
+        long long max_connections_per_client;
+    } public;
+    struct {
+        const char *listen;
+    } admin;
+    struct {
+        const char *user;
+        long long threads;
+        long long batch_max;
+        long long link_cache;
+        long long flood_rate;
+        long long flood_burst;
+        long long flood_table;
+    } serve;
+    struct {
+        long long max_size;
+        long long max_depth;
+        long long max_parts;
+    } track;
+    struct {
+        const char *country_db;
+        const char *asn_db;
+    } geo;
+    struct {
+        int rdns;
+        const char *uap_regexes;
+        const char *ua_rules;
+        const char *machines;
+        long long ua_cache;
+    } enrich;
+    struct {
+        const char *trusted_hosts;
+        const char *authserv_ids;
+        const char *dkim_verifier;
+    } trace;
+    struct {
+        const char *smtp;
+        const char *starttls;
+        const char *verp;
+        long long jobs;
+        long long timeout;
+    } send;
+    struct {
+        long long poll_ms;
+        long long timeout_ms;
+        long long retry_hours;
+        long long retry_min_ms;
+        long long retry_max_ms;
+        int machine;
+        int enrich;
+    } notify;
+    struct {
+        int allow_private;
+    } webhooks;
+    struct {
+        int truncate;
+        long long truncate_v4;
+        long long truncate_v6;
+        long long retention_days;
+    } privacy;
+    struct {
+        const char *dir;
+    } docs;
+};
+
+/* Where an option's value lands in struct homing_settings, checked against
+ * its type at compile time (_Generic has no match otherwise). Stored plus
+ * one, so that 0 means "no member": unit/config fails on such an option. */
+#define HOMING_SET_FIELD_(f, T)                                                                    \
+    (offsetof(struct homing_settings, f) + 1 +                                                     \
+     0 * sizeof(_Generic(((struct homing_settings *)0)->f, T : 1)))
+#define HOMING_SET_TEXT(f) HOMING_SET_FIELD_(f, const char *)
+#define HOMING_SET_INT(f)  HOMING_SET_FIELD_(f, long long)
+#define HOMING_SET_BOOL(f) HOMING_SET_FIELD_(f, int)
+
 struct homing_config_option {
     const char *name; /* "section.key" */
     const char *def;  /* default value as text, "" for none */
@@ -35,6 +129,7 @@ struct homing_config_option {
     long long min, max;  /* HOMING_OPT_INT */
     const char *choices; /* HOMING_OPT_ENUM: "a|b|c" */
     const char *help;
+    size_t field; /* HOMING_SET_*(member) */
 };
 
 /* The table of every known option, terminated by a NULL name. */
@@ -59,8 +154,12 @@ int homing_config_check(const char *name, const char *value, char *err, size_t e
  * close. */
 const char *homing_config_nearest(const char *name);
 
-/* The value of "section.key", never NULL for a known option ("" if empty);
- * NULL for an unknown name. Path options come back resolved. */
+/* The typed values, valid as long as c (a later set or load updates them). */
+const struct homing_settings *homing_config_settings(const struct homing_config *c);
+
+/* The value of "section.key" as text, for code that names options at run
+ * time (`homing config`); modules read homing_config_settings. Never NULL for a known option ("" if
+ * empty); NULL for an unknown name. Path options come back resolved. */
 const char *homing_config_get(const struct homing_config *c, const char *name);
 /* Integer value, or -EINVAL if the text is not an integer in [min, max]. */
 int homing_config_get_int(const struct homing_config *c, const char *name, long long min,

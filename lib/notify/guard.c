@@ -225,10 +225,10 @@ int homing_webhook_guard_from_config(const struct homing_config *c,
                                      struct homing_webhook_guard *out)
 {
     if (!c || !out) return -EINVAL;
-    struct homing_webhook_guard g = {0};
-    if (homing_config_get_bool(c, "webhooks.allow_private", &g.allow_private) < 0) return -EINVAL;
+    const struct homing_settings *set = homing_config_settings(c);
+    struct homing_webhook_guard g = {.allow_private = set->webhooks.allow_private};
     /* admin.listen is HOST:PORT or [V6]:PORT, HOST empty for every address. */
-    const char *spec = homing_config_get(c, "admin.listen");
+    const char *spec = set->admin.listen;
     const char *host = spec, *port;
     size_t host_len;
     if (spec && spec[0] == '[') {

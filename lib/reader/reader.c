@@ -88,23 +88,19 @@ int homing_reader_new(const struct homing_reader_options *o, struct homing_reade
  * homing_reader_open. */
 static int reader_options(const struct homing_config *c, struct homing_reader_options *o)
 {
-    long long cache;
-    int rc = homing_config_get_int(c, "enrich.ua_cache", 1, HOMING_UA_CACHE_MAX, &cache);
-    if (rc < 0) return rc;
-    int rdns;
-    rc = homing_config_get_bool(c, "enrich.rdns", &rdns);
-    if (rc < 0) return rc;
-    const char *uap = homing_config_get(c, "enrich.uap_regexes");
-    const char *rules = homing_config_get(c, "enrich.ua_rules");
-    const char *machines = homing_config_get(c, "enrich.machines");
+    const struct homing_settings *set = homing_config_settings(c);
+    if (set->enrich.ua_cache > HOMING_UA_CACHE_MAX) return -EINVAL;
+    const char *uap = set->enrich.uap_regexes;
+    const char *rules = set->enrich.ua_rules;
+    const char *machines = set->enrich.machines;
     *o = (struct homing_reader_options){
         .uap_regexes = uap && uap[0] ? uap : NULL,
         .ua_rules = rules && rules[0] ? rules : NULL,
         .machines = machines && machines[0] ? machines : NULL,
-        .asn_db = homing_config_get(c, "geo.asn_db"),
-        .country_db = homing_config_get(c, "geo.country_db"),
-        .ua_cache = (size_t)cache,
-        .rdns = rdns,
+        .asn_db = set->geo.asn_db,
+        .country_db = set->geo.country_db,
+        .ua_cache = (size_t)set->enrich.ua_cache,
+        .rdns = set->enrich.rdns,
     };
     return 0;
 }

@@ -18,30 +18,18 @@
 int homing_privacy_settings_read(const struct homing_config *c, struct homing_privacy_settings *p,
                                  char *err, size_t errcap)
 {
-    long long v4, v6, days;
-    int truncate;
-    if (homing_config_get_bool(c, "privacy.truncate", &truncate) < 0) {
-        if (err) snprintf(err, errcap, "privacy.truncate must be yes or no");
+    /* The ranges were checked when the options were read; the table's are
+     * the ones below (unit/config checks every default against its range). */
+    const struct homing_settings *set = homing_config_settings(c);
+    if (set->privacy.truncate_v4 > 32 || set->privacy.truncate_v6 > 128 ||
+        set->privacy.retention_days > HOMING_PRIVACY_RETENTION_MAX) {
+        if (err) snprintf(err, errcap, "privacy.truncate_v4, _v6 or retention_days out of range");
         return -EINVAL;
     }
-    if (homing_config_get_int(c, "privacy.truncate_v4", 0, 32, &v4) < 0 ||
-        homing_config_get_int(c, "privacy.truncate_v6", 0, 128, &v6) < 0) {
-        if (err)
-            snprintf(err, errcap,
-                     "privacy.truncate_v4 must be 0..32 and privacy.truncate_v6 0..128 bits");
-        return -EINVAL;
-    }
-    if (homing_config_get_int(c, "privacy.retention_days", 0, HOMING_PRIVACY_RETENTION_MAX, &days) <
-        0) {
-        if (err)
-            snprintf(err, errcap, "privacy.retention_days must be 0..%d",
-                     HOMING_PRIVACY_RETENTION_MAX);
-        return -EINVAL;
-    }
-    p->truncate = truncate;
-    p->v4_bits = (unsigned)v4;
-    p->v6_bits = (unsigned)v6;
-    p->retention_days = days;
+    p->truncate = set->privacy.truncate;
+    p->v4_bits = (unsigned)set->privacy.truncate_v4;
+    p->v6_bits = (unsigned)set->privacy.truncate_v6;
+    p->retention_days = set->privacy.retention_days;
     return 0;
 }
 

@@ -18,102 +18,126 @@
  * reader accepts; a reader may still name a tighter one. */
 const struct homing_config_option homing_config_options[] = {
     {"store.url", "sqlite:homing.db", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "where events live: sqlite:PATH (relative to this file) or postgresql://..."},
+     "where events live: sqlite:PATH (relative to this file) or postgresql://...",
+     HOMING_SET_TEXT(store.url)},
     {"store.sync", "normal", HOMING_OPT_ENUM, 0LL, 0LL, "normal|full",
-     "SQLite synchronous mode: normal survives a daemon crash, full also a power loss"},
+     "SQLite synchronous mode: normal survives a daemon crash, full also a power loss",
+     HOMING_SET_TEXT(store.sync)},
     {"store.journal", "journal", HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "directory of the hit journal: answered hits on their way into the store"},
+     "directory of the hit journal: answered hits on their way into the store",
+     HOMING_SET_TEXT(store.journal)},
     {"keys.file", "token.keys", HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "the token and document key file (mode 0600)"},
+     "the token and document key file (mode 0600)", HOMING_SET_TEXT(keys.file)},
     {"public.listen", "127.0.0.1:8080", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "address:port of the public tracking listener"},
+     "address:port of the public tracking listener", HOMING_SET_TEXT(public.listen)},
     {"public.base_url", "http://127.0.0.1:8080", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "URL prefix put in tracked mail (the public listener as recipients reach it)"},
+     "URL prefix put in tracked mail (the public listener as recipients reach it)",
+     HOMING_SET_TEXT(public.base_url)},
     {"public.trusted_proxies", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "comma-separated prefixes whose X-Forwarded-For / Forwarded headers are believed"},
+     "comma-separated prefixes whose X-Forwarded-For / Forwarded headers are believed",
+     HOMING_SET_TEXT(public.trusted_proxies)},
     {"public.max_connections", "10000", HOMING_OPT_INT, 0LL, 10000000LL, NULL,
-     "most open connections on the public listener; more are refused at once (0: no cap)"},
+     "most open connections on the public listener; more are refused at once (0: no cap)",
+     HOMING_SET_INT(public.max_connections)},
     {"public.max_connections_per_client", "256", HOMING_OPT_INT, 0LL, 10000000LL, NULL,
-     "most open public connections from one IPv4 address or IPv6 /64 (0: no cap)"},
+     "most open public connections from one IPv4 address or IPv6 /64 (0: no cap)",
+     HOMING_SET_INT(public.max_connections_per_client)},
     {"admin.listen", "127.0.0.1:8081", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "address:port of the private API listener"},
+     "address:port of the private API listener", HOMING_SET_TEXT(admin.listen)},
     {"serve.user", "homing", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "user the daemon switches to after binding, when started as root"},
+     "user the daemon switches to after binding, when started as root",
+     HOMING_SET_TEXT(serve.user)},
     {"serve.threads", "1", HOMING_OPT_INT, 1LL, 64LL, NULL,
-     "event-loop threads for the public listener (SO_REUSEPORT)"},
+     "event-loop threads for the public listener (SO_REUSEPORT)", HOMING_SET_INT(serve.threads)},
     {"serve.batch_max", "512", HOMING_OPT_INT, 1LL, 100000LL, NULL,
-     "with store.sync = full: most hits answered per flush of the journal"},
+     "with store.sync = full: most hits answered per flush of the journal",
+     HOMING_SET_INT(serve.batch_max)},
     {"serve.link_cache", "65536", HOMING_OPT_INT, 1LL, 100000000LL, NULL,
-     "click destinations kept in memory per thread"},
+     "click destinations kept in memory per thread", HOMING_SET_INT(serve.link_cache)},
     {"serve.flood_rate", "2", HOMING_OPT_INT, 0LL, 1000000LL, NULL,
-     "hits per second one client may record on one tracking URL (0: no limit)"},
+     "hits per second one client may record on one tracking URL (0: no limit)",
+     HOMING_SET_INT(serve.flood_rate)},
     {"serve.flood_burst", "20", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
-     "hits one client may record on one URL in a burst before the rate applies"},
+     "hits one client may record on one URL in a burst before the rate applies",
+     HOMING_SET_INT(serve.flood_burst)},
     {"serve.flood_table", "65536", HOMING_OPT_INT, 1LL, 1048576LL, NULL,
-     "client and URL pairs tracked by flood control per thread"},
+     "client and URL pairs tracked by flood control per thread", HOMING_SET_INT(serve.flood_table)},
     {"track.max_size", "26214400", HOMING_OPT_INT, 1LL, 1073741824LL, NULL,
-     "largest message `homing track` reads, in bytes"},
+     "largest message `homing track` reads, in bytes", HOMING_SET_INT(track.max_size)},
     {"track.max_depth", "32", HOMING_OPT_INT, 1LL, 1000LL, NULL,
-     "deepest MIME nesting `homing track` accepts"},
+     "deepest MIME nesting `homing track` accepts", HOMING_SET_INT(track.max_depth)},
     {"track.max_parts", "1000", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
-     "most MIME parts in a message `homing track` accepts"},
+     "most MIME parts in a message `homing track` accepts", HOMING_SET_INT(track.max_parts)},
     {"geo.country_db",
      "npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
      HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "MaxMind-format .mmdb giving the country of a client; empty: no country lookups"},
+     "MaxMind-format .mmdb giving the country of a client; empty: no country lookups",
+     HOMING_SET_TEXT(geo.country_db)},
     {"geo.asn_db", "geo/asn.hmasn", HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "ASN range file made by homing-geo-import (make setup); empty: no ASN lookups"},
+     "ASN range file made by homing-geo-import (make setup); empty: no ASN lookups",
+     HOMING_SET_TEXT(geo.asn_db)},
     {"enrich.rdns", "no", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
-     "reverse DNS of client addresses as a verdict signal (blocks the enrichment thread)"},
+     "reverse DNS of client addresses as a verdict signal (blocks the enrichment thread)",
+     HOMING_SET_BOOL(enrich.rdns)},
     {"enrich.uap_regexes", "/usr/share/uap-core/regexes.yaml", HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "uap-core regexes.yaml for User-Agent parsing"},
+     "uap-core regexes.yaml for User-Agent parsing", HOMING_SET_TEXT(enrich.uap_regexes)},
     {"enrich.ua_rules", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "homing's own User-Agent rules; empty: data/useragents.tsv"},
+     "homing's own User-Agent rules; empty: data/useragents.tsv", HOMING_SET_TEXT(enrich.ua_rules)},
     {"enrich.machines", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "known proxy and scanner networks; empty: data/machines.tsv"},
+     "known proxy and scanner networks; empty: data/machines.tsv",
+     HOMING_SET_TEXT(enrich.machines)},
     {"enrich.ua_cache", "4096", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
-     "User-Agent parse results kept in memory (LRU)"},
+     "User-Agent parse results kept in memory (LRU)", HOMING_SET_INT(enrich.ua_cache)},
     {"trace.trusted_hosts", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "hosts writing your Received fields, for homing trace"},
+     "hosts writing your Received fields, for homing trace", HOMING_SET_TEXT(trace.trusted_hosts)},
     {"trace.authserv_ids", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "authserv-ids whose results homing trace believes"},
+     "authserv-ids whose results homing trace believes", HOMING_SET_TEXT(trace.authserv_ids)},
     {"trace.dkim_verifier", "homing", HOMING_OPT_ENUM, 0LL, 0LL, "homing|opendkim",
-     "DKIM verifier of homing trace: homing (ours, the default) or opendkim"},
+     "DKIM verifier of homing trace: homing (ours, the default) or opendkim",
+     HOMING_SET_TEXT(trace.dkim_verifier)},
     {"send.smtp", "127.0.0.1:25", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "host:port of the relay homing send submits to"},
+     "host:port of the relay homing send submits to", HOMING_SET_TEXT(send.smtp)},
     {"send.starttls", "opportunistic", HOMING_OPT_ENUM, 0LL, 0LL, "required|opportunistic|off",
-     "STARTTLS to the relay: required, opportunistic or off"},
+     "STARTTLS to the relay: required, opportunistic or off", HOMING_SET_TEXT(send.starttls)},
     {"send.verp", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "envelope sender with {token}, e.g. bounce+{token}@bounces.example"},
-    {"send.jobs", "4", HOMING_OPT_INT, 1LL, 64LL, NULL, "SMTP sessions homing send runs at once"},
+     "envelope sender with {token}, e.g. bounce+{token}@bounces.example",
+     HOMING_SET_TEXT(send.verp)},
+    {"send.jobs", "4", HOMING_OPT_INT, 1LL, 64LL, NULL, "SMTP sessions homing send runs at once",
+     HOMING_SET_INT(send.jobs)},
     {"send.timeout", "60", HOMING_OPT_INT, 1LL, 3600LL, NULL,
-     "seconds homing send waits for each relay reply"},
+     "seconds homing send waits for each relay reply", HOMING_SET_INT(send.timeout)},
     {"notify.poll_ms", "200", HOMING_OPT_INT, 10LL, 60000LL, NULL,
-     "how often the notifier looks for new events and due webhooks"},
+     "how often the notifier looks for new events and due webhooks",
+     HOMING_SET_INT(notify.poll_ms)},
     {"notify.timeout_ms", "10000", HOMING_OPT_INT, 100LL, 600000LL, NULL,
-     "time limit of one webhook POST, connection included"},
+     "time limit of one webhook POST, connection included", HOMING_SET_INT(notify.timeout_ms)},
     {"notify.retry_hours", "24", HOMING_OPT_INT, 0LL, 8760LL, NULL,
-     "how long a failing webhook delivery is retried"},
+     "how long a failing webhook delivery is retried", HOMING_SET_INT(notify.retry_hours)},
     {"notify.retry_min_ms", "1000", HOMING_OPT_INT, 1LL, 86400000LL, NULL,
-     "first wait before retrying a delivery (doubles each time)"},
+     "first wait before retrying a delivery (doubles each time)",
+     HOMING_SET_INT(notify.retry_min_ms)},
     {"notify.retry_max_ms", "3600000", HOMING_OPT_INT, 1LL, 86400000LL, NULL,
-     "longest wait between two attempts of a delivery"},
+     "longest wait between two attempts of a delivery", HOMING_SET_INT(notify.retry_max_ms)},
     {"notify.machine", "no", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
-     "notify machine verdicts (prefetch, scanner, probe) too"},
+     "notify machine verdicts (prefetch, scanner, probe) too", HOMING_SET_BOOL(notify.machine)},
     {"notify.enrich", "yes", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
-     "name the client, country and verdict in notifications"},
+     "name the client, country and verdict in notifications", HOMING_SET_BOOL(notify.enrich)},
     {"webhooks.allow_private", "no", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
-     "allow webhooks to loopback, link-local and private addresses (the SSRF guard)"},
+     "allow webhooks to loopback, link-local and private addresses (the SSRF guard)",
+     HOMING_SET_BOOL(webhooks.allow_private)},
     {"privacy.truncate", "yes", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
-     "truncate stored client addresses once enriched (docs/privacy.md)"},
+     "truncate stored client addresses once enriched (docs/privacy.md)",
+     HOMING_SET_BOOL(privacy.truncate)},
     {"privacy.truncate_v4", "24", HOMING_OPT_INT, 0LL, 32LL, NULL,
-     "IPv4 prefix bits kept of a client address (0..32)"},
+     "IPv4 prefix bits kept of a client address (0..32)", HOMING_SET_INT(privacy.truncate_v4)},
     {"privacy.truncate_v6", "48", HOMING_OPT_INT, 0LL, 128LL, NULL,
-     "IPv6 prefix bits kept of a client address (0..128)"},
+     "IPv6 prefix bits kept of a client address (0..128)", HOMING_SET_INT(privacy.truncate_v6)},
     {"privacy.retention_days", "365", HOMING_OPT_INT, 0LL, 36500LL, NULL,
-     "events older than this are rolled up into daily counts and deleted (0: keep forever)"},
+     "events older than this are rolled up into daily counts and deleted (0: keep forever)",
+     HOMING_SET_INT(privacy.retention_days)},
     {"docs.dir", "documents", HOMING_OPT_PATH, 0LL, 0LL, NULL,
-     "directory of the encrypted documents (docs/documents.md); the key stays in keys.file"},
+     "directory of the encrypted documents (docs/documents.md); the key stays in keys.file",
+     HOMING_SET_TEXT(docs.dir)},
     {NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -229,6 +253,7 @@ struct homing_config {
     size_t n;
     char **values;   /* parallel to homing_config_options */
     char **resolved; /* resolved path values, or NULL */
+    struct homing_settings set;
 };
 
 static int option_index(const char *name)
@@ -252,6 +277,25 @@ static int set_value(struct homing_config *c, int i, const char *value)
         if (!p) return -ENOMEM;
         snprintf(p, need, "%s/%s", c->base_dir, v);
         c->resolved[i] = p;
+    }
+    /* The typed member: value has passed homing_config_check. */
+    const struct homing_config_option *o = &homing_config_options[i];
+    char *field = (char *)&c->set + o->field - 1;
+    long long x = 0;
+    int b = 0;
+    switch (o->type) {
+    case HOMING_OPT_INT:
+        if (parse_int(v, o->min, o->max, &x) < 0) return -EINVAL;
+        memcpy(field, &x, sizeof x);
+        break;
+    case HOMING_OPT_BOOL:
+        if (parse_bool(v, &b) < 0) return -EINVAL;
+        memcpy(field, &b, sizeof b);
+        break;
+    default: {
+        const char *t = c->resolved[i] ? c->resolved[i] : v;
+        memcpy(field, &t, sizeof t);
+    }
     }
     return 0;
 }
@@ -363,6 +407,11 @@ int homing_config_get_bool(const struct homing_config *c, const char *name, int 
 {
     const char *v = homing_config_get(c, name);
     return v ? parse_bool(v, out) : -EINVAL;
+}
+
+const struct homing_settings *homing_config_settings(const struct homing_config *c)
+{
+    return &c->set;
 }
 
 const char *homing_config_base_dir(const struct homing_config *c)

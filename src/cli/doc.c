@@ -138,7 +138,7 @@ static int name_ok(const char *n)
 static void give_like_keys(struct cli *cli, const char *path, int fd)
 {
     struct stat st;
-    if (geteuid() != 0 || stat(homing_config_get(cli->config, "keys.file"), &st) < 0) return;
+    if (geteuid() != 0 || stat(homing_config_settings(cli->config)->keys.file, &st) < 0) return;
     int r = fd >= 0 ? fchown(fd, st.st_uid, st.st_gid) : chown(path, st.st_uid, st.st_gid);
     if (r < 0) fprintf(stderr, "homing doc: warning: chown %s: %s\n", path, strerror(errno));
 }
@@ -180,7 +180,7 @@ static int doc_add(struct cli *cli, int argc, char **argv)
         return cli_fail("a document named %s exists already", cli_safe(name, safe, sizeof safe));
     }
 
-    const char *dir = homing_config_get(cli->config, "docs.dir");
+    const char *dir = homing_config_settings(cli->config)->docs.dir;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return cli_fail("cannot create %s: %s", dir, strerror(errno));
     give_like_keys(cli, dir, -1);
@@ -388,7 +388,7 @@ static int doc_grant(struct cli *cli, int argc, char **argv)
         }
         for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)(i + 1);
     }
-    const char *base = homing_config_get(cli->config, "public.base_url");
+    const char *base = homing_config_settings(cli->config)->public.base_url;
     char idstr[HOMING_ID_STR_MAX];
     homing_id_format(message, idstr);
     printf("document %s, message %s\n", cli_safe(d->name, safe, sizeof safe), idstr);
@@ -526,8 +526,8 @@ static void doc_digests_upgrade(struct cli *cli)
         return;
     }
     size_t up = 0, failed = 0;
-    int r = homing_doc_digests_upgrade(store, key, dkey, homing_config_get(cli->config, "docs.dir"),
-                                       &up, &failed);
+    int r = homing_doc_digests_upgrade(store, key, dkey,
+                                       homing_config_settings(cli->config)->docs.dir, &up, &failed);
     sodium_memzero(key, sizeof key);
     sodium_memzero(dkey, sizeof dkey);
     if (r < 0)

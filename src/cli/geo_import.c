@@ -43,7 +43,7 @@ int cmd_geo_import(struct cli *cli, int argc, char **argv)
     char path[GEO_IMPORT_PATH_MAX];
     if (!out) {
         if (cli_config(cli) < 0) return CLI_ERROR;
-        const char *db = homing_config_get(cli->config, "geo.asn_db");
+        const char *db = homing_config_settings(cli->config)->geo.asn_db;
         if (!db || !*db) return cli_fail("geo.asn_db is empty: give --out FILE");
         const char *base = homing_config_base_dir(cli->config);
         int len = db[0] == '/' || !base || !*base ? snprintf(path, sizeof path, "%s", db)

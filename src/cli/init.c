@@ -90,17 +90,17 @@ int cmd_init(struct cli *cli, int argc, char **argv)
     homing_config_free(cli->config);
     cli->config = NULL;
     if (cli_config(cli) < 0) return CLI_ERROR;
-    const char *keys = homing_config_get(cli->config, "keys.file");
+    const char *keys = homing_config_settings(cli->config)->keys.file;
     r = homing_keyring_create(keys);
     if (r < 0 && r != -EEXIST) return cli_fail("cannot create %s: %s", keys, strerror(-r));
     if (!cli_store(cli)) return CLI_ERROR;
     homing_store_close(cli->store);
     cli->store = NULL;
 
-    if (geteuid() == 0) give_to_user(dir, homing_config_get(cli->config, "serve.user"));
+    if (geteuid() == 0) give_to_user(dir, homing_config_settings(cli->config)->serve.user);
     printf("initialised %s\n  config: %s\n  keys:   %s%s\n  store:  %s\n"
            "next: homing -c %s api-keys create admin\n      homing -c %s serve\n",
            dir, conf, keys, r == -EEXIST ? " (kept)" : "",
-           homing_config_get(cli->config, "store.url"), conf, conf);
+           homing_config_settings(cli->config)->store.url, conf, conf);
     return CLI_OK;
 }

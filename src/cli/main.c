@@ -124,8 +124,8 @@ struct homing_store *cli_store(struct cli *cli)
     if (cli_config(cli) < 0) return NULL;
     char err[512];
     if (homing_store_open(
-            homing_config_get(cli->config, "store.url"), homing_config_base_dir(cli->config),
-            homing_config_get(cli->config, "store.sync"), &cli->store, err, sizeof err) < 0) {
+            homing_config_settings(cli->config)->store.url, homing_config_base_dir(cli->config),
+            homing_config_settings(cli->config)->store.sync, &cli->store, err, sizeof err) < 0) {
         cli_fail("cannot open store: %s", err);
         return NULL;
     }
@@ -137,7 +137,7 @@ struct homing_keyring *cli_keyring(struct cli *cli)
     if (cli->keyring) return cli->keyring;
     if (cli_config(cli) < 0) return NULL;
     char err[512];
-    if (homing_keyring_load(homing_config_get(cli->config, "keys.file"), &cli->keyring, err,
+    if (homing_keyring_load(homing_config_settings(cli->config)->keys.file, &cli->keyring, err,
                             sizeof err) < 0) {
         cli_fail("cannot load token keys: %s", err);
         return NULL;

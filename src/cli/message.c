@@ -41,7 +41,7 @@ static const char message_usage[] =
 static int print_copy(struct cli *cli, const struct homing_message *m, uint32_t rcpt,
                       const char *address, json_t *jcopies)
 {
-    const char *base = homing_config_get(cli->config, "public.base_url");
+    const char *base = homing_config_settings(cli->config)->public.base_url;
     struct homing_keyring *k = cli_keyring(cli);
     if (!k) return -EIO;
     struct homing_buf b;

@@ -21,7 +21,7 @@ int cmd_token_keys(struct cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, token_keys_usage)) return CLI_OK;
     if (argc != 2) return cli_usage_error("token-keys", "expected 'list' or 'rotate'");
     if (cli_config(cli) < 0) return CLI_ERROR;
-    const char *path = homing_config_get(cli->config, "keys.file");
+    const char *path = homing_config_settings(cli->config)->keys.file;
     if (strcmp(argv[1], "rotate") == 0) {
         uint16_t id;
         int r = homing_keyring_rotate(path, &id);

@@ -122,7 +122,7 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
 static int admin_url(struct cli *cli, char *out, size_t cap)
 {
     if (cli_config(cli) < 0) return -ENOENT;
-    const char *l = homing_config_get(cli->config, "admin.listen");
+    const char *l = homing_config_settings(cli->config)->admin.listen;
     int n;
     if (strncmp(l, "0.0.0.0:", 8) == 0)
         n = snprintf(out, cap, "http://127.0.0.1:%s", l + 8);

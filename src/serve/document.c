@@ -329,9 +329,7 @@ void document_digests_upgrade(struct serve *s, struct homing_store *st)
     size_t up = 0, failed = 0;
     int r = homing_keyring_doc_key(s->keyring, key);
     if (r == 0) r = homing_keyring_digest_key(s->keyring, dkey);
-    if (r == 0)
-        r = homing_doc_digests_upgrade(st, key, dkey, homing_config_get(s->config, "docs.dir"), &up,
-                                       &failed);
+    if (r == 0) r = homing_doc_digests_upgrade(st, key, dkey, s->docs_dir, &up, &failed);
     sodium_memzero(key, sizeof key);
     sodium_memzero(dkey, sizeof dkey);
     if (r < 0) {
@@ -342,5 +340,5 @@ void document_digests_upgrade(struct serve *s, struct homing_store *st)
     if (failed)
         log_warn("documents: %zu document(s) keep an unkeyed digest: their files cannot be "
                  "read or do not decrypt in %s",
-                 failed, homing_config_get(s->config, "docs.dir"));
+                 failed, s->docs_dir);
 }

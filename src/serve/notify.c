@@ -719,22 +719,19 @@ int notifier_init(struct serve *s, struct homing_store *store)
     nt->serve = s;
     nt->store = store;
     const struct homing_config *c = s->config;
+    const struct homing_settings *set = homing_config_settings(c);
     char err[512];
-    if (homing_store_open(homing_config_get(c, "store.url"), homing_config_base_dir(c),
-                          homing_config_get(c, "store.sync"), &nt->dstore, err, sizeof err) < 0) {
+    if (homing_store_open(set->store.url, homing_config_base_dir(c), set->store.sync, &nt->dstore,
+                          err, sizeof err) < 0) {
         log_error("cannot open store for webhook deliveries: %s", err);
         return -EIO;
     }
-    if (homing_config_get_int(c, "notify.poll_ms", 10, 60000, &nt->poll_ms) < 0 ||
-        homing_config_get_int(c, "notify.timeout_ms", 100, 600000, &nt->timeout_ms) < 0 ||
-        homing_config_get_int(c, "notify.retry_hours", 0, 8760, &nt->retry_hours) < 0 ||
-        homing_config_get_int(c, "notify.retry_min_ms", 1, 86400000, &nt->retry_min_ms) < 0 ||
-        homing_config_get_int(c, "notify.retry_max_ms", 1, 86400000, &nt->retry_max_ms) < 0 ||
-        homing_config_get_bool(c, "notify.machine", &nt->machine) < 0) {
-        log_error("notify.*: an option is not a valid number or boolean "
-                  "(see docs/configuration.md)");
-        return -EINVAL;
-    }
+    nt->poll_ms = set->notify.poll_ms;
+    nt->timeout_ms = set->notify.timeout_ms;
+    nt->retry_hours = set->notify.retry_hours;
+    nt->retry_min_ms = set->notify.retry_min_ms;
+    nt->retry_max_ms = set->notify.retry_max_ms;
+    nt->machine = set->notify.machine;
     if (nt->retry_max_ms < nt->retry_min_ms) nt->retry_max_ms = nt->retry_min_ms;
     if (homing_webhook_guard_from_config(c, &nt->guard) < 0) {
         log_error("webhooks.allow_private or admin.listen is not valid (see "
@@ -745,9 +742,7 @@ int notifier_init(struct serve *s, struct homing_store *store)
         log_error("cannot initialise libcurl for webhook deliveries");
         return -EIO;
     }
-    int on = 1;
-    homing_config_get_bool(c, "notify.enrich", &on);
-    if (on) {
+    if (set->notify.enrich) {
         int geo_err;
         int r = homing_reader_open(c, &nt->reader, &geo_err);
         if (r < 0) {

@@ -330,9 +330,9 @@ static void raise_fd_limit(long long max_connections)
 static int open_store(struct cli *cli, struct homing_store **out)
 {
     char err[512];
-    int r = homing_store_open(homing_config_get(cli->config, "store.url"),
-                              homing_config_base_dir(cli->config),
-                              homing_config_get(cli->config, "store.sync"), out, err, sizeof err);
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    int r = homing_store_open(set->store.url, homing_config_base_dir(cli->config), set->store.sync,
+                              out, err, sizeof err);
     if (r < 0) log_error("cannot open store: %s", err);
     return r;
 }
@@ -381,25 +381,20 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     log_init("homing", 1);
     static struct serve s; /* large; one per process */
     s.config = cli->config;
-    s.docs_dir = homing_config_get(s.config, "docs.dir");
-    long long threads, batch_max, cache, flood_rate, flood_burst, flood_table, max_conns,
-        max_conns_client;
-    if (homing_config_get_int(s.config, "serve.threads", 1, SERVE_THREADS_MAX, &threads) < 0 ||
-        homing_config_get_int(s.config, "serve.batch_max", 1, 100000, &batch_max) < 0 ||
-        homing_config_get_int(s.config, "serve.link_cache", 1, 100000000, &cache) < 0 ||
-        homing_config_get_int(s.config, "serve.flood_rate", 0, 1000000, &flood_rate) < 0 ||
-        homing_config_get_int(s.config, "serve.flood_burst", 1, 1000000, &flood_burst) < 0 ||
-        homing_config_get_int(s.config, "serve.flood_table", 1, FLOOD_TABLE_MAX, &flood_table) < 0)
-        return cli_fail("a serve.* number option is out of range (see docs/configuration.md)");
-    if (homing_config_get_int(s.config, "public.max_connections", 0, 10000000, &max_conns) < 0 ||
-        homing_config_get_int(s.config, "public.max_connections_per_client", 0, 10000000,
-                              &max_conns_client) < 0)
-        return cli_fail("public.max_connections and public.max_connections_per_client: a number "
-                        "from 0 (no cap) to 10000000");
+    /* Every value was checked against its option's range when read; the
+     * arrays sized by these limits hold the table's widest value. */
+    const struct homing_settings *set = homing_config_settings(s.config);
+    s.docs_dir = set->docs.dir;
+    long long threads = set->serve.threads, batch_max = set->serve.batch_max,
+              cache = set->serve.link_cache, flood_rate = set->serve.flood_rate,
+              flood_burst = set->serve.flood_burst, flood_table = set->serve.flood_table,
+              max_conns = set->public.max_connections,
+              max_conns_client = set->public.max_connections_per_client;
+    if (threads > SERVE_THREADS_MAX || flood_table > (long long)FLOOD_TABLE_MAX)
+        return cli_fail("serve.threads or serve.flood_table past what this build holds");
     s.nthreads = (int)threads;
-    s.base_url = homing_config_get(s.config, "public.base_url");
-    if (trusted_proxies_parse(homing_config_get(s.config, "public.trusted_proxies"), &s.proxies) <
-        0)
+    s.base_url = set->public.base_url;
+    if (trusted_proxies_parse(set->public.trusted_proxies, &s.proxies) < 0)
         return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
     if (!(s.keyring = cli_keyring(cli))) return CLI_ERROR;
     if (conn_guard_init(&s, (unsigned)max_conns, (unsigned)max_conns_client) < 0)
@@ -419,11 +414,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     char err[512];
     int fds[SERVE_THREADS_MAX];
     for (int i = 0; i < s.nthreads; i++) {
-        fds[i] = bind_listener(homing_config_get(s.config, "public.listen"), err, sizeof err);
+        fds[i] = bind_listener(set->public.listen, err, sizeof err);
         /* Name the option to change, not only the address it holds. */
         if (fds[i] < 0) return cli_fail("public.listen (--listen): %s", err);
     }
-    int admin_fd = bind_listener(homing_config_get(s.config, "admin.listen"), err, sizeof err);
+    int admin_fd = bind_listener(set->admin.listen, err, sizeof err);
     if (admin_fd < 0) return cli_fail("admin.listen (--admin-listen): %s", err);
 
     for (int i = 0; i < s.nthreads; i++) {
@@ -443,15 +438,14 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (open_store(cli, &privacy_store) < 0 ||
         privacy_sweeper_init(&sweeper, s.config, privacy_store, &s.stopping) < 0)
         return CLI_ERROR;
-    if (drop_privileges(homing_config_get(s.config, "serve.user")) < 0) return CLI_ERROR;
+    if (drop_privileges(set->serve.user) < 0) return CLI_ERROR;
 
     /* The journal after the switch of user: its files belong to the daemon's
      * user. Hits a crash left in it reach the store before anything is served. */
-    s.sync_full = strcmp(homing_config_get(s.config, "store.sync"), "full") == 0;
+    s.sync_full = strcmp(set->store.sync, "full") == 0;
     size_t recovered = 0;
-    if (homing_journal_open(homing_config_get(s.config, "store.journal"), (unsigned)s.nthreads,
-                            s.sync_full, s.ingest_store, &s.journal, &recovered, err,
-                            sizeof err) < 0)
+    if (homing_journal_open(set->store.journal, (unsigned)s.nthreads, s.sync_full, s.ingest_store,
+                            &s.journal, &recovered, err, sizeof err) < 0)
         return cli_fail("%s", err);
     if (recovered) log_info("journal: stored %zu hit(s) left by the previous run", recovered);
     /* Downloads count against their grant when their events are stored. */
@@ -489,8 +483,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 
     printf("homing serve: public listener http://%s (tracking URLs: %s)\n"
            "homing serve: admin listener  http://%s (/api/v1/, /metrics)\n",
-           homing_config_get(s.config, "public.listen"), s.base_url,
-           homing_config_get(s.config, "admin.listen"));
+           set->public.listen, s.base_url, set->admin.listen);
     print_example(cli, &s, s.admin.store);
     fflush(stdout);
     log_info("ready: %d public thread(s), batch_max %lld", s.nthreads, batch_max);

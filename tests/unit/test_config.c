@@ -45,6 +45,18 @@ static void test_defaults_and_load(void **state)
     assert_int_equal(homing_config_set(c, "serve.threads", "2"), 0);
     assert_int_equal(homing_config_set(c, "serve.thread", "2"), -ENOENT);
 
+    /* The typed values follow the file and the flags, paths resolved. */
+    const struct homing_settings *v = homing_config_settings(c);
+    assert_int_equal(v->serve.threads, 2);
+    assert_int_equal(homing_config_set(c, "serve.threads", "65"), -EINVAL);
+    assert_int_equal(v->serve.threads, 2);
+    assert_string_equal(v->public.listen, "127.0.0.5:9000");
+    assert_string_equal(v->keys.file, want);
+    assert_string_equal(v->admin.listen, "127.0.0.1:8081");
+    assert_int_equal(v->privacy.truncate, 1);
+    assert_int_equal(homing_config_set(c, "privacy.truncate", "off"), 0);
+    assert_int_equal(v->privacy.truncate, 0);
+
     f = fopen(path, "w");
     fputs("[public]\nlisen = 1\n", f);
     fclose(f);
@@ -85,6 +97,41 @@ static void test_every_option_documented(void **state)
 }
 
 /* Each default passes its own option's check; types are what readers expect. */
+/* Every option has a member of its own in struct homing_settings, and the
+ * member holds what the text getter says. */
+static void test_every_option_has_a_member(void **state)
+{
+    (void)state;
+    struct homing_config *c;
+    assert_int_equal(homing_config_new("/tmp", &c), 0);
+    const char *base = (const char *)homing_config_settings(c);
+    for (int i = 0; homing_config_options[i].name; i++) {
+        const struct homing_config_option *o = &homing_config_options[i];
+        if (o->field == 0) fail_msg("%s has no member in struct homing_settings", o->name);
+        assert_true(o->field - 1 < sizeof(struct homing_settings));
+        for (int j = 0; j < i; j++)
+            if (homing_config_options[j].field == o->field)
+                fail_msg("%s and %s share a member", o->name, homing_config_options[j].name);
+        const char *text = homing_config_get(c, o->name);
+        const char *m = base + o->field - 1;
+        if (o->type == HOMING_OPT_INT) {
+            long long x;
+            memcpy(&x, m, sizeof x);
+            assert_int_equal(x, strtoll(text, NULL, 10));
+        } else if (o->type == HOMING_OPT_BOOL) {
+            int b, t;
+            memcpy(&b, m, sizeof b);
+            assert_int_equal(homing_config_get_bool(c, o->name, &t), 0);
+            assert_int_equal(b, t);
+        } else {
+            const char *t;
+            memcpy(&t, m, sizeof t);
+            assert_string_equal(t, text);
+        }
+    }
+    homing_config_free(c);
+}
+
 static void test_types(void **state)
 {
     (void)state;
@@ -142,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_load),
         cmocka_unit_test(test_every_option_documented),
         cmocka_unit_test(test_types),
+        cmocka_unit_test(test_every_option_has_a_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
