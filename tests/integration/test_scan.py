@@ -148,6 +148,36 @@ with tempfile.NamedTemporaryFile('w', suffix='.allow') as a:
     r = run(['scan', '--json', '--allow', a.name, 'msgs/loads.eml'])
     check(r.returncode == 0 and json.loads(r.stdout)['total'] == 0, '--allow silences a sender')
 
+# a raw HTML file (#15: it was "not a message"): scanned as one text/html part and
+# stripped back to HTML; --html reads a file that does not start with '<' as HTML
+r = run(['scan', '--json', 'html/newsletter.html'])
+check(r.returncode == 1, f'scan raw HTML: exit {r.returncode} {r.stderr!r}')
+golden('html.json', r.stdout)
+kinds = sorted(f['kind'] for f in json.loads(r.stdout)['messages'][0]['findings'])
+check(kinds == ['css-import', 'tracked-link', 'tracker-image'], f'raw HTML findings: {kinds}')
+with open(os.path.join(DATA, 'html', 'newsletter.html'), 'rb') as f:
+    r = run(['scan', '-'], stdin=b'\xef\xbb\xbf\n' + f.read())
+check(r.returncode == 1, 'raw HTML on stdin after a BOM: tracking found')
+r = run(['scan', 'html/saved.txt'])
+check(r.returncode == 2 and b'not a message' in r.stderr, 'text that is no message nor HTML: exit 2')
+r = run(['scan', '--json', '--html', 'html/saved.txt'])
+check(r.returncode == 1 and json.loads(r.stdout)['total'] == 1, '--html reads it as HTML')
+s = run(['strip', 'html/newsletter.html'])
+check(s.returncode == 0, f'strip raw HTML: exit {s.returncode} {s.stderr!r}')
+golden('html.stripped.html', s.stdout)
+check(s.stdout.startswith(b'<!DOCTYPE html>') and b'X-Homing-Stripped' not in s.stdout,
+      'strip writes HTML back, no header')
+with tempfile.NamedTemporaryFile(suffix='.html') as t:
+    t.write(s.stdout)
+    t.flush()
+    r2 = run(['scan', '--json', t.name])
+    left = [f for x in json.loads(r2.stdout)['messages'] for f in x['findings']
+            if f['kind'] in LOAD_KINDS]
+    check(r2.returncode in (0, 1) and left == [], f'stripped HTML still loads: {left}')
+s = run(['strip', '--html', 'html/saved.txt'])
+check(s.returncode == 0 and s.stdout.startswith(b'Saved from') and b'about:blank' in s.stdout,
+      f'strip --html: {s.stdout!r}')
+
 # errors: exit 2 and one line on stderr
 for args in (['scan', 'msgs/none.eml'], ['scan', '--bogus'], ['strip'],
              ['scan', '--trackers', 'msgs/clean_plain.eml', 'msgs/ses.eml'],
