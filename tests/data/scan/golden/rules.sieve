@@ -1,8 +1,9 @@
 # homing rules --format sieve: tags mail that carries known tracking
 # (click redirects and tracking paths on hosts that also serve real
-# content, which a DNS blocklist must not hold), and read-receipt
-# requests. Generated from data/trackers.tsv.
-require ["body", "imap4flags"];
+# content, which a DNS blocklist must not hold; tracking paths on any
+# host, by regular expression), and read-receipt requests.
+# Generated from data/trackers.tsv.
+require ["body", "imap4flags", "regex"];
 
 if anyof (exists ["Disposition-Notification-To", "Return-Receipt-To",
                   "X-Confirm-Reading-To"],
@@ -232,7 +233,38 @@ if anyof (exists ["Disposition-Notification-To", "Return-Receipt-To",
             "//via.intercom.io/",
             "//wixshoutout.com/",
             "//yamm-track.appspot.com/",
-            "//zcsend.net/"])
+            "//zcsend.net/"],
+          body :content "text" :regex [
+            "https?://[^/?#\"'<> ]+/c/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/campaign/[^?#\"'<> ]*/[^?#\"'<> ]*/px[.]png([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/email/[^?#\"'<> ]*[.]gif([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/i([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/img/[^?#\"'<> ]*/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/link/[^?#\"'<> ]*/[^?#\"'<> ]*/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/mail/track/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/msoreadreceipt[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/mtracking[.]gif([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/o/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/open[.]aspx([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/t/[^?#\"'<> ]*/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/track/open/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+/trk([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/e/c/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/e/o/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/ls/click[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/lt[.]php([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/mailster/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/matomo[.]php([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/newsletter/statistics/[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/open[.]gif([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/open[.]php([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/piwik[.]php([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/pixel[.]gif([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/track/click[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/track/open[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/ut[.]php([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*/wf/open[^?#\"'<> ]*([?#\"'<> ]|$)",
+            "https?://[^/?#\"'<> ]+[^?#\"'<> ]*mailpoet_router[^?#\"'<> ]*([?#\"'<> ]|$)"])
 {
     addflag "$HomingTracked";
 }
