@@ -111,10 +111,10 @@ static void sieve_string(FILE *f, const char *s)
 #define RULES_RE_MAX 2048
 static int glob_re(const char *g, int ere, char *out, size_t cap)
 {
-    const char *any = ere ? "[^?#\"'<> ]" : "[^?#]";
+    const char *any = ere ? "[^?#\"'<>[:space:]]" : "[^?#]";
     size_t n = 0;
     for (; *g; g++) {
-        char piece[16];
+        char piece[32];
         unsigned char c = (unsigned char)*g;
         if (c == '*' || c == '?')
             snprintf(piece, sizeof piece, "%s%s", any, c == '*' ? "*" : "");
@@ -138,14 +138,15 @@ static int glob_re(const char *g, int ere, char *out, size_t cap)
 }
 
 /* The Sieve :regex for an any-host rule: a URL in the text whose path the
- * rule's glob matches (the default comparator, i;ascii-casemap, makes the
- * match case-insensitive). */
+ * rule's glob matches, followed by a byte that cannot go on a path (a quote,
+ * '?', white space, the end). The default comparator, i;ascii-casemap, makes
+ * the match case-insensitive. */
 static int sieve_any_host_re(const char *path, char *out, size_t cap)
 {
     char p[RULES_RE_MAX];
     int r = glob_re(path, 1, p, sizeof p);
     if (r < 0) return r;
-    int k = snprintf(out, cap, "https?://[^/?#\"'<> ]+%s([?#\"'<> ]|$)", p);
+    int k = snprintf(out, cap, "https?://[^/?#\"'<>[:space:]]+%s([^a-z0-9_.~%%/+-]|$)", p);
     return k < 0 || (size_t)k >= cap ? -E2BIG : 0;
 }
 

@@ -305,6 +305,15 @@ with tempfile.TemporaryDirectory() as d:
             return b'add IMAP flags: $HomingTracked' in p.stdout
         check(len(tracked) == 1 and flagged(tracked[0]), 'Sieve tags a homing-tracked newsletter')
         check(not flagged(plain), 'Sieve leaves the untracked newsletter alone')
+        # a tracked link at the end of a line of plain text, and one that only
+        # looks like it (a longer path word)
+        for body, want in ((b'Read it: https://news.example/c/AQABAS1HWt3S\nBye\n', True),
+                           (b'See https://news.example/index.html\n', False)):
+            t = os.path.join(d, 'text.eml')
+            with open(t, 'wb') as f:
+                f.write(b'From: a@example.org\nTo: b@example.org\nSubject: x\n\n' + body)
+            os.chmod(t, 0o644)
+            check(flagged(t) == want, f'Sieve on text {body!r}: flagged should be {want}')
     # rspamd: rspamadm configtest loads the multimap (fuzzy_check, which needs
     # the network, off), and catches a broken file; every map entry is a regular
     # expression that compiles and matches what it should
