@@ -42,6 +42,7 @@
  * homing_scan_copies to compare between copies of one mailing. */
 #define HOMING_SCAN_SUSPECTS_MAX 256
 #define HOMING_SCAN_ID_TOKEN_MAX 48    /* bytes of an id token kept, with the NUL */
+#define HOMING_SCAN_COPIES_MAX   10000 /* messages homing_scan_copies compares */
 #define HOMING_ALLOW_MAX         10000 /* entries of an allow-list */
 /* Address headers (From, Sender, Reply-To, To, Cc, Bcc, Delivered-To) of a
  * message and of the messages inside it: groups or comments nested deeper,
@@ -142,7 +143,8 @@ int homing_scan_looks_html(const char *data, size_t len);
  * res[i]) whose URL is that of an image of another copy with only its id
  * token changed names the recipient, and becomes a finding of res[i] (in
  * every copy where it differs). Copies whose recipients are the same address
- * are not compared. Returns the number of findings added, or -ENOMEM. */
+ * are not compared. Returns the number of findings added, -E2BIG for more
+ * than HOMING_SCAN_COPIES_MAX results, or -ENOMEM. */
 int homing_scan_copies(struct homing_scan_result *const *res, size_t n);
 
 /* Scans one HTML document, appending findings to res under part path `part`.

@@ -471,7 +471,11 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
             rc = cli_fail("out of memory");
         } else {
             for (size_t k = 0; k < run.nheld; k++) v[k] = run.held[k].r;
-            if (homing_scan_copies(v, run.nheld) < 0) rc = cli_fail("out of memory");
+            int e = homing_scan_copies(v, run.nheld);
+            if (e == -E2BIG)
+                rc = cli_fail("--copies compares at most %d messages", HOMING_SCAN_COPIES_MAX);
+            else if (e < 0)
+                rc = cli_fail("out of memory");
             free(v);
         }
     }
