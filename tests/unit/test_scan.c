@@ -400,6 +400,12 @@ static void test_copies(void **state)
     assert_int_equal(homing_scan_copies(v, 2), 0);
     homing_scan_result_free(v[0]);
     homing_scan_result_free(v[1]);
+    /* the number of copies compared is bounded */
+    struct homing_scan_result **many = calloc(HOMING_SCAN_COPIES_MAX + 1, sizeof *many);
+    assert_non_null(many);
+    assert_int_equal(homing_scan_copies(many, HOMING_SCAN_COPIES_MAX), 0);
+    assert_int_equal(homing_scan_copies(many, HOMING_SCAN_COPIES_MAX + 1), -E2BIG);
+    free(many);
 }
 
 static void test_looks_html(void **state)
