@@ -71,7 +71,7 @@ int scan_add(struct homing_scan_result *res, int kind, const char *part, const c
 
 /* Keeps an image whose only sign of tracking is its id token (see
  * struct homing_scan_suspect); past HOMING_SCAN_SUSPECTS_MAX it is dropped
- * and res->truncated set. */
+ * (a suspect is no finding: only the comparison of copies reads them). */
 int scan_suspect_add(struct homing_scan_result *res, int kind, const char *part,
                      const char *element, const char *attribute, const char *url,
                      const char *vendor, const char *tok);

@@ -375,6 +375,27 @@ static void test_id_evidence(void **state)
                      0); /* it is a tracker-image, not an id-image */
 }
 
+/* The recipient of a message is Delivered-To, else X-Original-To, else To. */
+static void test_recipient_headers(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = load_kb();
+    struct homing_scan_options o = {.trackers = t};
+    const char *msg = "X-Original-To: carol@example.com\nTo: list@example.org\n"
+                      "From: news@example.org\nSubject: x\nMIME-Version: 1.0\n"
+                      "Content-Type: text/html\n\n"
+                      "<img src=\"https://t.example/i/8f3a9c2e7b1d4f60a5e3/"
+                      "6361726f6c406578616d706c652e636f6d\">";
+    struct homing_scan_result *res = NULL;
+    assert_int_equal(homing_scan_message(msg, strlen(msg), &o, &res), 0);
+    assert_string_equal(res->recipient, "carol@example.com");
+    size_t ids = 0;
+    for (size_t i = 0; i < res->n; i++) ids += res->f[i].kind == HOMING_SCAN_ID_IMAGE;
+    assert_int_equal(ids, 1); /* the address hex-encoded names her */
+    homing_scan_result_free(res);
+    homing_trackers_free(t);
+}
+
 static void test_copies(void **state)
 {
     (void)state;
@@ -563,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_scan_html),
         cmocka_unit_test(test_id_evidence),
         cmocka_unit_test(test_copies),
+        cmocka_unit_test(test_recipient_headers),
         cmocka_unit_test(test_looks_html),
         cmocka_unit_test(test_scan_text),
         cmocka_unit_test(test_strip_html),
