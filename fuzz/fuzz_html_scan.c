@@ -39,6 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct homing_scan_result *res = calloc(1, sizeof *res);
     if (!res) return 0;
     homing_scan_html(html, size, &o, "news@example.com", "1", res);
+    /* the two halves as copies of one mailing to other recipients */
+    struct homing_scan_options o2 = {.trackers = trackers, .recipient = "Bob@Example.org"};
+    struct homing_scan_result *cp[2] = {NULL, NULL};
+    if (homing_scan_html_file(html, size / 2, &o2, &cp[0]) == 0 &&
+        homing_scan_html_file(html + size / 2, size - size / 2, &o, &cp[1]) == 0) {
+        struct homing_scan_result *const all[3] = {res, cp[0], cp[1]};
+        homing_scan_copies(all, 3);
+    }
+    homing_scan_result_free(cp[0]);
+    homing_scan_result_free(cp[1]);
     homing_scan_result_free(res);
 
     struct homing_buf out, again;

@@ -18,6 +18,7 @@ PKGS=(
   # real components the tests and benchmarks run on loopback
   nginx wrk postgresql postfix dovecot-imapd dovecot-sieve unbound dnsmasq-base
   chromium libsisimai-perl
+  rspamd  # rspamadm configtest loads `homing rules --format rspamd`
 )
 
 missing=()

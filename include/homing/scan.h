@@ -30,14 +30,20 @@
  * scan marks the result truncated and strip refuses with -EMLINK. */
 #define HOMING_SCAN_HTML_NEST_MAX  1024
 #define HOMING_SCAN_HTML_WORK_MAX  (32u << 20)
-#define HOMING_SCAN_URL_MAX        8192  /* bytes of one URL looked at */
-#define HOMING_SCAN_UNWRAP_MAX     4     /* wrappers peeled from one link */
-#define HOMING_SCAN_SPACER_REPEATS 3     /* an image URL this often is a spacer */
-#define HOMING_SCAN_TINY_SIDE      3     /* a declared side <= this is a pixel */
-#define HOMING_SCAN_TINY_AREA      25    /* ... or a declared area <= this */
-#define HOMING_SCAN_ID_MIN         16    /* length of a unique-looking id token */
-#define HOMING_SCAN_PART_MAX       64    /* bytes of a part path like "1.2.3" */
-#define HOMING_ALLOW_MAX           10000 /* entries of an allow-list */
+#define HOMING_SCAN_URL_MAX        8192 /* bytes of one URL looked at */
+#define HOMING_SCAN_UNWRAP_MAX     4    /* wrappers peeled from one link */
+#define HOMING_SCAN_SPACER_REPEATS 3    /* an image URL this often is a spacer */
+#define HOMING_SCAN_TINY_SIDE      3    /* a declared side <= this is a pixel */
+#define HOMING_SCAN_TINY_AREA      25   /* ... or a declared area <= this */
+#define HOMING_SCAN_ID_MIN         16   /* length of a unique-looking id token */
+#define HOMING_SCAN_PART_MAX       64   /* bytes of a part path like "1.2.3" */
+/* Images whose only sign of tracking is an id-looking token (an id-image
+ * without evidence that the id names the recipient) kept per message, for
+ * homing_scan_copies to compare between copies of one mailing. */
+#define HOMING_SCAN_SUSPECTS_MAX 256
+#define HOMING_SCAN_ID_TOKEN_MAX 48    /* bytes of an id token kept, with the NUL */
+#define HOMING_SCAN_COPIES_MAX   10000 /* messages homing_scan_copies compares */
+#define HOMING_ALLOW_MAX         10000 /* entries of an allow-list */
 /* Address headers (From, Sender, Reply-To, To, Cc, Bcc, Delivered-To) of a
  * message and of the messages inside it: groups or comments nested deeper,
  * or more colons in one field, and scan, strip and track refuse the message
@@ -79,9 +85,23 @@ struct homing_scan_finding {
     char *destination;               /* owned; unwrapped link target, or NULL */
 };
 
+/* An image that carries an id-looking token but no evidence that the id
+ * names the recipient: not a finding (builders' CDN images look the same),
+ * kept so that copies of one mailing can be compared (homing_scan_copies). */
+struct homing_scan_suspect {
+    char part[HOMING_SCAN_PART_MAX];
+    const char *element, *attribute; /* static */
+    int kind;                        /* what it becomes: id-image or css-beacon */
+    char *url;                       /* owned */
+    char *vendor;                    /* owned; NULL when unknown */
+    char tok[HOMING_SCAN_ID_TOKEN_MAX];
+};
+
 struct homing_scan_result {
     struct homing_scan_finding *f;
     size_t n, cap;
+    struct homing_scan_suspect *s; /* at most HOMING_SCAN_SUSPECTS_MAX */
+    size_t ns, caps;
     char *recipient;     /* the address looked for (owned), or NULL */
     unsigned html_parts; /* HTML parts scanned */
     int truncated;       /* a count limit was reached */
@@ -107,6 +127,25 @@ struct homing_scan_options {
 /* Scans a whole RFC 5322 message (MIME parts decoded, charsets converted). */
 int homing_scan_message(const char *data, size_t len, const struct homing_scan_options *o,
                         struct homing_scan_result **out);
+
+/* Scans a raw HTML file (not a message) as one text/html part "1": findings
+ * as homing_scan_message's, with o->recipient as the address looked for. */
+int homing_scan_html_file(const char *data, size_t len, const struct homing_scan_options *o,
+                          struct homing_scan_result **out);
+
+/* 1 when data looks like an HTML document rather than a message: it starts
+ * (after a UTF-8 byte order mark and white space) with '<', which no header
+ * field can (RFC 5322 field names are printable ASCII without ':' and a
+ * message starts with one, or with "From " in an mbox). */
+int homing_scan_looks_html(const char *data, size_t len);
+
+/* Copies of one mailing sent to different recipients: an image (a suspect of
+ * res[i]) whose URL is that of an image of another copy with only its id
+ * token changed names the recipient, and becomes a finding of res[i] (in
+ * every copy where it differs). Copies whose recipients are the same address
+ * are not compared. Returns the number of findings added, -E2BIG for more
+ * than HOMING_SCAN_COPIES_MAX results, or -ENOMEM. */
+int homing_scan_copies(struct homing_scan_result *const *res, size_t n);
 
 /* Scans one HTML document, appending findings to res under part path `part`.
  * sender may be NULL. Used by the message scanner and the fuzz target. */

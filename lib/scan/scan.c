@@ -1051,10 +1051,27 @@ size_t scan_refs_count_url(const struct scan_refs *refs, const char *url)
 
 /* ---- judging ---- */
 
+/* Public web-font services: every sender's mail loads the same style sheets
+ * and font files from them, so a load tells the service an address but tells
+ * the sender nothing (the URL names a font, not a reader). Their style sheet,
+ * font and preconnect loads are not tracking unless a rule or the recipient's
+ * address in the URL says otherwise (strip still neutralises them). */
+static int shared_font_service(const char *host)
+{
+    static const char *const hosts[] = {"fonts.googleapis.com", "fonts.gstatic.com",
+                                        "fonts.bunny.net",      "use.typekit.net",
+                                        "fast.fonts.net",       NULL};
+    for (size_t i = 0; hosts[i]; i++)
+        if (strcmp(host, hosts[i]) == 0) return 1;
+    return 0;
+}
+
 int scan_ref_classify(const struct scan_ref *r, const struct homing_trackers *t, size_t count,
-                      char *why, size_t whycap, const struct homing_tracker_rule **rule)
+                      char *why, size_t whycap, const struct homing_tracker_rule **rule,
+                      char *idtok, size_t idcap)
 {
     *rule = NULL;
+    if (idtok && idcap) idtok[0] = '\0';
     if (r->type == SCAN_REF_LINK) return -1; /* links are judged by the caller */
     int remote = scan_url_is_remote(r->url) || strcmp(r->url, "about:srcdoc") == 0 ||
                  strcmp(r->url, "about:refresh") == 0;
@@ -1067,6 +1084,10 @@ int scan_ref_classify(const struct scan_ref *r, const struct homing_trackers *t,
     int kind = -1;
     if (r->type == SCAN_REF_LOAD) {
         kind = r->kind;
+        if (!m && shared_font_service(u.host) &&
+            (kind == HOMING_SCAN_CSS_IMPORT || kind == HOMING_SCAN_FONT_BEACON ||
+             kind == HOMING_SCAN_LINK_LOAD))
+            kind = -1;
         if (kind >= 0) {
             static const char *const what[HOMING_SCAN_KIND_COUNT] = {
                 [HOMING_SCAN_CSS_IMPORT] = "@import loads a remote stylesheet on opening",
@@ -1106,9 +1127,11 @@ int scan_ref_classify(const struct scan_ref *r, const struct homing_trackers *t,
     } else if (r->w < 0 && r->h < 0 && scan_url_has_id(&u, tok, sizeof tok)) {
         kind = css ? HOMING_SCAN_CSS_BEACON : HOMING_SCAN_ID_IMAGE;
         snprintf(why, whycap, "remote image without a declared size, URL carries id '%s'", tok);
+        if (idtok && idcap) homing_strlcpy(idtok, tok, idcap);
     } else if (css && scan_url_has_id(&u, tok, sizeof tok)) {
         kind = HOMING_SCAN_CSS_BEACON;
         snprintf(why, whycap, "CSS image URL carries id '%s'", tok);
+        if (idtok && idcap) homing_strlcpy(idtok, tok, idcap);
     }
     scan_url_free(&u);
     return kind;
@@ -1258,6 +1281,47 @@ int homing_scan_text(const char *text, size_t len, const struct homing_scan_opti
 
 /* ---- one document ---- */
 
+/* A URL component (a path segment, a query parameter's value, the fragment)
+ * holding the id token tok and, in some encoding, the recipient's address: the
+ * id and the address were written together, so the id names the recipient
+ * (an open pixel's id that the same message's click link pairs with the
+ * base64 of the address). Components are cut at '/', '?', '&', '=', '#' and
+ * ';'; at most SCAN_TIED_URLS_MAX other URLs are looked at. */
+#define SCAN_TIED_URLS_MAX 2000
+static int id_tied(const struct scan_refs *refs, size_t self, struct scan_needles *nd,
+                   const char *tok, char *why, size_t whycap)
+{
+    size_t tl = strlen(tok), looked = 0;
+    if (tl == 0) return 0;
+    for (size_t i = 0; i < refs->n && looked < SCAN_TIED_URLS_MAX; i++) {
+        const char *url = refs->v[i].url;
+        const char *hit = i == self ? NULL : strstr(url, tok);
+        if (!hit) continue;
+        looked++;
+        const char *delims = "/?&=#;";
+        const char *a = hit, *b = hit + tl;
+        while (a > url && !strchr(delims, a[-1])) a--;
+        b += strcspn(b, delims);
+        size_t n = (size_t)(b - a);
+        if (n == tl || n >= HOMING_SCAN_URL_MAX) continue; /* the id alone */
+        char comp[HOMING_SCAN_URL_MAX + 2];
+        comp[0] = '/';
+        memcpy(comp + 1, a, n);
+        comp[n + 1] = '\0';
+        char leak[256];
+        if (scan_leak(nd, comp, leak, sizeof leak)) {
+            /* the URL is shown cut short: it is in the findings when it matters */
+            char esc[120];
+            homing_str_sanitize(esc, sizeof esc, url, strlen(url));
+            int k = snprintf(why, whycap, "the id stands next to the recipient's address (%s) in ",
+                             leak);
+            if (k > 0 && (size_t)k < whycap) homing_strlcpy(why + k, esc, whycap - (size_t)k);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int homing_scan_html(const char *html, size_t len, const struct homing_scan_options *o,
                      const char *sender, const char *part, struct homing_scan_result *res)
 {
@@ -1284,9 +1348,25 @@ int homing_scan_html(const char *html, size_t len, const struct homing_scan_opti
         if (!allowed && x->type == SCAN_REF_LINK) {
             r = judge_link(t, &u, x->url, part, x->element, x->attribute, res);
         } else if (!allowed) {
-            int kind =
-                scan_ref_classify(x, t, scan_refs_count_url(&refs, x->url), why, sizeof why, &rule);
-            if (kind >= 0)
+            char tok[HOMING_SCAN_ID_TOKEN_MAX];
+            int kind = scan_ref_classify(x, t, scan_refs_count_url(&refs, x->url), why, sizeof why,
+                                         &rule, tok, sizeof tok);
+            if (kind >= 0 && tok[0]) {
+                /* an id alone is what every builder's CDN image has: report it
+                 * only with evidence that the id names the recipient */
+                char ev[400];
+                size_t wl = strlen(why);
+                if (have_nd && scan_leak(&nd, x->url, ev, sizeof ev)) {
+                    snprintf(why + wl, sizeof why - wl, "; it names the recipient: %s", ev);
+                } else if (have_nd && id_tied(&refs, i, &nd, tok, ev, sizeof ev)) {
+                    snprintf(why + wl, sizeof why - wl, "; it names the recipient: %s", ev);
+                } else {
+                    r = scan_suspect_add(res, kind, part, x->element, x->attribute, x->url,
+                                         rule ? rule->vendor : NULL, tok);
+                    kind = -1;
+                }
+            }
+            if (kind >= 0 && r >= 0)
                 r = scan_add(res, kind, part, x->element, x->attribute, x->url,
                              rule ? rule->vendor : NULL, why, NULL);
         }

@@ -50,6 +50,7 @@ int scan_url_unwrap(const struct homing_trackers *t, const char *url, char **des
 struct scan_needles {
     char *address; /* as given */
     char *lower;   /* lower-cased */
+    char *hex;     /* the lower-cased address's bytes in lower-case hex */
     size_t n;
     int hashed; /* digests are computed on first need: most URLs hold no hex run */
     struct {
@@ -67,6 +68,13 @@ int scan_leak(struct scan_needles *nd, const char *url, char *why, size_t whycap
 int scan_add(struct homing_scan_result *res, int kind, const char *part, const char *element,
              const char *attribute, const char *url, const char *vendor, const char *evidence,
              const char *destination);
+
+/* Keeps an image whose only sign of tracking is its id token (see
+ * struct homing_scan_suspect); past HOMING_SCAN_SUSPECTS_MAX it is dropped
+ * (a suspect is no finding: only the comparison of copies reads them). */
+int scan_suspect_add(struct homing_scan_result *res, int kind, const char *part,
+                     const char *element, const char *attribute, const char *url,
+                     const char *vendor, const char *tok);
 
 /* Decoded inline-style facts about one element. */
 struct scan_style {
@@ -120,9 +128,14 @@ int scan_collect(const char *html, size_t len, struct scan_refs *out);
 void scan_refs_free(struct scan_refs *r);
 /* The finding kind a reference is (or -1 when it is not tracking), with the
  * evidence and the vendor's rule when known. count = how often its URL occurs
- * among the document's image references (the spacer guard). */
+ * among the document's image references (the spacer guard). When the kind
+ * rests on nothing but an id-looking token in the URL (an id-image, or a CSS
+ * image with an id) and idtok is not NULL, the token is copied there (at most
+ * idcap - 1 bytes): the caller must find evidence that it names the
+ * recipient before reporting it. Otherwise idtok (when given) is "". */
 int scan_ref_classify(const struct scan_ref *r, const struct homing_trackers *t, size_t count,
-                      char *why, size_t whycap, const struct homing_tracker_rule **rule);
+                      char *why, size_t whycap, const struct homing_tracker_rule **rule,
+                      char *idtok, size_t idcap);
 size_t scan_refs_count_url(const struct scan_refs *refs, const char *url);
 
 #endif

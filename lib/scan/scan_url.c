@@ -434,6 +434,13 @@ int scan_needles_init(struct scan_needles *nd, const char *address)
         return -ENOMEM;
     }
     for (char *p = nd->lower; *p; p++) *p = (char)tolower((unsigned char)*p);
+    size_t n = strlen(nd->lower);
+    if (!(nd->hex = malloc(2 * n + 1))) {
+        scan_needles_free(nd);
+        return -ENOMEM;
+    }
+    homing_hex_encode((const uint8_t *)nd->lower, n, nd->hex);
+    nd->hex[2 * n] = '\0';
     return 0;
 }
 
@@ -442,7 +449,8 @@ void scan_needles_free(struct scan_needles *nd)
     if (!nd) return;
     free(nd->address);
     free(nd->lower);
-    nd->address = nd->lower = NULL;
+    free(nd->hex);
+    nd->address = nd->lower = nd->hex = NULL;
     nd->n = 0;
 }
 
@@ -503,11 +511,19 @@ int scan_leak(struct scan_needles *nd, const char *url, char *why, size_t whycap
                  place_of(dec, (size_t)(hit - dec)));
         found = 1;
     }
-    if (!found && has_hex_run(dec, 32)) { /* the shortest digest, MD5, is 32 hex digits */
+    size_t hexlen = nd->hex ? strlen(nd->hex) : 0;
+    if (!found && has_hex_run(dec, hexlen && hexlen < 32 ? hexlen : 32)) {
+        /* the shortest digest, MD5, is 32 hex digits; the address in hex
+         * may be shorter */
         if (!nd->hashed) needles_hash(nd);
         char *low = strdup(dec);
         if (low) {
             for (char *p = low; *p; p++) *p = (char)tolower((unsigned char)*p);
+            if (hexlen && (hit = strstr(low, nd->hex))) {
+                snprintf(why, whycap, "address hex-encoded in the %s",
+                         place_of(low, (size_t)(hit - low)));
+                found = 1;
+            }
             for (size_t i = 0; i < nd->n && !found; i++) {
                 if ((hit = strstr(low, nd->h[i].hex))) {
                     snprintf(why, whycap, "%s in the %s", nd->h[i].what,
@@ -590,9 +606,40 @@ int scan_add(struct homing_scan_result *res, int kind, const char *part, const c
     return 0;
 }
 
+int scan_suspect_add(struct homing_scan_result *res, int kind, const char *part,
+                     const char *element, const char *attribute, const char *url,
+                     const char *vendor, const char *tok)
+{
+    if (res->ns >= HOMING_SCAN_SUSPECTS_MAX) return 0; /* only copies compare them */
+    int e = homing_array_grow((void **)&res->s, &res->caps, res->ns, sizeof *res->s, 8);
+    if (e < 0) return e;
+    struct homing_scan_suspect *x = &res->s[res->ns];
+    memset(x, 0, sizeof *x);
+    homing_strlcpy(x->part, part ? part : "", sizeof x->part);
+    x->element = element;
+    x->attribute = attribute;
+    x->kind = kind;
+    homing_strlcpy(x->tok, tok, sizeof x->tok);
+    int err = 0;
+    x->url = dup_or_null(url, &err);
+    x->vendor = dup_or_null(vendor, &err);
+    if (err) {
+        free(x->url);
+        free(x->vendor);
+        return -ENOMEM;
+    }
+    res->ns++;
+    return 0;
+}
+
 void homing_scan_result_free(struct homing_scan_result *r)
 {
     if (!r) return;
+    for (size_t i = 0; i < r->ns; i++) {
+        free(r->s[i].url);
+        free(r->s[i].vendor);
+    }
+    free(r->s);
     for (size_t i = 0; i < r->n; i++) {
         free(r->f[i].url);
         free(r->f[i].vendor);

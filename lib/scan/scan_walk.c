@@ -64,10 +64,14 @@ static char *first_mailbox(InternetAddressList *l)
     return NULL;
 }
 
+/* The address the message was delivered to: Delivered-To, then X-Original-To
+ * (Postfix's envelope recipient), then the first To mailbox. */
 static char *recipient_of(GMimeMessage *m)
 {
-    const char *d = g_mime_object_get_header(GMIME_OBJECT(m), "Delivered-To");
-    if (d) {
+    static const char *const fields[] = {"Delivered-To", "X-Original-To", NULL};
+    for (size_t i = 0; fields[i]; i++) {
+        const char *d = g_mime_object_get_header(GMIME_OBJECT(m), fields[i]);
+        if (!d) continue;
         InternetAddressList *l = internet_address_list_parse(NULL, d);
         char *r = first_mailbox(l);
         if (l) g_object_unref(l);

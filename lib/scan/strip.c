@@ -93,8 +93,8 @@ int homing_strip_html(const char *html, size_t len, const struct homing_scan_opt
         }
         if (x->edit == SCAN_EDIT_NONE) continue;
         const struct homing_tracker_rule *rule;
-        if (scan_ref_classify(x, t, scan_refs_count_url(&refs, x->url), why, sizeof why, &rule) >=
-            0)
+        if (scan_ref_classify(x, t, scan_refs_count_url(&refs, x->url), why, sizeof why, &rule,
+                              NULL, 0) >= 0)
             s.pixels++;
         else
             s.loads++;

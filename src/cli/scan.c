@@ -30,9 +30,14 @@ static const char scan_usage[] =
     "@import, <link>, frames, objects, meta refresh, redirect-wrapped links, the\n"
     "recipient's address leaked in URLs (plain, encoded or hashed) and read-receipt\n"
     "headers. FILE is a message, an mbox file, a Maildir or a directory of messages;\n"
-    "none or '-' reads one message from stdin.\n\n"
+    "none or '-' reads one message from stdin. A file that starts with '<' (after a\n"
+    "byte order mark and white space) is read as an HTML document, one text/html part.\n\n"
     "Options:\n"
     "  --json             machine-readable output\n"
+    "  --html             read every input as an HTML document, not a message\n"
+    "  --copies           the messages are copies of one mailing to different\n"
+    "                     recipients: an image whose id changes between them is\n"
+    "                     reported (one copy alone cannot show it)\n"
     "  --recipient ADDR   the address to look for (default: Delivered-To, else To)\n"
     "  --trackers FILE    tracker knowledge file (default: " HOMING_DATADIR "/trackers.tsv)\n"
     "  --allow FILE       per-sender allow-list: lines 'SENDER HOST'\n"
@@ -61,6 +66,13 @@ struct msg_counts {
 struct scan_run {
     const struct homing_scan_options *o;
     int json;
+    int html;   /* --html: every input is an HTML document */
+    int copies; /* --copies: results held, compared, then written */
+    struct held {
+        char *name;
+        struct homing_scan_result *r;
+    } * held;
+    size_t nheld, capheld;
     /* The "messages" array as text: each message's object is written as
      * soon as it is scanned (json_out_message), instead of one jansson tree of
      * every message formatted at the end (that tree and its one big string
@@ -178,10 +190,14 @@ static int json_out_message(struct homing_buf *b, const char *name,
     return rc;
 }
 
+static int emit_one(struct scan_run *run, const char *name, struct homing_scan_result *r);
+
 static int scan_one(struct scan_run *run, const char *name, const char *data, size_t len)
 {
     struct homing_scan_result *r = NULL;
-    int rc = homing_scan_message(data, len, run->o, &r);
+    int rc = run->html || homing_scan_looks_html(data, len)
+                 ? homing_scan_html_file(data, len, run->o, &r)
+                 : homing_scan_message(data, len, run->o, &r);
     if (rc < 0) {
         char safe[512];
         cli_escape(safe, sizeof safe, name, strlen(name));
@@ -196,6 +212,26 @@ static int scan_one(struct scan_run *run, const char *name, const char *data, si
                                     : strerror(-rc));
         return rc;
     }
+    if (!run->copies) return emit_one(run, name, r);
+    /* held until every copy is scanned: homing_scan_copies compares them */
+    int e =
+        homing_array_grow((void **)&run->held, &run->capheld, run->nheld, sizeof *run->held, 16);
+    char *nm = e < 0 ? NULL : strdup(name);
+    if (!nm) {
+        homing_scan_result_free(r);
+        cli_fail("out of memory");
+        return -ENOMEM;
+    }
+    run->held[run->nheld].name = nm;
+    run->held[run->nheld].r = r;
+    run->nheld++;
+    return 0;
+}
+
+/* Counts and writes one message's result, and frees it. */
+static int emit_one(struct scan_run *run, const char *name, struct homing_scan_result *r)
+{
+    int rc;
     run->nmsg++;
     if (r->n) run->found++;
     if (run->nrows == run->caprows) {
@@ -366,7 +402,7 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
     (void)cli;
     if (cli_wants_help(argc, argv, scan_usage)) return CLI_OK;
     const char *trackers_path = NULL, *allow_path = NULL, *recipient = NULL;
-    int json = 0, i = 1;
+    int json = 0, html = 0, copies = 0, i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -374,6 +410,10 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
             break;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
+        } else if (strcmp(a, "--html") == 0) {
+            html = 1;
+        } else if (strcmp(a, "--copies") == 0) {
+            copies = 1;
         } else if (strcmp(a, "--recipient") == 0 || strcmp(a, "--trackers") == 0 ||
                    strcmp(a, "--allow") == 0) {
             if (++i >= argc) return cli_usage_error("scan", "%s needs a value", a);
@@ -411,7 +451,7 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
         }
     }
     struct homing_scan_options o = {.trackers = t, .allow = allow, .recipient = recipient};
-    struct scan_run run = {.o = &o, .json = json};
+    struct scan_run run = {.o = &o, .json = json, .html = html, .copies = copies};
     homing_buf_init(&run.out, SCAN_JSON_OUT_MAX);
     int rc = 0;
     if (i >= argc) {
@@ -425,6 +465,28 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
                 rc = scan_file(&run, argv[i]);
         }
     }
+    if (rc == 0 && run.nheld) {
+        struct homing_scan_result **v = malloc(run.nheld * sizeof *v);
+        if (!v) {
+            rc = cli_fail("out of memory");
+        } else {
+            for (size_t k = 0; k < run.nheld; k++) v[k] = run.held[k].r;
+            int e = homing_scan_copies(v, run.nheld);
+            if (e == -E2BIG)
+                rc = cli_fail("--copies compares at most %d messages", HOMING_SCAN_COPIES_MAX);
+            else if (e < 0)
+                rc = cli_fail("out of memory");
+            free(v);
+        }
+    }
+    for (size_t k = 0; k < run.nheld; k++) {
+        if (rc == 0)
+            rc = emit_one(&run, run.held[k].name, run.held[k].r);
+        else
+            homing_scan_result_free(run.held[k].r);
+        free(run.held[k].name);
+    }
+    free(run.held);
     if (rc == 0) {
         if (json) {
             /* The document homing_json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER)

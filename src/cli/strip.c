@@ -22,8 +22,11 @@ static const char strip_usage[] =
     "Writes the message with every remote load neutralised (images, srcset, CSS url(),\n"
     "@import, fonts, <link>, frames, objects, posters, meta refresh), wrapped links\n"
     "replaced by their destination where it is recoverable, read-receipt headers\n"
-    "removed, and an X-Homing-Stripped header summarising the changes.\n\n"
+    "removed, and an X-Homing-Stripped header summarising the changes. A file that\n"
+    "starts with '<' (after a byte order mark and white space) is an HTML document:\n"
+    "it is written back as HTML, stripped the same way.\n\n"
     "Options:\n"
+    "  --html             read the input as an HTML document, not a message\n"
     "  -o, --output FILE  write here instead of stdout (replaced atomically)\n"
     "  --trackers FILE    tracker knowledge file (default: " HOMING_DATADIR "/trackers.tsv)\n"
     "  -h, --help         this help\n";
@@ -33,9 +36,13 @@ int cmd_strip(struct cli *cli, int argc, char **argv)
     (void)cli;
     if (cli_wants_help(argc, argv, strip_usage)) return CLI_OK;
     const char *out_path = NULL, *trackers_path = NULL, *in = NULL;
+    int html = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--trackers") == 0) {
+        if (strcmp(a, "--html") == 0) {
+            html = 1;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+                   strcmp(a, "--trackers") == 0) {
             if (++i >= argc) return cli_usage_error("strip", "%s needs a value", a);
             if (a[1] == 'o' || a[2] == 'o')
                 out_path = argv[i];
@@ -63,7 +70,22 @@ int cmd_strip(struct cli *cli, int argc, char **argv)
     }
     struct homing_scan_options o = {.trackers = t};
     struct homing_strip_stats st;
-    rc = homing_strip_message(data, len, &o, &out, &outlen, &st);
+    if (html || homing_scan_looks_html(data, len)) {
+        /* an HTML document: stripped as the one text/html part of a message
+         * would be, and written back as HTML (it has no header to note it in) */
+        struct homing_buf b;
+        homing_buf_init(&b, HOMING_SCAN_HTML_MAX * 2);
+        memset(&st, 0, sizeof st);
+        rc = len > HOMING_SCAN_HTML_MAX ? -E2BIG : homing_strip_html(data, len, &o, &b, &st);
+        if (rc == 0 && !(out = malloc(b.len + 1))) rc = -ENOMEM;
+        if (rc == 0) {
+            memcpy(out, b.data, b.len);
+            outlen = b.len;
+        }
+        homing_buf_free(&b);
+    } else {
+        rc = homing_strip_message(data, len, &o, &out, &outlen, &st);
+    }
     free(data);
     homing_trackers_free(t);
     if (rc == -ELOOP)

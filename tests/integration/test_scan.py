@@ -6,7 +6,8 @@ Goldens (byte for byte): golden/NAME.json (scan --json), golden/NAME.stripped.em
 golden/rules.FORMAT. UPDATE_GOLDEN=1 rewrites them; review every change by hand.
 Also: exit statuses, strip leaving everything but its changes byte for byte, a
 stripped message scanning clean of loads, and the rules loaded by the real
-tools (unbound-checkconf, dnsmasq --test, sievec); a missing tool fails.
+tools (unbound-checkconf, dnsmasq --test, sievec, sieve-test on a tracked and an
+untracked newsletter, rspamadm configtest); a missing tool fails.
 """
 import json, os, shutil, subprocess, sys, tempfile
 
@@ -148,6 +149,36 @@ with tempfile.NamedTemporaryFile('w', suffix='.allow') as a:
     r = run(['scan', '--json', '--allow', a.name, 'msgs/loads.eml'])
     check(r.returncode == 0 and json.loads(r.stdout)['total'] == 0, '--allow silences a sender')
 
+# a raw HTML file (#15: it was "not a message"): scanned as one text/html part and
+# stripped back to HTML; --html reads a file that does not start with '<' as HTML
+r = run(['scan', '--json', 'html/newsletter.html'])
+check(r.returncode == 1, f'scan raw HTML: exit {r.returncode} {r.stderr!r}')
+golden('html.json', r.stdout)
+kinds = sorted(f['kind'] for f in json.loads(r.stdout)['messages'][0]['findings'])
+check(kinds == ['css-import', 'tracked-link', 'tracker-image'], f'raw HTML findings: {kinds}')
+with open(os.path.join(DATA, 'html', 'newsletter.html'), 'rb') as f:
+    r = run(['scan', '-'], stdin=b'\xef\xbb\xbf\n' + f.read())
+check(r.returncode == 1, 'raw HTML on stdin after a BOM: tracking found')
+r = run(['scan', 'html/saved.txt'])
+check(r.returncode == 2 and b'not a message' in r.stderr, 'text that is no message nor HTML: exit 2')
+r = run(['scan', '--json', '--html', 'html/saved.txt'])
+check(r.returncode == 1 and json.loads(r.stdout)['total'] == 1, '--html reads it as HTML')
+s = run(['strip', 'html/newsletter.html'])
+check(s.returncode == 0, f'strip raw HTML: exit {s.returncode} {s.stderr!r}')
+golden('html.stripped.html', s.stdout)
+check(s.stdout.startswith(b'<!DOCTYPE html>') and b'X-Homing-Stripped' not in s.stdout,
+      'strip writes HTML back, no header')
+with tempfile.NamedTemporaryFile(suffix='.html') as t:
+    t.write(s.stdout)
+    t.flush()
+    r2 = run(['scan', '--json', t.name])
+    left = [f for x in json.loads(r2.stdout)['messages'] for f in x['findings']
+            if f['kind'] in LOAD_KINDS]
+    check(r2.returncode in (0, 1) and left == [], f'stripped HTML still loads: {left}')
+s = run(['strip', '--html', 'html/saved.txt'])
+check(s.returncode == 0 and s.stdout.startswith(b'Saved from') and b'about:blank' in s.stdout,
+      f'strip --html: {s.stdout!r}')
+
 # errors: exit 2 and one line on stderr
 for args in (['scan', 'msgs/none.eml'], ['scan', '--bogus'], ['strip'],
              ['scan', '--trackers', 'msgs/clean_plain.eml', 'msgs/ses.eml'],
@@ -160,7 +191,7 @@ check(b'line 1:' in r.stderr, f'bad knowledge file names the line: {r.stderr!r}'
 
 # rules: goldens, and each loaded by the tool that will use it
 outs = {}
-for fmt in ('rpz', 'hosts', 'dnsmasq', 'unbound', 'sieve'):
+for fmt in ('rpz', 'hosts', 'dnsmasq', 'unbound', 'sieve', 'rspamd'):
     r = run(['rules', '--format', fmt])
     check(r.returncode == 0, f'rules {fmt}: exit 0')
     golden('rules.' + fmt, r.stdout)
@@ -235,6 +266,96 @@ with tempfile.TemporaryDirectory() as d:
         r = subprocess.run([sc, os.path.join(d, 'bad.sieve'), os.path.join(d, 'bad.svbin')],
                            capture_output=True, timeout=60)
         check(r.returncode != 0, 'sievec rejects a script using an extension not required')
+    # Sieve for real (Pigeonhole's sieve-test): a newsletter tracked by homing
+    # track (its pixel and links on homing's /o/ and /c/ paths, on a host no rule
+    # names) gets the flag, the same newsletter untracked does not (#15: the
+    # any-host path rules were left out of the script)
+    st = tool('sieve-test')
+    if st:
+        import pwd
+        os.chmod(d, 0o755)
+        subprocess.run([BIN, 'init', os.path.join(d, 'var')], check=True, capture_output=True,
+                       timeout=60)
+        with open(os.path.join(SRC, 'tests', 'data', 'templates', 'measured', 'leemunroe',
+                               'email-inlined.html'), 'rb') as f:
+            html = f.read()
+        plain = os.path.join(d, 'news.eml')
+        with open(plain, 'wb') as f:
+            f.write(b'From: News <news@sender.example>\nTo: ann@example.org\nSubject: News\n'
+                    b'MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n'
+                    b'Content-Transfer-Encoding: quoted-printable\n\n' +
+                    __import__('quopri').encodestring(html))
+        r = run(['-c', os.path.join(d, 'var', 'homing.conf'), 'track', '-o',
+                 os.path.join(d, 'tracked'), plain])
+        check(r.returncode == 0, f'homing track: {r.stderr!r}')
+        tracked = [os.path.join(d, 'tracked', x) for x in sorted(os.listdir(os.path.join(d, 'tracked')))]
+        drop = None
+        if os.geteuid() == 0:  # Dovecot's tools refuse to run mail as root
+            nobody = pwd.getpwnam('nobody')
+            drop = lambda: (os.setgid(nobody.pw_gid), os.setuid(nobody.pw_uid))
+        for root, dirs, files in os.walk(d):
+            for x in dirs + files:
+                os.chmod(os.path.join(root, x), 0o755 if x in dirs else 0o644)
+
+        def flagged(msg):
+            p = subprocess.run([st, os.path.join(d, 'rules.sieve'), msg], capture_output=True,
+                               preexec_fn=drop, cwd='/', timeout=60,
+                               env={'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': d})
+            check(p.returncode == 0, f'sieve-test {msg}: {p.stderr!r}')
+            return b'add IMAP flags: $HomingTracked' in p.stdout
+        check(len(tracked) == 1 and flagged(tracked[0]), 'Sieve tags a homing-tracked newsletter')
+        check(not flagged(plain), 'Sieve leaves the untracked newsletter alone')
+        # a tracked link at the end of a line of plain text, and one that only
+        # looks like it (a longer path word)
+        for body, want in ((b'Read it: https://news.example/c/AQABAS1HWt3S\nBye\n', True),
+                           (b'See https://news.example/index.html\n', False)):
+            t = os.path.join(d, 'text.eml')
+            with open(t, 'wb') as f:
+                f.write(b'From: a@example.org\nTo: b@example.org\nSubject: x\n\n' + body)
+            os.chmod(t, 0o644)
+            check(flagged(t) == want, f'Sieve on text {body!r}: flagged should be {want}')
+    # rspamd: rspamadm configtest loads the multimap (fuzzy_check, which needs
+    # the network, off), and catches a broken file; every map entry is a regular
+    # expression that compiles and matches what it should
+    ra = tool('rspamadm')
+    if ra:
+        conf = os.path.join(d, 'rspamd')
+        for sub in ('local.d', 'override.d'):
+            os.makedirs(os.path.join(conf, sub), exist_ok=True)
+        with open(os.path.join(conf, 'override.d', 'fuzzy_check.conf'), 'w') as f:
+            f.write('enabled = false;\n')
+        mm = os.path.join(conf, 'local.d', 'multimap.conf')
+        with open(mm, 'wb') as f:
+            f.write(outs['rspamd'])
+        cmd = [ra, '--var=LOCAL_CONFDIR=' + conf, 'configtest', '-s', '-c',
+               '/etc/rspamd/rspamd.conf']
+        r = subprocess.run(cmd, capture_output=True, timeout=120)
+        check(r.returncode == 0 and b'syntax OK' in r.stdout,
+              f'rspamadm configtest: {r.stdout!r} {r.stderr!r}')
+        with open(mm, 'ab') as f:
+            f.write(b'HOMING_BROKEN {\n  type = "url";\n  map = [ "x"\n')
+        r = subprocess.run(cmd, capture_output=True, timeout=120)
+        check(r.returncode != 0, 'rspamadm configtest rejects a broken multimap file')
+    import re
+    rules = {}
+    for m in re.finditer(rb"(HOMING_TRACKER_\w+) \{(.*?)\n\}", outs['rspamd'], re.S):
+        rules[m.group(1).decode()] = [re.compile(x.decode()[1:-2], re.I) for x in
+                                      re.findall(rb"^    '(/.*/i)',?$", m.group(2), re.M)]
+    check(sorted(rules) == ['HOMING_TRACKER_HOST', 'HOMING_TRACKER_URL'] and
+          all(rules.values()), f'rspamd: two rules with maps: {list(rules)}')
+    hit = lambda sym, s: any(x.search(s) for x in rules.get(sym, []))
+    for host in ('u123.ct.sendgrid.net', 'ct.sendgrid.net', 'pi.pardot.com'):
+        check(hit('HOMING_TRACKER_HOST', host), f'rspamd host rule matches {host}')
+    for host in ('sendgrid.net', 'list-manage.com', 'example.com', 'notct.sendgrid.net'):
+        check(not hit('HOMING_TRACKER_HOST', host), f'rspamd host rule leaves {host}')
+    for url in ('https://us5.list-manage.com/track/open.php?u=1&id=2',
+                'http://127.0.0.1:8080/o/AQABASmB6KB2wBw8AAAAAQ.gif',
+                'https://news.example.org/lists/ut.php?u=1', 'https://t.example/wf/open?upn=x',
+                'https://mandrillapp.com/track/open.php?u=1'):
+        check(hit('HOMING_TRACKER_URL', url), f'rspamd URL rule matches {url}')
+    for url in ('https://mandrillapp.com.evil.example/track/x',
+                'https://example.com/about/o', 'https://example.com/docs?x=/o/1'):
+        check(not hit('HOMING_TRACKER_URL', url), f'rspamd URL rule leaves {url}')
     # the RPZ zone parses as a zone file (unbound loads it when the server starts)
     ucz = shutil.which('named-checkzone')
     if ucz:

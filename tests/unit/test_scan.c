@@ -295,14 +295,148 @@ static void test_scan_html(void **state)
     assert_int_equal(homing_scan_html(html, strlen(html), &o, NULL, "1", res), 0);
     int kinds[HOMING_SCAN_KIND_COUNT] = {0};
     for (size_t i = 0; i < res->n; i++) kinds[res->f[i].kind]++;
-    assert_int_equal(kinds[HOMING_SCAN_ID_IMAGE], 1);
+    /* the id alone is no evidence: kept as a suspect for --copies */
+    assert_int_equal(kinds[HOMING_SCAN_ID_IMAGE], 0);
+    assert_int_equal(res->ns, 1);
+    assert_string_equal(res->s[0].tok, "8f3a9c2e7b1d4f60a5e3");
     assert_int_equal(kinds[HOMING_SCAN_PIXEL], 1);
     assert_int_equal(kinds[HOMING_SCAN_WRAPPED_LINK], 1);
     assert_int_equal(kinds[HOMING_SCAN_TRACKED_LINK], 1);
     assert_int_equal(kinds[HOMING_SCAN_RECIPIENT_LEAK], 1);
-    assert_int_equal(res->n, 5);
+    assert_int_equal(res->n, 4);
     homing_scan_result_free(res);
     homing_trackers_free(t);
+}
+
+/* Count of findings of one kind in the scan of html for bob@example.net. */
+static size_t id_images(const char *html, size_t *suspects)
+{
+    struct homing_trackers *t = load_kb();
+    struct homing_scan_options o = {.trackers = t, .recipient = "Bob@Example.net"};
+    struct homing_scan_result *res = NULL;
+    assert_int_equal(homing_scan_html_file(html, strlen(html), &o, &res), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < res->n; i++)
+        n += res->f[i].kind == HOMING_SCAN_ID_IMAGE || res->f[i].kind == HOMING_SCAN_CSS_BEACON;
+    if (suspects) *suspects = res->ns;
+    homing_scan_result_free(res);
+    homing_trackers_free(t);
+    return n;
+}
+
+static void test_id_evidence(void **state)
+{
+    (void)state;
+    size_t ns;
+    /* a builder's CDN image: an account id and a GUID, the same for every reader */
+    assert_int_equal(id_images("<img src=\"https://cdn.example/0885a03ded3d480dca9287f12/images/"
+                               "8020c1dc-518e-3bdf-6e7b-e6d1bdf1597b.jpg\">",
+                               &ns),
+                     0);
+    assert_int_equal(ns, 1);
+    assert_int_equal(id_images("<td background=\"https://cdn.example/bg/7f3e9b2a1c8d4e6f0a5b.png\">"
+                               "<img src=\"https://cdn.example/7f3e9b2a1c8d4e6f0a5b/h.png\">",
+                               NULL),
+                     0);
+    /* the address in the image's own URL: base64url, hex, SHA-256 of the lower case */
+    assert_int_equal(id_images("<img src=\"https://t.example/i/01HF8Z3KQ7RM5X2N9B4VDT6YWC/"
+                               "Ym9iQGV4YW1wbGUubmV0\">",
+                               NULL),
+                     1);
+    assert_int_equal(id_images("<img src=\"https://t.example/v/626f62406578616d706c652e6e6574/"
+                               "a8f3e9b2a1c8d4e6f0a5b.png\">",
+                               NULL),
+                     1);
+    assert_int_equal(id_images("<img src=\"https://t.example/b.png?h=e7b3b708168e80fd10abb34296e98"
+                               "63d4cc0c191c84b4fe934c92fce9bcfdd18\">",
+                               NULL),
+                     1);
+    assert_int_equal(
+        id_images("<img src=\"https://t.example/b.png?h=b1f4d7d7a2c5b1a4d3bbf3d45a8dd0d2e"
+                  "&id=8f3a9c2e7b1d4f60a5e3\">",
+                  NULL),
+        0); /* a hex run that is no digest of the address */
+    /* the id written next to the address in a link of the same message */
+    assert_int_equal(id_images("<a href=\"https://l.example/l/01HF8Z3KQ7RM5X2N9B4VDT6YWC_"
+                               "Ym9iQGV4YW1wbGUubmV0\">x</a>"
+                               "<img src=\"https://t.example/open/01HF8Z3KQ7RM5X2N9B4VDT6YWC\">",
+                               NULL),
+                     1);
+    /* ... but not when the id and the address are in different parts of the link */
+    assert_int_equal(id_images("<a href=\"https://l.example/l/01HF8Z3KQ7RM5X2N9B4VDT6YWC/x?e="
+                               "bob%40example.net\">x</a>"
+                               "<img src=\"https://t.example/open/01HF8Z3KQ7RM5X2N9B4VDT6YWC\">",
+                               NULL),
+                     0);
+    /* a known tracker's pattern needs no id evidence */
+    assert_int_equal(id_images("<img src=\"https://us1.list-manage.com/track/open.php?u=1&id="
+                               "8f3a9c2e7b1d4f60a5e3\">",
+                               NULL),
+                     0); /* it is a tracker-image, not an id-image */
+}
+
+/* The recipient of a message is Delivered-To, else X-Original-To, else To. */
+static void test_recipient_headers(void **state)
+{
+    (void)state;
+    struct homing_trackers *t = load_kb();
+    struct homing_scan_options o = {.trackers = t};
+    const char *msg = "X-Original-To: carol@example.com\nTo: list@example.org\n"
+                      "From: news@example.org\nSubject: x\nMIME-Version: 1.0\n"
+                      "Content-Type: text/html\n\n"
+                      "<img src=\"https://t.example/i/8f3a9c2e7b1d4f60a5e3/"
+                      "6361726f6c406578616d706c652e636f6d\">";
+    struct homing_scan_result *res = NULL;
+    assert_int_equal(homing_scan_message(msg, strlen(msg), &o, &res), 0);
+    assert_string_equal(res->recipient, "carol@example.com");
+    size_t ids = 0;
+    for (size_t i = 0; i < res->n; i++) ids += res->f[i].kind == HOMING_SCAN_ID_IMAGE;
+    assert_int_equal(ids, 1); /* the address hex-encoded names her */
+    homing_scan_result_free(res);
+    homing_trackers_free(t);
+}
+
+static void test_copies(void **state)
+{
+    (void)state;
+    struct homing_scan_options o = {0};
+    const char *a = "<img src=\"https://t.example/p/8f3a9c2e7b1d4f60a5e3/h.png\">"
+                    "<img src=\"https://cdn.example/c/0885a03ded3d480dca9287f12/logo.png\">";
+    const char *b = "<img src=\"https://t.example/p/77aa9c2e7b1d4f60a5e4/h.png\">"
+                    "<img src=\"https://cdn.example/c/0885a03ded3d480dca9287f12/logo.png\">";
+    struct homing_scan_result *v[3] = {NULL, NULL, NULL};
+    assert_int_equal(homing_scan_html_file(a, strlen(a), &o, &v[0]), 0);
+    assert_int_equal(homing_scan_html_file(b, strlen(b), &o, &v[1]), 0);
+    assert_int_equal(homing_scan_html_file(a, strlen(a), &o, &v[2]), 0);
+    assert_int_equal(v[0]->n + v[1]->n, 0);
+    assert_int_equal(homing_scan_copies(v, 3), 3); /* the CDN logo is the same in each */
+    assert_int_equal(v[0]->n, 1);
+    assert_int_equal(v[0]->f[0].kind, HOMING_SCAN_ID_IMAGE);
+    assert_string_equal(v[0]->f[0].url, "https://t.example/p/8f3a9c2e7b1d4f60a5e3/h.png");
+    for (int i = 0; i < 3; i++) homing_scan_result_free(v[i]);
+    /* two copies to one address are not compared */
+    struct homing_scan_options oa = {.recipient = "a@example.org"};
+    assert_int_equal(homing_scan_html_file(a, strlen(a), &oa, &v[0]), 0);
+    assert_int_equal(homing_scan_html_file(b, strlen(b), &oa, &v[1]), 0);
+    assert_int_equal(homing_scan_copies(v, 2), 0);
+    homing_scan_result_free(v[0]);
+    homing_scan_result_free(v[1]);
+    /* the number of copies compared is bounded */
+    struct homing_scan_result **many = calloc(HOMING_SCAN_COPIES_MAX + 1, sizeof *many);
+    assert_non_null(many);
+    assert_int_equal(homing_scan_copies(many, HOMING_SCAN_COPIES_MAX), 0);
+    assert_int_equal(homing_scan_copies(many, HOMING_SCAN_COPIES_MAX + 1), -E2BIG);
+    free(many);
+}
+
+static void test_looks_html(void **state)
+{
+    (void)state;
+    assert_true(homing_scan_looks_html("<!doctype html><p>", 18));
+    assert_true(homing_scan_looks_html("\xef\xbb\xbf \r\n<html>", 10));
+    assert_false(homing_scan_looks_html("From: a@b\n\n<html>", 17));
+    assert_false(homing_scan_looks_html("From a@b Mon\n", 13));
+    assert_false(homing_scan_looks_html("", 0));
 }
 
 static void test_scan_text(void **state)
@@ -448,6 +582,10 @@ int main(void)
         cmocka_unit_test(test_css_escapes),
         cmocka_unit_test(test_css_src),
         cmocka_unit_test(test_scan_html),
+        cmocka_unit_test(test_id_evidence),
+        cmocka_unit_test(test_copies),
+        cmocka_unit_test(test_recipient_headers),
+        cmocka_unit_test(test_looks_html),
         cmocka_unit_test(test_scan_text),
         cmocka_unit_test(test_strip_html),
         cmocka_unit_test(test_strip_text),

@@ -1,8 +1,9 @@
 # homing rules --format sieve: tags mail that carries known tracking
 # (click redirects and tracking paths on hosts that also serve real
-# content, which a DNS blocklist must not hold), and read-receipt
-# requests. Generated from data/trackers.tsv.
-require ["body", "imap4flags"];
+# content, which a DNS blocklist must not hold; tracking paths on any
+# host, by regular expression), and read-receipt requests.
+# Generated from data/trackers.tsv.
+require ["body", "imap4flags", "regex"];
 
 if anyof (exists ["Disposition-Notification-To", "Return-Receipt-To",
                   "X-Confirm-Reading-To"],
@@ -232,7 +233,38 @@ if anyof (exists ["Disposition-Notification-To", "Return-Receipt-To",
             "//via.intercom.io/",
             "//wixshoutout.com/",
             "//yamm-track.appspot.com/",
-            "//zcsend.net/"])
+            "//zcsend.net/"],
+          body :content "text" :regex [
+            "https?://[^/?#\"'<>[:space:]]+/c/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/campaign/[^?#\"'<>[:space:]]*/[^?#\"'<>[:space:]]*/px[.]png([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/email/[^?#\"'<>[:space:]]*[.]gif([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/i([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/img/[^?#\"'<>[:space:]]*/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/link/[^?#\"'<>[:space:]]*/[^?#\"'<>[:space:]]*/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/mail/track/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/msoreadreceipt[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/mtracking[.]gif([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/o/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/open[.]aspx([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/t/[^?#\"'<>[:space:]]*/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/track/open/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+/trk([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/e/c/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/e/o/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/ls/click[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/lt[.]php([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/mailster/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/matomo[.]php([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/newsletter/statistics/[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/open[.]gif([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/open[.]php([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/piwik[.]php([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/pixel[.]gif([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/track/click[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/track/open[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/ut[.]php([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*/wf/open[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)",
+            "https?://[^/?#\"'<>[:space:]]+[^?#\"'<>[:space:]]*mailpoet_router[^?#\"'<>[:space:]]*([^a-z0-9_.~%/+-]|$)"])
 {
     addflag "$HomingTracked";
 }
