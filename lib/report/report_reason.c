@@ -21,6 +21,9 @@
 
 #include "report_int.h"
 
+/* Texts up to this size are flattened on the stack, longer ones on the heap. */
+#define RP_REASON_FLAT_STACK 4096
+
 struct rp_reason_rule {
     const char *reason;
     const char *const *phrases; /* lower-case, NULL-terminated */
@@ -46,7 +49,9 @@ static const struct rp_reason_rule rp_rules[] = {
     /* The retry period ran out: whatever the last attempt said. */
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
-    {"virusdetected", P("virus", "malware", "infected with", "trojan", "contains a worm",
+    /* "^virus": a word that starts so, not the "antivirus" of a scanner's
+     * footer. */
+    {"virusdetected", P("^virus", "malware", "infected with", "trojan", "contains a worm",
                         "message contains an attachment of potentially", "dangerous attachment")},
     {"authfailure", P("spf check", "spf fail", "spf=fail", "spf validation",
                       "sender policy framework", "failed spf", "spf record", "dkim", "dmarc",
@@ -113,7 +118,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "too many messages", "sending rate", "throttl", "rate control", "exceeded the rate",
        "rate that is too high", "too many emails", "too fast", "receiving mail at a rate",
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
-    {"mailererror", P("procmail", "x-unix", "pipe to", "command died", "exit code")},
+    /* Postfix pipe(8) and local(8) quote a delivery command's output after
+     * "Command output:" (Postfix manual pages). */
+    {"mailererror",
+     P("procmail", "x-unix", "pipe to", "command died", "exit code", "command output:")},
     {"mailboxfull",
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage",
        "mailbox size limit", "user is over", "disk quota", "mailbox exceeded", "full mailbox",
@@ -138,6 +146,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "illegal host", "host does not exist", "unknown mail domain",
        "the domain name in the email address is incorrect", "host not reachable",
        "domain lookup failed", "nxdomain", "dns lookup failure: host")},
+    /* Yahoo! writes its "dd" prefix for disabled accounts too: "This account
+     * has been disabled or discontinued", "This mailbox is disabled (554.30)"
+     * (Yahoo, "SMTP error codes", senders.yahooinc.com). */
+    {"suspend", P("account has been disabled or discontinued", "this mailbox is disabled")},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
     {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
@@ -201,12 +213,24 @@ static const struct rp_reason_rule rp_rules[] = {
                        "message looks like", "scored too high", "score too high", "high spam",
                        "rejected due to content", "listed on a blocklist for content")},
     {"securityerror", P("access denied")},
+    /* A DNS block list named outranks the connection failure it causes. */
+    {"blocked", P("spamhaus", "dnsbl", "blacklist", "blocklist", "black list", "block list", "rbl",
+                  "sorbs", "refused to talk to me")},
+    /* A TCP connection that failed (ECONNREFUSED, ETIMEDOUT, ENETUNREACH,
+     * EHOSTUNREACH, ECONNRESET as Postfix, Exim, Sendmail and Exchange
+     * Online (4.4.316 "Connection refused") word them) is the network, not a
+     * policy: the generic "refused" below must not take it (issue 17). */
+    {"networkerror",
+     P("connection refused", "connection timed out", "no route to host", "network is unreachable",
+       "host is unreachable", "connection reset", "could not connect", "unable to connect",
+       "can't connect to", "cannot connect to", "couldn't connect", "connection dropped",
+       "lost connection", "failed to connect")},
     {"blocked",
      P("refused to talk to me", "my name was rejected", "client host blocked",
        "ip address blacklisted", "blocked", "blacklist", "blocklist", "black list", "block list",
        "listed in", "rbl", "spamhaus", "dnsbl", "client host rejected", "banned", "your ip",
        "ip address", "please use the smtp server of your isp", "dynamic ip", "dial-up", "dialup",
-       "refused by", "administratively denied", "not allowed to connect", "connection refused by",
+       "refused by", "administratively denied", "not allowed to connect",
        "has been temporarily rate limited", "your server", "denied by policy", "ip-based",
        "your network", "sorbs", "barracuda", "rejected because", "connection not accepted",
        "no smtp service", "mail server at", "rejecting", "too many errors", "dynamic",
@@ -327,6 +351,17 @@ static void rp_pairs_fill(struct rp_pairs *pp, const char *t, size_t n)
     }
 }
 
+/* True when the match at `at` lies inside an e-mail address ("ultravirus@",
+ * "no-spam@"): words of an address say nothing about the failure. */
+static bool rp_in_address(const char *h, size_t hn, const char *at, size_t pl)
+{
+    static const char stop[] = " \t\n<>()[]\"',;:";
+    const char *b = at, *e = at + pl, *end = h + hn;
+    while (b > h && !strchr(stop, b[-1])) b--;
+    while (e < end && !strchr(stop, *e)) e++;
+    return memchr(b, '@', (size_t)(e - b)) != NULL;
+}
+
 static bool rp_pairs_may(const struct rp_pairs *pp, const char *ph, size_t pl)
 {
     for (size_t k = 0; k + 1 < pl; k++) {
@@ -336,26 +371,87 @@ static bool rp_pairs_may(const struct rp_pairs *pp, const char *ph, size_t pl)
     return true;
 }
 
+struct rp_rule_trace *rp_rule_trace;
+
+static bool rp_rule_off(const struct rp_rule_trace *tr, size_t rule, const char *ph)
+{
+    for (size_t k = 0; k < tr->n_off; k++)
+        if (tr->off[k].rule == rule && strcmp(tr->off[k].phrase, ph) == 0) return true;
+    return false;
+}
+
+/* Bounce texts wrap lines anywhere ("Mail quota\n    exceeded."): a phrase
+ * is matched on the text with each run of white space made one space. */
+static const char *rp_reason_text_flat(const char *lower, size_t n);
+
 const char *rp_reason_text(const char *lower, size_t n)
 {
     if (!lower || n == 0) return NULL;
+    bool flat = true;
+    for (size_t i = 0; i < n && flat; i++)
+        if (lower[i] == '\n' || lower[i] == '\t' || lower[i] == '\r' ||
+            (lower[i] == ' ' && i + 1 < n && lower[i + 1] == ' '))
+            flat = false;
+    if (flat) return rp_reason_text_flat(lower, n);
+    char stackbuf[RP_REASON_FLAT_STACK];
+    char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
+    if (!buf) return rp_reason_text_flat(lower, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = lower[i];
+        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+        if (c == ' ' && (m == 0 || buf[m - 1] == ' ')) continue;
+        buf[m++] = c;
+    }
+    buf[m] = '\0';
+    const char *r = m ? rp_reason_text_flat(buf, m) : NULL;
+    if (buf != stackbuf) free(buf);
+    return r;
+}
+
+static const char *rp_reason_text_flat(const char *lower, size_t n)
+{
+    struct rp_rule_trace *tr = rp_rule_trace;
     struct rp_pairs pp;
     rp_pairs_fill(&pp, lower, n);
     for (size_t i = 0; i < sizeof rp_rules / sizeof rp_rules[0]; i++) {
         for (const char *const *p = rp_rules[i].phrases; *p; p++) {
-            size_t pl = strlen(*p);
-            if (pl > n || !rp_pairs_may(&pp, *p, pl)) continue;
+            /* a leading '^' asks for a word start before the phrase */
+            bool start = **p == '^';
+            const char *ph = *p + start;
+            size_t pl = strlen(ph);
+            if (pl > n || !rp_pairs_may(&pp, ph, pl)) continue;
+            if (tr && rp_rule_off(tr, i, *p)) continue;
             const char *h = lower;
             size_t hn = n;
             const char *at;
-            while (hn >= pl && (at = memmem(h, hn, *p, pl)) != NULL) {
-                if (rp_word_ok(lower, n, at, pl)) return rp_rules[i].reason;
+            while (hn >= pl && (at = memmem(h, hn, ph, pl)) != NULL) {
+                if (rp_word_ok(lower, n, at, pl) &&
+                    !(start && at > lower && at[-1] >= 'a' && at[-1] <= 'z') &&
+                    !rp_in_address(lower, n, at, pl)) {
+                    if (tr && tr->n_hit < RP_RULE_TRACE_MAX) {
+                        tr->hit[tr->n_hit].rule = i;
+                        tr->hit[tr->n_hit].phrase = *p;
+                        tr->n_hit++;
+                    }
+                    return rp_rules[i].reason;
+                }
                 hn -= (size_t)(at - h) + 1;
                 h = at + 1;
             }
         }
     }
     return NULL;
+}
+
+size_t rp_rule_count(void)
+{
+    return sizeof rp_rules / sizeof rp_rules[0];
+}
+
+const char *rp_rule_reason(size_t rule)
+{
+    return rule < rp_rule_count() ? rp_rules[rule].reason : NULL;
 }
 
 const char *rp_reason_status(const char *status)
@@ -484,7 +580,9 @@ bool rp_at_rcpt(const char *t, size_t n)
     /* Postfix "(in reply to RCPT TO command)", Exim "after RCPT TO:" or
      * "after RCPT command", Sendmail ">>> RCPT To:", Yahoo! "[RCPT_TO]";
      * not the "ORCPT" of a Received field. */
-    return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]");
+    /* qmail-remote says "does not like recipient" only for a refused RCPT. */
+    return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]") ||
+           rp_has(t, n, "does not like recipient");
 }
 
 bool rp_after_data(const char *t, size_t n)
@@ -556,6 +654,9 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
         return "delivered";
     if (status && status[0] == '2') return "delivered";
     char cls = status ? status[0] : reply_code ? reply_code[0] : 0;
+    /* First the codes whose meaning a provider documents (report_codes.c). */
+    const char *pcode = rp_reason_code(status, diag_lower, n);
+    if (pcode) return pcode;
     if (status && status[1] == '.') {
         for (const char *const *d = rp_status_decisive; *d; d++)
             if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
@@ -584,7 +685,9 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
             if (after_data && rp_rhost_docomo(rhost, diag_lower, n)) return "rejected";
             /* Refused after DATA, the address was known: a filter said no. */
             if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
-            if (status && status[1] == '.' && status[2] == '7' && status[3] == '.')
+            /* X.7.X is a policy code; worded as an unknown user after
+             * anything but RCPT TO, a filter said no. */
+            if (status && status[1] == '.' && status[2] == '7' && status[3] == '.' && !at_rcpt)
                 return "filtered";
             /* X.2.1 "mailbox disabled" worded as unknown: a filter, unless
              * the refusal came at RCPT where the address itself is judged. */
