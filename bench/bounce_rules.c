@@ -9,7 +9,8 @@
  *   --off FILE  lines "INDEX<TAB>PHRASE": phrase table entries to skip
  * Output: one JSON object per MAIL on its own line:
  *   {"file": "...", "recipients": [{"address": "...", "reason": "...",
- *    "hard": true}], "hits": [[INDEX, "PHRASE"], ...]}
+ *    "hard": true}], "hits": [[INDEX, "PHRASE", SOURCED], ...]}
+ * SOURCED is true for table entries that name their documentation.
  * Exit 0, or 2 when a file cannot be read (its line has "error").
  *
  * Contract: a measuring tool, not part of homing; it uses the parser's
@@ -120,7 +121,7 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < tr.n_hit; k++) {
             printf("%s[%zu, ", k ? ", " : "", tr.hit[k].rule);
             put_str(tr.hit[k].phrase);
-            putchar(']');
+            printf(", %s]", rp_rule_source(tr.hit[k].rule) ? "true" : "false");
         }
         printf("]}\n");
         homing_report_parsed_free(r);

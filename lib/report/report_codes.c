@@ -47,7 +47,7 @@ static const struct rp_code_rule rp_code_rules[] = {
      "[EXO] 5.4.1 directory-based edge blocking: the recipient does not exist"},
     {0, 2, 121, 122, NULL, "speeding", "[EXO] 5.2.121/5.2.122 recipient's hourly receive limit"},
     {0, 1, 90, 90, NULL, "speeding", "[EXO] 5.1.90 sender's daily recipient limit"},
-    {0, 4, 14, 14, NULL, "systemerror", "[EXO] 5.4.14 hop count exceeded: a routing loop"},
+    {0, 4, 14, 14, NULL, "networkerror", "[EXO] 5.4.14 hop count exceeded (RFC 3463 X.4.6)"},
     {0, 4, 300, 300, NULL, "expired", "[EXO] 5.4.300 message expired"},
     {0, 4, 310, 310, NULL, "hostunknown", "[EXO] 5.4.310 DNS domain does not exist"},
     {0, 4, 312, 312, NULL, "networkerror", "[EXO] 4.4.312/5.4.312 DNS query failed"},

@@ -85,6 +85,8 @@ struct rp_rule_trace {
 extern struct rp_rule_trace *rp_rule_trace;
 size_t rp_rule_count(void);
 const char *rp_rule_reason(size_t rule);
+/* The documentation a phrase table entry follows, NULL for corpus-written. */
+const char *rp_rule_source(size_t rule);
 const char *rp_reason_status(const char *status);
 /* Provider-specific codes in the text (Orange / La Poste). */
 const char *rp_reason_provider_code(const char *lower, size_t n);

@@ -27,6 +27,11 @@
 struct rp_reason_rule {
     const char *reason;
     const char *const *phrases; /* lower-case, NULL-terminated */
+    /* Where the phrases are documented (an MTA's manual, a provider's list
+     * of its errors, an RFC's reply texts). NULL for the entries written
+     * against the shared corpus, which bench/bounces-cv switches off for
+     * the fold that alone shows them. */
+    const char *source;
 };
 
 #define P(...)                                                                                     \
@@ -39,24 +44,45 @@ struct rp_reason_rule {
  * phrases of several reasons. */
 static const struct rp_reason_rule rp_rules[] = {
     /* A named local failure outranks the expiry it caused. */
-    {"systemerror", P("unable to contact ldap server")},
+    {"systemerror", P("unable to contact ldap server"),
+     "Sisimai::Reason::SystemError documentation: qmail-ldap 'Unable to contact LDAP server. "
+     "(#4.4.3)'"},
     /* Postfix's marker for a report it could not write: nothing is known. */
     {"undefined", P("delivery report unavailable")},
     {"policyviolation", P("content presents a potential")},
     /* A full mailbox is the named cause of the expiry it leads to (Exim:
      * "mailbox is full: retry timeout exceeded"). */
+    {"mailboxfull",
+     P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "quotaexceeded"),
+     "RFC 3463 X.2.2 'Mailbox full'; Gmail 4.2.2/5.2.2 'is over quota'; Exchange "
+     "'QuotaExceededException'; Dovecot 'Quota exceeded'; Postfix virtual(8)"},
     {"mailboxfull", P("mailbox is full", "over quota", "quota exceeded")},
     /* The retry period ran out: whatever the last attempt said. */
+    {"expired",
+     P("delivery time expired", "message expired", "queue.expired", "retry timeout exceeded",
+       "have been failing for a long time"),
+     "RFC 3463 X.4.7; Exchange QUEUE.Expired; Exim 'retry timeout exceeded', 'all hosts ... have "
+     "been failing for a long time'"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
     /* "^virus": a word that starts so, not the "antivirus" of a scanner's
      * footer. */
     {"virusdetected", P("^virus", "malware", "infected with", "trojan", "contains a worm",
                         "message contains an attachment of potentially", "dangerous attachment")},
+    {"authfailure",
+     P("sender is unauthenticated", "fails to pass authentication checks",
+       "does not pass authentication", "dmarc policy", "spf validation", "dkim validation"),
+     "Gmail 5.7.26 'the sender is unauthenticated', 5.7.27 SPF; Microsoft 5.7.509 DMARC; "
+     "RFC 7489 DMARC"},
     {"authfailure", P("spf check", "spf fail", "spf=fail", "spf validation",
                       "sender policy framework", "failed spf", "spf record", "dkim", "dmarc",
                       "unauthenticated email", "sender authentication", "not authenticated by",
                       "authentication checks", "5.7.23", "5.7.26", "5.7.27", "does not pass spf")},
+    {"requireptr",
+     P("cannot find your hostname", "cannot find your reverse hostname",
+       "does not have a ptr record", "ptr record"),
+     "Postfix reject_unknown_client_hostname / reject_unknown_reverse_client_hostname; Gmail "
+     "5.7.25 'does not have a PTR record'"},
     {"requireptr",
      P("mismatches client ip", "reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns",
        "reverse-dns", "cannot find your hostname", "cannot find your reverse hostname",
@@ -66,6 +92,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "ip address has no ptr", "fcrdns", "reverse record", "cannot find your domain name",
        "have no dns ptr", "is not matched with the connected ip", "reject_unknown_client",
        "please resolve dns", "hostname does not match")},
+    {"failedstarttls", P("must issue a starttls command first", "tls required"),
+     "RFC 3207 '530 Must issue a STARTTLS command first'; Gmail 4.7.0 'TLS required for RCPT "
+     "domain'"},
     {"failedstarttls",
      P("does not support tls", "does not support starttls", "starttls is required",
        "must issue a starttls", "tls is required", "requires starttls", "encryption required",
@@ -76,6 +105,13 @@ static const struct rp_reason_rule rp_rules[] = {
        "not compliant with rfc", "header fields", "non-compliant with rfc", "not rfc-compliant",
        "message not rfc")},
     {"norelaying",
+     P("relay access denied", "relaying denied", "unable to relay", "relay not permitted",
+       "allowed rcpthosts", "relaying not allowed", "email address is not verified"),
+     "Postfix reject_unauth_destination 'Relay access denied'; Sendmail 'Relaying denied'; "
+     "Exchange 'Unable to relay'; qmail 'isn't in my list of allowed rcpthosts'"
+     "; Amazon SES '554 Message rejected: Email address is not verified' (the sending identity may "
+     "not relay)"},
+    {"norelaying",
      P("email address is not verified", "not configured to relay", "relay access denied",
        "relaying denied", "relay not permitted", "not permitted to relay", "relaying not allowed",
        "unable to relay", "we do not relay", "relay denied", "not allowed to relay", "no relaying",
@@ -84,6 +120,13 @@ static const struct rp_reason_rule rp_rules[] = {
        "is not permitted to relay", "insecure mail relay", "not a gateway", "not local host",
        "not an open relay", "that domain isn't in my list", "relaying to",
        "mail server is not responsible")},
+    {"rejected",
+     P("sender address rejected", "sender verify failed", "bad sender's mailbox address",
+       "bad sender's system address", "badmailfrom", "but sender was rejected"),
+     "Postfix smtpd 'Sender address rejected'; Exim 'sender verify failed'; RFC 3463 X.1.7, "
+     "X.1.8; qmail control/badmailfrom"
+     "; qmail-remote 'Connected to ... but sender was rejected' (Sisimai::Reason::Rejected "
+     "documentation)"},
     {"rejected",
      P("please provide a valid from", "'send mail as'", "send mail as",
        "sending to/from an address that has been blacklisted", "the group you tried to contact",
@@ -102,11 +145,18 @@ static const struct rp_reason_rule rp_rules[] = {
      * (ECONNREFUSED), not a policy block. */
     {"networkerror",
      P("malformed or unexpected name server reply", "deferred: connection refused")},
+    {"notaccept", P("null mx", "nullmx", "does not accept mail"),
+     "RFC 7505 null MX; Postfix 'does not accept mail (nullMX)'"},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
        "mx or srv record indicated", "does not accept mail", "accepts no mail", "null mx",
        "no mail accepted", "mail not accepted", "domain does not receive mail", "not accept mail",
        "does not receive email", "not accepting mail", "will not accept mail")},
+    {"toomanyconn",
+     P("too many connections", "too many concurrent", "connection rate limit exceeded"),
+     "Postfix anvil 'Error: too many connections from'; Microsoft 'too many concurrent "
+     "connections'; Sisimai::Reason::TooManyConn documentation ('452 4.3.2 Connection rate limit "
+     "exceeded')"},
     {"toomanyconn",
      P("connection frequency limited", "too many connections", "too many concurrent",
        "connection limit", "too many simultaneous", "maximum number of connections",
@@ -114,10 +164,19 @@ static const struct rp_reason_rule rp_rules[] = {
     {"badreputation", P("user complaints", "tss04", "reputation", "poor sender", "low sender score",
                         "sender score")},
     {"speeding",
+     P("receiving mail too quickly", "receiving mail at a rate", "too many messages from",
+       "rate limit"),
+     "Gmail 450 4.2.1; Postfix smtpd_client_message_rate_limit 'Error: too many messages from'"},
+    {"speeding",
      P("too many recipients this hour", "sent to too many recipients", "rate limit",
        "too many messages", "sending rate", "throttl", "rate control", "exceeded the rate",
        "rate that is too high", "too many emails", "too fast", "receiving mail at a rate",
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
+    {"mailererror",
+     P("command died with status", "command output:", "child process of", "procmail"),
+     "Postfix pipe(8), local(8) 'Command died with status', 'Command output:'; Exim 'Child "
+     "process of ... transport returned'"
+     "; procmail(1) as Postfix's mailbox_command"},
     /* Postfix pipe(8) and local(8) quote a delivery command's output after
      * "Command output:" (Postfix manual pages). */
     {"mailererror",
@@ -135,6 +194,16 @@ static const struct rp_reason_rule rp_rules[] = {
        "mailbox limit exceeded", "would exceed quota", "5.2.2", "4.2.2", "quota",
        "over its storage")},
     {"hostunknown",
+     P("host or domain name not found", "host unknown", "couldn't find any host named",
+       "couldn't find any host by that name", "all relevant mx records point to non-existent hosts",
+       "unrouteable mail domain", "nonexistentdomain", "bad destination system address",
+       "domain name not found", "unrouteable address", "no such domain"),
+     "Postfix 'Host or domain name not found'; Sendmail 'Host unknown'; qmail 'couldn't find any "
+     "host named' (#5.1.2); Exim; Exchange SMTPSEND.DNS.NonExistentDomain; RFC 3463 X.1.2; Gmail "
+     "'DNS Error: Domain name not found'"
+     "; Exim 'Unrouteable address'; Courier 'No such domain' (Sisimai::Reason::HostUnknown "
+     "documentation)"},
+    {"hostunknown",
      P("the account or domain may not exist", "unrouteable address", "domain is not reachable",
        "host unknown", "unknown host", "domain not found", "name service error", "host not found",
        "no such domain", "domain does not exist", "unknown domain", "unrouteable mail domain",
@@ -149,13 +218,26 @@ static const struct rp_reason_rule rp_rules[] = {
     /* Yahoo! writes its "dd" prefix for disabled accounts too: "This account
      * has been disabled or discontinued", "This mailbox is disabled (554.30)"
      * (Yahoo, "SMTP error codes", senders.yahooinc.com). */
-    {"suspend", P("account has been disabled or discontinued", "this mailbox is disabled")},
+    {"suspend", P("account has been disabled or discontinued", "this mailbox is disabled"),
+     "Yahoo SMTP error codes: 554 'This account has been disabled or discontinued', 554.30"},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
     {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
     /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
+    {"userunknown",
+     P("user unknown", "unknown user", "no such user", "no mailbox here by that name",
+       "recipnotfound", "recipientnotfound", "email address you entered couldn't be found",
+       "the recipient name is not recognized", "account that you tried to reach does not exist",
+       "not listed in domino directory", "not listed in public name & address book",
+       "user doesn't exist", "mailbox does not exist", "invalid final delivery userid",
+       "bad destination mailbox address", "requested action not taken: mailbox unavailable",
+       "mailbox name not allowed", "recipient address rejected: user unknown"),
+     "Postfix local(8)/smtpd 'User unknown in ... table'; Sendmail 'User unknown'; qmail "
+     "(#5.1.1); Exim 'Unknown user'; Exchange RESOLVER.ADR.RecipNotFound and 2000/2003 'The "
+     "recipient name is not recognized'; Gmail 5.1.1; IBM Domino; Dovecot; Cyrus; IMail; RFC "
+     "3463 X.1.1; RFC 5321 550/553 reply texts"},
     {"userunknown",
      P("recipient name is not recognized", "invalid final delivery userid", "user unknown",
        "unknown user", "no such user", "no such mailbox", "mailbox not found", "user doesn't exist",
@@ -180,8 +262,15 @@ static const struct rp_reason_rule rp_rules[] = {
        "address not present", "user is unknown", "no such account", "bad destination mailbox",
        "mailbox name not allowed", "invalid user", "user missing home directory",
        "addressee unknown", "recipient not valid")},
+    {"hasmoved", P("mailbox has moved", "has been replaced by", "no longer on server"),
+     "RFC 3463 X.1.6 'Destination mailbox has moved'; Sisimai::Reason::HasMoved documentation"},
     {"hasmoved", P("has been moved", "has moved", "address has changed", "changed email address",
                    "no longer at this", "user not local", "moved to", "new address")},
+    {"suspend",
+     P("account that you tried to reach is disabled", "account that you tried to reach is inactive",
+       "recipient suspend the service"),
+     "Gmail 550 5.2.1 'The email account that you tried to reach is disabled'; "
+     "Sisimai::Reason::Suspend documentation"},
     {"suspend",
      P("account is blocked", "compte du destinataire est bloque", "account disabled",
        "account has been disabled", "mailbox disabled", "is disabled", "account suspended",
@@ -192,9 +281,17 @@ static const struct rp_reason_rule rp_rules[] = {
        "this account has been", "deactivated", "mailbox unavailable or access denied",
        "account inactive", "user suspended", "has been terminated", "is not active", "was disabled",
        "mailbox is disabled", "address is disabled", "account has been suspended")},
+    {"exceedlimit", P("message length exceeds administrative limit"), "RFC 3463 X.2.3"},
     {"exceedlimit", P("message header size exceeds", "header size exceeds",
                       "exceeds the administrative", "exceeded the administrative limit",
                       "message exceeds the local", "message header too large")},
+    {"mesgtoobig",
+     P("message too big for system", "message size exceeds fixed limit", "message too big",
+       "message is too large", "recipsizelimit", "message size limits",
+       "exceeded maximum inbound message size"),
+     "RFC 3463 X.3.4; Postfix 'Message size exceeds fixed limit'; Sendmail 'Message is too "
+     "large'; Exchange RESOLVER.RST.RecipSizeLimit; Gmail 5.2.3 'message size limits'; "
+     "Sisimai::Reason::MesgTooBig documentation"},
     {"mesgtoobig",
      P("line limit exceeded", "message too big", "message too large", "message size exceeds",
        "exceeds the maximum", "message is too large", "message size limit",
@@ -203,16 +300,37 @@ static const struct rp_reason_rule rp_rules[] = {
        "larger than the current system limit", "exceeds size limit", "message exceeds",
        "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
        "mail size limit", "message is larger than")},
+    {"blocked",
+     P("blocked using", "client host rejected", "banned sending ip",
+       "unsolicited mail originating from your ip", "is in a black list",
+       "but my name was rejected", "access from ip address"),
+     "Postfix reject_rbl_client 'Client host [...] blocked using'; Exchange Online 5.7.606-649 "
+     "'banned sending IP'; Gmail 4.7.0; Exim dnslists 'is in a black list at'"
+     "; qmail-remote 'Connected to ... but my name was rejected', 'Access from ip address ... "
+     "blocked' (Sisimai::Reason::Blocked documentation)"},
     /* Phrases naming the sending host or IP outrank the words around them
      * ("blocked for spamming" is about the client, not the content). */
     {"blocked", P("banned sending ip", "client host blocked", "ip address blacklisted",
                   "my name was rejected", "adresse ip source bloquee")},
+    {"spamdetected", P("likely unsolicited mail", "identified as spam", "detected as spam"),
+     "Gmail 550 5.7.1 'likely unsolicited mail'; SpamAssassin/Amavis rejections"},
     {"spamdetected", P("spam", "junk mail", "unsolicited", "bulk mail", "content filter rejection",
                        "message content rejected", "classified as bulk", "suspicious", "uce",
                        "content rejected", "detected as spam", "considered spam", "spamassassin",
                        "message looks like", "scored too high", "score too high", "high spam",
                        "rejected due to content", "listed on a blocklist for content")},
     {"securityerror", P("access denied")},
+    {"systemerror",
+     P("loops back to myself", "mail forwarding loop", "message is looping",
+       "mail loops back to me", "system config error"),
+     "Postfix 'mail for ... loops back to myself', 'mail forwarding loop'; qmail 'This message is "
+     "looping'; Sendmail 'mail loops back to me'; Sisimai::Reason::SystemError documentation"},
+    /* A message that went through too many hops is reported as a network
+     * (routing) failure: RFC 3463 files X.4.6 "Routing loop detected" under
+     * network and routing status, and Sisimai documents "554 5.4.6 Too many
+     * hops" as networkerror. */
+    {"networkerror", P("too many hops", "routing loop detected", "hop count exceeded"),
+     "RFC 3463 X.4.6; Sisimai::Reason::NetworkError documentation; Exchange Online 5.4.14"},
     /* A DNS block list named outranks the connection failure it causes. */
     {"blocked", P("spamhaus", "dnsbl", "blacklist", "blocklist", "black list", "block list", "rbl",
                   "sorbs", "refused to talk to me")},
@@ -224,7 +342,10 @@ static const struct rp_reason_rule rp_rules[] = {
      P("connection refused", "connection timed out", "no route to host", "network is unreachable",
        "host is unreachable", "connection reset", "could not connect", "unable to connect",
        "can't connect to", "cannot connect to", "couldn't connect", "connection dropped",
-       "lost connection", "failed to connect")},
+       "lost connection", "failed to connect", "no answer from host", "bad connection",
+       "unable to route", "network congestion"),
+     "Postfix, Exim, Sendmail connection errors (connect(2) errno texts); Exchange Online "
+     "4.4.316; RFC 3463 X.4.1, X.4.2, X.4.4, X.4.5"},
     {"blocked",
      P("refused to talk to me", "my name was rejected", "client host blocked",
        "ip address blacklisted", "blocked", "blacklist", "blocklist", "black list", "block list",
@@ -242,18 +363,35 @@ static const struct rp_reason_rule rp_rules[] = {
        "not accepting mail from", "does not want", "hogehoge", "this message was rejected",
        "mail rejected by the recipient", "user refuses", "refused to receive", "receiving refused",
        "has been denied")},
+    {"policyviolation", P("not accepted for policy reasons", "policy that prohibited"),
+     "Yahoo 554 5.7.9; Gmail 550 5.7.1 'has a policy that prohibited the mail'"},
     {"policyviolation",
      P("content presents a potential", "policy", "violates", "violation", "prohibited",
        "administrative prohibition", "not allowed", "message not accepted for", "terms of service",
        "per your request", "acceptable use")},
     {"contenterror",
+     P("media not supported", "conversion required and prohibited", "message is malformed",
+       "bare line feed", "invalid characters", "improper use of 8-bit data"),
+     "RFC 3463 X.6.1, X.6.3; Gmail 5.6.0 'Mail message is malformed'; Exchange 5.6.11; Sendmail "
+     "'improper use of 8-bit data' (Sisimai::Reason::ContentError documentation)"},
+    {"contenterror",
      P("content error", "content type", "content-type", "mime", "header error", "invalid header",
        "malformed", "8-bit", "8bit", "encoding", "attachment", "line too long",
        "improperly formatted", "invalid character", "bare lf", "illegal character", "headers too")},
     {"securityerror",
+     P("authentication required", "authentication credentials invalid",
+       "encryption required for requested authentication mechanism", "authentication failure"),
+     "RFC 4954 530/535/538 reply texts; Sisimai::Reason::SecurityError documentation"},
+    {"securityerror",
      P("access denied", "authentication required", "smtp auth", "authentication failed",
        "certificate", "insecure", "user not authenticated", "authentication is required",
        "access denied", "not authorized", "unauthorized", "authorization", "password")},
+    {"syntaxerror",
+     P("syntax error", "command unrecognized", "command not implemented",
+       "bad sequence of commands", "invalid command", "improper sequence of commands",
+       "command parameter not implemented"),
+     "RFC 5321 500-504 reply texts; RFC 3463 X.5.1, X.5.2; Sisimai::Reason::SyntaxError "
+     "documentation ('503 Improper sequence of commands')"},
     {"syntaxerror", P("improper sequence of commands", "syntax error", "command unrecognized",
                       "unrecognized command", "bad sequence", "command not implemented",
                       "line too long", "unknown command", "syntax error in parameters")},
@@ -261,8 +399,17 @@ static const struct rp_reason_rule rp_rules[] = {
      P("mailer", "procmail", "x-unix", "command died", "exit code", "pipe to", "program",
        "command failed", "exited with", "returned with", "local delivery failed",
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
+    {"systemfull", P("insufficient system storage", "mail system full"),
+     "RFC 5321 452 reply text; RFC 3463 X.3.1"},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
+    /* Expiry notices that also quote the last attempt: the cause they
+     * name (above) comes first. */
+    {"expired",
+     P("cannot send message for", "could not be delivered for", "in the queue too long",
+       "did not accept our requests to connect"),
+     "Sendmail 'Cannot send message for N days'; qmail 'in the queue too long'; Gmail 'did not "
+     "accept our requests to connect'"},
     {"expired", P("could not be delivered for", "have been failing for a long time",
                   "did not accept our requests to connect", "message will be retried",
                   "retry timeout exceeded", "expired", "retry time", "retry timeout", "giving up",
@@ -279,6 +426,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "malformed or unexpected name server reply", "network error", "connect to",
        "could not resolve", "unreachable", "broken pipe", "i/o error", "conversation with",
        "connection dropped")},
+    {"systemerror",
+     P("transaction failed", "service unavailable", "service not available",
+       "service currently unavailable"),
+     "RFC 5321 554 'Transaction failed', 421 'Service not available'"},
     {"systemerror",
      P("transaction failed", "mail loop", "loops back", "loop detected", "routing loop",
        "system error", "internal error", "local configuration error", "server configuration",
@@ -302,7 +453,7 @@ static const struct rp_status_rule rp_status_rules[] = {
     {"1.9", "systemerror"},    {"1.10", "notaccept"},     {"2.0", "filtered"},
     {"2.1", "filtered"},       {"2.2", "mailboxfull"},    {"2.3", "exceedlimit"},
     {"2.4", "systemerror"},    {"3.0", "systemerror"},    {"3.1", "systemfull"},
-    {"3.2", "systemerror"},    {"3.3", "systemerror"},    {"3.4", "mesgtoobig"},
+    {"3.2", "notaccept"},      {"3.3", "systemerror"},    {"3.4", "mesgtoobig"},
     {"3.5", "systemerror"},    {"4.0", "networkerror"},   {"4.1", "networkerror"},
     {"4.2", "networkerror"},   {"4.3", "systemerror"},    {"4.4", "hostunknown"},
     {"4.5", "networkerror"},   {"4.6", "networkerror"},   {"4.7", "expired"},
@@ -452,6 +603,11 @@ size_t rp_rule_count(void)
 const char *rp_rule_reason(size_t rule)
 {
     return rule < rp_rule_count() ? rp_rules[rule].reason : NULL;
+}
+
+const char *rp_rule_source(size_t rule)
+{
+    return rule < rp_rule_count() ? rp_rules[rule].source : NULL;
 }
 
 const char *rp_reason_status(const char *status)
@@ -721,6 +877,19 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
     if (action && strcmp(action, "delayed") == 0) return "expired";
     if (reply_code && reply_code[0] == '2') return "delivered";
+    /* RFC 7504: 556 "Domain does not accept mail"; Sisimai's documented
+     * notaccept. */
+    if (reply_code && strcmp(reply_code, "556") == 0) return "notaccept";
+    /* RFC 5321 500-504 answer a command the server could not take (syntax,
+     * unknown command, bad sequence): Sisimai documents them as
+     * syntaxerror. */
+    if (reply_code && reply_code[0] == '5' && reply_code[1] == '0' && reply_code[2] >= '0' &&
+        reply_code[2] <= '4')
+        return "syntaxerror";
+    /* A permanent refusal of RCPT TO that names no other cause refused the
+     * address (Sisimai's documented userunknown: "connection was refused at
+     * SMTP RCPT command"). */
+    if (at_rcpt && cls == '5') return "userunknown";
     return status || reply_code ? "onhold" : "undefined";
 }
 
