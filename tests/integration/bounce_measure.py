@@ -6,14 +6,16 @@ the reason rules generalise to bounces they were not written from.
 
 Prints recipients, reason and hard/soft accuracy over all rows, the same per source, and
 reason accuracy per distinct wording (rows that share source, reason label and the
-first 60 characters of the diagnostic counted once, so thirty copies of one Hotmail
-bounce weigh as one). With -v, every wrong row.
+first 60 characters of the diagnostic with its addresses blanked count once, so thirty
+copies of one Hotmail bounce weigh as one), and the misses as label -> homing pairs.
+With -v, every wrong row.
 
 Used by test_bounce_corpus.py (floors there) and runnable alone:
     HOMING_BIN=build/src/homing HOMING_SRC=$PWD python3 tests/integration/bounce_measure.py -v
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -70,7 +72,8 @@ def measure(binary, verbose=False):
             tot[k][0] += 1 if ok else 0
         s["reason"] += ok_r
         s["hard"] += ok_h
-        key = (src, row["reason"], ((got or {}).get("diagnostic") or "")[:60].lower())
+        diag = re.sub(r"\S+@\S+", "@", ((got or {}).get("diagnostic") or "").lower())
+        key = (src, row["reason"], diag[:60])
         distinct.setdefault(key, []).append(ok_r)
         if not ok_r or not ok_h:
             wrong.append((row, got))
@@ -83,11 +86,17 @@ def measure(binary, verbose=False):
                 g = "%s %s %s %s | %s" % (got["reason"], got["status"], got["reply_code"],
                                           got["hard"], (got.get("diagnostic") or "")[:140])
             print("WRONG %s %s want %s: got %s" % (row["file"], row["recipient"], row["reason"], g))
+    confusion = {}
+    for row, got in wrong:
+        if got is None or got["reason"] != row["reason"]:
+            k = (row["reason"], got["reason"] if got else "(not found)")
+            confusion[k] = confusion.get(k, 0) + 1
     d_ok = sum(1 for v in distinct.values() if all(v))
     out = {k: (a / b if b else 1.0, a, b) for k, (a, b) in tot.items()}
     out["distinct_reason"] = (d_ok / len(distinct), d_ok, len(distinct))
     out["per_source"] = per_src
     out["negatives_wrong"] = neg_bad
+    out["confusion"] = confusion
     return out
 
 
@@ -99,6 +108,9 @@ def report(m):
         print("measure %-15s reason %.4f hard %.4f (%d rows)" % (
             src, s["reason"] / s["rows"], s["hard"] / s["rows"], s["rows"]))
     print("measure negatives giving bounce recipients: %s" % (m["negatives_wrong"] or "none"))
+    print("measure misses (label -> homing): " + ", ".join(
+        "%s->%s %d" % (a, b, n) for (a, b), n in sorted(m["confusion"].items(),
+                                                       key=lambda x: (-x[1], x[0]))))
 
 
 if __name__ == "__main__":
