@@ -434,6 +434,20 @@ static void test_reason_words(void **state)
                   "mailboxfull", false);
 }
 
+/* With no words that name a cause, the reply code speaks: 556 (RFC 7504)
+ * notaccept, 500-504 (RFC 5321) syntaxerror, a 5xx answer to RCPT TO
+ * userunknown; anything else stays onhold. */
+static void test_reason_reply_codes(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "556 go away"), "notaccept", true);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "503 go away"), "syntaxerror", false);
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 go "
+                              "away (in reply to RCPT TO command)"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 go away"), "onhold", false);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -465,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_reason_connection),
         cmocka_unit_test(test_reason_provider_codes),
         cmocka_unit_test(test_reason_words),
+        cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
     };
