@@ -535,6 +535,14 @@ static bool rp_rule_off(const struct rp_rule_trace *tr, size_t rule, const char 
  * is matched on the text with each run of white space made one space. */
 static const char *rp_reason_text_flat(const char *lower, size_t n);
 
+/* An MTA's own framing around the remote server's words names no cause:
+ * Exim writes "SMTP error from remote mailer after RCPT TO:" (Exim 3) or
+ * "... remote mail server after ..." (Exim 4) before every reply it quotes,
+ * and the "mailer" in it is not a mailer failure. Blanked before matching
+ * (the command after it is read separately, rp_at_rcpt). */
+static const char *const rp_frames[] = {"smtp error from remote mailer after",
+                                        "smtp error from remote mail server after", NULL};
+
 const char *rp_reason_text(const char *lower, size_t n)
 {
     if (!lower || n == 0) return NULL;
@@ -543,6 +551,8 @@ const char *rp_reason_text(const char *lower, size_t n)
         if (lower[i] == '\n' || lower[i] == '\t' || lower[i] == '\r' ||
             (lower[i] == ' ' && i + 1 < n && lower[i + 1] == ' '))
             flat = false;
+    for (const char *const *f = rp_frames; *f && flat; f++)
+        if (memmem(lower, n, *f, strlen(*f))) flat = false;
     if (flat) return rp_reason_text_flat(lower, n);
     char stackbuf[RP_REASON_FLAT_STACK];
     char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
@@ -555,6 +565,11 @@ const char *rp_reason_text(const char *lower, size_t n)
         buf[m++] = c;
     }
     buf[m] = '\0';
+    for (const char *const *f = rp_frames; *f; f++) {
+        size_t fl = strlen(*f);
+        for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), *f, fl)) != NULL; q += fl)
+            memset(q, ' ', fl);
+    }
     const char *r = m ? rp_reason_text_flat(buf, m) : NULL;
     if (buf != stackbuf) free(buf);
     return r;

@@ -432,6 +432,12 @@ static void test_reason_words(void **state)
     expect_reason(text_bounce("<rcpt@dest.example>: permission denied. Command output: Mail quota\n"
                               "    exceeded.\n\nScanned by an antivirus system"),
                   "mailboxfull", false);
+    /* Exim's framing "SMTP error from remote mailer after" is no mailer failure */
+    expect_reason(
+        text_bounce("rcpt@dest.example:\n"
+                    "    SMTP error from remote mailer after RCPT TO:<rcpt@dest.example>:\n"
+                    "    host mx.dest.example [192.0.2.1]: 553 5.1.1 go away"),
+        "userunknown", true);
 }
 
 /* With no words that name a cause, the reply code speaks: 556 (RFC 7504)
