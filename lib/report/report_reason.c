@@ -65,6 +65,11 @@ static const struct rp_reason_rule rp_rules[] = {
      "been failing for a long time'"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
+    {"virusdetected",
+     P("^virus found", "^infected:", "malware detected", "message contains a virus",
+       "infected with a virus"),
+     "amavisd-new '554 5.7.0 Reject, ... INFECTED: <name>'; ClamAV 'Virus found'; Exchange Online "
+     "Protection 'malware detected'; Sisimai::Reason::VirusDetected documentation"},
     /* "^virus": a word that starts so, not the "antivirus" of a scanner's
      * footer. */
     {"virusdetected", P("^virus", "malware", "infected with", "trojan", "contains a worm",

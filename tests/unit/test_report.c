@@ -417,6 +417,10 @@ static void test_reason_provider_codes(void **state)
     expect_reason(dsn_with("x", "5.2.1", "smtp",
                            "550 5.2.1 The email account that you tried to reach is disabled."),
                   "suspend", false);
+    /* amavisd-new names the virus after "INFECTED:" */
+    expect_reason(
+        dsn_with("x", "5.7.0", "smtp", "554 5.7.0 Reject, id=12345-01 - INFECTED: Eicar-Signature"),
+        "virusdetected", false);
 }
 
 /* Words inside an address or a longer word say nothing: "ultravirus@" is
