@@ -1,19 +1,27 @@
 /*
  * report_reason.c: why a recipient bounced, in Sisimai's reason taxonomy
- * (docs/delivery.md lists the names), decided from three things in this order:
+ * (docs/delivery.md lists the names), decided in this order
+ * (rp_reason_classify; docs/internals/report.md, "Reasons", has the details):
  *
- *   1. the diagnostic text, against a table of phrases MTAs and providers use
- *      (checked reason by reason, most specific reason first: "sender address
- *      rejected: user unknown" is about the sender, not the recipient);
- *   2. the enhanced status code (RFC 3463 / the IANA registry) when the text
- *      says nothing known;
- *   3. the SMTP reply code's class as the last resort (onhold / undefined).
+ *   1. an enhanced status code whose meaning a provider documents
+ *      (report_codes.c), then the RFC 3463 codes narrow enough to beat any
+ *      wording (X.1.2, X.1.6, X.2.2, X.3.4, X.7.20-26, ...);
+ *   2. the diagnostic text, against a table of phrase families (reason,
+ *      phrases, source) checked family by family, most specific first
+ *      ("sender address rejected: user unknown" is about the sender). Each
+ *      family names its documentation (an MTA's messages, a provider's list,
+ *      an RFC's texts, Sisimai's reason documentation) or is marked as
+ *      written against the shared corpus (source NULL);
+ *   3. the rest of the status codes (RFC 3463 / the IANA registry), then the
+ *      reply code alone (556 notaccept, 500-504 syntaxerror, a 5xx at RCPT
+ *      userunknown), else onhold / undefined.
  *
- * The text comes first because status codes are used loosely: many servers
- * answer 5.1.1 or 5.7.1 for everything, while the words name the cause.
+ * Broad codes (5.1.1, 5.7.1) come after the words: many servers answer them
+ * for everything, while the words name the cause.
  *
  * Contract: pure functions over NUL-terminated lower-cased text; reasons are
- * static strings.
+ * static strings. rp_rule_trace (report_int.h) is a measuring hook, NULL in
+ * normal use.
  */
 #include <stdlib.h>
 #include <string.h>
