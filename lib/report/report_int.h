@@ -59,8 +59,34 @@ int rp_decode(const struct rp_part *p, struct homing_buf *b);
 /* RFC 2047 decoding of a header value; returns a malloc'd string. */
 char *rp_decode_words(const char *s);
 
+/* report_codes.c: the reason a provider documents for an enhanced status
+ * code (of the Status field, else one written in the lower-cased text), or
+ * NULL. */
+const char *rp_reason_code(const char *status, const char *lower, size_t n);
+
 /* report_reason.c */
 const char *rp_reason_text(const char *lower, size_t n);
+
+/* For measuring the phrase table (bench/bounce_rules, the family-grouped
+ * cross-validation of docs/delivery.md): when rp_rule_trace points at one,
+ * rp_reason_text skips the phrases listed in `off` and records each phrase
+ * that decided in `hit`. NULL in normal use; not thread-safe. */
+#define RP_RULE_TRACE_MAX 64
+struct rp_rule_ref {
+    size_t rule;        /* index in the phrase table */
+    const char *phrase; /* as written in the table */
+};
+struct rp_rule_trace {
+    const struct rp_rule_ref *off;
+    size_t n_off;
+    struct rp_rule_ref hit[RP_RULE_TRACE_MAX];
+    size_t n_hit;
+};
+extern struct rp_rule_trace *rp_rule_trace;
+size_t rp_rule_count(void);
+const char *rp_rule_reason(size_t rule);
+/* The documentation a phrase table entry follows, NULL for corpus-written. */
+const char *rp_rule_source(size_t rule);
 const char *rp_reason_status(const char *status);
 /* Provider-specific codes in the text (Orange / La Poste). */
 const char *rp_reason_provider_code(const char *lower, size_t n);

@@ -1,19 +1,27 @@
 /*
  * report_reason.c: why a recipient bounced, in Sisimai's reason taxonomy
- * (docs/delivery.md lists the names), decided from three things in this order:
+ * (docs/delivery.md lists the names), decided in this order
+ * (rp_reason_classify; docs/internals/report.md, "Reasons", has the details):
  *
- *   1. the diagnostic text, against a table of phrases MTAs and providers use
- *      (checked reason by reason, most specific reason first: "sender address
- *      rejected: user unknown" is about the sender, not the recipient);
- *   2. the enhanced status code (RFC 3463 / the IANA registry) when the text
- *      says nothing known;
- *   3. the SMTP reply code's class as the last resort (onhold / undefined).
+ *   1. an enhanced status code whose meaning a provider documents
+ *      (report_codes.c), then the RFC 3463 codes narrow enough to beat any
+ *      wording (X.1.2, X.1.6, X.2.2, X.3.4, X.7.20-26, ...);
+ *   2. the diagnostic text, against a table of phrase families (reason,
+ *      phrases, source) checked family by family, most specific first
+ *      ("sender address rejected: user unknown" is about the sender). Each
+ *      family names its documentation (an MTA's messages, a provider's list,
+ *      an RFC's texts, Sisimai's reason documentation) or is marked as
+ *      written against the shared corpus (source NULL);
+ *   3. the rest of the status codes (RFC 3463 / the IANA registry), then the
+ *      reply code alone (556 notaccept, 500-504 syntaxerror, a 5xx at RCPT
+ *      userunknown), else onhold / undefined.
  *
- * The text comes first because status codes are used loosely: many servers
- * answer 5.1.1 or 5.7.1 for everything, while the words name the cause.
+ * Broad codes (5.1.1, 5.7.1) come after the words: many servers answer them
+ * for everything, while the words name the cause.
  *
  * Contract: pure functions over NUL-terminated lower-cased text; reasons are
- * static strings.
+ * static strings. rp_rule_trace (report_int.h) is a measuring hook, NULL in
+ * normal use.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +29,17 @@
 
 #include "report_int.h"
 
+/* Texts up to this size are flattened on the stack, longer ones on the heap. */
+#define RP_REASON_FLAT_STACK 4096
+
 struct rp_reason_rule {
     const char *reason;
     const char *const *phrases; /* lower-case, NULL-terminated */
+    /* Where the phrases are documented (an MTA's manual, a provider's list
+     * of its errors, an RFC's reply texts). NULL for the entries written
+     * against the shared corpus, which bench/bounces-cv switches off for
+     * the fold that alone shows them. */
+    const char *source;
 };
 
 #define P(...)                                                                                     \
@@ -36,22 +52,50 @@ struct rp_reason_rule {
  * phrases of several reasons. */
 static const struct rp_reason_rule rp_rules[] = {
     /* A named local failure outranks the expiry it caused. */
-    {"systemerror", P("unable to contact ldap server")},
+    {"systemerror", P("unable to contact ldap server"),
+     "Sisimai::Reason::SystemError documentation: qmail-ldap 'Unable to contact LDAP server. "
+     "(#4.4.3)'"},
     /* Postfix's marker for a report it could not write: nothing is known. */
     {"undefined", P("delivery report unavailable")},
     {"policyviolation", P("content presents a potential")},
     /* A full mailbox is the named cause of the expiry it leads to (Exim:
      * "mailbox is full: retry timeout exceeded"). */
+    {"mailboxfull",
+     P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "quotaexceeded"),
+     "RFC 3463 X.2.2 'Mailbox full'; Gmail 4.2.2/5.2.2 'is over quota'; Exchange "
+     "'QuotaExceededException'; Dovecot 'Quota exceeded'; Postfix virtual(8)"},
     {"mailboxfull", P("mailbox is full", "over quota", "quota exceeded")},
     /* The retry period ran out: whatever the last attempt said. */
+    {"expired",
+     P("delivery time expired", "message expired", "queue.expired", "retry timeout exceeded",
+       "have been failing for a long time"),
+     "RFC 3463 X.4.7; Exchange QUEUE.Expired; Exim 'retry timeout exceeded', 'all hosts ... have "
+     "been failing for a long time'"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
-    {"virusdetected", P("virus", "malware", "infected with", "trojan", "contains a worm",
+    {"virusdetected",
+     P("^virus found", "^infected:", "malware detected", "message contains a virus",
+       "infected with a virus"),
+     "amavisd-new '554 5.7.0 Reject, ... INFECTED: <name>'; ClamAV 'Virus found'; Exchange Online "
+     "Protection 'malware detected'; Sisimai::Reason::VirusDetected documentation"},
+    /* "^virus": a word that starts so, not the "antivirus" of a scanner's
+     * footer. */
+    {"virusdetected", P("^virus", "malware", "infected with", "trojan", "contains a worm",
                         "message contains an attachment of potentially", "dangerous attachment")},
+    {"authfailure",
+     P("sender is unauthenticated", "fails to pass authentication checks",
+       "does not pass authentication", "dmarc policy", "spf validation", "dkim validation"),
+     "Gmail 5.7.26 'the sender is unauthenticated', 5.7.27 SPF; Microsoft 5.7.509 DMARC; "
+     "RFC 7489 DMARC"},
     {"authfailure", P("spf check", "spf fail", "spf=fail", "spf validation",
                       "sender policy framework", "failed spf", "spf record", "dkim", "dmarc",
                       "unauthenticated email", "sender authentication", "not authenticated by",
                       "authentication checks", "5.7.23", "5.7.26", "5.7.27", "does not pass spf")},
+    {"requireptr",
+     P("cannot find your hostname", "cannot find your reverse hostname",
+       "does not have a ptr record", "ptr record"),
+     "Postfix reject_unknown_client_hostname / reject_unknown_reverse_client_hostname; Gmail "
+     "5.7.25 'does not have a PTR record'"},
     {"requireptr",
      P("mismatches client ip", "reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns",
        "reverse-dns", "cannot find your hostname", "cannot find your reverse hostname",
@@ -61,6 +105,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "ip address has no ptr", "fcrdns", "reverse record", "cannot find your domain name",
        "have no dns ptr", "is not matched with the connected ip", "reject_unknown_client",
        "please resolve dns", "hostname does not match")},
+    {"failedstarttls", P("must issue a starttls command first", "tls required"),
+     "RFC 3207 '530 Must issue a STARTTLS command first'; Gmail 4.7.0 'TLS required for RCPT "
+     "domain'"},
     {"failedstarttls",
      P("does not support tls", "does not support starttls", "starttls is required",
        "must issue a starttls", "tls is required", "requires starttls", "encryption required",
@@ -71,6 +118,13 @@ static const struct rp_reason_rule rp_rules[] = {
        "not compliant with rfc", "header fields", "non-compliant with rfc", "not rfc-compliant",
        "message not rfc")},
     {"norelaying",
+     P("relay access denied", "relaying denied", "unable to relay", "relay not permitted",
+       "allowed rcpthosts", "relaying not allowed", "email address is not verified"),
+     "Postfix reject_unauth_destination 'Relay access denied'; Sendmail 'Relaying denied'; "
+     "Exchange 'Unable to relay'; qmail 'isn't in my list of allowed rcpthosts'"
+     "; Amazon SES '554 Message rejected: Email address is not verified' (the sending identity may "
+     "not relay)"},
+    {"norelaying",
      P("email address is not verified", "not configured to relay", "relay access denied",
        "relaying denied", "relay not permitted", "not permitted to relay", "relaying not allowed",
        "unable to relay", "we do not relay", "relay denied", "not allowed to relay", "no relaying",
@@ -79,6 +133,13 @@ static const struct rp_reason_rule rp_rules[] = {
        "is not permitted to relay", "insecure mail relay", "not a gateway", "not local host",
        "not an open relay", "that domain isn't in my list", "relaying to",
        "mail server is not responsible")},
+    {"rejected",
+     P("sender address rejected", "sender verify failed", "bad sender's mailbox address",
+       "bad sender's system address", "badmailfrom", "but sender was rejected"),
+     "Postfix smtpd 'Sender address rejected'; Exim 'sender verify failed'; RFC 3463 X.1.7, "
+     "X.1.8; qmail control/badmailfrom"
+     "; qmail-remote 'Connected to ... but sender was rejected' (Sisimai::Reason::Rejected "
+     "documentation)"},
     {"rejected",
      P("please provide a valid from", "'send mail as'", "send mail as",
        "sending to/from an address that has been blacklisted", "the group you tried to contact",
@@ -97,11 +158,18 @@ static const struct rp_reason_rule rp_rules[] = {
      * (ECONNREFUSED), not a policy block. */
     {"networkerror",
      P("malformed or unexpected name server reply", "deferred: connection refused")},
+    {"notaccept", P("null mx", "nullmx", "does not accept mail"),
+     "RFC 7505 null MX; Postfix 'does not accept mail (nullMX)'"},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
        "mx or srv record indicated", "does not accept mail", "accepts no mail", "null mx",
        "no mail accepted", "mail not accepted", "domain does not receive mail", "not accept mail",
        "does not receive email", "not accepting mail", "will not accept mail")},
+    {"toomanyconn",
+     P("too many connections", "too many concurrent", "connection rate limit exceeded"),
+     "Postfix anvil 'Error: too many connections from'; Microsoft 'too many concurrent "
+     "connections'; Sisimai::Reason::TooManyConn documentation ('452 4.3.2 Connection rate limit "
+     "exceeded')"},
     {"toomanyconn",
      P("connection frequency limited", "too many connections", "too many concurrent",
        "connection limit", "too many simultaneous", "maximum number of connections",
@@ -109,11 +177,23 @@ static const struct rp_reason_rule rp_rules[] = {
     {"badreputation", P("user complaints", "tss04", "reputation", "poor sender", "low sender score",
                         "sender score")},
     {"speeding",
+     P("receiving mail too quickly", "receiving mail at a rate", "too many messages from",
+       "rate limit"),
+     "Gmail 450 4.2.1; Postfix smtpd_client_message_rate_limit 'Error: too many messages from'"},
+    {"speeding",
      P("too many recipients this hour", "sent to too many recipients", "rate limit",
        "too many messages", "sending rate", "throttl", "rate control", "exceeded the rate",
        "rate that is too high", "too many emails", "too fast", "receiving mail at a rate",
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
-    {"mailererror", P("procmail", "x-unix", "pipe to", "command died", "exit code")},
+    {"mailererror",
+     P("command died with status", "command output:", "child process of", "procmail"),
+     "Postfix pipe(8), local(8) 'Command died with status', 'Command output:'; Exim 'Child "
+     "process of ... transport returned'"
+     "; procmail(1) as Postfix's mailbox_command"},
+    /* Postfix pipe(8) and local(8) quote a delivery command's output after
+     * "Command output:" (Postfix manual pages). */
+    {"mailererror",
+     P("procmail", "x-unix", "pipe to", "command died", "exit code", "command output:")},
     {"mailboxfull",
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage",
        "mailbox size limit", "user is over", "disk quota", "mailbox exceeded", "full mailbox",
@@ -127,6 +207,16 @@ static const struct rp_reason_rule rp_rules[] = {
        "mailbox limit exceeded", "would exceed quota", "5.2.2", "4.2.2", "quota",
        "over its storage")},
     {"hostunknown",
+     P("host or domain name not found", "host unknown", "couldn't find any host named",
+       "couldn't find any host by that name", "all relevant mx records point to non-existent hosts",
+       "unrouteable mail domain", "nonexistentdomain", "bad destination system address",
+       "domain name not found", "unrouteable address", "no such domain"),
+     "Postfix 'Host or domain name not found'; Sendmail 'Host unknown'; qmail 'couldn't find any "
+     "host named' (#5.1.2); Exim; Exchange SMTPSEND.DNS.NonExistentDomain; RFC 3463 X.1.2; Gmail "
+     "'DNS Error: Domain name not found'"
+     "; Exim 'Unrouteable address'; Courier 'No such domain' (Sisimai::Reason::HostUnknown "
+     "documentation)"},
+    {"hostunknown",
      P("the account or domain may not exist", "unrouteable address", "domain is not reachable",
        "host unknown", "unknown host", "domain not found", "name service error", "host not found",
        "no such domain", "domain does not exist", "unknown domain", "unrouteable mail domain",
@@ -138,12 +228,29 @@ static const struct rp_reason_rule rp_rules[] = {
        "illegal host", "host does not exist", "unknown mail domain",
        "the domain name in the email address is incorrect", "host not reachable",
        "domain lookup failed", "nxdomain", "dns lookup failure: host")},
+    /* Yahoo! writes its "dd" prefix for disabled accounts too: "This account
+     * has been disabled or discontinued", "This mailbox is disabled (554.30)"
+     * (Yahoo, "SMTP error codes", senders.yahooinc.com). */
+    {"suspend", P("account has been disabled or discontinued", "this mailbox is disabled"),
+     "Yahoo SMTP error codes: 554 'This account has been disabled or discontinued', 554.30"},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
     {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
     /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
+    {"userunknown",
+     P("user unknown", "unknown user", "no such user", "no mailbox here by that name",
+       "recipnotfound", "recipientnotfound", "email address you entered couldn't be found",
+       "the recipient name is not recognized", "account that you tried to reach does not exist",
+       "not listed in domino directory", "not listed in public name & address book",
+       "user doesn't exist", "mailbox does not exist", "invalid final delivery userid",
+       "bad destination mailbox address", "requested action not taken: mailbox unavailable",
+       "mailbox name not allowed", "recipient address rejected: user unknown"),
+     "Postfix local(8)/smtpd 'User unknown in ... table'; Sendmail 'User unknown'; qmail "
+     "(#5.1.1); Exim 'Unknown user'; Exchange RESOLVER.ADR.RecipNotFound and 2000/2003 'The "
+     "recipient name is not recognized'; Gmail 5.1.1; IBM Domino; Dovecot; Cyrus; IMail; RFC "
+     "3463 X.1.1; RFC 5321 550/553 reply texts"},
     {"userunknown",
      P("recipient name is not recognized", "invalid final delivery userid", "user unknown",
        "unknown user", "no such user", "no such mailbox", "mailbox not found", "user doesn't exist",
@@ -168,8 +275,15 @@ static const struct rp_reason_rule rp_rules[] = {
        "address not present", "user is unknown", "no such account", "bad destination mailbox",
        "mailbox name not allowed", "invalid user", "user missing home directory",
        "addressee unknown", "recipient not valid")},
+    {"hasmoved", P("mailbox has moved", "has been replaced by", "no longer on server"),
+     "RFC 3463 X.1.6 'Destination mailbox has moved'; Sisimai::Reason::HasMoved documentation"},
     {"hasmoved", P("has been moved", "has moved", "address has changed", "changed email address",
                    "no longer at this", "user not local", "moved to", "new address")},
+    {"suspend",
+     P("account that you tried to reach is disabled", "account that you tried to reach is inactive",
+       "recipient suspend the service"),
+     "Gmail 550 5.2.1 'The email account that you tried to reach is disabled'; "
+     "Sisimai::Reason::Suspend documentation"},
     {"suspend",
      P("account is blocked", "compte du destinataire est bloque", "account disabled",
        "account has been disabled", "mailbox disabled", "is disabled", "account suspended",
@@ -180,9 +294,17 @@ static const struct rp_reason_rule rp_rules[] = {
        "this account has been", "deactivated", "mailbox unavailable or access denied",
        "account inactive", "user suspended", "has been terminated", "is not active", "was disabled",
        "mailbox is disabled", "address is disabled", "account has been suspended")},
+    {"exceedlimit", P("message length exceeds administrative limit"), "RFC 3463 X.2.3"},
     {"exceedlimit", P("message header size exceeds", "header size exceeds",
                       "exceeds the administrative", "exceeded the administrative limit",
                       "message exceeds the local", "message header too large")},
+    {"mesgtoobig",
+     P("message too big for system", "message size exceeds fixed limit", "message too big",
+       "message is too large", "recipsizelimit", "message size limits",
+       "exceeded maximum inbound message size"),
+     "RFC 3463 X.3.4; Postfix 'Message size exceeds fixed limit'; Sendmail 'Message is too "
+     "large'; Exchange RESOLVER.RST.RecipSizeLimit; Gmail 5.2.3 'message size limits'; "
+     "Sisimai::Reason::MesgTooBig documentation"},
     {"mesgtoobig",
      P("line limit exceeded", "message too big", "message too large", "message size exceeds",
        "exceeds the maximum", "message is too large", "message size limit",
@@ -191,22 +313,58 @@ static const struct rp_reason_rule rp_rules[] = {
        "larger than the current system limit", "exceeds size limit", "message exceeds",
        "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
        "mail size limit", "message is larger than")},
+    {"blocked",
+     P("blocked using", "client host rejected", "banned sending ip",
+       "unsolicited mail originating from your ip", "is in a black list",
+       "but my name was rejected", "access from ip address"),
+     "Postfix reject_rbl_client 'Client host [...] blocked using'; Exchange Online 5.7.606-649 "
+     "'banned sending IP'; Gmail 4.7.0; Exim dnslists 'is in a black list at'"
+     "; qmail-remote 'Connected to ... but my name was rejected', 'Access from ip address ... "
+     "blocked' (Sisimai::Reason::Blocked documentation)"},
     /* Phrases naming the sending host or IP outrank the words around them
      * ("blocked for spamming" is about the client, not the content). */
     {"blocked", P("banned sending ip", "client host blocked", "ip address blacklisted",
                   "my name was rejected", "adresse ip source bloquee")},
+    {"spamdetected", P("likely unsolicited mail", "identified as spam", "detected as spam"),
+     "Gmail 550 5.7.1 'likely unsolicited mail'; SpamAssassin/Amavis rejections"},
     {"spamdetected", P("spam", "junk mail", "unsolicited", "bulk mail", "content filter rejection",
                        "message content rejected", "classified as bulk", "suspicious", "uce",
                        "content rejected", "detected as spam", "considered spam", "spamassassin",
                        "message looks like", "scored too high", "score too high", "high spam",
                        "rejected due to content", "listed on a blocklist for content")},
     {"securityerror", P("access denied")},
+    {"systemerror",
+     P("loops back to myself", "mail forwarding loop", "message is looping",
+       "mail loops back to me", "system config error"),
+     "Postfix 'mail for ... loops back to myself', 'mail forwarding loop'; qmail 'This message is "
+     "looping'; Sendmail 'mail loops back to me'; Sisimai::Reason::SystemError documentation"},
+    /* A message that went through too many hops is reported as a network
+     * (routing) failure: RFC 3463 files X.4.6 "Routing loop detected" under
+     * network and routing status, and Sisimai documents "554 5.4.6 Too many
+     * hops" as networkerror. */
+    {"networkerror", P("too many hops", "routing loop detected", "hop count exceeded"),
+     "RFC 3463 X.4.6; Sisimai::Reason::NetworkError documentation; Exchange Online 5.4.14"},
+    /* A DNS block list named outranks the connection failure it causes. */
+    {"blocked", P("spamhaus", "dnsbl", "blacklist", "blocklist", "black list", "block list", "rbl",
+                  "sorbs", "refused to talk to me")},
+    /* A TCP connection that failed (ECONNREFUSED, ETIMEDOUT, ENETUNREACH,
+     * EHOSTUNREACH, ECONNRESET as Postfix, Exim, Sendmail and Exchange
+     * Online (4.4.316 "Connection refused") word them) is the network, not a
+     * policy: the generic "refused" below must not take it (issue 17). */
+    {"networkerror",
+     P("connection refused", "connection timed out", "no route to host", "network is unreachable",
+       "host is unreachable", "connection reset", "could not connect", "unable to connect",
+       "can't connect to", "cannot connect to", "couldn't connect", "connection dropped",
+       "lost connection", "failed to connect", "no answer from host", "bad connection",
+       "unable to route", "network congestion"),
+     "Postfix, Exim, Sendmail connection errors (connect(2) errno texts); Exchange Online "
+     "4.4.316; RFC 3463 X.4.1, X.4.2, X.4.4, X.4.5"},
     {"blocked",
      P("refused to talk to me", "my name was rejected", "client host blocked",
        "ip address blacklisted", "blocked", "blacklist", "blocklist", "black list", "block list",
        "listed in", "rbl", "spamhaus", "dnsbl", "client host rejected", "banned", "your ip",
        "ip address", "please use the smtp server of your isp", "dynamic ip", "dial-up", "dialup",
-       "refused by", "administratively denied", "not allowed to connect", "connection refused by",
+       "refused by", "administratively denied", "not allowed to connect",
        "has been temporarily rate limited", "your server", "denied by policy", "ip-based",
        "your network", "sorbs", "barracuda", "rejected because", "connection not accepted",
        "no smtp service", "mail server at", "rejecting", "too many errors", "dynamic",
@@ -218,18 +376,35 @@ static const struct rp_reason_rule rp_rules[] = {
        "not accepting mail from", "does not want", "hogehoge", "this message was rejected",
        "mail rejected by the recipient", "user refuses", "refused to receive", "receiving refused",
        "has been denied")},
+    {"policyviolation", P("not accepted for policy reasons", "policy that prohibited"),
+     "Yahoo 554 5.7.9; Gmail 550 5.7.1 'has a policy that prohibited the mail'"},
     {"policyviolation",
      P("content presents a potential", "policy", "violates", "violation", "prohibited",
        "administrative prohibition", "not allowed", "message not accepted for", "terms of service",
        "per your request", "acceptable use")},
     {"contenterror",
+     P("media not supported", "conversion required and prohibited", "message is malformed",
+       "bare line feed", "invalid characters", "improper use of 8-bit data"),
+     "RFC 3463 X.6.1, X.6.3; Gmail 5.6.0 'Mail message is malformed'; Exchange 5.6.11; Sendmail "
+     "'improper use of 8-bit data' (Sisimai::Reason::ContentError documentation)"},
+    {"contenterror",
      P("content error", "content type", "content-type", "mime", "header error", "invalid header",
        "malformed", "8-bit", "8bit", "encoding", "attachment", "line too long",
        "improperly formatted", "invalid character", "bare lf", "illegal character", "headers too")},
     {"securityerror",
+     P("authentication required", "authentication credentials invalid",
+       "encryption required for requested authentication mechanism", "authentication failure"),
+     "RFC 4954 530/535/538 reply texts; Sisimai::Reason::SecurityError documentation"},
+    {"securityerror",
      P("access denied", "authentication required", "smtp auth", "authentication failed",
        "certificate", "insecure", "user not authenticated", "authentication is required",
        "access denied", "not authorized", "unauthorized", "authorization", "password")},
+    {"syntaxerror",
+     P("syntax error", "command unrecognized", "command not implemented",
+       "bad sequence of commands", "invalid command", "improper sequence of commands",
+       "command parameter not implemented"),
+     "RFC 5321 500-504 reply texts; RFC 3463 X.5.1, X.5.2; Sisimai::Reason::SyntaxError "
+     "documentation ('503 Improper sequence of commands')"},
     {"syntaxerror", P("improper sequence of commands", "syntax error", "command unrecognized",
                       "unrecognized command", "bad sequence", "command not implemented",
                       "line too long", "unknown command", "syntax error in parameters")},
@@ -237,8 +412,17 @@ static const struct rp_reason_rule rp_rules[] = {
      P("mailer", "procmail", "x-unix", "command died", "exit code", "pipe to", "program",
        "command failed", "exited with", "returned with", "local delivery failed",
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
+    {"systemfull", P("insufficient system storage", "mail system full"),
+     "RFC 5321 452 reply text; RFC 3463 X.3.1"},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
+    /* Expiry notices that also quote the last attempt: the cause they
+     * name (above) comes first. */
+    {"expired",
+     P("cannot send message for", "could not be delivered for", "in the queue too long",
+       "did not accept our requests to connect"),
+     "Sendmail 'Cannot send message for N days'; qmail 'in the queue too long'; Gmail 'did not "
+     "accept our requests to connect'"},
     {"expired", P("could not be delivered for", "have been failing for a long time",
                   "did not accept our requests to connect", "message will be retried",
                   "retry timeout exceeded", "expired", "retry time", "retry timeout", "giving up",
@@ -255,6 +439,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "malformed or unexpected name server reply", "network error", "connect to",
        "could not resolve", "unreachable", "broken pipe", "i/o error", "conversation with",
        "connection dropped")},
+    {"systemerror",
+     P("transaction failed", "service unavailable", "service not available",
+       "service currently unavailable"),
+     "RFC 5321 554 'Transaction failed', 421 'Service not available'"},
     {"systemerror",
      P("transaction failed", "mail loop", "loops back", "loop detected", "routing loop",
        "system error", "internal error", "local configuration error", "server configuration",
@@ -278,7 +466,7 @@ static const struct rp_status_rule rp_status_rules[] = {
     {"1.9", "systemerror"},    {"1.10", "notaccept"},     {"2.0", "filtered"},
     {"2.1", "filtered"},       {"2.2", "mailboxfull"},    {"2.3", "exceedlimit"},
     {"2.4", "systemerror"},    {"3.0", "systemerror"},    {"3.1", "systemfull"},
-    {"3.2", "systemerror"},    {"3.3", "systemerror"},    {"3.4", "mesgtoobig"},
+    {"3.2", "notaccept"},      {"3.3", "systemerror"},    {"3.4", "mesgtoobig"},
     {"3.5", "systemerror"},    {"4.0", "networkerror"},   {"4.1", "networkerror"},
     {"4.2", "networkerror"},   {"4.3", "systemerror"},    {"4.4", "hostunknown"},
     {"4.5", "networkerror"},   {"4.6", "networkerror"},   {"4.7", "expired"},
@@ -327,6 +515,17 @@ static void rp_pairs_fill(struct rp_pairs *pp, const char *t, size_t n)
     }
 }
 
+/* True when the match at `at` lies inside an e-mail address ("ultravirus@",
+ * "no-spam@"): words of an address say nothing about the failure. */
+static bool rp_in_address(const char *h, size_t hn, const char *at, size_t pl)
+{
+    static const char stop[] = " \t\n<>()[]\"',;:";
+    const char *b = at, *e = at + pl, *end = h + hn;
+    while (b > h && !strchr(stop, b[-1])) b--;
+    while (e < end && !strchr(stop, *e)) e++;
+    return memchr(b, '@', (size_t)(e - b)) != NULL;
+}
+
 static bool rp_pairs_may(const struct rp_pairs *pp, const char *ph, size_t pl)
 {
     for (size_t k = 0; k + 1 < pl; k++) {
@@ -336,26 +535,107 @@ static bool rp_pairs_may(const struct rp_pairs *pp, const char *ph, size_t pl)
     return true;
 }
 
+struct rp_rule_trace *rp_rule_trace;
+
+static bool rp_rule_off(const struct rp_rule_trace *tr, size_t rule, const char *ph)
+{
+    for (size_t k = 0; k < tr->n_off; k++)
+        if (tr->off[k].rule == rule && strcmp(tr->off[k].phrase, ph) == 0) return true;
+    return false;
+}
+
+/* Bounce texts wrap lines anywhere ("Mail quota\n    exceeded."): a phrase
+ * is matched on the text with each run of white space made one space. */
+static const char *rp_reason_text_flat(const char *lower, size_t n);
+
+/* An MTA's own framing around the remote server's words names no cause:
+ * Exim writes "SMTP error from remote mailer after RCPT TO:" (Exim 3) or
+ * "... remote mail server after ..." (Exim 4) before every reply it quotes,
+ * and the "mailer" in it is not a mailer failure. Blanked before matching
+ * (the command after it is read separately, rp_at_rcpt). */
+static const char *const rp_frames[] = {"smtp error from remote mailer after",
+                                        "smtp error from remote mail server after", NULL};
+
 const char *rp_reason_text(const char *lower, size_t n)
 {
     if (!lower || n == 0) return NULL;
+    bool flat = true;
+    for (size_t i = 0; i < n && flat; i++)
+        if (lower[i] == '\n' || lower[i] == '\t' || lower[i] == '\r' ||
+            (lower[i] == ' ' && i + 1 < n && lower[i + 1] == ' '))
+            flat = false;
+    for (const char *const *f = rp_frames; *f && flat; f++)
+        if (memmem(lower, n, *f, strlen(*f))) flat = false;
+    if (flat) return rp_reason_text_flat(lower, n);
+    char stackbuf[RP_REASON_FLAT_STACK];
+    char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
+    if (!buf) return rp_reason_text_flat(lower, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = lower[i];
+        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+        if (c == ' ' && (m == 0 || buf[m - 1] == ' ')) continue;
+        buf[m++] = c;
+    }
+    buf[m] = '\0';
+    for (const char *const *f = rp_frames; *f; f++) {
+        size_t fl = strlen(*f);
+        for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), *f, fl)) != NULL; q += fl)
+            memset(q, ' ', fl);
+    }
+    const char *r = m ? rp_reason_text_flat(buf, m) : NULL;
+    if (buf != stackbuf) free(buf);
+    return r;
+}
+
+static const char *rp_reason_text_flat(const char *lower, size_t n)
+{
+    struct rp_rule_trace *tr = rp_rule_trace;
     struct rp_pairs pp;
     rp_pairs_fill(&pp, lower, n);
     for (size_t i = 0; i < sizeof rp_rules / sizeof rp_rules[0]; i++) {
         for (const char *const *p = rp_rules[i].phrases; *p; p++) {
-            size_t pl = strlen(*p);
-            if (pl > n || !rp_pairs_may(&pp, *p, pl)) continue;
+            /* a leading '^' asks for a word start before the phrase */
+            bool start = **p == '^';
+            const char *ph = *p + start;
+            size_t pl = strlen(ph);
+            if (pl > n || !rp_pairs_may(&pp, ph, pl)) continue;
+            if (tr && rp_rule_off(tr, i, *p)) continue;
             const char *h = lower;
             size_t hn = n;
             const char *at;
-            while (hn >= pl && (at = memmem(h, hn, *p, pl)) != NULL) {
-                if (rp_word_ok(lower, n, at, pl)) return rp_rules[i].reason;
+            while (hn >= pl && (at = memmem(h, hn, ph, pl)) != NULL) {
+                if (rp_word_ok(lower, n, at, pl) &&
+                    !(start && at > lower && at[-1] >= 'a' && at[-1] <= 'z') &&
+                    !rp_in_address(lower, n, at, pl)) {
+                    if (tr && tr->n_hit < RP_RULE_TRACE_MAX) {
+                        tr->hit[tr->n_hit].rule = i;
+                        tr->hit[tr->n_hit].phrase = *p;
+                        tr->n_hit++;
+                    }
+                    return rp_rules[i].reason;
+                }
                 hn -= (size_t)(at - h) + 1;
                 h = at + 1;
             }
         }
     }
     return NULL;
+}
+
+size_t rp_rule_count(void)
+{
+    return sizeof rp_rules / sizeof rp_rules[0];
+}
+
+const char *rp_rule_reason(size_t rule)
+{
+    return rule < rp_rule_count() ? rp_rules[rule].reason : NULL;
+}
+
+const char *rp_rule_source(size_t rule)
+{
+    return rule < rp_rule_count() ? rp_rules[rule].source : NULL;
 }
 
 const char *rp_reason_status(const char *status)
@@ -484,7 +764,9 @@ bool rp_at_rcpt(const char *t, size_t n)
     /* Postfix "(in reply to RCPT TO command)", Exim "after RCPT TO:" or
      * "after RCPT command", Sendmail ">>> RCPT To:", Yahoo! "[RCPT_TO]";
      * not the "ORCPT" of a Received field. */
-    return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]");
+    /* qmail-remote says "does not like recipient" only for a refused RCPT. */
+    return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]") ||
+           rp_has(t, n, "does not like recipient");
 }
 
 bool rp_after_data(const char *t, size_t n)
@@ -556,6 +838,9 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
         return "delivered";
     if (status && status[0] == '2') return "delivered";
     char cls = status ? status[0] : reply_code ? reply_code[0] : 0;
+    /* First the codes whose meaning a provider documents (report_codes.c). */
+    const char *pcode = rp_reason_code(status, diag_lower, n);
+    if (pcode) return pcode;
     if (status && status[1] == '.') {
         for (const char *const *d = rp_status_decisive; *d; d++)
             if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
@@ -584,7 +869,9 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
             if (after_data && rp_rhost_docomo(rhost, diag_lower, n)) return "rejected";
             /* Refused after DATA, the address was known: a filter said no. */
             if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
-            if (status && status[1] == '.' && status[2] == '7' && status[3] == '.')
+            /* X.7.X is a policy code; worded as an unknown user after
+             * anything but RCPT TO, a filter said no. */
+            if (status && status[1] == '.' && status[2] == '7' && status[3] == '.' && !at_rcpt)
                 return "filtered";
             /* X.2.1 "mailbox disabled" worded as unknown: a filter, unless
              * the refusal came at RCPT where the address itself is judged. */
@@ -618,6 +905,19 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
     if (action && strcmp(action, "delayed") == 0) return "expired";
     if (reply_code && reply_code[0] == '2') return "delivered";
+    /* RFC 7504: 556 "Domain does not accept mail"; Sisimai's documented
+     * notaccept. */
+    if (reply_code && strcmp(reply_code, "556") == 0) return "notaccept";
+    /* RFC 5321 500-504 answer a command the server could not take (syntax,
+     * unknown command, bad sequence): Sisimai documents them as
+     * syntaxerror. */
+    if (reply_code && reply_code[0] == '5' && reply_code[1] == '0' && reply_code[2] >= '0' &&
+        reply_code[2] <= '4')
+        return "syntaxerror";
+    /* A permanent refusal of RCPT TO that names no other cause refused the
+     * address (Sisimai's documented userunknown: "connection was refused at
+     * SMTP RCPT command"). */
+    if (at_rcpt && cls == '5') return "userunknown";
     return status || reply_code ? "onhold" : "undefined";
 }
 

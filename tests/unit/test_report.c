@@ -253,8 +253,8 @@ static void test_nesting_limit(void **state)
 
 /* A Postfix-style DSN for one recipient: the text paragraph, then the
  * delivery-status fields (status, diagnostic type and text). */
-static struct homing_report *dsn_with(const char *text, const char *status, const char *dtype,
-                                      const char *diag)
+static struct homing_report *dsn_act(const char *action, const char *text, const char *status,
+                                     const char *dtype, const char *diag)
 {
     char *b = malloc(8192);
     assert_non_null(b);
@@ -268,14 +268,20 @@ static struct homing_report *dsn_with(const char *text, const char *status, cons
                      "--B\nContent-Type: message/delivery-status\n\n"
                      "Reporting-MTA: dns; mx.example.org\n\n"
                      "Final-Recipient: rfc822; rcpt@dest.example\n"
-                     "Action: failed\nStatus: %s\nDiagnostic-Code: %s; %s\n\n--B--\n",
-                     text, status, dtype, diag);
+                     "Action: %s\nStatus: %s\nDiagnostic-Code: %s; %s\n\n--B--\n",
+                     text, action, status, dtype, diag);
     assert_true(n > 0 && n < 8192);
     struct homing_report *r = NULL;
     assert_int_equal(homing_report_parse(b, (size_t)n, &r), 0);
     free(b);
     assert_int_equal(r->n_rcpts, 1);
     return r;
+}
+
+static struct homing_report *dsn_with(const char *text, const char *status, const char *dtype,
+                                      const char *diag)
+{
+    return dsn_act("failed", text, status, dtype, diag);
 }
 
 static struct homing_report *text_bounce(const char *text)
@@ -369,6 +375,89 @@ static void test_reason_rules(void **state)
                   "expired", false);
 }
 
+/* A TCP connection refused is the network, not a block (issue 17: Postfix's
+ * "connect to ...: Connection refused" under 4.4.1 was called blocked). */
+static void test_reason_connection(void **state)
+{
+    (void)state;
+    static const char postfix[] = "connect to mx.dest.example[192.0.2.1]:25: Connection refused";
+    expect_reason(dsn_act("delayed", "<rcpt@dest.example>: connect to mx.dest.example", "4.4.1",
+                          "X-Postfix", postfix),
+                  "networkerror", false);
+    /* the same refusal in the final failure: the retries ran out */
+    expect_reason(
+        dsn_with("<rcpt@dest.example>: connect to mx.dest.example", "4.4.1", "X-Postfix", postfix),
+        "expired", false);
+    expect_reason(dsn_act("delayed", "x", "4.4.1", "smtp",
+                          "connect to mx.dest.example[192.0.2.1]:25: Connection timed out"),
+                  "networkerror", false);
+    /* a block list named next to the refusal is still a block */
+    expect_reason(dsn_with("x", "5.7.1", "smtp",
+                           "554 5.7.1 Connection refused: 192.0.2.9 listed at zen.spamhaus.org"),
+                  "blocked", false);
+}
+
+/* Codes a provider documents come first (report_codes.c), also when the
+ * DSN's Status is generic and the code is in the reply. */
+static void test_reason_provider_codes(void **state)
+{
+    (void)state;
+    expect_reason(
+        dsn_with("x", "5.0.0", "smtp", "550 5.7.606 Access denied, banned sending IP [192.0.2.9]"),
+        "blocked", false);
+    expect_reason(dsn_with("x", "5.4.1", "smtp",
+                           "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "4.4.316", "smtp", "451 4.4.316 Connection refused [Message=x]"),
+                  "networkerror", false);
+    expect_reason(dsn_act("delayed", "x", "4.2.1", "smtp",
+                          "450 4.2.1 The user you are trying to contact is receiving mail too "
+                          "quickly. Please resend your message at a later time."),
+                  "speeding", false);
+    expect_reason(dsn_with("x", "5.2.1", "smtp",
+                           "550 5.2.1 The email account that you tried to reach is disabled."),
+                  "suspend", false);
+    /* amavisd-new names the virus after "INFECTED:" */
+    expect_reason(
+        dsn_with("x", "5.7.0", "smtp", "554 5.7.0 Reject, id=12345-01 - INFECTED: Eicar-Signature"),
+        "virusdetected", false);
+}
+
+/* Words inside an address or a longer word say nothing: "ultravirus@" is
+ * no virus, a scanner's "antivirus" footer no detection; a phrase split by
+ * a line wrap still counts. */
+static void test_reason_words(void **state)
+{
+    (void)state;
+    expect_reason(text_bounce("<ultravirus2001@dest.example>:\n"
+                              "Sorry your message to ultravirus2001@dest.example cannot be "
+                              "delivered. This account has been disabled or discontinued."),
+                  "suspend", false);
+    expect_reason(text_bounce("<rcpt@dest.example>: permission denied. Command output: Mail quota\n"
+                              "    exceeded.\n\nScanned by an antivirus system"),
+                  "mailboxfull", false);
+    /* Exim's framing "SMTP error from remote mailer after" is no mailer failure */
+    expect_reason(
+        text_bounce("rcpt@dest.example:\n"
+                    "    SMTP error from remote mailer after RCPT TO:<rcpt@dest.example>:\n"
+                    "    host mx.dest.example [192.0.2.1]: 553 5.1.1 go away"),
+        "userunknown", true);
+}
+
+/* With no words that name a cause, the reply code speaks: 556 (RFC 7504)
+ * notaccept, 500-504 (RFC 5321) syntaxerror, a 5xx answer to RCPT TO
+ * userunknown; anything else stays onhold. */
+static void test_reason_reply_codes(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "556 go away"), "notaccept", true);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "503 go away"), "syntaxerror", false);
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 go "
+                              "away (in reply to RCPT TO command)"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 go away"), "onhold", false);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -397,6 +486,10 @@ int main(void)
         cmocka_unit_test(test_not_a_report),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_nesting_limit),
+        cmocka_unit_test(test_reason_connection),
+        cmocka_unit_test(test_reason_provider_codes),
+        cmocka_unit_test(test_reason_words),
+        cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
     };

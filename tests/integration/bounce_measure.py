@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""bounce_measure.py: scores `homing bounce --json` on the measure-only bounce corpus
+(tests/data/bounces-measure: other open-source projects' test bounces, labelled by hand
+before homing ran on them; see its README). Nothing is tuned on it: the figures say how
+the reason rules generalise to bounces they were not written from.
+
+Prints recipients, reason and hard/soft accuracy over all rows, the same per source, and
+reason accuracy per distinct wording (rows that share source, reason label and the
+first 60 characters of the diagnostic with its addresses blanked count once, so thirty
+copies of one Hotmail bounce weigh as one), and the misses as label -> homing pairs.
+With -v, every wrong row.
+
+Used by test_bounce_corpus.py (floors there) and runnable alone:
+    HOMING_BIN=build/src/homing HOMING_SRC=$PWD python3 tests/integration/bounce_measure.py -v
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+NEGATIVES = ("bounce_email/tt_1234241664.txt", "cfortune/unsubscribe.txt")
+
+
+def measure_dir():
+    return os.environ.get("HOMING_BOUNCE_MEASURE") or os.path.join(
+        os.environ["HOMING_SRC"], "tests", "data", "bounces-measure")
+
+
+def run(binary, base, names):
+    out = {}
+    paths = [os.path.join(base, n) for n in names]
+    p = subprocess.run([binary, "bounce", "--json"] + paths, capture_output=True, timeout=300)
+    if p.returncode != 0:
+        raise SystemExit("homing bounce exited %d: %s" %
+                         (p.returncode, p.stderr.decode(errors="replace")))
+    lines = p.stdout.decode("utf-8").splitlines()
+    if len(lines) != len(names):
+        raise SystemExit("expected %d lines, got %d" % (len(names), len(lines)))
+    for n, line in zip(names, lines):
+        out[n] = json.loads(line)
+    return out
+
+
+def find(row, res):
+    want = [row["recipient"]] + row.get("also", [])
+    for r in res.get("recipients", []):
+        for k in ("address", "original_recipient"):
+            if (r.get(k) or "").lower() in want:
+                return r
+    return None
+
+
+def measure(binary, verbose=False):
+    base = measure_dir()
+    rows = [json.loads(l) for l in open(os.path.join(base, "labels.jsonl"))]
+    names = sorted(set(r["file"] for r in rows))
+    res = run(binary, base, names)
+    tot = {"recipients": [0, 0], "reason": [0, 0], "hard": [0, 0]}
+    per_src = {}
+    distinct = {}
+    wrong = []
+    for row in rows:
+        got = find(row, res[row["file"]])
+        src = row["file"].split("/")[0]
+        s = per_src.setdefault(src, {"rows": 0, "reason": 0, "hard": 0})
+        s["rows"] += 1
+        ok_r = got is not None and got["reason"] == row["reason"]
+        ok_h = got is not None and bool(got["hard"]) == bool(row["hard"])
+        for k, ok in (("recipients", got is not None), ("reason", ok_r), ("hard", ok_h)):
+            tot[k][1] += 1
+            tot[k][0] += 1 if ok else 0
+        s["reason"] += ok_r
+        s["hard"] += ok_h
+        diag = re.sub(r"\S+@\S+", "@", ((got or {}).get("diagnostic") or "").lower())
+        key = (src, row["reason"], diag[:60])
+        distinct.setdefault(key, []).append(ok_r)
+        if not ok_r or not ok_h:
+            wrong.append((row, got))
+    neg = run(binary, base, list(NEGATIVES))
+    neg_bad = [n for n, o in neg.items() if o["kind"] in ("dsn", "bounce") and o["recipients"]]
+    if verbose:
+        for row, got in wrong:
+            g = "NOT FOUND %s" % [r.get("address") for r in res[row["file"]]["recipients"]]
+            if got is not None:
+                g = "%s %s %s %s | %s" % (got["reason"], got["status"], got["reply_code"],
+                                          got["hard"], (got.get("diagnostic") or "")[:140])
+            print("WRONG %s %s want %s: got %s" % (row["file"], row["recipient"], row["reason"], g))
+    confusion = {}
+    for row, got in wrong:
+        if got is None or got["reason"] != row["reason"]:
+            k = (row["reason"], got["reason"] if got else "(not found)")
+            confusion[k] = confusion.get(k, 0) + 1
+    d_ok = sum(1 for v in distinct.values() if all(v))
+    out = {k: (a / b if b else 1.0, a, b) for k, (a, b) in tot.items()}
+    out["distinct_reason"] = (d_ok / len(distinct), d_ok, len(distinct))
+    out["per_source"] = per_src
+    out["negatives_wrong"] = neg_bad
+    out["confusion"] = confusion
+    return out
+
+
+def report(m):
+    for k in ("recipients", "reason", "hard", "distinct_reason"):
+        v, a, b = m[k]
+        print("measure %-15s %.4f (%d/%d)" % (k, v, a, b))
+    for src, s in sorted(m["per_source"].items()):
+        print("measure %-15s reason %.4f hard %.4f (%d rows)" % (
+            src, s["reason"] / s["rows"], s["hard"] / s["rows"], s["rows"]))
+    print("measure negatives giving bounce recipients: %s" % (m["negatives_wrong"] or "none"))
+    print("measure misses (label -> homing): " + ", ".join(
+        "%s->%s %d" % (a, b, n) for (a, b), n in sorted(m["confusion"].items(),
+                                                       key=lambda x: (-x[1], x[0]))))
+
+
+if __name__ == "__main__":
+    report(measure(os.environ["HOMING_BIN"], "-v" in sys.argv))
