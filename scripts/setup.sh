@@ -18,6 +18,8 @@ PKGS=(
   # real components the tests and benchmarks run on loopback
   nginx wrk postgresql postfix dovecot-imapd dovecot-sieve unbound dnsmasq-base
   chromium libsisimai-perl
+  # ops: OpenAPI response validation (tests/api_validate.py), TLS tests (openssl)
+  python3-jsonschema python3-yaml openssl
 )
 
 missing=()

@@ -204,6 +204,14 @@ int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
 /* A passive checkpoint: copies what it can without waiting for readers or
  * writers; safe to call at any time from a handle of its own. */
 int homing_store_checkpoint(struct homing_store *s);
+/* A consistent copy of the whole database into a new file dest (which must
+ * not exist), taken while other handles and processes go on reading and
+ * writing: SQLite's online backup API, in steps of HOMING_STORE_BACKUP_STEP
+ * pages, starting again when a writer changed pages already copied. -ENOTSUP
+ * for a backend without such a file (PostgreSQL: use pg_dump). On failure
+ * dest is removed. */
+#define HOMING_STORE_BACKUP_STEP 1024
+int homing_store_backup(struct homing_store *s, const char *dest);
 /* Called on the waiting thread when a handle has to wait for another's write
  * lock, once per wait. The daemon raises its background threads' priority
  * with it (src/common/thread.h), so a holder that runs only on idle CPU

@@ -1088,6 +1088,51 @@ static int sq_checkpoint(struct homing_store *s)
     return 0;
 }
 
+/* The online backup API copies pages under short read locks; a writer in
+ * between makes it start over (on this handle's own writes it only updates
+ * the copy), so a busy daemon never waits for a backup. */
+static int sq_backup(struct homing_store *s, const char *dest)
+{
+    struct sq *q = (struct sq *)s;
+    if (access(dest, F_OK) == 0) {
+        store_set_error(s, "backup: %s exists", dest);
+        return -EEXIST;
+    }
+    sqlite3 *out = NULL;
+    int rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        store_set_error(s, "backup: cannot create %s: %s", dest,
+                        out ? sqlite3_errmsg(out) : "out of memory");
+        sqlite3_close(out);
+        unlink(dest);
+        return -EIO;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(out, "main", q->db, "main");
+    if (!b) {
+        store_set_error(s, "backup: %s", sqlite3_errmsg(out));
+        sqlite3_close(out);
+        unlink(dest);
+        return -EIO;
+    }
+    do {
+        rc = sqlite3_backup_step(b, HOMING_STORE_BACKUP_STEP);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) usleep(10000);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    int r = 0;
+    if (rc != SQLITE_DONE) {
+        store_set_error(s, "backup: %s", sqlite3_errstr(rc));
+        r = -EIO;
+    } else if (sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+        /* one file, no -wal beside it: the copy moves as it is */
+        store_set_error(s, "backup: %s", sqlite3_errmsg(out));
+        r = -EIO;
+    }
+    if (sqlite3_close(out) != SQLITE_OK && r == 0) r = -EIO;
+    if (r < 0) unlink(dest);
+    return r;
+}
+
 /* ---- delivery (migration 0002) ----
  * These run a few times per report or log line, not per hit: their statements
  * are prepared per call rather than cached with the hot ones. */
@@ -2806,6 +2851,7 @@ static const struct store_ops sqlite_ops = {
     .api_key_revoke = sq_api_key_revoke,
     .set_autocheckpoint = sq_set_autocheckpoint,
     .checkpoint = sq_checkpoint,
+    .backup = sq_backup,
     .unmatched_add = sq_unmatched_add,
     .unmatched_list = sq_unmatched_list,
     .sync_get = sq_sync_get,

@@ -343,6 +343,12 @@ int homing_store_checkpoint(struct homing_store *s)
     return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
 }
 
+int homing_store_backup(struct homing_store *s, const char *dest)
+{
+    if (!s || !dest || !*dest) return -EINVAL;
+    return s->ops->backup ? s->ops->backup(s, dest) : -ENOTSUP;
+}
+
 /* ---- delivery (migration 0002) ---- */
 
 int homing_store_unmatched_add(struct homing_store *s, const char *source, const char *kind,

@@ -84,6 +84,8 @@ struct store_ops {
                               int64_t *id_out);
     int (*set_autocheckpoint)(struct homing_store *s, int pages);
     int (*checkpoint)(struct homing_store *s);
+    /* NULL: the backend has no file to copy (PostgreSQL: pg_dump) */
+    int (*backup)(struct homing_store *s, const char *dest);
     /* privacy (migration 0006) */
     int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
     int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,

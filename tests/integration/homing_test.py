@@ -175,6 +175,20 @@ class Instance:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def record_api(method, path, status, headers, data):
+    """With HOMING_API_RECORD set (tests/meson.build sets it), every /api/v1/
+    answer is appended to that file, one JSON object a line, for
+    tests/api_validate.py to check against docs/api/openapi.yaml."""
+    out = os.environ.get("HOMING_API_RECORD")
+    if not out or not path.startswith("/api/v1/"):
+        return
+    rec = {"method": method, "path": path, "status": status,
+           "type": headers.get("content-type", ""),
+           "body": data.decode("utf-8", "backslashreplace")}
+    with open(out, "a") as f:  # one write of one line: appends from parallel tests interleave whole
+        f.write(json.dumps(rec) + "\n")
+
+
 def http_request(port, method, path, headers=None, body=None, source=None, host="127.0.0.1",
                  timeout=10):
     c = http.client.HTTPConnection(host, port, timeout=timeout,
@@ -183,7 +197,9 @@ def http_request(port, method, path, headers=None, body=None, source=None, host=
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        record_api(method, path, r.status, hdrs, data)
+        return r.status, hdrs, data
     finally:
         c.close()
 
