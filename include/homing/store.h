@@ -41,6 +41,12 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
 void homing_store_close(struct homing_store *s);
 /* The last database error message of this handle, for the programs to show. */
 const char *homing_store_errmsg(struct homing_store *s);
+/* Looks at the store url names without creating or migrating it (for
+ * `homing doctor`): its schema version (0: a database homing never opened)
+ * and the newest this build knows. -ENOENT when the database does not
+ * exist; err says why on failure. */
+int homing_store_inspect(const char *url, const char *base_dir, int *version, int *latest,
+                         char *err, size_t errcap);
 /* The schema version after migrations. */
 int homing_store_schema_version(struct homing_store *s, int *version);
 

@@ -506,6 +506,45 @@ fail:
     return r;
 }
 
+int store_sqlite_inspect(const char *path, int *version, int *latest, char *err, size_t errcap)
+{
+    if (access(path, F_OK) < 0) {
+        int e = errno;
+        snprintf(err, errcap, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    sqlite3_stmt *st = NULL;
+    int have = 0, r = 0;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
+        /* No table yet: a database homing never migrated. */
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'schema_migrations'",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0)) {
+            sqlite3_finalize(st);
+            rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                    -1, &st, NULL);
+            if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) have = sqlite3_column_int(st, 0);
+        }
+        if (rc == SQLITE_OK) rc = sqlite3_errcode(db);
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, errcap, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (r < 0) return r;
+    *version = have;
+    *latest = (int)store_migrations_sqlite_count;
+    return 0;
+}
+
 static int sq_schema_version(struct homing_store *s, int *version)
 {
     return read_version((struct sq *)s, version);

@@ -150,6 +150,7 @@ void store_set_error(struct homing_store *s, const char *fmt, ...)
 
 /* Opens the SQLite database at path (already resolved) with synchronous mode
  * sync ("normal" or "full"), applying missing migrations. */
+int store_sqlite_inspect(const char *path, int *version, int *latest, char *err, size_t errcap);
 int store_sqlite_open(const char *path, const char *sync, struct homing_store **out, char *err,
                       size_t errcap);
 
