@@ -69,8 +69,7 @@ int tls_context_new(const char *cert, const char *key, SSL_CTX **out, char *err,
         /* OpenSSL compares the key with the certificate as it loads it. */
         if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
             ERR_clear_error();
-            snprintf(err, errcap, "public.tls_key %s does not match public.tls_cert %s", key,
-                     cert);
+            snprintf(err, errcap, "public.tls_key %s does not match public.tls_cert %s", key, cert);
         } else {
             tls_err(err, errcap, "public.tls_key: cannot read", key);
         }
