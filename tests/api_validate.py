@@ -36,6 +36,18 @@ def load_spec(path):
         spec = yaml.safe_load(f)
     if not str(spec.get("openapi", "")).startswith("3.1"):
         raise SystemExit(f"{path}: not an OpenAPI 3.1 document")
+    # YAML 1.1 reads an unquoted off/on/yes/no as a boolean: in an enum of
+    # words that silently changes the schema (it happened to tracking "off").
+    def walk(o, where):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if k == "enum" and any(isinstance(x, bool) for x in v):
+                    raise SystemExit(f"{path}: {where}/enum holds a boolean: quote the word")
+                walk(v, f"{where}/{k}")
+        elif isinstance(o, list):
+            for i, v in enumerate(o):
+                walk(v, f"{where}/{i}")
+    walk(spec, "")
     return spec
 
 
