@@ -85,7 +85,8 @@ certdir = tempfile.mkdtemp(prefix="homing-tls-")
 os.chmod(certdir, 0o755)
 cert, key = make_cert(certdir, "live", "homing-test-one")
 daemon_owns(cert, key)
-inst = Instance({"public.tls_cert": cert, "public.tls_key": key})
+inst = Instance({"public.tls_cert": cert, "public.tls_key": key, "serve.threads": "2",
+                 "serve.flood_rate": "0"})  # reloads_under_load hits one URL from one client
 try:
     inst.set_config({"public.base_url": f"https://127.0.0.1:{inst.public_port}"})
     msg = inst.add_message(["bob@example.net"], ["https://example.com/x"])
@@ -215,6 +216,40 @@ try:
                              capture_output=True, timeout=30).stdout
         check(hashlib.sha256(der).hexdigest() == before, "the certificate in use is kept")
 
+    def reloads_under_load():
+        # New TLS connections and pixel hits on both loop threads while the
+        # daemon reloads again and again: every request answered, every hit
+        # recorded (the TSan build runs this too).
+        import threading
+        goodcert, goodkey = make_cert(certdir, "again", "homing-test-four")
+        os.replace(goodcert, cert)
+        os.replace(goodkey, key)
+        daemon_owns(cert, key)
+        n0 = inst.event_count(msg["id"])
+        r0 = metric(inst, "homing_reloads_total")
+        results = []
+
+        def client():
+            for _ in range(60):
+                c = http.client.HTTPSConnection("127.0.0.1", port, timeout=20,
+                                                context=tls_client_context())
+                c.request("GET", path_of(bob["open_url"]))
+                r = c.getresponse()
+                results.append((r.status, len(r.read())))
+                c.close()
+        threads = [threading.Thread(target=client) for _ in range(3)]
+        for th in threads:
+            th.start()
+        for i in range(8):  # one at a time: signals sent while one is pending merge
+            inst.proc.send_signal(signal.SIGHUP)
+            wait_reloads(inst, r0 + i + 1)
+        for th in threads:
+            th.join()
+        check(inst.daemon_log().count("keeping the certificate in use") == 1,
+              "only the deliberately bad reload failed")
+        check(results == [(200, GIF_LEN)] * 180, set(results))
+        check(inst.event_count(msg["id"]) == n0 + 180, "every hit recorded")
+
     def mismatched_key_refused_at_start():
         p = subprocess.run([HOMING, "-c", inst.conf, "serve", "--listen",
                             "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
@@ -232,6 +267,7 @@ try:
     T.run(sighup_reloads_token_keys)
     T.run(bad_reload_keeps_certificate)
     T.run(mismatched_key_refused_at_start)
+    T.run(reloads_under_load)
     rc = inst.stop()
     T.run(lambda: check(rc == 0, f"SIGTERM exit {rc}"))
 finally:
