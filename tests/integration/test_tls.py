@@ -129,6 +129,22 @@ try:
         rc, out = s_client(port, "-tls1_2", "-alpn", "http/1.1", brief=False)
         check(rc == 0 and "ALPN protocol: http/1.1" in out, out)
 
+    def framing_check_http1_only():
+        # HTTP/2 frames its body itself: a POST with a body reaches the route
+        # (405), not the HTTP/1 head check, whose input would be h2 frames.
+        p = subprocess.run(["curl", "-sk", "--http2", "-X", "POST", "--data", "a=b", "-o",
+                            "/dev/null", "-w", "%{http_version} %{http_code}",
+                            f"https://127.0.0.1:{port}/healthz"],
+                           capture_output=True, text=True, timeout=30)
+        check(p.stdout == "2 405", p.stdout)
+        # HTTP/1.1 inside TLS: the head check still sees the decrypted head.
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        with tls_client_context().wrap_socket(raw) as s:
+            s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            data = s.recv(200)
+        check(data.startswith(b"HTTP/1.1 400"), data)
+
     def plaintext_gets_no_answer():
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -262,6 +278,7 @@ try:
     T.run(curl_http2_pixel_is_recorded)
     T.run(curl_http11_click_redirects)
     T.run(tls11_refused_12_13_accepted_h2_by_alpn)
+    T.run(framing_check_http1_only)
     T.run(plaintext_gets_no_answer)
     T.run(sighup_new_certificate_old_connection_kept)
     T.run(sighup_reloads_token_keys)
