@@ -212,11 +212,12 @@ int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
 int homing_store_checkpoint(struct homing_store *s);
 /* A consistent copy of the whole database into a new file dest (which must
  * not exist), taken while other handles and processes go on reading and
- * writing: SQLite's online backup API, in steps of HOMING_STORE_BACKUP_STEP
- * pages, starting again when a writer changed pages already copied. -ENOTSUP
- * for a backend without such a file (PostgreSQL: use pg_dump). On failure
- * dest is removed. */
-#define HOMING_STORE_BACKUP_STEP 1024
+ * writing: SQLite's online backup API in one step, so one read transaction
+ * (with WAL, writers are not blocked and the copy is the database as it was
+ * when the step began; copying in several steps would start over each time
+ * the daemon committed). The copy is one file in rollback-journal mode.
+ * -ENOTSUP for a backend without such a file (PostgreSQL: use pg_dump). On
+ * failure dest is removed. */
 int homing_store_backup(struct homing_store *s, const char *dest);
 /* Called on the waiting thread when a handle has to wait for another's write
  * lock, once per wait. The daemon raises its background threads' priority

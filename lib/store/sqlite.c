@@ -1127,9 +1127,10 @@ static int sq_checkpoint(struct homing_store *s)
     return 0;
 }
 
-/* The online backup API copies pages under short read locks; a writer in
- * between makes it start over (on this handle's own writes it only updates
- * the copy), so a busy daemon never waits for a backup. */
+/* One backup step for all pages: one read transaction, which in WAL mode
+ * never blocks the daemon's writers (and is never restarted by them, as a
+ * copy in several steps would be by every commit in between). BUSY only
+ * happens when a writer holds the database in rollback mode: tried again. */
 static int sq_backup(struct homing_store *s, const char *dest)
 {
     struct sq *q = (struct sq *)s;
@@ -1154,7 +1155,7 @@ static int sq_backup(struct homing_store *s, const char *dest)
         return -EIO;
     }
     do {
-        rc = sqlite3_backup_step(b, HOMING_STORE_BACKUP_STEP);
+        rc = sqlite3_backup_step(b, -1);
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) usleep(10000);
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     sqlite3_backup_finish(b);

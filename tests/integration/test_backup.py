@@ -14,6 +14,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from homing_test import (Instance, Runner, check, free_port, http_get, path_of,  # noqa: E402
@@ -56,7 +57,7 @@ def listing(d):
 
 
 T = Runner()
-a = Instance()
+a = Instance({"serve.flood_rate": "0"})  # one client hammers one URL below
 f = None
 work = tempfile.mkdtemp(prefix="homing-backup-")
 try:
@@ -107,11 +108,40 @@ try:
         check(p.returncode == 2 and "at least 8" in p.stderr, p.stderr)
         check(not os.path.exists(os.path.join(work, "short")), "nothing made")
 
+    def backup_during_a_stream_of_hits():
+        import sqlite3
+        import threading
+        before = a.event_count()
+        stop = threading.Event()
+
+        def hits():
+            while not stop.is_set():
+                http_get(a.public_port, path_of(carol["open_url"]))
+        th = threading.Thread(target=hits)
+        th.start()
+        try:
+            time.sleep(0.3)
+            p = homing(a.conf, "backup", os.path.join(work, "b2"), "--passphrase-file",
+                       passfile)
+        finally:
+            stop.set()
+            th.join()
+        check(p.returncode == 0, p.stderr)
+        after = a.event_count()
+        db = sqlite3.connect(os.path.join(work, "b2", "homing.db"))
+        check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity")
+        check(db.execute("PRAGMA journal_mode").fetchone()[0] == "delete", "one file")
+        n = db.execute("SELECT count(*) FROM events").fetchone()[0]
+        db.close()
+        check(before <= n <= after and after > before, (before, n, after))
+
     T.run(backup_while_serving)
     T.run(backup_refuses_existing_dir_and_short_passphrase)
+    # The state the first backup holds (nothing happened since it was taken).
     reports = {fmt: a.run("report", m1["id"], "--format", fmt).stdout
                for fmt in ("text", "json", "csv")}
     events_before = a.run("events", "--json").stdout
+    T.run(backup_during_a_stream_of_hits)
     check(a.stop() == 0, "daemon stopped")
     f = fresh_instance(os.path.join(backup, "homing.conf"))
 
