@@ -9,6 +9,7 @@ rotated one) for the right recipient. A wrong passphrase (file or environment)
 is one line, exit 2, and writes nothing; a damaged backup is refused the same
 way; an existing target needs --force; the keys in the backup are not readable
 without the passphrase."""
+import json
 import os
 import shutil
 import stat
@@ -79,6 +80,24 @@ try:
              headers={"User-Agent": "Mozilla/5.0 Thunderbird/115.0"})
     http_get(a.public_port, path_of(carol["links"][0]["click_url"]))
     a.settle()
+
+    def state():
+        return ({fmt: a.run("report", m1["id"], "--format", fmt).stdout
+                 for fmt in ("text", "json", "csv")}, a.run("events", "--json").stdout)
+
+    # Enrichment and the privacy sweep (client addresses truncated once
+    # enriched) run after the hits are stored: the backup must be taken once
+    # they are done, or the original moves on after it.
+    deadline = time.time() + 60
+    while True:
+        s1 = state()
+        evs = [json.loads(line) for line in s1[1].splitlines()]
+        if all(e["client"].endswith(".0") for e in evs):
+            time.sleep(1.2)
+            if state() == s1:
+                break
+        check(time.time() < deadline, f"enrichment and the privacy sweep not done: {s1[1]}")
+        time.sleep(0.2)
     backup = os.path.join(work, "b1")
 
     def backup_while_serving():
@@ -138,9 +157,7 @@ try:
     T.run(backup_while_serving)
     T.run(backup_refuses_existing_dir_and_short_passphrase)
     # The state the first backup holds (nothing happened since it was taken).
-    reports = {fmt: a.run("report", m1["id"], "--format", fmt).stdout
-               for fmt in ("text", "json", "csv")}
-    events_before = a.run("events", "--json").stdout
+    reports, events_before = state()
     T.run(backup_during_a_stream_of_hits)
     check(a.stop() == 0, "daemon stopped")
     f = fresh_instance(os.path.join(backup, "homing.conf"))
