@@ -19,6 +19,8 @@ PKGS=(
   nginx wrk postgresql postfix dovecot-imapd dovecot-sieve unbound dnsmasq-base
   chromium libsisimai-perl
   rspamd  # rspamadm configtest loads `homing rules --format rspamd`
+  # OpenAPI response validation (tests/api_validate.py), TLS tests (openssl)
+  python3-jsonschema python3-yaml openssl
 )
 
 missing=()

@@ -48,10 +48,15 @@ struct homing_settings {
         const char *trusted_proxies;
         long long max_connections;
         long long max_connections_per_client;
+        const char *tls_cert;
+        const char *tls_key;
     } public;
     struct {
         const char *listen;
     } admin;
+    struct {
+        const char *format;
+    } log;
     struct {
         const char *user;
         long long threads;

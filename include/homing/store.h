@@ -41,6 +41,12 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
 void homing_store_close(struct homing_store *s);
 /* The last database error message of this handle, for the programs to show. */
 const char *homing_store_errmsg(struct homing_store *s);
+/* Looks at the store url names without creating or migrating it (for
+ * `homing doctor`): its schema version (0: a database homing never opened)
+ * and the newest this build knows. -ENOENT when the database does not
+ * exist; err says why on failure. */
+int homing_store_inspect(const char *url, const char *base_dir, int *version, int *latest,
+                         char *err, size_t errcap);
 /* The schema version after migrations. */
 int homing_store_schema_version(struct homing_store *s, int *version);
 
@@ -204,6 +210,15 @@ int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
 /* A passive checkpoint: copies what it can without waiting for readers or
  * writers; safe to call at any time from a handle of its own. */
 int homing_store_checkpoint(struct homing_store *s);
+/* A consistent copy of the whole database into a new file dest (which must
+ * not exist), taken while other handles and processes go on reading and
+ * writing: SQLite's online backup API in one step, so one read transaction
+ * (with WAL, writers are not blocked and the copy is the database as it was
+ * when the step began; copying in several steps would start over each time
+ * the daemon committed). The copy is one file in rollback-journal mode.
+ * -ENOTSUP for a backend without such a file (PostgreSQL: use pg_dump). On
+ * failure dest is removed. */
+int homing_store_backup(struct homing_store *s, const char *dest);
 /* Called on the waiting thread when a handle has to wait for another's write
  * lock, once per wait. The daemon raises its background threads' priority
  * with it (src/common/thread.h), so a holder that runs only on idle CPU

@@ -84,4 +84,20 @@ struct homing_buf;
 int homing_token_url(const char *base_url, const struct homing_keyring *k, unsigned kind,
                      uint64_t message, uint32_t recipient, uint32_t item, struct homing_buf *out);
 
+/* Backups (lib/token/seal.c): a key file's bytes sealed with a passphrase
+ * (argon2id, then XSalsa20-Poly1305), so a backup of the keys is useless
+ * without it. Outputs are malloc'd, the caller's (wipe the plain text with
+ * sodium_memzero before free). seal: -EINVAL for a passphrase shorter than
+ * HOMING_SEAL_PASS_MIN or text over HOMING_SEAL_PLAIN_MAX; unseal: -EINVAL
+ * for what is not a sealed key file (or asks for costs over the maxima),
+ * -EBADMSG for a wrong passphrase or a changed byte. */
+#define HOMING_SEAL_PASS_MIN    8
+#define HOMING_SEAL_PLAIN_MAX   (64 * 1024)
+#define HOMING_SEAL_OPS_MAX     16
+#define HOMING_SEAL_MEM_KIB_MAX (1024 * 1024) /* 1 GiB of argon2 memory */
+int homing_keys_seal(const uint8_t *plain, size_t n, const char *pass, size_t passlen,
+                     uint8_t **out, size_t *outlen);
+int homing_keys_unseal(const uint8_t *sealed, size_t n, const char *pass, size_t passlen,
+                       uint8_t **out, size_t *outlen);
+
 #endif

@@ -500,6 +500,45 @@ fail:
     return r;
 }
 
+int store_sqlite_inspect(const char *path, int *version, int *latest, char *err, size_t errcap)
+{
+    if (access(path, F_OK) < 0) {
+        int e = errno;
+        snprintf(err, errcap, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    sqlite3_stmt *st = NULL;
+    int have = 0, r = 0;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
+        /* No table yet: a database homing never migrated. */
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'schema_migrations'",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0)) {
+            sqlite3_finalize(st);
+            rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                    -1, &st, NULL);
+            if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) have = sqlite3_column_int(st, 0);
+        }
+        if (rc == SQLITE_OK) rc = sqlite3_errcode(db);
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, errcap, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (r < 0) return r;
+    *version = have;
+    *latest = (int)store_migrations_sqlite_count;
+    return 0;
+}
+
 static int sq_schema_version(struct homing_store *s, int *version)
 {
     return read_version((struct sq *)s, version);
@@ -1080,6 +1119,52 @@ static int sq_checkpoint(struct homing_store *s)
     /* BUSY only means a writer held the lock this time; the next call goes on. */
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) return sq_fail(q, rc, "checkpoint");
     return 0;
+}
+
+/* One backup step for all pages: one read transaction, which in WAL mode
+ * never blocks the daemon's writers (and is never restarted by them, as a
+ * copy in several steps would be by every commit in between). BUSY only
+ * happens when a writer holds the database in rollback mode: tried again. */
+static int sq_backup(struct homing_store *s, const char *dest)
+{
+    struct sq *q = (struct sq *)s;
+    if (access(dest, F_OK) == 0) {
+        store_set_error(s, "backup: %s exists", dest);
+        return -EEXIST;
+    }
+    sqlite3 *out = NULL;
+    int rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        store_set_error(s, "backup: cannot create %s: %s", dest,
+                        out ? sqlite3_errmsg(out) : "out of memory");
+        sqlite3_close(out);
+        unlink(dest);
+        return -EIO;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(out, "main", q->db, "main");
+    if (!b) {
+        store_set_error(s, "backup: %s", sqlite3_errmsg(out));
+        sqlite3_close(out);
+        unlink(dest);
+        return -EIO;
+    }
+    do {
+        rc = sqlite3_backup_step(b, -1);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) usleep(10000);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    int r = 0;
+    if (rc != SQLITE_DONE) {
+        store_set_error(s, "backup: %s", sqlite3_errstr(rc));
+        r = -EIO;
+    } else if (sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+        /* one file, no -wal beside it: the copy moves as it is */
+        store_set_error(s, "backup: %s", sqlite3_errmsg(out));
+        r = -EIO;
+    }
+    if (sqlite3_close(out) != SQLITE_OK && r == 0) r = -EIO;
+    if (r < 0) unlink(dest);
+    return r;
 }
 
 /* ---- delivery (migration 0002) ----
@@ -2785,6 +2870,7 @@ static const struct store_ops sqlite_ops = {
     .api_key_revoke = sq_api_key_revoke,
     .set_autocheckpoint = sq_set_autocheckpoint,
     .checkpoint = sq_checkpoint,
+    .backup = sq_backup,
     .unmatched_add = sq_unmatched_add,
     .unmatched_list = sq_unmatched_list,
     .sync_get = sq_sync_get,

@@ -36,6 +36,36 @@ static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
     return r;
 }
 
+/* The SQLite file url names (relative to base_dir), in full; a failure's
+ * reason in err. Shared by open and inspect. */
+static int store_path(const char *url, const char *base_dir, char full[STORE_PATH_MAX], char *err,
+                      size_t errcap)
+{
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return open_fail(err, errcap, -EPROTONOSUPPORT,
+                         "PostgreSQL stores are not supported yet; use sqlite:PATH");
+    const char *path = url;
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        path = url + 7;
+    } else {
+        /* A scheme we do not know must not be taken for a relative file name. */
+        const char *colon = strstr(url, "://");
+        if (colon)
+            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'",
+                             (int)(colon - url + 3), url);
+    }
+    if (!*path) return open_fail(err, errcap, -EINVAL, "store URL '%s' names no file", url);
+
+    int len;
+    if (path[0] != '/' && strcmp(path, ":memory:") != 0 && base_dir && *base_dir)
+        len = snprintf(full, STORE_PATH_MAX, "%s/%s", base_dir, path);
+    else
+        len = snprintf(full, STORE_PATH_MAX, "%s", path);
+    if (len < 0 || (size_t)len >= STORE_PATH_MAX)
+        return open_fail(err, errcap, -ENAMETOOLONG, "store path too long");
+    return 0;
+}
+
 int homing_store_open(const char *url, const char *base_dir, const char *sync,
                       struct homing_store **out, char *err, size_t errcap)
 {
@@ -53,29 +83,9 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
         return open_fail(err, errcap, -EINVAL, "store.sync must be 'normal' or 'full', not '%s'",
                          sync);
 
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        return open_fail(err, errcap, -EPROTONOSUPPORT,
-                         "PostgreSQL stores are not supported yet; use sqlite:PATH");
-    const char *path = url;
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        path = url + 7;
-    } else {
-        /* A scheme we do not know must not be taken for a relative file name. */
-        const char *colon = strstr(url, "://");
-        if (colon)
-            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'",
-                             (int)(colon - url + 3), url);
-    }
-    if (!*path) return open_fail(err, errcap, -EINVAL, "store URL '%s' names no file", url);
-
     char full[STORE_PATH_MAX];
-    int len;
-    if (path[0] != '/' && strcmp(path, ":memory:") != 0 && base_dir && *base_dir)
-        len = snprintf(full, sizeof full, "%s/%s", base_dir, path);
-    else
-        len = snprintf(full, sizeof full, "%s", path);
-    if (len < 0 || (size_t)len >= sizeof full)
-        return open_fail(err, errcap, -ENAMETOOLONG, "store path too long");
+    int r = store_path(url, base_dir, full, err, errcap);
+    if (r < 0) return r;
     return store_sqlite_open(full, sync, out, err, errcap);
 }
 
@@ -341,6 +351,26 @@ int homing_store_checkpoint(struct homing_store *s)
 {
     if (!s) return -EINVAL;
     return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
+}
+
+int homing_store_inspect(const char *url, const char *base_dir, int *version, int *latest,
+                         char *err, size_t errcap)
+{
+    char scratch[1];
+    if (!err || !errcap) err = scratch, errcap = sizeof scratch;
+    err[0] = '\0';
+    if (!url || !*url || !version || !latest)
+        return open_fail(err, errcap, -EINVAL, "no store URL");
+    char full[STORE_PATH_MAX];
+    int r = store_path(url, base_dir, full, err, errcap);
+    if (r < 0) return r;
+    return store_sqlite_inspect(full, version, latest, err, errcap);
+}
+
+int homing_store_backup(struct homing_store *s, const char *dest)
+{
+    if (!s || !dest || !*dest) return -EINVAL;
+    return s->ops->backup ? s->ops->backup(s, dest) : -ENOTSUP;
 }
 
 /* ---- delivery (migration 0002) ---- */

@@ -82,6 +82,8 @@ struct store_ops {
                               int64_t *id_out);
     int (*set_autocheckpoint)(struct homing_store *s, int pages);
     int (*checkpoint)(struct homing_store *s);
+    /* NULL: the backend has no file to copy (PostgreSQL: pg_dump) */
+    int (*backup)(struct homing_store *s, const char *dest);
     /* privacy (migration 0006) */
     int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
     int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
@@ -146,6 +148,7 @@ void store_set_error(struct homing_store *s, const char *fmt, ...)
 
 /* Opens the SQLite database at path (already resolved) with synchronous mode
  * sync ("normal" or "full"), applying missing migrations. */
+int store_sqlite_inspect(const char *path, int *version, int *latest, char *err, size_t errcap);
 int store_sqlite_open(const char *path, const char *sync, struct homing_store **out, char *err,
                       size_t errcap);
 

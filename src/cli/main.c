@@ -40,6 +40,11 @@ static const struct cli_command commands[] = {
      cmd_privacy},
     {"forget", "remove everything about one recipient address", cmd_forget},
     {"doc", "share documents through per-recipient links: add, list, grant, revoke", cmd_doc},
+    {"backup", "back up the store, the sealed keys, config and documents into a directory",
+     cmd_backup},
+    {"restore", "restore a backup into this instance (passphrase checked first)", cmd_restore},
+    {"doctor", "check this setup (ports, key modes, store, clock, DNS, TLS) and say what to fix",
+     cmd_doctor},
     {NULL, NULL, NULL},
 };
 

@@ -4,6 +4,8 @@
  * /healthz. Runs on its own loop thread with its own store handle, so slow API
  * calls never delay tracking hits.
  *
+ * /api/v1/openapi.yaml (docs/api/openapi.yaml, built in) needs no key.
+ *
  * Every API route is a row of admin_routes (below) with the key scope it needs
  * (homing/apikey.h: read < write < admin): the dispatcher finds the row, checks
  * the key's scope against it, and only then calls the handler, so a route
@@ -28,6 +30,10 @@
 #define ADMIN_LIST_DEFAULT 100
 #define ADMIN_QUERY_MAX    1024
 #define ADMIN_BARRIER_MS   2000 /* longest wait of a read for the journal to be stored */
+
+/* docs/api/openapi.yaml as built in (scripts/embed_text.py, src/serve/meson.build). */
+extern const char admin_openapi_yaml[];
+extern const size_t admin_openapi_yaml_len;
 
 static void send_text(h2o_req_t *req, int status, const char *reason, const char *type,
                       const char *body, size_t len)
@@ -375,6 +381,14 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
         metrics_render(&s->metrics, &b);
         send_text(req, 200, "OK", "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
         homing_buf_free(&b);
+        return 0;
+    }
+    /* The API's description needs no key: it holds nothing but the routes. */
+    if (path_is(path, "/api/v1/openapi.yaml")) {
+        if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+            !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+            return send_error(req, 405, "Method Not Allowed", "use GET");
+        send_text(req, 200, "OK", "application/yaml", admin_openapi_yaml, admin_openapi_yaml_len);
         return 0;
     }
     static const char api[] = "/api/v1/";

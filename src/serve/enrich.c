@@ -555,6 +555,22 @@ static void enrich_sleep(struct enricher *en, long long ms)
     }
 }
 
+/* SIGHUP: this thread alone uses en->reader, so it swaps it here between
+ * pages; a reader that fails to open leaves the old one in use. */
+static void enrich_reload(struct enricher *en)
+{
+    struct homing_reader *r;
+    int geo_err;
+    int e = homing_reader_open(en->serve->config, &r, &geo_err);
+    if (e < 0) {
+        log_error("enrich: reload: %s: keeping the data files in use", strerror(-e));
+        return;
+    }
+    if (geo_err) log_warn("enrich: reload: geo databases not usable (%s)", strerror(-geo_err));
+    homing_reader_free(en->reader);
+    en->reader = r;
+}
+
 static void *enricher_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "homing-enrich");
@@ -567,7 +583,13 @@ static void *enricher_main(void *arg)
         thread_background_end();
         return NULL;
     }
+    unsigned reload_seen = atomic_load(&en->serve->reload_gen);
     while (!atomic_load(&en->serve->stopping)) {
+        unsigned gen = atomic_load(&en->serve->reload_gen);
+        if (gen != reload_seen) {
+            reload_seen = gen;
+            enrich_reload(en);
+        }
         int r = enrich_page(en, b);
         if (r < 0) {
             log_error("enrich: %s", homing_store_errmsg(en->store));

@@ -88,6 +88,12 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         LOAD(m->conn_open), m->conn_max, m->conn_max_per_client, LOAD(m->conn_refused[0]),
         LOAD(m->conn_refused[1]), LOAD(m->accept_fd_limit), LOAD(m->bad_framing));
 
+    r |= homing_buf_printf(out,
+                           "# HELP homing_reloads_total SIGHUPs handled (keys, TLS certificate, "
+                           "data files reloaded).\n# TYPE homing_reloads_total counter\n"
+                           "homing_reloads_total %llu\n",
+                           LOAD(m->reloads));
+
     r |= homing_buf_puts(
         out, "# HELP homing_batch_size Journaled events moved into the store per ingester pass.\n"
              "# TYPE homing_batch_size histogram\n");

@@ -40,6 +40,7 @@ struct metrics {
     atomic_ullong conn_refused[2]; /* enum conn_refusal: per client, total */
     atomic_ullong accept_fd_limit; /* accept pauses for want of descriptors */
     atomic_ullong bad_framing;     /* 400: conflicting Content-Length / Transfer-Encoding */
+    atomic_ullong reloads;         /* SIGHUPs handled (reload.c) */
     unsigned conn_max, conn_max_per_client; /* the caps, for the exposition; 0: none */
 };
 

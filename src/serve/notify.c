@@ -644,13 +644,35 @@ static void notifier_nap(struct notifier *nt)
     }
 }
 
+/* SIGHUP: only this thread uses nt->reader (notify_enrich), so it swaps it
+ * here between passes; one that fails to open leaves the old one in use. */
+static void notifier_reload(struct notifier *nt)
+{
+    if (!nt->reader) return; /* notify.enrich off, or never opened: a restart changes that */
+    struct homing_reader *r;
+    int geo_err;
+    int e = homing_reader_open(nt->serve->config, &r, &geo_err);
+    if (e < 0) {
+        log_error("notifier: reload: %s: keeping the data files in use", strerror(-e));
+        return;
+    }
+    homing_reader_free(nt->reader);
+    nt->reader = r;
+}
+
 /* The policy thread: events to notifications. */
 static void *notifier_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "homing-notify");
     thread_background();
     struct notifier *nt = arg;
+    unsigned reload_seen = atomic_load(&nt->serve->reload_gen);
     while (!atomic_load(&nt->serve->stopping)) {
+        unsigned gen = atomic_load(&nt->serve->reload_gen);
+        if (gen != reload_seen) {
+            reload_seen = gen;
+            notifier_reload(nt);
+        }
         int r;
         while ((r = notify_events(nt)) == NOTIFY_EVENTS_PAGE && !atomic_load(&nt->serve->stopping))
             ;

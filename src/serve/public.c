@@ -275,7 +275,9 @@ static int framing_bad(h2o_req_t *req)
 {
     for (size_t i = 0; i < req->headers.size; i++)
         if (req->headers.entries[i].name->len == 0) return 1;
-    if (!req->entity.base) return 0;
+    /* HTTP/2 (over TLS, by ALPN) frames bodies in DATA frames, and the
+     * socket's input then holds frames, not a head to read. */
+    if (!req->entity.base || req->version >= 0x200) return 0;
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     if (!sock || !sock->input) return 1; /* cannot tell: refuse */
     size_t n = sock->input->size < ROUTE_HEAD_MAX ? sock->input->size : ROUTE_HEAD_MAX;

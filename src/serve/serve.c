@@ -145,6 +145,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_close(sock);
         return;
     }
+    if (w->guarded) tls_worker_refresh(w);
     h2o_accept(&w->accept_ctx, sock);
 }
 
@@ -172,6 +173,8 @@ static void *worker_main(void *arg)
     while (!atomic_load(&w->serve->stopping)) {
         h2o_evloop_run(w->loop, SERVE_LOOP_TICK_MS);
         batch_commit(w);
+        /* The end of a round: nothing from it holds the keyring (reload.c). */
+        atomic_fetch_add_explicit(&w->rounds, 1, memory_order_release);
     }
     /* Stop accepting, commit and answer what is in hand, let responses flush and
      * idle keep-alive connections close. */
@@ -225,7 +228,8 @@ static int64_t thread_demand_us(pid_t tid)
 
 /* The main thread, until SIGTERM or SIGINT: watches how much CPU the loop
  * threads ask for and switches the background threads between normal and
- * flood mode (thread.h). Returns the signal. */
+ * flood mode (thread.h), and reloads on SIGHUP (reload.c). Returns the
+ * signal that stops the daemon. */
 static int watch_loops(struct serve *s, const sigset_t *stop_signals)
 {
     int64_t last[SERVE_THREADS_MAX] = {0};
@@ -234,6 +238,10 @@ static int watch_loops(struct serve *s, const sigset_t *stop_signals)
     struct timespec tick = {0, SERVE_WATCH_MS * 1000000L};
     for (;;) {
         int sig = sigtimedwait(stop_signals, NULL, &tick);
+        if (sig == SIGHUP) {
+            serve_reload(s);
+            continue;
+        }
         if (sig > 0) return sig;
         int64_t now = homing_mono_us(), busiest = 0;
         for (int i = 0; i < s->nthreads; i++) {
@@ -379,6 +387,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         homing_config_set(cli->config, opt, argv[i]);
     }
     log_init("homing", 1);
+    log_set_format(strcmp(homing_config_settings(cli->config)->log.format, "json") == 0
+                       ? LOG_FORMAT_JSON
+                       : LOG_FORMAT_TEXT);
     static struct serve s; /* large; one per process */
     s.config = cli->config;
     /* Every value was checked against its option's range when read; the
@@ -397,21 +408,24 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (trusted_proxies_parse(set->public.trusted_proxies, &s.proxies) < 0)
         return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
     if (!(s.keyring = cli_keyring(cli))) return CLI_ERROR;
+    cli->keyring = NULL; /* the daemon's now: a reload replaces and frees it */
     if (conn_guard_init(&s, (unsigned)max_conns, (unsigned)max_conns_client) < 0)
         return cli_fail("cannot initialise libsodium");
     raise_fd_limit(max_conns);
 
-    /* Every thread blocks SIGTERM/SIGINT; the main thread takes them with sigwait,
-     * so no handler races with the loops. */
+    /* Every thread blocks SIGTERM/SIGINT/SIGHUP; the main thread takes them
+     * with sigwait, so no handler races with the loops. */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     /* Bind everything first, then open every store handle, then drop root. */
     char err[512];
+    if (tls_load(&s, err, sizeof err) < 0) return cli_fail("%s", err);
     int fds[SERVE_THREADS_MAX];
     for (int i = 0; i < s.nthreads; i++) {
         fds[i] = bind_listener(set->public.listen, err, sizeof err);
@@ -478,12 +492,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
             return cli_fail("out of memory for the link cache, batch and flood table");
         worker_setup(&s, w, &s.public_conf, fds[i]);
         w->guarded = 1;
+        tls_worker_attach(w);
     }
     worker_setup(&s, &s.admin, &s.admin_conf, admin_fd);
 
-    printf("homing serve: public listener http://%s (tracking URLs: %s)\n"
+    printf("homing serve: public listener %s://%s (tracking URLs: %s)\n"
            "homing serve: admin listener  http://%s (/api/v1/, /metrics)\n",
-           set->public.listen, s.base_url, set->admin.listen);
+           s.tls_ctx ? "https" : "http", set->public.listen, s.base_url, set->admin.listen);
     print_example(cli, &s, s.admin.store);
     fflush(stdout);
     log_info("ready: %d public thread(s), batch_max %lld", s.nthreads, batch_max);
@@ -521,7 +536,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         for (size_t j = 0; j < s.workers[i].cache_size; j++) free(s.workers[i].cache[j].url);
         free(s.workers[i].cache);
         flood_free(&s.workers[i].flood);
+        tls_worker_detach(&s.workers[i]);
     }
+    tls_free(&s);
+    homing_keyring_free(s.keyring);
     homing_store_close(s.admin.store);
     document_pending_free(&s);
     log_info("stopped");

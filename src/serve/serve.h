@@ -83,8 +83,10 @@ struct worker {
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
     int listen_fd;
-    int guarded;                /* the public listener's: connections pass conn_guard_admit */
-    h2o_timeout_t accept_pause; /* SERVE_ACCEPT_PAUSE_MS, for accept_resume */
+    int guarded;                  /* the public listener's: connections pass conn_guard_admit */
+    unsigned tls_gen;             /* the TLS context generation accept_ctx holds (tls.c) */
+    _Atomic unsigned long rounds; /* loop rounds run: the keyring's grace periods (reload.c) */
+    h2o_timeout_t accept_pause;   /* SERVE_ACCEPT_PAUSE_MS, for accept_resume */
     h2o_timeout_entry_t accept_resume;
     int64_t fd_limit_logged_us;
     struct homing_store *store; /* this thread's own connection */
@@ -98,7 +100,9 @@ struct worker {
 
 struct serve {
     struct homing_config *config;
-    struct homing_keyring *keyring;
+    /* Loop threads load it once per use; a reload publishes a new one and
+     * frees the old after every loop has finished a round (reload.c). */
+    struct homing_keyring *_Atomic keyring;
     struct trusted_proxies proxies;
     const char *base_url;
     const char *docs_dir; /* docs.dir, read once at start: never a lookup per hit */
@@ -118,7 +122,37 @@ struct serve {
     struct doc_pending *doc_pending; /* downloads answered, not yet stored (document.c) */
     struct enricher *enricher;       /* the enrichment thread's state (enrich.c) */
     struct notifier *notifier;       /* the notifier's and deliverer's state (notify.c) */
+    /* TLS on the public listener (tls.c): the current context, NULL for
+     * cleartext; replaced under tls_lock, tls_gen moved with each. */
+    SSL_CTX *tls_ctx;
+    pthread_mutex_t tls_lock;
+    atomic_uint tls_gen;
+    /* Moved by each SIGHUP: the enrichment and notifier threads reopen their
+     * data files (User-Agent rules, machine knowledge, geo) when they see it move. */
+    atomic_uint reload_gen;
 };
+
+/* tls.c: see its header comment. tls_load: 0 and s->tls_ctx NULL when
+ * public.tls_cert and public.tls_key are empty; -EINVAL with err set when
+ * only one is, or the files do not load or match. tls_context_new is the
+ * builder both use (also for homing doctor's check). */
+int tls_context_new(const char *cert, const char *key, SSL_CTX **out, char *err, size_t errcap);
+int tls_load(struct serve *s, char *err, size_t errcap);
+int tls_reload(struct serve *s);
+/* On a loop thread: take a reference on the current context (attach, before
+ * the loop runs), switch to a newer one if a reload published it (refresh,
+ * before each accept), drop it (detach, after the loop stopped). */
+void tls_worker_attach(struct worker *w);
+void tls_worker_refresh(struct worker *w);
+void tls_worker_detach(struct worker *w);
+void tls_free(struct serve *s);
+
+/* reload.c: SIGHUP on the main thread. Reloads keys.file (a new keyring is
+ * published; the old one is freed once every loop thread has finished a
+ * round after the swap, so none still uses it), the TLS certificate, and
+ * asks the enrichment and notifier threads to reopen their data files. A
+ * part that fails to load is logged and the old one kept. */
+void serve_reload(struct serve *s);
 
 /* privacy.c: the daemon's privacy thread, an object serve.c owns: init reads
  * the privacy options (logging what is wrong) and takes the thread's own store

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import http.client
+import ssl
 
 HOMING = os.environ.get("HOMING_BIN", "build/src/homing")
 SRC = os.environ.get("HOMING_SRC", os.getcwd())
@@ -47,6 +48,8 @@ class Instance:
         self.public_port = free_port()
         self.admin_port = free_port()
         self.proc = None
+        # public.tls_cert set: the public listener speaks HTTPS only.
+        self.public_tls = bool((extra_config or {}).get("public.tls_cert"))
         self.run("init", self.dir)
         overrides = {
             "public.listen": f"127.0.0.1:{self.public_port}",
@@ -109,7 +112,8 @@ class Instance:
             if self.proc.poll() is not None:
                 raise Failure(f"daemon exited {self.proc.returncode}: {self.daemon_log()}")
             try:
-                st, _, _ = http_get(self.public_port, "/healthz", timeout=1)
+                get = https_get if self.public_tls else http_get
+                st, _, _ = get(self.public_port, "/healthz", timeout=1)
                 st2, _, _ = http_get(self.admin_port, "/healthz", timeout=1)
                 if st == 200 and st2 == 200:
                     return self.proc
@@ -171,6 +175,20 @@ class Instance:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def record_api(method, path, status, headers, data):
+    """With HOMING_API_RECORD set (tests/meson.build sets it), every /api/v1/
+    answer is appended to that file, one JSON object a line, for
+    tests/api_validate.py to check against docs/api/openapi.yaml."""
+    out = os.environ.get("HOMING_API_RECORD")
+    if not out or not path.startswith("/api/v1/"):
+        return
+    rec = {"method": method, "path": path, "status": status,
+           "type": headers.get("content-type", ""),
+           "body": data.decode("utf-8", "backslashreplace")}
+    with open(out, "a") as f:  # one write of one line: appends from parallel tests interleave whole
+        f.write(json.dumps(rec) + "\n")
+
+
 def http_request(port, method, path, headers=None, body=None, source=None, host="127.0.0.1",
                  timeout=10):
     c = http.client.HTTPConnection(host, port, timeout=timeout,
@@ -179,13 +197,34 @@ def http_request(port, method, path, headers=None, body=None, source=None, host=
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        record_api(method, path, r.status, hdrs, data)
+        return r.status, hdrs, data
     finally:
         c.close()
 
 
 def http_get(port, path, **kw):
     return http_request(port, "GET", path, **kw)
+
+
+def tls_client_context():
+    """A client context that takes any certificate: the tests' are self-signed."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def https_get(port, path, headers=None, host="127.0.0.1", timeout=10):
+    c = http.client.HTTPSConnection(host, port, timeout=timeout, context=tls_client_context())
+    try:
+        c.request("GET", path, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        c.close()
 
 
 def dest_form(url):

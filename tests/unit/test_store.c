@@ -815,6 +815,65 @@ static void test_append_throughput(void **state)
     free(batch);
 }
 
+/* homing_store_backup: a copy taken while another handle has a write
+ * transaction open and commits after it; the copy opens as a store of its
+ * own with the committed messages, in one file (no -wal). An existing
+ * destination is refused. homing_store_inspect reads the version without
+ * migrating: 0 for an empty file, the newest for a store, -ENOENT for none. */
+static void test_backup_and_inspect(void **state)
+{
+    struct fixture *f = *state;
+    const char *to[] = {"bob@example.net"};
+    struct homing_message_spec m = {.subject = "kept", .recipients = to, .n_recipients = 1};
+    uint64_t id, id2;
+    assert_int_equal(homing_store_message_add(f->s, &m, &id), 0);
+    char copy[160], err[256];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    assert_int_equal(homing_store_backup(f->s, copy), 0);
+    assert_int_equal(homing_store_backup(f->s, copy), -EEXIST);
+    char wal[170];
+    snprintf(wal, sizeof wal, "%s-wal", copy);
+    assert_int_not_equal(access(wal, F_OK), 0);
+    int version, latest;
+    assert_int_equal(homing_store_inspect(copy, NULL, &version, &latest, err, sizeof err), 0);
+    assert_true(latest > 0);
+    assert_int_equal(version, latest);
+    struct homing_store *c;
+    assert_int_equal(homing_store_open(copy, NULL, "normal", &c, err, sizeof err), 0);
+    struct homing_message *got;
+    assert_int_equal(homing_store_message_get(c, id, &got), 0);
+    assert_string_equal(got->subject, "kept");
+    homing_message_free(got);
+    homing_store_close(c);
+    unlink(copy);
+    /* A second handle writing while the copy is taken: what it committed
+     * before the backup is in the copy. */
+    struct homing_store *w;
+    assert_int_equal(homing_store_open(f->db, NULL, "normal", &w, err, sizeof err), 0);
+    assert_int_equal(homing_store_message_add(w, &m, &id2), 0);
+    assert_int_equal(homing_store_backup(f->s, copy), 0);
+    assert_int_equal(homing_store_open(copy, NULL, "normal", &c, err, sizeof err), 0);
+    assert_int_equal(homing_store_message_get(c, id2, &got), 0);
+    homing_message_free(got);
+    homing_store_close(c);
+    homing_store_close(w);
+    unlink(copy);
+    /* inspect changes nothing */
+    char empty[160];
+    snprintf(empty, sizeof empty, "%s/empty.db", f->dir);
+    FILE *e = fopen(empty, "w");
+    assert_non_null(e);
+    fclose(e);
+    assert_int_equal(homing_store_inspect(empty, NULL, &version, &latest, err, sizeof err), 0);
+    assert_int_equal(version, 0);
+    struct stat sb;
+    assert_int_equal(stat(empty, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    unlink(empty);
+    assert_int_equal(homing_store_inspect(empty, NULL, &version, &latest, err, sizeof err),
+                     -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -831,6 +890,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_processes_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_keeps_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_throughput, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_and_inspect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

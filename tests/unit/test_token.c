@@ -271,6 +271,49 @@ static void test_apikey_scopes(void **state)
     assert_null(homing_apikey_scope_name(-1));
 }
 
+/* Sealed key files (backups): the right passphrase gives the bytes back;
+ * a wrong one, any changed byte and a cut file do not (-EBADMSG or -EINVAL);
+ * a file asking for argon2 costs over the maxima is refused before any work;
+ * a short passphrase is refused when sealing. */
+static void test_seal(void **state)
+{
+    (void)state;
+    static const char plain[] = "1 2026 0123456789abcdef\n";
+    static const char pass[] = "correct horse battery";
+    uint8_t *s, *p;
+    size_t sn, pn;
+    assert_int_equal(
+        homing_keys_seal((const uint8_t *)plain, sizeof plain - 1, "short", 5, &s, &sn), -EINVAL);
+    assert_int_equal(
+        homing_keys_seal((const uint8_t *)plain, sizeof plain - 1, pass, strlen(pass), &s, &sn), 0);
+    assert_memory_equal(s, "HOMINGKB", 8);
+    assert_null(memmem(s, sn, "0123456789abcdef", 16));
+    assert_int_equal(homing_keys_unseal(s, sn, pass, strlen(pass), &p, &pn), 0);
+    assert_int_equal(pn, sizeof plain - 1);
+    assert_memory_equal(p, plain, pn);
+    free(p);
+    assert_int_equal(homing_keys_unseal(s, sn, "correct horse batterY", strlen(pass), &p, &pn),
+                     -EBADMSG);
+    /* one flipped byte in the salt, nonce and box each (the header's costs: below) */
+    size_t at[] = {20, 40, sn - 1};
+    for (size_t i = 0; i < 3; i++) {
+        s[at[i]] ^= 1;
+        assert_int_equal(homing_keys_unseal(s, sn, pass, strlen(pass), &p, &pn), -EBADMSG);
+        s[at[i]] ^= 1;
+    }
+    assert_int_equal(homing_keys_unseal(s, 20, pass, strlen(pass), &p, &pn), -EINVAL);
+    s[0] = 'X';
+    assert_int_equal(homing_keys_unseal(s, sn, pass, strlen(pass), &p, &pn), -EINVAL);
+    s[0] = 'H';
+    uint8_t keep = s[14]; /* memlimit, big-endian at 14..17: ask for 4 TiB */
+    s[14] = 0xff;
+    assert_int_equal(homing_keys_unseal(s, sn, pass, strlen(pass), &p, &pn), -EINVAL);
+    s[14] = keep;
+    s[13] = 0xff; /* opslimit */
+    assert_int_equal(homing_keys_unseal(s, sn, pass, strlen(pass), &p, &pn), -EINVAL);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +326,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kind_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyfile_permissions_and_syntax, setup, teardown),
         cmocka_unit_test(test_apikey_scopes),
+        cmocka_unit_test(test_seal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
