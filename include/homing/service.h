@@ -10,6 +10,7 @@
 #ifndef HOMING_SERVICE_H
 #define HOMING_SERVICE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,9 @@ struct homing_message_request {
     size_t n_recipients;
     const char *const *links; /* click destinations as given, or {{doc:NAME}} placeholders */
     size_t n_links;
-    int mode;     /* enum homing_message_mode */
-    int tracking; /* enum homing_tracking (not INHERIT) */
+    int mode;             /* enum homing_message_mode */
+    int tracking;         /* enum homing_tracking (not INHERIT) */
+    const char *campaign; /* NULL: none (homing_campaign_ok) */
 };
 
 /* The rules (docs/api.md, "Registering a message"): a subject is well-formed
@@ -63,8 +65,8 @@ int homing_message_register(struct homing_store *st, const struct homing_message
 
 /* The admin API's body of POST /api/v1/messages: a JSON object with
  * "recipients" (array of strings, required), "links" (array of strings),
- * "subject", "from", "message_id", "mode" ("per-recipient" or "per-message")
- * and "tracking" ("off", "delivery", "anonymous" or "individual"). Fills rq
+ * "subject", "from", "message_id", "campaign", "mode" ("per-recipient" or
+ * "per-message") and "tracking" ("off", "delivery", "anonymous" or "individual"). Fills rq
  * with pointers into *hold, which the caller frees with
  * homing_message_json_free once done with rq. At most HOMING_MESSAGE_JSON_MAX
  * bytes (the admin listener's body limit is smaller). -EINVAL with err. */
@@ -93,5 +95,33 @@ int homing_privacy_settings_read(const struct homing_config *c, struct homing_pr
                                  char *err, size_t errcap);
 int homing_privacy_sweep(struct homing_store *s, const struct homing_privacy_settings *p,
                          int retention, struct homing_privacy_sweep_result *out);
+
+/* The figures of homing_store_stats as the API, `homing stats --json` and
+ * the dashboard show them (docs/reports.md, "Campaigns and rates"): counts in
+ * human, machine, unknown and all forms, bounces by reason, clicks per link,
+ * and rates each with its definition (null where the base is 0). NULL when
+ * out of memory. */
+json_t *homing_stats_json(const struct homing_stats *st);
+/* Recipients known delivered: delivered, read and complained states. */
+int64_t homing_stats_delivered(const struct homing_stats *st);
+/* {"bucket": "hour"|"day", "points": [{"t", "kind", "class", "count"}]},
+ * class "delivery" for the delivery kinds. */
+json_t *homing_stats_series_json(const struct homing_stats_point *p, size_t n, int64_t bucket_us);
+
+/* The query string of the admin API's GET /api/v1/messages, /campaigns and
+ * /stats (docs/api.md): campaign (percent-encoded; empty: messages without
+ * one), message (public id), since and until (YYYY-MM-DD or RFC 3339 UTC),
+ * state, limit (1..HOMING_MESSAGE_PAGE_MAX), cursor (a page's "next") and
+ * bucket (hour or day, into text->bucket_us). Fills q, with text holding
+ * what q points to. An unknown parameter, a bad value or more than
+ * HOMING_QUERY_MAX bytes: -EINVAL / -E2BIG with a one-line reason in err. */
+#define HOMING_QUERY_MAX           2048
+#define HOMING_QUERY_LIMIT_DEFAULT 50
+struct homing_query_text {
+    char campaign[HOMING_CAMPAIGN_MAX + 1];
+    int64_t bucket_us; /* 0 when not given */
+};
+int homing_message_query_parse(const char *qs, size_t n, struct homing_message_query *q,
+                               struct homing_query_text *text, char *err, size_t errcap);
 
 #endif

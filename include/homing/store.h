@@ -62,6 +62,7 @@ struct homing_message_spec {
      * document placeholder {{doc:NAME}} of homing track */
     const char *const *links;
     size_t n_links;
+    const char *campaign; /* NULL: none; else homing_campaign_ok */
 };
 
 /* Registers a message with a fresh random public id. -EINVAL (reason in
@@ -89,6 +90,8 @@ struct homing_message {
     char *sender;
     int mode;
     int64_t created_us;
+    char *campaign;         /* NULL: none */
+    size_t recipient_count; /* homing_store_message_query only (recipients is NULL there) */
     struct homing_recipient *recipients;
     size_t n_recipients;
     struct homing_link *links;
@@ -103,6 +106,93 @@ int homing_store_message_list(struct homing_store *s, size_t limit, struct homin
                               size_t *n);
 void homing_message_free(struct homing_message *m);
 void homing_messages_free(struct homing_message *m, size_t n);
+
+/* ---- Campaigns and their figures (migration 0012; docs/reports.md) ----
+ * A campaign is a name messages share. The figures come from counters that
+ * triggers keep as the daemon stores enrichments, events and states, never
+ * from a scan of the events, so they cost the same for 100,000 recipients as
+ * for ten (bench/dashboard). */
+#define HOMING_CAMPAIGN_MAX     200    /* bytes of a campaign name */
+#define HOMING_MESSAGE_PAGE_MAX 1000   /* messages per page of homing_store_message_query */
+#define HOMING_STATS_LINKS_MAX  1000   /* links in one homing_stats */
+#define HOMING_STATS_POINTS_MAX 100000 /* points in one series */
+
+/* Whether s can name a campaign: 1 to HOMING_CAMPAIGN_MAX bytes of UTF-8
+ * without controls (it is shown in the dashboard and terminals). */
+int homing_campaign_ok(const char *s);
+
+/* Which messages: every field is a filter, 0 / NULL for none. campaign ""
+ * means messages without a campaign. Created in [since_us, until_us).
+ * state: messages with at least one recipient in that state. Pages go
+ * newest first; the next page starts after (after_us, after_id), the last
+ * message of the page before (both 0 for the first). */
+struct homing_message_query {
+    const char *campaign;
+    uint64_t message;
+    int64_t since_us, until_us;
+    const char *state;
+    int64_t after_us;
+    uint64_t after_id;
+    size_t limit; /* 1..HOMING_MESSAGE_PAGE_MAX */
+};
+/* Messages without recipients or links, each with recipient_count set. */
+int homing_store_message_query(struct homing_store *s, const struct homing_message_query *q,
+                               struct homing_message **out, size_t *n);
+
+struct homing_campaign {
+    char name[HOMING_CAMPAIGN_MAX + 1];
+    int64_t messages, recipients;
+    int64_t first_us, last_us; /* creation of its first and last message */
+};
+/* Every campaign, newest activity first. */
+int homing_store_campaigns_list(struct homing_store *s, struct homing_campaign **out, size_t *n);
+
+/* A count in the three classes of docs/reports.md; "all" is their sum for
+ * hits, and its own count for unique recipients (a recipient with a human
+ * and a machine open is one opener in all). */
+struct homing_stats_count {
+    int64_t human, machine, unknown, all;
+};
+struct homing_stats_reason {
+    char reason[32]; /* the taxonomy of docs/delivery.md, "" when none was given */
+    int64_t hard, soft;
+};
+struct homing_stats_link {
+    uint64_t message;
+    uint32_t link;
+    char *url;
+    struct homing_stats_count clicks, clickers;
+};
+struct homing_stats {
+    int64_t messages, recipients;
+    /* recipients by current state (docs/delivery.md) */
+    int64_t registered, sent, delayed, delivered, read, rejected, bounced, complained;
+    /* hits (totals), and recipients with at least one (unique) */
+    struct homing_stats_count opens, clicks, documents, openers, clickers;
+    int64_t readers, possible_forwards;
+    int64_t complaints, autoreplies, read_receipts; /* reports received */
+    struct homing_stats_reason *reasons;            /* bounced recipients by reason */
+    size_t n_reasons;
+    struct homing_stats_link *links; /* per link, at most HOMING_STATS_LINKS_MAX */
+    size_t n_links;
+};
+/* The figures of the messages q's filters pick (its paging fields are
+ * ignored). Clear out with homing_stats_clear. */
+int homing_store_stats(struct homing_store *s, const struct homing_message_query *q,
+                       struct homing_stats *out);
+void homing_stats_clear(struct homing_stats *st);
+
+/* One point of a time series: hits of one kind and class in the bucket that
+ * starts at t_us (class "" for delivery kinds). */
+struct homing_stats_point {
+    int64_t t_us;
+    char kind[16];
+    char cls[8];
+    int64_t count;
+};
+/* The series in buckets of bucket_us (an hour or a day), oldest first. */
+int homing_store_stats_series(struct homing_store *s, const struct homing_message_query *q,
+                              int64_t bucket_us, struct homing_stats_point **out, size_t *n);
 
 /* The destination of link `index` of message `message`; *url_out is malloc'd. */
 int homing_store_link_url(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);

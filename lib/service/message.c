@@ -92,6 +92,9 @@ int homing_message_check(const struct homing_message_request *rq,
                       "UTF-8 without spaces or controls, at most 998 bytes");
     if (rq->sender && !homing_message_address_ok(rq->sender))
         return refuse(err, errcap, -EINVAL, "from", rq->sender, "not an address");
+    if (rq->campaign && !homing_campaign_ok(rq->campaign))
+        return refuse(err, errcap, -EINVAL, "campaign", rq->campaign,
+                      "1 to 200 bytes of UTF-8 without controls");
     if (rq->n_recipients == 0 || !rq->recipients)
         return refuse(err, errcap, -EINVAL, "recipients", NULL, "at least one address");
     if (rq->n_recipients > HOMING_STORE_RECIPIENTS_MAX || rq->n_links > HOMING_STORE_LINKS_MAX) {
@@ -154,6 +157,7 @@ int homing_message_register(struct homing_store *st, const struct homing_message
         .n_recipients = rq->n_recipients,
         .links = (const char *const *)c.links,
         .n_links = c.n_links,
+        .campaign = rq->campaign,
     };
     uint64_t id;
     r = homing_store_message_add(st, &spec, &id);
@@ -255,6 +259,8 @@ int homing_message_request_json(const char *body, size_t len, struct homing_mess
         bad = "mode";
     else if (member_text(h->root, "tracking", &tracking) < 0)
         bad = "tracking";
+    else if (member_text(h->root, "campaign", &r.campaign) < 0)
+        bad = "campaign";
     if (bad) {
         homing_message_json_free(h);
         return refuse(err, errcap, -EINVAL, bad, NULL, "must be a string");

@@ -22,6 +22,7 @@
 #include "homing/apikey.h"
 #include "homing/store.h"
 #include "homing/util.h"
+#include "lib/store/sqlite_int.h"
 #include "lib/store/store_int.h"
 
 #define SQ_BUSY_TIMEOUT_MS 5000 /* how long a handle waits for another's write lock */
@@ -147,11 +148,11 @@ static const char *const sq_sql[ST_COUNT] = {
                      "first_us = min(first_us, excluded.first_us), "
                      "last_us = max(last_us, excluded.last_us)",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (id, message_id, subject, sender, mode, "
-                          "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                          "created_us, campaign) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_RECIPIENT_INSERT] = "INSERT INTO recipients (message, idx, address, state_us) "
                             "VALUES (?1, ?2, ?3, ?4)",
     [ST_LINK_INSERT] = "INSERT INTO links (message, idx, url) VALUES (?1, ?2, ?3)",
-    [ST_MESSAGE_GET] = "SELECT id, message_id, subject, sender, mode, created_us "
+    [ST_MESSAGE_GET] = "SELECT id, message_id, subject, sender, mode, created_us, campaign "
                        "FROM messages WHERE id = ?1",
     [ST_RECIPIENTS_GET] = "SELECT idx, address, state, state_us FROM recipients "
                           "WHERE message = ?1 ORDER BY idx",
@@ -160,7 +161,7 @@ static const char *const sq_sql[ST_COUNT] = {
      * Message-ID was registered twice. */
     [ST_MESSAGE_FIND] = "SELECT id FROM messages WHERE message_id IN (?1, '<' || ?1 || '>') "
                         "ORDER BY created_us DESC LIMIT 1",
-    [ST_MESSAGE_LIST] = "SELECT id, message_id, subject, sender, mode, created_us "
+    [ST_MESSAGE_LIST] = "SELECT id, message_id, subject, sender, mode, created_us, campaign "
                         "FROM messages ORDER BY created_us DESC, id DESC LIMIT ?1",
     [ST_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1",
     [ST_SET_STATE] = "UPDATE recipients SET state = ?1, state_us = ?2 "
@@ -203,6 +204,11 @@ struct sq {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
 };
+
+sqlite3 *sqlite_db(struct homing_store *s)
+{
+    return ((struct sq *)s)->db;
+}
 
 /* homing_store_set_wait_hook: process-wide, read at each wait. */
 static void (*_Atomic wait_hook)(void);
@@ -317,6 +323,27 @@ static int bind_opt(sqlite3_stmt *st, int i, const char *s, size_t cap)
     size_t n = !s ? 0 : cap ? strnlen(s, cap) : strlen(s);
     if (n == 0) return sqlite3_bind_null(st, i);
     return sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
+}
+
+/* The helpers sqlite_int.h gives the backend's other files. */
+int sqlite_fail(struct homing_store *s, int rc, const char *what)
+{
+    return sq_fail((struct sq *)s, rc, what);
+}
+
+int sqlite_begin(struct homing_store *s)
+{
+    return sq_begin((struct sq *)s, 0);
+}
+
+int sqlite_commit(struct homing_store *s)
+{
+    return sq_commit((struct sq *)s);
+}
+
+void sqlite_rollback(struct homing_store *s)
+{
+    sq_rollback((struct sq *)s);
 }
 
 /* Copies a text column into a fixed field ("" for NULL), cut at the field. */
@@ -566,6 +593,7 @@ static int sq_message_add(struct homing_store *s, const struct homing_message_sp
         bind_opt(st, 4, m->sender, 0);
         sqlite3_bind_text(st, 5, mode_name(m->mode), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, now);
+        bind_opt(st, 7, m->campaign, 0);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
     }
@@ -610,13 +638,14 @@ fail:
     return r;
 }
 
-/* Reads the message columns of ST_MESSAGE_GET / ST_MESSAGE_LIST into m. */
-static int read_message_row(sqlite3_stmt *st, struct homing_message *m)
+/* Reads the message columns of ST_MESSAGE_GET / ST_MESSAGE_LIST (and the
+ * stats queries, sqlite_stats.c) into m. */
+int sqlite_read_message_row(sqlite3_stmt *st, struct homing_message *m)
 {
     m->id = (uint64_t)sqlite3_column_int64(st, 0);
     int r;
     if ((r = col_dup(st, 1, &m->message_id)) < 0 || (r = col_dup(st, 2, &m->subject)) < 0 ||
-        (r = col_dup(st, 3, &m->sender)) < 0)
+        (r = col_dup(st, 3, &m->sender)) < 0 || (r = col_dup(st, 6, &m->campaign)) < 0)
         return r;
     m->mode = mode_parse((const char *)sqlite3_column_text(st, 4));
     m->created_us = sqlite3_column_int64(st, 5);
@@ -674,7 +703,7 @@ static int sq_message_get(struct homing_store *s, uint64_t id, struct homing_mes
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        r = read_message_row(st, m);
+        r = sqlite_read_message_row(st, m);
     else
         r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "reading message");
     sqlite3_reset(st);
@@ -718,7 +747,7 @@ static int sq_message_list(struct homing_store *s, size_t limit, struct homing_m
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
-        if ((r = read_message_row(st, &arr[used++])) < 0) break;
+        if ((r = sqlite_read_message_row(st, &arr[used++])) < 0) break;
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing messages");
     sqlite3_reset(st);
@@ -2856,6 +2885,10 @@ static const struct store_ops sqlite_ops = {
     .message_get = sq_message_get,
     .message_find = sq_message_find,
     .message_list = sq_message_list,
+    .message_query = sqlite_message_query,
+    .campaigns_list = sqlite_campaigns_list,
+    .stats = sqlite_stats,
+    .stats_series = sqlite_stats_series,
     .link_url = sq_link_url,
     .recipient_set_state = sq_recipient_set_state,
     .events_append = sq_events_append,

@@ -143,6 +143,7 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
     if (m->n_recipients > HOMING_STORE_RECIPIENTS_MAX || m->n_links > HOMING_STORE_LINKS_MAX)
         return -E2BIG;
     if ((m->n_recipients && !m->recipients) || (m->n_links && !m->links)) return -EINVAL;
+    if (m->campaign && !homing_campaign_ok(m->campaign)) return -EINVAL;
     for (size_t i = 0; i < m->n_recipients; i++)
         if (!m->recipients[i]) return -EINVAL;
     for (size_t i = 0; i < m->n_links; i++) {
@@ -190,6 +191,7 @@ static void message_fields_free(struct homing_message *m)
     free(m->message_id);
     free(m->subject);
     free(m->sender);
+    free(m->campaign);
     for (size_t i = 0; i < m->n_recipients; i++) {
         free(m->recipients[i].address);
         free(m->recipients[i].state);
@@ -204,6 +206,62 @@ void homing_message_free(struct homing_message *m)
     if (!m) return;
     message_fields_free(m);
     free(m);
+}
+
+int homing_campaign_ok(const char *s)
+{
+    /* Well-formed UTF-8 without any code point the output writers always
+     * escape (controls, bidirectional overrides): a name shows as written. */
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > HOMING_CAMPAIGN_MAX) return 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = homing_utf8_decode(s + i, n - i, &cp);
+        if (k == 0 || homing_escape_codepoint(cp)) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+int homing_store_message_query(struct homing_store *s, const struct homing_message_query *q,
+                               struct homing_message **out, size_t *n)
+{
+    if (!s || !q || !out || !n || q->limit == 0 || q->limit > HOMING_MESSAGE_PAGE_MAX)
+        return -EINVAL;
+    if (q->campaign && q->campaign[0] && !homing_campaign_ok(q->campaign)) return -EINVAL;
+    return s->ops->message_query(s, q, out, n);
+}
+
+int homing_store_campaigns_list(struct homing_store *s, struct homing_campaign **out, size_t *n)
+{
+    if (!s || !out || !n) return -EINVAL;
+    return s->ops->campaigns_list(s, out, n);
+}
+
+int homing_store_stats(struct homing_store *s, const struct homing_message_query *q,
+                       struct homing_stats *out)
+{
+    if (!s || !q || !out) return -EINVAL;
+    if (q->campaign && q->campaign[0] && !homing_campaign_ok(q->campaign)) return -EINVAL;
+    *out = (struct homing_stats){0};
+    return s->ops->stats(s, q, out);
+}
+
+void homing_stats_clear(struct homing_stats *st)
+{
+    if (!st) return;
+    for (size_t i = 0; i < st->n_links; i++) free(st->links[i].url);
+    free(st->links);
+    free(st->reasons);
+    *st = (struct homing_stats){0};
+}
+
+int homing_store_stats_series(struct homing_store *s, const struct homing_message_query *q,
+                              int64_t bucket_us, struct homing_stats_point **out, size_t *n)
+{
+    if (!s || !q || !out || !n || bucket_us < 60000000LL) return -EINVAL;
+    if (q->campaign && q->campaign[0] && !homing_campaign_ok(q->campaign)) return -EINVAL;
+    return s->ops->stats_series(s, q, bucket_us, out, n);
 }
 
 void homing_messages_free(struct homing_message *m, size_t n)

@@ -24,6 +24,13 @@ struct store_ops {
                        uint64_t *id_out);
     int (*message_get)(struct homing_store *s, uint64_t id, struct homing_message **out);
     int (*message_find)(struct homing_store *s, const char *bare_id, size_t len, uint64_t *id_out);
+    int (*message_query)(struct homing_store *s, const struct homing_message_query *q,
+                         struct homing_message **out, size_t *n);
+    int (*campaigns_list)(struct homing_store *s, struct homing_campaign **out, size_t *n);
+    int (*stats)(struct homing_store *s, const struct homing_message_query *q,
+                 struct homing_stats *out);
+    int (*stats_series)(struct homing_store *s, const struct homing_message_query *q,
+                        int64_t bucket_us, struct homing_stats_point **out, size_t *n);
     int (*message_list)(struct homing_store *s, size_t limit, struct homing_message **out,
                         size_t *n);
     int (*link_url)(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);

@@ -83,6 +83,7 @@ int cmd_api_keys(struct cli *cli, int argc, char **argv);
 int cmd_message(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_reclassify(struct cli *cli, int argc, char **argv);
 int cmd_geo_import(struct cli *cli, int argc, char **argv);
 int cmd_trace(struct cli *cli, int argc, char **argv);

@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
     {"message", "register a message and print its tracking URLs; show, list", cmd_message},
     {"events", "list events, or follow new ones as they happen", cmd_events},
     {"report", "per-recipient opens, clicks and delivery state of a message", cmd_report},
+    {"stats", "figures and rates of a campaign or message, human and machine apart", cmd_stats},
     {"reclassify", "recompute every stored verdict with the current rules", cmd_reclassify},
     {"geo-import", "convert ASN range CSV files into the file enrichment reads", cmd_geo_import},
     {"trace", "header forensics: hops, trusted origin, SPF/DKIM/DMARC, spoofing", cmd_trace},

@@ -43,6 +43,7 @@ static const char track_usage[] =
     "                         pixel of each HTML part, one grant per recipient\n"
     "                         (repeatable); {{doc:NAME}} in the body does the same\n"
     "                         where it stands (docs/documents.md)\n"
+    "      --campaign NAME    the campaign the message belongs to (homing stats)\n"
     "      --mode MODE        tracking mode (docs/privacy.md): individual (default);\n"
     "                         anonymous (every copy carries per-message tokens, so\n"
     "                         opens and clicks are counted without the recipient);\n"
@@ -110,6 +111,7 @@ struct track_run {
     struct cli *cli;
     const char *output, *mbox, *input;
     int per_message, tracking;
+    const char *campaign; /* --campaign NAME, or NULL */
     struct homing_track_options o;
     long long max_size;
     const char **to; /* TRACK_TO_MAX, or the message's own recipients */
@@ -156,6 +158,11 @@ static int track_args(struct track_run *x, int argc, char **argv)
                 return cli_usage_error("track",
                                        "--to needs a plain address such as bob@example.org");
             x->to[x->n_to++] = argv[++i];
+        } else if (!strcmp(a, "--campaign") && has_arg) {
+            if (!homing_campaign_ok(argv[i + 1]))
+                return cli_usage_error("track",
+                                       "--campaign: 1 to 200 bytes of UTF-8 without controls");
+            x->campaign = argv[++i];
         } else if (!strcmp(a, "--mode") && has_arg) {
             if ((x->tracking = homing_tracking_parse(argv[++i])) < 0)
                 return cli_usage_error("track",
@@ -307,6 +314,7 @@ static int track_register(struct track_run *x)
         .sender = sender,
         .mode = x->per_message ? HOMING_MODE_PER_MESSAGE : HOMING_MODE_PER_RECIPIENT,
         .tracking = x->tracking,
+        .campaign = x->campaign,
         .recipients = x->rcpt,
         .n_recipients = x->n_rcpt,
         .links = links,

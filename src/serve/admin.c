@@ -176,10 +176,11 @@ static int api_message_get(struct worker *w, h2o_req_t *req, uint64_t id)
     homing_store_report_visible(w->store, id, &rows, &nrows); /* as the modes allow */
     char ids[HOMING_ID_STR_MAX];
     homing_id_format(m->id, ids);
-    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:o}", "id", ids, "message_id",
-                          m->message_id, "subject", m->subject, "from", m->sender, "mode",
-                          m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient",
-                          "created", time_or_null(m->created_us));
+    json_t *o =
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:o}", "id", ids, "message_id", m->message_id,
+                  "subject", m->subject, "from", m->sender, "campaign", m->campaign, "mode",
+                  m->mode == HOMING_MODE_PER_MESSAGE ? "per-message" : "per-recipient", "created",
+                  time_or_null(m->created_us));
     json_t *rs = json_array();
     for (size_t i = 0; i < m->n_recipients; i++) {
         const struct homing_recipient *rc = &m->recipients[i];
@@ -312,6 +313,106 @@ static int api_stream(struct worker *w, h2o_req_t *req, uint64_t unused)
     return 0;
 }
 
+/* The filters of the query string, parsed by the library (one validation
+ * for every front end); a 400 naming the parameter otherwise. */
+static int query_filters(h2o_req_t *req, struct homing_message_query *q,
+                         struct homing_query_text *text)
+{
+    const char *qs = req->query_at == SIZE_MAX ? "" : req->path.base + req->query_at + 1;
+    size_t n = req->query_at == SIZE_MAX ? 0 : req->path.len - req->query_at - 1;
+    char err[256];
+    if (homing_message_query_parse(qs, n, q, text, err, sizeof err) < 0)
+        return send_error(req, 400, "Bad Request", err), -1;
+    return 0;
+}
+
+/* GET /api/v1/messages: messages by campaign, time and state, newest first,
+ * a page at a time ("next" is the cursor of the following page). */
+static int api_messages_list(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    struct homing_message_query q;
+    struct homing_query_text text;
+    if (query_filters(req, &q, &text) < 0) return 0;
+    struct homing_message *m = NULL;
+    size_t n = 0;
+    if (homing_store_message_query(w->store, &q, &m, &n) < 0)
+        return send_error(req, 500, "Internal Server Error", "store error");
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char hex[HOMING_ID_STR_MAX];
+        homing_id_format(m[i].id, hex);
+        json_array_append_new(arr, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:I}", "id", hex,
+                                             "message_id", m[i].message_id, "subject", m[i].subject,
+                                             "from", m[i].sender, "campaign", m[i].campaign,
+                                             "created", time_or_null(m[i].created_us), "recipients",
+                                             (json_int_t)m[i].recipient_count));
+    }
+    json_t *next = json_null();
+    if (n == q.limit) {
+        char hex[HOMING_ID_STR_MAX], cur[64];
+        homing_id_format(m[n - 1].id, hex);
+        snprintf(cur, sizeof cur, "%lld-%s", (long long)m[n - 1].created_us, hex);
+        next = json_string(cur);
+    }
+    homing_messages_free(m, n);
+    return send_json(req, 200, "OK", json_pack("{s:o, s:o}", "messages", arr, "next", next));
+}
+
+/* GET /api/v1/campaigns */
+static int api_campaigns(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    struct homing_campaign *c = NULL;
+    size_t n = 0;
+    if (homing_store_campaigns_list(w->store, &c, &n) < 0)
+        return send_error(req, 500, "Internal Server Error", "store error");
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:o, s:o}", "name", c[i].name,
+                                             "messages", (json_int_t)c[i].messages, "recipients",
+                                             (json_int_t)c[i].recipients, "first",
+                                             time_or_null(c[i].first_us), "last",
+                                             time_or_null(c[i].last_us)));
+    free(c);
+    return send_json(req, 200, "OK", json_pack("{s:o}", "campaigns", arr));
+}
+
+/* GET /api/v1/stats: the figures of the messages the filters pick, from the
+ * counters (docs/reports.md, "Campaigns and rates"). */
+static int api_stats(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    struct homing_message_query q;
+    struct homing_query_text text;
+    if (query_filters(req, &q, &text) < 0) return 0;
+    struct homing_stats st;
+    if (homing_store_stats(w->store, &q, &st) < 0)
+        return send_error(req, 500, "Internal Server Error", "store error");
+    json_t *o = homing_stats_json(&st);
+    homing_stats_clear(&st);
+    if (!o) return send_error(req, 500, "Internal Server Error", "out of memory");
+    return send_json(req, 200, "OK", o);
+}
+
+/* GET /api/v1/stats/series?bucket=hour|day */
+static int api_stats_series(struct worker *w, h2o_req_t *req, uint64_t unused)
+{
+    (void)unused;
+    struct homing_message_query q;
+    struct homing_query_text text;
+    if (query_filters(req, &q, &text) < 0) return 0;
+    int64_t bucket = text.bucket_us ? text.bucket_us : 3600000000LL;
+    struct homing_stats_point *p = NULL;
+    size_t n = 0;
+    if (homing_store_stats_series(w->store, &q, bucket, &p, &n) < 0)
+        return send_error(req, 500, "Internal Server Error", "store error");
+    json_t *o = homing_stats_series_json(p, n, bucket);
+    free(p);
+    if (!o) return send_error(req, 500, "Internal Server Error", "out of memory");
+    return send_json(req, 200, "OK", o);
+}
+
 static int api_message_add_route(struct worker *w, h2o_req_t *req, uint64_t unused)
 {
     (void)unused;
@@ -334,6 +435,10 @@ static const struct admin_route admin_routes[] = {
     {"messages/{id}", "GET", HOMING_APIKEY_SCOPE_READ, api_message_get},
     {"messages/{id}/events", "GET", HOMING_APIKEY_SCOPE_READ, api_events},
     {"messages", "POST", HOMING_APIKEY_SCOPE_WRITE, api_message_add_route},
+    {"messages", "GET", HOMING_APIKEY_SCOPE_READ, api_messages_list},
+    {"campaigns", "GET", HOMING_APIKEY_SCOPE_READ, api_campaigns},
+    {"stats", "GET", HOMING_APIKEY_SCOPE_READ, api_stats},
+    {"stats/series", "GET", HOMING_APIKEY_SCOPE_READ, api_stats_series},
     {"api-keys", "GET", HOMING_APIKEY_SCOPE_ADMIN, api_keys_list},
 };
 #define ADMIN_ROUTES (sizeof admin_routes / sizeof *admin_routes)

@@ -107,6 +107,10 @@ try:
         ("GET", f"/api/v1/messages/{msg['id']}", None, "read", 200),
         ("GET", f"/api/v1/messages/{msg['id']}/events", None, "read", 200),
         ("POST", "/api/v1/messages", body, "write", 201),
+        ("GET", "/api/v1/messages", None, "read", 200),
+        ("GET", "/api/v1/campaigns", None, "read", 200),
+        ("GET", "/api/v1/stats", None, "read", 200),
+        ("GET", "/api/v1/stats/series", None, "read", 200),
         ("GET", "/api/v1/api-keys", None, "admin", 200),
     ]
 
@@ -149,8 +153,8 @@ try:
             check(st == 404, f"unknown path: {st}")
             st, _ = call("DELETE", "/api/v1/api-keys", key)
             check(st == 405, f"DELETE api-keys: {st}")
-            st, _ = call("GET", "/api/v1/messages", key)
-            check(st == 405, f"GET messages: {st}")
+            st, _ = call("PUT", "/api/v1/messages", key)
+            check(st == 405, f"PUT messages: {st}")
         for method, path, data, _, _ in ROUTES:
             if path.endswith("/stream"):
                 continue

@@ -1,0 +1,350 @@
+/*
+ * sqlite_stats.c: the SQLite backend's campaigns and figures (migration
+ * 0012): messages by filter, campaigns, the counters its triggers keep, and
+ * the hourly series. Every query reads the counters of the messages the
+ * filter picks (the SEL_MESSAGES set), never the events.
+ *
+ * Contract: see homing/store.h, "Campaigns and their figures". Statements
+ * are prepared per call (these are dashboard and CLI reads, not per hit);
+ * the figures of one homing_store_stats come from one read transaction.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "homing/util.h"
+#include "lib/store/sqlite_int.h"
+
+/* The messages a filter picks: ?1 campaign (NULL any, '' none), ?2 message
+ * (0 any), ?3 since, ?4 until (0: no bound), ?5 state (NULL any). */
+#define SEL_MESSAGES                                                                               \
+    "SELECT id FROM messages m WHERE (?1 IS NULL OR (?1 = '' AND m.campaign IS NULL) OR "          \
+    "m.campaign = ?1) AND (?2 = 0 OR m.id = ?2) AND m.created_us >= ?3 AND "                       \
+    "(?4 = 0 OR m.created_us < ?4) AND (?5 IS NULL OR EXISTS (SELECT 1 FROM recipients r "         \
+    "WHERE r.message = m.id AND r.state = ?5))"
+
+#define STATS_CLASS_HUMAN   "('human', 'proxy-open')"
+#define STATS_CLASS_MACHINE "('prefetch', 'scanner', 'probe')"
+
+static sqlite3_stmt *stats_prepare(struct homing_store *s, const char *sql,
+                                   const struct homing_message_query *q)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(sqlite_db(s), sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_fail(s, rc, "preparing a stats query");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    if (q->campaign)
+        sqlite3_bind_text(st, 1, q->campaign, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 1);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)q->message);
+    sqlite3_bind_int64(st, 3, q->since_us);
+    sqlite3_bind_int64(st, 4, q->until_us);
+    if (q->state)
+        sqlite3_bind_text(st, 5, q->state, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    return st;
+}
+
+/* Steps a statement to its end; -EIO and the message on error. */
+static int stats_done(struct homing_store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+    int r = rc == SQLITE_DONE ? 0 : sqlite_fail(s, rc, what);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int sqlite_message_query(struct homing_store *s, const struct homing_message_query *q,
+                         struct homing_message **out, size_t *n)
+{
+    sqlite3_stmt *st = stats_prepare(
+        s,
+        "SELECT id, message_id, subject, sender, mode, created_us, campaign, "
+        "(SELECT count(*) FROM recipients r WHERE r.message = m.id) FROM messages m "
+        "WHERE m.id IN (" SEL_MESSAGES ") AND (?6 = 0 OR m.created_us < ?6 OR "
+        "(m.created_us = ?6 AND m.id < ?7)) ORDER BY m.created_us DESC, m.id DESC LIMIT ?8",
+        q);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 6, q->after_us);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)q->after_id);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)q->limit);
+    struct homing_message *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = homing_array_grow((void **)&arr, &cap, used, sizeof *arr, 64)) < 0) break;
+        struct homing_message *m = &arr[used++];
+        if ((r = sqlite_read_message_row(st, m)) < 0) break;
+        m->recipient_count = (size_t)sqlite3_column_int64(st, 7);
+    }
+    if (r == 0)
+        r = stats_done(s, st, rc, "listing messages");
+    else
+        sqlite3_finalize(st);
+    if (r < 0) {
+        homing_messages_free(arr, used);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+int sqlite_campaigns_list(struct homing_store *s, struct homing_campaign **out, size_t *n)
+{
+    const struct homing_message_query all = {0};
+    sqlite3_stmt *st = stats_prepare(
+        s,
+        "SELECT campaign, count(*), (SELECT count(*) FROM recipients r JOIN messages x ON "
+        "x.id = r.message WHERE x.campaign = m.campaign), min(created_us), max(created_us) "
+        "FROM messages m WHERE campaign IS NOT NULL AND ?1 IS NULL AND ?2 = 0 AND ?3 = 0 AND "
+        "?4 = 0 AND ?5 IS NULL GROUP BY campaign ORDER BY max(created_us) DESC, campaign",
+        &all);
+    if (!st) return -EIO;
+    struct homing_campaign *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = homing_array_grow((void **)&arr, &cap, used, sizeof *arr, 16)) < 0) break;
+        struct homing_campaign *c = &arr[used++];
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        homing_strlcpy(c->name, name ? name : "", sizeof c->name);
+        c->messages = sqlite3_column_int64(st, 1);
+        c->recipients = sqlite3_column_int64(st, 2);
+        c->first_us = sqlite3_column_int64(st, 3);
+        c->last_us = sqlite3_column_int64(st, 4);
+    }
+    if (r == 0)
+        r = stats_done(s, st, rc, "listing campaigns");
+    else
+        sqlite3_finalize(st);
+    if (r < 0) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+/* One row of int64 columns into v[0..k). */
+static int stats_row(struct homing_store *s, const char *sql, const struct homing_message_query *q,
+                     int64_t *v, int k, const char *what)
+{
+    sqlite3_stmt *st = stats_prepare(s, sql, q);
+    if (!st) return -EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        for (int i = 0; i < k; i++) v[i] = sqlite3_column_int64(st, i);
+        rc = sqlite3_step(st);
+    }
+    return stats_done(s, st, rc, what);
+}
+
+static int stats_states(struct homing_store *s, const struct homing_message_query *q,
+                        struct homing_stats *o)
+{
+    sqlite3_stmt *st = stats_prepare(s,
+                                     "SELECT state, count(*) FROM recipients WHERE message IN "
+                                     "(" SEL_MESSAGES ") GROUP BY state",
+                                     q);
+    if (!st) return -EIO;
+    static const struct {
+        const char *name;
+        size_t off;
+    } states[] = {
+        {"registered", offsetof(struct homing_stats, registered)},
+        {"sent", offsetof(struct homing_stats, sent)},
+        {"delayed", offsetof(struct homing_stats, delayed)},
+        {"delivered", offsetof(struct homing_stats, delivered)},
+        {"read", offsetof(struct homing_stats, read)},
+        {"rejected", offsetof(struct homing_stats, rejected)},
+        {"bounced", offsetof(struct homing_stats, bounced)},
+        {"complained", offsetof(struct homing_stats, complained)},
+    };
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int64_t count = sqlite3_column_int64(st, 1);
+        o->recipients += count;
+        for (size_t i = 0; name && i < sizeof states / sizeof states[0]; i++)
+            if (strcmp(name, states[i].name) == 0) *(int64_t *)((char *)o + states[i].off) += count;
+    }
+    return stats_done(s, st, rc, "counting states");
+}
+
+static void stats_count_set(struct homing_stats_count *c, const int64_t *v)
+{
+    c->human = v[0];
+    c->machine = v[1];
+    c->unknown = v[2];
+    c->all = v[3];
+}
+
+static int stats_reasons(struct homing_store *s, const struct homing_message_query *q,
+                         struct homing_stats *o)
+{
+    sqlite3_stmt *st =
+        stats_prepare(s,
+                      "SELECT b.reason, sum(b.hard != 0), sum(b.hard = 0) FROM recipient_bounces b "
+                      "JOIN recipients r ON r.message = b.message AND r.idx = b.recipient "
+                      "WHERE r.state = 'bounced' AND b.message IN (" SEL_MESSAGES ") "
+                      "GROUP BY b.reason ORDER BY count(*) DESC, b.reason",
+                      q);
+    if (!st) return -EIO;
+    size_t cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = homing_array_grow((void **)&o->reasons, &cap, o->n_reasons, sizeof *o->reasons,
+                                   8)) < 0)
+            break;
+        struct homing_stats_reason *x = &o->reasons[o->n_reasons++];
+        const char *reason = (const char *)sqlite3_column_text(st, 0);
+        homing_strlcpy(x->reason, reason ? reason : "", sizeof x->reason);
+        x->hard = sqlite3_column_int64(st, 1);
+        x->soft = sqlite3_column_int64(st, 2);
+    }
+    if (r < 0) {
+        sqlite3_finalize(st);
+        return r;
+    }
+    return stats_done(s, st, rc, "counting bounce reasons");
+}
+
+static int stats_links(struct homing_store *s, const struct homing_message_query *q,
+                       struct homing_stats *o)
+{
+    sqlite3_stmt *st = stats_prepare(
+        s,
+        "SELECT l.message, l.link, k.url, sum(l.human), sum(l.machine), sum(l.unknown), "
+        "sum(l.human + l.machine + l.unknown), sum(l.human > 0), sum(l.machine > 0), "
+        "sum(l.unknown > 0), count(*) FROM link_stats l JOIN links k ON k.message = l.message "
+        "AND k.idx = l.link WHERE l.message IN (" SEL_MESSAGES ") GROUP BY l.message, l.link "
+        "ORDER BY sum(l.human) DESC, l.message, l.link LIMIT ?6",
+        q);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 6, HOMING_STATS_LINKS_MAX);
+    size_t cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = homing_array_grow((void **)&o->links, &cap, o->n_links, sizeof *o->links, 16)) < 0)
+            break;
+        struct homing_stats_link *x = &o->links[o->n_links++];
+        x->message = (uint64_t)sqlite3_column_int64(st, 0);
+        x->link = (uint32_t)sqlite3_column_int64(st, 1);
+        const char *url = (const char *)sqlite3_column_text(st, 2);
+        if (!(x->url = strdup(url ? url : ""))) {
+            r = -ENOMEM;
+            break;
+        }
+        int64_t v[8];
+        for (int i = 0; i < 8; i++) v[i] = sqlite3_column_int64(st, 3 + i);
+        stats_count_set(&x->clicks, v);
+        stats_count_set(&x->clickers, v + 4);
+    }
+    if (r < 0) {
+        sqlite3_finalize(st);
+        return r;
+    }
+    return stats_done(s, st, rc, "counting clicks per link");
+}
+
+int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
+                 struct homing_stats *o)
+{
+    int r = sqlite_begin(s);
+    if (r < 0) return r;
+    int64_t v[20] = {0};
+    if ((r = stats_row(s, "SELECT count(*) FROM (" SEL_MESSAGES ")", q, &o->messages, 1,
+                       "counting messages")) < 0 ||
+        (r = stats_states(s, q, o)) < 0)
+        goto fail;
+    r = stats_row(s,
+                  "SELECT total(opens_human), total(opens_machine), total(opens_unknown), "
+                  "total(opens_human + opens_machine + opens_unknown), "
+                  "total(clicks_human), total(clicks_machine), total(clicks_unknown), "
+                  "total(clicks_human + clicks_machine + clicks_unknown), "
+                  "total(docs_human), total(docs_machine), total(docs_unknown), "
+                  "total(docs_human + docs_machine + docs_unknown), "
+                  "total(opens_human > 0), total(opens_machine > 0), total(opens_unknown > 0), "
+                  "total(opens_human + opens_machine + opens_unknown > 0), "
+                  "total(clicks_human > 0), total(clicks_machine > 0), total(clicks_unknown > 0), "
+                  "total(clicks_human + clicks_machine + clicks_unknown > 0) "
+                  "FROM recipient_stats WHERE message IN (" SEL_MESSAGES ")",
+                  q, v, 20, "counting hits");
+    if (r < 0) goto fail;
+    stats_count_set(&o->opens, v);
+    stats_count_set(&o->clicks, v + 4);
+    stats_count_set(&o->documents, v + 8);
+    stats_count_set(&o->openers, v + 12);
+    stats_count_set(&o->clickers, v + 16);
+    if ((r = stats_row(s,
+                       "SELECT count(*), total(forward != 0) FROM readers WHERE message IN "
+                       "(" SEL_MESSAGES ")",
+                       q, v, 2, "counting readers")) < 0)
+        goto fail;
+    o->readers = v[0];
+    o->possible_forwards = v[1];
+    if ((r = stats_row(s,
+                       "SELECT total(count * (kind = 'complaint')), total(count * (kind = "
+                       "'autoreply')), total(count * (kind = 'read')) FROM hourly_stats "
+                       "WHERE class = '' AND message IN (" SEL_MESSAGES ")",
+                       q, v, 3, "counting reports")) < 0)
+        goto fail;
+    o->complaints = v[0];
+    o->autoreplies = v[1];
+    o->read_receipts = v[2];
+    if ((r = stats_reasons(s, q, o)) < 0 || (r = stats_links(s, q, o)) < 0 ||
+        (r = sqlite_commit(s)) < 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite_rollback(s);
+    homing_stats_clear(o);
+    return r;
+}
+
+int sqlite_stats_series(struct homing_store *s, const struct homing_message_query *q,
+                        int64_t bucket_us, struct homing_stats_point **out, size_t *n)
+{
+    /* Hours are the stored grain: a bucket is a whole number of hours, or
+     * less (then each point is its hour). */
+    int64_t hours = bucket_us / 3600000000LL;
+    if (hours < 1) hours = 1;
+    sqlite3_stmt *st = stats_prepare(
+        s,
+        "SELECT (hour / ?6) * ?6, kind, class, sum(count) FROM hourly_stats WHERE message IN "
+        "(" SEL_MESSAGES ") GROUP BY 1, 2, 3 HAVING sum(count) > 0 ORDER BY 1, 2, 3 LIMIT ?7",
+        q);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 6, hours);
+    sqlite3_bind_int64(st, 7, HOMING_STATS_POINTS_MAX);
+    struct homing_stats_point *arr = NULL;
+    size_t cap = 0, used = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = homing_array_grow((void **)&arr, &cap, used, sizeof *arr, 64)) < 0) break;
+        struct homing_stats_point *p = &arr[used++];
+        p->t_us = sqlite3_column_int64(st, 0) * 3600000000LL;
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        const char *cls = (const char *)sqlite3_column_text(st, 2);
+        homing_strlcpy(p->kind, kind ? kind : "", sizeof p->kind);
+        homing_strlcpy(p->cls, cls ? cls : "", sizeof p->cls);
+        p->count = sqlite3_column_int64(st, 3);
+    }
+    if (r == 0)
+        r = stats_done(s, st, rc, "reading the series");
+    else
+        sqlite3_finalize(st);
+    if (r < 0) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
