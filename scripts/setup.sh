@@ -18,6 +18,9 @@ PKGS=(
   # real components the tests and benchmarks run on loopback
   nginx wrk postgresql postfix dovecot-imapd dovecot-sieve unbound dnsmasq-base
   chromium libsisimai-perl
+  # packaging and install checks: the .deb build and lintian (tests/package),
+  # man pages rendered with man, completion loaded in bash and zsh
+  debhelper lintian fakeroot ccache man-db groff-base zsh bash-completion
 )
 
 missing=()
