@@ -18,9 +18,10 @@ PKGS=(
   # real components the tests and benchmarks run on loopback
   nginx wrk postgresql postfix dovecot-imapd dovecot-sieve unbound dnsmasq-base
   chromium libsisimai-perl
-  # packaging and install checks: the .deb build and lintian (tests/package),
-  # man pages rendered with man, completion loaded in bash and zsh
-  debhelper lintian fakeroot ccache man-db groff-base zsh bash-completion
+  # packaging and install checks: the .deb build and lintian (integration/package),
+  # man pages rendered with man, completion loaded in bash and zsh, the unit
+  # rated by systemd-analyze (integration/unit)
+  debhelper lintian fakeroot ccache man-db groff-base zsh bash-completion systemd
 )
 
 missing=()
@@ -58,7 +59,11 @@ fi
 # lib/reader/asn.c alone, since setup runs before meson. Only what is missing or
 # older than its source is redone, so a second run does no network traffic.
 root="$(cd "$(dirname "$0")/.." && pwd)"
-geo_var="$root/${VAR:-var}"
+# VAR as make passes it: relative to the clone, or absolute (make run VAR=/srv/homing).
+case "${VAR:-var}" in
+  /*) geo_var="$VAR" ;;
+  *) geo_var="$root/${VAR:-var}" ;;
+esac
 ipl="$geo_var/npm/node_modules/@ip-location-db"
 if [ ! -f "$ipl/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb" ] ||
    [ ! -f "$ipl/asn/asn-ipv4.csv" ] || [ ! -f "$ipl/asn/asn-ipv6.csv" ]; then
