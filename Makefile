@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first
 # (scripts/setup.sh: Debian packages by name), so they work on a fresh Debian 12.
-.PHONY: run test build setup clean bench
+.PHONY: run test build setup clean bench install
 
 VAR ?= var
 HOMING = ./build/src/homing
@@ -25,8 +25,19 @@ run: build
 test:
 	bash scripts/test.sh
 
+# FHS install: /usr/bin/homing, /usr/share/homing, /etc/homing/homing.conf,
+# /var/lib/homing, man pages, completion and the systemd unit (docs/operations.md).
+# Its own build directory, configured for PREFIX and without the tests; set
+# DESTDIR to stage the files somewhere else.
+PREFIX ?= /usr
+INSTALL_BUILD ?= build-install
+install: setup
+	@[ -f $(INSTALL_BUILD)/build.ninja ] || meson setup $(INSTALL_BUILD) --prefix=$(PREFIX) -Dtests=false
+	meson compile -C $(INSTALL_BUILD)
+	meson install -C $(INSTALL_BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
+
 bench: build
 	bench/pixel
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-install

@@ -24,7 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     char err[256];
-    if (homing_trackers_load(HOMING_DATADIR "/trackers.tsv", &trackers, err, sizeof err) < 0) {
+    if (homing_trackers_load(HOMING_SRC_DATADIR "/trackers.tsv", &trackers, err, sizeof err) < 0) {
         fprintf(stderr, "fuzz_html_scan: %s\n", err);
         abort();
     }

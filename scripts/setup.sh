@@ -21,6 +21,10 @@ PKGS=(
   rspamd  # rspamadm configtest loads `homing rules --format rspamd`
   # OpenAPI response validation (tests/api_validate.py), TLS tests (openssl)
   python3-jsonschema python3-yaml openssl
+  # packaging and install checks: the .deb build and lintian (integration/package),
+  # man pages rendered with man, completion loaded in bash and zsh, the unit
+  # rated by systemd-analyze (integration/unit)
+  debhelper lintian fakeroot ccache man-db groff-base zsh bash-completion systemd
 )
 
 missing=()
@@ -58,7 +62,11 @@ fi
 # lib/reader/asn.c alone, since setup runs before meson. Only what is missing or
 # older than its source is redone, so a second run does no network traffic.
 root="$(cd "$(dirname "$0")/.." && pwd)"
-geo_var="$root/${VAR:-var}"
+# VAR as make passes it: relative to the clone, or absolute (make run VAR=/srv/homing).
+case "${VAR:-var}" in
+  /*) geo_var="$VAR" ;;
+  *) geo_var="$root/${VAR:-var}" ;;
+esac
 ipl="$geo_var/npm/node_modules/@ip-location-db"
 if [ ! -f "$ipl/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb" ] ||
    [ ! -f "$ipl/asn/asn-ipv4.csv" ] || [ ! -f "$ipl/asn/asn-ipv6.csv" ]; then

@@ -9,8 +9,10 @@
  * some thread first reads it. A file naming an unknown option is an error
  * that names the nearest known one, so a typo never silently falls back to a
  * default. Command-line flags override the file through homing_config_set.
- * Relative paths in path-valued options are taken relative to the directory
- * of the configuration file.
+ * Relative paths in path-valued options are taken relative to the base
+ * directory given to homing_config_new: the state directory (the programs pass
+ * the configuration file's directory, or HOMING_STATEDIR for the system file
+ * in HOMING_SYSCONFDIR; see src/cli/main.c).
  */
 #ifndef HOMING_CONFIG_H
 #define HOMING_CONFIG_H
@@ -172,7 +174,18 @@ int homing_config_get_int(const struct homing_config *c, const char *name, long 
 /* Boolean: yes/no, true/false, on/off, 1/0. */
 int homing_config_get_bool(const struct homing_config *c, const char *name, int *out);
 
-/* Directory the config file lives in (where `homing init` puts the store). */
+/* The base directory relative paths are resolved against (where `homing init`
+ * puts the store). */
 const char *homing_config_base_dir(const struct homing_config *c);
+
+/* The directory of homing's read-only data files (trackers.tsv, useragents.tsv,
+ * machines.tsv) into out: the installed HOMING_DATADIR, except for a program
+ * run from inside the build tree it was compiled in (the tests, `make run`),
+ * which reads the source tree's data/ so an uninstalled build needs nothing
+ * installed. -ENAMETOOLONG if out is too small. */
+int homing_data_dir(char *out, size_t cap);
+
+/* homing_data_dir() "/" name into out. */
+int homing_data_path(const char *name, char *out, size_t cap);
 
 #endif

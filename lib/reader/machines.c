@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "homing/config.h"
 #include "homing/reader.h"
-#include "homing_build.h"
 #include "reader_int.h"
 
 struct machine_entry {
@@ -53,8 +53,7 @@ int reader_split_tabs(char *line, char **col, int max)
 
 int reader_data_path(const char *name, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%s/%s", HOMING_DATADIR, name);
-    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+    return homing_data_path(name, out, cap);
 }
 
 static int mclass_parse(const char *s)

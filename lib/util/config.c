@@ -18,7 +18,7 @@
  * reader accepts; a reader may still name a tighter one. */
 const struct homing_config_option homing_config_options[] = {
     {"store.url", "sqlite:homing.db", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "where events live: sqlite:PATH (relative to this file) or postgresql://...",
+     "where events live: sqlite:PATH (relative to the state directory) or postgresql://...",
      HOMING_SET_TEXT(store.url)},
     {"store.sync", "normal", HOMING_OPT_ENUM, 0LL, 0LL, "normal|full",
      "SQLite synchronous mode: normal survives a daemon crash, full also a power loss",

@@ -23,7 +23,7 @@
 #define CLI_ERROR    2
 
 struct cli {
-    const char *config_path; /* -c, $HOMING_CONFIG or ./var/homing.conf */
+    const char *config_path; /* -c, $HOMING_CONFIG or HOMING_SYSCONFDIR/homing.conf */
     struct homing_config *config;
     struct homing_store *store;     /* opened on demand by cli_store */
     struct homing_keyring *keyring; /* loaded on demand by cli_keyring */
@@ -37,6 +37,12 @@ struct cli_command {
 
 /* Loads the configuration (needed by every command that touches state). */
 int cli_config(struct cli *cli);
+
+/* The state directory of a configuration file, which its relative paths are
+ * resolved against: the file's own directory, except HOMING_STATEDIR for a
+ * file in HOMING_SYSCONFDIR (the system one). The caller frees it; NULL when
+ * out of memory. */
+char *cli_state_dir(const char *config_path);
 /* Opens the store named by the configuration, reporting failures itself. */
 struct homing_store *cli_store(struct cli *cli);
 /* Loads the token key file named by the configuration. */

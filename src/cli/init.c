@@ -1,7 +1,11 @@
 /*
  * init.c: `homing init [DIR]`: a configuration file listing every option with its
  * default, a fresh token key file (0600) and a migrated store. When run as root
- * the directory is handed to the daemon's user, which must write the store.
+ * the state directory is handed to the daemon's user, which must write the
+ * store. `--keep-config` (a package's postinst) creates only the key file and
+ * store of an existing configuration, never replacing a key; `--print` writes
+ * the configuration file to stdout, which the build turns into the example
+ * /etc/homing/homing.conf and homing.conf(5).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -12,21 +16,30 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "homing_build.h"
 
 static const char init_usage[] =
-    "usage: homing init [DIR]\n\n"
-    "Creates DIR (default: the directory of the configuration file, ./var) with:\n"
-    "  homing.conf  every option with its default (see docs/configuration.md)\n"
+    "usage: homing init [--keep-config] [DIR]\n"
+    "       homing init --print\n\n"
+    "Creates DIR (default: the directory of the configuration file) with:\n"
+    "  homing.conf  every option with its default (see homing.conf(5))\n"
     "  token.keys   the token signing key, mode 0600\n"
     "  homing.db    the SQLite store\n"
-    "Refuses to touch a directory that already has a homing.conf.\n";
+    "Refuses to touch a directory that already has a homing.conf.\n"
+    "The key file and store go to the state directory: DIR itself, or\n"
+    "  " HOMING_STATEDIR " for the system configuration in " HOMING_SYSCONFDIR ".\n\n"
+    "Options:\n"
+    "  --keep-config  use the homing.conf that is there (a package's) and create\n"
+    "                 only what is missing: the key file and the store\n"
+    "  --print        write the configuration file to stdout and nothing else\n";
 
-static int write_config(const char *path)
+/* The configuration file: every option with its help and its default. */
+static void write_config(FILE *f)
 {
-    FILE *f = fopen(path, "wx");
-    if (!f) return -errno;
     fprintf(f, "# homing configuration. Every option is listed with its default;\n"
-               "# see docs/configuration.md. Relative paths are relative to this file.\n");
+               "# see homing.conf(5). Relative paths are relative to the state directory:\n"
+               "# this file's directory, or " HOMING_STATEDIR " for " HOMING_SYSCONFDIR
+               "/homing.conf.\n");
     const char *section = "";
     size_t section_len = 0;
     for (const struct homing_config_option *o = homing_config_options; o->name; o++) {
@@ -39,10 +52,19 @@ static int write_config(const char *path)
         }
         fprintf(f, "# %s\n%s = %s\n", o->help, dot + 1, o->def);
     }
+}
+
+static int create_config(const char *path)
+{
+    FILE *f = fopen(path, "wx");
+    if (!f) return -errno;
+    write_config(f);
     return fclose(f) == 0 ? 0 : -EIO;
 }
 
-static void give_to_user(const char *dir, const char *user)
+/* Hands the state directory and what init made in it to the daemon's user;
+ * the configuration too when it lives there (not the system one in /etc). */
+static void give_to_user(const char *state, const char *conf, const char *user)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
@@ -52,11 +74,15 @@ static void give_to_user(const char *dir, const char *user)
                 user);
         return;
     }
-    const char *names[] = {"",           "/homing.conf",   "/token.keys",
-                           "/homing.db", "/homing.db-wal", "/homing.db-shm"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    const char *names[] = {"", "/token.keys", "/homing.db", "/homing.db-wal", "/homing.db-shm"};
+    for (size_t i = 0; i <= sizeof names / sizeof *names; i++) {
         char p[4096];
-        snprintf(p, sizeof p, "%s%s", dir, names[i]);
+        if (i < sizeof names / sizeof *names)
+            snprintf(p, sizeof p, "%s%s", state, names[i]);
+        else if (conf)
+            homing_strlcpy(p, conf, sizeof p);
+        else
+            break;
         if (chown(p, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT)
             fprintf(stderr, "homing init: warning: chown %s: %s\n", p, strerror(errno));
     }
@@ -65,14 +91,28 @@ static void give_to_user(const char *dir, const char *user)
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, init_usage)) return CLI_OK;
-    if (argc > 2) return cli_usage_error("init", "too many arguments");
+    int keep = 0, i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--print") == 0) {
+            if (argc != 2) return cli_usage_error("init", "--print takes no other argument");
+            write_config(stdout);
+            return fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write the configuration");
+        } else if (strcmp(argv[i], "--keep-config") == 0) {
+            keep = 1;
+        } else {
+            return cli_usage_error("init", "unknown option '%s'", argv[i]);
+        }
+    }
+    if (argc - i > 1) return cli_usage_error("init", "too many arguments");
     char dir[4096];
-    if (argc == 2) {
-        homing_strlcpy(dir, argv[1], sizeof dir);
+    if (i < argc) {
+        homing_strlcpy(dir, argv[i], sizeof dir);
     } else {
         homing_strlcpy(dir, cli->config_path, sizeof dir);
         char *slash = strrchr(dir, '/');
-        if (slash)
+        if (slash == dir)
+            dir[1] = '\0';
+        else if (slash)
             *slash = '\0';
         else
             strcpy(dir, ".");
@@ -82,14 +122,17 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 
     char conf[4200];
     snprintf(conf, sizeof conf, "%s/homing.conf", dir);
-    int r = write_config(conf);
+    int r = keep ? (access(conf, R_OK) == 0 ? 0 : -errno) : create_config(conf);
     if (r == -EEXIST) return cli_fail("%s already exists: this directory is initialised", conf);
-    if (r < 0) return cli_fail("cannot write %s: %s", conf, strerror(-r));
+    if (r < 0) return cli_fail("cannot %s %s: %s", keep ? "read" : "write", conf, strerror(-r));
 
     cli->config_path = conf;
     homing_config_free(cli->config);
     cli->config = NULL;
     if (cli_config(cli) < 0) return CLI_ERROR;
+    const char *state = homing_config_base_dir(cli->config);
+    if (mkdir(state, 0750) < 0 && errno != EEXIST)
+        return cli_fail("cannot create %s: %s", state, strerror(errno));
     const char *keys = homing_config_settings(cli->config)->keys.file;
     r = homing_keyring_create(keys);
     if (r < 0 && r != -EEXIST) return cli_fail("cannot create %s: %s", keys, strerror(-r));
@@ -97,7 +140,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
     homing_store_close(cli->store);
     cli->store = NULL;
 
-    if (geteuid() == 0) give_to_user(dir, homing_config_settings(cli->config)->serve.user);
+    if (geteuid() == 0)
+        give_to_user(state, strcmp(state, dir) == 0 ? conf : NULL,
+                     homing_config_settings(cli->config)->serve.user);
     printf("initialised %s\n  config: %s\n  keys:   %s%s\n  store:  %s\n"
            "next: homing -c %s api-keys create admin\n      homing -c %s serve\n",
            dir, conf, keys, r == -EEXIST ? " (kept)" : "",

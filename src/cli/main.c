@@ -58,7 +58,7 @@ static void usage(FILE *f)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\nOptions:\n"
                "  -c, --config FILE  configuration file (default: $HOMING_CONFIG, else\n"
-               "                     ./var/homing.conf)\n"
+               "                     " HOMING_SYSCONFDIR "/homing.conf)\n"
                "  -h, --help         this help; `homing COMMAND --help` for a command\n"
                "  -V, --version      print the version\n");
 }
@@ -97,17 +97,32 @@ int cli_fail(const char *fmt, ...)
     return CLI_ERROR;
 }
 
+char *cli_state_dir(const char *config_path)
+{
+    char *dir = strdup(config_path);
+    if (!dir) return NULL;
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    /* /etc is read-only to the daemon (ProtectSystem=strict): the system
+     * configuration keeps its state where the FHS puts it. */
+    if (strcmp(dir, HOMING_SYSCONFDIR) == 0) {
+        free(dir);
+        dir = strdup(HOMING_STATEDIR);
+    }
+    return dir;
+}
+
 int cli_config(struct cli *cli)
 {
     if (cli->config) return 0;
     const char *path = cli->config_path;
-    char *dir = strdup(path);
+    char *dir = cli_state_dir(path);
     if (!dir) return -ENOMEM;
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
     int r = homing_config_new(dir, &cli->config);
     free(dir);
     if (r < 0) return r;
@@ -178,7 +193,7 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     log_init("homing", 0);
     cli.config_path = getenv("HOMING_CONFIG");
-    if (!cli.config_path || !*cli.config_path) cli.config_path = "var/homing.conf";
+    if (!cli.config_path || !*cli.config_path) cli.config_path = HOMING_SYSCONFDIR "/homing.conf";
 
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {

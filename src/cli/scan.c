@@ -46,8 +46,14 @@ static const char scan_usage[] =
 
 int cli_trackers_load(const char *path, struct homing_trackers **out)
 {
-    char err[512];
-    if (!path) path = HOMING_DATADIR "/trackers.tsv";
+    char err[512], def[4096];
+    if (!path) {
+        if (homing_data_path("trackers.tsv", def, sizeof def) < 0) {
+            cli_fail("data directory path too long");
+            return -ENAMETOOLONG;
+        }
+        path = def;
+    }
     if (homing_trackers_load(path, out, err, sizeof err) < 0) {
         cli_fail("cannot load tracker knowledge: %s", err);
         return -EINVAL;

@@ -23,6 +23,7 @@
 #include "document.h"
 #include "log.h"
 #include "thread.h"
+#include "sdnotify.h"
 #include "serve.h"
 
 #define SERVE_LOOP_TICK_MS  100  /* how often loops look at the stop flag */
@@ -49,7 +50,9 @@ static const char serve_usage[] =
     "reaches the store milliseconds later; a crash loses no answered hit (the next\n"
     "start stores what the journal holds). SIGTERM or SIGINT stores everything\n"
     "journaled and exits. Started as root, it switches to serve.user after\n"
-    "binding. Options override the configuration file (docs/configuration.md).\n";
+    "binding. Options override the configuration file (docs/configuration.md).\n"
+    "Under systemd (Type=notify, contrib/systemd/homing.service) it sends READY=1\n"
+    "once serving, and WATCHDOG=1 while running when WatchdogSec= is set.\n";
 
 /* Binds "host:port" ("[v6]:port" for IPv6) with SO_REUSEPORT so each loop thread
  * can have its own socket. */
@@ -244,6 +247,7 @@ static int watch_loops(struct serve *s, const sigset_t *stop_signals)
         }
         if (sig > 0) return sig;
         int64_t now = homing_mono_us(), busiest = 0;
+        sdnotify_watchdog(now);
         for (int i = 0; i < s->nthreads; i++) {
             pid_t tid = s->workers[i].tid;
             int64_t d = tid ? thread_demand_us(tid) : -1;
@@ -422,6 +426,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Before any thread starts: it unsets the variables it reads. */
+    if (sdnotify_init() < 0)
+        log_warn("NOTIFY_SOCKET, WATCHDOG_USEC or WATCHDOG_PID malformed: not notifying systemd");
 
     /* Bind everything first, then open every store handle, then drop root. */
     char err[512];
@@ -515,7 +522,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (privacy_sweeper_start(&sweeper) < 0)
         log_error("cannot start the privacy thread: truncation and retention do not run");
 
+    sdnotify_send("READY=1\nSTATUS=serving");
     int sig = watch_loops(&s, &stop_signals);
+    sdnotify_send("STOPPING=1");
     thread_set_flood(0);
     log_info("stopping (%s): answering what is in hand, then storing every journaled hit",
              sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -88,7 +88,8 @@ static void test_shipped_file(void **state)
     (void)state;
     struct homing_trackers *t = NULL;
     char err[512];
-    assert_int_equal(homing_trackers_load(HOMING_DATADIR "/trackers.tsv", &t, err, sizeof err), 0);
+    assert_int_equal(homing_trackers_load(HOMING_SRC_DATADIR "/trackers.tsv", &t, err, sizeof err),
+                     0);
     assert_true(homing_trackers_vendor_count(t) >= 300);
     homing_trackers_free(t);
 }
