@@ -26,6 +26,7 @@
 #include "lib/store/store_int.h"
 
 #define SQ_BUSY_TIMEOUT_MS 5000 /* how long a handle waits for another's write lock */
+#define SQ_BUSY_HOOK_MS    20   /* the wait hook again after this many 1 ms waits */
 #define SQ_WAL_RETRY_MS    10   /* pause between attempts to switch a new file to WAL */
 #define SQ_ID_ATTEMPTS     8    /* fresh random ids tried on a (rare) collision */
 #define SQ_ARRAY_FIRST     64   /* first allocation of a growing result array */
@@ -221,13 +222,17 @@ void homing_store_set_wait_hook(void (*hook)(void))
 /* Waiting for another handle's write lock. No loop thread writes to the
  * store (hits go through the journal, document grants through the ingester),
  * so the waiters are the background threads, the admin thread and the CLI:
- * 1 ms sleeps, SQ_BUSY_TIMEOUT_MS in all, and the hook at the first wait so
- * that a holder parked in SCHED_IDLE by a flood gets the CPU (thread.h). */
+ * 1 ms sleeps, SQ_BUSY_TIMEOUT_MS in all, and the hook at the first wait and
+ * every SQ_BUSY_HOOK_MS after, so that a holder parked in SCHED_IDLE by a
+ * flood gets the CPU (thread.h): the daemon's watch puts the background
+ * threads back in SCHED_IDLE a few times a second while the flood lasts, and
+ * a raise at the first wait only was undone before a slow holder finished (an
+ * API registration waited the whole 5 s under ASan on a loaded machine). */
 static int sq_busy_wait(void *arg, int count)
 {
     (void)arg;
     void (*hook)(void) = wait_hook;
-    if (count == 0 && hook) hook();
+    if (hook && count % SQ_BUSY_HOOK_MS == 0) hook();
     if (count >= SQ_BUSY_TIMEOUT_MS) return 0;
     usleep(1000);
     return 1;

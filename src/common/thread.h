@@ -18,8 +18,9 @@
  * the admin thread (API writes) and the CLI. An idle-class thread preempted
  * while holding it would stall the admin thread or the urgent ingester until
  * the CPU frees up (priority inversion). So a thread that has to wait for
- * the lock calls thread_store_waits, which raises every registered thread to
- * nice 0 until the next thread_set_flood. The ingester also runs at nice 0 whenever its
+ * the lock calls thread_store_waits (at its first wait and every 20 ms after:
+ * the store's busy handler), which raises every registered thread to nice 0
+ * until the next thread_set_flood. The ingester also runs at nice 0 whenever its
  * backlog is large (thread_ingest_priority), so a sustained flood cannot grow
  * the journal without bound.
  *
