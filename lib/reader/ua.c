@@ -13,6 +13,7 @@
  * Contract: see homing/reader.h. Not thread-safe (cache, match data).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <errno.h>
 #include <pcre2.h>
 #include <sodium.h>
@@ -397,6 +398,23 @@ static const struct {
     {"Barca", HOMING_UA_CLASS_MAIL, 0},
 };
 
+/* uap-core names crawlers, link-preview fetchers and headless engines as
+ * families of their own, often with a browser's device ("Other", not
+ * "Spider"): a family is a browser unless its name says it is automation.
+ * Case-sensitive, so a phone named "CUBOT" stays a browser (issue #16). */
+static int ua_family_automated(const char *family)
+{
+    static const char *const marks[] = {"bot",     "Bot",      "crawler",  "Crawler", "spider",
+                                        "Spider",  "Headless", "headless", "Preview", "preview",
+                                        "Monitor", "Scraper",  NULL};
+    for (int i = 0; marks[i]; i++) {
+        const char *p = strstr(family, marks[i]);
+        /* "bot"/"Bot" ends a word: Googlebot, AhrefsBot; not "Bottle" */
+        if (p && (i > 1 || !isalpha((unsigned char)p[strlen(marks[i])]))) return 1;
+    }
+    return 0;
+}
+
 static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
 {
     memset(u, 0, sizeof *u);
@@ -443,7 +461,8 @@ static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, 
     }
     if (!u->os[0]) homing_strlcpy(u->os, "Other", sizeof u->os);
     if (!u->device[0]) homing_strlcpy(u->device, "Other", sizeof u->device);
-    if (strcmp(u->device, "Spider") == 0 && !u->from_rules) u->ua_class = HOMING_UA_CLASS_BOT;
+    if (!u->from_rules && (strcmp(u->device, "Spider") == 0 || ua_family_automated(u->family)))
+        u->ua_class = HOMING_UA_CLASS_BOT;
     if (rule && rule->type) forced_type = rule->type;
     u->type = forced_type ? forced_type : derive_type(u, s, n);
 }

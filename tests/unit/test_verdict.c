@@ -24,10 +24,19 @@
 #include "homing/config.h"
 #include "homing/reader.h"
 
-#define HITS_PATH "tests/data/hits/hits.tsv"
-#define ASN_CSV   "tests/data/hits/asn.csv"
-#define HITS_MAX  1024
+#define HITS_PATH    "tests/data/hits/hits.tsv"
+#define TUNE_PATH    "tests/data/hits/tune.tsv"
+#define MEASURE_PATH "tests/data/hits/measure.tsv"
+#define ASN_CSV      "tests/data/hits/asn.csv"
+#define HITS_MAX     1024
+/* The tuned split (hits.tsv + tune.tsv, which the rules are written against)
+ * must keep every class at or above these recorded figures. */
 #define MIN_SCORE 0.95
+/* The measured split (measure.tsv, never tuned on) only reports its figures;
+ * it fails below this floor, so a regression on unseen data is still caught. */
+#define MEASURE_FLOOR 0.90
+/* tune.tsv numbers its messages from here, apart from hits.tsv's. */
+#define TUNE_MESSAGE_BASE 1000
 /* Delivery of message m is at m days past this instant: far enough apart that
  * no rule ever relates two messages. */
 #define BASE_US 1700000000000000LL
@@ -56,12 +65,11 @@ static int64_t delivered(uint64_t message)
     return BASE_US + (int64_t)message * DAY_US;
 }
 
-static void load_hits(void)
+static void load_hits(const char *path, uint64_t message_base)
 {
-    FILE *f = fopen(HITS_PATH, "r");
+    FILE *f = fopen(path, "r");
     assert_non_null(f);
     char line[2048];
-    nhits = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0] || line[0] == '#') continue;
@@ -86,7 +94,7 @@ static void load_hits(void)
         h->expected = homing_verdict_parse(col[1]);
         assert_true(h->expected >= 0);
         h->ev.id = (int64_t)nhits + 1;
-        h->ev.message = strtoull(col[2], NULL, 10);
+        h->ev.message = message_base + strtoull(col[2], NULL, 10);
         h->ev.recipient = (uint32_t)strtoul(col[3], NULL, 10);
         h->ev.item = (uint32_t)strtoul(col[4], NULL, 10);
         h->ev.kind = (uint16_t)homing_event_kind_parse(col[5]);
@@ -101,7 +109,6 @@ static void load_hits(void)
         nhits++;
     }
     fclose(f);
-    assert_true(nhits >= 50);
 }
 
 static int setup(void **state)
@@ -153,10 +160,10 @@ static void enrich(struct homing_reader *r, size_t i, struct homing_enrichment *
     assert_int_equal(homing_reader_enrich(r, &in, out), 0);
 }
 
-static void test_corpus(void **state)
+/* Replays the loaded hits; prints the table of docs/verdicts.md and returns
+ * how many classes are below min. */
+static int replay(const char *split, double min, int measure_speed)
 {
-    (void)state;
-    load_hits();
     struct homing_reader *r = reader();
     unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
     int wrong = 0;
@@ -168,9 +175,9 @@ static void test_corpus(void **state)
         if (e.verdict.verdict != hits[i].expected) {
             char why[256];
             homing_verdict_reasons_format(e.verdict.reasons, why, sizeof why);
-            printf("MISS %-24s expected %-10s got %-10s (%u%%) family=%s AS%u machine=%s "
+            printf("MISS %s %-24s expected %-10s got %-10s (%u%%) family=%s AS%u machine=%s "
                    "reasons=%s\n",
-                   hits[i].name, homing_verdict_name((unsigned)hits[i].expected),
+                   split, hits[i].name, homing_verdict_name((unsigned)hits[i].expected),
                    homing_verdict_name(e.verdict.verdict), e.verdict.confidence, e.ua.family, e.asn,
                    e.machine.name, why);
             wrong++;
@@ -181,21 +188,23 @@ static void test_corpus(void **state)
             e.verdict.verdict != HOMING_VERDICT_UNKNOWN)
             assert_true(e.fingerprint == 0);
     }
-    /* Measure (not a bound): whole enrichments with a warm User-Agent cache, each
-     * hit seeing every hit of the corpus as its message's others. */
-    int64_t t0 = homing_mono_us();
-    int rounds = 200;
-    for (int k = 0; k < rounds; k++)
-        for (size_t i = 0; i < nhits; i++) {
-            struct homing_enrichment e;
-            enrich(r, i, &e);
-        }
-    int64_t t1 = homing_mono_us();
-    printf("measure: %.0f enrichments/s (warm cache, %zu others each)\n",
-           (double)rounds * (double)nhits / ((double)(t1 - t0) / 1e6), nhits);
+    if (measure_speed) {
+        /* Measure (not a bound): whole enrichments with a warm User-Agent cache,
+         * each hit seeing every hit of the corpus as its message's others. */
+        int64_t t0 = homing_mono_us();
+        int rounds = 200;
+        for (int k = 0; k < rounds; k++)
+            for (size_t i = 0; i < nhits; i++) {
+                struct homing_enrichment e;
+                enrich(r, i, &e);
+            }
+        int64_t t1 = homing_mono_us();
+        printf("measure: %.0f enrichments/s (warm cache, %zu others each)\n",
+               (double)rounds * (double)nhits / ((double)(t1 - t0) / 1e6), nhits);
+    }
     homing_reader_free(r);
 
-    printf("\n| verdict | hits | precision | recall |\n|---|---:|---:|---:|\n");
+    printf("\n%s split:\n\n| verdict | hits | precision | recall |\n|---|---:|---:|---:|\n", split);
     int below = 0;
     for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
         unsigned tp = conf[v][v], expected = 0, got = 0;
@@ -203,20 +212,39 @@ static void test_corpus(void **state)
             expected += conf[v][w];
             got += conf[w][v];
         }
-        if (expected == 0 && got == 0) continue;
-        double p = got ? (double)tp / got : 0, rc = expected ? (double)tp / expected : 0;
+        /* Every class the design names must be in each split. */
+        assert_true(expected > 0);
+        double p = got ? (double)tp / got : 0, rc = (double)tp / expected;
         printf("| %s | %u | %.3f | %.3f |\n", homing_verdict_name(v), expected, p, rc);
-        if (p < MIN_SCORE || rc < MIN_SCORE) below++;
+        if (p < min || rc < min) below++;
     }
     printf("\n%zu hits, %d misclassified, rules version %d\n", nhits, wrong,
            HOMING_VERDICT_RULES_VERSION);
-    /* Every class the design names must be in the corpus. */
-    for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
-        unsigned expected = 0;
-        for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++) expected += conf[v][w];
-        assert_true(expected > 0);
-    }
-    assert_int_equal(below, 0);
+    return below;
+}
+
+/* The tuned split: hits.tsv and tune.tsv, the lines the rules were written
+ * against. Every class stays at or above MIN_SCORE. */
+static void test_corpus(void **state)
+{
+    (void)state;
+    nhits = 0;
+    load_hits(HITS_PATH, 0);
+    load_hits(TUNE_PATH, TUNE_MESSAGE_BASE);
+    assert_true(nhits >= 120);
+    assert_int_equal(replay("tuned", MIN_SCORE, 1), 0);
+}
+
+/* The measured split: measure.tsv, written before the rules it measures and
+ * never tuned on (docs/verdicts.md). Its figures are printed; below
+ * MEASURE_FLOOR in any class fails. */
+static void test_measure(void **state)
+{
+    (void)state;
+    nhits = 0;
+    load_hits(MEASURE_PATH, 0);
+    assert_true(nhits >= 100);
+    assert_int_equal(replay("measured", MEASURE_FLOOR, 0), 0);
 }
 
 /* ---- single rules ---- */
@@ -359,7 +387,7 @@ static void test_from_config(void **state)
         "\"os\":\"Windows\",\"type\":\"desktop\",\"version\":\"117.0\"},\"confidence\":90,"
         "\"network\":{\"asn\":30031,\"machine\":\"Mimecast\",\"machine_class\":\"scanner\","
         "\"org\":\"Mimecast North America Inc\"},\"reader\":null,\"reasons\":[\"ua-browser\","
-        "\"net-scanner\",\"click-without-open\"],\"rules_version\":1,\"verdict\":\"scanner\"}");
+        "\"net-scanner\",\"click-without-open\"],\"rules_version\":2,\"verdict\":\"scanner\"}");
     free(text);
     json_decref(j);
     e.kind = HOMING_EV_BOUNCED; /* not a hit */
@@ -382,11 +410,14 @@ static uint32_t reference_reasons(const struct homing_event *e, const struct hom
         if (o->kind != HOMING_EV_OPEN && o->kind != HOMING_EV_CLICK &&
             o->kind != HOMING_EV_DOCUMENT_OPEN)
             continue;
-        if (o->message != e->message || o->recipient != e->recipient) continue;
+        if (o->message != e->message) continue;
         int64_t d = o->time_us > e->time_us ? o->time_us - e->time_us : e->time_us - o->time_us;
-        if (o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us) earlier_open = 1;
-        if (e->kind != HOMING_EV_OPEN && o->kind == e->kind && o->item != e->item &&
-            d <= HOMING_VERDICT_BURST_US)
+        /* repeats count every recipient of the message (a loop over many
+         * tokens); the other signals only the event's recipient */
+        if (o->recipient == e->recipient && o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us)
+            earlier_open = 1;
+        if (o->recipient == e->recipient && e->kind != HOMING_EV_OPEN && o->kind == e->kind &&
+            o->item != e->item && d <= HOMING_VERDICT_BURST_US)
             burst = 1;
         if (d <= HOMING_VERDICT_REPEAT_US && strcmp(o->client, e->client) == 0 &&
             strcmp(o->user_agent, e->user_agent) == 0)
@@ -528,11 +559,9 @@ static void test_index_same_verdict(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_corpus),
-        cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_from_config),
-        cmocka_unit_test(test_reader_open),
-        cmocka_unit_test(test_index_same_verdict),
+        cmocka_unit_test(test_corpus),      cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_rules),       cmocka_unit_test(test_from_config),
+        cmocka_unit_test(test_reader_open), cmocka_unit_test(test_index_same_verdict),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
