@@ -24,6 +24,8 @@ static const struct cli_command commands[] = {
     {"events", "list events, or follow new ones as they happen", cmd_events},
     {"report", "per-recipient opens, clicks and delivery state of a message", cmd_report},
     {"reclassify", "recompute every stored verdict with the current rules", cmd_reclassify},
+    {"update-data", "refresh the published range lists from a directory or npm package",
+     cmd_update_data},
     {"geo-import", "convert ASN range CSV files into the file enrichment reads", cmd_geo_import},
     {"trace", "header forensics: hops, trusted origin, SPF/DKIM/DMARC, spoofing", cmd_trace},
     {"track", "register a message and write its tracked copies", cmd_track},
