@@ -255,6 +255,59 @@ static void test_uap_mail_families(void **state)
     homing_ua_parser_free(p);
 }
 
+/* uap-core's automation families are bots even when its device is not
+ * "Spider" (issue #16: HeadlessChrome counted as a browser), and a device
+ * name holding "BOT" in capitals (a CUBOT phone) is not one; with homing's
+ * rules, link-preview bots, monitors and Applebot are bots and Seznam's image
+ * proxy is a proxy. */
+static void test_automation_never_browser(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *rules, *ua;
+        unsigned ua_class;
+    } ex[] = {
+        {"",
+         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "HeadlessChrome/119.0.0.0 Safari/537.36",
+         HOMING_UA_CLASS_BOT},
+        {"",
+         "Mozilla/5.0 (Linux; Android 9; CUBOT KING KONG 3) AppleWebKit/537.36 (KHTML, like "
+         "Gecko) Chrome/119.0.0.0 Mobile Safari/537.36",
+         HOMING_UA_CLASS_BROWSER},
+        {RULES,
+         "Mozilla/5.0 (Linux; Android 9; CUBOT KING KONG 3) AppleWebKit/537.36 (KHTML, like "
+         "Gecko) Chrome/119.0.0.0 Mobile Safari/537.36",
+         HOMING_UA_CLASS_BROWSER},
+        {RULES,
+         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "HeadlessChrome/119.0.0.0 Safari/537.36",
+         HOMING_UA_CLASS_BOT},
+        {RULES,
+         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like "
+         "Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1; "
+         "+http://www.apple.com/go/applebot)",
+         HOMING_UA_CLASS_BOT},
+        {RULES, "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", HOMING_UA_CLASS_BOT},
+        {RULES, "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)",
+         HOMING_UA_CLASS_BOT},
+        {RULES, "Mozilla/5.0 (compatible; SeznamEmailProxy/1.0)", HOMING_UA_CLASS_PROXY},
+        {RULES,
+         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/124.0.0.0 Safari/537.36",
+         HOMING_UA_CLASS_BROWSER},
+    };
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        struct homing_ua_parser *p;
+        assert_int_equal(homing_ua_parser_new(NULL, ex[i].rules, 0, &p), 0);
+        struct homing_ua u;
+        assert_int_equal(homing_ua_parse(p, ex[i].ua, strlen(ex[i].ua), &u), 0);
+        if (u.ua_class != ex[i].ua_class) printf("%s -> %s\n", ex[i].ua, u.family);
+        assert_int_equal(u.ua_class, ex[i].ua_class);
+        homing_ua_parser_free(p);
+    }
+}
+
 static void test_cache(void **state)
 {
     (void)state;
@@ -373,9 +426,13 @@ static void test_measure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uap_conformance),   cmocka_unit_test(test_homing_rules),
-        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_odd_input),         cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_uap_conformance),
+        cmocka_unit_test(test_homing_rules),
+        cmocka_unit_test(test_uap_mail_families),
+        cmocka_unit_test(test_automation_never_browser),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_odd_input),
+        cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "homing/config.h"
 #include "homing/reader.h"
@@ -556,12 +557,192 @@ static void test_index_same_verdict(void **state)
     free(others);
 }
 
+/* ---- published range lists and the prefix index ---- */
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int match_class(const struct homing_machines *m, const char *addr, uint32_t asn)
+{
+    struct homing_addr a;
+    assert_int_equal(homing_addr_parse(addr, strlen(addr), &a), 0);
+    struct homing_machine out;
+    int rc = homing_machines_match(m, &a, asn, &out);
+    return rc < 0 ? rc : out.mclass;
+}
+
+/* Lists of both formats join machines.tsv's prefixes: the longest prefix
+ * wins, machines.tsv before a list for the same prefix, then the AS number;
+ * a malformed or missing list fails the load, a missing lists.tsv adds none. */
+static void test_published(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/homing-test-published-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_text(dir, "machines.tsv",
+               "cidr\t10.1.0.0/16\tcloud\tCloud\tt\nasn\t64500\tproxy\tP\tt\n");
+    write_text(dir, "lists.tsv",
+               "# comment\na.txt\trelay\tRelay\tsrc a\nb.json\tscanner\tScan\tsrc b\n");
+    write_text(dir, "a.txt",
+               "10.0.0.0/8,US\n10.1.0.0/16,US\n2001:db8::/32\n# c\n192.0.2.5\n192.0.2.5\n");
+    write_text(dir, "b.json",
+               "{\"creationTime\":\"x\",\"prefixes\":[{\"ipv4Prefix\":\"10.1.2.0/24\"},"
+               "{\"ipv6Prefix\":\"2001:db8:1::/48\"}]}");
+    char path[512];
+    snprintf(path, sizeof path, "%s/machines.tsv", dir);
+    struct homing_machines *m = NULL;
+    assert_int_equal(homing_machines_load(path, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), 0);
+    assert_int_equal(homing_machines_count(m), 2 + 4 + 2);
+    assert_int_equal(match_class(m, "10.1.2.3", 0), HOMING_MACHINE_SCANNER);
+    assert_int_equal(match_class(m, "10.1.3.3", 0), HOMING_MACHINE_CLOUD);
+    assert_int_equal(match_class(m, "10.2.0.1", 0), HOMING_MACHINE_RELAY);
+    assert_int_equal(match_class(m, "192.0.2.5", 64500), HOMING_MACHINE_RELAY);
+    assert_int_equal(match_class(m, "192.0.2.6", 64500), HOMING_MACHINE_PROXY);
+    assert_int_equal(match_class(m, "192.0.2.6", 0), -ENOENT);
+    assert_int_equal(match_class(m, "2001:db8:1::1", 0), HOMING_MACHINE_SCANNER);
+    assert_int_equal(match_class(m, "2001:db8:2::1", 0), HOMING_MACHINE_RELAY);
+    assert_int_equal(match_class(m, "11.0.0.1", 0), -ENOENT);
+    homing_machines_free(m);
+
+    struct homing_cidr *v;
+    size_t n;
+    snprintf(path, sizeof path, "%s/a.txt", dir);
+    assert_int_equal(homing_published_read(path, &v, &n), 0);
+    assert_int_equal(n, 4); /* the duplicate once */
+    free(v);
+
+    /* A bad prefix, a bad JSON, a missing list: the load fails. */
+    const char *bad[] = {"10.0.0.300/8\n", "10.0.0.0/33\n", "not an address\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(dir, "a.txt", bad[i]);
+        assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+        assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), -EINVAL);
+        homing_machines_free(m);
+    }
+    write_text(dir, "a.txt", "10.0.0.0/8\n");
+    write_text(dir, "b.json", "{\"prefixes\": [{\"ipv4Prefix\": 7}]}");
+    assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), -EINVAL);
+    homing_machines_free(m);
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    unlink(path);
+    assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), -ENOENT);
+    homing_machines_free(m);
+    /* No lists.tsv: nothing published, not an error. */
+    snprintf(path, sizeof path, "%s/lists.tsv", dir);
+    unlink(path);
+    assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+    size_t before = homing_machines_count(m);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), 0);
+    assert_int_equal(homing_machines_count(m), before);
+    homing_machines_free(m);
+    const char *files[] = {"a.txt", "machines.tsv"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* The index gives what a plain longest-prefix scan gives, on random nested
+ * IPv4 and IPv6 prefixes of every length and addresses made to fall in them. */
+static void test_published_index_random(void **state)
+{
+    (void)state;
+    enum { N = 600, LOOKUPS = 20000 };
+    char dir[] = "/tmp/homing-test-index-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static struct homing_cidr pre[N];
+    static int cls[N];
+    static const char *const names[] = {"relay", "scanner", "crawler"};
+    static const int classes[] = {HOMING_MACHINE_RELAY, HOMING_MACHINE_SCANNER,
+                                  HOMING_MACHINE_CRAWLER};
+    char path[512];
+    FILE *f[3];
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s.txt", dir, names[k]);
+        f[k] = fopen(path, "w");
+        assert_non_null(f[k]);
+    }
+    srand(11);
+    size_t n = 0;
+    while (n < N) {
+        struct homing_cidr c;
+        memset(&c, 0, sizeof c);
+        c.addr.family = rand() % 3 ? 4 : 6;
+        /* few distinct leading bytes, so prefixes nest */
+        c.addr.bytes[0] = (uint8_t)(10 + rand() % 2);
+        for (int b = 1; b < (c.addr.family == 4 ? 4 : 16); b++)
+            c.addr.bytes[b] = (uint8_t)(rand() % 4);
+        unsigned max = c.addr.family == 4 ? 32 : 128;
+        c.bits = (uint8_t)(8 + rand() % (int)(max - 7));
+        homing_addr_truncate(&c.addr, c.bits);
+        int dup = 0;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = pre[i].bits == c.bits && memcmp(&pre[i].addr, &c.addr, sizeof c.addr) == 0;
+        if (dup) continue;
+        char text[64];
+        assert_non_null(
+            inet_ntop(c.addr.family == 4 ? AF_INET : AF_INET6, c.addr.bytes, text, sizeof text));
+        cls[n] = rand() % 3;
+        fprintf(f[cls[n]], "%s/%u\n", text, c.bits);
+        pre[n++] = c;
+    }
+    for (int k = 0; k < 3; k++) fclose(f[k]);
+    snprintf(path, sizeof path, "%s/lists.tsv", dir);
+    FILE *l = fopen(path, "w");
+    assert_non_null(l);
+    for (int k = 0; k < 3; k++) fprintf(l, "%s.txt\t%s\t%s\ttest\n", names[k], names[k], names[k]);
+    fclose(l);
+    snprintf(path, sizeof path, "%s/none.tsv", dir);
+    l = fopen(path, "w");
+    assert_non_null(l);
+    fclose(l);
+    struct homing_machines *m;
+    assert_int_equal(homing_machines_load(path, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), 0);
+    assert_int_equal(homing_machines_count(m), N);
+    size_t hits = 0;
+    for (int q = 0; q < LOOKUPS; q++) {
+        struct homing_addr a = pre[(size_t)rand() % N].addr;
+        for (int b = 0; b < 16; b++)
+            if (rand() % 4 == 0) a.bytes[b] = (uint8_t)(rand() % 4);
+        if (a.family == 4) memset(a.bytes + 4, 0, 12);
+        int want = -ENOENT, best = -1;
+        for (size_t i = 0; i < N; i++)
+            if (homing_cidr_contains(&pre[i], &a) && pre[i].bits > best)
+                best = pre[i].bits, want = classes[cls[i]];
+        struct homing_machine out;
+        int rc = homing_machines_match(m, &a, 0, &out);
+        assert_int_equal(rc < 0 ? rc : out.mclass, want);
+        hits += want >= 0;
+    }
+    assert_true(hits > LOOKUPS / 4 && hits < LOOKUPS); /* both outcomes seen often */
+    homing_machines_free(m);
+    const char *files[] = {"relay.txt", "scanner.txt", "crawler.txt", "lists.tsv", "none.tsv"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),      cmocka_unit_test(test_measure),
         cmocka_unit_test(test_rules),       cmocka_unit_test(test_from_config),
         cmocka_unit_test(test_reader_open), cmocka_unit_test(test_index_same_verdict),
+        cmocka_unit_test(test_published),   cmocka_unit_test(test_published_index_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
