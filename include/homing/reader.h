@@ -93,6 +93,19 @@ struct homing_ua_parser;
 int homing_ua_parser_new(const char *uap_yaml, const char *rules_tsv, size_t cache_size,
                          struct homing_ua_parser **out);
 void homing_ua_parser_free(struct homing_ua_parser *p);
+/* A published list of automation User-Agent patterns (the JSON array of
+ * monperrus/crawler-user-agents: [{"pattern": "Googlebot\\/", ...}, ...]):
+ * a User-Agent that uap-core calls a browser, or does not know, and that one
+ * of the patterns matches, is a bot. homing's own rules still come first, so
+ * mail clients and provider proxies keep their class. Replaces any list
+ * loaded before; call before the first parse. */
+#define HOMING_UA_BOTS_MAX   8192 /* patterns in a list */
+#define HOMING_UA_BOTS_CHUNK 64   /* patterns compiled into one alternation */
+int homing_ua_parser_load_bots(struct homing_ua_parser *p, const char *path);
+/* The patterns of such a list, each checked to compile, sorted and without
+ * duplicates (homing update-data diffs them); free with homing_strv_free. */
+int homing_ua_bots_read(const char *path, char ***out, size_t *n);
+void homing_strv_free(char **v, size_t n);
 
 /* Parses ua (n bytes, cut at HOMING_UA_MAX; NUL bytes end it). Never fails on
  * odd input: an unknown client is family "Other". */
@@ -193,6 +206,10 @@ int homing_machines_load_published(struct homing_machines *m, const char *dir, c
                                    size_t errcap);
 /* The prefixes of one list file, normalised, sorted and without duplicates. */
 int homing_published_read(const char *path, struct homing_cidr **out, size_t *n);
+/* Lists of User-Agent patterns are named in lists.tsv with the class ua-bot;
+ * the prefix loader skips them. The path of the first, in out; -ENOENT when
+ * lists.tsv names none (or is missing). */
+int homing_published_ua_bots(const char *dir, char *out, size_t cap);
 /* The entry of kind rdns whose domain is host or a parent of it ("google.com"
  * matches "google-proxy-66-249-93-10.google.com"), the longest first. host
  * must come from homing_rdns_lookup (confirmed): a PTR alone is whatever the
@@ -210,7 +227,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 2
+#define HOMING_VERDICT_RULES_VERSION 3
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,

@@ -430,9 +430,15 @@ int homing_machines_load_published(struct homing_machines *m, const char *dir, c
         char *col[4];
         struct homing_machine k = {0};
         int cl;
-        if (reader_split_tabs(line, col, 4) != 4 || !col[3][0] || strchr(col[0], '/') ||
-            col[0][0] == '.' || strlen(col[2]) >= HOMING_MACHINE_NAME_MAX ||
-            (cl = mclass_parse(col[1])) < 0 || ++lists > HOMING_PUBLISHED_LISTS_MAX) {
+        int ncol = reader_split_tabs(line, col, 4);
+        if (ncol == 4 && strncmp(col[1], "ua-", 3) == 0) {
+            /* User-Agent pattern lists: the UA parser's (homing_published_ua_bots) */
+            rc = 0;
+            continue;
+        }
+        if (ncol != 4 || !col[3][0] || strchr(col[0], '/') || col[0][0] == '.' ||
+            strlen(col[2]) >= HOMING_MACHINE_NAME_MAX || (cl = mclass_parse(col[1])) < 0 ||
+            ++lists > HOMING_PUBLISHED_LISTS_MAX) {
             if (err) snprintf(err, errcap, "%s:%ld: malformed list entry", path, lines.lineno);
             rc = -EINVAL;
             break;
@@ -459,4 +465,34 @@ int homing_machines_load_published(struct homing_machines *m, const char *dir, c
     homing_buf_free(&text);
     index_build(m);
     return rc < 0 ? rc : 0;
+}
+
+int homing_published_ua_bots(const char *dir, char *out, size_t cap)
+{
+    if (!out || !cap) return -EINVAL;
+    char def[4096], path[4096 + 512];
+    if (!dir) {
+        if (reader_data_path("published", def, sizeof def) < 0) return -ENAMETOOLONG;
+        dir = def;
+    }
+    if (snprintf(path, sizeof path, "%s/lists.tsv", dir) >= (int)sizeof path) return -ENAMETOOLONG;
+    struct homing_buf text;
+    int rc = homing_file_read(path, HOMING_MACHINES_FILE_MAX, &text);
+    if (rc < 0) return rc;
+    struct homing_lines lines;
+    homing_lines_init(&lines, text.data, text.len, HOMING_MACHINES_LINE_MAX, HOMING_LINES_SKIP);
+    char *line;
+    int found = -ENOENT;
+    while (found == -ENOENT && homing_lines_next(&lines, &line, NULL) > 0) {
+        char *col[4];
+        if (reader_split_tabs(line, col, 4) != 4 || strcmp(col[1], "ua-bot") != 0) continue;
+        if (strchr(col[0], '/') || col[0][0] == '.')
+            found = -EINVAL;
+        else if (snprintf(out, cap, "%s/%s", dir, col[0]) >= (int)cap)
+            found = -ENAMETOOLONG;
+        else
+            found = 0;
+    }
+    homing_buf_free(&text);
+    return found;
 }

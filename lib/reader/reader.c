@@ -74,8 +74,15 @@ int homing_reader_new(const struct homing_reader_options *o, struct homing_reade
     r->rdns = o->rdns;
     int rc = homing_ua_parser_new(o->uap_regexes, o->ua_rules, o->ua_cache, &r->ua);
     if (rc == 0) rc = homing_machines_load(o->machines, &r->machines, NULL, 0);
-    if (rc == 0 && !(o->published && !o->published[0]))
+    if (rc == 0 && !(o->published && !o->published[0])) {
         rc = homing_machines_load_published(r->machines, o->published, NULL, 0);
+        char bots[4096 + 512];
+        int b = rc == 0 ? homing_published_ua_bots(o->published, bots, sizeof bots) : 0;
+        if (b == 0 && rc == 0)
+            rc = homing_ua_parser_load_bots(r->ua, bots);
+        else if (b != -ENOENT)
+            rc = b;
+    }
     if (rc == 0 && o->asn_db && o->asn_db[0]) rc = homing_asn_open(o->asn_db, &r->asn);
     if (rc == 0 && o->country_db && o->country_db[0]) rc = homing_geo_open(o->country_db, &r->geo);
     if (rc < 0) {

@@ -33,8 +33,9 @@
 
 static const char update_usage[] =
     "usage: homing update-data (--from DIR | --npm PKG) [--to DIR] [--dry-run] [--force]\n\n"
-    "Refreshes the published range lists (iCloud Private Relay egress, Exchange\n"
-    "Online Protection, Google's and Bing's crawlers...) that lists.tsv names, from\n"
+    "Refreshes the published lists (iCloud Private Relay egress, Exchange Online\n"
+    "Protection, Google's and Bing's crawlers, crawler User-Agent patterns...) that\n"
+    "lists.tsv names, from\n"
     "files downloaded into DIR or installed as the npm package PKG (looked up in\n"
     "$HOMING_NPM_ROOT, else var/npm/node_modules). A list is found under its own\n"
     "name or its upstream file's name (egress-ip-ranges.csv, googlebot.json...).\n"
@@ -45,6 +46,9 @@ static const char update_usage[] =
 
 struct update_list {
     char file[256];
+    int ua; /* a User-Agent pattern list (class ua-bot), not prefixes */
+    char **pats;
+    size_t npats;
     char src_path[UPDATE_PATH_MAX];
     char *data;
     size_t len;
@@ -87,6 +91,22 @@ static int path_join(char *out, size_t cap, const char *dir, const char *name)
     out[a] = '/';
     memcpy(out + a + 1, name, b + 1);
     return 0;
+}
+
+/* As diff, for sorted unique strings (User-Agent patterns). */
+static void diff_strv(char **a, size_t na, char **b, size_t nb, size_t *added, size_t *removed)
+{
+    size_t i = 0, j = 0;
+    *added = *removed = 0;
+    while (i < na || j < nb) {
+        int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i], b[j]);
+        if (c < 0)
+            (*removed)++, i++;
+        else if (c > 0)
+            (*added)++, j++;
+        else
+            i++, j++;
+    }
 }
 
 static int exists(const char *path)
@@ -210,6 +230,7 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
         char *tab = strchr(line, '\t');
         if (!tab) continue;
         *tab = '\0';
+        int ua = strncmp(tab + 1 + strspn(tab + 1, "\t"), "ua-", 3) == 0;
         /* the source is the last column */
         char *source = strrchr(tab + 1, '\t');
         source = source ? source + 1 : tab + 1;
@@ -221,6 +242,7 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
         struct update_list *l = &lists[nl];
         memset(l, 0, sizeof *l);
         snprintf(l->file, sizeof l->file, "%s", line);
+        l->ua = ua;
         char up[256];
         upstream_name(source, up, sizeof up);
         if (path_join(l->src_path, sizeof l->src_path, src, l->file) < 0 ||
@@ -239,14 +261,16 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
     for (size_t i = 0; rc == CLI_OK && i < nl; i++) {
         struct update_list *l = &lists[i];
         if (!exists(l->src_path)) continue;
-        int r = homing_published_read(l->src_path, &l->v, &l->n);
-        if (r == 0 && l->n == 0) r = -ENODATA;
+        int r = l->ua ? homing_ua_bots_read(l->src_path, &l->pats, &l->npats)
+                      : homing_published_read(l->src_path, &l->v, &l->n);
+        if (r == 0 && l->n == 0 && l->npats == 0) r = -ENODATA;
         if (r == 0) r = cli_read_file(l->src_path, HOMING_PUBLISHED_FILE_MAX, &l->data, &l->len);
         if (r < 0)
-            rc = cli_fail("%s: %s; nothing updated", cli_safe(l->src_path, safe, sizeof safe),
-                          r == -EINVAL    ? "malformed prefix list"
-                          : r == -ENODATA ? "no prefixes"
-                                          : strerror(-r));
+            rc =
+                cli_fail("%s: %s; nothing updated", cli_safe(l->src_path, safe, sizeof safe),
+                         r == -EINVAL ? (l->ua ? "malformed pattern list" : "malformed prefix list")
+                         : r == -ENODATA ? "no prefixes"
+                                         : strerror(-r));
         found++;
     }
     if (rc == CLI_OK && found == 0)
@@ -264,13 +288,20 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
             rc = cli_fail("target path too long");
             break;
         }
-        struct homing_cidr *ov = NULL;
-        size_t on = 0;
-        if (exists(old_path) && homing_published_read(old_path, &ov, &on) < 0) on = 0;
-        size_t added, removed;
-        diff(ov, on, l->v, l->n, &added, &removed);
-        free(ov);
-        printf("%s: %zu prefixes, %zu added, %zu removed%s\n", l->file, l->n, added, removed,
+        size_t on = 0, added, removed;
+        if (l->ua) {
+            char **op = NULL;
+            if (!exists(old_path) || homing_ua_bots_read(old_path, &op, &on) < 0) on = 0;
+            diff_strv(op, on, l->pats, l->npats, &added, &removed);
+            homing_strv_free(op, on);
+        } else {
+            struct homing_cidr *ov = NULL;
+            if (exists(old_path) && homing_published_read(old_path, &ov, &on) < 0) on = 0;
+            diff(ov, on, l->v, l->n, &added, &removed);
+            free(ov);
+        }
+        printf("%s: %zu %s, %zu added, %zu removed%s\n", l->file, l->ua ? l->npats : l->n,
+               l->ua ? "patterns" : "prefixes", added, removed,
                added || removed ? "" : " (unchanged)");
         if (!force && on && removed * 100 > on * UPDATE_SHRINK_MAX_PCT)
             rc = cli_fail("%s: would remove %zu of %zu prefixes; nothing updated (--force to "
@@ -292,6 +323,7 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
                dry ? " (dry run: nothing written)" : "");
     for (size_t i = 0; i < nl; i++) {
         free(lists[i].v);
+        homing_strv_free(lists[i].pats, lists[i].npats);
         free(lists[i].data);
     }
     return rc;

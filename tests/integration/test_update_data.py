@@ -62,7 +62,7 @@ def updates_with_a_diff_summary():
     check("googlebot.json: 313 prefixes, 1 added, 3 removed" in r.stdout, r.stdout)
     check("icloud-private-relay.txt: 13744 prefixes, 1 added, 2 removed" in r.stdout, r.stdout)
     check("microsoft-eop.txt: not in the source, kept" in r.stdout, r.stdout)
-    check("2 of 6 lists changed (dry run" in r.stdout, r.stdout)
+    check("2 of 8 lists changed (dry run" in r.stdout, r.stdout)
     check(read("googlebot.json") == before, "dry run wrote")
     r = homing("update-data", "--from", source, "--to", target)
     check(r.returncode == 0, r.stderr)
@@ -72,7 +72,7 @@ def updates_with_a_diff_summary():
     check(not [f for f in os.listdir(target) if f.endswith(".tmp")], os.listdir(target))
     r = homing("update-data", "--from", source, "--to", target)
     check("googlebot.json: 313 prefixes, 0 added, 0 removed (unchanged)" in r.stdout, r.stdout)
-    check("0 of 6 lists changed" in r.stdout, r.stdout)
+    check("0 of 8 lists changed" in r.stdout, r.stdout)
 
 
 def a_bad_list_changes_nothing():
@@ -100,6 +100,25 @@ def a_list_that_shrinks_by_half_needs_force():
     r = homing("update-data", "--from", source, "--to", target, "--force")
     check(r.returncode == 0, r.stderr)
     check(read("googlebot.json") != before, "not written with --force")
+
+
+def user_agent_pattern_lists():
+    """The crawler User-Agent list is diffed by pattern, and a pattern that
+    does not compile refuses the update."""
+    reset()
+    d = json.load(open(os.path.join(SRC, "data/published/crawler-user-agents.json")))
+    n = len({e["pattern"] for e in d})
+    d = d[1:] + [{"pattern": "ExampleMailBot/", "instances": []}]
+    open(os.path.join(source, "crawler-user-agents.json"), "w").write(json.dumps(d))
+    r = homing("update-data", "--from", source, "--to", target)
+    check(r.returncode == 0 and f"crawler-user-agents.json: {n} patterns, 1 added, 1 removed"
+          in r.stdout, (r.stdout, r.stderr))
+    d.append({"pattern": "Broken(Bot"})
+    open(os.path.join(source, "crawler-user-agents.json"), "w").write(json.dumps(d))
+    before = read("crawler-user-agents.json")
+    r = homing("update-data", "--from", source, "--to", target)
+    check(r.returncode == 2 and "malformed pattern list" in r.stderr, r.stderr)
+    check(read("crawler-user-agents.json") == before, "written despite a bad pattern")
 
 
 def from_an_npm_package():
@@ -160,6 +179,7 @@ try:
     T.run(updates_with_a_diff_summary)
     T.run(a_bad_list_changes_nothing)
     T.run(a_list_that_shrinks_by_half_needs_force)
+    T.run(user_agent_pattern_lists)
     T.run(from_an_npm_package)
     T.run(the_daemon_loads_the_new_lists)
 finally:

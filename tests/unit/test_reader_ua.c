@@ -308,6 +308,59 @@ static void test_automation_never_browser(void **state)
     }
 }
 
+/* A published list of automation patterns (crawler-user-agents' JSON shape)
+ * makes bots of what uap-core calls browsers or does not know, names an
+ * unknown one by its token, and never overrides homing's own rules; a
+ * pattern that does not compile, or another shape, is refused. */
+static void test_published_bots(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/homing-test-bots-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *json = "[{\"pattern\": \"ExampleAgent\\\\/\"}, {\"pattern\": \"[a-z]+fetcher\"},"
+                       " {\"pattern\": \"Thunderbird\"}, {\"pattern\": \"ExampleAgent\\\\/\"}]";
+    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+    close(fd);
+    char **v;
+    size_t n;
+    assert_int_equal(homing_ua_bots_read(path, &v, &n), 0);
+    assert_int_equal(n, 3); /* the duplicate once */
+    homing_strv_free(v, n);
+    struct homing_ua_parser *p;
+    assert_int_equal(homing_ua_parser_new(NULL, RULES, 0, &p), 0);
+    assert_int_equal(homing_ua_parser_load_bots(p, path), 0);
+    struct homing_ua u;
+    const char *a = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                    "Gecko) Chrome/120.0.0.0 Safari/537.36 ExampleAgent/1.0";
+    assert_int_equal(homing_ua_parse(p, a, strlen(a), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_BOT);
+    assert_string_equal(u.family, "Chrome"); /* uap-core's name kept */
+    const char *b = "linkfetcher 2.0";
+    assert_int_equal(homing_ua_parse(p, b, strlen(b), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_BOT);
+    assert_string_equal(u.family, "linkfetcher");
+    const char *c = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0) Gecko/20100101 "
+                    "Thunderbird/115.3.1";
+    assert_int_equal(homing_ua_parse(p, c, strlen(c), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_MAIL);
+    const char *d = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                    "Gecko) Chrome/120.0.0.0 Safari/537.36";
+    assert_int_equal(homing_ua_parse(p, d, strlen(d), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_BROWSER);
+    homing_ua_parser_free(p);
+    const char *bad[] = {"[{\"pattern\": \"Broken(Bot\"}]", "{\"prefixes\": []}",
+                         "[{\"url\": \"x\"}]", "[{\"pattern\": \"\"}]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_equal(homing_ua_bots_read(path, &v, &n), -EINVAL);
+    }
+    unlink(path);
+}
+
 static void test_cache(void **state)
 {
     (void)state;
@@ -426,13 +479,10 @@ static void test_measure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uap_conformance),
-        cmocka_unit_test(test_homing_rules),
-        cmocka_unit_test(test_uap_mail_families),
-        cmocka_unit_test(test_automation_never_browser),
-        cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_odd_input),
-        cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_uap_conformance),   cmocka_unit_test(test_homing_rules),
+        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_automation_never_browser),
+        cmocka_unit_test(test_published_bots),    cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_odd_input),         cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
