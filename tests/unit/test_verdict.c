@@ -770,6 +770,27 @@ static void test_published_index_random(void **state)
     }
     assert_true(hits > LOOKUPS / 4 && hits < LOOKUPS); /* both outcomes seen often */
     homing_machines_free(m);
+
+    /* Measure (not a bound): lookups of random addresses in the real
+     * machines.tsv and published lists. */
+    assert_int_equal(homing_machines_load("data/machines.tsv", &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, "data/published", NULL, 0), 0);
+    size_t found = 0;
+    const int rounds = 1000000;
+    int64_t t0 = homing_mono_us();
+    for (int q = 0; q < rounds; q++) {
+        struct homing_addr a = {0};
+        a.family = q % 4 ? 4 : 6;
+        uint32_t x = (uint32_t)q * 2654435761u;
+        memcpy(a.bytes, &x, 4);
+        if (a.family == 6) a.bytes[0] = 0x2a, a.bytes[1] = (uint8_t)(q >> 8);
+        struct homing_machine out;
+        found += homing_machines_match(m, &a, 0, &out) == 0;
+    }
+    int64_t t1 = homing_mono_us();
+    printf("measure: %.1f M prefix lookups/s over %zu entries (%zu found)\n",
+           rounds / ((double)(t1 - t0) + 1), homing_machines_count(m), found);
+    homing_machines_free(m);
     const char *files[] = {"relay.txt", "scanner.txt", "crawler.txt", "lists.tsv", "none.tsv"};
     for (size_t i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
