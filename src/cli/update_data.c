@@ -241,7 +241,7 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
         }
         struct update_list *l = &lists[nl];
         memset(l, 0, sizeof *l);
-        snprintf(l->file, sizeof l->file, "%s", line);
+        memcpy(l->file, line, strlen(line) + 1); /* fits: checked above */
         l->ua = ua;
         char up[256];
         upstream_name(source, up, sizeof up);
