@@ -114,6 +114,7 @@ struct context {
     int repeats;      /* hits with the same client and User-Agent nearby, for any
                        * recipient of the message (a loop over many tokens), counted
                        * up to HOMING_VERDICT_REPEAT_MIN (all the rules ask) */
+    int own_repeats;  /* the same, of the event's own recipient only */
 };
 
 static int64_t absdiff(int64_t a, int64_t b)
@@ -306,13 +307,15 @@ static void scan_indexed(const struct homing_verdict_input *in, struct context *
     int64_t to =
         t > INT64_MAX - HOMING_VERDICT_REPEAT_US ? INT64_MAX : t + HOMING_VERDICT_REPEAT_US;
     for (size_t i = vx_bound(ix->by_key, ix->n, &probe, vx_cmp_key, 0);
-         i < ix->n && c->repeats < HOMING_VERDICT_REPEAT_MIN; i++) {
+         i < ix->n && c->own_repeats < HOMING_VERDICT_REPEAT_MIN; i++) {
         const struct vx *v = &ix->by_key[i];
         if (v->message != e->message || v->key != probe.key || v->time_us > to) break;
         const struct homing_event *o = &ix->others[v->pos];
         if (!is_self(o, e) && strcmp(o->client, e->client) == 0 &&
-            strcmp(o->user_agent, e->user_agent) == 0)
-            c->repeats++;
+            strcmp(o->user_agent, e->user_agent) == 0) {
+            if (c->repeats < HOMING_VERDICT_REPEAT_MIN) c->repeats++;
+            if (o->recipient == e->recipient) c->own_repeats++;
+        }
     }
 }
 
@@ -325,7 +328,7 @@ static void scan_others(const struct homing_verdict_input *in, struct context *c
 {
     const struct homing_event *e = in->event;
     memset(c, 0, sizeof *c);
-    c->repeats = 1;
+    c->repeats = c->own_repeats = 1;
     if (in->index) {
         scan_indexed(in, c);
         return;
@@ -342,11 +345,14 @@ static void scan_others(const struct homing_verdict_input *in, struct context *c
                 absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_BURST_US)
                 c->burst = 1;
         }
-        if (c->repeats < HOMING_VERDICT_REPEAT_MIN &&
+        if (c->own_repeats < HOMING_VERDICT_REPEAT_MIN &&
             absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_REPEAT_US &&
-            strcmp(o->client, e->client) == 0 && strcmp(o->user_agent, e->user_agent) == 0)
-            c->repeats++;
-        if (c->earlier_open && (c->burst || !want_burst) && c->repeats >= HOMING_VERDICT_REPEAT_MIN)
+            strcmp(o->client, e->client) == 0 && strcmp(o->user_agent, e->user_agent) == 0) {
+            if (c->repeats < HOMING_VERDICT_REPEAT_MIN) c->repeats++;
+            if (o->recipient == e->recipient) c->own_repeats++;
+        }
+        if (c->earlier_open && (c->burst || !want_burst) &&
+            c->own_repeats >= HOMING_VERDICT_REPEAT_MIN)
             break;
     }
 }
@@ -409,7 +415,12 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
     scan_others(in, &c);
     if (!is_open && !c.earlier_open) why |= HOMING_REASON_CLICK_WITHOUT_OPEN;
     if (c.burst) why |= HOMING_REASON_BURST;
-    if (c.repeats >= HOMING_VERDICT_REPEAT_MIN) why |= HOMING_REASON_REPEAT;
+    /* A loop over many recipients' tokens is automation, but one mail client
+     * build behind one office NAT opening an all-staff message is people: for
+     * mail clients only the recipient's own repeats count. */
+    if (c.own_repeats >= HOMING_VERDICT_REPEAT_MIN ||
+        (ucl != HOMING_UA_CLASS_MAIL && c.repeats >= HOMING_VERDICT_REPEAT_MIN))
+        why |= HOMING_REASON_REPEAT;
 
     struct homing_verdict_result r = {.verdict = HOMING_VERDICT_UNKNOWN,
                                       .confidence = 30,
