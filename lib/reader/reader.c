@@ -77,8 +77,8 @@ int homing_reader_new(const struct homing_reader_options *o, struct homing_reade
     if (rc == 0 && !(o->published && !o->published[0])) {
         rc = homing_machines_load_published(r->machines, o->published, NULL, 0);
         char bots[4096 + 512];
-        int b = rc == 0 ? homing_published_ua_bots(o->published, bots, sizeof bots) : 0;
-        if (b == 0 && rc == 0)
+        int b = rc == 0 ? homing_published_ua_bots(o->published, bots, sizeof bots) : -ENOENT;
+        if (b == 0)
             rc = homing_ua_parser_load_bots(r->ua, bots);
         else if (b != -ENOENT)
             rc = b;

@@ -478,6 +478,16 @@ static uint32_t reference_reasons(const struct homing_event *e, const struct hom
  * to land on the edges: times on half seconds (the windows' ends), few
  * messages, recipients, links, clients and User-Agents, ids shared or 0, the
  * event itself among the others or not. */
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* The front ends' reader: a geo database that cannot be opened costs only the
  * geo lookups (said in geo_err); a missing rules file fails. */
 static void test_reader_open(void **state)
@@ -518,6 +528,30 @@ static void test_reader_open(void **state)
     snprintf(path, sizeof path, "%s/data/machines.tsv", cwd);
     assert_int_equal(homing_config_set(c, "enrich.machines", path), 0);
     assert_int_equal(homing_config_set(c, "enrich.ua_cache", "0"), -EINVAL);
+    /* A malformed published list (prefixes or User-Agent patterns) fails the
+     * reader, with or without geo: never verdicts without the evidence. */
+    assert_int_equal(homing_config_set(c, "enrich.published", dir), 0);
+    write_text(dir, "lists.tsv", "x.txt\tscanner\tX\tsrc\n");
+    write_text(dir, "x.txt", "999.1.1.1/8\n");
+    r = NULL;
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), -EINVAL);
+    assert_null(r);
+    write_text(dir, "lists.tsv", "u.json\tua-bot\tU\tsrc\n");
+    write_text(dir, "u.json", "[{\"pattern\": \"Broken(Bot\"}]");
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), -EINVAL);
+    write_text(dir, "u.json", "[{\"pattern\": \"OkBot\"}]");
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), 0);
+    homing_reader_free(r);
+    assert_int_equal(homing_config_set(c, "enrich.published", "none"), 0);
+    write_text(dir, "u.json", "[{\"pattern\": \"Broken(Bot\"}]");
+    r = NULL;
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), 0); /* none: not read */
+    homing_reader_free(r);
+    const char *files[] = {"lists.tsv", "x.txt", "u.json"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
     homing_config_free(c);
     rmdir(dir);
 }
@@ -600,16 +634,6 @@ static void test_index_same_verdict(void **state)
 }
 
 /* ---- published range lists and the prefix index ---- */
-
-static void write_text(const char *dir, const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static int match_class(const struct homing_machines *m, const char *addr, uint32_t asn)
 {
