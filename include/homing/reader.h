@@ -264,7 +264,8 @@ enum homing_verdict_reason {
     HOMING_REASON_NET_GATEWAY = 1u << 20,         /* a corporate web gateway (Zscaler...) */
     HOMING_REASON_NET_RELAY = 1u << 21,           /* iCloud Private Relay egress (published) */
     HOMING_REASON_NET_CRAWLER = 1u << 22,         /* a search engine's crawler (published) */
-    HOMING_REASON_COUNT = 23,
+    HOMING_REASON_UA_UNKNOWN = 1u << 23,          /* a User-Agent naming no client known */
+    HOMING_REASON_COUNT = 24,
 };
 
 /* The facts a verdict is computed from. ua and machine may be NULL (unknown). */

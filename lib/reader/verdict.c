@@ -41,7 +41,8 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "net-rdns",
                                                               "net-gateway",
                                                               "net-relay",
-                                                              "net-crawler"};
+                                                              "net-crawler",
+                                                              "ua-unknown"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -377,6 +378,8 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         why |= HOMING_REASON_UA_EMPTY;
     else if (ua_bare(e->user_agent))
         why |= HOMING_REASON_UA_BARE;
+    else if (ucl == HOMING_UA_CLASS_NONE)
+        why |= HOMING_REASON_UA_UNKNOWN; /* so an unknown verdict always says why */
     static const uint32_t ua_reason[] = {
         0,
         HOMING_REASON_UA_BROWSER,

@@ -223,6 +223,9 @@ static int replay(const char *split, const double *min, int measure_speed)
                    e.machine.name, why);
             wrong++;
         }
+        /* An unknown verdict always says what was seen (issue #16: "unknown
+         * with a reason"). */
+        if (e.verdict.verdict == HOMING_VERDICT_UNKNOWN) assert_true(e.verdict.reasons != 0);
         /* Readers come from human hits only, and every human hit has one. */
         if (e.verdict.verdict == HOMING_VERDICT_HUMAN) assert_true(e.fingerprint != 0);
         if (e.verdict.verdict != HOMING_VERDICT_HUMAN &&
