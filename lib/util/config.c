@@ -72,7 +72,7 @@ const struct homing_config_option homing_config_options[] = {
     {"enrich.machines", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "known proxy and scanner networks; empty: data/machines.tsv"},
     {"enrich.published", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
-     "directory of published range lists (lists.tsv); empty: data/published; none: off"},
+     "directory of published lists (lists.tsv); empty: data/published; none: off"},
     {"enrich.ua_cache", "4096", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
      "User-Agent parse results kept in memory (LRU)"},
     {"trace.trusted_hosts", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
