@@ -82,6 +82,7 @@ struct homing_settings {
         const char *uap_regexes;
         const char *ua_rules;
         const char *machines;
+        const char *published;
         long long ua_cache;
     } enrich;
     struct {

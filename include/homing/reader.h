@@ -93,6 +93,19 @@ struct homing_ua_parser;
 int homing_ua_parser_new(const char *uap_yaml, const char *rules_tsv, size_t cache_size,
                          struct homing_ua_parser **out);
 void homing_ua_parser_free(struct homing_ua_parser *p);
+/* A published list of automation User-Agent patterns (the JSON array of
+ * monperrus/crawler-user-agents: [{"pattern": "Googlebot\\/", ...}, ...]):
+ * a User-Agent that uap-core calls a browser, or does not know, and that one
+ * of the patterns matches, is a bot. homing's own rules still come first, so
+ * mail clients and provider proxies keep their class. Replaces any list
+ * loaded before; call before the first parse. */
+#define HOMING_UA_BOTS_MAX   8192 /* patterns in a list */
+#define HOMING_UA_BOTS_CHUNK 64   /* patterns compiled into one alternation */
+int homing_ua_parser_load_bots(struct homing_ua_parser *p, const char *path);
+/* The patterns of such a list, each checked to compile, sorted and without
+ * duplicates (homing update-data diffs them); free with homing_strv_free. */
+int homing_ua_bots_read(const char *path, char ***out, size_t *n);
+void homing_strv_free(char **v, size_t n);
 
 /* Parses ua (n bytes, cut at HOMING_UA_MAX; NUL bytes end it). Never fails on
  * odd input: an unknown client is family "Other". */
@@ -157,6 +170,9 @@ enum homing_machine_class {
     HOMING_MACHINE_CLOUD = 4,    /* hosting network: humans rarely browse from it */
     HOMING_MACHINE_GATEWAY = 5,  /* corporate web gateway: people browse through it,
                                     and it also fetches links to scan them */
+    HOMING_MACHINE_RELAY = 6,    /* iCloud Private Relay egress: Apple MPP prefetches
+                                    and Safari users with Private Relay share it */
+    HOMING_MACHINE_CRAWLER = 7,  /* a search engine's published crawler ranges */
 };
 
 struct homing_machine {
@@ -173,6 +189,27 @@ void homing_machines_free(struct homing_machines *m);
 int homing_machines_match(const struct homing_machines *m, const struct homing_addr *a,
                           uint32_t asn, struct homing_machine *out);
 size_t homing_machines_count(const struct homing_machines *m);
+
+/* ---- Published range lists (data/published/) ----
+ * lists.tsv in the directory names each list: "file  class  name  source";
+ * a file is either a provider's JSON ({"prefixes": [{"ipv4Prefix": ...}]},
+ * Google's and Bing's format) or text with one address or prefix per line (the
+ * first comma-separated field: Apple's egress-ip-ranges.csv), '#' comments.
+ * Their prefixes join the machine knowledge as cidr entries; lookups are a
+ * binary search per prefix length, so the lists' size costs log(n). */
+#define HOMING_PUBLISHED_FILE_MAX   (16u << 20) /* bytes of one list file */
+#define HOMING_PUBLISHED_RANGES_MAX 1000000     /* prefixes of one list */
+#define HOMING_PUBLISHED_LISTS_MAX  64          /* lists in lists.tsv */
+/* Adds the lists of dir (NULL: data/published) to m. A missing lists.tsv adds
+ * nothing; a list it names that is missing or malformed fails. */
+int homing_machines_load_published(struct homing_machines *m, const char *dir, char *err,
+                                   size_t errcap);
+/* The prefixes of one list file, normalised, sorted and without duplicates. */
+int homing_published_read(const char *path, struct homing_cidr **out, size_t *n);
+/* Lists of User-Agent patterns are named in lists.tsv with the class ua-bot;
+ * the prefix loader skips them. The path of the first, in out; -ENOENT when
+ * lists.tsv names none (or is missing). */
+int homing_published_ua_bots(const char *dir, char *out, size_t cap);
 /* The entry of kind rdns whose domain is host or a parent of it ("google.com"
  * matches "google-proxy-66-249-93-10.google.com"), the longest first. host
  * must come from homing_rdns_lookup (confirmed): a PTR alone is whatever the
@@ -190,7 +227,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 1
+#define HOMING_VERDICT_RULES_VERSION 3
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,
@@ -225,7 +262,10 @@ enum homing_verdict_reason {
     HOMING_REASON_VIA_PROXY = 1u << 18,           /* a Via header naming a proxy */
     HOMING_REASON_NET_RDNS = 1u << 19,            /* the network fact came from reverse DNS */
     HOMING_REASON_NET_GATEWAY = 1u << 20,         /* a corporate web gateway (Zscaler...) */
-    HOMING_REASON_COUNT = 21,
+    HOMING_REASON_NET_RELAY = 1u << 21,           /* iCloud Private Relay egress (published) */
+    HOMING_REASON_NET_CRAWLER = 1u << 22,         /* a search engine's crawler (published) */
+    HOMING_REASON_UA_UNKNOWN = 1u << 23,          /* a User-Agent naming no client known */
+    HOMING_REASON_COUNT = 24,
 };
 
 /* The facts a verdict is computed from. ua and machine may be NULL (unknown). */
@@ -259,11 +299,12 @@ int homing_verdict_index_new(const struct homing_event *others, size_t n,
 void homing_verdict_index_free(struct homing_verdict_index *ix);
 
 /* Windows of the time rules (seconds), documented in docs/verdicts.md. */
-#define HOMING_VERDICT_PREFETCH_WINDOW_S 120      /* proxy fetch this soon: prefetch */
-#define HOMING_VERDICT_SCAN_WINDOW_S     300      /* a click this soon without an open */
-#define HOMING_VERDICT_BURST_US          1000000  /* clicks of distinct links within */
-#define HOMING_VERDICT_REPEAT_MIN        5        /* hits of one client and UA in ... */
-#define HOMING_VERDICT_REPEAT_US         10000000 /* ... this long: a loop */
+#define HOMING_VERDICT_PREFETCH_WINDOW_S 120     /* proxy fetch this soon: prefetch */
+#define HOMING_VERDICT_SCAN_WINDOW_S     300     /* a click this soon without an open */
+#define HOMING_VERDICT_BURST_US          1000000 /* clicks of distinct links within */
+#define HOMING_VERDICT_REPEAT_MIN                                                                  \
+    5 /* hits of one client and UA (any recipient of the message) in ... */
+#define HOMING_VERDICT_REPEAT_US 10000000 /* ... this long: a loop */
 
 struct homing_verdict_result {
     uint8_t verdict;    /* enum homing_verdict */
@@ -312,6 +353,7 @@ struct homing_reader_options {
     const char *uap_regexes; /* NULL: default */
     const char *ua_rules;    /* NULL: data dir; "": none */
     const char *machines;    /* NULL: data dir */
+    const char *published;   /* NULL: data/published; "": no published range lists */
     const char *asn_db;      /* NULL or "": no ASN lookups */
     const char *country_db;  /* NULL or "": no country lookups */
     size_t ua_cache;         /* 0: default */

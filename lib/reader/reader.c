@@ -74,6 +74,15 @@ int homing_reader_new(const struct homing_reader_options *o, struct homing_reade
     r->rdns = o->rdns;
     int rc = homing_ua_parser_new(o->uap_regexes, o->ua_rules, o->ua_cache, &r->ua);
     if (rc == 0) rc = homing_machines_load(o->machines, &r->machines, NULL, 0);
+    if (rc == 0 && !(o->published && !o->published[0])) {
+        rc = homing_machines_load_published(r->machines, o->published, NULL, 0);
+        char bots[4096 + 512];
+        int b = rc == 0 ? homing_published_ua_bots(o->published, bots, sizeof bots) : -ENOENT;
+        if (b == 0)
+            rc = homing_ua_parser_load_bots(r->ua, bots);
+        else if (b != -ENOENT)
+            rc = b;
+    }
     if (rc == 0 && o->asn_db && o->asn_db[0]) rc = homing_asn_open(o->asn_db, &r->asn);
     if (rc == 0 && o->country_db && o->country_db[0]) rc = homing_geo_open(o->country_db, &r->geo);
     if (rc < 0) {
@@ -93,10 +102,14 @@ static int reader_options(const struct homing_config *c, struct homing_reader_op
     const char *uap = set->enrich.uap_regexes;
     const char *rules = set->enrich.ua_rules;
     const char *machines = set->enrich.machines;
+    const char *published = set->enrich.published;
     *o = (struct homing_reader_options){
         .uap_regexes = uap && uap[0] ? uap : NULL,
         .ua_rules = rules && rules[0] ? rules : NULL,
         .machines = machines && machines[0] ? machines : NULL,
+        .published = published && strcmp(published, "none") == 0 ? ""
+                     : published && published[0]                 ? published
+                                                                 : NULL,
         .asn_db = set->geo.asn_db,
         .country_db = set->geo.country_db,
         .ua_cache = (size_t)set->enrich.ua_cache,
@@ -188,8 +201,9 @@ int homing_reader_enrich(struct homing_reader *r, const struct homing_verdict_in
 
 const char *homing_machine_class_name(unsigned c)
 {
-    static const char *names[] = {"none", "proxy", "prefetch", "scanner", "cloud", "gateway"};
-    return c <= HOMING_MACHINE_GATEWAY ? names[c] : "none";
+    static const char *names[] = {"none",  "proxy",   "prefetch", "scanner",
+                                  "cloud", "gateway", "relay",    "crawler"};
+    return c <= HOMING_MACHINE_CRAWLER ? names[c] : "none";
 }
 
 /* Sets key to the string s unless s is empty; 0 or -ENOMEM. */

@@ -13,7 +13,9 @@
  * Contract: see homing/reader.h. Not thread-safe (cache, match data).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <pcre2.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -59,6 +61,8 @@ struct ua_cache_entry {
 
 struct homing_ua_parser {
     struct ua_list rules, ua, os, device;
+    pcre2_code **bots; /* published automation patterns, HOMING_UA_BOTS_CHUNK to a regex */
+    size_t nbots;
     pcre2_match_data *md;
     pcre2_match_context *mc;
     size_t jit;
@@ -397,6 +401,23 @@ static const struct {
     {"Barca", HOMING_UA_CLASS_MAIL, 0},
 };
 
+/* uap-core names crawlers, link-preview fetchers and headless engines as
+ * families of their own, often with a browser's device ("Other", not
+ * "Spider"): a family is a browser unless its name says it is automation.
+ * Case-sensitive, so a phone named "CUBOT" stays a browser (issue #16). */
+static int ua_family_automated(const char *family)
+{
+    static const char *const marks[] = {"bot",     "Bot",      "crawler",  "Crawler", "spider",
+                                        "Spider",  "Headless", "headless", "Preview", "preview",
+                                        "Monitor", "Scraper",  NULL};
+    for (int i = 0; marks[i]; i++) {
+        const char *p = strstr(family, marks[i]);
+        /* "bot"/"Bot" ends a word: Googlebot, AhrefsBot; not "Bottle" */
+        if (p && (i > 1 || !isalpha((unsigned char)p[strlen(marks[i])]))) return 1;
+    }
+    return 0;
+}
+
 static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
 {
     memset(u, 0, sizeof *u);
@@ -443,7 +464,27 @@ static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, 
     }
     if (!u->os[0]) homing_strlcpy(u->os, "Other", sizeof u->os);
     if (!u->device[0]) homing_strlcpy(u->device, "Other", sizeof u->device);
-    if (strcmp(u->device, "Spider") == 0 && !u->from_rules) u->ua_class = HOMING_UA_CLASS_BOT;
+    if (!u->from_rules && (strcmp(u->device, "Spider") == 0 || ua_family_automated(u->family)))
+        u->ua_class = HOMING_UA_CLASS_BOT;
+    /* What uap-core calls a browser, or does not know, may still be on a
+     * published list of automation: then it is a bot, named by uap-core if it
+     * knows it. */
+    if (!u->from_rules &&
+        (u->ua_class == HOMING_UA_CLASS_BROWSER || u->ua_class == HOMING_UA_CLASS_NONE)) {
+        for (size_t b = 0; b < p->nbots; b++) {
+            int r = pcre2_match(p->bots[b], (PCRE2_SPTR)s, n, 0, 0, p->md, p->mc);
+            if (r < 0) continue;
+            u->ua_class = HOMING_UA_CLASS_BOT;
+            if (strcmp(u->family, "Other") == 0) {
+                /* the matched token, without the separators around it */
+                PCRE2_SIZE a = ov[0], z = ov[1];
+                while (a < z && !isalnum((unsigned char)s[a])) a++;
+                while (z > a && !isalnum((unsigned char)s[z - 1])) z--;
+                if (z > a) homing_str_sanitize(u->family, sizeof u->family, s + a, z - a);
+            }
+            break;
+        }
+    }
     if (rule && rule->type) forced_type = rule->type;
     u->type = forced_type ? forced_type : derive_type(u, s, n);
 }
@@ -573,12 +614,124 @@ void homing_ua_parser_free(struct homing_ua_parser *p)
     list_free(&p->ua);
     list_free(&p->os);
     list_free(&p->device);
+    for (size_t i = 0; i < p->nbots; i++) pcre2_code_free(p->bots[i]);
+    free(p->bots);
     pcre2_match_data_free(p->md);
     pcre2_match_context_free(p->mc);
     for (size_t i = 0; i < p->used; i++) free(p->entries[i].key);
     free(p->entries);
     free(p->buckets);
     free(p);
+}
+
+/* ---- published automation patterns -------------------------------------- */
+
+static int strp_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void homing_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+int homing_ua_bots_read(const char *path, char ***out, size_t *n)
+{
+    if (!path || !out || !n) return -EINVAL;
+    struct homing_buf text;
+    int rc = homing_file_read(path, HOMING_PUBLISHED_FILE_MAX, &text);
+    if (rc < 0) return rc;
+    json_t *root = json_loadb(text.data, text.len, 0, NULL);
+    homing_buf_free(&text);
+    if (!json_is_array(root) || json_array_size(root) > HOMING_UA_BOTS_MAX) {
+        json_decref(root);
+        return -EINVAL;
+    }
+    size_t cnt = json_array_size(root);
+    char **v = calloc(cnt ? cnt : 1, sizeof *v);
+    if (!v) rc = -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < cnt; i++) {
+        json_t *pat = json_object_get(json_array_get(root, i), "pattern");
+        const char *ps = json_string_value(pat);
+        size_t pl = ps ? json_string_length(pat) : 0;
+        int errcode;
+        PCRE2_SIZE erroff;
+        pcre2_code *re = NULL;
+        if (!ps || pl == 0 || pl > HOMING_UA_REGEX_MAX || memchr(ps, 0, pl) ||
+            !(re = pcre2_compile((PCRE2_SPTR)ps, pl, 0, &errcode, &erroff, NULL))) {
+            rc = -EINVAL;
+            break;
+        }
+        pcre2_code_free(re);
+        if (!(v[k] = strdup(ps)))
+            rc = -ENOMEM;
+        else
+            k++;
+    }
+    json_decref(root);
+    if (rc < 0) {
+        homing_strv_free(v, k);
+        return rc;
+    }
+    if (k) qsort(v, k, sizeof *v, strp_cmp);
+    size_t w = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (w && strcmp(v[w - 1], v[i]) == 0) {
+            free(v[i]);
+            continue;
+        }
+        v[w++] = v[i];
+    }
+    *out = v;
+    *n = w;
+    return 0;
+}
+
+int homing_ua_parser_load_bots(struct homing_ua_parser *p, const char *path)
+{
+    if (!p || !path) return -EINVAL;
+    char **v;
+    size_t n;
+    int rc = homing_ua_bots_read(path, &v, &n);
+    if (rc < 0) return rc;
+    size_t chunks = (n + HOMING_UA_BOTS_CHUNK - 1) / HOMING_UA_BOTS_CHUNK;
+    pcre2_code **bots = calloc(chunks ? chunks : 1, sizeof *bots);
+    struct homing_buf alt;
+    homing_buf_init(&alt, (size_t)HOMING_UA_BOTS_CHUNK * (HOMING_UA_REGEX_MAX + 8));
+    if (!bots) rc = -ENOMEM;
+    /* One alternation per chunk: a single one of every pattern would pass
+     * PCRE2's compiled size limit; one regex per pattern costs a match each. */
+    for (size_t c = 0; rc == 0 && c < chunks; c++) {
+        alt.len = 0;
+        for (size_t i = c * HOMING_UA_BOTS_CHUNK;
+             rc == 0 && i < n && i < (c + 1) * HOMING_UA_BOTS_CHUNK; i++) {
+            if (i > c * HOMING_UA_BOTS_CHUNK) rc = homing_buf_append(&alt, "|", 1);
+            if (rc == 0) rc = homing_buf_append(&alt, "(?:", 3);
+            if (rc == 0) rc = homing_buf_append(&alt, v[i], strlen(v[i]));
+            if (rc == 0) rc = homing_buf_append(&alt, ")", 1);
+        }
+        int errcode;
+        PCRE2_SIZE erroff;
+        if (rc == 0 &&
+            !(bots[c] = pcre2_compile((PCRE2_SPTR)alt.data, alt.len, 0, &errcode, &erroff, NULL)))
+            rc = -EINVAL;
+        if (rc == 0 && pcre2_jit_compile(bots[c], PCRE2_JIT_COMPLETE) == 0) p->jit++;
+    }
+    homing_buf_free(&alt);
+    homing_strv_free(v, n);
+    if (rc < 0) {
+        for (size_t c = 0; bots && c < chunks; c++) pcre2_code_free(bots[c]);
+        free(bots);
+        return rc;
+    }
+    for (size_t i = 0; i < p->nbots; i++) pcre2_code_free(p->bots[i]);
+    free(p->bots);
+    p->bots = bots;
+    p->nbots = chunks;
+    return 0;
 }
 
 void homing_ua_parser_stats(const struct homing_ua_parser *p, struct homing_ua_stats *out)

@@ -39,7 +39,10 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "repeat",
                                                               "via-proxy",
                                                               "net-rdns",
-                                                              "net-gateway"};
+                                                              "net-gateway",
+                                                              "net-relay",
+                                                              "net-crawler",
+                                                              "ua-unknown"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -109,8 +112,10 @@ static int ua_bare(const char *ua)
 struct context {
     int earlier_open; /* an open of the same recipient at or before the event */
     int burst;        /* a click on another link within HOMING_VERDICT_BURST_US */
-    int repeats;      /* hits with the same client and User-Agent nearby, counted up to
-                       * HOMING_VERDICT_REPEAT_MIN (all the rules ask) */
+    int repeats;      /* hits with the same client and User-Agent nearby, for any
+                       * recipient of the message (a loop over many tokens), counted
+                       * up to HOMING_VERDICT_REPEAT_MIN (all the rules ask) */
+    int own_repeats;  /* the same, of the event's own recipient only */
 };
 
 static int64_t absdiff(int64_t a, int64_t b)
@@ -137,7 +142,8 @@ static int is_self(const struct homing_event *o, const struct homing_event *e)
 
 /* ---- the index: the hits among others, in two orders ----
  * by_item: (message, recipient, kind, item, time): earlier opens and bursts;
- * by_key: (message, recipient, key, time): repeats of a client and User-Agent.
+ * by_key: (message, key, time): repeats of a client and User-Agent, over
+ * every recipient of the message.
  * Every question of scan_others is about the event's own message and
  * recipient and a time window, so each becomes a few binary searches. */
 struct vx {
@@ -178,9 +184,7 @@ static int vx_cmp_item(const struct vx *a, const struct vx *b)
 static int vx_cmp_key(const struct vx *a, const struct vx *b)
 {
     int c;
-    if ((c = cmp_u64(a->message, b->message)) || (c = cmp_u64(a->recipient, b->recipient)) ||
-        (c = cmp_u64(a->key, b->key)))
-        return c;
+    if ((c = cmp_u64(a->message, b->message)) || (c = cmp_u64(a->key, b->key))) return c;
     return cmp_i64(a->time_us, b->time_us);
 }
 
@@ -304,15 +308,15 @@ static void scan_indexed(const struct homing_verdict_input *in, struct context *
     int64_t to =
         t > INT64_MAX - HOMING_VERDICT_REPEAT_US ? INT64_MAX : t + HOMING_VERDICT_REPEAT_US;
     for (size_t i = vx_bound(ix->by_key, ix->n, &probe, vx_cmp_key, 0);
-         i < ix->n && c->repeats < HOMING_VERDICT_REPEAT_MIN; i++) {
+         i < ix->n && c->own_repeats < HOMING_VERDICT_REPEAT_MIN; i++) {
         const struct vx *v = &ix->by_key[i];
-        if (v->message != e->message || v->recipient != e->recipient || v->key != probe.key ||
-            v->time_us > to)
-            break;
+        if (v->message != e->message || v->key != probe.key || v->time_us > to) break;
         const struct homing_event *o = &ix->others[v->pos];
         if (!is_self(o, e) && strcmp(o->client, e->client) == 0 &&
-            strcmp(o->user_agent, e->user_agent) == 0)
-            c->repeats++;
+            strcmp(o->user_agent, e->user_agent) == 0) {
+            if (c->repeats < HOMING_VERDICT_REPEAT_MIN) c->repeats++;
+            if (o->recipient == e->recipient) c->own_repeats++;
+        }
     }
 }
 
@@ -325,7 +329,7 @@ static void scan_others(const struct homing_verdict_input *in, struct context *c
 {
     const struct homing_event *e = in->event;
     memset(c, 0, sizeof *c);
-    c->repeats = 1;
+    c->repeats = c->own_repeats = 1;
     if (in->index) {
         scan_indexed(in, c);
         return;
@@ -335,16 +339,21 @@ static void scan_others(const struct homing_verdict_input *in, struct context *c
     for (size_t i = 0; i < in->n_others; i++) {
         const struct homing_event *o = &in->others[i];
         if (is_self(o, e) || !is_hit(o->kind)) continue;
-        if (o->message != e->message || o->recipient != e->recipient) continue;
-        if (o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us) c->earlier_open = 1;
-        if (want_burst && o->kind == e->kind && o->item != e->item &&
-            absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_BURST_US)
-            c->burst = 1;
-        if (c->repeats < HOMING_VERDICT_REPEAT_MIN &&
+        if (o->message != e->message) continue;
+        if (o->recipient == e->recipient) {
+            if (o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us) c->earlier_open = 1;
+            if (want_burst && o->kind == e->kind && o->item != e->item &&
+                absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_BURST_US)
+                c->burst = 1;
+        }
+        if (c->own_repeats < HOMING_VERDICT_REPEAT_MIN &&
             absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_REPEAT_US &&
-            strcmp(o->client, e->client) == 0 && strcmp(o->user_agent, e->user_agent) == 0)
-            c->repeats++;
-        if (c->earlier_open && (c->burst || !want_burst) && c->repeats >= HOMING_VERDICT_REPEAT_MIN)
+            strcmp(o->client, e->client) == 0 && strcmp(o->user_agent, e->user_agent) == 0) {
+            if (c->repeats < HOMING_VERDICT_REPEAT_MIN) c->repeats++;
+            if (o->recipient == e->recipient) c->own_repeats++;
+        }
+        if (c->earlier_open && (c->burst || !want_burst) &&
+            c->own_repeats >= HOMING_VERDICT_REPEAT_MIN)
             break;
     }
 }
@@ -369,6 +378,8 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         why |= HOMING_REASON_UA_EMPTY;
     else if (ua_bare(e->user_agent))
         why |= HOMING_REASON_UA_BARE;
+    else if (ucl == HOMING_UA_CLASS_NONE)
+        why |= HOMING_REASON_UA_UNKNOWN; /* so an unknown verdict always says why */
     static const uint32_t ua_reason[] = {
         0,
         HOMING_REASON_UA_BROWSER,
@@ -386,8 +397,10 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
                                           HOMING_REASON_NET_PREFETCH,
                                           HOMING_REASON_NET_SCANNER,
                                           HOMING_REASON_NET_CLOUD,
-                                          HOMING_REASON_NET_GATEWAY};
-    if (mcl <= HOMING_MACHINE_GATEWAY) why |= net_reason[mcl];
+                                          HOMING_REASON_NET_GATEWAY,
+                                          HOMING_REASON_NET_RELAY,
+                                          HOMING_REASON_NET_CRAWLER};
+    if (mcl <= HOMING_MACHINE_CRAWLER) why |= net_reason[mcl];
     if (e->via[0]) why |= HOMING_REASON_VIA_PROXY;
     if (mcl && in->machine_by_rdns) why |= HOMING_REASON_NET_RDNS;
 
@@ -405,19 +418,34 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
     scan_others(in, &c);
     if (!is_open && !c.earlier_open) why |= HOMING_REASON_CLICK_WITHOUT_OPEN;
     if (c.burst) why |= HOMING_REASON_BURST;
-    if (c.repeats >= HOMING_VERDICT_REPEAT_MIN) why |= HOMING_REASON_REPEAT;
+    /* A loop over many recipients' tokens is automation, but one mail client
+     * build behind one office NAT opening an all-staff message is people: for
+     * mail clients only the recipient's own repeats count. */
+    if (c.own_repeats >= HOMING_VERDICT_REPEAT_MIN ||
+        (ucl != HOMING_UA_CLASS_MAIL && c.repeats >= HOMING_VERDICT_REPEAT_MIN))
+        why |= HOMING_REASON_REPEAT;
 
     struct homing_verdict_result r = {.verdict = HOMING_VERDICT_UNKNOWN,
                                       .confidence = 30,
                                       .rules_version = HOMING_VERDICT_RULES_VERSION,
                                       .reasons = why};
 
+    /* A person's browser on a consumer network: a real browser User-Agent with
+     * the Accept-Language every browser sends, from no known machine network
+     * (or from iCloud Private Relay, which carries Safari users). Scanners
+     * posing as browsers come from their vendors' or clouds' networks and
+     * rarely send a language. */
+    const int consumer_browser = ucl == HOMING_UA_CLASS_BROWSER && e->accept_language[0] &&
+                                 (mcl == HOMING_MACHINE_NONE || mcl == HOMING_MACHINE_RELAY);
+
     /* ---- rules, first match decides ---- */
     if (why & HOMING_REASON_METHOD_HEAD) {
         /* No mail client renders an image or follows a link with HEAD. */
         decide(&r, HOMING_VERDICT_PROBE, 95);
     } else if (ucl == HOMING_UA_CLASS_SCANNER || mcl == HOMING_MACHINE_SCANNER) {
-        /* A security vendor's own network or name: whatever the UA pretends. */
+        /* A security vendor's own network or name, or Exchange Online
+         * Protection's published ranges: whatever the UA pretends, and for
+         * opens as for clicks (gateways fetch the pixel at delivery). */
         decide(&r, HOMING_VERDICT_SCANNER,
                (ucl == HOMING_UA_CLASS_SCANNER && mcl == HOMING_MACHINE_SCANNER) ? 98 : 90);
     } else if (ucl == HOMING_UA_CLASS_TOOL || ucl == HOMING_UA_CLASS_BOT) {
@@ -429,6 +457,13 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
          * so a click from there is a person behind iCloud Private Relay. */
         decide(&r, HOMING_VERDICT_PREFETCH,
                (ucl == HOMING_UA_CLASS_PREFETCH || (why & HOMING_REASON_UA_BARE)) ? 95 : 80);
+    } else if (mcl == HOMING_MACHINE_RELAY && is_open &&
+               ((why & HOMING_REASON_UA_BARE) || ucl == HOMING_UA_CLASS_MAIL)) {
+        /* MPP fetches through the iCloud Private Relay egress Apple publishes
+         * (egress-ip-ranges.csv) with the bare "Mozilla/5.0" or Mail's WebKit
+         * User-Agent; Safari users share those addresses, but they send a
+         * browser's User-Agent and are decided below. */
+        decide(&r, HOMING_VERDICT_PREFETCH, (why & HOMING_REASON_UA_BARE) ? 95 : 85);
     } else if (is_open && (ucl == HOMING_UA_CLASS_PROXY || mcl == HOMING_MACHINE_PROXY)) {
         /* A provider proxy fetches when its user opens, except for the
          * prefetch some providers do when a message arrives: the first fetch
@@ -438,10 +473,16 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
             decide(&r, HOMING_VERDICT_PREFETCH, 65);
         else
             decide(&r, HOMING_VERDICT_PROXY_OPEN, both ? 95 : 80);
+    } else if (mcl == HOMING_MACHINE_CRAWLER) {
+        /* Google's and Bing's published crawler ranges: whatever the UA says,
+         * no one reads mail from there. */
+        decide(&r, HOMING_VERDICT_PROBE, 85);
     } else if (!is_open && (why & HOMING_REASON_BURST)) {
         /* No one clicks two links of a message within a second. */
         decide(&r, HOMING_VERDICT_SCANNER, 90);
     } else if (why & HOMING_REASON_REPEAT) {
+        /* One client and User-Agent hitting the message's tokens in a loop,
+         * for one recipient or many: decided as soon as the loop is seen. */
         decide(&r, HOMING_VERDICT_PROBE, 80);
     } else if (!is_open &&
                (mcl == HOMING_MACHINE_CLOUD || mcl == HOMING_MACHINE_PROXY ||
@@ -451,9 +492,11 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
          * detonation (Safe Links, Defender) rather than the reader. */
         decide(&r, HOMING_VERDICT_SCANNER, 80);
     } else if (!is_open && soon && (why & HOMING_REASON_CLICK_WITHOUT_OPEN) &&
-               ucl != HOMING_UA_CLASS_MAIL) {
+               ucl != HOMING_UA_CLASS_MAIL && !consumer_browser) {
         /* A click within minutes of delivery with no open: a scanner that
-         * came through a network we do not know yet, more often than not. */
+         * came through a network we do not know yet, more often than not;
+         * but not a person's browser on a consumer network (a quick click
+         * with images off, as on a password reset). */
         decide(&r, HOMING_VERDICT_SCANNER, 60);
     } else if (mcl == HOMING_MACHINE_CLOUD) {
         /* A person rarely reads mail from a data centre; not proof either way. */

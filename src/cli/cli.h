@@ -91,6 +91,7 @@ int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_reclassify(struct cli *cli, int argc, char **argv);
+int cmd_update_data(struct cli *cli, int argc, char **argv);
 int cmd_geo_import(struct cli *cli, int argc, char **argv);
 int cmd_trace(struct cli *cli, int argc, char **argv);
 int cmd_track(struct cli *cli, int argc, char **argv);

@@ -25,6 +25,8 @@ static const struct cli_command commands[] = {
     {"report", "per-recipient opens, clicks and delivery state of a message", cmd_report},
     {"stats", "figures and rates of a campaign or message, human and machine apart", cmd_stats},
     {"reclassify", "recompute every stored verdict with the current rules", cmd_reclassify},
+    {"update-data", "refresh the published range lists from a directory or npm package",
+     cmd_update_data},
     {"geo-import", "convert ASN range CSV files into the file enrichment reads", cmd_geo_import},
     {"trace", "header forensics: hops, trusted origin, SPF/DKIM/DMARC, spoofing", cmd_trace},
     {"track", "register a message and write its tracked copies", cmd_track},

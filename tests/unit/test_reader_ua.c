@@ -255,6 +255,112 @@ static void test_uap_mail_families(void **state)
     homing_ua_parser_free(p);
 }
 
+/* uap-core's automation families are bots even when its device is not
+ * "Spider" (issue #16: HeadlessChrome counted as a browser), and a device
+ * name holding "BOT" in capitals (a CUBOT phone) is not one; with homing's
+ * rules, link-preview bots, monitors and Applebot are bots and Seznam's image
+ * proxy is a proxy. */
+static void test_automation_never_browser(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *rules, *ua;
+        unsigned ua_class;
+    } ex[] = {
+        {"",
+         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "HeadlessChrome/119.0.0.0 Safari/537.36",
+         HOMING_UA_CLASS_BOT},
+        {"",
+         "Mozilla/5.0 (Linux; Android 9; CUBOT KING KONG 3) AppleWebKit/537.36 (KHTML, like "
+         "Gecko) Chrome/119.0.0.0 Mobile Safari/537.36",
+         HOMING_UA_CLASS_BROWSER},
+        {RULES,
+         "Mozilla/5.0 (Linux; Android 9; CUBOT KING KONG 3) AppleWebKit/537.36 (KHTML, like "
+         "Gecko) Chrome/119.0.0.0 Mobile Safari/537.36",
+         HOMING_UA_CLASS_BROWSER},
+        {RULES,
+         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "HeadlessChrome/119.0.0.0 Safari/537.36",
+         HOMING_UA_CLASS_BOT},
+        {RULES,
+         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like "
+         "Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1; "
+         "+http://www.apple.com/go/applebot)",
+         HOMING_UA_CLASS_BOT},
+        {RULES, "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", HOMING_UA_CLASS_BOT},
+        {RULES, "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)",
+         HOMING_UA_CLASS_BOT},
+        {RULES, "Mozilla/5.0 (compatible; SeznamEmailProxy/1.0)", HOMING_UA_CLASS_PROXY},
+        {RULES,
+         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/124.0.0.0 Safari/537.36",
+         HOMING_UA_CLASS_BROWSER},
+    };
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        struct homing_ua_parser *p;
+        assert_int_equal(homing_ua_parser_new(NULL, ex[i].rules, 0, &p), 0);
+        struct homing_ua u;
+        assert_int_equal(homing_ua_parse(p, ex[i].ua, strlen(ex[i].ua), &u), 0);
+        if (u.ua_class != ex[i].ua_class) printf("%s -> %s\n", ex[i].ua, u.family);
+        assert_int_equal(u.ua_class, ex[i].ua_class);
+        homing_ua_parser_free(p);
+    }
+}
+
+/* A published list of automation patterns (crawler-user-agents' JSON shape)
+ * makes bots of what uap-core calls browsers or does not know, names an
+ * unknown one by its token, and never overrides homing's own rules; a
+ * pattern that does not compile, or another shape, is refused. */
+static void test_published_bots(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/homing-test-bots-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *json = "[{\"pattern\": \"ExampleAgent\\\\/\"}, {\"pattern\": \"[a-z]+fetcher\"},"
+                       " {\"pattern\": \"Thunderbird\"}, {\"pattern\": \"ExampleAgent\\\\/\"}]";
+    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+    close(fd);
+    char **v;
+    size_t n;
+    assert_int_equal(homing_ua_bots_read(path, &v, &n), 0);
+    assert_int_equal(n, 3); /* the duplicate once */
+    homing_strv_free(v, n);
+    struct homing_ua_parser *p;
+    assert_int_equal(homing_ua_parser_new(NULL, RULES, 0, &p), 0);
+    assert_int_equal(homing_ua_parser_load_bots(p, path), 0);
+    struct homing_ua u;
+    const char *a = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                    "Gecko) Chrome/120.0.0.0 Safari/537.36 ExampleAgent/1.0";
+    assert_int_equal(homing_ua_parse(p, a, strlen(a), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_BOT);
+    assert_string_equal(u.family, "Chrome"); /* uap-core's name kept */
+    const char *b = "linkfetcher 2.0";
+    assert_int_equal(homing_ua_parse(p, b, strlen(b), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_BOT);
+    assert_string_equal(u.family, "linkfetcher");
+    const char *c = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0) Gecko/20100101 "
+                    "Thunderbird/115.3.1";
+    assert_int_equal(homing_ua_parse(p, c, strlen(c), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_MAIL);
+    const char *d = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                    "Gecko) Chrome/120.0.0.0 Safari/537.36";
+    assert_int_equal(homing_ua_parse(p, d, strlen(d), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_BROWSER);
+    homing_ua_parser_free(p);
+    const char *bad[] = {"[{\"pattern\": \"Broken(Bot\"}]", "{\"prefixes\": []}",
+                         "[{\"url\": \"x\"}]", "[{\"pattern\": \"\"}]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_equal(homing_ua_bots_read(path, &v, &n), -EINVAL);
+    }
+    unlink(path);
+}
+
 static void test_cache(void **state)
 {
     (void)state;
@@ -374,7 +480,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uap_conformance),   cmocka_unit_test(test_homing_rules),
-        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_automation_never_browser),
+        cmocka_unit_test(test_published_bots),    cmocka_unit_test(test_cache),
         cmocka_unit_test(test_odd_input),         cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

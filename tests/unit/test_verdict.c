@@ -20,14 +20,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "homing/config.h"
 #include "homing/reader.h"
 
-#define HITS_PATH "tests/data/hits/hits.tsv"
-#define ASN_CSV   "tests/data/hits/asn.csv"
-#define HITS_MAX  1024
-#define MIN_SCORE 0.95
+#define HITS_PATH    "tests/data/hits/hits.tsv"
+#define TUNE_PATH    "tests/data/hits/tune.tsv"
+#define MEASURE_PATH "tests/data/hits/measure.tsv"
+#define ASN_CSV      "tests/data/hits/asn.csv"
+#define HITS_MAX     4096
+/* The tuned split (hits.tsv + tune.tsv, which the rules are written against)
+ * must keep every class at or above its recorded figures (docs/verdicts.md),
+ * precision then recall, in the order of enum homing_verdict. */
+static const double tuned_recorded[2 * HOMING_VERDICT_COUNT] = {
+    1.0, 1.0, /* unknown */
+    1.0, 1.0, /* human */
+    1.0, 1.0, /* proxy-open */
+    1.0, 1.0, /* prefetch */
+    1.0, 1.0, /* scanner */
+    1.0, 1.0, /* probe */
+};
+/* The measured split (measure.tsv, never tuned on) reports its figures; it
+ * fails below these floors: its recorded figures rounded down to 0.01, so a
+ * regression on unseen data is caught. They are not the goal (0.95). */
+static const double measure_floor[2 * HOMING_VERDICT_COUNT] = {
+    0.02, 1.0,  /* unknown */
+    0.92, 0.88, /* human */
+    1.0,  0.90, /* proxy-open */
+    1.0,  1.0,  /* prefetch */
+    0.90, 1.0,  /* scanner */
+    0.98, 0.70, /* probe */
+};
+/* tune.tsv numbers its messages from here, apart from hits.tsv's. */
+#define TUNE_MESSAGE_BASE 1000
 /* Delivery of message m is at m days past this instant: far enough apart that
  * no rule ever relates two messages. */
 #define BASE_US 1700000000000000LL
@@ -56,12 +82,11 @@ static int64_t delivered(uint64_t message)
     return BASE_US + (int64_t)message * DAY_US;
 }
 
-static void load_hits(void)
+static void load_hits(const char *path, uint64_t message_base)
 {
-    FILE *f = fopen(HITS_PATH, "r");
+    FILE *f = fopen(path, "r");
     assert_non_null(f);
-    char line[2048];
-    nhits = 0;
+    char line[8192];
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0] || line[0] == '#') continue;
@@ -86,7 +111,7 @@ static void load_hits(void)
         h->expected = homing_verdict_parse(col[1]);
         assert_true(h->expected >= 0);
         h->ev.id = (int64_t)nhits + 1;
-        h->ev.message = strtoull(col[2], NULL, 10);
+        h->ev.message = message_base + strtoull(col[2], NULL, 10);
         h->ev.recipient = (uint32_t)strtoul(col[3], NULL, 10);
         h->ev.item = (uint32_t)strtoul(col[4], NULL, 10);
         h->ev.kind = (uint16_t)homing_event_kind_parse(col[5]);
@@ -101,7 +126,6 @@ static void load_hits(void)
         nhits++;
     }
     fclose(f);
-    assert_true(nhits >= 50);
 }
 
 static int setup(void **state)
@@ -153,49 +177,13 @@ static void enrich(struct homing_reader *r, size_t i, struct homing_enrichment *
     assert_int_equal(homing_reader_enrich(r, &in, out), 0);
 }
 
-static void test_corpus(void **state)
+/* Prints one table of docs/verdicts.md from a confusion matrix and returns
+ * how many classes are below their floor (min[class], precision and recall;
+ * NULL: no floor). */
+static int table(const char *title, unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT],
+                 const double *min)
 {
-    (void)state;
-    load_hits();
-    struct homing_reader *r = reader();
-    unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
-    int wrong = 0;
-    for (size_t i = 0; i < nhits; i++) {
-        struct homing_enrichment e;
-        enrich(r, i, &e);
-        conf[hits[i].expected][e.verdict.verdict]++;
-        assert_int_equal(e.verdict.rules_version, HOMING_VERDICT_RULES_VERSION);
-        if (e.verdict.verdict != hits[i].expected) {
-            char why[256];
-            homing_verdict_reasons_format(e.verdict.reasons, why, sizeof why);
-            printf("MISS %-24s expected %-10s got %-10s (%u%%) family=%s AS%u machine=%s "
-                   "reasons=%s\n",
-                   hits[i].name, homing_verdict_name((unsigned)hits[i].expected),
-                   homing_verdict_name(e.verdict.verdict), e.verdict.confidence, e.ua.family, e.asn,
-                   e.machine.name, why);
-            wrong++;
-        }
-        /* Readers come from human hits only, and every human hit has one. */
-        if (e.verdict.verdict == HOMING_VERDICT_HUMAN) assert_true(e.fingerprint != 0);
-        if (e.verdict.verdict != HOMING_VERDICT_HUMAN &&
-            e.verdict.verdict != HOMING_VERDICT_UNKNOWN)
-            assert_true(e.fingerprint == 0);
-    }
-    /* Measure (not a bound): whole enrichments with a warm User-Agent cache, each
-     * hit seeing every hit of the corpus as its message's others. */
-    int64_t t0 = homing_mono_us();
-    int rounds = 200;
-    for (int k = 0; k < rounds; k++)
-        for (size_t i = 0; i < nhits; i++) {
-            struct homing_enrichment e;
-            enrich(r, i, &e);
-        }
-    int64_t t1 = homing_mono_us();
-    printf("measure: %.0f enrichments/s (warm cache, %zu others each)\n",
-           (double)rounds * (double)nhits / ((double)(t1 - t0) / 1e6), nhits);
-    homing_reader_free(r);
-
-    printf("\n| verdict | hits | precision | recall |\n|---|---:|---:|---:|\n");
+    printf("\n%s:\n\n| verdict | hits | precision | recall |\n|---|---:|---:|---:|\n", title);
     int below = 0;
     for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
         unsigned tp = conf[v][v], expected = 0, got = 0;
@@ -203,20 +191,111 @@ static void test_corpus(void **state)
             expected += conf[v][w];
             got += conf[w][v];
         }
-        if (expected == 0 && got == 0) continue;
         double p = got ? (double)tp / got : 0, rc = expected ? (double)tp / expected : 0;
         printf("| %s | %u | %.3f | %.3f |\n", homing_verdict_name(v), expected, p, rc);
-        if (p < MIN_SCORE || rc < MIN_SCORE) below++;
+        if (min && (expected == 0 || p < min[2 * v] || rc < min[2 * v + 1])) below++;
     }
-    printf("\n%zu hits, %d misclassified, rules version %d\n", nhits, wrong,
-           HOMING_VERDICT_RULES_VERSION);
-    /* Every class the design names must be in the corpus. */
+    return below;
+}
+
+/* Replays the loaded hits; prints the tables of docs/verdicts.md (the whole
+ * split, and its parts: measure.tsv's part B lines are named isbot-..., part
+ * C's dd-...) and returns how many classes are below their floors. */
+static int replay(const char *split, const double *min, int measure_speed)
+{
+    struct homing_reader *r = reader();
+    unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
+    static unsigned part[3][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
+    memset(part, 0, sizeof part);
+    int wrong = 0;
+    for (size_t i = 0; i < nhits; i++) {
+        struct homing_enrichment e;
+        enrich(r, i, &e);
+        conf[hits[i].expected][e.verdict.verdict]++;
+        int pt = strncmp(hits[i].name, "isbot-", 6) == 0 ? 1
+                 : strncmp(hits[i].name, "dd-", 3) == 0  ? 2
+                                                         : 0;
+        part[pt][hits[i].expected][e.verdict.verdict]++;
+        assert_int_equal(e.verdict.rules_version, HOMING_VERDICT_RULES_VERSION);
+        if (e.verdict.verdict != hits[i].expected) {
+            char why[256];
+            homing_verdict_reasons_format(e.verdict.reasons, why, sizeof why);
+            printf("MISS %s %-24s expected %-10s got %-10s (%u%%) family=%s AS%u machine=%s "
+                   "reasons=%s\n",
+                   split, hits[i].name, homing_verdict_name((unsigned)hits[i].expected),
+                   homing_verdict_name(e.verdict.verdict), e.verdict.confidence, e.ua.family, e.asn,
+                   e.machine.name, why);
+            wrong++;
+        }
+        /* An unknown verdict always says what was seen (issue #16: "unknown
+         * with a reason"). */
+        if (e.verdict.verdict == HOMING_VERDICT_UNKNOWN) assert_true(e.verdict.reasons != 0);
+        /* Readers come from human hits only, and every human hit has one. */
+        if (e.verdict.verdict == HOMING_VERDICT_HUMAN) assert_true(e.fingerprint != 0);
+        if (e.verdict.verdict != HOMING_VERDICT_HUMAN &&
+            e.verdict.verdict != HOMING_VERDICT_UNKNOWN)
+            assert_true(e.fingerprint == 0);
+    }
+    if (measure_speed) {
+        /* Measure (not a bound): whole enrichments with a warm User-Agent cache,
+         * each hit seeing every hit of the corpus as its message's others. */
+        int64_t t0 = homing_mono_us();
+        int rounds = 200;
+        for (int k = 0; k < rounds; k++)
+            for (size_t i = 0; i < nhits; i++) {
+                struct homing_enrichment e;
+                enrich(r, i, &e);
+            }
+        int64_t t1 = homing_mono_us();
+        printf("measure: %.0f enrichments/s (warm cache, %zu others each)\n",
+               (double)rounds * (double)nhits / ((double)(t1 - t0) / 1e6), nhits);
+    }
+    homing_reader_free(r);
+
+    char title[64];
+    snprintf(title, sizeof title, "%s split", split);
+    int below = table(title, conf, min);
+    unsigned in_b = 0;
+    for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++)
+        for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++) in_b += part[1][v][w] + part[2][v][w];
+    if (in_b) {
+        table("part A (issue #16's cases, written before rules version 2)", part[0], NULL);
+        table("part B (isbot's fixtures, written after rules version 2)", part[1], NULL);
+        table("part C (device-detector's fixtures, written after rules version 3)", part[2], NULL);
+    }
+    /* Every class the design names must be in each split. */
     for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
         unsigned expected = 0;
         for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++) expected += conf[v][w];
         assert_true(expected > 0);
     }
-    assert_int_equal(below, 0);
+    printf("\n%zu hits, %d misclassified, rules version %d\n", nhits, wrong,
+           HOMING_VERDICT_RULES_VERSION);
+    return below;
+}
+
+/* The tuned split: hits.tsv and tune.tsv, the lines the rules were written
+ * against. Every class stays at or above MIN_SCORE. */
+static void test_corpus(void **state)
+{
+    (void)state;
+    nhits = 0;
+    load_hits(HITS_PATH, 0);
+    load_hits(TUNE_PATH, TUNE_MESSAGE_BASE);
+    assert_true(nhits >= 120);
+    assert_int_equal(replay("tuned", tuned_recorded, 1), 0);
+}
+
+/* The measured split: measure.tsv, written before the rules it measures and
+ * never tuned on (docs/verdicts.md). Its figures are printed; below
+ * MEASURE_FLOOR in any class fails. */
+static void test_measure(void **state)
+{
+    (void)state;
+    nhits = 0;
+    load_hits(MEASURE_PATH, 0);
+    assert_true(nhits >= 100);
+    assert_int_equal(replay("measured", measure_floor, 0), 0);
 }
 
 /* ---- single rules ---- */
@@ -359,7 +438,7 @@ static void test_from_config(void **state)
         "\"os\":\"Windows\",\"type\":\"desktop\",\"version\":\"117.0\"},\"confidence\":90,"
         "\"network\":{\"asn\":30031,\"machine\":\"Mimecast\",\"machine_class\":\"scanner\","
         "\"org\":\"Mimecast North America Inc\"},\"reader\":null,\"reasons\":[\"ua-browser\","
-        "\"net-scanner\",\"click-without-open\"],\"rules_version\":1,\"verdict\":\"scanner\"}");
+        "\"net-scanner\",\"click-without-open\"],\"rules_version\":3,\"verdict\":\"scanner\"}");
     free(text);
     json_decref(j);
     e.kind = HOMING_EV_BOUNCED; /* not a hit */
@@ -382,11 +461,14 @@ static uint32_t reference_reasons(const struct homing_event *e, const struct hom
         if (o->kind != HOMING_EV_OPEN && o->kind != HOMING_EV_CLICK &&
             o->kind != HOMING_EV_DOCUMENT_OPEN)
             continue;
-        if (o->message != e->message || o->recipient != e->recipient) continue;
+        if (o->message != e->message) continue;
         int64_t d = o->time_us > e->time_us ? o->time_us - e->time_us : e->time_us - o->time_us;
-        if (o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us) earlier_open = 1;
-        if (e->kind != HOMING_EV_OPEN && o->kind == e->kind && o->item != e->item &&
-            d <= HOMING_VERDICT_BURST_US)
+        /* repeats count every recipient of the message (a loop over many
+         * tokens); the other signals only the event's recipient */
+        if (o->recipient == e->recipient && o->kind == HOMING_EV_OPEN && o->time_us <= e->time_us)
+            earlier_open = 1;
+        if (o->recipient == e->recipient && e->kind != HOMING_EV_OPEN && o->kind == e->kind &&
+            o->item != e->item && d <= HOMING_VERDICT_BURST_US)
             burst = 1;
         if (d <= HOMING_VERDICT_REPEAT_US && strcmp(o->client, e->client) == 0 &&
             strcmp(o->user_agent, e->user_agent) == 0)
@@ -404,6 +486,16 @@ static uint32_t reference_reasons(const struct homing_event *e, const struct hom
  * to land on the edges: times on half seconds (the windows' ends), few
  * messages, recipients, links, clients and User-Agents, ids shared or 0, the
  * event itself among the others or not. */
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* The front ends' reader: a geo database that cannot be opened costs only the
  * geo lookups (said in geo_err); a missing rules file fails. */
 static void test_reader_open(void **state)
@@ -444,6 +536,30 @@ static void test_reader_open(void **state)
     snprintf(path, sizeof path, "%s/data/machines.tsv", cwd);
     assert_int_equal(homing_config_set(c, "enrich.machines", path), 0);
     assert_int_equal(homing_config_set(c, "enrich.ua_cache", "0"), -EINVAL);
+    /* A malformed published list (prefixes or User-Agent patterns) fails the
+     * reader, with or without geo: never verdicts without the evidence. */
+    assert_int_equal(homing_config_set(c, "enrich.published", dir), 0);
+    write_text(dir, "lists.tsv", "x.txt\tscanner\tX\tsrc\n");
+    write_text(dir, "x.txt", "999.1.1.1/8\n");
+    r = NULL;
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), -EINVAL);
+    assert_null(r);
+    write_text(dir, "lists.tsv", "u.json\tua-bot\tU\tsrc\n");
+    write_text(dir, "u.json", "[{\"pattern\": \"Broken(Bot\"}]");
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), -EINVAL);
+    write_text(dir, "u.json", "[{\"pattern\": \"OkBot\"}]");
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), 0);
+    homing_reader_free(r);
+    assert_int_equal(homing_config_set(c, "enrich.published", "none"), 0);
+    write_text(dir, "u.json", "[{\"pattern\": \"Broken(Bot\"}]");
+    r = NULL;
+    assert_int_equal(homing_reader_open(c, &r, &geo_err), 0); /* none: not read */
+    homing_reader_free(r);
+    const char *files[] = {"lists.tsv", "x.txt", "u.json"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
     homing_config_free(c);
     rmdir(dir);
 }
@@ -525,14 +641,203 @@ static void test_index_same_verdict(void **state)
     free(others);
 }
 
+/* ---- published range lists and the prefix index ---- */
+
+static int match_class(const struct homing_machines *m, const char *addr, uint32_t asn)
+{
+    struct homing_addr a;
+    assert_int_equal(homing_addr_parse(addr, strlen(addr), &a), 0);
+    struct homing_machine out;
+    int rc = homing_machines_match(m, &a, asn, &out);
+    return rc < 0 ? rc : out.mclass;
+}
+
+/* Lists of both formats join machines.tsv's prefixes: the longest prefix
+ * wins, machines.tsv before a list for the same prefix, then the AS number;
+ * a malformed or missing list fails the load, a missing lists.tsv adds none. */
+static void test_published(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/homing-test-published-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_text(dir, "machines.tsv",
+               "cidr\t10.1.0.0/16\tcloud\tCloud\tt\nasn\t64500\tproxy\tP\tt\n");
+    write_text(dir, "lists.tsv",
+               "# comment\na.txt\trelay\tRelay\tsrc a\nb.json\tscanner\tScan\tsrc b\n");
+    write_text(dir, "a.txt",
+               "10.0.0.0/8,US\n10.1.0.0/16,US\n2001:db8::/32\n# c\n192.0.2.5\n192.0.2.5\n");
+    write_text(dir, "b.json",
+               "{\"creationTime\":\"x\",\"prefixes\":[{\"ipv4Prefix\":\"10.1.2.0/24\"},"
+               "{\"ipv6Prefix\":\"2001:db8:1::/48\"}]}");
+    char path[512];
+    snprintf(path, sizeof path, "%s/machines.tsv", dir);
+    struct homing_machines *m = NULL;
+    assert_int_equal(homing_machines_load(path, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), 0);
+    assert_int_equal(homing_machines_count(m), 2 + 4 + 2);
+    assert_int_equal(match_class(m, "10.1.2.3", 0), HOMING_MACHINE_SCANNER);
+    assert_int_equal(match_class(m, "10.1.3.3", 0), HOMING_MACHINE_CLOUD);
+    assert_int_equal(match_class(m, "10.2.0.1", 0), HOMING_MACHINE_RELAY);
+    assert_int_equal(match_class(m, "192.0.2.5", 64500), HOMING_MACHINE_RELAY);
+    assert_int_equal(match_class(m, "192.0.2.6", 64500), HOMING_MACHINE_PROXY);
+    assert_int_equal(match_class(m, "192.0.2.6", 0), -ENOENT);
+    assert_int_equal(match_class(m, "2001:db8:1::1", 0), HOMING_MACHINE_SCANNER);
+    assert_int_equal(match_class(m, "2001:db8:2::1", 0), HOMING_MACHINE_RELAY);
+    assert_int_equal(match_class(m, "11.0.0.1", 0), -ENOENT);
+    homing_machines_free(m);
+
+    struct homing_cidr *v;
+    size_t n;
+    snprintf(path, sizeof path, "%s/a.txt", dir);
+    assert_int_equal(homing_published_read(path, &v, &n), 0);
+    assert_int_equal(n, 4); /* the duplicate once */
+    free(v);
+
+    /* A bad prefix, a bad JSON, a missing list: the load fails. */
+    const char *bad[] = {"10.0.0.300/8\n", "10.0.0.0/33\n", "not an address\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(dir, "a.txt", bad[i]);
+        assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+        assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), -EINVAL);
+        homing_machines_free(m);
+    }
+    write_text(dir, "a.txt", "10.0.0.0/8\n");
+    write_text(dir, "b.json", "{\"prefixes\": [{\"ipv4Prefix\": 7}]}");
+    assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), -EINVAL);
+    homing_machines_free(m);
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    unlink(path);
+    assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), -ENOENT);
+    homing_machines_free(m);
+    /* No lists.tsv: nothing published, not an error. */
+    snprintf(path, sizeof path, "%s/lists.tsv", dir);
+    unlink(path);
+    assert_int_equal(homing_machines_load(NULL, &m, NULL, 0), 0);
+    size_t before = homing_machines_count(m);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), 0);
+    assert_int_equal(homing_machines_count(m), before);
+    homing_machines_free(m);
+    const char *files[] = {"a.txt", "machines.tsv"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* The index gives what a plain longest-prefix scan gives, on random nested
+ * IPv4 and IPv6 prefixes of every length and addresses made to fall in them. */
+static void test_published_index_random(void **state)
+{
+    (void)state;
+    enum { N = 600, LOOKUPS = 20000 };
+    char dir[] = "/tmp/homing-test-index-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static struct homing_cidr pre[N];
+    static int cls[N];
+    static const char *const names[] = {"relay", "scanner", "crawler"};
+    static const int classes[] = {HOMING_MACHINE_RELAY, HOMING_MACHINE_SCANNER,
+                                  HOMING_MACHINE_CRAWLER};
+    char path[512];
+    FILE *f[3];
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s.txt", dir, names[k]);
+        f[k] = fopen(path, "w");
+        assert_non_null(f[k]);
+    }
+    srand(11);
+    size_t n = 0;
+    while (n < N) {
+        struct homing_cidr c;
+        memset(&c, 0, sizeof c);
+        c.addr.family = rand() % 3 ? 4 : 6;
+        /* few distinct leading bytes, so prefixes nest */
+        c.addr.bytes[0] = (uint8_t)(10 + rand() % 2);
+        for (int b = 1; b < (c.addr.family == 4 ? 4 : 16); b++)
+            c.addr.bytes[b] = (uint8_t)(rand() % 4);
+        unsigned max = c.addr.family == 4 ? 32 : 128;
+        c.bits = (uint8_t)(8 + rand() % (int)(max - 7));
+        homing_addr_truncate(&c.addr, c.bits);
+        int dup = 0;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = pre[i].bits == c.bits && memcmp(&pre[i].addr, &c.addr, sizeof c.addr) == 0;
+        if (dup) continue;
+        char text[64];
+        assert_non_null(
+            inet_ntop(c.addr.family == 4 ? AF_INET : AF_INET6, c.addr.bytes, text, sizeof text));
+        cls[n] = rand() % 3;
+        fprintf(f[cls[n]], "%s/%u\n", text, c.bits);
+        pre[n++] = c;
+    }
+    for (int k = 0; k < 3; k++) fclose(f[k]);
+    snprintf(path, sizeof path, "%s/lists.tsv", dir);
+    FILE *l = fopen(path, "w");
+    assert_non_null(l);
+    for (int k = 0; k < 3; k++) fprintf(l, "%s.txt\t%s\t%s\ttest\n", names[k], names[k], names[k]);
+    fclose(l);
+    snprintf(path, sizeof path, "%s/none.tsv", dir);
+    l = fopen(path, "w");
+    assert_non_null(l);
+    fclose(l);
+    struct homing_machines *m;
+    assert_int_equal(homing_machines_load(path, &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, dir, NULL, 0), 0);
+    assert_int_equal(homing_machines_count(m), N);
+    size_t hits = 0;
+    for (int q = 0; q < LOOKUPS; q++) {
+        struct homing_addr a = pre[(size_t)rand() % N].addr;
+        for (int b = 0; b < 16; b++)
+            if (rand() % 4 == 0) a.bytes[b] = (uint8_t)(rand() % 4);
+        if (a.family == 4) memset(a.bytes + 4, 0, 12);
+        int want = -ENOENT, best = -1;
+        for (size_t i = 0; i < N; i++)
+            if (homing_cidr_contains(&pre[i], &a) && pre[i].bits > best)
+                best = pre[i].bits, want = classes[cls[i]];
+        struct homing_machine out;
+        int rc = homing_machines_match(m, &a, 0, &out);
+        assert_int_equal(rc < 0 ? rc : out.mclass, want);
+        hits += want >= 0;
+    }
+    assert_true(hits > LOOKUPS / 4 && hits < LOOKUPS); /* both outcomes seen often */
+    homing_machines_free(m);
+
+    /* Measure (not a bound): lookups of random addresses in the real
+     * machines.tsv and published lists. */
+    assert_int_equal(homing_machines_load("data/machines.tsv", &m, NULL, 0), 0);
+    assert_int_equal(homing_machines_load_published(m, "data/published", NULL, 0), 0);
+    size_t found = 0;
+    const int rounds = 1000000;
+    int64_t t0 = homing_mono_us();
+    for (int q = 0; q < rounds; q++) {
+        struct homing_addr a = {0};
+        a.family = q % 4 ? 4 : 6;
+        uint32_t x = (uint32_t)q * 2654435761u;
+        memcpy(a.bytes, &x, 4);
+        if (a.family == 6) a.bytes[0] = 0x2a, a.bytes[1] = (uint8_t)(q >> 8);
+        struct homing_machine out;
+        found += homing_machines_match(m, &a, 0, &out) == 0;
+    }
+    int64_t t1 = homing_mono_us();
+    printf("measure: %.1f M prefix lookups/s over %zu entries (%zu found)\n",
+           rounds / ((double)(t1 - t0) + 1), homing_machines_count(m), found);
+    homing_machines_free(m);
+    const char *files[] = {"relay.txt", "scanner.txt", "crawler.txt", "lists.tsv", "none.tsv"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_corpus),
-        cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_from_config),
-        cmocka_unit_test(test_reader_open),
-        cmocka_unit_test(test_index_same_verdict),
+        cmocka_unit_test(test_corpus),      cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_rules),       cmocka_unit_test(test_from_config),
+        cmocka_unit_test(test_reader_open), cmocka_unit_test(test_index_same_verdict),
+        cmocka_unit_test(test_published),   cmocka_unit_test(test_published_index_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
