@@ -31,12 +31,14 @@
 #include "homing/token.h"
 #include "homing/track.h"
 #include "lib/mime/addr_check_int.h"
+#include "lib/mime/mime_int.h"
 #include "lib/track/rewrite_int.h"
 #include "track_int.h"
 
 #define TRACK_WARNINGS_MAX      64  /* notes kept; later ones are counted in the last */
 #define TRACK_ADDR_MAX          320 /* longest address taken for Disposition-Notification-To */
 #define TRACK_REFUSED_SHOWN_MAX 120 /* bytes of a refused link quoted in its warning */
+#define TRACK_MSGID_FIELDS_MAX  8   /* Message-ID fields replaced by a fresh one */
 
 struct track_op {
     size_t start, end; /* in the part's decoded body, original charset */
@@ -76,6 +78,13 @@ struct homing_track {
     size_t n_rcpt, cap_rcpt;
     char *message_id, *subject, *sender, *base_url;
     unsigned flags;
+    /* new_message_id: the Message-ID fields of the header block; the first
+     * gives way to the fresh one (mid_field), the others are dropped */
+    struct {
+        size_t start, end;
+    } mid_fields[TRACK_MSGID_FIELDS_MAX];
+    size_t n_mid_fields;
+    char *mid_field;
     char *warnings[TRACK_WARNINGS_MAX];
     size_t n_warn;
     size_t n_refused; /* links left untracked: not a valid destination */
@@ -241,6 +250,7 @@ void homing_track_free(struct homing_track *t)
     for (size_t i = 0; i < t->n_warn; i++) free(t->warnings[i]);
     homing_buf_free(&t->extra);
     free(t->message_id);
+    free(t->mid_field);
     free(t->subject);
     free(t->sender);
     free(t->base_url);
@@ -611,7 +621,36 @@ static int prepare(struct homing_track *t, const char *data, size_t len, char *e
     homing_buf_init(&t->extra, 4096);
     const char *mid = g_mime_message_get_message_id(m);
     const char *raw_mid = g_mime_object_get_header(mo, "Message-ID");
-    if (mid && *mid) {
+    if (o->new_message_id) {
+        /* a message of its own: tracking one .eml twice must not give two
+         * registered messages one Message-ID (mail logs name messages by it) */
+        size_t fpos = 0;
+        struct homing_mime_field f;
+        int fr;
+        while ((fr = homing_mime_field_next(t->data, t->hdr_end, &fpos, &f)) != 0)
+            if (fr == 1 && homing_mime_field_is(&f, "Message-ID")) {
+                if (t->n_mid_fields == TRACK_MSGID_FIELDS_MAX) {
+                    fail(err, cap, "more than %d Message-ID fields", TRACK_MSGID_FIELDS_MAX);
+                    r = -EINVAL;
+                    goto out;
+                }
+                t->mid_fields[t->n_mid_fields].start = f.start;
+                t->mid_fields[t->n_mid_fields++].end = f.end;
+            }
+        t->message_id = make_message_id(t->sender);
+        t->flags |= HOMING_TRACK_NEW_MSGID;
+        if (!t->message_id) {
+            r = -ENOMEM;
+        } else if (t->n_mid_fields) {
+            struct homing_buf b;
+            homing_buf_init(&b, 4096);
+            r = homing_buf_printf(&b, "Message-ID: <%s>%s", t->message_id, t->eol);
+            if (r == 0) t->mid_field = homing_buf_steal(&b);
+            homing_buf_free(&b);
+        } else {
+            r = homing_buf_printf(&t->extra, "Message-ID: <%s>%s", t->message_id, t->eol);
+        }
+    } else if (mid && *mid) {
         t->message_id = strdup(mid);
         if (!t->message_id) r = -ENOMEM;
     } else if (raw_mid) {
@@ -827,9 +866,16 @@ int homing_track_render_docs(const struct homing_track *t, const struct homing_k
      * only fail a message that is already registered */
     homing_buf_init(&body, SIZE_MAX / 4);
     homing_buf_init(&url, HOMING_TRACK_URL_MAX + 256);
-    int r = homing_buf_append(out, t->data, t->hdr_end);
-    if (r == 0 && t->hdr_end == t->len && t->len > 0 && t->data[t->len - 1] != '\n' &&
-        t->extra.len > 0)
+    int r = 0;
+    size_t hp = 0;
+    for (size_t i = 0; i < t->n_mid_fields && r == 0; i++) {
+        /* the fresh Message-ID where the first one stood, the others dropped */
+        r = homing_buf_append(out, t->data + hp, t->mid_fields[i].start - hp);
+        if (r == 0 && i == 0) r = homing_buf_puts(out, t->mid_field);
+        hp = t->mid_fields[i].end;
+    }
+    if (r == 0) r = homing_buf_append(out, t->data + hp, t->hdr_end - hp);
+    if (r == 0 && t->extra.len > 0 && out->len > before && out->data[out->len - 1] != '\n')
         r = homing_buf_puts(out, t->eol); /* a header block without a final line break */
     if (r == 0) r = homing_buf_append(out, t->extra.data, t->extra.len);
     size_t pos = t->hdr_end;

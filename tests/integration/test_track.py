@@ -3,8 +3,10 @@
 
 For every corpus message, per recipient and per message:
 - every output parses as MIME (Python's email package) with the same structure;
-- headers are the original header block byte for byte, plus only the headers
-  homing adds (Message-ID when missing, Disposition-Notification-To when asked);
+- headers are the original header block byte for byte, but for a fresh
+  Message-ID in place of the original's, plus only the headers homing adds
+  (Message-ID when missing, Disposition-Notification-To when asked, and one
+  X-Homing-Copy naming the copy's message and recipient);
 - parts that are not rewritten are byte for byte the original;
 - in rewritten parts, the decoded text equals the original outside the
   spliced URLs and the pixel, and each spliced URL carries a token (decoded
@@ -204,6 +206,9 @@ PIXEL = re.compile(r'<img src="' + re.escape(BASE) + r'/o/([A-Za-z0-9_-]{48})\.g
                    r'padding:0;width:1px;height:1px" />')
 
 
+MSGID_FIELD = re.compile(rb"(?im)^message-id:[^\n]*\n(?:[ \t][^\n]*\n)*")
+
+
 def header_block(data):
     m = re.search(rb"\r?\n\r?\n", data)
     return data[:m.start() + 1] if m else data
@@ -216,11 +221,24 @@ def check_copy(name, orig_bytes, out_bytes, msg_id, recipient, stored_links, wit
     check(not out.defects, f"{name}: output has MIME defects {out.defects}")
     # headers: the original block, then only added ones
     ob, nb = header_block(orig_bytes), header_block(out_bytes)
+    # a fresh Message-ID stands where the original one stood
+    om, nm = MSGID_FIELD.search(ob), list(MSGID_FIELD.finditer(nb))
+    if om and check(len(nm) == 1, f"{name}: {len(nm)} Message-ID fields"):
+        check(nm[0].group(0) != om.group(0), f"{name}: the Message-ID was kept")
+        nb = nb[:nm[0].start()] + om.group(0) + nb[nm[0].end():]
+    marks = 0
     if check(nb.startswith(ob.rstrip(b"\r\n")), f"{name}: original headers not kept as they were"):
         extra = nb[len(ob.rstrip(b"\r\n")):].strip(b"\r\n")
         for line in extra.splitlines():
             hn = line.split(b":", 1)[0].decode().lower()
+            if hn == "x-homing-copy":  # whom the copy is for (homing send reads it)
+                t = decode_token(line.split(b":", 1)[1].strip().decode())
+                check(t["kind"] == 5 and t["message"] == msg_id and t["recipient"] == recipient,
+                      f"{name}: X-Homing-Copy names {t}")
+                marks += 1
+                continue
             check(hn in added_ok, f"{name}: unexpected added header {line!r}")
+        check(marks == 1, f"{name}: {marks} X-Homing-Copy headers")
     ol, nl = leaf_parts(orig), leaf_parts(out)
     check([p.get_content_type() for p, _ in ol] == [p.get_content_type() for p, _ in nl],
           f"{name}: MIME structure changed")
@@ -318,8 +336,8 @@ def main():
             links = {l["index"]: l["url"] for l in stored["links"]}
             check([links[i] for i in sorted(links)] == want_links,
                   f"{f}: links {[links[i] for i in sorted(links)]} != {want_links}")
-            if orig["Message-ID"]:
-                check(stored["message_id"] == orig["Message-ID"].strip().strip("<>"),
+            if orig["Message-ID"]:  # each tracked message gets its own
+                check(stored["message_id"] != orig["Message-ID"].strip().strip("<>"),
                       f"{f}: Message-ID stored {stored['message_id']}")
             outs = sorted(os.listdir(outdir))
             check(len(outs) == len(want_rcpt), f"{f}: {len(outs)} files for {len(want_rcpt)}")
@@ -330,10 +348,10 @@ def main():
                 c, _ = check_copy(f"{f}/{name}", data, ob, int(mid, 16), i + 1, links,
                                   added_ok=added)
                 total_clicks += c
-                if not orig["Message-ID"]:
-                    om = email.message_from_bytes(ob)
-                    check(om["Message-ID"] == "<%s>" % stored["message_id"],
-                          f"{f}: added Message-ID is not the stored one")
+                # added or replaced: the stored one
+                om = email.message_from_bytes(ob)
+                check(om["Message-ID"] == "<%s>" % stored["message_id"],
+                      f"{f}: the copy's Message-ID is not the stored one")
 
             # per message, written to stdout
             rc, out, err = run(conf, "track", "--per-message", path)
