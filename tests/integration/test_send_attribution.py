@@ -102,7 +102,6 @@ def test_copy_goes_to_its_recipient(inst, pf, sink):
     bob = os.path.join(inst.tmp, "bobcopy.eml")
     os.rename(copy_for(out, "bob"), bob)
     data = open(bob).read()
-    check(data.count("X-Homing-Copy: ") == 1, "the copy carries one X-Homing-Copy header")
     before = len(sink.received)
     p = inst.run("send", bob, check_rc=False)
     check(p.returncode == 0, f"send bobcopy.eml: {p.returncode} {p.stderr!r}")
@@ -121,6 +120,7 @@ def test_copy_goes_to_its_recipient(inst, pf, sink):
         check(b"Message-ID:" in got[0]["data"], "no Message-ID")
     st = states(inst, pub)
     check(st == {"bob@dest.test": "sent", "carol@dest.test": "registered"}, f"states: {st}")
+    check(data.count("X-Homing-Copy: ") == 1, "the copy carries one X-Homing-Copy header")
 
     # the untracked original: refused, one line, nothing sent
     n = len(sink.received)
@@ -155,7 +155,6 @@ def test_retrack_same_eml(inst, pf, sink):
             mids = [r[0] for r in c.execute("SELECT message_id FROM messages WHERE id IN (?, ?)",
                                             (int(a, 16), int(b, 16)))]
         same = len(set(mids)) == 1
-        check(same == bool(extra), f"Message-IDs {mids} (--keep-message-id: {bool(extra)})")
         sent, bounced = (wait_log(pf, r"to=<ok@dest\.test>.*status=sent", 2),
                            wait_log(pf, r"to=<gone@dest\.test>.*status=bounced", 1))
         inst.run("send", os.path.join(inst.tmp, "a" + str(n_sent)), check_rc=False)
@@ -168,6 +167,7 @@ def test_retrack_same_eml(inst, pf, sink):
               f"first message: {sa}")
         check(sb == {"ok@dest.test": "delivered", "gone@dest.test": "registered"},
               f"second message: {sb}")
+        check(same == bool(extra), f"Message-IDs {mids} (--keep-message-id: {bool(extra)})")
         return a, b
 
     run_pair([], 2, 1)
@@ -188,7 +188,8 @@ def test_notifications_once(inst, pf, sink):
     out = os.path.join(inst.tmp, "note")
     pub = track(inst, src, out)
     maildir = os.path.join(pf.mail, "bounces")
-    inst.run("ingest", "--maildir", maildir)  # earlier tests' notices out of the way
+    if os.path.isdir(os.path.join(maildir, "cur")):
+        inst.run("ingest", "--maildir", maildir)  # earlier tests' notices out of the way
     deferred = wait_log(pf, r"to=<slow@dest\.test>.*status=deferred", 4)
     inst.run("send", out)
     # slow@ is retried every second or two: wait for several deferrals, and for

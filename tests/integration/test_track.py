@@ -304,6 +304,44 @@ def tracked_id(stdout_or_err):
     return m.group(1) if m else None
 
 
+def check_qp_fidelity(conf, tmp):
+    """Item 9 of issue 17: a changed quoted-printable part keeps every line the
+    rewriting does not touch byte for byte (bare LFs in a CRLF message, soft
+    breaks where the author's program put them, a final soft break), and
+    every line written is at most 76 characters."""
+    body = (b"<html><body>\r\n"
+            b"<p>a long paragraph wrapped by its mail program at sixty=\r\n"
+            b" characters, with =C3=A9 and a bare line feed next</p>\n"
+            b"<p><a href=3D\"https://example.org/offer\">offer</a> and a l=\n"
+            b"ine with a soft break after the link</p>\r\n"
+            b"<p>untouched tail with a final soft break</p></body></html>=\r\n")
+    msg = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: qp\r\n"
+           b"Message-ID: <qp.1@example.org>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/alternative; boundary=\"BB\"\r\n\r\n"
+           b"--BB\r\nContent-Type: text/html; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + body +
+           b"--BB--\r\n")
+    src = os.path.join(tmp, "qp.eml")
+    open(src, "wb").write(msg)
+    out = os.path.join(tmp, "qp-out")
+    rc, _, err = run(conf, "track", "-o", out, src)
+    if not check(rc == 0, f"qp: track exit {rc}: {err}"):
+        return
+    ob = open(os.path.join(out, os.listdir(out)[0]), "rb").read()
+    i = ob.index(b"quoted-printable\r\n\r\n") + len(b"quoted-printable\r\n\r\n")
+    got = ob[i:ob.index(b"--BB--")]
+    orig_lines = body.splitlines(keepends=True)
+    got_lines = got.splitlines(keepends=True)
+    # lines 1-3 are untouched; the link's and the pixel's hard lines re-encoded
+    for ln in orig_lines[:3]:
+        check(ln in got_lines, f"qp: line {ln!r} not kept byte for byte in {got!r}")
+    check(got.endswith(b"</html>=\r\n"), f"qp: final soft break not kept: {got[-40:]!r}")
+    check(b"/c/" in got and b"example.org/offer" not in got, "qp: link not rewritten")
+    check(b"</body>" in got.replace(b"=\r\n", b"").replace(b"=\n", b""), "qp: pixel part")
+    for ln in got_lines:
+        check(len(ln.rstrip(b"\r\n")) <= 76, f"qp: line of {len(ln.rstrip())} characters")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="homing-track-")
     try:
@@ -400,6 +438,8 @@ def main():
         rc, _, err = run(conf, "track", "-o", os.path.join(tmp, "dk"),
                          os.path.join(CORPUS, "signed-dkim.eml"))
         check(rc == 0 and "DKIM" in err, "DKIM warning")
+
+        check_qp_fidelity(conf, tmp)
 
         # bad input: exit 2, one line, nothing registered, no files
         before = message_count(conf)
