@@ -9,10 +9,9 @@
  * kept in the store's sync_state ("postfix-qid:ID" / "exim-qid:ID") so it
  * survives a restart between the lines. A Message-ID two messages share ties
  * nothing (guessing the newest marked delivered recipients of another message
- * as bounced), and a queue id the relay used again for other mail is untied
- * ("-"). Queue ids of mail homing did not register are never remembered. Each
- * result line is recorded with its own key, so reading a log again (after a
- * crash, or from the start) counts nothing twice.
+ * as bounced): a queue id tied to another message is then untied ("-"). Queue ids of mail homing
+ * did not register are never remembered. Each result line is recorded with its own key, so reading
+ * a log again (after a crash, or from the start) counts nothing twice.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -95,8 +94,13 @@ static int maillog_apply_msgid(struct homing_store *s, const char *name,
     }
     uint64_t id;
     r = homing_store_message_find(s, l->message_id, &id);
-    if (r == -ENOENT || r == -ENOTUNIQ || r == -EINVAL) {
-        /* not ours, or not only ours: a tie left from before would be wrong */
+    if (r == -ENOENT || r == -EINVAL) { /* not ours: ignored, as every such line */
+        free(cur);
+        return 0;
+    }
+    if (r == -ENOTUNIQ) {
+        /* not only ours, and the tie (if any) is to another message: which of
+         * them the line means cannot be told */
         r = cur && strcmp(cur, "-") != 0 ? homing_store_sync_set(s, name, "-") : 0;
         free(cur);
         return r;
