@@ -342,6 +342,37 @@ def check_qp_fidelity(conf, tmp):
         check(len(ln.rstrip(b"\r\n")) <= 76, f"qp: line of {len(ln.rstrip())} characters")
 
 
+def check_strip_qp_lines(conf, tmp):
+    """Item 9 of issue 17: `homing strip` re-encodes a changed quoted-printable
+    part in lines of at most 76 characters (GMime's encoder wrote 77), and the
+    text decodes to what it was."""
+    import quopri
+    import random
+    rnd = random.Random(5)
+    longest = 0
+    for trial in range(40):
+        text = "".join("".join(rnd.choice("ab \u00e9=\t.") for _ in range(rnd.randint(60, 90))) +
+                       rnd.choice(["\n", " \n", "\t\n", "=\n"]) for _ in range(30))
+        html = '<html><body><img src="https://t.example.com/p.gif"><p>' + text + "</p></body></html>\n"
+        eol = "\r\n" if trial % 2 else "\n"
+        msg = ("From: a@x.org\nTo: b@y.org\nSubject: s\nMIME-Version: 1.0\n"
+               "Content-Type: multipart/alternative; boundary=BB\n\n--BB\n"
+               "Content-Type: text/html; charset=utf-8\n"
+               "Content-Transfer-Encoding: quoted-printable\n\n" +
+               quopri.encodestring(html.encode()).decode() + "--BB--\n").replace("\n", eol)
+        src = os.path.join(tmp, "strip-qp.eml")
+        open(src, "w", newline="").write(msg)
+        rc, out, err = run(conf, "strip", src)
+        if not check(rc == 0, f"strip qp: exit {rc}: {err}"):
+            return
+        longest = max([longest] + [len(ln.rstrip(b"\r")) for ln in out.split(b"\n")])
+        m = email.message_from_bytes(out, policy=email.policy.compat32)
+        part = [p for p in m.walk() if p.get_content_type() == "text/html"][0]
+        got = part.get_payload(decode=True).decode().replace("\r\n", "\n")
+        check(text in got, f"strip qp: text changed in trial {trial}")
+    check(longest <= 76, f"strip qp: a line of {longest} characters")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="homing-track-")
     try:
@@ -440,6 +471,7 @@ def main():
         check(rc == 0 and "DKIM" in err, "DKIM warning")
 
         check_qp_fidelity(conf, tmp)
+        check_strip_qp_lines(conf, tmp)
 
         # bad input: exit 2, one line, nothing registered, no files
         before = message_count(conf)
