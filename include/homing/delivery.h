@@ -160,7 +160,22 @@ struct homing_send_item {
     int accepted; /* the message was accepted for this recipient */
     int code;     /* SMTP reply code (RCPT, else DATA), 0 if none */
     char text[HOMING_SEND_TEXT_MAX];
+    /* the relay's queue id from its reply to DATA ("" if it named none) and
+     * its form (enum homing_maillog_flavour, 0 if none) */
+    char queue_id[HOMING_MAILLOG_QID_MAX];
+    int queue_flavour;
 };
+
+/* The queue id in a relay's reply to DATA: Postfix's "queued as ID" or Exim's
+ * "id=ID". Returns HOMING_MAILLOG_POSTFIX or _EXIM with out set, 0 when the
+ * text names none (out ""), -EINVAL for bad arguments. */
+int homing_send_queue_id(const char *text, char *out, size_t cap);
+
+/* Remembers that the relay queued the copy of (message, recipient) as queue_id
+ * (store sync_state "postfix-qid:ID" -> "PUBLICID:INDEX"), so that
+ * homing_maillog_apply ties that queue id's log lines to this copy alone. */
+int homing_maillog_remember(struct homing_store *s, int flavour, const char *queue_id,
+                            uint64_t message, uint32_t recipient);
 
 /* Sends items in one SMTP session. Returns 0 when the session ran (each item
  * then has its own result), or a negative errno with a one-line reason in err

@@ -88,6 +88,10 @@ struct homing_notify_facts {
      * hit's reader (enrich->fingerprint) new to it? Either may be 0. */
     int message_opened;
     int reader_new;
+    /* Of a delivery event: was a notification of its kind, or of a kind whose
+     * state ranks at least as high (homing_notify_state_rank), made for the
+     * recipient already? */
+    int state_notified;
     /* Of a delivery report (the event's detail): "5.1.1" and "user-unknown". */
     const char *status;
     const char *reason;
@@ -98,6 +102,14 @@ struct homing_notify_decision {
     char text[HOMING_NOTIFY_TEXT_MAX];
 };
 
+/* The order of the delivery notification kinds, as the recipient states they
+ * report (homing/delivery.h): delayed 1 < delivered 2 < read 3 < bounced 4 <
+ * complaint 5; 0 for any other kind. A state never goes back, so neither does
+ * its notification. */
+int homing_notify_state_rank(const char *kind);
+/* The delivery notification kinds, lowest rank first, NULL-terminated. */
+extern const char *const homing_notify_state_kinds[];
+
 /* Decides the notifications of one event, writing up to HOMING_NOTIFY_POLICY_MAX
  * into out; returns their number (0: nothing to say). The rules, in order:
  *  1. open, click, document-open with a machine verdict (prefetch, scanner,
@@ -106,7 +118,11 @@ struct homing_notify_decision {
  *     (possible forward) when the message was opened and the reader is new;
  *     otherwise nothing (a second open by the same client is not news).
  *  3. click and document-open: the first time per recipient and item.
- *  4. delivered, bounced, delayed, read, complaint: each such event.
+ *  4. delivered, bounced, delayed, read, complaint: once per step of the
+ *     recipient's state: nothing when state_notified (a notification of this
+ *     kind or of a later state was made for the recipient), so a delivery
+ *     reported by a DSN and by the mail log, or a deferral logged at every
+ *     retry, notifies once.
  *  5. anything else (sent, rejected, autoreply): nothing.
  * Texts hold only sanitised bytes (safe for a terminal). */
 int homing_notify_policy(const struct homing_notify_facts *f,

@@ -99,7 +99,9 @@ struct homing_message {
 };
 
 int homing_store_message_get(struct homing_store *s, uint64_t id, struct homing_message **out);
-/* Finds a message by its RFC 5322 Message-ID (with or without angle brackets). */
+/* Finds a message by its RFC 5322 Message-ID (with or without angle brackets).
+ * -ENOENT when none has it, -ENOTUNIQ when more than one does (registered with
+ * homing track --keep-message-id --retrack): never a guess. */
 int homing_store_message_find(struct homing_store *s, const char *message_id, uint64_t *id_out);
 /* The most recent messages, newest first, without recipients or links. */
 int homing_store_message_list(struct homing_store *s, size_t limit, struct homing_message **out,

@@ -33,6 +33,7 @@ enum homing_token_kind {
     HOMING_TOKEN_CLICK = 2,
     HOMING_TOKEN_DOCUMENT = 3,
     HOMING_TOKEN_VERP = 4, /* the bounce address of one recipient */
+    HOMING_TOKEN_COPY = 5, /* which recipient a tracked copy is for (X-Homing-Copy) */
 };
 
 struct homing_token {

@@ -16,7 +16,8 @@
  * re-encoded in their own Content-Transfer-Encoding and charset (inside them,
  * only the spliced URLs and the pixel differ from the decoded original), and
  * headers added at the end of the top-level header block (Message-ID when
- * missing, Disposition-Notification-To when asked). Parts inside
+ * missing, Disposition-Notification-To when asked), and with new_message_id
+ * the Message-ID field replaced in place by a fresh one (added when missing). Parts inside
  * multipart/signed, multipart/encrypted, attachments and attached messages are
  * never changed.
  *
@@ -54,6 +55,7 @@ struct homing_track_options {
     int rewrite_text;            /* also rewrite URLs in text/plain parts */
     int pixel;                   /* insert the tracking pixel in text/html parts */
     int no_links;                /* leave links alone (tracking modes off and delivery) */
+    int new_message_id;          /* a fresh Message-ID in place of the message's own */
     int read_receipt;            /* add Disposition-Notification-To */
     const char *read_receipt_to; /* its address; NULL = the sender */
     size_t max_size;             /* 0 = default */
@@ -64,6 +66,7 @@ struct homing_track_options {
 /* Flags describing the input. */
 #define HOMING_TRACK_DKIM_SIGNED 0x1 /* carries DKIM-Signature: track before signing */
 #define HOMING_TRACK_ADDED_MSGID 0x2 /* had no Message-ID; one was added */
+#define HOMING_TRACK_NEW_MSGID   0x4 /* new_message_id: a fresh one replaced it */
 
 struct homing_track;
 
@@ -124,6 +127,28 @@ int homing_track_render_docs(const struct homing_track *t, const struct homing_k
  * inside attached messages), or -EINVAL. For tests and fuzzing, which have no
  * MIME parser of their own. */
 int homing_track_check(const char *data, size_t len);
+
+/* The copy's mark (lib/track/mark.c): a header naming, with a signed token
+ * (HOMING_TOKEN_COPY), the message and the recipient index a copy was made for
+ * (0: one copy for everyone). `homing track` writes it into every copy and
+ * `homing send` reads it to choose the envelope recipient, then removes it. */
+#define HOMING_COPY_HEADER "X-Homing-Copy"
+struct homing_copy_mark {
+    uint64_t message;
+    uint32_t recipient;
+    size_t start, end; /* the field's bytes in the message, line break included */
+};
+/* Appends msg to out with one mark for (message, recipient) at the end of the
+ * top-level header block, in the message's line ending; marks msg held are
+ * dropped, every other byte is kept. -ENOMEM/-E2BIG (out's maximum) or a token
+ * error; out is unchanged on failure. */
+int homing_copy_mark(const struct homing_keyring *k, uint64_t message, uint32_t recipient,
+                     const char *msg, size_t len, struct homing_buf *out);
+/* Reads the mark of msg: 0 with *out set; -ENOENT when there is none (an
+ * untracked message, or a copy made before marks existed); -EBADMSG when its
+ * token does not verify with k or there is more than one. */
+int homing_copy_find(const struct homing_keyring *k, const char *msg, size_t len,
+                     struct homing_copy_mark *out);
 
 struct homing_message;
 /* The tracking URLs of one copy of m (recipient 0 = the per-message copy) as a

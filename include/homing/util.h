@@ -77,6 +77,10 @@ void homing_time_format(int64_t t_us, char *out);
 /* Public ids are random 63-bit numbers (they fit a signed SQL integer) and never
  * 0; their text form is 16 lower-case hex digits. */
 #define HOMING_ID_STR_MAX 17
+/* The message of `homing serve`'s example pixel: never handed out by
+ * homing_id_random, never registered; a hit on it is answered and recorded
+ * nowhere, so trying the example never counts as an open of anyone. */
+#define HOMING_ID_DEMO 1ULL
 uint64_t homing_id_random(void);
 void homing_id_format(uint64_t id, char *out);
 int homing_id_parse(const char *s, uint64_t *out);

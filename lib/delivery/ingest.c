@@ -59,7 +59,8 @@ static int ingest_find_ids(struct homing_store *s, const char *list, uint64_t *o
         id[lens[i]] = '\0';
         int r = homing_store_message_find(s, id, out);
         if (r == 0) return 0;
-        if (r != -ENOENT) return r;
+        /* two messages share it: no guess (the VERP token or ENVID decides) */
+        if (r != -ENOENT && r != -ENOTUNIQ) return r;
     }
     return -ENOENT;
 }

@@ -104,6 +104,32 @@ static void send_text(char *dst, size_t cap, const char *t)
     homing_str_sanitize(dst, cap, t ? t : "", n);
 }
 
+int homing_send_queue_id(const char *text, char *out, size_t cap)
+{
+    if (!text || !out || cap == 0) return -EINVAL;
+    out[0] = '\0';
+    /* Postfix: "2.0.0 Ok: queued as 4Fz3Yk1Wb2z9sQ"; Exim: "OK id=1rAbCd-000Ab1-2x" */
+    static const struct {
+        const char *mark;
+        int flavour;
+    } forms[] = {{"queued as ", HOMING_MAILLOG_POSTFIX}, {"id=", HOMING_MAILLOG_EXIM}};
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        const char *p = strstr(text, forms[f].mark);
+        if (!p || (f == 1 && p > text && p[-1] != ' ')) continue;
+        p += strlen(forms[f].mark);
+        size_t n = 0;
+        while ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'A' && p[n] <= 'Z') ||
+               (p[n] >= 'a' && p[n] <= 'z') ||
+               (forms[f].flavour == HOMING_MAILLOG_EXIM && p[n] == '-'))
+            n++;
+        if (n == 0 || n >= cap || n >= HOMING_MAILLOG_QID_MAX) return 0;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return forms[f].flavour;
+    }
+    return 0;
+}
+
 int homing_send_session(const struct homing_send_options *o, struct homing_send_item *items,
                         size_t n, char *err, size_t errcap)
 {
@@ -156,8 +182,8 @@ int homing_send_session(const struct homing_send_options *o, struct homing_send_
     }
     for (size_t i = 0; i < n; i++) {
         struct homing_send_item *it = &items[i];
-        it->done = it->accepted = it->code = 0;
-        it->text[0] = '\0';
+        it->done = it->accepted = it->code = it->queue_flavour = 0;
+        it->text[0] = it->queue_id[0] = '\0';
         if ((r = send_crlf(it->data, it->len, &bodies[i])) < 0) goto out;
         smtp_message_t m = smtp_add_message(session);
         if (!m) {
@@ -229,6 +255,10 @@ int homing_send_session(const struct homing_send_options *o, struct homing_send_
             it->code = data->code;
             it->accepted = data->code >= 200 && data->code < 300;
             send_text(it->text, sizeof it->text, data->text);
+            /* the relay's queue id ties its log lines to this one copy */
+            if (it->accepted)
+                it->queue_flavour =
+                    homing_send_queue_id(it->text, it->queue_id, sizeof it->queue_id);
         } else if (rs && rs->code) {
             it->done = 1;
             it->code = rs->code;

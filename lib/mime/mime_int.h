@@ -46,4 +46,11 @@ bool homing_mime_field_name_strict(const struct homing_mime_field *f);
 /* Case-insensitive test of the field's name. */
 bool homing_mime_field_is(const struct homing_mime_field *f, const char *name);
 
+/* Quoted-printable (RFC 2045 6.7, qp.c) of in appended to out: lines of at
+ * most 76 characters ending in eol ("\r\n" or "\n"), CRLF or LF in the input
+ * are line breaks, trailing white space and "=" encoded, and "-", "." and
+ * "From " at the start of a line encoded. The last line gets no line break. */
+struct homing_buf;
+int homing_mime_encode_qp(struct homing_buf *out, const char *in, size_t n, const char *eol);
+
 #endif

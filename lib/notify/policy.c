@@ -85,6 +85,16 @@ static void client_text(const struct homing_notify_facts *f, char *out, size_t c
           vn ? " [" : "", vn ? vn : "", vn ? "]" : "");
 }
 
+const char *const homing_notify_state_kinds[] = {"delayed", "delivered", "read",
+                                                 "bounced", "complaint", NULL};
+
+int homing_notify_state_rank(const char *kind)
+{
+    for (int i = 0; kind && homing_notify_state_kinds[i]; i++)
+        if (strcmp(kind, homing_notify_state_kinds[i]) == 0) return i + 1;
+    return 0;
+}
+
 static const char *decide(const struct homing_notify_facts *f)
 {
     const struct homing_event *e = f->event;
@@ -99,11 +109,12 @@ static const char *decide(const struct homing_notify_facts *f)
         if (is_machine(f) && !f->notify_machine) return NULL;
         if (f->already_notified) return NULL;
         return e->kind == HOMING_EV_CLICK ? "click" : "document-open";
-    case HOMING_EV_DELIVERED: return "delivered";
-    case HOMING_EV_BOUNCED: return "bounced";
-    case HOMING_EV_DELAYED: return "delayed";
-    case HOMING_EV_READ: return "read";
-    case HOMING_EV_COMPLAINT: return "complaint";
+    /* one notification per step of the recipient's state (rule 4) */
+    case HOMING_EV_DELIVERED: return f->state_notified ? NULL : "delivered";
+    case HOMING_EV_BOUNCED: return f->state_notified ? NULL : "bounced";
+    case HOMING_EV_DELAYED: return f->state_notified ? NULL : "delayed";
+    case HOMING_EV_READ: return f->state_notified ? NULL : "read";
+    case HOMING_EV_COMPLAINT: return f->state_notified ? NULL : "complaint";
     default: return NULL;
     }
 }

@@ -117,9 +117,31 @@ static int part_replace(GMimePart *part, const char *cs, int converted,
     if (converted &&
         !(back = g_convert(out->data, (gssize)out->len, cs, "UTF-8", NULL, &backlen, NULL)))
         return -EILSEQ;
-    GMimeStream *ns = g_mime_stream_mem_new_with_buffer(back ? back : out->data, backlen);
     GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
-    GMimeDataWrapper *nw = g_mime_data_wrapper_new_with_stream(ns, GMIME_CONTENT_ENCODING_DEFAULT);
+    const char *text = back ? back : out->data;
+    GMimeStream *ns;
+    GMimeContentEncoding given = GMIME_CONTENT_ENCODING_DEFAULT;
+    if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+        /* encoded here, handed over as encoded: GMime's encoder wrote lines of
+         * 77 characters (RFC 2045 allows 76) */
+        struct homing_buf qp;
+        homing_buf_init(&qp, SIZE_MAX / 4);
+        const char *eol = memmem(text, backlen, "\r\n", 2) ? "\r\n" : "\n";
+        int r = homing_mime_encode_qp(&qp, text, backlen, eol);
+        /* the boundary after it must start a line: a soft break adds nothing */
+        if (r == 0 && qp.len && qp.data[qp.len - 1] != '\n') r = homing_buf_printf(&qp, "=%s", eol);
+        if (r < 0) {
+            homing_buf_free(&qp);
+            g_free(back);
+            return r;
+        }
+        ns = g_mime_stream_mem_new_with_buffer(qp.data ? qp.data : "", qp.len);
+        homing_buf_free(&qp);
+        given = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+    } else {
+        ns = g_mime_stream_mem_new_with_buffer(text, backlen);
+    }
+    GMimeDataWrapper *nw = g_mime_data_wrapper_new_with_stream(ns, given);
     g_mime_part_set_content(part, nw);
     /* keep the original transfer encoding (set_content may reset it) */
     if (enc != GMIME_CONTENT_ENCODING_DEFAULT) g_mime_part_set_content_encoding(part, enc);

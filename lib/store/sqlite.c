@@ -161,7 +161,7 @@ static const char *const sq_sql[ST_COUNT] = {
     /* Stored either way; compared without the brackets. The newest wins when a
      * Message-ID was registered twice. */
     [ST_MESSAGE_FIND] = "SELECT id FROM messages WHERE message_id IN (?1, '<' || ?1 || '>') "
-                        "ORDER BY created_us DESC LIMIT 1",
+                        "ORDER BY created_us DESC LIMIT 2",
     [ST_MESSAGE_LIST] = "SELECT id, message_id, subject, sender, mode, created_us, campaign "
                         "FROM messages ORDER BY created_us DESC, id DESC LIMIT ?1",
     [ST_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1",
@@ -732,11 +732,20 @@ static int sq_message_find(struct homing_store *s, const char *bare_id, size_t l
     if (!st) return -EIO;
     sqlite3_bind_text(st, 1, bare_id, (int)len, SQLITE_STATIC);
     int rc = sqlite3_step(st), r = 0;
-    if (rc == SQLITE_ROW)
-        *id_out = (uint64_t)sqlite3_column_int64(st, 0);
-    else
+    uint64_t id = 0;
+    if (rc == SQLITE_ROW) {
+        id = (uint64_t)sqlite3_column_int64(st, 0);
+        /* a second message with the same Message-ID: which one is meant
+         * cannot be told, and guessing the newest misattributed reports */
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW    ? -ENOTUNIQ
+            : rc == SQLITE_DONE ? 0
+                                : sq_fail(q, rc, "finding message");
+    } else {
         r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "finding message");
+    }
     sqlite3_reset(st);
+    if (r == 0) *id_out = id;
     return r;
 }
 

@@ -50,7 +50,8 @@ static int kind_valid(const struct homing_token *t)
 {
     switch (t->kind) {
     case HOMING_TOKEN_OPEN:
-    case HOMING_TOKEN_VERP: return t->item == 0;
+    case HOMING_TOKEN_VERP:
+    case HOMING_TOKEN_COPY: return t->item == 0;
     case HOMING_TOKEN_CLICK:
     case HOMING_TOKEN_DOCUMENT: return t->item != 0;
     default: return 0;

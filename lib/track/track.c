@@ -18,6 +18,7 @@
  * it cannot fail on the input.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +32,14 @@
 #include "homing/token.h"
 #include "homing/track.h"
 #include "lib/mime/addr_check_int.h"
+#include "lib/mime/mime_int.h"
 #include "lib/track/rewrite_int.h"
 #include "track_int.h"
 
 #define TRACK_WARNINGS_MAX      64  /* notes kept; later ones are counted in the last */
 #define TRACK_ADDR_MAX          320 /* longest address taken for Disposition-Notification-To */
 #define TRACK_REFUSED_SHOWN_MAX 120 /* bytes of a refused link quoted in its warning */
+#define TRACK_MSGID_FIELDS_MAX  8   /* Message-ID fields replaced by a fresh one */
 
 struct track_op {
     size_t start, end; /* in the part's decoded body, original charset */
@@ -59,6 +62,10 @@ struct track_part {
     char *owned;
     struct track_op *ops;
     size_t n_ops;
+    /* quoted-printable: its hard lines, so only changed ones are re-encoded
+     * (NULL: re-encoded whole) */
+    struct track_qp_unit *units;
+    size_t n_units;
 };
 
 struct homing_track {
@@ -76,6 +83,13 @@ struct homing_track {
     size_t n_rcpt, cap_rcpt;
     char *message_id, *subject, *sender, *base_url;
     unsigned flags;
+    /* new_message_id: the Message-ID fields of the header block; the first
+     * gives way to the fresh one (mid_field), the others are dropped */
+    struct {
+        size_t start, end;
+    } mid_fields[TRACK_MSGID_FIELDS_MAX];
+    size_t n_mid_fields;
+    char *mid_field;
     char *warnings[TRACK_WARNINGS_MAX];
     size_t n_warn;
     size_t n_refused; /* links left untracked: not a valid destination */
@@ -224,6 +238,7 @@ static const char *first_mailbox(InternetAddressList *l)
 
 static void part_free(struct track_part *p)
 {
+    free(p->units);
     free(p->owned);
     free(p->ops);
 }
@@ -241,6 +256,7 @@ void homing_track_free(struct homing_track *t)
     for (size_t i = 0; i < t->n_warn; i++) free(t->warnings[i]);
     homing_buf_free(&t->extra);
     free(t->message_id);
+    free(t->mid_field);
     free(t->subject);
     free(t->sender);
     free(t->base_url);
@@ -314,6 +330,12 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
     p.ends_nl = be > bs && t->data[be - 1] == '\n';
     int r = decode_body(&p, t->data + bs, (size_t)(be - bs));
     if (r < 0) return r;
+    if (p.encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+        (r = track_qp_units(t->data + bs, (size_t)(be - bs), p.body, p.body_len, &p.units,
+                            &p.n_units)) == -ENOMEM) {
+        part_free(&p);
+        return r;
+    }
     const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
     /* HTML without a charset parameter is read in the charset its <meta>
      * declares, as a mail program shows it; a label no converter here takes
@@ -611,7 +633,36 @@ static int prepare(struct homing_track *t, const char *data, size_t len, char *e
     homing_buf_init(&t->extra, 4096);
     const char *mid = g_mime_message_get_message_id(m);
     const char *raw_mid = g_mime_object_get_header(mo, "Message-ID");
-    if (mid && *mid) {
+    if (o->new_message_id) {
+        /* a message of its own: tracking one .eml twice must not give two
+         * registered messages one Message-ID (mail logs name messages by it) */
+        size_t fpos = 0;
+        struct homing_mime_field f;
+        int fr;
+        while ((fr = homing_mime_field_next(t->data, t->hdr_end, &fpos, &f)) != 0)
+            if (fr == 1 && homing_mime_field_is(&f, "Message-ID")) {
+                if (t->n_mid_fields == TRACK_MSGID_FIELDS_MAX) {
+                    fail(err, cap, "more than %d Message-ID fields", TRACK_MSGID_FIELDS_MAX);
+                    r = -EINVAL;
+                    goto out;
+                }
+                t->mid_fields[t->n_mid_fields].start = f.start;
+                t->mid_fields[t->n_mid_fields++].end = f.end;
+            }
+        t->message_id = make_message_id(t->sender);
+        t->flags |= HOMING_TRACK_NEW_MSGID;
+        if (!t->message_id) {
+            r = -ENOMEM;
+        } else if (t->n_mid_fields) {
+            struct homing_buf b;
+            homing_buf_init(&b, 4096);
+            r = homing_buf_printf(&b, "Message-ID: <%s>%s", t->message_id, t->eol);
+            if (r == 0) t->mid_field = homing_buf_steal(&b);
+            homing_buf_free(&b);
+        } else {
+            r = homing_buf_printf(&t->extra, "Message-ID: <%s>%s", t->message_id, t->eol);
+        }
+    } else if (mid && *mid) {
         t->message_id = strdup(mid);
         if (!t->message_id) r = -ENOMEM;
     } else if (raw_mid) {
@@ -753,10 +804,46 @@ static int put_doc_links(const struct homing_track *t, const struct homing_keyri
     return r;
 }
 
-static int render_part(const struct homing_track *t, const struct track_part *p,
-                       const struct homing_keyring *k, uint64_t message, uint32_t recipient,
-                       const struct homing_track_docs *docs, struct homing_buf *body,
-                       struct homing_buf *url, struct homing_buf *out)
+/* A quoted-printable part written hard line by hard line: a line no op
+ * touches is copied from the input as it was (its line break, its soft
+ * breaks), a changed one re-encoded with its own terminator kept. body is the
+ * new decoded text; deltas[i] how much op i changed its length. */
+static int render_qp_units(const struct homing_track *t, const struct track_part *p,
+                           const ptrdiff_t *deltas, const struct homing_buf *body,
+                           struct homing_buf *out)
+{
+    const char *raw = t->data + p->body_start;
+    size_t k = 0, u = 0;
+    ptrdiff_t shift = 0; /* new minus old length of the ops before unit u */
+    int r = 0;
+    while (u < p->n_units && r == 0) {
+        /* a run of units: extended while an op starting in it ends past it */
+        size_t a = u, b = u;
+        size_t k0 = k;
+        ptrdiff_t grow = 0;
+        while (k < p->n_ops && (p->ops[k].start < p->units[b].dec_brk || b + 1 == p->n_units)) {
+            while (b + 1 < p->n_units && p->ops[k].end > p->units[b].dec_end) b++;
+            grow += deltas[k++];
+        }
+        const struct track_qp_unit *ua = &p->units[a], *ub = &p->units[b];
+        if (k == k0) {
+            r = homing_buf_append(out, raw + ua->raw_start, ub->raw_end - ua->raw_start);
+        } else {
+            size_t from = (size_t)((ptrdiff_t)ua->dec_start + shift);
+            size_t to = (size_t)((ptrdiff_t)ub->dec_end + shift + grow);
+            r = track_encode_qp(out, body->data + from, to - from, t->eol);
+            if (r == 0) r = homing_buf_append(out, raw + ub->raw_tail, ub->raw_end - ub->raw_tail);
+        }
+        shift += grow;
+        u = b + 1;
+    }
+    return r;
+}
+
+static int render_part_ops(const struct homing_track *t, const struct track_part *p,
+                           const struct homing_keyring *k, uint64_t message, uint32_t recipient,
+                           const struct homing_track_docs *docs, ptrdiff_t *deltas,
+                           struct homing_buf *body, struct homing_buf *url, struct homing_buf *out)
 {
     homing_buf_reset(body);
     size_t pos = 0;
@@ -765,6 +852,7 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
         const struct track_op *op = &p->ops[i];
         r = homing_buf_append(body, p->body + pos, op->start - pos);
         if (r < 0) break;
+        size_t op_out = body->len; /* where this op's replacement starts */
         homing_buf_reset(url);
         uint32_t doc = 0;
         if (op->kind != REWRITE_PIXEL && docs && op->link >= 1 && op->link <= docs->n_link_items)
@@ -790,10 +878,17 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
         }
         if (r == 0 && op->stateful && op->shift_len > 0)
             r = homing_buf_append(body, p->body + op->shift, op->shift_len);
+        if (deltas) deltas[i] = (ptrdiff_t)(body->len - op_out) - (ptrdiff_t)(op->end - op->start);
         pos = op->end;
     }
     if (r == 0) r = homing_buf_append(body, p->body + pos, p->body_len - pos);
     if (r < 0) return r;
+    /* an op past the last line's break (nothing follows it to splice into)
+     * leaves the part to the whole re-encoding */
+    if (p->units && deltas &&
+        (p->n_ops == 0 || p->ops[p->n_ops - 1].start <= p->units[p->n_units - 1].dec_end))
+        return render_qp_units(t, p, deltas, body, out);
+    /* (out of memory for deltas: the whole part re-encoded, as before) */
     size_t before = out->len;
     if (p->encoding == GMIME_CONTENT_ENCODING_BASE64)
         r = track_encode_base64(out, body->data, body->len, t->eol);
@@ -807,6 +902,17 @@ static int render_part(const struct homing_track *t, const struct track_part *p,
                   p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
     if (r == 0 && encoded && p->ends_nl && (out->len == before || out->data[out->len - 1] != '\n'))
         r = homing_buf_puts(out, t->eol);
+    return r;
+}
+
+static int render_part(const struct homing_track *t, const struct track_part *p,
+                       const struct homing_keyring *k, uint64_t message, uint32_t recipient,
+                       const struct homing_track_docs *docs, struct homing_buf *body,
+                       struct homing_buf *url, struct homing_buf *out)
+{
+    ptrdiff_t *deltas = p->units ? calloc(p->n_ops ? p->n_ops : 1, sizeof *deltas) : NULL;
+    int r = render_part_ops(t, p, k, message, recipient, docs, deltas, body, url, out);
+    free(deltas);
     return r;
 }
 
@@ -827,9 +933,16 @@ int homing_track_render_docs(const struct homing_track *t, const struct homing_k
      * only fail a message that is already registered */
     homing_buf_init(&body, SIZE_MAX / 4);
     homing_buf_init(&url, HOMING_TRACK_URL_MAX + 256);
-    int r = homing_buf_append(out, t->data, t->hdr_end);
-    if (r == 0 && t->hdr_end == t->len && t->len > 0 && t->data[t->len - 1] != '\n' &&
-        t->extra.len > 0)
+    int r = 0;
+    size_t hp = 0;
+    for (size_t i = 0; i < t->n_mid_fields && r == 0; i++) {
+        /* the fresh Message-ID where the first one stood, the others dropped */
+        r = homing_buf_append(out, t->data + hp, t->mid_fields[i].start - hp);
+        if (r == 0 && i == 0) r = homing_buf_puts(out, t->mid_field);
+        hp = t->mid_fields[i].end;
+    }
+    if (r == 0) r = homing_buf_append(out, t->data + hp, t->hdr_end - hp);
+    if (r == 0 && t->extra.len > 0 && out->len > before && out->data[out->len - 1] != '\n')
         r = homing_buf_puts(out, t->eol); /* a header block without a final line break */
     if (r == 0) r = homing_buf_append(out, t->extra.data, t->extra.len);
     size_t pos = t->hdr_end;

@@ -52,4 +52,17 @@ int track_html_parts(const char *msg, size_t len,
 int track_encode_base64(struct homing_buf *out, const char *in, size_t n, const char *eol);
 int track_encode_qp(struct homing_buf *out, const char *in, size_t n, const char *eol);
 
+/* One hard line of a quoted-printable body (track_qp.c): raw[raw_start,
+ * raw_tail) encodes dec[dec_start, dec_end); raw[raw_tail, raw_end) is its
+ * terminator (hard line break, final soft break, or nothing), decoded as
+ * dec[dec_end, dec_brk). */
+struct track_qp_unit {
+    size_t raw_start, raw_tail, raw_end;
+    size_t dec_start, dec_end, dec_brk;
+};
+/* The units of raw (n bytes) whose decoding is dec; -EINVAL when they do not
+ * decode to dec byte for byte (the part is then re-encoded whole). */
+int track_qp_units(const char *raw, size_t n, const char *dec, size_t dec_len,
+                   struct track_qp_unit **out, size_t *n_out);
+
 #endif

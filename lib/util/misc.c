@@ -46,7 +46,7 @@ uint64_t homing_id_random(void)
     do {
         randombytes_buf(&id, sizeof id);
         id &= 0x7fffffffffffffffULL; /* fits a signed 64-bit SQL integer */
-    } while (id == 0);
+    } while (id == 0 || id == HOMING_ID_DEMO);
     return id;
 }
 

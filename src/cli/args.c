@@ -28,6 +28,10 @@ int cli_message_arg(struct cli *cli, const char *cmd, const char *arg, uint64_t 
         char safe[256];
         cli_escape(safe, sizeof safe, arg, strlen(arg));
         cli_fail("no message with Message-ID %s", safe);
+    } else if (r == -ENOTUNIQ) {
+        char safe[256];
+        cli_escape(safe, sizeof safe, arg, strlen(arg));
+        cli_fail("more than one message has Message-ID %s: name it by its public id", safe);
     } else if (r < 0) {
         cli_fail("cannot look up %s: %s", arg, homing_store_errmsg(s));
     }

@@ -3,13 +3,13 @@
  * and VERP (the session is lib/delivery/send.c), and records each recipient's
  * reply as an event (sent / rejected) and a recipient state.
  *
- * What is sent: the per-recipient copies `homing track -o DIR` wrote (files
- * NNN-ADDRESS.eml: NNN is the recipient index; the message is found by the
- * file's Message-ID, or named with --message), or one message file to the
- * registered recipients named with --to. The envelope sender of each copy is
- * its recipient's VERP address (send.verp with a signed token), ENVID the
- * message's public id, ORCPT the recipient: every later report can be tied
- * back to one recipient.
+ * What is sent: the copies `homing track` wrote, each to the recipient its
+ * X-Homing-Copy header names (its file name means nothing; the header is
+ * removed before sending), or a file without that header only to the
+ * registered recipients named with --message ID --to ADDR. The relay's queue
+ * id (its reply to DATA) is remembered per copy for homing ingest-log. The envelope sender of each
+ * copy is its recipient's VERP address (send.verp with a signed token), ENVID the message's public
+ * id, ORCPT the recipient: every later report can be tied back to one recipient.
  *
  * Contract: one progress line per message copy on stdout, a summary on stderr;
  * exit 0 when every copy was accepted, 1 when the relay refused some
@@ -33,15 +33,14 @@
 #include "cli.h"
 #include "delivery_cli.h"
 #include "homing/delivery.h"
+#include "homing/track.h"
 #include "homing/util.h"
 
-#define SEND_FILES_MAX   100000 /* message copies per run */
-#define SEND_TO_MAX      1000   /* --to given */
-#define SEND_JOBS_MAX    64
-#define SEND_BATCH       25                  /* envelopes per SMTP session */
-#define SEND_SIZE_MAX    (64u * 1024 * 1024) /* largest message file */
-#define SEND_MSGID_MAX   512
-#define SEND_HEADER_SCAN (256u * 1024) /* header bytes searched for Message-ID */
+#define SEND_FILES_MAX 100000 /* message copies per run */
+#define SEND_TO_MAX    1000   /* --to given */
+#define SEND_JOBS_MAX  64
+#define SEND_BATCH     25                  /* envelopes per SMTP session */
+#define SEND_SIZE_MAX  (64u * 1024 * 1024) /* largest message file */
 
 static const char send_usage[] =
     "usage: homing send [OPTIONS] FILE|DIR...\n"
@@ -50,9 +49,10 @@ static const char send_usage[] =
     "DELAY and ORCPT, per message RET=HDRS and ENVID (the public id), and a VERP\n"
     "envelope sender (send.verp) carrying the recipient's signed token. Each reply\n"
     "is recorded (events 'sent' / 'rejected', recipient state).\n\n"
-    "  FILE|DIR          copies written by 'homing track -o DIR' (NNN-ADDRESS.eml)\n"
-    "  --message ID      the message (public id or Message-ID); default: each\n"
-    "                    file's Message-ID\n"
+    "  FILE|DIR          copies written by 'homing track': each goes to the recipient\n"
+    "                    its X-Homing-Copy header names (removed before sending)\n"
+    "  --message ID      the message (public id or Message-ID) of a FILE without that\n"
+    "                    header (an untracked message is refused without it)\n"
     "  --to ADDR         send FILE to this registered recipient (repeatable)\n"
     "  --smtp HOST:PORT  the relay (send.smtp)\n"
     "  --starttls MODE   required, opportunistic or off (send.starttls)\n"
@@ -83,29 +83,6 @@ struct send_run {
     int fatal_errno;
     char fatal_msg[512];
 };
-
-/* The Message-ID in the header block of data (no brackets), or "" */
-static void send_message_id(const char *data, size_t len, char *out, size_t cap)
-{
-    out[0] = '\0';
-    size_t lim = len < SEND_HEADER_SCAN ? len : SEND_HEADER_SCAN;
-    for (size_t i = 0; i < lim;) {
-        const char *line = data + i;
-        const char *nl = memchr(line, '\n', lim - i);
-        size_t ll = nl ? (size_t)(nl - line) : lim - i;
-        if (ll == 0 || (ll == 1 && line[0] == '\r')) return; /* end of headers */
-        if (ll > 11 && strncasecmp(line, "Message-ID:", 11) == 0) {
-            const char *lt = memchr(line, '<', ll);
-            const char *gt = lt ? memchr(lt, '>', ll - (size_t)(lt - line)) : NULL;
-            if (lt && gt && (size_t)(gt - lt - 1) < cap) {
-                memcpy(out, lt + 1, (size_t)(gt - lt - 1));
-                out[gt - lt - 1] = '\0';
-            }
-            return;
-        }
-        i += ll + 1;
-    }
-}
 
 static void *send_worker(void *arg)
 {
@@ -167,68 +144,97 @@ static int send_add_job(struct send_job **jobs, size_t *n, const char *path, con
     return 0;
 }
 
-/* One file: its message (from --message or its Message-ID) and its recipients
- * (the --to list, else the index in its name, else every recipient). */
-static int send_file(struct cli *cli, const char *path, uint64_t message_arg, char **to,
-                     size_t n_to, struct send_job **jobs, size_t *n_jobs)
+/* One file. A tracked copy names its message and recipient in its mark
+ * (X-Homing-Copy, lib/track/mark.c), which is taken out of what is sent: a
+ * copy made for one recipient goes to that recipient only, whatever the file
+ * is called, and a copy for everyone (--per-message) to every registered
+ * recipient or those --to names. A file without a mark is sent only to the
+ * recipients --to names (with --message): an untracked original is never sent
+ * to everyone by accident, and its recipients are never guessed. */
+static int send_file(struct cli *cli, const struct homing_keyring *keys, const char *path,
+                     uint64_t message_arg, char **to, size_t n_to, struct send_job **jobs,
+                     size_t *n_jobs)
 {
     struct homing_store *s = cli->store;
     char *data = NULL;
     size_t len = 0;
     int r = cli_read_file(path, SEND_SIZE_MAX, &data, &len);
     if (r < 0) return cli_fail("cannot read %s: %s", path, strerror(-r)), r;
-    uint64_t message = message_arg;
-    if (!message) {
-        char mid[SEND_MSGID_MAX];
-        send_message_id(data, len, mid, sizeof mid);
-        if (!mid[0] || homing_store_message_find(s, mid, &message) < 0) {
-            free(data);
-            cli_fail("%s: no Message-ID of a registered message (track it first, or "
-                     "give --message)",
-                     path);
-            return -ENOENT;
-        }
+    char p[600];
+    cli_safe(path, p, sizeof p);
+    struct homing_copy_mark mk = {0};
+    r = homing_copy_find(keys, data, len, &mk);
+    if (r == -EBADMSG) {
+        free(data);
+        return cli_fail("%s: its %s header does not verify with this installation's token keys "
+                        "(or there are two): not sent",
+                        p, HOMING_COPY_HEADER),
+               -EBADMSG;
+    }
+    if (r == -ENOENT && !n_to) {
+        free(data);
+        return cli_fail("%s: not a tracked copy (no %s header): track it with 'homing track', "
+                        "or send it as it is with --message ID --to ADDR",
+                        p, HOMING_COPY_HEADER),
+               -ENOENT;
+    }
+    if (r < 0 && r != -ENOENT) {
+        free(data);
+        return cli_fail("%s: %s", p, strerror(-r)), r;
+    }
+    int marked = r == 0;
+    uint64_t message = marked ? mk.message : message_arg;
+    if (marked && message_arg && message_arg != mk.message) {
+        free(data);
+        return cli_fail("%s: a copy of another message than --message names", p), -EINVAL;
+    }
+    if (marked) { /* the mark is ours: it never leaves */
+        memmove(data + mk.start, data + mk.end, len - mk.end);
+        len -= mk.end - mk.start;
     }
     struct homing_message *m = NULL;
     if ((r = homing_store_message_get(s, message, &m)) < 0) {
         free(data);
-        cli_fail("%s: message not found in the store", path);
+        cli_fail("%s: its message is not in this store", p);
         return r;
     }
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    unsigned idx_from_name = 0;
-    if (n_to == 0 && strlen(base) > 4 && base[0] >= '0' && base[0] <= '9') {
-        char *end;
-        unsigned long v = strtoul(base, &end, 10);
-        if (*end == '-' && v > 0 && v <= HOMING_STORE_RECIPIENTS_MAX) idx_from_name = (unsigned)v;
+    const struct homing_recipient *only = NULL;
+    if (marked && mk.recipient) {
+        for (size_t i = 0; i < m->n_recipients; i++)
+            if (m->recipients[i].index == mk.recipient) only = &m->recipients[i];
+        if (!only) {
+            cli_fail("%s: recipient %u of its message is not registered", p, mk.recipient);
+            r = -ENOENT;
+        }
     }
-    r = 0;
+    for (size_t k = 0; k < n_to && r >= 0; k++) {
+        int found = 0;
+        for (size_t i = 0; i < m->n_recipients; i++)
+            if (strcasecmp(to[k], m->recipients[i].address) == 0) found = 1;
+        char t[400];
+        cli_safe(to[k], t, sizeof t);
+        if (!found) {
+            cli_fail("%s is not a recipient of that message (register it with homing track)", t);
+            r = -ENOENT;
+        } else if (only && strcasecmp(to[k], only->address) != 0) {
+            char a[400];
+            cli_safe(only->address, a, sizeof a);
+            cli_fail("%s is the copy for %s: sending it to %s would record their opens as %s's", p,
+                     a, t, a);
+            r = -EINVAL;
+        }
+    }
+    r = r < 0 ? r : 0;
     for (size_t i = 0; i < m->n_recipients && r == 0; i++) {
         const struct homing_recipient *x = &m->recipients[i];
         int take = 0;
-        if (n_to) {
-            for (size_t k = 0; k < n_to; k++)
-                if (strcasecmp(to[k], x->address) == 0) take = 1;
-        } else {
-            take = idx_from_name ? x->index == idx_from_name : 1;
-        }
+        if (only)
+            take = x == only;
+        else if (n_to)
+            for (size_t k = 0; k < n_to; k++) take |= strcasecmp(to[k], x->address) == 0;
+        else
+            take = 1; /* a copy made for everyone */
         if (take) r = send_add_job(jobs, n_jobs, path, data, len, message, x->index, x->address);
-    }
-    if (r == 0 && n_to) {
-        for (size_t k = 0; k < n_to && r == 0; k++) {
-            int found = 0;
-            for (size_t i = 0; i < m->n_recipients; i++)
-                if (strcasecmp(to[k], m->recipients[i].address) == 0) found = 1;
-            if (!found) {
-                cli_fail("%s is not a recipient of that message (register it with homing track)",
-                         to[k]);
-                r = -ENOENT;
-            }
-        }
-    } else if (r == 0 && idx_from_name && (idx_from_name > m->n_recipients)) {
-        cli_fail("%s: recipient %u is not in the message", path, idx_from_name);
-        r = -ENOENT;
     }
     homing_message_free(m);
     free(data);
@@ -242,12 +248,13 @@ static int send_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int send_path(struct cli *cli, const char *path, uint64_t message, char **to, size_t n_to,
-                     struct send_job **jobs, size_t *n_jobs)
+static int send_path(struct cli *cli, const struct homing_keyring *keys, const char *path,
+                     uint64_t message, char **to, size_t n_to, struct send_job **jobs,
+                     size_t *n_jobs)
 {
     struct stat st;
     if (stat(path, &st) < 0) return cli_fail("cannot read %s: %s", path, strerror(errno)), -errno;
-    if (!S_ISDIR(st.st_mode)) return send_file(cli, path, message, to, n_to, jobs, n_jobs);
+    if (!S_ISDIR(st.st_mode)) return send_file(cli, keys, path, message, to, n_to, jobs, n_jobs);
     DIR *d = opendir(path);
     if (!d) return cli_fail("cannot open %s: %s", path, strerror(errno)), -errno;
     char **names = NULL;
@@ -269,7 +276,7 @@ static int send_path(struct cli *cli, const char *path, uint64_t message, char *
     closedir(d);
     if (r == 0 && names) qsort(names, n, sizeof *names, send_cmp);
     for (size_t i = 0; i < n && r == 0; i++)
-        r = send_file(cli, names[i], message, to, n_to, jobs, n_jobs);
+        r = send_file(cli, keys, names[i], message, to, n_to, jobs, n_jobs);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     return r;
@@ -285,6 +292,7 @@ static int send_record(struct homing_store *s, struct send_job *j, const char *r
     json_object_set_new(d, "relay", json_string(relay));
     json_object_set_new(d, "address", json_string(j->rcpt));
     json_object_set_new(d, "verp", json_string(j->verp));
+    if (it->queue_id[0]) json_object_set_new(d, "queue_id", json_string(it->queue_id));
     if (!it->accepted) json_object_set_new(d, "temporary", json_boolean(it->code < 500));
     struct homing_event ev = {0};
     ev.kind = it->accepted ? HOMING_EV_SENT : HOMING_EV_REJECTED;
@@ -299,7 +307,11 @@ static int send_record(struct homing_store *s, struct send_job *j, const char *r
     if (r < 0) return r;
     const char *state = it->accepted ? "sent" : it->code >= 500 ? "rejected" : NULL;
     if (state) r = homing_delivery_state_apply(s, j->message, j->index, state, ev.time_us);
-    return r == -ENOENT ? 0 : r;
+    if (r == -ENOENT) r = 0;
+    /* the relay's log names this copy by its queue id (homing ingest-log) */
+    if (r == 0 && it->accepted && it->queue_flavour)
+        r = homing_maillog_remember(s, it->queue_flavour, it->queue_id, j->message, j->index);
+    return r;
 }
 
 int cmd_send(struct cli *cli, int argc, char **argv)
@@ -385,7 +397,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
     uint64_t message = 0;
     if (message_arg && cli_message_arg(cli, "send", message_arg, &message) < 0) goto out;
     for (size_t i = 0; i < n_paths; i++)
-        if (send_path(cli, paths[i], message, to, n_to, &jobs, &n_jobs) < 0) goto out;
+        if (send_path(cli, keys, paths[i], message, to, n_to, &jobs, &n_jobs) < 0) goto out;
     if (n_jobs == 0) {
         cli_fail("nothing to send");
         goto out;

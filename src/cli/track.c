@@ -37,6 +37,10 @@ static const char track_usage[] =
     "      --per-message      one copy for everyone (opens and clicks are not told apart)\n"
     "      --to ADDR          a recipient (repeatable); default: To, Cc and Bcc\n"
     "      --no-text          leave text/plain parts alone\n"
+    "      --keep-message-id  keep the message's own Message-ID (default: each tracked\n"
+    "                         message gets a fresh one, so mail logs can tell them apart)\n"
+    "      --retrack          with --keep-message-id: register it even when a message\n"
+    "                         with that Message-ID is registered already\n"
     "      --read-receipt     ask for a read receipt (Disposition-Notification-To)\n"
     "      --read-receipt-to ADDR  where the receipt goes (default: the sender)\n"
     "      --doc NAME         add a link to document NAME (homing doc add) before the\n"
@@ -48,7 +52,9 @@ static const char track_usage[] =
     "                         anonymous (every copy carries per-message tokens, so\n"
     "                         opens and clicks are counted without the recipient);\n"
     "                         delivery or off (no pixel, no link rewritten)\n\n"
-    "Links marked data-homing=\"notrack\" are not rewritten. Exit status 2 (and\n"
+    "Every copy carries an X-Homing-Copy header naming (signed) its message and\n"
+    "recipient: 'homing send' reads it and removes it. Links marked\n"
+    "data-homing=\"notrack\" are not rewritten. Exit status 2 (and\n"
     "nothing registered) for input that is not a message, broken MIME or a message\n"
     "without recipients.\n";
 
@@ -110,7 +116,7 @@ static int config_limit(struct cli *cli, const char *name, long long max, long l
 struct track_run {
     struct cli *cli;
     const char *output, *mbox, *input;
-    int per_message, tracking;
+    int per_message, tracking, retrack;
     const char *campaign; /* --campaign NAME, or NULL */
     struct homing_track_options o;
     long long max_size;
@@ -129,7 +135,7 @@ struct track_run {
     size_t n_outs;
     struct homing_store *store;
     uint64_t id;
-    struct homing_buf buf;
+    struct homing_buf buf, marked;
 };
 
 static const char *track_input_name(const struct track_run *x)
@@ -171,6 +177,10 @@ static int track_args(struct track_run *x, int argc, char **argv)
             if (x->n_docs >= CLI_TRACK_DOCS_MAX)
                 return cli_usage_error("track", "more than %d --doc", CLI_TRACK_DOCS_MAX);
             x->doc_names[x->n_docs++] = argv[++i];
+        } else if (!strcmp(a, "--keep-message-id")) {
+            x->o.new_message_id = 0;
+        } else if (!strcmp(a, "--retrack")) {
+            x->retrack = 1;
         } else if (!strcmp(a, "--no-text")) {
             x->o.rewrite_text = 0;
         } else if (!strcmp(a, "--read-receipt")) {
@@ -188,6 +198,8 @@ static int track_args(struct track_run *x, int argc, char **argv)
         }
     }
     if (x->output && x->mbox) return cli_usage_error("track", "-o and --mbox exclude each other");
+    if (x->retrack && x->o.new_message_id)
+        return cli_usage_error("track", "--retrack goes with --keep-message-id");
     if (!x->per_message && !x->output && !x->mbox)
         return cli_usage_error("track", "per-recipient copies need -o DIR or --mbox FILE");
     if (x->tracking == HOMING_TRACKING_OFF || x->tracking == HOMING_TRACKING_DELIVERY) {
@@ -308,6 +320,22 @@ static int track_register(struct track_run *x)
     const char *subject = homing_track_subject(x->t), *sender = homing_track_sender(x->t);
     if (subject && !homing_message_subject_ok(subject)) subject = NULL;
     if (sender && !homing_message_address_ok(sender)) sender = NULL;
+    /* One Message-ID, one registered message: a log line or report naming
+     * it must not be matched to the wrong one (docs/tracking.md). */
+    uint64_t other;
+    int fr = homing_store_message_find(x->store, homing_track_message_id(x->t), &other);
+    if (fr != -ENOENT && !x->retrack) {
+        char safe[300];
+        const char *mid = homing_track_message_id(x->t);
+        cli_escape(safe, sizeof safe, mid, strlen(mid));
+        free(links);
+        if (fr < 0 && fr != -ENOTUNIQ)
+            return cli_fail("cannot look up Message-ID <%s>: %s", safe,
+                            homing_store_errmsg(x->store));
+        return cli_fail("Message-ID <%s> is registered already: leave out --keep-message-id for "
+                        "a fresh one, or give --retrack",
+                        safe);
+    }
     struct homing_message_request rq = {
         .message_id = homing_track_message_id(x->t),
         .subject = subject,
@@ -332,6 +360,7 @@ static int track_write(struct track_run *x)
     /* bounded by the input (track.max_size) times the longest replacement;
      * failing here would leave a registered message without copies */
     homing_buf_init(&x->buf, SIZE_MAX / 4);
+    homing_buf_init(&x->marked, SIZE_MAX / 4);
     for (size_t i = 0; i < x->n_copies; i++) {
         homing_buf_reset(&x->buf);
         /* anonymous: per-message tokens in every copy, so no hit can name its
@@ -344,11 +373,19 @@ static int track_write(struct track_run *x)
         if (r < 0)
             return cli_fail("cannot write the copy for %s: %s",
                             x->per_message ? "everyone" : x->rcpt[i], strerror(-r));
+        /* the copy says whom it is for (X-Homing-Copy), whatever its file is
+         * called later: `homing send` takes the envelope recipient from it */
+        homing_buf_reset(&x->marked);
+        r = homing_copy_mark(x->keys, x->id, x->per_message ? 0 : (uint32_t)(i + 1), x->buf.data,
+                             x->buf.len, &x->marked);
+        if (r < 0)
+            return cli_fail("cannot write the copy for %s: %s",
+                            x->per_message ? "everyone" : x->rcpt[i], strerror(-r));
         struct out_file *o = &x->outs[x->mbox ? 0 : i];
         if (x->mbox)
-            r = write_mbox(o->f, homing_track_sender(x->t), x->buf.data, x->buf.len);
+            r = write_mbox(o->f, homing_track_sender(x->t), x->marked.data, x->marked.len);
         else
-            r = fwrite(x->buf.data, 1, x->buf.len, o->f) == x->buf.len ? 0 : -EIO;
+            r = fwrite(x->marked.data, 1, x->marked.len, o->f) == x->marked.len ? 0 : -EIO;
         if (r < 0)
             return cli_fail("cannot write %s: %s", o->path ? o->path : "stdout",
                             strerror(errno ? errno : EIO));
@@ -398,8 +435,9 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     struct track_run x = {.cli = cli,
                           .input = "-",
                           .tracking = HOMING_TRACKING_INDIVIDUAL,
-                          .o = {.rewrite_text = 1, .pixel = 1}};
+                          .o = {.rewrite_text = 1, .pixel = 1, .new_message_id = 1}};
     homing_buf_init(&x.buf, 0);
+    homing_buf_init(&x.marked, 0);
     if (!(x.to = calloc(TRACK_TO_MAX, sizeof *x.to))) return cli_fail("out of memory");
     int status = track_args(&x, argc, argv);
     for (size_t i = 0; status == CLI_OK && i < sizeof track_steps / sizeof track_steps[0]; i++)
@@ -413,6 +451,7 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     }
     free(x.outs);
     homing_buf_free(&x.buf);
+    homing_buf_free(&x.marked);
     cli_track_docs_free(x.tdocs);
     homing_track_free(x.t);
     free(x.data);

@@ -49,6 +49,9 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         "destination is not a valid one (a control character, ...): never written into a "
         "Location header, not recorded.\n"
         "# TYPE homing_redirects_refused_total counter\nhoming_redirects_refused_total %llu\n"
+        "# HELP homing_demo_hits_total Fetches of the example pixel homing serve prints: "
+        "answered, never recorded.\n"
+        "# TYPE homing_demo_hits_total counter\nhoming_demo_hits_total %llu\n"
         "# HELP homing_store_errors_total Hits that could not be journaled or stored.\n"
         "# TYPE homing_store_errors_total counter\nhoming_store_errors_total %llu\n"
         "# HELP homing_queue_depth Hits journaled and answered, not yet in the store.\n"
@@ -63,7 +66,7 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         "# TYPE homing_api_requests_total counter\nhoming_api_requests_total %llu\n"
         "# HELP homing_api_unauthorized_total Admin API requests refused with 401.\n"
         "# TYPE homing_api_unauthorized_total counter\nhoming_api_unauthorized_total %llu\n",
-        LOAD(m->suppressed), LOAD(m->redirects_refused), LOAD(m->store_errors),
+        LOAD(m->suppressed), LOAD(m->redirects_refused), LOAD(m->demo_hits), LOAD(m->store_errors),
         LOAD(m->queue_depth), atomic_load(&m->background_idle), thread_raises(),
         LOAD(m->api_requests), LOAD(m->api_unauthorized));
 

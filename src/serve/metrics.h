@@ -26,6 +26,7 @@ struct metrics {
     atomic_ullong store_errors;               /* batches that failed to commit */
     atomic_ullong suppressed;                 /* answered, not recorded: flood control */
     atomic_ullong redirects_refused;          /* clicks whose stored destination failed the check */
+    atomic_ullong demo_hits; /* the example pixel (HOMING_ID_DEMO): answered, not recorded */
     atomic_llong queue_depth;
     atomic_int background_idle; /* flood mode (thread.h), set by serve's watch */
     atomic_ullong batch_count[METRICS_BATCH_BUCKETS + 1];

@@ -278,7 +278,7 @@ static int notify_quiet(struct notifier *nt, struct notify_page *pg, const struc
  * negative errno when the store failed and the event must be seen again. */
 static int notify_event(struct notifier *nt, struct notify_page *pg, const struct homing_event *ev)
 {
-    const char *same_kind = NULL;
+    const char *same_kind = NULL, *state_kind = NULL;
     int per_item = 0, hit = 0;
     switch (ev->kind) {
     case HOMING_EV_OPEN:
@@ -293,13 +293,23 @@ static int notify_event(struct notifier *nt, struct notify_page *pg, const struc
         same_kind = "document-open";
         per_item = hit = 1;
         break;
-    case HOMING_EV_DELIVERED:
-    case HOMING_EV_BOUNCED:
-    case HOMING_EV_DELAYED:
-    case HOMING_EV_READ:
-    case HOMING_EV_COMPLAINT: break;
+    case HOMING_EV_DELIVERED: state_kind = "delivered"; break;
+    case HOMING_EV_BOUNCED: state_kind = "bounced"; break;
+    case HOMING_EV_DELAYED: state_kind = "delayed"; break;
+    case HOMING_EV_READ: state_kind = "read"; break;
+    case HOMING_EV_COMPLAINT: state_kind = "complaint"; break;
     default: return 0; /* nothing to say about these */
     }
+    /* A state step notifies once (policy rule 4): the same delivery from a DSN
+     * and from the log, or each retry of a deferral, says nothing new. */
+    int state_notified = 0;
+    for (int i = homing_notify_state_rank(state_kind) - 1;
+         state_kind && homing_notify_state_kinds[i] && !state_notified; i++) {
+        int r = exists(nt->store, homing_notify_state_kinds[i], ev->message, ev->recipient, -1,
+                       NULL, &state_notified);
+        if (r < 0) return r;
+    }
+    if (state_notified) return 0;
     if (hit && pg->enriched) {
         int quiet, r = notify_quiet(nt, pg, ev, same_kind, per_item, &quiet);
         if (r < 0 || quiet) return r;
@@ -344,6 +354,7 @@ static int notify_event(struct notifier *nt, struct notify_page *pg, const struc
         .enrich = e,
         .notify_machine = nt->machine,
         .already_notified = already,
+        .state_notified = state_notified,
     };
     if (ev->detail) detail = json_loads(ev->detail, 0, NULL);
     f.status = json_string_value(json_object_get(detail, "status"));

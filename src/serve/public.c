@@ -329,6 +329,11 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
             send_pixel(req);
             return 0;
         }
+        if (t.message == HOMING_ID_DEMO) { /* the example pixel: nobody's open */
+            atomic_fetch_add(&s->metrics.demo_hits, 1);
+            send_pixel(req);
+            return 0;
+        }
         return queue_hit(w, req, HOMING_EV_OPEN, &t, h2o_iovec_init(NULL, 0), NULL);
     case ROUTE_CLICK: {
         const char *url = NULL;

@@ -202,7 +202,7 @@ def test_postfix_end_to_end():
         src = os.path.join(inst.tmp, "msg.eml")
         open(src, "w").write(MESSAGE)
         out = os.path.join(inst.tmp, "out")
-        inst.run("track", "-o", out, src)
+        inst.run("track", "--keep-message-id", "-o", out, src)
         check(len(os.listdir(out)) == 3, f"track wrote {os.listdir(out)}")
 
         p = inst.run("send", out, check_rc=False)
@@ -296,7 +296,7 @@ def test_send_errors():
         src = os.path.join(inst.tmp, "msg.eml")
         open(src, "w").write(MESSAGE)
         out = os.path.join(inst.tmp, "out")
-        inst.run("track", "-o", out, src)
+        inst.run("track", "--keep-message-id", "-o", out, src)
         port = free_port()  # nothing listens there
         p = inst.run("send", out, "--smtp", f"127.0.0.1:{port}", "--starttls", "off",
                      check_rc=False)
@@ -339,7 +339,7 @@ def test_send_message_to():
         src = os.path.join(inst.tmp, "msg.eml")
         open(src, "w").write(MESSAGE)
         copy = os.path.join(inst.tmp, "copy.eml")
-        inst.run("track", "--per-message", "-o", copy, src)
+        inst.run("track", "--keep-message-id", "--per-message", "-o", copy, src)
         p = inst.run("send", "--message", "figures.1@homing.test", "--to", "ok@dest.test",
                      "--to", "OK2@dest.test", copy, check_rc=False)
         check(p.returncode == 2 and "not a recipient" in p.stderr, f"unknown --to: {p.stderr!r}")
@@ -366,7 +366,7 @@ def test_send_auth():
         src = os.path.join(inst.tmp, "msg.eml")
         open(src, "w").write(MESSAGE.replace("gone@dest.test, slow@dest.test", "bo@dest.test"))
         out = os.path.join(inst.tmp, "out")
-        inst.run("track", "-o", out, src)
+        inst.run("track", "--keep-message-id", "-o", out, src)
         p = inst.run("send", out, check_rc=False)
         check(p.returncode == 2 and "authentication required" in p.stderr,
               f"no credentials: {p.returncode} {p.stderr!r}")

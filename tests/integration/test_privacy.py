@@ -207,7 +207,7 @@ try:
             "Content-Type: text/html; charset=utf-8\n\n"
             '<p><a href="https://example.com/x">x</a></p>\n')
         out = os.path.join(inst.tmp, "off")
-        inst.run("track", "--mode", "off", "-o", out, eml)
+        inst.run("track", "--keep-message-id", "--mode", "off", "-o", out, eml)
         copy = open(os.path.join(out, "001-zoe@example.net.eml")).read()
         check("/o/" not in copy and "/c/" not in copy and "https://example.com/x" in copy, copy)
         with inst.db() as c:
@@ -219,7 +219,7 @@ try:
         ind = os.path.join(inst.tmp, "ind")
         eml2 = os.path.join(inst.tmp, "in2.eml")
         open(eml2, "w").write(open(eml).read().replace("off-1@", "ind-1@"))
-        inst.run("track", "-o", ind, eml2)
+        inst.run("track", "--keep-message-id", "-o", ind, eml2)
         sink = Sink(dsn=True)
         try:
             with open(inst.conf, "a") as f:

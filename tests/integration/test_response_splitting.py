@@ -226,7 +226,8 @@ try:
         src = os.path.join(inst.tmp, "split.eml")
         out = os.path.join(inst.tmp, "split.out")
         open(src, "w", newline="").write(eml)
-        r = inst.run("track", src, "--per-message", "-o", out, check_rc=False)
+        r = inst.run("track", src, "--keep-message-id", "--per-message", "-o", out,
+                     check_rc=False)
         check(r.returncode == 0, f"track: exit {r.returncode}: {r.stderr!r}")
         copy = open(out, newline="").read()
         paths = ["/c/" + t for t in re.findall(r'href="http://127\.0\.0\.1:\d+/c/([A-Za-z0-9_-]+)"',

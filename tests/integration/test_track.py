@@ -3,8 +3,10 @@
 
 For every corpus message, per recipient and per message:
 - every output parses as MIME (Python's email package) with the same structure;
-- headers are the original header block byte for byte, plus only the headers
-  homing adds (Message-ID when missing, Disposition-Notification-To when asked);
+- headers are the original header block byte for byte, but for a fresh
+  Message-ID in place of the original's, plus only the headers homing adds
+  (Message-ID when missing, Disposition-Notification-To when asked, and one
+  X-Homing-Copy naming the copy's message and recipient);
 - parts that are not rewritten are byte for byte the original;
 - in rewritten parts, the decoded text equals the original outside the
   spliced URLs and the pixel, and each spliced URL carries a token (decoded
@@ -204,6 +206,9 @@ PIXEL = re.compile(r'<img src="' + re.escape(BASE) + r'/o/([A-Za-z0-9_-]{48})\.g
                    r'padding:0;width:1px;height:1px" />')
 
 
+MSGID_FIELD = re.compile(rb"(?im)^message-id:[^\n]*\n(?:[ \t][^\n]*\n)*")
+
+
 def header_block(data):
     m = re.search(rb"\r?\n\r?\n", data)
     return data[:m.start() + 1] if m else data
@@ -216,11 +221,24 @@ def check_copy(name, orig_bytes, out_bytes, msg_id, recipient, stored_links, wit
     check(not out.defects, f"{name}: output has MIME defects {out.defects}")
     # headers: the original block, then only added ones
     ob, nb = header_block(orig_bytes), header_block(out_bytes)
+    # a fresh Message-ID stands where the original one stood
+    om, nm = MSGID_FIELD.search(ob), list(MSGID_FIELD.finditer(nb))
+    if om and check(len(nm) == 1, f"{name}: {len(nm)} Message-ID fields"):
+        check(nm[0].group(0) != om.group(0), f"{name}: the Message-ID was kept")
+        nb = nb[:nm[0].start()] + om.group(0) + nb[nm[0].end():]
+    marks = 0
     if check(nb.startswith(ob.rstrip(b"\r\n")), f"{name}: original headers not kept as they were"):
         extra = nb[len(ob.rstrip(b"\r\n")):].strip(b"\r\n")
         for line in extra.splitlines():
             hn = line.split(b":", 1)[0].decode().lower()
+            if hn == "x-homing-copy":  # whom the copy is for (homing send reads it)
+                t = decode_token(line.split(b":", 1)[1].strip().decode())
+                check(t["kind"] == 5 and t["message"] == msg_id and t["recipient"] == recipient,
+                      f"{name}: X-Homing-Copy names {t}")
+                marks += 1
+                continue
             check(hn in added_ok, f"{name}: unexpected added header {line!r}")
+        check(marks == 1, f"{name}: {marks} X-Homing-Copy headers")
     ol, nl = leaf_parts(orig), leaf_parts(out)
     check([p.get_content_type() for p, _ in ol] == [p.get_content_type() for p, _ in nl],
           f"{name}: MIME structure changed")
@@ -286,6 +304,75 @@ def tracked_id(stdout_or_err):
     return m.group(1) if m else None
 
 
+def check_qp_fidelity(conf, tmp):
+    """Item 9 of issue 17: a changed quoted-printable part keeps every line the
+    rewriting does not touch byte for byte (bare LFs in a CRLF message, soft
+    breaks where the author's program put them, a final soft break), and
+    every line written is at most 76 characters."""
+    body = (b"<html><body>\r\n"
+            b"<p>a long paragraph wrapped by its mail program at sixty=\r\n"
+            b" characters, with =C3=A9 and a bare line feed next</p>\n"
+            b"<p><a href=3D\"https://example.org/offer\">offer</a> and a l=\n"
+            b"ine with a soft break after the link</p>\r\n"
+            b"<p>untouched tail with a final soft break</p></body></html>=\r\n")
+    msg = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: qp\r\n"
+           b"Message-ID: <qp.1@example.org>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/alternative; boundary=\"BB\"\r\n\r\n"
+           b"--BB\r\nContent-Type: text/html; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + body +
+           b"--BB--\r\n")
+    src = os.path.join(tmp, "qp.eml")
+    open(src, "wb").write(msg)
+    out = os.path.join(tmp, "qp-out")
+    rc, _, err = run(conf, "track", "-o", out, src)
+    if not check(rc == 0, f"qp: track exit {rc}: {err}"):
+        return
+    ob = open(os.path.join(out, os.listdir(out)[0]), "rb").read()
+    i = ob.index(b"quoted-printable\r\n\r\n") + len(b"quoted-printable\r\n\r\n")
+    got = ob[i:ob.index(b"--BB--")]
+    orig_lines = body.splitlines(keepends=True)
+    got_lines = got.splitlines(keepends=True)
+    # lines 1-3 are untouched; the link's and the pixel's hard lines re-encoded
+    for ln in orig_lines[:3]:
+        check(ln in got_lines, f"qp: line {ln!r} not kept byte for byte in {got!r}")
+    check(got.endswith(b"</html>=\r\n"), f"qp: final soft break not kept: {got[-40:]!r}")
+    check(b"/c/" in got and b"example.org/offer" not in got, "qp: link not rewritten")
+    check(b"</body>" in got.replace(b"=\r\n", b"").replace(b"=\n", b""), "qp: pixel part")
+    for ln in got_lines:
+        check(len(ln.rstrip(b"\r\n")) <= 76, f"qp: line of {len(ln.rstrip())} characters")
+
+
+def check_strip_qp_lines(conf, tmp):
+    """Item 9 of issue 17: `homing strip` re-encodes a changed quoted-printable
+    part in lines of at most 76 characters (GMime's encoder wrote 77), and the
+    text decodes to what it was."""
+    import quopri
+    import random
+    rnd = random.Random(5)
+    longest = 0
+    for trial in range(40):
+        text = "".join("".join(rnd.choice("ab \u00e9=\t.") for _ in range(rnd.randint(60, 90))) +
+                       rnd.choice(["\n", " \n", "\t\n", "=\n"]) for _ in range(30))
+        html = '<html><body><img src="https://t.example.com/p.gif"><p>' + text + "</p></body></html>\n"
+        eol = "\r\n" if trial % 2 else "\n"
+        msg = ("From: a@x.org\nTo: b@y.org\nSubject: s\nMIME-Version: 1.0\n"
+               "Content-Type: multipart/alternative; boundary=BB\n\n--BB\n"
+               "Content-Type: text/html; charset=utf-8\n"
+               "Content-Transfer-Encoding: quoted-printable\n\n" +
+               quopri.encodestring(html.encode()).decode() + "--BB--\n").replace("\n", eol)
+        src = os.path.join(tmp, "strip-qp.eml")
+        open(src, "w", newline="").write(msg)
+        rc, out, err = run(conf, "strip", src)
+        if not check(rc == 0, f"strip qp: exit {rc}: {err}"):
+            return
+        longest = max([longest] + [len(ln.rstrip(b"\r")) for ln in out.split(b"\n")])
+        m = email.message_from_bytes(out, policy=email.policy.compat32)
+        part = [p for p in m.walk() if p.get_content_type() == "text/html"][0]
+        got = part.get_payload(decode=True).decode().replace("\r\n", "\n")
+        check(text in got, f"strip qp: text changed in trial {trial}")
+    check(longest <= 76, f"strip qp: a line of {longest} characters")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="homing-track-")
     try:
@@ -318,8 +405,8 @@ def main():
             links = {l["index"]: l["url"] for l in stored["links"]}
             check([links[i] for i in sorted(links)] == want_links,
                   f"{f}: links {[links[i] for i in sorted(links)]} != {want_links}")
-            if orig["Message-ID"]:
-                check(stored["message_id"] == orig["Message-ID"].strip().strip("<>"),
+            if orig["Message-ID"]:  # each tracked message gets its own
+                check(stored["message_id"] != orig["Message-ID"].strip().strip("<>"),
                       f"{f}: Message-ID stored {stored['message_id']}")
             outs = sorted(os.listdir(outdir))
             check(len(outs) == len(want_rcpt), f"{f}: {len(outs)} files for {len(want_rcpt)}")
@@ -330,10 +417,10 @@ def main():
                 c, _ = check_copy(f"{f}/{name}", data, ob, int(mid, 16), i + 1, links,
                                   added_ok=added)
                 total_clicks += c
-                if not orig["Message-ID"]:
-                    om = email.message_from_bytes(ob)
-                    check(om["Message-ID"] == "<%s>" % stored["message_id"],
-                          f"{f}: added Message-ID is not the stored one")
+                # added or replaced: the stored one
+                om = email.message_from_bytes(ob)
+                check(om["Message-ID"] == "<%s>" % stored["message_id"],
+                      f"{f}: the copy's Message-ID is not the stored one")
 
             # per message, written to stdout
             rc, out, err = run(conf, "track", "--per-message", path)
@@ -382,6 +469,9 @@ def main():
         rc, _, err = run(conf, "track", "-o", os.path.join(tmp, "dk"),
                          os.path.join(CORPUS, "signed-dkim.eml"))
         check(rc == 0 and "DKIM" in err, "DKIM warning")
+
+        check_qp_fidelity(conf, tmp)
+        check_strip_qp_lines(conf, tmp)
 
         # bad input: exit 2, one line, nothing registered, no files
         before = message_count(conf)
