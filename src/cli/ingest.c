@@ -78,7 +78,7 @@ int delivery_cli_ingest_one(struct cli *cli, const char *source, const char *lab
     struct homing_keyring *keys = NULL;
     if (!cli->keyring) {
         char err[256];
-        if (homing_keyring_load(homing_config_get(cli->config, "keys.file"), &cli->keyring, err,
+        if (homing_keyring_load(homing_config_settings(cli->config)->keys.file, &cli->keyring, err,
                                 sizeof err) < 0)
             cli->keyring = NULL;
     }

@@ -365,8 +365,9 @@ int cmd_send(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (cli_config(cli) < 0) goto out;
-    if (!smtp) smtp = homing_config_get(cli->config, "send.smtp");
-    if (!tls) tls = homing_config_get(cli->config, "send.starttls");
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    if (!smtp) smtp = set->send.smtp;
+    if (!tls) tls = set->send.starttls;
     int tls_mode = !strcmp(tls, "required")        ? HOMING_SEND_TLS_REQUIRED
                    : !strcmp(tls, "opportunistic") ? HOMING_SEND_TLS_OPPORTUNISTIC
                    : !strcmp(tls, "off")           ? HOMING_SEND_TLS_OFF
@@ -375,16 +376,11 @@ int cmd_send(struct cli *cli, int argc, char **argv)
         cli_usage_error("send", "--starttls must be required, opportunistic or off");
         goto out;
     }
-    long long timeout = 60;
-    if (!jobs_n && homing_config_get_int(cli->config, "send.jobs", 1, SEND_JOBS_MAX, &jobs_n) < 0) {
-        cli_fail("send.jobs must be an integer from 1 to %d", SEND_JOBS_MAX);
-        goto out;
-    }
-    if (homing_config_get_int(cli->config, "send.timeout", 1, 3600, &timeout) < 0) {
-        cli_fail("send.timeout must be an integer from 1 to 3600");
-        goto out;
-    }
-    const char *verp = homing_config_get(cli->config, "send.verp");
+    /* send.jobs (1..64, SEND_JOBS_MAX) and send.timeout were checked when read */
+    long long timeout = set->send.timeout;
+    if (!jobs_n) jobs_n = set->send.jobs;
+    if (jobs_n > SEND_JOBS_MAX) jobs_n = SEND_JOBS_MAX; /* th[] below */
+    const char *verp = set->send.verp;
     if (!verp || !*verp) {
         cli_fail("send.verp is not set: configure the VERP envelope sender, e.g. "
                  "bounce+{token}@bounces.example");

@@ -102,15 +102,6 @@ static int write_mbox(FILE *f, const char *sender, const char *data, size_t len)
     return ferror(f) ? -EIO : 0;
 }
 
-static int config_limit(struct cli *cli, const char *name, long long max, long long *out)
-{
-    if (homing_config_get_int(cli->config, name, 1, max, out) < 0) {
-        cli_fail("%s must be an integer from 1 to %lld", name, max);
-        return -EINVAL;
-    }
-    return 0;
-}
-
 /* One run of `homing track`: what each step reads and leaves for the next.
  * A step returns 0 to go on or CLI_ERROR once it has said what is wrong. */
 struct track_run {
@@ -216,15 +207,13 @@ static int track_prepare(struct track_run *x)
 {
     struct cli *cli = x->cli;
     if (cli_config(cli) < 0) return CLI_ERROR;
-    long long max_depth, max_parts;
-    if (config_limit(cli, "track.max_size", 1LL << 30, &x->max_size) < 0 ||
-        config_limit(cli, "track.max_depth", 1000, &max_depth) < 0 ||
-        config_limit(cli, "track.max_parts", 1000000, &max_parts) < 0)
-        return CLI_ERROR;
-    x->o.max_size = (size_t)x->max_size;
-    x->o.max_depth = (unsigned)max_depth;
-    x->o.max_parts = (unsigned)max_parts;
-    x->o.base_url = homing_config_get(cli->config, "public.base_url");
+    /* in their options' ranges (lib/util/config.c) since the file was read */
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    x->max_size = set->track.max_size;
+    x->o.max_size = (size_t)set->track.max_size;
+    x->o.max_depth = (unsigned)set->track.max_depth;
+    x->o.max_parts = (unsigned)set->track.max_parts;
+    x->o.base_url = set->public.base_url;
     int r = cli_read_file(x->input, x->o.max_size, &x->data, &x->len);
     if (r == -E2BIG)
         return cli_fail("%s: message larger than track.max_size (%lld bytes)", x->input,

@@ -206,7 +206,7 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
         /* The configuration is optional: without one, the data directory. */
         if (access(cli->config_path ? cli->config_path : "var/homing.conf", R_OK) == 0) {
             if (cli_config(cli) < 0) return CLI_ERROR;
-            conf = homing_config_get(cli->config, "enrich.published");
+            conf = homing_config_settings(cli->config)->enrich.published;
         }
         if (conf && strcmp(conf, "none") == 0)
             return cli_fail("enrich.published is none: no published lists to update");
