@@ -61,21 +61,28 @@ static int is_tspecial(char ch)
     return strchr("()<>@,;:\\\"/[]?=", ch) != NULL;
 }
 
-static char *dup_lower(const char *p, size_t n)
+/* The bytes as written (NUL as '?'), not replaced: every output escapes
+ * them, and a replacement would hide a look-alike letter (issue 15). */
+static char *dup_raw(const char *p, size_t n, int lower)
 {
     char *s = malloc(n + 1);
     if (!s) return NULL;
-    homing_str_sanitize(s, n + 1, p, n);
-    for (size_t i = 0; i < n; i++) s[i] = (char)tolower((unsigned char)s[i]);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        s[i] = c == 0 ? '?' : lower ? (char)tolower(c) : (char)c;
+    }
+    s[n] = '\0';
     return s;
+}
+
+static char *dup_lower(const char *p, size_t n)
+{
+    return dup_raw(p, n, 1);
 }
 
 static char *dup_text(const char *p, size_t n)
 {
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    homing_str_sanitize(s, n + 1, p, n);
-    return s;
+    return dup_raw(p, n, 0);
 }
 
 /* Keyword: letters, digits, '-' and '_' (RFC 8601 section 2.2, lenient on '_'). */

@@ -111,27 +111,33 @@ static enum clause clause_of(const struct tok *t)
     return CL_NONE;
 }
 
-/* A host name as shown: printable, no trailing root dot, lower case. */
-static char *host_dup(const char *p, size_t n)
+/* The bytes as written, NUL (which would end the string) as '?'. They are
+ * not replaced here: a look-alike "p\xd0\xb0ypal.com" replaced by '?' hid the
+ * very letter a reader must see (issue 15). Every output escapes them: JSON
+ * by homing_json_text, the terminal by homing_str_escape. */
+static char *raw_dup(const char *p, size_t n, int lower)
 {
-    while (n && p[n - 1] == '.') n--;
-    if (n == 0) return NULL;
     char *s = malloc(n + 1);
     if (!s) return NULL;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        s[i] = (c < 0x21 || c >= 0x7f) ? '?' : (char)tolower(c);
+        s[i] = c == 0 ? '?' : lower ? (char)tolower(c) : (char)c;
     }
     s[n] = '\0';
     return s;
 }
 
+/* A host name as written, without its trailing root dot, ASCII in lower case. */
+static char *host_dup(const char *p, size_t n)
+{
+    while (n && p[n - 1] == '.') n--;
+    if (n == 0) return NULL;
+    return raw_dup(p, n, 1);
+}
+
 static char *text_dup(const char *p, size_t n)
 {
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    homing_str_sanitize(s, n + 1, p, n);
-    return s;
+    return raw_dup(p, n, 0);
 }
 
 /* "[192.0.2.1]", "[IPv6:2001:db8::1]", "192.0.2.1" -> canonical text, or NULL. */
@@ -374,7 +380,8 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
                     goto fail;
                 }
                 np[l] = ' ';
-                homing_str_sanitize(np + l + 1, t->len + 1, t->p, t->len);
+                for (size_t k = 0; k < t->len; k++) np[l + 1 + k] = t->p[k] ? t->p[k] : '?';
+                np[l + 1 + t->len] = '\0';
                 r->protocol = np;
             }
             break;

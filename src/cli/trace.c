@@ -45,31 +45,56 @@ static const char usage_text[] =
     "  --json               print the analysis as JSON\n"
     "  -h, --help           this help\n";
 
-#define TRACE_TEXT_MAX 1024
+#define TRACE_TEXT_MAX  1024
+#define TRACE_TEXT_RING 8 /* escaped values one printf may use at once */
+
+/* How trace shows message text: every non-ASCII character escaped whatever
+ * the locale, so a look-alike letter reads "p\u0430ypal.com" and not as the
+ * "paypal.com" it imitates (issue 15; a replacement '?' hid it), and marked in
+ * colour on a terminal (not with NO_COLOR set or TERM=dumb). The JSON keeps
+ * the characters (as \u escapes). */
+static unsigned trace_escape_flags(void)
+{
+    static int flags = -1;
+    if (flags >= 0) return (unsigned)flags;
+    unsigned f = cli_escape_flags() & ~HOMING_ESCAPE_UTF8;
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    if (isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && strcmp(term, "dumb") == 0))
+        f |= HOMING_ESCAPE_MARK;
+    flags = (int)f;
+    return f;
+}
+
+static void clean(char *dst, size_t cap, const char *s)
+{
+    homing_str_escape(dst, cap, s, strlen(s), trace_escape_flags());
+}
 
 static void put(const char *label, json_t *v)
 {
     char buf[TRACE_TEXT_MAX];
     const char *s = json_string_value(v);
     if (!s) return;
-    cli_escape(buf, sizeof buf, s, strlen(s));
+    clean(buf, sizeof buf, s);
     printf("  %-18s %s\n", label, buf);
 }
 
+/* The string k of o escaped for the terminal ("-" if absent), in one of
+ * TRACE_TEXT_RING buffers used in turn. */
 static const char *str(json_t *o, const char *k)
 {
+    static char ring[TRACE_TEXT_RING][TRACE_TEXT_MAX];
+    static unsigned next;
     const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "-";
-}
-
-static void clean(char *dst, size_t cap, const char *s)
-{
-    cli_escape(dst, cap, s, strlen(s));
+    if (!s) return "-";
+    char *b = ring[next++ % TRACE_TEXT_RING];
+    clean(b, TRACE_TEXT_MAX, s);
+    return b;
 }
 
 static void print_text(json_t *root)
 {
-    char a[256], b[256], c[256], d[256];
+    char a[TRACE_TEXT_MAX], b[TRACE_TEXT_MAX], c[TRACE_TEXT_MAX], d[TRACE_TEXT_MAX];
     size_t i;
     json_t *h;
     printf("Hops (oldest first):\n");
@@ -79,10 +104,10 @@ static void print_text(json_t *root)
             printf("  %zu. (unparsable Received field)\n", i + 1);
             continue;
         }
-        clean(a, sizeof a, str(h, "from_helo"));
-        clean(b, sizeof b, str(h, "from_ip"));
-        clean(c, sizeof c, str(h, "by"));
-        clean(d, sizeof d, str(h, "protocol"));
+        homing_strlcpy(a, str(h, "from_helo"), sizeof a);
+        homing_strlcpy(b, str(h, "from_ip"), sizeof b);
+        homing_strlcpy(c, str(h, "by"), sizeof c);
+        homing_strlcpy(d, str(h, "protocol"), sizeof d);
         printf("  %zu. %s [%s] -> %s  with %s%s%s\n", i + 1, a, b, c, d,
                json_is_true(json_object_get(json_object_get(h, "tls"), "used")) ? ", TLS" : "",
                json_is_true(json_object_get(h, "boundary"))  ? "  <- trusted boundary"
@@ -91,8 +116,8 @@ static void print_text(json_t *root)
         json_t *tls = json_object_get(h, "tls");
         if (json_string_value(json_object_get(tls, "version")) ||
             json_string_value(json_object_get(tls, "cipher"))) {
-            clean(a, sizeof a, str(tls, "version"));
-            clean(b, sizeof b, str(tls, "cipher"));
+            homing_strlcpy(a, str(tls, "version"), sizeof a);
+            homing_strlcpy(b, str(tls, "cipher"), sizeof b);
             printf("     tls %s %s\n", a, b);
         }
         json_t *delay = json_object_get(h, "delay_to_next_s");
@@ -125,15 +150,15 @@ static void print_text(json_t *root)
         json_t *r;
         json_array_foreach(json_object_get(h, "results"), k, r)
         {
-            clean(a, sizeof a, str(r, "method"));
-            clean(b, sizeof b, str(r, "result"));
-            clean(c, sizeof c, str(h, "authserv_id"));
+            homing_strlcpy(a, str(r, "method"), sizeof a);
+            homing_strlcpy(b, str(r, "result"), sizeof b);
+            homing_strlcpy(c, str(h, "authserv_id"), sizeof c);
             printf("  %-8s %-10s (%s)\n", a, b, c);
         }
     }
     json_array_foreach(json_object_get(ar, "ignored"), i, h)
     {
-        clean(a, sizeof a, str(h, "authserv_id"));
+        homing_strlcpy(a, str(h, "authserv_id"), sizeof a);
         printf("  ignored from %s: %s\n", a, str(h, "why"));
     }
 
@@ -147,8 +172,8 @@ static void print_text(json_t *root)
                str(spf, "at_delivery"));
         json_array_foreach(json_object_get(v, "dkim"), i, h)
         {
-            clean(a, sizeof a, str(h, "d"));
-            clean(b, sizeof b, str(h, "s"));
+            homing_strlcpy(a, str(h, "d"), sizeof a);
+            homing_strlcpy(b, str(h, "s"), sizeof b);
             printf("  dkim     now %-10s at delivery %s  d=%s s=%s %s\n", str(h, "result"),
                    str(h, "at_delivery"), a, b, str(h, "algorithm"));
             if (json_string_value(json_object_get(h, "difference")) &&
@@ -165,7 +190,7 @@ static void print_text(json_t *root)
     json_array_foreach(ind, i, h)
     {
         char det[TRACE_TEXT_MAX];
-        clean(det, sizeof det, str(h, "detail"));
+        homing_strlcpy(det, str(h, "detail"), sizeof det);
         printf("  [%s] %s: %s\n", str(h, "severity"), str(h, "kind"), det);
     }
     put("\nsending service", json_object_get(root, "sending_service"));

@@ -159,6 +159,44 @@ def config_check():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def text_escaping():
+    """Issue 15: a look-alike letter in a host name is shown escaped in the
+    text output (p\\u0430ypal.com), not replaced by '?' (p??ypal.com) nor
+    passed raw to a UTF-8 terminal where it reads as paypal.com; on a terminal
+    (a pty here) it is marked in colour, and NO_COLOR turns the mark off."""
+    rel = "tests/data/trace/received-utf8.eml"
+    env = dict(ENV, LANG="C.UTF-8")
+    p = subprocess.run([BIN, "trace", "--offline", "--trusted-host", "mx.example.org", rel],
+                       cwd=SRC, env=env, capture_output=True, timeout=60)
+    out = p.stdout.decode("ascii", errors="replace")
+    if p.returncode != 0 or "mail.p\\u0430ypal.com" not in out or "??" in out \
+            or "\x1b" in out:
+        fail(f"text output of {rel} does not show p\\u0430ypal escaped: {out!r}")
+    import pty
+    for nocolor, want in (("", b"p\x1b[1;7;31m\\u0430\x1b[0mypal"), ("1", b"p\\u0430ypal")):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(SRC)
+            e = dict(env, TERM="xterm")
+            if nocolor:
+                e["NO_COLOR"] = nocolor
+            os.execve(BIN, [BIN, "trace", "--offline", "--trusted-host", "mx.example.org", rel], e)
+        data = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        os.waitpid(pid, 0)
+        os.close(fd)
+        if want not in data or (nocolor and b"\x1b" in data):
+            fail(f"on a terminal (NO_COLOR={nocolor!r}) the look-alike is not shown as {want!r}: "
+                 f"{data[:300]!r}")
+
+
 def dkim_verdicts(doc):
     """The (d, s, algorithm, result) of each re-verified DKIM signature."""
     sigs = doc["verification"].get("dkim") or []
@@ -426,6 +464,7 @@ def main():
         return 1
     golden()
     cli_errors()
+    text_escaping()
     config_check()
     dkim_verifier_choice()
     dkim_crosscheck()
