@@ -127,6 +127,12 @@ struct homing_resolver {
      * errno on errors. */
     int (*lookup)(void *ctx, const char *name, enum homing_rr type, struct homing_dns_answer *out);
     void (*destroy)(void *ctx);
+    /* Optional: the same, giving up with -EAGAIN at deadline_ms (CLOCK_MONOTONIC,
+     * milliseconds) whatever the resolver's own timeouts. A resolver without it
+     * is asked through lookup and is not interrupted (the zone file answers at
+     * once). Must be safe to call from several threads at once. */
+    int (*lookup_until)(void *ctx, const char *name, enum homing_rr type, int64_t deadline_ms,
+                        struct homing_dns_answer *out);
 };
 
 /* The system resolver (libresolv, /etc/resolv.conf): the default for real use. */
@@ -161,7 +167,21 @@ struct homing_trace_options {
     struct homing_resolver *resolver; /* needed unless offline */
     int64_t date_skew_max;            /* seconds Date may differ from the first hop */
     int dkim_verifier;                /* enum homing_dkim_verifier; 0 = our own */
+    /* All DNS of one message must be answered within this many milliseconds
+     * (0: HOMING_TRACE_DNS_BUDGET_DEFAULT_MS); a lookup past it is a temporary
+     * failure (temperror), so an unreachable resolver costs the budget, not
+     * its timeout per query. */
+    int dns_budget_ms;
+    /* DNS blocklist zones asked about the boundary's connecting address
+     * (RFC 5782); none: no lookups. */
+    const char *const *dnsbl_zones;
+    size_t n_dnsbl_zones; /* at most HOMING_TRACE_DNSBL_ZONES_MAX */
 };
+
+#define HOMING_TRACE_DNSBL_ZONES_MAX 16
+
+#define HOMING_TRACE_DNS_BUDGET_DEFAULT_MS 3000
+#define HOMING_TRACE_DNS_BUDGET_MAX_MS     600000
 
 /* Analyses one message (headers and body as read from the file). On success
  * *out is a JSON object owned by the caller (json_decref); its layout is the

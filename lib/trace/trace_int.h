@@ -88,6 +88,27 @@ int auth_dkim_verify_opendkim(struct homing_resolver *res, const char *msg, size
 int auth_dmarc_check(struct homing_resolver *res, const char *from_domain, const char *spf_result,
                      const char *spf_domain, json_t *dkim_arr, json_t *out);
 
+/* The DNS of one run under one time budget, with its answers kept
+ * (dns_budget.c). */
+struct trace_dns;
+struct trace_dns_query {
+    char name[HOMING_TRACE_TOKEN_MAX + 32];
+    enum homing_rr type;
+};
+int trace_dns_new(struct homing_resolver *inner, int budget_ms, struct trace_dns **out);
+struct homing_resolver *trace_dns_resolver(struct trace_dns *d);
+/* Asks the questions q in parallel (at most TRACE_DNS_PARALLEL_MAX at once),
+ * keeping the answers for the lookups that follow; returns by the deadline. */
+int trace_dns_prefetch(struct trace_dns *d, const struct trace_dns_query *q, size_t n);
+/* {"budget_ms", "exhausted", "over_budget"} */
+json_t *trace_dns_json(struct trace_dns *d);
+void trace_dns_free(struct trace_dns *d);
+
+/* DNSBL (dnsbl.c): the query name of ip in zone, and the lookups. */
+int trace_dnsbl_name(const char *ip, const char *zone, char *out, size_t cap);
+int trace_dnsbl_check(struct homing_resolver *res, const char *ip, const char *const *zones,
+                      size_t n_zones, json_t *out);
+
 /* A TXT lookup through the resolver joined into one malloc'd string per record. */
 int auth_txt(struct homing_resolver *res, const char *name, struct homing_dns_answer *out);
 

@@ -37,6 +37,10 @@ static const char usage_text[] =
     "  --offline            do not re-verify SPF, DKIM and DMARC (no DNS)\n"
     "  --dns-zone FILE      answer DNS from FILE ('name TYPE data' lines)\n"
     "                       instead of the system resolver\n"
+    "  --dns-budget SECONDS time all DNS of the message may take (default 3,\n"
+    "                       trace.dns_budget_ms); unanswered lookups are temperror\n"
+    "  --dnsbl-zone ZONE    ask DNS blocklist ZONE about the boundary's connecting\n"
+    "                       address (repeatable; adds to trace.dnsbl_zones)\n"
     "  --date-skew SECONDS  flag a Date further than this from the first hop\n"
     "                       (default 86400)\n"
     "  --dkim-verifier NAME which code re-verifies DKIM: 'homing' (the default,\n"
@@ -184,6 +188,25 @@ static void print_text(json_t *root)
         printf("  dmarc    now %-10s at delivery %s\n", str(dm, "result"), str(dm, "at_delivery"));
     }
 
+    json_t *bl = json_object_get(root, "dnsbl");
+    if (bl) {
+        printf("\nDNS blocklists (%s):\n", str(bl, "address"));
+        json_array_foreach(json_object_get(bl, "zones"), i, h)
+        {
+            printf("  %-28s %s", str(h, "zone"), str(h, "result"));
+            size_t k;
+            json_t *c;
+            json_array_foreach(json_object_get(h, "codes"), k, c)
+            {
+                const char *cs = json_string_value(c);
+                char cb[TRACE_TEXT_MAX];
+                clean(cb, sizeof cb, cs ? cs : "");
+                printf(" %s", cb);
+            }
+            printf("\n");
+        }
+    }
+
     printf("\nIndicators:\n");
     json_t *ind = json_object_get(root, "indicators");
     if (json_array_size(ind) == 0) printf("  none\n");
@@ -210,9 +233,11 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage_text)) return CLI_OK;
     const char *trusted[HOMING_TRACE_TRUSTED_MAX], *ids[HOMING_TRACE_TRUSTED_MAX];
-    struct homing_trace_options o = {.trusted_hosts = trusted, .authserv_ids = ids};
+    const char *bl[HOMING_TRACE_DNSBL_ZONES_MAX];
+    struct homing_trace_options o = {
+        .trusted_hosts = trusted, .authserv_ids = ids, .dnsbl_zones = bl};
     /* The configuration is optional here: trace needs no store or keys. */
-    char cfg_hosts[4096] = "", cfg_ids[4096] = "";
+    char cfg_hosts[4096] = "", cfg_ids[4096] = "", cfg_bl[4096] = "";
     if (access(cli->config_path, R_OK) == 0) {
         if (cli_config(cli) < 0) return CLI_ERROR;
         homing_strlcpy(cfg_hosts, homing_config_get(cli->config, "trace.trusted_hosts"),
@@ -223,12 +248,27 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
             split_list(cfg_ids, ids, &o.n_authserv_ids) < 0)
             return cli_fail("%s: too many names in trace.trusted_hosts or trace.authserv_ids",
                             cli->config_path);
+        homing_strlcpy(cfg_bl, homing_config_get(cli->config, "trace.dnsbl_zones"), sizeof cfg_bl);
+        size_t nbl = 0;
+        for (char *tok = strtok(cfg_bl, " \t,"); tok; tok = strtok(NULL, " \t,")) {
+            if (nbl >= HOMING_TRACE_DNSBL_ZONES_MAX)
+                return cli_fail("%s: more than %d zones in trace.dnsbl_zones", cli->config_path,
+                                HOMING_TRACE_DNSBL_ZONES_MAX);
+            bl[nbl++] = tok;
+        }
+        o.n_dnsbl_zones = nbl;
         const char *dv = homing_config_get(cli->config, "trace.dkim_verifier");
         enum homing_dkim_verifier v;
         if (homing_dkim_verifier_parse(dv, &v) < 0)
             return cli_fail("%s: trace.dkim_verifier must be homing or opendkim, not '%s'",
                             cli->config_path, dv);
         o.dkim_verifier = v;
+        long long b = 0;
+        if (homing_config_get_int(cli->config, "trace.dns_budget_ms", 1,
+                                  HOMING_TRACE_DNS_BUDGET_MAX_MS, &b) < 0)
+            return cli_fail("%s: trace.dns_budget_ms must be 1..%d", cli->config_path,
+                            HOMING_TRACE_DNS_BUDGET_MAX_MS);
+        o.dns_budget_ms = (int)b;
     }
     const char *file = NULL, *zone = NULL;
     int json = 0;
@@ -240,7 +280,8 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
             o.offline = 1;
         } else if (strcmp(a, "--trusted-host") == 0 || strcmp(a, "--authserv-id") == 0 ||
                    strcmp(a, "--dns-zone") == 0 || strcmp(a, "--date-skew") == 0 ||
-                   strcmp(a, "--dkim-verifier") == 0) {
+                   strcmp(a, "--dkim-verifier") == 0 || strcmp(a, "--dns-budget") == 0 ||
+                   strcmp(a, "--dnsbl-zone") == 0) {
             if (++i >= argc) return cli_usage_error("trace", "%s needs a value", a);
             if (strcmp(a, "--trusted-host") == 0) {
                 if (o.n_trusted_hosts >= HOMING_TRACE_TRUSTED_MAX)
@@ -250,6 +291,19 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
                 if (o.n_authserv_ids >= HOMING_TRACE_TRUSTED_MAX)
                     return cli_usage_error("trace", "too many --authserv-id");
                 ids[o.n_authserv_ids++] = argv[i];
+            } else if (strcmp(a, "--dnsbl-zone") == 0) {
+                if (o.n_dnsbl_zones >= HOMING_TRACE_DNSBL_ZONES_MAX)
+                    return cli_usage_error("trace", "too many --dnsbl-zone (at most %d)",
+                                           HOMING_TRACE_DNSBL_ZONES_MAX);
+                bl[o.n_dnsbl_zones++] = argv[i];
+            } else if (strcmp(a, "--dns-budget") == 0) {
+                char *end;
+                double sec = strtod(argv[i], &end);
+                if (*end || !(sec > 0) || sec * 1000 > HOMING_TRACE_DNS_BUDGET_MAX_MS)
+                    return cli_usage_error("trace", "bad --dns-budget '%s' (seconds, up to %d)",
+                                           argv[i], HOMING_TRACE_DNS_BUDGET_MAX_MS / 1000);
+                o.dns_budget_ms = (int)(sec * 1000 + 0.5);
+                if (o.dns_budget_ms < 1) o.dns_budget_ms = 1;
             } else if (strcmp(a, "--dns-zone") == 0) {
                 zone = argv[i];
             } else if (strcmp(a, "--dkim-verifier") == 0) {

@@ -197,6 +197,51 @@ def text_escaping():
                  f"{data[:300]!r}")
 
 
+def dns_budget():
+    """Issue 15: with a resolver that never answers (a UDP socket on
+    127.0.53.79:53 that reads and drops every query), one message costs the
+    DNS budget (default 3 s, --dns-budget, trace.dns_budget_ms), not the
+    resolver's timeout per query (5 s each before), and every verdict that
+    needed DNS is temperror."""
+    bh = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bh.bind(("127.0.53.79", 53))
+    tmp = tempfile.mkdtemp(prefix="homing-trace-budget-")
+    try:
+        resolv = os.path.join(tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.53.79\n")  # glibc's defaults: 5 s, 2 attempts
+        conf = os.path.join(tmp, "homing.conf")
+        with open(conf, "w") as f:
+            f.write("[trace]\ndns_budget_ms = 1500\n")
+        rel = os.path.join(SRC, "tests/data/trace/dkim/selfsigned.eml")
+        for label, pre, extra, budget in (("default", [], [], 3.0),
+                                          ("--dns-budget 1", [], ["--dns-budget", "1"], 1.0),
+                                          ("trace.dns_budget_ms", ["-c", conf], [], 1.5)):
+            t0 = time.monotonic()
+            p = in_ns(resolv, [BIN] + pre + ["trace", "--json"] + extra
+                      + ["--trusted-host", "mx.example.org", rel])
+            took = time.monotonic() - t0
+            if p.returncode != 0:
+                fail(f"dns budget {label}: exit {p.returncode} "
+                     + p.stderr.decode(errors="replace").strip())
+                continue
+            v = json.loads(p.stdout)["verification"]
+            got = (v["spf"]["result"], [d["result"] for d in v["dkim"]], v["dmarc"]["result"])
+            print(f"dns budget {label}: {took:.2f} s, {got}, {v['dns']}")
+            if not (budget - 0.05 <= took <= budget + 1.5):
+                fail(f"dns budget {label}: took {took:.2f} s, want about {budget} s")
+            if got != ("temperror", ["temperror"], "temperror") or not v["dns"]["exhausted"] \
+                    or v["dns"]["budget_ms"] != int(budget * 1000):
+                fail(f"dns budget {label}: verdicts {got}, dns {v['dns']}")
+        p = subprocess.run([BIN, "trace", "--dns-budget", "0", rel], env=ENV,
+                           capture_output=True, timeout=30)
+        if p.returncode != 2 or b"--dns-budget" not in p.stderr:
+            fail("--dns-budget 0 is not refused naming the option")
+    finally:
+        bh.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def dkim_verdicts(doc):
     """The (d, s, algorithm, result) of each re-verified DKIM signature."""
     sigs = doc["verification"].get("dkim") or []
@@ -465,6 +510,7 @@ def main():
     golden()
     cli_errors()
     text_escaping()
+    dns_budget()
     config_check()
     dkim_verifier_choice()
     dkim_crosscheck()
