@@ -18,6 +18,8 @@ PKGS=(
   # real components the tests and benchmarks run on loopback
   nginx wrk postgresql postfix dovecot-imapd dovecot-sieve unbound dnsmasq-base
   chromium libsisimai-perl
+  # the ARC oracle of homing trace's tests (dkimpy: arc_sign, arc_verify)
+  python3-dkim python3-authres
 )
 
 missing=()

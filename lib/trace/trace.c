@@ -156,7 +156,7 @@ static json_t *hop_json(const struct hop *h, size_t index, const struct hop *nex
     return j;
 }
 
-static json_t *authres_json(const struct homing_authres *a)
+json_t *trace_authres_json(const struct homing_authres *a)
 {
     json_t *j = json_object();
     json_object_set_new(j, "authserv_id", homing_json_text(a->authserv_id));
@@ -413,7 +413,7 @@ static int step_authres(struct trace_run *t)
             homing_authres_free(a);
             continue;
         }
-        json_array_append_new(jtrusted, authres_json(a));
+        json_array_append_new(jtrusted, trace_authres_json(a));
         t->ars[t->n_ar++] = a;
     }
     return 0;
@@ -550,6 +550,14 @@ static int step_verify(struct trace_run *t)
         }
         compare(sig, "dkim", m ? m->result : NULL);
     }
+    json_t *arc = json_object();
+    if (!arc) return -ENOMEM;
+    json_object_set_new(jv, "arc", arc);
+    if ((rc = trace_arc_verify(t->res, t->msg, t->len, arc)) < 0) return rc;
+    d = delivery_result(t->ars, t->n_ar, "arc", 0);
+    json_object_set_new(arc, "result", json_incref(json_object_get(arc, "cv")));
+    compare(arc, "arc", d ? d->result : NULL);
+    json_object_del(arc, "result");
     json_t *dmarc = json_object();
     const char *spf_res = json_string_value(json_object_get(spf, "result"));
     const char *spf_dom = json_string_value(json_object_get(spf, "domain"));

@@ -104,6 +104,11 @@ int trace_dns_prefetch(struct trace_dns *d, const struct trace_dns_query *q, siz
 json_t *trace_dns_json(struct trace_dns *d);
 void trace_dns_free(struct trace_dns *d);
 
+/* One Authentication-Results as JSON {authserv_id, results[]} (trace.c). */
+json_t *trace_authres_json(const struct homing_authres *a);
+/* ARC (RFC 8617) verified now into out: {cv, reason, sets, hops[]} (arc.c). */
+int trace_arc_verify(struct homing_resolver *res, const char *msg, size_t len, json_t *out);
+
 /* DNSBL (dnsbl.c): the query name of ip in zone, and the lookups. */
 int trace_dnsbl_name(const char *ip, const char *zone, char *out, size_t cap);
 int trace_dnsbl_check(struct homing_resolver *res, const char *ip, const char *const *zones,

@@ -184,6 +184,29 @@ static void print_text(json_t *root)
                 strcmp(str(h, "difference"), "same") != 0)
                 printf("           %s\n", str(h, "difference"));
         }
+        json_t *arc = json_object_get(v, "arc");
+        if (arc) {
+            printf("  arc      now %-10s at delivery %s  (%lld sets)\n", str(arc, "cv"),
+                   str(arc, "at_delivery"),
+                   (long long)json_integer_value(json_object_get(arc, "sets")));
+            if (json_string_value(json_object_get(arc, "reason")))
+                printf("           %s\n", str(arc, "reason"));
+            json_array_foreach(json_object_get(arc, "hops"), i, h)
+            {
+                json_t *seal = json_object_get(h, "seal"),
+                       *ams = json_object_get(h, "message_signature");
+                printf(
+                    "           i=%lld sealed by d=%s s=%s cv=%s: seal %s, message signature %s\n",
+                    (long long)json_integer_value(json_object_get(h, "instance")), str(seal, "d"),
+                    str(seal, "s"), str(seal, "cv"), str(seal, "result"), str(ams, "result"));
+                json_t *aar = json_object_get(h, "authentication_results");
+                size_t k;
+                json_t *r;
+                json_array_foreach(json_object_get(aar, "results"), k, r)
+                    printf("             %s saw %s=%s\n", str(aar, "authserv_id"), str(r, "method"),
+                           str(r, "result"));
+            }
+        }
         json_t *dm = json_object_get(v, "dmarc");
         printf("  dmarc    now %-10s at delivery %s\n", str(dm, "result"), str(dm, "at_delivery"));
     }

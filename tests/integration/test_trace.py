@@ -52,7 +52,7 @@ def fail(msg):
 
 def cases():
     out = []
-    for sub in ("", "dkim"):
+    for sub in ("", "dkim", "arc"):
         d = os.path.join(DATA, sub)
         for name in sorted(os.listdir(d)):
             if name.endswith(".eml"):
@@ -240,6 +240,80 @@ def dns_budget():
     finally:
         bh.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+ARC_ORACLE = r"""
+import json, re, sys
+import dkim
+zone = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'^(\S+)\s+TXT\s+"(.*)"\s*$', line)
+    if m:
+        zone.setdefault(m.group(1).lower(), []).append(m.group(2))
+def dnsfunc(name, timeout=5):
+    n = (name.decode() if isinstance(name, bytes) else name).rstrip(".").lower()
+    v = zone.get(n)
+    return v[0].encode() if v else None
+out = {}
+for f in sys.argv[2:]:
+    cv, res, why = dkim.arc_verify(open(f, "rb").read(), dnsfunc=dnsfunc)
+    out[f] = {"cv": cv.decode() if cv else None, "why": why,
+              "sets": [{"instance": r["instance"], "ams": r.get("ams-valid"),
+                        "as": r.get("as-valid"), "cv": r.get("cv", b"").decode()} for r in res]}
+print(json.dumps(out))
+"""
+
+
+def arc_crosscheck():
+    """Issue 15: every ARC golden (tests/data/trace/arc, made by dkimpy's
+    arc_sign in make_chains.py) verified again by dkimpy's own arc_verify
+    (Debian python3-dkim, run with /usr/bin/python3 where it is installed):
+    the chain's cv must be ours (dkimpy's None, "the chain is terminated" by a
+    cv=fail seal, is RFC 8617's fail), and for each instance dkimpy checked,
+    the ARC-Message-Signature and ARC-Seal verdicts must be ours wherever we
+    checked them too."""
+    d = os.path.join(DATA, "arc")
+    emls = sorted(os.path.join(d, n) for n in os.listdir(d) if n.endswith(".eml"))
+    p = subprocess.run(["/usr/bin/python3", "-c", ARC_ORACLE, ZONE] + emls,
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        fail("dkimpy (python3-dkim) arc_verify did not run: "
+             + p.stderr.decode(errors="replace").strip()[-500:])
+        return
+    oracle = json.loads(p.stdout)
+    seen = {"pass": 0, "fail": 0}
+    for eml in emls:
+        want = oracle[eml]
+        want_cv = want["cv"] or "fail"
+        rel = os.path.relpath(eml, SRC)
+        with open(eml[:-4] + ".json") as f:
+            golden = json.load(f)["verification"]["arc"]
+        got, err = trace_json(DEFAULT_ARGS + [rel])
+        if got is None:
+            fail(f"{rel}: {err}")
+            continue
+        arc = got["verification"]["arc"]
+        if arc != golden:
+            fail(f"{rel}: ARC result differs from its golden")
+        print(f"arc {os.path.basename(eml)}: homing {arc['cv']} ({arc['reason']}), "
+              f"dkimpy {want['cv']} ({want['why']})")
+        if arc["cv"] != want_cv:
+            fail(f"{rel}: ARC cv {arc['cv']}, dkimpy {want['cv']}")
+        seen[want_cv] = seen.get(want_cv, 0) + 1
+        hops = {h["instance"]: h for h in arc["hops"]}
+        for st in want["sets"]:
+            h = hops.get(st["instance"])
+            if h is None:
+                fail(f"{rel}: dkimpy checked instance {st['instance']}, homing has no such hop")
+                continue
+            for key, theirs in (("message_signature", st["ams"]), ("seal", st["as"])):
+                mine = (h.get(key) or {}).get("result")
+                if mine is not None and theirs is not None and (mine == "pass") != theirs:
+                    fail(f"{rel} i={st['instance']} {key}: homing {mine}, dkimpy {theirs}")
+            if (h.get("seal") or {}).get("cv") != st["cv"]:
+                fail(f"{rel} i={st['instance']}: cv {h.get('seal')}, dkimpy {st['cv']}")
+    if seen.get("pass", 0) < 3 or seen.get("fail", 0) < 4:
+        fail(f"ARC cross-check: too few chains {seen}")
 
 
 def dkim_verdicts(doc):
@@ -511,6 +585,7 @@ def main():
     cli_errors()
     text_escaping()
     dns_budget()
+    arc_crosscheck()
     config_check()
     dkim_verifier_choice()
     dkim_crosscheck()

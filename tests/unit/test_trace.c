@@ -112,6 +112,8 @@ static int setup(void **state)
     load_dir(d);
     snprintf(d, sizeof d, "%s/tests/data/trace/dkim", src && *src ? src : ".");
     load_dir(d);
+    snprintf(d, sizeof d, "%s/tests/data/trace/arc", src && *src ? src : ".");
+    load_dir(d);
     snprintf(z, sizeof z, "%s/tests/data/trace/zone.txt", src && *src ? src : ".");
     return homing_resolver_zone_new(z, &zone) == 0 && n_cases >= 20 ? 0 : -1;
 }
