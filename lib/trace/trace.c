@@ -671,6 +671,48 @@ static int step_dnsbl(struct trace_run *t)
     return trace_dnsbl_check(t->res, br->from_ip, t->o->dnsbl_zones, t->o->n_dnsbl_zones, zones);
 }
 
+#define TRACE_VENDOR_FIELDS_MAX 32 /* anti-spam vendor fields decoded per message */
+
+/* The anti-spam filters' own fields (vendor.c), each marked trusted when it
+ * sits where a trusted host wrote it: above the Received field written just
+ * below the boundary, as for Authentication-Results. Anyone can write these
+ * fields, so one below that is the sender's claim. */
+static int step_vendor(struct trace_run *t)
+{
+    const struct trace_fields *fs = &t->fields;
+    size_t limit = fs->n;
+    if (t->boundary >= 0 && (size_t)t->boundary + 1 < t->n_hops)
+        limit = t->hops[t->boundary + 1].field;
+    json_t *arr = json_array();
+    if (!arr) return -ENOMEM;
+    json_object_set_new(t->root, "vendor_headers", arr);
+    size_t n = 0, over = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct trace_field *f = &fs->f[i];
+        if (f->name.len < 3 || (f->name.p[0] != 'X' && f->name.p[0] != 'x') || f->name.len > 64)
+            continue;
+        char name[65];
+        memcpy(name, f->name.p, f->name.len);
+        name[f->name.len] = '\0';
+        char *v = trace_unfold(f->value);
+        if (!v) return -ENOMEM;
+        json_t *o = NULL;
+        int rc = trace_vendor_decode(name, v, &o);
+        free(v);
+        if (rc < 0) return rc;
+        if (rc == 0) continue;
+        if (n++ >= TRACE_VENDOR_FIELDS_MAX) {
+            json_decref(o);
+            over++;
+            continue;
+        }
+        json_object_set_new(o, "trusted", json_boolean(t->boundary >= 0 && i < limit));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(t->root, "vendor_headers_over_limit", json_integer((json_int_t)over));
+    return 0;
+}
+
 /* What the DNS budget came to (after every step that asks DNS). */
 static int step_dns_report(struct trace_run *t)
 {
@@ -741,9 +783,9 @@ static int step_service(struct trace_run *t)
  * left in the run (the boundary needs the hops, Authentication-Results the
  * boundary, verification the results and the addresses, indicators all). */
 static int (*const trace_steps[])(struct trace_run *) = {
-    step_received, step_boundary,     step_authres,      step_addresses,
-    step_date,     step_dkim_domains, step_dns_prefetch, step_verify,
-    step_dnsbl,    step_indicators,   step_service,      step_dns_report,
+    step_received,     step_boundary,     step_authres,    step_addresses, step_date,
+    step_dkim_domains, step_dns_prefetch, step_verify,     step_dnsbl,     step_vendor,
+    step_indicators,   step_service,      step_dns_report,
 };
 
 int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,

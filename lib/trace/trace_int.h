@@ -109,6 +109,11 @@ json_t *trace_authres_json(const struct homing_authres *a);
 /* ARC (RFC 8617) verified now into out: {cv, reason, sets, hops[]} (arc.c). */
 int trace_arc_verify(struct homing_resolver *res, const char *msg, size_t len, json_t *out);
 
+/* Anti-spam filters' header fields (vendor.c): 1 and *out {vendor, field,
+ * source, verdict, values, meaning, rules, cut} for a field it knows, 0 for
+ * another, negative errno on failure. v is the unfolded value. */
+int trace_vendor_decode(const char *field, const char *v, json_t **out);
+
 /* DNSBL (dnsbl.c): the query name of ip in zone, and the lookups. */
 int trace_dnsbl_name(const char *ip, const char *zone, char *out, size_t cap);
 int trace_dnsbl_check(struct homing_resolver *res, const char *ip, const char *const *zones,

@@ -230,6 +230,44 @@ static void print_text(json_t *root)
         }
     }
 
+    json_t *vh = json_object_get(root, "vendor_headers");
+    if (json_array_size(vh)) {
+        printf("\nAnti-spam filters' fields (a field not marked trusted may be the sender's):\n");
+        json_array_foreach(vh, i, h)
+        {
+            printf("  %-28s %-12s verdict %s%s\n", str(h, "field"), str(h, "vendor"),
+                   str(h, "verdict"),
+                   json_is_true(json_object_get(h, "trusted")) ? "  (trusted)" : "");
+            const char *key;
+            json_t *val;
+            json_t *meaning = json_object_get(h, "meaning");
+            json_object_foreach(json_object_get(h, "values"), key, val)
+            {
+                char kb[TRACE_TEXT_MAX];
+                clean(kb, sizeof kb, key);
+                const char *vs = json_string_value(val);
+                char vb[TRACE_TEXT_MAX];
+                clean(vb, sizeof vb, vs ? vs : "");
+                const char *m = json_string_value(json_object_get(meaning, key));
+                printf("      %s=%s%s%s\n", kb, vb, m ? "  " : "", m ? m : "");
+            }
+            size_t k;
+            json_t *r;
+            json_t *rules = json_object_get(h, "rules");
+            if (json_array_size(rules)) {
+                printf("      rules:");
+                json_array_foreach(rules, k, r)
+                {
+                    const char *rs = json_string_value(r);
+                    char rb[TRACE_TEXT_MAX];
+                    clean(rb, sizeof rb, rs ? rs : "");
+                    printf(" %s", rb);
+                }
+                printf("\n");
+            }
+        }
+    }
+
     printf("\nIndicators:\n");
     json_t *ind = json_object_get(root, "indicators");
     if (json_array_size(ind) == 0) printf("  none\n");
