@@ -190,4 +190,23 @@ struct homing_trace_options {
 int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
                      json_t **out);
 
+/* ---- Indicators of compromise (`homing trace --iocs`) ---- */
+
+#define HOMING_IOCS_MAX        4096                        /* indicators kept per message */
+#define HOMING_IOCS_DEPTH_MAX  32                          /* multipart / message nesting walked */
+#define HOMING_IOCS_PARTS_MAX  1000                        /* MIME parts walked (and attachments) */
+#define HOMING_IOCS_TEXT_MAX   (16u * 1024 * 1024)         /* bytes of header and text searched */
+#define HOMING_IOCS_ITEM_MAX   2048                        /* bytes of one indicator (a URL) */
+#define HOMING_IOCS_DEFANG_MAX (HOMING_IOCS_ITEM_MAX + 16) /* one defanged indicator */
+
+/* The URLs, domains, IP addresses and e-mail addresses in the message's
+ * header fields and text parts, and its attachments: *out is {urls[],
+ * domains[], ips[], emails[], attachments[] {name, content_type, size,
+ * sha256}, over_limit}, each list in first-seen order without repeats.
+ * -EBADMSG if GMime cannot read it, -ELOOP for address nesting past
+ * MIME_ADDR_DEPTH_MAX, -E2BIG past HOMING_TRACE_MESSAGE_MAX. */
+int homing_trace_iocs(const char *msg, size_t len, json_t **out);
+/* s defanged ("hxxp://", "example[.]com", "192.0.2[.]1") into out. */
+void homing_iocs_defang(const char *s, char *out, size_t cap);
+
 #endif

@@ -47,6 +47,11 @@ static const char usage_text[] =
     "                       ours on libcrypto) or 'opendkim' (OpenDKIM's library,\n"
     "                       slower per key; overrides trace.dkim_verifier)\n"
     "  --json               print the analysis as JSON\n"
+    "  --iocs               print only the message's indicators: URLs, domains, IP\n"
+    "                       and e-mail addresses, attachments with size and SHA-256\n"
+    "                       (with --json as JSON; no DNS)\n"
+    "  --defang             with --iocs: hxxp://, example[.]com\n"
+    "  --html FILE          also write a self-contained report page to FILE\n"
     "  -h, --help           this help\n";
 
 #define TRACE_TEXT_MAX  1024
@@ -280,6 +285,44 @@ static void print_text(json_t *root)
     put("\nsending service", json_object_get(root, "sending_service"));
 }
 
+/* --iocs: one "kind value" line each (escaped for the terminal, defanged on
+ * request), or the JSON object. */
+static int print_iocs(json_t *io, int json, int defang)
+{
+    static const char *const kinds[] = {"urls", "domains", "ips", "emails"};
+    static const char *const words[] = {"url", "domain", "ip", "email"};
+    if (defang) {
+        for (size_t k = 0; k < 4; k++) {
+            json_t *arr = json_object_get(io, kinds[k]);
+            for (size_t i = 0; i < json_array_size(arr); i++) {
+                char d[HOMING_IOCS_DEFANG_MAX];
+                homing_iocs_defang(json_string_value(json_array_get(arr, i)), d, sizeof d);
+                json_array_set_new(arr, i, homing_json_text(d));
+            }
+        }
+    }
+    if (json) {
+        char *s = homing_json_dumps(io, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        if (!s) return -ENOMEM;
+        puts(s);
+        free(s);
+        return 0;
+    }
+    size_t i;
+    json_t *v;
+    for (size_t k = 0; k < 4; k++) json_array_foreach(json_object_get(io, kinds[k]), i, v)
+        {
+            char b[TRACE_TEXT_MAX];
+            clean(b, sizeof b, json_string_value(v));
+            printf("%-10s %s\n", words[k], b);
+        }
+    json_array_foreach(json_object_get(io, "attachments"), i, v)
+        printf("%-10s %s  %lld bytes  sha256 %s  %s\n", "attachment", str(v, "name"),
+               (long long)json_integer_value(json_object_get(v, "size")), str(v, "sha256"),
+               str(v, "content_type"));
+    return 0;
+}
+
 /* Splits a configured list (blanks or commas) into names, in place. */
 static int split_list(char *s, const char **out, size_t *n)
 {
@@ -331,12 +374,19 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
                             HOMING_TRACE_DNS_BUDGET_MAX_MS);
         o.dns_budget_ms = (int)b;
     }
-    const char *file = NULL, *zone = NULL;
-    int json = 0;
+    const char *file = NULL, *zone = NULL, *html = NULL;
+    int json = 0, iocs = 0, defang = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
             json = 1;
+        } else if (strcmp(a, "--iocs") == 0) {
+            iocs = 1;
+        } else if (strcmp(a, "--defang") == 0) {
+            defang = 1;
+        } else if (strcmp(a, "--html") == 0) {
+            if (++i >= argc) return cli_usage_error("trace", "--html needs a FILE");
+            html = argv[i];
         } else if (strcmp(a, "--offline") == 0) {
             o.offline = 1;
         } else if (strcmp(a, "--trusted-host") == 0 || strcmp(a, "--authserv-id") == 0 ||
@@ -396,6 +446,21 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
     if (r == -E2BIG) return cli_fail("%s: larger than %u bytes", file, HOMING_TRACE_MESSAGE_MAX);
     if (r < 0) return cli_fail("%s: %s", file, strerror(-r));
 
+    if (defang && !iocs) {
+        free(msg);
+        return cli_usage_error("trace", "--defang goes with --iocs");
+    }
+    if (iocs) {
+        json_t *io = NULL;
+        r = homing_trace_iocs(msg, len, &io);
+        free(msg);
+        if (r == -EBADMSG) return cli_fail("%s: not a message", file);
+        if (r < 0) return cli_fail("%s: %s", file, strerror(-r));
+        r = print_iocs(io, json, defang);
+        json_decref(io);
+        return r < 0 ? cli_fail("out of memory") : CLI_OK;
+    }
+
     struct homing_resolver *res = NULL;
     if (!o.offline) {
         r = zone ? homing_resolver_zone_new(zone, &res) : homing_resolver_system_new(&res);
@@ -405,10 +470,22 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         }
         o.resolver = res;
     }
-    json_t *out = NULL;
+    json_t *out = NULL, *io = NULL;
     r = homing_trace_run(msg, len, &o, &out);
+    if (r == 0 && html) {
+        int ir = homing_trace_iocs(msg, len, &io);
+        if (ir == -ENOMEM) r = ir;
+    }
     free(msg);
     homing_resolver_free(res);
+    if (r == 0 && html) {
+        r = trace_html_write(html, out, io, file);
+        json_decref(io);
+        if (r < 0) {
+            json_decref(out);
+            return cli_fail("%s: %s", html, strerror(-r));
+        }
+    }
     if (r == -EBADMSG) return cli_fail("%s: not a message (no header section)", file);
     if (r == -E2BIG) return cli_fail("%s: over a parser limit", file);
     if (r < 0) return cli_fail("%s: %s", file, strerror(-r));

@@ -316,6 +316,116 @@ def arc_crosscheck():
         fail(f"ARC cross-check: too few chains {seen}")
 
 
+def iocs():
+    """--iocs on a hostile message: the golden indicators (JSON), the plain and
+    defanged lines, and each attachment's size and SHA-256 checked against
+    Python's own email parser and hashlib."""
+    import email
+    import hashlib
+    from email import policy
+    rel = "tests/data/trace/iocs/hostile.eml"
+    p = subprocess.run([BIN, "trace", "--iocs", "--json", rel], cwd=SRC, env=ENV,
+                       capture_output=True, timeout=60)
+    with open(os.path.join(DATA, "iocs", "hostile.iocs.json"), "rb") as f:
+        want = f.read()
+    if p.returncode != 0 or p.stdout != want:
+        fail(f"--iocs --json {rel}: differs from its golden: {p.stdout[:400]!r} "
+             + p.stderr.decode(errors="replace"))
+        return
+    got = json.loads(p.stdout)
+    with open(os.path.join(SRC, rel), "rb") as f:
+        msg = email.message_from_binary_file(f, policy=policy.default)
+    atts = [(part.get_filename(), hashlib.sha256(part.get_payload(decode=True)).hexdigest(),
+             len(part.get_payload(decode=True))) for part in msg.iter_attachments()]
+    mine = [(a["name"], a["sha256"], a["size"]) for a in got["attachments"]]
+    if mine != atts or not atts:
+        fail(f"--iocs attachments {mine}, Python's email parser {atts}")
+    for want_in in ("https://paypa1-support.example/login?id=42&ref=mail", "192.0.2.77",
+                    "2001:db8::25", "unlock@paypa1-support.example", "mail.xn--pypal-4ve.com"):
+        if not any(want_in in got[k] for k in ("urls", "ips", "emails", "domains")):
+            fail(f"--iocs: {want_in} not found")
+    if any("<" in d or ">" in d for d in got["domains"]):
+        fail(f"--iocs: a domain holds markup: {got['domains']}")
+    p = subprocess.run([BIN, "trace", "--iocs", "--defang", rel], cwd=SRC, env=ENV,
+                       capture_output=True, timeout=60)
+    out = p.stdout.decode()
+    if (p.returncode != 0 or "hxxps://paypa1-support[.]example/login" not in out
+            or "https://" in out or "http://" in out or "unlock@paypa1-support[.]example" not in out
+            or "192.0.2[.]77" not in out):
+        fail(f"--iocs --defang: {out!r}")
+    p = subprocess.run([BIN, "trace", "--iocs", rel], cwd=SRC, env=ENV, capture_output=True,
+                       timeout=60)
+    out = p.stdout.decode()
+    if p.returncode != 0 or "url        https://paypa1-support.example/login" not in out \
+            or "attachment invoice<img" not in out:
+        fail(f"--iocs plain: {out!r}")
+
+
+def chromium_dom(path):
+    """The DOM of a local page after headless Chromium ran it (2 s virtual time)."""
+    prof = tempfile.mkdtemp(prefix="homing-trace-chromium-")
+    try:
+        p = subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                            "--user-data-dir=" + prof, "--virtual-time-budget=2000",
+                            "--dump-dom", "file://" + path], capture_output=True, timeout=120)
+        return p.stdout.decode(errors="replace")
+    finally:
+        shutil.rmtree(prof, ignore_errors=True)
+
+
+def html_report():
+    """--html on a message full of markup (script, img onerror, svg onload in
+    the HELO, From, Subject, an X-Spam-Status, the HTML part and an attachment
+    name): the page holds no element or attribute from the input, loads nothing,
+    and headless Chromium runs none of it (a control page with the same payloads
+    unescaped proves the probe, a data-pwned attribute on body, sees them)."""
+    if not os.path.exists("/usr/bin/chromium"):
+        fail("/usr/bin/chromium not installed")
+        return
+    tmp = tempfile.mkdtemp(prefix="homing-trace-html-")
+    try:
+        page = os.path.join(tmp, "report.html")
+        rel = "tests/data/trace/iocs/hostile.eml"
+        p = subprocess.run([BIN, "trace", "--html", page] + DEFAULT_ARGS + [rel], cwd=SRC,
+                           env=ENV, capture_output=True, timeout=60)
+        if p.returncode != 0 or not os.path.exists(page):
+            fail("--html: " + p.stderr.decode(errors="replace"))
+            return
+        with open(page, encoding="utf-8") as f:
+            html = f.read()
+        # every tag is one of the page's own, with only its own attributes
+        allowed = {"html": {"lang"}, "head": set(), "meta": {"charset", "http-equiv", "content",
+                                                             "name"},
+                   "title": set(), "style": set(), "body": set(), "h1": set(), "h2": set(),
+                   "p": set(), "table": set(), "tr": set(), "th": {"class"}, "td": set(),
+                   "br": set(), "pre": set()}
+        for m in re.finditer(r"<([A-Za-z][A-Za-z0-9]*)([^>]*)>", html):
+            tag, attrs = m.group(1).lower(), m.group(2)
+            names = {a.lower() for a in re.findall(r"([A-Za-z-]+)=", attrs)}
+            if tag not in allowed or not names <= allowed[tag]:
+                fail(f"--html: the page holds {m.group(0)[:80]!r}")
+        if "url(" in html.split("</style>")[0] or "@import" in html:
+            fail("--html: the style sheet loads something")
+        if "default-src 'none'" not in html or "&lt;script&gt;" not in html:
+            fail("--html: no CSP, or the payload is not shown escaped")
+        if "paypa1-support[.]example" not in html:
+            fail("--html: the indicators are not shown defanged")
+        control = os.path.join(tmp, "control.html")
+        with open(control, "w") as f:
+            f.write("<!DOCTYPE html><html><body>"
+                    "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
+                    "</body></html>")
+        if 'data-pwned="1"' not in chromium_dom(control):
+            fail("--html: the Chromium probe does not see a payload run on the control page")
+        dom = chromium_dom(page)
+        if "homing trace report" not in dom or 'data-pwned="1"' in dom or "<img" in dom \
+                or "<script" in dom:
+            fail(f"--html: Chromium ran something from the message: {dom[:300]!r}")
+        print(f"html report: {len(html)} bytes, inert in Chromium")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def dkim_verdicts(doc):
     """The (d, s, algorithm, result) of each re-verified DKIM signature."""
     sigs = doc["verification"].get("dkim") or []
@@ -586,6 +696,8 @@ def main():
     text_escaping()
     dns_budget()
     arc_crosscheck()
+    iocs()
+    html_report()
     config_check()
     dkim_verifier_choice()
     dkim_crosscheck()
