@@ -615,7 +615,8 @@ static void query_add(struct trace_dns_query *q, size_t *n, size_t cap, const ch
  * SPF record of the envelope sender, and the DNSBL names. */
 static int step_dns_prefetch(struct trace_run *t)
 {
-    if (t->o->offline) return 0;
+    /* a resolver without lookup_until answers at once (the zone file) */
+    if (t->o->offline || !t->o->resolver->lookup_until) return 0;
     struct trace_dns_query *q = calloc(TRACE_PREFETCH_MAX, sizeof *q);
     if (!q) return -ENOMEM;
     size_t n = 0;
