@@ -10,6 +10,8 @@
  * before it, is -EAGAIN (the verifiers' temperror) and counted in
  * "over_budget". A resolver with lookup_until (the system one) is
  * interrupted at the deadline; one without (the zone file) answers at once.
+ * A resolver without lookup_until answers at once: it is asked directly,
+ * with the deadline checked, and nothing is kept.
  * Thread-safe: the cache is under a mutex, the inner resolver is called
  * without it (its lookup_until/lookup must be safe from several threads).
  */
@@ -38,8 +40,10 @@ struct trace_dns {
     int64_t deadline_ms;
     int budget_ms;
     pthread_mutex_t mu;
-    size_t n;
-    struct dns_ent ents[TRACE_DNS_CACHE_MAX];
+    size_t n, cap;
+    struct dns_ent *ents; /* grown as answers come, up to TRACE_DNS_CACHE_MAX: a
+                           * message asks a handful, and a fixed table of the
+                           * limit cost more to clear than the lookups */
     unsigned over_budget;
 };
 
@@ -68,6 +72,15 @@ static int budget_lookup(void *ctx, const char *name, enum homing_rr type,
                          struct homing_dns_answer *out)
 {
     struct trace_dns *d = ctx;
+    /* A resolver that answers at once (the zone file) gains nothing from the
+     * cache, whose copies cost more than its answers: only the deadline. */
+    if (!d->inner->lookup_until) {
+        if (mono_ms() < d->deadline_ms) return d->inner->lookup(d->inner->ctx, name, type, out);
+        pthread_mutex_lock(&d->mu);
+        d->over_budget++;
+        pthread_mutex_unlock(&d->mu);
+        return -EAGAIN;
+    }
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->n; i++) {
         struct dns_ent *e = &d->ents[i];
@@ -90,8 +103,10 @@ static int budget_lookup(void *ctx, const char *name, enum homing_rr type,
     pthread_mutex_lock(&d->mu);
     if (rc == -EAGAIN && mono_ms() >= d->deadline_ms) {
         d->over_budget++; /* cut by the budget: not kept, not an answer */
-    } else if (rc != -ENOMEM && d->n < TRACE_DNS_CACHE_MAX) {
+    } else if (rc != -ENOMEM && d->n < TRACE_DNS_CACHE_MAX &&
+               homing_array_grow((void **)&d->ents, &d->cap, d->n, sizeof *d->ents, 8) == 0) {
         struct dns_ent *e = &d->ents[d->n];
+        e->a = (struct homing_dns_answer){0};
         e->name = strdup(name);
         if (e->name && (rc < 0 || answer_copy(&a, &e->a) == 0)) {
             e->type = type;
@@ -137,6 +152,7 @@ void trace_dns_free(struct trace_dns *d)
         free(d->ents[i].name);
         homing_dns_answer_clear(&d->ents[i].a);
     }
+    free(d->ents);
     pthread_mutex_destroy(&d->mu);
     free(d);
 }

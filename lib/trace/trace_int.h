@@ -113,6 +113,9 @@ int trace_arc_verify(struct homing_resolver *res, const char *msg, size_t len, j
  * source, verdict, values, meaning, rules, cut} for a field it knows, 0 for
  * another, negative errno on failure. v is the unfolded value. */
 int trace_vendor_decode(const char *field, const char *v, json_t **out);
+/* Whether a field named p[0, n) may be one trace_vendor_decode knows (a
+ * cheap test before the value is unfolded). */
+int trace_vendor_known(const char *p, size_t n);
 
 /* DNSBL (dnsbl.c): the query name of ip in zone, and the lookups. */
 int trace_dnsbl_name(const char *ip, const char *zone, char *out, size_t cap);

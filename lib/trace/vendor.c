@@ -313,6 +313,27 @@ static void plain(json_t *o, const char *name, const char *v)
     json_object_set_new(json_object_get(o, "values"), name, tok_json(v, strlen(v)));
 }
 
+int trace_vendor_known(const char *p, size_t n)
+{
+    static const char *const prefixes[] = {
+        "X-Forefront-Antispam-Report",
+        "X-Microsoft-Antispam",
+        "X-Spam-Status",
+        "X-Spam-Score",
+        "X-Spam-Level",
+        "X-Spam-Flag",
+        "X-Barracuda-Spam-",
+        "X-Proofpoint-Spam-Details",
+        "X-Mimecast-",
+        "X-Gm-",
+    };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t l = strlen(prefixes[i]);
+        if (n >= l && strncasecmp(p, prefixes[i], l) == 0) return 1;
+    }
+    return 0;
+}
+
 int trace_vendor_decode(const char *field, const char *v, json_t **out)
 {
     json_t *o = NULL;
