@@ -25,6 +25,8 @@ PKGS=(
   # man pages rendered with man, completion loaded in bash and zsh, the unit
   # rated by systemd-analyze (integration/unit)
   debhelper lintian fakeroot ccache man-db groff-base zsh bash-completion systemd
+  # the ARC oracle of homing trace's tests (dkimpy: arc_sign, arc_verify)
+  python3-dkim python3-authres
 )
 
 missing=()

@@ -89,6 +89,8 @@ struct homing_settings {
         const char *trusted_hosts;
         const char *authserv_ids;
         const char *dkim_verifier;
+        long long dns_budget_ms;
+        const char *dnsbl_zones;
     } trace;
     struct {
         const char *smtp;

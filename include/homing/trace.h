@@ -127,6 +127,12 @@ struct homing_resolver {
      * errno on errors. */
     int (*lookup)(void *ctx, const char *name, enum homing_rr type, struct homing_dns_answer *out);
     void (*destroy)(void *ctx);
+    /* Optional: the same, giving up with -EAGAIN at deadline_ms (CLOCK_MONOTONIC,
+     * milliseconds) whatever the resolver's own timeouts. A resolver without it
+     * is asked through lookup and is not interrupted (the zone file answers at
+     * once). Must be safe to call from several threads at once. */
+    int (*lookup_until)(void *ctx, const char *name, enum homing_rr type, int64_t deadline_ms,
+                        struct homing_dns_answer *out);
 };
 
 /* The system resolver (libresolv, /etc/resolv.conf): the default for real use. */
@@ -161,7 +167,21 @@ struct homing_trace_options {
     struct homing_resolver *resolver; /* needed unless offline */
     int64_t date_skew_max;            /* seconds Date may differ from the first hop */
     int dkim_verifier;                /* enum homing_dkim_verifier; 0 = our own */
+    /* All DNS of one message must be answered within this many milliseconds
+     * (0: HOMING_TRACE_DNS_BUDGET_DEFAULT_MS); a lookup past it is a temporary
+     * failure (temperror), so an unreachable resolver costs the budget, not
+     * its timeout per query. */
+    int dns_budget_ms;
+    /* DNS blocklist zones asked about the boundary's connecting address
+     * (RFC 5782); none: no lookups. */
+    const char *const *dnsbl_zones;
+    size_t n_dnsbl_zones; /* at most HOMING_TRACE_DNSBL_ZONES_MAX */
 };
+
+#define HOMING_TRACE_DNSBL_ZONES_MAX 16
+
+#define HOMING_TRACE_DNS_BUDGET_DEFAULT_MS 3000
+#define HOMING_TRACE_DNS_BUDGET_MAX_MS     600000
 
 /* Analyses one message (headers and body as read from the file). On success
  * *out is a JSON object owned by the caller (json_decref); its layout is the
@@ -169,5 +189,24 @@ struct homing_trace_options {
  * -EBADMSG if the input has no header section at all. */
 int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
                      json_t **out);
+
+/* ---- Indicators of compromise (`homing trace --iocs`) ---- */
+
+#define HOMING_IOCS_MAX        4096                        /* indicators kept per message */
+#define HOMING_IOCS_DEPTH_MAX  32                          /* multipart / message nesting walked */
+#define HOMING_IOCS_PARTS_MAX  1000                        /* MIME parts walked (and attachments) */
+#define HOMING_IOCS_TEXT_MAX   (16u * 1024 * 1024)         /* bytes of header and text searched */
+#define HOMING_IOCS_ITEM_MAX   2048                        /* bytes of one indicator (a URL) */
+#define HOMING_IOCS_DEFANG_MAX (HOMING_IOCS_ITEM_MAX + 16) /* one defanged indicator */
+
+/* The URLs, domains, IP addresses and e-mail addresses in the message's
+ * header fields and text parts, and its attachments: *out is {urls[],
+ * domains[], ips[], emails[], attachments[] {name, content_type, size,
+ * sha256}, over_limit}, each list in first-seen order without repeats.
+ * -EBADMSG if GMime cannot read it, -ELOOP for address nesting past
+ * MIME_ADDR_DEPTH_MAX, -E2BIG past HOMING_TRACE_MESSAGE_MAX. */
+int homing_trace_iocs(const char *msg, size_t len, json_t **out);
+/* s defanged ("hxxp://", "example[.]com", "192.0.2[.]1") into out. */
+void homing_iocs_defang(const char *s, char *out, size_t cap);
 
 #endif

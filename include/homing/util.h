@@ -143,9 +143,6 @@ size_t homing_strlcpy(char *dst, const char *src, size_t cap);
  * identifiers). To show outside text to a person use homing_str_escape, which
  * keeps what was there visible; dst needs cap >= 1. */
 void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n);
-/* The same as a malloc'd copy of n bytes plus a NUL, lower-cased when lower
- * is set (ASCII only); NULL when out of memory. */
-char *homing_str_sanitize_dup(const char *src, size_t n, int lower);
 
 /* Click destinations. Every way a link gets into the store (the API, `homing
  * message add`, `homing track`) passes it through homing_url_check, the store
@@ -194,6 +191,12 @@ int homing_url_header_safe(const char *s, size_t n);
 /* For text escaped once already (a notification's text): '\\' not doubled. */
 #define HOMING_ESCAPE_KEEP_BACKSLASH 2u
 #define HOMING_ESCAPE_GROWTH         4
+/* For a colour terminal (homing trace on a tty): each escape is also shown in
+ * reverse red (SGR 1;7;31 ... 0), so a look-alike letter escaped as "\u0430"
+ * stands out. One input byte then gives at most HOMING_ESCAPE_MARK_GROWTH
+ * output bytes. */
+#define HOMING_ESCAPE_MARK        4u
+#define HOMING_ESCAPE_MARK_GROWTH 18
 /* Into dst (cap >= 1, always terminated), cut at a whole unit when it does not
  * fit; returns the length written. */
 size_t homing_str_escape(char *dst, size_t cap, const char *src, size_t n, unsigned flags);

@@ -47,73 +47,7 @@
 #include <openssl/x509.h>
 
 #include "lib/mime/mime_int.h"
-#include "trace_int.h"
-
-/* Named limits. A signature or key past one of them is reported malformed. */
-#define DKIM_TAGS_MAX      32                      /* tags in one tag-list (RFC 6376 defines 14) */
-#define DKIM_TAGLIST_MAX   HOMING_TRACE_HEADER_MAX /* bytes of one tag-list */
-#define DKIM_H_NAMES_MAX   128                     /* names in h= (over-signing repeats them) */
-#define DKIM_SIG_BYTES_MAX 1024                    /* decoded b=: an RSA-8192 signature */
-#define DKIM_KEY_BYTES_MAX 1100 /* decoded p=: an RSA-8192 SubjectPublicKeyInfo */
-#define DKIM_RSA_BITS_MIN  1024 /* OpenDKIM's default DKIM_OPTS_MINKEYBITS */
-#define DKIM_RSA_BITS_MAX  8192 /* bounds the work one hostile key can cause */
-#define DKIM_CLOCK_DRIFT   300  /* seconds t= may lie ahead, OpenDKIM's default */
-#define DKIM_CANON_BUF     4096 /* canonical bytes batched per digest update */
-
-/* Reasons, numbered and worded as OpenDKIM's DKIM_SIGERROR_* so that the
- * "error" strings and the result mapping stay what they were. */
-enum dkim_err {
-    E_OK = 0,
-    E_VERSION = 1,
-    E_DOMAIN = 2,
-    E_EXPIRED = 3,
-    E_FUTURE = 4,
-    E_TIMESTAMPS = 5,
-    E_INVALID_HC = 7,
-    E_INVALID_BC = 8,
-    E_MISSING_A = 9,
-    E_INVALID_A = 10,
-    E_MISSING_H = 11,
-    E_INVALID_L = 12,
-    E_INVALID_Q = 13,
-    E_INVALID_QO = 14,
-    E_MISSING_D = 15,
-    E_EMPTY_D = 16,
-    E_MISSING_S = 17,
-    E_EMPTY_S = 18,
-    E_MISSING_B = 19,
-    E_EMPTY_B = 20,
-    E_CORRUPT_B = 21,
-    E_NOKEY = 22,
-    E_DNSSYNTAX = 23,
-    E_KEYFAIL = 24,
-    E_MISSING_BH = 25,
-    E_EMPTY_BH = 26,
-    E_CORRUPT_BH = 27,
-    E_BADSIG = 28,
-    E_SUBDOMAIN = 29,
-    E_MULTIREPLY = 30,
-    E_EMPTY_H = 31,
-    E_INVALID_H = 32,
-    E_TOOLARGE_L = 33,
-    E_KEYVERSION = 35,
-    E_KEYUNKNOWNHASH = 36,
-    E_KEYHASHMISMATCH = 37,
-    E_NOTEMAILKEY = 38,
-    E_KEYTYPEMISSING = 40,
-    E_KEYTYPEUNKNOWN = 41,
-    E_KEYREVOKED = 42,
-    E_KEYDECODE = 43,
-    E_MISSING_V = 44,
-    E_EMPTY_V = 45,
-    E_KEYTOOSMALL = 46,
-    /* ours: OpenDKIM has no word for these (it verifies such a signature
-     * anyway, or drops it; RFC 6376 3.2 and 3.5 make them permanent errors) */
-    E_TAGSYNTAX,
-    E_TAGDUP,
-    E_TIMESYNTAX,
-    E_COUNT
-};
+#include "auth_dkim_int.h"
 
 static const char *const err_str[E_COUNT] = {
     [E_VERSION] = "unsupported signature version",
@@ -162,45 +96,6 @@ static const char *const err_str[E_COUNT] = {
     [E_TAGSYNTAX] = "signature tag-list malformed",
     [E_TAGDUP] = "signature tag duplicated",
     [E_TIMESYNTAX] = "signature timestamp malformed",
-};
-
-enum dkim_alg { ALG_NONE, ALG_RSA_SHA1, ALG_RSA_SHA256, ALG_ED25519_SHA256 };
-enum dkim_canon { CANON_SIMPLE, CANON_RELAXED };
-
-/* One header field: raw bytes [start, end) of the message, end past its line
- * end; name is [start, start + name_len) without blanks before the colon. */
-struct dkim_field {
-    size_t start, end, colon, name_len;
-};
-
-/* One tag of a tag-list: name and value are slices of the list, the value
- * without surrounding blanks (inner folding is kept; base64 readers skip it). */
-struct dkim_tag {
-    struct homing_slice name, value;
-    size_t value_off, next_off; /* value start, and where the tag-spec ends */
-};
-
-struct dkim_taglist {
-    size_t n;
-    bool dup; /* a tag name came twice: only the first is kept */
-    struct dkim_tag t[DKIM_TAGS_MAX];
-};
-
-/* What one signature says and what became of it. */
-struct dkim_sig {
-    size_t field; /* index into the field table */
-    struct homing_slice d, s, i, h;
-    const char *alg_name;
-    enum dkim_alg alg;
-    enum dkim_canon hc, bc;
-    bool has_l;
-    uint64_t l;
-    const struct dkim_tag *b, *bh;
-    enum dkim_err err;
-    bool processed; /* got as far as checking the signature with a key */
-    bool passed;
-    unsigned char bh_digest[EVP_MAX_MD_SIZE]; /* computed body hash */
-    unsigned int bh_len;
 };
 
 static bool is_wsp(char c)
@@ -664,11 +559,6 @@ static void sig_tags(struct dkim_sig *sig, const struct dkim_taglist *tl, int64_
 
 /* ---- the key ---- */
 
-struct dkim_key {
-    EVP_PKEY *pkey; /* Ed25519 */
-    RSA *rsa;       /* RSA */
-};
-
 static void key_clear(struct dkim_key *k)
 {
     EVP_PKEY_free(k->pkey);
@@ -1055,4 +945,88 @@ done:
     free(sigs);
     free(f);
     return rc;
+}
+
+/* ---- what ARC (arc.c) shares: the same canonicalisation, keys and checks ---- */
+
+int auth_dkim_fields(const char *msg, size_t len, struct dkim_field **fv, size_t *nf,
+                     size_t *body_off)
+{
+    return fields_split(msg, len, fv, nf, body_off);
+}
+
+int auth_dkim_taglist(const char *p, size_t len, struct dkim_taglist *out)
+{
+    return taglist_parse(p, len, out);
+}
+
+const struct dkim_tag *auth_dkim_tag(const struct dkim_taglist *tl, const char *name)
+{
+    return tag_get(tl, name);
+}
+
+int auth_dkim_sig_verify(struct homing_resolver *res, struct dkim_sig *sigs, size_t k,
+                         const char *msg, const struct dkim_field *f, size_t nf, size_t body_off,
+                         size_t len, EVP_MD_CTX *md)
+{
+    return sig_verify(res, sigs, k, msg, f, nf, body_off, len, md);
+}
+
+int auth_dkim_seal_verify(struct homing_resolver *res, struct dkim_sig *sig, const char *msg,
+                          const struct dkim_field *f, const size_t *idx, size_t n, EVP_MD_CTX *md)
+{
+    unsigned char b[DKIM_SIG_BYTES_MAX];
+    int blen = b64_decode(sig->b->value, b, sizeof b);
+    if (blen <= 0) {
+        sig->err = E_CORRUPT_B;
+        return 0;
+    }
+    struct dkim_key key = {0};
+    int rc = key_fetch(res, sig, &key);
+    if (rc < 0) return rc;
+    if (rc > 0) {
+        sig->err = (enum dkim_err)rc;
+        sig->processed = true;
+        return 0;
+    }
+    struct canon_out *co = malloc(sizeof *co);
+    if (!co) {
+        key_clear(&key);
+        return -ENOMEM;
+    }
+    *co = (struct canon_out){.md = md};
+    if (EVP_DigestInit_ex(md, alg_md(sig->alg), NULL) != 1) co->fail = true;
+    for (size_t i = 0; i < n; i++)
+        canon_header(co, msg, &f[idx[i]], CANON_RELAXED, SIZE_MAX, SIZE_MAX, true);
+    const struct dkim_field *sf = &f[sig->field];
+    size_t cut_from = (size_t)(sig->b->value.p - msg);
+    size_t cut_to = sf->colon + 1 + sig->b->next_off;
+    canon_header(co, msg, sf, CANON_RELAXED, cut_from, cut_to, false);
+    co_flush(co);
+    unsigned char hh[EVP_MAX_MD_SIZE];
+    unsigned int hhlen = 0;
+    if (!co->fail && EVP_DigestFinal_ex(md, hh, &hhlen) != 1) co->fail = true;
+    rc = co->fail ? -ENOMEM : 0;
+    free(co);
+    if (rc == 0) {
+        sig->processed = true;
+        rc = sig_check(sig, &key, hh, hhlen, b, (size_t)blen);
+        if (rc == 1)
+            sig->passed = true;
+        else if (rc == 0)
+            sig->err = E_BADSIG;
+        rc = rc < 0 ? rc : 0;
+    }
+    key_clear(&key);
+    return rc;
+}
+
+const char *auth_dkim_result(const struct dkim_sig *s)
+{
+    return result_word(s);
+}
+
+const char *auth_dkim_error(const struct dkim_sig *s)
+{
+    return s->err != E_OK && s->err < E_COUNT ? err_str[s->err] : NULL;
 }

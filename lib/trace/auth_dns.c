@@ -15,7 +15,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <resolv.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +32,7 @@
 #define ZONE_LINE_MAX    8192
 #define ZONE_RECORDS_MAX 10000
 #define DNS_PACKET_MAX   65536
+#define DNS_UDP_SIZE     4096 /* EDNS0 payload offered: a 4096-bit DKIM key fits */
 
 void homing_dns_answer_clear(struct homing_dns_answer *a)
 {
@@ -53,37 +60,14 @@ static int answer_add(struct homing_dns_answer *a, const char *s, size_t n)
 
 /* ---- system resolver ---- */
 
-static int sys_lookup(void *ctx, const char *name, enum homing_rr type,
-                      struct homing_dns_answer *out)
+/* The records of type in the answer section of a reply, as text. */
+static int sys_parse(const unsigned char *buf, int len, enum homing_rr type,
+                     struct homing_dns_answer *out)
 {
-    (void)ctx;
-    struct __res_state st;
-    memset(&st, 0, sizeof st);
-    if (res_ninit(&st) != 0) return -EAGAIN;
-    unsigned char *buf = malloc(DNS_PACKET_MAX);
-    if (!buf) {
-        res_nclose(&st);
-        return -ENOMEM;
-    }
-    int len = res_nquery(&st, name, ns_c_in, (int)type, buf, DNS_PACKET_MAX);
-    int herr = st.res_h_errno;
-    res_nclose(&st);
+    ns_msg msg;
+    if (ns_initparse(buf, len, &msg) < 0) return -EIO;
     struct homing_dns_answer a = {0};
     int rc = 0;
-    if (len < 0) {
-        free(buf);
-        if (herr == HOST_NOT_FOUND) return -ENOENT;
-        if (herr == NO_DATA) {
-            *out = a;
-            return 0;
-        }
-        return herr == TRY_AGAIN ? -EAGAIN : -EIO;
-    }
-    ns_msg msg;
-    if (ns_initparse(buf, len, &msg) < 0) {
-        free(buf);
-        return -EIO;
-    }
     int count = ns_msg_count(msg, ns_s_an);
     for (int i = 0; i < count && rc == 0; i++) {
         ns_rr rr;
@@ -131,7 +115,6 @@ static int sys_lookup(void *ctx, const char *name, enum homing_rr type,
             break;
         }
     }
-    free(buf);
     if (rc < 0) {
         homing_dns_answer_clear(&a);
         return rc;
@@ -140,11 +123,189 @@ static int sys_lookup(void *ctx, const char *name, enum homing_rr type,
     return 0;
 }
 
+static int sys_lookup(void *ctx, const char *name, enum homing_rr type,
+                      struct homing_dns_answer *out)
+{
+    (void)ctx;
+    struct __res_state st;
+    memset(&st, 0, sizeof st);
+    if (res_ninit(&st) != 0) return -EAGAIN;
+    unsigned char *buf = malloc(DNS_PACKET_MAX);
+    if (!buf) {
+        res_nclose(&st);
+        return -ENOMEM;
+    }
+    int len = res_nquery(&st, name, ns_c_in, (int)type, buf, DNS_PACKET_MAX);
+    int herr = st.res_h_errno;
+    res_nclose(&st);
+    if (len < 0) {
+        free(buf);
+        if (herr == HOST_NOT_FOUND) return -ENOENT;
+        if (herr == NO_DATA) {
+            *out = (struct homing_dns_answer){0};
+            return 0;
+        }
+        return herr == TRY_AGAIN ? -EAGAIN : -EIO;
+    }
+    int rc = sys_parse(buf, len, type, out);
+    free(buf);
+    return rc;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The query in wire form (RFC 1035 4.1) with an EDNS0 OPT record (RFC 6891)
+ * offering DNS_UDP_SIZE bytes, so a DKIM key fits one UDP reply. */
+static int sys_mkquery(const char *name, enum homing_rr type, uint16_t id, unsigned char *q,
+                       size_t cap)
+{
+    size_t o = 12;
+    memset(q, 0, 12);
+    q[0] = (unsigned char)(id >> 8);
+    q[1] = (unsigned char)id;
+    q[2] = 0x01; /* RD */
+    q[5] = 1;    /* QDCOUNT */
+    q[11] = 1;   /* ARCOUNT: the OPT record */
+    for (const char *p = name; *p;) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        if (l == 0 || l > 63 || o + l + 1 + 16 > cap) return -EINVAL;
+        q[o++] = (unsigned char)l;
+        memcpy(q + o, p, l);
+        o += l;
+        p += l;
+        if (*p == '.') p++;
+    }
+    if (o - 12 > NS_MAXDNAME) return -EINVAL;
+    static const unsigned char tail[] = {0,
+                                         0,
+                                         0,
+                                         0,
+                                         1, /* root, type later, class IN */
+                                         0,
+                                         0,
+                                         41,
+                                         DNS_UDP_SIZE >> 8,
+                                         DNS_UDP_SIZE & 0xff,
+                                         0,
+                                         0,
+                                         0,
+                                         0,
+                                         0,
+                                         0};
+    memcpy(q + o, tail, sizeof tail);
+    q[o + 1] = (unsigned char)((unsigned)type >> 8);
+    q[o + 2] = (unsigned char)type;
+    return (int)(o + sizeof tail);
+}
+
+/* One query over UDP to the servers of resolv.conf, in turn, each waited for
+ * as long as resolv.conf says (timeout:) but never past deadline_ms. A reply
+ * cut short (TC) is asked again over TCP by libresolv, its timeout cut to
+ * the seconds left. */
+static int sys_lookup_until(void *ctx, const char *name, enum homing_rr type, int64_t deadline_ms,
+                            struct homing_dns_answer *out)
+{
+    (void)ctx;
+    struct __res_state st;
+    memset(&st, 0, sizeof st);
+    if (res_ninit(&st) != 0) return -EAGAIN;
+    unsigned char q[NS_MAXDNAME + 64];
+    unsigned char *buf = malloc(DNS_PACKET_MAX);
+    uint16_t id;
+    if (!buf || getrandom(&id, sizeof id, 0) != sizeof id) {
+        free(buf);
+        res_nclose(&st);
+        return buf ? -EAGAIN : -ENOMEM;
+    }
+    int qlen = sys_mkquery(name, type, id, q, sizeof q);
+    int rc = -EAGAIN, len = -1;
+    if (qlen < 0) rc = -ENOENT; /* not a name DNS can hold */
+    int tries = st.retry > 0 ? st.retry : 1;
+    for (int t = 0; qlen > 0 && len < 0 && t < tries * (st.nscount ? st.nscount : 1); t++) {
+        int ns = st.nscount ? t % st.nscount : 0;
+        struct sockaddr_storage sa;
+        socklen_t salen;
+        memset(&sa, 0, sizeof sa);
+        if (st._u._ext.nsaddrs[ns] && st._u._ext.nsaddrs[ns]->sin6_family == AF_INET6) {
+            memcpy(&sa, st._u._ext.nsaddrs[ns], sizeof(struct sockaddr_in6));
+            salen = sizeof(struct sockaddr_in6);
+        } else if (st.nscount) {
+            memcpy(&sa, &st.nsaddr_list[ns], sizeof(struct sockaddr_in));
+            salen = sizeof(struct sockaddr_in);
+        } else {
+            struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+            s4->sin_family = AF_INET;
+            s4->sin_port = htons(53);
+            s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            salen = sizeof *s4;
+        }
+        int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) break;
+        if (connect(fd, (struct sockaddr *)&sa, salen) < 0 || send(fd, q, (size_t)qlen, 0) < 0) {
+            close(fd);
+            continue;
+        }
+        int64_t try_end = now_ms() + (st.retrans > 0 ? st.retrans : 5) * 1000;
+        if (try_end > deadline_ms) try_end = deadline_ms;
+        for (;;) {
+            int64_t left = try_end - now_ms();
+            if (left <= 0) break;
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            int pr = poll(&pfd, 1, (int)left);
+            if (pr < 0 && errno == EINTR) continue;
+            if (pr <= 0) break;
+            ssize_t n = recv(fd, buf, DNS_PACKET_MAX, 0);
+            /* a reply to this query (id, QR), or keep waiting */
+            if (n < 12 || buf[0] != q[0] || buf[1] != q[1] || !(buf[2] & 0x80)) continue;
+            len = (int)n;
+            break;
+        }
+        close(fd);
+        if (now_ms() >= deadline_ms) break;
+    }
+    if (len >= 12 && (buf[2] & 0x02)) { /* truncated: TCP through libresolv */
+        int64_t left = deadline_ms - now_ms();
+        len = -1;
+        if (left >= 1000) {
+            st.options |= RES_USEVC;
+            st.retrans = (int)(left / 1000);
+            st.retry = 1;
+            len = res_nquery(&st, name, ns_c_in, (int)type, buf, DNS_PACKET_MAX);
+            if (len < 0 && st.res_h_errno == HOST_NOT_FOUND) rc = -ENOENT;
+            if (len < 0 && st.res_h_errno == NO_DATA) {
+                memset(buf, 0, 12); /* NOERROR, no answers */
+                len = 12;
+            }
+        }
+    }
+    res_nclose(&st);
+    if (len >= 12) {
+        int rcode = buf[3] & 0x0f;
+        if (rcode == ns_r_nxdomain)
+            rc = -ENOENT;
+        else if (rcode != ns_r_noerror)
+            rc = -EAGAIN;
+        else if (len == 12 || (buf[6] == 0 && buf[7] == 0))
+            rc = (*out = (struct homing_dns_answer){0}, 0);
+        else
+            rc = sys_parse(buf, len, type, out);
+    }
+    free(buf);
+    return rc;
+}
+
 int homing_resolver_system_new(struct homing_resolver **out)
 {
     struct homing_resolver *r = calloc(1, sizeof *r);
     if (!r) return -ENOMEM;
     r->lookup = sys_lookup;
+    r->lookup_until = sys_lookup_until;
     *out = r;
     return 0;
 }

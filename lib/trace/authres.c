@@ -21,6 +21,7 @@
 
 #include "homing/trace.h"
 #include "homing/util.h"
+#include "trace_int.h"
 
 #define AUTHRES_DEPTH_MAX 8
 /* Room made at first for results in a field and properties in a result
@@ -59,6 +60,18 @@ static int skip_cfws(struct cur *c)
 static int is_tspecial(char ch)
 {
     return strchr("()<>@,;:\\\"/[]?=", ch) != NULL;
+}
+
+/* The bytes as written (trace_text_dup): a replacement would hide a
+ * look-alike letter. */
+static char *dup_lower(const char *p, size_t n)
+{
+    return trace_text_dup(p, n, 1);
+}
+
+static char *dup_text(const char *p, size_t n)
+{
+    return trace_text_dup(p, n, 0);
 }
 
 /* Keyword: letters, digits, '-' and '_' (RFC 8601 section 2.2, lenient on '_'). */
@@ -183,8 +196,8 @@ static int parse_resinfo(struct cur *c, struct homing_authres *a)
         return rc;
     struct homing_authres_result *r = &a->results[a->n_results];
     memset(r, 0, sizeof *r);
-    r->method = homing_str_sanitize_dup(m.p, m.len, 1);
-    r->result = homing_str_sanitize_dup(res.p, res.len, 1);
+    r->method = dup_lower(m.p, m.len);
+    r->result = dup_lower(res.p, res.len);
     if (!r->method || !r->result) {
         result_clear(r);
         return -ENOMEM;
@@ -208,7 +221,7 @@ static int parse_resinfo(struct cur *c, struct homing_authres *a)
         if ((rc = skip_cfws(c)) < 0) return rc;
         if ((rc = read_value(c, &v, 1)) < 0) return rc == -E2BIG ? rc : 1;
         if (is_reason && !prop.p) {
-            if (!r->reason && !(r->reason = homing_str_sanitize_dup(v.p, v.len, 0))) return -ENOMEM;
+            if (!r->reason && !(r->reason = dup_text(v.p, v.len))) return -ENOMEM;
             continue;
         }
         if (r->n_props >= HOMING_AUTHRES_PROPS_MAX) return -E2BIG;
@@ -216,10 +229,9 @@ static int parse_resinfo(struct cur *c, struct homing_authres *a)
                                     AUTHRES_PROPS_FIRST)) < 0)
             return rc;
         struct homing_authres_prop *pp = &r->props[r->n_props];
-        pp->ptype = prop.p ? homing_str_sanitize_dup(k.p, k.len, 1) : strdup("");
-        pp->name = prop.p ? homing_str_sanitize_dup(prop.p, prop.len, 1)
-                          : homing_str_sanitize_dup(k.p, k.len, 1);
-        pp->value = homing_str_sanitize_dup(v.p, v.len, 0);
+        pp->ptype = prop.p ? dup_lower(k.p, k.len) : strdup("");
+        pp->name = prop.p ? dup_lower(prop.p, prop.len) : dup_lower(k.p, k.len);
+        pp->value = dup_text(v.p, v.len);
         r->n_props++;
         if (!pp->ptype || !pp->name || !pp->value) return -ENOMEM;
     }
@@ -238,7 +250,7 @@ int homing_authres_parse(const char *s, size_t n, struct homing_authres **out)
         if (rc != -E2BIG) rc = -EBADMSG;
         goto fail;
     }
-    if (!(a->authserv_id = homing_str_sanitize_dup(id.p, id.len, 1))) {
+    if (!(a->authserv_id = dup_lower(id.p, id.len))) {
         rc = -ENOMEM;
         goto fail;
     }

@@ -22,6 +22,7 @@
 
 #include "homing/trace.h"
 #include "homing/util.h"
+#include "trace_int.h"
 
 #define RECEIVED_TOKENS_MAX 256
 #define RECEIVED_DEPTH_MAX  8
@@ -111,19 +112,20 @@ static enum clause clause_of(const struct tok *t)
     return CL_NONE;
 }
 
-/* A host name as shown: printable, no trailing root dot, lower case. */
+/* Text is kept as written (trace_text_dup): a look-alike "p\xd0\xb0ypal.com"
+ * replaced by '?' hid the very letter a reader must see (issue 15). Every
+ * output escapes it: JSON by homing_json_text, the terminal by
+ * homing_str_escape. A host name as written, without its trailing root dot, ASCII in lower case. */
 static char *host_dup(const char *p, size_t n)
 {
     while (n && p[n - 1] == '.') n--;
     if (n == 0) return NULL;
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        s[i] = (c < 0x21 || c >= 0x7f) ? '?' : (char)tolower(c);
-    }
-    s[n] = '\0';
-    return s;
+    return trace_text_dup(p, n, 1);
+}
+
+static char *text_dup(const char *p, size_t n)
+{
+    return trace_text_dup(p, n, 0);
 }
 
 /* "[192.0.2.1]", "[IPv6:2001:db8::1]", "192.0.2.1" -> canonical text, or NULL. */
@@ -199,19 +201,19 @@ static void scan_tls(struct homing_received *r, const char *p, size_t n)
         struct homing_slice *x = &w.w[i];
         if (word_is(x, "using") && i + 1 < w.n && word_prefix(&w.w[i + 1], "TLS")) {
             r->tls = 1;
-            set_once(&r->tls_version, homing_str_sanitize_dup(w.w[i + 1].p, w.w[i + 1].len, 0));
+            set_once(&r->tls_version, text_dup(w.w[i + 1].p, w.w[i + 1].len));
         } else if (word_prefix(x, "version=TLS")) {
             r->tls = 1;
-            set_once(&r->tls_version, homing_str_sanitize_dup(x->p + 8, x->len - 8, 0));
+            set_once(&r->tls_version, text_dup(x->p + 8, x->len - 8));
         } else if (word_prefix(x, "cipher=")) {
             r->tls = 1;
-            set_once(&r->tls_cipher, homing_str_sanitize_dup(x->p + 7, x->len - 7, 0));
+            set_once(&r->tls_cipher, text_dup(x->p + 7, x->len - 7));
         } else if (word_is(x, "cipher") && i + 1 < w.n && i > 0 && word_is(&w.w[i - 1], "with")) {
             r->tls = 1;
-            set_once(&r->tls_cipher, homing_str_sanitize_dup(w.w[i + 1].p, w.w[i + 1].len, 0));
+            set_once(&r->tls_cipher, text_dup(w.w[i + 1].p, w.w[i + 1].len));
         } else if (w.n == 1 && (word_prefix(x, "TLS1") || word_prefix(x, "TLSv1"))) {
             r->tls = 1;
-            set_once(&r->tls_version, homing_str_sanitize_dup(x->p, x->len, 0));
+            set_once(&r->tls_version, text_dup(x->p, x->len));
         } else if (word_is(x, "Google") && i + 2 < w.n && word_is(&w.w[i + 1], "Transport") &&
                    word_is(&w.w[i + 2], "Security")) {
             r->tls = 1;
@@ -347,15 +349,14 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
             if (!have_value) set_once(&r->by_host, host_dup(t->p, t->len));
             break;
         case CL_VIA:
-            if (!have_value) set_once(&r->via, homing_str_sanitize_dup(t->p, t->len, 0));
+            if (!have_value) set_once(&r->via, text_dup(t->p, t->len));
             break;
         case CL_WITH:
             if (!have_value) {
-                set_once(&r->protocol, homing_str_sanitize_dup(t->p, t->len, 0));
+                set_once(&r->protocol, text_dup(t->p, t->len));
             } else if (tok_is(t, "tls") && i + 1 < tk->n && tk->t[i + 1].kind == TOK_ATOM) {
                 r->tls = 1;
-                set_once(&r->tls_cipher,
-                         homing_str_sanitize_dup(tk->t[i + 1].p, tk->t[i + 1].len, 0));
+                set_once(&r->tls_cipher, text_dup(tk->t[i + 1].p, tk->t[i + 1].len));
                 i++;
             } else if (r->protocol && strlen(r->protocol) + t->len + 2 < HOMING_TRACE_TOKEN_MAX &&
                        t->kind == TOK_ATOM) {
@@ -367,12 +368,13 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
                     goto fail;
                 }
                 np[l] = ' ';
-                homing_str_sanitize(np + l + 1, t->len + 1, t->p, t->len);
+                for (size_t k = 0; k < t->len; k++) np[l + 1 + k] = t->p[k] ? t->p[k] : '?';
+                np[l + 1 + t->len] = '\0';
                 r->protocol = np;
             }
             break;
         case CL_ID:
-            if (!have_value) set_once(&r->id, homing_str_sanitize_dup(t->p, t->len, 0));
+            if (!have_value) set_once(&r->id, text_dup(t->p, t->len));
             break;
         case CL_FOR:
             if (!have_value) {
@@ -382,7 +384,7 @@ int homing_received_parse(const char *s, size_t n, struct homing_received **out)
                     p++;
                     l -= 2;
                 }
-                if (l) set_once(&r->for_addr, homing_str_sanitize_dup(p, l, 0));
+                if (l) set_once(&r->for_addr, text_dup(p, l));
             }
             break;
         case CL_NONE: break;

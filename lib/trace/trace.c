@@ -156,7 +156,7 @@ static json_t *hop_json(const struct hop *h, size_t index, const struct hop *nex
     return j;
 }
 
-static json_t *authres_json(const struct homing_authres *a)
+json_t *trace_authres_json(const struct homing_authres *a)
 {
     json_t *j = json_object();
     json_object_set_new(j, "authserv_id", homing_json_text(a->authserv_id));
@@ -290,6 +290,8 @@ struct trace_run {
     char dk[HOMING_TRACE_DKIM_SIGS_MAX][256];
     const char *dkim_domains[HOMING_TRACE_DKIM_SIGS_MAX];
     size_t n_dkim;
+    struct trace_dns *dns;       /* the budget and answers of this run; NULL offline */
+    struct homing_resolver *res; /* what the verifiers ask: dns's resolver */
 };
 
 /* Received fields, top (newest) first, as written. */
@@ -411,7 +413,7 @@ static int step_authres(struct trace_run *t)
             homing_authres_free(a);
             continue;
         }
-        json_array_append_new(jtrusted, authres_json(a));
+        json_array_append_new(jtrusted, trace_authres_json(a));
         t->ars[t->n_ar++] = a;
     }
     return 0;
@@ -515,7 +517,7 @@ static int step_verify(struct trace_run *t)
     if (!br || !br->from_ip) {
         json_object_set_new(spf, "result", json_null());
         json_object_set_new(spf, "note", json_string("no trusted connecting address to check"));
-    } else if ((rc = auth_spf_check(o->resolver, br->from_ip, br->from_helo, mailfrom, spf)) < 0) {
+    } else if ((rc = auth_spf_check(t->res, br->from_ip, br->from_helo, mailfrom, spf)) < 0) {
         json_decref(spf);
         return rc;
     }
@@ -526,8 +528,8 @@ static int step_verify(struct trace_run *t)
     json_t *dkim = json_array();
     json_object_set_new(jv, "dkim", dkim);
     rc = o->dkim_verifier == HOMING_DKIM_OPENDKIM
-             ? auth_dkim_verify_opendkim(o->resolver, t->msg, t->len, dkim)
-             : auth_dkim_verify(o->resolver, t->msg, t->len, dkim);
+             ? auth_dkim_verify_opendkim(t->res, t->msg, t->len, dkim)
+             : auth_dkim_verify(t->res, t->msg, t->len, dkim);
     if (rc < 0) return rc;
     size_t idx;
     json_t *sig;
@@ -548,17 +550,189 @@ static int step_verify(struct trace_run *t)
         }
         compare(sig, "dkim", m ? m->result : NULL);
     }
+    json_t *arc = json_object();
+    if (!arc) return -ENOMEM;
+    json_object_set_new(jv, "arc", arc);
+    int any_arc = 0;
+    for (size_t i = 0; i < t->fields.n && !any_arc; i++)
+        any_arc = trace_field_is(&t->fields.f[i], "ARC-Seal") ||
+                  trace_field_is(&t->fields.f[i], "ARC-Message-Signature") ||
+                  trace_field_is(&t->fields.f[i], "ARC-Authentication-Results");
+    if (!any_arc) { /* most messages: no second split of the header for nothing */
+        json_object_set_new(arc, "cv", json_string("none"));
+        json_object_set_new(arc, "reason", json_null());
+        json_object_set_new(arc, "sets", json_integer(0));
+        json_object_set_new(arc, "hops", json_array());
+    } else if ((rc = trace_arc_verify(t->res, t->msg, t->len, arc)) < 0) {
+        return rc;
+    }
+    d = delivery_result(t->ars, t->n_ar, "arc", 0);
+    json_object_set_new(arc, "result", json_incref(json_object_get(arc, "cv")));
+    compare(arc, "arc", d ? d->result : NULL);
+    json_object_del(arc, "result");
     json_t *dmarc = json_object();
     const char *spf_res = json_string_value(json_object_get(spf, "result"));
     const char *spf_dom = json_string_value(json_object_get(spf, "domain"));
-    if ((rc = auth_dmarc_check(o->resolver, t->have_from ? t->from.domain : NULL, spf_res, spf_dom,
-                               dkim, dmarc)) < 0) {
+    if ((rc = auth_dmarc_check(t->res, t->have_from ? t->from.domain : NULL, spf_res, spf_dom, dkim,
+                               dmarc)) < 0) {
         json_decref(dmarc);
         return rc;
     }
     d = delivery_result(t->ars, t->n_ar, "dmarc", 0);
     compare(dmarc, "dmarc", d ? d->result : NULL);
     json_object_set_new(jv, "dmarc", dmarc);
+    return 0;
+}
+
+/* The value of tag name in a DKIM-style tag-list (first one), into out. */
+static int tag_value(const char *v, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *p = v; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ';') p++;
+        const char *eq = strchr(p, '=');
+        const char *semi = strchr(p, ';');
+        if (!eq || (semi && semi < eq)) break;
+        const char *ne = eq;
+        while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
+        const char *vs = eq + 1, *ve = semi ? semi : eq + strlen(eq);
+        while (vs < ve && (*vs == ' ' || *vs == '\t')) vs++;
+        while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+        if ((size_t)(ne - p) == nl && strncasecmp(p, name, nl) == 0) {
+            if ((size_t)(ve - vs) >= cap || ve == vs) return -1;
+            memcpy(out, vs, (size_t)(ve - vs));
+            out[ve - vs] = '\0';
+            return 0;
+        }
+        if (!semi) break;
+        p = semi + 1;
+    }
+    return -1;
+}
+
+static void query_add(struct trace_dns_query *q, size_t *n, size_t cap, const char *name,
+                      enum homing_rr type)
+{
+    if (*n >= cap || strlen(name) >= sizeof q[0].name) return;
+    for (size_t i = 0; i < *n; i++)
+        if (q[i].type == type && strcasecmp(q[i].name, name) == 0) return;
+    homing_strlcpy(q[*n].name, name, sizeof q[0].name);
+    q[(*n)++].type = type;
+}
+
+#define TRACE_PREFETCH_MAX 64 /* questions asked in advance for one message */
+
+/* The questions the verifiers will ask, asked now in parallel: the keys of
+ * every DKIM and ARC signature, the DMARC record of the From domain and the
+ * SPF record of the envelope sender, and the DNSBL names. */
+static int step_dns_prefetch(struct trace_run *t)
+{
+    /* a resolver without lookup_until answers at once (the zone file) */
+    if (t->o->offline || !t->o->resolver->lookup_until) return 0;
+    struct trace_dns_query *q = calloc(TRACE_PREFETCH_MAX, sizeof *q);
+    if (!q) return -ENOMEM;
+    size_t n = 0;
+    const struct trace_fields *fs = &t->fields;
+    for (size_t i = 0; i < fs->n && n < TRACE_PREFETCH_MAX; i++) {
+        if (!trace_field_is(&fs->f[i], "DKIM-Signature") &&
+            !trace_field_is(&fs->f[i], "ARC-Message-Signature") &&
+            !trace_field_is(&fs->f[i], "ARC-Seal"))
+            continue;
+        char *v = trace_unfold(fs->f[i].value);
+        if (!v) {
+            free(q);
+            return -ENOMEM;
+        }
+        char d[256], sel[128], name[sizeof q[0].name];
+        if (tag_value(v, "d", d, sizeof d) == 0 && tag_value(v, "s", sel, sizeof sel) == 0) {
+            snprintf(name, sizeof name, "%s._domainkey.%s", sel, d);
+            query_add(q, &n, TRACE_PREFETCH_MAX, name, HOMING_RR_TXT);
+        }
+        free(v);
+    }
+    char name[sizeof q[0].name];
+    if (t->have_from && t->from.domain && strlen(t->from.domain) < 200) {
+        snprintf(name, sizeof name, "_dmarc.%s", t->from.domain);
+        query_add(q, &n, TRACE_PREFETCH_MAX, name, HOMING_RR_TXT);
+    }
+    if (t->have_rpath && t->rpath.domain)
+        query_add(q, &n, TRACE_PREFETCH_MAX, t->rpath.domain, HOMING_RR_TXT);
+    const struct homing_received *br = t->boundary >= 0 ? t->hops[t->boundary].r : NULL;
+    for (size_t z = 0; br && br->from_ip && z < t->o->n_dnsbl_zones; z++)
+        if (trace_dnsbl_name(br->from_ip, t->o->dnsbl_zones[z], name, sizeof name) == 0)
+            query_add(q, &n, TRACE_PREFETCH_MAX, name, HOMING_RR_A);
+    int rc = trace_dns_prefetch(t->dns, q, n);
+    free(q);
+    return rc;
+}
+
+/* DNSBL listings of the boundary's connecting address (dnsbl.c). */
+static int step_dnsbl(struct trace_run *t)
+{
+    const struct homing_received *br = t->boundary >= 0 ? t->hops[t->boundary].r : NULL;
+    if (t->o->offline || t->o->n_dnsbl_zones == 0) return 0;
+    json_t *j = json_object(), *zones = json_array();
+    if (!j || !zones) {
+        json_decref(j);
+        json_decref(zones);
+        return -ENOMEM;
+    }
+    json_object_set_new(j, "address", br ? homing_json_text(br->from_ip) : json_null());
+    json_object_set_new(j, "zones", zones);
+    json_object_set_new(t->root, "dnsbl", j);
+    if (!br || !br->from_ip) return 0;
+    return trace_dnsbl_check(t->res, br->from_ip, t->o->dnsbl_zones, t->o->n_dnsbl_zones, zones);
+}
+
+#define TRACE_VENDOR_FIELDS_MAX 32 /* anti-spam vendor fields decoded per message */
+
+/* The anti-spam filters' own fields (vendor.c), each marked trusted when it
+ * sits where a trusted host wrote it: above the Received field written just
+ * below the boundary, as for Authentication-Results. Anyone can write these
+ * fields, so one below that is the sender's claim. */
+static int step_vendor(struct trace_run *t)
+{
+    const struct trace_fields *fs = &t->fields;
+    size_t limit = fs->n;
+    if (t->boundary >= 0 && (size_t)t->boundary + 1 < t->n_hops)
+        limit = t->hops[t->boundary + 1].field;
+    json_t *arr = json_array();
+    if (!arr) return -ENOMEM;
+    json_object_set_new(t->root, "vendor_headers", arr);
+    size_t n = 0, over = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct trace_field *f = &fs->f[i];
+        if (f->name.len > 64 || !trace_vendor_known(f->name.p, f->name.len)) continue;
+        char name[65];
+        memcpy(name, f->name.p, f->name.len);
+        name[f->name.len] = '\0';
+        char *v = trace_unfold(f->value);
+        if (!v) return -ENOMEM;
+        json_t *o = NULL;
+        int rc = trace_vendor_decode(name, v, &o);
+        free(v);
+        if (rc < 0) return rc;
+        if (rc == 0) continue;
+        if (n++ >= TRACE_VENDOR_FIELDS_MAX) {
+            json_decref(o);
+            over++;
+            continue;
+        }
+        json_object_set_new(o, "trusted", json_boolean(t->boundary >= 0 && i < limit));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(t->root, "vendor_headers_over_limit", json_integer((json_int_t)over));
+    return 0;
+}
+
+/* What the DNS budget came to (after every step that asks DNS). */
+static int step_dns_report(struct trace_run *t)
+{
+    json_t *jv = json_object_get(t->root, "verification");
+    if (!t->dns || !jv) return 0;
+    json_t *j = trace_dns_json(t->dns);
+    if (!j) return -ENOMEM;
+    json_object_set_new(jv, "dns", j);
     return 0;
 }
 
@@ -621,8 +795,9 @@ static int step_service(struct trace_run *t)
  * left in the run (the boundary needs the hops, Authentication-Results the
  * boundary, verification the results and the addresses, indicators all). */
 static int (*const trace_steps[])(struct trace_run *) = {
-    step_received,     step_boundary, step_authres,    step_addresses, step_date,
-    step_dkim_domains, step_verify,   step_indicators, step_service,
+    step_received,     step_boundary,     step_authres,    step_addresses, step_date,
+    step_dkim_domains, step_dns_prefetch, step_verify,     step_dnsbl,     step_vendor,
+    step_indicators,   step_service,      step_dns_report,
 };
 
 int homing_trace_run(const char *msg, size_t len, const struct homing_trace_options *o,
@@ -632,13 +807,20 @@ int homing_trace_run(const char *msg, size_t len, const struct homing_trace_opti
     if (o->dkim_verifier != HOMING_DKIM_OWN && o->dkim_verifier != HOMING_DKIM_OPENDKIM)
         return -EINVAL;
     if (len > HOMING_TRACE_MESSAGE_MAX) return -E2BIG;
+    if (o->dns_budget_ms < 0 || o->dns_budget_ms > HOMING_TRACE_DNS_BUDGET_MAX_MS) return -EINVAL;
+    if (o->n_dnsbl_zones > HOMING_TRACE_DNSBL_ZONES_MAX) return -E2BIG;
     struct trace_run t = {.msg = msg, .len = len, .o = o, .boundary = -1};
     int rc = (t.root = json_object()) ? trace_fields_split(msg, len, &t.fields) : -ENOMEM;
+    if (rc >= 0 && !o->offline) {
+        rc = trace_dns_new(o->resolver, o->dns_budget_ms, &t.dns);
+        if (rc >= 0) t.res = trace_dns_resolver(t.dns);
+    }
     for (size_t i = 0; rc >= 0 && i < sizeof trace_steps / sizeof trace_steps[0]; i++)
         rc = trace_steps[i](&t);
     for (size_t i = 0; i < t.n_hops; i++) homing_received_free(t.hops[i].r);
     for (size_t i = 0; i < t.n_ar; i++) homing_authres_free(t.ars[i]);
     trace_fields_clear(&t.fields);
+    trace_dns_free(t.dns);
     free(t.datev);
     free(t.msgid);
     trace_addr_clear(&t.from);

@@ -37,6 +37,11 @@ int trace_fields_split(const char *msg, size_t len, struct trace_fields *out);
 void trace_fields_clear(struct trace_fields *fs);
 /* Case-insensitive name test. */
 int trace_field_is(const struct trace_field *f, const char *name);
+/* A malloc'd copy of p[0..n) as written (a NUL byte as '?'), ASCII letters
+ * lower-cased when lower is set; NULL when out of memory. Not replaced:
+ * every output escapes the bytes, and a replacement would hide a look-alike
+ * letter (issue 15). */
+char *trace_text_dup(const char *p, size_t n, int lower);
 /* The value unfolded into a NUL-terminated malloc'd copy, blanks trimmed. */
 char *trace_unfold(struct homing_slice v);
 
@@ -87,6 +92,40 @@ int auth_dkim_verify_opendkim(struct homing_resolver *res, const char *msg, size
                               json_t *out_arr);
 int auth_dmarc_check(struct homing_resolver *res, const char *from_domain, const char *spf_result,
                      const char *spf_domain, json_t *dkim_arr, json_t *out);
+
+/* The DNS of one run under one time budget, with its answers kept
+ * (dns_budget.c). */
+struct trace_dns;
+struct trace_dns_query {
+    char name[HOMING_TRACE_TOKEN_MAX + 32];
+    enum homing_rr type;
+};
+int trace_dns_new(struct homing_resolver *inner, int budget_ms, struct trace_dns **out);
+struct homing_resolver *trace_dns_resolver(struct trace_dns *d);
+/* Asks the questions q in parallel (at most TRACE_DNS_PARALLEL_MAX at once),
+ * keeping the answers for the lookups that follow; returns by the deadline. */
+int trace_dns_prefetch(struct trace_dns *d, const struct trace_dns_query *q, size_t n);
+/* {"budget_ms", "exhausted", "over_budget"} */
+json_t *trace_dns_json(struct trace_dns *d);
+void trace_dns_free(struct trace_dns *d);
+
+/* One Authentication-Results as JSON {authserv_id, results[]} (trace.c). */
+json_t *trace_authres_json(const struct homing_authres *a);
+/* ARC (RFC 8617) verified now into out: {cv, reason, sets, hops[]} (arc.c). */
+int trace_arc_verify(struct homing_resolver *res, const char *msg, size_t len, json_t *out);
+
+/* Anti-spam filters' header fields (vendor.c): 1 and *out {vendor, field,
+ * source, verdict, values, meaning, rules, cut} for a field it knows, 0 for
+ * another, negative errno on failure. v is the unfolded value. */
+int trace_vendor_decode(const char *field, const char *v, json_t **out);
+/* Whether a field named p[0, n) may be one trace_vendor_decode knows (a
+ * cheap test before the value is unfolded). */
+int trace_vendor_known(const char *p, size_t n);
+
+/* DNSBL (dnsbl.c): the query name of ip in zone, and the lookups. */
+int trace_dnsbl_name(const char *ip, const char *zone, char *out, size_t cap);
+int trace_dnsbl_check(struct homing_resolver *res, const char *ip, const char *const *zones,
+                      size_t n_zones, json_t *out);
 
 /* A TXT lookup through the resolver joined into one malloc'd string per record. */
 int auth_txt(struct homing_resolver *res, const char *name, struct homing_dns_answer *out);

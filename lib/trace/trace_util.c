@@ -46,6 +46,18 @@ int trace_fields_split(const char *msg, size_t len, struct trace_fields *out)
     return out->n ? 0 : -EBADMSG;
 }
 
+char *trace_text_dup(const char *p, size_t n, int lower)
+{
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        s[i] = c == 0 ? '?' : lower ? (char)tolower(c) : (char)c;
+    }
+    s[n] = '\0';
+    return s;
+}
+
 void trace_fields_clear(struct trace_fields *fs)
 {
     free(fs->f);

@@ -92,6 +92,25 @@ static size_t escape_unit(const char *s, size_t len, uint32_t cp, unsigned flags
     return 2 + digits;
 }
 
+/* With HOMING_ESCAPE_MARK, the escape of k bytes in esc (ESCAPE_MARKED_MAX
+ * bytes of room) wrapped in the SGR sequences ESCAPE_MARK_ON and _OFF,
+ * so a reader on a colour terminal sees where a hidden character was. A
+ * doubled backslash is the input's own character, so it is left plain. The
+ * SGR sequences are ours: nothing from the input reaches the terminal raw. */
+#define ESCAPE_MARK_ON    "\x1b[1;7;31m"
+#define ESCAPE_MARK_OFF   "\x1b[0m"
+#define ESCAPE_MARKED_MAX (ESCAPE_UNIT_MAX + sizeof ESCAPE_MARK_ON + sizeof ESCAPE_MARK_OFF)
+static size_t escape_mark(size_t k, unsigned flags, char *esc)
+{
+    if (!k || !(flags & HOMING_ESCAPE_MARK) || (k == 2 && esc[0] == '\\' && esc[1] == '\\'))
+        return k;
+    size_t on = sizeof ESCAPE_MARK_ON - 1, off = sizeof ESCAPE_MARK_OFF - 1;
+    memmove(esc + on, esc, k);
+    memcpy(esc, ESCAPE_MARK_ON, on);
+    memcpy(esc + on + k, ESCAPE_MARK_OFF, off);
+    return on + k + off;
+}
+
 size_t homing_str_escape(char *dst, size_t cap, const char *src, size_t n, unsigned flags)
 {
     if (cap == 0) return 0;
@@ -99,8 +118,8 @@ size_t homing_str_escape(char *dst, size_t cap, const char *src, size_t n, unsig
     for (size_t i = 0; i < n;) {
         uint32_t cp = 0;
         size_t len = homing_utf8_decode(src + i, n - i, &cp);
-        char esc[ESCAPE_UNIT_MAX];
-        size_t k = escape_unit(src + i, len, cp, flags, esc);
+        char esc[ESCAPE_MARKED_MAX];
+        size_t k = escape_mark(escape_unit(src + i, len, cp, flags, esc), flags, esc);
         const char *put = k ? esc : src + i;
         size_t m = k ? k : len;
         /* a unit fits whole or not at all: no escape or sequence cut in half */
@@ -125,8 +144,8 @@ int homing_buf_escape(struct homing_buf *b, const char *src, size_t n, unsigned 
         }
         uint32_t cp = 0;
         size_t len = homing_utf8_decode(src + i, n - i, &cp);
-        char esc[ESCAPE_UNIT_MAX];
-        size_t k = escape_unit(src + i, len, cp, flags, esc);
+        char esc[ESCAPE_MARKED_MAX];
+        size_t k = escape_mark(escape_unit(src + i, len, cp, flags, esc), flags, esc);
         if (k) {
             rc = homing_buf_append(b, src + run, i - run);
             if (rc == 0) rc = homing_buf_append(b, esc, k);

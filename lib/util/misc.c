@@ -1,7 +1,6 @@
 /*
  * misc.c: time, random public ids and bounded string helpers.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,14 +94,4 @@ void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n)
         dst[o++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
     dst[o] = '\0';
-}
-
-char *homing_str_sanitize_dup(const char *src, size_t n, int lower)
-{
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    homing_str_sanitize(s, n + 1, src, n);
-    if (lower)
-        for (size_t i = 0; i < n; i++) s[i] = (char)tolower((unsigned char)s[i]);
-    return s;
 }

@@ -94,6 +94,10 @@ int cmd_reclassify(struct cli *cli, int argc, char **argv);
 int cmd_update_data(struct cli *cli, int argc, char **argv);
 int cmd_geo_import(struct cli *cli, int argc, char **argv);
 int cmd_trace(struct cli *cli, int argc, char **argv);
+/* trace --html (trace_html.c): the report page of trace's JSON and the
+ * indicators, written whole to path. */
+struct json_t;
+int trace_html_write(const char *path, struct json_t *trace, struct json_t *iocs, const char *file);
 int cmd_track(struct cli *cli, int argc, char **argv);
 int cmd_scan(struct cli *cli, int argc, char **argv);
 int cmd_strip(struct cli *cli, int argc, char **argv);

@@ -52,7 +52,7 @@ def fail(msg):
 
 def cases():
     out = []
-    for sub in ("", "dkim"):
+    for sub in ("", "dkim", "arc"):
         d = os.path.join(DATA, sub)
         for name in sorted(os.listdir(d)):
             if name.endswith(".eml"):
@@ -157,6 +157,273 @@ def config_check():
                  f"{p.returncode} {lines}")
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def text_escaping():
+    """Issue 15: a look-alike letter in a host name is shown escaped in the
+    text output (p\\u0430ypal.com), not replaced by '?' (p??ypal.com) nor
+    passed raw to a UTF-8 terminal where it reads as paypal.com; on a terminal
+    (a pty here) it is marked in colour, and NO_COLOR turns the mark off."""
+    rel = "tests/data/trace/received-utf8.eml"
+    env = dict(ENV, LANG="C.UTF-8")
+    p = subprocess.run([BIN, "trace", "--offline", "--trusted-host", "mx.example.org", rel],
+                       cwd=SRC, env=env, capture_output=True, timeout=60)
+    out = p.stdout.decode("ascii", errors="replace")
+    if p.returncode != 0 or "mail.p\\u0430ypal.com" not in out or "??" in out \
+            or "\x1b" in out:
+        fail(f"text output of {rel} does not show p\\u0430ypal escaped: {out!r}")
+    import pty
+    for nocolor, want in (("", b"p\x1b[1;7;31m\\u0430\x1b[0mypal"), ("1", b"p\\u0430ypal")):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(SRC)
+            e = dict(env, TERM="xterm")
+            if nocolor:
+                e["NO_COLOR"] = nocolor
+            os.execve(BIN, [BIN, "trace", "--offline", "--trusted-host", "mx.example.org", rel], e)
+        data = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        os.waitpid(pid, 0)
+        os.close(fd)
+        if want not in data or (nocolor and b"\x1b" in data):
+            fail(f"on a terminal (NO_COLOR={nocolor!r}) the look-alike is not shown as {want!r}: "
+                 f"{data[:300]!r}")
+
+
+def dns_budget():
+    """Issue 15: with a resolver that never answers (a UDP socket on
+    127.0.53.79:53 that reads and drops every query), one message costs the
+    DNS budget (default 3 s, --dns-budget, trace.dns_budget_ms), not the
+    resolver's timeout per query (5 s each before), and every verdict that
+    needed DNS is temperror."""
+    bh = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bh.bind(("127.0.53.79", 53))
+    tmp = tempfile.mkdtemp(prefix="homing-trace-budget-")
+    try:
+        resolv = os.path.join(tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.53.79\n")  # glibc's defaults: 5 s, 2 attempts
+        conf = os.path.join(tmp, "homing.conf")
+        with open(conf, "w") as f:
+            f.write("[trace]\ndns_budget_ms = 1500\n")
+        rel = os.path.join(SRC, "tests/data/trace/dkim/selfsigned.eml")
+        for label, pre, extra, budget in (("default", [], [], 3.0),
+                                          ("--dns-budget 1", [], ["--dns-budget", "1"], 1.0),
+                                          ("trace.dns_budget_ms", ["-c", conf], [], 1.5)):
+            t0 = time.monotonic()
+            p = in_ns(resolv, [BIN] + pre + ["trace", "--json"] + extra
+                      + ["--trusted-host", "mx.example.org", rel])
+            took = time.monotonic() - t0
+            if p.returncode != 0:
+                fail(f"dns budget {label}: exit {p.returncode} "
+                     + p.stderr.decode(errors="replace").strip())
+                continue
+            v = json.loads(p.stdout)["verification"]
+            got = (v["spf"]["result"], [d["result"] for d in v["dkim"]], v["dmarc"]["result"])
+            print(f"dns budget {label}: {took:.2f} s, {got}, {v['dns']}")
+            if not (budget - 0.05 <= took <= budget + 1.5):
+                fail(f"dns budget {label}: took {took:.2f} s, want about {budget} s")
+            if got != ("temperror", ["temperror"], "temperror") or not v["dns"]["exhausted"] \
+                    or v["dns"]["budget_ms"] != int(budget * 1000):
+                fail(f"dns budget {label}: verdicts {got}, dns {v['dns']}")
+        p = subprocess.run([BIN, "trace", "--dns-budget", "0", rel], env=ENV,
+                           capture_output=True, timeout=30)
+        if p.returncode != 2 or b"--dns-budget" not in p.stderr:
+            fail("--dns-budget 0 is not refused naming the option")
+    finally:
+        bh.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+ARC_ORACLE = r"""
+import json, re, sys
+import dkim
+zone = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'^(\S+)\s+TXT\s+"(.*)"\s*$', line)
+    if m:
+        zone.setdefault(m.group(1).lower(), []).append(m.group(2))
+def dnsfunc(name, timeout=5):
+    n = (name.decode() if isinstance(name, bytes) else name).rstrip(".").lower()
+    v = zone.get(n)
+    return v[0].encode() if v else None
+out = {}
+for f in sys.argv[2:]:
+    cv, res, why = dkim.arc_verify(open(f, "rb").read(), dnsfunc=dnsfunc)
+    out[f] = {"cv": cv.decode() if cv else None, "why": why,
+              "sets": [{"instance": r["instance"], "ams": r.get("ams-valid"),
+                        "as": r.get("as-valid"), "cv": r.get("cv", b"").decode()} for r in res]}
+print(json.dumps(out))
+"""
+
+
+def arc_crosscheck():
+    """Issue 15: every ARC golden (tests/data/trace/arc, made by dkimpy's
+    arc_sign in make_chains.py) verified again by dkimpy's own arc_verify
+    (Debian python3-dkim, run with /usr/bin/python3 where it is installed):
+    the chain's cv must be ours (dkimpy's None, "the chain is terminated" by a
+    cv=fail seal, is RFC 8617's fail), and for each instance dkimpy checked,
+    the ARC-Message-Signature and ARC-Seal verdicts must be ours wherever we
+    checked them too."""
+    d = os.path.join(DATA, "arc")
+    emls = sorted(os.path.join(d, n) for n in os.listdir(d) if n.endswith(".eml"))
+    p = subprocess.run(["/usr/bin/python3", "-c", ARC_ORACLE, ZONE] + emls,
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        fail("dkimpy (python3-dkim) arc_verify did not run: "
+             + p.stderr.decode(errors="replace").strip()[-500:])
+        return
+    oracle = json.loads(p.stdout)
+    seen = {"pass": 0, "fail": 0}
+    for eml in emls:
+        want = oracle[eml]
+        want_cv = want["cv"] or "fail"
+        rel = os.path.relpath(eml, SRC)
+        with open(eml[:-4] + ".json") as f:
+            golden = json.load(f)["verification"]["arc"]
+        got, err = trace_json(DEFAULT_ARGS + [rel])
+        if got is None:
+            fail(f"{rel}: {err}")
+            continue
+        arc = got["verification"]["arc"]
+        if arc != golden:
+            fail(f"{rel}: ARC result differs from its golden")
+        print(f"arc {os.path.basename(eml)}: homing {arc['cv']} ({arc['reason']}), "
+              f"dkimpy {want['cv']} ({want['why']})")
+        if arc["cv"] != want_cv:
+            fail(f"{rel}: ARC cv {arc['cv']}, dkimpy {want['cv']}")
+        seen[want_cv] = seen.get(want_cv, 0) + 1
+        hops = {h["instance"]: h for h in arc["hops"]}
+        for st in want["sets"]:
+            h = hops.get(st["instance"])
+            if h is None:
+                fail(f"{rel}: dkimpy checked instance {st['instance']}, homing has no such hop")
+                continue
+            for key, theirs in (("message_signature", st["ams"]), ("seal", st["as"])):
+                mine = (h.get(key) or {}).get("result")
+                if mine is not None and theirs is not None and (mine == "pass") != theirs:
+                    fail(f"{rel} i={st['instance']} {key}: homing {mine}, dkimpy {theirs}")
+            if (h.get("seal") or {}).get("cv") != st["cv"]:
+                fail(f"{rel} i={st['instance']}: cv {h.get('seal')}, dkimpy {st['cv']}")
+    if seen.get("pass", 0) < 3 or seen.get("fail", 0) < 4:
+        fail(f"ARC cross-check: too few chains {seen}")
+
+
+def iocs():
+    """--iocs on a hostile message: the golden indicators (JSON), the plain and
+    defanged lines, and each attachment's size and SHA-256 checked against
+    Python's own email parser and hashlib."""
+    import email
+    import hashlib
+    from email import policy
+    rel = "tests/data/trace/iocs/hostile.eml"
+    p = subprocess.run([BIN, "trace", "--iocs", "--json", rel], cwd=SRC, env=ENV,
+                       capture_output=True, timeout=60)
+    with open(os.path.join(DATA, "iocs", "hostile.iocs.json"), "rb") as f:
+        want = f.read()
+    if p.returncode != 0 or p.stdout != want:
+        fail(f"--iocs --json {rel}: differs from its golden: {p.stdout[:400]!r} "
+             + p.stderr.decode(errors="replace"))
+        return
+    got = json.loads(p.stdout)
+    with open(os.path.join(SRC, rel), "rb") as f:
+        msg = email.message_from_binary_file(f, policy=policy.default)
+    atts = [(part.get_filename(), hashlib.sha256(part.get_payload(decode=True)).hexdigest(),
+             len(part.get_payload(decode=True))) for part in msg.iter_attachments()]
+    mine = [(a["name"], a["sha256"], a["size"]) for a in got["attachments"]]
+    if mine != atts or not atts:
+        fail(f"--iocs attachments {mine}, Python's email parser {atts}")
+    for want_in in ("https://paypa1-support.example/login?id=42&ref=mail", "192.0.2.77",
+                    "2001:db8::25", "unlock@paypa1-support.example", "mail.xn--pypal-4ve.com"):
+        if not any(want_in in got[k] for k in ("urls", "ips", "emails", "domains")):
+            fail(f"--iocs: {want_in} not found")
+    if any("<" in d or ">" in d for d in got["domains"]):
+        fail(f"--iocs: a domain holds markup: {got['domains']}")
+    p = subprocess.run([BIN, "trace", "--iocs", "--defang", rel], cwd=SRC, env=ENV,
+                       capture_output=True, timeout=60)
+    out = p.stdout.decode()
+    if (p.returncode != 0 or "hxxps://paypa1-support[.]example/login" not in out
+            or "https://" in out or "http://" in out or "unlock@paypa1-support[.]example" not in out
+            or "192.0.2[.]77" not in out):
+        fail(f"--iocs --defang: {out!r}")
+    p = subprocess.run([BIN, "trace", "--iocs", rel], cwd=SRC, env=ENV, capture_output=True,
+                       timeout=60)
+    out = p.stdout.decode()
+    if p.returncode != 0 or "url        https://paypa1-support.example/login" not in out \
+            or "attachment invoice<img" not in out:
+        fail(f"--iocs plain: {out!r}")
+
+
+def chromium_dom(path):
+    """The DOM of a local page after headless Chromium ran it (2 s virtual time)."""
+    prof = tempfile.mkdtemp(prefix="homing-trace-chromium-")
+    try:
+        p = subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                            "--user-data-dir=" + prof, "--virtual-time-budget=2000",
+                            "--dump-dom", "file://" + path], capture_output=True, timeout=120)
+        return p.stdout.decode(errors="replace")
+    finally:
+        shutil.rmtree(prof, ignore_errors=True)
+
+
+def html_report():
+    """--html on a message full of markup (script, img onerror, svg onload in
+    the HELO, From, Subject, an X-Spam-Status, the HTML part and an attachment
+    name): the page holds no element or attribute from the input, loads nothing,
+    and headless Chromium runs none of it (a control page with the same payloads
+    unescaped proves the probe, a data-pwned attribute on body, sees them)."""
+    if not os.path.exists("/usr/bin/chromium"):
+        fail("/usr/bin/chromium not installed")
+        return
+    tmp = tempfile.mkdtemp(prefix="homing-trace-html-")
+    try:
+        page = os.path.join(tmp, "report.html")
+        rel = "tests/data/trace/iocs/hostile.eml"
+        p = subprocess.run([BIN, "trace", "--html", page] + DEFAULT_ARGS + [rel], cwd=SRC,
+                           env=ENV, capture_output=True, timeout=60)
+        if p.returncode != 0 or not os.path.exists(page):
+            fail("--html: " + p.stderr.decode(errors="replace"))
+            return
+        with open(page, encoding="utf-8") as f:
+            html = f.read()
+        # every tag is one of the page's own, with only its own attributes
+        allowed = {"html": {"lang"}, "head": set(), "meta": {"charset", "http-equiv", "content",
+                                                             "name"},
+                   "title": set(), "style": set(), "body": set(), "h1": set(), "h2": set(),
+                   "p": set(), "table": set(), "tr": set(), "th": {"class"}, "td": set(),
+                   "br": set(), "pre": set()}
+        for m in re.finditer(r"<([A-Za-z][A-Za-z0-9]*)([^>]*)>", html):
+            tag, attrs = m.group(1).lower(), m.group(2)
+            names = {a.lower() for a in re.findall(r"([A-Za-z-]+)=", attrs)}
+            if tag not in allowed or not names <= allowed[tag]:
+                fail(f"--html: the page holds {m.group(0)[:80]!r}")
+        if "url(" in html.split("</style>")[0] or "@import" in html:
+            fail("--html: the style sheet loads something")
+        if "default-src 'none'" not in html or "&lt;script&gt;" not in html:
+            fail("--html: no CSP, or the payload is not shown escaped")
+        if "paypa1-support[.]example" not in html:
+            fail("--html: the indicators are not shown defanged")
+        control = os.path.join(tmp, "control.html")
+        with open(control, "w") as f:
+            f.write("<!DOCTYPE html><html><body>"
+                    "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
+                    "</body></html>")
+        if 'data-pwned="1"' not in chromium_dom(control):
+            fail("--html: the Chromium probe does not see a payload run on the control page")
+        dom = chromium_dom(page)
+        if "homing trace report" not in dom or 'data-pwned="1"' in dom or "<img" in dom \
+                or "<script" in dom:
+            fail(f"--html: Chromium ran something from the message: {dom[:300]!r}")
+        print(f"html report: {len(html)} bytes, inert in Chromium")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def dkim_verdicts(doc):
@@ -426,6 +693,11 @@ def main():
         return 1
     golden()
     cli_errors()
+    text_escaping()
+    dns_budget()
+    arc_crosscheck()
+    iocs()
+    html_report()
     config_check()
     dkim_verifier_choice()
     dkim_crosscheck()

@@ -28,8 +28,8 @@ struct tcase {
     char name[512];
     char *eml, *golden;
     size_t eml_len;
-    const char *trusted[ARGS_MAX], *ids[ARGS_MAX];
-    size_t n_trusted, n_ids;
+    const char *trusted[ARGS_MAX], *ids[ARGS_MAX], *dnsbl[ARGS_MAX];
+    size_t n_trusted, n_ids, n_dnsbl;
     int offline;
     char *args; /* the .args file's text, which trusted/ids point into */
 };
@@ -73,8 +73,9 @@ static void case_args(struct tcase *c, const char *base)
         if (strcmp(a, "--offline") == 0) c->offline = 1;
         if (prev && strcmp(prev, "--trusted-host") == 0) c->trusted[c->n_trusted++] = a;
         if (prev && strcmp(prev, "--authserv-id") == 0) c->ids[c->n_ids++] = a;
+        if (prev && strcmp(prev, "--dnsbl-zone") == 0) c->dnsbl[c->n_dnsbl++] = a;
         prev = a;
-        assert_true(c->n_trusted < ARGS_MAX && c->n_ids < ARGS_MAX);
+        assert_true(c->n_trusted < ARGS_MAX && c->n_ids < ARGS_MAX && c->n_dnsbl < ARGS_MAX);
     }
 }
 
@@ -111,6 +112,8 @@ static int setup(void **state)
     load_dir(d);
     snprintf(d, sizeof d, "%s/tests/data/trace/dkim", src && *src ? src : ".");
     load_dir(d);
+    snprintf(d, sizeof d, "%s/tests/data/trace/arc", src && *src ? src : ".");
+    load_dir(d);
     snprintf(z, sizeof z, "%s/tests/data/trace/zone.txt", src && *src ? src : ".");
     return homing_resolver_zone_new(z, &zone) == 0 && n_cases >= 20 ? 0 : -1;
 }
@@ -135,6 +138,8 @@ static int run_case(const struct tcase *c)
                                      .authserv_ids = c->ids,
                                      .n_authserv_ids = c->n_ids,
                                      .offline = c->offline,
+                                     .dnsbl_zones = c->dnsbl,
+                                     .n_dnsbl_zones = c->n_dnsbl,
                                      .resolver = c->offline ? NULL : zone};
     json_t *j = NULL;
     if (homing_trace_run(c->eml, c->eml_len, &o, &j) < 0) return -EIO;
