@@ -76,18 +76,14 @@ static struct {
 } stats;
 
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static time_t stats_written;
+static _Atomic int stats_dirty, stats_stop;
 
-static void stats_write(int force)
+/* Rewrites the stats file (atomically: a temporary file renamed over it). */
+static void stats_write(void)
 {
     if (!g.stats_file || !*g.stats_file) return;
     pthread_mutex_lock(&stats_lock);
-    time_t now = time(NULL);
-    if (!force && now == stats_written) {
-        pthread_mutex_unlock(&stats_lock);
-        return;
-    }
-    stats_written = now;
+    stats_dirty = 0;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", g.stats_file);
     FILE *f = fopen(tmp, "w");
@@ -119,6 +115,20 @@ static void stats_write(int force)
         log_warn("milter: cannot write %s", g.stats_file);
     }
     pthread_mutex_unlock(&stats_lock);
+}
+
+/* The stats file's writer: once a second when something was counted, so a
+ * flood of messages costs one write a second and the file is never more
+ * than a second behind. */
+static void *stats_main(void *arg)
+{
+    (void)arg;
+    while (!stats_stop) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        for (int i = 0; i < 10 && !stats_stop; i++) nanosleep(&ts, NULL);
+        if (stats_dirty) stats_write();
+    }
+    return NULL;
 }
 
 /* One MTA connection; the message fields are reset per transaction. */
@@ -164,6 +174,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
         atomic_fetch_sub(&stats.open, 1);
         free(c);
         stats.overload++;
+        stats_dirty = 1;
         static struct log_limit lim = LOG_LIMIT_INIT;
         log_error_limited(&lim,
                           "milter: more than %u connections at once (milter.max_connections); "
@@ -206,6 +217,7 @@ static sfsistat oversize(SMFICTX *ctx, struct conn *c)
     homing_buf_free(&c->msg);
     homing_buf_init(&c->msg, g.max_message);
     stats.oversize++;
+    stats_dirty = 1;
     char q[MILTER_QID_MAX];
     static const char *const what[] = {"passed through untouched", "deferred", "refused"};
     log_warn("milter: %s: larger than %zu bytes (milter.max_message): %s", qid_of(ctx, q),
@@ -267,6 +279,7 @@ static sfsistat failed(SMFICTX *ctx, const char *what, int rc)
 {
     char q[MILTER_QID_MAX];
     stats.errors++;
+    stats_dirty = 1;
     log_error("milter: %s: %s (%s); answering %s", qid_of(ctx, q), what, strerror(-rc),
               g.on_error_tempfail ? "tempfail (the MTA keeps it and retries)"
                                   : "accept (delivered unchanged)");
@@ -355,7 +368,7 @@ static sfsistat on_eom(SMFICTX *ctx)
              res->st.loads, res->st.unwrapped, res->st.receipts, res->st.signed_kept,
              res->dkim_invalidated ? " dkim=invalidated" : "");
     homing_filter_result_free(res);
-    stats_write(0);
+    stats_dirty = 1;
     return ret;
 }
 
@@ -490,9 +503,14 @@ int cmd_milter(struct cli *cli, int argc, char **argv)
                  "per message)",
                  spec, homing_filter_policy_name(defp), g.on_error_tempfail ? "tempfail" : "accept",
                  g.max_message);
-        stats_write(1);
+        stats_write();
+        pthread_t th;
+        int have_th =
+            g.stats_file && *g.stats_file && pthread_create(&th, NULL, stats_main, NULL) == 0;
         rc = smfi_main() == MI_SUCCESS ? CLI_OK : CLI_ERROR;
-        stats_write(1);
+        stats_stop = 1;
+        if (have_th) pthread_join(th, NULL);
+        stats_write();
         log_info("milter: stopped after %llu connections, %llu errors",
                  (unsigned long long)stats.connections, (unsigned long long)stats.errors);
     }
