@@ -146,23 +146,28 @@ class LogServer:
                 c, _ = self.sock.accept()
             except OSError:
                 return
-            c.settimeout(2)
-            try:
-                data = c.recv(4096)
-                if data[:1] == b"\x16":  # a TLS ClientHello: the host is its SNI
-                    host, first = sni(data), "TLS"
-                else:
-                    first = data.split(b"\r\n")[0][:200].decode("latin-1")
-                    m = re.search(rb"\r\nHost: *([^\r\n:]*)", data, re.I)
-                    host = m.group(1).decode("latin-1").lower() if m else "?"
-                with self.lock:
-                    self.requests.append((host, first))
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: 0\r\n"
-                          b"Connection: close\r\n\r\n")
-            except OSError:
-                pass
-            finally:
-                c.close()
+            threading.Thread(target=self.answer, args=(c,), daemon=True).start()
+
+    def answer(self, c):
+        """One connection, in a thread of its own: a socket Chromium opens and
+        leaves idle must not hold up the others."""
+        c.settimeout(2)
+        try:
+            data = c.recv(4096)
+            if data[:1] == b"\x16":  # a TLS ClientHello: the host is its SNI
+                host, first = sni(data), "TLS"
+            else:
+                first = data.split(b"\r\n")[0][:200].decode("latin-1")
+                m = re.search(rb"\r\nHost: *([^\r\n:]*)", data, re.I)
+                host = m.group(1).decode("latin-1").lower() if m else "?"
+            with self.lock:
+                self.requests.append((host, first))
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: 0\r\n"
+                      b"Connection: close\r\n\r\n")
+        except OSError:
+            pass
+        finally:
+            c.close()
 
     def stop(self):
         self.stopped = True
