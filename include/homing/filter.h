@@ -105,7 +105,7 @@ struct homing_filter_result {
     char *body; /* the new body (after the blank line), or NULL: unchanged */
     size_t body_len;
     int dkim_invalidated; /* a DKIM-Signature no longer verifies */
-    char reason[256];     /* for REFUSE and HOLD */
+    char reason[320];     /* for REFUSE and HOLD */
 };
 
 /* Filters one whole message (headers, blank line, body; CRLF or LF). */

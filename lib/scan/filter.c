@@ -288,14 +288,16 @@ static int hdiff(const struct hblock *a, const struct hblock *b, struct homing_f
 
 /* ---- the tag headers ---- */
 
-/* text reduced to what is safe inside a header value and a quoted string:
- * printable ASCII other than '"', ';' and '\'. */
+/* text reduced to what is safe inside a header value, a quoted string and an
+ * SMTP reply (where libmilter gives '%' a meaning): printable ASCII other than
+ * '"', ';', '%' and '\'. */
 static void header_safe(char *dst, size_t cap, const char *s)
 {
     size_t k = 0;
     for (; s && *s && k + 1 < cap; s++) {
         unsigned char c = (unsigned char)*s;
-        dst[k++] = (c < 0x20 || c > 0x7e || c == '"' || c == ';' || c == '\\') ? '?' : (char)c;
+        dst[k++] =
+            (c < 0x20 || c > 0x7e || c == '"' || c == ';' || c == '%' || c == '\\') ? '?' : (char)c;
     }
     if (cap) dst[k] = '\0';
 }
