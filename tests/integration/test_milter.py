@@ -53,12 +53,15 @@ POLICY = ("tagme@dest.test=tag, stripme@dest.test=strip, noticeme@dest.test=noti
 
 
 class Milter:
-    def __init__(self, root, name, extra):
+    def __init__(self, root, name, extra, unix=False):
         self.port = free_port()
+        self.sock = os.path.join(root, f"{name}.sock") if unix else None
+        self.spec = f"unix:{self.sock}" if unix else f"inet:127.0.0.1:{self.port}"
         self.conf = os.path.join(root, f"{name}.conf")
         self.log = os.path.join(root, f"{name}.log")
         self.stats = os.path.join(root, f"{name}.prom")
-        values = {"listen": f"127.0.0.1:{self.port}", "default_policy": "off",
+        values = {"listen": f"unix:{self.sock}" if unix else f"127.0.0.1:{self.port}",
+                  "default_policy": "off",
                   "policy": POLICY, "authserv_id": "mx.dest.test", "stats_file": self.stats}
         values.update(extra)
         with open(self.conf, "w") as f:
@@ -73,7 +76,13 @@ class Milter:
             if self.proc.poll() is not None:
                 raise Failure(f"milter exited {self.proc.returncode}: {self.text()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                if self.sock:
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(self.sock)
+                    s.close()
+                    os.chmod(self.sock, 0o666)  # the milter is root here, smtpd is postfix
+                else:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.05)
@@ -178,7 +187,7 @@ def setup_postfix(pf, milter_a, milter_b):
     """The harness's Postfix, turned into the final destination of dest.test
     with milter A on its first smtpd and milter B on a second one."""
     for kv in ("virtual_mailbox_domains = dest.test",
-               f"smtpd_milters = inet:127.0.0.1:{milter_a.port}",
+               f"smtpd_milters = {milter_a.spec}",
                "milter_default_action = accept", "milter_protocol = 6",
                "non_smtpd_milters =", "message_size_limit = 10240000"):
         subprocess.run(["postconf", "-c", pf.conf, "-e", kv], check=True, timeout=30)
@@ -188,7 +197,7 @@ def setup_postfix(pf, milter_a, milter_b):
     pf.port_b = free_port()
     with open(os.path.join(pf.conf, "master.cf"), "a") as f:
         f.write(f"127.0.0.1:{pf.port_b} inet n - n - - smtpd\n"
-                f"  -o smtpd_milters=inet:127.0.0.1:{milter_b.port}\n")
+                f"  -o smtpd_milters={milter_b.spec}\n")
 
 
 def unfold(v):
@@ -308,8 +317,9 @@ def test_milter():
     pf = milter_a = milter_b = logsrv = None
     try:
         milter_a = Milter(root, "a", {"max_message": 300000})
+        # B on a unix socket, where it asks for no reply per header
         milter_b = Milter(root, "b", {"max_message": 300000, "on_error": "tempfail",
-                                      "oversize": "reject"})
+                                      "oversize": "reject"}, unix=True)
         pf = Postfix(root, free_port())
         setup_postfix(pf, milter_a, milter_b)
         milter_a.start()
@@ -391,7 +401,7 @@ def test_milter():
         send(pf.port, ["noticeme@dest.test"], mc)
         both = b"X-Test-Id: both\n" + mc.split(b"\n", 1)[1]
         send(pf.port, ["tagme@dest.test", "noticeme@dest.test"], both)
-        wait_box(pf, "noticeme", 2)
+        wait_box(pf, "noticeme", 2)  # before "viab" below
         for nm in ("mailchimp.eml", "both"):
             got = delivered(pf, "noticeme", nm)
             m = email.message_from_bytes(got)
@@ -405,6 +415,12 @@ def test_milter():
                           f"html notice: {h[:300]!r}")
         got = delivered(pf, "tagme", "both")
         check(b"homing removed 3 trackers" in got, "the tag recipient did not get the notice")
+
+        # --- the same through B (unix socket, no reply per header): the same result
+        send(pf.port_b, ["noticeme@dest.test"], b"X-Test-Id: viab\n" + mc.split(b"\n", 1)[1])
+        got = delivered_wait(pf, "noticeme", "viab")
+        check(b"homing removed 3 trackers" in got and b"X-Homing-Trackers: 3;" in got,
+              f"through B: {got[:800]}")
 
         # --- reject and quarantine
         try:
