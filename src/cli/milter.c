@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -564,6 +565,16 @@ int cmd_milter(struct cli *cli, int argc, char **argv)
                  spec, homing_filter_policy_name(defp), g.on_error_tempfail ? "tempfail" : "accept",
                  g.max_message);
         stats_write();
+        /* libmilter's signal thread takes SIGTERM and friends (sigwait); in
+         * the stats thread their default action would end the process
+         * without a clean stop. Blocked here, so the thread starts with them
+         * blocked (smfi_main blocks them in this thread too). */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
         pthread_t th;
         int have_th =
             g.stats_file && *g.stats_file && pthread_create(&th, NULL, stats_main, NULL) == 0;

@@ -518,6 +518,13 @@ def test_milter():
         got = delivered(pf, "stripme", "killed")
         check(lf(split(got)[1]) == split(kill)[1], "the message of the killed session changed")
         delivered(pf, "stripme", "after")
+
+        # the sanitizer builds: no report from either milter; B stops cleanly
+        milter_b.stop()
+        check(milter_b.proc.returncode == 0, f"milter B exited {milter_b.proc.returncode}")
+        for m in (milter_a, milter_b):
+            log = m.text()
+            check("Sanitizer" not in log and "runtime error" not in log, log[-3000:])
     finally:
         for x in (logsrv, milter_a, milter_b):
             if x:
