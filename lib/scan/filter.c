@@ -151,8 +151,8 @@ struct hblock {
     size_t end; /* offset of the body (after the blank line) */
 };
 
-/* The fields of a header block; a line without a colon (not a header) ends
- * nothing and is skipped, as GMime does. */
+/* The fields of a header block; a line without a colon or without a valid
+ * field name before it is skipped (it ends nothing, as in GMime). */
 static int hblock_parse(const char *s, size_t len, struct hblock *h)
 {
     memset(h, 0, sizeof *h);
@@ -184,6 +184,12 @@ static int hblock_parse(const char *s, size_t len, struct hblock *h)
         }
         size_t nl = (size_t)(colon - (s + start));
         while (nl && (s[start + nl - 1] == ' ' || s[start + nl - 1] == '\t')) nl--;
+        /* not a field name (RFC 5322: printable ASCII but ':'): Postfix hands
+         * a milter no such line as a header, and no edit may name one */
+        int name_ok = nl > 0;
+        for (size_t k = 0; k < nl && name_ok; k++)
+            name_ok = s[start + k] > ' ' && s[start + k] < 0x7f;
+        if (!name_ok) continue;
         h->f[h->n++] = (struct hfield){s + start, nl, colon + 1, (size_t)(s + i - (colon + 1))};
     }
     h->end = len; /* no body */
