@@ -167,8 +167,9 @@ static const char *qid_of(SMFICTX *ctx, char out[MILTER_QID_MAX])
 static int unix_socket; /* listening on a unix socket (set before smfi_main) */
 
 /* The protocol steps: no HELO, DATA or unknown commands (nothing here uses
- * them), and on a unix socket no reply per header, which saves the MTA a round
- * trip for each header of every message. (Over TCP a packet that gets no reply
+ * them), and on a unix socket no reply to MAIL, RCPT and each header (they
+ * always go on), which saves the MTA a round trip for each of them in every
+ * message. (Over TCP a packet that gets no reply
  * makes Postfix's next one wait for our delayed ACK, 40 ms.) */
 static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
@@ -188,8 +189,8 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         }
     }
     *pf0 = want;
-    *pf1 =
-        f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | (c && c->nr_hdr ? SMFIP_NR_HDR : 0));
+    unsigned long nr = c && c->nr_hdr ? SMFIP_NR_HDR | SMFIP_NR_MAIL | SMFIP_NR_RCPT : 0;
+    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | nr);
     *pf2 = *pf3 = 0;
     return SMFIS_CONTINUE;
 }
@@ -237,7 +238,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
     struct conn *c = conn_of(ctx);
     if (!c) return SMFIS_ACCEPT;
     message_reset(c);
-    return SMFIS_CONTINUE;
+    return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
@@ -247,7 +248,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     int p = homing_filter_table_lookup(g.table, argv && argv[0] ? argv[0] : "");
     if (p > c->policy) c->policy = p; /* the strictest wins: one body for all */
     c->rcpts++;
-    return SMFIS_CONTINUE;
+    return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* Past milter.max_message: the held bytes are dropped at once (the memory
