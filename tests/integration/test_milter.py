@@ -69,8 +69,12 @@ class Milter:
         self.proc = None
 
     def start(self):
+        env = dict(os.environ)
+        if "TSAN_OPTIONS" in env:  # libmilter's own threads (tests/tsan_libmilter.supp)
+            env["TSAN_OPTIONS"] += ":suppressions=" + os.path.join(SRC, "tests",
+                                                                   "tsan_libmilter.supp")
         self.proc = subprocess.Popen([HOMING, "-c", self.conf, "milter"], stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log, "a"))
+                                     stderr=open(self.log, "a"), env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -413,7 +417,7 @@ def test_milter():
                     h = p.get_payload(decode=True).decode()
                     check(re.search(r"<body[^>]*><div style=[^>]*>homing removed 3 trackers", h),
                           f"html notice: {h[:300]!r}")
-        got = delivered(pf, "tagme", "both")
+        got = delivered_wait(pf, "tagme", "both")
         check(b"homing removed 3 trackers" in got, "the tag recipient did not get the notice")
 
         # --- the same through B (unix socket, no reply per header): the same result
