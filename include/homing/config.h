@@ -120,6 +120,19 @@ struct homing_settings {
     struct {
         const char *dir;
     } docs;
+    struct {
+        const char *listen;
+        const char *default_policy;
+        const char *policy;
+        long long hold_min;
+        const char *on_error;
+        long long max_message;
+        const char *oversize;
+        long long max_connections;
+        const char *trackers;
+        const char *authserv_id;
+        const char *stats_file;
+    } milter;
 };
 
 /* Where an option's value lands in struct homing_settings, checked against
@@ -171,11 +184,6 @@ const struct homing_settings *homing_config_settings(const struct homing_config 
  * time (`homing config`); modules read homing_config_settings. Never NULL for a known option ("" if
  * empty); NULL for an unknown name. Path options come back resolved. */
 const char *homing_config_get(const struct homing_config *c, const char *name);
-/* Integer value, or -EINVAL if the text is not an integer in [min, max]. */
-int homing_config_get_int(const struct homing_config *c, const char *name, long long min,
-                          long long max, long long *out);
-/* Boolean: yes/no, true/false, on/off, 1/0. */
-int homing_config_get_bool(const struct homing_config *c, const char *name, int *out);
 
 /* The base directory relative paths are resolved against (where `homing init`
  * puts the store). */

@@ -122,6 +122,16 @@ struct homing_scan_options {
     const struct homing_trackers *trackers; /* may be NULL */
     const struct homing_allow *allow;       /* may be NULL */
     const char *recipient;                  /* NULL: Delivered-To, else the first To address */
+    /* strip only. keep_signed: signed or encrypted content (multipart/signed,
+     * multipart/encrypted, application/pkcs7-mime, a part holding an inline
+     * PGP block) is left byte for byte, since changing it breaks the
+     * signature the recipient checks. notice_text / notice_html (ASCII, NULL
+     * for none): put at the top of the first inline text/plain and text/html
+     * part of the message (not inside signed content or an attached
+     * message), so the reader sees what was removed. */
+    int keep_signed;
+    const char *notice_text;
+    const char *notice_html;
 };
 
 /* Scans a whole RFC 5322 message (MIME parts decoded, charsets converted). */
@@ -157,12 +167,14 @@ int homing_scan_text(const char *text, size_t len, const struct homing_scan_opti
                      const char *sender, const char *part, struct homing_scan_result *res);
 
 struct homing_strip_stats {
-    unsigned pixels;     /* loads that were scan findings */
-    unsigned loads;      /* other remote loads neutralised */
-    unsigned unwrapped;  /* links replaced by their destination */
-    unsigned receipts;   /* read-receipt headers removed */
-    unsigned html_parts; /* HTML parts rewritten */
-    unsigned text_parts; /* text/plain parts with links unwrapped */
+    unsigned pixels;      /* loads that were scan findings */
+    unsigned loads;       /* other remote loads neutralised */
+    unsigned unwrapped;   /* links replaced by their destination */
+    unsigned receipts;    /* read-receipt headers removed */
+    unsigned html_parts;  /* HTML parts rewritten */
+    unsigned text_parts;  /* text/plain parts with links unwrapped */
+    unsigned notices;     /* parts given the notice (homing_scan_options.notice_*) */
+    unsigned signed_kept; /* signed or encrypted subtrees left as they were (keep_signed) */
 };
 
 /* Neutralises every remote load in one HTML document by splicing the source at

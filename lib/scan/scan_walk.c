@@ -97,7 +97,9 @@ static GByteArray *part_bytes(GMimePart *part)
 }
 
 struct walker {
-    int dos; /* strip of a message with CRLF line ends */
+    int dos;                        /* strip of a message with CRLF line ends */
+    int nested;                     /* inside an attached message/rfc822 */
+    int noticed_text, noticed_html; /* the notice is in the message's first part of each */
     const struct homing_scan_options *o;
     struct homing_scan_result *res; /* scan */
     struct homing_strip_stats *st;  /* strip */
@@ -151,10 +153,76 @@ static int part_replace(GMimePart *part, const char *cs, int converted,
     return 0;
 }
 
-static void visit_html(struct walker *w, GMimePart *part, const char *path)
+/* An inline PGP block (RFC 4880 armour) in a text part: its bytes are what
+ * the signature covers, so keep_signed leaves the part alone. */
+static int inline_pgp(const GByteArray *ba)
+{
+    static const char *const armour[] = {"-----BEGIN PGP SIGNED MESSAGE-----",
+                                         "-----BEGIN PGP MESSAGE-----", NULL};
+    for (size_t i = 0; armour[i]; i++)
+        if (ba->len && memmem(ba->data, ba->len, armour[i], strlen(armour[i]))) return 1;
+    return 0;
+}
+
+static int keep_signed(struct walker *w)
+{
+    if (!w->st || !w->o || !w->o->keep_signed) return 0;
+    w->st->signed_kept++;
+    return 1;
+}
+
+/* Where the notice goes in an HTML document: just after the <body ...> start
+ * tag (quoted attribute values may hold '>'), or at the start when there is
+ * none. */
+static size_t body_start(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 5 <= n; i++) {
+        if (s[i] != '<' || strncasecmp(s + i + 1, "body", 4) != 0) continue;
+        size_t j = i + 5;
+        if (j < n && s[j] != '>' && s[j] != '/' && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' &&
+            s[j] != '\r' && s[j] != '\f')
+            continue;
+        char q = 0;
+        for (; j < n; j++) {
+            if (q) {
+                if (s[j] == q) q = 0;
+            } else if (s[j] == '"' || s[j] == '\'') {
+                q = s[j];
+            } else if (s[j] == '>') {
+                return j + 1;
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* out with the notice put in at offset at; text is ASCII. */
+static int notice_insert(struct homing_buf *out, size_t at, const char *text, const char *nl)
+{
+    struct homing_buf b;
+    homing_buf_init(&b, out->max + strlen(text) + 8);
+    int r = homing_buf_append(&b, out->data, at);
+    if (r == 0) r = homing_buf_puts(&b, text);
+    if (r == 0 && nl) r = homing_buf_printf(&b, "%s%s", nl, nl);
+    if (r == 0) r = homing_buf_append(&b, out->data + at, out->len - at);
+    if (r < 0) {
+        homing_buf_free(&b);
+        return r;
+    }
+    homing_buf_free(out);
+    *out = b;
+    return 0;
+}
+
+static void visit_html(struct walker *w, GMimePart *part, const char *path, int inline_part)
 {
     GByteArray *ba = part_bytes(part);
     if (!ba) return;
+    if (inline_pgp(ba) && keep_signed(w)) {
+        g_byte_array_free(ba, TRUE);
+        return;
+    }
     if (ba->len > HOMING_SCAN_HTML_MAX) {
         g_byte_array_free(ba, TRUE);
         w->err = -E2BIG;
@@ -185,9 +253,16 @@ static void visit_html(struct walker *w, GMimePart *part, const char *path)
         homing_buf_init(&out, HOMING_SCAN_HTML_MAX * 2);
         unsigned before = w->st->html_parts;
         int r = homing_strip_html(html, len, w->o, &out, w->st);
+        int noticed = 0;
+        if (r == 0 && w->o && w->o->notice_html && inline_part && !w->nested && !w->noticed_html) {
+            w->noticed_html = 1;
+            r = notice_insert(&out, body_start(out.data, out.len), w->o->notice_html, NULL);
+            noticed = r == 0;
+            w->st->notices += noticed;
+        }
         if (r < 0) {
             w->err = r;
-        } else if (w->st->html_parts != before) {
+        } else if (w->st->html_parts != before || noticed) {
             w->err = part_replace(part, cs, conv != NULL, &out);
         }
         homing_buf_free(&out);
@@ -203,6 +278,10 @@ static void visit_text(struct walker *w, GMimePart *part, const char *path)
 {
     GByteArray *ba = part_bytes(part);
     if (!ba) return;
+    if (inline_pgp(ba) && keep_signed(w)) {
+        g_byte_array_free(ba, TRUE);
+        return;
+    }
     const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
     char *conv = NULL;
     gsize convlen = 0;
@@ -225,9 +304,17 @@ static void visit_text(struct walker *w, GMimePart *part, const char *path)
         homing_buf_init(&out, HOMING_SCAN_HTML_MAX * 2);
         unsigned before = w->st->text_parts;
         int r = homing_strip_text(text, len, w->o, delsp, &out, w->st);
+        int noticed = 0;
+        if (r == 0 && w->o && w->o->notice_text && !w->nested && !w->noticed_text) {
+            w->noticed_text = 1;
+            const char *nl = memmem(text, len, "\r\n", 2) ? "\r\n" : "\n";
+            r = notice_insert(&out, 0, w->o->notice_text, nl);
+            noticed = r == 0;
+            w->st->notices += noticed;
+        }
         if (r < 0 && r != -E2BIG) /* past the limit: the part stays as it was */
             w->err = r;
-        else if (r == 0 && w->st->text_parts != before)
+        else if (r == 0 && (w->st->text_parts != before || noticed))
             w->err = part_replace(part, cs, conv != NULL, &out);
         homing_buf_free(&out);
     }
@@ -285,6 +372,12 @@ static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth
         return;
     }
     if (GMIME_IS_MULTIPART(obj)) {
+        GMimeContentType *mct = g_mime_object_get_content_type(obj);
+        if (mct &&
+            (g_mime_content_type_is_type(mct, "multipart", "signed") ||
+             g_mime_content_type_is_type(mct, "multipart", "encrypted")) &&
+            keep_signed(w))
+            return; /* not even its prologue is rewritten */
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         if (w->dos) dos_text(mp);
         int n = g_mime_multipart_get_count(mp);
@@ -295,9 +388,17 @@ static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth
         }
     } else if (GMIME_IS_MESSAGE_PART(obj)) {
         GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        int nested = w->nested;
+        w->nested = 1;
         if (m) walk_message(w, m, path, depth + 1);
+        w->nested = nested;
     } else if (GMIME_IS_PART(obj)) {
         GMimeContentType *ct = g_mime_object_get_content_type(obj);
+        if (ct &&
+            (g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+             g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")) &&
+            keep_signed(w))
+            return; /* opaque S/MIME: nothing to strip in it, counted as kept */
         if (ct && g_mime_content_type_is_type(ct, "text", "plain")) {
             GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
             if (!(cd && g_mime_content_disposition_is_attachment(cd)))
@@ -308,8 +409,9 @@ static void walk(struct walker *w, GMimeObject *obj, const char *path, int depth
         GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
         /* an attached .html file is not rendered when the message is opened
          * (scan skips it), but strip still makes it safe to open */
-        if (cd && g_mime_content_disposition_is_attachment(cd) && w->res) return;
-        visit_html(w, GMIME_PART(obj), path);
+        int attached = cd && g_mime_content_disposition_is_attachment(cd);
+        if (attached && w->res) return;
+        visit_html(w, GMIME_PART(obj), path, !attached);
     }
 }
 

@@ -1,6 +1,8 @@
 /*
- * config.c: the option table and INI loading. Values are kept as text and parsed
- * by the typed getters, so every module reads its options the same way.
+ * config.c: the option table and INI loading. Each value is checked against
+ * its option when read or set, then kept as text (for `homing doctor` and the
+ * generated pages) and parsed once into its member of struct homing_settings,
+ * which is what every module reads.
  */
 #include <errno.h>
 #include <ini.h>
@@ -156,6 +158,40 @@ const struct homing_config_option homing_config_options[] = {
     {"docs.dir", "documents", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "directory of the encrypted documents (docs/documents.md); the key stays in keys.file",
      HOMING_SET_TEXT(docs.dir)},
+    {"milter.listen", "127.0.0.1:8899", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "address:port (or unix:/path) `homing milter` listens on for the MTA",
+     HOMING_SET_TEXT(milter.listen)},
+    {"milter.default_policy", "tag", HOMING_OPT_ENUM, 0LL, 0LL,
+     "off|tag|strip|notice|quarantine|reject",
+     "what the milter does for a recipient milter.policy does not name",
+     HOMING_SET_TEXT(milter.default_policy)},
+    {"milter.policy", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "per-recipient policies: ADDRESS=POLICY, DOMAIN=POLICY, *=POLICY, comma-separated",
+     HOMING_SET_TEXT(milter.policy)},
+    {"milter.hold_min", "1", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
+     "trackers a message must carry before quarantine or reject applies",
+     HOMING_SET_INT(milter.hold_min)},
+    {"milter.on_error", "accept", HOMING_OPT_ENUM, 0LL, 0LL, "accept|tempfail",
+     "what the MTA is told when homing fails on a message (accept: delivered unchanged)",
+     HOMING_SET_TEXT(milter.on_error)},
+    {"milter.max_message", "26214400", HOMING_OPT_INT, 1024LL, 67108864LL, NULL,
+     "bytes of one message the milter holds in memory; a larger one gets milter.oversize",
+     HOMING_SET_INT(milter.max_message)},
+    {"milter.oversize", "accept", HOMING_OPT_ENUM, 0LL, 0LL, "accept|tempfail|reject",
+     "a message over milter.max_message: delivered untouched, deferred or refused",
+     HOMING_SET_TEXT(milter.oversize)},
+    {"milter.max_connections", "64", HOMING_OPT_INT, 1LL, 100000LL, NULL,
+     "MTA connections filtered at once; more are passed through untouched",
+     HOMING_SET_INT(milter.max_connections)},
+    {"milter.trackers", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
+     "tracker knowledge file (empty: the installed trackers.tsv)",
+     HOMING_SET_TEXT(milter.trackers)},
+    {"milter.authserv_id", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "the host named in X-Homing-Tracker-Results (empty: this host's name)",
+     HOMING_SET_TEXT(milter.authserv_id)},
+    {"milter.stats_file", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
+     "Prometheus text file of the milter's counters, rewritten at most once a second",
+     HOMING_SET_TEXT(milter.stats_file)},
     {NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -413,18 +449,6 @@ const char *homing_config_get(const struct homing_config *c, const char *name)
     int i = option_index(name);
     if (i < 0) return NULL;
     return c->resolved[i] ? c->resolved[i] : c->values[i];
-}
-
-int homing_config_get_int(const struct homing_config *c, const char *name, long long min,
-                          long long max, long long *out)
-{
-    return parse_int(homing_config_get(c, name), min, max, out);
-}
-
-int homing_config_get_bool(const struct homing_config *c, const char *name, int *out)
-{
-    const char *v = homing_config_get(c, name);
-    return v ? parse_bool(v, out) : -EINVAL;
 }
 
 const struct homing_settings *homing_config_settings(const struct homing_config *c)

@@ -42,6 +42,7 @@ static const struct cli_command commands[] = {
     {"privacy", "tracking modes per message and recipient; truncation and retention sweep",
      cmd_privacy},
     {"forget", "remove everything about one recipient address", cmd_forget},
+    {"milter", "filter incoming mail for Postfix or Sendmail: tag, strip, notice", cmd_milter},
     {"doc", "share documents through per-recipient links: add, list, grant, revoke", cmd_doc},
     {"backup", "back up the store, the sealed keys, config and documents into a directory",
      cmd_backup},

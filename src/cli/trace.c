@@ -344,15 +344,14 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
     char cfg_hosts[4096] = "", cfg_ids[4096] = "", cfg_bl[4096] = "";
     if (access(cli->config_path, R_OK) == 0) {
         if (cli_config(cli) < 0) return CLI_ERROR;
-        homing_strlcpy(cfg_hosts, homing_config_get(cli->config, "trace.trusted_hosts"),
-                       sizeof cfg_hosts);
-        homing_strlcpy(cfg_ids, homing_config_get(cli->config, "trace.authserv_ids"),
-                       sizeof cfg_ids);
+        const struct homing_settings *set = homing_config_settings(cli->config);
+        homing_strlcpy(cfg_hosts, set->trace.trusted_hosts, sizeof cfg_hosts);
+        homing_strlcpy(cfg_ids, set->trace.authserv_ids, sizeof cfg_ids);
         if (split_list(cfg_hosts, trusted, &o.n_trusted_hosts) < 0 ||
             split_list(cfg_ids, ids, &o.n_authserv_ids) < 0)
             return cli_fail("%s: too many names in trace.trusted_hosts or trace.authserv_ids",
                             cli->config_path);
-        homing_strlcpy(cfg_bl, homing_config_get(cli->config, "trace.dnsbl_zones"), sizeof cfg_bl);
+        homing_strlcpy(cfg_bl, set->trace.dnsbl_zones, sizeof cfg_bl);
         size_t nbl = 0;
         for (char *tok = strtok(cfg_bl, " \t,"); tok; tok = strtok(NULL, " \t,")) {
             if (nbl >= HOMING_TRACE_DNSBL_ZONES_MAX)
@@ -361,15 +360,14 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
             bl[nbl++] = tok;
         }
         o.n_dnsbl_zones = nbl;
-        const char *dv = homing_config_get(cli->config, "trace.dkim_verifier");
+        const char *dv = set->trace.dkim_verifier;
         enum homing_dkim_verifier v;
         if (homing_dkim_verifier_parse(dv, &v) < 0)
             return cli_fail("%s: trace.dkim_verifier must be homing or opendkim, not '%s'",
                             cli->config_path, dv);
         o.dkim_verifier = v;
-        long long b = 0;
-        if (homing_config_get_int(cli->config, "trace.dns_budget_ms", 1,
-                                  HOMING_TRACE_DNS_BUDGET_MAX_MS, &b) < 0)
+        long long b = set->trace.dns_budget_ms;
+        if (b > HOMING_TRACE_DNS_BUDGET_MAX_MS)
             return cli_fail("%s: trace.dns_budget_ms must be 1..%d", cli->config_path,
                             HOMING_TRACE_DNS_BUDGET_MAX_MS);
         o.dns_budget_ms = (int)b;

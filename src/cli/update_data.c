@@ -40,7 +40,7 @@ static const char update_usage[] =
     "$HOMING_NPM_ROOT, else var/npm/node_modules). A list is found under its own\n"
     "name or its upstream file's name (egress-ip-ranges.csv, googlebot.json...).\n"
     "--to DIR updates that directory (default: enrich.published, else\n"
-    "" HOMING_DATADIR "/published). --dry-run prints the changes and writes nothing.\n"
+    "the data directory's published/). --dry-run prints the changes and writes nothing.\n"
     "A list that would lose more than half its prefixes is refused unless --force.\n"
     "Restart the daemon and run `homing reclassify` afterwards.\n";
 
@@ -210,8 +210,10 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
         }
         if (conf && strcmp(conf, "none") == 0)
             return cli_fail("enrich.published is none: no published lists to update");
-        if (snprintf(dst, sizeof dst, "%s", conf && conf[0] ? conf : HOMING_DATADIR "/published") >=
-            (int)sizeof dst)
+        /* the lists the reader loads: data/ of the source tree when run from
+         * the build tree, the installed data directory otherwise */
+        if (conf && conf[0] ? snprintf(dst, sizeof dst, "%s", conf) >= (int)sizeof dst
+                            : homing_data_path("published", dst, sizeof dst) < 0)
             return cli_fail("target path too long");
     }
 

@@ -34,10 +34,7 @@ static void test_defaults_and_load(void **state)
     char err[256];
     assert_int_equal(homing_config_load(c, path, err, sizeof err), 0);
     assert_string_equal(homing_config_get(c, "public.listen"), "127.0.0.5:9000");
-    long long n;
-    assert_int_equal(homing_config_get_int(c, "serve.threads", 1, 64, &n), 0);
-    assert_int_equal(n, 3);
-    assert_int_equal(homing_config_get_int(c, "serve.threads", 4, 64, &n), -EINVAL);
+    assert_int_equal(homing_config_settings(c)->serve.threads, 3);
     char want[160];
     snprintf(want, sizeof want, "%s/k.keys", dir);
     assert_string_equal(homing_config_get(c, "keys.file"), want);
@@ -119,10 +116,10 @@ static void test_every_option_has_a_member(void **state)
             memcpy(&x, m, sizeof x);
             assert_int_equal(x, strtoll(text, NULL, 10));
         } else if (o->type == HOMING_OPT_BOOL) {
-            int b, t;
+            int b;
             memcpy(&b, m, sizeof b);
-            assert_int_equal(homing_config_get_bool(c, o->name, &t), 0);
-            assert_int_equal(b, t);
+            assert_int_equal(b, strcmp(text, "yes") == 0 || strcmp(text, "true") == 0 ||
+                                    strcmp(text, "on") == 0 || strcmp(text, "1") == 0);
         } else {
             const char *t;
             memcpy(&t, m, sizeof t);
