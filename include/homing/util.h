@@ -202,6 +202,19 @@ int homing_url_header_safe(const char *s, size_t n);
 size_t homing_str_escape(char *dst, size_t cap, const char *src, size_t n, unsigned flags);
 /* Appended to b; 0, or -E2BIG / -ENOMEM from the buffer. */
 int homing_buf_escape(struct homing_buf *b, const char *src, size_t n, unsigned flags);
+/* For HTML text and attribute values (quoted with "): first as
+ * homing_buf_escape with HOMING_ESCAPE_UTF8 (controls, bidirectional
+ * overrides and broken UTF-8 shown as escapes), then & < > " ' as character
+ * references. NULL writes nothing. 0, or -E2BIG / -ENOMEM. */
+int homing_buf_html(struct homing_buf *b, const char *s);
+/* Percent-decoding of a URL query or form value (application/
+ * x-www-form-urlencoded: '+' is a space) into out (cap bytes with the NUL).
+ * -EINVAL for a '%' not followed by two hex digits or a decoded NUL, -E2BIG
+ * past cap. */
+int homing_pct_decode(const char *s, size_t n, char *out, size_t cap);
+/* The value of key in a query string or form body (the first one), decoded
+ * into out: its length, -ENOENT when absent, or homing_pct_decode's error. */
+int homing_form_get(const char *s, size_t n, const char *key, char *out, size_t cap);
 /* One CSV cell (RFC 4180) of s (NULL = ""), escaped as above so it holds no CR
  * or LF, quoted when it holds ',' or '"' ('"' doubled), and a cell starting
  * with = + - @ TAB or CR prefixed with "'" (and quoted) so a spreadsheet shows

@@ -143,38 +143,6 @@ json_t *homing_stats_series_json(const struct homing_stats_point *p, size_t n, i
 
 /* ---- the query string of GET /api/v1/messages and /stats ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..n) into out (cap bytes with the NUL); '+' is a space
- * (HTML forms). -EINVAL for a bad escape or a NUL, -E2BIG past cap. */
-static int pct_decode(const char *s, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '+')
-            c = ' ';
-        else if (c == '%') {
-            if (i + 2 >= n) return -EINVAL;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-            if (h < 0 || l < 0) return -EINVAL;
-            c = (char)(h * 16 + l);
-            i += 2;
-        }
-        if (c == '\0') return -EINVAL;
-        if (o + 1 >= cap) return -E2BIG;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 /* RFC 3339 UTC as the API writes it (YYYY-MM-DDTHH:MM:SS[.ffffff]Z) or a
  * day YYYY-MM-DD, as microseconds. */
 static int parse_time(const char *s, int64_t *out)
@@ -231,8 +199,10 @@ int homing_message_query_parse(const char *qs, size_t n, struct homing_message_q
         size_t eq = i;
         while (eq < amp && qs[eq] != '=') eq++;
         char key[32], val[HOMING_QUERY_MAX + 1];
-        int r = eq - i < sizeof key - 1 ? pct_decode(qs + i, eq - i, key, sizeof key) : -E2BIG;
-        if (r == 0) r = pct_decode(qs + eq + (eq < amp), amp - eq - (eq < amp), val, sizeof val);
+        int r =
+            eq - i < sizeof key - 1 ? homing_pct_decode(qs + i, eq - i, key, sizeof key) : -E2BIG;
+        if (r == 0)
+            r = homing_pct_decode(qs + eq + (eq < amp), amp - eq - (eq < amp), val, sizeof val);
         i = amp + 1;
         if (r < 0) {
             if (err) snprintf(err, errcap, "a parameter is not well percent-encoded");

@@ -1,8 +1,10 @@
 /*
  * sqlite_stats.c: the SQLite backend's campaigns and figures (migration
  * 0012): messages by filter, campaigns, the counters its triggers keep, and
- * the hourly series. Every query reads the counters of the messages the
- * filter picks (the SEL_MESSAGES set), never the events.
+ * the hourly series. Every query reads the per-message counters of the
+ * messages the filter picks (the SEL_MESSAGES set): one row per message, never
+ * one per recipient or event, so a campaign costs the same with 100,000
+ * recipients as with ten (bench/dashboard).
  *
  * Contract: see homing/store.h, "Campaigns and their figures". Statements
  * are prepared per call (these are dashboard and CLI reads, not per hit);
@@ -20,8 +22,8 @@
 #define SEL_MESSAGES                                                                               \
     "SELECT id FROM messages m WHERE (?1 IS NULL OR (?1 = '' AND m.campaign IS NULL) OR "          \
     "m.campaign = ?1) AND (?2 = 0 OR m.id = ?2) AND m.created_us >= ?3 AND "                       \
-    "(?4 = 0 OR m.created_us < ?4) AND (?5 IS NULL OR EXISTS (SELECT 1 FROM recipients r "         \
-    "WHERE r.message = m.id AND r.state = ?5))"
+    "(?4 = 0 OR m.created_us < ?4) AND (?5 IS NULL OR EXISTS (SELECT 1 FROM message_states s "     \
+    "WHERE s.message = m.id AND s.state = ?5 AND s.count > 0))"
 
 #define STATS_CLASS_HUMAN   "('human', 'proxy-open')"
 #define STATS_CLASS_MACHINE "('prefetch', 'scanner', 'probe')"
@@ -64,7 +66,7 @@ int sqlite_message_query(struct homing_store *s, const struct homing_message_que
     sqlite3_stmt *st = stats_prepare(
         s,
         "SELECT id, message_id, subject, sender, mode, created_us, campaign, "
-        "(SELECT count(*) FROM recipients r WHERE r.message = m.id) FROM messages m "
+        "(SELECT total(count) FROM message_states s WHERE s.message = m.id) FROM messages m "
         "WHERE m.id IN (" SEL_MESSAGES ") AND (?6 = 0 OR m.created_us < ?6 OR "
         "(m.created_us = ?6 AND m.id < ?7)) ORDER BY m.created_us DESC, m.id DESC LIMIT ?8",
         q);
@@ -99,8 +101,8 @@ int sqlite_campaigns_list(struct homing_store *s, struct homing_campaign **out, 
     const struct homing_message_query all = {0};
     sqlite3_stmt *st = stats_prepare(
         s,
-        "SELECT campaign, count(*), (SELECT count(*) FROM recipients r JOIN messages x ON "
-        "x.id = r.message WHERE x.campaign = m.campaign), min(created_us), max(created_us) "
+        "SELECT campaign, count(*), (SELECT total(s.count) FROM message_states s JOIN messages x "
+        "ON x.id = s.message WHERE x.campaign = m.campaign), min(created_us), max(created_us) "
         "FROM messages m WHERE campaign IS NOT NULL AND ?1 IS NULL AND ?2 = 0 AND ?3 = 0 AND "
         "?4 = 0 AND ?5 IS NULL GROUP BY campaign ORDER BY max(created_us) DESC, campaign",
         &all);
@@ -148,10 +150,11 @@ static int stats_row(struct homing_store *s, const char *sql, const struct homin
 static int stats_states(struct homing_store *s, const struct homing_message_query *q,
                         struct homing_stats *o)
 {
-    sqlite3_stmt *st = stats_prepare(s,
-                                     "SELECT state, count(*) FROM recipients WHERE message IN "
-                                     "(" SEL_MESSAGES ") GROUP BY state",
-                                     q);
+    sqlite3_stmt *st =
+        stats_prepare(s,
+                      "SELECT state, total(count) FROM message_states WHERE message IN "
+                      "(" SEL_MESSAGES ") GROUP BY state",
+                      q);
     if (!st) return -EIO;
     static const struct {
         const char *name;
@@ -220,11 +223,11 @@ static int stats_links(struct homing_store *s, const struct homing_message_query
 {
     sqlite3_stmt *st = stats_prepare(
         s,
-        "SELECT l.message, l.link, k.url, sum(l.human), sum(l.machine), sum(l.unknown), "
-        "sum(l.human + l.machine + l.unknown), sum(l.human > 0), sum(l.machine > 0), "
-        "sum(l.unknown > 0), count(*) FROM link_stats l JOIN links k ON k.message = l.message "
-        "AND k.idx = l.link WHERE l.message IN (" SEL_MESSAGES ") GROUP BY l.message, l.link "
-        "ORDER BY sum(l.human) DESC, l.message, l.link LIMIT ?6",
+        "SELECT l.message, l.link, k.url, l.human, l.machine, l.unknown, "
+        "l.human + l.machine + l.unknown, l.clickers_human, l.clickers_machine, "
+        "l.clickers_unknown, l.clickers_all FROM link_totals l JOIN links k ON "
+        "k.message = l.message AND k.idx = l.link WHERE l.message IN (" SEL_MESSAGES ") "
+        "AND l.clickers_all > 0 ORDER BY l.human DESC, l.message, l.link LIMIT ?6",
         q);
     if (!st) return -EIO;
     sqlite3_bind_int64(st, 6, HOMING_STATS_LINKS_MAX);
@@ -270,11 +273,10 @@ int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
                   "total(clicks_human + clicks_machine + clicks_unknown), "
                   "total(docs_human), total(docs_machine), total(docs_unknown), "
                   "total(docs_human + docs_machine + docs_unknown), "
-                  "total(opens_human > 0), total(opens_machine > 0), total(opens_unknown > 0), "
-                  "total(opens_human + opens_machine + opens_unknown > 0), "
-                  "total(clicks_human > 0), total(clicks_machine > 0), total(clicks_unknown > 0), "
-                  "total(clicks_human + clicks_machine + clicks_unknown > 0) "
-                  "FROM recipient_stats WHERE message IN (" SEL_MESSAGES ")",
+                  "total(openers_human), total(openers_machine), total(openers_unknown), "
+                  "total(openers_all), total(clickers_human), total(clickers_machine), "
+                  "total(clickers_unknown), total(clickers_all) "
+                  "FROM message_stats WHERE message IN (" SEL_MESSAGES ")",
                   q, v, 20, "counting hits");
     if (r < 0) goto fail;
     stats_count_set(&o->opens, v);

@@ -183,3 +183,75 @@ int homing_csv_cell(struct homing_buf *b, const char *s, unsigned flags)
     }
     return rc;
 }
+
+int homing_buf_html(struct homing_buf *b, const char *s)
+{
+    if (!s) return 0;
+    struct homing_buf e;
+    homing_buf_init(&e, b->max ? b->max : (size_t)1 << 24);
+    int rc = homing_buf_escape(&e, s, strlen(s), HOMING_ESCAPE_UTF8);
+    size_t run = 0;
+    for (size_t i = 0; rc == 0 && i < e.len; i++) {
+        const char *ref = NULL;
+        switch (e.data[i]) {
+        case '&': ref = "&amp;"; break;
+        case '<': ref = "&lt;"; break;
+        case '>': ref = "&gt;"; break;
+        case '"': ref = "&quot;"; break;
+        case '\'': ref = "&#39;"; break;
+        default: continue;
+        }
+        rc = homing_buf_append(b, e.data + run, i - run);
+        if (rc == 0) rc = homing_buf_puts(b, ref);
+        run = i + 1;
+    }
+    if (rc == 0 && e.len > run) rc = homing_buf_append(b, e.data + run, e.len - run);
+    homing_buf_free(&e);
+    return rc;
+}
+
+static int escape_hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int homing_pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap == 0) return -E2BIG;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            if (i + 2 >= n) return -EINVAL;
+            int h = escape_hexval(s[i + 1]), l = escape_hexval(s[i + 2]);
+            if (h < 0 || l < 0) return -EINVAL;
+            c = (char)(h * 16 + l);
+            i += 2;
+        }
+        if (c == '\0') return -EINVAL;
+        if (o + 1 >= cap) return -E2BIG;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int homing_form_get(const char *s, size_t n, const char *key, char *out, size_t cap)
+{
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < n;) {
+        size_t amp = i;
+        while (amp < n && s[amp] != '&') amp++;
+        if (amp - i > klen && memcmp(s + i, key, klen) == 0 && s[i + klen] == '=') {
+            int r = homing_pct_decode(s + i + klen + 1, amp - i - klen - 1, out, cap);
+            return r < 0 ? r : (int)strlen(out);
+        }
+        i = amp + 1;
+    }
+    return -ENOENT;
+}

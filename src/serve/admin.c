@@ -26,6 +26,7 @@
 #include "homing/service.h"
 #include "homing/track.h"
 #include "serve.h"
+#include "ui.h"
 
 #define ADMIN_LIST_DEFAULT 100
 #define ADMIN_QUERY_MAX    1024
@@ -496,6 +497,8 @@ static int on_admin(h2o_handler_t *self, h2o_req_t *req)
         send_text(req, 200, "OK", "application/yaml", admin_openapi_yaml, admin_openapi_yaml_len);
         return 0;
     }
+    if (path.len >= 3 && memcmp(path.base, "/ui", 3) == 0 && (path.len == 3 || path.base[3] == '/'))
+        return ui_handle(w, req, path);
     static const char api[] = "/api/v1/";
     if (path.len < sizeof api - 1 || memcmp(path.base, api, sizeof api - 1) != 0)
         return send_error(req, 404, "Not Found", "no such endpoint");

@@ -157,6 +157,26 @@ static void test_time_and_sanitize(void **state)
     assert_string_equal(s, "abc");
 }
 
+/* The dashboard's HTML writer and form reader. */
+static void test_html_and_form(void **state)
+{
+    (void)state;
+    struct homing_buf b;
+    homing_buf_init(&b, 4096);
+    assert_int_equal(homing_buf_html(&b, "<a href=\"x\">'&'</a>\x1b\xe2\x80\xae\xc3\xa9"), 0);
+    assert_string_equal(b.data, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+                                "\\x1b\\u202e\xc3\xa9");
+    homing_buf_free(&b);
+    char v[16];
+    const char *f = "a=1&key=hk_x%2By+z&key=second";
+    assert_int_equal(homing_form_get(f, strlen(f), "key", v, sizeof v), 8);
+    assert_string_equal(v, "hk_x+y z");
+    assert_int_equal(homing_form_get(f, strlen(f), "k", v, sizeof v), -ENOENT);
+    assert_int_equal(homing_form_get("key=%4", 6, "key", v, sizeof v), -EINVAL);
+    assert_int_equal(homing_form_get("key=a%00", 8, "key", v, sizeof v), -EINVAL);
+    assert_int_equal(homing_form_get("key=0123456789abcdefg", 21, "key", v, sizeof v), -E2BIG);
+}
+
 /* homing_json_buf_text against homing_json_dumps of homing_json_text, on every
  * byte alone and after valid text, on the UTF-8 sequences jansson refuses and
  * on the code points homing_json_dumps escapes beyond json_dumps. */
@@ -406,8 +426,9 @@ int main(void)
         cmocka_unit_test(test_hex_and_ids),   cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_addr),          cmocka_unit_test(test_addr_from_sockaddr),
         cmocka_unit_test(test_base64),        cmocka_unit_test(test_time_and_sanitize),
-        cmocka_unit_test(test_json_buf_text), cmocka_unit_test(test_escape_corpus),
-        cmocka_unit_test(test_escape_cut),    cmocka_unit_test(test_escape_mark),
+        cmocka_unit_test(test_html_and_form), cmocka_unit_test(test_json_buf_text),
+        cmocka_unit_test(test_escape_corpus), cmocka_unit_test(test_escape_cut),
+        cmocka_unit_test(test_escape_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

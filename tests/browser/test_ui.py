@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""browser/ui: the dashboard (docs/dashboard.md) in headless Chromium against a
+running `homing serve`, on a store seeded by this test with hostile text (a
+subject holding a script, a campaign name with markup, a link URL that closes
+its attribute): sign-in through the page's form, the campaign list, a
+campaign page, the message list. Checks: every page carries the
+Content-Security-Policy, no script of the data runs (window.__pwned stays
+undefined), the hostile text shows as text, nothing leaves 127.0.0.1, the
+numbers on the campaign page are those of `homing stats --json` for the same
+campaign, and sign-out ends the session. Plain HTTP checks beside it: the
+cookie's flags, a form posted without the session's CSRF token or with
+another session's is refused (403) and changes nothing, a sign-in without the
+form's token or with a wrong key is refused."""
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+
+SRC = os.environ.get('HOMING_SRC', os.getcwd())
+HERE = os.path.join(SRC, 'tests', 'browser')
+sys.path.insert(0, os.path.join(SRC, 'tests', 'integration'))
+sys.path.insert(0, HERE)
+from homing_test import Instance, Runner, check, http_get, http_request, path_of  # noqa: E402
+from browser_env import need_tools  # noqa: E402
+
+CAMP = 'Q4 <b>launch</b> & "friends"'
+SUBJECT = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+LINK = 'https://example.com/a?x="><script>window.__pwned=3</script>'
+FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'
+
+node = need_tools()
+inst = Instance()
+T = Runner()
+
+
+def sign_in(key):
+    """A session cookie from the sign-in form, as a browser gets it."""
+    st, hdrs, body = http_request(inst.admin_port, 'GET', '/ui/login')
+    tok = re.search(rb'name="token" value="([^"]+)"', body).group(1).decode()
+    pre = hdrs['set-cookie'].split(';')[0]
+    form = urllib.parse.urlencode({'token': tok, 'key': key})
+    st, hdrs, body = http_request(inst.admin_port, 'POST', '/ui/login', body=form,
+                                  headers={'Cookie': pre,
+                                           'Content-Type': 'application/x-www-form-urlencoded'})
+    cookies = [hdrs['set-cookie']] if 'set-cookie' in hdrs else []
+    return st, cookies, pre, tok
+
+
+try:
+    inst.serve()
+    key = inst.api_key('ui')
+    m = json.loads(inst.run('message', 'add', '--subject', SUBJECT, '--from', 'a@example.org',
+                            '--to', 'bob@example.net', '--to', 'carol@example.com', '--link', LINK,
+                            '--campaign', CAMP, '--json').stdout)
+    bob = m['copies'][0]
+    browser = {'User-Agent': FIREFOX, 'Accept-Language': 'en-GB'}
+    check(http_get(inst.public_port, path_of(bob['open_url']), headers=browser)[0] == 200, 'open')
+    check(http_get(inst.public_port, path_of(bob['links'][0]['click_url']),
+                   headers=browser)[0] == 302, 'click')
+    inst.settle()
+
+    def cookie_and_csrf():
+        st, cookies, _, _ = sign_in(key)
+        check(st == 303, f'sign-in answer {st}')
+        c = [x for x in cookies if x.startswith('homing_ui=')][0]
+        for flag in ('HttpOnly', 'SameSite=Strict', 'Path=/ui/', 'Max-Age='):
+            check(flag in c, f'cookie lacks {flag}: {c}')
+        sess = c.split(';')[0]
+        st, _, page = http_request(inst.admin_port, 'GET', '/ui/', headers={'Cookie': sess})
+        check(st == 200 and b'Sign out' in page, f'signed-in page {st}')
+        csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
+        # another session's token, no token: refused, still signed in
+        st2, cookies2, _, _ = sign_in(key)
+        other = [x for x in cookies2 if x.startswith('homing_ui=')][0].split(';')[0]
+        _, _, page2 = http_request(inst.admin_port, 'GET', '/ui/', headers={'Cookie': other})
+        csrf2 = re.search(rb'name="csrf" value="([^"]+)"', page2).group(1).decode()
+        for body in ('', 'csrf=' + csrf2, 'csrf=x'):
+            st, _, _ = http_request(inst.admin_port, 'POST', '/ui/logout', body=body,
+                                    headers={'Cookie': sess, 'Content-Type':
+                                             'application/x-www-form-urlencoded'})
+            check(st == 403, f'logout with {body!r}: {st}')
+        st, _, _ = http_request(inst.admin_port, 'GET', '/ui/', headers={'Cookie': sess})
+        check(st == 200, f'still signed in after refused posts: {st}')
+        st, _, _ = http_request(inst.admin_port, 'POST', '/ui/logout', body='csrf=' + csrf,
+                                headers={'Cookie': sess, 'Content-Type':
+                                         'application/x-www-form-urlencoded'})
+        check(st == 303, f'logout with the token: {st}')
+        st, hdrs, _ = http_request(inst.admin_port, 'GET', '/ui/', headers={'Cookie': sess})
+        check(st == 303 and hdrs.get('location') == '/ui/login',
+              f'after sign-out: {st}')
+
+    def sign_in_refused():
+        st, cookies, pre, tok = sign_in('hk_not_a_key')
+        check(st == 403 and not [c for c in cookies if c.startswith('homing_ui=')],
+              f'wrong key: {st} {cookies}')
+        form = urllib.parse.urlencode({'token': 'forged', 'key': key})
+        st, hdrs, _ = http_request(inst.admin_port, 'POST', '/ui/login', body=form,
+                                   headers={'Cookie': pre, 'Content-Type':
+                                            'application/x-www-form-urlencoded'})
+        check(st == 403 and not hdrs.get('set-cookie', '').startswith('homing_ui='),
+              f'forged form token: {st}')
+        st, _, _ = http_request(inst.admin_port, 'GET', '/ui/campaign')
+        check(st == 303, f'a page without a session: {st}')
+
+    def in_chromium():
+        q = '/ui/campaign?campaign=' + urllib.parse.quote(CAMP, safe='')
+        spec = {'base': f'http://127.0.0.1:{inst.admin_port}', 'key': key,
+                'pages': ['/ui/', q, q + '&view=all', '/ui/messages']}
+        path = os.path.join(inst.tmp, 'ui.json')
+        open(path, 'w').write(json.dumps(spec))
+        p = subprocess.run([node, os.path.join(HERE, 'ui.mjs'), path], capture_output=True,
+                           text=True, timeout=180, cwd=HERE)
+        check(p.returncode == 0, f'ui.mjs: {p.stderr[-2000:]}')
+        out = json.loads(p.stdout)
+        check(out['signInUrl'].endswith('/ui/login'), f"sign-in first: {out['signInUrl']}")
+        check(out['afterSignIn'].endswith('/ui/'), f"after sign-in: {out['afterSignIn']}")
+        check(out['blocked'] == [], f"requests left 127.0.0.1: {out['blocked']}")
+        for page, r in out['pages'].items():
+            check(r['status'] == 200, f'{page}: {r["status"]}')
+            check(r['csp'] and "default-src 'none'" in r['csp'], f'{page}: CSP {r["csp"]}')
+            check(not r['pwned'], f'{page}: a script of the data ran')
+            check(not r['errors'], f'{page}: console errors {r["errors"]}')
+        check(CAMP in out['pages']['/ui/']['main'], 'campaign name shown as text')
+        check(SUBJECT in out['pages']['/ui/messages']['main'], 'subject shown as text')
+        main = out['pages'][q + '&view=all']['main']
+        stats = json.loads(inst.run('stats', '--campaign', CAMP, '--json').stdout)
+        # the destination as stored (homing_url_check percent-encodes the quote
+        # and the angle brackets), shown as text
+        check(stats['links'][0]['url'] in main, 'link URL shown as text')
+        for label, field in (('Opens', 'opens'), ('Unique openers', 'openers'),
+                             ('Clicks', 'clicks'), ('Unique clickers', 'clickers')):
+            row = re.search(rf'^{label}\t(\d+)\t(\d+)\t(\d+)\t(\d+)$', main, re.M)
+            check(row, f'{label} row in {main[:400]!r}')
+            got = [int(x) for x in row.groups()]
+            want = [stats[field][c] for c in ('human', 'machine', 'unknown', 'all')]
+            check(got == want, f'{label}: page {got}, stats --json {want}')
+        check(out['afterSignOutVisit'].endswith('/ui/login'), 'signed out')
+
+    T.run(cookie_and_csrf)
+    T.run(sign_in_refused)
+    T.run(in_chromium)
+finally:
+    inst.close()
+T.finish()
