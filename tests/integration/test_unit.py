@@ -49,16 +49,42 @@ def hardening_settings():
 
 
 def security_score_is_documented():
-    p = subprocess.run(["systemd-analyze", "security", "--offline=yes", UNIT],
-                       capture_output=True, text=True, timeout=60)
-    m = re.search(r"Overall exposure level for homing.service: ([0-9.]+) (\w+)", p.stdout)
-    check(m, f"systemd-analyze printed: {p.stdout[-500:]} {p.stderr}")
     doc = open(os.path.join(SRC, "docs", "operations.md")).read()
-    check(f"rates it **{m.group(1)} {m.group(2)}**" in doc,
-          f"docs/operations.md does not give the score {m.group(1)} {m.group(2)}")
-    print(f"     systemd-analyze security: {m.group(1)} {m.group(2)}")
+    for name in ("homing.service", "homing-milter.service"):
+        unit = os.path.join(SRC, "contrib", "systemd", name)
+        p = subprocess.run(["systemd-analyze", "security", "--offline=yes", unit],
+                           capture_output=True, text=True, timeout=60)
+        m = re.search(rf"Overall exposure level for {re.escape(name)}: ([0-9.]+) (\w+)", p.stdout)
+        check(m, f"systemd-analyze printed: {p.stdout[-500:]} {p.stderr}")
+        flat = " ".join(doc.split())
+        check(re.search(rf"contrib/systemd/{re.escape(name)}`[^*]*?rates it "
+                        rf"\*\*{re.escape(m.group(1))} {m.group(2)}\*\*", flat),
+              f"docs/operations.md does not give {name}'s score {m.group(1)} {m.group(2)}")
+        print(f"     systemd-analyze security {name}: {m.group(1)} {m.group(2)}")
+
+
+def milter_unit():
+    unit = os.path.join(SRC, "contrib", "systemd", "homing-milter.service")
+    s = {}
+    section = None
+    for line in open(unit):
+        line = line.strip()
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif line and not line.startswith("#"):
+            k, _, v = line.partition("=")
+            s.setdefault((section, k), []).append(v)
+    for k, v in {"ExecStart": "/usr/bin/homing -c /etc/homing/homing.conf milter",
+                 "User": "homing", "ProtectSystem": "strict", "NoNewPrivileges": "yes",
+                 "CapabilityBoundingSet": ""}.items():
+        check(s.get(("Service", k)) == [v], f"milter unit {k}={s.get(('Service', k))}")
+    # the command the unit runs exists and takes the configuration it names
+    p = subprocess.run([os.environ.get("HOMING_BIN", "build/src/homing"), "milter", "--help"],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0 and "milter" in p.stdout, f"homing milter --help: {p.stderr}")
 
 
 T.run(hardening_settings)
 T.run(security_score_is_documented)
+T.run(milter_unit)
 T.finish()
