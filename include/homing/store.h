@@ -109,7 +109,7 @@ int homing_store_message_list(struct homing_store *s, size_t limit, struct homin
 void homing_message_free(struct homing_message *m);
 void homing_messages_free(struct homing_message *m, size_t n);
 
-/* ---- Campaigns and their figures (migration 0012; docs/reports.md) ----
+/* ---- Campaigns and their figures (migrations 0012, 0013; docs/reports.md) ----
  * A campaign is a name messages share. The figures come from counters that
  * triggers keep as the daemon stores enrichments, events and states, never
  * from a scan of the events, so they cost the same for 100,000 recipients as

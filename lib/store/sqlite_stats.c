@@ -1,6 +1,6 @@
 /*
  * sqlite_stats.c: the SQLite backend's campaigns and figures (migration
- * 0012): messages by filter, campaigns, the counters its triggers keep, and
+ * 0012, 0013): messages by filter, campaigns, the counters its triggers keep, and
  * the hourly series. Every query reads the per-message counters of the
  * messages the filter picks (the SEL_MESSAGES set): one row per message, never
  * one per recipient or event, so a campaign costs the same with 100,000

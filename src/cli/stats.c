@@ -246,23 +246,15 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
             return cli_fail("cannot read the series: %s", homing_store_errmsg(st));
         o = homing_stats_series_json(p, n, bucket);
         free(p);
-        if (!json && !csv && o) {
+        if (!json && o) {
+            /* a table, or CSV (kind and class are words of our own, t a time) */
+            static const char *const head[2] = {"%-28s %-14s %-9s %8s\n", "%s,%s,%s,%s\n"};
+            static const char *const row[2] = {"%-28s %-14s %-9s %8lld\n", "%s,%s,%s,%lld\n"};
             size_t i;
             json_t *v;
-            printf("%-28s %-14s %-9s %8s\n", "time (UTC)", "kind", "class", "count");
+            printf(head[csv], csv ? "t" : "time (UTC)", "kind", "class", "count");
             json_array_foreach(json_object_get(o, "points"), i, v) printf(
-                "%-28s %-14s %-9s %8lld\n", json_string_value(json_object_get(v, "t")),
-                json_string_value(json_object_get(v, "kind")),
-                json_string_value(json_object_get(v, "class")), (long long)num(v, "count", NULL));
-            json_decref(o);
-            return CLI_OK;
-        }
-        if (csv && o) {
-            size_t i;
-            json_t *v;
-            printf("t,kind,class,count\n");
-            json_array_foreach(json_object_get(o, "points"), i, v) printf(
-                "%s,%s,%s,%lld\n", json_string_value(json_object_get(v, "t")),
+                row[csv], json_string_value(json_object_get(v, "t")),
                 json_string_value(json_object_get(v, "kind")),
                 json_string_value(json_object_get(v, "class")), (long long)num(v, "count", NULL));
             json_decref(o);
