@@ -402,7 +402,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     s.base_url = set->public.base_url;
     if (trusted_proxies_parse(set->public.trusted_proxies, &s.proxies) < 0)
         return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
-    if (!(s.keyring = cli_keyring(cli))) return CLI_ERROR;
+    struct homing_keyring *keyring = cli_keyring(cli);
+    if (!keyring) return CLI_ERROR;
+    atomic_store(&s.keyring, keyring);
     cli->keyring = NULL; /* the daemon's now: a reload replaces and frees it */
     if (conn_guard_init(&s, (unsigned)max_conns, (unsigned)max_conns_client) < 0)
         return cli_fail("cannot initialise libsodium");
