@@ -73,6 +73,10 @@ int64_t homing_mono_us(void);
 /* Formats t as RFC 3339 UTC with microseconds: out needs HOMING_TIME_STR_MAX. */
 #define HOMING_TIME_STR_MAX 32
 void homing_time_format(int64_t t_us, char *out);
+/* The reverse for what people and the API give: YYYY-MM-DD or
+ * YYYY-MM-DDTHH:MM:SS[.ffffff]Z (UTC, 1970..9999) as microseconds; -EINVAL
+ * otherwise. No time zone of the C library is involved. */
+int homing_time_parse(const char *s, int64_t *out);
 
 /* Public ids are random 63-bit numbers (they fit a signed SQL integer) and never
  * 0; their text form is 16 lower-case hex digits. */

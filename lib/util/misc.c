@@ -95,3 +95,38 @@ void homing_str_sanitize(char *dst, size_t cap, const char *src, size_t n)
     }
     dst[o] = '\0';
 }
+
+/* See homing/util.h. */
+int homing_time_parse(const char *s, int64_t *out)
+{
+    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+    long us = 0;
+    size_t len = strlen(s);
+    if (len == 10) {
+        if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -EINVAL;
+    } else if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) == 6 &&
+               n == 19) {
+        const char *p = s + 19;
+        if (*p == '.') {
+            int k = 0;
+            for (p++; *p >= '0' && *p <= '9' && k < 6; p++, k++) us = us * 10 + (*p - '0');
+            if (k == 0) return -EINVAL;
+            for (; k < 6; k++) us *= 10;
+        }
+        if (strcmp(p, "Z") != 0) return -EINVAL;
+    } else {
+        return -EINVAL;
+    }
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        se > 60)
+        return -EINVAL;
+    /* days from the civil date (proleptic Gregorian), without the C library's
+     * time zone */
+    int yy = y - (mo <= 2);
+    int era = yy / 400, yoe = yy - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    *out = ((days * 86400 + h * 3600 + mi * 60 + se) * 1000000LL) + us;
+    return 0;
+}

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "homing/service.h"
@@ -25,22 +24,6 @@ static const char stats_usage[] =
     "messages by the time they were registered. --series prints hits per hour or\n"
     "day instead; --campaigns lists the campaigns. The counts come from counters\n"
     "the daemon keeps, not from reading the events.\n";
-
-/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ as UTC microseconds. */
-static int parse_date(const char *s, int64_t *out)
-{
-    struct tm tm = {0};
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!end || *end) {
-        tm = (struct tm){0};
-        end = strptime(s, "%Y-%m-%d", &tm);
-    }
-    if (!end || *end) return -EINVAL;
-    time_t t = timegm(&tm);
-    if (t < 0) return -EINVAL;
-    *out = (int64_t)t * 1000000;
-    return 0;
-}
 
 static const char *pct(json_t *v, char *buf, size_t cap)
 {
@@ -215,7 +198,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
             message = argv[++i];
         else if ((strcmp(a, "--since") == 0 || strcmp(a, "--until") == 0) && has) {
             int64_t t;
-            if (parse_date(argv[i + 1], &t) < 0)
+            if (homing_time_parse(argv[i + 1], &t) < 0)
                 return cli_usage_error("stats", "%s: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", a);
             if (a[2] == 's')
                 q.since_us = t;
