@@ -14,9 +14,11 @@
  *   table;
  * - an end tag pops to its element when the builder would: in scope (the scope
  *   of its kind) for the special elements, with no special element above it
- *   for the others, and for a formatting element only when no special element
- *   is above it (otherwise the adoption agency moves elements without making
- *   the stack shallower, and the model keeps it);
+ *   for the others, and for a formatting element only when it is in the list
+ *   of active formatting elements and no special element is above it
+ *   (otherwise the adoption agency moves elements without making the stack
+ *   shallower, and the model keeps it; gumbo ignores the end tag of one the
+ *   list no longer holds);
  * - active formatting elements that were closed by something other than their
  *   own end tag are reopened where the builder reopens them (before text and
  *   inline start tags), with the limit of three identical ones ("Noah's
@@ -380,29 +382,37 @@ static int reconstruct(struct model *m)
 }
 
 /* An end tag of a formatting element (or the <a>/<nobr> that closes an open
- * one): 1 when it was handled as such, 0 for "any other end tag". */
-static int formatting_end(struct model *m, const char *name, int *err)
+ * one). Where the standard says "act as any other end tag" (no such element
+ * in the list since the last marker), gumbo 0.10 ignores the end tag instead,
+ * so an element Noah's Ark took off the list stays open: the model does the
+ * same (fuzz_html_depth found <b><i>x4 </b>x4 leaving the first <b> open). */
+static void formatting_end(struct model *m, const char *name, int *err)
 {
     size_t lm = last_marker(m), k = m->nl;
     while (k > lm && strcmp(m->l[k - 1].name, name) != 0) k--;
-    if (charge(m, m->nl - k + 1) < 0) return *err = -EMLINK, 1;
-    if (k == lm) return 0;
+    if (charge(m, m->nl - k + 1) < 0) {
+        *err = -EMLINK;
+        return;
+    }
+    if (k == lm) return;
     struct afe *e = &m->l[k - 1];
     if (!e->at) {
         afe_remove(m, k - 1);
-        return 1;
+        return;
     }
     size_t at = e->at - 1;
     int special = 0;
     for (size_t i = m->n; i-- > at + 1;) {
-        if (charge(m, 1) < 0) return *err = -EMLINK, 1;
-        if (m->st[i].flags & F_SCOPE) return 1; /* not in scope: ignored */
+        if (charge(m, 1) < 0) {
+            *err = -EMLINK;
+            return;
+        }
+        if (m->st[i].flags & F_SCOPE) return; /* not in scope: ignored */
         if (m->st[i].flags & F_SPECIAL) special = 1;
     }
-    if (special) return 1; /* the adoption agency: no shallower, kept as it is */
+    if (special) return; /* the adoption agency: no shallower, kept as it is */
     afe_remove(m, k - 1);
     *err = pop_to(m, at, NULL);
-    return 1;
 }
 
 static uint64_t afe_key(const char *s, const struct html_token *tok, size_t *attr, size_t *len)
@@ -792,8 +802,8 @@ static int end_tag(struct model *m, const struct html_token *tok)
         i = find(m, name, 0, F_TABLE);
     else if (f & F_FORMAT) {
         int r = 0;
-        if (formatting_end(m, name, &r)) return r;
-        i = find(m, name, 0, F_SPECIAL);
+        formatting_end(m, name, &r);
+        return r;
     } else if (f & F_SPECIAL)
         i = find(m, name, 0, F_SCOPE);
     else
