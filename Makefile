@@ -13,13 +13,15 @@ build: setup
 	meson compile -C build
 
 # Initialises ./var once (config, keys, store, and a demo message so there is an
-# example pixel URL to try), then runs the daemon in the foreground.
+# example pixel URL to try), prints the dashboard's address with a one-time
+# sign-in link, then runs the daemon in the foreground.
 run: build
 	@if [ ! -f $(VAR)/homing.conf ]; then \
 	  $(HOMING) init $(VAR) && \
 	  $(HOMING) -c $(VAR)/homing.conf message add --subject "Welcome to homing" \
 	    --from you@example.org --to reader@example.net --link https://example.org/ >/dev/null; \
 	fi
+	@$(HOMING) -c $(VAR)/homing.conf ui-link
 	$(HOMING) -c $(VAR)/homing.conf serve
 
 test:

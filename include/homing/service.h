@@ -124,4 +124,16 @@ struct homing_query_text {
 int homing_message_query_parse(const char *qs, size_t n, struct homing_message_query *q,
                                struct homing_query_text *text, char *err, size_t errcap);
 
+/* One-time sign-in links for the dashboard (lib/service/ui_link.c): create
+ * stores the hash of a new random token (HOMING_UI_LINK_MAX bytes with the
+ * NUL) valid ttl_s seconds, replacing any earlier one; redeem is 0 for the
+ * outstanding token before its expiry, and clears it either way; -EACCES for
+ * any other text. */
+#define HOMING_UI_LINK_MAX       44 /* 43 base64url characters and the NUL */
+#define HOMING_UI_LINK_TTL_S     900
+#define HOMING_UI_LINK_TTL_MAX_S 86400
+#define HOMING_UI_LINK_SYNC      "ui-link" /* its row in the store's sync table */
+int homing_ui_link_create(struct homing_store *s, int ttl_s, char token_out[HOMING_UI_LINK_MAX]);
+int homing_ui_link_redeem(struct homing_store *s, const char *token);
+
 #endif

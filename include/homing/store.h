@@ -242,6 +242,13 @@ int homing_store_floods_close(struct homing_store *s, int64_t before_us, size_t 
  * of one message (message != 0) or of all. Free with homing_events_free. */
 int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
                              struct homing_event **out, size_t *n);
+/* The events of one recipient of a message (recipient 0: the per-message
+ * hits) with id > after, oldest first, at most limit (<= HOMING_STORE_LIST_MAX):
+ * the dashboard's timeline. One index range (migration 0014) however many
+ * events the message has. Free with homing_events_free. */
+int homing_store_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient,
+                                  int64_t after, size_t limit, struct homing_event **out,
+                                  size_t *n);
 /* Number of events (of one message when message != 0). */
 int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t *n);
 

@@ -81,10 +81,6 @@ enum sq_stmt {
     ST_COUNT
 };
 
-#define EVENT_COLUMNS                                                                              \
-    "id, time_us, kind, method, message, recipient, item, client, user_agent, "                    \
-    "accept_language, via, from_hdr, detail"
-
 /* The columns bound by bind_event, in its order. */
 #define EVENT_INSERT_HEAD                                                                          \
     "INSERT INTO events (time_us, kind, method, message, recipient, item, client, user_agent, "    \
@@ -948,7 +944,7 @@ fail:
     return r;
 }
 
-static void read_event_row(sqlite3_stmt *st, struct homing_event *e)
+void sqlite_read_event_row(sqlite3_stmt *st, struct homing_event *e)
 {
     e->id = sqlite3_column_int64(st, 0);
     e->time_us = sqlite3_column_int64(st, 1);
@@ -986,7 +982,7 @@ static int sq_events_list(struct homing_store *s, uint64_t message, int64_t afte
         /* grow() zeroes new slots, so a partly read array frees cleanly. */
         if ((r = grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
         struct homing_event *e = &arr[used++];
-        read_event_row(st, e);
+        sqlite_read_event_row(st, e);
         if ((r = col_dup(st, 12, &e->detail)) < 0) break;
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "listing events");
@@ -2909,6 +2905,7 @@ static const struct store_ops sqlite_ops = {
     .events_append_floods = sq_events_append_all,
     .floods_close = sq_floods_close,
     .events_list = sq_events_list,
+    .recipient_events = sqlite_recipient_events,
     .events_count = sq_events_count,
     .report = sq_report,
     .api_key_add = sq_api_key_add,

@@ -20,6 +20,16 @@ void sqlite_rollback(struct homing_store *s);
 /* The columns id, message_id, subject, sender, mode, created_us, campaign. */
 int sqlite_read_message_row(sqlite3_stmt *st, struct homing_message *m);
 
+/* The columns of an event, in the order sqlite_read_event_row reads them. */
+#define EVENT_COLUMNS                                                                              \
+    "id, time_us, kind, method, message, recipient, item, client, user_agent, "                    \
+    "accept_language, via, from_hdr, detail"
+/* The columns 0-11 of EVENT_COLUMNS into e; detail (12) is not read. */
+void sqlite_read_event_row(sqlite3_stmt *st, struct homing_event *e);
+/* sqlite_recipient.c: the operation of store_int.h of the same name. */
+int sqlite_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient,
+                            int64_t after, size_t limit, struct homing_event **out, size_t *n);
+
 /* sqlite_stats.c: the operations of store_int.h of the same names. */
 int sqlite_message_query(struct homing_store *s, const struct homing_message_query *q,
                          struct homing_message **out, size_t *n);

@@ -344,6 +344,14 @@ int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t a
     return s->ops->events_list(s, message, after, limit, out, n);
 }
 
+int homing_store_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient,
+                                  int64_t after, size_t limit, struct homing_event **out, size_t *n)
+{
+    if (!s || !message || !out || !n) return -EINVAL;
+    if (limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
+    return s->ops->recipient_events(s, message, recipient, after, limit, out, n);
+}
+
 int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t *n)
 {
     if (!s || !n) return -EINVAL;

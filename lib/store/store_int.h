@@ -47,6 +47,8 @@ struct store_ops {
     int (*events_list)(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
                        struct homing_event **out, size_t *n);
     int (*events_count)(struct homing_store *s, uint64_t message, int64_t *n);
+    int (*recipient_events)(struct homing_store *s, uint64_t message, uint32_t recipient,
+                            int64_t after, size_t limit, struct homing_event **out, size_t *n);
     int (*report)(struct homing_store *s, uint64_t message, struct homing_report_row **rows,
                   size_t *n);
     int (*api_key_add)(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,

@@ -28,27 +28,18 @@
 #include "homing/service.h"
 #include "serve.h"
 #include "ui.h"
+#include "ui_int.h"
 
-#define UI_SESSIONS_MAX  256        /* signed-in browsers at once; the oldest goes first */
-#define UI_SESSION_TTL_S (8 * 3600) /* a session ends this long after sign-in */
-#define UI_TOKEN_BYTES   32         /* session id and CSRF tokens */
-#define UI_TOKEN_TEXT    (HOMING_B64URL_LEN(UI_TOKEN_BYTES) + 1)
-#define UI_FORM_MAX      4096        /* a form body */
-#define UI_PAGE_MAX      (4u << 20)  /* a rendered page */
-#define UI_COOKIE        "homing_ui" /* the session cookie */
-#define UI_LOGIN_COOKIE  "homing_ui_login"
-
-static const char ui_csp[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
-                             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-struct ui_session {
-    unsigned char id_hash[crypto_generichash_BYTES]; /* of the cookie's value, never the value */
-    char csrf[UI_TOKEN_TEXT];
-    int scope;
-    time_t expires; /* 0: free slot */
-};
+/* The dashboard's own script (/ui/live.js) is its only one: no inline script,
+ * no eval, nothing from another origin; it may only ask this listener. */
+static const char ui_csp[] = "default-src 'none'; script-src 'self'; connect-src 'self'; "
+                             "style-src 'self'; img-src 'self'; form-action 'self'; "
+                             "frame-ancestors 'none'; base-uri 'none'";
 
 static struct ui_session ui_sessions[UI_SESSIONS_MAX];
+
+extern const char ui_live_js[]; /* src/serve/ui_assets/live.js, embedded at build time */
+extern const size_t ui_live_js_len;
 
 static void ui_token(char out[UI_TOKEN_TEXT])
 {
@@ -94,7 +85,7 @@ static struct ui_session *ui_session_of(h2o_req_t *req)
     return NULL;
 }
 
-static void ui_headers(h2o_req_t *req)
+void ui_headers(h2o_req_t *req)
 {
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0,
                           NULL, ui_csp, strlen(ui_csp));
@@ -108,8 +99,7 @@ static void ui_headers(h2o_req_t *req)
                    H2O_STRLIT("no-store"));
 }
 
-static int ui_send(h2o_req_t *req, int status, const char *reason, const char *type,
-                   struct homing_buf *b)
+int ui_send(h2o_req_t *req, int status, const char *reason, const char *type, struct homing_buf *b)
 {
     req->res.status = status;
     req->res.reason = reason;
@@ -135,14 +125,15 @@ static int ui_redirect(h2o_req_t *req, const char *to)
     return 0;
 }
 
-static void ui_head(struct homing_buf *b, const char *title, const struct ui_session *s)
+void ui_head(struct homing_buf *b, const char *title, const struct ui_session *s)
 {
     homing_buf_puts(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                        "<meta name=\"viewport\" content=\"width=device-width\">"
                        "<link rel=\"stylesheet\" href=\"/ui/style.css\"><title>");
     homing_buf_html(b, title);
     homing_buf_puts(b, " · homing</title></head><body><header><nav aria-label=\"main\">"
-                       "<a href=\"/ui/\">Campaigns</a> <a href=\"/ui/messages\">Messages</a>");
+                       "<a href=\"/ui/\">Campaigns</a> <a href=\"/ui/messages\">Messages</a> "
+                       "<a href=\"/ui/live\">Live</a>");
     if (s) {
         homing_buf_puts(b, "<form method=\"post\" action=\"/ui/logout\" class=\"out\">"
                            "<input type=\"hidden\" name=\"csrf\" value=\"");
@@ -154,12 +145,12 @@ static void ui_head(struct homing_buf *b, const char *title, const struct ui_ses
     homing_buf_puts(b, "</h1>\n");
 }
 
-static void ui_foot(struct homing_buf *b)
+void ui_foot(struct homing_buf *b)
 {
     homing_buf_puts(b, "</main></body></html>\n");
 }
 
-static int ui_page(h2o_req_t *req, struct homing_buf *b)
+int ui_page(h2o_req_t *req, struct homing_buf *b)
 {
     ui_foot(b);
     return ui_send(req, 200, "OK", "text/html; charset=utf-8", b);
@@ -167,7 +158,10 @@ static int ui_page(h2o_req_t *req, struct homing_buf *b)
 
 /* ---- sign-in ---- */
 
-static int ui_login_form(h2o_req_t *req, const char *why)
+/* The sign-in form; with link (a one-time link's token, from ?link=), a
+ * button that redeems it instead of the key field: a GET never signs in, so a
+ * link previewer that fetches the URL uses nothing up. */
+static int ui_login_form(h2o_req_t *req, const char *why, const char *link)
 {
     char tok[UI_TOKEN_TEXT];
     ui_token(tok);
@@ -187,6 +181,15 @@ static int ui_login_form(h2o_req_t *req, const char *why)
     homing_buf_puts(&b, "<form method=\"post\" action=\"/ui/login\"><input type=\"hidden\" "
                         "name=\"token\" value=\"");
     homing_buf_html(&b, tok);
+    if (link) {
+        homing_buf_puts(&b, "\"><input type=\"hidden\" name=\"link\" value=\"");
+        homing_buf_html(&b, link);
+        homing_buf_puts(&b, "\"><button type=\"submit\">Sign in with this one-time link</button>"
+                            "</form><p>The link from <code>homing ui-link</code> (or <code>make "
+                            "run</code>) works once.</p>");
+        ui_foot(&b);
+        return ui_send(req, 200, "OK", "text/html; charset=utf-8", &b);
+    }
     homing_buf_puts(&b, "\"><label for=\"key\">API key</label> <input id=\"key\" name=\"key\" "
                         "type=\"password\" autocomplete=\"off\" required> <button "
                         "type=\"submit\">Sign in</button></form><p>An API key of any scope "
@@ -198,19 +201,27 @@ static int ui_login_form(h2o_req_t *req, const char *why)
 
 static int ui_login(struct worker *w, h2o_req_t *req)
 {
-    if (req->entity.len > UI_FORM_MAX) return ui_login_form(req, "the form is too large");
+    if (req->entity.len > UI_FORM_MAX) return ui_login_form(req, "the form is too large", NULL);
     char key[512], tok[UI_TOKEN_TEXT];
     h2o_iovec_t c = ui_cookie(req, UI_LOGIN_COOKIE);
     if (homing_form_get(req->entity.base, req->entity.len, "token", tok, sizeof tok) < 0 ||
         c.len != strlen(tok) || c.len == 0 || sodium_memcmp(c.base, tok, c.len) != 0)
-        return ui_login_form(req, "the sign-in form expired: try again");
+        return ui_login_form(req, "the sign-in form expired: try again", NULL);
     uint8_t hash[32];
     int scope = 0;
-    if (homing_form_get(req->entity.base, req->entity.len, "key", key, sizeof key) > 0 &&
-        homing_apikey_hash(key, strlen(key), hash) == 0)
+    char link[HOMING_UI_LINK_MAX];
+    if (homing_form_get(req->entity.base, req->entity.len, "link", link, sizeof link) > 0) {
+        if (homing_ui_link_redeem(w->store, link) < 0)
+            return ui_login_form(req,
+                                 "that sign-in link was used, replaced or has expired: run "
+                                 "homing ui-link for a new one, or sign in with an API key",
+                                 NULL);
+        scope = HOMING_APIKEY_SCOPE_READ;
+    } else if (homing_form_get(req->entity.base, req->entity.len, "key", key, sizeof key) > 0 &&
+               homing_apikey_hash(key, strlen(key), hash) == 0)
         scope = homing_store_api_key_check(w->store, hash);
     sodium_memzero(key, sizeof key);
-    if (scope <= 0) return ui_login_form(req, "that is not a valid API key");
+    if (scope <= 0) return ui_login_form(req, "that is not a valid API key", NULL);
     /* a free or expired slot, else the one that expires first */
     time_t now = time(NULL);
     struct ui_session *s = &ui_sessions[0];
@@ -249,7 +260,7 @@ static int ui_logout(h2o_req_t *req, struct ui_session *s)
 
 /* ---- pages ---- */
 
-static void ui_num(struct homing_buf *b, json_t *v)
+void ui_num(struct homing_buf *b, json_t *v)
 {
     if (json_is_integer(v))
         homing_buf_printf(b, "%lld", (long long)json_integer_value(v));
@@ -371,6 +382,18 @@ static int ui_campaigns(struct worker *w, h2o_req_t *req, struct ui_session *s)
     return ui_page(req, &b);
 }
 
+int ui_bad_request(h2o_req_t *req, const struct ui_session *s, const char *why)
+{
+    struct homing_buf b;
+    homing_buf_init(&b, UI_PAGE_MAX);
+    ui_head(&b, "Not found", s);
+    homing_buf_puts(&b, "<p class=\"err\">");
+    homing_buf_html(&b, why);
+    homing_buf_puts(&b, "</p>");
+    ui_foot(&b);
+    return ui_send(req, 400, "Bad Request", "text/html; charset=utf-8", &b);
+}
+
 static int ui_campaign(struct worker *w, h2o_req_t *req, struct ui_session *s)
 {
     struct homing_message_query q;
@@ -397,12 +420,8 @@ static int ui_campaign(struct worker *w, h2o_req_t *req, struct ui_session *s)
     struct homing_buf b;
     homing_buf_init(&b, UI_PAGE_MAX);
     if (homing_message_query_parse(rest, rl, &q, &text, err, sizeof err) < 0) {
-        ui_head(&b, "Not found", s);
-        homing_buf_puts(&b, "<p class=\"err\">");
-        homing_buf_html(&b, err);
-        homing_buf_puts(&b, "</p>");
-        ui_foot(&b);
-        return ui_send(req, 400, "Bad Request", "text/html; charset=utf-8", &b);
+        homing_buf_free(&b);
+        return ui_bad_request(req, s, err);
     }
     struct homing_stats st;
     if (homing_store_stats(w->store, &q, &st) < 0) {
@@ -417,6 +436,14 @@ static int ui_campaign(struct worker *w, h2o_req_t *req, struct ui_session *s)
                       (long long)json_integer_value(json_object_get(o, "messages")),
                       (long long)json_integer_value(json_object_get(o, "recipients")),
                       (long long)json_integer_value(json_object_get(o, "delivered")));
+    if (q.message) {
+        char hex[HOMING_ID_STR_MAX];
+        homing_id_format(q.message, hex);
+        homing_buf_printf(&b,
+                          "<a href=\"/ui/message?id=%s\">Recipients and their "
+                          "timelines</a>. ",
+                          hex);
+    }
     homing_buf_puts(&b, all ? "Showing people and machines: <a href=\"?view=human&amp;"
                             : "Showing people only: <a href=\"?view=all&amp;");
     homing_buf_html(&b, rest);
@@ -548,7 +575,10 @@ static const char ui_style[] =
     "#fff;cursor:pointer}main{padding:1em;max-width:60em}table{border-collapse:collapse;"
     "margin:1em 0}caption{text-align:left;font-weight:600}th,td{border-bottom:1px solid #ccc;"
     "padding:.2em .6em;text-align:right}th[scope=row],th.url{text-align:left;"
-    "overflow-wrap:anywhere}.err{color:#a00}.bar{fill:#2a6}a{color:#0645ad}\n";
+    "overflow-wrap:anywhere}.err{color:#a00}.bar{fill:#2a6}a{color:#0645ad}"
+    "#toast{position:fixed;bottom:1em;right:1em;background:#123;color:#fff;padding:.5em 1em;"
+    "border-radius:4px;opacity:0;transition:opacity .3s}#toast.show{opacity:1}"
+    "tr.new{background:#efe}.note{color:#555}\n";
 
 int ui_handle(struct worker *w, h2o_req_t *req, h2o_iovec_t path)
 {
@@ -560,9 +590,20 @@ int ui_handle(struct worker *w, h2o_req_t *req, h2o_iovec_t path)
         homing_buf_puts(&b, ui_style);
         return ui_send(req, 200, "OK", "text/css; charset=utf-8", &b);
     }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/live.js")) && get) {
+        homing_buf_init(&b, ui_live_js_len + 1);
+        homing_buf_append(&b, ui_live_js, ui_live_js_len);
+        return ui_send(req, 200, "OK", "text/javascript; charset=utf-8", &b);
+    }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/login"))) {
         if (post) return ui_login(w, req);
-        if (get) return ui_login_form(req, NULL);
+        if (get) {
+            const char *qs = req->query_at == SIZE_MAX ? "" : req->path.base + req->query_at + 1;
+            size_t qn = req->query_at == SIZE_MAX ? 0 : req->path.len - req->query_at - 1;
+            char link[HOMING_UI_LINK_MAX];
+            int has = homing_form_get(qs, qn, "link", link, sizeof link) > 0;
+            return ui_login_form(req, NULL, has ? link : NULL);
+        }
     }
     struct ui_session *s = ui_session_of(req);
     if (!s) return ui_redirect(req, "/ui/login");
@@ -588,6 +629,14 @@ int ui_handle(struct worker *w, h2o_req_t *req, h2o_iovec_t path)
             return ui_campaign(w, req, s);
         if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/messages")))
             return ui_messages(w, req, s);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/message"))) return ui_message(w, req, s);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/recipient")))
+            return ui_recipient(w, req, s);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/recipient.json")))
+            return ui_recipient_json(w, req);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/live"))) return ui_live(w, req, s);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/live.json")))
+            return ui_live_json(w, req);
     }
     homing_buf_init(&b, UI_PAGE_MAX);
     ui_head(&b, "Not found", s);

@@ -1,5 +1,6 @@
-"""What every browser test needs: node, Debian's Chromium, and playwright-core in
-tests/browser/node_modules (installed from package-lock.json when missing). A
+"""What every browser test needs: node, Debian's Chromium, and playwright-core and
+axe-core in tests/browser/node_modules (installed from package-lock.json when
+missing). A
 missing tool is a failure, never a skip."""
 import os
 import shutil
@@ -16,7 +17,8 @@ def need_tools():
     if not node or not os.path.exists(CHROMIUM):
         print(f'FAIL: node and {CHROMIUM} are needed')
         sys.exit(1)
-    if not os.path.isdir(os.path.join(HERE, 'node_modules', 'playwright-core')):
+    if not all(os.path.isdir(os.path.join(HERE, 'node_modules', m))
+               for m in ('playwright-core', 'axe-core')):
         r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund'], cwd=HERE, timeout=600)
         if r.returncode != 0:
             print('FAIL: npm install')

@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 
 SRC = os.environ.get('HOMING_SRC', os.getcwd())
@@ -28,6 +29,7 @@ from browser_env import need_tools  # noqa: E402
 CAMP = 'Q4 <b>launch</b> & "friends"'
 SUBJECT = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 LINK = 'https://example.com/a?x="><script>window.__pwned=3</script>'
+HOSTILE_UA = 'Bot<img src=x onerror="window.__pwned=4">'
 FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'
 
 node = need_tools()
@@ -106,8 +108,21 @@ try:
 
     def in_chromium():
         q = '/ui/campaign?campaign=' + urllib.parse.quote(CAMP, safe='')
+        mid = m['id']
+        rpage = f'/ui/recipient?message={mid}&recipient=1'
         spec = {'base': f'http://127.0.0.1:{inst.admin_port}', 'key': key,
-                'pages': ['/ui/', q, q + '&view=all', '/ui/messages']}
+                'pages': ['/ui/', q, q + '&view=all', '/ui/messages', f'/ui/message?id={mid}',
+                          rpage, '/ui/live'],
+                'live': {'page': rpage, 'hit': bob['open_url'], 'ua': HOSTILE_UA}}
+        # the figures before ui.mjs's live hits (taken after the pages) add to them
+        # once the enrichment thread has counted the open and the click
+        deadline = time.time() + 30
+        while True:
+            stats = json.loads(inst.run('stats', '--campaign', CAMP, '--json').stdout)
+            if (stats['links'] and stats['opens']['all'] == 1 and stats['clicks']['all'] == 1
+                    or time.time() > deadline):
+                break
+            time.sleep(0.1)
         path = os.path.join(inst.tmp, 'ui.json')
         open(path, 'w').write(json.dumps(spec))
         p = subprocess.run([node, os.path.join(HERE, 'ui.mjs'), path], capture_output=True,
@@ -122,10 +137,10 @@ try:
             check(r['csp'] and "default-src 'none'" in r['csp'], f'{page}: CSP {r["csp"]}')
             check(not r['pwned'], f'{page}: a script of the data ran')
             check(not r['errors'], f'{page}: console errors {r["errors"]}')
+            check(r['axe'] == [], f'{page}: axe-core serious/critical: {r["axe"]}')
         check(CAMP in out['pages']['/ui/']['main'], 'campaign name shown as text')
         check(SUBJECT in out['pages']['/ui/messages']['main'], 'subject shown as text')
         main = out['pages'][q + '&view=all']['main']
-        stats = json.loads(inst.run('stats', '--campaign', CAMP, '--json').stdout)
         # the destination as stored (homing_url_check percent-encodes the quote
         # and the angle brackets), shown as text
         check(stats['links'][0]['url'] in main, 'link URL shown as text')
@@ -137,8 +152,61 @@ try:
             want = [stats[field][c] for c in ('human', 'machine', 'unknown', 'all')]
             check(got == want, f'{label}: page {got}, stats --json {want}')
         check(out['afterSignOutVisit'].endswith('/ui/login'), 'signed out')
+        # the recipient page: the open and the click with their verdicts, and the
+        # reader with its client; the live table grew by one row per hit
+        rmain = out['pages'][rpage]['main']
+        check('open' in rmain and 'click 1' in rmain, f'timeline: {rmain[:600]!r}')
+        check('Firefox' in rmain, f'reader and client shown: {rmain[:900]!r}')
+        check(len(out['liveMs']) == 3, f"live hits seen: {out['liveMs']}")
+        # under a second at least once in three (a loaded CI machine may stall one)
+        check(None not in out['liveMs'], f"a hit never showed: {out['liveMs']}")
+        check(min(out['liveMs']) < 1000, f"a hit took {out['liveMs']} ms to show")
+        check(HOSTILE_UA in out['liveText'], f"hostile User-Agent as text: {out['liveText'][-600:]!r}")
+        check(not out['livePwned'] and not out['liveErrors'],
+              f"live: pwned {out['livePwned']}, errors {out['liveErrors']}")
+        print(f"live: a hit showed on the recipient page after {out['liveMs']} ms")
+
+    def one_time_link():
+        """homing ui-link: the printed link signs in once, by a POST from its
+        page (a GET alone does not); used, replaced or expired, it is refused."""
+        def link_of():
+            out = inst.run('ui-link').stdout
+            check(f'http://127.0.0.1:{inst.admin_port}/ui/' in out, f'dashboard address: {out}')
+            return re.search(r'(/ui/login\?link=[A-Za-z0-9_-]+)', out).group(1)
+
+        def use(path):
+            st, hdrs, body = http_request(inst.admin_port, 'GET', path)
+            check(st == 200, f'link page {st}')
+            tok = re.search(rb'name="token" value="([^"]+)"', body).group(1).decode()
+            link = re.search(rb'name="link" value="([^"]+)"', body).group(1).decode()
+            pre = hdrs['set-cookie'].split(';')[0]
+            form = urllib.parse.urlencode({'token': tok, 'link': link})
+            st, hdrs, _ = http_request(inst.admin_port, 'POST', '/ui/login', body=form,
+                                       headers={'Cookie': pre, 'Content-Type':
+                                                'application/x-www-form-urlencoded'})
+            return st, hdrs.get('set-cookie', '')
+
+        first = link_of()
+        second = link_of()
+        st, _ = use(first)
+        check(st == 403, f'a replaced link: {st}')
+        st, c = use(second)
+        check(st == 303 and c.startswith('homing_ui='), f'the link: {st} {c}')
+        sess = c.split(';')[0]
+        st, _, page = http_request(inst.admin_port, 'GET', '/ui/', headers={'Cookie': sess})
+        check(st == 200 and b'Sign out' in page, f'signed in by the link: {st}')
+        st, _ = use(second)
+        check(st == 403, f'the link a second time: {st}')
+        p = inst.run('ui-link', '--ttl', '1')
+        late = re.search(r'(/ui/login\?link=[A-Za-z0-9_-]+)', p.stdout).group(1)
+        time.sleep(1.2)
+        st, _ = use(late)
+        check(st == 403, f'an expired link: {st}')
+        p = inst.run('ui-link', '--ttl', '0', check_rc=False)
+        check(p.returncode == 2 and '--ttl' in p.stderr, f'--ttl 0: {p.returncode} {p.stderr}')
 
     T.run(cookie_and_csrf)
+    T.run(one_time_link)
     T.run(sign_in_refused)
     T.run(in_chromium)
 finally:

@@ -4,16 +4,26 @@
 // page's data ran), the console errors (a CSP refusal shows there), and every
 // request that left 127.0.0.1 (aborted and listed).
 //
+// Each page is also checked with axe-core (its serious and critical violations
+// are listed per page). With "live" in SPEC ({"page": path, "hit": URL, "ua":
+// User-Agent}), the page is opened, the pixel URL fetched from here (not from
+// the browser), and the time until a new row shows in the page's live table is
+// measured, up to three times: "liveMs" lists them.
+//
 // SPEC is a JSON file: {"base": "http://127.0.0.1:PORT", "key": API key,
-// "pages": [paths]}. A fresh profile per run.
+// "pages": [paths], "live": {...}}. A fresh profile per run.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const axeSource = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'node_modules',
+                                    'axe-core', 'axe.min.js'), 'utf8');
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const profile = mkdtempSync(join(tmpdir(), 'homing-chromium-'));
-const out = { blocked: [], pages: {} };
+const out = { blocked: [], pages: {}, liveMs: [] };
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
@@ -50,6 +60,33 @@ try {
       pwned: await page.evaluate(() => typeof window.__pwned !== 'undefined'),
       errors: [...errors],
     };
+    // axe-core runs through the DevTools protocol, which the page's CSP does
+    // not govern; the page itself still allows no inline script
+    await page.evaluate(axeSource);
+    out.pages[p].axe = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+  }
+  if (spec.live) {
+    await page.goto(spec.base + spec.live.page, { waitUntil: 'load', timeout: 20000 });
+    for (let i = 0; i < 3; i++) {
+      const before = await page.locator('#live tr').count();
+      const r = await fetch(spec.live.hit, { headers: { 'User-Agent': spec.live.ua } });
+      await r.arrayBuffer();
+      const t0 = Date.now();
+      // polled from here: waitForFunction evaluates a string, which the CSP refuses
+      let seen = false;
+      while (!seen && Date.now() - t0 < 15000) {
+        seen = (await page.locator('#live tr').count()) > before;
+        if (!seen) await new Promise((ok) => setTimeout(ok, 20));
+      }
+      out.liveMs.push(seen ? Date.now() - t0 : null);
+    }
+    out.liveText = await page.locator('#live').innerText();
+    out.liveErrors = [...errors];
+    out.livePwned = await page.evaluate(() => typeof window.__pwned !== 'undefined');
   }
   // sign out through the page's own form; the session must be gone
   await Promise.all([page.waitForNavigation({ timeout: 20000 }),

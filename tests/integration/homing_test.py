@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import http.client
 import ssl
 
@@ -270,7 +271,12 @@ class Runner:
             print(f"ok   {name} ({time.time() - t0:.2f}s)")
         except Exception as e:  # report and keep going: one line per failed test
             self.failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
+            # where, when it is not a check's own Failure: the line that raised
+            where = ''
+            if not isinstance(e, Failure):
+                tb = traceback.extract_tb(e.__traceback__)[-1]
+                where = f" (at {os.path.basename(tb.filename)}:{tb.lineno})"
+            print(f"FAIL {name}: {type(e).__name__}: {e}{where}")
         sys.stdout.flush()
 
     def finish(self):
