@@ -133,7 +133,8 @@ void ui_head(struct homing_buf *b, const char *title, const struct ui_session *s
     homing_buf_html(b, title);
     homing_buf_puts(b, " · homing</title></head><body><header><nav aria-label=\"main\">"
                        "<a href=\"/ui/\">Campaigns</a> <a href=\"/ui/messages\">Messages</a> "
-                       "<a href=\"/ui/live\">Live</a>");
+                       "<a href=\"/ui/live\">Live</a> <a href=\"/ui/webhooks\">Webhooks</a> "
+                       "<a href=\"/ui/documents\">Documents</a>");
     if (s) {
         homing_buf_puts(b, "<form method=\"post\" action=\"/ui/logout\" class=\"out\">"
                            "<input type=\"hidden\" name=\"csrf\" value=\"");
@@ -382,16 +383,22 @@ static int ui_campaigns(struct worker *w, h2o_req_t *req, struct ui_session *s)
     return ui_page(req, &b);
 }
 
-int ui_bad_request(h2o_req_t *req, const struct ui_session *s, const char *why)
+int ui_error_page(h2o_req_t *req, const struct ui_session *s, int status, const char *reason,
+                  const char *why)
 {
     struct homing_buf b;
     homing_buf_init(&b, UI_PAGE_MAX);
-    ui_head(&b, "Not found", s);
+    ui_head(&b, status == 403 ? "Refused" : "Not found", s);
     homing_buf_puts(&b, "<p class=\"err\">");
     homing_buf_html(&b, why);
     homing_buf_puts(&b, "</p>");
     ui_foot(&b);
-    return ui_send(req, 400, "Bad Request", "text/html; charset=utf-8", &b);
+    return ui_send(req, status, reason, "text/html; charset=utf-8", &b);
+}
+
+int ui_bad_request(h2o_req_t *req, const struct ui_session *s, const char *why)
+{
+    return ui_error_page(req, s, 400, "Bad Request", why);
 }
 
 static int ui_campaign(struct worker *w, h2o_req_t *req, struct ui_session *s)
@@ -621,6 +628,8 @@ int ui_handle(struct worker *w, h2o_req_t *req, h2o_iovec_t path)
             return ui_send(req, 403, "Forbidden", "text/html; charset=utf-8", &b);
         }
         if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/logout"))) return ui_logout(req, s);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/grant/revoke")))
+            return ui_grant_revoke(w, req, s);
     } else if (get) {
         if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/")) ||
             h2o_memis(path.base, path.len, H2O_STRLIT("/ui")))
@@ -635,6 +644,10 @@ int ui_handle(struct worker *w, h2o_req_t *req, h2o_iovec_t path)
         if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/recipient.json")))
             return ui_recipient_json(w, req);
         if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/live"))) return ui_live(w, req, s);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/webhooks")))
+            return ui_webhooks(w, req, s);
+        if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/documents")))
+            return ui_documents(w, req, s);
         if (h2o_memis(path.base, path.len, H2O_STRLIT("/ui/live.json")))
             return ui_live_json(w, req);
     }

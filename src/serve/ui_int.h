@@ -1,8 +1,9 @@
 /*
  * ui_int.h (private to src/serve): what the dashboard's page files share:
- * ui.c (sessions, sign-in, dispatch, the style sheet and script) and
+ * ui.c (sessions, sign-in, dispatch, the style sheet and script),
  * ui_recipient.c (a message's recipients, a recipient's timeline, the live
- * feeds). All of it runs on the admin listener's loop thread only.
+ * feeds) and ui_admin.c (webhooks, documents and grants). All of it runs on the admin listener's
+ * loop thread only.
  */
 #ifndef HOMING_SERVE_UI_INT_H
 #define HOMING_SERVE_UI_INT_H
@@ -44,6 +45,9 @@ void ui_foot(struct homing_buf *b);
 int ui_page(h2o_req_t *req, struct homing_buf *b);
 /* A figure: an integer, a rate as a percentage, or a dash for null. */
 void ui_num(struct homing_buf *b, json_t *v);
+/* An error page with status and reason saying why (escaped). */
+int ui_error_page(h2o_req_t *req, const struct ui_session *s, int status, const char *reason,
+                  const char *why);
 /* A 400 page saying what of the query was wrong. */
 int ui_bad_request(h2o_req_t *req, const struct ui_session *s, const char *why);
 
@@ -55,5 +59,10 @@ int ui_recipient(struct worker *w, h2o_req_t *req, struct ui_session *s);
 int ui_recipient_json(struct worker *w, h2o_req_t *req);
 int ui_live(struct worker *w, h2o_req_t *req, struct ui_session *s);
 int ui_live_json(struct worker *w, h2o_req_t *req);
+
+/* ui_admin.c: webhooks and their deliveries; documents, grants, revocation */
+int ui_webhooks(struct worker *w, h2o_req_t *req, struct ui_session *s);
+int ui_documents(struct worker *w, h2o_req_t *req, struct ui_session *s);
+int ui_grant_revoke(struct worker *w, h2o_req_t *req, struct ui_session *s);
 
 #endif

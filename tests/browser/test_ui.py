@@ -33,7 +33,7 @@ HOSTILE_UA = 'Bot<img src=x onerror="window.__pwned=4">'
 FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'
 
 node = need_tools()
-inst = Instance()
+inst = Instance({'webhooks.allow_private': 'yes'})
 T = Runner()
 
 
@@ -62,6 +62,61 @@ try:
     check(http_get(inst.public_port, path_of(bob['links'][0]['click_url']),
                    headers=browser)[0] == 302, 'click')
     inst.settle()
+    # a webhook and a shared document with a grant, for the operator pages
+    HOOK = 'http://127.0.0.1:9/h?x=%22%3E%3Cscript%3Ewindow.__pwned=5%3C/script%3E'
+    inst.run('webhooks', 'add', HOOK, '--secret', 'never-shown-secret')
+    docfile = os.path.join(inst.tmp, 'terms.pdf')
+    open(docfile, 'wb').write(b'%PDF-1.4 terms')
+    inst.run('doc', 'add', docfile, '--name', 'terms<b>.pdf')
+    inst.run('doc', 'grant', 'terms<b>.pdf', 'bob@example.net', '--message', m['id'])
+
+    def grants_revoke():
+        """A read session sees no revoke button and its POST is refused; a write
+        session revokes through the page's form, not without its CSRF token."""
+        def session(k):
+            st, hdrs, body = http_request(inst.admin_port, 'GET', '/ui/login')
+            tok = re.search(rb'name="token" value="([^"]+)"', body).group(1).decode()
+            pre = hdrs['set-cookie'].split(';')[0]
+            st, hdrs, _ = http_request(inst.admin_port, 'POST', '/ui/login',
+                                       body=urllib.parse.urlencode({'token': tok, 'key': k}),
+                                       headers={'Cookie': pre, 'Content-Type':
+                                                'application/x-www-form-urlencoded'})
+            check(st == 303, f'sign-in {st}')
+            return hdrs['set-cookie'].split(';')[0]
+
+        def page(sess):
+            st, _, body = http_request(inst.admin_port, 'GET', '/ui/documents',
+                                       headers={'Cookie': sess})
+            check(st == 200, f'documents page {st}')
+            return body.decode()
+
+        def post(sess, body):
+            return http_request(inst.admin_port, 'POST', '/ui/grant/revoke', body=body,
+                                headers={'Cookie': sess, 'Content-Type':
+                                         'application/x-www-form-urlencoded'})
+
+        read = session(key)
+        body = page(read)
+        main = body.split('<main>')[1]
+        check('terms&lt;b&gt;.pdf' in main and 'Revoke' not in main,
+              'read session: the grant listed, no revoke button')
+        csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+        gid = re.search(r'<tr><th scope="row">(\d+)</th><td>terms', body).group(1)
+        check(post(read, f'csrf={csrf}&grant={gid}')[0] == 403, 'read session revoking')
+        check('revoked' not in page(read).split('<main>')[1], 'still active after the refusal')
+        write = session(inst.api_key('ui-writer', 'write'))
+        body = page(write)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+        check(post(write, f'grant={gid}')[0] == 403, 'revoke without the CSRF token')
+        st, hdrs, _ = post(write, f'csrf={csrf}&grant={gid}')
+        check(st == 303 and hdrs.get('location') == '/ui/documents', f'revoke: {st}')
+        check('revoked' in page(write).split('<main>')[1], 'the grant shows revoked')
+        grants = inst.run('doc', 'list', 'terms<b>.pdf').stdout
+        check('revoked' in grants.lower(), f'homing doc list agrees: {grants}')
+        st, _, body = http_request(inst.admin_port, 'GET', '/ui/webhooks',
+                                   headers={'Cookie': read})
+        check(st == 200 and b'never-shown-secret' not in body and b'127.0.0.1:9/h' in body,
+              f'webhooks page {st}')
 
     def cookie_and_csrf():
         st, cookies, _, _ = sign_in(key)
@@ -112,7 +167,7 @@ try:
         rpage = f'/ui/recipient?message={mid}&recipient=1'
         spec = {'base': f'http://127.0.0.1:{inst.admin_port}', 'key': key,
                 'pages': ['/ui/', q, q + '&view=all', '/ui/messages', f'/ui/message?id={mid}',
-                          rpage, '/ui/live'],
+                          rpage, '/ui/live', '/ui/webhooks', '/ui/documents'],
                 'live': {'page': rpage, 'hit': bob['open_url'], 'ua': HOSTILE_UA}}
         # the figures before ui.mjs's live hits (taken after the pages) add to them
         # once the enrichment thread has counted the open and the click
@@ -209,6 +264,7 @@ try:
     T.run(one_time_link)
     T.run(sign_in_refused)
     T.run(in_chromium)
+    T.run(grants_revoke)
 finally:
     inst.close()
 T.finish()
