@@ -118,6 +118,36 @@ try:
         check(st == 200 and b'never-shown-secret' not in body and b'127.0.0.1:9/h' in body,
               f'webhooks page {st}')
 
+    def privacy_modes():
+        """Carol tracked anonymously: her page shows no hit of hers, as the API's
+        report shows none; back to individual, her open is there again."""
+        carol = m['copies'][1]
+        check(http_get(inst.public_port, path_of(carol['open_url']),
+                       headers={'User-Agent': FIREFOX})[0] == 200, 'carol open')
+        inst.settle()
+        st, cookies, _, _ = sign_in(key)
+        sess = [x for x in cookies if x.startswith('homing_ui=')][0].split(';')[0]
+
+        def carol_page():
+            st, _, body = http_request(inst.admin_port, 'GET',
+                                       f"/ui/recipient?message={m['id']}&recipient=2",
+                                       headers={'Cookie': sess})
+            check(st == 200, f'carol page {st}')
+            return body.decode().split('<main>')[1]
+
+        check('<td>open</td>' in carol_page(), 'individual: her open shown')
+        inst.run('privacy', 'mode', m['id'], 'carol@example.com', 'anonymous')
+        page = carol_page()
+        check('<td>open</td>' not in page and 'not tracked individually' in page,
+              f'anonymous: no hit of hers shown: {page[:800]!r}')
+        api = json.loads(http_get(inst.admin_port, f"/api/v1/messages/{m['id']}/events",
+                                  headers={'Authorization': f'Bearer {key}'})[2])
+        evs = api['events'] if isinstance(api, dict) else api
+        check(not [e for e in evs if e.get('recipient') == 2 and e.get('kind') == 'open'],
+              f'the API agrees: {evs}')
+        inst.run('privacy', 'mode', m['id'], 'carol@example.com', 'inherit')
+        check('<td>open</td>' in carol_page(), 'individual again: her open shown')
+
     def cookie_and_csrf():
         st, cookies, _, _ = sign_in(key)
         check(st == 303, f'sign-in answer {st}')
@@ -265,6 +295,7 @@ try:
     T.run(sign_in_refused)
     T.run(in_chromium)
     T.run(grants_revoke)
+    T.run(privacy_modes)
 finally:
     inst.close()
 T.finish()
