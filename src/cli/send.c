@@ -446,10 +446,11 @@ int cmd_send(struct cli *cli, int argc, char **argv)
     }
     struct stat kst;
     if (n_signed || (*set->dkim.keys_dir && stat(set->dkim.keys_dir, &kst) == 0))
-        fprintf(stderr,
-                "homing send: %zu of %zu copies DKIM-signed (the others have no key for "
-                "their From domain in dkim.keys_dir)\n",
-                n_signed, n_jobs);
+        fprintf(
+            stderr,
+            "homing send: %zu of %zu copies DKIM-signed (a copy is signed when dkim.keys_dir holds "
+            "the key of its From domain)\n",
+            n_signed, n_jobs);
     for (size_t i = 0; i < n_jobs; i++) {
         struct send_job *j = &jobs[i];
         if (homing_verp_address(verp, keys, j->message, j->index, j->verp, sizeof j->verp) < 0) {
