@@ -64,9 +64,10 @@ int homing_dkim_sign(const struct homing_settings *s, const char *msg, size_t le
 int homing_dkim_sign_with(const char *domain, const char *selector, const char *key_pem,
                           size_t keylen, const char *msg, size_t len, char **header_out);
 
-/* The domain of the single mailbox of msg's From field, in lower case and its
- * ASCII (IDNA) form. -EBADMSG when there is no From, two, or not one mailbox
- * with a valid domain. */
+/* The domain of the single mailbox of msg's From field, in lower case.
+ * -EBADMSG when there is no From, two, a list or group, or not one mailbox with
+ * a valid ASCII domain (a UTF-8 domain is not signed: its xn-- form would be
+ * the d= but is not computed here). */
 int homing_dkim_from_domain(const char *msg, size_t len, char *out, size_t cap);
 
 /* Whether name is a domain homing signs for (LDH labels of 1..63 bytes, dots

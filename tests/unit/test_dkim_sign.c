@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -198,6 +199,19 @@ static char *tag(const char *hdr, const char *t)
 
 /* ---- cases ---- */
 
+#define THREADS    4
+#define PER_THREAD 10
+
+/* homing relay signs from several threads at once (one libopendkim handle) */
+static void *sign_many(void *arg)
+{
+    char **out = arg;
+    struct homing_settings s = settings();
+    for (int i = 0; i < PER_THREAD; i++)
+        if (homing_dkim_sign(&s, MSG, strlen(MSG), &out[i]) != 0) out[i] = NULL;
+    return NULL;
+}
+
 static void test_sign_verifies(void **state)
 {
     (void)state;
@@ -246,6 +260,24 @@ static void test_sign_verifies(void **state)
     free(x);
     free(m);
     free(h);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t th[THREADS];
+    char *hdr[THREADS][PER_THREAD];
+    for (int t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, sign_many, hdr[t]), 0);
+    for (int t = 0; t < THREADS; t++) assert_int_equal(pthread_join(th[t], NULL), 0);
+    for (int t = 0; t < THREADS; t++)
+        for (int i = 0; i < PER_THREAD; i++) {
+            assert_non_null(hdr[t][i]);
+            char *m = cat(hdr[t][i], MSG);
+            assert_string_equal(verify(m, NULL, 0), "pass");
+            free(m);
+            free(hdr[t][i]);
+        }
 }
 
 /* An LF copy is signed as its CRLF form, which is what goes on the wire. */
@@ -314,13 +346,18 @@ static void test_unsigned(void **state)
         "From: a@example.org/x\r\n\r\na path\r\n",
         "From: undisclosed:;\r\n\r\na group\r\n",
         "From: a@localhost\r\n\r\nno dot\r\n",
+        "From: <>\r\n\r\nempty\r\n",
+        "From: a@[192.0.2.1]\r\n\r\na literal\r\n",
+        "From: a@b\xc3\xa9.example\r\n\r\nUTF-8\r\n",
+        "From: (x, y) a@example.org, (z) b@example.org\r\n\r\ntwo after comments\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(homing_dkim_sign(&s, bad[i], strlen(bad[i]), &h), -EBADMSG);
     assert_string_equal(h, "untouched"); /* outputs only on success */
     /* a folded From is read whole */
     char dom[HOMING_DKIM_DOMAIN_MAX];
-    const char *folded = "From: \"A long\r\n name\" <a@Sub.Example.ORG>\r\n\r\nx\r\n";
+    const char *folded =
+        "From: \"A, long\r\n name: (x)\" (a, comment:) <a@Sub.Example.ORG>\r\n\r\nx\r\n";
     assert_int_equal(homing_dkim_from_domain(folded, strlen(folded), dom, sizeof dom), 0);
     assert_string_equal(dom, "sub.example.org");
 }
@@ -419,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_create),
         cmocka_unit_test(test_zone_line),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
