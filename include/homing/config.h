@@ -100,6 +100,11 @@ struct homing_settings {
         long long timeout;
     } send;
     struct {
+        const char *keys_dir;
+        const char *selector;
+        const char *selectors;
+    } dkim;
+    struct {
         long long poll_ms;
         long long timeout_ms;
         long long retry_hours;

@@ -85,6 +85,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_token_keys(struct cli *cli, int argc, char **argv);
+int cmd_dkim_keys(struct cli *cli, int argc, char **argv);
 int cmd_api_keys(struct cli *cli, int argc, char **argv);
 int cmd_message(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
     {"bounce", "read bounces, DSNs, MDNs, complaints and auto-replies", cmd_bounce},
     {"serve", "run the tracking daemon (public and admin listeners)", cmd_serve},
     {"token-keys", "list and rotate token signing keys", cmd_token_keys},
+    {"dkim-keys", "create, list and show the DKIM keys homing send signs with", cmd_dkim_keys},
     {"api-keys", "create, list and revoke keys for the admin API", cmd_api_keys},
     {"message", "register a message and print its tracking URLs; show, list", cmd_message},
     {"events", "list events, or follow new ones as they happen", cmd_events},

@@ -10,6 +10,8 @@
  * id (its reply to DATA) is remembered per copy for homing ingest-log. The envelope sender of each
  * copy is its recipient's VERP address (send.verp with a signed token), ENVID the message's public
  * id, ORCPT the recipient: every later report can be tied back to one recipient.
+ * Each copy is DKIM-signed as it is sent when dkim.keys_dir holds the key of
+ * its From domain (homing dkim-keys; docs/delivery.md).
  *
  * Contract: one progress line per message copy on stdout, a summary on stderr;
  * exit 0 when every copy was accepted, 1 when the relay refused some
@@ -33,6 +35,7 @@
 #include "cli.h"
 #include "delivery_cli.h"
 #include "homing/delivery.h"
+#include "homing/dkim.h"
 #include "homing/track.h"
 #include "homing/util.h"
 
@@ -48,7 +51,9 @@ static const char send_usage[] =
     "Submits tracked copies to an SMTP relay: per recipient NOTIFY=SUCCESS,FAILURE,\n"
     "DELAY and ORCPT, per message RET=HDRS and ENVID (the public id), and a VERP\n"
     "envelope sender (send.verp) carrying the recipient's signed token. Each reply\n"
-    "is recorded (events 'sent' / 'rejected', recipient state).\n\n"
+    "is recorded (events 'sent' / 'rejected', recipient state). A copy is\n"
+    "DKIM-signed when dkim.keys_dir holds the key of its From domain\n"
+    "(homing dkim-keys).\n\n"
     "  FILE|DIR          copies written by 'homing track': each goes to the recipient\n"
     "                    its X-Homing-Copy header names (removed before sending)\n"
     "  --message ID      the message (public id or Message-ID) of a FILE without that\n"
@@ -314,6 +319,41 @@ static int send_record(struct homing_store *s, struct send_job *j, const char *r
     return r;
 }
 
+/* DKIM-signs the copy as it will be sent (its mark already taken out) when
+ * dkim.keys_dir holds the key of its From domain (homing/dkim.h): 1 signed,
+ * 0 sent unsigned (no key, or no single From domain to sign for), or a
+ * negative errno after saying why (a key that cannot be used stops the run:
+ * mail meant to be signed never leaves unsigned because of a bad key). */
+static int send_dkim(const struct homing_settings *set, struct send_job *j)
+{
+    char *sig = NULL, p[600];
+    int r = homing_dkim_sign(set, j->data, j->len, &sig);
+    if (r == -ENOENT || r == -EBADMSG) return 0;
+    cli_safe(j->path, p, sizeof p);
+    if (r == -EPERM)
+        return cli_fail("%s: the DKIM key of its From domain is readable by others (chmod 600)", p),
+               r;
+    if (r < 0)
+        return cli_fail("%s: cannot DKIM-sign it: %s", p,
+                        r == -EINVAL ? "the key of its From domain is not a usable RSA key"
+                                     : strerror(-r)),
+               r;
+    size_t hl = strlen(sig);
+    char *d = malloc(hl + j->len + 1);
+    if (!d) {
+        free(sig);
+        return cli_fail("out of memory"), -ENOMEM;
+    }
+    memcpy(d, sig, hl);
+    memcpy(d + hl, j->data, j->len);
+    d[hl + j->len] = '\0';
+    free(sig);
+    free(j->data);
+    j->data = d;
+    j->len += hl;
+    return 1;
+}
+
 int cmd_send(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, send_usage)) return CLI_OK;
@@ -398,6 +438,19 @@ int cmd_send(struct cli *cli, int argc, char **argv)
         cli_fail("nothing to send");
         goto out;
     }
+    size_t n_signed = 0;
+    for (size_t i = 0; i < n_jobs; i++) {
+        int r = send_dkim(set, &jobs[i]);
+        if (r < 0) goto out;
+        n_signed += r;
+    }
+    struct stat kst;
+    if (n_signed || (*set->dkim.keys_dir && stat(set->dkim.keys_dir, &kst) == 0))
+        fprintf(
+            stderr,
+            "homing send: %zu of %zu copies DKIM-signed (a copy is signed when dkim.keys_dir holds "
+            "the key of its From domain)\n",
+            n_signed, n_jobs);
     for (size_t i = 0; i < n_jobs; i++) {
         struct send_job *j = &jobs[i];
         if (homing_verp_address(verp, keys, j->message, j->index, j->verp, sizeof j->verp) < 0) {

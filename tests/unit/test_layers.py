@@ -33,7 +33,7 @@ HEADERS = {
     "reader.h": "reader",
     "report.h": "report",
     "trace.h": "trace", "punycode.h": "trace",
-    "delivery.h": "delivery",
+    "delivery.h": "delivery", "dkim.h": "delivery",
     "scan.h": "scan", "trackers.h": "scan", "filter.h": "scan",
     "track.h": "track",
     "document.h": "document",
