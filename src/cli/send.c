@@ -252,7 +252,7 @@ static int send_file(struct cli *cli, const struct homing_keyring *keys, const c
                 cli_fail("cannot read the suppression list: %s", homing_store_errmsg(s));
                 r = q;
             } else if (q == 1) {
-                cli_fail("%s: not sent to %s", p, why);
+                cli_fail("%s: %s: not sent", p, why);
                 if ((r = homing_suppress_refused(s, message, x->index, &hit, "send")) < 0)
                     cli_fail("cannot record the refusal: %s", homing_store_errmsg(s));
                 (*n_suppressed)++;
