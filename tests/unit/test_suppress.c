@@ -283,6 +283,13 @@ static void test_recipient_and_check(void **state)
                                                      HOMING_SUPPRESS_HARD_BOUNCE, NULL, NULL),
                      -ENOENT);
     assert_int_equal(count_suppression_events(f, f->msg, "listed", NULL), 1);
+
+    /* `homing forget` leaves no row naming the address: its entries go too */
+    struct homing_forget_result fr;
+    assert_int_equal(homing_store_privacy_forget(f->s, "BOB@example.net", &fr), 0);
+    assert_int_equal(homing_store_suppress_find(f->s, "alice@example.org", "bob@example.net", NULL),
+                     0);
+    assert_int_equal(homing_store_suppress_find(f->s, NULL, "carol@example.com", NULL), 1);
 }
 
 static struct homing_keyring *test_keys(const char *dir)
