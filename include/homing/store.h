@@ -750,9 +750,9 @@ int homing_store_grant_check(struct homing_store *s, int64_t grant, uint64_t mes
  * address), both normalised by homing_suppress_normalize; sender "" means
  * every sender. The functions below take addresses as given and normalise
  * them (-EINVAL for what is not an address). */
-#define HOMING_SUPPRESS_ADDR_MAX 320     /* bytes of a normalised address */
-#define HOMING_SUPPRESS_NOTE_MAX 512     /* bytes of an entry's note */
-#define HOMING_SUPPRESS_LIST_MAX 1000000 /* entries one list call returns */
+#define HOMING_SUPPRESS_ADDR_MAX 320    /* bytes of a normalised address */
+#define HOMING_SUPPRESS_NOTE_MAX 512    /* bytes of an entry's note */
+#define HOMING_SUPPRESS_LIST_MAX 100000 /* entries one list call returns (the newest) */
 
 enum homing_suppress_reason {
     HOMING_SUPPRESS_HARD_BOUNCE = 1,
@@ -800,7 +800,8 @@ int homing_store_suppress_remove(struct homing_store *s, const char *sender, con
  * 0 when not. sender NULL or "": only an entry for every sender counts. */
 int homing_store_suppress_find(struct homing_store *s, const char *sender, const char *address,
                                struct homing_suppression *out);
-/* Entries, newest first; sender NULL: all, "" only those for every sender,
+/* Entries, newest first, at most HOMING_SUPPRESS_LIST_MAX (about 1.2 KB
+ * each); sender NULL: all, "" only those for every sender,
  * else that sender's. Free with free(). */
 int homing_store_suppress_list(struct homing_store *s, const char *sender,
                                struct homing_suppression **out, size_t *n);
