@@ -1,8 +1,9 @@
 /*
  * fuzz_router.c: the public listener's request routing and client-address
  * resolution, fed arbitrary bytes: a path, then X-Forwarded-For and Forwarded
- * values and a trusted-proxy list, split at NUL bytes of the input; and the
- * whole input as a request head to the framing check.
+ * values and a trusted-proxy list, split at NUL bytes of the input; the first
+ * part also as the body of a one-click unsubscribe POST; and the whole input
+ * as a request head to the framing check.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -33,6 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r.token.p && (r.token.p < parts[0] || r.token.p + r.token.len > parts[0] + lens[0]))
         abort(); /* the token must be a slice of the path */
     if (r.token.p && memchr(r.token.p, '/', r.token.len)) abort();
+
+    int oc = route_one_click(parts[0], lens[0]);
+    if (oc != 0 && oc != 1) abort();
 
     char proxies[256];
     size_t pl = lens[3] < sizeof proxies - 1 ? lens[3] : sizeof proxies - 1;

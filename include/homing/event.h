@@ -30,8 +30,12 @@ enum homing_event_kind {
     HOMING_EV_READ = 15,      /* MDN (read receipt) */
     HOMING_EV_COMPLAINT = 16, /* ARF */
     HOMING_EV_AUTOREPLY = 17,
-    HOMING_EV_SUPPRESSED = 18, /* flood control: hits answered but not recorded */
-    HOMING_EV_KIND_MAX = 19,
+    HOMING_EV_SUPPRESSED = 18,  /* flood control: hits answered but not recorded */
+    HOMING_EV_UNSUBSCRIBE = 19, /* one-click unsubscribe POST (RFC 8058) */
+    /* the suppression list (not flood control's "suppressed"): the recipient
+     * was listed, or a send to it refused, detail {"action": ...} */
+    HOMING_EV_SUPPRESSION = 20,
+    HOMING_EV_KIND_MAX = 21,
 };
 
 enum homing_http_method {

@@ -135,5 +135,24 @@ int homing_message_query_parse(const char *qs, size_t n, struct homing_message_q
 #define HOMING_UI_LINK_SYNC      "ui-link" /* its row in the store's sync table */
 int homing_ui_link_create(struct homing_store *s, int ttl_s, char token_out[HOMING_UI_LINK_MAX]);
 int homing_ui_link_redeem(struct homing_store *s, const char *token);
+/* The suppression list at sending time (docs/suppression.md), for `homing
+ * send` and `homing relay`. sender is the message's From address (the one
+ * messages are registered with: the first mailbox of the From header, what
+ * `homing track` stores), not the envelope sender nor an account name; NULL
+ * or "" when there is none, then only entries for every sender count.
+ * Returns 1 when mail from sender to rcpt must not go (the entry in *hit,
+ * which may be NULL), 0 when it may, or a negative errno (-EINVAL for an
+ * rcpt that is not an address): a caller that cannot check must not send.
+ * A one-line reason for a refusal, with the address escaped, goes in err
+ * (may be NULL): "ADDR is on the suppression list (REASON since DATE)". */
+struct homing_suppression;
+int homing_suppressed(struct homing_store *st, const char *sender, const char *rcpt,
+                      struct homing_suppression *hit, char *err, size_t errcap);
+/* Records the refusal of one recipient of a registered message: a
+ * `suppression` event {"action": "refused", "reason", "address", "sender",
+ * "by"} for (message, recipient); `by` names the front end ("send",
+ * "relay"). */
+int homing_suppress_refused(struct homing_store *st, uint64_t message, uint32_t recipient,
+                            const struct homing_suppression *hit, const char *by);
 
 #endif

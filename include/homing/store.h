@@ -752,4 +752,76 @@ int homing_store_grant_check(struct homing_store *s, int64_t grant, uint64_t mes
                              uint32_t recipient, int64_t now_us, int64_t pending,
                              struct homing_document **doc);
 
+/* ---- The suppression list (migration 0015; docs/suppression.md) --------
+ * Addresses a sender must not mail any more. An entry is keyed by (sender,
+ * address), both normalised by homing_suppress_normalize; sender "" means
+ * every sender. The functions below take addresses as given and normalise
+ * them (-EINVAL for what is not an address). */
+#define HOMING_SUPPRESS_ADDR_MAX 320    /* bytes of a normalised address */
+#define HOMING_SUPPRESS_NOTE_MAX 512    /* bytes of an entry's note */
+#define HOMING_SUPPRESS_LIST_MAX 100000 /* entries one list call returns (the newest) */
+
+enum homing_suppress_reason {
+    HOMING_SUPPRESS_HARD_BOUNCE = 1,
+    HOMING_SUPPRESS_COMPLAINT = 2,
+    HOMING_SUPPRESS_UNSUBSCRIBE = 3,
+    HOMING_SUPPRESS_MANUAL = 4,
+};
+/* "hard_bounce", "complaint", "unsubscribe", "manual"; NULL for another. */
+const char *homing_suppress_reason_name(int reason);
+/* The reason named s, or -EINVAL. */
+int homing_suppress_reason_parse(const char *s);
+
+/* The form an address is listed and looked up in: surrounding space and one
+ * pair of angle brackets dropped, ASCII letters folded to lower case in the
+ * domain and in the local part (RFC 5321 lets a local part be case-sensitive,
+ * but no provider of note treats it so: listing Bob@ when bob@ unsubscribed
+ * errs on the side of not sending). Other bytes are kept as they are.
+ * -EINVAL for what is not local@domain of at most HOMING_SUPPRESS_ADDR_MAX
+ * bytes without space, controls, '<', '>' or ','; -ENOSPC if cap is small. */
+int homing_suppress_normalize(const char *addr, char *out, size_t cap);
+
+struct homing_suppression {
+    char sender[HOMING_SUPPRESS_ADDR_MAX + 1]; /* "" every sender */
+    char address[HOMING_SUPPRESS_ADDR_MAX + 1];
+    int reason;         /* enum homing_suppress_reason */
+    uint64_t message;   /* 0: added by hand */
+    uint32_t recipient; /* its index in message, 0 if none */
+    int64_t created_us;
+    char note[HOMING_SUPPRESS_NOTE_MAX + 1]; /* "" none: a bounce's status, a note given */
+};
+
+/* Lists address for sender (NULL or "": every sender). *added (may be NULL)
+ * is 1 when listed now, 0 when (sender, address) was listed already: the
+ * first entry is kept, with its reason. */
+int homing_store_suppress_add(struct homing_store *s, const char *sender, const char *address,
+                              int reason, uint64_t message, uint32_t recipient, const char *note,
+                              int *added);
+/* Removes the entry of (sender, address); sender NULL removes the address's
+ * entries under every sender. *removed (may be NULL) counts them; -ENOENT if
+ * there was none. */
+int homing_store_suppress_remove(struct homing_store *s, const char *sender, const char *address,
+                                 size_t *removed);
+/* The entry that stops mail from sender to address: the sender's own, else
+ * the one for every sender. 1 and *out filled (out may be NULL) when listed,
+ * 0 when not. sender NULL or "": only an entry for every sender counts. */
+int homing_store_suppress_find(struct homing_store *s, const char *sender, const char *address,
+                               struct homing_suppression *out);
+/* Entries, newest first, at most HOMING_SUPPRESS_LIST_MAX (about 1.2 KB
+ * each); sender NULL: all, "" only those for every sender,
+ * else that sender's. Free with free(). */
+int homing_store_suppress_list(struct homing_store *s, const char *sender,
+                               struct homing_suppression **out, size_t *n);
+
+/* What the automatic ways in (a hard bounce, a complaint, an unsubscribe)
+ * call: lists recipient `recipient` of message `message` under the
+ * message's sender (its From address; "" when it has none) and, when listed
+ * now, records a `suppression` event for that recipient with detail
+ * {"action": "listed", "reason", "address", "sender", "note"}. The list entry and the
+ * event are two transactions: a crash between them leaves the entry without
+ * its event, never an event without an entry. *added as above (may be
+ * NULL). -ENOENT when the message or recipient is unknown. */
+int homing_store_suppress_recipient(struct homing_store *s, uint64_t message, uint32_t recipient,
+                                    int reason, const char *note, int *added);
+
 #endif

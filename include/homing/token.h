@@ -10,7 +10,7 @@
  * constant time. Verification needs only the key file: no store lookup, so any
  * number of nodes can accept hits. recipient 0 means a per-message token; item is
  * the link index of a click token, the grant index of a document token, 0 for an
- * open token.
+ * open token. An unsubscribe token always names a recipient (never 0).
  *
  * Keys: the key file holds one key per line; the newest (highest id) signs, every
  * listed key verifies, so rotating keys never breaks mail already sent.
@@ -34,6 +34,8 @@ enum homing_token_kind {
     HOMING_TOKEN_DOCUMENT = 3,
     HOMING_TOKEN_VERP = 4, /* the bounce address of one recipient */
     HOMING_TOKEN_COPY = 5, /* which recipient a tracked copy is for (X-Homing-Copy) */
+    /* one-click unsubscribe (RFC 8058) of one recipient: recipient != 0, item 0 */
+    HOMING_TOKEN_UNSUBSCRIBE = 6,
 };
 
 struct homing_token {
@@ -80,7 +82,8 @@ int homing_token_verify(const struct homing_keyring *k, const char *text, size_t
 struct homing_buf;
 /* Appends the public URL of a fresh token to out: base_url (trailing '/'
  * ignored) + "/o/TOKEN.gif" (HOMING_TOKEN_OPEN, item must be 0), "/c/TOKEN"
- * (CLICK, item = link index) or "/d/TOKEN" (DOCUMENT, item = grant index).
+ * (CLICK, item = link index), "/d/TOKEN" (DOCUMENT, item = grant index) or
+ * "/u/TOKEN" (UNSUBSCRIBE, item 0, recipient not 0).
  * -EINVAL for another kind; on error out is left as it was. */
 int homing_token_url(const char *base_url, const struct homing_keyring *k, unsigned kind,
                      uint64_t message, uint32_t recipient, uint32_t item, struct homing_buf *out);

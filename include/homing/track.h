@@ -150,6 +150,20 @@ int homing_copy_mark(const struct homing_keyring *k, uint64_t message, uint32_t 
 int homing_copy_find(const struct homing_keyring *k, const char *msg, size_t len,
                      struct homing_copy_mark *out);
 
+/* One-click unsubscribe (RFC 8058; lib/track/unsubscribe.c): appends msg to
+ * out with the fields
+ *   List-Unsubscribe: <BASE_URL/u/TOKEN>
+ *   List-Unsubscribe-Post: List-Unsubscribe=One-Click
+ * at the end of the top-level header block in the message's line ending,
+ * TOKEN a HOMING_TOKEN_UNSUBSCRIBE of (message, recipient). Fields of those
+ * two names msg held are dropped (RFC 8058 wants the Post field to go with
+ * the https URI of this List-Unsubscribe); every other byte is kept.
+ * recipient must not be 0 (-EINVAL): an unsubscribe names its recipient.
+ * out is unchanged on failure. */
+int homing_list_unsubscribe_add(const char *base_url, const struct homing_keyring *k,
+                                uint64_t message, uint32_t recipient, const char *msg, size_t len,
+                                struct homing_buf *out);
+
 struct homing_message;
 /* The tracking URLs of one copy of m (recipient 0 = the per-message copy) as a
  * JSON object (json_t *, owned by the caller): {"recipient", "address",

@@ -143,6 +143,19 @@ static unsigned ingest_kind(const struct homing_report *rp, const struct homing_
     return HOMING_EV_BOUNCED;
 }
 
+/* The suppression reason of one block of a report, 0 for none: a bounce
+ * whose classification is hard (homing_report_reason_hard: the address does
+ * not exist, its domain does not, it moved) and any ARF complaint. */
+static int ingest_suppress_reason(const struct homing_report *rp,
+                                  const struct homing_report_rcpt *x, unsigned kind)
+{
+    if (kind == HOMING_EV_COMPLAINT) return HOMING_SUPPRESS_COMPLAINT;
+    if (kind == HOMING_EV_BOUNCED && x && x->hard &&
+        (rp->kind == HOMING_REPORT_DSN || rp->kind == HOMING_REPORT_BOUNCE))
+        return HOMING_SUPPRESS_HARD_BOUNCE;
+    return 0;
+}
+
 static json_t *ingest_detail(const struct homing_report *rp, const struct homing_report_rcpt *x,
                              const char *how, const char *source)
 {
@@ -281,6 +294,17 @@ int homing_ingest_report(struct homing_store *s, const struct homing_keyring *ke
         for (size_t i = 0; i < nb && r == 0; i++) {
             if (!states[i]) continue;
             int q = homing_delivery_state_apply(s, message, evs[i].recipient, states[i], now);
+            if (q < 0 && q != -ENOENT) r = q;
+        }
+        /* A hard bounce or a complaint lists the address (docs/suppression.md);
+         * after the events, so a report seen twice (-EALREADY above) lists
+         * nothing twice. */
+        for (size_t i = 0; i < nb && r == 0; i++) {
+            const struct homing_report_rcpt *x = rp->n_rcpts ? &rp->rcpts[i] : NULL;
+            int why = ingest_suppress_reason(rp, x, evs[i].kind);
+            if (!why || !evs[i].recipient) continue;
+            int q = homing_store_suppress_recipient(s, message, evs[i].recipient, why,
+                                                    x && x->status ? x->status : NULL, NULL);
             if (q < 0 && q != -ENOENT) r = q;
         }
     }

@@ -185,5 +185,13 @@ int homing_maillog_apply(struct homing_store *s, int flavour, const struct homin
                                         l->time_us ? l->time_us : homing_now_us());
         if (r == -ENOENT) r = 0;
     }
+    /* A log line says less than a DSN: only a status whose reason is hard
+     * (5.1.1, user unknown) lists the address (docs/suppression.md). */
+    if (r == 0 && idx && l->status == HOMING_MAILLOG_BOUNCED && strncmp(l->dsn, "5.1.1", 5) == 0 &&
+        (l->dsn[5] == '\0' || l->dsn[5] == ' ')) {
+        r = homing_store_suppress_recipient(s, message, idx, HOMING_SUPPRESS_HARD_BOUNCE, l->dsn,
+                                            NULL);
+        if (r == -ENOENT) r = 0;
+    }
     return r;
 }

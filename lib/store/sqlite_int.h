@@ -39,4 +39,13 @@ int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
 int sqlite_stats_series(struct homing_store *s, const struct homing_message_query *q,
                         int64_t bucket_us, struct homing_stats_point **out, size_t *n);
 
+/* sqlite_suppress.c: the suppression list (migration 0014). */
+int sqlite_suppress_add(struct homing_store *s, const struct homing_suppression *e, int *added);
+int sqlite_suppress_remove(struct homing_store *s, const char *sender, const char *address,
+                           size_t *removed);
+int sqlite_suppress_find(struct homing_store *s, const char *sender, const char *address,
+                         struct homing_suppression *out);
+int sqlite_suppress_list(struct homing_store *s, const char *sender,
+                         struct homing_suppression **out, size_t *n);
+
 #endif

@@ -134,6 +134,14 @@ struct store_ops {
     int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked);
     int (*grant_check)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
                        int64_t now_us, int64_t pending, struct homing_document **doc);
+    /* suppression list (migration 0014): normalised addresses only */
+    int (*suppress_add)(struct homing_store *s, const struct homing_suppression *e, int *added);
+    int (*suppress_remove)(struct homing_store *s, const char *sender, const char *address,
+                           size_t *removed);
+    int (*suppress_find)(struct homing_store *s, const char *sender, const char *address,
+                         struct homing_suppression *out);
+    int (*suppress_list)(struct homing_store *s, const char *sender,
+                         struct homing_suppression **out, size_t *n);
 };
 
 /* The common head of every backend's handle. */

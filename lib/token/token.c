@@ -54,6 +54,7 @@ static int kind_valid(const struct homing_token *t)
     case HOMING_TOKEN_COPY: return t->item == 0;
     case HOMING_TOKEN_CLICK:
     case HOMING_TOKEN_DOCUMENT: return t->item != 0;
+    case HOMING_TOKEN_UNSUBSCRIBE: return t->item == 0 && t->recipient != 0;
     default: return 0;
     }
 }

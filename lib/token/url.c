@@ -1,6 +1,7 @@
 /*
  * url.c: the public URL of a token: <base_url>/o/<token>.gif for an open pixel,
- * /c/<token> for a click redirect, /d/<token> for a document. One place so the
+ * /c/<token> for a click redirect, /d/<token> for a document, /u/<token> for a
+ * one-click unsubscribe. One place so the
  * CLI, the API and `homing track` print exactly the paths the daemon routes.
  */
 #include <errno.h>
@@ -21,6 +22,7 @@ int homing_token_url(const char *base_url, const struct homing_keyring *k, unsig
         break;
     case HOMING_TOKEN_CLICK: prefix = "/c/"; break;
     case HOMING_TOKEN_DOCUMENT: prefix = "/d/"; break;
+    case HOMING_TOKEN_UNSUBSCRIBE: prefix = "/u/"; break;
     default: return -EINVAL;
     }
     struct homing_token t = {

@@ -22,6 +22,8 @@ static const char *const kind_names[HOMING_EV_KIND_MAX] = {
     [HOMING_EV_COMPLAINT] = "complaint",
     [HOMING_EV_AUTOREPLY] = "autoreply",
     [HOMING_EV_SUPPRESSED] = "suppressed",
+    [HOMING_EV_UNSUBSCRIBE] = "unsubscribe",
+    [HOMING_EV_SUPPRESSION] = "suppression",
 };
 
 const char *homing_event_kind_name(unsigned kind)

@@ -106,6 +106,7 @@ int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_webhooks(struct cli *cli, int argc, char **argv);
 int cmd_watch(struct cli *cli, int argc, char **argv);
 int cmd_send(struct cli *cli, int argc, char **argv);
+int cmd_suppress(struct cli *cli, int argc, char **argv);
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_ingest_log(struct cli *cli, int argc, char **argv);
 int cmd_privacy(struct cli *cli, int argc, char **argv);

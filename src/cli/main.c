@@ -37,6 +37,7 @@ static const struct cli_command commands[] = {
     {"webhooks", "add, list, remove and test receivers of signed notifications", cmd_webhooks},
     {"watch", "a live feed of notifications (opens, new readers, clicks, bounces)", cmd_watch},
     {"send", "send tracked messages over SMTP with DSN and VERP", cmd_send},
+    {"suppress", "the suppression list: list, add and remove refused addresses", cmd_suppress},
     {"ingest", "record bounces, DSNs, read receipts and complaints (stdin, Maildir, IMAP)",
      cmd_ingest},
     {"ingest-log", "record deliveries from a Postfix or Exim log", cmd_ingest_log},

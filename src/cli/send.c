@@ -13,11 +13,16 @@
  * Each copy is DKIM-signed as it is sent when dkim.keys_dir holds the key of
  * its From domain (homing dkim-keys; docs/delivery.md).
  *
+ * A recipient on the suppression list (docs/suppression.md) under the
+ * message's sender is not sent to: one line on stderr names the address and
+ * the reason, a `suppression` event {"action": "refused"} is recorded, and the
+ * other recipients of the run are sent as usual; the run then exits 1.
+ *
  * Contract: one progress line per message copy on stdout, a summary on stderr;
  * exit 0 when every copy was accepted, 1 when the relay refused some
- * recipients, 2 on an error (unreachable relay, TLS, authentication: one line
- * naming it). Sessions run on --jobs threads; the store is written from the
- * main thread only, after the sessions end (one handle, one thread).
+ * recipients or some were suppressed, 2 on an error (unreachable relay, TLS, authentication: one
+ * line naming it). Sessions run on --jobs threads; the store is written from the main thread only,
+ * after the sessions end (one handle, one thread).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +41,7 @@
 #include "delivery_cli.h"
 #include "homing/delivery.h"
 #include "homing/dkim.h"
+#include "homing/service.h"
 #include "homing/track.h"
 #include "homing/util.h"
 
@@ -63,7 +69,9 @@ static const char send_usage[] =
     "  --starttls MODE   required, opportunistic or off (send.starttls)\n"
     "  --auth-file FILE  AUTH user (line 1) and password (line 2); mode 0600\n"
     "  --jobs N          SMTP sessions at once (send.jobs, default 4)\n\n"
-    "Exit status: 0 all accepted, 1 some recipients refused, 2 an error.\n";
+    "A recipient on the suppression list ('homing suppress') gets nothing: one line\n"
+    "names it and why, a 'suppression' event is recorded, the others are sent.\n\n"
+    "Exit status: 0 all accepted, 1 some recipients refused or suppressed, 2 an error.\n";
 
 struct send_job {
     char *path;
@@ -158,7 +166,7 @@ static int send_add_job(struct send_job **jobs, size_t *n, const char *path, con
  * to everyone by accident, and its recipients are never guessed. */
 static int send_file(struct cli *cli, const struct homing_keyring *keys, const char *path,
                      uint64_t message_arg, char **to, size_t n_to, struct send_job **jobs,
-                     size_t *n_jobs)
+                     size_t *n_jobs, size_t *n_suppressed)
 {
     struct homing_store *s = cli->store;
     char *data = NULL;
@@ -239,7 +247,25 @@ static int send_file(struct cli *cli, const struct homing_keyring *keys, const c
             for (size_t k = 0; k < n_to; k++) take |= strcasecmp(to[k], x->address) == 0;
         else
             take = 1; /* a copy made for everyone */
-        if (take) r = send_add_job(jobs, n_jobs, path, data, len, message, x->index, x->address);
+        if (take) {
+            /* The suppression list, under the From address the message was
+             * registered with: a store that cannot be read sends nothing. */
+            struct homing_suppression hit;
+            char why[HOMING_SUPPRESS_ADDR_MAX * 4 + 128];
+            int q = homing_suppressed(s, m->sender, x->address, &hit, why, sizeof why);
+            if (q < 0 && q != -EINVAL) {
+                cli_fail("cannot read the suppression list: %s", homing_store_errmsg(s));
+                r = q;
+            } else if (q == 1) {
+                cli_fail("%s: %s: not sent", p, why);
+                if ((r = homing_suppress_refused(s, message, x->index, &hit, "send")) < 0)
+                    cli_fail("cannot record the refusal: %s", homing_store_errmsg(s));
+                (*n_suppressed)++;
+                take = 0;
+            }
+        }
+        if (take && r == 0)
+            r = send_add_job(jobs, n_jobs, path, data, len, message, x->index, x->address);
     }
     homing_message_free(m);
     free(data);
@@ -255,11 +281,12 @@ static int send_cmp(const void *a, const void *b)
 
 static int send_path(struct cli *cli, const struct homing_keyring *keys, const char *path,
                      uint64_t message, char **to, size_t n_to, struct send_job **jobs,
-                     size_t *n_jobs)
+                     size_t *n_jobs, size_t *n_suppressed)
 {
     struct stat st;
     if (stat(path, &st) < 0) return cli_fail("cannot read %s: %s", path, strerror(errno)), -errno;
-    if (!S_ISDIR(st.st_mode)) return send_file(cli, keys, path, message, to, n_to, jobs, n_jobs);
+    if (!S_ISDIR(st.st_mode))
+        return send_file(cli, keys, path, message, to, n_to, jobs, n_jobs, n_suppressed);
     DIR *d = opendir(path);
     if (!d) return cli_fail("cannot open %s: %s", path, strerror(errno)), -errno;
     char **names = NULL;
@@ -281,7 +308,7 @@ static int send_path(struct cli *cli, const struct homing_keyring *keys, const c
     closedir(d);
     if (r == 0 && names) qsort(names, n, sizeof *names, send_cmp);
     for (size_t i = 0; i < n && r == 0; i++)
-        r = send_file(cli, keys, names[i], message, to, n_to, jobs, n_jobs);
+        r = send_file(cli, keys, names[i], message, to, n_to, jobs, n_jobs, n_suppressed);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     return r;
@@ -368,7 +395,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
     }
     int status = CLI_ERROR;
     struct send_job *jobs = NULL;
-    size_t n_jobs = 0;
+    size_t n_jobs = 0, n_suppressed = 0;
     char user[DELIVERY_CLI_CRED_MAX] = "", pass[DELIVERY_CLI_CRED_MAX] = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -433,7 +460,14 @@ int cmd_send(struct cli *cli, int argc, char **argv)
     uint64_t message = 0;
     if (message_arg && cli_message_arg(cli, "send", message_arg, &message) < 0) goto out;
     for (size_t i = 0; i < n_paths; i++)
-        if (send_path(cli, keys, paths[i], message, to, n_to, &jobs, &n_jobs) < 0) goto out;
+        if (send_path(cli, keys, paths[i], message, to, n_to, &jobs, &n_jobs, &n_suppressed) < 0)
+            goto out;
+    if (n_jobs == 0 && n_suppressed) {
+        fprintf(stderr, "homing send: 0 sent, 0 refused, 0 not sent, %zu suppressed\n",
+                n_suppressed);
+        status = CLI_NEGATIVE;
+        goto out;
+    }
     if (n_jobs == 0) {
         cli_fail("nothing to send");
         goto out;
@@ -508,12 +542,14 @@ int cmd_send(struct cli *cli, int argc, char **argv)
         else
             refused++;
     }
-    fprintf(stderr, "homing send: %zu sent, %zu refused, %zu not sent\n", sent, refused, failed);
+    fprintf(stderr, "homing send: %zu sent, %zu refused, %zu not sent", sent, refused, failed);
+    if (n_suppressed) fprintf(stderr, ", %zu suppressed", n_suppressed);
+    fputc('\n', stderr);
     if (run.fatal) {
         cli_fail("%s", run.fatal_msg);
         goto out;
     }
-    status = failed ? CLI_ERROR : refused ? CLI_NEGATIVE : CLI_OK;
+    status = failed ? CLI_ERROR : refused || n_suppressed ? CLI_NEGATIVE : CLI_OK;
 out:
     for (size_t i = 0; i < n_jobs; i++) {
         free(jobs[i].path);

@@ -53,7 +53,9 @@ static const char track_usage[] =
     "                         opens and clicks are counted without the recipient);\n"
     "                         delivery or off (no pixel, no link rewritten)\n\n"
     "Every copy carries an X-Homing-Copy header naming (signed) its message and\n"
-    "recipient: 'homing send' reads it and removes it. Links marked\n"
+    "recipient: 'homing send' reads it and removes it. With track.list_unsubscribe\n"
+    "= yes each per-recipient copy also gets a one-click List-Unsubscribe (RFC 8058)\n"
+    "to the public listener (docs/suppression.md). Links marked\n"
     "data-homing=\"notrack\" are not rewritten. Exit status 2 (and\n"
     "nothing registered) for input that is not a message, broken MIME or a message\n"
     "without recipients.\n";
@@ -126,7 +128,8 @@ struct track_run {
     size_t n_outs;
     struct homing_store *store;
     uint64_t id;
-    struct homing_buf buf, marked;
+    struct homing_buf buf, marked, unsub;
+    int list_unsubscribe; /* track.list_unsubscribe */
 };
 
 static const char *track_input_name(const struct track_run *x)
@@ -213,6 +216,7 @@ static int track_prepare(struct track_run *x)
     x->o.max_size = (size_t)set->track.max_size;
     x->o.max_depth = (unsigned)set->track.max_depth;
     x->o.max_parts = (unsigned)set->track.max_parts;
+    x->list_unsubscribe = set->track.list_unsubscribe;
     x->o.base_url = set->public.base_url;
     int r = cli_read_file(x->input, x->o.max_size, &x->data, &x->len);
     if (r == -E2BIG)
@@ -350,6 +354,7 @@ static int track_write(struct track_run *x)
      * failing here would leave a registered message without copies */
     homing_buf_init(&x->buf, SIZE_MAX / 4);
     homing_buf_init(&x->marked, SIZE_MAX / 4);
+    homing_buf_init(&x->unsub, SIZE_MAX / 4);
     for (size_t i = 0; i < x->n_copies; i++) {
         homing_buf_reset(&x->buf);
         /* anonymous: per-message tokens in every copy, so no hit can name its
@@ -362,11 +367,23 @@ static int track_write(struct track_run *x)
         if (r < 0)
             return cli_fail("cannot write the copy for %s: %s",
                             x->per_message ? "everyone" : x->rcpt[i], strerror(-r));
+        /* track.list_unsubscribe: a one-click unsubscribe of this recipient,
+         * only where a token may name them (not the copy for everyone, not
+         * the anonymous mode) */
+        const struct homing_buf *copy = &x->buf;
+        if (x->list_unsubscribe && recipient) {
+            homing_buf_reset(&x->unsub);
+            r = homing_list_unsubscribe_add(x->o.base_url, x->keys, x->id, recipient, x->buf.data,
+                                            x->buf.len, &x->unsub);
+            if (r < 0)
+                return cli_fail("cannot write the copy for %s: %s", x->rcpt[i], strerror(-r));
+            copy = &x->unsub;
+        }
         /* the copy says whom it is for (X-Homing-Copy), whatever its file is
          * called later: `homing send` takes the envelope recipient from it */
         homing_buf_reset(&x->marked);
-        r = homing_copy_mark(x->keys, x->id, x->per_message ? 0 : (uint32_t)(i + 1), x->buf.data,
-                             x->buf.len, &x->marked);
+        r = homing_copy_mark(x->keys, x->id, x->per_message ? 0 : (uint32_t)(i + 1), copy->data,
+                             copy->len, &x->marked);
         if (r < 0)
             return cli_fail("cannot write the copy for %s: %s",
                             x->per_message ? "everyone" : x->rcpt[i], strerror(-r));
@@ -427,6 +444,7 @@ int cmd_track(struct cli *cli, int argc, char **argv)
                           .o = {.rewrite_text = 1, .pixel = 1, .new_message_id = 1}};
     homing_buf_init(&x.buf, 0);
     homing_buf_init(&x.marked, 0);
+    homing_buf_init(&x.unsub, 0);
     if (!(x.to = calloc(TRACK_TO_MAX, sizeof *x.to))) return cli_fail("out of memory");
     int status = track_args(&x, argc, argv);
     for (size_t i = 0; status == CLI_OK && i < sizeof track_steps / sizeof track_steps[0]; i++)
@@ -441,6 +459,7 @@ int cmd_track(struct cli *cli, int argc, char **argv)
     free(x.outs);
     homing_buf_free(&x.buf);
     homing_buf_free(&x.marked);
+    homing_buf_free(&x.unsub);
     cli_track_docs_free(x.tdocs);
     homing_track_free(x.t);
     free(x.data);

@@ -3,7 +3,9 @@
  * store cursor HOMING_ENRICH_CURSOR and, for every open, click and document
  * open, runs lib/reader (User-Agent, country, ASN, machine knowledge, verdict,
  * reader fingerprint) and stores the result (homing_store_enrichment_put):
- * verdicts, readers and possible forwards, off the request path.
+ * verdicts, readers and possible forwards, off the request path. A one-click
+ * unsubscribe (POST /u/) is judged here too, and lists its recipient unless
+ * a scanner sent it (enrich_unsubscribe).
  *
  * Contract:
  * - Exactly once: the enrichments of a page of events and the cursor move over
@@ -505,6 +507,53 @@ static int row_cmp(const void *a, const void *b)
     return x->event < y->event ? -1 : x->event > y->event;
 }
 
+/* A one-click unsubscribe (public.c, POST /u/): the request is judged as a
+ * click by the same client would be (its User-Agent and network; a POST is
+ * what the confirmation form and RFC 8058 send, so the method is no signal),
+ * and unless the verdict is `scanner` the recipient goes on the sender's
+ * suppression list. Any other machine verdict still unsubscribes: RFC 8058's
+ * POST comes from the mail provider's servers by design, not from the
+ * reader's browser. Either way a `suppression` event says what was decided
+ * (the listing's own, or {"action": "ignored"} for a scanner). Idempotent:
+ * a page done again after a failure lists nobody twice. */
+static int enrich_unsubscribe(struct enricher *en, const struct homing_event *ev)
+{
+    struct homing_event probe = *ev;
+    probe.kind = HOMING_EV_CLICK;
+    probe.method = HOMING_METHOD_GET;
+    probe.item = 1;
+    probe.detail = NULL;
+    struct homing_verdict_input in = {.event = &probe};
+    struct homing_enrichment x;
+    int r = homing_reader_enrich(en->reader, &in, &x);
+    if (r == -ENOMEM) return r;
+    int scanner = r == 0 && x.verdict.verdict == HOMING_VERDICT_SCANNER;
+    const char *verdict = r == 0 ? homing_verdict_name(x.verdict.verdict) : "unknown";
+    char note[64];
+    snprintf(note, sizeof note, "one-click unsubscribe, verdict %s", verdict);
+    if (!scanner) {
+        r = homing_store_suppress_recipient(en->store, ev->message, ev->recipient,
+                                            HOMING_SUPPRESS_UNSUBSCRIBE, note, NULL);
+        return r == -ENOENT ? 0 : r; /* a token of a message this store does not hold */
+    }
+    json_t *d = json_object();
+    if (!d) return -ENOMEM;
+    json_object_set_new(d, "action", json_string("ignored"));
+    json_object_set_new(d, "reason", json_string("unsubscribe"));
+    json_object_set_new(d, "verdict", json_string(verdict));
+    json_object_set_new(d, "event", json_integer(ev->id));
+    struct homing_event rec = {.kind = HOMING_EV_SUPPRESSION,
+                               .time_us = homing_now_us(),
+                               .message = ev->message,
+                               .recipient = ev->recipient};
+    rec.detail = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(d);
+    if (!rec.detail) return -ENOMEM;
+    r = homing_store_events_append(en->store, &rec, 1);
+    homing_event_clear(&rec);
+    return r;
+}
+
 /* Enriches the events after the cursor, one transaction per page; returns
  * how many were looked at. A page is stored whole or not at all: after an
  * error or a stop in the middle it is done again. */
@@ -532,6 +581,10 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
         else
             r = enrich_event(en, b, hits[i]);
     }
+    /* before the page's cursor moves: an unsubscribe is never lost, at
+     * worst decided again */
+    for (size_t i = 0; i < n && r == 0; i++)
+        if (evs[i].kind == HOMING_EV_UNSUBSCRIBE) r = enrich_unsubscribe(en, &evs[i]);
     int64_t done = evs[n - 1].id;
     homing_events_free(evs, n);
     if (r == 0) {

@@ -29,7 +29,7 @@ void metrics_observe_batch(struct metrics *m, size_t size, int64_t commit_us)
 
 int metrics_render(struct metrics *m, struct homing_buf *out)
 {
-    static const char *kinds[METRICS_HIT_KINDS] = {"open", "click", "document"};
+    static const char *kinds[METRICS_HIT_KINDS] = {"open", "click", "document", "unsubscribe"};
     int r = 0;
     r |= homing_buf_puts(out, "# HELP homing_hits_total Tracking hits recorded, by kind.\n"
                               "# TYPE homing_hits_total counter\n");

@@ -14,6 +14,7 @@ enum metrics_hit {
     METRICS_HIT_OPEN,
     METRICS_HIT_CLICK,
     METRICS_HIT_DOCUMENT,
+    METRICS_HIT_UNSUBSCRIBE, /* one-click unsubscribe POSTs journaled */
     METRICS_HIT_KINDS,
 };
 

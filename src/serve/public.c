@@ -1,9 +1,18 @@
 /*
  * public.c: the public listener's routes: /o/ pixel, /c/ click, /d/ document,
- * /healthz. A valid hit is answered only once its event is in the journal
- * (batch.c, public_answer). Invalid pixel tokens still get the GIF (a broken
- * image would harm the message) but are only counted; invalid click tokens get
- * a 404 page and never a redirect to anything the request supplied.
+ * /healthz, /u/ one-click unsubscribe. A valid hit is answered only once its
+ * event is in the journal (batch.c, public_answer). Invalid pixel tokens still
+ * get the GIF (a broken image would harm the message) but are only counted;
+ * invalid click tokens get a 404 page and never a redirect to anything the
+ * request supplied.
+ *
+ * /u/<token> (RFC 8058, docs/suppression.md): a GET or HEAD only shows a page
+ * whose form POSTs back (link scanners fetch every GET: a GET never
+ * unsubscribes, nor is it recorded); a POST with the body
+ * List-Unsubscribe=One-Click is journaled as an `unsubscribe` event and
+ * answered 200 once journaled; the enrichment thread then judges it and lists
+ * the recipient (enrich.c). The pages are constant text: nothing of the
+ * request is written into them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +33,25 @@ static const unsigned char pixel_gif[43] = {
 static const char not_found_page[] =
     "<!doctype html><html><head><meta charset=\"utf-8\"><title>Link not found</title></head>"
     "<body><h1>Link not found</h1><p>This link is not valid or has expired.</p></body></html>\n";
+
+/* The form posts to the page's own address (action omitted): the token
+ * is never written into the page, and a base URL with a path works as is. */
+static const char unsubscribe_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width\"><title>Unsubscribe</title></head>"
+    "<body><h1>Unsubscribe</h1><p>Stop receiving messages from this sender at this address?</p>"
+    "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" "
+    "value=\"One-Click\"><button type=\"submit\">Unsubscribe</button></form></body></html>\n";
+
+static const char unsubscribed_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribed</title></head>"
+    "<body><h1>Unsubscribed</h1><p>Your request has been recorded: this address will not be "
+    "sent messages from this sender any more.</p></body></html>\n";
+
+static const char bad_unsubscribe_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Bad request</title></head>"
+    "<body><h1>Bad request</h1><p>A one-click unsubscribe is a POST with the body "
+    "List-Unsubscribe=One-Click.</p></body></html>\n";
 
 struct hit_link {
     struct hit *hit;
@@ -64,6 +92,19 @@ static void send_page(h2o_req_t *req, int status, const char *reason, const char
     add_no_cache(req);
     req->res.content_length = strlen(body);
     h2o_send_inline(req, body, strlen(body));
+}
+
+/* The unsubscribe pages: their URL carries a token, which no other site
+ * may learn from a Referer, and they load nothing. */
+static void send_unsubscribe_page(h2o_req_t *req, int status, const char *reason, const char *body)
+{
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,
+                          H2O_STRLIT("no-referrer"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0,
+                          NULL,
+                          H2O_STRLIT("default-src 'none'; form-action 'self'; "
+                                     "frame-ancestors 'none'"));
+    send_page(req, status, reason, body);
 }
 
 static void send_unavailable(h2o_req_t *req)
@@ -216,10 +257,17 @@ static const char *link_lookup(struct worker *w, uint64_t message, uint32_t inde
     return e->url;
 }
 
-static int is_method_ok(h2o_req_t *req)
+static int is_post(h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
+}
+
+/* GET and HEAD everywhere; POST on /u/ only. */
+static int is_method_ok(h2o_req_t *req, enum route_kind kind)
 {
     return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
-           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")) ||
+           (kind == ROUTE_UNSUBSCRIBE && is_post(req));
 }
 
 /* Journals a verified hit and answers it (batch.c); location is the redirect
@@ -244,8 +292,10 @@ static int queue_hit(struct worker *w, h2o_req_t *req, unsigned kind, const stru
     h->ev.recipient = t->recipient;
     h->ev.item = t->item;
     /* A download is never suppressed: its stored event is what counts the
-     * grant's use (document.c), and each one is a real file served. */
-    int download = kind == HOMING_EV_DOCUMENT_OPEN && h->ev.method == HOMING_METHOD_GET;
+     * grant's use (document.c), and each one is a real file served. Nor is
+     * an unsubscribe: it is a request to act on, not a count. */
+    int download = (kind == HOMING_EV_DOCUMENT_OPEN && h->ev.method == HOMING_METHOD_GET) ||
+                   kind == HOMING_EV_UNSUBSCRIBE;
     h->suppressed = !download && !flood_admit(&w->flood, &client, h->ev.time_us, h->ev.kind,
                                               t->message, t->recipient, t->item);
     h->req = req;
@@ -303,11 +353,15 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
         send_page(req, 404, "Not Found", not_found_page);
         return 0;
     }
-    if (!is_method_ok(req)) {
+    if (!is_method_ok(req, route.kind)) {
         req->res.status = 405;
         req->res.reason = "Method Not Allowed";
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("allow"), 0, NULL,
-                              H2O_STRLIT("GET, HEAD"));
+        if (route.kind == ROUTE_UNSUBSCRIBE)
+            h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("allow"), 0, NULL,
+                                  H2O_STRLIT("GET, HEAD, POST"));
+        else
+            h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("allow"), 0, NULL,
+                                  H2O_STRLIT("GET, HEAD"));
         req->res.content_length = sizeof("method not allowed\n") - 1;
         h2o_send_inline(req, H2O_STRLIT("method not allowed\n"));
         return 0;
@@ -368,6 +422,22 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
         }
         return queue_hit(w, req, HOMING_EV_DOCUMENT_OPEN, &t, h2o_iovec_init(NULL, 0), doc);
     }
+    case ROUTE_UNSUBSCRIBE:
+        if (homing_token_verify(s->keyring, route.token.p, route.token.len, &t) < 0 ||
+            t.kind != HOMING_TOKEN_UNSUBSCRIBE) {
+            atomic_fetch_add(&s->metrics.invalid[METRICS_HIT_UNSUBSCRIBE], 1);
+            send_page(req, 404, "Not Found", not_found_page);
+            return 0;
+        }
+        if (!is_post(req)) { /* a look, by a person or a link scanner: nothing changes */
+            send_unsubscribe_page(req, 200, "OK", unsubscribe_page);
+            return 0;
+        }
+        if (!route_one_click(req->entity.base, req->entity.len)) {
+            send_unsubscribe_page(req, 400, "Bad Request", bad_unsubscribe_page);
+            return 0;
+        }
+        return queue_hit(w, req, HOMING_EV_UNSUBSCRIBE, &t, h2o_iovec_init(NULL, 0), NULL);
     default: break;
     }
     send_page(req, 404, "Not Found", not_found_page);
@@ -379,9 +449,10 @@ void public_answer(struct hit *h, int committed)
     if (!h->req) return; /* the client went away before the commit */
     if (committed) {
         struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx, h->req->conn->ctx);
-        int k = h->ev.kind == HOMING_EV_OPEN    ? METRICS_HIT_OPEN
-                : h->ev.kind == HOMING_EV_CLICK ? METRICS_HIT_CLICK
-                                                : METRICS_HIT_DOCUMENT;
+        int k = h->ev.kind == HOMING_EV_OPEN          ? METRICS_HIT_OPEN
+                : h->ev.kind == HOMING_EV_CLICK       ? METRICS_HIT_CLICK
+                : h->ev.kind == HOMING_EV_UNSUBSCRIBE ? METRICS_HIT_UNSUBSCRIBE
+                                                      : METRICS_HIT_DOCUMENT;
         if (h->suppressed)
             atomic_fetch_add_explicit(&w->serve->metrics.suppressed, 1, memory_order_relaxed);
         else
@@ -390,6 +461,8 @@ void public_answer(struct hit *h, int committed)
     h2o_req_t *req = h->req;
     if (!committed)
         send_unavailable(req);
+    else if (h->ev.kind == HOMING_EV_UNSUBSCRIBE)
+        send_unsubscribe_page(req, 200, "OK", unsubscribed_page);
     else if (h->doc)
         document_send(req, h->doc);
     else if (h->location.base)

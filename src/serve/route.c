@@ -75,10 +75,48 @@ void route_parse(const char *path, size_t len, struct route *out)
     } else if (has_prefix(path, len, "/d/", 3) && len > 3) {
         r.kind = ROUTE_DOCUMENT;
         r.token = (struct homing_slice){path + 3, len - 3};
+    } else if (has_prefix(path, len, "/u/", 3) && len > 3) {
+        r.kind = ROUTE_UNSUBSCRIBE;
+        r.token = (struct homing_slice){path + 3, len - 3};
     }
     /* A token never contains '/': anything deeper is not a route of ours. */
     if (r.token.p && memchr(r.token.p, '/', r.token.len)) r = (struct route){ROUTE_NOT_FOUND};
     *out = r;
+}
+
+static const char one_click_key[] = "List-Unsubscribe", one_click_value[] = "One-Click";
+
+/* memmem over a bounded slice, for the multipart form. */
+static const char *find(const char *p, size_t n, const char *needle, size_t nlen)
+{
+    for (size_t i = 0; nlen <= n && i <= n - nlen; i++)
+        if (memcmp(p + i, needle, nlen) == 0) return p + i;
+    return NULL;
+}
+
+int route_one_click(const char *body, size_t len)
+{
+    if (!body || len == 0 || len > ROUTE_FORM_MAX) return 0;
+    char v[sizeof one_click_value + 1];
+    /* urlencoded: exactly the pair (another value, e.g. "One-Click2", is not it) */
+    int n = homing_form_get(body, len, one_click_key, v, sizeof v);
+    if (n == (int)sizeof one_click_value - 1 && memcmp(v, one_click_value, (size_t)n) == 0)
+        return 1;
+    /* multipart: Content-Disposition: form-data; name="List-Unsubscribe", a
+     * blank line, then the value up to the next line break */
+    static const char name[] = "name=\"List-Unsubscribe\"";
+    const char *at = find(body, len, name, sizeof name - 1);
+    if (!at) return 0;
+    size_t rest = len - (size_t)(at - body);
+    const char *blank = find(at, rest, "\r\n\r\n", 4);
+    size_t skip = 4;
+    if (!blank) blank = find(at, rest, "\n\n", 2), skip = 2;
+    if (!blank) return 0;
+    const char *val = blank + skip, *end = body + len;
+    size_t vl = sizeof one_click_value - 1;
+    if ((size_t)(end - val) < vl || memcmp(val, one_click_value, vl) != 0) return 0;
+    val += vl;
+    return val == end || *val == '\r' || *val == '\n';
 }
 
 static int is_space(char c)

@@ -4,6 +4,8 @@
  *
  *   /o/<token>.gif   open pixel       /c/<token>   click redirect
  *   /d/<token>       document         /healthz     liveness
+ *   /u/<token>       one-click unsubscribe (RFC 8058): GET a confirmation
+ *                    page, POST the unsubscribe
  *
  * A query string is ignored (mail clients and proxies append their own); any
  * other path is ROUTE_NOT_FOUND. The token is returned as a slice into the path.
@@ -23,14 +25,25 @@ enum route_kind {
     ROUTE_CLICK,
     ROUTE_DOCUMENT,
     ROUTE_HEALTHZ,
+    ROUTE_UNSUBSCRIBE,
 };
 
 struct route {
     enum route_kind kind;
-    struct homing_slice token; /* for PIXEL, CLICK, DOCUMENT */
+    struct homing_slice token; /* for PIXEL, CLICK, DOCUMENT, UNSUBSCRIBE */
 };
 
 void route_parse(const char *path, size_t len, struct route *out);
+
+/* Whether the body of a POST to /u/ is the one-click request of RFC 8058
+ * (section 3.1): the key/value pair List-Unsubscribe=One-Click, sent as
+ * application/x-www-form-urlencoded (what mail providers send, and the
+ * confirmation page's form) or as multipart/form-data (a part named
+ * List-Unsubscribe whose value is One-Click). 1 yes, 0 no. Only the first
+ * ROUTE_FORM_MAX bytes are looked at: a longer body is not one. */
+#define ROUTE_FORM_MAX 8192
+
+int route_one_click(const char *body, size_t len);
 
 /* Message framing of an HTTP/1 request (RFC 9112 section 6.3): head is the
  * raw request as received, from its request line up to and including the

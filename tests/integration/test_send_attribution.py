@@ -168,6 +168,12 @@ def test_retrack_same_eml(inst, pf, sink):
         check(sb == {"ok@dest.test": "delivered", "gone@dest.test": "registered"},
               f"second message: {sb}")
         check(same == bool(extra), f"Message-IDs {mids} (--keep-message-id: {bool(extra)})")
+        # the 5.1.1 put gone@ on the suppression list (docs/suppression.md):
+        # taken off again, so the next pair reaches Postfix and bounces anew
+        p = inst.run("suppress", "list", "--format", "csv")
+        check(re.search(r"^gone@dest\.test,[^,]*,hard_bounce,", p.stdout, re.M) is not None,
+              f"not listed after its bounce: {p.stdout!r}")
+        inst.run("suppress", "remove", "gone@dest.test")
         return a, b
 
     run_pair([], 2, 1)
