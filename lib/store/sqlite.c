@@ -30,6 +30,7 @@
 #define SQ_WAL_RETRY_MS    10   /* pause between attempts to switch a new file to WAL */
 #define SQ_ID_ATTEMPTS     8    /* fresh random ids tried on a (rare) collision */
 #define SQ_ARRAY_FIRST     64   /* first allocation of a growing result array */
+#define SQ_PATH_MAX        4096 /* bytes of a database file's resolved path */
 /* Events per multi-row INSERT on the append path: one statement execution per
  * SQ_EVENT_ROWS events costs far less VM setup and AUTOINCREMENT bookkeeping
  * than one per event (measured: about 1.5x the events/s). 32 rows x 12
@@ -214,7 +215,7 @@ sqlite3 *sqlite_db(struct homing_store *s)
 /* homing_store_set_wait_hook: process-wide, read at each wait. */
 static void (*_Atomic wait_hook)(void);
 
-void homing_store_set_wait_hook(void (*hook)(void))
+static void sq_set_wait_hook(void (*hook)(void))
 {
     wait_hook = hook;
 }
@@ -500,9 +501,33 @@ static void sq_close(struct homing_store *s)
     free(q);
 }
 
-int store_sqlite_open(const char *path, const char *sync, struct homing_store **out, char *err,
-                      size_t errcap)
+/* The file a target names (relative to base_dir), in full; a failure's
+ * reason in err. Shared by open and inspect. */
+static int sq_path(const char *target, const char *base_dir, char full[SQ_PATH_MAX], char *err,
+                   size_t errcap)
 {
+    if (!*target) {
+        snprintf(err, errcap, "store URL 'sqlite:' names no file");
+        return -EINVAL;
+    }
+    int len;
+    if (target[0] != '/' && strcmp(target, ":memory:") != 0 && base_dir && *base_dir)
+        len = snprintf(full, SQ_PATH_MAX, "%s/%s", base_dir, target);
+    else
+        len = snprintf(full, SQ_PATH_MAX, "%s", target);
+    if (len < 0 || (size_t)len >= SQ_PATH_MAX) {
+        snprintf(err, errcap, "store path too long");
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+static int sq_open(const char *target, const char *base_dir, const char *sync,
+                   struct homing_store **out, char *err, size_t errcap)
+{
+    char path[SQ_PATH_MAX];
+    int pr = sq_path(target, base_dir, path, err, errcap);
+    if (pr < 0) return pr;
     struct sq *q = calloc(1, sizeof *q);
     if (!q) return -ENOMEM;
     q->base.ops = &sqlite_ops;
@@ -532,8 +557,12 @@ fail:
     return r;
 }
 
-int store_sqlite_inspect(const char *path, int *version, int *latest, char *err, size_t errcap)
+static int sq_inspect(const char *target, const char *base_dir, int *version, int *latest,
+                      char *err, size_t errcap)
 {
+    char path[SQ_PATH_MAX];
+    int pr = sq_path(target, base_dir, path, err, errcap);
+    if (pr < 0) return pr;
     if (access(path, F_OK) < 0) {
         int e = errno;
         snprintf(err, errcap, "%s: %s", path, strerror(e));
@@ -2893,6 +2922,8 @@ static int sq_enrichment_flags(struct homing_store *s, int64_t after, int64_t up
 
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
+    .open = sq_open,
+    .inspect = sq_inspect,
     .close = sq_close,
     .schema_version = sq_schema_version,
     .message_add = sq_message_add,
@@ -2917,6 +2948,7 @@ static const struct store_ops sqlite_ops = {
     .api_key_revoke = sq_api_key_revoke,
     .set_autocheckpoint = sq_set_autocheckpoint,
     .checkpoint = sq_checkpoint,
+    .set_wait_hook = sq_set_wait_hook,
     .backup = sq_backup,
     .unmatched_add = sq_unmatched_add,
     .unmatched_list = sq_unmatched_list,
@@ -2958,4 +2990,11 @@ static const struct store_ops sqlite_ops = {
     .grant_list = sq_grant_list,
     .grant_revoke = sq_grant_revoke,
     .grant_check = sq_grant_check,
+};
+
+const struct homing_store_backend store_backend_sqlite = {
+    .scheme = "sqlite",
+    .caps = HOMING_STORE_CAP_CHECKPOINT | HOMING_STORE_CAP_BUSY_HOOK | HOMING_STORE_CAP_SYNC |
+            HOMING_STORE_CAP_BACKUP,
+    .ops = &sqlite_ops,
 };

@@ -1,7 +1,9 @@
 /*
- * store.c: the public homing_store_* functions. Picks the backend from the URL,
- * checks arguments once for every backend, then dispatches through the backend's
- * ops; also the _free functions, which do not depend on the backend.
+ * store.c: the public homing_store_* functions. Picks the backend from the
+ * URL's scheme in the registry below, checks arguments once for every backend,
+ * applies the policy every backend shares, then dispatches through the
+ * backend's ops; an optional operation only when the backend declares its
+ * capability. Also the _free functions, which do not depend on the backend.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,9 +13,8 @@
 
 #include "homing/apikey.h"
 #include "homing/store.h"
+#include "homing/store_engine.h"
 #include "lib/store/store_int.h"
-
-#define STORE_PATH_MAX 4096
 
 void store_set_error(struct homing_store *s, const char *fmt, ...)
 {
@@ -36,33 +37,45 @@ static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
     return r;
 }
 
-/* The SQLite file url names (relative to base_dir), in full; a failure's
- * reason in err. Shared by open and inspect. */
-static int store_path(const char *url, const char *base_dir, char full[STORE_PATH_MAX], char *err,
-                      size_t errcap)
-{
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        return open_fail(err, errcap, -EPROTONOSUPPORT,
-                         "PostgreSQL stores are not supported yet; use sqlite:PATH");
-    const char *path = url;
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        path = url + 7;
-    } else {
-        /* A scheme we do not know must not be taken for a relative file name. */
-        const char *colon = strstr(url, "://");
-        if (colon)
-            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'",
-                             (int)(colon - url + 3), url);
-    }
-    if (!*path) return open_fail(err, errcap, -EINVAL, "store URL '%s' names no file", url);
+/* The registry: every backend of this build. The first is the default, for a
+ * URL that names no scheme (a bare path). A new backend adds its line here and
+ * its file to lib/store/meson.build (docs/internals/store.md). */
+static const struct homing_store_backend *const store_backends[] = {
+    &store_backend_sqlite,
+};
+#define STORE_BACKENDS (sizeof store_backends / sizeof store_backends[0])
 
-    int len;
-    if (path[0] != '/' && strcmp(path, ":memory:") != 0 && base_dir && *base_dir)
-        len = snprintf(full, STORE_PATH_MAX, "%s/%s", base_dir, path);
-    else
-        len = snprintf(full, STORE_PATH_MAX, "%s", path);
-    if (len < 0 || (size_t)len >= STORE_PATH_MAX)
-        return open_fail(err, errcap, -ENAMETOOLONG, "store path too long");
+/* Schemes a backend of issue #14 will take, named in the refusal until one
+ * registers them. */
+static const char *const store_planned[] = {"postgresql", "postgres"};
+
+/* The backend url names, and in *target what it is given: the URL after
+ * "scheme:", or the whole URL for a bare path. A failure's reason in err. */
+static int store_pick(const char *url, const struct homing_store_backend **out, const char **target,
+                      char *err, size_t errcap)
+{
+    size_t n = strcspn(url, ":/");
+    if (url[n] == ':' && n > 0) {
+        for (size_t i = 0; i < STORE_BACKENDS; i++)
+            if (strlen(store_backends[i]->scheme) == n &&
+                strncmp(url, store_backends[i]->scheme, n) == 0) {
+                *out = store_backends[i];
+                *target = url + n + 1;
+                return 0;
+            }
+        for (size_t i = 0; i < sizeof store_planned / sizeof store_planned[0]; i++)
+            if (strlen(store_planned[i]) == n && strncmp(url, store_planned[i], n) == 0)
+                return open_fail(err, errcap, -EPROTONOSUPPORT,
+                                 "PostgreSQL stores are not supported by this build yet (issue "
+                                 "#14: no backend registers '%.*s:'); use sqlite:PATH",
+                                 (int)n, url);
+        /* A scheme we do not know must not be taken for a relative file name. */
+        if (strncmp(url + n, "://", 3) == 0)
+            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'", (int)n + 3,
+                             url);
+    }
+    *out = store_backends[0];
+    *target = url;
     return 0;
 }
 
@@ -82,11 +95,36 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
     if (strcmp(sync, "normal") != 0 && strcmp(sync, "full") != 0)
         return open_fail(err, errcap, -EINVAL, "store.sync must be 'normal' or 'full', not '%s'",
                          sync);
-
-    char full[STORE_PATH_MAX];
-    int r = store_path(url, base_dir, full, err, errcap);
+    const struct homing_store_backend *b;
+    const char *target;
+    int r = store_pick(url, &b, &target, err, errcap);
     if (r < 0) return r;
-    return store_sqlite_open(full, sync, out, err, errcap);
+    if (!(b->caps & HOMING_STORE_CAP_SYNC) && strcmp(sync, "normal") != 0)
+        return open_fail(err, errcap, -ENOTSUP,
+                         "store.sync = %s: the %s backend has no such setting", sync, b->scheme);
+    struct homing_store *s = NULL;
+    if ((r = b->ops->open(target, base_dir, sync, &s, err, errcap)) < 0) return r;
+    s->backend = b;
+    *out = s;
+    return 0;
+}
+
+unsigned homing_store_caps(const struct homing_store *s)
+{
+    return s ? s->backend->caps : 0;
+}
+
+const char *homing_store_scheme(const struct homing_store *s)
+{
+    return s ? s->backend->scheme : "";
+}
+
+int homing_store_backend_get(size_t i, const char **scheme, unsigned *caps)
+{
+    if (i >= STORE_BACKENDS) return -ENOENT;
+    if (scheme) *scheme = store_backends[i]->scheme;
+    if (caps) *caps = store_backends[i]->caps;
+    return 0;
 }
 
 void homing_store_close(struct homing_store *s)
@@ -399,16 +437,28 @@ int homing_store_api_key_revoke(struct homing_store *s, const char *name)
     return s->ops->api_key_revoke(s, name);
 }
 
+/* ---- engine maintenance (homing/store_engine.h), behind capabilities ---- */
+
 int homing_store_set_autocheckpoint(struct homing_store *s, int pages)
 {
     if (!s || pages < 0) return -EINVAL;
-    return s->ops->set_autocheckpoint ? s->ops->set_autocheckpoint(s, pages) : 0;
+    if (!(s->backend->caps & HOMING_STORE_CAP_CHECKPOINT)) return -ENOTSUP;
+    return s->ops->set_autocheckpoint(s, pages);
 }
 
 int homing_store_checkpoint(struct homing_store *s)
 {
     if (!s) return -EINVAL;
-    return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
+    if (!(s->backend->caps & HOMING_STORE_CAP_CHECKPOINT)) return -ENOTSUP;
+    return s->ops->checkpoint(s);
+}
+
+int homing_store_set_wait_hook(struct homing_store *s, void (*hook)(void))
+{
+    if (!s) return -EINVAL;
+    if (!(s->backend->caps & HOMING_STORE_CAP_BUSY_HOOK)) return -ENOTSUP;
+    s->ops->set_wait_hook(hook);
+    return 0;
 }
 
 int homing_store_inspect(const char *url, const char *base_dir, int *version, int *latest,
@@ -419,16 +469,21 @@ int homing_store_inspect(const char *url, const char *base_dir, int *version, in
     err[0] = '\0';
     if (!url || !*url || !version || !latest)
         return open_fail(err, errcap, -EINVAL, "no store URL");
-    char full[STORE_PATH_MAX];
-    int r = store_path(url, base_dir, full, err, errcap);
+    const struct homing_store_backend *b;
+    const char *target;
+    int r = store_pick(url, &b, &target, err, errcap);
     if (r < 0) return r;
-    return store_sqlite_inspect(full, version, latest, err, errcap);
+    return b->ops->inspect(target, base_dir, version, latest, err, errcap);
 }
 
 int homing_store_backup(struct homing_store *s, const char *dest)
 {
     if (!s || !dest || !*dest) return -EINVAL;
-    return s->ops->backup ? s->ops->backup(s, dest) : -ENOTSUP;
+    if (!(s->backend->caps & HOMING_STORE_CAP_BACKUP)) {
+        store_set_error(s, "backup: the %s backend has no file to copy", s->backend->scheme);
+        return -ENOTSUP;
+    }
+    return s->ops->backup(s, dest);
 }
 
 /* ---- delivery (migration 0002) ---- */

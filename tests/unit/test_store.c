@@ -26,6 +26,7 @@
 
 #include "homing/apikey.h"
 #include "homing/store.h"
+#include "homing/store_engine.h"
 #include "homing/util.h"
 #include "lib/store/store_int.h"
 
@@ -138,12 +139,31 @@ static void test_open_options(void **state)
         homing_store_open("postgresql://db/homing", dir, "normal", &s, err, sizeof err),
         -EPROTONOSUPPORT);
     assert_non_null(strstr(err, "PostgreSQL"));
+    assert_non_null(strstr(err, "issue #14")); /* says what is missing, not only "no" */
+    assert_int_equal(homing_store_open("postgres://db/homing", dir, "normal", &s, err, sizeof err),
+                     -EPROTONOSUPPORT);
+    assert_null(s);
     assert_int_equal(homing_store_open("mysql://db/homing", dir, "normal", &s, err, sizeof err),
                      -EINVAL);
     assert_int_equal(homing_store_open("sqlite:", dir, "normal", &s, err, sizeof err), -EINVAL);
 
     /* A relative path is taken from base_dir; "full" is accepted. */
     assert_int_equal(homing_store_open("sqlite:rel.db", dir, "full", &s, err, sizeof err), 0);
+    /* The registry: SQLite is backend 0 (the default for a bare path), with
+     * the engine maintenance its capabilities promise. */
+    const char *scheme = NULL;
+    unsigned caps = 0;
+    assert_int_equal(homing_store_backend_get(0, &scheme, &caps), 0);
+    assert_string_equal(scheme, "sqlite");
+    assert_string_equal(homing_store_scheme(s), "sqlite");
+    assert_int_equal(homing_store_caps(s), caps);
+    assert_true(caps & HOMING_STORE_CAP_CHECKPOINT);
+    assert_true(caps & HOMING_STORE_CAP_SYNC);
+    assert_int_equal(homing_store_set_autocheckpoint(s, 0), 0);
+    assert_int_equal(homing_store_checkpoint(s), 0);
+    assert_int_equal(homing_store_set_wait_hook(s, NULL), 0);
+    assert_int_equal(homing_store_caps(NULL), 0);
+    assert_int_equal(homing_store_checkpoint(NULL), -EINVAL);
     homing_store_close(s);
     char p[128];
     struct stat sb;
