@@ -83,6 +83,9 @@ struct homing_message_spec {
     const char *const *links;
     size_t n_links;
     const char *campaign; /* NULL: none; else homing_campaign_ok */
+    /* enum homing_tracking of the message (0: individual), stored with it in
+     * the same transaction: it never exists in another mode, even briefly */
+    int tracking;
 };
 
 /* Registers a message with a fresh random public id. -EINVAL (reason in

@@ -150,7 +150,7 @@ static const char *const sq_sql[ST_COUNT] = {
                      "first_us = min(first_us, excluded.first_us), "
                      "last_us = max(last_us, excluded.last_us)",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (id, message_id, subject, sender, mode, "
-                          "created_us, campaign) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                          "created_us, campaign, tracking) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_RECIPIENT_INSERT] = "INSERT INTO recipients (message, idx, address, state_us) "
                             "VALUES (?1, ?2, ?3, ?4)",
     [ST_LINK_INSERT] = "INSERT INTO links (message, idx, url) VALUES (?1, ?2, ?3)",
@@ -628,6 +628,7 @@ static int sq_message_add(struct homing_store *s, const struct homing_message_sp
         sqlite3_bind_text(st, 5, mode_name(m->mode), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, now);
         bind_opt(st, 7, m->campaign, 0);
+        sqlite3_bind_text(st, 8, homing_tracking_name(m->tracking), -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
     }
@@ -2061,8 +2062,8 @@ static int pq_table_exists(struct sq *q, const char *table, int *exists)
     return 0;
 }
 
-static int sq_privacy_retention(struct homing_store *s, int64_t before_us, int64_t *rolled,
-                                int64_t *deleted)
+static int sq_privacy_retention(struct homing_store *s, int64_t before_us,
+                                const struct store_aged *aged, int64_t *rolled, int64_t *deleted)
 {
     struct sq *q = (struct sq *)s;
     int r = sq_begin(q, 1);
@@ -2091,20 +2092,18 @@ static int sq_privacy_retention(struct homing_store *s, int64_t before_us, int64
         0)
         goto fail;
     n_rolled = n_deleted; /* every deleted event was counted into a rollup first */
-    /* Other records of the same age, derived from events or naming recipients:
-     * enrichments, readers last seen before the cutoff, notifications (with
-     * their deliveries) and reports kept unmatched. */
-    static const char *const aged[][2] = {
-        {"enrichments", "time_us < ?4"},
-        {"readers", "last_us < ?4"},
-        {"notifications", "time_us < ?4"},
-        {"unmatched_reports", "time_us < ?4"},
-    };
-    for (size_t i = 0; i < sizeof aged / sizeof aged[0]; i++) {
+    /* Other records of the same age (store.c's list). */
+    for (size_t i = 0; aged[i].table; i++) {
         int exists = 0;
-        if ((r = pq_table_exists(q, aged[i][0], &exists)) < 0) goto fail;
-        if (exists &&
-            (r = pq_delete(q, aged[i][0], aged[i][1], NULL, 0, 0, before_us, 0, NULL, NULL)) < 0)
+        char where[128];
+        if ((r = pq_table_exists(q, aged[i].table, &exists)) < 0) goto fail;
+        if (!exists) continue;
+        if (snprintf(where, sizeof where, "\"%s\" < ?4", aged[i].time_column) >=
+            (int)sizeof where) {
+            r = -E2BIG;
+            goto fail;
+        }
+        if ((r = pq_delete(q, aged[i].table, where, NULL, 0, 0, before_us, 0, NULL, NULL)) < 0)
             goto fail;
     }
     if ((r = pq_guard_clear(q)) < 0 || (r = sq_commit(q)) < 0) goto fail;
@@ -2151,18 +2150,12 @@ static int sq_rollups_list(struct homing_store *s, uint64_t message, struct homi
     return 0;
 }
 
-/* Tables forget leaves to their own rule (or alone: schema bookkeeping, the
- * operator's own keys and webhooks, link destinations shared by every
- * recipient of a message, rollups that name nobody). */
-static int pq_forget_skip(const char *t)
+/* Tables forget does not search: SQLite's own, and store.c's list. */
+static int pq_forget_skip(const char *t, const char *const *keep)
 {
-    static const char *const skip[] = {
-        "events",   "recipients", "messages", "privacy_guard", "schema_migrations",
-        "api_keys", "webhooks",   "links",    "event_rollups", "cursors",
-    };
     if (strncmp(t, "sqlite_", 7) == 0) return 1;
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (strcmp(t, skip[i]) == 0) return 1;
+    for (size_t i = 0; keep[i]; i++)
+        if (strcmp(t, keep[i]) == 0) return 1;
     return 0;
 }
 
@@ -2173,8 +2166,9 @@ struct pq_pair {
 /* Every table other than the skipped ones: rows tied to one of the pairs (a
  * message and a recipient column) go, then rows with a text column naming the
  * address. */
-static int pq_forget_tables(struct sq *q, const char *addr, const struct pq_pair *pairs,
-                            size_t n_pairs, struct homing_forget_result *out)
+static int pq_forget_tables(struct sq *q, const char *addr, const char *const *keep,
+                            const struct pq_pair *pairs, size_t n_pairs,
+                            struct homing_forget_result *out)
 {
     sqlite3_stmt *st = nq_prepare(q, "SELECT name FROM sqlite_master WHERE type = 'table' "
                                      "ORDER BY name");
@@ -2184,7 +2178,7 @@ static int pq_forget_tables(struct sq *q, const char *addr, const struct pq_pair
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
-        if (!t || pq_forget_skip(t) || strlen(t) >= 128) continue;
+        if (!t || pq_forget_skip(t, keep) || strlen(t) >= 128) continue;
         if ((r = grow((void **)&names, &cap, n, sizeof *names)) < 0) break;
         homing_strlcpy(names[n++], t, 128);
     }
@@ -2231,14 +2225,10 @@ static int pq_forget_tables(struct sq *q, const char *addr, const struct pq_pair
     return r;
 }
 
-static int sq_privacy_forget(struct homing_store *s, const char *address,
+static int sq_privacy_forget(struct homing_store *s, const char *addr, const char *const *keep,
                              struct homing_forget_result *out)
 {
     struct sq *q = (struct sq *)s;
-    char addr[HOMING_FORGET_ADDR_MAX + 1];
-    size_t len = homing_strlcpy(addr, address, sizeof addr);
-    for (size_t i = 0; i < len; i++)
-        if (addr[i] >= 'A' && addr[i] <= 'Z') addr[i] = (char)(addr[i] - 'A' + 'a');
     struct homing_forget_result res = {0};
     struct pq_pair *pairs = NULL;
     size_t n_pairs = 0, cap = 0;
@@ -2282,7 +2272,7 @@ static int sq_privacy_forget(struct homing_store *s, const char *address,
         goto fail;
     if ((r = pq_guard_clear(q)) < 0) goto fail;
 
-    if ((r = pq_forget_tables(q, addr, pairs, n_pairs, &res)) < 0) goto fail;
+    if ((r = pq_forget_tables(q, addr, keep, pairs, n_pairs, &res)) < 0) goto fail;
 
     /* the recipient rows stay as tombstones: indexes of the other recipients
      * (and the tokens in their copies) must not move */
@@ -2661,48 +2651,16 @@ static int eq_cursor(struct sq *q, int64_t cursor)
     return sq_run_cached(q, st, "moving the enrichment cursor");
 }
 
-static int sq_enrichment_put(struct homing_store *s, const struct homing_store_enrichment *e,
-                             int64_t cursor)
-{
-    struct sq *q = (struct sq *)s;
-    int r = sq_begin(q, 1);
-    if (r < 0) return r;
-    if (e) {
-        r = eq_insert(q, e);
-        if (r == 0 && e->reader[0])
-            r = eq_reader_upsert(q, e, e->time_us, e->kind == HOMING_EV_OPEN);
-    }
-    if (r == 0) r = eq_cursor(q, cursor);
-    if (r == 0) r = sq_commit(q);
-    if (r < 0) sq_rollback(q);
-    return r;
-}
-
 static int sq_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
-                              size_t n, int64_t cursor)
+                              size_t n, const struct store_reader_put *readers, size_t nr,
+                              int64_t cursor)
 {
     struct sq *q = (struct sq *)s;
     int r = sq_begin(q, 1);
     if (r < 0) return r;
     for (size_t i = 0; r == 0 && i < n; i++) r = eq_insert(q, &rows[i]);
-    /* One upsert per reader of the batch, not per hit (a flood's hits are one
-     * reader): its first row's facts, the latest time and the sum of opens,
-     * which is the row that one upsert per hit, in event order, leaves. */
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        const struct homing_store_enrichment *e = &rows[i];
-        if (!e->reader[0]) continue;
-        int first = 1;
-        for (size_t j = 0; j < i && first; j++)
-            first = rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0;
-        if (!first) continue; /* counted with the first */
-        int64_t last_us = e->time_us, opens = e->kind == HOMING_EV_OPEN;
-        for (size_t j = i + 1; j < n; j++) {
-            if (rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0) continue;
-            if (rows[j].time_us > last_us) last_us = rows[j].time_us;
-            opens += rows[j].kind == HOMING_EV_OPEN;
-        }
-        r = eq_reader_upsert(q, e, last_us, opens);
-    }
+    for (size_t i = 0; r == 0 && i < nr; i++)
+        r = eq_reader_upsert(q, readers[i].first, readers[i].last_us, readers[i].opens);
     if (r == 0) r = eq_cursor(q, cursor);
     if (r == 0) r = sq_commit(q);
     if (r < 0) sq_rollback(q);
@@ -2974,7 +2932,6 @@ static const struct store_ops sqlite_ops = {
     .privacy_retention = sq_privacy_retention,
     .rollups_list = sq_rollups_list,
     .privacy_forget = sq_privacy_forget,
-    .enrichment_put = sq_enrichment_put,
     .enrichments_put = sq_enrichments_put,
     .enrichments_list = sq_enrichments_list,
     .enrichments_rewrite = sq_enrichments_rewrite,

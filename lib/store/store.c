@@ -182,6 +182,7 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
         return -E2BIG;
     if ((m->n_recipients && !m->recipients) || (m->n_links && !m->links)) return -EINVAL;
     if (m->campaign && !homing_campaign_ok(m->campaign)) return -EINVAL;
+    if (!homing_tracking_name(m->tracking)) return -EINVAL;
     for (size_t i = 0; i < m->n_recipients; i++)
         if (!m->recipients[i]) return -EINVAL;
     for (size_t i = 0; i < m->n_links; i++) {
@@ -728,12 +729,22 @@ int homing_store_privacy_truncate(struct homing_store *s, int64_t upto, unsigned
     return s->ops->privacy_truncate(s, upto, v4_bits, v6_bits, changed ? changed : &scratch);
 }
 
+/* Other records of the same age as the events retention deletes, derived
+ * from events or naming recipients: enrichments, readers last seen before the
+ * cutoff, notifications (with their deliveries, by foreign key) and reports
+ * kept unmatched. */
+static const struct store_aged retention_aged[] = {
+    {"enrichments", "time_us"},       {"readers", "last_us"}, {"notifications", "time_us"},
+    {"unmatched_reports", "time_us"}, {NULL, NULL},
+};
+
 int homing_store_privacy_retention(struct homing_store *s, int64_t before_us, int64_t *rolled,
                                    int64_t *deleted)
 {
     if (!s || before_us < 0) return -EINVAL;
     int64_t a, b;
-    return s->ops->privacy_retention(s, before_us, rolled ? rolled : &a, deleted ? deleted : &b);
+    return s->ops->privacy_retention(s, before_us, retention_aged, rolled ? rolled : &a,
+                                     deleted ? deleted : &b);
 }
 
 int homing_store_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
@@ -749,6 +760,17 @@ void homing_rollups_free(struct homing_rollup *r, size_t n)
     free(r);
 }
 
+/* Tables forget leaves to their own rule (events, recipients, messages: the
+ * backend's forget handles them itself) or alone: schema bookkeeping, the
+ * operator's own keys and webhooks, link destinations shared by every
+ * recipient of a message, rollups that name nobody, cursors. Every other
+ * table is searched, so tables added later are covered without a change. */
+static const char *const forget_keep[] = {
+    "events",   "recipients", "messages", "privacy_guard", "schema_migrations",
+    "api_keys", "webhooks",   "links",    "event_rollups", "cursors",
+    NULL,
+};
+
 int homing_store_privacy_forget(struct homing_store *s, const char *address,
                                 struct homing_forget_result *out)
 {
@@ -760,7 +782,12 @@ int homing_store_privacy_forget(struct homing_store *s, const char *address,
         unsigned char c = (unsigned char)address[i];
         if (c <= 0x20 || c == 0x7f) return -EINVAL; /* matched as text, never as a pattern */
     }
-    return s->ops->privacy_forget(s, address, out);
+    /* Compared without case: the backend is given the lower-case form. */
+    char addr[HOMING_FORGET_ADDR_MAX + 1];
+    for (size_t i = 0; i <= len; i++)
+        addr[i] =
+            address[i] >= 'A' && address[i] <= 'Z' ? (char)(address[i] - 'A' + 'a') : address[i];
+    return s->ops->privacy_forget(s, addr, forget_keep, out);
 }
 
 /* ---- enrichment (migration 0004) ---- */
@@ -770,7 +797,36 @@ int homing_store_enrichment_put(struct homing_store *s, const struct homing_stor
 {
     if (!s || cursor < 0) return -EINVAL;
     if (e && (e->event <= 0 || !e->verdict[0] || !e->json || e->event > cursor)) return -EINVAL;
-    return s->ops->enrichment_put(s, e, cursor);
+    return homing_store_enrichments_put(s, e, e ? 1 : 0, cursor);
+}
+
+/* One reader row per reader of the batch, not per hit (a flood's hits are one
+ * reader): its first row's facts, the latest time and the sum of opens, which
+ * is the row that one upsert per hit, in event order, leaves. *nr readers. */
+static int readers_of(const struct homing_store_enrichment *rows, size_t n,
+                      struct store_reader_put **out, size_t *nr)
+{
+    struct store_reader_put *v = NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct homing_store_enrichment *e = &rows[i];
+        if (!e->reader[0]) continue;
+        int first = 1;
+        for (size_t j = 0; j < i && first; j++)
+            first = rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0;
+        if (!first) continue; /* counted with the first */
+        if (!v && !(v = calloc(n, sizeof *v))) return -ENOMEM;
+        int64_t last_us = e->time_us, opens = e->kind == HOMING_EV_OPEN;
+        for (size_t j = i + 1; j < n; j++) {
+            if (rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0) continue;
+            if (rows[j].time_us > last_us) last_us = rows[j].time_us;
+            opens += rows[j].kind == HOMING_EV_OPEN;
+        }
+        v[k++] = (struct store_reader_put){e, last_us, opens};
+    }
+    *out = v;
+    *nr = k;
+    return 0;
 }
 
 int homing_store_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
@@ -781,7 +837,13 @@ int homing_store_enrichments_put(struct homing_store *s, const struct homing_sto
         if (rows[i].event <= 0 || !rows[i].verdict[0] || !rows[i].json || rows[i].event > cursor ||
             (i && rows[i].event <= rows[i - 1].event))
             return -EINVAL;
-    return s->ops->enrichments_put(s, rows, n, cursor);
+    struct store_reader_put *readers = NULL;
+    size_t nr = 0;
+    int r = readers_of(rows, n, &readers, &nr);
+    if (r < 0) return r;
+    r = s->ops->enrichments_put(s, rows, n, readers, nr, cursor);
+    free(readers);
+    return r;
 }
 
 int homing_store_enrichment_get(struct homing_store *s, int64_t event,

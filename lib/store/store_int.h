@@ -19,6 +19,22 @@
 
 #define STORE_ERRMSG_MAX 512
 
+/* A table whose rows retention deletes with the events of the same age:
+ * those with time_column < the cutoff. */
+struct store_aged {
+    const char *table;
+    const char *time_column;
+};
+
+/* The reader row an enrichments_put batch leaves for one reader: created from
+ * first (its first row in the batch) or, if the reader exists, its last time
+ * moved to last_us and opens added. */
+struct store_reader_put {
+    const struct homing_store_enrichment *first;
+    int64_t last_us;
+    int64_t opens;
+};
+
 struct store_ops {
     const char *name;
     /* target: the URL without "scheme:" (a bare path for the default backend),
@@ -111,17 +127,22 @@ struct store_ops {
                         size_t *n);
     int (*privacy_truncate)(struct homing_store *s, int64_t upto, unsigned v4_bits,
                             unsigned v6_bits, int64_t *changed);
-    int (*privacy_retention)(struct homing_store *s, int64_t before_us, int64_t *rolled,
-                             int64_t *deleted);
+    /* aged: the other tables whose rows older than before_us go with the
+     * events (store.c's policy), ended by {NULL, NULL}; a table the schema
+     * does not have is passed over. */
+    int (*privacy_retention)(struct homing_store *s, int64_t before_us,
+                             const struct store_aged *aged, int64_t *rolled, int64_t *deleted);
     int (*rollups_list)(struct homing_store *s, uint64_t message, struct homing_rollup **out,
                         size_t *n);
-    int (*privacy_forget)(struct homing_store *s, const char *address,
+    /* address: lower case (store.c); keep: the tables forget leaves to their
+     * own rule or alone (store.c's policy), NULL-terminated. */
+    int (*privacy_forget)(struct homing_store *s, const char *address, const char *const *keep,
                           struct homing_forget_result *out);
     /* enrichment (migration 0004) */
-    int (*enrichment_put)(struct homing_store *s, const struct homing_store_enrichment *e,
-                          int64_t cursor);
+    /* readers: one per reader of the batch, computed by store.c. */
     int (*enrichments_put)(struct homing_store *s, const struct homing_store_enrichment *rows,
-                           size_t n, int64_t cursor);
+                           size_t n, const struct store_reader_put *readers, size_t nr,
+                           int64_t cursor);
     int (*enrichments_list)(struct homing_store *s, uint64_t message, int64_t only_event,
                             int64_t after, size_t limit, struct homing_store_enrichment **out,
                             size_t *n);

@@ -293,6 +293,41 @@ static void test_modes_visible(void **state)
     assert_int_equal(homing_tracking_parse("everything"), -EINVAL);
 }
 
+/* A message registered with a tracking mode has it from its first commit:
+ * the mode goes in with the message (homing_message_spec.tracking), not in a
+ * second transaction after it, so no reader ever sees it in individual mode
+ * and a crash in between cannot leave it so. */
+static void test_mode_with_message(void **state)
+{
+    struct fx *f = *state;
+    const char *rcpts[] = {"dave@example.net"};
+    struct homing_message_spec m = {.subject = "quiet",
+                                    .recipients = rcpts,
+                                    .n_recipients = 1,
+                                    .tracking = HOMING_TRACKING_DELIVERY};
+    uint64_t id;
+    assert_int_equal(homing_store_message_add(f->s, &m, &id), 0);
+    int mm, *modes;
+    size_t nm;
+    assert_int_equal(homing_store_tracking_get(f->s, id, &mm, &modes, &nm), 0);
+    assert_int_equal(mm, HOMING_TRACKING_DELIVERY);
+    assert_int_equal(nm, 1);
+    assert_int_equal(modes[0], HOMING_TRACKING_DELIVERY); /* the recipient inherits it */
+    free(modes);
+    /* A mode that is none is refused before anything is stored. */
+    struct homing_message *list;
+    size_t before, after;
+    assert_int_equal(homing_store_message_list(f->s, 100, &list, &before), 0);
+    homing_messages_free(list, before);
+    m.tracking = HOMING_TRACKING_INHERIT;
+    assert_int_equal(homing_store_message_add(f->s, &m, &id), -EINVAL);
+    m.tracking = HOMING_TRACKING_OFF + 1;
+    assert_int_equal(homing_store_message_add(f->s, &m, &id), -EINVAL);
+    assert_int_equal(homing_store_message_list(f->s, 100, &list, &after), 0);
+    homing_messages_free(list, after);
+    assert_int_equal(after, before);
+}
+
 /* The stamp the enrichment thread keeps a message's events by
  * (homing_store_events_stamp): appends after upto leave it, each privacy
  * operation that changes an event below it changes it. */
@@ -339,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode_with_message, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
