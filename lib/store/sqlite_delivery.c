@@ -22,20 +22,11 @@ int sq_unmatched_add(struct homing_store *s, const char *source, const char *kin
                      const char *reason, const char *raw, size_t raw_len, int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "INSERT INTO unmatched_reports (time_us, source, kind, "
-                                     "reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)");
-    if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, homing_now_us());
-    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-    if (raw)
-        sqlite3_bind_blob(st, 5, raw, (int)raw_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 5);
-    int rc = sqlite3_step(st);
-    int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "keeping unmatched report");
-    sqlite3_finalize(st);
+    int r =
+        sq_exec(q, "keeping unmatched report",
+                "INSERT INTO unmatched_reports (time_us, source, kind, reason, raw) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
+                "Itttb", homing_now_us(), source, kind, reason, (const void *)raw, (int)raw_len);
     if (r == 0) *id_out = sqlite3_last_insert_rowid(q->db);
     return r;
 }
@@ -44,13 +35,12 @@ int sq_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int w
                       struct homing_unmatched **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT id, time_us, source, kind, reason, "
-                                     "CASE WHEN ?3 THEN raw END FROM unmatched_reports "
-                                     "WHERE id > ?1 ORDER BY id LIMIT ?2");
+    sqlite3_stmt *st = sq_query(q,
+                                "SELECT id, time_us, source, kind, reason, "
+                                "CASE WHEN ?3 THEN raw END FROM unmatched_reports "
+                                "WHERE id > ?1 ORDER BY id LIMIT ?2",
+                                "IIi", after, (int64_t)limit, with_raw ? 1 : 0);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    sqlite3_bind_int(st, 3, with_raw ? 1 : 0);
     struct homing_unmatched *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -88,9 +78,8 @@ int sq_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int w
 int sq_sync_get(struct homing_store *s, const char *name, char **value_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT value FROM sync_state WHERE name = ?1");
+    sqlite3_stmt *st = sq_query(q, "SELECT value FROM sync_state WHERE name = ?1", "t", name);
     if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), r;
     char *v = NULL;
     if (rc == SQLITE_ROW)
@@ -107,47 +96,37 @@ int sq_sync_get(struct homing_store *s, const char *name, char **value_out)
 int sq_sync_set(struct homing_store *s, const char *name, const char *value)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st =
-        sq_prepare(q, "INSERT INTO sync_state (name, value, updated_us) "
-                      "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE "
-                      "SET value = excluded.value, updated_us = excluded.updated_us");
-    if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, homing_now_us());
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "writing sync state");
+    return sq_exec(q, "writing sync state",
+                   "INSERT INTO sync_state (name, value, updated_us) "
+                   "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE "
+                   "SET value = excluded.value, updated_us = excluded.updated_us",
+                   "ttI", name, value, homing_now_us());
+}
+
+/* Records an ingest key inside the caller's write transaction: -EALREADY if
+ * it was recorded before. */
+static int claim_key(struct sq *q, const char *key)
+{
+    int r = sq_exec(q, "recording ingest key",
+                    "INSERT OR IGNORE INTO ingest_seen (key, time_us) VALUES (?1, ?2)", "tI", key,
+                    homing_now_us());
+    if (r == 0 && sqlite3_changes(q->db) == 0) r = -EALREADY;
+    return r;
 }
 
 int sq_events_append_once(struct homing_store *s, const char *key, struct homing_event *evs,
                           size_t n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "INSERT OR IGNORE INTO ingest_seen (key, time_us) "
-                                     "VALUES (?1, ?2)");
     sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
-    if (!st || !one) {
-        sqlite3_finalize(st);
-        return -EIO;
-    }
+    if (!one) return -EIO;
     int r = sq_begin(q, 1);
     size_t done = 0;
-    if (r < 0) goto out;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, homing_now_us());
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        r = sq_fail(q, rc, "recording ingest key");
-        goto fail;
-    }
-    if (sqlite3_changes(q->db) == 0) {
-        r = -EALREADY;
-        goto fail;
-    }
+    if (r < 0) return r;
+    if ((r = claim_key(q, key)) < 0) goto fail;
     for (; done < n; done++) {
         sq_bind_event(one, 0, &evs[done]);
-        rc = sqlite3_step(one);
+        int rc = sqlite3_step(one);
         sqlite3_reset(one);
         if (rc != SQLITE_DONE) {
             r = sq_fail(q, rc, "appending event");
@@ -157,12 +136,10 @@ int sq_events_append_once(struct homing_store *s, const char *key, struct homing
         evs[done].id = sqlite3_last_insert_rowid(q->db);
     }
     if ((r = sq_commit(q)) < 0) goto fail;
-    goto out;
+    return 0;
 fail:
     sq_rollback(q);
     for (size_t i = 0; i < done; i++) evs[i].id = 0;
-out:
-    sqlite3_finalize(st);
     return r;
 }
 
@@ -175,24 +152,7 @@ int sq_unmatched_add_once(struct homing_store *s, const char *key, const char *s
     struct sq *q = (struct sq *)s;
     int r = sq_begin(q, 1);
     if (r < 0) return r;
-    sqlite3_stmt *st = sq_prepare(q, "INSERT OR IGNORE INTO ingest_seen (key, time_us) "
-                                     "VALUES (?1, ?2)");
-    if (!st) {
-        r = -EIO;
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, homing_now_us());
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        r = sq_fail(q, rc, "recording ingest key");
-        goto fail;
-    }
-    if (sqlite3_changes(q->db) == 0) {
-        r = -EALREADY;
-        goto fail;
-    }
+    if ((r = claim_key(q, key)) < 0) goto fail;
     if ((r = sq_unmatched_add(s, source, kind, reason, raw, raw_len, id_out)) < 0) goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;

@@ -37,17 +37,13 @@ static int doc_read_row(sqlite3_stmt *st, struct homing_document *d)
 int sq_document_add(struct homing_store *s, const struct homing_document *d, int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st =
-        sq_prepare(q, "INSERT INTO documents (name, media_type, size, digest, file, created_us, "
-                      "digest_keyed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    sqlite3_stmt *st = sq_query(
+        q,
+        "INSERT INTO documents (name, media_type, size, digest, file, created_us, "
+        "digest_keyed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "ttIttIi", d->name, d->media_type, d->size, d->digest, d->file,
+        (int64_t)(d->created_us ? d->created_us : homing_now_us()), d->digest_keyed ? 1 : 0);
     if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, d->media_type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, d->size);
-    sqlite3_bind_text(st, 4, d->digest, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, d->file, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, d->created_us ? d->created_us : homing_now_us());
-    sqlite3_bind_int(st, 7, d->digest_keyed ? 1 : 0);
     int rc = sqlite3_step(st);
     int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "adding document");
     sqlite3_finalize(st);
@@ -58,9 +54,9 @@ int sq_document_add(struct homing_store *s, const struct homing_document *d, int
 int sq_document_get(struct homing_store *s, const char *name, struct homing_document **out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT " DOC_COLUMNS " FROM documents WHERE name = ?1");
+    sqlite3_stmt *st =
+        sq_query(q, "SELECT " DOC_COLUMNS " FROM documents WHERE name = ?1", "t", name);
     if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     struct homing_document *d = calloc(1, sizeof *d);
     int rc = sqlite3_step(st), r;
     if (!d)
@@ -83,12 +79,13 @@ int sq_document_list(struct homing_store *s, struct homing_document **out, size_
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st =
-        sq_prepare(q, "SELECT d.id, d.name, d.media_type, d.size, d.digest, d.file, d.created_us, "
-                      "(SELECT count(*) FROM grants g WHERE g.document = d.id), "
-                      "(SELECT coalesce(sum(uses), 0) FROM grants g WHERE g.document = d.id), "
-                      "d.digest_keyed FROM documents d ORDER BY d.id LIMIT ?1");
+        sq_query(q,
+                 "SELECT d.id, d.name, d.media_type, d.size, d.digest, d.file, d.created_us, "
+                 "(SELECT count(*) FROM grants g WHERE g.document = d.id), "
+                 "(SELECT coalesce(sum(uses), 0) FROM grants g WHERE g.document = d.id), "
+                 "d.digest_keyed FROM documents d ORDER BY d.id LIMIT ?1",
+                 "I", (int64_t)HOMING_STORE_DOCUMENTS_MAX);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, HOMING_STORE_DOCUMENTS_MAX);
     struct homing_document *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -116,11 +113,11 @@ int sq_document_list(struct homing_store *s, struct homing_document **out, size_
 int sq_document_set_digest(struct homing_store *s, int64_t id, const char *digest)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "UPDATE documents SET digest = ?1, digest_keyed = 1 "
-                                     "WHERE id = ?2 AND digest_keyed = 0");
+    sqlite3_stmt *st = sq_query(q,
+                                "UPDATE documents SET digest = ?1, digest_keyed = 1 "
+                                "WHERE id = ?2 AND digest_keyed = 0",
+                                "tI", digest, id);
     if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, id);
     int rc = sqlite3_step(st);
     int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "setting document digest");
     if (r == 0 && sqlite3_changes(q->db) == 0) r = -ENOENT;
@@ -133,30 +130,17 @@ int sq_grant_add(struct homing_store *s, const struct homing_grant_spec *g, int6
     struct sq *q = (struct sq *)s;
     /* The SELECT makes a missing document or message insert nothing (-ENOENT)
      * rather than depend on foreign-key enforcement being on. */
-    sqlite3_stmt *st = sq_prepare(
-        q, "INSERT INTO grants (document, message, recipient, created_us, expires_us, max_uses) "
-           "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?1) "
-           "AND EXISTS (SELECT 1 FROM messages WHERE id = ?2)");
-    if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, g->document);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)g->message);
-    sqlite3_bind_int64(st, 3, g->recipient);
-    sqlite3_bind_int64(st, 4, homing_now_us());
-    if (g->expires_us)
-        sqlite3_bind_int64(st, 5, g->expires_us);
-    else
-        sqlite3_bind_null(st, 5);
-    if (g->max_uses)
-        sqlite3_bind_int64(st, 6, g->max_uses);
-    else
-        sqlite3_bind_null(st, 6);
-    int rc = sqlite3_step(st);
-    int r = rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "adding grant");
+    int r = sq_exec(
+        q, "adding grant",
+        "INSERT INTO grants (document, message, recipient, created_us, expires_us, max_uses) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?1) "
+        "AND EXISTS (SELECT 1 FROM messages WHERE id = ?2)",
+        "IIIIzz", g->document, g->message, (int64_t)g->recipient, homing_now_us(), g->expires_us,
+        g->max_uses);
     if (r == 0 && sqlite3_changes(q->db) == 0) {
         store_set_error(s, "no such document or message");
         r = -ENOENT;
     }
-    sqlite3_finalize(st);
     if (r == 0) {
         int64_t id = sqlite3_last_insert_rowid(q->db);
         if (id > (int64_t)UINT32_MAX) {
@@ -171,15 +155,15 @@ int sq_grant_add(struct homing_store *s, const struct homing_grant_spec *g, int6
 int sq_grant_list(struct homing_store *s, int64_t document, struct homing_grant **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(
-        q, "SELECT g.id, g.document, d.name, g.message, g.recipient, r.address, g.created_us, "
-           "coalesce(g.expires_us, 0), coalesce(g.max_uses, 0), g.uses, "
-           "coalesce(g.revoked_us, 0) FROM grants g JOIN documents d ON d.id = g.document "
-           "LEFT JOIN recipients r ON r.message = g.message AND r.idx = g.recipient "
-           "WHERE ?1 = 0 OR g.document = ?1 ORDER BY g.id LIMIT ?2");
+    sqlite3_stmt *st = sq_query(
+        q,
+        "SELECT g.id, g.document, d.name, g.message, g.recipient, r.address, g.created_us, "
+        "coalesce(g.expires_us, 0), coalesce(g.max_uses, 0), g.uses, "
+        "coalesce(g.revoked_us, 0) FROM grants g JOIN documents d ON d.id = g.document "
+        "LEFT JOIN recipients r ON r.message = g.message AND r.idx = g.recipient "
+        "WHERE ?1 = 0 OR g.document = ?1 ORDER BY g.id LIMIT ?2",
+        "II", document, (int64_t)HOMING_STORE_LIST_MAX);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, document);
-    sqlite3_bind_int64(st, 2, HOMING_STORE_LIST_MAX);
     struct homing_grant *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -213,13 +197,11 @@ int sq_grant_list(struct homing_store *s, int64_t document, struct homing_grant 
 int sq_grant_revoke(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "UPDATE grants SET revoked_us = ?1 WHERE revoked_us IS NULL "
-                                     "AND (id = ?2 OR document = ?3)");
-    if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, homing_now_us());
-    sqlite3_bind_int64(st, 2, grant ? grant : -1);
-    sqlite3_bind_int64(st, 3, document ? document : -1);
-    int r = sq_run_final(q, st, "revoking grant");
+    int r = sq_exec(q, "revoking grant",
+                    "UPDATE grants SET revoked_us = ?1 WHERE revoked_us IS NULL "
+                    "AND (id = ?2 OR document = ?3)",
+                    "III", homing_now_us(), (int64_t)(grant ? grant : -1),
+                    (int64_t)(document ? document : -1));
     if (r < 0) return r;
     int64_t n = sqlite3_changes(q->db);
     if (n == 0) {

@@ -44,19 +44,9 @@ void sq_bind_event(sqlite3_stmt *st, int base, const struct homing_event *e)
  * the last_insert_rowid and the ones just before it. */
 static int sq_flood_add(struct sq *q, const struct homing_flood_count *f)
 {
-    sqlite3_stmt *st = sq_stmt(q, ST_FLOOD_ADD);
-    if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, f->client, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)f->message);
-    sqlite3_bind_int64(st, 3, f->recipient);
-    sqlite3_bind_int64(st, 4, f->item);
-    sqlite3_bind_text(st, 5, homing_event_kind_name(f->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)f->dropped);
-    sqlite3_bind_int64(st, 7, f->first_us);
-    sqlite3_bind_int64(st, 8, f->last_us);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "adding a flood count");
+    return sq_exec_cached(q, ST_FLOOD_ADD, "adding a flood count", "tIIItIII", f->client,
+                          f->message, (int64_t)f->recipient, (int64_t)f->item,
+                          homing_event_kind_name(f->kind), f->dropped, f->first_us, f->last_us);
 }
 
 int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,
@@ -109,28 +99,19 @@ int sq_floods_close(struct homing_store *s, int64_t before_us, size_t *closed, s
     struct sq *q = (struct sq *)s;
     int r = sq_begin(q, 1);
     if (r < 0) return r;
-    sqlite3_stmt *st = sq_prepare(
-        q, "INSERT INTO events (time_us, kind, method, message, recipient, item, client, detail) "
-           "SELECT last_us, 'suppressed', NULL, message, recipient, item, client, "
-           "'{\"dropped\":' || dropped || ',\"of\":\"' || kind || '\"}' "
-           "FROM flood_pending WHERE last_us < ?1 ORDER BY first_us");
-    if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, before_us);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        r = sq_fail(q, rc, "closing floods");
+    if ((r = sq_exec(q, "closing floods",
+                     "INSERT INTO events (time_us, kind, method, message, recipient, item, "
+                     "client, detail) SELECT last_us, 'suppressed', NULL, message, recipient, "
+                     "item, client, '{\"dropped\":' || dropped || ',\"of\":\"' || kind || '\"}' "
+                     "FROM flood_pending WHERE last_us < ?1 ORDER BY first_us",
+                     "I", before_us)) < 0)
         goto fail;
-    }
     *closed = (size_t)sqlite3_changes(q->db);
-    if (!(st = sq_prepare(q, "DELETE FROM flood_pending WHERE last_us < ?1"))) goto fail_io;
-    sqlite3_bind_int64(st, 1, before_us);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        r = sq_fail(q, rc, "closing floods");
+    if ((r = sq_exec(q, "closing floods", "DELETE FROM flood_pending WHERE last_us < ?1", "I",
+                     before_us)) < 0)
         goto fail;
-    }
+    sqlite3_stmt *st;
+    int rc;
     if (!(st = sq_prepare(q, "SELECT count(*) FROM flood_pending"))) goto fail_io;
     rc = sqlite3_step(st);
     *left = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;

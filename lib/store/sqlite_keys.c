@@ -20,29 +20,21 @@ int sq_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[
                    int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_ADD);
-    if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, homing_now_us());
-    sqlite3_bind_text(st, 4, homing_apikey_scope_name(scope), -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st), r = 0;
-    if (rc == SQLITE_DONE) {
+    int r = sq_exec_cached(q, ST_API_KEY_ADD, "adding API key", "tbIt", name, (const void *)hash,
+                           32, homing_now_us(), homing_apikey_scope_name(scope));
+    if (r == 0) {
         if (id_out) *id_out = sqlite3_last_insert_rowid(q->db);
-    } else {
-        r = sq_fail(q, rc, "adding API key");
-        if (r == -EEXIST) store_set_error(s, "an active API key is already named '%s'", name);
+    } else if (r == -EEXIST) {
+        store_set_error(s, "an active API key is already named '%s'", name);
     }
-    sqlite3_reset(st);
     return r;
 }
 
 int sq_api_key_check(struct homing_store *s, const uint8_t hash[32])
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_CHECK);
+    sqlite3_stmt *st = sq_query_cached(q, ST_API_KEY_CHECK, "b", (const void *)hash, 32);
     if (!st) return -EIO;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st), r;
     if (rc == SQLITE_ROW) {
         /* The column's CHECK allows only the three names; anything else would
@@ -86,12 +78,7 @@ int sq_api_key_list(struct homing_store *s, struct homing_api_key_info **out, si
 int sq_api_key_revoke(struct homing_store *s, const char *name)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_API_KEY_REVOKE);
-    if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, homing_now_us());
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sq_fail(q, rc, "revoking API key");
+    int r = sq_exec_cached(q, ST_API_KEY_REVOKE, "revoking API key", "It", homing_now_us(), name);
+    if (r < 0) return r;
     return sqlite3_changes(q->db) ? 0 : -ENOENT;
 }

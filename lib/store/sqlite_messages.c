@@ -107,9 +107,8 @@ int sqlite_read_message_row(sqlite3_stmt *st, struct homing_message *m)
 
 static int read_recipients(struct sq *q, struct homing_message *m)
 {
-    sqlite3_stmt *st = sq_stmt(q, ST_RECIPIENTS_GET);
+    sqlite3_stmt *st = sq_query_cached(q, ST_RECIPIENTS_GET, "I", m->id);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)m->id);
     size_t cap = 0;
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -129,9 +128,8 @@ static int read_recipients(struct sq *q, struct homing_message *m)
 
 static int read_links(struct sq *q, struct homing_message *m)
 {
-    sqlite3_stmt *st = sq_stmt(q, ST_LINKS_GET);
+    sqlite3_stmt *st = sq_query_cached(q, ST_LINKS_GET, "I", m->id);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)m->id);
     size_t cap = 0;
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -201,9 +199,8 @@ int sq_message_find(struct homing_store *s, const char *bare_id, size_t len, uin
 int sq_message_list(struct homing_store *s, size_t limit, struct homing_message **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_MESSAGE_LIST);
+    sqlite3_stmt *st = sq_query_cached(q, ST_MESSAGE_LIST, "I", (int64_t)limit);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
     struct homing_message *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -225,10 +222,8 @@ int sq_message_list(struct homing_store *s, size_t limit, struct homing_message 
 int sq_link_url(struct homing_store *s, uint64_t message, uint32_t index, char **url_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_LINK_URL);
+    sqlite3_stmt *st = sq_query_cached(q, ST_LINK_URL, "II", message, (int64_t)index);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
-    sqlite3_bind_int64(st, 2, index);
     int rc = sqlite3_step(st), r;
     char *url = NULL;
     if (rc == SQLITE_ROW)
@@ -246,14 +241,8 @@ int sq_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t in
                            const char *state, int64_t at_us)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_SET_STATE);
-    if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at_us);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)message);
-    sqlite3_bind_int64(st, 4, index);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sq_fail(q, rc, "setting recipient state");
+    int r = sq_exec_cached(q, ST_SET_STATE, "setting recipient state", "tIII", state, at_us,
+                           message, (int64_t)index);
+    if (r < 0) return r;
     return sqlite3_changes(q->db) ? 0 : -ENOENT;
 }

@@ -22,14 +22,10 @@ int sq_webhook_add(struct homing_store *s, const char *url, const char *events, 
                    int64_t *id_out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "INSERT INTO webhooks (url, events, secret, created_us) "
-                                     "VALUES (?1, ?2, ?3, ?4)");
-    if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, events, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, secret, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, homing_now_us());
-    int r = sq_run_final(q, st, "adding webhook");
+    int r = sq_exec(q, "adding webhook",
+                    "INSERT INTO webhooks (url, events, secret, created_us) "
+                    "VALUES (?1, ?2, ?3, ?4)",
+                    "tttI", url, events, secret, homing_now_us());
     if (r == 0 && id_out) *id_out = sqlite3_last_insert_rowid(q->db);
     return r;
 }
@@ -38,10 +34,11 @@ int sq_webhook_list(struct homing_store *s, int64_t only_id, struct homing_webho
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st =
-        sq_prepare(q, "SELECT id, url, events, secret, created_us, coalesce(disabled_us, 0) "
-                      "FROM webhooks WHERE ?1 = 0 OR id = ?1 ORDER BY id");
+        sq_query(q,
+                 "SELECT id, url, events, secret, created_us, coalesce(disabled_us, 0) "
+                 "FROM webhooks WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+                 "I", only_id);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, only_id);
     struct homing_webhook *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -72,27 +69,22 @@ int sq_webhook_disable(struct homing_store *s, int64_t id)
     int64_t now = homing_now_us();
     int r = sq_begin(q, 1);
     if (r < 0) return r;
-    sqlite3_stmt *st =
-        sq_prepare(q, "UPDATE webhooks SET disabled_us = ?1 WHERE id = ?2 AND disabled_us IS NULL");
-    if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, id);
-    if ((r = sq_run_final(q, st, "disabling webhook")) < 0) goto fail;
+    if ((r = sq_exec(q, "disabling webhook",
+                     "UPDATE webhooks SET disabled_us = ?1 WHERE id = ?2 AND disabled_us IS NULL",
+                     "II", now, id)) < 0)
+        goto fail;
     if (sqlite3_changes(q->db) == 0) {
         r = -ENOENT;
         goto fail;
     }
     /* Nobody will take them: pending deliveries end as failed, not pending forever. */
-    st = sq_prepare(q, "UPDATE deliveries SET failed_us = ?1, last_error = 'webhook removed' "
-                       "WHERE webhook = ?2 AND delivered_us IS NULL AND failed_us IS NULL");
-    if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, id);
-    if ((r = sq_run_final(q, st, "failing deliveries")) < 0) goto fail;
+    if ((r = sq_exec(q, "failing deliveries",
+                     "UPDATE deliveries SET failed_us = ?1, last_error = 'webhook removed' "
+                     "WHERE webhook = ?2 AND delivered_us IS NULL AND failed_us IS NULL",
+                     "II", now, id)) < 0)
+        goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;
-fail_io:
-    r = -EIO;
 fail:
     sq_rollback(q);
     return r;
@@ -106,19 +98,14 @@ int sq_notification_add(struct homing_store *s, const struct homing_notification
     struct sq *q = (struct sq *)s;
     int r = sq_begin(q, 1);
     if (r < 0) return r;
-    sqlite3_stmt *st = sq_prepare(q, "INSERT INTO notifications (time_us, kind, message, "
-                                     "recipient, item, event, reader, text, payload) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    sqlite3_stmt *st = sq_query(q,
+                                "INSERT INTO notifications (time_us, kind, message, "
+                                "recipient, item, event, reader, text, payload) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                "ItIIIIott", (int64_t)(n->time_us ? n->time_us : homing_now_us()),
+                                n->kind, n->message, (int64_t)n->recipient, (int64_t)n->item,
+                                n->event, n->reader, n->text, n->payload);
     if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, n->time_us ? n->time_us : homing_now_us());
-    sqlite3_bind_text(st, 2, n->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)n->message);
-    sqlite3_bind_int64(st, 4, n->recipient);
-    sqlite3_bind_int64(st, 5, n->item);
-    sqlite3_bind_int64(st, 6, n->event);
-    sq_bind_opt(st, 7, n->reader, 0);
-    sqlite3_bind_text(st, 8, n->text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, n->payload, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
         r = sq_fail(q, rc, "adding notification");
@@ -129,15 +116,12 @@ int sq_notification_add(struct homing_store *s, const struct homing_notification
     }
     sqlite3_finalize(st);
     int64_t id = sqlite3_last_insert_rowid(q->db);
-    st = sq_prepare(q, "INSERT INTO deliveries (notification, webhook, message, next_attempt_us) "
-                       "SELECT ?1, id, ?2, ?3 FROM webhooks WHERE disabled_us IS NULL "
-                       "AND (events = '*' OR ',' || events || ',' LIKE '%,' || ?4 || ',%')");
-    if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)n->message);
-    sqlite3_bind_int64(st, 3, homing_now_us());
-    sqlite3_bind_text(st, 4, n->kind, -1, SQLITE_STATIC);
-    if ((r = sq_run_final(q, st, "adding deliveries")) < 0) goto fail;
+    if ((r = sq_exec(q, "adding deliveries",
+                     "INSERT INTO deliveries (notification, webhook, message, next_attempt_us) "
+                     "SELECT ?1, id, ?2, ?3 FROM webhooks WHERE disabled_us IS NULL "
+                     "AND (events = '*' OR ',' || events || ',' LIKE '%,' || ?4 || ',%')",
+                     "IIIt", id, n->message, homing_now_us(), n->kind)) < 0)
+        goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
     if (id_out) *id_out = id;
     return 0;
@@ -175,11 +159,11 @@ int sq_notifications_list(struct homing_store *s, int64_t after, size_t limit,
                           struct homing_notification **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT " NOTIFICATION_COLUMNS " FROM notifications n "
-                                     "WHERE n.id > ?1 ORDER BY n.id LIMIT ?2");
+    sqlite3_stmt *st = sq_query(q,
+                                "SELECT " NOTIFICATION_COLUMNS " FROM notifications n "
+                                "WHERE n.id > ?1 ORDER BY n.id LIMIT ?2",
+                                "II", after, (int64_t)limit);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     struct homing_notification *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -216,13 +200,9 @@ int sq_notification_exists(struct homing_store *s, const struct homing_notificat
                            int *exists)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_NOTIFICATION_EXISTS);
+    sqlite3_stmt *st = sq_query_cached(q, ST_NOTIFICATION_EXISTS, "IoIIo", qr->message, qr->kind,
+                                       (int64_t)qr->recipient, (int64_t)qr->item, qr->reader);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)qr->message);
-    sq_bind_opt(st, 2, qr->kind, 0);
-    sqlite3_bind_int64(st, 3, qr->recipient);
-    sqlite3_bind_int64(st, 4, qr->item);
-    sq_bind_opt(st, 5, qr->reader, 0);
     int rc = sqlite3_step(st), r = 0;
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         *exists = rc == SQLITE_ROW;
@@ -277,7 +257,7 @@ int sq_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_we
                            struct homing_delivery **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(
+    sqlite3_stmt *st = sq_query(
         q,
         "WITH due AS (SELECT d.notification, d.webhook, d.attempts, row_number() OVER "
         "(PARTITION BY d.webhook ORDER BY d.next_attempt_us, d.notification) AS rn "
@@ -285,11 +265,9 @@ int sq_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_we
         "SELECT due.notification, due.webhook, due.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
         " FROM due JOIN webhooks w ON w.id = due.webhook "
         "JOIN notifications n ON n.id = due.notification WHERE due.rn <= ?2 "
-        "ORDER BY due.rn, due.webhook LIMIT ?3");
+        "ORDER BY due.rn, due.webhook LIMIT ?3",
+        "III", now_us, (int64_t)per_webhook, (int64_t)limit);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, now_us);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)per_webhook);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
     return read_deliveries(q, st, out, n);
 }
 
@@ -297,22 +275,16 @@ int sq_delivery_result(struct homing_store *s, int64_t notification, int64_t web
                        int64_t next_us, const char *error)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(
-        q, "UPDATE deliveries SET attempts = attempts + 1, "
-           "delivered_us = CASE WHEN ?3 THEN ?4 END, "
-           "failed_us = CASE WHEN NOT ?3 AND ?5 = 0 THEN ?4 END, "
-           "next_attempt_us = CASE WHEN NOT ?3 AND ?5 != 0 THEN ?5 ELSE next_attempt_us END, "
-           "last_error = ?6 "
-           "WHERE notification = ?1 AND webhook = ?2 AND delivered_us IS NULL "
-           "AND failed_us IS NULL");
-    if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, notification);
-    sqlite3_bind_int64(st, 2, webhook);
-    sqlite3_bind_int(st, 3, ok ? 1 : 0);
-    sqlite3_bind_int64(st, 4, homing_now_us());
-    sqlite3_bind_int64(st, 5, next_us);
-    sq_bind_opt(st, 6, ok ? NULL : error, 0);
-    int r = sq_run_final(q, st, "recording delivery");
+    int r = sq_exec(
+        q, "recording delivery",
+        "UPDATE deliveries SET attempts = attempts + 1, "
+        "delivered_us = CASE WHEN ?3 THEN ?4 END, "
+        "failed_us = CASE WHEN NOT ?3 AND ?5 = 0 THEN ?4 END, "
+        "next_attempt_us = CASE WHEN NOT ?3 AND ?5 != 0 THEN ?5 ELSE next_attempt_us END, "
+        "last_error = ?6 "
+        "WHERE notification = ?1 AND webhook = ?2 AND delivered_us IS NULL "
+        "AND failed_us IS NULL",
+        "IIiIIo", notification, webhook, ok ? 1 : 0, homing_now_us(), next_us, ok ? NULL : error);
     if (r == 0 && sqlite3_changes(q->db) == 0) r = -ENOENT;
     return r;
 }
@@ -340,9 +312,8 @@ int sq_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delive
 int sq_cursor_get(struct homing_store *s, const char *name, int64_t *event)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT event FROM cursors WHERE name = ?1");
+    sqlite3_stmt *st = sq_query(q, "SELECT event FROM cursors WHERE name = ?1", "t", name);
     if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), r = 0;
     if (rc == SQLITE_ROW)
         *event = sqlite3_column_int64(st, 0);
@@ -355,11 +326,5 @@ int sq_cursor_get(struct homing_store *s, const char *name, int64_t *event)
 int sq_cursor_set(struct homing_store *s, const char *name, int64_t event)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_CURSOR_SET);
-    if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, event);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "setting cursor");
+    return sq_exec_cached(q, ST_CURSOR_SET, "setting cursor", "tI", name, event);
 }

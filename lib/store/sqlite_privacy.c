@@ -83,9 +83,8 @@ int sq_tracking_get(struct homing_store *s, uint64_t message, int *message_mode,
     if (r < 0) return r;
     int *arr = NULL, mm = 0;
     size_t used = 0, cap = 0;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT tracking FROM messages WHERE id = ?1");
+    sqlite3_stmt *st = sq_query(q, "SELECT tracking FROM messages WHERE id = ?1", "I", message);
     if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) mm = tracking_parse_col(st, 0);
     sqlite3_finalize(st);
@@ -93,10 +92,11 @@ int sq_tracking_get(struct homing_store *s, uint64_t message, int *message_mode,
         r = rc == SQLITE_DONE ? -ENOENT : sq_fail(q, rc, "reading tracking mode");
         goto fail;
     }
-    st = sq_prepare(q, "SELECT r.idx, coalesce(r.tracking, m.tracking) FROM recipients r "
-                       "JOIN messages m ON m.id = r.message WHERE r.message = ?1 ORDER BY r.idx");
+    st = sq_query(q,
+                  "SELECT r.idx, coalesce(r.tracking, m.tracking) FROM recipients r "
+                  "JOIN messages m ON m.id = r.message WHERE r.message = ?1 ORDER BY r.idx",
+                  "I", message);
     if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* indexes run 1..n, so the array position is the index - 1 */
         if ((r = sq_grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
@@ -128,12 +128,11 @@ struct pq_client {
 static int pq_truncate_chunk(struct sq *q, int64_t from, int64_t upto, unsigned v4, unsigned v6,
                              struct pq_client *rows, size_t *n_rows, int64_t *changed)
 {
-    sqlite3_stmt *st = sq_prepare(q, "SELECT id, client FROM events WHERE id > ?1 AND id <= ?2 "
-                                     "ORDER BY id LIMIT ?3");
+    sqlite3_stmt *st = sq_query(q,
+                                "SELECT id, client FROM events WHERE id > ?1 AND id <= ?2 "
+                                "ORDER BY id LIMIT ?3",
+                                "III", from, upto, (int64_t)HOMING_PRIVACY_CHUNK);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, upto);
-    sqlite3_bind_int64(st, 3, HOMING_PRIVACY_CHUNK);
     size_t n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < HOMING_PRIVACY_CHUNK) {
@@ -214,12 +213,13 @@ static int pq_delete(struct sq *q, const char *table, const char *where, const c
                      struct homing_forget_result *out, int64_t *deleted)
 {
     if (depth > PQ_FK_DEPTH) return -ELOOP;
-    sqlite3_stmt *fk = sq_prepare(
-        q, "SELECT m.name, p.\"from\", coalesce(p.\"to\", 'rowid') FROM sqlite_master m, "
-           "pragma_foreign_key_list(m.name) p WHERE m.type = 'table' AND p.\"table\" = ?1 "
-           "AND p.seq = 0");
+    sqlite3_stmt *fk =
+        sq_query(q,
+                 "SELECT m.name, p.\"from\", coalesce(p.\"to\", 'rowid') FROM sqlite_master m, "
+                 "pragma_foreign_key_list(m.name) p WHERE m.type = 'table' AND p.\"table\" = ?1 "
+                 "AND p.seq = 0",
+                 "t", table);
     if (!fk) return -EIO;
-    sqlite3_bind_text(fk, 1, table, -1, SQLITE_STATIC);
     int rc, r = 0;
     while (r == 0 && (rc = sqlite3_step(fk)) == SQLITE_ROW) {
         char child[128], from[128], to[128], sub[PQ_SQL_MAX];
@@ -255,9 +255,8 @@ static int pq_delete(struct sq *q, const char *table, const char *where, const c
 static int pq_table_exists(struct sq *q, const char *table, int *exists)
 {
     sqlite3_stmt *st =
-        sq_prepare(q, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+        sq_query(q, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", "t", table);
     if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sq_fail(q, rc, "reading the schema");
@@ -287,10 +286,10 @@ int sq_privacy_retention(struct homing_store *s, int64_t before_us, const struct
     sqlite3_bind_int64(st, 1, before_us);
     if ((r = sq_run_final(q, st, "rolling up events")) < 0) goto fail;
     if ((r = pq_exec(q, "DELETE FROM privacy_guard", "clearing the privacy guard")) < 0) goto fail;
-    st = sq_prepare(q, "INSERT INTO privacy_guard (id, op, cutoff_us) VALUES (1, 'retention', ?1)");
-    if (!st) goto fail_io;
-    sqlite3_bind_int64(st, 1, before_us);
-    if ((r = sq_run_final(q, st, "setting the privacy guard")) < 0) goto fail;
+    if ((r = sq_exec(q, "setting the privacy guard",
+                     "INSERT INTO privacy_guard (id, op, cutoff_us) VALUES (1, 'retention', ?1)",
+                     "I", before_us)) < 0)
+        goto fail;
     if ((r = pq_delete(q, "events", "time_us < ?4", NULL, 0, 0, before_us, 0, NULL, &n_deleted)) <
         0)
         goto fail;
@@ -323,11 +322,12 @@ fail:
 int sq_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT message, day, kind, method, verdict, count "
-                                     "FROM event_rollups WHERE ?1 = 0 OR message = ?1 "
-                                     "ORDER BY message, day, kind, method, verdict");
+    sqlite3_stmt *st = sq_query(q,
+                                "SELECT message, day, kind, method, verdict, count "
+                                "FROM event_rollups WHERE ?1 = 0 OR message = ?1 "
+                                "ORDER BY message, day, kind, method, verdict",
+                                "I", message);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
     struct homing_rollup *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -437,9 +437,8 @@ int sq_privacy_forget(struct homing_store *s, const char *addr, const char *cons
     int r = sq_begin(q, 1);
     if (r < 0) return r;
     sqlite3_stmt *st =
-        sq_prepare(q, "SELECT message, idx FROM recipients WHERE lower(address) = ?1");
+        sq_query(q, "SELECT message, idx FROM recipients WHERE lower(address) = ?1", "t", addr);
     if (!st) goto fail_io;
-    sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if ((r = sq_grow((void **)&pairs, &cap, n_pairs, sizeof *pairs)) < 0) break;
@@ -452,17 +451,16 @@ int sq_privacy_forget(struct homing_store *s, const char *addr, const char *cons
 
     /* events: the guard names the address and, in turn, each (message, recipient) */
     if ((r = pq_guard_clear(q)) < 0) goto fail;
-    st = sq_prepare(q, "INSERT INTO privacy_guard (id, op, message, recipient, address) "
-                       "VALUES (1, 'forget', 0, -1, ?1)");
-    if (!st) goto fail_io;
-    sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-    if ((r = sq_run_final(q, st, "setting the privacy guard")) < 0) goto fail;
+    if ((r = sq_exec(q, "setting the privacy guard",
+                     "INSERT INTO privacy_guard (id, op, message, recipient, address) "
+                     "VALUES (1, 'forget', 0, -1, ?1)",
+                     "t", addr)) < 0)
+        goto fail;
     for (size_t i = 0; i < n_pairs; i++) {
-        st = sq_prepare(q, "UPDATE privacy_guard SET message = ?1, recipient = ?2");
-        if (!st) goto fail_io;
-        sqlite3_bind_int64(st, 1, pairs[i].message);
-        sqlite3_bind_int64(st, 2, pairs[i].recipient);
-        if ((r = sq_run_final(q, st, "setting the privacy guard")) < 0) goto fail;
+        if ((r = sq_exec(q, "setting the privacy guard",
+                         "UPDATE privacy_guard SET message = ?1, recipient = ?2", "II",
+                         (int64_t)(pairs[i].message), (int64_t)(pairs[i].recipient))) < 0)
+            goto fail;
         if ((r = pq_delete(q, "events", "message = ?2 AND recipient = ?3", addr, pairs[i].message,
                            pairs[i].recipient, 0, 0, &res, NULL)) < 0)
             goto fail;
@@ -478,12 +476,11 @@ int sq_privacy_forget(struct homing_store *s, const char *addr, const char *cons
 
     /* the recipient rows stay as tombstones: indexes of the other recipients
      * (and the tokens in their copies) must not move */
-    st = sq_prepare(q, "UPDATE recipients SET address = 'forgotten', state = 'forgotten', "
-                       "state_us = ?2, tracking = 'off' WHERE lower(address) = ?1");
-    if (!st) goto fail_io;
-    sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, homing_now_us());
-    if ((r = sq_run_final(q, st, "forgetting recipients")) < 0) goto fail;
+    if ((r = sq_exec(q, "forgetting recipients",
+                     "UPDATE recipients SET address = 'forgotten', state = 'forgotten', "
+                     "state_us = ?2, tracking = 'off' WHERE lower(address) = ?1",
+                     "tI", addr, homing_now_us())) < 0)
+        goto fail;
     pq_count(&res, "recipients", sqlite3_changes(q->db));
     static const char *const blank[] = {
         "UPDATE messages SET sender = NULL WHERE instr(lower(sender), ?1) > 0",

@@ -28,13 +28,9 @@ static int eq_reader_upsert(struct sq *q, const struct homing_store_enrichment *
     char client[2 * HOMING_STORE_FACT_MAX + 2];
     snprintf(client, sizeof client, "%s%s%s", e->client_family, e->client_version[0] ? " " : "",
              e->client_version);
-    sqlite3_stmt *st = sq_stmt(q, ST_READER_UPSERT);
+    sqlite3_stmt *st = sq_query_cached(q, ST_READER_UPSERT, "ItIIo", e->message, e->reader,
+                                       (int64_t)e->recipient, e->time_us, client);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->message);
-    sqlite3_bind_text(st, 2, e->reader, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, e->recipient);
-    sqlite3_bind_int64(st, 4, e->time_us);
-    sq_bind_opt(st, 5, client, 0);
     sq_bind_opt(st, 6, e->device, sizeof e->device);
     sq_bind_opt(st, 7, e->country, sizeof e->country);
     sqlite3_bind_int64(st, 8, opens);
@@ -77,10 +73,8 @@ static int eq_insert(struct sq *q, const struct homing_store_enrichment *e)
 
 static int eq_cursor(struct sq *q, int64_t cursor)
 {
-    sqlite3_stmt *st = sq_stmt(q, ST_ENRICH_CURSOR);
+    sqlite3_stmt *st = sq_query_cached(q, ST_ENRICH_CURSOR, "tI", HOMING_ENRICH_CURSOR, cursor);
     if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, HOMING_ENRICH_CURSOR, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, cursor);
     return sq_run_cached(q, st, "moving the enrichment cursor");
 }
 
@@ -132,22 +126,20 @@ int sq_enrichments_list(struct homing_store *s, uint64_t message, int64_t only_e
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st;
     if (only_event) {
-        st = sq_stmt(q, ST_ENRICHMENT_GET); /* cached: once per hit for the notifier */
+        st = sq_query_cached(q, ST_ENRICHMENT_GET, "I", only_event);
         if (!st) return -EIO;
-        sqlite3_bind_int64(st, 1, only_event);
     } else if (message) {
-        st = sq_prepare(q, "SELECT " ENRICH_COLUMNS " FROM enrichments "
-                           "WHERE message = ?1 AND event > ?2 ORDER BY event LIMIT ?3");
+        st = sq_query(q,
+                      "SELECT " ENRICH_COLUMNS " FROM enrichments "
+                      "WHERE message = ?1 AND event > ?2 ORDER BY event LIMIT ?3",
+                      "III", message, after, (int64_t)limit);
         if (!st) return -EIO;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
-        sqlite3_bind_int64(st, 2, after);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
     } else {
-        st = sq_prepare(q, "SELECT " ENRICH_COLUMNS " FROM enrichments "
-                           "WHERE event > ?1 ORDER BY event LIMIT ?2");
+        st = sq_query(q,
+                      "SELECT " ENRICH_COLUMNS " FROM enrichments "
+                      "WHERE event > ?1 ORDER BY event LIMIT ?2",
+                      "II", after, (int64_t)limit);
         if (!st) return -EIO;
-        sqlite3_bind_int64(st, 1, after);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     }
     struct homing_store_enrichment *arr = NULL;
     size_t cap = 0, used = 0;
@@ -203,12 +195,13 @@ int sq_readers_list(struct homing_store *s, uint64_t message, struct homing_stor
                     size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_prepare(q, "SELECT message, fingerprint, recipient, first_us, last_us, "
-                                     "client, device, country, opens, first_event, forward "
-                                     "FROM readers WHERE message = ?1 ORDER BY first_us, "
-                                     "first_event");
+    sqlite3_stmt *st = sq_query(q,
+                                "SELECT message, fingerprint, recipient, first_us, last_us, "
+                                "client, device, country, opens, first_event, forward "
+                                "FROM readers WHERE message = ?1 ORDER BY first_us, "
+                                "first_event",
+                                "I", message);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
     struct homing_store_reader *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
@@ -242,11 +235,9 @@ int sq_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipien
                      const char *fingerprint, int *known, int64_t *others)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_READER_LOOKUP);
+    sqlite3_stmt *st =
+        sq_query_cached(q, ST_READER_LOOKUP, "IIt", message, (int64_t)recipient, fingerprint);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
-    sqlite3_bind_int64(st, 2, recipient);
-    sqlite3_bind_text(st, 3, fingerprint, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), r = 0;
     if (rc == SQLITE_ROW) {
         *known = sqlite3_column_int64(st, 0) > 0;
@@ -262,11 +253,9 @@ int sq_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
                     struct homing_events_stamp *out)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_EVENTS_STAMP);
+    sqlite3_stmt *st =
+        sq_query_cached(q, ST_EVENTS_STAMP, "IIt", message, upto, SQ_TRUNCATE_CURSOR);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
-    sqlite3_bind_int64(st, 2, upto);
-    sqlite3_bind_text(st, 3, SQ_TRUNCATE_CURSOR, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), r = 0;
     if (rc == SQLITE_ROW) {
         out->count = sqlite3_column_int64(st, 0);
@@ -282,11 +271,8 @@ int sq_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, siz
                         struct homing_store_enrichment_flags **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *st = sq_stmt(q, ST_ENRICHMENT_FLAGS);
+    sqlite3_stmt *st = sq_query_cached(q, ST_ENRICHMENT_FLAGS, "III", after, upto, (int64_t)limit);
     if (!st) return -EIO;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, upto);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
     struct homing_store_enrichment_flags *arr = NULL;
     size_t cap = 0, used = 0;
     int rc, r = 0;
