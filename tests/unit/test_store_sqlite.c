@@ -6,6 +6,7 @@
  * stored as NULL, the triggers that keep events append-only outside the
  * privacy guard, the file backup and inspect. These read the database file
  * with sqlite3 directly. Each test works in its own temporary directory.
+ * Also the capability gate of store.c, with a backend that has none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -331,10 +332,29 @@ static void test_backup_and_inspect(void **state)
                      -ENOENT);
 }
 
+/* An operation behind a capability is refused (-ENOTSUP) on a backend that
+ * does not declare it, without calling into the backend (whose ops here are
+ * all NULL: a call would crash); callers check homing_store_caps first. */
+static void test_capability_gate(void **state)
+{
+    (void)state;
+    static const struct store_ops none_ops = {.name = "none"};
+    static const struct homing_store_backend none = {"none", 0, &none_ops};
+    struct homing_store fake = {.ops = &none_ops, .backend = &none};
+    assert_int_equal(homing_store_caps(&fake), 0);
+    assert_string_equal(homing_store_scheme(&fake), "none");
+    assert_int_equal(homing_store_checkpoint(&fake), -ENOTSUP);
+    assert_int_equal(homing_store_set_autocheckpoint(&fake, 0), -ENOTSUP);
+    assert_int_equal(homing_store_set_wait_hook(&fake, NULL), -ENOTSUP);
+    assert_int_equal(homing_store_backup(&fake, "/nonexistent/copy.db"), -ENOTSUP);
+    assert_non_null(strstr(homing_store_errmsg(&fake), "none backend"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_options),
+        cmocka_unit_test(test_capability_gate),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_nulls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_append_only, setup, teardown),
