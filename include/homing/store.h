@@ -32,13 +32,33 @@ enum homing_message_mode {
     HOMING_MODE_PER_MESSAGE = 1,   /* one copy for all: recipient index 0 */
 };
 
-/* Opens (creating if needed) the store named by url: "sqlite:PATH" or a bare
- * path (relative paths are taken from base_dir, which may be NULL), later
- * "postgresql://...". sync is "normal" or "full" (SQLite synchronous mode).
- * err gets a one-line reason on failure. */
+/* Opens (creating if needed) the store named by url: "SCHEME:..." picks the
+ * backend registered for SCHEME ("sqlite:PATH"; a bare path is SQLite's, and
+ * relative paths are taken from base_dir, which may be NULL). A scheme no
+ * backend of this build has is refused: -EPROTONOSUPPORT for
+ * "postgresql://..." (the PostgreSQL backend of issue #14), -EINVAL for any
+ * other "scheme://". sync is "normal" or "full" (store.sync): "full" needs a
+ * backend with HOMING_STORE_CAP_SYNC (-ENOTSUP otherwise). err gets a
+ * one-line reason on failure. */
 int homing_store_open(const char *url, const char *base_dir, const char *sync,
                       struct homing_store **out, char *err, size_t errcap);
 void homing_store_close(struct homing_store *s);
+
+/* What a backend can do beyond the operations every backend has. The
+ * operations behind a capability return -ENOTSUP without it: callers check
+ * homing_store_caps first. The engine-specific ones are in
+ * homing/store_engine.h. */
+#define HOMING_STORE_CAP_CHECKPOINT (1u << 0) /* a write-ahead log the caller checkpoints */
+#define HOMING_STORE_CAP_BUSY_HOOK  (1u << 1) /* waits for write locks in this process */
+#define HOMING_STORE_CAP_SYNC       (1u << 2) /* store.sync "full": a commit survives power loss */
+#define HOMING_STORE_CAP_BACKUP     (1u << 3) /* homing_store_backup: the store is one file */
+/* The capabilities of s's backend (0 for NULL). */
+unsigned homing_store_caps(const struct homing_store *s);
+/* The scheme of s's backend ("sqlite"), or "" for NULL. */
+const char *homing_store_scheme(const struct homing_store *s);
+/* The i-th backend of this build (0, 1, ...): its scheme and capabilities;
+ * -ENOENT past the last. For tests that run on every backend. */
+int homing_store_backend_get(size_t i, const char **scheme, unsigned *caps);
 /* The last database error message of this handle, for the programs to show. */
 const char *homing_store_errmsg(struct homing_store *s);
 /* Looks at the store url names without creating or migrating it (for
@@ -63,6 +83,9 @@ struct homing_message_spec {
     const char *const *links;
     size_t n_links;
     const char *campaign; /* NULL: none; else homing_campaign_ok */
+    /* enum homing_tracking of the message (0: individual), stored with it in
+     * the same transaction: it never exists in another mode, even briefly */
+    int tracking;
 };
 
 /* Registers a message with a fresh random public id. -EINVAL (reason in
@@ -301,28 +324,15 @@ void homing_api_keys_free(struct homing_api_key_info *k, size_t n);
 /* Revokes the active key named name: -ENOENT if there is none. */
 int homing_store_api_key_revoke(struct homing_store *s, const char *name);
 
-/* Write-ahead-log maintenance. The daemon turns automatic checkpoints off on
- * the handles of its loop threads (pages = 0), so copying the log back into the
- * database never happens on the request path, and runs homing_store_checkpoint
- * from a background thread instead. Backends without such a log return 0. */
-int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
-/* A passive checkpoint: copies what it can without waiting for readers or
- * writers; safe to call at any time from a handle of its own. */
-int homing_store_checkpoint(struct homing_store *s);
 /* A consistent copy of the whole database into a new file dest (which must
  * not exist), taken while other handles and processes go on reading and
  * writing: SQLite's online backup API in one step, so one read transaction
  * (with WAL, writers are not blocked and the copy is the database as it was
  * when the step began; copying in several steps would start over each time
  * the daemon committed). The copy is one file in rollback-journal mode.
- * -ENOTSUP for a backend without such a file (PostgreSQL: use pg_dump). On
- * failure dest is removed. */
+ * -ENOTSUP for a backend without HOMING_STORE_CAP_BACKUP (PostgreSQL: use
+ * pg_dump). On failure dest is removed. */
 int homing_store_backup(struct homing_store *s, const char *dest);
-/* Called on the waiting thread when a handle has to wait for another's write
- * lock, once per wait. The daemon raises its background threads' priority
- * with it (src/common/thread.h), so a holder that runs only on idle CPU
- * finishes first. Process-wide; NULL (the default) for none. */
-void homing_store_set_wait_hook(void (*hook)(void));
 
 /* ---- delivery: reports kept unmatched, source positions (migration 0002) ---- */
 

@@ -158,17 +158,13 @@ int homing_message_register(struct homing_store *st, const struct homing_message
         .links = (const char *const *)c.links,
         .n_links = c.n_links,
         .campaign = rq->campaign,
+        .tracking = rq->tracking,
     };
     uint64_t id;
     r = homing_store_message_add(st, &spec, &id);
     homing_message_checked_free(&c);
     if (r < 0) {
         if (err) snprintf(err, errcap, "cannot register the message: %s", homing_store_errmsg(st));
-        return r;
-    }
-    if (rq->tracking != HOMING_TRACKING_INDIVIDUAL &&
-        (r = homing_store_tracking_set(st, id, 0, rq->tracking)) < 0) {
-        if (err) snprintf(err, errcap, "cannot set the tracking mode: %s", homing_store_errmsg(st));
         return r;
     }
     *id_out = id;

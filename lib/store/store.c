@@ -1,7 +1,9 @@
 /*
- * store.c: the public homing_store_* functions. Picks the backend from the URL,
- * checks arguments once for every backend, then dispatches through the backend's
- * ops; also the _free functions, which do not depend on the backend.
+ * store.c: the public homing_store_* functions. Picks the backend from the
+ * URL's scheme in the registry below, checks arguments once for every backend,
+ * applies the policy every backend shares, then dispatches through the
+ * backend's ops; an optional operation only when the backend declares its
+ * capability. Also the _free functions, which do not depend on the backend.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,9 +13,8 @@
 
 #include "homing/apikey.h"
 #include "homing/store.h"
+#include "homing/store_engine.h"
 #include "lib/store/store_int.h"
-
-#define STORE_PATH_MAX 4096
 
 void store_set_error(struct homing_store *s, const char *fmt, ...)
 {
@@ -36,33 +37,45 @@ static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
     return r;
 }
 
-/* The SQLite file url names (relative to base_dir), in full; a failure's
- * reason in err. Shared by open and inspect. */
-static int store_path(const char *url, const char *base_dir, char full[STORE_PATH_MAX], char *err,
-                      size_t errcap)
-{
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        return open_fail(err, errcap, -EPROTONOSUPPORT,
-                         "PostgreSQL stores are not supported yet; use sqlite:PATH");
-    const char *path = url;
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        path = url + 7;
-    } else {
-        /* A scheme we do not know must not be taken for a relative file name. */
-        const char *colon = strstr(url, "://");
-        if (colon)
-            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'",
-                             (int)(colon - url + 3), url);
-    }
-    if (!*path) return open_fail(err, errcap, -EINVAL, "store URL '%s' names no file", url);
+/* The registry: every backend of this build. The first is the default, for a
+ * URL that names no scheme (a bare path). A new backend adds its line here and
+ * its file to lib/store/meson.build (docs/internals/store.md). */
+static const struct homing_store_backend *const store_backends[] = {
+    &store_backend_sqlite,
+};
+#define STORE_BACKENDS (sizeof store_backends / sizeof store_backends[0])
 
-    int len;
-    if (path[0] != '/' && strcmp(path, ":memory:") != 0 && base_dir && *base_dir)
-        len = snprintf(full, STORE_PATH_MAX, "%s/%s", base_dir, path);
-    else
-        len = snprintf(full, STORE_PATH_MAX, "%s", path);
-    if (len < 0 || (size_t)len >= STORE_PATH_MAX)
-        return open_fail(err, errcap, -ENAMETOOLONG, "store path too long");
+/* Schemes a backend of issue #14 will take, named in the refusal until one
+ * registers them. */
+static const char *const store_planned[] = {"postgresql", "postgres"};
+
+/* The backend url names, and in *target what it is given: the URL after
+ * "scheme:", or the whole URL for a bare path. A failure's reason in err. */
+static int store_pick(const char *url, const struct homing_store_backend **out, const char **target,
+                      char *err, size_t errcap)
+{
+    size_t n = strcspn(url, ":/");
+    if (url[n] == ':' && n > 0) {
+        for (size_t i = 0; i < STORE_BACKENDS; i++)
+            if (strlen(store_backends[i]->scheme) == n &&
+                strncmp(url, store_backends[i]->scheme, n) == 0) {
+                *out = store_backends[i];
+                *target = url + n + 1;
+                return 0;
+            }
+        for (size_t i = 0; i < sizeof store_planned / sizeof store_planned[0]; i++)
+            if (strlen(store_planned[i]) == n && strncmp(url, store_planned[i], n) == 0)
+                return open_fail(err, errcap, -EPROTONOSUPPORT,
+                                 "PostgreSQL stores are not supported by this build yet (issue "
+                                 "#14: no backend registers '%.*s:'); use sqlite:PATH",
+                                 (int)n, url);
+        /* A scheme we do not know must not be taken for a relative file name. */
+        if (strncmp(url + n, "://", 3) == 0)
+            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'", (int)n + 3,
+                             url);
+    }
+    *out = store_backends[0];
+    *target = url;
     return 0;
 }
 
@@ -82,11 +95,36 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
     if (strcmp(sync, "normal") != 0 && strcmp(sync, "full") != 0)
         return open_fail(err, errcap, -EINVAL, "store.sync must be 'normal' or 'full', not '%s'",
                          sync);
-
-    char full[STORE_PATH_MAX];
-    int r = store_path(url, base_dir, full, err, errcap);
+    const struct homing_store_backend *b;
+    const char *target;
+    int r = store_pick(url, &b, &target, err, errcap);
     if (r < 0) return r;
-    return store_sqlite_open(full, sync, out, err, errcap);
+    if (!(b->caps & HOMING_STORE_CAP_SYNC) && strcmp(sync, "normal") != 0)
+        return open_fail(err, errcap, -ENOTSUP,
+                         "store.sync = %s: the %s backend has no such setting", sync, b->scheme);
+    struct homing_store *s = NULL;
+    if ((r = b->ops->open(target, base_dir, sync, &s, err, errcap)) < 0) return r;
+    s->backend = b;
+    *out = s;
+    return 0;
+}
+
+unsigned homing_store_caps(const struct homing_store *s)
+{
+    return s ? s->backend->caps : 0;
+}
+
+const char *homing_store_scheme(const struct homing_store *s)
+{
+    return s ? s->backend->scheme : "";
+}
+
+int homing_store_backend_get(size_t i, const char **scheme, unsigned *caps)
+{
+    if (i >= STORE_BACKENDS) return -ENOENT;
+    if (scheme) *scheme = store_backends[i]->scheme;
+    if (caps) *caps = store_backends[i]->caps;
+    return 0;
 }
 
 void homing_store_close(struct homing_store *s)
@@ -144,6 +182,7 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
         return -E2BIG;
     if ((m->n_recipients && !m->recipients) || (m->n_links && !m->links)) return -EINVAL;
     if (m->campaign && !homing_campaign_ok(m->campaign)) return -EINVAL;
+    if (!homing_tracking_name(m->tracking)) return -EINVAL;
     for (size_t i = 0; i < m->n_recipients; i++)
         if (!m->recipients[i]) return -EINVAL;
     for (size_t i = 0; i < m->n_links; i++) {
@@ -407,16 +446,28 @@ int homing_store_api_key_revoke(struct homing_store *s, const char *name)
     return s->ops->api_key_revoke(s, name);
 }
 
+/* ---- engine maintenance (homing/store_engine.h), behind capabilities ---- */
+
 int homing_store_set_autocheckpoint(struct homing_store *s, int pages)
 {
     if (!s || pages < 0) return -EINVAL;
-    return s->ops->set_autocheckpoint ? s->ops->set_autocheckpoint(s, pages) : 0;
+    if (!(s->backend->caps & HOMING_STORE_CAP_CHECKPOINT)) return -ENOTSUP;
+    return s->ops->set_autocheckpoint(s, pages);
 }
 
 int homing_store_checkpoint(struct homing_store *s)
 {
     if (!s) return -EINVAL;
-    return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
+    if (!(s->backend->caps & HOMING_STORE_CAP_CHECKPOINT)) return -ENOTSUP;
+    return s->ops->checkpoint(s);
+}
+
+int homing_store_set_wait_hook(struct homing_store *s, void (*hook)(void))
+{
+    if (!s) return -EINVAL;
+    if (!(s->backend->caps & HOMING_STORE_CAP_BUSY_HOOK)) return -ENOTSUP;
+    s->ops->set_wait_hook(hook);
+    return 0;
 }
 
 int homing_store_inspect(const char *url, const char *base_dir, int *version, int *latest,
@@ -427,16 +478,21 @@ int homing_store_inspect(const char *url, const char *base_dir, int *version, in
     err[0] = '\0';
     if (!url || !*url || !version || !latest)
         return open_fail(err, errcap, -EINVAL, "no store URL");
-    char full[STORE_PATH_MAX];
-    int r = store_path(url, base_dir, full, err, errcap);
+    const struct homing_store_backend *b;
+    const char *target;
+    int r = store_pick(url, &b, &target, err, errcap);
     if (r < 0) return r;
-    return store_sqlite_inspect(full, version, latest, err, errcap);
+    return b->ops->inspect(target, base_dir, version, latest, err, errcap);
 }
 
 int homing_store_backup(struct homing_store *s, const char *dest)
 {
     if (!s || !dest || !*dest) return -EINVAL;
-    return s->ops->backup ? s->ops->backup(s, dest) : -ENOTSUP;
+    if (!(s->backend->caps & HOMING_STORE_CAP_BACKUP)) {
+        store_set_error(s, "backup: the %s backend has no file to copy", s->backend->scheme);
+        return -ENOTSUP;
+    }
+    return s->ops->backup(s, dest);
 }
 
 /* ---- delivery (migration 0002) ---- */
@@ -681,12 +737,22 @@ int homing_store_privacy_truncate(struct homing_store *s, int64_t upto, unsigned
     return s->ops->privacy_truncate(s, upto, v4_bits, v6_bits, changed ? changed : &scratch);
 }
 
+/* Other records of the same age as the events retention deletes, derived
+ * from events or naming recipients: enrichments, readers last seen before the
+ * cutoff, notifications (with their deliveries, by foreign key) and reports
+ * kept unmatched. */
+static const struct store_aged retention_aged[] = {
+    {"enrichments", "time_us"},       {"readers", "last_us"}, {"notifications", "time_us"},
+    {"unmatched_reports", "time_us"}, {NULL, NULL},
+};
+
 int homing_store_privacy_retention(struct homing_store *s, int64_t before_us, int64_t *rolled,
                                    int64_t *deleted)
 {
     if (!s || before_us < 0) return -EINVAL;
     int64_t a, b;
-    return s->ops->privacy_retention(s, before_us, rolled ? rolled : &a, deleted ? deleted : &b);
+    return s->ops->privacy_retention(s, before_us, retention_aged, rolled ? rolled : &a,
+                                     deleted ? deleted : &b);
 }
 
 int homing_store_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
@@ -702,6 +768,17 @@ void homing_rollups_free(struct homing_rollup *r, size_t n)
     free(r);
 }
 
+/* Tables forget leaves to their own rule (events, recipients, messages: the
+ * backend's forget handles them itself) or alone: schema bookkeeping, the
+ * operator's own keys and webhooks, link destinations shared by every
+ * recipient of a message, rollups that name nobody, cursors. Every other
+ * table is searched, so tables added later are covered without a change. */
+static const char *const forget_keep[] = {
+    "events",   "recipients", "messages", "privacy_guard", "schema_migrations",
+    "api_keys", "webhooks",   "links",    "event_rollups", "cursors",
+    NULL,
+};
+
 int homing_store_privacy_forget(struct homing_store *s, const char *address,
                                 struct homing_forget_result *out)
 {
@@ -713,7 +790,12 @@ int homing_store_privacy_forget(struct homing_store *s, const char *address,
         unsigned char c = (unsigned char)address[i];
         if (c <= 0x20 || c == 0x7f) return -EINVAL; /* matched as text, never as a pattern */
     }
-    return s->ops->privacy_forget(s, address, out);
+    /* Compared without case: the backend is given the lower-case form. */
+    char addr[HOMING_FORGET_ADDR_MAX + 1];
+    for (size_t i = 0; i <= len; i++)
+        addr[i] =
+            address[i] >= 'A' && address[i] <= 'Z' ? (char)(address[i] - 'A' + 'a') : address[i];
+    return s->ops->privacy_forget(s, addr, forget_keep, out);
 }
 
 /* ---- enrichment (migration 0004) ---- */
@@ -723,7 +805,36 @@ int homing_store_enrichment_put(struct homing_store *s, const struct homing_stor
 {
     if (!s || cursor < 0) return -EINVAL;
     if (e && (e->event <= 0 || !e->verdict[0] || !e->json || e->event > cursor)) return -EINVAL;
-    return s->ops->enrichment_put(s, e, cursor);
+    return homing_store_enrichments_put(s, e, e ? 1 : 0, cursor);
+}
+
+/* One reader row per reader of the batch, not per hit (a flood's hits are one
+ * reader): its first row's facts, the latest time and the sum of opens, which
+ * is the row that one upsert per hit, in event order, leaves. *nr readers. */
+static int readers_of(const struct homing_store_enrichment *rows, size_t n,
+                      struct store_reader_put **out, size_t *nr)
+{
+    struct store_reader_put *v = NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct homing_store_enrichment *e = &rows[i];
+        if (!e->reader[0]) continue;
+        int first = 1;
+        for (size_t j = 0; j < i && first; j++)
+            first = rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0;
+        if (!first) continue; /* counted with the first */
+        if (!v && !(v = calloc(n, sizeof *v))) return -ENOMEM;
+        int64_t last_us = e->time_us, opens = e->kind == HOMING_EV_OPEN;
+        for (size_t j = i + 1; j < n; j++) {
+            if (rows[j].message != e->message || strcmp(rows[j].reader, e->reader) != 0) continue;
+            if (rows[j].time_us > last_us) last_us = rows[j].time_us;
+            opens += rows[j].kind == HOMING_EV_OPEN;
+        }
+        v[k++] = (struct store_reader_put){e, last_us, opens};
+    }
+    *out = v;
+    *nr = k;
+    return 0;
 }
 
 int homing_store_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
@@ -734,7 +845,13 @@ int homing_store_enrichments_put(struct homing_store *s, const struct homing_sto
         if (rows[i].event <= 0 || !rows[i].verdict[0] || !rows[i].json || rows[i].event > cursor ||
             (i && rows[i].event <= rows[i - 1].event))
             return -EINVAL;
-    return s->ops->enrichments_put(s, rows, n, cursor);
+    struct store_reader_put *readers = NULL;
+    size_t nr = 0;
+    int r = readers_of(rows, n, &readers, &nr);
+    if (r < 0) return r;
+    r = s->ops->enrichments_put(s, rows, n, readers, nr, cursor);
+    free(readers);
+    return r;
 }
 
 int homing_store_enrichment_get(struct homing_store *s, int64_t event,

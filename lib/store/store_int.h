@@ -1,10 +1,13 @@
 /*
  * store_int.h: what lib/store/store.c and the backends share, not public.
  *
- * A backend allocates a struct that starts with `struct homing_store` (its ops
- * and the error-message buffer) and fills in a `struct store_ops`. store.c checks
- * the arguments every backend would check (NULLs, limits) and then dispatches, so
- * a backend sees only well-formed calls.
+ * A backend is one `struct homing_store_backend` (its URL scheme, its
+ * capabilities and its `struct store_ops`) listed in store.c's registry. Its
+ * open allocates a struct that starts with `struct homing_store` (the ops and
+ * the error-message buffer; store.c fills in the backend). store.c checks the
+ * arguments every backend would check (NULLs, limits) and applies the policy
+ * every backend shares, then dispatches, so a backend sees only well-formed
+ * calls. docs/internals/store.md says how to add a backend.
  */
 #ifndef HOMING_STORE_IMPL_H
 #define HOMING_STORE_IMPL_H
@@ -16,8 +19,33 @@
 
 #define STORE_ERRMSG_MAX 512
 
+/* A table whose rows retention deletes with the events of the same age:
+ * those with time_column < the cutoff. */
+struct store_aged {
+    const char *table;
+    const char *time_column;
+};
+
+/* The reader row an enrichments_put batch leaves for one reader: created from
+ * first (its first row in the batch) or, if the reader exists, its last time
+ * moved to last_us and opens added. */
+struct store_reader_put {
+    const struct homing_store_enrichment *first;
+    int64_t last_us;
+    int64_t opens;
+};
+
 struct store_ops {
     const char *name;
+    /* target: the URL without "scheme:" (a bare path for the default backend),
+     * base_dir as given to homing_store_open; sync is "normal" or "full" and
+     * is "normal" unless the backend has HOMING_STORE_CAP_SYNC. Writes a reason
+     * into err (errcap >= 1) on failure. */
+    int (*open)(const char *target, const char *base_dir, const char *sync,
+                struct homing_store **out, char *err, size_t errcap);
+    /* homing_store_inspect for this backend's targets. */
+    int (*inspect)(const char *target, const char *base_dir, int *version, int *latest, char *err,
+                   size_t errcap);
     void (*close)(struct homing_store *s);
     int (*schema_version)(struct homing_store *s, int *version);
     int (*message_add)(struct homing_store *s, const struct homing_message_spec *m,
@@ -89,27 +117,34 @@ struct store_ops {
     int (*unmatched_add_once)(struct homing_store *s, const char *key, const char *source,
                               const char *kind, const char *reason, const char *raw, size_t raw_len,
                               int64_t *id_out);
-    int (*set_autocheckpoint)(struct homing_store *s, int pages);
-    int (*checkpoint)(struct homing_store *s);
-    /* NULL: the backend has no file to copy (PostgreSQL: pg_dump) */
-    int (*backup)(struct homing_store *s, const char *dest);
+    /* Engine maintenance, each behind a capability (homing/store_engine.h):
+     * set only by a backend that declares it. */
+    int (*set_autocheckpoint)(struct homing_store *s, int pages); /* CAP_CHECKPOINT */
+    int (*checkpoint)(struct homing_store *s);                    /* CAP_CHECKPOINT */
+    void (*set_wait_hook)(void (*hook)(void));                    /* CAP_BUSY_HOOK */
+    int (*backup)(struct homing_store *s, const char *dest);      /* CAP_BACKUP */
     /* privacy (migration 0006) */
     int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
     int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
                         size_t *n);
     int (*privacy_truncate)(struct homing_store *s, int64_t upto, unsigned v4_bits,
                             unsigned v6_bits, int64_t *changed);
-    int (*privacy_retention)(struct homing_store *s, int64_t before_us, int64_t *rolled,
-                             int64_t *deleted);
+    /* aged: the other tables whose rows older than before_us go with the
+     * events (store.c's policy), ended by {NULL, NULL}; a table the schema
+     * does not have is passed over. */
+    int (*privacy_retention)(struct homing_store *s, int64_t before_us,
+                             const struct store_aged *aged, int64_t *rolled, int64_t *deleted);
     int (*rollups_list)(struct homing_store *s, uint64_t message, struct homing_rollup **out,
                         size_t *n);
-    int (*privacy_forget)(struct homing_store *s, const char *address,
+    /* address: lower case (store.c); keep: the tables forget leaves to their
+     * own rule or alone (store.c's policy), NULL-terminated. */
+    int (*privacy_forget)(struct homing_store *s, const char *address, const char *const *keep,
                           struct homing_forget_result *out);
     /* enrichment (migration 0004) */
-    int (*enrichment_put)(struct homing_store *s, const struct homing_store_enrichment *e,
-                          int64_t cursor);
+    /* readers: one per reader of the batch, computed by store.c. */
     int (*enrichments_put)(struct homing_store *s, const struct homing_store_enrichment *rows,
-                           size_t n, int64_t cursor);
+                           size_t n, const struct store_reader_put *readers, size_t nr,
+                           int64_t cursor);
     int (*enrichments_list)(struct homing_store *s, uint64_t message, int64_t only_event,
                             int64_t after, size_t limit, struct homing_store_enrichment **out,
                             size_t *n);
@@ -144,9 +179,22 @@ struct store_ops {
                          struct homing_suppression **out, size_t *n);
 };
 
+/* One backend of the registry in store.c (as curl's TLS backends or
+ * OpenSMTPD's queue backends): URLs "scheme:..." open with it, and caps
+ * (HOMING_STORE_CAP_*) says which optional operations of ops it has. */
+struct homing_store_backend {
+    const char *scheme;
+    unsigned caps;
+    const struct store_ops *ops;
+};
+
+/* The backends this build has. */
+extern const struct homing_store_backend store_backend_sqlite; /* sqlite.c */
+
 /* The common head of every backend's handle. */
 struct homing_store {
     const struct store_ops *ops;
+    const struct homing_store_backend *backend; /* set by store.c after open */
     char errmsg[STORE_ERRMSG_MAX];
 };
 
@@ -162,11 +210,5 @@ extern const size_t store_migrations_sqlite_count;
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Opens the SQLite database at path (already resolved) with synchronous mode
- * sync ("normal" or "full"), applying missing migrations. */
-int store_sqlite_inspect(const char *path, int *version, int *latest, char *err, size_t errcap);
-int store_sqlite_open(const char *path, const char *sync, struct homing_store **out, char *err,
-                      size_t errcap);
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "homing/journal.h"
+#include "homing/store_engine.h"
 #include "cli.h"
 #include "document.h"
 #include "log.h"
@@ -437,7 +438,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 
     for (int i = 0; i < s.nthreads; i++) {
         if (open_store(cli, &s.workers[i].store) < 0) return CLI_ERROR;
-        homing_store_set_autocheckpoint(s.workers[i].store, 0);
+        if (homing_store_caps(s.workers[i].store) & HOMING_STORE_CAP_CHECKPOINT)
+            homing_store_set_autocheckpoint(s.workers[i].store, 0);
     }
     if (open_store(cli, &s.checkpoint_store) < 0) return CLI_ERROR;
     if (open_store(cli, &s.ingest_store) < 0) return CLI_ERROR;
@@ -503,15 +505,19 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     fflush(stdout);
     log_info("ready: %d public thread(s), batch_max %lld", s.nthreads, batch_max);
 
-    homing_store_set_wait_hook(thread_store_waits);
+    /* Process-wide for the backend; one handle names it. */
+    if (homing_store_caps(s.ingest_store) & HOMING_STORE_CAP_BUSY_HOOK)
+        homing_store_set_wait_hook(s.ingest_store, thread_store_waits);
     if (ingester_start(&s) < 0) return cli_fail("cannot start the journal's ingester thread");
     for (int i = 0; i < s.nthreads; i++)
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
     pthread_create(&s.admin.thread, NULL, worker_main, &s.admin);
     if (enricher_start(&s) < 0) log_error("cannot start the enrichment thread");
     if (notifier_start(&s) < 0) log_error("cannot start the notifier thread");
+    /* A backend without a write-ahead log to copy back gets no such thread. */
+    int checkpoints = (homing_store_caps(s.checkpoint_store) & HOMING_STORE_CAP_CHECKPOINT) != 0;
     pthread_t checkpointer;
-    pthread_create(&checkpointer, NULL, checkpointer_main, &s);
+    if (checkpoints) pthread_create(&checkpointer, NULL, checkpointer_main, &s);
     if (privacy_sweeper_start(&sweeper) < 0)
         log_error("cannot start the privacy thread: truncation and retention do not run");
 
@@ -529,9 +535,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     homing_store_close(s.ingest_store);
     notifier_stop(&s);
     enricher_stop(&s);
-    pthread_join(checkpointer, NULL);
+    if (checkpoints) pthread_join(checkpointer, NULL);
     privacy_sweeper_stop(&sweeper);
-    homing_store_checkpoint(s.checkpoint_store);
+    if (checkpoints) homing_store_checkpoint(s.checkpoint_store);
     homing_store_close(s.checkpoint_store);
     for (int i = 0; i < s.nthreads; i++) {
         homing_store_close(s.workers[i].store);

@@ -1,0 +1,33 @@
+/*
+ * homing/store_engine.h: engine-specific store maintenance, each operation
+ * behind a capability of homing/store.h. A backend without the capability
+ * returns -ENOTSUP (or does nothing, for the process-wide hook), so a caller
+ * checks homing_store_caps(s) first and skips the work (and the thread that
+ * would do it) on a backend that has no such thing.
+ *
+ * Contract: the same as homing/store.h (one thread per handle, 0 or a
+ * negative errno).
+ */
+#ifndef HOMING_STORE_ENGINE_H
+#define HOMING_STORE_ENGINE_H
+
+#include "homing/store.h"
+
+/* HOMING_STORE_CAP_CHECKPOINT: write-ahead-log maintenance. The daemon turns
+ * automatic checkpoints off on the handles of its loop threads (pages = 0), so
+ * copying the log back into the database never happens on the request path,
+ * and runs homing_store_checkpoint from a background thread instead. */
+int homing_store_set_autocheckpoint(struct homing_store *s, int pages);
+/* A passive checkpoint: copies what it can without waiting for readers or
+ * writers; safe to call at any time from a handle of its own. */
+int homing_store_checkpoint(struct homing_store *s);
+
+/* HOMING_STORE_CAP_BUSY_HOOK: hook is called on the waiting thread when a
+ * handle of s's backend has to wait for another's write lock, once per wait.
+ * The daemon raises its background threads' priority with it
+ * (src/common/thread.h), so a holder that runs only on idle CPU finishes
+ * first. Process-wide for the backend; NULL (the default) for none. -ENOTSUP
+ * for a backend whose waits are not in this process. */
+int homing_store_set_wait_hook(struct homing_store *s, void (*hook)(void));
+
+#endif
