@@ -87,6 +87,8 @@ enum {
 #define HOMING_MILTER_P_NODATA    0x00000200u
 #define HOMING_MILTER_P_NR_MAIL   0x00004000u
 #define HOMING_MILTER_P_NR_RCPT   0x00008000u
+#define HOMING_MILTER_P_NR_EOH    0x00040000u
+#define HOMING_MILTER_P_NR_BODY   0x00080000u
 
 /* One framed packet: data points into the caller's bytes. */
 struct homing_milter_packet {

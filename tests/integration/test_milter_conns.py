@@ -17,7 +17,10 @@ Checked:
 - a packet longer than HOMING_MILTER_PACKET_MAX (1 MiB), a zero length, an
   unknown command and a malformed header each close only their own
   connection, and the milter goes on serving the others;
-- on a unix socket the milter asks for no reply to MAIL, RCPT and headers.
+- a message over milter.max_message (oversize = reject) is refused with 552
+  5.3.4 at its end, and the next message on that connection is filtered;
+- on a unix socket the milter asks for no reply to MAIL, RCPT, headers, the
+  end of headers and body chunks: one round trip per message.
 """
 import os
 import socket
@@ -32,7 +35,8 @@ from homing_test import HOMING, Instance, Runner, check  # noqa: E402
 
 WAIT_S = 30
 PACKET_MAX = 1 << 20
-NR_HDR, NR_MAIL, NR_RCPT = 0x80, 0x4000, 0x8000
+NR_HDR, NR_MAIL, NR_RCPT, NR_EOH, NR_BODY = 0x80, 0x4000, 0x8000, 0x40000, 0x80000
+NR_ALL = NR_HDR | NR_MAIL | NR_RCPT | NR_EOH | NR_BODY
 PIXEL = (b'<p>Hi<img src="http://us1.list-manage.com/track/open.php?u=1&amp;id=2" '
          b'width="1" height="1"></p>\r\n')
 
@@ -82,7 +86,7 @@ class MTA:
                        pk(b"C", b"localhost\x004" + struct.pack(">H", 40000) + b"127.0.0.1\0"))
         return self.read()[0]
 
-    def message(self, rcpt=b"<tagme@dest.test>"):
+    def message(self, rcpt=b"<tagme@dest.test>", body=PIXEL):
         """A whole tracked message; the replies from end of headers on."""
         s = self.s
         s.sendall(pk(b"D", b"Mi\0QID1\0") + pk(b"M", b"<news@shop.example>\0"))
@@ -98,9 +102,12 @@ class MTA:
             if not self.steps & NR_HDR:
                 check(self.read()[0] == b"c", "HEADER")
         s.sendall(pk(b"N"))
-        check(self.read()[0] == b"c", "EOH")
-        s.sendall(pk(b"B", PIXEL))
-        check(self.read()[0] == b"c", "BODY")
+        if not self.steps & NR_EOH:
+            check(self.read()[0] == b"c", "EOH")
+        for i in range(0, len(body), 65535):
+            s.sendall(pk(b"B", body[i:i + 65535]))
+            if not self.steps & NR_BODY:
+                check(self.read()[0] == b"c", "BODY")
         s.sendall(pk(b"D", b"Ei\0QID1\0") + pk(b"E"))
         out = []
         while True:
@@ -147,7 +154,8 @@ def test_max_connections():
         conf = os.path.join(inst.tmp, "milter.conf")
         with open(conf, "w") as f:
             f.write(f"[milter]\nlisten = unix:{sock}\ndefault_policy = tag\n"
-                    f"max_connections = 2\nstats_file = {stats}\n")
+                    f"max_connections = 2\nstats_file = {stats}\n"
+                    f"max_message = 4096\noversize = reject\n")
         proc = subprocess.Popen([HOMING, "-c", conf, "milter"], stdout=subprocess.DEVNULL,
                                 stderr=open(log, "w"))
         wait_for(lambda: os.path.exists(sock) or proc.poll() is not None, "no socket")
@@ -157,8 +165,7 @@ def test_max_connections():
         check(a.version == 6, f"version {a.version}")
         check(a.actions & 0x33 == 0x33, f"actions {a.actions:#x}: add/change headers, body, "
               "quarantine")
-        check(a.steps & (NR_HDR | NR_MAIL | NR_RCPT) == NR_HDR | NR_MAIL | NR_RCPT,
-              f"no-reply steps on a unix socket: {a.steps:#x}")
+        check(a.steps & NR_ALL == NR_ALL, f"no-reply steps on a unix socket: {a.steps:#x}")
         check(a.connect() == b"c", "first connection: CONTINUE")
         check(b.connect() == b"c", "second connection: CONTINUE")
         c = MTA(sock)
@@ -173,6 +180,12 @@ def test_max_connections():
         heads = [d for cmd, d in out if cmd == b"h"]
         check(any(d.startswith(b"X-Homing-Trackers\0") and b"Mailchimp" in d for d in heads),
               f"X-Homing-Trackers added: {heads!r}")
+        # over milter.max_message with no reply to the body chunks: the
+        # refusal comes at the end of the message, the connection goes on
+        out = a.message(body=PIXEL * 200)
+        check(out == [(b"y", b"552 5.3.4 message too large for the tracker filter\0")],
+              f"oversize refused at the end: {out!r}")
+        check(a.message()[-1][0] == b"a", "the next message on it is filtered")
         # a new SMTP session on the same milter connection keeps its slot
         a.s.sendall(pk(b"K"))
         check(a.connect() == b"c", "QUIT_NC then CONNECT: still counted")
