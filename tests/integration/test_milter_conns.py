@@ -1,6 +1,6 @@
 """homing milter against a scripted MTA: milter.max_connections and the
-protocol's guards, byte for byte on a unix socket (the real Postfix path is
-test_milter.py).
+protocol's guards, byte for byte on a unix socket and on TCP (the real
+Postfix path is test_milter.py).
 
 Checked:
 - with milter.max_connections = 2, two MTA connections get CONTINUE at
@@ -20,7 +20,9 @@ Checked:
 - a message over milter.max_message (oversize = reject) is refused with 552
   5.3.4 at its end, and the next message on that connection is filtered;
 - on a unix socket the milter asks for no reply to MAIL, RCPT, headers, the
-  end of headers and body chunks: one round trip per message.
+  end of headers and body chunks: one round trip per message;
+- over TCP a packet without a reply does not hold the next one for a delayed
+  ACK (test_tcp_round_trips).
 """
 import os
 import socket
@@ -31,7 +33,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from homing_test import HOMING, Instance, Runner, check  # noqa: E402
+from homing_test import HOMING, Instance, Runner, check, free_port  # noqa: E402
 
 WAIT_S = 30
 PACKET_MAX = 1 << 20
@@ -50,7 +52,8 @@ class MTA:
     action, every protocol step offered)."""
 
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
+        """path: a unix socket's, or (host, port) for TCP."""
+        self.s = socket.socket(socket.AF_UNIX if isinstance(path, str) else socket.AF_INET)
         self.s.settimeout(WAIT_S)
         self.s.connect(path)
         self.s.sendall(pk(b"O", struct.pack(">III", 6, 0x1ff, 0x1fffff)))
@@ -231,7 +234,65 @@ def test_max_connections():
         inst.close()
 
 
+def test_tcp_round_trips():
+    """Over TCP, a packet without a reply must not hold the next one: the MTA
+    writes each packet as its own segment (Postfix: a macro packet, then its
+    command) with Nagle's algorithm on, so unless the milter acknowledges at
+    once, the second waits for its delayed ACK (40 ms on Linux). 30 messages
+    of policy off, each its macros, MAIL, RCPT, a header and the end of data
+    written one by one: the median message must take well under
+    40 ms (it took 87-100 ms with libmilter, two delayed ACKs)."""
+    inst = Instance()
+    proc = None
+    try:
+        port = free_port()
+        log = os.path.join(inst.tmp, "milter.log")
+        conf = os.path.join(inst.tmp, "milter.conf")
+        with open(conf, "w") as f:
+            f.write(f"[milter]\nlisten = 127.0.0.1:{port}\ndefault_policy = off\n")
+        proc = subprocess.Popen([HOMING, "-c", conf, "milter"], stdout=subprocess.DEVNULL,
+                                stderr=open(log, "w"))
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return proc.poll() is not None
+        wait_for(up, "milter did not listen")
+        check(proc.poll() is None, f"milter exited: {open(log).read()}")
+        m = MTA(("127.0.0.1", port))
+        check(m.connect() == b"c", "CONNECT")
+        times = []
+        for i in range(30):
+            t0 = time.monotonic()
+            for raw, reply in ((pk(b"D", b"Mi\0Q\0"), False),
+                               (pk(b"M", b"<a@src.test>\0"), not m.steps & NR_MAIL),
+                               (pk(b"D", b"Ri\0Q\0"), False),
+                               (pk(b"R", b"<b@dest.test>\0"), not m.steps & NR_RCPT),
+                               (pk(b"L", b"Subject\0x\0"), not m.steps & NR_HDR),
+                               (pk(b"D", b"Ei\0Q\0"), False), (pk(b"E"), True)):
+                m.s.sendall(raw)
+                if reply:
+                    cmd = m.read()[0]
+                    check(cmd in (b"c", b"a"), f"reply {cmd!r}")
+                    if cmd == b"a":
+                        break  # policy off: accepted at the first chance
+            times.append(time.monotonic() - t0)
+        m.close()
+        times.sort()
+        median = times[len(times) // 2]
+        check(median < 0.025, f"median message over TCP {median * 1000:.1f} ms "
+              f"(delayed ACK?): {[round(t * 1000, 1) for t in times]}")
+    finally:
+        if proc and proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+        inst.close()
+
+
 if __name__ == "__main__":
     r = Runner()
     r.run(test_max_connections)
+    r.run(test_tcp_round_trips)
     r.finish()
