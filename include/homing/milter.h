@@ -4,7 +4,7 @@
  * read from the MTA, decodes their payloads, and encodes the filter's
  * replies. `homing milter` (src/cli/milter.c) drives it over its sockets;
  * fuzz/fuzz_milter_proto.c and tests/unit/test_milter_proto.c drive it
- * directly. See docs/milter.md and docs/internals/milter.md.
+ * directly. See docs/milter.md ("How it is built").
  *
  * Wire format: every packet is a 4-byte length in network byte order, then
  * that many bytes: one command (or reply) letter and its data. Strings in the
