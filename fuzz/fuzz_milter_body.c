@@ -1,7 +1,7 @@
 /*
  * fuzz_milter_body.c: the milter's body handling (homing_filter_message,
  * lib/scan/filter.c) on arbitrary bytes, the first byte picking the policy.
- * Properties the libmilter front end relies on: at most
+ * Properties the milter front end (src/cli/milter.c) relies on: at most
  * HOMING_FILTER_EDITS_MAX edits; every header name non-empty, printable and
  * without a colon; every value without NUL or CR, each "\n" a fold (followed
  * by a space or tab); DELETE edits carry no value and an index from 1; a

@@ -12,7 +12,7 @@ PKGS=(
   libh2o-evloop-dev libssl-dev zlib1g-dev libuv1-dev
   libsqlite3-dev sqlite3 libpq-dev
   libsodium-dev libjansson-dev libinih-dev libcmocka-dev
-  libgmime-3.0-dev libgumbo-dev libesmtp-dev libmilter-dev
+  libgmime-3.0-dev libgumbo-dev libesmtp-dev
   libspf2-dev libopendkim-dev libopendmarc-dev opendkim-tools
   libcurl4-openssl-dev libyaml-dev libpcre2-dev libmaxminddb-dev uap-core
   # real components the tests and benchmarks run on loopback

@@ -69,12 +69,8 @@ class Milter:
         self.proc = None
 
     def start(self):
-        env = dict(os.environ)
-        if "TSAN_OPTIONS" in env:  # libmilter's own threads (tests/tsan_libmilter.supp)
-            env["TSAN_OPTIONS"] += ":suppressions=" + os.path.join(SRC, "tests",
-                                                                   "tsan_libmilter.supp")
         self.proc = subprocess.Popen([HOMING, "-c", self.conf, "milter"], stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log, "a"), env=env)
+                                     stderr=open(self.log, "a"))
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:

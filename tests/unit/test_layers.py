@@ -34,7 +34,7 @@ HEADERS = {
     "report.h": "report",
     "trace.h": "trace", "punycode.h": "trace",
     "delivery.h": "delivery", "dkim.h": "delivery",
-    "scan.h": "scan", "trackers.h": "scan", "filter.h": "scan",
+    "scan.h": "scan", "trackers.h": "scan", "filter.h": "scan", "milter.h": "scan",
     "track.h": "track",
     "document.h": "document",
     "notify.h": "notify",
