@@ -72,6 +72,7 @@ struct homing_settings {
         long long max_size;
         long long max_depth;
         long long max_parts;
+        const char *pixel_placement;
     } track;
     struct {
         const char *country_db;

@@ -54,6 +54,8 @@ struct homing_track_options {
     const char *base_url;        /* public.base_url: http(s)://host[:port][/path] */
     int rewrite_text;            /* also rewrite URLs in text/plain parts */
     int pixel;                   /* insert the tracking pixel in text/html parts */
+    int pixel_at_end;            /* track.pixel_placement = bottom: before </body>; else right
+                                  * after <body ...> (where the body has that tag) */
     int no_links;                /* leave links alone (tracking modes off and delivery) */
     int new_message_id;          /* a fresh Message-ID in place of the message's own */
     int read_receipt;            /* add Disposition-Notification-To */

@@ -251,5 +251,6 @@ int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int p
         pixel_at = at;
     }
     gumbo_arena_release(&a);
-    return rewrite_finish(out, from, r, pixel, pixel_at);
+    size_t top = r == 0 && pixel == REWRITE_PIXEL_AT_TOP ? rewrite_body_start(html, len) : SIZE_MAX;
+    return rewrite_finish(out, from, r, pixel, pixel_at, top);
 }

@@ -79,6 +79,10 @@ const struct homing_config_option homing_config_options[] = {
      "deepest MIME nesting `homing track` accepts", HOMING_SET_INT(track.max_depth)},
     {"track.max_parts", "1000", HOMING_OPT_INT, 1LL, 1000000LL, NULL,
      "most MIME parts in a message `homing track` accepts", HOMING_SET_INT(track.max_parts)},
+    {"track.pixel_placement", "top", HOMING_OPT_ENUM, 0LL, 0LL, "top|bottom",
+     "where the pixel goes: right after <body> (kept by clients that clip long mail) or "
+     "before </body>",
+     HOMING_SET_TEXT(track.pixel_placement)},
     {"geo.country_db",
      "npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
      HOMING_OPT_PATH, 0LL, 0LL, NULL,

@@ -213,6 +213,7 @@ static int track_prepare(struct track_run *x)
     x->o.max_size = (size_t)set->track.max_size;
     x->o.max_depth = (unsigned)set->track.max_depth;
     x->o.max_parts = (unsigned)set->track.max_parts;
+    x->o.pixel_at_end = strcmp(set->track.pixel_placement, "bottom") == 0;
     x->o.base_url = set->public.base_url;
     int r = cli_read_file(x->input, x->o.max_size, &x->data, &x->len);
     if (r == -E2BIG)

@@ -202,8 +202,8 @@ def expected_recipients(msg):
 
 CLICK = re.compile(re.escape(BASE) + r"/c/([A-Za-z0-9_-]{48})")
 PIXEL = re.compile(r'<img src="' + re.escape(BASE) + r'/o/([A-Za-z0-9_-]{48})\.gif" width="1" '
-                   r'height="1" alt="" border="0" style="display:block;border:0;margin:0;'
-                   r'padding:0;width:1px;height:1px" />')
+                   r'height="1" alt="" border="0" style="position:absolute;float:left;border:0;'
+                   r'margin:0;padding:0;width:0;height:0" />')
 
 
 MSGID_FIELD = re.compile(rb"(?im)^message-id:[^\n]*\n(?:[ \t][^\n]*\n)*")
@@ -258,10 +258,12 @@ def check_copy(name, orig_bytes, out_bytes, msg_id, recipient, stored_links, wit
                 t = decode_token(pm[0].group(1))
                 check(t["kind"] == 1 and t["message"] == msg_id and t["recipient"] == recipient
                       and t["item"] == 0, f"{name}: bad pixel token {t}")
-                after = b[pm[0].end():]
-                if re.search(r"</body\s*>", a, re.I):
-                    check(re.match(r"</body", after, re.I) is not None,
-                          f"{name}: pixel not right before </body>")
+                # track.pixel_placement = top (the default): right after the
+                # body's own start tag, which these messages all have
+                before = b[:pm[0].start()]
+                if re.search(r"<body[^>]*>", a, re.I):
+                    check(re.search(r"<body[^>]*>$", before, re.I) is not None,
+                          f"{name}: pixel not right after <body>")
                 b = b[:pm[0].start()] + b[pm[0].end():]
                 pixels += 1
         # the original = the output with each click URL replaced by its original text
@@ -332,8 +334,10 @@ def check_qp_fidelity(conf, tmp):
     got = ob[i:ob.index(b"--BB--")]
     orig_lines = body.splitlines(keepends=True)
     got_lines = got.splitlines(keepends=True)
-    # lines 1-3 are untouched; the link's and the pixel's hard lines re-encoded
-    for ln in orig_lines[:3]:
+    # lines 2-3 and the last are untouched; the pixel's (right after <body>,
+    # track.pixel_placement = top) and the link's hard lines re-encoded; the
+    # end site, with no document link to add, changes nothing
+    for ln in orig_lines[1:3] + orig_lines[-1:]:
         check(ln in got_lines, f"qp: line {ln!r} not kept byte for byte in {got!r}")
     check(got.endswith(b"</html>=\r\n"), f"qp: final soft break not kept: {got[-40:]!r}")
     check(b"/c/" in got and b"example.org/offer" not in got, "qp: link not rewritten")
