@@ -96,7 +96,9 @@ static void dump(const char *what, const struct rewrite_list *l)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *html = (const char *)data;
-    int pixel = size > 0 && (data[0] & 1);
+    int pixel = size == 0 || !(data[0] & 1) ? REWRITE_PIXEL_NONE
+                : data[0] & 2               ? REWRITE_PIXEL_AT_TOP
+                                            : REWRITE_PIXEL_AT_END;
     /* after <plaintext> all is text; gumbo calls a "</body" in it markup when
      * the text hangs under a reconstructed formatting element, not under the
      * plaintext element: the pixel's fallback place differs (both in text) */
