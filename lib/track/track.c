@@ -28,6 +28,7 @@
 #include <gmime/gmime.h>
 #include <sodium.h>
 
+#include "homing/config.h"
 #include "homing/store.h"
 #include "homing/token.h"
 #include "homing/track.h"
@@ -620,6 +621,25 @@ static int prepare(struct homing_track *t, const char *data, size_t len, char *e
         goto out;
     }
     if (from && (t->sender = strdup(from)) == NULL) r = -ENOMEM;
+    if (r == 0 && o->domain_base_urls && *o->domain_base_urls) {
+        /* the From domain's own tracking host: before the parts are read,
+         * as links already under it are left alone */
+        char url[HOMING_TRACK_URL_MAX + 1];
+        int d =
+            homing_domain_base_url(o->domain_base_urls, t->sender, o->base_url, url, sizeof url);
+        if (d < 0 || !valid_base_url(url)) {
+            fail(err, cap, "public.domain_base_urls is not a list of DOMAIN=URL");
+            r = -EINVAL;
+            goto out;
+        }
+        char *u = strdup(url);
+        if (!u)
+            r = -ENOMEM;
+        else {
+            free(t->base_url);
+            t->base_url = u;
+        }
+    }
     const char *subj = g_mime_message_get_subject(m);
     if (r == 0 && subj && (t->subject = strdup(subj)) == NULL) r = -ENOMEM;
     if (r == 0) r = add_addresses(t, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), 0);

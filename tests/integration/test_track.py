@@ -346,6 +346,49 @@ def check_qp_fidelity(conf, tmp):
         check(len(ln.rstrip(b"\r\n")) <= 76, f"qp: line of {len(ln.rstrip())} characters")
 
 
+def check_domain_base_url(conf, tmp):
+    """Item 7 of issue 17: mail From a domain named in [domain NAME] is tracked
+    under that domain's public_base_url (pixel, links), a link already under it
+    left alone; mail from another domain (a subdomain too) under
+    public.base_url; `homing message add --json` gives the domain's URLs."""
+    dconf = os.path.join(os.path.dirname(conf), "domains.conf")
+    open(dconf, "w").write(open(conf).read() +
+                           "\n[domain Example.ORG]\npublic_base_url = https://t.example.org/h\n"
+                           "[domain example.net]\npublic_base_url = https://t.example.net\n")
+    for sender, want in (("alice@example.org", "https://t.example.org/h"),
+                         ("bob@EXAMPLE.net", "https://t.example.net"),
+                         ("carol@mail.example.org", BASE)):
+        html = ('<html><body><a href="https://shop.example/x">x</a>'
+                '<a href="https://t.example.org/h/c/already">y</a></body></html>')
+        msg = (f"From: {sender}\nTo: dan@example.com\nSubject: d\nMIME-Version: 1.0\n"
+               f"Content-Type: text/html; charset=utf-8\n\n{html}\n").encode()
+        src = os.path.join(tmp, f"dom-{sender}.eml")
+        open(src, "wb").write(msg)
+        out = os.path.join(tmp, f"dom-{sender}.out")
+        rc, _, err = run(dconf, "track", "--per-message", "-o", out, src)
+        if not check(rc == 0, f"domain {sender}: track exit {rc}: {err}"):
+            continue
+        got = open(out, "rb").read().decode()
+        check(re.search(re.escape(want) + r"/o/[A-Za-z0-9_-]{48}\.gif", got) is not None,
+              f"domain {sender}: pixel not under {want}: {got!r}")
+        check(re.search(r'href="' + re.escape(want) + r"/c/[A-Za-z0-9_-]{48}\"", got) is not None,
+              f"domain {sender}: link not under {want}: {got!r}")
+        others = {BASE, "https://t.example.org/h", "https://t.example.net"} - {want}
+        check(not any(re.search(re.escape(o) + r"/[oc]/[A-Za-z0-9_-]{48}", got) for o in others),
+              f"domain {sender}: URLs of another domain: {got!r}")
+        if want != BASE:
+            check('href="https://t.example.org/h/c/already"' in got or "example.org" not in want,
+                  f"domain {sender}: a link under its own base URL was rewritten")
+    rc, out, err = run(dconf, "message", "add", "--json", "--subject", "s", "--from", "eve@example.org", "--to",
+                       "frank@example.com", "--link", "https://shop.example/y")
+    if check(rc == 0, f"message add: exit {rc}: {err}"):
+        j = json.loads(out)
+        urls = [c["open_url"] for c in j["copies"]] + \
+            [ln["click_url"] for c in j["copies"] for ln in c["links"]]
+        check(urls and all(u.startswith("https://t.example.org/h/") for u in urls),
+              f"message add: copies not under the domain's URL: {urls}")
+
+
 def check_strip_qp_lines(conf, tmp):
     """Item 9 of issue 17: `homing strip` re-encodes a changed quoted-printable
     part in lines of at most 76 characters (GMime's encoder wrote 77), and the
@@ -475,6 +518,7 @@ def main():
         check(rc == 0 and "DKIM" in err, "DKIM warning")
 
         check_qp_fidelity(conf, tmp)
+        check_domain_base_url(conf, tmp)
         check_strip_qp_lines(conf, tmp)
 
         # bad input: exit 2, one line, nothing registered, no files
