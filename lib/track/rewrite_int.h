@@ -85,6 +85,12 @@ int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int p
  * otherwise. One pass of the tokenizer, shared by both finders. */
 size_t rewrite_body_start(const char *html, size_t len);
 
+/* The same place in gumbo's tree: right after the original tag of the body
+ * element, SIZE_MAX when the body was implied. For the checks that
+ * rewrite_body_start, when it finds a place, finds gumbo's (it may give up
+ * where gumbo does not: noscript and template in the head). */
+size_t rewrite_gumbo_body_start(const char *html, size_t len);
+
 /* Finds http and https URLs in plain text. */
 int rewrite_text(const char *text, size_t len, const char *base_url, struct rewrite_list *out);
 
