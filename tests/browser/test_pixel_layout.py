@@ -88,9 +88,16 @@ try:
                 if not check(r.returncode == 0, f'{name} ({where}): track: {r.stderr.strip()}'):
                     continue
                 tracked = html_part(open(out, 'rb').read())
-                npx = len(re.findall(rb'<img src="http://127\.0\.0\.1:\d+/o/[A-Za-z0-9_-]{48}\.gif"',
-                                     tracked or b''))
-                check(npx == 1, f'{name} ({where}): {npx} pixels')
+                px = list(re.finditer(rb'<img src="http://127\.0\.0\.1:\d+/o/[A-Za-z0-9_-]{48}'
+                                      rb'\.gif"[^>]*>', tracked or b''))
+                if check(len(px) == 1, f'{name} ({where}): {len(px)} pixels'):
+                    # where the option says, for a template with <body> and </body>
+                    at = (re.search(rb'<body[^>]*>$', tracked[:px[0].start()], re.I)
+                          if where == 'top' else
+                          re.match(rb'\s*</body', tracked[px[0].end():], re.I))
+                    check(at is not None or not re.search(rb'<body[^>]*>.*</body', html,
+                                                          re.I | re.S),
+                          f'{name} ({where}): the pixel is not at the {where}')
                 row[where] = os.path.join(d, f'{n}.{where}.html')
                 open(row[where], 'wb').write(tracked or b'')
             rows.append(row)
