@@ -197,6 +197,10 @@ const char *homing_config_base_dir(const struct homing_config *c);
 #define HOMING_DOMAIN_URLS_MAX 10000 /* domains in the map */
 #define HOMING_DOMAIN_NAME_MAX 253   /* bytes of a domain name */
 #define HOMING_DOMAIN_URL_MAX  1024  /* bytes of its URL (HOMING_TRACK_URL_MAX) */
+/* The next entry of map from *p on: its domain and URL (NUL-terminated) into
+ * dom and url, *p moved past it; 1, 0 at the end, -EINVAL for a malformed
+ * entry, -ENAMETOOLONG when dom or url is too small. Start with *p = map. */
+int homing_domain_urls_next(const char **p, char *dom, size_t dcap, char *url, size_t ucap);
 /* Whether map is well formed: 0, or -EINVAL / -E2BIG with a reason in err. */
 int homing_domain_urls_check(const char *map, char *err, size_t errcap);
 /* The base URL for mail from sender (an address; the part after its last '@'

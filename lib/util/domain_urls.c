@@ -68,6 +68,20 @@ static int next_entry(const char **p, const char **dom, size_t *dl, const char *
     return 1;
 }
 
+int homing_domain_urls_next(const char **p, char *dom, size_t dcap, char *url, size_t ucap)
+{
+    const char *d, *u;
+    size_t dl, ul;
+    int r = next_entry(p, &d, &dl, &u, &ul);
+    if (r != 1) return r;
+    if (dl >= dcap || ul >= ucap) return -ENAMETOOLONG;
+    memcpy(dom, d, dl);
+    dom[dl] = '\0';
+    memcpy(url, u, ul);
+    url[ul] = '\0';
+    return 1;
+}
+
 int homing_domain_urls_check(const char *map, char *err, size_t errcap)
 {
     const char *p = map ? map : "", *d, *u;
