@@ -41,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .base_url = "https://t.example.com",
         .rewrite_text = 1,
         .pixel = 1,
+        .pixel_at_end = size > 0 && (data[0] & 4),
         .read_receipt = size > 0 && (data[0] & 1),
         .new_message_id = size > 0 && (data[0] & 2),
         .max_size = 1 << 20,

@@ -52,6 +52,7 @@ struct homing_settings {
         long long max_connections_per_client;
         const char *tls_cert;
         const char *tls_key;
+        const char *domain_base_urls;
     } public;
     struct {
         const char *listen;
@@ -73,6 +74,7 @@ struct homing_settings {
         long long max_depth;
         long long max_parts;
         int list_unsubscribe;
+        const char *pixel_placement;
     } track;
     struct {
         const char *country_db;
@@ -194,6 +196,25 @@ const char *homing_config_get(const struct homing_config *c, const char *name);
 /* The base directory relative paths are resolved against (where `homing init`
  * puts the store). */
 const char *homing_config_base_dir(const struct homing_config *c);
+
+/* The tracking base URL per sending domain (lib/util/domain_urls.c): the map
+ * is public.domain_base_urls, entries "DOMAIN=URL" separated by white space or
+ * commas ([domain NAME] sections with public_base_url = URL add to it). */
+#define HOMING_DOMAIN_URLS_MAX 10000 /* domains in the map */
+#define HOMING_DOMAIN_NAME_MAX 253   /* bytes of a domain name */
+#define HOMING_DOMAIN_URL_MAX  1024  /* bytes of its URL (HOMING_TRACK_URL_MAX) */
+/* The next entry of map from *p on: its domain and URL (NUL-terminated) into
+ * dom and url, *p moved past it; 1, 0 at the end, -EINVAL for a malformed
+ * entry, -ENAMETOOLONG when dom or url is too small. Start with *p = map. */
+int homing_domain_urls_next(const char **p, char *dom, size_t dcap, char *url, size_t ucap);
+/* Whether map is well formed: 0, or -EINVAL / -E2BIG with a reason in err. */
+int homing_domain_urls_check(const char *map, char *err, size_t errcap);
+/* The base URL for mail from sender (an address; the part after its last '@'
+ * is its domain, compared without case, exactly) into out: the map's URL for
+ * that domain (returns 1), else fallback (returns 0). -EINVAL for a malformed
+ * map or no fallback when one is needed, -ENAMETOOLONG when out is too small. */
+int homing_domain_base_url(const char *map, const char *sender, const char *fallback, char *out,
+                           size_t cap);
 
 /* The directory of homing's read-only data files (trackers.tsv, useragents.tsv,
  * machines.tsv) into out: the installed HOMING_DATADIR, except for a program

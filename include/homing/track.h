@@ -51,14 +51,18 @@
  * CLICK, item = link index). */
 
 struct homing_track_options {
-    const char *base_url;        /* public.base_url: http(s)://host[:port][/path] */
-    int rewrite_text;            /* also rewrite URLs in text/plain parts */
-    int pixel;                   /* insert the tracking pixel in text/html parts */
-    int no_links;                /* leave links alone (tracking modes off and delivery) */
-    int new_message_id;          /* a fresh Message-ID in place of the message's own */
-    int read_receipt;            /* add Disposition-Notification-To */
-    const char *read_receipt_to; /* its address; NULL = the sender */
-    size_t max_size;             /* 0 = default */
+    const char *base_url;         /* public.base_url: http(s)://host[:port][/path] */
+    const char *domain_base_urls; /* public.domain_base_urls: mail From a domain it names
+                                   * is tracked under that domain's URL (NULL: none) */
+    int rewrite_text;             /* also rewrite URLs in text/plain parts */
+    int pixel;                    /* insert the tracking pixel in text/html parts */
+    int pixel_at_end;             /* track.pixel_placement = bottom: before </body>; else right
+                                   * after <body ...> (where the body has that tag) */
+    int no_links;                 /* leave links alone (tracking modes off and delivery) */
+    int new_message_id;           /* a fresh Message-ID in place of the message's own */
+    int read_receipt;             /* add Disposition-Notification-To */
+    const char *read_receipt_to;  /* its address; NULL = the sender */
+    size_t max_size;              /* 0 = default */
     unsigned max_depth;
     unsigned max_parts;
 };
@@ -167,9 +171,12 @@ int homing_list_unsubscribe_add(const char *base_url, const struct homing_keyrin
 struct homing_message;
 /* The tracking URLs of one copy of m (recipient 0 = the per-message copy) as a
  * JSON object (json_t *, owned by the caller): {"recipient", "address",
- * "open_url", "links": [{"index", "url", "click_url"}]}. The API and
- * `homing message add --json` both answer with it. NULL on failure. */
-void *homing_copy_json(const char *base_url, const struct homing_keyring *k,
-                       const struct homing_message *m, uint32_t recipient, const char *address);
+ * "open_url", "links": [{"index", "url", "click_url"}]}, under the base URL of
+ * m's sender's domain in domain_base_urls (public.domain_base_urls; NULL or ""
+ * for none), else base_url. The API and `homing message add --json` both
+ * answer with it. NULL on failure. */
+void *homing_copy_json(const char *base_url, const char *domain_base_urls,
+                       const struct homing_keyring *k, const struct homing_message *m,
+                       uint32_t recipient, const char *address);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <jansson.h>
 
+#include "homing/config.h"
 #include "homing/store.h"
 #include "homing/token.h"
 #include "homing/track.h"
@@ -13,9 +14,14 @@
 
 #define COPY_URL_MAX 4096 /* base_url + token: far below this */
 
-void *homing_copy_json(const char *base_url, const struct homing_keyring *k,
-                       const struct homing_message *m, uint32_t recipient, const char *address)
+void *homing_copy_json(const char *base_url, const char *domain_base_urls,
+                       const struct homing_keyring *k, const struct homing_message *m,
+                       uint32_t recipient, const char *address)
 {
+    char base[HOMING_DOMAIN_URL_MAX + 1];
+    if (homing_domain_base_url(domain_base_urls, m->sender, base_url, base, sizeof base) < 0)
+        return NULL;
+    base_url = base;
     struct homing_buf b;
     homing_buf_init(&b, COPY_URL_MAX);
     json_t *copy = NULL, *links = NULL;

@@ -113,10 +113,16 @@ int rewrite_list_push(struct rewrite_list *l, const struct rewrite_site *s)
     return 0;
 }
 
-int rewrite_finish(struct rewrite_list *out, size_t from, int r, int pixel, size_t at)
+int rewrite_finish(struct rewrite_list *out, size_t from, int r, int pixel, size_t at, size_t top)
 {
     if (r == 0 && pixel) {
         struct rewrite_site s = {REWRITE_PIXEL, at, at, 0, 1, NULL};
+        r = rewrite_list_push(out, &s);
+    }
+    /* two insertions at one place would be one site: an empty body keeps
+     * its pixel at the end */
+    if (r == 0 && pixel == REWRITE_PIXEL_AT_TOP && top != SIZE_MAX && top < at) {
+        struct rewrite_site s = {REWRITE_PIXEL_TOP, top, top, 0, 1, NULL};
         r = rewrite_list_push(out, &s);
     }
     if (r < 0) {
@@ -452,6 +458,60 @@ static int read_doc(struct doc *d, size_t *pixel_at)
     return 0;
 }
 
+/* Elements the tree builder keeps in the head (or, for html and head, whose
+ * tags open no body): before the body's own start tag only these, comments, a
+ * doctype and white space leave the body unopened. noscript and template are
+ * left out on purpose: what they do depends on scripting and on the parser. */
+static const char *const head_tags[] = {"html",  "head",     "meta",     "link",
+                                        "base",  "basefont", "bgsound",  "title",
+                                        "style", "script",   "noframes", NULL};
+
+static int all_space(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\f' && s[i] != '\r') return 0;
+    return 1;
+}
+
+size_t rewrite_body_start(const char *html, size_t len)
+{
+    struct html_tok t;
+    struct html_token tok;
+    html_tok_init(&t, html, len);
+    size_t at = SIZE_MAX, prev = 0;
+    if (len >= 3 && memcmp(html, "\xef\xbb\xbf", 3) == 0) prev = 3; /* a BOM: no text */
+    int raw = 0; /* the last start tag switched the tokenizer to raw text */
+    while (html_tok_next(&t, &tok) != HTML_TOK_EOF) {
+        /* text in the data state is no token: what lies between two tokens */
+        if (!raw && !all_space(html + prev, tok.start - prev)) break;
+        prev = tok.end;
+        raw = 0;
+        if (tok.type == HTML_TOK_START && tag_is(&tok, "body")) {
+            at = tok.end;
+            break;
+        }
+        if (tok.type == HTML_TOK_START) {
+            if (!name_in(&tok, head_tags)) break;
+            if (tag_is(&tok, "script"))
+                html_tok_text_mode(&t, HTML_TOK_SCRIPT), raw = 1;
+            else if (tag_is(&tok, "style") || tag_is(&tok, "noframes"))
+                html_tok_text_mode(&t, HTML_TOK_RAWTEXT), raw = 1;
+            else if (tag_is(&tok, "title"))
+                html_tok_text_mode(&t, HTML_TOK_RCDATA), raw = 1;
+        } else if (tok.type == HTML_TOK_END) {
+            /* </head> closes the head; the end tags of the raw text elements
+             * end their text; any other (</html>, </body>, </br>) opens the body */
+            if (!tag_is(&tok, "head") && !tag_is(&tok, "script") && !tag_is(&tok, "style") &&
+                !tag_is(&tok, "noframes") && !tag_is(&tok, "title"))
+                break;
+        } else if (tok.type == HTML_TOK_TEXT) {
+            raw = 0; /* the raw text of the element just opened: its end tag follows */
+        }
+    }
+    html_tok_free(&t);
+    return at;
+}
+
 int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
                  struct rewrite_list *out)
 {
@@ -462,7 +522,8 @@ int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
     int r = read_doc(&d, pixel ? &at : NULL);
     homing_buf_free(&d.value);
     free(d.opaque);
-    return rewrite_finish(out, from, r, pixel, at);
+    size_t top = r == 0 && pixel == REWRITE_PIXEL_AT_TOP ? rewrite_body_start(html, len) : SIZE_MAX;
+    return rewrite_finish(out, from, r, pixel, at, top);
 }
 
 static int put_escaped(struct homing_buf *b, const char *s)
@@ -499,14 +560,15 @@ int rewrite_put_link(struct homing_buf *b, const struct rewrite_site *s, const c
 
 int rewrite_put_pixel(struct homing_buf *b, const char *open_url)
 {
-    /* display:block and explicit zero borders and margins keep it out of line
-     * boxes (an inline image would add a line of height); alt="" keeps blocked
-     * images from showing a placeholder text or icon */
+    /* Changes no layout (docs/tracking.md, measured by browser/pixel_layout):
+     * out of the flow (position:absolute) and of zero size, it takes no room,
+     * separates no margins and makes no line box; where position is stripped
+     * (Gmail) float:left keeps it out of the flow, and zero size out of the
+     * line boxes next to it. The width and height attributes are for clients
+     * that ignore CSS (Outlook's Word engine): 1x1 there, as every pixel is;
+     * alt="" keeps blocked images from showing a placeholder text or icon. */
     int r = homing_buf_puts(b, "<img src=\"");
     if (r == 0) r = put_escaped(b, open_url);
-    if (r == 0)
-        r = homing_buf_puts(b, "\" width=\"1\" height=\"1\" alt=\"\" border=\"0\" "
-                               "style=\"display:block;border:0;margin:0;padding:0;"
-                               "width:1px;height:1px\" />");
+    if (r == 0) r = homing_buf_puts(b, "\" " REWRITE_PIXEL_ATTRS " />");
     return r;
 }

@@ -230,6 +230,24 @@ static int last_body_tag(const GumboOutput *o, const char *html, size_t len, siz
     return 0;
 }
 
+size_t rewrite_gumbo_body_start(const char *html, size_t len)
+{
+    if (len > UINT32_MAX) return SIZE_MAX;
+    struct gumbo_arena a = {0};
+    GumboOutput *o = gumbo_arena_parse(&a, html, len);
+    size_t at = SIZE_MAX;
+    const GumboNode *body =
+        o ? child_element(child_element(o->document, GUMBO_TAG_HTML), GUMBO_TAG_BODY) : NULL;
+    if (body) {
+        /* an implied body has no tag of its own */
+        GumboStringPiece t = body->v.element.original_tag;
+        if (t.data && t.length > 0 && t.data >= html && (size_t)(t.data - html) + t.length <= len)
+            at = (size_t)(t.data - html) + t.length;
+    }
+    gumbo_arena_release(&a);
+    return at;
+}
+
 int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int pixel,
                        struct rewrite_list *out)
 {
@@ -251,5 +269,6 @@ int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int p
         pixel_at = at;
     }
     gumbo_arena_release(&a);
-    return rewrite_finish(out, from, r, pixel, pixel_at);
+    size_t top = r == 0 && pixel == REWRITE_PIXEL_AT_TOP ? rewrite_body_start(html, len) : SIZE_MAX;
+    return rewrite_finish(out, from, r, pixel, pixel_at, top);
 }

@@ -34,7 +34,21 @@ enum rewrite_kind {
     REWRITE_LINK = 1,
     REWRITE_PIXEL = 2,
     REWRITE_REFUSED = 3, /* a link left alone: not a valid destination */
+    /* the pixel right after the body's start tag (REWRITE_PIXEL_AT_TOP): the
+     * REWRITE_PIXEL site at the end then takes only the added document links */
+    REWRITE_PIXEL_TOP = 4,
 };
+
+/* The finders' pixel argument: none, before </body> (the end), or right
+ * after <body ...> when the body has its own start tag (else at the end). */
+#define REWRITE_PIXEL_NONE   0
+#define REWRITE_PIXEL_AT_END 1
+#define REWRITE_PIXEL_AT_TOP 2
+
+/* The pixel's attributes after its src (rewrite_put_pixel). */
+#define REWRITE_PIXEL_ATTRS                                                                        \
+    "width=\"1\" height=\"1\" alt=\"\" border=\"0\" "                                              \
+    "style=\"position:absolute;float:left;border:0;margin:0;padding:0;width:0;height:0\""
 
 struct rewrite_site {
     int kind;
@@ -53,9 +67,10 @@ struct rewrite_list {
 
 /* Finds links in <a href>, <area href> (and href attributes of elements inside
  * Outlook conditional comments) and, when pixel is set, the pixel's place:
- * before </body>, else before </html>, else at the end. base_url is the
- * tracking prefix (links under it are skipped). Appends to out; -ENOMEM,
- * -E2BIG past REWRITE_SITES_MAX. */
+ * before </body>, else before </html>, else at the end; with
+ * REWRITE_PIXEL_AT_TOP also a REWRITE_PIXEL_TOP site (rewrite_body_start).
+ * base_url is the tracking prefix (links under it are skipped). Appends to
+ * out; -ENOMEM, -E2BIG past REWRITE_SITES_MAX. */
 int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
                  struct rewrite_list *out);
 
@@ -63,6 +78,18 @@ int rewrite_html(const char *html, size_t len, const char *base_url, int pixel,
  * is checked against (tests/unit/test_rewrite_diff.c, fuzz_rewrite_diff). */
 int rewrite_html_gumbo(const char *html, size_t len, const char *base_url, int pixel,
                        struct rewrite_list *out);
+
+/* Where the body's content starts: the offset right after the body's own
+ * start tag, when nothing before it opened the body (only a doctype,
+ * comments, white space, html, head and what stays in the head); SIZE_MAX
+ * otherwise. One pass of the tokenizer, shared by both finders. */
+size_t rewrite_body_start(const char *html, size_t len);
+
+/* The same place in gumbo's tree: right after the original tag of the body
+ * element, SIZE_MAX when the body was implied. For the checks that
+ * rewrite_body_start, when it finds a place, finds gumbo's (it may give up
+ * where gumbo does not: noscript and template in the head). */
+size_t rewrite_gumbo_body_start(const char *html, size_t len);
 
 /* Finds http and https URLs in plain text. */
 int rewrite_text(const char *text, size_t len, const char *base_url, struct rewrite_list *out);
@@ -81,9 +108,10 @@ int rewrite_is_notrack(const char *v, size_t n);
  * and its length in *il, 0 if not. */
 size_t rewrite_conditional_inner(const char *t, size_t tl, size_t *il);
 
-/* The end of a finder: on success adds the pixel at at (when pixel is set)
- * and sorts the sites from index from on; on failure (r < 0) drops them. */
-int rewrite_finish(struct rewrite_list *out, size_t from, int r, int pixel, size_t at);
+/* The end of a finder: on success adds the pixel at at (when pixel is set),
+ * and with REWRITE_PIXEL_AT_TOP a top site at top (unless SIZE_MAX), and
+ * sorts the sites from index from on; on failure (r < 0) drops them. */
+int rewrite_finish(struct rewrite_list *out, size_t from, int r, int pixel, size_t at, size_t top);
 
 /* Whether two lists hold the same sites (kinds, ranges, quotes, URLs). */
 int rewrite_list_same(const struct rewrite_list *a, const struct rewrite_list *b);

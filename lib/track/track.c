@@ -28,6 +28,7 @@
 #include <gmime/gmime.h>
 #include <sodium.h>
 
+#include "homing/config.h"
 #include "homing/store.h"
 #include "homing/token.h"
 #include "homing/track.h"
@@ -62,6 +63,7 @@ struct track_part {
     char *owned;
     struct track_op *ops;
     size_t n_ops;
+    int pixel_top; /* the pixel is the REWRITE_PIXEL_TOP op; the end one adds document links */
     /* quoted-printable: its hard lines, so only changed ones are re-encoded
      * (NULL: re-encoded whole) */
     struct track_qp_unit *units;
@@ -359,7 +361,10 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
         return r;
     }
     struct rewrite_list l = {0};
-    r = html ? rewrite_html(tt.utf8, tt.len, t->base_url, t->o->pixel, &l)
+    int pixel = !t->o->pixel         ? REWRITE_PIXEL_NONE
+                : t->o->pixel_at_end ? REWRITE_PIXEL_AT_END
+                                     : REWRITE_PIXEL_AT_TOP;
+    r = html ? rewrite_html(tt.utf8, tt.len, t->base_url, pixel, &l)
              : rewrite_text(tt.utf8, tt.len, t->base_url, &l);
     if (r == 0 && l.n > 0) {
         p.ops = calloc(l.n, sizeof *p.ops);
@@ -402,6 +407,7 @@ static int track_leaf(struct homing_track *t, GMimePart *part, int html, int ind
         op->kind = site->kind;
         op->quote = site->quote;
         op->html = site->html;
+        if (site->kind == REWRITE_PIXEL_TOP) p.pixel_top = 1;
         if (site->kind == REWRITE_LINK) {
             r = add_link(t, site->url, &op->link);
             site->url = NULL;
@@ -615,6 +621,25 @@ static int prepare(struct homing_track *t, const char *data, size_t len, char *e
         goto out;
     }
     if (from && (t->sender = strdup(from)) == NULL) r = -ENOMEM;
+    if (r == 0 && o->domain_base_urls && *o->domain_base_urls) {
+        /* the From domain's own tracking host: before the parts are read,
+         * as links already under it are left alone */
+        char url[HOMING_TRACK_URL_MAX + 1];
+        int d =
+            homing_domain_base_url(o->domain_base_urls, t->sender, o->base_url, url, sizeof url);
+        if (d < 0 || !valid_base_url(url)) {
+            fail(err, cap, "public.domain_base_urls is not a list of DOMAIN=URL");
+            r = -EINVAL;
+            goto out;
+        }
+        char *u = strdup(url);
+        if (!u)
+            r = -ENOMEM;
+        else {
+            free(t->base_url);
+            t->base_url = u;
+        }
+    }
     const char *subj = g_mime_message_get_subject(m);
     if (r == 0 && subj && (t->subject = strdup(subj)) == NULL) r = -ENOMEM;
     if (r == 0) r = add_addresses(t, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), 0);
@@ -826,7 +851,12 @@ static int render_qp_units(const struct homing_track *t, const struct track_part
             grow += deltas[k++];
         }
         const struct track_qp_unit *ua = &p->units[a], *ub = &p->units[b];
-        if (k == k0) {
+        /* ops that inserted nothing (the end site of a top pixel without
+         * document links) change nothing: the lines stay as they were */
+        int changed = 0;
+        for (size_t j = k0; j < k && !changed; j++)
+            changed = deltas[j] != 0 || p->ops[j].start != p->ops[j].end;
+        if (!changed) {
             r = homing_buf_append(out, raw + ua->raw_start, ub->raw_end - ua->raw_start);
         } else {
             size_t from = (size_t)((ptrdiff_t)ua->dec_start + shift);
@@ -857,14 +887,17 @@ static int render_part_ops(const struct homing_track *t, const struct track_part
         uint32_t doc = 0;
         if (op->kind != REWRITE_PIXEL && docs && op->link >= 1 && op->link <= docs->n_link_items)
             doc = docs->link_items[op->link - 1];
-        if (op->kind == REWRITE_PIXEL) {
-            if (op->stateful) r = homing_buf_puts(body, "\x1b(B");
-            /* added document links go in ASCII, after a stateful charset's reset */
-            if (r == 0) r = put_doc_links(t, k, message, recipient, docs, url, body);
+        if (op->kind == REWRITE_PIXEL || op->kind == REWRITE_PIXEL_TOP) {
+            int links = op->kind == REWRITE_PIXEL && docs && docs->n > 0;
+            int pixel = op->kind == REWRITE_PIXEL_TOP || !p->pixel_top;
+            /* added document links go in ASCII, after a stateful charset's
+             * reset; an end site with nothing to add adds nothing */
+            if (op->stateful && (links || pixel)) r = homing_buf_puts(body, "\x1b(B");
+            if (r == 0 && links) r = put_doc_links(t, k, message, recipient, docs, url, body);
             if (r == 0) homing_buf_reset(url);
-            if (r == 0)
+            if (r == 0 && pixel)
                 r = homing_token_url(t->base_url, k, HOMING_TOKEN_OPEN, message, recipient, 0, url);
-            if (r == 0) r = rewrite_put_pixel(body, url->data);
+            if (r == 0 && pixel) r = rewrite_put_pixel(body, url->data);
         } else if (!doc && strncmp(t->links[op->link - 1], HOMING_TRACK_DOC_PREFIX,
                                    strlen(HOMING_TRACK_DOC_PREFIX)) == 0) {
             /* a placeholder without a grant: never a click URL to it */
@@ -876,7 +909,7 @@ static int render_part_ops(const struct homing_track *t, const struct track_part
             if (r == 0 && op->stateful) r = homing_buf_puts(body, "\x1b(B");
             if (r == 0) r = rewrite_put_link(body, &s, url->data);
         }
-        if (r == 0 && op->stateful && op->shift_len > 0)
+        if (r == 0 && op->stateful && op->shift_len > 0 && body->len > op_out)
             r = homing_buf_append(body, p->body + op->shift, op->shift_len);
         if (deltas) deltas[i] = (ptrdiff_t)(body->len - op_out) - (ptrdiff_t)(op->end - op->start);
         pos = op->end;

@@ -38,6 +38,10 @@ const struct homing_config_option homing_config_options[] = {
     {"public.trusted_proxies", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
      "comma-separated prefixes whose X-Forwarded-For / Forwarded headers are believed",
      HOMING_SET_TEXT(public.trusted_proxies)},
+    {"public.domain_base_urls", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "the base URL per sending domain: DOMAIN=URL entries, separated by spaces or commas (also "
+     "[domain NAME] sections with public_base_url)",
+     HOMING_SET_TEXT(public.domain_base_urls)},
     {"public.max_connections", "10000", HOMING_OPT_INT, 0LL, 10000000LL, NULL,
      "most open connections on the public listener; more are refused at once (0: no cap)",
      HOMING_SET_INT(public.max_connections)},
@@ -82,6 +86,10 @@ const struct homing_config_option homing_config_options[] = {
     {"track.list_unsubscribe", "no", HOMING_OPT_BOOL, 0LL, 0LL, NULL,
      "give each per-recipient copy a one-click List-Unsubscribe (RFC 8058) to the public listener",
      HOMING_SET_BOOL(track.list_unsubscribe)},
+    {"track.pixel_placement", "top", HOMING_OPT_ENUM, 0LL, 0LL, "top|bottom",
+     "where the pixel goes: right after <body> (kept by clients that clip long mail) or "
+     "before </body>",
+     HOMING_SET_TEXT(track.pixel_placement)},
     {"geo.country_db",
      "npm/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
      HOMING_OPT_PATH, 0LL, 0LL, NULL,
@@ -277,6 +285,12 @@ int homing_config_check(const char *name, const char *value, char *err, size_t e
     case HOMING_OPT_TEXT:
     case HOMING_OPT_PATH: break;
     }
+    if (strcmp(name, "public.domain_base_urls") == 0) {
+        char why[160];
+        if (homing_domain_urls_check(value, why, sizeof why) == 0) return 0;
+        if (err) snprintf(err, errcap, "%s: %s", name, why);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -409,9 +423,47 @@ struct load_ctx {
     int failed;
 };
 
+#define CONFIG_DOMAIN_SECTION "domain "
+#define CONFIG_DOMAIN_KEY     "public_base_url"
+
+/* [domain NAME] public_base_url = URL: one more entry of
+ * public.domain_base_urls, checked as the option is. */
+static int on_domain(struct load_ctx *lc, const char *section, const char *name, const char *value)
+{
+    const char *dom = section + strlen(CONFIG_DOMAIN_SECTION);
+    while (*dom == ' ') dom++;
+    int i = option_index("public.domain_base_urls");
+    char why[256];
+    if (strcmp(name, CONFIG_DOMAIN_KEY) != 0) {
+        if (lc->err)
+            snprintf(lc->err, lc->errcap, "%s: [%s] takes only " CONFIG_DOMAIN_KEY ", not %s",
+                     lc->path, section, name);
+        lc->failed = -EINVAL;
+        return 0;
+    }
+    const char *old = lc->c->values[i];
+    size_t need = strlen(old) + strlen(dom) + strlen(value) + 3;
+    char *map = malloc(need);
+    if (!map) {
+        lc->failed = -ENOMEM;
+        return 0;
+    }
+    snprintf(map, need, "%s%s%s=%s", old, *old ? " " : "", dom, value);
+    int r = homing_config_check("public.domain_base_urls", map, why, sizeof why);
+    if (r < 0) {
+        if (lc->err) snprintf(lc->err, lc->errcap, "%s: [%s]: %s", lc->path, section, why);
+        lc->failed = r;
+    } else if (set_value(lc->c, i, map) < 0)
+        lc->failed = -ENOMEM;
+    free(map);
+    return lc->failed ? 0 : 1;
+}
+
 static int on_ini(void *user, const char *section, const char *name, const char *value)
 {
     struct load_ctx *lc = user;
+    if (strncmp(section, CONFIG_DOMAIN_SECTION, strlen(CONFIG_DOMAIN_SECTION)) == 0)
+        return on_domain(lc, section, name, value);
     char full[CONFIG_NAME_MAX];
     if (snprintf(full, sizeof full, "%s.%s", section, name) >= (int)sizeof full) {
         if (lc->err) snprintf(lc->err, lc->errcap, "%s: option name too long", lc->path);

@@ -40,7 +40,8 @@ static const char doctor_usage[] =
     "usage: homing doctor\n\n"
     "Checks this instance's setup and says what to fix: the listeners' ports (free,\n"
     "or held by this homing), the key file (mode, loads), the store (there, schema\n"
-    "up to date), the clock, DNS of public.base_url's host, serve.user, and with TLS\n"
+    "up to date), the clock, DNS of public.base_url's host and of each sending\n"
+    "domain's (public.domain_base_urls), serve.user, and with TLS\n"
     "the certificate (expiry, matching key, names base_url's host, key file mode).\n"
     "Changes nothing. Exit 0: all good (warnings allowed); 1: a check failed.\n";
 
@@ -265,16 +266,17 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcasecmp(s + a - b, suffix) == 0;
 }
 
-static void check_dns(struct doctor *d, const char *host)
+/* DNS of one tracking host: option names the setting it came from. */
+static void check_dns(struct doctor *d, const char *option, const char *host)
 {
     unsigned char addr[16];
     if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) {
-        say(d, 0, "public.base_url", "%s is an address: no DNS needed", host);
+        say(d, 0, option, "%s is an address: no DNS needed", host);
         return;
     }
     /* RFC 6761 6.4: a name under .invalid never resolves; answered without a query. */
     if (ends_with(host, ".invalid") || strcasecmp(host, "invalid") == 0) {
-        say(d, 2, "public.base_url",
+        say(d, 2, option,
             "%s is under .invalid (RFC 6761): it never resolves; set the name recipients reach",
             host);
         return;
@@ -282,7 +284,7 @@ static void check_dns(struct doctor *d, const char *host)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
     int e = getaddrinfo(host, NULL, &hints, &ai);
     if (e) {
-        say(d, 2, "public.base_url",
+        say(d, 2, option,
             "%s does not resolve (%s): recipients cannot load the pixel; add its A/AAAA record",
             host, gai_strerror(e));
         return;
@@ -290,7 +292,22 @@ static void check_dns(struct doctor *d, const char *host)
     char first[INET6_ADDRSTRLEN] = "?";
     getnameinfo(ai->ai_addr, ai->ai_addrlen, first, sizeof first, NULL, 0, NI_NUMERICHOST);
     freeaddrinfo(ai);
-    say(d, 0, "public.base_url", "%s resolves (%s)", host, first);
+    say(d, 0, option, "%s resolves (%s)", host, first);
+}
+
+/* The tracking host of each sending domain (public.domain_base_urls) resolves. */
+static void check_domain_hosts(struct doctor *d, const char *map)
+{
+    const char *p = map;
+    char dom[HOMING_DOMAIN_NAME_MAX + 1], url[HOMING_DOMAIN_URL_MAX + 1], host[DOCTOR_HOST_MAX];
+    int r, https;
+    while ((r = homing_domain_urls_next(&p, dom, sizeof dom, url, sizeof url)) == 1) {
+        if (base_url_host(url, host, sizeof host, &https) < 0)
+            say(d, 2, "public.domain_base_urls", "%s: '%s' is not a URL with a host", dom, url);
+        else
+            check_dns(d, "public.domain_base_urls", host);
+    }
+    if (r < 0) say(d, 2, "public.domain_base_urls", "not a list of DOMAIN=URL");
 }
 
 static void check_tls(struct doctor *d, struct cli *cli, const char *host, int https,
@@ -388,9 +405,10 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
         say(&d, 2, "public.base_url", "'%s' is not an http:// or https:// URL with a host",
             homing_config_settings(cli->config)->public.base_url);
     } else {
-        check_dns(&d, host);
+        check_dns(&d, "public.base_url", host);
         check_tls(&d, cli, host, https, daemon_uid);
     }
+    check_domain_hosts(&d, homing_config_settings(cli->config)->public.domain_base_urls);
     printf("%d problem(s), %d warning(s)\n", d.failed, d.warned);
     return d.failed ? CLI_NEGATIVE : CLI_OK;
 }

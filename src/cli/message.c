@@ -28,7 +28,8 @@ static const char message_usage[] =
     "       homing message list [--limit N] [--json]\n\n"
     "add   register a message and print its public id and, per recipient, the open\n"
     "      pixel URL (<public.base_url>/o/TOKEN.gif) and each link's click URL\n"
-    "      (<public.base_url>/c/TOKEN). --to and --link may be repeated; links get\n"
+    "      (<public.base_url>/c/TOKEN; the --from domain's URL when\n"
+    "      public.domain_base_urls names it). --to and --link may be repeated; links get\n"
     "      indexes 1, 2, ... in order. --per-message: one copy for all recipients\n"
     "      (recipient 0), so opens cannot be told apart by recipient. --campaign: the\n"
     "      campaign it belongs to (homing stats --campaign NAME). --mode: the\n"
@@ -43,7 +44,11 @@ static const char message_usage[] =
 static int print_copy(struct cli *cli, const struct homing_message *m, uint32_t rcpt,
                       const char *address, json_t *jcopies)
 {
-    const char *base = homing_config_settings(cli->config)->public.base_url;
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    char base[HOMING_DOMAIN_URL_MAX + 1]; /* the sender's domain's, else public.base_url */
+    if (homing_domain_base_url(set->public.domain_base_urls, m->sender, set->public.base_url, base,
+                               sizeof base) < 0)
+        return -EINVAL;
     struct homing_keyring *k = cli_keyring(cli);
     if (!k) return -EIO;
     struct homing_buf b;
@@ -52,7 +57,7 @@ static int print_copy(struct cli *cli, const struct homing_message *m, uint32_t 
     if (r < 0) goto out;
     char safe[HOMING_MESSAGE_ADDR_MAX + 1];
     if (jcopies) {
-        json_t *jc = homing_copy_json(base, k, m, rcpt, address);
+        json_t *jc = homing_copy_json(base, NULL, k, m, rcpt, address);
         r = jc && json_array_append_new(jcopies, jc) == 0 ? 0 : -ENOMEM;
         goto out;
     } else if (rcpt) {

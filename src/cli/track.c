@@ -217,7 +217,9 @@ static int track_prepare(struct track_run *x)
     x->o.max_depth = (unsigned)set->track.max_depth;
     x->o.max_parts = (unsigned)set->track.max_parts;
     x->list_unsubscribe = set->track.list_unsubscribe;
+    x->o.pixel_at_end = strcmp(set->track.pixel_placement, "bottom") == 0;
     x->o.base_url = set->public.base_url;
+    x->o.domain_base_urls = set->public.domain_base_urls;
     int r = cli_read_file(x->input, x->o.max_size, &x->data, &x->len);
     if (r == -E2BIG)
         return cli_fail("%s: message larger than track.max_size (%lld bytes)", x->input,

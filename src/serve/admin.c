@@ -148,11 +148,12 @@ static int api_message_add(struct worker *w, h2o_req_t *req)
     if (tracking == HOMING_TRACKING_OFF || tracking == HOMING_TRACKING_DELIVERY)
         ; /* nothing to put in the copies: they go out untracked */
     else if (m->mode == HOMING_MODE_PER_MESSAGE || tracking == HOMING_TRACKING_ANONYMOUS)
-        json_array_append_new(copies, homing_copy_json(s->base_url, s->keyring, m, 0, NULL));
+        json_array_append_new(
+            copies, homing_copy_json(s->base_url, s->domain_base_urls, s->keyring, m, 0, NULL));
     else
         for (size_t i = 0; i < m->n_recipients; i++)
-            json_array_append_new(copies, homing_copy_json(s->base_url, s->keyring, m,
-                                                           m->recipients[i].index,
+            json_array_append_new(copies, homing_copy_json(s->base_url, s->domain_base_urls,
+                                                           s->keyring, m, m->recipients[i].index,
                                                            m->recipients[i].address));
     homing_message_free(m);
     return send_json(req, 201, "Created", out);

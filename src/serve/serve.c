@@ -401,6 +401,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         return cli_fail("serve.threads or serve.flood_table past what this build holds");
     s.nthreads = (int)threads;
     s.base_url = set->public.base_url;
+    s.domain_base_urls = set->public.domain_base_urls;
     if (trusted_proxies_parse(set->public.trusted_proxies, &s.proxies) < 0)
         return cli_fail("public.trusted_proxies: not a list of addresses or prefixes");
     struct homing_keyring *keyring = cli_keyring(cli);

@@ -105,7 +105,8 @@ struct serve {
     struct homing_keyring *_Atomic keyring;
     struct trusted_proxies proxies;
     const char *base_url;
-    const char *docs_dir; /* docs.dir, read once at start: never a lookup per hit */
+    const char *domain_base_urls; /* public.domain_base_urls */
+    const char *docs_dir;         /* docs.dir, read once at start: never a lookup per hit */
     h2o_globalconf_t public_conf, admin_conf;
     int nthreads;
     struct worker workers[SERVE_THREADS_MAX];

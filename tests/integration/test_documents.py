@@ -217,6 +217,12 @@ try:
             check("{{doc:" not in text, "placeholder left in the copy")
             found = re.findall(r"http://127\.0\.0\.1:\d+/d/[A-Za-z0-9_-]{48}", text)
             check(len(set(found)) == 2, f"two document links per copy: {found}")
+            # the pixel at the top (track.pixel_placement's default), the
+            # added link at the end, where the reader looks for attachments
+            check(re.search(r'<html><body><img src="[^"]*/o/[A-Za-z0-9_-]{48}\.gif"[^>]*/><p>'
+                            r'<a href="[^"]*/d/[^"]*">notice</a></p><p><a href="[^"]*/d/[^"]*">'
+                            + re.escape(NAME) + r"</a></p></body>", text) is not None,
+                  f"pixel first, added link last: {text[-700:]!r}")
             urls[i + 1] = found
         check(not set(urls[1]) & set(urls[2]), "recipients share a document link")
         for rcpt, found in urls.items():

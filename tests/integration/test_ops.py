@@ -129,7 +129,9 @@ try:
         try:
             inst.set_config({"public.tls_cert": other_cert, "public.tls_key": good_key,
                              "public.listen": f"127.0.0.1:{squatter.getsockname()[1]}",
-                             "public.base_url": "https://tracking.invalid"})
+                             "public.base_url": "https://tracking.invalid",
+                             "public.domain_base_urls":
+                                 "example.org=https://t.example.invalid example.net=http://[::1]:9"})
             rc, lines, out = doctor(inst)
         finally:
             squatter.close()
@@ -139,6 +141,9 @@ try:
         check("FAIL" in levels(lines, "keys.file") and "chmod 600" in out, out)
         check(levels(lines, "store.url") == ["FAIL"] and "homing init" in out, out)
         check(levels(lines, "public.base_url")[0] == "FAIL" and "RFC 6761" in out, out)
+        # each sending domain's tracking host too (issue 17, item 7)
+        check(levels(lines, "public.domain_base_urls") == ["FAIL", "ok"] and
+              "t.example.invalid is under .invalid" in out and "::1 is an address" in out, out)
         tls = lines.get("public.tls_cert", [])
         check(any(l == "warn" and re.search(r"expires in [01] day", t) for l, t in tls), out)
         check(any(l == "warn" and "does not name tracking.invalid" in t for l, t in tls), out)
@@ -146,7 +151,7 @@ try:
         check(any(l == "FAIL" and "does not match" in t for l, t in key_lines), out)
         check(any(l == "FAIL" and "chmod 640" in t for l, t in key_lines), out)
         m = re.search(r"^(\d+) problem\(s\)", out, re.M)
-        check(m and int(m.group(1)) == 6, out)
+        check(m and int(m.group(1)) == 7, out)
 
     T.run(doctor_good_setup_with_tls)
     T.run(doctor_broken_setup)

@@ -202,8 +202,8 @@ def expected_recipients(msg):
 
 CLICK = re.compile(re.escape(BASE) + r"/c/([A-Za-z0-9_-]{48})")
 PIXEL = re.compile(r'<img src="' + re.escape(BASE) + r'/o/([A-Za-z0-9_-]{48})\.gif" width="1" '
-                   r'height="1" alt="" border="0" style="display:block;border:0;margin:0;'
-                   r'padding:0;width:1px;height:1px" />')
+                   r'height="1" alt="" border="0" style="position:absolute;float:left;border:0;'
+                   r'margin:0;padding:0;width:0;height:0" />')
 
 
 MSGID_FIELD = re.compile(rb"(?im)^message-id:[^\n]*\n(?:[ \t][^\n]*\n)*")
@@ -258,10 +258,12 @@ def check_copy(name, orig_bytes, out_bytes, msg_id, recipient, stored_links, wit
                 t = decode_token(pm[0].group(1))
                 check(t["kind"] == 1 and t["message"] == msg_id and t["recipient"] == recipient
                       and t["item"] == 0, f"{name}: bad pixel token {t}")
-                after = b[pm[0].end():]
-                if re.search(r"</body\s*>", a, re.I):
-                    check(re.match(r"</body", after, re.I) is not None,
-                          f"{name}: pixel not right before </body>")
+                # track.pixel_placement = top (the default): right after the
+                # body's own start tag, which these messages all have
+                before = b[:pm[0].start()]
+                if re.search(r"<body[^>]*>", a, re.I):
+                    check(re.search(r"<body[^>]*>$", before, re.I) is not None,
+                          f"{name}: pixel not right after <body>")
                 b = b[:pm[0].start()] + b[pm[0].end():]
                 pixels += 1
         # the original = the output with each click URL replaced by its original text
@@ -332,14 +334,59 @@ def check_qp_fidelity(conf, tmp):
     got = ob[i:ob.index(b"--BB--")]
     orig_lines = body.splitlines(keepends=True)
     got_lines = got.splitlines(keepends=True)
-    # lines 1-3 are untouched; the link's and the pixel's hard lines re-encoded
-    for ln in orig_lines[:3]:
+    # lines 2-3 and the last are untouched; the pixel's (right after <body>,
+    # track.pixel_placement = top) and the link's hard lines re-encoded; the
+    # end site, with no document link to add, changes nothing
+    for ln in orig_lines[1:3] + orig_lines[-1:]:
         check(ln in got_lines, f"qp: line {ln!r} not kept byte for byte in {got!r}")
     check(got.endswith(b"</html>=\r\n"), f"qp: final soft break not kept: {got[-40:]!r}")
     check(b"/c/" in got and b"example.org/offer" not in got, "qp: link not rewritten")
     check(b"</body>" in got.replace(b"=\r\n", b"").replace(b"=\n", b""), "qp: pixel part")
     for ln in got_lines:
         check(len(ln.rstrip(b"\r\n")) <= 76, f"qp: line of {len(ln.rstrip())} characters")
+
+
+def check_domain_base_url(conf, tmp):
+    """Item 7 of issue 17: mail From a domain named in [domain NAME] is tracked
+    under that domain's public_base_url (pixel, links), a link already under it
+    left alone; mail from another domain (a subdomain too) under
+    public.base_url; `homing message add --json` gives the domain's URLs."""
+    dconf = os.path.join(os.path.dirname(conf), "domains.conf")
+    open(dconf, "w").write(open(conf).read() +
+                           "\n[domain Example.ORG]\npublic_base_url = https://t.example.org/h\n"
+                           "[domain example.net]\npublic_base_url = https://t.example.net\n")
+    for sender, want in (("alice@example.org", "https://t.example.org/h"),
+                         ("bob@EXAMPLE.net", "https://t.example.net"),
+                         ("carol@mail.example.org", BASE)):
+        html = ('<html><body><a href="https://shop.example/x">x</a>'
+                '<a href="https://t.example.org/h/c/already">y</a></body></html>')
+        msg = (f"From: {sender}\nTo: dan@example.com\nSubject: d\nMIME-Version: 1.0\n"
+               f"Content-Type: text/html; charset=utf-8\n\n{html}\n").encode()
+        src = os.path.join(tmp, f"dom-{sender}.eml")
+        open(src, "wb").write(msg)
+        out = os.path.join(tmp, f"dom-{sender}.out")
+        rc, _, err = run(dconf, "track", "--per-message", "-o", out, src)
+        if not check(rc == 0, f"domain {sender}: track exit {rc}: {err}"):
+            continue
+        got = open(out, "rb").read().decode()
+        check(re.search(re.escape(want) + r"/o/[A-Za-z0-9_-]{48}\.gif", got) is not None,
+              f"domain {sender}: pixel not under {want}: {got!r}")
+        check(re.search(r'href="' + re.escape(want) + r"/c/[A-Za-z0-9_-]{48}\"", got) is not None,
+              f"domain {sender}: link not under {want}: {got!r}")
+        others = {BASE, "https://t.example.org/h", "https://t.example.net"} - {want}
+        check(not any(re.search(re.escape(o) + r"/[oc]/[A-Za-z0-9_-]{48}", got) for o in others),
+              f"domain {sender}: URLs of another domain: {got!r}")
+        if want != BASE:
+            check('href="https://t.example.org/h/c/already"' in got or "example.org" not in want,
+                  f"domain {sender}: a link under its own base URL was rewritten")
+    rc, out, err = run(dconf, "message", "add", "--json", "--subject", "s", "--from", "eve@example.org", "--to",
+                       "frank@example.com", "--link", "https://shop.example/y")
+    if check(rc == 0, f"message add: exit {rc}: {err}"):
+        j = json.loads(out)
+        urls = [c["open_url"] for c in j["copies"]] + \
+            [ln["click_url"] for c in j["copies"] for ln in c["links"]]
+        check(urls and all(u.startswith("https://t.example.org/h/") for u in urls),
+              f"message add: copies not under the domain's URL: {urls}")
 
 
 def check_strip_qp_lines(conf, tmp):
@@ -471,6 +518,7 @@ def main():
         check(rc == 0 and "DKIM" in err, "DKIM warning")
 
         check_qp_fidelity(conf, tmp)
+        check_domain_base_url(conf, tmp)
         check_strip_qp_lines(conf, tmp)
 
         # bad input: exit 2, one line, nothing registered, no files

@@ -64,6 +64,72 @@ static void test_defaults_and_load(void **state)
     rmdir(dir);
 }
 
+/* The tracking base URL per sending domain: [domain NAME] sections and
+ * public.domain_base_urls, one map; an exact domain match only. */
+static void test_domain_base_urls(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/homing-test-config-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/homing.conf", dir);
+    FILE *f = fopen(path, "w");
+    fputs("[public]\nbase_url = https://t.default.example\n"
+          "[domain example.org]\npublic_base_url = https://t.example.org\n"
+          "[domain Other.NET]\npublic_base_url = http://t.other.net:8080/p\n",
+          f);
+    fclose(f);
+    struct homing_config *c;
+    char err[256], url[HOMING_DOMAIN_URL_MAX + 1];
+    assert_int_equal(homing_config_new(dir, &c), 0);
+    assert_int_equal(homing_config_load(c, path, err, sizeof err), 0);
+    const struct homing_settings *v = homing_config_settings(c);
+    assert_string_equal(v->public.domain_base_urls,
+                        "example.org=https://t.example.org Other.NET=http://t.other.net:8080/p");
+    const char *map = v->public.domain_base_urls, *def = v->public.base_url;
+    assert_int_equal(homing_domain_base_url(map, "alice@EXAMPLE.org", def, url, sizeof url), 1);
+    assert_string_equal(url, "https://t.example.org");
+    assert_int_equal(homing_domain_base_url(map, "<bob@other.net>", def, url, sizeof url), 1);
+    assert_string_equal(url, "http://t.other.net:8080/p");
+    /* a subdomain, another domain, no sender: the default */
+    assert_int_equal(homing_domain_base_url(map, "c@mail.example.org", def, url, sizeof url), 0);
+    assert_string_equal(url, "https://t.default.example");
+    assert_int_equal(homing_domain_base_url(map, "c@example.com", def, url, sizeof url), 0);
+    assert_int_equal(homing_domain_base_url(map, NULL, def, url, sizeof url), 0);
+    assert_string_equal(url, "https://t.default.example");
+    assert_int_equal(homing_domain_base_url(map, "a@example.org", def, url, 5), -ENAMETOOLONG);
+
+    /* the option itself, comma-separated; bad entries refused with a reason */
+    assert_int_equal(homing_config_set(c, "public.domain_base_urls",
+                                       "a.example=https://a.t, b.example=https://b.t"),
+                     0);
+    assert_int_equal(
+        homing_domain_base_url(v->public.domain_base_urls, "x@b.example", def, url, sizeof url), 1);
+    assert_string_equal(url, "https://b.t");
+    static const char *const bad[] = {"example.org",         "example.org=ftp://x",
+                                      "=https://x",          "exa mple.org=https://x",
+                                      "e_x.org=https://x",   "example.org=https://x\"y",
+                                      "example.org=https://"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(homing_config_check("public.domain_base_urls", bad[i], err, sizeof err),
+                         -EINVAL);
+        assert_non_null(strstr(err, "DOMAIN=URL"));
+    }
+    f = fopen(path, "w");
+    fputs("[domain example.org]\nbase_url = https://t.example.org\n", f);
+    fclose(f);
+    assert_int_equal(homing_config_load(c, path, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "takes only public_base_url"));
+    f = fopen(path, "w");
+    fputs("[domain example.org]\npublic_base_url = t.example.org\n", f);
+    fclose(f);
+    assert_int_equal(homing_config_load(c, path, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "[domain example.org]"));
+    homing_config_free(c);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_every_option_documented(void **state)
 {
     (void)state;
@@ -183,9 +249,8 @@ static void test_types(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_and_load),
-        cmocka_unit_test(test_every_option_documented),
-        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_defaults_and_load),         cmocka_unit_test(test_domain_base_urls),
+        cmocka_unit_test(test_every_option_documented),   cmocka_unit_test(test_types),
         cmocka_unit_test(test_every_option_has_a_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,12 +23,16 @@ static char *apply(const char *in, const struct rewrite_list *l)
     struct homing_buf b;
     homing_buf_init(&b, 1 << 20);
     size_t pos = 0;
+    int top = 0; /* a top pixel: the end site adds nothing (no document links here) */
+    for (size_t i = 0; i < l->n; i++) top |= l->v[i].kind == REWRITE_PIXEL_TOP;
     for (size_t i = 0; i < l->n; i++) {
         const struct rewrite_site *s = &l->v[i];
         assert_true(s->start >= pos);
         assert_int_equal(homing_buf_append(&b, in + pos, s->start - pos), 0);
-        if (s->kind == REWRITE_PIXEL)
+        if (s->kind == REWRITE_PIXEL_TOP || (s->kind == REWRITE_PIXEL && !top))
             assert_int_equal(rewrite_put_pixel(&b, "P"), 0);
+        else if (s->kind == REWRITE_PIXEL)
+            ;
         else if (s->kind == REWRITE_REFUSED) /* left as written */
             assert_int_equal(homing_buf_append(&b, in + s->start, s->end - s->start), 0);
         else
@@ -46,9 +50,7 @@ static char *html_out(const char *in, int pixel, struct rewrite_list *l)
     return apply(in, l);
 }
 
-#define PIXEL                                                                                      \
-    "<img src=\"P\" width=\"1\" height=\"1\" alt=\"\" border=\"0\" "                               \
-    "style=\"display:block;border:0;margin:0;padding:0;width:1px;height:1px\" />"
+#define PIXEL "<img src=\"P\" " REWRITE_PIXEL_ATTRS " />"
 
 static void test_preserves_bytes(void **state)
 {
@@ -228,6 +230,46 @@ static void test_area_and_conditional(void **state)
     rewrite_list_free(&l);
 }
 
+/* track.pixel_placement = top: right after the body's own start tag, when
+ * nothing before it opened the body; else at the end, as with bottom. */
+static void test_pixel_at_top(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"<!DOCTYPE html>\n<html><head><title>a<body>b</title>"
+         "<style>body{}</style><script>var b='<body>'</script></head>\n"
+         "<!-- c --><BODY class=x>\n<p>y</p></body></html>",
+         "<!DOCTYPE html>\n<html><head><title>a<body>b</title>"
+         "<style>body{}</style><script>var b='<body>'</script></head>\n"
+         "<!-- c --><BODY class=x>" PIXEL "\n<p>y</p></body></html>"},
+        {"\xef\xbb\xbf<body><p>y</p>", "\xef\xbb\xbf<body>" PIXEL "<p>y</p>"},
+        /* text, or an element that is no head's, opened the body before its tag */
+        {"x<body><p>y</p></body>", "x<body><p>y</p>" PIXEL "</body>"},
+        {"<head><p>y</p><body>z</body>", "<head><p>y</p><body>z" PIXEL "</body>"},
+        {"<html></br><body>z</body>", "<html></br><body>z" PIXEL "</body>"},
+        {"<noscript></noscript><body>z</body>", "<noscript></noscript><body>z" PIXEL "</body>"},
+        /* no body tag at all: at the end */
+        {"<p>fragment", "<p>fragment" PIXEL},
+        /* an empty body: one pixel, at the one place */
+        {"<body></body>", "<body>" PIXEL "</body>"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct rewrite_list l, g = {0};
+        char *out = html_out(cases[i].in, REWRITE_PIXEL_AT_TOP, &l);
+        assert_string_equal(out, cases[i].want);
+        /* the gumbo finder agrees */
+        assert_int_equal(
+            rewrite_html_gumbo(cases[i].in, strlen(cases[i].in), BASE, REWRITE_PIXEL_AT_TOP, &g),
+            0);
+        assert_true(rewrite_list_same(&l, &g));
+        free(out);
+        rewrite_list_free(&l);
+        rewrite_list_free(&g);
+    }
+}
+
 static void test_pixel_placement(void **state)
 {
     (void)state;
@@ -257,11 +299,13 @@ static void test_pixel_placement(void **state)
     free(out);
     rewrite_list_free(&l);
 
-    /* no visible effect: 1x1, no border, no margin, block so it adds no line
-     * box, no alt text to show when images are blocked */
+    /* no visible effect: out of the flow and of zero size (1x1 where CSS is
+     * ignored), no border, no margin, no alt text to show when images are
+     * blocked; browser/pixel_layout measures it */
     assert_non_null(strstr(PIXEL, "width=\"1\" height=\"1\""));
     assert_non_null(strstr(PIXEL, "alt=\"\""));
-    assert_non_null(strstr(PIXEL, "display:block"));
+    assert_non_null(strstr(PIXEL, "position:absolute;float:left"));
+    assert_non_null(strstr(PIXEL, "width:0;height:0"));
     assert_non_null(strstr(PIXEL, "border:0"));
 }
 
@@ -392,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_escaping_in_replacement),
         cmocka_unit_test(test_text),
+        cmocka_unit_test(test_pixel_at_top),
         cmocka_unit_test(test_doc_placeholder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

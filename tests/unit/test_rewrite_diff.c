@@ -25,7 +25,7 @@
 
 #define BASE "https://t.example.com"
 
-static size_t n_docs, n_sites;
+static size_t n_docs, n_sites, n_tops;
 static const char *current;
 
 static void dump(const char *what, const struct rewrite_list *l)
@@ -55,6 +55,14 @@ static int check_doc(void *ctx, const char *html, size_t len)
         rewrite_list_free(&a);
         rewrite_list_free(&b);
     }
+    /* the top pixel's place, when the tokenizer finds one, is gumbo's */
+    size_t top = rewrite_body_start(html, len), gtop = rewrite_gumbo_body_start(html, len);
+    int bom = len >= 3 && memcmp(html, "\xef\xbb\xbf", 3) == 0; /* gumbo: text; a browser: none */
+    if (top != SIZE_MAX && !bom && top != gtop) {
+        fprintf(stderr, "%s: %zu bytes: body starts at %zu, gumbo %zu\n", current, len, top, gtop);
+        fail();
+    }
+    n_tops += top != SIZE_MAX;
     n_docs++;
     return 0;
 }
@@ -119,8 +127,10 @@ static void test_corpus(void **state)
     size_t files = 0;
     walk("tests/data", &files);
     walk("fuzz/corpus", &files);
-    fprintf(stderr, "%zu files, %zu documents, %zu sites: the same\n", files, n_docs, n_sites);
+    fprintf(stderr, "%zu files, %zu documents, %zu sites, %zu body starts: the same\n", files,
+            n_docs, n_sites, n_tops);
     assert_true(files > 100);
+    assert_true(n_tops > 50);
 }
 
 /* Corners: raw text, comments, script escapes, references, the pixel. */
