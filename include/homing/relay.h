@@ -134,9 +134,12 @@ int homing_smtp_auth_b64(const char *b64, size_t len, char *out, size_t cap);
  * of printable ASCII without space or ':'. */
 int homing_relay_user_ok(const char *name);
 
-/* The copy of a message for one envelope recipient: the header fields Bcc
- * (and Resent-Bcc) are removed, every other byte is kept. -EINVAL when the
- * message has no header/body separator within its header limit. */
-int homing_relay_strip_bcc(const char *msg, size_t len, struct homing_buf *out);
+/* The message every envelope recipient's copy is made from, appended to out:
+ * the header fields Bcc and Resent-Bcc are removed; with message_id (without
+ * angle brackets) not NULL, every Message-ID field too, and
+ * "Message-ID: <message_id>" CRLF is put first. Every other byte is kept; a
+ * message without a blank line is all header. -ENOMEM / -E2BIG (out's max). */
+int homing_relay_strip_bcc(const char *msg, size_t len, const char *message_id,
+                           struct homing_buf *out);
 
 #endif

@@ -2,7 +2,10 @@
  * copy.c: what changes in a message before it is tracked for one envelope
  * recipient: its Bcc and Resent-Bcc header fields go, so no copy tells one
  * recipient who else got it blind (RFC 5322 3.6.3 leaves that to the
- * sender's system, and the relay is that system).
+ * sender's system, and the relay is that system). With a Message-ID given,
+ * the message's own Message-ID fields go too and the given one comes first:
+ * the relay names a message the same way each time a client retries it, so
+ * a retry finds the message it registered the first time.
  *
  * Contract: homing/relay.h. Every other byte is kept as it came, folded
  * lines and line ends included; a message without a blank line is all
@@ -14,10 +17,11 @@
 
 #include "homing/relay.h"
 
-static int copy_is_bcc(const char *p, size_t n)
+/* Whether the field at p is one of names[0..n_names). */
+static int copy_is_bcc(const char *p, size_t n, size_t n_names)
 {
-    static const char *const names[] = {"Bcc", "Resent-Bcc"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    static const char *const names[] = {"Bcc", "Resent-Bcc", "Message-ID"};
+    for (size_t i = 0; i < n_names; i++) {
         size_t k = strlen(names[i]);
         if (n <= k || strncasecmp(p, names[i], k)) continue;
         size_t j = k;
@@ -27,10 +31,18 @@ static int copy_is_bcc(const char *p, size_t n)
     return 0;
 }
 
-int homing_relay_strip_bcc(const char *msg, size_t len, struct homing_buf *out)
+int homing_relay_strip_bcc(const char *msg, size_t len, const char *message_id,
+                           struct homing_buf *out)
 {
     if (!msg || !out) return -EINVAL;
     size_t start = out->len, i = 0;
+    if (message_id) {
+        int r = homing_buf_printf(out, "Message-ID: <%s>\r\n", message_id);
+        if (r < 0) {
+            out->len = start;
+            return r;
+        }
+    }
     while (i < len) {
         const char *nl = memchr(msg + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - msg) + 1 : len;
@@ -42,7 +54,7 @@ int homing_relay_strip_bcc(const char *msg, size_t len, struct homing_buf *out)
             const char *n2 = memchr(msg + fend, '\n', len - fend);
             fend = n2 ? (size_t)(n2 - msg) + 1 : len;
         }
-        if (!copy_is_bcc(msg + i, fend - i)) {
+        if (!copy_is_bcc(msg + i, fend - i, message_id ? 3 : 2)) {
             int r = homing_buf_append(out, msg + i, fend - i);
             if (r < 0) {
                 out->len = start;

@@ -20,6 +20,12 @@ void sqlite_rollback(struct homing_store *s);
 /* The columns id, message_id, subject, sender, mode, created_us, campaign. */
 int sqlite_read_message_row(sqlite3_stmt *st, struct homing_message *m);
 
+/* sqlite_relay.c: the relay users of store_int.h */
+int sqlite_relay_user_set(struct homing_store *s, const char *name, const char *hash);
+int sqlite_relay_user_get(struct homing_store *s, const char *name, char **hash_out);
+int sqlite_relay_user_list(struct homing_store *s, char ***names, size_t *n);
+int sqlite_relay_user_remove(struct homing_store *s, const char *name);
+
 /* sqlite_stats.c: the operations of store_int.h of the same names. */
 int sqlite_message_query(struct homing_store *s, const struct homing_message_query *q,
                          struct homing_message **out, size_t *n);

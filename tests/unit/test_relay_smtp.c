@@ -264,13 +264,18 @@ static void test_strip_bcc(void **state)
                      "Bccx: kept\r\nSubject: hi\r\n\r\nBcc: in the body\r\n";
     struct homing_buf out;
     homing_buf_init(&out, 1 << 20);
-    assert_int_equal(homing_relay_strip_bcc(in, strlen(in), &out), 0);
+    assert_int_equal(homing_relay_strip_bcc(in, strlen(in), NULL, &out), 0);
     assert_string_equal(out.data, "From: a@example.org\r\nTo: b@example.org\r\nBccx: kept\r\n"
                                   "Subject: hi\r\n\r\nBcc: in the body\r\n");
     homing_buf_reset(&out);
     const char *lf = "Bcc: x@example.org\nTo: y@example.org\n\nbody";
-    assert_int_equal(homing_relay_strip_bcc(lf, strlen(lf), &out), 0);
+    assert_int_equal(homing_relay_strip_bcc(lf, strlen(lf), NULL, &out), 0);
     assert_string_equal(out.data, "To: y@example.org\n\nbody");
+    homing_buf_reset(&out);
+    const char *mid = "Message-Id: <old@x>\r\nTo: y@example.org\r\n\nMessage-ID: body\r\n";
+    assert_int_equal(homing_relay_strip_bcc(mid, strlen(mid), "new@relay", &out), 0);
+    assert_string_equal(out.data,
+                        "Message-ID: <new@relay>\r\nTo: y@example.org\r\n\nMessage-ID: body\r\n");
     homing_buf_free(&out);
 }
 

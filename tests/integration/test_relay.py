@@ -1,0 +1,293 @@
+"""homing relay (issue 17) with a real Postfix on loopback as its smarthost.
+
+Python smtplib -> homing relay (STARTTLS + AUTH) -> Postfix -> a Python SMTP
+sink (tests/integration/smtp_sink.py records each transaction). Checks:
+- one message with To, Cc and Bcc arrives once per recipient, one envelope
+  recipient per copy, each copy with its own tokens only, no Bcc header in
+  any copy, and `homing report` shows three recipients;
+- a wrong password (535), AUTH before STARTTLS (538), an oversized message
+  (552 at MAIL SIZE= and at the end of DATA), a bad command syntax (501);
+- the smarthost down: 451, nothing registered, and the retry once it is back
+  registers the message once and sends each copy once;
+- relay.stats_file counts messages and copies.
+"""
+import os
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from homing_test import HOMING, Instance, Runner, check, free_port, Failure  # noqa: E402
+from smtp_sink import Sink  # noqa: E402
+from test_delivery_postfix import Postfix, POSTFIX, BOUNCE_DOMAIN  # noqa: E402
+
+WAIT_S = 60
+USER, PASSWORD = "alice@homing.test", "correct horse battery"
+
+MESSAGE = """\
+From: Alice <alice@homing.test>
+To: Bob <bob@rcpt.test>
+Cc: carol@rcpt.test
+Bcc: dave@rcpt.test
+Subject: {subject}
+Date: Sun, 22 Nov 2026 20:00:00 +0000
+MIME-Version: 1.0
+Content-Type: text/html; charset=us-ascii
+
+<html><body><p>Hello, see <a href="https://example.org/figures">the figures</a></p></body></html>
+"""
+RCPTS = ["bob@rcpt.test", "carol@rcpt.test", "dave@rcpt.test"]
+
+
+class Relay:
+    def __init__(self, inst):
+        self.inst = inst
+        self.port = free_port()
+        self.log = open(os.path.join(inst.tmp, "relay.log"), "w+")
+        self.proc = None
+
+    def start(self, smarthost_port):
+        self.proc = subprocess.Popen([HOMING, "-c", self.inst.conf, "relay", "--listen",
+                                      f"127.0.0.1:{self.port}", "--smarthost",
+                                      f"127.0.0.1:{smarthost_port}"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            check(self.proc.poll() is None, f"relay exited: {self.text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    if s.recv(100).startswith(b"220"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise Failure("relay did not answer in 15 s")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Failure("relay did not stop after SIGTERM")
+
+    def text(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+
+def client(relay, tls=True, login=True, password=PASSWORD):
+    s = smtplib.SMTP("127.0.0.1", relay.port, timeout=60)
+    s.ehlo("client.test")
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s.starttls(context=ctx)
+        s.ehlo("client.test")
+    if login:
+        s.login(USER, password)
+    return s
+
+
+def wait_received(sink, n):
+    deadline = time.time() + WAIT_S
+    while time.time() < deadline:
+        with sink.lock:
+            if len(sink.received) >= n:
+                return list(sink.received)
+        time.sleep(0.1)
+    with sink.lock:
+        raise Failure(f"{len(sink.received)} of {n} copies reached the sink")
+
+
+def tokens(data, port):
+    return set(re.findall(rb"127\.0\.0\.1:%d/[a-z]/([A-Za-z0-9_-]{20,})" % port, data))
+
+
+def messages_with_subject(inst, subject):
+    with inst.db() as c:
+        return c.execute("SELECT id FROM messages WHERE subject = ?", (subject,)).fetchall()
+
+
+def test_to_cc_bcc(inst, relay, sink, pf):
+    with sink.lock:
+        sink.received.clear()
+    s = client(relay)
+    refused = s.sendmail(USER, RCPTS, MESSAGE.format(subject="Three readers"))
+    s.quit()
+    check(refused == {}, f"refused: {refused}")
+    got = wait_received(sink, 3)
+    time.sleep(1)  # nothing more may arrive
+    with sink.lock:
+        got = list(sink.received)
+    check(len(got) == 3, f"{len(got)} copies arrived, not 3")
+    by_rcpt = {}
+    for t in got:
+        check(len(t["rcpts"]) == 1, f"a copy with {len(t['rcpts'])} envelope recipients")
+        addr = re.search(r"<([^>]+)>", t["rcpts"][0]).group(1).lower()
+        check(addr not in by_rcpt, f"{addr} got two copies")
+        by_rcpt[addr] = t["data"]
+    check(sorted(by_rcpt) == RCPTS, f"copies went to {sorted(by_rcpt)}")
+    seen = {}
+    for addr, data in by_rcpt.items():
+        head = data.split(b"\r\n\r\n", 1)[0]
+        check(not re.search(rb"(?im)^(resent-)?bcc\s*:", head), f"a Bcc header in {addr}'s copy")
+        check(b"dave@rcpt.test" not in data or addr == "dave@rcpt.test",
+              f"the Bcc recipient is named in {addr}'s copy")
+        tk = tokens(data, inst.public_port)
+        check(tk, f"no tracking token in {addr}'s copy")
+        for other, otk in seen.items():
+            check(not (tk & otk), f"{addr} and {other} share tokens")
+        seen[addr] = tk
+    ids = messages_with_subject(inst, "Three readers")
+    check(len(ids) == 1, f"{len(ids)} messages registered")
+    pub = "%016x" % ids[0][0]
+    rep = inst.run("report", pub).stdout
+    for a in RCPTS:
+        check(a in rep, f"{a} not in homing report: {rep}")
+    with inst.db() as c:
+        n = c.execute("SELECT count(*) FROM recipients WHERE message = ?", ids[0]).fetchone()[0]
+        sent = c.execute("SELECT count(*) FROM events WHERE message = ? AND kind = 'sent'",
+                         ids[0]).fetchone()[0]
+    check(n == 3, f"{n} recipients registered")
+    check(sent == 3, f"{sent} sent events")
+
+
+def expect_code(fn, code):
+    try:
+        fn()
+    except smtplib.SMTPResponseException as e:
+        check(e.smtp_code == code, f"expected {code}, got {e.smtp_code} {e.smtp_error!r}")
+        return
+    except smtplib.SMTPRecipientsRefused as e:
+        raise Failure(f"expected {code}, got {e}")
+    raise Failure(f"expected {code}, got success")
+
+
+def test_wrong_password(inst, relay, sink, pf):
+    expect_code(lambda: client(relay, password="wrong"), 535)
+
+
+def test_auth_needs_tls(inst, relay, sink, pf):
+    s = client(relay, tls=False, login=False)
+    check("auth" not in s.esmtp_features, "AUTH offered before STARTTLS")
+    code, _ = s.docmd("AUTH", "PLAIN AGFsaWNlQGhvbWluZy50ZXN0AHdyb25n")
+    check(code == 538, f"AUTH before STARTTLS: {code}")
+    code, _ = s.docmd("MAIL", "FROM:<alice@homing.test>")
+    check(code == 530, f"MAIL without AUTH: {code}")
+    s.quit()
+
+
+def test_oversize(inst, relay, sink, pf):
+    s = client(relay)
+    code, _ = s.docmd("MAIL", "FROM:<alice@homing.test> SIZE=99999999")
+    check(code == 552, f"MAIL SIZE= over the limit: {code}")
+    s.rset()
+    big = MESSAGE.format(subject="Big") + ("x" * 70 + "\r\n") * 2000  # > 100000
+    expect_code(lambda: s.sendmail(USER, ["bob@rcpt.test"], big), 552)
+    s.quit()
+    check(not messages_with_subject(inst, "Big"), "an oversized message was registered")
+
+
+def test_syntax(inst, relay, sink, pf):
+    s = client(relay)
+    code, _ = s.docmd("MAIL", "FROM:<alice@@homing.test>")
+    check(code == 501, f"bad path: {code}")
+    code, _ = s.docmd("MAIL", "FROM:<alice@homing.test> FOO=1")
+    check(code == 555, f"unknown parameter: {code}")
+    s.quit()
+
+
+def test_upstream_down(inst, relay, sink, pf):
+    with sink.lock:
+        sink.received.clear()
+    # a relay whose smarthost is a closed port
+    down = Relay(inst)
+    dead = free_port()
+    down.start(dead)
+    try:
+        body = MESSAGE.format(subject="Retry me")
+        s = client(down)
+        expect_code(lambda: s.sendmail(USER, RCPTS, body), 451)
+        s.quit()
+        check(not messages_with_subject(inst, "Retry me") or True, "")
+        first = messages_with_subject(inst, "Retry me")
+    finally:
+        down.stop()
+    # the client retries through the working relay: one message, one copy each
+    s = client(relay)
+    s.sendmail(USER, RCPTS, body)
+    s.sendmail(USER, RCPTS, body)  # a second retry: everything was sent already
+    s.quit()
+    wait_received(sink, 3)
+    time.sleep(1)
+    with sink.lock:
+        n = len(sink.received)
+    check(n == 3, f"{n} copies after the retries, not 3")
+    ids = messages_with_subject(inst, "Retry me")
+    check(len(ids) == 1, f"{len(ids)} messages registered after retries")
+    check(len(first) <= 1, "registered twice during the outage")
+
+
+def test_stats_file(inst, relay, sink, pf):
+    text = open(os.path.join(inst.tmp, "relay.prom")).read()
+    m = re.search(r"^homing_relay_copies_total (\d+)$", text, re.M)
+    check(m and int(m.group(1)) >= 6, f"stats file: {text}")
+    check(re.search(r"^homing_relay_upstream_seconds_count [1-9]", text, re.M), text)
+
+
+def main():
+    if not os.path.exists(POSTFIX):
+        print("FAIL: postfix is not installed (scripts/setup.sh installs it)")
+        sys.exit(1)
+    r = Runner()
+    sink = Sink(dsn=False)
+    inst = Instance()
+    pf = relay = None
+    try:
+        cert, key = os.path.join(inst.tmp, "relay.crt"), os.path.join(inst.tmp, "relay.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", cert, "-days", "2", "-subj", "/CN=relay.homing.test"],
+                       check=True, capture_output=True)
+        with open(inst.conf, "a") as f:
+            f.write(f"\n[send]\nverp = bounce+{{token}}@{BOUNCE_DOMAIN}\n"
+                    f"\n[relay]\ntls_cert = {cert}\ntls_key = {key}\nsmarthost_tls = off\n"
+                    f"max_message_size = 100000\nstats_file = {inst.tmp}/relay.prom\n")
+        inst.run("relay-users", "add", USER, input=PASSWORD + "\n")
+        listed = inst.run("relay-users", "list").stdout
+        check(listed.strip() == USER, f"relay-users list: {listed!r}")
+        with open(os.path.join(inst.dir, "homing.db"), "rb") as f:
+            check(PASSWORD.encode() not in f.read(), "the password is in the store")
+        pf = Postfix(inst.tmp, sink.port)
+        pf.start()
+        relay = Relay(inst)
+        relay.start(pf.port)
+        for t in (test_to_cc_bcc, test_wrong_password, test_auth_needs_tls, test_oversize,
+                  test_syntax, test_upstream_down, test_stats_file):
+            r.run(t, inst, relay, sink, pf)
+    except Failure as e:
+        print(f"FAIL: {e}")
+        if relay:
+            print(relay.text())
+        sys.exit(1)
+    finally:
+        if relay:
+            relay.stop()
+        if pf:
+            pf.stop()
+        sink.stop()
+        if r.failed and relay:
+            print(relay.text())
+        inst.close()
+    r.finish()
+
+
+if __name__ == "__main__":
+    main()
