@@ -9,7 +9,9 @@ sink (tests/integration/smtp_sink.py records each transaction). Checks:
   (552 at MAIL SIZE= and at the end of DATA), a bad command syntax (501);
 - the smarthost down: 451, nothing registered, and the retry once it is back
   registers the message once and sends each copy once;
-- relay.stats_file counts messages and copies.
+- relay.stats_file counts messages and copies;
+- filter mode: Postfix's content_filter -> relay -> Postfix's re-injection
+  port -> delivered, one copy per recipient.
 """
 import os
 import re
@@ -51,9 +53,12 @@ class Relay:
         self.proc = None
 
     def start(self, smarthost_port):
+        self.start_args(smarthost_port)
+
+    def start_args(self, smarthost_port, *extra):
         self.proc = subprocess.Popen([HOMING, "-c", self.inst.conf, "relay", "--listen",
                                       f"127.0.0.1:{self.port}", "--smarthost",
-                                      f"127.0.0.1:{smarthost_port}"],
+                                      f"127.0.0.1:{smarthost_port}", *extra],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -243,6 +248,55 @@ def test_stats_file(inst, relay, sink, pf):
     check(re.search(r"^homing_relay_upstream_seconds_count [1-9]", text, re.M), text)
 
 
+FILTER_MASTER = """\
+127.0.0.1:{port} inet n - n - - smtpd
+  -o content_filter=homing:[127.0.0.1]:{relay}
+homing    unix  - - n - 4 smtp
+  -o smtp_send_xforward_command=no
+  -o disable_dns_lookups=yes
+  -o smtp_tls_security_level=none
+127.0.0.1:{reinject} inet n - n - - smtpd
+  -o content_filter=
+  -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o mynetworks=127.0.0.0/8
+"""
+
+
+def test_postfix_content_filter(inst, relay, sink, pf):
+    """Postfix -> homing relay (filter mode) -> Postfix's re-injection -> sink."""
+    with sink.lock:
+        sink.received.clear()
+    pf2 = Postfix(os.path.join(inst.tmp, "pf2"), sink.port)
+    filt = Relay(inst)
+    reinject = free_port()
+    master = open(os.path.join(pf2.conf, "master.cf")).read().split("\n", 1)[1]
+    with open(os.path.join(pf2.conf, "master.cf"), "w") as f:
+        f.write(FILTER_MASTER.format(port=pf2.port, relay=filt.port, reinject=reinject) + master)
+    try:
+        filt.start_args(reinject, "--mode", "filter")
+        pf2.start()
+        s = smtplib.SMTP("127.0.0.1", pf2.port, timeout=60)
+        s.sendmail("alice@homing.test", RCPTS, MESSAGE.format(subject="Filtered"))
+        s.quit()
+        got = wait_received(sink, 3)
+        time.sleep(1)
+        with sink.lock:
+            got = list(sink.received)
+        check(len(got) == 3, f"{len(got)} copies through the filter, not 3: {pf2.log()}")
+        addrs = sorted(re.search(r"<([^>]+)>", t["rcpts"][0]).group(1).lower() for t in got)
+        check(addrs == RCPTS, f"copies went to {addrs}")
+        for t in got:
+            check(len(t["rcpts"]) == 1, "a filtered copy with several recipients")
+            head = t["data"].split(b"\r\n\r\n", 1)[0]
+            check(not re.search(rb"(?im)^bcc\s*:", head), "a Bcc header after the filter")
+            check(tokens(t["data"], inst.public_port), "a filtered copy without tokens")
+        check(len(messages_with_subject(inst, "Filtered")) == 1, "not registered once")
+    finally:
+        filt.stop()
+        pf2.stop()
+
+
 def main():
     if not os.path.exists(POSTFIX):
         print("FAIL: postfix is not installed (scripts/setup.sh installs it)")
@@ -270,7 +324,7 @@ def main():
         relay = Relay(inst)
         relay.start(pf.port)
         for t in (test_to_cc_bcc, test_wrong_password, test_auth_needs_tls, test_oversize,
-                  test_syntax, test_upstream_down, test_stats_file):
+                  test_syntax, test_upstream_down, test_stats_file, test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
         print(f"FAIL: {e}")
