@@ -89,6 +89,10 @@ struct relay {
     /* counters for relay.stats_file */
     atomic_llong messages, copies, refused, tempfail, latency_us, latency_n;
     pthread_mutex_t stats_lock;
+    /* the open sessions' sockets, so that a stop can end sessions waiting
+     * for their client (relay.max_connections entries, under conns_lock) */
+    pthread_mutex_t conns_lock;
+    int *conns;
 };
 
 struct conn {
@@ -108,12 +112,13 @@ struct conn {
     size_t n_rcpt;
 };
 
-static volatile sig_atomic_t relay_stop;
+/* set by SIGTERM/SIGINT; read by every session (lock-free, so signal-safe) */
+static atomic_int relay_stop;
 
 static void relay_on_signal(int sig)
 {
     (void)sig;
-    relay_stop = 1;
+    atomic_store(&relay_stop, 1);
 }
 
 /* ---- I/O ---- */
@@ -155,7 +160,7 @@ static ssize_t conn_fill(struct conn *c)
     for (;;) {
         ssize_t n = c->ssl ? SSL_read(c->ssl, c->in + c->ilen, (int)(sizeof c->in - c->ilen))
                            : recv(c->fd, c->in + c->ilen, sizeof c->in - c->ilen, 0);
-        if (n < 0 && !c->ssl && errno == EINTR && !relay_stop) continue;
+        if (n < 0 && !c->ssl && errno == EINTR && !atomic_load(&relay_stop)) continue;
         if (n > 0) c->ilen += (size_t)n;
         return n;
     }
@@ -786,7 +791,7 @@ static void *relay_session(void *arg)
     c->rcpts = calloc((size_t)r->set->relay.max_recipients, sizeof *c->rcpts);
     if (!line || !c->rcpts) goto out;
     if (conn_write(c, "220 %s ESMTP homing relay", r->hostname) < 0) goto out;
-    while (!relay_stop) {
+    while (!atomic_load(&relay_stop)) {
         size_t len = 0;
         int l = conn_line(c, line, HOMING_SMTP_READ_LINE_MAX + 1, &len);
         if (l < 0) break;
@@ -808,7 +813,11 @@ out:
         SSL_shutdown(c->ssl);
         SSL_free(c->ssl);
     }
+    pthread_mutex_lock(&r->conns_lock);
+    for (long long i = 0; i < r->set->relay.max_connections; i++)
+        if (r->conns[i] == c->fd) r->conns[i] = -1;
     close(c->fd);
+    pthread_mutex_unlock(&r->conns_lock);
     free(line);
     free(c->rcpts);
     free(c);
@@ -943,8 +952,16 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
                         cli_safe(r.set->relay.listen, safe, sizeof safe),
                         lfd == -EINVAL ? "ADDRESS:PORT expected" : strerror(-lfd));
     }
+    r.conns = malloc((size_t)r.set->relay.max_connections * sizeof *r.conns);
+    if (!r.conns) {
+        close(lfd);
+        SSL_CTX_free(r.tls);
+        return cli_fail("out of memory");
+    }
+    for (long long i = 0; i < r.set->relay.max_connections; i++) r.conns[i] = -1;
     pthread_mutex_init(&r.store_lock, NULL);
     pthread_mutex_init(&r.stats_lock, NULL);
+    pthread_mutex_init(&r.conns_lock, NULL);
     struct sigaction sa = {.sa_handler = relay_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -954,7 +971,7 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
     relay_stats_write(&r);
     log_info("relay: listening on %s (%s mode), smarthost %s", r.set->relay.listen,
              r.filter ? "filter" : "submission", r.set->relay.smarthost);
-    while (!relay_stop) {
+    while (!atomic_load(&relay_stop)) {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -982,11 +999,22 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
         c->fd = fd;
         c->loopback = relay_peer(fd, c->peer, sizeof c->peer);
         atomic_fetch_add(&r.active, 1);
+        pthread_mutex_lock(&r.conns_lock);
+        for (long long i = 0; i < r.set->relay.max_connections; i++)
+            if (r.conns[i] < 0) {
+                r.conns[i] = fd;
+                break;
+            }
+        pthread_mutex_unlock(&r.conns_lock);
         pthread_t th;
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&th, &at, relay_session, c) != 0) {
+            pthread_mutex_lock(&r.conns_lock);
+            for (long long i = 0; i < r.set->relay.max_connections; i++)
+                if (r.conns[i] == fd) r.conns[i] = -1;
+            pthread_mutex_unlock(&r.conns_lock);
             atomic_fetch_sub(&r.active, 1);
             close(fd);
             free(c);
@@ -994,12 +1022,18 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
         pthread_attr_destroy(&at);
     }
     close(lfd);
-    /* sessions see relay_stop after their current command */
+    /* a session waiting for its client ends now; one in the middle of a
+     * message finishes it (its reply cannot be read, the client retries) */
+    pthread_mutex_lock(&r.conns_lock);
+    for (long long i = 0; i < r.set->relay.max_connections; i++)
+        if (r.conns[i] >= 0) shutdown(r.conns[i], SHUT_RD);
+    pthread_mutex_unlock(&r.conns_lock);
     for (int i = 0; i < RELAY_DRAIN_S * 10 && atomic_load(&r.active) > 0; i++) usleep(100000);
     log_info("relay: stopped");
     if (atomic_load(&r.active) == 0) {
         auth_client_exit();
         SSL_CTX_free(r.tls);
+        free(r.conns);
     }
     return CLI_OK;
 }

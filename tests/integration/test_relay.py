@@ -221,9 +221,14 @@ def test_upstream_down(inst, relay, sink, pf):
         body = MESSAGE.format(subject="Retry me")
         s = client(down)
         expect_code(lambda: s.sendmail(USER, RCPTS, body), 451)
+        expect_code(lambda: s.sendmail(USER, RCPTS, body), 451)  # the client retries early
         s.quit()
-        check(not messages_with_subject(inst, "Retry me") or True, "")
         first = messages_with_subject(inst, "Retry me")
+        check(len(first) == 1, f"{len(first)} messages registered during the outage, not 1")
+        with inst.db() as c:
+            sent = c.execute("SELECT count(*) FROM events WHERE message = ? AND kind = 'sent'",
+                             first[0]).fetchone()[0]
+        check(sent == 0, f"{sent} copies recorded as sent while the smarthost was down")
     finally:
         down.stop()
     # the client retries through the working relay: one message, one copy each
@@ -237,11 +242,53 @@ def test_upstream_down(inst, relay, sink, pf):
         n = len(sink.received)
     check(n == 3, f"{n} copies after the retries, not 3")
     ids = messages_with_subject(inst, "Retry me")
-    check(len(ids) == 1, f"{len(ids)} messages registered after retries")
-    check(len(first) <= 1, "registered twice during the outage")
+    check(ids == first, f"{ids} registered after the retries, {first} before")
+
+
+def test_refusals(inst, relay, sink, pf):
+    """The smarthost refusing recipients (the sink itself as smarthost: gone@
+    gets 550 5.1.1 at RCPT): every one refused is 554, some refused is 250
+    naming them, each refusal a rejected event; one recipient past
+    relay.max_recipients is 452."""
+    direct = Relay(inst)
+    direct.start(sink.port)
+    try:
+        s = client(direct)
+        expect_code(lambda: s.sendmail(USER, ["gone@rcpt.test"],
+                                       MESSAGE.format(subject="All refused")), 554)
+        code, text = s.docmd("RSET")
+        s.mail(USER)
+        s.rcpt("gone2@rcpt.test")
+        s.rcpt("bob@rcpt.test")
+        code, text = s.data(MESSAGE.format(subject="Some refused"))
+        check(code == 250 and b"1 recipient refused" in text, f"{code} {text!r}")
+        s.rset()
+        s.mail(USER)
+        for i in range(5):
+            code, _ = s.rcpt(f"r{i}@rcpt.test")
+            check(code == 250, f"recipient {i + 1}: {code}")
+        code, _ = s.rcpt("r5@rcpt.test")
+        check(code == 452, f"recipient 6 of relay.max_recipients 5: {code}")
+        s.quit()
+    finally:
+        direct.stop()
+    ids = messages_with_subject(inst, "Some refused")
+    check(len(ids) == 1, "not registered once")
+    with inst.db() as c:
+        kinds = sorted(k for (k,) in c.execute("SELECT kind FROM events WHERE message = ? AND "
+                                               "kind IN ('sent', 'rejected')", ids[0]))
+    check(kinds == ["rejected", "sent"], f"events: {kinds}")
 
 
 def test_stats_file(inst, relay, sink, pf):
+    # the other relays of these tests wrote the file too: one more message
+    # through this one has it write its own counters last
+    with sink.lock:
+        before = len(sink.received)
+    s = client(relay)
+    s.sendmail(USER, ["bob@rcpt.test"], MESSAGE.format(subject="Counted"))
+    s.quit()
+    wait_received(sink, before + 1)  # through Postfix before the next test
     text = open(os.path.join(inst.tmp, "relay.prom")).read()
     m = re.search(r"^homing_relay_copies_total (\d+)$", text, re.M)
     check(m and int(m.group(1)) >= 6, f"stats file: {text}")
@@ -313,7 +360,7 @@ def main():
         with open(inst.conf, "a") as f:
             f.write(f"\n[send]\nverp = bounce+{{token}}@{BOUNCE_DOMAIN}\n"
                     f"\n[relay]\ntls_cert = {cert}\ntls_key = {key}\nsmarthost_tls = off\n"
-                    f"max_message_size = 100000\nstats_file = {inst.tmp}/relay.prom\n")
+                    f"max_message_size = 100000\nmax_recipients = 5\nstats_file = {inst.tmp}/relay.prom\n")
         inst.run("relay-users", "add", USER, input=PASSWORD + "\n")
         listed = inst.run("relay-users", "list").stdout
         check(listed.strip() == USER, f"relay-users list: {listed!r}")
@@ -324,7 +371,7 @@ def main():
         relay = Relay(inst)
         relay.start(pf.port)
         for t in (test_to_cc_bcc, test_wrong_password, test_auth_needs_tls, test_oversize,
-                  test_syntax, test_upstream_down, test_stats_file, test_postfix_content_filter):
+                  test_syntax, test_upstream_down, test_refusals, test_stats_file, test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
         print(f"FAIL: {e}")
