@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -52,6 +53,10 @@
 #define RELAY_READ_BUF   16384
 #define RELAY_REPLY_MAX  1024 /* one reply line */
 #define RELAY_DRAIN_S    30   /* seconds SIGTERM waits for open sessions */
+/* argon2id verifications at once: each takes crypto_pwhash_MEMLIMIT_INTERACTIVE
+ * (64 MiB) for about 0.1 s, so AUTH from every connection at once must not
+ * multiply that by relay.max_connections */
+#define RELAY_AUTH_PARALLEL_MAX 2
 #define RELAY_TLS_CIPHERS                                                                          \
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
@@ -93,6 +98,10 @@ struct relay {
      * for their client (relay.max_connections entries, under conns_lock) */
     pthread_mutex_t conns_lock;
     int *conns;
+    sem_t auth_slots; /* RELAY_AUTH_PARALLEL_MAX */
+    /* verified against when the user does not exist, so that an unknown
+     * name takes as long as a wrong password (no user enumeration) */
+    char dummy_hash[crypto_pwhash_STRBYTES];
 };
 
 struct conn {
@@ -427,7 +436,7 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
         if (e == 0) e = relay_dkim_sign_copy(r, c->from, b);
         if (e < 0) {
             snprintf(reply, cap, "451 4.3.0 cannot write a copy, try again later");
-            goto out_n;
+            goto out;
         }
         const char *verp = set->send.verp;
         if (verp && *verp &&
@@ -448,7 +457,7 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
     }
     if (n == 0) {
         snprintf(reply, cap, "250 2.0.0 Ok: %s already sent to every recipient", idstr);
-        goto out_n;
+        goto out;
     }
     struct homing_send_options so = {.server = set->relay.smarthost,
                                      .tls = r->send_tls,
@@ -503,9 +512,9 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
     if (store_bad) log_warn("relay: %s: cannot record a reply: store error", idstr);
     log_info("relay: %s: %s: %zu recipient%s, %zu accepted, %zu refused, %zu deferred", c->peer,
              idstr, c->n_rcpt, c->n_rcpt == 1 ? "" : "s", accepted + already, perm, temp);
-out_n:
-    for (size_t i = 0; copies && i < c->n_rcpt; i++) homing_buf_free(&copies[i]);
 out:
+    /* calloc'd: the copies never rendered are empty buffers */
+    for (size_t i = 0; copies && i < c->n_rcpt; i++) homing_buf_free(&copies[i]);
     free(copies);
     free(items);
     free(index);
@@ -519,15 +528,20 @@ out:
 
 static int relay_check_password(struct relay *r, const char *user, const char *pass)
 {
-    if (!homing_relay_user_ok(user)) return 0;
     char *hash = NULL;
-    pthread_mutex_lock(&r->store_lock);
-    int g = homing_store_relay_user_get(r->store, user, &hash);
-    pthread_mutex_unlock(&r->store_lock);
-    if (g < 0) return g == -ENOENT ? 0 : g;
-    int ok = crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0;
+    int g = -ENOENT;
+    if (homing_relay_user_ok(user)) {
+        pthread_mutex_lock(&r->store_lock);
+        g = homing_store_relay_user_get(r->store, user, &hash);
+        pthread_mutex_unlock(&r->store_lock);
+    }
+    if (g < 0 && g != -ENOENT) return g;
+    while (sem_wait(&r->auth_slots) < 0 && errno == EINTR) {
+    }
+    int ok = crypto_pwhash_str_verify(g == 0 ? hash : r->dummy_hash, pass, strlen(pass)) == 0;
+    sem_post(&r->auth_slots);
     free(hash);
-    return ok;
+    return g == 0 && ok;
 }
 
 static int relay_auth(struct conn *c, const char *arg)
@@ -941,6 +955,15 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
     if (sodium_init() < 0) return cli_fail("libsodium cannot start");
     if (!(r.keys = cli_keyring(cli)) || !(r.store = cli_store(cli))) return CLI_ERROR;
     if (relay_tls_load(&r) < 0) return CLI_ERROR;
+    unsigned char noise[32];
+    randombytes_buf(noise, sizeof noise);
+    if (crypto_pwhash_str(r.dummy_hash, (const char *)noise, sizeof noise,
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        SSL_CTX_free(r.tls);
+        return cli_fail("cannot hash: out of memory");
+    }
+    sem_init(&r.auth_slots, 0, RELAY_AUTH_PARALLEL_MAX);
     if (!r.filter && !r.tls && r.set->relay.require_tls && !r.set->relay.loopback_plain_auth)
         log_warn("relay: submission mode without relay.tls_cert and with relay.require_tls: no "
                  "client can authenticate");

@@ -178,6 +178,9 @@ def expect_code(fn, code):
 
 def test_wrong_password(inst, relay, sink, pf):
     expect_code(lambda: client(relay, password="wrong"), 535)
+    s = client(relay, login=False)  # an unknown user: the same answer
+    expect_code(lambda: s.login("mallory@homing.test", PASSWORD), 535)
+    s.quit()
 
 
 def test_auth_needs_tls(inst, relay, sink, pf):
