@@ -9,6 +9,7 @@ sink (tests/integration/smtp_sink.py records each transaction). Checks:
   (552 at MAIL SIZE= and at the end of DATA), a bad command syntax (501);
 - the smarthost down: 451, nothing registered, and the retry once it is back
   registers the message once and sends each copy once;
+- relay.max_connections: one connection more gets 421;
 - relay.stats_file counts messages and copies;
 - filter mode: Postfix's content_filter -> relay -> Postfix's re-injection
   port -> delivered, one copy per recipient.
@@ -283,6 +284,29 @@ def test_refusals(inst, relay, sink, pf):
     check(kinds == ["rejected", "sent"], f"events: {kinds}")
 
 
+def test_max_connections(inst, relay, sink, pf):
+    """relay.max_connections (4 here) sessions at once; one more gets 421."""
+    held = []
+    try:
+        for _ in range(4):
+            c = socket.create_connection(("127.0.0.1", relay.port), timeout=10)
+            check(c.recv(100).startswith(b"220"), "no greeting")
+            held.append(c)
+        with socket.create_connection(("127.0.0.1", relay.port), timeout=10) as c:
+            got = c.recv(100)
+        check(got.startswith(b"421 4.7.0"), f"connection 5 of 4: {got!r}")
+    finally:
+        for c in held:
+            c.close()
+    deadline = time.time() + 20  # the sessions end once their clients are gone
+    while time.time() < deadline:
+        with socket.create_connection(("127.0.0.1", relay.port), timeout=10) as c:
+            if c.recv(100).startswith(b"220"):
+                return
+        time.sleep(0.1)
+    raise Failure("the relay still refuses connections after the clients left")
+
+
 def test_stats_file(inst, relay, sink, pf):
     # the other relays of these tests wrote the file too: one more message
     # through this one has it write its own counters last
@@ -363,7 +387,7 @@ def main():
         with open(inst.conf, "a") as f:
             f.write(f"\n[send]\nverp = bounce+{{token}}@{BOUNCE_DOMAIN}\n"
                     f"\n[relay]\ntls_cert = {cert}\ntls_key = {key}\nsmarthost_tls = off\n"
-                    f"max_message_size = 100000\nmax_recipients = 5\nstats_file = {inst.tmp}/relay.prom\n")
+                    f"max_message_size = 100000\nmax_recipients = 5\nmax_connections = 4\nstats_file = {inst.tmp}/relay.prom\n")
         inst.run("relay-users", "add", USER, input=PASSWORD + "\n")
         listed = inst.run("relay-users", "list").stdout
         check(listed.strip() == USER, f"relay-users list: {listed!r}")
@@ -374,7 +398,7 @@ def main():
         relay = Relay(inst)
         relay.start(pf.port)
         for t in (test_to_cc_bcc, test_wrong_password, test_auth_needs_tls, test_oversize,
-                  test_syntax, test_upstream_down, test_refusals, test_stats_file, test_postfix_content_filter):
+                  test_syntax, test_upstream_down, test_refusals, test_max_connections, test_stats_file, test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
         print(f"FAIL: {e}")
