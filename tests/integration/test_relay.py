@@ -166,6 +166,39 @@ def test_to_cc_bcc(inst, relay, sink, pf):
     check(sent == 3, f"{sent} sent events")
 
 
+def test_bcc_direct(inst, relay, sink, pf):
+    """The same without Postfix in between (its cleanup drops Bcc headers
+    itself): the copies as the relay writes them carry no Bcc, and each its
+    DSN parameters (a sink offering DSN) and VERP sender."""
+    dsn_sink = Sink(dsn=True)
+    direct = Relay(inst)
+    try:
+        direct.start(dsn_sink.port)
+        s = client(direct)
+        s.sendmail(USER, RCPTS, MESSAGE.format(subject="Direct"))
+        s.quit()
+        got = wait_received(dsn_sink, 3)
+    finally:
+        direct.stop()
+        dsn_sink.stop()
+    check(len(got) == 3, f"{len(got)} copies")
+    seen = {}
+    for t in got:
+        check(len(t["rcpts"]) == 1, "a copy with several envelope recipients")
+        addr = re.search(r"<([^>]+)>", t["rcpts"][0]).group(1).lower()
+        head = t["data"].split(b"\r\n\r\n", 1)[0]
+        check(not re.search(rb"(?im)^(resent-)?bcc\s*:", head), f"a Bcc header for {addr}")
+        check(b"dave@rcpt.test" not in t["data"], f"the Bcc recipient named in {addr}'s copy")
+        check(b"NOTIFY=" in t["rcpts"][0].encode() and b"ORCPT=" in t["rcpts"][0].encode(),
+              f"no DSN parameters: {t['rcpts'][0]}")
+        check("ENVID=" in t["mail"] and "bounce+" in t["mail"], f"no ENVID or VERP: {t['mail']}")
+        tk = tokens(t["data"], inst.public_port)
+        for other, otk in seen.items():
+            check(tk and not (tk & otk), f"{addr} and {other} share tokens")
+        seen[addr] = tk
+    check(sorted(seen) == RCPTS, f"copies went to {sorted(seen)}")
+
+
 def expect_code(fn, code):
     try:
         fn()
@@ -397,7 +430,7 @@ def main():
         pf.start()
         relay = Relay(inst)
         relay.start(pf.port)
-        for t in (test_to_cc_bcc, test_wrong_password, test_auth_needs_tls, test_oversize,
+        for t in (test_to_cc_bcc, test_bcc_direct, test_wrong_password, test_auth_needs_tls, test_oversize,
                   test_syntax, test_upstream_down, test_refusals, test_max_connections, test_stats_file, test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
