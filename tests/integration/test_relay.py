@@ -76,11 +76,13 @@ class Relay:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=40)
+                rc = self.proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
                 raise Failure("relay did not stop after SIGTERM")
+            # a sanitizer's report (leaks at exit included) makes it non-zero
+            check(rc == 0, f"relay exited {rc} after SIGTERM: {self.text()[-3000:]}")
 
     def text(self):
         self.log.flush()
