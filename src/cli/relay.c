@@ -57,6 +57,8 @@
  * (64 MiB) for about 0.1 s, so AUTH from every connection at once must not
  * multiply that by relay.max_connections */
 #define RELAY_AUTH_PARALLEL_MAX 2
+/* copies rendered and held at once per message (one SMTP session each) */
+#define RELAY_BATCH_MAX 10
 #define RELAY_TLS_CIPHERS                                                                          \
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
@@ -294,11 +296,11 @@ static int relay_record(struct relay *r, uint64_t id, uint32_t index, const char
     if (rc == -ENOENT) rc = 0;
     if (rc == 0 && it->accepted && it->queue_flavour)
         rc = homing_maillog_remember(r->store, it->queue_flavour, it->queue_id, id, index);
-    if (rc == 0 && it->accepted) {
+    if (rc == 0 && (it->accepted || it->code >= 500)) { /* answered for good */
         char key[64], idstr[HOMING_ID_STR_MAX];
         homing_id_format(id, idstr);
         snprintf(key, sizeof key, "relay-sent:%s:%u", idstr, index);
-        rc = homing_store_sync_set(r->store, key, "1");
+        rc = homing_store_sync_set(r->store, key, it->accepted ? "sent" : "refused");
     }
     return rc;
 }
@@ -404,90 +406,96 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
     }
     char idstr[HOMING_ID_STR_MAX];
     homing_id_format(id, idstr);
-    items = calloc(c->n_rcpt, sizeof *items);
-    index = calloc(c->n_rcpt, sizeof *index);
-    copies = calloc(c->n_rcpt, sizeof *copies);
-    verps = calloc(c->n_rcpt, sizeof *verps);
+    items = calloc(RELAY_BATCH_MAX, sizeof *items);
+    index = calloc(RELAY_BATCH_MAX, sizeof *index);
+    copies = calloc(RELAY_BATCH_MAX, sizeof *copies);
+    verps = calloc(RELAY_BATCH_MAX, sizeof *verps);
     if (!items || !index || !copies || !verps) {
         snprintf(reply, cap, "451 4.3.0 out of memory, try again later");
         goto out;
     }
-    size_t already = 0;
-    for (size_t i = 0; i < c->n_rcpt; i++) {
-        uint32_t ix = (uint32_t)(i + 1);
-        char key[64], *v = NULL;
-        snprintf(key, sizeof key, "relay-sent:%s:%u", idstr, ix);
-        pthread_mutex_lock(&r->store_lock);
-        int g = homing_store_sync_get(r->store, key, &v);
-        pthread_mutex_unlock(&r->store_lock);
-        free(v);
-        if (g == 0) { /* accepted on an earlier try: never sent twice */
-            already++;
-            continue;
-        }
-        if (g != -ENOENT) {
-            snprintf(reply, cap, "451 4.3.0 store unavailable, try again later");
-            atomic_fetch_add(&r->tempfail, 1);
-            goto out;
-        }
-        struct homing_buf *b = &copies[n];
-        homing_buf_init(b, SIZE_MAX / 4);
-        int e = homing_track_render(t, r->keys, id, ix, b);
-        if (e == 0) e = relay_dkim_sign_copy(r, c->from, b);
-        if (e < 0) {
-            snprintf(reply, cap, "451 4.3.0 cannot write a copy, try again later");
-            goto out;
-        }
-        const char *verp = set->send.verp;
-        if (verp && *verp &&
-            homing_verp_address(verp, r->keys, id, ix, verps[n], sizeof verps[n]) == 0) {
-            /* each copy's own VERP sender ties its bounce to its recipient */
-        } else {
-            homing_strlcpy(verps[n], c->from, sizeof verps[n]);
-        }
-        items[n] = (struct homing_send_item){
-            .data = b->data,
-            .len = b->len,
-            .envid = idstr,
-            .mail_from = verps[n],
-            .rcpt = c->rcpts[i].addr,
-            .no_dsn = c->rcpts[i].notify == HOMING_SMTP_NOTIFY_NEVER,
-        };
-        index[n++] = ix;
-    }
-    if (n == 0) {
-        snprintf(reply, cap, "250 2.0.0 Ok: %s already sent to every recipient", idstr);
-        goto out;
-    }
+    size_t already = 0, accepted = 0, temp = 0, perm = 0, next = 0;
+    char first_perm[HOMING_SEND_TEXT_MAX + 8] = "";
+    int sr = 0, store_bad = 0;
     struct homing_send_options so = {.server = set->relay.smarthost,
                                      .tls = r->send_tls,
                                      .helo = r->hostname,
                                      .timeout_s = (int)set->relay.timeout};
-    int64_t t0 = homing_mono_us();
-    int sr = homing_send_session(&so, items, n, err, sizeof err);
-    atomic_fetch_add(&r->latency_us, homing_mono_us() - t0);
-    atomic_fetch_add(&r->latency_n, 1);
-    size_t accepted = 0, temp = 0, perm = 0;
-    char first_perm[HOMING_SEND_TEXT_MAX + 8] = "";
-    pthread_mutex_lock(&r->store_lock);
-    int store_bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct homing_send_item *it = &items[i];
-        if (sr < 0 || !it->done) {
-            temp++;
-            continue;
+    /* RELAY_BATCH_MAX copies rendered and sent at a time, so a message's
+     * memory is its size times the batch, not times its recipients */
+    while (next < c->n_rcpt && sr >= 0) {
+        n = 0;
+        for (; next < c->n_rcpt && n < RELAY_BATCH_MAX; next++) {
+            size_t i = next;
+            uint32_t ix = (uint32_t)(i + 1);
+            char key[64], *v = NULL;
+            snprintf(key, sizeof key, "relay-sent:%s:%u", idstr, ix);
+            pthread_mutex_lock(&r->store_lock);
+            int g = homing_store_sync_get(r->store, key, &v);
+            pthread_mutex_unlock(&r->store_lock);
+            free(v);
+            if (g == 0) { /* answered for good on an earlier try: never sent twice */
+                already++;
+                continue;
+            }
+            if (g != -ENOENT) {
+                snprintf(reply, cap, "451 4.3.0 store unavailable, try again later");
+                atomic_fetch_add(&r->tempfail, 1);
+                goto out;
+            }
+            struct homing_buf *b = &copies[n];
+            homing_buf_free(b);
+            homing_buf_init(b, SIZE_MAX / 4);
+            int e = homing_track_render(t, r->keys, id, ix, b);
+            if (e == 0) e = relay_dkim_sign_copy(r, c->from, b);
+            if (e < 0) {
+                snprintf(reply, cap, "451 4.3.0 cannot write a copy, try again later");
+                goto out;
+            }
+            const char *verp = set->send.verp;
+            /* each copy's own VERP sender ties its bounce to its recipient */
+            if (!verp || !*verp ||
+                homing_verp_address(verp, r->keys, id, ix, verps[n], sizeof verps[n]) < 0)
+                homing_strlcpy(verps[n], c->from, sizeof verps[n]);
+            items[n] = (struct homing_send_item){
+                .data = b->data,
+                .len = b->len,
+                .envid = idstr,
+                .mail_from = verps[n],
+                .rcpt = c->rcpts[i].addr,
+                .no_dsn = c->rcpts[i].notify == HOMING_SMTP_NOTIFY_NEVER,
+            };
+            index[n++] = ix;
         }
-        if (relay_record(r, id, index[i], it->rcpt, it->mail_from, it) < 0) store_bad = 1;
-        if (it->accepted)
-            accepted++;
-        else if (it->code >= 500) {
-            perm++;
-            if (!first_perm[0])
-                snprintf(first_perm, sizeof first_perm, "%d %s", it->code, it->text);
-        } else
-            temp++;
+        if (n == 0) break;
+        int64_t t0 = homing_mono_us();
+        sr = homing_send_session(&so, items, n, err, sizeof err);
+        atomic_fetch_add(&r->latency_us, homing_mono_us() - t0);
+        atomic_fetch_add(&r->latency_n, 1);
+        pthread_mutex_lock(&r->store_lock);
+        for (size_t i = 0; i < n; i++) {
+            struct homing_send_item *it = &items[i];
+            if (sr < 0 || !it->done) {
+                temp++;
+                continue;
+            }
+            if (relay_record(r, id, index[i], it->rcpt, it->mail_from, it) < 0) store_bad = 1;
+            if (it->accepted)
+                accepted++;
+            else if (it->code >= 500) {
+                perm++;
+                if (!first_perm[0])
+                    snprintf(first_perm, sizeof first_perm, "%d %s", it->code, it->text);
+            } else
+                temp++;
+        }
+        pthread_mutex_unlock(&r->store_lock);
     }
-    pthread_mutex_unlock(&r->store_lock);
+    temp += c->n_rcpt - next; /* not tried after a session failure */
+    if (accepted + perm + temp == 0) {
+        snprintf(reply, cap, "250 2.0.0 Ok: %s already sent to every recipient", idstr);
+        goto out;
+    }
     atomic_fetch_add(&r->copies, (long long)accepted);
     atomic_fetch_add(&r->refused, (long long)perm);
     if (sr < 0) {
@@ -498,7 +506,7 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
         atomic_fetch_add(&r->tempfail, 1);
     } else if (temp) {
         snprintf(reply, cap, "451 4.4.1 %zu of %zu copies deferred by the smarthost, try again",
-                 temp, n);
+                 temp, c->n_rcpt - already);
         atomic_fetch_add(&r->tempfail, 1);
     } else if (perm && !accepted && !already) {
         snprintf(reply, cap, "554 5.5.0 the smarthost refused every recipient: %s", first_perm);
@@ -514,7 +522,7 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
              idstr, c->n_rcpt, c->n_rcpt == 1 ? "" : "s", accepted + already, perm, temp);
 out:
     /* calloc'd: the copies never rendered are empty buffers */
-    for (size_t i = 0; copies && i < c->n_rcpt; i++) homing_buf_free(&copies[i]);
+    for (size_t i = 0; copies && i < RELAY_BATCH_MAX; i++) homing_buf_free(&copies[i]);
     free(copies);
     free(items);
     free(index);

@@ -288,7 +288,7 @@ def test_refusals(inst, relay, sink, pf):
     """The smarthost refusing recipients (the sink itself as smarthost: gone@
     gets 550 5.1.1 at RCPT): every one refused is 554, some refused is 250
     naming them, each refusal a rejected event; one recipient past
-    relay.max_recipients is 452."""
+    relay.max_recipients is 452; 12 recipients (two batches) one copy each."""
     direct = Relay(inst)
     direct.start(sink.port)
     try:
@@ -303,11 +303,19 @@ def test_refusals(inst, relay, sink, pf):
         check(code == 250 and b"1 recipient refused" in text, f"{code} {text!r}")
         s.rset()
         s.mail(USER)
-        for i in range(5):
+        for i in range(12):
             code, _ = s.rcpt(f"r{i}@rcpt.test")
             check(code == 250, f"recipient {i + 1}: {code}")
-        code, _ = s.rcpt("r5@rcpt.test")
-        check(code == 452, f"recipient 6 of relay.max_recipients 5: {code}")
+        code, _ = s.rcpt("r12@rcpt.test")
+        check(code == 452, f"recipient 13 of relay.max_recipients 12: {code}")
+        # the 12 in two batches (RELAY_BATCH_MAX 10): one copy each
+        with sink.lock:
+            sink.received.clear()
+        code, text = s.data(MESSAGE.format(subject="Twelve"))
+        check(code == 250, f"twelve recipients: {code} {text!r}")
+        got = wait_received(sink, 12)
+        rc = sorted(t["rcpts"][0].split("<")[1].split(">")[0] for t in got)
+        check(rc == sorted(f"r{i}@rcpt.test" for i in range(12)), f"copies went to {rc}")
         s.quit()
     finally:
         direct.stop()
@@ -422,7 +430,7 @@ def main():
         with open(inst.conf, "a") as f:
             f.write(f"\n[send]\nverp = bounce+{{token}}@{BOUNCE_DOMAIN}\n"
                     f"\n[relay]\ntls_cert = {cert}\ntls_key = {key}\nsmarthost_tls = off\n"
-                    f"max_message_size = 100000\nmax_recipients = 5\nmax_connections = 4\nstats_file = {inst.tmp}/relay.prom\n")
+                    f"max_message_size = 100000\nmax_recipients = 12\nmax_connections = 4\nstats_file = {inst.tmp}/relay.prom\n")
         inst.run("relay-users", "add", USER, input=PASSWORD + "\n")
         listed = inst.run("relay-users", "list").stdout
         check(listed.strip() == USER, f"relay-users list: {listed!r}")
