@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <auth-client.h>
@@ -115,6 +116,7 @@ struct conn {
     char in[RELAY_READ_BUF];
     size_t ilen, ipos;
     int helo, authed, errors;
+    char helo_name[HOMING_SMTP_PATH_MAX + 1];
     char user[HOMING_RELAY_USER_MAX];
     int has_from;
     char from[HOMING_SMTP_PATH_MAX + 1];
@@ -375,7 +377,18 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
     char(*verps)[HOMING_VERP_ADDR_MAX] = NULL;
     size_t n = 0;
     atomic_fetch_add(&r->messages, 1);
-    if (homing_relay_strip_bcc(msg->data, msg->len, mid, &base) < 0) {
+    /* RFC 5321 4.4: a relay adds its trace field (who handed it over, how) */
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    if (homing_buf_printf(
+            &base, "Received: from %s ([%s])\r\n\tby %s (homing relay) with %s;\r\n\t%s\r\n",
+            c->helo_name, c->peer, r->hostname,
+            c->ssl ? (c->authed ? "ESMTPSA" : "ESMTPS") : (c->authed ? "ESMTPA" : "ESMTP"),
+            date) < 0 ||
+        homing_relay_strip_bcc(msg->data, msg->len, mid, &base) < 0) {
         snprintf(reply, cap, "451 4.3.0 out of memory, try again later");
         goto out;
     }
@@ -714,6 +727,7 @@ static int relay_command(struct conn *c, const char *line, size_t len)
     case HOMING_SMTP_HELO:
     case HOMING_SMTP_EHLO:
         c->helo = 1;
+        homing_strlcpy(c->helo_name, cmd->arg, sizeof c->helo_name);
         conn_reset(c);
         w = relay_ehlo(c, cmd->verb == HOMING_SMTP_EHLO);
         break;

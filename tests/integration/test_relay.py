@@ -191,6 +191,8 @@ def test_bcc_direct(inst, relay, sink, pf):
         head = t["data"].split(b"\r\n\r\n", 1)[0]
         check(not re.search(rb"(?im)^(resent-)?bcc\s*:", head), f"a Bcc header for {addr}")
         check(b"dave@rcpt.test" not in t["data"], f"the Bcc recipient named in {addr}'s copy")
+        check(re.match(rb"Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\tby .* "
+                       rb"\(homing relay\) with ESMTPSA;", t["data"]), f"trace field: {head[:200]!r}")
         check(b"NOTIFY=" in t["rcpts"][0].encode() and b"ORCPT=" in t["rcpts"][0].encode(),
               f"no DSN parameters: {t['rcpts'][0]}")
         check("ENVID=" in t["mail"] and "bounce+" in t["mail"], f"no ENVID or VERP: {t['mail']}")
@@ -350,6 +352,23 @@ def test_max_connections(inst, relay, sink, pf):
     raise Failure("the relay still refuses connections after the clients left")
 
 
+def test_users_remove(inst, relay, sink, pf):
+    inst.run("relay-users", "add", "bob@homing.test", input="other password\n")
+    listed = inst.run("relay-users", "list").stdout.split()
+    check(listed == ["alice@homing.test", "bob@homing.test"], f"list: {listed}")
+    s = client(relay, login=False)
+    s.login("bob@homing.test", "other password")
+    s.quit()
+    inst.run("relay-users", "remove", "bob@homing.test")
+    s = client(relay, login=False)
+    expect_code(lambda: s.login("bob@homing.test", "other password"), 535)
+    s.quit()
+    p = inst.run("relay-users", "remove", "bob@homing.test", check_rc=False)
+    check(p.returncode == 2, f"removing a removed user: {p.returncode}")
+    p = inst.run("relay-users", "add", "has space", input="x\n", check_rc=False)
+    check(p.returncode == 2, f"a name with a space: {p.returncode}")
+
+
 def test_stats_file(inst, relay, sink, pf):
     # the other relays of these tests wrote the file too: one more message
     # through this one has it write its own counters last
@@ -441,7 +460,7 @@ def main():
         relay = Relay(inst)
         relay.start(pf.port)
         for t in (test_to_cc_bcc, test_bcc_direct, test_wrong_password, test_auth_needs_tls, test_oversize,
-                  test_syntax, test_upstream_down, test_refusals, test_max_connections, test_stats_file, test_postfix_content_filter):
+                  test_syntax, test_upstream_down, test_refusals, test_max_connections, test_users_remove, test_stats_file, test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
         print(f"FAIL: {e}")
