@@ -147,6 +147,7 @@ struct homing_settings {
         const char *tls_key;
         int require_tls;
         int loopback_plain_auth;
+        int sender_login_match;
         const char *stats_file;
     } relay;
 };

@@ -756,6 +756,9 @@ static int relay_command(struct conn *c, const char *line, size_t len)
             w = conn_write(c, "552 5.3.4 message size exceeds fixed limit");
         else if (*cmd->path && !homing_message_address_ok(cmd->path))
             w = conn_write(c, "553 5.1.7 sender address not accepted");
+        else if (!r->filter && r->set->relay.sender_login_match && strcasecmp(cmd->path, c->user))
+            /* one login may not send as another user */
+            w = conn_write(c, "553 5.7.1 sender address not owned by the login");
         else {
             c->has_from = 1;
             homing_strlcpy(c->from, cmd->path, sizeof c->from);

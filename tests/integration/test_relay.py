@@ -5,7 +5,7 @@ sink (tests/integration/smtp_sink.py records each transaction). Checks:
 - one message with To, Cc and Bcc arrives once per recipient, one envelope
   recipient per copy, each copy with its own tokens only, no Bcc header in
   any copy, and `homing report` shows three recipients;
-- a wrong password (535), AUTH before STARTTLS (538), an oversized message
+- a wrong password (535), a sender other than the login (553), AUTH before STARTTLS (538), an oversized message
   (552 at MAIL SIZE= and at the end of DATA), a bad command syntax (501);
 - the smarthost down: 451, nothing registered, and the retry once it is back
   registers the message once and sends each copy once;
@@ -228,6 +228,15 @@ def test_auth_needs_tls(inst, relay, sink, pf):
     check(code == 538, f"AUTH before STARTTLS: {code}")
     code, _ = s.docmd("MAIL", "FROM:<alice@homing.test>")
     check(code == 530, f"MAIL without AUTH: {code}")
+    s.quit()
+
+
+def test_sender_login_match(inst, relay, sink, pf):
+    s = client(relay)
+    code, _ = s.docmd("MAIL", "FROM:<mallory@homing.test>")
+    check(code == 553, f"MAIL FROM another address than the login: {code}")
+    code, _ = s.docmd("MAIL", "FROM:<ALICE@homing.test>")
+    check(code == 250, f"MAIL FROM the login's own address: {code}")
     s.quit()
 
 
@@ -459,7 +468,8 @@ def main():
         pf.start()
         relay = Relay(inst)
         relay.start(pf.port)
-        for t in (test_to_cc_bcc, test_bcc_direct, test_wrong_password, test_auth_needs_tls, test_oversize,
+        for t in (test_to_cc_bcc, test_bcc_direct, test_wrong_password, test_auth_needs_tls,
+                  test_sender_login_match, test_oversize,
                   test_syntax, test_upstream_down, test_refusals, test_max_connections, test_users_remove, test_stats_file, test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
