@@ -469,8 +469,9 @@ def main():
         relay = Relay(inst)
         relay.start(pf.port)
         for t in (test_to_cc_bcc, test_bcc_direct, test_wrong_password, test_auth_needs_tls,
-                  test_sender_login_match, test_oversize,
-                  test_syntax, test_upstream_down, test_refusals, test_max_connections, test_users_remove, test_stats_file, test_postfix_content_filter):
+                  test_sender_login_match, test_oversize, test_syntax, test_upstream_down,
+                  test_refusals, test_max_connections, test_users_remove, test_stats_file,
+                  test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
         print(f"FAIL: {e}")
