@@ -141,6 +141,23 @@ struct homing_settings {
         const char *authserv_id;
         const char *stats_file;
     } milter;
+    struct {
+        const char *listen;
+        const char *mode;
+        const char *smarthost;
+        const char *smarthost_tls;
+        const char *hostname;
+        long long max_message_size;
+        long long max_recipients;
+        long long max_connections;
+        long long timeout;
+        const char *tls_cert;
+        const char *tls_key;
+        int require_tls;
+        int loopback_plain_auth;
+        int sender_login_match;
+        const char *stats_file;
+    } relay;
 };
 
 /* Where an option's value lands in struct homing_settings, checked against

@@ -365,6 +365,19 @@ int homing_store_unmatched_add_once(struct homing_store *s, const char *key, con
                                     const char *kind, const char *reason, const char *raw,
                                     size_t raw_len, int64_t *id_out);
 
+/* ---- relay users (migration 0016): homing relay's AUTH accounts ---- */
+
+#define HOMING_STORE_RELAY_HASH_MAX 256 /* crypto_pwhash_STRBYTES is 128 */
+/* Adds or replaces user name with hash (an argon2id string from
+ * crypto_pwhash_str; the store never sees a password). */
+int homing_store_relay_user_set(struct homing_store *s, const char *name, const char *hash);
+/* *hash_out is malloc'd; -ENOENT for no such user. */
+int homing_store_relay_user_get(struct homing_store *s, const char *name, char **hash_out);
+/* The names, sorted; free each and the array. */
+int homing_store_relay_user_list(struct homing_store *s, char ***names, size_t *n);
+/* -ENOENT for no such user. */
+int homing_store_relay_user_remove(struct homing_store *s, const char *name);
+
 /* A named position of a source (IMAP UIDVALIDITY and UID, a log offset, a queue
  * id's message): *value_out is malloc'd; -ENOENT when never set. */
 int homing_store_sync_get(struct homing_store *s, const char *name, char **value_out);

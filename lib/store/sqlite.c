@@ -471,6 +471,10 @@ static const struct store_ops sqlite_ops = {
     .grant_list = sq_grant_list,
     .grant_revoke = sq_grant_revoke,
     .grant_check = sq_grant_check,
+    .relay_user_set = sqlite_relay_user_set,
+    .relay_user_get = sqlite_relay_user_get,
+    .relay_user_list = sqlite_relay_user_list,
+    .relay_user_remove = sqlite_relay_user_remove,
 };
 
 const struct homing_store_backend store_backend_sqlite = {

@@ -305,4 +305,10 @@ int sqlite_suppress_find(struct homing_store *s, const char *sender, const char 
 int sqlite_suppress_list(struct homing_store *s, const char *sender,
                          struct homing_suppression **out, size_t *n);
 
+/* sqlite_relay.c: the relay users of store_int.h (migration 0016) */
+int sqlite_relay_user_set(struct homing_store *s, const char *name, const char *hash);
+int sqlite_relay_user_get(struct homing_store *s, const char *name, char **hash_out);
+int sqlite_relay_user_list(struct homing_store *s, char ***names, size_t *n);
+int sqlite_relay_user_remove(struct homing_store *s, const char *name);
+
 #endif

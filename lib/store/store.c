@@ -1133,3 +1133,28 @@ int homing_store_unmatched_add_once(struct homing_store *s, const char *key, con
     return s->ops->unmatched_add_once(s, key, source, kind, reason, raw, raw_len,
                                       id_out ? id_out : &scratch);
 }
+
+int homing_store_relay_user_set(struct homing_store *s, const char *name, const char *hash)
+{
+    if (!s || !name || !*name || !hash || strlen(hash) > HOMING_STORE_RELAY_HASH_MAX)
+        return -EINVAL;
+    return s->ops->relay_user_set(s, name, hash);
+}
+
+int homing_store_relay_user_get(struct homing_store *s, const char *name, char **hash_out)
+{
+    if (!s || !name || !hash_out) return -EINVAL;
+    return s->ops->relay_user_get(s, name, hash_out);
+}
+
+int homing_store_relay_user_list(struct homing_store *s, char ***names, size_t *n)
+{
+    if (!s || !names || !n) return -EINVAL;
+    return s->ops->relay_user_list(s, names, n);
+}
+
+int homing_store_relay_user_remove(struct homing_store *s, const char *name)
+{
+    if (!s || !name) return -EINVAL;
+    return s->ops->relay_user_remove(s, name);
+}

@@ -111,6 +111,11 @@ struct store_ops {
     int (*unmatched_list)(struct homing_store *s, int64_t after, size_t limit, int with_raw,
                           struct homing_unmatched **out, size_t *n);
     int (*sync_get)(struct homing_store *s, const char *name, char **value_out);
+    /* relay users (migration 0014) */
+    int (*relay_user_set)(struct homing_store *s, const char *name, const char *hash);
+    int (*relay_user_get)(struct homing_store *s, const char *name, char **hash_out);
+    int (*relay_user_list)(struct homing_store *s, char ***names, size_t *n);
+    int (*relay_user_remove)(struct homing_store *s, const char *name);
     int (*sync_set)(struct homing_store *s, const char *name, const char *value);
     int (*events_append_once)(struct homing_store *s, const char *key, struct homing_event *evs,
                               size_t n);

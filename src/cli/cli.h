@@ -114,6 +114,8 @@ int cmd_forget(struct cli *cli, int argc, char **argv);
 int cmd_doc(struct cli *cli, int argc, char **argv);
 int cmd_milter(struct cli *cli, int argc, char **argv);
 int cmd_ui_link(struct cli *cli, int argc, char **argv);
+int cmd_relay(struct cli *cli, int argc, char **argv);
+int cmd_relay_users(struct cli *cli, int argc, char **argv);
 /* doc.c: the document links of homing track. prepare checks that every
  * {{doc:NAME}} placeholder of t and every name (--doc) is a document (printing
  * its own error); grant makes one grant per document for the copy of
