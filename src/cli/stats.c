@@ -152,9 +152,13 @@ static int stats_campaigns(struct homing_store *st, int json)
     }
     free(c);
     if (json) {
-        char *s = json_dumps(json_pack("{s:o}", "campaigns", arr), JSON_INDENT(2) | JSON_SORT_KEYS);
-        printf("%s\n", s ? s : "{}");
-        free(s);
+        /* the wrapper owns arr; written as every --json output is (controls
+         * and bidirectional overrides escaped) */
+        json_t *o = json_pack("{s:o}", "campaigns", arr);
+        int r = o ? homing_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) : -ENOMEM;
+        json_decref(o);
+        if (r < 0) return cli_fail("cannot write the campaigns");
+        putchar('\n');
         return CLI_OK;
     }
     printf("%-32s %8s %10s  last message\n", "campaign", "messages", "recipients");
