@@ -254,6 +254,75 @@ def test_campaign_dkim_suppressed(inst, relay, sink, pf):
         direct_sink.stop()
 
 
+def send_direct(inst, rcpts, msg):
+    """One message through a relay that hands its copies to a sink of its own:
+    the copies as they leave, {envelope recipient: bytes}."""
+    direct_sink = Sink(dsn=True)
+    direct = Relay(inst)
+    try:
+        direct.start(direct_sink.port)
+        s = client(direct)
+        s.sendmail(USER, rcpts, msg)
+        s.quit()
+        got = wait_received(direct_sink, len(rcpts))
+    finally:
+        direct.stop()
+        direct_sink.stop()
+    return {re.search(r"<([^>]+)>", t["rcpts"][0]).group(1).lower(): t["data"] for t in got}
+
+
+def body_of(data):
+    return data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[1]
+
+
+def test_track_control(inst, relay, sink, pf):
+    """X-Homing-Track no: sent as it came, nothing registered; message: one set
+    of tokens for everyone; a signed (multipart/signed) message passes untouched
+    whatever was asked; mail to the sender's own address is never tracked; the
+    control field never leaves; a bad value is 554."""
+    sent_body = body_of(MESSAGE.format(subject="x").encode())
+    before = len(messages_with_subject(inst, "Untracked"))
+    got = send_direct(inst, RCPTS[:2], MESSAGE.format(subject="Untracked").replace(
+        "Subject:", "X-Homing-Track: No\nSubject:", 1))
+    for addr, data in got.items():
+        check(not tokens(data, inst.public_port), f"no: {addr}'s copy is tracked")
+        check(b"x-homing-track" not in data.lower(), "the control field left")
+        check(body_of(data) == sent_body, f"no: {addr}'s body changed")
+    check(len(messages_with_subject(inst, "Untracked")) == before, "no: a message registered")
+
+    got = send_direct(inst, RCPTS[:2], MESSAGE.format(subject="Per message").replace(
+        "Subject:", "X-Homing-Track: message\nSubject:", 1))
+    tks = [tokens(d, inst.public_port) for d in got.values()]
+    check(tks[0] and tks[0] == tks[1], f"message: the copies' tokens differ: {tks}")
+    check(len(messages_with_subject(inst, "Per message")) == 1, "message: registered once")
+
+    signed = ("From: Alice <alice@homing.test>\nTo: bob@rcpt.test\nSubject: Signed\n"
+              "MIME-Version: 1.0\nContent-Type: multipart/signed; protocol=\"application/"
+              "pkcs7-signature\"; micalg=sha-256; boundary=\"b1\"\n\n--b1\nContent-Type: "
+              "text/html\n\n<html><body><a href=\"https://example.org/x\">x</a></body>"
+              "</html>\n--b1\nContent-Type: application/pkcs7-signature\n\nMIIB\n--b1--\n")
+    got = send_direct(inst, ["bob@rcpt.test"], signed)
+    data = got["bob@rcpt.test"]
+    check(body_of(data) == body_of(signed.encode()), f"signed: body changed: {data[-300:]!r}")
+    check(not tokens(data, inst.public_port), "signed: tracked")
+
+    got = send_direct(inst, ["bob@rcpt.test", USER], MESSAGE.format(subject="To myself"))
+    check(tokens(got["bob@rcpt.test"], inst.public_port), "bob's copy untracked")
+    check(not tokens(got[USER], inst.public_port), "the sender's own copy is tracked")
+
+    direct_sink = Sink(dsn=True)
+    direct = Relay(inst)
+    try:
+        direct.start(direct_sink.port)
+        s = client(direct)
+        bad = MESSAGE.format(subject="Bad").replace("Subject:", "X-Homing-Track: maybe\nSubject:", 1)
+        expect_code(lambda: s.sendmail(USER, RCPTS[:1], bad), 554)
+        s.quit()
+    finally:
+        direct.stop()
+        direct_sink.stop()
+
+
 def expect_code(fn, code):
     try:
         fn()
@@ -522,7 +591,8 @@ def main():
         for t in (test_to_cc_bcc, test_bcc_direct, test_wrong_password, test_auth_needs_tls,
                   test_sender_login_match, test_oversize, test_syntax, test_upstream_down,
                   test_refusals, test_max_connections, test_users_remove, test_stats_file,
-                  test_campaign_dkim_suppressed, test_postfix_content_filter):
+                  test_campaign_dkim_suppressed, test_track_control,
+                  test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
         print(f"FAIL: {e}")
