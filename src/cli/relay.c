@@ -392,17 +392,39 @@ static int relay_register(struct relay *r, struct conn *c, const struct homing_t
     return 0;
 }
 
-/* Whether rcpt is one of the sender's own addresses (the envelope sender or
- * the From address): mail to oneself is never tracked (docs/relay.md). */
-static int relay_is_own(const struct conn *c, const char *from_hdr, const char *rcpt)
+/* The address of a From field's value: inside <...>, else the whole value. */
+static void relay_addr_of(const char *from_hdr, char *out, size_t cap)
 {
-    if (!strcasecmp(rcpt, c->from)) return 1;
-    if (!from_hdr[0]) return 0;
-    /* the address inside <...>, else the whole field */
     const char *lt = strrchr(from_hdr, '<'), *gt = lt ? strchr(lt, '>') : NULL;
     size_t n = lt && gt ? (size_t)(gt - lt - 1) : strlen(from_hdr);
     const char *a = lt && gt ? lt + 1 : from_hdr;
-    return strlen(rcpt) == n && !strncasecmp(rcpt, a, n);
+    if (n >= cap) n = 0; /* too long to be an address: none */
+    memcpy(out, a, n);
+    out[n] = '\0';
+}
+
+/* Whether rcpt is one of the sender's own addresses (the envelope sender or
+ * the From address): mail to oneself is never tracked (docs/relay.md). */
+static int relay_is_own(const struct conn *c, const char *from_addr, const char *rcpt)
+{
+    return !strcasecmp(rcpt, c->from) || (from_addr[0] && !strcasecmp(rcpt, from_addr));
+}
+
+/* track.list_unsubscribe: the one-click unsubscribe fields of recipient ix
+ * (RFC 8058) added to a tracked copy, under the sender domain's base URL. */
+static int relay_list_unsubscribe(struct relay *r, const char *base, uint64_t id, uint32_t ix,
+                                  struct homing_buf *copy)
+{
+    struct homing_buf out;
+    homing_buf_init(&out, copy->max);
+    int e = homing_list_unsubscribe_add(base, r->keys, id, ix, copy->data, copy->len, &out);
+    if (e < 0) {
+        homing_buf_free(&out);
+        return e;
+    }
+    homing_buf_free(copy);
+    *copy = out;
+    return 0;
 }
 
 /* Everything after the end of DATA: the reply to give goes to reply. */
@@ -467,11 +489,18 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
     const char *untouched = track == HOMING_RELAY_TRACK_NO
                                 ? "not to be tracked"
                                 : homing_relay_untouchable(msg->data, msg->len);
-    char from_hdr[HOMING_SMTP_PATH_MAX * 2] = "";
+    char from_hdr[HOMING_SMTP_PATH_MAX * 2] = "", from_addr[HOMING_SMTP_PATH_MAX + 1];
     if (homing_relay_header(msg->data, msg->len, "From", from_hdr, sizeof from_hdr) < 0)
         from_hdr[0] = '\0';
+    relay_addr_of(from_hdr, from_addr, sizeof from_addr);
+    /* the tracking host of the From domain (public.domain_base_urls) */
+    char base_url[HOMING_DOMAIN_URL_MAX];
+    if (homing_domain_base_url(set->public.domain_base_urls, from_addr, set->public.base_url,
+                               base_url, sizeof base_url) < 0)
+        homing_strlcpy(base_url, set->public.base_url, sizeof base_url);
     struct homing_track_options o = {
         .base_url = set->public.base_url,
+        .domain_base_urls = set->public.domain_base_urls,
         .rewrite_text = 1,
         .pixel = 1,
         .new_message_id = 0, /* the relay's own, above */
@@ -550,10 +579,13 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
             homing_buf_free(b);
             homing_buf_init(b, SIZE_MAX / 4);
             /* mail to the sender's own addresses goes as it came */
-            int plain = untouched || relay_is_own(c, from_hdr, c->rcpts[i].addr);
+            int plain = untouched || relay_is_own(c, from_addr, c->rcpts[i].addr);
             int e = plain ? homing_buf_append(b, base.data, base.len)
                           : homing_track_render(t, r->keys, id,
                                                 track == HOMING_RELAY_TRACK_MESSAGE ? 0 : ix, b);
+            if (e == 0 && !plain && track == HOMING_RELAY_TRACK_RECIPIENT &&
+                set->track.list_unsubscribe)
+                e = relay_list_unsubscribe(r, base_url, id, ix, b);
             if (e == 0 && !untouched) e = relay_dkim_sign_copy(r, b);
             if (e < 0) {
                 snprintf(reply, cap, "451 4.3.0 cannot write a copy, try again later");

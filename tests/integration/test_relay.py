@@ -306,9 +306,20 @@ def test_track_control(inst, relay, sink, pf):
     check(body_of(data) == body_of(signed.encode()), f"signed: body changed: {data[-300:]!r}")
     check(not tokens(data, inst.public_port), "signed: tracked")
 
-    got = send_direct(inst, ["bob@rcpt.test", USER], MESSAGE.format(subject="To myself"))
+    # track.list_unsubscribe: bob's tracked copy gets the RFC 8058 fields, the
+    # sender's own (untracked) copy does not
+    inst.set_config({"track.list_unsubscribe": "yes"})
+    try:
+        got = send_direct(inst, ["bob@rcpt.test", USER], MESSAGE.format(subject="To myself"))
+    finally:
+        inst.set_config({"track.list_unsubscribe": "no"})
     check(tokens(got["bob@rcpt.test"], inst.public_port), "bob's copy untracked")
     check(not tokens(got[USER], inst.public_port), "the sender's own copy is tracked")
+    lu = re.search(rb"(?m)^List-Unsubscribe: <http://127\.0\.0\.1:%d/u/[A-Za-z0-9_-]+>\r?$"
+                   % inst.public_port, got["bob@rcpt.test"])
+    check(lu and b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in got["bob@rcpt.test"],
+          f"bob's copy lacks the one-click fields: {got['bob@rcpt.test'][:600]!r}")
+    check(b"List-Unsubscribe" not in got[USER], "the sender's own copy got List-Unsubscribe")
 
     direct_sink = Sink(dsn=True)
     direct = Relay(inst)
