@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -1182,6 +1183,10 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
         struct timeval tv = {.tv_sec = r.set->relay.timeout};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        /* replies go out whole and at once: no Nagle wait behind the client's
+         * delayed ACK (a unix socket refuses it: harmless) */
+        int nodelay = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
         if (atomic_load(&r.active) >= r.set->relay.max_connections) {
             static const char busy[] = "421 4.7.0 too many connections, try again later\r\n";
             ssize_t ignored = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
