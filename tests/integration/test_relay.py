@@ -334,6 +334,43 @@ def test_track_control(inst, relay, sink, pf):
         direct_sink.stop()
 
 
+def test_init_self_signed(inst, relay, sink, pf):
+    """homing init --self-signed HOST: relay.key (0600) and relay.crt naming
+    HOST, named in the new configuration; a relay started on it offers
+    STARTTLS with that certificate (verified against it as the only CA)."""
+    d = os.path.join(inst.tmp, "selfsigned")
+    p = subprocess.run([HOMING, "init", "--self-signed", "relay.homing.test", d],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, f"init: {p.stderr}")
+    crt, key = os.path.join(d, "relay.crt"), os.path.join(d, "relay.key")
+    check(os.stat(key).st_mode & 0o077 == 0, f"key mode {oct(os.stat(key).st_mode)}")
+    bad = subprocess.run([HOMING, "init", "--self-signed", "not a host", d + "2"],
+                         capture_output=True, text=True, timeout=60)
+    check(bad.returncode == 2 and not os.path.exists(d + "2"), f"bad host: {bad.stderr}")
+
+    class Conf:
+        conf = os.path.join(d, "homing.conf")
+        tmp = inst.tmp
+    subprocess.run([HOMING, "-c", Conf.conf, "relay-users", "add", USER], input=PASSWORD + "\n",
+                   text=True, check=True, capture_output=True, timeout=60)
+    r2 = Relay(Conf)
+    try:
+        r2.start(sink.port)
+        s = smtplib.SMTP("127.0.0.1", r2.port, timeout=60)
+        s.ehlo("client.test")
+        ctx = ssl.create_default_context(cafile=crt)
+        ctx.check_hostname = False  # connected by address; the name is checked below
+        s.starttls(context=ctx)
+        cert = s.sock.getpeercert()
+        names = [v for k, v in cert.get("subjectAltName", ()) if k == "DNS"]
+        check(names == ["relay.homing.test"], f"certificate names {names}")
+        s.ehlo("client.test")
+        s.login(USER, PASSWORD)
+        s.quit()
+    finally:
+        r2.stop()
+
+
 def expect_code(fn, code):
     try:
         fn()
@@ -602,7 +639,7 @@ def main():
         for t in (test_to_cc_bcc, test_bcc_direct, test_wrong_password, test_auth_needs_tls,
                   test_sender_login_match, test_oversize, test_syntax, test_upstream_down,
                   test_refusals, test_max_connections, test_users_remove, test_stats_file,
-                  test_campaign_dkim_suppressed, test_track_control,
+                  test_campaign_dkim_suppressed, test_track_control, test_init_self_signed,
                   test_postfix_content_filter):
             r.run(t, inst, relay, sink, pf)
     except Failure as e:
