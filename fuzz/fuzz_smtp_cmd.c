@@ -72,6 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char v[HOMING_CAMPAIGN_MAX + 1];
         int r = homing_relay_header(in, n, HOMING_RELAY_CAMPAIGN_FIELD, v, sizeof v);
         if (r >= 0 && ((size_t)r != strlen(v) || (size_t)r >= sizeof v)) abort();
+        const char *why = homing_relay_untouchable(in, n);
+        if (why && !*why) abort();
+        int m = homing_relay_track_for(in, HOMING_RELAY_TRACK_RECIPIENT, "a@example.org");
+        if (m != -EINVAL && (m < HOMING_RELAY_TRACK_NO || m > HOMING_RELAY_TRACK_RECIPIENT))
+            abort();
     }
     free(in);
     return 0;

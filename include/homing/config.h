@@ -157,6 +157,8 @@ struct homing_settings {
         int loopback_plain_auth;
         int sender_login_match;
         const char *stats_file;
+        const char *track;
+        const char *track_senders;
     } relay;
 };
 

@@ -143,8 +143,34 @@ int homing_relay_user_ok(const char *name);
  * a NUL byte in it. */
 int homing_relay_header(const char *msg, size_t len, const char *name, char *out, size_t cap);
 
+/* The tracking a message gets (docs/relay.md, "What is tracked"): none (sent
+ * as it came), one copy for everyone (per-message tokens) or a copy per
+ * recipient. The client asks with X-Homing-Track; relay.track_senders and
+ * relay.track give the default per sender. */
+enum homing_relay_track {
+    HOMING_RELAY_TRACK_NO = 0,
+    HOMING_RELAY_TRACK_MESSAGE = 1,
+    HOMING_RELAY_TRACK_RECIPIENT = 2,
+};
+#define HOMING_RELAY_TRACK_FIELD "X-Homing-Track"
+#define HOMING_RELAY_SENDERS_MAX 1000 /* entries of relay.track_senders */
+/* "no", "message" or "recipient" (any case), or -EINVAL. */
+int homing_relay_track_parse(const char *s);
+/* relay.track_senders: "ADDRESS=MODE" or "DOMAIN=MODE" entries separated by
+ * commas or blanks; 0, or -EINVAL for a malformed map. */
+int homing_relay_senders_check(const char *map);
+/* The mode for an envelope sender: its address's entry in map, else its
+ * domain's, else dflt; -EINVAL for a malformed map. */
+int homing_relay_track_for(const char *map, int dflt, const char *sender);
+/* Why a message must pass untouched whatever tracking was asked for (a
+ * static one-line reason), or NULL: signed or encrypted (top-level
+ * multipart/signed, multipart/encrypted, application/(x-)pkcs7-mime, or an
+ * inline PGP armour line), or a copy homing already tracked (X-Homing-Copy). */
+const char *homing_relay_untouchable(const char *msg, size_t len);
+
 /* The message every envelope recipient's copy is made from, appended to out:
- * the header fields Bcc, Resent-Bcc and X-Homing-Campaign are removed; with message_id (without
+ * the header fields Bcc, Resent-Bcc and the relay's control fields
+ * (X-Homing-Campaign, X-Homing-Track, X-Homing-Copy) are removed; with message_id (without
  * angle brackets) not NULL, every Message-ID field too, and
  * "Message-ID: <message_id>" CRLF is put first. Every other byte is kept; a
  * message without a blank line is all header. -ENOMEM / -E2BIG (out's max). */

@@ -7,10 +7,14 @@
  * comes back as a negative errno and a one-line reason, each item's result as
  * the server's reply code and text. Credentials are only passed through.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <auth-client.h>
@@ -25,6 +29,7 @@ struct send_ctx {
     const struct homing_send_options *o;
     int no_starttls; /* the server did not offer STARTTLS */
     int no_dsn;
+    unsigned port; /* the server's, for send_nodelay (0: unknown) */
 };
 
 /* One message's CRLF copy handed to libesmtp in one piece. */
@@ -89,10 +94,44 @@ static int send_interact(auth_client_request_t req, char **result, int fields, v
     return 1;
 }
 
+/* TCP_NODELAY on this process's TCP sockets connected to port. libesmtp
+ * keeps its socket to itself and writes a message in 2,048-byte blocks with
+ * Nagle's algorithm on: the last, short block waited for the server's delayed
+ * ACK, 40 ms per message whatever the server (bench/relay: 48 ms a message
+ * into smtp-sink, 21 messages/s a connection). Right after it connects, its
+ * socket is one of ours connected to the server's port: every such socket
+ * gets the option, which only ever sends sooner. Best effort: any failure
+ * leaves a socket as it was. */
+static void send_nodelay(unsigned port)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return;
+    int self = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end || fd < 0 || fd == self) continue;
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof peer;
+        int type = 0;
+        socklen_t tl = sizeof type;
+        if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM ||
+            getpeername((int)fd, (struct sockaddr *)&peer, &pl) < 0)
+            continue;
+        unsigned p = peer.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&peer)->sin_port)
+                     : peer.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&peer)->sin6_port)
+                                                  : 0;
+        int one = 1;
+        if (p && p == port) setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    closedir(d);
+}
+
 static void send_event(smtp_session_t session, int event, void *arg, ...)
 {
     struct send_ctx *c = arg;
     (void)session;
+    if (event == SMTP_EV_CONNECT && c->port) send_nodelay(c->port);
     if (event == SMTP_EV_EXTNA_STARTTLS) c->no_starttls = 1;
     if (event == SMTP_EV_EXTNA_DSN) c->no_dsn = 1;
 }
@@ -136,6 +175,10 @@ int homing_send_session(const struct homing_send_options *o, struct homing_send_
     if (!o || !o->server || (n && !items) || !err || !errcap) return -EINVAL;
     err[0] = '\0';
     struct send_ctx c = {.o = o};
+    /* the port of "host:port" (libesmtp's default, 587, without one) */
+    const char *colon = o->server ? strrchr(o->server, ':') : NULL;
+    long port = colon ? strtol(colon + 1, NULL, 10) : 587;
+    c.port = port > 0 && port < 65536 ? (unsigned)port : 0;
     struct send_body *bodies = calloc(n ? n : 1, sizeof *bodies);
     smtp_recipient_t *rcpts = calloc(n ? n : 1, sizeof *rcpts);
     smtp_message_t *msgs = calloc(n ? n : 1, sizeof *msgs);

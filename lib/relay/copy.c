@@ -6,8 +6,9 @@
  * the message's own Message-ID fields go too and the given one comes first:
  * the relay names a message the same way each time a client retries it, so
  * a retry finds the message it registered the first time. The relay's own
- * control fields (X-Homing-Campaign) are read by homing_relay_header and never
- * leave: a recipient does not learn which campaign it is counted in.
+ * control fields (X-Homing-Campaign, X-Homing-Track, a tracked copy's
+ * X-Homing-Copy) are read by the relay and never leave: a recipient does not
+ * learn which campaign it is counted in.
  *
  * Contract: homing/relay.h. Every other byte is kept as it came, folded
  * lines and line ends included; a message without a blank line is all
@@ -34,8 +35,10 @@ static size_t copy_field_is(const char *p, size_t n, const char *name)
  * relay's control fields, and Message-ID when with_id. */
 static int copy_is_bcc(const char *p, size_t n, int with_id)
 {
-    static const char *const names[] = {"Bcc", "Resent-Bcc", HOMING_RELAY_CAMPAIGN_FIELD,
-                                        "Message-ID"};
+    static const char *const names[] = {
+        "Bcc",           "Resent-Bcc", HOMING_RELAY_CAMPAIGN_FIELD, HOMING_RELAY_TRACK_FIELD,
+        "X-Homing-Copy", /* HOMING_COPY_HEADER */
+        "Message-ID"};
     size_t n_names = sizeof names / sizeof names[0] - (with_id ? 0 : 1);
     for (size_t i = 0; i < n_names; i++)
         if (copy_field_is(p, n, names[i])) return 1;

@@ -252,6 +252,12 @@ const struct homing_config_option homing_config_options[] = {
     {"relay.stats_file", "", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "Prometheus text file of the relay's counters, rewritten after each message",
      HOMING_SET_TEXT(relay.stats_file)},
+    {"relay.track", "recipient", HOMING_OPT_ENUM, 0LL, 0LL, "no|message|recipient",
+     "tracking of relayed mail unless X-Homing-Track or relay.track_senders says otherwise",
+     HOMING_SET_TEXT(relay.track)},
+    {"relay.track_senders", "", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
+     "per sender: ADDRESS=MODE or DOMAIN=MODE entries (MODE no, message or recipient)",
+     HOMING_SET_TEXT(relay.track_senders)},
     {NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -114,6 +114,10 @@ int cmd_forget(struct cli *cli, int argc, char **argv);
 int cmd_doc(struct cli *cli, int argc, char **argv);
 int cmd_milter(struct cli *cli, int argc, char **argv);
 int cmd_ui_link(struct cli *cli, int argc, char **argv);
+/* self_signed.c: an ECDSA key (0600) and a self-signed certificate naming host
+ * (a DNS name), neither replacing a file: 0, -EINVAL for a bad host, -EEXIST,
+ * another -errno or -EIO. With NULL paths it only checks host. */
+int cli_self_signed(const char *host, const char *crt_path, const char *key_path);
 int cmd_relay(struct cli *cli, int argc, char **argv);
 int cmd_relay_users(struct cli *cli, int argc, char **argv);
 /* doc.c: the document links of homing track. prepare checks that every

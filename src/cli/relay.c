@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -96,7 +97,8 @@ struct relay {
     char hostname[256];
     atomic_int active;
     /* counters for relay.stats_file */
-    atomic_llong messages, copies, refused, tempfail, latency_us, latency_n, signed_copies;
+    atomic_llong messages, copies, refused, tempfail, latency_us, latency_n, signed_copies,
+        untracked;
     pthread_mutex_t stats_lock;
     /* the open sessions' sockets, so that a stop can end sessions waiting
      * for their client (relay.max_connections entries, under conns_lock) */
@@ -230,12 +232,13 @@ static void relay_stats_write(struct relay *r)
                 "# TYPE homing_relay_tempfail_total counter\nhoming_relay_tempfail_total %lld\n"
                 "# TYPE homing_relay_dkim_signed_total counter\nhoming_relay_dkim_signed_total "
                 "%lld\n"
+                "# TYPE homing_relay_untracked_total counter\nhoming_relay_untracked_total %lld\n"
                 "# TYPE homing_relay_upstream_seconds summary\n"
                 "homing_relay_upstream_seconds_sum %.6f\nhoming_relay_upstream_seconds_count "
                 "%lld\n",
                 (long long)r->messages, (long long)r->copies, (long long)r->refused,
-                (long long)r->tempfail, (long long)r->signed_copies, (double)r->latency_us / 1e6,
-                (long long)r->latency_n);
+                (long long)r->tempfail, (long long)r->signed_copies, (long long)r->untracked,
+                (double)r->latency_us / 1e6, (long long)r->latency_n);
         if (fclose(f) != 0 || rename(tmp, path) < 0) log_warn("relay: cannot write %s", path);
     }
     pthread_mutex_unlock(&r->stats_lock);
@@ -287,6 +290,14 @@ static void relay_message_id(const struct conn *c, const struct homing_buf *msg,
     snprintf(out, cap, "relay.%s@%s", hex, at && at[1] ? at + 1 : c->r->hostname);
 }
 
+/* The sync row that says a copy was answered for good (accepted or refused
+ * with 5xx): a retry never sends it again. Untracked messages have no public
+ * id: their key names the relay's hash of envelope and bytes instead. */
+static void relay_sent_key(char *key, size_t cap, int untracked, const char *idstr, uint32_t ix)
+{
+    snprintf(key, cap, "%s:%s:%u", untracked ? "relay-pass" : "relay-sent", idstr, ix);
+}
+
 static int relay_record(struct relay *r, uint64_t id, uint32_t index, const char *rcpt,
                         const char *verp, const struct homing_send_item *it)
 {
@@ -319,7 +330,7 @@ static int relay_record(struct relay *r, uint64_t id, uint32_t index, const char
     if (rc == 0 && (it->accepted || it->code >= 500)) { /* answered for good */
         char key[64], idstr[HOMING_ID_STR_MAX];
         homing_id_format(id, idstr);
-        snprintf(key, sizeof key, "relay-sent:%s:%u", idstr, index);
+        relay_sent_key(key, sizeof key, 0, idstr, index);
         rc = homing_store_sync_set(r->store, key, it->accepted ? "sent" : "refused");
     }
     return rc;
@@ -328,7 +339,8 @@ static int relay_record(struct relay *r, uint64_t id, uint32_t index, const char
 /* Registers the message (or finds it, on a retry): 0 with *id, or < 0 with
  * the reply to give. */
 static int relay_register(struct relay *r, struct conn *c, const struct homing_track *t,
-                          const char *campaign, uint64_t *id, char *reply, size_t cap)
+                          const char *campaign, int per_message, uint64_t *id, char *reply,
+                          size_t cap)
 {
     uint64_t found = 0;
     int fr = homing_store_message_find(r->store, homing_track_message_id(t), &found);
@@ -359,7 +371,7 @@ static int relay_register(struct relay *r, struct conn *c, const struct homing_t
         .message_id = homing_track_message_id(t),
         .subject = subject,
         .sender = sender,
-        .mode = HOMING_MODE_PER_RECIPIENT,
+        .mode = per_message ? HOMING_MODE_PER_MESSAGE : HOMING_MODE_PER_RECIPIENT,
         .tracking = HOMING_TRACKING_INDIVIDUAL,
         .recipients = rcpts,
         .n_recipients = c->n_rcpt,
@@ -378,6 +390,41 @@ static int relay_register(struct relay *r, struct conn *c, const struct homing_t
             snprintf(reply, cap, "451 4.3.0 store unavailable, try again later");
         return rr;
     }
+    return 0;
+}
+
+/* The address of a From field's value: inside <...>, else the whole value. */
+static void relay_addr_of(const char *from_hdr, char *out, size_t cap)
+{
+    const char *lt = strrchr(from_hdr, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+    size_t n = lt && gt ? (size_t)(gt - lt - 1) : strlen(from_hdr);
+    const char *a = lt && gt ? lt + 1 : from_hdr;
+    if (n >= cap) n = 0; /* too long to be an address: none */
+    memcpy(out, a, n);
+    out[n] = '\0';
+}
+
+/* Whether rcpt is one of the sender's own addresses (the envelope sender or
+ * the From address): mail to oneself is never tracked (docs/relay.md). */
+static int relay_is_own(const struct conn *c, const char *from_addr, const char *rcpt)
+{
+    return !strcasecmp(rcpt, c->from) || (from_addr[0] && !strcasecmp(rcpt, from_addr));
+}
+
+/* track.list_unsubscribe: the one-click unsubscribe fields of recipient ix
+ * (RFC 8058) added to a tracked copy, under the sender domain's base URL. */
+static int relay_list_unsubscribe(struct relay *r, const char *base, uint64_t id, uint32_t ix,
+                                  struct homing_buf *copy)
+{
+    struct homing_buf out;
+    homing_buf_init(&out, copy->max);
+    int e = homing_list_unsubscribe_add(base, r->keys, id, ix, copy->data, copy->len, &out);
+    if (e < 0) {
+        homing_buf_free(&out);
+        return e;
+    }
+    homing_buf_free(copy);
+    *copy = out;
     return 0;
 }
 
@@ -425,8 +472,36 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
         snprintf(reply, cap, "451 4.3.0 out of memory, try again later");
         goto out;
     }
+    /* what tracking it gets (docs/relay.md, "What is tracked"): the client's
+     * X-Homing-Track, else the sender's entry, else relay.track; signed,
+     * encrypted, already tracked and oversized messages pass untouched */
+    char tv[16];
+    int track;
+    int tr = homing_relay_header(msg->data, msg->len, HOMING_RELAY_TRACK_FIELD, tv, sizeof tv);
+    if (tr == -ENOENT)
+        track = homing_relay_track_for(set->relay.track_senders,
+                                       homing_relay_track_parse(set->relay.track), c->from);
+    else
+        track = tr < 0 ? -EINVAL : homing_relay_track_parse(tv);
+    if (track < 0) {
+        snprintf(reply, cap, "554 5.6.0 " HOMING_RELAY_TRACK_FIELD ": no, message or recipient");
+        goto out;
+    }
+    const char *untouched = track == HOMING_RELAY_TRACK_NO
+                                ? "not to be tracked"
+                                : homing_relay_untouchable(msg->data, msg->len);
+    char from_hdr[HOMING_SMTP_PATH_MAX * 2] = "", from_addr[HOMING_SMTP_PATH_MAX + 1];
+    if (homing_relay_header(msg->data, msg->len, "From", from_hdr, sizeof from_hdr) < 0)
+        from_hdr[0] = '\0';
+    relay_addr_of(from_hdr, from_addr, sizeof from_addr);
+    /* the tracking host of the From domain (public.domain_base_urls) */
+    char base_url[HOMING_DOMAIN_URL_MAX];
+    if (homing_domain_base_url(set->public.domain_base_urls, from_addr, set->public.base_url,
+                               base_url, sizeof base_url) < 0)
+        homing_strlcpy(base_url, set->public.base_url, sizeof base_url);
     struct homing_track_options o = {
         .base_url = set->public.base_url,
+        .domain_base_urls = set->public.domain_base_urls,
         .rewrite_text = 1,
         .pixel = 1,
         .new_message_id = 0, /* the relay's own, above */
@@ -435,23 +510,35 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
         .max_parts = (unsigned)set->track.max_parts,
     };
     char err[256];
-    if (homing_track_prepare(base.data, base.len, &o, &t, err, sizeof err) < 0) {
+    int pr = untouched ? 0 : homing_track_prepare(base.data, base.len, &o, &t, err, sizeof err);
+    if (pr == -E2BIG && base.len > o.max_size)
+        untouched = "over track.max_size";
+    else if (pr < 0) {
         char safe[300];
         homing_str_escape(safe, sizeof safe, err, strlen(err), 0);
         log_info("relay: %s: message refused: %s", c->peer, safe);
         snprintf(reply, cap, "554 5.6.0 message cannot be tracked: %s", safe);
         goto out;
     }
+    if (untouched) track = HOMING_RELAY_TRACK_NO;
     uint64_t id = 0;
-    pthread_mutex_lock(&r->store_lock);
-    int rr = relay_register(r, c, t, campaign[0] ? campaign : NULL, &id, reply, cap);
-    pthread_mutex_unlock(&r->store_lock);
-    if (rr < 0) {
-        if (reply[0] == '4') atomic_fetch_add(&r->tempfail, 1);
-        goto out;
-    }
     char idstr[HOMING_ID_STR_MAX];
-    homing_id_format(id, idstr);
+    if (untouched) {
+        /* no public id: the hash the relay named the message by */
+        snprintf(idstr, sizeof idstr, "%.16s", mid + strlen("relay."));
+        atomic_fetch_add(&r->untracked, 1);
+        log_info("relay: %s: %s: sent untracked: %s", c->peer, idstr, untouched);
+    } else {
+        pthread_mutex_lock(&r->store_lock);
+        int rr = relay_register(r, c, t, campaign[0] ? campaign : NULL,
+                                track == HOMING_RELAY_TRACK_MESSAGE, &id, reply, cap);
+        pthread_mutex_unlock(&r->store_lock);
+        if (rr < 0) {
+            if (reply[0] == '4') atomic_fetch_add(&r->tempfail, 1);
+            goto out;
+        }
+        homing_id_format(id, idstr);
+    }
     items = calloc(RELAY_BATCH_MAX, sizeof *items);
     index = calloc(RELAY_BATCH_MAX, sizeof *index);
     copies = calloc(RELAY_BATCH_MAX, sizeof *copies);
@@ -475,7 +562,7 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
             size_t i = next;
             uint32_t ix = (uint32_t)(i + 1);
             char key[64], *v = NULL;
-            snprintf(key, sizeof key, "relay-sent:%s:%u", idstr, ix);
+            relay_sent_key(key, sizeof key, untouched != NULL, idstr, ix);
             pthread_mutex_lock(&r->store_lock);
             int g = homing_store_sync_get(r->store, key, &v);
             pthread_mutex_unlock(&r->store_lock);
@@ -492,15 +579,22 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
             struct homing_buf *b = &copies[n];
             homing_buf_free(b);
             homing_buf_init(b, SIZE_MAX / 4);
-            int e = homing_track_render(t, r->keys, id, ix, b);
-            if (e == 0) e = relay_dkim_sign_copy(r, b);
+            /* mail to the sender's own addresses goes as it came */
+            int plain = untouched || relay_is_own(c, from_addr, c->rcpts[i].addr);
+            int e = plain ? homing_buf_append(b, base.data, base.len)
+                          : homing_track_render(t, r->keys, id,
+                                                track == HOMING_RELAY_TRACK_MESSAGE ? 0 : ix, b);
+            if (e == 0 && !plain && track == HOMING_RELAY_TRACK_RECIPIENT &&
+                set->track.list_unsubscribe)
+                e = relay_list_unsubscribe(r, base_url, id, ix, b);
+            if (e == 0 && !untouched) e = relay_dkim_sign_copy(r, b);
             if (e < 0) {
                 snprintf(reply, cap, "451 4.3.0 cannot write a copy, try again later");
                 goto out;
             }
             const char *verp = set->send.verp;
             /* each copy's own VERP sender ties its bounce to its recipient */
-            if (!verp || !*verp ||
+            if (untouched || !verp || !*verp ||
                 homing_verp_address(verp, r->keys, id, ix, verps[n], sizeof verps[n]) < 0)
                 homing_strlcpy(verps[n], c->from, sizeof verps[n]);
             items[n] = (struct homing_send_item){
@@ -525,7 +619,14 @@ static void relay_deliver(struct conn *c, const struct homing_buf *msg, char *re
                 temp++;
                 continue;
             }
-            if (relay_record(r, id, index[i], it->rcpt, it->mail_from, it) < 0) store_bad = 1;
+            if (!untouched) {
+                if (relay_record(r, id, index[i], it->rcpt, it->mail_from, it) < 0) store_bad = 1;
+            } else if (it->accepted || it->code >= 500) { /* answered for good */
+                char key[64];
+                relay_sent_key(key, sizeof key, 1, idstr, index[i]);
+                if (homing_store_sync_set(r->store, key, it->accepted ? "sent" : "refused") < 0)
+                    store_bad = 1;
+            }
             if (it->accepted)
                 accepted++;
             else if (it->code >= 500) {
@@ -1016,6 +1117,10 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
         return cli_usage_error("relay", "bad --listen, --smarthost or --mode value");
     static struct relay r; /* lives as long as the detached sessions */
     r.set = homing_config_settings(cli->config);
+    if (homing_relay_senders_check(r.set->relay.track_senders) < 0)
+        return cli_fail("relay.track_senders: want ADDRESS=MODE or DOMAIN=MODE entries, MODE "
+                        "no, message or recipient, at most %d",
+                        HOMING_RELAY_SENDERS_MAX);
     r.filter = !strcmp(r.set->relay.mode, "filter");
     const char *st = r.set->relay.smarthost_tls;
     r.send_tls = !strcmp(st, "required")        ? HOMING_SEND_TLS_REQUIRED
@@ -1078,6 +1183,10 @@ int cmd_relay(struct cli *cli, int argc, char **argv)
         struct timeval tv = {.tv_sec = r.set->relay.timeout};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        /* replies go out whole and at once: no Nagle wait behind the client's
+         * delayed ACK (a unix socket refuses it: harmless) */
+        int nodelay = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
         if (atomic_load(&r.active) >= r.set->relay.max_connections) {
             static const char busy[] = "421 4.7.0 too many connections, try again later\r\n";
             ssize_t ignored = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);

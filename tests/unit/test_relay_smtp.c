@@ -305,13 +305,54 @@ static void test_control_field(void **state)
     homing_buf_free(&out);
 }
 
+/* X-Homing-Track values, relay.track_senders, and what passes untouched */
+static void test_track_control(void **state)
+{
+    (void)state;
+    assert_int_equal(homing_relay_track_parse("No"), HOMING_RELAY_TRACK_NO);
+    assert_int_equal(homing_relay_track_parse("message"), HOMING_RELAY_TRACK_MESSAGE);
+    assert_int_equal(homing_relay_track_parse("RECIPIENT"), HOMING_RELAY_TRACK_RECIPIENT);
+    assert_int_equal(homing_relay_track_parse("yes"), -EINVAL);
+    const char *map = "example.org=no, boss@example.org=recipient\tnews.example=message";
+    assert_int_equal(homing_relay_senders_check(map), 0);
+    assert_int_equal(homing_relay_senders_check(""), 0);
+    assert_int_equal(homing_relay_senders_check("example.org"), -EINVAL);
+    assert_int_equal(homing_relay_senders_check("=no"), -EINVAL);
+    assert_int_equal(homing_relay_senders_check("a=sometimes"), -EINVAL);
+    /* the address's entry wins over its domain's, whichever comes first */
+    assert_int_equal(homing_relay_track_for(map, 2, "Boss@Example.org"), 2);
+    assert_int_equal(homing_relay_track_for(map, 2, "ann@example.org"), 0);
+    assert_int_equal(homing_relay_track_for(map, 0, "x@news.example"), 1);
+    assert_int_equal(homing_relay_track_for(map, 1, "x@other.example"), 1);
+    assert_int_equal(homing_relay_track_for("bad", 1, "x@other.example"), -EINVAL);
+    const char *smime = "From: a@x\r\nContent-Type: multipart/signed; protocol=\"a\"\r\n\r\nb";
+    assert_non_null(homing_relay_untouchable(smime, strlen(smime)));
+    const char *enc = "Content-Type: Application/PKCS7-MIME; smime-type=enveloped-data\r\n\r\nb";
+    assert_non_null(homing_relay_untouchable(enc, strlen(enc)));
+    const char *pgp = "Subject: x\n\nhello\n-----BEGIN PGP SIGNED MESSAGE-----\nHash: x\n";
+    assert_non_null(homing_relay_untouchable(pgp, strlen(pgp)));
+    const char *quoted = "Subject: x\n\nsee > -----BEGIN PGP MESSAGE----- in a quote\n";
+    assert_null(homing_relay_untouchable(quoted, strlen(quoted)));
+    const char *copy = "X-Homing-Copy: abc\r\nSubject: x\r\n\r\nb";
+    assert_non_null(homing_relay_untouchable(copy, strlen(copy)));
+    const char *plain = "Content-Type: multipart/alternative; boundary=x\r\n\r\nb";
+    assert_null(homing_relay_untouchable(plain, strlen(plain)));
+    struct homing_buf out;
+    homing_buf_init(&out, 1 << 20);
+    const char *ctl = "X-Homing-Track: no\r\nX-Homing-Copy: t\r\nTo: a@x\r\n\r\nb";
+    assert_int_equal(homing_relay_strip_bcc(ctl, strlen(ctl), NULL, &out), 0);
+    assert_string_equal(out.data, "To: a@x\r\n\r\nb");
+    homing_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_verbs),     cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_paths),     cmocka_unit_test(test_params),
-        cmocka_unit_test(test_data),      cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_strip_bcc), cmocka_unit_test(test_control_field),
+        cmocka_unit_test(test_verbs),         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_paths),         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_data),          cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_strip_bcc),     cmocka_unit_test(test_control_field),
+        cmocka_unit_test(test_track_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
