@@ -74,7 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r >= 0 && ((size_t)r != strlen(v) || (size_t)r >= sizeof v)) abort();
         const char *why = homing_relay_untouchable(in, n);
         if (why && !*why) abort();
-        int m = homing_relay_track_for(in, HOMING_RELAY_TRACK_RECIPIENT, "a@example.org");
+        /* relay.track_senders is a configuration string: NUL-terminated */
+        char *map = strndup(in, n);
+        int m = map ? homing_relay_track_for(map, HOMING_RELAY_TRACK_RECIPIENT, "a@example.org")
+                    : -EINVAL;
+        free(map);
         if (m != -EINVAL && (m < HOMING_RELAY_TRACK_NO || m > HOMING_RELAY_TRACK_RECIPIENT))
             abort();
     }
