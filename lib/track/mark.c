@@ -19,12 +19,14 @@
  * verifies, or an error; it never allocates.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "homing/token.h"
 #include "homing/track.h"
 #include "homing/util.h"
 #include "lib/mime/mime_int.h"
+#include "track_int.h"
 
 /* The field's value is one token; anything longer is not one of ours. */
 #define MARK_VALUE_MAX (HOMING_TOKEN_LEN + 64)
@@ -36,6 +38,39 @@ static const char *mark_eol(const char *msg, size_t len)
     return nl && nl > msg && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
+int track_fields_replace(const char *msg, size_t len, const char *const *drop,
+                         const char *const *add, struct homing_buf *out)
+{
+    const char *eol = mark_eol(msg, len);
+    size_t before = out->len, pos = 0, copied = 0, last_end = 0;
+    struct homing_mime_field f;
+    int fr, r = 0;
+    while ((fr = homing_mime_field_next(msg, len, &pos, &f)) != 0) {
+        int dropped = 0;
+        for (size_t k = 0; fr == 1 && drop[k] && !dropped; k++)
+            dropped = homing_mime_field_is(&f, drop[k]);
+        if (dropped) {
+            /* everything before it is kept, the field is not */
+            if ((r = homing_buf_append(out, msg + copied, f.start - copied)) < 0) goto fail;
+            copied = f.end;
+        }
+        last_end = f.end;
+    }
+    /* the new fields after the last one, before the empty line */
+    if ((r = homing_buf_append(out, msg + copied, last_end > copied ? last_end - copied : 0)) < 0)
+        goto fail;
+    if (last_end > copied) copied = last_end;
+    if (last_end > 0 && msg[last_end - 1] != '\n' && (r = homing_buf_puts(out, eol)) < 0) goto fail;
+    for (size_t k = 0; add[k]; k++)
+        if ((r = homing_buf_printf(out, "%s%s", add[k], eol)) < 0) goto fail;
+    if ((r = homing_buf_append(out, msg + copied, len - copied)) < 0) goto fail;
+    return 0;
+fail:
+    out->len = before;
+    if (out->data) out->data[before] = '\0';
+    return r;
+}
+
 int homing_copy_mark(const struct homing_keyring *k, uint64_t message, uint32_t recipient,
                      const char *msg, size_t len, struct homing_buf *out)
 {
@@ -44,30 +79,12 @@ int homing_copy_mark(const struct homing_keyring *k, uint64_t message, uint32_t 
     char tok[HOMING_TOKEN_LEN + 1];
     int r = homing_token_encode(k, &t, tok);
     if (r < 0) return r;
-    const char *eol = mark_eol(msg, len);
-    size_t before = out->len, pos = 0, copied = 0, last_end = 0;
-    struct homing_mime_field f;
-    int fr;
-    while ((fr = homing_mime_field_next(msg, len, &pos, &f)) != 0) {
-        if (fr == 1 && homing_mime_field_is(&f, HOMING_COPY_HEADER)) {
-            /* an old mark: everything before it is kept, the field is not */
-            if ((r = homing_buf_append(out, msg + copied, f.start - copied)) < 0) goto fail;
-            copied = f.end;
-        }
-        last_end = f.end;
-    }
-    /* the new mark after the last field, before the empty line */
-    if ((r = homing_buf_append(out, msg + copied, last_end > copied ? last_end - copied : 0)) < 0)
-        goto fail;
-    if (last_end > copied) copied = last_end;
-    if (last_end > 0 && msg[last_end - 1] != '\n' && (r = homing_buf_puts(out, eol)) < 0) goto fail;
-    if ((r = homing_buf_printf(out, "%s: %s%s", HOMING_COPY_HEADER, tok, eol)) < 0) goto fail;
-    if ((r = homing_buf_append(out, msg + copied, len - copied)) < 0) goto fail;
-    return 0;
-fail:
-    out->len = before;
-    if (out->data) out->data[before] = '\0';
-    return r;
+    /* an old mark is dropped: re-tracking a copy gives a new one */
+    char field[sizeof HOMING_COPY_HEADER + 2 + sizeof tok];
+    snprintf(field, sizeof field, "%s: %s", HOMING_COPY_HEADER, tok);
+    static const char *const drop[] = {HOMING_COPY_HEADER, NULL};
+    const char *const add[] = {field, NULL};
+    return track_fields_replace(msg, len, drop, add, out);
 }
 
 int homing_copy_find(const struct homing_keyring *k, const char *msg, size_t len,

@@ -65,4 +65,13 @@ struct track_qp_unit {
 int track_qp_units(const char *raw, size_t n, const char *dec, size_t dec_len,
                    struct track_qp_unit **out, size_t *n_out);
 
+/* mark.c: msg appended to out with every top-level header field named in
+ * drop (NULL-ended) removed and the fields of add (NULL-ended "Name: value"
+ * lines without a line end) put after the last field, in the message's own
+ * line ending; every other byte kept. 0, or -ENOMEM/-E2BIG (out's maximum)
+ * with out unchanged. The one writer of the copy mark and the one-click
+ * unsubscribe fields. */
+int track_fields_replace(const char *msg, size_t len, const char *const *drop,
+                         const char *const *add, struct homing_buf *out);
+
 #endif

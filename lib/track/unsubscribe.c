@@ -18,14 +18,9 @@
 #include "homing/track.h"
 #include "homing/util.h"
 #include "lib/mime/mime_int.h"
+#include "track_int.h"
 
 #define UNSUBSCRIBE_URL_MAX 4096 /* the base URL is configuration, not input */
-
-static const char *unsub_eol(const char *msg, size_t len)
-{
-    const char *nl = memchr(msg, '\n', len);
-    return nl && nl > msg && nl[-1] == '\r' ? "\r\n" : "\n";
-}
 
 int homing_list_unsubscribe_add(const char *base_url, const struct homing_keyring *k,
                                 uint64_t message, uint32_t recipient, const char *msg, size_t len,
@@ -39,33 +34,19 @@ int homing_list_unsubscribe_add(const char *base_url, const struct homing_keyrin
         homing_buf_free(&url);
         return r;
     }
-    const char *eol = unsub_eol(msg, len);
-    size_t before = out->len, pos = 0, copied = 0, last_end = 0;
-    struct homing_mime_field f;
-    int fr;
-    while ((fr = homing_mime_field_next(msg, len, &pos, &f)) != 0) {
-        if (fr == 1 && (homing_mime_field_is(&f, "List-Unsubscribe") ||
-                        homing_mime_field_is(&f, "List-Unsubscribe-Post"))) {
-            if ((r = homing_buf_append(out, msg + copied, f.start - copied)) < 0) goto fail;
-            copied = f.end;
-        }
-        last_end = f.end;
+    /* any such fields the message held go (RFC 8058 pairs Post with this URI) */
+    struct homing_buf field;
+    homing_buf_init(&field, UNSUBSCRIBE_URL_MAX + 32);
+    r = homing_buf_printf(&field, "List-Unsubscribe: <%s>", url.data);
+    homing_buf_free(&url);
+    if (r < 0) {
+        homing_buf_free(&field);
+        return r;
     }
-    if ((r = homing_buf_append(out, msg + copied, last_end > copied ? last_end - copied : 0)) < 0)
-        goto fail;
-    if (last_end > copied) copied = last_end;
-    if (last_end > 0 && msg[last_end - 1] != '\n' && (r = homing_buf_puts(out, eol)) < 0) goto fail;
-    if ((r = homing_buf_printf(out,
-                               "List-Unsubscribe: <%s>%sList-Unsubscribe-Post: "
-                               "List-Unsubscribe=One-Click%s",
-                               url.data, eol, eol)) < 0)
-        goto fail;
-    if ((r = homing_buf_append(out, msg + copied, len - copied)) < 0) goto fail;
-    homing_buf_free(&url);
-    return 0;
-fail:
-    homing_buf_free(&url);
-    out->len = before;
-    if (out->data) out->data[before] = '\0';
+    static const char *const drop[] = {"List-Unsubscribe", "List-Unsubscribe-Post", NULL};
+    const char *const add[] = {field.data, "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+                               NULL};
+    r = track_fields_replace(msg, len, drop, add, out);
+    homing_buf_free(&field);
     return r;
 }
