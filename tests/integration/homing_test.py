@@ -141,19 +141,32 @@ class Instance:
                 raise Failure(f"daemon did not stop within {timeout} s after signal {sig}")
         return self.proc.returncode if self.proc else None
 
-    def settle(self, timeout=10):
+    def settle(self, stall=10, limit=120):
         """Waits until every hit the daemon answered is in the store: answered
-        hits pass through the journal, whose backlog /metrics reports."""
+        hits pass through the journal, whose backlog /metrics reports. The
+        ingester shares the store's write lock with enrichment and the
+        notifier, so after a flood under ASan on a loaded machine it may take
+        longer than any fixed wait: this fails when the backlog has not
+        shrunk for `stall` seconds, or is not empty after `limit`."""
         if not self.proc or self.proc.poll() is not None:
             return
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        start = time.time()
+        best, best_at = None, start
+        depth = None
+        while time.time() - start < limit:
             _, _, body = http_get(self.admin_port, "/metrics")
             m = re.search(rb"^homing_queue_depth (\d+)$", body, re.M)
-            if m and int(m.group(1)) == 0:
+            depth = int(m.group(1)) if m else None
+            if depth == 0:
                 return
+            now = time.time()
+            if depth is not None and (best is None or depth < best):
+                best, best_at = depth, now
+            elif now - best_at >= stall:
+                raise Failure(f"journaled hits not in the store: backlog {depth}, "
+                              f"not shrinking for {stall} s")
             time.sleep(0.01)
-        raise Failure(f"journaled hits not in the store after {timeout} s")
+        raise Failure(f"journaled hits not in the store after {limit} s: backlog {depth}")
 
     def db(self):
         """The store, with every answered hit in it (see settle)."""
