@@ -177,6 +177,8 @@ static void *worker_main(void *arg)
     while (!atomic_load(&w->serve->stopping)) {
         h2o_evloop_run(w->loop, SERVE_LOOP_TICK_MS);
         batch_commit(w);
+        /* old TLS contexts are freed even when no connection comes (tls.c) */
+        if (w->guarded) tls_worker_refresh(w);
         /* The end of a round: nothing from it holds the keyring (reload.c). */
         atomic_fetch_add_explicit(&w->rounds, 1, memory_order_release);
     }

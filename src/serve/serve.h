@@ -73,6 +73,10 @@ struct link_cache_entry {
     int refused; /* the stored destination failed homing_url_check */
 };
 
+/* Old TLS contexts one loop thread keeps at most (tls.c): while all are
+ * waiting out their grace, a further reload reaches this loop later. */
+#define TLS_RETIRED_MAX 8
+
 struct worker {
     struct serve *serve;
     int index;
@@ -83,8 +87,15 @@ struct worker {
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
     int listen_fd;
-    int guarded;                  /* the public listener's: connections pass conn_guard_admit */
-    unsigned tls_gen;             /* the TLS context generation accept_ctx holds (tls.c) */
+    int guarded;      /* the public listener's: connections pass conn_guard_admit */
+    unsigned tls_gen; /* the TLS context generation accept_ctx holds (tls.c) */
+    /* Contexts this loop switched away from, kept until no connection it
+     * accepted can still call SSL_new on them (tls.c, TLS_RETIRED_MAX). */
+    struct {
+        SSL_CTX *ctx;
+        int64_t since_us; /* homing_mono_us() at the switch */
+    } tls_retired[TLS_RETIRED_MAX];
+    unsigned tls_nretired;
     _Atomic unsigned long rounds; /* loop rounds run: the keyring's grace periods (reload.c) */
     h2o_timeout_t accept_pause;   /* SERVE_ACCEPT_PAUSE_MS, for accept_resume */
     h2o_timeout_entry_t accept_resume;
@@ -141,8 +152,9 @@ int tls_context_new(const char *cert, const char *key, SSL_CTX **out, char *err,
 int tls_load(struct serve *s, char *err, size_t errcap);
 int tls_reload(struct serve *s);
 /* On a loop thread: take a reference on the current context (attach, before
- * the loop runs), switch to a newer one if a reload published it (refresh,
- * before each accept), drop it (detach, after the loop stopped). */
+ * the loop runs), switch to a newer one if a reload published it and free
+ * the old ones whose grace is over (refresh, before each accept and after
+ * each loop round), drop them all (detach, after the loop stopped). */
 void tls_worker_attach(struct worker *w);
 void tls_worker_refresh(struct worker *w);
 void tls_worker_detach(struct worker *w);

@@ -12,10 +12,21 @@
  * keeps its own reference in its h2o_accept_ctx_t (h2o reads it there for every
  * accept). A loop looks at the generation (one atomic load) before each
  * accept; when it moved, it takes the lock, takes a reference on the current
- * context and drops its old one. A connection already accepted holds its own
- * reference through its SSL object, so the last SSL_free of the old context
- * happens when its last connection closes: nothing is cut, and no thread can
- * see a context freed under it.
+ * context and keeps its old one a while (below). A connection whose
+ * handshake has begun holds its own reference through its SSL object, so the
+ * last SSL_free of the old context happens when its last connection closes:
+ * nothing is cut.
+ *
+ * Why the old context is kept for a grace period and not dropped at once:
+ * h2o 2.2 copies the accept context's SSL_CTX pointer into the socket at
+ * accept but calls SSL_new (which takes the reference) only when the client's
+ * first bytes arrive. A client that connected before a reload and spoke after
+ * it would reach SSL_new on a context another loop thread had just freed
+ * (ASan saw this in integration/tls). Such a socket lives at most h2o's
+ * handshake timeout without speaking, so each loop keeps the contexts it
+ * switched away from for TLS_GRACE_US past that and frees them from its own
+ * thread; at most TLS_RETIRED_MAX at once, so a storm of reloads delays the
+ * switch instead of growing the list.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +46,10 @@
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* How long past h2o's handshake timeout an old context is kept: the timeout
+ * is checked by the loop's timers, which a busy loop runs late. */
+#define TLS_GRACE_SLACK_US (10 * 1000000LL)
 
 /* The first OpenSSL error on the queue as text (then clears the queue). */
 static void tls_err(char *err, size_t errcap, const char *what, const char *path)
@@ -132,17 +147,42 @@ void tls_worker_attach(struct worker *w)
     pthread_mutex_unlock(&s->tls_lock);
 }
 
+/* Frees the retired contexts whose grace is over (all of them with force):
+ * no connection this loop accepted before the switch can still be waiting
+ * for its first bytes. */
+static void tls_worker_expire(struct worker *w, int force)
+{
+    int64_t grace_us =
+        (int64_t)w->serve->public_conf.handshake_timeout * 1000LL + TLS_GRACE_SLACK_US;
+    int64_t now = force ? 0 : homing_mono_us();
+    unsigned kept = 0;
+    for (unsigned i = 0; i < w->tls_nretired; i++) {
+        if (force || now - w->tls_retired[i].since_us >= grace_us)
+            SSL_CTX_free(w->tls_retired[i].ctx);
+        else
+            w->tls_retired[kept++] = w->tls_retired[i];
+    }
+    w->tls_nretired = kept;
+}
+
 void tls_worker_refresh(struct worker *w)
 {
     struct serve *s = w->serve;
+    if (w->tls_nretired) tls_worker_expire(w, 0);
     if (atomic_load_explicit(&s->tls_gen, memory_order_acquire) == w->tls_gen) return;
+    if (w->tls_nretired == TLS_RETIRED_MAX) return; /* switch once one's grace is over */
     SSL_CTX *old = w->accept_ctx.ssl_ctx;
     tls_worker_attach(w);
-    SSL_CTX_free(old);
+    if (old) {
+        w->tls_retired[w->tls_nretired].ctx = old;
+        w->tls_retired[w->tls_nretired].since_us = homing_mono_us();
+        w->tls_nretired++;
+    }
 }
 
 void tls_worker_detach(struct worker *w)
 {
+    tls_worker_expire(w, 1);
     SSL_CTX_free(w->accept_ctx.ssl_ctx);
     w->accept_ctx.ssl_ctx = NULL;
 }

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from homing_test import (Instance, Runner, check, http_get, path_of,  # noqa: E402
+from homing_test import (Instance, Runner, check, http_get, https_get, path_of,  # noqa: E402
                          tls_client_context, HOMING)
 
 GIF_LEN = 43
@@ -266,6 +266,29 @@ try:
         check(results == [(200, GIF_LEN)] * 180, set(results))
         check(inst.event_count(msg["id"]) == n0 + 180, "every hit recorded")
 
+    def silent_client_across_reloads():
+        # Clients that connect, then say nothing until after a reload: h2o
+        # creates the SSL object from the loop's context only at the first
+        # bytes, so the context must outlive the switch (tls.c's grace). New
+        # connections between the reload and the first bytes make both loops
+        # switch; before the grace this was a use-after-free (ASan) or a crash.
+        r0 = metric(inst, "homing_reloads_total")
+        silent = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(8)]
+        # (within h2o's 10 s handshake timeout, which closes a silent client)
+        inst.proc.send_signal(signal.SIGHUP)
+        wait_reloads(inst, r0 + 1)
+        for _ in range(8):  # accepted by both loop threads
+            st, _, _ = https_get(port, "/healthz")
+            check(st == 200, st)
+        for raw in silent:
+            with tls_client_context().wrap_socket(raw) as tls:
+                tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := tls.recv(4096):
+                    data += chunk
+            check(data.startswith(b"HTTP/1.1 200"), data[:60])
+        check(inst.proc.poll() is None, "daemon still running")
+
     def mismatched_key_refused_at_start():
         p = subprocess.run([HOMING, "-c", inst.conf, "serve", "--listen",
                             "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
@@ -285,6 +308,7 @@ try:
     T.run(bad_reload_keeps_certificate)
     T.run(mismatched_key_refused_at_start)
     T.run(reloads_under_load)
+    T.run(silent_client_across_reloads)
     rc = inst.stop()
     T.run(lambda: check(rc == 0, f"SIGTERM exit {rc}"))
 finally:
