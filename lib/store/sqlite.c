@@ -66,6 +66,39 @@ static const char *const sq_sql[ST_COUNT] = {
     /* Never backwards: a cursor that moved on stays there. */
     [ST_ENRICH_CURSOR] = "INSERT INTO cursors (name, event) VALUES (?1, ?2) "
                          "ON CONFLICT (name) DO UPDATE SET event = max(event, excluded.event)",
+    /* What migration 0012's per-hit trigger did, once per group of a batch
+     * (store.c's stats_of). A new recipient_stats or link_stats row fires
+     * 0013's insert triggers, an existing one its update triggers: the
+     * per-message and per-link sums follow as before. */
+    [ST_STATS_RECIPIENT_ADD] =
+        "INSERT INTO recipient_stats (message, recipient, opens_human, opens_machine, "
+        "opens_unknown, clicks_human, clicks_machine, clicks_unknown, docs_human, docs_machine, "
+        "docs_unknown, first_human_open_us, first_human_click_us) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+        "ON CONFLICT (message, recipient) DO UPDATE SET "
+        "opens_human = opens_human + excluded.opens_human, "
+        "opens_machine = opens_machine + excluded.opens_machine, "
+        "opens_unknown = opens_unknown + excluded.opens_unknown, "
+        "clicks_human = clicks_human + excluded.clicks_human, "
+        "clicks_machine = clicks_machine + excluded.clicks_machine, "
+        "clicks_unknown = clicks_unknown + excluded.clicks_unknown, "
+        "docs_human = docs_human + excluded.docs_human, "
+        "docs_machine = docs_machine + excluded.docs_machine, "
+        "docs_unknown = docs_unknown + excluded.docs_unknown, "
+        "first_human_open_us = coalesce(min(first_human_open_us, excluded.first_human_open_us), "
+        "first_human_open_us, excluded.first_human_open_us), "
+        "first_human_click_us = coalesce(min(first_human_click_us, excluded.first_human_click_us), "
+        "first_human_click_us, excluded.first_human_click_us)",
+    [ST_STATS_LINK_ADD] =
+        "INSERT INTO link_stats (message, link, recipient, human, machine, unknown) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+        "ON CONFLICT (message, link, recipient) DO UPDATE SET "
+        "human = human + excluded.human, machine = machine + excluded.machine, "
+        "unknown = unknown + excluded.unknown",
+    [ST_STATS_HOUR_ADD] = "INSERT INTO hourly_stats (message, hour, kind, class, count) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5) "
+                          "ON CONFLICT (message, hour, kind, class) DO UPDATE SET "
+                          "count = count + excluded.count",
     [ST_ENRICHMENT_GET] = "SELECT " ENRICH_COLUMNS " FROM enrichments WHERE event = ?1",
     [ST_NOTIFICATION_EXISTS] = "SELECT 1 FROM notifications WHERE message = ?1 "
                                "AND (?2 IS NULL OR kind = ?2) "

@@ -74,6 +74,10 @@ enum sq_stmt {
     ST_ENRICH_INSERT,
     ST_READER_UPSERT,
     ST_ENRICH_CURSOR,
+    /* Per group of an enrichment batch: the counters (migration 0017). */
+    ST_STATS_RECIPIENT_ADD,
+    ST_STATS_LINK_ADD,
+    ST_STATS_HOUR_ADD,
     ST_ENRICHMENT_GET,
     ST_NOTIFICATION_EXISTS,
     /* Per page of the enrichment and notifier threads (their caches). */
@@ -262,7 +266,8 @@ int sq_grant_check(struct homing_store *s, int64_t grant, uint64_t message, uint
 
 /* sqlite_readers.c: enrichments and readers */
 int sq_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows, size_t n,
-                       const struct store_reader_put *readers, size_t nr, int64_t cursor);
+                       const struct store_reader_put *readers, size_t nr,
+                       const struct store_stats_put *stats, int64_t cursor);
 int sq_enrichments_list(struct homing_store *s, uint64_t message, int64_t only_event, int64_t after,
                         size_t limit, struct homing_store_enrichment **out, size_t *n);
 int sq_enrichments_rewrite(struct homing_store *s, const struct homing_store_enrichment *rows,

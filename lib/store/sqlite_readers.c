@@ -78,8 +78,49 @@ static int eq_cursor(struct sq *q, int64_t cursor)
     return sq_run_cached(q, st, "moving the enrichment cursor");
 }
 
+/* A batch's counters (store.c's stats_of), in the batch's transaction. */
+static int eq_stats(struct sq *q, const struct store_stats_put *s)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < s->nrecipients; i++) {
+        const struct store_recipient_add *a = &s->recipients[i];
+        sqlite3_stmt *st = sq_query_cached(q, ST_STATS_RECIPIENT_ADD, "IIIIIIIIIII",
+                                           (int64_t)a->message, (int64_t)a->recipient, a->opens[0],
+                                           a->opens[1], a->opens[2], a->clicks[0], a->clicks[1],
+                                           a->clicks[2], a->docs[0], a->docs[1], a->docs[2]);
+        if (!st) return -EIO;
+        /* cached: bind both, a NULL as much as a time */
+        if (a->has_open)
+            sqlite3_bind_int64(st, 12, a->first_human_open_us);
+        else
+            sqlite3_bind_null(st, 12);
+        if (a->has_click)
+            sqlite3_bind_int64(st, 13, a->first_human_click_us);
+        else
+            sqlite3_bind_null(st, 13);
+        r = sq_run_cached(q, st, "storing recipient counters");
+    }
+    for (size_t i = 0; r == 0 && i < s->nlinks; i++) {
+        const struct store_link_add *a = &s->links[i];
+        sqlite3_stmt *st =
+            sq_query_cached(q, ST_STATS_LINK_ADD, "IIIIII", (int64_t)a->message, (int64_t)a->link,
+                            (int64_t)a->recipient, a->clicks[0], a->clicks[1], a->clicks[2]);
+        r = st ? sq_run_cached(q, st, "storing link counters") : -EIO;
+    }
+    for (size_t i = 0; r == 0 && i < s->nhours; i++) {
+        const struct store_hour_add *a = &s->hours[i];
+        const char *kind = homing_event_kind_name(a->kind);
+        sqlite3_stmt *st =
+            sq_query_cached(q, ST_STATS_HOUR_ADD, "IIttI", (int64_t)a->message, a->hour,
+                            kind ? kind : "none", store_class_names[a->cls], a->count);
+        r = st ? sq_run_cached(q, st, "storing hourly counters") : -EIO;
+    }
+    return r;
+}
+
 int sq_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows, size_t n,
-                       const struct store_reader_put *readers, size_t nr, int64_t cursor)
+                       const struct store_reader_put *readers, size_t nr,
+                       const struct store_stats_put *stats, int64_t cursor)
 {
     struct sq *q = (struct sq *)s;
     int r = sq_begin(q, 1);
@@ -87,6 +128,7 @@ int sq_enrichments_put(struct homing_store *s, const struct homing_store_enrichm
     for (size_t i = 0; r == 0 && i < n; i++) r = eq_insert(q, &rows[i]);
     for (size_t i = 0; r == 0 && i < nr; i++)
         r = eq_reader_upsert(q, readers[i].first, readers[i].last_us, readers[i].opens);
+    if (r == 0) r = eq_stats(q, stats);
     if (r == 0) r = eq_cursor(q, cursor);
     if (r == 0) r = sq_commit(q);
     if (r < 0) sq_rollback(q);

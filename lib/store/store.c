@@ -837,6 +837,89 @@ static int readers_of(const struct homing_store_enrichment *rows, size_t n,
     return 0;
 }
 
+const char *const store_class_names[STORE_CLASSES] = {"human", "machine", "unknown"};
+
+static enum store_class class_of(const char *verdict)
+{
+    if (!strcmp(verdict, "human") || !strcmp(verdict, "proxy-open")) return STORE_CLASS_HUMAN;
+    if (!strcmp(verdict, "prefetch") || !strcmp(verdict, "scanner") || !strcmp(verdict, "probe"))
+        return STORE_CLASS_MACHINE;
+    return STORE_CLASS_UNKNOWN;
+}
+
+static void stats_free(struct store_stats_put *st)
+{
+    free(st->recipients);
+    free(st->links);
+    free(st->hours);
+    *st = (struct store_stats_put){0};
+}
+
+/* The batch's counters, one entry per group (linear search: a batch is at
+ * most a page of the enrichment thread, and a flood's hits are one group). */
+static int stats_of(const struct homing_store_enrichment *rows, size_t n,
+                    struct store_stats_put *out)
+{
+    *out = (struct store_stats_put){0};
+    if (!n) return 0;
+    out->recipients = calloc(n, sizeof *out->recipients);
+    out->links = calloc(n, sizeof *out->links);
+    out->hours = calloc(n, sizeof *out->hours);
+    if (!out->recipients || !out->links || !out->hours) {
+        stats_free(out);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct homing_store_enrichment *e = &rows[i];
+        enum store_class c = class_of(e->verdict);
+        struct store_recipient_add *ra = NULL;
+        for (size_t j = 0; j < out->nrecipients && !ra; j++)
+            if (out->recipients[j].message == e->message &&
+                out->recipients[j].recipient == e->recipient)
+                ra = &out->recipients[j];
+        if (!ra) {
+            ra = &out->recipients[out->nrecipients++];
+            ra->message = e->message;
+            ra->recipient = e->recipient;
+        }
+        if (e->kind == HOMING_EV_OPEN) {
+            ra->opens[c]++;
+            if (c == STORE_CLASS_HUMAN && (!ra->has_open || e->time_us < ra->first_human_open_us))
+                ra->has_open = 1, ra->first_human_open_us = e->time_us;
+        } else if (e->kind == HOMING_EV_CLICK) {
+            ra->clicks[c]++;
+            if (c == STORE_CLASS_HUMAN && (!ra->has_click || e->time_us < ra->first_human_click_us))
+                ra->has_click = 1, ra->first_human_click_us = e->time_us;
+            struct store_link_add *la = NULL;
+            for (size_t j = 0; j < out->nlinks && !la; j++)
+                if (out->links[j].message == e->message && out->links[j].link == e->item &&
+                    out->links[j].recipient == e->recipient)
+                    la = &out->links[j];
+            if (!la) {
+                la = &out->links[out->nlinks++];
+                la->message = e->message;
+                la->link = e->item;
+                la->recipient = e->recipient;
+            }
+            la->clicks[c]++;
+        } else if (e->kind == HOMING_EV_DOCUMENT_OPEN) {
+            ra->docs[c]++;
+        }
+        int64_t hour = e->time_us / 3600000000LL;
+        struct store_hour_add *ha = NULL;
+        for (size_t j = 0; j < out->nhours && !ha; j++)
+            if (out->hours[j].message == e->message && out->hours[j].hour == hour &&
+                out->hours[j].kind == e->kind && out->hours[j].cls == c)
+                ha = &out->hours[j];
+        if (!ha) {
+            ha = &out->hours[out->nhours++];
+            *ha = (struct store_hour_add){e->message, hour, e->kind, c, 0};
+        }
+        ha->count++;
+    }
+    return 0;
+}
+
 int homing_store_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
                                  size_t n, int64_t cursor)
 {
@@ -847,9 +930,15 @@ int homing_store_enrichments_put(struct homing_store *s, const struct homing_sto
             return -EINVAL;
     struct store_reader_put *readers = NULL;
     size_t nr = 0;
+    struct store_stats_put stats;
     int r = readers_of(rows, n, &readers, &nr);
     if (r < 0) return r;
-    r = s->ops->enrichments_put(s, rows, n, readers, nr, cursor);
+    if ((r = stats_of(rows, n, &stats)) < 0) {
+        free(readers);
+        return r;
+    }
+    r = s->ops->enrichments_put(s, rows, n, readers, nr, &stats, cursor);
+    stats_free(&stats);
     free(readers);
     return r;
 }

@@ -35,6 +35,46 @@ struct store_reader_put {
     int64_t opens;
 };
 
+/* The counters one enrichments_put batch adds to migration 0012's tables
+ * (recipient_stats, link_stats, hourly_stats), summed by store.c per group so
+ * that a backend runs one upsert per recipient, clicked link and hour of the
+ * batch instead of the per-hit trigger migration 0017 dropped. Classes are
+ * reports' (docs/reports.md): human (human, proxy-open), machine (prefetch,
+ * scanner, probe), unknown (any other verdict). */
+enum store_class { STORE_CLASS_HUMAN, STORE_CLASS_MACHINE, STORE_CLASS_UNKNOWN, STORE_CLASSES };
+extern const char *const store_class_names[STORE_CLASSES];
+
+struct store_recipient_add {
+    uint64_t message;
+    uint32_t recipient;
+    int64_t opens[STORE_CLASSES], clicks[STORE_CLASSES], docs[STORE_CLASSES];
+    int has_open, has_click;                           /* a human open / click in the batch */
+    int64_t first_human_open_us, first_human_click_us; /* their earliest times, if so */
+};
+
+struct store_link_add {
+    uint64_t message;
+    uint32_t link, recipient;
+    int64_t clicks[STORE_CLASSES];
+};
+
+struct store_hour_add {
+    uint64_t message;
+    int64_t hour; /* time_us / 3,600,000,000 */
+    uint16_t kind;
+    enum store_class cls;
+    int64_t count;
+};
+
+struct store_stats_put {
+    struct store_recipient_add *recipients;
+    size_t nrecipients;
+    struct store_link_add *links;
+    size_t nlinks;
+    struct store_hour_add *hours;
+    size_t nhours;
+};
+
 struct store_ops {
     const char *name;
     /* target: the URL without "scheme:" (a bare path for the default backend),
@@ -146,10 +186,11 @@ struct store_ops {
     int (*privacy_forget)(struct homing_store *s, const char *address, const char *const *keep,
                           struct homing_forget_result *out);
     /* enrichment (migration 0004) */
-    /* readers: one per reader of the batch, computed by store.c. */
+    /* readers: one per reader of the batch; stats: the batch's counters,
+     * both computed by store.c. */
     int (*enrichments_put)(struct homing_store *s, const struct homing_store_enrichment *rows,
                            size_t n, const struct store_reader_put *readers, size_t nr,
-                           int64_t cursor);
+                           const struct store_stats_put *stats, int64_t cursor);
     int (*enrichments_list)(struct homing_store *s, uint64_t message, int64_t only_event,
                             int64_t after, size_t limit, struct homing_store_enrichment **out,
                             size_t *n);

@@ -4,7 +4,9 @@
  * store URLs and paths, the registry's SQLite entry and its capabilities,
  * migrations recorded once and a newer schema refused, WAL, header fields
  * stored as NULL, the triggers that keep events append-only outside the
- * privacy guard, the file backup and inspect. These read the database file
+ * privacy guard, the file backup and inspect, and the campaign counters that
+ * enrichment batches add (migration 0017) equal a count of the enrichments
+ * from scratch. These read the database file
  * with sqlite3 directly. Each test works in its own temporary directory.
  * Also the capability gate of store.c, with a backend that has none.
  */
@@ -91,6 +93,160 @@ static void add_event(struct homing_store *s, uint64_t msg, uint32_t rcpt, const
     homing_strlcpy(e.client, client, sizeof e.client);
     homing_strlcpy(e.via, via, sizeof e.via);
     assert_int_equal(homing_store_events_append(s, &e, 1), 0);
+}
+
+/* The rows of a query that the other does not have (both ways), counted. */
+static long long differ(const char *db, const char *a, const char *b)
+{
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM (%s EXCEPT %s)) + (SELECT count(*) FROM (%s EXCEPT %s))",
+             a, b, b, a);
+    long long n = -1;
+    char err[256] = "";
+    int rc = raw_sql(db, sql, &n, err, sizeof err);
+    if (rc != SQLITE_ROW) fprintf(stderr, "%s: %s\n", sql, err);
+    assert_int_equal(rc, SQLITE_ROW);
+    return n;
+}
+
+#define SQL_HUMAN   "verdict IN ('human', 'proxy-open')"
+#define SQL_MACHINE "verdict IN ('prefetch', 'scanner', 'probe')"
+#define SQL_UNKNOWN "verdict NOT IN ('human', 'proxy-open', 'prefetch', 'scanner', 'probe')"
+#define SQL_CLASS                                                                                  \
+    "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
+
+/* Enrichments stored in batches of every size, with many recipients, links,
+ * hours, kinds and verdicts mixed in each (and some rewritten by a
+ * reclassify): every counter table equals a count of the enrichments from
+ * scratch. The counters are summed per batch by store.c and added by one
+ * upsert per group (migration 0017); before, a trigger added each hit. */
+static void test_batch_counters(void **state)
+{
+    struct fixture *f = *state;
+    const char *rcpts[] = {"bob@example.net", "carol@example.com", "dave@example.org"};
+    const char *links[] = {"https://example.com/a", "https://example.com/b"};
+    struct homing_message_spec m = {
+        .subject = "t", .recipients = rcpts, .n_recipients = 3, .links = links, .n_links = 2};
+    uint64_t msgs[2];
+    for (int i = 0; i < 2; i++) assert_int_equal(homing_store_message_add(f->s, &m, &msgs[i]), 0);
+    static const char *const verdicts[] = {"human", "proxy-open", "prefetch",  "scanner",
+                                           "probe", "unknown",    "ua-unknown"};
+    static const unsigned kinds[] = {HOMING_EV_OPEN, HOMING_EV_CLICK, HOMING_EV_DOCUMENT_OPEN};
+    enum { HITS = 1500, BATCH_MAX = 300 };
+    static struct homing_store_enrichment rows[BATCH_MAX];
+    uint32_t seed = 12345;
+#define NEXT() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
+    int done = 0, batches = 0;
+    int64_t rewrite_ids[8];
+    int nrewrite = 0;
+    while (done < HITS) {
+        /* sizes 1, 2, ... then random up to BATCH_MAX */
+        int size = batches < 4 ? batches + 1 : 1 + (int)(NEXT() % BATCH_MAX);
+        if (size > HITS - done) size = HITS - done;
+        for (int i = 0; i < size; i++) {
+            struct homing_event e;
+            memset(&e, 0, sizeof e);
+            e.kind = (uint16_t)kinds[NEXT() % 3];
+            e.method = HOMING_METHOD_GET;
+            e.message = msgs[NEXT() % 2];
+            e.recipient = (uint32_t)(NEXT() % 4); /* 0: a per-message copy */
+            e.item = e.kind == HOMING_EV_CLICK ? 1 + (uint32_t)(NEXT() % 2) : 0;
+            /* five hours, not in order: the earliest human time is a min */
+            e.time_us = 1700000000000000LL + (int64_t)(NEXT() % 5) * 3600000000LL + NEXT();
+            assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
+            struct homing_store_enrichment *x = &rows[i];
+            memset(x, 0, sizeof *x);
+            x->event = e.id;
+            x->message = e.message;
+            x->recipient = e.recipient;
+            x->kind = e.kind;
+            x->item = e.item;
+            x->time_us = e.time_us;
+            homing_strlcpy(x->verdict, verdicts[NEXT() % 7], sizeof x->verdict);
+            x->rules_version = 1;
+            x->json = "{}";
+            if (nrewrite < 8 && NEXT() % 97 == 0) rewrite_ids[nrewrite++] = e.id;
+        }
+        assert_int_equal(
+            homing_store_enrichments_put(f->s, rows, (size_t)size, rows[size - 1].event), 0);
+        done += size;
+        batches++;
+    }
+#undef NEXT
+    /* the first human open and click (before the reclassify, which does not
+     * move them back: migration 0012) */
+    assert_int_equal(differ(f->db,
+                            "SELECT message, recipient, first_human_open_us, first_human_click_us "
+                            "FROM recipient_stats",
+                            "SELECT message, recipient, "
+                            "min(CASE WHEN kind = 'open' AND " SQL_HUMAN " THEN time_us END), "
+                            "min(CASE WHEN kind = 'click' AND " SQL_HUMAN " THEN time_us END) "
+                            "FROM enrichments GROUP BY message, recipient"),
+                     0);
+    /* a reclassify moves some hits to another class */
+    for (int i = 0; i < nrewrite; i++) {
+        struct homing_store_enrichment *e;
+        assert_int_equal(homing_store_enrichment_get(f->s, rewrite_ids[i], &e), 0);
+        homing_strlcpy(e->verdict, strcmp(e->verdict, "human") ? "human" : "scanner",
+                       sizeof e->verdict);
+        assert_int_equal(homing_store_enrichments_rewrite(f->s, e, 1), 0);
+        homing_store_enrichments_free(e, 1);
+    }
+    assert_true(nrewrite > 0);
+
+    assert_int_equal(
+        differ(f->db,
+               "SELECT message, recipient, opens_human, opens_machine, opens_unknown, "
+               "clicks_human, clicks_machine, clicks_unknown, docs_human, docs_machine, "
+               "docs_unknown FROM recipient_stats",
+               "SELECT message, recipient, "
+               "sum(kind = 'open' AND " SQL_HUMAN "), sum(kind = 'open' AND " SQL_MACHINE "), "
+               "sum(kind = 'open' AND " SQL_UNKNOWN "), sum(kind = 'click' AND " SQL_HUMAN "), "
+               "sum(kind = 'click' AND " SQL_MACHINE "), sum(kind = 'click' AND " SQL_UNKNOWN "), "
+               "sum(kind = 'document-open' AND " SQL_HUMAN "), "
+               "sum(kind = 'document-open' AND " SQL_MACHINE "), "
+               "sum(kind = 'document-open' AND " SQL_UNKNOWN ") "
+               "FROM enrichments GROUP BY message, recipient"),
+        0);
+    assert_int_equal(differ(f->db,
+                            "SELECT message, link, recipient, human, machine, unknown "
+                            "FROM link_stats",
+                            "SELECT message, item, recipient, sum(" SQL_HUMAN "), "
+                            "sum(" SQL_MACHINE "), sum(" SQL_UNKNOWN ") FROM enrichments "
+                            "WHERE kind = 'click' GROUP BY message, item, recipient"),
+                     0);
+    assert_int_equal(differ(f->db,
+                            "SELECT message, hour, kind, class, count FROM hourly_stats "
+                            "WHERE count != 0",
+                            "SELECT message, time_us / 3600000000, kind, " SQL_CLASS
+                            ", count(*) FROM enrichments GROUP BY 1, 2, 3, 4"),
+                     0);
+    assert_int_equal(differ(f->db,
+                            "SELECT message, opens_human, opens_machine, opens_unknown, "
+                            "clicks_human, clicks_machine, clicks_unknown, openers_human, "
+                            "openers_machine, openers_unknown, openers_all, clickers_human, "
+                            "clickers_all FROM message_stats",
+                            "SELECT message, sum(opens_human), sum(opens_machine), "
+                            "sum(opens_unknown), sum(clicks_human), sum(clicks_machine), "
+                            "sum(clicks_unknown), sum(opens_human > 0), sum(opens_machine > 0), "
+                            "sum(opens_unknown > 0), "
+                            "sum(opens_human + opens_machine + opens_unknown > 0), "
+                            "sum(clicks_human > 0), "
+                            "sum(clicks_human + clicks_machine + clicks_unknown > 0) "
+                            "FROM recipient_stats GROUP BY message"),
+                     0);
+    assert_int_equal(differ(f->db,
+                            "SELECT message, link, human, machine, unknown, clickers_human, "
+                            "clickers_all FROM link_totals",
+                            "SELECT message, link, sum(human), sum(machine), sum(unknown), "
+                            "sum(human > 0), sum(human + machine + unknown > 0) "
+                            "FROM link_stats GROUP BY message, link"),
+                     0);
+    long long groups = 0;
+    assert_int_equal(raw_sql(f->db, "SELECT count(*) FROM hourly_stats", &groups, NULL, 0),
+                     SQLITE_ROW);
+    assert_true(groups >= 60); /* 2 messages x 5 hours x 3 kinds x 3 classes, most seen */
 }
 
 /* Empty header fields are stored as NULL (and read back as "", which
@@ -357,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_capability_gate),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_nulls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_privacy_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup_and_inspect, setup, teardown),

@@ -1,0 +1,12 @@
+-- 0017_stats_per_batch: migration 0012's counters of enrichments are added
+-- once per batch, not once per hit. The enrichment thread stores a page of up
+-- to 256 hits in one transaction; the trigger below updated recipient_stats,
+-- link_stats and hourly_stats (and through 0013's triggers message_stats and
+-- link_totals) for every hit, so a flood on one copy rewrote the same rows
+-- hundreds of times per page. lib/store/store.c (stats_of) now sums a batch
+-- per recipient, clicked link and hour, and the backend adds each sum with one
+-- upsert in the batch's transaction (lib/store/sqlite_readers.c, eq_stats):
+-- the same figures, as tests/unit/store_backends.h checks. Applied in one
+-- transaction by lib/store/sqlite.c; never edit a migration that has shipped:
+-- add the next number instead.
+DROP TRIGGER stats_enrichment_insert;
