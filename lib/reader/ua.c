@@ -38,6 +38,67 @@
 
 enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
 
+/* ---- generic rules (rules version 4) --------------------------------------
+ * What no list names can still be told by the grammar of a User-Agent
+ * (RFC 9110 section 10.1.5: product tokens and comments). These apply only to
+ * what homing's rules did not name and uap-core called a browser or did not
+ * know, after the published bot list; docs/verdicts.md lists them.
+ *
+ * UA_GEN_BOT: words by which automation names itself. Crawlers and fetchers
+ * are asked to name themselves and give a contact URL (Google's "Overview of
+ * Google crawlers and fetchers": "Googlebot/2.1; +http://www.google.com/
+ * bot.html"; Bing's "Which crawlers does Bing use"; robotstxt.org's guidelines
+ * for robot writers); a browser's User-Agent never carries a URL. "bot" is
+ * case-sensitive at a word's end (Googlebot, AhrefsBot; not the phone brand
+ * "CUBOT"); the other words are whole words in any case, or end a product
+ * name in CamelCase ("LinkChecker", "FeedFetcher"). Feed readers follow
+ * links by schedule, not by a person's click (device-detector and woothee
+ * class them apart from browsers). */
+#define UA_GEN_BOT_RE                                                                              \
+    "(?:bot|Bot)(?![a-z])|\\b(?i:crawl(?:er|ing)?|spider|scrap(?:er|ing)|fetch(?:er|ing)?|"        \
+    "monitor(?:ing)?|checker|validator|preview|archiver|indexer|headless|uptime|"                  \
+    "feed ?(?:fetcher|reader|parser)|rss ?reader|(?:link|url) ?(?:checker|expander|resolver))"     \
+    "(?![a-z])|(?<=[a-z])(?:Crawler|Spider|Scraper|Fetcher|Monitor|Checker|Validator|Preview|"     \
+    "Archiver|Indexer)"                                                                            \
+    "(?![a-z])|(?i:\\bhttps?://|\\bwww\\.[a-z0-9-]+\\.[a-z]{2,})"
+/* UA_GEN_TOOL: HTTP client libraries and command-line tools, by the product
+ * token their documentation gives as the default User-Agent (curl(1), wget(1),
+ * requests' default_user_agent, urllib, OkHttp, Go net/http, Java's
+ * HttpURLConnection, Apache HttpComponents, LWP::UserAgent, PHP's and Ruby's
+ * clients, Guzzle, axios, node-fetch, reqwest, PowerShell's Invoke-WebRequest,
+ * Postman, HTTPie, libcurl bindings; gRPC's "grpc-LANG/VERSION" of its
+ * PROTOCOL-HTTP2.md), as a product token with a version
+ * ("Java/1.8.0", "python-requests/2.31"): J2ME phone browsers write "(Java;
+ * U; MIDP-2.0...)" in a comment. */
+#define UA_GEN_TOOL_RE                                                                             \
+    "(?:^|[\\s;(])(?i:curl|libcurl|wget|python|urllib|httplib2?|requests|httpx|aiohttp|okhttp|"    \
+    "go-http-client|java|jakarta|apache-httpclient|httpclient|http_request2?|libwww-perl|lwp|"     \
+    "php|guzzlehttp|ruby|faraday|axios|node-fetch|undici|superagent|reqwest|winhttp|"              \
+    "powershell|postmanruntime|insomnia|httpie|mechanize|httrack|wordpress|zgrab|nmap|nikto|"      \
+    "sqlmap|masscan|grpc)(?:[-_.][\\w.-]*)?/\\d"
+/* UA_GEN_ENGINE: the tokens of a browser engine. Every browser and in-app web
+ * view since Netscape sends "Mozilla/" (the compatibility token the HTML
+ * Living Standard's navigator.userAgent keeps), but crawlers copy it, so it
+ * counts only with an engine's or a platform's token; Opera's own "Opera/";
+ * WebKit, Blink, Gecko, Trident, Presto and KHTML name themselves; feature
+ * phones' WAP browsers send UP.Browser, NetFront, Obigo or Openwave, or the
+ * J2ME profile (MIDP, CLDC; MIDP is also their platform below). */
+
+#define UA_GEN_ENGINE_RE                                                                           \
+    "Opera[/ ]|AppleWebKit|Gecko|Trident/|Presto/|KHTML|MSIE |UP\\.Browser|NetFront|"              \
+    "Obigo|Openwave|MIDP|CLDC"
+/* UA_GEN_PLATFORM: an operating system or device in the User-Agent's comment,
+ * as browsers, web views and apps' own HTTP stacks write it (Apple's
+ * CFNetwork/Darwin, Android's Dalvik, consoles' and TVs' names); and any OS
+ * uap-core's os_parsers name. */
+#define UA_GEN_PLATFORM_RE                                                                         \
+    "Windows|Win64|WOW64|Macintosh|Mac OS X|X11|Linux|Android|iPhone|iPad|iPod|iOS|CrOS|"          \
+    "CPU OS|Darwin|CFNetwork|Dalvik|BlackBerry|BB10|PlayBook|Symbian|S60|KAIOS|KaiOS|Tizen|"       \
+    "webOS|Web0S|PlayStation|Nintendo|Xbox|SMART-TV|SmartTV|HbbTV|CrKey|Roku|AppleTV|tvOS|"        \
+    "watchOS|FreeBSD|OpenBSD|NetBSD|SunOS|Solaris|Fuchsia|HarmonyOS|OpenHarmony|Mac OS|"           \
+    "AmigaOS|MorphOS|Haiku|BeOS|RISC OS|OS/2|MIDP|(?i:\\bwin(?:32|64|nt|\\d+)\\b)"
+enum { UA_GEN_BOT, UA_GEN_TOOL, UA_GEN_ENGINE, UA_GEN_PLATFORM, UA_GENERIC_COUNT };
+
 struct ua_regex {
     pcre2_code *re;
     char *repl[F_COUNT]; /* NULL: take the capture group */
@@ -63,6 +124,7 @@ struct homing_ua_parser {
     struct ua_list rules, ua, os, device;
     pcre2_code **bots; /* published automation patterns, HOMING_UA_BOTS_CHUNK to a regex */
     size_t nbots;
+    pcre2_code *generic[UA_GENERIC_COUNT]; /* the built-in token rules (ua_generic) */
     pcre2_match_data *md;
     pcre2_match_context *mc;
     size_t jit;
@@ -418,6 +480,70 @@ static int ua_family_automated(const char *family)
     return 0;
 }
 
+/* Does generic rule g match s? On a match, [*a, *z) is the matched text. */
+static int gen_match(struct homing_ua_parser *p, int g, const char *s, size_t n, size_t *a,
+                     size_t *z)
+{
+    if (pcre2_match(p->generic[g], (PCRE2_SPTR)s, n, 0, 0, p->md, p->mc) < 0) return 0;
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+    *a = ov[0];
+    *z = ov[1];
+    return 1;
+}
+
+/* Only "Mozilla/N.N" and nothing else: the bare User-Agent of Apple's Mail
+ * Privacy Protection fetches, which the verdict judges by itself (ua-bare). */
+static int ua_compat_only(const char *s, size_t n)
+{
+    while (n && s[n - 1] == ' ') n--;
+    if (n < 9 || memcmp(s, "Mozilla/", 8) != 0) return 0;
+    for (size_t i = 8; i < n; i++)
+        if (!isdigit((unsigned char)s[i]) && s[i] != '.') return 0;
+    return 1;
+}
+
+/* The generic rules (see UA_GEN_BOT_RE and after) on what homing's rules did
+ * not name and uap-core called a browser or did not know. */
+static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
+{
+    if (u->from_rules ||
+        (u->ua_class != HOMING_UA_CLASS_BROWSER && u->ua_class != HOMING_UA_CLASS_NONE))
+        return;
+    size_t a, z;
+    uint8_t cl = 0;
+    if (gen_match(p, UA_GEN_TOOL, s, n, &a, &z))
+        cl = HOMING_UA_CLASS_TOOL;
+    else if (gen_match(p, UA_GEN_BOT, s, n, &a, &z))
+        cl = HOMING_UA_CLASS_BOT;
+    if (cl) {
+        u->ua_class = cl;
+        if (strcmp(u->family, "Other") == 0) {
+            /* the product token around the match, as the bot list does */
+            while (a > 0 && (isalnum((unsigned char)s[a - 1]) || s[a - 1] == '-')) a--;
+            while (z < n && (isalnum((unsigned char)s[z]) || s[z] == '-')) z++;
+            while (a < z && !isalnum((unsigned char)s[a])) a++;
+            if (z > a) homing_str_sanitize(u->family, sizeof u->family, s + a, z - a);
+        }
+        return;
+    }
+    if (u->ua_class != HOMING_UA_CLASS_NONE) return;
+    int engine = gen_match(p, UA_GEN_ENGINE, s, n, &a, &z);
+    /* uap-core's os_parsers naming an OS count as a platform too */
+    int platform = strcmp(u->os, "Other") != 0 || gen_match(p, UA_GEN_PLATFORM, s, n, &a, &z);
+    if (engine && platform) {
+        /* A browser engine on a real platform that uap-core has no family
+         * for: TV, console and car browsers, apps' web views. */
+        u->ua_class = HOMING_UA_CLASS_BROWSER;
+    } else if (n && !engine && !platform && !ua_compat_only(s, n)) {
+        /* No browser engine and no platform: no browser or web view sent it
+         * (a person's click always opens one, and every browser names its
+         * platform, even in the "compatible" form of MSIE); the verdict says
+         * probe. "Mozilla/5.0 (compatible; Name/1.0)" is the crawlers' form
+         * (Bing's "Mozilla/5.0 (compatible; bingbot/2.0; +URL)"). */
+        u->no_browser = 1;
+    }
+}
+
 static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
 {
     memset(u, 0, sizeof *u);
@@ -485,6 +611,7 @@ static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, 
             break;
         }
     }
+    ua_generic(p, s, n, u);
     if (rule && rule->type) forced_type = rule->type;
     u->type = forced_type ? forced_type : derive_type(u, s, n);
 }
@@ -599,6 +726,12 @@ int homing_ua_parser_new(const char *uap_yaml, const char *rules_tsv, size_t cac
     }
     if (rc == 0 && rules_tsv[0]) rc = load_rules(p, rules_tsv);
     if (rc == 0) rc = load_yaml(p, uap_yaml ? uap_yaml : HOMING_UAP_REGEXES_DEFAULT);
+    static const char *const generic[UA_GENERIC_COUNT] = {UA_GEN_BOT_RE, UA_GEN_TOOL_RE,
+                                                          UA_GEN_ENGINE_RE, UA_GEN_PLATFORM_RE};
+    size_t jit = p->jit; /* the stats count the loaded files' regexes only */
+    for (int g = 0; rc == 0 && g < UA_GENERIC_COUNT; g++)
+        rc = compile(p, generic[g], strlen(generic[g]), 0, &p->generic[g]);
+    p->jit = jit;
     if (rc < 0) {
         homing_ua_parser_free(p);
         return rc;
@@ -616,6 +749,7 @@ void homing_ua_parser_free(struct homing_ua_parser *p)
     list_free(&p->device);
     for (size_t i = 0; i < p->nbots; i++) pcre2_code_free(p->bots[i]);
     free(p->bots);
+    for (int g = 0; g < UA_GENERIC_COUNT; g++) pcre2_code_free(p->generic[g]);
     pcre2_match_data_free(p->md);
     pcre2_match_context_free(p->mc);
     for (size_t i = 0; i < p->used; i++) free(p->entries[i].key);

@@ -42,7 +42,8 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "net-gateway",
                                                               "net-relay",
                                                               "net-crawler",
-                                                              "ua-unknown"};
+                                                              "ua-unknown",
+                                                              "ua-no-browser"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -380,6 +381,7 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         why |= HOMING_REASON_UA_BARE;
     else if (ucl == HOMING_UA_CLASS_NONE)
         why |= HOMING_REASON_UA_UNKNOWN; /* so an unknown verdict always says why */
+    if (in->ua && in->ua->no_browser) why |= HOMING_REASON_UA_NO_BROWSER;
     static const uint32_t ua_reason[] = {
         0,
         HOMING_REASON_UA_BROWSER,
@@ -450,6 +452,12 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
                (ucl == HOMING_UA_CLASS_SCANNER && mcl == HOMING_MACHINE_SCANNER) ? 98 : 90);
     } else if (ucl == HOMING_UA_CLASS_TOOL || ucl == HOMING_UA_CLASS_BOT) {
         decide(&r, HOMING_VERDICT_PROBE, (why & HOMING_REASON_REPEAT) ? 95 : 85);
+    } else if (!is_open && (why & HOMING_REASON_UA_NO_BROWSER)) {
+        /* A link is followed in a browser or an app's web view, and every one
+         * of them sends an engine or platform token (ua.c, UA_GEN_ENGINE_RE):
+         * a click without any is a program's. Not for opens: a mail client
+         * may fetch images with its own HTTP stack. */
+        decide(&r, HOMING_VERDICT_PROBE, 75);
     } else if (ucl == HOMING_UA_CLASS_PREFETCH ||
                (mcl == HOMING_MACHINE_PREFETCH && (is_open || (why & HOMING_REASON_UA_BARE)))) {
         /* Apple MPP loads every image of every message on delivery, from

@@ -260,6 +260,62 @@ static void test_uap_mail_families(void **state)
  * name holding "BOT" in capitals (a CUBOT phone) is not one; with homing's
  * rules, link-preview bots, monitors and Applebot are bots and Seznam's image
  * proxy is a proxy. */
+/* Rules version 4's generic rules (lib/reader/ua.c, UA_GEN_*): they work
+ * without homing's rules file, on what uap-core calls a browser or does not
+ * know; a mail client named by uap-core keeps its class. */
+static void test_generic_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ua;
+        unsigned ua_class, no_browser;
+    } ex[] = {
+        /* an HTTP library's product token with a version */
+        {"grpc-java-netty/1.60.0", HOMING_UA_CLASS_TOOL, 0},
+        {"Go-http-client/1.1", HOMING_UA_CLASS_TOOL, 0},
+        /* J2ME's "(Java; ...)" comment is no Java/1.8 client: a phone browser */
+        {"ExamplePhone/2.0 Profile/MIDP-2.1 Configuration/CLDC-1.1 (Java; U; MIDP-2.0; en-us)",
+         HOMING_UA_CLASS_BROWSER, 0},
+        /* automation words, a CamelCase ending, a contact URL */
+        {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Safari/537.36 ExampleLinkChecker/2.0",
+         HOMING_UA_CLASS_BOT, 0},
+        {"Mozilla/5.0 (compatible; ExampleIndex/3.2; +https://example.org/robot.html)",
+         HOMING_UA_CLASS_BOT, 0},
+        {"ExampleSpider 1.0", HOMING_UA_CLASS_BOT, 0},
+        /* a phone brand ending in BOT is no bot */
+        {"Mozilla/5.0 (Linux; Android 9; CUBOT KING KONG 3) AppleWebKit/537.36 (KHTML, like "
+         "Gecko) Chrome/119.0.0.0 Mobile Safari/537.36",
+         HOMING_UA_CLASS_BROWSER, 0},
+        /* an engine on a platform uap-core has no family for */
+        {"Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "ExampleTVShell/5.1",
+         HOMING_UA_CLASS_BROWSER, 0},
+        /* neither engine nor platform */
+        {"LinkAuditor/4.0", HOMING_UA_CLASS_NONE, 1},
+        {"Mozilla/5.0 (compatible; ExampleResearch/1.0)", HOMING_UA_CLASS_NONE, 1},
+        /* the bare MPP User-Agent, an app's own stack with a platform: not flagged */
+        {"Mozilla/5.0", HOMING_UA_CLASS_NONE, 0},
+        {"ExampleApp/3.1 (Mac OS/14.4; Desktop; en-US)", HOMING_UA_CLASS_NONE, 0},
+        {"", HOMING_UA_CLASS_NONE, 0},
+        /* uap-core's mail family keeps its class */
+        {"Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.3.1",
+         HOMING_UA_CLASS_MAIL, 0},
+    };
+    struct homing_ua_parser *p;
+    assert_int_equal(homing_ua_parser_new(NULL, "", 0, &p), 0);
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        struct homing_ua u;
+        assert_int_equal(homing_ua_parse(p, ex[i].ua, strlen(ex[i].ua), &u), 0);
+        if (u.ua_class != ex[i].ua_class || u.no_browser != ex[i].no_browser)
+            printf("generic: \"%s\": class %u no_browser %u (family %s)\n", ex[i].ua, u.ua_class,
+                   u.no_browser, u.family);
+        assert_int_equal(u.ua_class, ex[i].ua_class);
+        assert_int_equal(u.no_browser, ex[i].no_browser);
+    }
+    homing_ua_parser_free(p);
+}
+
 static void test_automation_never_browser(void **state)
 {
     (void)state;
@@ -479,10 +535,15 @@ static void test_measure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uap_conformance),   cmocka_unit_test(test_homing_rules),
-        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_automation_never_browser),
-        cmocka_unit_test(test_published_bots),    cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_odd_input),         cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_uap_conformance),
+        cmocka_unit_test(test_homing_rules),
+        cmocka_unit_test(test_uap_mail_families),
+        cmocka_unit_test(test_automation_never_browser),
+        cmocka_unit_test(test_generic_rules),
+        cmocka_unit_test(test_published_bots),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_odd_input),
+        cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
