@@ -119,11 +119,12 @@ static const struct rp_reason_rule rp_rules[] = {
        "message not rfc")},
     {"norelaying",
      P("relay access denied", "relaying denied", "unable to relay", "relay not permitted",
-       "allowed rcpthosts", "relaying not allowed", "email address is not verified"),
+       "allowed rcpthosts", "relaying not allowed", "email address is not verified",
+       "allowed to relay"),
      "Postfix reject_unauth_destination 'Relay access denied'; Sendmail 'Relaying denied'; "
      "Exchange 'Unable to relay'; qmail 'isn't in my list of allowed rcpthosts'"
      "; Amazon SES '554 Message rejected: Email address is not verified' (the sending identity may "
-     "not relay)"},
+     "not relay); KumoMTA community bounces.toml RoutingErrors 'isn't allowed to relay'"},
     {"norelaying",
      P("email address is not verified", "not configured to relay", "relay access denied",
        "relaying denied", "relay not permitted", "not permitted to relay", "relaying not allowed",
@@ -233,6 +234,14 @@ static const struct rp_reason_rule rp_rules[] = {
      * (Yahoo, "SMTP error codes", senders.yahooinc.com). */
     {"suspend", P("account has been disabled or discontinued", "this mailbox is disabled"),
      "Yahoo SMTP error codes: 554 'This account has been disabled or discontinued', 554.30"},
+    /* Inactive-mailbox wordings that other senders collected from many
+     * receivers (KumoMTA's community bounce rules, "InactiveMailbox"). */
+    {"suspend",
+     P("account is not active", "account not activated", "account closed",
+       "this account is suspended", "account is suspended", "account has been suspended"),
+     "KumoMTA assets/community/bounces.toml InactiveMailbox (Apache-2.0): 'Account is not "
+     "active', 'User account not activated', 'Account Closed, Please Remove' (comcast.net), "
+     "'this account is suspended'"},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
     {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
@@ -313,14 +322,25 @@ static const struct rp_reason_rule rp_rules[] = {
        "larger than the current system limit", "exceeds size limit", "message exceeds",
        "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
        "mail size limit", "message is larger than")},
+    /* Refusals that name the content as spam outrank the "blocked" of
+     * their wording ("Blocked Using Spam Pattern"), and a listed URL of the
+     * message is content, where a listed sending IP is the client. */
+    {"spamdetected",
+     P("spam pattern", "spam content", "spamtext", "url in this email", "rejected as spam",
+       "content rejected due to spam", "message contains spam"),
+     "KumoMTA assets/community/bounces.toml SpamContent (Apache-2.0): 'Blocked Using Spam "
+     "Pattern, Your Message May Contain The Spam Contents', 'REJECTED - spamtext', 'A URL in "
+     "this email ... is listed on', 'Message contains Spam Content' (blueyonder), 'message "
+     "content rejected due to spam' (icloud.com); SpamBlock 'Message rejected as spam'"},
     {"blocked",
-     P("blocked using", "client host rejected", "banned sending ip",
-       "unsolicited mail originating from your ip", "is in a black list",
+     P("blocked using", "client host rejected", "banned sending ip", "sending ip", "is listed on",
+       "found on a block list", "unsolicited mail originating from your ip", "is in a black list",
        "but my name was rejected", "access from ip address"),
      "Postfix reject_rbl_client 'Client host [...] blocked using'; Exchange Online 5.7.606-649 "
      "'banned sending IP'; Gmail 4.7.0; Exim dnslists 'is in a black list at'"
      "; qmail-remote 'Connected to ... but my name was rejected', 'Access from ip address ... "
-     "blocked' (Sisimai::Reason::Blocked documentation)"},
+     "blocked' (Sisimai::Reason::Blocked documentation); KumoMTA community bounces.toml "
+     "SpamBlock 'The sending IP ... is listed on', 'your IP has been found on a block list'"},
     /* Phrases naming the sending host or IP outrank the words around them
      * ("blocked for spamming" is about the client, not the content). */
     {"blocked", P("banned sending ip", "client host blocked", "ip address blacklisted",
@@ -412,8 +432,9 @@ static const struct rp_reason_rule rp_rules[] = {
      P("mailer", "procmail", "x-unix", "command died", "exit code", "pipe to", "program",
        "command failed", "exited with", "returned with", "local delivery failed",
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
-    {"systemfull", P("insufficient system storage", "mail system full"),
-     "RFC 5321 452 reply text; RFC 3463 X.3.1"},
+    {"systemfull", P("insufficient system storage", "mail system full", "insufficient disk space"),
+     "RFC 5321 452 reply text; RFC 3463 X.3.1; Sendmail '452 Insufficient disk space; try again "
+     "later'"},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
     /* Expiry notices that also quote the last attempt: the cause they
