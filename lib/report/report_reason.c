@@ -64,6 +64,14 @@ static const struct rp_reason_rule rp_rules[] = {
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "quotaexceeded"),
      "RFC 3463 X.2.2 'Mailbox full'; Gmail 4.2.2/5.2.2 'is over quota'; Exchange "
      "'QuotaExceededException'; Dovecot 'Quota exceeded'; Postfix virtual(8)"},
+    /* German providers' own quota texts, as a hosting provider's list of
+     * its customers' typical bounces quotes them. */
+    {"mailboxfull",
+     P("over storage quota", "exhausted allowed storage", "speichervolumen",
+       "too many messages on the server"),
+     "sitepackage.de 'Typische Fehlermeldungen bei Unzustellbarkeit': T-Online '552 5.2.2 Over "
+     "STORAGE quota'; Web.de 'Benutzer hat das Speichervolumen ueberschritten. / User has "
+     "exhausted allowed storage space.', 'User has too many messages on the server.'"},
     {"mailboxfull", P("mailbox is full", "over quota", "quota exceeded")},
     /* The retry period ran out: whatever the last attempt said. */
     {"expired",
@@ -71,6 +79,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "have been failing for a long time"),
      "RFC 3463 X.4.7; Exchange QUEUE.Expired; Exim 'retry timeout exceeded', 'all hosts ... have "
      "been failing for a long time'"},
+    {"expired", P("in the time limit specified", "after a long failure period"),
+     "Exchange 2000/2003 NDR 4.4.7 'Could not deliver the message in the time limit specified' "
+     "(Microsoft KB 284204); Exim 'retry time not reached for any host after a long failure "
+     "period'"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
     {"virusdetected",
@@ -135,10 +147,14 @@ static const struct rp_reason_rule rp_rules[] = {
        "not an open relay", "that domain isn't in my list", "relaying to",
        "mail server is not responsible")},
     {"rejected",
-     P("sender address rejected", "sender verify failed", "bad sender's mailbox address",
-       "bad sender's system address", "badmailfrom", "but sender was rejected"),
+     P("requires valid sender domain", "envelope sender domain must exist",
+       "sender domain resolve fail", "sender address rejected", "sender verify failed",
+       "bad sender's mailbox address", "bad sender's system address", "badmailfrom",
+       "but sender was rejected"),
      "Postfix smtpd 'Sender address rejected'; Exim 'sender verify failed'; RFC 3463 X.1.7, "
-     "X.1.8; qmail control/badmailfrom"
+     "X.1.8; qmail control/badmailfrom; AT&T '550 [permfail] ... requires valid sender domain'; "
+     "KumoMTA community bounces.toml 'sorry, your envelope sender domain must exist', 'Sender "
+     "Domain Resolve Fail'"
      "; qmail-remote 'Connected to ... but sender was rejected' (Sisimai::Reason::Rejected "
      "documentation)"},
     {"rejected",
@@ -167,10 +183,11 @@ static const struct rp_reason_rule rp_rules[] = {
        "no mail accepted", "mail not accepted", "domain does not receive mail", "not accept mail",
        "does not receive email", "not accepting mail", "will not accept mail")},
     {"toomanyconn",
-     P("too many connections", "too many concurrent", "connection rate limit exceeded"),
+     P("too many connections", "too many concurrent", "connection rate limit exceeded",
+       "too many sessions opened"),
      "Postfix anvil 'Error: too many connections from'; Microsoft 'too many concurrent "
      "connections'; Sisimai::Reason::TooManyConn documentation ('452 4.3.2 Connection rate limit "
-     "exceeded')"},
+     "exceeded'); Comcast '421 - [Too many sessions opened]' (postmaster.comcast.net)"},
     {"toomanyconn",
      P("connection frequency limited", "too many connections", "too many concurrent",
        "connection limit", "too many simultaneous", "maximum number of connections",
@@ -181,6 +198,9 @@ static const struct rp_reason_rule rp_rules[] = {
      P("receiving mail too quickly", "receiving mail at a rate", "too many messages from",
        "rate limit"),
      "Gmail 450 4.2.1; Postfix smtpd_client_message_rate_limit 'Error: too many messages from'"},
+    {"speeding", P("deferred due to excessive volume"),
+     "Apple iCloud '421 4.7.1 Messages to ... deferred due to excessive volume' "
+     "(smtp.codes/icloud)"},
     {"speeding",
      P("too many recipients this hour", "sent to too many recipients", "rate limit",
        "too many messages", "sending rate", "throttl", "rate control", "exceeded the rate",
@@ -237,8 +257,10 @@ static const struct rp_reason_rule rp_rules[] = {
     /* Inactive-mailbox wordings that other senders collected from many
      * receivers (KumoMTA's community bounce rules, "InactiveMailbox"). */
     {"suspend",
-     P("account is not active", "account not activated", "account closed",
-       "this account is suspended", "account is suspended", "account has been suspended"),
+     P("mailbox currently suspended", "account is not active", "account not activated",
+       "account closed", "this account is suspended", "account is suspended",
+       "account has been suspended"),
+     "AT&T/BellSouth '550 [suspend] Mailbox currently suspended' (rbl.att.net block_enduser); "
      "KumoMTA assets/community/bounces.toml InactiveMailbox (Apache-2.0): 'Account is not "
      "active', 'User account not activated', 'Account Closed, Please Remove' (comcast.net), "
      "'this account is suspended'"},
