@@ -57,6 +57,9 @@ static const struct rp_reason_rule rp_rules[] = {
      "(#4.4.3)'"},
     /* Postfix's marker for a report it could not write: nothing is known. */
     {"undefined", P("delivery report unavailable")},
+    {"policyviolation", P("content presents a potential security issue"),
+     "Gmail '552 5.7.0 This message was blocked because its content presents a potential "
+     "security issue' (SMTP errors and codes; the content and attachment guidelines)"},
     {"policyviolation", P("content presents a potential")},
     /* A full mailbox is the named cause of the expiry it leads to (Exim:
      * "mailbox is full: retry timeout exceeded"). */
@@ -173,8 +176,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "access denied for sender", "this sender is not")},
     /* Sendmail's "Deferred: Connection refused by host" is a TCP refusal
      * (ECONNREFUSED), not a policy block. */
-    {"networkerror",
-     P("malformed or unexpected name server reply", "deferred: connection refused")},
+    {"networkerror", P("malformed or unexpected name server reply", "deferred: connection refused"),
+     "Postfix's resolver error texts ('Name service error for name=... type=MX: Malformed or "
+     "unexpected name server reply'); Sendmail's deferral 'Deferred: Connection refused by "
+     "<host>'"},
     {"notaccept", P("null mx", "nullmx", "does not accept mail"),
      "RFC 7505 null MX; Postfix 'does not accept mail (nullMX)'"},
     {"notaccept",
@@ -207,10 +212,11 @@ static const struct rp_reason_rule rp_rules[] = {
        "rate that is too high", "too many emails", "too fast", "receiving mail at a rate",
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
     {"mailererror",
-     P("command died with status", "command output:", "child process of", "procmail"),
+     P("command died with status", "command output:", "child process of", "procmail", "x-unix"),
      "Postfix pipe(8), local(8) 'Command died with status', 'Command output:'; Exim 'Child "
      "process of ... transport returned'"
-     "; procmail(1) as Postfix's mailbox_command"},
+     "; procmail(1) as Postfix's mailbox_command; the 'X-Unix' Diagnostic-Code type that "
+     "Sendmail and Postfix write for a local delivery program's failure"},
     /* Postfix pipe(8) and local(8) quote a delivery command's output after
      * "Command output:" (Postfix manual pages). */
     {"mailererror",
@@ -429,6 +435,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "bare line feed", "invalid characters", "improper use of 8-bit data"),
      "RFC 3463 X.6.1, X.6.3; Gmail 5.6.0 'Mail message is malformed'; Exchange 5.6.11; Sendmail "
      "'improper use of 8-bit data' (Sisimai::Reason::ContentError documentation)"},
+    {"contenterror", P("headers too large"),
+     "Sendmail '552 5.6.0 Headers too large (N max)' (the MaxHeadersLength option, Sendmail "
+     "Installation and Operation Guide)"},
     {"contenterror",
      P("content error", "content type", "content-type", "mime", "header error", "invalid header",
        "malformed", "8-bit", "8bit", "encoding", "attachment", "line too long",
