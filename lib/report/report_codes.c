@@ -111,6 +111,22 @@ static bool rp_code_parse(const char *s, char *cls, unsigned *subj, unsigned *de
     return true;
 }
 
+/* The words of a row, in the text as written or, for a reply wrapped over
+ * several lines ("550-5.7.1 ... not authorized to 550-5.7.1 send email"), in
+ * the text with its line prefixes removed. */
+static bool rp_code_words(const char *t, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+    if (!t || n == 0) return false;
+    if (memmem(t, n, w, wl)) return true;
+    char *f = malloc(n + 1);
+    if (!f) return false;
+    size_t m = rp_reply_flatten(t, n, f);
+    bool hit = memmem(f, m, w, wl) != NULL;
+    free(f);
+    return hit;
+}
+
 static const char *rp_code_lookup(const char *code, const char *t, size_t n)
 {
     char cls;
@@ -119,7 +135,7 @@ static const char *rp_code_lookup(const char *code, const char *t, size_t n)
     for (size_t i = 0; i < sizeof rp_code_rules / sizeof rp_code_rules[0]; i++) {
         const struct rp_code_rule *r = &rp_code_rules[i];
         if ((r->cls && r->cls != cls) || r->subject != s || d < r->lo || d > r->hi) continue;
-        if (r->words && !(t && n && memmem(t, n, r->words, strlen(r->words)))) continue;
+        if (r->words && !rp_code_words(t, n, r->words)) continue;
         return r->reason;
     }
     return NULL;

@@ -608,10 +608,90 @@ static const char *rp_reason_text_flat(const char *lower, size_t n);
 static const char *const rp_frames[] = {"smtp error from remote mailer after",
                                         "smtp error from remote mail server after", NULL};
 
+static bool rp_d3(const char *t)
+{
+    return t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9' && t[2] >= '0' && t[2] <= '9';
+}
+
+/* True when t[i] starts "DDD-", the first line of a multiline SMTP reply
+ * (RFC 5321 4.2.1), at a word start. */
+static bool rp_multiline_at(const char *t, size_t n, size_t i)
+{
+    return i + 4 <= n && (i == 0 || t[i - 1] == ' ') && rp_d3(t + i) && t[i + 3] == '-';
+}
+
+/* Length of an enhanced status code "C.S.D" at t (digits and two dots,
+ * then a space or the end), else 0. */
+static size_t rp_enh_len(const char *t, size_t n)
+{
+    size_t k = 0, dots = 0;
+    while (k < n && ((t[k] >= '0' && t[k] <= '9') || t[k] == '.')) dots += t[k++] == '.';
+    return dots == 2 && k >= 5 && k <= 11 && (k == n || t[k] == ' ') ? k : 0;
+}
+
+/* Removes the code prefixes of the continuation lines of multiline SMTP
+ * replies from flattened text, so that a phrase broken across reply lines
+ * reads whole: "550-5.1.1 ... does not 550-5.1.1 exist" (or, once the
+ * parser has dropped the reply codes, "... does not 5.1.1 exist") reads
+ * "... does not exist" (Gmail, Yahoo! and Exchange wrap their replies so).
+ * The first line's prefix stays; a later "DDD-" or "DDD " with the same
+ * digits, or the same enhanced code alone, goes. Returns the new length. */
+static size_t rp_join_reply_lines(char *b, size_t m)
+{
+    size_t w = 0;
+    char code[3] = {0, 0, 0};
+    char enh[12] = "";
+    size_t el = 0;
+    for (size_t i = 0; i < m;) {
+        if (code[0] && b[i] == ' ') {
+            size_t j = i + 1;
+            bool hit = false;
+            if (j + 4 <= m && memcmp(b + j, code, 3) == 0 && (b[j + 3] == '-' || b[j + 3] == ' ')) {
+                j += 4;
+                hit = true;
+            }
+            size_t k = j < m ? rp_enh_len(b + j, m - j) : 0;
+            if (k && (hit || (k == el && memcmp(b + j, enh, el) == 0))) {
+                j += k;
+                hit = true;
+            }
+            if (hit) {
+                i = j;
+                if (i < m && b[i] == ' ') i++;
+                if (w == 0 || b[w - 1] != ' ') b[w++] = ' ';
+                continue;
+            }
+        }
+        if (!code[0] && rp_multiline_at(b, m, i)) {
+            memcpy(code, b + i, 3);
+            el = i + 4 < m ? rp_enh_len(b + i + 4, m - i - 4) : 0;
+            if (el) memcpy(enh, b + i + 4, el);
+        }
+        b[w++] = b[i++];
+    }
+    return w;
+}
+
+size_t rp_reply_flatten(const char *lower, size_t n, char *out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = lower[i];
+        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+        if (c == ' ' && (m == 0 || out[m - 1] == ' ')) continue;
+        out[m++] = c;
+    }
+    m = rp_join_reply_lines(out, m);
+    out[m] = '\0';
+    return m;
+}
+
 const char *rp_reason_text(const char *lower, size_t n)
 {
     if (!lower || n == 0) return NULL;
     bool flat = true;
+    for (size_t i = 0; i < n && flat; i++)
+        if (rp_multiline_at(lower, n, i)) flat = false;
     for (size_t i = 0; i < n && flat; i++)
         if (lower[i] == '\n' || lower[i] == '\t' || lower[i] == '\r' ||
             (lower[i] == ' ' && i + 1 < n && lower[i + 1] == ' '))
@@ -622,14 +702,7 @@ const char *rp_reason_text(const char *lower, size_t n)
     char stackbuf[RP_REASON_FLAT_STACK];
     char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
     if (!buf) return rp_reason_text_flat(lower, n);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = lower[i];
-        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
-        if (c == ' ' && (m == 0 || buf[m - 1] == ' ')) continue;
-        buf[m++] = c;
-    }
-    buf[m] = '\0';
+    size_t m = rp_reply_flatten(lower, n, buf);
     for (const char *const *f = rp_frames; *f; f++) {
         size_t fl = strlen(*f);
         for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), *f, fl)) != NULL; q += fl)
