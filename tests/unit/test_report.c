@@ -423,6 +423,29 @@ static void test_reason_provider_codes(void **state)
         "virusdetected", false);
 }
 
+/* A reply wrapped over several lines (RFC 5321 4.2.1) reads whole: the
+ * continuation lines' "550-5.7.1" prefixes do not break a phrase, in a
+ * text bounce and in a DSN's Diagnostic-Code alike; a lone code in the text
+ * that merely looks like a prefix is left alone. */
+static void test_reason_multiline_reply(void **state)
+{
+    (void)state;
+    expect_reason(
+        text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said:\n"
+                    "    550-5.7.1 The IP you're using to send mail is not authorized to\n"
+                    "    550-5.7.1 send email directly to our servers. Please use the\n"
+                    "    550 5.7.1 SMTP relay at your service provider instead.\n"),
+        "blocked", false);
+    expect_reason(dsn_with("x", "5.7.1", "smtp",
+                           "550-5.7.1 The IP you're using to send mail is not authorized to "
+                           "550-5.7.1 send email directly to our servers."),
+                  "blocked", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "550-5.0.0 Requested mail action aborted: exceeded 550-5.0.0 "
+                           "storage allocation"),
+                  "mailboxfull", false);
+}
+
 /* Words inside an address or a longer word say nothing: "ultravirus@" is
  * no virus, a scanner's "antivirus" footer no detection; a phrase split by
  * a line wrap still counts. */
@@ -488,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_reason_connection),
         cmocka_unit_test(test_reason_provider_codes),
+        cmocka_unit_test(test_reason_multiline_reply),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_hard_semantics),
