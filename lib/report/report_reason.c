@@ -189,14 +189,30 @@ static const struct rp_reason_rule rp_rules[] = {
        "does not receive email", "not accepting mail", "will not accept mail")},
     {"toomanyconn",
      P("too many connections", "too many concurrent", "connection rate limit exceeded",
-       "too many sessions opened"),
+       "too many sessions opened", "concurrent server connections"),
      "Postfix anvil 'Error: too many connections from'; Microsoft 'too many concurrent "
      "connections'; Sisimai::Reason::TooManyConn documentation ('452 4.3.2 Connection rate limit "
-     "exceeded'); Comcast '421 - [Too many sessions opened]' (postmaster.comcast.net)"},
+     "exceeded'); Comcast '421 - [Too many sessions opened]' (postmaster.comcast.net); Exchange "
+     "'421 4.3.2 The maximum number of concurrent server connections has exceeded a limit'"},
     {"toomanyconn",
      P("connection frequency limited", "too many connections", "too many concurrent",
        "connection limit", "too many simultaneous", "maximum number of connections",
        "too many smtp sessions", "connection rate limit", "too many open connections")},
+    /* Refusals that name the content as spam outrank the "blocked" of
+     * their wording ("Blocked Using Spam Pattern"), and a listed URL of the
+     * message is content, where a listed sending IP is the client. */
+    {"spamdetected",
+     P("spam pattern", "spam content", "spamtext", "url in this email", "rejected as spam",
+       "content rejected due to spam", "message contains spam"),
+     "KumoMTA assets/community/bounces.toml SpamContent (Apache-2.0): 'Blocked Using Spam "
+     "Pattern, Your Message May Contain The Spam Contents', 'REJECTED - spamtext', 'A URL in "
+     "this email ... is listed on', 'Message contains Spam Content' (blueyonder), 'message "
+     "content rejected due to spam' (icloud.com); SpamBlock 'Message rejected as spam'"},
+    /* A block list named "... Reputation" is still a block list. */
+    {"blocked", P("blocked using"),
+     "Postfix reject_rbl_client 'Client host [...] blocked using <list>'; Barracuda '554 Service "
+     "unavailable; Client host [...] blocked using Barracuda Reputation' (Barracuda Email "
+     "Security Gateway, SMTP error codes)"},
     {"badreputation", P("user complaints", "tss04", "reputation", "poor sender", "low sender score",
                         "sender score")},
     {"speeding",
@@ -350,16 +366,6 @@ static const struct rp_reason_rule rp_rules[] = {
        "larger than the current system limit", "exceeds size limit", "message exceeds",
        "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
        "mail size limit", "message is larger than")},
-    /* Refusals that name the content as spam outrank the "blocked" of
-     * their wording ("Blocked Using Spam Pattern"), and a listed URL of the
-     * message is content, where a listed sending IP is the client. */
-    {"spamdetected",
-     P("spam pattern", "spam content", "spamtext", "url in this email", "rejected as spam",
-       "content rejected due to spam", "message contains spam"),
-     "KumoMTA assets/community/bounces.toml SpamContent (Apache-2.0): 'Blocked Using Spam "
-     "Pattern, Your Message May Contain The Spam Contents', 'REJECTED - spamtext', 'A URL in "
-     "this email ... is listed on', 'Message contains Spam Content' (blueyonder), 'message "
-     "content rejected due to spam' (icloud.com); SpamBlock 'Message rejected as spam'"},
     {"blocked",
      P("blocked using", "client host rejected", "banned sending ip", "sending ip", "is listed on",
        "found on a block list", "unsolicited mail originating from your ip", "is in a black list",
@@ -829,6 +835,36 @@ static const char *rp_reason_aup(const char *t, size_t n)
     return NULL;
 }
 
+/* Outlook.com (Hotmail) names the cause of a refusal with a code in the
+ * reply, as its postmaster troubleshooting page documents them: SC-001 to
+ * SC-004, DY-001, DY-002, OU-001, OU-002 refuse the sending IP (reputation,
+ * namespace mining, open proxy, complaints, dynamic or compromised IP);
+ * RP-001 and RP-002 its rate, RP-003 its connections. */
+static const struct {
+    const char *code; /* lower-case, as written: "sc-001" */
+    const char *reason;
+} rp_outlook[] = {
+    {"sc-001", "blocked"},  {"sc-002", "blocked"},     {"sc-003", "blocked"},
+    {"sc-004", "blocked"},  {"dy-001", "blocked"},     {"dy-002", "blocked"},
+    {"ou-001", "blocked"},  {"ou-002", "blocked"},     {"rp-001", "speeding"},
+    {"rp-002", "speeding"}, {"rp-003", "toomanyconn"},
+};
+
+static const char *rp_reason_outlook(const char *t, size_t n)
+{
+    for (size_t i = 0; i < sizeof rp_outlook / sizeof rp_outlook[0]; i++) {
+        const char *c = rp_outlook[i].code;
+        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), c, 6)) != NULL; q++) {
+            /* a word of its own: "550 SC-001 (BAY004-...)" */
+            bool pre = q == t || q[-1] == ' ' || q[-1] == '\n' || q[-1] == '(' || q[-1] == '[';
+            bool post = q + 6 == t + n || !((q[6] >= 'a' && q[6] <= 'z') ||
+                                            (q[6] >= '0' && q[6] <= '9') || q[6] == '-');
+            if (pre && post) return rp_outlook[i].reason;
+        }
+    }
+    return NULL;
+}
+
 /* Exchange 2000/2003 non-delivery reports name the X.400 diagnostic in
  * parentheses after the MSEXCH:IMS component: 000C05A6 is an unknown
  * recipient. */
@@ -842,6 +878,7 @@ const char *rp_reason_provider_code(const char *t, size_t n)
     if (!t || n == 0) return NULL;
     const char *r = rp_reason_aup(t, n);
     if (!r) r = rp_reason_exchange(t, n);
+    if (!r) r = rp_reason_outlook(t, n);
     if (r) return r;
     static const char *const pre[] = {"ofr", "lpn", NULL};
     for (const char *const *p = pre; *p; p++) {
