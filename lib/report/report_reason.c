@@ -279,16 +279,22 @@ static const struct rp_reason_rule rp_rules[] = {
     /* Inactive-mailbox wordings that other senders collected from many
      * receivers (KumoMTA's community bounce rules, "InactiveMailbox"). */
     {"suspend",
-     P("mailbox currently suspended", "account is not active", "account not activated",
-       "account closed", "this account is suspended", "account is suspended",
-       "account has been suspended"),
+     P("mailbox currently suspended", "user disabled", "account is not active",
+       "account not activated", "account closed", "this account is suspended",
+       "account is suspended", "account has been suspended"),
      "AT&T/BellSouth '550 [suspend] Mailbox currently suspended' (rbl.att.net block_enduser); "
+     "Coremail 'user disabled' (icoremail.vip bounce texts); "
      "KumoMTA assets/community/bounces.toml InactiveMailbox (Apache-2.0): 'Account is not "
      "active', 'User account not activated', 'Account Closed, Please Remove' (comcast.net), "
      "'this account is suspended'"},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
     {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
+    {"userunknown",
+     P("unavailable mail user", "local server don't exists that user", "not user of this server",
+       "recipient does not have an account"),
+     "Coremail support, bounce texts 'unavailable mail user', 'local server don't exists that "
+     "user', 'not user of this server', 'recipient does not have an account' (icoremail.vip)"},
     /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
@@ -865,6 +871,33 @@ static const char *rp_reason_outlook(const char *t, size_t n)
     return NULL;
 }
 
+/* NetEase (163.com, 126.com) names the cause with a code in the reply, as
+ * its bounce code table documents them: HL:REP (many unknown recipients)
+ * and HL:MEP (forged sender domains) suspend the IP, DT:RBL and WM:BLI
+ * refuse it (a block list; not an allowed IP), HL:ICC too many concurrent
+ * connections, HL:IFC and MI:DMC too many messages, DT:SPM spam content. */
+static const struct {
+    const char *code; /* lower-case, as written: "dt:spm" */
+    const char *reason;
+} rp_netease[] = {
+    {"hl:rep", "blocked"},  {"hl:mep", "blocked"},      {"dt:rbl", "blocked"},
+    {"wm:bli", "blocked"},  {"hl:icc", "toomanyconn"},  {"hl:ifc", "speeding"},
+    {"mi:dmc", "speeding"}, {"dt:spm", "spamdetected"},
+};
+
+static const char *rp_reason_netease(const char *t, size_t n)
+{
+    for (size_t i = 0; i < sizeof rp_netease / sizeof rp_netease[0]; i++) {
+        const char *c = rp_netease[i].code;
+        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), c, 6)) != NULL; q++) {
+            bool pre = q == t || q[-1] == ' ' || q[-1] == '\n';
+            bool post = q + 6 == t + n || !((q[6] >= 'a' && q[6] <= 'z') || q[6] == ':');
+            if (pre && post) return rp_netease[i].reason;
+        }
+    }
+    return NULL;
+}
+
 /* Exchange 2000/2003 non-delivery reports name the X.400 diagnostic in
  * parentheses after the MSEXCH:IMS component: 000C05A6 is an unknown
  * recipient. */
@@ -879,6 +912,7 @@ const char *rp_reason_provider_code(const char *t, size_t n)
     const char *r = rp_reason_aup(t, n);
     if (!r) r = rp_reason_exchange(t, n);
     if (!r) r = rp_reason_outlook(t, n);
+    if (!r) r = rp_reason_netease(t, n);
     if (r) return r;
     static const char *const pre[] = {"ofr", "lpn", NULL};
     for (const char *const *p = pre; *p; p++) {
