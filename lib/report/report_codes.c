@@ -91,8 +91,9 @@ static const struct rp_code_rule rp_code_rules[] = {
     {0, 7, 1, 1, "multiple addresses in from", "notcompliantrfc",
      "[GMAIL] 550 5.7.1 more than one From address"},
     /* Yahoo */
-    {0, 7, 2, 2, "[tss09]", "blocked",
-     "[YAHOO] 553 5.7.2 [TSS09] all messages from <IP> will be permanently deferred"},
+    {0, 7, 0, 9, "will be permanently deferred", "blocked",
+     "[YAHOO] 553 5.7.2 [TSS09], 421 4.7.1 [TS03] all messages from <IP> will be permanently "
+     "deferred"},
     {0, 7, 9, 9, "policy reasons", "policyviolation",
      "[YAHOO] 554 5.7.9 message not accepted for policy reasons"},
 };

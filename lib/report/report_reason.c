@@ -111,6 +111,11 @@ static const struct rp_reason_rule rp_rules[] = {
        "does not have a ptr record", "ptr record"),
      "Postfix reject_unknown_client_hostname / reject_unknown_reverse_client_hostname; Gmail "
      "5.7.25 'does not have a PTR record'"},
+    /* The client's HELO name refused: the sending host, whatever words
+     * ("Host not found", "need fully-qualified hostname") follow. */
+    {"blocked", P("helo command rejected"),
+     "Postfix reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, "
+     "reject_unknown_helo_hostname 'Helo command rejected: ...' (postconf(5))"},
     {"requireptr",
      P("mismatches client ip", "reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns",
        "reverse-dns", "cannot find your hostname", "cannot find your reverse hostname",
@@ -465,9 +470,10 @@ static const struct rp_reason_rule rp_rules[] = {
     {"syntaxerror",
      P("syntax error", "command unrecognized", "command not implemented",
        "bad sequence of commands", "invalid command", "improper sequence of commands",
-       "command parameter not implemented"),
+       "command parameter not implemented", "improper use of smtp command pipelining"),
      "RFC 5321 500-504 reply texts; RFC 3463 X.5.1, X.5.2; Sisimai::Reason::SyntaxError "
-     "documentation ('503 Improper sequence of commands')"},
+     "documentation ('503 Improper sequence of commands'); Postfix reject_unauth_pipelining "
+     "'Improper use of SMTP command pipelining'"},
     {"syntaxerror", P("improper sequence of commands", "syntax error", "command unrecognized",
                       "unrecognized command", "bad sequence", "command not implemented",
                       "line too long", "unknown command", "syntax error in parameters")},
