@@ -55,6 +55,20 @@ static const struct rp_reason_rule rp_rules[] = {
     {"systemerror", P("unable to contact ldap server"),
      "Sisimai::Reason::SystemError documentation: qmail-ldap 'Unable to contact LDAP server. "
      "(#4.4.3)'"},
+    /* Amazon SES did not send: the address is on its suppression list (the
+     * words name the list before any "invalid address" they give as why). */
+    {"suppressed",
+     P("has suppressed sending to this address", "on the suppression list for your account",
+       "onaccountsuppressionlist"),
+     "Amazon SES Developer Guide, notification contents: bounceSubType Suppressed ('Amazon SES "
+     "has suppressed sending to this address because it has a recent history of bouncing as "
+     "an invalid address') and OnAccountSuppressionList ('... it is on the suppression list "
+     "for your account')"},
+    /* The other subtypes of an SES bounce notification, read when the
+     * notification gives no diagnostic words of its own. */
+    {"mailboxfull", P("mailboxfull"), "Amazon SES bounceSubType MailboxFull"},
+    {"mesgtoobig", P("messagetoolarge"), "Amazon SES bounceSubType MessageTooLarge"},
+    {"userunknown", P("noemail"), "Amazon SES bounceSubType NoEmail (the address does not exist)"},
     /* Postfix's marker for a report it could not write: nothing is known. */
     {"undefined", P("delivery report unavailable")},
     {"policyviolation", P("content presents a potential security issue"),
@@ -945,17 +959,16 @@ static bool rp_has(const char *t, size_t n, const char *w)
 }
 
 /* Wordings that only an MTA's own recipient lookup writes (Exchange, IMail,
- * Lotus Notes, Verizon's MMS gateway, Yahoo!), so they name an unknown user
- * whatever the command was. */
+ * Lotus Notes, Verizon's MMS gateway, Yahoo!, Amazon SES's NoEmail subtype),
+ * so they name an unknown user whatever the command was. */
 static bool rp_uu_own_words(const char *t, size_t n)
 {
     static const char *const w[] = {"recipient name is not recognized",
                                     "invalid final delivery userid",
-                                    "unknown user: ",
-                                    "not listed in public name",
-                                    "no valid recipients for this",
-                                    "delivery error: dd",
-                                    NULL};
+                                    "unknown user: ", "not listed in public name",
+                                    "no valid recipients for this", "delivery error: dd",
+                                    /* Amazon SES's own verdict on the address */
+                                    "noemail", NULL};
     for (const char *const *p = w; *p; p++)
         if (rp_has(t, n, *p)) return true;
     return false;

@@ -446,6 +446,40 @@ static void test_reason_multiline_reply(void **state)
                   "mailboxfull", false);
 }
 
+/* An Amazon SES bounce notification without diagnostic words: its
+ * documented bounceSubType names the reason; its suppression texts are
+ * `suppressed` (SES did not send), not the "invalid address" they quote. */
+static struct homing_report *ses_bounce(const char *type, const char *sub, const char *diag)
+{
+    char b[2048];
+    int n = snprintf(b, sizeof b,
+                     "From: no-reply@sns.amazonaws.com\nTo: sender@example.org\n"
+                     "Subject: AWS Notification Message\n\n"
+                     "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"%s\","
+                     "\"bounceSubType\":\"%s\",\"bouncedRecipients\":[{\"emailAddress\":"
+                     "\"rcpt@dest.example\"%s%s%s}]},\"mail\":{\"messageId\":\"x\"}}\n",
+                     type, sub, diag ? ",\"diagnosticCode\":\"" : "", diag ? diag : "",
+                     diag ? "\"" : "");
+    assert_true(n > 0 && (size_t)n < sizeof b);
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(b, (size_t)n, &r), 0);
+    assert_true(r->n_rcpts >= 1);
+    return r;
+}
+
+static void test_reason_ses_subtypes(void **state)
+{
+    (void)state;
+    expect_reason(ses_bounce("Transient", "MailboxFull", NULL), "mailboxfull", false);
+    expect_reason(ses_bounce("Transient", "MessageTooLarge", NULL), "mesgtoobig", false);
+    expect_reason(ses_bounce("Permanent", "NoEmail", NULL), "userunknown", true);
+    expect_reason(ses_bounce("Permanent", "Suppressed",
+                             "Amazon SES has suppressed sending to this address because it has "
+                             "a recent history of bouncing as an invalid address."),
+                  "suppressed", false);
+    expect_reason(ses_bounce("Permanent", "OnAccountSuppressionList", NULL), "suppressed", false);
+}
+
 /* Words inside an address or a longer word say nothing: "ultravirus@" is
  * no virus, a scanner's "antivirus" footer no detection; a phrase split by
  * a line wrap still counts. */
@@ -512,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_reason_connection),
         cmocka_unit_test(test_reason_provider_codes),
         cmocka_unit_test(test_reason_multiline_reply),
+        cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_hard_semantics),
