@@ -677,8 +677,9 @@ static size_t rp_join_reply_lines(char *b, size_t m)
     for (size_t i = 0; i < m;) {
         if (code[0] && b[i] == ' ') {
             size_t j = i + 1;
-            bool hit = false;
+            bool hit = false, last = false;
             if (j + 4 <= m && memcmp(b + j, code, 3) == 0 && (b[j + 3] == '-' || b[j + 3] == ' ')) {
+                last = b[j + 3] == ' '; /* "DDD text": the reply's last line */
                 j += 4;
                 hit = true;
             }
@@ -691,6 +692,7 @@ static size_t rp_join_reply_lines(char *b, size_t m)
                 i = j;
                 if (i < m && b[i] == ' ') i++;
                 if (w == 0 || b[w - 1] != ' ') b[w++] = ' ';
+                if (last) code[0] = 0; /* a later reply starts afresh */
                 continue;
             }
         }
