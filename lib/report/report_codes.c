@@ -60,9 +60,14 @@ static const struct rp_code_rule rp_code_rules[] = {
     {0, 7, 57, 57, NULL, "securityerror", "[EXO] 5.7.57 client not authenticated"},
     {0, 7, 509, 509, NULL, "authfailure", "[EXO] 5.7.509 sending domain does not pass DMARC"},
     {0, 7, 515, 515, NULL, "authfailure", "[EXO] 5.7.515 required authentication level not met"},
+    {0, 7, 501, 503, NULL, "rejected",
+     "[EXO] 5.7.501 spam abuse detected, 5.7.502/5.7.503 banned sender: the sending account"},
+    {0, 7, 510, 510, NULL, "blocked", "[EXO] 5.7.510 the domain does not accept email over IPv6"},
     {0, 7, 511, 511, NULL, "rejected", "[EXO] 5.7.511 banned sender"},
     {0, 7, 512, 512, NULL, "notcompliantrfc", "[EXO] 5.7.512 message not RFC 5322 compliant"},
     {0, 7, 513, 513, NULL, "blocked", "[EXO] 5.7.513 client host blocked"},
+    {0, 7, 520, 520, NULL, "policyviolation",
+     "[EXO] 5.7.520 the organization does not allow external forwarding"},
     {'4', 7, 650, 651, NULL, "badreputation",
      "[OUTLOOK] 451 4.7.650/4.7.651 temporarily rate limited due to IP reputation"},
     {'4', 7, 500, 699, NULL, "blocked", "[EXO] 4.7.500-699 access denied, try again later"},
@@ -80,9 +85,15 @@ static const struct rp_code_rule rp_code_rules[] = {
     {0, 7, 0, 0, "unusual rate of unsolicited", "blocked",
      "[GMAIL] 421 4.7.0 unsolicited mail from your IP: temporarily blocked"},
     {0, 7, 0, 0, "ip not in whitelist", "blocked", "[GMAIL] 421 4.7.0 IP not in whitelist"},
+    {0, 7, 1, 1, "not authorized to send email directly", "blocked",
+     "[GMAIL] 550 5.7.1 the IP you're using is not authorized to send email directly to our "
+     "servers"},
     {0, 7, 1, 1, "multiple addresses in from", "notcompliantrfc",
      "[GMAIL] 550 5.7.1 more than one From address"},
     /* Yahoo */
+    {0, 7, 0, 9, "will be permanently deferred", "blocked",
+     "[YAHOO] 553 5.7.2 [TSS09], 421 4.7.1 [TS03] all messages from <IP> will be permanently "
+     "deferred"},
     {0, 7, 9, 9, "policy reasons", "policyviolation",
      "[YAHOO] 554 5.7.9 message not accepted for policy reasons"},
 };
@@ -103,6 +114,22 @@ static bool rp_code_parse(const char *s, char *cls, unsigned *subj, unsigned *de
     return true;
 }
 
+/* The words of a row, in the text as written or, for a reply wrapped over
+ * several lines ("550-5.7.1 ... not authorized to 550-5.7.1 send email"), in
+ * the text with its line prefixes removed. */
+static bool rp_code_words(const char *t, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+    if (!t || n == 0) return false;
+    if (memmem(t, n, w, wl)) return true;
+    char *f = malloc(n + 1);
+    if (!f) return false;
+    size_t m = rp_reply_flatten(t, n, f);
+    bool hit = memmem(f, m, w, wl) != NULL;
+    free(f);
+    return hit;
+}
+
 static const char *rp_code_lookup(const char *code, const char *t, size_t n)
 {
     char cls;
@@ -111,7 +138,7 @@ static const char *rp_code_lookup(const char *code, const char *t, size_t n)
     for (size_t i = 0; i < sizeof rp_code_rules / sizeof rp_code_rules[0]; i++) {
         const struct rp_code_rule *r = &rp_code_rules[i];
         if ((r->cls && r->cls != cls) || r->subject != s || d < r->lo || d > r->hi) continue;
-        if (r->words && !(t && n && memmem(t, n, r->words, strlen(r->words)))) continue;
+        if (r->words && !rp_code_words(t, n, r->words)) continue;
         return r->reason;
     }
     return NULL;

@@ -66,6 +66,11 @@ const char *rp_reason_code(const char *status, const char *lower, size_t n);
 
 /* report_reason.c */
 const char *rp_reason_text(const char *lower, size_t n);
+/* Writes `lower` to `out` (room for n + 1 bytes) with each run of white
+ * space made one space and the code prefixes of multiline SMTP replies'
+ * continuation lines removed (RFC 5321 4.2.1), NUL-terminated; returns the
+ * length written. */
+size_t rp_reply_flatten(const char *lower, size_t n, char *out);
 
 /* For measuring the phrase table (bench/bounce_rules, the family-grouped
  * cross-validation of docs/delivery.md): when rp_rule_trace points at one,

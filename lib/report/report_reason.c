@@ -55,8 +55,25 @@ static const struct rp_reason_rule rp_rules[] = {
     {"systemerror", P("unable to contact ldap server"),
      "Sisimai::Reason::SystemError documentation: qmail-ldap 'Unable to contact LDAP server. "
      "(#4.4.3)'"},
+    /* Amazon SES did not send: the address is on its suppression list (the
+     * words name the list before any "invalid address" they give as why). */
+    {"suppressed",
+     P("has suppressed sending to this address", "on the suppression list for your account",
+       "onaccountsuppressionlist"),
+     "Amazon SES Developer Guide, notification contents: bounceSubType Suppressed ('Amazon SES "
+     "has suppressed sending to this address because it has a recent history of bouncing as "
+     "an invalid address') and OnAccountSuppressionList ('... it is on the suppression list "
+     "for your account')"},
+    /* The other subtypes of an SES bounce notification, read when the
+     * notification gives no diagnostic words of its own. */
+    {"mailboxfull", P("mailboxfull"), "Amazon SES bounceSubType MailboxFull"},
+    {"mesgtoobig", P("messagetoolarge"), "Amazon SES bounceSubType MessageTooLarge"},
+    {"userunknown", P("noemail"), "Amazon SES bounceSubType NoEmail (the address does not exist)"},
     /* Postfix's marker for a report it could not write: nothing is known. */
     {"undefined", P("delivery report unavailable")},
+    {"policyviolation", P("content presents a potential security issue"),
+     "Gmail '552 5.7.0 This message was blocked because its content presents a potential "
+     "security issue' (SMTP errors and codes; the content and attachment guidelines)"},
     {"policyviolation", P("content presents a potential")},
     /* A full mailbox is the named cause of the expiry it leads to (Exim:
      * "mailbox is full: retry timeout exceeded"). */
@@ -64,6 +81,14 @@ static const struct rp_reason_rule rp_rules[] = {
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "quotaexceeded"),
      "RFC 3463 X.2.2 'Mailbox full'; Gmail 4.2.2/5.2.2 'is over quota'; Exchange "
      "'QuotaExceededException'; Dovecot 'Quota exceeded'; Postfix virtual(8)"},
+    /* German providers' own quota texts, as a hosting provider's list of
+     * its customers' typical bounces quotes them. */
+    {"mailboxfull",
+     P("over storage quota", "exhausted allowed storage", "speichervolumen",
+       "too many messages on the server"),
+     "sitepackage.de 'Typische Fehlermeldungen bei Unzustellbarkeit': T-Online '552 5.2.2 Over "
+     "STORAGE quota'; Web.de 'Benutzer hat das Speichervolumen ueberschritten. / User has "
+     "exhausted allowed storage space.', 'User has too many messages on the server.'"},
     {"mailboxfull", P("mailbox is full", "over quota", "quota exceeded")},
     /* The retry period ran out: whatever the last attempt said. */
     {"expired",
@@ -71,6 +96,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "have been failing for a long time"),
      "RFC 3463 X.4.7; Exchange QUEUE.Expired; Exim 'retry timeout exceeded', 'all hosts ... have "
      "been failing for a long time'"},
+    {"expired", P("in the time limit specified", "after a long failure period"),
+     "Exchange 2000/2003 NDR 4.4.7 'Could not deliver the message in the time limit specified' "
+     "(Microsoft KB 284204); Exim 'retry time not reached for any host after a long failure "
+     "period'"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
     {"virusdetected",
@@ -96,6 +125,11 @@ static const struct rp_reason_rule rp_rules[] = {
        "does not have a ptr record", "ptr record"),
      "Postfix reject_unknown_client_hostname / reject_unknown_reverse_client_hostname; Gmail "
      "5.7.25 'does not have a PTR record'"},
+    /* The client's HELO name refused: the sending host, whatever words
+     * ("Host not found", "need fully-qualified hostname") follow. */
+    {"blocked", P("helo command rejected"),
+     "Postfix reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, "
+     "reject_unknown_helo_hostname 'Helo command rejected: ...' (postconf(5))"},
     {"requireptr",
      P("mismatches client ip", "reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns",
        "reverse-dns", "cannot find your hostname", "cannot find your reverse hostname",
@@ -119,11 +153,12 @@ static const struct rp_reason_rule rp_rules[] = {
        "message not rfc")},
     {"norelaying",
      P("relay access denied", "relaying denied", "unable to relay", "relay not permitted",
-       "allowed rcpthosts", "relaying not allowed", "email address is not verified"),
+       "allowed rcpthosts", "relaying not allowed", "email address is not verified",
+       "allowed to relay"),
      "Postfix reject_unauth_destination 'Relay access denied'; Sendmail 'Relaying denied'; "
      "Exchange 'Unable to relay'; qmail 'isn't in my list of allowed rcpthosts'"
      "; Amazon SES '554 Message rejected: Email address is not verified' (the sending identity may "
-     "not relay)"},
+     "not relay); KumoMTA community bounces.toml RoutingErrors 'isn't allowed to relay'"},
     {"norelaying",
      P("email address is not verified", "not configured to relay", "relay access denied",
        "relaying denied", "relay not permitted", "not permitted to relay", "relaying not allowed",
@@ -134,10 +169,14 @@ static const struct rp_reason_rule rp_rules[] = {
        "not an open relay", "that domain isn't in my list", "relaying to",
        "mail server is not responsible")},
     {"rejected",
-     P("sender address rejected", "sender verify failed", "bad sender's mailbox address",
-       "bad sender's system address", "badmailfrom", "but sender was rejected"),
+     P("requires valid sender domain", "envelope sender domain must exist",
+       "sender domain resolve fail", "sender address rejected", "sender verify failed",
+       "bad sender's mailbox address", "bad sender's system address", "badmailfrom",
+       "but sender was rejected"),
      "Postfix smtpd 'Sender address rejected'; Exim 'sender verify failed'; RFC 3463 X.1.7, "
-     "X.1.8; qmail control/badmailfrom"
+     "X.1.8; qmail control/badmailfrom; AT&T '550 [permfail] ... requires valid sender domain'; "
+     "KumoMTA community bounces.toml 'sorry, your envelope sender domain must exist', 'Sender "
+     "Domain Resolve Fail'"
      "; qmail-remote 'Connected to ... but sender was rejected' (Sisimai::Reason::Rejected "
      "documentation)"},
     {"rejected",
@@ -156,8 +195,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "access denied for sender", "this sender is not")},
     /* Sendmail's "Deferred: Connection refused by host" is a TCP refusal
      * (ECONNREFUSED), not a policy block. */
-    {"networkerror",
-     P("malformed or unexpected name server reply", "deferred: connection refused")},
+    {"networkerror", P("malformed or unexpected name server reply", "deferred: connection refused"),
+     "Postfix's resolver error texts ('Name service error for name=... type=MX: Malformed or "
+     "unexpected name server reply'); Sendmail's deferral 'Deferred: Connection refused by "
+     "<host>'"},
     {"notaccept", P("null mx", "nullmx", "does not accept mail"),
      "RFC 7505 null MX; Postfix 'does not accept mail (nullMX)'"},
     {"notaccept",
@@ -166,30 +207,51 @@ static const struct rp_reason_rule rp_rules[] = {
        "no mail accepted", "mail not accepted", "domain does not receive mail", "not accept mail",
        "does not receive email", "not accepting mail", "will not accept mail")},
     {"toomanyconn",
-     P("too many connections", "too many concurrent", "connection rate limit exceeded"),
+     P("too many connections", "too many concurrent", "connection rate limit exceeded",
+       "too many sessions opened", "concurrent server connections"),
      "Postfix anvil 'Error: too many connections from'; Microsoft 'too many concurrent "
      "connections'; Sisimai::Reason::TooManyConn documentation ('452 4.3.2 Connection rate limit "
-     "exceeded')"},
+     "exceeded'); Comcast '421 - [Too many sessions opened]' (postmaster.comcast.net); Exchange "
+     "'421 4.3.2 The maximum number of concurrent server connections has exceeded a limit'"},
     {"toomanyconn",
      P("connection frequency limited", "too many connections", "too many concurrent",
        "connection limit", "too many simultaneous", "maximum number of connections",
        "too many smtp sessions", "connection rate limit", "too many open connections")},
+    /* Refusals that name the content as spam outrank the "blocked" of
+     * their wording ("Blocked Using Spam Pattern"), and a listed URL of the
+     * message is content, where a listed sending IP is the client. */
+    {"spamdetected",
+     P("spam pattern", "spam content", "spamtext", "url in this email", "rejected as spam",
+       "content rejected due to spam", "message contains spam"),
+     "KumoMTA assets/community/bounces.toml SpamContent (Apache-2.0): 'Blocked Using Spam "
+     "Pattern, Your Message May Contain The Spam Contents', 'REJECTED - spamtext', 'A URL in "
+     "this email ... is listed on', 'Message contains Spam Content' (blueyonder), 'message "
+     "content rejected due to spam' (icloud.com); SpamBlock 'Message rejected as spam'"},
+    /* A block list named "... Reputation" is still a block list. */
+    {"blocked", P("blocked using"),
+     "Postfix reject_rbl_client 'Client host [...] blocked using <list>'; Barracuda '554 Service "
+     "unavailable; Client host [...] blocked using Barracuda Reputation' (Barracuda Email "
+     "Security Gateway, SMTP error codes)"},
     {"badreputation", P("user complaints", "tss04", "reputation", "poor sender", "low sender score",
                         "sender score")},
     {"speeding",
      P("receiving mail too quickly", "receiving mail at a rate", "too many messages from",
        "rate limit"),
      "Gmail 450 4.2.1; Postfix smtpd_client_message_rate_limit 'Error: too many messages from'"},
+    {"speeding", P("deferred due to excessive volume"),
+     "Apple iCloud '421 4.7.1 Messages to ... deferred due to excessive volume' "
+     "(smtp.codes/icloud)"},
     {"speeding",
      P("too many recipients this hour", "sent to too many recipients", "rate limit",
        "too many messages", "sending rate", "throttl", "rate control", "exceeded the rate",
        "rate that is too high", "too many emails", "too fast", "receiving mail at a rate",
        "unusual rate", "temporarily rate limited", "exceeded sending limits", "sending limit")},
     {"mailererror",
-     P("command died with status", "command output:", "child process of", "procmail"),
+     P("command died with status", "command output:", "child process of", "procmail", "x-unix"),
      "Postfix pipe(8), local(8) 'Command died with status', 'Command output:'; Exim 'Child "
      "process of ... transport returned'"
-     "; procmail(1) as Postfix's mailbox_command"},
+     "; procmail(1) as Postfix's mailbox_command; the 'X-Unix' Diagnostic-Code type that "
+     "Sendmail and Postfix write for a local delivery program's failure"},
     /* Postfix pipe(8) and local(8) quote a delivery command's output after
      * "Command output:" (Postfix manual pages). */
     {"mailererror",
@@ -233,9 +295,25 @@ static const struct rp_reason_rule rp_rules[] = {
      * (Yahoo, "SMTP error codes", senders.yahooinc.com). */
     {"suspend", P("account has been disabled or discontinued", "this mailbox is disabled"),
      "Yahoo SMTP error codes: 554 'This account has been disabled or discontinued', 554.30"},
+    /* Inactive-mailbox wordings that other senders collected from many
+     * receivers (KumoMTA's community bounce rules, "InactiveMailbox"). */
+    {"suspend",
+     P("mailbox currently suspended", "user disabled", "account is not active",
+       "account not activated", "account closed", "this account is suspended",
+       "account is suspended", "account has been suspended"),
+     "AT&T/BellSouth '550 [suspend] Mailbox currently suspended' (rbl.att.net block_enduser); "
+     "Coremail 'user disabled' (icoremail.vip bounce texts); "
+     "KumoMTA assets/community/bounces.toml InactiveMailbox (Apache-2.0): 'Account is not "
+     "active', 'User account not activated', 'Account Closed, Please Remove' (comcast.net), "
+     "'this account is suspended'"},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
     {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
+    {"userunknown",
+     P("unavailable mail user", "local server don't exists that user", "not user of this server",
+       "recipient does not have an account"),
+     "Coremail support, bounce texts 'unavailable mail user', 'local server don't exists that "
+     "user', 'not user of this server', 'recipient does not have an account' (icoremail.vip)"},
     /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
@@ -314,13 +392,14 @@ static const struct rp_reason_rule rp_rules[] = {
        "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
        "mail size limit", "message is larger than")},
     {"blocked",
-     P("blocked using", "client host rejected", "banned sending ip",
-       "unsolicited mail originating from your ip", "is in a black list",
+     P("blocked using", "client host rejected", "banned sending ip", "sending ip", "is listed on",
+       "found on a block list", "unsolicited mail originating from your ip", "is in a black list",
        "but my name was rejected", "access from ip address"),
      "Postfix reject_rbl_client 'Client host [...] blocked using'; Exchange Online 5.7.606-649 "
      "'banned sending IP'; Gmail 4.7.0; Exim dnslists 'is in a black list at'"
      "; qmail-remote 'Connected to ... but my name was rejected', 'Access from ip address ... "
-     "blocked' (Sisimai::Reason::Blocked documentation)"},
+     "blocked' (Sisimai::Reason::Blocked documentation); KumoMTA community bounces.toml "
+     "SpamBlock 'The sending IP ... is listed on', 'your IP has been found on a block list'"},
     /* Phrases naming the sending host or IP outrank the words around them
      * ("blocked for spamming" is about the client, not the content). */
     {"blocked", P("banned sending ip", "client host blocked", "ip address blacklisted",
@@ -387,6 +466,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "bare line feed", "invalid characters", "improper use of 8-bit data"),
      "RFC 3463 X.6.1, X.6.3; Gmail 5.6.0 'Mail message is malformed'; Exchange 5.6.11; Sendmail "
      "'improper use of 8-bit data' (Sisimai::Reason::ContentError documentation)"},
+    {"contenterror", P("headers too large"),
+     "Sendmail '552 5.6.0 Headers too large (N max)' (the MaxHeadersLength option, Sendmail "
+     "Installation and Operation Guide)"},
     {"contenterror",
      P("content error", "content type", "content-type", "mime", "header error", "invalid header",
        "malformed", "8-bit", "8bit", "encoding", "attachment", "line too long",
@@ -402,9 +484,10 @@ static const struct rp_reason_rule rp_rules[] = {
     {"syntaxerror",
      P("syntax error", "command unrecognized", "command not implemented",
        "bad sequence of commands", "invalid command", "improper sequence of commands",
-       "command parameter not implemented"),
+       "command parameter not implemented", "improper use of smtp command pipelining"),
      "RFC 5321 500-504 reply texts; RFC 3463 X.5.1, X.5.2; Sisimai::Reason::SyntaxError "
-     "documentation ('503 Improper sequence of commands')"},
+     "documentation ('503 Improper sequence of commands'); Postfix reject_unauth_pipelining "
+     "'Improper use of SMTP command pipelining'"},
     {"syntaxerror", P("improper sequence of commands", "syntax error", "command unrecognized",
                       "unrecognized command", "bad sequence", "command not implemented",
                       "line too long", "unknown command", "syntax error in parameters")},
@@ -412,8 +495,9 @@ static const struct rp_reason_rule rp_rules[] = {
      P("mailer", "procmail", "x-unix", "command died", "exit code", "pipe to", "program",
        "command failed", "exited with", "returned with", "local delivery failed",
        "delivery failed (exit", "child process", "dead.letter", "service unavailable: ")},
-    {"systemfull", P("insufficient system storage", "mail system full"),
-     "RFC 5321 452 reply text; RFC 3463 X.3.1"},
+    {"systemfull", P("insufficient system storage", "mail system full", "insufficient disk space"),
+     "RFC 5321 452 reply text; RFC 3463 X.3.1; Sendmail '452 Insufficient disk space; try again "
+     "later'"},
     {"systemfull", P("system full", "insufficient system storage", "out of disk space", "disk full",
                      "mail system full", "no space left", "disk is full", "system storage")},
     /* Expiry notices that also quote the last attempt: the cause they
@@ -556,10 +640,92 @@ static const char *rp_reason_text_flat(const char *lower, size_t n);
 static const char *const rp_frames[] = {"smtp error from remote mailer after",
                                         "smtp error from remote mail server after", NULL};
 
+static bool rp_d3(const char *t)
+{
+    return t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9' && t[2] >= '0' && t[2] <= '9';
+}
+
+/* True when t[i] starts "DDD-", the first line of a multiline SMTP reply
+ * (RFC 5321 4.2.1), at a word start. */
+static bool rp_multiline_at(const char *t, size_t n, size_t i)
+{
+    return i + 4 <= n && (i == 0 || t[i - 1] == ' ') && rp_d3(t + i) && t[i + 3] == '-';
+}
+
+/* Length of an enhanced status code "C.S.D" at t (digits and two dots,
+ * then a space or the end), else 0. */
+static size_t rp_enh_len(const char *t, size_t n)
+{
+    size_t k = 0, dots = 0;
+    while (k < n && ((t[k] >= '0' && t[k] <= '9') || t[k] == '.')) dots += t[k++] == '.';
+    return dots == 2 && k >= 5 && k <= 11 && (k == n || t[k] == ' ') ? k : 0;
+}
+
+/* Removes the code prefixes of the continuation lines of multiline SMTP
+ * replies from flattened text, so that a phrase broken across reply lines
+ * reads whole: "550-5.1.1 ... does not 550-5.1.1 exist" (or, once the
+ * parser has dropped the reply codes, "... does not 5.1.1 exist") reads
+ * "... does not exist" (Gmail, Yahoo! and Exchange wrap their replies so).
+ * The first line's prefix stays; a later "DDD-" or "DDD " with the same
+ * digits, or the same enhanced code alone, goes. Returns the new length. */
+static size_t rp_join_reply_lines(char *b, size_t m)
+{
+    size_t w = 0;
+    char code[3] = {0, 0, 0};
+    char enh[12] = "";
+    size_t el = 0;
+    for (size_t i = 0; i < m;) {
+        if (code[0] && b[i] == ' ') {
+            size_t j = i + 1;
+            bool hit = false, last = false;
+            if (j + 4 <= m && memcmp(b + j, code, 3) == 0 && (b[j + 3] == '-' || b[j + 3] == ' ')) {
+                last = b[j + 3] == ' '; /* "DDD text": the reply's last line */
+                j += 4;
+                hit = true;
+            }
+            size_t k = j < m ? rp_enh_len(b + j, m - j) : 0;
+            if (k && (hit || (k == el && memcmp(b + j, enh, el) == 0))) {
+                j += k;
+                hit = true;
+            }
+            if (hit) {
+                i = j;
+                if (i < m && b[i] == ' ') i++;
+                if (w == 0 || b[w - 1] != ' ') b[w++] = ' ';
+                if (last) code[0] = 0; /* a later reply starts afresh */
+                continue;
+            }
+        }
+        if (!code[0] && rp_multiline_at(b, m, i)) {
+            memcpy(code, b + i, 3);
+            el = i + 4 < m ? rp_enh_len(b + i + 4, m - i - 4) : 0;
+            if (el) memcpy(enh, b + i + 4, el);
+        }
+        b[w++] = b[i++];
+    }
+    return w;
+}
+
+size_t rp_reply_flatten(const char *lower, size_t n, char *out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = lower[i];
+        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+        if (c == ' ' && (m == 0 || out[m - 1] == ' ')) continue;
+        out[m++] = c;
+    }
+    m = rp_join_reply_lines(out, m);
+    out[m] = '\0';
+    return m;
+}
+
 const char *rp_reason_text(const char *lower, size_t n)
 {
     if (!lower || n == 0) return NULL;
     bool flat = true;
+    for (size_t i = 0; i < n && flat; i++)
+        if (rp_multiline_at(lower, n, i)) flat = false;
     for (size_t i = 0; i < n && flat; i++)
         if (lower[i] == '\n' || lower[i] == '\t' || lower[i] == '\r' ||
             (lower[i] == ' ' && i + 1 < n && lower[i + 1] == ' '))
@@ -570,14 +736,7 @@ const char *rp_reason_text(const char *lower, size_t n)
     char stackbuf[RP_REASON_FLAT_STACK];
     char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
     if (!buf) return rp_reason_text_flat(lower, n);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = lower[i];
-        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
-        if (c == ' ' && (m == 0 || buf[m - 1] == ' ')) continue;
-        buf[m++] = c;
-    }
-    buf[m] = '\0';
+    size_t m = rp_reply_flatten(lower, n, buf);
     for (const char *const *f = rp_frames; *f; f++) {
         size_t fl = strlen(*f);
         for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), *f, fl)) != NULL; q += fl)
@@ -704,6 +863,63 @@ static const char *rp_reason_aup(const char *t, size_t n)
     return NULL;
 }
 
+/* Outlook.com (Hotmail) names the cause of a refusal with a code in the
+ * reply, as its postmaster troubleshooting page documents them: SC-001 to
+ * SC-004, DY-001, DY-002, OU-001, OU-002 refuse the sending IP (reputation,
+ * namespace mining, open proxy, complaints, dynamic or compromised IP);
+ * RP-001 and RP-002 its rate, RP-003 its connections. */
+static const struct {
+    const char *code; /* lower-case, as written: "sc-001" */
+    const char *reason;
+} rp_outlook[] = {
+    {"sc-001", "blocked"},  {"sc-002", "blocked"},     {"sc-003", "blocked"},
+    {"sc-004", "blocked"},  {"dy-001", "blocked"},     {"dy-002", "blocked"},
+    {"ou-001", "blocked"},  {"ou-002", "blocked"},     {"rp-001", "speeding"},
+    {"rp-002", "speeding"}, {"rp-003", "toomanyconn"},
+};
+
+static const char *rp_reason_outlook(const char *t, size_t n)
+{
+    for (size_t i = 0; i < sizeof rp_outlook / sizeof rp_outlook[0]; i++) {
+        const char *c = rp_outlook[i].code;
+        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), c, 6)) != NULL; q++) {
+            /* a word of its own: "550 SC-001 (BAY004-...)" */
+            bool pre = q == t || q[-1] == ' ' || q[-1] == '\n' || q[-1] == '(' || q[-1] == '[';
+            bool post = q + 6 == t + n || !((q[6] >= 'a' && q[6] <= 'z') ||
+                                            (q[6] >= '0' && q[6] <= '9') || q[6] == '-');
+            if (pre && post) return rp_outlook[i].reason;
+        }
+    }
+    return NULL;
+}
+
+/* NetEase (163.com, 126.com) names the cause with a code in the reply, as
+ * its bounce code table documents them: HL:REP (many unknown recipients)
+ * and HL:MEP (forged sender domains) suspend the IP, DT:RBL and WM:BLI
+ * refuse it (a block list; not an allowed IP), HL:ICC too many concurrent
+ * connections, HL:IFC and MI:DMC too many messages, DT:SPM spam content. */
+static const struct {
+    const char *code; /* lower-case, as written: "dt:spm" */
+    const char *reason;
+} rp_netease[] = {
+    {"hl:rep", "blocked"},  {"hl:mep", "blocked"},      {"dt:rbl", "blocked"},
+    {"wm:bli", "blocked"},  {"hl:icc", "toomanyconn"},  {"hl:ifc", "speeding"},
+    {"mi:dmc", "speeding"}, {"dt:spm", "spamdetected"},
+};
+
+static const char *rp_reason_netease(const char *t, size_t n)
+{
+    for (size_t i = 0; i < sizeof rp_netease / sizeof rp_netease[0]; i++) {
+        const char *c = rp_netease[i].code;
+        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), c, 6)) != NULL; q++) {
+            bool pre = q == t || q[-1] == ' ' || q[-1] == '\n';
+            bool post = q + 6 == t + n || !((q[6] >= 'a' && q[6] <= 'z') || q[6] == ':');
+            if (pre && post) return rp_netease[i].reason;
+        }
+    }
+    return NULL;
+}
+
 /* Exchange 2000/2003 non-delivery reports name the X.400 diagnostic in
  * parentheses after the MSEXCH:IMS component: 000C05A6 is an unknown
  * recipient. */
@@ -717,6 +933,8 @@ const char *rp_reason_provider_code(const char *t, size_t n)
     if (!t || n == 0) return NULL;
     const char *r = rp_reason_aup(t, n);
     if (!r) r = rp_reason_exchange(t, n);
+    if (!r) r = rp_reason_outlook(t, n);
+    if (!r) r = rp_reason_netease(t, n);
     if (r) return r;
     static const char *const pre[] = {"ofr", "lpn", NULL};
     for (const char *const *p = pre; *p; p++) {
@@ -743,17 +961,16 @@ static bool rp_has(const char *t, size_t n, const char *w)
 }
 
 /* Wordings that only an MTA's own recipient lookup writes (Exchange, IMail,
- * Lotus Notes, Verizon's MMS gateway, Yahoo!), so they name an unknown user
- * whatever the command was. */
+ * Lotus Notes, Verizon's MMS gateway, Yahoo!, Amazon SES's NoEmail subtype),
+ * so they name an unknown user whatever the command was. */
 static bool rp_uu_own_words(const char *t, size_t n)
 {
     static const char *const w[] = {"recipient name is not recognized",
                                     "invalid final delivery userid",
-                                    "unknown user: ",
-                                    "not listed in public name",
-                                    "no valid recipients for this",
-                                    "delivery error: dd",
-                                    NULL};
+                                    "unknown user: ", "not listed in public name",
+                                    "no valid recipients for this", "delivery error: dd",
+                                    /* Amazon SES's own verdict on the address */
+                                    "noemail", NULL};
     for (const char *const *p = w; *p; p++)
         if (rp_has(t, n, *p)) return true;
     return false;

@@ -32,7 +32,7 @@ RECORDED = {"recipients": 333, "reason": 321, "hard": 327, "status": 247, "reply
 # are printed; the test fails only below these floors, set under the measured
 # figures (docs/delivery.md) so that a change that makes the rules generalise worse
 # is caught, not to chase that corpus.
-MEASURE_FLOORS = {"recipients": 0.97, "reason": 0.75, "hard": 0.88}
+MEASURE_FLOORS = {"recipients": 0.98, "reason": 0.77, "hard": 0.90}
 
 
 def corpus_dir():

@@ -423,6 +423,63 @@ static void test_reason_provider_codes(void **state)
         "virusdetected", false);
 }
 
+/* A reply wrapped over several lines (RFC 5321 4.2.1) reads whole: the
+ * continuation lines' "550-5.7.1" prefixes do not break a phrase, in a
+ * text bounce and in a DSN's Diagnostic-Code alike; a lone code in the text
+ * that merely looks like a prefix is left alone. */
+static void test_reason_multiline_reply(void **state)
+{
+    (void)state;
+    expect_reason(
+        text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said:\n"
+                    "    550-5.7.1 The IP you're using to send mail is not authorized to\n"
+                    "    550-5.7.1 send email directly to our servers. Please use the\n"
+                    "    550 5.7.1 SMTP relay at your service provider instead.\n"),
+        "blocked", false);
+    expect_reason(dsn_with("x", "5.7.1", "smtp",
+                           "550-5.7.1 The IP you're using to send mail is not authorized to "
+                           "550-5.7.1 send email directly to our servers."),
+                  "blocked", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "550-5.0.0 Requested mail action aborted: exceeded 550-5.0.0 "
+                           "storage allocation"),
+                  "mailboxfull", false);
+}
+
+/* An Amazon SES bounce notification without diagnostic words: its
+ * documented bounceSubType names the reason; its suppression texts are
+ * `suppressed` (SES did not send), not the "invalid address" they quote. */
+static struct homing_report *ses_bounce(const char *type, const char *sub, const char *diag)
+{
+    char b[2048];
+    int n = snprintf(b, sizeof b,
+                     "From: no-reply@sns.amazonaws.com\nTo: sender@example.org\n"
+                     "Subject: AWS Notification Message\n\n"
+                     "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"%s\","
+                     "\"bounceSubType\":\"%s\",\"bouncedRecipients\":[{\"emailAddress\":"
+                     "\"rcpt@dest.example\"%s%s%s}]},\"mail\":{\"messageId\":\"x\"}}\n",
+                     type, sub, diag ? ",\"diagnosticCode\":\"" : "", diag ? diag : "",
+                     diag ? "\"" : "");
+    assert_true(n > 0 && (size_t)n < sizeof b);
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(b, (size_t)n, &r), 0);
+    assert_true(r->n_rcpts >= 1);
+    return r;
+}
+
+static void test_reason_ses_subtypes(void **state)
+{
+    (void)state;
+    expect_reason(ses_bounce("Transient", "MailboxFull", NULL), "mailboxfull", false);
+    expect_reason(ses_bounce("Transient", "MessageTooLarge", NULL), "mesgtoobig", false);
+    expect_reason(ses_bounce("Permanent", "NoEmail", NULL), "userunknown", true);
+    expect_reason(ses_bounce("Permanent", "Suppressed",
+                             "Amazon SES has suppressed sending to this address because it has "
+                             "a recent history of bouncing as an invalid address."),
+                  "suppressed", false);
+    expect_reason(ses_bounce("Permanent", "OnAccountSuppressionList", NULL), "suppressed", false);
+}
+
 /* Words inside an address or a longer word say nothing: "ultravirus@" is
  * no virus, a scanner's "antivirus" footer no detection; a phrase split by
  * a line wrap still counts. */
@@ -488,6 +545,8 @@ int main(void)
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_reason_connection),
         cmocka_unit_test(test_reason_provider_codes),
+        cmocka_unit_test(test_reason_multiline_reply),
+        cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_hard_semantics),
