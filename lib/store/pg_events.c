@@ -1,0 +1,250 @@
+/*
+ * pg_events.c: the PostgreSQL backend's append-only event log: the
+ * group-commit append (with the journal's cursor in the same transaction),
+ * listing, counting, the per-recipient report, named cursors.
+ *
+ * Contract: homing/store.h for each operation; the helpers of pg_int.h. An
+ * append is one transaction: homing_events_partitions (migration 0001) takes
+ * the store's append lock and creates the monthly partitions the batch's
+ * times need, then PG_EVENT_ROWS events per execution of a prepared
+ * multi-row INSERT while enough are left, then one at a time, each RETURNING
+ * the ids. Under the lock the sequence hands out increasing ids that commit
+ * in order, so a consumer paging with id > cursor never skips one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "homing/store.h"
+#include "homing/util.h"
+#include "lib/store/pg_int.h"
+
+static void arg_event(struct pg_args *a, const struct homing_event *e)
+{
+    pg_arg_int(a, e->time_us);
+    pg_arg_text(a, homing_event_kind_name(e->kind), -1);
+    if (e->method == HOMING_METHOD_GET || e->method == HOMING_METHOD_HEAD)
+        pg_arg_text(a, homing_http_method_name(e->method), -1);
+    else
+        pg_arg_text(a, NULL, 0);
+    pg_arg_int(a, (int64_t)e->message);
+    pg_arg_int(a, e->recipient);
+    pg_arg_int(a, e->item);
+    pg_arg_opt(a, e->client, sizeof e->client);
+    pg_arg_opt(a, e->user_agent, sizeof e->user_agent);
+    pg_arg_opt(a, e->accept_language, sizeof e->accept_language);
+    pg_arg_opt(a, e->via, sizeof e->via);
+    pg_arg_opt(a, e->from, sizeof e->from);
+    pg_arg_opt(a, e->detail, 0);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int pg_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
+                     int64_t position)
+{
+    struct pg *p = (struct pg *)s;
+    if (n == 0 && !cursor) return 0;
+    int r = pg_begin(p);
+    if (r < 0) return r;
+    struct pg_args *a = &p->args;
+    size_t done = 0;
+    if (n) {
+        int64_t lo = evs[0].time_us, hi = evs[0].time_us;
+        for (size_t i = 1; i < n; i++) {
+            if (evs[i].time_us < lo) lo = evs[i].time_us;
+            if (evs[i].time_us > hi) hi = evs[i].time_us;
+        }
+        pg_args_reset(a);
+        pg_arg_int(a, lo);
+        pg_arg_int(a, hi);
+        if ((r = pg_do(p, PG_PARTITIONS, a, "making the events' partitions", NULL)) < 0) goto fail;
+    }
+    while (done < n) {
+        size_t k = n - done >= PG_EVENT_ROWS ? PG_EVENT_ROWS : 1;
+        pg_args_reset(a);
+        for (size_t i = 0; i < k; i++) arg_event(a, &evs[done + i]);
+        PGresult *res;
+        if ((r = pg_run(p, k > 1 ? PG_EVENT_INSERT_MANY : PG_EVENT_INSERT, a, "appending event",
+                        &res)) < 0) {
+            if (r == -EEXIST) r = -EINVAL;
+            goto fail;
+        }
+        if ((size_t)PQntuples(res) != k) {
+            PQclear(res);
+            store_set_error(s, "appending event: %d ids for %zu rows", PQntuples(res), k);
+            r = -EIO;
+            goto fail;
+        }
+        /* The ids in the order of the rows: increasing, handed out under the
+         * lock in VALUES order; sorted so RETURNING's order does not matter. */
+        int64_t ids[PG_EVENT_ROWS];
+        for (size_t i = 0; i < k; i++) ids[i] = pg_int(res, (int)i, 0);
+        PQclear(res);
+        qsort(ids, k, sizeof ids[0], cmp_i64);
+        for (size_t i = 0; i < k; i++) evs[done + i].id = ids[i];
+        done += k;
+    }
+    if (cursor && (r = pg_cursor_set(s, cursor, position)) < 0) goto fail;
+    if ((r = pg_commit(p)) < 0) goto fail;
+    return 0;
+fail:
+    pg_rollback(p);
+    /* Nothing was stored: take back the ids handed out so far. */
+    for (size_t i = 0; i < done; i++) evs[i].id = 0;
+    return r;
+}
+
+static void read_event_row(const PGresult *res, int i, struct homing_event *e)
+{
+    e->id = pg_int(res, i, 0);
+    e->time_us = pg_int(res, i, 1);
+    e->kind = (uint16_t)homing_event_kind_parse(PQgetvalue(res, i, 2));
+    const char *method = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
+    e->method = !method                       ? HOMING_METHOD_OTHER
+                : strcmp(method, "GET") == 0  ? HOMING_METHOD_GET
+                : strcmp(method, "HEAD") == 0 ? HOMING_METHOD_HEAD
+                                              : HOMING_METHOD_OTHER;
+    e->message = (uint64_t)pg_int(res, i, 4);
+    e->recipient = (uint32_t)pg_int(res, i, 5);
+    e->item = (uint32_t)pg_int(res, i, 6);
+    pg_copy(res, i, 7, e->client, sizeof e->client);
+    pg_copy(res, i, 8, e->user_agent, sizeof e->user_agent);
+    pg_copy(res, i, 9, e->accept_language, sizeof e->accept_language);
+    pg_copy(res, i, 10, e->via, sizeof e->via);
+    pg_copy(res, i, 11, e->from, sizeof e->from);
+}
+
+int pg_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                   struct homing_event **out, size_t *n)
+{
+    struct pg *p = (struct pg *)s;
+    struct pg_args a;
+    pg_args_reset(&a);
+    if (message) pg_arg_int(&a, (int64_t)message);
+    pg_arg_int(&a, after);
+    pg_arg_int(&a, (int64_t)limit);
+    PGresult *res;
+    int r = pg_run(p, message ? PG_EVENTS_LIST_MESSAGE : PG_EVENTS_LIST_ALL, &a, "listing events",
+                   &res);
+    if (r < 0) return r;
+    size_t rows = (size_t)PQntuples(res), used = 0;
+    struct homing_event *arr = rows ? calloc(rows, sizeof *arr) : NULL;
+    if (rows && !arr) r = -ENOMEM;
+    for (; r == 0 && used < rows; used++) {
+        read_event_row(res, (int)used, &arr[used]);
+        r = pg_dup(res, (int)used, 12, &arr[used].detail);
+    }
+    PQclear(res);
+    if (r < 0) {
+        homing_events_free(arr, used);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+int pg_events_count(struct homing_store *s, uint64_t message, int64_t *n)
+{
+    struct pg *p = (struct pg *)s;
+    struct pg_args a;
+    pg_args_reset(&a);
+    if (message) pg_arg_int(&a, (int64_t)message);
+    PGresult *res;
+    int r = pg_run(p, message ? PG_EVENTS_COUNT_MESSAGE : PG_EVENTS_COUNT_ALL, &a,
+                   "counting events", &res);
+    if (r < 0) return r;
+    *n = pg_int(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+int pg_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows, size_t *n)
+{
+    struct pg *p = (struct pg *)s;
+    int r = pg_begin_read(p);
+    if (r < 0) return r;
+    struct pg_args a;
+    pg_args_reset(&a);
+    pg_arg_int(&a, (int64_t)message);
+    PGresult *res;
+    if ((r = pg_run(p, PG_MESSAGE_EXISTS, &a, "reading message", &res)) < 0) goto fail;
+    int found = PQntuples(res);
+    PQclear(res);
+    if (!found) {
+        r = -ENOENT;
+        goto fail;
+    }
+    if ((r = pg_run(p, PG_REPORT, &a, "reporting", &res)) < 0) goto fail;
+    size_t nrows = (size_t)PQntuples(res), used = 0;
+    struct homing_report_row *arr = nrows ? calloc(nrows, sizeof *arr) : NULL;
+    if (nrows && !arr) r = -ENOMEM;
+    for (; r == 0 && used < nrows; used++) {
+        struct homing_report_row *w = &arr[used];
+        int i = (int)used;
+        w->recipient = (uint32_t)pg_int(res, i, 0);
+        if ((r = pg_dup(res, i, 1, &w->address)) < 0 || (r = pg_dup(res, i, 2, &w->state)) < 0)
+            break;
+        if (!w->state && !(w->state = strdup(""))) {
+            r = -ENOMEM;
+            break;
+        }
+        /* NULL aggregates (no events) read as 0. */
+        w->state_us = pg_int(res, i, 3);
+        w->opens = pg_int(res, i, 4);
+        w->first_open_us = pg_int(res, i, 5);
+        w->last_open_us = pg_int(res, i, 6);
+        w->probes = pg_int(res, i, 7);
+        w->clicks = pg_int(res, i, 8);
+        w->first_click_us = pg_int(res, i, 9);
+        w->last_click_us = pg_int(res, i, 10);
+    }
+    if (r < 0 && arr && used < nrows) used++; /* the row being read when it failed */
+    PQclear(res);
+    if (r == 0) r = pg_commit(p);
+    if (r < 0) {
+        pg_rollback(p);
+        homing_report_free(arr, used);
+        return r;
+    }
+    *rows = arr;
+    *n = used;
+    return 0;
+fail:
+    pg_rollback(p);
+    return r;
+}
+
+int pg_cursor_get(struct homing_store *s, const char *name, int64_t *event)
+{
+    struct pg *p = (struct pg *)s;
+    struct pg_args a;
+    pg_args_reset(&a);
+    pg_arg_text(&a, name, -1);
+    PGresult *res;
+    int r = pg_run(p, PG_CURSOR_GET, &a, "reading cursor", &res);
+    if (r < 0) return r;
+    if (PQntuples(res))
+        *event = pg_int(res, 0, 0);
+    else
+        r = -ENOENT;
+    PQclear(res);
+    return r;
+}
+
+int pg_cursor_set(struct homing_store *s, const char *name, int64_t event)
+{
+    struct pg *p = (struct pg *)s;
+    struct pg_args a;
+    pg_args_reset(&a);
+    pg_arg_text(&a, name, -1);
+    pg_arg_int(&a, event);
+    return pg_do(p, PG_CURSOR_SET, &a, "setting cursor", NULL);
+}

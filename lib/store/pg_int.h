@@ -1,0 +1,152 @@
+/*
+ * pg_int.h: what the PostgreSQL backend's files (lib/store/pg*.c) share.
+ *
+ * Contract: a handle is one libpq connection used by one thread at a time.
+ * Every statement a call runs more than once is prepared once per connection
+ * (pg_run: PQprepare on first use, PQexecPrepared after). Text parameters are
+ * sent with their length (binary format, so fixed-size event fields need no
+ * terminator), integers as decimal text, results come back as text. Errors
+ * map SQLSTATEs to negative errnos (pg_fail) and record the server's message
+ * for homing_store_errmsg. docs/internals/store.md, "The PostgreSQL backend".
+ */
+#ifndef HOMING_LIB_STORE_PG_INT_H
+#define HOMING_LIB_STORE_PG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "homing/store.h"
+#include "homing/util.h"
+#include "lib/store/store_int.h"
+
+#define PG_EVENT_ROWS      32 /* events per execution of the multi-row INSERT */
+#define PG_EVENT_PARAMS    12 /* parameters per event row */
+#define PG_ARGS_MAX        (PG_EVENT_ROWS * PG_EVENT_PARAMS)
+#define PG_ID_ATTEMPTS     8    /* fresh random message ids tried on a (rare) collision */
+#define PG_ARRAY_FIRST     64   /* first allocation of a growing result array */
+#define PG_CONNECT_TIMEOUT "10" /* seconds libpq waits for a connection unless the URL says */
+#define PG_SCHEMA_MAX      63   /* bytes of a schema name (PostgreSQL's NAMEDATALEN - 1) */
+#define PG_URL_MAX         4096 /* bytes of a store URL */
+
+/* Statements prepared once per connection, by name "hN". */
+enum pg_st {
+    PG_SCHEMA_VERSION,
+    PG_MESSAGE_INSERT,
+    PG_RECIPIENTS_INSERT,
+    PG_LINKS_INSERT,
+    PG_MESSAGE_GET,
+    PG_RECIPIENTS_GET,
+    PG_LINKS_GET,
+    PG_MESSAGE_FIND,
+    PG_MESSAGE_LIST,
+    PG_MESSAGE_EXISTS,
+    PG_LINK_URL,
+    PG_SET_STATE,
+    PG_PARTITIONS,
+    PG_EVENT_INSERT,
+    PG_EVENT_INSERT_MANY,
+    PG_EVENTS_LIST_ALL,
+    PG_EVENTS_LIST_MESSAGE,
+    PG_EVENTS_COUNT_ALL,
+    PG_EVENTS_COUNT_MESSAGE,
+    PG_REPORT,
+    PG_CURSOR_GET,
+    PG_CURSOR_SET,
+    PG_API_KEY_ADD,
+    PG_API_KEY_CHECK,
+    PG_API_KEY_LIST,
+    PG_API_KEY_REVOKE,
+    PG_ST_COUNT
+};
+
+/* Parameters of one execution. fmt 1 (binary) for text and bytea, with len;
+ * integers as text in num. */
+struct pg_args {
+    int n;
+    const char *v[PG_ARGS_MAX];
+    int len[PG_ARGS_MAX];
+    int fmt[PG_ARGS_MAX];
+    char num[PG_ARGS_MAX][24];
+};
+
+struct pg {
+    struct homing_store base;
+    PGconn *conn;
+    uint64_t prepared;   /* bit i: statement i is prepared on conn */
+    struct pg_args args; /* the events' parameters: too big for the stack */
+};
+
+/* pg.c */
+void pg_args_reset(struct pg_args *a);
+void pg_arg_int(struct pg_args *a, int64_t x);
+/* s as text; NULL as SQL NULL. len < 0: strlen. */
+void pg_arg_text(struct pg_args *a, const char *s, int len);
+/* NULL or "" as SQL NULL; cap > 0: s is a fixed field of cap bytes. */
+void pg_arg_opt(struct pg_args *a, const char *s, size_t cap);
+void pg_arg_bytes(struct pg_args *a, const void *p, int len);
+/* s (NUL-terminated) in PostgreSQL's text form of the parameter's type, e.g.
+ * an array literal from pg_array_text. */
+void pg_arg_literal(struct pg_args *a, const char *s);
+/* Runs statement st with a; *res set when r is 0 (the caller PQclears it).
+ * what names the operation in the error message. */
+int pg_run(struct pg *p, enum pg_st st, const struct pg_args *a, const char *what, PGresult **res);
+/* pg_run without rows: *changed (may be NULL) gets the rows affected. */
+int pg_do(struct pg *p, enum pg_st st, const struct pg_args *a, const char *what, int64_t *changed);
+/* A command without parameters (BEGIN, COMMIT...), not prepared. */
+int pg_cmd(struct pg *p, const char *sql, const char *what);
+int pg_begin(struct pg *p);
+int pg_begin_read(struct pg *p); /* one snapshot for several queries */
+int pg_commit(struct pg *p);
+void pg_rollback(struct pg *p);
+/* Maps a failed result (or a connection failure when res is NULL) to a
+ * negative errno and records the message. */
+int pg_fail(struct pg *p, const PGresult *res, const char *what);
+int64_t pg_int(const PGresult *res, int row, int col); /* NULL reads as 0 */
+/* malloc'd copy, NULL for SQL NULL; -ENOMEM. */
+int pg_dup(const PGresult *res, int row, int col, char **out);
+/* into a fixed field: "" for NULL, cut to cap - 1 bytes. */
+void pg_copy(const PGresult *res, int row, int col, char *buf, size_t cap);
+int pg_grow(void **arr, size_t *cap, size_t used, size_t el);
+/* Writes strings as a PostgreSQL array literal {"a","b"} into buf, with a
+ * terminating NUL (buf->data is then a C string for pg_arg_literal). */
+int pg_array_text(struct homing_buf *buf, const char *const *v, size_t n);
+/* The operations this backend does not have yet: -ENOTSUP, naming #14. */
+int pg_pending(struct homing_store *s, const char *op);
+
+/* pg_open.c */
+int pg_open(const char *target, const char *base_dir, const char *sync, struct homing_store **out,
+            char *err, size_t errcap);
+int pg_inspect(const char *target, const char *base_dir, int *version, int *latest, char *err,
+               size_t errcap);
+void pg_close(struct homing_store *s);
+int pg_schema_version(struct homing_store *s, int *version);
+
+/* pg_messages.c */
+int pg_message_add(struct homing_store *s, const struct homing_message_spec *m, uint64_t *id_out);
+int pg_message_get(struct homing_store *s, uint64_t id, struct homing_message **out);
+int pg_message_find(struct homing_store *s, const char *bare_id, size_t len, uint64_t *id_out);
+int pg_message_list(struct homing_store *s, size_t limit, struct homing_message **out, size_t *n);
+int pg_link_url(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);
+int pg_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t index,
+                           const char *state, int64_t at_us);
+
+/* pg_events.c */
+int pg_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
+                     int64_t position);
+int pg_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                   struct homing_event **out, size_t *n);
+int pg_events_count(struct homing_store *s, uint64_t message, int64_t *n);
+int pg_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows, size_t *n);
+int pg_cursor_get(struct homing_store *s, const char *name, int64_t *event);
+int pg_cursor_set(struct homing_store *s, const char *name, int64_t event);
+
+/* pg_keys.c */
+int pg_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,
+                   int64_t *id_out);
+int pg_api_key_check(struct homing_store *s, const uint8_t hash[32]);
+int pg_api_key_list(struct homing_store *s, struct homing_api_key_info **out, size_t *n);
+int pg_api_key_revoke(struct homing_store *s, const char *name);
+
+#endif
