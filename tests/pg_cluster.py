@@ -83,7 +83,7 @@ def main():
         env['HOMING_TEST_STORE_POSTGRESQL'] = (
             f'postgresql:///homing_test?host={tmp}&user=postgres&schema=%s')
         status = subprocess.run(sys.argv[1:], env=env).returncode
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         print(f'pg_cluster.py: {e}', file=sys.stderr)
         if os.path.exists(log):
             with open(log, encoding='utf-8', errors='replace') as f:

@@ -50,7 +50,7 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_LINK_URL] = "SELECT url FROM links WHERE message = $1 AND idx = $2",
     [PG_SET_STATE] = "UPDATE recipients SET state = $1, state_us = $2 "
                      "WHERE message = $3 AND idx = $4",
-    [PG_PARTITIONS] = "SELECT homing_events_partitions($1, $2)",
+    [PG_PARTITIONS] = "SELECT homing_events_partitions($1::bigint[])",
     [PG_EVENT_INSERT] = EVENT_INSERT_HEAD "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
                                           "RETURNING id",
     [PG_EVENT_INSERT_MANY] = NULL, /* built once: event_insert_many */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -40,6 +41,40 @@ static void arg_event(struct pg_args *a, const struct homing_event *e)
     pg_arg_opt(a, e->detail, 0);
 }
 
+/* One time of each month (UTC) the batch's events fall in, as an array
+ * literal for homing_events_partitions: almost always one. A month is
+ * remembered among the last PG_MONTHS_SEEN seen; a batch of more months than
+ * that may list one twice, which the function's DISTINCT absorbs. */
+#define PG_MONTHS_SEEN     16
+#define PG_MONTHS_TEXT_MAX (1024 * 1024) /* 22 bytes per event of the largest batch */
+
+static int64_t month_of(int64_t time_us)
+{
+    time_t t = (time_t)(time_us / 1000000 - (time_us % 1000000 < 0));
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) return INT64_MIN;
+    return (int64_t)tm.tm_year * 12 + tm.tm_mon;
+}
+
+static int months_of(const struct homing_event *evs, size_t n, struct homing_buf *out)
+{
+    int64_t seen[PG_MONTHS_SEEN];
+    size_t k = 0, next = 0;
+    int r = homing_buf_puts(out, "{");
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        int64_t m = month_of(evs[i].time_us);
+        size_t j = 0;
+        while (j < k && seen[j] != m) j++;
+        if (j < k) continue;
+        r = homing_buf_printf(out, "%s%lld", out->len > 1 ? "," : "", (long long)evs[i].time_us);
+        seen[next] = m;
+        next = (next + 1) % PG_MONTHS_SEEN;
+        if (k < PG_MONTHS_SEEN) k++;
+    }
+    if (r == 0) r = homing_buf_append(out, "}", 2); /* with its NUL: a C string */
+    return r;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -56,15 +91,15 @@ int pg_events_append(struct homing_store *s, struct homing_event *evs, size_t n,
     struct pg_args *a = &p->args;
     size_t done = 0;
     if (n) {
-        int64_t lo = evs[0].time_us, hi = evs[0].time_us;
-        for (size_t i = 1; i < n; i++) {
-            if (evs[i].time_us < lo) lo = evs[i].time_us;
-            if (evs[i].time_us > hi) hi = evs[i].time_us;
+        struct homing_buf months;
+        homing_buf_init(&months, PG_MONTHS_TEXT_MAX);
+        if ((r = months_of(evs, n, &months)) == 0) {
+            pg_args_reset(a);
+            pg_arg_literal(a, (const char *)months.data);
+            r = pg_do(p, PG_PARTITIONS, a, "making the events' partitions", NULL);
         }
-        pg_args_reset(a);
-        pg_arg_int(a, lo);
-        pg_arg_int(a, hi);
-        if ((r = pg_do(p, PG_PARTITIONS, a, "making the events' partitions", NULL)) < 0) goto fail;
+        homing_buf_free(&months);
+        if (r < 0) goto fail;
     }
     while (done < n) {
         size_t k = n - done >= PG_EVENT_ROWS ? PG_EVENT_ROWS : 1;

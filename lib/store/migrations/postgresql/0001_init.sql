@@ -88,17 +88,19 @@ LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'));
 $$;
 
--- Creates the monthly partitions that times from_us .. to_us fall in, under
--- the append lock (so two writers never race to create one).
-CREATE FUNCTION homing_events_partitions(from_us bigint, to_us bigint) RETURNS void
+-- Creates the monthly partitions the times in times_us fall in (one time per
+-- month is enough), under the append lock, so two writers never race to
+-- create one. Only those months: a batch with a stray old time makes one old
+-- partition, not every month in between.
+CREATE FUNCTION homing_events_partitions(times_us bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    m timestamp := date_trunc('month', to_timestamp(from_us / 1000000.0) AT TIME ZONE 'UTC');
-    last timestamp := date_trunc('month', to_timestamp(to_us / 1000000.0) AT TIME ZONE 'UTC');
+    m timestamp;
     name text;
 BEGIN
     PERFORM homing_append_lock();
-    WHILE m <= last LOOP
+    FOR m IN SELECT DISTINCT date_trunc('month', to_timestamp(t / 1000000.0) AT TIME ZONE 'UTC')
+             FROM unnest(times_us) t LOOP
         name := 'events_' || to_char(m, 'YYYYMM');
         IF to_regclass(format('%I.%I', current_schema(), name)) IS NULL THEN
             EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.events FOR VALUES FROM (%s) TO (%s)',
@@ -106,7 +108,6 @@ BEGIN
                 (extract(epoch FROM m) * 1000000)::bigint,
                 (extract(epoch FROM m + interval '1 month') * 1000000)::bigint);
         END IF;
-        m := m + interval '1 month';
     END LOOP;
 END
 $$;

@@ -1,0 +1,259 @@
+/*
+ * test_store_postgresql.c: what only the PostgreSQL backend has, checked
+ * beside the store through libpq (tests/pg_cluster.py starts the server and
+ * sets HOMING_TEST_STORE_POSTGRESQL): the backend is refused unless the
+ * process allows partial backends (issue #14), events go into one partition
+ * per month, the database refuses UPDATE, DELETE and TRUNCATE of events (on
+ * the table and on a partition) except a privacy_guard operation, retention
+ * can drop a month's partition, a pending operation says -ENOTSUP naming #14,
+ * a schema newer than the build is refused, and bad URLs are refused.
+ * The operations every backend has are test_store.c's (store_backends.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "homing/store.h"
+#include "homing/store_engine.h"
+#include "homing/util.h"
+
+#define URL_MAX 512
+
+struct fixture {
+    char url[URL_MAX];
+    char schema[96];
+    struct homing_store *s;
+    PGconn *db; /* the same store, by hand */
+};
+
+static unsigned seq;
+
+static int setup(void **state)
+{
+    const char *tmpl = getenv("HOMING_TEST_STORE_POSTGRESQL");
+    if (!tmpl || !strstr(tmpl, "&schema=%s")) {
+        fprintf(stderr, "run me with tests/pg_cluster.py (HOMING_TEST_STORE_POSTGRESQL)\n");
+        return -1;
+    }
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    snprintf(f->schema, sizeof f->schema, "pgonly_%ld_%u", (long)getpid(), seq++);
+    snprintf(f->url, sizeof f->url, tmpl, f->schema);
+    char err[256];
+    homing_store_partial_allow(1);
+    if (homing_store_open(f->url, NULL, "normal", &f->s, err, sizeof err) < 0) {
+        fprintf(stderr, "open: %s\n", err);
+        return -1;
+    }
+    /* libpq does not know homing's schema=: connect without it. */
+    char conninfo[URL_MAX];
+    snprintf(conninfo, sizeof conninfo, "%.*s", (int)(strstr(f->url, "&schema=") - f->url), f->url);
+    f->db = PQconnectdb(conninfo);
+    if (PQstatus(f->db) != CONNECTION_OK) return -1;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SET search_path TO %s", f->schema);
+    PQclear(PQexec(f->db, sql));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    homing_store_close(f->s);
+    PQfinish(f->db);
+    free(f);
+    homing_store_partial_allow(0);
+    return 0;
+}
+
+/* Runs sql by hand: 0, or -1 with the server's message in msg. */
+static int by_hand(struct fixture *f, const char *sql, char *msg, size_t cap)
+{
+    PGresult *res = PQexec(f->db, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (msg) snprintf(msg, cap, "%s", ok ? "" : PQresultErrorMessage(res));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+static long long one_int(struct fixture *f, const char *sql)
+{
+    PGresult *res = PQexec(f->db, sql);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    long long v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return v;
+}
+
+#define DEC_2026_US INT64_C(1796083200000000) /* 2026-12-01T00:00:00Z */
+
+static void append_two_months(struct fixture *f)
+{
+    struct homing_event ev[3];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 3; i++) {
+        ev[i].kind = HOMING_EV_OPEN;
+        ev[i].method = HOMING_METHOD_GET;
+        ev[i].message = 7;
+        ev[i].recipient = 1;
+        strcpy(ev[i].client, "192.0.2.1");
+    }
+    ev[0].time_us = 1000; /* 1970-01 */
+    ev[1].time_us = DEC_2026_US;
+    ev[2].time_us = DEC_2026_US + 5;
+    assert_int_equal(homing_store_events_append(f->s, ev, 3), 0);
+}
+
+/* Until the backend is complete, programs cannot open it. */
+static void test_partial_refused(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct homing_store *s = NULL;
+    assert_true(homing_store_caps(f->s) & HOMING_STORE_CAP_PARTIAL);
+    homing_store_partial_allow(0);
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err),
+                     -EPROTONOSUPPORT);
+    assert_non_null(strstr(err, "issue #14"));
+    assert_null(s);
+    int v, latest;
+    assert_int_equal(homing_store_inspect(f->url, NULL, &v, &latest, err, sizeof err),
+                     -EPROTONOSUPPORT);
+    homing_store_partial_allow(1);
+    assert_int_equal(homing_store_inspect(f->url, NULL, &v, &latest, err, sizeof err), 0);
+    assert_int_equal(v, latest);
+}
+
+static void test_partitions_by_month(void **state)
+{
+    struct fixture *f = *state;
+    append_two_months(f);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_inherits "
+                                "WHERE inhparent = 'events'::regclass"),
+                     2);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events_197001"), 1);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events_202612"), 2);
+    /* Another batch of the same months adds no partition. */
+    append_two_months(f);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_inherits "
+                                "WHERE inhparent = 'events'::regclass"),
+                     2);
+    /* Retention's way: a whole month goes with its partition, and the ids of
+     * what is left do not change. */
+    assert_int_equal(by_hand(f, "DROP TABLE events_197001", NULL, 0), 0);
+    int64_t n;
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 4);
+}
+
+static void test_append_only(void **state)
+{
+    struct fixture *f = *state;
+    append_two_months(f);
+    static const char *const refused[] = {
+        "UPDATE events SET client = 'x'",
+        "UPDATE events SET kind = 'click' WHERE time_us = 1000",
+        "DELETE FROM events",
+        "DELETE FROM events_202612",
+        "UPDATE events_197001 SET via = 'x'",
+        "TRUNCATE events",
+    };
+    char msg[512];
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(by_hand(f, refused[i], msg, sizeof msg), -1);
+        assert_non_null(strstr(msg, "events are append-only"));
+    }
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events"), 3);
+
+    /* The privacy operations' guard lets exactly their change through. */
+    assert_int_equal(by_hand(f, "BEGIN", NULL, 0), 0);
+    assert_int_equal(
+        by_hand(f, "INSERT INTO privacy_guard (id, op, cutoff_us) VALUES (1, 'retention', 2000)",
+                NULL, 0),
+        0);
+    assert_int_equal(by_hand(f, "DELETE FROM events WHERE time_us < 2000", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "DELETE FROM events", msg, sizeof msg), -1);
+    assert_int_equal(by_hand(f, "ROLLBACK", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "BEGIN", NULL, 0), 0);
+    assert_int_equal(
+        by_hand(f, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "UPDATE events SET client = '192.0.2.0'", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "UPDATE events SET client = '192.0.2.0 longer'", msg, sizeof msg),
+                     -1);
+    assert_int_equal(by_hand(f, "ROLLBACK", NULL, 0), 0);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events WHERE client = '192.0.2.1'"), 3);
+}
+
+/* An operation not written yet says so, and names the issue. */
+static void test_pending_op(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id;
+    assert_int_equal(homing_store_webhook_add(f->s, "https://example.com/h", "*", "s", &id),
+                     -ENOTSUP);
+    assert_non_null(strstr(homing_store_errmsg(f->s), "issue #14"));
+    assert_non_null(strstr(homing_store_errmsg(f->s), "webhook_add"));
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(
+        by_hand(f, "INSERT INTO schema_migrations (version, applied_us) VALUES (999, 0)", NULL, 0),
+        0);
+    char err[256];
+    struct homing_store *s = NULL;
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err), -EPROTO);
+    assert_non_null(strstr(err, "newer than this homing knows"));
+    assert_null(s);
+}
+
+static void test_bad_urls(void **state)
+{
+    struct fixture *f = *state;
+    char err[256], url[URL_MAX];
+    struct homing_store *s = NULL;
+    snprintf(url, sizeof url, "%.*s&schema=a-b", (int)(strstr(f->url, "&schema=") - f->url),
+             f->url);
+    assert_int_equal(homing_store_open(url, NULL, "normal", &s, err, sizeof err), -EINVAL);
+    assert_int_equal(homing_store_open("postgresql:nohost", NULL, "normal", &s, err, sizeof err),
+                     -EINVAL);
+    /* sync = full is SQLite's: PostgreSQL's durability is the server's. */
+    assert_int_equal(homing_store_open(f->url, NULL, "full", &s, err, sizeof err), -ENOTSUP);
+    /* A schema no store was made in: inspect says so without creating it. */
+    snprintf(url, sizeof url, "%.*s&schema=never_made", (int)(strstr(f->url, "&schema=") - f->url),
+             f->url);
+    int v, latest;
+    assert_int_equal(homing_store_inspect(url, NULL, &v, &latest, err, sizeof err), -ENOENT);
+    /* A server that is not there fails within the connect timeout. */
+    assert_int_equal(
+        homing_store_open("postgresql:///x?host=/nonexistent", NULL, "normal", &s, err, sizeof err),
+        -EIO);
+    assert_non_null(strstr(err, "connecting"));
+    assert_null(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_partial_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partitions_by_month, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
