@@ -164,6 +164,12 @@ int pg_fail(struct pg *p, const PGresult *res, const char *what)
     size_t ml = strlen(msg);
     while (ml && (msg[ml - 1] == '\n' || msg[ml - 1] == ' ')) ml--;
     store_set_error(&p->base, "%s: %.*s", what, (int)ml, msg);
+    /* No SQLSTATE (the socket closed), a connection exception, or the server
+     * ending this session (57P01 admin shutdown...): libpq may still say
+     * CONNECTION_OK until it next reads, so remember to reconnect. */
+    if (!state || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+        PQstatus(p->conn) != CONNECTION_OK)
+        p->broken = 1;
     if (!state) return -EIO;
     if (strcmp(state, "23505") == 0) return -EEXIST;  /* unique_violation */
     if (strcmp(state, "23000") == 0) return -EPERM;   /* our append-only trigger */
@@ -175,14 +181,21 @@ int pg_fail(struct pg *p, const PGresult *res, const char *what)
     return -EIO;
 }
 
-/* A connection that broke (server restarted) is reset once per call; the
- * statements are prepared again on the new one. */
+/* A connection that broke (server restarted) is reset at the next call that
+ * starts outside a transaction; the statements are prepared again on the new
+ * one. Never inside a transaction: the rest of it would run in autocommit and
+ * store half a batch. */
 static int pg_alive(struct pg *p)
 {
-    if (PQstatus(p->conn) == CONNECTION_OK) return 0;
+    if (PQstatus(p->conn) == CONNECTION_OK && !p->broken) return 0;
+    if (p->in_tx) {
+        store_set_error(&p->base, "connection lost in a transaction: %s", PQerrorMessage(p->conn));
+        return -EIO;
+    }
     PQreset(p->conn);
     p->prepared = 0;
-    if (PQstatus(p->conn) == CONNECTION_OK) return 0;
+    p->broken = 0;
+    if (PQstatus(p->conn) == CONNECTION_OK) return pg_use_schema(p);
     store_set_error(&p->base, "connection lost: %s", PQerrorMessage(p->conn));
     return -EIO;
 }
@@ -192,8 +205,8 @@ int pg_run(struct pg *p, enum pg_st st, const struct pg_args *a, const char *wha
     int r;
     char name[8];
     snprintf(name, sizeof name, "h%d", (int)st);
+    if ((r = pg_alive(p)) < 0) return r;
     if (!(p->prepared & (UINT64_C(1) << st))) {
-        if (PQtransactionStatus(p->conn) == PQTRANS_IDLE && (r = pg_alive(p)) < 0) return r;
         const char *sql = sql_of(st);
         if (!sql) return -ENOMEM;
         PGresult *pr = PQprepare(p->conn, name, sql, 0, NULL);
@@ -236,26 +249,34 @@ int pg_cmd(struct pg *p, const char *sql, const char *what)
     return r;
 }
 
-int pg_begin(struct pg *p)
+static int begin(struct pg *p, const char *sql)
 {
     int r = pg_alive(p);
-    return r < 0 ? r : pg_cmd(p, "BEGIN", "begin");
+    if (r == 0 && (r = pg_cmd(p, sql, "begin")) == 0) p->in_tx = 1;
+    return r;
+}
+
+int pg_begin(struct pg *p)
+{
+    return begin(p, "BEGIN");
 }
 
 int pg_begin_read(struct pg *p)
 {
-    int r = pg_alive(p);
-    return r < 0 ? r : pg_cmd(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin");
+    return begin(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
 int pg_commit(struct pg *p)
 {
-    return pg_cmd(p, "COMMIT", "commit");
+    int r = pg_cmd(p, "COMMIT", "commit");
+    if (r == 0) p->in_tx = 0;
+    return r;
 }
 
 void pg_rollback(struct pg *p)
 {
-    if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
+    p->in_tx = 0;
+    if (PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
         PGresult *res = PQexec(p->conn, "ROLLBACK");
         PQclear(res);
     }

@@ -74,8 +74,11 @@ struct pg_args {
 struct pg {
     struct homing_store base;
     PGconn *conn;
-    uint64_t prepared;   /* bit i: statement i is prepared on conn */
-    struct pg_args args; /* the events' parameters: too big for the stack */
+    uint64_t prepared;              /* bit i: statement i is prepared on conn */
+    int in_tx;                      /* between pg_begin* and pg_commit/pg_rollback */
+    int broken;                     /* the last error said the connection is gone */
+    char schema[PG_SCHEMA_MAX + 1]; /* schema= of the URL, "" for none */
+    struct pg_args args;            /* the events' parameters: too big for the stack */
 };
 
 /* pg.c */
@@ -121,6 +124,9 @@ int pg_open(const char *target, const char *base_dir, const char *sync, struct h
 int pg_inspect(const char *target, const char *base_dir, int *version, int *latest, char *err,
                size_t errcap);
 void pg_close(struct homing_store *s);
+/* Points the session's search_path at p->schema (if any): after connecting,
+ * and again after a reconnect (a new session forgets it). */
+int pg_use_schema(struct pg *p);
 int pg_schema_version(struct homing_store *s, int *version);
 
 /* pg_messages.c */

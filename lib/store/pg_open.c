@@ -90,11 +90,22 @@ static void no_notices(void *arg, const char *message)
     (void)message;
 }
 
-/* Connects and points search_path at schema (if named). */
-static int connect_to(const char *target, struct pg *p, char *schema, char *err, size_t errcap)
+int pg_use_schema(struct pg *p)
+{
+    if (!p->schema[0]) return 0;
+    char *id = PQescapeIdentifier(p->conn, p->schema, strlen(p->schema));
+    if (!id) return -ENOMEM;
+    char sql[PG_SCHEMA_MAX * 2 + 64];
+    snprintf(sql, sizeof sql, "SET search_path TO %s", id);
+    PQfreemem(id);
+    return pg_cmd(p, sql, "setting the schema");
+}
+
+/* Connects and points search_path at the URL's schema (if named). */
+static int connect_to(const char *target, struct pg *p, char *err, size_t errcap)
 {
     char conninfo[PG_URL_MAX];
-    int r = parse_target(target, conninfo, sizeof conninfo, schema, err, errcap);
+    int r = parse_target(target, conninfo, sizeof conninfo, p->schema, err, errcap);
     if (r < 0) return r;
     p->conn = PQconnectdb(conninfo);
     if (!p->conn) return fail(err, errcap, -ENOMEM, "out of memory connecting");
@@ -105,15 +116,7 @@ static int connect_to(const char *target, struct pg *p, char *schema, char *err,
         while (ml && m[ml - 1] == '\n') ml--;
         return fail(err, errcap, -EIO, "connecting to PostgreSQL: %.*s", (int)ml, m);
     }
-    if (schema[0]) {
-        char *id = PQescapeIdentifier(p->conn, schema, strlen(schema));
-        if (!id) return fail(err, errcap, -ENOMEM, "out of memory");
-        char sql[PG_SCHEMA_MAX * 2 + 64];
-        snprintf(sql, sizeof sql, "SET search_path TO %s", id);
-        PQfreemem(id);
-        if ((r = pg_cmd(p, sql, "setting the schema")) < 0)
-            return fail(err, errcap, r, "%s", p->base.errmsg);
-    }
+    if ((r = pg_use_schema(p)) < 0) return fail(err, errcap, r, "%s", p->base.errmsg);
     return 0;
 }
 
@@ -200,9 +203,8 @@ int pg_open(const char *target, const char *base_dir, const char *sync, struct h
     struct pg *p = calloc(1, sizeof *p);
     if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
     p->base.ops = store_backend_postgresql.ops;
-    char schema[PG_SCHEMA_MAX + 1];
-    int r = connect_to(target, p, schema, err, errcap);
-    if (r == 0 && (r = migrate(p, schema)) < 0) fail(err, errcap, r, "%s", p->base.errmsg);
+    int r = connect_to(target, p, err, errcap);
+    if (r == 0 && (r = migrate(p, p->schema)) < 0) fail(err, errcap, r, "%s", p->base.errmsg);
     if (r < 0) {
         PQfinish(p->conn);
         free(p);
@@ -217,8 +219,8 @@ int pg_inspect(const char *target, const char *base_dir, int *version, int *late
 {
     (void)base_dir;
     struct pg p = {0};
-    char schema[PG_SCHEMA_MAX + 1];
-    int r = connect_to(target, &p, schema, err, errcap);
+    const char *schema = p.schema;
+    int r = connect_to(target, &p, err, errcap);
     int64_t have = 0, v = 0;
     if (r == 0 &&
         (r = query_int(&p,

@@ -5,9 +5,9 @@
  * process allows partial backends (issue #14), events go into one partition
  * per month, the database refuses UPDATE, DELETE and TRUNCATE of events (on
  * the table and on a partition) except a privacy_guard operation, retention
- * can drop a month's partition, a pending operation says -ENOTSUP naming #14,
- * a schema newer than the build is refused, and bad URLs are refused.
- * The operations every backend has are test_store.c's (store_backends.h).
+ * can drop a month's partition, a dropped connection is made again, a pending operation says
+ * -ENOTSUP naming #14, a schema newer than the build is refused, and bad URLs are refused. The
+ * operations every backend has are test_store.c's (store_backends.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,6 +196,30 @@ static void test_append_only(void **state)
     assert_int_equal(one_int(f, "SELECT count(*) FROM events WHERE client = '192.0.2.1'"), 3);
 }
 
+/* A connection the server dropped fails the call that finds it gone, and
+ * the next call reconnects (statements prepared again), storing whole
+ * batches only. */
+static void test_reconnect(void **state)
+{
+    struct fixture *f = *state;
+    append_two_months(f);
+    assert_int_equal(one_int(f, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                "AND backend_type = 'client backend'"),
+                     1);
+    int64_t n = -1;
+    int r = homing_store_events_count(f->s, 0, &n);
+    if (r < 0) {
+        assert_int_equal(r, -EIO);
+        r = homing_store_events_count(f->s, 0, &n);
+    }
+    assert_int_equal(r, 0);
+    assert_int_equal(n, 3);
+    append_two_months(f);
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 6);
+}
+
 /* An operation not written yet says so, and names the issue. */
 static void test_pending_op(void **state)
 {
@@ -251,6 +275,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partial_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partitions_by_month, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
