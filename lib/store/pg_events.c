@@ -22,6 +22,61 @@
 #include "homing/util.h"
 #include "lib/store/pg_int.h"
 
+/* The length of the first byte of s[0..n) that does not start a valid UTF-8
+ * sequence, n when all are valid. */
+static size_t utf8_bad(const char *s, size_t n)
+{
+    uint32_t cp;
+    size_t i = 0;
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = homing_utf8_decode(s + i, n - i, &cp);
+        if (!l) return i;
+        i += l;
+    }
+    return n;
+}
+
+/* Replaces each byte of field (cap bytes) that does not start a valid UTF-8
+ * sequence by '?': same length, so it still fits when read back. */
+static void utf8_fix(char *field, size_t cap)
+{
+    size_t n = strnlen(field, cap), i = 0;
+    uint32_t cp;
+    while (i < n) {
+        size_t l = (unsigned char)field[i] < 0x80 ? 1 : homing_utf8_decode(field + i, n - i, &cp);
+        if (!l) {
+            field[i] = '?';
+            l = 1;
+        }
+        i += l;
+    }
+}
+
+#define FIELD_OK(e, f)                                                                             \
+    (utf8_bad((e)->f, strnlen((e)->f, sizeof(e)->f)) == strnlen((e)->f, sizeof(e)->f))
+
+/* e, or (rarely) its copy in *fixed with the header fields that came from
+ * the network made UTF-8: a UTF-8 database refuses other bytes, and the
+ * refusal would fail the whole batch. SQLite stores them as they are. */
+static const struct homing_event *utf8_event(const struct homing_event *e,
+                                             struct homing_event *fixed)
+{
+    if (FIELD_OK(e, user_agent) && FIELD_OK(e, accept_language) && FIELD_OK(e, via) &&
+        FIELD_OK(e, from) && FIELD_OK(e, client))
+        return e;
+    memcpy(fixed, e, sizeof *fixed);
+    utf8_fix(fixed->client, sizeof fixed->client);
+    utf8_fix(fixed->user_agent, sizeof fixed->user_agent);
+    utf8_fix(fixed->accept_language, sizeof fixed->accept_language);
+    utf8_fix(fixed->via, sizeof fixed->via);
+    utf8_fix(fixed->from, sizeof fixed->from);
+    return fixed;
+}
+
 static void arg_event(struct pg_args *a, const struct homing_event *e)
 {
     pg_arg_int(a, e->time_us);
@@ -104,7 +159,7 @@ int pg_events_append(struct homing_store *s, struct homing_event *evs, size_t n,
     while (done < n) {
         size_t k = n - done >= PG_EVENT_ROWS ? PG_EVENT_ROWS : 1;
         pg_args_reset(a);
-        for (size_t i = 0; i < k; i++) arg_event(a, &evs[done + i]);
+        for (size_t i = 0; i < k; i++) arg_event(a, utf8_event(&evs[done + i], &p->fixed[i]));
         PGresult *res;
         if ((r = pg_run(p, k > 1 ? PG_EVENT_INSERT_MANY : PG_EVENT_INSERT, a, "appending event",
                         &res)) < 0) {

@@ -79,6 +79,9 @@ struct pg {
     int broken;                     /* the last error said the connection is gone */
     char schema[PG_SCHEMA_MAX + 1]; /* schema= of the URL, "" for none */
     struct pg_args args;            /* the events' parameters: too big for the stack */
+    /* copies of the events of one INSERT whose header fields had to be made
+     * UTF-8 (pg_events.c) */
+    struct homing_event fixed[PG_EVENT_ROWS];
 };
 
 /* pg.c */

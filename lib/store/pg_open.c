@@ -218,29 +218,31 @@ int pg_inspect(const char *target, const char *base_dir, int *version, int *late
                size_t errcap)
 {
     (void)base_dir;
-    struct pg p = {0};
-    const char *schema = p.schema;
-    int r = connect_to(target, &p, err, errcap);
+    struct pg *p = calloc(1, sizeof *p); /* too big for the stack */
+    if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
+    const char *schema = p->schema;
+    int r = connect_to(target, p, err, errcap);
     int64_t have = 0, v = 0;
     if (r == 0 &&
-        (r = query_int(&p,
+        (r = query_int(p,
                        "SELECT count(*) FROM (SELECT to_regclass('schema_migrations') AS t) x "
                        "WHERE t IS NOT NULL",
                        "inspecting", &have)) == 0 &&
         have)
-        r = query_int(&p, "SELECT coalesce(max(version), 0) FROM schema_migrations", "inspecting",
+        r = query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations", "inspecting",
                       &v);
-    if (r < 0 && p.base.errmsg[0]) fail(err, errcap, r, "%s", p.base.errmsg);
+    if (r < 0 && p->base.errmsg[0]) fail(err, errcap, r, "%s", p->base.errmsg);
     if (r == 0 && !have && schema[0]) {
         int64_t exists = 0;
-        if ((r = query_int(&p,
+        if ((r = query_int(p,
                            "SELECT count(*) FROM (SELECT current_schema() AS s) c "
                            "WHERE s IS NOT NULL",
                            "inspecting", &exists)) == 0 &&
             !exists)
             r = fail(err, errcap, -ENOENT, "no schema %s in this database", schema);
     }
-    PQfinish(p.conn);
+    PQfinish(p->conn);
+    free(p);
     if (r < 0) return r;
     *version = (int)v;
     *latest = (int)store_migrations_postgresql_count;

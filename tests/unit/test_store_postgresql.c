@@ -220,6 +220,38 @@ static void test_reconnect(void **state)
     assert_int_equal(n, 6);
 }
 
+/* Header fields come from the network: bytes that are not UTF-8 (which a
+ * UTF-8 database refuses, failing the whole batch) are stored as '?', and the
+ * rest of the batch goes in. */
+static void test_header_bytes_not_utf8(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event ev[2];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 2; i++) {
+        ev[i].kind = HOMING_EV_OPEN;
+        ev[i].method = HOMING_METHOD_GET;
+        ev[i].message = 9;
+        ev[i].time_us = DEC_2026_US + i;
+    }
+    strcpy(ev[0].user_agent, "Mozilla \xff\xfe ok \xc3\xa9");
+    strcpy(ev[0].via, "1.1 \xe2\x82");         /* a cut sequence */
+    strcpy(ev[0].from, "a@b \xed\xa0\x80");    /* a surrogate */
+    strcpy(ev[1].accept_language, "\xc0\xaf"); /* overlong */
+    assert_int_equal(homing_store_events_append(f->s, ev, 2), 0);
+    struct homing_event *out;
+    size_t n;
+    assert_int_equal(homing_store_events_list(f->s, 9, 0, 10, &out, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0].user_agent, "Mozilla ?? ok \xc3\xa9");
+    assert_string_equal(out[0].via, "1.1 ??");
+    assert_string_equal(out[0].from, "a@b ???");
+    assert_string_equal(out[1].accept_language, "??");
+    homing_events_free(out, n);
+    /* the caller's events are not changed */
+    assert_string_equal(ev[0].user_agent, "Mozilla \xff\xfe ok \xc3\xa9");
+}
+
 /* An operation not written yet says so, and names the issue. */
 static void test_pending_op(void **state)
 {
@@ -276,6 +308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partitions_by_month, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_bytes_not_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
