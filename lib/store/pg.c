@@ -85,6 +85,17 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_API_KEY_CHECK] = "SELECT scope FROM api_keys WHERE hash = $1 AND revoked_us IS NULL",
     [PG_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0), scope "
                         "FROM api_keys ORDER BY id",
+    [PG_RECIPIENT_EVENTS] = "SELECT " EVENT_COLUMNS " FROM events WHERE message = $1 AND "
+                            "recipient = $2 AND id > $3 ORDER BY id LIMIT $4",
+    [PG_EVENTS_STAMP] = "SELECT (SELECT count(*) FROM events WHERE message = $1 AND id <= $2), "
+                        "coalesce((SELECT event FROM cursors WHERE name = $3), -1)",
+    [PG_TRACKING_SET_MESSAGE] = "UPDATE messages SET tracking = $1 WHERE id = $2",
+    [PG_TRACKING_SET_RECIPIENT] = "UPDATE recipients SET tracking = $1 "
+                                  "WHERE message = $2 AND idx = $3",
+    [PG_TRACKING_GET_MESSAGE] = "SELECT tracking FROM messages WHERE id = $1",
+    [PG_TRACKING_GET_RECIPIENTS] =
+        "SELECT r.idx, coalesce(r.tracking, m.tracking) FROM recipients r "
+        "JOIN messages m ON m.id = r.message WHERE r.message = $1 ORDER BY r.idx",
     [PG_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = $1 "
                           "WHERE name = $2 AND revoked_us IS NULL",
 };
@@ -374,12 +385,6 @@ static int pend_floods_close(struct homing_store *s, int64_t before_us, size_t *
     return pg_pending(s, "floods_close");
 }
 
-static int pend_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient,
-                                 int64_t after, size_t limit, struct homing_event **out, size_t *n)
-{
-    return pg_pending(s, "recipient_events");
-}
-
 static int pend_webhook_add(struct homing_store *s, const char *url, const char *events,
                             const char *secret, int64_t *id_out)
 {
@@ -493,17 +498,6 @@ static int pend_unmatched_add_once(struct homing_store *s, const char *key, cons
     return pg_pending(s, "unmatched_add_once");
 }
 
-static int pend_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient, int mode)
-{
-    return pg_pending(s, "tracking_set");
-}
-
-static int pend_tracking_get(struct homing_store *s, uint64_t message, int *message_mode,
-                             int **modes, size_t *n)
-{
-    return pg_pending(s, "tracking_get");
-}
-
 static int pend_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
                                  unsigned v6_bits, int64_t *changed)
 {
@@ -558,12 +552,6 @@ static int pend_reader_lookup(struct homing_store *s, uint64_t message, uint32_t
                               const char *fingerprint, int *known, int64_t *others)
 {
     return pg_pending(s, "reader_lookup");
-}
-
-static int pend_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
-                             struct homing_events_stamp *out)
-{
-    return pg_pending(s, "events_stamp");
 }
 
 static int pend_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
@@ -663,7 +651,7 @@ static const struct store_ops pg_ops = {
     .floods_close = pend_floods_close,
     .events_list = pg_events_list,
     .events_count = pg_events_count,
-    .recipient_events = pend_recipient_events,
+    .recipient_events = pg_recipient_events,
     .report = pg_report,
     .api_key_add = pg_api_key_add,
     .api_key_check = pg_api_key_check,
@@ -691,8 +679,8 @@ static const struct store_ops pg_ops = {
     .sync_set = pend_sync_set,
     .events_append_once = pend_events_append_once,
     .unmatched_add_once = pend_unmatched_add_once,
-    .tracking_set = pend_tracking_set,
-    .tracking_get = pend_tracking_get,
+    .tracking_set = pg_tracking_set,
+    .tracking_get = pg_tracking_get,
     .privacy_truncate = pend_privacy_truncate,
     .privacy_retention = pend_privacy_retention,
     .rollups_list = pend_rollups_list,
@@ -702,7 +690,7 @@ static const struct store_ops pg_ops = {
     .enrichments_rewrite = pend_enrichments_rewrite,
     .readers_list = pend_readers_list,
     .reader_lookup = pend_reader_lookup,
-    .events_stamp = pend_events_stamp,
+    .events_stamp = pg_events_stamp,
     .enrichment_flags = pend_enrichment_flags,
     .document_add = pend_document_add,
     .document_get = pend_document_get,

@@ -211,18 +211,12 @@ static void read_event_row(const PGresult *res, int i, struct homing_event *e)
     pg_copy(res, i, 11, e->from, sizeof e->from);
 }
 
-int pg_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+/* The events of statement st (EVENT_COLUMNS) with parameters a. */
+static int list_of(struct pg *p, enum pg_st st, const struct pg_args *a, const char *what,
                    struct homing_event **out, size_t *n)
 {
-    struct pg *p = (struct pg *)s;
-    struct pg_args a;
-    pg_args_reset(&a);
-    if (message) pg_arg_int(&a, (int64_t)message);
-    pg_arg_int(&a, after);
-    pg_arg_int(&a, (int64_t)limit);
     PGresult *res;
-    int r = pg_run(p, message ? PG_EVENTS_LIST_MESSAGE : PG_EVENTS_LIST_ALL, &a, "listing events",
-                   &res);
+    int r = pg_run(p, st, a, what, &res);
     if (r < 0) return r;
     size_t rows = (size_t)PQntuples(res), used = 0;
     struct homing_event *arr = rows ? calloc(rows, sizeof *arr) : NULL;
@@ -238,6 +232,47 @@ int pg_events_list(struct homing_store *s, uint64_t message, int64_t after, size
     }
     *out = arr;
     *n = used;
+    return 0;
+}
+
+int pg_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
+                   struct homing_event **out, size_t *n)
+{
+    struct pg_args a;
+    pg_args_reset(&a);
+    if (message) pg_arg_int(&a, (int64_t)message);
+    pg_arg_int(&a, after);
+    pg_arg_int(&a, (int64_t)limit);
+    return list_of((struct pg *)s, message ? PG_EVENTS_LIST_MESSAGE : PG_EVENTS_LIST_ALL, &a,
+                   "listing events", out, n);
+}
+
+int pg_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient, int64_t after,
+                        size_t limit, struct homing_event **out, size_t *n)
+{
+    struct pg_args a;
+    pg_args_reset(&a);
+    pg_arg_int(&a, (int64_t)message);
+    pg_arg_int(&a, recipient);
+    pg_arg_int(&a, after);
+    pg_arg_int(&a, (int64_t)limit);
+    return list_of((struct pg *)s, PG_RECIPIENT_EVENTS, &a, "listing a recipient's events", out, n);
+}
+
+int pg_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
+                    struct homing_events_stamp *out)
+{
+    struct pg_args a;
+    pg_args_reset(&a);
+    pg_arg_int(&a, (int64_t)message);
+    pg_arg_int(&a, upto);
+    pg_arg_text(&a, PG_TRUNCATE_CURSOR, -1);
+    PGresult *res;
+    int r = pg_run((struct pg *)s, PG_EVENTS_STAMP, &a, "stamping events", &res);
+    if (r < 0) return r;
+    out->count = pg_int(res, 0, 0);
+    out->truncated = pg_int(res, 0, 1);
+    PQclear(res);
     return 0;
 }
 

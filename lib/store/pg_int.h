@@ -29,6 +29,7 @@
 #define PG_CONNECT_TIMEOUT "10" /* seconds libpq waits for a connection unless the URL says */
 #define PG_SCHEMA_MAX      63   /* bytes of a schema name (PostgreSQL's NAMEDATALEN - 1) */
 #define PG_URL_MAX         4096 /* bytes of a store URL */
+#define PG_TRUNCATE_CURSOR "privacy-truncate" /* last event whose client was truncated */
 
 /* Statements prepared once per connection, by name "hN". */
 enum pg_st {
@@ -58,6 +59,12 @@ enum pg_st {
     PG_API_KEY_CHECK,
     PG_API_KEY_LIST,
     PG_API_KEY_REVOKE,
+    PG_RECIPIENT_EVENTS,
+    PG_EVENTS_STAMP,
+    PG_TRACKING_SET_MESSAGE,
+    PG_TRACKING_SET_RECIPIENT,
+    PG_TRACKING_GET_MESSAGE,
+    PG_TRACKING_GET_RECIPIENTS,
     PG_ST_COUNT
 };
 
@@ -148,8 +155,17 @@ int pg_events_list(struct homing_store *s, uint64_t message, int64_t after, size
                    struct homing_event **out, size_t *n);
 int pg_events_count(struct homing_store *s, uint64_t message, int64_t *n);
 int pg_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows, size_t *n);
+int pg_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient, int64_t after,
+                        size_t limit, struct homing_event **out, size_t *n);
+int pg_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
+                    struct homing_events_stamp *out);
 int pg_cursor_get(struct homing_store *s, const char *name, int64_t *event);
 int pg_cursor_set(struct homing_store *s, const char *name, int64_t event);
+
+/* pg_privacy.c */
+int pg_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
+int pg_tracking_get(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
+                    size_t *n);
 
 /* pg_keys.c */
 int pg_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,

@@ -400,6 +400,42 @@ static void test_events_list_cursor(void **state)
                      -EINVAL);
 }
 
+/* One recipient's timeline (the dashboard's): only its events, oldest first,
+ * paged by id; recipient 0 is the per-message hits. */
+static void test_recipient_events(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t a = add_message(f->s, "<t@x>", 2, 0), b = add_message(f->s, "<u@x>", 2, 0);
+    struct homing_event ev[12];
+    for (int i = 0; i < 12; i++)
+        make_event(&ev[i], i == 11 ? b : a, (uint32_t)(i % 3), HOMING_EV_OPEN, HOMING_METHOD_GET, 0,
+                   100 + i);
+    assert_int_equal(homing_store_events_append(f->s, ev, 12), 0);
+    struct homing_event *out;
+    size_t n;
+    assert_int_equal(homing_store_recipient_events(f->s, a, 1, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 4); /* 1, 4, 7, 10 */
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(out[i].recipient, 1);
+        assert_true(out[i].message == a);
+        assert_int_equal(out[i].id, ev[1 + 3 * i].id);
+    }
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 1, ev[4].id, 2, &out, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0].id, ev[7].id);
+    assert_int_equal(out[1].id, ev[10].id);
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 2, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 3); /* 2, 5, 8 (11 is message b's) */
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 0, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 4); /* 0, 3, 6, 9 */
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 3, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 0);
+}
+
 static void test_report(void **state)
 {
     struct fixture *f = *state;
@@ -727,6 +763,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_append_big_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_list_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recipient_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
