@@ -96,6 +96,20 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_TRACKING_GET_RECIPIENTS] =
         "SELECT r.idx, coalesce(r.tracking, m.tracking) FROM recipients r "
         "JOIN messages m ON m.id = r.message WHERE r.message = $1 ORDER BY r.idx",
+    [PG_FLOOD_ADD] = "INSERT INTO flood_pending (client, message, recipient, item, kind, dropped, "
+                     "first_us, last_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                     "ON CONFLICT (client, message, recipient, item, kind) DO UPDATE SET "
+                     "dropped = flood_pending.dropped + excluded.dropped, "
+                     "first_us = least(flood_pending.first_us, excluded.first_us), "
+                     "last_us = greatest(flood_pending.last_us, excluded.last_us)",
+    [PG_INGEST_CLAIM] = "INSERT INTO ingest_seen (key, time_us) VALUES ($1, $2) "
+                        "ON CONFLICT (key) DO NOTHING",
+    [PG_UNMATCHED_ADD] = "INSERT INTO unmatched_reports (time_us, source, kind, reason, raw) "
+                         "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    [PG_SYNC_GET] = "SELECT value FROM sync_state WHERE name = $1",
+    [PG_SYNC_SET] = "INSERT INTO sync_state (name, value, updated_us) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (name) DO UPDATE "
+                    "SET value = excluded.value, updated_us = excluded.updated_us",
     [PG_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = $1 "
                           "WHERE name = $2 AND revoked_us IS NULL",
 };
@@ -372,19 +386,6 @@ static int pend_stats_series(struct homing_store *s, const struct homing_message
     return pg_pending(s, "stats_series");
 }
 
-static int pend_events_append_floods(struct homing_store *s, struct homing_event *evs, size_t n,
-                                     const struct homing_flood_count *floods, size_t nf,
-                                     const char *cursor, int64_t position)
-{
-    return pg_pending(s, "events_append_floods");
-}
-
-static int pend_floods_close(struct homing_store *s, int64_t before_us, size_t *closed,
-                             size_t *left)
-{
-    return pg_pending(s, "floods_close");
-}
-
 static int pend_webhook_add(struct homing_store *s, const char *url, const char *events,
                             const char *secret, int64_t *id_out)
 {
@@ -443,23 +444,6 @@ static int pend_notifications_last(struct homing_store *s, int64_t *id)
     return pg_pending(s, "notifications_last");
 }
 
-static int pend_unmatched_add(struct homing_store *s, const char *source, const char *kind,
-                              const char *reason, const char *raw, size_t raw_len, int64_t *id_out)
-{
-    return pg_pending(s, "unmatched_add");
-}
-
-static int pend_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int with_raw,
-                               struct homing_unmatched **out, size_t *n)
-{
-    return pg_pending(s, "unmatched_list");
-}
-
-static int pend_sync_get(struct homing_store *s, const char *name, char **value_out)
-{
-    return pg_pending(s, "sync_get");
-}
-
 static int pend_relay_user_set(struct homing_store *s, const char *name, const char *hash)
 {
     return pg_pending(s, "relay_user_set");
@@ -478,24 +462,6 @@ static int pend_relay_user_list(struct homing_store *s, char ***names, size_t *n
 static int pend_relay_user_remove(struct homing_store *s, const char *name)
 {
     return pg_pending(s, "relay_user_remove");
-}
-
-static int pend_sync_set(struct homing_store *s, const char *name, const char *value)
-{
-    return pg_pending(s, "sync_set");
-}
-
-static int pend_events_append_once(struct homing_store *s, const char *key,
-                                   struct homing_event *evs, size_t n)
-{
-    return pg_pending(s, "events_append_once");
-}
-
-static int pend_unmatched_add_once(struct homing_store *s, const char *key, const char *source,
-                                   const char *kind, const char *reason, const char *raw,
-                                   size_t raw_len, int64_t *id_out)
-{
-    return pg_pending(s, "unmatched_add_once");
 }
 
 static int pend_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
@@ -647,8 +613,8 @@ static const struct store_ops pg_ops = {
     .link_url = pg_link_url,
     .recipient_set_state = pg_recipient_set_state,
     .events_append = pg_events_append,
-    .events_append_floods = pend_events_append_floods,
-    .floods_close = pend_floods_close,
+    .events_append_floods = pg_events_append_floods,
+    .floods_close = pg_floods_close,
     .events_list = pg_events_list,
     .events_count = pg_events_count,
     .recipient_events = pg_recipient_events,
@@ -669,16 +635,16 @@ static const struct store_ops pg_ops = {
     .cursor_get = pg_cursor_get,
     .cursor_set = pg_cursor_set,
     .notifications_last = pend_notifications_last,
-    .unmatched_add = pend_unmatched_add,
-    .unmatched_list = pend_unmatched_list,
-    .sync_get = pend_sync_get,
+    .unmatched_add = pg_unmatched_add,
+    .unmatched_list = pg_unmatched_list,
+    .sync_get = pg_sync_get,
     .relay_user_set = pend_relay_user_set,
     .relay_user_get = pend_relay_user_get,
     .relay_user_list = pend_relay_user_list,
     .relay_user_remove = pend_relay_user_remove,
-    .sync_set = pend_sync_set,
-    .events_append_once = pend_events_append_once,
-    .unmatched_add_once = pend_unmatched_add_once,
+    .sync_set = pg_sync_set,
+    .events_append_once = pg_events_append_once,
+    .unmatched_add_once = pg_unmatched_add_once,
     .tracking_set = pg_tracking_set,
     .tracking_get = pg_tracking_get,
     .privacy_truncate = pend_privacy_truncate,

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -136,15 +137,34 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int pg_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
-                     int64_t position)
+static int flood_add(struct pg *p, const struct homing_flood_count *f)
 {
-    struct pg *p = (struct pg *)s;
-    if (n == 0 && !cursor) return 0;
+    struct pg_args a;
+    pg_args_reset(&a);
+    pg_arg_opt(&a, f->client, sizeof f->client);
+    pg_arg_int(&a, (int64_t)f->message);
+    pg_arg_int(&a, f->recipient);
+    pg_arg_int(&a, f->item);
+    pg_arg_text(&a, homing_event_kind_name(f->kind), -1);
+    pg_arg_int(&a, (int64_t)f->dropped);
+    pg_arg_int(&a, f->first_us);
+    pg_arg_int(&a, f->last_us);
+    return pg_do(p, PG_FLOOD_ADD, &a, "adding a flood count", NULL);
+}
+
+/* The one append transaction: once_key (an ingested record's key, claimed
+ * first), the events, the flood counts, the cursor. */
+static int append_all(struct pg *p, const char *once_key, struct homing_event *evs, size_t n,
+                      const struct homing_flood_count *floods, size_t nf, const char *cursor,
+                      int64_t position)
+{
+    struct homing_store *s = &p->base;
+    if (n == 0 && nf == 0 && !cursor && !once_key) return 0;
     int r = pg_begin(p);
     if (r < 0) return r;
     struct pg_args *a = &p->args;
     size_t done = 0;
+    if (once_key && (r = pg_ingest_claim(p, once_key)) < 0) goto fail;
     if (n) {
         struct homing_buf months;
         homing_buf_init(&months, PG_MONTHS_TEXT_MAX);
@@ -181,6 +201,8 @@ int pg_events_append(struct homing_store *s, struct homing_event *evs, size_t n,
         for (size_t i = 0; i < k; i++) evs[done + i].id = ids[i];
         done += k;
     }
+    for (size_t i = 0; i < nf; i++)
+        if ((r = flood_add(p, &floods[i])) < 0) goto fail;
     if (cursor && (r = pg_cursor_set(s, cursor, position)) < 0) goto fail;
     if ((r = pg_commit(p)) < 0) goto fail;
     return 0;
@@ -188,6 +210,73 @@ fail:
     pg_rollback(p);
     /* Nothing was stored: take back the ids handed out so far. */
     for (size_t i = 0; i < done; i++) evs[i].id = 0;
+    return r;
+}
+
+int pg_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
+                     int64_t position)
+{
+    return append_all((struct pg *)s, NULL, evs, n, NULL, 0, cursor, position);
+}
+
+int pg_events_append_floods(struct homing_store *s, struct homing_event *evs, size_t n,
+                            const struct homing_flood_count *floods, size_t nf, const char *cursor,
+                            int64_t position)
+{
+    return append_all((struct pg *)s, NULL, evs, n, floods, nf, cursor, position);
+}
+
+int pg_events_append_once(struct homing_store *s, const char *key, struct homing_event *evs,
+                          size_t n)
+{
+    return append_all((struct pg *)s, key, evs, n, NULL, 0, NULL, 0);
+}
+
+/* Not per hit: a pending flood is closed a few seconds after it ends. The
+ * partitions for the closed floods' times first (that also takes the append
+ * lock, so the new events' ids stay in commit order). */
+int pg_floods_close(struct homing_store *s, int64_t before_us, size_t *closed, size_t *left)
+{
+    struct pg *p = (struct pg *)s;
+    int r = pg_begin(p);
+    if (r < 0) return r;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT homing_events_partitions(coalesce(array_agg(last_us), '{}')) "
+             "FROM flood_pending WHERE last_us < %lld",
+             (long long)before_us);
+    if ((r = pg_cmd(p, sql, "making the events' partitions")) < 0) goto fail;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events (time_us, kind, method, message, recipient, item, client, "
+             "detail) SELECT last_us, 'suppressed', NULL, message, recipient, item, client, "
+             "'{\"dropped\":' || dropped || ',\"of\":\"' || kind || '\"}' "
+             "FROM flood_pending WHERE last_us < %lld ORDER BY first_us",
+             (long long)before_us);
+    PGresult *res = PQexec(p->conn, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        r = pg_fail(p, res, "closing floods");
+        PQclear(res);
+        goto fail;
+    }
+    size_t c = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    snprintf(sql, sizeof sql, "DELETE FROM flood_pending WHERE last_us < %lld",
+             (long long)before_us);
+    if ((r = pg_cmd(p, sql, "closing floods")) < 0) goto fail;
+    res = PQexec(p->conn, "SELECT count(*) FROM flood_pending");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        r = pg_fail(p, res, "counting floods");
+        PQclear(res);
+        goto fail;
+    }
+    size_t l = (size_t)pg_int(res, 0, 0);
+    PQclear(res);
+    if ((r = pg_commit(p)) < 0) goto fail;
+    if (closed) *closed = c;
+    if (left) *left = l;
+    return 0;
+fail:
+    pg_rollback(p);
     return r;
 }
 

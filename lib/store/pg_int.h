@@ -65,6 +65,11 @@ enum pg_st {
     PG_TRACKING_SET_RECIPIENT,
     PG_TRACKING_GET_MESSAGE,
     PG_TRACKING_GET_RECIPIENTS,
+    PG_FLOOD_ADD,
+    PG_INGEST_CLAIM,
+    PG_UNMATCHED_ADD,
+    PG_SYNC_GET,
+    PG_SYNC_SET,
     PG_ST_COUNT
 };
 
@@ -155,12 +160,31 @@ int pg_events_list(struct homing_store *s, uint64_t message, int64_t after, size
                    struct homing_event **out, size_t *n);
 int pg_events_count(struct homing_store *s, uint64_t message, int64_t *n);
 int pg_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows, size_t *n);
+int pg_events_append_floods(struct homing_store *s, struct homing_event *evs, size_t n,
+                            const struct homing_flood_count *floods, size_t nf, const char *cursor,
+                            int64_t position);
+int pg_events_append_once(struct homing_store *s, const char *key, struct homing_event *evs,
+                          size_t n);
+int pg_floods_close(struct homing_store *s, int64_t before_us, size_t *closed, size_t *left);
 int pg_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient, int64_t after,
                         size_t limit, struct homing_event **out, size_t *n);
 int pg_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
                     struct homing_events_stamp *out);
 int pg_cursor_get(struct homing_store *s, const char *name, int64_t *event);
 int pg_cursor_set(struct homing_store *s, const char *name, int64_t event);
+
+/* pg_delivery.c */
+/* Records an ingested record's key in the transaction: -EALREADY if it was. */
+int pg_ingest_claim(struct pg *p, const char *key);
+int pg_unmatched_add(struct homing_store *s, const char *source, const char *kind,
+                     const char *reason, const char *raw, size_t raw_len, int64_t *id_out);
+int pg_unmatched_add_once(struct homing_store *s, const char *key, const char *source,
+                          const char *kind, const char *reason, const char *raw, size_t raw_len,
+                          int64_t *id_out);
+int pg_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int with_raw,
+                      struct homing_unmatched **out, size_t *n);
+int pg_sync_get(struct homing_store *s, const char *name, char **value_out);
+int pg_sync_set(struct homing_store *s, const char *name, const char *value);
 
 /* pg_privacy.c */
 int pg_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);

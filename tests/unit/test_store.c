@@ -436,6 +436,107 @@ static void test_recipient_events(void **state)
     assert_int_equal(n, 0);
 }
 
+/* The daemon's flood counts: added with a batch and its cursor, summed per
+ * flood, then closed into one `suppressed` event each. */
+static void test_floods(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event ev;
+    make_event(&ev, 5, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 1000);
+    struct homing_flood_count fl[2] = {
+        {.first_us = 1100,
+         .last_us = 1200,
+         .message = 5,
+         .recipient = 1,
+         .kind = HOMING_EV_OPEN,
+         .dropped = 3},
+        {.first_us = 1050,
+         .last_us = 1300,
+         .message = 5,
+         .recipient = 1,
+         .kind = HOMING_EV_OPEN,
+         .dropped = 4},
+    };
+    strcpy(fl[0].client, "192.0.2.7");
+    strcpy(fl[1].client, "192.0.2.7");
+    assert_int_equal(homing_store_events_append_floods(f->s, &ev, 1, fl, 2, "journal.1", 42), 0);
+    int64_t pos = 0;
+    assert_int_equal(homing_store_cursor_get(f->s, "journal.1", &pos), 0);
+    assert_int_equal(pos, 42);
+    size_t closed = 9, left = 9;
+    assert_int_equal(homing_store_floods_close(f->s, 1300, &closed, &left), 0);
+    assert_int_equal(closed, 0); /* its last hit is not older than 1300 */
+    assert_int_equal(left, 1);
+    assert_int_equal(homing_store_floods_close(f->s, INT64_MAX, &closed, &left), 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(left, 0);
+    struct homing_event *out;
+    size_t n;
+    assert_int_equal(homing_store_events_list(f->s, 5, ev.id, 10, &out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].kind, HOMING_EV_SUPPRESSED);
+    assert_int_equal(out[0].time_us, 1300);
+    assert_string_equal(out[0].client, "192.0.2.7");
+    assert_string_equal(out[0].detail, "{\"dropped\":7,\"of\":\"open\"}");
+    homing_events_free(out, n);
+}
+
+/* Ingestion's once-only writes, kept reports and sync positions. */
+static void test_ingest_once(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event ev;
+    make_event(&ev, 6, 1, HOMING_EV_DELIVERED, HOMING_METHOD_OTHER, 0, 2000);
+    assert_int_equal(homing_store_events_append_once(f->s, "log:1", &ev, 1), 0);
+    assert_true(ev.id > 0);
+    ev.id = 0;
+    assert_int_equal(homing_store_events_append_once(f->s, "log:1", &ev, 1), -EALREADY);
+    assert_int_equal(ev.id, 0);
+    int64_t c;
+    assert_int_equal(homing_store_events_count(f->s, 0, &c), 0);
+    assert_int_equal(c, 1);
+    assert_int_equal(homing_store_events_append_once(f->s, "log:2", NULL, 0), 0);
+    assert_int_equal(homing_store_events_append_once(f->s, "log:2", &ev, 1), -EALREADY);
+
+    int64_t id1 = 0, id2 = 0;
+    assert_int_equal(
+        homing_store_unmatched_add(f->s, "stdin", "dsn", "no message", "a\0b", 3, &id1), 0);
+    assert_int_equal(homing_store_unmatched_add_once(f->s, "imap:1", "imap:x", "unparsable",
+                                                     "garbage", NULL, 0, &id2),
+                     0);
+    assert_true(id2 > id1);
+    assert_int_equal(homing_store_unmatched_add_once(f->s, "imap:1", "imap:x", "unparsable",
+                                                     "garbage", NULL, 0, &id2),
+                     -EALREADY);
+    struct homing_unmatched *u;
+    size_t n;
+    assert_int_equal(homing_store_unmatched_list(f->s, 0, 10, 1, &u, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(u[0].id, id1);
+    assert_string_equal(u[0].source, "stdin");
+    assert_string_equal(u[0].reason, "no message");
+    assert_int_equal(u[0].raw_len, 3);
+    assert_memory_equal(u[0].raw, "a\0b", 3);
+    assert_null(u[1].raw);
+    assert_true(u[0].time_us > 0);
+    homing_unmatched_free(u, n);
+    assert_int_equal(homing_store_unmatched_list(f->s, id1, 10, 0, &u, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(u[0].kind, "unparsable");
+    homing_unmatched_free(u, n);
+    assert_int_equal(homing_store_unmatched_list(f->s, 0, 10, 0, &u, &n), 0);
+    assert_null(u[0].raw);
+    homing_unmatched_free(u, n);
+
+    char *v = NULL;
+    assert_int_equal(homing_store_sync_get(f->s, "imap:x", &v), -ENOENT);
+    assert_int_equal(homing_store_sync_set(f->s, "imap:x", "uid=5"), 0);
+    assert_int_equal(homing_store_sync_set(f->s, "imap:x", "uid=9"), 0);
+    assert_int_equal(homing_store_sync_get(f->s, "imap:x", &v), 0);
+    assert_string_equal(v, "uid=9");
+    free(v);
+}
+
 static void test_report(void **state)
 {
     struct fixture *f = *state;
@@ -764,6 +865,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_append_big_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_list_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recipient_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_floods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
