@@ -464,30 +464,6 @@ static int pend_relay_user_remove(struct homing_store *s, const char *name)
     return pg_pending(s, "relay_user_remove");
 }
 
-static int pend_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
-                                 unsigned v6_bits, int64_t *changed)
-{
-    return pg_pending(s, "privacy_truncate");
-}
-
-static int pend_privacy_retention(struct homing_store *s, int64_t before_us,
-                                  const struct store_aged *aged, int64_t *rolled, int64_t *deleted)
-{
-    return pg_pending(s, "privacy_retention");
-}
-
-static int pend_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
-                             size_t *n)
-{
-    return pg_pending(s, "rollups_list");
-}
-
-static int pend_privacy_forget(struct homing_store *s, const char *address, const char *const *keep,
-                               struct homing_forget_result *out)
-{
-    return pg_pending(s, "privacy_forget");
-}
-
 static int pend_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
                                 size_t n, const struct store_reader_put *readers, size_t nr,
                                 int64_t cursor)
@@ -647,10 +623,10 @@ static const struct store_ops pg_ops = {
     .unmatched_add_once = pg_unmatched_add_once,
     .tracking_set = pg_tracking_set,
     .tracking_get = pg_tracking_get,
-    .privacy_truncate = pend_privacy_truncate,
-    .privacy_retention = pend_privacy_retention,
-    .rollups_list = pend_rollups_list,
-    .privacy_forget = pend_privacy_forget,
+    .privacy_truncate = pg_privacy_truncate,
+    .privacy_retention = pg_privacy_retention,
+    .rollups_list = pg_rollups_list,
+    .privacy_forget = pg_privacy_forget,
     .enrichments_put = pend_enrichments_put,
     .enrichments_list = pend_enrichments_list,
     .enrichments_rewrite = pend_enrichments_rewrite,

@@ -29,6 +29,8 @@
 #define PG_CONNECT_TIMEOUT "10" /* seconds libpq waits for a connection unless the URL says */
 #define PG_SCHEMA_MAX      63   /* bytes of a schema name (PostgreSQL's NAMEDATALEN - 1) */
 #define PG_URL_MAX         4096 /* bytes of a store URL */
+#define PG_FK_DEPTH        8    /* foreign keys followed by a privacy delete */
+#define PG_SQL_MAX         4096 /* bytes of a privacy statement built from the schema */
 #define PG_TRUNCATE_CURSOR "privacy-truncate" /* last event whose client was truncated */
 
 /* Statements prepared once per connection, by name "hN". */
@@ -190,6 +192,14 @@ int pg_sync_set(struct homing_store *s, const char *name, const char *value);
 int pg_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
 int pg_tracking_get(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
                     size_t *n);
+int pg_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits, unsigned v6_bits,
+                        int64_t *changed);
+int pg_privacy_retention(struct homing_store *s, int64_t before_us, const struct store_aged *aged,
+                         int64_t *rolled, int64_t *deleted);
+int pg_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
+                    size_t *n);
+int pg_privacy_forget(struct homing_store *s, const char *address, const char *const *keep,
+                      struct homing_forget_result *out);
 
 /* pg_keys.c */
 int pg_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,

@@ -78,10 +78,7 @@ static inline const char *store_test_sync_full(void)
 static const struct {
     const char *scheme, *suite, *test, *needs;
 } store_tests_pending[] = {
-    {"postgresql", "privacy", "test_truncate", "privacy_truncate"},
-    {"postgresql", "privacy", "test_retention_rollup", "privacy_retention, rollups_list"},
-    {"postgresql", "privacy", "test_forget", "privacy_forget"},
-    {"postgresql", "privacy", "test_events_stamp", "privacy_truncate, _retention, _forget"},
+    {"postgresql", "privacy", "test_retention_rollup", "enrichment_put, enrichments_list"},
     {"postgresql", "who", "*", "enrichments_put/list, readers_list, enrichment_flags"},
 };
 

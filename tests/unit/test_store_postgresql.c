@@ -196,6 +196,51 @@ static void test_append_only(void **state)
     assert_int_equal(one_int(f, "SELECT count(*) FROM events WHERE client = '192.0.2.1'"), 3);
 }
 
+/* Retention drops the months that lie wholly before the cutoff, deletes the
+ * older rows of the month it falls in under the guard, and counts all of them
+ * into rollups first. */
+static void test_retention_drops_partitions(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t day = INT64_C(86400000000), march = 59 * day; /* 1970-03-01 */
+    struct homing_event ev[5];
+    memset(ev, 0, sizeof ev);
+    const int64_t times[5] = {1000, 2000, march + 10, march + 2 * day, DEC_2026_US};
+    for (int i = 0; i < 5; i++) {
+        ev[i].kind = HOMING_EV_OPEN;
+        ev[i].method = HOMING_METHOD_GET;
+        ev[i].message = 11;
+        ev[i].time_us = times[i];
+    }
+    assert_int_equal(homing_store_events_append(f->s, ev, 5), 0);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_inherits "
+                                "WHERE inhparent = 'events'::regclass"),
+                     3);
+    int64_t rolled = 0, deleted = 0;
+    assert_int_equal(homing_store_privacy_retention(f->s, march + day, &rolled, &deleted), 0);
+    assert_int_equal(deleted, 3);
+    assert_int_equal(rolled, 3);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_class WHERE relname = 'events_197001' "
+                                "AND relnamespace = current_schema()::regnamespace"),
+                     0);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events_197003"), 1);
+    int64_t n;
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 2);
+    struct homing_rollup *ru;
+    size_t nr;
+    assert_int_equal(homing_store_rollups_list(f->s, 11, &ru, &nr), 0);
+    assert_int_equal(nr, 2);
+    assert_string_equal(ru[0].day, "1970-01-01");
+    assert_int_equal(ru[0].count, 2);
+    assert_string_equal(ru[1].day, "1970-03-01");
+    assert_int_equal(ru[1].count, 1);
+    assert_string_equal(ru[1].method, "GET");
+    homing_rollups_free(ru, nr);
+    /* the guard is gone with the transaction */
+    assert_int_equal(one_int(f, "SELECT count(*) FROM privacy_guard"), 0);
+}
+
 /* A connection the server dropped fails the call that finds it gone, and
  * the next call reconnects (statements prepared again), storing whole
  * batches only. */
@@ -307,6 +352,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partial_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partitions_by_month, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_drops_partitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_bytes_not_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_op, setup, teardown),
