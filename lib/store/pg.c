@@ -21,6 +21,10 @@
 #define EVENT_INSERT_HEAD                                                                          \
     "INSERT INTO events (time_us, kind, method, message, recipient, item, client, user_agent, "    \
     "accept_language, via, from_hdr, detail) VALUES "
+#define ENRICH_COLUMNS                                                                             \
+    "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "               \
+    "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "    \
+    "reader, new_reader, forward, json"
 #define EVENT_COLUMNS                                                                              \
     "id, time_us, kind, method, message, recipient, item, client, user_agent, accept_language, "   \
     "via, from_hdr, detail"
@@ -110,6 +114,40 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_SYNC_SET] = "INSERT INTO sync_state (name, value, updated_us) VALUES ($1, $2, $3) "
                     "ON CONFLICT (name) DO UPDATE "
                     "SET value = excluded.value, updated_us = excluded.updated_us",
+    [PG_ENRICH_INSERT] = "INSERT INTO enrichments (" ENRICH_COLUMNS ") VALUES "
+                         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                         "$14, $15, $16, $17, $18, $19, $20, $21, $22)",
+    [PG_READER_UPSERT] =
+        "INSERT INTO readers (message, fingerprint, recipient, first_us, last_us, client, "
+        "device, country, opens, first_event, forward) "
+        "VALUES ($1, $2, $3, $4, $11, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (message, fingerprint) DO UPDATE SET "
+        "last_us = greatest(readers.last_us, excluded.last_us), "
+        "opens = readers.opens + excluded.opens",
+    [PG_ENRICH_CURSOR] = "INSERT INTO cursors (name, event) VALUES ($1, $2) "
+                         "ON CONFLICT (name) DO UPDATE "
+                         "SET event = greatest(cursors.event, excluded.event)",
+    [PG_ENRICHMENT_GET] = "SELECT " ENRICH_COLUMNS " FROM enrichments WHERE event = $1",
+    [PG_ENRICHMENTS_MESSAGE] = "SELECT " ENRICH_COLUMNS " FROM enrichments "
+                               "WHERE message = $1 AND event > $2 ORDER BY event LIMIT $3",
+    [PG_ENRICHMENTS_ALL] = "SELECT " ENRICH_COLUMNS " FROM enrichments "
+                           "WHERE event > $1 ORDER BY event LIMIT $2",
+    [PG_ENRICH_REWRITE] = "UPDATE enrichments SET verdict = $1, confidence = $2, reasons = $3, "
+                          "rules_version = $4, json = $5 WHERE event = $6",
+    [PG_READERS_LIST] = "SELECT message, fingerprint, recipient, first_us, last_us, client, "
+                        "device, country, opens, first_event, forward FROM readers "
+                        "WHERE message = $1 ORDER BY first_us, first_event",
+    /* reader < $3 OR reader > $3: two index range seeks instead of a scan */
+    [PG_READER_LOOKUP] =
+        "SELECT EXISTS (SELECT 1 FROM readers WHERE message = $1 AND fingerprint = $3)::int, "
+        "(EXISTS (SELECT 1 FROM enrichments WHERE message = $1 AND recipient = $2 "
+        "AND kind = 'open' AND verdict IN ('human', 'proxy-open') AND reader < $3) OR "
+        "EXISTS (SELECT 1 FROM enrichments WHERE message = $1 AND recipient = $2 "
+        "AND kind = 'open' AND verdict IN ('human', 'proxy-open') AND reader > $3) OR "
+        "($3 <> '' AND EXISTS (SELECT 1 FROM enrichments WHERE message = $1 AND recipient = $2 "
+        "AND kind = 'open' AND verdict IN ('human', 'proxy-open') AND reader IS NULL)))::int",
+    [PG_ENRICHMENT_FLAGS] = "SELECT event, verdict, new_reader, forward FROM enrichments "
+                            "WHERE event > $1 AND event <= $2 ORDER BY event LIMIT $3",
     [PG_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = $1 "
                           "WHERE name = $2 AND revoked_us IS NULL",
 };
@@ -464,44 +502,6 @@ static int pend_relay_user_remove(struct homing_store *s, const char *name)
     return pg_pending(s, "relay_user_remove");
 }
 
-static int pend_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows,
-                                size_t n, const struct store_reader_put *readers, size_t nr,
-                                int64_t cursor)
-{
-    return pg_pending(s, "enrichments_put");
-}
-
-static int pend_enrichments_list(struct homing_store *s, uint64_t message, int64_t only_event,
-                                 int64_t after, size_t limit, struct homing_store_enrichment **out,
-                                 size_t *n)
-{
-    return pg_pending(s, "enrichments_list");
-}
-
-static int pend_enrichments_rewrite(struct homing_store *s,
-                                    const struct homing_store_enrichment *rows, size_t n)
-{
-    return pg_pending(s, "enrichments_rewrite");
-}
-
-static int pend_readers_list(struct homing_store *s, uint64_t message,
-                             struct homing_store_reader **out, size_t *n)
-{
-    return pg_pending(s, "readers_list");
-}
-
-static int pend_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipient,
-                              const char *fingerprint, int *known, int64_t *others)
-{
-    return pg_pending(s, "reader_lookup");
-}
-
-static int pend_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
-                                 struct homing_store_enrichment_flags **out, size_t *n)
-{
-    return pg_pending(s, "enrichment_flags");
-}
-
 static int pend_document_add(struct homing_store *s, const struct homing_document *d,
                              int64_t *id_out)
 {
@@ -627,13 +627,13 @@ static const struct store_ops pg_ops = {
     .privacy_retention = pg_privacy_retention,
     .rollups_list = pg_rollups_list,
     .privacy_forget = pg_privacy_forget,
-    .enrichments_put = pend_enrichments_put,
-    .enrichments_list = pend_enrichments_list,
-    .enrichments_rewrite = pend_enrichments_rewrite,
-    .readers_list = pend_readers_list,
-    .reader_lookup = pend_reader_lookup,
+    .enrichments_put = pg_enrichments_put,
+    .enrichments_list = pg_enrichments_list,
+    .enrichments_rewrite = pg_enrichments_rewrite,
+    .readers_list = pg_readers_list,
+    .reader_lookup = pg_reader_lookup,
     .events_stamp = pg_events_stamp,
-    .enrichment_flags = pend_enrichment_flags,
+    .enrichment_flags = pg_enrichment_flags,
     .document_add = pend_document_add,
     .document_get = pend_document_get,
     .document_list = pend_document_list,

@@ -72,6 +72,16 @@ enum pg_st {
     PG_UNMATCHED_ADD,
     PG_SYNC_GET,
     PG_SYNC_SET,
+    PG_ENRICH_INSERT,
+    PG_READER_UPSERT,
+    PG_ENRICH_CURSOR,
+    PG_ENRICHMENT_GET,
+    PG_ENRICHMENTS_MESSAGE,
+    PG_ENRICHMENTS_ALL,
+    PG_ENRICH_REWRITE,
+    PG_READERS_LIST,
+    PG_READER_LOOKUP,
+    PG_ENRICHMENT_FLAGS,
     PG_ST_COUNT
 };
 
@@ -200,6 +210,20 @@ int pg_rollups_list(struct homing_store *s, uint64_t message, struct homing_roll
                     size_t *n);
 int pg_privacy_forget(struct homing_store *s, const char *address, const char *const *keep,
                       struct homing_forget_result *out);
+
+/* pg_readers.c */
+int pg_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows, size_t n,
+                       const struct store_reader_put *readers, size_t nr, int64_t cursor);
+int pg_enrichments_list(struct homing_store *s, uint64_t message, int64_t only_event, int64_t after,
+                        size_t limit, struct homing_store_enrichment **out, size_t *n);
+int pg_enrichments_rewrite(struct homing_store *s, const struct homing_store_enrichment *rows,
+                           size_t n);
+int pg_readers_list(struct homing_store *s, uint64_t message, struct homing_store_reader **out,
+                    size_t *n);
+int pg_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipient,
+                     const char *fingerprint, int *known, int64_t *others);
+int pg_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
+                        struct homing_store_enrichment_flags **out, size_t *n);
 
 /* pg_keys.c */
 int pg_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,
