@@ -148,6 +148,23 @@ static const char *const pg_sql[PG_ST_COUNT] = {
         "AND kind = 'open' AND verdict IN ('human', 'proxy-open') AND reader IS NULL)))::int",
     [PG_ENRICHMENT_FLAGS] = "SELECT event, verdict, new_reader, forward FROM enrichments "
                             "WHERE event > $1 AND event <= $2 ORDER BY event LIMIT $3",
+#define SUP_COLUMNS "sender, address, reason, message, recipient, created_us, note"
+    [PG_SUPPRESS_ADD] = "INSERT INTO suppressions (" SUP_COLUMNS ") VALUES "
+                        "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sender, address) DO NOTHING",
+    [PG_SUPPRESS_REMOVE] = "DELETE FROM suppressions WHERE address = $2 "
+                           "AND ($1::text IS NULL OR sender = $1)",
+    /* the sender's own entry first (its reason is the more telling), then the
+     * one for every sender */
+    [PG_SUPPRESS_FIND] = "SELECT " SUP_COLUMNS " FROM suppressions WHERE address = $2 "
+                         "AND sender IN ($1, '') ORDER BY sender = '' LIMIT 1",
+    [PG_SUPPRESS_LIST] = "SELECT " SUP_COLUMNS " FROM suppressions "
+                         "WHERE $1::text IS NULL OR sender = $1 "
+                         "ORDER BY created_us DESC, sender, address LIMIT $2",
+    [PG_RELAY_USER_SET] = "INSERT INTO relay_users (name, hash, created_us) VALUES ($1, $2, $3) "
+                          "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash",
+    [PG_RELAY_USER_GET] = "SELECT hash FROM relay_users WHERE name = $1",
+    [PG_RELAY_USER_LIST] = "SELECT name FROM relay_users ORDER BY name",
+    [PG_RELAY_USER_REMOVE] = "DELETE FROM relay_users WHERE name = $1",
     [PG_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = $1 "
                           "WHERE name = $2 AND revoked_us IS NULL",
 };
@@ -482,26 +499,6 @@ static int pend_notifications_last(struct homing_store *s, int64_t *id)
     return pg_pending(s, "notifications_last");
 }
 
-static int pend_relay_user_set(struct homing_store *s, const char *name, const char *hash)
-{
-    return pg_pending(s, "relay_user_set");
-}
-
-static int pend_relay_user_get(struct homing_store *s, const char *name, char **hash_out)
-{
-    return pg_pending(s, "relay_user_get");
-}
-
-static int pend_relay_user_list(struct homing_store *s, char ***names, size_t *n)
-{
-    return pg_pending(s, "relay_user_list");
-}
-
-static int pend_relay_user_remove(struct homing_store *s, const char *name)
-{
-    return pg_pending(s, "relay_user_remove");
-}
-
 static int pend_document_add(struct homing_store *s, const struct homing_document *d,
                              int64_t *id_out)
 {
@@ -548,28 +545,6 @@ static int pend_grant_check(struct homing_store *s, int64_t grant, uint64_t mess
     return pg_pending(s, "grant_check");
 }
 
-static int pend_suppress_add(struct homing_store *s, const struct homing_suppression *e, int *added)
-{
-    return pg_pending(s, "suppress_add");
-}
-
-static int pend_suppress_remove(struct homing_store *s, const char *sender, const char *address,
-                                size_t *removed)
-{
-    return pg_pending(s, "suppress_remove");
-}
-
-static int pend_suppress_find(struct homing_store *s, const char *sender, const char *address,
-                              struct homing_suppression *out)
-{
-    return pg_pending(s, "suppress_find");
-}
-
-static int pend_suppress_list(struct homing_store *s, const char *sender,
-                              struct homing_suppression **out, size_t *n)
-{
-    return pg_pending(s, "suppress_list");
-}
 #pragma GCC diagnostic pop
 
 static const struct store_ops pg_ops = {
@@ -614,10 +589,10 @@ static const struct store_ops pg_ops = {
     .unmatched_add = pg_unmatched_add,
     .unmatched_list = pg_unmatched_list,
     .sync_get = pg_sync_get,
-    .relay_user_set = pend_relay_user_set,
-    .relay_user_get = pend_relay_user_get,
-    .relay_user_list = pend_relay_user_list,
-    .relay_user_remove = pend_relay_user_remove,
+    .relay_user_set = pg_relay_user_set,
+    .relay_user_get = pg_relay_user_get,
+    .relay_user_list = pg_relay_user_list,
+    .relay_user_remove = pg_relay_user_remove,
     .sync_set = pg_sync_set,
     .events_append_once = pg_events_append_once,
     .unmatched_add_once = pg_unmatched_add_once,
@@ -642,10 +617,10 @@ static const struct store_ops pg_ops = {
     .grant_list = pend_grant_list,
     .grant_revoke = pend_grant_revoke,
     .grant_check = pend_grant_check,
-    .suppress_add = pend_suppress_add,
-    .suppress_remove = pend_suppress_remove,
-    .suppress_find = pend_suppress_find,
-    .suppress_list = pend_suppress_list,
+    .suppress_add = pg_suppress_add,
+    .suppress_remove = pg_suppress_remove,
+    .suppress_find = pg_suppress_find,
+    .suppress_list = pg_suppress_list,
 };
 
 /* No capability: PostgreSQL has no write-ahead log for homing to copy back,

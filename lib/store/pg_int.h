@@ -82,6 +82,14 @@ enum pg_st {
     PG_READERS_LIST,
     PG_READER_LOOKUP,
     PG_ENRICHMENT_FLAGS,
+    PG_SUPPRESS_ADD,
+    PG_SUPPRESS_REMOVE,
+    PG_SUPPRESS_FIND,
+    PG_SUPPRESS_LIST,
+    PG_RELAY_USER_SET,
+    PG_RELAY_USER_GET,
+    PG_RELAY_USER_LIST,
+    PG_RELAY_USER_REMOVE,
     PG_ST_COUNT
 };
 
@@ -224,6 +232,19 @@ int pg_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipien
                      const char *fingerprint, int *known, int64_t *others);
 int pg_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
                         struct homing_store_enrichment_flags **out, size_t *n);
+
+/* pg_suppress.c */
+int pg_suppress_add(struct homing_store *s, const struct homing_suppression *e, int *added);
+int pg_suppress_remove(struct homing_store *s, const char *sender, const char *address,
+                       size_t *removed);
+int pg_suppress_find(struct homing_store *s, const char *sender, const char *address,
+                     struct homing_suppression *out);
+int pg_suppress_list(struct homing_store *s, const char *sender, struct homing_suppression **out,
+                     size_t *n);
+int pg_relay_user_set(struct homing_store *s, const char *name, const char *hash);
+int pg_relay_user_get(struct homing_store *s, const char *name, char **hash_out);
+int pg_relay_user_list(struct homing_store *s, char ***names, size_t *n);
+int pg_relay_user_remove(struct homing_store *s, const char *name);
 
 /* pg_keys.c */
 int pg_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,

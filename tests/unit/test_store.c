@@ -537,6 +537,33 @@ static void test_ingest_once(void **state)
     free(v);
 }
 
+/* homing relay's SMTP users: set (again: the hash changes), get, list in
+ * name order, remove. */
+static void test_relay_users(void **state)
+{
+    struct fixture *f = *state;
+    char *h = NULL, **names = NULL;
+    size_t n = 9;
+    assert_int_equal(homing_store_relay_user_get(f->s, "bob", &h), -ENOENT);
+    assert_int_equal(homing_store_relay_user_list(f->s, &names, &n), 0);
+    assert_int_equal(n, 0);
+    free(names);
+    assert_int_equal(homing_store_relay_user_set(f->s, "bob", "$argon2id$v=19$one"), 0);
+    assert_int_equal(homing_store_relay_user_set(f->s, "alice", "$argon2id$v=19$two"), 0);
+    assert_int_equal(homing_store_relay_user_set(f->s, "bob", "$argon2id$v=19$three"), 0);
+    assert_int_equal(homing_store_relay_user_get(f->s, "bob", &h), 0);
+    assert_string_equal(h, "$argon2id$v=19$three");
+    free(h);
+    assert_int_equal(homing_store_relay_user_list(f->s, &names, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "alice");
+    assert_string_equal(names[1], "bob");
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    assert_int_equal(homing_store_relay_user_remove(f->s, "bob"), 0);
+    assert_int_equal(homing_store_relay_user_remove(f->s, "bob"), -ENOENT);
+}
+
 static void test_report(void **state)
 {
     struct fixture *f = *state;
@@ -867,6 +894,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recipient_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_floods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relay_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
