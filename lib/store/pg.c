@@ -25,6 +25,9 @@
     "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "               \
     "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "    \
     "reader, new_reader, forward, json"
+#define NOTIFICATION_COLUMNS                                                                       \
+    "n.id, n.time_us, n.kind, n.message, n.recipient, n.item, n.event, n.reader, n.text, "         \
+    "n.payload"
 #define EVENT_COLUMNS                                                                              \
     "id, time_us, kind, method, message, recipient, item, client, user_agent, accept_language, "   \
     "via, from_hdr, detail"
@@ -51,9 +54,9 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_MESSAGE_LIST] = "SELECT id, message_id, subject, sender, mode, created_us, campaign "
                         "FROM messages ORDER BY created_us DESC, id DESC LIMIT $1",
     [PG_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE id = $1",
-    [PG_LINK_URL] = "SELECT url FROM links WHERE message = $1 AND idx = $2",
+    [PG_LINK_URL] = "SELECT url FROM links WHERE message = $1 AND idx = $2::bigint",
     [PG_SET_STATE] = "UPDATE recipients SET state = $1, state_us = $2 "
-                     "WHERE message = $3 AND idx = $4",
+                     "WHERE message = $3 AND idx = $4::bigint",
     [PG_PARTITIONS] = "SELECT homing_events_partitions($1::bigint[])",
     [PG_EVENT_INSERT] = EVENT_INSERT_HEAD "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
                                           "RETURNING id",
@@ -95,7 +98,7 @@ static const char *const pg_sql[PG_ST_COUNT] = {
                         "coalesce((SELECT event FROM cursors WHERE name = $3), -1)",
     [PG_TRACKING_SET_MESSAGE] = "UPDATE messages SET tracking = $1 WHERE id = $2",
     [PG_TRACKING_SET_RECIPIENT] = "UPDATE recipients SET tracking = $1 "
-                                  "WHERE message = $2 AND idx = $3",
+                                  "WHERE message = $2 AND idx = $3::bigint",
     [PG_TRACKING_GET_MESSAGE] = "SELECT tracking FROM messages WHERE id = $1",
     [PG_TRACKING_GET_RECIPIENTS] =
         "SELECT r.idx, coalesce(r.tracking, m.tracking) FROM recipients r "
@@ -165,6 +168,52 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_RELAY_USER_GET] = "SELECT hash FROM relay_users WHERE name = $1",
     [PG_RELAY_USER_LIST] = "SELECT name FROM relay_users ORDER BY name",
     [PG_RELAY_USER_REMOVE] = "DELETE FROM relay_users WHERE name = $1",
+    [PG_WEBHOOK_ADD] = "INSERT INTO webhooks (url, events, secret, created_us) "
+                       "VALUES ($1, $2, $3, $4) RETURNING id",
+    [PG_WEBHOOK_LIST] = "SELECT id, url, events, secret, created_us, coalesce(disabled_us, 0) "
+                        "FROM webhooks WHERE $1::bigint = 0 OR id = $1 ORDER BY id",
+    [PG_WEBHOOK_DISABLE] = "UPDATE webhooks SET disabled_us = $1 "
+                           "WHERE id = $2 AND disabled_us IS NULL",
+    [PG_DELIVERIES_FAIL_WEBHOOK] =
+        "UPDATE deliveries SET failed_us = $1, last_error = 'webhook removed' "
+        "WHERE webhook = $2 AND delivered_us IS NULL AND failed_us IS NULL",
+    [PG_NOTIFICATION_ADD] = "INSERT INTO notifications (time_us, kind, message, recipient, item, "
+                            "event, reader, text, payload) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    [PG_DELIVERIES_ADD] =
+        "INSERT INTO deliveries (notification, webhook, message, next_attempt_us) "
+        "SELECT $1, id, $2, $3 FROM webhooks WHERE disabled_us IS NULL "
+        "AND (events = '*' OR ',' || events || ',' LIKE '%,' || $4::text || ',%')",
+    [PG_NOTIFICATIONS_LIST] = "SELECT " NOTIFICATION_COLUMNS " FROM notifications n "
+                              "WHERE n.id > $1 ORDER BY n.id LIMIT $2",
+    [PG_NOTIFICATIONS_LAST] = "SELECT coalesce(max(id), 0) FROM notifications",
+    [PG_NOTIFICATION_EXISTS] =
+        "SELECT 1 FROM notifications WHERE message = $1 "
+        "AND ($2::text IS NULL OR kind = $2) "
+        "AND ($3::bigint < 0 OR recipient = $3) AND ($4::bigint < 0 OR item = $4) "
+        "AND ($5::text IS NULL OR reader = $5) LIMIT 1",
+    [PG_DELIVERIES_DUE] =
+        "WITH due AS (SELECT d.notification, d.webhook, d.attempts, row_number() OVER "
+        "(PARTITION BY d.webhook ORDER BY d.next_attempt_us, d.notification) AS rn "
+        "FROM deliveries d WHERE d.delivered_us IS NULL AND d.failed_us IS NULL "
+        "AND d.next_attempt_us <= $1 AND NOT EXISTS (SELECT 1 FROM deliveries e "
+        "WHERE e.webhook = d.webhook AND e.message = d.message "
+        "AND e.notification < d.notification AND e.delivered_us IS NULL "
+        "AND e.failed_us IS NULL)) "
+        "SELECT due.notification, due.webhook, due.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
+        " FROM due JOIN webhooks w ON w.id = due.webhook "
+        "JOIN notifications n ON n.id = due.notification WHERE due.rn <= $2 "
+        "ORDER BY due.rn, due.webhook LIMIT $3",
+    [PG_DELIVERY_RESULT] =
+        "UPDATE deliveries SET attempts = attempts + 1, "
+        "delivered_us = CASE WHEN $3 <> 0 THEN $4::bigint END, "
+        "failed_us = CASE WHEN $3 = 0 AND $5::bigint = 0 THEN $4::bigint END, "
+        "next_attempt_us = CASE WHEN $3 = 0 AND $5 <> 0 THEN $5 ELSE next_attempt_us END, "
+        "last_error = $6 WHERE notification = $1 AND webhook = $2 "
+        "AND delivered_us IS NULL AND failed_us IS NULL",
+    [PG_DELIVERY_COUNTS] = "SELECT count(*) FILTER (WHERE delivered_us IS NULL AND "
+                           "failed_us IS NULL), count(delivered_us), count(failed_us) "
+                           "FROM deliveries",
     [PG_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = $1 "
                           "WHERE name = $2 AND revoked_us IS NULL",
 };
@@ -441,64 +490,6 @@ static int pend_stats_series(struct homing_store *s, const struct homing_message
     return pg_pending(s, "stats_series");
 }
 
-static int pend_webhook_add(struct homing_store *s, const char *url, const char *events,
-                            const char *secret, int64_t *id_out)
-{
-    return pg_pending(s, "webhook_add");
-}
-
-static int pend_webhook_list(struct homing_store *s, int64_t only_id, struct homing_webhook **out,
-                             size_t *n)
-{
-    return pg_pending(s, "webhook_list");
-}
-
-static int pend_webhook_disable(struct homing_store *s, int64_t id)
-{
-    return pg_pending(s, "webhook_disable");
-}
-
-static int pend_notification_add(struct homing_store *s, const struct homing_notification_spec *n,
-                                 int64_t *id_out)
-{
-    return pg_pending(s, "notification_add");
-}
-
-static int pend_notifications_list(struct homing_store *s, int64_t after, size_t limit,
-                                   struct homing_notification **out, size_t *n)
-{
-    return pg_pending(s, "notifications_list");
-}
-
-static int pend_notification_exists(struct homing_store *s,
-                                    const struct homing_notification_query *q, int *exists)
-{
-    return pg_pending(s, "notification_exists");
-}
-
-static int pend_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook,
-                                    size_t limit, struct homing_delivery **out, size_t *n)
-{
-    return pg_pending(s, "deliveries_due_fair");
-}
-
-static int pend_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook,
-                                int ok, int64_t next_us, const char *error)
-{
-    return pg_pending(s, "delivery_result");
-}
-
-static int pend_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,
-                                int64_t *failed)
-{
-    return pg_pending(s, "delivery_counts");
-}
-
-static int pend_notifications_last(struct homing_store *s, int64_t *id)
-{
-    return pg_pending(s, "notifications_last");
-}
-
 static int pend_document_add(struct homing_store *s, const struct homing_document *d,
                              int64_t *id_out)
 {
@@ -574,18 +565,18 @@ static const struct store_ops pg_ops = {
     .api_key_check = pg_api_key_check,
     .api_key_list = pg_api_key_list,
     .api_key_revoke = pg_api_key_revoke,
-    .webhook_add = pend_webhook_add,
-    .webhook_list = pend_webhook_list,
-    .webhook_disable = pend_webhook_disable,
-    .notification_add = pend_notification_add,
-    .notifications_list = pend_notifications_list,
-    .notification_exists = pend_notification_exists,
-    .deliveries_due_fair = pend_deliveries_due_fair,
-    .delivery_result = pend_delivery_result,
-    .delivery_counts = pend_delivery_counts,
+    .webhook_add = pg_webhook_add,
+    .webhook_list = pg_webhook_list,
+    .webhook_disable = pg_webhook_disable,
+    .notification_add = pg_notification_add,
+    .notifications_list = pg_notifications_list,
+    .notification_exists = pg_notification_exists,
+    .deliveries_due_fair = pg_deliveries_due_fair,
+    .delivery_result = pg_delivery_result,
+    .delivery_counts = pg_delivery_counts,
     .cursor_get = pg_cursor_get,
     .cursor_set = pg_cursor_set,
-    .notifications_last = pend_notifications_last,
+    .notifications_last = pg_notifications_last,
     .unmatched_add = pg_unmatched_add,
     .unmatched_list = pg_unmatched_list,
     .sync_get = pg_sync_get,

@@ -90,6 +90,18 @@ enum pg_st {
     PG_RELAY_USER_GET,
     PG_RELAY_USER_LIST,
     PG_RELAY_USER_REMOVE,
+    PG_WEBHOOK_ADD,
+    PG_WEBHOOK_LIST,
+    PG_WEBHOOK_DISABLE,
+    PG_DELIVERIES_FAIL_WEBHOOK,
+    PG_NOTIFICATION_ADD,
+    PG_DELIVERIES_ADD,
+    PG_NOTIFICATIONS_LIST,
+    PG_NOTIFICATIONS_LAST,
+    PG_NOTIFICATION_EXISTS,
+    PG_DELIVERIES_DUE,
+    PG_DELIVERY_RESULT,
+    PG_DELIVERY_COUNTS,
     PG_ST_COUNT
 };
 
@@ -245,6 +257,26 @@ int pg_relay_user_set(struct homing_store *s, const char *name, const char *hash
 int pg_relay_user_get(struct homing_store *s, const char *name, char **hash_out);
 int pg_relay_user_list(struct homing_store *s, char ***names, size_t *n);
 int pg_relay_user_remove(struct homing_store *s, const char *name);
+
+/* pg_notify.c */
+int pg_webhook_add(struct homing_store *s, const char *url, const char *events, const char *secret,
+                   int64_t *id_out);
+int pg_webhook_list(struct homing_store *s, int64_t only_id, struct homing_webhook **out,
+                    size_t *n);
+int pg_webhook_disable(struct homing_store *s, int64_t id);
+int pg_notification_add(struct homing_store *s, const struct homing_notification_spec *n,
+                        int64_t *id_out);
+int pg_notifications_list(struct homing_store *s, int64_t after, size_t limit,
+                          struct homing_notification **out, size_t *n);
+int pg_notifications_last(struct homing_store *s, int64_t *id);
+int pg_notification_exists(struct homing_store *s, const struct homing_notification_query *q,
+                           int *exists);
+int pg_deliveries_due_fair(struct homing_store *s, int64_t now_us, size_t per_webhook, size_t limit,
+                           struct homing_delivery **out, size_t *n);
+int pg_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook, int ok,
+                       int64_t next_us, const char *error);
+int pg_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,
+                       int64_t *failed);
 
 /* pg_keys.c */
 int pg_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,

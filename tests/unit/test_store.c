@@ -174,6 +174,11 @@ static void test_messages(void **state)
     assert_int_equal(homing_store_link_url(f->s, a, 3, &url), -ENOENT);
     assert_int_equal(homing_store_link_url(f->s, a, 0, &url), -ENOENT);
     assert_int_equal(homing_store_link_url(f->s, b, 1, &url), -ENOENT);
+    /* an index past any column width (a token's item is 32 bits) is just not there */
+    assert_int_equal(homing_store_link_url(f->s, a, UINT32_MAX, &url), -ENOENT);
+    assert_int_equal(homing_store_recipient_set_state(f->s, a, UINT32_MAX, "delivered", 1),
+                     -ENOENT);
+    assert_int_equal(homing_store_tracking_set(f->s, a, UINT32_MAX, HOMING_TRACKING_OFF), -ENOENT);
 
     assert_int_equal(homing_store_recipient_set_state(f->s, a, 2, "delivered", 1234567), 0);
     assert_int_equal(homing_store_recipient_set_state(f->s, a, 4, "delivered", 1), -ENOENT);
