@@ -214,6 +214,36 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_DELIVERY_COUNTS] = "SELECT count(*) FILTER (WHERE delivered_us IS NULL AND "
                            "failed_us IS NULL), count(delivered_us), count(failed_us) "
                            "FROM deliveries",
+#define DOC_COLUMNS "id, name, media_type, size, digest, file, created_us, digest_keyed"
+    [PG_DOCUMENT_ADD] = "INSERT INTO documents (name, media_type, size, digest, file, "
+                        "created_us, digest_keyed) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                        "RETURNING id",
+    [PG_DOCUMENT_GET] = "SELECT " DOC_COLUMNS " FROM documents WHERE name = $1",
+    [PG_DOCUMENT_LIST] = "SELECT d.id, d.name, d.media_type, d.size, d.digest, d.file, "
+                         "d.created_us, (SELECT count(*) FROM grants g WHERE g.document = d.id), "
+                         "(SELECT coalesce(sum(uses), 0) FROM grants g WHERE g.document = d.id), "
+                         "d.digest_keyed FROM documents d ORDER BY d.id LIMIT $1",
+    [PG_DOCUMENT_SET_DIGEST] = "UPDATE documents SET digest = $1, digest_keyed = 1 "
+                               "WHERE id = $2 AND digest_keyed = 0",
+    /* the SELECT makes a missing document or message insert nothing (-ENOENT) */
+    [PG_GRANT_ADD] =
+        "INSERT INTO grants (document, message, recipient, created_us, expires_us, max_uses) "
+        "SELECT $1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $6::bigint "
+        "WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1) "
+        "AND EXISTS (SELECT 1 FROM messages WHERE id = $2) RETURNING id",
+    [PG_GRANT_LIST] =
+        "SELECT g.id, g.document, d.name, g.message, g.recipient, r.address, g.created_us, "
+        "coalesce(g.expires_us, 0), coalesce(g.max_uses, 0), g.uses, coalesce(g.revoked_us, 0) "
+        "FROM grants g JOIN documents d ON d.id = g.document "
+        "LEFT JOIN recipients r ON r.message = g.message AND r.idx = g.recipient "
+        "WHERE $1::bigint = 0 OR g.document = $1 ORDER BY g.id LIMIT $2",
+    [PG_GRANT_REVOKE] = "UPDATE grants SET revoked_us = $1 WHERE revoked_us IS NULL "
+                        "AND (id = $2 OR document = $3)",
+    [PG_GRANT_CHECK] =
+        "SELECT g.message, g.recipient, coalesce(g.revoked_us, 0), coalesce(g.expires_us, 0), "
+        "coalesce(g.max_uses, 0), g.uses, d.id, d.name, d.media_type, d.size, d.digest, "
+        "d.file, d.created_us FROM grants g JOIN documents d ON d.id = g.document "
+        "WHERE g.id = $1",
     [PG_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = $1 "
                           "WHERE name = $2 AND revoked_us IS NULL",
 };
@@ -490,52 +520,6 @@ static int pend_stats_series(struct homing_store *s, const struct homing_message
     return pg_pending(s, "stats_series");
 }
 
-static int pend_document_add(struct homing_store *s, const struct homing_document *d,
-                             int64_t *id_out)
-{
-    return pg_pending(s, "document_add");
-}
-
-static int pend_document_get(struct homing_store *s, const char *name, struct homing_document **out)
-{
-    return pg_pending(s, "document_get");
-}
-
-static int pend_document_list(struct homing_store *s, struct homing_document **out, size_t *n)
-{
-    return pg_pending(s, "document_list");
-}
-
-static int pend_document_set_digest(struct homing_store *s, int64_t id, const char *digest)
-{
-    return pg_pending(s, "document_set_digest");
-}
-
-static int pend_grant_add(struct homing_store *s, const struct homing_grant_spec *g,
-                          int64_t *id_out)
-{
-    return pg_pending(s, "grant_add");
-}
-
-static int pend_grant_list(struct homing_store *s, int64_t document, struct homing_grant **out,
-                           size_t *n)
-{
-    return pg_pending(s, "grant_list");
-}
-
-static int pend_grant_revoke(struct homing_store *s, int64_t grant, int64_t document,
-                             int64_t *revoked)
-{
-    return pg_pending(s, "grant_revoke");
-}
-
-static int pend_grant_check(struct homing_store *s, int64_t grant, uint64_t message,
-                            uint32_t recipient, int64_t now_us, int64_t pending,
-                            struct homing_document **doc)
-{
-    return pg_pending(s, "grant_check");
-}
-
 #pragma GCC diagnostic pop
 
 static const struct store_ops pg_ops = {
@@ -600,14 +584,14 @@ static const struct store_ops pg_ops = {
     .reader_lookup = pg_reader_lookup,
     .events_stamp = pg_events_stamp,
     .enrichment_flags = pg_enrichment_flags,
-    .document_add = pend_document_add,
-    .document_get = pend_document_get,
-    .document_list = pend_document_list,
-    .document_set_digest = pend_document_set_digest,
-    .grant_add = pend_grant_add,
-    .grant_list = pend_grant_list,
-    .grant_revoke = pend_grant_revoke,
-    .grant_check = pend_grant_check,
+    .document_add = pg_document_add,
+    .document_get = pg_document_get,
+    .document_list = pg_document_list,
+    .document_set_digest = pg_document_set_digest,
+    .grant_add = pg_grant_add,
+    .grant_list = pg_grant_list,
+    .grant_revoke = pg_grant_revoke,
+    .grant_check = pg_grant_check,
     .suppress_add = pg_suppress_add,
     .suppress_remove = pg_suppress_remove,
     .suppress_find = pg_suppress_find,

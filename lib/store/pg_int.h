@@ -102,6 +102,14 @@ enum pg_st {
     PG_DELIVERIES_DUE,
     PG_DELIVERY_RESULT,
     PG_DELIVERY_COUNTS,
+    PG_DOCUMENT_ADD,
+    PG_DOCUMENT_GET,
+    PG_DOCUMENT_LIST,
+    PG_DOCUMENT_SET_DIGEST,
+    PG_GRANT_ADD,
+    PG_GRANT_LIST,
+    PG_GRANT_REVOKE,
+    PG_GRANT_CHECK,
     PG_ST_COUNT
 };
 
@@ -277,6 +285,17 @@ int pg_delivery_result(struct homing_store *s, int64_t notification, int64_t web
                        int64_t next_us, const char *error);
 int pg_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,
                        int64_t *failed);
+
+/* pg_documents.c */
+int pg_document_add(struct homing_store *s, const struct homing_document *d, int64_t *id_out);
+int pg_document_get(struct homing_store *s, const char *name, struct homing_document **out);
+int pg_document_list(struct homing_store *s, struct homing_document **out, size_t *n);
+int pg_document_set_digest(struct homing_store *s, int64_t id, const char *digest);
+int pg_grant_add(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
+int pg_grant_list(struct homing_store *s, int64_t document, struct homing_grant **out, size_t *n);
+int pg_grant_revoke(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked);
+int pg_grant_check(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
+                   int64_t now_us, int64_t pending, struct homing_document **doc);
 
 /* pg_keys.c */
 int pg_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32], int scope,

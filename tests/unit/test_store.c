@@ -569,6 +569,78 @@ static void test_relay_users(void **state)
     assert_int_equal(homing_store_relay_user_remove(f->s, "bob"), -ENOENT);
 }
 
+/* Tracked documents and their grants: a document-open GET event uses the
+ * grant its item names (a trigger in both backends), and grant_check says
+ * why a download is refused. */
+static void test_documents(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t m = add_message(f->s, "<doc@x>", 2, 0);
+    struct homing_document d = {.name = "q3.pdf",
+                                .media_type = "application/pdf",
+                                .size = 1234,
+                                .file = "d-1.enc",
+                                .digest_keyed = 1};
+    memset(d.digest, 'a', 64);
+    int64_t doc = 0, g1 = 0, g2 = 0;
+    assert_int_equal(homing_store_document_add(f->s, &d, &doc), 0);
+    assert_int_equal(homing_store_document_add(f->s, &d, &doc), -EEXIST);
+    struct homing_grant_spec gs = {.document = doc, .message = m, .recipient = 1, .max_uses = 2};
+    assert_int_equal(homing_store_grant_add(f->s, &gs, &g1), 0);
+    gs.recipient = 2;
+    gs.max_uses = 0;
+    gs.expires_us = 5000;
+    assert_int_equal(homing_store_grant_add(f->s, &gs, &g2), 0);
+    gs.document = doc + 100;
+    int64_t none;
+    assert_int_equal(homing_store_grant_add(f->s, &gs, &none), -ENOENT);
+
+    struct homing_document *got;
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 1, 1000, 0, &got), 0);
+    assert_string_equal(got->name, "q3.pdf");
+    assert_string_equal(got->file, "d-1.enc");
+    assert_int_equal(got->size, 1234);
+    homing_documents_free(got, 1);
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 2, 1000, 0, &got), -ENOENT);
+    assert_int_equal(homing_store_grant_check(f->s, g2, m, 2, 6000, 0, &got), -EKEYEXPIRED);
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 1, 1000, 2, &got), -EDQUOT);
+
+    /* two downloads (GET) and a HEAD probe: two uses, the grant is spent */
+    struct homing_event ev[3];
+    for (int i = 0; i < 3; i++)
+        make_event(&ev[i], m, 1, HOMING_EV_DOCUMENT_OPEN,
+                   i == 2 ? HOMING_METHOD_HEAD : HOMING_METHOD_GET, (uint32_t)g1, 100 + i);
+    assert_int_equal(homing_store_events_append(f->s, ev, 3), 0);
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 1, 1000, 0, &got), -EDQUOT);
+    struct homing_grant *gl;
+    size_t n;
+    assert_int_equal(homing_store_grant_list(f->s, doc, &gl, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(gl[0].id, g1);
+    assert_int_equal(gl[0].uses, 2);
+    assert_string_equal(gl[0].address, "bob@example.org");
+    assert_string_equal(gl[0].document_name, "q3.pdf");
+    assert_int_equal(gl[1].expires_us, 5000);
+    homing_grants_free(gl, n);
+    struct homing_document *dl;
+    assert_int_equal(homing_store_document_list(f->s, &dl, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(dl[0].grants, 2);
+    assert_int_equal(dl[0].uses, 2);
+    homing_documents_free(dl, n);
+
+    int64_t revoked = 0;
+    assert_int_equal(homing_store_grant_revoke(f->s, 0, doc, &revoked), 0);
+    assert_int_equal(revoked, 2);
+    assert_int_equal(homing_store_grant_revoke(f->s, g1, 0, &revoked), -ENOENT);
+    assert_int_equal(homing_store_grant_check(f->s, g2, m, 2, 1000, 0, &got), -EKEYREVOKED);
+    assert_int_equal(homing_store_document_set_digest(f->s, doc, d.digest), -ENOENT); /* keyed */
+    assert_int_equal(homing_store_document_get(f->s, "q3.pdf", &got), 0);
+    assert_int_equal(got->digest_keyed, 1);
+    homing_documents_free(got, 1);
+    assert_int_equal(homing_store_document_get(f->s, "nope", &got), -ENOENT);
+}
+
 static void test_report(void **state)
 {
     struct fixture *f = *state;
@@ -900,6 +972,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_floods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),

@@ -301,12 +301,12 @@ static void test_header_bytes_not_utf8(void **state)
 static void test_pending_op(void **state)
 {
     struct fixture *f = *state;
-    struct homing_document *docs = NULL;
+    struct homing_campaign *c = NULL;
     size_t n = 0;
-    assert_int_equal(homing_store_document_list(f->s, &docs, &n), -ENOTSUP);
-    assert_null(docs);
+    assert_int_equal(homing_store_campaigns_list(f->s, &c, &n), -ENOTSUP);
+    assert_null(c);
     assert_non_null(strstr(homing_store_errmsg(f->s), "issue #14"));
-    assert_non_null(strstr(homing_store_errmsg(f->s), "document_list"));
+    assert_non_null(strstr(homing_store_errmsg(f->s), "campaigns_list"));
 }
 
 static void test_newer_schema_refused(void **state)
