@@ -352,7 +352,7 @@ static int pg_alive(struct pg *p)
         return -EIO;
     }
     PQreset(p->conn);
-    p->prepared = 0;
+    memset(p->prepared, 0, sizeof p->prepared);
     p->broken = 0;
     if (PQstatus(p->conn) == CONNECTION_OK) return pg_use_schema(p);
     store_set_error(&p->base, "connection lost: %s", PQerrorMessage(p->conn));
@@ -365,7 +365,7 @@ int pg_run(struct pg *p, enum pg_st st, const struct pg_args *a, const char *wha
     char name[8];
     snprintf(name, sizeof name, "h%d", (int)st);
     if ((r = pg_alive(p)) < 0) return r;
-    if (!(p->prepared & (UINT64_C(1) << st))) {
+    if (!p->prepared[st]) {
         const char *sql = sql_of(st);
         if (!sql) return -ENOMEM;
         PGresult *pr = PQprepare(p->conn, name, sql, 0, NULL);
@@ -375,7 +375,7 @@ int pg_run(struct pg *p, enum pg_st st, const struct pg_args *a, const char *wha
             return r;
         }
         PQclear(pr);
-        p->prepared |= UINT64_C(1) << st;
+        p->prepared[st] = 1;
     }
     PGresult *x = PQexecPrepared(p->conn, name, a ? a->n : 0, a ? a->v : NULL, a ? a->len : NULL,
                                  a ? a->fmt : NULL, 0);

@@ -126,11 +126,12 @@ struct pg_args {
 struct pg {
     struct homing_store base;
     PGconn *conn;
-    uint64_t prepared;              /* bit i: statement i is prepared on conn */
-    int in_tx;                      /* between pg_begin* and pg_commit/pg_rollback */
-    int broken;                     /* the last error said the connection is gone */
-    char schema[PG_SCHEMA_MAX + 1]; /* schema= of the URL, "" for none */
-    struct pg_args args;            /* the events' parameters: too big for the stack */
+    unsigned char prepared[PG_ST_COUNT]; /* 1: statement i is prepared on conn (a bit mask
+                                          * of 64 overflowed once there were more) */
+    int in_tx;                           /* between pg_begin* and pg_commit/pg_rollback */
+    int broken;                          /* the last error said the connection is gone */
+    char schema[PG_SCHEMA_MAX + 1];      /* schema= of the URL, "" for none */
+    struct pg_args args;                 /* the events' parameters: too big for the stack */
     /* copies of the events of one INSERT whose header fields had to be made
      * UTF-8 (pg_events.c) */
     struct homing_event fixed[PG_EVENT_ROWS];

@@ -297,6 +297,33 @@ static void test_header_bytes_not_utf8(void **state)
     assert_string_equal(ev[0].user_agent, "Mozilla \xff\xfe ok \xc3\xa9");
 }
 
+/* Each of the backend's statements is prepared once per connection, whatever
+ * order they are first used in (a 64-bit mask of prepared statements took
+ * statement 69, document_list's, for statement 5, a message's recipients). */
+static void test_statements_any_order(void **state)
+{
+    struct fixture *f = *state;
+    const char *rcpts[] = {"bob@example.org"};
+    struct homing_message_spec m = {
+        .mode = HOMING_MODE_PER_RECIPIENT, .recipients = rcpts, .n_recipients = 1};
+    uint64_t id;
+    assert_int_equal(homing_store_message_add(f->s, &m, &id), 0);
+    struct homing_store *s2;
+    char err[256];
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s2, err, sizeof err), 0);
+    struct homing_document *docs = NULL;
+    size_t n = 9;
+    assert_int_equal(homing_store_document_list(s2, &docs, &n), 0);
+    assert_int_equal(n, 0);
+    struct homing_delivery *d = NULL;
+    assert_int_equal(homing_store_deliveries_due_fair(s2, 0, 1, 1, &d, &n), 0);
+    struct homing_message *got;
+    assert_int_equal(homing_store_message_get(s2, id, &got), 0);
+    assert_int_equal(got->n_recipients, 1);
+    homing_message_free(got);
+    homing_store_close(s2);
+}
+
 /* An operation not written yet says so, and names the issue. */
 static void test_pending_op(void **state)
 {
@@ -356,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_drops_partitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_bytes_not_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statements_any_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
