@@ -52,6 +52,12 @@ void homing_store_close(struct homing_store *s);
 #define HOMING_STORE_CAP_BUSY_HOOK  (1u << 1) /* waits for write locks in this process */
 #define HOMING_STORE_CAP_SYNC       (1u << 2) /* store.sync "full": a commit survives power loss */
 #define HOMING_STORE_CAP_BACKUP     (1u << 3) /* homing_store_backup: the store is one file */
+/* Not a feature but a warning: some operations of this header return -ENOTSUP
+ * (a backend still being written, issue #14). homing_store_open and
+ * homing_store_inspect refuse such a backend unless the process called
+ * homing_store_partial_allow (homing/store_engine.h): only the backend test
+ * suite does, so no program runs on a store that cannot do its work. */
+#define HOMING_STORE_CAP_PARTIAL (1u << 4)
 /* The capabilities of s's backend (0 for NULL). */
 unsigned homing_store_caps(const struct homing_store *s);
 /* The scheme of s's backend ("sqlite"), or "" for NULL. */

@@ -30,4 +30,11 @@ int homing_store_checkpoint(struct homing_store *s);
  * for a backend whose waits are not in this process. */
 int homing_store_set_wait_hook(struct homing_store *s, void (*hook)(void));
 
+/* Lets homing_store_open and _inspect open backends with
+ * HOMING_STORE_CAP_PARTIAL in this process (on != 0) or not (0, the default).
+ * For the backend test suite (tests/unit/store_backends.h), which runs the
+ * operations such a backend has; no program calls it. Process-wide; call it
+ * before opening stores, not while other threads open them. */
+void homing_store_partial_allow(int on);
+
 #endif

@@ -42,12 +42,22 @@ static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
  * its file to lib/store/meson.build (docs/internals/store.md). */
 static const struct homing_store_backend *const store_backends[] = {
     &store_backend_sqlite,
+    &store_backend_postgresql,
 };
 #define STORE_BACKENDS (sizeof store_backends / sizeof store_backends[0])
 
 /* Schemes a backend of issue #14 will take, named in the refusal until one
- * registers them. */
-static const char *const store_planned[] = {"postgresql", "postgres"};
+ * registers them. "postgres" is libpq's other URI scheme. */
+static const char *const store_planned[] = {"postgres"};
+
+/* Whether backends with HOMING_STORE_CAP_PARTIAL may be opened: only the
+ * backend test suite sets it (homing_store_partial_allow). */
+static int store_partial_ok;
+
+void homing_store_partial_allow(int on)
+{
+    store_partial_ok = on != 0;
+}
 
 /* The backend url names, and in *target what it is given: the URL after
  * "scheme:", or the whole URL for a bare path. A failure's reason in err. */
@@ -59,6 +69,12 @@ static int store_pick(const char *url, const struct homing_store_backend **out, 
         for (size_t i = 0; i < STORE_BACKENDS; i++)
             if (strlen(store_backends[i]->scheme) == n &&
                 strncmp(url, store_backends[i]->scheme, n) == 0) {
+                if ((store_backends[i]->caps & HOMING_STORE_CAP_PARTIAL) && !store_partial_ok)
+                    return open_fail(err, errcap, -EPROTONOSUPPORT,
+                                     "PostgreSQL stores are not supported by this build yet "
+                                     "(issue #14: the %s backend is partial, for its tests "
+                                     "only); use sqlite:PATH",
+                                     store_backends[i]->scheme);
                 *out = store_backends[i];
                 *target = url + n + 1;
                 return 0;

@@ -235,7 +235,8 @@ struct homing_store_backend {
 };
 
 /* The backends this build has. */
-extern const struct homing_store_backend store_backend_sqlite; /* sqlite.c */
+extern const struct homing_store_backend store_backend_sqlite;     /* sqlite.c */
+extern const struct homing_store_backend store_backend_postgresql; /* pg.c */
 
 /* The common head of every backend's handle. */
 struct homing_store {
@@ -252,6 +253,8 @@ struct store_migration {
 };
 extern const struct store_migration store_migrations_sqlite[];
 extern const size_t store_migrations_sqlite_count;
+extern const struct store_migration store_migrations_postgresql[];
+extern const size_t store_migrations_postgresql_count;
 
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)

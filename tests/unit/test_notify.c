@@ -24,6 +24,7 @@
 #include "homing/notify.h"
 #include "homing/reader.h"
 #include "homing/store.h"
+#include "store_backends.h"
 
 /* ---- policy ---- */
 
@@ -280,7 +281,7 @@ static void test_sse_limits(void **state)
 
 struct fixture {
     char dir[64];
-    char db[128];
+    char db[STORE_TEST_URL_MAX];
     struct homing_store *s;
 };
 
@@ -522,7 +523,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/homing-notify-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->db, sizeof f->db, "%s/h.db", f->dir);
+    if (store_test_url(f->dir, "h", f->db, sizeof f->db) < 0) return -1;
     char err[256];
     if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) return -1;
     *state = f;
@@ -533,15 +534,11 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     homing_store_close(f->s);
-    char p[160];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->db, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int r = system(cmd);
     free(f);
-    return 0;
+    return r == 0 ? 0 : -1;
 }
 
 static void test_outbox(void **state)
@@ -647,11 +644,15 @@ int main(void)
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_sse_parse),
         cmocka_unit_test(test_sse_limits),
-        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outbox_fair, setup, teardown),
         cmocka_unit_test(test_guard_classes),
         cmocka_unit_test(test_guard_urls),
         cmocka_unit_test(test_guard_config),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* the outbox through the store, on every store backend */
+    const struct CMUnitTest store_tests[] = {
+        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_fair, setup, teardown),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed + STORE_RUN_ON_EVERY_BACKEND("notify", store_tests);
 }

@@ -174,6 +174,11 @@ static void test_messages(void **state)
     assert_int_equal(homing_store_link_url(f->s, a, 3, &url), -ENOENT);
     assert_int_equal(homing_store_link_url(f->s, a, 0, &url), -ENOENT);
     assert_int_equal(homing_store_link_url(f->s, b, 1, &url), -ENOENT);
+    /* an index past any column width (a token's item is 32 bits) is just not there */
+    assert_int_equal(homing_store_link_url(f->s, a, UINT32_MAX, &url), -ENOENT);
+    assert_int_equal(homing_store_recipient_set_state(f->s, a, UINT32_MAX, "delivered", 1),
+                     -ENOENT);
+    assert_int_equal(homing_store_tracking_set(f->s, a, UINT32_MAX, HOMING_TRACKING_OFF), -ENOENT);
 
     assert_int_equal(homing_store_recipient_set_state(f->s, a, 2, "delivered", 1234567), 0);
     assert_int_equal(homing_store_recipient_set_state(f->s, a, 4, "delivered", 1), -ENOENT);
@@ -398,6 +403,242 @@ static void test_events_list_cursor(void **state)
     assert_int_equal(homing_store_events_list(f->s, 0, 0, 0, &out, &n), -EINVAL);
     assert_int_equal(homing_store_events_list(f->s, 0, 0, HOMING_STORE_LIST_MAX + 1, &out, &n),
                      -EINVAL);
+}
+
+/* One recipient's timeline (the dashboard's): only its events, oldest first,
+ * paged by id; recipient 0 is the per-message hits. */
+static void test_recipient_events(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t a = add_message(f->s, "<t@x>", 2, 0), b = add_message(f->s, "<u@x>", 2, 0);
+    struct homing_event ev[12];
+    for (int i = 0; i < 12; i++)
+        make_event(&ev[i], i == 11 ? b : a, (uint32_t)(i % 3), HOMING_EV_OPEN, HOMING_METHOD_GET, 0,
+                   100 + i);
+    assert_int_equal(homing_store_events_append(f->s, ev, 12), 0);
+    struct homing_event *out;
+    size_t n;
+    assert_int_equal(homing_store_recipient_events(f->s, a, 1, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 4); /* 1, 4, 7, 10 */
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(out[i].recipient, 1);
+        assert_true(out[i].message == a);
+        assert_int_equal(out[i].id, ev[1 + 3 * i].id);
+    }
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 1, ev[4].id, 2, &out, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0].id, ev[7].id);
+    assert_int_equal(out[1].id, ev[10].id);
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 2, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 3); /* 2, 5, 8 (11 is message b's) */
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 0, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 4); /* 0, 3, 6, 9 */
+    homing_events_free(out, n);
+    assert_int_equal(homing_store_recipient_events(f->s, a, 3, 0, 100, &out, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+/* The daemon's flood counts: added with a batch and its cursor, summed per
+ * flood, then closed into one `suppressed` event each. */
+static void test_floods(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event ev;
+    make_event(&ev, 5, 1, HOMING_EV_OPEN, HOMING_METHOD_GET, 0, 1000);
+    struct homing_flood_count fl[2] = {
+        {.first_us = 1100,
+         .last_us = 1200,
+         .message = 5,
+         .recipient = 1,
+         .kind = HOMING_EV_OPEN,
+         .dropped = 3},
+        {.first_us = 1050,
+         .last_us = 1300,
+         .message = 5,
+         .recipient = 1,
+         .kind = HOMING_EV_OPEN,
+         .dropped = 4},
+    };
+    strcpy(fl[0].client, "192.0.2.7");
+    strcpy(fl[1].client, "192.0.2.7");
+    assert_int_equal(homing_store_events_append_floods(f->s, &ev, 1, fl, 2, "journal.1", 42), 0);
+    int64_t pos = 0;
+    assert_int_equal(homing_store_cursor_get(f->s, "journal.1", &pos), 0);
+    assert_int_equal(pos, 42);
+    size_t closed = 9, left = 9;
+    assert_int_equal(homing_store_floods_close(f->s, 1300, &closed, &left), 0);
+    assert_int_equal(closed, 0); /* its last hit is not older than 1300 */
+    assert_int_equal(left, 1);
+    assert_int_equal(homing_store_floods_close(f->s, INT64_MAX, &closed, &left), 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(left, 0);
+    struct homing_event *out;
+    size_t n;
+    assert_int_equal(homing_store_events_list(f->s, 5, ev.id, 10, &out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].kind, HOMING_EV_SUPPRESSED);
+    assert_int_equal(out[0].time_us, 1300);
+    assert_string_equal(out[0].client, "192.0.2.7");
+    assert_string_equal(out[0].detail, "{\"dropped\":7,\"of\":\"open\"}");
+    homing_events_free(out, n);
+}
+
+/* Ingestion's once-only writes, kept reports and sync positions. */
+static void test_ingest_once(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event ev;
+    make_event(&ev, 6, 1, HOMING_EV_DELIVERED, HOMING_METHOD_OTHER, 0, 2000);
+    assert_int_equal(homing_store_events_append_once(f->s, "log:1", &ev, 1), 0);
+    assert_true(ev.id > 0);
+    ev.id = 0;
+    assert_int_equal(homing_store_events_append_once(f->s, "log:1", &ev, 1), -EALREADY);
+    assert_int_equal(ev.id, 0);
+    int64_t c;
+    assert_int_equal(homing_store_events_count(f->s, 0, &c), 0);
+    assert_int_equal(c, 1);
+    assert_int_equal(homing_store_events_append_once(f->s, "log:2", NULL, 0), 0);
+    assert_int_equal(homing_store_events_append_once(f->s, "log:2", &ev, 1), -EALREADY);
+
+    int64_t id1 = 0, id2 = 0;
+    assert_int_equal(
+        homing_store_unmatched_add(f->s, "stdin", "dsn", "no message", "a\0b", 3, &id1), 0);
+    assert_int_equal(homing_store_unmatched_add_once(f->s, "imap:1", "imap:x", "unparsable",
+                                                     "garbage", NULL, 0, &id2),
+                     0);
+    assert_true(id2 > id1);
+    assert_int_equal(homing_store_unmatched_add_once(f->s, "imap:1", "imap:x", "unparsable",
+                                                     "garbage", NULL, 0, &id2),
+                     -EALREADY);
+    struct homing_unmatched *u;
+    size_t n;
+    assert_int_equal(homing_store_unmatched_list(f->s, 0, 10, 1, &u, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(u[0].id, id1);
+    assert_string_equal(u[0].source, "stdin");
+    assert_string_equal(u[0].reason, "no message");
+    assert_int_equal(u[0].raw_len, 3);
+    assert_memory_equal(u[0].raw, "a\0b", 3);
+    assert_null(u[1].raw);
+    assert_true(u[0].time_us > 0);
+    homing_unmatched_free(u, n);
+    assert_int_equal(homing_store_unmatched_list(f->s, id1, 10, 0, &u, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(u[0].kind, "unparsable");
+    homing_unmatched_free(u, n);
+    assert_int_equal(homing_store_unmatched_list(f->s, 0, 10, 0, &u, &n), 0);
+    assert_null(u[0].raw);
+    homing_unmatched_free(u, n);
+
+    char *v = NULL;
+    assert_int_equal(homing_store_sync_get(f->s, "imap:x", &v), -ENOENT);
+    assert_int_equal(homing_store_sync_set(f->s, "imap:x", "uid=5"), 0);
+    assert_int_equal(homing_store_sync_set(f->s, "imap:x", "uid=9"), 0);
+    assert_int_equal(homing_store_sync_get(f->s, "imap:x", &v), 0);
+    assert_string_equal(v, "uid=9");
+    free(v);
+}
+
+/* homing relay's SMTP users: set (again: the hash changes), get, list in
+ * name order, remove. */
+static void test_relay_users(void **state)
+{
+    struct fixture *f = *state;
+    char *h = NULL, **names = NULL;
+    size_t n = 9;
+    assert_int_equal(homing_store_relay_user_get(f->s, "bob", &h), -ENOENT);
+    assert_int_equal(homing_store_relay_user_list(f->s, &names, &n), 0);
+    assert_int_equal(n, 0);
+    free(names);
+    assert_int_equal(homing_store_relay_user_set(f->s, "bob", "$argon2id$v=19$one"), 0);
+    assert_int_equal(homing_store_relay_user_set(f->s, "alice", "$argon2id$v=19$two"), 0);
+    assert_int_equal(homing_store_relay_user_set(f->s, "bob", "$argon2id$v=19$three"), 0);
+    assert_int_equal(homing_store_relay_user_get(f->s, "bob", &h), 0);
+    assert_string_equal(h, "$argon2id$v=19$three");
+    free(h);
+    assert_int_equal(homing_store_relay_user_list(f->s, &names, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "alice");
+    assert_string_equal(names[1], "bob");
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    assert_int_equal(homing_store_relay_user_remove(f->s, "bob"), 0);
+    assert_int_equal(homing_store_relay_user_remove(f->s, "bob"), -ENOENT);
+}
+
+/* Tracked documents and their grants: a document-open GET event uses the
+ * grant its item names (a trigger in both backends), and grant_check says
+ * why a download is refused. */
+static void test_documents(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t m = add_message(f->s, "<doc@x>", 2, 0);
+    struct homing_document d = {.name = "q3.pdf",
+                                .media_type = "application/pdf",
+                                .size = 1234,
+                                .file = "d-1.enc",
+                                .digest_keyed = 1};
+    memset(d.digest, 'a', 64);
+    int64_t doc = 0, g1 = 0, g2 = 0;
+    assert_int_equal(homing_store_document_add(f->s, &d, &doc), 0);
+    assert_int_equal(homing_store_document_add(f->s, &d, &doc), -EEXIST);
+    struct homing_grant_spec gs = {.document = doc, .message = m, .recipient = 1, .max_uses = 2};
+    assert_int_equal(homing_store_grant_add(f->s, &gs, &g1), 0);
+    gs.recipient = 2;
+    gs.max_uses = 0;
+    gs.expires_us = 5000;
+    assert_int_equal(homing_store_grant_add(f->s, &gs, &g2), 0);
+    gs.document = doc + 100;
+    int64_t none;
+    assert_int_equal(homing_store_grant_add(f->s, &gs, &none), -ENOENT);
+
+    struct homing_document *got;
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 1, 1000, 0, &got), 0);
+    assert_string_equal(got->name, "q3.pdf");
+    assert_string_equal(got->file, "d-1.enc");
+    assert_int_equal(got->size, 1234);
+    homing_documents_free(got, 1);
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 2, 1000, 0, &got), -ENOENT);
+    assert_int_equal(homing_store_grant_check(f->s, g2, m, 2, 6000, 0, &got), -EKEYEXPIRED);
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 1, 1000, 2, &got), -EDQUOT);
+
+    /* two downloads (GET) and a HEAD probe: two uses, the grant is spent */
+    struct homing_event ev[3];
+    for (int i = 0; i < 3; i++)
+        make_event(&ev[i], m, 1, HOMING_EV_DOCUMENT_OPEN,
+                   i == 2 ? HOMING_METHOD_HEAD : HOMING_METHOD_GET, (uint32_t)g1, 100 + i);
+    assert_int_equal(homing_store_events_append(f->s, ev, 3), 0);
+    assert_int_equal(homing_store_grant_check(f->s, g1, m, 1, 1000, 0, &got), -EDQUOT);
+    struct homing_grant *gl;
+    size_t n;
+    assert_int_equal(homing_store_grant_list(f->s, doc, &gl, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(gl[0].id, g1);
+    assert_int_equal(gl[0].uses, 2);
+    assert_string_equal(gl[0].address, "bob@example.org");
+    assert_string_equal(gl[0].document_name, "q3.pdf");
+    assert_int_equal(gl[1].expires_us, 5000);
+    homing_grants_free(gl, n);
+    struct homing_document *dl;
+    assert_int_equal(homing_store_document_list(f->s, &dl, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(dl[0].grants, 2);
+    assert_int_equal(dl[0].uses, 2);
+    homing_documents_free(dl, n);
+
+    int64_t revoked = 0;
+    assert_int_equal(homing_store_grant_revoke(f->s, 0, doc, &revoked), 0);
+    assert_int_equal(revoked, 2);
+    assert_int_equal(homing_store_grant_revoke(f->s, g1, 0, &revoked), -ENOENT);
+    assert_int_equal(homing_store_grant_check(f->s, g2, m, 2, 1000, 0, &got), -EKEYREVOKED);
+    assert_int_equal(homing_store_document_set_digest(f->s, doc, d.digest), -ENOENT); /* keyed */
+    assert_int_equal(homing_store_document_get(f->s, "q3.pdf", &got), 0);
+    assert_int_equal(got->digest_keyed, 1);
+    homing_documents_free(got, 1);
+    assert_int_equal(homing_store_document_get(f->s, "nope", &got), -ENOENT);
 }
 
 static void test_report(void **state)
@@ -727,6 +968,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_append_big_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_list_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recipient_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_floods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relay_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),

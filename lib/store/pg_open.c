@@ -1,0 +1,268 @@
+/*
+ * pg_open.c: the PostgreSQL backend's connection, its schema and migrations,
+ * inspect, close.
+ *
+ * Contract: the target is the store URL after "postgresql:", i.e. a libpq
+ * connection URI without its scheme, plus homing's own query parameter
+ * `schema=NAME` (letters, digits, '_'): the schema the store lives in, created
+ * by the first open (several stores can share a database). Without it, the
+ * connection's first schema (search_path; usually public). libpq gets the URI
+ * without `schema=`, and connect_timeout=PG_CONNECT_TIMEOUT unless the URI has
+ * one. Opening applies the missing migrations of lib/store/migrations/postgresql
+ * in one transaction under an advisory lock (several processes opening a new
+ * store apply each exactly once); a schema newer than this build is refused
+ * with -EPROTO and nothing changes.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "homing/store.h"
+#include "homing/util.h"
+#include "lib/store/pg_int.h"
+
+static int fail(char *err, size_t errcap, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errcap, int r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errcap, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Splits target into the libpq URI (conninfo, "postgresql:" + target without
+ * schema=, with a connect_timeout) and the schema name ("" for none). */
+static int parse_target(const char *target, char *conninfo, size_t cap, char *schema, char *err,
+                        size_t errcap)
+{
+    schema[0] = '\0';
+    if (strncmp(target, "//", 2) != 0)
+        return fail(err, errcap, -EINVAL, "a PostgreSQL store URL is postgresql://...");
+    const char *q = strchr(target, '?');
+    size_t head = q ? (size_t)(q - target) : strlen(target);
+    int n = snprintf(conninfo, cap, "postgresql:%.*s", (int)head, target);
+    if (n < 0 || (size_t)n >= cap) return fail(err, errcap, -E2BIG, "store URL too long");
+    size_t len = (size_t)n;
+    int timeout = 0, first = 1;
+    for (const char *p = q ? q + 1 : NULL; p && *p;) {
+        size_t item = strcspn(p, "&");
+        if (item > 7 && strncmp(p, "schema=", 7) == 0) {
+            size_t sl = item - 7;
+            if (sl > PG_SCHEMA_MAX)
+                return fail(err, errcap, -EINVAL, "store URL: schema name longer than %d bytes",
+                            PG_SCHEMA_MAX);
+            for (size_t i = 0; i < sl; i++)
+                if (!isalnum((unsigned char)p[7 + i]) && p[7 + i] != '_')
+                    return fail(err, errcap, -EINVAL,
+                                "store URL: a schema name is letters, digits and '_'");
+            memcpy(schema, p + 7, sl);
+            schema[sl] = '\0';
+        } else if (item) {
+            if (strncmp(p, "connect_timeout=", 16) == 0) timeout = 1;
+            n = snprintf(conninfo + len, cap - len, "%c%.*s", first ? '?' : '&', (int)item, p);
+            if (n < 0 || (size_t)n >= cap - len)
+                return fail(err, errcap, -E2BIG, "store URL too long");
+            len += (size_t)n;
+            first = 0;
+        }
+        p += item;
+        if (*p == '&') p++;
+    }
+    if (!timeout) {
+        n = snprintf(conninfo + len, cap - len, "%cconnect_timeout=%s", first ? '?' : '&',
+                     PG_CONNECT_TIMEOUT);
+        if (n < 0 || (size_t)n >= cap - len) return fail(err, errcap, -E2BIG, "store URL too long");
+    }
+    return 0;
+}
+
+/* The library never writes to stderr: the server's notices are dropped. */
+static void no_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int pg_use_schema(struct pg *p)
+{
+    if (!p->schema[0]) return 0;
+    char *id = PQescapeIdentifier(p->conn, p->schema, strlen(p->schema));
+    if (!id) return -ENOMEM;
+    char sql[PG_SCHEMA_MAX * 2 + 64];
+    snprintf(sql, sizeof sql, "SET search_path TO %s", id);
+    PQfreemem(id);
+    return pg_cmd(p, sql, "setting the schema");
+}
+
+/* Connects and points search_path at the URL's schema (if named). */
+static int connect_to(const char *target, struct pg *p, char *err, size_t errcap)
+{
+    char conninfo[PG_URL_MAX];
+    int r = parse_target(target, conninfo, sizeof conninfo, p->schema, err, errcap);
+    if (r < 0) return r;
+    p->conn = PQconnectdb(conninfo);
+    if (!p->conn) return fail(err, errcap, -ENOMEM, "out of memory connecting");
+    PQsetNoticeProcessor(p->conn, no_notices, NULL);
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(p->conn);
+        size_t ml = strlen(m);
+        while (ml && m[ml - 1] == '\n') ml--;
+        return fail(err, errcap, -EIO, "connecting to PostgreSQL: %.*s", (int)ml, m);
+    }
+    if ((r = pg_use_schema(p)) < 0) return fail(err, errcap, r, "%s", p->base.errmsg);
+    return 0;
+}
+
+/* One query's single integer (NULL: 0) into *v. */
+static int query_int(struct pg *p, const char *sql, const char *what, int64_t *v)
+{
+    PGresult *res = PQexec(p->conn, sql);
+    int r = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        r = pg_fail(p, res, what);
+    else
+        *v = PQntuples(res) ? pg_int(res, 0, 0) : 0;
+    PQclear(res);
+    return r;
+}
+
+static int migrate(struct pg *p, const char *schema)
+{
+    int r = pg_begin(p);
+    if (r < 0) return r;
+    /* The lock is keyed by the schema, which may not exist yet. */
+    char sql[PG_SCHEMA_MAX * 2 + 96];
+    const char *key = schema[0] ? schema : "public";
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(hashtext('homing-migrate.%s'))", key);
+    if ((r = pg_cmd(p, sql, "locking for migrations")) < 0) goto fail;
+    if (schema[0]) {
+        char *id = PQescapeIdentifier(p->conn, schema, strlen(schema));
+        if (!id) {
+            r = -ENOMEM;
+            goto fail;
+        }
+        snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", id);
+        PQfreemem(id);
+        if ((r = pg_cmd(p, sql, "creating the schema")) < 0) goto fail;
+    }
+    int64_t ok = 0;
+    if ((r = query_int(p,
+                       "SELECT count(*) FROM (SELECT current_schema() AS s) c WHERE s IS NOT NULL",
+                       "finding the schema", &ok)) < 0)
+        goto fail;
+    if (!ok) {
+        store_set_error(&p->base, "no schema to create the store in: name one with schema=NAME");
+        r = -EINVAL;
+        goto fail;
+    }
+    if ((r = pg_cmd(p,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                    "applied_us bigint NOT NULL)",
+                    "creating schema_migrations")) < 0)
+        goto fail;
+    int64_t v = 0;
+    if ((r = query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                       "reading the schema version", &v)) < 0)
+        goto fail;
+    int latest = (int)store_migrations_postgresql_count;
+    if (v > latest) {
+        store_set_error(&p->base,
+                        "database schema version %lld is newer than this homing knows (%d): "
+                        "upgrade homing",
+                        (long long)v, latest);
+        r = -EPROTO;
+        goto fail;
+    }
+    for (size_t i = 0; i < store_migrations_postgresql_count; i++) {
+        const struct store_migration *m = &store_migrations_postgresql[i];
+        if (m->version <= v) continue;
+        if ((r = pg_cmd(p, m->sql, m->name)) < 0) goto fail;
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO schema_migrations (version, applied_us) VALUES (%d, %lld)",
+                 m->version, (long long)homing_now_us());
+        if ((r = pg_cmd(p, sql, "recording the migration")) < 0) goto fail;
+    }
+    return pg_commit(p);
+fail:
+    pg_rollback(p);
+    return r;
+}
+
+int pg_open(const char *target, const char *base_dir, const char *sync, struct homing_store **out,
+            char *err, size_t errcap)
+{
+    (void)base_dir;
+    (void)sync; /* "normal" (store.c: no HOMING_STORE_CAP_SYNC) */
+    struct pg *p = calloc(1, sizeof *p);
+    if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
+    p->base.ops = store_backend_postgresql.ops;
+    int r = connect_to(target, p, err, errcap);
+    if (r == 0 && (r = migrate(p, p->schema)) < 0) fail(err, errcap, r, "%s", p->base.errmsg);
+    if (r < 0) {
+        PQfinish(p->conn);
+        free(p);
+        return r;
+    }
+    *out = &p->base;
+    return 0;
+}
+
+int pg_inspect(const char *target, const char *base_dir, int *version, int *latest, char *err,
+               size_t errcap)
+{
+    (void)base_dir;
+    struct pg *p = calloc(1, sizeof *p); /* too big for the stack */
+    if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
+    const char *schema = p->schema;
+    int r = connect_to(target, p, err, errcap);
+    int64_t have = 0, v = 0;
+    if (r == 0 &&
+        (r = query_int(p,
+                       "SELECT count(*) FROM (SELECT to_regclass('schema_migrations') AS t) x "
+                       "WHERE t IS NOT NULL",
+                       "inspecting", &have)) == 0 &&
+        have)
+        r = query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations", "inspecting",
+                      &v);
+    if (r < 0 && p->base.errmsg[0]) fail(err, errcap, r, "%s", p->base.errmsg);
+    if (r == 0 && !have && schema[0]) {
+        int64_t exists = 0;
+        if ((r = query_int(p,
+                           "SELECT count(*) FROM (SELECT current_schema() AS s) c "
+                           "WHERE s IS NOT NULL",
+                           "inspecting", &exists)) == 0 &&
+            !exists)
+            r = fail(err, errcap, -ENOENT, "no schema %s in this database", schema);
+    }
+    PQfinish(p->conn);
+    free(p);
+    if (r < 0) return r;
+    *version = (int)v;
+    *latest = (int)store_migrations_postgresql_count;
+    return 0;
+}
+
+void pg_close(struct homing_store *s)
+{
+    struct pg *p = (struct pg *)s;
+    PQfinish(p->conn);
+    free(p);
+}
+
+int pg_schema_version(struct homing_store *s, int *version)
+{
+    struct pg *p = (struct pg *)s;
+    PGresult *res;
+    int r = pg_run(p, PG_SCHEMA_VERSION, NULL, "reading the schema version", &res);
+    if (r < 0) return r;
+    *version = (int)pg_int(res, 0, 0);
+    PQclear(res);
+    return 0;
+}

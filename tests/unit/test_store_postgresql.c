@@ -1,0 +1,392 @@
+/*
+ * test_store_postgresql.c: what only the PostgreSQL backend has, checked
+ * beside the store through libpq (tests/pg_cluster.py starts the server and
+ * sets HOMING_TEST_STORE_POSTGRESQL): the backend is refused unless the
+ * process allows partial backends (issue #14), events go into one partition
+ * per month, the database refuses UPDATE, DELETE and TRUNCATE of events (on
+ * the table and on a partition) except a privacy_guard operation, retention
+ * can drop a month's partition, a dropped connection is made again, a pending operation says
+ * -ENOTSUP naming #14, a schema newer than the build is refused, and bad URLs are refused. The
+ * operations every backend has are test_store.c's (store_backends.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "homing/store.h"
+#include "homing/store_engine.h"
+#include "homing/util.h"
+
+#define URL_MAX 512
+
+struct fixture {
+    char url[URL_MAX];
+    char schema[96];
+    struct homing_store *s;
+    PGconn *db; /* the same store, by hand */
+};
+
+static unsigned seq;
+
+static int setup(void **state)
+{
+    const char *tmpl = getenv("HOMING_TEST_STORE_POSTGRESQL");
+    if (!tmpl || !strstr(tmpl, "&schema=%s")) {
+        fprintf(stderr, "run me with tests/pg_cluster.py (HOMING_TEST_STORE_POSTGRESQL)\n");
+        return -1;
+    }
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    snprintf(f->schema, sizeof f->schema, "pgonly_%ld_%u", (long)getpid(), seq++);
+    snprintf(f->url, sizeof f->url, tmpl, f->schema);
+    char err[256];
+    homing_store_partial_allow(1);
+    if (homing_store_open(f->url, NULL, "normal", &f->s, err, sizeof err) < 0) {
+        fprintf(stderr, "open: %s\n", err);
+        return -1;
+    }
+    /* libpq does not know homing's schema=: connect without it. */
+    char conninfo[URL_MAX];
+    snprintf(conninfo, sizeof conninfo, "%.*s", (int)(strstr(f->url, "&schema=") - f->url), f->url);
+    f->db = PQconnectdb(conninfo);
+    if (PQstatus(f->db) != CONNECTION_OK) return -1;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SET search_path TO %s", f->schema);
+    PQclear(PQexec(f->db, sql));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    homing_store_close(f->s);
+    PQfinish(f->db);
+    free(f);
+    homing_store_partial_allow(0);
+    return 0;
+}
+
+/* Runs sql by hand: 0, or -1 with the server's message in msg. */
+static int by_hand(struct fixture *f, const char *sql, char *msg, size_t cap)
+{
+    PGresult *res = PQexec(f->db, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (msg) snprintf(msg, cap, "%s", ok ? "" : PQresultErrorMessage(res));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+static long long one_int(struct fixture *f, const char *sql)
+{
+    PGresult *res = PQexec(f->db, sql);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    long long v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return v;
+}
+
+#define DEC_2026_US INT64_C(1796083200000000) /* 2026-12-01T00:00:00Z */
+
+static void append_two_months(struct fixture *f)
+{
+    struct homing_event ev[3];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 3; i++) {
+        ev[i].kind = HOMING_EV_OPEN;
+        ev[i].method = HOMING_METHOD_GET;
+        ev[i].message = 7;
+        ev[i].recipient = 1;
+        strcpy(ev[i].client, "192.0.2.1");
+    }
+    ev[0].time_us = 1000; /* 1970-01 */
+    ev[1].time_us = DEC_2026_US;
+    ev[2].time_us = DEC_2026_US + 5;
+    assert_int_equal(homing_store_events_append(f->s, ev, 3), 0);
+}
+
+/* Until the backend is complete, programs cannot open it. */
+static void test_partial_refused(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct homing_store *s = NULL;
+    assert_true(homing_store_caps(f->s) & HOMING_STORE_CAP_PARTIAL);
+    homing_store_partial_allow(0);
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err),
+                     -EPROTONOSUPPORT);
+    assert_non_null(strstr(err, "issue #14"));
+    assert_null(s);
+    int v, latest;
+    assert_int_equal(homing_store_inspect(f->url, NULL, &v, &latest, err, sizeof err),
+                     -EPROTONOSUPPORT);
+    homing_store_partial_allow(1);
+    assert_int_equal(homing_store_inspect(f->url, NULL, &v, &latest, err, sizeof err), 0);
+    assert_int_equal(v, latest);
+}
+
+static void test_partitions_by_month(void **state)
+{
+    struct fixture *f = *state;
+    append_two_months(f);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_inherits "
+                                "WHERE inhparent = 'events'::regclass"),
+                     2);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events_197001"), 1);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events_202612"), 2);
+    /* Another batch of the same months adds no partition. */
+    append_two_months(f);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_inherits "
+                                "WHERE inhparent = 'events'::regclass"),
+                     2);
+    /* Retention's way: a whole month goes with its partition, and the ids of
+     * what is left do not change. */
+    assert_int_equal(by_hand(f, "DROP TABLE events_197001", NULL, 0), 0);
+    int64_t n;
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 4);
+}
+
+static void test_append_only(void **state)
+{
+    struct fixture *f = *state;
+    append_two_months(f);
+    static const char *const refused[] = {
+        "UPDATE events SET client = 'x'",
+        "UPDATE events SET kind = 'click' WHERE time_us = 1000",
+        "DELETE FROM events",
+        "DELETE FROM events_202612",
+        "UPDATE events_197001 SET via = 'x'",
+        "TRUNCATE events",
+    };
+    char msg[512];
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(by_hand(f, refused[i], msg, sizeof msg), -1);
+        assert_non_null(strstr(msg, "events are append-only"));
+    }
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events"), 3);
+
+    /* The privacy operations' guard lets exactly their change through. */
+    assert_int_equal(by_hand(f, "BEGIN", NULL, 0), 0);
+    assert_int_equal(
+        by_hand(f, "INSERT INTO privacy_guard (id, op, cutoff_us) VALUES (1, 'retention', 2000)",
+                NULL, 0),
+        0);
+    assert_int_equal(by_hand(f, "DELETE FROM events WHERE time_us < 2000", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "DELETE FROM events", msg, sizeof msg), -1);
+    assert_int_equal(by_hand(f, "ROLLBACK", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "BEGIN", NULL, 0), 0);
+    assert_int_equal(
+        by_hand(f, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "UPDATE events SET client = '192.0.2.0'", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "UPDATE events SET client = '192.0.2.0 longer'", msg, sizeof msg),
+                     -1);
+    assert_int_equal(by_hand(f, "ROLLBACK", NULL, 0), 0);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events WHERE client = '192.0.2.1'"), 3);
+}
+
+/* Retention drops the months that lie wholly before the cutoff, deletes the
+ * older rows of the month it falls in under the guard, and counts all of them
+ * into rollups first. */
+static void test_retention_drops_partitions(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t day = INT64_C(86400000000), march = 59 * day; /* 1970-03-01 */
+    struct homing_event ev[5];
+    memset(ev, 0, sizeof ev);
+    const int64_t times[5] = {1000, 2000, march + 10, march + 2 * day, DEC_2026_US};
+    for (int i = 0; i < 5; i++) {
+        ev[i].kind = HOMING_EV_OPEN;
+        ev[i].method = HOMING_METHOD_GET;
+        ev[i].message = 11;
+        ev[i].time_us = times[i];
+    }
+    assert_int_equal(homing_store_events_append(f->s, ev, 5), 0);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_inherits "
+                                "WHERE inhparent = 'events'::regclass"),
+                     3);
+    int64_t rolled = 0, deleted = 0;
+    assert_int_equal(homing_store_privacy_retention(f->s, march + day, &rolled, &deleted), 0);
+    assert_int_equal(deleted, 3);
+    assert_int_equal(rolled, 3);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM pg_class WHERE relname = 'events_197001' "
+                                "AND relnamespace = current_schema()::regnamespace"),
+                     0);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM events_197003"), 1);
+    int64_t n;
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 2);
+    struct homing_rollup *ru;
+    size_t nr;
+    assert_int_equal(homing_store_rollups_list(f->s, 11, &ru, &nr), 0);
+    assert_int_equal(nr, 2);
+    assert_string_equal(ru[0].day, "1970-01-01");
+    assert_int_equal(ru[0].count, 2);
+    assert_string_equal(ru[1].day, "1970-03-01");
+    assert_int_equal(ru[1].count, 1);
+    assert_string_equal(ru[1].method, "GET");
+    homing_rollups_free(ru, nr);
+    /* the guard is gone with the transaction */
+    assert_int_equal(one_int(f, "SELECT count(*) FROM privacy_guard"), 0);
+}
+
+/* A connection the server dropped fails the call that finds it gone, and
+ * the next call reconnects (statements prepared again), storing whole
+ * batches only. */
+static void test_reconnect(void **state)
+{
+    struct fixture *f = *state;
+    append_two_months(f);
+    assert_int_equal(one_int(f, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                "AND backend_type = 'client backend'"),
+                     1);
+    int64_t n = -1;
+    int r = homing_store_events_count(f->s, 0, &n);
+    if (r < 0) {
+        assert_int_equal(r, -EIO);
+        r = homing_store_events_count(f->s, 0, &n);
+    }
+    assert_int_equal(r, 0);
+    assert_int_equal(n, 3);
+    append_two_months(f);
+    assert_int_equal(homing_store_events_count(f->s, 0, &n), 0);
+    assert_int_equal(n, 6);
+}
+
+/* Header fields come from the network: bytes that are not UTF-8 (which a
+ * UTF-8 database refuses, failing the whole batch) are stored as '?', and the
+ * rest of the batch goes in. */
+static void test_header_bytes_not_utf8(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_event ev[2];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 2; i++) {
+        ev[i].kind = HOMING_EV_OPEN;
+        ev[i].method = HOMING_METHOD_GET;
+        ev[i].message = 9;
+        ev[i].time_us = DEC_2026_US + i;
+    }
+    strcpy(ev[0].user_agent, "Mozilla \xff\xfe ok \xc3\xa9");
+    strcpy(ev[0].via, "1.1 \xe2\x82");         /* a cut sequence */
+    strcpy(ev[0].from, "a@b \xed\xa0\x80");    /* a surrogate */
+    strcpy(ev[1].accept_language, "\xc0\xaf"); /* overlong */
+    assert_int_equal(homing_store_events_append(f->s, ev, 2), 0);
+    struct homing_event *out;
+    size_t n;
+    assert_int_equal(homing_store_events_list(f->s, 9, 0, 10, &out, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0].user_agent, "Mozilla ?? ok \xc3\xa9");
+    assert_string_equal(out[0].via, "1.1 ??");
+    assert_string_equal(out[0].from, "a@b ???");
+    assert_string_equal(out[1].accept_language, "??");
+    homing_events_free(out, n);
+    /* the caller's events are not changed */
+    assert_string_equal(ev[0].user_agent, "Mozilla \xff\xfe ok \xc3\xa9");
+}
+
+/* Each of the backend's statements is prepared once per connection, whatever
+ * order they are first used in (a 64-bit mask of prepared statements took
+ * statement 69, document_list's, for statement 5, a message's recipients). */
+static void test_statements_any_order(void **state)
+{
+    struct fixture *f = *state;
+    const char *rcpts[] = {"bob@example.org"};
+    struct homing_message_spec m = {
+        .mode = HOMING_MODE_PER_RECIPIENT, .recipients = rcpts, .n_recipients = 1};
+    uint64_t id;
+    assert_int_equal(homing_store_message_add(f->s, &m, &id), 0);
+    struct homing_store *s2;
+    char err[256];
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s2, err, sizeof err), 0);
+    struct homing_document *docs = NULL;
+    size_t n = 9;
+    assert_int_equal(homing_store_document_list(s2, &docs, &n), 0);
+    assert_int_equal(n, 0);
+    struct homing_delivery *d = NULL;
+    assert_int_equal(homing_store_deliveries_due_fair(s2, 0, 1, 1, &d, &n), 0);
+    struct homing_message *got;
+    assert_int_equal(homing_store_message_get(s2, id, &got), 0);
+    assert_int_equal(got->n_recipients, 1);
+    homing_message_free(got);
+    homing_store_close(s2);
+}
+
+/* An operation not written yet says so, and names the issue. */
+static void test_pending_op(void **state)
+{
+    struct fixture *f = *state;
+    struct homing_campaign *c = NULL;
+    size_t n = 0;
+    assert_int_equal(homing_store_campaigns_list(f->s, &c, &n), -ENOTSUP);
+    assert_null(c);
+    assert_non_null(strstr(homing_store_errmsg(f->s), "issue #14"));
+    assert_non_null(strstr(homing_store_errmsg(f->s), "campaigns_list"));
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(
+        by_hand(f, "INSERT INTO schema_migrations (version, applied_us) VALUES (999, 0)", NULL, 0),
+        0);
+    char err[256];
+    struct homing_store *s = NULL;
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err), -EPROTO);
+    assert_non_null(strstr(err, "newer than this homing knows"));
+    assert_null(s);
+}
+
+static void test_bad_urls(void **state)
+{
+    struct fixture *f = *state;
+    char err[256], url[URL_MAX];
+    struct homing_store *s = NULL;
+    snprintf(url, sizeof url, "%.*s&schema=a-b", (int)(strstr(f->url, "&schema=") - f->url),
+             f->url);
+    assert_int_equal(homing_store_open(url, NULL, "normal", &s, err, sizeof err), -EINVAL);
+    assert_int_equal(homing_store_open("postgresql:nohost", NULL, "normal", &s, err, sizeof err),
+                     -EINVAL);
+    /* sync = full is SQLite's: PostgreSQL's durability is the server's. */
+    assert_int_equal(homing_store_open(f->url, NULL, "full", &s, err, sizeof err), -ENOTSUP);
+    /* A schema no store was made in: inspect says so without creating it. */
+    snprintf(url, sizeof url, "%.*s&schema=never_made", (int)(strstr(f->url, "&schema=") - f->url),
+             f->url);
+    int v, latest;
+    assert_int_equal(homing_store_inspect(url, NULL, &v, &latest, err, sizeof err), -ENOENT);
+    /* A server that is not there fails within the connect timeout. */
+    assert_int_equal(
+        homing_store_open("postgresql:///x?host=/nonexistent", NULL, "normal", &s, err, sizeof err),
+        -EIO);
+    assert_non_null(strstr(err, "connecting"));
+    assert_null(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_partial_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partitions_by_month, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_drops_partitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_bytes_not_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statements_any_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
