@@ -242,7 +242,8 @@ int pg_privacy_forget(struct homing_store *s, const char *address, const char *c
 
 /* pg_readers.c */
 int pg_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows, size_t n,
-                       const struct store_reader_put *readers, size_t nr, int64_t cursor);
+                       const struct store_reader_put *readers, size_t nr,
+                       const struct store_stats_put *stats, int64_t cursor);
 int pg_enrichments_list(struct homing_store *s, uint64_t message, int64_t only_event, int64_t after,
                         size_t limit, struct homing_store_enrichment **out, size_t *n);
 int pg_enrichments_rewrite(struct homing_store *s, const struct homing_store_enrichment *rows,

@@ -116,6 +116,13 @@ static long long differ(const char *db, const char *a, const char *b)
 #define SQL_CLASS                                                                                  \
     "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
 
+/* A reproducible sequence for test_batch_counters (a plain LCG). */
+static uint32_t lcg(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 16) & 0x7fff;
+}
+
 /* Enrichments stored in batches of every size, with many recipients, links,
  * hours, kinds and verdicts mixed in each (and some rewritten by a
  * reclassify): every counter table equals a count of the enrichments from
@@ -136,24 +143,24 @@ static void test_batch_counters(void **state)
     enum { HITS = 1500, BATCH_MAX = 300 };
     static struct homing_store_enrichment rows[BATCH_MAX];
     uint32_t seed = 12345;
-#define NEXT() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
     int done = 0, batches = 0;
     int64_t rewrite_ids[8];
     int nrewrite = 0;
     while (done < HITS) {
         /* sizes 1, 2, ... then random up to BATCH_MAX */
-        int size = batches < 4 ? batches + 1 : 1 + (int)(NEXT() % BATCH_MAX);
+        int size = batches < 4 ? batches + 1 : 1 + (int)(lcg(&seed) % BATCH_MAX);
         if (size > HITS - done) size = HITS - done;
         for (int i = 0; i < size; i++) {
             struct homing_event e;
             memset(&e, 0, sizeof e);
-            e.kind = (uint16_t)kinds[NEXT() % 3];
+            e.kind = (uint16_t)kinds[lcg(&seed) % 3];
             e.method = HOMING_METHOD_GET;
-            e.message = msgs[NEXT() % 2];
-            e.recipient = (uint32_t)(NEXT() % 4); /* 0: a per-message copy */
-            e.item = e.kind == HOMING_EV_CLICK ? 1 + (uint32_t)(NEXT() % 2) : 0;
+            e.message = msgs[lcg(&seed) % 2];
+            e.recipient = (uint32_t)(lcg(&seed) % 4); /* 0: a per-message copy */
+            e.item = e.kind == HOMING_EV_CLICK ? 1 + (uint32_t)(lcg(&seed) % 2) : 0;
             /* five hours, not in order: the earliest human time is a min */
-            e.time_us = 1700000000000000LL + (int64_t)(NEXT() % 5) * 3600000000LL + NEXT();
+            int64_t hour = (int64_t)(lcg(&seed) % 5);
+            e.time_us = 1700000000000000LL + hour * 3600000000LL + lcg(&seed);
             assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
             struct homing_store_enrichment *x = &rows[i];
             memset(x, 0, sizeof *x);
@@ -163,17 +170,16 @@ static void test_batch_counters(void **state)
             x->kind = e.kind;
             x->item = e.item;
             x->time_us = e.time_us;
-            homing_strlcpy(x->verdict, verdicts[NEXT() % 7], sizeof x->verdict);
+            homing_strlcpy(x->verdict, verdicts[lcg(&seed) % 7], sizeof x->verdict);
             x->rules_version = 1;
             x->json = "{}";
-            if (nrewrite < 8 && NEXT() % 97 == 0) rewrite_ids[nrewrite++] = e.id;
+            if (nrewrite < 8 && lcg(&seed) % 97 == 0) rewrite_ids[nrewrite++] = e.id;
         }
         assert_int_equal(
             homing_store_enrichments_put(f->s, rows, (size_t)size, rows[size - 1].event), 0);
         done += size;
         batches++;
     }
-#undef NEXT
     /* the first human open and click (before the reclassify, which does not
      * move them back: migration 0012) */
     assert_int_equal(differ(f->db,
