@@ -853,4 +853,13 @@ int homing_store_suppress_list(struct homing_store *s, const char *sender,
 int homing_store_suppress_recipient(struct homing_store *s, uint64_t message, uint32_t recipient,
                                     int reason, const char *note, int *added);
 
+/* Records a `suppression` event for recipient `recipient` of message
+ * `message`, now, with `detail` as its detail: a jansson json_t * object
+ * (void * as elsewhere here) that this call consumes, on error too. The one
+ * writer of those events: an entry listed (homing_store_suppress_recipient,
+ * "listed"), mail refused (homing_suppress_refused, "refused"), an
+ * unsubscribe a scanner made (the daemon's enrichment, "ignored"). */
+int homing_store_suppression_event(struct homing_store *s, uint64_t message, uint32_t recipient,
+                                   void *detail);
+
 #endif

@@ -49,14 +49,5 @@ int homing_suppress_refused(struct homing_store *st, uint64_t message, uint32_t 
     json_object_set_new(d, "address", homing_json_text(hit->address));
     json_object_set_new(d, "sender", homing_json_text(hit->sender));
     if (by) json_object_set_new(d, "by", homing_json_text(by));
-    struct homing_event ev = {.kind = HOMING_EV_SUPPRESSION,
-                              .time_us = homing_now_us(),
-                              .message = message,
-                              .recipient = recipient};
-    ev.detail = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(d);
-    if (!ev.detail) return -ENOMEM;
-    int r = homing_store_events_append(st, &ev, 1);
-    homing_event_clear(&ev);
-    return r;
+    return homing_store_suppression_event(st, message, recipient, d);
 }

@@ -162,17 +162,28 @@ int homing_store_suppress_recipient(struct homing_store *s, uint64_t message, ui
         json_object_set_new(d, "address", homing_json_text(listed));
         json_object_set_new(d, "sender", homing_json_text(sender));
         if (note_cut[0]) json_object_set_new(d, "note", homing_json_text(note_cut));
-        struct homing_event ev = {.kind = HOMING_EV_SUPPRESSION,
-                                  .time_us = homing_now_us(),
-                                  .message = message,
-                                  .recipient = recipient};
-        ev.detail = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(d);
-        if (!ev.detail) return -ENOMEM;
-        r = homing_store_events_append(s, &ev, 1);
-        homing_event_clear(&ev);
-        if (r < 0) return r;
+        if ((r = homing_store_suppression_event(s, message, recipient, d)) < 0) return r;
     }
     if (added) *added = a;
     return 0;
+}
+
+int homing_store_suppression_event(struct homing_store *s, uint64_t message, uint32_t recipient,
+                                   void *detail)
+{
+    json_t *d = detail;
+    if (!s || !message || !d) {
+        json_decref(d);
+        return -EINVAL;
+    }
+    struct homing_event ev = {.kind = HOMING_EV_SUPPRESSION,
+                              .time_us = homing_now_us(),
+                              .message = message,
+                              .recipient = recipient};
+    ev.detail = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(d);
+    if (!ev.detail) return -ENOMEM;
+    int r = homing_store_events_append(s, &ev, 1);
+    homing_event_clear(&ev);
+    return r;
 }

@@ -542,16 +542,7 @@ static int enrich_unsubscribe(struct enricher *en, const struct homing_event *ev
     json_object_set_new(d, "reason", json_string("unsubscribe"));
     json_object_set_new(d, "verdict", json_string(verdict));
     json_object_set_new(d, "event", json_integer(ev->id));
-    struct homing_event rec = {.kind = HOMING_EV_SUPPRESSION,
-                               .time_us = homing_now_us(),
-                               .message = ev->message,
-                               .recipient = ev->recipient};
-    rec.detail = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(d);
-    if (!rec.detail) return -ENOMEM;
-    r = homing_store_events_append(en->store, &rec, 1);
-    homing_event_clear(&rec);
-    return r;
+    return homing_store_suppression_event(en->store, ev->message, ev->recipient, d);
 }
 
 /* Enriches the events after the cursor, one transaction per page; returns
