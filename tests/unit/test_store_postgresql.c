@@ -534,7 +534,8 @@ static void test_batch_counters(void **state)
                 "DROP TABLE recipient_stats, link_stats, hourly_stats, recipient_bounces, "
                 "message_stats, message_states, link_totals CASCADE; "
                 "DROP FUNCTION homing_stats_recipient, homing_stats_link, homing_stats_state, "
-                "homing_stats_event_delivery, homing_stats_reclass CASCADE; "
+                "homing_stats_event_delivery, homing_stats_reclass, homing_stats_state_added "
+                "CASCADE; "
                 "DROP FUNCTION homing_verdict_class CASCADE; "
                 "DELETE FROM schema_migrations WHERE version = 8",
                 msg, sizeof msg) < 0)

@@ -197,7 +197,22 @@ $$;
 CREATE TRIGGER stats_link AFTER INSERT OR UPDATE OR DELETE ON link_stats
     FOR EACH ROW EXECUTE FUNCTION homing_stats_link();
 
--- Recipients per state: a new recipient, a change of state, a deleted row.
+-- Recipients per state. A message's recipients arrive in one INSERT (up to
+-- 100,000 of them): counted per statement from its transition table, one
+-- upsert per message and state, not one per row. A change of state and a
+-- deleted row: per row.
+CREATE FUNCTION homing_stats_state_added() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO message_states AS s (message, state, count)
+        SELECT message, state, count(*) FROM added GROUP BY message, state
+        ON CONFLICT (message, state) DO UPDATE SET count = s.count + excluded.count;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER stats_state_added AFTER INSERT ON recipients
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT
+    EXECUTE FUNCTION homing_stats_state_added();
 CREATE FUNCTION homing_stats_state() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -212,7 +227,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER stats_state_rows AFTER INSERT OR DELETE ON recipients
+CREATE TRIGGER stats_state_deleted AFTER DELETE ON recipients
     FOR EACH ROW EXECUTE FUNCTION homing_stats_state();
 CREATE TRIGGER stats_state_update AFTER UPDATE OF state ON recipients
     FOR EACH ROW WHEN (NEW.state IS DISTINCT FROM OLD.state)
