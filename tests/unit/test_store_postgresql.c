@@ -6,9 +6,10 @@
  * per month, the database refuses UPDATE, DELETE and TRUNCATE of events (on
  * the table and on a partition) except a privacy_guard operation, retention
  * can drop a month's partition, a dropped connection is made again, the
- * campaign counters (migration 0008) equal a count from scratch after batches,
- * a reclassify and delivery reports, and again after 0008's backfill, a schema newer than the build
- * is refused, and bad URLs are refused. The operations every backend has are test_store.c's
+ * campaign counters (migration 0008) equal a count from scratch after
+ * batches, a reclassify and delivery reports, and again after 0008's
+ * backfill, a schema newer than the build is refused, and bad URLs are
+ * refused. The operations every backend has are test_store.c's
  * (store_backends.h).
  */
 #include <setjmp.h>
