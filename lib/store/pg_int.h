@@ -75,6 +75,9 @@ enum pg_st {
     PG_ENRICH_INSERT,
     PG_READER_UPSERT,
     PG_ENRICH_CURSOR,
+    PG_STATS_RECIPIENT_ADD,
+    PG_STATS_LINK_ADD,
+    PG_STATS_HOUR_ADD,
     PG_ENRICHMENT_GET,
     PG_ENRICHMENTS_MESSAGE,
     PG_ENRICHMENTS_ALL,
@@ -171,8 +174,6 @@ int pg_grow(void **arr, size_t *cap, size_t used, size_t el);
 /* Writes strings as a PostgreSQL array literal {"a","b"} into buf, with a
  * terminating NUL (buf->data is then a C string for pg_arg_literal). */
 int pg_array_text(struct homing_buf *buf, const char *const *v, size_t n);
-/* The operations this backend does not have yet: -ENOTSUP, naming #14. */
-int pg_pending(struct homing_store *s, const char *op);
 
 /* pg_open.c */
 int pg_open(const char *target, const char *base_dir, const char *sync, struct homing_store **out,
@@ -190,6 +191,9 @@ int pg_message_add(struct homing_store *s, const struct homing_message_spec *m, 
 int pg_message_get(struct homing_store *s, uint64_t id, struct homing_message **out);
 int pg_message_find(struct homing_store *s, const char *bare_id, size_t len, uint64_t *id_out);
 int pg_message_list(struct homing_store *s, size_t limit, struct homing_message **out, size_t *n);
+/* Columns id, message_id, subject, sender, mode, created_us, campaign of row i
+ * into m (without recipients and links); -ENOMEM. */
+int pg_read_message_row(const PGresult *res, int i, struct homing_message *m);
 int pg_link_url(struct homing_store *s, uint64_t message, uint32_t index, char **url_out);
 int pg_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t index,
                            const char *state, int64_t at_us);
@@ -254,6 +258,15 @@ int pg_reader_lookup(struct homing_store *s, uint64_t message, uint32_t recipien
                      const char *fingerprint, int *known, int64_t *others);
 int pg_enrichment_flags(struct homing_store *s, int64_t after, int64_t upto, size_t limit,
                         struct homing_store_enrichment_flags **out, size_t *n);
+
+/* pg_stats.c */
+int pg_message_query(struct homing_store *s, const struct homing_message_query *q,
+                     struct homing_message **out, size_t *n);
+int pg_campaigns_list(struct homing_store *s, struct homing_campaign **out, size_t *n);
+int pg_stats(struct homing_store *s, const struct homing_message_query *q,
+             struct homing_stats *out);
+int pg_stats_series(struct homing_store *s, const struct homing_message_query *q, int64_t bucket_us,
+                    struct homing_stats_point **out, size_t *n);
 
 /* pg_suppress.c */
 int pg_suppress_add(struct homing_store *s, const struct homing_suppression *e, int *added);

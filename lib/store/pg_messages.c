@@ -91,7 +91,7 @@ fail:
 }
 
 /* The message columns of PG_MESSAGE_GET / PG_MESSAGE_LIST, row i, into m. */
-static int read_message_row(const PGresult *res, int i, struct homing_message *m)
+int pg_read_message_row(const PGresult *res, int i, struct homing_message *m)
 {
     m->id = (uint64_t)pg_int(res, i, 0);
     int r;
@@ -155,7 +155,7 @@ int pg_message_get(struct homing_store *s, uint64_t id, struct homing_message **
     pg_arg_int(&a, (int64_t)id);
     PGresult *res;
     if ((r = pg_run(p, PG_MESSAGE_GET, &a, "reading message", &res)) < 0) goto fail;
-    r = PQntuples(res) ? read_message_row(res, 0, m) : -ENOENT;
+    r = PQntuples(res) ? pg_read_message_row(res, 0, m) : -ENOENT;
     PQclear(res);
     if (r == 0) r = read_recipients(p, m);
     if (r == 0) r = read_links(p, m);
@@ -199,7 +199,7 @@ int pg_message_list(struct homing_store *s, size_t limit, struct homing_message 
     size_t rows = (size_t)PQntuples(res), used = 0;
     struct homing_message *arr = rows ? calloc(rows, sizeof *arr) : NULL;
     if (rows && !arr) r = -ENOMEM;
-    for (; r == 0 && used < rows; used++) r = read_message_row(res, (int)used, &arr[used]);
+    for (; r == 0 && used < rows; used++) r = pg_read_message_row(res, (int)used, &arr[used]);
     PQclear(res);
     if (r < 0) {
         homing_messages_free(arr, used);

@@ -1,6 +1,7 @@
 /*
  * pg_readers.c: the PostgreSQL backend's enrichments and readers (migration
- * 0004): the enrichment thread's batch with its cursor, listing, rewriting
+ * 0004): the enrichment thread's batch with its cursor and campaign
+ * counters (0008), listing, rewriting
  * (homing reclassify), the readers of a message, the forward question, and
  * the notifier's flags.
  *
@@ -72,20 +73,64 @@ static int enrich_insert(struct pg *p, const struct homing_store_enrichment *e)
     return pg_do(p, PG_ENRICH_INSERT, &a, "storing enrichment", NULL);
 }
 
-/* stats: the batch's campaign counters; this backend has no counter tables
- * yet (the stats operations are among the four it lacks, docs/internals/
- * store.md), so they wait for those. */
+/* A batch's counters (store.c's stats_of), in the batch's transaction: one
+ * upsert per recipient, clicked link and hour (migration 0008). */
+static int stats_put(struct pg *p, const struct store_stats_put *st)
+{
+    int r = 0;
+    struct pg_args a;
+    for (size_t i = 0; r == 0 && i < st->nrecipients; i++) {
+        const struct store_recipient_add *x = &st->recipients[i];
+        pg_args_reset(&a);
+        pg_arg_int(&a, (int64_t)x->message);
+        pg_arg_int(&a, x->recipient);
+        for (int c = 0; c < STORE_CLASSES; c++) pg_arg_int(&a, x->opens[c]);
+        for (int c = 0; c < STORE_CLASSES; c++) pg_arg_int(&a, x->clicks[c]);
+        for (int c = 0; c < STORE_CLASSES; c++) pg_arg_int(&a, x->docs[c]);
+        if (x->has_open)
+            pg_arg_int(&a, x->first_human_open_us);
+        else
+            pg_arg_text(&a, NULL, 0);
+        if (x->has_click)
+            pg_arg_int(&a, x->first_human_click_us);
+        else
+            pg_arg_text(&a, NULL, 0);
+        r = pg_do(p, PG_STATS_RECIPIENT_ADD, &a, "storing recipient counters", NULL);
+    }
+    for (size_t i = 0; r == 0 && i < st->nlinks; i++) {
+        const struct store_link_add *x = &st->links[i];
+        pg_args_reset(&a);
+        pg_arg_int(&a, (int64_t)x->message);
+        pg_arg_int(&a, x->link);
+        pg_arg_int(&a, x->recipient);
+        for (int c = 0; c < STORE_CLASSES; c++) pg_arg_int(&a, x->clicks[c]);
+        r = pg_do(p, PG_STATS_LINK_ADD, &a, "storing link counters", NULL);
+    }
+    for (size_t i = 0; r == 0 && i < st->nhours; i++) {
+        const struct store_hour_add *x = &st->hours[i];
+        const char *kind = homing_event_kind_name(x->kind);
+        pg_args_reset(&a);
+        pg_arg_int(&a, (int64_t)x->message);
+        pg_arg_int(&a, x->hour);
+        pg_arg_text(&a, kind ? kind : "none", -1);
+        pg_arg_text(&a, store_class_names[x->cls], -1);
+        pg_arg_int(&a, x->count);
+        r = pg_do(p, PG_STATS_HOUR_ADD, &a, "storing hourly counters", NULL);
+    }
+    return r;
+}
+
 int pg_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows, size_t n,
                        const struct store_reader_put *readers, size_t nr,
                        const struct store_stats_put *stats, int64_t cursor)
 {
-    (void)stats;
     struct pg *p = (struct pg *)s;
     int r = pg_begin(p);
     if (r < 0) return r;
     for (size_t i = 0; r == 0 && i < n; i++) r = enrich_insert(p, &rows[i]);
     for (size_t i = 0; r == 0 && i < nr; i++)
         r = reader_upsert(p, readers[i].first, readers[i].last_us, readers[i].opens);
+    if (r == 0 && stats) r = stats_put(p, stats);
     if (r == 0) {
         struct pg_args a;
         pg_args_reset(&a);
