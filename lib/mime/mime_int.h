@@ -24,6 +24,15 @@ void homing_mime_init(void);
  * out of memory. */
 char *homing_mime_decode_words(const char *s);
 
+/* The decoded bytes (transfer encoding undone) of a leaf part, as a
+ * GByteArray the caller frees with g_byte_array_free(ba, TRUE); NULL when the
+ * part has no content or it cannot be decoded. Declared with GLib's and
+ * GMime's struct tags so that this header does not pull GMime into modules
+ * that only read header fields (mime.c). */
+struct _GByteArray;
+struct _GMimePart;
+struct _GByteArray *homing_mime_part_bytes(struct _GMimePart *part);
+
 /* One field of a header section, as positions in the message (fields.c). */
 struct homing_mime_field {
     size_t start;              /* the field's first byte */

@@ -80,22 +80,6 @@ static char *recipient_of(GMimeMessage *m)
     return first_mailbox(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO));
 }
 
-/* Decoded (transfer encoding undone) bytes of a leaf part. */
-static GByteArray *part_bytes(GMimePart *part)
-{
-    GMimeDataWrapper *w = g_mime_part_get_content(part);
-    if (!w) return NULL;
-    GMimeStream *mem = g_mime_stream_mem_new();
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-    if (g_mime_data_wrapper_write_to_stream(w, mem) < 0) {
-        g_object_unref(mem);
-        return NULL;
-    }
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    g_object_unref(mem);
-    return ba;
-}
-
 struct walker {
     int dos;                        /* strip of a message with CRLF line ends */
     int nested;                     /* inside an attached message/rfc822 */
@@ -217,7 +201,7 @@ static int notice_insert(struct homing_buf *out, size_t at, const char *text, co
 
 static void visit_html(struct walker *w, GMimePart *part, const char *path, int inline_part)
 {
-    GByteArray *ba = part_bytes(part);
+    GByteArray *ba = homing_mime_part_bytes(part);
     if (!ba) return;
     if (inline_pgp(ba) && keep_signed(w)) {
         g_byte_array_free(ba, TRUE);
@@ -276,7 +260,7 @@ static void visit_html(struct walker *w, GMimePart *part, const char *path, int 
  * leaves it as it is. */
 static void visit_text(struct walker *w, GMimePart *part, const char *path)
 {
-    GByteArray *ba = part_bytes(part);
+    GByteArray *ba = homing_mime_part_bytes(part);
     if (!ba) return;
     if (inline_pgp(ba) && keep_signed(w)) {
         g_byte_array_free(ba, TRUE);
