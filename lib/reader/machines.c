@@ -404,16 +404,36 @@ int homing_published_read(const char *path, struct homing_cidr **out, size_t *n)
     return 0;
 }
 
+/* The published lists' folder and its index, DIR/lists.tsv, where DIR
+ * defaults to the installed data's "published" folder; both readers of the
+ * lists (the machine ranges and the User-Agent bots) find them here and
+ * resolve the index's file names against dir. */
+#define MACHINES_PUBLISHED_PATH_MAX (4096 + 512)
+struct published_index {
+    char def[4096];
+    const char *dir; /* the caller's DIR, or def */
+    char path[MACHINES_PUBLISHED_PATH_MAX];
+};
+
+static int published_index(const char *dir, struct published_index *ix)
+{
+    if (!dir) {
+        if (reader_data_path("published", ix->def, sizeof ix->def) < 0) return -ENAMETOOLONG;
+        dir = ix->def;
+    }
+    ix->dir = dir;
+    int n = snprintf(ix->path, sizeof ix->path, "%s/lists.tsv", dir);
+    return n < 0 || (size_t)n >= sizeof ix->path ? -ENAMETOOLONG : 0;
+}
+
 int homing_machines_load_published(struct homing_machines *m, const char *dir, char *err,
                                    size_t errcap)
 {
     if (!m) return -EINVAL;
-    char def[4096], path[4096 + 512];
-    if (!dir) {
-        if (reader_data_path("published", def, sizeof def) < 0) return -ENAMETOOLONG;
-        dir = def;
-    }
-    if (snprintf(path, sizeof path, "%s/lists.tsv", dir) >= (int)sizeof path) return -ENAMETOOLONG;
+    struct published_index ix;
+    if (published_index(dir, &ix) < 0) return -ENAMETOOLONG;
+    dir = ix.dir;
+    const char *path = ix.path;
     struct homing_buf text;
     int rc = homing_file_read(path, HOMING_MACHINES_FILE_MAX, &text);
     if (rc == -ENOENT) return 0; /* no published lists installed */
@@ -469,12 +489,10 @@ int homing_machines_load_published(struct homing_machines *m, const char *dir, c
 int homing_published_ua_bots(const char *dir, char *out, size_t cap)
 {
     if (!out || !cap) return -EINVAL;
-    char def[4096], path[4096 + 512];
-    if (!dir) {
-        if (reader_data_path("published", def, sizeof def) < 0) return -ENAMETOOLONG;
-        dir = def;
-    }
-    if (snprintf(path, sizeof path, "%s/lists.tsv", dir) >= (int)sizeof path) return -ENAMETOOLONG;
+    struct published_index ix;
+    if (published_index(dir, &ix) < 0) return -ENAMETOOLONG;
+    dir = ix.dir;
+    const char *path = ix.path;
     struct homing_buf text;
     int rc = homing_file_read(path, HOMING_MACHINES_FILE_MAX, &text);
     if (rc < 0) return rc;
