@@ -333,6 +333,20 @@ int sq_run_final(struct sq *q, sqlite3_stmt *st, const char *what)
     return r;
 }
 
+int sq_one_int64(struct sq *q, sqlite3_stmt *st, bool cached, const char *what, int64_t *out)
+{
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        r = sq_fail(q, rc, what);
+    if (cached)
+        sqlite3_reset(st);
+    else
+        sqlite3_finalize(st);
+    return r;
+}
+
 int sq_bindv(struct sq *q, sqlite3_stmt *st, int first, const char *fmt, va_list ap)
 {
     int i = first;

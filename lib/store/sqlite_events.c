@@ -111,16 +111,11 @@ int sq_floods_close(struct homing_store *s, int64_t before_us, size_t *closed, s
                      before_us)) < 0)
         goto fail;
     sqlite3_stmt *st;
-    int rc;
+    int64_t pending;
     if (!(st = sq_prepare(q, "SELECT count(*) FROM flood_pending"))) goto fail_io;
-    rc = sqlite3_step(st);
-    *left = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) {
-        r = sq_fail(q, rc, "counting floods");
-        goto fail;
-    }
+    if ((r = sq_one_int64(q, st, false, "counting floods", &pending)) < 0) goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
+    *left = (size_t)pending;
     return 0;
 fail_io:
     r = -EIO;
@@ -187,13 +182,7 @@ int sq_events_count(struct homing_store *s, uint64_t message, int64_t *n)
     sqlite3_stmt *st = sq_stmt(q, message ? ST_EVENTS_COUNT_MESSAGE : ST_EVENTS_COUNT_ALL);
     if (!st) return -EIO;
     if (message) sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
-    int rc = sqlite3_step(st), r = 0;
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    else
-        r = sq_fail(q, rc, "counting events");
-    sqlite3_reset(st);
-    return r;
+    return sq_one_int64(q, st, true, "counting events", n);
 }
 
 int sq_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows, size_t *n)

@@ -17,6 +17,8 @@
 
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "homing/store.h"
 #include "lib/store/store_int.h"
@@ -112,6 +114,10 @@ sqlite3_stmt *sq_prepare(struct sq *q, const char *sql);
 int sq_run_cached(struct sq *q, sqlite3_stmt *st, const char *what);
 /* Runs a statement of sq_prepare that returns no rows, and finalizes it. */
 int sq_run_final(struct sq *q, sqlite3_stmt *st, const char *what);
+/* Runs a statement (bound by the caller) that returns one row, an aggregate
+ * such as count(*), and sets *out to its first column; then lets it go, reset
+ * when cached, finalized when not. *out is left alone on error. */
+int sq_one_int64(struct sq *q, sqlite3_stmt *st, bool cached, const char *what, int64_t *out);
 /* A transaction: write takes the write lock at once (BEGIN IMMEDIATE). */
 int sq_begin(struct sq *q, int write);
 int sq_commit(struct sq *q);
