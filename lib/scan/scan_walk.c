@@ -39,17 +39,6 @@ static int ascii_superset(const char *cs)
     return 1;
 }
 
-static GMimeMessage *parse(const char *data, size_t len)
-{
-    homing_mime_init();
-    GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(s);
-    g_object_unref(s);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
-    return m;
-}
-
 static char *first_mailbox(InternetAddressList *l)
 {
     if (!l) return NULL;
@@ -418,7 +407,7 @@ int homing_scan_message(const char *data, size_t len, const struct homing_scan_o
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
     int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
     if (depth < 0) return depth;
-    GMimeMessage *m = parse(data, len);
+    GMimeMessage *m = homing_mime_parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_scan_result *res = calloc(1, sizeof *res);
     if (!res) {
@@ -449,7 +438,7 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
     int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
     if (depth < 0) return depth;
-    GMimeMessage *m = parse(data, len);
+    GMimeMessage *m = homing_mime_parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_strip_stats s = {0};
     char *sender = first_mailbox(g_mime_message_get_from(m));

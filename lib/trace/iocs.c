@@ -352,12 +352,7 @@ int homing_trace_iocs(const char *msg, size_t len, json_t **out)
     if (len > HOMING_TRACE_MESSAGE_MAX) return -E2BIG;
     int rc = mime_addr_check(msg, len); /* GMime's group parser recurses */
     if (rc < 0) return rc;
-    homing_mime_init();
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    g_object_unref(st);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
+    GMimeMessage *m = homing_mime_parse(msg, len);
     if (!m) return -EBADMSG;
     struct iocs c = {.urls = json_array(),
                      .domains = json_array(),
