@@ -65,6 +65,15 @@ static int path_ok(const char *what, const char *p)
     return 0;
 }
 
+/* path_ok for the paths both backup and restore write or read: the backup's
+ * DIR, the key file and the documents' folder. */
+static int paths_ok(struct cli *cli, const char *dir)
+{
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    return path_ok("DIR", dir) && path_ok("keys.file", set->keys.file) &&
+           path_ok("docs.dir", set->docs.dir);
+}
+
 static const char backup_usage[] =
     "usage: homing backup DIR [--passphrase-file FILE]\n\n"
     "Writes a backup of this instance into DIR (created, must not exist): a consistent\n"
@@ -256,11 +265,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
     int ar = backup_args("backup", argc, argv, &dir, &passfile, NULL);
     if (ar != CLI_OK) return ar;
     if (cli_config(cli) < 0) return CLI_ERROR;
-    if (!path_ok("DIR", dir) ||
-        !path_ok("keys.file", homing_config_settings(cli->config)->keys.file) ||
-        !path_ok("docs.dir", homing_config_settings(cli->config)->docs.dir) ||
-        !path_ok("-c", cli->config_path))
-        return CLI_ERROR;
+    if (!paths_ok(cli, dir) || !path_ok("-c", cli->config_path)) return CLI_ERROR;
     char db[BACKUP_PATH_BUF];
     int sf = store_file(cli, db, sizeof db);
     if (sf == -ENAMETOOLONG)
@@ -474,10 +479,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
     int ar = backup_args("restore", argc, argv, &dir, &passfile, &force);
     if (ar != CLI_OK) return ar;
     if (cli_config(cli) < 0) return CLI_ERROR;
-    if (!path_ok("DIR", dir) ||
-        !path_ok("keys.file", homing_config_settings(cli->config)->keys.file) ||
-        !path_ok("docs.dir", homing_config_settings(cli->config)->docs.dir))
-        return CLI_ERROR;
+    if (!paths_ok(cli, dir)) return CLI_ERROR;
     char db[BACKUP_PATH_BUF];
     int sf = store_file(cli, db, sizeof db);
     if (sf == -ENAMETOOLONG)
