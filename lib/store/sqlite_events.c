@@ -49,32 +49,37 @@ static int sq_flood_add(struct sq *q, const struct homing_flood_count *f)
                           homing_event_kind_name(f->kind), f->dropped, f->first_us, f->last_us);
 }
 
+int sq_events_insert(struct sq *q, struct homing_event *evs, size_t n, size_t *done)
+{
+    sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
+    sqlite3_stmt *many = n >= SQ_EVENT_ROWS ? sq_stmt(q, ST_EVENT_INSERT_MANY) : NULL;
+    if (!one || (n >= SQ_EVENT_ROWS && !many)) return -EIO;
+    while (*done < n) {
+        size_t k = n - *done >= SQ_EVENT_ROWS ? SQ_EVENT_ROWS : 1;
+        sqlite3_stmt *st = k > 1 ? many : one;
+        for (size_t i = 0; i < k; i++) sq_bind_event(st, (int)i * SQ_EVENT_PARAMS, &evs[*done + i]);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            int r = sq_fail(q, rc, "appending event");
+            return r == -EEXIST ? -EINVAL : r; /* a CHECK failed: bad detail JSON */
+        }
+        int64_t last = sqlite3_last_insert_rowid(q->db);
+        for (size_t i = 0; i < k; i++) evs[*done + i].id = last - (int64_t)(k - 1 - i);
+        *done += k;
+    }
+    return 0;
+}
+
 int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,
                          const struct homing_flood_count *floods, size_t nf, const char *cursor,
                          int64_t position)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
-    sqlite3_stmt *many = n >= SQ_EVENT_ROWS ? sq_stmt(q, ST_EVENT_INSERT_MANY) : NULL;
-    if (!one || (n >= SQ_EVENT_ROWS && !many)) return -EIO;
     int r = sq_begin(q, 1);
     if (r < 0) return r;
     size_t done = 0;
-    while (done < n) {
-        size_t k = n - done >= SQ_EVENT_ROWS ? SQ_EVENT_ROWS : 1;
-        sqlite3_stmt *st = k > 1 ? many : one;
-        for (size_t i = 0; i < k; i++) sq_bind_event(st, (int)i * SQ_EVENT_PARAMS, &evs[done + i]);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            r = sq_fail(q, rc, "appending event");
-            if (r == -EEXIST) r = -EINVAL; /* a CHECK failed: bad detail JSON */
-            goto fail;
-        }
-        int64_t last = sqlite3_last_insert_rowid(q->db);
-        for (size_t i = 0; i < k; i++) evs[done + i].id = last - (int64_t)(k - 1 - i);
-        done += k;
-    }
+    if ((r = sq_events_insert(q, evs, n, &done)) < 0) goto fail;
     for (size_t i = 0; i < nf; i++)
         if ((r = sq_flood_add(q, &floods[i])) < 0) goto fail;
     if (cursor && (r = sq_cursor_set(s, cursor, position)) < 0) goto fail;

@@ -193,6 +193,11 @@ int sq_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t in
 /* sqlite_events.c */
 /* Binds event e to parameters base+1 .. base+SQ_EVENT_PARAMS. */
 void sq_bind_event(sqlite3_stmt *st, int base, const struct homing_event *e);
+/* Inserts evs (SQ_EVENT_ROWS to a statement where there are that many) in
+ * the caller's write transaction and sets their ids; *done counts the events
+ * given ids so far, which the caller takes back when it rolls back. A CHECK
+ * failure (bad detail JSON) is -EINVAL. */
+int sq_events_insert(struct sq *q, struct homing_event *evs, size_t n, size_t *done);
 int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
                      int64_t position);
 int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,
