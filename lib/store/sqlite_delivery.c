@@ -125,9 +125,7 @@ int sq_events_append_once(struct homing_store *s, const char *key, struct homing
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;
 fail:
-    sq_rollback(q);
-    for (size_t i = 0; i < done; i++) evs[i].id = 0;
-    return r;
+    return sq_events_abort(q, evs, done, r);
 }
 
 /* The claim and the kept report in one transaction (the claim's own statement

@@ -71,6 +71,14 @@ int sq_events_insert(struct sq *q, struct homing_event *evs, size_t n, size_t *d
     return 0;
 }
 
+int sq_events_abort(struct sq *q, struct homing_event *evs, size_t done, int r)
+{
+    sq_rollback(q);
+    /* Nothing was stored: take back the ids handed out so far. */
+    for (size_t i = 0; i < done; i++) evs[i].id = 0;
+    return r;
+}
+
 int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,
                          const struct homing_flood_count *floods, size_t nf, const char *cursor,
                          int64_t position)
@@ -86,10 +94,7 @@ int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;
 fail:
-    sq_rollback(q);
-    /* Nothing was stored: take back the ids handed out so far. */
-    for (size_t i = 0; i < done; i++) evs[i].id = 0;
-    return r;
+    return sq_events_abort(q, evs, done, r);
 }
 
 int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,

@@ -198,6 +198,9 @@ void sq_bind_event(sqlite3_stmt *st, int base, const struct homing_event *e);
  * given ids so far, which the caller takes back when it rolls back. A CHECK
  * failure (bad detail JSON) is -EINVAL. */
 int sq_events_insert(struct sq *q, struct homing_event *evs, size_t n, size_t *done);
+/* Rolls back the transaction of sq_events_insert and takes back the ids it
+ * handed out to the first done events; returns r. */
+int sq_events_abort(struct sq *q, struct homing_event *evs, size_t done, int r);
 int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
                      int64_t position);
 int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,
