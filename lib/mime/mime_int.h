@@ -24,6 +24,21 @@ void homing_mime_init(void);
  * out of memory. */
 char *homing_mime_decode_words(const char *s);
 
+/* The decoded bytes (transfer encoding undone) of a leaf part, as a
+ * GByteArray the caller frees with g_byte_array_free(ba, TRUE); NULL when the
+ * part has no content or it cannot be decoded. Declared with GLib's and
+ * GMime's struct tags so that this header does not pull GMime into modules
+ * that only read header fields (fields.c, qp.c). */
+struct _GByteArray;
+struct _GMimePart;
+struct _GByteArray *homing_mime_part_bytes(struct _GMimePart *part);
+
+/* A message parsed from memory (GMime copies data) with GMime's default
+ * options, GMime set up first; the caller's to g_object_unref; NULL when
+ * GMime finds no message. */
+struct _GMimeMessage;
+struct _GMimeMessage *homing_mime_parse(const char *data, size_t len);
+
 /* One field of a header section, as positions in the message (fields.c). */
 struct homing_mime_field {
     size_t start;              /* the field's first byte */

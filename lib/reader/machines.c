@@ -404,21 +404,39 @@ int homing_published_read(const char *path, struct homing_cidr **out, size_t *n)
     return 0;
 }
 
+/* The published lists' folder and its index, DIR/lists.tsv, where DIR
+ * defaults to the installed data's "published" folder; both readers of the
+ * lists (the machine ranges and the User-Agent bots) find them here and
+ * resolve the index's file names against dir. */
+#define MACHINES_PUBLISHED_PATH_MAX (4096 + 512)
+struct published_index {
+    char def[4096];
+    const char *dir; /* the caller's DIR, or def */
+    char path[MACHINES_PUBLISHED_PATH_MAX];
+};
+
+static int published_index(const char *dir, struct published_index *ix)
+{
+    if (!dir) {
+        if (reader_data_path("published", ix->def, sizeof ix->def) < 0) return -ENAMETOOLONG;
+        dir = ix->def;
+    }
+    ix->dir = dir;
+    int n = snprintf(ix->path, sizeof ix->path, "%s/lists.tsv", dir);
+    return n < 0 || (size_t)n >= sizeof ix->path ? -ENAMETOOLONG : 0;
+}
+
 int homing_machines_load_published(struct homing_machines *m, const char *dir, char *err,
                                    size_t errcap)
 {
     if (!m) return -EINVAL;
-    char def[4096], path[4096 + 512];
-    if (!dir) {
-        if (reader_data_path("published", def, sizeof def) < 0) return -ENAMETOOLONG;
-        dir = def;
-    }
-    if (snprintf(path, sizeof path, "%s/lists.tsv", dir) >= (int)sizeof path) return -ENAMETOOLONG;
+    struct published_index ix;
+    if (published_index(dir, &ix) < 0) return -ENAMETOOLONG;
     struct homing_buf text;
-    int rc = homing_file_read(path, HOMING_MACHINES_FILE_MAX, &text);
+    int rc = homing_file_read(ix.path, HOMING_MACHINES_FILE_MAX, &text);
     if (rc == -ENOENT) return 0; /* no published lists installed */
     if (rc < 0) {
-        if (err) snprintf(err, errcap, "%s: %s", path, strerror(-rc));
+        if (err) snprintf(err, errcap, "%s: %s", ix.path, strerror(-rc));
         return rc;
     }
     struct homing_lines lines;
@@ -438,14 +456,14 @@ int homing_machines_load_published(struct homing_machines *m, const char *dir, c
         if (ncol != 4 || !col[3][0] || strchr(col[0], '/') || col[0][0] == '.' ||
             strlen(col[2]) >= HOMING_MACHINE_NAME_MAX || (cl = mclass_parse(col[1])) < 0 ||
             ++lists > HOMING_PUBLISHED_LISTS_MAX) {
-            if (err) snprintf(err, errcap, "%s:%ld: malformed list entry", path, lines.lineno);
+            if (err) snprintf(err, errcap, "%s:%ld: malformed list entry", ix.path, lines.lineno);
             rc = -EINVAL;
             break;
         }
         k.mclass = (uint8_t)cl;
         homing_strlcpy(k.name, col[2], sizeof k.name);
         char file[4096 + 512];
-        if (snprintf(file, sizeof file, "%s/%s", dir, col[0]) >= (int)sizeof file) {
+        if (snprintf(file, sizeof file, "%s/%s", ix.dir, col[0]) >= (int)sizeof file) {
             rc = -ENAMETOOLONG;
             break;
         }
@@ -469,14 +487,10 @@ int homing_machines_load_published(struct homing_machines *m, const char *dir, c
 int homing_published_ua_bots(const char *dir, char *out, size_t cap)
 {
     if (!out || !cap) return -EINVAL;
-    char def[4096], path[4096 + 512];
-    if (!dir) {
-        if (reader_data_path("published", def, sizeof def) < 0) return -ENAMETOOLONG;
-        dir = def;
-    }
-    if (snprintf(path, sizeof path, "%s/lists.tsv", dir) >= (int)sizeof path) return -ENAMETOOLONG;
+    struct published_index ix;
+    if (published_index(dir, &ix) < 0) return -ENAMETOOLONG;
     struct homing_buf text;
-    int rc = homing_file_read(path, HOMING_MACHINES_FILE_MAX, &text);
+    int rc = homing_file_read(ix.path, HOMING_MACHINES_FILE_MAX, &text);
     if (rc < 0) return rc;
     struct homing_lines lines;
     homing_lines_init(&lines, text.data, text.len, HOMING_MACHINES_LINE_MAX, HOMING_LINES_SKIP);
@@ -487,7 +501,7 @@ int homing_published_ua_bots(const char *dir, char *out, size_t cap)
         if (reader_split_tabs(line, col, 4) != 4 || strcmp(col[1], "ua-bot") != 0) continue;
         if (strchr(col[0], '/') || col[0][0] == '.')
             found = -EINVAL;
-        else if (snprintf(out, cap, "%s/%s", dir, col[0]) >= (int)cap)
+        else if (snprintf(out, cap, "%s/%s", ix.dir, col[0]) >= (int)cap)
             found = -ENAMETOOLONG;
         else
             found = 0;

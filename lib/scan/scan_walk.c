@@ -39,17 +39,6 @@ static int ascii_superset(const char *cs)
     return 1;
 }
 
-static GMimeMessage *parse(const char *data, size_t len)
-{
-    homing_mime_init();
-    GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(s);
-    g_object_unref(s);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
-    return m;
-}
-
 static char *first_mailbox(InternetAddressList *l)
 {
     if (!l) return NULL;
@@ -78,22 +67,6 @@ static char *recipient_of(GMimeMessage *m)
         if (r) return r;
     }
     return first_mailbox(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO));
-}
-
-/* Decoded (transfer encoding undone) bytes of a leaf part. */
-static GByteArray *part_bytes(GMimePart *part)
-{
-    GMimeDataWrapper *w = g_mime_part_get_content(part);
-    if (!w) return NULL;
-    GMimeStream *mem = g_mime_stream_mem_new();
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-    if (g_mime_data_wrapper_write_to_stream(w, mem) < 0) {
-        g_object_unref(mem);
-        return NULL;
-    }
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    g_object_unref(mem);
-    return ba;
 }
 
 struct walker {
@@ -217,7 +190,7 @@ static int notice_insert(struct homing_buf *out, size_t at, const char *text, co
 
 static void visit_html(struct walker *w, GMimePart *part, const char *path, int inline_part)
 {
-    GByteArray *ba = part_bytes(part);
+    GByteArray *ba = homing_mime_part_bytes(part);
     if (!ba) return;
     if (inline_pgp(ba) && keep_signed(w)) {
         g_byte_array_free(ba, TRUE);
@@ -276,7 +249,7 @@ static void visit_html(struct walker *w, GMimePart *part, const char *path, int 
  * leaves it as it is. */
 static void visit_text(struct walker *w, GMimePart *part, const char *path)
 {
-    GByteArray *ba = part_bytes(part);
+    GByteArray *ba = homing_mime_part_bytes(part);
     if (!ba) return;
     if (inline_pgp(ba) && keep_signed(w)) {
         g_byte_array_free(ba, TRUE);
@@ -434,7 +407,7 @@ int homing_scan_message(const char *data, size_t len, const struct homing_scan_o
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
     int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
     if (depth < 0) return depth;
-    GMimeMessage *m = parse(data, len);
+    GMimeMessage *m = homing_mime_parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_scan_result *res = calloc(1, sizeof *res);
     if (!res) {
@@ -465,7 +438,7 @@ int homing_strip_message(const char *data, size_t len, const struct homing_scan_
     if (len > HOMING_SCAN_MESSAGE_MAX) return -E2BIG;
     int depth = mime_addr_check(data, len); /* GMime's group parser recurses */
     if (depth < 0) return depth;
-    GMimeMessage *m = parse(data, len);
+    GMimeMessage *m = homing_mime_parse(data, len);
     if (!m) return -EBADMSG;
     struct homing_strip_stats s = {0};
     char *sender = first_mailbox(g_mime_message_get_from(m));

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,20 @@ int sq_run_final(struct sq *q, sqlite3_stmt *st, const char *what)
     return r;
 }
 
+int sq_one_int64(struct sq *q, sqlite3_stmt *st, bool cached, const char *what, int64_t *out)
+{
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        r = sq_fail(q, rc, what);
+    if (cached)
+        sqlite3_reset(st);
+    else
+        sqlite3_finalize(st);
+    return r;
+}
+
 int sq_bindv(struct sq *q, sqlite3_stmt *st, int first, const char *fmt, va_list ap)
 {
     int i = first;
@@ -370,19 +385,31 @@ int sq_bind(struct sq *q, sqlite3_stmt *st, const char *fmt, ...)
     return r;
 }
 
+/* Binds fmt's arguments from the first parameter on; when that fails the
+ * statement is let go as its owner wants it (a cached one reset for its next
+ * user, a one-off one finalized), so that callers only return the error. */
+static int sq_bind_or_release(struct sq *q, sqlite3_stmt *st, bool cached, const char *fmt,
+                              va_list ap)
+{
+    int r = sq_bindv(q, st, 1, fmt, ap);
+    if (r < 0) {
+        if (cached)
+            sqlite3_reset(st);
+        else
+            sqlite3_finalize(st);
+    }
+    return r;
+}
+
 int sq_exec(struct sq *q, const char *what, const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *st = sq_prepare(q, sql);
     if (!st) return -EIO;
     va_list ap;
     va_start(ap, fmt);
-    int r = sq_bindv(q, st, 1, fmt, ap);
+    int r = sq_bind_or_release(q, st, false, fmt, ap);
     va_end(ap);
-    if (r < 0) {
-        sqlite3_finalize(st);
-        return r;
-    }
-    return sq_run_final(q, st, what);
+    return r < 0 ? r : sq_run_final(q, st, what);
 }
 
 int sq_exec_cached(struct sq *q, enum sq_stmt id, const char *what, const char *fmt, ...)
@@ -391,13 +418,9 @@ int sq_exec_cached(struct sq *q, enum sq_stmt id, const char *what, const char *
     if (!st) return -EIO;
     va_list ap;
     va_start(ap, fmt);
-    int r = sq_bindv(q, st, 1, fmt, ap);
+    int r = sq_bind_or_release(q, st, true, fmt, ap);
     va_end(ap);
-    if (r < 0) {
-        sqlite3_reset(st);
-        return r;
-    }
-    return sq_run_cached(q, st, what);
+    return r < 0 ? r : sq_run_cached(q, st, what);
 }
 
 sqlite3_stmt *sq_query(struct sq *q, const char *sql, const char *fmt, ...)
@@ -406,13 +429,9 @@ sqlite3_stmt *sq_query(struct sq *q, const char *sql, const char *fmt, ...)
     if (!st) return NULL;
     va_list ap;
     va_start(ap, fmt);
-    int r = sq_bindv(q, st, 1, fmt, ap);
+    int r = sq_bind_or_release(q, st, false, fmt, ap);
     va_end(ap);
-    if (r < 0) {
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
+    return r < 0 ? NULL : st;
 }
 
 sqlite3_stmt *sq_query_cached(struct sq *q, enum sq_stmt id, const char *fmt, ...)
@@ -421,13 +440,9 @@ sqlite3_stmt *sq_query_cached(struct sq *q, enum sq_stmt id, const char *fmt, ..
     if (!st) return NULL;
     va_list ap;
     va_start(ap, fmt);
-    int r = sq_bindv(q, st, 1, fmt, ap);
+    int r = sq_bind_or_release(q, st, true, fmt, ap);
     va_end(ap);
-    if (r < 0) {
-        sqlite3_reset(st);
-        return NULL;
-    }
-    return st;
+    return r < 0 ? NULL : st;
 }
 
 static const struct store_ops sqlite_ops = {

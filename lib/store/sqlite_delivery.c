@@ -118,29 +118,14 @@ int sq_events_append_once(struct homing_store *s, const char *key, struct homing
                           size_t n)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
-    if (!one) return -EIO;
     int r = sq_begin(q, 1);
     size_t done = 0;
     if (r < 0) return r;
-    if ((r = claim_key(q, key)) < 0) goto fail;
-    for (; done < n; done++) {
-        sq_bind_event(one, 0, &evs[done]);
-        int rc = sqlite3_step(one);
-        sqlite3_reset(one);
-        if (rc != SQLITE_DONE) {
-            r = sq_fail(q, rc, "appending event");
-            if (r == -EEXIST) r = -EINVAL;
-            goto fail;
-        }
-        evs[done].id = sqlite3_last_insert_rowid(q->db);
-    }
+    if ((r = claim_key(q, key)) < 0 || (r = sq_events_insert(q, evs, n, &done)) < 0) goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;
 fail:
-    sq_rollback(q);
-    for (size_t i = 0; i < done; i++) evs[i].id = 0;
-    return r;
+    return sq_events_abort(q, evs, done, r);
 }
 
 /* The claim and the kept report in one transaction (the claim's own statement

@@ -49,42 +49,52 @@ static int sq_flood_add(struct sq *q, const struct homing_flood_count *f)
                           homing_event_kind_name(f->kind), f->dropped, f->first_us, f->last_us);
 }
 
+int sq_events_insert(struct sq *q, struct homing_event *evs, size_t n, size_t *done)
+{
+    sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
+    sqlite3_stmt *many = n >= SQ_EVENT_ROWS ? sq_stmt(q, ST_EVENT_INSERT_MANY) : NULL;
+    if (!one || (n >= SQ_EVENT_ROWS && !many)) return -EIO;
+    while (*done < n) {
+        size_t k = n - *done >= SQ_EVENT_ROWS ? SQ_EVENT_ROWS : 1;
+        sqlite3_stmt *st = k > 1 ? many : one;
+        for (size_t i = 0; i < k; i++) sq_bind_event(st, (int)i * SQ_EVENT_PARAMS, &evs[*done + i]);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            int r = sq_fail(q, rc, "appending event");
+            return r == -EEXIST ? -EINVAL : r; /* a CHECK failed: bad detail JSON */
+        }
+        int64_t last = sqlite3_last_insert_rowid(q->db);
+        for (size_t i = 0; i < k; i++) evs[*done + i].id = last - (int64_t)(k - 1 - i);
+        *done += k;
+    }
+    return 0;
+}
+
+int sq_events_abort(struct sq *q, struct homing_event *evs, size_t done, int r)
+{
+    sq_rollback(q);
+    /* Nothing was stored: take back the ids handed out so far. */
+    for (size_t i = 0; i < done; i++) evs[i].id = 0;
+    return r;
+}
+
 int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,
                          const struct homing_flood_count *floods, size_t nf, const char *cursor,
                          int64_t position)
 {
     struct sq *q = (struct sq *)s;
-    sqlite3_stmt *one = sq_stmt(q, ST_EVENT_INSERT);
-    sqlite3_stmt *many = n >= SQ_EVENT_ROWS ? sq_stmt(q, ST_EVENT_INSERT_MANY) : NULL;
-    if (!one || (n >= SQ_EVENT_ROWS && !many)) return -EIO;
     int r = sq_begin(q, 1);
     if (r < 0) return r;
     size_t done = 0;
-    while (done < n) {
-        size_t k = n - done >= SQ_EVENT_ROWS ? SQ_EVENT_ROWS : 1;
-        sqlite3_stmt *st = k > 1 ? many : one;
-        for (size_t i = 0; i < k; i++) sq_bind_event(st, (int)i * SQ_EVENT_PARAMS, &evs[done + i]);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            r = sq_fail(q, rc, "appending event");
-            if (r == -EEXIST) r = -EINVAL; /* a CHECK failed: bad detail JSON */
-            goto fail;
-        }
-        int64_t last = sqlite3_last_insert_rowid(q->db);
-        for (size_t i = 0; i < k; i++) evs[done + i].id = last - (int64_t)(k - 1 - i);
-        done += k;
-    }
+    if ((r = sq_events_insert(q, evs, n, &done)) < 0) goto fail;
     for (size_t i = 0; i < nf; i++)
         if ((r = sq_flood_add(q, &floods[i])) < 0) goto fail;
     if (cursor && (r = sq_cursor_set(s, cursor, position)) < 0) goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
     return 0;
 fail:
-    sq_rollback(q);
-    /* Nothing was stored: take back the ids handed out so far. */
-    for (size_t i = 0; i < done; i++) evs[i].id = 0;
-    return r;
+    return sq_events_abort(q, evs, done, r);
 }
 
 int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
@@ -111,16 +121,11 @@ int sq_floods_close(struct homing_store *s, int64_t before_us, size_t *closed, s
                      before_us)) < 0)
         goto fail;
     sqlite3_stmt *st;
-    int rc;
+    int64_t pending;
     if (!(st = sq_prepare(q, "SELECT count(*) FROM flood_pending"))) goto fail_io;
-    rc = sqlite3_step(st);
-    *left = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) {
-        r = sq_fail(q, rc, "counting floods");
-        goto fail;
-    }
+    if ((r = sq_one_int64(q, st, false, "counting floods", &pending)) < 0) goto fail;
     if ((r = sq_commit(q)) < 0) goto fail;
+    *left = (size_t)pending;
     return 0;
 fail_io:
     r = -EIO;
@@ -187,13 +192,7 @@ int sq_events_count(struct homing_store *s, uint64_t message, int64_t *n)
     sqlite3_stmt *st = sq_stmt(q, message ? ST_EVENTS_COUNT_MESSAGE : ST_EVENTS_COUNT_ALL);
     if (!st) return -EIO;
     if (message) sqlite3_bind_int64(st, 1, (sqlite3_int64)message);
-    int rc = sqlite3_step(st), r = 0;
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    else
-        r = sq_fail(q, rc, "counting events");
-    sqlite3_reset(st);
-    return r;
+    return sq_one_int64(q, st, true, "counting events", n);
 }
 
 int sq_report(struct homing_store *s, uint64_t message, struct homing_report_row **rows, size_t *n)

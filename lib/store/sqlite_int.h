@@ -17,6 +17,8 @@
 
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "homing/store.h"
 #include "lib/store/store_int.h"
@@ -112,6 +114,10 @@ sqlite3_stmt *sq_prepare(struct sq *q, const char *sql);
 int sq_run_cached(struct sq *q, sqlite3_stmt *st, const char *what);
 /* Runs a statement of sq_prepare that returns no rows, and finalizes it. */
 int sq_run_final(struct sq *q, sqlite3_stmt *st, const char *what);
+/* Runs a statement (bound by the caller) that returns one row, an aggregate
+ * such as count(*), and sets *out to its first column; then lets it go, reset
+ * when cached, finalized when not. *out is left alone on error. */
+int sq_one_int64(struct sq *q, sqlite3_stmt *st, bool cached, const char *what, int64_t *out);
 /* A transaction: write takes the write lock at once (BEGIN IMMEDIATE). */
 int sq_begin(struct sq *q, int write);
 int sq_commit(struct sq *q);
@@ -187,6 +193,14 @@ int sq_recipient_set_state(struct homing_store *s, uint64_t message, uint32_t in
 /* sqlite_events.c */
 /* Binds event e to parameters base+1 .. base+SQ_EVENT_PARAMS. */
 void sq_bind_event(sqlite3_stmt *st, int base, const struct homing_event *e);
+/* Inserts evs (SQ_EVENT_ROWS to a statement where there are that many) in
+ * the caller's write transaction and sets their ids; *done counts the events
+ * given ids so far, which the caller takes back when it rolls back. A CHECK
+ * failure (bad detail JSON) is -EINVAL. */
+int sq_events_insert(struct sq *q, struct homing_event *evs, size_t n, size_t *done);
+/* Rolls back the transaction of sq_events_insert and takes back the ids it
+ * handed out to the first done events; returns r. */
+int sq_events_abort(struct sq *q, struct homing_event *evs, size_t done, int r);
 int sq_events_append(struct homing_store *s, struct homing_event *evs, size_t n, const char *cursor,
                      int64_t position);
 int sq_events_append_all(struct homing_store *s, struct homing_event *evs, size_t n,

@@ -187,13 +187,7 @@ int sq_notifications_last(struct homing_store *s, int64_t *id)
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = sq_prepare(q, "SELECT coalesce(max(id), 0) FROM notifications");
     if (!st) return -EIO;
-    int rc = sqlite3_step(st), r = 0;
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    else
-        r = sq_fail(q, rc, "reading the newest notification");
-    sqlite3_finalize(st);
-    return r;
+    return sq_one_int64(q, st, false, "reading the newest notification", id);
 }
 
 int sq_notification_exists(struct homing_store *s, const struct homing_notification_query *qr,

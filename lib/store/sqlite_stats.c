@@ -60,6 +60,16 @@ static int stats_done(struct homing_store *s, sqlite3_stmt *st, int rc, const ch
     return r;
 }
 
+/* Ends a loop over rows that may have stopped early on its own error r (out
+ * of memory growing the result): the statement finalized and r kept, or, when
+ * it ran to its end, stats_done's verdict. */
+static int stats_end(struct homing_store *s, sqlite3_stmt *st, int rc, int r, const char *what)
+{
+    if (r == 0) return stats_done(s, st, rc, what);
+    sqlite3_finalize(st);
+    return r;
+}
+
 int sqlite_message_query(struct homing_store *s, const struct homing_message_query *q,
                          struct homing_message **out, size_t *n)
 {
@@ -83,10 +93,7 @@ int sqlite_message_query(struct homing_store *s, const struct homing_message_que
         if ((r = sqlite_read_message_row(st, m)) < 0) break;
         m->recipient_count = (size_t)sqlite3_column_int64(st, 7);
     }
-    if (r == 0)
-        r = stats_done(s, st, rc, "listing messages");
-    else
-        sqlite3_finalize(st);
+    r = stats_end(s, st, rc, r, "listing messages");
     if (r < 0) {
         homing_messages_free(arr, used);
         return r;
@@ -120,10 +127,7 @@ int sqlite_campaigns_list(struct homing_store *s, struct homing_campaign **out, 
         c->first_us = sqlite3_column_int64(st, 3);
         c->last_us = sqlite3_column_int64(st, 4);
     }
-    if (r == 0)
-        r = stats_done(s, st, rc, "listing campaigns");
-    else
-        sqlite3_finalize(st);
+    r = stats_end(s, st, rc, r, "listing campaigns");
     if (r < 0) {
         free(arr);
         return r;
@@ -338,10 +342,7 @@ int sqlite_stats_series(struct homing_store *s, const struct homing_message_quer
         homing_strlcpy(p->cls, cls ? cls : "", sizeof p->cls);
         p->count = sqlite3_column_int64(st, 3);
     }
-    if (r == 0)
-        r = stats_done(s, st, rc, "reading the series");
-    else
-        sqlite3_finalize(st);
+    r = stats_end(s, st, rc, r, "reading the series");
     if (r < 0) {
         free(arr);
         return r;

@@ -684,6 +684,20 @@ out:
     return err;
 }
 
+/* The key of sig for a check (a signature or an ARC seal). Returns 0 with
+ * the key; 1 when there is none to check with, sig then settled: a key record
+ * that is there but unusable makes a checked signature that failed, as in
+ * OpenDKIM; no key, a revoked or undecodable one are errors of their own
+ * (result_word); -ENOMEM. */
+static int sig_key(struct homing_resolver *res, struct dkim_sig *sig, struct dkim_key *key)
+{
+    int rc = key_fetch(res, sig, key);
+    if (rc <= 0) return rc;
+    sig->err = (enum dkim_err)rc;
+    sig->processed = true;
+    return 1;
+}
+
 /* ---- one signature: the hashes and the check ---- */
 
 /* The body hash of sig, shared with an earlier signature of the same message
@@ -804,16 +818,8 @@ static int sig_verify(struct homing_resolver *res, struct dkim_sig *sigs, size_t
         return 0;
     }
     struct dkim_key key = {0};
-    int rc = key_fetch(res, sig, &key);
-    if (rc < 0) return rc;
-    if (rc > 0) {
-        /* A key record that is there but unusable makes a checked signature
-         * that failed, as in OpenDKIM; no key, a revoked or undecodable one
-         * are errors of their own (result_word). */
-        sig->err = (enum dkim_err)rc;
-        sig->processed = true;
-        return 0;
-    }
+    int rc = sig_key(res, sig, &key);
+    if (rc != 0) return rc < 0 ? rc : 0;
     rc = body_hash(sigs, k, msg + body_off, len - body_off, md);
     unsigned char hh[EVP_MAX_MD_SIZE];
     unsigned int hhlen = 0;
@@ -982,13 +988,8 @@ int auth_dkim_seal_verify(struct homing_resolver *res, struct dkim_sig *sig, con
         return 0;
     }
     struct dkim_key key = {0};
-    int rc = key_fetch(res, sig, &key);
-    if (rc < 0) return rc;
-    if (rc > 0) {
-        sig->err = (enum dkim_err)rc;
-        sig->processed = true;
-        return 0;
-    }
+    int rc = sig_key(res, sig, &key);
+    if (rc != 0) return rc < 0 ? rc : 0;
     struct canon_out *co = malloc(sizeof *co);
     if (!co) {
         key_clear(&key);

@@ -245,21 +245,6 @@ struct walk {
     size_t parts;
 };
 
-static GByteArray *part_bytes(GMimePart *part)
-{
-    GMimeDataWrapper *w = g_mime_part_get_content(part);
-    if (!w) return NULL;
-    GMimeStream *mem = g_mime_stream_mem_new();
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-    if (g_mime_data_wrapper_write_to_stream(w, mem) < 0) {
-        g_object_unref(mem);
-        return NULL;
-    }
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    g_object_unref(mem);
-    return ba;
-}
-
 static void attachment(struct iocs *c, GMimePart *part, const char *name, GByteArray *ba)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -334,7 +319,7 @@ static void walk_obj(struct walk *w, GMimeObject *obj, int depth)
     GMimeContentType *ct = g_mime_object_get_content_type(obj);
     int text = ct && g_mime_content_type_is_type(ct, "text", "*");
     int html = ct && g_mime_content_type_is_type(ct, "text", "html");
-    GByteArray *ba = part_bytes(part);
+    GByteArray *ba = homing_mime_part_bytes(part);
     if (!ba) return;
     if (name || (disp && strcasecmp(disp, "attachment") == 0) || !text) {
         attachment(w->c, part, name, ba);
@@ -367,12 +352,7 @@ int homing_trace_iocs(const char *msg, size_t len, json_t **out)
     if (len > HOMING_TRACE_MESSAGE_MAX) return -E2BIG;
     int rc = mime_addr_check(msg, len); /* GMime's group parser recurses */
     if (rc < 0) return rc;
-    homing_mime_init();
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    g_object_unref(st);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
+    GMimeMessage *m = homing_mime_parse(msg, len);
     if (!m) return -EBADMSG;
     struct iocs c = {.urls = json_array(),
                      .domains = json_array(),

@@ -51,17 +51,12 @@ static void one_part(GMimeObject *parent, GMimeObject *obj, gpointer user)
 int track_html_parts(const char *msg, size_t len,
                      int (*cb)(void *ctx, const char *html, size_t len), void *ctx)
 {
-    homing_mime_init();
     if (mime_addr_check(msg, len) < 0) return -ELOOP; /* GMime's group parser recurses */
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+    GMimeMessage *m = homing_mime_parse(msg, len);
     struct parts_walk w = {cb, ctx, 0};
     if (m) {
         g_mime_message_foreach(m, one_part, &w);
         g_object_unref(m);
     }
-    g_object_unref(p);
-    g_object_unref(st);
     return w.r;
 }

@@ -65,6 +65,15 @@ static int path_ok(const char *what, const char *p)
     return 0;
 }
 
+/* path_ok for the paths both backup and restore write or read: the backup's
+ * DIR, the key file and the documents' folder. */
+static int paths_ok(struct cli *cli, const char *dir)
+{
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    return path_ok("DIR", dir) && path_ok("keys.file", set->keys.file) &&
+           path_ok("docs.dir", set->docs.dir);
+}
+
 static const char backup_usage[] =
     "usage: homing backup DIR [--passphrase-file FILE]\n\n"
     "Writes a backup of this instance into DIR (created, must not exist): a consistent\n"
@@ -229,27 +238,34 @@ static int plain_name(const char *n)
     return n[0] && n[0] != '.' && !strchr(n, '/') && strlen(n) < BACKUP_NAME_MAX;
 }
 
+/* The arguments of backup and restore: DIR, --passphrase-file FILE and, for
+ * restore only (force not NULL), --force. CLI_OK, or the usage error. */
+static int backup_args(const char *cmd, int argc, char **argv, const char **dir,
+                       const char **passfile, int *force)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc)
+            *passfile = argv[++i];
+        else if (force && strcmp(argv[i], "--force") == 0)
+            *force = 1;
+        else if (argv[i][0] == '-')
+            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+        else if (!*dir)
+            *dir = argv[i];
+        else
+            return cli_usage_error(cmd, "one directory");
+    }
+    return *dir ? CLI_OK : cli_usage_error(cmd, "which directory?");
+}
+
 int cmd_backup(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, backup_usage)) return CLI_OK;
     const char *dir = NULL, *passfile = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc)
-            passfile = argv[++i];
-        else if (argv[i][0] == '-')
-            return cli_usage_error("backup", "unknown option '%s'", argv[i]);
-        else if (!dir)
-            dir = argv[i];
-        else
-            return cli_usage_error("backup", "one directory");
-    }
-    if (!dir) return cli_usage_error("backup", "which directory?");
+    int ar = backup_args("backup", argc, argv, &dir, &passfile, NULL);
+    if (ar != CLI_OK) return ar;
     if (cli_config(cli) < 0) return CLI_ERROR;
-    if (!path_ok("DIR", dir) ||
-        !path_ok("keys.file", homing_config_settings(cli->config)->keys.file) ||
-        !path_ok("docs.dir", homing_config_settings(cli->config)->docs.dir) ||
-        !path_ok("-c", cli->config_path))
-        return CLI_ERROR;
+    if (!paths_ok(cli, dir) || !path_ok("-c", cli->config_path)) return CLI_ERROR;
     char db[BACKUP_PATH_BUF];
     int sf = store_file(cli, db, sizeof db);
     if (sf == -ENAMETOOLONG)
@@ -460,24 +476,10 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, restore_usage)) return CLI_OK;
     const char *dir = NULL, *passfile = NULL;
     int force = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc)
-            passfile = argv[++i];
-        else if (strcmp(argv[i], "--force") == 0)
-            force = 1;
-        else if (argv[i][0] == '-')
-            return cli_usage_error("restore", "unknown option '%s'", argv[i]);
-        else if (!dir)
-            dir = argv[i];
-        else
-            return cli_usage_error("restore", "one directory");
-    }
-    if (!dir) return cli_usage_error("restore", "which directory?");
+    int ar = backup_args("restore", argc, argv, &dir, &passfile, &force);
+    if (ar != CLI_OK) return ar;
     if (cli_config(cli) < 0) return CLI_ERROR;
-    if (!path_ok("DIR", dir) ||
-        !path_ok("keys.file", homing_config_settings(cli->config)->keys.file) ||
-        !path_ok("docs.dir", homing_config_settings(cli->config)->docs.dir))
-        return CLI_ERROR;
+    if (!paths_ok(cli, dir)) return CLI_ERROR;
     char db[BACKUP_PATH_BUF];
     int sf = store_file(cli, db, sizeof db);
     if (sf == -ENAMETOOLONG)

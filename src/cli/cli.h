@@ -43,6 +43,9 @@ int cli_config(struct cli *cli);
  * file in HOMING_SYSCONFDIR (the system one). The caller frees it; NULL when
  * out of memory. */
 char *cli_state_dir(const char *config_path);
+/* Cuts path (a buffer of cap bytes) to its directory, in place: "/" for a
+ * file at the root, "." for a bare name. */
+void cli_dirname(char *path, size_t cap);
 /* Opens the store named by the configuration, reporting failures itself. */
 struct homing_store *cli_store(struct cli *cli);
 /* Loads the token key file named by the configuration. */

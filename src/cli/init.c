@@ -125,13 +125,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
         homing_strlcpy(dir, argv[i], sizeof dir);
     } else {
         homing_strlcpy(dir, cli->config_path, sizeof dir);
-        char *slash = strrchr(dir, '/');
-        if (slash == dir)
-            dir[1] = '\0';
-        else if (slash)
-            *slash = '\0';
-        else
-            strcpy(dir, ".");
+        cli_dirname(dir, sizeof dir);
     }
     if (mkdir(dir, 0750) < 0 && errno != EEXIST)
         return cli_fail("cannot create %s: %s", dir, strerror(errno));

@@ -107,17 +107,22 @@ int cli_fail(const char *fmt, ...)
     return CLI_ERROR;
 }
 
+void cli_dirname(char *path, size_t cap)
+{
+    char *slash = strrchr(path, '/');
+    if (slash == path)
+        path[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        homing_strlcpy(path, ".", cap);
+}
+
 char *cli_state_dir(const char *config_path)
 {
     char *dir = strdup(config_path);
     if (!dir) return NULL;
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
+    cli_dirname(dir, strlen(config_path) + 1);
     /* /etc is read-only to the daemon (ProtectSystem=strict): the system
      * configuration keeps its state where the FHS puts it. */
     if (strcmp(dir, HOMING_SYSCONFDIR) == 0) {

@@ -57,22 +57,31 @@ struct update_list {
     int changed;
 };
 
-static int cidr_cmp(const struct homing_cidr *a, const struct homing_cidr *b)
+static int cidr_cmp(const void *pa, const void *pb)
 {
+    const struct homing_cidr *a = pa, *b = pb;
     if (a->addr.family != b->addr.family) return a->addr.family < b->addr.family ? -1 : 1;
     int c = memcmp(a->addr.bytes, b->addr.bytes, 16);
     if (c) return c;
     return a->bits < b->bits ? -1 : a->bits > b->bits;
 }
 
-/* Prefixes in b and not in a, and in a and not in b; both sorted, unique. */
-static void diff(const struct homing_cidr *a, size_t na, const struct homing_cidr *b, size_t nb,
-                 size_t *added, size_t *removed)
+static int str_cmp(const void *a, const void *b)
 {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Elements (of size el, ordered by cmp) in b and not in a, and in a and not
+ * in b; both sorted, unique. One merge walk for the prefixes and the
+ * User-Agent patterns alike. */
+static void diff(const void *a, size_t na, const void *b, size_t nb, size_t el,
+                 int (*cmp)(const void *, const void *), size_t *added, size_t *removed)
+{
+    const char *pa = a, *pb = b;
     size_t i = 0, j = 0;
     *added = *removed = 0;
     while (i < na || j < nb) {
-        int c = i == na ? 1 : j == nb ? -1 : cidr_cmp(&a[i], &b[j]);
+        int c = i == na ? 1 : j == nb ? -1 : cmp(pa + i * el, pb + j * el);
         if (c < 0)
             (*removed)++, i++;
         else if (c > 0)
@@ -91,22 +100,6 @@ static int path_join(char *out, size_t cap, const char *dir, const char *name)
     out[a] = '/';
     memcpy(out + a + 1, name, b + 1);
     return 0;
-}
-
-/* As diff, for sorted unique strings (User-Agent patterns). */
-static void diff_strv(char **a, size_t na, char **b, size_t nb, size_t *added, size_t *removed)
-{
-    size_t i = 0, j = 0;
-    *added = *removed = 0;
-    while (i < na || j < nb) {
-        int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i], b[j]);
-        if (c < 0)
-            (*removed)++, i++;
-        else if (c > 0)
-            (*added)++, j++;
-        else
-            i++, j++;
-    }
 }
 
 static int exists(const char *path)
@@ -294,12 +287,12 @@ int cmd_update_data(struct cli *cli, int argc, char **argv)
         if (l->ua) {
             char **op = NULL;
             if (!exists(old_path) || homing_ua_bots_read(old_path, &op, &on) < 0) on = 0;
-            diff_strv(op, on, l->pats, l->npats, &added, &removed);
+            diff(op, on, l->pats, l->npats, sizeof *op, str_cmp, &added, &removed);
             homing_strv_free(op, on);
         } else {
             struct homing_cidr *ov = NULL;
             if (exists(old_path) && homing_published_read(old_path, &ov, &on) < 0) on = 0;
-            diff(ov, on, l->v, l->n, &added, &removed);
+            diff(ov, on, l->v, l->n, sizeof *ov, cidr_cmp, &added, &removed);
             free(ov);
         }
         printf("%s: %zu %s, %zu added, %zu removed%s\n", l->file, l->ua ? l->npats : l->n,
