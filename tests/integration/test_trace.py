@@ -6,7 +6,7 @@ cross-checked against OpenDKIM's own opendkim-testmsg on the same messages.
    arguments below, or NAME.args, one argument a line) and compared byte for
    byte with NAME.json. UPDATE_GOLDEN=1 rewrites the goldens instead (review
    every change by hand before committing).
-2. A dnsmasq started here on 127.0.53.77:53 serves the DKIM keys of zone.txt;
+2. A dnsmasq started here on port 53 of a free 127.53.x.y serves the DKIM keys of zone.txt;
    opendkim-testmsg and homing (with its default system resolver, i.e. the
    live-DNS path) run in a private mount namespace whose /etc/resolv.conf
    names that server, so neither leaves the machine. For each DKIM message the
@@ -23,6 +23,7 @@ Environment: HOMING_BIN, HOMING_SRC. A missing tool is a failure, never a skip.
 """
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -38,7 +39,30 @@ DATA = os.path.join(SRC, "tests", "data", "trace")
 ZONE = os.path.join(DATA, "zone.txt")
 DEFAULT_ARGS = ["--trusted-host", "mx.example.org", "--trusted-host", ".int.example.org",
                 "--authserv-id", "mx.example.org", "--dns-zone", "tests/data/trace/zone.txt"]
-DNS_ADDR = "127.0.53.77"
+def free_loopback_53():
+    """A loopback address whose port 53 is free, UDP and TCP: resolv.conf
+    names a server by address only (port 53), so two runs of this test on one
+    machine (CI beside a developer's make test) each need their own address.
+    127.53.0.0/16, tried at random, DNS_ADDR_TRIES times."""
+    for _ in range(DNS_ADDR_TRIES):
+        addr = f"127.53.{random.randrange(256)}.{random.randrange(1, 255)}"
+        socks = []
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind((addr, 53))
+            return addr
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no loopback address with port 53 free in 127.53.0.0/16")
+
+
+DNS_ADDR_TRIES = 50
+DNS_ADDR = free_loopback_53()
 # No configuration file unless a check brings its own: a var/homing.conf left
 # in the tree must not change what the goldens see.
 ENV = dict(os.environ, HOMING_CONFIG="/nonexistent/homing.conf")
@@ -199,17 +223,18 @@ def text_escaping():
 
 def dns_budget():
     """Issue 15: with a resolver that never answers (a UDP socket on
-    127.0.53.79:53 that reads and drops every query), one message costs the
+    port 53 of a free loopback address, reading and dropping every query), one message costs the
     DNS budget (default 3 s, --dns-budget, trace.dns_budget_ms), not the
     resolver's timeout per query (5 s each before), and every verdict that
     needed DNS is temperror."""
+    hole = free_loopback_53()
     bh = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    bh.bind(("127.0.53.79", 53))
+    bh.bind((hole, 53))
     tmp = tempfile.mkdtemp(prefix="homing-trace-budget-")
     try:
         resolv = os.path.join(tmp, "resolv.conf")
         with open(resolv, "w") as f:
-            f.write("nameserver 127.0.53.79\n")  # glibc's defaults: 5 s, 2 attempts
+            f.write(f"nameserver {hole}\n")  # glibc's defaults: 5 s, 2 attempts
         conf = os.path.join(tmp, "homing.conf")
         with open(conf, "w") as f:
             f.write("[trace]\ndns_budget_ms = 1500\n")
