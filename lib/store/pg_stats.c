@@ -185,14 +185,6 @@ static int stats_states(struct pg *p, const struct homing_message_query *q, stru
     return 0;
 }
 
-static void stats_count_set(struct homing_stats_count *c, const int64_t *v)
-{
-    c->human = v[0];
-    c->machine = v[1];
-    c->unknown = v[2];
-    c->all = v[3];
-}
-
 static int stats_reasons(struct pg *p, const struct homing_message_query *q, struct homing_stats *o)
 {
     PGresult *res;
@@ -242,8 +234,8 @@ static int stats_links(struct pg *p, const struct homing_message_query *q, struc
         }
         int64_t v[8];
         for (int c = 0; c < 8; c++) v[c] = pg_int(res, i, 3 + c);
-        stats_count_set(&x->clicks, v);
-        stats_count_set(&x->clickers, v + 4);
+        store_stats_count_set(&x->clicks, v);
+        store_stats_count_set(&x->clickers, v + 4);
     }
     PQclear(res);
     return r;
@@ -276,11 +268,11 @@ int pg_stats(struct homing_store *s, const struct homing_message_query *q, struc
                   "FROM message_stats WHERE message IN (" SEL_MESSAGES ")",
                   q, v, 20, "counting hits");
     if (r < 0) goto fail;
-    stats_count_set(&o->opens, v);
-    stats_count_set(&o->clicks, v + 4);
-    stats_count_set(&o->documents, v + 8);
-    stats_count_set(&o->openers, v + 12);
-    stats_count_set(&o->clickers, v + 16);
+    store_stats_count_set(&o->opens, v);
+    store_stats_count_set(&o->clicks, v + 4);
+    store_stats_count_set(&o->documents, v + 8);
+    store_stats_count_set(&o->openers, v + 12);
+    store_stats_count_set(&o->clickers, v + 16);
     if ((r = stats_row(p,
                        "SELECT count(*), count(*) FILTER (WHERE forward != 0) FROM readers "
                        "WHERE message IN (" SEL_MESSAGES ")",

@@ -184,14 +184,6 @@ static int stats_states(struct homing_store *s, const struct homing_message_quer
     return stats_done(s, st, rc, "counting states");
 }
 
-static void stats_count_set(struct homing_stats_count *c, const int64_t *v)
-{
-    c->human = v[0];
-    c->machine = v[1];
-    c->unknown = v[2];
-    c->all = v[3];
-}
-
 static int stats_reasons(struct homing_store *s, const struct homing_message_query *q,
                          struct homing_stats *o)
 {
@@ -250,8 +242,8 @@ static int stats_links(struct homing_store *s, const struct homing_message_query
         }
         int64_t v[8];
         for (int i = 0; i < 8; i++) v[i] = sqlite3_column_int64(st, 3 + i);
-        stats_count_set(&x->clicks, v);
-        stats_count_set(&x->clickers, v + 4);
+        store_stats_count_set(&x->clicks, v);
+        store_stats_count_set(&x->clickers, v + 4);
     }
     if (r < 0) {
         sqlite3_finalize(st);
@@ -283,11 +275,11 @@ int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
                   "FROM message_stats WHERE message IN (" SEL_MESSAGES ")",
                   q, v, 20, "counting hits");
     if (r < 0) goto fail;
-    stats_count_set(&o->opens, v);
-    stats_count_set(&o->clicks, v + 4);
-    stats_count_set(&o->documents, v + 8);
-    stats_count_set(&o->openers, v + 12);
-    stats_count_set(&o->clickers, v + 16);
+    store_stats_count_set(&o->opens, v);
+    store_stats_count_set(&o->clicks, v + 4);
+    store_stats_count_set(&o->documents, v + 8);
+    store_stats_count_set(&o->openers, v + 12);
+    store_stats_count_set(&o->clickers, v + 16);
     if ((r = stats_row(s,
                        "SELECT count(*), total(forward != 0) FROM readers WHERE message IN "
                        "(" SEL_MESSAGES ")",

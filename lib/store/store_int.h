@@ -66,6 +66,16 @@ struct store_hour_add {
     int64_t count;
 };
 
+/* A stats query's four sums (human, machine, unknown, all) into c: how every
+ * backend's stats operation reads its counter rows. */
+static inline void store_stats_count_set(struct homing_stats_count *c, const int64_t *v)
+{
+    c->human = v[0];
+    c->machine = v[1];
+    c->unknown = v[2];
+    c->all = v[3];
+}
+
 struct store_stats_put {
     struct store_recipient_add *recipients;
     size_t nrecipients;
