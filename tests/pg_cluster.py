@@ -61,6 +61,10 @@ def main():
                      '(Debian package postgresql)')
         os.chown(tmp, pw.pw_uid, pw.pw_gid)
         as_server = ['runuser', '-u', 'postgres', '--']
+    # The socket's directory is searchable by all: homing serve started as
+    # root drops to the homing user before it connects. The data directory
+    # inside stays the server's own (initdb makes it 0700).
+    os.chmod(tmp, 0o711)
     data = os.path.join(tmp, 'data')
     log = os.path.join(tmp, 'server.log')
 

@@ -2,11 +2,9 @@
  * pg.c: the PostgreSQL backend's statements, parameter and result helpers,
  * error mapping, its ops table and its line in the registry.
  *
- * Contract: lib/store/pg_int.h. Every operation of store_ops is written
- * (the four stats ones last, pg_stats.c); the backend still declares
- * HOMING_STORE_CAP_PARTIAL, so only the backend test suite opens it
- * (homing_store_partial_allow), until the integration suites have run on it
- * (issue #14, docs/internals/store.md).
+ * Contract: lib/store/pg_int.h. Every operation of store_ops is written;
+ * `homing serve` and the CLI open it for store.url = postgresql://... or
+ * postgres://... (docs/internals/store.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -597,11 +595,9 @@ static const struct store_ops pg_ops = {
 
 /* No capability: PostgreSQL has no write-ahead log for homing to copy back,
  * its lock waits are the server's, durability is the server's setting
- * (synchronous_commit), and its backup is pg_dump. Every operation above is
- * written; PARTIAL stays until the integration suites have run against this
- * backend (issue #14: the lead lifts it). */
+ * (synchronous_commit), and its backup is pg_dump. */
 const struct homing_store_backend store_backend_postgresql = {
     "postgresql",
-    HOMING_STORE_CAP_PARTIAL,
+    0,
     &pg_ops,
 };

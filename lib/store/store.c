@@ -46,9 +46,11 @@ static const struct homing_store_backend *const store_backends[] = {
 };
 #define STORE_BACKENDS (sizeof store_backends / sizeof store_backends[0])
 
-/* Schemes a backend of issue #14 will take, named in the refusal until one
- * registers them. "postgres" is libpq's other URI scheme. */
-static const char *const store_planned[] = {"postgres"};
+/* Other names of a registered scheme: "postgres" is libpq's other URI scheme,
+ * so a URL copied from a libpq setting opens as written. */
+static const struct {
+    const char *alias, *scheme;
+} store_aliases[] = {{"postgres", "postgresql"}};
 
 /* Whether backends with HOMING_STORE_CAP_PARTIAL may be opened: only the
  * backend test suite sets it (homing_store_partial_allow). */
@@ -66,25 +68,25 @@ static int store_pick(const char *url, const struct homing_store_backend **out, 
 {
     size_t n = strcspn(url, ":/");
     if (url[n] == ':' && n > 0) {
+        const char *scheme = url;
+        size_t len = n;
+        for (size_t i = 0; i < sizeof store_aliases / sizeof store_aliases[0]; i++)
+            if (strlen(store_aliases[i].alias) == n && strncmp(url, store_aliases[i].alias, n) == 0) {
+                scheme = store_aliases[i].scheme;
+                len = strlen(scheme);
+            }
         for (size_t i = 0; i < STORE_BACKENDS; i++)
-            if (strlen(store_backends[i]->scheme) == n &&
-                strncmp(url, store_backends[i]->scheme, n) == 0) {
+            if (strlen(store_backends[i]->scheme) == len &&
+                strncmp(scheme, store_backends[i]->scheme, len) == 0) {
                 if ((store_backends[i]->caps & HOMING_STORE_CAP_PARTIAL) && !store_partial_ok)
                     return open_fail(err, errcap, -EPROTONOSUPPORT,
-                                     "PostgreSQL stores are not supported by this build yet "
-                                     "(issue #14: the %s backend is partial, for its tests "
-                                     "only); use sqlite:PATH",
+                                     "the %s store backend is not finished in this build (for "
+                                     "its tests only); use sqlite:PATH",
                                      store_backends[i]->scheme);
                 *out = store_backends[i];
                 *target = url + n + 1;
                 return 0;
             }
-        for (size_t i = 0; i < sizeof store_planned / sizeof store_planned[0]; i++)
-            if (strlen(store_planned[i]) == n && strncmp(url, store_planned[i], n) == 0)
-                return open_fail(err, errcap, -EPROTONOSUPPORT,
-                                 "PostgreSQL stores are not supported by this build yet (issue "
-                                 "#14: no backend registers '%.*s:'); use sqlite:PATH",
-                                 (int)n, url);
         /* A scheme we do not know must not be taken for a relative file name. */
         if (strncmp(url + n, "://", 3) == 0)
             return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'", (int)n + 3,

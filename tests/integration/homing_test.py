@@ -57,6 +57,11 @@ class Instance:
             "public.base_url": f"http://127.0.0.1:{self.public_port}",
             "admin.listen": f"127.0.0.1:{self.admin_port}",
         }
+        # Run beside tests/pg_cluster.py, the instance's store is a schema of
+        # its own in that PostgreSQL server (the integration_pg suites).
+        pg = os.environ.get("HOMING_TEST_STORE_POSTGRESQL")
+        if pg:
+            overrides["store.url"] = pg % ("it_" + os.urandom(6).hex())
         overrides.update(extra_config or {})
         self.set_config(overrides)
 

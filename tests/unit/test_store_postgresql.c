@@ -119,24 +119,31 @@ static void append_two_months(struct fixture *f)
     assert_int_equal(homing_store_events_append(f->s, ev, 3), 0);
 }
 
-/* Until the backend is complete, programs cannot open it. */
-static void test_partial_refused(void **state)
+/* Programs open the backend without the tests' partial switch, by either of
+ * libpq's URI schemes (postgres:// is an alias of postgresql://). */
+static void test_open_by_both_schemes(void **state)
 {
     struct fixture *f = *state;
-    char err[256];
+    char err[256], alias[URL_MAX];
     struct homing_store *s = NULL;
-    assert_true(homing_store_caps(f->s) & HOMING_STORE_CAP_PARTIAL);
+    assert_false(homing_store_caps(f->s) & HOMING_STORE_CAP_PARTIAL);
     homing_store_partial_allow(0);
-    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err),
-                     -EPROTONOSUPPORT);
-    assert_non_null(strstr(err, "issue #14"));
-    assert_null(s);
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err), 0);
+    homing_store_close(s);
+    s = NULL;
+    assert_true(strncmp(f->url, "postgresql:", 11) == 0);
+    snprintf(alias, sizeof alias, "postgres:%s", f->url + 11);
+    assert_int_equal(homing_store_open(alias, NULL, "normal", &s, err, sizeof err), 0);
+    homing_store_close(s);
+    s = NULL;
     int v, latest;
-    assert_int_equal(homing_store_inspect(f->url, NULL, &v, &latest, err, sizeof err),
-                     -EPROTONOSUPPORT);
-    homing_store_partial_allow(1);
-    assert_int_equal(homing_store_inspect(f->url, NULL, &v, &latest, err, sizeof err), 0);
+    assert_int_equal(homing_store_inspect(alias, NULL, &v, &latest, err, sizeof err), 0);
     assert_int_equal(v, latest);
+    /* A scheme that only looks like one is still refused, not taken as a file. */
+    assert_int_equal(homing_store_open("postgresqlx://h/db", NULL, "normal", &s, err, sizeof err),
+                     -EINVAL);
+    assert_null(s);
+    homing_store_partial_allow(1);
 }
 
 static void test_partitions_by_month(void **state)
@@ -587,7 +594,7 @@ static void test_bad_urls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_partial_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_by_both_schemes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partitions_by_month, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_drops_partitions, setup, teardown),
