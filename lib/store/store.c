@@ -71,7 +71,8 @@ static int store_pick(const char *url, const struct homing_store_backend **out, 
         const char *scheme = url;
         size_t len = n;
         for (size_t i = 0; i < sizeof store_aliases / sizeof store_aliases[0]; i++)
-            if (strlen(store_aliases[i].alias) == n && strncmp(url, store_aliases[i].alias, n) == 0) {
+            if (strlen(store_aliases[i].alias) == n &&
+                strncmp(url, store_aliases[i].alias, n) == 0) {
                 scheme = store_aliases[i].scheme;
                 len = strlen(scheme);
             }
