@@ -34,10 +34,10 @@ enum homing_message_mode {
 
 /* Opens (creating if needed) the store named by url: "SCHEME:..." picks the
  * backend registered for SCHEME ("sqlite:PATH"; a bare path is SQLite's, and
- * relative paths are taken from base_dir, which may be NULL). A scheme no
- * backend of this build has is refused: -EPROTONOSUPPORT for
- * "postgresql://..." (the PostgreSQL backend of issue #14), -EINVAL for any
- * other "scheme://". sync is "normal" or "full" (store.sync): "full" needs a
+ * relative paths are taken from base_dir, which may be NULL;
+ * "postgresql://..." or "postgres://..." is PostgreSQL's). A scheme no
+ * backend of this build has is refused: -EINVAL for any other "scheme://".
+ * sync is "normal" or "full" (store.sync): "full" needs a
  * backend with HOMING_STORE_CAP_SYNC (-ENOTSUP otherwise). err gets a
  * one-line reason on failure. */
 int homing_store_open(const char *url, const char *base_dir, const char *sync,
@@ -53,7 +53,7 @@ void homing_store_close(struct homing_store *s);
 #define HOMING_STORE_CAP_SYNC       (1u << 2) /* store.sync "full": a commit survives power loss */
 #define HOMING_STORE_CAP_BACKUP     (1u << 3) /* homing_store_backup: the store is one file */
 /* Not a feature but a warning: some operations of this header return -ENOTSUP
- * (a backend still being written, issue #14). homing_store_open and
+ * (a backend still being written). homing_store_open and
  * homing_store_inspect refuse such a backend unless the process called
  * homing_store_partial_allow (homing/store_engine.h): only the backend test
  * suite does, so no program runs on a store that cannot do its work. */

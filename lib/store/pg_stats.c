@@ -246,7 +246,7 @@ int pg_stats(struct homing_store *s, const struct homing_message_query *q, struc
     struct pg *p = (struct pg *)s;
     int r = pg_begin_read(p);
     if (r < 0) return r;
-    int64_t v[20] = {0};
+    int64_t v[STORE_STATS_N] = {0};
     if ((r = stats_row(p, "SELECT count(*) FROM (" SEL_MESSAGES ") x", q, &o->messages, 1,
                        "counting messages")) < 0 ||
         (r = stats_states(p, q, o)) < 0)
@@ -266,30 +266,21 @@ int pg_stats(struct homing_store *s, const struct homing_message_query *q, struc
                   "coalesce(sum(clickers_human), 0), coalesce(sum(clickers_machine), 0), "
                   "coalesce(sum(clickers_unknown), 0), coalesce(sum(clickers_all), 0) "
                   "FROM message_stats WHERE message IN (" SEL_MESSAGES ")",
-                  q, v, 20, "counting hits");
+                  q, v + STORE_STATS_TOTALS, 20, "counting hits");
     if (r < 0) goto fail;
-    store_stats_count_set(&o->opens, v);
-    store_stats_count_set(&o->clicks, v + 4);
-    store_stats_count_set(&o->documents, v + 8);
-    store_stats_count_set(&o->openers, v + 12);
-    store_stats_count_set(&o->clickers, v + 16);
     if ((r = stats_row(p,
                        "SELECT count(*), count(*) FILTER (WHERE forward != 0) FROM readers "
                        "WHERE message IN (" SEL_MESSAGES ")",
-                       q, v, 2, "counting readers")) < 0)
+                       q, v + STORE_STATS_READERS, 2, "counting readers")) < 0)
         goto fail;
-    o->readers = v[0];
-    o->possible_forwards = v[1];
     if ((r = stats_row(p,
                        "SELECT coalesce(sum(count) FILTER (WHERE kind = 'complaint'), 0), "
                        "coalesce(sum(count) FILTER (WHERE kind = 'autoreply'), 0), "
                        "coalesce(sum(count) FILTER (WHERE kind = 'read'), 0) FROM hourly_stats "
                        "WHERE class = '' AND message IN (" SEL_MESSAGES ")",
-                       q, v, 3, "counting reports")) < 0)
+                       q, v + STORE_STATS_REPORTS, 3, "counting reports")) < 0)
         goto fail;
-    o->complaints = v[0];
-    o->autoreplies = v[1];
-    o->read_receipts = v[2];
+    store_stats_totals_set(o, v);
     if ((r = stats_reasons(p, q, o)) < 0 || (r = stats_links(p, q, o)) < 0 ||
         (r = pg_commit(p)) < 0)
         goto fail;

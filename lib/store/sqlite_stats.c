@@ -257,7 +257,7 @@ int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
 {
     int r = sqlite_begin(s);
     if (r < 0) return r;
-    int64_t v[20] = {0};
+    int64_t v[STORE_STATS_N] = {0};
     if ((r = stats_row(s, "SELECT count(*) FROM (" SEL_MESSAGES ")", q, &o->messages, 1,
                        "counting messages")) < 0 ||
         (r = stats_states(s, q, o)) < 0)
@@ -273,29 +273,20 @@ int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
                   "total(openers_all), total(clickers_human), total(clickers_machine), "
                   "total(clickers_unknown), total(clickers_all) "
                   "FROM message_stats WHERE message IN (" SEL_MESSAGES ")",
-                  q, v, 20, "counting hits");
+                  q, v + STORE_STATS_TOTALS, 20, "counting hits");
     if (r < 0) goto fail;
-    store_stats_count_set(&o->opens, v);
-    store_stats_count_set(&o->clicks, v + 4);
-    store_stats_count_set(&o->documents, v + 8);
-    store_stats_count_set(&o->openers, v + 12);
-    store_stats_count_set(&o->clickers, v + 16);
     if ((r = stats_row(s,
                        "SELECT count(*), total(forward != 0) FROM readers WHERE message IN "
                        "(" SEL_MESSAGES ")",
-                       q, v, 2, "counting readers")) < 0)
+                       q, v + STORE_STATS_READERS, 2, "counting readers")) < 0)
         goto fail;
-    o->readers = v[0];
-    o->possible_forwards = v[1];
     if ((r = stats_row(s,
                        "SELECT total(count * (kind = 'complaint')), total(count * (kind = "
                        "'autoreply')), total(count * (kind = 'read')) FROM hourly_stats "
                        "WHERE class = '' AND message IN (" SEL_MESSAGES ")",
-                       q, v, 3, "counting reports")) < 0)
+                       q, v + STORE_STATS_REPORTS, 3, "counting reports")) < 0)
         goto fail;
-    o->complaints = v[0];
-    o->autoreplies = v[1];
-    o->read_receipts = v[2];
+    store_stats_totals_set(o, v);
     if ((r = stats_reasons(s, q, o)) < 0 || (r = stats_links(s, q, o)) < 0 ||
         (r = sqlite_commit(s)) < 0)
         goto fail;

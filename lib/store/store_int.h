@@ -76,6 +76,33 @@ static inline void store_stats_count_set(struct homing_stats_count *c, const int
     c->all = v[3];
 }
 
+/* The three summing queries of a stats operation, in the order each backend
+ * runs them into one array: 20 values over message_stats (opens, clicks,
+ * documents, openers, clickers, each as store_stats_count_set reads them),
+ * 2 over readers (all, possible forwards), 3 over hourly_stats (complaints,
+ * autoreplies, read receipts). */
+enum {
+    STORE_STATS_TOTALS = 0,
+    STORE_STATS_READERS = 20,
+    STORE_STATS_REPORTS = 22,
+    STORE_STATS_N = 25
+};
+
+/* Copies those values into o. */
+static inline void store_stats_totals_set(struct homing_stats *o, const int64_t *v)
+{
+    store_stats_count_set(&o->opens, v);
+    store_stats_count_set(&o->clicks, v + 4);
+    store_stats_count_set(&o->documents, v + 8);
+    store_stats_count_set(&o->openers, v + 12);
+    store_stats_count_set(&o->clickers, v + 16);
+    o->readers = v[STORE_STATS_READERS];
+    o->possible_forwards = v[STORE_STATS_READERS + 1];
+    o->complaints = v[STORE_STATS_REPORTS];
+    o->autoreplies = v[STORE_STATS_REPORTS + 1];
+    o->read_receipts = v[STORE_STATS_REPORTS + 2];
+}
+
 struct store_stats_put {
     struct store_recipient_add *recipients;
     size_t nrecipients;
