@@ -10,11 +10,7 @@
  * replaced by a fresh name (the harness that starts the server sets it); a
  * backend the harness has no database for fails the test rather than skip it.
  * Engine-specific checks (SQLite's triggers, files, pragmas) live in
- * test_store_sqlite.c, PostgreSQL's in test_store_postgresql.c. The
- * PostgreSQL backend is partial (HOMING_STORE_CAP_PARTIAL, issue #14): the
- * suite allows it (homing_store_partial_allow), and the tests that need its
- * missing operations are listed in store_tests_pending below, the one place:
- * each is printed as PENDING when its group runs and is not run.
+ * test_store_sqlite.c, PostgreSQL's in test_store_postgresql.c.
  */
 #ifndef HOMING_TESTS_STORE_BACKENDS_H
 #define HOMING_TESTS_STORE_BACKENDS_H
@@ -72,52 +68,21 @@ static inline const char *store_test_sync_full(void)
     return "normal";
 }
 
-/* The tests a backend cannot pass yet because operations they need are not
- * written (issue #14); test "*" is every test of the suite. Remove a line when
- * the operations land: the test then runs and must pass. */
-static const struct {
-    const char *scheme, *suite, *test, *needs;
-} store_tests_pending[] = {
-    /* none: PostgreSQL runs the whole suite. Format:
-     * {"postgresql", "privacy", "test_forget", "privacy_forget"}, */
-    {NULL, NULL, NULL, NULL},
-};
-
-static inline const char *store_test_pending(const char *scheme, const char *suite,
-                                             const char *test)
-{
-    for (size_t i = 0; store_tests_pending[i].scheme; i++)
-        if (strcmp(store_tests_pending[i].scheme, scheme) == 0 &&
-            strcmp(store_tests_pending[i].suite, suite) == 0 &&
-            (strcmp(store_tests_pending[i].test, "*") == 0 ||
-             strcmp(store_tests_pending[i].test, test) == 0))
-            return store_tests_pending[i].needs;
-    return NULL;
-}
-
-/* Runs group (an array of struct CMUnitTest) once per backend, less the
- * backend's pending tests (printed): the number of failed tests over all. */
+/* Runs group (an array of struct CMUnitTest) once per backend: the number of
+ * failed tests over all. Every backend runs every test; a backend still being
+ * written would declare HOMING_STORE_CAP_PARTIAL and fail the tests it cannot
+ * pass, rather than have them skipped. */
 #define STORE_RUN_ON_EVERY_BACKEND(suite, group)                                                   \
     ({                                                                                             \
         int failed_ = 0;                                                                           \
         const char *scheme_;                                                                       \
-        homing_store_partial_allow(1);                                                             \
         for (size_t i_ = 0; homing_store_backend_get(i_, &scheme_, NULL) == 0; i_++) {             \
             char name_[96];                                                                        \
             snprintf(name_, sizeof name_, "%s on %s", suite, scheme_);                             \
             store_test_scheme = scheme_;                                                           \
-            struct CMUnitTest run_[sizeof group / sizeof group[0]];                                \
-            size_t nrun_ = 0;                                                                      \
-            for (size_t j_ = 0; j_ < sizeof group / sizeof group[0]; j_++) {                       \
-                const char *needs_ = store_test_pending(scheme_, suite, group[j_].name);           \
-                if (needs_)                                                                        \
-                    printf("[ PENDING  ] %s: %s (issue #14: needs %s)\n", name_, group[j_].name,   \
-                           needs_);                                                                \
-                else                                                                               \
-                    run_[nrun_++] = group[j_];                                                     \
-            }                                                                                      \
             fflush(stdout);                                                                        \
-            if (nrun_) failed_ += _cmocka_run_group_tests(name_, run_, nrun_, NULL, NULL);         \
+            failed_ +=                                                                             \
+                _cmocka_run_group_tests(name_, group, sizeof group / sizeof group[0], NULL, NULL); \
         }                                                                                          \
         failed_;                                                                                   \
     })

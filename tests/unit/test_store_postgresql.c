@@ -30,6 +30,8 @@
 #include "homing/store_engine.h"
 #include "homing/util.h"
 
+#include "batch_feed.h"
+
 #define URL_MAX 512
 
 struct fixture {
@@ -53,7 +55,6 @@ static int setup(void **state)
     snprintf(f->schema, sizeof f->schema, "pgonly_%ld_%u", (long)getpid(), seq++);
     snprintf(f->url, sizeof f->url, tmpl, f->schema);
     char err[256];
-    homing_store_partial_allow(1);
     if (homing_store_open(f->url, NULL, "normal", &f->s, err, sizeof err) < 0) {
         fprintf(stderr, "open: %s\n", err);
         return -1;
@@ -76,7 +77,6 @@ static int teardown(void **state)
     homing_store_close(f->s);
     PQfinish(f->db);
     free(f);
-    homing_store_partial_allow(0);
     return 0;
 }
 
@@ -119,7 +119,7 @@ static void append_two_months(struct fixture *f)
     assert_int_equal(homing_store_events_append(f->s, ev, 3), 0);
 }
 
-/* Programs open the backend without the tests' partial switch, by either of
+/* Programs open the backend (it is not partial), by either of
  * libpq's URI schemes (postgres:// is an alias of postgresql://). */
 static void test_open_by_both_schemes(void **state)
 {
@@ -127,7 +127,6 @@ static void test_open_by_both_schemes(void **state)
     char err[256], alias[URL_MAX];
     struct homing_store *s = NULL;
     assert_false(homing_store_caps(f->s) & HOMING_STORE_CAP_PARTIAL);
-    homing_store_partial_allow(0);
     assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err), 0);
     homing_store_close(s);
     s = NULL;
@@ -143,7 +142,6 @@ static void test_open_by_both_schemes(void **state)
     assert_int_equal(homing_store_open("postgresqlx://h/db", NULL, "normal", &s, err, sizeof err),
                      -EINVAL);
     assert_null(s);
-    homing_store_partial_allow(1);
 }
 
 static void test_partitions_by_month(void **state)
@@ -357,13 +355,6 @@ static long long differ(struct fixture *f, const char *a, const char *b)
 #define SQL_CLASS                                                                                  \
     "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
 
-/* A reproducible sequence for test_batch_counters (a plain LCG). */
-static uint32_t lcg(uint32_t *seed)
-{
-    *seed = *seed * 1103515245u + 12345u;
-    return (*seed >> 16) & 0x7fff;
-}
-
 /* Every counter table of migration 0008 equals a count from scratch of the
  * enrichments, events and recipients it sums. */
 static void check_counters(struct fixture *f)
@@ -450,53 +441,8 @@ static void check_counters(struct fixture *f)
 static void test_batch_counters(void **state)
 {
     struct fixture *f = *state;
-    const char *rcpts[] = {"bob@example.net", "carol@example.com", "dave@example.org"};
-    const char *links[] = {"https://example.com/a", "https://example.com/b"};
-    struct homing_message_spec m = {
-        .subject = "t", .recipients = rcpts, .n_recipients = 3, .links = links, .n_links = 2};
-    uint64_t msgs[2];
-    for (int i = 0; i < 2; i++) assert_int_equal(homing_store_message_add(f->s, &m, &msgs[i]), 0);
-    static const char *const verdicts[] = {"human", "proxy-open", "prefetch",  "scanner",
-                                           "probe", "unknown",    "ua-unknown"};
-    static const unsigned kinds[] = {HOMING_EV_OPEN, HOMING_EV_CLICK, HOMING_EV_DOCUMENT_OPEN};
-    enum { HITS = 600, BATCH_MAX = 120 };
-    static struct homing_store_enrichment rows[BATCH_MAX];
-    uint32_t seed = 12345;
-    int done = 0, batches = 0;
-    int64_t rewrite_ids[8];
-    int nrewrite = 0;
-    while (done < HITS) {
-        int size = batches < 4 ? batches + 1 : 1 + (int)(lcg(&seed) % BATCH_MAX);
-        if (size > HITS - done) size = HITS - done;
-        for (int i = 0; i < size; i++) {
-            struct homing_event e;
-            memset(&e, 0, sizeof e);
-            e.kind = (uint16_t)kinds[lcg(&seed) % 3];
-            e.method = HOMING_METHOD_GET;
-            e.message = msgs[lcg(&seed) % 2];
-            e.recipient = (uint32_t)(lcg(&seed) % 4); /* 0: a per-message copy */
-            e.item = e.kind == HOMING_EV_CLICK ? 1 + (uint32_t)(lcg(&seed) % 2) : 0;
-            int64_t hour = (int64_t)(lcg(&seed) % 5);
-            e.time_us = 1700000000000000LL + hour * 3600000000LL + lcg(&seed);
-            assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
-            struct homing_store_enrichment *x = &rows[i];
-            memset(x, 0, sizeof *x);
-            x->event = e.id;
-            x->message = e.message;
-            x->recipient = e.recipient;
-            x->kind = e.kind;
-            x->item = e.item;
-            x->time_us = e.time_us;
-            homing_strlcpy(x->verdict, verdicts[lcg(&seed) % 7], sizeof x->verdict);
-            x->rules_version = 1;
-            x->json = "{}";
-            if (nrewrite < 8 && lcg(&seed) % 41 == 0) rewrite_ids[nrewrite++] = e.id;
-        }
-        assert_int_equal(
-            homing_store_enrichments_put(f->s, rows, (size_t)size, rows[size - 1].event), 0);
-        done += size;
-        batches++;
-    }
+    struct batch_feed feed;
+    batch_feed(f->s, 600, 120, 41, &feed);
     /* the first human open and click, before the reclassify (which does not
      * move them back) */
     assert_int_equal(differ(f,
@@ -507,20 +453,12 @@ static void test_batch_counters(void **state)
                             "min(time_us) FILTER (WHERE kind = 'click' AND " SQL_HUMAN ") "
                             "FROM enrichments GROUP BY message, recipient"),
                      0);
-    for (int i = 0; i < nrewrite; i++) {
-        struct homing_store_enrichment *e;
-        assert_int_equal(homing_store_enrichment_get(f->s, rewrite_ids[i], &e), 0);
-        homing_strlcpy(e->verdict, strcmp(e->verdict, "human") ? "human" : "scanner",
-                       sizeof e->verdict);
-        assert_int_equal(homing_store_enrichments_rewrite(f->s, e, 1), 0);
-        homing_store_enrichments_free(e, 1);
-    }
-    assert_true(nrewrite > 0);
+    batch_feed_reclassify(f->s, &feed);
     /* delivery reports (the later bounce of a recipient wins) and states */
     struct homing_event ev[3];
     memset(ev, 0, sizeof ev);
     for (int i = 0; i < 3; i++) {
-        ev[i].message = msgs[0];
+        ev[i].message = feed.msgs[0];
         ev[i].recipient = 2;
         ev[i].time_us = 1700000000000000LL + i;
     }
@@ -529,8 +467,8 @@ static void test_batch_counters(void **state)
     ev[1].detail = "{\"reason\":\"mailboxfull\"}";
     ev[2].detail = "{\"reason\":\"userunknown\",\"hard\":true}";
     assert_int_equal(homing_store_events_append(f->s, ev, 3), 0);
-    assert_int_equal(homing_store_recipient_set_state(f->s, msgs[0], 2, "bounced", 1), 0);
-    assert_int_equal(homing_store_recipient_set_state(f->s, msgs[1], 1, "delivered", 1), 0);
+    assert_int_equal(homing_store_recipient_set_state(f->s, feed.msgs[0], 2, "bounced", 1), 0);
+    assert_int_equal(homing_store_recipient_set_state(f->s, feed.msgs[1], 1, "delivered", 1), 0);
     check_counters(f);
     assert_true(one_int(f, "SELECT count(*) FROM hourly_stats") >= 30);
 

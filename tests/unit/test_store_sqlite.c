@@ -30,6 +30,8 @@
 #include "homing/util.h"
 #include "lib/store/store_int.h"
 
+#include "batch_feed.h"
+
 struct fixture {
     char dir[64];
     char db[128];
@@ -116,13 +118,6 @@ static long long differ(const char *db, const char *a, const char *b)
 #define SQL_CLASS                                                                                  \
     "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
 
-/* A reproducible sequence for test_batch_counters (a plain LCG). */
-static uint32_t lcg(uint32_t *seed)
-{
-    *seed = *seed * 1103515245u + 12345u;
-    return (*seed >> 16) & 0x7fff;
-}
-
 /* Enrichments stored in batches of every size, with many recipients, links,
  * hours, kinds and verdicts mixed in each (and some rewritten by a
  * reclassify): every counter table equals a count of the enrichments from
@@ -131,55 +126,8 @@ static uint32_t lcg(uint32_t *seed)
 static void test_batch_counters(void **state)
 {
     struct fixture *f = *state;
-    const char *rcpts[] = {"bob@example.net", "carol@example.com", "dave@example.org"};
-    const char *links[] = {"https://example.com/a", "https://example.com/b"};
-    struct homing_message_spec m = {
-        .subject = "t", .recipients = rcpts, .n_recipients = 3, .links = links, .n_links = 2};
-    uint64_t msgs[2];
-    for (int i = 0; i < 2; i++) assert_int_equal(homing_store_message_add(f->s, &m, &msgs[i]), 0);
-    static const char *const verdicts[] = {"human", "proxy-open", "prefetch",  "scanner",
-                                           "probe", "unknown",    "ua-unknown"};
-    static const unsigned kinds[] = {HOMING_EV_OPEN, HOMING_EV_CLICK, HOMING_EV_DOCUMENT_OPEN};
-    enum { HITS = 1500, BATCH_MAX = 300 };
-    static struct homing_store_enrichment rows[BATCH_MAX];
-    uint32_t seed = 12345;
-    int done = 0, batches = 0;
-    int64_t rewrite_ids[8];
-    int nrewrite = 0;
-    while (done < HITS) {
-        /* sizes 1, 2, ... then random up to BATCH_MAX */
-        int size = batches < 4 ? batches + 1 : 1 + (int)(lcg(&seed) % BATCH_MAX);
-        if (size > HITS - done) size = HITS - done;
-        for (int i = 0; i < size; i++) {
-            struct homing_event e;
-            memset(&e, 0, sizeof e);
-            e.kind = (uint16_t)kinds[lcg(&seed) % 3];
-            e.method = HOMING_METHOD_GET;
-            e.message = msgs[lcg(&seed) % 2];
-            e.recipient = (uint32_t)(lcg(&seed) % 4); /* 0: a per-message copy */
-            e.item = e.kind == HOMING_EV_CLICK ? 1 + (uint32_t)(lcg(&seed) % 2) : 0;
-            /* five hours, not in order: the earliest human time is a min */
-            int64_t hour = (int64_t)(lcg(&seed) % 5);
-            e.time_us = 1700000000000000LL + hour * 3600000000LL + lcg(&seed);
-            assert_int_equal(homing_store_events_append(f->s, &e, 1), 0);
-            struct homing_store_enrichment *x = &rows[i];
-            memset(x, 0, sizeof *x);
-            x->event = e.id;
-            x->message = e.message;
-            x->recipient = e.recipient;
-            x->kind = e.kind;
-            x->item = e.item;
-            x->time_us = e.time_us;
-            homing_strlcpy(x->verdict, verdicts[lcg(&seed) % 7], sizeof x->verdict);
-            x->rules_version = 1;
-            x->json = "{}";
-            if (nrewrite < 8 && lcg(&seed) % 97 == 0) rewrite_ids[nrewrite++] = e.id;
-        }
-        assert_int_equal(
-            homing_store_enrichments_put(f->s, rows, (size_t)size, rows[size - 1].event), 0);
-        done += size;
-        batches++;
-    }
+    struct batch_feed feed;
+    batch_feed(f->s, 1500, 300, 97, &feed);
     /* the first human open and click (before the reclassify, which does not
      * move them back: migration 0012) */
     assert_int_equal(differ(f->db,
@@ -191,15 +139,7 @@ static void test_batch_counters(void **state)
                             "FROM enrichments GROUP BY message, recipient"),
                      0);
     /* a reclassify moves some hits to another class */
-    for (int i = 0; i < nrewrite; i++) {
-        struct homing_store_enrichment *e;
-        assert_int_equal(homing_store_enrichment_get(f->s, rewrite_ids[i], &e), 0);
-        homing_strlcpy(e->verdict, strcmp(e->verdict, "human") ? "human" : "scanner",
-                       sizeof e->verdict);
-        assert_int_equal(homing_store_enrichments_rewrite(f->s, e, 1), 0);
-        homing_store_enrichments_free(e, 1);
-    }
-    assert_true(nrewrite > 0);
+    batch_feed_reclassify(f->s, &feed);
 
     assert_int_equal(
         differ(f->db,
