@@ -100,6 +100,8 @@ static const struct rp_reason_rule rp_rules[] = {
      "Exchange 2000/2003 NDR 4.4.7 'Could not deliver the message in the time limit specified' "
      "(Microsoft KB 284204); Exim 'retry time not reached for any host after a long failure "
      "period'"},
+    {"expired", P("envelope expired"),
+     "OpenSMTPD queue.c 'Envelope expired' (the queue's expiry of an envelope)"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
     {"virusdetected",
@@ -201,6 +203,11 @@ static const struct rp_reason_rule rp_rules[] = {
      "<host>'"},
     {"notaccept", P("null mx", "nullmx", "does not accept mail"),
      "RFC 7505 null MX; Postfix 'does not accept mail (nullMX)'"},
+    /* A domain without MX: the tuned half (Sisimai's labels) files these
+     * MTAs' own texts as notaccept, not hostunknown (both hard). */
+    {"notaccept", P("couldn't find a mail exchanger", "no mx found"),
+     "qmail-remote 'Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)'; OpenSMTPD "
+     "mta.c 'No MX found for domain'"},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
        "mx or srv record indicated", "does not accept mail", "accepts no mail", "null mx",
@@ -278,6 +285,12 @@ static const struct rp_reason_rule rp_rules[] = {
      "'DNS Error: Domain name not found'"
      "; Exim 'Unrouteable address'; Courier 'No such domain' (Sisimai::Reason::HostUnknown "
      "documentation)"},
+    {"hostunknown",
+     P("all host address lookups failed permanently", "domain does not exist",
+       "dns lookup failure: host"),
+     "Exim transports/smtp.c 'all host address lookups failed permanently'; OpenSMTPD mta.c "
+     "'Domain does not exist' (its permanent MX lookup failure); "
+     "DragonFly Mail Agent net.c 'DNS lookup failure: host %s not found'"},
     {"hostunknown",
      P("the account or domain may not exist", "unrouteable address", "domain is not reachable",
        "host unknown", "unknown host", "domain not found", "name service error", "host not found",
@@ -515,6 +528,10 @@ static const struct rp_reason_rule rp_rules[] = {
                   "unable to deliver for", "has been delayed", "delivery delayed", "delay",
                   "message timed out", "queue too long", "maximum time", "time limit",
                   "no delivery in", "not delivered within", "retry period", "message expired")},
+    /* OpenSMTPD's temporary MX lookup failure, before the generic
+     * "temporary failure" of a system error below. */
+    {"networkerror", P("temporary failure in mx lookup"),
+     "OpenSMTPD mta.c 'Temporary failure in MX lookup'"},
     {"networkerror",
      P("too many hops", "connection timed out", "timed out", "timeout", "connection refused",
        "network is unreachable", "could not connect", "no route to host", "lost connection",

@@ -367,8 +367,11 @@ static bool rp_line_is_noise(const char *lt, size_t n, size_t at)
  * WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE.", bounce(8) templates,
  * delay_template) and Sendmail's ("THIS IS A WARNING MESSAGE ONLY", "Warning:
  * message still undelivered after", savemail.c / the warning of
- * Timeout.queuewarn). Their recipients are delayed, not failed. Matched on the
- * text with its white space runs made one (line wraps vary). */
+ * Timeout.queuewarn) and OpenSMTPD's ("A message is delayed for more than N
+ * for the following list of recipients", "Please note that this is only a
+ * temporary failure report.", bounce.c). Their recipients are delayed, not
+ * failed. Matched on the text with its white space runs made one (line wraps
+ * vary). */
 static const char *const rp_delay_warnings[] = {
     "has not yet been delivered to one or more of its recipients",
     "the address to which the message has not yet been delivered",
@@ -376,6 +379,8 @@ static const char *const rp_delay_warnings[] = {
     "this is a warning only. you do not need to resend your message",
     "this is a warning message only",
     "message still undelivered after",
+    "this is only a temporary failure report",
+    "a message is delayed for more than",
     NULL};
 
 /* How much of a text bounce is searched for a delay warning's words: the
