@@ -148,6 +148,9 @@ static const struct rp_reason_rule rp_rules[] = {
      P("does not support tls", "does not support starttls", "starttls is required",
        "must issue a starttls", "tls is required", "requires starttls", "encryption required",
        "tls required", "starttls failed", "failed to negotiate tls", "tls negotiation failed")},
+    {"notcompliantrfc", P("multiple addresses in from"),
+     "Gmail '550 5.7.1 Messages with multiple addresses in From: header are not accepted' (SMTP "
+     "errors and codes)"},
     {"notcompliantrfc",
      P("rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "not rfc compliant",
        "multiple addresses in from", "duplicate header", "multiple from", "is not rfc compliant",
@@ -287,10 +290,11 @@ static const struct rp_reason_rule rp_rules[] = {
      "documentation)"},
     {"hostunknown",
      P("all host address lookups failed permanently", "domain does not exist",
-       "dns lookup failure: host"),
+       "dns lookup failure: host", "host name lookup failure"),
      "Exim transports/smtp.c 'all host address lookups failed permanently'; OpenSMTPD mta.c "
      "'Domain does not exist' (its permanent MX lookup failure); "
-     "DragonFly Mail Agent net.c 'DNS lookup failure: host %s not found'"},
+     "DragonFly Mail Agent net.c 'DNS lookup failure: host %s not found'; Sendmail err.c 'Name "
+     "server: host name lookup failure' (TRY_AGAIN: temporary, so networkerror with its 4xx)"},
     {"hostunknown",
      P("the account or domain may not exist", "unrouteable address", "domain is not reachable",
        "host unknown", "unknown host", "domain not found", "name service error", "host not found",
@@ -321,7 +325,10 @@ static const struct rp_reason_rule rp_rules[] = {
      "'this account is suspended'"},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
-    {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
+    {"userunknown", P("delivery error: dd", "recipient address rejected: access denied"),
+     "Yahoo! 'SMTP error codes' ('554 delivery error: dd This user doesn't have a yahoo.com "
+     "account'); Exchange Online NDR 5.4.1 'Recipient address rejected: Access denied' (the "
+     "directory-based edge blocking of unknown recipients)"},
     {"userunknown",
      P("unavailable mail user", "local server don't exists that user", "not user of this server",
        "recipient does not have an account"),
@@ -436,6 +443,10 @@ static const struct rp_reason_rule rp_rules[] = {
      * hops" as networkerror. */
     {"networkerror", P("too many hops", "routing loop detected", "hop count exceeded"),
      "RFC 3463 X.4.6; Sisimai::Reason::NetworkError documentation; Exchange Online 5.4.14"},
+    /* Postfix's smtp(8) client when the server refused its greeting: the
+     * client was turned away. */
+    {"blocked", P("refused to talk to me"),
+     "Postfix smtp(8) 'host %s refused to talk to me: %s' (smtp_proto.c, a refused greeting)"},
     /* A DNS block list named outranks the connection failure it causes. */
     {"blocked", P("spamhaus", "dnsbl", "blacklist", "blocklist", "black list", "block list", "rbl",
                   "sorbs", "refused to talk to me")},
