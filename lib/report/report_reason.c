@@ -706,6 +706,9 @@ static size_t rp_join_reply_lines(char *b, size_t m)
         if (code[0] && b[i] == ' ') {
             size_t j = i + 1;
             bool hit = false, last = false;
+            /* Sendmail's transcript of session marks each line the server
+             * sent with "<<< " (its DSN's "Transcript of session follows"). */
+            if (j + 4 <= m && memcmp(b + j, "<<< ", 4) == 0) j += 4;
             if (j + 4 <= m && memcmp(b + j, code, 3) == 0 && (b[j + 3] == '-' || b[j + 3] == ' ')) {
                 last = b[j + 3] == ' '; /* "DDD text": the reply's last line */
                 j += 4;

@@ -446,6 +446,28 @@ static void test_reason_multiline_reply(void **state)
                   "mailboxfull", false);
 }
 
+/* Sendmail's Diagnostic-Code keeps only the first line of a multi-line
+ * reply; its transcript ("<<< " lines) has the whole reply, which is read
+ * first: here the first line's "blocked" would name the wrong cause. */
+static void test_reason_cut_reply(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("   ----- Transcript of session follows -----\n"
+                           "... while talking to mx.dest.example.:\n"
+                           ">>> DATA\n"
+                           "<<< 552-5.7.0 This message was blocked because its content presents a\n"
+                           "<<< 552-5.7.0 potential security issue. Please visit\n"
+                           "<<< 552 5.7.0 our content guidelines.\n"
+                           "554 5.0.0 Service unavailable\n",
+                           "5.7.0", "smtp",
+                           "552-5.7.0 This message was blocked because its content presents a"),
+                  "policyviolation", false);
+    /* a whole one-line reply is read as it stands */
+    expect_reason(dsn_with("<<< 550 5.7.1 Message content rejected, spam\n", "5.7.1", "smtp",
+                           "550 5.7.1 Client host blocked using zen.spamhaus.org"),
+                  "blocked", false);
+}
+
 /* An Amazon SES bounce notification without diagnostic words: its
  * documented bounceSubType names the reason; its suppression texts are
  * `suppressed` (SES did not send), not the "invalid address" they quote. */
@@ -546,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_reason_connection),
         cmocka_unit_test(test_reason_provider_codes),
         cmocka_unit_test(test_reason_multiline_reply),
+        cmocka_unit_test(test_reason_cut_reply),
         cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
