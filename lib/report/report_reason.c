@@ -1146,9 +1146,15 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     if (at_mail_from) return "rejected";
     const char *s = rp_reason_status(status);
     /* A temporary code in a final failure or a delay warning without a
-     * narrower meaning: the retries ran (or are running) out. */
+     * narrower meaning: the retries ran (or are running) out. X.3.0, X.4.0
+     * and X.5.0 are RFC 3463's "other or undefined" system, network and
+     * protocol status: no cause named either. */
+    bool undef_detail = status && status[1] == '.' && status[3] == '.' &&
+                        (status[2] == '3' || status[2] == '4' || status[2] == '5') &&
+                        strcmp(status + 4, "0") == 0;
     if (cls == '4' && action && (strcmp(action, "failed") == 0 || strcmp(action, "delayed") == 0) &&
-        (!s || strcmp(s, "systemerror") == 0 || (status[2] == '0' && status[4] == '0')))
+        (!s || strcmp(s, "systemerror") == 0 || (status[2] == '0' && status[4] == '0') ||
+         undef_detail))
         return "expired";
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
     if (action && strcmp(action, "delayed") == 0) return "expired";

@@ -468,6 +468,19 @@ static void test_reason_cut_reply(void **state)
                   "blocked", false);
 }
 
+/* A temporary X.4.0 (RFC 3463: other or undefined network or routing
+ * status) names no cause: a delay or a final failure with it is expired,
+ * as X.0.0 is; a connection error in words still names the network. */
+static void test_reason_undefined_detail(void **state)
+{
+    (void)state;
+    expect_reason(dsn_act("delayed", "x", "4.4.0", "smtp", "451 4.4.0 Deferred"), "expired", false);
+    expect_reason(dsn_act("failed", "x", "4.4.0", "smtp", "451 4.4.0 Deferred"), "expired", false);
+    expect_reason(dsn_act("delayed", "x", "4.4.1", "smtp",
+                          "connect to mx.dest.example[192.0.2.1]:25: No route to host"),
+                  "networkerror", false);
+}
+
 /* An Amazon SES bounce notification without diagnostic words: its
  * documented bounceSubType names the reason; its suppression texts are
  * `suppressed` (SES did not send), not the "invalid address" they quote. */
@@ -569,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_reason_provider_codes),
         cmocka_unit_test(test_reason_multiline_reply),
         cmocka_unit_test(test_reason_cut_reply),
+        cmocka_unit_test(test_reason_undefined_detail),
         cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
