@@ -399,10 +399,11 @@ static const struct rp_reason_rule rp_rules[] = {
     {"mesgtoobig",
      P("message too big for system", "message size exceeds fixed limit", "message too big",
        "message is too large", "recipsizelimit", "message size limits",
-       "exceeded maximum inbound message size"),
+       "exceeded maximum inbound message size", "message is too big"),
      "RFC 3463 X.3.4; Postfix 'Message size exceeds fixed limit'; Sendmail 'Message is too "
      "large'; Exchange RESOLVER.RST.RecipSizeLimit; Gmail 5.2.3 'message size limits'; "
-     "Sisimai::Reason::MesgTooBig documentation"},
+     "Sisimai::Reason::MesgTooBig documentation; Exim transports 'message is too big "
+     "(transport limit = %d)' (message_size_limit of a transport)"},
     {"mesgtoobig",
      P("line limit exceeded", "message too big", "message too large", "message size exceeds",
        "exceeds the maximum", "message is too large", "message size limit",
