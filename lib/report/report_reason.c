@@ -206,6 +206,11 @@ static const struct rp_reason_rule rp_rules[] = {
      "<host>'"},
     {"notaccept", P("null mx", "nullmx", "does not accept mail"),
      "RFC 7505 null MX; Postfix 'does not accept mail (nullMX)'"},
+    /* Yahoo!'s [PH01] refusal names policy; its "not accepted" is not the
+     * destination refusing all mail (notaccept, below). */
+    {"policyviolation", P("not accepted for policy reasons"),
+     "Yahoo! 'SMTP error codes': '554 Message not allowed - [PH01] Email not accepted for "
+     "policy reasons', 5.7.9"},
     /* A domain without MX: the tuned half (Sisimai's labels) files these
      * MTAs' own texts as notaccept, not hostunknown (both hard). */
     {"notaccept", P("couldn't find a mail exchanger", "no mx found"),
