@@ -539,6 +539,20 @@ static const char *rp_text_near(const char *t, size_t n, const struct homing_rep
     return f;
 }
 
+/* True when a Diagnostic-Code holds only the first line of a multi-line
+ * reply ("552-5.7.0 ..." with no "552 " last line after it): Sendmail writes
+ * the first line there and the whole reply in its transcript, so the words
+ * that name the cause may be missing from it. */
+static bool rp_reply_cut(const char *d, size_t dn)
+{
+    while (dn && (*d == ' ' || *d == '\t')) d++, dn--;
+    if (dn < 4 || !(d[0] >= '0' && d[0] <= '9' && d[1] >= '0' && d[1] <= '9' && d[2] >= '0' &&
+                    d[2] <= '9' && d[3] == '-'))
+        return false;
+    char last[5] = {' ', d[0], d[1], d[2], ' '};
+    return memmem(d + 4, dn - 4, last, sizeof last) == NULL;
+}
+
 static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, size_t en)
 {
     char *d = NULL;
@@ -551,7 +565,10 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
             rp_lower(d, dn);
         }
     }
-    const char *why = d ? rp_reason_text(d, dn) : NULL;
+    /* A cut reply is read from the text around it first, where the whole
+     * reply stands. */
+    bool cut = d && extra && en && rp_reply_cut(d, dn);
+    const char *why = d && !cut ? rp_reason_text(d, dn) : NULL;
     if (!why && extra && en) {
         char *e = malloc(en + 1);
         if (e) {
@@ -567,6 +584,7 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
             }
         }
     }
+    if (!why && cut) why = rp_reason_text(d, dn);
     /* The command the refusal answered: the Diagnostic-Code often lacks
      * it where the recipient's paragraph of the text names it (Postfix's
      * "(in reply to RCPT TO command)"). */

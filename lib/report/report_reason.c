@@ -100,6 +100,8 @@ static const struct rp_reason_rule rp_rules[] = {
      "Exchange 2000/2003 NDR 4.4.7 'Could not deliver the message in the time limit specified' "
      "(Microsoft KB 284204); Exim 'retry time not reached for any host after a long failure "
      "period'"},
+    {"expired", P("envelope expired"),
+     "OpenSMTPD queue.c 'Envelope expired' (the queue's expiry of an envelope)"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
     {"virusdetected",
@@ -146,6 +148,9 @@ static const struct rp_reason_rule rp_rules[] = {
      P("does not support tls", "does not support starttls", "starttls is required",
        "must issue a starttls", "tls is required", "requires starttls", "encryption required",
        "tls required", "starttls failed", "failed to negotiate tls", "tls negotiation failed")},
+    {"notcompliantrfc", P("multiple addresses in from"),
+     "Gmail '550 5.7.1 Messages with multiple addresses in From: header are not accepted' (SMTP "
+     "errors and codes)"},
     {"notcompliantrfc",
      P("rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "not rfc compliant",
        "multiple addresses in from", "duplicate header", "multiple from", "is not rfc compliant",
@@ -201,6 +206,16 @@ static const struct rp_reason_rule rp_rules[] = {
      "<host>'"},
     {"notaccept", P("null mx", "nullmx", "does not accept mail"),
      "RFC 7505 null MX; Postfix 'does not accept mail (nullMX)'"},
+    /* Yahoo!'s [PH01] refusal names policy; its "not accepted" is not the
+     * destination refusing all mail (notaccept, below). */
+    {"policyviolation", P("not accepted for policy reasons"),
+     "Yahoo! 'SMTP error codes': '554 Message not allowed - [PH01] Email not accepted for "
+     "policy reasons', 5.7.9"},
+    /* A domain without MX: the tuned half (Sisimai's labels) files these
+     * MTAs' own texts as notaccept, not hostunknown (both hard). */
+    {"notaccept", P("couldn't find a mail exchanger", "no mx found"),
+     "qmail-remote 'Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)'; OpenSMTPD "
+     "mta.c 'No MX found for domain'"},
     {"notaccept",
      P("couldn't find a mail exchanger", "no mx found", "indicated no smtp service",
        "mx or srv record indicated", "does not accept mail", "accepts no mail", "null mx",
@@ -279,6 +294,13 @@ static const struct rp_reason_rule rp_rules[] = {
      "; Exim 'Unrouteable address'; Courier 'No such domain' (Sisimai::Reason::HostUnknown "
      "documentation)"},
     {"hostunknown",
+     P("all host address lookups failed permanently", "domain does not exist",
+       "dns lookup failure: host", "host name lookup failure"),
+     "Exim transports/smtp.c 'all host address lookups failed permanently'; OpenSMTPD mta.c "
+     "'Domain does not exist' (its permanent MX lookup failure); "
+     "DragonFly Mail Agent net.c 'DNS lookup failure: host %s not found'; Sendmail err.c 'Name "
+     "server: host name lookup failure' (TRY_AGAIN: temporary, so networkerror with its 4xx)"},
+    {"hostunknown",
      P("the account or domain may not exist", "unrouteable address", "domain is not reachable",
        "host unknown", "unknown host", "domain not found", "name service error", "host not found",
        "no such domain", "domain does not exist", "unknown domain", "unrouteable mail domain",
@@ -308,7 +330,10 @@ static const struct rp_reason_rule rp_rules[] = {
      "'this account is suspended'"},
     /* Yahoo!'s "dd" prefix marks a really unknown user; Office 365's directory
      * check refuses unknown recipients as "Access denied". */
-    {"userunknown", P("delivery error: dd", "recipient address rejected: access denied")},
+    {"userunknown", P("delivery error: dd", "recipient address rejected: access denied"),
+     "Yahoo! 'SMTP error codes' ('554 delivery error: dd This user doesn't have a yahoo.com "
+     "account'); Exchange Online NDR 5.4.1 'Recipient address rejected: Access denied' (the "
+     "directory-based edge blocking of unknown recipients)"},
     {"userunknown",
      P("unavailable mail user", "local server don't exists that user", "not user of this server",
        "recipient does not have an account"),
@@ -379,10 +404,11 @@ static const struct rp_reason_rule rp_rules[] = {
     {"mesgtoobig",
      P("message too big for system", "message size exceeds fixed limit", "message too big",
        "message is too large", "recipsizelimit", "message size limits",
-       "exceeded maximum inbound message size"),
+       "exceeded maximum inbound message size", "message is too big"),
      "RFC 3463 X.3.4; Postfix 'Message size exceeds fixed limit'; Sendmail 'Message is too "
      "large'; Exchange RESOLVER.RST.RecipSizeLimit; Gmail 5.2.3 'message size limits'; "
-     "Sisimai::Reason::MesgTooBig documentation"},
+     "Sisimai::Reason::MesgTooBig documentation; Exim transports 'message is too big "
+     "(transport limit = %d)' (message_size_limit of a transport)"},
     {"mesgtoobig",
      P("line limit exceeded", "message too big", "message too large", "message size exceeds",
        "exceeds the maximum", "message is too large", "message size limit",
@@ -423,6 +449,10 @@ static const struct rp_reason_rule rp_rules[] = {
      * hops" as networkerror. */
     {"networkerror", P("too many hops", "routing loop detected", "hop count exceeded"),
      "RFC 3463 X.4.6; Sisimai::Reason::NetworkError documentation; Exchange Online 5.4.14"},
+    /* Postfix's smtp(8) client when the server refused its greeting: the
+     * client was turned away. */
+    {"blocked", P("refused to talk to me"),
+     "Postfix smtp(8) 'host %s refused to talk to me: %s' (smtp_proto.c, a refused greeting)"},
     /* A DNS block list named outranks the connection failure it causes. */
     {"blocked", P("spamhaus", "dnsbl", "blacklist", "blocklist", "black list", "block list", "rbl",
                   "sorbs", "refused to talk to me")},
@@ -515,6 +545,10 @@ static const struct rp_reason_rule rp_rules[] = {
                   "unable to deliver for", "has been delayed", "delivery delayed", "delay",
                   "message timed out", "queue too long", "maximum time", "time limit",
                   "no delivery in", "not delivered within", "retry period", "message expired")},
+    /* OpenSMTPD's temporary MX lookup failure, before the generic
+     * "temporary failure" of a system error below. */
+    {"networkerror", P("temporary failure in mx lookup"),
+     "OpenSMTPD mta.c 'Temporary failure in MX lookup'"},
     {"networkerror",
      P("too many hops", "connection timed out", "timed out", "timeout", "connection refused",
        "network is unreachable", "could not connect", "no route to host", "lost connection",
@@ -678,6 +712,9 @@ static size_t rp_join_reply_lines(char *b, size_t m)
         if (code[0] && b[i] == ' ') {
             size_t j = i + 1;
             bool hit = false, last = false;
+            /* Sendmail's transcript of session marks each line the server
+             * sent with "<<< " (its DSN's "Transcript of session follows"). */
+            if (j + 4 <= m && memcmp(b + j, "<<< ", 4) == 0) j += 4;
             if (j + 4 <= m && memcmp(b + j, code, 3) == 0 && (b[j + 3] == '-' || b[j + 3] == ' ')) {
                 last = b[j + 3] == ' '; /* "DDD text": the reply's last line */
                 j += 4;
@@ -1115,9 +1152,15 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     if (at_mail_from) return "rejected";
     const char *s = rp_reason_status(status);
     /* A temporary code in a final failure or a delay warning without a
-     * narrower meaning: the retries ran (or are running) out. */
+     * narrower meaning: the retries ran (or are running) out. X.3.0, X.4.0
+     * and X.5.0 are RFC 3463's "other or undefined" system, network and
+     * protocol status: no cause named either. */
+    bool undef_detail = status && status[1] == '.' && status[3] == '.' &&
+                        (status[2] == '3' || status[2] == '4' || status[2] == '5') &&
+                        strcmp(status + 4, "0") == 0;
     if (cls == '4' && action && (strcmp(action, "failed") == 0 || strcmp(action, "delayed") == 0) &&
-        (!s || strcmp(s, "systemerror") == 0 || (status[2] == '0' && status[4] == '0')))
+        (!s || strcmp(s, "systemerror") == 0 || (status[2] == '0' && status[4] == '0') ||
+         undef_detail))
         return "expired";
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
     if (action && strcmp(action, "delayed") == 0) return "expired";

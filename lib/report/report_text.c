@@ -345,12 +345,62 @@ static bool rp_line_is_noise(const char *lt, size_t n, size_t at)
             return true;
         }
     }
+    /* Exim names a sender other than the report's addressee on a line of
+     * its own under "A message sent by" (its bounce and delay-warning texts,
+     * deliver.c): the sender, not a recipient. */
+    size_t pe = ls;
+    while (pe > 0 && (lt[pe - 1] == '\n' || lt[pe - 1] == ' ' || lt[pe - 1] == '\r')) pe--;
+    if (pe >= 17 && memcmp(lt + pe - 17, "a message sent by", 17) == 0) return true;
     /* "... from <addr>" about the sender: "sender <a>", "from <a>" */
     if (at_rel >= 6) {
         const char *lt_ = memchr(lt + ls, '<', at_rel);
         if (lt_ && lt_ + 1 == lt + at) {
         }
     }
+    return false;
+}
+
+/* The MTAs' own delay warnings, sent while they still retry: Exim's default
+ * warning ("A message that you sent has not yet been delivered to one or more
+ * of its recipients after more than 24 hours on the queue", deliver.c; Exim
+ * specification, delay_warning), Postfix's delayed-mail notice ("THIS IS A
+ * WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE.", bounce(8) templates,
+ * delay_template) and Sendmail's ("THIS IS A WARNING MESSAGE ONLY", "Warning:
+ * message still undelivered after", savemail.c / the warning of
+ * Timeout.queuewarn) and OpenSMTPD's ("A message is delayed for more than N
+ * for the following list of recipients", "Please note that this is only a
+ * temporary failure report.", bounce.c). Their recipients are delayed, not
+ * failed. Matched on the text with its white space runs made one (line wraps
+ * vary). */
+static const char *const rp_delay_warnings[] = {
+    "has not yet been delivered to one or more of its recipients",
+    "the address to which the message has not yet been delivered",
+    "the addresses to which the message has not yet been delivered",
+    "this is a warning only. you do not need to resend your message",
+    "this is a warning message only",
+    "message still undelivered after",
+    "this is only a temporary failure report",
+    "a message is delayed for more than",
+    NULL};
+
+/* How much of a text bounce is searched for a delay warning's words: the
+ * MTAs write them in the first lines, before any transcript or returned
+ * message. */
+#define RP_TEXT_WARNING_SCAN 4096
+
+static bool rp_is_delay_warning(const char *lt, size_t n)
+{
+    char stackbuf[RP_TEXT_WARNING_SCAN];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m + 1 < sizeof stackbuf; i++) {
+        char c = lt[i];
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+        if (c == ' ' && (m == 0 || stackbuf[m - 1] == ' ')) continue;
+        stackbuf[m++] = c;
+    }
+    stackbuf[m] = '\0';
+    for (const char *const *p = rp_delay_warnings; *p; p++)
+        if (strstr(stackbuf, *p)) return true;
     return false;
 }
 
@@ -370,6 +420,7 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
     lt[n] = '\0';
     rp_lower(lt, n);
     size_t nc = 0;
+    bool warning = rp_is_delay_warning(lt, n);
 
     if (failed_hdr && *failed_hdr) {
         /* X-Failed-Recipients: a comma-separated list */
@@ -466,7 +517,7 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
         }
         if (has_st) x->status = strdup(st);
         if (has_rc) x->reply_code = strdup(rcode);
-        x->action = strdup(st[0] == '4' || rcode[0] == '4' ? "delayed" : "failed");
+        x->action = strdup(st[0] == '4' || rcode[0] == '4' || warning ? "delayed" : "failed");
         x->reason = rp_reason_classify(why, bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL,
                                        x->action, rp_after_data(bl, bn), rp_at_rcpt(bl, bn), NULL);
         x->diagnostic = rp_collapse(text + bs, bn, RP_DIAG_MAX);

@@ -446,6 +446,41 @@ static void test_reason_multiline_reply(void **state)
                   "mailboxfull", false);
 }
 
+/* Sendmail's Diagnostic-Code keeps only the first line of a multi-line
+ * reply; its transcript ("<<< " lines) has the whole reply, which is read
+ * first: here the first line's "blocked" would name the wrong cause. */
+static void test_reason_cut_reply(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("   ----- Transcript of session follows -----\n"
+                           "... while talking to mx.dest.example.:\n"
+                           ">>> DATA\n"
+                           "<<< 552-5.7.0 This message was blocked because its content presents a\n"
+                           "<<< 552-5.7.0 potential security issue. Please visit\n"
+                           "<<< 552 5.7.0 our content guidelines.\n"
+                           "554 5.0.0 Service unavailable\n",
+                           "5.7.0", "smtp",
+                           "552-5.7.0 This message was blocked because its content presents a"),
+                  "policyviolation", false);
+    /* a whole one-line reply is read as it stands */
+    expect_reason(dsn_with("<<< 550 5.7.1 Message content rejected, spam\n", "5.7.1", "smtp",
+                           "550 5.7.1 Client host blocked using zen.spamhaus.org"),
+                  "blocked", false);
+}
+
+/* A temporary X.4.0 (RFC 3463: other or undefined network or routing
+ * status) names no cause: a delay or a final failure with it is expired,
+ * as X.0.0 is; a connection error in words still names the network. */
+static void test_reason_undefined_detail(void **state)
+{
+    (void)state;
+    expect_reason(dsn_act("delayed", "x", "4.4.0", "smtp", "451 4.4.0 Deferred"), "expired", false);
+    expect_reason(dsn_act("failed", "x", "4.4.0", "smtp", "451 4.4.0 Deferred"), "expired", false);
+    expect_reason(dsn_act("delayed", "x", "4.4.1", "smtp",
+                          "connect to mx.dest.example[192.0.2.1]:25: No route to host"),
+                  "networkerror", false);
+}
+
 /* An Amazon SES bounce notification without diagnostic words: its
  * documented bounceSubType names the reason; its suppression texts are
  * `suppressed` (SES did not send), not the "invalid address" they quote. */
@@ -546,6 +581,8 @@ int main(void)
         cmocka_unit_test(test_reason_connection),
         cmocka_unit_test(test_reason_provider_codes),
         cmocka_unit_test(test_reason_multiline_reply),
+        cmocka_unit_test(test_reason_cut_reply),
+        cmocka_unit_test(test_reason_undefined_detail),
         cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
