@@ -342,6 +342,17 @@ static void test_rules(void **state)
     assert_int_equal(v.verdict, HOMING_VERDICT_HUMAN);
     assert_true(v.reasons & HOMING_REASON_CLICK_WITHOUT_OPEN);
 
+    /* an app's own User-Agent (rules v5) is decided as a browser, and says
+     * ua-app rather than ua-browser */
+    struct homing_ua app = browser;
+    app.app = 1;
+    in.ua = &app;
+    assert_int_equal(homing_verdict_compute(&in, &v), 0);
+    assert_int_equal(v.verdict, HOMING_VERDICT_HUMAN);
+    assert_true(v.reasons & HOMING_REASON_UA_APP);
+    assert_false(v.reasons & HOMING_REASON_UA_BROWSER);
+    in.ua = &browser;
+
     /* ... and with an open before, the reason goes away */
     struct homing_event others[3];
     others[0] = ev_make(HOMING_EV_OPEN, HOMING_METHOD_GET, 10 * DAY_US - 60000000, "x");
