@@ -562,6 +562,18 @@ static int ua_compat_only(const char *s, size_t n)
     return 1;
 }
 
+/* Does the User-Agent name a product of its own, not only "Mozilla/N.N
+ * (comment)"? An app's own HTTP stack names the app ("App/2.1 (...)",
+ * "CFNetwork/...", "Dalvik/..."); the compatibility token "Mozilla/" with a
+ * platform and nothing after it is a browser's string cut short, which no
+ * browser sends (it always adds its engine) and scripts copy. */
+static int ua_own_product(const char *s, size_t n)
+{
+    if (n < 8 || memcmp(s, "Mozilla/", 8) != 0) return 1;
+    const char *close = memchr(s, ')', n);
+    return close && memchr(close, '/', n - (size_t)(close - s)) != NULL;
+}
+
 /* The generic rules (see UA_GEN_BOT_RE and after) on what homing's rules did
  * not name and uap-core called a browser or did not know. */
 static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
@@ -599,9 +611,10 @@ static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, stru
         /* A browser engine on a real platform that uap-core has no family
          * for: TV, console and car browsers, apps' web views. */
         u->ua_class = HOMING_UA_CLASS_BROWSER;
-    } else if (!engine && gen_match(p, UA_GEN_DEVICE, s, n, &a, &z)) {
+    } else if (!engine && ua_own_product(s, n) && gen_match(p, UA_GEN_DEVICE, s, n, &a, &z)) {
         /* An app's own HTTP stack on a person's device (UA_GEN_DEVICE_RE):
-         * decided as a browser, with reason ua-app. */
+         * decided as a browser, with reason ua-app. A bare "Mozilla/5.0
+         * (Windows NT 10.0; Win64; x64)" names no app: it stays unknown. */
         u->ua_class = HOMING_UA_CLASS_BROWSER;
         u->app = 1;
     } else if (n && !engine && !platform && !ua_compat_only(s, n)) {

@@ -349,6 +349,9 @@ static void test_generic_rules_v5(void **state)
         {"ExampleSync/3.0 (Tizen 6.0; SMART-TV)", HOMING_UA_CLASS_BROWSER, 0, 1},
         /* a server platform, a platform word outside a comment: unknown */
         {"ExampleAgent/1.0 (Linux x86_64)", HOMING_UA_CLASS_NONE, 0, 0},
+        /* a browser's string cut short after its platform names no app */
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64)", HOMING_UA_CLASS_NONE, 0, 0},
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ExampleApp/2.0", HOMING_UA_CLASS_BROWSER, 0, 1},
         {"Windows-Example-Agent/10.0 Client-Protocol/1.40", HOMING_UA_CLASS_NONE, 0, 0},
         {"ExampleArchive/2.0 (contact archive-team@example.org)", HOMING_UA_CLASS_BOT, 0, 0},
         {"Mozilla/5.0 (compatible; Google-ExampleFetcher/1.0)", HOMING_UA_CLASS_BOT, 0, 0},
