@@ -82,6 +82,8 @@ struct homing_ua {
     uint8_t ua_class;                 /* enum homing_ua_class */
     uint8_t from_rules;               /* 1: a homing rule named the family */
     uint8_t no_browser; /* 1: class NONE and no browser engine, "Mozilla/" or platform token */
+    uint8_t app;        /* 1: class BROWSER from an app's own User-Agent (a person's device
+                           named, no engine): reason ua-app */
 };
 
 struct homing_ua_parser;
@@ -228,7 +230,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 4
+#define HOMING_VERDICT_RULES_VERSION 5
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,
@@ -267,7 +269,8 @@ enum homing_verdict_reason {
     HOMING_REASON_NET_CRAWLER = 1u << 22,         /* a search engine's crawler (published) */
     HOMING_REASON_UA_UNKNOWN = 1u << 23,          /* a User-Agent naming no client known */
     HOMING_REASON_UA_NO_BROWSER = 1u << 24,       /* no browser engine nor platform token */
-    HOMING_REASON_COUNT = 25,
+    HOMING_REASON_UA_APP = 1u << 25,              /* an app's own User-Agent on a person's device */
+    HOMING_REASON_COUNT = 26,
 };
 
 /* The facts a verdict is computed from. ua and machine may be NULL (unknown). */

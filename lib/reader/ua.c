@@ -53,14 +53,24 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
  * "CUBOT"); the other words are whole words in any case, or end a product
  * name in CamelCase ("LinkChecker", "FeedFetcher"). Feed readers follow
  * links by schedule, not by a person's click (device-detector and woothee
- * class them apart from browsers). */
+ * class them apart from browsers).
+ * Rules version 5 adds: a contact e-mail address (robotstxt.org's
+ * "Guidelines for Robot Writers" ask a robot to identify itself with a way to
+ * reach its owner, as HTTP's From header does: RFC 9110 section 10.1.2);
+ * "unfurl", the word Slack's and other chat apps' link-preview documentation
+ * uses for fetching a link's preview (api.slack.com/reference/messaging/
+ * link-unfurling); and Google's fetchers, which its "Overview of Google
+ * crawlers and fetchers" names "Google-<Name>" (Google-InspectionTool,
+ * Google-Read-Aloud, Google-Site-Verification...) or GoogleOther. */
 #define UA_GEN_BOT_RE                                                                              \
     "(?:bot|Bot)(?![a-z])|\\b(?i:crawl(?:er|ing)?|spider|scrap(?:er|ing)|fetch(?:er|ing)?|"        \
     "monitor(?:ing)?|checker|validator|preview|archiver|indexer|headless|uptime|"                  \
     "feed ?(?:fetcher|reader|parser)|rss ?reader|(?:link|url) ?(?:checker|expander|resolver))"     \
     "(?![a-z])|(?<=[a-z])(?:Crawler|Spider|Scraper|Fetcher|Monitor|Checker|Validator|Preview|"     \
     "Archiver|Indexer)"                                                                            \
-    "(?![a-z])|(?i:\\bhttps?://|\\bwww\\.[a-z0-9-]+\\.[a-z]{2,})"
+    "(?![a-z])|(?i:\\bhttps?://|\\bwww\\.[a-z0-9-]+\\.[a-z]{2,})|"                                 \
+    "[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)*\\.[A-Za-z]{2,}|\\b(?i:unfurl(?:er|ing)?)(?![a-z])|"          \
+    "\\bGoogle-[A-Z][A-Za-z-]+|\\bGoogleOther\\b"
 /* UA_GEN_TOOL: HTTP client libraries and command-line tools, by the product
  * token their documentation gives as the default User-Agent (curl(1), wget(1),
  * requests' default_user_agent, urllib, OkHttp, Go net/http, Java's
@@ -82,11 +92,25 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
  * counts only with an engine's or a platform's token; Opera's own "Opera/";
  * WebKit, Blink, Gecko, Trident, Presto and KHTML name themselves; feature
  * phones' WAP browsers send UP.Browser, NetFront, Obigo or Openwave, or the
- * J2ME profile (MIDP, CLDC; MIDP is also their platform below). */
+ * J2ME profile (MIDP, CLDC; MIDP is also their platform below).
+ *
+ * UA_GEN_CARRIER (rules version 5): the browsers of Japanese carriers'
+ * feature phones name the carrier and the handset and nothing else, in the
+ * forms each carrier documents for its sites' developers: NTT docomo's
+ * i-mode browser "DoCoMo/1.0/MODEL/..." and "DoCoMo/2.0 MODEL(c100;...)"
+ * (docomo's "User Agent" page of its i-mode technical information),
+ * SoftBank's "SoftBank/1.0/MODEL/...", its former names "Vodafone/1.0/..."
+ * and "J-PHONE/..." (SoftBank's "User-Agent" developer page), au's
+ * "KDDI-MODEL UP.Browser/..." (KDDI's EZweb User-Agent list), WILLCOM's
+ * "Mozilla/3.0(WILLCOM;..." and its former "DDIPOCKET", and i-mode outside
+ * Japan, "portalmmm/". The token is both the engine (the phone's own
+ * browser) and the platform (the handset). */
+#define UA_GEN_CARRIER_RE                                                                          \
+    "DoCoMo/\\d|SoftBank/\\d|Vodafone/\\d|J-PHONE/\\d|KDDI-|WILLCOM|DDIPOCKET|portalmmm/"
 
 #define UA_GEN_ENGINE_RE                                                                           \
     "Opera[/ ]|AppleWebKit|Gecko|Trident/|Presto/|KHTML|MSIE |UP\\.Browser|NetFront|"              \
-    "Obigo|Openwave|MIDP|CLDC"
+    "Obigo|Openwave|MIDP|CLDC|" UA_GEN_CARRIER_RE
 /* UA_GEN_PLATFORM: an operating system or device in the User-Agent's comment,
  * as browsers, web views and apps' own HTTP stacks write it (Apple's
  * CFNetwork/Darwin, Android's Dalvik, consoles' and TVs' names); and any OS
@@ -96,8 +120,44 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
     "CPU OS|Darwin|CFNetwork|Dalvik|BlackBerry|BB10|PlayBook|Symbian|S60|KAIOS|KaiOS|Tizen|"       \
     "webOS|Web0S|PlayStation|Nintendo|Xbox|SMART-TV|SmartTV|HbbTV|CrKey|Roku|AppleTV|tvOS|"        \
     "watchOS|FreeBSD|OpenBSD|NetBSD|SunOS|Solaris|Fuchsia|HarmonyOS|OpenHarmony|Mac OS|"           \
-    "AmigaOS|MorphOS|Haiku|BeOS|RISC OS|OS/2|MIDP|(?i:\\bwin(?:32|64|nt|\\d+)\\b)"
-enum { UA_GEN_BOT, UA_GEN_TOOL, UA_GEN_ENGINE, UA_GEN_PLATFORM, UA_GENERIC_COUNT };
+    "AmigaOS|MorphOS|Haiku|BeOS|RISC OS|OS/2|MIDP|"                                                \
+    "(?i:\\bwin(?:32|64|nt|\\d+)\\b)|" UA_GEN_CARRIER_RE
+/* UA_GEN_MAIL (rules version 5): a mail client or mail app that names itself
+ * a mail program in its product token or comment: "Mail" as a word or the
+ * last part of a CamelCase name, "E-mail"/"Email" likewise, or a name that
+ * begins with "Mail" (AquaMail/, SamsungEmail/, YahooMobileMail/, Claws
+ * Mail, Windows Live Mail, Opera Mail, (Android Mail; ...), Mailspring/).
+ * Mail clients that render a message fetch its images as the reader opens
+ * it, with the app's own HTTP stack or web view; tried only on what names no
+ * known client and no automation (bot words, tools, the bot list go first,
+ * so "Mail.RU_Bot" stays a bot). */
+#define UA_GEN_MAIL_RE                                                                             \
+    "(?i:(?<![a-z0-9])e?-?mail(?![a-z]))|(?<=[a-z])E?-?[Mm]ail(?![a-z])|"                          \
+    "(?<![A-Za-z])Mail[a-z]+/\\d"
+/* UA_GEN_DEVICE (rules version 5): an app's own User-Agent on a person's
+ * device: a comment naming a phone's, tablet's, computer's, TV's or
+ * console's operating system ("App/2.1 (iPhone; iOS 17.1; Scale/3.00)",
+ * "App/5 (Linux; U; Android 13; SM-S918B)", "App/1.0 (Windows NT 10.0)"), or
+ * the HTTP stacks of those systems' apps: Apple's "CFNetwork/" with
+ * "Darwin/", Android's "Dalvik/" (Apple's URL Loading System and Android's
+ * HttpURLConnection document these defaults). Server platforms (plain Linux,
+ * BSDs, Solaris, X11) are not a person's device, and a platform word outside a
+ * comment is a product's name ("Windows-Update-Agent/10.0"), so neither
+ * counts. */
+#define UA_GEN_DEVICE_RE                                                                           \
+    "\\([^)]*(?:Windows|Win64|WOW64|Macintosh|Mac OS X|Android|iPhone|iPad|iPod|iOS|CPU OS|"       \
+    "BlackBerry|BB10|PlayBook|Symbian|S60|KAIOS|KaiOS|Tizen|webOS|Web0S|PlayStation|Nintendo|"     \
+    "Xbox|SMART-TV|SmartTV|HbbTV|CrKey|Roku|AppleTV|tvOS|watchOS|HarmonyOS|OpenHarmony)|"          \
+    "\\bCFNetwork/\\d|\\bDalvik/\\d"
+enum {
+    UA_GEN_BOT,
+    UA_GEN_TOOL,
+    UA_GEN_ENGINE,
+    UA_GEN_PLATFORM,
+    UA_GEN_MAIL,
+    UA_GEN_DEVICE,
+    UA_GENERIC_COUNT
+};
 
 struct ua_regex {
     pcre2_code *re;
@@ -502,6 +562,18 @@ static int ua_compat_only(const char *s, size_t n)
     return 1;
 }
 
+/* Does the User-Agent name a product of its own, not only "Mozilla/N.N
+ * (comment)"? An app's own HTTP stack names the app ("App/2.1 (...)",
+ * "CFNetwork/...", "Dalvik/..."); the compatibility token "Mozilla/" with a
+ * platform and nothing after it is a browser's string cut short, which no
+ * browser sends (it always adds its engine) and scripts copy. */
+static int ua_own_product(const char *s, size_t n)
+{
+    if (n < 8 || memcmp(s, "Mozilla/", 8) != 0) return 1;
+    const char *close = memchr(s, ')', n);
+    return close && memchr(close, '/', n - (size_t)(close - s)) != NULL;
+}
+
 /* The generic rules (see UA_GEN_BOT_RE and after) on what homing's rules did
  * not name and uap-core called a browser or did not know. */
 static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
@@ -527,6 +599,11 @@ static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, stru
         return;
     }
     if (u->ua_class != HOMING_UA_CLASS_NONE) return;
+    if (gen_match(p, UA_GEN_MAIL, s, n, &a, &z)) {
+        /* a mail program naming itself (UA_GEN_MAIL_RE) */
+        u->ua_class = HOMING_UA_CLASS_MAIL;
+        return;
+    }
     int engine = gen_match(p, UA_GEN_ENGINE, s, n, &a, &z);
     /* uap-core's os_parsers naming an OS count as a platform too */
     int platform = strcmp(u->os, "Other") != 0 || gen_match(p, UA_GEN_PLATFORM, s, n, &a, &z);
@@ -534,6 +611,12 @@ static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, stru
         /* A browser engine on a real platform that uap-core has no family
          * for: TV, console and car browsers, apps' web views. */
         u->ua_class = HOMING_UA_CLASS_BROWSER;
+    } else if (!engine && ua_own_product(s, n) && gen_match(p, UA_GEN_DEVICE, s, n, &a, &z)) {
+        /* An app's own HTTP stack on a person's device (UA_GEN_DEVICE_RE):
+         * decided as a browser, with reason ua-app. A bare "Mozilla/5.0
+         * (Windows NT 10.0; Win64; x64)" names no app: it stays unknown. */
+        u->ua_class = HOMING_UA_CLASS_BROWSER;
+        u->app = 1;
     } else if (n && !engine && !platform && !ua_compat_only(s, n)) {
         /* No browser engine and no platform: no browser or web view sent it
          * (a person's click always opens one, and every browser names its
@@ -726,8 +809,9 @@ int homing_ua_parser_new(const char *uap_yaml, const char *rules_tsv, size_t cac
     }
     if (rc == 0 && rules_tsv[0]) rc = load_rules(p, rules_tsv);
     if (rc == 0) rc = load_yaml(p, uap_yaml ? uap_yaml : HOMING_UAP_REGEXES_DEFAULT);
-    static const char *const generic[UA_GENERIC_COUNT] = {UA_GEN_BOT_RE, UA_GEN_TOOL_RE,
-                                                          UA_GEN_ENGINE_RE, UA_GEN_PLATFORM_RE};
+    static const char *const generic[UA_GENERIC_COUNT] = {UA_GEN_BOT_RE,    UA_GEN_TOOL_RE,
+                                                          UA_GEN_ENGINE_RE, UA_GEN_PLATFORM_RE,
+                                                          UA_GEN_MAIL_RE,   UA_GEN_DEVICE_RE};
     size_t jit = p->jit; /* the stats count the loaded files' regexes only */
     for (int g = 0; rc == 0 && g < UA_GENERIC_COUNT; g++)
         rc = compile(p, generic[g], strlen(generic[g]), 0, &p->generic[g]);

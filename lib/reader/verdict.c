@@ -43,7 +43,8 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "net-relay",
                                                               "net-crawler",
                                                               "ua-unknown",
-                                                              "ua-no-browser"};
+                                                              "ua-no-browser",
+                                                              "ua-app"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -393,6 +394,10 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         HOMING_REASON_UA_BOT,
     };
     if (ucl <= HOMING_UA_CLASS_BOT) why |= ua_reason[ucl];
+    /* An app's own User-Agent is decided as a browser (a person's device),
+     * but says what it is. */
+    if (ucl == HOMING_UA_CLASS_BROWSER && in->ua && in->ua->app)
+        why = (why & ~(uint32_t)HOMING_REASON_UA_BROWSER) | HOMING_REASON_UA_APP;
     unsigned mcl = in->machine ? in->machine->mclass : HOMING_MACHINE_NONE;
     static const uint32_t net_reason[] = {0,
                                           HOMING_REASON_NET_PROXY,

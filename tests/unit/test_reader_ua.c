@@ -316,6 +316,64 @@ static void test_generic_rules(void **state)
     homing_ua_parser_free(p);
 }
 
+/* Rules version 5's generic rules: Japanese carriers' feature-phone browsers
+ * (UA_GEN_CARRIER_RE), programs naming themselves mail clients
+ * (UA_GEN_MAIL_RE; after the automation words), apps' own HTTP stacks on a
+ * person's device (UA_GEN_DEVICE_RE: class browser with the app flag; not on a
+ * server platform, nor a platform word outside a comment), and a contact
+ * e-mail address, "unfurl" and Google's "Google-<Name>" fetchers as bots. */
+static void test_generic_rules_v5(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ua;
+        unsigned ua_class, no_browser, app;
+    } ex[] = {
+        {"DoCoMo/2.0 P906i(c100;TB;W24H15)", HOMING_UA_CLASS_BROWSER, 0, 0},
+        {"DoCoMo/1.0/P503i/c10", HOMING_UA_CLASS_BROWSER, 0, 0},
+        {"SoftBank/1.0/930SH/SHJ001/SN000000000000000", HOMING_UA_CLASS_BROWSER, 0, 0},
+        {"Vodafone/1.0/V705SH/SHJ001/SN000000000000000", HOMING_UA_CLASS_BROWSER, 0, 0},
+        {"KDDI-SA31 UP.Browser/6.2.0.7.3.129 (GUI) MMP/2.0", HOMING_UA_CLASS_BROWSER, 0, 0},
+        {"Mozilla/3.0(WILLCOM;KYOCERA/WX320K/2;1.2.3.4.000000/0.1/C100)", HOMING_UA_CLASS_BROWSER,
+         0, 0},
+        {"ExampleMail/3.1.4", HOMING_UA_CLASS_MAIL, 0, 0},
+        {"ExampleSoft E-mail Client 2.0", HOMING_UA_CLASS_MAIL, 0, 0},
+        {"Mailexample/1.2", HOMING_UA_CLASS_MAIL, 0, 0},
+        /* automation first: a bot named after a mail service stays a bot */
+        {"Mail.RU_Bot/2.0", HOMING_UA_CLASS_BOT, 0, 0},
+        /* uap-core names iOS and Android apps' stacks itself (web view and
+         * Android families): no app flag */
+        {"ExampleNews/5.2.1 (iPhone; iOS 17.1; Scale/3.00)", HOMING_UA_CLASS_BROWSER, 0, 0},
+        {"ExampleNews/5.2.1 (Windows NT 10.0; Win64; x64)", HOMING_UA_CLASS_BROWSER, 0, 1},
+        {"ExampleShop/7.0 (Android 14; Pixel 8)", HOMING_UA_CLASS_BROWSER, 0, 0},
+        {"ExampleSync/3.0 (Tizen 6.0; SMART-TV)", HOMING_UA_CLASS_BROWSER, 0, 1},
+        /* a server platform, a platform word outside a comment: unknown */
+        {"ExampleAgent/1.0 (Linux x86_64)", HOMING_UA_CLASS_NONE, 0, 0},
+        /* a browser's string cut short after its platform names no app */
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64)", HOMING_UA_CLASS_NONE, 0, 0},
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ExampleApp/2.0", HOMING_UA_CLASS_BROWSER, 0, 1},
+        {"Windows-Example-Agent/10.0 Client-Protocol/1.40", HOMING_UA_CLASS_NONE, 0, 0},
+        {"ExampleArchive/2.0 (contact archive-team@example.org)", HOMING_UA_CLASS_BOT, 0, 0},
+        {"Mozilla/5.0 (compatible; Google-ExampleFetcher/1.0)", HOMING_UA_CLASS_BOT, 0, 0},
+        {"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Safari/537.36 ExampleChat-Unfurl/1.0",
+         HOMING_UA_CLASS_BOT, 0, 0},
+    };
+    struct homing_ua_parser *p;
+    assert_int_equal(homing_ua_parser_new(NULL, "", 0, &p), 0);
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        struct homing_ua u;
+        assert_int_equal(homing_ua_parse(p, ex[i].ua, strlen(ex[i].ua), &u), 0);
+        if (u.ua_class != ex[i].ua_class || u.no_browser != ex[i].no_browser || u.app != ex[i].app)
+            printf("generic v5: \"%s\": class %u no_browser %u app %u (family %s)\n", ex[i].ua,
+                   u.ua_class, u.no_browser, u.app, u.family);
+        assert_int_equal(u.ua_class, ex[i].ua_class);
+        assert_int_equal(u.no_browser, ex[i].no_browser);
+        assert_int_equal(u.app, ex[i].app);
+    }
+    homing_ua_parser_free(p);
+}
+
 static void test_automation_never_browser(void **state)
 {
     (void)state;
@@ -535,15 +593,11 @@ static void test_measure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uap_conformance),
-        cmocka_unit_test(test_homing_rules),
-        cmocka_unit_test(test_uap_mail_families),
-        cmocka_unit_test(test_automation_never_browser),
-        cmocka_unit_test(test_generic_rules),
-        cmocka_unit_test(test_published_bots),
-        cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_odd_input),
-        cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_uap_conformance),   cmocka_unit_test(test_homing_rules),
+        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_automation_never_browser),
+        cmocka_unit_test(test_generic_rules),     cmocka_unit_test(test_generic_rules_v5),
+        cmocka_unit_test(test_published_bots),    cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_odd_input),         cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
