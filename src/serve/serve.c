@@ -518,6 +518,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (homing_store_caps(s.ingest_store) & HOMING_STORE_CAP_BUSY_HOOK)
         homing_store_set_wait_hook(s.ingest_store, thread_store_waits);
     if (ingester_start(&s) < 0) return cli_fail("cannot start the journal's ingester thread");
+    /* Enrichment, notifications, deliveries, privacy: here or on another node;
+     * before the listeners, so /metrics says homing_leader 1 from its first
+     * answer on a store that is this node's alone. */
+    if (leader_start(&s, lock_store, listen_store, &sweeper) < 0)
+        log_error("cannot start the leader election: background work does not run");
     for (int i = 0; i < s.nthreads; i++)
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
     pthread_create(&s.admin.thread, NULL, worker_main, &s.admin);
@@ -525,9 +530,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     int checkpoints = (homing_store_caps(s.checkpoint_store) & HOMING_STORE_CAP_CHECKPOINT) != 0;
     pthread_t checkpointer;
     if (checkpoints) pthread_create(&checkpointer, NULL, checkpointer_main, &s);
-    /* Enrichment, notifications, deliveries, privacy: here or on another node. */
-    if (leader_start(&s, lock_store, listen_store, &sweeper) < 0)
-        log_error("cannot start the leader election: background work does not run");
 
     sdnotify_send("READY=1\nSTATUS=serving");
     int sig = watch_loops(&s, &stop_signals);

@@ -124,8 +124,13 @@ def test_failover_once_each():
         shown = sorted(json.loads(l)["payload"]["address"] for l in lines)
         check(shown == ["r1@example.net", "r2@example.net"],
               f"watch on a follower shows the leader's and the other follower's hits: {lines}")
+        # A receiver slow to answer: the delivery stays pending for a second,
+        # and no node but the one that sent it may send it again meanwhile.
+        rcv.delay = 1.0
         hit(f1, copies["r3@example.net"]["open_url"])
         rcv.wait(3, timeout=20)
+        time.sleep(1.5)
+        rcv.delay = 0
 
         # A POST claimed and sent by the leader, held unanswered; then the
         # leader dies.
