@@ -7,9 +7,12 @@ keys and one store (the same schema). Exactly one is the leader (/metrics
 `homing_leader`); `homing watch` against a node that is not the leader shows
 hits answered by the others; the leader is killed with SIGKILL while a webhook
 POST of it is held by the receiver (claimed, never answered), another node
-takes over within a few seconds, and every hit answered before and after is
-notified to the receiver exactly once (counted by notification id), the held
-one included.
+takes over within a few seconds; then the new leader's lock connection is
+ended by the server (its process lives): it stops its background work and a
+node leads again. Every hit answered before, between and after is notified to
+the receiver exactly once (counted by notification id), the held one
+included, and no notification is sent by two nodes while a slow receiver
+sits on it.
 
 On SQLite (`integration/leader`): the one node is the leader at once.
 """
@@ -97,7 +100,7 @@ def test_failover_once_each():
             shutil.copy(os.path.join(a.dir, "token.keys"), os.path.join(n.dir, "token.keys"))
         rcv.secret = add_webhook(a, rcv.url(), "open")
         key = a.api_key()
-        rcpts = [f"r{i}@example.net" for i in range(1, 7)]
+        rcpts = [f"r{i}@example.net" for i in range(1, 9)]
         copies = {c["address"]: c for c in a.add_message(rcpts, subject="Failover")["copies"]}
         for n in nodes:
             n.serve()
@@ -153,13 +156,34 @@ def test_failover_once_each():
         hit(other, copies["r5@example.net"]["open_url"])
         hit(new, copies["r6@example.net"]["open_url"])
         # The held one goes again once its claim's lease (timeout_ms + 5 s) ends.
-        got = rcv.wait(6, timeout=40)
+        rcv.wait(6, timeout=40)
+
+        # The leader's lock connection ends while its process lives (the
+        # server restarted it, the network cut it): it stops its stages, and a
+        # node (it or the other) leads again.
+        conninfo = url.split("&schema=")[0]
+        p = subprocess.run(["psql", "-qAtX", conninfo, "-c",
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
+                            "WHERE locktype = 'advisory' AND objsubid = 2 AND granted"],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and p.stdout.strip() == "1",
+              f"the leader's lock session ended: {p.stdout} {p.stderr}")
+        deadline = time.time() + FAILOVER_MAX_S
+        while time.time() < deadline and "lost the leader lock" not in new.daemon_log():
+            time.sleep(0.05)
+        check("lost the leader lock" in new.daemon_log(), new.daemon_log())
+        again = wait_leaders([f1, f2], FAILOVER_MAX_S)
+        hit(f1, copies["r7@example.net"]["open_url"])
+        hit(f2, copies["r8@example.net"]["open_url"])
+        rcv.wait(8, timeout=40)
+        check(again.proc.poll() is None and new.proc.poll() is None, "both nodes still run")
+
         time.sleep(2)  # anything sent twice would arrive meanwhile
         with rcv.lock:
             got = list(rcv.got)
         ids = [g["id"] for g in got]
         addrs = sorted(g["payload"]["address"] for g in got)
-        check(len(ids) == len(set(ids)) == 6, f"six notifications, each once: {ids}")
+        check(len(ids) == len(set(ids)) == 8, f"eight notifications, each once: {ids}")
         check(addrs == rcpts, f"one per recipient: {addrs}")
         check(rcv.held[0] in ids, f"the held notification delivered once: {rcv.held} {ids}")
         check(not rcv.bad, f"every POST signed: {rcv.bad}")
