@@ -58,6 +58,11 @@ void homing_store_close(struct homing_store *s);
  * homing_store_partial_allow (homing/store_engine.h): only the backend test
  * suite does, so no program runs on a store that cannot do its work. */
 #define HOMING_STORE_CAP_PARTIAL (1u << 4)
+/* Several nodes share the store (homing/store_engine.h): a leader lock
+ * (homing_store_leader) and wake-ups when others store events or
+ * notifications (homing_store_listen_wait). */
+#define HOMING_STORE_CAP_LEADER (1u << 5)
+#define HOMING_STORE_CAP_LISTEN (1u << 6)
 /* The capabilities of s's backend (0 for NULL). */
 unsigned homing_store_caps(const struct homing_store *s);
 /* The scheme of s's backend ("sqlite"), or "" for NULL. */
@@ -496,6 +501,14 @@ void homing_deliveries_free(struct homing_delivery *d, size_t n);
  * otherwise retried at next_us, or failed for good when next_us is 0. */
 int homing_store_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook,
                                  int ok, int64_t next_us, const char *error);
+/* Claims a due delivery for this handle before its POST, for lease_us (on
+ * the store's clock): 1 claimed (or claimed by this handle already), 0 taken
+ * by another handle whose lease has not run out, or finished meanwhile.
+ * A backend whose store has one deliverer (SQLite: one daemon per store)
+ * claims nothing and answers 1. homing_store_delivery_result ends the claim;
+ * a claim abandoned (a crash, a stop mid-transfer) ends with its lease. */
+int homing_store_delivery_claim(struct homing_store *s, int64_t notification, int64_t webhook,
+                                int64_t lease_us);
 /* Counts of pending, delivered and failed deliveries (any may be NULL). */
 int homing_store_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,
                                  int64_t *failed);

@@ -30,6 +30,28 @@ int homing_store_checkpoint(struct homing_store *s);
  * for a backend whose waits are not in this process. */
 int homing_store_set_wait_hook(struct homing_store *s, void (*hook)(void));
 
+/* HOMING_STORE_CAP_LEADER: one handle of one node at a time is the leader of
+ * the nodes sharing the store (the one running their background work).
+ * Tries to become it, or checks that it still is: *leader = 1 while this
+ * handle holds the leader lock, 0 while another handle holds it. The lock
+ * lives as long as the handle's connection: a call that finds the
+ * connection lost answers 0 (or an error) once, even if it could take the
+ * lock again at once, so the caller always sees the loss; a later call
+ * tries again. Closing the handle gives the lock up. Use a handle for
+ * nothing else (its connection is the lock). */
+int homing_store_leader(struct homing_store *s, int *leader);
+
+/* HOMING_STORE_CAP_LISTEN: waits up to timeout_ms for another handle (of any
+ * process) to commit events or notifications to this store; *woke gets
+ * HOMING_STORE_WOKE_* bits (0: the time ran out). The first call, and the
+ * first after the connection was lost, starts listening and answers every
+ * bit at once (what was stored meanwhile was not heard). -EIO when the
+ * connection is lost (the next call reconnects). Use a handle for nothing
+ * else. */
+#define HOMING_STORE_WOKE_EVENTS        (1u << 0)
+#define HOMING_STORE_WOKE_NOTIFICATIONS (1u << 1)
+int homing_store_listen_wait(struct homing_store *s, int timeout_ms, unsigned *woke);
+
 /* Lets homing_store_open and _inspect open backends with
  * HOMING_STORE_CAP_PARTIAL in this process (on != 0) or not (0, the default).
  * For the backend test suite (tests/unit/store_backends.h), which runs the

@@ -239,8 +239,24 @@ static const char *const pg_sql[PG_ST_COUNT] = {
         "delivered_us = CASE WHEN $3 <> 0 THEN $4::bigint END, "
         "failed_us = CASE WHEN $3 = 0 AND $5::bigint = 0 THEN $4::bigint END, "
         "next_attempt_us = CASE WHEN $3 = 0 AND $5 <> 0 THEN $5 ELSE next_attempt_us END, "
-        "last_error = $6 WHERE notification = $1 AND webhook = $2 "
+        "last_error = $6, claimed_by = NULL, claimed_until_us = NULL "
+        "WHERE notification = $1 AND webhook = $2 "
         "AND delivered_us IS NULL AND failed_us IS NULL",
+    /* pg_leader.c. The two-key form keeps the leader lock apart from the
+     * one-key locks of migrations and appends. */
+    [PG_LEADER_PING] = "SELECT 1",
+    [PG_LEADER_TRY] = "SELECT pg_try_advisory_lock(hashtext('homing-leader'), "
+                      "hashtext(current_schema()))",
+    /* SKIP LOCKED: a row another deliverer is claiming this moment is not
+     * waited for but left to it; one that committed its claim is seen again
+     * (EvalPlanQual) and fails the lease test. */
+    [PG_DELIVERY_CLAIM] =
+        "WITH c AS (SELECT notification, webhook FROM deliveries WHERE notification = $1 "
+        "AND webhook = $2 AND delivered_us IS NULL AND failed_us IS NULL "
+        "AND (claimed_by IS NULL OR claimed_by = $3 OR claimed_until_us < homing_clock_us()) "
+        "FOR UPDATE SKIP LOCKED) "
+        "UPDATE deliveries d SET claimed_by = $3, claimed_until_us = homing_clock_us() + $4 "
+        "FROM c WHERE d.notification = c.notification AND d.webhook = c.webhook",
     [PG_DELIVERY_COUNTS] = "SELECT count(*) FILTER (WHERE delivered_us IS NULL AND "
                            "failed_us IS NULL), count(delivered_us), count(failed_us) "
                            "FROM deliveries",
@@ -384,6 +400,7 @@ static int pg_alive(struct pg *p)
     PQreset(p->conn);
     memset(p->prepared, 0, sizeof p->prepared);
     p->broken = 0;
+    p->leader = p->listening = 0; /* both died with the old session */
     if (PQstatus(p->conn) == CONNECTION_OK) return pg_use_schema(p);
     store_set_error(&p->base, "connection lost: %s", PQerrorMessage(p->conn));
     return -EIO;
@@ -591,13 +608,17 @@ static const struct store_ops pg_ops = {
     .suppress_remove = pg_suppress_remove,
     .suppress_find = pg_suppress_find,
     .suppress_list = pg_suppress_list,
+    .leader = pg_leader,
+    .listen_wait = pg_listen_wait,
+    .delivery_claim = pg_delivery_claim,
 };
 
-/* No capability: PostgreSQL has no write-ahead log for homing to copy back,
- * its lock waits are the server's, durability is the server's setting
- * (synchronous_commit), and its backup is pg_dump. */
+/* None of SQLite's capabilities: PostgreSQL has no write-ahead log for homing
+ * to copy back, its lock waits are the server's, durability is the server's
+ * setting (synchronous_commit), and its backup is pg_dump. Its own: several
+ * nodes share it, with a leader lock and LISTEN/NOTIFY (pg_leader.c). */
 const struct homing_store_backend store_backend_postgresql = {
     "postgresql",
-    0,
+    HOMING_STORE_CAP_LEADER | HOMING_STORE_CAP_LISTEN,
     &pg_ops,
 };

@@ -113,6 +113,9 @@ enum pg_st {
     PG_GRANT_LIST,
     PG_GRANT_REVOKE,
     PG_GRANT_CHECK,
+    PG_LEADER_PING,
+    PG_LEADER_TRY,
+    PG_DELIVERY_CLAIM,
     PG_ST_COUNT
 };
 
@@ -134,7 +137,12 @@ struct pg {
     int in_tx;                           /* between pg_begin* and pg_commit/pg_rollback */
     int broken;                          /* the last error said the connection is gone */
     char schema[PG_SCHEMA_MAX + 1];      /* schema= of the URL, "" for none */
-    struct pg_args args;                 /* the events' parameters: too big for the stack */
+    /* pg_leader.c: the session holds the leader lock / LISTENs; both end with
+     * the session, so a reconnect (pg_alive) clears them. */
+    int leader, listening;
+    char listen_schema[PG_SCHEMA_MAX + 1]; /* the store's schema, as NOTIFY names it */
+    int64_t claimer;                       /* this handle's id in deliveries.claimed_by */
+    struct pg_args args;                   /* the events' parameters: too big for the stack */
     /* copies of the events of one INSERT whose header fields had to be made
      * UTF-8 (pg_events.c) */
     struct homing_event fixed[PG_EVENT_ROWS];
@@ -300,6 +308,12 @@ int pg_delivery_result(struct homing_store *s, int64_t notification, int64_t web
                        int64_t next_us, const char *error);
 int pg_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,
                        int64_t *failed);
+
+/* pg_leader.c: issue #14 item 4 (several nodes on one store) */
+int pg_leader(struct homing_store *s, int *leader);
+int pg_listen_wait(struct homing_store *s, int timeout_ms, unsigned *woke);
+int pg_delivery_claim(struct homing_store *s, int64_t notification, int64_t webhook,
+                      int64_t lease_us);
 
 /* pg_documents.c */
 int pg_document_add(struct homing_store *s, const struct homing_document *d, int64_t *id_out);

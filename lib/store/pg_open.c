@@ -203,6 +203,7 @@ int pg_open(const char *target, const char *base_dir, const char *sync, struct h
     struct pg *p = calloc(1, sizeof *p);
     if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
     p->base.ops = store_backend_postgresql.ops;
+    p->claimer = (int64_t)(homing_id_random() & (uint64_t)INT64_MAX); /* never 0 */
     int r = connect_to(target, p, err, errcap);
     if (r == 0 && (r = migrate(p, p->schema)) < 0) fail(err, errcap, r, "%s", p->base.errmsg);
     if (r < 0) {

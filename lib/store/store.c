@@ -489,6 +489,21 @@ int homing_store_set_wait_hook(struct homing_store *s, void (*hook)(void))
     return 0;
 }
 
+int homing_store_leader(struct homing_store *s, int *leader)
+{
+    if (!s || !leader) return -EINVAL;
+    if (!(s->backend->caps & HOMING_STORE_CAP_LEADER)) return -ENOTSUP;
+    return s->ops->leader(s, leader);
+}
+
+int homing_store_listen_wait(struct homing_store *s, int timeout_ms, unsigned *woke)
+{
+    if (!s || !woke || timeout_ms < 0) return -EINVAL;
+    if (!(s->backend->caps & HOMING_STORE_CAP_LISTEN)) return -ENOTSUP;
+    *woke = 0;
+    return s->ops->listen_wait(s, timeout_ms, woke);
+}
+
 int homing_store_inspect(const char *url, const char *base_dir, int *version, int *latest,
                          char *err, size_t errcap)
 {
@@ -689,6 +704,14 @@ int homing_store_delivery_result(struct homing_store *s, int64_t notification, i
 {
     if (!s || notification <= 0 || webhook <= 0) return -EINVAL;
     return s->ops->delivery_result(s, notification, webhook, ok, next_us, error);
+}
+
+int homing_store_delivery_claim(struct homing_store *s, int64_t notification, int64_t webhook,
+                                int64_t lease_us)
+{
+    if (!s || notification <= 0 || webhook <= 0 || lease_us <= 0) return -EINVAL;
+    if (!s->ops->delivery_claim) return 1;
+    return s->ops->delivery_claim(s, notification, webhook, lease_us);
 }
 
 int homing_store_delivery_counts(struct homing_store *s, int64_t *pending, int64_t *delivered,

@@ -201,10 +201,15 @@ struct store_ops {
                               int64_t *id_out);
     /* Engine maintenance, each behind a capability (homing/store_engine.h):
      * set only by a backend that declares it. */
-    int (*set_autocheckpoint)(struct homing_store *s, int pages); /* CAP_CHECKPOINT */
-    int (*checkpoint)(struct homing_store *s);                    /* CAP_CHECKPOINT */
-    void (*set_wait_hook)(void (*hook)(void));                    /* CAP_BUSY_HOOK */
-    int (*backup)(struct homing_store *s, const char *dest);      /* CAP_BACKUP */
+    int (*set_autocheckpoint)(struct homing_store *s, int pages);               /* CAP_CHECKPOINT */
+    int (*checkpoint)(struct homing_store *s);                                  /* CAP_CHECKPOINT */
+    void (*set_wait_hook)(void (*hook)(void));                                  /* CAP_BUSY_HOOK */
+    int (*backup)(struct homing_store *s, const char *dest);                    /* CAP_BACKUP */
+    int (*leader)(struct homing_store *s, int *leader);                         /* CAP_LEADER */
+    int (*listen_wait)(struct homing_store *s, int timeout_ms, unsigned *woke); /* CAP_LISTEN */
+    /* NULL: one deliverer per store, every claim succeeds (store.c) */
+    int (*delivery_claim)(struct homing_store *s, int64_t notification, int64_t webhook,
+                          int64_t lease_us);
     /* privacy (migration 0006) */
     int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
     int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,

@@ -567,7 +567,7 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
             hits[nh++] = &evs[i];
     qsort(hits, nh, sizeof hits[0], hit_cmp);
     for (size_t i = 0; i < nh && r == 0; i++) {
-        if (atomic_load(&en->serve->stopping))
+        if (serve_stages_stopping(en->serve))
             r = -EINTR;
         else
             r = enrich_event(en, b, hits[i]);
@@ -589,9 +589,13 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
     return r < 0 ? r : (int)n;
 }
 
+/* Also ends when the listener (leader.c) hears events committed by any node:
+ * on a shared store the leader's thread then starts at once. */
 static void enrich_sleep(struct enricher *en, long long ms)
 {
-    for (long long slept = 0; slept < ms && !atomic_load(&en->serve->stopping);
+    unsigned woke = atomic_load(&en->serve->woke_events);
+    for (long long slept = 0; slept < ms && !serve_stages_stopping(en->serve) &&
+                              atomic_load(&en->serve->woke_events) == woke;
          slept += ENRICH_SLEEP_STEP_MS) {
         long long step = ms - slept < ENRICH_SLEEP_STEP_MS ? ms - slept : ENRICH_SLEEP_STEP_MS;
         struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
@@ -628,7 +632,7 @@ static void *enricher_main(void *arg)
         return NULL;
     }
     unsigned reload_seen = atomic_load(&en->serve->reload_gen);
-    while (!atomic_load(&en->serve->stopping)) {
+    while (!serve_stages_stopping(en->serve)) {
         unsigned gen = atomic_load(&en->serve->reload_gen);
         if (gen != reload_seen) {
             reload_seen = gen;
@@ -684,13 +688,20 @@ int enricher_start(struct serve *s)
     return 0;
 }
 
-void enricher_stop(struct serve *s)
+void enricher_halt(struct serve *s)
 {
     struct enricher *en = s->enricher;
     if (!en) return;
     if (en->started) pthread_join(en->thread, NULL);
     en->started = 0;
     atomic_store(&en->running, 0);
+}
+
+void enricher_stop(struct serve *s)
+{
+    struct enricher *en = s->enricher;
+    if (!en) return;
+    enricher_halt(s);
     if (en->enriched || en->failed)
         log_info("enrich: %" PRIu64 " hits enriched, %" PRIu64 " not enrichable", en->enriched,
                  en->failed);

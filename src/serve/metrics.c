@@ -92,6 +92,12 @@ int metrics_render(struct metrics *m, struct homing_buf *out)
         LOAD(m->conn_refused[1]), LOAD(m->accept_fd_limit), LOAD(m->bad_framing));
 
     r |= homing_buf_printf(out,
+                           "# HELP homing_leader 1 while this node runs the background work "
+                           "(enrichment, notifications, webhook deliveries, privacy sweeps) "
+                           "of the nodes sharing its store.\n# TYPE homing_leader gauge\n"
+                           "homing_leader %d\n",
+                           atomic_load(&m->leader));
+    r |= homing_buf_printf(out,
                            "# HELP homing_reloads_total SIGHUPs handled (keys, TLS certificate, "
                            "data files reloaded).\n# TYPE homing_reloads_total counter\n"
                            "homing_reloads_total %llu\n",

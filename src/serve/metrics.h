@@ -30,6 +30,7 @@ struct metrics {
     atomic_ullong demo_hits; /* the example pixel (HOMING_ID_DEMO): answered, not recorded */
     atomic_llong queue_depth;
     atomic_int background_idle; /* flood mode (thread.h), set by serve's watch */
+    atomic_int leader;          /* this node runs the background stages (leader.c) */
     atomic_ullong batch_count[METRICS_BATCH_BUCKETS + 1];
     atomic_ullong batch_sum;
     atomic_ullong batches;

@@ -25,7 +25,13 @@
  * 2xx was lost, or the daemon stopped mid-transfer) and must dedupe by id. In
  * normal operation nothing goes twice: the thread sends a row only from a
  * fresh read, never one it has running, and records each result before the
- * next read. Store writes are one short UPDATE per finished transfer.
+ * next read. Store writes are one short UPDATE per finished transfer, and
+ * one claim before each POST (homing_store_delivery_claim): with several nodes
+ * on one PostgreSQL, only the leader's thread runs (leader.c), and the claim
+ * (FOR UPDATE SKIP LOCKED, with a lease longer than a POST) keeps a deliverer
+ * that has not yet noticed it lost the leadership from sending what the new
+ * leader sends; a leader killed mid-transfer leaves claims that the next
+ * leader takes once their lease ends (docs/notifications.md).
  * Order: the store hands out a delivery only when every earlier notification
  * of the same message to the same webhook is delivered or failed.
  *
@@ -34,6 +40,10 @@
  * on the admin loop that reads the store (the admin thread's handle) every
  * STREAM_POLL_MS after its cursor, so the notifier and the stream share
  * nothing but the store; Last-Event-ID (or ?after=) resumes after that id.
+ * With several nodes on one PostgreSQL the notifier runs on the leader only,
+ * and each node's stream reads the shared store when its listener (leader.c,
+ * LISTEN) hears that notifications were committed, so every node's stream
+ * shows every notification, whichever node answered the hit.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,15 +67,23 @@
 #define NOTIFY_CLIENT_V4_BITS 24   /* client network named in a payload */
 #define NOTIFY_CLIENT_V6_BITS 48
 #define STREAM_POLL_MS        200
-#define STREAM_KEEPALIVE_MS   15000
-#define STREAM_PAGE           100
-#define STREAM_BUF_MAX        (8 << 20)
+/* With a listener (leader.c, PostgreSQL's LISTEN): a stream looks at the wake
+ * counter every STREAM_WAKE_TICK_MS (no store read) and reads the store when
+ * it moved, and at least every STREAM_RECHECK_MS whatever it says. */
+#define STREAM_WAKE_TICK_MS 50
+#define STREAM_RECHECK_MS   5000
+#define STREAM_KEEPALIVE_MS 15000
+#define STREAM_PAGE         100
+#define STREAM_BUF_MAX      (8 << 20)
 /* Webhook deliveries: bounded memory whatever the backlog. */
 #define NOTIFY_ENDPOINTS_MAX        256 /* webhooks with work tracked at once */
 #define NOTIFY_INFLIGHT_PER_WEBHOOK 4   /* POSTs to one healthy webhook at once */
 #define NOTIFY_INFLIGHT_MAX         64  /* POSTs at once, all webhooks */
 #define NOTIFY_QUEUE_PER_WEBHOOK    16  /* due deliveries read ahead per webhook */
 #define NOTIFY_DUE_PAGE             HOMING_STORE_DELIVERIES_MAX /* rows per store read */
+/* A claim lasts notify.timeout_ms plus this: the POST has ended (or been
+ * abandoned by libcurl) well before anyone else may claim its delivery. */
+#define NOTIFY_LEASE_MARGIN_MS 5000
 /* Streams open at once: each polls the store from the admin loop. */
 #define STREAM_CLIENTS_MAX 64
 
@@ -531,6 +549,19 @@ static void deliver_start(struct notifier *nt, struct endpoint *ep)
     t->d = *row;
     memset(row, 0, sizeof *row); /* the page no longer owns its strings */
     t->webhook = ep->webhook;
+    /* Claimed before it is sent: with several nodes on one store a deliverer
+     * that outlived its leadership (or a second one) cannot send it too. The
+     * lease outlives the POST (bounded by timeout_ms), so a claim is never
+     * taken over while its POST may still be on the wire; one abandoned by a
+     * crash is free again when the lease ends. */
+    int claimed = homing_store_delivery_claim(nt->dstore, t->d.notification, t->d.webhook,
+                                              (nt->timeout_ms + NOTIFY_LEASE_MARGIN_MS) * 1000LL);
+    if (claimed <= 0) {
+        if (claimed < 0)
+            log_error("notifier: cannot claim a delivery: %s", homing_store_errmsg(nt->dstore));
+        transfer_free(t); /* another deliverer's, or finished: the next read tells */
+        return;
+    }
     json_t *j = homing_notification_json(&t->d.n);
     char *body = j ? homing_json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
@@ -646,7 +677,7 @@ static int deliver_wait_ms(const struct notifier *nt, int64_t next_read_us)
 /* Sleeps poll_ms, looking at the stop flag every NOTIFY_SLEEP_STEP_MS. */
 static void notifier_nap(struct notifier *nt)
 {
-    for (long long slept = 0; slept < nt->poll_ms && !atomic_load(&nt->serve->stopping);
+    for (long long slept = 0; slept < nt->poll_ms && !serve_stages_stopping(nt->serve);
          slept += NOTIFY_SLEEP_STEP_MS) {
         long long step =
             nt->poll_ms - slept < NOTIFY_SLEEP_STEP_MS ? nt->poll_ms - slept : NOTIFY_SLEEP_STEP_MS;
@@ -678,14 +709,14 @@ static void *notifier_main(void *arg)
     thread_background();
     struct notifier *nt = arg;
     unsigned reload_seen = atomic_load(&nt->serve->reload_gen);
-    while (!atomic_load(&nt->serve->stopping)) {
+    while (!serve_stages_stopping(nt->serve)) {
         unsigned gen = atomic_load(&nt->serve->reload_gen);
         if (gen != reload_seen) {
             reload_seen = gen;
             notifier_reload(nt);
         }
         int r;
-        while ((r = notify_events(nt)) == NOTIFY_EVENTS_PAGE && !atomic_load(&nt->serve->stopping))
+        while ((r = notify_events(nt)) == NOTIFY_EVENTS_PAGE && !serve_stages_stopping(nt->serve))
             ;
         if (r < 0) log_error("notifier: cannot process events: %s", homing_store_errmsg(nt->store));
         notifier_nap(nt);
@@ -704,7 +735,7 @@ static void *deliverer_main(void *arg)
     thread_background();
     struct notifier *nt = arg;
     int64_t next_read = 0;
-    while (!atomic_load(&nt->serve->stopping)) {
+    while (!serve_stages_stopping(nt->serve)) {
         int64_t now = homing_now_us();
         if (now >= next_read) {
             if (deliver_read(nt) < 0)
@@ -793,6 +824,11 @@ int notifier_init(struct serve *s, struct homing_store *store)
 int notifier_start(struct serve *s)
 {
     struct notifier *nt = s->notifier;
+    /* Run again after a halt (leader.c): the deliverer freed its sender and
+     * starts with no endpoint state. */
+    if (!nt->sender && homing_notify_sender_new(&nt->guard, &nt->sender) < 0) return -EIO;
+    memset(nt->endpoints, 0, sizeof nt->endpoints);
+    nt->rotate = 0;
     if (pthread_create(&nt->thread, NULL, notifier_main, nt) != 0) return -EAGAIN;
     if (pthread_create(&nt->dthread, NULL, deliverer_main, nt) != 0) {
         /* Without deliveries the outbox only grows; they go out after a restart. */
@@ -803,13 +839,20 @@ int notifier_start(struct serve *s)
     return 0;
 }
 
-void notifier_stop(struct serve *s)
+void notifier_halt(struct serve *s)
 {
     struct notifier *nt = s->notifier;
     if (!nt) return;
     if (nt->started >= 1) pthread_join(nt->thread, NULL);
     if (nt->started >= 2) pthread_join(nt->dthread, NULL);
     nt->started = 0;
+}
+
+void notifier_stop(struct serve *s)
+{
+    struct notifier *nt = s->notifier;
+    if (!nt) return;
+    notifier_halt(s);
     homing_notify_sender_free(nt->sender); /* (the delivery thread's, if it never ran) */
     homing_store_close(nt->dstore);
     homing_reader_free(nt->reader);
@@ -827,6 +870,8 @@ struct stream {
     h2o_timeout_entry_t timer;
     int64_t cursor;       /* last notification id sent */
     int64_t last_send_us; /* for the keep-alive comment */
+    int64_t last_read_us; /* the last read of the store */
+    unsigned woke_seen;   /* s->woke_notifications at that read */
     int sending;          /* h2o owns buf until proceed */
     int closed;
     struct homing_buf buf;
@@ -883,12 +928,26 @@ static int stream_format(struct homing_buf *b, const struct homing_notification 
     return r;
 }
 
-/* Sends what the store has after the cursor, or a keep-alive comment. */
+/* Sends what the store has after the cursor, or a keep-alive comment. While
+ * the listener hears the store, the store is read only when someone stored
+ * notifications since the last read (on any node), or STREAM_RECHECK_MS
+ * after it; otherwise every tick. */
 static void stream_flush(struct stream *st)
 {
     struct homing_notification *v = NULL;
     size_t n = 0;
-    if (homing_store_notifications_list(st->w->store, st->cursor, STREAM_PAGE, &v, &n) < 0) {
+    struct serve *s = st->w->serve;
+    int64_t now = homing_mono_us();
+    unsigned woke = atomic_load(&s->woke_notifications);
+    int skip = atomic_load(&s->listening) && woke == st->woke_seen &&
+               now - st->last_read_us < STREAM_RECHECK_MS * 1000LL;
+    if (!skip) {
+        /* before the read: a wake during it is seen at the next tick */
+        st->woke_seen = woke;
+        st->last_read_us = now;
+    }
+    if (!skip &&
+        homing_store_notifications_list(st->w->store, st->cursor, STREAM_PAGE, &v, &n) < 0) {
         log_warn("stream: cannot read notifications: %s", homing_store_errmsg(st->w->store));
         n = 0;
     }
@@ -897,7 +956,6 @@ static void stream_flush(struct stream *st)
         st->cursor = v[i].id;
     }
     homing_notifications_free(v, n);
-    int64_t now = homing_mono_us();
     if (st->buf.len == 0 && now - st->last_send_us >= STREAM_KEEPALIVE_MS * 1000LL)
         homing_buf_puts(&st->buf, ": keep-alive\n\n");
     if (st->buf.len == 0) return;
@@ -948,7 +1006,8 @@ int stream_start(struct worker *w, h2o_req_t *req)
     if (stream_cursor(w, req, &cursor) < 0) return -EINVAL;
     if (stream_clients >= STREAM_CLIENTS_MAX) return -EBUSY;
     if (!stream_timeout_ready) {
-        h2o_timeout_init(w->loop, &stream_timeout, STREAM_POLL_MS);
+        h2o_timeout_init(w->loop, &stream_timeout,
+                         w->serve->listener ? STREAM_WAKE_TICK_MS : STREAM_POLL_MS);
         stream_timeout_ready = 1;
     }
     struct stream *st = h2o_mem_alloc_pool(&req->pool, sizeof *st);

@@ -64,10 +64,15 @@ int privacy_sweeper_start(struct privacy_sweeper *w)
     return 0;
 }
 
-void privacy_sweeper_stop(struct privacy_sweeper *w)
+void privacy_sweeper_halt(struct privacy_sweeper *w)
 {
     if (w->running) pthread_join(w->thread, NULL);
     w->running = 0;
+}
+
+void privacy_sweeper_stop(struct privacy_sweeper *w)
+{
+    privacy_sweeper_halt(w);
     homing_store_close(w->store);
     w->store = NULL;
 }

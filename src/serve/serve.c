@@ -455,7 +455,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     static struct privacy_sweeper sweeper; /* truncation and retention (privacy.c) */
     struct homing_store *privacy_store;
     if (open_store(cli, &privacy_store) < 0 ||
-        privacy_sweeper_init(&sweeper, s.config, privacy_store, &s.stopping) < 0)
+        privacy_sweeper_init(&sweeper, s.config, privacy_store, &s.stages_stop) < 0)
+        return CLI_ERROR;
+    /* Nodes sharing the store: the leader lock's and the listener's handles (leader.c). */
+    unsigned caps = homing_store_caps(s.ingest_store);
+    struct homing_store *lock_store = NULL, *listen_store = NULL;
+    if (((caps & HOMING_STORE_CAP_LEADER) && open_store(cli, &lock_store) < 0) ||
+        ((caps & HOMING_STORE_CAP_LISTEN) && open_store(cli, &listen_store) < 0))
         return CLI_ERROR;
     if (drop_privileges(set->serve.user) < 0) return CLI_ERROR;
 
@@ -512,17 +518,18 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     if (homing_store_caps(s.ingest_store) & HOMING_STORE_CAP_BUSY_HOOK)
         homing_store_set_wait_hook(s.ingest_store, thread_store_waits);
     if (ingester_start(&s) < 0) return cli_fail("cannot start the journal's ingester thread");
+    /* Enrichment, notifications, deliveries, privacy: here or on another node;
+     * before the listeners, so /metrics says homing_leader 1 from its first
+     * answer on a store that is this node's alone. */
+    if (leader_start(&s, lock_store, listen_store, &sweeper) < 0)
+        log_error("cannot start the leader election: background work does not run");
     for (int i = 0; i < s.nthreads; i++)
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
     pthread_create(&s.admin.thread, NULL, worker_main, &s.admin);
-    if (enricher_start(&s) < 0) log_error("cannot start the enrichment thread");
-    if (notifier_start(&s) < 0) log_error("cannot start the notifier thread");
     /* A backend without a write-ahead log to copy back gets no such thread. */
     int checkpoints = (homing_store_caps(s.checkpoint_store) & HOMING_STORE_CAP_CHECKPOINT) != 0;
     pthread_t checkpointer;
     if (checkpoints) pthread_create(&checkpointer, NULL, checkpointer_main, &s);
-    if (privacy_sweeper_start(&sweeper) < 0)
-        log_error("cannot start the privacy thread: truncation and retention do not run");
 
     sdnotify_send("READY=1\nSTATUS=serving");
     int sig = watch_loops(&s, &stop_signals);
@@ -536,6 +543,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     ingester_stop(&s);
     homing_journal_close(s.journal);
     homing_store_close(s.ingest_store);
+    leader_stop(&s);
     notifier_stop(&s);
     enricher_stop(&s);
     if (checkpoints) pthread_join(checkpointer, NULL);

@@ -142,7 +142,25 @@ struct serve {
     /* Moved by each SIGHUP: the enrichment and notifier threads reopen their
      * data files (User-Agent rules, machine knowledge, geo) when they see it move. */
     atomic_uint reload_gen;
+    /* One node of those sharing a store runs the background stages
+     * (leader.c); they stop when stopping or stages_stop is set. */
+    struct leader *leader;
+    atomic_int stages_stop;
+    /* leader.c's listener: moved when another process commits events or
+     * notifications to the store (backends with HOMING_STORE_CAP_LISTEN);
+     * listening is 1 while it hears them (the stream then reads the store
+     * when woken, not every STREAM_POLL_MS). */
+    struct listener *listener;
+    atomic_int listening;
+    atomic_uint woke_events, woke_notifications;
 };
+
+/* Whether the background stages (enrichment, notifier, deliverer, privacy
+ * sweeper) must stop: the daemon stops, or this node is no longer the leader. */
+static inline int serve_stages_stopping(struct serve *s)
+{
+    return atomic_load(&s->stopping) || atomic_load(&s->stages_stop);
+}
 
 /* tls.c: see its header comment. tls_load: 0 and s->tls_ctx NULL when
  * public.tls_cert and public.tls_key are empty; -EINVAL with err set when
@@ -181,7 +199,23 @@ struct privacy_sweeper {
 int privacy_sweeper_init(struct privacy_sweeper *w, const struct homing_config *c,
                          struct homing_store *store, atomic_int *stopping);
 int privacy_sweeper_start(struct privacy_sweeper *w);
+/* halt: joins the thread (after *stopping is set), keeps the handle, so
+ * start can run it again (leader.c); stop: halt and close the handle. */
+void privacy_sweeper_halt(struct privacy_sweeper *w);
 void privacy_sweeper_stop(struct privacy_sweeper *w);
+
+/* leader.c: the background stages run on one node at a time. With a backend
+ * that has HOMING_STORE_CAP_LEADER, leader_start takes lock (a handle used
+ * for nothing else: its connection holds the lock) and starts a thread that
+ * tries for the lock every LEADER_TRY_MS, starts the stages when it has it
+ * and halts them when the lock's connection is lost; lock NULL (SQLite: one
+ * daemon per store) starts them at once. listener (NULL: none) is a handle
+ * for leader.c's listener thread (HOMING_STORE_CAP_LISTEN). leader_stop
+ * halts the stages, joins the threads and closes both handles; the stages'
+ * own _stop functions free them after. */
+int leader_start(struct serve *s, struct homing_store *lock, struct homing_store *listener,
+                 struct privacy_sweeper *sweeper);
+void leader_stop(struct serve *s);
 
 /* guard.c: caps on the public listener's open connections, in total and
  * per client address (an IPv4 address, an IPv6 /64; peers in
@@ -234,6 +268,8 @@ void admin_register(struct serve *s, h2o_hostconf_t *host);
  * waits for the thread after `stopping` is set. */
 int notifier_init(struct serve *s, struct homing_store *store);
 int notifier_start(struct serve *s);
+/* Joins both threads (after serve_stages_stopping); start may run them again. */
+void notifier_halt(struct serve *s);
 void notifier_stop(struct serve *s);
 /* GET /api/v1/stream on the admin loop: -EINVAL for a bad Last-Event-ID,
  * -EBUSY when STREAM_CLIENTS_MAX streams are open. */
@@ -247,6 +283,8 @@ int stream_start(struct worker *w, h2o_req_t *req);
  * that need enrichments wait for it (and do not when it is off). */
 int enricher_init(struct serve *s, struct homing_store *store);
 int enricher_start(struct serve *s);
+/* Joins the thread (after serve_stages_stopping); start may run it again. */
+void enricher_halt(struct serve *s);
 void enricher_stop(struct serve *s);
 int enricher_running(const struct serve *s);
 /* For the notifier: events with id <= *upto are enriched (INT64_MAX when the

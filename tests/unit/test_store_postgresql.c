@@ -8,8 +8,9 @@
  * can drop a month's partition, a dropped connection is made again, the
  * campaign counters (migration 0008) equal a count from scratch after
  * batches, a reclassify and delivery reports, and again after 0008's
- * backfill, a schema newer than the build is refused, and bad URLs are
- * refused. The operations every backend has are test_store.c's
+ * backfill, a schema newer than the build is refused, bad URLs are
+ * refused, and what several nodes on one store use (issue #14 item 4): the
+ * leader lock, the outbox's claims and LISTEN. The operations every backend has are test_store.c's
  * (store_backends.h).
  */
 #include <setjmp.h>
@@ -472,7 +473,8 @@ static void test_batch_counters(void **state)
     check_counters(f);
     assert_true(one_int(f, "SELECT count(*) FROM hourly_stats") >= 30);
 
-    /* 0008 again, on a store with data: the backfill counts the same. */
+    /* 0008 again, on a store with data: the backfill counts the same (0009,
+     * undone here, is applied again after it). */
     homing_store_close(f->s);
     f->s = NULL;
     char msg[512];
@@ -483,7 +485,10 @@ static void test_batch_counters(void **state)
                 "homing_stats_event_delivery, homing_stats_reclass, homing_stats_state_added "
                 "CASCADE; "
                 "DROP FUNCTION homing_verdict_class CASCADE; "
-                "DELETE FROM schema_migrations WHERE version = 8",
+                /* and the migrations after it, so opening applies 0008 again */
+                "DROP FUNCTION homing_clock_us, homing_notify_stored CASCADE; "
+                "ALTER TABLE deliveries DROP COLUMN claimed_by, DROP COLUMN claimed_until_us; "
+                "DELETE FROM schema_migrations WHERE version >= 8",
                 msg, sizeof msg) < 0)
         fail_msg("dropping 0008: %s", msg);
     char err[256];
@@ -529,6 +534,160 @@ static void test_bad_urls(void **state)
     assert_null(s);
 }
 
+/* Milliseconds of sleep between the polls of the tests below, and how many:
+ * a terminated backend leaves (and frees its locks) a little after the call. */
+#define POLL_MS    50
+#define POLL_TIMES 200
+
+static struct homing_store *open_again(struct fixture *f)
+{
+    struct homing_store *s;
+    char err[256];
+    assert_int_equal(homing_store_open(f->url, NULL, "normal", &s, err, sizeof err), 0);
+    return s;
+}
+
+/* The leader lock (issue #14 item 4): one handle holds it, others are told
+ * no; a handle whose session ends answers 0 (or an error) once, even though
+ * it could take the lock again at once; closing the holder lets another in. */
+static void test_leader_lock(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(homing_store_caps(f->s) & HOMING_STORE_CAP_LEADER);
+    struct homing_store *a = open_again(f), *b = open_again(f);
+    int la = -1, lb = -1;
+    assert_int_equal(homing_store_leader(a, &la), 0);
+    assert_int_equal(la, 1);
+    assert_int_equal(homing_store_leader(b, &lb), 0);
+    assert_int_equal(lb, 0);
+    assert_int_equal(homing_store_leader(a, &la), 0);
+    assert_int_equal(la, 1);
+    /* The holder's session ends (a node killed, its connection cut). */
+    assert_int_equal(one_int(f, "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
+                                "WHERE locktype = 'advisory' AND objsubid = 2 AND granted "
+                                "AND database = (SELECT oid FROM pg_database "
+                                "WHERE datname = current_database())"),
+                     1);
+    lb = 0;
+    for (int i = 0; i < POLL_TIMES && !lb; i++) {
+        assert_int_equal(homing_store_leader(b, &lb), 0);
+        if (!lb) usleep(POLL_MS * 1000);
+    }
+    assert_int_equal(lb, 1);
+    int r = homing_store_leader(a, &la);
+    if (r == 0) assert_int_equal(la, 0); /* the loss, seen once */
+    assert_int_equal(homing_store_leader(a, &la), 0);
+    assert_int_equal(la, 0); /* reconnected; b holds it */
+    homing_store_close(b);
+    la = 0;
+    for (int i = 0; i < POLL_TIMES && !la; i++) {
+        assert_int_equal(homing_store_leader(a, &la), 0);
+        if (!la) usleep(POLL_MS * 1000);
+    }
+    assert_int_equal(la, 1);
+    /* Another store (schema) has a leader of its own. */
+    struct fixture other = *f;
+    snprintf(other.schema, sizeof other.schema, "pgonly_%ld_other", (long)getpid());
+    const char *tmpl = getenv("HOMING_TEST_STORE_POSTGRESQL");
+    snprintf(other.url, sizeof other.url, tmpl, other.schema);
+    struct homing_store *c = open_again(&other);
+    int lc = 0;
+    assert_int_equal(homing_store_leader(c, &lc), 0);
+    assert_int_equal(lc, 1);
+    homing_store_close(c);
+    homing_store_close(a);
+}
+
+/* Outbox claims: one handle's claim keeps every other handle out until the
+ * delivery is recorded or the lease (on the server's clock) has run out. */
+static void test_delivery_claims(void **state)
+{
+    struct fixture *f = *state;
+    int64_t hook = 0, id = 0;
+    assert_int_equal(homing_store_webhook_add(f->s, "https://example.org/h", "*", "k", &hook), 0);
+    struct homing_notification_spec n = {
+        .kind = "open", .message = 9, .recipient = 1, .event = 1, .text = "t", .payload = "{}"};
+    assert_int_equal(homing_store_notification_add(f->s, &n, &id), 0);
+    struct homing_store *b = open_again(f);
+    const int64_t lease = 60 * 1000000LL;
+    assert_int_equal(homing_store_delivery_claim(f->s, id, hook, lease), 1);
+    assert_int_equal(homing_store_delivery_claim(b, id, hook, lease), 0);
+    assert_int_equal(homing_store_delivery_claim(f->s, id, hook, lease), 1); /* its own */
+    /* The claim of a deliverer that died runs out with its lease. */
+    assert_int_equal(
+        by_hand(f, "UPDATE deliveries SET claimed_until_us = homing_clock_us() - 1", NULL, 0), 0);
+    assert_int_equal(homing_store_delivery_claim(b, id, hook, lease), 1);
+    assert_int_equal(homing_store_delivery_claim(f->s, id, hook, lease), 0);
+    /* A failed attempt ends the claim (the retry waits for next_attempt). */
+    assert_int_equal(homing_store_delivery_result(b, id, hook, 0, homing_now_us() + 1, "500"), 0);
+    assert_int_equal(one_int(f, "SELECT count(*) FROM deliveries WHERE claimed_by IS NULL"), 1);
+    assert_int_equal(homing_store_delivery_claim(f->s, id, hook, lease), 1);
+    assert_int_equal(homing_store_delivery_result(f->s, id, hook, 1, 0, NULL), 0);
+    /* Finished: nobody claims it again. */
+    assert_int_equal(homing_store_delivery_claim(b, id, hook, lease), 0);
+    assert_int_equal(homing_store_delivery_claim(f->s, id, hook, lease), 0);
+    assert_int_equal(homing_store_delivery_claim(f->s, id, hook, 0), -EINVAL);
+    homing_store_close(b);
+}
+
+/* LISTEN: a handle hears events and notifications other handles commit to
+ * its store (not another store's, not a rolled-back one's). */
+static void test_listen(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(homing_store_caps(f->s) & HOMING_STORE_CAP_LISTEN);
+    struct homing_store *l = open_again(f);
+    unsigned woke = 0;
+    assert_int_equal(homing_store_listen_wait(l, 0, &woke), 0);
+    assert_int_equal(woke, HOMING_STORE_WOKE_EVENTS | HOMING_STORE_WOKE_NOTIFICATIONS);
+    assert_int_equal(homing_store_listen_wait(l, 0, &woke), 0);
+    assert_int_equal(woke, 0);
+    append_two_months(f);
+    unsigned all = 0;
+    for (int i = 0; i < POLL_TIMES && !(all & HOMING_STORE_WOKE_EVENTS); i++) {
+        assert_int_equal(homing_store_listen_wait(l, POLL_MS, &woke), 0);
+        all |= woke;
+    }
+    assert_int_equal(all, HOMING_STORE_WOKE_EVENTS);
+    struct homing_notification_spec n = {
+        .kind = "open", .message = 9, .recipient = 1, .event = 1, .text = "t", .payload = "{}"};
+    assert_int_equal(homing_store_notification_add(f->s, &n, NULL), 0);
+    all = 0;
+    for (int i = 0; i < POLL_TIMES && !(all & HOMING_STORE_WOKE_NOTIFICATIONS); i++) {
+        assert_int_equal(homing_store_listen_wait(l, POLL_MS, &woke), 0);
+        all |= woke;
+    }
+    assert_int_equal(all, HOMING_STORE_WOKE_NOTIFICATIONS);
+    /* another store's, and a transaction rolled back: nothing */
+    assert_int_equal(by_hand(f, "SELECT pg_notify('homing_events', 'someone_else')", NULL, 0), 0);
+    assert_int_equal(by_hand(f, "BEGIN", NULL, 0), 0);
+    assert_int_equal(by_hand(f,
+                             "INSERT INTO notifications (time_us, kind, message, text, payload) "
+                             "VALUES (1, 'open', 9, 't', '{}')",
+                             NULL, 0),
+                     0);
+    assert_int_equal(by_hand(f, "ROLLBACK", NULL, 0), 0);
+    assert_int_equal(homing_store_listen_wait(l, 300, &woke), 0);
+    assert_int_equal(woke, 0);
+    /* A lost session: an error or a fresh start, which says "anything". */
+    assert_int_equal(
+        one_int(f, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                   "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                   "AND backend_type = 'client backend' AND query LIKE '%current_schema%'"),
+        1);
+    int r = 0;
+    woke = 0;
+    for (int i = 0; i < POLL_TIMES && r == 0 && !woke; i++)
+        r = homing_store_listen_wait(l, POLL_MS, &woke);
+    if (r == 0)
+        assert_int_equal(woke, HOMING_STORE_WOKE_EVENTS | HOMING_STORE_WOKE_NOTIFICATIONS);
+    else
+        assert_int_equal(r, -EIO);
+    assert_int_equal(homing_store_listen_wait(l, 0, &woke), 0);
+    if (r < 0) assert_int_equal(woke, HOMING_STORE_WOKE_EVENTS | HOMING_STORE_WOKE_NOTIFICATIONS);
+    homing_store_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +701,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leader_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_claims, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
