@@ -32,6 +32,7 @@
 #define PG_SILO_SUFFIX     "_keys"
 #define PG_SCHEMA_MAX      (63 - (int)(sizeof PG_SILO_SUFFIX - 1))
 #define PG_URL_MAX         4096 /* bytes of a store URL */
+#define PG_ERR_LINE_MAX    512  /* bytes of a connection error kept for the one-line reason */
 #define PG_FK_DEPTH        8    /* foreign keys followed by a privacy delete */
 #define PG_SQL_MAX         4096 /* bytes of a privacy statement built from the schema */
 #define PG_TRUNCATE_CURSOR "privacy-truncate" /* last event whose client was truncated */

@@ -131,10 +131,14 @@ int pg_connect(const char *target, struct pg *p, char *err, size_t errcap)
     if (!p->conn) return fail(err, errcap, -ENOMEM, "out of memory connecting");
     PQsetNoticeProcessor(p->conn, no_notices, NULL);
     if (PQstatus(p->conn) != CONNECTION_OK) {
-        const char *m = PQerrorMessage(p->conn);
+        /* one line: libpq's hint after "\n\t" joined with "; " */
+        char m[PG_ERR_LINE_MAX];
+        homing_strlcpy(m, PQerrorMessage(p->conn), sizeof m);
         size_t ml = strlen(m);
-        while (ml && m[ml - 1] == '\n') ml--;
-        return fail(err, errcap, -EIO, "connecting to PostgreSQL: %.*s", (int)ml, m);
+        while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' ')) m[--ml] = '\0';
+        for (char *c = m; *c; c++)
+            if (*c == '\n' || *c == '\t') *c = c[1] == '\t' ? ';' : ' ';
+        return fail(err, errcap, -EIO, "connecting to PostgreSQL: %s", m);
     }
     if ((r = pg_use_schema(p)) < 0) return fail(err, errcap, r, "%s", p->base.errmsg);
     return 0;
