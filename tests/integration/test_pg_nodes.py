@@ -101,6 +101,14 @@ def test_two_nodes():
     check(owner.returncode == 0 and owner.stdout.split() == ["nodes_owner"],
           f"the month's partition, made as the owner: {owner.stdout!r} {owner.stderr!r}")
     n2.stop()
+    log = n2.daemon_log()
+    check("permission denied" not in log and "must be owner" not in log,
+          f"node 2's daemon was refused something: {log[-2000:]!r}")
+    # the privacy sweep (truncation, retention) and forget with DML only
+    p = n2.run("privacy", "sweep", "--retention-days", "1", check_rc=False)
+    check(p.returncode == 0, f"sweep as the node: {p.returncode} {p.stderr!r}")
+    p = n2.run("forget", "bob@example.org", check_rc=False)
+    check(p.returncode == 0, f"forget as the node: {p.returncode} {p.stderr!r}")
 
     # the node's login cannot read the silo's tables; the admin can
     for table in ("api_keys", "relay_users"):
