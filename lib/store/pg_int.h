@@ -195,7 +195,8 @@ int pg_connect(const char *target, struct pg *p, char *err, size_t errcap);
  * migrations' advisory lock; -EPROTO for a newer schema. */
 int pg_migrate_locked(struct pg *p, const char *schema);
 /* pg_silo.c: homing_store_provision. */
-int pg_provision(const char *target, struct homing_store_node *out, char *err, size_t errcap);
+int pg_provision(const char *target, unsigned flags, struct homing_store_node *out, char *err,
+                 size_t errcap);
 int pg_schema_version(struct homing_store *s, int *version);
 
 /* pg_messages.c */

@@ -20,8 +20,9 @@
  *     only on schema_migrations, its sequences, EXECUTE on its functions;
  *     USAGE on S_keys and EXECUTE on the silo's functions, no right on the
  *     silo's tables; no CREATE anywhere;
- *   - a login role S_node_XXXXXXXX (random hex) in S_node with a random
- *     password, sent to the server already SCRAM-hashed.
+ *   - with HOMING_STORE_PROVISION_LOGIN, a login role S_node_XXXXXXXX
+ *     (random hex) in S_node with a random password, sent to the server
+ *     already SCRAM-hashed (without it, the run only prepares or upgrades).
  * out->url is the admin URL's connection options with that login instead of
  * the admin's, the database named, and schema=S. Each run makes a new login,
  * so a second node gets its own credentials and the first node's stay valid.
@@ -314,7 +315,8 @@ static int make_login(struct pg *p, const char *node_group, char *login, size_t 
     return r;
 }
 
-int pg_provision(const char *target, struct homing_store_node *out, char *err, size_t errcap)
+int pg_provision(const char *target, unsigned flags, struct homing_store_node *out, char *err,
+                 size_t errcap)
 {
     if (sodium_init() < 0) return fail(err, errcap, -EIO, "libsodium failed to start");
     struct pg *p = calloc(1, sizeof *p);
@@ -414,20 +416,22 @@ int pg_provision(const char *target, struct homing_store_node *out, char *err, s
     if (r < 0) goto fail;
     if ((r = pg_migrate_locked(p, s)) < 0 || (r = give_to_owners(p, s)) < 0 ||
         (r = grant_node(p, s)) < 0 ||
-        (r = make_login(p, n.node, login, sizeof login, password, sizeof password)) < 0 ||
         (r = one_int(p, "SELECT max(version) FROM schema_migrations", "reading the version", &v)) <
-            0 ||
-        (r = node_url(p, target, login, password, s, &url)) < 0)
+            0)
+        goto fail;
+    if ((flags & HOMING_STORE_PROVISION_LOGIN) &&
+        ((r = make_login(p, n.node, login, sizeof login, password, sizeof password)) < 0 ||
+         (r = node_url(p, target, login, password, s, &url)) < 0))
         goto fail;
     if ((r = pg_commit(p)) < 0) goto fail;
     made = !exists || made_role;
     out->url = url;
-    out->role = strdup(login);
+    out->role = login[0] ? strdup(login) : NULL;
     out->schema = strdup(s);
     out->created = made;
     out->version = (int)v;
     url = NULL;
-    if (!out->role || !out->schema) {
+    if ((login[0] && !out->role) || !out->schema) {
         homing_store_node_clear(out);
         r = fail(err, errcap, -ENOMEM, "out of memory");
     }

@@ -506,7 +506,8 @@ int homing_store_inspect(const char *url, const char *base_dir, int *version, in
     return b->ops->inspect(target, base_dir, version, latest, err, errcap);
 }
 
-int homing_store_provision(const char *url, struct homing_store_node *out, char *err, size_t errcap)
+int homing_store_provision(const char *url, unsigned flags, struct homing_store_node *out,
+                           char *err, size_t errcap)
 {
     char scratch[1];
     if (!err || !errcap) err = scratch, errcap = sizeof scratch;
@@ -521,7 +522,7 @@ int homing_store_provision(const char *url, struct homing_store_node *out, char 
                          "a %s store is one node's: homing init makes it without --store",
                          b->scheme);
     struct homing_store_node n = {0};
-    if ((r = b->ops->provision(target, &n, err, errcap)) < 0) return r;
+    if ((r = b->ops->provision(target, flags, &n, err, errcap)) < 0) return r;
     *out = n;
     return 0;
 }

@@ -98,7 +98,8 @@ struct store_ops {
     int (*inspect)(const char *target, const char *base_dir, int *version, int *latest, char *err,
                    size_t errcap);
     /* homing_store_provision; NULL for a backend with nothing to prepare. */
-    int (*provision)(const char *target, struct homing_store_node *out, char *err, size_t errcap);
+    int (*provision)(const char *target, unsigned flags, struct homing_store_node *out, char *err,
+                     size_t errcap);
     void (*close)(struct homing_store *s);
     int (*schema_version)(struct homing_store *s, int *version);
     int (*message_add)(struct homing_store *s, const struct homing_message_spec *m,

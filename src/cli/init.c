@@ -25,6 +25,7 @@
 static const char init_usage[] =
     "usage: homing init [--keep-config] [--self-signed HOST] [DIR]\n"
     "       homing init [--self-signed HOST] --store postgresql://ADMIN@HOST/DB[?schema=S] DIR\n"
+    "       homing init --store postgresql://ADMIN@HOST/DB[?schema=S]\n"
     "       homing init --print\n\n"
     "Creates DIR (default: the directory of the configuration file) with:\n"
     "  homing.conf  every option with its default (see homing.conf(5))\n"
@@ -50,7 +51,9 @@ static const char init_usage[] =
     "                 never ADMIN's, as store.url in DIR/homing.conf (mode 0600).\n"
     "                 Run it again with the same URL for each further node, then\n"
     "                 copy the first node's token.keys over the new one\n"
-    "                 (docs/operations.md, \"A second node on PostgreSQL\")\n"
+    "                 (docs/operations.md, \"A second node on PostgreSQL\").\n"
+    "                 Without DIR: the database only, made or upgraded (the\n"
+    "                 migrations of a new homing, which nodes may not apply)\n"
     "  --print        write the configuration file to stdout and nothing else\n";
 
 /* The configuration file: every option with its help and its default, or
@@ -163,8 +166,20 @@ int cmd_init(struct cli *cli, int argc, char **argv)
     if (store_url && keep)
         return cli_usage_error("init", "--store makes a new configuration: not with "
                                        "--keep-config");
-    if (store_url && !dir_arg)
-        return cli_usage_error("init", "--store needs the node's directory DIR");
+    if (store_url && !dir_arg) {
+        /* no DIR: the database only (made, or upgraded after a new homing) */
+        if (self_signed) return cli_usage_error("init", "--self-signed needs a DIR");
+        struct homing_store_node node = {0};
+        char err[512];
+        if (homing_store_provision(store_url, 0, &node, err, sizeof err) < 0)
+            return cli_fail("--store: %s", err);
+        printf("store: PostgreSQL, schema %s (key silo %s_keys) at migration %d: %s\n"
+               "next: homing init DIR --store (this URL) for each node\n",
+               node.schema, node.schema, node.version,
+               node.created ? "schemas and roles made" : "schemas and roles found, up to date");
+        homing_store_node_clear(&node);
+        return CLI_OK;
+    }
     int made_dir = mkdir(dir, 0750) == 0;
     if (!made_dir && errno != EEXIST) return cli_fail("cannot create %s: %s", dir, strerror(errno));
 
@@ -178,7 +193,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
         if (access(conf, F_OK) == 0)
             return cli_fail("%s already exists: this directory is initialised", conf);
         char err[512];
-        int pr = homing_store_provision(store_url, &node, err, sizeof err);
+        int pr =
+            homing_store_provision(store_url, HOMING_STORE_PROVISION_LOGIN, &node, err, sizeof err);
         if (pr < 0) {
             if (made_dir) rmdir(dir);
             return cli_fail("--store: %s", err);

@@ -124,7 +124,8 @@ static const char *sqlstate(PGconn *conn, const char *sql, char buf[6])
 static void provision(struct fixture *f)
 {
     char err[512];
-    int r = homing_store_provision(f->admin, &f->node, err, sizeof err);
+    int r =
+        homing_store_provision(f->admin, HOMING_STORE_PROVISION_LOGIN, &f->node, err, sizeof err);
     if (r < 0) fail_msg("provision: %s", err);
     assert_non_null(strstr(f->node.url, f->node.role));
     assert_null(strstr(f->node.url, "user=postgres")); /* never the admin's */
@@ -251,7 +252,9 @@ static void test_second_node(void **state)
     provision(f);
     struct homing_store_node second = {0};
     char err[512];
-    assert_int_equal(homing_store_provision(f->admin, &second, err, sizeof err), 0);
+    assert_int_equal(
+        homing_store_provision(f->admin, HOMING_STORE_PROVISION_LOGIN, &second, err, sizeof err),
+        0);
     assert_int_equal(second.created, 0);
     assert_string_not_equal(second.role, f->node.role);
     assert_int_equal(second.version, f->node.version);
@@ -304,7 +307,9 @@ static void test_bad_input(void **state)
     snprintf(sql, sizeof sql, "CREATE SCHEMA %s; CREATE TABLE %s.t (a int)", f->schema, f->schema);
     as_admin(f, sql, st);
     assert_string_equal(st, "");
-    assert_int_equal(homing_store_provision(f->admin, &n, err, sizeof err), -EEXIST);
+    assert_int_equal(
+        homing_store_provision(f->admin, HOMING_STORE_PROVISION_LOGIN, &n, err, sizeof err),
+        -EEXIST);
     assert_non_null(strstr(err, "not a homing store"));
     assert_int_equal(roles_named(f), 0);
     snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
@@ -315,7 +320,9 @@ static void test_bad_input(void **state)
     snprintf(sql, sizeof sql, "CREATE ROLE %s_node LOGIN", f->schema);
     as_admin(f, sql, st);
     assert_string_equal(st, "");
-    assert_int_equal(homing_store_provision(f->admin, &n, err, sizeof err), -EEXIST);
+    assert_int_equal(
+        homing_store_provision(f->admin, HOMING_STORE_PROVISION_LOGIN, &n, err, sizeof err),
+        -EEXIST);
     assert_non_null(strstr(err, "can log in"));
     assert_int_equal(roles_named(f), 1); /* only the one made here */
     assert_int_equal(
@@ -326,18 +333,22 @@ static void test_bad_input(void **state)
     /* a role that may not create roles */
     provision(f);
     snprintf(url, sizeof url, "%s", f->node.url);
-    assert_int_equal(homing_store_provision(url, &n, err, sizeof err), -EACCES);
+    assert_int_equal(homing_store_provision(url, HOMING_STORE_PROVISION_LOGIN, &n, err, sizeof err),
+                     -EACCES);
     assert_non_null(strstr(err, "may not create roles"));
 
     /* an unreachable server: one line */
     snprintf(url, sizeof url, "postgresql:///homing_test?host=/nonexistent-%s&connect_timeout=2",
              f->schema);
-    assert_int_equal(homing_store_provision(url, &n, err, sizeof err), -EIO);
+    assert_int_equal(homing_store_provision(url, HOMING_STORE_PROVISION_LOGIN, &n, err, sizeof err),
+                     -EIO);
     assert_non_null(strstr(err, "connecting to PostgreSQL"));
     assert_null(strchr(err, '\n'));
 
     /* SQLite has nothing to provision */
-    assert_int_equal(homing_store_provision("sqlite:/tmp/x.db", &n, err, sizeof err), -ENOTSUP);
+    assert_int_equal(homing_store_provision("sqlite:/tmp/x.db", HOMING_STORE_PROVISION_LOGIN, &n,
+                                            err, sizeof err),
+                     -ENOTSUP);
 }
 
 int main(void)
