@@ -339,6 +339,14 @@ int pg_provision(const char *target, unsigned flags, struct homing_store_node *o
                  PG_SILO_SCHEMA_MAX);
         goto done;
     }
+    /* the rights below (REVOKE ... FROM PUBLIC on the schema) are for a
+     * schema of homing's own, never one other programs share */
+    if (strcmp(s, "public") == 0) {
+        r = fail(err, errcap, -EINVAL,
+                 "a shared store needs a schema of its own: name one with ?schema=NAME "
+                 "(default " PG_SILO_DEFAULT_SCHEMA "), not public");
+        goto done;
+    }
     int64_t super = 0, createrole = 0;
     if ((r = one_int(p, "SELECT rolsuper::int FROM pg_roles WHERE rolname = current_user",
                      "reading the role", &super)) < 0 ||

@@ -345,6 +345,15 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(err, "connecting to PostgreSQL"));
     assert_null(strchr(err, '\n'));
 
+    /* the public schema is shared with other programs */
+    snprintf(url, sizeof url, "%s", f->admin);
+    char *sch = strstr(url, "&schema=");
+    assert_non_null(sch);
+    snprintf(sch, sizeof url - (size_t)(sch - url), "&schema=public");
+    assert_int_equal(homing_store_provision(url, HOMING_STORE_PROVISION_LOGIN, &n, err, sizeof err),
+                     -EINVAL);
+    assert_non_null(strstr(err, "not public"));
+
     /* SQLite has nothing to provision */
     assert_int_equal(homing_store_provision("sqlite:/tmp/x.db", HOMING_STORE_PROVISION_LOGIN, &n,
                                             err, sizeof err),
