@@ -8,10 +8,14 @@
  * by the first open (several stores can share a database). Without it, the
  * connection's first schema (search_path; usually public). libpq gets the URI
  * without `schema=`, and connect_timeout=PG_CONNECT_TIMEOUT unless the URI has
- * one. Opening applies the missing migrations of lib/store/migrations/postgresql
- * in one transaction under an advisory lock (several processes opening a new
- * store apply each exactly once); a schema newer than this build is refused
- * with -EPROTO and nothing changes.
+ * one; search_path is the schema, then its key silo (schema + "_keys").
+ * Opening a store with every migration applied reads schema_migrations and
+ * nothing more (no lock, no DDL: a node's login has no DDL right). Otherwise
+ * the missing migrations of lib/store/migrations/postgresql are applied in
+ * one transaction under an advisory lock (several processes opening a new
+ * store apply each exactly once) when the role owns the schema (or may
+ * create it), else -EACCES with a line naming homing init --store; a schema
+ * newer than this build is refused with -EPROTO and nothing changes.
  */
 #include <ctype.h>
 #include <stdarg.h>
