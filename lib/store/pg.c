@@ -196,9 +196,12 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_RELAY_USER_GET] = "SELECT homing_relay_user_get($1)",
     [PG_RELAY_USER_LIST] = "SELECT homing_relay_user_list()",
     [PG_RELAY_USER_REMOVE] = "SELECT homing_relay_user_remove($1)",
-    [PG_WEBHOOK_ADD] = "INSERT INTO webhooks (url, events, secret, created_us) "
-                       "VALUES ($1, $2, $3, $4) RETURNING id",
-    [PG_WEBHOOK_LIST] = "SELECT id, url, events, secret, created_us, coalesce(disabled_us, 0) "
+    /* the secret in the key silo (migration 0009), in the same statement */
+    [PG_WEBHOOK_ADD] = "WITH w AS (INSERT INTO webhooks (url, events, created_us) "
+                       "VALUES ($1, $2, $4) RETURNING id) "
+                       "SELECT homing_webhook_secret_set(w.id, $3::text) FROM w",
+    [PG_WEBHOOK_LIST] = "SELECT id, url, events, coalesce(homing_webhook_secret(id), ''), "
+                        "created_us, coalesce(disabled_us, 0) "
                         "FROM webhooks WHERE $1::bigint = 0 OR id = $1 ORDER BY id",
     [PG_WEBHOOK_DISABLE] = "UPDATE webhooks SET disabled_us = $1 "
                            "WHERE id = $2 AND disabled_us IS NULL",
@@ -228,7 +231,8 @@ static const char *const pg_sql[PG_ST_COUNT] = {
         "WHERE e.webhook = d.webhook AND e.message = d.message "
         "AND e.notification < d.notification AND e.delivered_us IS NULL "
         "AND e.failed_us IS NULL)) "
-        "SELECT due.notification, due.webhook, due.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
+        "SELECT due.notification, due.webhook, due.attempts, w.url, "
+        "coalesce(homing_webhook_secret(w.id), ''), " NOTIFICATION_COLUMNS
         " FROM due JOIN webhooks w ON w.id = due.webhook "
         "JOIN notifications n ON n.id = due.notification WHERE due.rn <= $2 "
         "ORDER BY due.rn, due.webhook LIMIT $3",

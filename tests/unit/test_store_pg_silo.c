@@ -4,8 +4,8 @@
  * HOMING_TEST_STORE_POSTGRESQL, whose user is the cluster's superuser).
  *
  * A store provisioned for nodes is opened with a node's login: it opens
- * without DDL, keeps API keys and relay users through the silo's SECURITY
- * DEFINER functions, makes a month's partition and drops one by retention.
+ * without DDL, keeps API keys, relay users and webhook secrets through the
+ * silo's SECURITY DEFINER functions, makes a month's partition and drops one by retention.
  * Connected by hand as that login, the server refuses SELECT on the silo's
  * tables, DDL on the store's schema (CREATE, DROP of a partition, TRUNCATE,
  * ALTER of a silo function) and writes to schema_migrations; a login outside
@@ -173,6 +173,35 @@ static void test_node_role(void **state)
     assert_int_equal(homing_store_relay_user_remove(s, "mailer"), 0);
     assert_int_equal(homing_store_relay_user_remove(s, "mailer"), -ENOENT);
 
+    /* webhooks: the secret in the silo, read back by the node for signing */
+    int64_t hook = 0;
+    assert_int_equal(
+        homing_store_webhook_add(s, "https://hooks.example/x", "*", "s3cret-of-the-hook", &hook),
+        0);
+    struct homing_webhook *hooks;
+    size_t nh;
+    assert_int_equal(homing_store_webhook_list(s, &hooks, &nh), 0);
+    assert_int_equal(nh, 1);
+    assert_int_equal(hooks[0].id, hook);
+    assert_string_equal(hooks[0].secret, "s3cret-of-the-hook");
+    homing_webhooks_free(hooks, nh);
+    struct homing_notification_spec note = {
+        .time_us = 1000, .kind = "open", .message = 5, .text = "opened", .payload = "{}"};
+    int64_t nid = 0;
+    assert_int_equal(homing_store_notification_add(s, &note, &nid), 0);
+    struct homing_delivery *due;
+    size_t nd;
+    assert_int_equal(homing_store_deliveries_due_fair(s, INT64_MAX / 2, 1, 10, &due, &nd), 0);
+    assert_int_equal(nd, 1);
+    assert_string_equal(due[0].secret, "s3cret-of-the-hook");
+    homing_deliveries_free(due, nd);
+    assert_int_equal(admin_int(f,
+                               "SELECT count(*) FROM information_schema.columns WHERE "
+                               "table_schema = '%s' AND table_name = 'webhooks' AND "
+                               "column_name = 'secret'",
+                               f->schema),
+                     0);
+
     /* a month's partition made, and retention drops it, with no DDL right */
     const int64_t day = INT64_C(86400000000);
     struct homing_event ev[2];
@@ -204,6 +233,7 @@ static void test_node_role(void **state)
     const char *const refused[] = {
         "SELECT * FROM %s_keys.api_keys",
         "SELECT hash FROM %s_keys.relay_users",
+        "SELECT secret FROM %s_keys.webhook_secrets",
         "UPDATE %s_keys.api_keys SET scope = 'admin'",
         "CREATE TABLE %s.x (a int)",
         "CREATE FUNCTION %s_keys.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",

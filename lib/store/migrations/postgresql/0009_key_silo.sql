@@ -2,7 +2,8 @@
 -- run-time DDL behind SECURITY DEFINER functions. Never edit a migration that
 -- has shipped: add the next number instead.
 --
--- The secrets (API-key hashes and scopes, homing relay's account hashes) move
+-- The secrets (API-key hashes and scopes, homing relay's account hashes,
+-- the webhooks' signing secrets) move
 -- to a schema of their own, named after the store's schema with "_keys"
 -- appended (S_keys), reached only through the SECURITY DEFINER functions
 -- below: `homing init --store` hands that schema to a silo owner role and
@@ -62,6 +63,16 @@ CREATE TABLE relay_users (
 INSERT INTO relay_users (name, hash, created_us)
     SELECT name, hash, created_us FROM relay_users_0008;
 
+-- The webhooks' signing secrets (the store's schema keeps the rest of each
+-- webhook): no foreign key across the two owners; a webhook is never
+-- deleted, only disabled.
+CREATE TABLE webhook_secrets (
+    webhook bigint PRIMARY KEY,
+    secret text NOT NULL
+);
+INSERT INTO webhook_secrets (webhook, secret) SELECT id, secret FROM webhooks;
+ALTER TABLE webhooks DROP COLUMN secret;
+
 DROP TABLE api_keys_0008;
 DROP TABLE relay_users_0008;
 
@@ -109,6 +120,20 @@ CREATE FUNCTION homing_relay_user_remove(user_name text) RETURNS bigint
 LANGUAGE sql AS $$
     WITH r AS (DELETE FROM relay_users WHERE name = user_name RETURNING 1)
     SELECT count(*) FROM r
+$$;
+
+-- Webhook secrets: the notifier signs with them, so the node reads one by
+-- its webhook's id (webhook_list and the outbox show it); no function lists
+-- them all.
+CREATE FUNCTION homing_webhook_secret_set(hook bigint, hook_secret text) RETURNS bigint
+LANGUAGE sql AS $$
+    INSERT INTO webhook_secrets (webhook, secret) VALUES (hook, hook_secret)
+    ON CONFLICT (webhook) DO UPDATE SET secret = excluded.secret
+    RETURNING webhook
+$$;
+CREATE FUNCTION homing_webhook_secret(hook bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT s.secret FROM webhook_secrets s WHERE s.webhook = hook
 $$;
 
 DO $$
