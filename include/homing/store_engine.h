@@ -52,6 +52,31 @@ int homing_store_leader(struct homing_store *s, int *leader);
 #define HOMING_STORE_WOKE_NOTIFICATIONS (1u << 1)
 int homing_store_listen_wait(struct homing_store *s, int timeout_ms, unsigned *woke);
 
+/* A store shared by several nodes (homing init --store): what
+ * homing_store_provision made or found, for one node. */
+struct homing_store_node {
+    char *url;    /* the node's own store URL, with its credentials: store.url (or NULL) */
+    char *role;   /* the login made for this node (or NULL) */
+    char *schema; /* the store's schema; its key silo is schema "_keys" */
+    int created;  /* 1: the schemas and the roles were made now; 0: found */
+    int version;  /* the store's migration, now current */
+};
+
+/* Prepares (or upgrades) the store url names for nodes and, with
+ * HOMING_STORE_PROVISION_LOGIN, makes one node's login, in one transaction
+ * (nothing is left of a failed run); without it out->url and out->role are
+ * NULL. url's user must be able to
+ * create roles. PostgreSQL: the schemas (the store's and its key silo), the
+ * owner roles and the nodes' group role when missing, the migrations applied
+ * and the objects handed to their owners, the nodes' rights, then a login
+ * role of the group with a generated password (docs/internals/store.md, "The
+ * key silo"). -ENOTSUP for a backend with nothing to prepare (SQLite); err
+ * gets one line on failure. *out is the caller's: homing_store_node_clear. */
+#define HOMING_STORE_PROVISION_LOGIN 1 /* also make a node's login (out->url, out->role) */
+int homing_store_provision(const char *url, unsigned flags, struct homing_store_node *out,
+                           char *err, size_t errcap);
+void homing_store_node_clear(struct homing_store_node *n);
+
 /* Lets homing_store_open and _inspect open backends with
  * HOMING_STORE_CAP_PARTIAL in this process (on != 0) or not (0, the default).
  * For the backend test suite (tests/unit/store_backends.h), which runs the

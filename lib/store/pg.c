@@ -86,11 +86,10 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_CURSOR_GET] = "SELECT event FROM cursors WHERE name = $1",
     [PG_CURSOR_SET] = "INSERT INTO cursors (name, event) VALUES ($1, $2) "
                       "ON CONFLICT (name) DO UPDATE SET event = excluded.event",
-    [PG_API_KEY_ADD] = "INSERT INTO api_keys (name, hash, created_us, scope) "
-                       "VALUES ($1, $2, $3, $4) RETURNING id",
-    [PG_API_KEY_CHECK] = "SELECT scope FROM api_keys WHERE hash = $1 AND revoked_us IS NULL",
-    [PG_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0), scope "
-                        "FROM api_keys ORDER BY id",
+    /* the key silo (migration 0010): SECURITY DEFINER functions only */
+    [PG_API_KEY_ADD] = "SELECT homing_api_key_add($1, $2, $3, $4)",
+    [PG_API_KEY_CHECK] = "SELECT homing_api_key_check($1)",
+    [PG_API_KEY_LIST] = "SELECT * FROM homing_api_key_list()",
     [PG_RECIPIENT_EVENTS] = "SELECT " EVENT_COLUMNS " FROM events WHERE message = $1 AND "
                             "recipient = $2 AND id > $3 ORDER BY id LIMIT $4",
     [PG_EVENTS_STAMP] = "SELECT (SELECT count(*) FROM events WHERE message = $1 AND id <= $2), "
@@ -193,14 +192,16 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_SUPPRESS_LIST] = "SELECT " SUP_COLUMNS " FROM suppressions "
                          "WHERE $1::text IS NULL OR sender = $1 "
                          "ORDER BY created_us DESC, sender, address LIMIT $2",
-    [PG_RELAY_USER_SET] = "INSERT INTO relay_users (name, hash, created_us) VALUES ($1, $2, $3) "
-                          "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash",
-    [PG_RELAY_USER_GET] = "SELECT hash FROM relay_users WHERE name = $1",
-    [PG_RELAY_USER_LIST] = "SELECT name FROM relay_users ORDER BY name",
-    [PG_RELAY_USER_REMOVE] = "DELETE FROM relay_users WHERE name = $1",
-    [PG_WEBHOOK_ADD] = "INSERT INTO webhooks (url, events, secret, created_us) "
-                       "VALUES ($1, $2, $3, $4) RETURNING id",
-    [PG_WEBHOOK_LIST] = "SELECT id, url, events, secret, created_us, coalesce(disabled_us, 0) "
+    [PG_RELAY_USER_SET] = "SELECT homing_relay_user_set($1, $2, $3)",
+    [PG_RELAY_USER_GET] = "SELECT homing_relay_user_get($1)",
+    [PG_RELAY_USER_LIST] = "SELECT homing_relay_user_list()",
+    [PG_RELAY_USER_REMOVE] = "SELECT homing_relay_user_remove($1)",
+    /* the secret in the key silo (migration 0010), in the same statement */
+    [PG_WEBHOOK_ADD] = "WITH w AS (INSERT INTO webhooks (url, events, created_us) "
+                       "VALUES ($1, $2, $4) RETURNING id) "
+                       "SELECT homing_webhook_secret_set(w.id, $3::text) FROM w",
+    [PG_WEBHOOK_LIST] = "SELECT id, url, events, coalesce(homing_webhook_secret(id), ''), "
+                        "created_us, coalesce(disabled_us, 0) "
                         "FROM webhooks WHERE $1::bigint = 0 OR id = $1 ORDER BY id",
     [PG_WEBHOOK_DISABLE] = "UPDATE webhooks SET disabled_us = $1 "
                            "WHERE id = $2 AND disabled_us IS NULL",
@@ -230,7 +231,8 @@ static const char *const pg_sql[PG_ST_COUNT] = {
         "WHERE e.webhook = d.webhook AND e.message = d.message "
         "AND e.notification < d.notification AND e.delivered_us IS NULL "
         "AND e.failed_us IS NULL)) "
-        "SELECT due.notification, due.webhook, due.attempts, w.url, w.secret, " NOTIFICATION_COLUMNS
+        "SELECT due.notification, due.webhook, due.attempts, w.url, "
+        "coalesce(homing_webhook_secret(w.id), ''), " NOTIFICATION_COLUMNS
         " FROM due JOIN webhooks w ON w.id = due.webhook "
         "JOIN notifications n ON n.id = due.notification WHERE due.rn <= $2 "
         "ORDER BY due.rn, due.webhook LIMIT $3",
@@ -290,8 +292,7 @@ static const char *const pg_sql[PG_ST_COUNT] = {
         "coalesce(g.max_uses, 0), g.uses, d.id, d.name, d.media_type, d.size, d.digest, "
         "d.file, d.created_us FROM grants g JOIN documents d ON d.id = g.document "
         "WHERE g.id = $1",
-    [PG_API_KEY_REVOKE] = "UPDATE api_keys SET revoked_us = $1 "
-                          "WHERE name = $2 AND revoked_us IS NULL",
+    [PG_API_KEY_REVOKE] = "SELECT homing_api_key_revoke($1, $2)",
 };
 
 /* The multi-row INSERT: PG_EVENT_ROWS rows of PG_EVENT_PARAMS parameters. */
@@ -538,6 +539,7 @@ static const struct store_ops pg_ops = {
     .name = "postgresql",
     .open = pg_open,
     .inspect = pg_inspect,
+    .provision = pg_provision,
     .close = pg_close,
     .schema_version = pg_schema_version,
     .message_add = pg_message_add,

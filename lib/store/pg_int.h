@@ -27,8 +27,12 @@
 #define PG_ID_ATTEMPTS     8    /* fresh random message ids tried on a (rare) collision */
 #define PG_ARRAY_FIRST     64   /* first allocation of a growing result array */
 #define PG_CONNECT_TIMEOUT "10" /* seconds libpq waits for a connection unless the URL says */
-#define PG_SCHEMA_MAX      63   /* bytes of a schema name (PostgreSQL's NAMEDATALEN - 1) */
+/* bytes of a schema name: PostgreSQL's NAMEDATALEN - 1 less the key silo's
+ * suffix, so the silo's name is never cut (and two stores never share one) */
+#define PG_SILO_SUFFIX     "_keys"
+#define PG_SCHEMA_MAX      (63 - (int)(sizeof PG_SILO_SUFFIX - 1))
 #define PG_URL_MAX         4096 /* bytes of a store URL */
+#define PG_ERR_LINE_MAX    512  /* bytes of a connection error kept for the one-line reason */
 #define PG_FK_DEPTH        8    /* foreign keys followed by a privacy delete */
 #define PG_SQL_MAX         4096 /* bytes of a privacy statement built from the schema */
 #define PG_TRUNCATE_CURSOR "privacy-truncate" /* last event whose client was truncated */
@@ -192,6 +196,15 @@ void pg_close(struct homing_store *s);
 /* Points the session's search_path at p->schema (if any): after connecting,
  * and again after a reconnect (a new session forgets it). */
 int pg_use_schema(struct pg *p);
+/* Connects p to target (the URL after "postgresql:"), search_path set;
+ * err gets the reason on failure (the caller PQfinishes p->conn). */
+int pg_connect(const char *target, struct pg *p, char *err, size_t errcap);
+/* Applies the missing migrations inside the caller's transaction, under the
+ * migrations' advisory lock; -EPROTO for a newer schema. */
+int pg_migrate_locked(struct pg *p, const char *schema);
+/* pg_silo.c: homing_store_provision. */
+int pg_provision(const char *target, unsigned flags, struct homing_store_node *out, char *err,
+                 size_t errcap);
 int pg_schema_version(struct homing_store *s, int *version);
 
 /* pg_messages.c */

@@ -1,7 +1,11 @@
 /*
  * pg_keys.c: the PostgreSQL backend's API keys (hashes only).
  *
- * Contract: homing/store.h for each operation; the helpers of pg_int.h.
+ * Contract: homing/store.h for each operation; the helpers of pg_int.h. The
+ * keys live in the key silo (migration 0010): every operation is one call of
+ * a SECURITY DEFINER function of the silo schema, which the session's
+ * search_path names after the store's schema (pg_use_schema); no statement
+ * here reads or writes the table itself, which the nodes' role cannot.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -85,8 +89,10 @@ int pg_api_key_revoke(struct homing_store *s, const char *name)
     pg_args_reset(&a);
     pg_arg_int(&a, homing_now_us());
     pg_arg_text(&a, name, -1);
-    int64_t changed = 0;
-    int r = pg_do(p, PG_API_KEY_REVOKE, &a, "revoking API key", &changed);
+    PGresult *res;
+    int r = pg_run(p, PG_API_KEY_REVOKE, &a, "revoking API key", &res);
     if (r < 0) return r;
+    int64_t changed = pg_int(res, 0, 0); /* the function's count of keys revoked */
+    PQclear(res);
     return changed ? 0 : -ENOENT;
 }

@@ -1,7 +1,9 @@
 /*
  * pg_suppress.c: the PostgreSQL backend's suppression list and relay users
  * (migration 0005). Addresses arrive normalised (store.c and
- * lib/store/suppress.c); each operation is one statement in autocommit.
+ * lib/store/suppress.c); each operation is one statement in autocommit. The
+ * relay users live in the key silo since migration 0010: one SECURITY
+ * DEFINER function call each, never the table.
  *
  * Contract: homing/store.h for each operation; the helpers of pg_int.h.
  */
@@ -151,7 +153,10 @@ int pg_relay_user_remove(struct homing_store *s, const char *name)
     struct pg_args a;
     pg_args_reset(&a);
     pg_arg_text(&a, name, -1);
-    int64_t n = 0;
-    int r = pg_do((struct pg *)s, PG_RELAY_USER_REMOVE, &a, "removing a relay user", &n);
-    return r < 0 ? r : n ? 0 : -ENOENT;
+    PGresult *res;
+    int r = pg_run((struct pg *)s, PG_RELAY_USER_REMOVE, &a, "removing a relay user", &res);
+    if (r < 0) return r;
+    int64_t n = pg_int(res, 0, 0); /* the silo function's count of rows removed */
+    PQclear(res);
+    return n ? 0 : -ENOENT;
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "homing/apikey.h"
 #include "homing/store.h"
 #include "homing/store_engine.h"
@@ -517,6 +519,37 @@ int homing_store_inspect(const char *url, const char *base_dir, int *version, in
     int r = store_pick(url, &b, &target, err, errcap);
     if (r < 0) return r;
     return b->ops->inspect(target, base_dir, version, latest, err, errcap);
+}
+
+int homing_store_provision(const char *url, unsigned flags, struct homing_store_node *out,
+                           char *err, size_t errcap)
+{
+    char scratch[1];
+    if (!err || !errcap) err = scratch, errcap = sizeof scratch;
+    err[0] = '\0';
+    if (!url || !*url || !out) return open_fail(err, errcap, -EINVAL, "no store URL");
+    const struct homing_store_backend *b;
+    const char *target;
+    int r = store_pick(url, &b, &target, err, errcap);
+    if (r < 0) return r;
+    if (!b->ops->provision)
+        return open_fail(err, errcap, -ENOTSUP,
+                         "a %s store is one node's: homing init makes it without --store",
+                         b->scheme);
+    struct homing_store_node n = {0};
+    if ((r = b->ops->provision(target, flags, &n, err, errcap)) < 0) return r;
+    *out = n;
+    return 0;
+}
+
+void homing_store_node_clear(struct homing_store_node *n)
+{
+    if (!n) return;
+    if (n->url) sodium_memzero(n->url, strlen(n->url)); /* it holds a password */
+    free(n->url);
+    free(n->role);
+    free(n->schema);
+    memset(n, 0, sizeof *n);
 }
 
 int homing_store_backup(struct homing_store *s, const char *dest)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "homing/store.h"
+#include "homing/store_engine.h"
 
 #define STORE_ERRMSG_MAX 512
 
@@ -123,6 +124,9 @@ struct store_ops {
     /* homing_store_inspect for this backend's targets. */
     int (*inspect)(const char *target, const char *base_dir, int *version, int *latest, char *err,
                    size_t errcap);
+    /* homing_store_provision; NULL for a backend with nothing to prepare. */
+    int (*provision)(const char *target, unsigned flags, struct homing_store_node *out, char *err,
+                     size_t errcap);
     void (*close)(struct homing_store *s);
     int (*schema_version)(struct homing_store *s, int *version);
     int (*message_add)(struct homing_store *s, const struct homing_message_spec *m,

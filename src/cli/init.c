@@ -8,6 +8,7 @@
  * /etc/homing/homing.conf and homing.conf(5).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
+#include "homing/store_engine.h"
 #include "homing_build.h"
 
 static const char init_usage[] =
     "usage: homing init [--keep-config] [--self-signed HOST] [DIR]\n"
+    "       homing init [--self-signed HOST] --store postgresql://ADMIN@HOST/DB[?schema=S] DIR\n"
+    "       homing init --store postgresql://ADMIN@HOST/DB[?schema=S]\n"
     "       homing init --print\n\n"
     "Creates DIR (default: the directory of the configuration file) with:\n"
     "  homing.conf  every option with its default (see homing.conf(5))\n"
@@ -35,6 +41,19 @@ static const char init_usage[] =
     "                 also make relay.key (ECDSA, 0600) and relay.crt, a\n"
     "                 certificate for HOST signed by itself, for homing relay's\n"
     "                 STARTTLS, and name them in relay.tls_cert / tls_key\n"
+    "  --store postgresql://ADMIN@HOST/DB[?schema=S]\n"
+    "                 a node of a store shared on PostgreSQL. ADMIN may create\n"
+    "                 roles (a superuser, or CREATEROLE): the first run makes\n"
+    "                 schema S (default homing), its key silo S_keys, the roles\n"
+    "                 S_owner, S_keys_owner and S_node, and applies the\n"
+    "                 migrations; every run makes a login of its own for this\n"
+    "                 node (S_node_XXXXXXXX, random password) and writes its URL,\n"
+    "                 never ADMIN's, as store.url in DIR/homing.conf (mode 0600).\n"
+    "                 Run it again with the same URL for each further node, then\n"
+    "                 copy the first node's token.keys over the new one\n"
+    "                 (docs/operations.md, \"A second node on PostgreSQL\").\n"
+    "                 Without DIR: the database only, made or upgraded (the\n"
+    "                 migrations of a new homing, which nodes may not apply)\n"
     "  --print        write the configuration file to stdout and nothing else\n";
 
 /* The configuration file: every option with its help and its default, or
@@ -63,10 +82,17 @@ static void write_config(FILE *f, const char *const (*over)[2])
     }
 }
 
-static int create_config(const char *path, const char *const (*over)[2])
+/* mode 0600 when the file holds a store password, else 0644 (less umask) */
+static int create_config(const char *path, const char *const (*over)[2], mode_t mode)
 {
-    FILE *f = fopen(path, "wx");
-    if (!f) return -errno;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) return -errno;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
     write_config(f, over);
     return fclose(f) == 0 ? 0 : -EIO;
 }
@@ -99,12 +125,21 @@ static void give_to_user(const char *state, const char *conf, const char *user)
     }
 }
 
+static int init_rest(struct cli *cli, const char *dir, const char *conf, const char *self_signed,
+                     const struct homing_store_node *node);
+
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, init_usage)) return CLI_OK;
-    int keep = 0, i = 1;
-    const char *self_signed = NULL;
-    for (; i < argc && argv[i][0] == '-'; i++) {
+    int keep = 0;
+    const char *self_signed = NULL, *store_url = NULL, *dir_arg = NULL;
+    /* options before or after DIR (homing init DIR --store URL) */
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-') {
+            if (dir_arg) return cli_usage_error("init", "too many arguments");
+            dir_arg = argv[i];
+            continue;
+        }
         if (strcmp(argv[i], "--print") == 0) {
             if (argc != 2) return cli_usage_error("init", "--print takes no other argument");
             write_config(stdout, NULL);
@@ -113,35 +148,92 @@ int cmd_init(struct cli *cli, int argc, char **argv)
             keep = 1;
         } else if (strcmp(argv[i], "--self-signed") == 0 && i + 1 < argc) {
             self_signed = argv[++i];
+        } else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+            store_url = argv[++i];
         } else {
             return cli_usage_error("init", "unknown option '%s'", argv[i]);
         }
     }
-    if (argc - i > 1) return cli_usage_error("init", "too many arguments");
     if (self_signed && cli_self_signed(self_signed, NULL, NULL) < 0)
         return cli_usage_error("init", "--self-signed: '%s' is not a host name", self_signed);
     char dir[4096];
-    if (i < argc) {
-        homing_strlcpy(dir, argv[i], sizeof dir);
+    if (dir_arg) {
+        homing_strlcpy(dir, dir_arg, sizeof dir);
     } else {
         homing_strlcpy(dir, cli->config_path, sizeof dir);
         cli_dirname(dir, sizeof dir);
     }
-    if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-        return cli_fail("cannot create %s: %s", dir, strerror(errno));
+    if (store_url && keep)
+        return cli_usage_error("init", "--store makes a new configuration: not with "
+                                       "--keep-config");
+    if (store_url && !dir_arg) {
+        /* no DIR: the database only (made, or upgraded after a new homing) */
+        if (self_signed) return cli_usage_error("init", "--self-signed needs a DIR");
+        struct homing_store_node node = {0};
+        char err[512];
+        if (homing_store_provision(store_url, 0, &node, err, sizeof err) < 0)
+            return cli_fail("--store: %s", err);
+        printf("store: PostgreSQL, schema %s (key silo %s_keys) at migration %d: %s\n"
+               "next: homing init DIR --store (this URL) for each node\n",
+               node.schema, node.schema, node.version,
+               node.created ? "schemas and roles made" : "schemas and roles found, up to date");
+        homing_store_node_clear(&node);
+        return CLI_OK;
+    }
+    int made_dir = mkdir(dir, 0750) == 0;
+    if (!made_dir && errno != EEXIST) return cli_fail("cannot create %s: %s", dir, strerror(errno));
 
     char conf[4200];
     snprintf(conf, sizeof conf, "%s/homing.conf", dir);
+    /* The shared store first: a bad URL, an unreachable server or a role
+     * that may not create roles leaves no node directory behind (and the
+     * store's side is one transaction). */
+    struct homing_store_node node = {0};
+    if (store_url) {
+        if (access(conf, F_OK) == 0)
+            return cli_fail("%s already exists: this directory is initialised", conf);
+        char err[512];
+        int pr =
+            homing_store_provision(store_url, HOMING_STORE_PROVISION_LOGIN, &node, err, sizeof err);
+        if (pr < 0) {
+            if (made_dir) rmdir(dir);
+            return cli_fail("--store: %s", err);
+        }
+    }
     /* relative paths: the state directory's (relay.crt next to token.keys) */
     static const char *const tls_over[][2] = {
         {"relay.tls_cert", "relay.crt"}, {"relay.tls_key", "relay.key"}, {NULL, NULL}};
     if (self_signed && keep)
         return cli_usage_error("init", "--self-signed makes a new configuration: not with "
                                        "--keep-config");
-    int r = keep ? (access(conf, R_OK) == 0 ? 0 : -errno)
-                 : create_config(conf, self_signed ? tls_over : NULL);
+    const char *const store_over[][2] = {{"relay.tls_cert", self_signed ? "relay.crt" : NULL},
+                                         {"relay.tls_key", "relay.key"},
+                                         {"store.url", node.url},
+                                         {NULL, NULL}};
+    int r = keep        ? (access(conf, R_OK) == 0 ? 0 : -errno)
+            : store_url ? create_config(conf, self_signed ? store_over : store_over + 2, 0600)
+                        : create_config(conf, self_signed ? tls_over : NULL, 0644);
+    if (r < 0) homing_store_node_clear(&node);
     if (r == -EEXIST) return cli_fail("%s already exists: this directory is initialised", conf);
     if (r < 0) return cli_fail("cannot %s %s: %s", keep ? "read" : "write", conf, strerror(-r));
+    if (node.url) {
+        /* the password stays in the configuration only */
+        sodium_memzero(node.url, strlen(node.url));
+        free(node.url);
+        node.url = NULL;
+    }
+    int rc = init_rest(cli, dir, conf, self_signed, store_url ? &node : NULL);
+    homing_store_node_clear(&node);
+    return rc;
+}
+
+/* The rest of init, once the configuration is there: the key file, the
+ * store (opened, so migrated, as the configuration's role), the relay's
+ * certificate, and what to do next. */
+static int init_rest(struct cli *cli, const char *dir, const char *conf, const char *self_signed,
+                     const struct homing_store_node *node)
+{
+    int r;
 
     cli->config_path = conf;
     homing_config_free(cli->config);
@@ -173,9 +265,29 @@ int cmd_init(struct cli *cli, int argc, char **argv)
         give_to_user(state, strcmp(state, dir) == 0 ? conf : NULL,
                      homing_config_settings(cli->config)->serve.user);
     if (self_signed) printf("relay TLS: %s (for %s) and %s\n", crt, self_signed, key);
-    printf("initialised %s\n  config: %s\n  keys:   %s%s\n  store:  %s\n"
-           "next: homing -c %s api-keys create admin\n      homing -c %s serve\n",
-           dir, conf, keys, r == -EEXIST ? " (kept)" : "",
-           homing_config_settings(cli->config)->store.url, conf, conf);
+    if (!node) {
+        printf("initialised %s\n  config: %s\n  keys:   %s%s\n  store:  %s\n"
+               "next: homing -c %s api-keys create admin\n      homing -c %s serve\n",
+               dir, conf, keys, r == -EEXIST ? " (kept)" : "",
+               homing_config_settings(cli->config)->store.url, conf, conf);
+        return CLI_OK;
+    }
+    printf("initialised %s\n  config: %s (mode 0600: store.url holds this node's password)\n"
+           "  keys:   %s\n"
+           "  store:  PostgreSQL, schema %s (key silo %s_keys) at migration %d: %s\n"
+           "  login:  %s, a member of %s_node\n",
+           dir, conf, keys, node->schema, node->schema, node->version,
+           node->created ? "schemas and roles made" : "schemas and roles found", node->role,
+           node->schema);
+    if (node->created)
+        printf("next: homing -c %s api-keys create admin\n      homing -c %s serve\n"
+               "another node: homing init DIR2 --store (this URL), then copy %s over "
+               "DIR2/token.keys\n",
+               conf, conf, keys);
+    else
+        printf("next: copy the first node's token.keys over %s (every node needs the same "
+               "keys), then\n      homing -c %s serve\n"
+               "API keys and relay users are the store's: those made on any node work here\n",
+               keys, conf);
     return CLI_OK;
 }

@@ -41,7 +41,7 @@ def check(cond, what):
 class Instance:
     """homing init in a temp dir; serve() starts the daemon on free ports."""
 
-    def __init__(self, extra_config=None):
+    def __init__(self, extra_config=None, init_args=()):
         self.tmp = tempfile.mkdtemp(prefix="homing-it-")
         os.chmod(self.tmp, 0o755)  # the daemon drops to the homing user when root
         self.dir = os.path.join(self.tmp, "var")
@@ -51,7 +51,8 @@ class Instance:
         self.proc = None
         # public.tls_cert set: the public listener speaks HTTPS only.
         self.public_tls = bool((extra_config or {}).get("public.tls_cert"))
-        self.run("init", self.dir)
+        # init_args: more for homing init (--store URL makes the store.url)
+        self.init_out = self.run("init", self.dir, *init_args).stdout
         overrides = {
             "public.listen": f"127.0.0.1:{self.public_port}",
             "public.base_url": f"http://127.0.0.1:{self.public_port}",
@@ -60,7 +61,7 @@ class Instance:
         # Run beside tests/pg_cluster.py, the instance's store is a schema of
         # its own in that PostgreSQL server (the integration_pg suites).
         pg = os.environ.get("HOMING_TEST_STORE_POSTGRESQL")
-        if pg:
+        if pg and not init_args:
             overrides["store.url"] = pg % ("it_" + os.urandom(6).hex())
         overrides.update(extra_config or {})
         self.set_config(overrides)
