@@ -430,6 +430,17 @@ static int put_text(struct copy *c, const char *s, size_t n)
 {
     bool fixed = false;
     for (size_t i = 0; i < n;) {
+        /* the run of bytes that go as they are, in one append */
+        size_t run = i;
+        while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x80 &&
+               s[run] != '\\')
+            run++;
+        if (run > i) {
+            int r = put(c, s + i, run - i);
+            if (r < 0) return r;
+            i = run;
+            continue;
+        }
         unsigned char b = (unsigned char)s[i];
         const char *esc = b == '\\'   ? "\\\\"
                           : b == '\n' ? "\\n"

@@ -257,7 +257,16 @@ def bad_targets():
     # the target already migrated into holds data
     p = inst.run("store", "migrate", "--to", PG_URL, check_rc=False)
     one_line_error(p, "holds data")
-    check("events" in p.stderr or "messages" in p.stderr or "table" in p.stderr, p.stderr)
+    check("table" in p.stderr and "nothing was copied" in p.stderr, p.stderr)
+    p = inst.run("store", "migrate", "--to", PG_URL, "--dry-run", check_rc=False)
+    one_line_error(p, "holds data")
+    # a store that is PostgreSQL already is no source
+    inst.set_config({"store.url": PG_URL})
+    try:
+        p = inst.run("store", "migrate", "--to", url("other"), check_rc=False)
+        one_line_error(p, "not a SQLite store")
+    finally:
+        inst.set_config({"store.url": SQLITE_URL})
     check(source_dump() == before, "a refused copy changed the source")
 
 
