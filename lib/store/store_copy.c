@@ -25,8 +25,9 @@
  *    its partition key per calendar month of the source (events: monthly);
  *  - insert triggers of the target are disabled for the copy (ALTER TABLE
  *    ONLY ... DISABLE TRIGGER on each table and partition, inside the
- *    transaction, re-enabled before COMMIT: other sessions never see them
- *    off, they wait on the table locks), so trigger-maintained counters
+ *    transaction, re-enabled before COMMIT: the change is never committed,
+ *    so other sessions never see them off, and its SHARE ROW EXCLUSIVE lock
+ *    keeps them from writing those tables meanwhile), so trigger-maintained counters
  *    (message_stats, link_totals, message_states, hourly_stats,
  *    recipient_bounces, grants.uses) are the source's rows, not recounted.
  *    That needs the tables' owner. UPDATE/DELETE/TRUNCATE triggers (the
