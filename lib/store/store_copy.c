@@ -734,6 +734,15 @@ int homing_store_copy(struct homing_store *src, struct homing_store *dst, unsign
     if (strcmp(homing_store_scheme(src), "sqlite") != 0 ||
         (dst && strcmp(homing_store_scheme(dst), "postgresql") != 0))
         return fail(&c, -ENOTSUP, "a copy goes from a SQLite store into a PostgreSQL store");
+    /* Both at the schema this build writes: the catalogs are compared as
+     * they are, so an older one would lack what the other has. */
+    int sv = 0, dv = 0;
+    if (homing_store_schema_version(src, &sv) < 0 || sv != (int)store_migrations_sqlite_count ||
+        (dst && (homing_store_schema_version(dst, &dv) < 0 ||
+                 dv != (int)store_migrations_postgresql_count)))
+        return fail(&c, -EPROTO,
+                    "both stores must be at this homing's latest schema: open them "
+                    "with it first");
     c.db = sqlite_db(src);
     c.p = dst ? (struct pg *)dst : NULL;
     c.t = calloc(HOMING_STORE_COPY_TABLES_MAX, sizeof *c.t);
