@@ -224,6 +224,10 @@ def new_hit_fresh_id():
                inst.run("events", "--json", "--limit", "1000").stdout.splitlines()]
         ids = [e["id"] for e in evs]
         check(len(ids) == len(set(ids)), "an id twice")
+        # the journal's cursors moved with the store: its replay on start
+        # stored nothing twice
+        before = len([l for l in state["source"]["events"].splitlines() if l.strip()])
+        check(len(ids) == before + 1, f"{len(ids)} events after one hit, {before} before")
         check(max(ids) > state["max_event"] and len(ids) == len(set(ids)),
               f"new event id {max(ids)} not past {state['max_event']}")
         # a new key and webhook get ids past the copied ones too
