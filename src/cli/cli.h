@@ -86,6 +86,7 @@ int cmd_bounce(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_store(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_token_keys(struct cli *cli, int argc, char **argv);
 int cmd_dkim_keys(struct cli *cli, int argc, char **argv);

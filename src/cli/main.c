@@ -53,6 +53,7 @@ static const struct cli_command commands[] = {
     {"backup", "back up the store, the sealed keys, config and documents into a directory",
      cmd_backup},
     {"restore", "restore a backup into this instance (passphrase checked first)", cmd_restore},
+    {"store", "the store as a whole: migrate copies a SQLite store into PostgreSQL", cmd_store},
     {"ui-link", "print the dashboard's address and a one-time sign-in link", cmd_ui_link},
     {"doctor", "check this setup (ports, key modes, store, clock, DNS, TLS) and say what to fix",
      cmd_doctor},
