@@ -574,10 +574,11 @@ static int resync(struct homing_journal *j, unsigned w, struct homing_store *st,
     /* Record by record up to the cursor (or the segment's end): this happens
      * once per lost answer to a COMMIT, not per batch. */
     size_t skipped = 0;
-    for (uint32_t off = rd->off; finished || off < coff;) {
+    uint32_t off = rd->off;
+    int closed = 0, torn;
+    while (finished || off < coff) {
         uint32_t next;
         size_t n, nf;
-        int closed, torn;
         if (read_records(j, w, off, 1, &next, &n, &nf, &closed, &torn) == 0) break;
         if (n && j->stored_fn) {
             j->stored_fn(j->stored_arg, j->evs, n, HOMING_JOURNAL_BEFORE);
@@ -590,10 +591,11 @@ static int resync(struct homing_journal *j, unsigned w, struct homing_store *st,
     }
     *moved += skipped;
     atomic_fetch_add_explicit(&j->ingested, skipped, memory_order_relaxed);
-    if (!finished) {
-        rd->off = coff;
-        return 0;
-    }
+    /* Only over records that were read: a cursor past what this journal
+     * wrote (not this node's, or its journal replaced) must not put the
+     * reader where no record starts. */
+    rd->off = off;
+    if (!finished || !closed) return 0;
     return segment_done(j, w, 0);
 }
 

@@ -32,10 +32,13 @@ PG_DOWN_AT = 5.0      # seconds into the load: stop PostgreSQL...
 PG_DOWN_SECONDS = 5.0  # ...for this long
 SETTLE_S = 120        # how long the nodes may take to ship their backlog
 REQUEST_TIMEOUT_S = 5
-# Requests per second per client: enough hits to matter, few enough that three
-# nodes, their PostgreSQL and the clients share 2 CPUs without starving a
-# node that restarts (the test is about what is stored, not how fast).
-CLIENT_RATE = 60
+# Requests per second per client of node 1; node i gets i times as many, so
+# the nodes' journal positions differ (nodes that shared a cursor would skip
+# or repeat each other's hits when they read it back, at the restart and after
+# the outage). Few enough that three nodes, their PostgreSQL and the clients
+# share 2 CPUs without starving a node that restarts (the test is about what
+# is stored, not how fast).
+CLIENT_RATE = 30
 
 
 class Client(threading.Thread):
@@ -50,8 +53,9 @@ class Client(threading.Thread):
     def run(self):
         conn, seq = None, 0
         start = time.time()
+        rate = CLIENT_RATE * (nodes.index(self.node) + 1)
         while not self.stop.is_set():
-            ahead = start + seq / CLIENT_RATE - time.time()
+            ahead = start + seq / rate - time.time()
             if ahead > 0:
                 time.sleep(ahead)
             if conn is None:
@@ -143,7 +147,7 @@ try:
         per_node = {n.name: sum(len(c.answered) for c in clients if c.node is n) for n in nodes}
         print(f"     answered {len(answered)} hits {per_node}, sent {len(sent)}; "
               f"PostgreSQL down {up_after:.1f} s, backlog then {during}")
-        check(all(v > 50 for v in per_node.values()), f"no load on some node: {per_node}")
+        check(all(v > 100 for v in per_node.values()), f"no load on some node: {per_node}")
         check(all(b is not None and b > 0 for b in during),
               f"every node journaled hits while PostgreSQL was down: backlogs {during}")
         # Every node ships what it journaled once PostgreSQL is back.
