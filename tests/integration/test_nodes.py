@@ -114,6 +114,9 @@ try:
     msg = first.add_message(["bob@example.net", "carol@example.com"], ["https://example.com/a"])
     paths = [path_of(c["open_url"]) for c in msg["copies"]] + \
             [path_of(c["links"][0]["click_url"]) for c in msg["copies"]]
+    # a link no node has looked up before PostgreSQL goes down
+    fresh = path_of(first.add_message(["dave@example.org"], ["https://example.com/fresh"])
+                    ["copies"][0]["links"][0]["click_url"])
     for inst in nodes:
         inst.serve()
 
@@ -132,7 +135,10 @@ try:
             time.sleep(max(0.0, PG_DOWN_AT - (time.time() - t0)))
             pg_server("stop")
             down_at = time.time()
-            time.sleep(PG_DOWN_SECONDS)
+            # A click whose destination the node cannot look up now: come back
+            # later (503, Retry-After), not "no such link" (404).
+            fresh_down = http_get(nodes[2].public_port, fresh, timeout=REQUEST_TIMEOUT_S)
+            time.sleep(max(0.0, PG_DOWN_SECONDS - (time.time() - down_at)))
             # the nodes kept answering: their journals hold what they answered
             during = [backlog(n) for n in nodes]
             pg_server("start")
@@ -148,6 +154,11 @@ try:
         print(f"     answered {len(answered)} hits {per_node}, sent {len(sent)}; "
               f"PostgreSQL down {up_after:.1f} s, backlog then {during}")
         check(all(v > 100 for v in per_node.values()), f"no load on some node: {per_node}")
+        check(fresh_down[0] == 503 and "retry-after" in fresh_down[1],
+              f"an uncached click while PostgreSQL is down: {fresh_down[0]} {fresh_down[1]}")
+        st, h, _ = http_get(nodes[2].public_port, fresh, timeout=REQUEST_TIMEOUT_S)
+        check(st == 302 and h.get("location") == "https://example.com/fresh",
+              f"the same click with PostgreSQL back: {st} {h}")
         check(all(b is not None and b > 0 for b in during),
               f"every node journaled hits while PostgreSQL was down: backlogs {during}")
         # Every node ships what it journaled once PostgreSQL is back.
