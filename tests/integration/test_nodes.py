@@ -203,6 +203,12 @@ try:
         try:
             p = inst.run("serve", check_rc=False, timeout=30)
             check(p.returncode != 0 and "node.id" in p.stderr, (p.returncode, p.stderr))
+            # and homing doctor says so
+            p = inst.run("doctor", check_rc=False, timeout=30)
+            check(p.returncode == 1 and re.search(r"^FAIL\s+node\.id: empty", p.stdout, re.M),
+                  p.stdout)
+            out = first.run("doctor", check_rc=False, timeout=30).stdout
+            check(re.search(r"^ok\s+node\.id: n1 ", out, re.M), out)
         finally:
             inst.close()
 
