@@ -15,6 +15,12 @@ each test's store being a schema of its own. The server is stopped and the
 directory removed afterwards, whatever COMMAND did; every wait is bounded.
 Its exit status is COMMAND's.
 
+A test that stops and starts the server itself (integration/nodes: PostgreSQL
+down for a while) gets HOMING_TEST_PG_CTL, the pg_ctl command as JSON (a list
+of words: runuser in front of it as root), HOMING_TEST_PG_DATA (the data
+directory) and HOMING_TEST_PG_OPTS (the server options of `pg_ctl start -o`);
+homing_test.pg_server('stop' or 'start') uses them.
+
 initdb and the server refuse to run as root: as root (make test on a fresh
 Debian machine), they run as the `postgres` user that Debian's postgresql
 package creates (runuser -u postgres), in a directory handed to that user;
@@ -25,6 +31,7 @@ installs postgresql and libpq-dev). fsync is off: a test cluster need not
 survive a power loss, and it starts in about a second.
 """
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -86,6 +93,10 @@ def main():
         env = dict(os.environ)
         env['HOMING_TEST_STORE_POSTGRESQL'] = (
             f'postgresql:///homing_test?host={tmp}&user=postgres&schema=%s')
+        env['HOMING_TEST_PG_CTL'] = json.dumps(as_server + [os.path.join(bins, 'pg_ctl')])
+        env['HOMING_TEST_PG_DATA'] = data
+        env['HOMING_TEST_PG_LOG'] = log
+        env['HOMING_TEST_PG_OPTS'] = opts
         status = subprocess.run(sys.argv[1:], env=env).returncode
     except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         print(f'pg_cluster.py: {e}', file=sys.stderr)
@@ -93,7 +104,9 @@ def main():
             with open(log, encoding='utf-8', errors='replace') as f:
                 sys.stderr.write(f.read()[-4000:])
     finally:
-        if started:
+        # A test may have stopped it already (or started it again): stop
+        # what runs.
+        if started and os.path.exists(os.path.join(data, 'postmaster.pid')):
             try:
                 server('pg_ctl', '-D', data, '-m', 'immediate', '-w', '-t', str(STOP_TIMEOUT_S),
                        'stop', timeout=STOP_TIMEOUT_S + 10)

@@ -42,6 +42,9 @@ struct homing_settings {
         const char *journal;
     } store;
     struct {
+        const char *id;
+    } node;
+    struct {
         const char *file;
     } keys;
     struct {

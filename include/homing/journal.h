@@ -37,6 +37,14 @@
  * pending flood after recovery: the buckets of the run that counted them are
  * gone.
  *
+ * Nodes: several daemons (each with its own journal directory) may share one
+ * store. Each then has a node id, and its cursors are "journal.ID.W" instead
+ * of "journal.W", so no two nodes move the same cursor. A store call that
+ * fails may still have committed (PostgreSQL: the connection lost while the
+ * COMMIT's answer was on its way): before storing the same records again the
+ * ingester reads its cursor back and skips what the store already has, so a
+ * retry never stores a hit twice.
+ *
  * Threads: writer w is used by one thread at a time; ingestion by one other
  * thread. Recovery happens in homing_journal_open, before any writer runs.
  */
@@ -53,16 +61,23 @@
 #define HOMING_JOURNAL_RECORD_MAX  8192        /* one event; larger ones are refused */
 #define HOMING_JOURNAL_WRITERS_MAX 64          /* writers (loop threads) per journal */
 #define HOMING_JOURNAL_BATCH       4096        /* events per store transaction */
+#define HOMING_JOURNAL_NODE_MAX    32          /* bytes of a node id */
 
 struct homing_journal;
 
+/* 0 if node is a valid node id: "" (a node alone on its store, the cursors'
+ * names of old), or up to HOMING_JOURNAL_NODE_MAX letters, digits, '-' and
+ * '_' (no '.', so "journal.ID.W" names one node's writer only); else -EINVAL. */
+int homing_journal_node_check(const char *node);
 /* Opens the journal in dir (created, mode 0700, if missing) for nwriters
- * writers. First moves every event left by an earlier run (a crash) into st,
- * deleting the segments it has emptied; *recovered gets how many (may be NULL).
- * sync_full: homing_journal_sync and segment changes flush to disk. err gets a
- * one-line reason on failure. */
-int homing_journal_open(const char *dir, unsigned nwriters, int sync_full, struct homing_store *st,
-                        struct homing_journal **out, size_t *recovered, char *err, size_t errcap);
+ * writers, whose cursors in st are named for node (NULL or "": the names of a
+ * single node). First moves every event left by an earlier run (a crash) into
+ * st, deleting the segments it has emptied; *recovered gets how many (may be
+ * NULL). sync_full: homing_journal_sync and segment changes flush to disk. err
+ * gets a one-line reason on failure. */
+int homing_journal_open(const char *dir, const char *node, unsigned nwriters, int sync_full,
+                        struct homing_store *st, struct homing_journal **out, size_t *recovered,
+                        char *err, size_t errcap);
 /* After every writer and the ingester have stopped. NULL is a no-op. */
 void homing_journal_close(struct homing_journal *j);
 

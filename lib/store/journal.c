@@ -53,10 +53,16 @@ struct jreader {
     uint32_t off;
     uint64_t segment;
     uint64_t next; /* the segment to open when map is NULL (live ingestion) */
+    /* A store call failed since the position was last known to match the
+     * store's cursor: the failure may have come after the commit (a
+     * connection lost while COMMIT's answer was on its way), so the cursor is
+     * read again before the same records are stored (resync). */
+    int verify;
 };
 
 struct homing_journal {
     char *dir;
+    char node[HOMING_JOURNAL_NODE_MAX + 1]; /* "" for the cursors of a single node */
     int dirfd;
     unsigned nwriters;
     int sync_full;
@@ -86,9 +92,29 @@ static void segment_name(char *buf, unsigned w, uint64_t seg)
     snprintf(buf, JOURNAL_NAME_MAX, "%u-%012llu.hj", w, (unsigned long long)seg);
 }
 
-static void cursor_name(char *buf, unsigned w)
+/* "journal.W" for a node without an id (every store before node ids: its
+ * cursors keep their names, or an upgrade would store its journal again),
+ * "journal.ID.W" for node ID: nodes sharing a store never share a cursor. */
+static void cursor_name(const struct homing_journal *j, char *buf, unsigned w)
 {
-    snprintf(buf, JOURNAL_NAME_MAX, "journal.%u", w);
+    if (j->node[0])
+        snprintf(buf, JOURNAL_NAME_MAX, "journal.%s.%u", j->node, w);
+    else
+        snprintf(buf, JOURNAL_NAME_MAX, "journal.%u", w);
+}
+
+int homing_journal_node_check(const char *node)
+{
+    if (!node) return -EINVAL;
+    size_t n = strlen(node);
+    if (n > HOMING_JOURNAL_NODE_MAX) return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        char c = node[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return -EINVAL;
+    }
+    return 0;
 }
 
 /* A cursor holds segment and offset in one int64. */
@@ -509,6 +535,70 @@ static int append_singly(struct homing_journal *j, unsigned w, struct homing_sto
     return 0;
 }
 
+/* Writer w's reader has stored its whole segment: deletes it and opens the
+ * next. 1 (the segment was finished), or a negative errno. */
+static int segment_done(struct homing_journal *j, unsigned w, int recovering)
+{
+    struct jreader *rd = &j->r[w];
+    uint64_t seg = rd->segment;
+    char name[JOURNAL_NAME_MAX];
+    segment_name(name, w, seg);
+    reader_release(rd);
+    unlinkat(j->dirfd, name, 0);
+    if (recovering) return 1;
+    /* Where to go on, also if opening it fails now and is retried later. */
+    rd->next = seg + 1;
+    int r = reader_open(j, w, seg + 1, 0);
+    return r < 0 ? r : 1;
+}
+
+/* After a failed store call: reads writer w's cursor, and if the store is
+ * past the reader (the failed call had committed), moves the reader there,
+ * telling stored_fn of those records as stored, so they are not stored a
+ * second time. 0 when the reader is where the store is (or was moved within
+ * its segment), 1 when the segment turned out finished (the next one is
+ * open), negative on error (the check is made again next time). */
+static int resync(struct homing_journal *j, unsigned w, struct homing_store *st, const char *cursor,
+                  size_t *moved)
+{
+    struct jreader *rd = &j->r[w];
+    int64_t at = 0;
+    int r = homing_store_cursor_get(st, cursor, &at);
+    if (r == -ENOENT) at = 0, r = 0;
+    if (r < 0) return r;
+    rd->verify = 0;
+    uint64_t cseg = (uint64_t)at >> 32;
+    uint32_t coff = (uint32_t)at;
+    int finished = cseg == rd->segment + 1 && coff == 0;
+    if (!finished && (cseg != rd->segment || coff <= rd->off)) return 0;
+    /* Record by record up to the cursor (or the segment's end): this happens
+     * once per lost answer to a COMMIT, not per batch. */
+    size_t skipped = 0;
+    uint32_t off = rd->off;
+    int closed = 0, torn;
+    while (finished || off < coff) {
+        uint32_t next;
+        size_t n, nf;
+        if (read_records(j, w, off, 1, &next, &n, &nf, &closed, &torn) == 0) break;
+        if (n && j->stored_fn) {
+            j->stored_fn(j->stored_arg, j->evs, n, HOMING_JOURNAL_BEFORE);
+            j->stored_fn(j->stored_arg, j->evs, n, HOMING_JOURNAL_STORED);
+        }
+        free_details(j, n);
+        if (nf) j->floods_pending = 1;
+        skipped++;
+        off = next;
+    }
+    *moved += skipped;
+    atomic_fetch_add_explicit(&j->ingested, skipped, memory_order_relaxed);
+    /* Only over records that were read: a cursor past what this journal
+     * wrote (not this node's, or its journal replaced) must not put the
+     * reader where no record starts. */
+    rd->off = off;
+    if (!finished || !closed) return 0;
+    return segment_done(j, w, 0);
+}
+
 /* One batch from writer w: read, store with the cursor, advance. *moved counts
  * the records; returns 1 if the segment was finished (and the next one opened),
  * 0 if it has nothing more now, negative on error. */
@@ -517,7 +607,11 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
 {
     struct jreader *rd = &j->r[w];
     char cursor[JOURNAL_NAME_MAX];
-    cursor_name(cursor, w);
+    cursor_name(j, cursor, w);
+    if (rd->verify && !recovering) {
+        int r = resync(j, w, st, cursor, moved);
+        if (r != 0) return r;
+    }
     uint32_t next_off;
     size_t n, nf;
     int closed, torn;
@@ -547,23 +641,21 @@ static int ingest_writer(struct homing_journal *j, unsigned w, struct homing_sto
     } else if (r == 0 && nf) {
         j->floods_pending = 1;
     }
-    if (r < 0) return r;
+    if (r < 0) {
+        rd->verify = 1;
+        return r;
+    }
     *moved += records;
     atomic_fetch_add_explicit(&j->ingested, records, memory_order_relaxed);
     rd->off = next_off;
     if (!finished) return 0;
-    char name[JOURNAL_NAME_MAX];
-    segment_name(name, w, seg);
-    if (torn)
+    if (torn) {
+        char name[JOURNAL_NAME_MAX];
+        segment_name(name, w, seg);
         fprintf(stderr, "homing: journal %s/%s: ends in a damaged record at byte %u\n", j->dir,
                 name, next_off);
-    reader_release(rd);
-    unlinkat(j->dirfd, name, 0);
-    if (recovering) return 1;
-    /* Where to go on, also if opening it fails now and is retried later. */
-    rd->next = seg + 1;
-    r = reader_open(j, w, seg + 1, 0);
-    return r < 0 ? r : 1;
+    }
+    return segment_done(j, w, recovering);
 }
 
 void homing_journal_set_stored(struct homing_journal *j, homing_journal_stored_fn fn, void *arg)
@@ -733,7 +825,7 @@ static int recover(struct homing_journal *j, struct homing_store *st, uint64_t *
     for (size_t i = 0; i < n && r >= 0; i++) {
         unsigned w = f[i].w;
         char cursor[JOURNAL_NAME_MAX], name[JOURNAL_NAME_MAX];
-        cursor_name(cursor, w);
+        cursor_name(j, cursor, w);
         segment_name(name, w, f[i].seg);
         if (f[i].seg > last_seg[w]) last_seg[w] = f[i].seg;
         int64_t at = 0;
@@ -764,11 +856,17 @@ static int recover(struct homing_journal *j, struct homing_store *st, uint64_t *
     return r;
 }
 
-int homing_journal_open(const char *dir, unsigned nwriters, int sync_full, struct homing_store *st,
-                        struct homing_journal **out, size_t *recovered, char *err, size_t errcap)
+int homing_journal_open(const char *dir, const char *node, unsigned nwriters, int sync_full,
+                        struct homing_store *st, struct homing_journal **out, size_t *recovered,
+                        char *err, size_t errcap)
 {
     if (!dir || !st || !out || nwriters == 0 || nwriters > HOMING_JOURNAL_WRITERS_MAX) {
         snprintf(err, errcap, "bad journal arguments");
+        return -EINVAL;
+    }
+    if (node && homing_journal_node_check(node) < 0) {
+        snprintf(err, errcap, "bad node id (at most %d letters, digits, '-' or '_')",
+                 HOMING_JOURNAL_NODE_MAX);
         return -EINVAL;
     }
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -784,6 +882,7 @@ int homing_journal_open(const char *dir, unsigned nwriters, int sync_full, struc
         snprintf(err, errcap, "out of memory");
         return -ENOMEM;
     }
+    if (node) snprintf(j->node, sizeof j->node, "%s", node);
     j->nwriters = nwriters;
     j->sync_full = sync_full;
     j->efd = -1;
@@ -813,7 +912,7 @@ int homing_journal_open(const char *dir, unsigned nwriters, int sync_full, struc
      * files are gone (their numbers live on in the cursors). */
     for (unsigned w = 0; w < nwriters; w++) {
         char cursor[JOURNAL_NAME_MAX];
-        cursor_name(cursor, w);
+        cursor_name(j, cursor, w);
         int64_t at = 0;
         if (homing_store_cursor_get(st, cursor, &at) == 0 && (uint64_t)at >> 32 > last[w])
             last[w] = (uint64_t)at >> 32;

@@ -29,6 +29,7 @@
 
 #include "cli.h"
 #include "serve.h"
+#include "homing/journal.h"
 
 #define DOCTOR_CERT_WARN_DAYS 14   /* a certificate this close to its end is a warning */
 #define DOCTOR_CLOCK_SKEW_S   300  /* the store written this far in the future: clock went back */
@@ -40,7 +41,8 @@ static const char doctor_usage[] =
     "usage: homing doctor\n\n"
     "Checks this instance's setup and says what to fix: the listeners' ports (free,\n"
     "or held by this homing), the key file (mode, loads), the store (there, schema\n"
-    "up to date), the clock, DNS of public.base_url's host and of each sending\n"
+    "up to date; on a store nodes may share, node.id), the clock, DNS of public.base_url's host "
+    "and of each sending\n"
     "domain's (public.domain_base_urls), serve.user, and with TLS\n"
     "the certificate (expiry, matching key, names base_url's host, key file mode).\n"
     "Changes nothing. Exit 0: all good (warnings allowed); 1: a check failed.\n";
@@ -192,6 +194,13 @@ static void check_store(struct doctor *d, struct cli *cli)
         say(d, 2, "store.url", "%s: fix: run 'homing init' for this configuration", err);
     else if (r < 0)
         say(d, 2, "store.url", "%s", err);
+    else if (version < latest && strstr(homing_config_settings(cli->config)->store.url, "://"))
+        /* a shared store: a node's login may not apply migrations */
+        say(d, 2, "store.url",
+            "schema version %d, this homing needs %d: fix: back the database up, then run "
+            "'homing init --store URL' with a URL of the store's owner or an admin (it "
+            "migrates)",
+            version, latest);
     else if (version < latest)
         say(d, 2, "store.url",
             "schema version %d, this homing needs %d: fix: stop the daemon, back up (homing "
@@ -202,6 +211,24 @@ static void check_store(struct doctor *d, struct cli *cli)
             version, latest);
     else
         say(d, 0, "store.url", "reachable, schema version %d (current)", version);
+}
+
+/* A store other nodes may share (any scheme:// store; SQLite's is one file of
+ * one node) needs this node's name: homing serve refuses to start without. */
+static void check_node(struct doctor *d, struct cli *cli)
+{
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    if (!strstr(set->store.url, "://") || strncmp(set->store.url, "sqlite:", 7) == 0) return;
+    if (!set->node.id[0])
+        say(d, 2, "node.id",
+            "empty, and store.url may be shared by several nodes: homing serve refuses to "
+            "start; fix: set node.id to a name of this node, different on each");
+    else if (homing_journal_node_check(set->node.id) < 0)
+        say(d, 2, "node.id", "%s: at most %d letters, digits, '-' or '_'", set->node.id,
+            HOMING_JOURNAL_NODE_MAX);
+    else
+        say(d, 0, "node.id", "%s (its journal positions: journal.%s.N)", set->node.id,
+            set->node.id);
 }
 
 static void check_clock(struct doctor *d, struct cli *cli)
@@ -397,6 +424,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
         say(&d, 2, "keys.file", "%s", err);
     }
     check_store(&d, cli);
+    check_node(&d, cli);
     check_clock(&d, cli);
     char host[DOCTOR_HOST_MAX];
     int https = 0;

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "homing/journal.h"
 #include "homing/store_engine.h"
 #include "homing_build.h"
 
@@ -48,7 +49,8 @@ static const char init_usage[] =
     "                 S_owner, S_keys_owner and S_node, and applies the\n"
     "                 migrations; every run makes a login of its own for this\n"
     "                 node (S_node_XXXXXXXX, random password) and writes its URL,\n"
-    "                 never ADMIN's, as store.url in DIR/homing.conf (mode 0600).\n"
+    "                 never ADMIN's, as store.url in DIR/homing.conf (mode 0600),\n"
+    "                 with node.id node-XXXXXXXX (the login's random part).\n"
     "                 Run it again with the same URL for each further node, then\n"
     "                 copy the first node's token.keys over the new one\n"
     "                 (docs/operations.md, \"A second node on PostgreSQL\").\n"
@@ -206,9 +208,17 @@ int cmd_init(struct cli *cli, int argc, char **argv)
     if (self_signed && keep)
         return cli_usage_error("init", "--self-signed makes a new configuration: not with "
                                        "--keep-config");
+    /* A node of a shared store needs an id of its own (its journal's
+     * positions in the store are named after it): its login's random part. */
+    char node_id[HOMING_JOURNAL_NODE_MAX + 1] = "";
+    if (node.role) {
+        const char *tail = strrchr(node.role, '_');
+        snprintf(node_id, sizeof node_id, "node-%.26s", tail ? tail + 1 : node.role);
+    }
     const char *const store_over[][2] = {{"relay.tls_cert", self_signed ? "relay.crt" : NULL},
                                          {"relay.tls_key", "relay.key"},
                                          {"store.url", node.url},
+                                         {"node.id", node_id},
                                          {NULL, NULL}};
     int r = keep        ? (access(conf, R_OK) == 0 ? 0 : -errno)
             : store_url ? create_config(conf, self_signed ? store_over : store_over + 2, 0600)

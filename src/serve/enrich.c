@@ -640,7 +640,9 @@ static void *enricher_main(void *arg)
         }
         int r = enrich_page(en, b);
         if (r < 0) {
-            log_error("enrich: %s", homing_store_errmsg(en->store));
+            /* A store that is down (PostgreSQL restarting) fails every try. */
+            static struct log_limit limit = LOG_LIMIT_INIT;
+            log_error_limited(&limit, "enrich: %s", homing_store_errmsg(en->store));
             enrich_sleep(en, ENRICH_RETRY_MS);
         } else if (r < ENRICH_EVENTS_PAGE) {
             enrich_sleep(en, ENRICH_POLL_MS);

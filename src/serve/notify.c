@@ -718,7 +718,11 @@ static void *notifier_main(void *arg)
         int r;
         while ((r = notify_events(nt)) == NOTIFY_EVENTS_PAGE && !serve_stages_stopping(nt->serve))
             ;
-        if (r < 0) log_error("notifier: cannot process events: %s", homing_store_errmsg(nt->store));
+        /* A store that is down (PostgreSQL restarting) fails every poll. */
+        static struct log_limit events_limit = LOG_LIMIT_INIT;
+        if (r < 0)
+            log_error_limited(&events_limit, "notifier: cannot process events: %s",
+                              homing_store_errmsg(nt->store));
         notifier_nap(nt);
     }
     thread_background_end();
@@ -738,8 +742,10 @@ static void *deliverer_main(void *arg)
     while (!serve_stages_stopping(nt->serve)) {
         int64_t now = homing_now_us();
         if (now >= next_read) {
+            static struct log_limit read_limit = LOG_LIMIT_INIT;
             if (deliver_read(nt) < 0)
-                log_error("notifier: cannot read deliveries: %s", homing_store_errmsg(nt->dstore));
+                log_error_limited(&read_limit, "notifier: cannot read deliveries: %s",
+                                  homing_store_errmsg(nt->dstore));
             next_read = now + nt->poll_ms * 1000LL;
             /* A back-off ends when its delivery falls due: read then, so the
              * retry goes at its time, not up to a poll later. */

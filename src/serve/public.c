@@ -213,7 +213,10 @@ static void fill_event(struct serve *s, h2o_req_t *req, struct homing_event *ev,
  * (issue 11), or rows written by hand. The cache keeps what homing_url_check
  * writes (the stored text for every row it passed), or that the link was
  * refused, so a refused link is logged once per cache fill, not per click.
- * NULL for an unknown link and for a refused one (*refused set). */
+ * NULL for an unknown link, for a refused one (*refused 1), and when the
+ * store could not be asked (*refused -1: a store error other than no such
+ * link, e.g. PostgreSQL down: answered 503, not 404, as the link may well
+ * exist). */
 static const char *link_lookup(struct worker *w, uint64_t message, uint32_t index, int *refused)
 {
     uint64_t h = (message ^ ((uint64_t)index * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
@@ -224,7 +227,11 @@ static const char *link_lookup(struct worker *w, uint64_t message, uint32_t inde
         return e->url;
     }
     char *url;
-    if (homing_store_link_url(w->store, message, index, &url) < 0) return NULL;
+    int got = homing_store_link_url(w->store, message, index, &url);
+    if (got < 0) {
+        if (got != -ENOENT && got != -EINVAL) *refused = -1;
+        return NULL;
+    }
     struct homing_buf b;
     homing_buf_init(&b, HOMING_URL_DEST_MAX + 1);
     const char *why = NULL;
@@ -394,6 +401,11 @@ static int on_public(h2o_handler_t *self, h2o_req_t *req)
         int refused = 0;
         if (homing_token_verify(s->keyring, route.token.p, route.token.len, &t) < 0 ||
             t.kind != HOMING_TOKEN_CLICK || !(url = link_lookup(w, t.message, t.item, &refused))) {
+            if (refused < 0) { /* not recorded: the client is told to come back */
+                atomic_fetch_add(&s->metrics.store_errors, 1);
+                send_unavailable(req);
+                return 0;
+            }
             /* a refused destination is not recorded as a click either */
             atomic_fetch_add(refused ? &s->metrics.redirects_refused
                                      : &s->metrics.invalid[METRICS_HIT_CLICK],

@@ -469,8 +469,17 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
      * user. Hits a crash left in it reach the store before anything is served. */
     s.sync_full = strcmp(set->store.sync, "full") == 0;
     size_t recovered = 0;
-    if (homing_journal_open(set->store.journal, (unsigned)s.nthreads, s.sync_full, s.ingest_store,
-                            &s.journal, &recovered, err, sizeof err) < 0)
+    if (homing_journal_node_check(set->node.id) < 0)
+        return cli_fail("node.id = %s: at most %d letters, digits, '-' or '_'", set->node.id,
+                        HOMING_JOURNAL_NODE_MAX);
+    /* A store other nodes may share needs a name for this node's cursors;
+     * SQLite's file has one node, whose cursors keep their old names. */
+    if (!set->node.id[0] && strcmp(homing_store_scheme(s.ingest_store), "sqlite") != 0)
+        return cli_fail("store.url is a %s store, which several nodes may share: set node.id "
+                        "(a name of this node, different on each; docs/operations.md)",
+                        homing_store_scheme(s.ingest_store));
+    if (homing_journal_open(set->store.journal, set->node.id, (unsigned)s.nthreads, s.sync_full,
+                            s.ingest_store, &s.journal, &recovered, err, sizeof err) < 0)
         return cli_fail("%s", err);
     if (recovered) log_info("journal: stored %zu hit(s) left by the previous run", recovered);
     /* Downloads count against their grant when their events are stored. */

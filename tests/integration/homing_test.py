@@ -63,7 +63,12 @@ class Instance:
         pg = os.environ.get("HOMING_TEST_STORE_POSTGRESQL")
         if pg and not init_args:
             overrides["store.url"] = pg % ("it_" + os.urandom(6).hex())
+            # required on a store nodes may share, and each instance's own:
+            # tests that point several instances at one schema are nodes
+            overrides["node.id"] = "it-" + os.urandom(4).hex()
         overrides.update(extra_config or {})
+        self.pg_url = overrides.get("store.url") if str(
+            overrides.get("store.url", "")).startswith(("postgresql://", "postgres://")) else None
         self.set_config(overrides)
 
     def set_config(self, values):
@@ -175,8 +180,12 @@ class Instance:
         raise Failure(f"journaled hits not in the store after {limit} s: backlog {depth}")
 
     def db(self):
-        """The store, with every answered hit in it (see settle)."""
+        """The store, with every answered hit in it (see settle): a sqlite3
+        connection, or on PostgreSQL a PgStore that runs the same statements
+        through psql in the instance's schema."""
         self.settle()
+        if self.pg_url:
+            return PgStore(self.pg_url)
         return sqlite3.connect(os.path.join(self.dir, "homing.db"), timeout=10)
 
     def event_count(self, message_hex=None):
@@ -193,6 +202,205 @@ class Instance:
                 self.proc.wait()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+PG_CMD_TIMEOUT_S = 60  # one psql run
+PG_MONTHS_MAX = 12     # partitions PgStore makes for one planted statement
+PG_INSERT_ROWS = 1000  # rows per INSERT of PgStore.insert_many
+
+
+def pg_literal(v):
+    """v as an SQL literal for PgStore (the tests' own values, not input)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return "'\\x" + bytes(v).hex() + "'::bytea"
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def pg_bind(sql, params):
+    """Replaces each ? outside quotes with the next parameter as a literal."""
+    out, it, quote = [], iter(params or ()), None
+    for ch in sql:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append(pg_literal(next(it)))
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def pg_value(v):
+    """A JSON value psql gave back, as sqlite3 would give it: booleans as 0/1,
+    bytea (\\x...) as bytes."""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, str) and v.startswith("\\x") and re.fullmatch(r"\\x([0-9a-f]{2})*", v):
+        return bytes.fromhex(v[2:])
+    return v
+
+
+class PgRows:
+    def __init__(self, rows):
+        self.rows = rows
+        self.lastrowid = None
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self):
+        return list(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+class PgStore:
+    """The part of a sqlite3 connection the tests use (execute, fetchone,
+    fetchall, iteration, with, commit, close), on an instance's PostgreSQL
+    schema through psql: a SELECT (or WITH, VALUES) is run as
+    json_agg(row_to_json(...)) so values keep their types (duplicate column
+    names are kept: the row is read as a list of pairs); anything else is run
+    as it is. ? parameters are bound as literals. Each call is its own
+    transaction (autocommit)."""
+
+    def __init__(self, url):
+        q = url.split("?", 1)
+        args = [a for a in (q[1].split("&") if len(q) > 1 else []) if a]
+        self.schema = next((a.split("=", 1)[1] for a in args if a.startswith("schema=")), None)
+        keep = [a for a in args if not a.startswith("schema=")]
+        self.uri = q[0] + ("?" + "&".join(keep) if keep else "")
+
+    def env(self):
+        env = dict(os.environ)
+        if self.schema:
+            env["PGOPTIONS"] = f"-c search_path={self.schema}"
+        return env
+
+    def dump(self):
+        """pg_dump of the instance's schema (data and definitions), as bytes."""
+        p = subprocess.run(["pg_dump", "-d", self.uri] + (["-n", self.schema] if self.schema
+                                                           else []),
+                           capture_output=True, timeout=PG_CMD_TIMEOUT_S)
+        if p.returncode != 0:
+            raise sqlite3.DatabaseError(f"pg_dump: {p.stderr.decode(errors='replace')}")
+        return p.stdout
+
+    def hold(self, sql):
+        """A psql session that ran sql in an open transaction (to hold a lock)
+        and keeps it until release(proc)."""
+        proc = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-d", self.uri],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                env=self.env())
+        proc.stdin.write(f"BEGIN;\n{sql};\nSELECT 'held';\n")
+        proc.stdin.flush()
+        while True:
+            line = proc.stdout.readline()
+            if not line or line.strip() == "held":
+                break
+        return proc
+
+    @staticmethod
+    def release(proc):
+        proc.stdin.write("ROLLBACK;\n")
+        proc.stdin.close()
+        proc.wait(timeout=PG_CMD_TIMEOUT_S)
+
+    def psql(self, sql):
+        env = self.env()
+        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                            "-d", self.uri, "-f", "-"], input=sql + ";\n", capture_output=True,
+                           text=True, env=env, timeout=PG_CMD_TIMEOUT_S)
+        if p.returncode != 0:
+            raise sqlite3.DatabaseError(f"psql: {p.stderr.strip()} in: {sql}")
+        return p.stdout
+
+    def run(self, sql):
+        for _ in range(PG_MONTHS_MAX):
+            try:
+                return self.psql(sql)
+            except sqlite3.DatabaseError as e:
+                # A test planting an event of a month with no partition yet:
+                # make it, as the daemon's append does, and try again.
+                m = re.search(r"no partition of relation \"events\".*\(time_us\) = \((\d+)\)",
+                              str(e), re.S)
+                if not m:
+                    raise
+                self.psql(f"SELECT homing_events_partitions(ARRAY[{m.group(1)}]::bigint[])")
+        return self.psql(sql)
+
+    def insert_many(self, sql, rows):
+        """Runs the one-row INSERT sql ('... VALUES (?, ...)') for every
+        parameter tuple of rows in one statement (a psql run per row would
+        take minutes for thousands); returns their ids in order."""
+        head, values = re.match(r"(?is)^(.*\bVALUES)\s*(\(.*\))\s*$", sql.strip()).groups()
+        ids = []
+        for i in range(0, len(rows), PG_INSERT_ROWS):
+            part = ", ".join(pg_bind(values, r) for r in rows[i:i + PG_INSERT_ROWS])
+            ids += json.loads(self.run(f"WITH q AS ({head} {part} RETURNING id) "
+                                       "SELECT coalesce(json_agg(id), '[]') FROM q"))
+        return ids
+
+    def execute(self, sql, params=()):
+        sql = pg_bind(sql, params).strip().rstrip(";")
+        if re.match(r"(?is)^(select|with|values)\b", sql):
+            out = self.run("SELECT coalesce(json_agg(row_to_json(q)), '[]') FROM ("
+                           + sql + ") q")
+            rows = json.loads(out, object_pairs_hook=lambda kv: tuple(pg_value(v)
+                                                                       for _, v in kv))
+            return PgRows(rows)
+        if re.match(r"(?is)^insert\b", sql) and not re.search(r"(?i)\breturning\b", sql):
+            # sqlite3's lastrowid: the id of the (last) row inserted, if it has one
+            out = self.run("WITH q AS (" + sql + " RETURNING *) "
+                           "SELECT coalesce(json_agg(row_to_json(q)), '[]') FROM q")
+            rows = PgRows([])
+            got = json.loads(out)
+            rows.lastrowid = got[-1].get("id") if got else None
+            return rows
+        self.run(sql)
+        return PgRows([])
+
+    def commit(self):
+        pass
+
+    def rollback(self):
+        pass
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+PG_CTL_TIMEOUT_S = 60  # pg_ctl -t for the tests' stops and starts
+
+
+def pg_server(action):
+    """Stops ('stop', -m fast: sessions are ended, as a crash or restart of
+    the server ends them) or starts ('start') the private PostgreSQL server of
+    tests/pg_cluster.py, waiting until it is done."""
+    ctl = json.loads(os.environ["HOMING_TEST_PG_CTL"])
+    data = os.environ["HOMING_TEST_PG_DATA"]
+    if action == "stop":
+        args = ["-D", data, "-m", "fast", "-w", "-t", str(PG_CTL_TIMEOUT_S), "stop"]
+    else:
+        args = ["-D", data, "-l", os.environ["HOMING_TEST_PG_LOG"], "-o",
+                os.environ["HOMING_TEST_PG_OPTS"], "-w", "-t", str(PG_CTL_TIMEOUT_S), "start"]
+    subprocess.run(ctl + args, check=True, stdout=subprocess.DEVNULL,
+                   timeout=PG_CTL_TIMEOUT_S + 10, cwd=os.path.dirname(data))
 
 
 def record_api(method, path, status, headers, data):

@@ -42,16 +42,23 @@ try:
 
     def download_while_store_locked():
         gid, path = grant(inst, "lock@example.org", "--max-uses", "5")
-        db = sqlite3.connect(os.path.join(inst.dir, "homing.db"), timeout=10,
-                             isolation_level=None)
-        db.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        if inst.pg_url:  # another writer holds the events' append lock
+            pg = inst.db()
+            held = pg.hold("SELECT homing_append_lock()")
+        else:
+            db = sqlite3.connect(os.path.join(inst.dir, "homing.db"), timeout=10,
+                                 isolation_level=None)
+            db.execute("BEGIN IMMEDIATE")  # another writer holds the lock
         try:
             t0 = time.monotonic()
             st, _, got = http_get(inst.public_port, path, timeout=20)
             took = time.monotonic() - t0
         finally:
-            db.execute("ROLLBACK")
-            db.close()
+            if inst.pg_url:
+                pg.release(held)
+            else:
+                db.execute("ROLLBACK")
+                db.close()
         check(st == 200 and got == body, f"download under a held write lock: {st}")
         check(took < 2.0, f"download waited {took:.2f} s for the store's write lock")
         check(uses(inst, gid) == 1, f"uses after one download: {uses(inst, gid)}")
@@ -119,7 +126,7 @@ try:
         a row planted (or left by an old version) with a line break in it
         must not add a header to the answer."""
         gid, path = grant(inst, "planted@example.org")
-        with sqlite3.connect(os.path.join(inst.dir, "homing.db"), timeout=10) as db:
+        with inst.db() as db:
             db.execute("UPDATE documents SET media_type = ? WHERE name = 'report.pdf'",
                        ("text/html\r\nSet-Cookie: planted=1",))
         st, h, got = http_get(inst.public_port, path)

@@ -236,7 +236,7 @@ try:
         log = inst.daemon_log()
         check(rc == 0 and "Sanitizer" not in log, f"daemon exit {rc}: {log[-2000:]}")
         keys = read_keys(inst)
-        blob = b""
+        blob = inst.db().dump() if inst.pg_url else b""
         for suffix in ("", "-wal"):
             p = os.path.join(inst.dir, "homing.db" + suffix)
             if os.path.exists(p):
@@ -245,8 +245,11 @@ try:
             check(secret not in blob and secret.hex().encode() not in blob, "key in database")
         check(MARKER not in blob and small[8192:8256] not in blob, "plaintext in database")
         with inst.db() as c:
-            cols = [r[1] for t in ("documents", "grants")
-                    for r in c.execute(f"PRAGMA table_info({t})")]
+            cols = [r[0] for t in ("documents", "grants") for r in c.execute(
+                "SELECT column_name FROM information_schema.columns WHERE "
+                f"table_schema = current_schema() AND table_name = '{t}'")] if inst.pg_url else \
+                [r[1] for t in ("documents", "grants")
+                 for r in c.execute(f"PRAGMA table_info({t})")]
         # digest_keyed is a flag (0009: is the digest keyed yet), not a key
         check(not any("key" in col for col in cols if col != "digest_keyed"), cols)
 

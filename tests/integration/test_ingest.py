@@ -80,7 +80,11 @@ def test_exit_statuses():
         check(p.returncode == 0, f"garbage on stdin: {p.returncode}")
         # store unavailable: EX_TEMPFAIL so the MTA retries
         bad = os.path.join(inst.tmp, "bad.conf")
-        conf = open(inst.conf).read().replace("homing.db", "no/such/dir/homing.db")
+        conf = open(inst.conf).read()
+        if inst.pg_url:  # a server that is not there
+            conf = conf.replace(inst.pg_url, inst.pg_url.replace("host=", "host=/no/such/dir"))
+        else:
+            conf = conf.replace("homing.db", "no/such/dir/homing.db")
         open(bad, "w").write(conf)
         p = subprocess.run([HOMING, "-c", bad, "ingest"], input=sample("dsn-two.eml"),
                            text=True, capture_output=True, timeout=30)

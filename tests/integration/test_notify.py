@@ -243,7 +243,7 @@ def test_receiver_down_restart():
         deadline = time.time() + 15
         while time.time() < deadline:
             with inst.db() as db:
-                n, tried = db.execute("SELECT count(*), sum(attempts > 0) FROM deliveries"
+                n, tried = db.execute("SELECT count(*), sum(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) FROM deliveries"
                                       ).fetchone()
             if n == want and tried:
                 break

@@ -122,7 +122,11 @@ try:
         _, good_key = make_cert(work, "mismatch")
         os.chmod(good_key, 0o644)
         os.chmod(os.path.join(inst.dir, "token.keys"), 0o644)
-        os.unlink(os.path.join(inst.dir, "homing.db"))
+        if inst.pg_url:  # the store's schema is gone, as the file is on SQLite
+            pg = inst.db()
+            pg.execute(f"DROP SCHEMA {pg.schema} CASCADE")
+        else:
+            os.unlink(os.path.join(inst.dir, "homing.db"))
         squatter = socket.socket()
         squatter.bind(("127.0.0.1", 0))
         squatter.listen(1)

@@ -56,6 +56,13 @@ FROM = b"bot" + raw("csi-c1-utf8") + b"@example.org"
 # Not UTF-8: a raw CSI byte; JSON outputs show its escaped form.
 UA_RAW = b"Mozilla/5.0 " + raw("csi-raw-byte") + raw("csi-c1-utf8")
 UA_RAW_SHOWN = "Mozilla/5.0 a\\x9b2Jbred\\u009b31mX"
+# A UTF-8 PostgreSQL database refuses bytes that are not UTF-8: its backend
+# stores each such byte as '?' (docs/internals/store.md), so the value is
+# UTF-8 and JSON carries it as it is (the C1 character as \u009b, read back).
+RAW_BYTE_SHOWN = "a\\x9b2Jb"
+if os.environ.get("HOMING_TEST_STORE_POSTGRESQL"):
+    RAW_BYTE_SHOWN = "a?2Jb"
+    UA_RAW_SHOWN = "Mozilla/5.0 a?2Jbred\u009b31mX"
 
 SUBJECT = "Q3 " + raw("osc-title").decode() + raw("csi-c1-utf8").decode() + raw("bidi").decode()
 # a notification's text line carries it escaped; its payload the value itself
@@ -271,7 +278,7 @@ def test_hostile_store():
         # homing events: text and json.
         out = run(inst, "events")
         assert_clean("homing events", out, True)
-        check("red\\u009b31mXabc\\u202e" in out.decode() and "a\\x9b2Jb" in out.decode(),
+        check("red\\u009b31mXabc\\u202e" in out.decode() and RAW_BYTE_SHOWN in out.decode(),
               f"events text: {out!r}")
         out = run(inst, "events", "--json")
         assert_clean("homing events --json", out, False)

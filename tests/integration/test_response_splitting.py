@@ -20,7 +20,6 @@ import json
 import os
 import re
 import socket
-import sqlite3
 import sys
 import time
 
@@ -258,11 +257,9 @@ try:
         mid = int(j["id"], 16)
         planted = [SPLIT, PAYLOADS["cr"], PAYLOADS["lf"], PAYLOADS["vt"], PAYLOADS["nel"],
                    PAYLOADS["del"], "https://example.com/caf\u00e9 x", "https://example.com/p8"]
-        db = sqlite3.connect(os.path.join(inst.dir, "homing.db"), timeout=10)
-        with db:
+        with inst.db() as db:
             for i, u in enumerate(planted, 1):
                 db.execute("UPDATE links SET url = ? WHERE message = ? AND idx = ?", (u, mid, i))
-        db.close()
         before = refused_metric()
         paths = click_urls(j)
         check(len(paths) == len(planted), f"{len(paths)} click URLs")

@@ -34,8 +34,10 @@ DATA = os.path.join(os.environ.get("HOMING_SRC", "."), "tests", "data", "reports
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 BROWSER = {"User-Agent": FIREFOX, "Accept-Language": "en-GB,en;q=0.8"}
 
+# node.id: homing serve needs one on a PostgreSQL store (the move keeps it).
 inst = Instance({"notify.poll_ms": "50", "notify.retry_min_ms": "60000",
-                 "notify.retry_max_ms": "60000", "webhooks.allow_private": "yes"})
+                 "notify.retry_max_ms": "60000", "webhooks.allow_private": "yes",
+                 "node.id": "moved"})
 T = Runner()
 SQLITE_URL = "sqlite:homing.db"
 PG_URL = TEMPLATE % "migrated"

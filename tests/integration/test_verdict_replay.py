@@ -73,19 +73,26 @@ def plant(rows, base_s):
                              ["https://example.com/a"], subject=f"replay {n}")
         ids[key] = (db_id(m["id"]), base_s + n * 86400 * 0.01)
     with inst.db() as c:
-        for key, rcpts in msgs.items():
-            mid, at = ids[key]
-            for rc in rcpts:
-                c.execute("INSERT INTO events (time_us, kind, message, recipient, item) "
-                          "VALUES (?, 'delivered', ?, ?, 0)", (int(at * 1e6), mid, rc))
-        for r in rows:
-            mid, at = ids[r["message"]]
-            cur = c.execute(
-                "INSERT INTO events (time_us, kind, method, message, recipient, item, client, "
-                "user_agent, accept_language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (int((at + r["t"]) * 1e6), r["kind"], r["method"], mid, r["recipient"],
-                 r["item"], r["client"], r["ua"], r["lang"]))
-            r["event"] = cur.lastrowid
+        sql = ("INSERT INTO events (time_us, kind, message, recipient, item) "
+               "VALUES (?, 'delivered', ?, ?, 0)")
+        params = [(int(ids[key][1] * 1e6), ids[key][0], rc)
+                  for key, rcpts in msgs.items() for rc in rcpts]
+        if inst.pg_url:
+            c.insert_many(sql, params)
+        else:
+            for p in params:
+                c.execute(sql, p)
+        sql = ("INSERT INTO events (time_us, kind, method, message, recipient, item, client, "
+               "user_agent, accept_language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        params = [(int((ids[r["message"]][1] + r["t"]) * 1e6), r["kind"], r["method"],
+                   ids[r["message"]][0], r["recipient"], r["item"], r["client"], r["ua"],
+                   r["lang"]) for r in rows]
+        if inst.pg_url:  # one statement: thousands of psql runs take minutes
+            for r, event in zip(rows, c.insert_many(sql, params)):
+                r["event"] = event
+        else:
+            for r, p in zip(rows, params):
+                r["event"] = c.execute(sql, p).lastrowid
 
 
 def wait_enriched(timeout=60):
