@@ -43,6 +43,7 @@ struct homing_settings {
     } store;
     struct {
         const char *file;
+        const char *data;
     } keys;
     struct {
         const char *listen;

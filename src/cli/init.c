@@ -24,6 +24,7 @@ static const char init_usage[] =
     "Creates DIR (default: the directory of the configuration file) with:\n"
     "  homing.conf  every option with its default (see homing.conf(5))\n"
     "  token.keys   the token signing key, mode 0600\n"
+    "  data.key     the key that seals addresses in the store, mode 0600\n"
     "  homing.db    the SQLite store\n"
     "Refuses to touch a directory that already has a homing.conf.\n"
     "The key file and store go to the state directory: DIR itself, or\n"
@@ -83,9 +84,9 @@ static void give_to_user(const char *state, const char *conf, const char *user)
                 user);
         return;
     }
-    const char *names[] = {
-        "",           "/token.keys", "/homing.db", "/homing.db-wal", "/homing.db-shm",
-        "/relay.key", "/relay.crt"};
+    const char *names[] = {"",           "/token.keys",    "/data.key",
+                           "/homing.db", "/homing.db-wal", "/homing.db-shm",
+                           "/relay.key", "/relay.crt"};
     for (size_t i = 0; i <= sizeof names / sizeof *names; i++) {
         char p[4096];
         if (i < sizeof names / sizeof *names)

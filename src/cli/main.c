@@ -154,10 +154,25 @@ int cli_config(struct cli *cli)
     return 0;
 }
 
+int cli_seal(struct cli *cli)
+{
+    if (cli->seal) return 0;
+    if (cli_config(cli) < 0) return -EINVAL;
+    char err[512];
+    int r = homing_seal_load(homing_config_settings(cli->config)->keys.data, 1, &cli->seal, NULL,
+                             err, sizeof err);
+    if (r < 0) {
+        cli_fail("cannot load the data key: %s", err);
+        return r;
+    }
+    homing_store_seal_use(cli->seal);
+    return 0;
+}
+
 struct homing_store *cli_store(struct cli *cli)
 {
     if (cli->store) return cli->store;
-    if (cli_config(cli) < 0) return NULL;
+    if (cli_config(cli) < 0 || cli_seal(cli) < 0) return NULL;
     char err[512];
     if (homing_store_open(
             homing_config_settings(cli->config)->store.url, homing_config_base_dir(cli->config),
@@ -239,6 +254,8 @@ int main(int argc, char **argv)
         if (strcmp(c->name, name) == 0) {
             int r = c->run(&cli, argc - i, argv + i);
             homing_store_close(cli.store);
+            homing_store_seal_use(NULL);
+            homing_seal_free(cli.seal);
             homing_keyring_free(cli.keyring);
             homing_config_free(cli.config);
             return r;
