@@ -647,11 +647,12 @@ int homing_store_unmatched_add(struct homing_store *s, const char *source, const
     if (raw_len > INT32_MAX) return -E2BIG; /* SQLite's bind takes an int */
     int64_t scratch;
     char *sr = NULL, *sraw = NULL;
-    int r = store_seal_text(s, reason, strlen(reason), &sr);
-    if (r == 0) r = store_seal_text(s, raw, raw_len, &sraw);
+    size_t sraw_len = 0;
+    int r = store_seal_text(s, reason, strlen(reason), &sr, NULL);
+    if (r == 0) r = store_seal_text(s, raw, raw_len, &sraw, &sraw_len);
     if (r == 0)
         r = s->ops->unmatched_add(s, source, kind, sr ? sr : reason, sraw ? sraw : raw,
-                                  sraw ? strlen(sraw) : raw_len, id_out ? id_out : &scratch);
+                                  sraw ? sraw_len : raw_len, id_out ? id_out : &scratch);
     free(sr);
     free(sraw);
     return r;
@@ -777,8 +778,8 @@ int homing_store_notification_add(struct homing_store *s, const struct homing_no
     if (!s || !n || !n->kind || !n->text || !n->payload) return -EINVAL;
     if (!*n->kind || strlen(n->kind) >= HOMING_NOTIFY_KIND_MAX || n->event < 0) return -EINVAL;
     char *text = NULL, *payload = NULL;
-    int r = store_seal_text(s, n->text, strlen(n->text), &text);
-    if (r == 0) r = store_seal_text(s, n->payload, strlen(n->payload), &payload);
+    int r = store_seal_text(s, n->text, strlen(n->text), &text, NULL);
+    if (r == 0) r = store_seal_text(s, n->payload, strlen(n->payload), &payload, NULL);
     if (r == 0) {
         struct homing_notification_spec copy = *n;
         if (text) copy.text = text;
@@ -1453,11 +1454,12 @@ int homing_store_unmatched_add_once(struct homing_store *s, const char *key, con
     if (raw_len > INT32_MAX) return -E2BIG;
     int64_t scratch;
     char *sr = NULL, *sraw = NULL;
-    int r = store_seal_text(s, reason, strlen(reason), &sr);
-    if (r == 0) r = store_seal_text(s, raw, raw_len, &sraw);
+    size_t sraw_len = 0;
+    int r = store_seal_text(s, reason, strlen(reason), &sr, NULL);
+    if (r == 0) r = store_seal_text(s, raw, raw_len, &sraw, &sraw_len);
     if (r == 0)
         r = s->ops->unmatched_add_once(s, key, source, kind, sr ? sr : reason, sraw ? sraw : raw,
-                                       sraw ? strlen(sraw) : raw_len, id_out ? id_out : &scratch);
+                                       sraw ? sraw_len : raw_len, id_out ? id_out : &scratch);
     free(sr);
     free(sraw);
     return r;

@@ -290,7 +290,8 @@ int store_seal_client(struct homing_store *s, char *client, size_t cap);
 int store_open_fixed(struct homing_store *s, char *field, size_t cap, const char *what);
 int store_open_whole(struct homing_store *s, char **p, const char *what);
 /* Text with addresses: *owned a sealed copy, or NULL when nothing changes. */
-int store_seal_text(struct homing_store *s, const char *in, size_t n, char **owned);
+int store_seal_text(struct homing_store *s, const char *in, size_t n, char **owned,
+                    size_t *owned_len);
 int store_seal_fixed_text(struct homing_store *s, char *field, size_t cap);
 /* Opens the sealed addresses of heap text (len: its length, may be NULL). */
 int store_open_text(struct homing_store *s, char **p, size_t *len);

@@ -77,19 +77,22 @@ int store_open_whole(struct homing_store *s, char **p, const char *what)
     return 0;
 }
 
-int store_seal_text(struct homing_store *s, const char *in, size_t n, char **owned)
+int store_seal_text(struct homing_store *s, const char *in, size_t n, char **owned,
+                    size_t *owned_len)
 {
     *owned = NULL;
     if (!s->seal || !in || !memchr(in, '@', n) || !homing_seal_text_pending(in, n)) return 0;
     size_t len;
-    return homing_seal_text(s->seal, in, n, owned, &len);
+    int r = homing_seal_text(s->seal, in, n, owned, &len);
+    if (r == 0 && owned_len) *owned_len = len;
+    return r;
 }
 
 int store_seal_fixed_text(struct homing_store *s, char *field, size_t cap)
 {
     size_t n = strnlen(field, cap);
     char *t;
-    int r = store_seal_text(s, field, n, &t);
+    int r = store_seal_text(s, field, n, &t, NULL);
     if (r < 0 || !t) return r;
     size_t len = strlen(t);
     if (len >= cap) {
@@ -172,7 +175,7 @@ int store_events_seal(struct homing_store *s, struct homing_event *evs, size_t n
             r = store_seal_fixed_text(s, e->from, sizeof e->from);
         char *d;
         if (r == 0 && e->detail &&
-            (r = store_seal_text(s, e->detail, strlen(e->detail), &d)) == 0 && d) {
+            (r = store_seal_text(s, e->detail, strlen(e->detail), &d, NULL)) == 0 && d) {
             e->detail = d;
             sv[i].sealed_detail = 1;
         }

@@ -168,10 +168,16 @@ class Instance:
             time.sleep(0.01)
         raise Failure(f"journaled hits not in the store after {limit} s: backlog {depth}")
 
-    def db(self):
-        """The store, with every answered hit in it (see settle)."""
+    def db(self, raw=False):
+        """The store, with every answered hit in it (see settle). Rows read back
+        with their sealed values opened (seal_open.py), unless raw."""
         self.settle()
-        return sqlite3.connect(os.path.join(self.dir, "homing.db"), timeout=10)
+        c = sqlite3.connect(os.path.join(self.dir, "homing.db"), timeout=10)
+        if not raw:
+            from seal_open import Seal
+            seal = Seal(os.path.join(self.dir, "data.key"))
+            c.row_factory = lambda cur, row: tuple(seal.text(v) for v in row)
+        return c
 
     def event_count(self, message_hex=None):
         with self.db() as c:
