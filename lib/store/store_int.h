@@ -85,6 +85,14 @@ struct store_stats_put {
     size_t nhours;
 };
 
+/* A column sealed in place by store_seal_legacy (table and column are names
+ * from store_seal_legacy.c's list, never from input). */
+enum store_seal_kind { STORE_SEAL_WHOLE, STORE_SEAL_CLIENT, STORE_SEAL_TEXT };
+struct store_seal_col {
+    const char *table, *column;
+    enum store_seal_kind kind;
+};
+
 struct store_ops {
     const char *name;
     /* target: the URL without "scheme:" (a bare path for the default backend),
@@ -236,6 +244,18 @@ struct store_ops {
                          struct homing_suppression *out);
     int (*suppress_list)(struct homing_store *s, const char *sender,
                          struct homing_suppression **out, size_t *n);
+    /* sealing rows written before the store was sealed (store_seal_legacy.c):
+     * one write transaction each. seal_batch: up to limit values of
+     * c->column still in clear (whole values: not starting with the prefix,
+     * every distinct one replaced where it occurs, *after counting those
+     * replaced; text: the rows with id >
+     * *after, by id, *after moved) replaced by store_seal_legacy_value's
+     * form; seal_events: the events with id > *after, by id, under the
+     * guard 'seal' (migration 0018), each through store_seal_legacy_event.
+     * *n: rows read (fewer than limit: done). */
+    int (*seal_batch)(struct homing_store *s, const struct store_seal_col *c, int64_t *after,
+                      size_t limit, size_t *n);
+    int (*seal_events)(struct homing_store *s, int64_t *after, size_t limit, size_t *n);
 };
 
 /* One backend of the registry in store.c (as curl's TLS backends or
@@ -303,8 +323,19 @@ int store_open_fixed_text(struct homing_store *s, char *field, size_t cap);
  * cannot be cut in SQL. */
 int store_client_truncate(struct homing_store *s, const char *stored, unsigned v4, unsigned v6,
                           char out[HOMING_ADDR_STR_MAX]);
-/* Seals the rows written before the store was sealed (store_seal_legacy.c). */
+/* Seals the rows written before the store was sealed (store_seal_legacy.c),
+ * in transactions of STORE_SEAL_BATCH rows; idempotent, and done once (the
+ * sync_state row "seal-legacy"). */
 int store_seal_legacy(struct homing_store *s);
+/* The sealed form of one stored value (n bytes) of a column of kind: *out
+ * (allocated, *out_n bytes) or NULL when it stays as it is (sealed already,
+ * nothing to seal, a tombstone's "forgotten"). */
+int store_seal_legacy_value(struct homing_store *s, enum store_seal_kind kind, const char *in,
+                            size_t n, char **out, size_t *out_n);
+/* One event's client, From and detail (heap, replaced) sealed in place: 1
+ * when any changed, 0 when not, or a negative errno. */
+int store_seal_legacy_event(struct homing_store *s, char *client, size_t client_cap, char *from,
+                            size_t from_cap, char **detail);
 
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)
