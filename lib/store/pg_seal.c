@@ -59,7 +59,12 @@ int pg_seal_batch(struct homing_store *s, const struct store_seal_col *c, int64_
     struct pg *p = (struct pg *)s;
     char sql[PG_SEAL_SQL_MAX];
     int whole = c->kind != STORE_SEAL_TEXT;
-    if (whole)
+    if (c->kind == STORE_SEAL_TEXT_VALUE)
+        snprintf(sql, sizeof sql,
+                 "SELECT DISTINCT \"%s\" FROM \"%s\" WHERE %s(\"%s\", '@') > 0 AND "
+                 "%s(\"%s\", '" HOMING_SEAL_PREFIX "') = 0 LIMIT %zu",
+                 c->column, c->table, "strpos", c->column, "strpos", c->column, limit);
+    else if (whole)
         snprintf(sql, sizeof sql,
                  "SELECT DISTINCT \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL AND "
                  "left(\"%s\", 4) <> '" HOMING_SEAL_PREFIX "' AND \"%s\" <> 'forgotten' "

@@ -73,7 +73,12 @@ int sq_seal_batch(struct homing_store *s, const struct store_seal_col *c, int64_
     struct sq *q = (struct sq *)s;
     char sql[SQ_SEAL_SQL_MAX];
     int whole = c->kind != STORE_SEAL_TEXT;
-    if (whole)
+    if (c->kind == STORE_SEAL_TEXT_VALUE)
+        snprintf(sql, sizeof sql,
+                 "SELECT DISTINCT \"%s\" FROM \"%s\" WHERE %s(\"%s\", '@') > 0 AND "
+                 "%s(\"%s\", '" HOMING_SEAL_PREFIX "') = 0 LIMIT ?1",
+                 c->column, c->table, "instr", c->column, "instr", c->column);
+    else if (whole)
         snprintf(sql, sizeof sql,
                  "SELECT DISTINCT \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL AND "
                  "substr(\"%s\", 1, 4) <> '" HOMING_SEAL_PREFIX "' AND \"%s\" <> 'forgotten' "

@@ -87,7 +87,15 @@ struct store_stats_put {
 
 /* A column sealed in place by store_seal_legacy (table and column are names
  * from store_seal_legacy.c's list, never from input). */
-enum store_seal_kind { STORE_SEAL_WHOLE, STORE_SEAL_CLIENT, STORE_SEAL_TEXT };
+/* WHOLE, CLIENT: whole values, by distinct value; TEXT: addresses in text,
+ * by id; TEXT_VALUE: addresses in text, by distinct value (a table without
+ * an id: the suppressions' notes). */
+enum store_seal_kind {
+    STORE_SEAL_WHOLE,
+    STORE_SEAL_CLIENT,
+    STORE_SEAL_TEXT,
+    STORE_SEAL_TEXT_VALUE
+};
 struct store_seal_col {
     const char *table, *column;
     enum store_seal_kind kind;

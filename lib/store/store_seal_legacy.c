@@ -27,6 +27,7 @@
 static const struct store_seal_col store_seal_cols[] = {
     {"recipients", "address", STORE_SEAL_WHOLE},
     {"suppressions", "address", STORE_SEAL_WHOLE},
+    {"suppressions", "note", STORE_SEAL_TEXT_VALUE},
     {"flood_pending", "client", STORE_SEAL_CLIENT},
     {"notifications", "text", STORE_SEAL_TEXT},
     {"notifications", "payload", STORE_SEAL_TEXT},
@@ -39,7 +40,8 @@ int store_seal_legacy_value(struct homing_store *s, enum store_seal_kind kind, c
 {
     *out = NULL;
     if (!s->seal || !in || homing_seal_is(in, n)) return 0;
-    if (kind == STORE_SEAL_TEXT) return store_seal_text(s, in, n, out, out_n);
+    if (kind == STORE_SEAL_TEXT || kind == STORE_SEAL_TEXT_VALUE)
+        return store_seal_text(s, in, n, out, out_n);
     if (n == 0 || memchr(in, '\0', n) || (n == 9 && memcmp(in, "forgotten", 9) == 0)) return 0;
     size_t cap = HOMING_SEAL_LEN(n) + 1;
     char *plain = strndup(in, n), *t = malloc(cap);
