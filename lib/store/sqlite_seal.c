@@ -5,7 +5,8 @@
  * stays open on a table while it changes).
  *
  * Contract: store_int.h's seal_batch and seal_events. A BLOB stays a BLOB (an
- * unmatched report's raw copy), a TEXT stays TEXT.
+ * unmatched report's raw copy), a TEXT stays TEXT. With secure_delete on, the
+ * old values do not stay in the file's free space.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,10 +68,21 @@ static int read_vals(struct sq *q, sqlite3_stmt *st, int with_id, struct sq_seal
     return 0;
 }
 
+/* The values in clear are overwritten with zeros where they were, not left in
+ * free space for someone who reads the file's bytes: secure_delete on this
+ * connection from the first batch on. */
+static int seal_secure(struct sq *q)
+{
+    int rc = sqlite3_exec(q->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sq_fail(q, rc, "turning secure_delete on");
+}
+
 int sq_seal_batch(struct homing_store *s, const struct store_seal_col *c, int64_t *after,
                   size_t limit, size_t *n_read)
 {
     struct sq *q = (struct sq *)s;
+    int sr = seal_secure(q);
+    if (sr < 0) return sr;
     char sql[SQ_SEAL_SQL_MAX];
     int whole = c->kind != STORE_SEAL_TEXT;
     if (c->kind == STORE_SEAL_TEXT_VALUE)
@@ -153,7 +165,9 @@ struct sq_seal_ev {
 int sq_seal_events(struct homing_store *s, int64_t *after, size_t limit, size_t *n_read)
 {
     struct sq *q = (struct sq *)s;
-    int r = sq_begin(q, 1);
+    int r = seal_secure(q);
+    if (r < 0) return r;
+    r = sq_begin(q, 1);
     if (r < 0) return r;
     struct sq_seal_ev *ev = calloc(limit ? limit : 1, sizeof *ev);
     size_t n = 0;

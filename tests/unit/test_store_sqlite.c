@@ -533,6 +533,19 @@ static void test_seal_dump(void **state)
     assert_int_equal(seal_scenario_grep(dumpf, SEAL_CLIENT), 0);
     assert_int_equal(seal_scenario_grep(dumpf, SEAL_CLIENT6), 0);
     assert_true(seal_scenario_grep(dumpf, HOMING_SEAL_PREFIX) > 0);
+    /* nor the file's bytes: the old values were overwritten, not left in free
+     * space (the last handle closed: the WAL is in the file) */
+    char path[160];
+    snprintf(path, sizeof path, "%s/legacy.db", f->dir);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char bytes[8 << 20];
+    size_t len = fread(bytes, 1, sizeof bytes, fp);
+    fclose(fp);
+    assert_true(len > 0 && len < sizeof bytes);
+    assert_null(memmem(bytes, len, SEAL_ADDR, strlen(SEAL_ADDR)));
+    assert_null(memmem(bytes, len, "other@seal.example", 18));
+    assert_null(memmem(bytes, len, SEAL_CLIENT, strlen(SEAL_CLIENT)));
     homing_store_seal_use(NULL);
 }
 
