@@ -204,9 +204,18 @@ int store_events_open(struct homing_store *s, struct homing_event *evs, size_t n
 {
     if (!s->seal) return 0;
     int r = 0;
+    /* Hits come in runs from one client: open each run once. */
+    char last_in[HOMING_ADDR_STR_MAX] = "", last_out[HOMING_ADDR_STR_MAX] = "";
     for (size_t i = 0; i < n && r == 0; i++) {
-        if ((r = store_open_fixed(s, evs[i].client, sizeof evs[i].client, "client address")) == 0)
-            r = store_open_fixed_text(s, evs[i].from, sizeof evs[i].from);
+        char *c = evs[i].client;
+        if (last_in[0] && strncmp(c, last_in, sizeof last_in) == 0) {
+            memcpy(c, last_out, sizeof last_out);
+        } else if (homing_seal_is(c, strnlen(c, sizeof evs[i].client))) {
+            memcpy(last_in, c, sizeof last_in);
+            if ((r = store_open_fixed(s, c, sizeof evs[i].client, "client address")) == 0)
+                memcpy(last_out, c, sizeof last_out);
+        }
+        if (r == 0) r = store_open_fixed_text(s, evs[i].from, sizeof evs[i].from);
         if (r == 0) r = store_open_text(s, &evs[i].detail, NULL);
     }
     return r;
