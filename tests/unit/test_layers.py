@@ -31,7 +31,7 @@ LAYERS = [
 HEADERS = {
     "util.h": "util", "config.h": "util", "event.h": "util",
     "token.h": "token", "apikey.h": "token",
-    "store.h": "store", "store_engine.h": "store", "journal.h": "store",
+    "store.h": "store", "store_engine.h": "store", "journal.h": "store", "seal.h": "store",
     "reader.h": "reader",
     "report.h": "report",
     "trace.h": "trace", "punycode.h": "trace",
