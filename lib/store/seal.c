@@ -304,6 +304,15 @@ int homing_seal_open(const struct homing_seal *k, const char *v, size_t n, char 
         blen < SEAL_S_LEN + 1)
         return -EBADMSG;
     memcpy(iv + SEAL_L_LEN, bin, SEAL_S_LEN);
+    /* Only the canonical text of these bytes (the spare bits of the last
+     * base32 and base64 characters zero): one value, one sealed text. */
+    char canon[HOMING_SEAL_LEN(HOMING_SEAL_VALUE_MAX) + 1];
+    seal_l_text(iv, canon);
+    sodium_bin2base64(canon + SEAL_L_CHARS, sizeof canon - SEAL_L_CHARS, bin, blen,
+                      SEAL_B64_VARIANT);
+    if (strlen(canon) != n - HOMING_SEAL_PREFIX_LEN ||
+        memcmp(canon, v + HOMING_SEAL_PREFIX_LEN, n - HOMING_SEAL_PREFIX_LEN) != 0)
+        return -EBADMSG;
     uint8_t plain[1 + HOMING_SEAL_VALUE_MAX];
     size_t m = blen - SEAL_S_LEN;
     seal_xor(k, iv, plain, bin + SEAL_S_LEN, m);
@@ -352,13 +361,17 @@ static int b64_char(unsigned char c)
            c == '_';
 }
 
-/* The address around the '@' at in[at]: [*b, *e), or 0 if there is none. */
-static int text_address(const char *in, size_t n, size_t at, size_t *b, size_t *e)
+/* The address around the '@' at in[at]: [*b, *e), or 0 if there is none. Its
+ * local part starts at floor at the earliest (the end of the address sealed
+ * before it: a sealed value's base64 is never taken for a local part). */
+static int text_address(const char *in, size_t n, size_t at, size_t floor, size_t *b, size_t *e)
 {
     size_t s = at;
-    while (s > 0 && local_char((unsigned char)in[s - 1])) s--;
+    while (s > floor && local_char((unsigned char)in[s - 1])) s--;
+    /* '@' too: "a@b@c" is one run, so no '@' is left beside a sealed value
+     * (sealing again would take its base64 for a local part) */
     size_t t = at + 1;
-    while (t < n && domain_char((unsigned char)in[t])) t++;
+    while (t < n && (domain_char((unsigned char)in[t]) || in[t] == '@')) t++;
     while (t > at + 1 && in[t - 1] == '.') t--;
     if (s == at || t == at + 1 || t - s > HOMING_SEAL_VALUE_MAX) return 0;
     *b = s;
@@ -385,7 +398,7 @@ int homing_seal_text_pending(const char *in, size_t n)
 {
     size_t b, e;
     for (const char *p = in; (p = memchr(p, '@', n - (size_t)(p - in))); p++)
-        if (text_address(in, n, (size_t)(p - in), &b, &e)) return 1;
+        if (text_address(in, n, (size_t)(p - in), 0, &b, &e)) return 1;
     return 0;
 }
 
@@ -399,7 +412,7 @@ static int seal_text(const struct homing_seal *k, const char *in, size_t n, int 
     int r = 0;
     for (size_t i = 0; i < n && r == 0; i++) {
         size_t b, e;
-        if (in[i] != '@' || !text_address(in, n, i, &b, &e) || b < done) continue;
+        if (in[i] != '@' || !text_address(in, n, i, done, &b, &e)) continue;
         char tok[HOMING_SEAL_LEN(HOMING_SEAL_VALUE_MAX) + 1];
         int len = HOMING_SEAL_LOOKUP_LEN;
         if (refs)
