@@ -110,6 +110,13 @@ try:
         inst.stop()
         key = os.path.join(inst.dir, "data.key")
         shutil.move(key, key + ".kept")
+        # missing: no new key is made for a sealed store, the message says to copy it
+        p = inst.run("events", "--json", check_rc=False)
+        check(p.returncode != 0 and "copy it from the node or backup" in p.stderr and
+              not os.path.exists(key), (p.returncode, p.stderr))
+        # another key: refused, the store left as it was
+        open(key, "w").write("# another key\n" + "ab" * 32 + "\n")
+        os.chmod(key, 0o600)
         p = inst.run("events", "--json", check_rc=False)
         check(p.returncode != 0 and "sealed with data key" in p.stderr, (p.returncode, p.stderr))
         shutil.move(key + ".kept", key)
