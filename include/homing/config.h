@@ -46,6 +46,7 @@ struct homing_settings {
     } node;
     struct {
         const char *file;
+        const char *data;
     } keys;
     struct {
         const char *listen;

@@ -44,6 +44,15 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
                       struct homing_store **out, char *err, size_t errcap);
 void homing_store_close(struct homing_store *s);
 
+/* Encryption at rest (homing/seal.h, docs/privacy.md): every handle opened
+ * after this call seals recipient and client addresses with k (NULL: none),
+ * which the caller keeps alive until those handles are closed. Opening then
+ * records k's id in the store and seals, in place, the rows written before.
+ * A store sealed with a key is refused without it (-ENOKEY) or with another
+ * (-EKEYREJECTED). Set once at start, before any thread opens a handle. */
+struct homing_seal;
+void homing_store_seal_use(const struct homing_seal *k);
+
 /* What a backend can do beyond the operations every backend has. The
  * operations behind a capability return -ENOTSUP without it: callers check
  * homing_store_caps first. The engine-specific ones are in
@@ -799,9 +808,11 @@ int homing_store_grant_check(struct homing_store *s, int64_t grant, uint64_t mes
  * address), both normalised by homing_suppress_normalize; sender "" means
  * every sender. The functions below take addresses as given and normalise
  * them (-EINVAL for what is not an address). */
-#define HOMING_SUPPRESS_ADDR_MAX 320    /* bytes of a normalised address */
-#define HOMING_SUPPRESS_NOTE_MAX 512    /* bytes of an entry's note */
-#define HOMING_SUPPRESS_LIST_MAX 100000 /* entries one list call returns (the newest) */
+#define HOMING_SUPPRESS_ADDR_MAX 320 /* bytes of a normalised address */
+/* ... sealed (homing/seal.h: HOMING_SEAL_LEN(HOMING_SUPPRESS_ADDR_MAX)) */
+#define HOMING_SUPPRESS_STORED_MAX (19 + ((3 + 1 + HOMING_SUPPRESS_ADDR_MAX) * 4 + 2) / 3)
+#define HOMING_SUPPRESS_NOTE_MAX   512    /* bytes of an entry's note */
+#define HOMING_SUPPRESS_LIST_MAX   100000 /* entries one list call returns (the newest) */
 
 enum homing_suppress_reason {
     HOMING_SUPPRESS_HARD_BOUNCE = 1,
@@ -825,7 +836,8 @@ int homing_suppress_normalize(const char *addr, char *out, size_t cap);
 
 struct homing_suppression {
     char sender[HOMING_SUPPRESS_ADDR_MAX + 1]; /* "" every sender */
-    char address[HOMING_SUPPRESS_ADDR_MAX + 1];
+    /* HOMING_SUPPRESS_ADDR_MAX bytes, and room for the store's sealed form */
+    char address[HOMING_SUPPRESS_STORED_MAX + 1];
     int reason;         /* enum homing_suppress_reason */
     uint64_t message;   /* 0: added by hand */
     uint32_t recipient; /* its index in message, 0 if none */

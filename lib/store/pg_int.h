@@ -262,8 +262,11 @@ int pg_privacy_retention(struct homing_store *s, int64_t before_us, const struct
                          int64_t *rolled, int64_t *deleted);
 int pg_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
                     size_t *n);
-int pg_privacy_forget(struct homing_store *s, const char *address, const char *const *keep,
-                      struct homing_forget_result *out);
+int pg_seal_batch(struct homing_store *s, const struct store_seal_col *c, int64_t *after,
+                  size_t limit, size_t *n);
+int pg_seal_events(struct homing_store *s, int64_t *after, size_t limit, size_t *n);
+int pg_privacy_forget(struct homing_store *s, const char *address, const char *lookup,
+                      const char *const *keep, struct homing_forget_result *out);
 
 /* pg_readers.c */
 int pg_enrichments_put(struct homing_store *s, const struct homing_store_enrichment *rows, size_t n,

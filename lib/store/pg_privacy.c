@@ -14,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include "homing/seal.h"
 #include "homing/store.h"
 #include "homing/util.h"
 #include "lib/store/pg_int.h"
@@ -124,6 +125,12 @@ static int guard_clear(struct pg *p)
     return pg_cmd(p, "DELETE FROM privacy_guard", "clearing the privacy guard");
 }
 
+/* A recipient's address is $1: the lower-case address, or the lookup prefix
+ * of its sealed form (homing/seal.h). */
+#define PG_ADDRESS_IS                                                                              \
+    "(lower(address) = $1 OR (left($1, 4) = '" HOMING_SEAL_PREFIX "' AND "                         \
+    "left(address, length($1)) = $1))"
+
 struct pv_client {
     int64_t id;
     char client[HOMING_ADDR_STR_MAX];
@@ -153,13 +160,10 @@ static int truncate_chunk(struct pg *p, int64_t from, int64_t upto, unsigned v4,
                     "setting the privacy guard")) < 0)
         return r;
     for (size_t i = 0; i < n && r == 0; i++) {
-        struct homing_addr a;
         char out[HOMING_ADDR_STR_MAX];
-        if (!rows[i].client[0] || homing_addr_parse(rows[i].client, strlen(rows[i].client), &a) < 0)
-            continue; /* nothing stored, or not an address: nothing to cut */
-        homing_addr_truncate(&a, a.family == 4 ? v4 : v6);
-        homing_addr_format(&a, out);
-        if (strcmp(out, rows[i].client) == 0) continue;
+        int cut = store_client_truncate(&p->base, rows[i].client, v4, v6, out);
+        if (cut < 0) r = cut;
+        if (cut <= 0) continue;
         int64_t c = 0;
         r = run4(p, "UPDATE events SET client = $1 WHERE id = $2", out, rows[i].id, 0, 0,
                  "truncating a client address", &c, NULL);
@@ -416,17 +420,20 @@ static int forget_tables(struct pg *p, const char *addr, const char *const *keep
     return r;
 }
 
-int pg_privacy_forget(struct homing_store *s, const char *addr, const char *const *keep,
-                      struct homing_forget_result *out)
+int pg_privacy_forget(struct homing_store *s, const char *plain, const char *lookup,
+                      const char *const *keep, struct homing_forget_result *out)
 {
     struct pg *p = (struct pg *)s;
+    /* Sealed: rows are found by the lookup prefix; the plain address is only
+     * looked for in the messages' sender and subject, which are not sealed. */
+    const char *addr = lookup ? lookup : plain;
     struct homing_forget_result res = {0};
     struct pv_pair *pairs = NULL;
     size_t n_pairs = 0;
     int r = pg_begin(p);
     if (r < 0) return r;
     PGresult *rows;
-    if ((r = run4(p, "SELECT message, idx FROM recipients WHERE lower(address) = $1", addr, 0, 0, 0,
+    if ((r = run4(p, "SELECT message, idx FROM recipients WHERE " PG_ADDRESS_IS, addr, 0, 0, 0,
                   "finding the address", NULL, &rows)) < 0)
         goto fail;
     n_pairs = (size_t)PQntuples(rows);
@@ -470,7 +477,7 @@ int pg_privacy_forget(struct homing_store *s, const char *addr, const char *cons
     int64_t c = 0;
     if ((r = run4(p,
                   "UPDATE recipients SET address = 'forgotten', state = 'forgotten', "
-                  "state_us = $4, tracking = 'off' WHERE lower(address) = $1",
+                  "state_us = $4, tracking = 'off' WHERE " PG_ADDRESS_IS,
                   addr, 0, 0, homing_now_us(), "forgetting recipients", &c, NULL)) < 0)
         goto fail;
     forget_count(&res, "recipients", c);
@@ -479,7 +486,7 @@ int pg_privacy_forget(struct homing_store *s, const char *addr, const char *cons
         "UPDATE messages SET subject = NULL WHERE strpos(lower(subject), $1) > 0",
     };
     for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
-        if ((r = run4(p, blank[i], addr, 0, 0, 0, "blanking messages", &c, NULL)) < 0) goto fail;
+        if ((r = run4(p, blank[i], plain, 0, 0, 0, "blanking messages", &c, NULL)) < 0) goto fail;
         forget_count(&res, "messages", c);
     }
     if ((r = pg_commit(p)) < 0) goto fail;

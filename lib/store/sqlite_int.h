@@ -264,8 +264,11 @@ int sq_privacy_retention(struct homing_store *s, int64_t before_us, const struct
                          int64_t *rolled, int64_t *deleted);
 int sq_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,
                     size_t *n);
-int sq_privacy_forget(struct homing_store *s, const char *addr, const char *const *keep,
-                      struct homing_forget_result *out);
+int sq_seal_batch(struct homing_store *s, const struct store_seal_col *c, int64_t *after,
+                  size_t limit, size_t *n);
+int sq_seal_events(struct homing_store *s, int64_t *after, size_t limit, size_t *n);
+int sq_privacy_forget(struct homing_store *s, const char *addr, const char *lookup,
+                      const char *const *keep, struct homing_forget_result *out);
 
 /* sqlite_documents.c */
 int sq_document_add(struct homing_store *s, const struct homing_document *d, int64_t *id_out);

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "homing/seal.h"
 #include "homing/store.h"
 #include "homing/util.h"
 #include "lib/store/sqlite_int.h"
@@ -151,13 +152,10 @@ static int pq_truncate_chunk(struct sq *q, int64_t from, int64_t upto, unsigned 
     st = sq_prepare(q, "UPDATE events SET client = ?1 WHERE id = ?2");
     if (!st) return -EIO;
     for (size_t i = 0; i < n && r == 0; i++) {
-        struct homing_addr a;
         char out[HOMING_ADDR_STR_MAX];
-        if (!rows[i].client[0] || homing_addr_parse(rows[i].client, strlen(rows[i].client), &a) < 0)
-            continue; /* nothing stored, or not an address: nothing to cut */
-        homing_addr_truncate(&a, a.family == 4 ? v4 : v6);
-        homing_addr_format(&a, out);
-        if (strcmp(out, rows[i].client) == 0) continue;
+        int cut = store_client_truncate(&q->base, rows[i].client, v4, v6, out);
+        if (cut < 0) r = cut;
+        if (cut <= 0) continue;
         sqlite3_bind_text(st, 1, out, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, rows[i].id);
         rc = sqlite3_step(st);
@@ -361,6 +359,12 @@ static int pq_forget_skip(const char *t, const char *const *keep)
     return 0;
 }
 
+/* A recipient's address is ?1: the lower-case address, or the lookup prefix
+ * of its sealed form (homing/seal.h). */
+#define SQ_ADDRESS_IS                                                                              \
+    "(lower(address) = ?1 OR (substr(?1, 1, 4) = '" HOMING_SEAL_PREFIX "' AND "                    \
+    "substr(address, 1, length(?1)) = ?1))"
+
 struct pq_pair {
     int64_t message, recipient;
 };
@@ -427,9 +431,13 @@ static int pq_forget_tables(struct sq *q, const char *addr, const char *const *k
     return r;
 }
 
-int sq_privacy_forget(struct homing_store *s, const char *addr, const char *const *keep,
-                      struct homing_forget_result *out)
+int sq_privacy_forget(struct homing_store *s, const char *plain, const char *lookup,
+                      const char *const *keep, struct homing_forget_result *out)
 {
+    /* Sealed: rows are found by the lookup prefix (a whole value starts with
+     * it, a text holds it); the plain address is only looked for in the
+     * messages' sender and subject, which are not sealed. */
+    const char *addr = lookup ? lookup : plain;
     struct sq *q = (struct sq *)s;
     struct homing_forget_result res = {0};
     struct pq_pair *pairs = NULL;
@@ -437,7 +445,7 @@ int sq_privacy_forget(struct homing_store *s, const char *addr, const char *cons
     int r = sq_begin(q, 1);
     if (r < 0) return r;
     sqlite3_stmt *st =
-        sq_query(q, "SELECT message, idx FROM recipients WHERE lower(address) = ?1", "t", addr);
+        sq_query(q, "SELECT message, idx FROM recipients WHERE " SQ_ADDRESS_IS, "t", addr);
     if (!st) goto fail_io;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -478,7 +486,7 @@ int sq_privacy_forget(struct homing_store *s, const char *addr, const char *cons
      * (and the tokens in their copies) must not move */
     if ((r = sq_exec(q, "forgetting recipients",
                      "UPDATE recipients SET address = 'forgotten', state = 'forgotten', "
-                     "state_us = ?2, tracking = 'off' WHERE lower(address) = ?1",
+                     "state_us = ?2, tracking = 'off' WHERE " SQ_ADDRESS_IS,
                      "tI", addr, homing_now_us())) < 0)
         goto fail;
     pq_count(&res, "recipients", sqlite3_changes(q->db));
@@ -488,7 +496,7 @@ int sq_privacy_forget(struct homing_store *s, const char *addr, const char *cons
     };
     for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
         if (!(st = sq_prepare(q, blank[i]))) goto fail_io;
-        sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, plain, -1, SQLITE_STATIC);
         if ((r = sq_run_final(q, st, "blanking messages")) < 0) goto fail;
         pq_count(&res, "messages", sqlite3_changes(q->db));
     }

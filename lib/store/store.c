@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "homing/apikey.h"
+#include "homing/seal.h"
 #include "homing/store.h"
 #include "homing/store_engine.h"
 #include "lib/store/store_int.h"
@@ -61,6 +62,50 @@ static int store_partial_ok;
 void homing_store_partial_allow(int on)
 {
     store_partial_ok = on != 0;
+}
+
+/* The data key handles opened from now on seal with (homing_store_seal_use). */
+static const struct homing_seal *store_seal_default;
+
+void homing_store_seal_use(const struct homing_seal *k)
+{
+    store_seal_default = k;
+}
+
+/* The sync_state row naming the data key a store is sealed with. */
+#define STORE_SEAL_ROW "seal-key"
+
+/* A store sealed with one key is opened with that key only: without it (or
+ * with another) every address would read as garbage. An unsealed store
+ * opened with a key is sealed from then on: the key's id is recorded, and the
+ * rows written before are sealed in place (store_seal_legacy). */
+static int store_seal_attach(struct homing_store *s, char *err, size_t errcap)
+{
+    char *id = NULL;
+    int r = s->ops->sync_get(s, STORE_SEAL_ROW, &id);
+    if (r < 0 && r != -ENOENT)
+        return open_fail(err, errcap, r, "reading the store's data key id: %s", s->errmsg);
+    if (id && !s->seal) {
+        r = open_fail(err, errcap, -ENOKEY,
+                      "the store's addresses are sealed with data key %s: its key file "
+                      "(keys.data) is needed to open it",
+                      id);
+    } else if (id && strcmp(id, homing_seal_id(s->seal)) != 0) {
+        r = open_fail(err, errcap, -EKEYREJECTED,
+                      "the store's addresses are sealed with data key %s, but keys.data holds "
+                      "key %s: restore the store's own key file",
+                      id, homing_seal_id(s->seal));
+    } else if (s->seal) {
+        r = 0;
+        if (!id && (r = s->ops->sync_set(s, STORE_SEAL_ROW, homing_seal_id(s->seal))) < 0)
+            r = open_fail(err, errcap, r, "recording the data key id: %s", s->errmsg);
+        if (r == 0 && (r = store_seal_legacy(s)) < 0)
+            r = open_fail(err, errcap, r, "sealing the rows written before: %s", s->errmsg);
+    } else {
+        r = 0;
+    }
+    free(id);
+    return r;
 }
 
 /* The backend url names, and in *target what it is given: the URL after
@@ -126,6 +171,11 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
     struct homing_store *s = NULL;
     if ((r = b->ops->open(target, base_dir, sync, &s, err, errcap)) < 0) return r;
     s->backend = b;
+    s->seal = store_seal_default;
+    if ((r = store_seal_attach(s, err, errcap)) < 0) {
+        s->ops->close(s);
+        return r;
+    }
     *out = s;
     return 0;
 }
@@ -215,13 +265,36 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
             return r;
         }
     }
-    return s->ops->message_add(s, m, id_out);
+    char **sealed;
+    int r = store_seal_list(s, m->recipients, m->n_recipients, &sealed);
+    if (r < 0) return r;
+    if (!sealed) return s->ops->message_add(s, m, id_out);
+    struct homing_message_spec copy = *m;
+    copy.recipients = (const char *const *)sealed;
+    r = s->ops->message_add(s, &copy, id_out);
+    store_list_free(sealed, m->n_recipients);
+    return r;
+}
+
+/* Opens the recipient addresses of n messages in place. */
+static int messages_open(struct homing_store *s, struct homing_message *m, size_t n)
+{
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0 && s->seal; i++)
+        for (size_t j = 0; j < m[i].n_recipients && r == 0; j++)
+            r = store_open_whole(s, &m[i].recipients[j].address, "recipient address");
+    return r;
 }
 
 int homing_store_message_get(struct homing_store *s, uint64_t id, struct homing_message **out)
 {
     if (!s || !out) return -EINVAL;
-    return s->ops->message_get(s, id, out);
+    int r = s->ops->message_get(s, id, out);
+    if (r == 0 && (r = messages_open(s, *out, 1)) < 0) {
+        homing_message_free(*out);
+        *out = NULL;
+    }
+    return r;
 }
 
 int homing_store_message_find(struct homing_store *s, const char *message_id, uint64_t *id_out)
@@ -243,7 +316,13 @@ int homing_store_message_list(struct homing_store *s, size_t limit, struct homin
 {
     if (!s || !out || !n) return -EINVAL;
     if (limit > HOMING_STORE_LIST_MAX) limit = HOMING_STORE_LIST_MAX;
-    return s->ops->message_list(s, limit, out, n);
+    int r = s->ops->message_list(s, limit, out, n);
+    if (r == 0 && (r = messages_open(s, *out, *n)) < 0) {
+        homing_messages_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
 }
 
 static void message_fields_free(struct homing_message *m)
@@ -351,7 +430,12 @@ int homing_store_events_append(struct homing_store *s, struct homing_event *evs,
     /* Checked before the transaction so a bad record fails the batch cheaply. */
     for (size_t i = 0; i < n; i++)
         if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
-    return s->ops->events_append(s, evs, n, NULL, 0);
+    struct store_ev_saved *sv;
+    int r = store_events_seal(s, evs, n, &sv);
+    if (r < 0) return r;
+    r = s->ops->events_append(s, evs, n, NULL, 0);
+    store_events_restore(evs, n, sv);
+    return r;
 }
 
 int homing_store_events_append_cursor(struct homing_store *s, struct homing_event *evs, size_t n,
@@ -360,7 +444,12 @@ int homing_store_events_append_cursor(struct homing_store *s, struct homing_even
     if (!s || (n && !evs) || !cursor) return -EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
-    return s->ops->events_append(s, evs, n, cursor, position);
+    struct store_ev_saved *sv;
+    int r = store_events_seal(s, evs, n, &sv);
+    if (r < 0) return r;
+    r = s->ops->events_append(s, evs, n, cursor, position);
+    store_events_restore(evs, n, sv);
+    return r;
 }
 
 static int flood_kind_ok(unsigned kind)
@@ -380,8 +469,24 @@ int homing_store_events_append_floods(struct homing_store *s, struct homing_even
             floods[i].dropped > INT64_MAX ||
             !memchr(floods[i].client, '\0', sizeof floods[i].client))
             return -EINVAL;
-    if (nf == 0) return s->ops->events_append(s, evs, n, cursor, position);
-    return s->ops->events_append_floods(s, evs, n, floods, nf, cursor, position);
+    struct store_ev_saved *sv;
+    int r = store_events_seal(s, evs, n, &sv);
+    if (r < 0) return r;
+    struct homing_flood_count *fc = NULL;
+    if (nf && s->seal) {
+        if (!(fc = malloc(nf * sizeof *fc))) r = -ENOMEM;
+        for (size_t i = 0; i < nf && r == 0; i++) {
+            fc[i] = floods[i];
+            r = store_seal_client(s, fc[i].client, sizeof fc[i].client);
+        }
+        floods = fc;
+    }
+    if (r == 0)
+        r = nf == 0 ? s->ops->events_append(s, evs, n, cursor, position)
+                    : s->ops->events_append_floods(s, evs, n, floods, nf, cursor, position);
+    free(fc);
+    store_events_restore(evs, n, sv);
+    return r;
 }
 
 int homing_store_floods_close(struct homing_store *s, int64_t before_us, size_t *closed,
@@ -396,12 +501,23 @@ int homing_store_floods_close(struct homing_store *s, int64_t before_us, size_t 
     return 0;
 }
 
+/* r, the result of a backend's list of events, with the events opened. */
+static int events_opened(struct homing_store *s, int r, struct homing_event **out, size_t *n)
+{
+    if (r == 0 && (r = store_events_open(s, *out, *n)) < 0) {
+        homing_events_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
+}
+
 int homing_store_events_list(struct homing_store *s, uint64_t message, int64_t after, size_t limit,
                              struct homing_event **out, size_t *n)
 {
     if (!s || !out || !n) return -EINVAL;
     if (limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
-    return s->ops->events_list(s, message, after, limit, out, n);
+    return events_opened(s, s->ops->events_list(s, message, after, limit, out, n), out, n);
 }
 
 int homing_store_recipient_events(struct homing_store *s, uint64_t message, uint32_t recipient,
@@ -409,7 +525,8 @@ int homing_store_recipient_events(struct homing_store *s, uint64_t message, uint
 {
     if (!s || !message || !out || !n) return -EINVAL;
     if (limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
-    return s->ops->recipient_events(s, message, recipient, after, limit, out, n);
+    return events_opened(s, s->ops->recipient_events(s, message, recipient, after, limit, out, n),
+                         out, n);
 }
 
 int homing_store_events_count(struct homing_store *s, uint64_t message, int64_t *n)
@@ -422,7 +539,17 @@ int homing_store_report(struct homing_store *s, uint64_t message, struct homing_
                         size_t *n)
 {
     if (!s || !rows || !n) return -EINVAL;
-    return s->ops->report(s, message, rows, n);
+    *rows = NULL;
+    *n = 0;
+    int r = s->ops->report(s, message, rows, n);
+    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
+        r = store_open_whole(s, &(*rows)[i].address, "recipient address");
+    if (r < 0 && *rows) {
+        homing_report_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+    }
+    return r;
 }
 
 void homing_report_free(struct homing_report_row *rows, size_t n)
@@ -570,7 +697,16 @@ int homing_store_unmatched_add(struct homing_store *s, const char *source, const
     if (!s || !source || !kind || !reason || (raw_len && !raw)) return -EINVAL;
     if (raw_len > INT32_MAX) return -E2BIG; /* SQLite's bind takes an int */
     int64_t scratch;
-    return s->ops->unmatched_add(s, source, kind, reason, raw, raw_len, id_out ? id_out : &scratch);
+    char *sr = NULL, *sraw = NULL;
+    size_t sraw_len = 0;
+    int r = store_seal_text(s, reason, strlen(reason), &sr, NULL);
+    if (r == 0) r = store_seal_text(s, raw, raw_len, &sraw, &sraw_len);
+    if (r == 0)
+        r = s->ops->unmatched_add(s, source, kind, sr ? sr : reason, sraw ? sraw : raw,
+                                  sraw ? sraw_len : raw_len, id_out ? id_out : &scratch);
+    free(sr);
+    free(sraw);
+    return r;
 }
 
 int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t limit, int with_raw,
@@ -578,7 +714,18 @@ int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t li
 {
     if (!s || !out || !n) return -EINVAL;
     if (limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
-    return s->ops->unmatched_list(s, after, limit, with_raw, out, n);
+    *out = NULL;
+    *n = 0;
+    int r = s->ops->unmatched_list(s, after, limit, with_raw, out, n);
+    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
+        if ((r = store_open_text(s, &(*out)[i].reason, NULL)) == 0)
+            r = store_open_text(s, &(*out)[i].raw, &(*out)[i].raw_len);
+    if (r < 0 && *out) {
+        homing_unmatched_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
 }
 
 void homing_unmatched_free(struct homing_unmatched *u, size_t n)
@@ -617,7 +764,12 @@ int homing_store_events_append_once(struct homing_store *s, const char *key,
     if (!s || !sync_name_ok(key) || (n && !evs)) return -EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!homing_event_kind_name(evs[i].kind)) return -EINVAL;
-    return s->ops->events_append_once(s, key, evs, n);
+    struct store_ev_saved *sv;
+    int r = store_events_seal(s, evs, n, &sv);
+    if (r < 0) return r;
+    r = s->ops->events_append_once(s, key, evs, n);
+    store_events_restore(evs, n, sv);
+    return r;
 }
 
 /* ---- notifications ---- */
@@ -676,14 +828,40 @@ int homing_store_notification_add(struct homing_store *s, const struct homing_no
 {
     if (!s || !n || !n->kind || !n->text || !n->payload) return -EINVAL;
     if (!*n->kind || strlen(n->kind) >= HOMING_NOTIFY_KIND_MAX || n->event < 0) return -EINVAL;
-    return s->ops->notification_add(s, n, id_out);
+    char *text = NULL, *payload = NULL;
+    int r = store_seal_text(s, n->text, strlen(n->text), &text, NULL);
+    if (r == 0) r = store_seal_text(s, n->payload, strlen(n->payload), &payload, NULL);
+    if (r == 0) {
+        struct homing_notification_spec copy = *n;
+        if (text) copy.text = text;
+        if (payload) copy.payload = payload;
+        r = s->ops->notification_add(s, &copy, id_out);
+    }
+    free(text);
+    free(payload);
+    return r;
+}
+
+static int notification_open(struct homing_store *s, struct homing_notification *v)
+{
+    int r = store_open_text(s, &v->text, NULL);
+    return r == 0 ? store_open_text(s, &v->payload, NULL) : r;
 }
 
 int homing_store_notifications_list(struct homing_store *s, int64_t after, size_t limit,
                                     struct homing_notification **out, size_t *n)
 {
     if (!s || !out || !n || limit == 0 || limit > HOMING_STORE_LIST_MAX) return -EINVAL;
-    return s->ops->notifications_list(s, after, limit, out, n);
+    *out = NULL;
+    *n = 0;
+    int r = s->ops->notifications_list(s, after, limit, out, n);
+    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) r = notification_open(s, &(*out)[i]);
+    if (r < 0 && *out) {
+        homing_notifications_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
 }
 
 static void notification_fields_free(struct homing_notification *v)
@@ -718,7 +896,16 @@ int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, siz
 {
     if (!s || !out || !n || per_webhook == 0 || limit == 0 || limit > HOMING_STORE_DELIVERIES_MAX)
         return -EINVAL;
-    return s->ops->deliveries_due_fair(s, now_us, per_webhook, limit, out, n);
+    *out = NULL;
+    *n = 0;
+    int r = s->ops->deliveries_due_fair(s, now_us, per_webhook, limit, out, n);
+    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) r = notification_open(s, &(*out)[i].n);
+    if (r < 0 && *out) {
+        homing_deliveries_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
 }
 
 void homing_deliveries_free(struct homing_delivery *d, size_t n)
@@ -870,7 +1057,28 @@ int homing_store_privacy_forget(struct homing_store *s, const char *address,
     for (size_t i = 0; i <= len; i++)
         addr[i] =
             address[i] >= 'A' && address[i] <= 'Z' ? (char)(address[i] - 'A' + 'a') : address[i];
-    return s->ops->privacy_forget(s, addr, forget_keep, out);
+    if (!s->seal) return s->ops->privacy_forget(s, addr, NULL, forget_keep, out);
+    /* Sealed: the rows are found by the address's lookup prefix; a first pass
+     * by the address itself takes rows written before the store was sealed
+     * that are still in clear (store_seal_legacy did not finish them). */
+    struct homing_forget_result legacy = {0}, sealed = {0};
+    char lookup[HOMING_SEAL_LOOKUP_LEN + 1];
+    homing_seal_lookup(s->seal, addr, len, lookup);
+    int r = s->ops->privacy_forget(s, addr, NULL, forget_keep, &legacy);
+    if (r == 0) r = s->ops->privacy_forget(s, addr, lookup, forget_keep, &sealed);
+    if (r < 0) return r;
+    for (size_t i = 0; i < legacy.n; i++) {
+        size_t j = 0;
+        while (j < sealed.n && strcmp(sealed.t[j].table, legacy.t[i].table) != 0) j++;
+        if (j == sealed.n && sealed.n == HOMING_FORGET_TABLES_MAX) continue;
+        if (j == sealed.n) {
+            memcpy(sealed.t[j].table, legacy.t[i].table, sizeof sealed.t[j].table);
+            sealed.t[sealed.n++].rows = 0;
+        }
+        sealed.t[j].rows += legacy.t[i].rows;
+    }
+    *out = sealed;
+    return 0;
 }
 
 /* ---- enrichment (migration 0004) ---- */
@@ -1157,7 +1365,17 @@ int homing_store_grant_list(struct homing_store *s, int64_t document, struct hom
 {
     if (!s || !out || !n || document < 0) return -EINVAL;
     if (!s->ops->grant_list) return -ENOTSUP;
-    return s->ops->grant_list(s, document, out, n);
+    *out = NULL;
+    *n = 0;
+    int r = s->ops->grant_list(s, document, out, n);
+    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
+        r = store_open_whole(s, &(*out)[i].address, "recipient address");
+    if (r < 0 && *out) {
+        homing_grants_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
 }
 
 void homing_grants_free(struct homing_grant *g, size_t n)
@@ -1195,7 +1413,7 @@ int homing_store_report_visible(struct homing_store *s, uint64_t message,
     size_t nm = 0, nr = 0;
     struct homing_report_row *r = NULL;
     int e = s->ops->tracking_get(s, message, &mm, &modes, &nm);
-    if (e == 0) e = s->ops->report(s, message, &r, &nr);
+    if (e == 0) e = homing_store_report(s, message, &r, &nr);
     if (e < 0) {
         free(modes);
         return e;
@@ -1294,8 +1512,16 @@ int homing_store_unmatched_add_once(struct homing_store *s, const char *key, con
         return -EINVAL;
     if (raw_len > INT32_MAX) return -E2BIG;
     int64_t scratch;
-    return s->ops->unmatched_add_once(s, key, source, kind, reason, raw, raw_len,
-                                      id_out ? id_out : &scratch);
+    char *sr = NULL, *sraw = NULL;
+    size_t sraw_len = 0;
+    int r = store_seal_text(s, reason, strlen(reason), &sr, NULL);
+    if (r == 0) r = store_seal_text(s, raw, raw_len, &sraw, &sraw_len);
+    if (r == 0)
+        r = s->ops->unmatched_add_once(s, key, source, kind, sr ? sr : reason, sraw ? sraw : raw,
+                                       sraw ? sraw_len : raw_len, id_out ? id_out : &scratch);
+    free(sr);
+    free(sraw);
+    return r;
 }
 
 int homing_store_relay_user_set(struct homing_store *s, const char *name, const char *hash)

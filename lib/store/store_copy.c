@@ -15,7 +15,8 @@
  *
  * What it assumes (the one place to adjust when the schemas change):
  *  - copy_skip: tables that belong to each store itself, never copied;
- *  - copy_seeded: rows a new target's migrations insert (the cursors at 0):
+ *  - copy_seeded: rows a new target's migrations or first open insert (the
+ *    cursors at 0, the sealing's rows in sync_state):
  *    they do not make a target "hold data", and the copy replaces them;
  *  - a target table is the table of the same name in the first schema of the
  *    session's search_path that has one (the store URL's schema=; a schema
@@ -73,6 +74,9 @@ static const struct {
     const char *seed; /* SQL condition true for the rows a new store starts with */
 } copy_seeded[] = {
     {"cursors", "event = 0"},
+    /* the data key's id and the end of sealing in place, which opening the
+     * target with the data key writes (store.c, store_seal_legacy.c) */
+    {"sync_state", "name IN ('seal-key', 'seal-legacy')"},
 };
 
 /* Source columns the target moved out of their table (PostgreSQL's key silo,

@@ -113,6 +113,22 @@ struct store_stats_put {
     size_t nhours;
 };
 
+/* A column sealed in place by store_seal_legacy (table and column are names
+ * from store_seal_legacy.c's list, never from input). */
+/* WHOLE, CLIENT: whole values, by distinct value; TEXT: addresses in text,
+ * by id; TEXT_VALUE: addresses in text, by distinct value (a table without
+ * an id: the suppressions' notes). */
+enum store_seal_kind {
+    STORE_SEAL_WHOLE,
+    STORE_SEAL_CLIENT,
+    STORE_SEAL_TEXT,
+    STORE_SEAL_TEXT_VALUE
+};
+struct store_seal_col {
+    const char *table, *column;
+    enum store_seal_kind kind;
+};
+
 struct store_ops {
     const char *name;
     /* target: the URL without "scheme:" (a bare path for the default backend),
@@ -227,10 +243,13 @@ struct store_ops {
                              const struct store_aged *aged, int64_t *rolled, int64_t *deleted);
     int (*rollups_list)(struct homing_store *s, uint64_t message, struct homing_rollup **out,
                         size_t *n);
-    /* address: lower case (store.c); keep: the tables forget leaves to their
-     * own rule or alone (store.c's policy), NULL-terminated. */
-    int (*privacy_forget)(struct homing_store *s, const char *address, const char *const *keep,
-                          struct homing_forget_result *out);
+    /* address: lower case (store.c); lookup: its sealed lookup prefix
+     * (homing_seal_lookup) when the store is sealed, else NULL: rows are then
+     * found by it (a prefix of whole values, inside text), and address only
+     * names it in the messages' sender and subject; keep: the tables forget
+     * leaves to their own rule or alone (store.c's policy), NULL-terminated. */
+    int (*privacy_forget)(struct homing_store *s, const char *address, const char *lookup,
+                          const char *const *keep, struct homing_forget_result *out);
     /* enrichment (migration 0004) */
     /* readers: one per reader of the batch; stats: the batch's counters,
      * both computed by store.c. */
@@ -269,6 +288,18 @@ struct store_ops {
                          struct homing_suppression *out);
     int (*suppress_list)(struct homing_store *s, const char *sender,
                          struct homing_suppression **out, size_t *n);
+    /* sealing rows written before the store was sealed (store_seal_legacy.c):
+     * one write transaction each. seal_batch: up to limit values of
+     * c->column still in clear (whole values: not starting with the prefix,
+     * every distinct one replaced where it occurs, *after counting those
+     * replaced; text: the rows with id >
+     * *after, by id, *after moved) replaced by store_seal_legacy_value's
+     * form; seal_events: the events with id > *after, by id, under the
+     * guard 'seal' (migration 0018), each through store_seal_legacy_event.
+     * *n: rows read (fewer than limit: done). */
+    int (*seal_batch)(struct homing_store *s, const struct store_seal_col *c, int64_t *after,
+                      size_t limit, size_t *n);
+    int (*seal_events)(struct homing_store *s, int64_t *after, size_t limit, size_t *n);
 };
 
 /* One backend of the registry in store.c (as curl's TLS backends or
@@ -285,9 +316,11 @@ extern const struct homing_store_backend store_backend_sqlite;     /* sqlite.c *
 extern const struct homing_store_backend store_backend_postgresql; /* pg.c */
 
 /* The common head of every backend's handle. */
+struct homing_seal;
 struct homing_store {
     const struct store_ops *ops;
     const struct homing_store_backend *backend; /* set by store.c after open */
+    const struct homing_seal *seal;             /* the data key, NULL: values not sealed */
     char errmsg[STORE_ERRMSG_MAX];
 };
 
@@ -301,6 +334,52 @@ extern const struct store_migration store_migrations_sqlite[];
 extern const size_t store_migrations_sqlite_count;
 extern const struct store_migration store_migrations_postgresql[];
 extern const size_t store_migrations_postgresql_count;
+
+/* Sealing (store_seal.c): what store.c seals before a backend sees it and
+ * opens after; with s->seal NULL each leaves its values as they are. */
+struct store_ev_saved;
+/* Seals the events' client, From and detail in place; *saved keeps the
+ * caller's values for store_events_restore (always called after). */
+int store_events_seal(struct homing_store *s, struct homing_event *evs, size_t n,
+                      struct store_ev_saved **saved);
+void store_events_restore(struct homing_event *evs, size_t n, struct store_ev_saved *saved);
+int store_events_open(struct homing_store *s, struct homing_event *evs, size_t n);
+/* A sealed copy of each string (*out NULL when not sealing); store_list_free. */
+int store_seal_list(struct homing_store *s, const char *const *in, size_t n, char ***out);
+void store_list_free(char **v, size_t n);
+int store_seal_whole(struct homing_store *s, const char *v, char *out, size_t cap);
+/* A client address in its field (cap bytes), sealed in place. */
+int store_seal_client(struct homing_store *s, char *client, size_t cap);
+/* A whole value in a field of cap bytes / on the heap, opened in place. */
+int store_open_fixed(struct homing_store *s, char *field, size_t cap, const char *what);
+int store_open_whole(struct homing_store *s, char **p, const char *what);
+/* Text with addresses: *owned a sealed copy, or NULL when nothing changes. */
+int store_seal_text(struct homing_store *s, const char *in, size_t n, char **owned,
+                    size_t *owned_len);
+int store_seal_fixed_text(struct homing_store *s, char *field, size_t cap);
+/* Opens the sealed addresses of heap text (len: its length, may be NULL). */
+int store_open_text(struct homing_store *s, char **p, size_t *len);
+int store_open_fixed_text(struct homing_store *s, char *field, size_t cap);
+/* The truncation of a stored client (sealed or not) to v4/v6 bits, in the
+ * stored form, into out: 1 when it changes, 0 when not (nothing stored, not
+ * an address, already short), or a negative errno (it does not open). The
+ * C half of homing_store_privacy_truncate, for every backend: a sealed value
+ * cannot be cut in SQL. */
+int store_client_truncate(struct homing_store *s, const char *stored, unsigned v4, unsigned v6,
+                          char out[HOMING_ADDR_STR_MAX]);
+/* Seals the rows written before the store was sealed (store_seal_legacy.c),
+ * in transactions of STORE_SEAL_BATCH rows; idempotent, and done once (the
+ * sync_state row "seal-legacy"). */
+int store_seal_legacy(struct homing_store *s);
+/* The sealed form of one stored value (n bytes) of a column of kind: *out
+ * (allocated, *out_n bytes) or NULL when it stays as it is (sealed already,
+ * nothing to seal, a tombstone's "forgotten"). */
+int store_seal_legacy_value(struct homing_store *s, enum store_seal_kind kind, const char *in,
+                            size_t n, char **out, size_t *out_n);
+/* One event's client, From and detail (heap, replaced) sealed in place: 1
+ * when any changed, 0 when not, or a negative errno. */
+int store_seal_legacy_event(struct homing_store *s, char *client, size_t client_cap, char *from,
+                            size_t from_cap, char **detail);
 
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)

@@ -76,6 +76,24 @@ static int norm_sender(const char *sender, char *buf, size_t cap)
     return homing_suppress_normalize(sender, buf, cap);
 }
 
+/* A normalised address (in a field of HOMING_SUPPRESS_STORED_MAX + 1 bytes)
+ * sealed in place: the list is searched by the sealed form, which is the same
+ * for the same address. */
+static int sup_seal(struct homing_store *s, char *address)
+{
+    if (!s->seal) return 0;
+    char out[HOMING_SUPPRESS_STORED_MAX + 1];
+    int r = store_seal_whole(s, address, out, sizeof out);
+    if (r == 0) memcpy(address, out, sizeof out);
+    return r;
+}
+
+static int sup_open(struct homing_store *s, struct homing_suppression *e)
+{
+    int r = store_open_fixed(s, e->address, sizeof e->address, "suppressed address");
+    return r == 0 ? store_open_fixed_text(s, e->note, sizeof e->note) : r;
+}
+
 int homing_store_suppress_add(struct homing_store *s, const char *sender, const char *address,
                               int reason, uint64_t message, uint32_t recipient, const char *note,
                               int *added)
@@ -88,9 +106,12 @@ int homing_store_suppress_add(struct homing_store *s, const char *sender, const 
                                    .created_us = homing_now_us()};
     int r;
     if ((r = norm_sender(sender, e.sender, sizeof e.sender)) < 0 ||
-        (r = homing_suppress_normalize(address, e.address, sizeof e.address)) < 0)
+        (r = homing_suppress_normalize(address, e.address, HOMING_SUPPRESS_ADDR_MAX + 1)) < 0)
         return r;
     if (note) homing_strlcpy(e.note, note, sizeof e.note);
+    if ((r = sup_seal(s, e.address)) < 0 ||
+        (r = store_seal_fixed_text(s, e.note, sizeof e.note)) < 0)
+        return r;
     int a = 0;
     if ((r = s->ops->suppress_add(s, &e, &a)) < 0) return r;
     if (added) *added = a;
@@ -101,10 +122,11 @@ int homing_store_suppress_remove(struct homing_store *s, const char *sender, con
                                  size_t *removed)
 {
     if (!s || !address) return -EINVAL;
-    char sn[HOMING_SUPPRESS_ADDR_MAX + 1], an[HOMING_SUPPRESS_ADDR_MAX + 1];
+    char sn[HOMING_SUPPRESS_ADDR_MAX + 1], an[HOMING_SUPPRESS_STORED_MAX + 1];
     int r;
     if ((sender && (r = norm_sender(sender, sn, sizeof sn)) < 0) ||
-        (r = homing_suppress_normalize(address, an, sizeof an)) < 0)
+        (r = homing_suppress_normalize(address, an, HOMING_SUPPRESS_ADDR_MAX + 1)) < 0 ||
+        (r = sup_seal(s, an)) < 0)
         return r;
     return s->ops->suppress_remove(s, sender ? sn : NULL, an, removed);
 }
@@ -113,12 +135,15 @@ int homing_store_suppress_find(struct homing_store *s, const char *sender, const
                                struct homing_suppression *out)
 {
     if (!s || !address) return -EINVAL;
-    char sn[HOMING_SUPPRESS_ADDR_MAX + 1], an[HOMING_SUPPRESS_ADDR_MAX + 1];
+    char sn[HOMING_SUPPRESS_ADDR_MAX + 1], an[HOMING_SUPPRESS_STORED_MAX + 1];
     int r;
     if ((r = norm_sender(sender, sn, sizeof sn)) < 0 ||
-        (r = homing_suppress_normalize(address, an, sizeof an)) < 0)
+        (r = homing_suppress_normalize(address, an, HOMING_SUPPRESS_ADDR_MAX + 1)) < 0 ||
+        (r = sup_seal(s, an)) < 0)
         return r;
-    return s->ops->suppress_find(s, sn, an, out);
+    r = s->ops->suppress_find(s, sn, an, out);
+    if (r > 0 && out && (r = sup_open(s, out)) == 0) r = 1;
+    return r;
 }
 
 int homing_store_suppress_list(struct homing_store *s, const char *sender,
@@ -128,7 +153,14 @@ int homing_store_suppress_list(struct homing_store *s, const char *sender,
     char sn[HOMING_SUPPRESS_ADDR_MAX + 1];
     int r;
     if (sender && (r = norm_sender(sender, sn, sizeof sn)) < 0) return r;
-    return s->ops->suppress_list(s, sender ? sn : NULL, out, n);
+    if ((r = s->ops->suppress_list(s, sender ? sn : NULL, out, n)) < 0) return r;
+    for (size_t i = 0; i < *n && r == 0; i++) r = sup_open(s, &(*out)[i]);
+    if (r < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
 }
 
 int homing_store_suppress_recipient(struct homing_store *s, uint64_t message, uint32_t recipient,

@@ -33,6 +33,10 @@ const struct homing_config_option homing_config_options[] = {
      HOMING_SET_TEXT(node.id)},
     {"keys.file", "token.keys", HOMING_OPT_PATH, 0LL, 0LL, NULL,
      "the token and document key file (mode 0600)", HOMING_SET_TEXT(keys.file)},
+    {"keys.data", "data.key", HOMING_OPT_PATH, 0LL, 0LL, NULL,
+     "the data key that seals recipient and client addresses in the store (mode 0600, made "
+     "when missing; back it up: without it the addresses cannot be read)",
+     HOMING_SET_TEXT(keys.data)},
     {"public.listen", "127.0.0.1:8080", HOMING_OPT_TEXT, 0LL, 0LL, NULL,
      "address:port of the public tracking listener", HOMING_SET_TEXT(public.listen)},
     {"public.base_url", "http://127.0.0.1:8080", HOMING_OPT_TEXT, 0LL, 0LL, NULL,

@@ -3,8 +3,10 @@
  *
  * A backup directory holds: homing.db (a consistent copy of the SQLite store
  * taken with the online backup API while the daemon keeps running,
- * homing_store_backup), keys.sealed (keys.file sealed with a passphrase,
- * homing_keys_seal: argon2id + XSalsa20-Poly1305), homing.conf (the
+ * homing_store_backup), keys.sealed (keys.file, then BACKUP_DATA_MARK and
+ * keys.data, the key that seals the store's addresses, sealed together with a
+ * passphrase, homing_keys_seal: argon2id + XSalsa20-Poly1305; a backup made
+ * before keys.data has no mark), homing.conf (the
  * configuration as it was), documents/ (docs.dir's encrypted files, as
  * stored) and MANIFEST (one "SHA-256 SIZE NAME" line per file, written last:
  * a directory without it is not a finished backup).
@@ -38,9 +40,11 @@
 #define BACKUP_PASS_MAX     1024               /* bytes of a passphrase */
 #define BACKUP_FILES_MAX    100000             /* files in a backup (documents) */
 #define BACKUP_MANIFEST_MAX (16 * 1024 * 1024) /* bytes of MANIFEST */
-#define BACKUP_NAME_MAX     512                /* a file's name in the manifest */
-#define BACKUP_CONF_MAX     (1024 * 1024)      /* bytes of homing.conf */
-#define BACKUP_PASS_ENV     "HOMING_BACKUP_PASSPHRASE"
+/* Between keys.file and keys.data in keys.sealed's plaintext. */
+#define BACKUP_DATA_MARK "\n#--- homing data key (keys.data) ---\n"
+#define BACKUP_NAME_MAX  512           /* a file's name in the manifest */
+#define BACKUP_CONF_MAX  (1024 * 1024) /* bytes of homing.conf */
+#define BACKUP_PASS_ENV  "HOMING_BACKUP_PASSPHRASE"
 /* Directories and files named by the user or the configuration; every path
  * built from them (one of them plus a name under BACKUP_NAME_MAX) then fits
  * BACKUP_PATH_BUF. */
@@ -297,7 +301,31 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
     uint8_t *sealed = NULL;
     size_t slen = 0;
     what = homing_config_settings(cli->config)->keys.file;
-    r = cli_read_file(what, HOMING_SEAL_PLAIN_MAX, &keys, &klen);
+    r = cli_read_file(what, HOMING_SEAL_PLAIN_MAX / 2, &keys, &klen);
+    /* the data key goes with them: without it the store's addresses are lost */
+    char *data = NULL;
+    size_t dlen = 0;
+    if (r == 0) {
+        what = homing_config_settings(cli->config)->keys.data;
+        r = cli_read_file(what, HOMING_SEAL_PLAIN_MAX / 4, &data, &dlen);
+        char *both = r == 0 ? malloc(klen + strlen(BACKUP_DATA_MARK) + dlen) : NULL;
+        if (r == 0 && !both) r = -ENOMEM;
+        if (r == 0) {
+            memcpy(both, keys, klen);
+            memcpy(both + klen, BACKUP_DATA_MARK, strlen(BACKUP_DATA_MARK));
+            memcpy(both + klen + strlen(BACKUP_DATA_MARK), data, dlen);
+            sodium_memzero(keys, klen);
+            free(keys);
+            keys = both;
+            klen += strlen(BACKUP_DATA_MARK) + dlen;
+        }
+        if (data) sodium_memzero(data, dlen);
+        free(data);
+        if (r < 0) {
+            sodium_memzero(keys, klen);
+            free(keys);
+        }
+    }
     if (r == 0) {
         r = homing_keys_seal((const uint8_t *)keys, klen, pass, strlen(pass), &sealed, &slen);
         sodium_memzero(keys, klen);
@@ -487,6 +515,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
     if (sf == -ENOTSUP)
         return cli_fail("store.url is PostgreSQL: restore it with pg_restore (docs/operations.md)");
     const char *keyfile = homing_config_settings(cli->config)->keys.file;
+    const char *datafile = homing_config_settings(cli->config)->keys.data;
     const char *ddir = homing_config_settings(cli->config)->docs.dir;
     /* 1. Everything checked, nothing written. */
     struct manifest_entry *es;
@@ -494,7 +523,9 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
     if (manifest_check(dir, &es, &n) < 0) return CLI_ERROR;
     char path[BACKUP_PATH_BUF];
     int fail = 0;
-    if (target_free(db, force) < 0 || target_free(keyfile, force) < 0) fail = 1;
+    if (target_free(db, force) < 0 || target_free(keyfile, force) < 0 ||
+        target_free(datafile, force) < 0)
+        fail = 1;
     for (size_t i = 0; !fail && i < n; i++) {
         if (strncmp(es[i].name, "documents/", 10) != 0) continue;
         pathf(path, sizeof path, "%s/%s", ddir, es[i].name + 10);
@@ -525,16 +556,37 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
         return cli_fail("%s: %s: nothing was restored", path,
                         r == -EINVAL ? "not a sealed key file" : strerror(-r));
     }
-    /* The keys must load as a key file before anything goes in place. */
-    char keytmp[BACKUP_PATH_BUF], err[512];
+    /* The keys must load as a key file before anything goes in place; so
+     * must the data key, when the backup has one. */
+    char keytmp[BACKUP_PATH_BUF], datatmp[BACKUP_PATH_BUF], err[512];
     pathf(keytmp, sizeof keytmp, "%s.restore-tmp", keyfile);
+    pathf(datatmp, sizeof datatmp, "%s.restore-tmp", datafile);
     unlink(keytmp);
-    r = write_file(keytmp, keys, klen, 0600);
+    unlink(datatmp);
+    const char *mark = memmem(keys, klen, BACKUP_DATA_MARK, strlen(BACKUP_DATA_MARK));
+    size_t tlen = mark ? (size_t)(mark - (const char *)keys) : klen;
+    int has_data = mark != NULL;
+    r = write_file(keytmp, keys, tlen, 0600);
+    if (r == 0 && has_data) {
+        const char *d0 = mark + strlen(BACKUP_DATA_MARK);
+        r = write_file(datatmp, d0, klen - (size_t)(d0 - (const char *)keys), 0600);
+        struct homing_seal *dk = NULL;
+        if (r == 0 && homing_seal_load(datatmp, 0, &dk, NULL, err, sizeof err) < 0) {
+            unlink(datatmp);
+            sodium_memzero(keys, klen);
+            free(keys);
+            free(es);
+            return cli_fail("the data key in the backup does not load (%s): nothing was restored",
+                            err);
+        }
+        homing_seal_free(dk);
+    }
     sodium_memzero(keys, klen);
     free(keys);
     struct homing_keyring *kr = NULL;
     if (r == 0 && homing_keyring_load(keytmp, &kr, err, sizeof err) < 0) {
         unlink(keytmp);
+        unlink(datatmp);
         free(es);
         return cli_fail("the keys in the backup do not load (%s): nothing was restored", err);
     }
@@ -552,6 +604,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
         give_to_user(cli, ddir);
         give_to_user(cli, dbtmp);
         give_to_user(cli, keytmp);
+        if (has_data) give_to_user(cli, datatmp);
     }
     for (size_t i = 0; r == 0 && i < n; i++) {
         if (strncmp(es[i].name, "documents/", 10) != 0) continue;
@@ -580,10 +633,15 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
         what = keyfile;
         if (rename(keytmp, keyfile) < 0) r = -errno;
     }
+    if (r == 0 && has_data) {
+        what = datafile;
+        if (rename(datatmp, datafile) < 0) r = -errno;
+    }
     free(es);
     if (r < 0) {
         unlink(dbtmp);
         unlink(keytmp);
+        unlink(datatmp);
         return cli_fail("restore failed: %s: %s", what, strerror(-r));
     }
     /* Opening migrates a backup of an older version to this one. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "homing/config.h"
+#include "homing/seal.h"
 #include "homing/store.h"
 #include "homing/token.h"
 
@@ -27,6 +28,7 @@ struct cli {
     struct homing_config *config;
     struct homing_store *store;     /* opened on demand by cli_store */
     struct homing_keyring *keyring; /* loaded on demand by cli_keyring */
+    struct homing_seal *seal;       /* the data key, loaded by cli_seal */
 };
 
 struct cli_command {
@@ -48,6 +50,12 @@ char *cli_state_dir(const char *config_path);
 void cli_dirname(char *path, size_t cap);
 /* Opens the store named by the configuration, reporting failures itself. */
 struct homing_store *cli_store(struct cli *cli);
+/* Loads the data key (keys.data), creating it when missing (a store that
+ * already holds sealed rows then refuses the new key), and makes it the key
+ * of every store handle opened afterwards (homing_store_seal_use). cli_store
+ * calls it; `homing serve` before its threads open theirs. 0 or -errno,
+ * reported. */
+int cli_seal(struct cli *cli);
 /* Loads the token key file named by the configuration. */
 struct homing_keyring *cli_keyring(struct cli *cli);
 

@@ -423,6 +423,14 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
     } else if (r != -ENOENT && r != -EPERM) {
         say(&d, 2, "keys.file", "%s", err);
     }
+    const char *data_key = homing_config_settings(cli->config)->keys.data;
+    if (access(data_key, F_OK) == 0)
+        check_private_file(&d, "keys.data", data_key, 1, daemon_uid);
+    else
+        say(&d, 1, "keys.data",
+            "%s is missing: the next start makes a new one, and a store sealed with the old "
+            "one then refuses it; restore the backup of data.key if you have one",
+            data_key);
     check_store(&d, cli);
     check_node(&d, cli);
     check_clock(&d, cli);

@@ -31,6 +31,7 @@ static const char init_usage[] =
     "Creates DIR (default: the directory of the configuration file) with:\n"
     "  homing.conf  every option with its default (see homing.conf(5))\n"
     "  token.keys   the token signing key, mode 0600\n"
+    "  data.key     the key that seals addresses in the store, mode 0600\n"
     "  homing.db    the SQLite store\n"
     "Refuses to touch a directory that already has a homing.conf.\n"
     "The key file and store go to the state directory: DIR itself, or\n"
@@ -52,7 +53,7 @@ static const char init_usage[] =
     "                 never ADMIN's, as store.url in DIR/homing.conf (mode 0600),\n"
     "                 with node.id node-XXXXXXXX (the login's random part).\n"
     "                 Run it again with the same URL for each further node, then\n"
-    "                 copy the first node's token.keys over the new one\n"
+    "                 copy the first node's token.keys and data.key into DIR\n"
     "                 (docs/operations.md, \"A second node on PostgreSQL\").\n"
     "                 Without DIR: the database only, made or upgraded (the\n"
     "                 migrations of a new homing, which nodes may not apply)\n"
@@ -111,9 +112,9 @@ static void give_to_user(const char *state, const char *conf, const char *user)
                 user);
         return;
     }
-    const char *names[] = {
-        "",           "/token.keys", "/homing.db", "/homing.db-wal", "/homing.db-shm",
-        "/relay.key", "/relay.crt"};
+    const char *names[] = {"",           "/token.keys",    "/data.key",
+                           "/homing.db", "/homing.db-wal", "/homing.db-shm",
+                           "/relay.key", "/relay.crt"};
     for (size_t i = 0; i <= sizeof names / sizeof *names; i++) {
         char p[4096];
         if (i < sizeof names / sizeof *names)
@@ -255,9 +256,14 @@ static int init_rest(struct cli *cli, const char *dir, const char *conf, const c
     const char *keys = homing_config_settings(cli->config)->keys.file;
     r = homing_keyring_create(keys);
     if (r < 0 && r != -EEXIST) return cli_fail("cannot create %s: %s", keys, strerror(-r));
-    if (!cli_store(cli)) return CLI_ERROR;
-    homing_store_close(cli->store);
-    cli->store = NULL;
+    /* A further node of a shared store: provision has migrated it, and its
+     * addresses are sealed with the first node's data key, which the user
+     * copies here with the token keys; a key made here would be refused. */
+    if (!node || node->created) {
+        if (!cli_store(cli)) return CLI_ERROR;
+        homing_store_close(cli->store);
+        cli->store = NULL;
+    }
     char crt[4200], key[4200];
     if (self_signed) {
         snprintf(crt, sizeof crt, "%s/relay.crt", state);
@@ -291,13 +297,13 @@ static int init_rest(struct cli *cli, const char *dir, const char *conf, const c
            node->schema);
     if (node->created)
         printf("next: homing -c %s api-keys create admin\n      homing -c %s serve\n"
-               "another node: homing init DIR2 --store (this URL), then copy %s over "
-               "DIR2/token.keys\n",
-               conf, conf, keys);
+               "another node: homing init DIR2 --store (this URL), then copy %s and %s "
+               "into DIR2\n",
+               conf, conf, keys, homing_config_settings(cli->config)->keys.data);
     else
-        printf("next: copy the first node's token.keys over %s (every node needs the same "
-               "keys), then\n      homing -c %s serve\n"
+        printf("next: copy the first node's token.keys over %s and its data.key to %s "
+               "(every node needs the same keys), then\n      homing -c %s serve\n"
                "API keys and relay users are the store's: those made on any node work here\n",
-               keys, conf);
+               keys, homing_config_settings(cli->config)->keys.data, conf);
     return CLI_OK;
 }

@@ -155,10 +155,43 @@ int cli_config(struct cli *cli)
     return 0;
 }
 
+int cli_seal(struct cli *cli)
+{
+    if (cli->seal) return 0;
+    if (cli_config(cli) < 0) return -EINVAL;
+    const struct homing_settings *set = homing_config_settings(cli->config);
+    char err[512];
+    int r = homing_seal_load(set->keys.data, 0, &cli->seal, NULL, err, sizeof err);
+    if (r == -ENOENT) {
+        /* A new key only for a store that was never sealed: a store sealed
+         * with a key (a second node's, a restored one) needs that key, and a
+         * fresh one would only be refused. */
+        struct homing_store *s = NULL;
+        homing_store_seal_use(NULL);
+        r = homing_store_open(set->store.url, homing_config_base_dir(cli->config), set->store.sync,
+                              &s, err, sizeof err);
+        homing_store_close(s);
+        if (r == -ENOKEY) {
+            cli_fail("%s is missing and %s; copy it from the node or backup that sealed the "
+                     "store",
+                     set->keys.data, err);
+            return r;
+        }
+        /* other failures are reported by the open that follows */
+        r = homing_seal_load(set->keys.data, 1, &cli->seal, NULL, err, sizeof err);
+    }
+    if (r < 0) {
+        cli_fail("cannot load the data key: %s", err);
+        return r;
+    }
+    homing_store_seal_use(cli->seal);
+    return 0;
+}
+
 struct homing_store *cli_store(struct cli *cli)
 {
     if (cli->store) return cli->store;
-    if (cli_config(cli) < 0) return NULL;
+    if (cli_config(cli) < 0 || cli_seal(cli) < 0) return NULL;
     char err[512];
     if (homing_store_open(
             homing_config_settings(cli->config)->store.url, homing_config_base_dir(cli->config),
@@ -240,6 +273,8 @@ int main(int argc, char **argv)
         if (strcmp(c->name, name) == 0) {
             int r = c->run(&cli, argc - i, argv + i);
             homing_store_close(cli.store);
+            homing_store_seal_use(NULL);
+            homing_seal_free(cli.seal);
             homing_keyring_free(cli.keyring);
             homing_config_free(cli.config);
             return r;

@@ -366,7 +366,7 @@ static void print_example(struct serve *s)
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, serve_usage)) return CLI_OK;
-    if (cli_config(cli) < 0) return CLI_ERROR;
+    if (cli_config(cli) < 0 || cli_seal(cli) < 0) return CLI_ERROR;
     for (int i = 1; i < argc; i++) {
         const char *opt = NULL;
         if (strcmp(argv[i], "--listen") == 0)

@@ -179,14 +179,22 @@ class Instance:
             time.sleep(0.01)
         raise Failure(f"journaled hits not in the store after {limit} s: backlog {depth}")
 
-    def db(self):
+    def db(self, raw=False):
         """The store, with every answered hit in it (see settle): a sqlite3
         connection, or on PostgreSQL a PgStore that runs the same statements
-        through psql in the instance's schema."""
+        through psql in the instance's schema. Rows are read back with their
+        sealed values opened (seal_open.py), unless raw."""
         self.settle()
+        opener = None
+        if not raw:
+            from seal_open import Seal
+            opener = Seal(os.path.join(self.dir, "data.key")).text
         if self.pg_url:
-            return PgStore(self.pg_url)
-        return sqlite3.connect(os.path.join(self.dir, "homing.db"), timeout=10)
+            return PgStore(self.pg_url, opener)
+        c = sqlite3.connect(os.path.join(self.dir, "homing.db"), timeout=10)
+        if opener:
+            c.row_factory = lambda cur, row: tuple(opener(v) for v in row)
+        return c
 
     def event_count(self, message_hex=None):
         with self.db() as c:
@@ -273,7 +281,8 @@ class PgStore:
     as it is. ? parameters are bound as literals. Each call is its own
     transaction (autocommit)."""
 
-    def __init__(self, url):
+    def __init__(self, url, opener=None):
+        self.open = opener or (lambda v: v)  # a sealed value's opener, per value
         q = url.split("?", 1)
         args = [a for a in (q[1].split("&") if len(q) > 1 else []) if a]
         self.schema = next((a.split("=", 1)[1] for a in args if a.startswith("schema=")), None)
@@ -355,8 +364,8 @@ class PgStore:
         if re.match(r"(?is)^(select|with|values)\b", sql):
             out = self.run("SELECT coalesce(json_agg(row_to_json(q)), '[]') FROM ("
                            + sql + ") q")
-            rows = json.loads(out, object_pairs_hook=lambda kv: tuple(pg_value(v)
-                                                                       for _, v in kv))
+            rows = json.loads(out, object_pairs_hook=lambda kv: tuple(
+                self.open(pg_value(v)) for _, v in kv))
             return PgRows(rows)
         if re.match(r"(?is)^insert\b", sql) and not re.search(r"(?i)\breturning\b", sql):
             # sqlite3's lastrowid: the id of the (last) row inserted, if it has one

@@ -45,6 +45,7 @@ def fresh_instance(conf_from):
     f.public_port, f.admin_port = free_port(), free_port()
     f.proc = None
     f.public_tls = False
+    f.pg_url = None  # backup is SQLite's (homing_test.Instance sets it in __init__)
     f.set_config({"public.listen": f"127.0.0.1:{f.public_port}",
                   "admin.listen": f"127.0.0.1:{f.admin_port}"})
     return f

@@ -97,7 +97,8 @@ def test_failover_once_each():
         a = nodes[0]
         # One set of token keys: a hit verifies on whichever node it reaches.
         for n in nodes[1:]:
-            shutil.copy(os.path.join(a.dir, "token.keys"), os.path.join(n.dir, "token.keys"))
+            for k in ("token.keys", "data.key"):  # and one data key: the store is sealed
+                shutil.copy(os.path.join(a.dir, k), os.path.join(n.dir, k))
         rcv.secret = add_webhook(a, rcv.url(), "open")
         key = a.api_key()
         rcpts = [f"r{i}@example.net" for i in range(1, 9)]

@@ -8,8 +8,10 @@ uniquely); during it one node is killed with SIGKILL and started again, and
 PostgreSQL is stopped for a few seconds and started again. Afterwards (polled,
 bounded): every answered hit is stored, none twice, and nothing is stored that
 was not sent; `homing events --json` on any node shows every node's hits.
-Notifications are not checked here: every node still runs the background
-threads (leader election is separate work)."""
+A webhook receiver on 127.0.0.1 gets the notifications of person-like hits
+sent to every node before, during and after the outage: one leader at a time
+runs the notifier and the deliverer (the killed node may be it), and every
+notification the store holds reaches the receiver exactly once."""
 import http.client
 import json
 import os
@@ -23,6 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from homing_test import (Failure, Instance, Runner, check, http_get, path_of,  # noqa: E402
                          pg_server)
+from test_notify import FAST, THUNDERBIRD, Receiver, add_webhook  # noqa: E402
 
 NODES = 3
 CLIENTS = 2           # client threads per node
@@ -100,16 +103,19 @@ def stored_hits(inst):
 
 T = Runner()
 nodes = []
+rcv = None
 try:
-    first = Instance({"serve.flood_rate": "0", "node.id": "n1"})
+    first = Instance(dict(FAST, **{"serve.flood_rate": "0", "node.id": "n1"}))
     first.name = "n1"
     nodes.append(first)
     url = open(first.conf).read().split("\nurl = ", 1)[1].split("\n", 1)[0]
     check(url.startswith("postgresql://"), f"run under tests/pg_cluster.py: store.url {url}")
     for i in range(2, NODES + 1):
-        inst = Instance({"serve.flood_rate": "0", "node.id": f"n{i}", "store.url": url})
+        inst = Instance(dict(FAST, **{"serve.flood_rate": "0", "node.id": f"n{i}",
+                                       "store.url": url}))
         inst.name = f"n{i}"
-        shutil.copy(os.path.join(first.dir, "token.keys"), os.path.join(inst.dir, "token.keys"))
+        for k in ("token.keys", "data.key"):  # and one data key: the store is sealed
+            shutil.copy(os.path.join(first.dir, k), os.path.join(inst.dir, k))
         nodes.append(inst)
     msg = first.add_message(["bob@example.net", "carol@example.com"], ["https://example.com/a"])
     paths = [path_of(c["open_url"]) for c in msg["copies"]] + \
@@ -117,6 +123,29 @@ try:
     # a link no node has looked up before PostgreSQL goes down
     fresh = path_of(first.add_message(["dave@example.org"], ["https://example.com/fresh"])
                     ["copies"][0]["links"][0]["click_url"])
+    rcv = Receiver()
+    rcv.start()
+    rcv.secret = add_webhook(first, rcv.url())
+    # Readers of a message of their own: each phase of the load (before the
+    # kill, during the outage, at its end) opens new copies, one per node, so
+    # each phase makes notifications of its own (a reader's first open).
+    PHASES = 3
+    readers = first.add_message([f"p{i}@example.net" for i in range(PHASES * NODES)],
+                                subject="People")
+    opens = [path_of(c["open_url"]) for c in readers["copies"]]
+    people = []  # (phase, node, answer) of each person-like open sent
+
+    def person_opens(phase):
+        """A Thunderbird open of this phase's copies, each on another node."""
+        for k, n in enumerate(nodes):
+            try:
+                st, _, _ = http_get(n.public_port, opens[phase * NODES + k],
+                                    timeout=REQUEST_TIMEOUT_S,
+                                    headers={"User-Agent": THUNDERBIRD, "Accept-Language": "en"})
+            except OSError:
+                st = None
+            people.append((phase, n.name, st))
+
     for inst in nodes:
         inst.serve()
 
@@ -128,7 +157,8 @@ try:
         try:
             t0 = time.time()
             victim = nodes[1]
-            time.sleep(KILL_AT)
+            person_opens(0)
+            time.sleep(max(0.0, KILL_AT - (time.time() - t0)))
             victim.proc.send_signal(signal.SIGKILL)
             victim.proc.wait(timeout=10)
             victim.serve()  # its journal's hits reach the store before it answers
@@ -138,11 +168,14 @@ try:
             # A click whose destination the node cannot look up now: come back
             # later (503, Retry-After), not "no such link" (404).
             fresh_down = http_get(nodes[2].public_port, fresh, timeout=REQUEST_TIMEOUT_S)
+            person_opens(1)  # journaled while the store is away
             time.sleep(max(0.0, PG_DOWN_SECONDS - (time.time() - down_at)))
             # the nodes kept answering: their journals hold what they answered
             during = [backlog(n) for n in nodes]
             pg_server("start")
             up_after = time.time() - down_at
+            time.sleep(max(0.0, LOAD_SECONDS - 1 - (time.time() - t0)))
+            person_opens(2)
             time.sleep(max(0.0, LOAD_SECONDS - (time.time() - t0)))
         finally:
             stop.set()
@@ -185,6 +218,30 @@ try:
             lines = [ln for ln in n.daemon_log().splitlines() if "cannot move hits" in ln]
             check(len(lines) <= 12, f"{n.name}: {len(lines)} ingester error lines: {lines[:3]}")
 
+    def every_notification_sent_once():
+        answered = sum(1 for _, _, st in people if st == 200)
+        check(answered == len(opens), f"person-like opens answered: {people}")
+        deadline = time.time() + SETTLE_S
+        ids, got = set(), []
+        while time.time() < deadline:
+            with first.db() as c:
+                ids = {r[0] for r in c.execute("SELECT id FROM notifications").fetchall()}
+                busy = c.execute("SELECT count(*) FROM deliveries "
+                                 "WHERE delivered_us IS NULL").fetchone()[0]
+            with rcv.lock:
+                got = [n["id"] for n in rcv.got]
+            if ids and set(got) >= ids and busy == 0:
+                break
+            time.sleep(0.2)
+        check(len(ids) >= len(opens), f"{len(ids)} notifications stored for {len(opens)} "
+                                      "readers' first opens")
+        check(set(got) == ids, f"notifications stored {sorted(ids)}, received {sorted(set(got))}")
+        twice = sorted({i for i in got if got.count(i) > 1})
+        check(not twice, f"notifications received more than once: {twice}")
+        check(not rcv.bad, f"{len(rcv.bad)} deliveries with a bad signature")
+        leaders = [n.name for n in nodes if "leader: this node is the leader" in n.daemon_log()]
+        print(f"     {len(ids)} notifications, each received once; led by {leaders}")
+
     def any_node_shows_every_nodes_hits():
         for inst in nodes:
             out = inst.run("events", "--json").stdout
@@ -200,6 +257,7 @@ try:
 
     def a_node_without_id_is_refused():
         inst = Instance({"store.url": url, "node.id": ""})
+        shutil.copy(os.path.join(first.dir, "data.key"), os.path.join(inst.dir, "data.key"))
         try:
             p = inst.run("serve", check_rc=False, timeout=30)
             check(p.returncode != 0 and "node.id" in p.stderr, (p.returncode, p.stderr))
@@ -213,6 +271,7 @@ try:
             inst.close()
 
     T.run(every_answered_hit_stored_once_through_a_kill_and_an_outage)
+    T.run(every_notification_sent_once)
     T.run(any_node_shows_every_nodes_hits)
     T.run(each_node_its_own_cursors)
     T.run(a_node_without_id_is_refused)
@@ -225,4 +284,6 @@ finally:
             print(f"--- {getattr(n, 'name', '?')}:\n{n.daemon_log()[-3000:]}")
     for n in nodes:
         n.close()
+    if rcv:
+        rcv.stop()
 T.finish()

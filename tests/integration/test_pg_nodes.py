@@ -58,7 +58,7 @@ def test_two_nodes():
     n2 = Instance(init_args=("--store", ADMIN))
     nodes.append(n2)
     check("schemas and roles found" in n2.init_out, f"second init: {n2.init_out!r}")
-    check("token.keys" in n2.init_out and "copy" in n2.init_out,
+    check("token.keys" in n2.init_out and "data.key" in n2.init_out and "copy" in n2.init_out,
           f"the second init says to copy token.keys: {n2.init_out!r}")
     u1, u2 = store_url(n1), store_url(n2)
     for inst, url in ((n1, u1), (n2, u2)):
@@ -68,11 +68,15 @@ def test_two_nodes():
         check(mode == 0o600, f"{inst.conf} mode {oct(mode)}")
         check("password=" not in inst.init_out, "init printed the password")
     check(u1 != u2, "each node has a login of its own")
-    # the same token keys on both nodes
-    k1, k2 = os.path.join(n1.dir, "token.keys"), os.path.join(n2.dir, "token.keys")
-    shutil.copyfile(k1, k2)
-    st1 = os.stat(k1)
-    os.chown(k2, st1.st_uid, st1.st_gid)
+    # the same token keys and data key on both nodes
+    check(not os.path.exists(os.path.join(n2.dir, "data.key")),
+          "the second init made no data key of its own (the store has one)")
+    for name in ("token.keys", "data.key"):
+        k1, k2 = os.path.join(n1.dir, name), os.path.join(n2.dir, name)
+        shutil.copyfile(k1, k2)
+        st1 = os.stat(k1)
+        os.chown(k2, st1.st_uid, st1.st_gid)
+        os.chmod(k2, 0o600)
 
     key = n1.api_key("ops", scope="admin")
     listed = n2.run("api-keys", "list").stdout

@@ -135,9 +135,9 @@ try:
             "From: MAILER-DAEMON@example.net\nTo: alice@example.org\nSubject: failure\n\n"
             "bob@example.net: user unknown\n"), check_rc=False)
         with inst.db() as c:
-            kept = c.execute("SELECT count(*) FROM unmatched_reports WHERE " + (
-                "strpos(convert_from(raw, 'UTF8'), 'bob@example.net') > 0" if inst.pg_url else
-                "instr(CAST(raw AS TEXT), 'bob@example.net')")).fetchone()[0]
+            # raw is sealed address by address: opened by inst.db's rows
+            kept = sum(b"bob@example.net" in (r[0] or b"")
+                       for r in c.execute("SELECT raw FROM unmatched_reports").fetchall())
             # the notifier's outbox names him too (the open above)
             c.execute("INSERT INTO notifications (time_us, kind, message, recipient, text, "
                       "payload) VALUES (1, 'open', ?, 1, 'bob@example.net opened', '{}')",

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "homing/seal.h"
 #include "homing/store.h"
 #include "homing/store_engine.h"
 
@@ -68,6 +69,16 @@ static inline const char *store_test_sync_full(void)
     return "normal";
 }
 
+/* The data key the suite seals with: every backend runs the suite on a
+ * sealed store (homing/seal.h), as the programs do. */
+static inline void store_test_seal(void)
+{
+    static struct homing_seal *k;
+    static const uint8_t key[HOMING_SEAL_KEY_LEN] = "homing backend suite data key!!";
+    if (!k && homing_seal_new(key, &k) < 0) abort();
+    homing_store_seal_use(k);
+}
+
 /* Runs group (an array of struct CMUnitTest) once per backend: the number of
  * failed tests over all. Every backend runs every test; a backend still being
  * written would declare HOMING_STORE_CAP_PARTIAL and fail the tests it cannot
@@ -76,6 +87,7 @@ static inline const char *store_test_sync_full(void)
     ({                                                                                             \
         int failed_ = 0;                                                                           \
         const char *scheme_;                                                                       \
+        store_test_seal();                                                                         \
         for (size_t i_ = 0; homing_store_backend_get(i_, &scheme_, NULL) == 0; i_++) {             \
             char name_[96];                                                                        \
             snprintf(name_, sizeof name_, "%s on %s", suite, scheme_);                             \

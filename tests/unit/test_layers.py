@@ -31,7 +31,8 @@ LAYERS = [
 HEADERS = {
     "util.h": "util", "config.h": "util", "event.h": "util",
     "token.h": "token", "apikey.h": "token",
-    "store.h": "store", "store_engine.h": "store", "journal.h": "store",
+    "store.h": "store", "store_engine.h": "store", "journal.h": "store", "seal.h": "store",
+    "store_copy.h": "store",
     "reader.h": "reader",
     "report.h": "report",
     "trace.h": "trace", "punycode.h": "trace",

@@ -22,6 +22,7 @@
 #include "homing/store.h"
 #include "homing/util.h"
 #include "store_backends.h"
+#include "seal_scenario.h"
 
 #define DAY_US (86400LL * 1000000LL)
 
@@ -346,6 +347,64 @@ static void test_events_stamp(void **state)
     assert_int_equal(homing_store_events_stamp(f->s, 0, 3, &b), -EINVAL);
 }
 
+/* Encryption at rest on every backend: a store written before it was sealed
+ * is sealed in place when opened with the key, reads back the same, and is
+ * refused without its key or with another; forget then finds the sealed
+ * rows by the address in any case, and the sweep truncates sealed clients. */
+static void test_seal_legacy(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/homing-test-seal-XXXXXX", url[STORE_TEST_URL_MAX];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(store_test_url(dir, "legacy", url, sizeof url), 0);
+    uint64_t msg;
+    seal_scenario_fill(url, &msg);
+    seal_scenario_open(url, msg);
+    seal_scenario_refused(url);
+    struct homing_store *s;
+    char err[256];
+    assert_int_equal(homing_store_open(url, NULL, "normal", &s, err, sizeof err), 0);
+    int64_t changed = 0;
+    assert_int_equal(homing_store_privacy_truncate(s, -1, 24, 48, &changed), 0);
+    assert_int_equal(changed, SEAL_EVENTS);
+    struct homing_event *evs;
+    size_t n;
+    assert_int_equal(homing_store_events_list(s, msg, 0, 10, &evs, &n), 0);
+    assert_int_equal(n, 10);
+    for (size_t i = 0; i < n; i++)
+        assert_true(strcmp(evs[i].client, "203.0.113.0") == 0 ||
+                    strcmp(evs[i].client, "2001:db8:77::") == 0);
+    homing_events_free(evs, n);
+    struct homing_forget_result fr;
+    assert_int_equal(homing_store_privacy_forget(s, "LEGACY.person@seal.example", &fr), 0);
+    struct homing_message *m;
+    assert_int_equal(homing_store_message_get(s, msg, &m), 0);
+    assert_string_equal(m->recipients[0].address, "forgotten");
+    assert_string_equal(m->recipients[1].address, "other@seal.example");
+    homing_message_free(m);
+    assert_int_equal(homing_store_suppress_find(s, NULL, SEAL_ADDR, NULL), 0);
+    struct homing_notification *nv;
+    assert_int_equal(homing_store_notifications_list(s, 0, 10, &nv, &n), 0);
+    assert_int_equal(n, 0);
+    homing_notifications_free(nv, n);
+    struct homing_unmatched *u;
+    assert_int_equal(homing_store_unmatched_list(s, 0, 10, 1, &u, &n), 0);
+    assert_int_equal(n, 0);
+    homing_unmatched_free(u, n);
+    /* the bounces named her (detail) and were recipient 1's or 2's: all gone
+     * from recipient 2 too, since each names her */
+    assert_int_equal(homing_store_events_list(s, msg, 0, 500, &evs, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(evs[i].recipient, 2);
+        assert_int_not_equal(evs[i].kind, HOMING_EV_BOUNCED);
+    }
+    homing_events_free(evs, n);
+    homing_store_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode_with_message, setup, teardown),
+        cmocka_unit_test(test_seal_legacy),
     };
     return STORE_RUN_ON_EVERY_BACKEND("privacy", tests);
 }

@@ -30,6 +30,7 @@
 #include "homing/store.h"
 #include "homing/store_engine.h"
 #include "homing/util.h"
+#include "seal_scenario.h"
 
 #include "batch_feed.h"
 
@@ -685,6 +686,35 @@ static void test_listen(void **state)
     homing_store_close(l);
 }
 
+/* A store written before it was sealed: opened with the key, pg_dump of its
+ * schema names neither the address nor the clients in clear. */
+static void test_seal_dump(void **state)
+{
+    struct fixture *f = *state;
+    const char *tmpl = getenv("HOMING_TEST_STORE_POSTGRESQL");
+    char schema[128], url[URL_MAX], conninfo[URL_MAX], dumpf[] = "/tmp/homing-pgdump-XXXXXX";
+    snprintf(schema, sizeof schema, "%s_seal", f->schema);
+    snprintf(url, sizeof url, tmpl, schema);
+    snprintf(conninfo, sizeof conninfo, "%.*s", (int)(strstr(url, "&schema=") - url), url);
+    int fd = mkstemp(dumpf);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "pg_dump --no-owner -n '%s' '%s' > '%s'", schema, conninfo, dumpf);
+    uint64_t msg;
+    seal_scenario_fill(url, &msg);
+    assert_int_equal(system(cmd), 0);
+    assert_true(seal_scenario_grep(dumpf, SEAL_ADDR) > 0); /* the test can fail */
+    seal_scenario_open(url, msg);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(seal_scenario_grep(dumpf, SEAL_ADDR), 0);
+    assert_int_equal(seal_scenario_grep(dumpf, SEAL_CLIENT), 0);
+    assert_int_equal(seal_scenario_grep(dumpf, SEAL_CLIENT6), 0);
+    assert_true(seal_scenario_grep(dumpf, HOMING_SEAL_PREFIX) > 0);
+    homing_store_seal_use(NULL);
+    unlink(dumpf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -701,6 +731,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leader_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_dump, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

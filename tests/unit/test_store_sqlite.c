@@ -29,6 +29,7 @@
 #include "homing/store_engine.h"
 #include "homing/util.h"
 #include "lib/store/store_int.h"
+#include "seal_scenario.h"
 
 #include "batch_feed.h"
 
@@ -455,6 +456,42 @@ static void test_capability_gate(void **state)
     assert_non_null(strstr(homing_store_errmsg(&fake), "none backend"));
 }
 
+/* A store written before it was sealed: opened with the key, `sqlite3 .dump`
+ * of it names neither the address nor the clients in clear (the rows were
+ * sealed in place, migration 0018's guard let the events through). */
+static void test_seal_dump(void **state)
+{
+    struct fixture *f = *state;
+    char url[160], dumpf[160], cmd[512];
+    snprintf(url, sizeof url, "sqlite:%s/legacy.db", f->dir);
+    snprintf(dumpf, sizeof dumpf, "%s/legacy.sql", f->dir);
+    uint64_t msg;
+    seal_scenario_fill(url, &msg);
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s/legacy.db' .dump > '%s'", f->dir, dumpf);
+    assert_int_equal(system(cmd), 0);
+    assert_true(seal_scenario_grep(dumpf, SEAL_ADDR) > 0); /* the test can fail */
+    seal_scenario_open(url, msg);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(seal_scenario_grep(dumpf, SEAL_ADDR), 0);
+    assert_int_equal(seal_scenario_grep(dumpf, SEAL_CLIENT), 0);
+    assert_int_equal(seal_scenario_grep(dumpf, SEAL_CLIENT6), 0);
+    assert_true(seal_scenario_grep(dumpf, HOMING_SEAL_PREFIX) > 0);
+    /* nor the file's bytes: the old values were overwritten, not left in free
+     * space (the last handle closed: the WAL is in the file) */
+    char path[160];
+    snprintf(path, sizeof path, "%s/legacy.db", f->dir);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char bytes[8 << 20];
+    size_t len = fread(bytes, 1, sizeof bytes, fp);
+    fclose(fp);
+    assert_true(len > 0 && len < sizeof bytes);
+    assert_null(memmem(bytes, len, SEAL_ADDR, strlen(SEAL_ADDR)));
+    assert_null(memmem(bytes, len, "other@seal.example", 18));
+    assert_null(memmem(bytes, len, SEAL_CLIENT, strlen(SEAL_CLIENT)));
+    homing_store_seal_use(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +503,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_privacy_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup_and_inspect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_dump, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
