@@ -494,6 +494,18 @@ int64_t pg_int(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+int pg_query_int(struct pg *p, const char *sql, const char *what, int64_t *v)
+{
+    PGresult *res = PQexec(p->conn, sql);
+    int r = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        r = pg_fail(p, res, what);
+    else
+        *v = PQntuples(res) ? pg_int(res, 0, 0) : 0;
+    PQclear(res);
+    return r;
+}
+
 int pg_dup(const PGresult *res, int row, int col, char **out)
 {
     *out = NULL;

@@ -178,6 +178,9 @@ void pg_rollback(struct pg *p);
  * negative errno and records the message. */
 int pg_fail(struct pg *p, const PGresult *res, const char *what);
 int64_t pg_int(const PGresult *res, int row, int col); /* NULL reads as 0 */
+/* One query's single integer (no row or NULL: 0) into *v; on a failure, the
+ * reason in the handle's errmsg (pg_fail). */
+int pg_query_int(struct pg *p, const char *sql, const char *what, int64_t *v);
 /* malloc'd copy, NULL for SQL NULL; -ENOMEM. */
 int pg_dup(const PGresult *res, int row, int col, char **out);
 /* into a fixed field: "" for NULL, cut to cap - 1 bytes. */

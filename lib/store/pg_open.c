@@ -148,17 +148,14 @@ int pg_connect(const char *target, struct pg *p, char *err, size_t errcap)
     return 0;
 }
 
-/* One query's single integer (NULL: 0) into *v. */
-static int query_int(struct pg *p, const char *sql, const char *what, int64_t *v)
+/* A store newer than this build: refused, with what to do. */
+static int newer_refused(struct pg *p, int64_t v, int latest)
 {
-    PGresult *res = PQexec(p->conn, sql);
-    int r = 0;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        r = pg_fail(p, res, what);
-    else
-        *v = PQntuples(res) ? pg_int(res, 0, 0) : 0;
-    PQclear(res);
-    return r;
+    store_set_error(&p->base,
+                    "database schema version %lld is newer than this homing knows (%d): "
+                    "upgrade homing",
+                    (long long)v, latest);
+    return -EPROTO;
 }
 
 /* Whether this role can apply migrations: it owns the store's schema (or is
@@ -166,13 +163,13 @@ static int query_int(struct pg *p, const char *sql, const char *what, int64_t *v
  * and it may create schemas. */
 static int may_migrate(struct pg *p, int64_t *ok)
 {
-    return query_int(p,
-                     "SELECT CASE WHEN n.oid IS NULL "
-                     "THEN has_database_privilege(current_database(), 'CREATE')::int "
-                     "ELSE pg_has_role(n.nspowner, 'USAGE')::int END "
-                     "FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = "
-                     "coalesce(current_schema(), '')",
-                     "checking the role's rights", ok);
+    return pg_query_int(p,
+                        "SELECT CASE WHEN n.oid IS NULL "
+                        "THEN has_database_privilege(current_database(), 'CREATE')::int "
+                        "ELSE pg_has_role(n.nspowner, 'USAGE')::int END "
+                        "FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = "
+                        "coalesce(current_schema(), '')",
+                        "checking the role's rights", ok);
 }
 
 int pg_migrate_locked(struct pg *p, const char *schema)
@@ -191,7 +188,7 @@ int pg_migrate_locked(struct pg *p, const char *schema)
         if (!lit) return -ENOMEM;
         snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", lit);
         PQfreemem(lit);
-        if ((r = query_int(p, sql, "finding the schema", &ok)) < 0) return r;
+        if ((r = pg_query_int(p, sql, "finding the schema", &ok)) < 0) return r;
         if (!ok) {
             char *id = PQescapeIdentifier(p->conn, schema, strlen(schema));
             if (!id) return -ENOMEM;
@@ -202,9 +199,9 @@ int pg_migrate_locked(struct pg *p, const char *schema)
             if ((r = pg_use_schema(p)) < 0) return r;
         }
     }
-    if ((r = query_int(p,
-                       "SELECT count(*) FROM (SELECT current_schema() AS s) c WHERE s IS NOT NULL",
-                       "finding the schema", &ok)) < 0)
+    if ((r = pg_query_int(
+             p, "SELECT count(*) FROM (SELECT current_schema() AS s) c WHERE s IS NOT NULL",
+             "finding the schema", &ok)) < 0)
         return r;
     if (!ok) {
         store_set_error(&p->base, "no schema to create the store in: name one with schema=NAME");
@@ -216,17 +213,11 @@ int pg_migrate_locked(struct pg *p, const char *schema)
                     "creating schema_migrations")) < 0)
         return r;
     int64_t v = 0;
-    if ((r = query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-                       "reading the schema version", &v)) < 0)
+    if ((r = pg_query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                          "reading the schema version", &v)) < 0)
         return r;
     int latest = (int)store_migrations_postgresql_count;
-    if (v > latest) {
-        store_set_error(&p->base,
-                        "database schema version %lld is newer than this homing knows (%d): "
-                        "upgrade homing",
-                        (long long)v, latest);
-        return -EPROTO;
-    }
+    if (v > latest) return newer_refused(p, v, latest);
     /* each one missing, not only those above the highest: a store whose
      * migration was removed by hand (the tests re-apply 0008) gets it again */
     for (size_t i = 0; i < store_migrations_postgresql_count; i++) {
@@ -234,7 +225,7 @@ int pg_migrate_locked(struct pg *p, const char *schema)
         int64_t done = 0;
         snprintf(sql, sizeof sql, "SELECT count(*) FROM schema_migrations WHERE version = %d",
                  m->version);
-        if ((r = query_int(p, sql, "reading the schema version", &done)) < 0) return r;
+        if ((r = pg_query_int(p, sql, "reading the schema version", &done)) < 0) return r;
         if (done) continue;
         if ((r = pg_cmd(p, m->sql, m->name)) < 0) return r;
         snprintf(sql, sizeof sql,
@@ -251,20 +242,20 @@ int pg_migrate_locked(struct pg *p, const char *schema)
 static int current_version(struct pg *p, int64_t *v, int64_t *known)
 {
     int64_t have = 0;
-    int r = query_int(p,
-                      "SELECT count(*) FROM (SELECT to_regclass('schema_migrations') AS t) x "
-                      "WHERE t IS NOT NULL",
-                      "reading the schema version", &have);
+    int r = pg_query_int(p,
+                         "SELECT count(*) FROM (SELECT to_regclass('schema_migrations') AS t) x "
+                         "WHERE t IS NOT NULL",
+                         "reading the schema version", &have);
     *v = *known = 0;
     if (r == 0 && have)
-        r = query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-                      "reading the schema version", v);
+        r = pg_query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                         "reading the schema version", v);
     if (r == 0 && have) {
         char sql[128];
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM schema_migrations WHERE version BETWEEN 1 AND %d",
                  (int)store_migrations_postgresql_count);
-        r = query_int(p, sql, "reading the schema version", known);
+        r = pg_query_int(p, sql, "reading the schema version", known);
     }
     return r;
 }
@@ -276,13 +267,7 @@ static int migrate(struct pg *p, const char *schema)
     if (r < 0) return r;
     int latest = (int)store_migrations_postgresql_count;
     if (v == latest && known == latest) return 0;
-    if (v > latest) {
-        store_set_error(&p->base,
-                        "database schema version %lld is newer than this homing knows (%d): "
-                        "upgrade homing",
-                        (long long)v, latest);
-        return -EPROTO;
-    }
+    if (v > latest) return newer_refused(p, v, latest);
     if ((r = may_migrate(p, &ok)) < 0) return r;
     if (!ok) {
         store_set_error(&p->base,
@@ -330,20 +315,20 @@ int pg_inspect(const char *target, const char *base_dir, int *version, int *late
     int r = pg_connect(target, p, err, errcap);
     int64_t have = 0, v = 0;
     if (r == 0 &&
-        (r = query_int(p,
-                       "SELECT count(*) FROM (SELECT to_regclass('schema_migrations') AS t) x "
-                       "WHERE t IS NOT NULL",
-                       "inspecting", &have)) == 0 &&
+        (r = pg_query_int(p,
+                          "SELECT count(*) FROM (SELECT to_regclass('schema_migrations') AS t) x "
+                          "WHERE t IS NOT NULL",
+                          "inspecting", &have)) == 0 &&
         have)
-        r = query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations", "inspecting",
-                      &v);
+        r = pg_query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations", "inspecting",
+                         &v);
     if (r < 0 && p->base.errmsg[0]) fail(err, errcap, r, "%s", p->base.errmsg);
     if (r == 0 && !have && schema[0]) {
         int64_t exists = 0;
-        if ((r = query_int(p,
-                           "SELECT count(*) FROM (SELECT current_schema() AS s) c "
-                           "WHERE s IS NOT NULL",
-                           "inspecting", &exists)) == 0 &&
+        if ((r = pg_query_int(p,
+                              "SELECT count(*) FROM (SELECT current_schema() AS s) c "
+                              "WHERE s IS NOT NULL",
+                              "inspecting", &exists)) == 0 &&
             !exists)
             r = fail(err, errcap, -ENOENT, "no schema %s in this database", schema);
     }

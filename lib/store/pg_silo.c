@@ -58,19 +58,6 @@ static int fail(char *err, size_t errcap, int r, const char *fmt, ...)
     return r;
 }
 
-/* One query's single integer (NULL: 0) into *v. */
-static int one_int(struct pg *p, const char *sql, const char *what, int64_t *v)
-{
-    PGresult *res = PQexec(p->conn, sql);
-    int r = 0;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        r = pg_fail(p, res, what);
-    else
-        *v = PQntuples(res) && !PQgetisnull(res, 0, 0) ? pg_int(res, 0, 0) : 0;
-    PQclear(res);
-    return r;
-}
-
 /* sql with every "%s" replaced by the same quoted literal or identifier. */
 static int run_fmt(struct pg *p, const char *what, const char *fmt, const char *a, const char *b)
 {
@@ -95,10 +82,10 @@ static int ensure_role(struct pg *p, const char *name, int *made)
     char sql[640];
     int64_t exists = 0, login = 0;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_roles WHERE rolname = %s", lit);
-    if ((r = one_int(p, sql, "finding a role", &exists)) < 0) goto out;
+    if ((r = pg_query_int(p, sql, "finding a role", &exists)) < 0) goto out;
     if (exists) {
         snprintf(sql, sizeof sql, "SELECT rolcanlogin::int FROM pg_roles WHERE rolname = %s", lit);
-        if ((r = one_int(p, sql, "finding a role", &login)) < 0) goto out;
+        if ((r = pg_query_int(p, sql, "finding a role", &login)) < 0) goto out;
         if (login) {
             store_set_error(&p->base,
                             "role %s exists and can log in: it is not one of homing's (name "
@@ -348,10 +335,10 @@ int pg_provision(const char *target, unsigned flags, struct homing_store_node *o
         goto done;
     }
     int64_t super = 0, createrole = 0;
-    if ((r = one_int(p, "SELECT rolsuper::int FROM pg_roles WHERE rolname = current_user",
-                     "reading the role", &super)) < 0 ||
-        (r = one_int(p, "SELECT rolcreaterole::int FROM pg_roles WHERE rolname = current_user",
-                     "reading the role", &createrole)) < 0)
+    if ((r = pg_query_int(p, "SELECT rolsuper::int FROM pg_roles WHERE rolname = current_user",
+                          "reading the role", &super)) < 0 ||
+        (r = pg_query_int(p, "SELECT rolcreaterole::int FROM pg_roles WHERE rolname = current_user",
+                          "reading the role", &createrole)) < 0)
         goto fail;
     if (!super && !createrole) {
         r = fail(err, errcap, -EACCES,
@@ -377,18 +364,18 @@ int pg_provision(const char *target, unsigned flags, struct homing_store_node *o
     }
     int64_t exists = 0, ours = 0, rels = 0;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", lit);
-    r = one_int(p, sql, "finding the schema", &exists);
+    r = pg_query_int(p, sql, "finding the schema", &exists);
     if (r == 0 && exists) {
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                  "WHERE n.nspname = %s AND c.relname = 'schema_migrations'",
                  lit);
-        r = one_int(p, sql, "finding the schema", &ours);
+        r = pg_query_int(p, sql, "finding the schema", &ours);
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                  "WHERE n.nspname = %s",
                  lit);
-        if (r == 0) r = one_int(p, sql, "finding the schema", &rels);
+        if (r == 0) r = pg_query_int(p, sql, "finding the schema", &rels);
     }
     PQfreemem(lit);
     if (r < 0) goto fail;
@@ -424,8 +411,8 @@ int pg_provision(const char *target, unsigned flags, struct homing_store_node *o
     if (r < 0) goto fail;
     if ((r = pg_migrate_locked(p, s)) < 0 || (r = give_to_owners(p, s)) < 0 ||
         (r = grant_node(p, s)) < 0 ||
-        (r = one_int(p, "SELECT max(version) FROM schema_migrations", "reading the version", &v)) <
-            0)
+        (r = pg_query_int(p, "SELECT max(version) FROM schema_migrations", "reading the version",
+                          &v)) < 0)
         goto fail;
     if ((flags & HOMING_STORE_PROVISION_LOGIN) &&
         ((r = make_login(p, n.node, login, sizeof login, password, sizeof password)) < 0 ||
