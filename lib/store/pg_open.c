@@ -30,17 +30,6 @@
 #include "homing/util.h"
 #include "lib/store/pg_int.h"
 
-static int fail(char *err, size_t errcap, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errcap, int r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
 /* Splits target into the libpq URI (conninfo, "postgresql:" + target without
  * schema=, with a connect_timeout) and the schema name ("" for none). */
 static int parse_target(const char *target, char *conninfo, size_t cap, char *schema, char *err,
@@ -48,11 +37,12 @@ static int parse_target(const char *target, char *conninfo, size_t cap, char *sc
 {
     schema[0] = '\0';
     if (strncmp(target, "//", 2) != 0)
-        return fail(err, errcap, -EINVAL, "a PostgreSQL store URL is postgresql://...");
+        return store_open_fail(err, errcap, -EINVAL, "a PostgreSQL store URL is postgresql://...");
     const char *q = strchr(target, '?');
     size_t head = q ? (size_t)(q - target) : strlen(target);
     int n = snprintf(conninfo, cap, "postgresql:%.*s", (int)head, target);
-    if (n < 0 || (size_t)n >= cap) return fail(err, errcap, -E2BIG, "store URL too long");
+    if (n < 0 || (size_t)n >= cap)
+        return store_open_fail(err, errcap, -E2BIG, "store URL too long");
     size_t len = (size_t)n;
     int timeout = 0, first = 1;
     for (const char *p = q ? q + 1 : NULL; p && *p;) {
@@ -60,19 +50,20 @@ static int parse_target(const char *target, char *conninfo, size_t cap, char *sc
         if (item > 7 && strncmp(p, "schema=", 7) == 0) {
             size_t sl = item - 7;
             if (sl > PG_SCHEMA_MAX)
-                return fail(err, errcap, -EINVAL, "store URL: schema name longer than %d bytes",
-                            PG_SCHEMA_MAX);
+                return store_open_fail(err, errcap, -EINVAL,
+                                       "store URL: schema name longer than %d bytes",
+                                       PG_SCHEMA_MAX);
             for (size_t i = 0; i < sl; i++)
                 if (!isalnum((unsigned char)p[7 + i]) && p[7 + i] != '_')
-                    return fail(err, errcap, -EINVAL,
-                                "store URL: a schema name is letters, digits and '_'");
+                    return store_open_fail(err, errcap, -EINVAL,
+                                           "store URL: a schema name is letters, digits and '_'");
             memcpy(schema, p + 7, sl);
             schema[sl] = '\0';
         } else if (item) {
             if (strncmp(p, "connect_timeout=", 16) == 0) timeout = 1;
             n = snprintf(conninfo + len, cap - len, "%c%.*s", first ? '?' : '&', (int)item, p);
             if (n < 0 || (size_t)n >= cap - len)
-                return fail(err, errcap, -E2BIG, "store URL too long");
+                return store_open_fail(err, errcap, -E2BIG, "store URL too long");
             len += (size_t)n;
             first = 0;
         }
@@ -82,7 +73,8 @@ static int parse_target(const char *target, char *conninfo, size_t cap, char *sc
     if (!timeout) {
         n = snprintf(conninfo + len, cap - len, "%cconnect_timeout=%s", first ? '?' : '&',
                      PG_CONNECT_TIMEOUT);
-        if (n < 0 || (size_t)n >= cap - len) return fail(err, errcap, -E2BIG, "store URL too long");
+        if (n < 0 || (size_t)n >= cap - len)
+            return store_open_fail(err, errcap, -E2BIG, "store URL too long");
     }
     return 0;
 }
@@ -132,7 +124,7 @@ int pg_connect(const char *target, struct pg *p, char *err, size_t errcap)
     int r = parse_target(target, conninfo, sizeof conninfo, p->schema, err, errcap);
     if (r < 0) return r;
     p->conn = PQconnectdb(conninfo);
-    if (!p->conn) return fail(err, errcap, -ENOMEM, "out of memory connecting");
+    if (!p->conn) return store_open_fail(err, errcap, -ENOMEM, "out of memory connecting");
     PQsetNoticeProcessor(p->conn, no_notices, NULL);
     if (PQstatus(p->conn) != CONNECTION_OK) {
         /* one line: libpq's hint after "\n\t" joined with "; " */
@@ -142,9 +134,9 @@ int pg_connect(const char *target, struct pg *p, char *err, size_t errcap)
         while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' ')) m[--ml] = '\0';
         for (char *c = m; *c; c++)
             if (*c == '\n' || *c == '\t') *c = c[1] == '\t' ? ';' : ' ';
-        return fail(err, errcap, -EIO, "connecting to PostgreSQL: %s", m);
+        return store_open_fail(err, errcap, -EIO, "connecting to PostgreSQL: %s", m);
     }
-    if ((r = pg_use_schema(p)) < 0) return fail(err, errcap, r, "%s", p->base.errmsg);
+    if ((r = pg_use_schema(p)) < 0) return store_open_fail(err, errcap, r, "%s", p->base.errmsg);
     return 0;
 }
 
@@ -291,11 +283,12 @@ int pg_open(const char *target, const char *base_dir, const char *sync, struct h
     (void)base_dir;
     (void)sync; /* "normal" (store.c: no HOMING_STORE_CAP_SYNC) */
     struct pg *p = calloc(1, sizeof *p);
-    if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
+    if (!p) return store_open_fail(err, errcap, -ENOMEM, "out of memory");
     p->base.ops = store_backend_postgresql.ops;
     p->claimer = (int64_t)(homing_id_random() & (uint64_t)INT64_MAX); /* never 0 */
     int r = pg_connect(target, p, err, errcap);
-    if (r == 0 && (r = migrate(p, p->schema)) < 0) fail(err, errcap, r, "%s", p->base.errmsg);
+    if (r == 0 && (r = migrate(p, p->schema)) < 0)
+        store_open_fail(err, errcap, r, "%s", p->base.errmsg);
     if (r < 0) {
         PQfinish(p->conn);
         free(p);
@@ -310,7 +303,7 @@ int pg_inspect(const char *target, const char *base_dir, int *version, int *late
 {
     (void)base_dir;
     struct pg *p = calloc(1, sizeof *p); /* too big for the stack */
-    if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
+    if (!p) return store_open_fail(err, errcap, -ENOMEM, "out of memory");
     const char *schema = p->schema;
     int r = pg_connect(target, p, err, errcap);
     int64_t have = 0, v = 0;
@@ -322,7 +315,7 @@ int pg_inspect(const char *target, const char *base_dir, int *version, int *late
         have)
         r = pg_query_int(p, "SELECT coalesce(max(version), 0) FROM schema_migrations", "inspecting",
                          &v);
-    if (r < 0 && p->base.errmsg[0]) fail(err, errcap, r, "%s", p->base.errmsg);
+    if (r < 0 && p->base.errmsg[0]) store_open_fail(err, errcap, r, "%s", p->base.errmsg);
     if (r == 0 && !have && schema[0]) {
         int64_t exists = 0;
         if ((r = pg_query_int(p,
@@ -330,7 +323,7 @@ int pg_inspect(const char *target, const char *base_dir, int *version, int *late
                               "WHERE s IS NOT NULL",
                               "inspecting", &exists)) == 0 &&
             !exists)
-            r = fail(err, errcap, -ENOENT, "no schema %s in this database", schema);
+            r = store_open_fail(err, errcap, -ENOENT, "no schema %s in this database", schema);
     }
     PQfinish(p->conn);
     free(p);

@@ -47,17 +47,6 @@
 #define PG_SILO_PASSWORD_BYTES 24 /* random bytes of a node's password (48 hex digits) */
 #define PG_SILO_SQL_MAX        4096
 
-static int fail(char *err, size_t errcap, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errcap, int r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
 /* sql with every "%s" replaced by the same quoted literal or identifier. */
 static int run_fmt(struct pg *p, const char *what, const char *fmt, const char *a, const char *b)
 {
@@ -305,9 +294,9 @@ static int make_login(struct pg *p, const char *node_group, char *login, size_t 
 int pg_provision(const char *target, unsigned flags, struct homing_store_node *out, char *err,
                  size_t errcap)
 {
-    if (sodium_init() < 0) return fail(err, errcap, -EIO, "libsodium failed to start");
+    if (sodium_init() < 0) return store_open_fail(err, errcap, -EIO, "libsodium failed to start");
     struct pg *p = calloc(1, sizeof *p);
-    if (!p) return fail(err, errcap, -ENOMEM, "out of memory");
+    if (!p) return store_open_fail(err, errcap, -ENOMEM, "out of memory");
     p->base.ops = store_backend_postgresql.ops;
     char login[PG_SCHEMA_MAX + 32] = "", password[2 * PG_SILO_PASSWORD_BYTES + 1] = "";
     char *url = NULL;
@@ -321,17 +310,18 @@ int pg_provision(const char *target, unsigned flags, struct homing_store_node *o
     }
     const char *s = p->schema;
     if (strlen(s) > PG_SILO_SCHEMA_MAX) {
-        r = fail(err, errcap, -EINVAL,
-                 "schema name '%s' is longer than %d bytes (the role names are made from it)", s,
-                 PG_SILO_SCHEMA_MAX);
+        r = store_open_fail(
+            err, errcap, -EINVAL,
+            "schema name '%s' is longer than %d bytes (the role names are made from it)", s,
+            PG_SILO_SCHEMA_MAX);
         goto done;
     }
     /* the rights below (REVOKE ... FROM PUBLIC on the schema) are for a
      * schema of homing's own, never one other programs share */
     if (strcmp(s, "public") == 0) {
-        r = fail(err, errcap, -EINVAL,
-                 "a shared store needs a schema of its own: name one with ?schema=NAME "
-                 "(default " PG_SILO_DEFAULT_SCHEMA "), not public");
+        r = store_open_fail(err, errcap, -EINVAL,
+                            "a shared store needs a schema of its own: name one with ?schema=NAME "
+                            "(default " PG_SILO_DEFAULT_SCHEMA "), not public");
         goto done;
     }
     int64_t super = 0, createrole = 0;
@@ -341,10 +331,11 @@ int pg_provision(const char *target, unsigned flags, struct homing_store_node *o
                           "reading the role", &createrole)) < 0)
         goto fail;
     if (!super && !createrole) {
-        r = fail(err, errcap, -EACCES,
-                 "role %s may not create roles: give homing init --store the URL of a superuser "
-                 "or of a role with CREATEROLE",
-                 PQuser(p->conn));
+        r = store_open_fail(
+            err, errcap, -EACCES,
+            "role %s may not create roles: give homing init --store the URL of a superuser "
+            "or of a role with CREATEROLE",
+            PQuser(p->conn));
         goto done;
     }
     struct silo_names n;
@@ -428,12 +419,12 @@ int pg_provision(const char *target, unsigned flags, struct homing_store_node *o
     url = NULL;
     if ((login[0] && !out->role) || !out->schema) {
         homing_store_node_clear(out);
-        r = fail(err, errcap, -ENOMEM, "out of memory");
+        r = store_open_fail(err, errcap, -ENOMEM, "out of memory");
     }
     goto done;
 fail:
     if (p->in_tx) pg_rollback(p);
-    fail(err, errcap, r, "%s", p->base.errmsg[0] ? p->base.errmsg : strerror(-r));
+    store_open_fail(err, errcap, r, "%s", p->base.errmsg[0] ? p->base.errmsg : strerror(-r));
 done:
     sodium_memzero(password, sizeof password);
     if (url) sodium_memzero(url, strlen(url));

@@ -27,9 +27,7 @@ void store_set_error(struct homing_store *s, const char *fmt, ...)
     va_end(ap);
 }
 
-static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
+int store_open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
 {
     if (err && errcap) {
         va_list ap;
@@ -84,23 +82,24 @@ static int store_seal_attach(struct homing_store *s, char *err, size_t errcap)
     char *id = NULL;
     int r = s->ops->sync_get(s, STORE_SEAL_ROW, &id);
     if (r < 0 && r != -ENOENT)
-        return open_fail(err, errcap, r, "reading the store's data key id: %s", s->errmsg);
+        return store_open_fail(err, errcap, r, "reading the store's data key id: %s", s->errmsg);
     if (id && !s->seal) {
-        r = open_fail(err, errcap, -ENOKEY,
-                      "the store's addresses are sealed with data key %s: its key file "
-                      "(keys.data) is needed to open it",
-                      id);
+        r = store_open_fail(err, errcap, -ENOKEY,
+                            "the store's addresses are sealed with data key %s: its key file "
+                            "(keys.data) is needed to open it",
+                            id);
     } else if (id && strcmp(id, homing_seal_id(s->seal)) != 0) {
-        r = open_fail(err, errcap, -EKEYREJECTED,
-                      "the store's addresses are sealed with data key %s, but keys.data holds "
-                      "key %s: restore the store's own key file",
-                      id, homing_seal_id(s->seal));
+        r = store_open_fail(
+            err, errcap, -EKEYREJECTED,
+            "the store's addresses are sealed with data key %s, but keys.data holds "
+            "key %s: restore the store's own key file",
+            id, homing_seal_id(s->seal));
     } else if (s->seal) {
         r = 0;
         if (!id && (r = s->ops->sync_set(s, STORE_SEAL_ROW, homing_seal_id(s->seal))) < 0)
-            r = open_fail(err, errcap, r, "recording the data key id: %s", s->errmsg);
+            r = store_open_fail(err, errcap, r, "recording the data key id: %s", s->errmsg);
         if (r == 0 && (r = store_seal_legacy(s)) < 0)
-            r = open_fail(err, errcap, r, "sealing the rows written before: %s", s->errmsg);
+            r = store_open_fail(err, errcap, r, "sealing the rows written before: %s", s->errmsg);
     } else {
         r = 0;
     }
@@ -127,18 +126,19 @@ static int store_pick(const char *url, const struct homing_store_backend **out, 
             if (strlen(store_backends[i]->scheme) == len &&
                 strncmp(scheme, store_backends[i]->scheme, len) == 0) {
                 if ((store_backends[i]->caps & HOMING_STORE_CAP_PARTIAL) && !store_partial_ok)
-                    return open_fail(err, errcap, -EPROTONOSUPPORT,
-                                     "the %s store backend is not finished in this build (for "
-                                     "its tests only); use sqlite:PATH",
-                                     store_backends[i]->scheme);
+                    return store_open_fail(
+                        err, errcap, -EPROTONOSUPPORT,
+                        "the %s store backend is not finished in this build (for "
+                        "its tests only); use sqlite:PATH",
+                        store_backends[i]->scheme);
                 *out = store_backends[i];
                 *target = url + n + 1;
                 return 0;
             }
         /* A scheme we do not know must not be taken for a relative file name. */
         if (strncmp(url + n, "://", 3) == 0)
-            return open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'", (int)n + 3,
-                             url);
+            return store_open_fail(err, errcap, -EINVAL, "unknown store URL scheme in '%.*s'",
+                                   (int)n + 3, url);
     }
     *out = store_backends[0];
     *target = url;
@@ -155,19 +155,20 @@ int homing_store_open(const char *url, const char *base_dir, const char *sync,
         errcap = sizeof scratch;
     }
     err[0] = '\0';
-    if (!out) return open_fail(err, errcap, -EINVAL, "no output handle");
-    if (!url || !*url) return open_fail(err, errcap, -EINVAL, "empty store URL");
+    if (!out) return store_open_fail(err, errcap, -EINVAL, "no output handle");
+    if (!url || !*url) return store_open_fail(err, errcap, -EINVAL, "empty store URL");
     if (!sync || !*sync) sync = "normal";
     if (strcmp(sync, "normal") != 0 && strcmp(sync, "full") != 0)
-        return open_fail(err, errcap, -EINVAL, "store.sync must be 'normal' or 'full', not '%s'",
-                         sync);
+        return store_open_fail(err, errcap, -EINVAL,
+                               "store.sync must be 'normal' or 'full', not '%s'", sync);
     const struct homing_store_backend *b;
     const char *target;
     int r = store_pick(url, &b, &target, err, errcap);
     if (r < 0) return r;
     if (!(b->caps & HOMING_STORE_CAP_SYNC) && strcmp(sync, "normal") != 0)
-        return open_fail(err, errcap, -ENOTSUP,
-                         "store.sync = %s: the %s backend has no such setting", sync, b->scheme);
+        return store_open_fail(err, errcap, -ENOTSUP,
+                               "store.sync = %s: the %s backend has no such setting", sync,
+                               b->scheme);
     struct homing_store *s = NULL;
     if ((r = b->ops->open(target, base_dir, sync, &s, err, errcap)) < 0) return r;
     s->backend = b;
@@ -640,7 +641,7 @@ int homing_store_inspect(const char *url, const char *base_dir, int *version, in
     if (!err || !errcap) err = scratch, errcap = sizeof scratch;
     err[0] = '\0';
     if (!url || !*url || !version || !latest)
-        return open_fail(err, errcap, -EINVAL, "no store URL");
+        return store_open_fail(err, errcap, -EINVAL, "no store URL");
     const struct homing_store_backend *b;
     const char *target;
     int r = store_pick(url, &b, &target, err, errcap);
@@ -654,15 +655,15 @@ int homing_store_provision(const char *url, unsigned flags, struct homing_store_
     char scratch[1];
     if (!err || !errcap) err = scratch, errcap = sizeof scratch;
     err[0] = '\0';
-    if (!url || !*url || !out) return open_fail(err, errcap, -EINVAL, "no store URL");
+    if (!url || !*url || !out) return store_open_fail(err, errcap, -EINVAL, "no store URL");
     const struct homing_store_backend *b;
     const char *target;
     int r = store_pick(url, &b, &target, err, errcap);
     if (r < 0) return r;
     if (!b->ops->provision)
-        return open_fail(err, errcap, -ENOTSUP,
-                         "a %s store is one node's: homing init makes it without --store",
-                         b->scheme);
+        return store_open_fail(err, errcap, -ENOTSUP,
+                               "a %s store is one node's: homing init makes it without --store",
+                               b->scheme);
     struct homing_store_node n = {0};
     if ((r = b->ops->provision(target, flags, &n, err, errcap)) < 0) return r;
     *out = n;

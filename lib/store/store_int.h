@@ -384,5 +384,9 @@ int store_seal_legacy_event(struct homing_store *s, char *client, size_t client_
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Writes the one-line reason of a failed open (or other call that reports
+ * into a caller's buffer) into err (when err and errcap), and returns r. */
+int store_open_fail(char *err, size_t errcap, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif
