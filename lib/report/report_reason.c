@@ -77,6 +77,11 @@ static const struct rp_reason_rule rp_rules[] = {
      "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): antispam '554 sender is rejected: "
      "0,mx20,...', '550 "
      "Verify mailfrom failed,blocked'; user_reject '501 ... Sender email is not in my domain'"},
+    /* Yandex answers it for a recipient account blocked for breaking its
+     * user agreement: the account, not a policy about the message. */
+    {"suspend", P("policy rejection on the target address"),
+     "Yandex Mail help, 'The recipient's account has been blocked due to User Agreement "
+     "violations': 'Policy rejection on the target address'"},
     /* Amazon SES did not send: the address is on its suppression list (the
      * words name the list before any "invalid address" they give as why). */
     {"suppressed",
@@ -258,10 +263,28 @@ static const struct rp_reason_rule rp_rules[] = {
      "connections'; Sisimai::Reason::TooManyConn documentation ('452 4.3.2 Connection rate limit "
      "exceeded'); Comcast '421 - [Too many sessions opened]' (postmaster.comcast.net); Exchange "
      "'421 4.3.2 The maximum number of concurrent server connections has exceeded a limit'"},
+    {"toomanyconn", P("connection frequency limited"),
+     "QQ Mail / Tencent Exmail '550 Connection frequency limited' (the sending server's IP "
+     "over QQ's connection limits; smtp.codes/qq, service.exmail.qq.com help)"},
     {"toomanyconn",
      P("connection frequency limited", "too many connections", "too many concurrent",
        "connection limit", "too many simultaneous", "maximum number of connections",
        "too many smtp sessions", "connection rate limit", "too many open connections")},
+    /* QQ's per-sender, per-domain and per-IP sending rates (its help pages:
+     * messages per minute, hour, day); "Suspected spam sender" is the
+     * sender's reputation, not the message; Yandex blocks a sending host
+     * "by spam statistics". */
+    {"speeding", P("sender frequency limited", "domain frequency limited", "ip frequency limited"),
+     "QQ Mail / Tencent Exmail '550 Sender frequency limited', '550 Domain frequency limited', "
+     "'550 Ip frequency limited' (smtp.codes/qq, service.exmail.qq.com help no=1000723, 1000725)"},
+    {"badreputation", P("suspected spam sender"),
+     "QQ Mail '550 Suspected spam sender.' (a large amount of spam from the domain or mail "
+     "operator; smtp.codes/qq)"},
+    {"blocked", P("blocked by spam statistics"),
+     "Yandex Mail help, 'The message looks like spam': 'Blocked by spam statistics' (the "
+     "sending host blocked for 24 hours)"},
+    {"spamdetected", P("mail content denied"),
+     "QQ Mail '550 Mail content denied.' (smtp.codes/qq, service.exmail.qq.com help no=1000726)"},
     /* Refusals that name the content as spam outrank the "blocked" of
      * their wording ("Blocked Using Spam Pattern"), and a listed URL of the
      * message is content, where a listed sending IP is the client. */
