@@ -144,6 +144,15 @@ static const struct rp_reason_rule rp_rules[] = {
      * footer. */
     {"virusdetected", P("^virus", "malware", "infected with", "trojan", "contains a worm",
                         "message contains an attachment of potentially", "dangerous attachment")},
+    /* United Internet (1&1/IONOS, GMX, WEB.DE): SPF worded as a policy,
+     * and an IP blocked for its delivery record worded as "policy
+     * violations" (the sending host, not a rule about the message). */
+    {"authfailure", P("reject due to spf policy", "not permitted by the domain owner"),
+     "GMX postmaster, error messages: '550 ... Reject due to SPF policy. The originating IP of "
+     "the message is not permitted by the domain owner'"},
+    {"blocked", P("reject due to policy violations"),
+     "1&1/IONOS 'SMTP Error Messages for the 1&1 Mail Server': '421 Reject due to policy "
+     "violations' (the IP address of your e-mail server is currently blocked)"},
     {"authfailure",
      P("sender is unauthenticated", "fails to pass authentication checks",
        "does not pass authentication", "dmarc policy", "spf validation", "dkim validation"),
