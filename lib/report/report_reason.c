@@ -55,6 +55,33 @@ static const struct rp_reason_rule rp_rules[] = {
     {"systemerror", P("unable to contact ldap server"),
      "Sisimai::Reason::SystemError documentation: qmail-ldap 'Unable to contact LDAP server. "
      "(#4.4.3)'"},
+    /* A local delivery system's own failure (an I/O error, a maildir it
+     * cannot open or switch to, Exim's local problem), named before any
+     * expiry or network words. */
+    {"systemerror",
+     P("temporary local problem", "input/output error", "i/o error", "can not open new email file"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): Exim '451 Temporary local problem "
+     "- please try "
+     "later', Sendmail '451 4.0.0 I/O error', vpopmail 'Unable to switch to ...: input/output "
+     "error. (#4.3.0)', 'can not open new email file errno=13'"},
+    /* The recipient (or its settings) refuses the message: a filter, not
+     * a block of the sending host, although "refused" is a block's word. */
+    {"filtered", P("refused to receive this mail", "does not accept email in non-"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): user_reject '553 User refused to "
+     "receive this mail.', "
+     "latin_only 'The user does not accept email in non-Western (non-Latin) character sets.'"},
+    /* The envelope sender refused (sender verification, a sender outside
+     * the server's domains), named before the generic "blocked". */
+    {"rejected",
+     P("sender is rejected", "verify mailfrom failed", "sender email is not in my domain"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): antispam '554 sender is rejected: "
+     "0,mx20,...', '550 "
+     "Verify mailfrom failed,blocked'; user_reject '501 ... Sender email is not in my domain'"},
+    /* Yandex answers it for a recipient account blocked for breaking its
+     * user agreement: the account, not a policy about the message. */
+    {"suspend", P("policy rejection on the target address"),
+     "Yandex Mail help, 'The recipient's account has been blocked due to User Agreement "
+     "violations': 'Policy rejection on the target address'"},
     /* Amazon SES did not send: the address is on its suppression list (the
      * words name the list before any "invalid address" they give as why). */
     {"suppressed",
@@ -89,6 +116,10 @@ static const struct rp_reason_rule rp_rules[] = {
      "sitepackage.de 'Typische Fehlermeldungen bei Unzustellbarkeit': T-Online '552 5.2.2 Over "
      "STORAGE quota'; Web.de 'Benutzer hat das Speichervolumen ueberschritten. / User has "
      "exhausted allowed storage space.', 'User has too many messages on the server.'"},
+    {"mailboxfull", P("mailbox space not enough", "recipient storage full"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): full 'ErrMsg=Mailbox space not "
+     "enough (space limit is 10240KB)', "
+     "'552 recipient storage full, try again later'"},
     {"mailboxfull", P("mailbox is full", "over quota", "quota exceeded")},
     /* The retry period ran out: whatever the last attempt said. */
     {"expired",
@@ -113,6 +144,15 @@ static const struct rp_reason_rule rp_rules[] = {
      * footer. */
     {"virusdetected", P("^virus", "malware", "infected with", "trojan", "contains a worm",
                         "message contains an attachment of potentially", "dangerous attachment")},
+    /* United Internet (1&1/IONOS, GMX, WEB.DE): SPF worded as a policy,
+     * and an IP blocked for its delivery record worded as "policy
+     * violations" (the sending host, not a rule about the message). */
+    {"authfailure", P("reject due to spf policy", "not permitted by the domain owner"),
+     "GMX postmaster, error messages: '550 ... Reject due to SPF policy. The originating IP of "
+     "the message is not permitted by the domain owner'"},
+    {"blocked", P("reject due to policy violations"),
+     "1&1/IONOS 'SMTP Error Messages for the 1&1 Mail Server': '421 Reject due to policy "
+     "violations' (the IP address of your e-mail server is currently blocked)"},
     {"authfailure",
      P("sender is unauthenticated", "fails to pass authentication checks",
        "does not pass authentication", "dmarc policy", "spf validation", "dkim validation"),
@@ -156,6 +196,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "multiple addresses in from", "duplicate header", "multiple from", "is not rfc compliant",
        "not compliant with rfc", "header fields", "non-compliant with rfc", "not rfc-compliant",
        "message not rfc")},
+    {"norelaying", P("unauthorized relay", "not permitted to relay through this server"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): command_reject '500 Unauthorized "
+     "relay msg rejected', "
+     "'... is currently not permitted to relay through this server'"},
     {"norelaying",
      P("relay access denied", "relaying denied", "unable to relay", "relay not permitted",
        "allowed rcpthosts", "relaying not allowed", "email address is not verified",
@@ -228,10 +272,28 @@ static const struct rp_reason_rule rp_rules[] = {
      "connections'; Sisimai::Reason::TooManyConn documentation ('452 4.3.2 Connection rate limit "
      "exceeded'); Comcast '421 - [Too many sessions opened]' (postmaster.comcast.net); Exchange "
      "'421 4.3.2 The maximum number of concurrent server connections has exceeded a limit'"},
+    {"toomanyconn", P("connection frequency limited"),
+     "QQ Mail / Tencent Exmail '550 Connection frequency limited' (the sending server's IP "
+     "over QQ's connection limits; smtp.codes/qq, service.exmail.qq.com help)"},
     {"toomanyconn",
      P("connection frequency limited", "too many connections", "too many concurrent",
        "connection limit", "too many simultaneous", "maximum number of connections",
        "too many smtp sessions", "connection rate limit", "too many open connections")},
+    /* QQ's per-sender, per-domain and per-IP sending rates (its help pages:
+     * messages per minute, hour, day); "Suspected spam sender" is the
+     * sender's reputation, not the message; Yandex blocks a sending host
+     * "by spam statistics". */
+    {"speeding", P("sender frequency limited", "domain frequency limited", "ip frequency limited"),
+     "QQ Mail / Tencent Exmail '550 Sender frequency limited', '550 Domain frequency limited', "
+     "'550 Ip frequency limited' (smtp.codes/qq, service.exmail.qq.com help no=1000723, 1000725)"},
+    {"badreputation", P("suspected spam sender"),
+     "QQ Mail '550 Suspected spam sender.' (a large amount of spam from the domain or mail "
+     "operator; smtp.codes/qq)"},
+    {"blocked", P("blocked by spam statistics"),
+     "Yandex Mail help, 'The message looks like spam': 'Blocked by spam statistics' (the "
+     "sending host blocked for 24 hours)"},
+    {"spamdetected", P("mail content denied"),
+     "QQ Mail '550 Mail content denied.' (smtp.codes/qq, service.exmail.qq.com help no=1000726)"},
     /* Refusals that name the content as spam outrank the "blocked" of
      * their wording ("Blocked Using Spam Pattern"), and a listed URL of the
      * message is content, where a listed sending IP is the client. */
@@ -317,6 +379,13 @@ static const struct rp_reason_rule rp_rules[] = {
      * (Yahoo, "SMTP error codes", senders.yahooinc.com). */
     {"suspend", P("account has been disabled or discontinued", "this mailbox is disabled"),
      "Yahoo SMTP error codes: 554 'This account has been disabled or discontinued', 554.30"},
+    {"suspend",
+     P("inactive user", "account expired", "user status is locked", "disabled with mta service",
+       "is a deactivated mailbox", "user is inactive"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): inactive '550 <a@b>: inactive "
+     "user', '550 account expired', "
+     "'550 <a@b>: User status is locked.', '551 <a@b> is a deactivated mailbox', '553 user is "
+     "inactive (eyou mta)'; unknown '550 <name> is now disabled with MTA service.'"},
     /* Inactive-mailbox wordings that other senders collected from many
      * receivers (KumoMTA's community bounce rules, "InactiveMailbox"). */
     {"suspend",
@@ -339,6 +408,14 @@ static const struct rp_reason_rule rp_rules[] = {
        "recipient does not have an account"),
      "Coremail support, bounce texts 'unavailable mail user', 'local server don't exists that "
      "user', 'not user of this server', 'recipient does not have an account' (icoremail.vip)"},
+    {"userunknown",
+     P("does not have an account here", "not a member of domain", "recipient cannot be verified",
+       "recipient address no longer exists", "unknown local-part"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): unknown '550-I'm sorry but a@b "
+     "does not have an account "
+     "here', '550 User not a member of domain', '550-\"The recipient cannot be verified', '553 "
+     "5.3.0 ... Recipient address no longer exists', Exim 'unknown local-part \"a\" in domain "
+     "\"b\"'"},
     /* au (ezweb) and Yahoo! Japan answer a filtered address with a bare
      * "User unknown" of a distinctive shape. */
     {"filtered", P("550 : user unknown", "550: : user unknown", "this user doesn't have a")},
@@ -417,6 +494,10 @@ static const struct rp_reason_rule rp_rules[] = {
        "larger than the current system limit", "exceeds size limit", "message exceeds",
        "too big for", "exceeds the size limit", "size limit exceeded", "message size is too large",
        "mail size limit", "message is larger than")},
+    {"blocked", P("denyip", "client host bypassing"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): antispam '554 Please visit "
+     "http://antispam.../denyip.php?IP=... "
+     "(#5.7.1)', '554 5.7.1 reject: Client host bypassing service provider's mail relay'"},
     {"blocked",
      P("blocked using", "client host rejected", "banned sending ip", "sending ip", "is listed on",
        "found on a block list", "unsolicited mail originating from your ip", "is in a black list",
@@ -437,6 +518,9 @@ static const struct rp_reason_rule rp_rules[] = {
                        "content rejected", "detected as spam", "considered spam", "spamassassin",
                        "message looks like", "scored too high", "score too high", "high spam",
                        "rejected due to content", "listed on a blocklist for content")},
+    {"securityerror", P("auth failed"),
+     "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): command_reject '553 AUTH "
+     "FAILED - a@b' (the SMTP AUTH of the sender failed)"},
     {"securityerror", P("access denied")},
     {"systemerror",
      P("loops back to myself", "mail forwarding loop", "message is looping",
@@ -1002,12 +1086,17 @@ static bool rp_has(const char *t, size_t n, const char *w)
  * so they name an unknown user whatever the command was. */
 static bool rp_uu_own_words(const char *t, size_t n)
 {
-    static const char *const w[] = {"recipient name is not recognized",
-                                    "invalid final delivery userid",
-                                    "unknown user: ", "not listed in public name",
-                                    "no valid recipients for this", "delivery error: dd",
-                                    /* Amazon SES's own verdict on the address */
-                                    "noemail", NULL};
+    static const char *const w[] = {
+        "recipient name is not recognized", "invalid final delivery userid",
+        "unknown user: ", "not listed in public name", "no valid recipients for this",
+        "delivery error: dd",
+        /* Amazon SES's own verdict on the address */
+        "noemail",
+        /* qmail/vpopmail's and chkuser's RCPT answers,
+         * Exim's router, and the other directory
+         * lookups PHPMailer-BMH's rules quote */
+        "no mailbox here by that name", "that recipient doesn't exist", "unknown local-part",
+        "does not have an account here", "recipient cannot be verified", NULL};
     for (const char *const *p = w; *p; p++)
         if (rp_has(t, n, *p)) return true;
     return false;
@@ -1019,8 +1108,10 @@ bool rp_at_rcpt(const char *t, size_t n)
      * "after RCPT command", Sendmail ">>> RCPT To:", Yahoo! "[RCPT_TO]";
      * not the "ORCPT" of a Received field. */
     /* qmail-remote says "does not like recipient" only for a refused RCPT. */
+    /* "Command RCPT User <a@b> not OK" names the refused command too
+     * (PHPMailer-BMH's rule samples). */
     return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]") ||
-           rp_has(t, n, "does not like recipient");
+           rp_has(t, n, "does not like recipient") || rp_has(t, n, "command rcpt");
 }
 
 bool rp_after_data(const char *t, size_t n)
@@ -1125,7 +1216,8 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
             if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
             /* X.7.X is a policy code; worded as an unknown user after
              * anything but RCPT TO, a filter said no. */
-            if (status && status[1] == '.' && status[2] == '7' && status[3] == '.' && !at_rcpt)
+            if (status && status[1] == '.' && status[2] == '7' && status[3] == '.' && !at_rcpt &&
+                !rp_uu_own_words(diag_lower, n))
                 return "filtered";
             /* X.2.1 "mailbox disabled" worded as unknown: a filter, unless
              * the refusal came at RCPT where the address itself is judged. */
