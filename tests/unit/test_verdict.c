@@ -200,13 +200,13 @@ static int table(const char *title, unsigned conf[HOMING_VERDICT_COUNT][HOMING_V
 
 /* Replays the loaded hits; prints the tables of docs/verdicts.md (the whole
  * split, and its parts: measure.tsv's part B lines are named isbot-..., part
- * C's dd-..., part D's d-..., part E's e-...) and returns how many classes are
+ * C's dd-..., part D's d-..., part E's e-..., part F's fx-...) and returns how many classes are
  * below their floors. */
 static int replay(const char *split, const double *min, int measure_speed)
 {
     struct homing_reader *r = reader();
     unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
-    static unsigned part[5][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
+    static unsigned part[6][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
     memset(part, 0, sizeof part);
     int wrong = 0;
     for (size_t i = 0; i < nhits; i++) {
@@ -217,6 +217,7 @@ static int replay(const char *split, const double *min, int measure_speed)
                  : strncmp(hits[i].name, "dd-", 3) == 0  ? 2
                  : strncmp(hits[i].name, "d-", 2) == 0   ? 3
                  : strncmp(hits[i].name, "e-", 2) == 0   ? 4
+                 : strncmp(hits[i].name, "fx-", 3) == 0  ? 5
                                                          : 0;
         part[pt][hits[i].expected][e.verdict.verdict]++;
         assert_int_equal(e.verdict.rules_version, HOMING_VERDICT_RULES_VERSION);
@@ -261,7 +262,7 @@ static int replay(const char *split, const double *min, int measure_speed)
     unsigned in_b = 0;
     for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++)
         for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++)
-            in_b += part[1][v][w] + part[2][v][w] + part[3][v][w] + part[4][v][w];
+            in_b += part[1][v][w] + part[2][v][w] + part[3][v][w] + part[4][v][w] + part[5][v][w];
     if (in_b) {
         table("part A (issue #16's cases, written before rules version 2)", part[0], NULL);
         table("part B (isbot's fixtures, written after rules version 2)", part[1], NULL);
@@ -269,6 +270,9 @@ static int replay(const char *split, const double *min, int measure_speed)
         table("part D (woothee, Intoli, ua-parser-js; written after rules version 3)", part[3],
               NULL);
         table("part E (browscap, WhichBrowser; written after rules version 4)", part[4], NULL);
+        table("part F (bowser, detect-browser, platform.js, express-useragent; written after "
+              "rules version 5)",
+              part[5], NULL);
     }
     /* Every class the design names must be in each split. */
     for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
