@@ -47,7 +47,7 @@ static const double tuned_recorded[2 * HOMING_VERDICT_COUNT] = {
 static const double measure_floor[2 * HOMING_VERDICT_COUNT] = {
     0.06, 1.0,  /* unknown */
     0.95, 0.93, /* human */
-    0.95, 1.0,  /* proxy-open */
+    0.90, 1.0,  /* proxy-open */
     1.0,  1.0,  /* prefetch */
     0.83, 1.0,  /* scanner */
     0.96, 0.93, /* probe */
@@ -460,7 +460,7 @@ static void test_from_config(void **state)
         "\"os\":\"Windows\",\"type\":\"desktop\",\"version\":\"117.0\"},\"confidence\":90,"
         "\"network\":{\"asn\":30031,\"machine\":\"Mimecast\",\"machine_class\":\"scanner\","
         "\"org\":\"Mimecast North America Inc\"},\"reader\":null,\"reasons\":[\"ua-browser\","
-        "\"net-scanner\",\"click-without-open\"],\"rules_version\":5,\"verdict\":\"scanner\"}");
+        "\"net-scanner\",\"click-without-open\"],\"rules_version\":6,\"verdict\":\"scanner\"}");
     free(text);
     json_decref(j);
     e.kind = HOMING_EV_BOUNCED; /* not a hit */
