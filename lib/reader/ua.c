@@ -68,7 +68,8 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
  *   "observatory", "diagnostics", "inspector", "lighthouse", "pagespeed",
  *   "measurement"; Datadog's, Splunk's and New Relic's synthetic-monitoring
  *   documentation, Cloudflare's Observatory, Google's Lighthouse), scanners
- *   and classifiers ("scanner", "classifier", "transcoder", "linkcheck"),
+ *   and classifiers ("scanner", "classifier", "transcoder", and "linkcheck"
+ *   anywhere, "BrokenLinkCheck", "CMLINKCHECK"),
  *   feed aggregators ("aggregator", "syndication", and "RSS" as a word or
  *   ending a name: "QuiteRSS", "Windows-RSS-Platform"; RSS 2.0's
  *   specification calls the programs that poll feeds aggregators), and
@@ -98,10 +99,10 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
  *   headers; no client sends them. */
 #define UA_GEN_BOT6_RE                                                                             \
     "\\b(?i:synthetics?|observatory|diagnostics?|inspector|lighthouse|page ?speed|measurement|"    \
-    "scanner|classifier|transcoder|link ?check\\w*|aggregator|syndication|rss|extractor|"          \
+    "scanner|classifier|transcoder|aggregator|syndication|rss|extractor|"                          \
     "exractor|harvester|screenshots?|web-?capture)(?![a-z])|"                                      \
     "(?<=[a-z])(?:Synthetics?|Observatory|Diagnostics|Inspector|Classifier|Aggregator|"            \
-    "Extractor|Harvester|RSS|Rss)(?![a-z])|_scanner\\b|"                                           \
+    "Extractor|Harvester|RSS|Rss)(?![a-z])|_scanner\\b|(?i:link[ -]?check)|"                       \
     "(?i:\\(KHTML, like Gecko(?:;|,(?! ?Safari)))|AppleWebKit/.*\\(compatible;|"                   \
     "(?<![\\w.@/-])[a-z0-9][a-z0-9-]*(?:\\.[a-z0-9-]+)*\\.(?:com|net|org|io|info|biz)(?![\\w.-])|" \
     "(?i:\\b[a-z]+-google\\b)|(?i:\\bgoogle ?(?:weblight|web preview|page ?speed|search console|"  \
@@ -678,8 +679,13 @@ static int ua_own_product(const char *s, size_t n)
  * not name and uap-core called a browser or did not know. */
 static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
 {
+    /* uap-core's mail families (uap_families) are its guesses from an
+     * engine's shape ("AppleWebKit/... (KHTML, like Gecko)" without Safari is
+     * its Apple Mail): automation naming itself there is still automation
+     * (rules version 6). */
     if (u->from_rules ||
-        (u->ua_class != HOMING_UA_CLASS_BROWSER && u->ua_class != HOMING_UA_CLASS_NONE))
+        (u->ua_class != HOMING_UA_CLASS_BROWSER && u->ua_class != HOMING_UA_CLASS_NONE &&
+         u->ua_class != HOMING_UA_CLASS_MAIL))
         return;
     size_t a, z;
     uint8_t cl = 0;

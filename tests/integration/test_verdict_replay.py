@@ -109,10 +109,15 @@ def wait_enriched(timeout=60):
 
 def score(split, rows, floor):
     with inst.db() as c:
-        got = dict(c.execute("SELECT event, verdict FROM enrichments").fetchall())
+        stored = c.execute("SELECT event, verdict, reasons FROM enrichments").fetchall()
+    got = {e: v for e, v, _ in stored}
+    why = {e: w for e, _, w in stored}
     misses = 0
     for r in rows:
         check(r["event"] in got, f"{r['case']}: not enriched")
+        # issue #16: where evidence is missing the verdict is unknown WITH a reason
+        check(got[r["event"]] != "unknown" or why[r["event"]],
+              f"{r['case']}: unknown without a reason")
         if got[r["event"]] != r["expected"]:
             misses += 1
             if misses <= 40:  # the unit replay lists them all with their reasons

@@ -273,6 +273,26 @@ static int replay(const char *split, const double *min, int measure_speed)
         table("part F (bowser, detect-browser, platform.js, express-useragent; written after "
               "rules version 5)",
               part[5], NULL);
+        /* unknown reported two ways, nothing recounted (issue #16 item 3):
+         * where the evidence is there to expect it (part A: no User-Agent, the
+         * bare one from an ordinary network, a browser in a data centre) it is
+         * a verdict to score; on the User-Agent-only parts B to F, where no
+         * line expects it, it is an abstention, counted apart. */
+        unsigned a_said = 0, ua_said = 0, ua_all = 0;
+        for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
+            a_said += part[0][v][HOMING_VERDICT_UNKNOWN];
+            for (int q = 1; q < 6; q++) {
+                ua_said += part[q][v][HOMING_VERDICT_UNKNOWN];
+                for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++) ua_all += part[q][v][w];
+            }
+        }
+        printf("\nunknown where lines expect it (part A): precision %.3f (%u said, %u right)\n"
+               "unknown on the User-Agent-only parts B-F (none expected): %u of %u hits "
+               "(%.1f%%) left undecided\n",
+               a_said ? (double)part[0][HOMING_VERDICT_UNKNOWN][HOMING_VERDICT_UNKNOWN] / a_said
+                      : 0.0,
+               a_said, part[0][HOMING_VERDICT_UNKNOWN][HOMING_VERDICT_UNKNOWN], ua_said, ua_all,
+               ua_all ? 100.0 * ua_said / ua_all : 0.0);
     }
     /* Every class the design names must be in each split. */
     for (unsigned v = 0; v < HOMING_VERDICT_COUNT; v++) {
