@@ -62,6 +62,53 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
  * link-unfurling); and Google's fetchers, which its "Overview of Google
  * crawlers and fetchers" names "Google-<Name>" (Google-InspectionTool,
  * Google-Read-Aloud, Google-Site-Verification...) or GoogleOther. */
+/* Rules version 6 adds (docs/verdicts.md, "Generic User-Agent rules"):
+ * - more words by which automation names itself, whole or ending a CamelCase
+ *   name: synthetic monitoring and performance tools ("synthetics",
+ *   "observatory", "diagnostics", "inspector", "lighthouse", "pagespeed",
+ *   "measurement"; Datadog's, Splunk's and New Relic's synthetic-monitoring
+ *   documentation, Cloudflare's Observatory, Google's Lighthouse), scanners
+ *   and classifiers ("scanner", "classifier", "transcoder", and "linkcheck"
+ *   anywhere, "BrokenLinkCheck", "CMLINKCHECK"),
+ *   feed aggregators ("aggregator", "syndication", and "RSS" as a word or
+ *   ending a name: "QuiteRSS", "Windows-RSS-Platform"; RSS 2.0's
+ *   specification calls the programs that poll feeds aggregators), and
+ *   harvesters ("extractor", "harvester", "screenshot", "webcapture");
+ * - a fetcher's name inside a browser's engine comment: browsers write
+ *   exactly "(KHTML, like Gecko)"; Google's fetchers add their name there
+ *   ("(KHTML, like Gecko; Google-InspectionTool/1.0;)", "(KHTML, like
+ *   Gecko; compatible; Googlebot/2.1; +URL)" in Google's "Overview of Google
+ *   crawlers and fetchers"), and so do others;
+ * - "(compatible; ...)" after a WebKit engine token: only MSIE used the
+ *   "compatible" form, and crawlers that pose as Chrome append it
+ *   ("... Mobile Safari/537.36 (compatible; Googlebot/2.1; +URL)", Google's
+ *   smartphone crawler);
+ * - a host name in the User-Agent ("rivaliq.com", "web-capture.net"):
+ *   robotstxt.org's guidelines ask a robot to say where its owner is found;
+ *   no browser names a web site;
+ * - a product token ending in "-Google" (Google's documented fetchers
+ *   "AdsBot-Google", "Mediapartners-Google", "FeedFetcher-Google",
+ *   "DuplexWeb-Google", "Storebot-Google") and Google's fetchers named in a
+ *   comment ("googleweblight", "Google Web Preview", "Google Page Speed
+ *   Insights", "Google Search Console", "GoogleAdSense...", "Google Keyword
+ *   Suggestion", "Google Wireless Transcoder");
+ * - an attack payload: SQL ("' OR 1=1", "UNION SELECT", "SLEEP(", "PG_SLEEP",
+ *   "load_file("), Shellshock's "() { :;};" (CVE-2014-6271), Log4Shell's
+ *   "${jndi:" (CVE-2021-44228), PHP or script tags, path traversal: the
+ *   OWASP Web Security Testing Guide's injection tests put these in
+ *   headers; no client sends them. */
+#define UA_GEN_BOT6_RE                                                                             \
+    "\\b(?i:synthetics?|observatory|diagnostics?|inspector|lighthouse|page ?speed|measurement|"    \
+    "scanner|classifier|transcoder|aggregator|syndication|rss|extractor|"                          \
+    "exractor|harvester|screenshots?|web-?capture)(?![a-z])|"                                      \
+    "(?<=[a-z])(?:Synthetics?|Observatory|Diagnostics|Inspector|Classifier|Aggregator|"            \
+    "Extractor|Harvester|RSS|Rss)(?![a-z])|_scanner\\b|(?i:link[ -]?check)|"                       \
+    "(?i:\\(KHTML, like Gecko(?:;|,(?! ?Safari)))|AppleWebKit/.*\\(compatible;|"                   \
+    "(?<![\\w.@/-])[a-z0-9][a-z0-9-]*(?:\\.[a-z0-9-]+)*\\.(?:com|net|org|io|info|biz)(?![\\w.-])|" \
+    "(?i:\\b[a-z]+-google\\b)|(?i:\\bgoogle ?(?:weblight|web preview|page ?speed|search console|"  \
+    "adsense\\w*|adwords\\w*|keyword|wireless transcoder|pp default|partner_monitoring))|"         \
+    "(?i:'\\)?\\s*or\\s+\\d|\\bunion\\s+select\\b|\\bselect\\s.*\\bfrom\\b|\\bp?g?_?sleep\\s*\\(|" \
+    "load_file\\(|\\(\\)\\s*\\{\\s*:;\\s*\\};|\\$\\{jndi:|<\\?(?:=|php)|<script|\\.\\./\\.\\./)"
 #define UA_GEN_BOT_RE                                                                              \
     "(?:bot|Bot)(?![a-z])|\\b(?i:crawl(?:er|ing)?|spider|scrap(?:er|ing)|fetch(?:er|ing)?|"        \
     "monitor(?:ing)?|checker|validator|preview|archiver|indexer|headless|uptime|"                  \
@@ -70,7 +117,7 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
     "Archiver|Indexer)"                                                                            \
     "(?![a-z])|(?i:\\bhttps?://|\\bwww\\.[a-z0-9-]+\\.[a-z]{2,})|"                                 \
     "[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)*\\.[A-Za-z]{2,}|\\b(?i:unfurl(?:er|ing)?)(?![a-z])|"          \
-    "\\bGoogle-[A-Z][A-Za-z-]+|\\bGoogleOther\\b"
+    "\\bGoogle-[A-Z][A-Za-z-]+|\\bGoogleOther\\b|" UA_GEN_BOT6_RE
 /* UA_GEN_TOOL: HTTP client libraries and command-line tools, by the product
  * token their documentation gives as the default User-Agent (curl(1), wget(1),
  * requests' default_user_agent, urllib, OkHttp, Go net/http, Java's
@@ -85,7 +132,11 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
     "go-http-client|java|jakarta|apache-httpclient|httpclient|http_request2?|libwww-perl|lwp|"     \
     "php|guzzlehttp|ruby|faraday|axios|node-fetch|undici|superagent|reqwest|winhttp|"              \
     "powershell|postmanruntime|insomnia|httpie|mechanize|httrack|wordpress|zgrab|nmap|nikto|"      \
-    "sqlmap|masscan|grpc)(?:[-_.][\\w.-]*)?/\\d"
+    "sqlmap|masscan|grpc|pycurl|http\\.rb|lua-resty-http|scalaj-http|fasthttp|needle|got|dart|"    \
+    "deno|bun|restsharp|typhoeus|urlgrabber|apt-http|microsoft-cryptoapi|microsoft bits|"          \
+    "reactor-netty|vert\\.x-webclient|commons-httpclient|libsoup|urllib3|akka-http|hackney|"       \
+    "colly|jsdom|cypress|wp-url|mechanicalsoup|ocaml-cohttp|cpp-httplib|"                          \
+    "windows-update-agent|clamav)(?:[-_.][\\w.-]*)?/\\d|^Java\\d\\.\\d"
 /* UA_GEN_ENGINE: the tokens of a browser engine. Every browser and in-app web
  * view since Netscape sends "Mozilla/" (the compatibility token the HTML
  * Living Standard's navigator.userAgent keeps), but crawlers copy it, so it
@@ -108,20 +159,56 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
 #define UA_GEN_CARRIER_RE                                                                          \
     "DoCoMo/\\d|SoftBank/\\d|Vodafone/\\d|J-PHONE/\\d|KDDI-|WILLCOM|DDIPOCKET|portalmmm/"
 
+/* UA_GEN_PHONE (rules version 6): a browser that names itself one, and
+ * phones' own browsers, which send neither an engine token nor a platform
+ * but their handset's name, each counting as engine and platform:
+ * - a product token "Browser/VERSION", alone or ending a name ("LG
+ *   Browser/5.0", "W106-Browser/1.0", "InettvBrowser/2.2"), a name ending in
+ *   "Browse" ("IBrowse"), or a WAP browser ("Wap Browser", "wap_browser":
+ *   WAP is phones' protocol): the HTTP product token of a browser (RFC 9110
+ *   section 10.1.5) names the program; automation words and tools are tried
+ *   first;
+ * - a handset maker's name before the model, in the form the makers
+ *   document for their phones' browsers: Nokia's "Nokia6230/2.0 (04.44)
+ *   Profile/MIDP-2.0 ...", Sony Ericsson's "SonyEricssonK750i/R1AA
+ *   Browser/SEMC-Browser/4.2", Motorola's "MOT-V3/...", Siemens' "SIE-S65/",
+ *   Samsung's "SAMSUNG-SGH-E250/", LG's "LG-KU990", Sanyo's, Sharp's,
+ *   Philips', Alcatel's, Sagem's (the makers' developer guides; the OMA
+ *   UAProf specification's User-Agent examples);
+ * - docomo's i-mode browser 2.0, "Mozilla/5.0 (MODEL;FOMA;like Gecko)"
+ *   (docomo's "User Agent" page), and docomo's name in any case;
+ * - Netscape Navigator's own form, "Mozilla/4.78 [ja] (Win98; U)",
+ *   "Mozilla/3.0 (X11; I; SunOS 5.4 sun4m)": a language in brackets or the
+ *   encryption strength I, U or N after the platform (Netscape's
+ *   JavaScript Guide, navigator.userAgent), which MSIE's "compatible" form
+ *   and crawlers do not send. */
+#define UA_GEN_PHONE_RE                                                                            \
+    "(?i:(?<![a-z])wap[ _-]?browser(?![a-z]))|(?<![A-Za-z])[Bb]rowser/\\d|(?<=[a-z])Browser/\\d|"  \
+    "(?<=[a-z])[Bb]rowse\\b|"                                                                      \
+    "^(?:Nokia|NOKIA|SonyEricsson|Ericsson|MOT-|SIE-|SAMSUNG-|Samsung-|SEC-|LG-|LGE-|LG\\d|"       \
+    "Sanyo-|SANYO|SHARP-|Sharp-|PHILIPS-|Philips-|Alcatel-|ALCATEL-|Sagem-|SAGEM-|Panasonic-|"     \
+    "NEC-|KWC-|Vertu|HTC_|ZTE-|Pantech|PANTECH|Audiovox|BenQ|Haier|Lenovo|Amoi|AMOI|BIRD\\.|"      \
+    "DESAY|Ziox|Karbonn|Micromax|Videocon|Spice|Wynncom)[\\w-]*|;FOMA;|(?i:\\bdocomo/\\d)|"        \
+    "^Mozilla/[1-4]\\.\\d+\\w* ?\\[[A-Za-z-]+\\]|"                                                 \
+    "^Mozilla/[1-4]\\.\\d+\\w* \\((?![^)]*compatible)[^)]*; ?[IUN](?:;|\\))"
+
 #define UA_GEN_ENGINE_RE                                                                           \
-    "Opera[/ ]|AppleWebKit|Gecko|Trident/|Presto/|KHTML|MSIE |UP\\.Browser|NetFront|"              \
-    "Obigo|Openwave|MIDP|CLDC|" UA_GEN_CARRIER_RE
+    "Opera[/ ]|AppleWebKit|\\bWebKit/\\d|Gecko|Trident/|Presto/|KHTML|MSIE "                       \
+    "|UP\\.Browser|NetFront|"                                                                      \
+    "Obigo|Openwave|MIDP|CLDC|" UA_GEN_CARRIER_RE "|" UA_GEN_PHONE_RE
 /* UA_GEN_PLATFORM: an operating system or device in the User-Agent's comment,
  * as browsers, web views and apps' own HTTP stacks write it (Apple's
  * CFNetwork/Darwin, Android's Dalvik, consoles' and TVs' names); and any OS
- * uap-core's os_parsers name. */
+ * uap-core's os_parsers name. Rules version 6: the TV platforms OpenTV,
+ * Hybridcast, KreaTV and Panasonic's Viera, and Ubuntu Touch's "(Ubuntu;
+ * Mobile) WebKit/537.36" (so "WebKit/" counts as an engine token too). */
 #define UA_GEN_PLATFORM_RE                                                                         \
     "Windows|Win64|WOW64|Macintosh|Mac OS X|X11|Linux|Android|iPhone|iPad|iPod|iOS|CrOS|"          \
     "CPU OS|Darwin|CFNetwork|Dalvik|BlackBerry|BB10|PlayBook|Symbian|S60|KAIOS|KaiOS|Tizen|"       \
     "webOS|Web0S|PlayStation|Nintendo|Xbox|SMART-TV|SmartTV|HbbTV|CrKey|Roku|AppleTV|tvOS|"        \
     "watchOS|FreeBSD|OpenBSD|NetBSD|SunOS|Solaris|Fuchsia|HarmonyOS|OpenHarmony|Mac OS|"           \
-    "AmigaOS|MorphOS|Haiku|BeOS|RISC OS|OS/2|MIDP|"                                                \
-    "(?i:\\bwin(?:32|64|nt|\\d+)\\b)|" UA_GEN_CARRIER_RE
+    "AmigaOS|MorphOS|Haiku|BeOS|RISC OS|OS/2|MIDP|OpenTV|Hybridcast|KreaTV|Viera|Ubuntu|"          \
+    "(?i:\\bwin(?:32|64|nt|\\d+)\\b)|" UA_GEN_CARRIER_RE "|" UA_GEN_PHONE_RE
 /* UA_GEN_MAIL (rules version 5): a mail client or mail app that names itself
  * a mail program in its product token or comment: "Mail" as a word or the
  * last part of a CamelCase name, "E-mail"/"Email" likewise, or a name that
@@ -143,12 +230,26 @@ enum { F_FAMILY, F_V1, F_V2, F_V3, F_V4, F_BRAND, F_MODEL, F_COUNT };
  * HttpURLConnection document these defaults). Server platforms (plain Linux,
  * BSDs, Solaris, X11) are not a person's device, and a platform word outside a
  * comment is a product's name ("Windows-Update-Agent/10.0"), so neither
- * counts. */
+ * counts. Rules version 6 adds the desktop systems of older and rarer
+ * computers (classic Mac OS and Office for Mac's "(Mac OS/14.0; Desktop;
+ * ...)", AmigaOS, RISC OS, BeOS, Haiku, OS/2, Windows 3.x-XP's "Win16",
+ * "Win98", "win10"), phones' (Maemo, MeeGo, Sailfish, Bada, Windows Phone,
+ * BREW), Roku's documented "Roku/DVP-" and CFNetwork and Dalvik in any
+ * case; outside a comment, a phone's OS with its version as a product
+ * ("YelpWebView/1.5 Android/6.0.1", "App/1 Windows Phone/10.0"), "Android
+ * Application" and Instagram's "Android (SDK/VERSION; ...)", and TV
+ * platforms that name themselves as products (HbbTV's "HbbTV/1.2.1 (...)"
+ * of ETSI TS 102 796, IPTV Forum Japan's "Hybridcast/1.0", Google Cast's
+ * "CrKey/", OpenTV, ARRIS KreaTV, Samsung's "SmartTV/"). */
 #define UA_GEN_DEVICE_RE                                                                           \
     "\\([^)]*(?:Windows|Win64|WOW64|Macintosh|Mac OS X|Android|iPhone|iPad|iPod|iOS|CPU OS|"       \
     "BlackBerry|BB10|PlayBook|Symbian|S60|KAIOS|KaiOS|Tizen|webOS|Web0S|PlayStation|Nintendo|"     \
-    "Xbox|SMART-TV|SmartTV|HbbTV|CrKey|Roku|AppleTV|tvOS|watchOS|HarmonyOS|OpenHarmony)|"          \
-    "\\bCFNetwork/\\d|\\bDalvik/\\d"
+    "Xbox|SMART-TV|SmartTV|HbbTV|CrKey|Roku|AppleTV|tvOS|watchOS|HarmonyOS|OpenHarmony|"           \
+    "Mac ?OS|AmigaOS|MorphOS|RISC OS|BeOS|Haiku|OS/2|Syllable|Maemo|MeeGo|Sailfish|Bada|"          \
+    "Windows Phone|BREW|(?i:\\bwin(?:16|32|64|95|98|nt|me|xp|\\d+)\\b))|"                          \
+    "(?i:\\bCFNetwork/\\d|\\bDalvik/\\d)|\\bRoku\\w*/DVP-|"                                        \
+    "\\b(?:Android|iOS|iPhone OS|Windows Phone)/\\d|\\bAndroid (?:Application|\\(\\d)|"            \
+    "\\b(?:SmartTV|CrKey|HbbTV|Hybridcast|OpenTV|KreaTV)\\b"
 enum {
     UA_GEN_BOT,
     UA_GEN_TOOL,
@@ -578,8 +679,13 @@ static int ua_own_product(const char *s, size_t n)
  * not name and uap-core called a browser or did not know. */
 static void ua_generic(struct homing_ua_parser *p, const char *s, size_t n, struct homing_ua *u)
 {
+    /* uap-core's mail families (uap_families) are its guesses from an
+     * engine's shape ("AppleWebKit/... (KHTML, like Gecko)" without Safari is
+     * its Apple Mail): automation naming itself there is still automation
+     * (rules version 6). */
     if (u->from_rules ||
-        (u->ua_class != HOMING_UA_CLASS_BROWSER && u->ua_class != HOMING_UA_CLASS_NONE))
+        (u->ua_class != HOMING_UA_CLASS_BROWSER && u->ua_class != HOMING_UA_CLASS_NONE &&
+         u->ua_class != HOMING_UA_CLASS_MAIL))
         return;
     size_t a, z;
     uint8_t cl = 0;

@@ -294,9 +294,12 @@ static void test_generic_rules(void **state)
         /* neither engine nor platform */
         {"LinkAuditor/4.0", HOMING_UA_CLASS_NONE, 1},
         {"Mozilla/5.0 (compatible; ExampleResearch/1.0)", HOMING_UA_CLASS_NONE, 1},
-        /* the bare MPP User-Agent, an app's own stack with a platform: not flagged */
+        /* the bare MPP User-Agent, an app's own stack with a platform: not flagged;
+         * since rules version 6 "Mac OS" (Office for Mac's form) is a person's
+         * computer, so the app is decided as a browser (ua-app) */
         {"Mozilla/5.0", HOMING_UA_CLASS_NONE, 0},
-        {"ExampleApp/3.1 (Mac OS/14.4; Desktop; en-US)", HOMING_UA_CLASS_NONE, 0},
+        {"ExampleApp/3.1 (Mac OS/14.4; Desktop; en-US)", HOMING_UA_CLASS_BROWSER, 0},
+        {"ExampleDaemon/3.1 (SunOS 5.11; sparc)", HOMING_UA_CLASS_NONE, 0},
         {"", HOMING_UA_CLASS_NONE, 0},
         /* uap-core's mail family keeps its class */
         {"Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.3.1",
