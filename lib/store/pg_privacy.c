@@ -131,20 +131,13 @@ static int guard_clear(struct pg *p)
     "(lower(address) = $1 OR (left($1, 4) = '" HOMING_SEAL_PREFIX "' AND "                         \
     "left(address, length($1)) = $1))"
 
-struct pv_client {
-    int64_t id;
-    char client[HOMING_ADDR_STR_MAX];
-};
-
-/* One chunk: reads up to HOMING_PRIVACY_CHUNK events' clients first, then
- * rewrites those whose address shrinks, under the truncate guard. */
-static int truncate_chunk(struct pg *p, int64_t from, int64_t upto, unsigned v4, unsigned v6,
-                          struct pv_client *rows, size_t *n_rows, int64_t *changed)
+int pg_privacy_clients(struct homing_store *s, int64_t from, int64_t upto,
+                       struct store_client *rows, size_t cap, size_t *n_rows)
 {
+    struct pg *p = (struct pg *)s;
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT id, client FROM events WHERE id > $2 AND id <= $3 ORDER BY id LIMIT %d",
-             HOMING_PRIVACY_CHUNK);
+             "SELECT id, client FROM events WHERE id > $2 AND id <= $3 ORDER BY id LIMIT %zu", cap);
     PGresult *res;
     int r = run4(p, sql, NULL, from, upto, 0, "reading clients", NULL, &res);
     if (r < 0) return r;
@@ -155,54 +148,23 @@ static int truncate_chunk(struct pg *p, int64_t from, int64_t upto, unsigned v4,
     }
     PQclear(res);
     *n_rows = n;
-    if (n == 0) return 0;
-    if ((r = pg_cmd(p, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
-                    "setting the privacy guard")) < 0)
-        return r;
+    return 0;
+}
+
+int pg_privacy_clients_set(struct homing_store *s, const struct store_client *rows, size_t n,
+                           int64_t *changed)
+{
+    struct pg *p = (struct pg *)s;
+    int r = pg_cmd(p, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
+                   "setting the privacy guard");
     for (size_t i = 0; i < n && r == 0; i++) {
-        char out[HOMING_ADDR_STR_MAX];
-        int cut = store_client_truncate(&p->base, rows[i].client, v4, v6, out);
-        if (cut < 0) r = cut;
-        if (cut <= 0) continue;
         int64_t c = 0;
-        r = run4(p, "UPDATE events SET client = $1 WHERE id = $2", out, rows[i].id, 0, 0,
+        r = run4(p, "UPDATE events SET client = $1 WHERE id = $2", rows[i].client, rows[i].id, 0, 0,
                  "truncating a client address", &c, NULL);
         *changed += c;
     }
     if (r == 0) r = guard_clear(p);
     return r;
-}
-
-int pg_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits, unsigned v6_bits,
-                        int64_t *changed)
-{
-    struct pg *p = (struct pg *)s;
-    struct pv_client *rows = malloc(HOMING_PRIVACY_CHUNK * sizeof *rows);
-    if (!rows) return -ENOMEM;
-    if (upto < 0) upto = INT64_MAX;
-    int64_t total = 0;
-    int r = 0;
-    for (;;) {
-        if ((r = pg_begin(p)) < 0) break;
-        int64_t from = 0;
-        r = pg_cursor_get(s, PG_TRUNCATE_CURSOR, &from);
-        if (r == -ENOENT) r = 0;
-        size_t n = 0;
-        int64_t chunk_changed = 0;
-        if (r == 0) r = truncate_chunk(p, from, upto, v4_bits, v6_bits, rows, &n, &chunk_changed);
-        if (r == 0 && n > 0) r = pg_cursor_set(s, PG_TRUNCATE_CURSOR, rows[n - 1].id);
-        if (r == 0) r = pg_commit(p);
-        if (r < 0) {
-            pg_rollback(p);
-            break;
-        }
-        total += chunk_changed;
-        if (n < HOMING_PRIVACY_CHUNK) break;
-    }
-    free(rows);
-    if (r < 0) return r;
-    *changed = total;
-    return 0;
 }
 
 /* Deletes from table the rows matching where ($1..$4 of run4), after the rows

@@ -119,46 +119,42 @@ fail:
     return r;
 }
 
-struct pq_client {
-    int64_t id;
-    char client[HOMING_ADDR_STR_MAX];
-};
-
-/* One chunk: reads up to HOMING_PRIVACY_CHUNK events first (no statement stays
- * open on events while they change), then rewrites those whose address shrinks. */
-static int pq_truncate_chunk(struct sq *q, int64_t from, int64_t upto, unsigned v4, unsigned v6,
-                             struct pq_client *rows, size_t *n_rows, int64_t *changed)
+int sq_privacy_clients(struct homing_store *s, int64_t from, int64_t upto,
+                       struct store_client *rows, size_t cap, size_t *n_rows)
 {
+    struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = sq_query(q,
                                 "SELECT id, client FROM events WHERE id > ?1 AND id <= ?2 "
                                 "ORDER BY id LIMIT ?3",
-                                "III", from, upto, (int64_t)HOMING_PRIVACY_CHUNK);
+                                "III", from, upto, (int64_t)cap);
     if (!st) return -EIO;
     size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < HOMING_PRIVACY_CHUNK) {
+    int rc = SQLITE_DONE;
+    while (n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         rows[n].id = sqlite3_column_int64(st, 0);
         sq_col_copy(st, 1, rows[n].client, sizeof rows[n].client);
         n++;
     }
-    int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(q, rc, "reading clients");
+    int r = n == cap || rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "reading clients");
     sqlite3_finalize(st);
     if (r < 0) return r;
     *n_rows = n;
-    if (n == 0) return 0;
-    if ((r = pq_exec(q, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
-                     "setting the privacy guard")) < 0)
-        return r;
-    st = sq_prepare(q, "UPDATE events SET client = ?1 WHERE id = ?2");
+    return 0;
+}
+
+int sq_privacy_clients_set(struct homing_store *s, const struct store_client *rows, size_t n,
+                           int64_t *changed)
+{
+    struct sq *q = (struct sq *)s;
+    int r = pq_exec(q, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
+                    "setting the privacy guard");
+    if (r < 0) return r;
+    sqlite3_stmt *st = sq_prepare(q, "UPDATE events SET client = ?1 WHERE id = ?2");
     if (!st) return -EIO;
     for (size_t i = 0; i < n && r == 0; i++) {
-        char out[HOMING_ADDR_STR_MAX];
-        int cut = store_client_truncate(&q->base, rows[i].client, v4, v6, out);
-        if (cut < 0) r = cut;
-        if (cut <= 0) continue;
-        sqlite3_bind_text(st, 1, out, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 1, rows[i].client, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, rows[i].id);
-        rc = sqlite3_step(st);
+        int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             r = sq_fail(q, rc, "truncating a client address");
@@ -168,39 +164,6 @@ static int pq_truncate_chunk(struct sq *q, int64_t from, int64_t upto, unsigned 
     sqlite3_finalize(st);
     if (r == 0) r = pq_guard_clear(q);
     return r;
-}
-
-int sq_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits, unsigned v6_bits,
-                        int64_t *changed)
-{
-    struct sq *q = (struct sq *)s;
-    struct pq_client *rows = malloc(HOMING_PRIVACY_CHUNK * sizeof *rows);
-    if (!rows) return -ENOMEM;
-    if (upto < 0) upto = INT64_MAX;
-    int64_t total = 0;
-    int r = 0;
-    for (;;) {
-        if ((r = sq_begin(q, 1)) < 0) break;
-        int64_t from = 0;
-        r = sq_cursor_get(s, SQ_TRUNCATE_CURSOR, &from);
-        if (r == -ENOENT) r = 0;
-        size_t n = 0;
-        int64_t chunk_changed = 0;
-        if (r == 0)
-            r = pq_truncate_chunk(q, from, upto, v4_bits, v6_bits, rows, &n, &chunk_changed);
-        if (r == 0 && n > 0) r = sq_cursor_set(s, SQ_TRUNCATE_CURSOR, rows[n - 1].id);
-        if (r == 0) r = sq_commit(q);
-        if (r < 0) {
-            sq_rollback(q);
-            break;
-        }
-        total += chunk_changed;
-        if (n < HOMING_PRIVACY_CHUNK) break;
-    }
-    free(rows);
-    if (r < 0) return r;
-    *changed = total;
-    return 0;
 }
 
 /* Deletes from table the rows matching where (parameters ?1 address, ?2

@@ -992,12 +992,59 @@ int homing_store_tracking_get(struct homing_store *s, uint64_t message, int *mes
     return s->ops->tracking_get(s, message, message_mode, modes, n);
 }
 
+/* One chunk of the truncation, in the caller's write transaction: up to
+ * HOMING_PRIVACY_CHUNK events after the cursor read first (no statement stays
+ * open on events while they change), those whose client shrinks rewritten,
+ * the cursor moved to the last one read. *n: events read. */
+static int truncate_chunk(struct homing_store *s, int64_t upto, unsigned v4, unsigned v6,
+                          struct store_client *rows, size_t *n, int64_t *changed)
+{
+    int64_t from = 0;
+    int r = s->ops->cursor_get(s, STORE_TRUNCATE_CURSOR, &from);
+    if (r == -ENOENT) r = 0;
+    if (r == 0) r = s->ops->privacy_clients(s, from, upto, rows, HOMING_PRIVACY_CHUNK, n);
+    if (r < 0 || *n == 0) return r;
+    int64_t last = rows[*n - 1].id;
+    size_t cut = 0; /* rows[0..cut) now hold the rewrites, in place */
+    for (size_t i = 0; i < *n; i++) {
+        char out[HOMING_ADDR_STR_MAX];
+        int c = store_client_truncate(s, rows[i].client, v4, v6, out);
+        if (c < 0) return c;
+        if (c == 0) continue;
+        rows[cut].id = rows[i].id;
+        memcpy(rows[cut].client, out, sizeof out);
+        cut++;
+    }
+    if (cut > 0 && (r = s->ops->privacy_clients_set(s, rows, cut, changed)) < 0) return r;
+    return s->ops->cursor_set(s, STORE_TRUNCATE_CURSOR, last);
+}
+
 int homing_store_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
                                   unsigned v6_bits, int64_t *changed)
 {
     if (!s || v4_bits > 32 || v6_bits > 128) return -EINVAL;
-    int64_t scratch;
-    return s->ops->privacy_truncate(s, upto, v4_bits, v6_bits, changed ? changed : &scratch);
+    struct store_client *rows = malloc(HOMING_PRIVACY_CHUNK * sizeof *rows);
+    if (!rows) return -ENOMEM;
+    if (upto < 0) upto = INT64_MAX;
+    int64_t total = 0;
+    int r = 0;
+    for (;;) {
+        if ((r = s->ops->write_begin(s)) < 0) break;
+        size_t n = 0;
+        int64_t chunk_changed = 0;
+        r = truncate_chunk(s, upto, v4_bits, v6_bits, rows, &n, &chunk_changed);
+        if (r == 0) r = s->ops->write_commit(s);
+        if (r < 0) {
+            s->ops->write_rollback(s);
+            break;
+        }
+        total += chunk_changed;
+        if (n < HOMING_PRIVACY_CHUNK) break;
+    }
+    free(rows);
+    if (r < 0) return r;
+    if (changed) *changed = total;
+    return 0;
 }
 
 /* Other records of the same age as the events retention deletes, derived

@@ -129,6 +129,16 @@ struct store_seal_col {
     enum store_seal_kind kind;
 };
 
+/* An event's client, as stored, for the privacy truncation's chunks. */
+struct store_client {
+    int64_t id;
+    char client[HOMING_ADDR_STR_MAX];
+};
+
+/* The cursor (homing_store_cursor_get) at the last event whose client
+ * homing_store_privacy_truncate has truncated. */
+#define STORE_TRUNCATE_CURSOR "privacy-truncate"
+
 struct store_ops {
     const char *name;
     /* target: the URL without "scheme:" (a bare path for the default backend),
@@ -234,8 +244,19 @@ struct store_ops {
     int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
     int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
                         size_t *n);
-    int (*privacy_truncate)(struct homing_store *s, int64_t upto, unsigned v4_bits,
-                            unsigned v6_bits, int64_t *changed);
+    /* A write transaction around one step of store.c's policy that spans
+     * several operations (a chunk of homing_store_privacy_truncate). */
+    int (*write_begin)(struct homing_store *s);
+    int (*write_commit)(struct homing_store *s);
+    void (*write_rollback)(struct homing_store *s); /* a no-op when none is open */
+    /* In a write transaction: up to cap events with from < id <= upto, by
+     * id, with their clients as stored. */
+    int (*privacy_clients)(struct homing_store *s, int64_t from, int64_t upto,
+                           struct store_client *rows, size_t cap, size_t *n);
+    /* In a write transaction, under the truncate guard: each row's client set
+     * (store.c's truncation); *changed: rows rewritten. */
+    int (*privacy_clients_set)(struct homing_store *s, const struct store_client *rows, size_t n,
+                               int64_t *changed);
     /* aged: the other tables whose rows older than before_us go with the
      * events (store.c's policy), ended by {NULL, NULL}; a table the schema
      * does not have is passed over. */
