@@ -6,6 +6,7 @@
  * capability. Also the _free functions, which do not depend on the backend.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,94 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
     return r;
 }
 
+/* A list row type's sealed fields, for rows_opened: at most
+ * STORE_ROW_SEALED_MAX, each a heap string at an offset in the row, whole
+ * (a recipient address) or text with addresses (with its length at len_at,
+ * or none when len_at is 0: no row type starts with a text's length). */
+#define STORE_ROW_SEALED_MAX 2
+struct store_row_type {
+    size_t size;
+    struct {
+        size_t at, len_at;
+        int text;
+    } sealed[STORE_ROW_SEALED_MAX];
+    size_t nsealed;
+    void (*free)(void *rows, size_t n); /* the list's public free */
+};
+
+/* r, the result of a backend's list of n rows of type t, with the rows'
+ * sealed fields opened; if either fails the rows are freed and *n is 0 (the
+ * caller then sets its list to NULL). */
+static int rows_opened(struct homing_store *s, int r, const struct store_row_type *t, void *rows,
+                       size_t *n)
+{
+    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) {
+        void *row = (char *)rows + i * t->size;
+        for (size_t f = 0; r == 0 && f < t->nsealed; f++) {
+            char **field = (char **)((char *)row + t->sealed[f].at);
+            size_t *len =
+                t->sealed[f].len_at ? (size_t *)((char *)row + t->sealed[f].len_at) : NULL;
+            r = t->sealed[f].text ? store_open_text(s, field, len)
+                                  : store_open_whole(s, field, "recipient address");
+        }
+    }
+    if (r < 0 && rows) {
+        t->free(rows, *n);
+        *n = 0;
+    }
+    return r;
+}
+
+/* The lists whose rows have sealed fields (messages' and events' are opened
+ * by messages_open and store_events_open). */
+static void report_free_rows(void *rows, size_t n)
+{
+    homing_report_free(rows, n);
+}
+static void unmatched_free_rows(void *rows, size_t n)
+{
+    homing_unmatched_free(rows, n);
+}
+static void notifications_free_rows(void *rows, size_t n)
+{
+    homing_notifications_free(rows, n);
+}
+static void deliveries_free_rows(void *rows, size_t n)
+{
+    homing_deliveries_free(rows, n);
+}
+static void grants_free_rows(void *rows, size_t n)
+{
+    homing_grants_free(rows, n);
+}
+/* clang-format off */
+/* Offsets of sealed fields: whole values, texts, a text and its length. */
+#define WHOLE(type, f)           {offsetof(type, f), 0, 0}
+#define TEXT(type, f)            {offsetof(type, f), 0, 1}
+#define TEXT_LEN(type, f, len)   {offsetof(type, f), offsetof(type, len), 1}
+/* clang-format on */
+static const struct store_row_type report_rows = {sizeof(struct homing_report_row),
+                                                  {WHOLE(struct homing_report_row, address)},
+                                                  1,
+                                                  report_free_rows};
+static const struct store_row_type unmatched_rows = {
+    sizeof(struct homing_unmatched),
+    {TEXT(struct homing_unmatched, reason), TEXT_LEN(struct homing_unmatched, raw, raw_len)},
+    2,
+    unmatched_free_rows};
+static const struct store_row_type notification_rows = {
+    sizeof(struct homing_notification),
+    {TEXT(struct homing_notification, text), TEXT(struct homing_notification, payload)},
+    2,
+    notifications_free_rows};
+static const struct store_row_type delivery_rows = {
+    sizeof(struct homing_delivery),
+    {TEXT(struct homing_delivery, n.text), TEXT(struct homing_delivery, n.payload)},
+    2,
+    deliveries_free_rows};
+static const struct store_row_type grant_rows = {
+    sizeof(struct homing_grant), {WHOLE(struct homing_grant, address)}, 1, grants_free_rows};
+
 /* Opens the recipient addresses of n messages in place. */
 static int messages_open(struct homing_store *s, struct homing_message *m, size_t n)
 {
@@ -543,13 +632,7 @@ int homing_store_report(struct homing_store *s, uint64_t message, struct homing_
     *rows = NULL;
     *n = 0;
     int r = s->ops->report(s, message, rows, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
-        r = store_open_whole(s, &(*rows)[i].address, "recipient address");
-    if (r < 0 && *rows) {
-        homing_report_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &report_rows, *rows, n)) < 0) *rows = NULL;
     return r;
 }
 
@@ -718,14 +801,7 @@ int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t li
     *out = NULL;
     *n = 0;
     int r = s->ops->unmatched_list(s, after, limit, with_raw, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
-        if ((r = store_open_text(s, &(*out)[i].reason, NULL)) == 0)
-            r = store_open_text(s, &(*out)[i].raw, &(*out)[i].raw_len);
-    if (r < 0 && *out) {
-        homing_unmatched_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &unmatched_rows, *out, n)) < 0) *out = NULL;
     return r;
 }
 
@@ -843,12 +919,6 @@ int homing_store_notification_add(struct homing_store *s, const struct homing_no
     return r;
 }
 
-static int notification_open(struct homing_store *s, struct homing_notification *v)
-{
-    int r = store_open_text(s, &v->text, NULL);
-    return r == 0 ? store_open_text(s, &v->payload, NULL) : r;
-}
-
 int homing_store_notifications_list(struct homing_store *s, int64_t after, size_t limit,
                                     struct homing_notification **out, size_t *n)
 {
@@ -856,12 +926,7 @@ int homing_store_notifications_list(struct homing_store *s, int64_t after, size_
     *out = NULL;
     *n = 0;
     int r = s->ops->notifications_list(s, after, limit, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) r = notification_open(s, &(*out)[i]);
-    if (r < 0 && *out) {
-        homing_notifications_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &notification_rows, *out, n)) < 0) *out = NULL;
     return r;
 }
 
@@ -900,12 +965,7 @@ int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, siz
     *out = NULL;
     *n = 0;
     int r = s->ops->deliveries_due_fair(s, now_us, per_webhook, limit, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) r = notification_open(s, &(*out)[i].n);
-    if (r < 0 && *out) {
-        homing_deliveries_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &delivery_rows, *out, n)) < 0) *out = NULL;
     return r;
 }
 
@@ -1416,13 +1476,7 @@ int homing_store_grant_list(struct homing_store *s, int64_t document, struct hom
     *out = NULL;
     *n = 0;
     int r = s->ops->grant_list(s, document, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
-        r = store_open_whole(s, &(*out)[i].address, "recipient address");
-    if (r < 0 && *out) {
-        homing_grants_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &grant_rows, *out, n)) < 0) *out = NULL;
     return r;
 }
 
