@@ -770,6 +770,18 @@ static int sig_check(const struct dkim_sig *sig, const struct dkim_key *key,
     return ok;
 }
 
+/* sig_check's answer recorded in sig: passed, or E_BADSIG. 0, or -ENOMEM. */
+static int sig_verdict(struct dkim_sig *sig, const struct dkim_key *key, const unsigned char *hash,
+                       unsigned int hlen, const unsigned char *b, size_t blen)
+{
+    int rc = sig_check(sig, key, hash, hlen, b, blen);
+    if (rc == 1)
+        sig->passed = true;
+    else if (rc == 0)
+        sig->err = E_BADSIG;
+    return rc < 0 ? rc : 0;
+}
+
 /* Verifies sigs[k] whose tags were read without error. */
 static int sig_verify(struct homing_resolver *res, struct dkim_sig *sigs, size_t k, const char *msg,
                       const struct dkim_field *f, size_t nf, size_t body_off, size_t len,
@@ -801,12 +813,7 @@ static int sig_verify(struct homing_resolver *res, struct dkim_sig *sigs, size_t
         if ((unsigned)bhlen != sig->bh_len || memcmp(bh, sig->bh_digest, sig->bh_len) != 0) {
             sig->err = E_BADSIG;
         } else {
-            rc = sig_check(sig, &key, hh, hhlen, b, (size_t)blen);
-            if (rc == 1)
-                sig->passed = true;
-            else if (rc == 0)
-                sig->err = E_BADSIG;
-            rc = rc < 0 ? rc : 0;
+            rc = sig_verdict(sig, &key, hh, hhlen, b, (size_t)blen);
         }
     }
     key_clear(&key);
@@ -982,12 +989,7 @@ int auth_dkim_seal_verify(struct homing_resolver *res, struct dkim_sig *sig, con
     free(co);
     if (rc == 0) {
         sig->processed = true;
-        rc = sig_check(sig, &key, hh, hhlen, b, (size_t)blen);
-        if (rc == 1)
-            sig->passed = true;
-        else if (rc == 0)
-            sig->err = E_BADSIG;
-        rc = rc < 0 ? rc : 0;
+        rc = sig_verdict(sig, &key, hh, hhlen, b, (size_t)blen);
     }
     key_clear(&key);
     return rc;
