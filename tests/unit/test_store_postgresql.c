@@ -341,12 +341,6 @@ static long long differ(struct fixture *f, const char *a, const char *b)
     return n;
 }
 
-#define SQL_HUMAN   "verdict IN ('human', 'proxy-open')"
-#define SQL_MACHINE "verdict IN ('prefetch', 'scanner', 'probe')"
-#define SQL_UNKNOWN "verdict NOT IN ('human', 'proxy-open', 'prefetch', 'scanner', 'probe')"
-#define SQL_CLASS                                                                                  \
-    "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
-
 /* Every counter table of migration 0008 equals a count from scratch of the
  * enrichments, events and recipients it sums. */
 static void check_counters(struct fixture *f)
