@@ -104,6 +104,34 @@ static inline void store_stats_totals_set(struct homing_stats *o, const int64_t 
     o->read_receipts = v[STORE_STATS_REPORTS + 2];
 }
 
+/* A backend's part of a stats operation, which store_stats_run (store_stats.c)
+ * runs in this order: begin (a read snapshot), row of sql_messages (1 value),
+ * states, row of sql_totals, sql_readers and sql_reports (the values of the
+ * enum above), reasons, links, commit; rollback after a failure. Every query
+ * takes the filter q as its first five parameters. */
+struct store_stats_steps {
+    int (*begin)(struct homing_store *s);
+    int (*commit)(struct homing_store *s);
+    void (*rollback)(struct homing_store *s);
+    /* The k integer columns of sql's one row (0 without a row) into v. */
+    int (*row)(struct homing_store *s, const char *sql, const struct homing_message_query *q,
+               int64_t *v, int k, const char *what);
+    /* Each state's count through store_stats_state_add. */
+    int (*states)(struct homing_store *s, const struct homing_message_query *q,
+                  struct homing_stats *o);
+    int (*reasons)(struct homing_store *s, const struct homing_message_query *q,
+                   struct homing_stats *o);
+    int (*links)(struct homing_store *s, const struct homing_message_query *q,
+                 struct homing_stats *o);
+    const char *sql_messages, *sql_totals, *sql_readers, *sql_reports;
+};
+/* A stats operation by st's steps (store_stats.c); o cleared on failure. */
+int store_stats_run(struct homing_store *s, const struct store_stats_steps *st,
+                    const struct homing_message_query *q, struct homing_stats *o);
+/* Adds the count of recipients in state (its member of o, if it has one,
+ * and recipients). */
+void store_stats_state_add(struct homing_stats *o, const char *state, int64_t count);
+
 struct store_stats_put {
     struct store_recipient_add *recipients;
     size_t nrecipients;
