@@ -1495,7 +1495,24 @@ int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t doc
 {
     if (!s || grant < 0 || document < 0 || (grant == 0) == (document == 0)) return -EINVAL;
     if (!s->ops->grant_revoke) return -ENOTSUP;
-    return s->ops->grant_revoke(s, grant, document, revoked);
+    int64_t n = 0;
+    int r = s->ops->grant_revoke(s, grant, document, &n);
+    if (r < 0) return r;
+    if (n == 0) {
+        store_set_error(s, "no grant to revoke");
+        return -ENOENT;
+    }
+    if (revoked) *revoked = n;
+    return 0;
+}
+
+int store_grant_usable(int64_t revoked_us, int64_t expires_us, int64_t max_uses, int64_t uses,
+                       int64_t now_us, int64_t pending)
+{
+    if (revoked_us) return -EKEYREVOKED;
+    if (expires_us && now_us >= expires_us) return -EKEYEXPIRED;
+    if (max_uses && uses + pending >= max_uses) return -EDQUOT;
+    return 0;
 }
 
 int homing_store_grant_check(struct homing_store *s, int64_t grant, uint64_t message,

@@ -326,6 +326,7 @@ struct store_ops {
     int (*grant_add)(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
     int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
                       size_t *n);
+    /* *revoked: grants revoked, 0 when none was (store.c says -ENOENT) */
     int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked);
     int (*grant_check)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
                        int64_t now_us, int64_t pending, struct homing_document **doc);
@@ -429,6 +430,12 @@ int store_seal_legacy_value(struct homing_store *s, enum store_seal_kind kind, c
  * when any changed, 0 when not, or a negative errno. */
 int store_seal_legacy_event(struct homing_store *s, char *client, size_t client_cap, char *from,
                             size_t from_cap, char **detail);
+
+/* Whether a grant's row lets one more download through (homing_store_grant_check's
+ * rule for every backend): 0, -EKEYREVOKED, -EKEYEXPIRED, or -EDQUOT when its
+ * uses and the caller's pending ones reach max_uses (0: no limit). */
+int store_grant_usable(int64_t revoked_us, int64_t expires_us, int64_t max_uses, int64_t uses,
+                       int64_t now_us, int64_t pending);
 
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)
