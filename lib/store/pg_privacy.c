@@ -79,20 +79,6 @@ fail:
 
 /* ---- truncation, retention, forget ---- */
 
-static void forget_count(struct homing_forget_result *out, const char *table, int64_t rows)
-{
-    if (!out || rows <= 0) return;
-    for (size_t i = 0; i < out->n; i++) {
-        if (strcmp(out->t[i].table, table) == 0) {
-            out->t[i].rows += rows;
-            return;
-        }
-    }
-    if (out->n == HOMING_FORGET_TABLES_MAX) return;
-    homing_strlcpy(out->t[out->n].table, table, sizeof out->t[out->n].table);
-    out->t[out->n++].rows = rows;
-}
-
 /* Runs sql with the four parameters every privacy statement may use ($1
  * address text, $2 message, $3 recipient, $4 time; typed, so a statement need
  * not use them all): 0 and the rows it changed in *changed, or an error. */
@@ -200,7 +186,7 @@ static int delete_rows(struct pg *p, const char *table, const char *where, const
         return -E2BIG;
     int64_t n = 0;
     if ((r = run4(p, sql, addr, message, recipient, time_us, "deleting", &n, NULL)) < 0) return r;
-    forget_count(out, table, n);
+    store_forget_count(out, table, n);
     if (deleted) *deleted += n;
     return 0;
 }
@@ -442,14 +428,14 @@ int pg_privacy_forget(struct homing_store *s, const char *plain, const char *loo
                   "state_us = $4, tracking = 'off' WHERE " PG_ADDRESS_IS,
                   addr, 0, 0, homing_now_us(), "forgetting recipients", &c, NULL)) < 0)
         goto fail;
-    forget_count(&res, "recipients", c);
+    store_forget_count(&res, "recipients", c);
     static const char *const blank[] = {
         "UPDATE messages SET sender = NULL WHERE strpos(lower(sender), $1) > 0",
         "UPDATE messages SET subject = NULL WHERE strpos(lower(subject), $1) > 0",
     };
     for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
         if ((r = run4(p, blank[i], plain, 0, 0, 0, "blanking messages", &c, NULL)) < 0) goto fail;
-        forget_count(&res, "messages", c);
+        store_forget_count(&res, "messages", c);
     }
     if ((r = pg_commit(p)) < 0) goto fail;
     free(pairs);

@@ -35,21 +35,6 @@ static int pq_guard_clear(struct sq *q)
     return pq_exec(q, "DELETE FROM privacy_guard", "clearing the privacy guard");
 }
 
-/* Counts changed rows of one table in the forget result. */
-static void pq_count(struct homing_forget_result *out, const char *table, int64_t rows)
-{
-    if (!out || rows <= 0) return;
-    for (size_t i = 0; i < out->n; i++) {
-        if (strcmp(out->t[i].table, table) == 0) {
-            out->t[i].rows += rows;
-            return;
-        }
-    }
-    if (out->n == HOMING_FORGET_TABLES_MAX) return;
-    homing_strlcpy(out->t[out->n].table, table, sizeof out->t[out->n].table);
-    out->t[out->n++].rows = rows;
-}
-
 static int tracking_parse_col(sqlite3_stmt *st, int i)
 {
     const char *t = (const char *)sqlite3_column_text(st, i);
@@ -208,7 +193,7 @@ static int pq_delete(struct sq *q, const char *table, const char *where, const c
     if (sqlite3_bind_parameter_count(st) >= 4) sqlite3_bind_int64(st, 4, time_us);
     if ((r = sq_run_final(q, st, "deleting")) < 0) return r;
     int64_t n = sqlite3_changes(q->db);
-    pq_count(out, table, n);
+    store_forget_count(out, table, n);
     if (deleted) *deleted += n;
     return 0;
 }
@@ -452,7 +437,7 @@ int sq_privacy_forget(struct homing_store *s, const char *plain, const char *loo
                      "state_us = ?2, tracking = 'off' WHERE " SQ_ADDRESS_IS,
                      "tI", addr, homing_now_us())) < 0)
         goto fail;
-    pq_count(&res, "recipients", sqlite3_changes(q->db));
+    store_forget_count(&res, "recipients", sqlite3_changes(q->db));
     static const char *const blank[] = {
         "UPDATE messages SET sender = NULL WHERE instr(lower(sender), ?1) > 0",
         "UPDATE messages SET subject = NULL WHERE instr(lower(subject), ?1) > 0",
@@ -461,7 +446,7 @@ int sq_privacy_forget(struct homing_store *s, const char *plain, const char *loo
         if (!(st = sq_prepare(q, blank[i]))) goto fail_io;
         sqlite3_bind_text(st, 1, plain, -1, SQLITE_STATIC);
         if ((r = sq_run_final(q, st, "blanking messages")) < 0) goto fail;
-        pq_count(&res, "messages", sqlite3_changes(q->db));
+        store_forget_count(&res, "messages", sqlite3_changes(q->db));
     }
     if ((r = sq_commit(q)) < 0) goto fail;
     free(pairs);

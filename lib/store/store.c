@@ -18,6 +18,7 @@
 #include "homing/seal.h"
 #include "homing/store.h"
 #include "homing/store_engine.h"
+#include "homing/util.h"
 #include "lib/store/store_int.h"
 
 void store_set_error(struct homing_store *s, const char *fmt, ...)
@@ -1148,6 +1149,20 @@ static const char *const forget_keep[] = {
     "api_keys", "webhooks",   "links",    "event_rollups", "cursors",
     NULL,
 };
+
+void store_forget_count(struct homing_forget_result *out, const char *table, int64_t rows)
+{
+    if (!out || rows <= 0) return;
+    for (size_t i = 0; i < out->n; i++) {
+        if (strcmp(out->t[i].table, table) == 0) {
+            out->t[i].rows += rows;
+            return;
+        }
+    }
+    if (out->n == HOMING_FORGET_TABLES_MAX) return;
+    homing_strlcpy(out->t[out->n].table, table, sizeof out->t[out->n].table);
+    out->t[out->n++].rows = rows;
+}
 
 int homing_store_privacy_forget(struct homing_store *s, const char *address,
                                 struct homing_forget_result *out)

@@ -437,6 +437,10 @@ int store_seal_legacy_event(struct homing_store *s, char *client, size_t client_
 int store_grant_usable(int64_t revoked_us, int64_t expires_us, int64_t max_uses, int64_t uses,
                        int64_t now_us, int64_t pending);
 
+/* Adds rows changed in table to a forget result (out may be NULL; a table
+ * past HOMING_FORGET_TABLES_MAX is not counted). */
+void store_forget_count(struct homing_forget_result *out, const char *table, int64_t rows);
+
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
