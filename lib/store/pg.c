@@ -552,12 +552,12 @@ static int pg_write_begin(struct homing_store *s)
     return pg_begin((struct pg *)s);
 }
 
-static int pg_write_commit(struct homing_store *s)
+int pg_store_commit(struct homing_store *s)
 {
     return pg_commit((struct pg *)s);
 }
 
-static void pg_write_rollback(struct homing_store *s)
+void pg_store_rollback(struct homing_store *s)
 {
     pg_rollback((struct pg *)s);
 }
@@ -615,8 +615,8 @@ static const struct store_ops pg_ops = {
     .tracking_set = pg_tracking_set,
     .tracking_get = pg_tracking_get,
     .write_begin = pg_write_begin,
-    .write_commit = pg_write_commit,
-    .write_rollback = pg_write_rollback,
+    .write_commit = pg_store_commit,
+    .write_rollback = pg_store_rollback,
     .privacy_clients = pg_privacy_clients,
     .privacy_clients_set = pg_privacy_clients_set,
     .privacy_retention = pg_privacy_retention,

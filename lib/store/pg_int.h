@@ -173,6 +173,9 @@ int pg_begin(struct pg *p);
 int pg_begin_read(struct pg *p); /* one snapshot for several queries */
 int pg_commit(struct pg *p);
 void pg_rollback(struct pg *p);
+/* pg_commit and pg_rollback through the public handle (store_ops, steps). */
+int pg_store_commit(struct homing_store *s);
+void pg_store_rollback(struct homing_store *s);
 /* Maps a failed result (or a connection failure when res is NULL) to a
  * negative errno and records the message. */
 int pg_fail(struct pg *p, const PGresult *res, const char *what);

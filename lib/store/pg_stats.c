@@ -235,20 +235,10 @@ static int stats_begin(struct homing_store *s)
     return pg_begin_read((struct pg *)s);
 }
 
-static int stats_commit(struct homing_store *s)
-{
-    return pg_commit((struct pg *)s);
-}
-
-static void stats_rollback(struct homing_store *s)
-{
-    pg_rollback((struct pg *)s);
-}
-
 static const struct store_stats_steps stats_steps = {
     .begin = stats_begin,
-    .commit = stats_commit,
-    .rollback = stats_rollback,
+    .commit = pg_store_commit,
+    .rollback = pg_store_rollback,
     .row = stats_row,
     .states = stats_states,
     .reasons = stats_reasons,
