@@ -37,13 +37,7 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof *f);
     if (!f) return -1;
     strcpy(f->dir, "/tmp/homing-test-privacy-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    if (store_test_url(f->dir, "homing", f->db, sizeof f->db) < 0) return -1;
-    char err[256];
-    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) {
-        fprintf(stderr, "open: %s\n", err);
-        return -1;
-    }
+    if (store_test_make(f->dir, "homing", f->db, sizeof f->db, &f->s) < 0) return -1;
     const char *rcpts[] = {"bob@example.net", "carol@example.net"};
     struct homing_message_spec m = {
         .subject = "hello", .sender = "alice@example.org", .recipients = rcpts, .n_recipients = 2};
@@ -55,12 +49,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    homing_store_close(f->s);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    int r = store_test_drop(f->s, f->dir);
     free(f);
-    return 0;
+    return r;
 }
 
 static void add_event(struct fx *f, int64_t t, const char *kind, uint32_t rcpt, const char *client,
