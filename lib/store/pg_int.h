@@ -265,6 +265,9 @@ int pg_privacy_clients(struct homing_store *s, int64_t from, int64_t upto,
                        struct store_client *rows, size_t cap, size_t *n);
 int pg_privacy_clients_set(struct homing_store *s, const struct store_client *rows, size_t n,
                            int64_t *changed);
+int pg_privacy_fks(struct homing_store *s, const char *table, struct store_fk **out, size_t *n);
+int pg_privacy_delete(struct homing_store *s, const char *sql, const struct store_del *a,
+                      int64_t *n);
 int pg_privacy_retention(struct homing_store *s, int64_t before_us, const struct store_aged *aged,
                          int64_t *rolled, int64_t *deleted);
 int pg_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,

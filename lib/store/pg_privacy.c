@@ -153,15 +153,10 @@ int pg_privacy_clients_set(struct homing_store *s, const struct store_client *ro
     return r;
 }
 
-/* Deletes from table the rows matching where ($1..$4 of run4), after the rows
- * of other tables whose foreign keys point at them. */
-static int delete_rows(struct pg *p, const char *table, const char *where, const char *addr,
-                       int64_t message, int64_t recipient, int64_t time_us, int depth,
-                       struct homing_forget_result *out, int64_t *deleted)
+int pg_privacy_fks(struct homing_store *s, const char *table, struct store_fk **out, size_t *n)
 {
-    if (depth > PG_FK_DEPTH) return -ELOOP;
     PGresult *fk;
-    int r = run4(p,
+    int r = run4((struct pg *)s,
                  "SELECT c.conrelid::regclass::text, quote_ident(a.attname), "
                  "quote_ident(af.attname) FROM pg_constraint c "
                  "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
@@ -169,26 +164,36 @@ static int delete_rows(struct pg *p, const char *table, const char *where, const
                  "WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident($1))",
                  table, 0, 0, 0, "reading foreign keys", NULL, &fk);
     if (r < 0) return r;
-    for (int i = 0; r == 0 && i < PQntuples(fk); i++) {
-        char sub[PG_SQL_MAX];
-        if (snprintf(sub, sizeof sub, "%s IN (SELECT %s FROM \"%s\" WHERE %s)",
-                     PQgetvalue(fk, i, 1), PQgetvalue(fk, i, 2), table, where) >= (int)sizeof sub) {
-            r = -E2BIG;
-            break;
-        }
-        r = delete_rows(p, PQgetvalue(fk, i, 0), sub, addr, message, recipient, time_us, depth + 1,
-                        out, NULL);
+    size_t rows = (size_t)PQntuples(fk);
+    struct store_fk *arr = rows ? calloc(rows, sizeof *arr) : NULL;
+    if (rows && !arr) r = -ENOMEM;
+    for (size_t i = 0; r == 0 && i < rows; i++) {
+        pg_copy(fk, (int)i, 0, arr[i].child, sizeof arr[i].child);
+        pg_copy(fk, (int)i, 1, arr[i].column, sizeof arr[i].column);
+        pg_copy(fk, (int)i, 2, arr[i].parent, sizeof arr[i].parent);
     }
     PQclear(fk);
     if (r < 0) return r;
-    char sql[PG_SQL_MAX];
-    if (snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s", table, where) >= (int)sizeof sql)
-        return -E2BIG;
-    int64_t n = 0;
-    if ((r = run4(p, sql, addr, message, recipient, time_us, "deleting", &n, NULL)) < 0) return r;
-    store_forget_count(out, table, n);
-    if (deleted) *deleted += n;
+    *out = arr;
+    *n = rows;
     return 0;
+}
+
+int pg_privacy_delete(struct homing_store *s, const char *sql, const struct store_del *a,
+                      int64_t *n)
+{
+    return run4((struct pg *)s, sql, a->addr, a->message, a->recipient, a->time_us, "deleting", n,
+                NULL);
+}
+
+/* Deletes from table the rows matching where ($1..$4 of run4), after the rows
+ * of other tables whose foreign keys point at them (store_delete_cascade). */
+static int delete_rows(struct pg *p, const char *table, const char *where, const char *addr,
+                       int64_t message, int64_t recipient, int64_t time_us, int depth,
+                       struct homing_forget_result *out, int64_t *deleted)
+{
+    const struct store_del a = {addr, message, recipient, time_us};
+    return store_delete_cascade(&p->base, table, where, &a, PG_FK_DEPTH - depth, out, deleted);
 }
 
 static int table_exists(struct pg *p, const char *table, int *exists)

@@ -151,14 +151,9 @@ int sq_privacy_clients_set(struct homing_store *s, const struct store_client *ro
     return r;
 }
 
-/* Deletes from table the rows matching where (parameters ?1 address, ?2
- * message, ?3 recipient, ?4 time), after the rows of other tables whose
- * foreign keys point at them, so foreign_keys = ON never refuses it. */
-static int pq_delete(struct sq *q, const char *table, const char *where, const char *addr,
-                     int64_t message, int64_t recipient, int64_t time_us, int depth,
-                     struct homing_forget_result *out, int64_t *deleted)
+int sq_privacy_fks(struct homing_store *s, const char *table, struct store_fk **out, size_t *n)
 {
-    if (depth > PQ_FK_DEPTH) return -ELOOP;
+    struct sq *q = (struct sq *)s;
     sqlite3_stmt *fk =
         sq_query(q,
                  "SELECT m.name, p.\"from\", coalesce(p.\"to\", 'rowid') FROM sqlite_master m, "
@@ -166,36 +161,56 @@ static int pq_delete(struct sq *q, const char *table, const char *where, const c
                  "AND p.seq = 0",
                  "t", table);
     if (!fk) return -EIO;
+    struct store_fk *arr = NULL;
+    size_t cap = 0, used = 0;
     int rc, r = 0;
-    while (r == 0 && (rc = sqlite3_step(fk)) == SQLITE_ROW) {
-        char child[128], from[128], to[128], sub[PQ_SQL_MAX];
-        sq_col_copy(fk, 0, child, sizeof child);
+    while ((rc = sqlite3_step(fk)) == SQLITE_ROW) {
+        if ((r = sq_grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        struct store_fk *k = &arr[used++];
+        char from[128], to[128];
+        sq_col_copy(fk, 0, k->child, sizeof k->child);
         sq_col_copy(fk, 1, from, sizeof from);
         sq_col_copy(fk, 2, to, sizeof to);
-        if (snprintf(sub, sizeof sub, "\"%s\" IN (SELECT \"%s\" FROM \"%s\" WHERE %s)", from, to,
-                     table, where) >= (int)sizeof sub)
-            r = -E2BIG;
-        else
-            r = pq_delete(q, child, sub, addr, message, recipient, time_us, depth + 1, out, NULL);
+        snprintf(k->column, sizeof k->column, "\"%s\"", from);
+        snprintf(k->parent, sizeof k->parent, "\"%s\"", to);
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "reading foreign keys");
     sqlite3_finalize(fk);
-    if (r < 0) return r;
-    char sql[PQ_SQL_MAX];
-    if (snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s", table, where) >= (int)sizeof sql)
-        return -E2BIG;
+    if (r < 0) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+int sq_privacy_delete(struct homing_store *s, const char *sql, const struct store_del *a,
+                      int64_t *n)
+{
+    struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = sq_prepare(q, sql);
     if (!st) return -EIO;
     /* a WHERE need not use every parameter: unused ones stay unbound */
-    if (sqlite3_bind_parameter_count(st) >= 1) sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-    if (sqlite3_bind_parameter_count(st) >= 2) sqlite3_bind_int64(st, 2, message);
-    if (sqlite3_bind_parameter_count(st) >= 3) sqlite3_bind_int64(st, 3, recipient);
-    if (sqlite3_bind_parameter_count(st) >= 4) sqlite3_bind_int64(st, 4, time_us);
-    if ((r = sq_run_final(q, st, "deleting")) < 0) return r;
-    int64_t n = sqlite3_changes(q->db);
-    store_forget_count(out, table, n);
-    if (deleted) *deleted += n;
-    return 0;
+    int np = sqlite3_bind_parameter_count(st);
+    if (np >= 1) sqlite3_bind_text(st, 1, a->addr, -1, SQLITE_STATIC);
+    if (np >= 2) sqlite3_bind_int64(st, 2, a->message);
+    if (np >= 3) sqlite3_bind_int64(st, 3, a->recipient);
+    if (np >= 4) sqlite3_bind_int64(st, 4, a->time_us);
+    int r = sq_run_final(q, st, "deleting");
+    if (r == 0) *n = sqlite3_changes(q->db);
+    return r;
+}
+
+/* Deletes from table the rows matching where (parameters ?1 address, ?2
+ * message, ?3 recipient, ?4 time), after the rows of other tables whose
+ * foreign keys point at them (store_delete_cascade). */
+static int pq_delete(struct sq *q, const char *table, const char *where, const char *addr,
+                     int64_t message, int64_t recipient, int64_t time_us, int depth,
+                     struct homing_forget_result *out, int64_t *deleted)
+{
+    const struct store_del a = {addr, message, recipient, time_us};
+    return store_delete_cascade(&q->base, table, where, &a, PQ_FK_DEPTH - depth, out, deleted);
 }
 
 static int pq_table_exists(struct sq *q, const char *table, int *exists)

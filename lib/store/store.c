@@ -1164,6 +1164,34 @@ void store_forget_count(struct homing_forget_result *out, const char *table, int
     out->t[out->n++].rows = rows;
 }
 
+int store_delete_cascade(struct homing_store *s, const char *table, const char *where,
+                         const struct store_del *a, int depth, struct homing_forget_result *out,
+                         int64_t *deleted)
+{
+    if (depth < 0) return -ELOOP;
+    struct store_fk *fks = NULL;
+    size_t nfk = 0;
+    int r = s->ops->privacy_fks(s, table, &fks, &nfk);
+    for (size_t i = 0; r == 0 && i < nfk; i++) {
+        char sub[STORE_DELETE_SQL_MAX];
+        if (snprintf(sub, sizeof sub, "%s IN (SELECT %s FROM \"%s\" WHERE %s)", fks[i].column,
+                     fks[i].parent, table, where) >= (int)sizeof sub)
+            r = -E2BIG;
+        else
+            r = store_delete_cascade(s, fks[i].child, sub, a, depth - 1, out, NULL);
+    }
+    free(fks);
+    if (r < 0) return r;
+    char sql[STORE_DELETE_SQL_MAX];
+    if (snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s", table, where) >= (int)sizeof sql)
+        return -E2BIG;
+    int64_t n = 0;
+    if ((r = s->ops->privacy_delete(s, sql, a, &n)) < 0) return r;
+    store_forget_count(out, table, n);
+    if (deleted) *deleted += n;
+    return 0;
+}
+
 int homing_store_privacy_forget(struct homing_store *s, const char *address,
                                 struct homing_forget_result *out)
 {

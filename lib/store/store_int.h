@@ -167,6 +167,20 @@ struct store_client {
  * homing_store_privacy_truncate has truncated. */
 #define STORE_TRUNCATE_CURSOR "privacy-truncate"
 
+/* A foreign key of child pointing at another table: its column and the
+ * column it references, each as the backend's SQL writes it (quoted). */
+#define STORE_NAME_MAX 132 /* bytes of a table or quoted column name */
+struct store_fk {
+    char child[STORE_NAME_MAX], column[STORE_NAME_MAX], parent[STORE_NAME_MAX];
+};
+
+/* The four parameters every privacy delete may use: 1 an address (text),
+ * 2 a message, 3 a recipient, 4 a time (the backend's placeholders). */
+struct store_del {
+    const char *addr;
+    int64_t message, recipient, time_us;
+};
+
 struct store_ops {
     const char *name;
     /* target: the URL without "scheme:" (a bare path for the default backend),
@@ -285,6 +299,13 @@ struct store_ops {
      * (store.c's truncation); *changed: rows rewritten. */
     int (*privacy_clients_set)(struct homing_store *s, const struct store_client *rows, size_t n,
                                int64_t *changed);
+    /* The foreign keys of other tables pointing at table (their first
+     * column): malloc'd, for store_delete_cascade. */
+    int (*privacy_fks)(struct homing_store *s, const char *table, struct store_fk **out, size_t *n);
+    /* Runs a DELETE built by store_delete_cascade with a's four parameters
+     * (those it names); *n: rows deleted. */
+    int (*privacy_delete)(struct homing_store *s, const char *sql, const struct store_del *a,
+                          int64_t *n);
     /* aged: the other tables whose rows older than before_us go with the
      * events (store.c's policy), ended by {NULL, NULL}; a table the schema
      * does not have is passed over. */
@@ -440,6 +461,16 @@ int store_grant_usable(int64_t revoked_us, int64_t expires_us, int64_t max_uses,
 /* Adds rows changed in table to a forget result (out may be NULL; a table
  * past HOMING_FORGET_TABLES_MAX is not counted). */
 void store_forget_count(struct homing_forget_result *out, const char *table, int64_t rows);
+
+#define STORE_DELETE_SQL_MAX 4096 /* bytes of a statement store_delete_cascade builds */
+/* Deletes from table the rows matching where (parameters of a), after the
+ * rows of other tables whose foreign keys point at them, following up to
+ * depth levels of keys (-ELOOP beyond): the one order of a privacy delete
+ * for every backend, so that enforced foreign keys never refuse it. Counts
+ * into out (may be NULL) and adds table's rows to *deleted (may be NULL). */
+int store_delete_cascade(struct homing_store *s, const char *table, const char *where,
+                         const struct store_del *a, int depth, struct homing_forget_result *out,
+                         int64_t *deleted);
 
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)
