@@ -279,20 +279,32 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
     return r;
 }
 
-/* A list row type's sealed fields, for rows_opened: at most
- * STORE_ROW_SEALED_MAX, each a heap string at an offset in the row, whole
- * (a recipient address) or text with addresses (with its length at len_at,
- * or none when len_at is 0: no row type starts with a text's length). */
+/* A list row type: its size, its heap strings (freed by rows_free, at most
+ * STORE_ROW_HEAP_MAX) and those of them that are sealed (opened by
+ * rows_opened, at most STORE_ROW_SEALED_MAX): whole (a recipient address)
+ * or text with addresses, with its length at len_at (0: none; no row type
+ * starts with a text's length). Offsets into the row. */
+#define STORE_ROW_HEAP_MAX   5
 #define STORE_ROW_SEALED_MAX 2
 struct store_row_type {
     size_t size;
+    size_t heap[STORE_ROW_HEAP_MAX], nheap;
     struct {
         size_t at, len_at;
         int text;
     } sealed[STORE_ROW_SEALED_MAX];
     size_t nsealed;
-    void (*free)(void *rows, size_t n); /* the list's public free */
 };
+
+/* Frees n rows of type t and their heap strings (rows may be NULL). */
+static void rows_free(const struct store_row_type *t, void *rows, size_t n)
+{
+    if (!rows) return;
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < t->nheap; f++)
+            free(*(char **)((char *)rows + i * t->size + t->heap[f]));
+    free(rows);
+}
 
 /* r, the result of a backend's list of n rows of type t, with the rows'
  * sealed fields opened; if either fails the rows are freed and *n is 0 (the
@@ -311,7 +323,7 @@ static int rows_opened(struct homing_store *s, int r, const struct store_row_typ
         }
     }
     if (r < 0 && rows) {
-        t->free(rows, *n);
+        rows_free(t, rows, *n);
         *n = 0;
     }
     return r;
@@ -319,53 +331,52 @@ static int rows_opened(struct homing_store *s, int r, const struct store_row_typ
 
 /* The lists whose rows have sealed fields (messages' and events' are opened
  * by messages_open and store_events_open). */
-static void report_free_rows(void *rows, size_t n)
-{
-    homing_report_free(rows, n);
-}
-static void unmatched_free_rows(void *rows, size_t n)
-{
-    homing_unmatched_free(rows, n);
-}
-static void notifications_free_rows(void *rows, size_t n)
-{
-    homing_notifications_free(rows, n);
-}
-static void deliveries_free_rows(void *rows, size_t n)
-{
-    homing_deliveries_free(rows, n);
-}
-static void grants_free_rows(void *rows, size_t n)
-{
-    homing_grants_free(rows, n);
-}
+#define AT(type, f) offsetof(type, f)
 /* clang-format off */
-/* Offsets of sealed fields: whole values, texts, a text and its length. */
-#define WHOLE(type, f)           {offsetof(type, f), 0, 0}
-#define TEXT(type, f)            {offsetof(type, f), 0, 1}
-#define TEXT_LEN(type, f, len)   {offsetof(type, f), offsetof(type, len), 1}
+#define WHOLE(type, f)         {AT(type, f), 0, 0}
+#define TEXT(type, f)          {AT(type, f), 0, 1}
+#define TEXT_LEN(type, f, len) {AT(type, f), AT(type, len), 1}
 /* clang-format on */
-static const struct store_row_type report_rows = {sizeof(struct homing_report_row),
-                                                  {WHOLE(struct homing_report_row, address)},
-                                                  1,
-                                                  report_free_rows};
+static const struct store_row_type report_rows = {
+    .size = sizeof(struct homing_report_row),
+    .heap = {AT(struct homing_report_row, address), AT(struct homing_report_row, state)},
+    .nheap = 2,
+    .sealed = {WHOLE(struct homing_report_row, address)},
+    .nsealed = 1,
+};
 static const struct store_row_type unmatched_rows = {
-    sizeof(struct homing_unmatched),
-    {TEXT(struct homing_unmatched, reason), TEXT_LEN(struct homing_unmatched, raw, raw_len)},
-    2,
-    unmatched_free_rows};
+    .size = sizeof(struct homing_unmatched),
+    .heap = {AT(struct homing_unmatched, source), AT(struct homing_unmatched, kind),
+             AT(struct homing_unmatched, reason), AT(struct homing_unmatched, raw)},
+    .nheap = 4,
+    .sealed = {TEXT(struct homing_unmatched, reason),
+               TEXT_LEN(struct homing_unmatched, raw, raw_len)},
+    .nsealed = 2,
+};
 static const struct store_row_type notification_rows = {
-    sizeof(struct homing_notification),
-    {TEXT(struct homing_notification, text), TEXT(struct homing_notification, payload)},
-    2,
-    notifications_free_rows};
+    .size = sizeof(struct homing_notification),
+    .heap = {AT(struct homing_notification, reader), AT(struct homing_notification, text),
+             AT(struct homing_notification, payload)},
+    .nheap = 3,
+    .sealed = {TEXT(struct homing_notification, text), TEXT(struct homing_notification, payload)},
+    .nsealed = 2,
+};
 static const struct store_row_type delivery_rows = {
-    sizeof(struct homing_delivery),
-    {TEXT(struct homing_delivery, n.text), TEXT(struct homing_delivery, n.payload)},
-    2,
-    deliveries_free_rows};
+    .size = sizeof(struct homing_delivery),
+    .heap = {AT(struct homing_delivery, url), AT(struct homing_delivery, secret),
+             AT(struct homing_delivery, n.reader), AT(struct homing_delivery, n.text),
+             AT(struct homing_delivery, n.payload)},
+    .nheap = 5,
+    .sealed = {TEXT(struct homing_delivery, n.text), TEXT(struct homing_delivery, n.payload)},
+    .nsealed = 2,
+};
 static const struct store_row_type grant_rows = {
-    sizeof(struct homing_grant), {WHOLE(struct homing_grant, address)}, 1, grants_free_rows};
+    .size = sizeof(struct homing_grant),
+    .heap = {AT(struct homing_grant, document_name), AT(struct homing_grant, address)},
+    .nheap = 2,
+    .sealed = {WHOLE(struct homing_grant, address)},
+    .nsealed = 1,
+};
 
 /* Opens the recipient addresses of n messages in place. */
 static int messages_open(struct homing_store *s, struct homing_message *m, size_t n)
@@ -639,12 +650,7 @@ int homing_store_report(struct homing_store *s, uint64_t message, struct homing_
 
 void homing_report_free(struct homing_report_row *rows, size_t n)
 {
-    if (!rows) return;
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].address);
-        free(rows[i].state);
-    }
-    free(rows);
+    rows_free(&report_rows, rows, n);
 }
 
 int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
@@ -808,14 +814,7 @@ int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t li
 
 void homing_unmatched_free(struct homing_unmatched *u, size_t n)
 {
-    if (!u) return;
-    for (size_t i = 0; i < n; i++) {
-        free(u[i].source);
-        free(u[i].kind);
-        free(u[i].reason);
-        free(u[i].raw);
-    }
-    free(u);
+    rows_free(&unmatched_rows, u, n);
 }
 
 static int sync_name_ok(const char *name)
@@ -931,18 +930,9 @@ int homing_store_notifications_list(struct homing_store *s, int64_t after, size_
     return r;
 }
 
-static void notification_fields_free(struct homing_notification *v)
-{
-    free(v->reader);
-    free(v->text);
-    free(v->payload);
-}
-
 void homing_notifications_free(struct homing_notification *v, size_t n)
 {
-    if (!v) return;
-    for (size_t i = 0; i < n; i++) notification_fields_free(&v[i]);
-    free(v);
+    rows_free(&notification_rows, v, n);
 }
 
 int homing_store_notifications_last(struct homing_store *s, int64_t *id)
@@ -972,13 +962,7 @@ int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, siz
 
 void homing_deliveries_free(struct homing_delivery *d, size_t n)
 {
-    if (!d) return;
-    for (size_t i = 0; i < n; i++) {
-        free(d[i].url);
-        free(d[i].secret);
-        notification_fields_free(&d[i].n);
-    }
-    free(d);
+    rows_free(&delivery_rows, d, n);
 }
 
 int homing_store_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook,
@@ -1525,12 +1509,7 @@ int homing_store_grant_list(struct homing_store *s, int64_t document, struct hom
 
 void homing_grants_free(struct homing_grant *g, size_t n)
 {
-    if (!g) return;
-    for (size_t i = 0; i < n; i++) {
-        free(g[i].document_name);
-        free(g[i].address);
-    }
-    free(g);
+    rows_free(&grant_rows, g, n);
 }
 
 int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t document,
