@@ -329,8 +329,8 @@ static int rows_opened(struct homing_store *s, int r, const struct store_row_typ
     return r;
 }
 
-/* The lists whose rows have sealed fields (messages' and events' are opened
- * by messages_open and store_events_open). */
+/* The row types of the lists the store returns (messages and events are
+ * opened by messages_open and store_events_open, and freed by their own). */
 #define AT(type, f) offsetof(type, f)
 /* clang-format off */
 #define WHOLE(type, f)         {AT(type, f), 0, 0}
@@ -369,6 +369,19 @@ static const struct store_row_type delivery_rows = {
     .nheap = 5,
     .sealed = {TEXT(struct homing_delivery, n.text), TEXT(struct homing_delivery, n.payload)},
     .nsealed = 2,
+};
+/* lists without sealed fields */
+static const struct store_row_type webhook_rows = {
+    .size = sizeof(struct homing_webhook),
+    .heap = {AT(struct homing_webhook, url), AT(struct homing_webhook, events),
+             AT(struct homing_webhook, secret)},
+    .nheap = 3,
+};
+static const struct store_row_type document_rows = {
+    .size = sizeof(struct homing_document),
+    .heap = {AT(struct homing_document, name), AT(struct homing_document, media_type),
+             AT(struct homing_document, file)},
+    .nheap = 3,
 };
 static const struct store_row_type grant_rows = {
     .size = sizeof(struct homing_grant),
@@ -891,13 +904,7 @@ int homing_store_webhook_disable(struct homing_store *s, int64_t id)
 
 void homing_webhooks_free(struct homing_webhook *w, size_t n)
 {
-    if (!w) return;
-    for (size_t i = 0; i < n; i++) {
-        free(w[i].url);
-        free(w[i].events);
-        free(w[i].secret);
-    }
-    free(w);
+    rows_free(&webhook_rows, w, n);
 }
 
 int homing_store_notification_add(struct homing_store *s, const struct homing_notification_spec *n,
@@ -1476,13 +1483,7 @@ int homing_store_document_set_digest(struct homing_store *s, int64_t id, const c
 
 void homing_documents_free(struct homing_document *d, size_t n)
 {
-    if (!d) return;
-    for (size_t i = 0; i < n; i++) {
-        free(d[i].name);
-        free(d[i].media_type);
-        free(d[i].file);
-    }
-    free(d);
+    rows_free(&document_rows, d, n);
 }
 
 int homing_store_grant_add(struct homing_store *s, const struct homing_grant_spec *g,
