@@ -984,15 +984,37 @@ static const char *rp_reason_aup(const char *t, size_t n)
     return NULL;
 }
 
+/* A provider's code in a reply and the reason it names. */
+struct rp_code {
+    const char *code; /* lower-case, as written */
+    const char *reason;
+};
+
+/* The reason of the first of codes[0..n) (in their order) standing in t as a
+ * word: after the start or a byte of before, and before the end or a byte
+ * that is neither a lower-case letter nor one of word. */
+static const char *rp_code_word(const char *t, size_t n, const struct rp_code *codes, size_t ncodes,
+                                const char *before, const char *word)
+{
+    for (size_t i = 0; i < ncodes; i++) {
+        const char *c = codes[i].code;
+        size_t cl = strlen(c);
+        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), c, cl)) != NULL; q++) {
+            bool pre = q == t || (q[-1] && strchr(before, q[-1]));
+            bool post = q + cl == t + n ||
+                        !((q[cl] >= 'a' && q[cl] <= 'z') || (q[cl] && strchr(word, q[cl])));
+            if (pre && post) return codes[i].reason;
+        }
+    }
+    return NULL;
+}
+
 /* Outlook.com (Hotmail) names the cause of a refusal with a code in the
  * reply, as its postmaster troubleshooting page documents them: SC-001 to
  * SC-004, DY-001, DY-002, OU-001, OU-002 refuse the sending IP (reputation,
  * namespace mining, open proxy, complaints, dynamic or compromised IP);
  * RP-001 and RP-002 its rate, RP-003 its connections. */
-static const struct {
-    const char *code; /* lower-case, as written: "sc-001" */
-    const char *reason;
-} rp_outlook[] = {
+static const struct rp_code rp_outlook[] = {
     {"sc-001", "blocked"},  {"sc-002", "blocked"},     {"sc-003", "blocked"},
     {"sc-004", "blocked"},  {"dy-001", "blocked"},     {"dy-002", "blocked"},
     {"ou-001", "blocked"},  {"ou-002", "blocked"},     {"rp-001", "speeding"},
@@ -1001,17 +1023,9 @@ static const struct {
 
 static const char *rp_reason_outlook(const char *t, size_t n)
 {
-    for (size_t i = 0; i < sizeof rp_outlook / sizeof rp_outlook[0]; i++) {
-        const char *c = rp_outlook[i].code;
-        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), c, 6)) != NULL; q++) {
-            /* a word of its own: "550 SC-001 (BAY004-...)" */
-            bool pre = q == t || q[-1] == ' ' || q[-1] == '\n' || q[-1] == '(' || q[-1] == '[';
-            bool post = q + 6 == t + n || !((q[6] >= 'a' && q[6] <= 'z') ||
-                                            (q[6] >= '0' && q[6] <= '9') || q[6] == '-');
-            if (pre && post) return rp_outlook[i].reason;
-        }
-    }
-    return NULL;
+    /* a word of its own: "550 SC-001 (BAY004-...)" */
+    return rp_code_word(t, n, rp_outlook, sizeof rp_outlook / sizeof rp_outlook[0], " \n([",
+                        "0123456789-");
 }
 
 /* NetEase (163.com, 126.com) names the cause with a code in the reply, as
@@ -1019,10 +1033,7 @@ static const char *rp_reason_outlook(const char *t, size_t n)
  * and HL:MEP (forged sender domains) suspend the IP, DT:RBL and WM:BLI
  * refuse it (a block list; not an allowed IP), HL:ICC too many concurrent
  * connections, HL:IFC and MI:DMC too many messages, DT:SPM spam content. */
-static const struct {
-    const char *code; /* lower-case, as written: "dt:spm" */
-    const char *reason;
-} rp_netease[] = {
+static const struct rp_code rp_netease[] = {
     {"hl:rep", "blocked"},  {"hl:mep", "blocked"},      {"dt:rbl", "blocked"},
     {"wm:bli", "blocked"},  {"hl:icc", "toomanyconn"},  {"hl:ifc", "speeding"},
     {"mi:dmc", "speeding"}, {"dt:spm", "spamdetected"},
@@ -1030,15 +1041,7 @@ static const struct {
 
 static const char *rp_reason_netease(const char *t, size_t n)
 {
-    for (size_t i = 0; i < sizeof rp_netease / sizeof rp_netease[0]; i++) {
-        const char *c = rp_netease[i].code;
-        for (const char *q = t; q && (q = memmem(q, n - (size_t)(q - t), c, 6)) != NULL; q++) {
-            bool pre = q == t || q[-1] == ' ' || q[-1] == '\n';
-            bool post = q + 6 == t + n || !((q[6] >= 'a' && q[6] <= 'z') || q[6] == ':');
-            if (pre && post) return rp_netease[i].reason;
-        }
-    }
-    return NULL;
+    return rp_code_word(t, n, rp_netease, sizeof rp_netease / sizeof rp_netease[0], " \n", ":");
 }
 
 /* Exchange 2000/2003 non-delivery reports name the X.400 diagnostic in

@@ -547,6 +547,21 @@ int pg_array_text(struct homing_buf *buf, const char *const *v, size_t n)
     return r;
 }
 
+static int pg_write_begin(struct homing_store *s)
+{
+    return pg_begin((struct pg *)s);
+}
+
+int pg_store_commit(struct homing_store *s)
+{
+    return pg_commit((struct pg *)s);
+}
+
+void pg_store_rollback(struct homing_store *s)
+{
+    pg_rollback((struct pg *)s);
+}
+
 static const struct store_ops pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -599,7 +614,13 @@ static const struct store_ops pg_ops = {
     .unmatched_add_once = pg_unmatched_add_once,
     .tracking_set = pg_tracking_set,
     .tracking_get = pg_tracking_get,
-    .privacy_truncate = pg_privacy_truncate,
+    .write_begin = pg_write_begin,
+    .write_commit = pg_store_commit,
+    .write_rollback = pg_store_rollback,
+    .privacy_clients = pg_privacy_clients,
+    .privacy_clients_set = pg_privacy_clients_set,
+    .privacy_fks = pg_privacy_fks,
+    .privacy_delete = pg_privacy_delete,
     .privacy_retention = pg_privacy_retention,
     .rollups_list = pg_rollups_list,
     .privacy_forget = pg_privacy_forget,

@@ -192,13 +192,8 @@ int pg_grant_revoke(struct homing_store *s, int64_t grant, int64_t document, int
     pg_arg_int(&a, document ? document : -1);
     int64_t n = 0;
     int r = pg_do((struct pg *)s, PG_GRANT_REVOKE, &a, "revoking grant", &n);
-    if (r < 0) return r;
-    if (n == 0) {
-        store_set_error(s, "no grant to revoke");
-        return -ENOENT;
-    }
-    if (revoked) *revoked = n;
-    return 0;
+    if (r == 0) *revoked = n;
+    return r;
 }
 
 /* A read only: two downloads of a grant with one use left are kept apart by
@@ -216,19 +211,9 @@ int pg_grant_check(struct homing_store *s, int64_t grant, uint64_t message, uint
     if (!PQntuples(res) || (uint64_t)pg_int(res, 0, 0) != message ||
         (uint32_t)pg_int(res, 0, 1) != recipient) {
         r = -ENOENT; /* none, or another recipient's or message's grant */
-    } else {
-        int64_t revoked = pg_int(res, 0, 2), expires = pg_int(res, 0, 3);
-        int64_t max_uses = pg_int(res, 0, 4), uses = pg_int(res, 0, 5);
-        if (revoked)
-            r = -EKEYREVOKED;
-        else if (expires && now_us >= expires)
-            r = -EKEYEXPIRED;
-        else if (max_uses && uses + pending >= max_uses)
-            r = -EDQUOT;
-        else if (!(d = calloc(1, sizeof *d)))
-            r = -ENOMEM;
-        else
-            r = doc_read(res, 0, 6, d);
+    } else if ((r = store_grant_usable(pg_int(res, 0, 2), pg_int(res, 0, 3), pg_int(res, 0, 4),
+                                       pg_int(res, 0, 5), now_us, pending)) == 0) {
+        r = (d = calloc(1, sizeof *d)) ? doc_read(res, 0, 6, d) : -ENOMEM;
     }
     PQclear(res);
     if (r < 0) {

@@ -355,7 +355,7 @@ int pg_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
     pg_args_reset(&a);
     pg_arg_int(&a, (int64_t)message);
     pg_arg_int(&a, upto);
-    pg_arg_text(&a, PG_TRUNCATE_CURSOR, -1);
+    pg_arg_text(&a, STORE_TRUNCATE_CURSOR, -1);
     PGresult *res;
     int r = pg_run((struct pg *)s, PG_EVENTS_STAMP, &a, "stamping events", &res);
     if (r < 0) return r;

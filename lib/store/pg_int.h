@@ -29,13 +29,12 @@
 #define PG_CONNECT_TIMEOUT "10" /* seconds libpq waits for a connection unless the URL says */
 /* bytes of a schema name: PostgreSQL's NAMEDATALEN - 1 less the key silo's
  * suffix, so the silo's name is never cut (and two stores never share one) */
-#define PG_SILO_SUFFIX     "_keys"
-#define PG_SCHEMA_MAX      (63 - (int)(sizeof PG_SILO_SUFFIX - 1))
-#define PG_URL_MAX         4096 /* bytes of a store URL */
-#define PG_ERR_LINE_MAX    512  /* bytes of a connection error kept for the one-line reason */
-#define PG_FK_DEPTH        8    /* foreign keys followed by a privacy delete */
-#define PG_SQL_MAX         4096 /* bytes of a privacy statement built from the schema */
-#define PG_TRUNCATE_CURSOR "privacy-truncate" /* last event whose client was truncated */
+#define PG_SILO_SUFFIX  "_keys"
+#define PG_SCHEMA_MAX   (63 - (int)(sizeof PG_SILO_SUFFIX - 1))
+#define PG_URL_MAX      4096 /* bytes of a store URL */
+#define PG_ERR_LINE_MAX 512  /* bytes of a connection error kept for the one-line reason */
+#define PG_FK_DEPTH     8    /* foreign keys followed by a privacy delete */
+#define PG_SQL_MAX      4096 /* bytes of a privacy statement built from the schema */
 
 /* Statements prepared once per connection, by name "hN". */
 enum pg_st {
@@ -174,6 +173,9 @@ int pg_begin(struct pg *p);
 int pg_begin_read(struct pg *p); /* one snapshot for several queries */
 int pg_commit(struct pg *p);
 void pg_rollback(struct pg *p);
+/* pg_commit and pg_rollback through the public handle (store_ops, steps). */
+int pg_store_commit(struct homing_store *s);
+void pg_store_rollback(struct homing_store *s);
 /* Maps a failed result (or a connection failure when res is NULL) to a
  * negative errno and records the message. */
 int pg_fail(struct pg *p, const PGresult *res, const char *what);
@@ -259,8 +261,13 @@ int pg_sync_set(struct homing_store *s, const char *name, const char *value);
 int pg_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
 int pg_tracking_get(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
                     size_t *n);
-int pg_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits, unsigned v6_bits,
-                        int64_t *changed);
+int pg_privacy_clients(struct homing_store *s, int64_t from, int64_t upto,
+                       struct store_client *rows, size_t cap, size_t *n);
+int pg_privacy_clients_set(struct homing_store *s, const struct store_client *rows, size_t n,
+                           int64_t *changed);
+int pg_privacy_fks(struct homing_store *s, const char *table, struct store_fk **out, size_t *n);
+int pg_privacy_delete(struct homing_store *s, const char *sql, const struct store_del *a,
+                      int64_t *n);
 int pg_privacy_retention(struct homing_store *s, int64_t before_us, const struct store_aged *aged,
                          int64_t *rolled, int64_t *deleted);
 int pg_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,

@@ -79,20 +79,6 @@ fail:
 
 /* ---- truncation, retention, forget ---- */
 
-static void forget_count(struct homing_forget_result *out, const char *table, int64_t rows)
-{
-    if (!out || rows <= 0) return;
-    for (size_t i = 0; i < out->n; i++) {
-        if (strcmp(out->t[i].table, table) == 0) {
-            out->t[i].rows += rows;
-            return;
-        }
-    }
-    if (out->n == HOMING_FORGET_TABLES_MAX) return;
-    homing_strlcpy(out->t[out->n].table, table, sizeof out->t[out->n].table);
-    out->t[out->n++].rows = rows;
-}
-
 /* Runs sql with the four parameters every privacy statement may use ($1
  * address text, $2 message, $3 recipient, $4 time; typed, so a statement need
  * not use them all): 0 and the rows it changed in *changed, or an error. */
@@ -131,20 +117,13 @@ static int guard_clear(struct pg *p)
     "(lower(address) = $1 OR (left($1, 4) = '" HOMING_SEAL_PREFIX "' AND "                         \
     "left(address, length($1)) = $1))"
 
-struct pv_client {
-    int64_t id;
-    char client[HOMING_ADDR_STR_MAX];
-};
-
-/* One chunk: reads up to HOMING_PRIVACY_CHUNK events' clients first, then
- * rewrites those whose address shrinks, under the truncate guard. */
-static int truncate_chunk(struct pg *p, int64_t from, int64_t upto, unsigned v4, unsigned v6,
-                          struct pv_client *rows, size_t *n_rows, int64_t *changed)
+int pg_privacy_clients(struct homing_store *s, int64_t from, int64_t upto,
+                       struct store_client *rows, size_t cap, size_t *n_rows)
 {
+    struct pg *p = (struct pg *)s;
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT id, client FROM events WHERE id > $2 AND id <= $3 ORDER BY id LIMIT %d",
-             HOMING_PRIVACY_CHUNK);
+             "SELECT id, client FROM events WHERE id > $2 AND id <= $3 ORDER BY id LIMIT %zu", cap);
     PGresult *res;
     int r = run4(p, sql, NULL, from, upto, 0, "reading clients", NULL, &res);
     if (r < 0) return r;
@@ -155,17 +134,18 @@ static int truncate_chunk(struct pg *p, int64_t from, int64_t upto, unsigned v4,
     }
     PQclear(res);
     *n_rows = n;
-    if (n == 0) return 0;
-    if ((r = pg_cmd(p, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
-                    "setting the privacy guard")) < 0)
-        return r;
+    return 0;
+}
+
+int pg_privacy_clients_set(struct homing_store *s, const struct store_client *rows, size_t n,
+                           int64_t *changed)
+{
+    struct pg *p = (struct pg *)s;
+    int r = pg_cmd(p, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
+                   "setting the privacy guard");
     for (size_t i = 0; i < n && r == 0; i++) {
-        char out[HOMING_ADDR_STR_MAX];
-        int cut = store_client_truncate(&p->base, rows[i].client, v4, v6, out);
-        if (cut < 0) r = cut;
-        if (cut <= 0) continue;
         int64_t c = 0;
-        r = run4(p, "UPDATE events SET client = $1 WHERE id = $2", out, rows[i].id, 0, 0,
+        r = run4(p, "UPDATE events SET client = $1 WHERE id = $2", rows[i].client, rows[i].id, 0, 0,
                  "truncating a client address", &c, NULL);
         *changed += c;
     }
@@ -173,47 +153,10 @@ static int truncate_chunk(struct pg *p, int64_t from, int64_t upto, unsigned v4,
     return r;
 }
 
-int pg_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits, unsigned v6_bits,
-                        int64_t *changed)
+int pg_privacy_fks(struct homing_store *s, const char *table, struct store_fk **out, size_t *n)
 {
-    struct pg *p = (struct pg *)s;
-    struct pv_client *rows = malloc(HOMING_PRIVACY_CHUNK * sizeof *rows);
-    if (!rows) return -ENOMEM;
-    if (upto < 0) upto = INT64_MAX;
-    int64_t total = 0;
-    int r = 0;
-    for (;;) {
-        if ((r = pg_begin(p)) < 0) break;
-        int64_t from = 0;
-        r = pg_cursor_get(s, PG_TRUNCATE_CURSOR, &from);
-        if (r == -ENOENT) r = 0;
-        size_t n = 0;
-        int64_t chunk_changed = 0;
-        if (r == 0) r = truncate_chunk(p, from, upto, v4_bits, v6_bits, rows, &n, &chunk_changed);
-        if (r == 0 && n > 0) r = pg_cursor_set(s, PG_TRUNCATE_CURSOR, rows[n - 1].id);
-        if (r == 0) r = pg_commit(p);
-        if (r < 0) {
-            pg_rollback(p);
-            break;
-        }
-        total += chunk_changed;
-        if (n < HOMING_PRIVACY_CHUNK) break;
-    }
-    free(rows);
-    if (r < 0) return r;
-    *changed = total;
-    return 0;
-}
-
-/* Deletes from table the rows matching where ($1..$4 of run4), after the rows
- * of other tables whose foreign keys point at them. */
-static int delete_rows(struct pg *p, const char *table, const char *where, const char *addr,
-                       int64_t message, int64_t recipient, int64_t time_us, int depth,
-                       struct homing_forget_result *out, int64_t *deleted)
-{
-    if (depth > PG_FK_DEPTH) return -ELOOP;
     PGresult *fk;
-    int r = run4(p,
+    int r = run4((struct pg *)s,
                  "SELECT c.conrelid::regclass::text, quote_ident(a.attname), "
                  "quote_ident(af.attname) FROM pg_constraint c "
                  "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
@@ -221,26 +164,36 @@ static int delete_rows(struct pg *p, const char *table, const char *where, const
                  "WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident($1))",
                  table, 0, 0, 0, "reading foreign keys", NULL, &fk);
     if (r < 0) return r;
-    for (int i = 0; r == 0 && i < PQntuples(fk); i++) {
-        char sub[PG_SQL_MAX];
-        if (snprintf(sub, sizeof sub, "%s IN (SELECT %s FROM \"%s\" WHERE %s)",
-                     PQgetvalue(fk, i, 1), PQgetvalue(fk, i, 2), table, where) >= (int)sizeof sub) {
-            r = -E2BIG;
-            break;
-        }
-        r = delete_rows(p, PQgetvalue(fk, i, 0), sub, addr, message, recipient, time_us, depth + 1,
-                        out, NULL);
+    size_t rows = (size_t)PQntuples(fk);
+    struct store_fk *arr = rows ? calloc(rows, sizeof *arr) : NULL;
+    if (rows && !arr) r = -ENOMEM;
+    for (size_t i = 0; r == 0 && i < rows; i++) {
+        pg_copy(fk, (int)i, 0, arr[i].child, sizeof arr[i].child);
+        pg_copy(fk, (int)i, 1, arr[i].column, sizeof arr[i].column);
+        pg_copy(fk, (int)i, 2, arr[i].parent, sizeof arr[i].parent);
     }
     PQclear(fk);
     if (r < 0) return r;
-    char sql[PG_SQL_MAX];
-    if (snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s", table, where) >= (int)sizeof sql)
-        return -E2BIG;
-    int64_t n = 0;
-    if ((r = run4(p, sql, addr, message, recipient, time_us, "deleting", &n, NULL)) < 0) return r;
-    forget_count(out, table, n);
-    if (deleted) *deleted += n;
+    *out = arr;
+    *n = rows;
     return 0;
+}
+
+int pg_privacy_delete(struct homing_store *s, const char *sql, const struct store_del *a,
+                      int64_t *n)
+{
+    return run4((struct pg *)s, sql, a->addr, a->message, a->recipient, a->time_us, "deleting", n,
+                NULL);
+}
+
+/* Deletes from table the rows matching where ($1..$4 of run4), after the rows
+ * of other tables whose foreign keys point at them (store_delete_cascade). */
+static int delete_rows(struct pg *p, const char *table, const char *where, const char *addr,
+                       int64_t message, int64_t recipient, int64_t time_us, int depth,
+                       struct homing_forget_result *out, int64_t *deleted)
+{
+    const struct store_del a = {addr, message, recipient, time_us};
+    return store_delete_cascade(&p->base, table, where, &a, PG_FK_DEPTH - depth, out, deleted);
 }
 
 static int table_exists(struct pg *p, const char *table, int *exists)
@@ -480,14 +433,14 @@ int pg_privacy_forget(struct homing_store *s, const char *plain, const char *loo
                   "state_us = $4, tracking = 'off' WHERE " PG_ADDRESS_IS,
                   addr, 0, 0, homing_now_us(), "forgetting recipients", &c, NULL)) < 0)
         goto fail;
-    forget_count(&res, "recipients", c);
+    store_forget_count(&res, "recipients", c);
     static const char *const blank[] = {
         "UPDATE messages SET sender = NULL WHERE strpos(lower(sender), $1) > 0",
         "UPDATE messages SET subject = NULL WHERE strpos(lower(subject), $1) > 0",
     };
     for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
         if ((r = run4(p, blank[i], plain, 0, 0, 0, "blanking messages", &c, NULL)) < 0) goto fail;
-        forget_count(&res, "messages", c);
+        store_forget_count(&res, "messages", c);
     }
     if ((r = pg_commit(p)) < 0) goto fail;
     free(pairs);

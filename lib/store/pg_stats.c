@@ -142,9 +142,10 @@ int pg_campaigns_list(struct homing_store *s, struct homing_campaign **out, size
 }
 
 /* One row of integer columns into v[0..k). */
-static int stats_row(struct pg *p, const char *sql, const struct homing_message_query *q,
+static int stats_row(struct homing_store *s, const char *sql, const struct homing_message_query *q,
                      int64_t *v, int k, const char *what)
 {
+    struct pg *p = (struct pg *)s;
     PGresult *res;
     int r = stats_query(p, sql, q, NULL, 0, what, &res);
     if (r < 0) return r;
@@ -153,40 +154,26 @@ static int stats_row(struct pg *p, const char *sql, const struct homing_message_
     return 0;
 }
 
-static int stats_states(struct pg *p, const struct homing_message_query *q, struct homing_stats *o)
+static int stats_states(struct homing_store *s, const struct homing_message_query *q,
+                        struct homing_stats *o)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } states[] = {
-        {"registered", offsetof(struct homing_stats, registered)},
-        {"sent", offsetof(struct homing_stats, sent)},
-        {"delayed", offsetof(struct homing_stats, delayed)},
-        {"delivered", offsetof(struct homing_stats, delivered)},
-        {"read", offsetof(struct homing_stats, read)},
-        {"rejected", offsetof(struct homing_stats, rejected)},
-        {"bounced", offsetof(struct homing_stats, bounced)},
-        {"complained", offsetof(struct homing_stats, complained)},
-    };
+    struct pg *p = (struct pg *)s;
     PGresult *res;
     int r = stats_query(p,
                         "SELECT state, sum(count) FROM message_states WHERE message IN "
                         "(" SEL_MESSAGES ") GROUP BY state",
                         q, NULL, 0, "counting states", &res);
     if (r < 0) return r;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *name = PQgetvalue(res, i, 0);
-        int64_t count = pg_int(res, i, 1);
-        o->recipients += count;
-        for (size_t k = 0; k < sizeof states / sizeof states[0]; k++)
-            if (strcmp(name, states[k].name) == 0) *(int64_t *)((char *)o + states[k].off) += count;
-    }
+    for (int i = 0; i < PQntuples(res); i++)
+        store_stats_state_add(o, PQgetvalue(res, i, 0), pg_int(res, i, 1));
     PQclear(res);
     return 0;
 }
 
-static int stats_reasons(struct pg *p, const struct homing_message_query *q, struct homing_stats *o)
+static int stats_reasons(struct homing_store *s, const struct homing_message_query *q,
+                         struct homing_stats *o)
 {
+    struct pg *p = (struct pg *)s;
     PGresult *res;
     int r = stats_query(p,
                         "SELECT b.reason, count(*) FILTER (WHERE b.hard != 0), "
@@ -208,8 +195,10 @@ static int stats_reasons(struct pg *p, const struct homing_message_query *q, str
     return r;
 }
 
-static int stats_links(struct pg *p, const struct homing_message_query *q, struct homing_stats *o)
+static int stats_links(struct homing_store *s, const struct homing_message_query *q,
+                       struct homing_stats *o)
 {
+    struct pg *p = (struct pg *)s;
     const int64_t max = HOMING_STATS_LINKS_MAX;
     PGresult *res;
     int r = stats_query(
@@ -241,18 +230,21 @@ static int stats_links(struct pg *p, const struct homing_message_query *q, struc
     return r;
 }
 
-int pg_stats(struct homing_store *s, const struct homing_message_query *q, struct homing_stats *o)
+static int stats_begin(struct homing_store *s)
 {
-    struct pg *p = (struct pg *)s;
-    int r = pg_begin_read(p);
-    if (r < 0) return r;
-    int64_t v[STORE_STATS_N] = {0};
-    if ((r = stats_row(p, "SELECT count(*) FROM (" SEL_MESSAGES ") x", q, &o->messages, 1,
-                       "counting messages")) < 0 ||
-        (r = stats_states(p, q, o)) < 0)
-        goto fail;
-    r = stats_row(p,
-                  "SELECT coalesce(sum(opens_human), 0), coalesce(sum(opens_machine), 0), "
+    return pg_begin_read((struct pg *)s);
+}
+
+static const struct store_stats_steps stats_steps = {
+    .begin = stats_begin,
+    .commit = pg_store_commit,
+    .rollback = pg_store_rollback,
+    .row = stats_row,
+    .states = stats_states,
+    .reasons = stats_reasons,
+    .links = stats_links,
+    .sql_messages = "SELECT count(*) FROM (" SEL_MESSAGES ") x",
+    .sql_totals = "SELECT coalesce(sum(opens_human), 0), coalesce(sum(opens_machine), 0), "
                   "coalesce(sum(opens_unknown), 0), "
                   "coalesce(sum(opens_human + opens_machine + opens_unknown), 0), "
                   "coalesce(sum(clicks_human), 0), coalesce(sum(clicks_machine), 0), "
@@ -266,29 +258,17 @@ int pg_stats(struct homing_store *s, const struct homing_message_query *q, struc
                   "coalesce(sum(clickers_human), 0), coalesce(sum(clickers_machine), 0), "
                   "coalesce(sum(clickers_unknown), 0), coalesce(sum(clickers_all), 0) "
                   "FROM message_stats WHERE message IN (" SEL_MESSAGES ")",
-                  q, v + STORE_STATS_TOTALS, 20, "counting hits");
-    if (r < 0) goto fail;
-    if ((r = stats_row(p,
-                       "SELECT count(*), count(*) FILTER (WHERE forward != 0) FROM readers "
-                       "WHERE message IN (" SEL_MESSAGES ")",
-                       q, v + STORE_STATS_READERS, 2, "counting readers")) < 0)
-        goto fail;
-    if ((r = stats_row(p,
-                       "SELECT coalesce(sum(count) FILTER (WHERE kind = 'complaint'), 0), "
-                       "coalesce(sum(count) FILTER (WHERE kind = 'autoreply'), 0), "
-                       "coalesce(sum(count) FILTER (WHERE kind = 'read'), 0) FROM hourly_stats "
-                       "WHERE class = '' AND message IN (" SEL_MESSAGES ")",
-                       q, v + STORE_STATS_REPORTS, 3, "counting reports")) < 0)
-        goto fail;
-    store_stats_totals_set(o, v);
-    if ((r = stats_reasons(p, q, o)) < 0 || (r = stats_links(p, q, o)) < 0 ||
-        (r = pg_commit(p)) < 0)
-        goto fail;
-    return 0;
-fail:
-    pg_rollback(p);
-    homing_stats_clear(o);
-    return r;
+    .sql_readers = "SELECT count(*), count(*) FILTER (WHERE forward != 0) FROM readers "
+                   "WHERE message IN (" SEL_MESSAGES ")",
+    .sql_reports = "SELECT coalesce(sum(count) FILTER (WHERE kind = 'complaint'), 0), "
+                   "coalesce(sum(count) FILTER (WHERE kind = 'autoreply'), 0), "
+                   "coalesce(sum(count) FILTER (WHERE kind = 'read'), 0) FROM hourly_stats "
+                   "WHERE class = '' AND message IN (" SEL_MESSAGES ")",
+};
+
+int pg_stats(struct homing_store *s, const struct homing_message_query *q, struct homing_stats *o)
+{
+    return store_stats_run(s, &stats_steps, q, o);
 }
 
 int pg_stats_series(struct homing_store *s, const struct homing_message_query *q, int64_t bucket_us,

@@ -445,6 +445,11 @@ sqlite3_stmt *sq_query_cached(struct sq *q, enum sq_stmt id, const char *fmt, ..
     return r < 0 ? NULL : st;
 }
 
+static int sq_write_begin(struct homing_store *s)
+{
+    return sq_begin((struct sq *)s, 1);
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -500,7 +505,13 @@ static const struct store_ops sqlite_ops = {
     .notifications_last = sq_notifications_last,
     .tracking_set = sq_tracking_set,
     .tracking_get = sq_tracking_get,
-    .privacy_truncate = sq_privacy_truncate,
+    .write_begin = sq_write_begin,
+    .write_commit = sqlite_commit,
+    .write_rollback = sqlite_rollback,
+    .privacy_clients = sq_privacy_clients,
+    .privacy_clients_set = sq_privacy_clients_set,
+    .privacy_fks = sq_privacy_fks,
+    .privacy_delete = sq_privacy_delete,
     .privacy_retention = sq_privacy_retention,
     .rollups_list = sq_rollups_list,
     .privacy_forget = sq_privacy_forget,

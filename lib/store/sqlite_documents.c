@@ -202,14 +202,8 @@ int sq_grant_revoke(struct homing_store *s, int64_t grant, int64_t document, int
                     "AND (id = ?2 OR document = ?3)",
                     "III", homing_now_us(), (int64_t)(grant ? grant : -1),
                     (int64_t)(document ? document : -1));
-    if (r < 0) return r;
-    int64_t n = sqlite3_changes(q->db);
-    if (n == 0) {
-        store_set_error(s, "no grant to revoke");
-        return -ENOENT;
-    }
-    if (revoked) *revoked = n;
-    return 0;
+    if (r == 0) *revoked = sqlite3_changes(q->db);
+    return r;
 }
 
 int sq_grant_check(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
@@ -240,14 +234,9 @@ int sq_grant_check(struct homing_store *s, int64_t grant, uint64_t message, uint
         r = -ENOENT; /* another recipient's or message's grant */
         goto fail;
     }
-    int64_t revoked = sqlite3_column_int64(st, 2), expires = sqlite3_column_int64(st, 3);
-    int64_t max_uses = sqlite3_column_int64(st, 4), uses = sqlite3_column_int64(st, 5);
-    if (revoked)
-        r = -EKEYREVOKED;
-    else if (expires && now_us >= expires)
-        r = -EKEYEXPIRED;
-    else if (max_uses && uses + pending >= max_uses)
-        r = -EDQUOT;
+    r = store_grant_usable(sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                           sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5), now_us,
+                           pending);
     if (r < 0) goto fail;
     d->id = sqlite3_column_int64(st, 6);
     d->size = sqlite3_column_int64(st, 9);

@@ -36,8 +36,6 @@
 #define SQ_EVENT_ROWS   32
 #define SQ_EVENT_PARAMS 12
 
-#define SQ_TRUNCATE_CURSOR "privacy-truncate" /* last event whose client was truncated */
-
 /* The statements prepared once per handle and cached (sqlite.c's sq_sql):
  * the hot ones, and those run per hit or per page by the daemon's threads. */
 enum sq_stmt {
@@ -258,8 +256,13 @@ int sq_cursor_set(struct homing_store *s, const char *name, int64_t event);
 int sq_tracking_set(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
 int sq_tracking_get(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
                     size_t *n);
-int sq_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits, unsigned v6_bits,
-                        int64_t *changed);
+int sq_privacy_clients(struct homing_store *s, int64_t from, int64_t upto,
+                       struct store_client *rows, size_t cap, size_t *n);
+int sq_privacy_clients_set(struct homing_store *s, const struct store_client *rows, size_t n,
+                           int64_t *changed);
+int sq_privacy_fks(struct homing_store *s, const char *table, struct store_fk **out, size_t *n);
+int sq_privacy_delete(struct homing_store *s, const char *sql, const struct store_del *a,
+                      int64_t *n);
 int sq_privacy_retention(struct homing_store *s, int64_t before_us, const struct store_aged *aged,
                          int64_t *rolled, int64_t *deleted);
 int sq_rollups_list(struct homing_store *s, uint64_t message, struct homing_rollup **out,

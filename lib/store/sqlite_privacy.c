@@ -35,21 +35,6 @@ static int pq_guard_clear(struct sq *q)
     return pq_exec(q, "DELETE FROM privacy_guard", "clearing the privacy guard");
 }
 
-/* Counts changed rows of one table in the forget result. */
-static void pq_count(struct homing_forget_result *out, const char *table, int64_t rows)
-{
-    if (!out || rows <= 0) return;
-    for (size_t i = 0; i < out->n; i++) {
-        if (strcmp(out->t[i].table, table) == 0) {
-            out->t[i].rows += rows;
-            return;
-        }
-    }
-    if (out->n == HOMING_FORGET_TABLES_MAX) return;
-    homing_strlcpy(out->t[out->n].table, table, sizeof out->t[out->n].table);
-    out->t[out->n++].rows = rows;
-}
-
 static int tracking_parse_col(sqlite3_stmt *st, int i)
 {
     const char *t = (const char *)sqlite3_column_text(st, i);
@@ -119,46 +104,42 @@ fail:
     return r;
 }
 
-struct pq_client {
-    int64_t id;
-    char client[HOMING_ADDR_STR_MAX];
-};
-
-/* One chunk: reads up to HOMING_PRIVACY_CHUNK events first (no statement stays
- * open on events while they change), then rewrites those whose address shrinks. */
-static int pq_truncate_chunk(struct sq *q, int64_t from, int64_t upto, unsigned v4, unsigned v6,
-                             struct pq_client *rows, size_t *n_rows, int64_t *changed)
+int sq_privacy_clients(struct homing_store *s, int64_t from, int64_t upto,
+                       struct store_client *rows, size_t cap, size_t *n_rows)
 {
+    struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = sq_query(q,
                                 "SELECT id, client FROM events WHERE id > ?1 AND id <= ?2 "
                                 "ORDER BY id LIMIT ?3",
-                                "III", from, upto, (int64_t)HOMING_PRIVACY_CHUNK);
+                                "III", from, upto, (int64_t)cap);
     if (!st) return -EIO;
     size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < HOMING_PRIVACY_CHUNK) {
+    int rc = SQLITE_DONE;
+    while (n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         rows[n].id = sqlite3_column_int64(st, 0);
         sq_col_copy(st, 1, rows[n].client, sizeof rows[n].client);
         n++;
     }
-    int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(q, rc, "reading clients");
+    int r = n == cap || rc == SQLITE_DONE ? 0 : sq_fail(q, rc, "reading clients");
     sqlite3_finalize(st);
     if (r < 0) return r;
     *n_rows = n;
-    if (n == 0) return 0;
-    if ((r = pq_exec(q, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
-                     "setting the privacy guard")) < 0)
-        return r;
-    st = sq_prepare(q, "UPDATE events SET client = ?1 WHERE id = ?2");
+    return 0;
+}
+
+int sq_privacy_clients_set(struct homing_store *s, const struct store_client *rows, size_t n,
+                           int64_t *changed)
+{
+    struct sq *q = (struct sq *)s;
+    int r = pq_exec(q, "INSERT INTO privacy_guard (id, op) VALUES (1, 'truncate')",
+                    "setting the privacy guard");
+    if (r < 0) return r;
+    sqlite3_stmt *st = sq_prepare(q, "UPDATE events SET client = ?1 WHERE id = ?2");
     if (!st) return -EIO;
     for (size_t i = 0; i < n && r == 0; i++) {
-        char out[HOMING_ADDR_STR_MAX];
-        int cut = store_client_truncate(&q->base, rows[i].client, v4, v6, out);
-        if (cut < 0) r = cut;
-        if (cut <= 0) continue;
-        sqlite3_bind_text(st, 1, out, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 1, rows[i].client, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, rows[i].id);
-        rc = sqlite3_step(st);
+        int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             r = sq_fail(q, rc, "truncating a client address");
@@ -170,47 +151,9 @@ static int pq_truncate_chunk(struct sq *q, int64_t from, int64_t upto, unsigned 
     return r;
 }
 
-int sq_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits, unsigned v6_bits,
-                        int64_t *changed)
+int sq_privacy_fks(struct homing_store *s, const char *table, struct store_fk **out, size_t *n)
 {
     struct sq *q = (struct sq *)s;
-    struct pq_client *rows = malloc(HOMING_PRIVACY_CHUNK * sizeof *rows);
-    if (!rows) return -ENOMEM;
-    if (upto < 0) upto = INT64_MAX;
-    int64_t total = 0;
-    int r = 0;
-    for (;;) {
-        if ((r = sq_begin(q, 1)) < 0) break;
-        int64_t from = 0;
-        r = sq_cursor_get(s, SQ_TRUNCATE_CURSOR, &from);
-        if (r == -ENOENT) r = 0;
-        size_t n = 0;
-        int64_t chunk_changed = 0;
-        if (r == 0)
-            r = pq_truncate_chunk(q, from, upto, v4_bits, v6_bits, rows, &n, &chunk_changed);
-        if (r == 0 && n > 0) r = sq_cursor_set(s, SQ_TRUNCATE_CURSOR, rows[n - 1].id);
-        if (r == 0) r = sq_commit(q);
-        if (r < 0) {
-            sq_rollback(q);
-            break;
-        }
-        total += chunk_changed;
-        if (n < HOMING_PRIVACY_CHUNK) break;
-    }
-    free(rows);
-    if (r < 0) return r;
-    *changed = total;
-    return 0;
-}
-
-/* Deletes from table the rows matching where (parameters ?1 address, ?2
- * message, ?3 recipient, ?4 time), after the rows of other tables whose
- * foreign keys point at them, so foreign_keys = ON never refuses it. */
-static int pq_delete(struct sq *q, const char *table, const char *where, const char *addr,
-                     int64_t message, int64_t recipient, int64_t time_us, int depth,
-                     struct homing_forget_result *out, int64_t *deleted)
-{
-    if (depth > PQ_FK_DEPTH) return -ELOOP;
     sqlite3_stmt *fk =
         sq_query(q,
                  "SELECT m.name, p.\"from\", coalesce(p.\"to\", 'rowid') FROM sqlite_master m, "
@@ -218,36 +161,56 @@ static int pq_delete(struct sq *q, const char *table, const char *where, const c
                  "AND p.seq = 0",
                  "t", table);
     if (!fk) return -EIO;
+    struct store_fk *arr = NULL;
+    size_t cap = 0, used = 0;
     int rc, r = 0;
-    while (r == 0 && (rc = sqlite3_step(fk)) == SQLITE_ROW) {
-        char child[128], from[128], to[128], sub[PQ_SQL_MAX];
-        sq_col_copy(fk, 0, child, sizeof child);
+    while ((rc = sqlite3_step(fk)) == SQLITE_ROW) {
+        if ((r = sq_grow((void **)&arr, &cap, used, sizeof *arr)) < 0) break;
+        struct store_fk *k = &arr[used++];
+        char from[128], to[128];
+        sq_col_copy(fk, 0, k->child, sizeof k->child);
         sq_col_copy(fk, 1, from, sizeof from);
         sq_col_copy(fk, 2, to, sizeof to);
-        if (snprintf(sub, sizeof sub, "\"%s\" IN (SELECT \"%s\" FROM \"%s\" WHERE %s)", from, to,
-                     table, where) >= (int)sizeof sub)
-            r = -E2BIG;
-        else
-            r = pq_delete(q, child, sub, addr, message, recipient, time_us, depth + 1, out, NULL);
+        snprintf(k->column, sizeof k->column, "\"%s\"", from);
+        snprintf(k->parent, sizeof k->parent, "\"%s\"", to);
     }
     if (r == 0 && rc != SQLITE_DONE) r = sq_fail(q, rc, "reading foreign keys");
     sqlite3_finalize(fk);
-    if (r < 0) return r;
-    char sql[PQ_SQL_MAX];
-    if (snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s", table, where) >= (int)sizeof sql)
-        return -E2BIG;
+    if (r < 0) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = used;
+    return 0;
+}
+
+int sq_privacy_delete(struct homing_store *s, const char *sql, const struct store_del *a,
+                      int64_t *n)
+{
+    struct sq *q = (struct sq *)s;
     sqlite3_stmt *st = sq_prepare(q, sql);
     if (!st) return -EIO;
     /* a WHERE need not use every parameter: unused ones stay unbound */
-    if (sqlite3_bind_parameter_count(st) >= 1) sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-    if (sqlite3_bind_parameter_count(st) >= 2) sqlite3_bind_int64(st, 2, message);
-    if (sqlite3_bind_parameter_count(st) >= 3) sqlite3_bind_int64(st, 3, recipient);
-    if (sqlite3_bind_parameter_count(st) >= 4) sqlite3_bind_int64(st, 4, time_us);
-    if ((r = sq_run_final(q, st, "deleting")) < 0) return r;
-    int64_t n = sqlite3_changes(q->db);
-    pq_count(out, table, n);
-    if (deleted) *deleted += n;
-    return 0;
+    int np = sqlite3_bind_parameter_count(st);
+    if (np >= 1) sqlite3_bind_text(st, 1, a->addr, -1, SQLITE_STATIC);
+    if (np >= 2) sqlite3_bind_int64(st, 2, a->message);
+    if (np >= 3) sqlite3_bind_int64(st, 3, a->recipient);
+    if (np >= 4) sqlite3_bind_int64(st, 4, a->time_us);
+    int r = sq_run_final(q, st, "deleting");
+    if (r == 0) *n = sqlite3_changes(q->db);
+    return r;
+}
+
+/* Deletes from table the rows matching where (parameters ?1 address, ?2
+ * message, ?3 recipient, ?4 time), after the rows of other tables whose
+ * foreign keys point at them (store_delete_cascade). */
+static int pq_delete(struct sq *q, const char *table, const char *where, const char *addr,
+                     int64_t message, int64_t recipient, int64_t time_us, int depth,
+                     struct homing_forget_result *out, int64_t *deleted)
+{
+    const struct store_del a = {addr, message, recipient, time_us};
+    return store_delete_cascade(&q->base, table, where, &a, PQ_FK_DEPTH - depth, out, deleted);
 }
 
 static int pq_table_exists(struct sq *q, const char *table, int *exists)
@@ -489,7 +452,7 @@ int sq_privacy_forget(struct homing_store *s, const char *plain, const char *loo
                      "state_us = ?2, tracking = 'off' WHERE " SQ_ADDRESS_IS,
                      "tI", addr, homing_now_us())) < 0)
         goto fail;
-    pq_count(&res, "recipients", sqlite3_changes(q->db));
+    store_forget_count(&res, "recipients", sqlite3_changes(q->db));
     static const char *const blank[] = {
         "UPDATE messages SET sender = NULL WHERE instr(lower(sender), ?1) > 0",
         "UPDATE messages SET subject = NULL WHERE instr(lower(subject), ?1) > 0",
@@ -498,7 +461,7 @@ int sq_privacy_forget(struct homing_store *s, const char *plain, const char *loo
         if (!(st = sq_prepare(q, blank[i]))) goto fail_io;
         sqlite3_bind_text(st, 1, plain, -1, SQLITE_STATIC);
         if ((r = sq_run_final(q, st, "blanking messages")) < 0) goto fail;
-        pq_count(&res, "messages", sqlite3_changes(q->db));
+        store_forget_count(&res, "messages", sqlite3_changes(q->db));
     }
     if ((r = sq_commit(q)) < 0) goto fail;
     free(pairs);

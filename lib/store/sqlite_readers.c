@@ -296,7 +296,7 @@ int sq_events_stamp(struct homing_store *s, uint64_t message, int64_t upto,
 {
     struct sq *q = (struct sq *)s;
     sqlite3_stmt *st =
-        sq_query_cached(q, ST_EVENTS_STAMP, "IIt", message, upto, SQ_TRUNCATE_CURSOR);
+        sq_query_cached(q, ST_EVENTS_STAMP, "IIt", message, upto, STORE_TRUNCATE_CURSOR);
     if (!st) return -EIO;
     int rc = sqlite3_step(st), r = 0;
     if (rc == SQLITE_ROW) {

@@ -160,27 +160,10 @@ static int stats_states(struct homing_store *s, const struct homing_message_quer
                       "(" SEL_MESSAGES ") GROUP BY state",
                       q);
     if (!st) return -EIO;
-    static const struct {
-        const char *name;
-        size_t off;
-    } states[] = {
-        {"registered", offsetof(struct homing_stats, registered)},
-        {"sent", offsetof(struct homing_stats, sent)},
-        {"delayed", offsetof(struct homing_stats, delayed)},
-        {"delivered", offsetof(struct homing_stats, delivered)},
-        {"read", offsetof(struct homing_stats, read)},
-        {"rejected", offsetof(struct homing_stats, rejected)},
-        {"bounced", offsetof(struct homing_stats, bounced)},
-        {"complained", offsetof(struct homing_stats, complained)},
-    };
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        int64_t count = sqlite3_column_int64(st, 1);
-        o->recipients += count;
-        for (size_t i = 0; name && i < sizeof states / sizeof states[0]; i++)
-            if (strcmp(name, states[i].name) == 0) *(int64_t *)((char *)o + states[i].off) += count;
-    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        store_stats_state_add(o, (const char *)sqlite3_column_text(st, 0),
+                              sqlite3_column_int64(st, 1));
     return stats_done(s, st, rc, "counting states");
 }
 
@@ -252,18 +235,16 @@ static int stats_links(struct homing_store *s, const struct homing_message_query
     return stats_done(s, st, rc, "counting clicks per link");
 }
 
-int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
-                 struct homing_stats *o)
-{
-    int r = sqlite_begin(s);
-    if (r < 0) return r;
-    int64_t v[STORE_STATS_N] = {0};
-    if ((r = stats_row(s, "SELECT count(*) FROM (" SEL_MESSAGES ")", q, &o->messages, 1,
-                       "counting messages")) < 0 ||
-        (r = stats_states(s, q, o)) < 0)
-        goto fail;
-    r = stats_row(s,
-                  "SELECT total(opens_human), total(opens_machine), total(opens_unknown), "
+static const struct store_stats_steps stats_steps = {
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .row = stats_row,
+    .states = stats_states,
+    .reasons = stats_reasons,
+    .links = stats_links,
+    .sql_messages = "SELECT count(*) FROM (" SEL_MESSAGES ")",
+    .sql_totals = "SELECT total(opens_human), total(opens_machine), total(opens_unknown), "
                   "total(opens_human + opens_machine + opens_unknown), "
                   "total(clicks_human), total(clicks_machine), total(clicks_unknown), "
                   "total(clicks_human + clicks_machine + clicks_unknown), "
@@ -273,28 +254,17 @@ int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
                   "total(openers_all), total(clickers_human), total(clickers_machine), "
                   "total(clickers_unknown), total(clickers_all) "
                   "FROM message_stats WHERE message IN (" SEL_MESSAGES ")",
-                  q, v + STORE_STATS_TOTALS, 20, "counting hits");
-    if (r < 0) goto fail;
-    if ((r = stats_row(s,
-                       "SELECT count(*), total(forward != 0) FROM readers WHERE message IN "
-                       "(" SEL_MESSAGES ")",
-                       q, v + STORE_STATS_READERS, 2, "counting readers")) < 0)
-        goto fail;
-    if ((r = stats_row(s,
-                       "SELECT total(count * (kind = 'complaint')), total(count * (kind = "
-                       "'autoreply')), total(count * (kind = 'read')) FROM hourly_stats "
-                       "WHERE class = '' AND message IN (" SEL_MESSAGES ")",
-                       q, v + STORE_STATS_REPORTS, 3, "counting reports")) < 0)
-        goto fail;
-    store_stats_totals_set(o, v);
-    if ((r = stats_reasons(s, q, o)) < 0 || (r = stats_links(s, q, o)) < 0 ||
-        (r = sqlite_commit(s)) < 0)
-        goto fail;
-    return 0;
-fail:
-    sqlite_rollback(s);
-    homing_stats_clear(o);
-    return r;
+    .sql_readers = "SELECT count(*), total(forward != 0) FROM readers WHERE message IN "
+                   "(" SEL_MESSAGES ")",
+    .sql_reports = "SELECT total(count * (kind = 'complaint')), total(count * (kind = "
+                   "'autoreply')), total(count * (kind = 'read')) FROM hourly_stats "
+                   "WHERE class = '' AND message IN (" SEL_MESSAGES ")",
+};
+
+int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
+                 struct homing_stats *o)
+{
+    return store_stats_run(s, &stats_steps, q, o);
 }
 
 int sqlite_stats_series(struct homing_store *s, const struct homing_message_query *q,

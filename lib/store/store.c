@@ -6,6 +6,7 @@
  * capability. Also the _free functions, which do not depend on the backend.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "homing/seal.h"
 #include "homing/store.h"
 #include "homing/store_engine.h"
+#include "homing/util.h"
 #include "lib/store/store_int.h"
 
 void store_set_error(struct homing_store *s, const char *fmt, ...)
@@ -276,6 +278,118 @@ int homing_store_message_add(struct homing_store *s, const struct homing_message
     store_list_free(sealed, m->n_recipients);
     return r;
 }
+
+/* A list row type: its size, its heap strings (freed by rows_free, at most
+ * STORE_ROW_HEAP_MAX) and those of them that are sealed (opened by
+ * rows_opened, at most STORE_ROW_SEALED_MAX): whole (a recipient address)
+ * or text with addresses, with its length at len_at (0: none; no row type
+ * starts with a text's length). Offsets into the row. */
+#define STORE_ROW_HEAP_MAX   5
+#define STORE_ROW_SEALED_MAX 2
+struct store_row_type {
+    size_t size;
+    size_t heap[STORE_ROW_HEAP_MAX], nheap;
+    struct {
+        size_t at, len_at;
+        int text;
+    } sealed[STORE_ROW_SEALED_MAX];
+    size_t nsealed;
+};
+
+/* Frees n rows of type t and their heap strings (rows may be NULL). */
+static void rows_free(const struct store_row_type *t, void *rows, size_t n)
+{
+    if (!rows) return;
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < t->nheap; f++)
+            free(*(char **)((char *)rows + i * t->size + t->heap[f]));
+    free(rows);
+}
+
+/* r, the result of a backend's list of n rows of type t, with the rows'
+ * sealed fields opened; if either fails the rows are freed and *n is 0 (the
+ * caller then sets its list to NULL). */
+static int rows_opened(struct homing_store *s, int r, const struct store_row_type *t, void *rows,
+                       size_t *n)
+{
+    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) {
+        void *row = (char *)rows + i * t->size;
+        for (size_t f = 0; r == 0 && f < t->nsealed; f++) {
+            char **field = (char **)((char *)row + t->sealed[f].at);
+            size_t *len =
+                t->sealed[f].len_at ? (size_t *)((char *)row + t->sealed[f].len_at) : NULL;
+            r = t->sealed[f].text ? store_open_text(s, field, len)
+                                  : store_open_whole(s, field, "recipient address");
+        }
+    }
+    if (r < 0 && rows) {
+        rows_free(t, rows, *n);
+        *n = 0;
+    }
+    return r;
+}
+
+/* The row types of the lists the store returns (messages and events are
+ * opened by messages_open and store_events_open, and freed by their own). */
+#define AT(type, f) offsetof(type, f)
+/* clang-format off */
+#define WHOLE(type, f)         {AT(type, f), 0, 0}
+#define TEXT(type, f)          {AT(type, f), 0, 1}
+#define TEXT_LEN(type, f, len) {AT(type, f), AT(type, len), 1}
+/* clang-format on */
+static const struct store_row_type report_rows = {
+    .size = sizeof(struct homing_report_row),
+    .heap = {AT(struct homing_report_row, address), AT(struct homing_report_row, state)},
+    .nheap = 2,
+    .sealed = {WHOLE(struct homing_report_row, address)},
+    .nsealed = 1,
+};
+static const struct store_row_type unmatched_rows = {
+    .size = sizeof(struct homing_unmatched),
+    .heap = {AT(struct homing_unmatched, source), AT(struct homing_unmatched, kind),
+             AT(struct homing_unmatched, reason), AT(struct homing_unmatched, raw)},
+    .nheap = 4,
+    .sealed = {TEXT(struct homing_unmatched, reason),
+               TEXT_LEN(struct homing_unmatched, raw, raw_len)},
+    .nsealed = 2,
+};
+static const struct store_row_type notification_rows = {
+    .size = sizeof(struct homing_notification),
+    .heap = {AT(struct homing_notification, reader), AT(struct homing_notification, text),
+             AT(struct homing_notification, payload)},
+    .nheap = 3,
+    .sealed = {TEXT(struct homing_notification, text), TEXT(struct homing_notification, payload)},
+    .nsealed = 2,
+};
+static const struct store_row_type delivery_rows = {
+    .size = sizeof(struct homing_delivery),
+    .heap = {AT(struct homing_delivery, url), AT(struct homing_delivery, secret),
+             AT(struct homing_delivery, n.reader), AT(struct homing_delivery, n.text),
+             AT(struct homing_delivery, n.payload)},
+    .nheap = 5,
+    .sealed = {TEXT(struct homing_delivery, n.text), TEXT(struct homing_delivery, n.payload)},
+    .nsealed = 2,
+};
+/* lists without sealed fields */
+static const struct store_row_type webhook_rows = {
+    .size = sizeof(struct homing_webhook),
+    .heap = {AT(struct homing_webhook, url), AT(struct homing_webhook, events),
+             AT(struct homing_webhook, secret)},
+    .nheap = 3,
+};
+static const struct store_row_type document_rows = {
+    .size = sizeof(struct homing_document),
+    .heap = {AT(struct homing_document, name), AT(struct homing_document, media_type),
+             AT(struct homing_document, file)},
+    .nheap = 3,
+};
+static const struct store_row_type grant_rows = {
+    .size = sizeof(struct homing_grant),
+    .heap = {AT(struct homing_grant, document_name), AT(struct homing_grant, address)},
+    .nheap = 2,
+    .sealed = {WHOLE(struct homing_grant, address)},
+    .nsealed = 1,
+};
 
 /* Opens the recipient addresses of n messages in place. */
 static int messages_open(struct homing_store *s, struct homing_message *m, size_t n)
@@ -543,24 +657,13 @@ int homing_store_report(struct homing_store *s, uint64_t message, struct homing_
     *rows = NULL;
     *n = 0;
     int r = s->ops->report(s, message, rows, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
-        r = store_open_whole(s, &(*rows)[i].address, "recipient address");
-    if (r < 0 && *rows) {
-        homing_report_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &report_rows, *rows, n)) < 0) *rows = NULL;
     return r;
 }
 
 void homing_report_free(struct homing_report_row *rows, size_t n)
 {
-    if (!rows) return;
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].address);
-        free(rows[i].state);
-    }
-    free(rows);
+    rows_free(&report_rows, rows, n);
 }
 
 int homing_store_api_key_add(struct homing_store *s, const char *name, const uint8_t hash[32],
@@ -718,27 +821,13 @@ int homing_store_unmatched_list(struct homing_store *s, int64_t after, size_t li
     *out = NULL;
     *n = 0;
     int r = s->ops->unmatched_list(s, after, limit, with_raw, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
-        if ((r = store_open_text(s, &(*out)[i].reason, NULL)) == 0)
-            r = store_open_text(s, &(*out)[i].raw, &(*out)[i].raw_len);
-    if (r < 0 && *out) {
-        homing_unmatched_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &unmatched_rows, *out, n)) < 0) *out = NULL;
     return r;
 }
 
 void homing_unmatched_free(struct homing_unmatched *u, size_t n)
 {
-    if (!u) return;
-    for (size_t i = 0; i < n; i++) {
-        free(u[i].source);
-        free(u[i].kind);
-        free(u[i].reason);
-        free(u[i].raw);
-    }
-    free(u);
+    rows_free(&unmatched_rows, u, n);
 }
 
 static int sync_name_ok(const char *name)
@@ -815,13 +904,7 @@ int homing_store_webhook_disable(struct homing_store *s, int64_t id)
 
 void homing_webhooks_free(struct homing_webhook *w, size_t n)
 {
-    if (!w) return;
-    for (size_t i = 0; i < n; i++) {
-        free(w[i].url);
-        free(w[i].events);
-        free(w[i].secret);
-    }
-    free(w);
+    rows_free(&webhook_rows, w, n);
 }
 
 int homing_store_notification_add(struct homing_store *s, const struct homing_notification_spec *n,
@@ -843,12 +926,6 @@ int homing_store_notification_add(struct homing_store *s, const struct homing_no
     return r;
 }
 
-static int notification_open(struct homing_store *s, struct homing_notification *v)
-{
-    int r = store_open_text(s, &v->text, NULL);
-    return r == 0 ? store_open_text(s, &v->payload, NULL) : r;
-}
-
 int homing_store_notifications_list(struct homing_store *s, int64_t after, size_t limit,
                                     struct homing_notification **out, size_t *n)
 {
@@ -856,27 +933,13 @@ int homing_store_notifications_list(struct homing_store *s, int64_t after, size_
     *out = NULL;
     *n = 0;
     int r = s->ops->notifications_list(s, after, limit, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) r = notification_open(s, &(*out)[i]);
-    if (r < 0 && *out) {
-        homing_notifications_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &notification_rows, *out, n)) < 0) *out = NULL;
     return r;
-}
-
-static void notification_fields_free(struct homing_notification *v)
-{
-    free(v->reader);
-    free(v->text);
-    free(v->payload);
 }
 
 void homing_notifications_free(struct homing_notification *v, size_t n)
 {
-    if (!v) return;
-    for (size_t i = 0; i < n; i++) notification_fields_free(&v[i]);
-    free(v);
+    rows_free(&notification_rows, v, n);
 }
 
 int homing_store_notifications_last(struct homing_store *s, int64_t *id)
@@ -900,24 +963,13 @@ int homing_store_deliveries_due_fair(struct homing_store *s, int64_t now_us, siz
     *out = NULL;
     *n = 0;
     int r = s->ops->deliveries_due_fair(s, now_us, per_webhook, limit, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++) r = notification_open(s, &(*out)[i].n);
-    if (r < 0 && *out) {
-        homing_deliveries_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &delivery_rows, *out, n)) < 0) *out = NULL;
     return r;
 }
 
 void homing_deliveries_free(struct homing_delivery *d, size_t n)
 {
-    if (!d) return;
-    for (size_t i = 0; i < n; i++) {
-        free(d[i].url);
-        free(d[i].secret);
-        notification_fields_free(&d[i].n);
-    }
-    free(d);
+    rows_free(&delivery_rows, d, n);
 }
 
 int homing_store_delivery_result(struct homing_store *s, int64_t notification, int64_t webhook,
@@ -992,12 +1044,59 @@ int homing_store_tracking_get(struct homing_store *s, uint64_t message, int *mes
     return s->ops->tracking_get(s, message, message_mode, modes, n);
 }
 
+/* One chunk of the truncation, in the caller's write transaction: up to
+ * HOMING_PRIVACY_CHUNK events after the cursor read first (no statement stays
+ * open on events while they change), those whose client shrinks rewritten,
+ * the cursor moved to the last one read. *n: events read. */
+static int truncate_chunk(struct homing_store *s, int64_t upto, unsigned v4, unsigned v6,
+                          struct store_client *rows, size_t *n, int64_t *changed)
+{
+    int64_t from = 0;
+    int r = s->ops->cursor_get(s, STORE_TRUNCATE_CURSOR, &from);
+    if (r == -ENOENT) r = 0;
+    if (r == 0) r = s->ops->privacy_clients(s, from, upto, rows, HOMING_PRIVACY_CHUNK, n);
+    if (r < 0 || *n == 0) return r;
+    int64_t last = rows[*n - 1].id;
+    size_t cut = 0; /* rows[0..cut) now hold the rewrites, in place */
+    for (size_t i = 0; i < *n; i++) {
+        char out[HOMING_ADDR_STR_MAX];
+        int c = store_client_truncate(s, rows[i].client, v4, v6, out);
+        if (c < 0) return c;
+        if (c == 0) continue;
+        rows[cut].id = rows[i].id;
+        memcpy(rows[cut].client, out, sizeof out);
+        cut++;
+    }
+    if (cut > 0 && (r = s->ops->privacy_clients_set(s, rows, cut, changed)) < 0) return r;
+    return s->ops->cursor_set(s, STORE_TRUNCATE_CURSOR, last);
+}
+
 int homing_store_privacy_truncate(struct homing_store *s, int64_t upto, unsigned v4_bits,
                                   unsigned v6_bits, int64_t *changed)
 {
     if (!s || v4_bits > 32 || v6_bits > 128) return -EINVAL;
-    int64_t scratch;
-    return s->ops->privacy_truncate(s, upto, v4_bits, v6_bits, changed ? changed : &scratch);
+    struct store_client *rows = malloc(HOMING_PRIVACY_CHUNK * sizeof *rows);
+    if (!rows) return -ENOMEM;
+    if (upto < 0) upto = INT64_MAX;
+    int64_t total = 0;
+    int r = 0;
+    for (;;) {
+        if ((r = s->ops->write_begin(s)) < 0) break;
+        size_t n = 0;
+        int64_t chunk_changed = 0;
+        r = truncate_chunk(s, upto, v4_bits, v6_bits, rows, &n, &chunk_changed);
+        if (r == 0) r = s->ops->write_commit(s);
+        if (r < 0) {
+            s->ops->write_rollback(s);
+            break;
+        }
+        total += chunk_changed;
+        if (n < HOMING_PRIVACY_CHUNK) break;
+    }
+    free(rows);
+    if (r < 0) return r;
+    if (changed) *changed = total;
+    return 0;
 }
 
 /* Other records of the same age as the events retention deletes, derived
@@ -1041,6 +1140,48 @@ static const char *const forget_keep[] = {
     "api_keys", "webhooks",   "links",    "event_rollups", "cursors",
     NULL,
 };
+
+void store_forget_count(struct homing_forget_result *out, const char *table, int64_t rows)
+{
+    if (!out || rows <= 0) return;
+    for (size_t i = 0; i < out->n; i++) {
+        if (strcmp(out->t[i].table, table) == 0) {
+            out->t[i].rows += rows;
+            return;
+        }
+    }
+    if (out->n == HOMING_FORGET_TABLES_MAX) return;
+    homing_strlcpy(out->t[out->n].table, table, sizeof out->t[out->n].table);
+    out->t[out->n++].rows = rows;
+}
+
+int store_delete_cascade(struct homing_store *s, const char *table, const char *where,
+                         const struct store_del *a, int depth, struct homing_forget_result *out,
+                         int64_t *deleted)
+{
+    if (depth < 0) return -ELOOP;
+    struct store_fk *fks = NULL;
+    size_t nfk = 0;
+    int r = s->ops->privacy_fks(s, table, &fks, &nfk);
+    for (size_t i = 0; r == 0 && i < nfk; i++) {
+        char sub[STORE_DELETE_SQL_MAX];
+        if (snprintf(sub, sizeof sub, "%s IN (SELECT %s FROM \"%s\" WHERE %s)", fks[i].column,
+                     fks[i].parent, table, where) >= (int)sizeof sub)
+            r = -E2BIG;
+        else
+            r = store_delete_cascade(s, fks[i].child, sub, a, depth - 1, out, NULL);
+    }
+    free(fks);
+    if (r < 0) return r;
+    char sql[STORE_DELETE_SQL_MAX];
+    if (snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s", table, where) >= (int)sizeof sql)
+        return -E2BIG;
+    int64_t n = 0;
+    if ((r = s->ops->privacy_delete(s, sql, a, &n)) < 0) return r;
+    store_forget_count(out, table, n);
+    if (deleted) *deleted += n;
+    return 0;
+}
 
 int homing_store_privacy_forget(struct homing_store *s, const char *address,
                                 struct homing_forget_result *out)
@@ -1342,13 +1483,7 @@ int homing_store_document_set_digest(struct homing_store *s, int64_t id, const c
 
 void homing_documents_free(struct homing_document *d, size_t n)
 {
-    if (!d) return;
-    for (size_t i = 0; i < n; i++) {
-        free(d[i].name);
-        free(d[i].media_type);
-        free(d[i].file);
-    }
-    free(d);
+    rows_free(&document_rows, d, n);
 }
 
 int homing_store_grant_add(struct homing_store *s, const struct homing_grant_spec *g,
@@ -1369,24 +1504,13 @@ int homing_store_grant_list(struct homing_store *s, int64_t document, struct hom
     *out = NULL;
     *n = 0;
     int r = s->ops->grant_list(s, document, out, n);
-    for (size_t i = 0; r == 0 && s->seal && i < *n; i++)
-        r = store_open_whole(s, &(*out)[i].address, "recipient address");
-    if (r < 0 && *out) {
-        homing_grants_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((r = rows_opened(s, r, &grant_rows, *out, n)) < 0) *out = NULL;
     return r;
 }
 
 void homing_grants_free(struct homing_grant *g, size_t n)
 {
-    if (!g) return;
-    for (size_t i = 0; i < n; i++) {
-        free(g[i].document_name);
-        free(g[i].address);
-    }
-    free(g);
+    rows_free(&grant_rows, g, n);
 }
 
 int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t document,
@@ -1394,7 +1518,24 @@ int homing_store_grant_revoke(struct homing_store *s, int64_t grant, int64_t doc
 {
     if (!s || grant < 0 || document < 0 || (grant == 0) == (document == 0)) return -EINVAL;
     if (!s->ops->grant_revoke) return -ENOTSUP;
-    return s->ops->grant_revoke(s, grant, document, revoked);
+    int64_t n = 0;
+    int r = s->ops->grant_revoke(s, grant, document, &n);
+    if (r < 0) return r;
+    if (n == 0) {
+        store_set_error(s, "no grant to revoke");
+        return -ENOENT;
+    }
+    if (revoked) *revoked = n;
+    return 0;
+}
+
+int store_grant_usable(int64_t revoked_us, int64_t expires_us, int64_t max_uses, int64_t uses,
+                       int64_t now_us, int64_t pending)
+{
+    if (revoked_us) return -EKEYREVOKED;
+    if (expires_us && now_us >= expires_us) return -EKEYEXPIRED;
+    if (max_uses && uses + pending >= max_uses) return -EDQUOT;
+    return 0;
 }
 
 int homing_store_grant_check(struct homing_store *s, int64_t grant, uint64_t message,

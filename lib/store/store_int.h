@@ -104,6 +104,34 @@ static inline void store_stats_totals_set(struct homing_stats *o, const int64_t 
     o->read_receipts = v[STORE_STATS_REPORTS + 2];
 }
 
+/* A backend's part of a stats operation, which store_stats_run (store_stats.c)
+ * runs in this order: begin (a read snapshot), row of sql_messages (1 value),
+ * states, row of sql_totals, sql_readers and sql_reports (the values of the
+ * enum above), reasons, links, commit; rollback after a failure. Every query
+ * takes the filter q as its first five parameters. */
+struct store_stats_steps {
+    int (*begin)(struct homing_store *s);
+    int (*commit)(struct homing_store *s);
+    void (*rollback)(struct homing_store *s);
+    /* The k integer columns of sql's one row (0 without a row) into v. */
+    int (*row)(struct homing_store *s, const char *sql, const struct homing_message_query *q,
+               int64_t *v, int k, const char *what);
+    /* Each state's count through store_stats_state_add. */
+    int (*states)(struct homing_store *s, const struct homing_message_query *q,
+                  struct homing_stats *o);
+    int (*reasons)(struct homing_store *s, const struct homing_message_query *q,
+                   struct homing_stats *o);
+    int (*links)(struct homing_store *s, const struct homing_message_query *q,
+                 struct homing_stats *o);
+    const char *sql_messages, *sql_totals, *sql_readers, *sql_reports;
+};
+/* A stats operation by st's steps (store_stats.c); o cleared on failure. */
+int store_stats_run(struct homing_store *s, const struct store_stats_steps *st,
+                    const struct homing_message_query *q, struct homing_stats *o);
+/* Adds the count of recipients in state (its member of o, if it has one,
+ * and recipients). */
+void store_stats_state_add(struct homing_stats *o, const char *state, int64_t count);
+
 struct store_stats_put {
     struct store_recipient_add *recipients;
     size_t nrecipients;
@@ -127,6 +155,30 @@ enum store_seal_kind {
 struct store_seal_col {
     const char *table, *column;
     enum store_seal_kind kind;
+};
+
+/* An event's client, as stored, for the privacy truncation's chunks. */
+struct store_client {
+    int64_t id;
+    char client[HOMING_ADDR_STR_MAX];
+};
+
+/* The cursor (homing_store_cursor_get) at the last event whose client
+ * homing_store_privacy_truncate has truncated. */
+#define STORE_TRUNCATE_CURSOR "privacy-truncate"
+
+/* A foreign key of child pointing at another table: its column and the
+ * column it references, each as the backend's SQL writes it (quoted). */
+#define STORE_NAME_MAX 132 /* bytes of a table or quoted column name */
+struct store_fk {
+    char child[STORE_NAME_MAX], column[STORE_NAME_MAX], parent[STORE_NAME_MAX];
+};
+
+/* The four parameters every privacy delete may use: 1 an address (text),
+ * 2 a message, 3 a recipient, 4 a time (the backend's placeholders). */
+struct store_del {
+    const char *addr;
+    int64_t message, recipient, time_us;
 };
 
 struct store_ops {
@@ -234,8 +286,26 @@ struct store_ops {
     int (*tracking_set)(struct homing_store *s, uint64_t message, uint32_t recipient, int mode);
     int (*tracking_get)(struct homing_store *s, uint64_t message, int *message_mode, int **modes,
                         size_t *n);
-    int (*privacy_truncate)(struct homing_store *s, int64_t upto, unsigned v4_bits,
-                            unsigned v6_bits, int64_t *changed);
+    /* A write transaction around one step of store.c's policy that spans
+     * several operations (a chunk of homing_store_privacy_truncate). */
+    int (*write_begin)(struct homing_store *s);
+    int (*write_commit)(struct homing_store *s);
+    void (*write_rollback)(struct homing_store *s); /* a no-op when none is open */
+    /* In a write transaction: up to cap events with from < id <= upto, by
+     * id, with their clients as stored. */
+    int (*privacy_clients)(struct homing_store *s, int64_t from, int64_t upto,
+                           struct store_client *rows, size_t cap, size_t *n);
+    /* In a write transaction, under the truncate guard: each row's client set
+     * (store.c's truncation); *changed: rows rewritten. */
+    int (*privacy_clients_set)(struct homing_store *s, const struct store_client *rows, size_t n,
+                               int64_t *changed);
+    /* The foreign keys of other tables pointing at table (their first
+     * column): malloc'd, for store_delete_cascade. */
+    int (*privacy_fks)(struct homing_store *s, const char *table, struct store_fk **out, size_t *n);
+    /* Runs a DELETE built by store_delete_cascade with a's four parameters
+     * (those it names); *n: rows deleted. */
+    int (*privacy_delete)(struct homing_store *s, const char *sql, const struct store_del *a,
+                          int64_t *n);
     /* aged: the other tables whose rows older than before_us go with the
      * events (store.c's policy), ended by {NULL, NULL}; a table the schema
      * does not have is passed over. */
@@ -277,6 +347,7 @@ struct store_ops {
     int (*grant_add)(struct homing_store *s, const struct homing_grant_spec *g, int64_t *id_out);
     int (*grant_list)(struct homing_store *s, int64_t document, struct homing_grant **out,
                       size_t *n);
+    /* *revoked: grants revoked, 0 when none was (store.c says -ENOENT) */
     int (*grant_revoke)(struct homing_store *s, int64_t grant, int64_t document, int64_t *revoked);
     int (*grant_check)(struct homing_store *s, int64_t grant, uint64_t message, uint32_t recipient,
                        int64_t now_us, int64_t pending, struct homing_document **doc);
@@ -380,6 +451,26 @@ int store_seal_legacy_value(struct homing_store *s, enum store_seal_kind kind, c
  * when any changed, 0 when not, or a negative errno. */
 int store_seal_legacy_event(struct homing_store *s, char *client, size_t client_cap, char *from,
                             size_t from_cap, char **detail);
+
+/* Whether a grant's row lets one more download through (homing_store_grant_check's
+ * rule for every backend): 0, -EKEYREVOKED, -EKEYEXPIRED, or -EDQUOT when its
+ * uses and the caller's pending ones reach max_uses (0: no limit). */
+int store_grant_usable(int64_t revoked_us, int64_t expires_us, int64_t max_uses, int64_t uses,
+                       int64_t now_us, int64_t pending);
+
+/* Adds rows changed in table to a forget result (out may be NULL; a table
+ * past HOMING_FORGET_TABLES_MAX is not counted). */
+void store_forget_count(struct homing_forget_result *out, const char *table, int64_t rows);
+
+#define STORE_DELETE_SQL_MAX 4096 /* bytes of a statement store_delete_cascade builds */
+/* Deletes from table the rows matching where (parameters of a), after the
+ * rows of other tables whose foreign keys point at them, following up to
+ * depth levels of keys (-ELOOP beyond): the one order of a privacy delete
+ * for every backend, so that enforced foreign keys never refuse it. Counts
+ * into out (may be NULL) and adds table's rows to *deleted (may be NULL). */
+int store_delete_cascade(struct homing_store *s, const char *table, const char *where,
+                         const struct store_del *a, int depth, struct homing_forget_result *out,
+                         int64_t *deleted);
 
 /* Records a one-line error for homing_store_errmsg. */
 void store_set_error(struct homing_store *s, const char *fmt, ...)

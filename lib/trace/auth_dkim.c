@@ -397,6 +397,17 @@ static bool list_has(struct homing_slice list, const char *name)
     return false;
 }
 
+/* A tag every signature has, with a value: *t is it (NULL when absent). False
+ * with sig->err set to missing or empty when it is absent or empty. */
+static bool tag_required(struct dkim_sig *sig, const struct dkim_taglist *tl, const char *name,
+                         enum dkim_err missing, enum dkim_err empty, const struct dkim_tag **t)
+{
+    *t = tag_get(tl, name);
+    if (*t && (*t)->value.len > 0) return true;
+    sig->err = *t ? empty : missing;
+    return false;
+}
+
 /* Reads the tags of one DKIM-Signature (tl already parsed) into sig and checks
  * them in the order OpenDKIM does; sig->err says what is wrong, if anything. */
 static void sig_tags(struct dkim_sig *sig, const struct dkim_taglist *tl, int64_t now)
@@ -422,14 +433,7 @@ static void sig_tags(struct dkim_sig *sig, const struct dkim_taglist *tl, int64_
     sig->b = tag_get(tl, "b");
     sig->bh = tag_get(tl, "bh");
 
-    if (!(t = tag_get(tl, "v"))) {
-        sig->err = E_MISSING_V;
-        return;
-    }
-    if (t->value.len == 0) {
-        sig->err = E_EMPTY_V;
-        return;
-    }
+    if (!tag_required(sig, tl, "v", E_MISSING_V, E_EMPTY_V, &t)) return;
     if (!slice_is(t->value, "1")) {
         sig->err = E_VERSION;
         return;
@@ -442,22 +446,9 @@ static void sig_tags(struct dkim_sig *sig, const struct dkim_taglist *tl, int64_
         sig->err = E_INVALID_A;
         return;
     }
-    if (!sig->b) {
-        sig->err = E_MISSING_B;
+    if (!tag_required(sig, tl, "b", E_MISSING_B, E_EMPTY_B, &t) ||
+        !tag_required(sig, tl, "bh", E_MISSING_BH, E_EMPTY_BH, &t))
         return;
-    }
-    if (sig->b->value.len == 0) {
-        sig->err = E_EMPTY_B;
-        return;
-    }
-    if (!sig->bh) {
-        sig->err = E_MISSING_BH;
-        return;
-    }
-    if (sig->bh->value.len == 0) {
-        sig->err = E_EMPTY_BH;
-        return;
-    }
     sig->hc = sig->bc = CANON_SIMPLE;
     if ((t = tag_get(tl, "c"))) {
         struct homing_slice v = t->value, hv = v, bv = {0};
@@ -481,23 +472,10 @@ static void sig_tags(struct dkim_sig *sig, const struct dkim_taglist *tl, int64_
             }
         }
     }
-    if (!tag_get(tl, "d")) {
-        sig->err = E_MISSING_D;
+    if (!tag_required(sig, tl, "d", E_MISSING_D, E_EMPTY_D, &t) ||
+        !tag_required(sig, tl, "h", E_MISSING_H, E_EMPTY_H, &t))
         return;
-    }
-    if (sig->d.len == 0) {
-        sig->err = E_EMPTY_D;
-        return;
-    }
-    if (!(t = tag_get(tl, "h"))) {
-        sig->err = E_MISSING_H;
-        return;
-    }
     sig->h = t->value;
-    if (sig->h.len == 0) {
-        sig->err = E_EMPTY_H;
-        return;
-    }
     if (!list_has(sig->h, "from")) {
         sig->err = E_INVALID_H;
         return;
@@ -525,14 +503,7 @@ static void sig_tags(struct dkim_sig *sig, const struct dkim_taglist *tl, int64_
             return;
         }
     }
-    if (!tag_get(tl, "s")) {
-        sig->err = E_MISSING_S;
-        return;
-    }
-    if (sig->s.len == 0) {
-        sig->err = E_EMPTY_S;
-        return;
-    }
+    if (!tag_required(sig, tl, "s", E_MISSING_S, E_EMPTY_S, &t)) return;
     bool ok_t = false, ok_x = false;
     uint64_t ts = 0, tx = 0;
     if ((t = tag_get(tl, "t")) && !(ts = parse_uint(t->value, &ok_t), ok_t)) {
@@ -799,6 +770,18 @@ static int sig_check(const struct dkim_sig *sig, const struct dkim_key *key,
     return ok;
 }
 
+/* sig_check's answer recorded in sig: passed, or E_BADSIG. 0, or -ENOMEM. */
+static int sig_verdict(struct dkim_sig *sig, const struct dkim_key *key, const unsigned char *hash,
+                       unsigned int hlen, const unsigned char *b, size_t blen)
+{
+    int rc = sig_check(sig, key, hash, hlen, b, blen);
+    if (rc == 1)
+        sig->passed = true;
+    else if (rc == 0)
+        sig->err = E_BADSIG;
+    return rc < 0 ? rc : 0;
+}
+
 /* Verifies sigs[k] whose tags were read without error. */
 static int sig_verify(struct homing_resolver *res, struct dkim_sig *sigs, size_t k, const char *msg,
                       const struct dkim_field *f, size_t nf, size_t body_off, size_t len,
@@ -830,12 +813,7 @@ static int sig_verify(struct homing_resolver *res, struct dkim_sig *sigs, size_t
         if ((unsigned)bhlen != sig->bh_len || memcmp(bh, sig->bh_digest, sig->bh_len) != 0) {
             sig->err = E_BADSIG;
         } else {
-            rc = sig_check(sig, &key, hh, hhlen, b, (size_t)blen);
-            if (rc == 1)
-                sig->passed = true;
-            else if (rc == 0)
-                sig->err = E_BADSIG;
-            rc = rc < 0 ? rc : 0;
+            rc = sig_verdict(sig, &key, hh, hhlen, b, (size_t)blen);
         }
     }
     key_clear(&key);
@@ -1011,12 +989,7 @@ int auth_dkim_seal_verify(struct homing_resolver *res, struct dkim_sig *sig, con
     free(co);
     if (rc == 0) {
         sig->processed = true;
-        rc = sig_check(sig, &key, hh, hhlen, b, (size_t)blen);
-        if (rc == 1)
-            sig->passed = true;
-        else if (rc == 0)
-            sig->err = E_BADSIG;
-        rc = rc < 0 ? rc : 0;
+        rc = sig_verdict(sig, &key, hh, hhlen, b, (size_t)blen);
     }
     key_clear(&key);
     return rc;

@@ -59,6 +59,17 @@ static void jtext(struct homing_buf *b, json_t *o, const char *k)
         homing_buf_puts(b, "-");
 }
 
+/* o's values of the keys at even places of spec (NULL-terminated), each
+ * followed by the literal HTML at the next odd place: one cell's text. */
+static void jfields(struct homing_buf *b, json_t *o, const char *const *spec)
+{
+    for (size_t i = 0; spec[i]; i += 2) {
+        jtext(b, o, spec[i]);
+        if (!spec[i + 1]) break;
+        homing_buf_puts(b, spec[i + 1]);
+    }
+}
+
 static void row(struct homing_buf *b, const char *label, json_t *o, const char *k)
 {
     homing_buf_puts(b, "<tr><th>");
@@ -97,16 +108,10 @@ static void render(struct homing_buf *b, json_t *trace, json_t *iocs, const char
     json_array_foreach(json_object_get(trace, "hops"), i, h)
     {
         homing_buf_printf(b, "<tr><td>%zu</td><td>", i + 1);
-        jtext(b, h, "from_helo");
-        homing_buf_puts(b, "</td><td>");
-        jtext(b, h, "from_ip");
-        homing_buf_puts(b, "</td><td>");
-        jtext(b, h, "by");
-        homing_buf_puts(b, "</td><td>");
-        jtext(b, h, "protocol");
-        homing_buf_puts(b, "</td><td>");
-        jtext(b, h, "time");
-        homing_buf_puts(b, "</td><td>");
+        jfields(b, h,
+                (const char *const[]){"from_helo", "</td><td>", "from_ip", "</td><td>", "by",
+                                      "</td><td>", "protocol", "</td><td>", "time", "</td><td>",
+                                      NULL});
         homing_buf_puts(b, json_is_true(json_object_get(h, "boundary"))  ? "boundary"
                            : json_is_true(json_object_get(h, "trusted")) ? "yes"
                                                                          : "no");
@@ -147,12 +152,8 @@ static void render(struct homing_buf *b, json_t *trace, json_t *iocs, const char
         json_array_foreach(json_object_get(v, "dkim"), i, h)
         {
             homing_buf_puts(b, "<tr><th>dkim</th><td>");
-            jtext(b, h, "result");
-            homing_buf_puts(b, " d=");
-            jtext(b, h, "d");
-            homing_buf_puts(b, " s=");
-            jtext(b, h, "s");
-            homing_buf_puts(b, "</td></tr>\n");
+            jfields(b, h,
+                    (const char *const[]){"result", " d=", "d", " s=", "s", "</td></tr>\n", NULL});
         }
         json_t *arc = json_object_get(v, "arc");
         row(b, "arc", arc, "cv");
@@ -162,14 +163,10 @@ static void render(struct homing_buf *b, json_t *trace, json_t *iocs, const char
                    *ams = json_object_get(h, "message_signature");
             homing_buf_printf(b, "<tr><th>arc i=%lld</th><td>sealed by d=",
                               (long long)json_integer_value(json_object_get(h, "instance")));
-            jtext(b, seal, "d");
-            homing_buf_puts(b, " cv=");
-            jtext(b, seal, "cv");
-            homing_buf_puts(b, " seal ");
-            jtext(b, seal, "result");
-            homing_buf_puts(b, " message signature ");
-            jtext(b, ams, "result");
-            homing_buf_puts(b, "</td></tr>\n");
+            jfields(b, seal,
+                    (const char *const[]){"d", " cv=", "cv", " seal ", "result",
+                                          " message signature ", NULL});
+            jfields(b, ams, (const char *const[]){"result", "</td></tr>\n", NULL});
         }
         row(b, "dmarc", json_object_get(v, "dmarc"), "result");
     }
@@ -219,14 +216,9 @@ static void render(struct homing_buf *b, json_t *trace, json_t *iocs, const char
     json_array_foreach(json_object_get(iocs, "attachments"), i, h)
     {
         homing_buf_puts(b, "<tr><th>attachment</th><td>");
-        jtext(b, h, "name");
-        homing_buf_puts(b, " (");
-        jtext(b, h, "content_type");
-        homing_buf_puts(b, ", ");
-        jtext(b, h, "size");
-        homing_buf_puts(b, " bytes) sha256 ");
-        jtext(b, h, "sha256");
-        homing_buf_puts(b, "</td></tr>\n");
+        jfields(b, h,
+                (const char *const[]){"name", " (", "content_type", ", ", "size", " bytes) sha256 ",
+                                      "sha256", "</td></tr>\n", NULL});
     }
     homing_buf_puts(b, "</table>\n<h2>Everything (JSON)</h2>\n<pre>");
     char *js = homing_json_dumps(trace, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);

@@ -24,6 +24,14 @@
 
 #define BATCH_FEED_REWRITE_MAX 8
 
+/* The verdict classes of reports (docs/reports.md) in SQL both engines take,
+ * for the counts from scratch. */
+#define SQL_HUMAN   "verdict IN ('human', 'proxy-open')"
+#define SQL_MACHINE "verdict IN ('prefetch', 'scanner', 'probe')"
+#define SQL_UNKNOWN "verdict NOT IN ('human', 'proxy-open', 'prefetch', 'scanner', 'probe')"
+#define SQL_CLASS                                                                                  \
+    "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
+
 struct batch_feed {
     uint64_t msgs[2];
     int64_t rewrite[BATCH_FEED_REWRITE_MAX];

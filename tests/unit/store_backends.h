@@ -99,4 +99,29 @@ static inline void store_test_seal(void)
         failed_;                                                                                   \
     })
 
+/* A fresh store of the backend under test named name in dir, a mkdtemp
+ * template the call fills in (a new temporary directory of the test's
+ * own): its URL in url (cap bytes), opened into *s. 0, or -1 with the
+ * reason on stderr. */
+static inline int store_test_make(char *dir, const char *name, char *url, size_t cap,
+                                  struct homing_store **s)
+{
+    char err[256];
+    if (!mkdtemp(dir) || store_test_url(dir, name, url, cap) < 0) return -1;
+    if (homing_store_open(url, NULL, "normal", s, err, sizeof err) < 0) {
+        fprintf(stderr, "open %s: %s\n", url, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Closes s and removes dir with all it holds: 0, or -1. */
+static inline int store_test_drop(struct homing_store *s, const char *dir)
+{
+    homing_store_close(s);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 #endif

@@ -522,10 +522,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/homing-notify-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    if (store_test_url(f->dir, "h", f->db, sizeof f->db) < 0) return -1;
-    char err[256];
-    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) return -1;
+    if (store_test_make(f->dir, "h", f->db, sizeof f->db, &f->s) < 0) return -1;
     *state = f;
     return 0;
 }
@@ -533,12 +530,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    homing_store_close(f->s);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int r = system(cmd);
+    int r = store_test_drop(f->s, f->dir);
     free(f);
-    return r == 0 ? 0 : -1;
+    return r;
 }
 
 static void test_outbox(void **state)

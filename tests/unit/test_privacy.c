@@ -37,13 +37,7 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof *f);
     if (!f) return -1;
     strcpy(f->dir, "/tmp/homing-test-privacy-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    if (store_test_url(f->dir, "homing", f->db, sizeof f->db) < 0) return -1;
-    char err[256];
-    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) {
-        fprintf(stderr, "open: %s\n", err);
-        return -1;
-    }
+    if (store_test_make(f->dir, "homing", f->db, sizeof f->db, &f->s) < 0) return -1;
     const char *rcpts[] = {"bob@example.net", "carol@example.net"};
     struct homing_message_spec m = {
         .subject = "hello", .sender = "alice@example.org", .recipients = rcpts, .n_recipients = 2};
@@ -55,12 +49,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    homing_store_close(f->s);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    int r = store_test_drop(f->s, f->dir);
     free(f);
-    return 0;
+    return r;
 }
 
 static void add_event(struct fx *f, int64_t t, const char *kind, uint32_t rcpt, const char *client,
@@ -405,12 +396,57 @@ static void test_seal_legacy(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Rows other tables point at go after those tables' rows: an aged
+ * notification's delivery with it (retention), a forgotten recipient's
+ * notification's delivery with it (forget), on every backend, whose
+ * foreign keys would refuse the deletes otherwise (store_delete_cascade). */
+static void test_deletes_follow_foreign_keys(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = homing_now_us(), old = now - 400 * DAY_US, wh, id;
+    assert_int_equal(homing_store_webhook_add(f->s, "https://hooks.example/in", NULL, "k", &wh), 0);
+    struct homing_notification_spec n = {.time_us = old,
+                                         .kind = "open",
+                                         .message = f->msg,
+                                         .recipient = 1,
+                                         .text = "bob opened",
+                                         .payload = "{}"};
+    assert_int_equal(homing_store_notification_add(f->s, &n, &id), 0);
+    n.time_us = now;
+    n.recipient = 2;
+    n.text = "carol opened";
+    assert_int_equal(homing_store_notification_add(f->s, &n, &id), 0);
+    int64_t pending = -1, rolled, deleted;
+    assert_int_equal(homing_store_delivery_counts(f->s, &pending, NULL, NULL), 0);
+    assert_int_equal(pending, 2);
+
+    assert_int_equal(homing_store_privacy_retention(f->s, now - 365 * DAY_US, &rolled, &deleted),
+                     0);
+    assert_int_equal(homing_store_delivery_counts(f->s, &pending, NULL, NULL), 0);
+    assert_int_equal(pending, 1);
+
+    struct homing_forget_result res;
+    assert_int_equal(homing_store_privacy_forget(f->s, "carol@example.net", &res), 0);
+    int64_t gone = 0;
+    for (size_t i = 0; i < res.n; i++)
+        if (strcmp(res.t[i].table, "deliveries") == 0) gone = res.t[i].rows;
+    assert_int_equal(gone, 1);
+    assert_int_equal(homing_store_delivery_counts(f->s, &pending, NULL, NULL), 0);
+    assert_int_equal(pending, 0);
+    struct homing_notification *nv;
+    size_t nn;
+    assert_int_equal(homing_store_notifications_list(f->s, 0, 10, &nv, &nn), 0);
+    assert_int_equal(nn, 0);
+    homing_notifications_free(nv, nn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_rollup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deletes_follow_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode_with_message, setup, teardown),

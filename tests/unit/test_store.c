@@ -41,13 +41,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
     strcpy(f->dir, "/tmp/homing-test-store-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    if (store_test_url(f->dir, "homing", f->url, sizeof f->url) < 0) return -1;
-    char err[256];
-    if (homing_store_open(f->url, NULL, "normal", &f->s, err, sizeof err) < 0) {
-        fprintf(stderr, "open: %s\n", err);
-        return -1;
-    }
+    if (store_test_make(f->dir, "homing", f->url, sizeof f->url, &f->s) < 0) return -1;
     *state = f;
     return 0;
 }
@@ -55,12 +49,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    homing_store_close(f->s);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    int r = store_test_drop(f->s, f->dir);
     free(f);
-    return 0;
+    return r;
 }
 
 static uint64_t add_message(struct homing_store *s, const char *mid, size_t nr, size_t nl)

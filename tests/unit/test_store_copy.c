@@ -30,6 +30,7 @@
 #include "homing/event.h"
 #include "homing/store.h"
 #include "homing/store_copy.h"
+#include "pg_fixture.h"
 
 #define URL_MAX      512
 #define EVENTS       25000                    /* 3 COPY batches */
@@ -48,13 +49,9 @@ static int targets; /* target schemas made so far */
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    const char *tmpl = getenv("HOMING_TEST_STORE_POSTGRESQL");
-    if (!f || !tmpl || !strstr(tmpl, "&schema=%s")) {
-        fprintf(stderr, "run me with tests/pg_cluster.py (HOMING_TEST_STORE_POSTGRESQL)\n");
-        free(f);
-        return -1;
-    }
+    const char *tmpl = pg_fixture_template();
+    struct fixture *f = tmpl ? calloc(1, sizeof *f) : NULL;
+    if (!f) return -1;
     snprintf(f->tmpl, sizeof f->tmpl, "%s", tmpl);
     snprintf(f->dir, sizeof f->dir, "/tmp/homing-copy.XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
@@ -104,14 +101,8 @@ static struct homing_store *open_url(const char *url)
 /* The same store by hand, in its schema. */
 static PGconn *by_hand(const char *url)
 {
-    char conninfo[URL_MAX];
-    const char *sp = strstr(url, "&schema=");
-    snprintf(conninfo, sizeof conninfo, "%.*s", (int)(sp - url), url);
-    PGconn *c = PQconnectdb(conninfo);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    char sql[160];
-    snprintf(sql, sizeof sql, "SET search_path TO %s", sp + 8);
-    PQclear(PQexec(c, sql));
+    PGconn *c = pg_fixture_connect(url, 1);
+    assert_non_null(c);
     return c;
 }
 

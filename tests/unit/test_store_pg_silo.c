@@ -34,6 +34,7 @@
 #include "homing/store.h"
 #include "homing/store_engine.h"
 #include "homing/util.h"
+#include "pg_fixture.h"
 
 #define URL_MAX 1024
 
@@ -46,28 +47,14 @@ struct fixture {
 
 static unsigned seq;
 
-/* url without homing's "&schema=..." (libpq does not know it). */
-static void libpq_of(const char *url, char *out, size_t cap)
-{
-    const char *s = strstr(url, "&schema=");
-    snprintf(out, cap, "%.*s", (int)(s ? (size_t)(s - url) : strlen(url)), url);
-}
-
 static int setup(void **state)
 {
-    const char *tmpl = getenv("HOMING_TEST_STORE_POSTGRESQL");
-    if (!tmpl || !strstr(tmpl, "&schema=%s")) {
-        fprintf(stderr, "run me with tests/pg_cluster.py (HOMING_TEST_STORE_POSTGRESQL)\n");
-        return -1;
-    }
-    struct fixture *f = calloc(1, sizeof *f);
+    const char *tmpl = pg_fixture_template();
+    struct fixture *f = tmpl ? calloc(1, sizeof *f) : NULL;
     if (!f) return -1;
     snprintf(f->schema, sizeof f->schema, "silo_%ld_%u", (long)getpid(), seq++);
     snprintf(f->admin, sizeof f->admin, tmpl, f->schema);
-    char conninfo[URL_MAX];
-    libpq_of(f->admin, conninfo, sizeof conninfo);
-    f->db = PQconnectdb(conninfo);
-    if (PQstatus(f->db) != CONNECTION_OK) return -1;
+    if (!(f->db = pg_fixture_connect(f->admin, 0))) return -1;
     *state = f;
     return 0;
 }
@@ -227,7 +214,7 @@ static void test_node_role(void **state)
 
     /* by hand as the node's login: the server refuses */
     char conninfo[URL_MAX], sql[512], st[6];
-    libpq_of(f->node.url, conninfo, sizeof conninfo);
+    pg_fixture_conninfo(f->node.url, conninfo, sizeof conninfo);
     PGconn *node = PQconnectdb(conninfo);
     assert_int_equal(PQstatus(node), CONNECTION_OK);
     const char *const refused[] = {
@@ -263,7 +250,7 @@ static void test_node_role(void **state)
     as_admin(f, make, st);
     assert_string_equal(st, "");
     char stranger[URL_MAX];
-    libpq_of(f->admin, stranger, sizeof stranger);
+    pg_fixture_conninfo(f->admin, stranger, sizeof stranger);
     char *u = strstr(stranger, "user=postgres");
     assert_non_null(u);
     snprintf(u, sizeof stranger - (size_t)(u - stranger), "user=%s_stranger", f->schema);

@@ -33,6 +33,7 @@
 #include "seal_scenario.h"
 
 #include "batch_feed.h"
+#include "pg_fixture.h"
 
 #define URL_MAX 512
 
@@ -47,12 +48,8 @@ static unsigned seq;
 
 static int setup(void **state)
 {
-    const char *tmpl = getenv("HOMING_TEST_STORE_POSTGRESQL");
-    if (!tmpl || !strstr(tmpl, "&schema=%s")) {
-        fprintf(stderr, "run me with tests/pg_cluster.py (HOMING_TEST_STORE_POSTGRESQL)\n");
-        return -1;
-    }
-    struct fixture *f = calloc(1, sizeof *f);
+    const char *tmpl = pg_fixture_template();
+    struct fixture *f = tmpl ? calloc(1, sizeof *f) : NULL;
     if (!f) return -1;
     snprintf(f->schema, sizeof f->schema, "pgonly_%ld_%u", (long)getpid(), seq++);
     snprintf(f->url, sizeof f->url, tmpl, f->schema);
@@ -61,14 +58,7 @@ static int setup(void **state)
         fprintf(stderr, "open: %s\n", err);
         return -1;
     }
-    /* libpq does not know homing's schema=: connect without it. */
-    char conninfo[URL_MAX];
-    snprintf(conninfo, sizeof conninfo, "%.*s", (int)(strstr(f->url, "&schema=") - f->url), f->url);
-    f->db = PQconnectdb(conninfo);
-    if (PQstatus(f->db) != CONNECTION_OK) return -1;
-    char sql[160];
-    snprintf(sql, sizeof sql, "SET search_path TO %s", f->schema);
-    PQclear(PQexec(f->db, sql));
+    if (!(f->db = pg_fixture_connect(f->url, 1))) return -1;
     *state = f;
     return 0;
 }
@@ -350,12 +340,6 @@ static long long differ(struct fixture *f, const char *a, const char *b)
     PQclear(res);
     return n;
 }
-
-#define SQL_HUMAN   "verdict IN ('human', 'proxy-open')"
-#define SQL_MACHINE "verdict IN ('prefetch', 'scanner', 'probe')"
-#define SQL_UNKNOWN "verdict NOT IN ('human', 'proxy-open', 'prefetch', 'scanner', 'probe')"
-#define SQL_CLASS                                                                                  \
-    "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
 
 /* Every counter table of migration 0008 equals a count from scratch of the
  * enrichments, events and recipients it sums. */
@@ -695,7 +679,7 @@ static void test_seal_dump(void **state)
     char schema[128], url[URL_MAX], conninfo[URL_MAX], dumpf[] = "/tmp/homing-pgdump-XXXXXX";
     snprintf(schema, sizeof schema, "%s_seal", f->schema);
     snprintf(url, sizeof url, tmpl, schema);
-    snprintf(conninfo, sizeof conninfo, "%.*s", (int)(strstr(url, "&schema=") - url), url);
+    pg_fixture_conninfo(url, conninfo, sizeof conninfo);
     int fd = mkstemp(dumpf);
     assert_true(fd >= 0);
     close(fd);

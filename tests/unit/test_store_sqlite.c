@@ -113,12 +113,6 @@ static long long differ(const char *db, const char *a, const char *b)
     return n;
 }
 
-#define SQL_HUMAN   "verdict IN ('human', 'proxy-open')"
-#define SQL_MACHINE "verdict IN ('prefetch', 'scanner', 'probe')"
-#define SQL_UNKNOWN "verdict NOT IN ('human', 'proxy-open', 'prefetch', 'scanner', 'probe')"
-#define SQL_CLASS                                                                                  \
-    "CASE WHEN " SQL_HUMAN " THEN 'human' WHEN " SQL_MACHINE " THEN 'machine' ELSE 'unknown' END"
-
 /* Enrichments stored in batches of every size, with many recipients, links,
  * hours, kinds and verdicts mixed in each (and some rewritten by a
  * reclassify): every counter table equals a count of the enrichments from

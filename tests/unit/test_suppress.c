@@ -40,10 +40,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
     strcpy(f->dir, "/tmp/homing-test-suppress-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    if (store_test_url(f->dir, "homing", f->db, sizeof f->db) < 0) return -1;
-    char err[256];
-    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) return -1;
+    if (store_test_make(f->dir, "homing", f->db, sizeof f->db, &f->s) < 0) return -1;
     const char *rcpts[] = {"Bob@Example.NET", "carol@example.com"};
     struct homing_message_spec m = {
         .subject = "t", .sender = "Alice@Example.ORG", .recipients = rcpts, .n_recipients = 2};
@@ -57,12 +54,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    homing_store_close(f->s);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int r = system(cmd);
+    int r = store_test_drop(f->s, f->dir);
     free(f);
-    return r == 0 ? 0 : -1;
+    return r;
 }
 
 static void test_normalize(void **state)

@@ -38,10 +38,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
     strcpy(f->dir, "/tmp/homing-test-who-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    if (store_test_url(f->dir, "homing", f->db, sizeof f->db) < 0) return -1;
-    char err[256];
-    if (homing_store_open(f->db, NULL, "normal", &f->s, err, sizeof err) < 0) return -1;
+    if (store_test_make(f->dir, "homing", f->db, sizeof f->db, &f->s) < 0) return -1;
     const char *rcpts[] = {"bob@example.net", "carol@example.com"};
     const char *links[] = {"https://example.com/a", "https://example.com/b"};
     struct homing_message_spec m = {
@@ -54,12 +51,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    homing_store_close(f->s);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    int r = store_test_drop(f->s, f->dir);
     free(f);
-    return 0;
+    return r;
 }
 
 /* Appends one hit and returns its id. */
