@@ -758,6 +758,13 @@ static const char *rp_reason_text_flat(const char *lower, size_t n);
 static const char *const rp_frames[] = {"smtp error from remote mailer after",
                                         "smtp error from remote mail server after", NULL};
 
+/* qmail-remote ends each permanent failure with "Giving up on <host>."
+ * after the server's "Remote host said: 5xx ...": the marker of a refusal
+ * that will not be retried, not the expiry its words resemble. Blanked
+ * where a permanent answer was quoted. */
+static const char rp_qmail_perm[] = "remote host said: 5";
+static const char rp_qmail_giveup[] = "giving up on ";
+
 static bool rp_d3(const char *t)
 {
     return t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9' && t[2] >= '0' && t[2] <= '9';
@@ -853,6 +860,9 @@ const char *rp_reason_text(const char *lower, size_t n)
             flat = false;
     for (const char *const *f = rp_frames; *f && flat; f++)
         if (memmem(lower, n, *f, strlen(*f))) flat = false;
+    bool qmail_perm = memmem(lower, n, rp_qmail_perm, sizeof rp_qmail_perm - 1) != NULL &&
+                      memmem(lower, n, rp_qmail_giveup, sizeof rp_qmail_giveup - 1) != NULL;
+    if (qmail_perm) flat = false;
     if (flat) return rp_reason_text_flat(lower, n);
     char stackbuf[RP_REASON_FLAT_STACK];
     char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
@@ -862,6 +872,12 @@ const char *rp_reason_text(const char *lower, size_t n)
         size_t fl = strlen(*f);
         for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), *f, fl)) != NULL; q += fl)
             memset(q, ' ', fl);
+    }
+    if (qmail_perm) {
+        size_t gl = sizeof rp_qmail_giveup - 1;
+        for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), rp_qmail_giveup, gl)) != NULL;
+             q += gl)
+            memset(q, ' ', gl);
     }
     const char *r = m ? rp_reason_text_flat(buf, m) : NULL;
     if (buf != stackbuf) free(buf);
@@ -1102,42 +1118,6 @@ static bool rp_uu_own_words(const char *t, size_t n)
     return false;
 }
 
-bool rp_at_rcpt(const char *t, size_t n)
-{
-    /* Postfix "(in reply to RCPT TO command)", Exim "after RCPT TO:" or
-     * "after RCPT command", Sendmail ">>> RCPT To:", Yahoo! "[RCPT_TO]";
-     * not the "ORCPT" of a Received field. */
-    /* qmail-remote says "does not like recipient" only for a refused RCPT. */
-    /* "Command RCPT User <a@b> not OK" names the refused command too
-     * (PHPMailer-BMH's rule samples). */
-    return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]") ||
-           rp_has(t, n, "does not like recipient") || rp_has(t, n, "command rcpt");
-}
-
-bool rp_after_data(const char *t, size_t n)
-{
-    /* Only the command the refusal answered counts: a transcript lists
-     * DATA after a failed RCPT too. */
-    /* A Sendmail transcript: the command before the first refusal. */
-    const char *e4 = t ? memmem(t, n, "\n<<< 4", 6) : NULL;
-    const char *e5 = t ? memmem(t, n, "\n<<< 5", 6) : NULL;
-    const char *e = e4 && (!e5 || e4 < e5) ? e4 : e5;
-    if (e) {
-        const char *c = NULL;
-        for (const char *q = t; (q = memmem(q, (size_t)(e - q), ">>> ", 4)) != NULL; q++) c = q;
-        if (c && strncmp(c, ">>> data", 8) == 0) return true;
-        if (c) return false;
-    }
-    static const char *const w[] = {"in reply to end of data", "in reply to data",
-                                    "after end of data",       "after data",
-                                    "smtp command data",       "command: data",
-                                    "for text command",        "-------smtp command data",
-                                    "smtp command\ndata",      NULL};
-    for (const char *const *p = w; *p; p++)
-        if (rp_has(t, n, *p)) return true;
-    return false;
-}
-
 /* True when the word right before `what` is a host name: dotted, no '@',
  * not an address in brackets. */
 static bool rp_names_host(const char *t, size_t n, const char *what)
@@ -1200,8 +1180,10 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     const char *pc = rp_reason_provider_code(diag_lower, n);
     if (pc) return pc;
     const char *t = why;
-    bool at_mail_from =
-        rp_has(diag_lower, n, "after mail from") || rp_has(diag_lower, n, "in reply to mail from");
+    /* The command signs of the diagnostic (report_command.c); the caller
+     * passes RCPT and DATA read from the recipient's text too. */
+    unsigned cmds = rp_smtp_commands(diag_lower, n);
+    bool at_mail_from = (cmds & RP_CMD_MAIL) != 0;
     /* "<name> does not exist" naming a host (a dotted name, no local part)
      * says the domain is missing, not a mailbox. */
     if (t && strcmp(t, "userunknown") == 0 && rp_names_host(diag_lower, n, "does not exist"))
@@ -1270,6 +1252,13 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
      * address (Sisimai's documented userunknown: "connection was refused at
      * SMTP RCPT command"). */
     if (at_rcpt && cls == '5') return "userunknown";
+    /* Refused at the greeting or HELO/EHLO with no words naming a cause:
+     * the sending host was refused (Sisimai's documented `blocked`: "SMTP
+     * connection was rejected due to a client IP address or a hostname, or
+     * the parameter of HELO/EHLO"). */
+    if ((cmds & (RP_CMD_CONNECT | RP_CMD_HELO)) && !(cmds & (RP_CMD_MAIL | RP_CMD_DATA)) &&
+        cls == '5')
+        return "blocked";
     return status || reply_code ? "onhold" : "undefined";
 }
 
