@@ -29,6 +29,9 @@
 
 #include "report_int.h"
 
+/* The most enhanced codes read from one reply text for its narrowest one. */
+#define RP_STATUS_SCAN_MAX 8
+
 /* Texts up to this size are flattened on the stack, longer ones on the heap. */
 #define RP_REASON_FLAT_STACK 4096
 
@@ -945,6 +948,24 @@ const char *rp_reason_status(const char *status)
     return NULL;
 }
 
+/* A code whose detail the registry does not list (5.1.20, 4.4.9, 5.7.99):
+ * RFC 3463 section 2 lets a client that does not know the detail read the
+ * class and subject alone, i.e. as S.0 ("other or undefined" address,
+ * mailbox, system, network, protocol, content or policy status). */
+static const char *rp_reason_status_subject(const char *status)
+{
+    if (!status || (status[0] != '4' && status[0] != '5') || status[1] != '.') return NULL;
+    const char *e = strchr(status + 2, '.');
+    if (!e || e == status + 2 || (size_t)(e - status - 2) > 3) return NULL;
+    char sd[8];
+    size_t l = (size_t)(e - status - 2);
+    memcpy(sd, status + 2, l);
+    memcpy(sd + l, ".0", 3);
+    for (size_t i = 0; i < sizeof rp_status_rules / sizeof rp_status_rules[0]; i++)
+        if (strcmp(rp_status_rules[i].sd, sd) == 0) return rp_status_rules[i].reason;
+    return NULL;
+}
+
 /* Orange and La Poste (France) end their replies with a code such as
  * "OFR_416" or "LPN007_416" whose last three digits name the cause. */
 static const struct {
@@ -1154,6 +1175,28 @@ static bool rp_rhost_docomo(const char *rhost, const char *t, size_t n)
     return rp_has(t, n, ".docomo.ne.jp[");
 }
 
+/* A Status field that says only X.0.0 ("other or undefined"), or none: the
+ * first narrower enhanced code of the same class written in the reply text
+ * (a relay's DSN often says 5.0.0 around the receiver's "550 5.2.2 ..."),
+ * copied to buf; else the Status as it was. RFC 3463: the subject and
+ * detail of the receiver's own code name the cause. */
+static const char *rp_status_effective(const char *status, const char *t, size_t n, char *buf,
+                                       size_t cap)
+{
+    if (status && !(status[1] == '.' && strcmp(status + 2, "0.0") == 0)) return status;
+    size_t off = 0;
+    for (int k = 0; t && k < RP_STATUS_SCAN_MAX && off < n; k++) {
+        if (!rp_find_status(t + off, n - off, buf, cap)) break;
+        if ((buf[0] == '4' || buf[0] == '5') && strcmp(buf + 1, ".0.0") != 0 &&
+            (!status || buf[0] == status[0]))
+            return buf;
+        const char *at = memmem(t + off, n - off, buf, strlen(buf));
+        if (!at) break;
+        off = (size_t)(at - t) + strlen(buf);
+    }
+    return status;
+}
+
 const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
                                const char *status, const char *reply_code, const char *action,
                                bool after_data, bool at_rcpt, const char *rhost)
@@ -1166,9 +1209,13 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     /* First the codes whose meaning a provider documents (report_codes.c). */
     const char *pcode = rp_reason_code(status, diag_lower, n);
     if (pcode) return pcode;
-    if (status && status[1] == '.') {
+    /* The decisive codes count in the reply text too where the Status
+     * field says only X.0.0 (a relay's DSN around "552 5.2.2 ..."). */
+    char dcode[16];
+    const char *dstatus = rp_status_effective(status, diag_lower, n, dcode, sizeof dcode);
+    if (dstatus && dstatus[1] == '.') {
         for (const char *const *d = rp_status_decisive; *d; d++)
-            if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
+            if (strcmp(dstatus + 2, *d) == 0) return rp_reason_status(dstatus);
     }
     if (action && strcmp(action, "expired") == 0) return "expired";
     /* X.7.9 is registered for a too weak SMTP AUTH mechanism, but outside
@@ -1224,6 +1271,10 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     }
     /* Refused at MAIL FROM: the sender was refused, whatever the code. */
     if (at_mail_from) return "rejected";
+    /* No words named a cause: the receiver's own enhanced code does, where
+     * the Status field is only X.0.0. */
+    char tcode[16];
+    status = rp_status_effective(status, diag_lower, n, tcode, sizeof tcode);
     const char *s = rp_reason_status(status);
     /* A temporary code in a final failure or a delay warning without a
      * narrower meaning: the retries ran (or are running) out. X.3.0, X.4.0
@@ -1237,6 +1288,9 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
          undef_detail))
         return "expired";
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
+    /* An unlisted detail: its subject's "other or undefined" reason. */
+    const char *subj = s ? NULL : rp_reason_status_subject(status);
+    if (subj) return subj;
     if (action && strcmp(action, "delayed") == 0) return "expired";
     if (reply_code && reply_code[0] == '2') return "delivered";
     /* RFC 7504: 556 "Domain does not accept mail"; Sisimai's documented
@@ -1251,6 +1305,10 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     /* A permanent refusal of RCPT TO that names no other cause refused the
      * address (Sisimai's documented userunknown: "connection was refused at
      * SMTP RCPT command"). */
+    /* RFC 5321 552 "Requested mail action aborted: exceeded storage
+     * allocation", at RCPT or after DATA, when no words name another
+     * cause. */
+    if (reply_code && strcmp(reply_code, "552") == 0) return "mailboxfull";
     if (at_rcpt && cls == '5') return "userunknown";
     /* Refused at the greeting or HELO/EHLO with no words naming a cause:
      * the sending host was refused (Sisimai's documented `blocked`: "SMTP

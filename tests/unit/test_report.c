@@ -651,6 +651,27 @@ static void test_reason_command_signs(void **state)
     expect_cmd(none, "onhold", false);
 }
 
+/* The codes first where no words name a cause: RFC 5321's 552, RFC 3463's
+ * subject for a detail the registry does not list, and the receiver's own
+ * code behind a relay's X.0.0. */
+static void test_reason_codes_first(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "552 Requested mail action aborted"),
+                  "mailboxfull", false);
+    expect_reason(dsn_with("x", "5.1.20", "smtp", "550 5.1.20 Requested action not taken"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "5.3.9", "smtp", "554 5.3.9 Requested action not taken"),
+                  "systemerror", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "550 5.0.0 Requested action not taken (remote said 552 5.2.2 "
+                           "Requested action not taken)"),
+                  "mailboxfull", false);
+    /* a temporary unlisted detail in a final failure stays expired */
+    expect_reason(dsn_with("x", "4.4.9", "smtp", "451 4.4.9 Requested action not taken"), "expired",
+                  false);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -688,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_reason_command_signs),
+        cmocka_unit_test(test_reason_codes_first),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
     };
