@@ -52,6 +52,8 @@ static const struct rp_cmd_sign rp_cmd_signs[] = {
     {"does not like recipient", RP_CMD_RCPT,
      "[CMDQMAIL] qmail-remote(8): 'H does not like recipient. Remote host said: ...' (its RCPT "
      "refusal)"},
+    {"did not like our rcpt to", RP_CMD_RCPT,
+     "[CMDDMA] DragonFly Mail Agent: 'H [IP] did not like our RCPT TO:'"},
     {"command rcpt", RP_CMD_RCPT, "PHPMailer-BMH rule samples: 'Command RCPT User <a@b> not OK'"},
     {"resolver.adr.recipnotfound", RP_CMD_RCPT,
      "[CMDEXCH] Exchange categorizer: RESOLVER.ADR.RecipNotFound is the directory lookup of the "
@@ -75,7 +77,18 @@ static const struct rp_cmd_sign rp_cmd_signs[] = {
     {"command: data", RP_CMD_DATA, NULL},
     {"for text command", RP_CMD_DATA, NULL},
     {"smtp command\ndata", RP_CMD_DATA, NULL},
+    {"did not like our final data", RP_CMD_DATA,
+     "[CMDDMA] DragonFly Mail Agent (dma, net.c): 'H [IP] did not like our final DATA:'"},
+    {"did not like our data", RP_CMD_DATA,
+     "[CMDDMA] DragonFly Mail Agent: 'H [IP] did not like our DATA:'"},
+    {"smtp error, dot:", RP_CMD_DATA,
+     "[CMDCOREMAIL] Coremail/NetEase bounce texts: 'SMTP error, DOT:519 Rejected.' (the end of "
+     "the message)"},
+    {"smtp error, data:", RP_CMD_DATA,
+     "[CMDCOREMAIL] Coremail/NetEase: 'SMTP error, DATA:554 ...'"},
     /* MAIL FROM */
+    {"did not like our mail from", RP_CMD_MAIL,
+     "[CMDDMA] DragonFly Mail Agent: 'H [IP] did not like our MAIL FROM:'"},
     {"in reply to mail from", RP_CMD_MAIL,
      "[CMDPOSTFIX] Postfix smtp(8): '(in reply to MAIL FROM command)'"},
     {"after mail from", RP_CMD_MAIL,
