@@ -726,8 +726,10 @@ static bool rp_in_address(const char *h, size_t hn, const char *at, size_t pl)
 {
     static const char stop[] = " \t\n<>()[]\"',;:";
     const char *b = at, *e = at + pl, *end = h + hn;
-    while (b > h && !strchr(stop, b[-1])) b--;
-    while (e < end && !strchr(stop, *e)) e++;
+    /* Two dots in a row end an address too (no address has them
+     * unquoted): Sendmail-style "a@b...User unknown" without a space. */
+    while (b > h && !strchr(stop, b[-1]) && !(b - h >= 2 && b[-1] == '.' && b[-2] == '.')) b--;
+    while (e < end && !strchr(stop, *e) && !(end - e >= 2 && e[0] == '.' && e[1] == '.')) e++;
     return memchr(b, '@', (size_t)(e - b)) != NULL;
 }
 

@@ -672,6 +672,18 @@ static void test_reason_codes_first(void **state)
                   false);
 }
 
+/* "a@b...User unknown" (no space after Sendmail-style dots): the words
+ * after the dots are no part of the address. */
+static void test_reason_address_dots(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 rcpt@dest.example...User unknown"),
+                  "userunknown", true);
+    /* a phrase inside an address still does not count */
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 <user.unknown@dest.example> go away"),
+                  "onhold", false);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -710,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_reason_command_signs),
         cmocka_unit_test(test_reason_codes_first),
+        cmocka_unit_test(test_reason_address_dots),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
     };
