@@ -99,7 +99,7 @@ const char *rp_reason_provider_code(const char *lower, size_t n);
  * Remote-MTA when known (some providers' replies are read per host). */
 const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
                                const char *status, const char *reply_code, const char *action,
-                               bool after_data, bool at_rcpt, const char *rhost);
+                               unsigned cmds, const char *rhost);
 /* report_command.c: the SMTP command a refusal answered, from the signs
  * MTAs write (a bitmask; 0 when the text names none). */
 #define RP_CMD_CONNECT 0x01u /* the greeting */

@@ -1201,8 +1201,11 @@ static const char *rp_status_effective(const char *status, const char *t, size_t
 
 const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
                                const char *status, const char *reply_code, const char *action,
-                               bool after_data, bool at_rcpt, const char *rhost)
+                               unsigned cmds, const char *rhost)
 {
+    /* The refused command (report_command.c), read by the caller from the
+     * diagnostic and the recipient's paragraph of the text. */
+    bool after_data = (cmds & RP_CMD_DATA) != 0, at_rcpt = (cmds & RP_CMD_RCPT) != 0;
     if (action && (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
                    strcmp(action, "expanded") == 0))
         return "delivered";
@@ -1229,9 +1232,6 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     const char *pc = rp_reason_provider_code(diag_lower, n);
     if (pc) return pc;
     const char *t = why;
-    /* The command signs of the diagnostic (report_command.c); the caller
-     * passes RCPT and DATA read from the recipient's text too. */
-    unsigned cmds = rp_smtp_commands(diag_lower, n);
     bool at_mail_from = (cmds & RP_CMD_MAIL) != 0;
     /* "<name> does not exist" naming a host (a dotted name, no local part)
      * says the domain is missing, not a mailbox. */
