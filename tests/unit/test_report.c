@@ -644,6 +644,18 @@ static void test_reason_command_signs(void **state)
                            ">>> .\n<<< 550 Requested action not taken: mailbox unavailable\n",
                            "5.0.0", "smtp", uu),
                   "filtered", false);
+    /* the sign in the recipient's paragraph of the text, the reply alone in
+     * Diagnostic-Code (Exim and Postfix write them so) */
+    expect_reason(dsn_with("  rcpt@dest.example\n    host mx.dest.example [192.0.2.1]\n"
+                           "    SMTP error from remote mail server after EHLO mx.example.org:\n"
+                           "    550 Rejected",
+                           "5.0.0", "smtp", "550 Rejected"),
+                  "blocked", false);
+    expect_reason(dsn_with("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 "
+                           "Requested action not taken: mailbox unavailable (in reply to MAIL "
+                           "FROM command)",
+                           "5.0.0", "smtp", uu),
+                  "rejected", false);
     /* Exchange's directory lookup of the recipient */
     expect_cmd("Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'",
                "userunknown", true);
