@@ -122,6 +122,9 @@ static bool rp_cmd_has(const char *t, size_t n, const char *w)
     return n >= wl && memmem(t, n, w, wl) != NULL;
 }
 
+/* A server's answer to DATA when no RCPT TO was accepted. */
+static const char *const rp_cmd_no_rcpt[] = {"need rcpt", "no valid recipients", NULL};
+
 /* The first answer of a transcript with a 4xx or 5xx code: "<<< 5" at a
  * line start or, collapsed into one line, after a space. */
 static const char *rp_cmd_first_refusal(const char *t, size_t n)
@@ -151,7 +154,17 @@ static unsigned rp_cmd_transcript(const char *t, size_t n)
     /* Sendmail sends the end of the message as a lone "." */
     if (wn >= 1 && w[0] == '.' && (wn == 1 || w[1] == ' ' || w[1] == '\n' || w[1] == '\r'))
         return RP_CMD_DATA;
-    if (wn >= 4 && (strncmp(w, "data", 4) == 0 || strncmp(w, "bdat", 4) == 0)) return RP_CMD_DATA;
+    if (wn >= 4 && (strncmp(w, "data", 4) == 0 || strncmp(w, "bdat", 4) == 0)) {
+        /* With PIPELINING the RCPT answers arrive after ">>> DATA": when
+         * the server then refuses DATA for want of a recipient (Postfix
+         * smtpd "554 5.5.1 Error: no valid recipients", "503 5.5.1 Error:
+         * need RCPT command"; Sendmail "503 5.0.0 Need RCPT (recipient)"),
+         * the first refusal answered a RCPT. */
+        size_t rest = n - (size_t)(e - t);
+        for (const char *const *p = rp_cmd_no_rcpt; *p; p++)
+            if (rp_cmd_has(e, rest, *p)) return RP_CMD_RCPT;
+        return RP_CMD_DATA;
+    }
     if (wn >= 4 && strncmp(w, "rcpt", 4) == 0) return RP_CMD_RCPT;
     if (wn >= 4 && strncmp(w, "mail", 4) == 0) return RP_CMD_MAIL;
     if (wn >= 4 && (strncmp(w, "ehlo", 4) == 0 || strncmp(w, "helo", 4) == 0)) return RP_CMD_HELO;

@@ -656,6 +656,18 @@ static void test_reason_command_signs(void **state)
                            "FROM command)",
                            "5.0.0", "smtp", uu),
                   "rejected", false);
+    /* PIPELINING: the RCPT answer arrives after ">>> DATA", and the server
+     * then refuses DATA for want of a recipient */
+    expect_reason(dsn_with("... while talking to mx.dest.example.:\n>>> DATA\n"
+                           "<<< 550 5.0.0 Requested action not taken\n"
+                           "<<< 503 5.0.0 Need RCPT (recipient)\n",
+                           "5.0.0", "smtp", "550 5.0.0 Requested action not taken"),
+                  "userunknown", true);
+    expect_reason(dsn_with("... while talking to mx.dest.example.:\n>>> DATA\n"
+                           "<<< 550 5.0.0 Requested action not taken: mailbox unavailable\n"
+                           "<<< 554 5.5.1 Error: no valid recipients\n",
+                           "5.0.0", "smtp", uu),
+                  "userunknown", true);
     /* Exchange's directory lookup of the recipient */
     expect_cmd("Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'",
                "userunknown", true);
