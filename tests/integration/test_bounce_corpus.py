@@ -45,9 +45,9 @@ MEASURE2_NEGATIVES_WRONG_MAX = 3
 
 # The third measure-only corpus (tests/data/bounces-measure3, six other projects'
 # test bounces, labelled from the taxonomy before homing ran on them): the measured
-# figures of issue 16's round 6 rounded down; its negative must give no bounce
-# recipient.
-MEASURE3_FLOORS = {"recipients": 0.97, "reason": 0.70, "hard": 0.82}
+# figures of issue 16's round 7 rounded down (0.7353 reason, 0.8529 hard/soft); its
+# negative must give no bounce recipient.
+MEASURE3_FLOORS = {"recipients": 0.97, "reason": 0.73, "hard": 0.85}
 
 
 def corpus_dir():
