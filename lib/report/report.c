@@ -588,15 +588,13 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
     /* The command the refusal answered: the Diagnostic-Code often lacks
      * it where the recipient's paragraph of the text names it (Postfix's
      * "(in reply to RCPT TO command)"). */
-    bool data = d && rp_after_data(d, dn);
-    bool rcpt = d && rp_at_rcpt(d, dn);
-    if ((!data || !rcpt) && extra && en) {
+    unsigned cmds = d ? rp_smtp_commands(d, dn) : 0;
+    if (extra && en) {
         char *e = malloc(en + 1);
         if (e) {
             memcpy(e, extra, en);
             rp_lower(e, en);
-            if (!data) data = rp_after_data(e, en);
-            if (!rcpt) rcpt = rp_at_rcpt(e, en);
+            cmds |= rp_smtp_commands(e, en);
             free(e);
         }
     }
@@ -604,8 +602,8 @@ static void rp_classify_rcpt(struct homing_report_rcpt *x, const char *extra, si
      * program (rp_read_dsn marks it): its failures are the mailer's unless
      * the words name a narrower cause. */
     bool unix_mailer = x->reason && strcmp(x->reason, "mailererror") == 0;
-    x->reason = rp_reason_classify(why, d, dn, x->status, x->reply_code, x->action, data, rcpt,
-                                   x->remote_mta);
+    x->reason =
+        rp_reason_classify(why, d, dn, x->status, x->reply_code, x->action, cmds, x->remote_mta);
     if (unix_mailer && (strcmp(x->reason, "systemerror") == 0 || strcmp(x->reason, "onhold") == 0 ||
                         strcmp(x->reason, "undefined") == 0))
         x->reason = "mailererror";

@@ -99,7 +99,15 @@ const char *rp_reason_provider_code(const char *lower, size_t n);
  * Remote-MTA when known (some providers' replies are read per host). */
 const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
                                const char *status, const char *reply_code, const char *action,
-                               bool after_data, bool at_rcpt, const char *rhost);
+                               unsigned cmds, const char *rhost);
+/* report_command.c: the SMTP command a refusal answered, from the signs
+ * MTAs write (a bitmask; 0 when the text names none). */
+#define RP_CMD_CONNECT 0x01u /* the greeting */
+#define RP_CMD_HELO    0x02u
+#define RP_CMD_MAIL    0x04u
+#define RP_CMD_RCPT    0x08u
+#define RP_CMD_DATA    0x10u /* DATA, end of data, BDAT */
+unsigned rp_smtp_commands(const char *t, size_t n);
 /* True when the text says the refusal came after DATA (lower-case text). */
 bool rp_after_data(const char *t, size_t n);
 /* True when the text says the refusal answered RCPT TO (lower-case text). */

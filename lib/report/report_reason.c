@@ -29,6 +29,9 @@
 
 #include "report_int.h"
 
+/* The most enhanced codes read from one reply text for its narrowest one. */
+#define RP_STATUS_SCAN_MAX 8
+
 /* Texts up to this size are flattened on the stack, longer ones on the heap. */
 #define RP_REASON_FLAT_STACK 4096
 
@@ -723,8 +726,10 @@ static bool rp_in_address(const char *h, size_t hn, const char *at, size_t pl)
 {
     static const char stop[] = " \t\n<>()[]\"',;:";
     const char *b = at, *e = at + pl, *end = h + hn;
-    while (b > h && !strchr(stop, b[-1])) b--;
-    while (e < end && !strchr(stop, *e)) e++;
+    /* Two dots in a row end an address too (no address has them
+     * unquoted): Sendmail-style "a@b...User unknown" without a space. */
+    while (b > h && !strchr(stop, b[-1]) && !(b - h >= 2 && b[-1] == '.' && b[-2] == '.')) b--;
+    while (e < end && !strchr(stop, *e) && !(end - e >= 2 && e[0] == '.' && e[1] == '.')) e++;
     return memchr(b, '@', (size_t)(e - b)) != NULL;
 }
 
@@ -757,6 +762,13 @@ static const char *rp_reason_text_flat(const char *lower, size_t n);
  * (the command after it is read separately, rp_at_rcpt). */
 static const char *const rp_frames[] = {"smtp error from remote mailer after",
                                         "smtp error from remote mail server after", NULL};
+
+/* qmail-remote ends each permanent failure with "Giving up on <host>."
+ * after the server's "Remote host said: 5xx ...": the marker of a refusal
+ * that will not be retried, not the expiry its words resemble. Blanked
+ * where a permanent answer was quoted. */
+static const char rp_qmail_perm[] = "remote host said: 5";
+static const char rp_qmail_giveup[] = "giving up on ";
 
 static bool rp_d3(const char *t)
 {
@@ -853,6 +865,9 @@ const char *rp_reason_text(const char *lower, size_t n)
             flat = false;
     for (const char *const *f = rp_frames; *f && flat; f++)
         if (memmem(lower, n, *f, strlen(*f))) flat = false;
+    bool qmail_perm = memmem(lower, n, rp_qmail_perm, sizeof rp_qmail_perm - 1) != NULL &&
+                      memmem(lower, n, rp_qmail_giveup, sizeof rp_qmail_giveup - 1) != NULL;
+    if (qmail_perm) flat = false;
     if (flat) return rp_reason_text_flat(lower, n);
     char stackbuf[RP_REASON_FLAT_STACK];
     char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
@@ -862,6 +877,12 @@ const char *rp_reason_text(const char *lower, size_t n)
         size_t fl = strlen(*f);
         for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), *f, fl)) != NULL; q += fl)
             memset(q, ' ', fl);
+    }
+    if (qmail_perm) {
+        size_t gl = sizeof rp_qmail_giveup - 1;
+        for (char *q = buf; (q = memmem(q, m - (size_t)(q - buf), rp_qmail_giveup, gl)) != NULL;
+             q += gl)
+            memset(q, ' ', gl);
     }
     const char *r = m ? rp_reason_text_flat(buf, m) : NULL;
     if (buf != stackbuf) free(buf);
@@ -924,6 +945,24 @@ const char *rp_reason_status(const char *status)
         return NULL;
     const char *sd = status + 2;
     if (status[0] == '2') return "delivered";
+    for (size_t i = 0; i < sizeof rp_status_rules / sizeof rp_status_rules[0]; i++)
+        if (strcmp(rp_status_rules[i].sd, sd) == 0) return rp_status_rules[i].reason;
+    return NULL;
+}
+
+/* A code whose detail the registry does not list (5.1.20, 4.4.9, 5.7.99):
+ * RFC 3463 section 2 lets a client that does not know the detail read the
+ * class and subject alone, i.e. as S.0 ("other or undefined" address,
+ * mailbox, system, network, protocol, content or policy status). */
+static const char *rp_reason_status_subject(const char *status)
+{
+    if (!status || (status[0] != '4' && status[0] != '5') || status[1] != '.') return NULL;
+    const char *e = strchr(status + 2, '.');
+    if (!e || e == status + 2 || (size_t)(e - status - 2) > 3) return NULL;
+    char sd[8];
+    size_t l = (size_t)(e - status - 2);
+    memcpy(sd, status + 2, l);
+    memcpy(sd + l, ".0", 3);
     for (size_t i = 0; i < sizeof rp_status_rules / sizeof rp_status_rules[0]; i++)
         if (strcmp(rp_status_rules[i].sd, sd) == 0) return rp_status_rules[i].reason;
     return NULL;
@@ -1105,42 +1144,6 @@ static bool rp_uu_own_words(const char *t, size_t n)
     return false;
 }
 
-bool rp_at_rcpt(const char *t, size_t n)
-{
-    /* Postfix "(in reply to RCPT TO command)", Exim "after RCPT TO:" or
-     * "after RCPT command", Sendmail ">>> RCPT To:", Yahoo! "[RCPT_TO]";
-     * not the "ORCPT" of a Received field. */
-    /* qmail-remote says "does not like recipient" only for a refused RCPT. */
-    /* "Command RCPT User <a@b> not OK" names the refused command too
-     * (PHPMailer-BMH's rule samples). */
-    return rp_has(t, n, "rcpt to") || rp_has(t, n, "rcpt command") || rp_has(t, n, "[rcpt_to]") ||
-           rp_has(t, n, "does not like recipient") || rp_has(t, n, "command rcpt");
-}
-
-bool rp_after_data(const char *t, size_t n)
-{
-    /* Only the command the refusal answered counts: a transcript lists
-     * DATA after a failed RCPT too. */
-    /* A Sendmail transcript: the command before the first refusal. */
-    const char *e4 = t ? memmem(t, n, "\n<<< 4", 6) : NULL;
-    const char *e5 = t ? memmem(t, n, "\n<<< 5", 6) : NULL;
-    const char *e = e4 && (!e5 || e4 < e5) ? e4 : e5;
-    if (e) {
-        const char *c = NULL;
-        for (const char *q = t; (q = memmem(q, (size_t)(e - q), ">>> ", 4)) != NULL; q++) c = q;
-        if (c && strncmp(c, ">>> data", 8) == 0) return true;
-        if (c) return false;
-    }
-    static const char *const w[] = {"in reply to end of data", "in reply to data",
-                                    "after end of data",       "after data",
-                                    "smtp command data",       "command: data",
-                                    "for text command",        "-------smtp command data",
-                                    "smtp command\ndata",      NULL};
-    for (const char *const *p = w; *p; p++)
-        if (rp_has(t, n, *p)) return true;
-    return false;
-}
-
 /* True when the word right before `what` is a host name: dotted, no '@',
  * not an address in brackets. */
 static bool rp_names_host(const char *t, size_t n, const char *what)
@@ -1177,10 +1180,35 @@ static bool rp_rhost_docomo(const char *rhost, const char *t, size_t n)
     return rp_has(t, n, ".docomo.ne.jp[");
 }
 
+/* A Status field that says only X.0.0 ("other or undefined"), or none: the
+ * first narrower enhanced code of the same class written in the reply text
+ * (a relay's DSN often says 5.0.0 around the receiver's "550 5.2.2 ..."),
+ * copied to buf; else the Status as it was. RFC 3463: the subject and
+ * detail of the receiver's own code name the cause. */
+static const char *rp_status_effective(const char *status, const char *t, size_t n, char *buf,
+                                       size_t cap)
+{
+    if (status && !(status[1] == '.' && strcmp(status + 2, "0.0") == 0)) return status;
+    size_t off = 0;
+    for (int k = 0; t && k < RP_STATUS_SCAN_MAX && off < n; k++) {
+        if (!rp_find_status(t + off, n - off, buf, cap)) break;
+        if ((buf[0] == '4' || buf[0] == '5') && strcmp(buf + 1, ".0.0") != 0 &&
+            (!status || buf[0] == status[0]))
+            return buf;
+        const char *at = memmem(t + off, n - off, buf, strlen(buf));
+        if (!at) break;
+        off = (size_t)(at - t) + strlen(buf);
+    }
+    return status;
+}
+
 const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n,
                                const char *status, const char *reply_code, const char *action,
-                               bool after_data, bool at_rcpt, const char *rhost)
+                               unsigned cmds, const char *rhost)
 {
+    /* The refused command (report_command.c), read by the caller from the
+     * diagnostic and the recipient's paragraph of the text. */
+    bool after_data = (cmds & RP_CMD_DATA) != 0, at_rcpt = (cmds & RP_CMD_RCPT) != 0;
     if (action && (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
                    strcmp(action, "expanded") == 0))
         return "delivered";
@@ -1189,9 +1217,13 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     /* First the codes whose meaning a provider documents (report_codes.c). */
     const char *pcode = rp_reason_code(status, diag_lower, n);
     if (pcode) return pcode;
-    if (status && status[1] == '.') {
+    /* The decisive codes count in the reply text too where the Status
+     * field says only X.0.0 (a relay's DSN around "552 5.2.2 ..."). */
+    char dcode[16];
+    const char *dstatus = rp_status_effective(status, diag_lower, n, dcode, sizeof dcode);
+    if (dstatus && dstatus[1] == '.') {
         for (const char *const *d = rp_status_decisive; *d; d++)
-            if (strcmp(status + 2, *d) == 0) return rp_reason_status(status);
+            if (strcmp(dstatus + 2, *d) == 0) return rp_reason_status(dstatus);
     }
     if (action && strcmp(action, "expired") == 0) return "expired";
     /* X.7.9 is registered for a too weak SMTP AUTH mechanism, but outside
@@ -1203,8 +1235,7 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     const char *pc = rp_reason_provider_code(diag_lower, n);
     if (pc) return pc;
     const char *t = why;
-    bool at_mail_from =
-        rp_has(diag_lower, n, "after mail from") || rp_has(diag_lower, n, "in reply to mail from");
+    bool at_mail_from = (cmds & RP_CMD_MAIL) != 0;
     /* "<name> does not exist" naming a host (a dotted name, no local part)
      * says the domain is missing, not a mailbox. */
     if (t && strcmp(t, "userunknown") == 0 && rp_names_host(diag_lower, n, "does not exist"))
@@ -1245,6 +1276,10 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     }
     /* Refused at MAIL FROM: the sender was refused, whatever the code. */
     if (at_mail_from) return "rejected";
+    /* No words named a cause: the receiver's own enhanced code does, where
+     * the Status field is only X.0.0. */
+    char tcode[16];
+    status = rp_status_effective(status, diag_lower, n, tcode, sizeof tcode);
     const char *s = rp_reason_status(status);
     /* A temporary code in a final failure or a delay warning without a
      * narrower meaning: the retries ran (or are running) out. X.3.0, X.4.0
@@ -1258,6 +1293,9 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
          undef_detail))
         return "expired";
     if (s && !(status[2] == '0' && status[3] == '.' && status[4] == '0')) return s;
+    /* An unlisted detail: its subject's "other or undefined" reason. */
+    const char *subj = s ? NULL : rp_reason_status_subject(status);
+    if (subj) return subj;
     if (action && strcmp(action, "delayed") == 0) return "expired";
     if (reply_code && reply_code[0] == '2') return "delivered";
     /* RFC 7504: 556 "Domain does not accept mail"; Sisimai's documented
@@ -1272,7 +1310,18 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
     /* A permanent refusal of RCPT TO that names no other cause refused the
      * address (Sisimai's documented userunknown: "connection was refused at
      * SMTP RCPT command"). */
+    /* RFC 5321 552 "Requested mail action aborted: exceeded storage
+     * allocation", at RCPT or after DATA, when no words name another
+     * cause. */
+    if (reply_code && strcmp(reply_code, "552") == 0) return "mailboxfull";
     if (at_rcpt && cls == '5') return "userunknown";
+    /* Refused at the greeting or HELO/EHLO with no words naming a cause:
+     * the sending host was refused (Sisimai's documented `blocked`: "SMTP
+     * connection was rejected due to a client IP address or a hostname, or
+     * the parameter of HELO/EHLO"). */
+    if ((cmds & (RP_CMD_CONNECT | RP_CMD_HELO)) && !(cmds & (RP_CMD_MAIL | RP_CMD_DATA)) &&
+        cls == '5')
+        return "blocked";
     return status || reply_code ? "onhold" : "undefined";
 }
 

@@ -519,7 +519,7 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
         if (has_rc) x->reply_code = strdup(rcode);
         x->action = strdup(st[0] == '4' || rcode[0] == '4' || warning ? "delayed" : "failed");
         x->reason = rp_reason_classify(why, bl, bn, has_st ? st : NULL, has_rc ? rcode : NULL,
-                                       x->action, rp_after_data(bl, bn), rp_at_rcpt(bl, bn), NULL);
+                                       x->action, rp_smtp_commands(bl, bn), NULL);
         x->diagnostic = rp_collapse(text + bs, bn, RP_DIAG_MAX);
         if (!x->action || !x->diagnostic) {
             rc = -ENOMEM;

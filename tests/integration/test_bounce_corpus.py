@@ -28,7 +28,7 @@ THRESHOLDS = {"recipients": 0.98, "reason": 0.95, "hard": 0.97, "status": 0.95}
 # The tuned split's figures as recorded in docs/delivery.md ("Accuracy"): rows right
 # out of 336 (status: of 254, reply: of 222). The test fails when any drops: a rule
 # change that loses a row here must say why in that section and lower the record.
-RECORDED = {"recipients": 333, "reason": 321, "hard": 327, "status": 247, "reply": 199}
+RECORDED = {"recipients": 333, "reason": 322, "hard": 327, "status": 247, "reply": 199}
 
 # The measure-only corpus (tests/data/bounces-measure, never tuned on): its figures
 # are printed; the test fails only below these floors, set under the measured
@@ -45,9 +45,9 @@ MEASURE2_NEGATIVES_WRONG_MAX = 3
 
 # The third measure-only corpus (tests/data/bounces-measure3, six other projects'
 # test bounces, labelled from the taxonomy before homing ran on them): the measured
-# figures of issue 16's round 6 rounded down; its negative must give no bounce
-# recipient.
-MEASURE3_FLOORS = {"recipients": 0.97, "reason": 0.70, "hard": 0.82}
+# figures of issue 16's round 7 rounded down (0.7353 reason, 0.8529 hard/soft); its
+# negative must give no bounce recipient.
+MEASURE3_FLOORS = {"recipients": 0.97, "reason": 0.73, "hard": 0.85}
 
 
 def corpus_dir():

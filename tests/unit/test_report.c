@@ -550,6 +550,164 @@ static void test_reason_reply_codes(void **state)
     expect_reason(dsn_with("x", "5.0.0", "smtp", "550 go away"), "onhold", false);
 }
 
+/* The signs of the refused SMTP command (report_command.c), one per form
+ * each MTA writes. The reply is RFC 5321's own text, so the sign alone
+ * decides: RCPT judges the address, DATA a filter, MAIL FROM the sender,
+ * the greeting or HELO the sending host. */
+static void expect_cmd(const char *diag, const char *reason, bool hard)
+{
+    expect_reason(dsn_with("x", "5.0.0", "smtp", diag), reason, hard);
+}
+
+static void test_reason_command_signs(void **state)
+{
+    (void)state;
+    static const char none[] = "550 Requested action not taken";
+    static const char uu[] = "550 Requested action not taken: mailbox unavailable";
+    char b[512];
+    /* Postfix smtp(8) */
+    snprintf(b, sizeof b, "host mx.dest.example[192.0.2.1] said: %s (in reply to RCPT TO command)",
+             none);
+    expect_cmd(b, "userunknown", true);
+    snprintf(b, sizeof b,
+             "host mx.dest.example[192.0.2.1] said: %s (in reply to end of DATA command)", uu);
+    expect_cmd(b, "filtered", false);
+    snprintf(b, sizeof b,
+             "host mx.dest.example[192.0.2.1] said: %s (in reply to MAIL FROM command)", uu);
+    expect_cmd(b, "rejected", false);
+    snprintf(b, sizeof b, "host mx.dest.example[192.0.2.1] said: %s (in reply to EHLO command)",
+             none);
+    expect_cmd(b, "blocked", false);
+    snprintf(b, sizeof b, "host mx.dest.example[192.0.2.1] said: %s (in reply to HELO command)",
+             none);
+    expect_cmd(b, "blocked", false);
+    snprintf(b, sizeof b, "host mx.dest.example[192.0.2.1] refused to talk to me: %s", none);
+    expect_cmd(b, "blocked", false);
+    /* Exim's smtp transport */
+    snprintf(b, sizeof b,
+             "SMTP error from remote mail server after RCPT TO:<rcpt@dest.example>: %s", none);
+    expect_cmd(b, "userunknown", true);
+    snprintf(b, sizeof b,
+             "SMTP error from remote mail server after pipelined RCPT TO:<rcpt@dest.example>: %s",
+             none);
+    expect_cmd(b, "userunknown", true);
+    snprintf(b, sizeof b, "SMTP error from remote mail server after end of data: %s", uu);
+    expect_cmd(b, "filtered", false);
+    snprintf(b, sizeof b, "SMTP error from remote mail server after pipelined DATA: %s", uu);
+    expect_cmd(b, "filtered", false);
+    snprintf(b, sizeof b,
+             "SMTP error from remote mail server after MAIL FROM:<sender@example.org> SIZE=1: %s",
+             uu);
+    expect_cmd(b, "rejected", false);
+    snprintf(
+        b, sizeof b,
+        "SMTP error from remote mail server after pipelined MAIL FROM:<sender@example.org>: %s",
+        uu);
+    expect_cmd(b, "rejected", false);
+    snprintf(b, sizeof b, "SMTP error from remote mail server after initial connection: %s", none);
+    expect_cmd(b, "blocked", false);
+    snprintf(b, sizeof b, "SMTP error from remote mail server after EHLO mx.example.org: %s", none);
+    expect_cmd(b, "blocked", false);
+    snprintf(b, sizeof b, "SMTP error from remote mail server after HELO mx.example.org: %s", none);
+    expect_cmd(b, "blocked", false);
+    /* qmail-remote; its "Giving up on H." marks a permanent refusal */
+    snprintf(b, sizeof b,
+             "192.0.2.1 does not like recipient. Remote host said: %s Giving up on 192.0.2.1.",
+             none);
+    expect_cmd(b, "userunknown", true);
+    snprintf(b, sizeof b, "192.0.2.1 failed after I sent the message. Remote host said: %s", uu);
+    expect_cmd(b, "filtered", false);
+    snprintf(b, sizeof b, "Connected to 192.0.2.1 but sender was rejected. Remote host said: %s",
+             uu);
+    expect_cmd(b, "rejected", false);
+    snprintf(b, sizeof b, "Connected to 192.0.2.1 but greeting failed. Remote host said: %s", none);
+    expect_cmd(b, "blocked", false);
+    snprintf(b, sizeof b, "Connected to 192.0.2.1 but my name was rejected. Remote host said: %s",
+             none);
+    expect_cmd(b, "blocked", false);
+    /* a Sendmail transcript, collapsed onto one line: the command right
+     * before the first refusal, the end of the message written "." */
+    snprintf(b, sizeof b,
+             "... while talking to mx.dest.example.: >>> RCPT To:<rcpt@dest.example> <<< %s", none);
+    expect_cmd(b, "userunknown", true);
+    snprintf(b, sizeof b,
+             "... while talking to mx.dest.example.: >>> MAIL From:<sender@example.org> <<< %s",
+             uu);
+    expect_cmd(b, "rejected", false);
+    snprintf(b, sizeof b, "... while talking to mx.dest.example.: >>> DATA <<< %s", uu);
+    expect_cmd(b, "filtered", false);
+    snprintf(b, sizeof b,
+             "... while talking to mx.dest.example.: >>> DATA <<< 354 go ahead >>> . <<< %s", uu);
+    expect_cmd(b, "filtered", false);
+    /* a transcript in the text, one line each */
+    expect_reason(dsn_with("... while talking to mx.dest.example.:\n>>> DATA\n<<< 354 go ahead\n"
+                           ">>> .\n<<< 550 Requested action not taken: mailbox unavailable\n",
+                           "5.0.0", "smtp", uu),
+                  "filtered", false);
+    /* the sign in the recipient's paragraph of the text, the reply alone in
+     * Diagnostic-Code (Exim and Postfix write them so) */
+    expect_reason(dsn_with("  rcpt@dest.example\n    host mx.dest.example [192.0.2.1]\n"
+                           "    SMTP error from remote mail server after EHLO mx.example.org:\n"
+                           "    550 Rejected",
+                           "5.0.0", "smtp", "550 Rejected"),
+                  "blocked", false);
+    expect_reason(dsn_with("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 "
+                           "Requested action not taken: mailbox unavailable (in reply to MAIL "
+                           "FROM command)",
+                           "5.0.0", "smtp", uu),
+                  "rejected", false);
+    /* PIPELINING: the RCPT answer arrives after ">>> DATA", and the server
+     * then refuses DATA for want of a recipient */
+    expect_reason(dsn_with("... while talking to mx.dest.example.:\n>>> DATA\n"
+                           "<<< 550 5.0.0 Requested action not taken\n"
+                           "<<< 503 5.0.0 Need RCPT (recipient)\n",
+                           "5.0.0", "smtp", "550 5.0.0 Requested action not taken"),
+                  "userunknown", true);
+    expect_reason(dsn_with("... while talking to mx.dest.example.:\n>>> DATA\n"
+                           "<<< 550 5.0.0 Requested action not taken: mailbox unavailable\n"
+                           "<<< 554 5.5.1 Error: no valid recipients\n",
+                           "5.0.0", "smtp", uu),
+                  "userunknown", true);
+    /* Exchange's directory lookup of the recipient */
+    expect_cmd("Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'",
+               "userunknown", true);
+    /* no sign: a refusal that names no command nor cause stays onhold */
+    expect_cmd(none, "onhold", false);
+}
+
+/* The codes first where no words name a cause: RFC 5321's 552, RFC 3463's
+ * subject for a detail the registry does not list, and the receiver's own
+ * code behind a relay's X.0.0. */
+static void test_reason_codes_first(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "552 Requested mail action aborted"),
+                  "mailboxfull", false);
+    expect_reason(dsn_with("x", "5.1.20", "smtp", "550 5.1.20 Requested action not taken"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "5.3.9", "smtp", "554 5.3.9 Requested action not taken"),
+                  "systemerror", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "550 5.0.0 Requested action not taken (remote said 552 5.2.2 "
+                           "Requested action not taken)"),
+                  "mailboxfull", false);
+    /* a temporary unlisted detail in a final failure stays expired */
+    expect_reason(dsn_with("x", "4.4.9", "smtp", "451 4.4.9 Requested action not taken"), "expired",
+                  false);
+}
+
+/* "a@b...User unknown" (no space after Sendmail-style dots): the words
+ * after the dots are no part of the address. */
+static void test_reason_address_dots(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 rcpt@dest.example...User unknown"),
+                  "userunknown", true);
+    /* a phrase inside an address still does not count */
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 <user.unknown@dest.example> go away"),
+                  "onhold", false);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -586,6 +744,9 @@ int main(void)
         cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
+        cmocka_unit_test(test_reason_command_signs),
+        cmocka_unit_test(test_reason_codes_first),
+        cmocka_unit_test(test_reason_address_dots),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
     };
