@@ -64,16 +64,7 @@ int sqlite_relay_user_list(struct homing_store *s, char ***names, size_t *n)
     size_t used = 0, cap = 0;
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (used == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            char **na = realloc(arr, nc * sizeof *na);
-            if (!na) {
-                r = -ENOMEM;
-                break;
-            }
-            arr = na;
-            cap = nc;
-        }
+        if ((r = homing_array_grow((void **)&arr, &cap, used, sizeof *arr, 8)) < 0) break;
         const char *v = (const char *)sqlite3_column_text(st, 0);
         if (!(arr[used] = strdup(v ? v : ""))) {
             r = -ENOMEM;

@@ -130,16 +130,7 @@ int sqlite_suppress_list(struct homing_store *s, const char *sender,
     size_t used = 0, cap = 0;
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (used == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            struct homing_suppression *p = realloc(arr, nc * sizeof *p);
-            if (!p) {
-                r = -ENOMEM;
-                break;
-            }
-            arr = p;
-            cap = nc;
-        }
+        if ((r = homing_array_grow((void **)&arr, &cap, used, sizeof *arr, 16)) < 0) break;
         sup_read(st, &arr[used++]);
     }
     if (r == 0 && rc != SQLITE_DONE) r = sqlite_fail(s, rc, "listing the suppression list");
