@@ -17,19 +17,9 @@
 #include "homing/util.h"
 #include "lib/store/pg_int.h"
 
-#define EVENT_INSERT_HEAD                                                                          \
-    "INSERT INTO events (time_us, kind, method, message, recipient, item, client, user_agent, "    \
-    "accept_language, via, from_hdr, detail) VALUES "
-#define ENRICH_COLUMNS                                                                             \
-    "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "               \
-    "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "    \
-    "reader, new_reader, forward, json"
 #define NOTIFICATION_COLUMNS                                                                       \
     "n.id, n.time_us, n.kind, n.message, n.recipient, n.item, n.event, n.reader, n.text, "         \
     "n.payload"
-#define EVENT_COLUMNS                                                                              \
-    "id, time_us, kind, method, message, recipient, item, client, user_agent, accept_language, "   \
-    "via, from_hdr, detail"
 
 static char *event_insert_many;
 
@@ -60,29 +50,11 @@ static const char *const pg_sql[PG_ST_COUNT] = {
     [PG_EVENT_INSERT] = EVENT_INSERT_HEAD "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
                                           "RETURNING id",
     [PG_EVENT_INSERT_MANY] = NULL, /* built once: event_insert_many */
-    [PG_EVENTS_LIST_ALL] = "SELECT " EVENT_COLUMNS " FROM events WHERE id > $1 "
-                           "ORDER BY id LIMIT $2",
-    [PG_EVENTS_LIST_MESSAGE] = "SELECT " EVENT_COLUMNS " FROM events "
-                               "WHERE message = $1 AND id > $2 ORDER BY id LIMIT $3",
+    [PG_EVENTS_LIST_ALL] = STORE_SQL_EVENTS_LIST_ALL("$1", "$2"),
+    [PG_EVENTS_LIST_MESSAGE] = STORE_SQL_EVENTS_LIST_MESSAGE("$1", "$2", "$3"),
     [PG_EVENTS_COUNT_ALL] = "SELECT count(*) FROM events",
     [PG_EVENTS_COUNT_MESSAGE] = "SELECT count(*) FROM events WHERE message = $1",
-    [PG_REPORT] =
-        "WITH e AS (SELECT recipient,"
-        " count(*) FILTER (WHERE kind = 'open' AND method = 'GET') AS opens,"
-        " min(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS first_open,"
-        " max(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS last_open,"
-        " count(*) FILTER (WHERE method = 'HEAD') AS probes,"
-        " count(*) FILTER (WHERE kind = 'click' AND method = 'GET') AS clicks,"
-        " min(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS first_click,"
-        " max(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS last_click"
-        " FROM events WHERE message = $1 GROUP BY recipient) "
-        "SELECT 0, NULL, NULL, 0, opens, first_open, last_open, probes, clicks, first_click,"
-        " last_click FROM e WHERE recipient = 0 "
-        "UNION ALL "
-        "SELECT r.idx, r.address, r.state, r.state_us, e.opens, e.first_open, e.last_open,"
-        " e.probes, e.clicks, e.first_click, e.last_click"
-        " FROM recipients r LEFT JOIN e ON e.recipient = r.idx WHERE r.message = $1 "
-        "ORDER BY 1",
+    [PG_REPORT] = STORE_SQL_REPORT("$1"),
     [PG_CURSOR_GET] = "SELECT event FROM cursors WHERE name = $1",
     [PG_CURSOR_SET] = "INSERT INTO cursors (name, event) VALUES ($1, $2) "
                       "ON CONFLICT (name) DO UPDATE SET event = excluded.event",

@@ -29,10 +29,6 @@
 #include "lib/store/sqlite_int.h"
 #include "lib/store/store_int.h"
 
-/* The columns bound by sq_bind_event, in its order. */
-#define EVENT_INSERT_HEAD                                                                          \
-    "INSERT INTO events (time_us, kind, method, message, recipient, item, client, user_agent, "    \
-    "accept_language, via, from_hdr, detail) VALUES "
 #define EVENT_INSERT_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
 
 static const char *const sq_sql[ST_COUNT] = {
@@ -138,31 +134,11 @@ static const char *const sq_sql[ST_COUNT] = {
     [ST_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1",
     [ST_SET_STATE] = "UPDATE recipients SET state = ?1, state_us = ?2 "
                      "WHERE message = ?3 AND idx = ?4",
-    [ST_EVENTS_LIST_ALL] = "SELECT " EVENT_COLUMNS " FROM events WHERE id > ?1 "
-                           "ORDER BY id LIMIT ?2",
-    [ST_EVENTS_LIST_MESSAGE] = "SELECT " EVENT_COLUMNS " FROM events "
-                               "WHERE message = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    [ST_EVENTS_LIST_ALL] = STORE_SQL_EVENTS_LIST_ALL("?1", "?2"),
+    [ST_EVENTS_LIST_MESSAGE] = STORE_SQL_EVENTS_LIST_MESSAGE("?1", "?2", "?3"),
     [ST_EVENTS_COUNT_ALL] = "SELECT count(*) FROM events",
     [ST_EVENTS_COUNT_MESSAGE] = "SELECT count(*) FROM events WHERE message = ?1",
-    /* One row per registered recipient, plus recipient 0 (per-message tokens)
-     * only when it has events. */
-    [ST_REPORT] =
-        "WITH e AS (SELECT recipient,"
-        " count(*) FILTER (WHERE kind = 'open' AND method = 'GET') AS opens,"
-        " min(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS first_open,"
-        " max(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS last_open,"
-        " count(*) FILTER (WHERE method = 'HEAD') AS probes,"
-        " count(*) FILTER (WHERE kind = 'click' AND method = 'GET') AS clicks,"
-        " min(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS first_click,"
-        " max(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS last_click"
-        " FROM events WHERE message = ?1 GROUP BY recipient) "
-        "SELECT 0, NULL, NULL, 0, opens, first_open, last_open, probes, clicks, first_click,"
-        " last_click FROM e WHERE recipient = 0 "
-        "UNION ALL "
-        "SELECT r.idx, r.address, r.state, r.state_us, e.opens, e.first_open, e.last_open,"
-        " e.probes, e.clicks, e.first_click, e.last_click"
-        " FROM recipients r LEFT JOIN e ON e.recipient = r.idx WHERE r.message = ?1 "
-        "ORDER BY 1",
+    [ST_REPORT] = STORE_SQL_REPORT("?1"),
     [ST_API_KEY_ADD] =
         "INSERT INTO api_keys (name, hash, created_us, scope) VALUES (?1, ?2, ?3, ?4)",
     [ST_API_KEY_LIST] = "SELECT id, name, created_us, coalesce(revoked_us, 0), scope FROM api_keys "

@@ -86,12 +86,6 @@ enum sq_stmt {
     ST_COUNT
 };
 
-/* The columns of enrichments, in the order sqlite_readers.c reads them. */
-#define ENRICH_COLUMNS                                                                             \
-    "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "               \
-    "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "    \
-    "reader, new_reader, forward, json"
-
 struct sq {
     struct homing_store base; /* first: the public handle points here */
     sqlite3 *db;
@@ -310,10 +304,6 @@ int sqlite_stats(struct homing_store *s, const struct homing_message_query *q,
 int sqlite_stats_series(struct homing_store *s, const struct homing_message_query *q,
                         int64_t bucket_us, struct homing_stats_point **out, size_t *n);
 
-/* The columns of an event, in the order sqlite_read_event_row reads them. */
-#define EVENT_COLUMNS                                                                              \
-    "id, time_us, kind, method, message, recipient, item, client, user_agent, "                    \
-    "accept_language, via, from_hdr, detail"
 /* sqlite_events.c: the columns 0-11 of EVENT_COLUMNS into e; detail (12) is
  * not read. */
 void sqlite_read_event_row(sqlite3_stmt *st, struct homing_event *e);

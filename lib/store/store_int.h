@@ -18,6 +18,48 @@
 #include "homing/store.h"
 #include "homing/store_engine.h"
 
+/* SQL both engines run word for word; only the parameter placeholders
+ * differ (SQLite's ?N, PostgreSQL's $N), so each takes them as arguments.
+ * A query written once here cannot drift between the backends. */
+/* The columns of an event, in the order the backends' event readers read
+ * them. */
+#define EVENT_COLUMNS                                                                              \
+    "id, time_us, kind, method, message, recipient, item, client, user_agent, accept_language, "   \
+    "via, from_hdr, detail"
+/* The columns each backend binds for an event, in its binder's order. */
+#define EVENT_INSERT_HEAD                                                                          \
+    "INSERT INTO events (time_us, kind, method, message, recipient, item, client, user_agent, "    \
+    "accept_language, via, from_hdr, detail) VALUES "
+/* The columns of enrichments, in the order the backends' readers read them. */
+#define ENRICH_COLUMNS                                                                             \
+    "event, message, recipient, kind, item, time_us, verdict, confidence, reasons, "               \
+    "rules_version, client_family, client_version, os, device, country, asn, as_org, machine, "    \
+    "reader, new_reader, forward, json"
+/* Events after id AFTER, LIMIT at most; of one message MSG. */
+#define STORE_SQL_EVENTS_LIST_ALL(AFTER, LIMIT)                                                    \
+    "SELECT " EVENT_COLUMNS " FROM events WHERE id > " AFTER " ORDER BY id LIMIT " LIMIT
+#define STORE_SQL_EVENTS_LIST_MESSAGE(MSG, AFTER, LIMIT)                                           \
+    "SELECT " EVENT_COLUMNS " FROM events WHERE message = " MSG " AND id > " AFTER                 \
+    " ORDER BY id LIMIT " LIMIT
+/* The per-recipient report of message MSG: one row per registered recipient,
+ * plus recipient 0 (per-message tokens) only when it has events. */
+#define STORE_SQL_REPORT(MSG)                                                                      \
+    "WITH e AS (SELECT recipient,"                                                                 \
+    " count(*) FILTER (WHERE kind = 'open' AND method = 'GET') AS opens,"                          \
+    " min(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS first_open,"                 \
+    " max(time_us) FILTER (WHERE kind = 'open' AND method = 'GET') AS last_open,"                  \
+    " count(*) FILTER (WHERE method = 'HEAD') AS probes,"                                          \
+    " count(*) FILTER (WHERE kind = 'click' AND method = 'GET') AS clicks,"                        \
+    " min(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS first_click,"               \
+    " max(time_us) FILTER (WHERE kind = 'click' AND method = 'GET') AS last_click"                 \
+    " FROM events WHERE message = " MSG " GROUP BY recipient) "                                    \
+    "SELECT 0, NULL, NULL, 0, opens, first_open, last_open, probes, clicks, first_click,"          \
+    " last_click FROM e WHERE recipient = 0 "                                                      \
+    "UNION ALL "                                                                                   \
+    "SELECT r.idx, r.address, r.state, r.state_us, e.opens, e.first_open, e.last_open,"            \
+    " e.probes, e.clicks, e.first_click, e.last_click"                                             \
+    " FROM recipients r LEFT JOIN e ON e.recipient = r.idx WHERE r.message = " MSG " ORDER BY 1"
+
 #define STORE_ERRMSG_MAX 512
 
 /* A table whose rows retention deletes with the events of the same age:
