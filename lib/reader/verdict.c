@@ -453,8 +453,7 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         /* No mail client renders an image or follows a link with HEAD. From a
          * scanner's network it is the scanner's own request (rules version 7):
          * link checkers send HEAD before their GET (NextAuth's "Avoid
-         * corporate link checking", FusionAuth 1.49's release notes), and
-         * Safe Links submits the form a link's page shows (FusionAuth). */
+         * corporate link checking", FusionAuth 1.49's release notes). */
         decide(&r, HOMING_VERDICT_PROBE, 95);
     } else if (ucl == HOMING_UA_CLASS_SCANNER || mcl == HOMING_MACHINE_SCANNER) {
         /* A security vendor's own network or name, or Exchange Online
