@@ -437,14 +437,15 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
                                       .rules_version = HOMING_VERDICT_RULES_VERSION,
                                       .reasons = why};
 
+    /* A browser engine run by automation: HeadlessChrome names itself so
+     * (Chromium's headless mode), as does headless Edge. */
+    const int headless = strstr(e->user_agent, "Headless") != NULL;
+
     /* A person's browser on a consumer network: a real browser User-Agent with
      * the Accept-Language every browser sends, from no known machine network
      * (or from iCloud Private Relay, which carries Safari users). Scanners
      * posing as browsers come from their vendors' or clouds' networks and
      * rarely send a language. */
-    /* A browser engine run by automation: HeadlessChrome names itself so
-     * (Chromium's headless mode), as does headless Edge. */
-    const int headless = strstr(e->user_agent, "Headless") != NULL;
     const int consumer_browser = ucl == HOMING_UA_CLASS_BROWSER && e->accept_language[0] &&
                                  (mcl == HOMING_MACHINE_NONE || mcl == HOMING_MACHINE_RELAY);
 
