@@ -437,6 +437,10 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
                                       .rules_version = HOMING_VERDICT_RULES_VERSION,
                                       .reasons = why};
 
+    /* A browser engine run by automation: HeadlessChrome names itself so
+     * (Chromium's headless mode), as does headless Edge. */
+    const int headless = strstr(e->user_agent, "Headless") != NULL;
+
     /* A person's browser on a consumer network: a real browser User-Agent with
      * the Accept-Language every browser sends, from no known machine network
      * (or from iCloud Private Relay, which carries Safari users). Scanners
@@ -446,8 +450,11 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
                                  (mcl == HOMING_MACHINE_NONE || mcl == HOMING_MACHINE_RELAY);
 
     /* ---- rules, first match decides ---- */
-    if (why & HOMING_REASON_METHOD_HEAD) {
-        /* No mail client renders an image or follows a link with HEAD. */
+    if ((why & HOMING_REASON_METHOD_HEAD) && mcl != HOMING_MACHINE_SCANNER) {
+        /* No mail client renders an image or follows a link with HEAD. From a
+         * scanner's network it is the scanner's own request (rules version 7):
+         * link checkers send HEAD before their GET (NextAuth's "Avoid
+         * corporate link checking", FusionAuth 1.49's release notes). */
         decide(&r, HOMING_VERDICT_PROBE, 95);
     } else if (ucl == HOMING_UA_CLASS_SCANNER || mcl == HOMING_MACHINE_SCANNER) {
         /* A security vendor's own network or name, or Exchange Online
@@ -455,6 +462,16 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
          * opens as for clicks (gateways fetch the pixel at delivery). */
         decide(&r, HOMING_VERDICT_SCANNER,
                (ucl == HOMING_UA_CLASS_SCANNER && mcl == HOMING_MACHINE_SCANNER) ? 98 : 90);
+    } else if (!is_open && headless && soon && (why & HOMING_REASON_CLICK_WITHOUT_OPEN) &&
+               (mcl == HOMING_MACHINE_CLOUD || mcl == HOMING_MACHINE_GATEWAY)) {
+        /* A headless browser following a link within minutes of delivery,
+         * before any open, from a cloud or gateway network: a detonation
+         * sandbox, which runs a real browser engine under automation
+         * (Microsoft Defender for Office 365, "Safe Links": URLs are scanned
+         * in real time as the message is delivered, from Microsoft's
+         * network). Later, or from elsewhere, it is automation (below).
+         * Rules version 7. */
+        decide(&r, HOMING_VERDICT_SCANNER, 80);
     } else if (ucl == HOMING_UA_CLASS_TOOL || ucl == HOMING_UA_CLASS_BOT) {
         decide(&r, HOMING_VERDICT_PROBE, (why & HOMING_REASON_REPEAT) ? 95 : 85);
     } else if (!is_open && (why & HOMING_REASON_UA_NO_BROWSER)) {
