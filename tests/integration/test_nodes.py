@@ -230,7 +230,10 @@ try:
                                  "WHERE delivered_us IS NULL").fetchone()[0]
             with rcv.lock:
                 got = [n["id"] for n in rcv.got]
-            if ids and set(got) >= ids and busy == 0:
+            # Done only when every reader's first open has its notification
+            # (the leader may still be enriching the last ones) and every
+            # stored one has arrived.
+            if len(ids) >= len(opens) and set(got) >= ids and busy == 0:
                 break
             time.sleep(0.2)
         check(len(ids) >= len(opens), f"{len(ids)} notifications stored for {len(opens)} "
