@@ -6,6 +6,7 @@ stopped (and the directory removed) even when a test fails.
 """
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -23,8 +24,31 @@ HOMING = os.environ.get("HOMING_BIN", "build/src/homing")
 SRC = os.environ.get("HOMING_SRC", os.getcwd())
 
 
+# Ports handed out for servers come from below Linux's ephemeral range
+# (32768-60999 by default): a port the kernel picks for bind(0) is the kind
+# it also gives every outgoing connection, so on a loaded machine running
+# several suites at once (CI run23: EADDRINUSE in integration_pg/notify) one
+# of the many client sockets could take it between this check and the
+# server's own bind. Random picks below the range, each checked by a bind,
+# leave only other test processes' picks to collide with.
+FREE_PORT_LOW, FREE_PORT_HIGH = 20000, 32767
+FREE_PORT_TRIES = 200
+_ports_given = set()
+
+
 def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
+    for _ in range(FREE_PORT_TRIES):
+        port = random.randint(FREE_PORT_LOW, FREE_PORT_HIGH)
+        if port in _ports_given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
+    with socket.socket() as s:  # the range is full: let the kernel choose
         s.bind((host, 0))
         return s.getsockname()[1]
 
