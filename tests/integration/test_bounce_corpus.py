@@ -53,8 +53,9 @@ MEASURE3_FLOORS = {"recipients": 0.97, "reason": 0.73, "hard": 0.85}
 # The fourth measure-only corpus (tests/data/bounces-measure4: Exim's own test-suite
 # bounces and real bounces of Froide, mail_manager and go-gmime, labelled before homing
 # ran on them): its blind figures of issue 16's round 8 rounded down (recipients 0.9211,
-# reason 0.7895, hard/soft 0.8947); its negatives must give no bounce recipient.
-MEASURE4_FLOORS = {"recipients": 0.92, "reason": 0.78, "hard": 0.89}
+# hard/soft 0.8947), reason at the figure after round 8's rules (0.8684, a seen figure:
+# the blind run was 0.7895); its negatives must give no bounce recipient.
+MEASURE4_FLOORS = {"recipients": 0.92, "reason": 0.86, "hard": 0.89}
 
 
 def corpus_dir():
