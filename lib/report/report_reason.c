@@ -292,6 +292,16 @@ static const struct rp_reason_rule rp_rules[] = {
     {"badreputation", P("suspected spam sender"),
      "QQ Mail '550 Suspected spam sender.' (a large amount of spam from the domain or mail "
      "operator; smtp.codes/qq)"},
+    /* Comcast's block codes name the sending IP's record or listing (its
+     * behaviour, Spamhaus, Cloudmark CSI, SenderScore, a residential
+     * range), not the message, although their wording says "spam". */
+    {"blocked",
+     P("bl000000", "bl000001", "bl000010", "bl000011", "bl000100", "bl000101", "bl000110",
+       "bl000111", "es000001", "es000010"),
+     "Comcast postmaster, 'Mail delivery error codes' (postmaster.comcast.net/mail-error-codes): "
+     "BL000000 'attempted from addresses that sent mail in patterns characteristic of spam', "
+     "BL000001-BL000111 addresses listed on Spamhaus Zen, Cloudmark CSI, SenderScore, ES000001 "
+     "and ES000010 dynamic/residential space"},
     {"blocked", P("blocked by spam statistics"),
      "Yandex Mail help, 'The message looks like spam': 'Blocked by spam statistics' (the "
      "sending host blocked for 24 hours)"},
@@ -332,6 +342,14 @@ static const struct rp_reason_rule rp_rules[] = {
      "process of ... transport returned'"
      "; procmail(1) as Postfix's mailbox_command; the 'X-Unix' Diagnostic-Code type that "
      "Sendmail and Postfix write for a local delivery program's failure"},
+    /* Exim introduces the output a pipe transport returns to the sender
+     * with this line in its bounce (the delivery failed because of it). */
+    {"mailererror", P("text was generated during the delivery attempt"),
+     "Exim specification, 'Customizing bounce and warning messages': the third item of "
+     "bounce_message_file introduces any text from pipe transports returned to the sender, "
+     "by default 'The following text was generated during the delivery attempt(s):'; the pipe "
+     "transport's return_output ('the delivery is deemed to have failed ... and the output is "
+     "returned in the bounce message')"},
     /* Postfix pipe(8) and local(8) quote a delivery command's output after
      * "Command output:" (Postfix manual pages). */
     {"mailererror",

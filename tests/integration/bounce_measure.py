@@ -51,6 +51,49 @@ def find(row, res):
     return None
 
 
+def score_dir(binary, base, name, verbose=False):
+    """Scores the labelled rows of a measure-only folder laid out like
+    tests/data/bounces-measure3 (labels.jsonl with file/recipient/also/reason/hard and
+    negatives.txt): totals of recipients, reason and hard/soft, and the negatives that
+    gave a bounce recipient. With verbose, prints each wrong row prefixed by name."""
+    rows = [json.loads(l) for l in open(os.path.join(base, "labels.jsonl"))]
+    names = sorted(set(r["file"] for r in rows))
+    res = run(binary, base, names)
+    tot = {"recipients": [0, 0], "reason": [0, 0], "hard": [0, 0]}
+    wrong = []
+    for row in rows:
+        got = find(row, res[row["file"]])
+        ok_r = got is not None and got["reason"] == row["reason"]
+        ok_h = got is not None and bool(got["hard"]) == bool(row["hard"])
+        for k, ok in (("recipients", got is not None), ("reason", ok_r), ("hard", ok_h)):
+            tot[k][1] += 1
+            tot[k][0] += 1 if ok else 0
+        if not ok_r or not ok_h:
+            wrong.append((row, got))
+    negs = [l.strip() for l in open(os.path.join(base, "negatives.txt")) if l.strip()]
+    nres = run(binary, base, negs)
+    neg_bad = [n for n, o in nres.items() if o["kind"] in ("dsn", "bounce") and o["recipients"]]
+    if verbose:
+        for row, got in wrong:
+            g = "NOT FOUND %s" % [r.get("address") for r in res[row["file"]]["recipients"]]
+            if got is not None:
+                g = "%s %s %s %s | %s" % (got["reason"], got["status"], got["reply_code"],
+                                          got["hard"], (got.get("diagnostic") or "")[:140])
+            print("%s WRONG %s %s want %s: got %s" % (name, row["file"], row["recipient"],
+                                                      row["reason"], g))
+    out = {k: (a / b if b else 1.0, a, b) for k, (a, b) in tot.items()}
+    out["negatives_wrong"] = neg_bad
+    return out
+
+
+def report_dir(name, m):
+    """Prints score_dir's totals only."""
+    for k in ("recipients", "reason", "hard"):
+        v, a, b = m[k]
+        print("%s %-10s %.4f (%d/%d)" % (name, k, v, a, b))
+    print("%s negatives giving bounce recipients: %s" % (name, m["negatives_wrong"] or "none"))
+
+
 def measure(binary, verbose=False):
     base = measure_dir()
     rows = [json.loads(l) for l in open(os.path.join(base, "labels.jsonl"))]

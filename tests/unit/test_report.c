@@ -708,6 +708,23 @@ static void test_reason_address_dots(void **state)
                   "onhold", false);
 }
 
+/* Round 8 of issue 16: Comcast's block codes name the sending IP (its
+ * postmaster page), although the reply says "spam"; Exim's line before a
+ * pipe transport's returned output is a delivery command's failure. */
+static void test_reason_comcast_exim_pipe(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "550 BL000000 Email from your mail server has been sent in patterns "
+                           "that are characteristic of spam."),
+                  "blocked", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 ES000001 http://help.comcast.net/"),
+                  "blocked", false);
+    expect_reason(dsn_with("x", "5.0.0", "x-exim",
+                           "The following text was generated during the delivery attempt:"),
+                  "mailererror", false);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -746,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_reason_command_signs),
         cmocka_unit_test(test_reason_codes_first),
+        cmocka_unit_test(test_reason_comcast_exim_pipe),
         cmocka_unit_test(test_reason_address_dots),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
