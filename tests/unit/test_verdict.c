@@ -200,13 +200,13 @@ static int table(const char *title, unsigned conf[HOMING_VERDICT_COUNT][HOMING_V
 
 /* Replays the loaded hits; prints the tables of docs/verdicts.md (the whole
  * split, and its parts: measure.tsv's part B lines are named isbot-..., part
- * C's dd-..., part D's d-..., part E's e-..., part F's fx-..., part G's g-...) and returns how many
- * classes are below their floors. */
+ * C's dd-..., part D's d-..., part E's e-..., part F's fx-..., part G's g-..., part H's ph-...)
+ * and returns how many classes are below their floors. */
 static int replay(const char *split, const double *min, int measure_speed)
 {
     struct homing_reader *r = reader();
     unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
-    static unsigned part[7][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
+    static unsigned part[8][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
     memset(part, 0, sizeof part);
     int wrong = 0;
     for (size_t i = 0; i < nhits; i++) {
@@ -219,6 +219,7 @@ static int replay(const char *split, const double *min, int measure_speed)
                  : strncmp(hits[i].name, "e-", 2) == 0   ? 4
                  : strncmp(hits[i].name, "fx-", 3) == 0  ? 5
                  : strncmp(hits[i].name, "g-", 2) == 0   ? 6
+                 : strncmp(hits[i].name, "ph-", 3) == 0  ? 7
                                                          : 0;
         part[pt][hits[i].expected][e.verdict.verdict]++;
         assert_int_equal(e.verdict.rules_version, HOMING_VERDICT_RULES_VERSION);
@@ -277,6 +278,9 @@ static int replay(const char *split, const double *min, int measure_speed)
         table("part G (real-network scenarios of other issue threads; written after rules "
               "version 6)",
               part[6], NULL);
+        table("part H (real-network scenarios of other threads, ESPs' and vendors' pages; "
+              "written after rules version 7)",
+              part[7], NULL);
         /* unknown reported two ways, nothing recounted (issue #16 item 3):
          * where the evidence is there to expect it (part A: no User-Agent, the
          * bare one from an ordinary network, a browser in a data centre) it is
