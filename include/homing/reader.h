@@ -84,6 +84,8 @@ struct homing_ua {
     uint8_t no_browser; /* 1: class NONE and no browser engine, "Mozilla/" or platform token */
     uint8_t app;        /* 1: class BROWSER from an app's own User-Agent (a person's device
                            named, no engine): reason ua-app */
+    uint8_t view_only;  /* 1: class PROXY that its operator documents fetches only when its
+                           user views the message (useragents.tsv class "proxy-view") */
 };
 
 struct homing_ua_parser;
@@ -230,7 +232,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 7
+#define HOMING_VERDICT_RULES_VERSION 8
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,
