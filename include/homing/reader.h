@@ -198,8 +198,10 @@ size_t homing_machines_count(const struct homing_machines *m);
 /* ---- Published range lists (data/published/) ----
  * lists.tsv in the directory names each list: "file  class  name  source";
  * a file is either a provider's JSON ({"prefixes": [{"ipv4Prefix": ...}]},
- * Google's and Bing's format) or text with one address or prefix per line (the
- * first comma-separated field: Apple's egress-ip-ranges.csv), '#' comments.
+ * Google's and Bing's format; or Microsoft 365's array of endpoint sets, of
+ * which Exchange Online Protection's "ips" are taken), known by its content or
+ * a .json name, or text with one address or prefix per line (the first
+ * comma-separated field: Apple's egress-ip-ranges.csv), '#' comments.
  * Their prefixes join the machine knowledge as cidr entries; lookups are a
  * binary search per prefix length, so the lists' size costs log(n). */
 #define HOMING_PUBLISHED_FILE_MAX   (16u << 20) /* bytes of one list file */

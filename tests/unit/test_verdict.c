@@ -743,6 +743,33 @@ static void test_published(void **state)
     assert_int_equal(n, 4); /* the duplicate once */
     free(v);
 
+    /* Microsoft 365's endpoint data, known by its content under any name:
+     * only Exchange Online Protection's sets (service area Exchange, a host
+     * under protection.outlook.com) give prefixes. */
+    write_text(
+        dir, "m.txt",
+        " [{\"id\":1,\"serviceArea\":\"Exchange\",\"urls\":[\"outlook.office.com\"],"
+        "\"ips\":[\"192.0.2.0/24\"]},"
+        "{\"id\":9,\"serviceArea\":\"Exchange\",\"urls\":[\"*.mail.protection.outlook.com\"],"
+        "\"ips\":[\"40.92.0.0/15\",\"2a01:111:f400::/48\"]},"
+        "{\"id\":10,\"serviceArea\":\"Exchange\",\"urls\":[\"*.protection.outlook.com\"],"
+        "\"ips\":[\"40.92.0.0/15\"]},"
+        "{\"id\":11,\"serviceArea\":\"Exchange\",\"urls\":[\"xprotection.outlook.com\"],"
+        "\"ips\":[\"198.51.100.0/24\"]},"
+        "{\"id\":31,\"serviceArea\":\"SharePoint\",\"urls\":[\"a.protection.outlook.com\"],"
+        "\"ips\":[\"203.0.113.0/24\"]},{\"id\":12,\"serviceArea\":\"Exchange\"}]\n");
+    snprintf(path, sizeof path, "%s/m.txt", dir);
+    assert_int_equal(homing_published_read(path, &v, &n), 0);
+    assert_int_equal(n, 2); /* 40.92.0.0/15 once, and the IPv6 prefix */
+    free(v);
+    write_text(dir, "m.txt",
+               "[{\"serviceArea\":\"Exchange\",\"urls\":[\"*.protection.outlook.com\"],"
+               "\"ips\":\"40.92.0.0/15\"}]");
+    assert_int_equal(homing_published_read(path, &v, &n), -EINVAL);
+    write_text(dir, "m.txt", "[7]");
+    assert_int_equal(homing_published_read(path, &v, &n), -EINVAL);
+    unlink(path);
+
     /* A bad prefix, a bad JSON, a missing list: the load fails. */
     const char *bad[] = {"10.0.0.300/8\n", "10.0.0.0/33\n", "not an address\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
