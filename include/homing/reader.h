@@ -84,6 +84,8 @@ struct homing_ua {
     uint8_t no_browser; /* 1: class NONE and no browser engine, "Mozilla/" or platform token */
     uint8_t app;        /* 1: class BROWSER from an app's own User-Agent (a person's device
                            named, no engine): reason ua-app */
+    uint8_t view_only;  /* 1: class PROXY that its operator documents fetches only when its
+                           user views the message (useragents.tsv class "proxy-view") */
 };
 
 struct homing_ua_parser;
@@ -196,8 +198,10 @@ size_t homing_machines_count(const struct homing_machines *m);
 /* ---- Published range lists (data/published/) ----
  * lists.tsv in the directory names each list: "file  class  name  source";
  * a file is either a provider's JSON ({"prefixes": [{"ipv4Prefix": ...}]},
- * Google's and Bing's format) or text with one address or prefix per line (the
- * first comma-separated field: Apple's egress-ip-ranges.csv), '#' comments.
+ * Google's and Bing's format; or Microsoft 365's array of endpoint sets, of
+ * which Exchange Online Protection's "ips" are taken), known by its content or
+ * a .json name, or text with one address or prefix per line (the first
+ * comma-separated field: Apple's egress-ip-ranges.csv), '#' comments.
  * Their prefixes join the machine knowledge as cidr entries; lookups are a
  * binary search per prefix length, so the lists' size costs log(n). */
 #define HOMING_PUBLISHED_FILE_MAX   (16u << 20) /* bytes of one list file */
@@ -230,7 +234,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 7
+#define HOMING_VERDICT_RULES_VERSION 8
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,

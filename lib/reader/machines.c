@@ -343,9 +343,63 @@ static int vec_push(struct cidr_vec *v, const char *s, size_t n)
     return 0;
 }
 
+/* Microsoft 365's endpoint sets (endpoints.office.com/endpoints/worldwide, the
+ * data of "Microsoft 365 URLs and IP address ranges"): a JSON array of
+ * {"id", "serviceArea", "urls": [...], "ips": [...]}. Exchange Online
+ * Protection's sets are those of service area Exchange that serve a host under
+ * this domain (*.mail.protection.outlook.com, *.protection.outlook.com: ids 9
+ * and 10 in 2026); the other sets are Microsoft 365's own services, no
+ * scanners, and are skipped. */
+#define PUBLISHED_EOP_SERVICE_AREA "Exchange"
+#define PUBLISHED_EOP_URL_SUFFIX   "protection.outlook.com"
+
+static int m365_set_is_eop(json_t *set)
+{
+    json_t *area = json_object_get(set, "serviceArea");
+    if (!json_is_string(area) || strcmp(json_string_value(area), PUBLISHED_EOP_SERVICE_AREA) != 0)
+        return 0;
+    size_t i;
+    json_t *u;
+    const size_t sl = strlen(PUBLISHED_EOP_URL_SUFFIX);
+    json_array_foreach(json_object_get(set, "urls"), i, u)
+    {
+        const char *h = json_string_value(u);
+        size_t hl = h ? strlen(h) : 0;
+        if (hl >= sl && strcmp(h + hl - sl, PUBLISHED_EOP_URL_SUFFIX) == 0 &&
+            (hl == sl || h[hl - sl - 1] == '.'))
+            return 1;
+    }
+    return 0;
+}
+
+static int read_m365(json_t *root, struct cidr_vec *v)
+{
+    size_t i, k;
+    json_t *set, *ip;
+    json_array_foreach(root, i, set)
+    {
+        if (!json_is_object(set)) return -EINVAL;
+        if (!m365_set_is_eop(set)) continue;
+        json_t *ips = json_object_get(set, "ips");
+        if (ips && !json_is_array(ips)) return -EINVAL;
+        json_array_foreach(ips, k, ip)
+        {
+            if (!json_is_string(ip)) return -EINVAL;
+            int rc = vec_push(v, json_string_value(ip), json_string_length(ip));
+            if (rc < 0) return rc;
+        }
+    }
+    return 0;
+}
+
 static int read_json(const char *text, size_t len, struct cidr_vec *v)
 {
     json_t *root = json_loadb(text, len, 0, NULL);
+    if (json_is_array(root)) {
+        int rc = read_m365(root, v);
+        json_decref(root);
+        return rc;
+    }
     json_t *prefixes = root ? json_object_get(root, "prefixes") : NULL;
     int rc = json_is_array(prefixes) ? 0 : -EINVAL;
     size_t i;
@@ -385,8 +439,14 @@ int homing_published_read(const char *path, struct homing_cidr **out, size_t *n)
     int rc = homing_file_read(path, HOMING_PUBLISHED_FILE_MAX, &text);
     if (rc < 0) return rc;
     struct cidr_vec v = {0};
+    /* JSON by its content, whatever the file's name: Microsoft's endpoint
+     * data is saved under any name (microsoft-eop.txt holds it after an
+     * update), and no prefix line starts with a bracket. */
+    size_t lead = 0;
+    while (lead < text.len && isspace((unsigned char)text.data[lead])) lead++;
     size_t pl = strlen(path);
-    if (pl > 5 && strcmp(path + pl - 5, ".json") == 0)
+    if ((pl > 5 && strcmp(path + pl - 5, ".json") == 0) ||
+        (lead < text.len && (text.data[lead] == '{' || text.data[lead] == '[')))
         rc = read_json(text.data, text.len, &v);
     else
         rc = read_text(text.data, text.len, &v);

@@ -265,6 +265,7 @@ struct ua_regex {
     char *repl[F_COUNT]; /* NULL: take the capture group */
     /* homing rules only */
     uint8_t ua_class, type;
+    uint8_t view_only; /* class "proxy-view": a proxy that fetches only when viewed */
 };
 
 struct ua_list {
@@ -460,10 +461,15 @@ static int load_yaml(struct homing_ua_parser *p, const char *path)
 
 /* ---- useragents.tsv ----------------------------------------------------- */
 
-static int class_parse(const char *s)
+/* "proxy-view" is a proxy whose operator documents that it fetches only when
+ * its user views the message (never as mail arrives): class proxy with
+ * *view_only set. */
+static int class_parse(const char *s, uint8_t *view_only)
 {
     static const char *names[] = {"",         "browser", "mail", "proxy",
                                   "prefetch", "scanner", "tool", "bot"};
+    *view_only = strcmp(s, "proxy-view") == 0;
+    if (*view_only) return HOMING_UA_CLASS_PROXY;
     for (int i = 1; i < 8; i++)
         if (strcmp(s, names[i]) == 0) return i;
     return -EINVAL;
@@ -498,12 +504,13 @@ static int load_rules(struct homing_ua_parser *p, const char *path)
             rc = nc < 4 ? -EINVAL : -E2BIG;
             break;
         }
-        int cl = class_parse(col[0]), ty = type_parse(col[2]);
+        uint8_t view_only;
+        int cl = class_parse(col[0], &view_only), ty = type_parse(col[2]);
         if (cl < 0 || ty < 0 || !col[1][0] || strlen(col[1]) >= HOMING_UA_FIELD_MAX) {
             rc = -EINVAL;
             break;
         }
-        struct ua_regex r = {.ua_class = (uint8_t)cl, .type = (uint8_t)ty};
+        struct ua_regex r = {.ua_class = (uint8_t)cl, .type = (uint8_t)ty, .view_only = view_only};
         r.repl[F_FAMILY] = strdup(col[1]);
         if (!r.repl[F_FAMILY]) rc = -ENOMEM;
         if (rc == 0) rc = compile(p, col[3], strlen(col[3]), 0, &r.re);
@@ -759,6 +766,7 @@ static void parse_uncached(struct homing_ua_parser *p, const char *s, size_t n, 
         group(s, ov, rc, 2, u->minor, sizeof u->minor);
         group(s, ov, rc, 3, u->patch, sizeof u->patch);
         u->ua_class = rule->ua_class;
+        u->view_only = rule->view_only;
         u->from_rules = 1;
     } else if ((i = first_match(p, &p->ua, s, n, &rc)) >= 0) {
         const struct ua_regex *r = &p->ua.v[i];

@@ -445,9 +445,15 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
      * the Accept-Language every browser sends, from no known machine network
      * (or from iCloud Private Relay, which carries Safari users). Scanners
      * posing as browsers come from their vendors' or clouds' networks and
-     * rarely send a language. */
+     * rarely send a language. Rules version 8 adds corporate web gateways
+     * (machines.tsv class gateway): their egress carries the employees' own
+     * browsing (Zscaler Internet Access forwards users' web traffic through
+     * its published Cloud Enforcement Nodes, config.zscaler.com), and a
+     * browser sends the user's language (RFC 9110 section 12.5.4); the
+     * gateway's own link checks send none. */
     const int consumer_browser = ucl == HOMING_UA_CLASS_BROWSER && e->accept_language[0] &&
-                                 (mcl == HOMING_MACHINE_NONE || mcl == HOMING_MACHINE_RELAY);
+                                 (mcl == HOMING_MACHINE_NONE || mcl == HOMING_MACHINE_RELAY ||
+                                  mcl == HOMING_MACHINE_GATEWAY);
 
     /* ---- rules, first match decides ---- */
     if ((why & HOMING_REASON_METHOD_HEAD) && mcl != HOMING_MACHINE_SCANNER) {
@@ -499,7 +505,12 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
          * prefetch some providers do when a message arrives: the first fetch
          * within the window is taken as that. */
         int both = ucl == HOMING_UA_CLASS_PROXY && mcl == HOMING_MACHINE_PROXY;
-        if (soon && !c.earlier_open)
+        /* Not for a proxy whose operator documents that it fetches only as
+         * its user views the message (useragents.tsv "proxy-view", such as
+         * HEY's image proxy, https://www.hey.com/image-proxy): its quick
+         * fetch is a quick read. Rules version 8. */
+        const int view_only = ucl == HOMING_UA_CLASS_PROXY && in->ua->view_only;
+        if (soon && !c.earlier_open && !view_only)
             decide(&r, HOMING_VERDICT_PREFETCH, 65);
         else
             decide(&r, HOMING_VERDICT_PROXY_OPEN, both ? 95 : 80);
@@ -516,10 +527,12 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         decide(&r, HOMING_VERDICT_PROBE, 80);
     } else if (!is_open &&
                (mcl == HOMING_MACHINE_CLOUD || mcl == HOMING_MACHINE_PROXY ||
-                mcl == HOMING_MACHINE_GATEWAY) &&
+                (mcl == HOMING_MACHINE_GATEWAY && !consumer_browser)) &&
                ((why & HOMING_REASON_CLICK_WITHOUT_OPEN) || soon)) {
         /* Clicks from a cloud or provider network before any open: link
-         * detonation (Safe Links, Defender) rather than the reader. */
+         * detonation (Safe Links, Defender) rather than the reader. From a
+         * web gateway, only when it is not a person's browser (above; rules
+         * version 8): a burst from there was decided before. */
         decide(&r, HOMING_VERDICT_SCANNER, 80);
     } else if (!is_open && soon && (why & HOMING_REASON_CLICK_WITHOUT_OPEN) &&
                ucl != HOMING_UA_CLASS_MAIL && !consumer_browser) {

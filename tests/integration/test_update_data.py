@@ -137,14 +137,37 @@ def from_an_npm_package():
     check(r.returncode == 2, "no source accepted")
 
 
+def m365_endpoints(extra):
+    """Microsoft 365's endpoint data as endpoints.office.com/endpoints/worldwide
+    serves it: EOP's two sets (the committed prefixes, plus extra) among sets
+    of other services, whose addresses are no scanners."""
+    eop = [ln for ln in read("microsoft-eop.txt").splitlines() if ln and not ln.startswith("#")]
+    return json.dumps([
+        {"id": 1, "serviceArea": "Exchange", "urls": ["outlook.office.com"],
+         "ips": ["192.0.2.0/24"], "tcpPorts": "80,443"},
+        {"id": 9, "serviceArea": "Exchange", "urls": ["*.mail.protection.outlook.com"],
+         "ips": [p for p in eop if p != "52.238.78.88/32"] + extra, "tcpPorts": "25"},
+        {"id": 10, "serviceArea": "Exchange", "urls": ["*.protection.outlook.com"],
+         "ips": ["52.238.78.88/32"], "tcpPorts": "443"},
+        {"id": 31, "serviceArea": "SharePoint", "urls": ["*.sharepoint.com"],
+         "ips": ["198.51.100.0/24"], "tcpPorts": "443"},
+        {"id": 56, "serviceArea": "Common", "urls": ["*.protection.outlook.com.example"],
+         "tcpPorts": "443"},
+    ])
+
+
 def the_daemon_loads_the_new_lists():
     """The daemon reads enrich.published: an open at delivery from an address
-    the update added to the EOP list is a scanner's."""
+    the update added to the EOP list is a scanner's. The EOP list comes from
+    Microsoft's own endpoint data, saved under its upstream name (worldwide):
+    only Exchange Online Protection's sets count."""
     reset()
-    eop = read("microsoft-eop.txt") + "203.0.113.0/24\n"
-    open(os.path.join(source, "microsoft-eop.txt"), "w").write(eop)
+    open(os.path.join(source, "worldwide"), "w").write(m365_endpoints(["203.0.113.0/24"]))
     r = homing("update-data", "--from", source, "--to", target)
-    check(r.returncode == 0 and "1 added, 0 removed" in r.stdout, r.stdout)
+    check(r.returncode == 0 and "microsoft-eop.txt: 8 prefixes, 1 added, 0 removed" in r.stdout,
+          (r.stdout, r.stderr))
+    r = homing("update-data", "--from", source, "--to", target)
+    check("microsoft-eop.txt: 8 prefixes, 0 added, 0 removed (unchanged)" in r.stdout, r.stdout)
     inst = Instance({"enrich.published": target, "geo.asn_db": "", "geo.country_db": ""})
     try:
         m = inst.add_message(["bob@example.net"])

@@ -229,6 +229,44 @@ static void test_homing_rules(void **state)
     homing_ua_parser_free(p);
 }
 
+/* Rules version 8: useragents.tsv's class "proxy-view" (a proxy documented to
+ * fetch only when its user views the message) is a proxy with view_only set;
+ * other proxies keep it clear; Google-Safety (Google's special-case crawlers
+ * page: malware discovery for links) is a scanner, not a Google-<Name> bot. */
+static void test_view_only_proxy(void **state)
+{
+    (void)state;
+    struct homing_ua_parser *p;
+    assert_int_equal(homing_ua_parser_new(NULL, RULES, 0, &p), 0);
+    struct homing_ua u;
+    const char *hey = "hey.com/imageproxy Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+                      "(KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36";
+    assert_int_equal(homing_ua_parse(p, hey, strlen(hey), &u), 0);
+    assert_string_equal(u.family, "HEY Image Proxy");
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_PROXY);
+    assert_int_equal(u.view_only, 1);
+    const char *gmail =
+        "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)";
+    assert_int_equal(homing_ua_parse(p, gmail, strlen(gmail), &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_PROXY);
+    assert_int_equal(u.view_only, 0);
+    assert_int_equal(homing_ua_parse(p, "Google-Safety", 13, &u), 0);
+    assert_int_equal(u.ua_class, HOMING_UA_CLASS_SCANNER);
+    homing_ua_parser_free(p);
+
+    /* The class is parsed whole: "proxy-viewer" is no class. */
+    char path[] = "/tmp/homing-test-rules-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *bad = "proxy-viewer\tX\tproxy\tx\tsource\n";
+    assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+    close(fd);
+    struct homing_ua_parser *q = NULL;
+    assert_int_equal(homing_ua_parser_new(NULL, path, 0, &q), -EINVAL);
+    assert_null(q);
+    unlink(path);
+}
+
 /* Without homing's rules, uap-core's own mail and proxy families still count. */
 static void test_uap_mail_families(void **state)
 {
@@ -596,11 +634,17 @@ static void test_measure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uap_conformance),   cmocka_unit_test(test_homing_rules),
-        cmocka_unit_test(test_uap_mail_families), cmocka_unit_test(test_automation_never_browser),
-        cmocka_unit_test(test_generic_rules),     cmocka_unit_test(test_generic_rules_v5),
-        cmocka_unit_test(test_published_bots),    cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_odd_input),         cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_uap_conformance),
+        cmocka_unit_test(test_homing_rules),
+        cmocka_unit_test(test_view_only_proxy),
+        cmocka_unit_test(test_uap_mail_families),
+        cmocka_unit_test(test_automation_never_browser),
+        cmocka_unit_test(test_generic_rules),
+        cmocka_unit_test(test_generic_rules_v5),
+        cmocka_unit_test(test_published_bots),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_odd_input),
+        cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

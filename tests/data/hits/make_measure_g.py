@@ -22,7 +22,8 @@ this script before the first run; the rules are never fitted to its rows
 last column names its source thread or document.
 
 Run from the source root, after make_measure_f.py (which rewrites from part F
-on): python3 tests/data/hits/make_measure_g.py
+on), and then make_measure_h.py (this script rewrites from part G on, so it
+drops part H): python3 tests/data/hits/make_measure_g.py
 """
 import os
 
