@@ -541,6 +541,17 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
          * but not a person's browser on a consumer network (a quick click
          * with images off, as on a password reset). */
         decide(&r, HOMING_VERDICT_SCANNER, 60);
+    } else if (!is_open && ucl == HOMING_UA_CLASS_PROXY) {
+        /* A mail provider's image proxy on a link: the proxies fetch the
+         * images of a message for the user who views it (Gmail Help, "Choose
+         * whether to show images": images are served through Google's secure
+         * proxy servers; Seznam's, Rambler's and UkrNet's proxies name
+         * themselves image proxies), and a person's click comes from the
+         * person's browser, not through them. From the provider's own network
+         * such a click was decided above (a link check, as Yahoo documents);
+         * elsewhere it is a program sending the proxy's User-Agent. Rules
+         * version 9. */
+        decide(&r, HOMING_VERDICT_PROBE, 70);
     } else if (mcl == HOMING_MACHINE_CLOUD) {
         /* A person rarely reads mail from a data centre; not proof either way. */
         decide(&r, HOMING_VERDICT_UNKNOWN, 50);

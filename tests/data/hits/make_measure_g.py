@@ -25,7 +25,7 @@ Run from the source root, after make_measure_f.py (which rewrites from part F
 on), and then make_measure_h.py (this script rewrites from part G on, so it
 drops part H): python3 tests/data/hits/make_measure_g.py
 """
-import os
+from measure_writer import Part
 
 UA = {
     # phpList/phplist3#415 (the User-Agent quoted there); Bing's link preview
@@ -109,22 +109,8 @@ URL = {
     "sendgrid39": "https://github.com/mirajavora/sendgrid-webhooks/pull/39 (SendGrid's Apple MPP post); https://github.com/kannon-email/kannon/issues/412",
 }
 
-rows = []
-MSG_BASE = 7000
-m = MSG_BASE
-
-
-def msg():
-    global m
-    m += 1
-    return m
-
-
-def add(case, exp, mid, rcpt, item, kind, t, net, lang, ua, src, note, method="GET"):
-    addr, nsrc = NET[net]
-    rows.append([f"g-{case}", exp, str(mid), str(rcpt), str(item), kind, method, str(t), addr, lang,
-                 UA[ua], f"{URL[src]}: {note}; {nsrc}"])
-
+P = Part("g-", 7000, UA, NET, URL)
+add, msg = P.add, P.msg
 
 # -- Outlook.com / OWA link previews: BingPreview follows the links of a
 # delivered message within minutes (phpList#415), seconds (django-sesame#45),
@@ -209,16 +195,4 @@ add("mpp-relay-1", "prefetch", M, 1, 0, "open", 7, "relay_cf", "", "bare", "send
 add("mpp-relay-2", "prefetch", M, 2, 0, "open", 30000, "relay_v6", "", "bare", "sendgrid39", "MPP fetch when the device syncs")
 add("outlook-reader", "human", M, 3, 0, "open", 7200, "dtag", "de-DE", "outlook", "sendgrid39", "a desktop client's open, two hours later")
 
-HEADER = "# ---- part G: real-network scenarios from issue threads not used before, written after rules version 6, measured once ----\n"
-here = os.path.dirname(os.path.abspath(__file__))
-path = os.path.join(here, "measure.tsv")
-text = open(path).read()
-if HEADER.split(":")[0] in text:
-    text = text[:text.index(HEADER.split(":")[0])]
-with open(path, "w") as f:
-    f.write(text)
-    f.write(HEADER)
-    for r in rows:
-        f.write("\t".join(r) + "\n")
-from collections import Counter
-print(len(rows), "rows", dict(Counter(r[1] for r in rows)))
+P.write("# ---- part G: real-network scenarios from issue threads not used before, written after rules version 6, measured once ----\n")

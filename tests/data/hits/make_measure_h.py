@@ -44,7 +44,7 @@ was done", step 11). Every row's last column names its source.
 Run from the source root, after make_measure_g.py (which rewrites from part
 G on): python3 tests/data/hits/make_measure_h.py
 """
-import os
+from measure_writer import Part
 
 UA = {
     # an ordinary current browser, for scanners the sources call
@@ -164,22 +164,8 @@ URL = {
     "zscaler": "https://config.zscaler.com/zscaler.net/cenr (Zscaler Internet Access: users' web traffic leaves through these nodes)",
 }
 
-rows = []
-MSG_BASE = 8000
-m = MSG_BASE
-
-
-def msg():
-    global m
-    m += 1
-    return m
-
-
-def add(case, exp, mid, rcpt, item, kind, t, net, lang, ua, src, note, method="GET"):
-    addr, nsrc = NET[net]
-    rows.append([f"ph-{case}", exp, str(mid), str(rcpt), str(item), kind, method, str(t), addr, lang,
-                 UA[ua], f"{URL[src]}: {note}; {nsrc}"])
-
+P = Part("ph-", 8000, UA, NET, URL)
+add, msg = P.add, P.msg
 
 HUMAN_LOOKING = "UA not quoted ('human-looking'): an ordinary current browser, no Accept-Language"
 
@@ -329,16 +315,4 @@ add("zscaler-person-quick-click", "human", M, 1, 1, "click", 45, "zscaler", "en-
 add("zscaler-outlook-open", "human", M, 2, 0, "open", 3000, "zscaler", "en-US", "outlook", "zscaler", "Outlook's open at work, through Zscaler")
 add("zscaler-person-click-after-open", "human", M, 2, 1, "click", 3060, "zscaler", "en-US,en;q=0.9", "edge_win", "zscaler", "and the click after it")
 
-HEADER = "# ---- part H: real-network scenarios from public evidence not used before, written after rules version 7, measured once ----\n"
-here = os.path.dirname(os.path.abspath(__file__))
-path = os.path.join(here, "measure.tsv")
-text = open(path).read()
-if HEADER.split(":")[0] in text:
-    text = text[:text.index(HEADER.split(":")[0])]
-with open(path, "w") as f:
-    f.write(text)
-    f.write(HEADER)
-    for r in rows:
-        f.write("\t".join(r) + "\n")
-from collections import Counter
-print(len(rows), "rows", dict(Counter(r[1] for r in rows)))
+P.write("# ---- part H: real-network scenarios from public evidence not used before, written after rules version 7, measured once ----\n")
