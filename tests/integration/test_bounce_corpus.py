@@ -18,6 +18,7 @@ $HOMING_SRC/tests/data/bounces, a verbatim copy of the shared corpus with its
 LICENSE, unless HOMING_BOUNCE_CORPUS says otherwise).
 With -v, every wrong row is printed.
 """
+import importlib
 import json
 import os
 import subprocess
@@ -63,6 +64,16 @@ MEASURE4_FLOORS = {"recipients": 0.92, "reason": 0.86, "hard": 0.89}
 # them): its blind figures of issue 16's round 9 rounded down (recipients 1.0000, reason
 # 0.7391, hard/soft 0.9565, commit 3f8b408); its negatives must give no bounce recipient.
 MEASURE5_FLOORS = {"recipients": 1.00, "reason": 0.73, "hard": 0.95}
+
+# The measure-only corpora in the order they are scored: scorer module, the name
+# failures give, its floors, how many of its negatives may give bounce recipients.
+MEASURED = (
+    ("bounce_measure", "measure-only", MEASURE_FLOORS, 0),
+    ("bounce_measure2", "measure-only 2", MEASURE2_FLOORS, MEASURE2_NEGATIVES_WRONG_MAX),
+    ("bounce_measure3", "measure-only 3", MEASURE3_FLOORS, 0),
+    ("bounce_measure4", "measure-only 4", MEASURE4_FLOORS, 0),
+    ("bounce_measure5", "measure-only 5", MEASURE5_FLOORS, 0),
+)
 
 
 def corpus_dir():
@@ -168,55 +179,16 @@ def main():
         if s[k][1] < want:
             failures.append("%s %d rows right, below the recorded %d" % (k, s[k][1], want))
 
-    import bounce_measure
-    m = bounce_measure.measure(binary, verbose)
-    bounce_measure.report(m)
-    for k, floor in MEASURE_FLOORS.items():
-        if m[k][0] < floor:
-            failures.append("measure-only %s %.4f below the floor %.2f" % (k, m[k][0], floor))
-    if m["negatives_wrong"]:
-        failures.append("measure-only negatives gave bounce recipients: %s" %
-                        m["negatives_wrong"])
-
-    import bounce_measure2
-    m2 = bounce_measure2.measure(binary, verbose)
-    bounce_measure2.report(m2)
-    for k, floor in MEASURE2_FLOORS.items():
-        if m2[k][0] < floor:
-            failures.append("measure-only 2 %s %.4f below the floor %.2f" % (k, m2[k][0], floor))
-    if len(m2["negatives_wrong"]) > MEASURE2_NEGATIVES_WRONG_MAX:
-        failures.append("measure-only 2 negatives gave bounce recipients: %s" %
-                        m2["negatives_wrong"])
-
-    import bounce_measure3
-    m3 = bounce_measure3.measure(binary, verbose)
-    bounce_measure3.report(m3)
-    for k, floor in MEASURE3_FLOORS.items():
-        if m3[k][0] < floor:
-            failures.append("measure-only 3 %s %.4f below the floor %.2f" % (k, m3[k][0], floor))
-    if m3["negatives_wrong"]:
-        failures.append("measure-only 3 negatives gave bounce recipients: %s" %
-                        m3["negatives_wrong"])
-
-    import bounce_measure4
-    m4 = bounce_measure4.measure(binary, verbose)
-    bounce_measure4.report(m4)
-    for k, floor in MEASURE4_FLOORS.items():
-        if m4[k][0] < floor:
-            failures.append("measure-only 4 %s %.4f below the floor %.2f" % (k, m4[k][0], floor))
-    if m4["negatives_wrong"]:
-        failures.append("measure-only 4 negatives gave bounce recipients: %s" %
-                        m4["negatives_wrong"])
-
-    import bounce_measure5
-    m5 = bounce_measure5.measure(binary, verbose)
-    bounce_measure5.report(m5)
-    for k, floor in MEASURE5_FLOORS.items():
-        if m5[k][0] < floor:
-            failures.append("measure-only 5 %s %.4f below the floor %.2f" % (k, m5[k][0], floor))
-    if m5["negatives_wrong"]:
-        failures.append("measure-only 5 negatives gave bounce recipients: %s" %
-                        m5["negatives_wrong"])
+    for module, label, floors, negatives_max in MEASURED:
+        mod = importlib.import_module(module)
+        m = mod.measure(binary, verbose)
+        mod.report(m)
+        for k, floor in floors.items():
+            if m[k][0] < floor:
+                failures.append("%s %s %.4f below the floor %.2f" % (label, k, m[k][0], floor))
+        if len(m["negatives_wrong"]) > negatives_max:
+            failures.append("%s negatives gave bounce recipients: %s" %
+                            (label, m["negatives_wrong"]))
 
     kinds = {}
     for o in eml.values():
