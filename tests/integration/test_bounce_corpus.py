@@ -42,8 +42,9 @@ MEASURE_FLOORS = {"recipients": 0.98, "reason": 0.79, "hard": 0.90}
 # The second measure-only corpus (tests/data/bounces-measure2, BounceParser's test
 # bounces scored in that project's own classes by bounce_measure2.py): the same kind of
 # floors, and at most this many of its non-bounces (challenge-response mails that read
-# like bounces) may give bounce recipients, as they do today.
-MEASURE2_FLOORS = {"recipients": 0.99, "reason": 0.89}
+# like bounces) may give bounce recipients, as they do today. Reason 0.90 since round 9
+# (0.9020, blind: its rows were not looked at; 0.8922 before).
+MEASURE2_FLOORS = {"recipients": 0.99, "reason": 0.90}
 MEASURE2_NEGATIVES_WRONG_MAX = 3
 
 # The third measure-only corpus (tests/data/bounces-measure3, six other projects'
@@ -61,9 +62,10 @@ MEASURE4_FLOORS = {"recipients": 0.92, "reason": 0.86, "hard": 0.89}
 
 # The fifth measure-only corpus (tests/data/bounces-measure5: SpamAssassin's backscatter
 # rule tests, enmime's DSN fixtures, RT's DSN test mail, labelled before homing ran on
-# them): its blind figures of issue 16's round 9 rounded down (recipients 1.0000, reason
-# 0.7391, hard/soft 0.9565, commit 3f8b408); its negatives must give no bounce recipient.
-MEASURE5_FLOORS = {"recipients": 1.00, "reason": 0.73, "hard": 0.95}
+# them): its blind figures of issue 16's round 9 rounded down (recipients 1.0000,
+# hard/soft 0.9565, commit 3f8b408), reason at the figure after round 9's rules (0.9130,
+# a seen figure: the blind run was 0.7391); its negatives must give no bounce recipient.
+MEASURE5_FLOORS = {"recipients": 1.00, "reason": 0.91, "hard": 0.95}
 
 # The measure-only corpora in the order they are scored: scorer module, the name
 # failures give, its floors, how many of its negatives may give bounce recipients.

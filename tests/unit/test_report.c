@@ -742,6 +742,41 @@ static void test_reason_exo_imail_spamhaus(void **state)
                   "blocked", false);
 }
 
+/* Exim's delay warning writes "Delay reason:" under each address that has
+ * one (deliver.c): an address without it has no cause of its own and must
+ * not take its neighbour's (it read mailboxfull from the line above). */
+static void test_exim_warning_own_causes(void **state)
+{
+    (void)state;
+    static const char msg[] =
+        "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+        "To: sender@example.org\n"
+        "Subject: Warning: message 1abcDE-0001xZ-CD delayed 24 hours\n"
+        "\n"
+        "This message was created automatically by mail delivery software.\n"
+        "A message that you sent has not yet been delivered to one or more of its\n"
+        "recipients after more than 24 hours on the queue on mx.example.org.\n"
+        "\n"
+        "The addresses to which the message has not yet been delivered are:\n"
+        "\n"
+        "  full@dest.example\n"
+        "    Delay reason: SMTP error from remote mail server after RCPT TO:<full@dest.example>:\n"
+        "    host mx.dest.example [192.0.2.1]: 452 4.2.2 Mailbox full\n"
+        "  other@dest.example\n"
+        "\n"
+        "No action is required on your part.\n";
+    struct homing_report *r = NULL;
+    assert_int_equal(homing_report_parse(msg, sizeof msg - 1, &r), 0);
+    assert_int_equal(r->n_rcpts, 2);
+    assert_string_equal(r->rcpts[0].address, "full@dest.example");
+    assert_string_equal(r->rcpts[0].reason, "mailboxfull");
+    assert_string_equal(r->rcpts[1].address, "other@dest.example");
+    assert_string_equal(r->rcpts[1].action, "delayed");
+    assert_string_equal(r->rcpts[1].reason, "expired");
+    assert_null(r->rcpts[1].status);
+    homing_report_parsed_free(r);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -782,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_reason_codes_first),
         cmocka_unit_test(test_reason_comcast_exim_pipe),
         cmocka_unit_test(test_reason_exo_imail_spamhaus),
+        cmocka_unit_test(test_exim_warning_own_causes),
         cmocka_unit_test(test_reason_address_dots),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
