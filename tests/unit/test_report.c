@@ -748,27 +748,9 @@ static void test_reason_exo_imail_spamhaus(void **state)
 static void test_exim_warning_own_causes(void **state)
 {
     (void)state;
-    static const char msg[] =
-        "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
-        "To: sender@example.org\n"
-        "Subject: Warning: message 1abcDE-0001xZ-CD delayed 24 hours\n"
-        "\n"
-        "This message was created automatically by mail delivery software.\n"
-        "A message that you sent has not yet been delivered to one or more of its\n"
-        "recipients after more than 24 hours on the queue on mx.example.org.\n"
-        "\n"
-        "The addresses to which the message has not yet been delivered are:\n"
-        "\n"
-        "  full@dest.example\n"
-        "    Delay reason: SMTP error from remote mail server after RCPT TO:<full@dest.example>:\n"
-        "    host mx.dest.example [192.0.2.1]: 452 4.2.2 Mailbox full\n"
-        "  other@dest.example\n"
-        "\n"
-        "No action is required on your part.\n";
-    struct homing_report *r = NULL;
-    assert_int_equal(homing_report_parse(msg, sizeof msg - 1, &r), 0);
+    struct homing_report *r = parse_file("exim-warning-delay-reasons.eml");
     assert_int_equal(r->n_rcpts, 2);
-    assert_string_equal(r->rcpts[0].address, "full@dest.example");
+    assert_string_equal(r->rcpts[0].address, "rcpt@dest.example");
     assert_string_equal(r->rcpts[0].reason, "mailboxfull");
     assert_string_equal(r->rcpts[1].address, "other@dest.example");
     assert_string_equal(r->rcpts[1].action, "delayed");
