@@ -43,6 +43,10 @@ struct rp_code_rule {
 static const struct rp_code_rule rp_code_rules[] = {
     /* Exchange Online: recipient-side codes */
     {0, 1, 10, 10, "not found", "userunknown", "[EXO] 5.1.10 RESOLVER.ADR.RecipientNotFound"},
+    /* The status name alone, without the description after it: X.1.10 is RFC
+     * 7505's null MX in the IANA registry, so the name decides. */
+    {0, 1, 10, 10, "recipientnotfound", "userunknown",
+     "[EXO] 5.1.10 RESOLVER.ADR.RecipientNotFound (the status name Exchange writes)"},
     {0, 4, 1, 1, "recipient address rejected: access denied", "userunknown",
      "[EXO] 5.4.1 directory-based edge blocking: the recipient does not exist"},
     {0, 2, 121, 122, NULL, "speeding", "[EXO] 5.2.121/5.2.122 recipient's hourly receive limit"},

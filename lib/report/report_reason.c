@@ -119,6 +119,10 @@ static const struct rp_reason_rule rp_rules[] = {
      "sitepackage.de 'Typische Fehlermeldungen bei Unzustellbarkeit': T-Online '552 5.2.2 Over "
      "STORAGE quota'; Web.de 'Benutzer hat das Speichervolumen ueberschritten. / User has "
      "exhausted allowed storage space.', 'User has too many messages on the server.'"},
+    /* Ipswitch IMail's reply for a recipient whose mailbox is at its size limit. */
+    {"mailboxfull", P("mailbox exceeds allowed size"),
+     "Ipswitch IMail 'User mailbox exceeds allowed size' (Saint Xavier University's IMail help, "
+     "sxu.edu/info_svcs/imail/fullmailbox.asp: 'The IMail user ... has a full mailbox')"},
     {"mailboxfull", P("mailbox space not enough", "recipient storage full"),
      "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): full 'ErrMsg=Mailbox space not "
      "enough (space limit is 10240KB)', "
@@ -532,6 +536,16 @@ static const struct rp_reason_rule rp_rules[] = {
      * ("blocked for spamming" is about the client, not the content). */
     {"blocked", P("banned sending ip", "client host blocked", "ip address blacklisted",
                   "my name was rejected", "adresse ip source bloquee")},
+    /* Spamhaus's IP zones list sending addresses only ("Spamhaus only lists IP
+     * addresses"; ZEN is SBL, XBL and PBL): a refusal naming one is about the
+     * sending host, however much it says spam (a "known spam source"). The
+     * domain zone (dbl.spamhaus.org) lists content and is not here. */
+    {"blocked",
+     P("zen.spamhaus.org", "sbl.spamhaus.org", "xbl.spamhaus.org", "pbl.spamhaus.org",
+       "sbl-xbl.spamhaus.org"),
+     "Spamhaus, 'Listed by Spamhaus? Here's what to do' ('Spamhaus only lists IP addresses'; "
+     "'550 5.7.1 Email rejected because 1.2.3.4 is listed by zen.spamhaus.org') and the ZEN "
+     "page (SBL, XBL, PBL; sbl-xbl.spamhaus.org its predecessor)"},
     {"spamdetected", P("likely unsolicited mail", "identified as spam", "detected as spam"),
      "Gmail 550 5.7.1 'likely unsolicited mail'; SpamAssassin/Amavis rejections"},
     {"spamdetected", P("spam", "junk mail", "unsolicited", "bulk mail", "content filter rejection",

@@ -421,6 +421,11 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
     rp_lower(lt, n);
     size_t nc = 0;
     bool warning = rp_is_delay_warning(lt, n);
+    /* Exim's delay warning (deliver.c, the default warning text) lists each
+     * address that is still waiting with its own "Delay reason:" line under
+     * it when it has one: there an address without that line has no known
+     * cause, and the text as a whole speaks for the other addresses only. */
+    bool own_causes = warning && rp_memmem_ci(lt, n, "delay reason:") != NULL;
 
     if (failed_hdr && *failed_hdr) {
         /* X-Failed-Recipients: a comma-separated list */
@@ -506,7 +511,7 @@ int rp_text_bounce(const struct rp_msg *m, const char *text, size_t n, struct ho
         bool has_st = rp_find_status(text + bs, bn, st, sizeof st);
         bool has_rc = rp_find_reply(text + bs, bn, rcode, sizeof rcode);
         const char *why = rp_reason_text(bl, bn);
-        if (!why && !has_st && !has_rc && (bs != 0 || be != n)) {
+        if (!why && !has_st && !has_rc && (bs != 0 || be != n) && !own_causes) {
             /* nothing in the block: the text as a whole speaks for all */
             bl = lt;
             bn = n;

@@ -51,16 +51,13 @@ def find(row, res):
     return None
 
 
-def score_dir(binary, base, name, verbose=False):
-    """Scores the labelled rows of a measure-only folder laid out like
-    tests/data/bounces-measure3 (labels.jsonl with file/recipient/also/reason/hard and
-    negatives.txt): totals of recipients, reason and hard/soft, and the negatives that
-    gave a bounce recipient. With verbose, prints each wrong row prefixed by name."""
-    rows = [json.loads(l) for l in open(os.path.join(base, "labels.jsonl"))]
-    names = sorted(set(r["file"] for r in rows))
-    res = run(binary, base, names)
+def tally(rows, res):
+    """Scores labelled rows against `homing bounce` results: the totals of recipients,
+    reason and hard/soft ([right, all] each), the wrong rows as (row, got), and every
+    row as (row, got, reason right, hard/soft right)."""
     tot = {"recipients": [0, 0], "reason": [0, 0], "hard": [0, 0]}
     wrong = []
+    scored = []
     for row in rows:
         got = find(row, res[row["file"]])
         ok_r = got is not None and got["reason"] == row["reason"]
@@ -70,17 +67,35 @@ def score_dir(binary, base, name, verbose=False):
             tot[k][0] += 1 if ok else 0
         if not ok_r or not ok_h:
             wrong.append((row, got))
+        scored.append((row, got, ok_r, ok_h))
+    return tot, wrong, scored
+
+
+def print_wrong(prefix, wrong, res):
+    """Prints each wrong row (what homing gave, or the addresses it found instead)."""
+    for row, got in wrong:
+        g = "NOT FOUND %s" % [r.get("address") for r in res[row["file"]]["recipients"]]
+        if got is not None:
+            g = "%s %s %s %s | %s" % (got["reason"], got["status"], got["reply_code"],
+                                      got["hard"], (got.get("diagnostic") or "")[:140])
+        print("%sWRONG %s %s want %s: got %s" % (prefix, row["file"], row["recipient"],
+                                                 row["reason"], g))
+
+
+def score_dir(binary, base, name, verbose=False):
+    """Scores the labelled rows of a measure-only folder laid out like
+    tests/data/bounces-measure3 (labels.jsonl with file/recipient/also/reason/hard and
+    negatives.txt): totals of recipients, reason and hard/soft, and the negatives that
+    gave a bounce recipient. With verbose, prints each wrong row prefixed by name."""
+    rows = [json.loads(l) for l in open(os.path.join(base, "labels.jsonl"))]
+    names = sorted(set(r["file"] for r in rows))
+    res = run(binary, base, names)
+    tot, wrong, _ = tally(rows, res)
     negs = [l.strip() for l in open(os.path.join(base, "negatives.txt")) if l.strip()]
     nres = run(binary, base, negs)
     neg_bad = [n for n, o in nres.items() if o["kind"] in ("dsn", "bounce") and o["recipients"]]
     if verbose:
-        for row, got in wrong:
-            g = "NOT FOUND %s" % [r.get("address") for r in res[row["file"]]["recipients"]]
-            if got is not None:
-                g = "%s %s %s %s | %s" % (got["reason"], got["status"], got["reply_code"],
-                                          got["hard"], (got.get("diagnostic") or "")[:140])
-            print("%s WRONG %s %s want %s: got %s" % (name, row["file"], row["recipient"],
-                                                      row["reason"], g))
+        print_wrong(name + " ", wrong, res)
     out = {k: (a / b if b else 1.0, a, b) for k, (a, b) in tot.items()}
     out["negatives_wrong"] = neg_bad
     return out
@@ -94,41 +109,51 @@ def report_dir(name, m):
     print("%s negatives giving bounce recipients: %s" % (name, m["negatives_wrong"] or "none"))
 
 
+def data_dir(sub):
+    return os.path.join(os.environ["HOMING_SRC"], "tests", "data", sub)
+
+
+def scorer(name, sub):
+    """The measure(binary, verbose) and report(m) of the measure-only folder
+    tests/data/SUB (bounce_measure3.py and later): score_dir's row matching (the
+    label's recipient or one of its `also` names against a parser row's address or
+    original recipient), totals only, so that a run does not show which rows miss,
+    each line prefixed by name. Used by test_bounce_corpus.py, and alone through main."""
+    def measure(binary, verbose=False):
+        return score_dir(binary, data_dir(sub), name, verbose)
+
+    def report(m):
+        report_dir(name, m)
+    return measure, report
+
+
+def main(measure, report):
+    """Runs a scorer alone (HOMING_BIN, HOMING_SRC): totals, and the wrong rows too
+    with -v."""
+    report(measure(os.environ["HOMING_BIN"], "-v" in sys.argv))
+
+
 def measure(binary, verbose=False):
     base = measure_dir()
     rows = [json.loads(l) for l in open(os.path.join(base, "labels.jsonl"))]
     names = sorted(set(r["file"] for r in rows))
     res = run(binary, base, names)
-    tot = {"recipients": [0, 0], "reason": [0, 0], "hard": [0, 0]}
+    tot, wrong, scored = tally(rows, res)
     per_src = {}
     distinct = {}
-    wrong = []
-    for row in rows:
-        got = find(row, res[row["file"]])
+    for row, got, ok_r, ok_h in scored:
         src = row["file"].split("/")[0]
         s = per_src.setdefault(src, {"rows": 0, "reason": 0, "hard": 0})
         s["rows"] += 1
-        ok_r = got is not None and got["reason"] == row["reason"]
-        ok_h = got is not None and bool(got["hard"]) == bool(row["hard"])
-        for k, ok in (("recipients", got is not None), ("reason", ok_r), ("hard", ok_h)):
-            tot[k][1] += 1
-            tot[k][0] += 1 if ok else 0
         s["reason"] += ok_r
         s["hard"] += ok_h
         diag = re.sub(r"\S+@\S+", "@", ((got or {}).get("diagnostic") or "").lower())
         key = (src, row["reason"], diag[:60])
         distinct.setdefault(key, []).append(ok_r)
-        if not ok_r or not ok_h:
-            wrong.append((row, got))
     neg = run(binary, base, list(NEGATIVES))
     neg_bad = [n for n, o in neg.items() if o["kind"] in ("dsn", "bounce") and o["recipients"]]
     if verbose:
-        for row, got in wrong:
-            g = "NOT FOUND %s" % [r.get("address") for r in res[row["file"]]["recipients"]]
-            if got is not None:
-                g = "%s %s %s %s | %s" % (got["reason"], got["status"], got["reply_code"],
-                                          got["hard"], (got.get("diagnostic") or "")[:140])
-            print("WRONG %s %s want %s: got %s" % (row["file"], row["recipient"], row["reason"], g))
+        print_wrong("", wrong, res)
     confusion = {}
     for row, got in wrong:
         if got is None or got["reason"] != row["reason"]:

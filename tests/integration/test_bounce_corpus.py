@@ -8,15 +8,17 @@ the same name (mismatches are printed), negatives give no recipients. Fails when
 figure of the tuned split drops below RECORDED. Then scores the measure-only corpus
 (bounce_measure.py, tests/data/bounces-measure) and the second one
 (bounce_measure2.py, tests/data/bounces-measure2) and the third one
-(bounce_measure3.py, tests/data/bounces-measure3) and the fourth one (bounce_measure4.py,
-tests/data/bounces-measure4): prints their figures (the third's and fourth's totals only),
-fails below MEASURE_FLOORS, MEASURE2_FLOORS, MEASURE3_FLOORS and MEASURE4_FLOORS.
+(bounce_measure3.py, tests/data/bounces-measure3), the fourth one (bounce_measure4.py,
+tests/data/bounces-measure4) and the fifth one (bounce_measure5.py,
+tests/data/bounces-measure5): prints their figures (the third's to fifth's totals only),
+fails below MEASURE_FLOORS, MEASURE2_FLOORS ... MEASURE5_FLOORS.
 
 Environment: HOMING_BIN (the binary), HOMING_SRC (the source tree; the corpus is
 $HOMING_SRC/tests/data/bounces, a verbatim copy of the shared corpus with its
 LICENSE, unless HOMING_BOUNCE_CORPUS says otherwise).
 With -v, every wrong row is printed.
 """
+import importlib
 import json
 import os
 import subprocess
@@ -40,8 +42,9 @@ MEASURE_FLOORS = {"recipients": 0.98, "reason": 0.79, "hard": 0.90}
 # The second measure-only corpus (tests/data/bounces-measure2, BounceParser's test
 # bounces scored in that project's own classes by bounce_measure2.py): the same kind of
 # floors, and at most this many of its non-bounces (challenge-response mails that read
-# like bounces) may give bounce recipients, as they do today.
-MEASURE2_FLOORS = {"recipients": 0.99, "reason": 0.89}
+# like bounces) may give bounce recipients, as they do today. Reason 0.90 since round 9
+# (0.9020, blind: its rows were not looked at; 0.8922 before).
+MEASURE2_FLOORS = {"recipients": 0.99, "reason": 0.90}
 MEASURE2_NEGATIVES_WRONG_MAX = 3
 
 # The third measure-only corpus (tests/data/bounces-measure3, six other projects'
@@ -56,6 +59,23 @@ MEASURE3_FLOORS = {"recipients": 0.97, "reason": 0.73, "hard": 0.85}
 # hard/soft 0.8947), reason at the figure after round 8's rules (0.8684, a seen figure:
 # the blind run was 0.7895); its negatives must give no bounce recipient.
 MEASURE4_FLOORS = {"recipients": 0.92, "reason": 0.86, "hard": 0.89}
+
+# The fifth measure-only corpus (tests/data/bounces-measure5: SpamAssassin's backscatter
+# rule tests, enmime's DSN fixtures, RT's DSN test mail, labelled before homing ran on
+# them): its blind figures of issue 16's round 9 rounded down (recipients 1.0000,
+# hard/soft 0.9565, commit 3f8b408), reason at the figure after round 9's rules (0.9130,
+# a seen figure: the blind run was 0.7391); its negatives must give no bounce recipient.
+MEASURE5_FLOORS = {"recipients": 1.00, "reason": 0.91, "hard": 0.95}
+
+# The measure-only corpora in the order they are scored: scorer module, the name
+# failures give, its floors, how many of its negatives may give bounce recipients.
+MEASURED = (
+    ("bounce_measure", "measure-only", MEASURE_FLOORS, 0),
+    ("bounce_measure2", "measure-only 2", MEASURE2_FLOORS, MEASURE2_NEGATIVES_WRONG_MAX),
+    ("bounce_measure3", "measure-only 3", MEASURE3_FLOORS, 0),
+    ("bounce_measure4", "measure-only 4", MEASURE4_FLOORS, 0),
+    ("bounce_measure5", "measure-only 5", MEASURE5_FLOORS, 0),
+)
 
 
 def corpus_dir():
@@ -161,45 +181,16 @@ def main():
         if s[k][1] < want:
             failures.append("%s %d rows right, below the recorded %d" % (k, s[k][1], want))
 
-    import bounce_measure
-    m = bounce_measure.measure(binary, verbose)
-    bounce_measure.report(m)
-    for k, floor in MEASURE_FLOORS.items():
-        if m[k][0] < floor:
-            failures.append("measure-only %s %.4f below the floor %.2f" % (k, m[k][0], floor))
-    if m["negatives_wrong"]:
-        failures.append("measure-only negatives gave bounce recipients: %s" %
-                        m["negatives_wrong"])
-
-    import bounce_measure2
-    m2 = bounce_measure2.measure(binary, verbose)
-    bounce_measure2.report(m2)
-    for k, floor in MEASURE2_FLOORS.items():
-        if m2[k][0] < floor:
-            failures.append("measure-only 2 %s %.4f below the floor %.2f" % (k, m2[k][0], floor))
-    if len(m2["negatives_wrong"]) > MEASURE2_NEGATIVES_WRONG_MAX:
-        failures.append("measure-only 2 negatives gave bounce recipients: %s" %
-                        m2["negatives_wrong"])
-
-    import bounce_measure3
-    m3 = bounce_measure3.measure(binary, verbose)
-    bounce_measure3.report(m3)
-    for k, floor in MEASURE3_FLOORS.items():
-        if m3[k][0] < floor:
-            failures.append("measure-only 3 %s %.4f below the floor %.2f" % (k, m3[k][0], floor))
-    if m3["negatives_wrong"]:
-        failures.append("measure-only 3 negatives gave bounce recipients: %s" %
-                        m3["negatives_wrong"])
-
-    import bounce_measure4
-    m4 = bounce_measure4.measure(binary, verbose)
-    bounce_measure4.report(m4)
-    for k, floor in MEASURE4_FLOORS.items():
-        if m4[k][0] < floor:
-            failures.append("measure-only 4 %s %.4f below the floor %.2f" % (k, m4[k][0], floor))
-    if m4["negatives_wrong"]:
-        failures.append("measure-only 4 negatives gave bounce recipients: %s" %
-                        m4["negatives_wrong"])
+    for module, label, floors, negatives_max in MEASURED:
+        mod = importlib.import_module(module)
+        m = mod.measure(binary, verbose)
+        mod.report(m)
+        for k, floor in floors.items():
+            if m[k][0] < floor:
+                failures.append("%s %s %.4f below the floor %.2f" % (label, k, m[k][0], floor))
+        if len(m["negatives_wrong"]) > negatives_max:
+            failures.append("%s negatives gave bounce recipients: %s" %
+                            (label, m["negatives_wrong"]))
 
     kinds = {}
     for o in eml.values():

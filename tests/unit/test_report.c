@@ -725,6 +725,40 @@ static void test_reason_comcast_exim_pipe(void **state)
                   "mailererror", false);
 }
 
+/* Round 9 of issue 16, from documentation: Exchange's status name for an
+ * unknown recipient decides 5.1.10 (the registry's X.1.10 is the null MX);
+ * IMail's full-mailbox reply; a Spamhaus IP zone named beside spam words is
+ * a refusal of the sending host. */
+static void test_reason_exo_imail_spamhaus(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.1.10", "smtp", "550 5.1.10 RESOLVER.ADR.RecipientNotFound"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "User mailbox exceeds allowed size: x@y.example"),
+                  "mailboxfull", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "554 Message refused as spam: 192.0.2.1 is listed in "
+                           "sbl-xbl.spamhaus.org"),
+                  "blocked", false);
+}
+
+/* Exim's delay warning writes "Delay reason:" under each address that has
+ * one (deliver.c): an address without it has no cause of its own and must
+ * not take its neighbour's (it read mailboxfull from the line above). */
+static void test_exim_warning_own_causes(void **state)
+{
+    (void)state;
+    struct homing_report *r = parse_file("exim-warning-delay-reasons.eml");
+    assert_int_equal(r->n_rcpts, 2);
+    assert_string_equal(r->rcpts[0].address, "rcpt@dest.example");
+    assert_string_equal(r->rcpts[0].reason, "mailboxfull");
+    assert_string_equal(r->rcpts[1].address, "other@dest.example");
+    assert_string_equal(r->rcpts[1].action, "delayed");
+    assert_string_equal(r->rcpts[1].reason, "expired");
+    assert_null(r->rcpts[1].status);
+    homing_report_parsed_free(r);
+}
+
 static void test_hard_semantics(void **state)
 {
     (void)state;
@@ -764,6 +798,8 @@ int main(void)
         cmocka_unit_test(test_reason_command_signs),
         cmocka_unit_test(test_reason_codes_first),
         cmocka_unit_test(test_reason_comcast_exim_pipe),
+        cmocka_unit_test(test_reason_exo_imail_spamhaus),
+        cmocka_unit_test(test_exim_warning_own_causes),
         cmocka_unit_test(test_reason_address_dots),
         cmocka_unit_test(test_hard_semantics),
         cmocka_unit_test(test_reason_rules),
