@@ -44,6 +44,11 @@ with these labels decided in this script before the first run; the rules
 are never fitted to its rows (docs/verdicts.md, "The order in which this
 was done", step 15). Every row's last column names its source.
 
+Noticed after the blind run, and left as measured: gophish/gophish#2115
+was cited by part A and Mimecast's DOC-1027 by part H (four rows), and
+ahoy_email#139 quotes Gmail's arrival User-Agent, which part G's rows
+quote (one row); all five were right blind (docs/verdicts.md, step 15).
+
 Run from the source root, after make_measure_i.py (which rewrites from part
 I on): python3 tests/data/hits/make_measure_j.py
 """
