@@ -108,7 +108,10 @@ void homing_ua_parser_free(struct homing_ua_parser *p);
 #define HOMING_UA_BOTS_CHUNK 64   /* patterns compiled into one alternation */
 int homing_ua_parser_load_bots(struct homing_ua_parser *p, const char *path);
 /* The patterns of such a list, each checked to compile, sorted and without
- * duplicates (homing update-data diffs them); free with homing_strv_free. */
+ * duplicates (homing update-data diffs them); free with homing_strv_free.
+ * A pattern that is only an Android build ID (AP3A.240617.008) is left out:
+ * it names a firmware build every browser and app of those phones sends
+ * (Android's "Codenames, tags, and build numbers"), not an agent. */
 int homing_ua_bots_read(const char *path, char ***out, size_t *n);
 void homing_strv_free(char **v, size_t n);
 
@@ -234,7 +237,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 9
+#define HOMING_VERDICT_RULES_VERSION 10
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,

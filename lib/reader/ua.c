@@ -969,6 +969,32 @@ void homing_strv_free(char **v, size_t n)
     free(v);
 }
 
+/* A pattern that is exactly an Android build ID, the dotted form Android
+ * documents since 8.0 ("Codenames, tags, and build numbers",
+ * source.android.com: AP3A.240617.008 is a platform release, a date, a build
+ * number), with its dots escaped or not. The published crawler list has one
+ * such entry (a device's build, knownagents.com); it matches every browser
+ * and web view of those phones, which send it in their "Build/" token. */
+static int ua_android_build_id(const char *s, size_t n)
+{
+    static const int width[] = {4, 6, 3}; /* platform (alphanumeric), date, build */
+    size_t i = 0;
+    for (int part = 0; part < 3; part++) {
+        if (part) {
+            if (i < n && s[i] == '\\') i++;
+            if (i >= n || s[i] != '.') return 0;
+            i++;
+        }
+        for (int k = 0; k < width[part]; k++, i++) {
+            if (i >= n) return 0;
+            char c = s[i];
+            int ok = (c >= '0' && c <= '9') || (part == 0 && c >= 'A' && c <= 'Z');
+            if (!ok) return 0;
+        }
+    }
+    return i == n;
+}
+
 int homing_ua_bots_read(const char *path, char ***out, size_t *n)
 {
     if (!path || !out || !n) return -EINVAL;
@@ -998,6 +1024,7 @@ int homing_ua_bots_read(const char *path, char ***out, size_t *n)
             break;
         }
         pcre2_code_free(re);
+        if (ua_android_build_id(ps, pl)) continue;
         if (!(v[k] = strdup(ps)))
             rc = -ENOMEM;
         else

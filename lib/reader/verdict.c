@@ -521,6 +521,17 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
     } else if (!is_open && (why & HOMING_REASON_BURST)) {
         /* No one clicks two links of a message within a second. */
         decide(&r, HOMING_VERDICT_SCANNER, 90);
+    } else if (!is_open && (why & HOMING_REASON_REPEAT) && ucl == HOMING_UA_CLASS_BROWSER &&
+               (why & HOMING_REASON_CLICK_WITHOUT_OPEN) &&
+               c.own_repeats >= HOMING_VERDICT_REPEAT_MIN) {
+        /* A browser following the links of one recipient's copy in a loop
+         * (five within ten seconds), before any open: an email security
+         * scanner clicking every link of the message, not a scripted client
+         * looping over tokens (Maestra's "Filtering out fake clicks":
+         * scanners click on every link before the recipient sees the
+         * message, and five or more clicks within ten seconds are theirs).
+         * Rules version 10. */
+        decide(&r, HOMING_VERDICT_SCANNER, 80);
     } else if (why & HOMING_REASON_REPEAT) {
         /* One client and User-Agent hitting the message's tokens in a loop,
          * for one recipient or many: decided as soon as the loop is seen. */

@@ -473,14 +473,23 @@ static void test_published_bots(void **state)
     char path[] = "/tmp/homing-test-bots-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    const char *json = "[{\"pattern\": \"ExampleAgent\\\\/\"}, {\"pattern\": \"[a-z]+fetcher\"},"
-                       " {\"pattern\": \"Thunderbird\"}, {\"pattern\": \"ExampleAgent\\\\/\"}]";
+    const char *json =
+        "[{\"pattern\": \"ExampleAgent\\\\/\"}, {\"pattern\": \"[a-z]+fetcher\"},"
+        " {\"pattern\": \"Thunderbird\"}, {\"pattern\": \"ExampleAgent\\\\/\"},"
+        " {\"pattern\": \"BP1A\\\\.250305\\\\.019\"}, {\"pattern\": \"TQ3A.230901.001\"},"
+        " {\"pattern\": \"TQ3A\\\\.230901\\\\.001x\"}]";
     assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
     close(fd);
     char **v;
     size_t n;
     assert_int_equal(homing_ua_bots_read(path, &v, &n), 0);
-    assert_int_equal(n, 3); /* the duplicate once */
+    /* the duplicate once, and not the two Android build IDs (rules version
+     * 10): a build ID with a suffix is kept, it is no longer only a build */
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        assert_null(strstr(v[i], "250305"));
+        assert_string_not_equal(v[i], "TQ3A.230901.001");
+    }
     homing_strv_free(v, n);
     struct homing_ua_parser *p;
     assert_int_equal(homing_ua_parser_new(NULL, RULES, 0, &p), 0);
@@ -503,6 +512,12 @@ static void test_published_bots(void **state)
                     "Gecko) Chrome/120.0.0.0 Safari/537.36";
     assert_int_equal(homing_ua_parse(p, d, strlen(d), &u), 0);
     assert_int_equal(u.ua_class, HOMING_UA_CLASS_BROWSER);
+    /* A web view on a phone of that build is a person's, not the list's. */
+    const char *w = "Mozilla/5.0 (Linux; Android 15; Pixel 9 Build/BP1A.250305.019; wv) "
+                    "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/134.0.6998.39 "
+                    "Mobile Safari/537.36";
+    assert_int_equal(homing_ua_parse(p, w, strlen(w), &u), 0);
+    assert_int_not_equal(u.ua_class, HOMING_UA_CLASS_BOT);
     homing_ua_parser_free(p);
     const char *bad[] = {"[{\"pattern\": \"Broken(Bot\"}]", "{\"prefixes\": []}",
                          "[{\"url\": \"x\"}]", "[{\"pattern\": \"\"}]"};
