@@ -107,6 +107,13 @@ static const struct rp_reason_rule rp_rules[] = {
     {"policyviolation", P("content presents a potential")},
     /* A full mailbox is the named cause of the expiry it leads to (Exim:
      * "mailbox is full: retry timeout exceeded"). */
+    /* Postfix local(8) past mailbox_size_limit: the mailbox file cannot
+     * grow ("File too large" is the errno text, not the message's size). */
+    {"mailboxfull", P("error writing message: file too large"),
+     "Postfix local(8) with mailbox_size_limit (postconf(5)): 'cannot update mailbox /var/mail/u "
+     "for user u. error writing message: File too large' (logged dsn=5.2.2); PHPMailer-BMH rule "
+     "samples (GPL), class 'full': 'cannot append message to destination file ...: error writing "
+     "message: File too large'"},
     {"mailboxfull",
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "quotaexceeded"),
      "RFC 3463 X.2.2 'Mailbox full'; Gmail 4.2.2/5.2.2 'is over quota'; Exchange "
@@ -223,6 +230,10 @@ static const struct rp_reason_rule rp_rules[] = {
      "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): command_reject '500 Unauthorized "
      "relay msg rejected', "
      "'... is currently not permitted to relay through this server'"},
+    {"norelaying", P("allowed to be relayed"),
+     "OVHcloud e-mail client guides: '553 sorry, that domain isn't allowed to be relayed thru this "
+     "MTA (#5.7.1)' when the client did not authenticate; qmail-smtpd's SMTP AUTH patches: "
+     "'... relayed thru this MTA without authentication'"},
     {"norelaying",
      P("relay access denied", "relaying denied", "unable to relay", "relay not permitted",
        "allowed rcpthosts", "relaying not allowed", "email address is not verified",
@@ -560,6 +571,11 @@ static const struct rp_reason_rule rp_rules[] = {
     {"exceedlimit", P("message header size exceeds", "header size exceeds",
                       "exceeds the administrative", "exceeded the administrative limit",
                       "message exceeds the local", "message header too large")},
+    /* Exim refuses to send a message with a line over its transport's
+     * limit: the message, as written, is too big for the path. */
+    {"mesgtoobig", P("lines too long for transport"),
+     "Exim specification, smtp transport message_linelength_limit: 'message has lines too long for "
+     "transport (received N, limit M)'"},
     {"mesgtoobig",
      P("message too big for system", "message size exceeds fixed limit", "message too big",
        "message is too large", "recipsizelimit", "message size limits",

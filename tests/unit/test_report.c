@@ -743,7 +743,8 @@ static void test_reason_exo_imail_spamhaus(void **state)
 }
 
 /* Round 10's documented families (tests/data/bounce-phrases: RDNSKB,
- * CIVICRM): providers' rDNS refusals and another bounce parser's classes.
+ * CIVICRM, POSTFIXSRC, EXIMLL, OVH): providers' rDNS refusals, another
+ * bounce parser's classes and MTAs' own texts.
  * Each of these was read as another reason (or none) before. */
 static void test_reason_documented_families(void **state)
 {
@@ -766,6 +767,19 @@ static void test_reason_documented_families(void **state)
         "mailboxfull", false);
     expect_reason(dsn_with("x", "5.0.0", "smtp", "550 Mailaddress is administratively disabled"),
                   "suspend", false);
+    /* MTAs' own texts: Postfix local(8) past mailbox_size_limit, Exim's
+     * line-length limit, qmail-smtpd's refusal to relay (OVH's guides) */
+    expect_reason(dsn_with("x", "5.0.0", "x-postfix",
+                           "cannot update mailbox /var/mail/rcpt for user rcpt. error writing "
+                           "message: File too large"),
+                  "mailboxfull", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "message has lines too long for transport (received 2162, limit 2048)"),
+                  "mesgtoobig", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "553 sorry, that domain isn't allowed to be relayed thru this MTA "
+                           "(#5.7.1)"),
+                  "norelaying", false);
 }
 
 /* Exim's delay warning writes "Delay reason:" under each address that has
