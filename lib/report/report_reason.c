@@ -107,6 +107,13 @@ static const struct rp_reason_rule rp_rules[] = {
     {"policyviolation", P("content presents a potential")},
     /* A full mailbox is the named cause of the expiry it leads to (Exim:
      * "mailbox is full: retry timeout exceeded"). */
+    /* Postfix local(8) past mailbox_size_limit: the mailbox file cannot
+     * grow ("File too large" is the errno text, not the message's size). */
+    {"mailboxfull", P("error writing message: file too large"),
+     "Postfix local(8) with mailbox_size_limit (postconf(5)): 'cannot update mailbox /var/mail/u "
+     "for user u. error writing message: File too large' (logged dsn=5.2.2); PHPMailer-BMH rule "
+     "samples (GPL), class 'full': 'cannot append message to destination file ...: error writing "
+     "message: File too large'"},
     {"mailboxfull",
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "quotaexceeded"),
      "RFC 3463 X.2.2 'Mailbox full'; Gmail 4.2.2/5.2.2 'is over quota'; Exchange "
@@ -179,6 +186,16 @@ static const struct rp_reason_rule rp_rules[] = {
     {"blocked", P("helo command rejected"),
      "Postfix reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, "
      "reject_unknown_helo_hostname 'Helo command rejected: ...' (postconf(5))"},
+    /* The rDNS family as receiving providers document their refusals of
+     * a client without (or with a mismatched) PTR record. */
+    {"requireptr",
+     P("reverse dns", "rdns", "dns reverse", "sender ip must resolve", "ip name lookup",
+       "valid ptr record"),
+     "Forpsi (Aruba Cloud) KB a2837 '554 ... no DNS reverse for x.x.x.x'; TOAST.net KB a75 "
+     "'Connecting IP must have valid PTR record'; Veraciti support 'IP address does not properly "
+     "resolve for reverse DNS lookup', '501 5.7.1 ... Sender IP must resolve'; bobcares '550 No "
+     "rDNS entry for x'; CiviCRM's bounce classification patterns (civicrm_data.tpl, AGPL-3.0), "
+     "Relay: 'sender ip must resolve', 'ip name lookup'"},
     {"requireptr",
      P("mismatches client ip", "reverse dns", "reverse lookup", "ptr record", "no ptr", "rdns",
        "reverse-dns", "cannot find your hostname", "cannot find your reverse hostname",
@@ -191,6 +208,12 @@ static const struct rp_reason_rule rp_rules[] = {
     {"failedstarttls", P("must issue a starttls command first", "tls required"),
      "RFC 3207 '530 Must issue a STARTTLS command first'; Gmail 4.7.0 'TLS required for RCPT "
      "domain'"},
+    /* Postfix's own words when its policy demands TLS the peer will not
+     * give (smtp_tls_security_level=encrypt). */
+    {"failedstarttls", P("tls is required", "refused to start tls", "tls engine is unavailable"),
+     "Postfix smtp(8) (smtp_proto.c), TLS enforced: 'TLS is required, but was not offered by host "
+     "H', 'TLS is required, but host H refused to start TLS: ...', 'TLS is required, but our TLS "
+     "engine is unavailable'"},
     {"failedstarttls",
      P("does not support tls", "does not support starttls", "starttls is required",
        "must issue a starttls", "tls is required", "requires starttls", "encryption required",
@@ -207,6 +230,10 @@ static const struct rp_reason_rule rp_rules[] = {
      "PHPMailer-BMH rule samples (phpmailer-bmh_rules.php, GPL): command_reject '500 Unauthorized "
      "relay msg rejected', "
      "'... is currently not permitted to relay through this server'"},
+    {"norelaying", P("allowed to be relayed"),
+     "OVHcloud e-mail client guides: '553 sorry, that domain isn't allowed to be relayed thru this "
+     "MTA (#5.7.1)' when the client did not authenticate; qmail-smtpd's SMTP AUTH patches: "
+     "'... relayed thru this MTA without authentication'"},
     {"norelaying",
      P("relay access denied", "relaying denied", "unable to relay", "relay not permitted",
        "allowed rcpthosts", "relaying not allowed", "email address is not verified",
@@ -215,6 +242,12 @@ static const struct rp_reason_rule rp_rules[] = {
      "Exchange 'Unable to relay'; qmail 'isn't in my list of allowed rcpthosts'"
      "; Amazon SES '554 Message rejected: Email address is not verified' (the sending identity may "
      "not relay); KumoMTA community bounces.toml RoutingErrors 'isn't allowed to relay'"},
+    {"norelaying",
+     P("not configured to relay mail", "relay not permitted", "relay access denied",
+       "unable to relay", "relayed mail to"),
+     "CiviCRM's bounce classification patterns (civicrm_data.tpl, AGPL-3.0), Relay: 'not "
+     "configured to relay mail', 'relay (not permitted|access denied)', 'relayed mail to .+? not "
+     "allowed', 'unable to relay'"},
     {"norelaying",
      P("email address is not verified", "not configured to relay", "relay access denied",
        "relaying denied", "relay not permitted", "not permitted to relay", "relaying not allowed",
@@ -359,6 +392,14 @@ static const struct rp_reason_rule rp_rules[] = {
     {"mailererror",
      P("procmail", "x-unix", "pipe to", "command died", "exit code", "command output:")},
     {"mailboxfull",
+     P("mailbox has exceeded the limit", "exceeds allowed message count", "recipient storage full",
+       "no space left for this user", "not able to receive more mail", "full mailbox",
+       "quota has been exceeded", "quota violation", "disk quota", "storage quota"),
+     "CiviCRM's bounce classification patterns (civicrm_data.tpl, AGPL-3.0), Quota: 'mailbox has "
+     "exceeded the limit', 'exceeds allowed message count', 'recipient storage full', 'no space "
+     "left for this user', 'not able to receive more mail', 'full mailbox', 'quota (for the "
+     "mailbox )?has been exceeded', 'quota (usage|violation|exceeded)', '(disk|storage) quota'"},
+    {"mailboxfull",
      P("mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage",
        "mailbox size limit", "user is over", "disk quota", "mailbox exceeded", "full mailbox",
        "too much mail data", "maildir over quota", "account is full", "out of storage",
@@ -456,6 +497,22 @@ static const struct rp_reason_rule rp_rules[] = {
      "(#5.1.1); Exim 'Unknown user'; Exchange RESOLVER.ADR.RecipNotFound and 2000/2003 'The "
      "recipient name is not recognized'; Gmail 5.1.1; IBM Domino; Dovecot; Cyrus; IMail; RFC "
      "3463 X.1.1; RFC 5321 550/553 reply texts"},
+    /* Another bounce parser's documented "invalid address" family, and
+     * Postfix's answer at DATA when it refused every recipient. */
+    {"userunknown",
+     P("no valid recipients", "unknown or illegal user", "user not found", "address does not exist",
+       "addressee unknown", "unknown recipient", "recipient does not exist", "unregistered address",
+       "unrecognized recipient", "invalid recipient", "invalid mailbox", "no such recipient",
+       "no such mailbox", "mailbox not found", "unknown local part", "user does not exist",
+       "not our customer", "no such local user", "email name is not found",
+       "e-mail name is not found"),
+     "Postfix smtpd(8) (smtpd.c) '554 5.5.1 Error: no valid recipients'; CiviCRM's bounce "
+     "classification patterns (civicrm_data.tpl, AGPL-3.0), Invalid: 'unknown( or illegal)? "
+     "user', 'user(...)? not found', 'address does not exist', 'addressee unknown', "
+     "'recipient (does not exist|(is )?unknown)', 'unregistered address', 'unrecognized "
+     "recipient', 'invalid (mailbox|recipient)', 'no such (mailbox|recipient|(local )?user)', "
+     "'mailbox not found', 'user('s e-?mail name is)? not found', 'unknown local(-| )part', "
+     "'user does not exist', 'not our customer'"},
     {"userunknown",
      P("recipient name is not recognized", "invalid final delivery userid", "user unknown",
        "unknown user", "no such user", "no such mailbox", "mailbox not found", "user doesn't exist",
@@ -490,6 +547,17 @@ static const struct rp_reason_rule rp_rules[] = {
      "Gmail 550 5.2.1 'The email account that you tried to reach is disabled'; "
      "Sisimai::Reason::Suspend documentation"},
     {"suspend",
+     P("account inactive", "account expired", "account deactivated", "account is locked",
+       "deactivated mailbox", "inactive user", "mail receiving disabled",
+       "administratively disabled", "administrativly disabled", "mailbox temporarily disabled",
+       "mailbox currently suspended", "user account suspended", "disabled or discontinued",
+       "is inactive on this domain"),
+     "CiviCRM's bounce classification patterns (civicrm_data.tpl, AGPL-3.0), Inactive: 'account "
+     "(inactive|expired|deactivated)', 'account is locked', 'deactivated mailbox', 'inactive "
+     "user', 'mail receiving disabled', 'mail( ?)address is administrative?ly disabled', "
+     "'mailbox (temporarily disabled|currently suspended)', 'user account suspended', 'disabled "
+     "or discontinued', 'is inactive on this domain'"},
+    {"suspend",
      P("account is blocked", "compte du destinataire est bloque", "account disabled",
        "account has been disabled", "mailbox disabled", "is disabled", "account suspended",
        "has been suspended", "is inactive", "mailbox is inactive", "account is inactive",
@@ -503,6 +571,11 @@ static const struct rp_reason_rule rp_rules[] = {
     {"exceedlimit", P("message header size exceeds", "header size exceeds",
                       "exceeds the administrative", "exceeded the administrative limit",
                       "message exceeds the local", "message header too large")},
+    /* Exim refuses to send a message with a line over its transport's
+     * limit: the message, as written, is too big for the path. */
+    {"mesgtoobig", P("lines too long for transport"),
+     "Exim specification, smtp transport message_linelength_limit: 'message has lines too long for "
+     "transport (received N, limit M)'"},
     {"mesgtoobig",
      P("message too big for system", "message size exceeds fixed limit", "message too big",
        "message is too large", "recipsizelimit", "message size limits",
@@ -587,6 +660,12 @@ static const struct rp_reason_rule rp_rules[] = {
        "unable to route", "network congestion"),
      "Postfix, Exim, Sendmail connection errors (connect(2) errno texts); Exchange Online "
      "4.4.316; RFC 3463 X.4.1, X.4.2, X.4.4, X.4.5"},
+    /* A client on dynamic (residential) address space told to relay
+     * through its provider's server. */
+    {"blocked", P("appears to be dynamically assigned", "smarthost your mail through your isp"),
+     "Microsoft Hotmail / Windows Live '550 5.7.1 Your IP address x appears to be dynamically "
+     "assigned. Please smarthost your mail through your ISP's mail server.' (quoted in "
+     "eseutil.net, 2007-09-19, with Microsoft's announcement of the dynamic-IP block)"},
     {"blocked",
      P("refused to talk to me", "my name was rejected", "client host blocked",
        "ip address blacklisted", "blocked", "blacklist", "blocklist", "black list", "block list",

@@ -742,6 +742,46 @@ static void test_reason_exo_imail_spamhaus(void **state)
                   "blocked", false);
 }
 
+/* Round 10's documented families (tests/data/bounce-phrases: RDNSKB,
+ * CIVICRM, POSTFIXSRC, EXIMLL, OVH): providers' rDNS refusals, another
+ * bounce parser's classes and MTAs' own texts.
+ * Each of these was read as another reason (or none) before. */
+static void test_reason_documented_families(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "554 mx.dest.example bizsmtp 0bcW1i00G0jifNx01bcmHa no DNS reverse "
+                           "for 192.0.2.1"),
+                  "requireptr", false);
+    expect_reason(
+        dsn_with("x", "5.7.1", "smtp", "501 5.7.1 <sender@example.org>...Sender IP must resolve"),
+        "requireptr", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 Relayed mail to dest.example not allowed"),
+                  "norelaying", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 unrecognized recipient rcpt@dest.example"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "552 no space left for this user"), "mailboxfull",
+                  false);
+    expect_reason(
+        dsn_with("x", "5.0.0", "smtp", "552 The recipient is not able to receive more mail"),
+        "mailboxfull", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 Mailaddress is administratively disabled"),
+                  "suspend", false);
+    /* MTAs' own texts: Postfix local(8) past mailbox_size_limit, Exim's
+     * line-length limit, qmail-smtpd's refusal to relay (OVH's guides) */
+    expect_reason(dsn_with("x", "5.0.0", "x-postfix",
+                           "cannot update mailbox /var/mail/rcpt for user rcpt. error writing "
+                           "message: File too large"),
+                  "mailboxfull", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "message has lines too long for transport (received 2162, limit 2048)"),
+                  "mesgtoobig", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "553 sorry, that domain isn't allowed to be relayed thru this MTA "
+                           "(#5.7.1)"),
+                  "norelaying", false);
+}
+
 /* Exim's delay warning writes "Delay reason:" under each address that has
  * one (deliver.c): an address without it has no cause of its own and must
  * not take its neighbour's (it read mailboxfull from the line above). */
@@ -799,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_reason_codes_first),
         cmocka_unit_test(test_reason_comcast_exim_pipe),
         cmocka_unit_test(test_reason_exo_imail_spamhaus),
+        cmocka_unit_test(test_reason_documented_families),
         cmocka_unit_test(test_exim_warning_own_causes),
         cmocka_unit_test(test_reason_address_dots),
         cmocka_unit_test(test_hard_semantics),
