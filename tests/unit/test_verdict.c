@@ -49,7 +49,7 @@ static const double measure_floor[2 * HOMING_VERDICT_COUNT] = {
     0.97, 0.98, /* human */
     0.94, 1.0,  /* proxy-open */
     1.0,  1.0,  /* prefetch */
-    0.96, 0.96, /* scanner */
+    0.97, 0.97, /* scanner */
     0.97, 0.96, /* probe */
 };
 /* tune.tsv numbers its messages from here, apart from hits.tsv's. */
@@ -501,7 +501,7 @@ static void test_from_config(void **state)
         "\"os\":\"Windows\",\"type\":\"desktop\",\"version\":\"117.0\"},\"confidence\":90,"
         "\"network\":{\"asn\":30031,\"machine\":\"Mimecast\",\"machine_class\":\"scanner\","
         "\"org\":\"Mimecast North America Inc\"},\"reader\":null,\"reasons\":[\"ua-browser\","
-        "\"net-scanner\",\"click-without-open\"],\"rules_version\":10,\"verdict\":\"scanner\"}");
+        "\"net-scanner\",\"click-without-open\"],\"rules_version\":11,\"verdict\":\"scanner\"}");
     free(text);
     json_decref(j);
     e.kind = HOMING_EV_BOUNCED; /* not a hit */
