@@ -237,7 +237,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 10
+#define HOMING_VERDICT_RULES_VERSION 11
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,
@@ -277,7 +277,8 @@ enum homing_verdict_reason {
     HOMING_REASON_UA_UNKNOWN = 1u << 23,          /* a User-Agent naming no client known */
     HOMING_REASON_UA_NO_BROWSER = 1u << 24,       /* no browser engine nor platform token */
     HOMING_REASON_UA_APP = 1u << 25,              /* an app's own User-Agent on a person's device */
-    HOMING_REASON_COUNT = 26,
+    HOMING_REASON_NO_LANGUAGE = 1u << 26, /* a browser's User-Agent without Accept-Language */
+    HOMING_REASON_COUNT = 27,
 };
 
 /* The facts a verdict is computed from. ua and machine may be NULL (unknown). */

@@ -44,7 +44,8 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "net-crawler",
                                                               "ua-unknown",
                                                               "ua-no-browser",
-                                                              "ua-app"};
+                                                              "ua-app",
+                                                              "no-language"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -455,6 +456,17 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
                                  (mcl == HOMING_MACHINE_NONE || mcl == HOMING_MACHINE_RELAY ||
                                   mcl == HOMING_MACHINE_GATEWAY);
 
+    /* A browser's User-Agent without the language every browser sends, from
+     * no known machine network: the WHATWG Fetch standard has user agents
+     * append Accept-Language to every request that lacks it (navigations and
+     * images alike), so the request was not made by the browser it names.
+     * Within the delivery window that is a program fetching the message as
+     * it arrives, as security products do (rules version 11). Not an app's
+     * own stack or a mail client, which need not send a language. */
+    const int posing_browser = ucl == HOMING_UA_CLASS_BROWSER && !(in->ua && in->ua->app) &&
+                               !e->accept_language[0] && mcl == HOMING_MACHINE_NONE && soon;
+    if (posing_browser) r.reasons |= HOMING_REASON_NO_LANGUAGE;
+
     /* ---- rules, first match decides ---- */
     if ((why & HOMING_REASON_METHOD_HEAD) && mcl != HOMING_MACHINE_SCANNER) {
         /* No mail client renders an image or follows a link with HEAD. From a
@@ -469,14 +481,20 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
         decide(&r, HOMING_VERDICT_SCANNER,
                (ucl == HOMING_UA_CLASS_SCANNER && mcl == HOMING_MACHINE_SCANNER) ? 98 : 90);
     } else if (!is_open && headless && soon && (why & HOMING_REASON_CLICK_WITHOUT_OPEN) &&
-               (mcl == HOMING_MACHINE_CLOUD || mcl == HOMING_MACHINE_GATEWAY)) {
+               (mcl == HOMING_MACHINE_CLOUD || mcl == HOMING_MACHINE_GATEWAY ||
+                mcl == HOMING_MACHINE_PROXY)) {
         /* A headless browser following a link within minutes of delivery,
          * before any open, from a cloud or gateway network: a detonation
          * sandbox, which runs a real browser engine under automation
          * (Microsoft Defender for Office 365, "Safe Links": URLs are scanned
          * in real time as the message is delivered, from Microsoft's
          * network). Later, or from elsewhere, it is automation (below).
-         * Rules version 7. */
+         * Rules version 7. Rules version 11 adds a mail provider's own
+         * network (machines.tsv class proxy, not its published crawler
+         * ranges): Gmail checks the links of arriving mail (Google Workspace
+         * Admin Help, "Advanced phishing and malware protection": identify
+         * links behind shortened URLs, scan linked images, enhanced
+         * pre-delivery message scanning). */
         decide(&r, HOMING_VERDICT_SCANNER, 80);
     } else if (ucl == HOMING_UA_CLASS_TOOL || ucl == HOMING_UA_CLASS_BOT) {
         decide(&r, HOMING_VERDICT_PROBE, (why & HOMING_REASON_REPEAT) ? 95 : 85);
@@ -545,12 +563,21 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
          * web gateway, only when it is not a person's browser (above; rules
          * version 8): a burst from there was decided before. */
         decide(&r, HOMING_VERDICT_SCANNER, 80);
-    } else if (!is_open && soon && (why & HOMING_REASON_CLICK_WITHOUT_OPEN) &&
-               ucl != HOMING_UA_CLASS_MAIL && !consumer_browser) {
+    } else if (!is_open && soon &&
+               (((why & HOMING_REASON_CLICK_WITHOUT_OPEN) && ucl != HOMING_UA_CLASS_MAIL &&
+                 !consumer_browser) ||
+                posing_browser)) {
         /* A click within minutes of delivery with no open: a scanner that
          * came through a network we do not know yet, more often than not;
          * but not a person's browser on a consumer network (a quick click
-         * with images off, as on a password reset). */
+         * with images off, as on a password reset). After an open too when
+         * the browser sends no language (rules version 11, above): a person's
+         * browser sends it with the navigation. */
+        decide(&r, HOMING_VERDICT_SCANNER, 60);
+    } else if (is_open && posing_browser) {
+        /* The pixel fetched within the delivery window by a program sending a
+         * browser's User-Agent but no language (above): a machine open at
+         * delivery, not a person's webmail. Rules version 11. */
         decide(&r, HOMING_VERDICT_SCANNER, 60);
     } else if (!is_open && ucl == HOMING_UA_CLASS_PROXY) {
         /* A mail provider's image proxy on a link: the proxies fetch the

@@ -1,5 +1,5 @@
 """measure_writer.py: the row writer the real-network parts of measure.tsv
-share (make_measure_g.py, make_measure_h.py, make_measure_i.py).
+share (make_measure_g.py to make_measure_k.py).
 
 A part is a table of User-Agents (UA), of addresses with where each comes
 from (NET: name -> (address, source)) and of sources (URL: name -> address
