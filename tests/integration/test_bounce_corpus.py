@@ -9,8 +9,9 @@ figure of the tuned split drops below RECORDED. Then scores the measure-only cor
 (bounce_measure.py, tests/data/bounces-measure) and the second one
 (bounce_measure2.py, tests/data/bounces-measure2) and the third one
 (bounce_measure3.py, tests/data/bounces-measure3), the fourth one (bounce_measure4.py,
-tests/data/bounces-measure4) and the fifth one (bounce_measure5.py,
-tests/data/bounces-measure5): prints their figures (the third's to fifth's totals only),
+tests/data/bounces-measure4), the fifth one (bounce_measure5.py,
+tests/data/bounces-measure5) and the sixth one (bounce_measure6.py,
+tests/data/bounces-measure6): prints their figures (the third's to sixth's totals only),
 fails below MEASURE_FLOORS, MEASURE2_FLOORS ... MEASURE6_FLOORS.
 
 Environment: HOMING_BIN (the binary), HOMING_SRC (the source tree; the corpus is
