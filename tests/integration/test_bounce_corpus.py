@@ -68,10 +68,11 @@ MEASURE4_FLOORS = {"recipients": 0.92, "reason": 0.86, "hard": 0.89}
 # a seen figure: the blind run was 0.7391); its negatives must give no bounce recipient.
 MEASURE5_FLOORS = {"recipients": 1.00, "reason": 0.91, "hard": 0.95}
 
-# The sixth measure-only corpus (tests/data/bounces-measure6: Delta Chat's real NDNs,
-# labelled before homing ran on them). Its blind run on the rules of round 10 (scorer
-# commit in its README) read 1.0000 on all three (11/11): the floors are those figures.
-MEASURE6_FLOORS = {"recipients": 1.00, "reason": 1.00, "hard": 1.00}
+# The sixth measure-only corpus (tests/data/bounces-measure6: Delta Chat's and Zammad's
+# real NDNs, labelled before homing ran on them, in two batches each run once blind on the
+# rules of round 10; commits in its README): together recipients 1.0000 (14/14), reason
+# 0.9286 (13/14), hard/soft 1.0000 (14/14), rounded down.
+MEASURE6_FLOORS = {"recipients": 1.00, "reason": 0.92, "hard": 1.00}
 
 # The measure-only corpora in the order they are scored: scorer module, the name
 # failures give, its floors, how many of its negatives may give bounce recipients.
