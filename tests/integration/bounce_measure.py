@@ -29,6 +29,8 @@ def measure_dir():
 
 def run(binary, base, names):
     out = {}
+    if not names:  # a folder with no negatives: nothing to run
+        return out
     paths = [os.path.join(base, n) for n in names]
     p = subprocess.run([binary, "bounce", "--json"] + paths, capture_output=True, timeout=300)
     if p.returncode != 0:
