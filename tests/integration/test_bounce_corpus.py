@@ -75,11 +75,12 @@ MEASURE5_FLOORS = {"recipients": 1.00, "reason": 0.91, "hard": 0.95}
 # 0.9286 (13/14), hard/soft 1.0000 (14/14), rounded down.
 MEASURE6_FLOORS = {"recipients": 1.00, "reason": 0.92, "hard": 1.00}
 
-# The seventh measure-only corpus (tests/data/bounces-measure7: CiviCRM's and SpamScope
-# mail-parser's real bounces, labelled before homing ran on them, run once blind on the
-# rules of round 11, main 6a89896): recipients 1.0000 (3/3), reason 0.6667 (2/3),
-# hard/soft 0.6667 (2/3), rounded down; its negative must give no bounce recipient.
-MEASURE7_FLOORS = {"recipients": 1.00, "reason": 0.66, "hard": 0.66}
+# The seventh measure-only corpus (tests/data/bounces-measure7: CiviCRM's, SpamScope
+# mail-parser's, Chatwoot's and mailparser's real bounces, labelled before homing ran on
+# them, in two batches each run once blind on the rules of round 11, main 6a89896):
+# together recipients 1.0000 (6/6), reason 0.8333 (5/6), hard/soft 0.8333 (5/6), rounded
+# down; its negative must give no bounce recipient.
+MEASURE7_FLOORS = {"recipients": 1.00, "reason": 0.83, "hard": 0.83}
 
 # The measure-only corpora in the order they are scored: scorer module, the name
 # failures give, its floors, how many of its negatives may give bounce recipients.
