@@ -47,7 +47,7 @@ static const double tuned_recorded[2 * HOMING_VERDICT_COUNT] = {
 static const double measure_floor[2 * HOMING_VERDICT_COUNT] = {
     0.34, 1.0,  /* unknown */
     0.97, 0.98, /* human */
-    0.94, 1.0,  /* proxy-open */
+    0.95, 1.0,  /* proxy-open */
     1.0,  1.0,  /* prefetch */
     0.97, 0.97, /* scanner */
     0.97, 0.96, /* probe */
@@ -201,13 +201,13 @@ static int table(const char *title, unsigned conf[HOMING_VERDICT_COUNT][HOMING_V
 /* Replays the loaded hits; prints the tables of docs/verdicts.md (the whole
  * split, and its parts: measure.tsv's part B lines are named isbot-..., part
  * C's dd-..., part D's d-..., part E's e-..., part F's fx-..., part G's g-..., part H's ph-...,
- * part I's pi-..., part J's pj-..., part K's pk-...) and returns how many classes are below their
- * floors. */
+ * part I's pi-..., part J's pj-..., part K's pk-..., part L's pl-...) and returns how many classes
+ * are below their floors. */
 static int replay(const char *split, const double *min, int measure_speed)
 {
     struct homing_reader *r = reader();
     unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
-    static unsigned part[11][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
+    static unsigned part[12][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
     memset(part, 0, sizeof part);
     int wrong = 0;
     for (size_t i = 0; i < nhits; i++) {
@@ -224,6 +224,7 @@ static int replay(const char *split, const double *min, int measure_speed)
                  : strncmp(hits[i].name, "pi-", 3) == 0  ? 8
                  : strncmp(hits[i].name, "pj-", 3) == 0  ? 9
                  : strncmp(hits[i].name, "pk-", 3) == 0  ? 10
+                 : strncmp(hits[i].name, "pl-", 3) == 0  ? 11
                                                          : 0;
         part[pt][hits[i].expected][e.verdict.verdict]++;
         assert_int_equal(e.verdict.rules_version, HOMING_VERDICT_RULES_VERSION);
@@ -294,6 +295,9 @@ static int replay(const char *split, const double *min, int measure_speed)
         table("part K (real-network scenarios of other threads, ESPs' and senders' pages on "
               "machine clicks and opens; written after rules version 10)",
               part[10], NULL);
+        table("part L (real-network scenarios of other threads, bot-blocker threads, mail "
+              "clients' and proxies' User-Agents; written after rules version 11)",
+              part[11], NULL);
         /* unknown reported two ways, nothing recounted (issue #16 item 3):
          * where the evidence is there to expect it (part A: no User-Agent, the
          * bare one from an ordinary network, a browser in a data centre) it is
