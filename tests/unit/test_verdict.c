@@ -198,34 +198,51 @@ static int table(const char *title, unsigned conf[HOMING_VERDICT_COUNT][HOMING_V
     return below;
 }
 
+/* The parts of measure.tsv, in the order they were written (docs/verdicts.md,
+ * "The order in which this was done"), each named by its lines' prefix; part
+ * A's lines (make_measure.py) have none of the others' prefixes. */
+static const struct {
+    const char *prefix, *title;
+} parts[] = {
+    {"", "part A (issue #16's cases, written before rules version 2)"},
+    {"isbot-", "part B (isbot's fixtures, written after rules version 2)"},
+    {"dd-", "part C (device-detector's fixtures, written after rules version 3)"},
+    {"d-", "part D (woothee, Intoli, ua-parser-js; written after rules version 3)"},
+    {"e-", "part E (browscap, WhichBrowser; written after rules version 4)"},
+    {"fx-", "part F (bowser, detect-browser, platform.js, express-useragent; written after "
+            "rules version 5)"},
+    {"g-", "part G (real-network scenarios of other issue threads; written after rules "
+           "version 6)"},
+    {"ph-", "part H (real-network scenarios of other threads, ESPs' and vendors' pages; "
+            "written after rules version 7)"},
+    {"pi-", "part I (real-network scenarios of other threads, vendors' click-time checks, "
+            "published crawler lists; written after rules version 8)"},
+    {"pj-", "part J (real-network scenarios of other threads, vendors' click-time checks, "
+            "ESPs' bot-filter pages; written after rules version 9)"},
+    {"pk-", "part K (real-network scenarios of other threads, ESPs' and senders' pages on "
+            "machine clicks and opens; written after rules version 10)"},
+    {"pl-", "part L (real-network scenarios of other threads, bot-blocker threads, mail "
+            "clients' and proxies' User-Agents; written after rules version 11)"},
+};
+#define PARTS (sizeof parts / sizeof parts[0])
+
 /* Replays the loaded hits; prints the tables of docs/verdicts.md (the whole
- * split, and its parts: measure.tsv's part B lines are named isbot-..., part
- * C's dd-..., part D's d-..., part E's e-..., part F's fx-..., part G's g-..., part H's ph-...,
- * part I's pi-..., part J's pj-..., part K's pk-..., part L's pl-...) and returns how many classes
- * are below their floors. */
+ * split, and measure.tsv's parts, told apart by their lines' prefixes in
+ * parts[] above) and returns how many classes are below their floors. */
 static int replay(const char *split, const double *min, int measure_speed)
 {
     struct homing_reader *r = reader();
     unsigned conf[HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT] = {{0}}; /* [expected][got] */
-    static unsigned part[12][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
+    static unsigned part[PARTS][HOMING_VERDICT_COUNT][HOMING_VERDICT_COUNT];
     memset(part, 0, sizeof part);
     int wrong = 0;
     for (size_t i = 0; i < nhits; i++) {
         struct homing_enrichment e;
         enrich(r, i, &e);
         conf[hits[i].expected][e.verdict.verdict]++;
-        int pt = strncmp(hits[i].name, "isbot-", 6) == 0 ? 1
-                 : strncmp(hits[i].name, "dd-", 3) == 0  ? 2
-                 : strncmp(hits[i].name, "d-", 2) == 0   ? 3
-                 : strncmp(hits[i].name, "e-", 2) == 0   ? 4
-                 : strncmp(hits[i].name, "fx-", 3) == 0  ? 5
-                 : strncmp(hits[i].name, "g-", 2) == 0   ? 6
-                 : strncmp(hits[i].name, "ph-", 3) == 0  ? 7
-                 : strncmp(hits[i].name, "pi-", 3) == 0  ? 8
-                 : strncmp(hits[i].name, "pj-", 3) == 0  ? 9
-                 : strncmp(hits[i].name, "pk-", 3) == 0  ? 10
-                 : strncmp(hits[i].name, "pl-", 3) == 0  ? 11
-                                                         : 0;
+        size_t pt = 0;
+        for (size_t q = 1; q < PARTS && !pt; q++)
+            if (strncmp(hits[i].name, parts[q].prefix, strlen(parts[q].prefix)) == 0) pt = q;
         part[pt][hits[i].expected][e.verdict.verdict]++;
         assert_int_equal(e.verdict.rules_version, HOMING_VERDICT_RULES_VERSION);
         if (e.verdict.verdict != hits[i].expected) {
@@ -271,33 +288,7 @@ static int replay(const char *split, const double *min, int measure_speed)
         for (unsigned w = 0; w < HOMING_VERDICT_COUNT; w++)
             in_b += part[1][v][w] + part[2][v][w] + part[3][v][w] + part[4][v][w] + part[5][v][w];
     if (in_b) {
-        table("part A (issue #16's cases, written before rules version 2)", part[0], NULL);
-        table("part B (isbot's fixtures, written after rules version 2)", part[1], NULL);
-        table("part C (device-detector's fixtures, written after rules version 3)", part[2], NULL);
-        table("part D (woothee, Intoli, ua-parser-js; written after rules version 3)", part[3],
-              NULL);
-        table("part E (browscap, WhichBrowser; written after rules version 4)", part[4], NULL);
-        table("part F (bowser, detect-browser, platform.js, express-useragent; written after "
-              "rules version 5)",
-              part[5], NULL);
-        table("part G (real-network scenarios of other issue threads; written after rules "
-              "version 6)",
-              part[6], NULL);
-        table("part H (real-network scenarios of other threads, ESPs' and vendors' pages; "
-              "written after rules version 7)",
-              part[7], NULL);
-        table("part I (real-network scenarios of other threads, vendors' click-time checks, "
-              "published crawler lists; written after rules version 8)",
-              part[8], NULL);
-        table("part J (real-network scenarios of other threads, vendors' click-time checks, "
-              "ESPs' bot-filter pages; written after rules version 9)",
-              part[9], NULL);
-        table("part K (real-network scenarios of other threads, ESPs' and senders' pages on "
-              "machine clicks and opens; written after rules version 10)",
-              part[10], NULL);
-        table("part L (real-network scenarios of other threads, bot-blocker threads, mail "
-              "clients' and proxies' User-Agents; written after rules version 11)",
-              part[11], NULL);
+        for (size_t q = 0; q < PARTS; q++) table(parts[q].title, part[q], NULL);
         /* unknown reported two ways, nothing recounted (issue #16 item 3):
          * where the evidence is there to expect it (part A: no User-Agent, the
          * bare one from an ordinary network, a browser in a data centre) it is
