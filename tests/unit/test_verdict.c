@@ -223,6 +223,8 @@ static const struct {
             "machine clicks and opens; written after rules version 10)"},
     {"pl-", "part L (real-network scenarios of other threads, bot-blocker threads, mail "
             "clients' and proxies' User-Agents; written after rules version 11)"},
+    {"pm-", "part M (real-network scenarios of gateways no earlier part names, chat apps' link "
+            "previews, uptime monitors; written after rules version 11)"},
 };
 #define PARTS (sizeof parts / sizeof parts[0])
 
