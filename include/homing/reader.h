@@ -237,7 +237,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 11
+#define HOMING_VERDICT_RULES_VERSION 12
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,
@@ -278,7 +278,9 @@ enum homing_verdict_reason {
     HOMING_REASON_UA_NO_BROWSER = 1u << 24,       /* no browser engine nor platform token */
     HOMING_REASON_UA_APP = 1u << 25,              /* an app's own User-Agent on a person's device */
     HOMING_REASON_NO_LANGUAGE = 1u << 26, /* a browser's User-Agent without Accept-Language */
-    HOMING_REASON_COUNT = 27,
+    HOMING_REASON_HANDOFF = 1u << 27,     /* a click without Accept-Language, then the same
+                                           * link from another address with one */
+    HOMING_REASON_COUNT = 28,
 };
 
 /* The facts a verdict is computed from. ua and machine may be NULL (unknown). */
@@ -318,6 +320,13 @@ void homing_verdict_index_free(struct homing_verdict_index *ix);
 #define HOMING_VERDICT_REPEAT_MIN                                                                  \
     5 /* hits of one client and UA (any recipient of the message) in ... */
 #define HOMING_VERDICT_REPEAT_US 10000000 /* ... this long: a loop */
+/* A time-of-click check, then the person it lets through: the same link of the
+ * same recipient from another address within this long (rules version 12).
+ * homing's bound, not a vendor's figure: the gateways hold the user only while
+ * they analyse the link (Vade Cloud's Time-of-Click "Time out" setting), and
+ * the person's redirected click follows within seconds (part H's Mimecast and
+ * Proofpoint lines, part M's). */
+#define HOMING_VERDICT_HANDOFF_US 30000000
 
 struct homing_verdict_result {
     uint8_t verdict;    /* enum homing_verdict */

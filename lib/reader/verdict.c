@@ -45,7 +45,8 @@ static const char *const reason_names[HOMING_REASON_COUNT] = {"method-not-get",
                                                               "ua-unknown",
                                                               "ua-no-browser",
                                                               "ua-app",
-                                                              "no-language"};
+                                                              "no-language",
+                                                              "handoff"};
 
 const char *homing_verdict_name(unsigned v)
 {
@@ -119,7 +120,24 @@ struct context {
                        * recipient of the message (a loop over many tokens), counted
                        * up to HOMING_VERDICT_REPEAT_MIN (all the rules ask) */
     int own_repeats;  /* the same, of the event's own recipient only */
+    int handoff;      /* a later hit of the same link, recipient and kind within
+                       * HOMING_VERDICT_HANDOFF_US from another address sending an
+                       * Accept-Language (asked only of a hit without one) */
 };
+
+/* Is o the hit a time-of-click check of e lets through: the same link of the
+ * same recipient (the caller checks message, recipient, kind and item), after
+ * e and within HOMING_VERDICT_HANDOFF_US, from another address, with the
+ * language a person's browser sends? */
+static int handoff_of(const struct homing_event *o, const struct homing_event *e)
+{
+    const int64_t t = e->time_us;
+    /* t + HANDOFF_US, without overflow at the end of int64_t */
+    const int64_t until =
+        t > INT64_MAX - HOMING_VERDICT_HANDOFF_US ? INT64_MAX : t + HOMING_VERDICT_HANDOFF_US;
+    return o->time_us > t && o->time_us <= until && o->accept_language[0] &&
+           strcmp(o->client, e->client) != 0;
+}
 
 static int64_t absdiff(int64_t a, int64_t b)
 {
@@ -304,6 +322,22 @@ static void scan_indexed(const struct homing_verdict_input *in, struct context *
         int64_t to =
             t > INT64_MAX - HOMING_VERDICT_BURST_US ? INT64_MAX : t + HOMING_VERDICT_BURST_US;
         c->burst = vx_any(ix, lo, hi, e, 0, e->item, from, to);
+        if (!e->accept_language[0]) {
+            /* the same link's later hits, up to the end of the window */
+            const int64_t until = t > INT64_MAX - HOMING_VERDICT_HANDOFF_US
+                                      ? INT64_MAX
+                                      : t + HOMING_VERDICT_HANDOFF_US;
+            probe = (struct vx){e->message, e->recipient, e->kind, e->item, 0, t, 0};
+            for (size_t i = vx_bound(ix->by_item, ix->n, &probe, vx_cmp_item, 1);
+                 i < ix->n && !c->handoff; i++) {
+                const struct vx *v = &ix->by_item[i];
+                if (v->message != e->message || v->recipient != e->recipient ||
+                    v->kind != e->kind || v->item != e->item || v->time_us > until)
+                    break;
+                const struct homing_event *o = &ix->others[v->pos];
+                c->handoff = !is_self(o, e) && handoff_of(o, e);
+            }
+        }
     }
     probe = (struct vx){e->message, e->recipient, 0, 0, other_key(e), 0, 0};
     probe.time_us =
@@ -337,8 +371,10 @@ static void scan_others(const struct homing_verdict_input *in, struct context *c
         scan_indexed(in, c);
         return;
     }
-    /* An open never has a burst: only clicks and documents look for one. */
+    /* An open never has a burst: only clicks and documents look for one, and
+     * for a handoff only those without a language. */
     const int want_burst = e->kind != HOMING_EV_OPEN;
+    const int want_handoff = want_burst && !e->accept_language[0];
     for (size_t i = 0; i < in->n_others; i++) {
         const struct homing_event *o = &in->others[i];
         if (is_self(o, e) || !is_hit(o->kind)) continue;
@@ -348,6 +384,8 @@ static void scan_others(const struct homing_verdict_input *in, struct context *c
             if (want_burst && o->kind == e->kind && o->item != e->item &&
                 absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_BURST_US)
                 c->burst = 1;
+            if (want_handoff && o->kind == e->kind && o->item == e->item && handoff_of(o, e))
+                c->handoff = 1;
         }
         if (c->own_repeats < HOMING_VERDICT_REPEAT_MIN &&
             absdiff(o->time_us, e->time_us) <= HOMING_VERDICT_REPEAT_US &&
@@ -355,7 +393,7 @@ static void scan_others(const struct homing_verdict_input *in, struct context *c
             if (c->repeats < HOMING_VERDICT_REPEAT_MIN) c->repeats++;
             if (o->recipient == e->recipient) c->own_repeats++;
         }
-        if (c->earlier_open && (c->burst || !want_burst) &&
+        if (c->earlier_open && (c->burst || !want_burst) && (c->handoff || !want_handoff) &&
             c->own_repeats >= HOMING_VERDICT_REPEAT_MIN)
             break;
     }
@@ -426,6 +464,7 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
     scan_others(in, &c);
     if (!is_open && !c.earlier_open) why |= HOMING_REASON_CLICK_WITHOUT_OPEN;
     if (c.burst) why |= HOMING_REASON_BURST;
+    if (c.handoff) why |= HOMING_REASON_HANDOFF;
     /* A loop over many recipients' tokens is automation, but one mail client
      * build behind one office NAT opening an all-staff message is people: for
      * mail clients only the recipient's own repeats count. */
@@ -574,6 +613,21 @@ int homing_verdict_compute(const struct homing_verdict_input *in, struct homing_
          * the browser sends no language (rules version 11, above): a person's
          * browser sends it with the navigation. */
         decide(&r, HOMING_VERDICT_SCANNER, 60);
+    } else if (!is_open && (why & HOMING_REASON_HANDOFF) && ucl == HOMING_UA_CLASS_BROWSER &&
+               !(in->ua && in->ua->app) && mcl == HOMING_MACHINE_NONE) {
+        /* A time-of-click check: a browser's User-Agent without the language
+         * every browser sends (WHATWG Fetch, above), from no known network,
+         * followed on the same link of the same recipient, within seconds, by
+         * another address whose browser sends one. Gateways that rewrite links
+         * analyse the target when the user clicks and then let the user
+         * through: Vade Cloud's Time-of-Click (URLs rewritten to Vade's
+         * infrastructure, analysed in real time, the user redirected after the
+         * analysis or its time-out), Hornetsecurity's Secure Links (the ATP
+         * service acts as a web proxy and checks the target before forwarding
+         * the user), Avanan's Click-Time Protection (the site inspected at
+         * every click). Any time after delivery, not only in its window: the
+         * check runs when the person clicks. Rules version 12. */
+        decide(&r, HOMING_VERDICT_SCANNER, 70);
     } else if (is_open && posing_browser) {
         /* The pixel fetched within the delivery window by a program sending a
          * browser's User-Agent but no language (above): a machine open at

@@ -223,6 +223,8 @@ static const struct {
             "machine clicks and opens; written after rules version 10)"},
     {"pl-", "part L (real-network scenarios of other threads, bot-blocker threads, mail "
             "clients' and proxies' User-Agents; written after rules version 11)"},
+    {"pm-", "part M (real-network scenarios of gateways no earlier part names, chat apps' link "
+            "previews, uptime monitors; written after rules version 11)"},
 };
 #define PARTS (sizeof parts / sizeof parts[0])
 
@@ -496,7 +498,7 @@ static void test_from_config(void **state)
         "\"os\":\"Windows\",\"type\":\"desktop\",\"version\":\"117.0\"},\"confidence\":90,"
         "\"network\":{\"asn\":30031,\"machine\":\"Mimecast\",\"machine_class\":\"scanner\","
         "\"org\":\"Mimecast North America Inc\"},\"reader\":null,\"reasons\":[\"ua-browser\","
-        "\"net-scanner\",\"click-without-open\"],\"rules_version\":11,\"verdict\":\"scanner\"}");
+        "\"net-scanner\",\"click-without-open\"],\"rules_version\":12,\"verdict\":\"scanner\"}");
     free(text);
     json_decref(j);
     e.kind = HOMING_EV_BOUNCED; /* not a hit */
@@ -512,7 +514,7 @@ static void test_from_config(void **state)
 static uint32_t reference_reasons(const struct homing_event *e, const struct homing_event *others,
                                   size_t n)
 {
-    int earlier_open = 0, burst = 0, repeats = 1;
+    int earlier_open = 0, burst = 0, repeats = 1, handoff = 0;
     for (size_t i = 0; i < n; i++) {
         const struct homing_event *o = &others[i];
         if (o == e || (o->id && o->id == e->id)) continue;
@@ -528,6 +530,12 @@ static uint32_t reference_reasons(const struct homing_event *e, const struct hom
         if (o->recipient == e->recipient && e->kind != HOMING_EV_OPEN && o->kind == e->kind &&
             o->item != e->item && d <= HOMING_VERDICT_BURST_US)
             burst = 1;
+        /* the same link later, from another address, with a language */
+        if (o->recipient == e->recipient && e->kind != HOMING_EV_OPEN && o->kind == e->kind &&
+            o->item == e->item && !e->accept_language[0] && o->accept_language[0] &&
+            o->time_us > e->time_us && d <= HOMING_VERDICT_HANDOFF_US &&
+            strcmp(o->client, e->client) != 0)
+            handoff = 1;
         if (d <= HOMING_VERDICT_REPEAT_US && strcmp(o->client, e->client) == 0 &&
             strcmp(o->user_agent, e->user_agent) == 0)
             repeats++;
@@ -535,6 +543,7 @@ static uint32_t reference_reasons(const struct homing_event *e, const struct hom
     uint32_t why = 0;
     if (e->kind != HOMING_EV_OPEN && !earlier_open) why |= HOMING_REASON_CLICK_WITHOUT_OPEN;
     if (burst) why |= HOMING_REASON_BURST;
+    if (handoff) why |= HOMING_REASON_HANDOFF;
     if (repeats >= HOMING_VERDICT_REPEAT_MIN) why |= HOMING_REASON_REPEAT;
     return why;
 }
@@ -629,12 +638,13 @@ static void test_index_same_verdict(void **state)
                                      HOMING_EV_DELIVERED, HOMING_EV_SENT};
     static const char *const clients[] = {"198.51.100.7", "198.51.100.0"};
     static const char *const uas[] = {"curl/8.5.0", "Mozilla/5.0"};
-    const uint32_t signals =
-        HOMING_REASON_CLICK_WITHOUT_OPEN | HOMING_REASON_BURST | HOMING_REASON_REPEAT;
+    static const char *const langs[] = {"", "en"};
+    const uint32_t signals = HOMING_REASON_CLICK_WITHOUT_OPEN | HOMING_REASON_BURST |
+                             HOMING_REASON_REPEAT | HOMING_REASON_HANDOFF;
     struct homing_event *others = calloc(64, sizeof *others);
     assert_non_null(others);
     srand(7);
-    size_t checked = 0, with_signal[3] = {0};
+    size_t checked = 0, with_signal[4] = {0};
     for (int round = 0; round < 3000; round++) {
         size_t n = (size_t)(rand() % 2 ? rand() % 8 : rand() % 64); /* few: each one counts */
         for (size_t i = 0; i < n; i++) {
@@ -649,6 +659,7 @@ static void test_index_same_verdict(void **state)
             o->time_us = BASE_US + (int64_t)(rand() % 50) * 500000;
             strcpy(o->client, clients[rand() % 2]);
             strcpy(o->user_agent, uas[rand() % 2]);
+            strcpy(o->accept_language, langs[rand() % 2]);
         }
         struct homing_verdict_index *ix;
         assert_int_equal(homing_verdict_index_new(others, n, &ix), 0);
@@ -666,6 +677,7 @@ static void test_index_same_verdict(void **state)
                 own.recipient = (uint32_t)(rand() % 4 == 0);
                 strcpy(own.client, clients[rand() % 2]);
                 strcpy(own.user_agent, uas[rand() % 2]);
+                strcpy(own.accept_language, langs[rand() % 2]);
             } /* else a copy of one of them: the same id, another address */
             if (e == &own) {
                 own.kind = (uint16_t)kinds[rand() % 3];
@@ -688,14 +700,17 @@ static void test_index_same_verdict(void **state)
             with_signal[0] += !!(want & HOMING_REASON_CLICK_WITHOUT_OPEN);
             with_signal[1] += !!(want & HOMING_REASON_BURST);
             with_signal[2] += !!(want & HOMING_REASON_REPEAT);
+            with_signal[3] += !!(want & HOMING_REASON_HANDOFF);
         }
         homing_verdict_index_free(ix);
     }
     /* The cases are varied enough to mean something. */
     assert_true(checked > 10000);
-    printf("index: %zu verdicts, %zu click-without-open, %zu burst, %zu repeat\n", checked,
-           with_signal[0], with_signal[1], with_signal[2]);
-    for (int i = 0; i < 3; i++) assert_true(with_signal[i] > checked / 50);
+    printf("index: %zu verdicts, %zu click-without-open, %zu burst, %zu repeat, %zu handoff\n",
+           checked, with_signal[0], with_signal[1], with_signal[2], with_signal[3]);
+    /* a handoff needs four things to line up (no language, the same link
+     * later, another address, a language): rarer, still hundreds */
+    for (int i = 0; i < 4; i++) assert_true(with_signal[i] > checked / (i == 3 ? 100 : 50));
     free(others);
 }
 
