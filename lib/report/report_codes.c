@@ -51,6 +51,12 @@ static const struct rp_code_rule rp_code_rules[] = {
      "[EXO] 5.4.1 directory-based edge blocking: the recipient does not exist"},
     {0, 2, 121, 122, NULL, "speeding", "[EXO] 5.2.121/5.2.122 recipient's hourly receive limit"},
     {0, 1, 90, 90, NULL, "speeding", "[EXO] 5.1.90 sender's daily recipient limit"},
+    /* 5.2.2 is RFC 3463's "mailbox full", but Exchange Online answers it for
+     * the sender's own rate limit ("Submission quota exceeded"): the words
+     * decide (round 14). */
+    {0, 2, 2, 2, "submission quota", "speeding", "[EXO] 5.2.2 submission quota exceeded"},
+    {0, 7, 321, 321, NULL, "failedstarttls",
+     "[EXO] 4.7.321/5.7.321 starttls-not-supported: destination must support TLS"},
     {0, 4, 14, 14, NULL, "networkerror", "[EXO] 5.4.14 hop count exceeded (RFC 3463 X.4.6)"},
     {0, 4, 300, 300, NULL, "expired", "[EXO] 5.4.300 message expired"},
     {0, 4, 310, 310, NULL, "hostunknown", "[EXO] 5.4.310 DNS domain does not exist"},
@@ -66,6 +72,16 @@ static const struct rp_code_rule rp_code_rules[] = {
     {0, 7, 515, 515, NULL, "authfailure", "[EXO] 5.7.515 required authentication level not met"},
     {0, 7, 501, 503, NULL, "rejected",
      "[EXO] 5.7.501 spam abuse detected, 5.7.502/5.7.503 banned sender: the sending account"},
+    /* Round 14 (the NDR table of 2024-03-08): 5.7.505 "Access denied, banned
+     * recipient" (the recipient is not valid), 5.7.506 "Access Denied, Bad
+     * HELO" and 5.7.507 "Access denied, rejected by recipient" (the sending
+     * IP blocked by the recipient's organization), 5.7.508 "... has exceeded
+     * permitted limits within $range range" (too many messages too fast).
+     * Class 5 only: 4.7.500-699 is the temporary restriction below. */
+    {'5', 7, 505, 505, NULL, "userunknown", "[EXO] 5.7.505 access denied, banned recipient"},
+    {'5', 7, 506, 507, NULL, "blocked",
+     "[EXO] 5.7.506 bad HELO, 5.7.507 sending IP blocked by the recipient's organization"},
+    {'5', 7, 508, 508, NULL, "speeding", "[EXO] 5.7.508 IPv6 range exceeded permitted limits"},
     {0, 7, 510, 510, NULL, "blocked", "[EXO] 5.7.510 the domain does not accept email over IPv6"},
     {0, 7, 511, 511, NULL, "rejected", "[EXO] 5.7.511 banned sender"},
     {0, 7, 512, 512, NULL, "notcompliantrfc", "[EXO] 5.7.512 message not RFC 5322 compliant"},

@@ -67,6 +67,13 @@ static const struct rp_reason_rule rp_rules[] = {
      "- please try "
      "later', Sendmail '451 4.0.0 I/O error', vpopmail 'Unable to switch to ...: input/output "
      "error. (#4.3.0)', 'can not open new email file errno=13'"},
+    /* Exim's router found that the destination routes back to itself (the
+     * "self" option's failure): a configuration error of the destination. */
+    {"systemerror",
+     P("lowest numbered mx record points to local host", "remote host address is the local host"),
+     "Exim source, routers/rf_self_action.c: 'lowest numbered MX record points to local host', "
+     "'remote host address is the local host' (Exim specification, the generic router option "
+     "self)"},
     /* The recipient (or its settings) refuses the message: a filter, not
      * a block of the sending host, although "refused" is a block's word. */
     {"filtered", P("refused to receive this mail", "does not accept email in non-"),
@@ -105,6 +112,20 @@ static const struct rp_reason_rule rp_rules[] = {
      "Gmail '552 5.7.0 This message was blocked because its content presents a potential "
      "security issue' (SMTP errors and codes; the content and attachment guidelines)"},
     {"policyviolation", P("content presents a potential")},
+    /* The sender's own sending quota or rate (an ESP's or a provider's limit
+     * on what one account may send), named before the mailbox quotas below:
+     * "quota exceeded" here is not the recipient's mailbox. */
+    {"speeding",
+     P("throttling failure", "daily message quota exceeded", "maximum sending rate exceeded",
+       "submission quota", "daily limit for message recipients", "per hour message receive limit",
+       "exceeded permitted limits", "sender rate exceeds"),
+     "Amazon SES Developer Guide, 'Errors related to the sending quotas for your Amazon SES "
+     "account': '454 Throttling failure: Maximum sending rate exceeded', '454 Throttling failure: "
+     "Daily message quota exceeded'; Exchange Online NDR table: 5.2.2 'Submission quota "
+     "exceeded', 'the sender's submission quota was exceeded', 5.1.90 'reached your daily limit "
+     "for message recipients', 5.2.121/5.2.122 'Recipient's per hour message receive limit "
+     "... exceeded', 5.7.508 'has exceeded permitted limits'; Exim specification, ratelimit "
+     "example 'Sender rate exceeds $sender_rate_limit messages per $sender_rate_period'"},
     /* A full mailbox is the named cause of the expiry it leads to (Exim:
      * "mailbox is full: retry timeout exceeded"). */
     /* Postfix local(8) past mailbox_size_limit: the mailbox file cannot
@@ -214,6 +235,9 @@ static const struct rp_reason_rule rp_rules[] = {
      "Postfix smtp(8) (smtp_proto.c), TLS enforced: 'TLS is required, but was not offered by host "
      "H', 'TLS is required, but host H refused to start TLS: ...', 'TLS is required, but our TLS "
      "engine is unavailable'"},
+    {"failedstarttls", P("starttls-not-supported", "must support tls to receive mail"),
+     "Exchange Online NDR table 4.7.321/5.7.321 'starttls-not-supported: Destination mail server "
+     "must support TLS to receive mail.'"},
     {"failedstarttls",
      P("does not support tls", "does not support starttls", "starttls is required",
        "must issue a starttls", "tls is required", "requires starttls", "encryption required",
@@ -221,6 +245,9 @@ static const struct rp_reason_rule rp_rules[] = {
     {"notcompliantrfc", P("multiple addresses in from"),
      "Gmail '550 5.7.1 Messages with multiple addresses in From: header are not accepted' (SMTP "
      "errors and codes)"},
+    {"notcompliantrfc", P("header syntax"),
+     "Exim's default configuration (src/src/configure.default, acl_check_data): 'deny !verify = "
+     "header_syntax message = header syntax' (badly formed addresses in the header lines)"},
     {"notcompliantrfc",
      P("rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "not rfc compliant",
        "multiple addresses in from", "duplicate header", "multiple from", "is not rfc compliant",
@@ -257,6 +284,9 @@ static const struct rp_reason_rule rp_rules[] = {
        "is not permitted to relay", "insecure mail relay", "not a gateway", "not local host",
        "not an open relay", "that domain isn't in my list", "relaying to",
        "mail server is not responsible")},
+    {"rejected", P("sender did not verify", "could not complete sender verify"),
+     "Exim specification, ACL examples: 'require message = Sender did not verify'; Exim source "
+     "acl.c: 'Could not complete sender verify callout' (a sender verification deferred)"},
     {"rejected",
      P("requires valid sender domain", "envelope sender domain must exist",
        "sender domain resolve fail", "sender address rejected", "sender verify failed",
@@ -497,6 +527,9 @@ static const struct rp_reason_rule rp_rules[] = {
      "(#5.1.1); Exim 'Unknown user'; Exchange RESOLVER.ADR.RecipNotFound and 2000/2003 'The "
      "recipient name is not recognized'; Gmail 5.1.1; IBM Domino; Dovecot; Cyrus; IMail; RFC "
      "3463 X.1.1; RFC 5321 550/553 reply texts"},
+    {"userunknown", P("unknown local user"),
+     "Exim specification, the generic router option cannot_route_message: 'cannot_route_message "
+     "= Unknown local user' on the final router that checks for local users"},
     /* Another bounce parser's documented "invalid address" family, and
      * Postfix's answer at DATA when it refused every recipient. */
     {"userunknown",
@@ -576,6 +609,11 @@ static const struct rp_reason_rule rp_rules[] = {
     {"mesgtoobig", P("lines too long for transport"),
      "Exim specification, smtp transport message_linelength_limit: 'message has lines too long for "
      "transport (received N, limit M)'"},
+    /* Exim's default configuration refuses an overlong line at DATA, as its
+     * transport does before sending (above). */
+    {"mesgtoobig", P("maximum allowed line length is"),
+     "Exim's default configuration (src/src/configure.default, acl_check_data): 'maximum allowed "
+     "line length is 998 octets, got $max_received_linelength'"},
     {"mesgtoobig",
      P("message too big for system", "message size exceeds fixed limit", "message too big",
        "message is too large", "recipsizelimit", "message size limits",
@@ -701,6 +739,9 @@ static const struct rp_reason_rule rp_rules[] = {
      P("content error", "content type", "content-type", "mime", "header error", "invalid header",
        "malformed", "8-bit", "8bit", "encoding", "attachment", "line too long",
        "improperly formatted", "invalid character", "bare lf", "illegal character", "headers too")},
+    {"securityerror", P("client was not authenticated"),
+     "Exchange Online NDR table: 5.7.1 'Client was not authenticated', 5.7.57 'Client was not "
+     "authenticated to send anonymous mail during MAIL FROM'"},
     {"securityerror",
      P("authentication required", "authentication credentials invalid",
        "encryption required for requested authentication mechanism", "authentication failure"),
@@ -1249,7 +1290,10 @@ static bool rp_uu_own_words(const char *t, size_t n)
          * Exim's router, and the other directory
          * lookups PHPMailer-BMH's rules quote */
         "no mailbox here by that name", "that recipient doesn't exist", "unknown local-part",
-        "does not have an account here", "recipient cannot be verified", NULL};
+        "does not have an account here", "recipient cannot be verified",
+        /* Exim's final local-user router (cannot_route_message, Exim
+         * specification) */
+        "unknown local user", NULL};
     for (const char *const *p = w; *p; p++)
         if (rp_has(t, n, *p)) return true;
     return false;

@@ -782,6 +782,45 @@ static void test_reason_documented_families(void **state)
                   "norelaying", false);
 }
 
+/* Round 14: the sending families of the weakest cross-validation fold in
+ * their own documented texts. A sender's quota is not a mailbox's (SES and
+ * Exchange Online read mailboxfull before), Exchange Online's 5.2.2 names
+ * the sender's submission quota, Exim's routers and ACLs and Exchange
+ * Online's 5.7.5xx codes say what they refuse. */
+static void test_reason_sending_families(void **state)
+{
+    (void)state;
+    expect_reason(
+        dsn_with("x", "4.0.0", "smtp", "454 Throttling failure: Daily message quota exceeded"),
+        "speeding", false);
+    expect_reason(dsn_with("x", "5.2.2", "smtp", "550 5.2.2 Submission quota exceeded"), "speeding",
+                  false);
+    expect_reason(
+        dsn_with("x", "5.0.0", "smtp", "550 Recipient's per hour message receive limit exceeded"),
+        "speeding", false);
+    expect_reason(
+        dsn_with("x", "5.7.507", "smtp", "550 5.7.507 Access denied, rejected by recipient"),
+        "blocked", false);
+    expect_reason(dsn_with("x", "5.7.505", "smtp", "550 5.7.505 Access denied, banned recipient"),
+                  "userunknown", true);
+    expect_reason(dsn_with("x", "4.7.321", "smtp",
+                           "451 4.7.321 starttls-not-supported: Destination mail server must "
+                           "support TLS to receive mail."),
+                  "failedstarttls", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp",
+                           "530 Client was not authenticated to send anonymous mail during MAIL "
+                           "FROM"),
+                  "securityerror", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "lowest numbered MX record points to local host"),
+                  "systemerror", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "Unknown local user"), "userunknown", true);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 Sender did not verify"), "rejected", false);
+    expect_reason(
+        dsn_with("x", "5.0.0", "smtp", "550 maximum allowed line length is 998 octets, got 2000"),
+        "mesgtoobig", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "550 header syntax"), "notcompliantrfc", false);
+}
+
 /* Exim's delay warning writes "Delay reason:" under each address that has
  * one (deliver.c): an address without it has no cause of its own and must
  * not take its neighbour's (it read mailboxfull from the line above). */
@@ -840,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_reason_comcast_exim_pipe),
         cmocka_unit_test(test_reason_exo_imail_spamhaus),
         cmocka_unit_test(test_reason_documented_families),
+        cmocka_unit_test(test_reason_sending_families),
         cmocka_unit_test(test_exim_warning_own_causes),
         cmocka_unit_test(test_reason_address_dots),
         cmocka_unit_test(test_hard_semantics),
