@@ -168,6 +168,13 @@ static const struct rp_reason_rule rp_rules[] = {
      "period'"},
     {"expired", P("envelope expired"),
      "OpenSMTPD queue.c 'Envelope expired' (the queue's expiry of an envelope)"},
+    /* RFC 3463 describes X.4.7 in these words. Ahead of the block family: the RFC's
+     * own sentence says "rejecting", and an expiry notice may quote the last
+     * attempt's detail after it. */
+    {"expired", P("too old"),
+     "RFC 3463 X.4.7 'Delivery time expired: The message was considered too old by the "
+     "rejecting system'; Mailgun's final delivery status 'Too old' for a message it gave up "
+     "retrying (Spam Resource, 'Tuesday Tip: When your message is too old', 2024-12)"},
     {"expired", P("message expired", "queue.expired", "delivery time expired",
                   "retry timeout exceeded", "have been failing for a long time")},
     {"virusdetected",

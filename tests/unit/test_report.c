@@ -481,6 +481,22 @@ static void test_reason_undefined_detail(void **state)
                   "networkerror", false);
 }
 
+/* RFC 3463 X.4.7 ("Delivery time expired") in the RFC's own words: "The message was
+ * considered too old by the rejecting system". "Rejecting" is a block word, so the
+ * sentence read `blocked` before the "too old" family; with a status that names no
+ * cause either (X.0.0), the words alone must still say the retries ran out. */
+static void test_reason_too_old(void **state)
+{
+    (void)state;
+    expect_reason(dsn_with("x", "5.4.7", "smtp",
+                           "554 5.4.7 The message was considered too old by the rejecting system"),
+                  "expired", false);
+    expect_reason(dsn_with("x", "4.4.7", "smtp",
+                           "451 4.4.7 The message was considered too old by the rejecting system"),
+                  "expired", false);
+    expect_reason(dsn_with("x", "5.0.0", "smtp", "Too old"), "expired", false);
+}
+
 /* An Amazon SES bounce notification without diagnostic words: its
  * documented bounceSubType names the reason; its suppression texts are
  * `suppressed` (SES did not send), not the "invalid address" they quote. */
@@ -871,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_reason_multiline_reply),
         cmocka_unit_test(test_reason_cut_reply),
         cmocka_unit_test(test_reason_undefined_detail),
+        cmocka_unit_test(test_reason_too_old),
         cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
