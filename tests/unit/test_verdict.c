@@ -225,6 +225,8 @@ static const struct {
             "clients' and proxies' User-Agents; written after rules version 11)"},
     {"pm-", "part M (real-network scenarios of gateways no earlier part names, chat apps' link "
             "previews, uptime monitors; written after rules version 11)"},
+    {"pn-", "part N (real-network scenarios of link checkers no earlier part names, sandboxes, "
+            "antivirus, chat servers; written after rules version 12)"},
 };
 #define PARTS (sizeof parts / sizeof parts[0])
 
