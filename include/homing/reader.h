@@ -237,7 +237,7 @@ int homing_rdns_lookup(const struct homing_addr *a, char *host, size_t cap);
 
 /* Bump when a rule changes what it decides: stored verdicts with a smaller
  * version are recomputed by homing reclassify. */
-#define HOMING_VERDICT_RULES_VERSION 12
+#define HOMING_VERDICT_RULES_VERSION 13
 
 enum homing_verdict {
     HOMING_VERDICT_UNKNOWN = 0,
