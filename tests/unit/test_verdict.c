@@ -47,9 +47,9 @@ static const double tuned_recorded[2 * HOMING_VERDICT_COUNT] = {
 static const double measure_floor[2 * HOMING_VERDICT_COUNT] = {
     0.34, 1.0,  /* unknown */
     0.97, 0.98, /* human */
-    0.95, 1.0,  /* proxy-open */
+    0.96, 0.97, /* proxy-open */
     1.0,  1.0,  /* prefetch */
-    0.97, 0.97, /* scanner */
+    0.97, 0.96, /* scanner */
     0.97, 0.96, /* probe */
 };
 /* tune.tsv numbers its messages from here, apart from hits.tsv's. */
