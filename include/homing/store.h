@@ -723,6 +723,14 @@ int homing_store_reader_lookup(struct homing_store *s, uint64_t message, uint32_
 struct homing_enrichment;
 int homing_store_enrichment_from(const struct homing_enrichment *x, const struct homing_event *ev,
                                  int new_reader, int forward, struct homing_store_enrichment *out);
+/* Decides a stored row again: x is the fresh enrichment of its event ev (the
+ * context known now: homing reclassify, or the daemon after the later hits a
+ * burst, loop or hand-off looks at). When x's verdict, confidence, reasons or
+ * rules version differ from row's, takes them and x's JSON into row (its
+ * identity and reader flags kept; row->json replaced) and returns 1; 0 when
+ * nothing differs (row untouched); -ENOMEM. (lib/reader/who.c) */
+int homing_store_enrichment_redo(struct homing_store_enrichment *row,
+                                 const struct homing_enrichment *x, const struct homing_event *ev);
 
 /* "Who opened it": the per-recipient report of a message from its events and
  * their enrichments, as a jansson json_t * object (void * as in

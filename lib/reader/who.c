@@ -73,6 +73,27 @@ int homing_store_enrichment_from(const struct homing_enrichment *x, const struct
     return 0;
 }
 
+int homing_store_enrichment_redo(struct homing_store_enrichment *row,
+                                 const struct homing_enrichment *x, const struct homing_event *ev)
+{
+    if (!row || !x || !ev) return -EINVAL;
+    struct homing_store_enrichment fresh;
+    int r = homing_store_enrichment_from(x, ev, row->new_reader, row->forward, &fresh);
+    if (r < 0) return r;
+    if (strcmp(row->verdict, fresh.verdict) == 0 && row->confidence == fresh.confidence &&
+        strcmp(row->reasons, fresh.reasons) == 0 && row->rules_version == fresh.rules_version) {
+        free(fresh.json);
+        return 0;
+    }
+    homing_strlcpy(row->verdict, fresh.verdict, sizeof row->verdict);
+    row->confidence = fresh.confidence;
+    homing_strlcpy(row->reasons, fresh.reasons, sizeof row->reasons);
+    row->rules_version = fresh.rules_version;
+    free(row->json);
+    row->json = fresh.json;
+    return 1;
+}
+
 /* One open, click or document open of the message, with its class. */
 struct who_hit {
     uint32_t recipient;

@@ -178,42 +178,27 @@ int cmd_reclassify(struct cli *cli, int argc, char **argv)
                 .n_others = ctx.n,
             };
             struct homing_enrichment x;
-            struct homing_store_enrichment fresh;
+            int old_v = homing_verdict_parse(row->verdict);
             r = homing_reader_enrich(rd, &in, &x);
-            if (r == 0)
-                r = homing_store_enrichment_from(&x, ev, row->new_reader, row->forward, &fresh);
+            if (r == 0) r = homing_store_enrichment_redo(row, &x, ev);
             homing_events_free(owned, owned ? 1 : 0);
             if (r < 0) {
                 rc = cli_fail("cannot recompute event %" PRId64 ": %s", row->event, strerror(-r));
                 break;
             }
-            int old_v = homing_verdict_parse(row->verdict);
-            int new_v = homing_verdict_parse(fresh.verdict);
-            int differs = strcmp(row->verdict, fresh.verdict) != 0 ||
-                          row->confidence != fresh.confidence ||
-                          strcmp(row->reasons, fresh.reasons) != 0 ||
-                          row->rules_version != fresh.rules_version;
+            int new_v = homing_verdict_parse(row->verdict);
             if (old_v >= 0 && new_v >= 0 && old_v != new_v) {
                 changes[old_v][new_v]++;
                 changed++;
             }
-            if (!differs) {
-                free(fresh.json);
-                continue;
-            }
-            /* Keep the row's identity, take the recomputed verdict and JSON. */
+            if (r == 0) continue;
+            /* Compacted in place: rows[0..out) are the rewritten ones. */
             struct homing_store_enrichment *w = &rows[out++];
             if (w != row) {
                 free(w->json);
                 *w = *row;
                 row->json = NULL;
             }
-            homing_strlcpy(w->verdict, fresh.verdict, sizeof w->verdict);
-            w->confidence = fresh.confidence;
-            homing_strlcpy(w->reasons, fresh.reasons, sizeof w->reasons);
-            w->rules_version = fresh.rules_version;
-            free(w->json);
-            w->json = fresh.json;
         }
         if (rc == CLI_OK && !dry && out && homing_store_enrichments_rewrite(s, rows, out) < 0)
             rc = cli_fail("cannot rewrite verdicts: %s", homing_store_errmsg(s));

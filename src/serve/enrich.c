@@ -20,6 +20,11 @@
  *   ENRICH_OTHERS_MAX events) is what the store holds when the page first
  *   needs it. It is kept from page to page and checked against a store stamp
  *   (struct enrich_ctx), so a flood's pages do not read 2,000 events each.
+ * - Later hits: a burst, a loop and a time-of-click hand-off are seen only
+ *   once their later hits are in, so after each page the earlier hits of its
+ *   messages within ENRICH_REVISIT_US are decided again and rewritten where
+ *   the verdict changed (revisit), in a transaction of their own: a failure
+ *   there leaves them as they were, for homing reclassify.
  * - Consumers that need the enrichment (the notifier; IP truncation) never pass
  *   this cursor: enricher_running(s) says whether it moves at all.
  * - Missing country/ASN databases are not fatal: one warning, and the verdicts
@@ -47,6 +52,18 @@
 #define ENRICH_POLL_MS       100  /* sleep when there is nothing new */
 #define ENRICH_RETRY_MS      1000 /* sleep after a store error */
 #define ENRICH_SLEEP_STEP_MS 50   /* how often a sleeping thread looks at the stop flag */
+/* Three rules decide a hit from hits that come after it: a burst (the other
+ * links within HOMING_VERDICT_BURST_US), a loop (the fifth hit within
+ * HOMING_VERDICT_REPEAT_US) and a time-of-click hand-off (the person's click
+ * within HOMING_VERDICT_HANDOFF_US). A hit stored by an earlier page was
+ * decided before those came in; so after each page, the earlier hits of its
+ * messages from this long before the page's hits are decided again with the
+ * context that holds the page (revisit), as homing reclassify would. */
+#define ENRICH_REVISIT_US HOMING_VERDICT_HANDOFF_US
+_Static_assert(HOMING_VERDICT_BURST_US <= ENRICH_REVISIT_US &&
+                   HOMING_VERDICT_REPEAT_US <= ENRICH_REVISIT_US,
+               "the revisit window covers every rule that looks at later hits");
+#define ENRICH_REVISIT_MAX 512 /* stored rows of one message looked at again per page */
 
 struct enricher {
     struct serve *serve;
@@ -56,6 +73,7 @@ struct enricher {
     int started;
     atomic_int running;
     uint64_t enriched, failed;
+    uint64_t revised; /* stored verdicts decided again after later hits (revisit) */
 };
 
 /* One per daemon, owned by its struct serve (s->enricher): made by
@@ -186,6 +204,15 @@ struct enrich_batch {
     struct homing_enrichment memo_x;
     int memo_new_reader, memo_forward;
     struct homing_store_enrichment memo;
+    /* The messages of the page, for revisit: per message, its first hit of the
+     * page (rows before it were stored by earlier pages) and the span of the
+     * page's hits widened by ENRICH_REVISIT_US. */
+    struct revisit_target {
+        uint64_t message;
+        int64_t first_id;
+        int64_t from_us, to_us;
+    } targets[ENRICH_EVENTS_PAGE];
+    size_t ntargets;
 };
 
 static void batch_rows_clear(struct enrich_batch *b)
@@ -545,6 +572,117 @@ static int enrich_unsubscribe(struct enricher *en, const struct homing_event *ev
     return homing_store_suppression_event(en->store, ev->message, ev->recipient, d);
 }
 
+static int is_hit_kind(unsigned kind)
+{
+    return kind == HOMING_EV_OPEN || kind == HOMING_EV_CLICK || kind == HOMING_EV_DOCUMENT_OPEN;
+}
+
+static int64_t add_sat(int64_t t, int64_t d)
+{
+    if (d > 0 && t > INT64_MAX - d) return INT64_MAX;
+    if (d < 0 && t < INT64_MIN - d) return INT64_MIN;
+    return t + d;
+}
+
+/* The page's messages and the spans of their hits (enrich_batch.targets);
+ * hits are grouped by message, in id order within it (hit_cmp). */
+static void revisit_targets(struct enrich_batch *b, const struct homing_event *const *hits,
+                            size_t nh)
+{
+    b->ntargets = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const struct homing_event *h = hits[i];
+        struct revisit_target *t = b->ntargets ? &b->targets[b->ntargets - 1] : NULL;
+        if (!t || t->message != h->message) {
+            t = &b->targets[b->ntargets++];
+            *t = (struct revisit_target){h->message, h->id, h->time_us, h->time_us};
+        }
+        if (h->time_us < t->from_us) t->from_us = h->time_us;
+        if (h->time_us > t->to_us) t->to_us = h->time_us;
+    }
+    for (size_t i = 0; i < b->ntargets; i++) {
+        b->targets[i].from_us = add_sat(b->targets[i].from_us, -ENRICH_REVISIT_US);
+        b->targets[i].to_us = add_sat(b->targets[i].to_us, ENRICH_REVISIT_US);
+    }
+}
+
+/* The context's event with this id (the events are in id order), or NULL. */
+static const struct homing_event *ctx_event(const struct enrich_ctx *c, int64_t id)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->events[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->n && c->events[lo].id == id ? &c->events[lo] : NULL;
+}
+
+/* Decides again the hits of t's message that earlier pages stored within its
+ * span, with the context that now holds the page's hits, and rewrites the
+ * rows whose verdict changed (homing_store_enrichments_rewrite: reader rows
+ * and flags are kept, as they say what was known when the hit came in). At
+ * most ENRICH_REVISIT_MAX rows; the rest keep their verdict until homing
+ * reclassify. */
+static int revisit(struct enricher *en, struct enrich_batch *b, const struct revisit_target *t)
+{
+    struct enrich_ctx *c;
+    int r = ctx_get(en, b, t->message, &c);
+    if (r < 0) return r;
+    int64_t after = -1;
+    for (size_t i = 0; i < c->n && c->events[i].id < t->first_id && after < 0; i++) {
+        const struct homing_event *o = &c->events[i];
+        if (is_hit_kind(o->kind) && o->time_us >= t->from_us && o->time_us <= t->to_us)
+            after = o->id - 1;
+    }
+    if (after < 0) return 0; /* no earlier hit near the page's */
+    struct homing_store_enrichment *rows = NULL;
+    size_t n = 0, out = 0; /* rows[0..out): the ones to rewrite */
+    if ((r = homing_store_enrichments_list(en->store, t->message, after, ENRICH_REVISIT_MAX, &rows,
+                                           &n)) < 0)
+        return r;
+    for (size_t i = 0; i < n && rows[i].event < t->first_id && r == 0; i++) {
+        struct homing_store_enrichment *row = &rows[i];
+        const struct homing_event *o = ctx_event(c, row->event);
+        if (!o || row->time_us < t->from_us || row->time_us > t->to_us) continue;
+        struct homing_verdict_input in = {
+            .event = o,
+            .registered_us = c->registered_us,
+            .delivered_us = delivered_at(o, c->events, c->n),
+            .others = c->events,
+            .n_others = c->n,
+            .index = c->index,
+        };
+        struct homing_enrichment x;
+        memset(&x, 0, sizeof x);
+        if (homing_reader_enrich(en->reader, &in, &x) < 0) continue; /* as when it came in */
+        char was[HOMING_STORE_VERDICT_MAX];
+        homing_strlcpy(was, row->verdict, sizeof was);
+        int changed = homing_store_enrichment_redo(row, &x, o);
+        if (changed <= 0) {
+            r = changed;
+            continue;
+        }
+        if (strcmp(was, row->verdict) != 0) {
+            char id[HOMING_ID_STR_MAX];
+            homing_id_format(row->message, id);
+            log_info("message %s recipient %" PRIu32 ": event %" PRId64 " is %s, not %s: the "
+                     "hits after it show it (%s)",
+                     id, row->recipient, row->event, row->verdict, was, row->reasons);
+        }
+        /* swapped, so every row's JSON is still freed once */
+        struct homing_store_enrichment keep = rows[out];
+        rows[out++] = *row;
+        *row = keep;
+    }
+    if (r == 0 && out) r = homing_store_enrichments_rewrite(en->store, rows, out);
+    if (r == 0) en->revised += out;
+    homing_store_enrichments_free(rows, n);
+    return r;
+}
+
 /* Enriches the events after the cursor, one transaction per page; returns
  * how many were looked at. A page is stored whole or not at all: after an
  * error or a stop in the middle it is done again. */
@@ -562,9 +700,7 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
     const struct homing_event *hits[ENRICH_EVENTS_PAGE];
     size_t nh = 0;
     for (size_t i = 0; i < n; i++)
-        if (evs[i].kind == HOMING_EV_OPEN || evs[i].kind == HOMING_EV_CLICK ||
-            evs[i].kind == HOMING_EV_DOCUMENT_OPEN)
-            hits[nh++] = &evs[i];
+        if (is_hit_kind(evs[i].kind)) hits[nh++] = &evs[i];
     qsort(hits, nh, sizeof hits[0], hit_cmp);
     for (size_t i = 0; i < nh && r == 0; i++) {
         if (serve_stages_stopping(en->serve))
@@ -576,12 +712,24 @@ static int enrich_page(struct enricher *en, struct enrich_batch *b)
      * worst decided again */
     for (size_t i = 0; i < n && r == 0; i++)
         if (evs[i].kind == HOMING_EV_UNSUBSCRIBE) r = enrich_unsubscribe(en, &evs[i]);
+    revisit_targets(b, hits, nh);
     int64_t done = evs[n - 1].id;
     homing_events_free(evs, n);
     if (r == 0) {
         /* The store takes a batch in event order. */
         if (b->nrows > 1) qsort(b->rows, b->nrows, sizeof b->rows[0], row_cmp);
         r = batch_flush(en, b, done);
+    }
+    /* The page is stored: a failure here only leaves earlier verdicts as they
+     * were (homing reclassify decides them again), said once per page. */
+    for (size_t i = 0; i < b->ntargets && r == 0; i++) {
+        int rv = revisit(en, b, &b->targets[i]);
+        if (rv == -ENOMEM) {
+            r = rv;
+        } else if (rv < 0) {
+            log_warn("enrich: earlier hits not decided again: %s", strerror(-rv));
+            break;
+        }
     }
     batch_rows_clear(b);
     batch_ctx_trim(b);
@@ -705,8 +853,9 @@ void enricher_stop(struct serve *s)
     if (!en) return;
     enricher_halt(s);
     if (en->enriched || en->failed)
-        log_info("enrich: %" PRIu64 " hits enriched, %" PRIu64 " not enrichable", en->enriched,
-                 en->failed);
+        log_info("enrich: %" PRIu64 " hits enriched, %" PRIu64 " not enrichable, %" PRIu64
+                 " decided again after later hits",
+                 en->enriched, en->failed, en->revised);
     homing_reader_free(en->reader);
     homing_store_close(en->store);
     s->enricher = NULL;

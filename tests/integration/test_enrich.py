@@ -284,6 +284,9 @@ try:
     inst = Instance({"public.trusted_proxies": "127.0.0.2", "privacy.truncate": "no",
                      "geo.asn_db": ASN_DB, "geo.country_db": COUNTRY_DB})
     m5 = inst.add_message(["frank@example.org"], ["https://example.org/b"], subject="pages")
+    # m6: delivered an hour ago, so no delivery-window rule applies to its clicks.
+    m6 = inst.add_message(["grace@example.org"], ["https://example.org/c"], subject="toc")
+    add_event(m6["id"], "delivered", 1, 3600)
     inst.serve()
 
     def kept_context_sees_new_events():
@@ -304,7 +307,42 @@ try:
         check("repeat" not in one(f["open_url"]), "the fourth hit of the client")
         check("repeat" in one(f["open_url"]), "the fifth hit of the client within 10 s")
 
+    def later_hits_decide_earlier_ones_again():
+        # A gateway's time-of-click check (a browser's User-Agent without
+        # Accept-Language) is enriched before the person's click it lets
+        # through comes in, so it is first decided without it. The person's
+        # click (another address, with a language, 3 s later) makes the daemon
+        # decide the check again (rule 11c, docs/verdicts.md), as homing
+        # reclassify would. The times are written, not waited for, so a slow
+        # machine cannot stretch the 3 s past the rule's 30 s.
+        t0 = time.time() - 20
+        add_event(m6["id"], "click", 1, time.time() - t0, "GET", "81.2.69.170", EDGE_UA, item=1)
+        wait_enriched()
+        with inst.db() as c:
+            check_ev = c.execute("SELECT max(id) FROM events").fetchone()[0]
+        before = enrichment(check_ev)
+        check(before["verdict"] == "human" and "handoff" not in before["reasons"], before)
+        add_event(m6["id"], "click", 1, time.time() - (t0 + 3), "GET", "81.2.69.171", EDGE_UA,
+                  "en-GB,en;q=0.9", item=1)
+        wait_enriched()
+        with inst.db() as c:
+            person = c.execute("SELECT max(id) FROM events").fetchone()[0]
+        # decided again right after the page with the person's click is stored
+        deadline = time.time() + 15
+        while enrichment(check_ev)["verdict"] != "scanner" and time.time() < deadline:
+            time.sleep(0.05)
+        after = enrichment(check_ev)
+        check(after["verdict"] == "scanner" and "handoff" in after["reasons"], after)
+        check(after["json"]["verdict"] == "scanner", after["json"])
+        check(after["reader"] == before["reader"], "the reader row is kept")
+        check(enrichment(person)["verdict"] == "human", enrichment(person))
+        check("the hits after it show it" in inst.daemon_log(), "no log line for the change")
+        # and reclassify, with every later hit, agrees: nothing left to change
+        p = inst.run("reclassify", "--dry-run")
+        check(" 0 changed" in p.stdout, p.stdout)
+
     T.run(kept_context_sees_new_events)
+    T.run(later_hits_decide_earlier_ones_again)
 finally:
     if T.failed:
         print(inst.daemon_log()[-3000:])
