@@ -227,6 +227,8 @@ static const struct {
             "previews, uptime monitors; written after rules version 11)"},
     {"pn-", "part N (real-network scenarios of link checkers no earlier part names, sandboxes, "
             "antivirus, chat servers; written after rules version 12)"},
+    {"po-", "part O (real-network scenarios of ESPs' and newsletter tools' bot pages, mail "
+            "clients' proxies, Slack; written after rules version 13)"},
 };
 #define PARTS (sizeof parts / sizeof parts[0])
 
