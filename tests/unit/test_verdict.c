@@ -229,6 +229,8 @@ static const struct {
             "antivirus, chat servers; written after rules version 12)"},
     {"po-", "part O (real-network scenarios of ESPs' and newsletter tools' bot pages, mail "
             "clients' proxies, Slack; written after rules version 13)"},
+    {"pp-", "part P (real-network scenarios of gateways following unsubscribe links, mail "
+            "providers' proxies and prefetchers, Outlook's opens; written after rules version 13)"},
 };
 #define PARTS (sizeof parts / sizeof parts[0])
 
