@@ -1306,6 +1306,20 @@ static bool rp_uu_own_words(const char *t, size_t n)
     return false;
 }
 
+/* Receivers' documented statements that the account does not exist,
+ * given after DATA: there the refusal is the directory's answer, not a
+ * filter's. Yahoo! documents "554 delivery error: dd This user doesn't
+ * have a yahoo.com account" as "the recipient's user ID doesn't exist.
+ * You shouldn't retry the message" (Yahoo Help SLN3444, "Email sent to
+ * Yahoo Mail addresses is rejected"; Yahoo! India Help abuse-57 (2008):
+ * "The user does not exist"), and Yahoo!'s servers answer it at the end
+ * of DATA. Its other "dd" replies (over quota, disabled) name other
+ * causes, so only this sentence counts. */
+static bool rp_uu_after_data(const char *t, size_t n)
+{
+    return rp_has(t, n, "delivery error: dd this user doesn't have a");
+}
+
 /* True when the word right before `what` is a host name: dotted, no '@',
  * not an address in brackets. */
 static bool rp_names_host(const char *t, size_t n, const char *what)
@@ -1409,7 +1423,9 @@ const char *rp_reason_classify(const char *why, const char *diag_lower, size_t n
         if (strcmp(t, "userunknown") == 0) {
             if (after_data && rp_rhost_docomo(rhost, diag_lower, n)) return "rejected";
             /* Refused after DATA, the address was known: a filter said no. */
-            if (after_data && !(status && strcmp(status + 1, ".1.1") == 0)) return "filtered";
+            if (after_data && !(status && strcmp(status + 1, ".1.1") == 0) &&
+                !rp_uu_after_data(diag_lower, n))
+                return "filtered";
             /* X.7.X is a policy code; worded as an unknown user after
              * anything but RCPT TO, a filter said no. */
             if (status && status[1] == '.' && status[2] == '7' && status[3] == '.' && !at_rcpt &&

@@ -497,6 +497,33 @@ static void test_reason_too_old(void **state)
     expect_reason(dsn_with("x", "5.0.0", "smtp", "Too old"), "expired", false);
 }
 
+/* Yahoo!'s documented unknown-user reply is its directory's answer even at
+ * the end of DATA, where Yahoo! gives it (Yahoo Help SLN3444); a generic
+ * unknown user there stays a filter's, and Yahoo!'s other "dd" replies keep
+ * their own causes. */
+static void test_reason_yahoo_dd_after_data(void **state)
+{
+    (void)state;
+    expect_reason(text_bounce("<rcpt@yahoo.example>: host mta7.am0.yahoodns.example[192.0.2.1] "
+                              "said: 554\n    delivery error: dd This user doesn't have a "
+                              "yahoo.com account\n    (rcpt@yahoo.example) [0] - "
+                              "mta1.mail.example (in reply to end of\n    DATA command)"),
+                  "userunknown", true);
+    expect_reason(
+        text_bounce("<rcpt@yahoo.example>:\n209.191.88.254 failed after I sent the message.\n"
+                    "Remote host said: 554 delivery error: dd This user doesn't have a yahoo.com "
+                    "account (rcpt@yahoo.example) [0] - mta1.mail.example"),
+        "userunknown", true);
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550\n"
+                              "    User unknown (in reply to end of DATA command)"),
+                  "filtered", false);
+    expect_reason(
+        text_bounce("<rcpt@yahoo.example>: host mta7.am0.yahoodns.example[192.0.2.1] said: 554\n"
+                    "    delivery error: dd Sorry, your message to rcpt@yahoo.example cannot be\n"
+                    "    delivered. This account is over quota. (in reply to end of DATA command)"),
+        "mailboxfull", false);
+}
+
 /* An Amazon SES bounce notification without diagnostic words: its
  * documented bounceSubType names the reason; its suppression texts are
  * `suppressed` (SES did not send), not the "invalid address" they quote. */
@@ -888,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_reason_cut_reply),
         cmocka_unit_test(test_reason_undefined_detail),
         cmocka_unit_test(test_reason_too_old),
+        cmocka_unit_test(test_reason_yahoo_dd_after_data),
         cmocka_unit_test(test_reason_ses_subtypes),
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
