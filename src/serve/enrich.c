@@ -73,7 +73,8 @@ struct enricher {
     int started;
     atomic_int running;
     uint64_t enriched, failed;
-    uint64_t revised; /* stored verdicts decided again after later hits (revisit) */
+    uint64_t revised;   /* stored verdicts changed after later hits (revisit) */
+    uint64_t redecided; /* stored rows decided again by revisit, changed or not */
 };
 
 /* One per daemon, owned by its struct serve (s->enricher): made by
@@ -631,6 +632,13 @@ static int revisit(struct enricher *en, struct enrich_batch *b, const struct rev
     struct enrich_ctx *c;
     int r = ctx_get(en, b, t->message, &c);
     if (r < 0) return r;
+    /* A verdict sees only the context (the first ENRICH_OTHERS_MAX events of
+     * the message). When it holds none of the page's hits, the earlier rows'
+     * verdicts are what the last page whose hits it took decided: deciding
+     * them again changes nothing, and a flood on one message would pay
+     * ENRICH_REVISIT_MAX verdicts per page for its whole 30 s (docs/benchmarks.md,
+     * "The revisit under a flood"). */
+    if (c->n == 0 || c->events[c->n - 1].id < t->first_id) return 0;
     int64_t after = -1;
     for (size_t i = 0; i < c->n && c->events[i].id < t->first_id && after < 0; i++) {
         const struct homing_event *o = &c->events[i];
@@ -657,6 +665,7 @@ static int revisit(struct enricher *en, struct enrich_batch *b, const struct rev
         };
         struct homing_enrichment x;
         memset(&x, 0, sizeof x);
+        en->redecided++;
         if (homing_reader_enrich(en->reader, &in, &x) < 0) continue; /* as when it came in */
         char was[HOMING_STORE_VERDICT_MAX];
         homing_strlcpy(was, row->verdict, sizeof was);
@@ -854,8 +863,8 @@ void enricher_stop(struct serve *s)
     enricher_halt(s);
     if (en->enriched || en->failed)
         log_info("enrich: %" PRIu64 " hits enriched, %" PRIu64 " not enrichable, %" PRIu64
-                 " decided again after later hits",
-                 en->enriched, en->failed, en->revised);
+                 " changed after later hits (%" PRIu64 " decided again)",
+                 en->enriched, en->failed, en->revised, en->redecided);
     homing_reader_free(en->reader);
     homing_store_close(en->store);
     s->enricher = NULL;

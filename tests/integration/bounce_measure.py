@@ -10,8 +10,14 @@ first 60 characters of the diagnostic with its addresses blanked count once, so 
 copies of one Hotmail bounce weigh as one), and the misses as label -> homing pairs.
 With -v, every wrong row.
 
-Used by test_bounce_corpus.py (floors there) and runnable alone:
+The later measure-only corpora (tests/data/bounces-measure3 and on) share one scorer,
+scorer() below: totals only, from their labels.jsonl and negatives.txt. The second
+(tests/data/bounces-measure2) has its own, bounce_measure2.py.
+
+Used by test_bounce_corpus.py (floors there) and runnable alone, the first corpus:
     HOMING_BIN=build/src/homing HOMING_SRC=$PWD python3 tests/integration/bounce_measure.py -v
+and a later one by its name (tests/data/bounces-NAME), e.g. the eighth:
+    HOMING_BIN=build/src/homing HOMING_SRC=$PWD python3 tests/integration/bounce_measure.py measure8 -v
 """
 import json
 import os
@@ -117,7 +123,7 @@ def data_dir(sub):
 
 def scorer(name, sub):
     """The measure(binary, verbose) and report(m) of the measure-only folder
-    tests/data/SUB (bounce_measure3.py and later): score_dir's row matching (the
+    tests/data/SUB (bounces-measure3 and later): score_dir's row matching (the
     label's recipient or one of its `also` names against a parser row's address or
     original recipient), totals only, so that a run does not show which rows miss,
     each line prefixed by name. Used by test_bounce_corpus.py, and alone through main."""
@@ -127,12 +133,6 @@ def scorer(name, sub):
     def report(m):
         report_dir(name, m)
     return measure, report
-
-
-def main(measure, report):
-    """Runs a scorer alone (HOMING_BIN, HOMING_SRC): totals, and the wrong rows too
-    with -v."""
-    report(measure(os.environ["HOMING_BIN"], "-v" in sys.argv))
 
 
 def measure(binary, verbose=False):
@@ -183,5 +183,22 @@ def report(m):
                                                        key=lambda x: (-x[1], x[0]))))
 
 
+def main(argv):
+    """Runs one corpus alone (HOMING_BIN, HOMING_SRC): the first with no name, else
+    tests/data/bounces-NAME through scorer(); totals, and the wrong rows too with -v."""
+    names = [a for a in argv[1:] if a != "-v"]
+    if len(names) > 1:
+        raise SystemExit("usage: bounce_measure.py [NAME] [-v]")
+    m, r = measure, report
+    if names:
+        name = names[0]
+        if name == "measure2":  # its labels are BounceParser's classes: its own scorer
+            raise SystemExit("measure2 is scored by bounce_measure2.py")
+        if not os.path.isdir(data_dir("bounces-" + name)):
+            raise SystemExit("no tests/data/bounces-%s" % name)
+        m, r = scorer(name, "bounces-" + name)
+    r(m(os.environ["HOMING_BIN"], "-v" in argv))
+
+
 if __name__ == "__main__":
-    report(measure(os.environ["HOMING_BIN"], "-v" in sys.argv))
+    main(sys.argv)

@@ -5,33 +5,26 @@ README describes: recipient recall, reason accuracy, hard/soft accuracy, status
 and reply-code accuracy. Fails below the thresholds below. Also runs cr/, crlf/,
 unlabelled/ and negatives/: no crash, cr/crlf give the same result as eml/ for
 the same name (mismatches are printed), negatives give no recipients. Fails when a
-figure of the tuned split drops below RECORDED. Then scores the measure-only corpus
-(bounce_measure.py, tests/data/bounces-measure) and the second one
-(bounce_measure2.py, tests/data/bounces-measure2) and the third one
-(bounce_measure3.py, tests/data/bounces-measure3), the fourth one (bounce_measure4.py,
-tests/data/bounces-measure4), the fifth one (bounce_measure5.py,
-tests/data/bounces-measure5), the sixth one (bounce_measure6.py,
-tests/data/bounces-measure6), the seventh one (bounce_measure7.py,
-tests/data/bounces-measure7), the eighth one (bounce_measure8.py,
-tests/data/bounces-measure8), the ninth one (bounce_measure9.py,
-tests/data/bounces-measure9), the tenth one (bounce_measure10.py,
-tests/data/bounces-measure10), the eleventh one (bounce_measure11.py,
-tests/data/bounces-measure11) and the twelfth one (bounce_measure12.py,
-tests/data/bounces-measure12): prints their figures (the third's to twelfth's totals
-only), fails below MEASURE_FLOORS, MEASURE2_FLOORS ... MEASURE12_FLOORS.
+figure of the tuned split drops below RECORDED. Then scores the measure-only corpora
+of MEASURED: the first (tests/data/bounces-measure) by bounce_measure.py's own
+measure/report, the second (tests/data/bounces-measure2) by bounce_measure2.py's, the
+third to twelfth (tests/data/bounces-measure3 ... bounces-measure12) by
+bounce_measure.scorer; prints their figures (the third's to twelfth's totals only), fails
+below MEASURE_FLOORS, MEASURE2_FLOORS ... MEASURE12_FLOORS.
 
 Environment: HOMING_BIN (the binary), HOMING_SRC (the source tree; the corpus is
 $HOMING_SRC/tests/data/bounces, a verbatim copy of the shared corpus with its
 LICENSE, unless HOMING_BOUNCE_CORPUS says otherwise).
 With -v, every wrong row is printed.
 """
-import importlib
 import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bounce_measure  # noqa: E402
+import bounce_measure2  # noqa: E402
 
 THRESHOLDS = {"recipients": 0.98, "reason": 0.95, "hard": 0.97, "status": 0.95}
 
@@ -120,22 +113,36 @@ MEASURE11_FLOORS = {"recipients": 1.00, "reason": 1.00, "hard": 1.00}
 # (19/20), seen, rounded down here; its negatives must give no bounce recipient.
 MEASURE12_FLOORS = {"recipients": 1.00, "reason": 0.85, "hard": 0.95}
 
-# The measure-only corpora in the order they are scored: scorer module, the name
-# failures give, its floors, how many of its negatives may give bounce recipients.
+# The measure-only corpora in the order they are scored: the folder under tests/data,
+# the name failures give, its floors, how many of its negatives may give bounce
+# recipients. OWN_SCORERS are the folders with a scorer of their own; the others are
+# scored by bounce_measure.scorer.
 MEASURED = (
-    ("bounce_measure", "measure-only", MEASURE_FLOORS, 0),
-    ("bounce_measure2", "measure-only 2", MEASURE2_FLOORS, MEASURE2_NEGATIVES_WRONG_MAX),
-    ("bounce_measure3", "measure-only 3", MEASURE3_FLOORS, 0),
-    ("bounce_measure4", "measure-only 4", MEASURE4_FLOORS, 0),
-    ("bounce_measure5", "measure-only 5", MEASURE5_FLOORS, 0),
-    ("bounce_measure6", "measure-only 6", MEASURE6_FLOORS, 0),
-    ("bounce_measure7", "measure-only 7", MEASURE7_FLOORS, 0),
-    ("bounce_measure8", "measure-only 8", MEASURE8_FLOORS, 0),
-    ("bounce_measure9", "measure-only 9", MEASURE9_FLOORS, 0),
-    ("bounce_measure10", "measure-only 10", MEASURE10_FLOORS, 0),
-    ("bounce_measure11", "measure-only 11", MEASURE11_FLOORS, 0),
-    ("bounce_measure12", "measure-only 12", MEASURE12_FLOORS, 0),
+    ("bounces-measure", "measure-only", MEASURE_FLOORS, 0),
+    ("bounces-measure2", "measure-only 2", MEASURE2_FLOORS, MEASURE2_NEGATIVES_WRONG_MAX),
+    ("bounces-measure3", "measure-only 3", MEASURE3_FLOORS, 0),
+    ("bounces-measure4", "measure-only 4", MEASURE4_FLOORS, 0),
+    ("bounces-measure5", "measure-only 5", MEASURE5_FLOORS, 0),
+    ("bounces-measure6", "measure-only 6", MEASURE6_FLOORS, 0),
+    ("bounces-measure7", "measure-only 7", MEASURE7_FLOORS, 0),
+    ("bounces-measure8", "measure-only 8", MEASURE8_FLOORS, 0),
+    ("bounces-measure9", "measure-only 9", MEASURE9_FLOORS, 0),
+    ("bounces-measure10", "measure-only 10", MEASURE10_FLOORS, 0),
+    ("bounces-measure11", "measure-only 11", MEASURE11_FLOORS, 0),
+    ("bounces-measure12", "measure-only 12", MEASURE12_FLOORS, 0),
 )
+OWN_SCORERS = {
+    "bounces-measure": (bounce_measure.measure, bounce_measure.report),
+    "bounces-measure2": (bounce_measure2.measure, bounce_measure2.report),
+}
+
+
+def measured_scorer(folder):
+    """The measure(binary, verbose) and report(m) of a MEASURED folder; the later
+    corpora's lines are prefixed by the folder's name without "bounces-"."""
+    if folder in OWN_SCORERS:
+        return OWN_SCORERS[folder]
+    return bounce_measure.scorer(folder[len("bounces-"):], folder)
 
 
 def corpus_dir():
@@ -241,10 +248,10 @@ def main():
         if s[k][1] < want:
             failures.append("%s %d rows right, below the recorded %d" % (k, s[k][1], want))
 
-    for module, label, floors, negatives_max in MEASURED:
-        mod = importlib.import_module(module)
-        m = mod.measure(binary, verbose)
-        mod.report(m)
+    for folder, label, floors, negatives_max in MEASURED:
+        measure, report = measured_scorer(folder)
+        m = measure(binary, verbose)
+        report(m)
         for k, floor in floors.items():
             if m[k][0] < floor:
                 failures.append("%s %s %.4f below the floor %.2f" % (label, k, m[k][0], floor))

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import time
 
@@ -343,6 +344,41 @@ try:
 
     T.run(kept_context_sees_new_events)
     T.run(later_hits_decide_earlier_ones_again)
+
+    # A flood on one message, committed before the daemon starts so that its
+    # pages are full: a verdict sees the first ENRICH_OTHERS_MAX events of the
+    # message, so once a page's hits are past them deciding the earlier hits
+    # again changes nothing, and the daemon does not (before, each of the
+    # flood's pages decided ENRICH_REVISIT_MAX rows again: 11,520 here).
+    inst.close()
+    inst = Instance({"privacy.truncate": "no", "geo.asn_db": ASN_DB, "geo.country_db": COUNTRY_DB})
+    m7 = inst.add_message(["heidi@example.org"], subject="flood")
+    FLOOD_HITS = 6000  # 24 pages of ENRICH_EVENTS_PAGE (256), all within 30 s
+    t0 = time.time() - 10
+    with inst.db() as c:
+        sql = ("INSERT INTO events (time_us, kind, method, message, recipient, item, client, "
+               "user_agent) VALUES (?, 'open', 'GET', ?, 1, 0, ?, ?)")
+        params = [(int((t0 + i / 1000) * 1e6), db_id(m7["id"]), "81.2.69.180", EDGE_UA)
+                  for i in range(FLOOD_HITS)]
+        if inst.pg_url:  # one statement: thousands of psql runs take minutes
+            c.insert_many(sql, params)
+        else:
+            c.executemany(sql, params)
+    inst.serve()
+
+    def flood_revisit_stops_past_the_context():
+        wait_enriched(timeout=120)
+        inst.stop()
+        log = inst.daemon_log()
+        m = re.search(r"enrich: (\d+) hits enriched, \d+ not enrichable, \d+ changed after later "
+                      r"hits \((\d+) decided again\)", log)
+        check(m is not None, "no enrichment summary in the log")
+        check(int(m.group(1)) == FLOOD_HITS, m.group(0))
+        # Pages 1-8 hold the first 2,000 events: 256 + 6 * 512 rows at most
+        # (ENRICH_REVISIT_MAX 512 per page), and none after them.
+        check(int(m.group(2)) <= 256 + 6 * 512, m.group(0))
+
+    T.run(flood_revisit_stops_past_the_context)
 finally:
     if T.failed:
         print(inst.daemon_log()[-3000:])

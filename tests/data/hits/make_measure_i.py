@@ -46,7 +46,7 @@ was done", step 13). Every row's last column names its source.
 Run from the source root, after make_measure_h.py (which rewrites from part
 H on): python3 tests/data/hits/make_measure_i.py
 """
-from measure_writer import Part
+from measure_writer import Part, NOT_QUOTED
 
 UA = {
     # opencollective#3656: the Safe Links User-Agents the thread quotes
@@ -153,7 +153,6 @@ URL = {
 
 P = Part("pi-", 9000, UA, NET, URL)
 add, msg = P.add, P.msg
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
 
 # -- opencollective#3656: Outlook's ATP (Safe Links) fetches the magic link
 # as it arrives, from 40.107.235.* and 40.94.16.*, with the Chrome

@@ -52,7 +52,7 @@ quote (one row); all five were right blind (docs/verdicts.md, step 15).
 Run from the source root, after make_measure_i.py (which rewrites from part
 I on): python3 tests/data/hits/make_measure_j.py
 """
-from measure_writer import Part
+from measure_writer import Part, NOT_QUOTED
 
 UA = {
     # ahoy_email#139 quotes Gmail's arrival fetch (after GMass)
@@ -143,7 +143,6 @@ URL = {
 
 P = Part("pj-", 10000, UA, NET, URL)
 add, msg = P.add, P.msg
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
 
 # -- Mimecast URL Protect: the rewritten link points at Mimecast, which
 # scans the destination when the user clicks, then redirects the user

@@ -48,7 +48,7 @@ was done", step 17). Every row's last column names its source.
 Run from the source root, after make_measure_j.py (which rewrites from part
 J on): python3 tests/data/hits/make_measure_k.py
 """
-from measure_writer import Part
+from measure_writer import Part, NOT_QUOTED
 
 UA = {
     # karaoke-gen#870 names "Chrome/149 headless" from Google and the
@@ -131,7 +131,6 @@ URL = {
 
 P = Part("pk-", 11000, UA, NET, URL)
 add, msg = P.add, P.msg
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
 
 # -- karaoke-gen#870: two GETs from Google addresses with headless Chrome
 # 149 within about a minute of delivery, then the person's click 82 ms

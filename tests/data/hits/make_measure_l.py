@@ -31,7 +31,7 @@ rule of round 12 (docs/verdicts.md, "The order in which this was done").
 Run from the source root, after make_measure_k.py (which rewrites from
 part K on): python3 tests/data/hits/make_measure_l.py
 """
-from measure_writer import Part
+from measure_writer import Part, NOT_QUOTED, PERSON
 
 UA = {
     # quoted: gophish#427 (Outlook 2010's pixel request)
@@ -111,8 +111,6 @@ URL = {
 
 P = Part("pl-", 12000, UA, NET, URL)
 add, msg = P.add, P.msg
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
-PERSON = "UA not quoted: an ordinary browser with the language it sends"
 
 # -- people with mail clients
 M = msg()

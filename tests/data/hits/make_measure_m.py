@@ -48,7 +48,7 @@ rule of round 13 (docs/verdicts.md, "The order in which this was done").
 Run from the source root, after make_measure_l.py (which rewrites from
 part L on): python3 tests/data/hits/make_measure_m.py
 """
-from measure_writer import Part
+from measure_writer import Part, NOT_QUOTED, PERSON
 
 UA = {
     # quoted: hachyderm/community#212 and wire-ios-link-preview#59 (iMessage's link preview)
@@ -143,8 +143,6 @@ URL = {
 
 P = Part("pm-", 13000, UA, NET, URL)
 add, msg = P.add, P.msg
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
-PERSON = "UA not quoted: an ordinary browser with the language it sends"
 
 # -- security gateways of vendors no earlier part names, and the people they forward
 M = msg()

@@ -51,7 +51,7 @@ rule of round 14 (docs/verdicts.md, "The order in which this was done").
 Run from the source root, after make_measure_m.py (which rewrites from
 part M on): python3 tests/data/hits/make_measure_n.py
 """
-from measure_writer import Part
+from measure_writer import Part, NOT_QUOTED, PERSON
 
 UA = {
     # quoted: RocketChat#6421 and #19188 (the oEmbed request's default User-Agent)
@@ -122,8 +122,6 @@ URL = {
 
 P = Part("pn-", 14000, UA, NET, URL)
 add, msg = P.add, P.msg
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
-PERSON = "UA not quoted: an ordinary browser with the language it sends"
 
 # -- link checkers of vendors no earlier part names, and the people they let through
 M = msg()

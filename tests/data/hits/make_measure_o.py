@@ -41,7 +41,7 @@ rule of round 15 (docs/verdicts.md, "The order in which this was done").
 Run from the source root, after make_measure_n.py (which rewrites from
 part N on): python3 tests/data/hits/make_measure_o.py
 """
-from measure_writer import Part
+from measure_writer import Part, NOT_QUOTED, PERSON
 
 UA = {
     # the standard form of the token mautic#8718 quotes (YandexImageResizer)
@@ -110,8 +110,6 @@ URL = {
 
 P = Part("po-", 15000, UA, NET, URL)
 add, msg = P.add, P.msg
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
-PERSON = "UA not quoted: an ordinary browser with the language it sends"
 
 # -- ESPs' and newsletter tools' pages and threads about bot clicks and fake opens
 M = msg()

@@ -47,7 +47,7 @@ done").
 Run from the source root, after make_measure_o.py (which rewrites from
 part O on): python3 tests/data/hits/make_measure_p.py
 """
-from measure_writer import Part
+from measure_writer import NOT_QUOTED, PERSON, Part
 
 UA = {
     # quoted by mssola/user_agent#54 for the Mail.ru bot
@@ -153,9 +153,6 @@ URL = {
 
 P = Part("pp-", 16000, UA, NET, URL)
 add, msg = P.add, P.msg
-# local, as make_measure_o.py does (the lead moves them into measure_writer.py)
-NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
-PERSON = "UA not quoted: an ordinary browser with the language it sends"
 
 # -- scanners at delivery: Safe Links and gateways following every link, the unsubscribe link included
 M = msg()

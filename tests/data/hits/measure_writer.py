@@ -1,5 +1,5 @@
 """measure_writer.py: the row writer the real-network parts of measure.tsv
-share (make_measure_g.py to make_measure_k.py).
+share (make_measure_g.py to make_measure_o.py).
 
 A part is a table of User-Agents (UA), of addresses with where each comes
 from (NET: name -> (address, source)) and of sources (URL: name -> address
@@ -8,9 +8,17 @@ of hits.tsv; its last column is the source page, the note and where the
 address comes from. Part.write() cuts measure.tsv at the part's header, if
 it is there, and appends the header and the rows: a part rewrites itself and
 every part after it, so the parts' scripts run in their order.
+
+NOT_QUOTED and PERSON are the conventions' notes for a row whose source
+quotes no User-Agent (parts I to P): the row then carries an ordinary
+current browser, without Accept-Language for a machine and with the
+language it sends for a person, and its note says so in these words.
 """
 import os
 from collections import Counter
+
+NOT_QUOTED = "UA not quoted: an ordinary current browser, no Accept-Language"
+PERSON = "UA not quoted: an ordinary browser with the language it sends"
 
 
 class Part:
