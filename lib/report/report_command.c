@@ -23,7 +23,10 @@
  *     refusal; the caller decides which matters).
  *
  * Contract: pure function over lower-cased text (NUL not required); returns
- * a bitmask of RP_CMD_* (report_int.h), 0 when no sign is found.
+ * a bitmask of RP_CMD_* (report_int.h), 0 when no sign is found. A sign's
+ * words match across any run of whitespace (a line folded by the MTA and
+ * its indentation read as one space), read in place: the text is neither
+ * copied nor changed, whatever its length (the caller's limits hold).
  */
 #include <stdbool.h>
 #include <string.h>
@@ -76,7 +79,6 @@ static const struct rp_cmd_sign rp_cmd_signs[] = {
     {"smtp command data", RP_CMD_DATA, NULL},
     {"command: data", RP_CMD_DATA, NULL},
     {"for text command", RP_CMD_DATA, NULL},
-    {"smtp command\ndata", RP_CMD_DATA, NULL},
     {"did not like our final data", RP_CMD_DATA,
      "[CMDDMA] DragonFly Mail Agent (dma, net.c): 'H [IP] did not like our final DATA:'"},
     {"did not like our data", RP_CMD_DATA,
@@ -116,10 +118,47 @@ static const struct rp_cmd_sign rp_cmd_signs[] = {
      "[CMDQMAIL] qmail-remote(8): 'Connected to H but my name was rejected.'"},
 };
 
+static bool rp_cmd_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Does sign w stand at t[i..n), any run of whitespace in either (a space,
+ * a tab, CR, LF) matching any run in the other? Postfix's bounce(8) writes
+ * each recipient's paragraph ("<a@b>: host H said: ... (in reply to RCPT TO
+ * command)") and the Remote-MTA and Diagnostic-Code fields through
+ * bounce_print_wrap() (src/bounce/bounce_notify_util.c: util/line_wrap.c at
+ * 79 columns, continuation lines indented by 4 spaces, breaking at
+ * whitespace), so a sign may reach us as "(in reply to RCPT\n    TO
+ * command)" or "(in reply to end of\r\n    DATA command)"; the same holds
+ * for any MTA whose notice text is wrapped. Reads the text in place: no
+ * copy, no allocation. */
+static bool rp_cmd_at(const char *t, size_t n, size_t i, const char *w)
+{
+    while (*w) {
+        if (rp_cmd_space(*w)) {
+            if (i >= n || !rp_cmd_space(t[i])) return false;
+            while (i < n && rp_cmd_space(t[i])) i++;
+            while (rp_cmd_space(*w)) w++;
+            continue;
+        }
+        if (i >= n || t[i] != *w) return false;
+        i++;
+        w++;
+    }
+    return true;
+}
+
+/* Is sign w anywhere in t[0..n)? Candidates are found by the sign's first
+ * character (never whitespace: the table's signs start with a word or a
+ * bracket); each is checked for at most the sign's length plus the
+ * whitespace runs it spans, and the signs are short (the table). */
 static bool rp_cmd_has(const char *t, size_t n, const char *w)
 {
-    size_t wl = strlen(w);
-    return n >= wl && memmem(t, n, w, wl) != NULL;
+    if (!*w) return false;
+    for (const char *q = t; (q = memchr(q, w[0], n - (size_t)(q - t))) != NULL; q++)
+        if (rp_cmd_at(t, n, (size_t)(q - t), w)) return true;
+    return false;
 }
 
 /* A server's answer to DATA when no RCPT TO was accepted. */

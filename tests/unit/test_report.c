@@ -524,6 +524,53 @@ static void test_reason_yahoo_dd_after_data(void **state)
         "mailboxfull", false);
 }
 
+/* Postfix's bounce(8) wraps each recipient's paragraph at 79 columns and
+ * indents the continuation by 4 spaces (src/bounce/bounce_notify_util.c,
+ * bounce_print_wrap() through util/line_wrap.c), so the command sign may
+ * straddle the fold: it is read across any run of whitespace (spaces,
+ * tabs, CR, LF), and only where its words stand next to each other. */
+static void test_reason_command_folded(void **state)
+{
+    (void)state;
+    /* folded RCPT TO: the address itself was judged */
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550\n"
+                              "    <rcpt@dest.example>: User unknown (in reply to RCPT\n"
+                              "    TO command)"),
+                  "userunknown", true);
+    /* folded with a tab and CRLF line ends */
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550\r\n"
+                              "\t<rcpt@dest.example>: User unknown (in reply to\r\n"
+                              "\tRCPT TO command)"),
+                  "userunknown", true);
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550\n"
+                              "    <rcpt@dest.example>: User unknown (in reply to RCPT \t\r\n"
+                              " \t TO command)"),
+                  "userunknown", true);
+    /* folded end of DATA: a status and a reply code would make the words
+     * the address's; after DATA a filter said no */
+    expect_reason(dsn_with("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 5.0.0\n"
+                           "    <rcpt@dest.example>: User unknown (in reply to end of\n"
+                           "    DATA command)",
+                           "5.0.0", "smtp", "550 5.0.0 <rcpt@dest.example>: User unknown"),
+                  "filtered", false);
+    expect_reason(
+        dsn_with("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 5.0.0\r\n"
+                 "    <rcpt@dest.example>: User unknown (in reply to end\r\n"
+                 "\tof DATA command)",
+                 "5.0.0", "smtp", "550 5.0.0 <rcpt@dest.example>: User unknown"),
+        "filtered", false);
+    /* the words split by other text are no sign */
+    expect_reason(text_bounce("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550\n"
+                              "    <rcpt@dest.example>: User unknown (in reply to RCPT\n"
+                              "    queue; TO command)"),
+                  "filtered", false);
+    expect_reason(dsn_with("<rcpt@dest.example>: host mx.dest.example[192.0.2.1] said: 550 5.0.0\n"
+                           "    <rcpt@dest.example>: User unknown (in reply to end of\n"
+                           "    the DATA command)",
+                           "5.0.0", "smtp", "550 5.0.0 <rcpt@dest.example>: User unknown"),
+                  "userunknown", true);
+}
+
 /* An Amazon SES bounce notification without diagnostic words: its
  * documented bounceSubType names the reason; its suppression texts are
  * `suppressed` (SES did not send), not the "invalid address" they quote. */
@@ -920,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_reason_words),
         cmocka_unit_test(test_reason_reply_codes),
         cmocka_unit_test(test_reason_command_signs),
+        cmocka_unit_test(test_reason_command_folded),
         cmocka_unit_test(test_reason_codes_first),
         cmocka_unit_test(test_reason_comcast_exim_pipe),
         cmocka_unit_test(test_reason_exo_imail_spamhaus),
