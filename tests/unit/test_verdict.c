@@ -231,6 +231,8 @@ static const struct {
             "clients' proxies, Slack; written after rules version 13)"},
     {"pp-", "part P (real-network scenarios of gateways following unsubscribe links, mail "
             "providers' proxies and prefetchers, Outlook's opens; written after rules version 13)"},
+    {"pq-", "part Q (real-network scenarios of phishing-simulation vendors' bot-click pages, MPP "
+            "and Proton proxies, people's opens; written after rules version 13)"},
 };
 #define PARTS (sizeof parts / sizeof parts[0])
 
