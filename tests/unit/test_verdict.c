@@ -47,7 +47,7 @@ static const double tuned_recorded[2 * HOMING_VERDICT_COUNT] = {
 static const double measure_floor[2 * HOMING_VERDICT_COUNT] = {
     0.32, 1.0,  /* unknown */
     0.97, 0.98, /* human */
-    0.96, 0.93, /* proxy-open */
+    0.96, 0.91, /* proxy-open */
     1.0,  0.93, /* prefetch */
     0.97, 0.95, /* scanner */
     0.97, 0.96, /* probe */
