@@ -32,7 +32,7 @@ TUNED_RECORDED = {c: (1.0, 1.0) for c in CLASSES}
 # The measured split reports its figures; it fails below these floors (its
 # recorded figures rounded down to 0.01, as tests/unit/test_verdict.c): a
 # regression guard on unseen data, not the goal.
-MEASURE_FLOOR = {"unknown": (0.32, 1.0), "human": (0.97, 0.98), "proxy-open": (0.96, 0.93),
+MEASURE_FLOOR = {"unknown": (0.32, 1.0), "human": (0.97, 0.98), "proxy-open": (0.96, 0.91),
                  "prefetch": (1.0, 0.93), "scanner": (0.97, 0.95), "probe": (0.97, 0.96)}
 
 inst = Instance({"geo.asn_db": ASN_DB, "geo.country_db": ""})

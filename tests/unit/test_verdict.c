@@ -47,7 +47,7 @@ static const double tuned_recorded[2 * HOMING_VERDICT_COUNT] = {
 static const double measure_floor[2 * HOMING_VERDICT_COUNT] = {
     0.32, 1.0,  /* unknown */
     0.97, 0.98, /* human */
-    0.96, 0.93, /* proxy-open */
+    0.96, 0.91, /* proxy-open */
     1.0,  0.93, /* prefetch */
     0.97, 0.95, /* scanner */
     0.97, 0.96, /* probe */
@@ -231,6 +231,8 @@ static const struct {
             "clients' proxies, Slack; written after rules version 13)"},
     {"pp-", "part P (real-network scenarios of gateways following unsubscribe links, mail "
             "providers' proxies and prefetchers, Outlook's opens; written after rules version 13)"},
+    {"pq-", "part Q (real-network scenarios of phishing-simulation vendors' bot-click pages, MPP "
+            "and Proton proxies, people's opens; written after rules version 13)"},
 };
 #define PARTS (sizeof parts / sizeof parts[0])
 

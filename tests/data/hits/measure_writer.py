@@ -10,7 +10,7 @@ it is there, and appends the header and the rows: a part rewrites itself and
 every part after it, so the parts' scripts run in their order.
 
 NOT_QUOTED and PERSON are the conventions' notes for a row whose source
-quotes no User-Agent (parts I to P): the row then carries an ordinary
+quotes no User-Agent (parts I to Q): the row then carries an ordinary
 current browser, without Accept-Language for a machine and with the
 language it sends for a person, and its note says so in these words.
 """
